@@ -1,0 +1,305 @@
+//! Who may do what, and over which slice of the data (data scope).
+//!
+//! The table in [`permission`] is the single source of truth; the web pages, the JSON API and the
+//! CLI all ask it, so hiding a link in the UI is never the only guard.
+
+use serde::{Deserialize, Serialize};
+
+/// A user's role. One account holds exactly one role, so the three administrator duties
+/// (三权分立) can never be combined in one account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Applicant,
+    CityBureau,
+    Province,
+    Partner,
+    Expert,
+    SysAdmin,
+    SecAdmin,
+    AuditAdmin,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::Applicant,
+        Role::CityBureau,
+        Role::Province,
+        Role::Partner,
+        Role::Expert,
+        Role::SysAdmin,
+        Role::SecAdmin,
+        Role::AuditAdmin,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::Applicant => "applicant",
+            Role::CityBureau => "city_bureau",
+            Role::Province => "province",
+            Role::Partner => "partner",
+            Role::Expert => "expert",
+            Role::SysAdmin => "sys_admin",
+            Role::SecAdmin => "sec_admin",
+            Role::AuditAdmin => "audit_admin",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.key() == key)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Applicant => "申报主体",
+            Role::CityBureau => "市州工信局",
+            Role::Province => "省工信厅",
+            Role::Partner => "有关部门",
+            Role::Expert => "评审专家",
+            Role::SysAdmin => "系统管理员",
+            Role::SecAdmin => "安全管理员",
+            Role::AuditAdmin => "审计管理员",
+        }
+    }
+
+    pub fn is_admin(self) -> bool {
+        matches!(self, Role::SysAdmin | Role::SecAdmin | Role::AuditAdmin)
+    }
+
+    /// 等保 level 3 asks for two factors for privileged accounts.
+    pub fn requires_second_factor(self) -> bool {
+        self.is_admin() || self == Role::Province
+    }
+
+    /// The organisation kind a user of this role must belong to.
+    pub fn org_kind(self) -> OrgKind {
+        match self {
+            Role::Applicant => OrgKind::PromotionOrg,
+            Role::CityBureau => OrgKind::CityBureau,
+            Role::Province | Role::SysAdmin | Role::SecAdmin | Role::AuditAdmin => {
+                OrgKind::ProvincialDept
+            }
+            Role::Partner => OrgKind::PartnerDept,
+            Role::Expert => OrgKind::ExpertHome,
+        }
+    }
+}
+
+/// Kinds of organisation a user can belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgKind {
+    /// 集群发展促进组织 — applies for the programme; needs a credit code, a city and a county.
+    PromotionOrg,
+    /// 市州工信局 — needs a city.
+    CityBureau,
+    ProvincialDept,
+    PartnerDept,
+    /// An expert's employer (university, institute, enterprise).
+    ExpertHome,
+}
+
+impl OrgKind {
+    pub const ALL: [OrgKind; 5] = [
+        OrgKind::PromotionOrg,
+        OrgKind::CityBureau,
+        OrgKind::ProvincialDept,
+        OrgKind::PartnerDept,
+        OrgKind::ExpertHome,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            OrgKind::PromotionOrg => "promotion_org",
+            OrgKind::CityBureau => "city_bureau",
+            OrgKind::ProvincialDept => "provincial_dept",
+            OrgKind::PartnerDept => "partner_dept",
+            OrgKind::ExpertHome => "expert_home",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<OrgKind> {
+        OrgKind::ALL.into_iter().find(|k| k.key() == key)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OrgKind::PromotionOrg => "集群发展促进组织（申报主体）",
+            OrgKind::CityBureau => "市州工信局",
+            OrgKind::ProvincialDept => "省工信厅",
+            OrgKind::PartnerDept => "有关部门",
+            OrgKind::ExpertHome => "专家所在单位",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Resource {
+    Organisation,
+    User,
+    AuditLog,
+    Calendar,
+    Policy,
+}
+
+impl Resource {
+    pub const ALL: [Resource; 5] = [
+        Resource::Organisation,
+        Resource::User,
+        Resource::AuditLog,
+        Resource::Calendar,
+        Resource::Policy,
+    ];
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    View,
+    Create,
+    Update,
+    /// Reset a password, unlock an account or reset its second factor.
+    ResetCredentials,
+    Export,
+}
+
+impl Action {
+    pub const ALL: [Action; 5] = [
+        Action::View,
+        Action::Create,
+        Action::Update,
+        Action::ResetCredentials,
+        Action::Export,
+    ];
+}
+
+/// How much of a resource a permission reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScopeKind {
+    All,
+    /// Objects belonging to the actor's city (organisations whose city is the bureau's city).
+    OwnCity,
+    /// Objects belonging to the actor's own organisation.
+    OwnOrg,
+    /// Only the actor's own account.
+    OwnAccount,
+}
+
+/// The permission table. `None` means denied.
+pub fn permission(role: Role, resource: Resource, action: Action) -> Option<ScopeKind> {
+    use Action::*;
+    use Resource::*;
+    use Role::*;
+    use ScopeKind::*;
+    match (resource, role, action) {
+        // The system administrator manages organisations and users.
+        (Organisation, SysAdmin, View | Create | Update | Export) => Some(All),
+        (Organisation, Province, View | Export) => Some(All),
+        (Organisation, CityBureau, View | Export) => Some(OwnCity),
+        (Organisation, Applicant, View) => Some(OwnOrg),
+        (Organisation, Applicant, Update) => Some(OwnOrg),
+        (Organisation, _, _) => None,
+
+        (User, SysAdmin, View | Create | Update | Export) => Some(All),
+        // The security administrator handles credentials, never creates accounts.
+        (User, SecAdmin, View | ResetCredentials) => Some(All),
+        (User, _, View) => Some(OwnAccount),
+        (User, _, _) => None,
+
+        (AuditLog, AuditAdmin, View | Export) => Some(All),
+        (AuditLog, _, _) => None,
+
+        (Calendar, SysAdmin, View | Create) => Some(All),
+        (Calendar, _, View) => Some(All),
+        (Calendar, _, _) => None,
+
+        (Policy, SysAdmin | Province | Partner | CityBureau | Applicant | Expert, View) => {
+            Some(All)
+        }
+        (Policy, _, _) => None,
+    }
+}
+
+/// The roles a system administrator may give to accounts it creates: business roles only.
+/// Administrator accounts are created from the command line by whoever runs the server.
+pub fn assignable_by_sys_admin(role: Role) -> bool {
+    !role.is_admin()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_keys_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::from_key(role.key()), Some(role));
+        }
+        for kind in OrgKind::ALL {
+            assert_eq!(OrgKind::from_key(kind.key()), Some(kind));
+        }
+        assert_eq!(Role::from_key("root"), None);
+    }
+
+    #[test]
+    fn only_the_audit_administrator_reads_the_audit_log() {
+        for role in Role::ALL {
+            let allowed = permission(role, Resource::AuditLog, Action::View).is_some();
+            assert_eq!(allowed, role == Role::AuditAdmin, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn nobody_may_edit_the_audit_log() {
+        for role in Role::ALL {
+            for action in [Action::Create, Action::Update, Action::ResetCredentials] {
+                assert_eq!(permission(role, Resource::AuditLog, action), None);
+            }
+        }
+    }
+
+    #[test]
+    fn admin_duties_are_separate() {
+        // The system administrator cannot touch credentials or the audit log; the security
+        // administrator cannot create accounts; the audit administrator manages nothing.
+        assert_eq!(
+            permission(Role::SysAdmin, Resource::User, Action::ResetCredentials),
+            None
+        );
+        assert_eq!(
+            permission(Role::SysAdmin, Resource::AuditLog, Action::View),
+            None
+        );
+        assert_eq!(
+            permission(Role::SecAdmin, Resource::User, Action::Create),
+            None
+        );
+        assert_eq!(
+            permission(Role::AuditAdmin, Resource::User, Action::Create),
+            None
+        );
+        assert_eq!(
+            permission(Role::AuditAdmin, Resource::Organisation, Action::View),
+            None
+        );
+        for role in Role::ALL {
+            assert_eq!(assignable_by_sys_admin(role), !role.is_admin());
+        }
+    }
+
+    #[test]
+    fn second_factor_is_required_for_administrators_and_the_province() {
+        let required: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.requires_second_factor())
+            .collect();
+        assert_eq!(
+            required,
+            vec![
+                Role::Province,
+                Role::SysAdmin,
+                Role::SecAdmin,
+                Role::AuditAdmin
+            ]
+        );
+    }
+}

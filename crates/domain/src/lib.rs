@@ -1,0 +1,9 @@
+//! Pure domain rules of jiqun: no I/O, plain data in, plain data out.
+
+pub mod access;
+pub mod audit;
+pub mod credit_code;
+pub mod industry;
+pub mod password;
+pub mod region;
+pub mod security;

@@ -1,0 +1,334 @@
+//! The one deadline engine: public-notice windows, report obligations, recheck dates
+//! and reminders, as pure functions over a [`Policy`] and a [`Calendar`].
+//!
+//! A calendar that lacks a needed year is an error that propagates; no date is ever
+//! guessed from a plain Monday–Friday rule.
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use time::{Date, Duration, Month};
+
+use crate::calendar::{Calendar, CalendarError};
+pub use crate::policy::policy_in_force;
+use crate::policy::{Policy, ReportRule};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeadlineError {
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+    #[error("公示期不能为0个工作日")]
+    ZeroNoticeDays,
+    #[error("报送截止日“{0}”无效，应形如 01-31")]
+    InvalidDue(String),
+    #[error("日期超出可计算范围")]
+    OutOfRange,
+}
+
+/// A public notice (公示) window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoticeWindow {
+    /// The day the notice was published (may be a non-working day).
+    pub published: Date,
+    /// The first working day counted.
+    pub first_day: Date,
+    /// The last day of the window (a working day); objections are accepted through it.
+    pub last_day: Date,
+    pub working_days: u32,
+}
+
+impl NoticeWindow {
+    /// Whether `date` falls within the notice, from publication through the last day.
+    pub fn contains(&self, date: Date) -> bool {
+        self.published <= date && date <= self.last_day
+    }
+}
+
+/// The window of a notice of `working_days` working days published on `published`.
+///
+/// The publication day counts as the first day when it is a working day (matching the
+/// MIIT and provincial notices, e.g. 2024-11-18 → 2024-11-22 for 5 days); a notice
+/// published on a weekend or holiday starts on the next working day.
+pub fn notice_window(
+    cal: &Calendar,
+    published: Date,
+    working_days: u32,
+) -> Result<NoticeWindow, DeadlineError> {
+    if working_days == 0 {
+        return Err(DeadlineError::ZeroNoticeDays);
+    }
+    let first_day = cal.next_working_day_on_or_after(published)?;
+    let last_day = cal.add_working_days(first_day, working_days - 1)?;
+    Ok(NoticeWindow {
+        published,
+        first_day,
+        last_day,
+        working_days,
+    })
+}
+
+/// The public-notice window under `policy` (`public_notice.working_days`).
+pub fn public_notice_window(
+    policy: &Policy,
+    cal: &Calendar,
+    published: Date,
+) -> Result<NoticeWindow, DeadlineError> {
+    notice_window(cal, published, policy.public_notice.working_days)
+}
+
+/// Whether an objection made on `date` is within the notice published on `published`.
+pub fn is_within_notice_window(
+    policy: &Policy,
+    cal: &Calendar,
+    published: Date,
+    date: Date,
+) -> Result<bool, DeadlineError> {
+    Ok(public_notice_window(policy, cal, published)?.contains(date))
+}
+
+/// The two report kinds of 第十三条.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReportKind {
+    /// A whole calendar year.
+    Annual,
+    /// The first half (01-01..06-30) of a year.
+    SemiAnnual,
+}
+
+/// The period a report covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ReportPeriod {
+    pub kind: ReportKind,
+    pub year: i32,
+}
+
+impl ReportPeriod {
+    pub fn annual(year: i32) -> Self {
+        ReportPeriod {
+            kind: ReportKind::Annual,
+            year,
+        }
+    }
+
+    pub fn semi_annual(year: i32) -> Self {
+        ReportPeriod {
+            kind: ReportKind::SemiAnnual,
+            year,
+        }
+    }
+
+    pub fn start(&self) -> Result<Date, DeadlineError> {
+        ymd(self.year, Month::January, 1)
+    }
+
+    pub fn end(&self) -> Result<Date, DeadlineError> {
+        match self.kind {
+            ReportKind::Annual => ymd(self.year, Month::December, 31),
+            ReportKind::SemiAnnual => ymd(self.year, Month::June, 30),
+        }
+    }
+}
+
+impl fmt::Display for ReportPeriod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            ReportKind::Annual => write!(f, "{}年度", self.year),
+            ReportKind::SemiAnnual => write!(f, "{}年上半年", self.year),
+        }
+    }
+}
+
+fn ymd(year: i32, month: Month, day: u8) -> Result<Date, DeadlineError> {
+    Date::from_calendar_date(year, month, day).map_err(|_| DeadlineError::OutOfRange)
+}
+
+/// The policy's rule (name, due date) for a report kind.
+pub fn report_rule(policy: &Policy, kind: ReportKind) -> &ReportRule {
+    match kind {
+        ReportKind::Annual => &policy.reports.annual,
+        ReportKind::SemiAnnual => &policy.reports.semi_annual,
+    }
+}
+
+/// The due date as written in the policy: the first `MM-DD` after the period ends
+/// (annual Y → Y+1-01-31, first half of Y → Y-07-31), before any roll-forward.
+pub fn nominal_due_date(policy: &Policy, period: ReportPeriod) -> Result<Date, DeadlineError> {
+    let rule = report_rule(policy, period.kind);
+    let (month, day) = rule
+        .due_month_day()
+        .ok_or_else(|| DeadlineError::InvalidDue(rule.due.clone()))?;
+    let end = period.end()?;
+    let same_year = ymd(end.year(), month, day)?;
+    if same_year > end {
+        Ok(same_year)
+    } else {
+        ymd(end.year() + 1, month, day)
+    }
+}
+
+/// The effective due date: the nominal one, moved to the next working day when it is
+/// not one and the policy says `roll_forward_to_working_day`.
+pub fn report_due_date(
+    policy: &Policy,
+    cal: &Calendar,
+    period: ReportPeriod,
+) -> Result<Date, DeadlineError> {
+    let nominal = nominal_due_date(policy, period)?;
+    if policy.reports.roll_forward_to_working_day {
+        Ok(cal.next_working_day_on_or_after(nominal)?)
+    } else {
+        Ok(nominal)
+    }
+}
+
+/// Where an unsubmitted report stands on a given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportStatus {
+    /// The period is still running.
+    Upcoming,
+    /// The period has ended and the due date has not passed: submit now.
+    Due,
+    /// The due date has passed.
+    Overdue,
+}
+
+impl ReportStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            ReportStatus::Upcoming => "未到报送期",
+            ReportStatus::Due => "待报送",
+            ReportStatus::Overdue => "已逾期",
+        }
+    }
+}
+
+/// One report a cluster owes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportObligation {
+    pub period: ReportPeriod,
+    pub nominal_due: Date,
+    /// The effective due date; `None` only for an upcoming or due report whose due
+    /// year's calendar is not yet imported (the status does not depend on it then).
+    pub due: Option<Date>,
+    pub status: ReportStatus,
+}
+
+/// The reports a cluster designated on `designated` has not submitted, as of `today`:
+/// every period that has started, sorted by due date.
+///
+/// Obligations begin with the periods that start on or after the designation date
+/// (a whole period under the title); a cluster designated mid-year files first for
+/// the next year's first half. Callers stop asking once a title is revoked.
+pub fn report_obligations(
+    policy: &Policy,
+    cal: &Calendar,
+    designated: Date,
+    submitted: &BTreeSet<ReportPeriod>,
+    today: Date,
+) -> Result<Vec<ReportObligation>, DeadlineError> {
+    let mut out = Vec::new();
+    for year in designated.year()..=today.year() {
+        for period in [ReportPeriod::semi_annual(year), ReportPeriod::annual(year)] {
+            let start = period.start()?;
+            if start < designated || start > today || submitted.contains(&period) {
+                continue;
+            }
+            let nominal_due = nominal_due_date(policy, period)?;
+            let due = match report_due_date(policy, cal, period) {
+                Ok(d) => Some(d),
+                // Before the nominal date the status is known without the calendar.
+                Err(DeadlineError::Calendar(CalendarError::YearNotCovered(_)))
+                    if today <= nominal_due =>
+                {
+                    None
+                }
+                Err(e) => return Err(e),
+            };
+            let status = if today <= period.end()? {
+                ReportStatus::Upcoming
+            } else if today <= due.unwrap_or(nominal_due) {
+                ReportStatus::Due
+            } else {
+                ReportStatus::Overdue
+            };
+            out.push(ReportObligation {
+                period,
+                nominal_due,
+                due,
+                status,
+            });
+        }
+    }
+    out.sort_by_key(|o| (o.nominal_due, o.period));
+    Ok(out)
+}
+
+/// `date` plus `years` years; 02-29 in a non-leap target year becomes 02-28
+/// (民法典第二百零二条: no corresponding day → the last day of that month).
+pub(crate) fn add_years(date: Date, years: u32) -> Option<Date> {
+    let year = date.year().checked_add(i32::try_from(years).ok()?)?;
+    date.replace_year(year)
+        .ok()
+        .or_else(|| Date::from_calendar_date(year, date.month(), 28).ok())
+}
+
+/// The `n`-th recheck (复核) date (n ≥ 1): `n × cycle_years` after designation.
+pub fn recheck_due(policy: &Policy, designated: Date, n: u32) -> Result<Date, DeadlineError> {
+    let years = policy
+        .recheck
+        .cycle_years
+        .checked_mul(n)
+        .ok_or(DeadlineError::OutOfRange)?;
+    add_years(designated, years).ok_or(DeadlineError::OutOfRange)
+}
+
+/// All recheck dates after `designated` up to and including `until`.
+pub fn recheck_due_dates(
+    policy: &Policy,
+    designated: Date,
+    until: Date,
+) -> Result<Vec<Date>, DeadlineError> {
+    let mut out = Vec::new();
+    // cycle_years ≥ 1 in a validated policy, so the dates strictly increase.
+    for n in 1.. {
+        let due = recheck_due(policy, designated, n)?;
+        if due > until || policy.recheck.cycle_years == 0 {
+            break;
+        }
+        out.push(due);
+    }
+    Ok(out)
+}
+
+/// The first recheck date on or after `today`.
+pub fn next_recheck_due(
+    policy: &Policy,
+    designated: Date,
+    today: Date,
+) -> Result<Date, DeadlineError> {
+    let mut n = 1;
+    loop {
+        let due = recheck_due(policy, designated, n)?;
+        if due >= today || policy.recheck.cycle_years == 0 {
+            return Ok(due);
+        }
+        n += 1;
+    }
+}
+
+/// Reminder dates for `due`: `days_before` calendar days earlier, ascending, deduplicated.
+pub fn reminder_dates(due: Date, days_before: &[u32]) -> Vec<Date> {
+    let set: BTreeSet<Date> = days_before
+        .iter()
+        .filter_map(|d| due.checked_sub(Duration::days(i64::from(*d))))
+        .collect();
+    set.into_iter().collect()
+}
+
+/// Reminder dates for a report due on `due`, per `reports.reminder_days_before`.
+pub fn report_reminder_dates(policy: &Policy, due: Date) -> Vec<Date> {
+    reminder_dates(due, &policy.reports.reminder_days_before)
+}

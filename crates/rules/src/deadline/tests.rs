@@ -1,0 +1,417 @@
+use std::sync::LazyLock;
+
+use proptest::prelude::*;
+use time::macros::date;
+
+use super::*;
+use crate::policy::builtin_policies;
+
+static CAL: LazyLock<Calendar> = LazyLock::new(Calendar::builtin);
+static POLICY: LazyLock<Policy> = LazyLock::new(|| builtin_policies().unwrap().remove(0));
+
+#[test]
+fn report_due_dates_roll_forward() {
+    let cases = [
+        // 2025-01-31 fell in 春节 (01-28..02-04); 02-05 is the next working day.
+        (
+            ReportPeriod::annual(2024),
+            date!(2025 - 01 - 31),
+            date!(2025 - 02 - 05),
+        ),
+        // 2022-01-31 is the first day of 春节 (01-31..02-06).
+        (
+            ReportPeriod::annual(2021),
+            date!(2022 - 01 - 31),
+            date!(2022 - 02 - 07),
+        ),
+        (
+            ReportPeriod::annual(2022),
+            date!(2023 - 01 - 31),
+            date!(2023 - 01 - 31),
+        ),
+        (
+            ReportPeriod::annual(2023),
+            date!(2024 - 01 - 31),
+            date!(2024 - 01 - 31),
+        ),
+        // 2026-01-31 is a Saturday.
+        (
+            ReportPeriod::annual(2025),
+            date!(2026 - 01 - 31),
+            date!(2026 - 02 - 02),
+        ),
+        // 2021-07-31 Saturday, 2022-07-31 Sunday.
+        (
+            ReportPeriod::semi_annual(2021),
+            date!(2021 - 07 - 31),
+            date!(2021 - 08 - 02),
+        ),
+        (
+            ReportPeriod::semi_annual(2022),
+            date!(2022 - 07 - 31),
+            date!(2022 - 08 - 01),
+        ),
+        (
+            ReportPeriod::semi_annual(2025),
+            date!(2025 - 07 - 31),
+            date!(2025 - 07 - 31),
+        ),
+        (
+            ReportPeriod::semi_annual(2026),
+            date!(2026 - 07 - 31),
+            date!(2026 - 07 - 31),
+        ),
+    ];
+    for (period, nominal, due) in cases {
+        assert_eq!(
+            nominal_due_date(&POLICY, period).unwrap(),
+            nominal,
+            "{period}"
+        );
+        assert_eq!(
+            report_due_date(&POLICY, &CAL, period).unwrap(),
+            due,
+            "{period}"
+        );
+    }
+    // The 2026 annual report is due in 2027, whose schedule is not yet published.
+    assert_eq!(
+        report_due_date(&POLICY, &CAL, ReportPeriod::annual(2026)),
+        Err(DeadlineError::Calendar(CalendarError::YearNotCovered(2027)))
+    );
+    let mut no_roll = POLICY.clone();
+    no_roll.reports.roll_forward_to_working_day = false;
+    assert_eq!(
+        report_due_date(&no_roll, &CAL, ReportPeriod::annual(2024)).unwrap(),
+        date!(2025 - 01 - 31)
+    );
+    assert_eq!(ReportPeriod::annual(2024).to_string(), "2024年度");
+    assert_eq!(ReportPeriod::semi_annual(2025).to_string(), "2025年上半年");
+}
+
+#[test]
+fn every_rolled_due_date_is_the_first_working_day_on_or_after_the_nominal_one() {
+    for year in 2021..=2025 {
+        for period in [
+            ReportPeriod::annual(year),
+            ReportPeriod::semi_annual(year + 1),
+        ] {
+            let nominal = nominal_due_date(&POLICY, period).unwrap();
+            let due = report_due_date(&POLICY, &CAL, period).unwrap();
+            assert!(due >= nominal);
+            assert!(CAL.is_working_day(due).unwrap().is_working());
+            assert_eq!(
+                CAL.working_days_between(nominal, due).unwrap(),
+                1,
+                "{period}"
+            );
+        }
+    }
+}
+
+#[test]
+fn notice_windows() {
+    let cases = [
+        // MIIT 2024: Monday to Friday.
+        (
+            date!(2024 - 11 - 18),
+            5,
+            date!(2024 - 11 - 18),
+            date!(2024 - 11 - 22),
+        ),
+        // Spans 国庆 2025 (10-01..10-08 off) and ends on the worked Saturday 10-11.
+        (
+            date!(2025 - 09 - 29),
+            5,
+            date!(2025 - 09 - 29),
+            date!(2025 - 10 - 11),
+        ),
+        // Spans 国庆 2024, counting the worked Sunday 09-29.
+        (
+            date!(2024 - 09 - 27),
+            5,
+            date!(2024 - 09 - 27),
+            date!(2024 - 10 - 09),
+        ),
+        // Published on a holiday: the window starts on the next working day.
+        (
+            date!(2025 - 10 - 03),
+            5,
+            date!(2025 - 10 - 09),
+            date!(2025 - 10 - 14),
+        ),
+        // MIIT SME 2022: across 元旦 2023.
+        (
+            date!(2022 - 12 - 29),
+            5,
+            date!(2022 - 12 - 29),
+            date!(2023 - 01 - 05),
+        ),
+        // Sichuan: 7 working days.
+        (
+            date!(2024 - 08 - 14),
+            7,
+            date!(2024 - 08 - 14),
+            date!(2024 - 08 - 22),
+        ),
+        (
+            date!(2025 - 03 - 12),
+            1,
+            date!(2025 - 03 - 12),
+            date!(2025 - 03 - 12),
+        ),
+    ];
+    for (published, n, first, last) in cases {
+        let w = notice_window(&CAL, published, n).unwrap();
+        assert_eq!((w.first_day, w.last_day), (first, last), "{published}");
+        assert!(w.contains(published) && w.contains(last));
+        assert!(!w.contains(last.next_day().unwrap()));
+        assert!(!w.contains(published.previous_day().unwrap()));
+    }
+    let w = public_notice_window(&POLICY, &CAL, date!(2025 - 09 - 29)).unwrap();
+    assert_eq!(w.last_day, date!(2025 - 10 - 11));
+    assert!(
+        is_within_notice_window(&POLICY, &CAL, date!(2025 - 09 - 29), date!(2025 - 10 - 05))
+            .unwrap()
+    );
+    assert!(
+        !is_within_notice_window(&POLICY, &CAL, date!(2025 - 09 - 29), date!(2025 - 10 - 12))
+            .unwrap()
+    );
+    assert_eq!(
+        notice_window(&CAL, date!(2025 - 03 - 12), 0),
+        Err(DeadlineError::ZeroNoticeDays)
+    );
+    // A window reaching into an unpublished year is refused, not guessed.
+    assert_eq!(
+        notice_window(&CAL, date!(2026 - 12 - 28), 5),
+        Err(DeadlineError::Calendar(CalendarError::YearNotCovered(2027)))
+    );
+}
+
+fn statuses(list: &[ReportObligation]) -> Vec<(String, ReportStatus)> {
+    list.iter()
+        .map(|o| (o.period.to_string(), o.status))
+        .collect()
+}
+
+#[test]
+fn report_obligations_table() {
+    use ReportStatus::*;
+    let designated = date!(2022 - 09 - 02);
+    let submitted = BTreeSet::from([
+        ReportPeriod::semi_annual(2023),
+        ReportPeriod::annual(2023),
+        ReportPeriod::semi_annual(2024),
+    ]);
+    // 2025-02-03 is inside 春节: the 2024 report is past its nominal date but still due.
+    let list =
+        report_obligations(&POLICY, &CAL, designated, &submitted, date!(2025 - 02 - 03)).unwrap();
+    assert_eq!(
+        statuses(&list),
+        [
+            ("2024年度".to_string(), Due),
+            ("2025年上半年".to_string(), Upcoming),
+            ("2025年度".to_string(), Upcoming),
+        ]
+    );
+    assert_eq!(list[0].due, Some(date!(2025 - 02 - 05)));
+    assert_eq!(list[2].due, Some(date!(2026 - 02 - 02)));
+    let list =
+        report_obligations(&POLICY, &CAL, designated, &submitted, date!(2025 - 02 - 06)).unwrap();
+    assert_eq!(list[0].status, Overdue);
+
+    // Designated mid-year: the first obligations are the next year's.
+    let list = report_obligations(
+        &POLICY,
+        &CAL,
+        date!(2024 - 03 - 15),
+        &BTreeSet::new(),
+        date!(2026 - 08 - 10),
+    )
+    .unwrap();
+    assert_eq!(
+        statuses(&list),
+        [
+            ("2025年上半年".to_string(), Overdue),
+            ("2025年度".to_string(), Overdue),
+            ("2026年上半年".to_string(), Overdue),
+            ("2026年度".to_string(), Upcoming),
+        ]
+    );
+    // Due in 2027, whose calendar is missing: known to be upcoming, due date unknown.
+    assert_eq!(list[3].due, None);
+    assert_eq!(list[3].nominal_due, date!(2027 - 01 - 31));
+
+    // Designated on 1 January: that whole year counts.
+    let list = report_obligations(
+        &POLICY,
+        &CAL,
+        date!(2024 - 01 - 01),
+        &BTreeSet::new(),
+        date!(2024 - 07 - 15),
+    )
+    .unwrap();
+    assert_eq!(
+        statuses(&list),
+        [
+            ("2024年上半年".to_string(), Due),
+            ("2024年度".to_string(), Upcoming)
+        ]
+    );
+
+    // Once the answer depends on the missing year, the error propagates.
+    let mut cal = CAL.clone();
+    cal.merge(
+        Calendar::parse(
+            "[2027]\nholidays = [{ name = \"春节\", from = 2027-02-06, to = 2027-02-12 }]\n",
+        )
+        .unwrap(),
+    );
+    assert_eq!(
+        report_obligations(
+            &POLICY,
+            &CAL,
+            date!(2024 - 03 - 15),
+            &BTreeSet::new(),
+            date!(2027 - 02 - 03)
+        ),
+        Err(DeadlineError::Calendar(CalendarError::YearNotCovered(2027)))
+    );
+    // With 2027 imported: 2027-01-31 is a Sunday, so the 2026 report is due 02-01.
+    let list = report_obligations(
+        &POLICY,
+        &cal,
+        date!(2024 - 03 - 15),
+        &BTreeSet::new(),
+        date!(2027 - 02 - 03),
+    )
+    .unwrap();
+    let y2026 = list
+        .iter()
+        .find(|o| o.period == ReportPeriod::annual(2026))
+        .unwrap();
+    assert_eq!(
+        (y2026.due, y2026.status),
+        (Some(date!(2027 - 02 - 01)), Overdue)
+    );
+}
+
+#[test]
+fn recheck_and_reminders() {
+    let designated = date!(2022 - 09 - 02);
+    assert_eq!(
+        recheck_due_dates(&POLICY, designated, date!(2030 - 01 - 01)).unwrap(),
+        [date!(2025 - 09 - 02), date!(2028 - 09 - 02)]
+    );
+    assert_eq!(
+        next_recheck_due(&POLICY, designated, date!(2025 - 09 - 02)).unwrap(),
+        date!(2025 - 09 - 02)
+    );
+    assert_eq!(
+        next_recheck_due(&POLICY, designated, date!(2025 - 09 - 03)).unwrap(),
+        date!(2028 - 09 - 02)
+    );
+    // No 02-29 in 2027: the last day of February (民法典第二百零二条).
+    assert_eq!(
+        recheck_due(&POLICY, date!(2024 - 02 - 29), 1).unwrap(),
+        date!(2027 - 02 - 28)
+    );
+    assert_eq!(
+        recheck_due(&POLICY, date!(2024 - 02 - 29), 4).unwrap(),
+        date!(2036 - 02 - 29)
+    );
+
+    assert_eq!(
+        report_reminder_dates(&POLICY, date!(2025 - 02 - 05)),
+        [
+            date!(2025 - 01 - 06),
+            date!(2025 - 01 - 29),
+            date!(2025 - 02 - 04)
+        ]
+    );
+    assert_eq!(
+        reminder_dates(date!(2025 - 07 - 31), &[7, 7, 0]),
+        [date!(2025 - 07 - 24), date!(2025 - 07 - 31)]
+    );
+}
+
+#[test]
+fn policy_in_force_is_reachable_from_the_engine() {
+    let all = builtin_policies().unwrap();
+    assert_eq!(
+        policy_in_force(&all, date!(2025 - 01 - 01)).map(Policy::id),
+        Some("hunan-2021")
+    );
+    assert!(policy_in_force(&all, date!(2026 - 05 - 01)).is_none());
+}
+
+fn day_in(from: Date, days: i64) -> impl Strategy<Value = Date> {
+    (0..days).prop_map(move |n| from + Duration::days(n))
+}
+
+proptest! {
+    #[test]
+    fn notice_window_properties(published in day_in(date!(2021 - 01 - 01), 2150), n in 1u32..15) {
+        let w = notice_window(&CAL, published, n).unwrap();
+        prop_assert!(w.first_day >= published);
+        prop_assert!(CAL.is_working_day(w.first_day).unwrap().is_working());
+        prop_assert!(CAL.is_working_day(w.last_day).unwrap().is_working());
+        prop_assert_eq!(CAL.working_days_between(published, w.first_day).unwrap(), 1);
+        prop_assert_eq!(CAL.working_days_between(w.first_day, w.last_day).unwrap(), n);
+        let longer = notice_window(&CAL, published, n + 1).unwrap();
+        prop_assert!(longer.last_day > w.last_day);
+    }
+
+    #[test]
+    fn obligations_are_consistent(
+        designated in day_in(date!(2021 - 04 - 07), 1700),
+        later in 0i64..800,
+        mask in any::<u16>(),
+    ) {
+        let today = designated + Duration::days(later);
+        prop_assume!(today.year() <= 2026);
+        let all: Vec<ReportPeriod> = (designated.year()..=today.year())
+            .flat_map(|y| [ReportPeriod::semi_annual(y), ReportPeriod::annual(y)])
+            .collect();
+        let submitted: BTreeSet<ReportPeriod> = all
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << (i % 16)) != 0)
+            .map(|(_, p)| *p)
+            .collect();
+        let list = report_obligations(&POLICY, &CAL, designated, &submitted, today).unwrap();
+        for o in &list {
+            let (start, end) = (o.period.start().unwrap(), o.period.end().unwrap());
+            prop_assert!(start >= designated && start <= today);
+            prop_assert!(!submitted.contains(&o.period));
+            match o.status {
+                ReportStatus::Upcoming => prop_assert!(today <= end),
+                ReportStatus::Due => prop_assert!(end < today && today <= o.due.unwrap_or(o.nominal_due)),
+                ReportStatus::Overdue => prop_assert!(o.due.unwrap() < today),
+            }
+        }
+        // Nothing owed is left out.
+        let expected = all
+            .iter()
+            .filter(|p| !submitted.contains(p))
+            .filter(|p| {
+                let start = p.start().unwrap();
+                start >= designated && start <= today
+            })
+            .count();
+        prop_assert_eq!(list.len(), expected);
+    }
+
+    #[test]
+    fn recheck_dates_step_by_the_cycle(designated in day_in(date!(2021 - 01 - 01), 2000)) {
+        let dates = recheck_due_dates(&POLICY, designated, date!(2040 - 12 - 31)).unwrap();
+        prop_assert!(!dates.is_empty());
+        let mut prev = designated;
+        for d in dates {
+            prop_assert!(d > prev);
+            prop_assert_eq!(d.year() - prev.year(), 3);
+            prev = d;
+        }
+    }
+}

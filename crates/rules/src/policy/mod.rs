@@ -1,0 +1,609 @@
+//! The versioned policy file: the numbers and lists of 《湖南省先进制造业集群培育管理办法》
+//! (or another province's equivalent) as data, so each competition can be bound to the
+//! policy version it ran under. See `policies/hunan-2021.toml` for the annotated format.
+
+mod load;
+mod summary;
+#[cfg(test)]
+mod tests;
+mod validate;
+
+use std::fmt;
+
+use serde::Deserialize;
+use time::Date;
+
+/// The policy files compiled into the binary: (origin, text). The text is exposed so a
+/// competition can store the exact policy it was bound to.
+pub const BUILTIN_POLICY_SOURCES: &[(&str, &str)] = &[(
+    "policies/hunan-2021.toml",
+    include_str!("../../../../policies/hunan-2021.toml"),
+)];
+
+/// The format version this crate reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One thing wrong with a policy file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyError {
+    /// Where the text came from (a path or a label such as "上传文件").
+    pub file: String,
+    /// The key path, e.g. "criteria[2].max_score" or "reports.annual.due";
+    /// empty for a syntax error that has no key.
+    pub key_path: String,
+    /// 1-based line, known for TOML syntax errors.
+    pub line: Option<usize>,
+    /// What is wrong, in Chinese.
+    pub reason: String,
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, " 第{line}行")?;
+        }
+        if !self.key_path.is_empty() {
+            write!(f, " {}", self.key_path)?;
+        }
+        write!(f, "：{}", self.reason)
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+/// Every problem found in one policy file (never empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyErrors(pub Vec<PolicyError>);
+
+impl fmt::Display for PolicyErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = self.0.first().map_or("", |e| e.file.as_str());
+        write!(f, "策略文件“{file}”有{}处错误：", self.0.len())?;
+        for e in &self.0 {
+            write!(f, "\n  - {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for PolicyErrors {}
+
+/// Where a table's values come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// Fixed by the text of the Measures.
+    Measures,
+    /// Current provincial practice or a placeholder default.
+    ProvinceDefault,
+}
+
+impl Source {
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::Measures => "办法规定",
+            Source::ProvinceDefault => "省级默认",
+        }
+    }
+}
+
+/// A parsed, validated policy.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub format_version: u32,
+    pub identity: Identity,
+    pub cluster_kinds: Vec<ClusterKind>,
+    pub scoring: Scoring,
+    pub criteria: Vec<Criterion>,
+    pub eligibility: Eligibility,
+    pub competition: Competition,
+    pub rounds: Vec<Round>,
+    pub public_notice: PublicNotice,
+    pub reports: Reports,
+    pub recheck: Recheck,
+    pub revocation: Revocation,
+    pub quota: Quota,
+    #[serde(default)]
+    pub groupings: Vec<Grouping>,
+    #[serde(default)]
+    pub funding: Option<Funding>,
+    /// Where the text was loaded from (not part of the file).
+    #[serde(skip)]
+    pub origin: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    /// Stable id a competition is bound to, e.g. "hunan-2021".
+    pub id: String,
+    pub name: String,
+    pub document_number: String,
+    pub issuer: String,
+    /// GB/T 2260 code of the province, e.g. "430000".
+    pub region_code: String,
+    #[serde(deserialize_with = "load::de_date")]
+    pub issued: Date,
+    #[serde(deserialize_with = "load::de_date")]
+    pub published: Date,
+    #[serde(deserialize_with = "load::de_date")]
+    pub effective_from: Date,
+    #[serde(default)]
+    pub validity_years: Option<u32>,
+    /// Last day in force (inclusive). When absent it is computed from `validity_years`.
+    #[serde(default, deserialize_with = "load::de_opt_date")]
+    pub effective_to: Option<Date>,
+    #[serde(default)]
+    pub article: Option<String>,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterKind {
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub article: Option<String>,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scoring {
+    /// The stated total; the criteria maxima must add up to it.
+    pub total_score: u32,
+    /// At least this many criteria must be defined.
+    pub required_criteria: u32,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Criterion {
+    pub key: String,
+    pub name: String,
+    pub article: String,
+    pub max_score: u32,
+    pub source: Source,
+    pub indicators: Vec<Indicator>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Indicator {
+    pub key: String,
+    pub name: String,
+    /// Absent only for text indicators.
+    #[serde(default)]
+    pub unit: Option<Unit>,
+    pub value_type: ValueType,
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Unit {
+    #[serde(rename = "亿元")]
+    YiYuan,
+    #[serde(rename = "万元")]
+    WanYuan,
+    #[serde(rename = "家")]
+    Enterprises,
+    #[serde(rename = "件")]
+    Items,
+    #[serde(rename = "%")]
+    Percent,
+    #[serde(rename = "个")]
+    Count,
+    #[serde(rename = "人")]
+    People,
+}
+
+impl Unit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::YiYuan => "亿元",
+            Unit::WanYuan => "万元",
+            Unit::Enterprises => "家",
+            Unit::Items => "件",
+            Unit::Percent => "%",
+            Unit::Count => "个",
+            Unit::People => "人",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueType {
+    Integer,
+    Decimal,
+    Percent,
+    Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Eligibility {
+    #[serde(default)]
+    pub thresholds: Vec<Threshold>,
+    /// Items the applicant attests do not apply to it.
+    #[serde(default)]
+    pub negative_list: Vec<NegativeItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Threshold {
+    /// Key of a numeric indicator.
+    pub indicator: String,
+    pub op: CompareOp,
+    pub value: f64,
+    /// Shown to the applicant when the threshold is not met.
+    pub message: String,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum CompareOp {
+    #[serde(rename = ">=")]
+    AtLeast,
+    #[serde(rename = ">")]
+    MoreThan,
+    #[serde(rename = "<=")]
+    AtMost,
+    #[serde(rename = "<")]
+    LessThan,
+    #[serde(rename = "==")]
+    Equal,
+}
+
+impl CompareOp {
+    pub fn holds(self, actual: f64, limit: f64) -> bool {
+        match self {
+            CompareOp::AtLeast => actual >= limit,
+            CompareOp::MoreThan => actual > limit,
+            CompareOp::AtMost => actual <= limit,
+            CompareOp::LessThan => actual < limit,
+            CompareOp::Equal => actual == limit,
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CompareOp::AtLeast => "≥",
+            CompareOp::MoreThan => ">",
+            CompareOp::AtMost => "≤",
+            CompareOp::LessThan => "<",
+            CompareOp::Equal => "=",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NegativeItem {
+    pub key: String,
+    pub text: String,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Competition {
+    pub per_year: u32,
+    #[serde(default)]
+    pub article: Option<String>,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Round {
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub article: Option<String>,
+    pub entrants: Entrants,
+    pub outcome: Outcome,
+    /// Only for rounds whose entrants are cultivation targets.
+    #[serde(default)]
+    pub cultivation_period: Option<CultivationPeriod>,
+    pub panel: Panel,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entrants {
+    /// Applications recommended by a city bureau (第九条).
+    Recommended,
+    /// Current cultivation targets (第三条、第十一条).
+    CultivationTargets,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Winners become 培育对象.
+    CultivationTarget,
+    /// Winners are 认定 as provincial clusters.
+    Certified,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CultivationPeriod {
+    pub min_months: u32,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Panel {
+    /// Experts scoring each application.
+    pub min_experts: u32,
+    pub max_experts: u32,
+    pub aggregation: Aggregation,
+    /// For `trimmed_mean`: drop one highest and one lowest score when at least this many scored.
+    #[serde(default)]
+    pub trim_when_at_least: Option<u32>,
+    /// Share of the round score from the defence (答辩), 0..=1; 0 means no defence.
+    pub defence_share: f64,
+    pub source: Source,
+}
+
+impl Panel {
+    /// Whether the highest and lowest scores are dropped for a panel of `scored` experts.
+    pub fn drops_extremes(&self, scored: u32) -> bool {
+        self.aggregation == Aggregation::TrimmedMean
+            && self.trim_when_at_least.is_some_and(|n| scored >= n)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregation {
+    Mean,
+    TrimmedMean,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicNotice {
+    /// Length of the notice in working days.
+    pub working_days: u32,
+    #[serde(default)]
+    pub published_on: Option<String>,
+    pub objection: ObjectionRules,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectionRules {
+    pub written: bool,
+    pub real_name: bool,
+    pub contact_required: bool,
+    pub unit_seal_required: bool,
+    pub within_window: bool,
+    pub evidence_allowed: bool,
+    pub evidence_required: bool,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reports {
+    /// A due date on a non-working day moves to the next working day (民法典第二百零三条 by analogy).
+    pub roll_forward_to_working_day: bool,
+    /// Calendar days before a due date on which to remind.
+    #[serde(default)]
+    pub reminder_days_before: Vec<u32>,
+    pub source: Source,
+    /// Covers the previous calendar year.
+    pub annual: ReportRule,
+    /// Covers the first half (01-01..06-30) of the year.
+    pub semi_annual: ReportRule,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRule {
+    pub name: String,
+    /// "MM-DD": the first such day after the period ends is the nominal due date.
+    pub due: String,
+    #[serde(default)]
+    pub article: Option<String>,
+    pub source: Source,
+}
+
+impl ReportRule {
+    /// The due month and day; `None` only for an unvalidated rule.
+    pub fn due_month_day(&self) -> Option<(time::Month, u8)> {
+        validate::parse_month_day(&self.due).ok()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recheck {
+    pub cycle_years: u32,
+    #[serde(default)]
+    pub article: Option<String>,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Revocation {
+    pub reasons: Vec<RevocationReason>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevocationReason {
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub article: Option<String>,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quota {
+    pub per_county: CountyQuota,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountyQuota {
+    pub max: u32,
+    pub mode: QuotaMode,
+    pub message: String,
+    #[serde(default)]
+    pub article: Option<String>,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuotaMode {
+    /// Exceeding the cap needs a recorded justification ("原则上").
+    Warn,
+    /// Exceeding the cap is refused.
+    Block,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grouping {
+    pub key: String,
+    pub name: String,
+    pub city_codes: Vec<String>,
+    #[serde(default)]
+    pub article: Option<String>,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Funding {
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub article: Option<String>,
+    pub source: Source,
+}
+
+/// A threshold an application does not meet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EligibilityProblem {
+    pub indicator: String,
+    /// The policy's message, or a "not filled in" message, in Chinese.
+    pub message: String,
+}
+
+impl Policy {
+    /// Parses and validates a policy, collecting every problem found.
+    /// `origin` names the text in error messages (a path or e.g. "上传文件").
+    pub fn parse(text: &str, origin: &str) -> Result<Policy, PolicyErrors> {
+        let mut policy = load::load(text, origin)?;
+        policy.origin = origin.to_string();
+        Ok(policy)
+    }
+
+    /// The stable id a competition is bound to, e.g. "hunan-2021".
+    pub fn id(&self) -> &str {
+        &self.identity.id
+    }
+
+    /// Last day in force (inclusive): stated, or `effective_from` + `validity_years` − 1 day;
+    /// `None` when open-ended.
+    pub fn effective_to(&self) -> Option<Date> {
+        self.identity.effective_to.or_else(|| {
+            let years = self.identity.validity_years?;
+            validate::validity_end(self.identity.effective_from, years)
+        })
+    }
+
+    pub fn is_in_force(&self, date: Date) -> bool {
+        date >= self.identity.effective_from && self.effective_to().is_none_or(|to| date <= to)
+    }
+
+    pub fn cluster_kind(&self, key: &str) -> Option<&ClusterKind> {
+        self.cluster_kinds.iter().find(|k| k.key == key)
+    }
+
+    pub fn criterion(&self, key: &str) -> Option<&Criterion> {
+        self.criteria.iter().find(|c| c.key == key)
+    }
+
+    /// An indicator by key, across all criteria.
+    pub fn indicator(&self, key: &str) -> Option<&Indicator> {
+        self.criteria
+            .iter()
+            .flat_map(|c| &c.indicators)
+            .find(|i| i.key == key)
+    }
+
+    pub fn round(&self, key: &str) -> Option<&Round> {
+        self.rounds.iter().find(|r| r.key == key)
+    }
+
+    pub fn revocation_reason(&self, key: &str) -> Option<&RevocationReason> {
+        self.revocation.reasons.iter().find(|r| r.key == key)
+    }
+
+    /// Checks the eligibility thresholds against an application's indicator values
+    /// (`value_of(indicator_key)`); an empty result means all are met.
+    pub fn check_thresholds(
+        &self,
+        value_of: impl Fn(&str) -> Option<f64>,
+    ) -> Vec<EligibilityProblem> {
+        let mut problems = Vec::new();
+        for t in &self.eligibility.thresholds {
+            let message = match value_of(&t.indicator) {
+                Some(v) if t.op.holds(v, t.value) => continue,
+                Some(_) => t.message.clone(),
+                None => {
+                    let name = self
+                        .indicator(&t.indicator)
+                        .map_or(&t.indicator, |i| &i.name);
+                    format!("未填写“{name}”，无法判断：{}", t.message)
+                }
+            };
+            problems.push(EligibilityProblem {
+                indicator: t.indicator.clone(),
+                message,
+            });
+        }
+        problems
+    }
+
+    /// A readable Chinese multi-line summary.
+    pub fn summary(&self) -> String {
+        summary::summary(self)
+    }
+}
+
+/// The policies compiled into the binary. The shipped files are checked by the test
+/// suite, so an error here means a broken build, reported rather than panicked on.
+pub fn builtin_policies() -> Result<Vec<Policy>, PolicyErrors> {
+    BUILTIN_POLICY_SOURCES
+        .iter()
+        .map(|(origin, text)| Policy::parse(text, origin))
+        .collect()
+}
+
+/// The policy in force on `date`; when several are, the one that took effect last.
+pub fn policy_in_force(policies: &[Policy], date: Date) -> Option<&Policy> {
+    policies
+        .iter()
+        .filter(|p| p.is_in_force(date))
+        .max_by_key(|p| p.identity.effective_from)
+}

@@ -1,0 +1,265 @@
+//! The Chinese summary shown by `jiqun policy check` and `jiqun policy show`.
+
+use std::fmt::Write;
+
+use super::*;
+
+fn tag(source: Source) -> &'static str {
+    match source {
+        Source::Measures => "〔办法〕",
+        Source::ProvinceDefault => "〔默认〕",
+    }
+}
+
+fn article(a: &Option<String>) -> String {
+    a.as_deref().map(|a| format!("（{a}）")).unwrap_or_default()
+}
+
+pub(super) fn summary(p: &Policy) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_summary(p, &mut out);
+    out
+}
+
+fn write_summary(p: &Policy, o: &mut String) -> std::fmt::Result {
+    let id = &p.identity;
+    writeln!(o, "{}（{}）", id.name, id.document_number)?;
+    writeln!(
+        o,
+        "策略标识：{}　格式版本：{}　来源：{}",
+        id.id, p.format_version, p.origin
+    )?;
+    writeln!(
+        o,
+        "发布机关：{}　印发：{}　发布：{}　行政区划：{}",
+        id.issuer, id.issued, id.published, id.region_code
+    )?;
+    let until = match (p.effective_to(), id.validity_years) {
+        (Some(to), Some(y)) => format!("至 {to}，共{y}年"),
+        (Some(to), None) => format!("至 {to}"),
+        (None, _) => "起长期有效".to_string(),
+    };
+    writeln!(
+        o,
+        "有效期：{} {until}{}{}",
+        id.effective_from,
+        article(&id.article),
+        tag(id.source)
+    )?;
+
+    let kinds: Vec<String> = p
+        .cluster_kinds
+        .iter()
+        .map(|k| format!("{}（{}）", k.name, k.key))
+        .collect();
+    writeln!(o, "集群类别：{}", kinds.join("、"))?;
+
+    writeln!(
+        o,
+        "评分维度（{}个，总分{}）{}：",
+        p.criteria.len(),
+        p.scoring.total_score,
+        tag(p.scoring.source)
+    )?;
+    for (i, c) in p.criteria.iter().enumerate() {
+        let required = c.indicators.iter().filter(|x| x.required).count();
+        writeln!(
+            o,
+            "  {}. {}　{}分　{}　指标{}项（必填{}项）{}",
+            i + 1,
+            c.name,
+            c.max_score,
+            c.article,
+            c.indicators.len(),
+            required,
+            tag(c.source)
+        )?;
+    }
+
+    if !p.eligibility.thresholds.is_empty() {
+        writeln!(o, "申报门槛（提交时自动检查）：")?;
+        for t in &p.eligibility.thresholds {
+            let (name, unit) = p
+                .indicator(&t.indicator)
+                .map_or((t.indicator.as_str(), ""), |i| {
+                    (i.name.as_str(), i.unit.map_or("", Unit::as_str))
+                });
+            writeln!(
+                o,
+                "  - {name} {} {}{unit}{}",
+                t.op.symbol(),
+                t.value,
+                tag(t.source)
+            )?;
+        }
+    }
+    if !p.eligibility.negative_list.is_empty() {
+        writeln!(o, "负面清单（申报主体承诺不存在）：")?;
+        for n in &p.eligibility.negative_list {
+            writeln!(o, "  - {}{}", n.text, tag(n.source))?;
+        }
+    }
+
+    writeln!(
+        o,
+        "竞赛：每年{}次{}{}",
+        p.competition.per_year,
+        article(&p.competition.article),
+        tag(p.competition.source)
+    )?;
+    for (i, r) in p.rounds.iter().enumerate() {
+        let entrants = match r.entrants {
+            Entrants::Recommended => "市州推荐的申报",
+            Entrants::CultivationTargets => "培育对象",
+        };
+        let outcome = match r.outcome {
+            Outcome::CultivationTarget => "确定为培育对象",
+            Outcome::Certified => "认定为省先进制造业集群",
+        };
+        writeln!(
+            o,
+            "  {}. {}{}：参赛对象为{entrants}，胜出者{outcome}{}",
+            i + 1,
+            r.name,
+            article(&r.article),
+            tag(r.source)
+        )?;
+        if let Some(c) = &r.cultivation_period {
+            writeln!(o, "     培育期至少{}个月{}", c.min_months, tag(c.source))?;
+        }
+        let panel = &r.panel;
+        let aggregation = match (panel.aggregation, panel.trim_when_at_least) {
+            (Aggregation::TrimmedMean, Some(n)) => {
+                format!("评分人数不少于{n}人时去掉一个最高分和一个最低分后取平均")
+            }
+            _ => "取平均分".to_string(),
+        };
+        let defence = if panel.defence_share > 0.0 {
+            format!("答辩占{}%", (panel.defence_share * 100.0).round())
+        } else {
+            "不设答辩".to_string()
+        };
+        writeln!(
+            o,
+            "     每份申报{}–{}名专家评审，{aggregation}；{defence}{}",
+            panel.min_experts,
+            panel.max_experts,
+            tag(panel.source)
+        )?;
+    }
+
+    let n = &p.public_notice;
+    writeln!(
+        o,
+        "公示：{}个工作日{}{}",
+        n.working_days,
+        n.published_on
+            .as_deref()
+            .map(|w| format!("，在{w}发布"))
+            .unwrap_or_default(),
+        tag(n.source)
+    )?;
+    let ob = &n.objection;
+    let rules: Vec<&str> = [
+        (ob.written, "书面提出"),
+        (ob.real_name, "实名"),
+        (ob.contact_required, "留联系方式"),
+        (ob.unit_seal_required, "单位加盖公章"),
+        (ob.within_window, "在公示期内提出"),
+        (ob.evidence_required, "附佐证材料"),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, text)| *text)
+    .collect();
+    let evidence = match (ob.evidence_allowed, ob.evidence_required) {
+        (_, true) => "",
+        (true, false) => "；可附佐证材料",
+        (false, false) => "；不收佐证材料",
+    };
+    let rules = if rules.is_empty() {
+        "无特别要求".to_string()
+    } else {
+        format!("须{}", rules.join("、"))
+    };
+    writeln!(o, "  异议：{rules}{evidence}{}", tag(ob.source))?;
+
+    let r = &p.reports;
+    writeln!(o, "发展情况报告：")?;
+    writeln!(
+        o,
+        "  - {}：每年{}前报送上一年度{}{}",
+        r.annual.name,
+        r.annual.due,
+        article(&r.annual.article),
+        tag(r.annual.source)
+    )?;
+    writeln!(
+        o,
+        "  - {}：每年{}前报送当年上半年{}{}",
+        r.semi_annual.name,
+        r.semi_annual.due,
+        article(&r.semi_annual.article),
+        tag(r.semi_annual.source)
+    )?;
+    let roll = if r.roll_forward_to_working_day {
+        "截止日遇节假日或周末顺延至下一工作日"
+    } else {
+        "截止日不顺延"
+    };
+    let reminders: Vec<String> = r.reminder_days_before.iter().map(u32::to_string).collect();
+    let reminders = if reminders.is_empty() {
+        "不提醒".to_string()
+    } else {
+        format!("提前{}天提醒", reminders.join("、"))
+    };
+    writeln!(o, "  {roll}；{reminders}{}", tag(r.source))?;
+
+    writeln!(
+        o,
+        "复核：每{}年一次{}{}",
+        p.recheck.cycle_years,
+        article(&p.recheck.article),
+        tag(p.recheck.source)
+    )?;
+    writeln!(o, "撤销情形：")?;
+    for x in &p.revocation.reasons {
+        writeln!(o, "  - {}{}{}", x.name, article(&x.article), tag(x.source))?;
+    }
+    let q = &p.quota.per_county;
+    let (limit, mode) = match q.mode {
+        QuotaMode::Warn => ("原则上不超过", "超出时提示警告，须记录理由方可继续"),
+        QuotaMode::Block => ("不超过", "超出时不予通过"),
+    };
+    writeln!(
+        o,
+        "县域限额：每个县（市）{limit}{}个，{mode}{}{}",
+        q.max,
+        article(&q.article),
+        tag(q.source)
+    )?;
+    for g in &p.groupings {
+        writeln!(
+            o,
+            "区域组合：{}（{}）{}{}",
+            g.name,
+            g.city_codes.join("、"),
+            article(&g.article),
+            tag(g.source)
+        )?;
+    }
+    if let Some(f) = &p.funding {
+        writeln!(
+            o,
+            "资金渠道：{}{}{}",
+            f.sources.join("、"),
+            article(&f.article),
+            tag(f.source)
+        )?;
+    }
+    write!(
+        o,
+        "注：〔办法〕为管理办法原文规定，〔默认〕为现行省级默认或占位取值。"
+    )
+}

@@ -1,0 +1,474 @@
+use std::collections::BTreeMap;
+
+use time::macros::date;
+
+use super::*;
+
+const SHIPPED: &str = BUILTIN_POLICY_SOURCES[0].1;
+
+fn shipped() -> Policy {
+    Policy::parse(SHIPPED, "hunan-2021.toml").unwrap()
+}
+
+/// The shipped text with `from` replaced by `to` (which must occur).
+fn edit(from: &str, to: &str) -> String {
+    assert!(SHIPPED.contains(from), "test fixture out of date: {from:?}");
+    SHIPPED.replacen(from, to, 1)
+}
+
+fn errors(text: &str) -> Vec<PolicyError> {
+    match Policy::parse(text, "测试.toml") {
+        Ok(_) => panic!("expected errors"),
+        Err(PolicyErrors(list)) => {
+            assert!(!list.is_empty());
+            for e in &list {
+                assert_eq!(e.file, "测试.toml");
+                assert!(!e.reason.is_ascii(), "reason not Chinese: {e}");
+            }
+            list
+        }
+    }
+}
+
+/// Asserts one error names `path`, and returns its reason.
+fn reason_at(list: &[PolicyError], path: &str) -> String {
+    match list.iter().find(|e| e.key_path == path) {
+        Some(e) => e.reason.clone(),
+        None => panic!("no error at {path}; got {list:#?}"),
+    }
+}
+
+#[test]
+fn shipped_policy_parses_and_encodes_the_measures() {
+    let p = shipped();
+    assert_eq!(p.id(), "hunan-2021");
+    assert_eq!(p.format_version, FORMAT_VERSION);
+    assert_eq!(p.identity.document_number, "湘工信产业集聚〔2021〕82号");
+    assert_eq!(p.identity.issued, date!(2021 - 03 - 15));
+    assert_eq!(p.identity.effective_from, date!(2021 - 04 - 07));
+    assert_eq!(p.effective_to(), Some(date!(2026 - 04 - 06)));
+    assert_eq!(p.origin, "hunan-2021.toml");
+
+    let kinds: Vec<_> = p
+        .cluster_kinds
+        .iter()
+        .map(|k| (k.key.as_str(), k.name.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [("leading", "优势产业集群"), ("specialty", "特色产业集群")]
+    );
+
+    let criteria: Vec<_> = p
+        .criteria
+        .iter()
+        .map(|c| (c.key.as_str(), c.max_score))
+        .collect();
+    assert_eq!(
+        criteria,
+        [
+            ("industry_character", 15),
+            ("scale_and_benefit", 25),
+            ("collaborative_innovation", 20),
+            ("governance", 15),
+            ("factor_agglomeration", 15),
+            ("openness", 10),
+        ]
+    );
+    assert_eq!(p.scoring.total_score, 100);
+    for key in [
+        "cluster_revenue",
+        "leading_industry_revenue_share",
+        "above_scale_enterprises",
+        "little_giant_enterprises",
+        "single_champion_enterprises",
+        "high_tech_enterprises",
+        "rd_intensity",
+        "valid_invention_patents",
+        "national_innovation_platforms",
+        "provincial_innovation_platforms",
+        "export_delivery_value",
+        "actual_foreign_investment",
+        "chain_leader_revenue",
+        "promotion_org_fulltime_staff",
+    ] {
+        assert!(p.indicator(key).is_some(), "{key}");
+    }
+    assert_eq!(
+        p.indicator("cluster_revenue").unwrap().unit,
+        Some(Unit::YiYuan)
+    );
+
+    let rounds: Vec<_> = p
+        .rounds
+        .iter()
+        .map(|r| (r.key.as_str(), r.entrants, r.outcome))
+        .collect();
+    assert_eq!(
+        rounds,
+        [
+            (
+                "preliminary",
+                Entrants::Recommended,
+                Outcome::CultivationTarget
+            ),
+            ("final", Entrants::CultivationTargets, Outcome::Certified),
+        ]
+    );
+    let panel = &p.round("final").unwrap().panel;
+    assert!(panel.drops_extremes(5) && !panel.drops_extremes(4));
+    assert_eq!(p.public_notice.working_days, 5);
+    assert_eq!(p.reports.annual.due, "01-31");
+    assert_eq!(p.reports.semi_annual.due, "07-31");
+    assert!(p.reports.roll_forward_to_working_day);
+    assert_eq!(p.recheck.cycle_years, 3);
+    assert_eq!(p.quota.per_county.max, 1);
+    assert_eq!(p.quota.per_county.mode, QuotaMode::Warn);
+    assert_eq!(p.groupings[0].city_codes, ["430100", "430200", "430300"]);
+    for key in [
+        "recheck_failed",
+        "recheck_not_applied",
+        "fraud",
+        "law_violation",
+        "major_accident",
+    ] {
+        assert!(p.revocation_reason(key).is_some(), "{key}");
+    }
+    // Weights are placeholders, the report rhythm is the Measures'.
+    assert!(
+        p.criteria
+            .iter()
+            .all(|c| c.source == Source::ProvinceDefault)
+    );
+    assert_eq!(p.reports.annual.source, Source::Measures);
+}
+
+#[test]
+fn types_mirror_the_file_directly() {
+    // Deserializing straight from text (dates as TOML datetimes) gives the same policy.
+    let mut direct: Policy = toml::from_str(SHIPPED).unwrap();
+    direct.origin = "hunan-2021.toml".into();
+    assert_eq!(direct, shipped());
+}
+
+#[test]
+fn registry_and_policy_in_force() {
+    let all = builtin_policies().unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(policy_in_force(&all, date!(2021 - 04 - 06)), None);
+    assert_eq!(
+        policy_in_force(&all, date!(2021 - 04 - 07)).map(Policy::id),
+        Some("hunan-2021")
+    );
+    assert_eq!(
+        policy_in_force(&all, date!(2026 - 04 - 06)).map(Policy::id),
+        Some("hunan-2021")
+    );
+    assert_eq!(policy_in_force(&all, date!(2026 - 04 - 07)), None);
+
+    let successor = edit("id = \"hunan-2021\"", "id = \"hunan-2024\"")
+        .replace("effective_from = 2021-04-07", "effective_from = 2024-01-01")
+        .replace("effective_to = 2026-04-06", "effective_to = 2028-12-31");
+    let mut all = all;
+    all.push(Policy::parse(&successor, "successor").unwrap());
+    assert_eq!(
+        policy_in_force(&all, date!(2023 - 12 - 31)).map(Policy::id),
+        Some("hunan-2021")
+    );
+    assert_eq!(
+        policy_in_force(&all, date!(2025 - 06 - 01)).map(Policy::id),
+        Some("hunan-2024")
+    );
+}
+
+#[test]
+fn effective_to_is_computed_when_not_stated() {
+    let p = Policy::parse(&edit("effective_to = 2026-04-06\n", ""), "x").unwrap();
+    assert_eq!(p.effective_to(), Some(date!(2026 - 04 - 06)));
+    let open = edit("validity_years = 5\n", "").replace("effective_to = 2026-04-06\n", "");
+    let p = Policy::parse(&open, "x").unwrap();
+    assert_eq!(p.effective_to(), None);
+    assert!(p.is_in_force(date!(2040 - 01 - 01)));
+}
+
+#[test]
+fn thresholds_are_checked() {
+    let p = shipped();
+    let ok = BTreeMap::from([
+        ("cluster_revenue", 120.0),
+        ("chain_leader_revenue", 10.0),
+        ("chain_leaders_in_core_park", 1.0),
+    ]);
+    assert!(p.check_thresholds(|k| ok.get(k).copied()).is_empty());
+    let low = BTreeMap::from([("cluster_revenue", 99.9), ("chain_leader_revenue", 12.0)]);
+    let problems = p.check_thresholds(|k| low.get(k).copied());
+    assert_eq!(problems.len(), 2);
+    assert_eq!(problems[0].message, "集群营业收入应不低于100亿元");
+    assert_eq!(problems[1].indicator, "chain_leaders_in_core_park");
+    assert!(problems[1].message.starts_with("未填写“在核心承载园区注册"));
+}
+
+#[test]
+fn summary_is_readable_chinese() {
+    let s = shipped().summary();
+    for needle in [
+        "湖南省先进制造业集群培育管理办法（湘工信产业集聚〔2021〕82号）",
+        "策略标识：hunan-2021",
+        "有效期：2021-04-07 至 2026-04-06，共5年",
+        "优势产业集群（leading）、特色产业集群（specialty）",
+        "评分维度（6个，总分100）",
+        "产业规模效益突出　25分",
+        "集群营业收入 ≥ 100亿元",
+        "公示：5个工作日",
+        "异议：须书面提出、实名、留联系方式、单位加盖公章、在公示期内提出；可附佐证材料",
+        "年度发展情况报告：每年01-31前报送上一年度",
+        "截止日遇节假日或周末顺延至下一工作日",
+        "复核：每3年一次",
+        "未通过复核",
+        "每个县（市）原则上不超过1个，超出时提示警告",
+        "长株潭（430100、430200、430300）",
+        "〔办法〕",
+        "〔默认〕",
+    ] {
+        assert!(s.contains(needle), "missing {needle:?} in\n{s}");
+    }
+}
+
+#[test]
+fn syntax_error_reports_the_line() {
+    let list = errors(&edit(
+        "[recheck]\ncycle_years = 3",
+        "[recheck]\ncycle_years = = 3",
+    ));
+    assert_eq!(list.len(), 1);
+    let line = SHIPPED
+        .lines()
+        .position(|l| l == "cycle_years = 3")
+        .unwrap()
+        + 1;
+    assert_eq!(list[0].line, Some(line));
+    assert!(list[0].reason.starts_with("TOML 语法错误"));
+    assert!(list[0].to_string().contains(&format!("第{line}行")));
+}
+
+#[test]
+fn duplicate_toml_key_is_named() {
+    let list = errors(&edit(
+        "cycle_years = 3\n",
+        "cycle_years = 3\ncycle_years = 4\n",
+    ));
+    assert_eq!(list[0].key_path, "cycle_years");
+    assert!(list[0].reason.contains("重复"));
+    assert!(list[0].line.is_some());
+}
+
+#[test]
+fn unknown_keys_at_every_level() {
+    let text = edit(
+        "format_version = 1\n",
+        "format_version = 1\ncolour = \"red\"\n",
+    )
+    .replacen("due = \"01-31\"\n", "due = \"01-31\"\ngrace_days = 3\n", 1)
+    .replacen(
+        "value_type = \"text\", required = true }",
+        "value_type = \"text\", required = true, weight = 2 }",
+        1,
+    );
+    let list = errors(&text);
+    assert_eq!(reason_at(&list, "colour"), "未知的键“colour”");
+    assert_eq!(
+        reason_at(&list, "reports.annual.grace_days"),
+        "未知的键“grace_days”"
+    );
+    assert_eq!(
+        reason_at(&list, "criteria[0].indicators[0].weight"),
+        "未知的键“weight”"
+    );
+}
+
+fn without_openness() -> String {
+    let start = SHIPPED.find("[[criteria]]\nkey = \"openness\"").unwrap();
+    let end = SHIPPED.find("# Checked automatically").unwrap();
+    format!("{}{}", &SHIPPED[..start], &SHIPPED[end..])
+}
+
+#[test]
+fn missing_criterion() {
+    let list = errors(&without_openness());
+    assert!(reason_at(&list, "criteria").contains("少于"));
+    assert!(reason_at(&list, "scoring.total_score").contains("90"));
+    // Thresholds on the removed criterion's indicators would be reported too; none exist.
+    let start = SHIPPED.find("[[criteria]]").unwrap();
+    let end = SHIPPED.find("# Checked automatically").unwrap();
+    let none = format!("{}{}", &SHIPPED[..start], &SHIPPED[end..]);
+    let list = errors(&none);
+    assert_eq!(reason_at(&list, "criteria"), "缺少必填项“criteria”");
+}
+
+#[test]
+fn maxima_must_add_up_to_the_total() {
+    let list = errors(&edit("max_score = 25", "max_score = 30"));
+    assert_eq!(
+        reason_at(&list, "scoring.total_score"),
+        "各评分维度满分之和为105，与总分100不一致"
+    );
+}
+
+#[test]
+fn negative_numbers_are_refused() {
+    let list = errors(&edit("max_score = 25", "max_score = -5"));
+    assert!(reason_at(&list, "criteria[1].max_score").contains("不能为负数"));
+    let list = errors(&edit(
+        "op = \">=\", value = 100",
+        "op = \">=\", value = -100",
+    ));
+    assert!(reason_at(&list, "eligibility.thresholds[0].value").contains("不能为负数"));
+}
+
+#[test]
+fn impossible_due_dates() {
+    let list = errors(&edit("due = \"01-31\"", "due = \"02-30\""));
+    assert!(reason_at(&list, "reports.annual.due").contains("02-30"));
+    let list = errors(&edit("due = \"07-31\"", "due = \"02-29\""));
+    assert!(reason_at(&list, "reports.semi_annual.due").contains("并非每年都有"));
+    for bad in ["13-01", "7-31", "0731", "07-32"] {
+        let list = errors(&edit("due = \"07-31\"", &format!("due = \"{bad}\"")));
+        reason_at(&list, "reports.semi_annual.due");
+    }
+}
+
+#[test]
+fn duplicate_and_empty_keys_and_names() {
+    let list = errors(&edit("key = \"governance\"", "key = \"openness\""));
+    assert_eq!(reason_at(&list, "criteria[5].key"), "键“openness”重复");
+    let list = errors(&edit("key = \"total_profit\"", "key = \"cluster_revenue\""));
+    reason_at(&list, "criteria[1].indicators[7].key");
+    let list = errors(&edit("name = \"产业特色明显\"", "name = \"  \""));
+    assert_eq!(reason_at(&list, "criteria[0].name"), "不能为空");
+    let list = errors(&edit("name = \"初赛\"", "name = \"\""));
+    reason_at(&list, "rounds[0].name");
+    let list = errors(&edit("key = \"leading\"", "key = \"Leading Kind\""));
+    reason_at(&list, "cluster_kinds[0].key");
+}
+
+#[test]
+fn notice_panel_and_share_limits() {
+    let list = errors(&edit("working_days = 5", "working_days = 0"));
+    assert_eq!(
+        reason_at(&list, "public_notice.working_days"),
+        "公示期不能为0个工作日"
+    );
+    let list = errors(&edit(
+        "min_experts = 5\nmax_experts = 7",
+        "min_experts = 9\nmax_experts = 7",
+    ));
+    assert!(reason_at(&list, "rounds[0].panel.min_experts").contains("大于最多人数"));
+    let text = SHIPPED.replace("defence_share = 0.4", "defence_share = 1.5");
+    let list = errors(&text);
+    reason_at(&list, "rounds[0].panel.defence_share");
+    reason_at(&list, "rounds[1].panel.defence_share");
+    let list = errors(&edit("trim_when_at_least = 5", "trim_when_at_least = 2"));
+    reason_at(&list, "rounds[0].panel.trim_when_at_least");
+}
+
+#[test]
+fn threshold_and_unit_references() {
+    let list = errors(&edit(
+        "indicator = \"cluster_revenue\"",
+        "indicator = \"cluster_income\"",
+    ));
+    assert_eq!(
+        reason_at(&list, "eligibility.thresholds[0].indicator"),
+        "引用了不存在的指标“cluster_income”"
+    );
+    let list = errors(&edit(
+        "indicator = \"cluster_revenue\"",
+        "indicator = \"development_plan\"",
+    ));
+    reason_at(&list, "eligibility.thresholds[0].indicator");
+    let list = errors(&edit(
+        "unit = \"家\", value_type = \"integer\", required = false }",
+        "unit = \"公顷\", value_type = \"integer\", required = false }",
+    ));
+    assert!(reason_at(&list, "criteria[0].indicators[2].unit").starts_with("取值“公顷”无效"));
+    let list = errors(&edit(
+        "unit = \"%\", value_type = \"percent\"",
+        "unit = \"亿元\", value_type = \"percent\"",
+    ));
+    reason_at(&list, "criteria[1].indicators[1].unit");
+}
+
+#[test]
+fn identity_checks() {
+    let list = errors(&edit(
+        "effective_to = 2026-04-06",
+        "effective_to = 2026-03-14",
+    ));
+    assert!(reason_at(&list, "identity.effective_to").contains("2026-04-06"));
+    let list = errors(&edit("format_version = 1", "format_version = 2"));
+    reason_at(&list, "format_version");
+    let list = errors(&edit("issuer = \"湖南省工业和信息化厅\"\n", ""));
+    assert_eq!(reason_at(&list, "identity.issuer"), "缺少必填项“issuer”");
+    // The TOML parser itself refuses an impossible date, with its line.
+    let list = errors(&edit("published = 2021-04-07", "published = 2021-02-30"));
+    assert!(list[0].line.is_some() && list[0].reason.starts_with("TOML 语法错误"));
+    let list = errors(&edit(
+        "published = 2021-04-07",
+        "published = \"2021-02-30\"",
+    ));
+    assert!(reason_at(&list, "identity.published").contains("2021-02-30"));
+    let list = errors(&edit(
+        "published = 2021-04-07",
+        "published = 2021-04-07T09:00:00",
+    ));
+    reason_at(&list, "identity.published");
+    let list = errors(&edit("working_days = 5", "working_days = \"five\""));
+    assert!(reason_at(&list, "public_notice.working_days").starts_with("类型错误：应为非负整数"));
+    let list = errors(&edit("city_codes = [\"430100\"", "city_codes = [\"4301\""));
+    reason_at(&list, "groupings[0].city_codes[0]");
+    let list = errors(&edit("mode = \"warn\"", "mode = \"ignore\""));
+    assert!(reason_at(&list, "quota.per_county.mode").contains("warn"));
+}
+
+#[test]
+fn all_errors_are_collected_in_one_pass() {
+    let text = without_openness()
+        .replace("working_days = 5", "working_days = 0")
+        .replace("due = \"01-31\"", "due = \"02-30\"")
+        .replace(
+            "min_experts = 5\nmax_experts = 7",
+            "min_experts = 8\nmax_experts = 7",
+        )
+        .replace("indicator = \"cluster_revenue\"", "indicator = \"nope\"")
+        .replace("cycle_years = 3\n", "cycle_years = 3\nextra = true\n")
+        .replace(
+            "key = \"industry_character\"\n",
+            "key = \"industry_character\"\nweight = 3\n",
+        )
+        .replace(
+            "key = \"leading\"\nname = \"优势产业集群\"\n",
+            "key = \"leading\"\nname = \"优势产业集群\"\ncolour = 1\n",
+        )
+        .replace(
+            "key = \"specialty\"\nname = \"特色产业集群\"\n",
+            "key = \"specialty\"\n",
+        );
+    let list = errors(&text);
+    for path in [
+        "criteria",
+        "scoring.total_score",
+        "public_notice.working_days",
+        "reports.annual.due",
+        "rounds[0].panel.min_experts",
+        "rounds[1].panel.min_experts",
+        "eligibility.thresholds[0].indicator",
+        "recheck.extra",
+        "criteria[0].weight",
+        "cluster_kinds[0].colour",
+        "cluster_kinds[1].name",
+    ] {
+        reason_at(&list, path);
+    }
+    let shown = PolicyErrors(list.clone()).to_string();
+    assert!(shown.starts_with(&format!("策略文件“测试.toml”有{}处错误：", list.len())));
+}

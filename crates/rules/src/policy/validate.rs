@@ -1,0 +1,488 @@
+//! Semantic checks of a policy. Each part that loaded is checked even when another
+//! part failed, so the author sees every problem in one pass.
+
+use std::collections::BTreeSet;
+
+use time::{Date, Month};
+
+use super::load::Errors;
+use super::*;
+
+/// The parts of a policy as loaded; `None` where loading already reported an error.
+pub(super) struct Parts {
+    pub format_version: Option<u32>,
+    pub identity: Option<Identity>,
+    pub cluster_kinds: Option<Vec<ClusterKind>>,
+    pub scoring: Option<Scoring>,
+    pub criteria: Option<Vec<Criterion>>,
+    pub eligibility: Option<Eligibility>,
+    pub competition: Option<Competition>,
+    pub rounds: Option<Vec<Round>>,
+    pub public_notice: Option<PublicNotice>,
+    pub reports: Option<Reports>,
+    pub recheck: Option<Recheck>,
+    pub revocation: Option<Revocation>,
+    pub quota: Option<Quota>,
+    pub groupings: Option<Vec<Grouping>>,
+    pub funding: Option<Option<Funding>>,
+}
+
+impl Parts {
+    pub(super) fn assemble(self) -> Option<Policy> {
+        Some(Policy {
+            format_version: self.format_version?,
+            identity: self.identity?,
+            cluster_kinds: self.cluster_kinds?,
+            scoring: self.scoring?,
+            criteria: self.criteria?,
+            eligibility: self.eligibility?,
+            competition: self.competition?,
+            rounds: self.rounds?,
+            public_notice: self.public_notice?,
+            reports: self.reports?,
+            recheck: self.recheck?,
+            revocation: self.revocation?,
+            quota: self.quota?,
+            groupings: self.groupings?,
+            funding: self.funding?,
+            origin: String::new(),
+        })
+    }
+}
+
+pub(super) fn validate(p: &Parts, e: &mut Errors) {
+    if let Some(v) = p.format_version
+        && v != FORMAT_VERSION
+    {
+        e.push(
+            "format_version",
+            format!("不支持的格式版本{v}，本程序支持版本{FORMAT_VERSION}"),
+        );
+    }
+    if let Some(id) = &p.identity {
+        identity(id, e);
+    }
+    if let Some(kinds) = &p.cluster_kinds {
+        if kinds.is_empty() {
+            e.push("cluster_kinds", "至少需要一个集群类别");
+        }
+        let mut keys = Keys::default();
+        for (i, k) in kinds.iter().enumerate() {
+            let at = format!("cluster_kinds[{i}]");
+            keys.check(e, &at, &k.key);
+            text(e, &format!("{at}.name"), &k.name);
+            opt_text(e, &format!("{at}.description"), &k.description);
+            opt_text(e, &format!("{at}.article"), &k.article);
+        }
+    }
+    if let Some(criteria) = &p.criteria {
+        criteria_checks(criteria, p.scoring.as_ref(), e);
+    } else if let Some(s) = &p.scoring {
+        scoring_own(s, e);
+    }
+    if let Some(el) = &p.eligibility {
+        eligibility(el, p.criteria.as_deref(), e);
+    }
+    if let Some(c) = &p.competition {
+        if c.per_year == 0 {
+            e.push("competition.per_year", "每年竞赛次数必须大于0");
+        }
+        opt_text(e, "competition.article", &c.article);
+    }
+    if let Some(rounds) = &p.rounds {
+        rounds_checks(rounds, e);
+    }
+    if let Some(n) = &p.public_notice {
+        notice(n, e);
+    }
+    if let Some(r) = &p.reports {
+        reports(r, e);
+    }
+    if let Some(r) = &p.recheck {
+        if r.cycle_years == 0 {
+            e.push("recheck.cycle_years", "复核周期必须大于0年");
+        }
+        opt_text(e, "recheck.article", &r.article);
+    }
+    if let Some(r) = &p.revocation {
+        if r.reasons.is_empty() {
+            e.push("revocation.reasons", "至少需要一种撤销情形");
+        }
+        let mut keys = Keys::default();
+        for (i, reason) in r.reasons.iter().enumerate() {
+            let at = format!("revocation.reasons[{i}]");
+            keys.check(e, &at, &reason.key);
+            text(e, &format!("{at}.name"), &reason.name);
+            opt_text(e, &format!("{at}.article"), &reason.article);
+        }
+    }
+    if let Some(q) = &p.quota {
+        let q = &q.per_county;
+        if q.max == 0 {
+            e.push("quota.per_county.max", "每县限额应至少为1");
+        }
+        text(e, "quota.per_county.message", &q.message);
+        opt_text(e, "quota.per_county.article", &q.article);
+    }
+    if let Some(groupings) = &p.groupings {
+        groupings_checks(groupings, e);
+    }
+    if let Some(Some(f)) = &p.funding {
+        if f.sources.is_empty() {
+            e.push("funding.sources", "至少需要一个资金渠道");
+        }
+        for (i, s) in f.sources.iter().enumerate() {
+            text(e, &format!("funding.sources[{i}]"), s);
+        }
+        opt_text(e, "funding.article", &f.article);
+    }
+}
+
+/// Detects duplicate and malformed `key`s within one list.
+#[derive(Default)]
+struct Keys(BTreeSet<String>);
+
+impl Keys {
+    fn check(&mut self, e: &mut Errors, at: &str, key: &str) {
+        let path = format!("{at}.key");
+        let mut chars = key.chars();
+        let well_formed = chars.next().is_some_and(|c| c.is_ascii_lowercase())
+            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !well_formed {
+            e.push(
+                path,
+                format!("键“{key}”格式无效：应以小写字母开头，只含小写字母、数字和下划线"),
+            );
+        } else if !self.0.insert(key.to_string()) {
+            e.push(path, format!("键“{key}”重复"));
+        }
+    }
+}
+
+fn text(e: &mut Errors, path: &str, value: &str) {
+    if value.trim().is_empty() {
+        e.push(path, "不能为空");
+    }
+}
+
+fn opt_text(e: &mut Errors, path: &str, value: &Option<String>) {
+    if let Some(v) = value {
+        text(e, path, v);
+    }
+}
+
+fn identity(id: &Identity, e: &mut Errors) {
+    let mut chars = id.id.chars();
+    let well_formed = chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !well_formed {
+        e.push(
+            "identity.id",
+            format!(
+                "策略标识“{}”无效：应以小写字母开头，只含小写字母、数字和连字符，例如 hunan-2021",
+                id.id
+            ),
+        );
+    }
+    text(e, "identity.name", &id.name);
+    text(e, "identity.document_number", &id.document_number);
+    text(e, "identity.issuer", &id.issuer);
+    opt_text(e, "identity.article", &id.article);
+    if !is_division_code(&id.region_code) {
+        e.push(
+            "identity.region_code",
+            format!("“{}”不是六位行政区划代码", id.region_code),
+        );
+    }
+    if id.published < id.issued {
+        e.push(
+            "identity.published",
+            format!("发布日期{}早于印发日期{}", id.published, id.issued),
+        );
+    }
+    if id.effective_from < id.issued {
+        e.push(
+            "identity.effective_from",
+            format!("施行日期{}早于印发日期{}", id.effective_from, id.issued),
+        );
+    }
+    if id.validity_years == Some(0) {
+        e.push("identity.validity_years", "有效期年数必须大于0");
+    }
+    if let Some(to) = id.effective_to {
+        if to < id.effective_from {
+            e.push(
+                "identity.effective_to",
+                format!("失效日期{to}早于施行日期{}", id.effective_from),
+            );
+        } else if let Some(years) = id.validity_years.filter(|y| *y > 0)
+            && let Some(expected) = validity_end(id.effective_from, years)
+            && expected != to
+        {
+            e.push(
+                "identity.effective_to",
+                format!(
+                    "与有效期{years}年不一致：自{}起施行{years}年，最后一日应为{expected}",
+                    id.effective_from
+                ),
+            );
+        }
+    }
+}
+
+/// Last day of a validity of `years` years starting on (and counting) `from`.
+pub(super) fn validity_end(from: Date, years: u32) -> Option<Date> {
+    crate::deadline::add_years(from, years)?.previous_day()
+}
+
+fn is_division_code(code: &str) -> bool {
+    code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn scoring_own(s: &Scoring, e: &mut Errors) {
+    if s.total_score == 0 {
+        e.push("scoring.total_score", "总分必须大于0");
+    }
+    if s.required_criteria == 0 {
+        e.push("scoring.required_criteria", "要求的评分维度数必须大于0");
+    }
+}
+
+fn criteria_checks(criteria: &[Criterion], scoring: Option<&Scoring>, e: &mut Errors) {
+    if let Some(s) = scoring {
+        scoring_own(s, e);
+        let n = criteria.len();
+        if n < s.required_criteria as usize {
+            e.push(
+                "criteria",
+                format!(
+                    "评分维度只有{n}个，少于 scoring.required_criteria 要求的{}个",
+                    s.required_criteria
+                ),
+            );
+        }
+        let sum: u64 = criteria.iter().map(|c| u64::from(c.max_score)).sum();
+        if sum != u64::from(s.total_score) {
+            e.push(
+                "scoring.total_score",
+                format!("各评分维度满分之和为{sum}，与总分{}不一致", s.total_score),
+            );
+        }
+    }
+    if criteria.is_empty() {
+        e.push("criteria", "缺少评分维度");
+    }
+    let mut keys = Keys::default();
+    let mut indicator_keys = Keys::default();
+    for (i, c) in criteria.iter().enumerate() {
+        let at = format!("criteria[{i}]");
+        keys.check(e, &at, &c.key);
+        text(e, &format!("{at}.name"), &c.name);
+        text(e, &format!("{at}.article"), &c.article);
+        if c.max_score == 0 {
+            e.push(format!("{at}.max_score"), "满分必须大于0");
+        }
+        if c.indicators.is_empty() {
+            e.push(format!("{at}.indicators"), "至少需要一个指标");
+        }
+        for (j, ind) in c.indicators.iter().enumerate() {
+            let at = format!("{at}.indicators[{j}]");
+            indicator_keys.check(e, &at, &ind.key);
+            text(e, &format!("{at}.name"), &ind.name);
+            let unit_path = format!("{at}.unit");
+            match (ind.value_type, ind.unit) {
+                (ValueType::Percent, Some(Unit::Percent)) | (ValueType::Text, None) => {}
+                (ValueType::Percent, _) => e.push(unit_path, "百分比指标的单位应为 %"),
+                (ValueType::Text, Some(_)) => e.push(unit_path, "文本指标不应设置单位"),
+                (_, Some(Unit::Percent)) => {
+                    e.push(unit_path, "单位为 % 的指标请使用 value_type = \"percent\"")
+                }
+                (_, None) => e.push(
+                    unit_path,
+                    "数值指标须注明单位（亿元、万元、家、件、个、人）",
+                ),
+                (_, Some(_)) => {}
+            }
+        }
+    }
+}
+
+fn eligibility(el: &Eligibility, criteria: Option<&[Criterion]>, e: &mut Errors) {
+    for (i, t) in el.thresholds.iter().enumerate() {
+        let at = format!("eligibility.thresholds[{i}]");
+        text(e, &format!("{at}.message"), &t.message);
+        if !t.value.is_finite() || t.value < 0.0 {
+            e.push(
+                format!("{at}.value"),
+                format!("门槛值{}无效：不能为负数", t.value),
+            );
+        }
+        // Without the criteria the reference cannot be checked; their own errors were reported.
+        let Some(criteria) = criteria else { continue };
+        let found = criteria
+            .iter()
+            .flat_map(|c| &c.indicators)
+            .find(|ind| ind.key == t.indicator);
+        match found {
+            None => e.push(
+                format!("{at}.indicator"),
+                format!("引用了不存在的指标“{}”", t.indicator),
+            ),
+            Some(ind) if ind.value_type == ValueType::Text => e.push(
+                format!("{at}.indicator"),
+                format!("指标“{}”是文本，不能设置数值门槛", ind.name),
+            ),
+            Some(ind) if ind.value_type == ValueType::Percent && t.value > 100.0 => {
+                e.push(format!("{at}.value"), "百分比门槛不能超过100")
+            }
+            Some(_) => {}
+        }
+    }
+    let mut keys = Keys::default();
+    for (i, item) in el.negative_list.iter().enumerate() {
+        let at = format!("eligibility.negative_list[{i}]");
+        keys.check(e, &at, &item.key);
+        text(e, &format!("{at}.text"), &item.text);
+    }
+}
+
+fn rounds_checks(rounds: &[Round], e: &mut Errors) {
+    if rounds.is_empty() {
+        e.push("rounds", "至少需要一个竞赛轮次");
+    } else if !rounds.iter().any(|r| r.outcome == Outcome::Certified) {
+        e.push(
+            "rounds",
+            "没有任何轮次的胜出者获得认定（outcome = \"certified\"）",
+        );
+    }
+    let mut keys = Keys::default();
+    for (i, r) in rounds.iter().enumerate() {
+        let at = format!("rounds[{i}]");
+        keys.check(e, &at, &r.key);
+        text(e, &format!("{at}.name"), &r.name);
+        opt_text(e, &format!("{at}.article"), &r.article);
+        let feeds = rounds[..i]
+            .iter()
+            .any(|prev| prev.outcome == Outcome::CultivationTarget);
+        match r.entrants {
+            Entrants::CultivationTargets if !feeds => e.push(
+                format!("{at}.entrants"),
+                "参赛对象为培育对象，但此前没有产生培育对象的轮次",
+            ),
+            Entrants::Recommended if r.cultivation_period.is_some() => e.push(
+                format!("{at}.cultivation_period"),
+                "只有参赛对象为培育对象的轮次才能设置培育期",
+            ),
+            _ => {}
+        }
+        let pat = format!("{at}.panel");
+        let p = &r.panel;
+        if p.min_experts == 0 {
+            e.push(format!("{pat}.min_experts"), "每份申报至少需要1名评审专家");
+        }
+        if p.min_experts > p.max_experts {
+            e.push(
+                format!("{pat}.min_experts"),
+                format!("最少专家人数{}大于最多人数{}", p.min_experts, p.max_experts),
+            );
+        }
+        match (p.aggregation, p.trim_when_at_least) {
+            (Aggregation::TrimmedMean, None) => e.push(
+                format!("{pat}.trim_when_at_least"),
+                "去掉最高分和最低分时须注明最少评分人数",
+            ),
+            (Aggregation::TrimmedMean, Some(n)) if n < 3 => e.push(
+                format!("{pat}.trim_when_at_least"),
+                format!("评分人数{n}过少：去掉最高分和最低分至少需要3人"),
+            ),
+            (Aggregation::Mean, Some(_)) => e.push(
+                format!("{pat}.trim_when_at_least"),
+                "仅 aggregation = \"trimmed_mean\" 时可设置",
+            ),
+            _ => {}
+        }
+        if !(0.0..=1.0).contains(&p.defence_share) {
+            e.push(
+                format!("{pat}.defence_share"),
+                format!("答辩占比{}应在0到1之间（0表示不设答辩）", p.defence_share),
+            );
+        }
+    }
+}
+
+fn notice(n: &PublicNotice, e: &mut Errors) {
+    if n.working_days == 0 {
+        e.push("public_notice.working_days", "公示期不能为0个工作日");
+    }
+    opt_text(e, "public_notice.published_on", &n.published_on);
+    if n.objection.evidence_required && !n.objection.evidence_allowed {
+        e.push(
+            "public_notice.objection.evidence_required",
+            "要求提供佐证材料，却不允许附佐证材料",
+        );
+    }
+}
+
+fn reports(r: &Reports, e: &mut Errors) {
+    for (key, rule) in [("annual", &r.annual), ("semi_annual", &r.semi_annual)] {
+        text(e, &format!("reports.{key}.name"), &rule.name);
+        opt_text(e, &format!("reports.{key}.article"), &rule.article);
+        if let Err(reason) = parse_month_day(&rule.due) {
+            e.push(format!("reports.{key}.due"), reason);
+        }
+    }
+    for (i, d) in r.reminder_days_before.iter().enumerate() {
+        if *d > 366 {
+            e.push(
+                format!("reports.reminder_days_before[{i}]"),
+                "提前提醒天数不能超过366天",
+            );
+        }
+    }
+}
+
+/// Parses "MM-DD"; the day must exist in every year (so 02-29 is refused).
+pub(super) fn parse_month_day(s: &str) -> Result<(Month, u8), String> {
+    let bad = || format!("“{s}”不是有效的月-日，应形如 01-31");
+    let (m, d) = s.split_once('-').ok_or_else(bad)?;
+    if m.len() != 2 || d.len() != 2 {
+        return Err(bad());
+    }
+    let month = m
+        .parse::<u8>()
+        .ok()
+        .and_then(|m| Month::try_from(m).ok())
+        .ok_or_else(bad)?;
+    let day = d.parse::<u8>().map_err(|_| bad())?;
+    if month == Month::February && day == 29 {
+        return Err("02-29 并非每年都有，请改用 02-28 或 03-01".to_string());
+    }
+    // 2021 is not a leap year, so this accepts exactly the days every year has.
+    Date::from_calendar_date(2021, month, day).map_err(|_| format!("“{s}”不是存在的日期"))?;
+    Ok((month, day))
+}
+
+fn groupings_checks(groupings: &[Grouping], e: &mut Errors) {
+    let mut keys = Keys::default();
+    for (i, g) in groupings.iter().enumerate() {
+        let at = format!("groupings[{i}]");
+        keys.check(e, &at, &g.key);
+        text(e, &format!("{at}.name"), &g.name);
+        opt_text(e, &format!("{at}.article"), &g.article);
+        if g.city_codes.is_empty() {
+            e.push(format!("{at}.city_codes"), "至少需要一个市州代码");
+        }
+        let mut seen = BTreeSet::new();
+        for (j, code) in g.city_codes.iter().enumerate() {
+            let path = format!("{at}.city_codes[{j}]");
+            if !is_division_code(code) || !code.ends_with("00") || code.ends_with("0000") {
+                e.push(
+                    path,
+                    format!("“{code}”不是六位市州行政区划代码（如 430100）"),
+                );
+            } else if !seen.insert(code) {
+                e.push(path, format!("市州代码“{code}”重复"));
+            }
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! The audit trail's shell: appending entries inside the caller's transaction, loading the key
+//! kept outside the database, streaming verification and queries for the audit administrator.
+
+use std::path::Path;
+
+use jiqun_domain::audit::{self as chain, AuditKey, ChainBreak, ChainVerifier, Entry};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use time::OffsetDateTime;
+
+use crate::store::entity::{audit_entry, audit_head};
+
+/// Who did something, as the audit trail records it.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub name: String,
+    pub role: String,
+    pub org: String,
+    pub client_addr: String,
+}
+
+impl Actor {
+    /// The command line, run by whoever operates the server.
+    pub fn console(operator: &str) -> Actor {
+        Actor {
+            user_id: None,
+            name: format!("命令行:{operator}"),
+            role: "console".into(),
+            org: String::new(),
+            client_addr: "local".into(),
+        }
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone, Default)]
+pub struct Event {
+    pub action: &'static str,
+    pub object_type: &'static str,
+    pub object_id: String,
+    /// A before/after summary of the change.
+    pub summary: String,
+    pub reason: String,
+}
+
+/// Appends one entry. Call it inside the transaction that makes the change, so the change and its
+/// record commit together or not at all.
+pub async fn append<C: ConnectionTrait>(
+    conn: &C,
+    key: &AuditKey,
+    at: OffsetDateTime,
+    actor: &Actor,
+    event: Event,
+) -> Result<i64, DbErr> {
+    // Bumping the head first takes its row lock (PostgreSQL) or the write lock (SQLite), so
+    // concurrent writers queue here and the sequence has no gaps.
+    let bumped = audit_head::Entity::update_many()
+        .col_expr(
+            audit_head::Column::Seq,
+            Expr::col(audit_head::Column::Seq).add(1),
+        )
+        .filter(audit_head::Column::Id.eq(1))
+        .exec(conn)
+        .await?;
+    if bumped.rows_affected == 0 {
+        audit_head::ActiveModel {
+            id: Set(1),
+            seq: Set(1),
+            hash: Set(chain::GENESIS.into()),
+            mac: Set(String::new()),
+        }
+        .insert(conn)
+        .await?;
+    }
+    let head = audit_head::Entity::find_by_id(1)
+        .one(conn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("audit_head".into()))?;
+    let entry = Entry {
+        seq: head.seq,
+        at: chain::chain_time(at),
+        actor_user_id: actor.user_id,
+        actor_name: actor.name.clone(),
+        actor_role: actor.role.clone(),
+        actor_org: actor.org.clone(),
+        action: event.action.into(),
+        object_type: event.object_type.into(),
+        object_id: event.object_id,
+        summary: event.summary,
+        reason: event.reason,
+        client_addr: actor.client_addr.clone(),
+        prev_hash: head.hash.clone(),
+    };
+    let hash = chain::entry_hash(key, &entry);
+    let seq = entry.seq;
+    audit_entry::ActiveModel {
+        seq: Set(entry.seq),
+        at: Set(entry.at),
+        actor_user_id: Set(entry.actor_user_id),
+        actor_name: Set(entry.actor_name),
+        actor_role: Set(entry.actor_role),
+        actor_org: Set(entry.actor_org),
+        action: Set(entry.action),
+        object_type: Set(entry.object_type),
+        object_id: Set(entry.object_id),
+        summary: Set(entry.summary),
+        reason: Set(entry.reason),
+        client_addr: Set(entry.client_addr),
+        prev_hash: Set(entry.prev_hash),
+        hash: Set(hash.clone()),
+    }
+    .insert(conn)
+    .await?;
+    audit_head::ActiveModel {
+        id: Set(1),
+        seq: Set(seq),
+        mac: Set(chain::head_mac(key, seq, &hash)),
+        hash: Set(hash),
+    }
+    .update(conn)
+    .await?;
+    Ok(seq)
+}
+
+fn to_entry(m: &audit_entry::Model) -> Entry {
+    Entry {
+        seq: m.seq,
+        at: m.at,
+        actor_user_id: m.actor_user_id,
+        actor_name: m.actor_name.clone(),
+        actor_role: m.actor_role.clone(),
+        actor_org: m.actor_org.clone(),
+        action: m.action.clone(),
+        object_type: m.object_type.clone(),
+        object_id: m.object_id.clone(),
+        summary: m.summary.clone(),
+        reason: m.reason.clone(),
+        client_addr: m.client_addr.clone(),
+        prev_hash: m.prev_hash.clone(),
+    }
+}
+
+/// Verifies the whole chain, streaming it in pages. `Ok(Ok(n))` means n intact entries.
+pub async fn verify(
+    db: &DatabaseConnection,
+    key: &AuditKey,
+) -> Result<Result<i64, ChainBreak>, DbErr> {
+    const PAGE: u64 = 1000;
+    let mut verifier = ChainVerifier::new(key);
+    let mut after = 0i64;
+    loop {
+        let page = audit_entry::Entity::find()
+            .filter(audit_entry::Column::Seq.gt(after))
+            .order_by_asc(audit_entry::Column::Seq)
+            .limit(PAGE)
+            .all(db)
+            .await?;
+        for m in &page {
+            if let Err(e) = verifier.push(&to_entry(m), &m.hash) {
+                return Ok(Err(e));
+            }
+        }
+        match page.last() {
+            Some(last) if page.len() as u64 == PAGE => after = last.seq,
+            _ => break,
+        }
+    }
+    let head = audit_head::Entity::find_by_id(1).one(db).await?;
+    Ok(verifier.finish(
+        head.as_ref()
+            .map(|h| (h.seq, h.hash.as_str(), h.mac.as_str())),
+    ))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub object_type: Option<String>,
+    pub from: Option<OffsetDateTime>,
+    pub to: Option<OffsetDateTime>,
+}
+
+/// Newest first.
+pub async fn query(
+    db: &DatabaseConnection,
+    filter: &Filter,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<audit_entry::Model>, u64), DbErr> {
+    let mut q = audit_entry::Entity::find();
+    if let Some(actor) = filter.actor.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(audit_entry::Column::ActorName.contains(actor));
+    }
+    if let Some(action) = filter.action.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(audit_entry::Column::Action.starts_with(action));
+    }
+    if let Some(object_type) = filter.object_type.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(audit_entry::Column::ObjectType.eq(object_type));
+    }
+    if let Some(from) = filter.from {
+        q = q.filter(audit_entry::Column::At.gte(from));
+    }
+    if let Some(to) = filter.to {
+        q = q.filter(audit_entry::Column::At.lt(to));
+    }
+    let total = q.clone().count(db).await?;
+    let rows = q
+        .order_by_desc(audit_entry::Column::Seq)
+        .offset(page.saturating_sub(1) * per_page)
+        .limit(per_page)
+        .all(db)
+        .await?;
+    Ok((rows, total))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("审计密钥文件 {path} 不存在（它应与数据库分开保存；首次运行 serve 或 migrate 时生成）")]
+    Missing { path: String },
+    #[error("无法读取或写入审计密钥文件 {path}：{reason}")]
+    Io { path: String, reason: String },
+    #[error("审计密钥文件 {path} 内容无效：应为64位十六进制字符")]
+    Malformed { path: String },
+}
+
+/// Loads the key; `create` makes a new random one when the file does not exist yet.
+pub fn load_key(path: &Path, create: bool) -> Result<AuditKey, KeyError> {
+    let shown = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let bytes = hex::decode(text.trim()).map_err(|_| KeyError::Malformed {
+                path: shown.clone(),
+            })?;
+            let key: [u8; 32] = bytes
+                .try_into()
+                .map_err(|_| KeyError::Malformed { path: shown })?;
+            Ok(AuditKey(key))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+            let key: [u8; 32] = rand::random();
+            write_private(path, &hex::encode(key)).map_err(|e| KeyError::Io {
+                path: shown,
+                reason: e.to_string(),
+            })?;
+            Ok(AuditKey(key))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(KeyError::Missing { path: shown })
+        }
+        Err(e) => Err(KeyError::Io {
+            path: shown,
+            reason: e.to_string(),
+        }),
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+/// CSV export of the filtered log (UTF-8 with BOM so that Excel shows the Chinese correctly).
+pub fn to_csv(rows: &[audit_entry::Model]) -> String {
+    let mut out = String::from(
+        "\u{feff}序号,时间,操作人,角色,单位,操作,对象类型,对象,摘要,理由,客户端地址,校验值\r\n",
+    );
+    for r in rows {
+        let fields = [
+            r.seq.to_string(),
+            crate::clock::format_local(r.at),
+            r.actor_name.clone(),
+            r.actor_role.clone(),
+            r.actor_org.clone(),
+            r.action.clone(),
+            r.object_type.clone(),
+            r.object_id.clone(),
+            r.summary.clone(),
+            r.reason.clone(),
+            r.client_addr.clone(),
+            r.hash.clone(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn csv_field(value: &str) -> String {
+    // A leading =, +, - or @ would run as a formula in a spreadsheet.
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}

@@ -1,0 +1,6 @@
+//! Authentication: passwords, second factors and sessions.
+
+pub mod login;
+pub mod password;
+pub mod session;
+pub mod totp;

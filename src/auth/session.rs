@@ -1,0 +1,112 @@
+//! Server-side sessions. The cookie carries a random token; the database keeps only its SM3
+//! digest, so reading the sessions table does not let anyone take over a session.
+
+use jiqun_domain::audit::sm3_hex;
+use jiqun_domain::security::session_expired;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
+use time::{Duration, OffsetDateTime};
+
+use crate::store::entity::{session, user};
+
+pub const COOKIE: &str = "jiqun_session";
+
+pub fn random_token() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+pub fn session_id(token: &str) -> String {
+    sm3_hex(token.as_bytes())
+}
+
+/// Creates a session and returns the token for the cookie (or the API's bearer header).
+pub async fn create<C: ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+    mfa_passed: bool,
+    client_addr: &str,
+    now: OffsetDateTime,
+) -> Result<String, DbErr> {
+    let token = random_token();
+    session::ActiveModel {
+        id: Set(session_id(&token)),
+        user_id: Set(user_id),
+        csrf_token: Set(random_token()),
+        mfa_passed: Set(mfa_passed),
+        client_addr: Set(client_addr.to_string()),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(token)
+}
+
+pub enum Lookup {
+    Active(session::Model, user::Model),
+    /// The session ran past the idle timeout and has been removed.
+    Expired(user::Model),
+    Unknown,
+}
+
+pub async fn load<C: ConnectionTrait>(
+    conn: &C,
+    token: &str,
+    now: OffsetDateTime,
+    idle_minutes: u32,
+) -> Result<Lookup, DbErr> {
+    let Some(found) = session::Entity::find_by_id(session_id(token))
+        .one(conn)
+        .await?
+    else {
+        return Ok(Lookup::Unknown);
+    };
+    let Some(owner) = user::Entity::find_by_id(found.user_id).one(conn).await? else {
+        return Ok(Lookup::Unknown);
+    };
+    if session_expired(found.last_seen_at, now, idle_minutes) {
+        session::Entity::delete_by_id(found.id).exec(conn).await?;
+        return Ok(Lookup::Expired(owner));
+    }
+    if !owner.active {
+        session::Entity::delete_by_id(found.id).exec(conn).await?;
+        return Ok(Lookup::Unknown);
+    }
+    // Write at most once a minute: the idle timeout is counted in minutes anyway.
+    if now - found.last_seen_at >= Duration::minutes(1) {
+        let mut active: session::ActiveModel = found.clone().into();
+        active.last_seen_at = Set(now);
+        let found = active.update(conn).await?;
+        return Ok(Lookup::Active(found, owner));
+    }
+    Ok(Lookup::Active(found, owner))
+}
+
+pub async fn set_mfa_passed<C: ConnectionTrait>(conn: &C, id: &str) -> Result<(), DbErr> {
+    session::Entity::update_many()
+        .col_expr(
+            session::Column::MfaPassed,
+            sea_orm::sea_query::Expr::value(true),
+        )
+        .filter(session::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete<C: ConnectionTrait>(conn: &C, id: &str) -> Result<(), DbErr> {
+    session::Entity::delete_by_id(id.to_string())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user (password reset, deactivation).
+pub async fn delete_for_user<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<(), DbErr> {
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}

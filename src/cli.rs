@@ -1,0 +1,296 @@
+//! The `jiqun` command line. Every subcommand resolves the same configuration.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use jiqun_domain::access::Role;
+
+use crate::app::Shared;
+use crate::audit::Actor;
+use crate::config::{Config, ConfigArgs};
+use crate::services::users::{self, CredentialAction, UserInput};
+
+#[derive(Parser)]
+#[command(
+    name = "jiqun",
+    version,
+    about = "jiqun（集群）：湖南省先进制造业集群培育管理系统",
+    long_about = "jiqun（集群）：湖南省先进制造业集群培育管理系统。\n\n\
+常用：\n  jiqun serve --demo        以演示数据启动（SQLite，默认 http://127.0.0.1:8080）\n  \
+jiqun audit verify        校验审计链是否被篡改\n\n\
+配置可用命令行参数或环境变量（JIQUN_LISTEN、JIQUN_DATA_DIR、JIQUN_DATABASE_URL 等）给出，所有子命令读取同一份配置。"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// 启动网页和 API 服务
+    Serve {
+        /// 数据库为空时写入演示单位和账户，并打印各角色的登录方式
+        #[arg(long)]
+        demo: bool,
+    },
+    /// 创建或升级数据库结构后退出
+    Migrate,
+    /// 账户管理（创建、重置密码、解锁）
+    #[command(subcommand)]
+    User(UserCommand),
+    /// 列出单位（创建账户时需要单位编号）
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// 审计日志
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// 打印某个 TOTP 密钥当前的6位验证码（供演示或无手机时使用）
+    TotpCode {
+        /// Base32 编码的 TOTP 密钥
+        secret: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// 创建账户（可创建三类管理员账户），打印初始密码
+    Create {
+        #[arg(long)]
+        username: String,
+        /// 姓名
+        #[arg(long)]
+        name: String,
+        /// 角色：applicant、city_bureau、province、partner、expert、sys_admin、sec_admin、audit_admin
+        #[arg(long)]
+        role: String,
+        /// 所属单位编号（见 jiqun org list）
+        #[arg(long)]
+        org_id: i64,
+    },
+    /// 重置密码：生成新的初始密码，用户下次登录须修改
+    ResetPassword {
+        username: String,
+        /// 操作理由（记入审计日志）
+        #[arg(long)]
+        reason: String,
+    },
+    /// 解除因连续登录失败造成的锁定
+    Unlock {
+        username: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum OrgCommand {
+    /// 列出全部单位
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// 逐条校验审计链；完好时退出码为0，发现篡改时指出第一条问题记录并以非0退出
+    Verify,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Start(#[from] crate::server::StartError),
+    #[error(transparent)]
+    App(#[from] crate::error::AppError),
+    #[error("{0}")]
+    Message(String),
+}
+
+impl From<sea_orm::DbErr> for CliError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        CliError::Message(format!("数据库错误：{e}"))
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("错误：无法启动运行时：{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误：{}", describe(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn describe(e: &CliError) -> String {
+    match e {
+        CliError::App(crate::error::AppError::Invalid(fields)) => fields
+            .iter()
+            .map(|f| format!("{}：{}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("；"),
+        other => other.to_string(),
+    }
+}
+
+async fn open(config: &ConfigArgs, create_key: bool) -> Result<Shared, CliError> {
+    let config = Config::resolve(config)?;
+    Ok(std::sync::Arc::new(
+        crate::server::open(config, create_key).await?,
+    ))
+}
+
+fn operator() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "operator".into())
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command {
+        Command::Serve { demo } => {
+            let config = Config::resolve(&cli.config)?;
+            init_tracing();
+            // Bind before opening the database, so a port in use fails fast and clearly.
+            let listener = crate::server::bind(config.listen).await?;
+            let app = std::sync::Arc::new(crate::server::open(config, true).await?);
+            if demo {
+                let banner = crate::demo::seed(&app).await?;
+                println!("{banner}");
+            }
+            let addr = listener
+                .local_addr()
+                .map_err(|e| CliError::Message(e.to_string()))?;
+            println!("jiqun 已启动：http://{addr}/ （按 Ctrl+C 停止）");
+            crate::server::serve(app, listener)
+                .await
+                .map_err(|e| CliError::Message(format!("服务异常退出：{e}")))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            open(&cli.config, true).await?;
+            println!("数据库结构已是最新。");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(cmd) => {
+            let app = open(&cli.config, true).await?;
+            user_command(&app, cmd).await
+        }
+        Command::Org(OrgCommand::List) => {
+            let app = open(&cli.config, true).await?;
+            use sea_orm::{EntityTrait, QueryOrder};
+            let rows = crate::store::entity::organisation::Entity::find()
+                .order_by_asc(crate::store::entity::organisation::Column::Id)
+                .all(&app.db)
+                .await?;
+            for o in rows {
+                let view = crate::services::orgs::OrgView::from_model(&o);
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    o.id, o.name, view.kind_label, view.city_name
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let app = open(&cli.config, false).await?;
+            match crate::audit::verify(&app.db, &app.audit_key).await? {
+                Ok(n) => {
+                    println!("审计链完整：共{n}条记录，逐条校验通过。");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(broken) => {
+                    eprintln!("审计链校验失败：{broken}");
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+        Command::TotpCode { secret } => {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let code = crate::auth::totp::code_at(secret.trim(), now)
+                .map_err(|_| CliError::Message("密钥不是有效的 Base32 编码".into()))?;
+            println!("{code}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn user_command(app: &Shared, cmd: UserCommand) -> Result<ExitCode, CliError> {
+    let actor = Actor::console(&operator());
+    match cmd {
+        UserCommand::Create {
+            username,
+            name,
+            role,
+            org_id,
+        } => {
+            if Role::from_key(&role).is_none() {
+                return Err(CliError::Message(format!(
+                    "角色“{role}”无效，可选：{}",
+                    Role::ALL.map(|r| r.key()).join("、")
+                )));
+            }
+            let created = users::create_account(
+                app,
+                &actor,
+                &UserInput {
+                    username,
+                    display_name: name,
+                    org_id,
+                    role,
+                    phone: String::new(),
+                    email: String::new(),
+                },
+                true,
+                None,
+            )
+            .await?;
+            println!(
+                "已创建账户 {}（{}），初始密码：{}\n首次登录须修改密码。",
+                created.user.username, created.user.role_label, created.initial_password
+            );
+        }
+        UserCommand::ResetPassword { username, reason } => {
+            let target = find(app, &username).await?;
+            let new = users::apply_credentials(
+                app,
+                &actor,
+                &target,
+                CredentialAction::ResetPassword,
+                &reason,
+            )
+            .await?;
+            println!(
+                "已重置 {username} 的密码，新的初始密码：{}\n下次登录须修改密码。",
+                new.unwrap_or_default()
+            );
+        }
+        UserCommand::Unlock { username, reason } => {
+            let target = find(app, &username).await?;
+            users::apply_credentials(app, &actor, &target, CredentialAction::Unlock, &reason)
+                .await?;
+            println!("已解除 {username} 的锁定。");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn find(app: &Shared, username: &str) -> Result<crate::store::entity::user::Model, CliError> {
+    users::find_by_username(app, username)
+        .await?
+        .ok_or_else(|| CliError::Message(format!("用户“{username}”不存在")))
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}

@@ -1,0 +1,223 @@
+//! Configuration: flags, then environment variables, then an optional TOML file, then defaults.
+//! Every subcommand resolves the same configuration, so `jiqun audit verify` checks the database
+//! that `jiqun serve` used.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigArgs {
+    /// 配置文件（TOML），可选
+    #[arg(long, env = "JIQUN_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// 监听地址，默认 127.0.0.1:8080
+    #[arg(long, env = "JIQUN_LISTEN", global = true, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// 数据目录：SQLite 数据库文件、附件与审计密钥所在目录，默认 ./data
+    #[arg(long, env = "JIQUN_DATA_DIR", global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// 数据库地址（sqlite://… 或 postgres://…），默认为数据目录下的 jiqun.db
+    #[arg(long, env = "JIQUN_DATABASE_URL", global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// 审计密钥文件，默认为数据目录下的 audit.key（务必与数据库分开备份）
+    #[arg(long, env = "JIQUN_AUDIT_KEY_FILE", global = true, value_name = "FILE")]
+    pub audit_key_file: Option<PathBuf>,
+    /// 连续登录失败多少次后锁定账户，默认 5
+    #[arg(long, env = "JIQUN_LOCKOUT_THRESHOLD", global = true)]
+    pub lockout_threshold: Option<u32>,
+    /// 账户锁定时长（分钟），默认 15
+    #[arg(long, env = "JIQUN_LOCKOUT_MINUTES", global = true)]
+    pub lockout_minutes: Option<u32>,
+    /// 会话空闲超时（分钟），默认 30
+    #[arg(long, env = "JIQUN_IDLE_TIMEOUT_MINUTES", global = true)]
+    pub idle_timeout_minutes: Option<u32>,
+    /// 仅通过 HTTPS 发送会话 Cookie（在 TLS 反向代理之后部署时开启）
+    #[arg(long, env = "JIQUN_COOKIE_SECURE", global = true)]
+    pub cookie_secure: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    audit_key_file: Option<PathBuf>,
+    lockout_threshold: Option<u32>,
+    lockout_minutes: Option<u32>,
+    idle_timeout_minutes: Option<u32>,
+    cookie_secure: Option<bool>,
+}
+
+/// Account security settings (等保: 登录失败处理, 连接超时自动退出).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Security {
+    pub lockout_threshold: u32,
+    pub lockout_minutes: u32,
+    pub idle_timeout_minutes: u32,
+    pub cookie_secure: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub audit_key_file: PathBuf,
+    pub security: Security,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("无法读取配置文件 {path}：{reason}")]
+    Read { path: String, reason: String },
+    #[error("配置文件 {path} 格式错误：{reason}")]
+    Parse { path: String, reason: String },
+    #[error("监听地址“{0}”无效，应形如 127.0.0.1:8080")]
+    Listen(String),
+    #[error("数据库地址“{0}”无效，应以 sqlite:// 或 postgres:// 开头")]
+    DatabaseUrl(String),
+    #[error("{name} 必须大于0")]
+    Zero { name: &'static str },
+}
+
+impl Config {
+    pub fn resolve(args: &ConfigArgs) -> Result<Config, ConfigError> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let listen_text = args
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".to_string());
+        let listen: SocketAddr = listen_text
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::Listen(listen_text.clone()))?;
+        let data_dir = args
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("data"));
+        let database_url = args
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| sqlite_url(&data_dir.join("jiqun.db")));
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::DatabaseUrl(database_url));
+        }
+        let audit_key_file = args
+            .audit_key_file
+            .clone()
+            .or(file.audit_key_file)
+            .unwrap_or_else(|| data_dir.join("audit.key"));
+        let security = Security {
+            lockout_threshold: args
+                .lockout_threshold
+                .or(file.lockout_threshold)
+                .unwrap_or(5),
+            lockout_minutes: args.lockout_minutes.or(file.lockout_minutes).unwrap_or(15),
+            idle_timeout_minutes: args
+                .idle_timeout_minutes
+                .or(file.idle_timeout_minutes)
+                .unwrap_or(30),
+            cookie_secure: args.cookie_secure.or(file.cookie_secure).unwrap_or(false),
+        };
+        for (name, value) in [
+            (
+                "lockout_threshold（登录失败锁定次数）",
+                security.lockout_threshold,
+            ),
+            ("lockout_minutes（锁定时长）", security.lockout_minutes),
+            (
+                "idle_timeout_minutes（空闲超时）",
+                security.idle_timeout_minutes,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Zero { name });
+            }
+        }
+        Ok(Config {
+            listen,
+            data_dir,
+            database_url,
+            audit_key_file,
+            security,
+        })
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.display().to_string(),
+        reason: e.message().to_string(),
+    })
+}
+
+pub fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_point_into_the_data_dir() {
+        let cfg = Config::resolve(&ConfigArgs::default()).unwrap();
+        assert_eq!(cfg.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(cfg.database_url, "sqlite://data/jiqun.db?mode=rwc");
+        assert_eq!(cfg.security.lockout_threshold, 5);
+        assert_eq!(cfg.security.idle_timeout_minutes, 30);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let args = ConfigArgs {
+            listen: Some("abc".into()),
+            ..Default::default()
+        };
+        let err = Config::resolve(&args).unwrap_err().to_string();
+        assert!(err.contains("abc"), "{err}");
+        let args = ConfigArgs {
+            database_url: Some("mysql://x".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            Config::resolve(&args),
+            Err(ConfigError::DatabaseUrl(_))
+        ));
+    }
+
+    #[test]
+    fn a_malformed_file_names_itself() {
+        let dir = std::env::temp_dir().join(format!("jiqun-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bad.toml");
+        std::fs::write(&path, "listen = 8080\nunknown = 1\n").unwrap();
+        let args = ConfigArgs {
+            config: Some(path),
+            ..Default::default()
+        };
+        let err = Config::resolve(&args).unwrap_err().to_string();
+        assert!(err.contains("bad.toml"), "{err}");
+    }
+}

@@ -1,0 +1,363 @@
+//! Demo data a newcomer can click through: every role, with known passwords and second factors.
+
+use jiqun_domain::access::{OrgKind, Role};
+use jiqun_domain::audit::sm3_hex;
+use jiqun_domain::credit_code::CreditCode;
+use jiqun_domain::region;
+use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
+
+use crate::app::App;
+use crate::audit::{self, Actor, Event};
+use crate::auth::{password, totp};
+use crate::error::AppError;
+use crate::store::{
+    self,
+    entity::{organisation, user},
+};
+
+/// The shared demo password (meets the complexity rules). Demo only.
+pub const DEMO_PASSWORD: &str = "Jiqun@2026demo";
+
+/// A fixed TOTP secret per demo account, so the banner can print it before the server starts.
+pub fn demo_secret(username: &str) -> String {
+    let digest = sm3_hex(format!("jiqun-demo-totp-{username}").as_bytes());
+    let bytes = hex::decode(&digest[..40]).unwrap_or_default();
+    totp_rs::Secret::from(bytes).to_base32()
+}
+
+struct DemoUser {
+    username: &'static str,
+    name: &'static str,
+    role: Role,
+    org: &'static str,
+}
+
+const CITY_USERS: [(&str, &str); 14] = [
+    ("430100", "changsha"),
+    ("430200", "zhuzhou"),
+    ("430300", "xiangtan"),
+    ("430400", "hengyang"),
+    ("430500", "shaoyang"),
+    ("430600", "yueyang"),
+    ("430700", "changde"),
+    ("430800", "zhangjiajie"),
+    ("430900", "yiyang"),
+    ("431000", "chenzhou"),
+    ("431100", "yongzhou"),
+    ("431200", "huaihua"),
+    ("431300", "loudi"),
+    ("433100", "xiangxi"),
+];
+
+const PROVINCE: &str = "湖南省工业和信息化厅";
+
+fn bureau_name(city: &str) -> String {
+    if city.ends_with('州') && city.contains("自治") {
+        format!("{city}工业和信息化局")
+    } else {
+        format!("{city}工业和信息化局")
+    }
+}
+
+async fn org(
+    app: &App,
+    txn: &sea_orm::DatabaseTransaction,
+    name: &str,
+    kind: OrgKind,
+    city: Option<&str>,
+    county: Option<&str>,
+    credit_body: Option<&str>,
+) -> Result<organisation::Model, AppError> {
+    let now = app.clock.now();
+    let credit_code = match (credit_body, city) {
+        (Some(body), Some(city)) => Some(
+            CreditCode::from_parts('5', '1', city, body)
+                .map_err(|e| AppError::Internal(format!("demo credit code: {e}")))?
+                .as_str()
+                .to_string(),
+        ),
+        _ => None,
+    };
+    Ok(organisation::ActiveModel {
+        name: Set(name.into()),
+        kind: Set(kind.key().into()),
+        credit_code: Set(credit_code),
+        city_code: Set(city.map(Into::into)),
+        county_code: Set(county.map(Into::into)),
+        contact_person: Set("演示联系人".into()),
+        contact_phone: Set("0731-88000000".into()),
+        active: Set(true),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?)
+}
+
+/// Seeds the demo data when the database has no users, and returns the banner to print.
+pub async fn seed(app: &App) -> Result<String, AppError> {
+    if user::Entity::find().count(&app.db).await? == 0 {
+        seed_data(app).await?;
+    }
+    Ok(banner(app))
+}
+
+async fn seed_data(app: &App) -> Result<(), AppError> {
+    let txn = store::write_txn(&app.db).await?;
+    let mut orgs = std::collections::HashMap::new();
+    orgs.insert(
+        PROVINCE.to_string(),
+        org(
+            app,
+            &txn,
+            PROVINCE,
+            OrgKind::ProvincialDept,
+            None,
+            None,
+            None,
+        )
+        .await?,
+    );
+    for (code, _) in CITY_USERS {
+        let city = code
+            .parse()
+            .ok()
+            .and_then(region::city)
+            .ok_or_else(|| AppError::Internal(format!("demo city {code}")))?;
+        let name = bureau_name(city.name());
+        orgs.insert(
+            code.to_string(),
+            org(
+                app,
+                &txn,
+                &name,
+                OrgKind::CityBureau,
+                Some(code),
+                None,
+                None,
+            )
+            .await?,
+        );
+    }
+    let promotion = [
+        ("长沙工程机械产业集群促进会", "430100", "430121", "MJJ0001"),
+        (
+            "株洲轨道交通装备产业集群促进会",
+            "430200",
+            "430204",
+            "MJJ0002",
+        ),
+        ("岳阳石化产业集群促进会", "430600", "430603", "MJJ0003"),
+    ];
+    for (name, city, county, body) in promotion {
+        let body = format!("{body}0");
+        orgs.insert(
+            name.to_string(),
+            org(
+                app,
+                &txn,
+                name,
+                OrgKind::PromotionOrg,
+                Some(city),
+                Some(county),
+                Some(&body),
+            )
+            .await?,
+        );
+    }
+    orgs.insert(
+        "湖南省财政厅".into(),
+        org(
+            app,
+            &txn,
+            "湖南省财政厅",
+            OrgKind::PartnerDept,
+            None,
+            None,
+            None,
+        )
+        .await?,
+    );
+    orgs.insert(
+        "中南大学".into(),
+        org(
+            app,
+            &txn,
+            "中南大学",
+            OrgKind::ExpertHome,
+            Some("430100"),
+            None,
+            None,
+        )
+        .await?,
+    );
+    audit::append(
+        &txn,
+        &app.audit_key,
+        app.clock.now(),
+        &Actor::console("demo"),
+        Event {
+            action: "demo.seed",
+            object_type: "organisation",
+            object_id: "*".into(),
+            summary: format!("写入演示单位{}个", orgs.len()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+
+    let mut people = vec![
+        DemoUser {
+            username: "sysadmin",
+            name: "系统管理员",
+            role: Role::SysAdmin,
+            org: PROVINCE,
+        },
+        DemoUser {
+            username: "secadmin",
+            name: "安全管理员",
+            role: Role::SecAdmin,
+            org: PROVINCE,
+        },
+        DemoUser {
+            username: "auditor",
+            name: "审计管理员",
+            role: Role::AuditAdmin,
+            org: PROVINCE,
+        },
+        DemoUser {
+            username: "province",
+            name: "产业集聚推进处 李处长",
+            role: Role::Province,
+            org: PROVINCE,
+        },
+        DemoUser {
+            username: "partner",
+            name: "财政厅 王科长",
+            role: Role::Partner,
+            org: "湖南省财政厅",
+        },
+        DemoUser {
+            username: "expert",
+            name: "评审专家 赵教授",
+            role: Role::Expert,
+            org: "中南大学",
+        },
+        DemoUser {
+            username: "applicant",
+            name: "长沙工程机械促进会 刘秘书长",
+            role: Role::Applicant,
+            org: "长沙工程机械产业集群促进会",
+        },
+        DemoUser {
+            username: "applicant2",
+            name: "岳阳石化促进会 陈秘书长",
+            role: Role::Applicant,
+            org: "岳阳石化产业集群促进会",
+        },
+    ];
+    for (code, username) in CITY_USERS {
+        people.push(DemoUser {
+            username,
+            name: "市州工信局 经办人",
+            role: Role::CityBureau,
+            org: code,
+        });
+    }
+    let hash = password::hash(DEMO_PASSWORD).await?;
+    let now = app.clock.now();
+    let txn = store::write_txn(&app.db).await?;
+    for person in &people {
+        let org = orgs
+            .get(person.org)
+            .ok_or_else(|| AppError::Internal(format!("demo org {}", person.org)))?;
+        let mfa = person.role.requires_second_factor();
+        let m = user::ActiveModel {
+            username: Set(person.username.into()),
+            display_name: Set(person.name.into()),
+            org_id: Set(org.id),
+            role: Set(person.role.key().into()),
+            phone: Set(String::new()),
+            email: Set(String::new()),
+            password_hash: Set(hash.clone()),
+            must_change_password: Set(false),
+            failed_logins: Set(0),
+            locked_until: Set(None),
+            totp_secret: Set(mfa.then(|| demo_secret(person.username))),
+            totp_enabled: Set(mfa),
+            recovery_codes: Set("[]".into()),
+            active: Set(true),
+            version: Set(1),
+            password_changed_at: Set(now),
+            last_login_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        audit::append(
+            &txn,
+            &app.audit_key,
+            now,
+            &Actor::console("demo"),
+            Event {
+                action: "user.create",
+                object_type: "user",
+                object_id: m.id.to_string(),
+                summary: format!(
+                    "写入演示账户 {}（{}）",
+                    person.username,
+                    person.role.label()
+                ),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+fn banner(app: &App) -> String {
+    let mut out = String::new();
+    out.push_str("================ jiqun 演示数据 ================\n");
+    out.push_str(&format!("所有演示账户的密码：{DEMO_PASSWORD}\n"));
+    out.push_str("角色              用户名        第二因素（TOTP 密钥，可加入任意验证器应用）\n");
+    let rows = [
+        ("系统管理员", "sysadmin"),
+        ("安全管理员", "secadmin"),
+        ("审计管理员", "auditor"),
+        ("省工信厅", "province"),
+        ("有关部门", "partner"),
+        ("评审专家", "expert"),
+        ("申报主体", "applicant"),
+        ("申报主体(岳阳)", "applicant2"),
+        ("市州工信局(长沙)", "changsha"),
+        ("市州工信局(岳阳)", "yueyang"),
+    ];
+    for (label, username) in rows {
+        let needs = matches!(username, "sysadmin" | "secadmin" | "auditor" | "province");
+        out.push_str(&format!(
+            "{:<16}  {:<12}  {}\n",
+            label,
+            username,
+            if needs {
+                demo_secret(username)
+            } else {
+                "—".into()
+            }
+        ));
+    }
+    out.push_str("其余12个市州工信局账户：zhuzhou、xiangtan、hengyang、shaoyang、changde、zhangjiajie、yiyang、chenzhou、yongzhou、huaihua、loudi、xiangxi\n");
+    out.push_str(
+        "没有验证器应用时，可在另一个终端运行 `jiqun totp-code <密钥>` 取得当前验证码。\n",
+    );
+    out.push_str(&format!("数据目录：{}\n", app.config.data_dir.display()));
+    out.push_str("================================================\n");
+    let _ = totp::ISSUER;
+    out
+}

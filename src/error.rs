@@ -1,0 +1,110 @@
+//! One error type for the services; the web layer maps it to a status and a Chinese message.
+
+use sea_orm::DbErr;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("请先登录")]
+    Unauthenticated,
+    #[error("无权执行此操作")]
+    Forbidden,
+    /// Also used for objects outside the caller's scope, so existence is not revealed.
+    #[error("未找到该对象，或您无权查看")]
+    NotFound,
+    #[error("提交的内容有误，请按提示修改")]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("该记录已被他人修改，请刷新页面后重新编辑")]
+    StaleVersion,
+    #[error("首次登录或密码已被重置，请先修改密码")]
+    PasswordChangeRequired,
+    #[error("请先完成双因素认证")]
+    SecondFactorRequired,
+    #[error("请求未通过跨站请求伪造（CSRF）校验，请刷新页面后重试")]
+    Csrf,
+    #[error("会话已超时，请重新登录")]
+    SessionExpired,
+    /// Wrong password, locked or disabled account; the message says which.
+    #[error("{0}")]
+    LoginRefused(String),
+    #[error("数据库错误")]
+    Db(#[from] DbErr),
+    #[error("系统内部错误")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
+        AppError::Invalid(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::Invalid(_) => "invalid_input",
+            AppError::Conflict(_) => "conflict",
+            AppError::StaleVersion => "stale_version",
+            AppError::PasswordChangeRequired => "password_change_required",
+            AppError::SecondFactorRequired => "second_factor_required",
+            AppError::Csrf => "csrf_rejected",
+            AppError::SessionExpired => "session_expired",
+            AppError::LoginRefused(_) => "login_refused",
+            AppError::Db(_) | AppError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated | AppError::SessionExpired | AppError::LoginRefused(_) => 401,
+            AppError::Forbidden
+            | AppError::PasswordChangeRequired
+            | AppError::SecondFactorRequired
+            | AppError::Csrf => 403,
+            AppError::NotFound => 404,
+            AppError::Invalid(_) => 422,
+            AppError::Conflict(_) | AppError::StaleVersion => 409,
+            AppError::Db(_) | AppError::Internal(_) => 500,
+        }
+    }
+
+    pub fn fields(&self) -> &[FieldError] {
+        match self {
+            AppError::Invalid(f) => f,
+            _ => &[],
+        }
+    }
+}
+
+/// Collects field errors while a form is checked, so the user sees all of them at once.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<FieldError>);
+
+impl Problems {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    pub fn into_result(self) -> Result<(), AppError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(self.0))
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! jiqun (集群): the provincial advanced manufacturing cluster programme, end to end.
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod server;
+pub mod services;
+pub mod store;
+pub mod web;

@@ -1,0 +1,77 @@
+//! Starting the application: configuration → data dir → database → migrations → key → listener.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::app::{App, Shared};
+use crate::clock::Clock;
+use crate::config::Config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("数据目录 {path} 不可写：{reason}")]
+    DataDir { path: String, reason: String },
+    #[error("无法连接数据库：{0}")]
+    Database(String),
+    #[error("数据库迁移失败：{0}")]
+    Migrate(String),
+    #[error(transparent)]
+    Key(#[from] crate::audit::KeyError),
+    #[error("无法监听 {addr}：{reason}（端口可能已被占用，可用 --listen 或 JIQUN_LISTEN 换一个）")]
+    Listen { addr: String, reason: String },
+}
+
+fn check_data_dir(config: &Config) -> Result<(), StartError> {
+    let dir = &config.data_dir;
+    let err = |e: std::io::Error| StartError::DataDir {
+        path: dir.display().to_string(),
+        reason: e.to_string(),
+    };
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"ok").map_err(err)?;
+    std::fs::remove_file(&probe).map_err(err)?;
+    Ok(())
+}
+
+/// Opens (and migrates) the database and loads the audit key.
+pub async fn open(config: Config, create_key: bool) -> Result<App, StartError> {
+    check_data_dir(&config)?;
+    let db = crate::store::connect(&config.database_url)
+        .await
+        .map_err(|e| StartError::Database(e.to_string()))?;
+    crate::store::migrate(&db)
+        .await
+        .map_err(|e| StartError::Migrate(e.to_string()))?;
+    let audit_key = crate::audit::load_key(&config.audit_key_file, create_key)?;
+    Ok(App {
+        db,
+        config,
+        audit_key,
+        clock: Arc::new(Clock::default()),
+    })
+}
+
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| StartError::Listen {
+            addr: addr.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// Serves until the listener fails or the process is stopped.
+pub async fn serve(app: Shared, listener: TcpListener) -> std::io::Result<()> {
+    let router = crate::web::router(app);
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}

@@ -1,0 +1,20 @@
+//! Business operations shared by the pages, the JSON API and the command line. Each one checks
+//! the permission table and the caller's data scope, and writes its audit entry in the same
+//! transaction as the change.
+
+pub mod orgs;
+pub mod users;
+
+use jiqun_domain::access::{Action, Resource, ScopeKind, permission};
+
+use crate::app::Principal;
+use crate::error::AppError;
+
+/// The scope the principal has for an action, or 403.
+pub fn authorize(p: &Principal, resource: Resource, action: Action) -> Result<ScopeKind, AppError> {
+    permission(p.role, resource, action).ok_or(AppError::Forbidden)
+}
+
+pub fn trimmed(s: &str) -> String {
+    s.trim().to_string()
+}

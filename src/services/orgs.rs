@@ -1,0 +1,490 @@
+//! Organisations: promotion organisations (applicants), city bureaus, departments, experts' employers.
+
+use jiqun_domain::access::{Action, OrgKind, Resource, ScopeKind};
+use jiqun_domain::credit_code::CreditCode;
+use jiqun_domain::region::{self, RegionCode};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{authorize, trimmed};
+use crate::app::{App, Principal};
+use crate::audit::{self, Event};
+use crate::error::{AppError, Problems};
+use crate::store::{self, entity::organisation};
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct OrgInput {
+    pub name: String,
+    /// promotion_org | city_bureau | provincial_dept | partner_dept | expert_home
+    pub kind: String,
+    #[serde(default)]
+    pub credit_code: String,
+    #[serde(default)]
+    pub city_code: String,
+    #[serde(default)]
+    pub county_code: String,
+    #[serde(default)]
+    pub contact_person: String,
+    #[serde(default)]
+    pub contact_phone: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OrgView {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub kind_label: String,
+    pub credit_code: Option<String>,
+    pub city_code: Option<String>,
+    pub city_name: String,
+    pub county_code: Option<String>,
+    pub county_name: String,
+    pub contact_person: String,
+    pub contact_phone: String,
+    pub active: bool,
+    pub version: i32,
+}
+
+impl OrgView {
+    pub fn from_model(m: &organisation::Model) -> OrgView {
+        let city_name = m
+            .city_code
+            .as_deref()
+            .and_then(|c| c.parse::<RegionCode>().ok())
+            .and_then(region::city)
+            .map(|c| c.name().to_string())
+            .unwrap_or_default();
+        let county_name = m
+            .county_code
+            .as_deref()
+            .and_then(|c| c.parse::<RegionCode>().ok())
+            .and_then(region::county)
+            .map(|c| c.name().to_string())
+            .unwrap_or_default();
+        OrgView {
+            id: m.id,
+            name: m.name.clone(),
+            kind: m.kind.clone(),
+            kind_label: OrgKind::from_key(&m.kind)
+                .map(|k| k.label().to_string())
+                .unwrap_or_default(),
+            credit_code: m.credit_code.clone(),
+            city_code: m.city_code.clone(),
+            city_name,
+            county_code: m.county_code.clone(),
+            county_name,
+            contact_person: m.contact_person.clone(),
+            contact_phone: m.contact_phone.clone(),
+            active: m.active,
+            version: m.version,
+        }
+    }
+}
+
+/// A checked organisation, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidOrg {
+    pub name: String,
+    pub kind: OrgKind,
+    pub credit_code: Option<CreditCode>,
+    pub city_code: Option<RegionCode>,
+    pub county_code: Option<RegionCode>,
+    pub contact_person: String,
+    pub contact_phone: String,
+}
+
+/// Pure validation; every problem is reported against its field.
+pub fn validate(input: &OrgInput) -> Result<ValidOrg, AppError> {
+    let mut p = Problems::default();
+    let name = trimmed(&input.name);
+    if name.is_empty() {
+        p.add("name", "请填写单位名称");
+    } else if name.chars().count() > 100 {
+        p.add("name", "单位名称不能超过100个字");
+    }
+    let kind = OrgKind::from_key(input.kind.trim());
+    if kind.is_none() {
+        p.add("kind", "请选择单位类型");
+    }
+    let credit_text = input.credit_code.trim();
+    let credit_code = if credit_text.is_empty() {
+        if kind == Some(OrgKind::PromotionOrg) {
+            p.add("credit_code", "申报主体须填写统一社会信用代码");
+        }
+        None
+    } else {
+        match CreditCode::parse(credit_text) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                p.add("credit_code", e.to_string());
+                None
+            }
+        }
+    };
+    let needs_city = matches!(kind, Some(OrgKind::PromotionOrg | OrgKind::CityBureau));
+    let city_code = match input.city_code.trim() {
+        "" => {
+            if needs_city {
+                p.add("city_code", "请选择所在市州");
+            }
+            None
+        }
+        text => match text
+            .parse::<RegionCode>()
+            .ok()
+            .filter(|c| region::city(*c).is_some())
+        {
+            Some(c) => Some(c),
+            None => {
+                p.add("city_code", format!("“{text}”不是湖南省的市州代码"));
+                None
+            }
+        },
+    };
+    let county_code = match input.county_code.trim() {
+        "" => {
+            if kind == Some(OrgKind::PromotionOrg) {
+                p.add("county_code", "请选择所在县（市、区）");
+            }
+            None
+        }
+        text => match text.parse::<RegionCode>().ok().and_then(region::county) {
+            Some(county) => {
+                if let Some(city) = city_code
+                    && county.city_code() != city
+                {
+                    let city_name = region::city(city).map(|c| c.name()).unwrap_or_default();
+                    p.add(
+                        "county_code",
+                        format!("{}不属于{}", county.name(), city_name),
+                    );
+                }
+                Some(county.code())
+            }
+            None => {
+                p.add(
+                    "county_code",
+                    format!("“{text}”不是湖南省的县级行政区划代码"),
+                );
+                None
+            }
+        },
+    };
+    let contact_phone = trimmed(&input.contact_phone);
+    if !contact_phone.is_empty()
+        && !(contact_phone.len() >= 7
+            && contact_phone.len() <= 20
+            && contact_phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '-'))
+    {
+        p.add("contact_phone", "联系电话只能包含数字和“-”，7至20位");
+    }
+    let contact_person = trimmed(&input.contact_person);
+    if contact_person.chars().count() > 50 {
+        p.add("contact_person", "联系人不能超过50个字");
+    }
+    p.into_result()?;
+    Ok(ValidOrg {
+        name,
+        kind: kind.ok_or(AppError::Internal("kind checked above".into()))?,
+        credit_code,
+        city_code,
+        county_code,
+        contact_person,
+        contact_phone,
+    })
+}
+
+fn in_scope(p: &Principal, scope: ScopeKind, m: &organisation::Model) -> bool {
+    match scope {
+        ScopeKind::All => true,
+        ScopeKind::OwnCity => p.org.city_code.is_some() && m.city_code == p.org.city_code,
+        ScopeKind::OwnOrg => m.id == p.org.id,
+        ScopeKind::OwnAccount => false,
+    }
+}
+
+fn scope_condition(p: &Principal, scope: ScopeKind) -> Condition {
+    match scope {
+        ScopeKind::All => Condition::all(),
+        ScopeKind::OwnCity => match &p.org.city_code {
+            Some(city) => Condition::all().add(organisation::Column::CityCode.eq(city.clone())),
+            None => Condition::all().add(organisation::Column::Id.eq(-1)),
+        },
+        ScopeKind::OwnOrg => Condition::all().add(organisation::Column::Id.eq(p.org.id)),
+        ScopeKind::OwnAccount => Condition::all().add(organisation::Column::Id.eq(-1)),
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct OrgFilter {
+    pub kind: Option<String>,
+    pub city_code: Option<String>,
+    pub q: Option<String>,
+}
+
+pub async fn list(app: &App, p: &Principal, filter: &OrgFilter) -> Result<Vec<OrgView>, AppError> {
+    let scope = authorize(p, Resource::Organisation, Action::View)?;
+    let mut q = organisation::Entity::find().filter(scope_condition(p, scope));
+    if let Some(kind) = filter.kind.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(organisation::Column::Kind.eq(kind));
+    }
+    if let Some(city) = filter.city_code.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(organisation::Column::CityCode.eq(city));
+    }
+    if let Some(text) = filter.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        q = q.filter(
+            Condition::any()
+                .add(organisation::Column::Name.contains(text))
+                .add(organisation::Column::CreditCode.contains(text.to_uppercase())),
+        );
+    }
+    let rows = q
+        .order_by_asc(organisation::Column::Id)
+        .all(&app.db)
+        .await?;
+    Ok(rows.iter().map(OrgView::from_model).collect())
+}
+
+/// Loads an organisation the principal may act on; anything else is "not found".
+async fn load_scoped(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    action: Action,
+) -> Result<organisation::Model, AppError> {
+    let view_scope = authorize(p, Resource::Organisation, Action::View).ok();
+    let m = organisation::Entity::find_by_id(id)
+        .one(&app.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !view_scope.is_some_and(|s| in_scope(p, s, &m)) {
+        return Err(AppError::NotFound);
+    }
+    let scope = authorize(p, Resource::Organisation, action)?;
+    if !in_scope(p, scope, &m) {
+        return Err(AppError::NotFound);
+    }
+    Ok(m)
+}
+
+pub async fn get(app: &App, p: &Principal, id: i64) -> Result<OrgView, AppError> {
+    Ok(OrgView::from_model(
+        &load_scoped(app, p, id, Action::View).await?,
+    ))
+}
+
+fn describe(v: &ValidOrg) -> String {
+    format!(
+        "名称={}；类型={}；信用代码={}；市州={}；县区={}",
+        v.name,
+        v.kind.label(),
+        v.credit_code.as_ref().map(|c| c.as_str()).unwrap_or("-"),
+        v.city_code
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "-".into()),
+        v.county_code
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "-".into()),
+    )
+}
+
+fn describe_model(m: &organisation::Model) -> String {
+    format!(
+        "名称={}；类型={}；信用代码={}；市州={}；县区={}",
+        m.name,
+        OrgKind::from_key(&m.kind).map(|k| k.label()).unwrap_or("-"),
+        m.credit_code.as_deref().unwrap_or("-"),
+        m.city_code.as_deref().unwrap_or("-"),
+        m.county_code.as_deref().unwrap_or("-"),
+    )
+}
+
+async fn credit_code_taken(
+    app: &App,
+    code: &CreditCode,
+    except: Option<i64>,
+) -> Result<bool, AppError> {
+    let mut q =
+        organisation::Entity::find().filter(organisation::Column::CreditCode.eq(code.as_str()));
+    if let Some(id) = except {
+        q = q.filter(organisation::Column::Id.ne(id));
+    }
+    Ok(q.one(&app.db).await?.is_some())
+}
+
+pub async fn create(app: &App, p: &Principal, input: &OrgInput) -> Result<OrgView, AppError> {
+    authorize(p, Resource::Organisation, Action::Create)?;
+    let v = validate(input)?;
+    if let Some(code) = &v.credit_code
+        && credit_code_taken(app, code, None).await?
+    {
+        return Err(AppError::invalid("credit_code", "该统一社会信用代码已登记"));
+    }
+    let now = app.clock.now();
+    let txn = store::write_txn(&app.db).await?;
+    let m = organisation::ActiveModel {
+        name: Set(v.name.clone()),
+        kind: Set(v.kind.key().into()),
+        credit_code: Set(v.credit_code.as_ref().map(|c| c.as_str().to_string())),
+        city_code: Set(v.city_code.map(|c| c.to_string())),
+        county_code: Set(v.county_code.map(|c| c.to_string())),
+        contact_person: Set(v.contact_person.clone()),
+        contact_phone: Set(v.contact_phone.clone()),
+        active: Set(true),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        &app.audit_key,
+        now,
+        &p.actor(),
+        Event {
+            action: "org.create",
+            object_type: "organisation",
+            object_id: m.id.to_string(),
+            summary: format!("新建单位：{}", describe(&v)),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(OrgView::from_model(&m))
+}
+
+pub async fn update(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    input: &OrgInput,
+    expected_version: i32,
+) -> Result<OrgView, AppError> {
+    let before = load_scoped(app, p, id, Action::Update).await?;
+    let v = validate(input)?;
+    if p.role != jiqun_domain::access::Role::SysAdmin && v.kind.key() != before.kind {
+        return Err(AppError::invalid("kind", "只有系统管理员可以变更单位类型"));
+    }
+    if let Some(code) = &v.credit_code
+        && credit_code_taken(app, code, Some(id)).await?
+    {
+        return Err(AppError::invalid("credit_code", "该统一社会信用代码已登记"));
+    }
+    let now = app.clock.now();
+    let txn = store::write_txn(&app.db).await?;
+    // Optimistic concurrency: the update only applies to the version the editor saw.
+    let result = organisation::Entity::update_many()
+        .set(organisation::ActiveModel {
+            name: Set(v.name.clone()),
+            kind: Set(v.kind.key().into()),
+            credit_code: Set(v.credit_code.as_ref().map(|c| c.as_str().to_string())),
+            city_code: Set(v.city_code.map(|c| c.to_string())),
+            county_code: Set(v.county_code.map(|c| c.to_string())),
+            contact_person: Set(v.contact_person.clone()),
+            contact_phone: Set(v.contact_phone.clone()),
+            version: Set(expected_version + 1),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .filter(organisation::Column::Id.eq(id))
+        .filter(organisation::Column::Version.eq(expected_version))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected == 0 {
+        txn.rollback().await?;
+        return Err(AppError::StaleVersion);
+    }
+    audit::append(
+        &txn,
+        &app.audit_key,
+        now,
+        &p.actor(),
+        Event {
+            action: "org.update",
+            object_type: "organisation",
+            object_id: id.to_string(),
+            summary: format!(
+                "修改前：{}\n修改后：{}",
+                describe_model(&before),
+                describe(&v)
+            ),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let after = organisation::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    txn.commit().await?;
+    Ok(OrgView::from_model(&after))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn applicant() -> OrgInput {
+        OrgInput {
+            name: "长沙市工程机械产业集群促进会".into(),
+            kind: "promotion_org".into(),
+            credit_code: jiqun_domain::credit_code::CreditCode::from_parts(
+                '5', '1', "430100", "MJJ00001",
+            )
+            .unwrap()
+            .as_str()
+            .into(),
+            city_code: "430100".into(),
+            county_code: "430104".into(),
+            contact_person: "张三".into(),
+            contact_phone: "0731-88888888".into(),
+        }
+    }
+
+    #[test]
+    fn a_complete_applicant_is_valid() {
+        let v = validate(&applicant()).unwrap();
+        assert_eq!(v.kind, OrgKind::PromotionOrg);
+        assert_eq!(v.county_code.map(|c| c.get()), Some(430104));
+    }
+
+    #[test]
+    fn every_problem_is_reported_against_its_field() {
+        let mut input = applicant();
+        input.name = " ".into();
+        input.credit_code = "91430100MA4L0000X".into();
+        input.county_code = "430202".into();
+        let err = validate(&input).unwrap_err();
+        let fields: Vec<&str> = err.fields().iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, vec!["name", "credit_code", "county_code"]);
+        assert!(
+            err.fields()[1].message.contains("18位"),
+            "{:?}",
+            err.fields()
+        );
+        assert!(
+            err.fields()[2].message.contains("不属于长沙市"),
+            "{:?}",
+            err.fields()
+        );
+    }
+
+    #[test]
+    fn a_city_bureau_needs_a_city_but_no_credit_code() {
+        let input = OrgInput {
+            name: "岳阳市工业和信息化局".into(),
+            kind: "city_bureau".into(),
+            ..Default::default()
+        };
+        let err = validate(&input).unwrap_err();
+        assert_eq!(err.fields()[0].field, "city_code");
+    }
+}

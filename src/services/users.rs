@@ -1,0 +1,497 @@
+//! User accounts. The system administrator creates and edits business accounts; the security
+//! administrator resets credentials and unlocks; everyone sees their own account.
+
+use jiqun_domain::access::{Action, OrgKind, Resource, Role, ScopeKind, assignable_by_sys_admin};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{authorize, trimmed};
+use crate::app::{App, Principal};
+use crate::audit::{self, Actor, Event};
+use crate::auth::{password, session};
+use crate::clock::format_local;
+use crate::error::{AppError, Problems};
+use crate::store::{
+    self,
+    entity::{organisation, user},
+};
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct UserInput {
+    pub username: String,
+    pub display_name: String,
+    pub org_id: i64,
+    /// applicant | city_bureau | province | partner | expert (administrators are created on the command line)
+    pub role: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub org_id: i64,
+    pub org_name: String,
+    pub role: String,
+    pub role_label: String,
+    pub phone: String,
+    pub email: String,
+    pub active: bool,
+    pub locked: bool,
+    pub locked_until: Option<String>,
+    pub must_change_password: bool,
+    pub totp_enabled: bool,
+    pub last_login_at: Option<String>,
+    pub version: i32,
+}
+
+pub fn view(m: &user::Model, org_name: &str, now: time::OffsetDateTime) -> UserView {
+    let locked = jiqun_domain::security::is_locked(m.locked_until, now);
+    UserView {
+        id: m.id,
+        username: m.username.clone(),
+        display_name: m.display_name.clone(),
+        org_id: m.org_id,
+        org_name: org_name.to_string(),
+        role: m.role.clone(),
+        role_label: Role::from_key(&m.role)
+            .map(|r| r.label().to_string())
+            .unwrap_or_default(),
+        phone: m.phone.clone(),
+        email: m.email.clone(),
+        active: m.active,
+        locked,
+        locked_until: m.locked_until.filter(|_| locked).map(format_local),
+        must_change_password: m.must_change_password,
+        totp_enabled: m.totp_enabled,
+        last_login_at: m.last_login_at.map(format_local),
+        version: m.version,
+    }
+}
+
+/// Checks the fields that do not need the database.
+pub fn validate(input: &UserInput) -> Result<(String, String, Role), AppError> {
+    let mut p = Problems::default();
+    let username = input.username.trim().to_lowercase();
+    if username.len() < 3
+        || username.len() > 32
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
+        || !username.starts_with(|c: char| c.is_ascii_lowercase())
+    {
+        p.add(
+            "username",
+            "用户名须为3至32位小写字母、数字、下划线或点，且以字母开头",
+        );
+    }
+    let display_name = trimmed(&input.display_name);
+    if display_name.is_empty() || display_name.chars().count() > 50 {
+        p.add("display_name", "请填写姓名（不超过50个字）");
+    }
+    let role = Role::from_key(input.role.trim());
+    if role.is_none() {
+        p.add("role", "请选择角色");
+    }
+    let email = input.email.trim();
+    if !email.is_empty() && !(email.contains('@') && email.len() <= 100 && !email.contains(' ')) {
+        p.add("email", "电子邮箱格式不正确");
+    }
+    let phone = input.phone.trim();
+    if !phone.is_empty()
+        && !(phone.len() >= 7
+            && phone.len() <= 20
+            && phone.chars().all(|c| c.is_ascii_digit() || c == '-'))
+    {
+        p.add("phone", "联系电话只能包含数字和“-”，7至20位");
+    }
+    p.into_result()?;
+    let role = role.ok_or(AppError::Internal("role checked above".into()))?;
+    Ok((username, display_name, role))
+}
+
+fn scope_condition(p: &Principal, scope: ScopeKind) -> Condition {
+    match scope {
+        ScopeKind::All => Condition::all(),
+        ScopeKind::OwnOrg => Condition::all().add(user::Column::OrgId.eq(p.org.id)),
+        ScopeKind::OwnAccount | ScopeKind::OwnCity => {
+            Condition::all().add(user::Column::Id.eq(p.user.id))
+        }
+    }
+}
+
+fn in_scope(p: &Principal, scope: ScopeKind, m: &user::Model) -> bool {
+    match scope {
+        ScopeKind::All => true,
+        ScopeKind::OwnOrg => m.org_id == p.org.id,
+        ScopeKind::OwnAccount | ScopeKind::OwnCity => m.id == p.user.id,
+    }
+}
+
+async fn org_names(app: &App) -> Result<std::collections::HashMap<i64, String>, AppError> {
+    Ok(organisation::Entity::find()
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect())
+}
+
+pub async fn list(app: &App, p: &Principal, q: Option<&str>) -> Result<Vec<UserView>, AppError> {
+    let scope = authorize(p, Resource::User, Action::View)?;
+    let mut query = user::Entity::find().filter(scope_condition(p, scope));
+    if let Some(text) = q.map(str::trim).filter(|s| !s.is_empty()) {
+        query = query.filter(
+            Condition::any()
+                .add(user::Column::Username.contains(text.to_lowercase()))
+                .add(user::Column::DisplayName.contains(text)),
+        );
+    }
+    let rows = query.order_by_asc(user::Column::Id).all(&app.db).await?;
+    let names = org_names(app).await?;
+    let now = app.clock.now();
+    Ok(rows
+        .iter()
+        .map(|m| {
+            view(
+                m,
+                names.get(&m.org_id).map(String::as_str).unwrap_or(""),
+                now,
+            )
+        })
+        .collect())
+}
+
+async fn load_scoped(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    action: Action,
+) -> Result<user::Model, AppError> {
+    let view_scope = authorize(p, Resource::User, Action::View)?;
+    let m = user::Entity::find_by_id(id)
+        .one(&app.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !in_scope(p, view_scope, &m) {
+        return Err(AppError::NotFound);
+    }
+    let scope = authorize(p, Resource::User, action)?;
+    if !in_scope(p, scope, &m) {
+        return Err(AppError::NotFound);
+    }
+    Ok(m)
+}
+
+pub async fn get(app: &App, p: &Principal, id: i64) -> Result<UserView, AppError> {
+    let m = load_scoped(app, p, id, Action::View).await?;
+    let org = organisation::Entity::find_by_id(m.org_id)
+        .one(&app.db)
+        .await?;
+    Ok(view(
+        &m,
+        org.map(|o| o.name).as_deref().unwrap_or(""),
+        app.clock.now(),
+    ))
+}
+
+/// The new account and the initial password to hand over (shown once).
+pub struct Created {
+    pub user: UserView,
+    pub initial_password: String,
+}
+
+/// Creates an account. `actor` is `None` on the command line, which may also create administrators.
+pub async fn create_account(
+    app: &App,
+    actor: &Actor,
+    input: &UserInput,
+    allow_admin_roles: bool,
+    initial_password: Option<String>,
+) -> Result<Created, AppError> {
+    let (username, display_name, role) = validate(input)?;
+    if !allow_admin_roles && !assignable_by_sys_admin(role) {
+        return Err(AppError::invalid(
+            "role",
+            "管理员账户只能由服务器运维人员通过命令行创建（三权分立）",
+        ));
+    }
+    let org = organisation::Entity::find_by_id(input.org_id)
+        .one(&app.db)
+        .await?
+        .ok_or_else(|| AppError::invalid("org_id", "所属单位不存在"))?;
+    if org.kind != role.org_kind().key() {
+        let kind_label = OrgKind::from_key(&org.kind)
+            .map(|k| k.label())
+            .unwrap_or("");
+        return Err(AppError::invalid(
+            "org_id",
+            format!(
+                "{}账户应属于“{}”类单位，所选单位为“{}”",
+                role.label(),
+                role.org_kind().label(),
+                kind_label
+            ),
+        ));
+    }
+    if user::Entity::find()
+        .filter(user::Column::Username.eq(&username))
+        .one(&app.db)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::invalid("username", "该用户名已被使用"));
+    }
+    let initial = initial_password.unwrap_or_else(password::generate_initial);
+    if let Err(msg) = jiqun_domain::password::check_complexity(&initial, &username) {
+        return Err(AppError::invalid("password", msg));
+    }
+    let hash = password::hash(&initial).await?;
+    let now = app.clock.now();
+    let txn = store::write_txn(&app.db).await?;
+    let m = user::ActiveModel {
+        username: Set(username.clone()),
+        display_name: Set(display_name.clone()),
+        org_id: Set(org.id),
+        role: Set(role.key().into()),
+        phone: Set(input.phone.trim().into()),
+        email: Set(input.email.trim().into()),
+        password_hash: Set(hash),
+        must_change_password: Set(true),
+        failed_logins: Set(0),
+        locked_until: Set(None),
+        totp_secret: Set(None),
+        totp_enabled: Set(false),
+        recovery_codes: Set("[]".into()),
+        active: Set(true),
+        version: Set(1),
+        password_changed_at: Set(now),
+        last_login_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        &app.audit_key,
+        now,
+        actor,
+        Event {
+            action: "user.create",
+            object_type: "user",
+            object_id: m.id.to_string(),
+            summary: format!(
+                "新建账户 {username}（{display_name}），角色={}，单位={}",
+                role.label(),
+                org.name
+            ),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Created {
+        user: view(&m, &org.name, now),
+        initial_password: initial,
+    })
+}
+
+pub async fn create(app: &App, p: &Principal, input: &UserInput) -> Result<Created, AppError> {
+    authorize(p, Resource::User, Action::Create)?;
+    create_account(app, &p.actor(), input, false, None).await
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct UserUpdate {
+    pub display_name: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub email: String,
+    pub active: bool,
+    pub version: i32,
+}
+
+pub async fn update(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    input: &UserUpdate,
+) -> Result<UserView, AppError> {
+    let before = load_scoped(app, p, id, Action::Update).await?;
+    let role = Role::from_key(&before.role).ok_or(AppError::Internal("unknown role".into()))?;
+    if role.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    validate(&UserInput {
+        username: before.username.clone(),
+        display_name: input.display_name.clone(),
+        org_id: before.org_id,
+        role: before.role.clone(),
+        phone: input.phone.clone(),
+        email: input.email.clone(),
+    })?;
+    let now = app.clock.now();
+    let txn = store::write_txn(&app.db).await?;
+    let result = user::Entity::update_many()
+        .set(user::ActiveModel {
+            display_name: Set(input.display_name.trim().into()),
+            phone: Set(input.phone.trim().into()),
+            email: Set(input.email.trim().into()),
+            active: Set(input.active),
+            version: Set(input.version + 1),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .filter(user::Column::Id.eq(id))
+        .filter(user::Column::Version.eq(input.version))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected == 0 {
+        txn.rollback().await?;
+        return Err(AppError::StaleVersion);
+    }
+    if !input.active {
+        session::delete_for_user(&txn, id).await?;
+    }
+    audit::append(
+        &txn,
+        &app.audit_key,
+        now,
+        &p.actor(),
+        Event {
+            action: "user.update",
+            object_type: "user",
+            object_id: id.to_string(),
+            summary: format!(
+                "修改前：姓名={}，电话={}，邮箱={}，状态={}\n修改后：姓名={}，电话={}，邮箱={}，状态={}",
+                before.display_name,
+                before.phone,
+                before.email,
+                if before.active { "启用" } else { "停用" },
+                input.display_name.trim(),
+                input.phone.trim(),
+                input.email.trim(),
+                if input.active { "启用" } else { "停用" },
+            ),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let after = user::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    txn.commit().await?;
+    let org = organisation::Entity::find_by_id(after.org_id)
+        .one(&app.db)
+        .await?;
+    Ok(view(
+        &after,
+        org.map(|o| o.name).as_deref().unwrap_or(""),
+        now,
+    ))
+}
+
+/// What the security administrator (or the command line) does to an account's credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialAction {
+    ResetPassword,
+    Unlock,
+    ResetSecondFactor,
+}
+
+/// Applies a credential action; returns the new initial password for a reset.
+pub async fn apply_credentials(
+    app: &App,
+    actor: &Actor,
+    target: &user::Model,
+    action: CredentialAction,
+    reason: &str,
+) -> Result<Option<String>, AppError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::invalid("reason", "请填写操作理由"));
+    }
+    let now = app.clock.now();
+    let mut active: user::ActiveModel = target.clone().into();
+    let mut new_password = None;
+    let (action_key, summary) = match action {
+        CredentialAction::ResetPassword => {
+            let initial = password::generate_initial();
+            active.password_hash = Set(password::hash(&initial).await?);
+            active.must_change_password = Set(true);
+            active.password_changed_at = Set(now);
+            new_password = Some(initial);
+            (
+                "user.reset_password",
+                "重置密码，用户下次登录须修改密码".to_string(),
+            )
+        }
+        CredentialAction::Unlock => {
+            active.failed_logins = Set(0);
+            active.locked_until = Set(None);
+            ("user.unlock", "解除账户锁定".to_string())
+        }
+        CredentialAction::ResetSecondFactor => {
+            active.totp_enabled = Set(false);
+            active.totp_secret = Set(None);
+            active.recovery_codes = Set("[]".into());
+            (
+                "user.reset_mfa",
+                "重置双因素认证，用户下次登录须重新绑定".to_string(),
+            )
+        }
+    };
+    active.updated_at = Set(now);
+    let txn = store::write_txn(&app.db).await?;
+    active.update(&txn).await?;
+    if action != CredentialAction::Unlock {
+        session::delete_for_user(&txn, target.id).await?;
+    }
+    audit::append(
+        &txn,
+        &app.audit_key,
+        now,
+        actor,
+        Event {
+            action: action_key,
+            object_type: "user",
+            object_id: target.id.to_string(),
+            summary: format!("{}：{}", target.username, summary),
+            reason: reason.to_string(),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(new_password)
+}
+
+pub async fn reset_credentials(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    action: CredentialAction,
+    reason: &str,
+) -> Result<Option<String>, AppError> {
+    let target = load_scoped(app, p, id, Action::ResetCredentials).await?;
+    if target.id == p.user.id {
+        return Err(AppError::Conflict("不能对自己的账户执行此操作".into()));
+    }
+    apply_credentials(app, &p.actor(), &target, action, reason).await
+}
+
+pub async fn find_by_username(app: &App, username: &str) -> Result<Option<user::Model>, AppError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Username.eq(username.trim().to_lowercase()))
+        .one(&app.db)
+        .await?)
+}

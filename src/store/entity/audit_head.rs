@@ -1,0 +1,17 @@
+use sea_orm::entity::prelude::*;
+
+/// The single row that serialises audit writers and anchors the chain's end.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "audit_head")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: i32,
+    pub seq: i64,
+    pub hash: String,
+    pub mac: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

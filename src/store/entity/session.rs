@@ -1,0 +1,20 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "sessions")]
+pub struct Model {
+    /// SM3 of the cookie token: a database reader cannot replay sessions.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub mfa_passed: bool,
+    pub client_addr: String,
+    pub created_at: TimeDateTimeWithTimeZone,
+    pub last_seen_at: TimeDateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

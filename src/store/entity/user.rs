@@ -1,0 +1,33 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub org_id: i64,
+    pub role: String,
+    pub phone: String,
+    pub email: String,
+    pub password_hash: String,
+    pub must_change_password: bool,
+    pub failed_logins: i32,
+    pub locked_until: Option<TimeDateTimeWithTimeZone>,
+    pub totp_secret: Option<String>,
+    pub totp_enabled: bool,
+    /// JSON array of SM3 digests of the unused recovery codes.
+    pub recovery_codes: String,
+    pub active: bool,
+    pub version: i32,
+    pub password_changed_at: TimeDateTimeWithTimeZone,
+    pub last_login_at: Option<TimeDateTimeWithTimeZone>,
+    pub created_at: TimeDateTimeWithTimeZone,
+    pub updated_at: TimeDateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

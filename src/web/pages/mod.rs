@@ -1,0 +1,212 @@
+//! Server-rendered pages.
+
+mod account;
+mod audit_log;
+mod orgs;
+mod users;
+mod workbench;
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use jiqun_domain::access::{Action, Resource, Role, permission};
+
+use super::principal::SessionCtx;
+use crate::app::Shared;
+use crate::error::AppError;
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .merge(account::routes())
+        .merge(workbench::routes())
+        .merge(orgs::routes())
+        .merge(users::routes())
+        .merge(audit_log::routes())
+        .fallback(|| async { error_page(StatusCode::NOT_FOUND, "页面不存在。") })
+}
+
+pub struct NavItem {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub href: String,
+}
+
+/// The frame around every signed-in page: who is signed in and what they may navigate to.
+pub struct Layout {
+    pub user_name: String,
+    pub role_label: &'static str,
+    pub org_name: String,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+    pub current: &'static str,
+}
+
+/// Navigation comes from the permission table, so a role sees exactly what it may use.
+pub fn nav_for(role: Role, org_id: i64) -> Vec<NavItem> {
+    let mut nav = vec![NavItem {
+        key: "home",
+        label: "工作台",
+        href: "/".into(),
+    }];
+    match permission(role, Resource::Organisation, Action::View) {
+        Some(jiqun_domain::access::ScopeKind::OwnOrg) => nav.push(NavItem {
+            key: "orgs",
+            label: "本单位信息",
+            href: format!("/orgs/{org_id}"),
+        }),
+        Some(_) => nav.push(NavItem {
+            key: "orgs",
+            label: if role == Role::CityBureau {
+                "本市单位"
+            } else {
+                "单位管理"
+            },
+            href: "/orgs".into(),
+        }),
+        None => {}
+    }
+    if matches!(
+        permission(role, Resource::User, Action::View),
+        Some(jiqun_domain::access::ScopeKind::All)
+    ) {
+        nav.push(NavItem {
+            key: "users",
+            label: "用户管理",
+            href: "/users".into(),
+        });
+    }
+    if permission(role, Resource::AuditLog, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "audit",
+            label: "审计日志",
+            href: "/audit".into(),
+        });
+    }
+    nav.push(NavItem {
+        key: "account",
+        label: "账户安全",
+        href: "/account".into(),
+    });
+    nav
+}
+
+pub fn layout(ctx: &SessionCtx, current: &'static str) -> Option<Layout> {
+    let p = &ctx.principal;
+    Some(Layout {
+        user_name: p.user.display_name.clone(),
+        role_label: p.role.label(),
+        org_name: p.org.name.clone(),
+        csrf: ctx.session.csrf_token.clone(),
+        nav: nav_for(p.role, p.org.id),
+        current,
+    })
+}
+
+/// Field errors by field name, for the forms.
+#[derive(Default)]
+pub struct FormErrors(HashMap<String, String>);
+
+impl FormErrors {
+    pub fn from_error(e: &AppError) -> FormErrors {
+        FormErrors(
+            e.fields()
+                .iter()
+                .map(|f| (f.field.clone(), f.message.clone()))
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, field: &str) -> &str {
+        self.0.get(field).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Option<Layout>,
+    flash: String,
+    status: u16,
+    message: String,
+}
+
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        ErrorPage {
+            layout: None,
+            flash: String::new(),
+            status: status.as_u16(),
+            message: message.to_string(),
+        },
+    )
+        .into_response()
+}
+
+/// Maps a service error to a page; field errors are handled by the forms themselves.
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError(e)
+    }
+}
+
+impl From<sea_orm::DbErr> for PageError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        PageError(AppError::Db(e))
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match &self.0 {
+            AppError::Db(e) => tracing::error!("database error: {e}"),
+            AppError::Internal(e) => tracing::error!("internal error: {e}"),
+            _ => {}
+        }
+        let status =
+            StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        error_page(status, &self.0.to_string())
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub layout: Option<Layout>,
+    pub flash: String,
+    pub heading: String,
+    pub paragraphs: Vec<String>,
+    pub secrets: Vec<String>,
+    pub next_href: String,
+    pub next_label: String,
+}
+
+pub fn region_choices() -> (Vec<(String, String)>, Vec<(String, Vec<(String, String)>)>) {
+    let cities = jiqun_domain::region::cities()
+        .iter()
+        .map(|c| (c.code().to_string(), c.name().to_string()))
+        .collect();
+    let counties = jiqun_domain::region::cities()
+        .iter()
+        .map(|c| {
+            (
+                c.name().to_string(),
+                c.counties()
+                    .iter()
+                    .map(|k| (k.code().to_string(), k.name().to_string()))
+                    .collect(),
+            )
+        })
+        .collect();
+    (cities, counties)
+}

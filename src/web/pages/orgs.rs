@@ -1,0 +1,230 @@
+//! Organisation pages.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use jiqun_domain::access::{Action, OrgKind, Resource, permission};
+use serde::Deserialize;
+
+use super::{FormErrors, Layout, PageError, layout, region_choices};
+use crate::app::Shared;
+use crate::error::AppError;
+use crate::services::orgs::{self, OrgFilter, OrgInput, OrgView};
+use crate::web::principal::{Authed, SessionCtx};
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/orgs", get(list))
+        .route("/orgs/new", get(new_form).post(create))
+        .route("/orgs/{id}", get(show))
+        .route("/orgs/{id}/edit", get(edit_form).post(update))
+}
+
+fn kinds() -> Vec<(String, String)> {
+    OrgKind::ALL
+        .iter()
+        .map(|k| (k.key().to_string(), k.label().to_string()))
+        .collect()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "orgs.html")]
+struct ListPage {
+    layout: Option<Layout>,
+    flash: String,
+    orgs: Vec<OrgView>,
+    kinds: Vec<(String, String)>,
+    filter_kind: String,
+    filter_q: String,
+    can_create: bool,
+}
+
+async fn list(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(filter): Query<OrgFilter>,
+) -> Result<ListPage, PageError> {
+    let rows = orgs::list(&app, &ctx.principal, &filter).await?;
+    Ok(ListPage {
+        layout: layout(&ctx, "orgs"),
+        flash: String::new(),
+        orgs: rows,
+        kinds: kinds(),
+        filter_kind: filter.kind.unwrap_or_default(),
+        filter_q: filter.q.unwrap_or_default(),
+        can_create: permission(ctx.principal.role, Resource::Organisation, Action::Create)
+            .is_some(),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "org_form.html")]
+struct FormPage {
+    layout: Option<Layout>,
+    flash: String,
+    heading: String,
+    action: String,
+    csrf: String,
+    version: i32,
+    input: OrgInput,
+    kinds: Vec<(String, String)>,
+    cities: Vec<(String, String)>,
+    counties: Vec<(String, Vec<(String, String)>)>,
+    errors: FormErrors,
+    general_error: String,
+}
+
+fn form_page(
+    ctx: &SessionCtx,
+    heading: &str,
+    action: String,
+    version: i32,
+    input: OrgInput,
+    error: Option<&AppError>,
+) -> FormPage {
+    let (cities, counties) = region_choices();
+    let general_error = match error {
+        Some(e @ (AppError::StaleVersion | AppError::Conflict(_))) => e.to_string(),
+        _ => String::new(),
+    };
+    FormPage {
+        layout: layout(ctx, "orgs"),
+        flash: String::new(),
+        heading: heading.into(),
+        action,
+        csrf: ctx.session.csrf_token.clone(),
+        version,
+        input,
+        kinds: kinds(),
+        cities,
+        counties,
+        errors: error.map(FormErrors::from_error).unwrap_or_default(),
+        general_error,
+    }
+}
+
+async fn new_form(Authed(ctx): Authed) -> Result<FormPage, PageError> {
+    crate::services::authorize(&ctx.principal, Resource::Organisation, Action::Create)?;
+    Ok(form_page(
+        &ctx,
+        "新建单位",
+        "/orgs/new".into(),
+        0,
+        OrgInput {
+            kind: OrgKind::PromotionOrg.key().into(),
+            ..Default::default()
+        },
+        None,
+    ))
+}
+
+#[derive(Deserialize)]
+struct OrgForm {
+    #[serde(flatten)]
+    org: OrgInput,
+    // Numbers inside a flattened form arrive as text (serde_urlencoded), so parse by hand.
+    #[serde(default)]
+    version: String,
+}
+
+impl OrgForm {
+    fn version(&self) -> i32 {
+        self.version.trim().parse().unwrap_or(0)
+    }
+}
+
+fn form_error(
+    ctx: &SessionCtx,
+    heading: &str,
+    action: String,
+    form: OrgForm,
+    e: AppError,
+) -> Response {
+    match e {
+        AppError::Invalid(_) | AppError::StaleVersion | AppError::Conflict(_) => {
+            let status = axum::http::StatusCode::from_u16(e.status())
+                .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+            (
+                status,
+                form_page(ctx, heading, action, form.version(), form.org, Some(&e)),
+            )
+                .into_response()
+        }
+        other => PageError(other).into_response(),
+    }
+}
+
+async fn create(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Form(form): Form<OrgForm>,
+) -> Response {
+    match orgs::create(&app, &ctx.principal, &form.org).await {
+        Ok(o) => Redirect::to(&format!("/orgs/{}", o.id)).into_response(),
+        Err(e) => form_error(&ctx, "新建单位", "/orgs/new".into(), form, e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "org_show.html")]
+struct ShowPage {
+    layout: Option<Layout>,
+    flash: String,
+    org: OrgView,
+    can_edit: bool,
+}
+
+async fn show(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+) -> Result<ShowPage, PageError> {
+    let org = orgs::get(&app, &ctx.principal, id).await?;
+    Ok(ShowPage {
+        layout: layout(&ctx, "orgs"),
+        flash: String::new(),
+        org,
+        can_edit: permission(ctx.principal.role, Resource::Organisation, Action::Update).is_some(),
+    })
+}
+
+async fn edit_form(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+) -> Result<FormPage, PageError> {
+    crate::services::authorize(&ctx.principal, Resource::Organisation, Action::Update)?;
+    let o = orgs::get(&app, &ctx.principal, id).await?;
+    let input = OrgInput {
+        name: o.name.clone(),
+        kind: o.kind.clone(),
+        credit_code: o.credit_code.clone().unwrap_or_default(),
+        city_code: o.city_code.clone().unwrap_or_default(),
+        county_code: o.county_code.clone().unwrap_or_default(),
+        contact_person: o.contact_person.clone(),
+        contact_phone: o.contact_phone.clone(),
+    };
+    Ok(form_page(
+        &ctx,
+        &format!("编辑：{}", o.name),
+        format!("/orgs/{id}/edit"),
+        o.version,
+        input,
+        None,
+    ))
+}
+
+async fn update(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Form(form): Form<OrgForm>,
+) -> Response {
+    match orgs::update(&app, &ctx.principal, id, &form.org, form.version()).await {
+        Ok(o) => Redirect::to(&format!("/orgs/{}", o.id)).into_response(),
+        Err(e) => form_error(&ctx, "编辑单位", format!("/orgs/{id}/edit"), form, e),
+    }
+}

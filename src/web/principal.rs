@@ -1,0 +1,168 @@
+//! Loads the session of each request (cookie or bearer token) and hands handlers a principal.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use jiqun_domain::access::Role;
+use sea_orm::EntityTrait;
+
+use super::api::ApiError;
+use crate::app::{Principal, Shared};
+use crate::auth::login::{Stage, stage};
+use crate::auth::session::{self, COOKIE, Lookup};
+use crate::error::AppError;
+use crate::store::entity::{organisation, session as session_entity};
+
+/// The session attached to a request, whatever its stage.
+#[derive(Clone)]
+pub struct SessionCtx {
+    pub session: session_entity::Model,
+    pub principal: Principal,
+    pub stage: Stage,
+    /// Bearer-token requests carry no ambient credentials and need no CSRF token.
+    pub bearer: bool,
+}
+
+/// Set when the idle timeout ended the session on this request.
+#[derive(Clone, Copy)]
+pub struct SessionExpired;
+
+pub fn cookie_token(parts: &axum::http::HeaderMap) -> Option<String> {
+    parts
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+fn bearer_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|v| v.trim().to_string())
+}
+
+pub async fn load_session(State(app): State<Shared>, mut req: Request, next: Next) -> Response {
+    let bearer = bearer_token(req.headers());
+    let token = bearer.clone().or_else(|| cookie_token(req.headers()));
+    let client_addr = super::client_addr(&req);
+    if let Some(token) = token {
+        let now = app.clock.now();
+        match session::load(
+            &app.db,
+            &token,
+            now,
+            app.config.security.idle_timeout_minutes,
+        )
+        .await
+        {
+            Ok(Lookup::Active(s, u)) => {
+                let org = organisation::Entity::find_by_id(u.org_id)
+                    .one(&app.db)
+                    .await;
+                if let (Ok(Some(org)), Some(role)) = (org, Role::from_key(&u.role)) {
+                    let st = stage(s.mfa_passed, &u, role);
+                    req.extensions_mut().insert(SessionCtx {
+                        session: s,
+                        principal: Principal {
+                            user: u,
+                            org,
+                            role,
+                            client_addr,
+                        },
+                        stage: st,
+                        bearer: bearer.is_some(),
+                    });
+                }
+            }
+            Ok(Lookup::Expired(u)) => {
+                if let Err(e) = crate::auth::login::record_expiry(&app, &u, &client_addr).await {
+                    tracing::error!("recording session expiry: {e}");
+                }
+                req.extensions_mut().insert(SessionExpired);
+            }
+            Ok(Lookup::Unknown) => {}
+            Err(e) => {
+                tracing::error!("loading session: {e}");
+                return ApiError(AppError::Db(e)).into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+fn is_api(parts: &Parts) -> bool {
+    parts.uri.path().starts_with("/api/")
+}
+
+/// A fully signed-in user (password, second factor where needed, no pending password change).
+pub struct Authed(pub SessionCtx);
+
+impl FromRequestParts<Shared> for Authed {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &Shared,
+    ) -> Result<Self, Self::Rejection> {
+        let ctx = parts.extensions.get::<SessionCtx>().cloned();
+        let expired = parts.extensions.get::<SessionExpired>().is_some();
+        let api = is_api(parts);
+        match ctx {
+            Some(ctx) if ctx.stage == Stage::Complete => Ok(Authed(ctx)),
+            Some(ctx) => Err(if api {
+                ApiError(match ctx.stage {
+                    Stage::ChangePassword => AppError::PasswordChangeRequired,
+                    _ => AppError::SecondFactorRequired,
+                })
+                .into_response()
+            } else {
+                Redirect::to(stage_path(ctx.stage)).into_response()
+            }),
+            None if api => Err(ApiError(if expired {
+                AppError::SessionExpired
+            } else {
+                AppError::Unauthenticated
+            })
+            .into_response()),
+            None => Err(Redirect::to(if expired {
+                "/login?expired=1"
+            } else {
+                "/login"
+            })
+            .into_response()),
+        }
+    }
+}
+
+/// A session at any stage: for the second-factor, password-change and enrolment steps.
+pub struct AnyStage(pub SessionCtx);
+
+impl FromRequestParts<Shared> for AnyStage {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &Shared,
+    ) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<SessionCtx>().cloned() {
+            Some(ctx) => Ok(AnyStage(ctx)),
+            None if is_api(parts) => Err(ApiError(AppError::Unauthenticated).into_response()),
+            None => Err(Redirect::to("/login").into_response()),
+        }
+    }
+}
+
+pub fn stage_path(stage: Stage) -> &'static str {
+    match stage {
+        Stage::VerifySecondFactor => "/login/mfa",
+        Stage::ChangePassword => "/account/password",
+        Stage::EnrolSecondFactor => "/account/mfa",
+        Stage::Complete => "/",
+    }
+}
