@@ -96,8 +96,29 @@ pub async fn load_session(State(app): State<Shared>, mut req: Request, next: Nex
     next.run(req).await
 }
 
+/// Whether the request is for the JSON API. Nested routers see their path with the prefix
+/// stripped, so look at the original URI.
 fn is_api(parts: &Parts) -> bool {
-    parts.uri.path().starts_with("/api/")
+    parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or(parts.uri.path(), |u| u.0.path())
+        .starts_with("/api/")
+}
+
+/// The answer to a request that needs a session and has none (or whose session just timed out).
+fn no_session(parts: &Parts) -> Response {
+    let expired = parts.extensions.get::<SessionExpired>().is_some();
+    if is_api(parts) {
+        ApiError(if expired {
+            AppError::SessionExpired
+        } else {
+            AppError::Unauthenticated
+        })
+        .into_response()
+    } else {
+        Redirect::to(if expired { "/login?expired=1" } else { "/login" }).into_response()
+    }
 }
 
 /// A fully signed-in user (password, second factor where needed, no pending password change).
@@ -110,10 +131,8 @@ impl FromRequestParts<Shared> for Authed {
         parts: &mut Parts,
         _state: &Shared,
     ) -> Result<Self, Self::Rejection> {
-        let ctx = parts.extensions.get::<SessionCtx>().cloned();
-        let expired = parts.extensions.get::<SessionExpired>().is_some();
         let api = is_api(parts);
-        match ctx {
+        match parts.extensions.get::<SessionCtx>().cloned() {
             Some(ctx) if ctx.stage == Stage::Complete => Ok(Authed(ctx)),
             Some(ctx) => Err(if api {
                 ApiError(match ctx.stage {
@@ -124,18 +143,7 @@ impl FromRequestParts<Shared> for Authed {
             } else {
                 Redirect::to(stage_path(ctx.stage)).into_response()
             }),
-            None if api => Err(ApiError(if expired {
-                AppError::SessionExpired
-            } else {
-                AppError::Unauthenticated
-            })
-            .into_response()),
-            None => Err(Redirect::to(if expired {
-                "/login?expired=1"
-            } else {
-                "/login"
-            })
-            .into_response()),
+            None => Err(no_session(parts)),
         }
     }
 }
@@ -152,8 +160,7 @@ impl FromRequestParts<Shared> for AnyStage {
     ) -> Result<Self, Self::Rejection> {
         match parts.extensions.get::<SessionCtx>().cloned() {
             Some(ctx) => Ok(AnyStage(ctx)),
-            None if is_api(parts) => Err(ApiError(AppError::Unauthenticated).into_response()),
-            None => Err(Redirect::to("/login").into_response()),
+            None => Err(no_session(parts)),
         }
     }
 }

@@ -165,7 +165,7 @@ impl Calendar {
     ///
     /// `n = 0` is defined as [`Calendar::next_working_day_on_or_after`]: "zero
     /// working days from a holiday" lands on the first day one can act, never on
-    /// the holiday itself.
+    /// the holiday itself. Hence from a non-working day `n = 0` and `n = 1` agree.
     pub fn add_working_days(&self, date: Date, n: u32) -> Result<Date, CalendarError> {
         if n == 0 {
             return self.next_working_day_on_or_after(date);

@@ -182,6 +182,23 @@ fn registry_and_policy_in_force() {
 }
 
 #[test]
+fn validity_end_counts_the_first_day() {
+    use super::validate::validity_end;
+    assert_eq!(
+        validity_end(date!(2021 - 04 - 07), 5),
+        Some(date!(2026 - 04 - 06))
+    );
+    assert_eq!(
+        validity_end(date!(2024 - 02 - 29), 1),
+        Some(date!(2025 - 02 - 28))
+    );
+    assert_eq!(
+        validity_end(date!(2024 - 03 - 01), 1),
+        Some(date!(2025 - 02 - 28))
+    );
+}
+
+#[test]
 fn effective_to_is_computed_when_not_stated() {
     let p = Policy::parse(&edit("effective_to = 2026-04-06\n", ""), "x").unwrap();
     assert_eq!(p.effective_to(), Some(date!(2026 - 04 - 06)));

@@ -230,9 +230,15 @@ fn identity(id: &Identity, e: &mut Errors) {
     }
 }
 
-/// Last day of a validity of `years` years starting on (and counting) `from`.
+/// Last day of a validity of `years` years starting on (and counting) `from`: the day
+/// before the same date `years` later (for a 02-29 start, the day before 03-01).
 pub(super) fn validity_end(from: Date, years: u32) -> Option<Date> {
-    crate::deadline::add_years(from, years)?.previous_day()
+    let year = from.year().checked_add(i32::try_from(years).ok()?)?;
+    let next_start = from
+        .replace_year(year)
+        .or_else(|_| Date::from_calendar_date(year, Month::March, 1))
+        .ok()?;
+    next_start.previous_day()
 }
 
 fn is_division_code(code: &str) -> bool {

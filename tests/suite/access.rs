@@ -1,0 +1,160 @@
+//! The authorization table: every role against every resource type and action, allowed and
+//! denied, through the API and the pages.
+
+use serde_json::json;
+
+use crate::support::{self, TestApp};
+use crate::{call, org_id, token};
+
+const ROLES: [&str; 8] = [
+    "applicant", "changsha", "province", "partner", "expert", "sysadmin", "secadmin", "auditor",
+];
+
+struct Case {
+    what: &'static str,
+    method: &'static str,
+    path: String,
+    body: Option<serde_json::Value>,
+    /// Expected status per role, in the order of ROLES.
+    expect: [u16; 8],
+}
+
+async fn cases(t: &TestApp) -> Vec<Case> {
+    let own_applicant = org_id(t, "长沙工程机械产业集群促进会").await;
+    let yueyang_applicant = org_id(t, "岳阳石化产业集群促进会").await;
+    let admin = token(t, "sysadmin").await;
+    let (_, users) = call(t, &admin, "GET", "/api/v1/users", None).await;
+    let applicant2 = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "applicant2")
+        .and_then(|u| u["id"].as_i64())
+        .unwrap();
+    let new_org = json!({"name": "测试促进会", "kind": "promotion_org",
+        "credit_code": jiqun_domain::credit_code::CreditCode::from_parts('5', '1', "430100", "MTQT0001").unwrap().as_str(),
+        "city_code": "430100", "county_code": "430102"});
+    let update_own = |version: i32| {
+        json!({"name": "长沙工程机械产业集群促进会", "kind": "promotion_org",
+            "credit_code": "", "city_code": "430100", "county_code": "430121", "version": version})
+    };
+    //                 applicant changsha province partner expert sysadmin secadmin auditor
+    vec![
+        Case { what: "list organisations", method: "GET", path: "/api/v1/organisations".into(), body: None,
+            expect: [200, 200, 200, 403, 403, 200, 403, 403] },
+        Case { what: "view own-city applicant", method: "GET", path: format!("/api/v1/organisations/{own_applicant}"), body: None,
+            expect: [200, 200, 200, 404, 404, 200, 404, 404] },
+        Case { what: "view other-city applicant", method: "GET", path: format!("/api/v1/organisations/{yueyang_applicant}"), body: None,
+            expect: [404, 404, 200, 404, 404, 200, 404, 404] },
+        Case { what: "view a missing organisation", method: "GET", path: "/api/v1/organisations/999999".into(), body: None,
+            expect: [404, 404, 404, 404, 404, 404, 404, 404] },
+        Case { what: "create organisation", method: "POST", path: "/api/v1/organisations".into(), body: Some(new_org.clone()),
+            // The applicant/city/province are refused before validation; sysadmin creates it.
+            expect: [403, 403, 403, 403, 403, 200, 403, 403] },
+        Case { what: "update other-city applicant", method: "PUT", path: format!("/api/v1/organisations/{yueyang_applicant}"), body: Some(update_own(1)),
+            expect: [404, 404, 403, 404, 404, 422, 404, 404] },
+        Case { what: "list users", method: "GET", path: "/api/v1/users".into(), body: None,
+            expect: [200, 200, 200, 200, 200, 200, 200, 200] },
+        Case { what: "view another user", method: "GET", path: format!("/api/v1/users/{applicant2}"), body: None,
+            expect: [404, 404, 404, 404, 404, 200, 200, 404] },
+        Case { what: "create user", method: "POST", path: "/api/v1/users".into(),
+            body: Some(json!({"username": "newbie", "display_name": "新人", "org_id": own_applicant, "role": "applicant"})),
+            expect: [403, 403, 403, 403, 403, 200, 403, 403] },
+        Case { what: "update another user", method: "PUT", path: format!("/api/v1/users/{applicant2}"),
+            body: Some(json!({"display_name": "陈秘书长", "active": true, "version": 1})),
+            // Out of scope reads as "not found"; in scope but not permitted is 403.
+            expect: [404, 404, 404, 404, 404, 200, 403, 404] },
+        Case { what: "unlock another user", method: "POST", path: format!("/api/v1/users/{applicant2}/credentials"),
+            body: Some(json!({"action": "unlock", "reason": "测试"})),
+            expect: [404, 404, 404, 404, 404, 403, 200, 404] },
+        Case { what: "read the audit log", method: "GET", path: "/api/v1/audit".into(), body: None,
+            expect: [403, 403, 403, 403, 403, 403, 403, 200] },
+        Case { what: "verify the audit log", method: "POST", path: "/api/v1/audit/verify".into(), body: None,
+            expect: [403, 403, 403, 403, 403, 403, 403, 200] },
+        Case { what: "no interface edits the audit log", method: "DELETE", path: "/api/v1/audit".into(), body: None,
+            expect: [405, 405, 405, 405, 405, 405, 405, 405] },
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_against_every_resource_and_action() {
+    let mut failures = Vec::new();
+    for (i, role) in ROLES.iter().enumerate() {
+        // A fresh server per role, so one role's writes do not change the next role's answers.
+        let t = support::spawn().await;
+        let tok = token(&t, role).await;
+        for case in cases(&t).await {
+            let (status, body) = call(&t, &tok, case.method, &case.path, case.body.clone()).await;
+            if status != case.expect[i] {
+                failures.push(format!("{role} / {}: expected {}, got {status} {body}", case.what, case.expect[i]));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "authorization table mismatches:\n{}", failures.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_are_cut_to_the_callers_scope() {
+    let t = support::spawn().await;
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap().to_string()).collect()
+    };
+    let (_, own) = call(&t, &token(&t, "applicant").await, "GET", "/api/v1/organisations", None).await;
+    assert_eq!(names(&own), vec!["长沙工程机械产业集群促进会"]);
+    let (_, city) = call(&t, &token(&t, "changsha").await, "GET", "/api/v1/organisations", None).await;
+    let city = names(&city);
+    assert!(city.contains(&"长沙工程机械产业集群促进会".to_string()), "{city:?}");
+    assert!(!city.iter().any(|n| n.contains("岳阳") || n.contains("株洲")), "{city:?}");
+    let (_, all) = call(&t, &token(&t, "province").await, "GET", "/api/v1/organisations", None).await;
+    assert!(names(&all).len() >= 20);
+    let (_, me_only) = call(&t, &token(&t, "expert").await, "GET", "/api/v1/users", None).await;
+    assert_eq!(me_only.as_array().unwrap().len(), 1);
+    assert_eq!(me_only[0]["username"], "expert");
+}
+
+/// The pages obey the same table: what the navigation hides is refused when typed in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_refuse_what_the_role_may_not_use() {
+    let t = support::spawn().await;
+    let yueyang = org_id(&t, "岳阳石化产业集群促进会").await;
+    let expectations: [(&str, &str, u16); 10] = [
+        ("applicant", "/audit", 403),
+        ("applicant", "/users", 403),
+        ("applicant", "/orgs/new", 403),
+        ("changsha", "/users", 403),
+        ("auditor", "/orgs", 403),
+        ("auditor", "/audit", 200),
+        ("secadmin", "/users", 200),
+        ("secadmin", "/users/new", 403),
+        ("sysadmin", "/audit", 403),
+        ("province", "/orgs", 200),
+    ];
+    for (role, path, expected) in expectations {
+        let status = page_status(&t, role, path).await;
+        assert_eq!(status, expected, "{role} {path}");
+    }
+    assert_eq!(page_status(&t, "changsha", &format!("/orgs/{yueyang}")).await, 404);
+}
+
+async fn page_status(t: &TestApp, role: &str, path: &str) -> u16 {
+    let client = support::client();
+    let res = client
+        .post(t.url("/login"))
+        .form(&[("username", role), ("password", support::DEMO_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "{role} login");
+    if res.headers()["location"] == "/login/mfa" {
+        let page = client.get(t.url("/login/mfa")).send().await.unwrap().text().await.unwrap();
+        let csrf = support::csrf_from(&page);
+        let res = client
+            .post(t.url("/login/mfa"))
+            .form(&[("_csrf", csrf.as_str()), ("code", t.totp(role).as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["location"], "/", "{role} second factor");
+    }
+    client.get(t.url(path)).send().await.unwrap().status().as_u16()
+}

@@ -1,0 +1,119 @@
+//! Test support: a real jiqun server on 127.0.0.1:0 over a fresh database — a temporary SQLite
+//! file, or a new PostgreSQL database when JIQUN_TEST_DATABASE_URL points at a server.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use jiqun::app::{App, Shared};
+use jiqun::config::{Config, ConfigArgs};
+use sea_orm::{ConnectionTrait, Database};
+
+pub use jiqun::demo::{DEMO_PASSWORD, demo_secret};
+
+pub struct TestDb {
+    pub url: String,
+    pub dir: PathBuf,
+}
+
+/// The backend under test, from the environment.
+pub fn backend() -> &'static str {
+    match std::env::var("JIQUN_TEST_DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => "postgres",
+        _ => "sqlite",
+    }
+}
+
+pub async fn fresh_db() -> TestDb {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let dir = std::env::temp_dir().join(format!("jiqun-test-{id}"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let url = match std::env::var("JIQUN_TEST_DATABASE_URL") {
+        Ok(admin) if admin.starts_with("postgres") => {
+            let name = format!("jiqun_test_{id}");
+            let conn = Database::connect(&admin)
+                .await
+                .expect("connect to PostgreSQL");
+            conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            conn.close().await.ok();
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            format!("{base}/{name}")
+        }
+        _ => jiqun::config::sqlite_url(&dir.join("jiqun.db")),
+    };
+    TestDb { url, dir }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub app: Shared,
+    pub db: TestDb,
+}
+
+pub fn config_for(db: &TestDb) -> Config {
+    Config::resolve(&ConfigArgs {
+        data_dir: Some(db.dir.clone()),
+        database_url: Some(db.url.clone()),
+        listen: Some("127.0.0.1:0".into()),
+        ..Default::default()
+    })
+    .expect("test config")
+}
+
+/// Starts the server with the demo organisations and accounts.
+pub async fn spawn() -> TestApp {
+    let db = fresh_db().await;
+    let app: Shared = Arc::new(
+        jiqun::server::open(config_for(&db), true)
+            .await
+            .expect("open app"),
+    );
+    jiqun::demo::seed(&app).await.expect("seed demo data");
+    let listener = jiqun::server::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let served = app.clone();
+    tokio::spawn(async move {
+        let _ = jiqun::server::serve(served, listener).await;
+    });
+    TestApp { base, app, db }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// The current authenticator code of a demo account.
+    pub fn totp(&self, username: &str) -> String {
+        let now = self.app.clock.now().unix_timestamp();
+        jiqun::auth::totp::code_at(&demo_secret(username), now).expect("totp")
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The CSRF token embedded in a page.
+pub fn csrf_from(html: &str) -> String {
+    let marker = "name=\"_csrf\" value=\"";
+    let start = html.find(marker).expect("page has a CSRF field") + marker.len();
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
