@@ -41,12 +41,6 @@ pub struct Principal {
 
 impl Principal {
     pub fn actor(&self) -> Actor {
-        Actor {
-            user_id: Some(self.user.id),
-            name: format!("{}（{}）", self.user.display_name, self.user.username),
-            role: self.role.key().to_string(),
-            org: self.org.name.clone(),
-            client_addr: self.client_addr.clone(),
-        }
+        Actor::user(&self.user, self.org.name.clone(), &self.client_addr)
     }
 }

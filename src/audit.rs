@@ -24,6 +24,20 @@ pub struct Actor {
 }
 
 impl Actor {
+    pub fn user(
+        u: &crate::store::entity::user::Model,
+        org_name: String,
+        client_addr: &str,
+    ) -> Actor {
+        Actor {
+            user_id: Some(u.id),
+            name: format!("{}（{}）", u.display_name, u.username),
+            role: u.role.clone(),
+            org: org_name,
+            client_addr: client_addr.to_string(),
+        }
+    }
+
     /// The command line, run by whoever operates the server.
     pub fn console(operator: &str) -> Actor {
         Actor {

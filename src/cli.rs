@@ -17,7 +17,9 @@ use crate::services::users::{self, CredentialAction, UserInput};
     about = "jiqun（集群）：湖南省先进制造业集群培育管理系统",
     long_about = "jiqun（集群）：湖南省先进制造业集群培育管理系统。\n\n\
 常用：\n  jiqun serve --demo        以演示数据启动（SQLite，默认 http://127.0.0.1:8080）\n  \
-jiqun audit verify        校验审计链是否被篡改\n\n\
+jiqun audit verify        校验审计链是否被篡改\n  \
+jiqun policy show         查看现行政策规则\n  \
+jiqun calendar is-working-day 2026-10-01   查询某日是否为工作日\n\n\
 配置可用命令行参数或环境变量（JIQUN_LISTEN、JIQUN_DATA_DIR、JIQUN_DATABASE_URL 等）给出，所有子命令读取同一份配置。"
 )]
 pub struct Cli {
@@ -46,6 +48,12 @@ pub enum Command {
     /// 审计日志
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// 政策规则文件：检查文件格式、查看现行规则
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// 工作日历：查询工作日、计算工作日、导入下一年度节假日安排
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
     /// 打印某个 TOTP 密钥当前的6位验证码（供演示或无手机时使用）
     TotpCode {
         /// Base32 编码的 TOTP 密钥
@@ -94,6 +102,49 @@ pub enum OrgCommand {
 pub enum AuditCommand {
     /// 逐条校验审计链；完好时退出码为0，发现篡改时指出第一条问题记录并以非0退出
     Verify,
+}
+
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// 检查政策规则文件（TOML）：通过时打印规则摘要，退出码为0；有误时逐条列出“文件:行 键路径：原因”，退出码为1。无需数据库
+    Check {
+        /// 政策规则文件，例如 policies/hunan-2021.toml
+        file: std::path::PathBuf,
+    },
+    /// 打印今天有效的政策规则摘要；没有有效版本时打印最近一版并注明已失效。无需数据库
+    Show,
+}
+
+#[derive(Subcommand)]
+pub enum CalendarCommand {
+    /// 某日是否为工作日，打印“是”或“否”及原因，例如 否（国庆节）
+    IsWorkingDay {
+        /// 日期，格式 YYYY-MM-DD
+        date: String,
+    },
+    /// 某日之后第N个工作日（N为0时：当日为工作日则为当日，否则为下一个工作日）
+    AddWorkingDays {
+        /// 起算日期，格式 YYYY-MM-DD
+        date: String,
+        /// 工作日数
+        #[arg(allow_hyphen_values = true)]
+        n: String,
+    },
+    /// 两个日期之间（含首尾两天）的工作日数
+    WorkingDays {
+        /// 开始日期，格式 YYYY-MM-DD
+        from: String,
+        /// 结束日期，格式 YYYY-MM-DD
+        to: String,
+    },
+    /// 导入节假日安排文件（格式同内置的 cn-workdays.toml，每年一个 [YYYY] 表）；同一年度再次导入时替换先前的导入
+    Import {
+        /// 节假日安排文件（TOML）
+        file: std::path::PathBuf,
+        /// 允许替换系统内置年份（2021—2026）的安排：仅在国务院办公厅调整了该年安排时使用
+        #[arg(long)]
+        replace_builtin: bool,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -213,6 +264,15 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 }
             }
         }
+        Command::Policy(cmd) => {
+            // No database is needed, but the configuration is still resolved (and checked).
+            Config::resolve(&cli.config)?;
+            policy_command(cmd)
+        }
+        Command::Calendar(cmd) => {
+            let app = open(&cli.config, true).await?;
+            calendar_command(&app, cmd).await
+        }
         Command::TotpCode { secret } => {
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
             let code = crate::auth::totp::code_at(secret.trim(), now)
@@ -287,6 +347,129 @@ async fn find(app: &Shared, username: &str) -> Result<crate::store::entity::user
     users::find_by_username(app, username)
         .await?
         .ok_or_else(|| CliError::Message(format!("用户“{username}”不存在")))
+}
+
+/// Reads a text file named on the command line, with a Chinese message on failure.
+fn read_text(path: &std::path::Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "文件不存在".to_string(),
+            std::io::ErrorKind::PermissionDenied => "没有读取权限".to_string(),
+            std::io::ErrorKind::InvalidData => "不是UTF-8编码的文本文件".to_string(),
+            _ => e.to_string(),
+        };
+        CliError::Message(format!("无法读取文件“{}”：{why}", path.display()))
+    })
+}
+
+fn policy_command(cmd: PolicyCommand) -> Result<ExitCode, CliError> {
+    use crate::services::policy;
+    match cmd {
+        PolicyCommand::Check { file } => {
+            let text = read_text(&file)?;
+            let origin = file.display().to_string();
+            match policy::check(&text, &origin) {
+                Ok(p) => {
+                    println!("{}", p.summary());
+                    println!("\n检查通过：“{origin}”格式正确（策略标识 {}）。", p.id());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(errors) => {
+                    eprintln!("政策规则文件“{origin}”有{}处错误：", errors.len());
+                    for e in errors {
+                        eprintln!("{e}");
+                    }
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        PolicyCommand::Show => {
+            let today = crate::clock::local(crate::clock::Clock::default().now()).date();
+            let current = policy::current_on(today)?;
+            let warning = current.warning(today);
+            if !warning.is_empty() {
+                println!("{warning}\n");
+            }
+            println!("{}", current.policy.summary());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn date_arg(text: &str) -> Result<time::Date, CliError> {
+    crate::services::calendar::parse_date(text).map_err(|e| CliError::Message(e.to_string()))
+}
+
+/// A calendar question the calendar cannot answer (usually a year not imported yet).
+fn calendar_error(e: jiqun_rules::CalendarError) -> CliError {
+    match e {
+        jiqun_rules::CalendarError::YearNotCovered(_) => CliError::Message(format!(
+            "{e}（由系统管理员在“工作日历”页面导入，或运行 jiqun calendar import 文件）"
+        )),
+        other => CliError::Message(other.to_string()),
+    }
+}
+
+async fn calendar_command(app: &Shared, cmd: CalendarCommand) -> Result<ExitCode, CliError> {
+    use crate::services::calendar;
+    match cmd {
+        CalendarCommand::IsWorkingDay { date } => {
+            let date = date_arg(&date)?;
+            let cal = calendar::load(app).await?;
+            let kind = cal.is_working_day(date).map_err(calendar_error)?;
+            println!("{}", calendar::answer(&kind));
+        }
+        CalendarCommand::AddWorkingDays { date, n } => {
+            let date = date_arg(&date)?;
+            let n = calendar::parse_count(&n).map_err(|e| CliError::Message(e.to_string()))?;
+            let cal = calendar::load(app).await?;
+            let day = cal.add_working_days(date, n).map_err(calendar_error)?;
+            println!("{day}");
+        }
+        CalendarCommand::WorkingDays { from, to } => {
+            let (from, to) = (date_arg(&from)?, date_arg(&to)?);
+            let cal = calendar::load(app).await?;
+            let n = cal.working_days_between(from, to).map_err(calendar_error)?;
+            println!("{n}");
+        }
+        CalendarCommand::Import {
+            file,
+            replace_builtin,
+        } => {
+            let text = read_text(&file)?;
+            let actor = Actor::console(&operator());
+            match calendar::import_as(app, &actor, &text, replace_builtin).await {
+                Ok(done) => {
+                    println!(
+                        "已导入{}节假日安排（来自“{}”）。",
+                        done.years_label(),
+                        file.display()
+                    );
+                    if !done.replaced_imports.is_empty() {
+                        println!(
+                            "其中{}替换了此前导入的版本。",
+                            calendar::years_label(&done.replaced_imports)
+                        );
+                    }
+                    if !done.replaced_builtin.is_empty() {
+                        println!(
+                            "其中{}覆盖了系统内置安排。",
+                            calendar::years_label(&done.replaced_builtin)
+                        );
+                    }
+                }
+                Err(crate::error::AppError::Invalid(fields)) => {
+                    for f in fields {
+                        eprintln!("错误：{}", f.message);
+                    }
+                    eprintln!("“{}”未导入任何内容。", file.display());
+                    return Ok(ExitCode::FAILURE);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn init_tracing() {

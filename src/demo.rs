@@ -52,11 +52,7 @@ const CITY_USERS: [(&str, &str); 14] = [
 const PROVINCE: &str = "湖南省工业和信息化厅";
 
 fn bureau_name(city: &str) -> String {
-    if city.ends_with('州') && city.contains("自治") {
-        format!("{city}工业和信息化局")
-    } else {
-        format!("{city}工业和信息化局")
-    }
+    format!("{city}工业和信息化局")
 }
 
 async fn org(

@@ -10,7 +10,10 @@ use crate::app::{App, Principal};
 use crate::audit::{self, Actor, Event};
 use crate::clock::format_local;
 use crate::error::AppError;
-use crate::store::{self, entity::user};
+use crate::store::{
+    self,
+    entity::{organisation, user},
+};
 
 /// Where a signed-in session stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,14 +69,18 @@ fn anonymous(username: &str, client_addr: &str) -> Actor {
     }
 }
 
-pub fn user_actor(u: &user::Model, client_addr: &str) -> Actor {
-    Actor {
-        user_id: Some(u.id),
-        name: format!("{}（{}）", u.display_name, u.username),
-        role: u.role.clone(),
-        org: String::new(),
-        client_addr: client_addr.to_string(),
-    }
+/// The audit actor for a user, with their organisation's name.
+pub async fn user_actor<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    u: &user::Model,
+    client_addr: &str,
+) -> Result<Actor, sea_orm::DbErr> {
+    let org = organisation::Entity::find_by_id(u.org_id).one(conn).await?;
+    Ok(Actor::user(
+        u,
+        org.map(|o| o.name).unwrap_or_default(),
+        client_addr,
+    ))
 }
 
 /// Checks the password and opens a session. Returns the session token and the next stage.
@@ -122,7 +129,7 @@ pub async fn login(
             &txn,
             &app.audit_key,
             now,
-            &user_actor(&u, client_addr),
+            &user_actor(&txn, &u, client_addr).await?,
             Event {
                 action: "login.refused_locked",
                 object_type: "user",
@@ -154,7 +161,7 @@ pub async fn login(
             &txn,
             &app.audit_key,
             now,
-            &user_actor(&u, client_addr),
+            &user_actor(&txn, &u, client_addr).await?,
             Event {
                 action: "login.failure",
                 object_type: "user",
@@ -169,7 +176,7 @@ pub async fn login(
                 &txn,
                 &app.audit_key,
                 now,
-                &user_actor(&u, client_addr),
+                &user_actor(&txn, &u, client_addr).await?,
                 Event {
                     action: "account.locked",
                     object_type: "user",
@@ -205,7 +212,7 @@ pub async fn login(
         &txn,
         &app.audit_key,
         now,
-        &user_actor(&u, client_addr),
+        &user_actor(&txn, &u, client_addr).await?,
         Event {
             action: "login.success",
             object_type: "user",
@@ -247,7 +254,7 @@ pub async fn verify_second_factor(
             &txn,
             &app.audit_key,
             now,
-            &user_actor(u, client_addr),
+            &user_actor(&txn, u, client_addr).await?,
             Event {
                 action: "login.mfa_failure",
                 object_type: "user",
@@ -274,7 +281,7 @@ pub async fn verify_second_factor(
         &txn,
         &app.audit_key,
         now,
-        &user_actor(u, client_addr),
+        &user_actor(&txn, u, client_addr).await?,
         Event {
             action: "login.mfa_success",
             object_type: "user",
@@ -304,7 +311,7 @@ pub async fn logout(
         &txn,
         &app.audit_key,
         app.clock.now(),
-        &user_actor(u, client_addr),
+        &user_actor(&txn, u, client_addr).await?,
         Event {
             action: "logout",
             object_type: "user",
@@ -325,7 +332,7 @@ pub async fn record_expiry(app: &App, u: &user::Model, client_addr: &str) -> Res
         &txn,
         &app.audit_key,
         app.clock.now(),
-        &user_actor(u, client_addr),
+        &user_actor(&txn, u, client_addr).await?,
         Event {
             action: "session.expired",
             object_type: "user",
@@ -377,7 +384,7 @@ pub async fn change_password(
         &txn,
         &app.audit_key,
         now,
-        &user_actor(u, client_addr),
+        &user_actor(&txn, u, client_addr).await?,
         Event {
             action: "account.password_changed",
             object_type: "user",

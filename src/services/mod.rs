@@ -2,7 +2,9 @@
 //! the permission table and the caller's data scope, and writes its audit entry in the same
 //! transaction as the change.
 
+pub mod calendar;
 pub mod orgs;
+pub mod policy;
 pub mod users;
 
 use jiqun_domain::access::{Action, Resource, ScopeKind, permission};

@@ -174,13 +174,7 @@ pub fn validate(input: &OrgInput) -> Result<ValidOrg, AppError> {
         },
     };
     let contact_phone = trimmed(&input.contact_phone);
-    if !contact_phone.is_empty()
-        && !(contact_phone.len() >= 7
-            && contact_phone.len() <= 20
-            && contact_phone
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '-'))
-    {
+    if !contact_phone.is_empty() && !jiqun_domain::contact::is_phone(&contact_phone) {
         p.add("contact_phone", "联系电话只能包含数字和“-”，7至20位");
     }
     let contact_person = trimmed(&input.contact_person);

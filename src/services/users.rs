@@ -100,15 +100,11 @@ pub fn validate(input: &UserInput) -> Result<(String, String, Role), AppError> {
         p.add("role", "请选择角色");
     }
     let email = input.email.trim();
-    if !email.is_empty() && !(email.contains('@') && email.len() <= 100 && !email.contains(' ')) {
+    if !email.is_empty() && !jiqun_domain::contact::is_email(email) {
         p.add("email", "电子邮箱格式不正确");
     }
     let phone = input.phone.trim();
-    if !phone.is_empty()
-        && !(phone.len() >= 7
-            && phone.len() <= 20
-            && phone.chars().all(|c| c.is_ascii_digit() || c == '-'))
-    {
+    if !phone.is_empty() && !jiqun_domain::contact::is_phone(phone) {
         p.add("phone", "联系电话只能包含数字和“-”，7至20位");
     }
     p.into_result()?;

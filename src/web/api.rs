@@ -96,6 +96,7 @@ pub fn routes() -> Router<Shared> {
         .route("/users/{id}/credentials", post(user_credentials))
         .route("/audit", get(audit_entries))
         .route("/audit/verify", post(audit_verify))
+        .route("/calendar/{date}", get(calendar_day))
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -118,7 +119,8 @@ pub fn routes() -> Router<Shared> {
         update_user,
         user_credentials,
         audit_entries,
-        audit_verify
+        audit_verify,
+        calendar_day
     ),
     components(schemas(
         ErrorBody,
@@ -139,7 +141,8 @@ pub fn routes() -> Router<Shared> {
         CredentialRequest,
         AuditEntryView,
         AuditPage,
-        VerifyResult
+        VerifyResult,
+        services::calendar::DayView
     ))
 )]
 pub struct ApiDoc;
@@ -577,4 +580,18 @@ pub async fn verify_result(app: &crate::app::App) -> Result<VerifyResult, AppErr
             message: format!("审计链校验失败：{b}"),
         },
     })
+}
+
+/// Whether a date is a working day under the calendar the system uses (built-in years plus
+/// imported ones), and why. A year without an imported holiday schedule is refused (422).
+#[utoipa::path(get, path = "/api/v1/calendar/{date}", params(("date" = String, Path, description = "YYYY-MM-DD")),
+    responses((status = 200, body = services::calendar::DayView), (status = 422, body = ErrorBody)))]
+async fn calendar_day(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(date): Path<String>,
+) -> ApiResult<services::calendar::DayView> {
+    Ok(Json(
+        services::calendar::day(&app, &ctx.principal, &date).await?,
+    ))
 }

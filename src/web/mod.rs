@@ -39,6 +39,7 @@ pub fn router(app: Shared) -> Router {
         .nest("/api/v1", api::routes())
         .route("/static/app.css", get(stylesheet))
         .route("/healthz", get(|| async { "ok" }))
+        .layer(axum::middleware::from_fn(pages::frame_errors))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             csrf::guard,

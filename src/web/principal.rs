@@ -117,7 +117,12 @@ fn no_session(parts: &Parts) -> Response {
         })
         .into_response()
     } else {
-        Redirect::to(if expired { "/login?expired=1" } else { "/login" }).into_response()
+        Redirect::to(if expired {
+            "/login?expired=1"
+        } else {
+            "/login"
+        })
+        .into_response()
     }
 }
 

@@ -7,7 +7,14 @@ use crate::support::{self, TestApp};
 use crate::{call, org_id, token};
 
 const ROLES: [&str; 8] = [
-    "applicant", "changsha", "province", "partner", "expert", "sysadmin", "secadmin", "auditor",
+    "applicant",
+    "changsha",
+    "province",
+    "partner",
+    "expert",
+    "sysadmin",
+    "secadmin",
+    "auditor",
 ];
 
 struct Case {
@@ -40,39 +47,108 @@ async fn cases(t: &TestApp) -> Vec<Case> {
     };
     //                 applicant changsha province partner expert sysadmin secadmin auditor
     vec![
-        Case { what: "list organisations", method: "GET", path: "/api/v1/organisations".into(), body: None,
-            expect: [200, 200, 200, 403, 403, 200, 403, 403] },
-        Case { what: "view own-city applicant", method: "GET", path: format!("/api/v1/organisations/{own_applicant}"), body: None,
-            expect: [200, 200, 200, 404, 404, 200, 404, 404] },
-        Case { what: "view other-city applicant", method: "GET", path: format!("/api/v1/organisations/{yueyang_applicant}"), body: None,
-            expect: [404, 404, 200, 404, 404, 200, 404, 404] },
-        Case { what: "view a missing organisation", method: "GET", path: "/api/v1/organisations/999999".into(), body: None,
-            expect: [404, 404, 404, 404, 404, 404, 404, 404] },
-        Case { what: "create organisation", method: "POST", path: "/api/v1/organisations".into(), body: Some(new_org.clone()),
+        Case {
+            what: "list organisations",
+            method: "GET",
+            path: "/api/v1/organisations".into(),
+            body: None,
+            expect: [200, 200, 200, 403, 403, 200, 403, 403],
+        },
+        Case {
+            what: "view own-city applicant",
+            method: "GET",
+            path: format!("/api/v1/organisations/{own_applicant}"),
+            body: None,
+            expect: [200, 200, 200, 404, 404, 200, 404, 404],
+        },
+        Case {
+            what: "view other-city applicant",
+            method: "GET",
+            path: format!("/api/v1/organisations/{yueyang_applicant}"),
+            body: None,
+            expect: [404, 404, 200, 404, 404, 200, 404, 404],
+        },
+        Case {
+            what: "view a missing organisation",
+            method: "GET",
+            path: "/api/v1/organisations/999999".into(),
+            body: None,
+            expect: [404, 404, 404, 404, 404, 404, 404, 404],
+        },
+        Case {
+            what: "create organisation",
+            method: "POST",
+            path: "/api/v1/organisations".into(),
+            body: Some(new_org.clone()),
             // The applicant/city/province are refused before validation; sysadmin creates it.
-            expect: [403, 403, 403, 403, 403, 200, 403, 403] },
-        Case { what: "update other-city applicant", method: "PUT", path: format!("/api/v1/organisations/{yueyang_applicant}"), body: Some(update_own(1)),
-            expect: [404, 404, 403, 404, 404, 422, 404, 404] },
-        Case { what: "list users", method: "GET", path: "/api/v1/users".into(), body: None,
-            expect: [200, 200, 200, 200, 200, 200, 200, 200] },
-        Case { what: "view another user", method: "GET", path: format!("/api/v1/users/{applicant2}"), body: None,
-            expect: [404, 404, 404, 404, 404, 200, 200, 404] },
-        Case { what: "create user", method: "POST", path: "/api/v1/users".into(),
-            body: Some(json!({"username": "newbie", "display_name": "新人", "org_id": own_applicant, "role": "applicant"})),
-            expect: [403, 403, 403, 403, 403, 200, 403, 403] },
-        Case { what: "update another user", method: "PUT", path: format!("/api/v1/users/{applicant2}"),
+            expect: [403, 403, 403, 403, 403, 200, 403, 403],
+        },
+        Case {
+            what: "update other-city applicant",
+            method: "PUT",
+            path: format!("/api/v1/organisations/{yueyang_applicant}"),
+            body: Some(update_own(1)),
+            expect: [404, 404, 403, 404, 404, 422, 404, 404],
+        },
+        Case {
+            what: "list users",
+            method: "GET",
+            path: "/api/v1/users".into(),
+            body: None,
+            expect: [200, 200, 200, 200, 200, 200, 200, 200],
+        },
+        Case {
+            what: "view another user",
+            method: "GET",
+            path: format!("/api/v1/users/{applicant2}"),
+            body: None,
+            expect: [404, 404, 404, 404, 404, 200, 200, 404],
+        },
+        Case {
+            what: "create user",
+            method: "POST",
+            path: "/api/v1/users".into(),
+            body: Some(
+                json!({"username": "newbie", "display_name": "新人", "org_id": own_applicant, "role": "applicant"}),
+            ),
+            expect: [403, 403, 403, 403, 403, 200, 403, 403],
+        },
+        Case {
+            what: "update another user",
+            method: "PUT",
+            path: format!("/api/v1/users/{applicant2}"),
             body: Some(json!({"display_name": "陈秘书长", "active": true, "version": 1})),
             // Out of scope reads as "not found"; in scope but not permitted is 403.
-            expect: [404, 404, 404, 404, 404, 200, 403, 404] },
-        Case { what: "unlock another user", method: "POST", path: format!("/api/v1/users/{applicant2}/credentials"),
+            expect: [404, 404, 404, 404, 404, 200, 403, 404],
+        },
+        Case {
+            what: "unlock another user",
+            method: "POST",
+            path: format!("/api/v1/users/{applicant2}/credentials"),
             body: Some(json!({"action": "unlock", "reason": "测试"})),
-            expect: [404, 404, 404, 404, 404, 403, 200, 404] },
-        Case { what: "read the audit log", method: "GET", path: "/api/v1/audit".into(), body: None,
-            expect: [403, 403, 403, 403, 403, 403, 403, 200] },
-        Case { what: "verify the audit log", method: "POST", path: "/api/v1/audit/verify".into(), body: None,
-            expect: [403, 403, 403, 403, 403, 403, 403, 200] },
-        Case { what: "no interface edits the audit log", method: "DELETE", path: "/api/v1/audit".into(), body: None,
-            expect: [405, 405, 405, 405, 405, 405, 405, 405] },
+            expect: [404, 404, 404, 404, 404, 403, 200, 404],
+        },
+        Case {
+            what: "read the audit log",
+            method: "GET",
+            path: "/api/v1/audit".into(),
+            body: None,
+            expect: [403, 403, 403, 403, 403, 403, 403, 200],
+        },
+        Case {
+            what: "verify the audit log",
+            method: "POST",
+            path: "/api/v1/audit/verify".into(),
+            body: None,
+            expect: [403, 403, 403, 403, 403, 403, 403, 200],
+        },
+        Case {
+            what: "no interface edits the audit log",
+            method: "DELETE",
+            path: "/api/v1/audit".into(),
+            body: None,
+            expect: [405, 405, 405, 405, 405, 405, 405, 405],
+        },
     ]
 }
 
@@ -86,26 +162,66 @@ async fn every_role_against_every_resource_and_action() {
         for case in cases(&t).await {
             let (status, body) = call(&t, &tok, case.method, &case.path, case.body.clone()).await;
             if status != case.expect[i] {
-                failures.push(format!("{role} / {}: expected {}, got {status} {body}", case.what, case.expect[i]));
+                failures.push(format!(
+                    "{role} / {}: expected {}, got {status} {body}",
+                    case.what, case.expect[i]
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "authorization table mismatches:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "authorization table mismatches:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_are_cut_to_the_callers_scope() {
     let t = support::spawn().await;
     let names = |v: &serde_json::Value| -> Vec<String> {
-        v.as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap().to_string()).collect()
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["name"].as_str().unwrap().to_string())
+            .collect()
     };
-    let (_, own) = call(&t, &token(&t, "applicant").await, "GET", "/api/v1/organisations", None).await;
+    let (_, own) = call(
+        &t,
+        &token(&t, "applicant").await,
+        "GET",
+        "/api/v1/organisations",
+        None,
+    )
+    .await;
     assert_eq!(names(&own), vec!["长沙工程机械产业集群促进会"]);
-    let (_, city) = call(&t, &token(&t, "changsha").await, "GET", "/api/v1/organisations", None).await;
+    let (_, city) = call(
+        &t,
+        &token(&t, "changsha").await,
+        "GET",
+        "/api/v1/organisations",
+        None,
+    )
+    .await;
     let city = names(&city);
-    assert!(city.contains(&"长沙工程机械产业集群促进会".to_string()), "{city:?}");
-    assert!(!city.iter().any(|n| n.contains("岳阳") || n.contains("株洲")), "{city:?}");
-    let (_, all) = call(&t, &token(&t, "province").await, "GET", "/api/v1/organisations", None).await;
+    assert!(
+        city.contains(&"长沙工程机械产业集群促进会".to_string()),
+        "{city:?}"
+    );
+    assert!(
+        !city
+            .iter()
+            .any(|n| n.contains("岳阳") || n.contains("株洲")),
+        "{city:?}"
+    );
+    let (_, all) = call(
+        &t,
+        &token(&t, "province").await,
+        "GET",
+        "/api/v1/organisations",
+        None,
+    )
+    .await;
     assert!(names(&all).len() >= 20);
     let (_, me_only) = call(&t, &token(&t, "expert").await, "GET", "/api/v1/users", None).await;
     assert_eq!(me_only.as_array().unwrap().len(), 1);
@@ -130,13 +246,25 @@ async fn pages_refuse_what_the_role_may_not_use() {
         ("province", "/orgs", 200),
     ];
     for (role, path, expected) in expectations {
-        let status = page_status(&t, role, path).await;
+        let (status, body) = page_status(&t, role, path).await;
         assert_eq!(status, expected, "{role} {path}");
+        if status == 403 {
+            assert!(body.contains("无权执行此操作"), "{role} {path}: {body}");
+            assert!(
+                body.contains("id=\"nav\""),
+                "the refused user keeps the navigation: {body}"
+            );
+        }
     }
-    assert_eq!(page_status(&t, "changsha", &format!("/orgs/{yueyang}")).await, 404);
+    assert_eq!(
+        page_status(&t, "changsha", &format!("/orgs/{yueyang}"))
+            .await
+            .0,
+        404
+    );
 }
 
-async fn page_status(t: &TestApp, role: &str, path: &str) -> u16 {
+async fn page_status(t: &TestApp, role: &str, path: &str) -> (u16, String) {
     let client = support::client();
     let res = client
         .post(t.url("/login"))
@@ -146,7 +274,14 @@ async fn page_status(t: &TestApp, role: &str, path: &str) -> u16 {
         .unwrap();
     assert_eq!(res.status(), 303, "{role} login");
     if res.headers()["location"] == "/login/mfa" {
-        let page = client.get(t.url("/login/mfa")).send().await.unwrap().text().await.unwrap();
+        let page = client
+            .get(t.url("/login/mfa"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         let csrf = support::csrf_from(&page);
         let res = client
             .post(t.url("/login/mfa"))
@@ -156,5 +291,7 @@ async fn page_status(t: &TestApp, role: &str, path: &str) -> u16 {
             .unwrap();
         assert_eq!(res.headers()["location"], "/", "{role} second factor");
     }
-    client.get(t.url(path)).send().await.unwrap().status().as_u16()
+    let res = client.get(t.url(path)).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.text().await.unwrap_or_default())
 }

@@ -12,14 +12,23 @@ async fn with_activity() -> TestApp {
     let t = support::spawn().await;
     let admin = token(&t, "sysadmin").await;
     let org = crate::org_id(&t, "长沙工程机械产业集群促进会").await;
-    let (status, _) = call(&t, &admin, "POST", "/api/v1/users", Some(json!({
-        "username": "wang.wu", "display_name": "王五", "org_id": org, "role": "applicant"}))).await;
+    let (status, _) = call(
+        &t,
+        &admin,
+        "POST",
+        "/api/v1/users",
+        Some(json!({
+        "username": "wang.wu", "display_name": "王五", "org_id": org, "role": "applicant"})),
+    )
+    .await;
     assert_eq!(status, 200);
     t
 }
 
 async fn verify(t: &TestApp) -> Result<i64, ChainBreak> {
-    jiqun::audit::verify(&t.app.db, &t.app.audit_key).await.expect("read audit log")
+    jiqun::audit::verify(&t.app.db, &t.app.audit_key)
+        .await
+        .expect("read audit log")
 }
 
 fn cli_verify(t: &TestApp) -> (i32, String) {
@@ -29,12 +38,20 @@ fn cli_verify(t: &TestApp) -> (i32, String) {
         .env("JIQUN_DATABASE_URL", &t.db.url)
         .output()
         .expect("run jiqun");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     (out.status.code().unwrap_or(-1), text)
 }
 
 async fn sql(t: &TestApp, statement: &str) {
-    t.app.db.execute_unprepared(statement).await.expect(statement);
+    t.app
+        .db
+        .execute_unprepared(statement)
+        .await
+        .expect(statement);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -50,7 +67,11 @@ async fn an_intact_log_verifies_in_the_service_and_the_cli() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_altered_row_is_named() {
     let t = with_activity().await;
-    sql(&t, "UPDATE audit_entries SET summary = '无事发生' WHERE seq = 3").await;
+    sql(
+        &t,
+        "UPDATE audit_entries SET summary = '无事发生' WHERE seq = 3",
+    )
+    .await;
     assert_eq!(verify(&t).await, Err(ChainBreak::Altered { seq: 3 }));
     let (code, out) = cli_verify(&t);
     assert_ne!(code, 0);
@@ -61,7 +82,13 @@ async fn an_altered_row_is_named() {
 async fn a_deleted_row_is_named() {
     let t = with_activity().await;
     sql(&t, "DELETE FROM audit_entries WHERE seq = 2").await;
-    assert_eq!(verify(&t).await, Err(ChainBreak::Missing { expected: 2, found: 3 }));
+    assert_eq!(
+        verify(&t).await,
+        Err(ChainBreak::Missing {
+            expected: 2,
+            found: 3
+        })
+    );
     let (code, out) = cli_verify(&t);
     assert_ne!(code, 0);
     assert!(out.contains("第2条审计记录缺失"), "{out}");
@@ -88,14 +115,27 @@ async fn cutting_off_the_newest_rows_is_caught() {
     let t = with_activity().await;
     let last = verify(&t).await.expect("intact");
     sql(&t, &format!("DELETE FROM audit_entries WHERE seq = {last}")).await;
-    assert_eq!(verify(&t).await, Err(ChainBreak::Head { last_seq: last - 1, head_seq: last }));
+    assert_eq!(
+        verify(&t).await,
+        Err(ChainBreak::Head {
+            last_seq: last - 1,
+            head_seq: last
+        })
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_decision_is_recorded_with_who_what_and_why() {
     let t = with_activity().await;
     let auditor = token(&t, "auditor").await;
-    let (status, page) = call(&t, &auditor, "GET", "/api/v1/audit?action=user.create", None).await;
+    let (status, page) = call(
+        &t,
+        &auditor,
+        "GET",
+        "/api/v1/audit?action=user.create",
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     let entry = page["entries"]
         .as_array()

@@ -31,20 +31,31 @@ pub async fn token(t: &TestApp, username: &str) -> String {
     v["token"].as_str().expect("token").to_string()
 }
 
-pub async fn call(t: &TestApp, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+pub async fn call(
+    t: &TestApp,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     // Never follow redirects: an API answer must be the API's own.
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let mut req = client.request(method.parse().expect("method"), t.url(path)).bearer_auth(token);
+    let mut req = client
+        .request(method.parse().expect("method"), t.url(path))
+        .bearer_auth(token);
     if let Some(b) = body {
         req = req.json(&b);
     }
     let res = req.send().await.expect("request");
     let status = res.status().as_u16();
     let text = res.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 /// The id of a demo organisation by name.

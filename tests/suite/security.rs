@@ -43,22 +43,56 @@ async fn five_failures_lock_the_account_until_unlocked_or_expired() {
     // The right password is refused while locked.
     let (status, body) = api_login(&t, "applicant", DEMO_PASSWORD).await;
     assert_eq!(status, 401);
-    assert!(body["error"]["message"].as_str().unwrap().contains("账户已锁定"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("账户已锁定"),
+        "{body}"
+    );
     // The security administrator unlocks it, with a reason.
     let sec = token(&t, "secadmin").await;
     let (_, users) = call(&t, &sec, "GET", "/api/v1/users?q=applicant", None).await;
-    let id = users.as_array().unwrap().iter().find(|u| u["username"] == "applicant").unwrap()["id"]
+    let id = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "applicant")
+        .unwrap()["id"]
         .as_i64()
         .unwrap();
-    let (status, body) = call(&t, &sec, "POST", &format!("/api/v1/users/{id}/credentials"), Some(json!({"action": "unlock", "reason": ""}))).await;
+    let (status, body) = call(
+        &t,
+        &sec,
+        "POST",
+        &format!("/api/v1/users/{id}/credentials"),
+        Some(json!({"action": "unlock", "reason": ""})),
+    )
+    .await;
     assert_eq!(status, 422, "a reason is required: {body}");
-    let (status, _) = call(&t, &sec, "POST", &format!("/api/v1/users/{id}/credentials"), Some(json!({"action": "unlock", "reason": "本人电话确认"}))).await;
+    let (status, _) = call(
+        &t,
+        &sec,
+        "POST",
+        &format!("/api/v1/users/{id}/credentials"),
+        Some(json!({"action": "unlock", "reason": "本人电话确认"})),
+    )
+    .await;
     assert_eq!(status, 200);
     let (status, _) = api_login(&t, "applicant", DEMO_PASSWORD).await;
     assert_eq!(status, 200);
     let actions = audit_actions(&t).await;
-    for expected in ["login.failure", "account.locked", "login.refused_locked", "user.unlock", "login.success"] {
-        assert!(actions.iter().any(|a| a == expected), "missing {expected} in {actions:?}");
+    for expected in [
+        "login.failure",
+        "account.locked",
+        "login.refused_locked",
+        "user.unlock",
+        "login.success",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == expected),
+            "missing {expected} in {actions:?}"
+        );
     }
 }
 
@@ -90,25 +124,57 @@ async fn idle_sessions_end_after_thirty_minutes() {
     assert_eq!(body["error"]["code"], "session_expired");
     // The same on a page: back to the login form with a notice.
     let client = support::client();
-    client.post(t.url("/login")).form(&[("username", "partner"), ("password", DEMO_PASSWORD)]).send().await.unwrap();
+    client
+        .post(t.url("/login"))
+        .form(&[("username", "partner"), ("password", DEMO_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(client.get(t.url("/")).send().await.unwrap().status(), 200);
     t.app.clock.advance(time::Duration::minutes(31));
     let res = client.get(t.url("/")).send().await.unwrap();
     assert_eq!(res.headers()["location"], "/login?expired=1");
-    let login = client.get(t.url("/login?expired=1")).send().await.unwrap().text().await.unwrap();
+    let login = client
+        .get(t.url("/login?expired=1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(login.contains("会话空闲超过30分钟"), "{login}");
-    assert!(audit_actions(&t).await.iter().any(|a| a == "session.expired"));
+    assert!(
+        audit_actions(&t)
+            .await
+            .iter()
+            .any(|a| a == "session.expired")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn state_changes_without_the_csrf_token_are_refused() {
     let t = support::spawn().await;
     let client = support::client();
-    let res = client.post(t.url("/login")).form(&[("username", "applicant"), ("password", DEMO_PASSWORD)]).send().await.unwrap();
+    let res = client
+        .post(t.url("/login"))
+        .form(&[("username", "applicant"), ("password", DEMO_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303);
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    let page = client.get(t.url("/account/password")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let page = client
+        .get(t.url("/account/password"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let csrf = support::csrf_from(&page);
     let form = |token: &str| {
         vec![
@@ -119,9 +185,19 @@ async fn state_changes_without_the_csrf_token_are_refused() {
         ]
     };
     // No token, a wrong token, a cross-site origin: all refused, nothing changed.
-    let res = client.post(t.url("/account/password")).form(&form("")[1..]).send().await.unwrap();
+    let res = client
+        .post(t.url("/account/password"))
+        .form(&form("")[1..])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 403);
-    let res = client.post(t.url("/account/password")).form(&form("forged")).send().await.unwrap();
+    let res = client
+        .post(t.url("/account/password"))
+        .form(&form("forged"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 403);
     assert!(res.text().await.unwrap().contains("CSRF"));
     let res = client
@@ -135,9 +211,18 @@ async fn state_changes_without_the_csrf_token_are_refused() {
     // Cookie-authenticated JSON needs the header too.
     let res = client.post(t.url("/api/v1/me/password")).json(&json!({"current": DEMO_PASSWORD, "new": "Another@pass2026", "confirm": "Another@pass2026"})).send().await.unwrap();
     assert_eq!(res.status(), 403);
-    assert_eq!(api_login(&t, "applicant", DEMO_PASSWORD).await.0, 200, "password unchanged");
+    assert_eq!(
+        api_login(&t, "applicant", DEMO_PASSWORD).await.0,
+        200,
+        "password unchanged"
+    );
     // With the token it goes through.
-    let res = client.post(t.url("/account/password")).form(&form(&csrf)).send().await.unwrap();
+    let res = client
+        .post(t.url("/account/password"))
+        .form(&form(&csrf))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(api_login(&t, "applicant", "Another@pass2026").await.0, 200);
 }
@@ -147,13 +232,27 @@ async fn a_new_account_must_change_its_initial_password_first() {
     let t = support::spawn().await;
     let admin = token(&t, "sysadmin").await;
     let org = crate::org_id(&t, "岳阳石化产业集群促进会").await;
-    let (status, created) = call(&t, &admin, "POST", "/api/v1/users", Some(json!({
-        "username": "chen.lin", "display_name": "陈琳", "org_id": org, "role": "applicant"}))).await;
+    let (status, created) = call(
+        &t,
+        &admin,
+        "POST",
+        "/api/v1/users",
+        Some(json!({
+        "username": "chen.lin", "display_name": "陈琳", "org_id": org, "role": "applicant"})),
+    )
+    .await;
     assert_eq!(status, 200, "{created}");
     let initial = created["initial_password"].as_str().unwrap().to_string();
     // An administrator role cannot be handed out from the web (三权分立).
-    let (status, body) = call(&t, &admin, "POST", "/api/v1/users", Some(json!({
-        "username": "admin2", "display_name": "某", "org_id": 1, "role": "audit_admin"}))).await;
+    let (status, body) = call(
+        &t,
+        &admin,
+        "POST",
+        "/api/v1/users",
+        Some(json!({
+        "username": "admin2", "display_name": "某", "org_id": 1, "role": "audit_admin"})),
+    )
+    .await;
     assert_eq!(status, 422);
     assert_eq!(body["error"]["fields"][0]["field"], "role");
 
@@ -164,10 +263,24 @@ async fn a_new_account_must_change_its_initial_password_first() {
     let (status, body) = call(&t, tok, "GET", "/api/v1/organisations", None).await;
     assert_eq!(status, 403);
     assert_eq!(body["error"]["code"], "password_change_required");
-    let (status, body) = call(&t, tok, "POST", "/api/v1/me/password", Some(json!({"current": initial, "new": "short", "confirm": "short"}))).await;
+    let (status, body) = call(
+        &t,
+        tok,
+        "POST",
+        "/api/v1/me/password",
+        Some(json!({"current": initial, "new": "short", "confirm": "short"})),
+    )
+    .await;
     assert_eq!(status, 422);
     assert_eq!(body["error"]["fields"][0]["message"], "密码长度至少10位");
-    let (status, _) = call(&t, tok, "POST", "/api/v1/me/password", Some(json!({"current": initial, "new": "Chenlin@2026x", "confirm": "Chenlin@2026x"}))).await;
+    let (status, _) = call(
+        &t,
+        tok,
+        "POST",
+        "/api/v1/me/password",
+        Some(json!({"current": initial, "new": "Chenlin@2026x", "confirm": "Chenlin@2026x"})),
+    )
+    .await;
     assert_eq!(status, 204);
     let (status, orgs) = call(&t, tok, "GET", "/api/v1/organisations", None).await;
     assert_eq!(status, 200);
@@ -182,13 +295,155 @@ async fn privileged_roles_need_the_second_factor() {
     assert_eq!(login["stage"], "verify_second_factor");
     let tok = login["token"].as_str().unwrap();
     let (status, body) = call(&t, tok, "GET", "/api/v1/organisations", None).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("second_factor_required")));
-    let (status, _) = call(&t, tok, "POST", "/api/v1/session/second-factor", Some(json!({"code": "000000"}))).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("second_factor_required"))
+    );
+    let (status, _) = call(
+        &t,
+        tok,
+        "POST",
+        "/api/v1/session/second-factor",
+        Some(json!({"code": "000000"})),
+    )
+    .await;
     assert_eq!(status, 422);
-    let (status, _) = call(&t, tok, "POST", "/api/v1/session/second-factor", Some(json!({"code": t.totp("province")}))).await;
+    let (status, _) = call(
+        &t,
+        tok,
+        "POST",
+        "/api/v1/session/second-factor",
+        Some(json!({"code": t.totp("province")})),
+    )
+    .await;
     assert_eq!(status, 200);
-    assert_eq!(call(&t, tok, "GET", "/api/v1/organisations", None).await.0, 200);
+    assert_eq!(
+        call(&t, tok, "GET", "/api/v1/organisations", None).await.0,
+        200
+    );
     // Logging out ends the session.
-    assert_eq!(call(&t, tok, "DELETE", "/api/v1/session", None).await.0, 204);
+    assert_eq!(
+        call(&t, tok, "DELETE", "/api/v1/session", None).await.0,
+        204
+    );
     assert_eq!(call(&t, tok, "GET", "/api/v1/me", None).await.0, 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrolling_a_second_factor_shows_a_qr_code_and_one_time_recovery_codes() {
+    let t = support::spawn().await;
+    let sec = token(&t, "secadmin").await;
+    let (_, users) = call(&t, &sec, "GET", "/api/v1/users?q=province", None).await;
+    let id = users[0]["id"].as_i64().unwrap();
+    let (status, _) = call(
+        &t,
+        &sec,
+        "POST",
+        &format!("/api/v1/users/{id}/credentials"),
+        Some(json!({"action": "reset_second_factor", "reason": "手机丢失"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    let client = support::client();
+    let res = client
+        .post(t.url("/login"))
+        .form(&[("username", "province"), ("password", DEMO_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["location"],
+        "/account/mfa",
+        "a privileged role must enrol first"
+    );
+    assert_eq!(
+        client.get(t.url("/")).send().await.unwrap().headers()["location"],
+        "/account/mfa"
+    );
+    let page = client
+        .get(t.url("/account/mfa"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<svg"), "QR code shown");
+    let secret = page
+        .split("id=\"totp-secret\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let csrf = support::csrf_from(&page);
+    let res = client
+        .post(t.url("/account/mfa"))
+        .form(&[("_csrf", csrf.as_str()), ("code", "123456")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("验证码不正确"));
+    let now = t.app.clock.now().unix_timestamp();
+    let code = jiqun::auth::totp::code_at(&secret, now).unwrap();
+    let done = client
+        .post(t.url("/account/mfa"))
+        .form(&[("_csrf", csrf.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let recovery: Vec<String> = done
+        .split("<li><code>")
+        .skip(1)
+        .map(|s| s.split('<').next().unwrap().to_string())
+        .collect();
+    assert_eq!(recovery.len(), 10, "{done}");
+    assert_eq!(client.get(t.url("/")).send().await.unwrap().status(), 200);
+
+    // A recovery code works once.
+    for attempt in 0..2 {
+        let c = support::client();
+        let res = c
+            .post(t.url("/login"))
+            .form(&[("username", "province"), ("password", DEMO_PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["location"], "/login/mfa");
+        let page = c
+            .get(t.url("/login/mfa"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = support::csrf_from(&page);
+        let res = c
+            .post(t.url("/login/mfa"))
+            .form(&[("_csrf", csrf.as_str()), ("code", recovery[0].as_str())])
+            .send()
+            .await
+            .unwrap();
+        if attempt == 0 {
+            assert_eq!(res.headers()["location"], "/");
+        } else {
+            assert_eq!(res.status(), 422, "a used recovery code is refused");
+        }
+    }
+    let actions = audit_actions(&t).await;
+    for expected in [
+        "user.reset_mfa",
+        "account.mfa_enabled",
+        "login.mfa_success",
+        "login.mfa_failure",
+    ] {
+        assert!(actions.iter().any(|a| a == expected), "missing {expected}");
+    }
 }

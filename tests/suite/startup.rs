@@ -6,7 +6,9 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let dir = std::env::temp_dir().join(format!("jiqun-start-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_jiqun"));
-    cmd.args(args).env("JIQUN_DATA_DIR", &dir).env_remove("JIQUN_DATABASE_URL");
+    cmd.args(args)
+        .env("JIQUN_DATA_DIR", &dir)
+        .env_remove("JIQUN_DATABASE_URL");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -24,7 +26,10 @@ fn a_malformed_config_file_is_named() {
     std::fs::write(&file, "listen = [\n").unwrap();
     let (code, err) = run(&["migrate"], &[("JIQUN_CONFIG", file.to_str().unwrap())]);
     assert_ne!(code, 0);
-    assert!(err.starts_with("错误：配置文件") && err.contains("jiqun.toml"), "{err}");
+    assert!(
+        err.starts_with("错误：配置文件") && err.contains("jiqun.toml"),
+        "{err}"
+    );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
 
@@ -37,7 +42,10 @@ fn a_bad_listen_address_is_named() {
 
 #[test]
 fn an_unreachable_database_is_reported() {
-    let (code, err) = run(&["migrate"], &[("JIQUN_DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")]);
+    let (code, err) = run(
+        &["migrate"],
+        &[("JIQUN_DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")],
+    );
     assert_ne!(code, 0);
     assert!(err.starts_with("错误：无法连接数据库"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
@@ -49,19 +57,31 @@ fn a_port_in_use_is_reported() {
     let addr = taken.local_addr().unwrap().to_string();
     let (code, err) = run(&["serve"], &[("JIQUN_LISTEN", addr.as_str())]);
     assert_ne!(code, 0);
-    assert!(err.contains(&format!("无法监听 {addr}")) && err.contains("端口可能已被占用"), "{err}");
+    assert!(
+        err.contains(&format!("无法监听 {addr}")) && err.contains("端口可能已被占用"),
+        "{err}"
+    );
 }
 
 #[test]
 fn an_unwritable_data_dir_is_reported() {
-    let (code, err) = run(&["migrate"], &[("JIQUN_DATA_DIR", "/proc/jiqun-cannot-write-here")]);
+    let (code, err) = run(
+        &["migrate"],
+        &[("JIQUN_DATA_DIR", "/proc/jiqun-cannot-write-here")],
+    );
     assert_ne!(code, 0);
-    assert!(err.contains("数据目录 /proc/jiqun-cannot-write-here 不可写"), "{err}");
+    assert!(
+        err.contains("数据目录 /proc/jiqun-cannot-write-here 不可写"),
+        "{err}"
+    );
 }
 
 #[test]
 fn help_is_in_plain_words() {
-    let out = Command::new(env!("CARGO_BIN_EXE_jiqun")).arg("--help").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_jiqun"))
+        .arg("--help")
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
     for word in ["serve", "migrate", "user", "audit", "JIQUN_DATABASE_URL"] {

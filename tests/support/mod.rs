@@ -16,6 +16,13 @@ pub struct TestDb {
     pub dir: PathBuf,
 }
 
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        // PostgreSQL test databases are dropped by scripts/test; the SQLite file lives here.
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// The backend under test, from the environment.
 pub fn backend() -> &'static str {
     match std::env::var("JIQUN_TEST_DATABASE_URL") {

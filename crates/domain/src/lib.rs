@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod contact;
 pub mod credit_code;
 pub mod industry;
 pub mod password;

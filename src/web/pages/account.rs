@@ -50,6 +50,7 @@ fn clear_cookie() -> String {
 struct LoginPage {
     layout: Option<Layout>,
     flash: String,
+    notice: String,
     message: String,
     username: String,
     threshold: u32,
@@ -64,7 +65,8 @@ struct LoginQuery {
 async fn login_form(State(app): State<Shared>, Query(q): Query<LoginQuery>) -> LoginPage {
     LoginPage {
         layout: None,
-        flash: if q.expired.is_some() {
+        flash: String::new(),
+        notice: if q.expired.is_some() {
             format!(
                 "会话空闲超过{}分钟，已自动退出，请重新登录。",
                 app.config.security.idle_timeout_minutes
@@ -102,6 +104,7 @@ async fn login_submit(
             LoginPage {
                 layout: None,
                 flash: String::new(),
+                notice: String::new(),
                 message: e.to_string(),
                 username: form.username,
                 threshold: app.config.security.lockout_threshold,

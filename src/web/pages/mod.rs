@@ -2,7 +2,9 @@
 
 mod account;
 mod audit_log;
+mod calendar;
 mod orgs;
+mod policy;
 mod users;
 mod workbench;
 
@@ -26,6 +28,8 @@ pub fn routes() -> Router<Shared> {
         .merge(orgs::routes())
         .merge(users::routes())
         .merge(audit_log::routes())
+        .merge(calendar::routes())
+        .merge(policy::routes())
         .fallback(|| async { error_page(StatusCode::NOT_FOUND, "页面不存在。") })
 }
 
@@ -86,6 +90,20 @@ pub fn nav_for(role: Role, org_id: i64) -> Vec<NavItem> {
             href: "/audit".into(),
         });
     }
+    if permission(role, Resource::Calendar, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "calendar",
+            label: "工作日历",
+            href: "/calendar".into(),
+        });
+    }
+    if permission(role, Resource::Policy, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "policy",
+            label: "政策规则",
+            href: "/policy".into(),
+        });
+    }
     nav.push(NavItem {
         key: "account",
         label: "账户安全",
@@ -138,8 +156,12 @@ struct ErrorPage {
     message: String,
 }
 
+/// Marks a rendered error page, so `frame_errors` can redraw it inside the signed-in frame.
+#[derive(Clone)]
+struct ErrorNotice(String);
+
 pub fn error_page(status: StatusCode, message: &str) -> Response {
-    (
+    let mut res = (
         status,
         ErrorPage {
             layout: None,
@@ -148,7 +170,33 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
             message: message.to_string(),
         },
     )
-        .into_response()
+        .into_response();
+    res.extensions_mut()
+        .insert(ErrorNotice(message.to_string()));
+    res
+}
+
+/// Keeps a signed-in user's header and navigation on error pages (403, 404, ...), so they are
+/// never stranded on a bare page.
+pub async fn frame_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let ctx = req.extensions().get::<SessionCtx>().cloned();
+    let res = next.run(req).await;
+    let Some(ErrorNotice(message)) = res.extensions().get::<ErrorNotice>().cloned() else {
+        return res;
+    };
+    match ctx {
+        Some(ctx) if ctx.stage == crate::auth::login::Stage::Complete => (
+            res.status(),
+            ErrorPage {
+                layout: layout(&ctx, ""),
+                flash: String::new(),
+                status: res.status().as_u16(),
+                message,
+            },
+        )
+            .into_response(),
+        _ => res,
+    }
 }
 
 /// Maps a service error to a page; field errors are handled by the forms themselves.
@@ -191,7 +239,11 @@ pub struct MessagePage {
     pub next_label: String,
 }
 
-pub fn region_choices() -> (Vec<(String, String)>, Vec<(String, Vec<(String, String)>)>) {
+/// (value, label) pairs for a `<select>`.
+pub type Choices = Vec<(String, String)>;
+
+/// Cities, and counties grouped by city, for the region selects.
+pub fn region_choices() -> (Choices, Vec<(String, Choices)>) {
     let cities = jiqun_domain::region::cities()
         .iter()
         .map(|c| (c.code().to_string(), c.name().to_string()))

@@ -63,6 +63,15 @@ pub async fn todos_for(
                 "/users",
                 pending,
             );
+            let calendar = crate::services::calendar::load(app).await?;
+            let today = crate::services::calendar::today(app);
+            for year in crate::services::calendar::missing_years(&calendar, today) {
+                push(
+                    &format!("尚未导入{year}年节假日安排（国务院办公厅通知发布后导入）"),
+                    "/calendar",
+                    1,
+                );
+            }
             stats.push(("单位".into(), organisation::Entity::find().count(db).await?));
             stats.push(("用户".into(), user::Entity::find().count(db).await?));
         }
