@@ -1,6 +1,7 @@
 //! jiqun (集群): the provincial advanced manufacturing cluster programme, end to end.
 
 pub mod app;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod cli;

@@ -2,9 +2,15 @@
 //! the permission table and the caller's data scope, and writes its audit entry in the same
 //! transaction as the change.
 
+pub mod applications;
 pub mod calendar;
+pub mod clusters;
+pub mod competitions;
+pub mod notifications;
 pub mod orgs;
+pub mod owners;
 pub mod policy;
+pub mod reviews;
 pub mod users;
 
 use jiqun_domain::access::{Action, Resource, ScopeKind, permission};

@@ -7,7 +7,7 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Foundation)]
+        vec![Box::new(M0001Foundation), Box::new(M0002Intake)]
     }
 }
 
@@ -147,6 +147,307 @@ impl MigrationTrait for M0001Foundation {
                 .col(timestamp_with_time_zone("imported_at"))
                 .to_owned(),
         )
+        .await?;
+        Ok(())
+    }
+}
+
+struct M0002Intake;
+
+impl MigrationName for M0002Intake {
+    fn name(&self) -> &str {
+        "m0002_intake"
+    }
+}
+
+fn index(name: &str, table: &str, cols: &[&'static str]) -> IndexCreateStatement {
+    let mut i = Index::create();
+    i.name(name).table(table.to_string());
+    for c in cols {
+        i.col(*c);
+    }
+    i.to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002Intake {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // A year's competition call, bound to the policy it runs under.
+        m.create_table(
+            Table::create()
+                .table("competitions")
+                .col(big_pk_auto("id"))
+                .col(integer("year"))
+                .col(string("title"))
+                .col(string("policy_id"))
+                .col(text("policy_source"))
+                .col(timestamp_with_time_zone("submission_deadline"))
+                .col(timestamp_with_time_zone("review_deadline"))
+                .col(text("notice_text"))
+                .col(string("status"))
+                .col(big_integer("created_by"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        // Stored file contents, named by their SM3 digest: the same bytes are stored once.
+        m.create_table(
+            Table::create()
+                .table("blobs")
+                .col(big_pk_auto("id"))
+                .col(string_uniq("sm3"))
+                .col(big_integer("size"))
+                .col(string("mime"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        // A file as someone attached it to something.
+        m.create_table(
+            Table::create()
+                .table("attachments")
+                .col(big_pk_auto("id"))
+                .col(big_integer("blob_id"))
+                .col(string("owner_type"))
+                .col(big_integer("owner_id"))
+                .col(string("purpose"))
+                .col(string("file_name"))
+                .col(big_integer("uploaded_by"))
+                .col(timestamp_with_time_zone("uploaded_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_attachments_blob")
+                        .from("attachments", "blob_id")
+                        .to("blobs", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "idx_attachments_owner",
+            "attachments",
+            &["owner_type", "owner_id"],
+        ))
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("clusters")
+                .col(big_pk_auto("id"))
+                .col(big_integer("org_id"))
+                .col(string("name"))
+                .col(string("kind"))
+                .col(string("industry_code"))
+                .col(string("lead_county_code"))
+                .col(string("city_code"))
+                .col(string("core_park"))
+                .col(string("lifecycle"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_clusters_org")
+                        .from("clusters", "org_id")
+                        .to("organisations", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("idx_clusters_org", "clusters", &["org_id"]))
+            .await?;
+        m.create_table(
+            Table::create()
+                .table("cluster_counties")
+                .col(big_pk_auto("id"))
+                .col(big_integer("cluster_id"))
+                .col(string("county_code"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_cluster_counties_cluster")
+                        .from("cluster_counties", "cluster_id")
+                        .to("clusters", "id")
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("cluster_members")
+                .col(big_pk_auto("id"))
+                .col(big_integer("cluster_id"))
+                .col(string("name"))
+                .col(string("credit_code"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_cluster_members_cluster")
+                        .from("cluster_members", "cluster_id")
+                        .to("clusters", "id")
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "uq_cluster_members_code",
+                "cluster_members",
+                &["cluster_id", "credit_code"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("cluster_co_applicants")
+                .col(big_pk_auto("id"))
+                .col(big_integer("cluster_id"))
+                .col(big_integer("org_id"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_cluster_co_applicants_cluster")
+                        .from("cluster_co_applicants", "cluster_id")
+                        .to("clusters", "id")
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("applications")
+                .col(big_pk_auto("id"))
+                .col(big_integer("competition_id"))
+                .col(big_integer("cluster_id"))
+                .col(big_integer("org_id"))
+                .col(string("city_code"))
+                .col(string("county_code"))
+                .col(string("kind"))
+                .col(string("status"))
+                .col(text("form"))
+                .col(integer("revision"))
+                .col(timestamp_with_time_zone_null("submitted_at"))
+                .col(timestamp_with_time_zone_null("decided_at"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_applications_competition")
+                        .from("applications", "competition_id")
+                        .to("competitions", "id"),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_applications_cluster")
+                        .from("applications", "cluster_id")
+                        .to("clusters", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "uq_applications_cluster",
+                "applications",
+                &["competition_id", "cluster_id"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "idx_applications_city",
+            "applications",
+            &["city_code", "status"],
+        ))
+        .await?;
+        // What was submitted each time: the city sees what changed between submissions.
+        m.create_table(
+            Table::create()
+                .table("application_versions")
+                .col(big_pk_auto("id"))
+                .col(big_integer("application_id"))
+                .col(integer("revision"))
+                .col(text("form"))
+                .col(text("snapshot"))
+                .col(big_integer("submitted_by"))
+                .col(timestamp_with_time_zone("submitted_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_application_versions_application")
+                        .from("application_versions", "application_id")
+                        .to("applications", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "uq_application_versions",
+                "application_versions",
+                &["application_id", "revision"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        // The decisions on one application, as its people see them (the audit log has them too).
+        m.create_table(
+            Table::create()
+                .table("application_events")
+                .col(big_pk_auto("id"))
+                .col(big_integer("application_id"))
+                .col(string("from_status"))
+                .col(string("to_status"))
+                .col(string("action"))
+                .col(big_integer("actor_user_id"))
+                .col(string("actor_name"))
+                .col(text("comment"))
+                .col(timestamp_with_time_zone("at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "idx_application_events_app",
+            "application_events",
+            &["application_id"],
+        ))
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("recommendations")
+                .col(big_pk_auto("id"))
+                .col(big_integer_uniq("application_id"))
+                .col(big_integer_null("letter_attachment_id"))
+                .col(text("letter_text"))
+                .col(text("cap_justification"))
+                .col(big_integer("recommended_by"))
+                .col(timestamp_with_time_zone("recommended_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("notifications")
+                .col(big_pk_auto("id"))
+                .col(big_integer("user_id"))
+                .col(string("title"))
+                .col(text("body"))
+                .col(string("link"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone_null("read_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "idx_notifications_user",
+            "notifications",
+            &["user_id"],
+        ))
         .await?;
         Ok(())
     }

@@ -97,6 +97,10 @@ pub fn routes() -> Router<Shared> {
         .route("/audit", get(audit_entries))
         .route("/audit/verify", post(audit_verify))
         .route("/calendar/{date}", get(calendar_day))
+        .merge(super::api_attachments::routes())
+        .merge(super::api_clusters::routes())
+        .merge(super::api_competitions::routes())
+        .merge(super::api_applications::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -148,7 +152,12 @@ pub fn routes() -> Router<Shared> {
 pub struct ApiDoc;
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    doc.merge(super::api_attachments::Doc::openapi());
+    doc.merge(super::api_clusters::Doc::openapi());
+    doc.merge(super::api_competitions::Doc::openapi());
+    doc.merge(super::api_applications::Doc::openapi());
+    Json(doc)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

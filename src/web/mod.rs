@@ -2,6 +2,10 @@
 //! services, the permission table and the audit trail.
 
 pub mod api;
+pub mod api_applications;
+pub mod api_attachments;
+pub mod api_clusters;
+pub mod api_competitions;
 pub mod csrf;
 pub mod pages;
 pub mod principal;

@@ -140,15 +140,24 @@ pub enum Resource {
     AuditLog,
     Calendar,
     Policy,
+    /// A year's competition call (竞赛通知).
+    Competition,
+    /// A cluster profile kept by its promotion organisation.
+    Cluster,
+    /// An application (申请报告) to a competition, and the city's review of it.
+    Application,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 5] = [
+    pub const ALL: [Resource; 8] = [
         Resource::Organisation,
         Resource::User,
         Resource::AuditLog,
         Resource::Calendar,
         Resource::Policy,
+        Resource::Competition,
+        Resource::Cluster,
+        Resource::Application,
     ];
 }
 
@@ -160,15 +169,18 @@ pub enum Action {
     /// Reset a password, unlock an account or reset its second factor.
     ResetCredentials,
     Export,
+    /// The city bureau's 初审: return, reject or recommend.
+    Review,
 }
 
 impl Action {
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 6] = [
         Action::View,
         Action::Create,
         Action::Update,
         Action::ResetCredentials,
         Action::Export,
+        Action::Review,
     ];
 }
 
@@ -216,6 +228,21 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
             Some(All)
         }
         (Policy, _, _) => None,
+
+        // The province opens and runs competitions; every business role reads the calls.
+        (Competition, Province, View | Create | Update | Export) => Some(All),
+        (Competition, Applicant | CityBureau | Partner | Expert, View) => Some(All),
+        (Competition, _, _) => None,
+
+        (Cluster, Applicant, View | Create | Update) => Some(OwnOrg),
+        (Cluster, CityBureau, View | Export) => Some(OwnCity),
+        (Cluster, Province, View | Export) => Some(All),
+        (Cluster, _, _) => None,
+
+        (Application, Applicant, View | Create | Update) => Some(OwnOrg),
+        (Application, CityBureau, View | Review | Export) => Some(OwnCity),
+        (Application, Province, View | Export) => Some(All),
+        (Application, _, _) => None,
     }
 }
 

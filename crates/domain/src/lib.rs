@@ -1,6 +1,7 @@
 //! Pure domain rules of jiqun: no I/O, plain data in, plain data out.
 
 pub mod access;
+pub mod application;
 pub mod audit;
 pub mod contact;
 pub mod credit_code;

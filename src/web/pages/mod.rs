@@ -1,10 +1,16 @@
 //! Server-rendered pages.
 
 mod account;
+mod applications;
+mod attachments;
 mod audit_log;
 mod calendar;
+mod clusters;
+mod competitions;
+mod notifications;
 mod orgs;
 mod policy;
+mod reviews;
 mod users;
 mod workbench;
 
@@ -28,6 +34,12 @@ pub fn routes() -> Router<Shared> {
         .merge(orgs::routes())
         .merge(users::routes())
         .merge(audit_log::routes())
+        .merge(attachments::routes())
+        .merge(clusters::routes())
+        .merge(competitions::routes())
+        .merge(applications::routes())
+        .merge(reviews::routes())
+        .merge(notifications::routes())
         .merge(calendar::routes())
         .merge(policy::routes())
         .fallback(|| async { error_page(StatusCode::NOT_FOUND, "页面不存在。") })
@@ -56,6 +68,44 @@ pub fn nav_for(role: Role, org_id: i64) -> Vec<NavItem> {
         label: "工作台",
         href: "/".into(),
     }];
+    if permission(role, Resource::Competition, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "competitions",
+            label: "竞赛通知",
+            href: "/competitions".into(),
+        });
+    }
+    if permission(role, Resource::Cluster, Action::Create).is_some() {
+        nav.push(NavItem {
+            key: "clusters",
+            label: "集群信息",
+            href: "/clusters".into(),
+        });
+    }
+    if permission(role, Resource::Application, Action::Create).is_some() {
+        nav.push(NavItem {
+            key: "applications",
+            label: "我的申报",
+            href: "/applications".into(),
+        });
+    }
+    if permission(role, Resource::Application, Action::Review).is_some() {
+        nav.push(NavItem {
+            key: "reviews",
+            label: "初审推荐",
+            href: "/reviews".into(),
+        });
+    }
+    if matches!(
+        permission(role, Resource::Application, Action::View),
+        Some(jiqun_domain::access::ScopeKind::All)
+    ) {
+        nav.push(NavItem {
+            key: "recommended",
+            label: "推荐汇总",
+            href: "/recommended".into(),
+        });
+    }
     match permission(role, Resource::Organisation, Action::View) {
         Some(jiqun_domain::access::ScopeKind::OwnOrg) => nav.push(NavItem {
             key: "orgs",

@@ -1,0 +1,335 @@
+//! The application state machine (DESIGN.md): one application, one competition.
+//!
+//! `Draft → Submitted → {ReturnedForRevision → Submitted} | RejectedByCity | Recommended`
+//! `Recommended → InReview → Scored → {Shortlisted | NotSelected}`
+//! `Shortlisted → OnNotice → {Confirmed | Removed}`
+//!
+//! Every interface asks [`apply`], so an illegal transition is impossible through any of them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::access::Role;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Draft,
+    Submitted,
+    ReturnedForRevision,
+    RejectedByCity,
+    Recommended,
+    InReview,
+    Scored,
+    Shortlisted,
+    NotSelected,
+    OnNotice,
+    Confirmed,
+    Removed,
+}
+
+impl Status {
+    pub const ALL: [Status; 12] = [
+        Status::Draft,
+        Status::Submitted,
+        Status::ReturnedForRevision,
+        Status::RejectedByCity,
+        Status::Recommended,
+        Status::InReview,
+        Status::Scored,
+        Status::Shortlisted,
+        Status::NotSelected,
+        Status::OnNotice,
+        Status::Confirmed,
+        Status::Removed,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Submitted => "submitted",
+            Status::ReturnedForRevision => "returned",
+            Status::RejectedByCity => "rejected",
+            Status::Recommended => "recommended",
+            Status::InReview => "in_review",
+            Status::Scored => "scored",
+            Status::Shortlisted => "shortlisted",
+            Status::NotSelected => "not_selected",
+            Status::OnNotice => "on_notice",
+            Status::Confirmed => "confirmed",
+            Status::Removed => "removed",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Draft => "草稿",
+            Status::Submitted => "已提交，待市州初审",
+            Status::ReturnedForRevision => "已退回修改",
+            Status::RejectedByCity => "市州初审未通过",
+            Status::Recommended => "已推荐至省工信厅",
+            Status::InReview => "专家评审中",
+            Status::Scored => "评分完成",
+            Status::Shortlisted => "拟入选",
+            Status::NotSelected => "未入选",
+            Status::OnNotice => "公示中",
+            Status::Confirmed => "已确定",
+            Status::Removed => "公示后取消",
+        }
+    }
+
+    /// Whether the applicant may change the content.
+    pub fn editable_by_applicant(self) -> bool {
+        matches!(self, Status::Draft | Status::ReturnedForRevision)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transition {
+    /// 提交 (also resubmission after a return).
+    Submit,
+    /// 退回修改, with comments.
+    Return,
+    /// 初审不通过, with a reason.
+    Reject,
+    /// 正式推荐至省工信厅, with a letter.
+    Recommend,
+    /// The province starts a round with this application.
+    StartReview,
+    FinishScoring,
+    Shortlist,
+    NotSelect,
+    PublishNotice,
+    Confirm,
+    /// An objection was upheld.
+    Remove,
+}
+
+impl Transition {
+    pub const ALL: [Transition; 11] = [
+        Transition::Submit,
+        Transition::Return,
+        Transition::Reject,
+        Transition::Recommend,
+        Transition::StartReview,
+        Transition::FinishScoring,
+        Transition::Shortlist,
+        Transition::NotSelect,
+        Transition::PublishNotice,
+        Transition::Confirm,
+        Transition::Remove,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Transition::Submit => "submit",
+            Transition::Return => "return",
+            Transition::Reject => "reject",
+            Transition::Recommend => "recommend",
+            Transition::StartReview => "start_review",
+            Transition::FinishScoring => "finish_scoring",
+            Transition::Shortlist => "shortlist",
+            Transition::NotSelect => "not_select",
+            Transition::PublishNotice => "publish_notice",
+            Transition::Confirm => "confirm",
+            Transition::Remove => "remove",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Transition::Submit => "提交",
+            Transition::Return => "退回修改",
+            Transition::Reject => "初审不通过",
+            Transition::Recommend => "推荐",
+            Transition::StartReview => "进入评审",
+            Transition::FinishScoring => "评分完成",
+            Transition::Shortlist => "拟入选",
+            Transition::NotSelect => "未入选",
+            Transition::PublishNotice => "公示",
+            Transition::Confirm => "确定",
+            Transition::Remove => "取消入选",
+        }
+    }
+
+    /// The one role that may take this step.
+    pub fn actor(self) -> Role {
+        match self {
+            Transition::Submit => Role::Applicant,
+            Transition::Return | Transition::Reject | Transition::Recommend => Role::CityBureau,
+            _ => Role::Province,
+        }
+    }
+
+    /// Steps where a person decides and must say why.
+    pub fn needs_reason(self) -> bool {
+        matches!(
+            self,
+            Transition::Return | Transition::Reject | Transition::Remove
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("只有{}可以执行“{}”", .role.label(), .transition.label())]
+    WrongRole { transition: Transition, role: Role },
+    #[error("申报当前状态为“{}”，不能执行“{}”", .from.label(), .transition.label())]
+    NotAllowed {
+        from: Status,
+        transition: Transition,
+    },
+}
+
+/// The state after `transition`, or why it cannot happen.
+pub fn apply(from: Status, transition: Transition, role: Role) -> Result<Status, TransitionError> {
+    use Status::*;
+    use Transition::*;
+    if role != transition.actor() {
+        return Err(TransitionError::WrongRole {
+            transition,
+            role: transition.actor(),
+        });
+    }
+    let to = match (from, transition) {
+        (Draft | ReturnedForRevision, Submit) => Submitted,
+        (Submitted, Return) => ReturnedForRevision,
+        (Submitted, Reject) => RejectedByCity,
+        (Submitted, Recommend) => Recommended,
+        (Recommended, StartReview) => InReview,
+        (InReview, FinishScoring) => Scored,
+        (Scored, Shortlist) => Shortlisted,
+        (Scored, NotSelect) => NotSelected,
+        (Shortlisted, PublishNotice) => OnNotice,
+        (OnNotice, Confirm) => Confirmed,
+        (OnNotice, Remove) => Removed,
+        _ => return Err(TransitionError::NotAllowed { from, transition }),
+    };
+    Ok(to)
+}
+
+/// The per-county cap (第十六条: 原则上不超过1个): a warning that needs a recorded justification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CapCheck {
+    Within,
+    /// Recommending would make `count` clusters in the county against a cap of `cap`.
+    Exceeded {
+        count: u32,
+        cap: u32,
+    },
+}
+
+pub fn county_cap(already_in_county: u32, adding: u32, cap: u32) -> CapCheck {
+    let count = already_in_county + adding;
+    if count > cap {
+        CapCheck::Exceeded { count, cap }
+    } else {
+        CapCheck::Within
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every (state, step, role) triple: exactly the listed ones are allowed.
+    #[test]
+    fn the_whole_table() {
+        let allowed = [
+            (Status::Draft, Transition::Submit, Status::Submitted),
+            (
+                Status::ReturnedForRevision,
+                Transition::Submit,
+                Status::Submitted,
+            ),
+            (
+                Status::Submitted,
+                Transition::Return,
+                Status::ReturnedForRevision,
+            ),
+            (
+                Status::Submitted,
+                Transition::Reject,
+                Status::RejectedByCity,
+            ),
+            (
+                Status::Submitted,
+                Transition::Recommend,
+                Status::Recommended,
+            ),
+            (
+                Status::Recommended,
+                Transition::StartReview,
+                Status::InReview,
+            ),
+            (Status::InReview, Transition::FinishScoring, Status::Scored),
+            (Status::Scored, Transition::Shortlist, Status::Shortlisted),
+            (Status::Scored, Transition::NotSelect, Status::NotSelected),
+            (
+                Status::Shortlisted,
+                Transition::PublishNotice,
+                Status::OnNotice,
+            ),
+            (Status::OnNotice, Transition::Confirm, Status::Confirmed),
+            (Status::OnNotice, Transition::Remove, Status::Removed),
+        ];
+        for from in Status::ALL {
+            for t in Transition::ALL {
+                for role in Role::ALL {
+                    let expected = allowed
+                        .iter()
+                        .find(|(f, tr, _)| *f == from && *tr == t)
+                        .map(|(_, _, to)| *to)
+                        .filter(|_| role == t.actor());
+                    assert_eq!(
+                        apply(from, t, role).ok(),
+                        expected,
+                        "{from:?} {t:?} {role:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn refusals_say_why_in_chinese() {
+        assert_eq!(
+            apply(Status::Recommended, Transition::Submit, Role::Applicant)
+                .unwrap_err()
+                .to_string(),
+            "申报当前状态为“已推荐至省工信厅”，不能执行“提交”"
+        );
+        assert_eq!(
+            apply(Status::Submitted, Transition::Recommend, Role::Applicant)
+                .unwrap_err()
+                .to_string(),
+            "只有市州工信局可以执行“推荐”"
+        );
+    }
+
+    #[test]
+    fn only_drafts_and_returned_applications_are_editable() {
+        let editable: Vec<Status> = Status::ALL
+            .into_iter()
+            .filter(|s| s.editable_by_applicant())
+            .collect();
+        assert_eq!(editable, vec![Status::Draft, Status::ReturnedForRevision]);
+    }
+
+    #[test]
+    fn the_county_cap_warns_above_one() {
+        assert_eq!(county_cap(0, 1, 1), CapCheck::Within);
+        assert_eq!(county_cap(1, 1, 1), CapCheck::Exceeded { count: 2, cap: 1 });
+        assert_eq!(county_cap(0, 2, 1), CapCheck::Exceeded { count: 2, cap: 1 });
+    }
+
+    #[test]
+    fn keys_round_trip() {
+        for s in Status::ALL {
+            assert_eq!(Status::from_key(s.key()), Some(s));
+        }
+    }
+}

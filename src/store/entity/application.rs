@@ -1,0 +1,30 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "applications")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub competition_id: i64,
+    pub cluster_id: i64,
+    pub org_id: i64,
+    /// Routing city (the lead applicant's) and lead county (for the per-county cap).
+    pub city_code: String,
+    pub county_code: String,
+    pub kind: String,
+    pub status: String,
+    /// JSON: indicator values, narrative sections and the negative-list attestation.
+    pub form: String,
+    /// How many times it has been submitted.
+    pub revision: i32,
+    pub submitted_at: Option<TimeDateTimeWithTimeZone>,
+    pub decided_at: Option<TimeDateTimeWithTimeZone>,
+    pub version: i32,
+    pub created_at: TimeDateTimeWithTimeZone,
+    pub updated_at: TimeDateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,21 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "attachments")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub blob_id: i64,
+    /// competition | application | cluster | recommendation
+    pub owner_type: String,
+    pub owner_id: i64,
+    pub purpose: String,
+    pub file_name: String,
+    pub uploaded_by: i64,
+    pub uploaded_at: TimeDateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

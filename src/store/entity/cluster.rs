@@ -1,0 +1,29 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "clusters")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// The lead applicant (集群发展促进组织).
+    pub org_id: i64,
+    pub name: String,
+    /// leading | specialty (policy cluster kinds)
+    pub kind: String,
+    /// GB/T 4754 division, e.g. C36
+    pub industry_code: String,
+    pub lead_county_code: String,
+    /// The lead applicant's city: where the application is reviewed (第八条).
+    pub city_code: String,
+    pub core_park: String,
+    /// applicant | cultivation | certified | revoked
+    pub lifecycle: String,
+    pub version: i32,
+    pub created_at: TimeDateTimeWithTimeZone,
+    pub updated_at: TimeDateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

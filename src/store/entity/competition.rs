@@ -1,0 +1,27 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "competitions")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub year: i32,
+    pub title: String,
+    /// The policy the competition runs under; `policy_source` keeps its exact text.
+    pub policy_id: String,
+    pub policy_source: String,
+    pub submission_deadline: TimeDateTimeWithTimeZone,
+    pub review_deadline: TimeDateTimeWithTimeZone,
+    pub notice_text: String,
+    /// open | closed
+    pub status: String,
+    pub created_by: i64,
+    pub version: i32,
+    pub created_at: TimeDateTimeWithTimeZone,
+    pub updated_at: TimeDateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

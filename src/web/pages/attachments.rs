@@ -1,0 +1,9 @@
+//! (in progress)
+
+use axum::Router;
+
+use crate::app::Shared;
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+}
