@@ -284,6 +284,7 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
             locked_until: Set(None),
             totp_secret: Set(mfa.then(|| demo_secret(person.username))),
             totp_enabled: Set(mfa),
+            totp_last_step: Set(None),
             recovery_codes: Set("[]".into()),
             active: Set(true),
             version: Set(1),

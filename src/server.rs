@@ -63,6 +63,20 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
         })
 }
 
+/// Sends deadline reminders every ten minutes; each reminder goes out once, whichever server
+/// sends it.
+pub fn spawn_reminders(app: Shared) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = crate::services::notifications::remind_deadlines(&app).await {
+                tracing::error!("deadline reminders: {e}");
+            }
+        }
+    })
+}
+
 /// Serves until the listener fails or the process is stopped.
 pub async fn serve(app: Shared, listener: TcpListener) -> std::io::Result<()> {
     let router = crate::web::router(app);

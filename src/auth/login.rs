@@ -244,7 +244,12 @@ pub async fn verify_second_factor(
     let now = app.clock.now();
     let code = code.trim();
     let secret = u.totp_secret.clone().unwrap_or_default();
-    let by_totp = u.totp_enabled && totp::check(&secret, code, now.unix_timestamp());
+    let totp_step = if u.totp_enabled {
+        totp::check(&secret, code, now.unix_timestamp(), u.totp_last_step)
+    } else {
+        None
+    };
+    let by_totp = totp_step.is_some();
     let mut remaining: Vec<String> = serde_json::from_str(&u.recovery_codes).unwrap_or_default();
     let digest = totp::digest_recovery_code(code);
     let by_recovery = !by_totp && remaining.contains(&digest);
@@ -270,12 +275,15 @@ pub async fn verify_second_factor(
             "验证码错误或已过期，请输入验证器应用中当前显示的6位数字",
         ));
     }
+    let mut active: user::ActiveModel = u.clone().into();
     if by_recovery {
         remaining.retain(|d| d != &digest);
-        let mut active: user::ActiveModel = u.clone().into();
         active.recovery_codes = Set(serde_json::to_string(&remaining).unwrap_or_default());
-        active.update(&txn).await?;
     }
+    if totp_step.is_some() {
+        active.totp_last_step = Set(totp_step);
+    }
+    active.update(&txn).await?;
     session::set_mfa_passed(&txn, session_id).await?;
     audit::append(
         &txn,
@@ -429,12 +437,12 @@ pub async fn confirm_enrolment(
         .clone()
         .filter(|_| !p.user.totp_enabled)
         .ok_or_else(|| AppError::Conflict("请先打开双因素认证设置页面获取二维码".into()))?;
-    if !totp::check(&secret, code, now.unix_timestamp()) {
+    let Some(step) = totp::check(&secret, code, now.unix_timestamp(), None) else {
         return Err(AppError::invalid(
             "code",
             "验证码不正确，请确认手机时间准确后重新输入",
         ));
-    }
+    };
     let codes = totp::new_recovery_codes();
     let digests: Vec<String> = codes
         .iter()
@@ -443,6 +451,7 @@ pub async fn confirm_enrolment(
     let txn = store::write_txn(&app.db).await?;
     let mut active: user::ActiveModel = p.user.clone().into();
     active.totp_enabled = Set(true);
+    active.totp_last_step = Set(Some(step));
     active.recovery_codes = Set(serde_json::to_string(&digests).unwrap_or_default());
     active.updated_at = Set(now);
     active.update(&txn).await?;

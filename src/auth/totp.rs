@@ -23,13 +23,15 @@ fn totp(secret_b32: &str, account: &str) -> Result<Totp, AppError> {
         .map_err(|e| AppError::Internal(format!("totp: {e}")))
 }
 
-/// Accepts the code of the current 30-second step or its neighbours (clock drift).
-pub fn check(secret_b32: &str, code: &str, unix_time: i64) -> bool {
+/// Accepts the code of the current 30-second step or its neighbours (clock drift), and only for
+/// a step later than the last one used (RFC 6238 §5.2: a code is accepted once). Returns the step.
+pub fn check(secret_b32: &str, code: &str, unix_time: i64, last_step: Option<i64>) -> Option<i64> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    match totp(secret_b32, "x") {
-        Ok(t) => t.check(&code, unix_time.max(0) as u64).is_some(),
-        Err(_) => false,
-    }
+    let step = totp(secret_b32, "x")
+        .ok()?
+        .check(&code, unix_time.max(0) as u64)
+        .and_then(|s| i64::try_from(s).ok())?;
+    (last_step.is_none_or(|last| step > last)).then_some(step)
 }
 
 pub fn code_at(secret_b32: &str, unix_time: i64) -> Result<String, AppError> {
@@ -88,8 +90,10 @@ mod tests {
         // the 6-digit code is its last six digits.
         let secret = Secret::from(&b"12345678901234567890"[..]).to_base32();
         assert_eq!(code_at(&secret, 59).unwrap(), "287082");
-        assert!(check(&secret, "287 082", 59));
-        assert!(!check(&secret, "287083", 59));
+        assert_eq!(check(&secret, "287 082", 59, None), Some(1));
+        assert_eq!(check(&secret, "287083", 59, None), None);
+        // The same code is not accepted twice.
+        assert_eq!(check(&secret, "287082", 59, Some(1)), None);
     }
 
     #[test]

@@ -1,1 +1,647 @@
-//! (in progress)
+//! Applications (申请报告) to a competition: drafts, the completeness and eligibility assessment,
+//! submission before the deadline, and the version kept at each submission (第八条).
+
+use std::collections::BTreeMap;
+
+use jiqun_domain::access::{Action, Resource, Role, ScopeKind};
+use jiqun_domain::application::{self as machine, Status, Transition};
+use jiqun_rules::Policy;
+use jiqun_rules::intake::{self, Assessment, FormData};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::authorize;
+use crate::app::{App, Principal};
+use crate::audit::{self, Event};
+use crate::clock::format_local;
+use crate::error::AppError;
+use crate::store::entity::{
+    application, application_event, application_version, attachment, cluster, cluster_co_applicant,
+    competition, organisation,
+};
+use crate::store::{self};
+
+pub use super::competitions::policy_of;
+
+pub fn status_of(m: &application::Model) -> Result<Status, AppError> {
+    Status::from_key(&m.status).ok_or_else(|| AppError::Internal(format!("status {}", m.status)))
+}
+
+pub fn form_of(m: &application::Model) -> FormData {
+    serde_json::from_str(&m.form).unwrap_or_default()
+}
+
+/// Whether the principal may see an application (read-only for co-applicants).
+async fn visible<C: ConnectionTrait>(
+    conn: &C,
+    p: &Principal,
+    m: &application::Model,
+) -> Result<bool, AppError> {
+    let Ok(scope) = authorize(p, Resource::Application, Action::View) else {
+        return Ok(false);
+    };
+    Ok(match scope {
+        ScopeKind::All => true,
+        ScopeKind::OwnCity => p.org.city_code.as_deref() == Some(m.city_code.as_str()),
+        ScopeKind::OwnOrg => {
+            m.org_id == p.org.id
+                || cluster_co_applicant::Entity::find()
+                    .filter(cluster_co_applicant::Column::ClusterId.eq(m.cluster_id))
+                    .filter(cluster_co_applicant::Column::OrgId.eq(p.org.id))
+                    .one(conn)
+                    .await?
+                    .is_some()
+        }
+        ScopeKind::OwnAccount => false,
+    })
+}
+
+/// Loads an application the principal may see; anything else is "not found".
+pub async fn load<C: ConnectionTrait>(
+    conn: &C,
+    p: &Principal,
+    id: i64,
+) -> Result<application::Model, AppError> {
+    let m = application::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if visible(conn, p, &m).await? {
+        Ok(m)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// Loads an application its lead applicant may change.
+async fn load_own(app: &App, p: &Principal, id: i64) -> Result<application::Model, AppError> {
+    let m = load(&app.db, p, id).await?;
+    authorize(p, Resource::Application, Action::Update)?;
+    if m.org_id != p.org.id {
+        return Err(AppError::Forbidden);
+    }
+    Ok(m)
+}
+
+pub async fn competition_of<C: ConnectionTrait>(
+    conn: &C,
+    m: &application::Model,
+) -> Result<competition::Model, AppError> {
+    competition::Entity::find_by_id(m.competition_id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+async fn has_attachments(app: &App, id: i64) -> Result<Vec<String>, AppError> {
+    Ok(attachment::Entity::find()
+        .filter(attachment::Column::OwnerType.eq("application"))
+        .filter(attachment::Column::OwnerId.eq(id))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|a| a.purpose)
+        .collect())
+}
+
+/// The assessment of an application as it stands.
+pub async fn assess(app: &App, m: &application::Model) -> Result<(Policy, Assessment), AppError> {
+    let c = competition_of(&app.db, m).await?;
+    let policy = policy_of(&c)?;
+    let purposes = has_attachments(app, m.id).await?;
+    let a = intake::assess(&policy, &form_of(m), |p| purposes.iter().any(|x| x == p));
+    Ok((policy, a))
+}
+
+/// One step on an application's own history.
+pub struct Step<'a> {
+    pub id: i64,
+    pub from: Status,
+    pub to: Status,
+    pub transition: Transition,
+    pub comment: &'a str,
+}
+
+/// Records a decision on the application's own history (its people see it; the audit log has it too).
+pub async fn record_event<C: ConnectionTrait>(
+    conn: &C,
+    p: &Principal,
+    step: Step<'_>,
+    at: OffsetDateTime,
+) -> Result<(), AppError> {
+    application_event::ActiveModel {
+        application_id: Set(step.id),
+        from_status: Set(step.from.key().into()),
+        to_status: Set(step.to.key().into()),
+        action: Set(step.transition.key().into()),
+        actor_user_id: Set(p.user.id),
+        actor_name: Set(format!("{}（{}）", p.user.display_name, p.org.name)),
+        comment: Set(step.comment.into()),
+        at: Set(at),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Starts (or returns the existing) application of a cluster to a competition.
+pub async fn start(
+    app: &App,
+    p: &Principal,
+    competition_id: i64,
+    cluster_id: i64,
+) -> Result<application::Model, AppError> {
+    authorize(p, Resource::Application, Action::Create)?;
+    let c = competition::Entity::find_by_id(competition_id)
+        .one(&app.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = app.clock.now();
+    if !super::competitions::is_open_for_submission(&c, now) {
+        return Err(AppError::Conflict(format!(
+            "该竞赛通知已截止申报（截止时间 {}）",
+            format_local(c.submission_deadline)
+        )));
+    }
+    let cl = cluster::Entity::find_by_id(cluster_id)
+        .one(&app.db)
+        .await?
+        .filter(|cl| cl.org_id == p.org.id)
+        .ok_or(AppError::NotFound)?;
+    if let Some(existing) = application::Entity::find()
+        .filter(application::Column::CompetitionId.eq(competition_id))
+        .filter(application::Column::ClusterId.eq(cluster_id))
+        .one(&app.db)
+        .await?
+    {
+        return Ok(existing);
+    }
+    let txn = store::write_txn(&app.db).await?;
+    let m = application::ActiveModel {
+        competition_id: Set(c.id),
+        cluster_id: Set(cl.id),
+        org_id: Set(cl.org_id),
+        // 第八条: a joint application goes to the lead applicant's city.
+        city_code: Set(cl.city_code.clone()),
+        county_code: Set(cl.lead_county_code.clone()),
+        kind: Set(cl.kind.clone()),
+        status: Set(Status::Draft.key().into()),
+        form: Set("{}".into()),
+        revision: Set(0),
+        submitted_at: Set(None),
+        decided_at: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        &app.audit_key,
+        now,
+        &p.actor(),
+        Event {
+            action: "application.create",
+            object_type: "application",
+            object_id: m.id.to_string(),
+            summary: format!("{}：发起“{}”申报（{}）", cl.name, c.title, c.year),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(m)
+}
+
+/// Saves the form as typed. Nothing is refused here: malformed values are kept and shown with
+/// their problem, so the applicant never loses input; submission is where the rules bite.
+pub async fn save(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    form: &FormData,
+    expected_version: i32,
+) -> Result<application::Model, AppError> {
+    let m = load_own(app, p, id).await?;
+    let status = status_of(&m)?;
+    if !status.editable_by_applicant() {
+        return Err(AppError::Conflict(format!(
+            "申报当前状态为“{}”，不能修改；如需修改请联系市州工信局退回",
+            status.label()
+        )));
+    }
+    let mut form = form.clone();
+    for text in form.narratives.values_mut() {
+        // Bound what is stored even before submission.
+        if text.chars().count() > intake::NARRATIVE_MAX_CHARS * 2 {
+            *text = text.chars().take(intake::NARRATIVE_MAX_CHARS * 2).collect();
+        }
+    }
+    let json = serde_json::to_string(&form).map_err(|e| AppError::Internal(e.to_string()))?;
+    let now = app.clock.now();
+    let txn = store::write_txn(&app.db).await?;
+    let result = application::Entity::update_many()
+        .set(application::ActiveModel {
+            form: Set(json),
+            version: Set(expected_version + 1),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .filter(application::Column::Id.eq(id))
+        .filter(application::Column::Version.eq(expected_version))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected == 0 {
+        txn.rollback().await?;
+        return Err(AppError::StaleVersion);
+    }
+    let before = form_of(&m);
+    let (policy, _) = assess(app, &m).await?;
+    let changed = intake::diff(&policy, &before, &form);
+    audit::append(
+        &txn,
+        &app.audit_key,
+        now,
+        &p.actor(),
+        Event {
+            action: "application.save",
+            object_type: "application",
+            object_id: id.to_string(),
+            summary: summarise_changes(&changed),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let after = application::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+fn summarise_changes(changes: &[intake::Change]) -> String {
+    if changes.is_empty() {
+        return "保存草稿（无变化）".into();
+    }
+    let mut s = String::from("保存草稿：");
+    for c in changes.iter().take(20) {
+        let short = |t: &str| t.chars().take(40).collect::<String>();
+        s.push_str(&format!(
+            "\n{}：{} → {}",
+            c.label,
+            short(&c.before),
+            short(&c.after)
+        ));
+    }
+    if changes.len() > 20 {
+        s.push_str(&format!("\n……共{}项变化", changes.len()));
+    }
+    s
+}
+
+/// Submits (or resubmits after a return). A repeated submit of the same version is answered with
+/// the submission already made, so a double click creates one submission.
+pub async fn submit(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    expected_version: i32,
+) -> Result<application::Model, AppError> {
+    let m = load_own(app, p, id).await?;
+    let status = status_of(&m)?;
+    if status == Status::Submitted && m.version == expected_version + 1 {
+        return Ok(m);
+    }
+    let to = machine::apply(status, Transition::Submit, p.role)
+        .map_err(|e| AppError::Conflict(e.to_string()))?;
+    let c = competition_of(&app.db, &m).await?;
+    let now = app.clock.now();
+    if !super::competitions::is_open_for_submission(&c, now) {
+        return Err(AppError::Conflict(format!(
+            "申报已于 {} 截止，系统不再接收提交",
+            format_local(c.submission_deadline)
+        )));
+    }
+    let (_, a) = assess(app, &m).await?;
+    if !a.ready() {
+        let mut problems: Vec<crate::error::FieldError> = Vec::new();
+        for fp in a.invalid.iter().chain(&a.missing).chain(&a.ineligible) {
+            problems.push(crate::error::FieldError {
+                field: fp.field.clone(),
+                message: fp.message.clone(),
+            });
+        }
+        return Err(AppError::Invalid(problems));
+    }
+    let snapshot = snapshot(app, &m).await?;
+    let txn = store::write_txn(&app.db).await?;
+    let revision = m.revision + 1;
+    let result = application::Entity::update_many()
+        .set(application::ActiveModel {
+            status: Set(to.key().into()),
+            revision: Set(revision),
+            submitted_at: Set(Some(now)),
+            version: Set(expected_version + 1),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .filter(application::Column::Id.eq(id))
+        .filter(application::Column::Version.eq(expected_version))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected == 0 {
+        txn.rollback().await?;
+        return Err(AppError::StaleVersion);
+    }
+    application_version::ActiveModel {
+        application_id: Set(id),
+        revision: Set(revision),
+        form: Set(m.form.clone()),
+        snapshot: Set(snapshot),
+        submitted_by: Set(p.user.id),
+        submitted_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let label = if revision > 1 {
+        "重新提交"
+    } else {
+        "提交"
+    };
+    record_event(
+        &txn,
+        p,
+        Step {
+            id,
+            from: status,
+            to,
+            transition: Transition::Submit,
+            comment: label,
+        },
+        now,
+    )
+    .await?;
+    audit::append(
+        &txn,
+        &app.audit_key,
+        now,
+        &p.actor(),
+        Event {
+            action: "application.submit",
+            object_type: "application",
+            object_id: id.to_string(),
+            summary: format!(
+                "{label}申报（第{revision}版），状态：{} → {}",
+                status.label(),
+                to.label()
+            ),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let cl = cluster::Entity::find_by_id(m.cluster_id).one(&txn).await?;
+    crate::services::notifications::notify_city(
+        &txn,
+        &m.city_code,
+        &format!("新的申报待初审：{}", cl.map(|c| c.name).unwrap_or_default()),
+        &format!(
+            "{}于 {} {}了申报，请在初审截止前处理。",
+            p.org.name,
+            format_local(now),
+            label
+        ),
+        &format!("/reviews/{id}"),
+        now,
+    )
+    .await?;
+    let after = application::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// The cluster profile and files as they were at submission.
+async fn snapshot(app: &App, m: &application::Model) -> Result<String, AppError> {
+    let cl = cluster::Entity::find_by_id(m.cluster_id)
+        .one(&app.db)
+        .await?;
+    let files: Vec<serde_json::Value> = attachment::Entity::find()
+        .filter(attachment::Column::OwnerType.eq("application"))
+        .filter(attachment::Column::OwnerId.eq(m.id))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|a| serde_json::json!({"id": a.id, "purpose": a.purpose, "file_name": a.file_name, "blob_id": a.blob_id}))
+        .collect();
+    Ok(serde_json::json!({
+        "cluster": cl.map(|c| serde_json::json!({
+            "name": c.name, "kind": c.kind, "industry_code": c.industry_code,
+            "lead_county_code": c.lead_county_code, "core_park": c.core_park})),
+        "attachments": files,
+    })
+    .to_string())
+}
+
+/// One row of a list of applications.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApplicationRow {
+    pub id: i64,
+    pub competition_id: i64,
+    pub competition_title: String,
+    pub cluster_id: i64,
+    pub cluster_name: String,
+    pub org_name: String,
+    pub city_code: String,
+    pub county_code: String,
+    pub county_name: String,
+    pub kind: String,
+    pub status: String,
+    pub status_label: String,
+    pub revision: i32,
+    pub submitted_at: Option<String>,
+    pub submission_deadline: String,
+    pub review_deadline: String,
+    pub version: i32,
+}
+
+pub async fn rows(
+    app: &App,
+    list: Vec<application::Model>,
+) -> Result<Vec<ApplicationRow>, AppError> {
+    let clusters: BTreeMap<i64, String> = cluster::Entity::find()
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let orgs: BTreeMap<i64, String> = organisation::Entity::find()
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let comps: BTreeMap<i64, competition::Model> = competition::Entity::find()
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let mut out = Vec::with_capacity(list.len());
+    for m in list {
+        let status = status_of(&m)?;
+        let comp = comps.get(&m.competition_id);
+        out.push(ApplicationRow {
+            id: m.id,
+            competition_id: m.competition_id,
+            competition_title: comp.map(|c| c.title.clone()).unwrap_or_default(),
+            cluster_id: m.cluster_id,
+            cluster_name: clusters.get(&m.cluster_id).cloned().unwrap_or_default(),
+            org_name: orgs.get(&m.org_id).cloned().unwrap_or_default(),
+            county_name: m
+                .county_code
+                .parse()
+                .ok()
+                .and_then(jiqun_domain::region::county)
+                .map(|c| c.full_name())
+                .unwrap_or_default(),
+            city_code: m.city_code,
+            county_code: m.county_code,
+            kind: m.kind,
+            status: status.key().into(),
+            status_label: status.label().into(),
+            revision: m.revision,
+            submitted_at: m.submitted_at.map(format_local),
+            submission_deadline: comp
+                .map(|c| {
+                    format!(
+                        "{}（北京时间）",
+                        super::competitions::local_minutes(c.submission_deadline)
+                    )
+                })
+                .unwrap_or_default(),
+            review_deadline: comp
+                .map(|c| {
+                    format!(
+                        "{}（北京时间）",
+                        super::competitions::local_minutes(c.review_deadline)
+                    )
+                })
+                .unwrap_or_default(),
+            version: m.version,
+        });
+    }
+    Ok(out)
+}
+
+/// The applications the principal may see, newest first.
+pub async fn list(app: &App, p: &Principal) -> Result<Vec<ApplicationRow>, AppError> {
+    let scope = authorize(p, Resource::Application, Action::View)?;
+    let mut q = application::Entity::find();
+    match scope {
+        ScopeKind::All => {}
+        ScopeKind::OwnCity => {
+            q = q
+                .filter(
+                    application::Column::CityCode.eq(p.org.city_code.clone().unwrap_or_default()),
+                )
+                .filter(application::Column::Status.ne(Status::Draft.key()));
+        }
+        ScopeKind::OwnOrg => {
+            let co: Vec<i64> = cluster_co_applicant::Entity::find()
+                .filter(cluster_co_applicant::Column::OrgId.eq(p.org.id))
+                .all(&app.db)
+                .await?
+                .into_iter()
+                .map(|c| c.cluster_id)
+                .collect();
+            q = q.filter(
+                sea_orm::Condition::any()
+                    .add(application::Column::OrgId.eq(p.org.id))
+                    .add(application::Column::ClusterId.is_in(co)),
+            );
+        }
+        ScopeKind::OwnAccount => return Ok(vec![]),
+    }
+    let list = q
+        .order_by_desc(application::Column::Id)
+        .all(&app.db)
+        .await?;
+    rows(app, list).await
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    pub at: String,
+    pub action: String,
+    pub from_label: String,
+    pub to_label: String,
+    pub actor: String,
+    pub comment: String,
+}
+
+pub async fn history(app: &App, id: i64) -> Result<Vec<EventView>, AppError> {
+    Ok(application_event::Entity::find()
+        .filter(application_event::Column::ApplicationId.eq(id))
+        .order_by_asc(application_event::Column::Id)
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|e| EventView {
+            at: format_local(e.at),
+            action: e.action,
+            from_label: Status::from_key(&e.from_status)
+                .map(Status::label)
+                .unwrap_or("")
+                .into(),
+            to_label: Status::from_key(&e.to_status)
+                .map(Status::label)
+                .unwrap_or("")
+                .into(),
+            actor: e.actor_name,
+            comment: e.comment,
+        })
+        .collect())
+}
+
+pub async fn versions(app: &App, id: i64) -> Result<Vec<application_version::Model>, AppError> {
+    Ok(application_version::Entity::find()
+        .filter(application_version::Column::ApplicationId.eq(id))
+        .order_by_asc(application_version::Column::Revision)
+        .all(&app.db)
+        .await?)
+}
+
+/// What changed between the last two submissions (empty for a first submission).
+pub async fn changes_since_last(
+    app: &App,
+    policy: &Policy,
+    id: i64,
+) -> Result<Vec<intake::Change>, AppError> {
+    let v = versions(app, id).await?;
+    if v.len() < 2 {
+        return Ok(vec![]);
+    }
+    let parse = |m: &application_version::Model| -> FormData {
+        serde_json::from_str(&m.form).unwrap_or_default()
+    };
+    Ok(intake::diff(
+        policy,
+        &parse(&v[v.len() - 2]),
+        &parse(&v[v.len() - 1]),
+    ))
+}
+
+/// The role-specific guard used by other services.
+pub fn is_lead_applicant(p: &Principal, m: &application::Model) -> bool {
+    p.role == Role::Applicant && m.org_id == p.org.id
+}

@@ -1,1 +1,918 @@
-//! (in progress)
+//! Competition calls (竞赛通知): the province opens one call a year (第七条), bound to the exact
+//! text of the policy it runs under, with its timetable and notice; and the province's overview
+//! of what the city bureaus recommended (第九条), on screen and as an Excel workbook.
+
+use jiqun_domain::access::{Action, Resource, Role};
+use jiqun_domain::application::Status;
+use jiqun_rules::Policy;
+use jiqun_rules::policy::BUILTIN_POLICY_SOURCES;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+
+use super::{authorize, trimmed};
+use crate::app::{App, Principal};
+use crate::audit::{self, Event};
+use crate::error::{AppError, Problems};
+use crate::store::{
+    self,
+    entity::{application, competition},
+};
+
+pub const STATUS_OPEN: &str = "open";
+pub const STATUS_CLOSED: &str = "closed";
+/// The longest notice text accepted, in characters.
+pub const MAX_NOTICE_CHARS: usize = 20_000;
+pub const MIN_YEAR: i32 = 2021;
+pub const MAX_YEAR: i32 = 2100;
+
+const BEIJING: UtcOffset = time::macros::offset!(+8);
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CompetitionInput {
+    pub year: i32,
+    pub title: String,
+    /// `identity.id` of a built-in policy, e.g. "hunan-2021".
+    pub policy_id: String,
+    /// Beijing time: "YYYY-MM-DDTHH:MM" (as an HTML datetime-local field sends it) or
+    /// "YYYY-MM-DD HH:MM", seconds optional.
+    pub submission_deadline: String,
+    /// The city bureaus' review deadline, same format; after the submission deadline.
+    pub review_deadline: String,
+    #[serde(default)]
+    pub notice_text: String,
+}
+
+/// A policy the binary ships, with the exact text a call is bound to.
+#[derive(Debug, Clone)]
+pub struct BoundPolicy {
+    pub policy: Policy,
+    pub source: String,
+}
+
+/// The built-in policies with their texts. The shipped files are checked by the test suite, so
+/// a failure here is a broken build, reported rather than panicked on.
+pub fn builtin() -> Result<Vec<BoundPolicy>, AppError> {
+    BUILTIN_POLICY_SOURCES
+        .iter()
+        .map(|(origin, text)| {
+            Policy::parse(text, origin)
+                .map(|policy| BoundPolicy {
+                    policy,
+                    source: (*text).to_string(),
+                })
+                .map_err(|e| AppError::Internal(format!("built-in policy: {e}")))
+        })
+        .collect()
+}
+
+/// What `validate` needs besides the input; gathered by the caller so validation stays pure.
+pub struct Context<'a> {
+    pub now: OffsetDateTime,
+    pub policies: &'a [BoundPolicy],
+    /// Years that already have an open call (other than the one being edited).
+    pub open_years: &'a [i32],
+    /// When editing: the call as stored.
+    pub existing: Option<&'a competition::Model>,
+}
+
+/// A checked call, ready to store.
+#[derive(Debug, Clone)]
+pub struct ValidCompetition {
+    pub year: i32,
+    pub title: String,
+    pub policy: Policy,
+    /// The exact policy text the call is bound to.
+    pub policy_source: String,
+    pub submission_deadline: OffsetDateTime,
+    pub review_deadline: OffsetDateTime,
+    pub notice_text: String,
+    /// Things the province should know but that do not stop the call (e.g. an expired policy).
+    pub warnings: Vec<String>,
+}
+
+/// Parses a Beijing-time date and time typed by a person into an instant.
+pub fn parse_local_datetime(text: &str) -> Option<OffsetDateTime> {
+    let t = text.trim();
+    let (date, time) = t.split_once(['T', ' '])?;
+    let date = super::calendar::parse_date(date).ok()?;
+    let parts: Vec<&str> = time.trim().split(':').collect();
+    if !(2..=3).contains(&parts.len())
+        || parts
+            .iter()
+            .any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let num = |i: usize| parts.get(i).and_then(|p| p.parse::<u8>().ok());
+    let time = Time::from_hms(num(0)?, num(1)?, if parts.len() == 3 { num(2)? } else { 0 }).ok()?;
+    Some(
+        PrimitiveDateTime::new(date, time)
+            .assume_offset(BEIJING)
+            .to_offset(UtcOffset::UTC),
+    )
+}
+
+/// "2026-12-31 17:30" in Beijing time.
+pub fn local_minutes(at: OffsetDateTime) -> String {
+    let t = crate::clock::local(at);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
+/// The value of an HTML datetime-local field: "2026-12-31T17:30" in Beijing time.
+pub fn datetime_local_value(at: OffsetDateTime) -> String {
+    local_minutes(at).replacen(' ', "T", 1)
+}
+
+/// RFC 3339 in Beijing time, e.g. "2026-12-31T17:30:00+08:00", for the API.
+pub fn rfc3339_local(at: OffsetDateTime) -> String {
+    crate::clock::local(at)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| local_minutes(at))
+}
+
+fn local_date(at: OffsetDateTime) -> Date {
+    crate::clock::local(at).date()
+}
+
+/// The warning shown when the call's policy is not in force on the submission deadline date;
+/// empty when it is.
+pub fn policy_warning(policy: &Policy, submission_deadline: OffsetDateTime) -> String {
+    let day = local_date(submission_deadline);
+    if policy.is_in_force(day) {
+        return String::new();
+    }
+    format!(
+        "注意：所选政策《{}》（{}）的有效期为{}，申报截止日{day}不在其有效期内。\
+         本次竞赛仍将按该版本规则进行；如已发布新的管理办法，请先更新政策规则文件，再选择新版本。",
+        policy.identity.name,
+        policy.identity.document_number,
+        super::policy::validity(policy)
+    )
+}
+
+fn deadline(p: &mut Problems, field: &str, text: &str, what: &str) -> Option<OffsetDateTime> {
+    if text.trim().is_empty() {
+        p.add(field, format!("请填写{what}"));
+        return None;
+    }
+    let parsed = parse_local_datetime(text);
+    if parsed.is_none() {
+        p.add(
+            field,
+            format!(
+                "{what}“{}”无效，应为“年-月-日 时:分”（北京时间），例如2026-12-31 17:30",
+                text.trim()
+            ),
+        );
+    }
+    parsed
+}
+
+/// Pure validation; every problem is reported against its field.
+pub fn validate(input: &CompetitionInput, ctx: &Context) -> Result<ValidCompetition, AppError> {
+    let mut p = Problems::default();
+    let title = trimmed(&input.title);
+    if title.is_empty() {
+        p.add("title", "请填写竞赛通知标题");
+    } else if title.chars().count() > 200 {
+        p.add("title", "标题不能超过200个字");
+    }
+    let year = input.year;
+    if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
+        p.add("year", format!("年度应为{MIN_YEAR}至{MAX_YEAR}之间的整数"));
+    } else if ctx.open_years.contains(&year) {
+        p.add(
+            "year",
+            format!("{year}年度已有进行中的竞赛通知（第七条：每年组织一次），请先关闭原通知"),
+        );
+    }
+    let policy_id = input.policy_id.trim();
+    // Editing a call keeps the text it was bound to: a policy file loaded later under the same
+    // id never changes a call already published.
+    let bound = match ctx.existing {
+        Some(c) if c.policy_id == policy_id => match policy_of(c) {
+            Ok(policy) => Some((policy, c.policy_source.clone())),
+            Err(_) => {
+                p.add("policy_id", "所绑定的政策文本无法解析，请联系系统管理员");
+                None
+            }
+        },
+        _ if policy_id.is_empty() => {
+            p.add("policy_id", "请选择竞赛所依据的政策版本");
+            None
+        }
+        _ => match ctx.policies.iter().find(|b| b.policy.id() == policy_id) {
+            Some(b) => Some((b.policy.clone(), b.source.clone())),
+            None => {
+                p.add(
+                    "policy_id",
+                    format!("政策版本“{policy_id}”不存在，请从列表中选择"),
+                );
+                None
+            }
+        },
+    };
+    let submission = deadline(
+        &mut p,
+        "submission_deadline",
+        &input.submission_deadline,
+        "申报截止时间",
+    );
+    let review = deadline(
+        &mut p,
+        "review_deadline",
+        &input.review_deadline,
+        "市州初审截止时间",
+    );
+    if let Some(s) = submission {
+        // An unchanged deadline may lie in the past when the notice text is corrected later.
+        let unchanged = ctx.existing.is_some_and(|c| c.submission_deadline == s);
+        if !unchanged && s <= ctx.now {
+            p.add(
+                "submission_deadline",
+                format!("申报截止时间应晚于当前时间（{}）", local_minutes(ctx.now)),
+            );
+        }
+        if let Some(r) = review
+            && r <= s
+        {
+            p.add("review_deadline", "市州初审截止时间应晚于申报截止时间");
+        }
+    }
+    let notice_text = input.notice_text.trim_end().to_string();
+    let notice_chars = notice_text.chars().count();
+    if notice_chars > MAX_NOTICE_CHARS {
+        p.add(
+            "notice_text",
+            format!("通知正文不能超过{MAX_NOTICE_CHARS}字（当前{notice_chars}字）"),
+        );
+    }
+    p.into_result()?;
+    let missing = || AppError::Internal("checked above".into());
+    let (policy, policy_source) = bound.ok_or_else(missing)?;
+    let submission_deadline = submission.ok_or_else(missing)?;
+    let review_deadline = review.ok_or_else(missing)?;
+    let warning = policy_warning(&policy, submission_deadline);
+    Ok(ValidCompetition {
+        year,
+        title,
+        policy,
+        policy_source,
+        submission_deadline,
+        review_deadline,
+        notice_text,
+        warnings: if warning.is_empty() {
+            Vec::new()
+        } else {
+            vec![warning]
+        },
+    })
+}
+
+/// The policy a call is bound to, from the exact text stored with it.
+pub fn policy_of(c: &competition::Model) -> Result<Policy, AppError> {
+    Policy::parse(&c.policy_source, &format!("竞赛{}绑定的政策", c.id))
+        .map_err(|e| AppError::Internal(format!("competition {} policy: {e}", c.id)))
+}
+
+/// Whether an applicant may still submit to the call: it is open and the deadline (an instant)
+/// has not been reached.
+pub fn is_open_for_submission(c: &competition::Model, now: OffsetDateTime) -> bool {
+    c.status == STATUS_OPEN && now < c.submission_deadline
+}
+
+/// Whether a city bureau may still review for the call.
+pub fn is_open_for_review(c: &competition::Model, now: OffsetDateTime) -> bool {
+    c.status == STATUS_OPEN && now < c.review_deadline
+}
+
+/// The current open call: the latest-year open call still taking submissions, or else the
+/// latest-year open call (in its review phase).
+pub async fn open_call(app: &App) -> Result<Option<competition::Model>, AppError> {
+    let now = app.clock.now();
+    let open = competition::Entity::find()
+        .filter(competition::Column::Status.eq(STATUS_OPEN))
+        .order_by_desc(competition::Column::Year)
+        .order_by_desc(competition::Column::Id)
+        .all(&app.db)
+        .await?;
+    let accepting = open
+        .iter()
+        .find(|c| is_open_for_submission(c, now))
+        .cloned();
+    Ok(accepting.or_else(|| open.into_iter().next()))
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CompetitionView {
+    pub id: i64,
+    pub year: i32,
+    pub title: String,
+    pub policy_id: String,
+    pub policy_name: String,
+    pub policy_document_number: String,
+    /// "2021-04-07 至 2026-04-06"
+    pub policy_validity: String,
+    /// RFC 3339, Beijing time.
+    pub submission_deadline: String,
+    /// "2026-12-31 17:30", Beijing time.
+    pub submission_deadline_local: String,
+    pub review_deadline: String,
+    pub review_deadline_local: String,
+    pub notice_text: String,
+    /// open | closed
+    pub status: String,
+    pub status_label: String,
+    /// Where the call stands now: 申报中 / 市州初审中 / 初审已截止 / 已关闭.
+    pub phase_label: String,
+    pub accepting_submissions: bool,
+    /// Non-empty when the bound policy is not in force on the submission deadline date.
+    pub policy_warning: String,
+    pub created_at_local: String,
+    pub version: i32,
+}
+
+impl CompetitionView {
+    pub fn from_model(m: &competition::Model, now: OffsetDateTime) -> CompetitionView {
+        let (policy_name, policy_document_number, policy_validity, policy_warning) =
+            match policy_of(m) {
+                Ok(p) => (
+                    p.identity.name.clone(),
+                    p.identity.document_number.clone(),
+                    super::policy::validity(&p),
+                    policy_warning(&p, m.submission_deadline),
+                ),
+                Err(e) => {
+                    tracing::error!("{e}");
+                    (
+                        m.policy_id.clone(),
+                        String::new(),
+                        String::new(),
+                        "所绑定的政策文本无法解析，请联系系统管理员".into(),
+                    )
+                }
+            };
+        let open = m.status == STATUS_OPEN;
+        let phase_label = if !open {
+            "已关闭"
+        } else if now < m.submission_deadline {
+            "申报中"
+        } else if now < m.review_deadline {
+            "市州初审中"
+        } else {
+            "初审已截止"
+        };
+        CompetitionView {
+            id: m.id,
+            year: m.year,
+            title: m.title.clone(),
+            policy_id: m.policy_id.clone(),
+            policy_name,
+            policy_document_number,
+            policy_validity,
+            submission_deadline: rfc3339_local(m.submission_deadline),
+            submission_deadline_local: local_minutes(m.submission_deadline),
+            review_deadline: rfc3339_local(m.review_deadline),
+            review_deadline_local: local_minutes(m.review_deadline),
+            notice_text: m.notice_text.clone(),
+            status: m.status.clone(),
+            status_label: if open { "进行中" } else { "已关闭" }.into(),
+            phase_label: phase_label.into(),
+            accepting_submissions: is_open_for_submission(m, now),
+            policy_warning,
+            created_at_local: local_minutes(m.created_at),
+            version: m.version,
+        }
+    }
+
+    /// The form input that reproduces this call, for the edit form.
+    pub fn input(&self, m: &competition::Model) -> CompetitionInput {
+        CompetitionInput {
+            year: m.year,
+            title: m.title.clone(),
+            policy_id: m.policy_id.clone(),
+            submission_deadline: datetime_local_value(m.submission_deadline),
+            review_deadline: datetime_local_value(m.review_deadline),
+            notice_text: m.notice_text.clone(),
+        }
+    }
+}
+
+pub async fn list(app: &App, p: &Principal) -> Result<Vec<CompetitionView>, AppError> {
+    authorize(p, Resource::Competition, Action::View)?;
+    let now = app.clock.now();
+    let rows = competition::Entity::find()
+        .order_by_desc(competition::Column::Year)
+        .order_by_desc(competition::Column::Id)
+        .all(&app.db)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|m| CompetitionView::from_model(m, now))
+        .collect())
+}
+
+/// The stored call, for a principal allowed to read calls.
+pub async fn load(app: &App, p: &Principal, id: i64) -> Result<competition::Model, AppError> {
+    authorize(p, Resource::Competition, Action::View)?;
+    competition::Entity::find_by_id(id)
+        .one(&app.db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn get(app: &App, p: &Principal, id: i64) -> Result<CompetitionView, AppError> {
+    let m = load(app, p, id).await?;
+    Ok(CompetitionView::from_model(&m, app.clock.now()))
+}
+
+async fn open_years<C: ConnectionTrait>(
+    conn: &C,
+    except: Option<i64>,
+) -> Result<Vec<i32>, AppError> {
+    let mut q = competition::Entity::find().filter(competition::Column::Status.eq(STATUS_OPEN));
+    if let Some(id) = except {
+        q = q.filter(competition::Column::Id.ne(id));
+    }
+    Ok(q.all(conn).await?.iter().map(|c| c.year).collect())
+}
+
+fn describe(v: &ValidCompetition) -> String {
+    format!(
+        "年度={}；标题={}；政策={}（{}）；申报截止={}；初审截止={}；通知正文{}字",
+        v.year,
+        v.title,
+        v.policy.id(),
+        v.policy.identity.document_number,
+        local_minutes(v.submission_deadline),
+        local_minutes(v.review_deadline),
+        v.notice_text.chars().count()
+    )
+}
+
+fn describe_model(m: &competition::Model) -> String {
+    format!(
+        "年度={}；标题={}；政策={}；申报截止={}；初审截止={}；通知正文{}字",
+        m.year,
+        m.title,
+        m.policy_id,
+        local_minutes(m.submission_deadline),
+        local_minutes(m.review_deadline),
+        m.notice_text.chars().count()
+    )
+}
+
+/// Opens a call. The policy warning, if any, is in the returned view and the audit entry.
+pub async fn create(
+    app: &App,
+    p: &Principal,
+    input: &CompetitionInput,
+) -> Result<CompetitionView, AppError> {
+    authorize(p, Resource::Competition, Action::Create)?;
+    let policies = builtin()?;
+    let now = app.clock.now();
+    // The one-call-a-year check reads inside the write transaction, so two people publishing at
+    // once cannot both open a call for the same year.
+    let txn = store::write_txn(&app.db).await?;
+    let taken = open_years(&txn, None).await?;
+    let v = validate(
+        input,
+        &Context {
+            now,
+            policies: &policies,
+            open_years: &taken,
+            existing: None,
+        },
+    )?;
+    let m = competition::ActiveModel {
+        year: Set(v.year),
+        title: Set(v.title.clone()),
+        policy_id: Set(v.policy.id().to_string()),
+        policy_source: Set(v.policy_source.clone()),
+        submission_deadline: Set(v.submission_deadline),
+        review_deadline: Set(v.review_deadline),
+        notice_text: Set(v.notice_text.clone()),
+        status: Set(STATUS_OPEN.into()),
+        created_by: Set(p.user.id),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        &app.audit_key,
+        now,
+        &p.actor(),
+        Event {
+            action: "competition.create",
+            object_type: "competition",
+            object_id: m.id.to_string(),
+            summary: format!("发布竞赛通知：{}", describe(&v)),
+            reason: v.warnings.join("\n"),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(CompetitionView::from_model(&m, now))
+}
+
+pub async fn update(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    input: &CompetitionInput,
+    expected_version: i32,
+) -> Result<CompetitionView, AppError> {
+    authorize(p, Resource::Competition, Action::Update)?;
+    let policies = builtin()?;
+    let now = app.clock.now();
+    let txn = store::write_txn(&app.db).await?;
+    let before = competition::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if before.status != STATUS_OPEN {
+        return Err(AppError::Conflict("该竞赛通知已关闭，不能再修改".into()));
+    }
+    let taken = open_years(&txn, Some(id)).await?;
+    let v = validate(
+        input,
+        &Context {
+            now,
+            policies: &policies,
+            open_years: &taken,
+            existing: Some(&before),
+        },
+    )?;
+    if v.policy.id() != before.policy_id {
+        let applications = application::Entity::find()
+            .filter(application::Column::CompetitionId.eq(id))
+            .count(&txn)
+            .await?;
+        if applications > 0 {
+            return Err(AppError::invalid(
+                "policy_id",
+                format!("本次竞赛已有{applications}份申报，不能再更换政策版本"),
+            ));
+        }
+    }
+    // Optimistic concurrency: the update only applies to the version the editor saw.
+    let result = competition::Entity::update_many()
+        .set(competition::ActiveModel {
+            year: Set(v.year),
+            title: Set(v.title.clone()),
+            policy_id: Set(v.policy.id().to_string()),
+            policy_source: Set(v.policy_source.clone()),
+            submission_deadline: Set(v.submission_deadline),
+            review_deadline: Set(v.review_deadline),
+            notice_text: Set(v.notice_text.clone()),
+            version: Set(expected_version + 1),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .filter(competition::Column::Id.eq(id))
+        .filter(competition::Column::Version.eq(expected_version))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected == 0 {
+        txn.rollback().await?;
+        return Err(AppError::StaleVersion);
+    }
+    audit::append(
+        &txn,
+        &app.audit_key,
+        now,
+        &p.actor(),
+        Event {
+            action: "competition.update",
+            object_type: "competition",
+            object_id: id.to_string(),
+            summary: format!(
+                "修改前：{}\n修改后：{}",
+                describe_model(&before),
+                describe(&v)
+            ),
+            reason: v.warnings.join("\n"),
+        },
+    )
+    .await?;
+    let after = competition::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    txn.commit().await?;
+    Ok(CompetitionView::from_model(&after, now))
+}
+
+/// Closes a call: it no longer takes submissions or reviews, and another call may be opened
+/// for its year.
+pub async fn close(app: &App, p: &Principal, id: i64) -> Result<CompetitionView, AppError> {
+    authorize(p, Resource::Competition, Action::Update)?;
+    let now = app.clock.now();
+    let txn = store::write_txn(&app.db).await?;
+    let before = competition::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let result = competition::Entity::update_many()
+        .set(competition::ActiveModel {
+            status: Set(STATUS_CLOSED.into()),
+            version: Set(before.version + 1),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .filter(competition::Column::Id.eq(id))
+        .filter(competition::Column::Status.eq(STATUS_OPEN))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected == 0 {
+        txn.rollback().await?;
+        return Err(AppError::Conflict("该竞赛通知已关闭".into()));
+    }
+    audit::append(
+        &txn,
+        &app.audit_key,
+        now,
+        &p.actor(),
+        Event {
+            action: "competition.close",
+            object_type: "competition",
+            object_id: id.to_string(),
+            summary: format!("关闭竞赛通知：{}", describe_model(&before)),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let after = competition::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    txn.commit().await?;
+    Ok(CompetitionView::from_model(&after, now))
+}
+
+mod recommended;
+pub use recommended::*;
+
+// ---------------------------------------------------------------------------------------------
+// Workbench to-dos.
+
+/// To-dos about calls for the workbench: (label, link, count); only entries with a count > 0.
+pub async fn todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u64)>, AppError> {
+    let mut out = Vec::new();
+    if authorize(p, Resource::Competition, Action::View).is_err() {
+        return Ok(out);
+    }
+    let now = app.clock.now();
+    let open = open_call(app).await?;
+    match p.role {
+        Role::Province => {
+            let this_year = local_date(now).year();
+            let this_years = competition::Entity::find()
+                .filter(competition::Column::Year.eq(this_year))
+                .count(&app.db)
+                .await?;
+            if open.is_none() && this_years == 0 {
+                out.push((
+                    "发布本年度竞赛通知".to_string(),
+                    "/competitions/new".to_string(),
+                    1,
+                ));
+            }
+            if let Some(c) = &open {
+                let waiting = application::Entity::find()
+                    .filter(application::Column::CompetitionId.eq(c.id))
+                    .filter(application::Column::Status.eq(Status::Recommended.key()))
+                    .count(&app.db)
+                    .await?;
+                if waiting > 0 {
+                    out.push((
+                        "待省级审核的推荐申报".to_string(),
+                        format!("/recommended?competition_id={}", c.id),
+                        waiting,
+                    ));
+                }
+            }
+        }
+        Role::CityBureau => {
+            if let (Some(c), Some(city)) = (&open, &p.org.city_code)
+                && is_open_for_review(c, now)
+            {
+                let waiting = application::Entity::find()
+                    .filter(application::Column::CompetitionId.eq(c.id))
+                    .filter(application::Column::CityCode.eq(city.clone()))
+                    .filter(application::Column::Status.eq(Status::Submitted.key()))
+                    .count(&app.db)
+                    .await?;
+                if waiting > 0 {
+                    out.push((
+                        format!(
+                            "待初审的申报（初审截止 {}）",
+                            local_minutes(c.review_deadline)
+                        ),
+                        "/reviews".to_string(),
+                        waiting,
+                    ));
+                }
+            }
+        }
+        Role::Applicant => {
+            if let Some(c) = open.as_ref().filter(|c| is_open_for_submission(c, now)) {
+                let mine = application::Entity::find()
+                    .filter(application::Column::CompetitionId.eq(c.id))
+                    .filter(application::Column::OrgId.eq(p.org.id))
+                    .select_only()
+                    .column(application::Column::Status)
+                    .into_tuple::<String>()
+                    .all(&app.db)
+                    .await?;
+                if mine.is_empty() {
+                    out.push((
+                        format!(
+                            "{}已发布，申报截止 {}",
+                            c.title,
+                            local_minutes(c.submission_deadline)
+                        ),
+                        format!("/competitions/{}", c.id),
+                        1,
+                    ));
+                }
+                let unsent = mine
+                    .iter()
+                    .filter(|s| Status::from_key(s).is_some_and(|s| s.editable_by_applicant()))
+                    .count() as u64;
+                if unsent > 0 {
+                    out.push((
+                        format!(
+                            "尚未提交的申报（申报截止 {}）",
+                            local_minutes(c.submission_deadline)
+                        ),
+                        "/applications".to_string(),
+                        unsent,
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    let unread = super::notifications::unread_count(app, p.user.id).await?;
+    if unread > 0 {
+        out.push(("未读通知".to_string(), "/notifications".to_string(), unread));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn policies() -> Vec<BoundPolicy> {
+        builtin().unwrap()
+    }
+
+    fn input() -> CompetitionInput {
+        CompetitionInput {
+            year: 2026,
+            title: "2026年度湖南省先进制造业集群竞赛".into(),
+            policy_id: "hunan-2021".into(),
+            submission_deadline: "2026-03-31T17:30".into(),
+            review_deadline: "2026-04-03 17:30".into(),
+            notice_text: "各市州工业和信息化局：\n现将有关事项通知如下。".into(),
+        }
+    }
+
+    fn ctx<'a>(policies: &'a [BoundPolicy], open_years: &'a [i32]) -> Context<'a> {
+        Context {
+            now: datetime!(2026-01-10 02:00 UTC),
+            policies,
+            open_years,
+            existing: None,
+        }
+    }
+
+    #[test]
+    fn deadlines_are_beijing_instants() {
+        let at = parse_local_datetime("2026-12-31T17:30").unwrap();
+        assert_eq!(at, datetime!(2026-12-31 09:30 UTC));
+        assert_eq!(
+            parse_local_datetime("2026-12-31 17:30:15"),
+            Some(datetime!(2026-12-31 09:30:15 UTC))
+        );
+        assert_eq!(local_minutes(at), "2026-12-31 17:30");
+        assert_eq!(datetime_local_value(at), "2026-12-31T17:30");
+        assert_eq!(rfc3339_local(at), "2026-12-31T17:30:00+08:00");
+        for bad in [
+            "2026-12-31",
+            "2026-12-31T25:00",
+            "2026-02-30 10:00",
+            "2026-12-31T1:00",
+            "x",
+        ] {
+            assert_eq!(parse_local_datetime(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_complete_call_is_valid_and_bound_to_the_policy_text() {
+        let p = policies();
+        let v = validate(&input(), &ctx(&p, &[])).unwrap();
+        assert_eq!(v.policy.id(), "hunan-2021");
+        assert_eq!(v.policy_source, BUILTIN_POLICY_SOURCES[0].1);
+        assert!(v.warnings.is_empty(), "{:?}", v.warnings);
+    }
+
+    #[test]
+    fn a_policy_expired_on_the_deadline_warns_but_does_not_block() {
+        let p = policies();
+        let mut i = input();
+        i.submission_deadline = "2026-05-10 17:30".into();
+        i.review_deadline = "2026-05-20 17:30".into();
+        let v = validate(&i, &ctx(&p, &[])).unwrap();
+        assert_eq!(v.warnings.len(), 1);
+        assert!(
+            v.warnings[0].contains("2026-05-10不在其有效期内"),
+            "{:?}",
+            v.warnings
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_against_its_field() {
+        let p = policies();
+        let i = CompetitionInput {
+            year: 2019,
+            title: " ".into(),
+            policy_id: "shanghai-2030".into(),
+            submission_deadline: "2026-01-01 08:00".into(),
+            review_deadline: "2025-12-31 08:00".into(),
+            notice_text: "字".repeat(MAX_NOTICE_CHARS + 1),
+        };
+        let err = validate(&i, &ctx(&p, &[])).unwrap_err();
+        let fields: Vec<&str> = err.fields().iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "title",
+                "year",
+                "policy_id",
+                "submission_deadline",
+                "review_deadline",
+                "notice_text"
+            ]
+        );
+    }
+
+    #[test]
+    fn one_open_call_a_year() {
+        let p = policies();
+        let err = validate(&input(), &ctx(&p, &[2026])).unwrap_err();
+        assert_eq!(err.fields()[0].field, "year");
+        assert!(err.fields()[0].message.contains("第七条"));
+        assert!(validate(&input(), &ctx(&p, &[2025])).is_ok());
+    }
+
+    #[test]
+    fn an_unchanged_past_deadline_may_stay_when_editing() {
+        let p = policies();
+        let i = input();
+        let s = parse_local_datetime(&i.submission_deadline).unwrap();
+        let existing = competition::Model {
+            id: 1,
+            year: 2026,
+            title: i.title.clone(),
+            policy_id: "hunan-2021".into(),
+            policy_source: format!("{}\n# as bound in 2026\n", BUILTIN_POLICY_SOURCES[0].1),
+            submission_deadline: s,
+            review_deadline: parse_local_datetime(&i.review_deadline).unwrap(),
+            notice_text: String::new(),
+            status: STATUS_OPEN.into(),
+            created_by: 1,
+            version: 1,
+            created_at: s,
+            updated_at: s,
+        };
+        let mut c = ctx(&p, &[]);
+        c.now = datetime!(2026-04-01 00:00 UTC);
+        c.existing = Some(&existing);
+        let v = validate(&i, &c).unwrap();
+        // The stored text is kept, not replaced by today's file of the same id.
+        assert!(v.policy_source.ends_with("# as bound in 2026\n"));
+        c.existing = None;
+        assert!(validate(&i, &c).is_err());
+    }
+}

@@ -1,1 +1,476 @@
-//! (in progress)
+//! In-app notifications (站内通知), and deadline reminders.
+//!
+//! The `notify_*` functions take any connection, so a service can notify inside the transaction
+//! that makes the change: the notice exists exactly when the change does.
+//!
+//! E-mail: when `JIQUN_SMTP_URL` is set, each notification is logged as an outbox line naming the
+//! recipient; real SMTP delivery is not implemented (no mail crate is among the dependencies).
+
+use std::collections::BTreeSet;
+
+use jiqun_domain::access::OrgKind;
+use jiqun_domain::application::Status;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+
+use super::competitions::{STATUS_OPEN, local_minutes};
+use crate::app::App;
+use crate::error::AppError;
+use crate::store::{
+    self,
+    entity::{application, competition, notification, organisation, user},
+};
+
+/// Titles are shown in one line; longer ones are cut.
+const MAX_TITLE_CHARS: usize = 200;
+/// How many notifications the list shows.
+const LIST_LIMIT: u64 = 500;
+
+fn smtp_configured() -> bool {
+    std::env::var("JIQUN_SMTP_URL").is_ok_and(|v| !v.trim().is_empty())
+}
+
+/// Logs the e-mail that would accompany a notification (see the module note).
+async fn outbox(conn: &impl ConnectionTrait, user_id: i64, title: &str) -> Result<(), DbErr> {
+    if !smtp_configured() {
+        return Ok(());
+    }
+    if let Some(u) = user::Entity::find_by_id(user_id).one(conn).await?
+        && !u.email.trim().is_empty()
+    {
+        tracing::info!(
+            user_id,
+            to = %u.email,
+            subject = %title,
+            "e-mail outbox: would send notification (SMTP delivery not implemented)"
+        );
+    }
+    Ok(())
+}
+
+fn clip(title: &str) -> String {
+    title.chars().take(MAX_TITLE_CHARS).collect()
+}
+
+/// Notifies one user. Returns the notification id.
+pub async fn notify_user(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    title: &str,
+    body: &str,
+    link: &str,
+    now: OffsetDateTime,
+) -> Result<i64, DbErr> {
+    let m = notification::ActiveModel {
+        user_id: Set(user_id),
+        title: Set(clip(title)),
+        body: Set(body.to_string()),
+        link: Set(link.to_string()),
+        created_at: Set(now),
+        read_at: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    outbox(conn, user_id, title).await?;
+    Ok(m.id)
+}
+
+async fn active_users_of(conn: &impl ConnectionTrait, org_ids: &[i64]) -> Result<Vec<i64>, DbErr> {
+    if org_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    user::Entity::find()
+        .filter(user::Column::OrgId.is_in(org_ids.iter().copied()))
+        .filter(user::Column::Active.eq(true))
+        .order_by_asc(user::Column::Id)
+        .select_only()
+        .column(user::Column::Id)
+        .into_tuple::<i64>()
+        .all(conn)
+        .await
+}
+
+async fn city_bureaus(conn: &impl ConnectionTrait, city_code: &str) -> Result<Vec<i64>, DbErr> {
+    organisation::Entity::find()
+        .filter(organisation::Column::Kind.eq(OrgKind::CityBureau.key()))
+        .filter(organisation::Column::CityCode.eq(city_code))
+        .filter(organisation::Column::Active.eq(true))
+        .select_only()
+        .column(organisation::Column::Id)
+        .into_tuple::<i64>()
+        .all(conn)
+        .await
+}
+
+async fn notify_all(
+    conn: &impl ConnectionTrait,
+    users: &[i64],
+    title: &str,
+    body: &str,
+    link: &str,
+    now: OffsetDateTime,
+) -> Result<u32, DbErr> {
+    let mut sent = 0;
+    for &u in users {
+        notify_user(conn, u, title, body, link, now).await?;
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+/// Notifies every active user of an organisation. Returns how many were notified.
+pub async fn notify_org(
+    conn: &impl ConnectionTrait,
+    org_id: i64,
+    title: &str,
+    body: &str,
+    link: &str,
+    now: OffsetDateTime,
+) -> Result<u32, DbErr> {
+    let users = active_users_of(conn, &[org_id]).await?;
+    notify_all(conn, &users, title, body, link, now).await
+}
+
+/// Notifies every active user of the city bureau(s) of a city (e.g. "430600").
+pub async fn notify_city(
+    conn: &impl ConnectionTrait,
+    city_code: &str,
+    title: &str,
+    body: &str,
+    link: &str,
+    now: OffsetDateTime,
+) -> Result<u32, DbErr> {
+    let orgs = city_bureaus(conn, city_code).await?;
+    let users = active_users_of(conn, &orgs).await?;
+    notify_all(conn, &users, title, body, link, now).await
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct NotificationView {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    /// A path inside the system, or empty.
+    pub link: String,
+    pub created_at_local: String,
+    pub read: bool,
+    pub read_at_local: Option<String>,
+}
+
+impl NotificationView {
+    fn from_model(m: &notification::Model) -> NotificationView {
+        NotificationView {
+            id: m.id,
+            title: m.title.clone(),
+            body: m.body.clone(),
+            link: m.link.clone(),
+            created_at_local: crate::clock::format_local(m.created_at),
+            read: m.read_at.is_some(),
+            read_at_local: m.read_at.map(crate::clock::format_local),
+        }
+    }
+
+    /// The link when it is safe to follow from the page: a path in this system, never another
+    /// site (a stored link is data, and must not become an open redirect).
+    pub fn local_link(&self) -> Option<&str> {
+        let l = self.link.as_str();
+        (l.starts_with('/') && !l.starts_with("//") && !l.contains('\\')).then_some(l)
+    }
+}
+
+pub async fn unread_count(app: &App, user_id: i64) -> Result<u64, AppError> {
+    Ok(notification::Entity::find()
+        .filter(notification::Column::UserId.eq(user_id))
+        .filter(notification::Column::ReadAt.is_null())
+        .count(&app.db)
+        .await?)
+}
+
+/// The user's notifications, newest first.
+pub async fn list(app: &App, user_id: i64) -> Result<Vec<NotificationView>, AppError> {
+    let rows = notification::Entity::find()
+        .filter(notification::Column::UserId.eq(user_id))
+        .order_by_desc(notification::Column::CreatedAt)
+        .order_by_desc(notification::Column::Id)
+        .limit(LIST_LIMIT)
+        .all(&app.db)
+        .await?;
+    Ok(rows.iter().map(NotificationView::from_model).collect())
+}
+
+/// One of the user's notifications; anybody else's is "not found".
+pub async fn get(app: &App, user_id: i64, id: i64) -> Result<NotificationView, AppError> {
+    notification::Entity::find_by_id(id)
+        .filter(notification::Column::UserId.eq(user_id))
+        .one(&app.db)
+        .await?
+        .map(|m| NotificationView::from_model(&m))
+        .ok_or(AppError::NotFound)
+}
+
+/// Marks one of the user's notifications read (already read is fine).
+pub async fn mark_read(app: &App, user_id: i64, id: i64) -> Result<NotificationView, AppError> {
+    notification::Entity::update_many()
+        .col_expr(notification::Column::ReadAt, Expr::value(app.clock.now()))
+        .filter(notification::Column::Id.eq(id))
+        .filter(notification::Column::UserId.eq(user_id))
+        .filter(notification::Column::ReadAt.is_null())
+        .exec(&app.db)
+        .await?;
+    get(app, user_id, id).await
+}
+
+/// Marks all the user's notifications read; returns how many were unread.
+pub async fn mark_all_read(app: &App, user_id: i64) -> Result<u64, AppError> {
+    let r = notification::Entity::update_many()
+        .col_expr(notification::Column::ReadAt, Expr::value(app.clock.now()))
+        .filter(notification::Column::UserId.eq(user_id))
+        .filter(notification::Column::ReadAt.is_null())
+        .exec(&app.db)
+        .await?;
+    Ok(r.rows_affected)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deadline reminders.
+
+/// A reminder window: sent once when the deadline is at most `days` away (and not within the
+/// next, shorter window).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Window {
+    days: i64,
+    /// Part of the link, which is what makes a reminder unique per user.
+    key: &'static str,
+}
+
+const SUBMISSION_WINDOWS: [Window; 2] = [
+    Window {
+        days: 1,
+        key: "submission-1d",
+    },
+    Window {
+        days: 3,
+        key: "submission-3d",
+    },
+];
+const REVIEW_WINDOWS: [Window; 1] = [Window {
+    days: 3,
+    key: "review-3d",
+}];
+
+/// The window `now` falls in before `deadline`, the shortest first; none once it has passed.
+fn window_for(windows: &[Window], deadline: OffsetDateTime, now: OffsetDateTime) -> Option<Window> {
+    if now >= deadline {
+        return None;
+    }
+    let left = deadline - now;
+    windows
+        .iter()
+        .find(|w| left <= Duration::days(w.days))
+        .copied()
+}
+
+fn reminder_link(competition_id: i64, w: Window) -> String {
+    format!("/competitions/{competition_id}#reminder-{}", w.key)
+}
+
+/// Sends to those of `users` who do not have this reminder yet.
+async fn remind_once(
+    conn: &impl ConnectionTrait,
+    users: &[i64],
+    title: &str,
+    body: &str,
+    link: &str,
+    now: OffsetDateTime,
+) -> Result<u32, DbErr> {
+    if users.is_empty() {
+        return Ok(0);
+    }
+    let already: BTreeSet<i64> = notification::Entity::find()
+        .filter(notification::Column::UserId.is_in(users.iter().copied()))
+        .filter(notification::Column::Link.eq(link))
+        .select_only()
+        .column(notification::Column::UserId)
+        .into_tuple::<i64>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let pending: Vec<i64> = users
+        .iter()
+        .copied()
+        .filter(|u| !already.contains(u))
+        .collect();
+    notify_all(conn, &pending, title, body, link, now).await
+}
+
+/// Reminds, for every open call: applicant organisations with a draft or returned application,
+/// 3 days and 1 day before the submission deadline; city bureaus with submitted (unreviewed)
+/// applications, 3 days before the review deadline. Safe to run as often as wanted: a reminder
+/// is sent to a user once. Returns how many notifications were sent.
+pub async fn remind_deadlines(app: &App) -> Result<u32, AppError> {
+    let now = app.clock.now();
+    let calls = competition::Entity::find()
+        .filter(competition::Column::Status.eq(STATUS_OPEN))
+        .all(&app.db)
+        .await?;
+    let mut sent = 0;
+    for c in calls {
+        let submission = window_for(&SUBMISSION_WINDOWS, c.submission_deadline, now);
+        let review = window_for(&REVIEW_WINDOWS, c.review_deadline, now);
+        if submission.is_none() && review.is_none() {
+            continue;
+        }
+        let txn = store::write_txn(&app.db).await?;
+        // A no-op update takes the call's row lock (PostgreSQL; SQLite's write lock is already
+        // held), so two servers running the reminders at once queue here and the second sees
+        // what the first sent.
+        competition::Entity::update_many()
+            .col_expr(
+                competition::Column::Version,
+                Expr::col(competition::Column::Version),
+            )
+            .filter(competition::Column::Id.eq(c.id))
+            .exec(&txn)
+            .await?;
+        if let Some(w) = submission {
+            sent += remind_applicants(&txn, &c, w, now).await?;
+        }
+        if let Some(w) = review {
+            sent += remind_cities(&txn, &c, w, now).await?;
+        }
+        txn.commit().await?;
+    }
+    if sent > 0 {
+        tracing::info!(sent, "deadline reminders sent");
+    }
+    Ok(sent)
+}
+
+async fn remind_applicants(
+    conn: &impl ConnectionTrait,
+    c: &competition::Model,
+    w: Window,
+    now: OffsetDateTime,
+) -> Result<u32, DbErr> {
+    let unsent = application::Entity::find()
+        .filter(application::Column::CompetitionId.eq(c.id))
+        .filter(
+            application::Column::Status
+                .is_in([Status::Draft.key(), Status::ReturnedForRevision.key()]),
+        )
+        .all(conn)
+        .await?;
+    let mut per_org: std::collections::BTreeMap<i64, (u32, u32)> = Default::default();
+    for a in &unsent {
+        let e = per_org.entry(a.org_id).or_default();
+        if a.status == Status::Draft.key() {
+            e.0 += 1;
+        } else {
+            e.1 += 1;
+        }
+    }
+    let link = reminder_link(c.id, w);
+    let title = format!("申报截止提醒：距“{}”申报截止不足{}天", c.title, w.days);
+    let mut sent = 0;
+    for (org_id, (drafts, returned)) in per_org {
+        let mut what = Vec::new();
+        if drafts > 0 {
+            what.push(format!("草稿{drafts}份"));
+        }
+        if returned > 0 {
+            what.push(format!("退回修改待重新提交{returned}份"));
+        }
+        let body = format!(
+            "申报截止时间为{}（北京时间），贵单位尚有{}未提交。逾期系统将不再接受提交，请尽快在“我的申报”中完成并提交。",
+            local_minutes(c.submission_deadline),
+            what.join("、")
+        );
+        let users = active_users_of(conn, &[org_id]).await?;
+        sent += remind_once(conn, &users, &title, &body, &link, now).await?;
+    }
+    Ok(sent)
+}
+
+async fn remind_cities(
+    conn: &impl ConnectionTrait,
+    c: &competition::Model,
+    w: Window,
+    now: OffsetDateTime,
+) -> Result<u32, DbErr> {
+    let waiting = application::Entity::find()
+        .filter(application::Column::CompetitionId.eq(c.id))
+        .filter(application::Column::Status.eq(Status::Submitted.key()))
+        .all(conn)
+        .await?;
+    let mut per_city: std::collections::BTreeMap<String, u32> = Default::default();
+    for a in &waiting {
+        *per_city.entry(a.city_code.clone()).or_default() += 1;
+    }
+    let link = reminder_link(c.id, w);
+    let title = format!("初审截止提醒：距“{}”市州初审截止不足{}天", c.title, w.days);
+    let mut sent = 0;
+    for (city, n) in per_city {
+        let body = format!(
+            "市州初审截止时间为{}（北京时间），本市尚有{n}份已提交的申报待初审（退回修改、不予推荐或正式推荐），请在“初审推荐”中及时办理。",
+            local_minutes(c.review_deadline)
+        );
+        let orgs = city_bureaus(conn, &city).await?;
+        let users = active_users_of(conn, &orgs).await?;
+        sent += remind_once(conn, &users, &title, &body, &link, now).await?;
+    }
+    Ok(sent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn the_shortest_window_that_applies_wins() {
+        let d = datetime!(2026-12-31 09:30 UTC);
+        let at = |h: i64| d - Duration::hours(h);
+        assert_eq!(window_for(&SUBMISSION_WINDOWS, d, at(24 * 4)), None);
+        assert_eq!(
+            window_for(&SUBMISSION_WINDOWS, d, at(24 * 3)).map(|w| w.key),
+            Some("submission-3d")
+        );
+        assert_eq!(
+            window_for(&SUBMISSION_WINDOWS, d, at(48)).map(|w| w.key),
+            Some("submission-3d")
+        );
+        assert_eq!(
+            window_for(&SUBMISSION_WINDOWS, d, at(23)).map(|w| w.key),
+            Some("submission-1d")
+        );
+        assert_eq!(window_for(&SUBMISSION_WINDOWS, d, d), None);
+        assert_eq!(
+            window_for(&REVIEW_WINDOWS, d, at(23)).map(|w| w.key),
+            Some("review-3d")
+        );
+    }
+
+    #[test]
+    fn only_local_links_are_followed() {
+        let v = |link: &str| NotificationView {
+            id: 1,
+            title: String::new(),
+            body: String::new(),
+            link: link.into(),
+            created_at_local: String::new(),
+            read: false,
+            read_at_local: None,
+        };
+        assert_eq!(v("/competitions/1").local_link(), Some("/competitions/1"));
+        assert_eq!(v("//evil.example").local_link(), None);
+        assert_eq!(v("https://evil.example").local_link(), None);
+        assert_eq!(v("").local_link(), None);
+    }
+}

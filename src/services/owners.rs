@@ -1,8 +1,13 @@
 //! Who may read or attach files to an object: each owner type answers by its own scope rules, so
 //! an attachment is exactly as visible as the thing it belongs to.
 
+use jiqun_domain::access::{Action, Resource, ScopeKind};
+use jiqun_domain::application::Status;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
 use crate::app::{App, Principal};
 use crate::error::AppError;
+use crate::store::entity::{cluster, cluster_co_applicant, competition};
 
 /// The kinds of object a file can be attached to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,21 +42,96 @@ impl OwnerType {
 
 /// Ok when the principal may see the owner (and so its files); NotFound otherwise.
 pub async fn can_read(
-    _app: &App,
-    _p: &Principal,
-    _owner: OwnerType,
-    _owner_id: i64,
+    app: &App,
+    p: &Principal,
+    owner: OwnerType,
+    owner_id: i64,
 ) -> Result<(), AppError> {
-    Err(AppError::NotFound)
+    match owner {
+        OwnerType::Application => {
+            super::applications::load(&app.db, p, owner_id).await?;
+            Ok(())
+        }
+        OwnerType::Competition => {
+            super::authorize(p, Resource::Competition, Action::View)
+                .map_err(|_| AppError::NotFound)?;
+            competition::Entity::find_by_id(owner_id)
+                .one(&app.db)
+                .await?
+                .map(|_| ())
+                .ok_or(AppError::NotFound)
+        }
+        OwnerType::Cluster => {
+            let scope = super::authorize(p, Resource::Cluster, Action::View)
+                .map_err(|_| AppError::NotFound)?;
+            let c = cluster::Entity::find_by_id(owner_id)
+                .one(&app.db)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let visible = match scope {
+                ScopeKind::All => true,
+                ScopeKind::OwnCity => p.org.city_code.as_deref() == Some(c.city_code.as_str()),
+                ScopeKind::OwnOrg => {
+                    c.org_id == p.org.id
+                        || cluster_co_applicant::Entity::find()
+                            .filter(cluster_co_applicant::Column::ClusterId.eq(c.id))
+                            .filter(cluster_co_applicant::Column::OrgId.eq(p.org.id))
+                            .one(&app.db)
+                            .await?
+                            .is_some()
+                }
+                ScopeKind::OwnAccount => false,
+            };
+            if visible {
+                Ok(())
+            } else {
+                Err(AppError::NotFound)
+            }
+        }
+        OwnerType::Recommendation => Err(AppError::NotFound),
+    }
 }
 
 /// Ok when the principal may attach a file with this purpose to the owner now.
 pub async fn can_attach(
-    _app: &App,
-    _p: &Principal,
-    _owner: OwnerType,
-    _owner_id: i64,
-    _purpose: &str,
+    app: &App,
+    p: &Principal,
+    owner: OwnerType,
+    owner_id: i64,
+    purpose: &str,
 ) -> Result<(), AppError> {
-    Err(AppError::Forbidden)
+    match (owner, purpose) {
+        (OwnerType::Application, "report" | "pledge" | "evidence") => {
+            let m = super::applications::load(&app.db, p, owner_id).await?;
+            if !super::applications::is_lead_applicant(p, &m) {
+                return Err(AppError::Forbidden);
+            }
+            let status = super::applications::status_of(&m)?;
+            if !status.editable_by_applicant() {
+                return Err(AppError::Conflict(format!(
+                    "申报当前状态为“{}”，不能再上传材料",
+                    status.label()
+                )));
+            }
+            Ok(())
+        }
+        // The signed 推荐函 is uploaded by the city bureau while it reviews.
+        (OwnerType::Application, "letter") => {
+            let m = super::applications::load(&app.db, p, owner_id).await?;
+            super::authorize(p, Resource::Application, Action::Review)?;
+            if super::applications::status_of(&m)? != Status::Submitted {
+                return Err(AppError::Conflict("只能为待初审的申报上传推荐函".into()));
+            }
+            Ok(())
+        }
+        (OwnerType::Competition, "notice") => {
+            super::authorize(p, Resource::Competition, Action::Update)?;
+            competition::Entity::find_by_id(owner_id)
+                .one(&app.db)
+                .await?
+                .map(|_| ())
+                .ok_or(AppError::NotFound)
+        }
+        _ => Err(AppError::Forbidden),
+    }
 }

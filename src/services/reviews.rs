@@ -1,1 +1,403 @@
-//! (in progress)
+//! The city bureau's 初审 (第九条): return for revision, reject, or formally recommend to the
+//! province — one by one or several at once — with the per-county cap of the policy checked.
+
+use jiqun_domain::access::{Action, Resource};
+use jiqun_domain::application::{self as machine, CapCheck, Status, Transition, county_cap};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+};
+
+use super::applications::{self, Step, competition_of, policy_of, record_event, status_of};
+use super::authorize;
+use crate::app::{App, Principal};
+use crate::audit::{self, Event};
+use crate::clock::format_local;
+use crate::error::{AppError, FieldError};
+use crate::store::{
+    self,
+    entity::{application, cluster, recommendation},
+};
+
+/// Loads an application for the city's review: in scope, before the city review deadline.
+async fn load_for_review<C: ConnectionTrait>(
+    conn: &C,
+    app: &App,
+    p: &Principal,
+    id: i64,
+) -> Result<application::Model, AppError> {
+    let m = applications::load(conn, p, id).await?;
+    authorize(p, Resource::Application, Action::Review)?;
+    let c = competition_of(conn, &m).await?;
+    if !super::competitions::is_open_for_review(&c, app.clock.now()) {
+        return Err(AppError::Conflict(format!(
+            "市州初审已于 {} 截止",
+            format_local(c.review_deadline)
+        )));
+    }
+    Ok(m)
+}
+
+async fn decide(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    transition: Transition,
+    comment: &str,
+) -> Result<application::Model, AppError> {
+    let comment = comment.trim();
+    if transition.needs_reason() && comment.is_empty() {
+        let field = if transition == Transition::Return {
+            "comment"
+        } else {
+            "reason"
+        };
+        let what = if transition == Transition::Return {
+            "退回修改意见"
+        } else {
+            "不予推荐的理由"
+        };
+        return Err(AppError::invalid(field, format!("请填写{what}")));
+    }
+    let txn = store::write_txn(&app.db).await?;
+    let m = load_for_review(&txn, app, p, id).await?;
+    let from = status_of(&m)?;
+    let to =
+        machine::apply(from, transition, p.role).map_err(|e| AppError::Conflict(e.to_string()))?;
+    let now = app.clock.now();
+    let mut active: application::ActiveModel = m.clone().into();
+    active.status = Set(to.key().into());
+    active.decided_at = Set(Some(now));
+    active.version = Set(m.version + 1);
+    active.updated_at = Set(now);
+    let after = active.update(&txn).await?;
+    record_event(
+        &txn,
+        p,
+        Step {
+            id,
+            from,
+            to,
+            transition,
+            comment,
+        },
+        now,
+    )
+    .await?;
+    audit::append(
+        &txn,
+        &app.audit_key,
+        now,
+        &p.actor(),
+        Event {
+            action: if transition == Transition::Return {
+                "application.return"
+            } else {
+                "application.reject"
+            },
+            object_type: "application",
+            object_id: id.to_string(),
+            summary: format!("{}：{} → {}", transition.label(), from.label(), to.label()),
+            reason: comment.to_string(),
+        },
+    )
+    .await?;
+    let name = cluster::Entity::find_by_id(m.cluster_id)
+        .one(&txn)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let (title, body) = if transition == Transition::Return {
+        (
+            format!("申报被退回修改：{name}"),
+            format!(
+                "{}退回了您的申报，意见：{comment}。请修改后重新提交。",
+                p.org.name
+            ),
+        )
+    } else {
+        (
+            format!("申报未通过市州初审：{name}"),
+            format!("{}的初审意见：{comment}", p.org.name),
+        )
+    };
+    crate::services::notifications::notify_org(
+        &txn,
+        m.org_id,
+        &title,
+        &body,
+        &format!("/applications/{id}"),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+pub async fn return_for_revision(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    comment: &str,
+) -> Result<application::Model, AppError> {
+    decide(app, p, id, Transition::Return, comment).await
+}
+
+pub async fn reject(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    reason: &str,
+) -> Result<application::Model, AppError> {
+    decide(app, p, id, Transition::Reject, reason).await
+}
+
+/// How the city vouches for a recommendation.
+#[derive(Debug, Clone)]
+pub enum Letter {
+    /// A signed 推荐函 already uploaded (an attachment of the application, purpose "letter").
+    Uploaded(i64),
+    /// Generate the draft in 公文 format, to print, sign and seal.
+    Generated,
+}
+
+/// Statuses that count against the per-county cap: recommended and onwards, unless dropped.
+const COUNTED: [Status; 6] = [
+    Status::Recommended,
+    Status::InReview,
+    Status::Scored,
+    Status::Shortlisted,
+    Status::OnNotice,
+    Status::Confirmed,
+];
+
+/// Recommends one or more applications. If any county would exceed the policy's cap, nothing
+/// is recommended unless a written justification is given (第十六条: 原则上不超过1个).
+pub async fn recommend(
+    app: &App,
+    p: &Principal,
+    ids: &[i64],
+    letter: Letter,
+    cap_justification: &str,
+) -> Result<Vec<application::Model>, AppError> {
+    if ids.is_empty() {
+        return Err(AppError::invalid("ids", "请至少选择一个申报"));
+    }
+    let justification = cap_justification.trim();
+    let txn = store::write_txn(&app.db).await?;
+    let now = app.clock.now();
+    let mut loaded = Vec::new();
+    for &id in ids {
+        let m = load_for_review(&txn, app, p, id).await?;
+        let from = status_of(&m)?;
+        machine::apply(from, Transition::Recommend, p.role)
+            .map_err(|e| AppError::Conflict(e.to_string()))?;
+        loaded.push(m);
+    }
+    // The cap, county by county, counting those already recommended and this batch.
+    let mut warnings = Vec::new();
+    let mut counties: Vec<&str> = loaded.iter().map(|m| m.county_code.as_str()).collect();
+    counties.sort();
+    counties.dedup();
+    for county in counties {
+        let first = loaded
+            .iter()
+            .find(|m| m.county_code == county)
+            .ok_or(AppError::NotFound)?;
+        let policy = policy_of(&competition_of(&txn, first).await?)?;
+        let existing = application::Entity::find()
+            .filter(application::Column::CompetitionId.eq(first.competition_id))
+            .filter(application::Column::CountyCode.eq(county))
+            .filter(application::Column::Status.is_in(COUNTED.map(|s| s.key())))
+            .count(&txn)
+            .await? as u32
+            + cluster::Entity::find()
+                .filter(cluster::Column::LeadCountyCode.eq(county))
+                .filter(cluster::Column::Lifecycle.is_in(["cultivation", "certified"]))
+                .count(&txn)
+                .await? as u32;
+        let adding = loaded.iter().filter(|m| m.county_code == county).count() as u32;
+        if let CapCheck::Exceeded { count, cap } =
+            county_cap(existing, adding, policy.quota.per_county.max)
+        {
+            let name = county
+                .parse()
+                .ok()
+                .and_then(jiqun_domain::region::county)
+                .map(|c| c.full_name())
+                .unwrap_or_else(|| county.to_string());
+            warnings.push(format!("{name}将有{count}个集群（上限{cap}个）"));
+        }
+    }
+    if !warnings.is_empty() && justification.is_empty() {
+        txn.rollback().await?;
+        let policy_msg = "每个县（市）纳入省级支持的先进制造业集群原则上不超过1个";
+        return Err(AppError::Invalid(vec![FieldError {
+            field: "cap_justification".into(),
+            message: format!(
+                "{}：{}。如确需推荐，请填写突破上限的理由。",
+                policy_msg,
+                warnings.join("；")
+            ),
+        }]));
+    }
+    let letter_attachment_id = match letter {
+        Letter::Uploaded(aid) => {
+            // A signed letter belongs to exactly one application.
+            let belongs = ids.len() == 1
+                && crate::store::entity::attachment::Entity::find_by_id(aid)
+                    .one(&txn)
+                    .await?
+                    .is_some_and(|a| {
+                        a.owner_type == "application"
+                            && a.owner_id == ids[0]
+                            && a.purpose == "letter"
+                    });
+            if !belongs {
+                txn.rollback().await?;
+                return Err(AppError::invalid(
+                    "letter",
+                    "推荐函须是为该申报上传的签章推荐函",
+                ));
+            }
+            Some(aid)
+        }
+        Letter::Generated => None,
+    };
+    let mut out = Vec::new();
+    for m in loaded {
+        let from = status_of(&m)?;
+        let to = Status::Recommended;
+        let mut active: application::ActiveModel = m.clone().into();
+        active.status = Set(to.key().into());
+        active.decided_at = Set(Some(now));
+        active.version = Set(m.version + 1);
+        active.updated_at = Set(now);
+        let after = active.update(&txn).await?;
+        let letter_text = match letter {
+            Letter::Generated => letter_draft(app, p, &m, &txn).await?,
+            Letter::Uploaded(_) => String::new(),
+        };
+        recommendation::ActiveModel {
+            application_id: Set(m.id),
+            letter_attachment_id: Set(letter_attachment_id),
+            letter_text: Set(letter_text),
+            cap_justification: Set(if warnings.is_empty() {
+                String::new()
+            } else {
+                justification.to_string()
+            }),
+            recommended_by: Set(p.user.id),
+            recommended_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        record_event(
+            &txn,
+            p,
+            Step {
+                id: m.id,
+                from,
+                to,
+                transition: Transition::Recommend,
+                comment: justification,
+            },
+            now,
+        )
+        .await?;
+        audit::append(
+            &txn,
+            &app.audit_key,
+            now,
+            &p.actor(),
+            Event {
+                action: "application.recommend",
+                object_type: "application",
+                object_id: m.id.to_string(),
+                summary: format!(
+                    "推荐至省工信厅（{}）{}",
+                    if letter_attachment_id.is_some() {
+                        "上传签章推荐函"
+                    } else {
+                        "生成推荐函草稿"
+                    },
+                    if warnings.is_empty() {
+                        String::new()
+                    } else {
+                        format!("；突破县域上限：{}", warnings.join("；"))
+                    }
+                ),
+                reason: if warnings.is_empty() {
+                    String::new()
+                } else {
+                    justification.to_string()
+                },
+            },
+        )
+        .await?;
+        let name = cluster::Entity::find_by_id(m.cluster_id)
+            .one(&txn)
+            .await?
+            .map(|c| c.name)
+            .unwrap_or_default();
+        crate::services::notifications::notify_org(
+            &txn,
+            m.org_id,
+            &format!("申报已推荐至省工信厅：{name}"),
+            &format!("{}已正式推荐您的申报。", p.org.name),
+            &format!("/applications/{}", m.id),
+            now,
+        )
+        .await?;
+        out.push(after);
+    }
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// A draft recommendation letter in 公文 layout (GB/T 9704): issuing office, number, title,
+/// addressee, body, date. The bureau prints, signs and seals it.
+async fn letter_draft<C: ConnectionTrait>(
+    app: &App,
+    p: &Principal,
+    m: &application::Model,
+    conn: &C,
+) -> Result<String, AppError> {
+    let c = competition_of(conn, m).await?;
+    let cl = cluster::Entity::find_by_id(m.cluster_id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let kind = policy_of(&c)?
+        .cluster_kind(&cl.kind)
+        .map(|k| k.name.clone())
+        .unwrap_or_default();
+    let today = crate::clock::local(app.clock.now()).date();
+    let industry = jiqun_domain::industry::division(&cl.industry_code)
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| cl.industry_code.clone());
+    Ok(format!(
+        "{org}\n\n〔　　〕　号\n\n关于推荐{name}申报{year}年湖南省先进制造业集群的函\n\n湖南省工业和信息化厅：\n\n    根据《{title}》和《湖南省先进制造业集群培育管理办法》有关要求，经我局初审，{name}（{kind}，主导产业{industry}，核心承载园区：{park}）申报材料齐全、符合申报条件，现予以推荐。\n\n    申报主体对申报材料的真实性负责，我局已对申报材料进行审核。\n\n    特此函告。\n\n（联系人：{contact}）\n\n{org}\n{y}年{mo}月{d}日\n（盖章）",
+        org = p.org.name,
+        name = cl.name,
+        year = c.year,
+        title = c.title,
+        kind = kind,
+        industry = industry,
+        park = cl.core_park,
+        contact = p.user.display_name,
+        y = today.year(),
+        mo = u8::from(today.month()),
+        d = today.day(),
+    ))
+}
+
+pub async fn recommendation_of(
+    app: &App,
+    id: i64,
+) -> Result<Option<recommendation::Model>, AppError> {
+    Ok(recommendation::Entity::find()
+        .filter(recommendation::Column::ApplicationId.eq(id))
+        .one(&app.db)
+        .await?)
+}

@@ -264,6 +264,7 @@ pub async fn create_account(
         locked_until: Set(None),
         totp_secret: Set(None),
         totp_enabled: Set(false),
+        totp_last_step: Set(None),
         recovery_codes: Set("[]".into()),
         active: Set(true),
         version: Set(1),

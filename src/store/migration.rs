@@ -7,7 +7,11 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Foundation), Box::new(M0002Intake)]
+        vec![
+            Box::new(M0001Foundation),
+            Box::new(M0002Intake),
+            Box::new(M0003TotpReplay),
+        ]
     }
 }
 
@@ -450,5 +454,27 @@ impl MigrationTrait for M0002Intake {
         ))
         .await?;
         Ok(())
+    }
+}
+
+/// RFC 6238 §5.2: a code is accepted once, so remember the last time step used.
+struct M0003TotpReplay;
+
+impl MigrationName for M0003TotpReplay {
+    fn name(&self) -> &str {
+        "m0003_totp_replay"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003TotpReplay {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("users")
+                .add_column(big_integer_null("totp_last_step"))
+                .to_owned(),
+        )
+        .await
     }
 }

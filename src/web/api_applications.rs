@@ -1,14 +1,251 @@
-//! (in progress)
+//! JSON API for applications and the city's review, with the same services and rules as the pages.
 
-use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jiqun_rules::intake::{Assessment, FormData};
+use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 
+use super::api::{ApiError, ErrorBody};
+use super::principal::Authed;
 use crate::app::Shared;
+use crate::error::AppError;
+use crate::services::applications::{self as svc, ApplicationRow, EventView};
+use crate::services::reviews::{self, Letter};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
+        .route("/applications", get(list).post(start))
+        .route("/applications/{id}", get(show).put(save))
+        .route("/applications/{id}/submit", post(submit))
+        .route("/applications/{id}/return", post(return_it))
+        .route("/applications/{id}/reject", post(reject_it))
+        .route("/applications/recommend", post(recommend))
 }
 
 #[derive(OpenApi)]
-#[openapi()]
+#[openapi(
+    paths(list, start, show, save, submit, return_it, reject_it, recommend),
+    components(schemas(
+        ApplicationRow,
+        EventView,
+        StartRequest,
+        SaveRequest,
+        VersionRequest,
+        CommentRequest,
+        RecommendRequest,
+        ApplicationDetail,
+        FormSchema,
+        ProblemSchema
+    ))
+)]
 pub struct Doc;
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+#[utoipa::path(get, path = "/api/v1/applications", responses((status = 200, body = [ApplicationRow])))]
+async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> ApiResult<Vec<ApplicationRow>> {
+    Ok(Json(svc::list(&app, &ctx.principal).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct StartRequest {
+    pub competition_id: i64,
+    pub cluster_id: i64,
+}
+
+/// The form: indicator values as typed, narrative sections by criterion key, attested
+/// negative-list keys.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FormSchema {
+    pub indicators: std::collections::BTreeMap<String, String>,
+    pub narratives: std::collections::BTreeMap<String, String>,
+    pub attested: Vec<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ProblemSchema {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ApplicationDetail {
+    pub application: ApplicationRow,
+    pub form: FormSchema,
+    /// True when everything is complete and the entry thresholds are met.
+    pub ready: bool,
+    pub problems: Vec<ProblemSchema>,
+    pub history: Vec<EventView>,
+}
+
+fn detail(
+    row: ApplicationRow,
+    form: FormData,
+    a: &Assessment,
+    history: Vec<EventView>,
+) -> ApplicationDetail {
+    ApplicationDetail {
+        application: row,
+        form: FormSchema {
+            indicators: form.indicators,
+            narratives: form.narratives,
+            attested: form.attested,
+        },
+        ready: a.ready(),
+        problems: a
+            .invalid
+            .iter()
+            .chain(&a.missing)
+            .chain(&a.ineligible)
+            .map(|p| ProblemSchema {
+                field: p.field.clone(),
+                message: p.message.clone(),
+            })
+            .collect(),
+        history,
+    }
+}
+
+async fn detail_of(
+    app: &crate::app::App,
+    m: &crate::store::entity::application::Model,
+) -> Result<ApplicationDetail, AppError> {
+    let (_, a) = svc::assess(app, m).await?;
+    let row = svc::rows(app, vec![m.clone()])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)?;
+    Ok(detail(
+        row,
+        svc::form_of(m),
+        &a,
+        svc::history(app, m.id).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/applications", request_body = StartRequest,
+    responses((status = 200, body = ApplicationDetail), (status = 409, body = ErrorBody)))]
+async fn start(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Json(body): Json<StartRequest>,
+) -> ApiResult<ApplicationDetail> {
+    let m = svc::start(&app, &ctx.principal, body.competition_id, body.cluster_id).await?;
+    Ok(Json(detail_of(&app, &m).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/applications/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = ApplicationDetail), (status = 404, body = ErrorBody)))]
+async fn show(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+) -> ApiResult<ApplicationDetail> {
+    let m = svc::load(&app.db, &ctx.principal, id).await?;
+    Ok(Json(detail_of(&app, &m).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SaveRequest {
+    pub form: FormSchema,
+    pub version: i32,
+}
+
+#[utoipa::path(put, path = "/api/v1/applications/{id}", params(("id" = i64, Path)), request_body = SaveRequest,
+    responses((status = 200, body = ApplicationDetail), (status = 409, body = ErrorBody)))]
+async fn save(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Json(body): Json<SaveRequest>,
+) -> ApiResult<ApplicationDetail> {
+    let form = FormData {
+        indicators: body.form.indicators,
+        narratives: body.form.narratives,
+        attested: body.form.attested,
+    };
+    let m = svc::save(&app, &ctx.principal, id, &form, body.version).await?;
+    Ok(Json(detail_of(&app, &m).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct VersionRequest {
+    pub version: i32,
+}
+
+#[utoipa::path(post, path = "/api/v1/applications/{id}/submit", params(("id" = i64, Path)), request_body = VersionRequest,
+    responses((status = 200, body = ApplicationDetail), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn submit(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Json(body): Json<VersionRequest>,
+) -> ApiResult<ApplicationDetail> {
+    let m = svc::submit(&app, &ctx.principal, id, body.version).await?;
+    Ok(Json(detail_of(&app, &m).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CommentRequest {
+    pub comment: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/applications/{id}/return", params(("id" = i64, Path)), request_body = CommentRequest,
+    responses((status = 200, body = ApplicationDetail), (status = 409, body = ErrorBody)))]
+async fn return_it(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Json(body): Json<CommentRequest>,
+) -> ApiResult<ApplicationDetail> {
+    let m = reviews::return_for_revision(&app, &ctx.principal, id, &body.comment).await?;
+    Ok(Json(detail_of(&app, &m).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/applications/{id}/reject", params(("id" = i64, Path)), request_body = CommentRequest,
+    responses((status = 200, body = ApplicationDetail), (status = 409, body = ErrorBody)))]
+async fn reject_it(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Json(body): Json<CommentRequest>,
+) -> ApiResult<ApplicationDetail> {
+    let m = reviews::reject(&app, &ctx.principal, id, &body.comment).await?;
+    Ok(Json(detail_of(&app, &m).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RecommendRequest {
+    pub ids: Vec<i64>,
+    /// An uploaded signed letter (attachment id, purpose "letter"); omit to generate a draft.
+    #[serde(default)]
+    pub letter_attachment_id: Option<i64>,
+    /// Required when a county would exceed the per-county cap.
+    #[serde(default)]
+    pub cap_justification: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/applications/recommend", request_body = RecommendRequest,
+    responses((status = 200, body = [ApplicationRow]), (status = 422, body = ErrorBody)))]
+async fn recommend(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Json(body): Json<RecommendRequest>,
+) -> ApiResult<Vec<ApplicationRow>> {
+    let letter = match body.letter_attachment_id {
+        Some(id) => Letter::Uploaded(id),
+        None => Letter::Generated,
+    };
+    let done = reviews::recommend(
+        &app,
+        &ctx.principal,
+        &body.ids,
+        letter,
+        &body.cap_justification,
+    )
+    .await?;
+    Ok(Json(svc::rows(&app, done).await?))
+}

@@ -1,14 +1,315 @@
-//! (in progress)
+//! Cluster profiles and their member enterprises through the JSON API (routes relative to
+//! /api/v1).
+//!
+//! Member import (`POST /clusters/{id}/members/import`, multipart field `file`) answers 200 with
+//! an [`ImportReport`] when every row was imported. When any row has a problem nothing is
+//! imported and the answer is 422 with the usual error body, one entry per problem:
+//! `{"field": "rows[5].credit_code", "message": "校验码错误：…"}` — `5` is the row number as
+//! Excel shows it, the key after the dot is `name` or `credit_code`. A problem with the file as
+//! a whole (not .xlsx, damaged, no header, too many rows) has `"field": "file"`; a file over the
+//! size limit is refused with 413 and code `payload_too_large`.
 
-use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
 use utoipa::OpenApi;
 
+use super::api::{ApiError, ErrorBody, ErrorDetail, FieldErrorSchema};
+use super::principal::Authed;
 use crate::app::Shared;
+use crate::error::AppError;
+use crate::services::clusters::{
+    self, ClusterInput, ClusterView, CountyRef, ImportReport, MAX_IMPORT_BYTES, MemberInput,
+    MemberView, OrgRef, Relation, RowError,
+};
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
 
 pub fn routes() -> Router<Shared> {
     Router::new()
+        .route("/clusters", get(list).post(create))
+        .route("/clusters/members-template.xlsx", get(template))
+        .route("/clusters/{id}", get(get_one).put(update))
+        .route("/clusters/{id}/members", get(members).post(add_member))
+        .route("/clusters/{id}/members/{member_id}", delete(remove_member))
+        .route(
+            "/clusters/{id}/members/import",
+            // Room for the file plus the multipart framing; the handler enforces the file limit.
+            post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES + 64 * 1024)),
+        )
 }
 
 #[derive(OpenApi)]
-#[openapi()]
+#[openapi(
+    paths(
+        list,
+        create,
+        get_one,
+        update,
+        members,
+        add_member,
+        remove_member,
+        import,
+        template
+    ),
+    components(schemas(
+        ClusterInput,
+        ClusterUpdate,
+        ClusterView,
+        CountyRef,
+        OrgRef,
+        Relation,
+        MemberInput,
+        MemberView,
+        ImportReport,
+        RowError,
+        ImportUpload
+    ))
+)]
 pub struct Doc;
+
+/// The clusters the caller may see: an applicant's own and those it co-applies to (relation
+/// `co_applicant`, read only); a city bureau's city; all for the province.
+#[utoipa::path(get, path = "/api/v1/clusters",
+    responses((status = 200, body = [ClusterView]), (status = 403, body = ErrorBody)))]
+async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> ApiResult<Vec<ClusterView>> {
+    Ok(Json(clusters::list(&app, &ctx.principal).await?))
+}
+
+/// Creates a cluster for the caller's organisation (applicants only). A single application must
+/// lie in the organisation's city; with `co_applicant_org_ids` (joint application) the counties
+/// may span cities, and the cluster is still reviewed by the lead organisation's city (第八条).
+#[utoipa::path(post, path = "/api/v1/clusters", request_body = ClusterInput,
+    responses((status = 200, body = ClusterView), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn create(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Json(body): Json<ClusterInput>,
+) -> ApiResult<ClusterView> {
+    Ok(Json(clusters::create(&app, &ctx.principal, &body).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/clusters/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = ClusterView), (status = 404, body = ErrorBody)))]
+async fn get_one(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+) -> ApiResult<ClusterView> {
+    Ok(Json(clusters::get(&app, &ctx.principal, id).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ClusterUpdate {
+    #[serde(flatten)]
+    pub cluster: ClusterInput,
+    /// The version the client last saw; a stale version is refused with 409.
+    pub version: i32,
+}
+
+/// Replaces the profile (lead applicant only; a co-applicant gets 403).
+#[utoipa::path(put, path = "/api/v1/clusters/{id}", params(("id" = i64, Path)), request_body = ClusterUpdate,
+    responses((status = 200, body = ClusterView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Json(body): Json<ClusterUpdate>,
+) -> ApiResult<ClusterView> {
+    Ok(Json(
+        clusters::update(&app, &ctx.principal, id, &body.cluster, body.version).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/clusters/{id}/members", params(("id" = i64, Path)),
+    responses((status = 200, body = [MemberView]), (status = 404, body = ErrorBody)))]
+async fn members(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+) -> ApiResult<Vec<MemberView>> {
+    Ok(Json(
+        clusters::list_members(&app, &ctx.principal, id).await?,
+    ))
+}
+
+/// Adds one member enterprise; a credit code already in the list is refused (422).
+#[utoipa::path(post, path = "/api/v1/clusters/{id}/members", params(("id" = i64, Path)), request_body = MemberInput,
+    responses((status = 200, body = MemberView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_member(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Json(body): Json<MemberInput>,
+) -> ApiResult<MemberView> {
+    Ok(Json(
+        clusters::add_member(&app, &ctx.principal, id, &body).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/clusters/{id}/members/{member_id}",
+    params(("id" = i64, Path), ("member_id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn remove_member(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path((id, member_id)): Path<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    clusters::remove_member(&app, &ctx.principal, id, member_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The multipart body of an import.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ImportUpload {
+    /// The .xlsx file: first sheet, header 企业名称 and 统一社会信用代码 (either order).
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}
+
+/// Why an upload could not be read.
+pub enum UploadError {
+    TooLarge,
+    Missing,
+    Malformed,
+}
+
+impl UploadError {
+    pub fn message(&self) -> String {
+        match self {
+            UploadError::TooLarge => format!(
+                "上传的文件超过{}MB，请删除多余内容或拆分后分批导入",
+                MAX_IMPORT_BYTES / 1024 / 1024
+            ),
+            UploadError::Missing => "请选择要导入的Excel文件".into(),
+            UploadError::Malformed => "上传内容不完整或格式错误，请重新选择文件上传".into(),
+        }
+    }
+}
+
+/// Reads the multipart field `file` fully into memory, refusing more than the import limit.
+pub async fn read_upload(mut multipart: Multipart) -> Result<Vec<u8>, UploadError> {
+    let too_large = |e: &axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            UploadError::TooLarge
+        } else {
+            UploadError::Malformed
+        }
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(|e| too_large(&e))? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(|e| too_large(&e))? {
+            if bytes.len() + chunk.len() > MAX_IMPORT_BYTES {
+                return Err(UploadError::TooLarge);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        return Ok(bytes);
+    }
+    Err(UploadError::Missing)
+}
+
+fn error_response(
+    status: StatusCode,
+    code: &str,
+    message: String,
+    fields: Vec<FieldErrorSchema>,
+) -> Response {
+    (
+        status,
+        Json(ErrorBody {
+            error: ErrorDetail {
+                code: code.into(),
+                message,
+                fields,
+            },
+        }),
+    )
+        .into_response()
+}
+
+/// Imports member enterprises from an Excel (.xlsx) file, all or nothing. 422 lists every
+/// problem as `rows[N].name` / `rows[N].credit_code` (N = Excel row number) or `file`.
+#[utoipa::path(post, path = "/api/v1/clusters/{id}/members/import", params(("id" = i64, Path)),
+    request_body(content = ImportUpload, content_type = "multipart/form-data"),
+    responses((status = 200, body = ImportReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn import(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let bytes = match read_upload(multipart).await {
+        Ok(b) => b,
+        Err(e @ UploadError::TooLarge) => {
+            return Ok(error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                e.message(),
+                Vec::new(),
+            ));
+        }
+        Err(e) => return Err(ApiError(AppError::invalid("file", e.message()))),
+    };
+    let report = clusters::import_members(&app, &ctx.principal, id, &bytes).await?;
+    if report.is_ok() {
+        return Ok(Json(report).into_response());
+    }
+    let fields = report
+        .errors
+        .iter()
+        .map(|e| FieldErrorSchema {
+            field: format!("rows[{}].{}", e.row, e.column_key),
+            message: e.message.clone(),
+        })
+        .collect();
+    Ok(error_response(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+        format!(
+            "导入文件中有{}处错误，未导入任何数据，请改正后重新上传",
+            report.errors.len()
+        ),
+        fields,
+    ))
+}
+
+/// The member import template (.xlsx).
+#[utoipa::path(get, path = "/api/v1/clusters/members-template.xlsx",
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+async fn template(Authed(_ctx): Authed) -> Result<Response, ApiError> {
+    Ok(xlsx_download(
+        clusters::template_xlsx()?,
+        "成员企业导入模板.xlsx",
+    ))
+}
+
+/// An .xlsx attachment with a UTF-8 file name (RFC 6266 / 5987).
+pub fn xlsx_download(bytes: Vec<u8>, file_name: &str) -> Response {
+    let encoded: String = url::form_urlencoded::byte_serialize(file_name.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"template.xlsx\"; filename*=UTF-8''{encoded}"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}

@@ -1,14 +1,265 @@
-//! (in progress)
+//! JSON API for competition calls, the user's notifications and the province's recommended
+//! overview (routes relative to /api/v1).
 
-use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 
+use super::api::{ApiError, ErrorBody};
+use super::principal::Authed;
 use crate::app::Shared;
+use crate::error::AppError;
+use crate::services::competitions::{
+    self, CityGroup, CompetitionInput, CompetitionView, RecommendedOverview, RecommendedRow,
+};
+use crate::services::notifications::{self, NotificationView};
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
 
 pub fn routes() -> Router<Shared> {
     Router::new()
+        .route("/competitions", get(list).post(create))
+        .route("/competitions/{id}", get(get_one).put(update))
+        .route("/competitions/{id}/close", post(close))
+        .route("/notifications", get(list_notifications))
+        .route("/notifications/unread-count", get(unread_count))
+        .route("/notifications/read-all", post(read_all))
+        .route("/notifications/{id}/read", post(read))
+        .route("/recommended", get(recommended))
+        .route("/recommended.xlsx", get(recommended_xlsx))
 }
 
 #[derive(OpenApi)]
-#[openapi()]
+#[openapi(
+    paths(
+        list,
+        create,
+        get_one,
+        update,
+        close,
+        list_notifications,
+        unread_count,
+        read_all,
+        read,
+        recommended,
+        recommended_xlsx
+    ),
+    components(schemas(
+        CompetitionInput,
+        CompetitionView,
+        CompetitionUpdate,
+        NotificationView,
+        UnreadCount,
+        RecommendedOverview,
+        CityGroup,
+        RecommendedRow
+    ))
+)]
 pub struct Doc;
+
+/// Every call, newest year first (all business roles).
+#[utoipa::path(get, path = "/api/v1/competitions",
+    responses((status = 200, body = [CompetitionView]), (status = 403, body = ErrorBody)))]
+async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> ApiResult<Vec<CompetitionView>> {
+    Ok(Json(competitions::list(&app, &ctx.principal).await?))
+}
+
+/// Opens a call (province). `policy_warning` in the answer is non-empty when the policy is not
+/// in force on the submission deadline date; the call is created anyway.
+#[utoipa::path(post, path = "/api/v1/competitions", request_body = CompetitionInput,
+    responses((status = 200, body = CompetitionView), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn create(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Json(body): Json<CompetitionInput>,
+) -> ApiResult<CompetitionView> {
+    Ok(Json(
+        competitions::create(&app, &ctx.principal, &body).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/competitions/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = CompetitionView), (status = 404, body = ErrorBody)))]
+async fn get_one(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+) -> ApiResult<CompetitionView> {
+    Ok(Json(competitions::get(&app, &ctx.principal, id).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CompetitionUpdate {
+    #[serde(flatten)]
+    pub competition: CompetitionInput,
+    /// The version the client last saw; a stale version is refused with 409.
+    pub version: i32,
+}
+
+#[utoipa::path(put, path = "/api/v1/competitions/{id}", params(("id" = i64, Path)), request_body = CompetitionUpdate,
+    responses((status = 200, body = CompetitionView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Json(body): Json<CompetitionUpdate>,
+) -> ApiResult<CompetitionView> {
+    Ok(Json(
+        competitions::update(&app, &ctx.principal, id, &body.competition, body.version).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/competitions/{id}/close", params(("id" = i64, Path)),
+    responses((status = 200, body = CompetitionView), (status = 409, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn close(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+) -> ApiResult<CompetitionView> {
+    Ok(Json(competitions::close(&app, &ctx.principal, id).await?))
+}
+
+/// The caller's notifications, newest first.
+#[utoipa::path(get, path = "/api/v1/notifications",
+    responses((status = 200, body = [NotificationView]), (status = 401, body = ErrorBody)))]
+async fn list_notifications(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+) -> ApiResult<Vec<NotificationView>> {
+    Ok(Json(
+        notifications::list(&app, ctx.principal.user.id).await?,
+    ))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UnreadCount {
+    pub unread: u64,
+}
+
+#[utoipa::path(get, path = "/api/v1/notifications/unread-count",
+    responses((status = 200, body = UnreadCount)))]
+async fn unread_count(State(app): State<Shared>, Authed(ctx): Authed) -> ApiResult<UnreadCount> {
+    Ok(Json(UnreadCount {
+        unread: notifications::unread_count(&app, ctx.principal.user.id).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/notifications/read-all", responses((status = 204)))]
+async fn read_all(State(app): State<Shared>, Authed(ctx): Authed) -> Result<StatusCode, ApiError> {
+    notifications::mark_all_read(&app, ctx.principal.user.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Marks one of the caller's notifications read; anyone else's is 404.
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", params(("id" = i64, Path)),
+    responses((status = 200, body = NotificationView), (status = 404, body = ErrorBody)))]
+async fn read(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+) -> ApiResult<NotificationView> {
+    Ok(Json(
+        notifications::mark_read(&app, ctx.principal.user.id, id).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct RecommendedQuery {
+    /// Text, so a malformed id is answered in the API's own error format.
+    competition_id: Option<String>,
+}
+
+impl RecommendedQuery {
+    fn id(&self) -> Result<Option<i64>, AppError> {
+        match self.competition_id.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(t) => t
+                .parse()
+                .map(Some)
+                .map_err(|_| AppError::invalid("competition_id", "竞赛编号应为整数")),
+        }
+    }
+}
+
+/// Applications recommended by the city bureaus (and later statuses) for a call, grouped by
+/// city with all 14 cities listed (province). Without `competition_id`: the current open call,
+/// else the latest.
+#[utoipa::path(get, path = "/api/v1/recommended", params(("competition_id" = Option<i64>, Query)),
+    responses((status = 200, body = RecommendedOverview), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn recommended(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(q): Query<RecommendedQuery>,
+) -> ApiResult<RecommendedOverview> {
+    Ok(Json(
+        competitions::recommended(&app, &ctx.principal, q.id()?).await?,
+    ))
+}
+
+/// The same list as an Excel workbook: sheets 「推荐名单」 and 「按市州统计」.
+#[utoipa::path(get, path = "/api/v1/recommended.xlsx", params(("competition_id" = Option<i64>, Query)),
+    responses(
+        (status = 200, description = "推荐名单（.xlsx）",
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, body = ErrorBody)))]
+async fn recommended_xlsx(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(q): Query<RecommendedQuery>,
+) -> Result<Response, ApiError> {
+    let overview = competitions::recommended_for_export(&app, &ctx.principal, q.id()?).await?;
+    Ok(xlsx_response(&overview)?)
+}
+
+/// `attachment` with an ASCII fallback name and the UTF-8 name (RFC 6266 / RFC 5987).
+pub fn content_disposition(file_name: &str, fallback: &str) -> String {
+    let mut encoded = String::new();
+    for b in file_name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The workbook as a download response.
+pub fn xlsx_response(overview: &RecommendedOverview) -> Result<Response, AppError> {
+    let bytes = competitions::recommended_xlsx(overview)?;
+    let name = competitions::xlsx_file_name(overview);
+    let fallback = match &overview.competition {
+        Some(c) => format!("recommended-{}.xlsx", c.year),
+        None => "recommended.xlsx".into(),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, XLSX_MIME.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                content_disposition(&name, &fallback),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_name_is_sent_in_utf8() {
+        assert_eq!(
+            content_disposition("推荐名单-2026.xlsx", "recommended-2026.xlsx"),
+            "attachment; filename=\"recommended-2026.xlsx\"; filename*=UTF-8''%E6%8E%A8%E8%8D%90%E5%90%8D%E5%8D%95-2026.xlsx"
+        );
+    }
+}

@@ -42,6 +42,7 @@ pub fn router(app: Shared) -> Router {
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
         .route("/static/app.css", get(stylesheet))
+        .route("/static/letter.css", get(letter_stylesheet))
         .route("/healthz", get(|| async { "ok" }))
         .layer(axum::middleware::from_fn(pages::frame_errors))
         .layer(axum::middleware::from_fn_with_state(
@@ -52,9 +53,9 @@ pub fn router(app: Shared) -> Router {
             app.clone(),
             principal::load_session,
         ))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            2 * 1024 * 1024,
-        ));
+        .layer(axum::middleware::from_fn(explain_too_large))
+        // Forms and JSON stay small; upload routes raise their own limit (an inner layer wins).
+        .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024));
     for (name, value) in security_headers {
         router = router.layer(SetResponseHeaderLayer::overriding(
             name,
@@ -77,6 +78,43 @@ async fn stylesheet() -> impl axum::response::IntoResponse {
         ],
         include_str!("../../static/app.css"),
     )
+}
+
+async fn letter_stylesheet() -> impl axum::response::IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/letter.css"),
+    )
+}
+
+/// The body-limit rejection of axum is a bare English line; say it in Chinese, in the form the
+/// client expects.
+async fn explain_too_large(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if res.status() != axum::http::StatusCode::PAYLOAD_TOO_LARGE || !plain {
+        return res;
+    }
+    let message = "提交的内容超过大小上限（表单2MB；附件上限见上传说明），未保存任何内容";
+    if api {
+        let mut r = api::ApiError(crate::error::AppError::invalid("body", message)).into_response();
+        *r.status_mut() = axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+        r
+    } else {
+        pages::error_page(axum::http::StatusCode::PAYLOAD_TOO_LARGE, message)
+    }
 }
 
 /// The client address of a request, for the audit trail.

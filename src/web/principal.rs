@@ -22,6 +22,8 @@ pub struct SessionCtx {
     pub stage: Stage,
     /// Bearer-token requests carry no ambient credentials and need no CSRF token.
     pub bearer: bool,
+    /// Unread notifications, for the bell in the page header (not loaded for API calls).
+    pub unread: u64,
 }
 
 /// Set when the idle timeout ended the session on this request.
@@ -67,6 +69,13 @@ pub async fn load_session(State(app): State<Shared>, mut req: Request, next: Nex
                     .await;
                 if let (Ok(Some(org)), Some(role)) = (org, Role::from_key(&u.role)) {
                     let st = stage(s.mfa_passed, &u, role);
+                    let unread = if bearer.is_none() && !req.uri().path().starts_with("/api/") {
+                        crate::services::notifications::unread_count(&app, u.id)
+                            .await
+                            .unwrap_or(0)
+                    } else {
+                        0
+                    };
                     req.extensions_mut().insert(SessionCtx {
                         session: s,
                         principal: Principal {
@@ -77,6 +86,7 @@ pub async fn load_session(State(app): State<Shared>, mut req: Request, next: Nex
                         },
                         stage: st,
                         bearer: bearer.is_some(),
+                        unread,
                     });
                 }
             }

@@ -5,7 +5,11 @@
 mod support;
 
 mod access;
+mod applications;
+mod attachments;
 mod audit_chain;
+mod clusters;
+mod competitions;
 mod organisations;
 mod security;
 mod startup;

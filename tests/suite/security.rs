@@ -447,3 +447,25 @@ async fn enrolling_a_second_factor_shows_a_qr_code_and_one_time_recovery_codes()
         assert!(actions.iter().any(|a| a == expected), "missing {expected}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authenticator_code_is_accepted_only_once() {
+    let t = support::spawn().await;
+    let code = t.totp("auditor");
+    let login = |code: String| {
+        let url = t.url("/api/v1/session");
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .json(&json!({"username": "auditor", "password": DEMO_PASSWORD, "code": code}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(login(code.clone()).await.status(), 200);
+    let replay = login(code).await;
+    assert_eq!(replay.status(), 422, "a replayed code is refused");
+    let body: Value = replay.json().await.unwrap();
+    assert_eq!(body["error"]["fields"][0]["field"], "code");
+}

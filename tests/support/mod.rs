@@ -94,8 +94,10 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
-    /// The current authenticator code of a demo account.
+    /// A fresh authenticator code of a demo account. A code is accepted once (RFC 6238), so the
+    /// server clock first moves to the next 30-second step, as a person would wait for it.
     pub fn totp(&self, username: &str) -> String {
+        self.app.clock.advance(time::Duration::seconds(30));
         let now = self.app.clock.now().unix_timestamp();
         jiqun::auth::totp::code_at(&demo_secret(username), now).expect("totp")
     }

@@ -8,6 +8,7 @@
 
 pub mod calendar;
 pub mod deadline;
+pub mod intake;
 pub mod policy;
 
 pub use calendar::{Calendar, CalendarError, DayKind};

@@ -16,6 +16,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::blob::Entity",
+        from = "Column::BlobId",
+        to = "super::blob::Column::Id"
+    )]
+    Blob,
+}
+
+impl Related<super::blob::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Blob.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

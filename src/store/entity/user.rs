@@ -17,6 +17,8 @@ pub struct Model {
     pub locked_until: Option<TimeDateTimeWithTimeZone>,
     pub totp_secret: Option<String>,
     pub totp_enabled: bool,
+    /// The last authenticator time step accepted; a code is never accepted twice.
+    pub totp_last_step: Option<i64>,
     /// JSON array of SM3 digests of the unused recovery codes.
     pub recovery_codes: String,
     pub active: bool,

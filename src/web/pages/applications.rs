@@ -1,9 +1,463 @@
-//! (in progress)
+//! The applicant's pages: list, start, the form with its live assessment, submission.
 
-use axum::Router;
+use std::collections::HashMap;
 
-use crate::app::Shared;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use jiqun_domain::access::{Action, Resource, permission};
+use jiqun_domain::application::Status;
+use jiqun_rules::intake::{Assessment, FormData};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::Deserialize;
+
+use super::{Layout, PageError, layout};
+use crate::app::{App, Shared};
+use crate::clock::format_local;
+use crate::error::AppError;
+use crate::services::applications::{self as svc, ApplicationRow, EventView};
+use crate::store::entity::{
+    application, application_event, attachment, blob, cluster, competition,
+};
+use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
+        .route("/applications", get(list))
+        .route("/applications/start", post(start))
+        .route("/applications/{id}", get(show).post(save))
+}
+
+pub struct OpenCall {
+    pub id: i64,
+    pub title: String,
+    pub deadline: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "applications.html")]
+struct ListPage {
+    layout: Option<Layout>,
+    flash: String,
+    csrf: String,
+    rows: Vec<ApplicationRow>,
+    open_call: Option<OpenCall>,
+    startable: Vec<(i64, String)>,
+    can_create_cluster: bool,
+    general_error: String,
+}
+
+async fn list_page(
+    app: &App,
+    ctx: &SessionCtx,
+    general_error: String,
+) -> Result<ListPage, PageError> {
+    let p = &ctx.principal;
+    let rows = svc::list(app, p).await?;
+    let now = app.clock.now();
+    let call = competition::Entity::find()
+        .filter(competition::Column::Status.eq("open"))
+        .filter(competition::Column::SubmissionDeadline.gt(now))
+        .order_by_desc(competition::Column::Id)
+        .one(&app.db)
+        .await?;
+    let mut startable = Vec::new();
+    if let Some(c) = &call {
+        let started: Vec<i64> = rows
+            .iter()
+            .filter(|r| r.competition_id == c.id)
+            .map(|r| r.cluster_id)
+            .collect();
+        for cl in cluster::Entity::find()
+            .filter(cluster::Column::OrgId.eq(p.org.id))
+            .order_by_asc(cluster::Column::Id)
+            .all(&app.db)
+            .await?
+        {
+            if !started.contains(&cl.id) {
+                startable.push((cl.id, cl.name));
+            }
+        }
+    }
+    Ok(ListPage {
+        layout: layout(ctx, "applications"),
+        flash: String::new(),
+        csrf: ctx.session.csrf_token.clone(),
+        rows,
+        open_call: call.map(|c| OpenCall {
+            id: c.id,
+            title: c.title,
+            deadline: format_local(c.submission_deadline),
+        }),
+        startable,
+        can_create_cluster: permission(p.role, Resource::Cluster, Action::Create).is_some(),
+        general_error,
+    })
+}
+
+async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> Result<ListPage, PageError> {
+    list_page(&app, &ctx, String::new()).await
+}
+
+#[derive(Deserialize)]
+struct StartForm {
+    competition_id: String,
+    cluster_id: String,
+}
+
+async fn start(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Form(form): Form<StartForm>,
+) -> Response {
+    let parse = |s: &str| s.trim().parse::<i64>().unwrap_or(0);
+    match svc::start(
+        &app,
+        &ctx.principal,
+        parse(&form.competition_id),
+        parse(&form.cluster_id),
+    )
+    .await
+    {
+        Ok(m) => Redirect::to(&format!("/applications/{}", m.id)).into_response(),
+        Err(AppError::Conflict(msg)) => match list_page(&app, &ctx, msg).await {
+            Ok(page) => (axum::http::StatusCode::CONFLICT, page).into_response(),
+            Err(e) => e.into_response(),
+        },
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+pub struct IndicatorView {
+    pub key: String,
+    pub name: String,
+    pub unit: String,
+    pub required: bool,
+    pub value: String,
+    pub error: String,
+}
+
+pub struct CriterionView {
+    pub key: String,
+    pub name: String,
+    pub article: String,
+    pub max_score: u32,
+    pub indicators: Vec<IndicatorView>,
+    pub narrative: String,
+    pub error: String,
+}
+
+pub struct FileView {
+    pub id: i64,
+    pub purpose_label: String,
+    pub file_name: String,
+    pub size: String,
+    pub uploaded_at: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "application.html")]
+struct ShowPage {
+    layout: Option<Layout>,
+    flash: String,
+    csrf: String,
+    head: ApplicationRow,
+    editable: bool,
+    ready: bool,
+    problems: Vec<(&'static str, String)>,
+    criteria: Vec<CriterionView>,
+    negatives: Vec<(String, String, bool)>,
+    files: Vec<FileView>,
+    uploads: Vec<(&'static str, &'static str)>,
+    max_mb: u64,
+    changes: Vec<jiqun_rules::intake::Change>,
+    history: Vec<EventView>,
+    return_comment: String,
+    general_error: String,
+    upload_error: String,
+    flash_ok: String,
+    review_actions: bool,
+}
+
+fn purpose_label(purpose: &str) -> &'static str {
+    match purpose {
+        "report" => "申请报告",
+        "pledge" => "真实性承诺书",
+        "evidence" => "佐证材料",
+        "letter" => "推荐函",
+        _ => "附件",
+    }
+}
+
+pub fn human_size(bytes: i64) -> String {
+    match bytes {
+        b if b >= 1024 * 1024 => format!("{:.1} MB", b as f64 / 1024.0 / 1024.0),
+        b if b >= 1024 => format!("{:.0} KB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
+}
+
+pub async fn files_of(
+    app: &App,
+    owner_type: &str,
+    owner_id: i64,
+) -> Result<Vec<FileView>, AppError> {
+    let list = attachment::Entity::find()
+        .filter(attachment::Column::OwnerType.eq(owner_type))
+        .filter(attachment::Column::OwnerId.eq(owner_id))
+        .order_by_asc(attachment::Column::Id)
+        .find_also_related(blob::Entity)
+        .all(&app.db)
+        .await?;
+    Ok(list
+        .into_iter()
+        .map(|(a, b)| FileView {
+            id: a.id,
+            purpose_label: purpose_label(&a.purpose).into(),
+            file_name: a.file_name,
+            size: human_size(b.map(|b| b.size).unwrap_or(0)),
+            uploaded_at: format_local(a.uploaded_at),
+        })
+        .collect())
+}
+
+async fn show_page(
+    app: &App,
+    ctx: &SessionCtx,
+    m: &application::Model,
+    shown_form: Option<&FormData>,
+    assessment_override: Option<Assessment>,
+    general_error: String,
+    flash_ok: String,
+) -> Result<ShowPage, PageError> {
+    let p = &ctx.principal;
+    let status = svc::status_of(m)?;
+    let editable = svc::is_lead_applicant(p, m) && status.editable_by_applicant();
+    let (policy, assessment) = svc::assess(app, m).await?;
+    let assessment = assessment_override.unwrap_or(assessment);
+    let form = shown_form.cloned().unwrap_or_else(|| svc::form_of(m));
+    let criteria = policy
+        .criteria
+        .iter()
+        .map(|c| CriterionView {
+            key: c.key.clone(),
+            name: c.name.clone(),
+            article: c.article.clone(),
+            max_score: c.max_score,
+            indicators: c
+                .indicators
+                .iter()
+                .map(|i| IndicatorView {
+                    key: i.key.clone(),
+                    name: i.name.clone(),
+                    unit: i.unit.map(|u| u.as_str().to_string()).unwrap_or_default(),
+                    required: i.required,
+                    value: form.indicators.get(&i.key).cloned().unwrap_or_default(),
+                    error: assessment
+                        .message_for(&format!("indicators.{}", i.key))
+                        .filter(|_| editable)
+                        .unwrap_or("")
+                        .to_string(),
+                })
+                .collect(),
+            narrative: form.narratives.get(&c.key).cloned().unwrap_or_default(),
+            error: assessment
+                .message_for(&format!("narratives.{}", c.key))
+                .filter(|_| editable)
+                .unwrap_or("")
+                .to_string(),
+        })
+        .collect();
+    let negatives = policy
+        .eligibility
+        .negative_list
+        .iter()
+        .map(|n| {
+            (
+                n.key.clone(),
+                n.text.clone(),
+                form.attested.contains(&n.key),
+            )
+        })
+        .collect();
+    let mut problems: Vec<(&'static str, String)> = Vec::new();
+    problems.extend(
+        assessment
+            .ineligible
+            .iter()
+            .map(|x| ("ineligible", format!("不符合申报条件：{}", x.message))),
+    );
+    problems.extend(
+        assessment
+            .invalid
+            .iter()
+            .map(|x| ("invalid", x.message.clone())),
+    );
+    problems.extend(
+        assessment
+            .missing
+            .iter()
+            .map(|x| ("missing", x.message.clone())),
+    );
+    let head = svc::rows(app, vec![m.clone()])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)?;
+    let return_comment = if status == Status::ReturnedForRevision {
+        application_event::Entity::find()
+            .filter(application_event::Column::ApplicationId.eq(m.id))
+            .filter(application_event::Column::Action.eq("return"))
+            .order_by_desc(application_event::Column::Id)
+            .one(&app.db)
+            .await?
+            .map(|e| e.comment)
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let review_actions = permission(p.role, Resource::Application, Action::Review).is_some()
+        && status == Status::Submitted;
+    Ok(ShowPage {
+        layout: layout(
+            ctx,
+            if svc::is_lead_applicant(p, m) {
+                "applications"
+            } else {
+                "reviews"
+            },
+        ),
+        flash: String::new(),
+        csrf: ctx.session.csrf_token.clone(),
+        ready: assessment.ready(),
+        problems,
+        criteria,
+        negatives,
+        files: files_of(app, "application", m.id).await?,
+        uploads: vec![
+            ("report", "申请报告（PDF）"),
+            ("pledge", "真实性承诺书（签章扫描件）"),
+            ("evidence", "佐证材料"),
+        ],
+        max_mb: upload_limit_mb(),
+        changes: svc::changes_since_last(app, &policy, m.id).await?,
+        history: svc::history(app, m.id).await?,
+        return_comment,
+        general_error,
+        upload_error: String::new(),
+        flash_ok,
+        review_actions,
+        editable,
+        head,
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct ShowQuery {
+    upload_error: Option<String>,
+    saved: Option<String>,
+}
+
+async fn show(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Query(q): Query<ShowQuery>,
+) -> Result<ShowPage, PageError> {
+    let m = svc::load(&app.db, &ctx.principal, id).await?;
+    let flash_ok = match q.saved.as_deref() {
+        Some("draft") => "草稿已保存。".to_string(),
+        Some("submitted") => "申报已提交，等待市州工信局初审。".to_string(),
+        _ => String::new(),
+    };
+    let mut page = show_page(&app, &ctx, &m, None, None, String::new(), flash_ok).await?;
+    page.upload_error = q.upload_error.unwrap_or_default();
+    Ok(page)
+}
+
+/// The form as posted: `ind.<key>`, `nar.<key>`, `att.<key>`, plus `version` and `action`.
+fn form_from(fields: &HashMap<String, String>) -> FormData {
+    let mut form = FormData::default();
+    for (k, v) in fields {
+        if let Some(key) = k.strip_prefix("ind.") {
+            form.indicators.insert(key.to_string(), v.clone());
+        } else if let Some(key) = k.strip_prefix("nar.") {
+            form.narratives.insert(key.to_string(), v.clone());
+        } else if let Some(key) = k.strip_prefix("att.") {
+            form.attested.push(key.to_string());
+        }
+    }
+    form.attested.sort();
+    form
+}
+
+async fn save(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Form(fields): Form<HashMap<String, String>>,
+) -> Response {
+    let p = &ctx.principal;
+    let version: i32 = fields
+        .get("version")
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let form = form_from(&fields);
+    let submit = fields.get("action").map(String::as_str) == Some("submit");
+    let saved = match svc::save(&app, p, id, &form, version).await {
+        Ok(m) => m,
+        Err(e @ (AppError::StaleVersion | AppError::Conflict(_))) => {
+            return match svc::load(&app.db, p, id).await {
+                Ok(m) => rerender(&app, &ctx, &m, Some(&form), None, e.to_string()).await,
+                Err(e) => PageError(e).into_response(),
+            };
+        }
+        Err(e) => return PageError(e).into_response(),
+    };
+    if !submit {
+        return Redirect::to(&format!("/applications/{id}?saved=draft")).into_response();
+    }
+    match svc::submit(&app, p, id, saved.version).await {
+        Ok(_) => Redirect::to(&format!("/applications/{id}?saved=submitted")).into_response(),
+        Err(AppError::Invalid(_)) => {
+            rerender(
+                &app,
+                &ctx,
+                &saved,
+                None,
+                None,
+                "草稿已保存，但还不能提交：请按下方提示补充或修改。".into(),
+            )
+            .await
+        }
+        Err(e @ AppError::Conflict(_)) => {
+            rerender(&app, &ctx, &saved, None, None, e.to_string()).await
+        }
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+async fn rerender(
+    app: &App,
+    ctx: &SessionCtx,
+    m: &application::Model,
+    form: Option<&FormData>,
+    assessment: Option<Assessment>,
+    message: String,
+) -> Response {
+    match show_page(app, ctx, m, form, assessment, message, String::new()).await {
+        Ok(page) => (axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The per-file upload limit shown to the user (see `crate::attachments`).
+fn upload_limit_mb() -> u64 {
+    std::env::var("JIQUN_MAX_UPLOAD_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50)
 }

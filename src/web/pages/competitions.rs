@@ -1,9 +1,374 @@
-//! (in progress)
+//! Competition call pages (竞赛通知) and the province's recommended overview (推荐汇总), with its
+//! Excel export.
 
-use axum::Router;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use jiqun_domain::access::{Action, Resource, permission};
+use serde::Deserialize;
 
+use super::{FormErrors, Layout, PageError, layout};
 use crate::app::Shared;
+use crate::error::AppError;
+use crate::services::competitions::{
+    self, CompetitionInput, CompetitionView, MAX_NOTICE_CHARS, RecommendedOverview,
+};
+use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
+        .route("/competitions", get(list))
+        .route("/competitions/new", get(new_form).post(create))
+        .route("/competitions/{id}", get(show))
+        .route("/competitions/{id}/edit", get(edit_form).post(update))
+        .route("/competitions/{id}/close", post(close))
+        .route("/recommended", get(recommended))
+        .route("/recommended.xlsx", get(recommended_xlsx))
+}
+
+fn can(ctx: &SessionCtx, action: Action) -> bool {
+    permission(ctx.principal.role, Resource::Competition, action).is_some()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "competition_list.html")]
+struct ListPage {
+    layout: Option<Layout>,
+    flash: String,
+    rows: Vec<CompetitionView>,
+    can_create: bool,
+}
+
+async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> Result<ListPage, PageError> {
+    let rows = competitions::list(&app, &ctx.principal).await?;
+    Ok(ListPage {
+        layout: layout(&ctx, "competitions"),
+        flash: String::new(),
+        rows,
+        can_create: can(&ctx, Action::Create),
+    })
+}
+
+/// The form as typed: every field is text, so a bad year comes back as a field error with the
+/// input kept, not as a rejected request.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct CompetitionForm {
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    policy_id: String,
+    #[serde(default)]
+    submission_deadline: String,
+    #[serde(default)]
+    review_deadline: String,
+    #[serde(default)]
+    notice_text: String,
+    #[serde(default)]
+    version: String,
+}
+
+impl CompetitionForm {
+    fn input(&self) -> CompetitionInput {
+        CompetitionInput {
+            // Not a number: 0, which validation reports against the year field.
+            year: self.year.trim().parse().unwrap_or(0),
+            title: self.title.clone(),
+            policy_id: self.policy_id.clone(),
+            submission_deadline: self.submission_deadline.clone(),
+            review_deadline: self.review_deadline.clone(),
+            notice_text: self.notice_text.clone(),
+        }
+    }
+
+    fn version(&self) -> i32 {
+        self.version.trim().parse().unwrap_or(0)
+    }
+
+    fn from_input(i: CompetitionInput, version: i32) -> CompetitionForm {
+        CompetitionForm {
+            year: i.year.to_string(),
+            title: i.title,
+            policy_id: i.policy_id,
+            submission_deadline: i.submission_deadline,
+            review_deadline: i.review_deadline,
+            notice_text: i.notice_text,
+            version: version.to_string(),
+        }
+    }
+}
+
+/// A policy the form offers: a short label for the select, the full name and validity beside it.
+struct PolicyChoice {
+    id: String,
+    label: String,
+    name: String,
+    validity: String,
+}
+
+fn policy_choices() -> Result<Vec<PolicyChoice>, AppError> {
+    Ok(competitions::builtin()?
+        .into_iter()
+        .map(|b| PolicyChoice {
+            id: b.policy.id().to_string(),
+            label: format!("{}（{}）", b.policy.identity.document_number, b.policy.id()),
+            name: b.policy.identity.name.clone(),
+            validity: crate::services::policy::validity(&b.policy),
+        })
+        .collect())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "competition_form.html")]
+struct FormPage {
+    layout: Option<Layout>,
+    flash: String,
+    heading: String,
+    action: String,
+    csrf: String,
+    form: CompetitionForm,
+    policies: Vec<PolicyChoice>,
+    max_notice: usize,
+    errors: FormErrors,
+    general_error: String,
+}
+
+fn form_page(
+    ctx: &SessionCtx,
+    heading: &str,
+    action: String,
+    form: CompetitionForm,
+    error: Option<&AppError>,
+) -> Result<FormPage, AppError> {
+    let general_error = match error {
+        Some(e @ (AppError::StaleVersion | AppError::Conflict(_))) => e.to_string(),
+        _ => String::new(),
+    };
+    Ok(FormPage {
+        layout: layout(ctx, "competitions"),
+        flash: String::new(),
+        heading: heading.into(),
+        action,
+        csrf: ctx.session.csrf_token.clone(),
+        form,
+        policies: policy_choices()?,
+        max_notice: MAX_NOTICE_CHARS,
+        errors: error.map(FormErrors::from_error).unwrap_or_default(),
+        general_error,
+    })
+}
+
+fn form_error(
+    ctx: &SessionCtx,
+    heading: &str,
+    action: String,
+    form: CompetitionForm,
+    e: AppError,
+) -> Response {
+    match e {
+        AppError::Invalid(_) | AppError::StaleVersion | AppError::Conflict(_) => {
+            let status =
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            match form_page(ctx, heading, action, form, Some(&e)) {
+                Ok(page) => (status, page).into_response(),
+                Err(e) => PageError(e).into_response(),
+            }
+        }
+        other => PageError(other).into_response(),
+    }
+}
+
+async fn new_form(State(app): State<Shared>, Authed(ctx): Authed) -> Result<FormPage, PageError> {
+    crate::services::authorize(&ctx.principal, Resource::Competition, Action::Create)?;
+    let today = crate::services::calendar::today(&app);
+    // Offer the policy for today (or the latest one when none is in force).
+    let policy_id = crate::services::policy::current_on(today)?
+        .policy
+        .id()
+        .to_string();
+    // A year whose call was already published suggests the next year's call.
+    let taken = competitions::list(&app, &ctx.principal)
+        .await?
+        .iter()
+        .any(|c| c.year == today.year());
+    let form = CompetitionForm {
+        year: (today.year() + i32::from(taken)).to_string(),
+        policy_id,
+        version: "0".into(),
+        ..Default::default()
+    };
+    Ok(form_page(
+        &ctx,
+        "发布竞赛通知",
+        "/competitions/new".into(),
+        form,
+        None,
+    )?)
+}
+
+async fn create(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Form(form): Form<CompetitionForm>,
+) -> Response {
+    match competitions::create(&app, &ctx.principal, &form.input()).await {
+        Ok(c) => Redirect::to(&format!("/competitions/{}?saved=created", c.id)).into_response(),
+        Err(e) => form_error(&ctx, "发布竞赛通知", "/competitions/new".into(), form, e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "competition_show.html")]
+struct ShowPage {
+    layout: Option<Layout>,
+    flash: String,
+    c: CompetitionView,
+    csrf: String,
+    can_edit: bool,
+    files: Vec<super::applications::FileView>,
+    upload_error: String,
+}
+
+#[derive(Deserialize, Default)]
+struct ShowQuery {
+    saved: Option<String>,
+    upload_error: Option<String>,
+}
+
+async fn show(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Query(q): Query<ShowQuery>,
+) -> Result<ShowPage, PageError> {
+    let c = competitions::get(&app, &ctx.principal, id).await?;
+    let flash = match q.saved.as_deref() {
+        Some("created") => "竞赛通知已发布。",
+        Some("updated") => "竞赛通知已修改。",
+        Some("closed") => "竞赛通知已关闭。",
+        _ => "",
+    };
+    Ok(ShowPage {
+        layout: layout(&ctx, "competitions"),
+        flash: flash.into(),
+        csrf: ctx.session.csrf_token.clone(),
+        can_edit: can(&ctx, Action::Update) && c.status == competitions::STATUS_OPEN,
+        files: super::applications::files_of(&app, "competition", id).await?,
+        upload_error: q.upload_error.unwrap_or_default(),
+        c,
+    })
+}
+
+async fn edit_form(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    crate::services::authorize(&ctx.principal, Resource::Competition, Action::Update)?;
+    let m = competitions::load(&app, &ctx.principal, id).await?;
+    let view = CompetitionView::from_model(&m, app.clock.now());
+    let form = CompetitionForm::from_input(view.input(&m), m.version);
+    let heading = format!("修改竞赛通知：{}", m.title);
+    let action = format!("/competitions/{id}/edit");
+    if m.status != competitions::STATUS_OPEN {
+        return Ok(form_error(
+            &ctx,
+            &heading,
+            action,
+            form,
+            AppError::Conflict("该竞赛通知已关闭，不能再修改".into()),
+        ));
+    }
+    Ok(form_page(&ctx, &heading, action, form, None)?.into_response())
+}
+
+async fn update(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Form(form): Form<CompetitionForm>,
+) -> Response {
+    match competitions::update(&app, &ctx.principal, id, &form.input(), form.version()).await {
+        Ok(c) => Redirect::to(&format!("/competitions/{}?saved=updated", c.id)).into_response(),
+        Err(e) => form_error(
+            &ctx,
+            "修改竞赛通知",
+            format!("/competitions/{id}/edit"),
+            form,
+            e,
+        ),
+    }
+}
+
+async fn close(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+) -> Result<Redirect, PageError> {
+    competitions::close(&app, &ctx.principal, id).await?;
+    Ok(Redirect::to(&format!("/competitions/{id}?saved=closed")))
+}
+
+#[derive(Deserialize, Default)]
+struct RecommendedQuery {
+    /// Text, so an empty selection ("") means "the current call" rather than a rejected request.
+    competition_id: Option<String>,
+}
+
+impl RecommendedQuery {
+    fn id(&self) -> Result<Option<i64>, AppError> {
+        match self.competition_id.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(t) => t.parse().map(Some).map_err(|_| AppError::NotFound),
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "recommended.html")]
+struct RecommendedPage {
+    layout: Option<Layout>,
+    flash: String,
+    choices: Vec<(i64, String)>,
+    overview: RecommendedOverview,
+    selected: i64,
+}
+
+async fn recommended(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(q): Query<RecommendedQuery>,
+) -> Result<RecommendedPage, PageError> {
+    let overview = competitions::recommended(&app, &ctx.principal, q.id()?).await?;
+    let choices = competitions::list(&app, &ctx.principal)
+        .await?
+        .into_iter()
+        .map(|c| {
+            (
+                c.id,
+                format!("{}年度（{}，编号{}）", c.year, c.status_label, c.id),
+            )
+        })
+        .collect();
+    Ok(RecommendedPage {
+        layout: layout(&ctx, "recommended"),
+        flash: String::new(),
+        choices,
+        selected: overview.competition.as_ref().map_or(0, |c| c.id),
+        overview,
+    })
+}
+
+async fn recommended_xlsx(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(q): Query<RecommendedQuery>,
+) -> Result<Response, PageError> {
+    let overview = competitions::recommended_for_export(&app, &ctx.principal, q.id()?).await?;
+    Ok(crate::web::api_competitions::xlsx_response(&overview)?)
 }

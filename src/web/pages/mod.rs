@@ -59,6 +59,7 @@ pub struct Layout {
     pub csrf: String,
     pub nav: Vec<NavItem>,
     pub current: &'static str,
+    pub unread: u64,
 }
 
 /// Navigation comes from the permission table, so a role sees exactly what it may use.
@@ -171,6 +172,7 @@ pub fn layout(ctx: &SessionCtx, current: &'static str) -> Option<Layout> {
         csrf: ctx.session.csrf_token.clone(),
         nav: nav_for(p.role, p.org.id),
         current,
+        unread: ctx.unread,
     })
 }
 

@@ -1,9 +1,396 @@
-//! (in progress)
+//! The city bureau's review queue (初审推荐): return, reject, recommend one or several, and the
+//! printable draft letter.
 
-use axum::Router;
+use std::collections::HashMap;
 
-use crate::app::Shared;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use jiqun_domain::access::{Action, Resource};
+use jiqun_domain::application::Status;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::Deserialize;
+
+use super::{Layout, PageError, layout};
+use crate::app::{App, Shared};
+use crate::error::AppError;
+use crate::services::applications::{self as apps, ApplicationRow};
+use crate::services::authorize;
+use crate::services::reviews::{self, Letter};
+use crate::store::entity::{attachment, cluster};
+use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
+        .route("/reviews", get(queue))
+        .route("/reviews/recommend", post(bulk_recommend))
+        .route("/reviews/{id}", get(show))
+        .route("/reviews/{id}/return", post(return_it))
+        .route("/reviews/{id}/reject", post(reject_it))
+        .route("/reviews/{id}/recommend", post(recommend_it))
+        .route("/reviews/{id}/letter", get(letter))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reviews.html")]
+struct QueuePage {
+    layout: Option<Layout>,
+    flash: String,
+    csrf: String,
+    rows: Vec<ApplicationRow>,
+    general_error: String,
+    cap_justification: String,
+    cap_error: String,
+}
+
+async fn queue_page(
+    app: &App,
+    ctx: &SessionCtx,
+    error: Option<&AppError>,
+    cap_justification: String,
+) -> Result<QueuePage, PageError> {
+    authorize(&ctx.principal, Resource::Application, Action::Review)?;
+    let rows = apps::list(app, &ctx.principal).await?;
+    let cap_error = error
+        .and_then(|e| e.fields().iter().find(|f| f.field == "cap_justification"))
+        .map(|f| f.message.clone())
+        .unwrap_or_default();
+    let general_error = match error {
+        Some(AppError::Invalid(f)) if cap_error.is_empty() => {
+            f.first().map(|f| f.message.clone()).unwrap_or_default()
+        }
+        Some(AppError::Invalid(_)) | None => String::new(),
+        Some(e) => e.to_string(),
+    };
+    Ok(QueuePage {
+        layout: layout(ctx, "reviews"),
+        flash: String::new(),
+        csrf: ctx.session.csrf_token.clone(),
+        rows,
+        general_error,
+        cap_justification,
+        cap_error,
+    })
+}
+
+async fn queue(State(app): State<Shared>, Authed(ctx): Authed) -> Result<QueuePage, PageError> {
+    queue_page(&app, &ctx, None, String::new()).await
+}
+
+async fn bulk_recommend(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Form(fields): Form<HashMap<String, String>>,
+) -> Response {
+    let mut ids: Vec<i64> = fields
+        .keys()
+        .filter_map(|k| k.strip_prefix("id_"))
+        .filter_map(|id| id.parse().ok())
+        .collect();
+    ids.sort_unstable();
+    let justification = fields.get("cap_justification").cloned().unwrap_or_default();
+    match reviews::recommend(
+        &app,
+        &ctx.principal,
+        &ids,
+        Letter::Generated,
+        &justification,
+    )
+    .await
+    {
+        Ok(_) => Redirect::to("/reviews").into_response(),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            match queue_page(&app, &ctx, Some(&e), justification).await {
+                Ok(page) => (axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "review.html")]
+struct ReviewPage {
+    layout: Option<Layout>,
+    flash: String,
+    csrf: String,
+    id: i64,
+    cluster_name: String,
+    status_label: String,
+    revision: i32,
+    changes: Vec<jiqun_rules::intake::Change>,
+    can_decide: bool,
+    letters: Vec<(i64, String)>,
+    has_letter_draft: bool,
+    general_error: String,
+    comment: String,
+    comment_error: String,
+    reason: String,
+    reason_error: String,
+    cap_justification: String,
+    cap_error: String,
+}
+
+#[derive(Default)]
+struct Typed {
+    comment: String,
+    reason: String,
+    cap_justification: String,
+}
+
+async fn review_page(
+    app: &App,
+    ctx: &SessionCtx,
+    id: i64,
+    error: Option<&AppError>,
+    typed: Typed,
+) -> Result<ReviewPage, PageError> {
+    let p = &ctx.principal;
+    authorize(p, Resource::Application, Action::Review)?;
+    let m = apps::load(&app.db, p, id).await?;
+    let status = apps::status_of(&m)?;
+    let c = apps::competition_of(&app.db, &m).await?;
+    let policy = apps::policy_of(&c)?;
+    let name = cluster::Entity::find_by_id(m.cluster_id)
+        .one(&app.db)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let letters = attachment::Entity::find()
+        .filter(attachment::Column::OwnerType.eq("application"))
+        .filter(attachment::Column::OwnerId.eq(id))
+        .filter(attachment::Column::Purpose.eq("letter"))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.file_name))
+        .collect();
+    let field = |name: &str| {
+        error
+            .and_then(|e| e.fields().iter().find(|f| f.field == name))
+            .map(|f| f.message.clone())
+            .unwrap_or_default()
+    };
+    let has_letter_draft = reviews::recommendation_of(app, id)
+        .await?
+        .is_some_and(|r| !r.letter_text.is_empty());
+    Ok(ReviewPage {
+        layout: layout(ctx, "reviews"),
+        flash: String::new(),
+        csrf: ctx.session.csrf_token.clone(),
+        id,
+        cluster_name: name,
+        status_label: status.label().into(),
+        revision: m.revision,
+        changes: apps::changes_since_last(app, &policy, id).await?,
+        can_decide: status == Status::Submitted,
+        letters,
+        has_letter_draft,
+        general_error: match error {
+            Some(AppError::Invalid(_)) | None => String::new(),
+            Some(e) => e.to_string(),
+        },
+        comment_error: field("comment"),
+        reason_error: field("reason"),
+        cap_error: field("cap_justification"),
+        comment: typed.comment,
+        reason: typed.reason,
+        cap_justification: typed.cap_justification,
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct ShowQuery {
+    upload_error: Option<String>,
+}
+
+async fn show(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<ShowQuery>,
+) -> Result<ReviewPage, PageError> {
+    let mut page = review_page(&app, &ctx, id, None, Typed::default()).await?;
+    if let Some(e) = q.upload_error {
+        page.general_error = e;
+    }
+    Ok(page)
+}
+
+async fn after(
+    app: &App,
+    ctx: &SessionCtx,
+    id: i64,
+    result: Result<(), AppError>,
+    typed: Typed,
+) -> Response {
+    match result {
+        Ok(()) => Redirect::to(&format!("/reviews/{id}")).into_response(),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            match review_page(app, ctx, id, Some(&e), typed).await {
+                Ok(page) => (axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct CommentForm {
+    #[serde(default)]
+    comment: String,
+}
+
+async fn return_it(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Form(f): Form<CommentForm>,
+) -> Response {
+    let r = reviews::return_for_revision(&app, &ctx.principal, id, &f.comment)
+        .await
+        .map(|_| ());
+    after(
+        &app,
+        &ctx,
+        id,
+        r,
+        Typed {
+            comment: f.comment,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct ReasonForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn reject_it(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Form(f): Form<ReasonForm>,
+) -> Response {
+    let r = reviews::reject(&app, &ctx.principal, id, &f.reason)
+        .await
+        .map(|_| ());
+    after(
+        &app,
+        &ctx,
+        id,
+        r,
+        Typed {
+            reason: f.reason,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct RecommendForm {
+    #[serde(default)]
+    letter: String,
+    #[serde(default)]
+    cap_justification: String,
+}
+
+async fn recommend_it(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Form(f): Form<RecommendForm>,
+) -> Response {
+    let letter = if f.letter == "uploaded" {
+        match attachment::Entity::find()
+            .filter(attachment::Column::OwnerType.eq("application"))
+            .filter(attachment::Column::OwnerId.eq(id))
+            .filter(attachment::Column::Purpose.eq("letter"))
+            .all(&app.db)
+            .await
+        {
+            Ok(list) => match list.last() {
+                Some(a) => Letter::Uploaded(a.id),
+                None => {
+                    let e = AppError::invalid("letter", "请先上传签章推荐函，或选择生成推荐函草稿");
+                    return after(&app, &ctx, id, Err(e), Typed::default()).await;
+                }
+            },
+            Err(e) => return PageError(e.into()).into_response(),
+        }
+    } else {
+        Letter::Generated
+    };
+    let r = reviews::recommend(&app, &ctx.principal, &[id], letter, &f.cap_justification)
+        .await
+        .map(|_| ());
+    after(
+        &app,
+        &ctx,
+        id,
+        r,
+        Typed {
+            cap_justification: f.cap_justification,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "letter.html")]
+struct LetterPage {
+    id: i64,
+    issuer: String,
+    paragraphs: Vec<(&'static str, String)>,
+}
+
+/// The draft letter laid out as a 公文, for printing from the browser.
+async fn letter(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+) -> Result<LetterPage, PageError> {
+    apps::load(&app.db, &ctx.principal, id).await?;
+    let rec = reviews::recommendation_of(&app, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut lines = rec.letter_text.lines();
+    let issuer = lines.next().unwrap_or_default().to_string();
+    let mut paragraphs = Vec::new();
+    let mut seen_title = false;
+    for line in lines.filter(|l| !l.trim().is_empty()) {
+        let class = if line.starts_with('〔') {
+            "docno"
+        } else if !seen_title {
+            seen_title = true;
+            "title"
+        } else if line.ends_with('：') {
+            "salute"
+        } else if line.starts_with("    ") {
+            "body"
+        } else if line.starts_with('（')
+            || line.contains('年') && line.ends_with('日')
+            || line == issuer
+        {
+            "sign"
+        } else {
+            "plain"
+        };
+        paragraphs.push((class, line.trim().to_string()));
+    }
+    Ok(LetterPage {
+        id,
+        issuer,
+        paragraphs,
+    })
 }

@@ -141,6 +141,9 @@ pub async fn todos_for(
         }
         Role::Partner | Role::Expert => {}
     }
+    for (label, href, count) in crate::services::competitions::todos(app, p).await? {
+        push(&label, &href, count);
+    }
     if !p.user.totp_enabled && !p.role.requires_second_factor() {
         push("建议启用双因素认证", "/account/mfa", 1);
     }

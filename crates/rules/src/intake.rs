@@ -1,0 +1,377 @@
+//! The application form as the policy defines it: typed, unit-checked indicator values, the
+//! narrative sections (one per scoring criterion), the negative-list attestation, and the
+//! completeness and eligibility assessment shown before submission.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::policy::{Indicator, Policy, Unit, ValueType};
+
+/// What the applicant typed, kept verbatim so nothing is lost when something is wrong.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormData {
+    #[serde(default)]
+    pub indicators: BTreeMap<String, String>,
+    /// One narrative section per criterion key.
+    #[serde(default)]
+    pub narratives: BTreeMap<String, String>,
+    /// Negative-list items the applicant attests do not apply to it.
+    #[serde(default)]
+    pub attested: Vec<String>,
+}
+
+/// Narrative sections are limited so a form stays printable.
+pub const NARRATIVE_MAX_CHARS: usize = 5000;
+const TEXT_MAX_CHARS: usize = 500;
+
+/// Parses one indicator value. An optional unit suffix is accepted when it is the indicator's own
+/// unit ("350亿元" for 亿元); another unit is refused rather than silently misread by 10,000×.
+pub fn parse_indicator(ind: &Indicator, raw: &str) -> Result<Option<f64>, String> {
+    let text = raw.trim().replace([',', '，', ' '], "");
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if ind.value_type == ValueType::Text {
+        return if raw.trim().chars().count() > TEXT_MAX_CHARS {
+            Err(format!("不能超过{TEXT_MAX_CHARS}个字"))
+        } else {
+            Ok(None)
+        };
+    }
+    let unit = ind.unit.map(Unit::as_str).unwrap_or("");
+    let number = if !unit.is_empty() && text.ends_with(unit) {
+        text.trim_end_matches(unit).to_string()
+    } else {
+        text.clone()
+    };
+    let value: f64 = match number.parse() {
+        Ok(v) => v,
+        Err(_) => {
+            // "350万元" in an 亿元 field: a number followed by some other unit.
+            let looks_like_other_unit = number.starts_with(|c: char| c.is_ascii_digit())
+                && !number
+                    .trim_start_matches(|c: char| c.is_ascii_digit() || c == '.')
+                    .is_empty();
+            return Err(if looks_like_other_unit && !unit.is_empty() {
+                format!("单位应为{unit}，请换算后只填写数字")
+            } else {
+                "请填写数字".to_string()
+            });
+        }
+    };
+    if !value.is_finite() || value < 0.0 {
+        return Err("不能为负数".to_string());
+    }
+    match ind.value_type {
+        ValueType::Integer if value.fract() != 0.0 => Err("应为整数".to_string()),
+        ValueType::Percent if value > 100.0 => Err("百分比应在0至100之间".to_string()),
+        _ => Ok(Some(value)),
+    }
+}
+
+/// A problem with one field, for display next to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldProblem {
+    /// `indicators.<key>`, `narratives.<key>`, `attested` or `attachments.<purpose>`.
+    pub field: String,
+    pub message: String,
+}
+
+/// Everything the applicant sees before submitting.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Assessment {
+    /// Values that are malformed.
+    pub invalid: Vec<FieldProblem>,
+    /// Required items still empty.
+    pub missing: Vec<FieldProblem>,
+    /// Entry thresholds not met (e.g. 集群营业收入 below 100亿元).
+    pub ineligible: Vec<FieldProblem>,
+    /// Parsed numeric values by indicator key.
+    pub values: BTreeMap<String, f64>,
+}
+
+impl Assessment {
+    pub fn ready(&self) -> bool {
+        self.invalid.is_empty() && self.missing.is_empty() && self.ineligible.is_empty()
+    }
+
+    /// The message for a field, if any (first wins).
+    pub fn message_for(&self, field: &str) -> Option<&str> {
+        self.invalid
+            .iter()
+            .chain(&self.missing)
+            .chain(&self.ineligible)
+            .find(|p| p.field == field)
+            .map(|p| p.message.as_str())
+    }
+}
+
+/// The attachments an application needs, by purpose, with their Chinese names.
+pub const REQUIRED_ATTACHMENTS: [(&str, &str); 2] = [
+    ("report", "申请报告（PDF）"),
+    ("pledge", "真实性承诺书（签章扫描件）"),
+];
+
+/// Assesses a form against its policy. `has_attachment(purpose)` says what is uploaded.
+pub fn assess(
+    policy: &Policy,
+    form: &FormData,
+    has_attachment: impl Fn(&str) -> bool,
+) -> Assessment {
+    let mut a = Assessment::default();
+    for criterion in &policy.criteria {
+        for ind in &criterion.indicators {
+            let field = format!("indicators.{}", ind.key);
+            let raw = form
+                .indicators
+                .get(&ind.key)
+                .map(String::as_str)
+                .unwrap_or("");
+            match parse_indicator(ind, raw) {
+                Ok(Some(v)) => {
+                    a.values.insert(ind.key.clone(), v);
+                }
+                Ok(None) if raw.trim().is_empty() && ind.required => a.missing.push(FieldProblem {
+                    field,
+                    message: format!("请填写“{}”", ind.name),
+                }),
+                Ok(None) => {}
+                Err(message) => a.invalid.push(FieldProblem {
+                    field,
+                    message: format!("“{}”{}", ind.name, message),
+                }),
+            }
+        }
+        let field = format!("narratives.{}", criterion.key);
+        let text = form
+            .narratives
+            .get(&criterion.key)
+            .map(|s| s.trim())
+            .unwrap_or("");
+        if text.is_empty() {
+            a.missing.push(FieldProblem {
+                field,
+                message: format!("请填写“{}”的说明", criterion.name),
+            });
+        } else if text.chars().count() > NARRATIVE_MAX_CHARS {
+            a.invalid.push(FieldProblem {
+                field,
+                message: format!("“{}”的说明不能超过{NARRATIVE_MAX_CHARS}字", criterion.name),
+            });
+        }
+    }
+    let unattested: Vec<&str> = policy
+        .eligibility
+        .negative_list
+        .iter()
+        .filter(|item| !form.attested.contains(&item.key))
+        .map(|item| item.text.as_str())
+        .collect();
+    if !unattested.is_empty() {
+        a.missing.push(FieldProblem {
+            field: "attested".into(),
+            message: format!("请逐项确认不存在以下情形：{}", unattested.join("；")),
+        });
+    }
+    for (purpose, name) in REQUIRED_ATTACHMENTS {
+        if !has_attachment(purpose) {
+            a.missing.push(FieldProblem {
+                field: format!("attachments.{purpose}"),
+                message: format!("请上传{name}"),
+            });
+        }
+    }
+    // An empty value is reported as missing above; only a value that falls short is ineligible.
+    for problem in policy
+        .check_thresholds(|key| a.values.get(key).copied())
+        .into_iter()
+        .filter(|p| a.values.contains_key(&p.indicator))
+    {
+        a.ineligible.push(FieldProblem {
+            field: format!("indicators.{}", problem.indicator),
+            message: problem.message,
+        });
+    }
+    a
+}
+
+/// What changed between two submitted versions, for the city bureau.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub label: String,
+    pub before: String,
+    pub after: String,
+}
+
+pub fn diff(policy: &Policy, before: &FormData, after: &FormData) -> Vec<Change> {
+    let mut out = Vec::new();
+    for criterion in &policy.criteria {
+        for ind in &criterion.indicators {
+            let b = before
+                .indicators
+                .get(&ind.key)
+                .map(|s| s.trim())
+                .unwrap_or("");
+            let a = after
+                .indicators
+                .get(&ind.key)
+                .map(|s| s.trim())
+                .unwrap_or("");
+            if a != b {
+                let unit = ind.unit.map(Unit::as_str).unwrap_or("");
+                out.push(Change {
+                    label: if unit.is_empty() {
+                        ind.name.clone()
+                    } else {
+                        format!("{}（{unit}）", ind.name)
+                    },
+                    before: b.to_string(),
+                    after: a.to_string(),
+                });
+            }
+        }
+        let b = before
+            .narratives
+            .get(&criterion.key)
+            .map(|s| s.trim())
+            .unwrap_or("");
+        let a = after
+            .narratives
+            .get(&criterion.key)
+            .map(|s| s.trim())
+            .unwrap_or("");
+        if a != b {
+            out.push(Change {
+                label: format!("{}（说明）", criterion.name),
+                before: b.to_string(),
+                after: a.to_string(),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::builtin_policies;
+
+    fn policy() -> Policy {
+        builtin_policies().unwrap().remove(0)
+    }
+
+    fn indicator(key: &str) -> Indicator {
+        policy().indicator(key).unwrap().clone()
+    }
+
+    #[test]
+    fn numbers_are_typed_and_unit_checked() {
+        let revenue = indicator("cluster_revenue");
+        assert_eq!(parse_indicator(&revenue, " 350.5 "), Ok(Some(350.5)));
+        assert_eq!(parse_indicator(&revenue, "1,200亿元"), Ok(Some(1200.0)));
+        assert_eq!(
+            parse_indicator(&revenue, "350万元"),
+            Err("单位应为亿元，请换算后只填写数字".into())
+        );
+        assert_eq!(parse_indicator(&revenue, "-1"), Err("不能为负数".into()));
+        assert_eq!(parse_indicator(&revenue, "很多"), Err("请填写数字".into()));
+        assert_eq!(parse_indicator(&revenue, ""), Ok(None));
+        let count = indicator("above_scale_enterprises");
+        assert_eq!(parse_indicator(&count, "12.5"), Err("应为整数".into()));
+        assert_eq!(parse_indicator(&count, "120家"), Ok(Some(120.0)));
+        let share = indicator("leading_industry_revenue_share");
+        assert_eq!(
+            parse_indicator(&share, "101"),
+            Err("百分比应在0至100之间".into())
+        );
+    }
+
+    fn complete_form(p: &Policy) -> FormData {
+        let mut form = FormData::default();
+        for c in &p.criteria {
+            for ind in &c.indicators {
+                let v = match ind.value_type {
+                    ValueType::Text => "C35",
+                    ValueType::Percent => "50",
+                    _ => "120",
+                };
+                form.indicators.insert(ind.key.clone(), v.into());
+            }
+            form.narratives.insert(c.key.clone(), "说明".into());
+        }
+        form.attested = p
+            .eligibility
+            .negative_list
+            .iter()
+            .map(|i| i.key.clone())
+            .collect();
+        form
+    }
+
+    #[test]
+    fn a_complete_eligible_form_is_ready() {
+        let p = policy();
+        let a = assess(&p, &complete_form(&p), |_| true);
+        assert!(a.ready(), "{a:?}");
+        assert_eq!(a.values.get("cluster_revenue"), Some(&120.0));
+    }
+
+    #[test]
+    fn thresholds_missing_items_and_attachments_are_named() {
+        let p = policy();
+        let mut form = complete_form(&p);
+        form.indicators
+            .insert("cluster_revenue".into(), "80".into());
+        form.narratives.remove("openness");
+        form.attested.pop();
+        let a = assess(&p, &form, |purpose| purpose == "report");
+        assert_eq!(
+            a.message_for("indicators.cluster_revenue"),
+            Some("集群营业收入应不低于100亿元")
+        );
+        assert!(
+            a.message_for("narratives.openness")
+                .unwrap()
+                .contains("开放合作")
+        );
+        assert!(a.message_for("attested").is_some());
+        assert!(
+            a.message_for("attachments.pledge")
+                .unwrap()
+                .contains("真实性承诺书")
+        );
+        assert!(a.message_for("attachments.report").is_none());
+        assert!(!a.ready());
+    }
+
+    #[test]
+    fn an_empty_threshold_value_is_missing_not_ineligible() {
+        let p = policy();
+        let mut form = complete_form(&p);
+        form.indicators.remove("cluster_revenue");
+        let a = assess(&p, &form, |_| true);
+        assert_eq!(
+            a.message_for("indicators.cluster_revenue"),
+            Some("请填写“集群营业收入”")
+        );
+        assert!(a.ineligible.is_empty(), "{:?}", a.ineligible);
+    }
+
+    #[test]
+    fn the_diff_lists_changed_fields_only() {
+        let p = policy();
+        let before = complete_form(&p);
+        let mut after = before.clone();
+        after
+            .indicators
+            .insert("cluster_revenue".into(), "150".into());
+        let changes = diff(&p, &before, &after);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].label, "集群营业收入（亿元）");
+        assert_eq!(
+            (changes[0].before.as_str(), changes[0].after.as_str()),
+            ("120", "150")
+        );
+    }
+}
