@@ -26,7 +26,6 @@ use sea_orm::{
 use serde::Serialize;
 use sm3::{Digest, Sm3};
 use time::OffsetDateTime;
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufWriter};
 
 use crate::app::{App, Principal};
 use crate::audit::{self, Event};
@@ -38,8 +37,8 @@ const KIB: u64 = 1024;
 const MIB: u64 = 1024 * 1024;
 /// The first bytes kept in memory to recognise the type.
 const SNIFF_BYTES: usize = 8 * 1024;
-/// Writes go to disk in pieces of this size, whatever size the network delivers.
-const WRITE_BUFFER: usize = 256 * 1024;
+/// Received chunks are hashed and written in batches of this many bytes.
+const WRITE_BATCH: usize = 128 * 1024;
 /// Default per-file limit when `JIQUN_MAX_UPLOAD_MB` is not set.
 pub const DEFAULT_MAX_UPLOAD_MB: u64 = 50;
 /// Longest stored file name, in characters (extension included).
@@ -718,12 +717,20 @@ pub async fn receive_multipart(
     multipart: &mut Multipart,
     limits: &Limits,
 ) -> Result<Received, AppError> {
+    let mut result = Err(AppError::invalid(FILE_FIELD, "请选择要上传的文件"));
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
         if field.name() == Some(FILE_FIELD) {
-            return receive(app, field, limits).await;
+            result = receive(app, field, limits).await;
+            break;
         }
     }
-    Err(AppError::invalid(FILE_FIELD, "请选择要上传的文件"))
+    // Read what follows (the closing boundary, stray fields) so the request ends cleanly: a
+    // server that answers with request bytes still unread resets the connection, and the client
+    // may lose the answer. The route's body limit bounds this.
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(_)) = field.chunk().await {}
+    }
+    result
 }
 
 /// Receives any stream of chunks; see [`receive`].
@@ -749,6 +756,92 @@ pub async fn receive_stream<S: ChunkSource>(
     result
 }
 
+/// Hashes and writes an upload on the blocking pool. Small network chunks are copied into one
+/// reusable batch buffer, so an upload does not keep the multipart parser's buffers alive while
+/// they wait; a chunk as large as the batch moves into the blocking task as it is. An upload in
+/// flight holds one batch buffer and at most one chunk, whatever the size of the file.
+struct DiskWriter {
+    file: Option<std::fs::File>,
+    hasher: Option<Sm3>,
+    batch: Vec<u8>,
+}
+
+impl DiskWriter {
+    fn new(file: std::fs::File) -> DiskWriter {
+        DiskWriter {
+            file: Some(file),
+            hasher: Some(Sm3::new()),
+            batch: Vec::with_capacity(WRITE_BATCH),
+        }
+    }
+
+    async fn push(&mut self, chunk: Bytes) -> Result<(), AppError> {
+        if self.batch.len() + chunk.len() > WRITE_BATCH {
+            let batch = std::mem::take(&mut self.batch);
+            let mut batch = self.write(batch).await?;
+            batch.clear();
+            self.batch = batch;
+        }
+        if chunk.len() >= WRITE_BATCH {
+            self.write(chunk).await?;
+        } else {
+            self.batch.extend_from_slice(&chunk);
+        }
+        Ok(())
+    }
+
+    /// Hashes and writes `data` on the blocking pool and hands it back, emptied when it is a
+    /// reusable buffer.
+    async fn write<D>(&mut self, data: D) -> Result<D, AppError>
+    where
+        D: AsRef<[u8]> + Send + 'static,
+    {
+        let (Some(mut file), Some(mut hasher)) = (self.file.take(), self.hasher.take()) else {
+            return Err(AppError::Internal(
+                "upload writer used after a failure".into(),
+            ));
+        };
+        let (file, hasher, data) = blocking(move || {
+            use std::io::Write;
+            hasher.update(data.as_ref());
+            file.write_all(data.as_ref())?;
+            Ok((file, hasher, data))
+        })
+        .await
+        .map_err(|e| io_error("writing an upload", e))?;
+        self.file = Some(file);
+        self.hasher = Some(hasher);
+        Ok(data)
+    }
+
+    /// Writes what is left, makes it durable and returns the file and the hex digest.
+    async fn finish(mut self) -> Result<(std::fs::File, String), AppError> {
+        let batch = std::mem::take(&mut self.batch);
+        if !batch.is_empty() {
+            self.write(batch).await?;
+        }
+        let (Some(file), Some(hasher)) = (self.file.take(), self.hasher.take()) else {
+            return Err(AppError::Internal(
+                "upload writer used after a failure".into(),
+            ));
+        };
+        // Durable before it is named in the database: a crash must not leave a row without bytes.
+        let file = blocking(move || file.sync_all().map(|_| file))
+            .await
+            .map_err(|e| io_error("syncing an upload", e))?;
+        Ok((file, hex::encode(hasher.finalize())))
+    }
+}
+
+/// Runs file-system work on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(std::io::Error::other)?
+}
+
 async fn receive_into_temp<S: ChunkSource>(
     app: &App,
     source: &mut S,
@@ -757,23 +850,23 @@ async fn receive_into_temp<S: ChunkSource>(
     limits: &Limits,
 ) -> Result<Received, AppError> {
     let dir = temp_dir(&app.config.data_dir);
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(|e| io_error("creating the temporary folder", e))?;
     let temp = TempFile {
         path: dir.join(format!("{:032x}.part", rand::random::<u128>())),
         moved: false,
     };
+    let path = temp.path.clone();
     // Readable too: a ZIP's directory is read back from it once it is complete.
-    let file = tokio::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&temp.path)
-        .await
-        .map_err(|e| io_error("creating a temporary file", e))?;
-    let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
-    let mut hasher = Sm3::new();
+    let file = blocking(move || {
+        std::fs::create_dir_all(&dir)?;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+    })
+    .await
+    .map_err(|e| io_error("creating a temporary file", e))?;
+    let mut disk = DiskWriter::new(file);
     let mut size = 0u64;
     let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
     let mut sniffed: Option<Sniffed> = None;
@@ -790,10 +883,7 @@ async fn receive_into_temp<S: ChunkSource>(
                 sniffed = Some(check_head(&head, limits)?);
             }
         }
-        hasher.update(&chunk);
-        out.write_all(&chunk)
-            .await
-            .map_err(|e| io_error("writing an upload", e))?;
+        disk.push(chunk).await?;
     }
     if size == 0 {
         return Err(AppError::invalid(
@@ -809,23 +899,15 @@ async fn receive_into_temp<S: ChunkSource>(
         Some(s) => s,
         None => check_head(&head, limits)?,
     };
-    out.flush()
-        .await
-        .map_err(|e| io_error("writing an upload", e))?;
-    let mut file = out.into_inner();
-    // Durable before it is named in the database: a crash must not leave a row without bytes.
-    file.sync_all()
-        .await
-        .map_err(|e| io_error("syncing an upload", e))?;
+    let (file, sm3) = disk.finish().await?;
     let kind = match sniffed {
         Sniffed::Known(k) => k,
-        Sniffed::Zip => settle_zip(&mut file, size, limits).await?,
+        Sniffed::Zip => settle_zip(file, size, limits).await?,
         // check_head refuses everything else.
         Sniffed::Other(label) => return Err(limits.wrong_type(&label)),
     };
-    drop(file);
     Ok(Received {
-        sm3: hex::encode(hasher.finalize()),
+        sm3,
         size,
         kind,
         file_name: sanitise_file_name(file_name, kind),
@@ -847,12 +929,8 @@ fn check_head(head: &[u8], limits: &Limits) -> Result<Sniffed, AppError> {
 /// The most of a central directory read to find entry names; OOXML parts come first in it.
 const MAX_DIRECTORY_READ: u64 = 4 * MIB;
 
-async fn settle_zip(
-    file: &mut tokio::fs::File,
-    size: u64,
-    limits: &Limits,
-) -> Result<Kind, AppError> {
-    let names = zip_entry_names(file, size)
+async fn settle_zip(file: std::fs::File, size: u64, limits: &Limits) -> Result<Kind, AppError> {
+    let names = blocking(move || zip_entry_names(file, size))
         .await
         .map_err(|e| io_error("reading a ZIP directory", e))?;
     let Some(names) = names.filter(|n| !n.is_empty()) else {
@@ -865,21 +943,19 @@ async fn settle_zip(
     }
 }
 
-async fn read_at(file: &mut tokio::fs::File, offset: u64, len: u64) -> std::io::Result<Vec<u8>> {
-    file.seek(SeekFrom::Start(offset)).await?;
+fn read_at(file: &mut std::fs::File, offset: u64, len: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Seek};
+    file.seek(SeekFrom::Start(offset))?;
     let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.take(len).read_to_end(&mut buf).await?;
+    file.take(len).read_to_end(&mut buf)?;
     Ok(buf)
 }
 
 /// The entry names of a ZIP on disk, or None when it has no valid end record.
-async fn zip_entry_names(
-    file: &mut tokio::fs::File,
-    size: u64,
-) -> std::io::Result<Option<Vec<String>>> {
+fn zip_entry_names(mut file: std::fs::File, size: u64) -> std::io::Result<Option<Vec<String>>> {
     // End record (22 bytes) + longest comment (65535) + ZIP64 locator (20).
     let tail_len = size.min(22 + 65535 + 20);
-    let tail = read_at(file, size - tail_len, tail_len).await?;
+    let tail = read_at(&mut file, size - tail_len, tail_len)?;
     let (offset, dir_size) = match find_zip_end(&tail) {
         None => return Ok(None),
         Some(ZipEnd::Directory { offset, size }) => (offset, size),
@@ -887,7 +963,7 @@ async fn zip_entry_names(
             if offset >= size {
                 return Ok(None);
             }
-            match parse_zip64_record(&read_at(file, offset, 56).await?) {
+            match parse_zip64_record(&read_at(&mut file, offset, 56)?) {
                 Some(found) => found,
                 None => return Ok(None),
             }
@@ -896,7 +972,7 @@ async fn zip_entry_names(
     if offset.checked_add(dir_size).is_none_or(|end| end > size) {
         return Ok(None);
     }
-    let cd = read_at(file, offset, dir_size.min(MAX_DIRECTORY_READ)).await?;
+    let cd = read_at(&mut file, offset, dir_size.min(MAX_DIRECTORY_READ))?;
     Ok(Some(central_directory_names(&cd)))
 }
 
@@ -937,10 +1013,9 @@ async fn place(app: &App, received: Received) -> Result<(Placed, String), AppErr
             .map_err(|e| io_error("moving an upload into the store", e))?;
         received.temp.moved = true;
         // Make the new directory entry durable too.
-        let synced = tokio::task::spawn_blocking(move || std::fs::File::open(&dir)?.sync_all())
+        blocking(move || std::fs::File::open(&dir)?.sync_all())
             .await
-            .map_err(|e| AppError::Internal(format!("attachment store: {e}")))?;
-        synced.map_err(|e| io_error("syncing a store folder", e))?;
+            .map_err(|e| io_error("syncing a store folder", e))?;
     }
     let placed = Placed {
         sm3: received.sm3.clone(),

@@ -222,6 +222,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 .map_err(|e| CliError::Message(e.to_string()))?;
             println!("jiqun 已启动：http://{addr}/ （按 Ctrl+C 停止）");
             crate::server::spawn_reminders(app.clone());
+            crate::server::spawn_mailer(app.clone());
             crate::server::serve(app, listener)
                 .await
                 .map_err(|e| CliError::Message(format!("服务异常退出：{e}")))?;

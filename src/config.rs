@@ -37,6 +37,12 @@ pub struct ConfigArgs {
     /// 仅通过 HTTPS 发送会话 Cookie（在 TLS 反向代理之后部署时开启）
     #[arg(long, env = "JIQUN_COOKIE_SECURE", global = true)]
     pub cookie_secure: Option<bool>,
+    /// 邮件中继地址（如 smtp://relay.internal:25），设置后通知同时以电子邮件发送
+    #[arg(long, env = "JIQUN_SMTP_URL", global = true, value_name = "URL")]
+    pub smtp_url: Option<String>,
+    /// 发件人（如 "湖南省工信厅 <noreply@example.gov.cn>"）
+    #[arg(long, env = "JIQUN_SMTP_FROM", global = true)]
+    pub smtp_from: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -50,6 +56,8 @@ struct FileConfig {
     lockout_minutes: Option<u32>,
     idle_timeout_minutes: Option<u32>,
     cookie_secure: Option<bool>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
 }
 
 /// Account security settings (等保: 登录失败处理, 连接超时自动退出).
@@ -68,6 +76,9 @@ pub struct Config {
     pub database_url: String,
     pub audit_key_file: PathBuf,
     pub security: Security,
+    /// Where notification e-mails go; none means in-app notifications only.
+    pub smtp_url: Option<String>,
+    pub smtp_from: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +91,8 @@ pub enum ConfigError {
     Listen(String),
     #[error("数据库地址“{0}”无效，应以 sqlite:// 或 postgres:// 开头")]
     DatabaseUrl(String),
+    #[error("邮件中继地址“{0}”无效，应形如 smtp://relay.internal:25")]
+    SmtpUrl(String),
     #[error("{name} 必须大于0")]
     Zero { name: &'static str },
 }
@@ -147,12 +160,29 @@ impl Config {
                 return Err(ConfigError::Zero { name });
             }
         }
+        let smtp_url = args
+            .smtp_url
+            .clone()
+            .or(file.smtp_url)
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty());
+        if let Some(u) = &smtp_url
+            && !u.starts_with("smtp://")
+        {
+            return Err(ConfigError::SmtpUrl(u.clone()));
+        }
         Ok(Config {
             listen,
             data_dir,
             database_url,
             audit_key_file,
             security,
+            smtp_url,
+            smtp_from: args
+                .smtp_from
+                .clone()
+                .or(file.smtp_from)
+                .unwrap_or_else(|| "jiqun <noreply@localhost>".into()),
         })
     }
 

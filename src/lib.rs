@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod mail;
 pub mod server;
 pub mod services;
 pub mod store;

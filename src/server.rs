@@ -77,6 +77,20 @@ pub fn spawn_reminders(app: Shared) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// Delivers queued e-mails every 30 seconds when SMTP is configured.
+pub fn spawn_mailer(app: Shared) -> Option<tokio::task::JoinHandle<()>> {
+    app.config.smtp_url.as_ref()?;
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            if let Err(e) = crate::mail::deliver_pending(&app).await {
+                tracing::error!("e-mail delivery: {e}");
+            }
+        }
+    }))
+}
+
 /// Serves until the listener fails or the process is stopped.
 pub async fn serve(app: Shared, listener: TcpListener) -> std::io::Result<()> {
     let router = crate::web::router(app);

@@ -3,8 +3,8 @@
 //! The `notify_*` functions take any connection, so a service can notify inside the transaction
 //! that makes the change: the notice exists exactly when the change does.
 //!
-//! E-mail: when `JIQUN_SMTP_URL` is set, each notification is logged as an outbox line naming the
-//! recipient; real SMTP delivery is not implemented (no mail crate is among the dependencies).
+//! E-mail: when `JIQUN_SMTP_URL` is set, each notification to a user with an e-mail address is
+//! also queued for delivery by `crate::mail`, in the same transaction.
 
 use std::collections::BTreeSet;
 
@@ -16,7 +16,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use super::competitions::{STATUS_OPEN, local_minutes};
 use crate::app::App;
@@ -31,24 +31,26 @@ const MAX_TITLE_CHARS: usize = 200;
 /// How many notifications the list shows.
 const LIST_LIMIT: u64 = 500;
 
-fn smtp_configured() -> bool {
-    std::env::var("JIQUN_SMTP_URL").is_ok_and(|v| !v.trim().is_empty())
-}
-
-/// Logs the e-mail that would accompany a notification (see the module note).
-async fn outbox(conn: &impl ConnectionTrait, user_id: i64, title: &str) -> Result<(), DbErr> {
-    if !smtp_configured() {
-        return Ok(());
-    }
+/// Queues the e-mail that accompanies a notification (see `crate::mail`).
+async fn outbox(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    title: &str,
+    body: &str,
+    link: &str,
+    now: OffsetDateTime,
+) -> Result<(), DbErr> {
     if let Some(u) = user::Entity::find_by_id(user_id).one(conn).await?
         && !u.email.trim().is_empty()
     {
-        tracing::info!(
-            user_id,
-            to = %u.email,
-            subject = %title,
-            "e-mail outbox: would send notification (SMTP delivery not implemented)"
+        // Links are paths inside the system; JIQUN_PUBLIC_URL makes them clickable in a mail.
+        let base = std::env::var("JIQUN_PUBLIC_URL").unwrap_or_default();
+        let text = format!(
+            "{}：\n\n{body}\n\n请登录湖南省先进制造业集群培育管理系统查看：{}{link}\n",
+            u.display_name,
+            base.trim_end_matches('/')
         );
+        crate::mail::queue(conn, &u.email, title, &text, now).await?;
     }
     Ok(())
 }
@@ -77,7 +79,7 @@ pub async fn notify_user(
     }
     .insert(conn)
     .await?;
-    outbox(conn, user_id, title).await?;
+    outbox(conn, user_id, title, body, link, now).await?;
     Ok(m.id)
 }
 
@@ -244,7 +246,7 @@ pub async fn mark_all_read(app: &App, user_id: i64) -> Result<u64, AppError> {
 /// next, shorter window).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Window {
-    days: i64,
+    days: u32,
     /// Part of the link, which is what makes a reminder unique per user.
     key: &'static str,
 }
@@ -264,16 +266,11 @@ const REVIEW_WINDOWS: [Window; 1] = [Window {
     key: "review-3d",
 }];
 
-/// The window `now` falls in before `deadline`, the shortest first; none once it has passed.
+/// The window `now` falls in before `deadline`, by the one deadline engine.
 fn window_for(windows: &[Window], deadline: OffsetDateTime, now: OffsetDateTime) -> Option<Window> {
-    if now >= deadline {
-        return None;
-    }
-    let left = deadline - now;
-    windows
-        .iter()
-        .find(|w| left <= Duration::days(w.days))
-        .copied()
+    let days: Vec<u32> = windows.iter().map(|w| w.days).collect();
+    let due = jiqun_rules::deadline::reminder_due(deadline, now, &days)?;
+    windows.iter().find(|w| w.days == due).copied()
 }
 
 fn reminder_link(competition_id: i64, w: Window) -> String {
@@ -436,7 +433,7 @@ mod tests {
     #[test]
     fn the_shortest_window_that_applies_wins() {
         let d = datetime!(2026-12-31 09:30 UTC);
-        let at = |h: i64| d - Duration::hours(h);
+        let at = |h: i64| d - time::Duration::hours(h);
         assert_eq!(window_for(&SUBMISSION_WINDOWS, d, at(24 * 4)), None);
         assert_eq!(
             window_for(&SUBMISSION_WINDOWS, d, at(24 * 3)).map(|w| w.key),

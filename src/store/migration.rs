@@ -11,6 +11,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0001Foundation),
             Box::new(M0002Intake),
             Box::new(M0003TotpReplay),
+            Box::new(M0004MailOutbox),
         ]
     }
 }
@@ -476,5 +477,38 @@ impl MigrationTrait for M0003TotpReplay {
                 .to_owned(),
         )
         .await
+    }
+}
+
+/// E-mails written in the same transaction as the notification they accompany, delivered
+/// afterwards: a mail goes out exactly when its change committed, and a slow mail server never
+/// holds a transaction open.
+struct M0004MailOutbox;
+
+impl MigrationName for M0004MailOutbox {
+    fn name(&self) -> &str {
+        "m0004_mail_outbox"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0004MailOutbox {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("mail_outbox")
+                .col(big_pk_auto("id"))
+                .col(string("to_address"))
+                .col(string("subject"))
+                .col(text("body"))
+                .col(integer("attempts"))
+                .col(text("last_error"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone_null("sent_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("idx_mail_outbox_sent", "mail_outbox", &["sent_at"]))
+            .await
     }
 }

@@ -676,3 +676,132 @@ async fn out_of_scope_files_are_not_found_and_pages_need_a_session() {
     assert!(doc["paths"]["/api/v1/attachments"]["post"].is_object());
     assert!(doc["paths"]["/api/v1/attachments/{id}"]["get"].is_object());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_beyond_the_form_limit_pass_and_files_beyond_the_upload_limit_do_not() {
+    let t = support::spawn().await;
+    let competition = a_competition(&t).await;
+    let province = token(&t, "province").await;
+    let query = format!("owner_type=competition&owner_id={competition}&purpose=notice");
+    // Well over the 2 MB that forms and JSON may send.
+    let big: Vec<u8> = generated(b"%PDF-1.7\n", 5 * MIB, 21)
+        .flat_map(|c| c.to_vec())
+        .collect();
+    let (status, view) = post_file(&t, &province, &query, "附件一.pdf", &big).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["size"], 5 * MIB as i64);
+    // Just over the per-file limit (within the request slack, so the whole request is read and
+    // the answer always arrives).
+    let max = attachments::max_upload_bytes() as usize;
+    let over: Vec<u8> = generated(b"%PDF-1.7\n", max + 512 * 1024, 22)
+        .flat_map(|c| c.to_vec())
+        .collect();
+    let (status, body) = post_file(&t, &province, &query, "附件二.pdf", &over).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        body["error"]["fields"][0]["message"],
+        format!(
+            "文件超过{}上限，请压缩或拆分后再上传",
+            attachments::human_size(max as u64)
+        )
+    );
+    assert_eq!(count_blobs(&t).await, 1);
+    assert_eq!(stored_files(&t).len(), 1);
+    assert!(temp_files(&t).is_empty(), "{:?}", temp_files(&t));
+}
+
+/// Signs in through the login pages and returns the client and the session's CSRF token.
+async fn page_session(t: &TestApp, username: &str) -> (reqwest::Client, String) {
+    let client = support::client();
+    let res = client
+        .post(t.url("/login"))
+        .form(&[("username", username), ("password", support::DEMO_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    if res.headers()["location"] == "/login/mfa" {
+        let page = client.get(t.url("/login/mfa")).send().await.unwrap();
+        let csrf = support::csrf_from(&page.text().await.unwrap());
+        let res = client
+            .post(t.url("/login/mfa"))
+            .form(&[("_csrf", csrf), ("code", t.totp(username))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+    }
+    let home = client.get(t.url("/")).send().await.unwrap();
+    let csrf = support::csrf_from(&home.text().await.unwrap());
+    (client, csrf)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_upload_form_goes_back_to_its_page_with_the_reason() {
+    let t = support::spawn().await;
+    let competition = a_competition(&t).await;
+    let (client, csrf) = page_session(&t, "province").await;
+    let back = format!("/competitions/{competition}");
+    let post = async |bytes: &[u8], csrf: &str| {
+        let (ct, body) = multipart("file", "通知附件.pdf", bytes);
+        client
+            .post(t.url(&format!(
+                "/attachments?owner_type=competition&owner_id={competition}&purpose=notice&_csrf={csrf}&back={back}"
+            )))
+            .header("content-type", ct)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    };
+    let res = post(b"\x89PNG\r\n\x1a\n0000", &csrf).await;
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let reason: String =
+        url::form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
+            .find(|(k, _)| k == "upload_error")
+            .map(|(_, v)| v.into_owned())
+            .unwrap();
+    assert!(location.starts_with(&back), "{location}");
+    assert_eq!(
+        reason,
+        "通知附件须为PDF、DOCX或XLSX文件，上传的文件实际为PNG图片"
+    );
+
+    let res = post(b"%PDF-1.7\n%ok\n", &csrf).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], back.as_str());
+    // Without the token in the query string the upload is refused before it is read.
+    let res = post(b"%PDF-1.7\n%ok\n", "wrong").await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        attachment::Entity::find().count(&t.app.db).await.unwrap(),
+        1
+    );
+
+    let id = attachment::Entity::find()
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let res = client
+        .get(t.url(&format!("/attachments/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("filename*=UTF-8''%E9%80%9A%E7%9F%A5")
+    );
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"%PDF-1.7\n%ok\n");
+    let res = client
+        .get(t.url("/attachments/999999"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}

@@ -8,4 +8,5 @@ pub mod credit_code;
 pub mod industry;
 pub mod password;
 pub mod region;
+pub mod review;
 pub mod security;

@@ -13,6 +13,7 @@ pub mod cluster_co_applicant;
 pub mod cluster_county;
 pub mod cluster_member;
 pub mod competition;
+pub mod mail_outbox;
 pub mod notification;
 pub mod organisation;
 pub mod recommendation;

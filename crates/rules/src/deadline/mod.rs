@@ -319,6 +319,25 @@ pub fn next_recheck_due(
     }
 }
 
+/// The reminder due now before an instant deadline (e.g. 2026-12-31 17:30): the smallest of
+/// `days_before` whose window `deadline − days ≤ now < deadline` contains `now`; none once the
+/// deadline has passed or while it is further away than every window.
+pub fn reminder_due(
+    deadline: time::OffsetDateTime,
+    now: time::OffsetDateTime,
+    days_before: &[u32],
+) -> Option<u32> {
+    if now >= deadline {
+        return None;
+    }
+    let left = deadline - now;
+    days_before
+        .iter()
+        .copied()
+        .filter(|d| left <= Duration::days(i64::from(*d)))
+        .min()
+}
+
 /// Reminder dates for `due`: `days_before` calendar days earlier, ascending, deduplicated.
 pub fn reminder_dates(due: Date, days_before: &[u32]) -> Vec<Date> {
     let set: BTreeSet<Date> = days_before

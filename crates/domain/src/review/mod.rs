@@ -1,0 +1,28 @@
+//! Expert review of a round (第十条、第十一条): who reviews what, how the score sheets become
+//! one score per application, and how applications are ranked within their cluster kind.
+//!
+//! - [`assignment`]: conflict-of-interest checks (回避) and automatic assignment of `k`
+//!   experts per application with balanced loads;
+//! - [`scoring`]: score-sheet validation, panel aggregation (trimmed mean), the defence
+//!   (答辩) weighting and outlier flags;
+//! - [`ranking`]: ranking per cluster kind with stated tie-breakers, and the winners under a
+//!   quota.
+//!
+//! Everything here is pure: the policy's numbers (panel size, trim threshold, defence share,
+//! criterion maxima, quotas) arrive as parameters, so no rule number is written into the code.
+
+pub mod assignment;
+pub mod ranking;
+pub mod scoring;
+
+#[cfg(test)]
+mod properties;
+
+pub use assignment::{
+    Assignment, Conflict, Entrant, Expert, Org, Shortfall, assign, check_manual, conflicts,
+};
+pub use ranking::{CutoffTie, RankInput, Ranked, rank, ties_at_cutoff, winners};
+pub use scoring::{
+    Aggregate, ApplicationScore, CriterionLimit, Outlier, OutlierRule, PanelRule, ScoreSheet,
+    aggregate, combine, outliers, score_application, total, validate_score, validate_sheet,
+};
