@@ -4,7 +4,10 @@
 
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 use time::OffsetDateTime;
 
 use crate::app::App;
@@ -52,7 +55,10 @@ pub enum MailError {
 
 fn message(from: &str, m: &mail_outbox::Model) -> Result<Message, String> {
     let from: Mailbox = from.parse().map_err(|e| format!("发件人地址无效：{e}"))?;
-    let to: Mailbox = m.to_address.parse().map_err(|e| format!("收件人地址无效：{e}"))?;
+    let to: Mailbox = m
+        .to_address
+        .parse()
+        .map_err(|e| format!("收件人地址无效：{e}"))?;
     Message::builder()
         .from(from)
         .to(to)
@@ -65,7 +71,10 @@ fn message(from: &str, m: &mail_outbox::Model) -> Result<Message, String> {
 fn transport(text: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
     let url = url::Url::parse(text).map_err(|e| MailError::Url(e.to_string()))?;
     if url.scheme() != "smtp" {
-        return Err(MailError::Url(format!("仅支持 smtp:// 地址，收到 {}://", url.scheme())));
+        return Err(MailError::Url(format!(
+            "仅支持 smtp:// 地址，收到 {}://",
+            url.scheme()
+        )));
     }
     let host = url
         .host_str()
@@ -76,7 +85,9 @@ fn transport(text: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError
     if !url.username().is_empty() {
         let user = percent_decode(url.username());
         let pass = percent_decode(url.password().unwrap_or(""));
-        builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(user, pass));
+        builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(
+            user, pass,
+        ));
     }
     Ok(builder.build())
 }
@@ -110,7 +121,11 @@ pub async fn deliver_pending(app: &App) -> Result<u32, MailError> {
             Err(format!("超过{MAX_AGE_DAYS}天未能发送，已放弃"))
         } else {
             match message(&from, &m) {
-                Ok(msg) => transport.send(msg).await.map(|_| ()).map_err(|e| e.to_string()),
+                Ok(msg) => transport
+                    .send(msg)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
                 Err(e) => Err(e),
             }
         };

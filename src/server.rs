@@ -46,6 +46,8 @@ pub async fn open(config: Config, create_key: bool) -> Result<App, StartError> {
         .await
         .map_err(|e| StartError::Migrate(e.to_string()))?;
     let audit_key = crate::audit::load_key(&config.audit_key_file, create_key)?;
+    // Uploads interrupted by a crash leave partial files; an hour is far longer than any upload.
+    crate::attachments::sweep_temp(&config.data_dir, std::time::Duration::from_secs(3600)).await;
     Ok(App {
         db,
         config,

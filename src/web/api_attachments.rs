@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use tokio::io::AsyncReadExt;
 use utoipa::OpenApi;
 
 use super::api::{ApiError, ErrorBody};
@@ -160,7 +159,7 @@ pub(crate) async fn file_response(d: Download) -> Result<Response, AppError> {
             .map_err(|e| AppError::Internal(format!("content disposition: {e}")))?;
     let mime = HeaderValue::from_str(&d.blob.mime)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
-    let body = file_body(d.file, size).await?;
+    let body = file_body(d.file);
     let mut res = body.into_response();
     let headers = res.headers_mut();
     headers.insert(header::CONTENT_TYPE, mime);
@@ -169,16 +168,7 @@ pub(crate) async fn file_response(d: Download) -> Result<Response, AppError> {
     Ok(res)
 }
 
-/// The body of a download.
-///
-/// Interim: the file is read whole (at most the upload limit), because no stream adapter is a
-/// dependency yet. With `tokio-util` (feature "io") this becomes
-/// `Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024))`, which
-/// streams in 64 KB pieces.
-async fn file_body(mut file: tokio::fs::File, size: u64) -> Result<axum::body::Body, AppError> {
-    let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    file.read_to_end(&mut buf)
-        .await
-        .map_err(|e| AppError::Internal(format!("reading an attachment: {e}")))?;
-    Ok(axum::body::Body::from(buf))
+/// The body of a download, streamed in 64 KB pieces: never the whole file in memory.
+fn file_body(file: tokio::fs::File) -> axum::body::Body {
+    axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024))
 }

@@ -265,32 +265,7 @@ async fn pages_refuse_what_the_role_may_not_use() {
 }
 
 async fn page_status(t: &TestApp, role: &str, path: &str) -> (u16, String) {
-    let client = support::client();
-    let res = client
-        .post(t.url("/login"))
-        .form(&[("username", role), ("password", support::DEMO_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303, "{role} login");
-    if res.headers()["location"] == "/login/mfa" {
-        let page = client
-            .get(t.url("/login/mfa"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = support::csrf_from(&page);
-        let res = client
-            .post(t.url("/login/mfa"))
-            .form(&[("_csrf", csrf.as_str()), ("code", t.totp(role).as_str())])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.headers()["location"], "/", "{role} second factor");
-    }
+    let client = support::page_login(t, role).await;
     let res = client.get(t.url(path)).send().await.unwrap();
     let status = res.status().as_u16();
     (status, res.text().await.unwrap_or_default())

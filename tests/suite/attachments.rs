@@ -710,27 +710,9 @@ async fn files_beyond_the_form_limit_pass_and_files_beyond_the_upload_limit_do_n
     assert!(temp_files(&t).is_empty(), "{:?}", temp_files(&t));
 }
 
-/// Signs in through the login pages and returns the client and the session's CSRF token.
+/// A signed-in browser session and its CSRF token.
 async fn page_session(t: &TestApp, username: &str) -> (reqwest::Client, String) {
-    let client = support::client();
-    let res = client
-        .post(t.url("/login"))
-        .form(&[("username", username), ("password", support::DEMO_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    if res.headers()["location"] == "/login/mfa" {
-        let page = client.get(t.url("/login/mfa")).send().await.unwrap();
-        let csrf = support::csrf_from(&page.text().await.unwrap());
-        let res = client
-            .post(t.url("/login/mfa"))
-            .form(&[("_csrf", csrf), ("code", t.totp(username))])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 303);
-    }
+    let client = support::page_login(t, username).await;
     let home = client.get(t.url("/")).send().await.unwrap();
     let csrf = support::csrf_from(&home.text().await.unwrap());
     (client, csrf)

@@ -107,35 +107,7 @@ async fn members(t: &TestApp, token: &str, cluster: i64) -> Vec<Value> {
 
 /// A signed-in browser session (cookies, no redirects followed).
 async fn browser(t: &TestApp, username: &str) -> reqwest::Client {
-    let client = support::client();
-    let res = client
-        .post(t.url("/login"))
-        .form(&[("username", username), ("password", support::DEMO_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303, "{username} login");
-    if res.headers()["location"] == "/login/mfa" {
-        let page = client
-            .get(t.url("/login/mfa"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = support::csrf_from(&page);
-        client
-            .post(t.url("/login/mfa"))
-            .form(&[
-                ("_csrf", csrf.as_str()),
-                ("code", t.totp(username).as_str()),
-            ])
-            .send()
-            .await
-            .unwrap();
-    }
-    client
+    support::page_login(t, username).await
 }
 
 async fn page(client: &reqwest::Client, t: &TestApp, path: &str) -> (u16, String) {

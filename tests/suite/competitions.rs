@@ -385,34 +385,7 @@ async fn edits_keep_the_bound_policy_text_and_refuse_stale_versions() {
 
 /// Signs in through the login pages (with the authenticator code where needed).
 async fn page_login(t: &TestApp, username: &str) -> reqwest::Client {
-    let client = support::client();
-    let res = client
-        .post(t.url("/login"))
-        .form(&[("username", username), ("password", DEMO_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    if res.headers()["location"] == "/login/mfa" {
-        let page = client
-            .get(t.url("/login/mfa"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = support::csrf_from(&page);
-        let res = client
-            .post(t.url("/login/mfa"))
-            .form(&[("_csrf", csrf), ("code", t.totp(username))])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 303);
-        assert_eq!(res.headers()["location"], "/");
-    }
-    client
+    support::page_login(t, username).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

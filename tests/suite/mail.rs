@@ -24,7 +24,11 @@ impl Drop for SmtpSink {
 }
 
 fn smtp_sink(dir: &std::path::Path) -> SmtpSink {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let file = dir.join("mail.txt");
     let script = format!(
         r#"
@@ -45,7 +49,12 @@ asyncore.loop()
         .spawn()
         .expect("python3 runs the SMTP server");
     let mut ready = [0u8; 5];
-    child.stdout.as_mut().unwrap().read_exact(&mut ready).expect("SMTP server started");
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut ready)
+        .expect("SMTP server started");
     SmtpSink { child, port, file }
 }
 
@@ -58,15 +67,25 @@ async fn a_notification_is_also_sent_by_mail_when_a_relay_is_configured() {
     config.smtp_from = "湖南省工信厅 <noreply@jiqun.test>".into();
     let app = Arc::new(jiqun::server::open(config, true).await.expect("open"));
     jiqun::demo::seed(&app).await.expect("seed");
-    let applicant = jiqun::services::users::find_by_username(&app, "applicant").await.unwrap().unwrap();
+    let applicant = jiqun::services::users::find_by_username(&app, "applicant")
+        .await
+        .unwrap()
+        .unwrap();
     let mut with_mail: jiqun::store::entity::user::ActiveModel = applicant.clone().into();
     with_mail.email = Set("liu@cluster.test".into());
     with_mail.update(&app.db).await.unwrap();
 
     let now = app.clock.now();
-    jiqun::services::notifications::notify_org(&app.db, applicant.org_id, "申报被退回修改：长沙工程机械产业集群", "请补充佐证材料。", "/applications/1", now)
-        .await
-        .unwrap();
+    jiqun::services::notifications::notify_org(
+        &app.db,
+        applicant.org_id,
+        "申报被退回修改：长沙工程机械产业集群",
+        "请补充佐证材料。",
+        "/applications/1",
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(jiqun::mail::deliver_pending(&app).await.unwrap(), 1);
     let received = std::fs::read(&sink.file).expect("the SMTP server received a message");
     let text = String::from_utf8_lossy(&received);
@@ -74,17 +93,30 @@ async fn a_notification_is_also_sent_by_mail_when_a_relay_is_configured() {
     assert!(text.contains("noreply@jiqun.test"), "{text}");
     // Nothing is sent twice.
     assert_eq!(jiqun::mail::deliver_pending(&app).await.unwrap(), 0);
-    let rows = jiqun::store::entity::mail_outbox::Entity::find().all(&app.db).await.unwrap();
+    let rows = jiqun::store::entity::mail_outbox::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
     assert_eq!(rows.len(), 1);
     assert!(rows[0].sent_at.is_some());
 
     // An unreachable relay: the mail waits with the reason, and is not lost.
     drop(sink);
-    jiqun::services::notifications::notify_org(&app.db, applicant.org_id, "第二条", "正文", "/", app.clock.now())
+    jiqun::services::notifications::notify_org(
+        &app.db,
+        applicant.org_id,
+        "第二条",
+        "正文",
+        "/",
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(jiqun::mail::deliver_pending(&app).await.unwrap(), 0);
+    let rows = jiqun::store::entity::mail_outbox::Entity::find()
+        .all(&app.db)
         .await
         .unwrap();
-    assert_eq!(jiqun::mail::deliver_pending(&app).await.unwrap(), 0);
-    let rows = jiqun::store::entity::mail_outbox::Entity::find().all(&app.db).await.unwrap();
     let waiting = rows.iter().find(|r| r.sent_at.is_none()).expect("kept");
     assert_eq!(waiting.attempts, 1);
     assert!(!waiting.last_error.is_empty());

@@ -187,34 +187,7 @@ async fn the_working_day_calendar_answers_and_takes_a_new_year() {
     );
 
     // The system administrator imports 2027 on the calendar page; the API then knows it.
-    let client = support::client();
-    client
-        .post(t.url("/login"))
-        .form(&[
-            ("username", "sysadmin"),
-            ("password", support::DEMO_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let page = client
-        .get(t.url("/login/mfa"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = support::csrf_from(&page);
-    client
-        .post(t.url("/login/mfa"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("code", t.totp("sysadmin").as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let client = support::page_login(&t, "sysadmin").await;
     let home = client
         .get(t.url("/"))
         .send()

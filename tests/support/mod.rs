@@ -126,3 +126,34 @@ pub fn csrf_from(html: &str) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+/// A browser-like session signed in through the login pages, second factor included.
+pub async fn page_login(t: &TestApp, username: &str) -> reqwest::Client {
+    let client = client();
+    let res = client
+        .post(t.url("/login"))
+        .form(&[("username", username), ("password", DEMO_PASSWORD)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 303, "{username} login");
+    if res.headers()["location"] == "/login/mfa" {
+        let page = client
+            .get(t.url("/login/mfa"))
+            .send()
+            .await
+            .expect("second-factor page")
+            .text()
+            .await
+            .unwrap_or_default();
+        let csrf = csrf_from(&page);
+        let res = client
+            .post(t.url("/login/mfa"))
+            .form(&[("_csrf", csrf), ("code", t.totp(username))])
+            .send()
+            .await
+            .expect("second factor");
+        assert_eq!(res.headers()["location"], "/", "{username} second factor");
+    }
+    client
+}

@@ -342,7 +342,7 @@ async fn show_page(
             ("pledge", "真实性承诺书（签章扫描件）"),
             ("evidence", "佐证材料"),
         ],
-        max_mb: upload_limit_mb(),
+        max_mb: crate::attachments::max_upload_bytes() / (1024 * 1024),
         changes: svc::changes_since_last(app, &policy, m.id).await?,
         history: svc::history(app, m.id).await?,
         return_comment,
@@ -452,12 +452,4 @@ async fn rerender(
         Ok(page) => (axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
         Err(e) => e.into_response(),
     }
-}
-
-/// The per-file upload limit shown to the user (see `crate::attachments`).
-fn upload_limit_mb() -> u64 {
-    std::env::var("JIQUN_MAX_UPLOAD_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(50)
 }

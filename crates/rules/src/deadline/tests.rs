@@ -420,8 +420,17 @@ proptest! {
 fn the_reminder_due_is_the_nearest_window() {
     use time::macros::datetime;
     let deadline = datetime!(2026-12-31 09:30 UTC);
-    assert_eq!(super::reminder_due(deadline, datetime!(2026-12-27 09:30 UTC), &[3, 1]), None);
-    assert_eq!(super::reminder_due(deadline, datetime!(2026-12-28 09:30 UTC), &[3, 1]), Some(3));
-    assert_eq!(super::reminder_due(deadline, datetime!(2026-12-30 12:00 UTC), &[3, 1]), Some(1));
+    assert_eq!(
+        super::reminder_due(deadline, datetime!(2026-12-27 09:30 UTC), &[3, 1]),
+        None
+    );
+    assert_eq!(
+        super::reminder_due(deadline, datetime!(2026-12-28 09:30 UTC), &[3, 1]),
+        Some(3)
+    );
+    assert_eq!(
+        super::reminder_due(deadline, datetime!(2026-12-30 12:00 UTC), &[3, 1]),
+        Some(1)
+    );
     assert_eq!(super::reminder_due(deadline, deadline, &[3, 1]), None);
 }
