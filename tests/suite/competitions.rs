@@ -15,7 +15,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 use serde_json::{Value, json};
 use time::Duration;
 
-use crate::support::{self, DEMO_PASSWORD, TestApp};
+use crate::support::{self, TestApp};
 use crate::{call, org_id, token};
 
 const BUSINESS_READERS: [&str; 4] = ["applicant", "changsha", "partner", "expert"];
