@@ -96,6 +96,24 @@ pub enum UserCommand {
 pub enum OrgCommand {
     /// 列出全部单位
     List,
+    /// 登记单位（新系统先登记省工信厅，再用 jiqun user create 创建管理员账户）
+    Create {
+        /// 单位名称
+        #[arg(long)]
+        name: String,
+        /// 类型：promotion_org、city_bureau、provincial_dept、partner_dept、expert_home
+        #[arg(long)]
+        kind: String,
+        /// 统一社会信用代码（申报主体必填）
+        #[arg(long, default_value = "")]
+        credit_code: String,
+        /// 市州代码，如 430100
+        #[arg(long, default_value = "")]
+        city_code: String,
+        /// 县（市、区）代码，如 430121
+        #[arg(long, default_value = "")]
+        county_code: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -236,6 +254,30 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::User(cmd) => {
             let app = open(&cli.config, true).await?;
             user_command(&app, cmd).await
+        }
+        Command::Org(OrgCommand::Create {
+            name,
+            kind,
+            credit_code,
+            city_code,
+            county_code,
+        }) => {
+            let app = open(&cli.config, true).await?;
+            let created = crate::services::orgs::create_as(
+                &app,
+                &Actor::console(&operator()),
+                &crate::services::orgs::OrgInput {
+                    name,
+                    kind,
+                    credit_code,
+                    city_code,
+                    county_code,
+                    ..Default::default()
+                },
+            )
+            .await?;
+            println!("已登记单位 {}（编号 {}）", created.name, created.id);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Org(OrgCommand::List) => {
             let app = open(&cli.config, true).await?;

@@ -313,6 +313,16 @@ async fn credit_code_taken(
 
 pub async fn create(app: &App, p: &Principal, input: &OrgInput) -> Result<OrgView, AppError> {
     authorize(p, Resource::Organisation, Action::Create)?;
+    create_as(app, &p.actor(), input).await
+}
+
+/// Registers an organisation on behalf of `actor`; the command line uses this to set up the
+/// provincial department before any account exists.
+pub async fn create_as(
+    app: &App,
+    actor: &crate::audit::Actor,
+    input: &OrgInput,
+) -> Result<OrgView, AppError> {
     let v = validate(input)?;
     if let Some(code) = &v.credit_code
         && credit_code_taken(app, code, None).await?
@@ -341,7 +351,7 @@ pub async fn create(app: &App, p: &Principal, input: &OrgInput) -> Result<OrgVie
         &txn,
         &app.audit_key,
         now,
-        &p.actor(),
+        actor,
         Event {
             action: "org.create",
             object_type: "organisation",

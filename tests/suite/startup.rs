@@ -88,3 +88,88 @@ fn help_is_in_plain_words() {
         assert!(text.contains(word), "{word} missing from help:\n{text}");
     }
 }
+
+/// A fresh installation is set up from the command line: the provincial department, then an
+/// administrator, whose credentials the command line can also reset and unlock.
+#[test]
+fn a_new_installation_is_set_up_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("jiqun-setup-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let jiqun = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_jiqun"))
+            .args(args)
+            .env("JIQUN_DATA_DIR", &dir)
+            .env_remove("JIQUN_DATABASE_URL")
+            .output()
+            .expect("run jiqun");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code().unwrap_or(-1), text)
+    };
+    let (code, out) = jiqun(&[
+        "org",
+        "create",
+        "--name",
+        "湖南省工业和信息化厅",
+        "--kind",
+        "provincial_dept",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let id = out
+        .split("编号 ")
+        .nth(1)
+        .and_then(|s| s.split('）').next())
+        .expect("id printed")
+        .to_string();
+    let (code, out) = jiqun(&[
+        "user",
+        "create",
+        "--username",
+        "admin1",
+        "--name",
+        "系统管理员",
+        "--role",
+        "sys_admin",
+        "--org-id",
+        &id,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("初始密码："), "{out}");
+    let (code, out) = jiqun(&[
+        "user",
+        "create",
+        "--username",
+        "admin2",
+        "--name",
+        "某",
+        "--role",
+        "root",
+        "--org-id",
+        &id,
+    ]);
+    assert_ne!(code, 0);
+    assert!(out.contains("角色“root”无效"), "{out}");
+    let (code, out) = jiqun(&[
+        "user",
+        "reset-password",
+        "admin1",
+        "--reason",
+        "初始密码遗失",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = jiqun(&["user", "unlock", "admin1", "--reason", "例行"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = jiqun(&["user", "unlock", "nobody", "--reason", "x"]);
+    assert_ne!(code, 0);
+    assert!(out.contains("用户“nobody”不存在"), "{out}");
+    let (code, out) = jiqun(&["audit", "verify"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("共4条记录"),
+        "org, user, reset and unlock are audited: {out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
