@@ -140,6 +140,20 @@ pub async fn append<C: ConnectionTrait>(
     Ok(seq)
 }
 
+/// Records something the audit administrator did with the log itself (等保: the administrators'
+/// own operations are audited too). Reads change nothing else, so this is its own transaction.
+pub async fn record_own(
+    db: &DatabaseConnection,
+    key: &AuditKey,
+    at: OffsetDateTime,
+    actor: &Actor,
+    event: Event,
+) -> Result<(), DbErr> {
+    let txn = crate::store::write_txn(db).await?;
+    append(&txn, key, at, actor, event).await?;
+    txn.commit().await
+}
+
 fn to_entry(m: &audit_entry::Model) -> Entry {
     Entry {
         seq: m.seq,

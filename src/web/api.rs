@@ -573,11 +573,15 @@ pub struct VerifyResult {
 #[utoipa::path(post, path = "/api/v1/audit/verify", responses((status = 200, body = VerifyResult)))]
 async fn audit_verify(State(app): State<Shared>, Authed(ctx): Authed) -> ApiResult<VerifyResult> {
     services::authorize(&ctx.principal, Resource::AuditLog, Action::View)?;
-    Ok(Json(verify_result(&app).await?))
+    Ok(Json(verify_result(&app, &ctx.principal.actor()).await?))
 }
 
-pub async fn verify_result(app: &crate::app::App) -> Result<VerifyResult, AppError> {
-    Ok(match audit::verify(&app.db, &app.audit_key).await? {
+/// Verifies the chain for an administrator in the web or API, and records that it was done.
+pub async fn verify_result(
+    app: &crate::app::App,
+    actor: &audit::Actor,
+) -> Result<VerifyResult, AppError> {
+    let result = match audit::verify(&app.db, &app.audit_key).await? {
         Ok(n) => VerifyResult {
             intact: true,
             entries: n,
@@ -588,7 +592,22 @@ pub async fn verify_result(app: &crate::app::App) -> Result<VerifyResult, AppErr
             entries: 0,
             message: format!("审计链校验失败：{b}"),
         },
-    })
+    };
+    audit::record_own(
+        &app.db,
+        &app.audit_key,
+        app.clock.now(),
+        actor,
+        audit::Event {
+            action: "audit.verify",
+            object_type: "audit_log",
+            object_id: "*".into(),
+            summary: result.message.clone(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(result)
 }
 
 /// Whether a date is a working day under the calendar the system uses (built-in years plus

@@ -147,6 +147,18 @@ async fn every_decision_is_recorded_with_who_what_and_why() {
     assert_eq!(entry["actor_org"], "湖南省工业和信息化厅");
     assert!(entry["actor_name"].as_str().unwrap().contains("sysadmin"));
     assert_eq!(entry["client_addr"], "127.0.0.1");
+    // The audit administrator's own reads are recorded as well.
+    let (status, _) = call(&t, &auditor, "POST", "/api/v1/audit/verify", None).await;
+    assert_eq!(status, 200);
+    let (_, own) = call(
+        &t,
+        &auditor,
+        "GET",
+        "/api/v1/audit?action=audit.verify",
+        None,
+    )
+    .await;
+    assert_eq!(own["entries"][0]["actor_role"], "audit_admin", "{own}");
     // The export carries the same rows, Excel-friendly.
     let csv = support::client()
         .get(t.url("/audit/export?action=user.create"))
@@ -154,4 +166,41 @@ async fn every_decision_is_recorded_with_who_what_and_why() {
         .await
         .unwrap();
     assert_eq!(csv.status(), 303, "export needs a signed-in page session");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_administrator_exports_the_log_and_the_export_is_recorded() {
+    let t = with_activity().await;
+    let browser = support::page_login(&t, "auditor").await;
+    let res = browser
+        .get(t.url("/audit/export?action=user.create"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let csv = res.text().await.unwrap();
+    assert!(csv.starts_with("\u{feff}序号,时间,操作人"), "{csv}");
+    assert!(csv.contains("wang.wu"), "{csv}");
+    let auditor = token(&t, "auditor").await;
+    let (_, own) = call(
+        &t,
+        &auditor,
+        "GET",
+        "/api/v1/audit?action=audit.export",
+        None,
+    )
+    .await;
+    assert!(
+        own["entries"][0]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("导出审计日志"),
+        "{own}"
+    );
+    assert!(
+        jiqun::audit::verify(&t.app.db, &t.app.audit_key)
+            .await
+            .unwrap()
+            .is_ok()
+    );
 }

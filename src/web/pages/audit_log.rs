@@ -112,7 +112,7 @@ async fn list(
 
 async fn verify(State(app): State<Shared>, Authed(ctx): Authed) -> Result<AuditPage, PageError> {
     authorize(&ctx.principal, Resource::AuditLog, Action::View)?;
-    let result = verify_result(&app).await?;
+    let result = verify_result(&app, &ctx.principal.actor()).await?;
     page(
         &app,
         &ctx,
@@ -130,6 +130,20 @@ async fn export(
     authorize(&ctx.principal, Resource::AuditLog, Action::Export)?;
     let filter = q.filter()?;
     let (rows, _) = audit::query(&app.db, &filter, 1, 100_000).await?;
+    audit::record_own(
+        &app.db,
+        &app.audit_key,
+        app.clock.now(),
+        &ctx.principal.actor(),
+        audit::Event {
+            action: "audit.export",
+            object_type: "audit_log",
+            object_id: "*".into(),
+            summary: format!("导出审计日志{}条（筛选：{}）", rows.len(), query_string(&q)),
+            ..Default::default()
+        },
+    )
+    .await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

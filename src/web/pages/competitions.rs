@@ -111,12 +111,22 @@ struct PolicyChoice {
     validity: String,
 }
 
-fn policy_choices() -> Result<Vec<PolicyChoice>, AppError> {
+/// The policies a call can be bound to; one no longer in force today says so before publishing.
+fn policy_choices(today: time::Date) -> Result<Vec<PolicyChoice>, AppError> {
     Ok(competitions::builtin()?
         .into_iter()
         .map(|b| PolicyChoice {
             id: b.policy.id().to_string(),
-            label: format!("{}（{}）", b.policy.identity.document_number, b.policy.id()),
+            label: format!(
+                "{}（{}）{}",
+                b.policy.identity.document_number,
+                b.policy.id(),
+                if b.policy.is_in_force(today) {
+                    ""
+                } else {
+                    "——已失效，仅可沿用"
+                }
+            ),
             name: b.policy.identity.name.clone(),
             validity: crate::services::policy::validity(&b.policy),
         })
@@ -139,6 +149,7 @@ struct FormPage {
 }
 
 fn form_page(
+    app: &crate::app::App,
     ctx: &SessionCtx,
     heading: &str,
     action: String,
@@ -156,7 +167,7 @@ fn form_page(
         action,
         csrf: ctx.session.csrf_token.clone(),
         form,
-        policies: policy_choices()?,
+        policies: policy_choices(crate::services::calendar::today(app))?,
         max_notice: MAX_NOTICE_CHARS,
         errors: error.map(FormErrors::from_error).unwrap_or_default(),
         general_error,
@@ -164,6 +175,7 @@ fn form_page(
 }
 
 fn form_error(
+    app: &crate::app::App,
     ctx: &SessionCtx,
     heading: &str,
     action: String,
@@ -174,7 +186,7 @@ fn form_error(
         AppError::Invalid(_) | AppError::StaleVersion | AppError::Conflict(_) => {
             let status =
                 StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            match form_page(ctx, heading, action, form, Some(&e)) {
+            match form_page(app, ctx, heading, action, form, Some(&e)) {
                 Ok(page) => (status, page).into_response(),
                 Err(e) => PageError(e).into_response(),
             }
@@ -203,6 +215,7 @@ async fn new_form(State(app): State<Shared>, Authed(ctx): Authed) -> Result<Form
         ..Default::default()
     };
     Ok(form_page(
+        &app,
         &ctx,
         "发布竞赛通知",
         "/competitions/new".into(),
@@ -218,7 +231,14 @@ async fn create(
 ) -> Response {
     match competitions::create(&app, &ctx.principal, &form.input()).await {
         Ok(c) => Redirect::to(&format!("/competitions/{}?saved=created", c.id)).into_response(),
-        Err(e) => form_error(&ctx, "发布竞赛通知", "/competitions/new".into(), form, e),
+        Err(e) => form_error(
+            &app,
+            &ctx,
+            "发布竞赛通知",
+            "/competitions/new".into(),
+            form,
+            e,
+        ),
     }
 }
 
@@ -277,6 +297,7 @@ async fn edit_form(
     let action = format!("/competitions/{id}/edit");
     if m.status != competitions::STATUS_OPEN {
         return Ok(form_error(
+            &app,
             &ctx,
             &heading,
             action,
@@ -284,7 +305,7 @@ async fn edit_form(
             AppError::Conflict("该竞赛通知已关闭，不能再修改".into()),
         ));
     }
-    Ok(form_page(&ctx, &heading, action, form, None)?.into_response())
+    Ok(form_page(&app, &ctx, &heading, action, form, None)?.into_response())
 }
 
 async fn update(
@@ -296,6 +317,7 @@ async fn update(
     match competitions::update(&app, &ctx.principal, id, &form.input(), form.version()).await {
         Ok(c) => Redirect::to(&format!("/competitions/{}?saved=updated", c.id)).into_response(),
         Err(e) => form_error(
+            &app,
             &ctx,
             "修改竞赛通知",
             format!("/competitions/{id}/edit"),
