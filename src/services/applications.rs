@@ -257,10 +257,7 @@ pub async fn save(
         .filter(application::Column::Version.eq(expected_version))
         .exec(&txn)
         .await?;
-    if result.rows_affected == 0 {
-        txn.rollback().await?;
-        return Err(AppError::StaleVersion);
-    }
+    super::saved(&result)?;
     let before = form_of(&m);
     let (policy, _) = assess(app, &m).await?;
     let changed = intake::diff(&policy, &before, &form);
@@ -356,10 +353,7 @@ pub async fn submit(
         .filter(application::Column::Version.eq(expected_version))
         .exec(&txn)
         .await?;
-    if result.rows_affected == 0 {
-        txn.rollback().await?;
-        return Err(AppError::StaleVersion);
-    }
+    super::saved(&result)?;
     application_version::ActiveModel {
         application_id: Set(id),
         revision: Set(revision),

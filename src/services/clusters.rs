@@ -1005,10 +1005,7 @@ pub async fn update(
         .filter(cluster::Column::Version.eq(expected_version))
         .exec(&txn)
         .await?;
-    if result.rows_affected == 0 {
-        txn.rollback().await?;
-        return Err(AppError::StaleVersion);
-    }
+    super::saved(&result)?;
     write_links(&txn, id, &v).await?;
     audit::append(
         &txn,

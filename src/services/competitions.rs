@@ -588,10 +588,7 @@ pub async fn update(
         .filter(competition::Column::Version.eq(expected_version))
         .exec(&txn)
         .await?;
-    if result.rows_affected == 0 {
-        txn.rollback().await?;
-        return Err(AppError::StaleVersion);
-    }
+    super::saved(&result)?;
     audit::append(
         &txn,
         &app.audit_key,

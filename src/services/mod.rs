@@ -26,3 +26,13 @@ pub fn authorize(p: &Principal, resource: Resource, action: Action) -> Result<Sc
 pub fn trimmed(s: &str) -> String {
     s.trim().to_string()
 }
+
+/// Optimistic concurrency: an update filtered by the version the editor saw changed no row, so
+/// someone else saved first. Returning the error drops the caller's transaction, which rolls it back.
+pub fn saved(result: &sea_orm::UpdateResult) -> Result<(), AppError> {
+    if result.rows_affected == 0 {
+        Err(AppError::StaleVersion)
+    } else {
+        Ok(())
+    }
+}

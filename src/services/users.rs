@@ -352,10 +352,7 @@ pub async fn update(
         .filter(user::Column::Version.eq(input.version))
         .exec(&txn)
         .await?;
-    if result.rows_affected == 0 {
-        txn.rollback().await?;
-        return Err(AppError::StaleVersion);
-    }
+    super::saved(&result)?;
     if !input.active {
         session::delete_for_user(&txn, id).await?;
     }
