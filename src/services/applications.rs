@@ -96,7 +96,7 @@ pub async fn competition_of<C: ConnectionTrait>(
         .ok_or(AppError::NotFound)
 }
 
-async fn has_attachments(app: &App, id: i64) -> Result<Vec<String>, AppError> {
+async fn attachment_purposes(app: &App, id: i64) -> Result<Vec<String>, AppError> {
     Ok(attachment::Entity::find()
         .filter(attachment::Column::OwnerType.eq("application"))
         .filter(attachment::Column::OwnerId.eq(id))
@@ -111,7 +111,7 @@ async fn has_attachments(app: &App, id: i64) -> Result<Vec<String>, AppError> {
 pub async fn assess(app: &App, m: &application::Model) -> Result<(Policy, Assessment), AppError> {
     let c = competition_of(&app.db, m).await?;
     let policy = policy_of(&c)?;
-    let purposes = has_attachments(app, m.id).await?;
+    let purposes = attachment_purposes(app, m.id).await?;
     let a = intake::assess(&policy, &form_of(m), |p| purposes.iter().any(|x| x == p));
     Ok((policy, a))
 }
@@ -259,7 +259,7 @@ pub async fn save(
         .await?;
     super::saved(&result)?;
     let before = form_of(&m);
-    let (policy, _) = assess(app, &m).await?;
+    let policy = policy_of(&competition_of(&txn, &m).await?)?;
     let changed = intake::diff(&policy, &before, &form);
     audit::append(
         &txn,

@@ -623,6 +623,15 @@ async fn relation_to<C: ConnectionTrait>(
     })
 }
 
+/// A cluster the principal may see (and so its files), or "not found".
+pub async fn load_visible<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    id: i64,
+) -> Result<cluster::Model, AppError> {
+    Ok(load_scoped(db, p, id, Action::View).await?.0)
+}
+
 /// Loads a cluster the principal may see; anything else is "not found", so existence is not
 /// revealed. For `Action::Update` the principal's organisation must also be the lead applicant:
 /// a co-applicant or an overseeing bureau sees the cluster but is refused (403).

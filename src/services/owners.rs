@@ -1,13 +1,13 @@
 //! Who may read or attach files to an object: each owner type answers by its own scope rules, so
 //! an attachment is exactly as visible as the thing it belongs to.
 
-use jiqun_domain::access::{Action, Resource, ScopeKind};
+use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::application::Status;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::EntityTrait;
 
 use crate::app::{App, Principal};
 use crate::error::AppError;
-use crate::store::entity::{cluster, cluster_co_applicant, competition};
+use crate::store::entity::competition;
 
 /// The kinds of object a file can be attached to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,31 +62,9 @@ pub async fn can_read(
                 .ok_or(AppError::NotFound)
         }
         OwnerType::Cluster => {
-            let scope = super::authorize(p, Resource::Cluster, Action::View)
-                .map_err(|_| AppError::NotFound)?;
-            let c = cluster::Entity::find_by_id(owner_id)
-                .one(&app.db)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let visible = match scope {
-                ScopeKind::All => true,
-                ScopeKind::OwnCity => p.org.city_code.as_deref() == Some(c.city_code.as_str()),
-                ScopeKind::OwnOrg => {
-                    c.org_id == p.org.id
-                        || cluster_co_applicant::Entity::find()
-                            .filter(cluster_co_applicant::Column::ClusterId.eq(c.id))
-                            .filter(cluster_co_applicant::Column::OrgId.eq(p.org.id))
-                            .one(&app.db)
-                            .await?
-                            .is_some()
-                }
-                ScopeKind::OwnAccount => false,
-            };
-            if visible {
-                Ok(())
-            } else {
-                Err(AppError::NotFound)
-            }
+            // The cluster service's own scope rule decides.
+            super::clusters::load_visible(&app.db, p, owner_id).await?;
+            Ok(())
         }
         OwnerType::Recommendation => Err(AppError::NotFound),
     }

@@ -198,12 +198,24 @@ pub async fn recommend(
     let mut counties: Vec<&str> = loaded.iter().map(|m| m.county_code.as_str()).collect();
     counties.sort();
     counties.dedup();
+    // The bound policy is parsed once per competition, not once per county.
+    let mut caps = std::collections::BTreeMap::new();
     for county in counties {
         let first = loaded
             .iter()
             .find(|m| m.county_code == county)
             .ok_or(AppError::NotFound)?;
-        let policy = policy_of(&competition_of(&txn, first).await?)?;
+        let cap = match caps.get(&first.competition_id) {
+            Some(cap) => *cap,
+            None => {
+                let cap = policy_of(&competition_of(&txn, first).await?)?
+                    .quota
+                    .per_county
+                    .max;
+                caps.insert(first.competition_id, cap);
+                cap
+            }
+        };
         let existing = application::Entity::find()
             .filter(application::Column::CompetitionId.eq(first.competition_id))
             .filter(application::Column::CountyCode.eq(county))
@@ -216,9 +228,7 @@ pub async fn recommend(
                 .count(&txn)
                 .await? as u32;
         let adding = loaded.iter().filter(|m| m.county_code == county).count() as u32;
-        if let CapCheck::Exceeded { count, cap } =
-            county_cap(existing, adding, policy.quota.per_county.max)
-        {
+        if let CapCheck::Exceeded { count, cap } = county_cap(existing, adding, cap) {
             let name = county
                 .parse()
                 .ok()

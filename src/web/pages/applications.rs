@@ -19,9 +19,7 @@ use crate::app::{App, Shared};
 use crate::clock::format_local;
 use crate::error::AppError;
 use crate::services::applications::{self as svc, ApplicationRow, EventView};
-use crate::store::entity::{
-    application, application_event, attachment, blob, cluster, competition,
-};
+use crate::store::entity::{application, application_event, attachment, blob, cluster};
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
@@ -58,12 +56,9 @@ async fn list_page(
     let p = &ctx.principal;
     let rows = svc::list(app, p).await?;
     let now = app.clock.now();
-    let call = competition::Entity::find()
-        .filter(competition::Column::Status.eq("open"))
-        .filter(competition::Column::SubmissionDeadline.gt(now))
-        .order_by_desc(competition::Column::Id)
-        .one(&app.db)
-        .await?;
+    let call = crate::services::competitions::open_call(app)
+        .await?
+        .filter(|c| crate::services::competitions::is_open_for_submission(c, now));
     let mut startable = Vec::new();
     if let Some(c) = &call {
         let started: Vec<i64> = rows

@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::application::Status;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 
 use super::{Layout, PageError, layout};
@@ -160,11 +160,7 @@ async fn review_page(
         .await?
         .map(|c| c.name)
         .unwrap_or_default();
-    let letters = attachment::Entity::find()
-        .filter(attachment::Column::OwnerType.eq("application"))
-        .filter(attachment::Column::OwnerId.eq(id))
-        .filter(attachment::Column::Purpose.eq("letter"))
-        .all(&app.db)
+    let letters = letters_of(app, id)
         .await?
         .into_iter()
         .map(|a| (a.id, a.file_name))
@@ -304,6 +300,17 @@ struct RecommendForm {
     cap_justification: String,
 }
 
+/// The signed 推荐函 uploaded for an application, oldest first.
+async fn letters_of(app: &App, id: i64) -> Result<Vec<attachment::Model>, AppError> {
+    Ok(attachment::Entity::find()
+        .filter(attachment::Column::OwnerType.eq("application"))
+        .filter(attachment::Column::OwnerId.eq(id))
+        .filter(attachment::Column::Purpose.eq("letter"))
+        .order_by_asc(attachment::Column::Id)
+        .all(&app.db)
+        .await?)
+}
+
 async fn recommend_it(
     State(app): State<Shared>,
     Authed(ctx): Authed,
@@ -311,13 +318,7 @@ async fn recommend_it(
     Form(f): Form<RecommendForm>,
 ) -> Response {
     let letter = if f.letter == "uploaded" {
-        match attachment::Entity::find()
-            .filter(attachment::Column::OwnerType.eq("application"))
-            .filter(attachment::Column::OwnerId.eq(id))
-            .filter(attachment::Column::Purpose.eq("letter"))
-            .all(&app.db)
-            .await
-        {
+        match letters_of(&app, id).await {
             Ok(list) => match list.last() {
                 Some(a) => Letter::Uploaded(a.id),
                 None => {
@@ -325,7 +326,7 @@ async fn recommend_it(
                     return after(&app, &ctx, id, Err(e), Typed::default()).await;
                 }
             },
-            Err(e) => return PageError(e.into()).into_response(),
+            Err(e) => return PageError(e).into_response(),
         }
     } else {
         Letter::Generated
