@@ -43,6 +43,9 @@ pub struct ConfigArgs {
     /// 发件人（如 "湖南省工信厅 <noreply@example.gov.cn>"）
     #[arg(long, env = "JIQUN_SMTP_FROM", global = true)]
     pub smtp_from: Option<String>,
+    /// 证书 PDF 所用中文字体文件（.ttf/.otf/.ttc）；默认依次尝试 Noto CJK 与文泉驿字体
+    #[arg(long, env = "JIQUN_PDF_FONT", global = true, value_name = "FILE")]
+    pub pdf_font: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -58,6 +61,7 @@ struct FileConfig {
     cookie_secure: Option<bool>,
     smtp_url: Option<String>,
     smtp_from: Option<String>,
+    pdf_font: Option<PathBuf>,
 }
 
 /// Account security settings (等保: 登录失败处理, 连接超时自动退出).
@@ -79,6 +83,8 @@ pub struct Config {
     /// Where notification e-mails go; none means in-app notifications only.
     pub smtp_url: Option<String>,
     pub smtp_from: String,
+    /// The CJK font for certificate PDFs; none means the usual system paths.
+    pub pdf_font: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -183,6 +189,11 @@ impl Config {
                 .clone()
                 .or(file.smtp_from)
                 .unwrap_or_else(|| "jiqun <noreply@localhost>".into()),
+            pdf_font: args
+                .pdf_font
+                .clone()
+                .or(file.pdf_font)
+                .filter(|p| !p.as_os_str().is_empty()),
         })
     }
 
@@ -235,6 +246,30 @@ mod tests {
             Config::resolve(&args),
             Err(ConfigError::DatabaseUrl(_))
         ));
+    }
+
+    #[test]
+    fn the_pdf_font_comes_from_the_flag_or_the_file() {
+        assert_eq!(
+            Config::resolve(&ConfigArgs::default()).unwrap().pdf_font,
+            None
+        );
+        let dir = std::env::temp_dir().join(format!("jiqun-cfg-font-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("font.toml");
+        std::fs::write(&path, "pdf_font = \"/opt/fonts/simsun.ttc\"\n").unwrap();
+        let args = ConfigArgs {
+            config: Some(path),
+            ..Default::default()
+        };
+        let cfg = Config::resolve(&args).unwrap();
+        assert_eq!(cfg.pdf_font, Some(PathBuf::from("/opt/fonts/simsun.ttc")));
+        let args = ConfigArgs {
+            pdf_font: Some(PathBuf::from("/srv/fonts/song.ttf")),
+            ..args
+        };
+        let cfg = Config::resolve(&args).unwrap();
+        assert_eq!(cfg.pdf_font, Some(PathBuf::from("/srv/fonts/song.ttf")));
     }
 
     #[test]

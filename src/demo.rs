@@ -4,7 +4,7 @@ use jiqun_domain::access::{OrgKind, Role};
 use jiqun_domain::audit::sm3_hex;
 use jiqun_domain::credit_code::CreditCode;
 use jiqun_domain::region;
-use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use crate::app::App;
 use crate::audit::{self, Actor, Event};
@@ -12,7 +12,7 @@ use crate::auth::{password, totp};
 use crate::error::AppError;
 use crate::store::{
     self,
-    entity::{organisation, user},
+    entity::{expert, organisation, user},
 };
 
 /// The shared demo password (meets the complexity rules). Demo only.
@@ -47,6 +47,17 @@ const CITY_USERS: [(&str, &str); 14] = [
     ("431200", "huaihua"),
     ("431300", "loudi"),
     ("433100", "xiangxi"),
+];
+
+/// The demo expert pool: (username, name, employer, city, fields). They work in six different
+/// cities, so every demo cluster has conflict-free experts.
+const EXPERTS: [(&str, &str, &str, &str, &str); 6] = [
+    ("expert", "评审专家 赵教授", "中南大学", "430100", "工程机械、智能制造"),
+    ("expert2", "评审专家 钱研究员", "湘潭大学", "430300", "新材料、化工"),
+    ("expert3", "评审专家 孙教授", "南华大学", "430400", "核技术、装备制造"),
+    ("expert4", "评审专家 李高工", "湖南文理学院", "430700", "产业经济、园区规划"),
+    ("expert5", "评审专家 周教授", "湘南学院", "431000", "电子信息、有色金属"),
+    ("expert6", "评审专家 吴研究员", "怀化学院", "431200", "生物医药、食品加工"),
 ];
 
 const PROVINCE: &str = "湖南省工业和信息化厅";
@@ -176,19 +187,12 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
         )
         .await?,
     );
-    orgs.insert(
-        "中南大学".into(),
-        org(
-            app,
-            &txn,
-            "中南大学",
-            OrgKind::ExpertHome,
-            Some("430100"),
-            None,
-            None,
-        )
-        .await?,
-    );
+    for (_, _, home, city, _) in EXPERTS {
+        orgs.insert(
+            home.to_string(),
+            org(app, &txn, home, OrgKind::ExpertHome, Some(city), None, None).await?,
+        );
+    }
     audit::append(
         &txn,
         &app.audit_key,
@@ -237,12 +241,6 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
             org: "湖南省财政厅",
         },
         DemoUser {
-            username: "expert",
-            name: "评审专家 赵教授",
-            role: Role::Expert,
-            org: "中南大学",
-        },
-        DemoUser {
             username: "applicant",
             name: "长沙工程机械促进会 刘秘书长",
             role: Role::Applicant,
@@ -255,6 +253,14 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
             org: "岳阳石化产业集群促进会",
         },
     ];
+    for (username, name, home, _, _) in EXPERTS {
+        people.push(DemoUser {
+            username,
+            name,
+            role: Role::Expert,
+            org: home,
+        });
+    }
     for (code, username) in CITY_USERS {
         people.push(DemoUser {
             username,
@@ -315,6 +321,28 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
         )
         .await?;
     }
+    for (username, name, home, city, fields) in EXPERTS {
+        let account = user::Entity::find()
+            .filter(user::Column::Username.eq(username))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::Internal(format!("demo expert {username}")))?;
+        expert::ActiveModel {
+            user_id: Set(account.id),
+            name: Set(name.trim_start_matches("评审专家 ").into()),
+            fields: Set(fields.replace('、', "\n")),
+            city_code: Set(city.into()),
+            employer: Set(home.into()),
+            affiliations: Set(String::new()),
+            active: Set(true),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
     txn.commit().await?;
     Ok(())
 }
@@ -331,6 +359,8 @@ fn banner(app: &App) -> String {
         ("省工信厅", "province"),
         ("有关部门", "partner"),
         ("评审专家", "expert"),
+        ("评审专家", "expert2"),
+        ("评审专家", "expert3"),
         ("申报主体", "applicant"),
         ("申报主体(岳阳)", "applicant2"),
         ("市州工信局(长沙)", "changsha"),
@@ -349,6 +379,7 @@ fn banner(app: &App) -> String {
             }
         ));
     }
+    out.push_str("其余评审专家账户：expert4、expert5、expert6\n");
     out.push_str("其余12个市州工信局账户：zhuzhou、xiangtan、hengyang、shaoyang、changde、zhangjiajie、yiyang、chenzhou、yongzhou、huaihua、loudi、xiangxi\n");
     out.push_str(
         "没有验证器应用时，可在另一个终端运行 `jiqun totp-code <密钥>` 取得当前验证码。\n",

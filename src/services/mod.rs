@@ -6,11 +6,16 @@ pub mod applications;
 pub mod calendar;
 pub mod clusters;
 pub mod competitions;
+pub mod designations;
+pub mod experts;
+pub mod notices;
 pub mod notifications;
 pub mod orgs;
 pub mod owners;
 pub mod policy;
 pub mod reviews;
+pub mod rounds;
+pub mod scoring;
 pub mod users;
 
 use jiqun_domain::access::{Action, Resource, ScopeKind, permission};

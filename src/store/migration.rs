@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0002Intake),
             Box::new(M0003TotpReplay),
             Box::new(M0004MailOutbox),
+            Box::new(M0005Rounds),
         ]
     }
 }
@@ -510,5 +511,230 @@ impl MigrationTrait for M0004MailOutbox {
         .await?;
         m.create_index(index("idx_mail_outbox_sent", "mail_outbox", &["sent_at"]))
             .await
+    }
+}
+
+struct M0005Rounds;
+
+impl MigrationName for M0005Rounds {
+    fn name(&self) -> &str {
+        "m0005_rounds"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0005Rounds {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // An expert in the pool (专家库), linked to the account they sign in with.
+        m.create_table(
+            Table::create()
+                .table("experts")
+                .col(big_pk_auto("id"))
+                .col(big_integer_uniq("user_id"))
+                .col(string("name"))
+                .col(text("fields"))
+                .col(string("city_code"))
+                .col(string("employer"))
+                .col(text("affiliations"))
+                .col(boolean("active"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        // A conflict of interest an expert declared for an application.
+        m.create_table(
+            Table::create()
+                .table("expert_conflicts")
+                .col(big_pk_auto("id"))
+                .col(big_integer("expert_id"))
+                .col(big_integer("application_id"))
+                .col(text("reason"))
+                .col(timestamp_with_time_zone("declared_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("uq_expert_conflicts", "expert_conflicts", &["expert_id", "application_id"]).unique().to_owned())
+            .await?;
+        // A round (初赛/决赛) of a competition.
+        m.create_table(
+            Table::create()
+                .table("rounds")
+                .col(big_pk_auto("id"))
+                .col(big_integer("competition_id"))
+                .col(string("kind"))
+                .col(string("status"))
+                .col(integer("experts_per_application"))
+                .col(text("panel_note"))
+                .col(text("quotas"))
+                .col(timestamp_with_time_zone("scoring_opens_at"))
+                .col(timestamp_with_time_zone("scoring_closes_at"))
+                .col(boolean("defence"))
+                .col(text("notice_text"))
+                .col(date_null("notice_published_on"))
+                .col(date_null("notice_first_day"))
+                .col(date_null("notice_last_day"))
+                .col(date_null("confirmed_on"))
+                .col(big_integer("created_by"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("uq_rounds_kind", "rounds", &["competition_id", "kind"]).unique().to_owned())
+            .await?;
+        // A cluster competing in a round, judged on one application.
+        m.create_table(
+            Table::create()
+                .table("round_entries")
+                .col(big_pk_auto("id"))
+                .col(big_integer("round_id"))
+                .col(big_integer("application_id"))
+                .col(big_integer("cluster_id"))
+                .col(string("cluster_kind"))
+                .col(string("city_code"))
+                .col(string("county_code"))
+                .col(string("status"))
+                .col(double_null("final_score"))
+                .col(integer_null("rank"))
+                .col(boolean("proposed"))
+                .col(text("decision_note"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("uq_round_entries", "round_entries", &["round_id", "cluster_id"]).unique().to_owned())
+            .await?;
+        m.create_index(index("idx_round_entries_round", "round_entries", &["round_id"]))
+            .await?;
+        // An expert on a round's panel.
+        m.create_table(
+            Table::create()
+                .table("round_panel")
+                .col(big_pk_auto("id"))
+                .col(big_integer("round_id"))
+                .col(big_integer("expert_id"))
+                .col(big_integer("added_by"))
+                .col(timestamp_with_time_zone("added_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("uq_round_panel", "round_panel", &["round_id", "expert_id"]).unique().to_owned())
+            .await?;
+        // An expert assigned to judge an entry.
+        m.create_table(
+            Table::create()
+                .table("assignments")
+                .col(big_pk_auto("id"))
+                .col(big_integer("round_id"))
+                .col(big_integer("entry_id"))
+                .col(big_integer("expert_id"))
+                .col(string("source"))
+                .col(text("override_reason"))
+                .col(timestamp_with_time_zone_null("recused_at"))
+                .col(text("recusal_reason"))
+                .col(big_integer("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("uq_assignments", "assignments", &["entry_id", "expert_id"]).unique().to_owned())
+            .await?;
+        m.create_index(index("idx_assignments_expert", "assignments", &["expert_id"]))
+            .await?;
+        m.create_index(index("idx_assignments_round", "assignments", &["round_id"]))
+            .await?;
+        // An expert's scores for one assignment.
+        m.create_table(
+            Table::create()
+                .table("score_sheets")
+                .col(big_pk_auto("id"))
+                .col(big_integer_uniq("assignment_id"))
+                .col(big_integer("round_id"))
+                .col(big_integer("entry_id"))
+                .col(big_integer("expert_id"))
+                .col(text("scores"))
+                .col(text("comment"))
+                .col(double_null("total"))
+                .col(string("status"))
+                .col(timestamp_with_time_zone_null("submitted_at"))
+                .col(text("reopened_reason"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("idx_score_sheets_round", "score_sheets", &["round_id"]))
+            .await?;
+        // A defence (答辩) score recorded by the province for one expert.
+        m.create_table(
+            Table::create()
+                .table("defence_scores")
+                .col(big_pk_auto("id"))
+                .col(big_integer("round_id"))
+                .col(big_integer("entry_id"))
+                .col(big_integer("expert_id"))
+                .col(double("score"))
+                .col(big_integer("recorded_by"))
+                .col(timestamp_with_time_zone("recorded_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("uq_defence_scores", "defence_scores", &["entry_id", "expert_id"]).unique().to_owned())
+            .await?;
+        // A named objection (异议) filed by the public against a proposed list.
+        m.create_table(
+            Table::create()
+                .table("objections")
+                .col(big_pk_auto("id"))
+                .col(big_integer("round_id"))
+                .col(big_integer("entry_id"))
+                .col(string("name"))
+                .col(string("organisation"))
+                .col(string("contact"))
+                .col(text("reason"))
+                .col(string("client_addr"))
+                .col(string("status"))
+                .col(text("reply"))
+                .col(timestamp_with_time_zone("filed_at"))
+                .col(timestamp_with_time_zone_null("registered_at"))
+                .col(timestamp_with_time_zone_null("decided_at"))
+                .col(big_integer_null("decided_by"))
+                .col(integer("version"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("idx_objections_round", "objections", &["round_id"]))
+            .await?;
+        m.create_index(index("idx_objections_addr", "objections", &["client_addr", "filed_at"]))
+            .await?;
+        // What a confirmed round made a cluster, with its numbered certificate.
+        m.create_table(
+            Table::create()
+                .table("designations")
+                .col(big_pk_auto("id"))
+                .col(big_integer("cluster_id"))
+                .col(big_integer("round_id"))
+                .col(big_integer("entry_id"))
+                .col(string("designation"))
+                .col(date("effective_on"))
+                .col(integer("year"))
+                .col(integer("seq"))
+                .col(string_uniq("certificate_number"))
+                .col(date_null("revoked_on"))
+                .col(text("revoke_reason"))
+                .col(big_integer("decided_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("uq_designations_seq", "designations", &["designation", "year", "seq"]).unique().to_owned())
+            .await?;
+        m.create_index(index("idx_designations_cluster", "designations", &["cluster_id"]))
+            .await?;
+        Ok(())
     }
 }

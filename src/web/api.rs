@@ -101,6 +101,9 @@ pub fn routes() -> Router<Shared> {
         .merge(super::api_clusters::routes())
         .merge(super::api_competitions::routes())
         .merge(super::api_applications::routes())
+        .merge(super::api_rounds::routes())
+        .merge(super::api_scoring::routes())
+        .merge(super::api_notices::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -157,6 +160,9 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(super::api_clusters::Doc::openapi());
     doc.merge(super::api_competitions::Doc::openapi());
     doc.merge(super::api_applications::Doc::openapi());
+    doc.merge(super::api_rounds::Doc::openapi());
+    doc.merge(super::api_scoring::Doc::openapi());
+    doc.merge(super::api_notices::Doc::openapi());
     Json(doc)
 }
 

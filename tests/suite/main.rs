@@ -11,7 +11,10 @@ mod audit_chain;
 mod clusters;
 mod competitions;
 mod mail;
+mod notices;
 mod organisations;
+mod rounds;
+mod scoring;
 mod security;
 mod startup;
 

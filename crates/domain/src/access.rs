@@ -146,10 +146,20 @@ pub enum Resource {
     Cluster,
     /// An application (申请报告) to a competition, and the city's review of it.
     Application,
+    /// A round (初赛/决赛): panel, assignments, ranking, proposed list, notice and confirmation.
+    Round,
+    /// The expert pool (专家库).
+    ExpertPool,
+    /// Score sheets (评分表); experts reach only their own assignments.
+    ScoreSheet,
+    /// Objections (异议) filed against a proposed list.
+    Objection,
+    /// Designations and their certificates (证书).
+    Certificate,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 8] = [
+    pub const ALL: [Resource; 13] = [
         Resource::Organisation,
         Resource::User,
         Resource::AuditLog,
@@ -158,6 +168,11 @@ impl Resource {
         Resource::Competition,
         Resource::Cluster,
         Resource::Application,
+        Resource::Round,
+        Resource::ExpertPool,
+        Resource::ScoreSheet,
+        Resource::Objection,
+        Resource::Certificate,
     ];
 }
 
@@ -169,7 +184,7 @@ pub enum Action {
     /// Reset a password, unlock an account or reset its second factor.
     ResetCredentials,
     Export,
-    /// The city bureau's 初审: return, reject or recommend.
+    /// A decision on someone else's submission: the city bureau's 初审, the province's objection handling.
     Review,
 }
 
@@ -243,6 +258,30 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Application, CityBureau, View | Review | Export) => Some(OwnCity),
         (Application, Province, View | Export) => Some(All),
         (Application, _, _) => None,
+
+        // The province runs the rounds; partner departments co-organise and read them.
+        (Round, Province, View | Create | Update | Export) => Some(All),
+        (Round, Partner, View) => Some(All),
+        (Round, _, _) => None,
+
+        (ExpertPool, Province, View | Create | Update | Export) => Some(All),
+        (ExpertPool, Expert, View | Update) => Some(OwnAccount),
+        (ExpertPool, _, _) => None,
+
+        // An expert scores only what is assigned to them; the province reads all and may reopen.
+        (ScoreSheet, Expert, View | Create | Update) => Some(OwnAccount),
+        (ScoreSheet, Province, View | Update | Export) => Some(All),
+        (ScoreSheet, _, _) => None,
+
+        // The public files objections without an account; the province handles them.
+        (Objection, Province, View | Review | Export) => Some(All),
+        (Objection, _, _) => None,
+
+        (Certificate, Province, View | Create | Update | Export) => Some(All),
+        (Certificate, Partner, View) => Some(All),
+        (Certificate, CityBureau, View) => Some(OwnCity),
+        (Certificate, Applicant, View) => Some(OwnOrg),
+        (Certificate, _, _) => None,
     }
 }
 

@@ -9,4 +9,5 @@ pub mod industry;
 pub mod password;
 pub mod region;
 pub mod review;
+pub mod round;
 pub mod security;

@@ -7,10 +7,15 @@ mod audit_log;
 mod calendar;
 mod clusters;
 mod competitions;
+mod designations;
+mod experts;
+mod notices;
 mod notifications;
 mod orgs;
 mod policy;
 mod reviews;
+mod rounds;
+mod scoring;
 mod users;
 mod workbench;
 
@@ -39,6 +44,11 @@ pub fn routes() -> Router<Shared> {
         .merge(competitions::routes())
         .merge(applications::routes())
         .merge(reviews::routes())
+        .merge(rounds::routes())
+        .merge(experts::routes())
+        .merge(scoring::routes())
+        .merge(notices::routes())
+        .merge(designations::routes())
         .merge(notifications::routes())
         .merge(calendar::routes())
         .merge(policy::routes())
@@ -105,6 +115,34 @@ pub fn nav_for(role: Role, org_id: i64) -> Vec<NavItem> {
             key: "recommended",
             label: "推荐汇总",
             href: "/recommended".into(),
+        });
+    }
+    if permission(role, Resource::Round, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "rounds",
+            label: "评审轮次",
+            href: "/rounds".into(),
+        });
+    }
+    if permission(role, Resource::ExpertPool, Action::Create).is_some() {
+        nav.push(NavItem {
+            key: "experts",
+            label: "专家库",
+            href: "/experts".into(),
+        });
+    }
+    if permission(role, Resource::ScoreSheet, Action::Create).is_some() {
+        nav.push(NavItem {
+            key: "scoring",
+            label: "评审任务",
+            href: "/scoring".into(),
+        });
+    }
+    if permission(role, Resource::Certificate, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "certificates",
+            label: "认定与证书",
+            href: "/certificates".into(),
         });
     }
     match permission(role, Resource::Organisation, Action::View) {

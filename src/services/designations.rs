@@ -1,0 +1,1 @@
+//! Designations and certificates (being built).

@@ -1,0 +1,1 @@
+//! Public notice and objections (being built).

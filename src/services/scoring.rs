@@ -1,0 +1,1 @@
+//! Expert scoring (being built).

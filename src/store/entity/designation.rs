@@ -1,0 +1,27 @@
+use sea_orm::entity::prelude::*;
+
+/// What a confirmed round made a cluster, with its numbered certificate.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "designations")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub cluster_id: i64,
+    pub round_id: i64,
+    pub entry_id: i64,
+    /// cultivation_target | certified
+    pub designation: String,
+    pub effective_on: TimeDate,
+    pub year: i32,
+    pub seq: i32,
+    pub certificate_number: String,
+    pub revoked_on: Option<TimeDate>,
+    pub revoke_reason: String,
+    pub decided_by: i64,
+    pub created_at: TimeDateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

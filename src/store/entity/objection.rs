@@ -1,0 +1,30 @@
+use sea_orm::entity::prelude::*;
+
+/// A named objection (异议) filed by the public against a proposed list.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "objections")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub round_id: i64,
+    pub entry_id: i64,
+    pub name: String,
+    pub organisation: String,
+    pub contact: String,
+    pub reason: String,
+    pub client_addr: String,
+    /// received | investigating | dismissed | upheld
+    pub status: String,
+    /// The province's written reply.
+    pub reply: String,
+    pub filed_at: TimeDateTimeWithTimeZone,
+    pub registered_at: Option<TimeDateTimeWithTimeZone>,
+    pub decided_at: Option<TimeDateTimeWithTimeZone>,
+    pub decided_by: Option<i64>,
+    pub version: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,38 @@
+use sea_orm::entity::prelude::*;
+
+/// A round (初赛/决赛) of a competition.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "rounds")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub competition_id: i64,
+    /// preliminary | final (the policy's round key)
+    pub kind: String,
+    /// setup | scoring | proposed | on_notice | confirmed
+    pub status: String,
+    pub experts_per_application: i32,
+    /// Why the panel is smaller than the policy asks, when it is.
+    pub panel_note: String,
+    /// Winners per cluster kind, JSON: {"leading": 3, "specialty": 5}.
+    pub quotas: String,
+    pub scoring_opens_at: TimeDateTimeWithTimeZone,
+    pub scoring_closes_at: TimeDateTimeWithTimeZone,
+    /// Whether a defence (答辩) session is held.
+    pub defence: bool,
+    /// The notice's preamble as published.
+    pub notice_text: String,
+    pub notice_published_on: Option<TimeDate>,
+    pub notice_first_day: Option<TimeDate>,
+    pub notice_last_day: Option<TimeDate>,
+    pub confirmed_on: Option<TimeDate>,
+    pub created_by: i64,
+    pub version: i32,
+    pub created_at: TimeDateTimeWithTimeZone,
+    pub updated_at: TimeDateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,31 @@
+use sea_orm::entity::prelude::*;
+
+/// A cluster competing in a round, judged on one application.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "round_entries")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub round_id: i64,
+    pub application_id: i64,
+    pub cluster_id: i64,
+    pub cluster_kind: String,
+    pub city_code: String,
+    pub county_code: String,
+    /// An application-state key, from recommended on.
+    pub status: String,
+    pub final_score: Option<f64>,
+    /// Rank within the cluster kind.
+    pub rank: Option<i32>,
+    /// On the proposed list (拟定名单).
+    pub proposed: bool,
+    /// Why the candidate was removed or the cap exceeded, when it was.
+    pub decision_note: String,
+    pub version: i32,
+    pub updated_at: TimeDateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,29 @@
+use sea_orm::entity::prelude::*;
+
+/// An expert's scores for one assignment.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "score_sheets")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub assignment_id: i64,
+    pub round_id: i64,
+    pub entry_id: i64,
+    pub expert_id: i64,
+    /// Criterion key → score, JSON.
+    pub scores: String,
+    pub comment: String,
+    pub total: Option<f64>,
+    /// draft | submitted
+    pub status: String,
+    pub submitted_at: Option<TimeDateTimeWithTimeZone>,
+    /// The province's reason when it reopened a submitted sheet.
+    pub reopened_reason: String,
+    pub version: i32,
+    pub updated_at: TimeDateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

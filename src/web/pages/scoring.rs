@@ -1,0 +1,9 @@
+//! Pages: scoring (being built).
+
+use axum::Router;
+
+use crate::app::Shared;
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+}

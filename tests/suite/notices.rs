@@ -1,0 +1,1 @@
+//! notices (being built).
