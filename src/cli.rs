@@ -232,7 +232,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             let listener = crate::server::bind(config.listen).await?;
             let app = std::sync::Arc::new(crate::server::open(config, true).await?);
             if demo {
-                let banner = crate::demo::seed(&app).await?;
+                let banner = crate::demo::seed_for_serve(&app).await?;
                 println!("{banner}");
             }
             let addr = listener

@@ -52,12 +52,48 @@ const CITY_USERS: [(&str, &str); 14] = [
 /// The demo expert pool: (username, name, employer, city, fields). They work in six different
 /// cities, so every demo cluster has conflict-free experts.
 const EXPERTS: [(&str, &str, &str, &str, &str); 6] = [
-    ("expert", "评审专家 赵教授", "中南大学", "430100", "工程机械、智能制造"),
-    ("expert2", "评审专家 钱研究员", "湘潭大学", "430300", "新材料、化工"),
-    ("expert3", "评审专家 孙教授", "南华大学", "430400", "核技术、装备制造"),
-    ("expert4", "评审专家 李高工", "湖南文理学院", "430700", "产业经济、园区规划"),
-    ("expert5", "评审专家 周教授", "湘南学院", "431000", "电子信息、有色金属"),
-    ("expert6", "评审专家 吴研究员", "怀化学院", "431200", "生物医药、食品加工"),
+    (
+        "expert",
+        "评审专家 赵教授",
+        "中南大学",
+        "430100",
+        "工程机械、智能制造",
+    ),
+    (
+        "expert2",
+        "评审专家 钱研究员",
+        "湘潭大学",
+        "430300",
+        "新材料、化工",
+    ),
+    (
+        "expert3",
+        "评审专家 孙教授",
+        "南华大学",
+        "430400",
+        "核技术、装备制造",
+    ),
+    (
+        "expert4",
+        "评审专家 李高工",
+        "湖南文理学院",
+        "430700",
+        "产业经济、园区规划",
+    ),
+    (
+        "expert5",
+        "评审专家 周教授",
+        "湘南学院",
+        "431000",
+        "电子信息、有色金属",
+    ),
+    (
+        "expert6",
+        "评审专家 吴研究员",
+        "怀化学院",
+        "431200",
+        "生物医药、食品加工",
+    ),
 ];
 
 const PROVINCE: &str = "湖南省工业和信息化厅";
@@ -347,6 +383,20 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
     Ok(())
 }
 
+/// What `serve --demo` seeds: the accounts, and on a database without competitions the
+/// showcase competition, ready for a 初赛.
+pub async fn seed_for_serve(app: &App) -> Result<String, AppError> {
+    let banner = seed(app).await?;
+    if crate::store::entity::competition::Entity::find()
+        .count(&app.db)
+        .await?
+        == 0
+    {
+        seed_showcase(app).await?;
+    }
+    Ok(banner)
+}
+
 fn banner(app: &App) -> String {
     let mut out = String::new();
     out.push_str("================ jiqun 演示数据 ================\n");
@@ -388,4 +438,234 @@ fn banner(app: &App) -> String {
     out.push_str("================================================\n");
     let _ = totp::ISSUER;
     out
+}
+
+/// What [`seed_showcase`] created.
+#[derive(Debug, Clone)]
+pub struct Showcase {
+    pub competition_id: i64,
+    /// The recommended applications: 长沙 (leading), 株洲 (leading), 岳阳 (specialty).
+    pub application_ids: Vec<i64>,
+}
+
+/// The demo clusters: (promotion organisation, cluster, kind, industry, county, core park,
+/// member enterprises (name, credit-code body)).
+const SHOWCASE: [(&str, &str, &str, &str, &str, &str, [(&str, &str); 2]); 3] = [
+    (
+        "长沙工程机械产业集群促进会",
+        "长沙工程机械产业集群",
+        "leading",
+        "C35",
+        "430121",
+        "长沙经济技术开发区",
+        [
+            ("长沙中联重工科技有限公司", "MA4L001"),
+            ("长沙山河智造股份有限公司", "MA4L002"),
+        ],
+    ),
+    (
+        "株洲轨道交通装备产业集群促进会",
+        "株洲轨道交通装备产业集群",
+        "leading",
+        "C37",
+        "430204",
+        "株洲高新技术产业开发区",
+        [
+            ("株洲电力机车装备有限公司", "MA4L003"),
+            ("株洲时代电气股份有限公司", "MA4L004"),
+        ],
+    ),
+    (
+        "岳阳石化产业集群促进会",
+        "岳阳石化产业集群",
+        "specialty",
+        "C25",
+        "430603",
+        "岳阳绿色化工高新技术产业开发区",
+        [
+            ("岳阳长岭炼化有限公司", "MA4L005"),
+            ("岳阳兴长石化股份有限公司", "MA4L006"),
+        ],
+    ),
+];
+
+/// A complete, eligible form under `policy` for the demo applications.
+fn showcase_form(policy: &jiqun_rules::Policy, revenue: u32) -> jiqun_rules::intake::FormData {
+    use jiqun_rules::policy::ValueType;
+    let mut form = jiqun_rules::intake::FormData::default();
+    for c in &policy.criteria {
+        for i in &c.indicators {
+            let v = match i.value_type {
+                ValueType::Text => "演示数据".to_string(),
+                ValueType::Percent => "45.5".to_string(),
+                _ => "120".to_string(),
+            };
+            form.indicators.insert(i.key.clone(), v);
+        }
+        form.narratives.insert(
+            c.key.clone(),
+            format!(
+                "{}：集群围绕主导产业持续推进，成效明显（演示数据）。",
+                c.name
+            ),
+        );
+    }
+    form.indicators
+        .insert("cluster_revenue".into(), revenue.to_string());
+    form.attested = policy
+        .eligibility
+        .negative_list
+        .iter()
+        .map(|n| n.key.clone())
+        .collect();
+    form
+}
+
+/// A 2026 competition whose city reviews are done: three clusters recommended to the province,
+/// ready for a 初赛. `serve --demo` adds it, so a newcomer can run a round; tests use it too.
+pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
+    use crate::store::entity::{
+        application, cluster, cluster_county, cluster_member, competition, recommendation,
+    };
+    let bound = crate::services::competitions::builtin()?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::Internal("no built-in policy".into()))?;
+    let now = app.clock.now();
+    let txn = store::write_txn(&app.db).await?;
+    let province = user::Entity::find()
+        .filter(user::Column::Username.eq("province"))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::Internal("demo province user".into()))?;
+    let c = competition::ActiveModel {
+        year: Set(2026),
+        title: Set("2026年湖南省先进制造业集群竞赛".into()),
+        policy_id: Set(bound.policy.identity.id.clone()),
+        policy_source: Set(bound.source.clone()),
+        submission_deadline: Set(now - time::Duration::days(30)),
+        review_deadline: Set(now - time::Duration::days(10)),
+        notice_text: Set(
+            "各市州工业和信息化局：根据《湖南省先进制造业集群培育管理办法》，现组织开展2026年度先进制造业集群竞赛（演示数据）。"
+                .into(),
+        ),
+        status: Set("open".into()),
+        created_by: Set(province.id),
+        version: Set(1),
+        created_at: Set(now - time::Duration::days(60)),
+        updated_at: Set(now - time::Duration::days(60)),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let mut application_ids = Vec::new();
+    for (i, (org_name, name, kind, industry, county, park, members)) in SHOWCASE.iter().enumerate()
+    {
+        let org = organisation::Entity::find()
+            .filter(organisation::Column::Name.eq(*org_name))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::Internal(format!("demo org {org_name}")))?;
+        let city = org.city_code.clone().unwrap_or_default();
+        let cl = cluster::ActiveModel {
+            org_id: Set(org.id),
+            name: Set((*name).into()),
+            kind: Set((*kind).into()),
+            industry_code: Set((*industry).into()),
+            lead_county_code: Set((*county).into()),
+            city_code: Set(city.clone()),
+            core_park: Set((*park).into()),
+            lifecycle: Set("applicant".into()),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        cluster_county::ActiveModel {
+            cluster_id: Set(cl.id),
+            county_code: Set((*county).into()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        for (member, body) in members {
+            let code = CreditCode::from_parts('9', '1', &city, &format!("{body}0"))
+                .map_err(|e| AppError::Internal(format!("demo credit code: {e}")))?;
+            cluster_member::ActiveModel {
+                cluster_id: Set(cl.id),
+                name: Set((*member).into()),
+                credit_code: Set(code.as_str().to_string()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+        let form = showcase_form(&bound.policy, 150 + 50 * i as u32);
+        let submitted = now - time::Duration::days(35);
+        let a = application::ActiveModel {
+            competition_id: Set(c.id),
+            cluster_id: Set(cl.id),
+            org_id: Set(org.id),
+            city_code: Set(city.clone()),
+            county_code: Set((*county).into()),
+            kind: Set((*kind).into()),
+            status: Set(jiqun_domain::application::Status::Recommended.key().into()),
+            form: Set(serde_json::to_string(&form).map_err(|e| AppError::Internal(e.to_string()))?),
+            revision: Set(1),
+            submitted_at: Set(Some(submitted)),
+            decided_at: Set(Some(now - time::Duration::days(15))),
+            version: Set(1),
+            created_at: Set(submitted),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let bureau_org = organisation::Entity::find()
+            .filter(organisation::Column::Kind.eq(OrgKind::CityBureau.key()))
+            .filter(organisation::Column::CityCode.eq(city.clone()))
+            .one(&txn)
+            .await?
+            .map_or(0, |o| o.id);
+        let bureau = user::Entity::find()
+            .filter(user::Column::OrgId.eq(bureau_org))
+            .one(&txn)
+            .await?
+            .map_or(province.id, |u| u.id);
+        recommendation::ActiveModel {
+            application_id: Set(a.id),
+            letter_attachment_id: Set(None),
+            letter_text: Set(format!(
+                "关于推荐{name}申报2026年湖南省先进制造业集群的函（演示数据）"
+            )),
+            cap_justification: Set(String::new()),
+            recommended_by: Set(bureau),
+            recommended_at: Set(now - time::Duration::days(15)),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        application_ids.push(a.id);
+    }
+    audit::append(
+        &txn,
+        &app.audit_key,
+        now,
+        &Actor::console("demo"),
+        Event {
+            action: "demo.seed",
+            object_type: "competition",
+            object_id: c.id.to_string(),
+            summary: format!("写入演示竞赛及{}项已推荐申报", application_ids.len()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Showcase {
+        competition_id: c.id,
+        application_ids,
+    })
 }

@@ -13,6 +13,7 @@ mod competitions;
 mod mail;
 mod notices;
 mod organisations;
+mod round_flow;
 mod rounds;
 mod scoring;
 mod security;

@@ -325,7 +325,11 @@ mod tests {
     #[test]
     fn the_round_moves_forward_only() {
         let allowed = [
-            (RoundStatus::Setup, RoundStep::OpenScoring, RoundStatus::Scoring),
+            (
+                RoundStatus::Setup,
+                RoundStep::OpenScoring,
+                RoundStatus::Scoring,
+            ),
             (
                 RoundStatus::Scoring,
                 RoundStep::FixProposedList,
@@ -336,7 +340,11 @@ mod tests {
                 RoundStep::PublishNotice,
                 RoundStatus::OnNotice,
             ),
-            (RoundStatus::OnNotice, RoundStep::Confirm, RoundStatus::Confirmed),
+            (
+                RoundStatus::OnNotice,
+                RoundStep::Confirm,
+                RoundStatus::Confirmed,
+            ),
         ];
         for from in RoundStatus::ALL {
             for s in RoundStep::ALL {
@@ -382,19 +390,37 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err, "还有1件异议尚未作出处理决定，不能确认名单");
-        assert!(
-            confirmable(date!(2026 - 10 - 13), last, &[ObjectionStatus::Upheld]).is_ok()
-        );
+        assert!(confirmable(date!(2026 - 10 - 13), last, &[ObjectionStatus::Upheld]).is_ok());
     }
 
     #[test]
     fn cultivation_periods_count_calendar_months() {
-        assert!(!cultivation_served(date!(2026 - 03 - 15), date!(2026 - 09 - 14), 6));
-        assert!(cultivation_served(date!(2026 - 03 - 15), date!(2026 - 09 - 15), 6));
+        assert!(!cultivation_served(
+            date!(2026 - 03 - 15),
+            date!(2026 - 09 - 14),
+            6
+        ));
+        assert!(cultivation_served(
+            date!(2026 - 03 - 15),
+            date!(2026 - 09 - 15),
+            6
+        ));
         // 31 August + 6 months ends on the last day of February.
-        assert!(!cultivation_served(date!(2026 - 08 - 31), date!(2027 - 02 - 27), 6));
-        assert!(cultivation_served(date!(2026 - 08 - 31), date!(2027 - 02 - 28), 6));
-        assert!(cultivation_served(date!(2026 - 11 - 01), date!(2027 - 11 - 01), 12));
+        assert!(!cultivation_served(
+            date!(2026 - 08 - 31),
+            date!(2027 - 02 - 27),
+            6
+        ));
+        assert!(cultivation_served(
+            date!(2026 - 08 - 31),
+            date!(2027 - 02 - 28),
+            6
+        ));
+        assert!(cultivation_served(
+            date!(2026 - 11 - 01),
+            date!(2027 - 11 - 01),
+            12
+        ));
     }
 
     #[test]

@@ -141,6 +141,9 @@ pub async fn todos_for(
         }
         Role::Partner | Role::Expert => {}
     }
+    for (label, href, count) in round_todos(app, p).await? {
+        push(&label, &href, count);
+    }
     for (label, href, count) in crate::services::competitions::todos(app, p).await? {
         push(&label, &href, count);
     }
@@ -148,6 +151,116 @@ pub async fn todos_for(
         push("建议启用双因素认证", "/account/mfa", 1);
     }
     Ok((todos, stats))
+}
+
+/// What rounds ask of the province and of the experts.
+async fn round_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u64)>, PageError> {
+    use crate::store::entity::{assignment, expert, objection, round, score_sheet};
+    let db = &app.db;
+    let mut out = Vec::new();
+    match p.role {
+        Role::Province => {
+            let today = crate::clock::local(app.clock.now()).date();
+            for r in round::Entity::find().all(db).await? {
+                let kind = jiqun_domain::round::RoundKind::from_key(&r.kind)
+                    .map_or("评审", |k| k.label());
+                let href = format!("/rounds/{}", r.id);
+                use jiqun_domain::round::RoundStatus;
+                match RoundStatus::from_key(&r.status) {
+                    Some(RoundStatus::Setup) => {
+                        out.push((format!("{kind}：组建评审组、分配专家后开始评分"), href, 1))
+                    }
+                    Some(RoundStatus::Scoring) => {
+                        let open = assignment::Entity::find()
+                            .filter(assignment::Column::RoundId.eq(r.id))
+                            .filter(assignment::Column::RecusedAt.is_null())
+                            .count(db)
+                            .await?;
+                        let done = score_sheet::Entity::find()
+                            .filter(score_sheet::Column::RoundId.eq(r.id))
+                            .filter(score_sheet::Column::Status.eq("submitted"))
+                            .count(db)
+                            .await?;
+                        if open > 0 && done >= open {
+                            out.push((
+                                format!("{kind}：评分已全部提交，待确定拟定名单"),
+                                format!("/rounds/{}/ranking", r.id),
+                                1,
+                            ));
+                        } else {
+                            out.push((
+                                format!("{kind}：评分进行中（未完成的评分表）"),
+                                format!("/rounds/{}/progress", r.id),
+                                open.saturating_sub(done),
+                            ));
+                        }
+                    }
+                    Some(RoundStatus::Proposed) => {
+                        out.push((format!("{kind}：拟定名单待发布公示"), href, 1))
+                    }
+                    Some(RoundStatus::OnNotice) => {
+                        let pending = objection::Entity::find()
+                            .filter(objection::Column::RoundId.eq(r.id))
+                            .filter(
+                                objection::Column::Status.is_in(
+                                    jiqun_domain::round::ObjectionStatus::ALL
+                                        .into_iter()
+                                        .filter(|s| !s.decided())
+                                        .map(|s| s.key()),
+                                ),
+                            )
+                            .count(db)
+                            .await?;
+                        out.push((
+                            format!("{kind}：待处理的公示异议"),
+                            format!("/rounds/{}/objections", r.id),
+                            pending,
+                        ));
+                        if r.notice_last_day.is_some_and(|d| d < today) {
+                            out.push((format!("{kind}：公示期已满，待确认名单"), href, 1));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Role::Expert => {
+            if let Some(me) = expert::Entity::find()
+                .filter(expert::Column::UserId.eq(p.user.id))
+                .one(db)
+                .await?
+            {
+                let scoring: Vec<i64> = round::Entity::find()
+                    .filter(
+                        round::Column::Status.eq(jiqun_domain::round::RoundStatus::Scoring.key()),
+                    )
+                    .all(db)
+                    .await?
+                    .into_iter()
+                    .map(|r| r.id)
+                    .collect();
+                let mine = assignment::Entity::find()
+                    .filter(assignment::Column::ExpertId.eq(me.id))
+                    .filter(assignment::Column::RecusedAt.is_null())
+                    .filter(assignment::Column::RoundId.is_in(scoring))
+                    .all(db)
+                    .await?;
+                let submitted = score_sheet::Entity::find()
+                    .filter(score_sheet::Column::ExpertId.eq(me.id))
+                    .filter(score_sheet::Column::Status.eq("submitted"))
+                    .filter(score_sheet::Column::AssignmentId.is_in(mine.iter().map(|a| a.id)))
+                    .count(db)
+                    .await?;
+                out.push((
+                    "待完成的评分".into(),
+                    "/scoring".into(),
+                    (mine.len() as u64).saturating_sub(submitted),
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(out)
 }
 
 async fn workbench(
