@@ -448,45 +448,55 @@ pub struct Showcase {
     pub application_ids: Vec<i64>,
 }
 
-/// The demo clusters: (promotion organisation, cluster, kind, industry, county, core park,
-/// member enterprises (name, credit-code body)).
-const SHOWCASE: [(&str, &str, &str, &str, &str, &str, [(&str, &str); 2]); 3] = [
-    (
-        "长沙工程机械产业集群促进会",
-        "长沙工程机械产业集群",
-        "leading",
-        "C35",
-        "430121",
-        "长沙经济技术开发区",
-        [
+/// A demo cluster of the showcase competition.
+struct DemoCluster {
+    org: &'static str,
+    name: &'static str,
+    kind: &'static str,
+    industry: &'static str,
+    county: &'static str,
+    park: &'static str,
+    /// (name, credit-code body)
+    members: [(&'static str, &'static str); 2],
+}
+
+const SHOWCASE: [DemoCluster; 3] = [
+    DemoCluster {
+        org: "长沙工程机械产业集群促进会",
+        name: "长沙工程机械产业集群",
+        kind: "leading",
+        industry: "C35",
+        county: "430121",
+        park: "长沙经济技术开发区",
+        members: [
             ("长沙中联重工科技有限公司", "MA4L001"),
             ("长沙山河智造股份有限公司", "MA4L002"),
         ],
-    ),
-    (
-        "株洲轨道交通装备产业集群促进会",
-        "株洲轨道交通装备产业集群",
-        "leading",
-        "C37",
-        "430204",
-        "株洲高新技术产业开发区",
-        [
+    },
+    DemoCluster {
+        org: "株洲轨道交通装备产业集群促进会",
+        name: "株洲轨道交通装备产业集群",
+        kind: "leading",
+        industry: "C37",
+        county: "430204",
+        park: "株洲高新技术产业开发区",
+        members: [
             ("株洲电力机车装备有限公司", "MA4L003"),
             ("株洲时代电气股份有限公司", "MA4L004"),
         ],
-    ),
-    (
-        "岳阳石化产业集群促进会",
-        "岳阳石化产业集群",
-        "specialty",
-        "C25",
-        "430603",
-        "岳阳绿色化工高新技术产业开发区",
-        [
+    },
+    DemoCluster {
+        org: "岳阳石化产业集群促进会",
+        name: "岳阳石化产业集群",
+        kind: "specialty",
+        industry: "C25",
+        county: "430603",
+        park: "岳阳绿色化工高新技术产业开发区",
+        members: [
             ("岳阳长岭炼化有限公司", "MA4L005"),
             ("岳阳兴长石化股份有限公司", "MA4L006"),
         ],
-    ),
+    },
 ];
 
 /// A complete, eligible form under `policy` for the demo applications.
@@ -559,8 +569,16 @@ pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
     .insert(&txn)
     .await?;
     let mut application_ids = Vec::new();
-    for (i, (org_name, name, kind, industry, county, park, members)) in SHOWCASE.iter().enumerate()
-    {
+    for (i, demo) in SHOWCASE.iter().enumerate() {
+        let DemoCluster {
+            org: org_name,
+            name,
+            kind,
+            industry,
+            county,
+            park,
+            members,
+        } = demo;
         let org = organisation::Entity::find()
             .filter(organisation::Column::Name.eq(*org_name))
             .one(&txn)

@@ -1,11 +1,28 @@
 //! The expert pool (专家库): who the experts are, and what makes them conflicted (回避).
+//! The province keeps the pool; an expert reads their own entry and the conflicts they declared.
 
-use jiqun_domain::region::RegionCode;
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiqun_domain::access::{Action, OrgKind, Resource, Role, ScopeKind};
+use jiqun_domain::region::{self, RegionCode};
 use jiqun_domain::review;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
-use crate::store::entity::{expert, expert_conflict};
+use super::competitions::local_minutes;
+use super::{authorize, saved};
+use crate::app::{App, Principal};
+use crate::audit::{self, Event};
+use crate::error::{AppError, Problems};
+use crate::store::{
+    self,
+    entity::{
+        application, assignment, cluster, cluster_member, competition, expert, expert_conflict,
+        organisation, panel_member, user,
+    },
+};
 
 /// The non-empty lines of a multi-line field (fields of expertise, affiliations).
 pub fn lines(text: &str) -> Vec<String> {
@@ -71,4 +88,634 @@ pub async fn of_user<C: ConnectionTrait>(
         .filter(expert::Column::UserId.eq(user_id))
         .one(conn)
         .await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The pool as the province keeps it.
+
+/// The longest name, employer or affiliation line accepted, in characters.
+const MAX_NAME: usize = 50;
+const MAX_ORG: usize = 100;
+const MAX_LINES: usize = 50;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ExpertInput {
+    /// The expert's sign-in account: a user with the expert role and no pool entry yet.
+    /// Fixed once the entry exists (0 or the same id when updating).
+    #[serde(default)]
+    pub user_id: i64,
+    pub name: String,
+    /// The city (市州) the expert works in, e.g. "430100".
+    pub city_code: String,
+    pub employer: String,
+    /// Fields of expertise.
+    #[serde(default)]
+    pub fields: Vec<String>,
+    /// Enterprises, parks and organisations the expert holds a post in or has an interest in,
+    /// by name or unified social credit code.
+    #[serde(default)]
+    pub affiliations: Vec<String>,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ExpertView {
+    pub id: i64,
+    pub user_id: i64,
+    pub username: String,
+    pub name: String,
+    pub city_code: String,
+    pub city_name: String,
+    pub employer: String,
+    pub fields: Vec<String>,
+    pub affiliations: Vec<String>,
+    pub active: bool,
+    /// Rounds whose panel the expert sits on.
+    pub rounds: u64,
+    /// Assignments that stand (recusals not counted), over all rounds.
+    pub assignments: u64,
+    pub version: i32,
+}
+
+/// A conflict of interest the expert declared (回避申报).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DeclaredConflictView {
+    pub application_id: i64,
+    pub cluster_name: String,
+    pub competition_year: i32,
+    pub reason: String,
+    /// "2026-05-01 09:30", Beijing time.
+    pub declared_at: String,
+}
+
+/// An affiliation line (or the employer) that names an organisation the system knows, so the
+/// province can check the conflict rules will recognise it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AffiliationMatch {
+    pub affiliation: String,
+    /// 申报主体 / 集群成员企业 / 核心园区
+    pub kind_label: String,
+    pub name: String,
+    /// The cluster it belongs to (empty for an applicant organisation).
+    pub cluster_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ExpertDetail {
+    pub expert: ExpertView,
+    pub conflicts: Vec<DeclaredConflictView>,
+    pub matches: Vec<AffiliationMatch>,
+}
+
+/// An account that can be linked to a new pool entry.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AccountChoice {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub org_name: String,
+}
+
+fn city_label(code: &str) -> String {
+    code.parse::<RegionCode>()
+        .ok()
+        .and_then(region::city)
+        .map(|c| c.name().to_string())
+        .unwrap_or_default()
+}
+
+/// Counts per expert id: panels sat on and standing assignments.
+async fn counts<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[i64],
+) -> Result<(BTreeMap<i64, u64>, BTreeMap<i64, u64>), AppError> {
+    let mut rounds = BTreeMap::new();
+    for m in panel_member::Entity::find()
+        .filter(panel_member::Column::ExpertId.is_in(ids.iter().copied()))
+        .all(conn)
+        .await?
+    {
+        *rounds.entry(m.expert_id).or_insert(0) += 1;
+    }
+    let mut assigned = BTreeMap::new();
+    for a in assignment::Entity::find()
+        .filter(assignment::Column::ExpertId.is_in(ids.iter().copied()))
+        .filter(assignment::Column::RecusedAt.is_null())
+        .all(conn)
+        .await?
+    {
+        *assigned.entry(a.expert_id).or_insert(0) += 1;
+    }
+    Ok((rounds, assigned))
+}
+
+async fn views<C: ConnectionTrait>(
+    conn: &C,
+    models: &[expert::Model],
+) -> Result<Vec<ExpertView>, AppError> {
+    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+    let (rounds, assigned) = counts(conn, &ids).await?;
+    let accounts: BTreeMap<i64, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(models.iter().map(|m| m.user_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect();
+    Ok(models
+        .iter()
+        .map(|m| ExpertView {
+            id: m.id,
+            user_id: m.user_id,
+            username: accounts.get(&m.user_id).cloned().unwrap_or_default(),
+            name: m.name.clone(),
+            city_code: m.city_code.clone(),
+            city_name: city_label(&m.city_code),
+            employer: m.employer.clone(),
+            fields: lines(&m.fields),
+            affiliations: lines(&m.affiliations),
+            active: m.active,
+            rounds: rounds.get(&m.id).copied().unwrap_or(0),
+            assignments: assigned.get(&m.id).copied().unwrap_or(0),
+            version: m.version,
+        })
+        .collect())
+}
+
+/// The pool, by name; an expert sees only their own entry.
+pub async fn list(app: &App, p: &Principal) -> Result<Vec<ExpertView>, AppError> {
+    let scope = authorize(p, Resource::ExpertPool, Action::View)?;
+    let mut q = expert::Entity::find();
+    if scope != ScopeKind::All {
+        q = q.filter(expert::Column::UserId.eq(p.user.id));
+    }
+    let models = q
+        .order_by_desc(expert::Column::Active)
+        .order_by_asc(expert::Column::Id)
+        .all(&app.db)
+        .await?;
+    views(&app.db, &models).await
+}
+
+async fn load_scoped(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    action: Action,
+) -> Result<expert::Model, AppError> {
+    let scope = authorize(p, Resource::ExpertPool, action)?;
+    expert::Entity::find_by_id(id)
+        .one(&app.db)
+        .await?
+        .filter(|m| scope == ScopeKind::All || m.user_id == p.user.id)
+        .ok_or(AppError::NotFound)
+}
+
+async fn detail(app: &App, m: expert::Model) -> Result<ExpertDetail, AppError> {
+    let expert = views(&app.db, std::slice::from_ref(&m))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)?;
+    let mut conflicts = Vec::new();
+    for d in expert_conflict::Entity::find()
+        .filter(expert_conflict::Column::ExpertId.eq(m.id))
+        .order_by_asc(expert_conflict::Column::DeclaredAt)
+        .all(&app.db)
+        .await?
+    {
+        let a = application::Entity::find_by_id(d.application_id)
+            .one(&app.db)
+            .await?;
+        let (cluster_name, competition_year) = match a {
+            Some(a) => (
+                cluster::Entity::find_by_id(a.cluster_id)
+                    .one(&app.db)
+                    .await?
+                    .map(|c| c.name)
+                    .unwrap_or_default(),
+                competition::Entity::find_by_id(a.competition_id)
+                    .one(&app.db)
+                    .await?
+                    .map_or(0, |c| c.year),
+            ),
+            None => (String::new(), 0),
+        };
+        conflicts.push(DeclaredConflictView {
+            application_id: d.application_id,
+            cluster_name,
+            competition_year,
+            reason: d.reason,
+            declared_at: local_minutes(d.declared_at),
+        });
+    }
+    let mut named = expert.affiliations.clone();
+    if !m.employer.trim().is_empty() {
+        named.push(m.employer.trim().to_string());
+    }
+    let matches = affiliation_matches(&app.db, &named).await?;
+    Ok(ExpertDetail {
+        expert,
+        conflicts,
+        matches,
+    })
+}
+
+/// Which known applicants, member enterprises and core parks the affiliations name, compared
+/// the way the conflict rules compare them (by name or credit code, spacing and width folded).
+pub async fn affiliation_matches<C: ConnectionTrait>(
+    conn: &C,
+    affiliations: &[String],
+) -> Result<Vec<AffiliationMatch>, AppError> {
+    let wanted: BTreeMap<String, &String> = affiliations
+        .iter()
+        .map(|a| (review::assignment::normalise_org(a), a))
+        .filter(|(k, _)| !k.is_empty())
+        .collect();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let hit = |ids: &[&str]| -> Option<&String> {
+        ids.iter()
+            .find_map(|id| wanted.get(&review::assignment::normalise_org(id)).copied())
+    };
+    let mut out = Vec::new();
+    for o in organisation::Entity::find()
+        .filter(organisation::Column::Kind.eq(OrgKind::PromotionOrg.key()))
+        .order_by_asc(organisation::Column::Id)
+        .all(conn)
+        .await?
+    {
+        let code = o.credit_code.clone().unwrap_or_default();
+        if let Some(a) = hit(&[&o.name, &code]) {
+            out.push(AffiliationMatch {
+                affiliation: a.clone(),
+                kind_label: "申报主体".into(),
+                name: o.name,
+                cluster_name: String::new(),
+            });
+        }
+    }
+    let clusters: BTreeMap<i64, cluster::Model> = cluster::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    for c in clusters.values() {
+        if let Some(a) = hit(&[&c.core_park]) {
+            out.push(AffiliationMatch {
+                affiliation: a.clone(),
+                kind_label: "核心园区".into(),
+                name: c.core_park.clone(),
+                cluster_name: c.name.clone(),
+            });
+        }
+    }
+    for m in cluster_member::Entity::find()
+        .order_by_asc(cluster_member::Column::Id)
+        .all(conn)
+        .await?
+    {
+        if let Some(a) = hit(&[&m.name, &m.credit_code]) {
+            out.push(AffiliationMatch {
+                affiliation: a.clone(),
+                kind_label: "集群成员企业".into(),
+                name: m.name,
+                cluster_name: clusters
+                    .get(&m.cluster_id)
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// One pool entry with the conflicts the expert declared; an expert reaches only their own.
+pub async fn get(app: &App, p: &Principal, id: i64) -> Result<ExpertDetail, AppError> {
+    let m = load_scoped(app, p, id, Action::View).await?;
+    detail(app, m).await
+}
+
+/// The signed-in expert's own entry, if the province has put them in the pool.
+pub async fn mine(app: &App, p: &Principal) -> Result<Option<ExpertDetail>, AppError> {
+    authorize(p, Resource::ExpertPool, Action::View)?;
+    match of_user(&app.db, p.user.id).await? {
+        Some(m) => Ok(Some(detail(app, m).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Expert accounts that have no pool entry yet (for the account select of a new entry).
+pub async fn free_accounts(app: &App, p: &Principal) -> Result<Vec<AccountChoice>, AppError> {
+    authorize(p, Resource::ExpertPool, Action::Create)?;
+    let taken: BTreeSet<i64> = expert::Entity::find()
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|e| e.user_id)
+        .collect();
+    let users: Vec<user::Model> = user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Expert.key()))
+        .filter(user::Column::Active.eq(true))
+        .order_by_asc(user::Column::Username)
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .filter(|u| !taken.contains(&u.id))
+        .collect();
+    let orgs: BTreeMap<i64, String> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(users.iter().map(|u| u.org_id)))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    Ok(users
+        .into_iter()
+        .map(|u| AccountChoice {
+            user_id: u.id,
+            org_name: orgs.get(&u.org_id).cloned().unwrap_or_default(),
+            username: u.username,
+            display_name: u.display_name,
+        })
+        .collect())
+}
+
+/// A checked entry, ready to store.
+struct Valid {
+    name: String,
+    city_code: String,
+    employer: String,
+    fields: Vec<String>,
+    affiliations: Vec<String>,
+}
+
+/// Checks every field and reports each problem against its field.
+fn validate(input: &ExpertInput) -> Result<Valid, AppError> {
+    let mut p = Problems::default();
+    let name = input.name.trim().to_string();
+    if name.is_empty() {
+        p.add("name", "请填写专家姓名");
+    } else if name.chars().count() > MAX_NAME {
+        p.add("name", format!("姓名不能超过{MAX_NAME}个字"));
+    }
+    let city_code = input.city_code.trim().to_string();
+    if city_code.is_empty() {
+        p.add("city_code", "请选择专家工作所在市州");
+    } else if city_label(&city_code).is_empty() {
+        p.add(
+            "city_code",
+            format!("“{city_code}”不是湖南省的市州代码，请从列表中选择"),
+        );
+    }
+    let employer = input.employer.trim().to_string();
+    if employer.is_empty() {
+        p.add("employer", "请填写工作单位（回避审查时视同关联单位）");
+    } else if employer.chars().count() > MAX_ORG {
+        p.add("employer", format!("工作单位不能超过{MAX_ORG}个字"));
+    }
+    let clean = |list: &[String]| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for l in list.iter().flat_map(|l| lines(l)) {
+            if !out.contains(&l) {
+                out.push(l);
+            }
+        }
+        out
+    };
+    let fields = clean(&input.fields);
+    if fields.is_empty() {
+        p.add("fields", "请至少填写一个专业领域（每行一个）");
+    } else if fields.len() > MAX_LINES {
+        p.add("fields", format!("专业领域不能超过{MAX_LINES}项"));
+    } else if let Some(long) = fields.iter().find(|f| f.chars().count() > MAX_NAME) {
+        p.add(
+            "fields",
+            format!("专业领域“{long}”过长，每项不超过{MAX_NAME}个字"),
+        );
+    }
+    let affiliations = clean(&input.affiliations);
+    if affiliations.len() > MAX_LINES {
+        p.add("affiliations", format!("关联单位不能超过{MAX_LINES}项"));
+    } else if let Some(long) = affiliations.iter().find(|a| a.chars().count() > MAX_ORG) {
+        p.add(
+            "affiliations",
+            format!("关联单位“{long}”过长，每项不超过{MAX_ORG}个字"),
+        );
+    }
+    p.into_result()?;
+    Ok(Valid {
+        name,
+        city_code,
+        employer,
+        fields,
+        affiliations,
+    })
+}
+
+fn describe(v: &Valid, active: bool) -> String {
+    format!(
+        "姓名={}；市州={}；工作单位={}；专业领域={}；关联单位={}；{}",
+        v.name,
+        city_label(&v.city_code),
+        v.employer,
+        v.fields.join("、"),
+        if v.affiliations.is_empty() {
+            "无".to_string()
+        } else {
+            v.affiliations.join("、")
+        },
+        if active { "在库" } else { "停用" }
+    )
+}
+
+fn describe_model(m: &expert::Model) -> String {
+    format!(
+        "姓名={}；市州={}；工作单位={}；专业领域={}；关联单位={}；{}",
+        m.name,
+        city_label(&m.city_code),
+        m.employer,
+        lines(&m.fields).join("、"),
+        {
+            let a = lines(&m.affiliations);
+            if a.is_empty() {
+                "无".to_string()
+            } else {
+                a.join("、")
+            }
+        },
+        if m.active { "在库" } else { "停用" }
+    )
+}
+
+/// Puts an expert account into the pool (province).
+pub async fn create(app: &App, p: &Principal, input: &ExpertInput) -> Result<ExpertView, AppError> {
+    authorize(p, Resource::ExpertPool, Action::Create)?;
+    let v = validate(input);
+    let txn = store::write_txn(&app.db).await?;
+    // The account is checked inside the transaction, so two people cannot link it twice.
+    let account = if input.user_id <= 0 {
+        Err(AppError::invalid("user_id", "请选择专家的登录账户"))
+    } else {
+        match user::Entity::find_by_id(input.user_id).one(&txn).await? {
+            None => Err(AppError::invalid("user_id", "该账户不存在")),
+            Some(u) if u.role != Role::Expert.key() => Err(AppError::invalid(
+                "user_id",
+                format!("账户“{}”不是评审专家账户", u.username),
+            )),
+            Some(u) if of_user(&txn, u.id).await?.is_some() => Err(AppError::invalid(
+                "user_id",
+                format!("账户“{}”已在专家库中", u.username),
+            )),
+            Some(u) => Ok(u),
+        }
+    };
+    // Report the account and the other fields together.
+    let (account, v) = match (account, v) {
+        (Ok(a), Ok(v)) => (a, v),
+        (a, v) => {
+            let mut fields = Vec::new();
+            for e in [a.err(), v.err()].into_iter().flatten() {
+                match e {
+                    AppError::Invalid(f) => fields.extend(f),
+                    other => return Err(other),
+                }
+            }
+            return Err(AppError::Invalid(fields));
+        }
+    };
+    let now = app.clock.now();
+    let m = expert::ActiveModel {
+        user_id: Set(account.id),
+        name: Set(v.name.clone()),
+        fields: Set(v.fields.join("\n")),
+        city_code: Set(v.city_code.clone()),
+        employer: Set(v.employer.clone()),
+        affiliations: Set(v.affiliations.join("\n")),
+        active: Set(input.active),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        &app.audit_key,
+        now,
+        &p.actor(),
+        Event {
+            action: "expert.create",
+            object_type: "expert",
+            object_id: m.id.to_string(),
+            summary: format!(
+                "专家入库（账户{}）：{}",
+                account.username,
+                describe(&v, input.active)
+            ),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let view = views(&txn, std::slice::from_ref(&m))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Changes a pool entry (province), with the version the editor saw. Experts read their own
+/// entry but do not edit it: what makes them conflicted is the province's record.
+pub async fn update(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    input: &ExpertInput,
+    expected_version: i32,
+) -> Result<ExpertView, AppError> {
+    if authorize(p, Resource::ExpertPool, Action::Update)? != ScopeKind::All {
+        return Err(AppError::Forbidden);
+    }
+    let v = validate(input)?;
+    let txn = store::write_txn(&app.db).await?;
+    let before = expert::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if input.user_id != 0 && input.user_id != before.user_id {
+        return Err(AppError::invalid(
+            "user_id",
+            "专家的登录账户入库后不能更换；如需更换，请停用本条并为新账户另行入库",
+        ));
+    }
+    let now = app.clock.now();
+    let result = expert::Entity::update_many()
+        .set(expert::ActiveModel {
+            name: Set(v.name.clone()),
+            fields: Set(v.fields.join("\n")),
+            city_code: Set(v.city_code.clone()),
+            employer: Set(v.employer.clone()),
+            affiliations: Set(v.affiliations.join("\n")),
+            active: Set(input.active),
+            version: Set(expected_version + 1),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .filter(expert::Column::Id.eq(id))
+        .filter(expert::Column::Version.eq(expected_version))
+        .exec(&txn)
+        .await?;
+    saved(&result)?;
+    audit::append(
+        &txn,
+        &app.audit_key,
+        now,
+        &p.actor(),
+        Event {
+            action: "expert.update",
+            object_type: "expert",
+            object_id: id.to_string(),
+            summary: format!(
+                "修改前：{}\n修改后：{}",
+                describe_model(&before),
+                describe(&v, input.active)
+            ),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let after = expert::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let view = views(&txn, std::slice::from_ref(&after))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// The form input that reproduces an entry, for the edit form.
+pub fn input_of(v: &ExpertView) -> ExpertInput {
+    ExpertInput {
+        user_id: v.user_id,
+        name: v.name.clone(),
+        city_code: v.city_code.clone(),
+        employer: v.employer.clone(),
+        fields: v.fields.clone(),
+        affiliations: v.affiliations.clone(),
+        active: v.active,
+    }
 }

@@ -29,7 +29,7 @@ use crate::store::{
     self,
     entity::{
         application, assignment, cluster, cluster_member, competition, designation, expert,
-        organisation, panel_member, round, round_entry,
+        organisation, panel_member, round, round_entry, score_sheet,
     },
 };
 
@@ -199,10 +199,7 @@ async fn candidates<C: ConnectionTrait>(
         Entrants::CultivationTargets => {
             let min_months = rule.cultivation_period.as_ref().map_or(0, |p| p.min_months);
             let targets = designation::Entity::find()
-                .filter(
-                    designation::Column::Designation
-                        .eq(RoundKind::Preliminary.outcome().key()),
-                )
+                .filter(designation::Column::Designation.eq(RoundKind::Preliminary.outcome().key()))
                 .filter(designation::Column::RevokedOn.is_null())
                 .order_by_asc(designation::Column::Id)
                 .all(conn)
@@ -217,7 +214,9 @@ async fn candidates<C: ConnectionTrait>(
                 if cl.lifecycle != RoundKind::Preliminary.outcome().lifecycle() {
                     continue;
                 }
-                let Some(entry) = round_entry::Entity::find_by_id(d.entry_id).one(conn).await?
+                let Some(entry) = round_entry::Entity::find_by_id(d.entry_id)
+                    .one(conn)
+                    .await?
                 else {
                     continue;
                 };
@@ -250,7 +249,10 @@ fn validate(
     } else if k > panel.max_experts {
         p.add(
             "experts_per_application",
-            format!("每个参赛集群的评审专家不能超过政策规定的{}人", panel.max_experts),
+            format!(
+                "每个参赛集群的评审专家不能超过政策规定的{}人",
+                panel.max_experts
+            ),
         );
     } else if k < panel.min_experts && input.panel_note.trim().is_empty() {
         p.add(
@@ -261,7 +263,11 @@ fn validate(
             ),
         );
     }
-    let known: BTreeSet<&str> = policy.cluster_kinds.iter().map(|k| k.key.as_str()).collect();
+    let known: BTreeSet<&str> = policy
+        .cluster_kinds
+        .iter()
+        .map(|k| k.key.as_str())
+        .collect();
     for key in input.quotas.keys() {
         if !known.contains(key.as_str()) {
             p.add("quotas", format!("未知的集群类型“{key}”"));
@@ -343,8 +349,9 @@ pub async fn open_round(
         status: Set(RoundStatus::Setup.key().into()),
         experts_per_application: Set(input.experts_per_application as i32),
         panel_note: Set(trimmed(&input.panel_note)),
-        quotas: Set(serde_json::to_string(&input.quotas)
-            .map_err(|e| AppError::Internal(e.to_string()))?),
+        quotas: Set(
+            serde_json::to_string(&input.quotas).map_err(|e| AppError::Internal(e.to_string()))?
+        ),
         scoring_opens_at: Set(opens),
         scoring_closes_at: Set(closes),
         defence: Set(input.defence),
@@ -472,14 +479,21 @@ pub async fn step_round<C: ConnectionTrait>(
     step: RoundStep,
     now: OffsetDateTime,
 ) -> Result<round::Model, AppError> {
-    let to = round_rules::step(status_of(r)?, step).map_err(|e| AppError::Conflict(e.to_string()))?;
+    let to =
+        round_rules::step(status_of(r)?, step).map_err(|e| AppError::Conflict(e.to_string()))?;
     let res = round::Entity::update_many()
-        .col_expr(round::Column::Status, sea_orm::sea_query::Expr::value(to.key()))
+        .col_expr(
+            round::Column::Status,
+            sea_orm::sea_query::Expr::value(to.key()),
+        )
         .col_expr(
             round::Column::Version,
             sea_orm::sea_query::Expr::value(r.version + 1),
         )
-        .col_expr(round::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
+        .col_expr(
+            round::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
         .filter(round::Column::Id.eq(r.id))
         .filter(round::Column::Version.eq(r.version))
         .exec(conn)
@@ -570,7 +584,7 @@ pub async fn set_panel(
     if let Some(bad) = add.iter().find(|id| !known.contains(id)) {
         return Err(AppError::invalid(
             "experts",
-            format!("专家（编号{bad}）不在专家库中或已停用"),
+            format!("专家{}不在专家库中或已停用", expert_name(&txn, *bad).await?),
         ));
     }
     let active = active_assignments(&txn, r.id).await?;
@@ -591,7 +605,8 @@ pub async fn set_panel(
     for id in remove.iter().filter(|id| current.contains(id)) {
         if active.iter().any(|a| a.expert_id == *id) {
             return Err(AppError::Conflict(format!(
-                "专家（编号{id}）已有评审任务，请先取消其分配再移出评审组"
+                "专家{}已有评审任务，请先取消其分配再移出评审组",
+                expert_name(&txn, *id).await?
             )));
         }
         panel_member::Entity::delete_many()
@@ -611,7 +626,11 @@ pub async fn set_panel(
                 action: "round.panel",
                 object_type: "round",
                 object_id: r.id.to_string(),
-                summary: format!("评审组加入专家{added:?}，移出专家{removed:?}"),
+                summary: format!(
+                    "评审组加入专家{}，移出专家{}",
+                    names(&txn, &added).await?,
+                    names(&txn, &removed).await?
+                ),
                 reason: String::new(),
             },
         )
@@ -640,6 +659,80 @@ pub struct ShortfallView {
     pub reason: String,
 }
 
+/// What an automatic assignment of the round's panel would give, without writing it.
+struct Plan {
+    /// (application id, expert id) pairs standing before the plan.
+    existing: BTreeSet<(i64, i64)>,
+    /// Every pair after the plan, kept and new.
+    pairs: Vec<(i64, i64)>,
+    by_app: BTreeMap<i64, round_entry::Model>,
+    shortfalls: Vec<ShortfallView>,
+}
+
+/// Runs the pure assignment over the round's panel and standing assignments; an expert who
+/// recused from an entrant counts as conflicted with it.
+async fn plan<C: ConnectionTrait>(conn: &C, r: &round::Model) -> Result<Plan, AppError> {
+    let panel = panel_ids(conn, r.id).await?;
+    let pool = experts::pool(conn, &panel).await?;
+    let entries = entries(conn, r.id).await?;
+    let entrants = conflict_view(conn, &entries).await?;
+    let all = assignment::Entity::find()
+        .filter(assignment::Column::RoundId.eq(r.id))
+        .all(conn)
+        .await?;
+    let entry_app: BTreeMap<i64, i64> = entries.iter().map(|e| (e.id, e.application_id)).collect();
+    let existing: Vec<(i64, i64)> = all
+        .iter()
+        .filter(|a| a.recused_at.is_none())
+        .filter_map(|a| {
+            entry_app
+                .get(&a.entry_id)
+                .map(|app_id| (*app_id, a.expert_id))
+        })
+        .collect();
+    // A recused expert must not come back to the same entrant.
+    let recused: BTreeSet<(i64, i64)> = all
+        .iter()
+        .filter(|a| a.recused_at.is_some())
+        .filter_map(|a| {
+            entry_app
+                .get(&a.entry_id)
+                .map(|app_id| (*app_id, a.expert_id))
+        })
+        .collect();
+    let experts: Vec<review::Expert> = pool
+        .into_iter()
+        .map(|(_, mut d)| {
+            d.declared_conflicts
+                .extend(recused.iter().filter(|(_, e)| *e == d.id).map(|(a, _)| *a));
+            d
+        })
+        .collect();
+    let k = r.experts_per_application.max(0) as u32;
+    let result = review::assign(&entrants, &experts, k, &existing);
+    let by_app: BTreeMap<i64, round_entry::Model> =
+        entries.into_iter().map(|e| (e.application_id, e)).collect();
+    let mut shortfalls = Vec::new();
+    for s in &result.shortfalls {
+        if let Some(entry) = by_app.get(&s.application_id) {
+            shortfalls.push(ShortfallView {
+                entry_id: entry.id,
+                cluster_name: cluster_name(conn, entry.cluster_id).await?,
+                assigned: s.assigned,
+                needed: s.needed,
+                // The pure rules speak of a pool; here the pool is the round's panel.
+                reason: s.reason.replace("专家库", "评审组"),
+            });
+        }
+    }
+    Ok(Plan {
+        existing: existing.into_iter().collect(),
+        pairs: result.pairs,
+        by_app,
+        shortfalls,
+    })
+}
+
 /// Gives every entrant the round's number of experts from the panel: never a conflicted pair,
 /// loads as even as the conflicts allow; assignments already made are kept.
 pub async fn auto_assign(
@@ -650,53 +743,19 @@ pub async fn auto_assign(
     let txn = store::write_txn(&app.db).await?;
     let r = load_for_update(&txn, p, round_id).await?;
     ensure_assignable(&r)?;
-    let panel = panel_ids(&txn, r.id).await?;
-    if panel.is_empty() {
+    if panel_ids(&txn, r.id).await?.is_empty() {
         return Err(AppError::Conflict("请先从专家库选择评审组成员".into()));
     }
-    let pool = experts::pool(&txn, &panel).await?;
-    let entries = entries(&txn, r.id).await?;
-    let entrants = conflict_view(&txn, &entries).await?;
-    let by_app: BTreeMap<i64, &round_entry::Model> =
-        entries.iter().map(|e| (e.application_id, e)).collect();
-    let all = assignment::Entity::find()
-        .filter(assignment::Column::RoundId.eq(r.id))
-        .all(&txn)
-        .await?;
-    let entry_app: BTreeMap<i64, i64> = entries.iter().map(|e| (e.id, e.application_id)).collect();
-    let existing: Vec<(i64, i64)> = all
-        .iter()
-        .filter(|a| a.recused_at.is_none())
-        .filter_map(|a| entry_app.get(&a.entry_id).map(|app_id| (*app_id, a.expert_id)))
-        .collect();
-    // A recused expert must not come back to the same entrant.
-    let recused: BTreeSet<(i64, i64)> = all
-        .iter()
-        .filter(|a| a.recused_at.is_some())
-        .filter_map(|a| entry_app.get(&a.entry_id).map(|app_id| (*app_id, a.expert_id)))
-        .collect();
-    let experts: Vec<review::Expert> = pool
-        .into_iter()
-        .map(|(_, mut d)| {
-            d.declared_conflicts.extend(
-                recused
-                    .iter()
-                    .filter(|(_, e)| *e == d.id)
-                    .map(|(a, _)| *a),
-            );
-            d
-        })
-        .collect();
+    let plan = plan(&txn, &r).await?;
     let k = r.experts_per_application.max(0) as u32;
-    let result = review::assign(&entrants, &experts, k, &existing);
     let now = app.clock.now();
-    let before: BTreeSet<(i64, i64)> = existing.iter().copied().collect();
     let mut added = 0;
-    for (app_id, expert_id) in &result.pairs {
-        if before.contains(&(*app_id, *expert_id)) {
+    let mut notified = BTreeSet::new();
+    for (app_id, expert_id) in &plan.pairs {
+        if plan.existing.contains(&(*app_id, *expert_id)) {
             continue;
         }
-        let Some(entry) = by_app.get(app_id) else {
+        let Some(entry) = plan.by_app.get(app_id) else {
             continue;
         };
         assignment::ActiveModel {
@@ -713,20 +772,16 @@ pub async fn auto_assign(
         }
         .insert(&txn)
         .await?;
+        if notified.insert(*expert_id) {
+            notify_if_scoring(&txn, &r, *expert_id, now).await?;
+        }
         added += 1;
     }
-    let mut shortfalls = Vec::new();
-    for s in &result.shortfalls {
-        if let Some(entry) = by_app.get(&s.application_id) {
-            shortfalls.push(ShortfallView {
-                entry_id: entry.id,
-                cluster_name: cluster_name(&txn, entry.cluster_id).await?,
-                assigned: s.assigned,
-                needed: s.needed,
-                reason: s.reason.clone(),
-            });
-        }
-    }
+    let shortfalls = plan.shortfalls;
+    let short: Vec<String> = shortfalls
+        .iter()
+        .map(|s| format!("{}（{}/{}）", s.cluster_name, s.assigned, s.needed))
+        .collect();
     audit::append(
         &txn,
         &app.audit_key,
@@ -737,8 +792,13 @@ pub async fn auto_assign(
             object_type: "round",
             object_id: r.id.to_string(),
             summary: format!(
-                "自动分配：新增{added}项，每个参赛集群{k}名专家，{}个参赛集群专家不足",
-                shortfalls.len()
+                "自动分配：新增{added}项，每个参赛集群{k}名专家，{}个参赛集群专家不足{}",
+                shortfalls.len(),
+                if short.is_empty() {
+                    String::new()
+                } else {
+                    format!("：{}", short.join("、"))
+                }
             ),
             reason: String::new(),
         },
@@ -746,6 +806,33 @@ pub async fn auto_assign(
     .await?;
     txn.commit().await?;
     Ok(AssignOutcome { added, shortfalls })
+}
+
+/// An assignment made after scoring opened reaches the expert at once.
+async fn notify_if_scoring<C: ConnectionTrait>(
+    conn: &C,
+    r: &round::Model,
+    expert_id: i64,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    if status_of(r)? != RoundStatus::Scoring {
+        return Ok(());
+    }
+    if let Some(ex) = expert::Entity::find_by_id(expert_id).one(conn).await? {
+        crate::services::notifications::notify_user(
+            conn,
+            ex.user_id,
+            &format!("评审任务：{}", kind_of(r)?.label()),
+            &format!(
+                "您有新的评审任务，请于{}前完成评分。",
+                local_minutes(r.scoring_closes_at)
+            ),
+            "/scoring",
+            now,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 pub async fn cluster_name<C: ConnectionTrait>(conn: &C, id: i64) -> Result<String, AppError> {
@@ -791,7 +878,7 @@ pub async fn assign(
         Some(_) => return Err(AppError::Conflict("该专家已分配评审此参赛集群".into())),
         None => {}
     }
-    let (_, expert) = experts::pool(&txn, &[expert_id])
+    let (expert_model, expert) = experts::pool(&txn, &[expert_id])
         .await?
         .into_iter()
         .next()
@@ -802,15 +889,14 @@ pub async fn assign(
         .next()
         .ok_or(AppError::NotFound)?;
     let reason = override_reason.trim();
-    let conflicts = review::check_manual(&expert, &entrant).err().unwrap_or_default();
+    let conflicts = review::check_manual(&expert, &entrant)
+        .err()
+        .unwrap_or_default();
     if !conflicts.is_empty() && reason.is_empty() {
         let list: Vec<String> = conflicts.iter().map(ToString::to_string).collect();
         return Err(AppError::invalid(
             "override_reason",
-            format!(
-                "存在回避情形：{}。如确需分配，请填写理由",
-                list.join("；")
-            ),
+            format!("存在回避情形：{}。如确需分配，请填写理由", list.join("；")),
         ));
     }
     let now = app.clock.now();
@@ -847,7 +933,8 @@ pub async fn assign(
             object_type: "assignment",
             object_id: a.id.to_string(),
             summary: format!(
-                "手工分配专家{expert_id}评审“{}”{}",
+                "手工分配专家{}评审“{}”{}",
+                expert_model.name,
                 cluster_name(&txn, entry.cluster_id).await?,
                 if keys.is_empty() {
                     String::new()
@@ -859,8 +946,38 @@ pub async fn assign(
         },
     )
     .await?;
+    notify_if_scoring(&txn, &r, expert_id, now).await?;
     txn.commit().await?;
     Ok(a)
+}
+
+/// "赵教授（3）、钱研究员（4）" or "无", for audit summaries.
+async fn names<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<String, AppError> {
+    if ids.is_empty() {
+        return Ok("无".into());
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(format!("{}（{id}）", expert_name(conn, *id).await?));
+    }
+    Ok(out.join("、"))
+}
+
+async fn expert_name<C: ConnectionTrait>(conn: &C, id: i64) -> Result<String, AppError> {
+    Ok(expert::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .map_or_else(|| format!("（编号{id}）"), |e| e.name))
+}
+
+async fn entry_cluster_name<C: ConnectionTrait>(
+    conn: &C,
+    entry_id: i64,
+) -> Result<String, AppError> {
+    match round_entry::Entity::find_by_id(entry_id).one(conn).await? {
+        Some(e) => cluster_name(conn, e.cluster_id).await,
+        None => Ok(String::new()),
+    }
 }
 
 /// Takes an assignment back before scoring has produced a submitted sheet.
@@ -870,6 +987,11 @@ pub async fn unassign(
     assignment_id: i64,
     reason: &str,
 ) -> Result<(), AppError> {
+    authorize(p, Resource::Round, Action::Update)?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::invalid("reason", "请填写取消分配的理由"));
+    }
     let txn = store::write_txn(&app.db).await?;
     let a = assignment::Entity::find_by_id(assignment_id)
         .one(&txn)
@@ -877,6 +999,12 @@ pub async fn unassign(
         .ok_or(AppError::NotFound)?;
     let r = load_for_update(&txn, p, a.round_id).await?;
     ensure_assignable(&r)?;
+    // A recusal is part of the record of who judged what: it stays.
+    if a.recused_at.is_some() {
+        return Err(AppError::Conflict(
+            "该专家已申请回避，此项分配已失效，回避记录予以保留".into(),
+        ));
+    }
     let sheets = crate::store::entity::score_sheet::Entity::find()
         .filter(crate::store::entity::score_sheet::Column::AssignmentId.eq(a.id))
         .one(&txn)
@@ -897,8 +1025,13 @@ pub async fn unassign(
             action: "round.unassign",
             object_type: "assignment",
             object_id: a.id.to_string(),
-            summary: format!("取消专家{}对参赛集群{}的评审分配", a.expert_id, a.entry_id),
-            reason: reason.trim().to_string(),
+            summary: format!(
+                "取消专家{}对“{}”的评审分配（{}）",
+                expert_name(&txn, a.expert_id).await?,
+                entry_cluster_name(&txn, a.entry_id).await?,
+                source_label(&a.source)
+            ),
+            reason: reason.to_string(),
         },
     )
     .await?;
@@ -954,7 +1087,9 @@ pub async fn recuse(
     active.update(&txn).await?;
     let declared = crate::store::entity::expert_conflict::Entity::find()
         .filter(crate::store::entity::expert_conflict::Column::ExpertId.eq(me.id))
-        .filter(crate::store::entity::expert_conflict::Column::ApplicationId.eq(entry.application_id))
+        .filter(
+            crate::store::entity::expert_conflict::Column::ApplicationId.eq(entry.application_id),
+        )
         .one(&txn)
         .await?;
     if declared.is_none() {
@@ -1012,7 +1147,10 @@ pub async fn open_scoring(
     for e in &entries {
         let n = active.iter().filter(|a| a.entry_id == e.id).count();
         if n < k {
-            short.push(format!("{}（{n}/{k}）", cluster_name(&txn, e.cluster_id).await?));
+            short.push(format!(
+                "{}（{n}/{k}）",
+                cluster_name(&txn, e.cluster_id).await?
+            ));
         }
     }
     if !short.is_empty() {
@@ -1093,4 +1231,422 @@ async fn opener_org<C: ConnectionTrait>(conn: &C, r: &round::Model) -> Result<i6
         .await?
         .map(|u| u.org_id)
         .unwrap_or_default())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read views for the pages and the API.
+
+/// What comes next for a round, in the province's words.
+pub fn next_step(status: RoundStatus, r: &round::Model) -> String {
+    match status {
+        RoundStatus::Setup => "组建评审组、为每个参赛集群分配专家，然后开始评分".into(),
+        RoundStatus::Scoring => format!(
+            "专家评分（截止{}），评分结束后确定拟定名单",
+            local_minutes(r.scoring_closes_at)
+        ),
+        RoundStatus::Proposed => "发布公示".into(),
+        RoundStatus::OnNotice => "公示期满且异议处理完毕后确认名单".into(),
+        RoundStatus::Confirmed => "本轮评审已结束".into(),
+    }
+}
+
+/// One line of the round list.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RoundSummary {
+    pub id: i64,
+    pub competition_id: i64,
+    pub competition_year: i32,
+    pub competition_title: String,
+    /// preliminary | final
+    pub kind: String,
+    /// 初赛 / 决赛
+    pub kind_label: String,
+    /// setup | scoring | proposed | on_notice | confirmed
+    pub status: String,
+    pub status_label: String,
+    pub next_step: String,
+    pub entrants: usize,
+    pub experts_per_application: i32,
+    /// Entrants that have their full number of experts.
+    pub entrants_ready: usize,
+    /// Standing assignments (recusals not counted).
+    pub assignments: usize,
+    pub sheets_submitted: usize,
+    /// e.g. "专家分配：2/3个参赛集群已满5人" or "评分表已提交：7/15".
+    pub progress: String,
+    /// "2026-05-01 09:00", Beijing time.
+    pub scoring_opens_at: String,
+    pub scoring_closes_at: String,
+    pub defence: bool,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QuotaView {
+    pub cluster_kind: String,
+    pub cluster_kind_label: String,
+    pub winners: u32,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AssignmentView {
+    pub id: i64,
+    pub entry_id: i64,
+    pub expert_id: i64,
+    pub expert_name: String,
+    /// auto | manual
+    pub source: String,
+    /// 自动 / 手工
+    pub source_label: String,
+    /// Why a conflict was overridden, when it was.
+    pub override_reason: String,
+    pub recused: bool,
+    /// "2026-05-01 09:30" when the expert recused themselves.
+    pub recused_at: Option<String>,
+    pub recusal_reason: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EntryView {
+    pub id: i64,
+    pub application_id: i64,
+    pub cluster_id: i64,
+    pub cluster_name: String,
+    pub applicant_name: String,
+    pub city_code: String,
+    pub city_name: String,
+    pub county_code: String,
+    pub county_name: String,
+    pub cluster_kind: String,
+    pub cluster_kind_label: String,
+    pub status: String,
+    pub status_label: String,
+    /// Standing assignments.
+    pub assigned: usize,
+    pub needed: usize,
+    /// Every assignment of the entrant, recused ones included (marked).
+    pub assignments: Vec<AssignmentView>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PanelMemberView {
+    pub expert_id: i64,
+    pub name: String,
+    pub employer: String,
+    pub city_name: String,
+    pub fields: Vec<String>,
+    pub active: bool,
+    /// Standing assignments in this round.
+    pub load: usize,
+}
+
+/// A round with its entrants, their assignments and the panel.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RoundView {
+    pub round: RoundSummary,
+    pub panel_note: String,
+    pub quotas: Vec<QuotaView>,
+    pub policy_min_experts: u32,
+    pub policy_max_experts: u32,
+    pub version: i32,
+    pub entries: Vec<EntryView>,
+    pub panel: Vec<PanelMemberView>,
+    /// While assignments may change: the entrants an automatic assignment could still not
+    /// fill from the panel, and why.
+    pub shortfalls: Vec<ShortfallView>,
+}
+
+async fn summary<C: ConnectionTrait>(
+    conn: &C,
+    r: &round::Model,
+    c: &competition::Model,
+) -> Result<RoundSummary, AppError> {
+    let kind = kind_of(r)?;
+    let status = status_of(r)?;
+    let entries = entries(conn, r.id).await?;
+    let active = active_assignments(conn, r.id).await?;
+    let k = r.experts_per_application.max(0) as usize;
+    let ready = entries
+        .iter()
+        .filter(|e| active.iter().filter(|a| a.entry_id == e.id).count() >= k)
+        .count();
+    let standing: BTreeSet<i64> = active.iter().map(|a| a.id).collect();
+    let submitted = score_sheet::Entity::find()
+        .filter(score_sheet::Column::RoundId.eq(r.id))
+        .filter(score_sheet::Column::Status.eq("submitted"))
+        .all(conn)
+        .await?
+        .iter()
+        .filter(|s| standing.contains(&s.assignment_id))
+        .count();
+    let proposed = entries.iter().filter(|e| e.proposed).count();
+    let progress = match status {
+        RoundStatus::Setup => format!("专家分配：{ready}/{}个参赛集群已满{k}人", entries.len()),
+        RoundStatus::Scoring => format!("评分表已提交：{submitted}/{}", active.len()),
+        _ => format!(
+            "评分表已提交：{submitted}/{}；拟定名单{proposed}个",
+            active.len()
+        ),
+    };
+    Ok(RoundSummary {
+        id: r.id,
+        competition_id: c.id,
+        competition_year: c.year,
+        competition_title: c.title.clone(),
+        kind: kind.key().into(),
+        kind_label: kind.label().into(),
+        status: status.key().into(),
+        status_label: status.label().into(),
+        next_step: next_step(status, r),
+        entrants: entries.len(),
+        experts_per_application: r.experts_per_application,
+        entrants_ready: ready,
+        assignments: active.len(),
+        sheets_submitted: submitted,
+        progress,
+        scoring_opens_at: local_minutes(r.scoring_opens_at),
+        scoring_closes_at: local_minutes(r.scoring_closes_at),
+        defence: r.defence,
+    })
+}
+
+/// The rounds the principal may see, newest competition first; optionally of one competition.
+pub async fn list(
+    app: &App,
+    p: &Principal,
+    competition_id: Option<i64>,
+) -> Result<Vec<RoundSummary>, AppError> {
+    authorize(p, Resource::Round, Action::View)?;
+    let mut q = round::Entity::find();
+    if let Some(id) = competition_id {
+        q = q.filter(round::Column::CompetitionId.eq(id));
+    }
+    let rounds = q.order_by_asc(round::Column::Id).all(&app.db).await?;
+    let mut out = Vec::with_capacity(rounds.len());
+    for r in &rounds {
+        let c = competition_of(&app.db, r).await?;
+        out.push(summary(&app.db, r, &c).await?);
+    }
+    out.sort_by(|a, b| {
+        b.competition_year
+            .cmp(&a.competition_year)
+            .then(b.competition_id.cmp(&a.competition_id))
+            .then(a.id.cmp(&b.id))
+    });
+    Ok(out)
+}
+
+fn source_label(source: &str) -> &'static str {
+    if source == SOURCE_MANUAL {
+        "手工"
+    } else {
+        "自动"
+    }
+}
+
+/// A round with everything its page shows.
+pub async fn view(app: &App, p: &Principal, id: i64) -> Result<RoundView, AppError> {
+    let r = load(&app.db, p, id).await?;
+    let c = competition_of(&app.db, &r).await?;
+    let kind = kind_of(&r)?;
+    let (policy, rule) = round_policy(&c, kind)?;
+    let kind_labels: BTreeMap<&str, &str> = policy
+        .cluster_kinds
+        .iter()
+        .map(|k| (k.key.as_str(), k.name.as_str()))
+        .collect();
+    let round_summary = summary(&app.db, &r, &c).await?;
+    let entries = entries(&app.db, r.id).await?;
+    let all = assignment::Entity::find()
+        .filter(assignment::Column::RoundId.eq(r.id))
+        .order_by_asc(assignment::Column::Id)
+        .all(&app.db)
+        .await?;
+    let panel = panel_ids(&app.db, r.id).await?;
+    let mut expert_ids: Vec<i64> = panel.clone();
+    expert_ids.extend(all.iter().map(|a| a.expert_id));
+    let experts_by_id: BTreeMap<i64, expert::Model> = expert::Entity::find()
+        .filter(expert::Column::Id.is_in(expert_ids))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e))
+        .collect();
+    let name_of = |id: i64| {
+        experts_by_id
+            .get(&id)
+            .map(|e| e.name.clone())
+            .unwrap_or_else(|| format!("专家{id}"))
+    };
+    let k = r.experts_per_application.max(0) as usize;
+    let mut entry_views = Vec::with_capacity(entries.len());
+    for e in &entries {
+        let cl = cluster::Entity::find_by_id(e.cluster_id)
+            .one(&app.db)
+            .await?;
+        let applicant_name = match &cl {
+            Some(cl) => organisation::Entity::find_by_id(cl.org_id)
+                .one(&app.db)
+                .await?
+                .map(|o| o.name)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        let status = entry_status(e)?;
+        let assignments: Vec<AssignmentView> = all
+            .iter()
+            .filter(|a| a.entry_id == e.id)
+            .map(|a| AssignmentView {
+                id: a.id,
+                entry_id: a.entry_id,
+                expert_id: a.expert_id,
+                expert_name: name_of(a.expert_id),
+                source: a.source.clone(),
+                source_label: source_label(&a.source).into(),
+                override_reason: a.override_reason.clone(),
+                recused: a.recused_at.is_some(),
+                recused_at: a.recused_at.map(local_minutes),
+                recusal_reason: a.recusal_reason.clone(),
+                created_at: local_minutes(a.created_at),
+            })
+            .collect();
+        entry_views.push(EntryView {
+            id: e.id,
+            application_id: e.application_id,
+            cluster_id: e.cluster_id,
+            cluster_name: cl.map(|c| c.name).unwrap_or_default(),
+            applicant_name,
+            city_code: e.city_code.clone(),
+            city_name: city_name(&e.city_code),
+            county_code: e.county_code.clone(),
+            county_name: county_name(&e.county_code),
+            cluster_kind: e.cluster_kind.clone(),
+            cluster_kind_label: kind_labels
+                .get(e.cluster_kind.as_str())
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| e.cluster_kind.clone()),
+            status: status.key().into(),
+            status_label: status.label().into(),
+            assigned: assignments.iter().filter(|a| !a.recused).count(),
+            needed: k,
+            assignments,
+        });
+    }
+    let panel_views = panel
+        .iter()
+        .filter_map(|id| experts_by_id.get(id))
+        .map(|m| PanelMemberView {
+            expert_id: m.id,
+            name: m.name.clone(),
+            employer: m.employer.clone(),
+            city_name: city_name(&m.city_code),
+            fields: experts::lines(&m.fields),
+            active: m.active,
+            load: all
+                .iter()
+                .filter(|a| a.expert_id == m.id && a.recused_at.is_none())
+                .count(),
+        })
+        .collect();
+    let shortfalls = if status_of(&r)?.assignments_open() && !panel.is_empty() {
+        plan(&app.db, &r).await?.shortfalls
+    } else {
+        Vec::new()
+    };
+    let quotas = quotas_of(&r);
+    Ok(RoundView {
+        round: round_summary,
+        panel_note: r.panel_note.clone(),
+        quotas: policy
+            .cluster_kinds
+            .iter()
+            .map(|ck| QuotaView {
+                cluster_kind: ck.key.clone(),
+                cluster_kind_label: ck.name.clone(),
+                winners: quotas.get(&ck.key).copied().unwrap_or(0),
+            })
+            .collect(),
+        policy_min_experts: rule.panel.min_experts,
+        policy_max_experts: rule.panel.max_experts,
+        version: r.version,
+        entries: entry_views,
+        panel: panel_views,
+        shortfalls,
+    })
+}
+
+/// A kind of round the opening form offers.
+#[derive(Debug, Clone)]
+pub struct KindChoice {
+    pub key: String,
+    pub label: String,
+    pub article: String,
+    pub min_experts: u32,
+    pub max_experts: u32,
+    /// Who enters, e.g. "已推荐至省工信厅的申报".
+    pub entrants: String,
+    /// The round this competition already has of this kind, if any.
+    pub opened_round_id: Option<i64>,
+}
+
+/// What the opening form needs to know about a competition and its policy.
+#[derive(Debug, Clone)]
+pub struct OpeningContext {
+    pub competition_id: i64,
+    pub competition_year: i32,
+    pub competition_title: String,
+    pub policy_name: String,
+    pub kinds: Vec<KindChoice>,
+    /// (key, name) of the policy's cluster kinds.
+    pub cluster_kinds: Vec<(String, String)>,
+}
+
+pub async fn opening_context(
+    app: &App,
+    p: &Principal,
+    competition_id: i64,
+) -> Result<OpeningContext, AppError> {
+    authorize(p, Resource::Round, Action::Create)?;
+    let c = competition::Entity::find_by_id(competition_id)
+        .one(&app.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let policy = policy_of(&c)?;
+    let existing = round::Entity::find()
+        .filter(round::Column::CompetitionId.eq(c.id))
+        .all(&app.db)
+        .await?;
+    let kinds = RoundKind::ALL
+        .iter()
+        .filter_map(|kind| {
+            let rule = policy.rounds.iter().find(|r| r.key == kind.key())?;
+            Some(KindChoice {
+                key: kind.key().into(),
+                label: kind.label().into(),
+                article: rule.article.clone().unwrap_or_default(),
+                min_experts: rule.panel.min_experts,
+                max_experts: rule.panel.max_experts,
+                entrants: match rule.entrants {
+                    Entrants::Recommended => "已推荐至省工信厅的申报".into(),
+                    Entrants::CultivationTargets => format!(
+                        "培育期满{}个月的培育对象",
+                        rule.cultivation_period.as_ref().map_or(0, |p| p.min_months)
+                    ),
+                },
+                opened_round_id: existing.iter().find(|r| r.kind == kind.key()).map(|r| r.id),
+            })
+        })
+        .collect();
+    Ok(OpeningContext {
+        competition_id: c.id,
+        competition_year: c.year,
+        competition_title: c.title.clone(),
+        policy_name: policy.identity.name.clone(),
+        kinds,
+        cluster_kinds: policy
+            .cluster_kinds
+            .iter()
+            .map(|k| (k.key.clone(), k.name.clone()))
+            .collect(),
+    })
 }

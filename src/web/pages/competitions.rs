@@ -250,6 +250,10 @@ struct ShowPage {
     c: CompetitionView,
     csrf: String,
     can_edit: bool,
+    /// The province may open a round (初赛/决赛) of this competition.
+    can_open_round: bool,
+    /// Province and partner departments see the competition's rounds.
+    can_see_rounds: bool,
     files: Vec<super::applications::FileView>,
     upload_error: String,
 }
@@ -278,6 +282,8 @@ async fn show(
         flash: flash.into(),
         csrf: ctx.session.csrf_token.clone(),
         can_edit: can(&ctx, Action::Update) && c.status == competitions::STATUS_OPEN,
+        can_open_round: permission(ctx.principal.role, Resource::Round, Action::Create).is_some(),
+        can_see_rounds: permission(ctx.principal.role, Resource::Round, Action::View).is_some(),
         files: super::applications::files_of(&app, "competition", id).await?,
         upload_error: q.upload_error.unwrap_or_default(),
         c,
