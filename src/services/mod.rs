@@ -13,6 +13,7 @@ pub mod notifications;
 pub mod orgs;
 pub mod owners;
 pub mod policy;
+pub mod ranking;
 pub mod reviews;
 pub mod rounds;
 pub mod scoring;
