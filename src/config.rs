@@ -46,6 +46,9 @@ pub struct ConfigArgs {
     /// 证书 PDF 所用中文字体文件（.ttf/.otf/.ttc）；默认依次尝试 Noto CJK 与文泉驿字体
     #[arg(long, env = "JIQUN_PDF_FONT", global = true, value_name = "FILE")]
     pub pdf_font: Option<PathBuf>,
+    /// 同一客户端地址每小时最多可提交的公示异议件数，默认 5
+    #[arg(long, env = "JIQUN_OBJECTION_RATE_LIMIT", global = true)]
+    pub objection_rate_limit: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -62,6 +65,7 @@ struct FileConfig {
     smtp_url: Option<String>,
     smtp_from: Option<String>,
     pdf_font: Option<PathBuf>,
+    objection_rate_limit: Option<u32>,
 }
 
 /// Account security settings (等保: 登录失败处理, 连接超时自动退出).
@@ -85,6 +89,8 @@ pub struct Config {
     pub smtp_from: String,
     /// The CJK font for certificate PDFs; none means the usual system paths.
     pub pdf_font: Option<PathBuf>,
+    /// Objections accepted from one client address per hour, so a flood cannot bury the real ones.
+    pub objection_rate_limit: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +157,10 @@ impl Config {
                 .unwrap_or(30),
             cookie_secure: args.cookie_secure.or(file.cookie_secure).unwrap_or(false),
         };
+        let objection_rate_limit = args
+            .objection_rate_limit
+            .or(file.objection_rate_limit)
+            .unwrap_or(5);
         for (name, value) in [
             (
                 "lockout_threshold（登录失败锁定次数）",
@@ -160,6 +170,10 @@ impl Config {
             (
                 "idle_timeout_minutes（空闲超时）",
                 security.idle_timeout_minutes,
+            ),
+            (
+                "objection_rate_limit（每小时异议件数上限）",
+                objection_rate_limit,
             ),
         ] {
             if value == 0 {
@@ -194,6 +208,7 @@ impl Config {
                 .clone()
                 .or(file.pdf_font)
                 .filter(|p| !p.as_os_str().is_empty()),
+            objection_rate_limit,
         })
     }
 

@@ -1,1 +1,887 @@
-//! Designations and certificates (being built).
+//! Designations (培育对象 / 省先进制造业集群) made by a confirmed round, their numbered
+//! certificates (证书, printable on A4 and as PDF), revocation, the annual announcement of
+//! results (第十二条) and the Excel list of a round.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use jiqun_domain::access::{Action, Resource, ScopeKind};
+use jiqun_domain::application::Status;
+use jiqun_domain::round::{Designation, RoundKind, RoundStatus, date_zh};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::{authorize, rounds, saved};
+use crate::app::{App, Principal};
+use crate::audit::{self, Event};
+use crate::error::AppError;
+use crate::pdf::{CertificateText, FontCache, PdfError};
+use crate::store::{
+    self,
+    entity::{cluster, competition, designation, organisation, round, round_entry},
+};
+
+/// Who issues certificates and announcements.
+pub const ISSUER: &str = "湖南省工业和信息化厅";
+pub const MAX_REASON_CHARS: usize = 2_000;
+/// The life-cycle key of a cluster whose designation was revoked.
+pub const LIFECYCLE_REVOKED: &str = "revoked";
+
+/// One designation with its certificate, as lists and the API show it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CertificateRow {
+    pub id: i64,
+    pub certificate_number: String,
+    pub cluster_id: i64,
+    pub cluster_name: String,
+    pub org_name: String,
+    pub city_name: String,
+    pub round_id: i64,
+    /// cultivation_target | certified
+    pub designation: String,
+    /// 湖南省先进制造业集群培育对象 | 湖南省先进制造业集群
+    pub designation_label: String,
+    /// YYYY-MM-DD
+    pub effective_on: String,
+    /// 2026年12月4日
+    pub effective_on_zh: String,
+    pub year: i32,
+    pub revoked: bool,
+    /// YYYY-MM-DD, empty unless revoked.
+    pub revoked_on: String,
+    pub revoke_reason: String,
+}
+
+fn designation_of(d: &designation::Model) -> Result<Designation, AppError> {
+    Designation::from_key(&d.designation)
+        .ok_or_else(|| AppError::Internal(format!("designation kind {}", d.designation)))
+}
+
+/// The rows for designations, with names: three queries for any number.
+pub async fn rows_for<C: ConnectionTrait>(
+    conn: &C,
+    list: &[designation::Model],
+) -> Result<Vec<CertificateRow>, AppError> {
+    if list.is_empty() {
+        return Ok(Vec::new());
+    }
+    let clusters: HashMap<i64, cluster::Model> = cluster::Entity::find()
+        .filter(cluster::Column::Id.is_in(list.iter().map(|d| d.cluster_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let orgs: HashMap<i64, String> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(clusters.values().map(|c| c.org_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    list.iter()
+        .map(|d| {
+            let kind = designation_of(d)?;
+            let cl = clusters.get(&d.cluster_id);
+            Ok(CertificateRow {
+                id: d.id,
+                certificate_number: d.certificate_number.clone(),
+                cluster_id: d.cluster_id,
+                cluster_name: cl.map(|c| c.name.clone()).unwrap_or_default(),
+                org_name: cl
+                    .and_then(|c| orgs.get(&c.org_id).cloned())
+                    .unwrap_or_default(),
+                city_name: cl
+                    .map(|c| rounds::city_name(&c.city_code))
+                    .unwrap_or_default(),
+                round_id: d.round_id,
+                designation: kind.key().into(),
+                designation_label: kind.label().into(),
+                effective_on: d.effective_on.to_string(),
+                effective_on_zh: date_zh(d.effective_on),
+                year: d.year,
+                revoked: d.revoked_on.is_some(),
+                revoked_on: d.revoked_on.map(|d| d.to_string()).unwrap_or_default(),
+                revoke_reason: d.revoke_reason.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Designates a confirmed entrant, inside the confirming transaction: the next certificate
+/// number of the designation's kind and year, the cluster's new standing, the audit entry and
+/// the applicant's notification.
+pub async fn designate<C: ConnectionTrait>(
+    app: &App,
+    conn: &C,
+    p: &Principal,
+    r: &round::Model,
+    kind: RoundKind,
+    entry: &round_entry::Model,
+    now: OffsetDateTime,
+) -> Result<designation::Model, AppError> {
+    let outcome = kind.outcome();
+    let today = crate::clock::local(now).date();
+    let year = today.year();
+    let last = designation::Entity::find()
+        .filter(designation::Column::Designation.eq(outcome.key()))
+        .filter(designation::Column::Year.eq(year))
+        .order_by_desc(designation::Column::Seq)
+        .one(conn)
+        .await?
+        .map_or(0, |d| d.seq);
+    let seq = last + 1;
+    let number = outcome.certificate_number(year, u32::try_from(seq).unwrap_or_default());
+    let d = designation::ActiveModel {
+        cluster_id: Set(entry.cluster_id),
+        round_id: Set(r.id),
+        entry_id: Set(entry.id),
+        designation: Set(outcome.key().into()),
+        effective_on: Set(today),
+        year: Set(year),
+        seq: Set(seq),
+        certificate_number: Set(number.clone()),
+        revoked_on: Set(None),
+        revoke_reason: Set(String::new()),
+        decided_by: Set(p.user.id),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    let cl = cluster::Entity::find_by_id(entry.cluster_id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    set_lifecycle(conn, &cl, outcome.lifecycle(), now).await?;
+    audit::append(
+        conn,
+        &app.audit_key,
+        now,
+        &p.actor(),
+        Event {
+            action: "designation.create",
+            object_type: "designation",
+            object_id: d.id.to_string(),
+            summary: format!(
+                "“{}”被{}为{}，证书编号{number}，自{}起（集群状态 {} → {}）",
+                cl.name,
+                match kind {
+                    RoundKind::Preliminary => "确定",
+                    RoundKind::Final => "认定",
+                },
+                outcome.label(),
+                date_zh(today),
+                cl.lifecycle,
+                outcome.lifecycle()
+            ),
+            reason: String::new(),
+        },
+    )
+    .await?;
+    super::notifications::notify_org(
+        conn,
+        cl.org_id,
+        &format!("{}：{}", outcome.label(), cl.name),
+        &format!(
+            "经评审、公示，{}于{}被{}为{}，证书编号{number}。",
+            cl.name,
+            date_zh(today),
+            match kind {
+                RoundKind::Preliminary => "确定",
+                RoundKind::Final => "认定",
+            },
+            outcome.label()
+        ),
+        &format!("/certificates/{}", d.id),
+        now,
+    )
+    .await?;
+    Ok(d)
+}
+
+async fn set_lifecycle<C: ConnectionTrait>(
+    conn: &C,
+    cl: &cluster::Model,
+    lifecycle: &str,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let res = cluster::Entity::update_many()
+        .col_expr(cluster::Column::Lifecycle, Expr::value(lifecycle))
+        .col_expr(cluster::Column::Version, Expr::value(cl.version + 1))
+        .col_expr(cluster::Column::UpdatedAt, Expr::value(now))
+        .filter(cluster::Column::Id.eq(cl.id))
+        .filter(cluster::Column::Version.eq(cl.version))
+        .exec(conn)
+        .await?;
+    saved(&res)
+}
+
+/// The cluster ids a scoped reader may see; None means all.
+async fn scope_clusters(app: &App, p: &Principal) -> Result<Option<Vec<i64>>, AppError> {
+    let scope = authorize(p, Resource::Certificate, Action::View)?;
+    let ids = |q: sea_orm::Select<cluster::Entity>| async move {
+        Ok::<_, AppError>(Some(
+            q.all(&app.db).await?.into_iter().map(|c| c.id).collect(),
+        ))
+    };
+    match scope {
+        ScopeKind::All => Ok(None),
+        ScopeKind::OwnCity => match &p.org.city_code {
+            Some(city) => {
+                ids(cluster::Entity::find().filter(cluster::Column::CityCode.eq(city.clone())))
+                    .await
+            }
+            None => Ok(Some(Vec::new())),
+        },
+        ScopeKind::OwnOrg => {
+            ids(cluster::Entity::find().filter(cluster::Column::OrgId.eq(p.org.id))).await
+        }
+        ScopeKind::OwnAccount => Ok(Some(Vec::new())),
+    }
+}
+
+/// Designations the principal may see (province and partners all, a city bureau its city's, an
+/// applicant its own), newest first.
+pub async fn list(app: &App, p: &Principal) -> Result<Vec<CertificateRow>, AppError> {
+    let mut q = designation::Entity::find();
+    if let Some(ids) = scope_clusters(app, p).await? {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        q = q.filter(designation::Column::ClusterId.is_in(ids));
+    }
+    let rows = q
+        .order_by_desc(designation::Column::EffectiveOn)
+        .order_by_desc(designation::Column::Id)
+        .all(&app.db)
+        .await?;
+    rows_for(&app.db, &rows).await
+}
+
+async fn load_scoped(app: &App, p: &Principal, id: i64) -> Result<designation::Model, AppError> {
+    let d = designation::Entity::find_by_id(id)
+        .one(&app.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    match scope_clusters(app, p).await? {
+        Some(ids) if !ids.contains(&d.cluster_id) => Err(AppError::NotFound),
+        _ => Ok(d),
+    }
+}
+
+/// One designation the principal may see; anything else is 404.
+pub async fn get(app: &App, p: &Principal, id: i64) -> Result<CertificateRow, AppError> {
+    let d = load_scoped(app, p, id).await?;
+    rows_for(&app.db, &[d])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)
+}
+
+/// What the certificate says.
+pub fn certificate_text(row: &CertificateRow) -> CertificateText {
+    let body = match Designation::from_key(&row.designation) {
+        Some(Designation::CultivationTarget) => format!(
+            "{}（申报主体：{}）经评审、公示，被确定为{}。",
+            row.cluster_name,
+            row.org_name,
+            Designation::CultivationTarget.label()
+        ),
+        _ => format!(
+            "{}（申报主体：{}）经评审、公示，被认定为{}。",
+            row.cluster_name,
+            row.org_name,
+            Designation::Certified.label()
+        ),
+    };
+    CertificateText {
+        heading: "证书".into(),
+        number: row.certificate_number.clone(),
+        paragraphs: vec![body, "特发此证。".into()],
+        issuer: ISSUER.into(),
+        date: row.effective_on_zh.clone(),
+    }
+}
+
+/// Why a certificate PDF could not be produced.
+#[derive(Debug)]
+pub enum PdfFailure {
+    App(AppError),
+    /// The renderer cannot work here (no usable font, for instance): 503 with the reason.
+    Unavailable(String),
+}
+
+impl From<AppError> for PdfFailure {
+    fn from(e: AppError) -> Self {
+        PdfFailure::App(e)
+    }
+}
+
+impl From<sea_orm::DbErr> for PdfFailure {
+    fn from(e: sea_orm::DbErr) -> Self {
+        PdfFailure::App(AppError::Db(e))
+    }
+}
+
+/// One font cache per configured font path, kept for the process: loading the fonts reads
+/// tens of megabytes, so it happens once.
+fn font_cache(configured: Option<PathBuf>) -> Arc<FontCache> {
+    static CACHES: OnceLock<Mutex<HashMap<Option<PathBuf>, Arc<FontCache>>>> = OnceLock::new();
+    let mut caches = CACHES
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    caches
+        .entry(configured.clone())
+        .or_insert_with(|| Arc::new(FontCache::new(configured)))
+        .clone()
+}
+
+/// The certificate as a PDF, with the download recorded in the audit trail.
+pub async fn certificate_pdf(
+    app: &App,
+    p: &Principal,
+    id: i64,
+) -> Result<(CertificateRow, Vec<u8>), PdfFailure> {
+    let row = get(app, p, id).await?;
+    if row.revoked {
+        return Err(AppError::Conflict(format!(
+            "该认定已于{}撤销，证书已作废，不能下载",
+            row.revoked_on
+        ))
+        .into());
+    }
+    let text = certificate_text(&row);
+    let cache = font_cache(app.config.pdf_font.clone());
+    let rendered = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, PdfError> {
+        let fonts = cache.get()?;
+        crate::pdf::certificate_pdf(&fonts, &text)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("certificate renderer: {e}")))?;
+    let bytes = rendered.map_err(|e| {
+        tracing::warn!("certificate {id}: {e}");
+        PdfFailure::Unavailable(e.to_string())
+    })?;
+    let now = app.clock.now();
+    let txn = store::write_txn(&app.db).await?;
+    audit::append(
+        &txn,
+        &app.audit_key,
+        now,
+        &p.actor(),
+        Event {
+            action: "certificate.download",
+            object_type: "designation",
+            object_id: row.id.to_string(),
+            summary: format!(
+                "下载证书PDF：{}（{}）",
+                row.certificate_number, row.cluster_name
+            ),
+            reason: String::new(),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((row, bytes))
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RevokeInput {
+    /// Why the designation is revoked (e.g. 复核不合格, 弄虚作假).
+    pub reason: String,
+}
+
+/// Revokes a designation (province): a new audited decision with its reason; the cluster's
+/// standing becomes "revoked" and its certificate void.
+pub async fn revoke(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    input: &RevokeInput,
+) -> Result<CertificateRow, AppError> {
+    authorize(p, Resource::Certificate, Action::Update)?;
+    let reason = input.reason.trim();
+    let chars = reason.chars().count();
+    if reason.is_empty() {
+        return Err(AppError::invalid("reason", "请填写撤销理由"));
+    }
+    if chars > MAX_REASON_CHARS {
+        return Err(AppError::invalid(
+            "reason",
+            format!("撤销理由不能超过{MAX_REASON_CHARS}字（当前{chars}字）"),
+        ));
+    }
+    let now = app.clock.now();
+    let today = crate::clock::local(now).date();
+    let txn = store::write_txn(&app.db).await?;
+    let d = designation::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if let Some(on) = d.revoked_on {
+        return Err(AppError::Conflict(format!("该认定已于{}撤销", date_zh(on))));
+    }
+    let kind = designation_of(&d)?;
+    let res = designation::Entity::update_many()
+        .col_expr(designation::Column::RevokedOn, Expr::value(Some(today)))
+        .col_expr(designation::Column::RevokeReason, Expr::value(reason))
+        .filter(designation::Column::Id.eq(d.id))
+        .filter(designation::Column::RevokedOn.is_null())
+        .exec(&txn)
+        .await?;
+    saved(&res)?;
+    let cl = cluster::Entity::find_by_id(d.cluster_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    set_lifecycle(&txn, &cl, LIFECYCLE_REVOKED, now).await?;
+    audit::append(
+        &txn,
+        &app.audit_key,
+        now,
+        &p.actor(),
+        Event {
+            action: "designation.revoke",
+            object_type: "designation",
+            object_id: d.id.to_string(),
+            summary: format!(
+                "撤销“{}”的{}认定（证书编号{}），自{}起（集群状态 {} → {LIFECYCLE_REVOKED}）",
+                cl.name,
+                kind.label(),
+                d.certificate_number,
+                date_zh(today),
+                cl.lifecycle
+            ),
+            reason: reason.to_string(),
+        },
+    )
+    .await?;
+    super::notifications::notify_org(
+        &txn,
+        cl.org_id,
+        &format!("认定撤销：{}", cl.name),
+        &format!(
+            "{}的{}认定（证书编号{}）已于{}撤销。理由：{reason}",
+            cl.name,
+            kind.label(),
+            d.certificate_number,
+            date_zh(today)
+        ),
+        &format!("/certificates/{}", d.id),
+        now,
+    )
+    .await?;
+    let after = designation::Entity::find_by_id(d.id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let row = rows_for(&txn, &[after])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The annual announcement (第十二条), public
+
+pub fn announcement_title(year: i32, kind: RoundKind) -> String {
+    match kind {
+        RoundKind::Preliminary => {
+            format!("关于公布{year}年湖南省先进制造业集群培育对象名单的通知")
+        }
+        RoundKind::Final => format!("关于公布{year}年湖南省先进制造业集群名单的通知"),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AnnouncementSummary {
+    pub round_id: i64,
+    pub title: String,
+    pub year: i32,
+    /// preliminary | final
+    pub kind: String,
+    /// YYYY-MM-DD
+    pub confirmed_on: String,
+    pub confirmed_on_zh: String,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AnnouncementRow {
+    pub no: usize,
+    pub certificate_number: String,
+    pub cluster_name: String,
+    pub org_name: String,
+    pub city_name: String,
+    pub kind_label: String,
+    /// Non-empty when the designation was revoked later: "已于2027年3月1日撤销".
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Announcement {
+    #[serde(flatten)]
+    pub summary: AnnouncementSummary,
+    pub salutation: String,
+    pub paragraphs: Vec<String>,
+    pub issuer: String,
+    pub rows: Vec<AnnouncementRow>,
+}
+
+async fn competitions_of(
+    app: &App,
+    rounds: &[round::Model],
+) -> Result<HashMap<i64, competition::Model>, AppError> {
+    if rounds.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(competition::Entity::find()
+        .filter(competition::Column::Id.is_in(rounds.iter().map(|r| r.competition_id)))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect())
+}
+
+fn announcement_summary(
+    r: &round::Model,
+    c: &competition::Model,
+    count: usize,
+) -> Result<AnnouncementSummary, AppError> {
+    let kind = rounds::kind_of(r)?;
+    let on = r
+        .confirmed_on
+        .ok_or_else(|| AppError::Internal(format!("round {} confirmed without a date", r.id)))?;
+    Ok(AnnouncementSummary {
+        round_id: r.id,
+        title: announcement_title(c.year, kind),
+        year: c.year,
+        kind: kind.key().into(),
+        confirmed_on: on.to_string(),
+        confirmed_on_zh: date_zh(on),
+        count,
+    })
+}
+
+/// Every confirmed round's announcement, newest first (public).
+pub async fn announcements(app: &App) -> Result<Vec<AnnouncementSummary>, AppError> {
+    let rows = round::Entity::find()
+        .filter(round::Column::Status.eq(RoundStatus::Confirmed.key()))
+        .order_by_desc(round::Column::ConfirmedOn)
+        .order_by_desc(round::Column::Id)
+        .all(&app.db)
+        .await?;
+    let comps = competitions_of(app, &rows).await?;
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    if !rows.is_empty() {
+        for d in designation::Entity::find()
+            .filter(designation::Column::RoundId.is_in(rows.iter().map(|r| r.id)))
+            .all(&app.db)
+            .await?
+        {
+            *counts.entry(d.round_id).or_default() += 1;
+        }
+    }
+    rows.iter()
+        .filter_map(|r| comps.get(&r.competition_id).map(|c| (r, c)))
+        .map(|(r, c)| announcement_summary(r, c, counts.get(&r.id).copied().unwrap_or(0)))
+        .collect()
+}
+
+/// A confirmed round's announcement with its list (public); 404 for any other round.
+pub async fn announcement(app: &App, round_id: i64) -> Result<Announcement, AppError> {
+    let r = round::Entity::find_by_id(round_id)
+        .one(&app.db)
+        .await?
+        .filter(|r| r.status == RoundStatus::Confirmed.key())
+        .ok_or(AppError::NotFound)?;
+    let c = rounds::competition_of(&app.db, &r).await?;
+    let kind = rounds::kind_of(&r)?;
+    let policy = super::competitions::policy_of(&c)?;
+    let list = designation::Entity::find()
+        .filter(designation::Column::RoundId.eq(r.id))
+        .order_by_asc(designation::Column::Seq)
+        .all(&app.db)
+        .await?;
+    let certs = rows_for(&app.db, &list).await?;
+    let kinds: HashMap<i64, String> = if list.is_empty() {
+        HashMap::new()
+    } else {
+        round_entry::Entity::find()
+            .filter(round_entry::Column::Id.is_in(list.iter().map(|d| d.entry_id)))
+            .all(&app.db)
+            .await?
+            .into_iter()
+            .map(|e| {
+                let label = policy
+                    .cluster_kind(&e.cluster_kind)
+                    .map_or_else(|| e.cluster_kind.clone(), |k| k.name.clone());
+                (e.id, label)
+            })
+            .collect()
+    };
+    let rows: Vec<AnnouncementRow> = list
+        .iter()
+        .zip(&certs)
+        .enumerate()
+        .map(|(i, (d, cert))| AnnouncementRow {
+            no: i + 1,
+            certificate_number: cert.certificate_number.clone(),
+            cluster_name: cert.cluster_name.clone(),
+            org_name: cert.org_name.clone(),
+            city_name: cert.city_name.clone(),
+            kind_label: kinds.get(&d.entry_id).cloned().unwrap_or_default(),
+            note: d
+                .revoked_on
+                .map(|on| format!("已于{}撤销", date_zh(on)))
+                .unwrap_or_default(),
+        })
+        .collect();
+    let summary = announcement_summary(&r, &c, rows.len())?;
+    let basis = format!(
+        "根据《{}》（{}）",
+        policy.identity.name, policy.identity.document_number
+    );
+    let decision = match kind {
+        RoundKind::Preliminary => format!(
+            "{basis}，经市州推荐、专家评审和社会公示，确定{}个集群为{}年湖南省先进制造业集群培育对象（名单附后），现予公布。",
+            rows.len(),
+            c.year
+        ),
+        RoundKind::Final => format!(
+            "{basis}，经专家评审和社会公示，认定{}个集群为湖南省先进制造业集群（名单附后），现予公布。",
+            rows.len()
+        ),
+    };
+    Ok(Announcement {
+        summary,
+        salutation: "各市州工业和信息化局，各有关单位：".into(),
+        paragraphs: vec![
+            decision,
+            "请各市州工业和信息化主管部门加强对集群培育工作的指导和服务，各集群发展促进组织按规定报送集群发展情况报告。".into(),
+        ],
+        issuer: ISSUER.into(),
+        rows,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The round's list as an Excel workbook (province)
+
+pub const LIST_XLSX_HEADERS: [&str; 10] = [
+    "序号",
+    "证书编号",
+    "集群名称",
+    "申报主体",
+    "所在市州",
+    "集群类型",
+    "最终得分",
+    "类内排名",
+    "状态",
+    "说明",
+];
+
+fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> AppError {
+    AppError::Internal(format!("xlsx: {e}"))
+}
+
+/// The round's list (proposed, on notice, confirmed or removed) as an .xlsx workbook, with the
+/// download name; the export is audited.
+pub async fn list_xlsx(
+    app: &App,
+    p: &Principal,
+    round_id: i64,
+) -> Result<(String, Vec<u8>), AppError> {
+    use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
+
+    authorize(p, Resource::Round, Action::Export)?;
+    let r = rounds::load(&app.db, p, round_id).await?;
+    let status = rounds::status_of(&r)?;
+    if matches!(status, RoundStatus::Setup | RoundStatus::Scoring) {
+        return Err(AppError::Conflict(format!(
+            "评审轮次当前状态为“{}”，拟定名单尚未确定，暂无名单可导出",
+            status.label()
+        )));
+    }
+    let kind = rounds::kind_of(&r)?;
+    let c = rounds::competition_of(&app.db, &r).await?;
+    let policy = super::competitions::policy_of(&c)?;
+    let listed = [
+        Status::Shortlisted.key(),
+        Status::OnNotice.key(),
+        Status::Confirmed.key(),
+        Status::Removed.key(),
+    ];
+    let mut entries: Vec<round_entry::Model> = rounds::entries(&app.db, r.id)
+        .await?
+        .into_iter()
+        .filter(|e| e.proposed || listed.contains(&e.status.as_str()))
+        .collect();
+    let order = |key: &str| {
+        policy
+            .cluster_kinds
+            .iter()
+            .position(|k| k.key == key)
+            .unwrap_or(usize::MAX)
+    };
+    entries.sort_by_key(|e| (order(&e.cluster_kind), e.rank.unwrap_or(i32::MAX), e.id));
+    let clusters: HashMap<i64, cluster::Model> = if entries.is_empty() {
+        HashMap::new()
+    } else {
+        cluster::Entity::find()
+            .filter(cluster::Column::Id.is_in(entries.iter().map(|e| e.cluster_id)))
+            .all(&app.db)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect()
+    };
+    let orgs: HashMap<i64, String> = if clusters.is_empty() {
+        HashMap::new()
+    } else {
+        organisation::Entity::find()
+            .filter(organisation::Column::Id.is_in(clusters.values().map(|c| c.org_id)))
+            .all(&app.db)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect()
+    };
+    let numbers: HashMap<i64, designation::Model> = designation::Entity::find()
+        .filter(designation::Column::RoundId.eq(r.id))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|d| (d.entry_id, d))
+        .collect();
+
+    let mut wb = Workbook::new();
+    let title_fmt = Format::new()
+        .set_bold()
+        .set_font_size(14)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
+    let header_fmt = Format::new()
+        .set_bold()
+        .set_border(FormatBorder::Thin)
+        .set_background_color("#F0F2F4")
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
+    let cell = Format::new().set_border(FormatBorder::Thin);
+    let wrap = cell.clone().set_text_wrap();
+    let score = cell.clone().set_num_format("0.00");
+    let title = format!(
+        "{}年湖南省先进制造业集群竞赛{}名单（{}）",
+        c.year,
+        kind.label(),
+        status.label()
+    );
+    let ws = wb.add_worksheet();
+    ws.set_name(format!("{}名单", kind.label()))
+        .map_err(xlsx_err)?;
+    ws.merge_range(
+        0,
+        0,
+        0,
+        (LIST_XLSX_HEADERS.len() - 1) as u16,
+        &title,
+        &title_fmt,
+    )
+    .map_err(xlsx_err)?;
+    ws.set_row_height(0, 28).map_err(xlsx_err)?;
+    for (col, h) in LIST_XLSX_HEADERS.iter().enumerate() {
+        ws.write_string_with_format(1, col as u16, *h, &header_fmt)
+            .map_err(xlsx_err)?;
+    }
+    let widths = [6.0, 24.0, 30.0, 30.0, 12.0, 14.0, 10.0, 10.0, 14.0, 40.0];
+    for (col, w) in widths.iter().enumerate() {
+        ws.set_column_width(col as u16, *w).map_err(xlsx_err)?;
+    }
+    ws.set_freeze_panes(2, 0).map_err(xlsx_err)?;
+    for (row, e) in (2u32..).zip(&entries) {
+        let cl = clusters.get(&e.cluster_id);
+        let d = numbers.get(&e.id);
+        let state = Status::from_key(&e.status)
+            .map(|s| s.label().to_string())
+            .unwrap_or_else(|| e.status.clone());
+        let note = match d {
+            Some(d) if d.revoked_on.is_some() => format!(
+                "认定已于{}撤销：{}",
+                d.revoked_on.map(date_zh).unwrap_or_default(),
+                d.revoke_reason
+            ),
+            _ => e.decision_note.clone(),
+        };
+        ws.write_number_with_format(row, 0, f64::from(row - 1), &cell)
+            .map_err(xlsx_err)?;
+        ws.write_string_with_format(
+            row,
+            1,
+            d.map(|d| d.certificate_number.as_str()).unwrap_or(""),
+            &cell,
+        )
+        .map_err(xlsx_err)?;
+        ws.write_string_with_format(row, 2, cl.map(|c| c.name.as_str()).unwrap_or(""), &wrap)
+            .map_err(xlsx_err)?;
+        ws.write_string_with_format(
+            row,
+            3,
+            cl.and_then(|c| orgs.get(&c.org_id))
+                .map(String::as_str)
+                .unwrap_or(""),
+            &wrap,
+        )
+        .map_err(xlsx_err)?;
+        ws.write_string_with_format(row, 4, rounds::city_name(&e.city_code), &cell)
+            .map_err(xlsx_err)?;
+        let kind_name = policy
+            .cluster_kind(&e.cluster_kind)
+            .map_or_else(|| e.cluster_kind.clone(), |k| k.name.clone());
+        ws.write_string_with_format(row, 5, kind_name, &cell)
+            .map_err(xlsx_err)?;
+        match e.final_score {
+            Some(v) => ws.write_number_with_format(row, 6, v, &score),
+            None => ws.write_blank(row, 6, &cell),
+        }
+        .map_err(xlsx_err)?;
+        match e.rank {
+            Some(v) => ws.write_number_with_format(row, 7, f64::from(v), &cell),
+            None => ws.write_blank(row, 7, &cell),
+        }
+        .map_err(xlsx_err)?;
+        ws.write_string_with_format(row, 8, state, &cell)
+            .map_err(xlsx_err)?;
+        ws.write_string_with_format(row, 9, note, &wrap)
+            .map_err(xlsx_err)?;
+    }
+    let bytes = wb.save_to_buffer().map_err(xlsx_err)?;
+    let now = app.clock.now();
+    let txn = store::write_txn(&app.db).await?;
+    audit::append(
+        &txn,
+        &app.audit_key,
+        now,
+        &p.actor(),
+        Event {
+            action: "round.export_list",
+            object_type: "round",
+            object_id: r.id.to_string(),
+            summary: format!("导出{title}（{}个集群）", entries.len()),
+            reason: String::new(),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((format!("{}年{}名单.xlsx", c.year, kind.label()), bytes))
+}

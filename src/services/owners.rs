@@ -113,3 +113,23 @@ pub async fn can_attach(
         _ => Err(AppError::Forbidden),
     }
 }
+
+/// Evidence filed with a public objection is stored under this owner type. It is not an
+/// [`OwnerType`] yet: the generic attachment routes answer 404 for it, and the province reads
+/// it through the objection pages ([`can_read_objection`]).
+pub const OBJECTION_OWNER: &str = "objection";
+
+/// Ok when the principal may read an objection and its evidence (the province); NotFound for
+/// anyone else, so the objector's files never show through another route.
+pub async fn can_read_objection(
+    app: &App,
+    p: &Principal,
+    objection_id: i64,
+) -> Result<(), AppError> {
+    super::authorize(p, Resource::Objection, Action::View).map_err(|_| AppError::NotFound)?;
+    crate::store::entity::objection::Entity::find_by_id(objection_id)
+        .one(&app.db)
+        .await?
+        .map(|_| ())
+        .ok_or(AppError::NotFound)
+}

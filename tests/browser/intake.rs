@@ -31,7 +31,7 @@ const PNG: [u8; 67] = [
 ];
 
 /// A minimal well-formed one-page PDF, with a correct cross-reference table.
-fn minimal_pdf() -> Vec<u8> {
+pub(crate) fn minimal_pdf() -> Vec<u8> {
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>",
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",

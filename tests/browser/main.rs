@@ -13,6 +13,7 @@
 mod support;
 
 mod intake;
+mod rounds;
 
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;

@@ -1,9 +1,270 @@
-//! Pages: designations (being built).
+//! Designations and certificates (认定与证书): the list in the reader's scope, one certificate
+//! laid out on A4 for printing (and as a PDF), revocation; the public results announcements
+//! (第十二条); and the round's list as an Excel workbook.
 
-use axum::Router;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Router};
+use jiqun_domain::access::{Action, Resource, permission};
+use serde::Deserialize;
 
-use crate::app::Shared;
+use super::{Layout, PageError, error_page, layout};
+use crate::app::{App, Shared};
+use crate::auth::login::Stage;
+use crate::error::AppError;
+use crate::services::designations::{
+    self, Announcement, AnnouncementSummary, CertificateRow, PdfFailure, RevokeInput,
+};
+use crate::web::api_competitions::{XLSX_MIME, content_disposition};
+use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
+        .route("/certificates", get(list))
+        .route("/certificates/{id}", get(show))
+        .route("/designations/{id}/revoke", post(revoke))
+        .route("/announcements", get(announcements))
+        .route("/announcements/{round_id}", get(announcement))
+        .route("/rounds/{id}/list.xlsx", get(list_xlsx))
+        .route("/static/certificate.css", get(stylesheet))
+        .route("/static/certificate.js", get(script))
+}
+
+const CERTIFICATE_CSS: &str = include_str!("../../../static/certificate.css");
+
+/// The print button's only behaviour; a file of its own, since the CSP allows no inline script.
+const CERTIFICATE_JS: &str = "document.addEventListener('DOMContentLoaded', function () {\n  var b = document.getElementById('print');\n  if (b) { b.hidden = false; b.addEventListener('click', function () { window.print(); }); }\n});\n";
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        CERTIFICATE_CSS,
+    )
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        CERTIFICATE_JS,
+    )
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "certificate_list.html")]
+struct ListPage {
+    layout: Option<Layout>,
+    flash: String,
+    rows: Vec<CertificateRow>,
+}
+
+async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> Result<ListPage, PageError> {
+    Ok(ListPage {
+        layout: layout(&ctx, "certificates"),
+        flash: String::new(),
+        rows: designations::list(&app, &ctx.principal).await?,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "certificate.html")]
+struct CertificatePage {
+    c: CertificateRow,
+    heading: String,
+    paragraphs: Vec<String>,
+    issuer: String,
+    date: String,
+    csrf: String,
+    can_revoke: bool,
+    flash: String,
+    reason: String,
+    error: String,
+}
+
+fn certificate_page(
+    ctx: &SessionCtx,
+    c: CertificateRow,
+    flash: &str,
+    reason: String,
+    error: String,
+) -> CertificatePage {
+    let text = designations::certificate_text(&c);
+    CertificatePage {
+        heading: text.heading,
+        paragraphs: text.paragraphs,
+        issuer: text.issuer,
+        date: text.date,
+        csrf: ctx.session.csrf_token.clone(),
+        can_revoke: !c.revoked
+            && permission(ctx.principal.role, Resource::Certificate, Action::Update).is_some(),
+        flash: flash.into(),
+        reason,
+        error,
+        c,
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct ShowQuery {
+    saved: Option<String>,
+}
+
+/// `/certificates/{id}` is the printable page, `/certificates/{id}.pdf` the PDF (the router
+/// cannot match a suffix within a segment, so one handler serves both).
+async fn show(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<String>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Response, PageError> {
+    if let Some(number) = id.strip_suffix(".pdf") {
+        let id = number.parse::<i64>().map_err(|_| AppError::NotFound)?;
+        return Ok(pdf(&app, &ctx, id).await);
+    }
+    let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let c = designations::get(&app, &ctx.principal, id).await?;
+    let flash = match q.saved.as_deref() {
+        Some("revoked") => "已撤销该认定，证书作废。",
+        _ => "",
+    };
+    Ok(certificate_page(&ctx, c, flash, String::new(), String::new()).into_response())
+}
+
+async fn pdf(app: &App, ctx: &SessionCtx, id: i64) -> Response {
+    match designations::certificate_pdf(app, &ctx.principal, id).await {
+        Ok((row, bytes)) => {
+            let name = format!("证书-{}-{}.pdf", row.cluster_name, row.certificate_number);
+            (
+                [
+                    (header::CONTENT_TYPE, "application/pdf".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        content_disposition(&name, &format!("certificate-{id}.pdf")),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Err(PdfFailure::Unavailable(message)) => error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!(
+                "证书PDF暂时无法生成：{message}。您仍可打开证书页面，使用浏览器的“打印”另存为PDF。"
+            ),
+        ),
+        Err(PdfFailure::App(e)) => PageError(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct RevokeForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn revoke(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Form(f): Form<RevokeForm>,
+) -> Response {
+    let input = RevokeInput {
+        reason: f.reason.clone(),
+    };
+    match designations::revoke(&app, &ctx.principal, id, &input).await {
+        Ok(_) => Redirect::to(&format!("/certificates/{id}?saved=revoked")).into_response(),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            let message = match &e {
+                AppError::Invalid(fields) => fields
+                    .iter()
+                    .map(|f| f.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("；"),
+                other => other.to_string(),
+            };
+            match designations::get(&app, &ctx.principal, id).await {
+                Ok(c) => (
+                    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+                    certificate_page(&ctx, c, "", f.reason, message),
+                )
+                    .into_response(),
+                Err(e) => PageError(e).into_response(),
+            }
+        }
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+/// The signed-in frame for a visitor with a complete session; public pages work without one.
+fn public_layout(ctx: Option<&SessionCtx>) -> Option<Layout> {
+    ctx.filter(|c| c.stage == Stage::Complete)
+        .and_then(|c| layout(c, ""))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "announcement_list.html")]
+struct AnnouncementsPage {
+    layout: Option<Layout>,
+    flash: String,
+    rows: Vec<AnnouncementSummary>,
+}
+
+async fn announcements(
+    State(app): State<Shared>,
+    ctx: Option<Extension<SessionCtx>>,
+) -> Result<AnnouncementsPage, PageError> {
+    Ok(AnnouncementsPage {
+        layout: public_layout(ctx.as_deref()),
+        flash: String::new(),
+        rows: designations::announcements(&app).await?,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "announcement.html")]
+struct AnnouncementPage {
+    layout: Option<Layout>,
+    flash: String,
+    a: Announcement,
+}
+
+async fn announcement(
+    State(app): State<Shared>,
+    ctx: Option<Extension<SessionCtx>>,
+    Path(round_id): Path<String>,
+) -> Result<AnnouncementPage, PageError> {
+    let id = round_id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    Ok(AnnouncementPage {
+        layout: public_layout(ctx.as_deref()),
+        flash: String::new(),
+        a: designations::announcement(&app, id).await?,
+    })
+}
+
+async fn list_xlsx(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let (name, bytes) = designations::list_xlsx(&app, &ctx.principal, id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, XLSX_MIME.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                content_disposition(&name, &format!("round-{id}-list.xlsx")),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
