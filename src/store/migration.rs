@@ -555,8 +555,16 @@ impl MigrationTrait for M0005Rounds {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("uq_expert_conflicts", "expert_conflicts", &["expert_id", "application_id"]).unique().to_owned())
-            .await?;
+        m.create_index(
+            index(
+                "uq_expert_conflicts",
+                "expert_conflicts",
+                &["expert_id", "application_id"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
         // A round (初赛/决赛) of a competition.
         m.create_table(
             Table::create()
@@ -583,8 +591,12 @@ impl MigrationTrait for M0005Rounds {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("uq_rounds_kind", "rounds", &["competition_id", "kind"]).unique().to_owned())
-            .await?;
+        m.create_index(
+            index("uq_rounds_kind", "rounds", &["competition_id", "kind"])
+                .unique()
+                .to_owned(),
+        )
+        .await?;
         // A cluster competing in a round, judged on one application.
         m.create_table(
             Table::create()
@@ -606,10 +618,22 @@ impl MigrationTrait for M0005Rounds {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("uq_round_entries", "round_entries", &["round_id", "cluster_id"]).unique().to_owned())
-            .await?;
-        m.create_index(index("idx_round_entries_round", "round_entries", &["round_id"]))
-            .await?;
+        m.create_index(
+            index(
+                "uq_round_entries",
+                "round_entries",
+                &["round_id", "cluster_id"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "idx_round_entries_round",
+            "round_entries",
+            &["round_id"],
+        ))
+        .await?;
         // An expert on a round's panel.
         m.create_table(
             Table::create()
@@ -622,8 +646,12 @@ impl MigrationTrait for M0005Rounds {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("uq_round_panel", "round_panel", &["round_id", "expert_id"]).unique().to_owned())
-            .await?;
+        m.create_index(
+            index("uq_round_panel", "round_panel", &["round_id", "expert_id"])
+                .unique()
+                .to_owned(),
+        )
+        .await?;
         // An expert assigned to judge an entry.
         m.create_table(
             Table::create()
@@ -641,10 +669,18 @@ impl MigrationTrait for M0005Rounds {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("uq_assignments", "assignments", &["entry_id", "expert_id"]).unique().to_owned())
-            .await?;
-        m.create_index(index("idx_assignments_expert", "assignments", &["expert_id"]))
-            .await?;
+        m.create_index(
+            index("uq_assignments", "assignments", &["entry_id", "expert_id"])
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "idx_assignments_expert",
+            "assignments",
+            &["expert_id"],
+        ))
+        .await?;
         m.create_index(index("idx_assignments_round", "assignments", &["round_id"]))
             .await?;
         // An expert's scores for one assignment.
@@ -667,8 +703,12 @@ impl MigrationTrait for M0005Rounds {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idx_score_sheets_round", "score_sheets", &["round_id"]))
-            .await?;
+        m.create_index(index(
+            "idx_score_sheets_round",
+            "score_sheets",
+            &["round_id"],
+        ))
+        .await?;
         // A defence (答辩) score recorded by the province for one expert.
         m.create_table(
             Table::create()
@@ -683,8 +723,16 @@ impl MigrationTrait for M0005Rounds {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("uq_defence_scores", "defence_scores", &["entry_id", "expert_id"]).unique().to_owned())
-            .await?;
+        m.create_index(
+            index(
+                "uq_defence_scores",
+                "defence_scores",
+                &["entry_id", "expert_id"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
         // A named objection (异议) filed by the public against a proposed list.
         m.create_table(
             Table::create()
@@ -709,8 +757,12 @@ impl MigrationTrait for M0005Rounds {
         .await?;
         m.create_index(index("idx_objections_round", "objections", &["round_id"]))
             .await?;
-        m.create_index(index("idx_objections_addr", "objections", &["client_addr", "filed_at"]))
-            .await?;
+        m.create_index(index(
+            "idx_objections_addr",
+            "objections",
+            &["client_addr", "filed_at"],
+        ))
+        .await?;
         // What a confirmed round made a cluster, with its numbered certificate.
         m.create_table(
             Table::create()
@@ -731,10 +783,22 @@ impl MigrationTrait for M0005Rounds {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("uq_designations_seq", "designations", &["designation", "year", "seq"]).unique().to_owned())
-            .await?;
-        m.create_index(index("idx_designations_cluster", "designations", &["cluster_id"]))
-            .await?;
+        m.create_index(
+            index(
+                "uq_designations_seq",
+                "designations",
+                &["designation", "year", "seq"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "idx_designations_cluster",
+            "designations",
+            &["cluster_id"],
+        ))
+        .await?;
         Ok(())
     }
 }

@@ -87,8 +87,11 @@ impl Browser<'_> {
         self.click("#open-round").await;
         self.select("#kind", kind).await;
         self.fill("#experts_per_application", "3").await;
-        self.fill("#panel_note", "演示评审：本轮专家库规模有限，每个集群由3名专家评审。")
-            .await;
+        self.fill(
+            "#panel_note",
+            "演示评审：本轮专家库规模有限，每个集群由3名专家评审。",
+        )
+        .await;
         for (kind, n) in quotas {
             self.fill(&format!("#quota_{kind}"), &n.to_string()).await;
         }
@@ -161,9 +164,11 @@ impl Browser<'_> {
             let share = share_for(name);
             for (key, max) in criteria {
                 let value = (f64::from(*max) * share * 10.0).round() / 10.0;
-                self.fill(&format!("#score-{key}"), &value.to_string()).await;
+                self.fill(&format!("#score-{key}"), &value.to_string())
+                    .await;
             }
-            self.fill("#comment", &format!("{name}：材料翔实，特色鲜明。")).await;
+            self.fill("#comment", &format!("{name}：材料翔实，特色鲜明。"))
+                .await;
             self.click("#submit-sheet").await;
             assert!(
                 self.exists("#sheet-readonly").await,
@@ -256,11 +261,16 @@ async fn a_preliminary_round_then_a_final_round_designate_and_certify_a_cluster(
     // ---- 初赛: open, panel, automatic assignment, scoring opens. ----
     b.login("province").await;
     let round_id = b
-        .open_round(show.competition_id, "preliminary", &[("leading", 1), ("specialty", 1)])
+        .open_round(
+            show.competition_id,
+            "preliminary",
+            &[("leading", 1), ("specialty", 1)],
+        )
         .await;
     assert!(b.text("#round-title").await.contains("初赛"));
     assert_eq!(b.texts("#entry-table tbody tr").await.len(), 3);
-    b.panel_assign_and_open(round_id, "50-preliminary-assigned").await;
+    b.panel_assign_and_open(round_id, "50-preliminary-assigned")
+        .await;
     b.logout().await;
 
     // ---- Three experts score every entrant. ----
@@ -274,7 +284,9 @@ async fn a_preliminary_round_then_a_final_round_designate_and_certify_a_cluster(
 
     // ---- Rank, fix the proposed list, publish the notice (Monday 9 March). ----
     b.login("province").await;
-    let period = b.propose_and_publish(round_id, "51-preliminary-ranking").await;
+    let period = b
+        .propose_and_publish(round_id, "51-preliminary-ranking")
+        .await;
     assert!(
         period.contains("2026年3月9日") && period.contains("2026年3月13日"),
         "5 working days from Monday 9 March end on Friday 13 March: {period}"
@@ -286,7 +298,10 @@ async fn a_preliminary_round_then_a_final_round_designate_and_certify_a_cluster(
     b.goto(&format!("/notices/{round_id}")).await;
     let listed = b.text("#notice-entries").await;
     assert!(listed.contains(LEADING_WINNER) && listed.contains(SPECIALTY));
-    assert!(!listed.contains(LEADING_OTHER), "only the proposed list is published");
+    assert!(
+        !listed.contains(LEADING_OTHER),
+        "only the proposed list is published"
+    );
     b.fill("#name", "王建国").await;
     b.fill("#organisation", "湖南某某咨询有限公司").await;
     b.fill("#contact", "13907310000").await;
@@ -304,7 +319,8 @@ async fn a_preliminary_round_then_a_final_round_designate_and_certify_a_cluster(
         .to_string();
     b.select("#entry_id", &entry).await;
     b.fill("#reason", OBJECTION_REASON).await;
-    let evidence = std::env::temp_dir().join(format!("jiqun-evidence-{}.pdf", uuid::Uuid::new_v4()));
+    let evidence =
+        std::env::temp_dir().join(format!("jiqun-evidence-{}.pdf", uuid::Uuid::new_v4()));
     std::fs::write(&evidence, super::intake::minimal_pdf()).expect("write the evidence file");
     b.find("#evidence")
         .await
@@ -323,8 +339,11 @@ async fn a_preliminary_round_then_a_final_round_designate_and_certify_a_cluster(
     b.goto(&format!("/rounds/{round_id}/objections")).await;
     let listed = b.text("main").await;
     assert!(listed.contains(OBJECTION_REASON) && listed.contains("王建国"));
-    b.fill("textarea[name='reply']", "已登记，转请长沙市工业和信息化局核实。")
-        .await;
+    b.fill(
+        "textarea[name='reply']",
+        "已登记，转请长沙市工业和信息化局核实。",
+    )
+    .await;
     b.click("button[data-action='register']").await;
     assert!(b.text("main").await.contains("调查核实中"));
     b.fill("textarea[name='reply']", DISMISSAL).await;
@@ -334,7 +353,9 @@ async fn a_preliminary_round_then_a_final_round_designate_and_certify_a_cluster(
     // Confirmation waits for the window.
     b.goto(&format!("/rounds/{round_id}/notice")).await;
     assert!(
-        b.text("#confirm-blocker").await.contains("公示期满后方可确认名单"),
+        b.text("#confirm-blocker")
+            .await
+            .contains("公示期满后方可确认名单"),
         "{}",
         b.text("main").await
     );
@@ -358,7 +379,11 @@ async fn a_preliminary_round_then_a_final_round_designate_and_certify_a_cluster(
     set_date(&app, time::macros::date!(2026 - 09 - 28));
     b.login("province").await;
     let final_id = b
-        .open_round(show.competition_id, "final", &[("leading", 1), ("specialty", 1)])
+        .open_round(
+            show.competition_id,
+            "final",
+            &[("leading", 1), ("specialty", 1)],
+        )
         .await;
     assert!(b.text("#round-title").await.contains("决赛"));
     assert_eq!(
@@ -388,7 +413,10 @@ async fn a_preliminary_round_then_a_final_round_designate_and_certify_a_cluster(
     // ---- The certificate: printable page and PDF with the right Chinese text. ----
     b.nav("certificates").await;
     let certificates = b.text("#certificate-list").await;
-    assert!(certificates.contains("湘集群认〔2026〕第001号"), "{certificates}");
+    assert!(
+        certificates.contains("湘集群认〔2026〕第001号"),
+        "{certificates}"
+    );
     let link = b
         .client
         .execute(
@@ -402,7 +430,10 @@ async fn a_preliminary_round_then_a_final_round_designate_and_certify_a_cluster(
         .unwrap_or_default()
         .to_string();
     b.goto(&link).await;
-    assert_eq!(b.text("#certificate-number").await, "湘集群认〔2026〕第001号");
+    assert_eq!(
+        b.text("#certificate-number").await,
+        "湘集群认〔2026〕第001号"
+    );
     let page = b.text("#certificate").await;
     assert!(page.contains(LEADING_WINNER) && page.contains(LEADING_WINNER_ORG));
     b.screenshot("60-certificate").await;
