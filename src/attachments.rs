@@ -204,6 +204,7 @@ pub fn owner_label(owner: OwnerType) -> &'static str {
         OwnerType::Cluster => "集群",
         OwnerType::Application => "申报",
         OwnerType::Recommendation => "推荐",
+        OwnerType::Objection => "异议",
     }
 }
 

@@ -916,7 +916,7 @@ pub async fn file_objection(
     if let Some((blob, file_name, kind)) = &stored {
         attachment::ActiveModel {
             blob_id: Set(blob.id),
-            owner_type: Set(super::owners::OBJECTION_OWNER.into()),
+            owner_type: Set(super::owners::OwnerType::Objection.key().into()),
             owner_id: Set(o.id),
             purpose: Set(Purpose::Evidence.key().into()),
             file_name: Set(file_name.clone()),
@@ -1067,7 +1067,7 @@ async fn evidence_of<C: ConnectionTrait>(
         return Ok(Vec::new());
     }
     let rows = attachment::Entity::find()
-        .filter(attachment::Column::OwnerType.eq(super::owners::OBJECTION_OWNER))
+        .filter(attachment::Column::OwnerType.eq(super::owners::OwnerType::Objection.key()))
         .filter(attachment::Column::OwnerId.is_in(objection_ids.iter().copied()))
         .order_by_asc(attachment::Column::Id)
         .all(conn)
@@ -1419,7 +1419,7 @@ pub async fn open_evidence(
     let a = attachment::Entity::find_by_id(attachment_id)
         .one(&app.db)
         .await?
-        .filter(|a| a.owner_type == super::owners::OBJECTION_OWNER)
+        .filter(|a| a.owner_type == super::owners::OwnerType::Objection.key())
         .ok_or(AppError::NotFound)?;
     super::owners::can_read_objection(app, p, a.owner_id).await?;
     attachments::open(app, a.id).await

@@ -16,6 +16,8 @@ pub enum OwnerType {
     Cluster,
     Application,
     Recommendation,
+    /// Evidence filed with a public objection.
+    Objection,
 }
 
 impl OwnerType {
@@ -25,6 +27,7 @@ impl OwnerType {
             OwnerType::Cluster => "cluster",
             OwnerType::Application => "application",
             OwnerType::Recommendation => "recommendation",
+            OwnerType::Objection => "objection",
         }
     }
 
@@ -34,6 +37,7 @@ impl OwnerType {
             OwnerType::Cluster,
             OwnerType::Application,
             OwnerType::Recommendation,
+            OwnerType::Objection,
         ]
         .into_iter()
         .find(|o| o.key() == key)
@@ -48,6 +52,9 @@ pub async fn can_read(
     owner_id: i64,
 ) -> Result<(), AppError> {
     match owner {
+        OwnerType::Application if p.role == jiqun_domain::access::Role::Expert => {
+            expert_reads_application(app, p, owner_id).await
+        }
         OwnerType::Application => {
             super::applications::load(&app.db, p, owner_id).await?;
             Ok(())
@@ -67,7 +74,44 @@ pub async fn can_read(
             Ok(())
         }
         OwnerType::Recommendation => Err(AppError::NotFound),
+        OwnerType::Objection => can_read_objection(app, p, owner_id).await,
     }
+}
+
+/// An expert reads an application's files only while judging it: an assignment of theirs that
+/// stands (not recused) in a round whose scoring window is open.
+async fn expert_reads_application(
+    app: &App,
+    p: &Principal,
+    application_id: i64,
+) -> Result<(), AppError> {
+    use crate::store::entity::{assignment, round, round_entry};
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let me = super::experts::of_user(&app.db, p.user.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let entries: Vec<i64> = round_entry::Entity::find()
+        .filter(round_entry::Column::ApplicationId.eq(application_id))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    let mine = assignment::Entity::find()
+        .filter(assignment::Column::ExpertId.eq(me.id))
+        .filter(assignment::Column::RecusedAt.is_null())
+        .filter(assignment::Column::EntryId.is_in(entries))
+        .all(&app.db)
+        .await?;
+    let now = app.clock.now();
+    for a in mine {
+        if let Some(r) = round::Entity::find_by_id(a.round_id).one(&app.db).await?
+            && super::scoring::window(&r, now)? == super::scoring::Window::Open
+        {
+            return Ok(());
+        }
+    }
+    Err(AppError::NotFound)
 }
 
 /// Ok when the principal may attach a file with this purpose to the owner now.
@@ -113,11 +157,6 @@ pub async fn can_attach(
         _ => Err(AppError::Forbidden),
     }
 }
-
-/// Evidence filed with a public objection is stored under this owner type. It is not an
-/// [`OwnerType`] yet: the generic attachment routes answer 404 for it, and the province reads
-/// it through the objection pages ([`can_read_objection`]).
-pub const OBJECTION_OWNER: &str = "objection";
 
 /// Ok when the principal may read an objection and its evidence (the province); NotFound for
 /// anyone else, so the objector's files never show through another route.

@@ -455,9 +455,19 @@ impl CriterionSheet {
     }
 }
 
+/// A file of the application being judged, downloadable by the expert during the window.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SheetFile {
+    pub id: i64,
+    pub file_name: String,
+    pub size: String,
+}
+
 /// An expert's score sheet with the application it judges.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SheetView {
+    /// The application's files; empty outside the scoring window.
+    pub files: Vec<SheetFile>,
     pub assignment_id: i64,
     /// Absent before the first save.
     pub sheet_id: Option<i64>,
@@ -526,6 +536,29 @@ async fn view_of(app: &App, a: &assignment::Model) -> Result<SheetView, AppError
     let given = sheet.as_ref().map(scores_of).unwrap_or_default();
     let editable = check_editable(&ctx.round, sheet.as_ref(), now);
     let visible = editable.is_ok() || window(&ctx.round, now)? == Window::Open;
+    let files = if visible {
+        crate::store::entity::attachment::Entity::find()
+            .filter(
+                crate::store::entity::attachment::Column::OwnerType
+                    .eq(super::owners::OwnerType::Application.key()),
+            )
+            .filter(crate::store::entity::attachment::Column::OwnerId.eq(application.id))
+            .order_by_asc(crate::store::entity::attachment::Column::Id)
+            .find_also_related(crate::store::entity::blob::Entity)
+            .all(&app.db)
+            .await?
+            .into_iter()
+            .map(|(a, b)| SheetFile {
+                id: a.id,
+                file_name: a.file_name,
+                size: crate::attachments::human_size(
+                    b.map_or(0, |b| u64::try_from(b.size).unwrap_or_default()),
+                ),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let criteria = ctx
         .policy
         .criteria
@@ -565,6 +598,7 @@ async fn view_of(app: &App, a: &assignment::Model) -> Result<SheetView, AppError
         .unwrap_or_else(|| ctx.cluster.industry_code.clone());
     let submitted = sheet.as_ref().is_some_and(|s| s.status == SUBMITTED);
     Ok(SheetView {
+        files,
         assignment_id: a.id,
         sheet_id: sheet.as_ref().map(|s| s.id),
         round_id: ctx.round.id,

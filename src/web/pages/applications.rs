@@ -187,14 +187,6 @@ fn purpose_label(purpose: &str) -> &'static str {
     }
 }
 
-pub fn human_size(bytes: i64) -> String {
-    match bytes {
-        b if b >= 1024 * 1024 => format!("{:.1} MB", b as f64 / 1024.0 / 1024.0),
-        b if b >= 1024 => format!("{:.0} KB", b as f64 / 1024.0),
-        b => format!("{b} B"),
-    }
-}
-
 pub async fn files_of(
     app: &App,
     owner_type: &str,
@@ -213,7 +205,9 @@ pub async fn files_of(
             id: a.id,
             purpose_label: purpose_label(&a.purpose).into(),
             file_name: a.file_name,
-            size: human_size(b.map(|b| b.size).unwrap_or(0)),
+            size: crate::attachments::human_size(
+                b.map_or(0, |b| u64::try_from(b.size).unwrap_or_default()),
+            ),
             uploaded_at: format_local(a.uploaded_at),
         })
         .collect())
