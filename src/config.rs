@@ -2,7 +2,7 @@
 //! Every subcommand resolves the same configuration, so `jiqun audit verify` checks the database
 //! that `jiqun serve` used.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -49,6 +49,14 @@ pub struct ConfigArgs {
     /// 同一客户端地址每小时最多可提交的公示异议件数，默认 5
     #[arg(long, env = "JIQUN_OBJECTION_RATE_LIMIT", global = true)]
     pub objection_rate_limit: Option<u32>,
+    /// 前置反向代理的地址（逗号分隔）；来自这些地址的请求按 X-Forwarded-For 识别客户端地址
+    #[arg(
+        long,
+        env = "JIQUN_TRUSTED_PROXIES",
+        global = true,
+        value_name = "IP,..."
+    )]
+    pub trusted_proxies: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -66,6 +74,7 @@ struct FileConfig {
     smtp_from: Option<String>,
     pdf_font: Option<PathBuf>,
     objection_rate_limit: Option<u32>,
+    trusted_proxies: Option<String>,
 }
 
 /// Account security settings (等保: 登录失败处理, 连接超时自动退出).
@@ -91,6 +100,9 @@ pub struct Config {
     pub pdf_font: Option<PathBuf>,
     /// Objections accepted from one client address per hour, so a flood cannot bury the real ones.
     pub objection_rate_limit: u32,
+    /// Reverse proxies whose X-Forwarded-For names the client (for the audit trail and the
+    /// objection limit); from anyone else the header is ignored, as it is trivially forged.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +119,8 @@ pub enum ConfigError {
     SmtpUrl(String),
     #[error("{name} 必须大于0")]
     Zero { name: &'static str },
+    #[error("反向代理地址“{0}”无效，应为逗号分隔的IP地址，如 10.0.0.2,10.0.0.3")]
+    TrustedProxy(String),
 }
 
 impl Config {
@@ -191,6 +205,16 @@ impl Config {
         {
             return Err(ConfigError::SmtpUrl(u.clone()));
         }
+        let trusted_proxies = args
+            .trusted_proxies
+            .clone()
+            .or(file.trusted_proxies)
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| p.parse().map_err(|_| ConfigError::TrustedProxy(p.into())))
+            .collect::<Result<Vec<IpAddr>, _>>()?;
         Ok(Config {
             listen,
             data_dir,
@@ -209,6 +233,7 @@ impl Config {
                 .or(file.pdf_font)
                 .filter(|p| !p.as_os_str().is_empty()),
             objection_rate_limit,
+            trusted_proxies,
         })
     }
 

@@ -268,7 +268,8 @@ async fn file_objection(
     Path(round_id): Path<i64>,
     req: Request,
 ) -> Response {
-    let client_addr = addr.ip().to_string();
+    let client_addr =
+        crate::web::client_ip(&app.config.trusted_proxies, Some(addr.ip()), req.headers());
     if is_multipart(&req) {
         let mut multipart = match Multipart::from_request(req, &app).await {
             Ok(m) => m,

@@ -120,10 +120,64 @@ async fn explain_too_large(
     }
 }
 
-/// The client address of a request, for the audit trail.
-pub fn client_addr(req: &axum::extract::Request) -> String {
-    req.extensions()
+/// The client address of a request, for the audit trail and the objection limit: the socket
+/// peer, or — when the peer is one of the configured reverse proxies — the nearest address in
+/// X-Forwarded-For that is not itself a trusted proxy.
+pub fn client_ip(
+    trusted: &[std::net::IpAddr],
+    peer: Option<std::net::IpAddr>,
+    headers: &axum::http::HeaderMap,
+) -> String {
+    let Some(peer) = peer else {
+        return "unknown".into();
+    };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(peer)
+        .to_string()
+}
+
+pub fn client_addr(app: &crate::app::App, req: &axum::extract::Request) -> String {
+    let peer = req
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+        .map(|c| c.0.ip());
+    client_ip(&app.config.trusted_proxies, peer, req.headers())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_ip;
+    use axum::http::HeaderMap;
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+        let proxy: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "1.2.3.4, 203.0.113.9".parse().unwrap());
+        // A forged header from an ordinary client is ignored.
+        assert_eq!(
+            client_ip(&[proxy], Some("198.51.100.7".parse().unwrap()), &headers),
+            "198.51.100.7"
+        );
+        // Behind the proxy, the address the proxy saw (the last one) is the client.
+        assert_eq!(client_ip(&[proxy], Some(proxy), &headers), "203.0.113.9");
+        // Chained trusted proxies are skipped.
+        headers.insert("x-forwarded-for", "203.0.113.9, 10.0.0.3".parse().unwrap());
+        let chain: [std::net::IpAddr; 2] = [proxy, "10.0.0.3".parse().unwrap()];
+        assert_eq!(client_ip(&chain, Some(proxy), &headers), "203.0.113.9");
+        assert_eq!(
+            client_ip(&[proxy], Some(proxy), &HeaderMap::new()),
+            "10.0.0.2"
+        );
+    }
 }

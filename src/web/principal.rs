@@ -52,7 +52,7 @@ fn bearer_token(headers: &axum::http::HeaderMap) -> Option<String> {
 pub async fn load_session(State(app): State<Shared>, mut req: Request, next: Next) -> Response {
     let bearer = bearer_token(req.headers());
     let token = bearer.clone().or_else(|| cookie_token(req.headers()));
-    let client_addr = super::client_addr(&req);
+    let client_addr = super::client_addr(&app, &req);
     if let Some(token) = token {
         let now = app.clock.now();
         match session::load(

@@ -138,6 +138,7 @@ async fn file_objection(
     State(app): State<Shared>,
     ctx: Option<Extension<SessionCtx>>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     Path(round_id): Path<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
@@ -145,7 +146,7 @@ async fn file_objection(
     let Ok(round_id) = round_id.parse::<i64>() else {
         return PageError(AppError::NotFound).into_response();
     };
-    let client_addr = addr.ip().to_string();
+    let client_addr = crate::web::client_ip(&app.config.trusted_proxies, Some(addr.ip()), &headers);
     let mut multipart = match multipart {
         Ok(m) => m,
         Err(_) => {
