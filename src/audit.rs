@@ -140,8 +140,9 @@ pub async fn append<C: ConnectionTrait>(
     Ok(seq)
 }
 
-/// Records something the audit administrator did with the log itself (等保: the administrators'
-/// own operations are audited too). Reads change nothing else, so this is its own transaction.
+/// Records an event that changes nothing else, in a transaction of its own: something the audit
+/// administrator did with the log itself (等保: the administrators' own operations are audited
+/// too), or an export or download.
 pub async fn record_own(
     db: &DatabaseConnection,
     key: &AuditKey,
@@ -152,6 +153,15 @@ pub async fn record_own(
     let txn = crate::store::write_txn(db).await?;
     append(&txn, key, at, actor, event).await?;
     txn.commit().await
+}
+
+/// Records an export or a download by the signed-in principal, in a transaction of its own.
+pub async fn record_export(
+    app: &crate::app::App,
+    p: &crate::app::Principal,
+    event: Event,
+) -> Result<(), DbErr> {
+    record_own(&app.db, &app.audit_key, app.clock.now(), &p.actor(), event).await
 }
 
 fn to_entry(m: &audit_entry::Model) -> Entry {

@@ -632,6 +632,24 @@ pub async fn load_visible<C: ConnectionTrait>(
     Ok(load_scoped(db, p, id, Action::View).await?.0)
 }
 
+/// Clusters by id, one query for any number of ids (none for none).
+pub(crate) async fn by_id<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, cluster::Model>, AppError> {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(cluster::Entity::find()
+        .filter(cluster::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect())
+}
+
 /// Loads a cluster the principal may see; anything else is "not found", so existence is not
 /// revealed. For `Action::Update` the principal's organisation must also be the lead applicant:
 /// a co-applicant or an overseeing bureau sees the cluster but is refused (403).
@@ -875,12 +893,17 @@ fn describe_record(r: &ClusterRecord, kinds: &[ClusterKind]) -> String {
     )
 }
 
-async fn org_names<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<HashMap<i64, String>, DbErr> {
+/// Organisation names by id, one query for any number of ids (none for none).
+pub(crate) async fn org_names<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, String>, DbErr> {
+    let ids: Vec<i64> = ids.into_iter().collect();
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
     Ok(organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(ids.to_vec()))
+        .filter(organisation::Column::Id.is_in(ids))
         .all(db)
         .await?
         .into_iter()
@@ -939,7 +962,7 @@ pub async fn create(
     let pure = validate(input, lead, &kinds);
     let extra = check_co_applicants(&app.db, &input.co_applicant_org_ids).await?;
     let v = merge_problems(pure, extra)?;
-    let co_names = org_names(&app.db, &v.co_applicant_org_ids).await?;
+    let co_names = org_names(&app.db, v.co_applicant_org_ids.iter().copied()).await?;
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;
     let m = cluster::ActiveModel {
@@ -992,7 +1015,7 @@ pub async fn update(
     let pure = validate(input, lead, &kinds);
     let extra = check_co_applicants(&app.db, &input.co_applicant_org_ids).await?;
     let v = merge_problems(pure, extra)?;
-    let co_names = org_names(&app.db, &v.co_applicant_org_ids).await?;
+    let co_names = org_names(&app.db, v.co_applicant_org_ids.iter().copied()).await?;
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;
     let before = record(&txn, before, Relation::Lead).await?;

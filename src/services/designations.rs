@@ -16,14 +16,15 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{authorize, rounds, saved};
+use super::workbook::{self, xlsx_err};
+use super::{at_most, authorize, clusters, required_text, rounds, saved};
 use crate::app::{App, Principal};
 use crate::audit::{self, Event};
 use crate::error::AppError;
 use crate::pdf::{CertificateText, FontCache, PdfError};
 use crate::store::{
     self,
-    entity::{cluster, competition, designation, organisation, round, round_entry},
+    entity::{cluster, competition, designation, round, round_entry},
 };
 
 /// Who issues certificates and announcements.
@@ -70,20 +71,8 @@ pub async fn rows_for<C: ConnectionTrait>(
     if list.is_empty() {
         return Ok(Vec::new());
     }
-    let clusters: HashMap<i64, cluster::Model> = cluster::Entity::find()
-        .filter(cluster::Column::Id.is_in(list.iter().map(|d| d.cluster_id)))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
-    let orgs: HashMap<i64, String> = organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(clusters.values().map(|c| c.org_id)))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
+    let clusters = clusters::by_id(conn, list.iter().map(|d| d.cluster_id)).await?;
+    let orgs = clusters::org_names(conn, clusters.values().map(|c| c.org_id)).await?;
     list.iter()
         .map(|d| {
             let kind = designation_of(d)?;
@@ -111,6 +100,14 @@ pub async fn rows_for<C: ConnectionTrait>(
             })
         })
         .collect()
+}
+
+/// How a round's outcome is worded: a 初赛 确定 its cultivation targets, a 决赛 认定 clusters.
+pub(crate) fn decided_verb(kind: RoundKind) -> &'static str {
+    match kind {
+        RoundKind::Preliminary => "确定",
+        RoundKind::Final => "认定",
+    }
 }
 
 /// Designates a confirmed entrant, inside the confirming transaction: the next certificate
@@ -171,10 +168,7 @@ pub async fn designate<C: ConnectionTrait>(
             summary: format!(
                 "“{}”被{}为{}，证书编号{number}，自{}起（集群状态 {} → {}）",
                 cl.name,
-                match kind {
-                    RoundKind::Preliminary => "确定",
-                    RoundKind::Final => "认定",
-                },
+                decided_verb(kind),
                 outcome.label(),
                 date_zh(today),
                 cl.lifecycle,
@@ -192,10 +186,7 @@ pub async fn designate<C: ConnectionTrait>(
             "经评审、公示，{}于{}被{}为{}，证书编号{number}。",
             cl.name,
             date_zh(today),
-            match kind {
-                RoundKind::Preliminary => "确定",
-                RoundKind::Final => "认定",
-            },
+            decided_verb(kind),
             outcome.label()
         ),
         &format!("/certificates/{}", d.id),
@@ -369,13 +360,9 @@ pub async fn certificate_pdf(
         tracing::warn!("certificate {id}: {e}");
         PdfFailure::Unavailable(e.to_string())
     })?;
-    let now = app.clock.now();
-    let txn = store::write_txn(&app.db).await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
+    audit::record_export(
+        app,
+        p,
         Event {
             action: "certificate.download",
             object_type: "designation",
@@ -388,7 +375,6 @@ pub async fn certificate_pdf(
         },
     )
     .await?;
-    txn.commit().await?;
     Ok((row, bytes))
 }
 
@@ -407,17 +393,8 @@ pub async fn revoke(
     input: &RevokeInput,
 ) -> Result<CertificateRow, AppError> {
     authorize(p, Resource::Certificate, Action::Update)?;
-    let reason = input.reason.trim();
-    let chars = reason.chars().count();
-    if reason.is_empty() {
-        return Err(AppError::invalid("reason", "请填写撤销理由"));
-    }
-    if chars > MAX_REASON_CHARS {
-        return Err(AppError::invalid(
-            "reason",
-            format!("撤销理由不能超过{MAX_REASON_CHARS}字（当前{chars}字）"),
-        ));
-    }
+    let reason = required_text("reason", &input.reason, "请填写撤销理由")?;
+    at_most("reason", reason, "撤销理由", MAX_REASON_CHARS)?;
     let now = app.clock.now();
     let today = crate::clock::local(now).date();
     let txn = store::write_txn(&app.db).await?;
@@ -691,10 +668,6 @@ pub const LIST_XLSX_HEADERS: [&str; 10] = [
     "说明",
 ];
 
-fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> AppError {
-    AppError::Internal(format!("xlsx: {e}"))
-}
-
 /// The round's list (proposed, on notice, confirmed or removed) as an .xlsx workbook, with the
 /// download name; the export is audited.
 pub async fn list_xlsx(
@@ -702,8 +675,6 @@ pub async fn list_xlsx(
     p: &Principal,
     round_id: i64,
 ) -> Result<(String, Vec<u8>), AppError> {
-    use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
-
     authorize(p, Resource::Round, Action::Export)?;
     let r = rounds::load(&app.db, p, round_id).await?;
     let status = rounds::status_of(&r)?;
@@ -735,28 +706,8 @@ pub async fn list_xlsx(
             .unwrap_or(usize::MAX)
     };
     entries.sort_by_key(|e| (order(&e.cluster_kind), e.rank.unwrap_or(i32::MAX), e.id));
-    let clusters: HashMap<i64, cluster::Model> = if entries.is_empty() {
-        HashMap::new()
-    } else {
-        cluster::Entity::find()
-            .filter(cluster::Column::Id.is_in(entries.iter().map(|e| e.cluster_id)))
-            .all(&app.db)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c))
-            .collect()
-    };
-    let orgs: HashMap<i64, String> = if clusters.is_empty() {
-        HashMap::new()
-    } else {
-        organisation::Entity::find()
-            .filter(organisation::Column::Id.is_in(clusters.values().map(|c| c.org_id)))
-            .all(&app.db)
-            .await?
-            .into_iter()
-            .map(|o| (o.id, o.name))
-            .collect()
-    };
+    let clusters = clusters::by_id(&app.db, entries.iter().map(|e| e.cluster_id)).await?;
+    let orgs = clusters::org_names(&app.db, clusters.values().map(|c| c.org_id)).await?;
     let numbers: HashMap<i64, designation::Model> = designation::Entity::find()
         .filter(designation::Column::RoundId.eq(r.id))
         .all(&app.db)
@@ -765,50 +716,22 @@ pub async fn list_xlsx(
         .map(|d| (d.entry_id, d))
         .collect();
 
-    let mut wb = Workbook::new();
-    let title_fmt = Format::new()
-        .set_bold()
-        .set_font_size(14)
-        .set_align(FormatAlign::Center)
-        .set_align(FormatAlign::VerticalCenter);
-    let header_fmt = Format::new()
-        .set_bold()
-        .set_border(FormatBorder::Thin)
-        .set_background_color("#F0F2F4")
-        .set_text_wrap()
-        .set_align(FormatAlign::Center)
-        .set_align(FormatAlign::VerticalCenter);
-    let cell = Format::new().set_border(FormatBorder::Thin);
-    let wrap = cell.clone().set_text_wrap();
-    let score = cell.clone().set_num_format("0.00");
+    let st = workbook::styles();
     let title = format!(
         "{}年湖南省先进制造业集群竞赛{}名单（{}）",
         c.year,
         kind.label(),
         status.label()
     );
+    let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name(format!("{}名单", kind.label()))
         .map_err(xlsx_err)?;
-    ws.merge_range(
-        0,
-        0,
-        0,
-        (LIST_XLSX_HEADERS.len() - 1) as u16,
-        &title,
-        &title_fmt,
-    )
-    .map_err(xlsx_err)?;
-    ws.set_row_height(0, 28).map_err(xlsx_err)?;
-    for (col, h) in LIST_XLSX_HEADERS.iter().enumerate() {
-        ws.write_string_with_format(1, col as u16, *h, &header_fmt)
-            .map_err(xlsx_err)?;
-    }
-    let widths = [6.0, 24.0, 30.0, 30.0, 12.0, 14.0, 10.0, 10.0, 14.0, 40.0];
-    for (col, w) in widths.iter().enumerate() {
-        ws.set_column_width(col as u16, *w).map_err(xlsx_err)?;
-    }
-    ws.set_freeze_panes(2, 0).map_err(xlsx_err)?;
+    workbook::header_row(ws, &st, &title, &LIST_XLSX_HEADERS)?;
+    workbook::column_widths(
+        ws,
+        &[6.0, 24.0, 30.0, 30.0, 12.0, 14.0, 10.0, 10.0, 14.0, 40.0],
+    )?;
     for (row, e) in (2u32..).zip(&entries) {
         let cl = clusters.get(&e.cluster_id);
         let d = numbers.get(&e.id);
@@ -823,16 +746,16 @@ pub async fn list_xlsx(
             ),
             _ => e.decision_note.clone(),
         };
-        ws.write_number_with_format(row, 0, f64::from(row - 1), &cell)
+        ws.write_number_with_format(row, 0, f64::from(row - 1), &st.cell)
             .map_err(xlsx_err)?;
         ws.write_string_with_format(
             row,
             1,
             d.map(|d| d.certificate_number.as_str()).unwrap_or(""),
-            &cell,
+            &st.cell,
         )
         .map_err(xlsx_err)?;
-        ws.write_string_with_format(row, 2, cl.map(|c| c.name.as_str()).unwrap_or(""), &wrap)
+        ws.write_string_with_format(row, 2, cl.map(|c| c.name.as_str()).unwrap_or(""), &st.wrap)
             .map_err(xlsx_err)?;
         ws.write_string_with_format(
             row,
@@ -840,39 +763,35 @@ pub async fn list_xlsx(
             cl.and_then(|c| orgs.get(&c.org_id))
                 .map(String::as_str)
                 .unwrap_or(""),
-            &wrap,
+            &st.wrap,
         )
         .map_err(xlsx_err)?;
-        ws.write_string_with_format(row, 4, rounds::city_name(&e.city_code), &cell)
+        ws.write_string_with_format(row, 4, rounds::city_name(&e.city_code), &st.cell)
             .map_err(xlsx_err)?;
         let kind_name = policy
             .cluster_kind(&e.cluster_kind)
             .map_or_else(|| e.cluster_kind.clone(), |k| k.name.clone());
-        ws.write_string_with_format(row, 5, kind_name, &cell)
+        ws.write_string_with_format(row, 5, kind_name, &st.cell)
             .map_err(xlsx_err)?;
         match e.final_score {
-            Some(v) => ws.write_number_with_format(row, 6, v, &score),
-            None => ws.write_blank(row, 6, &cell),
+            Some(v) => ws.write_number_with_format(row, 6, v, &st.number),
+            None => ws.write_blank(row, 6, &st.cell),
         }
         .map_err(xlsx_err)?;
         match e.rank {
-            Some(v) => ws.write_number_with_format(row, 7, f64::from(v), &cell),
-            None => ws.write_blank(row, 7, &cell),
+            Some(v) => ws.write_number_with_format(row, 7, f64::from(v), &st.cell),
+            None => ws.write_blank(row, 7, &st.cell),
         }
         .map_err(xlsx_err)?;
-        ws.write_string_with_format(row, 8, state, &cell)
+        ws.write_string_with_format(row, 8, state, &st.cell)
             .map_err(xlsx_err)?;
-        ws.write_string_with_format(row, 9, note, &wrap)
+        ws.write_string_with_format(row, 9, note, &st.wrap)
             .map_err(xlsx_err)?;
     }
     let bytes = wb.save_to_buffer().map_err(xlsx_err)?;
-    let now = app.clock.now();
-    let txn = store::write_txn(&app.db).await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
+    audit::record_export(
+        app,
+        p,
         Event {
             action: "round.export_list",
             object_type: "round",
@@ -882,6 +801,5 @@ pub async fn list_xlsx(
         },
     )
     .await?;
-    txn.commit().await?;
     Ok((format!("{}年{}名单.xlsx", c.year, kind.label()), bytes))
 }

@@ -247,6 +247,13 @@ async fn views<C: ConnectionTrait>(
         .collect())
 }
 
+async fn view_one<C: ConnectionTrait>(conn: &C, m: &expert::Model) -> Result<ExpertView, AppError> {
+    views(conn, std::slice::from_ref(m))
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)
+}
+
 /// The pool, by name; an expert sees only their own entry.
 pub async fn list(app: &App, p: &Principal) -> Result<Vec<ExpertView>, AppError> {
     let scope = authorize(p, Resource::ExpertPool, Action::View)?;
@@ -277,11 +284,7 @@ async fn load_scoped(
 }
 
 async fn detail(app: &App, m: expert::Model) -> Result<ExpertDetail, AppError> {
-    let expert = views(&app.db, std::slice::from_ref(&m))
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(AppError::NotFound)?;
+    let expert = view_one(&app.db, &m).await?;
     let mut conflicts = Vec::new();
     for d in expert_conflict::Entity::find()
         .filter(expert_conflict::Column::ExpertId.eq(m.id))
@@ -430,13 +433,7 @@ pub async fn free_accounts(app: &App, p: &Principal) -> Result<Vec<AccountChoice
         .into_iter()
         .filter(|u| !taken.contains(&u.id))
         .collect();
-    let orgs: BTreeMap<i64, String> = organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(users.iter().map(|u| u.org_id)))
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
+    let orgs = super::clusters::org_names(&app.db, users.iter().map(|u| u.org_id)).await?;
     Ok(users
         .into_iter()
         .map(|u| AccountChoice {
@@ -625,11 +622,7 @@ pub async fn create(app: &App, p: &Principal, input: &ExpertInput) -> Result<Exp
         },
     )
     .await?;
-    let view = views(&txn, std::slice::from_ref(&m))
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(AppError::NotFound)?;
+    let view = view_one(&txn, &m).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -698,11 +691,7 @@ pub async fn update(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let view = views(&txn, std::slice::from_ref(&after))
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(AppError::NotFound)?;
+    let view = view_one(&txn, &after).await?;
     txn.commit().await?;
     Ok(view)
 }

@@ -18,6 +18,7 @@ pub mod reviews;
 pub mod rounds;
 pub mod scoring;
 pub mod users;
+pub(crate) mod workbook;
 
 use jiqun_domain::access::{Action, Resource, ScopeKind, permission};
 
@@ -31,6 +32,31 @@ pub fn authorize(p: &Principal, resource: Resource, action: Action) -> Result<Sc
 
 pub fn trimmed(s: &str) -> String {
     s.trim().to_string()
+}
+
+/// A free text the form requires, trimmed; refused against its field when blank.
+pub(crate) fn required_text<'a>(
+    field: &str,
+    value: &'a str,
+    missing: &str,
+) -> Result<&'a str, AppError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(AppError::invalid(field, missing));
+    }
+    Ok(value)
+}
+
+/// Refuses a text longer than `max` characters: "{label}不能超过{max}字（当前{n}字）".
+pub(crate) fn at_most(field: &str, value: &str, label: &str, max: usize) -> Result<(), AppError> {
+    let chars = value.chars().count();
+    if chars > max {
+        return Err(AppError::invalid(
+            field,
+            format!("{label}不能超过{max}字（当前{chars}字）"),
+        ));
+    }
+    Ok(())
 }
 
 /// Optimistic concurrency: an update filtered by the version the editor saw changed no row, so

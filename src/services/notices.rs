@@ -24,7 +24,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use super::{authorize, rounds, saved, trimmed};
+use super::{at_most, authorize, required_text, rounds, saved, trimmed};
 use crate::app::{App, Principal};
 use crate::attachments::{self, Kind, Limits, Purpose, Received};
 use crate::audit::{self, Actor, Event};
@@ -224,16 +224,21 @@ fn ensure_version(r: &round::Model, expected: Option<i32>) -> Result<(), AppErro
     }
 }
 
-async fn round_for_update<C: ConnectionTrait>(
+/// The round the province is about to take a notice step on (publish, confirm): at the version
+/// the editor saw, and in a status the step may be taken from.
+async fn round_for_step<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
-    id: i64,
-) -> Result<round::Model, AppError> {
-    authorize(p, Resource::Round, Action::Update)?;
-    round::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or(AppError::NotFound)
+    round_id: i64,
+    expected: Option<i32>,
+    step: RoundStep,
+) -> Result<(round::Model, RoundKind), AppError> {
+    let r = rounds::load_for_update(conn, p, round_id).await?;
+    ensure_version(&r, expected)?;
+    let kind = rounds::kind_of(&r)?;
+    round_rules::step(rounds::status_of(&r)?, step)
+        .map_err(|e| AppError::Conflict(e.to_string()))?;
+    Ok((r, kind))
 }
 
 /// Publishes the proposed list (province): the round goes on notice today, for the policy's
@@ -245,27 +250,15 @@ pub async fn publish(
     input: &PublishInput,
 ) -> Result<round::Model, AppError> {
     authorize(p, Resource::Round, Action::Update)?;
-    let text = input.notice_text.trim().to_string();
-    let chars = text.chars().count();
-    if text.is_empty() {
-        return Err(AppError::invalid("notice_text", "请填写公示说明"));
-    }
-    if chars > MAX_NOTICE_CHARS {
-        return Err(AppError::invalid(
-            "notice_text",
-            format!("公示说明不能超过{MAX_NOTICE_CHARS}字（当前{chars}字）"),
-        ));
-    }
+    let text = required_text("notice_text", &input.notice_text, "请填写公示说明")?;
+    at_most("notice_text", text, "公示说明", MAX_NOTICE_CHARS)?;
     // The calendar is read before the write lock is taken.
     let calendar = super::calendar::load(app).await?;
     let now = app.clock.now();
     let today = crate::clock::local(now).date();
     let txn = store::write_txn(&app.db).await?;
-    let r = round_for_update(&txn, p, round_id).await?;
-    ensure_version(&r, input.version)?;
-    let kind = rounds::kind_of(&r)?;
-    round_rules::step(rounds::status_of(&r)?, RoundStep::PublishNotice)
-        .map_err(|e| AppError::Conflict(e.to_string()))?;
+    let (r, kind) =
+        round_for_step(&txn, p, round_id, input.version, RoundStep::PublishNotice).await?;
     let c = rounds::competition_of(&txn, &r).await?;
     let policy = cached_policy(&c)?;
     let window = jiqun_rules::deadline::public_notice_window(&policy, &calendar, today)
@@ -282,7 +275,7 @@ pub async fn publish(
     }
     let after = rounds::step_round(&txn, &r, RoundStep::PublishNotice, now).await?;
     let res = round::Entity::update_many()
-        .col_expr(round::Column::NoticeText, Expr::value(text.clone()))
+        .col_expr(round::Column::NoticeText, Expr::value(text))
         .col_expr(
             round::Column::NoticePublishedOn,
             Expr::value(Some(window.published)),
@@ -319,7 +312,7 @@ pub async fn publish(
         },
     )
     .await?;
-    let clusters = clusters_by_id(&txn, listed.iter().map(|e| e.cluster_id)).await?;
+    let clusters = super::clusters::by_id(&txn, listed.iter().map(|e| e.cluster_id)).await?;
     for e in &listed {
         if let Some(cl) = clusters.get(&e.cluster_id) {
             super::notifications::notify_org(
@@ -342,23 +335,6 @@ pub async fn publish(
         .ok_or(AppError::NotFound)?;
     txn.commit().await?;
     Ok(out)
-}
-
-async fn clusters_by_id<C: ConnectionTrait>(
-    conn: &C,
-    ids: impl Iterator<Item = i64>,
-) -> Result<HashMap<i64, cluster::Model>, AppError> {
-    let ids: Vec<i64> = ids.collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(cluster::Entity::find()
-        .filter(cluster::Column::Id.is_in(ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1151,7 +1127,7 @@ async fn objection_views<C: ConnectionTrait>(
             .map(|e| (e.id, e.cluster_id))
             .collect()
     };
-    let clusters = clusters_by_id(conn, entries.values().copied()).await?;
+    let clusters = super::clusters::by_id(conn, entries.values().copied()).await?;
     let deciders: Vec<i64> = rows.iter().filter_map(|o| o.decided_by).collect();
     let names: HashMap<i64, String> = if deciders.is_empty() {
         HashMap::new()
@@ -1277,23 +1253,15 @@ pub async fn decide(
     expected_version: Option<i32>,
 ) -> Result<ObjectionView, AppError> {
     authorize(p, Resource::Objection, Action::Review)?;
-    let reply = reply.trim();
-    let chars = reply.chars().count();
-    if reply.is_empty() {
-        return Err(AppError::invalid(
-            "reply",
-            match step {
-                ObjectionStep::Register => "请填写登记说明（如调查核实的安排）",
-                _ => "请填写书面答复意见",
-            },
-        ));
-    }
-    if chars > MAX_REPLY_CHARS {
-        return Err(AppError::invalid(
-            "reply",
-            format!("答复不能超过{MAX_REPLY_CHARS}字（当前{chars}字）"),
-        ));
-    }
+    let reply = required_text(
+        "reply",
+        reply,
+        match step {
+            ObjectionStep::Register => "请填写登记说明（如调查核实的安排）",
+            _ => "请填写书面答复意见",
+        },
+    )?;
+    at_most("reply", reply, "答复", MAX_REPLY_CHARS)?;
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;
     let o = objection::Entity::find_by_id(objection_id)
@@ -1571,11 +1539,7 @@ pub async fn confirm(
     let now = app.clock.now();
     let today = crate::clock::local(now).date();
     let txn = store::write_txn(&app.db).await?;
-    let r = round_for_update(&txn, p, round_id).await?;
-    ensure_version(&r, input.version)?;
-    let kind = rounds::kind_of(&r)?;
-    round_rules::step(rounds::status_of(&r)?, RoundStep::Confirm)
-        .map_err(|e| AppError::Conflict(e.to_string()))?;
+    let (r, kind) = round_for_step(&txn, p, round_id, input.version, RoundStep::Confirm).await?;
     let (_, first, last) = window_of(&r).map_err(|_| AppError::Conflict("公示尚未发布".into()))?;
     let objections = objection::Entity::find()
         .filter(objection::Column::RoundId.eq(r.id))
@@ -1623,10 +1587,7 @@ pub async fn confirm(
                 c.year,
                 kind.label(),
                 created.len(),
-                match kind {
-                    RoundKind::Preliminary => "确定",
-                    RoundKind::Final => "认定",
-                },
+                super::designations::decided_verb(kind),
                 kind.outcome().label(),
                 date_zh(first),
                 date_zh(last),

@@ -19,19 +19,19 @@ use jiqun_rules::Policy;
 use jiqun_rules::policy::{Aggregation, QuotaMode, Round as PolicyRound};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 
 use super::rounds::{self, competition_of, kind_of, round_policy, status_of};
 use super::scoring::{self, SUBMITTED, expert_names, limits, round_label, scores_of, show};
-use super::{authorize, trimmed};
+use super::workbook::{excel_time, header_row, styles, xlsx_err};
+use super::{authorize, clusters, trimmed};
 use crate::app::{App, Principal};
 use crate::audit::{self, Event};
 use crate::error::AppError;
 use crate::store::{
     self,
     entity::{
-        application, cluster, competition, defence_score, designation, organisation, round,
-        round_entry, score_sheet,
+        application, cluster, competition, defence_score, designation, round, round_entry,
+        score_sheet,
     },
 };
 
@@ -121,20 +121,15 @@ async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc
         .all(conn)
         .await?;
     let names = expert_names(conn, active.iter().map(|a| a.expert_id)).await?;
+    let clusters = clusters::by_id(conn, entries.iter().map(|e| e.cluster_id)).await?;
+    let orgs = clusters::org_names(conn, clusters.values().map(|c| c.org_id)).await?;
     let rule_out = outlier_rule(&policy);
     let mut calcs = Vec::with_capacity(entries.len());
     let mut missing = Vec::new();
     let mut missing_defence = Vec::new();
     for e in entries {
-        let cl = cluster::Entity::find_by_id(e.cluster_id)
-            .one(conn)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let org_name = organisation::Entity::find_by_id(cl.org_id)
-            .one(conn)
-            .await?
-            .map(|o| o.name)
-            .unwrap_or_default();
+        let cl = clusters.get(&e.cluster_id).ok_or(AppError::NotFound)?;
+        let org_name = orgs.get(&cl.org_id).cloned().unwrap_or_default();
         let mine: Vec<_> = active.iter().filter(|a| a.entry_id == e.id).collect();
         let domain_sheets: Vec<review::ScoreSheet> = sheets
             .iter()
@@ -997,70 +992,6 @@ fn tie_note(calc: &Calc, t: &CutoffTie) -> String {
 // ---------------------------------------------------------------------------------------------
 // Excel exports.
 
-fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> AppError {
-    AppError::Internal(format!("xlsx: {e}"))
-}
-
-fn excel_time(at: OffsetDateTime) -> Result<rust_xlsxwriter::ExcelDateTime, AppError> {
-    let t = crate::clock::local(at);
-    let year =
-        u16::try_from(t.year()).map_err(|_| AppError::Internal("year out of range".into()))?;
-    rust_xlsxwriter::ExcelDateTime::from_ymd(year, u8::from(t.month()), t.day())
-        .and_then(|d| d.and_hms(u16::from(t.hour()), t.minute(), t.second()))
-        .map_err(xlsx_err)
-}
-
-/// The house style of the workbooks: a merged title row, bold headers, thin borders.
-struct Styles {
-    title: rust_xlsxwriter::Format,
-    header: rust_xlsxwriter::Format,
-    cell: rust_xlsxwriter::Format,
-    wrap: rust_xlsxwriter::Format,
-    number: rust_xlsxwriter::Format,
-    when: rust_xlsxwriter::Format,
-}
-
-fn styles() -> Styles {
-    use rust_xlsxwriter::{Format, FormatAlign, FormatBorder};
-    let cell = Format::new().set_border(FormatBorder::Thin);
-    Styles {
-        title: Format::new()
-            .set_bold()
-            .set_font_size(14)
-            .set_align(FormatAlign::Center)
-            .set_align(FormatAlign::VerticalCenter),
-        header: Format::new()
-            .set_bold()
-            .set_border(FormatBorder::Thin)
-            .set_background_color("#F0F2F4")
-            .set_text_wrap()
-            .set_align(FormatAlign::Center)
-            .set_align(FormatAlign::VerticalCenter),
-        wrap: cell.clone().set_text_wrap(),
-        number: cell.clone().set_num_format("0.00"),
-        when: cell.clone().set_num_format("yyyy-mm-dd hh:mm"),
-        cell,
-    }
-}
-
-fn header_row(
-    ws: &mut rust_xlsxwriter::Worksheet,
-    st: &Styles,
-    title: &str,
-    headers: &[String],
-) -> Result<(), AppError> {
-    let last = u16::try_from(headers.len().saturating_sub(1)).unwrap_or(0);
-    ws.merge_range(0, 0, 0, last, title, &st.title)
-        .map_err(xlsx_err)?;
-    ws.set_row_height(0, 28).map_err(xlsx_err)?;
-    for (col, h) in (0u16..).zip(headers) {
-        ws.write_string_with_format(1, col, h, &st.header)
-            .map_err(xlsx_err)?;
-    }
-    ws.set_freeze_panes(2, 0).map_err(xlsx_err)?;
-    Ok(())
-}
-
 /// A round loaded for export (province), with the export audited.
 async fn for_export(
     app: &App,
@@ -1072,12 +1003,9 @@ async fn for_export(
     scoring::province_wide(p, Action::Export)?;
     let r = rounds::load(&app.db, p, round_id).await?;
     let calc = calculate(&app.db, r).await?;
-    let txn = store::write_txn(&app.db).await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        app.clock.now(),
-        &p.actor(),
+    audit::record_export(
+        app,
+        p,
         Event {
             action: if what == "scores" {
                 "score.export"
@@ -1099,7 +1027,6 @@ async fn for_export(
         },
     )
     .await?;
-    txn.commit().await?;
     Ok(calc)
 }
 

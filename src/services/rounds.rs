@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 
 use super::applications::{Step, record_event};
 use super::competitions::{local_minutes, parse_local_datetime, policy_of};
-use super::{authorize, experts, saved, trimmed};
+use super::{authorize, experts, required_text, saved, trimmed};
 use crate::app::{App, Principal};
 use crate::audit::{self, Event};
 use crate::error::{AppError, Problems};
@@ -117,8 +117,8 @@ pub async fn load<C: ConnectionTrait>(
         .ok_or(AppError::NotFound)
 }
 
-/// A round the principal may change, with the version the editor saw.
-async fn load_for_update<C: ConnectionTrait>(
+/// A round the principal may change (check the version the editor saw before changing it).
+pub(crate) async fn load_for_update<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
     id: i64,
@@ -988,10 +988,7 @@ pub async fn unassign(
     reason: &str,
 ) -> Result<(), AppError> {
     authorize(p, Resource::Round, Action::Update)?;
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(AppError::invalid("reason", "请填写取消分配的理由"));
-    }
+    let reason = required_text("reason", reason, "请填写取消分配的理由")?;
     let txn = store::write_txn(&app.db).await?;
     let a = assignment::Entity::find_by_id(assignment_id)
         .one(&txn)
@@ -1048,10 +1045,7 @@ pub async fn recuse(
     reason: &str,
 ) -> Result<(), AppError> {
     authorize(p, Resource::ScoreSheet, Action::Update)?;
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(AppError::invalid("reason", "请填写回避理由"));
-    }
+    let reason = required_text("reason", reason, "请填写回避理由")?;
     let txn = store::write_txn(&app.db).await?;
     let me = experts::of_user(&txn, p.user.id)
         .await?

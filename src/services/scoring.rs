@@ -1002,10 +1002,7 @@ pub async fn reopen(
     reason: &str,
 ) -> Result<score_sheet::Model, AppError> {
     province_wide(p, Action::Update)?;
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(AppError::invalid("reason", "请填写退回评分表的理由"));
-    }
+    let reason = super::required_text("reason", reason, "请填写退回评分表的理由")?;
     if reason.chars().count() > MAX_REASON_CHARS {
         return Err(AppError::invalid(
             "reason",

@@ -10,6 +10,7 @@ mod attachments;
 mod audit_chain;
 mod clusters;
 mod competitions;
+mod fixtures;
 mod mail;
 mod notices;
 mod organisations;

@@ -6,179 +6,28 @@
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
-use jiqun::app::Principal;
-use jiqun::services::competitions::datetime_local_value;
-use jiqun::services::rounds::{self, OpenRoundInput};
 use jiqun::store::entity::{
-    application, attachment, audit_entry, cluster, designation, notification, objection,
-    organisation, round, round_entry, user,
+    attachment, cluster, designation, notification, objection, round, round_entry,
 };
-use jiqun_domain::access::Role;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
-use time::macros::{date, offset};
-use time::{Date, Duration};
+use time::Duration;
+use time::macros::date;
 
+use crate::fixtures::{
+    Answer, CHANGSHA, CHANGSHA_ORG, YUEYANG, ZHUZHOU, answer, application_status, audited,
+    audited_under, confirmed_round, designation_numbered, error_message, field_message, forward_to,
+    get_page, on_objection, on_round, post_page, proposed_round, publish, published_round, set_day,
+    stored_entry, stored_round, user_id,
+};
 use crate::support::{self, TestApp};
 use crate::{call, token};
 
 // ---------------------------------------------------------------------------------------------
-// Fixture
-
-/// Moves the server clock to 09:00 Beijing time on `day`. Only before anyone signs in, or
-/// forwards: a second-factor code is accepted once, so time must not run back past a login.
-fn set_day(t: &TestApp, day: Date) {
-    let target = day
-        .with_hms(9, 0, 0)
-        .expect("time")
-        .assume_offset(offset!(+8));
-    let now = t.app.clock.now();
-    t.app.clock.advance(target - now);
-}
-
-fn today(t: &TestApp) -> Date {
-    jiqun::clock::local(t.app.clock.now()).date()
-}
-
-/// Forwards to 09:00 on `day` (a later day).
-fn forward_to(t: &TestApp, day: Date) {
-    assert!(day > today(t), "{day} is not later than {}", today(t));
-    set_day(t, day);
-}
-
-async fn principal(t: &TestApp, username: &str) -> Principal {
-    let u = user::Entity::find()
-        .filter(user::Column::Username.eq(username))
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap_or_else(|| panic!("no user {username}"));
-    let org = organisation::Entity::find_by_id(u.org_id)
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    Principal {
-        role: Role::from_key(&u.role).unwrap(),
-        user: u,
-        org,
-        client_addr: "test".into(),
-    }
-}
-
-/// A 初赛 whose proposed list is fixed: 长沙 (leading, rank 1) and 岳阳 (specialty, rank 1)
-/// shortlisted, 株洲 (leading, rank 2) not selected — what scoring and ranking leave behind,
-/// written directly since that part is built elsewhere.
-struct Fixture {
-    round_id: i64,
-    competition_id: i64,
-    /// Entries in showcase order: 长沙, 株洲, 岳阳.
-    entries: Vec<round_entry::Model>,
-    applications: Vec<i64>,
-}
-
-const CHANGSHA: &str = "长沙工程机械产业集群";
-const CHANGSHA_ORG: &str = "长沙工程机械产业集群促进会";
-const ZHUZHOU: &str = "株洲轨道交通装备产业集群";
-const YUEYANG: &str = "岳阳石化产业集群";
-
-async fn proposed_round(t: &TestApp) -> Fixture {
-    let show = jiqun::demo::seed_showcase(t.app()).await.expect("showcase");
-    let province = principal(t, "province").await;
-    let now = t.app.clock.now();
-    let input = OpenRoundInput {
-        kind: "preliminary".into(),
-        experts_per_application: 5,
-        panel_note: String::new(),
-        quotas: [("leading".to_string(), 1), ("specialty".to_string(), 1)].into(),
-        scoring_opens_at: datetime_local_value(now - Duration::days(20)),
-        scoring_closes_at: datetime_local_value(now - Duration::days(5)),
-        defence: false,
-    };
-    let r = rounds::open_round(t.app(), &province, show.competition_id, &input)
-        .await
-        .expect("open round");
-    let mut active: round::ActiveModel = r.clone().into();
-    active.status = Set("proposed".into());
-    active.update(&t.app.db).await.unwrap();
-    let mut entries = Vec::new();
-    for (i, app_id) in show.application_ids.iter().enumerate() {
-        let e = round_entry::Entity::find()
-            .filter(round_entry::Column::RoundId.eq(r.id))
-            .filter(round_entry::Column::ApplicationId.eq(*app_id))
-            .one(&t.app.db)
-            .await
-            .unwrap()
-            .expect("entry");
-        let (status, rank, score, proposed) = match i {
-            0 => ("shortlisted", 1, 88.5, true),
-            1 => ("not_selected", 2, 80.25, false),
-            _ => ("shortlisted", 1, 85.0, true),
-        };
-        let mut active: round_entry::ActiveModel = e.into();
-        active.status = Set(status.into());
-        active.rank = Set(Some(rank));
-        active.final_score = Set(Some(score));
-        active.proposed = Set(proposed);
-        entries.push(active.update(&t.app.db).await.unwrap());
-        let a = application::Entity::find_by_id(*app_id)
-            .one(&t.app.db)
-            .await
-            .unwrap()
-            .unwrap();
-        let mut active: application::ActiveModel = a.into();
-        active.status = Set(status.into());
-        active.update(&t.app.db).await.unwrap();
-    }
-    Fixture {
-        round_id: r.id,
-        competition_id: show.competition_id,
-        entries,
-        applications: show.application_ids,
-    }
-}
-
-async fn publish(t: &TestApp, round_id: i64) -> Value {
-    let province = token(t, "province").await;
-    let (status, body) = call(
-        t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{round_id}/notice"),
-        Some(json!({"notice_text": "现将拟入选名单予以公示。"})),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body
-}
-
-async fn entry(t: &TestApp, id: i64) -> round_entry::Model {
-    round_entry::Entity::find_by_id(id)
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap()
-}
-
-async fn application_status(t: &TestApp, id: i64) -> String {
-    application::Entity::find_by_id(id)
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .status
-}
+// Objections
 
 async fn objections_stored(t: &TestApp) -> u64 {
     objection::Entity::find().count(&t.app.db).await.unwrap()
-}
-
-async fn audit_actions(t: &TestApp, prefix: &str) -> Vec<audit_entry::Model> {
-    audit_entry::Entity::find()
-        .filter(audit_entry::Column::Action.starts_with(prefix))
-        .all(&t.app.db)
-        .await
-        .unwrap()
 }
 
 /// Files an objection through the public JSON API, without a session.
@@ -240,7 +89,7 @@ async fn post_form(
     action: &str,
     fields: &[(&str, &str)],
     file: Option<(&str, &[u8])>,
-) -> (u16, String, String) {
+) -> Answer {
     let (ct, body) = multipart(fields, file);
     let res = client
         .post(t.url(action))
@@ -249,27 +98,7 @@ async fn post_form(
         .send()
         .await
         .unwrap();
-    let status = res.status().as_u16();
-    let location = res
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    (status, location, res.text().await.unwrap())
-}
-
-async fn get_page(client: &reqwest::Client, url: String) -> (u16, String) {
-    let res = client.get(url).send().await.unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
-fn field_message<'a>(body: &'a Value, field: &str) -> &'a str {
-    body["error"]["fields"]
-        .as_array()
-        .and_then(|f| f.iter().find(|f| f["field"] == field))
-        .and_then(|f| f["message"].as_str())
-        .unwrap_or_default()
+    answer(res).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -282,7 +111,7 @@ async fn a_notice_published_on_a_friday_runs_five_working_days_to_thursday() {
     let f = proposed_round(&t).await;
     let anonymous = support::client();
     // Before publication there is nothing to see or object to.
-    let (status, _) = get_page(&anonymous, t.url(&format!("/notices/{}", f.round_id))).await;
+    let (status, _) = get_page(&anonymous, &t, &format!("/notices/{}", f.round_id)).await;
     assert_eq!(status, 404);
     let (status, _) = object_json(&t, f.round_id, objection_body(f.entries[0].id)).await;
     assert_eq!(status, 404);
@@ -292,7 +121,8 @@ async fn a_notice_published_on_a_friday_runs_five_working_days_to_thursday() {
     let province_page = support::page_login(&t, "province").await;
     let (status, html) = get_page(
         &province_page,
-        t.url(&format!("/rounds/{}/notice", f.round_id)),
+        &t,
+        &format!("/rounds/{}/notice", f.round_id),
     )
     .await;
     assert_eq!(status, 200);
@@ -300,50 +130,52 @@ async fn a_notice_published_on_a_friday_runs_five_working_days_to_thursday() {
     assert!(html.contains("以真实姓名或单位名义"));
     // Others may not publish.
     let partner = token(&t, "partner").await;
-    let (status, _) = call(
+    let (status, _) = on_round(
         &t,
         &partner,
         "POST",
-        &format!("/api/v1/rounds/{}/notice", f.round_id),
+        f.round_id,
+        "notice",
         Some(json!({"notice_text": "x"})),
     )
     .await;
     assert_eq!(status, 403);
     // An empty preamble is refused against its field, through the page too.
     let csrf = support::csrf_from(&html);
-    let res = province_page
-        .post(t.url(&format!("/rounds/{}/notice", f.round_id)))
-        .form(&[("_csrf", csrf.as_str()), ("notice_text", "  ")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 422);
-    assert!(res.text().await.unwrap().contains("请填写公示说明"));
+    let res = post_page(
+        &province_page,
+        &t,
+        &format!("/rounds/{}/notice", f.round_id),
+        &[("_csrf", csrf.as_str()), ("notice_text", "  ")],
+    )
+    .await;
+    assert_eq!(res.status, 422);
+    assert!(res.body.contains("请填写公示说明"));
 
-    let res = province_page
-        .post(t.url(&format!("/rounds/{}/notice", f.round_id)))
-        .form(&[
+    let res = post_page(
+        &province_page,
+        &t,
+        &format!("/rounds/{}/notice", f.round_id),
+        &[
             ("_csrf", csrf.as_str()),
             ("notice_text", "根据有关规定，现将拟入选名单予以公示。"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    let r = round::Entity::find_by_id(f.round_id)
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap();
+        ],
+    )
+    .await;
+    assert_eq!(res.status, 303);
+    let r = stored_round(&t, f.round_id).await;
     assert_eq!(r.status, "on_notice");
     assert_eq!(r.notice_published_on, Some(date!(2026 - 11 - 27)));
     assert_eq!(r.notice_first_day, Some(date!(2026 - 11 - 27)));
     assert_eq!(r.notice_last_day, Some(date!(2026 - 12 - 03)));
     assert_eq!(r.notice_text, "根据有关规定，现将拟入选名单予以公示。");
     // The shortlisted entries and their applications are on notice; the others are not.
-    assert_eq!(entry(&t, f.entries[0].id).await.status, "on_notice");
-    assert_eq!(entry(&t, f.entries[1].id).await.status, "not_selected");
-    assert_eq!(entry(&t, f.entries[2].id).await.status, "on_notice");
+    assert_eq!(stored_entry(&t, f.entries[0].id).await.status, "on_notice");
+    assert_eq!(
+        stored_entry(&t, f.entries[1].id).await.status,
+        "not_selected"
+    );
+    assert_eq!(stored_entry(&t, f.entries[2].id).await.status, "on_notice");
     assert_eq!(application_status(&t, f.applications[0]).await, "on_notice");
     assert_eq!(
         application_status(&t, f.applications[1]).await,
@@ -351,11 +183,12 @@ async fn a_notice_published_on_a_friday_runs_five_working_days_to_thursday() {
     );
     // Publishing twice is refused.
     let province = token(&t, "province").await;
-    let (status, body) = call(
+    let (status, body) = on_round(
         &t,
         &province,
         "POST",
-        &format!("/api/v1/rounds/{}/notice", f.round_id),
+        f.round_id,
+        "notice",
         Some(json!({"notice_text": "再次发布"})),
     )
     .await;
@@ -366,7 +199,7 @@ async fn a_notice_published_on_a_friday_runs_five_working_days_to_thursday() {
     );
 
     // The public page: no sign-in, the period in Chinese, the list without scores.
-    let (status, html) = get_page(&anonymous, t.url(&format!("/notices/{}", f.round_id))).await;
+    let (status, html) = get_page(&anonymous, &t, &format!("/notices/{}", f.round_id)).await;
     assert_eq!(status, 200);
     assert!(html.contains("2026年湖南省先进制造业集群培育对象拟入选名单公示"));
     assert!(
@@ -383,7 +216,7 @@ async fn a_notice_published_on_a_friday_runs_five_working_days_to_thursday() {
     );
     assert!(!html.contains("88.5"), "no scores on the public page");
     assert!(html.contains("id=\"objection-submit\""));
-    let (status, list) = get_page(&anonymous, t.url("/notices")).await;
+    let (status, list) = get_page(&anonymous, &t, "/notices").await;
     assert_eq!(status, 200);
     assert!(list.contains(&format!("/notices/{}", f.round_id)));
     let res = reqwest::get(t.url(&format!("/api/v1/notices/{}", f.round_id)))
@@ -413,7 +246,7 @@ async fn a_notice_published_on_a_friday_runs_five_working_days_to_thursday() {
     }
 
     // Who did it, in the audit trail; the applicant was told.
-    let published = audit_actions(&t, "notice.publish").await;
+    let published = audited(&t, "notice.publish").await;
     assert_eq!(published.len(), 1);
     assert!(published[0].actor_name.contains("province"));
     assert!(
@@ -421,9 +254,8 @@ async fn a_notice_published_on_a_friday_runs_five_working_days_to_thursday() {
         "{}",
         published[0].summary
     );
-    let applicant = principal(&t, "applicant").await;
     let told = notification::Entity::find()
-        .filter(notification::Column::UserId.eq(applicant.user.id))
+        .filter(notification::Column::UserId.eq(user_id(&t, "applicant").await))
         .all(&t.app.db)
         .await
         .unwrap();
@@ -436,9 +268,7 @@ async fn a_notice_published_on_a_friday_runs_five_working_days_to_thursday() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn objections_are_taken_from_the_first_through_the_last_day_only() {
     let t = support::spawn().await;
-    set_day(&t, date!(2026 - 11 - 27));
-    let f = proposed_round(&t).await;
-    publish(&t, f.round_id).await;
+    let f = published_round(&t, date!(2026 - 11 - 27)).await;
     // First day.
     let (status, body) = object_json(&t, f.round_id, objection_body(f.entries[0].id)).await;
     assert_eq!(status, 200, "{body}");
@@ -455,7 +285,9 @@ async fn objections_are_taken_from_the_first_through_the_last_day_only() {
         body["error"]["message"],
         "公示期已结束（公示期为2026年11月27日至2026年12月3日），不再受理异议"
     );
-    let (status, _, html) = post_form(
+    let Answer {
+        status, body: html, ..
+    } = post_form(
         &t,
         &support::client(),
         &format!("/notices/{}/objections", f.round_id),
@@ -472,11 +304,7 @@ async fn objections_are_taken_from_the_first_through_the_last_day_only() {
     assert!(html.contains("不再受理异议"));
     assert_eq!(objections_stored(&t).await, 2);
     // The page no longer shows the form.
-    let (_, html) = get_page(
-        &support::client(),
-        t.url(&format!("/notices/{}", f.round_id)),
-    )
-    .await;
+    let (_, html) = get_page(&support::client(), &t, &format!("/notices/{}", f.round_id)).await;
     assert!(html.contains("公示期已结束"));
     assert!(!html.contains("id=\"objection-submit\""));
 }
@@ -497,12 +325,7 @@ async fn a_window_across_national_day_counts_working_days_only() {
     forward_to(&t, date!(2026 - 10 - 10)); // a worked Saturday (调休), but after the window
     let (status, body) = object_json(&t, f.round_id, objection_body(f.entries[0].id)).await;
     assert_eq!(status, 409, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("2026年9月28日至2026年10月9日")
-    );
+    assert!(error_message(&body).contains("2026年9月28日至2026年10月9日"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -518,11 +341,7 @@ async fn a_notice_published_on_a_saturday_opens_on_monday() {
         body["error"]["message"],
         "公示期为2026年11月30日至2026年12月4日，尚未开始，暂不受理异议"
     );
-    let (_, html) = get_page(
-        &support::client(),
-        t.url(&format!("/notices/{}", f.round_id)),
-    )
-    .await;
+    let (_, html) = get_page(&support::client(), &t, &format!("/notices/{}", f.round_id)).await;
     assert!(html.contains("公示期尚未开始"));
     forward_to(&t, date!(2026 - 11 - 30));
     let (status, _) = object_json(&t, f.round_id, objection_body(f.entries[0].id)).await;
@@ -535,9 +354,7 @@ async fn a_notice_published_on_a_saturday_opens_on_monday() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_missing_field_is_named_and_the_input_kept() {
     let t = support::spawn().await;
-    set_day(&t, date!(2026 - 11 - 27));
-    let f = proposed_round(&t).await;
-    publish(&t, f.round_id).await;
+    let f = published_round(&t, date!(2026 - 11 - 27)).await;
     let entry = f.entries[0].id.to_string();
     let action = format!("/notices/{}/objections", f.round_id);
     let anonymous = support::client();
@@ -558,7 +375,9 @@ async fn each_missing_field_is_named_and_the_input_kept() {
             .iter()
             .map(|(k, v)| (*k, if *k == missing { "" } else { *v }))
             .collect();
-        let (status, _, html) = post_form(&t, &anonymous, &action, &fields, None).await;
+        let Answer {
+            status, body: html, ..
+        } = post_form(&t, &anonymous, &action, &fields, None).await;
         assert_eq!(status, 422, "{missing}");
         assert!(
             html.contains(&format!("data-error-for=\"{missing}\">{message}")),
@@ -602,15 +421,13 @@ async fn each_missing_field_is_named_and_the_input_kept() {
         "以单位名义提出异议的，须上传加盖单位公章的异议书（PDF或扫描图片）"
     );
     assert_eq!(objections_stored(&t).await, 0);
-    assert!(audit_actions(&t, "objection.").await.is_empty());
+    assert!(audited_under(&t, "objection.").await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_address_files_at_most_five_objections_an_hour() {
     let t = support::spawn().await;
-    set_day(&t, date!(2026 - 11 - 27));
-    let f = proposed_round(&t).await;
-    publish(&t, f.round_id).await;
+    let f = published_round(&t, date!(2026 - 11 - 27)).await;
     assert_eq!(t.app.config.objection_rate_limit, 5);
     for i in 0..5 {
         let (status, body) =
@@ -626,7 +443,9 @@ async fn one_address_files_at_most_five_objections_an_hour() {
     );
     // The page says the same with 429, and nothing is stored either way.
     let entry = f.entries[0].id.to_string();
-    let (status, _, html) = post_form(
+    let Answer {
+        status, body: html, ..
+    } = post_form(
         &t,
         &support::client(),
         &format!("/notices/{}/objections", f.round_id),
@@ -656,9 +475,7 @@ async fn one_address_files_at_most_five_objections_an_hour() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn evidence_is_stored_and_only_the_province_downloads_it() {
     let t = support::spawn().await;
-    set_day(&t, date!(2026 - 11 - 27));
-    let f = proposed_round(&t).await;
-    publish(&t, f.round_id).await;
+    let f = published_round(&t, date!(2026 - 11 - 27)).await;
     let entry = f.entries[0].id.to_string();
     let action = format!("/notices/{}/objections", f.round_id);
     let fields = [
@@ -669,7 +486,9 @@ async fn evidence_is_stored_and_only_the_province_downloads_it() {
         ("reason", "该集群核心园区数据有误，详见附件。"),
     ];
     // A file that is not a PDF or an image is refused by its content, the input kept.
-    let (status, _, html) = post_form(
+    let Answer {
+        status, body: html, ..
+    } = post_form(
         &t,
         &support::client(),
         &action,
@@ -684,7 +503,7 @@ async fn evidence_is_stored_and_only_the_province_downloads_it() {
 
     // A signed-in visitor posts through the same form: the token rides in the form's action.
     let signed_in = support::page_login(&t, "applicant2").await;
-    let (_, page) = get_page(&signed_in, t.url(&format!("/notices/{}", f.round_id))).await;
+    let (_, page) = get_page(&signed_in, &t, &format!("/notices/{}", f.round_id)).await;
     let marker = "action=\"/notices/";
     let start = page.find(marker).expect("form action") + "action=\"".len();
     let form_action = page[start..]
@@ -694,7 +513,9 @@ async fn evidence_is_stored_and_only_the_province_downloads_it() {
         .replace("&amp;", "&");
     assert!(form_action.contains("_csrf="), "{form_action}");
     let pdf: &[u8] = b"%PDF-1.4\n% stamped objection letter\n1 0 obj\n<<>>\nendobj\n%%EOF\n";
-    let (status, location, _) = post_form(
+    let Answer {
+        status, location, ..
+    } = post_form(
         &t,
         &signed_in,
         &form_action,
@@ -715,13 +536,13 @@ async fn evidence_is_stored_and_only_the_province_downloads_it() {
     assert_eq!(o.organisation, "湖南某某机械有限公司");
     assert_eq!(o.client_addr, "127.0.0.1");
     // The receipt: its number, no personal data.
-    let (status, receipt) = get_page(&support::client(), t.url(&location)).await;
+    let (status, receipt) = get_page(&support::client(), &t, &location).await;
     assert_eq!(status, 200);
     assert!(receipt.contains(&format!("id=\"receipt-number\">{}<", o.id)));
     assert!(receipt.contains("盖章异议书.pdf"));
     assert!(!receipt.contains("li@example.com"));
     // The audit names the objector as a member of the public.
-    let filed = audit_actions(&t, "objection.file").await;
+    let filed = audited(&t, "objection.file").await;
     assert_eq!(filed.len(), 1);
     assert_eq!(filed[0].actor_user_id, None);
     assert_eq!(filed[0].actor_name, "李华");
@@ -742,11 +563,8 @@ async fn evidence_is_stored_and_only_the_province_downloads_it() {
     assert_eq!(att.owner_id, o.id);
     // The province sees the link and downloads the bytes.
     let province = support::page_login(&t, "province").await;
-    let (status, html) = get_page(
-        &province,
-        t.url(&format!("/rounds/{}/objections", f.round_id)),
-    )
-    .await;
+    let (status, html) =
+        get_page(&province, &t, &format!("/rounds/{}/objections", f.round_id)).await;
     assert_eq!(status, 200);
     assert!(html.contains(&format!("/objections/evidence/{}", att.id)));
     assert!(html.contains("li@example.com") && html.contains("湖南某某机械有限公司"));
@@ -761,18 +579,20 @@ async fn evidence_is_stored_and_only_the_province_downloads_it() {
     // Nobody else: not the applicant, not the city, not through the generic attachment route.
     for who in ["applicant", "changsha", "partner"] {
         let c = support::page_login(&t, who).await;
-        let res = c
-            .get(t.url(&format!("/objections/evidence/{}", att.id)))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 404, "{who}");
-        let res = c
-            .get(t.url(&format!("/attachments/{}", att.id)))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 404, "{who}");
+        assert_eq!(
+            get_page(&c, &t, &format!("/objections/evidence/{}", att.id))
+                .await
+                .0,
+            404,
+            "{who}"
+        );
+        assert_eq!(
+            get_page(&c, &t, &format!("/attachments/{}", att.id))
+                .await
+                .0,
+            404,
+            "{who}"
+        );
     }
     let res = support::client()
         .get(t.url(&format!("/objections/evidence/{}", att.id)))
@@ -788,110 +608,76 @@ async fn evidence_is_stored_and_only_the_province_downloads_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_province_registers_then_dismisses_with_written_replies() {
     let t = support::spawn().await;
-    set_day(&t, date!(2026 - 11 - 27));
-    let f = proposed_round(&t).await;
-    publish(&t, f.round_id).await;
+    let f = published_round(&t, date!(2026 - 11 - 27)).await;
     let (_, filed) = object_json(&t, f.round_id, objection_body(f.entries[0].id)).await;
     let id = filed["id"].as_i64().unwrap();
     let province = token(&t, "province").await;
-    let (status, list) = call(
-        &t,
-        &province,
-        "GET",
-        &format!("/api/v1/rounds/{}/objections", f.round_id),
-        None,
-    )
-    .await;
+    let (status, list) = on_round(&t, &province, "GET", f.round_id, "objections", None).await;
     assert_eq!(status, 200);
     assert_eq!(list[0]["name"], "王建国");
     assert_eq!(list[0]["contact"], "13800138000");
     assert_eq!(list[0]["status"], "received");
     // Only the province handles objections.
     let partner = token(&t, "partner").await;
-    let (status, _) = call(
-        &t,
-        &partner,
-        "POST",
-        &format!("/api/v1/objections/{id}/register"),
-        Some(json!({"reply": "登记"})),
-    )
-    .await;
+    let (status, _) = on_objection(&t, &partner, id, "register", json!({"reply": "登记"})).await;
     assert_eq!(status, 403);
     // A reply is required, on the page as in the API.
     let page = support::page_login(&t, "province").await;
-    let (_, html) = get_page(&page, t.url(&format!("/rounds/{}/objections", f.round_id))).await;
+    let (_, html) = get_page(&page, &t, &format!("/rounds/{}/objections", f.round_id)).await;
     let csrf = support::csrf_from(&html);
-    let res = page
-        .post(t.url(&format!("/objections/{id}/register")))
-        .form(&[("_csrf", csrf.as_str()), ("reply", " ")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 422);
-    assert!(res.text().await.unwrap().contains("请填写登记说明"));
-    let res = page
-        .post(t.url(&format!("/objections/{id}/register")))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("reply", "已登记，请长沙市工信局核实营业收入数据。"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    let (status, v) = call(
+    let res = post_page(
+        &page,
         &t,
-        &province,
-        "POST",
-        &format!("/api/v1/objections/{id}/dismiss"),
-        Some(json!({"reply": ""})),
+        &format!("/objections/{id}/register"),
+        &[("_csrf", csrf.as_str()), ("reply", " ")],
     )
     .await;
+    assert_eq!(res.status, 422);
+    assert!(res.body.contains("请填写登记说明"));
+    let res = post_page(
+        &page,
+        &t,
+        &format!("/objections/{id}/register"),
+        &[
+            ("_csrf", csrf.as_str()),
+            ("reply", "已登记，请长沙市工信局核实营业收入数据。"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, 303);
+    let (status, v) = on_objection(&t, &province, id, "dismiss", json!({"reply": ""})).await;
     assert_eq!(status, 422);
     assert_eq!(field_message(&v, "reply"), "请填写书面答复意见");
-    let (status, v) = call(
+    let (status, v) = on_objection(
         &t,
         &province,
-        "POST",
-        &format!("/api/v1/objections/{id}/dismiss"),
-        Some(json!({"reply": "经核实，营业收入数据与统计部门数据一致，异议不成立。"})),
+        id,
+        "dismiss",
+        json!({"reply": "经核实，营业收入数据与统计部门数据一致，异议不成立。"}),
     )
     .await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["status"], "dismissed");
     assert_eq!(v["decided_by_name"], "产业集聚推进处 李处长");
     // Decided once.
-    let (status, v) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/objections/{id}/uphold"),
-        Some(json!({"reply": "改为成立"})),
-    )
-    .await;
+    let (status, v) = on_objection(&t, &province, id, "uphold", json!({"reply": "改为成立"})).await;
     assert_eq!(status, 409);
     assert_eq!(
         v["error"]["message"],
         "异议当前状态为“异议不成立”，不能再处理"
     );
     // The candidate stays on notice.
-    assert_eq!(entry(&t, f.entries[0].id).await.status, "on_notice");
+    assert_eq!(stored_entry(&t, f.entries[0].id).await.status, "on_notice");
     // The public sees the decision by receipt number, never the objector.
-    let (_, html) = get_page(
-        &support::client(),
-        t.url(&format!("/notices/{}", f.round_id)),
-    )
-    .await;
+    let (_, html) = get_page(&support::client(), &t, &format!("/notices/{}", f.round_id)).await;
     assert!(html.contains("异议处理结果"));
     assert!(html.contains("经核实，营业收入数据与统计部门数据一致，异议不成立。"));
     assert!(!html.contains("王建国") && !html.contains("13800138000"));
     let key = filed["key"].as_str().unwrap();
     let (status, receipt) = get_page(
         &support::client(),
-        t.url(&format!(
-            "/notices/{}/objections/{id}?key={key}",
-            f.round_id
-        )),
+        &t,
+        &format!("/notices/{}/objections/{id}?key={key}", f.round_id),
     )
     .await;
     assert_eq!(status, 200);
@@ -900,10 +686,8 @@ async fn the_province_registers_then_dismisses_with_written_replies() {
     for wrong in ["", "0000"] {
         let (status, _) = get_page(
             &support::client(),
-            t.url(&format!(
-                "/notices/{}/objections/{id}?key={wrong}",
-                f.round_id
-            )),
+            &t,
+            &format!("/notices/{}/objections/{id}?key={wrong}", f.round_id),
         )
         .await;
         assert_eq!(status, 404);
@@ -917,13 +701,13 @@ async fn the_province_registers_then_dismisses_with_written_replies() {
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["status"], "dismissed");
     // Each step is audited with its reply.
-    let registered = audit_actions(&t, "objection.register").await;
+    let registered = audited(&t, "objection.register").await;
     assert_eq!(registered.len(), 1);
     assert_eq!(
         registered[0].reason,
         "已登记，请长沙市工信局核实营业收入数据。"
     );
-    let dismissed = audit_actions(&t, "objection.dismiss").await;
+    let dismissed = audited(&t, "objection.dismiss").await;
     assert_eq!(dismissed.len(), 1);
     assert!(
         dismissed[0]
@@ -935,43 +719,36 @@ async fn the_province_registers_then_dismisses_with_written_replies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upheld_objection_removes_the_candidate_and_its_application() {
     let t = support::spawn().await;
-    set_day(&t, date!(2026 - 11 - 27));
-    let f = proposed_round(&t).await;
-    publish(&t, f.round_id).await;
+    let f = published_round(&t, date!(2026 - 11 - 27)).await;
     let (_, filed) = object_json(&t, f.round_id, objection_body(f.entries[2].id)).await;
     let id = filed["id"].as_i64().unwrap();
     let province = token(&t, "province").await;
-    let (status, v) = call(
+    let (status, v) = on_objection(
         &t,
         &province,
-        "POST",
-        &format!("/api/v1/objections/{id}/uphold"),
-        Some(json!({"reply": "经核实，该集群存在弄虚作假情形，异议成立。"})),
+        id,
+        "uphold",
+        json!({"reply": "经核实，该集群存在弄虚作假情形，异议成立。"}),
     )
     .await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["status"], "upheld");
-    let e = entry(&t, f.entries[2].id).await;
+    let e = stored_entry(&t, f.entries[2].id).await;
     assert_eq!(e.status, "removed");
     assert!(e.decision_note.contains("弄虚作假"));
     assert_eq!(application_status(&t, f.applications[2]).await, "removed");
-    let upheld = audit_actions(&t, "objection.uphold").await;
+    let upheld = audited(&t, "objection.uphold").await;
     assert_eq!(upheld.len(), 1);
     assert!(upheld[0].summary.contains("取消其拟入选资格"));
     // The notice shows the removal; the candidate can no longer be objected to.
-    let (_, html) = get_page(
-        &support::client(),
-        t.url(&format!("/notices/{}", f.round_id)),
-    )
-    .await;
+    let (_, html) = get_page(&support::client(), &t, &format!("/notices/{}", f.round_id)).await;
     assert!(html.contains("异议成立，已取消拟入选资格"));
     let (status, v) = object_json(&t, f.round_id, objection_body(f.entries[2].id)).await;
     assert_eq!(status, 422);
     assert_eq!(field_message(&v, "entry_id"), "所选集群不在本次公示名单中");
     // The applicant was told.
-    let applicant2 = principal(&t, "applicant2").await;
     let told = notification::Entity::find()
-        .filter(notification::Column::UserId.eq(applicant2.user.id))
+        .filter(notification::Column::UserId.eq(user_id(&t, "applicant2").await))
         .all(&t.app.db)
         .await
         .unwrap();
@@ -984,24 +761,13 @@ async fn an_upheld_objection_removes_the_candidate_and_its_application() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn confirmation_waits_for_the_window_and_the_decisions_then_designates() {
     let t = support::spawn().await;
-    set_day(&t, date!(2026 - 11 - 27));
-    let f = proposed_round(&t).await;
-    publish(&t, f.round_id).await;
+    let f = published_round(&t, date!(2026 - 11 - 27)).await;
     let (_, filed) = object_json(&t, f.round_id, objection_body(f.entries[2].id)).await;
     let objection_id = filed["id"].as_i64().unwrap();
     let province = token(&t, "province").await;
     let confirm = |token: String| {
         let t = &t;
-        async move {
-            call(
-                t,
-                &token,
-                "POST",
-                &format!("/api/v1/rounds/{}/confirm", f.round_id),
-                Some(json!({})),
-            )
-            .await
-        }
+        async move { on_round(t, &token, "POST", f.round_id, "confirm", Some(json!({}))).await }
     };
     // During the window.
     let (status, v) = confirm(province.clone()).await;
@@ -1020,14 +786,14 @@ async fn confirmation_waits_for_the_window_and_the_decisions_then_designates() {
         "还有1件异议尚未作出处理决定，不能确认名单"
     );
     let page = support::page_login(&t, "province").await;
-    let (_, html) = get_page(&page, t.url(&format!("/rounds/{}/notice", f.round_id))).await;
+    let (_, html) = get_page(&page, &t, &format!("/rounds/{}/notice", f.round_id)).await;
     assert!(html.contains("还有1件异议尚未作出处理决定"));
-    let (status, _) = call(
+    let (status, _) = on_objection(
         &t,
         &province,
-        "POST",
-        &format!("/api/v1/objections/{objection_id}/dismiss"),
-        Some(json!({"reply": "经核实，异议不成立。"})),
+        objection_id,
+        "dismiss",
+        json!({"reply": "经核实，异议不成立。"}),
     )
     .await;
     assert_eq!(status, 200);
@@ -1037,25 +803,25 @@ async fn confirmation_waits_for_the_window_and_the_decisions_then_designates() {
     assert_eq!(status, 403);
     // Through the page.
     let csrf = support::csrf_from(&html);
-    let res = page
-        .post(t.url(&format!("/rounds/{}/confirm", f.round_id)))
-        .form(&[("_csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    let r = round::Entity::find_by_id(f.round_id)
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let res = post_page(
+        &page,
+        &t,
+        &format!("/rounds/{}/confirm", f.round_id),
+        &[("_csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(res.status, 303);
+    let r = stored_round(&t, f.round_id).await;
     assert_eq!(r.status, "confirmed");
     assert_eq!(r.confirmed_on, Some(date!(2026 - 12 - 04)));
     for i in [0, 2] {
-        assert_eq!(entry(&t, f.entries[i].id).await.status, "confirmed");
+        assert_eq!(stored_entry(&t, f.entries[i].id).await.status, "confirmed");
         assert_eq!(application_status(&t, f.applications[i]).await, "confirmed");
     }
-    assert_eq!(entry(&t, f.entries[1].id).await.status, "not_selected");
+    assert_eq!(
+        stored_entry(&t, f.entries[1].id).await.status,
+        "not_selected"
+    );
     let designations = designation::Entity::find().all(&t.app.db).await.unwrap();
     let mut numbers: Vec<(i64, String)> = designations
         .iter()
@@ -1120,11 +886,10 @@ async fn confirmation_waits_for_the_window_and_the_decisions_then_designates() {
 
     // The announcement is public and lists the numbers.
     let anonymous = support::client();
-    let (status, list) = get_page(&anonymous, t.url("/announcements")).await;
+    let (status, list) = get_page(&anonymous, &t, "/announcements").await;
     assert_eq!(status, 200);
     assert!(list.contains("关于公布2026年湖南省先进制造业集群培育对象名单的通知"));
-    let (status, html) =
-        get_page(&anonymous, t.url(&format!("/announcements/{}", f.round_id))).await;
+    let (status, html) = get_page(&anonymous, &t, &format!("/announcements/{}", f.round_id)).await;
     assert_eq!(status, 200);
     assert!(html.contains("湘集群培〔2026〕第001号") && html.contains("湘集群培〔2026〕第002号"));
     assert!(html.contains(CHANGSHA) && html.contains(YUEYANG) && !html.contains(ZHUZHOU));
@@ -1184,7 +949,7 @@ async fn confirmation_waits_for_the_window_and_the_decisions_then_designates() {
     .await;
     assert_eq!(status, 409);
     assert_eq!(v["error"]["message"], "该认定已于2026年12月4日撤销");
-    let (_, html) = get_page(&anonymous, t.url(&format!("/announcements/{}", f.round_id))).await;
+    let (_, html) = get_page(&anonymous, &t, &format!("/announcements/{}", f.round_id)).await;
     assert!(html.contains("已于2026年12月4日撤销"));
 
     // The whole round is in the audit trail, and the chain is intact.
@@ -1196,10 +961,10 @@ async fn confirmation_waits_for_the_window_and_the_decisions_then_designates() {
         ("designation.create", 2),
         ("designation.revoke", 1),
     ] {
-        let found = audit_actions(&t, action).await;
+        let found = audited(&t, action).await;
         assert_eq!(found.len(), n, "{action}");
     }
-    let confirmed = audit_actions(&t, "round.confirm").await;
+    let confirmed = audited(&t, "round.confirm").await;
     assert!(
         confirmed[0]
             .summary
@@ -1207,32 +972,12 @@ async fn confirmation_waits_for_the_window_and_the_decisions_then_designates() {
         "{}",
         confirmed[0].summary
     );
-    let revoked = audit_actions(&t, "designation.revoke").await;
+    let revoked = audited(&t, "designation.revoke").await;
     assert_eq!(revoked[0].reason, "复核发现申报数据弄虚作假");
     let verified = jiqun::audit::verify(&t.app.db, &t.app.audit_key)
         .await
         .unwrap();
     assert!(verified.is_ok(), "{verified:?}");
-}
-
-/// Confirms the fixture's round after its window, with no objections.
-async fn confirmed_round(t: &TestApp) -> Fixture {
-    set_day(t, date!(2026 - 11 - 27));
-    let f = proposed_round(t).await;
-    publish(t, f.round_id).await;
-    forward_to(t, date!(2026 - 12 - 04));
-    let province = token(t, "province").await;
-    let (status, v) = call(
-        t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{}/confirm", f.round_id),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{v}");
-    assert_eq!(v["designations"].as_array().unwrap().len(), 2);
-    f
 }
 
 fn pdf_text(bytes: &[u8], dir: &std::path::Path) -> String {
@@ -1251,17 +996,12 @@ fn pdf_text(bytes: &[u8], dir: &std::path::Path) -> String {
 async fn a_certificate_prints_on_a4_and_downloads_as_a_pdf_with_its_text() {
     let t = support::spawn().await;
     confirmed_round(&t).await;
-    let d = designation::Entity::find()
-        .filter(designation::Column::CertificateNumber.eq("湘集群培〔2026〕第001号"))
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let d = designation_numbered(&t, "湘集群培〔2026〕第001号").await;
     let applicant = support::page_login(&t, "applicant").await;
-    let (status, list) = get_page(&applicant, t.url("/certificates")).await;
+    let (status, list) = get_page(&applicant, &t, "/certificates").await;
     assert_eq!(status, 200);
     assert!(list.contains("湘集群培〔2026〕第001号") && !list.contains(YUEYANG));
-    let (status, html) = get_page(&applicant, t.url(&format!("/certificates/{}", d.id))).await;
+    let (status, html) = get_page(&applicant, &t, &format!("/certificates/{}", d.id)).await;
     assert_eq!(status, 200);
     assert!(html.contains("/static/certificate.css"));
     assert!(html.contains(&format!(
@@ -1278,19 +1018,10 @@ async fn a_certificate_prints_on_a4_and_downloads_as_a_pdf_with_its_text() {
         .unwrap();
     assert!(css.contains("size: A4"));
     // Another organisation's certificate is not there for the applicant.
-    let other = designation::Entity::find()
-        .filter(designation::Column::CertificateNumber.eq("湘集群培〔2026〕第002号"))
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    let (status, _) = get_page(&applicant, t.url(&format!("/certificates/{}", other.id))).await;
+    let other = designation_numbered(&t, "湘集群培〔2026〕第002号").await;
+    let (status, _) = get_page(&applicant, &t, &format!("/certificates/{}", other.id)).await;
     assert_eq!(status, 404);
-    let (status, _) = get_page(
-        &applicant,
-        t.url(&format!("/certificates/{}.pdf", other.id)),
-    )
-    .await;
+    let (status, _) = get_page(&applicant, &t, &format!("/certificates/{}.pdf", other.id)).await;
     assert_eq!(status, 404);
 
     let res = applicant
@@ -1314,7 +1045,7 @@ async fn a_certificate_prints_on_a4_and_downloads_as_a_pdf_with_its_text() {
     ] {
         assert!(text.contains(wanted), "{wanted} not in {text}");
     }
-    let downloads = audit_actions(&t, "certificate.download").await;
+    let downloads = audited(&t, "certificate.download").await;
     assert_eq!(downloads.len(), 1);
     assert!(downloads[0].summary.contains("湘集群培〔2026〕第001号"));
 
@@ -1329,9 +1060,9 @@ async fn a_certificate_prints_on_a4_and_downloads_as_a_pdf_with_its_text() {
     )
     .await;
     assert_eq!(status, 200);
-    let (_, html) = get_page(&applicant, t.url(&format!("/certificates/{}", d.id))).await;
+    let (_, html) = get_page(&applicant, &t, &format!("/certificates/{}", d.id)).await;
     assert!(html.contains("证书作废") && html.contains("三年复核不合格"));
-    let (status, html) = get_page(&applicant, t.url(&format!("/certificates/{}.pdf", d.id))).await;
+    let (status, html) = get_page(&applicant, &t, &format!("/certificates/{}.pdf", d.id)).await;
     assert_eq!(status, 409);
     assert!(html.contains("证书已作废"));
 }
@@ -1340,31 +1071,28 @@ async fn a_certificate_prints_on_a4_and_downloads_as_a_pdf_with_its_text() {
 async fn the_province_revokes_through_the_certificate_page() {
     let t = support::spawn().await;
     confirmed_round(&t).await;
-    let d = designation::Entity::find()
-        .filter(designation::Column::CertificateNumber.eq("湘集群培〔2026〕第001号"))
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let d = designation_numbered(&t, "湘集群培〔2026〕第001号").await;
     let page = support::page_login(&t, "province").await;
-    let (_, html) = get_page(&page, t.url(&format!("/certificates/{}", d.id))).await;
+    let (_, html) = get_page(&page, &t, &format!("/certificates/{}", d.id)).await;
     assert!(html.contains("revoke-submit"));
     let csrf = support::csrf_from(&html);
-    let res = page
-        .post(t.url(&format!("/designations/{}/revoke", d.id)))
-        .form(&[("_csrf", csrf.as_str()), ("reason", "")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 422);
-    assert!(res.text().await.unwrap().contains("请填写撤销理由"));
-    let res = page
-        .post(t.url(&format!("/designations/{}/revoke", d.id)))
-        .form(&[("_csrf", csrf.as_str()), ("reason", "存在弄虚作假行为")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
+    let res = post_page(
+        &page,
+        &t,
+        &format!("/designations/{}/revoke", d.id),
+        &[("_csrf", csrf.as_str()), ("reason", "")],
+    )
+    .await;
+    assert_eq!(res.status, 422);
+    assert!(res.body.contains("请填写撤销理由"));
+    let res = post_page(
+        &page,
+        &t,
+        &format!("/designations/{}/revoke", d.id),
+        &[("_csrf", csrf.as_str()), ("reason", "存在弄虚作假行为")],
+    )
+    .await;
+    assert_eq!(res.status, 303);
     let after = designation::Entity::find_by_id(d.id)
         .one(&t.app.db)
         .await
@@ -1398,11 +1126,11 @@ async fn a_missing_font_is_a_clear_chinese_503() {
         .unwrap()
         .unwrap();
     let page = support::page_login(&t, "province").await;
-    let (status, html) = get_page(&page, t.url(&format!("/certificates/{}.pdf", d.id))).await;
+    let (status, html) = get_page(&page, &t, &format!("/certificates/{}.pdf", d.id)).await;
     assert_eq!(status, 503);
     assert!(html.contains("证书PDF暂时无法生成"), "{html}");
     assert!(html.contains("未找到可用的中文字体文件"), "{html}");
-    assert!(audit_actions(&t, "certificate.download").await.is_empty());
+    assert!(audited(&t, "certificate.download").await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1412,11 +1140,7 @@ async fn a_final_round_certifies_its_winners() {
     // A 决赛 whose proposed list is fixed (its opening and scoring are built elsewhere).
     let changsha = f.entries[0].clone();
     let now = t.app.clock.now();
-    let prelim = round::Entity::find_by_id(f.round_id)
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let prelim = stored_round(&t, f.round_id).await;
     let fin = round::ActiveModel {
         competition_id: Set(f.competition_id),
         kind: Set("final".into()),
@@ -1465,14 +1189,7 @@ async fn a_final_round_certifies_its_winners() {
     assert_eq!(v["period"], "2026年12月4日至2026年12月10日（5个工作日）");
     forward_to(&t, date!(2026 - 12 - 11));
     let province = token(&t, "province").await;
-    let (status, v) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{}/confirm", fin.id),
-        None,
-    )
-    .await;
+    let (status, v) = on_round(&t, &province, "POST", fin.id, "confirm", None).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(
         v["designations"][0]["certificate_number"],
@@ -1495,14 +1212,15 @@ async fn a_final_round_certifies_its_winners() {
     );
     let (_, html) = get_page(
         &support::client(),
-        t.url(&format!("/announcements/{}", fin.id)),
+        &t,
+        &format!("/announcements/{}", fin.id),
     )
     .await;
     assert!(html.contains("关于公布2026年湖南省先进制造业集群名单的通知"));
     assert!(html.contains("湘集群认〔2026〕第001号"));
     let id = v["designations"][0]["id"].as_i64().unwrap();
     let page = support::page_login(&t, "applicant").await;
-    let (_, html) = get_page(&page, t.url(&format!("/certificates/{id}"))).await;
+    let (_, html) = get_page(&page, &t, &format!("/certificates/{id}")).await;
     assert!(html.contains("经评审、公示，被认定为湖南省先进制造业集群。"));
 }
 
@@ -1532,12 +1250,12 @@ async fn the_province_exports_the_list_to_excel() {
     assert_eq!(rows[2][6], Data::Float(88.5));
     assert_eq!(rows[2][8], Data::String("已确定".into()));
     assert_eq!(rows.len(), 4, "title, header and the two listed clusters");
-    assert_eq!(audit_actions(&t, "round.export_list").await.len(), 1);
+    assert_eq!(audited(&t, "round.export_list").await.len(), 1);
     let partner = support::page_login(&t, "partner").await;
-    let res = partner
-        .get(t.url(&format!("/rounds/{}/list.xlsx", f.round_id)))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 403);
+    assert_eq!(
+        get_page(&partner, &t, &format!("/rounds/{}/list.xlsx", f.round_id))
+            .await
+            .0,
+        403
+    );
 }

@@ -1,106 +1,44 @@
 //! A whole round through the services, as the province, the experts and the public meet it,
 //! with the audit trail it leaves.
 
-use jiqun::app::Principal;
-use jiqun::services::rounds::{self, OpenRoundInput};
-use jiqun::store::entity::{organisation, user};
-use jiqun_domain::access::Role;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-
+use jiqun::services::owners::{OwnerType, can_read};
+use jiqun::services::rounds;
+use jiqun::store::entity::audit_entry;
+use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::{Value, json};
+use time::Duration;
+use time::macros::date;
 
-use crate::support::{self, TestApp};
+use crate::fixtures::{
+    CHANGSHA, EXPERTS, RoundPlan, YUEYANG, ZHUZHOU, application_status, entrant, expert_id,
+    forward_to, on_objection, on_round, open_showcase_round, panel_of, principal, propose, publish,
+    set_day, set_panel, showcase, staff_round,
+};
+use crate::support;
 use crate::{call, token};
-
-/// The demo account as a principal of the services.
-pub async fn principal(t: &TestApp, username: &str) -> Principal {
-    let u = user::Entity::find()
-        .filter(user::Column::Username.eq(username))
-        .one(&t.app.db)
-        .await
-        .expect("user query")
-        .expect("demo user");
-    let org = organisation::Entity::find_by_id(u.org_id)
-        .one(&t.app.db)
-        .await
-        .expect("org query")
-        .expect("org");
-    Principal {
-        role: Role::from_key(&u.role).expect("role"),
-        user: u,
-        org,
-        client_addr: "127.0.0.1".into(),
-    }
-}
-
-/// Beijing time "YYYY-MM-DDTHH:MM", `days` from the test clock's now.
-pub fn local_in(t: &TestApp, days: i64) -> String {
-    jiqun::services::competitions::datetime_local_value(
-        t.app.clock.now() + time::Duration::days(days),
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_preliminary_round_is_opened_and_assigned_without_conflicts() {
     let t = support::spawn().await;
-    let show = jiqun::demo::seed_showcase(&t.app).await.expect("showcase");
-    let province = principal(&t, "province").await;
-    let input = OpenRoundInput {
-        kind: "preliminary".into(),
-        experts_per_application: 3,
-        panel_note: "演示：专家库规模有限".into(),
-        quotas: [("leading".to_string(), 1), ("specialty".to_string(), 1)]
-            .into_iter()
-            .collect(),
-        scoring_opens_at: local_in(&t, 0),
-        scoring_closes_at: local_in(&t, 7),
-        defence: false,
+    let plan = RoundPlan {
+        opens_in: Duration::days(0),
+        closes_in: Duration::days(7),
+        ..RoundPlan::new("preliminary", 3, "演示：专家库规模有限")
     };
-    let r = rounds::open_round(&t.app, &province, show.competition_id, &input)
-        .await
-        .expect("open");
+    let (show, r) = open_showcase_round(&t, &plan).await;
     let entries = rounds::entries(&t.app.db, r.id).await.unwrap();
     assert_eq!(entries.len(), 3);
-    let pool: Vec<i64> = jiqun::store::entity::expert::Entity::find()
-        .all(&t.app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.id)
-        .collect();
-    rounds::set_panel(&t.app, &province, r.id, &pool, &[])
-        .await
-        .expect("panel");
-    let out = rounds::auto_assign(&t.app, &province, r.id)
-        .await
-        .expect("assign");
+    let out = staff_round(&t, r.id).await;
     assert_eq!(out.added, 9, "{out:?}");
     assert!(out.shortfalls.is_empty());
+    let province = principal(&t, "province").await;
     rounds::open_scoring(&t.app, &province, r.id)
         .await
         .expect("open scoring");
 
     // An assigned expert reads the application's files during the window, nobody else does.
-    use jiqun::services::owners::{OwnerType, can_read};
     let changsha = show.application_ids[0];
-    let assigned = jiqun::store::entity::assignment::Entity::find()
-        .filter(jiqun::store::entity::assignment::Column::EntryId.eq(entries[0].id))
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .expect("an assignment");
-    let judge_user = jiqun::store::entity::expert::Entity::find_by_id(assigned.expert_id)
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .user_id;
-    let judge_name = user::Entity::find_by_id(judge_user)
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .username;
+    let (_, judge_name) = panel_of(&t, entries[0].id).await[0].clone();
     let judge = principal(&t, &judge_name).await;
     assert!(
         can_read(&t.app, &judge, OwnerType::Application, changsha)
@@ -114,31 +52,13 @@ async fn a_preliminary_round_is_opened_and_assigned_without_conflicts() {
             .await
             .is_err()
     );
-    t.app.clock.advance(time::Duration::days(8));
+    t.app.clock.advance(Duration::days(8));
     assert!(
         can_read(&t.app, &judge, OwnerType::Application, changsha)
             .await
             .is_err(),
         "closed with the window"
     );
-}
-
-/// Moves the server clock to `date` 10:00 Beijing time.
-pub fn set_date(t: &TestApp, date: time::Date) {
-    let target = time::PrimitiveDateTime::new(date, time::macros::time!(10:00))
-        .assume_offset(time::macros::offset!(+8));
-    t.app.clock.advance(target - t.app.clock.now());
-}
-
-async fn expert_of(t: &TestApp, username: &str) -> i64 {
-    let u = principal(t, username).await;
-    jiqun::store::entity::expert::Entity::find()
-        .filter(jiqun::store::entity::expert::Column::UserId.eq(u.user.id))
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .expect("pool entry")
-        .id
 }
 
 /// Every criterion at `share` of its maximum, as the API takes it.
@@ -154,109 +74,69 @@ fn scores(share: f64) -> Value {
     Value::Object(out)
 }
 
-fn entry_named(view: &Value, name: &str) -> Value {
-    view["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["cluster_name"] == name)
-        .cloned()
-        .unwrap_or_else(|| panic!("no entry {name} in {view}"))
-}
-
-async fn application_status(t: &TestApp, id: i64) -> String {
-    jiqun::store::entity::application::Entity::find_by_id(id)
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .status
-}
-
 /// A whole 初赛 through the JSON API only, as an integrating system would drive it: every step
 /// answers as the pages do, every entrant and application moves through the state machine, and
 /// the audit trail holds one entry per decision and still verifies.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_round_through_the_api_leaves_its_audit_trail() {
     let t = support::spawn().await;
-    set_date(&t, time::macros::date!(2026 - 03 - 09));
-    let show = jiqun::demo::seed_showcase(&t.app).await.expect("showcase");
+    set_day(&t, date!(2026 - 03 - 09));
+    let show = showcase(&t).await;
     let province = token(&t, "province").await;
+    // As an integrating system sends it: the defence left to its default.
+    let mut body = RoundPlan {
+        opens_in: Duration::days(0),
+        closes_in: Duration::days(5),
+        ..RoundPlan::new("preliminary", 3, "专家库规模有限")
+    }
+    .json(&t);
+    body.as_object_mut().unwrap().remove("defence");
     let (status, view) = call(
         &t,
         &province,
         "POST",
         &format!("/api/v1/competitions/{}/rounds", show.competition_id),
-        Some(json!({
-            "kind": "preliminary",
-            "experts_per_application": 3,
-            "panel_note": "专家库规模有限",
-            "quotas": {"leading": 1, "specialty": 1},
-            "scoring_opens_at": local_in(&t, 0),
-            "scoring_closes_at": local_in(&t, 5),
-        })),
+        Some(body),
     )
     .await;
     assert_eq!(status, 200, "{view}");
     let round = view["round"]["id"].as_i64().unwrap();
-    let changsha = entry_named(&view, "长沙工程机械产业集群");
-    let zhuzhou = entry_named(&view, "株洲轨道交通装备产业集群");
-    let yueyang = entry_named(&view, "岳阳石化产业集群");
+    let changsha = entrant(&view, CHANGSHA).clone();
+    let zhuzhou = entrant(&view, ZHUZHOU).clone();
+    let yueyang = entrant(&view, YUEYANG).clone();
     let mut pool = Vec::new();
-    for u in [
-        "expert", "expert2", "expert3", "expert4", "expert5", "expert6",
-    ] {
-        pool.push(expert_of(&t, u).await);
+    for u in EXPERTS {
+        pool.push(expert_id(&t, u).await);
     }
-    let (status, body) = call(
-        &t,
-        &province,
-        "PUT",
-        &format!("/api/v1/rounds/{round}/panel"),
-        Some(json!({"add": pool, "remove": []})),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{round}/auto-assign"),
-        None,
-    )
-    .await;
+    set_panel(&t, &province, round, &pool).await;
+    let (status, body) = on_round(&t, &province, "POST", round, "auto-assign", None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["added"], 9);
 
     // The 长沙 expert may judge the 长沙 cluster only as a recorded override.
-    let (status, body) = call(
+    let (status, body) = on_round(
         &t,
         &province,
         "POST",
-        &format!("/api/v1/rounds/{round}/assignments"),
+        round,
+        "assignments",
         Some(json!({"entry_id": changsha["id"], "expert_id": pool[0], "override_reason": ""})),
     )
     .await;
     assert_eq!(status, 422, "{body}");
     assert!(body.to_string().contains("长沙市"), "{body}");
-    let (status, body) = call(
+    let (status, body) = on_round(
         &t,
         &province,
         "POST",
-        &format!("/api/v1/rounds/{round}/assignments"),
+        round,
+        "assignments",
         Some(json!({"entry_id": changsha["id"], "expert_id": pool[0],
                     "override_reason": "该专家为行业唯一的工程机械领域院士，经分管厅领导批准"})),
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let (status, body) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{round}/open-scoring"),
-        None,
-    )
-    .await;
+    let (status, body) = on_round(&t, &province, "POST", round, "open-scoring", None).await;
     assert_eq!(status, 200, "{body}");
     for id in &show.application_ids {
         assert_eq!(application_status(&t, *id).await, "in_review");
@@ -264,9 +144,7 @@ async fn a_whole_round_through_the_api_leaves_its_audit_trail() {
 
     // Every expert scores what they were given: 长沙 best, 株洲 next.
     let mut sheets = 0;
-    for u in [
-        "expert", "expert2", "expert3", "expert4", "expert5", "expert6",
-    ] {
+    for u in EXPERTS {
         let tok = token(&t, u).await;
         let (_, mine) = call(&t, &tok, "GET", "/api/v1/scoring", None).await;
         for a in mine.as_array().unwrap() {
@@ -299,28 +177,13 @@ async fn a_whole_round_through_the_api_leaves_its_audit_trail() {
     }
     assert_eq!(sheets, 10, "nine automatic assignments and the override");
 
-    let (status, body) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{round}/propose"),
-        Some(json!({"reason": ""})),
-    )
-    .await;
+    let (status, body) = propose(&t, &province, round, json!({"reason": ""})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         application_status(&t, zhuzhou["application_id"].as_i64().unwrap()).await,
         "not_selected"
     );
-    let (status, body) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{round}/notice"),
-        Some(json!({"notice_text": "现将拟入选名单予以公示。"})),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    publish(&t, round).await;
 
     // Two named objections from the public: one dismissed, one upheld.
     let public = reqwest::Client::new();
@@ -342,31 +205,24 @@ async fn a_whole_round_through_the_api_leaves_its_audit_trail() {
     }
     let reply = json!({"reply": "已登记，转请所在市州核实。"});
     for id in &filed {
-        let (status, body) = call(
-            &t,
-            &province,
-            "POST",
-            &format!("/api/v1/objections/{id}/register"),
-            Some(reply.clone()),
-        )
-        .await;
+        let (status, body) = on_objection(&t, &province, id, "register", reply.clone()).await;
         assert_eq!(status, 200, "{body}");
     }
-    let (status, body) = call(
+    let (status, body) = on_objection(
         &t,
         &province,
-        "POST",
-        &format!("/api/v1/objections/{}/dismiss", filed[0]),
-        Some(json!({"reply": "经核实，数据一致，异议不成立。"})),
+        filed[0],
+        "dismiss",
+        json!({"reply": "经核实，数据一致，异议不成立。"}),
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let (status, body) = call(
+    let (status, body) = on_objection(
         &t,
         &province,
-        "POST",
-        &format!("/api/v1/objections/{}/uphold", filed[1]),
-        Some(json!({"reply": "经核实，异议成立，取消拟入选资格。"})),
+        filed[1],
+        "uphold",
+        json!({"reply": "经核实，异议成立，取消拟入选资格。"}),
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -376,27 +232,13 @@ async fn a_whole_round_through_the_api_leaves_its_audit_trail() {
     );
 
     // Not before the window has closed (Friday 13 March is its last day).
-    set_date(&t, time::macros::date!(2026 - 03 - 13));
+    forward_to(&t, date!(2026 - 03 - 13));
     let province = token(&t, "province").await;
-    let (status, body) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{round}/confirm"),
-        None,
-    )
-    .await;
+    let (status, body) = on_round(&t, &province, "POST", round, "confirm", None).await;
     assert_eq!(status, 409, "{body}");
-    set_date(&t, time::macros::date!(2026 - 03 - 16));
+    forward_to(&t, date!(2026 - 03 - 16));
     let province = token(&t, "province").await;
-    let (status, body) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{round}/confirm"),
-        None,
-    )
-    .await;
+    let (status, body) = on_round(&t, &province, "POST", round, "confirm", None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         application_status(&t, changsha["application_id"].as_i64().unwrap()).await,
@@ -412,8 +254,8 @@ async fn a_whole_round_through_the_api_leaves_its_audit_trail() {
     );
 
     // One audit entry per decision, in order, and the chain still verifies.
-    let actions: Vec<String> = jiqun::store::entity::audit_entry::Entity::find()
-        .order_by_asc(jiqun::store::entity::audit_entry::Column::Seq)
+    let actions: Vec<String> = audit_entry::Entity::find()
+        .order_by_asc(audit_entry::Column::Seq)
         .all(&t.app.db)
         .await
         .unwrap()

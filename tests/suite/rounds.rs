@@ -6,102 +6,24 @@ use std::collections::BTreeMap;
 
 use jiqun::services::competitions::datetime_local_value;
 use jiqun::store::entity::{
-    application, assignment, audit_entry, expert, expert_conflict, notification, user,
+    application, assignment, audit_entry, expert, expert_conflict, notification,
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use time::Duration;
 
+use crate::fixtures::{
+    Answer, ApiRound, CHANGSHA, EXPERTS, RoundPlan, YUEYANG, ZHUZHOU, api_round, audited, entrant,
+    error_message, expert_ids, field_message, get_page, on_round, open_preliminary, post_page,
+    set_panel, showcase, user_id,
+};
 use crate::support::{self, TestApp};
 use crate::{call, org_id, token};
-
-const CHANGSHA: &str = "长沙工程机械产业集群";
-const ZHUZHOU: &str = "株洲轨道交通装备产业集群";
-const YUEYANG: &str = "岳阳石化产业集群";
-const EXPERTS: [&str; 6] = [
-    "expert", "expert2", "expert3", "expert4", "expert5", "expert6",
-];
-
-/// The showcase competition: three recommended applications (长沙, 株洲, 岳阳).
-async fn showcase(t: &TestApp) -> jiqun::demo::Showcase {
-    jiqun::demo::seed_showcase(t.app())
-        .await
-        .expect("showcase competition")
-}
-
-fn round_body(t: &TestApp, kind: &str, k: u32, note: &str) -> Value {
-    let now = t.app.clock.now();
-    json!({
-        "kind": kind,
-        "experts_per_application": k,
-        "panel_note": note,
-        "quotas": {"leading": 1, "specialty": 1},
-        "scoring_opens_at": datetime_local_value(now + Duration::days(1)),
-        "scoring_closes_at": datetime_local_value(now + Duration::days(15)),
-        "defence": false,
-    })
-}
-
-/// Opens a 初赛 of the showcase with `k` experts per entrant (a reason given when below the
-/// policy's 5) and returns the round as the API shows it.
-async fn open_preliminary(t: &TestApp, province: &str, competition: i64, k: u32) -> Value {
-    let note = if k < 5 {
-        "专家资源有限，经处务会研究"
-    } else {
-        ""
-    };
-    let (status, round) = call(
-        t,
-        province,
-        "POST",
-        &format!("/api/v1/competitions/{competition}/rounds"),
-        Some(round_body(t, "preliminary", k, note)),
-    )
-    .await;
-    assert_eq!(status, 200, "{round}");
-    round
-}
-
-/// Pool ids of the demo experts, by username.
-async fn expert_ids(t: &TestApp) -> BTreeMap<String, i64> {
-    let mut out = BTreeMap::new();
-    for e in expert::Entity::find().all(&t.app.db).await.unwrap() {
-        let u = user::Entity::find_by_id(e.user_id)
-            .one(&t.app.db)
-            .await
-            .unwrap()
-            .unwrap();
-        out.insert(u.username, e.id);
-    }
-    out
-}
-
-async fn set_panel(t: &TestApp, province: &str, round: i64, add: &[i64]) -> Value {
-    let (status, v) = call(
-        t,
-        province,
-        "PUT",
-        &format!("/api/v1/rounds/{round}/panel"),
-        Some(json!({"add": add, "remove": []})),
-    )
-    .await;
-    assert_eq!(status, 200, "{v}");
-    v
-}
 
 async fn get_round(t: &TestApp, tok: &str, round: i64) -> Value {
     let (status, v) = call(t, tok, "GET", &format!("/api/v1/rounds/{round}"), None).await;
     assert_eq!(status, 200, "{v}");
     v
-}
-
-fn entry<'a>(round: &'a Value, cluster: &str) -> &'a Value {
-    round["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["cluster_name"] == cluster)
-        .unwrap_or_else(|| panic!("no entrant {cluster} in {round}"))
 }
 
 /// Expert ids of an entrant's standing assignments.
@@ -113,33 +35,6 @@ fn assigned_to(entry: &Value) -> Vec<i64> {
         .filter(|a| a["recused"] == false)
         .map(|a| a["expert_id"].as_i64().unwrap())
         .collect()
-}
-
-fn field_message(body: &Value, field: &str) -> String {
-    body["error"]["fields"]
-        .as_array()
-        .and_then(|f| f.iter().find(|f| f["field"] == field))
-        .and_then(|f| f["message"].as_str())
-        .unwrap_or_default()
-        .to_string()
-}
-
-async fn audited(t: &TestApp, action: &str) -> Vec<audit_entry::Model> {
-    audit_entry::Entity::find()
-        .filter(audit_entry::Column::Action.eq(action))
-        .all(&t.app.db)
-        .await
-        .unwrap()
-}
-
-async fn user_id(t: &TestApp, username: &str) -> i64 {
-    user::Entity::find()
-        .filter(user::Column::Username.eq(username))
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -155,7 +50,7 @@ async fn a_preliminary_round_takes_the_recommended_applications_under_the_policy
         &province,
         "POST",
         &path,
-        Some(round_body(&t, "preliminary", 3, "")),
+        Some(RoundPlan::new("preliminary", 3, "").json(&t)),
     )
     .await;
     assert_eq!(status, 422, "{body}");
@@ -168,7 +63,7 @@ async fn a_preliminary_round_takes_the_recommended_applications_under_the_policy
         &province,
         "POST",
         &path,
-        Some(round_body(&t, "preliminary", 8, "")),
+        Some(RoundPlan::new("preliminary", 8, "").json(&t)),
     )
     .await;
     assert_eq!(status, 422);
@@ -176,7 +71,7 @@ async fn a_preliminary_round_takes_the_recommended_applications_under_the_policy
         field_message(&body, "experts_per_application").contains("不能超过政策规定的7人"),
         "{body}"
     );
-    let mut no_quota = round_body(&t, "preliminary", 5, "");
+    let mut no_quota = RoundPlan::new("preliminary", 5, "").json(&t);
     no_quota["quotas"] = json!({"leading": 0, "mystery": 2});
     let (status, body) = call(&t, &province, "POST", &path, Some(no_quota)).await;
     assert_eq!(status, 422);
@@ -213,12 +108,12 @@ async fn a_preliminary_round_takes_the_recommended_applications_under_the_policy
         entrants, expected,
         "entrants are the recommended applications"
     );
-    let yueyang = entry(&round, YUEYANG);
+    let yueyang = entrant(&round, YUEYANG);
     assert_eq!(yueyang["cluster_kind_label"], "特色产业集群");
     assert_eq!(yueyang["city_name"], "岳阳市");
     assert_eq!(yueyang["status"], "recommended");
     assert_eq!(
-        entry(&round, CHANGSHA)["applicant_name"],
+        entrant(&round, CHANGSHA)["applicant_name"],
         "长沙工程机械产业集群促进会"
     );
     let opened = audited(&t, "round.open").await;
@@ -237,15 +132,12 @@ async fn a_preliminary_round_takes_the_recommended_applications_under_the_policy
         &province,
         "POST",
         &path,
-        Some(round_body(&t, "preliminary", 5, "")),
+        Some(RoundPlan::new("preliminary", 5, "").json(&t)),
     )
     .await;
     assert_eq!(status, 409);
     assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("2026年度竞赛已开设初赛，不能重复开设"),
+        error_message(&body).contains("2026年度竞赛已开设初赛，不能重复开设"),
         "{body}"
     );
     // No cultivation target has served its period yet: no 决赛.
@@ -254,7 +146,7 @@ async fn a_preliminary_round_takes_the_recommended_applications_under_the_policy
         &province,
         "POST",
         &path,
-        Some(round_body(&t, "final", 5, "")),
+        Some(RoundPlan::new("final", 5, "").json(&t)),
     )
     .await;
     assert_eq!(status, 409);
@@ -291,22 +183,16 @@ async fn a_preliminary_round_takes_the_recommended_applications_under_the_policy
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn automatic_assignment_gives_every_entrant_k_conflict_free_experts_with_even_loads() {
-    let t = support::spawn().await;
-    let s = showcase(&t).await;
-    let province = token(&t, "province").await;
-    let round = open_preliminary(&t, &province, s.competition_id, 5).await;
-    let id = round["round"]["id"].as_i64().unwrap();
-    let ids = expert_ids(&t).await;
+    let ApiRound {
+        t,
+        province,
+        id,
+        ids,
+        ..
+    } = api_round(5).await;
 
     // Without a panel there is nothing to assign from.
-    let (status, body) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{id}/auto-assign"),
-        None,
-    )
-    .await;
+    let (status, body) = on_round(&t, &province, "POST", id, "auto-assign", None).await;
     assert_eq!(status, 409);
     assert_eq!(body["error"]["message"], "请先从专家库选择评审组成员");
 
@@ -318,14 +204,7 @@ async fn automatic_assignment_gives_every_entrant_k_conflict_free_experts_with_e
     assert_eq!(panel.len(), 1);
     assert!(panel[0].summary.contains("赵教授"), "{}", panel[0].summary);
 
-    let (status, outcome) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{id}/auto-assign"),
-        None,
-    )
-    .await;
+    let (status, outcome) = on_round(&t, &province, "POST", id, "auto-assign", None).await;
     assert_eq!(status, 200, "{outcome}");
     assert_eq!(outcome["added"], 15);
     assert_eq!(outcome["shortfalls"], json!([]));
@@ -358,7 +237,7 @@ async fn automatic_assignment_gives_every_entrant_k_conflict_free_experts_with_e
         );
     }
     // 赵教授 works in 长沙: never on the 长沙 cluster.
-    assert!(!assigned_to(entry(&v, CHANGSHA)).contains(&ids["expert"]));
+    assert!(!assigned_to(entrant(&v, CHANGSHA)).contains(&ids["expert"]));
     let loads: Vec<i64> = v["panel"]
         .as_array()
         .unwrap()
@@ -374,14 +253,7 @@ async fn automatic_assignment_gives_every_entrant_k_conflict_free_experts_with_e
     assert!(auto[0].summary.contains("新增15项"), "{}", auto[0].summary);
 
     // Running it again keeps what stands.
-    let (_, again) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{id}/auto-assign"),
-        None,
-    )
-    .await;
+    let (_, again) = on_round(&t, &province, "POST", id, "auto-assign", None).await;
     assert_eq!(again["added"], 0);
     assert_eq!(
         assignment::Entity::find().count(&t.app.db).await.unwrap(),
@@ -391,23 +263,18 @@ async fn automatic_assignment_gives_every_entrant_k_conflict_free_experts_with_e
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_short_panel_is_reported_and_scoring_waits_until_every_entrant_has_its_experts() {
-    let t = support::spawn().await;
-    let s = showcase(&t).await;
-    let province = token(&t, "province").await;
-    let round = open_preliminary(&t, &province, s.competition_id, 5).await;
-    let id = round["round"]["id"].as_i64().unwrap();
-    let ids = expert_ids(&t).await;
+    let ApiRound {
+        t,
+        show: s,
+        province,
+        id,
+        ids,
+        ..
+    } = api_round(5).await;
     let five: Vec<i64> = EXPERTS[..5].iter().map(|u| ids[*u]).collect();
     set_panel(&t, &province, id, &five).await;
 
-    let (status, outcome) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{id}/auto-assign"),
-        None,
-    )
-    .await;
+    let (status, outcome) = on_round(&t, &province, "POST", id, "auto-assign", None).await;
     assert_eq!(status, 200);
     assert_eq!(outcome["added"], 14);
     let short = outcome["shortfalls"].as_array().unwrap();
@@ -426,14 +293,7 @@ async fn a_short_panel_is_reported_and_scoring_waits_until_every_entrant_has_its
     let v = get_round(&t, &province, id).await;
     assert_eq!(v["shortfalls"][0]["cluster_name"], CHANGSHA);
 
-    let (status, body) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{id}/open-scoring"),
-        None,
-    )
-    .await;
+    let (status, body) = on_round(&t, &province, "POST", id, "open-scoring", None).await;
     assert_eq!(status, 409);
     assert_eq!(
         body["error"]["message"],
@@ -446,24 +306,10 @@ async fn a_short_panel_is_reported_and_scoring_waits_until_every_entrant_has_its
 
     // A sixth expert fills the gap; then scoring opens.
     set_panel(&t, &province, id, &[ids["expert6"]]).await;
-    let (_, outcome) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{id}/auto-assign"),
-        None,
-    )
-    .await;
+    let (_, outcome) = on_round(&t, &province, "POST", id, "auto-assign", None).await;
     assert_eq!(outcome["added"], 1);
     assert_eq!(outcome["shortfalls"], json!([]));
-    let (status, v) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{id}/open-scoring"),
-        None,
-    )
-    .await;
+    let (status, v) = on_round(&t, &province, "POST", id, "open-scoring", None).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["round"]["status"], "scoring");
     assert_eq!(v["round"]["progress"], "评分表已提交：0/15");
@@ -492,32 +338,24 @@ async fn a_short_panel_is_reported_and_scoring_waits_until_every_entrant_has_its
     assert_eq!(opened.len(), 1);
     assert!(opened[0].summary.contains("15项评审任务"));
     // Scoring opens once.
-    let (status, body) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{id}/open-scoring"),
-        None,
-    )
-    .await;
+    let (status, body) = on_round(&t, &province, "POST", id, "open-scoring", None).await;
     assert_eq!(status, 409);
     assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("不能执行“开始评分”"),
+        error_message(&body).contains("不能执行“开始评分”"),
         "{body}"
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conflicted_hand_assignment_is_refused_unless_overridden_with_a_reason() {
-    let t = support::spawn().await;
-    let s = showcase(&t).await;
-    let province = token(&t, "province").await;
-    let round = open_preliminary(&t, &province, s.competition_id, 5).await;
-    let id = round["round"]["id"].as_i64().unwrap();
-    let ids = expert_ids(&t).await;
+    let ApiRound {
+        t,
+        province,
+        view: round,
+        id,
+        ids,
+        ..
+    } = api_round(5).await;
 
     // 钱研究员 also sits on the board of a 株洲 member enterprise.
     let (_, qian) = call(
@@ -571,9 +409,9 @@ async fn a_conflicted_hand_assignment_is_refused_unless_overridden_with_a_reason
 
     let all: Vec<i64> = EXPERTS.iter().map(|u| ids[*u]).collect();
     set_panel(&t, &province, id, &all).await;
-    let changsha = entry(&round, CHANGSHA)["id"].as_i64().unwrap();
-    let zhuzhou = entry(&round, ZHUZHOU)["id"].as_i64().unwrap();
-    let yueyang = entry(&round, YUEYANG)["id"].as_i64().unwrap();
+    let changsha = entrant(&round, CHANGSHA)["id"].as_i64().unwrap();
+    let zhuzhou = entrant(&round, ZHUZHOU)["id"].as_i64().unwrap();
+    let yueyang = entrant(&round, YUEYANG)["id"].as_i64().unwrap();
     let path = format!("/api/v1/rounds/{id}/assignments");
 
     let (status, body) = call(
@@ -660,18 +498,11 @@ async fn a_conflicted_hand_assignment_is_refused_unless_overridden_with_a_reason
     assert_eq!(audited(&t, "round.assign").await.len(), 1);
 
     // Automatic assignment never adds the conflicted pair the province did not override.
-    call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{id}/auto-assign"),
-        None,
-    )
-    .await;
+    on_round(&t, &province, "POST", id, "auto-assign", None).await;
     let v = get_round(&t, &province, id).await;
-    assert!(!assigned_to(entry(&v, ZHUZHOU)).contains(&ids["expert2"]));
-    assert!(assigned_to(entry(&v, CHANGSHA)).contains(&ids["expert"]));
-    let kept = entry(&v, CHANGSHA)["assignments"]
+    assert!(!assigned_to(entrant(&v, ZHUZHOU)).contains(&ids["expert2"]));
+    assert!(assigned_to(entrant(&v, CHANGSHA)).contains(&ids["expert"]));
+    let kept = entrant(&v, CHANGSHA)["assignments"]
         .as_array()
         .unwrap()
         .iter()
@@ -695,7 +526,7 @@ async fn a_conflicted_hand_assignment_is_refused_unless_overridden_with_a_reason
     .await;
     assert_eq!(status, 204);
     let v = get_round(&t, &province, id).await;
-    assert!(!assigned_to(entry(&v, CHANGSHA)).contains(&ids["expert"]));
+    assert!(!assigned_to(entrant(&v, CHANGSHA)).contains(&ids["expert"]));
     let undone = audited(&t, "round.unassign").await;
     assert_eq!(undone.len(), 1);
     assert_eq!(undone[0].reason, "改由其他市州专家评审");
@@ -703,25 +534,19 @@ async fn a_conflicted_hand_assignment_is_refused_unless_overridden_with_a_reason
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expert_who_recuses_is_not_given_that_entrant_again() {
-    let t = support::spawn().await;
-    let s = showcase(&t).await;
-    let province = token(&t, "province").await;
-    let round = open_preliminary(&t, &province, s.competition_id, 5).await;
-    let id = round["round"]["id"].as_i64().unwrap();
-    let ids = expert_ids(&t).await;
+    let ApiRound {
+        t,
+        province,
+        id,
+        ids,
+        ..
+    } = api_round(5).await;
     let all: Vec<i64> = EXPERTS.iter().map(|u| ids[*u]).collect();
     set_panel(&t, &province, id, &all).await;
-    call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{id}/auto-assign"),
-        None,
-    )
-    .await;
+    on_round(&t, &province, "POST", id, "auto-assign", None).await;
     let v = get_round(&t, &province, id).await;
     // Someone on the 岳阳 cluster steps back.
-    let yueyang = entry(&v, YUEYANG);
+    let yueyang = entrant(&v, YUEYANG);
     let (who, mine) = EXPERTS
         .iter()
         .find_map(|u| {
@@ -765,7 +590,7 @@ async fn an_expert_who_recuses_is_not_given_that_entrant_again() {
     assert_eq!(status, 204, "{body}");
 
     let v = get_round(&t, &province, id).await;
-    let yueyang = entry(&v, YUEYANG);
+    let yueyang = entrant(&v, YUEYANG);
     let marked = yueyang["assignments"]
         .as_array()
         .unwrap()
@@ -817,26 +642,13 @@ async fn an_expert_who_recuses_is_not_given_that_entrant_again() {
     assert_eq!(status, 409, "{body}");
 
     // The gap is filled by someone else, never by the expert who stepped back.
-    let (_, outcome) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{id}/auto-assign"),
-        None,
-    )
-    .await;
+    let (_, outcome) = on_round(&t, &province, "POST", id, "auto-assign", None).await;
     assert_eq!(outcome["added"], 1, "{outcome}");
     let v = get_round(&t, &province, id).await;
-    let now = assigned_to(entry(&v, YUEYANG));
+    let now = assigned_to(entrant(&v, YUEYANG));
     assert_eq!(now.len(), 5);
     assert!(!now.contains(&ids[who]));
-    let (status, body) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{id}/assignments"),
-        Some(json!({"entry_id": yueyang["id"], "expert_id": ids[who], "override_reason": "仍请评审"})),
-    )
+    let (status, body) = on_round(&t, &province, "POST", id, "assignments", Some(json!({"entry_id": yueyang["id"], "expert_id": ids[who], "override_reason": "仍请评审"})))
     .await;
     assert_eq!(status, 409);
     assert_eq!(
@@ -847,25 +659,22 @@ async fn an_expert_who_recuses_is_not_given_that_entrant_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_province_sets_up_rounds_and_keeps_the_pool() {
-    let t = support::spawn().await;
-    let s = showcase(&t).await;
-    let province = token(&t, "province").await;
-    let round = open_preliminary(&t, &province, s.competition_id, 5).await;
-    let id = round["round"]["id"].as_i64().unwrap();
-    let ids = expert_ids(&t).await;
+    let ApiRound {
+        t,
+        show: s,
+        province,
+        id,
+        ids,
+        ..
+    } = api_round(5).await;
     let all: Vec<i64> = EXPERTS.iter().map(|u| ids[*u]).collect();
     set_panel(&t, &province, id, &all).await;
-    call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{id}/auto-assign"),
-        None,
-    )
-    .await;
+    on_round(&t, &province, "POST", id, "auto-assign", None).await;
     let v = get_round(&t, &province, id).await;
-    let entry_id = entry(&v, YUEYANG)["id"].as_i64().unwrap();
-    let assignment_id = entry(&v, YUEYANG)["assignments"][0]["id"].as_i64().unwrap();
+    let entry_id = entrant(&v, YUEYANG)["id"].as_i64().unwrap();
+    let assignment_id = entrant(&v, YUEYANG)["assignments"][0]["id"]
+        .as_i64()
+        .unwrap();
 
     let expert_body = json!({
         "user_id": user_id(&t, "expert").await,
@@ -887,7 +696,7 @@ async fn only_the_province_sets_up_rounds_and_keeps_the_pool() {
             (
                 "POST",
                 format!("/api/v1/competitions/{}/rounds", s.competition_id),
-                Some(round_body(&t, "final", 5, "")),
+                Some(RoundPlan::new("final", 5, "").json(&t)),
             ),
             (
                 "PUT",
@@ -1109,11 +918,12 @@ async fn the_province_puts_expert_accounts_into_the_pool() {
     // A stopped expert cannot join a panel.
     let s = showcase(&t).await;
     let round = open_preliminary(&t, &province, s.competition_id, 5).await;
-    let (status, body) = call(
+    let (status, body) = on_round(
         &t,
         &province,
         "PUT",
-        &format!("/api/v1/rounds/{}/panel", round["round"]["id"]),
+        &round["round"]["id"],
+        "panel",
         Some(json!({"add": [e["id"]]})),
     )
     .await;
@@ -1127,48 +937,22 @@ async fn the_province_puts_expert_accounts_into_the_pool() {
 // ---------------------------------------------------------------------------------------------
 // Pages.
 
-async fn page(client: &reqwest::Client, t: &TestApp, path: &str) -> (u16, String) {
-    let res = client.get(t.url(path)).send().await.expect("page");
-    let status = res.status().as_u16();
-    (status, res.text().await.unwrap_or_default())
-}
-
-async fn post(
-    client: &reqwest::Client,
-    t: &TestApp,
-    path: &str,
-    form: &[(&str, String)],
-) -> (u16, String, String) {
-    let res = client
-        .post(t.url(path))
-        .form(form)
-        .send()
-        .await
-        .expect("post");
-    let status = res.status().as_u16();
-    let location = res
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    (status, location, res.text().await.unwrap_or_default())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_round_page_names_the_conflict_and_keeps_the_selection() {
-    let t = support::spawn().await;
-    let s = showcase(&t).await;
-    let province = token(&t, "province").await;
-    let round = open_preliminary(&t, &province, s.competition_id, 5).await;
-    let id = round["round"]["id"].as_i64().unwrap();
-    let ids = expert_ids(&t).await;
+    let ApiRound {
+        t,
+        province,
+        view: round,
+        id,
+        ids,
+        ..
+    } = api_round(5).await;
     let all: Vec<i64> = EXPERTS.iter().map(|u| ids[*u]).collect();
     set_panel(&t, &province, id, &all).await;
-    let changsha = entry(&round, CHANGSHA)["id"].as_i64().unwrap();
+    let changsha = entrant(&round, CHANGSHA)["id"].as_i64().unwrap();
 
     let client = support::page_login(&t, "province").await;
-    let (status, html) = page(&client, &t, &format!("/rounds/{id}")).await;
+    let (status, html) = get_page(&client, &t, &format!("/rounds/{id}")).await;
     assert_eq!(status, 200);
     assert!(html.contains("筹备中（组建评审组、分配专家）"), "{html}");
     assert!(html.contains("id=\"auto-assign\""));
@@ -1181,7 +965,9 @@ async fn the_round_page_names_the_conflict_and_keeps_the_selection() {
             ("override_reason", reason.to_string()),
         ]
     };
-    let (status, _, html) = post(&client, &t, &format!("/rounds/{id}/assign"), &form("")).await;
+    let Answer {
+        status, body: html, ..
+    } = post_page(&client, &t, &format!("/rounds/{id}/assign"), &form("")).await;
     assert_eq!(status, 422);
     assert!(
         html.contains(
@@ -1198,7 +984,9 @@ async fn the_round_page_names_the_conflict_and_keeps_the_selection() {
         "the expert stays selected"
     );
 
-    let (status, location, _) = post(
+    let Answer {
+        status, location, ..
+    } = post_page(
         &client,
         &t,
         &format!("/rounds/{id}/assign"),
@@ -1207,7 +995,7 @@ async fn the_round_page_names_the_conflict_and_keeps_the_selection() {
     .await;
     assert_eq!(status, 303);
     assert!(location.starts_with(&format!("/rounds/{id}?done=assigned")));
-    let (_, html) = page(&client, &t, &location).await;
+    let (_, html) = get_page(&client, &t, &location).await;
     assert!(html.contains("已手工分配专家。"));
     assert!(
         html.contains(
@@ -1217,7 +1005,9 @@ async fn the_round_page_names_the_conflict_and_keeps_the_selection() {
     );
 
     // Automatic assignment from the page reports what it did.
-    let (status, location, _) = post(
+    let Answer {
+        status, location, ..
+    } = post_page(
         &client,
         &t,
         &format!("/rounds/{id}/auto-assign"),
@@ -1225,7 +1015,7 @@ async fn the_round_page_names_the_conflict_and_keeps_the_selection() {
     )
     .await;
     assert_eq!(status, 303);
-    let (_, html) = page(&client, &t, &location).await;
+    let (_, html) = get_page(&client, &t, &location).await;
     assert!(
         html.contains("自动分配完成：新增14项分配。每个参赛集群的评审专家均已配齐。"),
         "{html}"
@@ -1233,7 +1023,7 @@ async fn the_round_page_names_the_conflict_and_keeps_the_selection() {
 
     // A recusal stays on the page, struck through with its reason.
     let v = get_round(&t, &province, id).await;
-    let a = &entry(&v, YUEYANG)["assignments"][0];
+    let a = &entrant(&v, YUEYANG)["assignments"][0];
     let username = EXPERTS
         .iter()
         .find(|u| ids[**u] == a["expert_id"].as_i64().unwrap())
@@ -1247,7 +1037,7 @@ async fn the_round_page_names_the_conflict_and_keeps_the_selection() {
     )
     .await;
     assert_eq!(status, 204);
-    let (_, html) = page(&client, &t, &format!("/rounds/{id}")).await;
+    let (_, html) = get_page(&client, &t, &format!("/rounds/{id}")).await;
     assert!(
         html.contains(&format!(
             "<del>{}（自动）</del> 已回避",
@@ -1259,12 +1049,12 @@ async fn the_round_page_names_the_conflict_and_keeps_the_selection() {
 
     // Partner departments read the page without the set-up forms.
     let partner = support::page_login(&t, "partner").await;
-    let (status, html) = page(&partner, &t, &format!("/rounds/{id}")).await;
+    let (status, html) = get_page(&partner, &t, &format!("/rounds/{id}")).await;
     assert_eq!(status, 200);
     assert!(html.contains(CHANGSHA));
     assert!(!html.contains("id=\"auto-assign\""));
     assert!(!html.contains("id=\"assign-form\""));
-    let (status, _, _) = post(
+    let Answer { status, .. } = post_page(
         &partner,
         &t,
         &format!("/rounds/{id}/open-scoring"),
@@ -1280,7 +1070,7 @@ async fn the_province_opens_a_round_and_keeps_the_pool_from_the_pages() {
     let s = showcase(&t).await;
     let client = support::page_login(&t, "province").await;
     let new = format!("/competitions/{}/rounds/new", s.competition_id);
-    let (status, html) = page(&client, &t, &new).await;
+    let (status, html) = get_page(&client, &t, &new).await;
     assert_eq!(status, 200);
     assert!(
         html.contains("政策规定每个参赛集群由5至7名专家评审"),
@@ -1314,7 +1104,9 @@ async fn the_province_opens_a_round_and_keeps_the_pool_from_the_pages() {
             ("defence", "yes".to_string()),
         ]
     };
-    let (status, _, html) = post(&client, &t, &new, &form("3", "")).await;
+    let Answer {
+        status, body: html, ..
+    } = post_page(&client, &t, &new, &form("3", "")).await;
     assert_eq!(status, 422);
     assert!(
         html.contains(
@@ -1327,20 +1119,24 @@ async fn the_province_opens_a_round_and_keeps_the_pool_from_the_pages() {
         html.contains("<option value=\"yes\" selected>"),
         "the defence choice is kept"
     );
-    let (status, location, _) = post(&client, &t, &new, &form("3", "专家资源有限")).await;
+    let Answer {
+        status, location, ..
+    } = post_page(&client, &t, &new, &form("3", "专家资源有限")).await;
     assert_eq!(status, 303);
     assert!(location.contains("done=opened"), "{location}");
-    let (_, html) = page(&client, &t, &location).await;
+    let (_, html) = get_page(&client, &t, &location).await;
     assert!(html.contains("评审轮次已开设：3个参赛集群。"), "{html}");
     assert!(html.contains("少于政策人数的理由：专家资源有限"));
     assert!(html.contains("<dt>答辩</dt><dd>安排答辩</dd>"), "{html}");
-    let (status, _, html) = post(&client, &t, &new, &form("5", "")).await;
+    let Answer {
+        status, body: html, ..
+    } = post_page(&client, &t, &new, &form("5", "")).await;
     assert_eq!(status, 409);
     assert!(
         html.contains("2026年度竞赛已开设初赛，不能重复开设"),
         "{html}"
     );
-    let (_, html) = page(
+    let (_, html) = get_page(
         &client,
         &t,
         &format!("/rounds?competition={}", s.competition_id),
@@ -1350,7 +1146,7 @@ async fn the_province_opens_a_round_and_keeps_the_pool_from_the_pages() {
     assert!(html.contains("专家分配：0/3个参赛集群已满3人"));
 
     // The pool.
-    let (status, html) = page(&client, &t, "/experts").await;
+    let (status, html) = get_page(&client, &t, "/experts").await;
     assert_eq!(status, 200);
     for name in [
         "赵教授",
@@ -1362,9 +1158,11 @@ async fn the_province_opens_a_round_and_keeps_the_pool_from_the_pages() {
     ] {
         assert!(html.contains(name), "{name}");
     }
-    let (_, html) = page(&client, &t, "/experts/new").await;
+    let (_, html) = get_page(&client, &t, "/experts/new").await;
     assert!(html.contains("所有评审专家账户均已入库"));
-    let (status, _, html) = post(
+    let Answer {
+        status, body: html, ..
+    } = post_page(
         &client,
         &t,
         "/experts/new",
@@ -1384,10 +1182,12 @@ async fn the_province_opens_a_round_and_keeps_the_pool_from_the_pages() {
     assert!(html.contains("data-error-for=\"city_code\">请选择专家工作所在市州"));
     assert!(html.contains("value=\"湖南大学\""), "input kept");
     let zhao = expert_ids(&t).await["expert"];
-    let (_, html) = page(&client, &t, &format!("/experts/{zhao}")).await;
+    let (_, html) = get_page(&client, &t, &format!("/experts/{zhao}")).await;
     let version = "name=\"version\" value=\"1\"";
     assert!(html.contains(version), "{html}");
-    let (status, location, _) = post(
+    let Answer {
+        status, location, ..
+    } = post_page(
         &client,
         &t,
         &format!("/experts/{zhao}"),
@@ -1404,7 +1204,7 @@ async fn the_province_opens_a_round_and_keeps_the_pool_from_the_pages() {
     )
     .await;
     assert_eq!(status, 303, "{location}");
-    let (_, html) = page(&client, &t, &location).await;
+    let (_, html) = get_page(&client, &t, &location).await;
     assert!(html.contains("专家信息已保存。"));
     assert!(
         html.contains("<td>核心园区</td>"),
@@ -1416,7 +1216,7 @@ async fn the_province_opens_a_round_and_keeps_the_pool_from_the_pages() {
     let res = expert.get(t.url("/experts")).send().await.unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/experts/me");
-    let (status, html) = page(&expert, &t, "/experts/me").await;
+    let (status, html) = get_page(&expert, &t, "/experts/me").await;
     assert_eq!(status, 200);
     assert!(html.contains("我的专家信息"));
     assert!(html.contains("长沙经济技术开发区"));

@@ -1,239 +1,28 @@
 //! Expert scoring, the province's progress and reopening, defence scores, the ranking with its
 //! working, fixing the proposed list, and the Excel exports.
 
-use std::collections::BTreeMap;
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
-use jiqun::app::Principal;
-use jiqun::services::competitions::{datetime_local_value, local_minutes};
-use jiqun::services::rounds::{self, OpenRoundInput};
-use jiqun::services::scoring::{self, SheetInput};
-use jiqun::store::entity::{
-    application, assignment, audit_entry, cluster, designation, expert, notification, organisation,
-    round, round_entry, score_sheet, user,
-};
-use jiqun_domain::access::Role;
+use jiqun::services::competitions::local_minutes;
+use jiqun::store::entity::{assignment, designation, expert, notification, score_sheet};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use time::Duration;
 
-use crate::support::{self, TestApp};
+use crate::applications::a_cluster;
+use crate::fixtures::{
+    CHANGSHA_ORG, application_status, audited, error_message, expert_id, field_messages, get_page,
+    on_round, panel_of, post_page, propose, score_all, score_entry, scores_json, scoring_round,
+    stored_entry, stored_round, stored_sheet, submit, user_id,
+};
+use crate::support;
 use crate::{call, token};
-
-/// The criteria of the shipped policy, in order, with their maxima.
-const CRITERIA: [(&str, f64); 6] = [
-    ("industry_character", 15.0),
-    ("scale_and_benefit", 25.0),
-    ("collaborative_innovation", 20.0),
-    ("governance", 15.0),
-    ("factor_agglomeration", 15.0),
-    ("openness", 10.0),
-];
-
-/// A complete sheet adding up to `total`: full marks, less the shortfall taken from the first
-/// criteria.
-fn scores_for(total: f64) -> BTreeMap<String, f64> {
-    let mut short = 100.0 - total;
-    CRITERIA
-        .iter()
-        .map(|(key, max)| {
-            let taken = short.min(*max);
-            short -= taken;
-            ((*key).to_string(), ((max - taken) * 10.0).round() / 10.0)
-        })
-        .collect()
-}
-
-fn scores_json(total: f64) -> Value {
-    json!(scores_for(total))
-}
-
-async fn principal(t: &TestApp, username: &str) -> Principal {
-    let u = user::Entity::find()
-        .filter(user::Column::Username.eq(username))
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap_or_else(|| panic!("no user {username}"));
-    let org = organisation::Entity::find_by_id(u.org_id)
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    Principal {
-        role: Role::from_key(&u.role).unwrap(),
-        user: u,
-        org,
-        client_addr: "127.0.0.1".into(),
-    }
-}
-
-/// A 初赛 of the showcase: 5 experts per entrant out of the six in the pool (one leading place,
-/// one specialty place), every expert on the panel, assigned automatically, scoring opened.
-struct Round {
-    id: i64,
-    /// 长沙 (leading), 株洲 (leading), 岳阳 (specialty).
-    entries: Vec<round_entry::Model>,
-    opens: time::OffsetDateTime,
-    closes: time::OffsetDateTime,
-}
-
-async fn open_round(t: &TestApp, opens_in: Duration, closes_in: Duration, defence: bool) -> Round {
-    let show = jiqun::demo::seed_showcase(&t.app).await.expect("showcase");
-    let province = principal(t, "province").await;
-    let now = t.app.clock.now();
-    let input = OpenRoundInput {
-        kind: "preliminary".into(),
-        experts_per_application: 5,
-        panel_note: String::new(),
-        quotas: [("leading".to_string(), 1), ("specialty".to_string(), 1)]
-            .into_iter()
-            .collect(),
-        scoring_opens_at: datetime_local_value(now + opens_in),
-        scoring_closes_at: datetime_local_value(now + closes_in),
-        defence,
-    };
-    let r = rounds::open_round(&t.app, &province, show.competition_id, &input)
-        .await
-        .expect("open round");
-    let pool: Vec<i64> = expert::Entity::find()
-        .all(&t.app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.id)
-        .collect();
-    assert_eq!(pool.len(), 6);
-    rounds::set_panel(&t.app, &province, r.id, &pool, &[])
-        .await
-        .expect("panel");
-    let out = rounds::auto_assign(&t.app, &province, r.id)
-        .await
-        .expect("auto-assign");
-    assert!(out.shortfalls.is_empty(), "{out:?}");
-    rounds::open_scoring(&t.app, &province, r.id)
-        .await
-        .expect("open scoring");
-    let r = round::Entity::find_by_id(r.id)
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    let mut entries = rounds::entries(&t.app.db, r.id).await.unwrap();
-    entries.sort_by_key(|e| {
-        show.application_ids
-            .iter()
-            .position(|a| *a == e.application_id)
-    });
-    Round {
-        id: r.id,
-        entries,
-        opens: r.scoring_opens_at,
-        closes: r.scoring_closes_at,
-    }
-}
-
-/// The demo username of an expert by pool id.
-async fn username_of(t: &TestApp, expert_id: i64) -> String {
-    let e = expert::Entity::find_by_id(expert_id)
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    user::Entity::find_by_id(e.user_id)
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .username
-}
-
-/// The active assignments of an entry: (assignment id, expert username), by expert id.
-async fn panel_of(t: &TestApp, entry_id: i64) -> Vec<(i64, String)> {
-    let mut list = assignment::Entity::find()
-        .filter(assignment::Column::EntryId.eq(entry_id))
-        .filter(assignment::Column::RecusedAt.is_null())
-        .all(&t.app.db)
-        .await
-        .unwrap();
-    list.sort_by_key(|a| a.expert_id);
-    let mut out = Vec::new();
-    for a in list {
-        out.push((a.id, username_of(t, a.expert_id).await));
-    }
-    out
-}
-
-/// Submits a sheet through the service, as the expert would.
-async fn submit(t: &TestApp, assignment_id: i64, username: &str, total: f64) {
-    let p = principal(t, username).await;
-    let input = SheetInput {
-        scores: scores_for(total),
-        comment: format!("总体评价：{total}分"),
-        version: 0,
-    };
-    scoring::save(&t.app, &p, assignment_id, Some(&input), true)
-        .await
-        .unwrap_or_else(|e| panic!("submit {assignment_id} by {username}: {e:?}"));
-}
-
-/// Every expert of an entry submits, with these totals in expert-id order.
-async fn score_entry(t: &TestApp, entry_id: i64, totals: &[f64]) {
-    let panel = panel_of(t, entry_id).await;
-    assert_eq!(panel.len(), totals.len());
-    for ((id, who), total) in panel.iter().zip(totals) {
-        submit(t, *id, who, *total).await;
-    }
-}
-
-async fn expert_id(t: &TestApp, username: &str) -> i64 {
-    let user_id = principal(t, username).await.user.id;
-    expert::Entity::find()
-        .filter(expert::Column::UserId.eq(user_id))
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-}
-
-fn field_messages(body: &Value) -> Vec<(String, String)> {
-    body["error"]["fields"]
-        .as_array()
-        .map(|fields| {
-            fields
-                .iter()
-                .map(|f| {
-                    (
-                        f["field"].as_str().unwrap_or_default().to_string(),
-                        f["message"].as_str().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn message(body: &Value) -> String {
-    body["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
-
-async fn audits(t: &TestApp, action: &str) -> Vec<audit_entry::Model> {
-    audit_entry::Entity::find()
-        .filter(audit_entry::Column::Action.eq(action))
-        .all(&t.app.db)
-        .await
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expert_scores_only_their_own_assignments_within_the_maxima() {
     let t = support::spawn().await;
-    let r = open_round(&t, Duration::hours(-1), Duration::days(7), false).await;
+    let r = scoring_round(&t, Duration::hours(-1), Duration::days(7), false).await;
     let changsha = &r.entries[0];
     let panel = panel_of(&t, changsha.id).await;
     // The 长沙 expert is conflicted with the 长沙 cluster: never on its panel.
@@ -275,12 +64,12 @@ async fn an_expert_scores_only_their_own_assignments_within_the_maxima() {
     .await;
     assert_eq!(status, 404);
     let browser = support::page_login(&t, &me).await;
-    let res = browser
-        .get(t.url(&format!("/scoring/{theirs}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
+    assert_eq!(
+        get_page(&browser, &t, &format!("/scoring/{theirs}"))
+            .await
+            .0,
+        404
+    );
 
     // The sheet shows the application's content and the criteria with their maxima.
     let (status, sheet) = call(&t, &tok, "GET", &format!("/api/v1/scoring/{mine}"), None).await;
@@ -316,20 +105,15 @@ async fn an_expert_scores_only_their_own_assignments_within_the_maxima() {
         )]
     );
     // The page redraws the form with the message under the field and the input kept.
-    let page = browser
-        .get(t.url(&format!("/scoring/{mine}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = get_page(&browser, &t, &format!("/scoring/{mine}")).await;
     assert!(page.contains("长沙工程机械产业集群"));
     assert!(page.contains("产业特色明显（满分15分）"), "{page}");
     let csrf = support::csrf_from(&page);
-    let res = browser
-        .post(t.url(&format!("/scoring/{mine}")))
-        .form(&[
+    let res = post_page(
+        &browser,
+        &t,
+        &format!("/scoring/{mine}"),
+        &[
             ("_csrf", csrf.as_str()),
             ("version", "0"),
             ("score.industry_character", "16"),
@@ -337,12 +121,11 @@ async fn an_expert_scores_only_their_own_assignments_within_the_maxima() {
             ("score.governance", "12.5"),
             ("comment", "材料翔实"),
             ("action", "save"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 422);
-    let page = res.text().await.unwrap();
+        ],
+    )
+    .await;
+    assert_eq!(res.status, 422);
+    let page = res.body;
     assert!(page.contains(
         "data-error-for=\"scores.industry_character\">“产业特色明显”得分应在0至15分之间，当前为16"
     ));
@@ -422,36 +205,17 @@ async fn an_expert_scores_only_their_own_assignments_within_the_maxima() {
     .await;
     assert_eq!(status, 409);
     assert!(
-        message(&body).contains("评分表已提交，不能再修改"),
+        error_message(&body).contains("评分表已提交，不能再修改"),
         "{body}"
     );
-    let stored = score_sheet::Entity::find()
-        .filter(score_sheet::Column::AssignmentId.eq(mine))
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = stored_sheet(&t, mine).await;
     assert_eq!(stored.total, Some(86.5));
     assert_eq!(stored.status, "submitted");
-    let page = browser
-        .get(t.url(&format!("/scoring/{mine}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = get_page(&browser, &t, &format!("/scoring/{mine}")).await;
     assert!(!page.contains("id=\"score-form\""));
     assert!(page.contains("id=\"sheet-total\">86.5<"));
     assert!(!page.contains("id=\"recuse\""));
-    let list_page = browser
-        .get(t.url("/scoring"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, list_page) = get_page(&browser, &t, "/scoring").await;
     assert!(list_page.contains("已提交"));
 
     // Another expert sees nothing of my scores.
@@ -469,48 +233,36 @@ async fn an_expert_scores_only_their_own_assignments_within_the_maxima() {
     // Nor do partners or applicants reach the province's views.
     for who in ["partner", "applicant", other.as_str()] {
         let tok = token(&t, who).await;
-        let (status, _) = call(
-            &t,
-            &tok,
-            "GET",
-            &format!("/api/v1/rounds/{}/progress", r.id),
-            None,
-        )
-        .await;
+        let (status, _) = on_round(&t, &tok, "GET", r.id, "progress", None).await;
         assert_eq!(status, 403, "{who}");
     }
 
     // The other expert steps back from their (unsubmitted) assignment on the sheet page.
     let other_browser = support::page_login(&t, &other).await;
-    let page = other_browser
-        .get(t.url(&format!("/scoring/{theirs}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = get_page(&other_browser, &t, &format!("/scoring/{theirs}")).await;
     assert!(page.contains("id=\"recuse\""));
     let csrf = support::csrf_from(&page);
-    let res = other_browser
-        .post(t.url(&format!("/scoring/{theirs}/recuse")))
-        .form(&[("_csrf", csrf.as_str()), ("reason", " ")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 422);
-    assert!(res.text().await.unwrap().contains("请填写回避理由"));
-    let res = other_browser
-        .post(t.url(&format!("/scoring/{theirs}/recuse")))
-        .form(&[
+    let res = post_page(
+        &other_browser,
+        &t,
+        &format!("/scoring/{theirs}/recuse"),
+        &[("_csrf", csrf.as_str()), ("reason", " ")],
+    )
+    .await;
+    assert_eq!(res.status, 422);
+    assert!(res.body.contains("请填写回避理由"));
+    let res = post_page(
+        &other_browser,
+        &t,
+        &format!("/scoring/{theirs}/recuse"),
+        &[
             ("_csrf", csrf.as_str()),
             ("reason", "曾为该集群链主企业提供咨询服务"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    assert_eq!(res.headers()["location"], "/scoring?done=recused");
+        ],
+    )
+    .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(res.location, "/scoring?done=recused");
     let (status, _) = call(
         &t,
         &other_tok,
@@ -523,7 +275,7 @@ async fn an_expert_scores_only_their_own_assignments_within_the_maxima() {
         status, 404,
         "a recused assignment is no longer the expert's"
     );
-    assert_eq!(audits(&t, "round.recuse").await.len(), 1);
+    assert_eq!(audited(&t, "round.recuse").await.len(), 1);
 
     // The API is described.
     let (_, doc) = call(&t, "", "GET", "/api/v1/openapi.json", None).await;
@@ -536,9 +288,9 @@ async fn an_expert_scores_only_their_own_assignments_within_the_maxima() {
         assert!(doc["paths"][path].is_object(), "{path}");
     }
 
-    let saves = audits(&t, "score.save").await;
+    let saves = audited(&t, "score.save").await;
     assert_eq!(saves.len(), 1);
-    let submits = audits(&t, "score.submit").await;
+    let submits = audited(&t, "score.submit").await;
     assert_eq!(submits.len(), 1);
     assert!(
         submits[0].summary.contains("合计86.5分"),
@@ -551,7 +303,7 @@ async fn an_expert_scores_only_their_own_assignments_within_the_maxima() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scoring_is_refused_outside_the_window_and_a_reopened_sheet_can_be_corrected() {
     let t = support::spawn().await;
-    let r = open_round(&t, Duration::days(1), Duration::days(5), false).await;
+    let r = scoring_round(&t, Duration::days(1), Duration::days(5), false).await;
     let opens = local_minutes(r.opens);
     let closes = local_minutes(r.closes);
     let (mine, me) = panel_of(&t, r.entries[1].id).await[0].clone();
@@ -569,14 +321,7 @@ async fn scoring_is_refused_outside_the_window_and_a_reopened_sheet_can_be_corre
     assert_eq!(row["window"], "not_open");
     assert_eq!(row["window_label"], format!("评分将于{opens}开始"));
     let browser = support::page_login(&t, &me).await;
-    let page = browser
-        .get(t.url("/scoring"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = get_page(&browser, &t, "/scoring").await;
     assert!(page.contains(&format!("评分将于{opens}开始")));
     assert!(!page.contains(&format!("href=\"/scoring/{mine}\"")));
     let (_, sheet) = call(&t, &tok, "GET", &format!("/api/v1/scoring/{mine}"), None).await;
@@ -593,7 +338,7 @@ async fn scoring_is_refused_outside_the_window_and_a_reopened_sheet_can_be_corre
     .await;
     assert_eq!(status, 409);
     assert_eq!(
-        message(&refused),
+        error_message(&refused),
         format!("评分尚未开始，评分将于{opens}（北京时间）开始")
     );
 
@@ -635,7 +380,7 @@ async fn scoring_is_refused_outside_the_window_and_a_reopened_sheet_can_be_corre
     .await;
     assert_eq!(status, 409);
     assert_eq!(
-        message(&refused),
+        error_message(&refused),
         format!("评分已于{closes}（北京时间）截止，不能再保存或提交评分")
     );
     let (_, sheet) = call(
@@ -651,13 +396,7 @@ async fn scoring_is_refused_outside_the_window_and_a_reopened_sheet_can_be_corre
 
     // The province reopens a submitted sheet: a reason is required; audited; the expert is told.
     let province = token(&t, "province").await;
-    let sheet_id = score_sheet::Entity::find()
-        .filter(score_sheet::Column::AssignmentId.eq(mine))
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let sheet_id = stored_sheet(&t, mine).await.id;
     let (status, body) = call(
         &t,
         &province,
@@ -672,34 +411,26 @@ async fn scoring_is_refused_outside_the_window_and_a_reopened_sheet_can_be_corre
         vec![("reason".to_string(), "请填写退回评分表的理由".to_string())]
     );
     let browser = support::page_login(&t, "province").await;
-    let page = browser
-        .get(t.url(&format!("/rounds/{}/progress", r.id)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = get_page(&browser, &t, &format!("/rounds/{}/progress", r.id)).await;
     assert!(
         page.contains(&format!("data-reopen=\"{sheet_id}\"")),
         "{page}"
     );
     let csrf = support::csrf_from(&page);
-    let res = browser
-        .post(t.url(&format!("/score-sheets/{sheet_id}/reopen")))
-        .form(&[
+    let res = post_page(
+        &browser,
+        &t,
+        &format!("/score-sheets/{sheet_id}/reopen"),
+        &[
             ("_csrf", csrf.as_str()),
             ("round_id", r.id.to_string().as_str()),
             ("reason", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 422);
+        ],
+    )
+    .await;
+    assert_eq!(res.status, 422);
     assert!(
-        res.text()
-            .await
-            .unwrap()
+        res.body
             .contains("data-error-for=\"reason\">请填写退回评分表的理由")
     );
     // Experts cannot reopen, not even their own sheet.
@@ -722,13 +453,13 @@ async fn scoring_is_refused_outside_the_window_and_a_reopened_sheet_can_be_corre
     .await;
     assert_eq!(status, 200, "{reopened}");
     assert_eq!(reopened["status"], "draft");
-    let entry = &audits(&t, "score.reopen").await[0];
+    let entry = &audited(&t, "score.reopen").await[0];
     assert_eq!(
         entry.reason,
         "“产业规模效益突出”评分与评审意见不一致，请核实"
     );
     assert_eq!(entry.object_id, sheet_id.to_string());
-    let me_user = principal(&t, &me).await.user.id;
+    let me_user = user_id(&t, &me).await;
     let told = notification::Entity::find()
         .filter(notification::Column::UserId.eq(me_user))
         .filter(notification::Column::Title.contains("评分表被退回"))
@@ -772,7 +503,7 @@ async fn scoring_is_refused_outside_the_window_and_a_reopened_sheet_can_be_corre
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn progress_shows_who_has_not_finished_and_the_list_waits_for_every_sheet() {
     let t = support::spawn().await;
-    let r = open_round(&t, Duration::hours(-1), Duration::days(7), false).await;
+    let r = scoring_round(&t, Duration::hours(-1), Duration::days(7), false).await;
     score_entry(&t, r.entries[0].id, &[80.0, 81.0, 82.0, 83.0, 84.0]).await;
     score_entry(&t, r.entries[2].id, &[70.0, 71.0, 72.0, 73.0, 74.0]).await;
     let zhuzhou = panel_of(&t, r.entries[1].id).await;
@@ -782,14 +513,7 @@ async fn progress_shows_who_has_not_finished_and_the_list_waits_for_every_sheet(
     let late: Vec<&String> = zhuzhou[3..].iter().map(|(_, who)| who).collect();
 
     let province = token(&t, "province").await;
-    let (status, v) = call(
-        &t,
-        &province,
-        "GET",
-        &format!("/api/v1/rounds/{}/progress", r.id),
-        None,
-    )
-    .await;
+    let (status, v) = on_round(&t, &province, "GET", r.id, "progress", None).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["assigned"], 15);
     assert_eq!(v["submitted"], 13);
@@ -834,36 +558,22 @@ async fn progress_shows_who_has_not_finished_and_the_list_waits_for_every_sheet(
 
     // The page says the same.
     let browser = support::page_login(&t, "province").await;
-    let page = browser
-        .get(t.url(&format!("/rounds/{}/progress", r.id)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = get_page(&browser, &t, &format!("/rounds/{}/progress", r.id)).await;
     assert!(page.contains("id=\"submitted-total\">13<"), "{page}");
     assert!(page.contains("已提交 3/5"));
     // The expert page is not the province's.
     let expert_browser = support::page_login(&t, "expert2").await;
-    let res = expert_browser
-        .get(t.url(&format!("/rounds/{}/progress", r.id)))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 403);
+    assert_eq!(
+        get_page(&expert_browser, &t, &format!("/rounds/{}/progress", r.id))
+            .await
+            .0,
+        403
+    );
 
     // Fixing the list is refused, naming who is missing.
-    let (status, body) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{}/propose", r.id),
-        Some(json!({"reason": ""})),
-    )
-    .await;
+    let (status, body) = propose(&t, &province, r.id, json!({"reason": ""})).await;
     assert_eq!(status, 409, "{body}");
-    let text = message(&body);
+    let text = error_message(&body);
     assert!(
         text.starts_with("以下评分表尚未提交，不能确定拟定名单："),
         "{text}"
@@ -873,13 +583,9 @@ async fn progress_shows_who_has_not_finished_and_the_list_waits_for_every_sheet(
         2,
         "{text}"
     );
-    let still = round::Entity::find_by_id(r.id)
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let still = stored_round(&t, r.id).await;
     assert_eq!(still.status, "scoring");
-    assert!(audits(&t, "round.propose").await.is_empty());
+    assert!(audited(&t, "round.propose").await.is_empty());
 }
 
 /// Hand computation for the next test. 长沙: 92, 88, 85, 80, 60 → drop 60 and 92 → (80 + 85 +
@@ -888,20 +594,20 @@ async fn progress_shows_who_has_not_finished_and_the_list_waits_for_every_sheet(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ranking_matches_a_hand_computation_and_fixing_the_list_moves_every_entrant() {
     let t = support::spawn().await;
-    let r = open_round(&t, Duration::hours(-1), Duration::days(7), false).await;
-    score_entry(&t, r.entries[0].id, &[92.0, 88.0, 85.0, 80.0, 60.0]).await;
-    score_entry(&t, r.entries[1].id, &[95.0, 90.0, 70.0, 75.0, 80.0]).await;
-    score_entry(&t, r.entries[2].id, &[70.0, 72.0, 74.0, 76.0, 78.0]).await;
-
-    let province = token(&t, "province").await;
-    let (status, v) = call(
+    let r = scoring_round(&t, Duration::hours(-1), Duration::days(7), false).await;
+    score_all(
         &t,
-        &province,
-        "GET",
-        &format!("/api/v1/rounds/{}/ranking", r.id),
-        None,
+        &r,
+        [
+            &[92.0, 88.0, 85.0, 80.0, 60.0],
+            &[95.0, 90.0, 70.0, 75.0, 80.0],
+            &[70.0, 72.0, 74.0, 76.0, 78.0],
+        ],
     )
     .await;
+
+    let province = token(&t, "province").await;
+    let (status, v) = on_round(&t, &province, "GET", r.id, "ranking", None).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["complete"], true);
     assert_eq!(v["fixed"], false);
@@ -942,70 +648,34 @@ async fn the_ranking_matches_a_hand_computation_and_fixing_the_list_moves_every_
     assert!(v["county_warnings"].as_array().unwrap().is_empty());
     // The page shows the same working; partners read it, experts do not.
     let browser = support::page_login(&t, "province").await;
-    let page = browser
-        .get(t.url(&format!("/rounds/{}/ranking", r.id)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = get_page(&browser, &t, &format!("/rounds/{}/ranking", r.id)).await;
     assert!(page.contains("<strong>84.33</strong>"), "{page}");
     assert!(page.contains("<strong>81.67</strong>"));
     assert!(page.contains("60（去掉的最低分）"));
     assert!(page.contains("名额线：优势产业集群名额1个"));
     assert!(page.contains("id=\"propose-form\""));
     let partner = token(&t, "partner").await;
-    let (status, pv) = call(
-        &t,
-        &partner,
-        "GET",
-        &format!("/api/v1/rounds/{}/ranking", r.id),
-        None,
-    )
-    .await;
+    let (status, pv) = on_round(&t, &partner, "GET", r.id, "ranking", None).await;
     assert_eq!(status, 200);
     assert_eq!(pv["can_propose"], false);
-    let (status, _) = call(
-        &t,
-        &partner,
-        "POST",
-        &format!("/api/v1/rounds/{}/propose", r.id),
-        Some(json!({"reason": ""})),
-    )
-    .await;
+    let (status, _) = propose(&t, &partner, r.id, json!({"reason": ""})).await;
     assert_eq!(status, 403);
     let expert_tok = token(&t, "expert2").await;
-    let (status, _) = call(
-        &t,
-        &expert_tok,
-        "GET",
-        &format!("/api/v1/rounds/{}/ranking", r.id),
-        None,
-    )
-    .await;
+    let (status, _) = on_round(&t, &expert_tok, "GET", r.id, "ranking", None).await;
     assert_eq!(status, 403);
 
     // Fix the list through the page.
     let csrf = support::csrf_from(&page);
-    let res = browser
-        .post(t.url(&format!("/rounds/{}/propose", r.id)))
-        .form(&[("_csrf", csrf.as_str()), ("reason", "")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        res.status(),
-        303,
-        "{}",
-        res.text().await.unwrap_or_default()
-    );
+    let res = post_page(
+        &browser,
+        &t,
+        &format!("/rounds/{}/propose", r.id),
+        &[("_csrf", csrf.as_str()), ("reason", "")],
+    )
+    .await;
+    assert_eq!(res.status, 303, "{}", res.body);
 
-    let stored = round::Entity::find_by_id(r.id)
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = stored_round(&t, r.id).await;
     assert_eq!(stored.status, "proposed");
     let expected = [
         (0, "shortlisted", 1, true, 253.0 / 3.0),
@@ -1013,23 +683,18 @@ async fn the_ranking_matches_a_hand_computation_and_fixing_the_list_moves_every_
         (2, "shortlisted", 1, true, 74.0),
     ];
     for (i, status, rank, proposed, score) in expected {
-        let e = round_entry::Entity::find_by_id(r.entries[i].id)
-            .one(&t.app.db)
-            .await
-            .unwrap()
-            .unwrap();
+        let e = stored_entry(&t, r.entries[i].id).await;
         assert_eq!(e.status, status);
         assert_eq!(e.rank, Some(rank));
         assert_eq!(e.proposed, proposed);
         assert!((e.final_score.unwrap() - score).abs() < 1e-9);
-        let a = application::Entity::find_by_id(e.application_id)
-            .one(&t.app.db)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(a.status, status, "the application follows its entry");
+        assert_eq!(
+            application_status(&t, e.application_id).await,
+            status,
+            "the application follows its entry"
+        );
     }
-    let proposed = audits(&t, "round.propose").await;
+    let proposed = audited(&t, "round.propose").await;
     assert_eq!(proposed.len(), 1);
     assert_eq!(proposed[0].object_id, r.id.to_string());
     assert!(
@@ -1045,9 +710,8 @@ async fn the_ranking_matches_a_hand_computation_and_fixing_the_list_moves_every_
             .contains("未入选：第2名 株洲轨道交通装备产业集群（81.67分）")
     );
     // Applicants hear that the review is over, not the outcome.
-    let applicant = principal(&t, "applicant").await;
     let told = notification::Entity::find()
-        .filter(notification::Column::UserId.eq(applicant.user.id))
+        .filter(notification::Column::UserId.eq(user_id(&t, "applicant").await))
         .filter(notification::Column::Title.contains("评审已完成"))
         .one(&t.app.db)
         .await
@@ -1058,13 +722,7 @@ async fn the_ranking_matches_a_hand_computation_and_fixing_the_list_moves_every_
 
     // Scores are final now; fixing again is refused.
     let (mine, me) = panel_of(&t, r.entries[0].id).await[0].clone();
-    let sheet_id = score_sheet::Entity::find()
-        .filter(score_sheet::Column::AssignmentId.eq(mine))
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let sheet_id = stored_sheet(&t, mine).await.id;
     let (status, body) = call(
         &t,
         &province,
@@ -1080,24 +738,13 @@ async fn the_ranking_matches_a_hand_computation_and_fixing_the_list_moves_every_
         sheet["locked_reason"],
         "本轮评分已结束，拟定名单已确定，不能再修改评分"
     );
-    let (status, body) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{}/propose", r.id),
-        Some(json!({"reason": ""})),
-    )
-    .await;
+    let (status, body) = propose(&t, &province, r.id, json!({"reason": ""})).await;
     assert_eq!(status, 409);
-    assert!(message(&body).contains("不能执行“确定拟定名单”"), "{body}");
-    let (_, after) = call(
-        &t,
-        &province,
-        "GET",
-        &format!("/api/v1/rounds/{}/ranking", r.id),
-        None,
-    )
-    .await;
+    assert!(
+        error_message(&body).contains("不能执行“确定拟定名单”"),
+        "{body}"
+    );
+    let (_, after) = on_round(&t, &province, "GET", r.id, "ranking", None).await;
     assert_eq!(after["fixed"], true);
     assert_eq!(after["kinds"][0]["rows"][0]["proposed"], true);
     assert_eq!(after["kinds"][0]["rows"][1]["proposed"], false);
@@ -1155,14 +802,7 @@ async fn the_ranking_matches_a_hand_computation_and_fixing_the_list_moves_every_
         .expect("去掉的最低分 column");
     assert_eq!(sheet.get_value((2, low_col)), Some(&Data::Float(60.0)));
 
-    let (status, _) = call(
-        &t,
-        &province,
-        "GET",
-        &format!("/api/v1/rounds/{}/scores.xlsx", r.id),
-        None,
-    )
-    .await;
+    let (status, _) = on_round(&t, &province, "GET", r.id, "scores.xlsx", None).await;
     assert_eq!(status, 200);
     let res = browser
         .get(t.url(&format!("/rounds/{}/scores.xlsx", r.id)))
@@ -1185,38 +825,31 @@ async fn the_ranking_matches_a_hand_computation_and_fixing_the_list_moves_every_
         .collect();
     assert_eq!(totals.len(), 15, "one row per sheet");
     assert!(totals.contains(&60.0) && totals.contains(&95.0));
-    assert_eq!(audits(&t, "ranking.export").await.len(), 1);
-    assert_eq!(audits(&t, "score.export").await.len(), 2);
-    let (status, _) = call(
-        &t,
-        &partner,
-        "GET",
-        &format!("/api/v1/rounds/{}/ranking.xlsx", r.id),
-        None,
-    )
-    .await;
+    assert_eq!(audited(&t, "ranking.export").await.len(), 1);
+    assert_eq!(audited(&t, "score.export").await.len(), 2);
+    let (status, _) = on_round(&t, &partner, "GET", r.id, "ranking.xlsx", None).await;
     assert_eq!(status, 403);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tie_at_the_cut_needs_a_choice_and_a_reason() {
     let t = support::spawn().await;
-    let r = open_round(&t, Duration::hours(-1), Duration::days(7), false).await;
+    let r = scoring_round(&t, Duration::hours(-1), Duration::days(7), false).await;
     let same = [88.0, 84.0, 86.0, 90.0, 70.0];
-    score_entry(&t, r.entries[0].id, &same).await;
-    score_entry(&t, r.entries[1].id, &[70.0, 90.0, 86.0, 84.0, 88.0]).await;
-    score_entry(&t, r.entries[2].id, &[70.0, 72.0, 74.0, 76.0, 78.0]).await;
+    score_all(
+        &t,
+        &r,
+        [
+            &same,
+            &[70.0, 90.0, 86.0, 84.0, 88.0],
+            &[70.0, 72.0, 74.0, 76.0, 78.0],
+        ],
+    )
+    .await;
     let (changsha, zhuzhou) = (r.entries[0].id, r.entries[1].id);
 
     let province = token(&t, "province").await;
-    let (_, v) = call(
-        &t,
-        &province,
-        "GET",
-        &format!("/api/v1/rounds/{}/ranking", r.id),
-        None,
-    )
-    .await;
+    let (_, v) = on_round(&t, &province, "GET", r.id, "ranking", None).await;
     let leading = &v["kinds"][0];
     assert_eq!(leading["rows"][0]["rank"], 1);
     assert_eq!(
@@ -1231,14 +864,7 @@ async fn a_tie_at_the_cut_needs_a_choice_and_a_reason() {
     );
 
     // No choice: refused, the tie explained.
-    let (status, body) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{}/propose", r.id),
-        Some(json!({"reason": "研究决定"})),
-    )
-    .await;
+    let (status, body) = propose(&t, &province, r.id, json!({"reason": "研究决定"})).await;
     assert_eq!(status, 422, "{body}");
     let fields = field_messages(&body);
     assert_eq!(fields[0].0, "chosen");
@@ -1250,12 +876,11 @@ async fn a_tie_at_the_cut_needs_a_choice_and_a_reason() {
     );
     // Both tied, or someone out of the ranking: refused.
     for chosen in [vec![changsha, zhuzhou, r.entries[2].id], vec![changsha]] {
-        let (status, body) = call(
+        let (status, body) = propose(
             &t,
             &province,
-            "POST",
-            &format!("/api/v1/rounds/{}/propose", r.id),
-            Some(json!({"chosen": chosen, "reason": "研究决定"})),
+            r.id,
+            json!({"chosen": chosen, "reason": "研究决定"}),
         )
         .await;
         assert_eq!(status, 422, "{chosen:?}: {body}");
@@ -1263,46 +888,40 @@ async fn a_tie_at_the_cut_needs_a_choice_and_a_reason() {
     }
     // A choice without a reason: refused on the page, the ticks kept.
     let browser = support::page_login(&t, "province").await;
-    let page = browser
-        .get(t.url(&format!("/rounds/{}/ranking", r.id)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = get_page(&browser, &t, &format!("/rounds/{}/ranking", r.id)).await;
     assert!(page.contains(&format!("name=\"tie_{zhuzhou}\"")), "{page}");
     let csrf = support::csrf_from(&page);
     let tick = format!("tie_{zhuzhou}");
-    let res = browser
-        .post(t.url(&format!("/rounds/{}/propose", r.id)))
-        .form(&[
+    let res = post_page(
+        &browser,
+        &t,
+        &format!("/rounds/{}/propose", r.id),
+        &[
             ("_csrf", csrf.as_str()),
             (tick.as_str(), "on"),
             ("reason", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 422);
-    let page = res.text().await.unwrap();
+        ],
+    )
+    .await;
+    assert_eq!(res.status, 422);
+    let page = res.body;
     assert!(page.contains("名额线上存在得分完全相同的参赛集群，请说明选择的理由"));
     assert!(page.contains(&format!("id=\"tie-{zhuzhou}\" checked")));
     let reason = "两集群得分完全相同，经厅党组会议研究，株洲集群产业链协同更紧密";
-    let res = browser
-        .post(t.url(&format!("/rounds/{}/propose", r.id)))
-        .form(&[
+    let res = post_page(
+        &browser,
+        &t,
+        &format!("/rounds/{}/propose", r.id),
+        &[
             ("_csrf", csrf.as_str()),
             (tick.as_str(), "on"),
             ("reason", reason),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    let get = |id: i64| round_entry::Entity::find_by_id(id).one(&t.app.db);
-    let zz = get(zhuzhou).await.unwrap().unwrap();
-    let cs = get(changsha).await.unwrap().unwrap();
+        ],
+    )
+    .await;
+    assert_eq!(res.status, 303);
+    let zz = stored_entry(&t, zhuzhou).await;
+    let cs = stored_entry(&t, changsha).await;
     assert_eq!((zz.status.as_str(), zz.proposed), ("shortlisted", true));
     assert_eq!((cs.status.as_str(), cs.proposed), ("not_selected", false));
     assert_eq!(
@@ -1313,18 +932,25 @@ async fn a_tie_at_the_cut_needs_a_choice_and_a_reason() {
         cs.decision_note,
         format!("名额线上并列第1名，经研究未入选：{reason}")
     );
-    let audited = &audits(&t, "round.propose").await[0];
-    assert_eq!(audited.reason, reason);
-    assert!(audited.summary.contains("名额线并列"));
+    let logged = &audited(&t, "round.propose").await[0];
+    assert_eq!(logged.reason, reason);
+    assert!(logged.summary.contains("名额线并列"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn defence_scores_are_recorded_and_weighted_by_the_policy() {
     let t = support::spawn().await;
-    let r = open_round(&t, Duration::hours(-1), Duration::days(7), true).await;
-    score_entry(&t, r.entries[0].id, &[80.0, 80.0, 80.0, 80.0, 80.0]).await;
-    score_entry(&t, r.entries[1].id, &[90.0, 90.0, 90.0, 90.0, 90.0]).await;
-    score_entry(&t, r.entries[2].id, &[70.0, 70.0, 70.0, 70.0, 70.0]).await;
+    let r = scoring_round(&t, Duration::hours(-1), Duration::days(7), true).await;
+    score_all(
+        &t,
+        &r,
+        [
+            &[80.0, 80.0, 80.0, 80.0, 80.0],
+            &[90.0, 90.0, 90.0, 90.0, 90.0],
+            &[70.0, 70.0, 70.0, 70.0, 70.0],
+        ],
+    )
+    .await;
     let province = token(&t, "province").await;
     let path = format!("/api/v1/rounds/{}/defence", r.id);
     let changsha = panel_of(&t, r.entries[0].id).await;
@@ -1357,39 +983,29 @@ async fn defence_scores_are_recorded_and_weighted_by_the_policy() {
     assert_eq!(status, 422);
 
     let browser = support::page_login(&t, "province").await;
-    let page = browser
-        .get(t.url(&format!("/rounds/{}/defence", r.id)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = get_page(&browser, &t, &format!("/rounds/{}/defence", r.id)).await;
     let field = format!("defence.{}.{first}", r.entries[0].id);
     assert!(page.contains(&format!("name=\"{field}\"")), "{page}");
     let csrf = support::csrf_from(&page);
-    let res = browser
-        .post(t.url(&format!("/rounds/{}/defence", r.id)))
-        .form(&[("_csrf", csrf.as_str()), (field.as_str(), "九十")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 422);
-    let page = res.text().await.unwrap();
+    let res = post_page(
+        &browser,
+        &t,
+        &format!("/rounds/{}/defence", r.id),
+        &[("_csrf", csrf.as_str()), (field.as_str(), "九十")],
+    )
+    .await;
+    assert_eq!(res.status, 422);
+    let page = res.body;
     assert!(page.contains(&format!("data-error-for=\"{field}\">请填写数字")));
     assert!(page.contains("value=\"九十\""));
 
     // Missing defence scores hold the list back.
-    let (status, body) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{}/propose", r.id),
-        Some(json!({"reason": ""})),
-    )
-    .await;
+    let (status, body) = propose(&t, &province, r.id, json!({"reason": ""})).await;
     assert_eq!(status, 409);
-    assert!(message(&body).starts_with("以下答辩评分尚未录入"), "{body}");
+    assert!(
+        error_message(&body).starts_with("以下答辩评分尚未录入"),
+        "{body}"
+    );
 
     // 长沙 defence 100 × 5 → 80 × 0.6 + 100 × 0.4 = 88; 株洲 60 × 5 → 90 × 0.6 + 60 × 0.4 = 78.
     for (entry, score) in [(0, 100.0), (1, 60.0), (2, 70.0)] {
@@ -1409,28 +1025,14 @@ async fn defence_scores_are_recorded_and_weighted_by_the_policy() {
     let (_, grid) = call(&t, &province, "GET", &path, None).await;
     assert_eq!(grid["missing"], 0);
     assert_eq!(grid["max_score"], 100);
-    assert_eq!(audits(&t, "score.defence").await.len(), 15);
-    let (_, v) = call(
-        &t,
-        &province,
-        "GET",
-        &format!("/api/v1/rounds/{}/ranking", r.id),
-        None,
-    )
-    .await;
+    assert_eq!(audited(&t, "score.defence").await.len(), 15);
+    let (_, v) = on_round(&t, &province, "GET", r.id, "ranking", None).await;
     let leading = v["kinds"][0]["rows"].as_array().unwrap();
     assert_eq!(leading[0]["cluster_name"], "长沙工程机械产业集群");
     assert!((leading[0]["final_score"].as_f64().unwrap() - 88.0).abs() < 1e-9);
     assert_eq!(leading[0]["defence_mean"], 100.0);
     assert!((leading[1]["final_score"].as_f64().unwrap() - 78.0).abs() < 1e-9);
-    let (status, _) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{}/propose", r.id),
-        Some(json!({"reason": ""})),
-    )
-    .await;
+    let (status, _) = propose(&t, &province, r.id, json!({"reason": ""})).await;
     assert_eq!(status, 200);
     // After the list is fixed, defence scores are final too.
     let (status, _) = call(
@@ -1447,29 +1049,19 @@ async fn defence_scores_are_recorded_and_weighted_by_the_policy() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_county_over_the_cap_needs_a_justification() {
     let t = support::spawn().await;
-    let r = open_round(&t, Duration::hours(-1), Duration::days(7), false).await;
+    let r = scoring_round(&t, Duration::hours(-1), Duration::days(7), false).await;
     // Another cluster of 长沙县 is already a cultivation target.
-    let org = principal(&t, "applicant").await.org;
+    let other = a_cluster(
+        &t,
+        CHANGSHA_ORG,
+        "长沙县智能装备产业集群",
+        "430100",
+        "430121",
+    )
+    .await;
     let now = t.app.clock.now();
-    let other = cluster::ActiveModel {
-        org_id: Set(org.id),
-        name: Set("长沙县智能装备产业集群".into()),
-        kind: Set("leading".into()),
-        industry_code: Set("C34".into()),
-        lead_county_code: Set("430121".into()),
-        city_code: Set("430100".into()),
-        core_park: Set("星沙产业基地".into()),
-        lifecycle: Set("cultivation".into()),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&t.app.db)
-    .await
-    .unwrap();
     designation::ActiveModel {
-        cluster_id: Set(other.id),
+        cluster_id: Set(other),
         round_id: Set(r.id),
         entry_id: Set(r.entries[0].id),
         designation: Set("cultivation_target".into()),
@@ -1479,61 +1071,43 @@ async fn a_county_over_the_cap_needs_a_justification() {
         certificate_number: Set("湘集群培〔2025〕第001号".into()),
         revoked_on: Set(None),
         revoke_reason: Set(String::new()),
-        decided_by: Set(principal(&t, "province").await.user.id),
+        decided_by: Set(user_id(&t, "province").await),
         created_at: Set(now),
         ..Default::default()
     }
     .insert(&t.app.db)
     .await
     .unwrap();
-    score_entry(&t, r.entries[0].id, &[90.0, 90.0, 90.0, 90.0, 90.0]).await;
-    score_entry(&t, r.entries[1].id, &[80.0, 80.0, 80.0, 80.0, 80.0]).await;
-    score_entry(&t, r.entries[2].id, &[70.0, 70.0, 70.0, 70.0, 70.0]).await;
-
-    let province = token(&t, "province").await;
-    let (_, v) = call(
+    score_all(
         &t,
-        &province,
-        "GET",
-        &format!("/api/v1/rounds/{}/ranking", r.id),
-        None,
+        &r,
+        [
+            &[90.0, 90.0, 90.0, 90.0, 90.0],
+            &[80.0, 80.0, 80.0, 80.0, 80.0],
+            &[70.0, 70.0, 70.0, 70.0, 70.0],
+        ],
     )
     .await;
+
+    let province = token(&t, "province").await;
+    let (_, v) = on_round(&t, &province, "GET", r.id, "ranking", None).await;
     assert_eq!(
         v["county_warnings"],
         json!(["长沙市长沙县：本次拟入选1个，已纳入省级支持1个，合计2个（上限1个）"])
     );
-    let (status, body) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{}/propose", r.id),
-        Some(json!({"reason": " "})),
-    )
-    .await;
+    let (status, body) = propose(&t, &province, r.id, json!({"reason": " "})).await;
     assert_eq!(status, 422, "{body}");
     let fields = field_messages(&body);
     assert_eq!(fields[0].0, "reason");
     assert!(fields[0].1.contains("原则上不超过1个"), "{fields:?}");
     assert!(fields[0].1.contains("长沙县"));
     let reason = "长沙县两集群分属不同产业链，经研究予以支持";
-    let (status, _) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/rounds/{}/propose", r.id),
-        Some(json!({"reason": reason})),
-    )
-    .await;
+    let (status, _) = propose(&t, &province, r.id, json!({"reason": reason})).await;
     assert_eq!(status, 200);
-    let cs = round_entry::Entity::find_by_id(r.entries[0].id)
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let cs = stored_entry(&t, r.entries[0].id).await;
     assert!(cs.proposed);
     assert_eq!(cs.decision_note, format!("突破县域上限：{reason}"));
-    let audited = &audits(&t, "round.propose").await[0];
-    assert!(audited.summary.contains("突破县域上限"));
-    assert_eq!(audited.reason, reason);
+    let logged = &audited(&t, "round.propose").await[0];
+    assert!(logged.summary.contains("突破县域上限"));
+    assert_eq!(logged.reason, reason);
 }

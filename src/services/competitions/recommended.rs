@@ -14,6 +14,7 @@ use super::{CompetitionView, local_minutes, open_call, policy_of};
 use crate::app::{App, Principal};
 use crate::error::AppError;
 use crate::services::authorize;
+use crate::services::workbook::{column_widths, excel_time, header_row, styles, xlsx_err};
 use crate::store::entity::{application, cluster, competition, organisation, recommendation};
 
 /// Statuses an application has once its city recommended it (第九条) and after.
@@ -309,109 +310,72 @@ pub const XLSX_HEADERS: [&str; 10] = [
     "超限说明",
 ];
 
-fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> AppError {
-    AppError::Internal(format!("xlsx: {e}"))
-}
-
-fn excel_time(at: OffsetDateTime) -> Result<rust_xlsxwriter::ExcelDateTime, AppError> {
-    let t = crate::clock::local(at);
-    let year =
-        u16::try_from(t.year()).map_err(|_| AppError::Internal("year out of range".into()))?;
-    rust_xlsxwriter::ExcelDateTime::from_ymd(year, u8::from(t.month()), t.day())
-        .and_then(|d| d.and_hms(u16::from(t.hour()), t.minute(), t.second()))
-        .map_err(xlsx_err)
-}
-
 /// The recommended list as an .xlsx workbook: 「推荐名单」 (one row per application, numbers as
 /// numbers, times as Excel date-times in Beijing time) and 「按市州统计」 (count per city).
 pub fn recommended_xlsx(o: &RecommendedOverview) -> Result<Vec<u8>, AppError> {
-    use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
-
-    let mut wb = Workbook::new();
-    let title_fmt = Format::new()
-        .set_bold()
-        .set_font_size(14)
-        .set_align(FormatAlign::Center)
-        .set_align(FormatAlign::VerticalCenter);
-    let header_fmt = Format::new()
-        .set_bold()
-        .set_border(FormatBorder::Thin)
-        .set_background_color("#F0F2F4")
-        .set_text_wrap()
-        .set_align(FormatAlign::Center)
-        .set_align(FormatAlign::VerticalCenter);
-    let cell = Format::new().set_border(FormatBorder::Thin);
-    let wrap = cell.clone().set_text_wrap();
-    let money = cell.clone().set_num_format("0.00");
-    let when = cell.clone().set_num_format("yyyy-mm-dd hh:mm");
+    let st = styles();
     let title = match &o.competition {
         Some(c) => format!("{}年度先进制造业集群竞赛 推荐名单（{}）", c.year, c.title),
         None => "先进制造业集群竞赛 推荐名单".into(),
     };
 
+    let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("推荐名单").map_err(xlsx_err)?;
-    ws.merge_range(0, 0, 0, (XLSX_HEADERS.len() - 1) as u16, &title, &title_fmt)
-        .map_err(xlsx_err)?;
-    ws.set_row_height(0, 28).map_err(xlsx_err)?;
-    for (col, h) in XLSX_HEADERS.iter().enumerate() {
-        ws.write_string_with_format(1, col as u16, *h, &header_fmt)
-            .map_err(xlsx_err)?;
-    }
-    let widths = [6.0, 10.0, 30.0, 30.0, 16.0, 14.0, 26.0, 14.0, 18.0, 40.0];
-    for (col, w) in widths.iter().enumerate() {
-        ws.set_column_width(col as u16, *w).map_err(xlsx_err)?;
-    }
-    ws.set_freeze_panes(2, 0).map_err(xlsx_err)?;
+    header_row(ws, &st, &title, &XLSX_HEADERS)?;
+    column_widths(
+        ws,
+        &[6.0, 10.0, 30.0, 30.0, 16.0, 14.0, 26.0, 14.0, 18.0, 40.0],
+    )?;
     for (row, r) in (2u32..).zip(o.cities.iter().flat_map(|g| &g.rows)) {
         let n = f64::from(row - 1);
-        ws.write_number_with_format(row, 0, n, &cell)
+        ws.write_number_with_format(row, 0, n, &st.cell)
             .map_err(xlsx_err)?;
-        ws.write_string_with_format(row, 1, &r.city_name, &cell)
+        ws.write_string_with_format(row, 1, &r.city_name, &st.cell)
             .map_err(xlsx_err)?;
-        ws.write_string_with_format(row, 2, &r.cluster_name, &wrap)
+        ws.write_string_with_format(row, 2, &r.cluster_name, &st.wrap)
             .map_err(xlsx_err)?;
-        ws.write_string_with_format(row, 3, &r.org_name, &wrap)
+        ws.write_string_with_format(row, 3, &r.org_name, &st.wrap)
             .map_err(xlsx_err)?;
-        ws.write_string_with_format(row, 4, &r.county_name, &cell)
+        ws.write_string_with_format(row, 4, &r.county_name, &st.cell)
             .map_err(xlsx_err)?;
-        ws.write_string_with_format(row, 5, &r.kind_label, &cell)
+        ws.write_string_with_format(row, 5, &r.kind_label, &st.cell)
             .map_err(xlsx_err)?;
-        ws.write_string_with_format(row, 6, &r.industry, &wrap)
+        ws.write_string_with_format(row, 6, &r.industry, &st.wrap)
             .map_err(xlsx_err)?;
         match r.cluster_revenue {
-            Some(v) => ws.write_number_with_format(row, 7, v, &money),
-            None => ws.write_blank(row, 7, &cell),
+            Some(v) => ws.write_number_with_format(row, 7, v, &st.number),
+            None => ws.write_blank(row, 7, &st.cell),
         }
         .map_err(xlsx_err)?;
         match r.recommended_at {
-            Some(at) => ws.write_datetime_with_format(row, 8, excel_time(at)?, &when),
-            None => ws.write_blank(row, 8, &cell),
+            Some(at) => ws.write_datetime_with_format(row, 8, excel_time(at)?, &st.when),
+            None => ws.write_blank(row, 8, &st.cell),
         }
         .map_err(xlsx_err)?;
-        ws.write_string_with_format(row, 9, &r.cap_justification, &wrap)
+        ws.write_string_with_format(row, 9, &r.cap_justification, &st.wrap)
             .map_err(xlsx_err)?;
     }
 
     let ws = wb.add_worksheet();
     ws.set_name("按市州统计").map_err(xlsx_err)?;
-    ws.write_string_with_format(0, 0, "市州", &header_fmt)
+    ws.write_string_with_format(0, 0, "市州", &st.header)
         .map_err(xlsx_err)?;
-    ws.write_string_with_format(0, 1, "推荐数量", &header_fmt)
+    ws.write_string_with_format(0, 1, "推荐数量", &st.header)
         .map_err(xlsx_err)?;
     ws.set_column_width(0, 16).map_err(xlsx_err)?;
     ws.set_column_width(1, 12).map_err(xlsx_err)?;
     ws.set_freeze_panes(1, 0).map_err(xlsx_err)?;
     for (row, g) in (1u32..).zip(&o.cities) {
-        ws.write_string_with_format(row, 0, &g.city_name, &cell)
+        ws.write_string_with_format(row, 0, &g.city_name, &st.cell)
             .map_err(xlsx_err)?;
-        ws.write_number_with_format(row, 1, g.count as f64, &cell)
+        ws.write_number_with_format(row, 1, g.count as f64, &st.cell)
             .map_err(xlsx_err)?;
     }
     let row = u32::try_from(o.cities.len())
         .map_err(|_| AppError::Internal("too many cities".into()))?
         + 1;
-    let bold = cell.clone().set_bold();
+    let bold = st.cell.clone().set_bold();
     ws.write_string_with_format(row, 0, "合计", &bold)
         .map_err(xlsx_err)?;
     ws.write_number_with_format(row, 1, o.total as f64, &bold)

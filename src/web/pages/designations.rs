@@ -12,14 +12,15 @@ use axum::{Extension, Form, Router};
 use jiqun_domain::access::{Action, Resource, permission};
 use serde::Deserialize;
 
+use super::notices::{public_layout, refusal_text};
 use super::{Layout, PageError, error_page, layout};
 use crate::app::{App, Shared};
-use crate::auth::login::Stage;
 use crate::error::AppError;
 use crate::services::designations::{
     self, Announcement, AnnouncementSummary, CertificateRow, PdfFailure, RevokeInput,
 };
-use crate::web::api_competitions::{XLSX_MIME, content_disposition};
+use crate::web::api_competitions::content_disposition;
+use crate::web::api_scoring::xlsx_download;
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
@@ -183,14 +184,7 @@ async fn revoke(
     match designations::revoke(&app, &ctx.principal, id, &input).await {
         Ok(_) => Redirect::to(&format!("/certificates/{id}?saved=revoked")).into_response(),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            let message = match &e {
-                AppError::Invalid(fields) => fields
-                    .iter()
-                    .map(|f| f.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join("；"),
-                other => other.to_string(),
-            };
+            let message = refusal_text(&e);
             match designations::get(&app, &ctx.principal, id).await {
                 Ok(c) => (
                     StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
@@ -202,12 +196,6 @@ async fn revoke(
         }
         Err(e) => PageError(e).into_response(),
     }
-}
-
-/// The signed-in frame for a visitor with a complete session; public pages work without one.
-fn public_layout(ctx: Option<&SessionCtx>) -> Option<Layout> {
-    ctx.filter(|c| c.stage == Stage::Complete)
-        .and_then(|c| layout(c, ""))
 }
 
 #[derive(Template, WebTemplate)]
@@ -256,15 +244,9 @@ async fn list_xlsx(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let (name, bytes) = designations::list_xlsx(&app, &ctx.principal, id).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, XLSX_MIME.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                content_disposition(&name, &format!("round-{id}-list.xlsx")),
-            ),
-        ],
+    Ok(xlsx_download(
         bytes,
-    )
-        .into_response())
+        &name,
+        &format!("round-{id}-list.xlsx"),
+    ))
 }

@@ -48,9 +48,21 @@ pub fn routes() -> Router<Shared> {
 }
 
 /// The signed-in frame for a visitor with a complete session; public pages work without one.
-fn public_layout(ctx: Option<&SessionCtx>) -> Option<Layout> {
+pub(super) fn public_layout(ctx: Option<&SessionCtx>) -> Option<Layout> {
     ctx.filter(|c| c.stage == Stage::Complete)
         .and_then(|c| layout(c, ""))
+}
+
+/// Why a form was refused, in one line: the field messages, or the conflict.
+pub(super) fn refusal_text(e: &AppError) -> String {
+    match e {
+        AppError::Invalid(fields) => fields
+            .iter()
+            .map(|f| f.message.as_str())
+            .collect::<Vec<_>>()
+            .join("；"),
+        other => other.to_string(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -496,14 +508,7 @@ async fn decide(
         ))
         .into_response(),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::StaleVersion)) => {
-            let message = match &e {
-                AppError::Invalid(fields) => fields
-                    .iter()
-                    .map(|f| f.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join("；"),
-                other => other.to_string(),
-            };
+            let message = refusal_text(&e);
             let status =
                 StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
             match objections_page(
