@@ -17,6 +17,8 @@ pub struct App {
     pub config: Config,
     pub audit_key: AuditKey,
     pub clock: Arc<Clock>,
+    /// Rendered public notice pages.
+    pub public_pages: crate::web::page_cache::PageCache,
 }
 
 pub type Shared = Arc<App>;

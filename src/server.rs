@@ -53,6 +53,7 @@ pub async fn open(config: Config, create_key: bool) -> Result<App, StartError> {
         config,
         audit_key,
         clock: Arc::new(Clock::default()),
+        public_pages: Default::default(),
     })
 }
 

@@ -10,6 +10,7 @@ pub mod api_notices;
 pub mod api_rounds;
 pub mod api_scoring;
 pub mod csrf;
+pub mod page_cache;
 pub mod pages;
 pub mod principal;
 

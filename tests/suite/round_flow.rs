@@ -203,6 +203,16 @@ async fn a_whole_round_through_the_api_leaves_its_audit_trail() {
         let body: Value = res.json().await.unwrap();
         filed.push(body["id"].as_i64().expect("receipt number"));
     }
+    // The public page, served from memory between changes, shows no decision yet.
+    let notice_page = || async {
+        reqwest::get(t.url(&format!("/notices/{round}")))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert!(!notice_page().await.contains("经核实，数据一致，异议不成立。"));
     let reply = json!({"reply": "已登记，转请所在市州核实。"});
     for id in &filed {
         let (status, body) = on_objection(&t, &province, id, "register", reply.clone()).await;
@@ -230,6 +240,10 @@ async fn a_whole_round_through_the_api_leaves_its_audit_trail() {
         application_status(&t, yueyang["application_id"].as_i64().unwrap()).await,
         "removed"
     );
+    // Each decision shows on the public page at once: a decision is a new page.
+    let page = notice_page().await;
+    assert!(page.contains("经核实，数据一致，异议不成立。"), "{page}");
+    assert!(page.contains("经核实，异议成立，取消拟入选资格。"));
 
     // Not before the window has closed (Friday 13 March is its last day).
     forward_to(&t, date!(2026 - 03 - 13));

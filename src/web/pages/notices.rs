@@ -13,7 +13,7 @@ use askama_web::WebTemplate;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use jiqun_domain::access::{Action, Resource, permission};
@@ -134,16 +134,34 @@ async fn show(
     State(app): State<Shared>,
     ctx: Option<Extension<SessionCtx>>,
     Path(round_id): Path<String>,
-) -> Result<NoticePage, PageError> {
+) -> Result<Response, PageError> {
     let id = round_id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    // The public reads one shared page; a signed-in visitor's page carries their own frame
+    // and token, so it is rendered for them.
+    let key = match ctx {
+        None => Some(notices::public_notice_key(&app, id).await?),
+        Some(_) => None,
+    };
+    if let Some(html) = key.as_deref().and_then(|k| app.public_pages.get(id, k)) {
+        return Ok(Html(html).into_response());
+    }
     let n = notices::public_notice(&app, id).await?;
-    Ok(notice_page(
+    let page = notice_page(
         ctx.as_deref(),
         n,
         ObjectionForm::default(),
         None,
         String::new(),
-    ))
+    );
+    let Some(key) = key else {
+        return Ok(page.into_response());
+    };
+    let html = axum::body::Bytes::from(
+        page.render()
+            .map_err(|e| AppError::Internal(format!("render the notice: {e}")))?,
+    );
+    app.public_pages.put(id, key, html.clone());
+    Ok(Html(html).into_response())
 }
 
 async fn file_objection(
