@@ -212,7 +212,11 @@ async fn a_whole_round_through_the_api_leaves_its_audit_trail() {
             .await
             .unwrap()
     };
-    assert!(!notice_page().await.contains("经核实，数据一致，异议不成立。"));
+    assert!(
+        !notice_page()
+            .await
+            .contains("经核实，数据一致，异议不成立。")
+    );
     let reply = json!({"reply": "已登记，转请所在市州核实。"});
     for id in &filed {
         let (status, body) = on_objection(&t, &province, id, "register", reply.clone()).await;
