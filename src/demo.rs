@@ -386,13 +386,17 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
 /// What `serve --demo` seeds: the accounts, and on a database without competitions the
 /// showcase competition, ready for a 初赛.
 pub async fn seed_for_serve(app: &App) -> Result<String, AppError> {
-    let banner = seed(app).await?;
+    let mut banner = seed(app).await?;
     if crate::store::entity::competition::Entity::find()
         .count(&app.db)
         .await?
         == 0
     {
         seed_showcase(app).await?;
+        banner.push_str(
+            "演示竞赛：2026年湖南省先进制造业集群竞赛，长沙、株洲、岳阳3个集群已推荐至省工信厅；\n\
+             以 province 登录，在“竞赛通知”中开设初赛，即可体验专家评审、公示与认定全过程。\n",
+        );
     }
     Ok(banner)
 }
