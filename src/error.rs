@@ -36,9 +36,22 @@ pub enum AppError {
     #[error("{0}")]
     LoginRefused(String),
     #[error("数据库错误")]
-    Db(#[from] DbErr),
+    Db(DbErr),
     #[error("系统内部错误")]
     Internal(String),
+}
+
+/// A unique index refusing a row means two requests raced to make the same thing (a double
+/// click, two editors): the loser is told to look again, never shown a 500.
+impl From<DbErr> for AppError {
+    fn from(e: DbErr) -> Self {
+        match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                AppError::Conflict("该记录已由其他操作同时创建或修改，请刷新页面后查看结果".into())
+            }
+            _ => AppError::Db(e),
+        }
+    }
 }
 
 impl AppError {

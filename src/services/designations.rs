@@ -316,7 +316,7 @@ impl From<AppError> for PdfFailure {
 
 impl From<sea_orm::DbErr> for PdfFailure {
     fn from(e: sea_orm::DbErr) -> Self {
-        PdfFailure::App(AppError::Db(e))
+        PdfFailure::App(AppError::from(e))
     }
 }
 

@@ -692,7 +692,7 @@ impl From<AppError> for FileError {
 
 impl From<sea_orm::DbErr> for FileError {
     fn from(e: sea_orm::DbErr) -> Self {
-        FileError::App(AppError::Db(e))
+        FileError::App(AppError::from(e))
     }
 }
 

@@ -155,6 +155,15 @@ async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc
                 ));
             }
         }
+        // Recusals can thin a panel out; an entrant is ranked on the round's full panel only.
+        let k = usize::try_from(r.experts_per_application).unwrap_or_default();
+        if mine.len() < k {
+            missing.push(format!(
+                "{}（评审专家仅{}人，应为{k}人，请补充分配专家）",
+                cl.name,
+                mine.len()
+            ));
+        }
         let defence: Vec<(i64, f64)> = defences
             .iter()
             .filter(|d| d.entry_id == e.id && mine.iter().any(|a| a.expert_id == d.expert_id))

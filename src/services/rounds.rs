@@ -435,11 +435,28 @@ pub async fn move_entry<C: ConnectionTrait>(
     let from = entry_status(entry)?;
     let to =
         machine::apply(from, transition, p.role).map_err(|e| AppError::Conflict(e.to_string()))?;
-    let mut active: round_entry::ActiveModel = entry.clone().into();
-    active.status = Set(to.key().into());
-    active.version = Set(entry.version + 1);
-    active.updated_at = Set(now);
-    let after = active.update(conn).await?;
+    let res = round_entry::Entity::update_many()
+        .col_expr(
+            round_entry::Column::Status,
+            sea_orm::sea_query::Expr::value(to.key()),
+        )
+        .col_expr(
+            round_entry::Column::Version,
+            sea_orm::sea_query::Expr::value(entry.version + 1),
+        )
+        .col_expr(
+            round_entry::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(round_entry::Column::Id.eq(entry.id))
+        .filter(round_entry::Column::Version.eq(entry.version))
+        .exec(conn)
+        .await?;
+    saved(&res)?;
+    let after = round_entry::Entity::find_by_id(entry.id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if kind == RoundKind::Preliminary {
         let res = application::Entity::update_many()
             .col_expr(
@@ -455,6 +472,13 @@ pub async fn move_entry<C: ConnectionTrait>(
             .exec(conn)
             .await?;
         saved(&res)?;
+        // The applicant reads this history: the province's internal reasons for the proposed
+        // list (ties, the county cap) stay with the round.
+        let shown = if matches!(transition, Transition::Shortlist | Transition::NotSelect) {
+            ""
+        } else {
+            comment
+        };
         record_event(
             conn,
             p,
@@ -463,7 +487,7 @@ pub async fn move_entry<C: ConnectionTrait>(
                 from,
                 to,
                 transition,
-                comment,
+                comment: shown,
             },
             now,
         )
@@ -700,8 +724,10 @@ async fn plan<C: ConnectionTrait>(conn: &C, r: &round::Model) -> Result<Plan, Ap
                 .map(|app_id| (*app_id, a.expert_id))
         })
         .collect();
+    // An expert taken out of service after joining the panel gets no new work.
     let experts: Vec<review::Expert> = pool
         .into_iter()
+        .filter(|(m, _)| m.active)
         .map(|(_, mut d)| {
             d.declared_conflicts
                 .extend(recused.iter().filter(|(_, e)| *e == d.id).map(|(a, _)| *a));
@@ -883,6 +909,12 @@ pub async fn assign(
         .into_iter()
         .next()
         .ok_or(AppError::NotFound)?;
+    if !expert_model.active {
+        return Err(AppError::invalid(
+            "expert_id",
+            format!("专家{}已停用，不能再分配评审任务", expert_model.name),
+        ));
+    }
     let entrant = conflict_view(&txn, std::slice::from_ref(&entry))
         .await?
         .into_iter()
@@ -1125,6 +1157,105 @@ pub async fn recuse(
     Ok(())
 }
 
+/// Moves the scoring deadline later (province, before or during scoring), so that late or replacement
+/// experts can finish; a round whose deadline has passed would otherwise wait for ever.
+pub async fn extend_window(
+    app: &App,
+    p: &Principal,
+    round_id: i64,
+    closes_at: &str,
+    reason: &str,
+) -> Result<round::Model, AppError> {
+    let reason = super::required_text("reason", reason, "请填写延长评分时间的理由")?;
+    super::at_most("reason", reason, "理由", 500)?;
+    let txn = store::write_txn(&app.db).await?;
+    let r = load_for_update(&txn, p, round_id).await?;
+    let status = status_of(&r)?;
+    if !status.assignments_open() {
+        return Err(AppError::Conflict(format!(
+            "评审轮次当前状态为“{}”，评分已结束，不能再调整评分截止时间",
+            status.label()
+        )));
+    }
+    let now = app.clock.now();
+    let closes = parse_local_datetime(closes_at).ok_or_else(|| {
+        AppError::invalid(
+            "scoring_closes_at",
+            "评分截止时间无效，应为“年-月-日 时:分”（北京时间）",
+        )
+    })?;
+    if closes <= now || closes <= r.scoring_closes_at {
+        return Err(AppError::invalid(
+            "scoring_closes_at",
+            format!(
+                "新的评分截止时间应晚于原截止时间（{}）和当前时间",
+                local_minutes(r.scoring_closes_at)
+            ),
+        ));
+    }
+    let res = round::Entity::update_many()
+        .col_expr(
+            round::Column::ScoringClosesAt,
+            sea_orm::sea_query::Expr::value(closes),
+        )
+        .col_expr(
+            round::Column::Version,
+            sea_orm::sea_query::Expr::value(r.version + 1),
+        )
+        .col_expr(
+            round::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(round::Column::Id.eq(r.id))
+        .filter(round::Column::Version.eq(r.version))
+        .exec(&txn)
+        .await?;
+    saved(&res)?;
+    audit::append(
+        &txn,
+        &app.audit_key,
+        now,
+        &p.actor(),
+        Event {
+            action: "round.extend_window",
+            object_type: "round",
+            object_id: r.id.to_string(),
+            summary: format!(
+                "评分截止时间由{}延长至{}",
+                local_minutes(r.scoring_closes_at),
+                local_minutes(closes)
+            ),
+            reason: reason.to_string(),
+        },
+    )
+    .await?;
+    let mut told = BTreeSet::new();
+    for a in active_assignments(&txn, r.id).await? {
+        if told.insert(a.expert_id)
+            && let Some(ex) = expert::Entity::find_by_id(a.expert_id).one(&txn).await?
+        {
+            crate::services::notifications::notify_user(
+                &txn,
+                ex.user_id,
+                "评分截止时间已延长",
+                &format!(
+                    "评分截止时间已延长至{}（北京时间）。",
+                    local_minutes(closes)
+                ),
+                "/scoring",
+                now,
+            )
+            .await?;
+        }
+    }
+    let after = round::Entity::find_by_id(r.id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    txn.commit().await?;
+    Ok(after)
+}
+
 /// Starts scoring: every entrant must have the round's number of experts.
 pub async fn open_scoring(
     app: &App,
@@ -1154,6 +1285,13 @@ pub async fn open_scoring(
         )));
     }
     let now = app.clock.now();
+    if r.scoring_closes_at <= now {
+        return Err(AppError::Conflict(format!(
+            "评分截止时间（{}）已过，请先延长评分截止时间",
+            local_minutes(r.scoring_closes_at)
+        )));
+    }
+
     let after = step_round(&txn, &r, RoundStep::OpenScoring, now).await?;
     for e in &entries {
         move_entry(&txn, p, kind, e, Transition::StartReview, "", now).await?;

@@ -536,7 +536,8 @@ async fn view_of(app: &App, a: &assignment::Model) -> Result<SheetView, AppError
     let given = sheet.as_ref().map(scores_of).unwrap_or_default();
     let editable = check_editable(&ctx.round, sheet.as_ref(), now);
     let visible = editable.is_ok() || window(&ctx.round, now)? == Window::Open;
-    let files = if visible {
+    // The same rule as the download itself (`owners::can_read`): files while the window is open.
+    let files = if window(&ctx.round, now)? == Window::Open {
         crate::store::entity::attachment::Entity::find()
             .filter(
                 crate::store::entity::attachment::Column::OwnerType

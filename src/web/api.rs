@@ -28,7 +28,7 @@ impl From<AppError> for ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(e: sea_orm::DbErr) -> Self {
-        ApiError(AppError::Db(e))
+        ApiError(AppError::from(e))
     }
 }
 

@@ -36,6 +36,7 @@ pub fn routes() -> Router<Shared> {
         .route("/rounds/{id}/auto-assign", post(auto_assign))
         .route("/rounds/{id}/assignments", post(assign))
         .route("/rounds/{id}/open-scoring", post(open_scoring))
+        .route("/rounds/{id}/scoring-deadline", post(extend_window))
         .route("/assignments/{id}", delete(unassign))
         .route("/assignments/{id}/recuse", post(recuse))
 }
@@ -56,6 +57,7 @@ pub fn routes() -> Router<Shared> {
         auto_assign,
         assign,
         open_scoring,
+        extend_window,
         unassign,
         recuse
     ),
@@ -68,6 +70,7 @@ pub fn routes() -> Router<Shared> {
         AffiliationMatch,
         AccountChoice,
         OpenRoundInput,
+        ExtendInput,
         RoundSummary,
         RoundView,
         QuotaView,
@@ -293,6 +296,35 @@ async fn open_scoring(
     Path(id): Path<i64>,
 ) -> ApiResult<RoundView> {
     rounds::open_scoring(&app, &ctx.principal, id).await?;
+    Ok(Json(rounds::view(&app, &ctx.principal, id).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ExtendInput {
+    /// The new deadline, Beijing time "YYYY-MM-DDTHH:MM"; later than the old one and than now.
+    pub scoring_closes_at: String,
+    pub reason: String,
+}
+
+/// Moves the scoring deadline later while scoring (province), with a reason; the assigned
+/// experts are notified.
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/scoring-deadline", params(("id" = i64, Path)),
+    request_body = ExtendInput,
+    responses((status = 200, body = RoundView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn extend_window(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Json(body): Json<ExtendInput>,
+) -> ApiResult<RoundView> {
+    rounds::extend_window(
+        &app,
+        &ctx.principal,
+        id,
+        &body.scoring_closes_at,
+        &body.reason,
+    )
+    .await?;
     Ok(Json(rounds::view(&app, &ctx.principal, id).await?))
 }
 

@@ -312,3 +312,66 @@ async fn a_whole_round_through_the_api_leaves_its_audit_trail() {
         .unwrap();
     assert!(verified.is_ok(), "the audit chain verifies: {verified:?}");
 }
+
+/// An expert who missed the deadline cannot score; the province moves the deadline later with
+/// a reason (audited, experts told), and the expert finishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missed_deadline_is_extended_with_a_reason() {
+    use crate::fixtures::{audited, local_in, panel_of, principal, scores_for, scoring_round};
+    use jiqun::services::scoring::{self, SheetInput};
+    let t = support::spawn().await;
+    let round = scoring_round(
+        &t,
+        time::Duration::hours(-1),
+        time::Duration::days(2),
+        false,
+    )
+    .await;
+    let (assignment, username) = panel_of(&t, round.entries[0].id).await.remove(0);
+    let expert = principal(&t, &username).await;
+    let input = SheetInput {
+        scores: scores_for(80.0),
+        comment: "材料翔实。".into(),
+        version: 0,
+    };
+    t.app.clock.advance(time::Duration::days(3));
+    let late = scoring::save(&t.app, &expert, assignment, Some(&input), true)
+        .await
+        .expect_err("the window has closed");
+    assert!(late.to_string().contains("截止"), "{late}");
+
+    let province = principal(&t, "province").await;
+    let new_close = local_in(&t, time::Duration::days(2));
+    let err = rounds::extend_window(&t.app, &province, round.id, &new_close, " ")
+        .await
+        .expect_err("a reason is required");
+    assert_eq!(err.fields()[0].message, "请填写延长评分时间的理由");
+    let err = rounds::extend_window(
+        &t.app,
+        &province,
+        round.id,
+        &local_in(&t, time::Duration::days(-1)),
+        "专家出差",
+    )
+    .await
+    .expect_err("not earlier than now");
+    assert!(
+        err.fields()[0].message.contains("应晚于原截止时间"),
+        "{err:?}"
+    );
+    rounds::extend_window(
+        &t.app,
+        &province,
+        round.id,
+        &new_close,
+        "专家因公出差，延长两天",
+    )
+    .await
+    .expect("extend");
+    scoring::save(&t.app, &expert, assignment, Some(&input), true)
+        .await
+        .expect("the expert finishes within the new deadline");
+    let entries = audited(&t, "round.extend_window").await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].reason, "专家因公出差，延长两天");
+}

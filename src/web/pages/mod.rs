@@ -300,7 +300,7 @@ impl From<AppError> for PageError {
 
 impl From<sea_orm::DbErr> for PageError {
     fn from(e: sea_orm::DbErr) -> Self {
-        PageError(AppError::Db(e))
+        PageError(AppError::from(e))
     }
 }
 

@@ -35,6 +35,7 @@ pub fn routes() -> Router<Shared> {
         .route("/rounds/{id}/assign", post(assign))
         .route("/rounds/{id}/unassign", post(unassign))
         .route("/rounds/{id}/open-scoring", post(open_scoring))
+        .route("/rounds/{id}/scoring-deadline", post(extend_window))
 }
 
 fn can(ctx: &SessionCtx, action: Action) -> bool {
@@ -265,6 +266,7 @@ struct PoolChoice {
 /// What the province typed into the page's forms, kept when one is refused.
 #[derive(Default)]
 struct Typed {
+    closes_at: String,
     entry_id: String,
     expert_id: String,
     override_reason: String,
@@ -401,6 +403,7 @@ async fn show(
         Some("assigned") => "已手工分配专家。".into(),
         Some("unassigned") => "已取消该项分配。".into(),
         Some("scoring") => "已开始评分，评审专家已收到评审任务通知。".into(),
+        Some("deadline") => "评分截止时间已延长，评审专家已收到通知。".into(),
         _ => String::new(),
     };
     Ok(page)
@@ -549,6 +552,31 @@ async fn unassign(
         ..Default::default()
     };
     after(&app, &ctx, id, "unassign", r, typed).await
+}
+
+#[derive(Deserialize, Default)]
+struct DeadlineForm {
+    #[serde(default)]
+    scoring_closes_at: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn extend_window(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Form(f): Form<DeadlineForm>,
+) -> Response {
+    let r = rounds::extend_window(&app, &ctx.principal, id, &f.scoring_closes_at, &f.reason)
+        .await
+        .map(|_| "done=deadline".to_string());
+    let typed = Typed {
+        closes_at: f.scoring_closes_at,
+        reason: f.reason,
+        ..Default::default()
+    };
+    after(&app, &ctx, id, "deadline", r, typed).await
 }
 
 async fn open_scoring(
