@@ -834,6 +834,46 @@ pub async fn auto_assign(
     Ok(AssignOutcome { added, shortfalls })
 }
 
+/// Tells each of these experts once, in the caller's transaction.
+async fn notify_experts<C: ConnectionTrait>(
+    conn: &C,
+    expert_ids: impl IntoIterator<Item = i64>,
+    title: &str,
+    body: &str,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let ids: BTreeSet<i64> = expert_ids.into_iter().collect();
+    for ex in expert::Entity::find()
+        .filter(expert::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+    {
+        crate::services::notifications::notify_user(conn, ex.user_id, title, body, "/scoring", now)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Tells experts they have work in this round, and until when.
+async fn notify_new_tasks<C: ConnectionTrait>(
+    conn: &C,
+    r: &round::Model,
+    expert_ids: impl IntoIterator<Item = i64>,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    notify_experts(
+        conn,
+        expert_ids,
+        &format!("评审任务：{}", kind_of(r)?.label()),
+        &format!(
+            "您有新的评审任务，请于{}前完成评分。",
+            local_minutes(r.scoring_closes_at)
+        ),
+        now,
+    )
+    .await
+}
+
 /// An assignment made after scoring opened reaches the expert at once.
 async fn notify_if_scoring<C: ConnectionTrait>(
     conn: &C,
@@ -844,21 +884,7 @@ async fn notify_if_scoring<C: ConnectionTrait>(
     if status_of(r)? != RoundStatus::Scoring {
         return Ok(());
     }
-    if let Some(ex) = expert::Entity::find_by_id(expert_id).one(conn).await? {
-        crate::services::notifications::notify_user(
-            conn,
-            ex.user_id,
-            &format!("评审任务：{}", kind_of(r)?.label()),
-            &format!(
-                "您有新的评审任务，请于{}前完成评分。",
-                local_minutes(r.scoring_closes_at)
-            ),
-            "/scoring",
-            now,
-        )
-        .await?;
-    }
-    Ok(())
+    notify_new_tasks(conn, r, [expert_id], now).await
 }
 
 pub async fn cluster_name<C: ConnectionTrait>(conn: &C, id: i64) -> Result<String, AppError> {
@@ -1229,25 +1255,20 @@ pub async fn extend_window(
         },
     )
     .await?;
-    let mut told = BTreeSet::new();
-    for a in active_assignments(&txn, r.id).await? {
-        if told.insert(a.expert_id)
-            && let Some(ex) = expert::Entity::find_by_id(a.expert_id).one(&txn).await?
-        {
-            crate::services::notifications::notify_user(
-                &txn,
-                ex.user_id,
-                "评分截止时间已延长",
-                &format!(
-                    "评分截止时间已延长至{}（北京时间）。",
-                    local_minutes(closes)
-                ),
-                "/scoring",
-                now,
-            )
-            .await?;
-        }
-    }
+    notify_experts(
+        &txn,
+        active_assignments(&txn, r.id)
+            .await?
+            .iter()
+            .map(|a| a.expert_id),
+        "评分截止时间已延长",
+        &format!(
+            "评分截止时间已延长至{}（北京时间）。",
+            local_minutes(closes)
+        ),
+        now,
+    )
+    .await?;
     let after = round::Entity::find_by_id(r.id)
         .one(&txn)
         .await?
@@ -1316,25 +1337,7 @@ pub async fn open_scoring(
         },
     )
     .await?;
-    let mut experts_notified = BTreeSet::new();
-    for a in &active {
-        if experts_notified.insert(a.expert_id)
-            && let Some(ex) = expert::Entity::find_by_id(a.expert_id).one(&txn).await?
-        {
-            crate::services::notifications::notify_user(
-                &txn,
-                ex.user_id,
-                &format!("评审任务：{}", kind.label()),
-                &format!(
-                    "您有新的评审任务，请于{}前完成评分。",
-                    local_minutes(r.scoring_closes_at)
-                ),
-                "/scoring",
-                now,
-            )
-            .await?;
-        }
-    }
+    notify_new_tasks(&txn, &r, active.iter().map(|a| a.expert_id), now).await?;
     txn.commit().await?;
     Ok(after)
 }

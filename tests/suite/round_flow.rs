@@ -4,7 +4,7 @@
 use jiqun::services::owners::{OwnerType, can_read};
 use jiqun::services::rounds;
 use jiqun::store::entity::audit_entry;
-use sea_orm::{EntityTrait, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use time::Duration;
 use time::macros::date;
@@ -371,6 +371,13 @@ async fn a_missed_deadline_is_extended_with_a_reason() {
     scoring::save(&t.app, &expert, assignment, Some(&input), true)
         .await
         .expect("the expert finishes within the new deadline");
+    let told = jiqun::store::entity::notification::Entity::find()
+        .filter(jiqun::store::entity::notification::Column::UserId.eq(expert.user.id))
+        .filter(jiqun::store::entity::notification::Column::Title.eq("评分截止时间已延长"))
+        .all(&t.app.db)
+        .await
+        .unwrap();
+    assert_eq!(told.len(), 1, "the expert is told once of the new deadline");
     let entries = audited(&t, "round.extend_window").await;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].reason, "专家因公出差，延长两天");
