@@ -10,6 +10,8 @@
 //! does. Every request reads the round's and its objections' state from the database; the page
 //! itself is rendered once per state and then served from memory (see `web::page_cache`). The
 //! first request's time shows what a render costs.
+// A failed set-up step ends the test or benchmark run; that is what a panic is for here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -18,6 +18,8 @@
 //! The clients write raw HTTP/1.1 over TCP and generate each file as they send it (a unique
 //! header, then a shared 1 MB block repeated), so they hold no file in memory: the peak RSS
 //! measured is the server's working set, not the test data.
+// A failed set-up step ends the test or benchmark run; that is what a panic is for here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

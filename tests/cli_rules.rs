@@ -1,5 +1,7 @@
 //! The rules on the command line: `jiqun policy …` and `jiqun calendar …`, run as the built
 //! binary against a fresh data directory (SQLite default).
+// A failed set-up step ends the test or benchmark run; that is what a panic is for here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -8,6 +8,8 @@
 //! Each test spawns its own jiqun server over a fresh database, its own chromedriver (in its own
 //! process group, so the browsers it launches are ended with it) and its own browser session.
 //! Screenshots go to artifacts/screenshots/{backend}-{NN}-{what}.png.
+// A failed set-up step ends the test or benchmark run; that is what a panic is for here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../support/mod.rs"]
 mod support;

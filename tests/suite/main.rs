@@ -1,5 +1,7 @@
 //! Storage and HTTP tests against a real server, on SQLite by default and on PostgreSQL when
 //! JIQUN_TEST_DATABASE_URL is set. Each test gets its own database.
+// A failed set-up step ends the test or benchmark run; that is what a panic is for here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../support/mod.rs"]
 mod support;
