@@ -3,7 +3,9 @@
 pub mod app;
 pub mod attachments;
 pub mod audit;
+pub mod audit_anchor;
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod config;
