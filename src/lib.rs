@@ -16,4 +16,5 @@ pub mod pdf;
 pub mod server;
 pub mod services;
 pub mod store;
+pub mod throttle;
 pub mod web;

@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0003TotpReplay),
             Box::new(M0004MailOutbox),
             Box::new(M0005Rounds),
+            Box::new(M0006Throttle),
         ]
     }
 }
@@ -800,5 +801,37 @@ impl MigrationTrait for M0005Rounds {
         ))
         .await?;
         Ok(())
+    }
+}
+
+/// Attempts counted against a limit per subject (failed logins per client address), in the
+/// database so that the limit holds across every app server.
+struct M0006Throttle;
+
+impl MigrationName for M0006Throttle {
+    fn name(&self) -> &str {
+        "m0006_throttle"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0006Throttle {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("throttle_hits")
+                .col(big_pk_auto("id"))
+                .col(string("bucket"))
+                .col(string("subject"))
+                .col(timestamp_with_time_zone("at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "idx_throttle_hits_subject",
+            "throttle_hits",
+            &["bucket", "subject", "at"],
+        ))
+        .await
     }
 }

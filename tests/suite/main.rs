@@ -13,6 +13,7 @@ mod audit_chain;
 mod clusters;
 mod competitions;
 mod fixtures;
+mod hardening;
 mod mail;
 mod notices;
 mod organisations;

@@ -28,4 +28,5 @@ pub mod round;
 pub mod round_entry;
 pub mod score_sheet;
 pub mod session;
+pub mod throttle_hit;
 pub mod user;
