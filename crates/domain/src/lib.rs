@@ -11,3 +11,4 @@ pub mod region;
 pub mod review;
 pub mod round;
 pub mod security;
+pub mod text;
