@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod application;
+pub mod attachment;
 pub mod audit;
 pub mod contact;
 pub mod credit_code;

@@ -6,7 +6,9 @@
 //! - [`scoring`]: score-sheet validation, panel aggregation (trimmed mean), the defence
 //!   (答辩) weighting and outlier flags;
 //! - [`ranking`]: ranking per cluster kind with stated tie-breakers, and the winners under a
-//!   quota.
+//!   quota;
+//! - [`window`]: the scoring window (not yet open, open, closed; an extended deadline; a
+//!   reopened sheet) and what an expert may still change.
 //!
 //! Everything here is pure: the policy's numbers (panel size, trim threshold, defence share,
 //! criterion maxima, quotas) arrive as parameters, so no rule number is written into the code.
@@ -14,6 +16,7 @@
 pub mod assignment;
 pub mod ranking;
 pub mod scoring;
+pub mod window;
 
 #[cfg(test)]
 mod properties;
@@ -26,3 +29,4 @@ pub use scoring::{
     Aggregate, ApplicationScore, CriterionLimit, Outlier, OutlierRule, PanelRule, ScoreSheet,
     aggregate, combine, outliers, score_application, total, validate_score, validate_sheet,
 };
+pub use window::{ScoringWindow, SheetState, Window};
