@@ -7,6 +7,8 @@
 //!   (答辩) weighting and outlier flags;
 //! - [`ranking`]: ranking per cluster kind with stated tie-breakers, and the winners under a
 //!   quota;
+//! - [`shortlist`]: the proposed list from the ranking, the quota and the province's choice
+//!   among entrants tied at the cut, with the reason noted on each decision;
 //! - [`window`]: the scoring window (not yet open, open, closed; an extended deadline; a
 //!   reopened sheet) and what an expert may still change.
 //!
@@ -16,6 +18,7 @@
 pub mod assignment;
 pub mod ranking;
 pub mod scoring;
+pub mod shortlist;
 pub mod window;
 
 #[cfg(test)]
