@@ -28,22 +28,16 @@ use crate::store::{
     entity::{cluster, cluster_co_applicant, cluster_county, cluster_member, organisation},
 };
 
-/// Largest member file accepted for import.
-pub const MAX_IMPORT_BYTES: usize = 5 * 1024 * 1024;
-/// Most member rows one import may carry; larger lists are imported in parts.
-pub const MAX_IMPORT_ROWS: usize = 5000;
-/// Header of the member-name column in the import sheet.
-pub const NAME_COLUMN: &str = "企业名称";
-/// Header of the credit-code column in the import sheet.
-pub const CODE_COLUMN: &str = "统一社会信用代码";
+// The member sheet's rules (file checks, columns, row checks) are the domain's.
+use jiqun_domain::member_sheet::{self as member_sheet, ALREADY_MEMBER, check_member_name};
+pub use jiqun_domain::member_sheet::{
+    CODE_COLUMN, CellText, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, NAME_COLUMN, SheetRow, ValidMember,
+};
 /// Name of the data sheet in the import template.
 pub const TEMPLATE_SHEET: &str = "成员企业";
 
 const MAX_NAME: usize = 100;
 const MAX_PARK: usize = 100;
-/// Most bytes the parts of an import workbook may expand to: a 5,000-row member sheet is a few
-/// megabytes, so anything far beyond is a compression bomb, not a member list.
-const MAX_EXPANDED_BYTES: u64 = 200 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Input and validation
@@ -1095,24 +1089,6 @@ impl MemberView {
     }
 }
 
-/// A checked member enterprise.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ValidMember {
-    pub name: String,
-    pub credit_code: CreditCode,
-}
-
-fn check_member_name(name: &str) -> Result<String, String> {
-    let name = name.trim().to_string();
-    if name.is_empty() {
-        Err("请填写企业名称".into())
-    } else if name.chars().count() > MAX_NAME {
-        Err(format!("企业名称不能超过{MAX_NAME}个字"))
-    } else {
-        Ok(name)
-    }
-}
-
 /// Pure validation of one member enterprise.
 pub fn validate_member(input: &MemberInput) -> Result<ValidMember, AppError> {
     let mut p = Problems::default();
@@ -1133,8 +1109,6 @@ pub fn validate_member(input: &MemberInput) -> Result<ValidMember, AppError> {
         _ => Err(AppError::Internal("member fields checked above".into())),
     }
 }
-
-const ALREADY_MEMBER: &str = "该企业已在成员名单中";
 
 fn is_unique_violation(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
@@ -1295,22 +1269,6 @@ impl ImportReport {
     }
 }
 
-/// A cell's text, and whether Excel stored it as a number (long numbers lose digits there).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CellText {
-    pub text: String,
-    pub numeric: bool,
-}
-
-/// One data row of the member sheet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SheetRow {
-    /// Excel's 1-based row number.
-    pub row: u32,
-    pub name: CellText,
-    pub credit_code: CellText,
-}
-
 fn file_error(message: impl Into<String>) -> AppError {
     AppError::invalid("file", message)
 }
@@ -1342,54 +1300,15 @@ fn cell_text(v: &calamine::Data) -> CellText {
     }
 }
 
-/// Header text as typed by people: spaces (also full-width) and required-field stars ignored.
-fn normalise_header(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '*' | '＊'))
-        .collect()
-}
-
 /// Reads the member rows of the first sheet of an .xlsx file. File-level problems (not an
 /// Excel file, damaged, no header, too many rows) are an `Invalid` error on field `file`.
 pub fn read_member_sheet(bytes: &[u8]) -> Result<Vec<SheetRow>, AppError> {
     use calamine::{Reader, Xlsx};
 
-    if bytes.is_empty() {
-        return Err(file_error("请选择要导入的Excel文件"));
-    }
-    if bytes.len() > MAX_IMPORT_BYTES {
-        return Err(file_error(format!(
-            "文件超过{}MB，请删除多余内容或拆分后分批导入",
-            MAX_IMPORT_BYTES / 1024 / 1024
-        )));
-    }
-    // The old binary .xls format starts with the OLE2 signature.
-    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
-        return Err(file_error(
-            "不支持旧版Excel（.xls）文件：请在Excel中“另存为”Excel工作簿（*.xlsx）后再导入",
-        ));
-    }
-    if !bytes.starts_with(b"PK\x03\x04") {
-        return Err(file_error(
-            "文件不是Excel工作簿（.xlsx）：请使用“下载导入模板”中的模板填写后上传",
-        ));
-    }
-    match expanded_size(bytes) {
-        None => {
-            return Err(file_error(
-                "无法读取该Excel文件，文件可能已损坏或不是有效的.xlsx工作簿，请重新保存后再导入",
-            ));
-        }
-        Some(n) if n > MAX_EXPANDED_BYTES => {
-            return Err(file_error(
-                "该Excel文件解压后过大，不像是成员企业名单：请只保留“企业名称”“统一社会信用代码”两列后再导入",
-            ));
-        }
-        Some(_) => {}
-    }
+    member_sheet::check_file(bytes).map_err(file_error)?;
     let damaged = |e: &dyn std::fmt::Display| {
         tracing::debug!("member import: unreadable workbook: {e}");
-        file_error("无法读取该Excel文件，文件可能已损坏或不是有效的.xlsx工作簿，请重新保存后再导入")
+        file_error(member_sheet::DAMAGED)
     };
     let mut workbook: Xlsx<_> =
         calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| damaged(&e))?;
@@ -1412,173 +1331,29 @@ pub fn read_member_sheet(bytes: &[u8]) -> Result<Vec<SheetRow>, AppError> {
             rows.entry(row).or_default().push((col, value));
             // One header row plus the allowed data rows.
             if rows.len() > MAX_IMPORT_ROWS + 1 {
-                return Err(file_error(format!(
-                    "每次最多导入{MAX_IMPORT_ROWS}家成员企业，当前表格超过该数量，请拆分后分批导入"
-                )));
+                return Err(file_error(member_sheet::too_many_rows()));
             }
         }
     }
-    let Some((&header_row, header)) = rows.iter().next() else {
-        return Err(file_error(format!(
-            "第一个工作表是空的：第1行应为表头“{NAME_COLUMN}”“{CODE_COLUMN}”，从第2行起每行一家企业"
-        )));
-    };
-    let column_of = |title: &str| {
-        header
-            .iter()
-            .find(|(_, v)| normalise_header(&v.text) == title)
-            .map(|(col, _)| *col)
-    };
-    let (name_col, code_col) = match (column_of(NAME_COLUMN), column_of(CODE_COLUMN)) {
-        (Some(n), Some(c)) => (n, c),
-        (n, c) => {
-            let missing: Vec<String> = [(n, NAME_COLUMN), (c, CODE_COLUMN)]
-                .iter()
-                .filter(|(col, _)| col.is_none())
-                .map(|(_, title)| format!("“{title}”"))
-                .collect();
-            return Err(file_error(format!(
-                "第{}行（表头）缺少{}列：表头应为“{NAME_COLUMN}”和“{CODE_COLUMN}”，请使用导入模板",
-                header_row + 1,
-                missing.join("、")
-            )));
-        }
-    };
-    let get = |cells: &[(u32, CellText)], col: u32| {
-        cells
-            .iter()
-            .find(|(c, _)| *c == col)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let data: Vec<SheetRow> = rows
-        .iter()
-        .skip(1)
-        .map(|(row, cells)| SheetRow {
-            row: row + 1,
-            name: get(cells, name_col),
-            credit_code: get(cells, code_col),
-        })
-        // A row with notes only in other columns is not a member.
-        .filter(|r| !r.name.text.trim().is_empty() || !r.credit_code.text.trim().is_empty())
-        .collect();
-    if data.is_empty() {
-        return Err(file_error(format!(
-            "表格中没有成员企业数据：请从表头下一行（第{}行）起每行填写一家企业",
-            header_row + 2
-        )));
-    }
-    Ok(data)
+    member_sheet::member_rows(&rows).map_err(file_error)
 }
 
-/// The total uncompressed size an .xlsx (a ZIP archive) declares in its central directory, so
-/// that a small upload that would expand to gigabytes is refused before it is opened. `None`
-/// when the archive structure cannot be read. ZIP64 entries count as too large: a member list
-/// never needs them.
-fn expanded_size(bytes: &[u8]) -> Option<u64> {
-    let u16_at = |at: usize| -> Option<u64> {
-        let b = bytes.get(at..at + 2)?;
-        Some(u64::from(u16::from_le_bytes([b[0], b[1]])))
-    };
-    let u32_at = |at: usize| -> Option<u64> {
-        let b = bytes.get(at..at + 4)?;
-        Some(u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
-    };
-    // The end-of-central-directory record sits in the last 22 bytes plus an optional comment.
-    let search_from = bytes.len().saturating_sub(22 + usize::from(u16::MAX));
-    let eocd = (search_from..=bytes.len().saturating_sub(22))
-        .rev()
-        .find(|&i| bytes.get(i..i + 4) == Some(b"PK\x05\x06".as_slice()))?;
-    let entries = u16_at(eocd + 10)?;
-    let mut at = usize::try_from(u32_at(eocd + 16)?).ok()?;
-    let mut total: u64 = 0;
-    for _ in 0..entries {
-        if bytes.get(at..at + 4) != Some(b"PK\x01\x02".as_slice()) {
-            return None;
-        }
-        let size = u32_at(at + 24)?;
-        if size == u64::from(u32::MAX) {
-            return Some(u64::MAX);
-        }
-        total = total.saturating_add(size);
-        let variable = u16_at(at + 28)? + u16_at(at + 30)? + u16_at(at + 32)?;
-        at = at.checked_add(46 + usize::try_from(variable).ok()?)?;
-    }
-    Some(total)
-}
-
-/// Checks every row against the others and the current members. Pure.
+/// Checks every row against the others and the current members (the domain's
+/// `member_sheet::check_rows`), with the problems as the API reports them.
 pub fn check_rows(
     rows: &[SheetRow],
     existing: &HashSet<String>,
 ) -> (Vec<ValidMember>, Vec<RowError>) {
-    let mut valid = Vec::new();
-    let mut errors = Vec::new();
-    let mut seen: HashMap<String, u32> = HashMap::new();
-    for r in rows {
-        let mut ok = true;
-        let mut problem = |key: &str, column: &str, message: String| {
-            errors.push(RowError {
-                row: r.row,
-                column: column.into(),
-                column_key: key.into(),
-                message,
-            });
-        };
-        let name = match r.name.text.trim() {
-            "" => {
-                problem("name", NAME_COLUMN, "企业名称未填写".into());
-                ok = false;
-                None
-            }
-            text => match check_member_name(text) {
-                Ok(n) => Some(n),
-                Err(e) => {
-                    problem("name", NAME_COLUMN, e);
-                    ok = false;
-                    None
-                }
-            },
-        };
-        let code = match r.credit_code.text.trim() {
-            "" => {
-                problem("credit_code", CODE_COLUMN, "统一社会信用代码未填写".into());
-                ok = false;
-                None
-            }
-            text => match CreditCode::parse(text) {
-                Ok(c) => {
-                    if let Some(first) = seen.get(c.as_str()) {
-                        problem(
-                            "credit_code",
-                            CODE_COLUMN,
-                            format!("与第{first}行的统一社会信用代码重复"),
-                        );
-                        ok = false;
-                    } else if existing.contains(c.as_str()) {
-                        problem("credit_code", CODE_COLUMN, ALREADY_MEMBER.into());
-                        ok = false;
-                    }
-                    seen.entry(c.as_str().to_string()).or_insert(r.row);
-                    Some(c)
-                }
-                Err(e) => {
-                    let mut message = e.to_string();
-                    if r.credit_code.numeric {
-                        message.push_str(
-                            "（该单元格是数字格式，Excel会改变长数字：请把该列设为“文本”格式后重新填写）",
-                        );
-                    }
-                    problem("credit_code", CODE_COLUMN, message);
-                    ok = false;
-                    None
-                }
-            },
-        };
-        if let (true, Some(name), Some(credit_code)) = (ok, name, code) {
-            valid.push(ValidMember { name, credit_code });
-        }
-    }
+    let (valid, problems) = member_sheet::check_rows(rows, existing);
+    let errors = problems
+        .into_iter()
+        .map(|e| RowError {
+            row: e.row,
+            column: e.column.into(),
+            column_key: e.column_key.into(),
+            message: e.message,
+        })
+        .collect();
     (valid, errors)
 }
 
@@ -1716,6 +1491,7 @@ pub fn template_xlsx() -> Result<Vec<u8>, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jiqun_domain::member_sheet::{MAX_EXPANDED_BYTES, expanded_size};
 
     fn kinds() -> Vec<ClusterKind> {
         super::super::policy::current_on(time::macros::date!(2025 - 01 - 01))

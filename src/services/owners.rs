@@ -3,46 +3,16 @@
 
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::application::Status;
+use jiqun_domain::review::{ScoringWindow, Window};
 use sea_orm::EntityTrait;
 
 use crate::app::{App, Principal};
 use crate::error::AppError;
 use crate::store::entity::competition;
 
-/// The kinds of object a file can be attached to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OwnerType {
-    Competition,
-    Cluster,
-    Application,
-    Recommendation,
-    /// Evidence filed with a public objection.
-    Objection,
-}
-
-impl OwnerType {
-    pub fn key(self) -> &'static str {
-        match self {
-            OwnerType::Competition => "competition",
-            OwnerType::Cluster => "cluster",
-            OwnerType::Application => "application",
-            OwnerType::Recommendation => "recommendation",
-            OwnerType::Objection => "objection",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<OwnerType> {
-        [
-            OwnerType::Competition,
-            OwnerType::Cluster,
-            OwnerType::Application,
-            OwnerType::Recommendation,
-            OwnerType::Objection,
-        ]
-        .into_iter()
-        .find(|o| o.key() == key)
-    }
-}
+// The owner kinds are plain data in the domain crate, so the attachment store, the scoring
+// pages and this module name them without importing one another.
+pub use jiqun_domain::attachment::OwnerType;
 
 /// Ok when the principal may see the owner (and so its files); NotFound otherwise.
 pub async fn can_read(
@@ -105,10 +75,15 @@ async fn expert_reads_application(
         .await?;
     let now = app.clock.now();
     for a in mine {
-        if let Some(r) = round::Entity::find_by_id(a.round_id).one(&app.db).await?
-            && super::scoring::window(&r, now)? == super::scoring::Window::Open
-        {
-            return Ok(());
+        if let Some(r) = round::Entity::find_by_id(a.round_id).one(&app.db).await? {
+            let window = ScoringWindow {
+                status: super::rounds::status_of(&r)?,
+                opens: r.scoring_opens_at,
+                closes: r.scoring_closes_at,
+            };
+            if window.at(now) == Window::Open {
+                return Ok(());
+            }
         }
     }
     Err(AppError::NotFound)

@@ -9,10 +9,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jiqun_domain::access::{Action, Resource, permission};
 use jiqun_domain::application::Transition;
-use jiqun_domain::region;
+use jiqun_domain::county_cap::{self, CapMode, CapRefusal};
 use jiqun_domain::review::{
     self, ApplicationScore, CriterionLimit, CutoffTie, Outlier, OutlierRule, PanelRule, RankInput,
     Ranked,
+    shortlist::{self, Contender, Refusal, Standing},
 };
 use jiqun_domain::round::{self as round_rules, RoundStatus, RoundStep};
 use jiqun_rules::Policy;
@@ -430,14 +431,6 @@ fn method(calc: &Calc) -> Vec<String> {
     out
 }
 
-fn county_label(code: &str) -> String {
-    code.parse()
-        .ok()
-        .and_then(region::county)
-        .map(|c| c.full_name())
-        .unwrap_or_else(|| code.to_string())
-}
-
 /// Counties over the policy's per-county cap (第十六条) if `chosen` entries join the clusters
 /// already designated there (not revoked), by county code. A cluster counts once, whatever its
 /// designations.
@@ -455,40 +448,30 @@ async fn county_excess<C: ConnectionTrait>(
         .map(|d| d.cluster_id)
         .collect();
     let counties: BTreeSet<&str> = chosen.iter().map(|e| e.county_code.as_str()).collect();
-    let mut out = BTreeMap::new();
+    // The designated clusters led from each county; the counting is the domain's.
+    let mut by_county: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
     for county in counties {
-        let listed: BTreeSet<i64> = chosen
-            .iter()
-            .filter(|e| e.county_code == county)
-            .map(|e| e.cluster_id)
-            .collect();
-        let already: BTreeSet<i64> = if designated.is_empty() {
-            BTreeSet::new()
-        } else {
-            cluster::Entity::find()
-                .filter(cluster::Column::Id.is_in(designated.iter().copied()))
-                .filter(cluster::Column::LeadCountyCode.eq(county))
-                .all(conn)
-                .await?
-                .into_iter()
-                .map(|c| c.id)
-                .filter(|id| !listed.contains(id))
-                .collect()
-        };
-        let count = u32::try_from(listed.len() + already.len()).unwrap_or(u32::MAX);
-        if count > cap {
-            out.insert(
-                county.to_string(),
-                format!(
-                    "{}：本次拟入选{}个，已纳入省级支持{}个，合计{count}个（上限{cap}个）",
-                    county_label(county),
-                    listed.len(),
-                    already.len()
-                ),
-            );
+        if designated.is_empty() {
+            break;
         }
+        let here: BTreeSet<i64> = cluster::Entity::find()
+            .filter(cluster::Column::Id.is_in(designated.iter().copied()))
+            .filter(cluster::Column::LeadCountyCode.eq(county))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        by_county.insert(county.to_string(), here);
     }
-    Ok(out)
+    let chosen: Vec<county_cap::Chosen> = chosen
+        .iter()
+        .map(|e| county_cap::Chosen {
+            county: &e.county_code,
+            cluster_id: e.cluster_id,
+        })
+        .collect();
+    Ok(county_cap::proposed_list_excess(cap, &chosen, &by_county))
 }
 
 fn view(calc: &Calc, p: &Principal, county_warnings: Vec<String>) -> Result<RankingView, AppError> {
@@ -720,84 +703,31 @@ pub async fn propose(
         .map_err(|e| AppError::Conflict(e.to_string()))?;
     let kind = kind_of(&r)?;
     let calc = calculate(&txn, r).await?;
-    if !calc.missing.is_empty() {
-        return Err(AppError::Conflict(format!(
-            "以下评分表尚未提交，不能确定拟定名单：{}",
-            calc.missing.join("、")
-        )));
-    }
-    if !calc.missing_defence.is_empty() {
-        return Err(AppError::Conflict(format!(
-            "以下答辩评分尚未录入，不能确定拟定名单：{}",
-            calc.missing_defence.join("、")
-        )));
-    }
-    let unscored: Vec<&str> = calc
+    // Which entrants make the list is the domain's decision (`review::shortlist`).
+    let contenders: Vec<Contender> = calc
         .entries
         .iter()
-        .filter(|e| e.totals.is_empty())
-        .map(|e| e.cluster_name.as_str())
+        .map(|e| Contender {
+            entry_id: e.entry.id,
+            application_id: e.entry.application_id,
+            cluster_name: &e.cluster_name,
+            scored: !e.totals.is_empty(),
+        })
         .collect();
-    if !unscored.is_empty() {
-        return Err(AppError::Conflict(format!(
-            "以下参赛集群没有有效评分，请先补充分配专家：{}",
-            unscored.join("、")
-        )));
-    }
-    let tied: BTreeSet<i64> = calc
-        .ties
-        .iter()
-        .flat_map(|t| t.application_ids.iter().copied())
-        .collect();
-    let chosen_apps: BTreeSet<i64> = match &input.chosen {
-        None if !calc.ties.is_empty() => {
-            let notes: Vec<String> = calc.ties.iter().map(|t| tie_note(&calc, t)).collect();
-            return Err(AppError::invalid("chosen", notes.join("；")));
-        }
-        None => calc.winners.clone(),
-        Some(ids) => {
-            let mut apps = BTreeSet::new();
-            for id in ids {
-                let e = calc
-                    .entries
-                    .iter()
-                    .find(|e| e.entry.id == *id)
-                    .ok_or_else(|| {
-                        AppError::invalid("chosen", format!("参赛集群（编号{id}）不在本轮评审中"))
-                    })?;
-                apps.insert(e.entry.application_id);
-            }
-            let mut problems = Vec::new();
-            for t in &calc.ties {
-                let picked = t
-                    .application_ids
-                    .iter()
-                    .filter(|a| apps.contains(a))
-                    .count();
-                if picked != t.places as usize {
-                    problems.push(tie_note(&calc, t));
-                }
-            }
-            let fixed: BTreeSet<i64> = calc.winners.difference(&tied).copied().collect();
-            let untied: BTreeSet<i64> = apps.difference(&tied).copied().collect();
-            if untied != fixed {
-                problems.push(
-                    "拟定名单须按排名和名额确定，只有名额线上得分完全相同的参赛集群需要研究选择"
-                        .to_string(),
-                );
-            }
-            if !problems.is_empty() {
-                return Err(AppError::invalid("chosen", problems.join("；")));
-            }
-            apps
-        }
+    let standing = Standing {
+        contenders: &contenders,
+        missing_sheets: &calc.missing,
+        missing_defence: &calc.missing_defence,
+        winners: &calc.winners,
+        ties: &calc.ties,
     };
-    if !calc.ties.is_empty() && reason.is_empty() {
-        return Err(AppError::invalid(
-            "reason",
-            "名额线上存在得分完全相同的参赛集群，请说明选择的理由",
-        ));
-    }
+    let chosen_apps = shortlist::choose(&standing, input.chosen.as_deref(), &reason, |t| {
+        tie_note(&calc, t)
+    })
+    .map_err(|e| match e {
+        Refusal::Conflict(message) => AppError::Conflict(message),
+        Refusal::Invalid { field, message } => AppError::invalid(field, message),
+    })?;
     let chosen_entries: Vec<&round_entry::Model> = calc
         .entries
         .iter()
@@ -807,53 +737,36 @@ pub async fn propose(
     let over = county_excess(&txn, &calc.policy, &chosen_entries).await?;
     let warnings: Vec<String> = over.values().cloned().collect();
     let cap = &calc.policy.quota.per_county;
-    if !warnings.is_empty() {
-        match cap.mode {
-            QuotaMode::Block => {
-                return Err(AppError::Conflict(format!(
-                    "{}：{}",
-                    cap.message,
-                    warnings.join("；")
-                )));
-            }
-            QuotaMode::Warn if reason.is_empty() => {
-                return Err(AppError::invalid(
-                    "reason",
-                    format!(
-                        "{}。{}",
-                        cap.message.trim_end_matches('。'),
-                        warnings.join("；")
-                    ),
-                ));
-            }
-            QuotaMode::Warn => {}
-        }
-    }
+    let mode = match cap.mode {
+        QuotaMode::Block => CapMode::Block,
+        QuotaMode::Warn => CapMode::Warn,
+    };
+    county_cap::check_proposed_list(mode, &cap.message, &warnings, &reason).map_err(
+        |e| match e {
+            CapRefusal::Blocked(message) => AppError::Conflict(message),
+            CapRefusal::NeedsReason(message) => AppError::invalid("reason", message),
+        },
+    )?;
     let now = app.clock.now();
     super::rounds::step_round(&txn, &calc.round, RoundStep::FixProposedList, now).await?;
     let mut lines: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     let mut not_selected = Vec::new();
-    for r in &calc.ranked {
+    let decisions = shortlist::decide(
+        &calc.ranked,
+        &chosen_apps,
+        &calc.ties,
+        |app| {
+            calc.entry_by_app(app)
+                .is_some_and(|e| over.contains_key(&e.entry.county_code))
+        },
+        &reason,
+    );
+    for (r, decision) in calc.ranked.iter().zip(&decisions) {
         let Some(e) = calc.entry_by_app(r.application_id) else {
             continue;
         };
-        let proposed = chosen_apps.contains(&r.application_id);
-        let mut notes = Vec::new();
-        if tied.contains(&r.application_id) {
-            notes.push(format!(
-                "名额线上并列第{}名，经研究{}：{reason}",
-                r.rank,
-                if proposed {
-                    "确定入选"
-                } else {
-                    "未入选"
-                }
-            ));
-        }
-        if proposed && over.contains_key(&e.entry.county_code) {
-            notes.push(format!("突破县域上限：{reason}"));
-        }
-        let note = notes.join("；");
+        let proposed = decision.proposed;
+        let note = decision.note.clone();
         let scored =
             rounds::move_entry(&txn, p, kind, &e.entry, Transition::FinishScoring, "", now).await?;
         let decided = rounds::move_entry(

@@ -2,7 +2,8 @@
 //! province — one by one or several at once — with the per-county cap of the policy checked.
 
 use jiqun_domain::access::{Action, Resource};
-use jiqun_domain::application::{self as machine, CapCheck, Status, Transition, county_cap};
+use jiqun_domain::application::{self as machine, Status, Transition};
+use jiqun_domain::county_cap;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
@@ -193,14 +194,14 @@ pub async fn recommend(
             .map_err(|e| AppError::Conflict(e.to_string()))?;
         loaded.push(m);
     }
-    // The cap, county by county, counting those already recommended and this batch.
-    let mut warnings = Vec::new();
-    let mut counties: Vec<&str> = loaded.iter().map(|m| m.county_code.as_str()).collect();
-    counties.sort();
-    counties.dedup();
+    // The cap, county by county, counting those already recommended and this batch; the
+    // counting and the wording are the domain's (`county_cap`).
+    let mut counts = Vec::new();
     // The bound policy is parsed once per competition, not once per county.
     let mut caps = std::collections::BTreeMap::new();
-    for county in counties {
+    for (county, adding) in
+        county_cap::batch_by_county(loaded.iter().map(|m| m.county_code.as_str()))
+    {
         let first = loaded
             .iter()
             .find(|m| m.county_code == county)
@@ -227,27 +228,22 @@ pub async fn recommend(
                 .filter(cluster::Column::Lifecycle.is_in(["cultivation", "certified"]))
                 .count(&txn)
                 .await? as u32;
-        let adding = loaded.iter().filter(|m| m.county_code == county).count() as u32;
-        if let CapCheck::Exceeded { count, cap } = county_cap(existing, adding, cap) {
-            let name = county
-                .parse()
-                .ok()
-                .and_then(jiqun_domain::region::county)
-                .map(|c| c.full_name())
-                .unwrap_or_else(|| county.to_string());
-            warnings.push(format!("{name}将有{count}个集群（上限{cap}个）"));
-        }
+        counts.push(county_cap::RecommendationCount {
+            county: county.to_string(),
+            existing,
+            adding,
+            cap,
+        });
     }
+    let warnings = county_cap::recommendation_warnings(&counts);
     if !warnings.is_empty() && justification.is_empty() {
         txn.rollback().await?;
+        // Hunan's wording, written here before this refactor; it is kept word for word (the
+        // policy file's own `message` reads differently).
         let policy_msg = "每个县（市）纳入省级支持的先进制造业集群原则上不超过1个";
         return Err(AppError::Invalid(vec![FieldError {
             field: "cap_justification".into(),
-            message: format!(
-                "{}：{}。如确需推荐，请填写突破上限的理由。",
-                policy_msg,
-                warnings.join("；")
-            ),
+            message: county_cap::recommendation_refusal(policy_msg, &warnings),
         }]));
     }
     let letter_attachment_id = match letter {

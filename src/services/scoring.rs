@@ -9,7 +9,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiqun_domain::access::{Action, Resource, ScopeKind};
-use jiqun_domain::review::{self, CriterionLimit};
+use jiqun_domain::attachment::{OwnerType, human_size};
+use jiqun_domain::review::{self, CriterionLimit, ScoringWindow, SheetState};
 use jiqun_domain::round::RoundStatus;
 use jiqun_rules::Policy;
 use sea_orm::{
@@ -74,94 +75,41 @@ pub fn scores_of(s: &score_sheet::Model) -> BTreeMap<String, f64> {
     serde_json::from_str(&s.scores).unwrap_or_default()
 }
 
-/// Where the round's scoring window stands for an expert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Window {
-    /// The round is still in setup, or the window has not opened yet.
-    NotOpen,
-    Open,
-    /// The window closed, or the round has moved past scoring.
-    Closed,
-}
+pub use jiqun_domain::review::Window;
 
-impl Window {
-    pub fn key(self) -> &'static str {
-        match self {
-            Window::NotOpen => "not_open",
-            Window::Open => "open",
-            Window::Closed => "closed",
-        }
-    }
+/// The round's scoring window as the domain decides on it.
+fn scoring_window(r: &round::Model) -> Result<ScoringWindow, AppError> {
+    Ok(ScoringWindow {
+        status: status_of(r)?,
+        opens: r.scoring_opens_at,
+        closes: r.scoring_closes_at,
+    })
 }
 
 /// The window is [opens, closes): at the closing minute scoring has ended.
 pub fn window(r: &round::Model, now: OffsetDateTime) -> Result<Window, AppError> {
-    Ok(match status_of(r)? {
-        RoundStatus::Setup => Window::NotOpen,
-        RoundStatus::Scoring if now < r.scoring_opens_at => Window::NotOpen,
-        RoundStatus::Scoring if now < r.scoring_closes_at => Window::Open,
-        _ => Window::Closed,
-    })
+    Ok(scoring_window(r)?.at(now))
 }
 
 /// What an expert is told about the window.
 pub fn window_label(r: &round::Model, now: OffsetDateTime) -> Result<String, AppError> {
-    let opens = local_minutes(r.scoring_opens_at);
-    let closes = local_minutes(r.scoring_closes_at);
-    Ok(match (window(r, now)?, status_of(r)?) {
-        (Window::NotOpen, _) if now < r.scoring_opens_at => format!("评分将于{opens}开始"),
-        (Window::NotOpen, _) => "评分尚未开始，开始后将通知您".to_string(),
-        (Window::Open, _) => format!("评分进行中，{closes}截止"),
-        (Window::Closed, RoundStatus::Scoring) => format!("评分已于{closes}截止"),
-        (Window::Closed, _) => "本轮评审已结束".to_string(),
-    })
+    Ok(scoring_window(r)?.label(now, local_minutes))
 }
 
-/// Whether the expert may still change this sheet now, or why not. A sheet the province
-/// reopened stays editable after the window closed, while the round is still in scoring: the
-/// reopening is the province's explicit request for a correction.
+/// Whether the expert may still change this sheet now, or why not (a reopened sheet stays
+/// editable after the window closed while the round is in scoring).
 pub fn check_editable(
     r: &round::Model,
     sheet: Option<&score_sheet::Model>,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let opens = local_minutes(r.scoring_opens_at);
-    let closes = local_minutes(r.scoring_closes_at);
-    match status_of(r)? {
-        RoundStatus::Setup if now < r.scoring_opens_at => {
-            return Err(AppError::Conflict(format!(
-                "评分尚未开始，评分将于{opens}（北京时间）开始"
-            )));
-        }
-        RoundStatus::Setup => {
-            return Err(AppError::Conflict(
-                "评分尚未开始（评审轮次筹备中），开始后将通知您".into(),
-            ));
-        }
-        RoundStatus::Scoring => {}
-        _ => {
-            return Err(AppError::Conflict(
-                "本轮评分已结束，拟定名单已确定，不能再修改评分".into(),
-            ));
-        }
-    }
-    if sheet.is_some_and(|s| s.status == SUBMITTED) {
-        return Err(AppError::Conflict(
-            "评分表已提交，不能再修改；如确需修改，请联系省工信厅退回".into(),
-        ));
-    }
-    if now < r.scoring_opens_at {
-        return Err(AppError::Conflict(format!(
-            "评分尚未开始，评分将于{opens}（北京时间）开始"
-        )));
-    }
-    let reopened = sheet.is_some_and(|s| !s.reopened_reason.is_empty());
-    if now >= r.scoring_closes_at && !reopened {
-        return Err(AppError::Conflict(format!(
-            "评分已于{closes}（北京时间）截止，不能再保存或提交评分"
-        )));
-    }
-    Ok(())
+    let state = SheetState {
+        submitted: sheet.is_some_and(|s| s.status == SUBMITTED),
+        reopened: sheet.is_some_and(|s| !s.reopened_reason.is_empty()),
+    };
+    scoring_window(r)?
+        .check_edit(state, now, local_minutes)
+        .map_err(AppError::Conflict)
 }
 
 /// What an expert sends: the points per criterion (a draft may leave some out), the comment,
@@ -541,7 +489,7 @@ async fn view_of(app: &App, a: &assignment::Model) -> Result<SheetView, AppError
         crate::store::entity::attachment::Entity::find()
             .filter(
                 crate::store::entity::attachment::Column::OwnerType
-                    .eq(super::owners::OwnerType::Application.key()),
+                    .eq(OwnerType::Application.key()),
             )
             .filter(crate::store::entity::attachment::Column::OwnerId.eq(application.id))
             .order_by_asc(crate::store::entity::attachment::Column::Id)
@@ -552,9 +500,7 @@ async fn view_of(app: &App, a: &assignment::Model) -> Result<SheetView, AppError
             .map(|(a, b)| SheetFile {
                 id: a.id,
                 file_name: a.file_name,
-                size: crate::attachments::human_size(
-                    b.map_or(0, |b| u64::try_from(b.size).unwrap_or_default()),
-                ),
+                size: human_size(b.map_or(0, |b| u64::try_from(b.size).unwrap_or_default())),
             })
             .collect()
     } else {

@@ -2,10 +2,13 @@
 
 pub mod access;
 pub mod application;
+pub mod attachment;
 pub mod audit;
 pub mod contact;
+pub mod county_cap;
 pub mod credit_code;
 pub mod industry;
+pub mod member_sheet;
 pub mod password;
 pub mod region;
 pub mod review;

@@ -6,7 +6,11 @@
 //! - [`scoring`]: score-sheet validation, panel aggregation (trimmed mean), the defence
 //!   (答辩) weighting and outlier flags;
 //! - [`ranking`]: ranking per cluster kind with stated tie-breakers, and the winners under a
-//!   quota.
+//!   quota;
+//! - [`shortlist`]: the proposed list from the ranking, the quota and the province's choice
+//!   among entrants tied at the cut, with the reason noted on each decision;
+//! - [`window`]: the scoring window (not yet open, open, closed; an extended deadline; a
+//!   reopened sheet) and what an expert may still change.
 //!
 //! Everything here is pure: the policy's numbers (panel size, trim threshold, defence share,
 //! criterion maxima, quotas) arrive as parameters, so no rule number is written into the code.
@@ -14,6 +18,8 @@
 pub mod assignment;
 pub mod ranking;
 pub mod scoring;
+pub mod shortlist;
+pub mod window;
 
 #[cfg(test)]
 mod properties;
@@ -26,3 +32,4 @@ pub use scoring::{
     Aggregate, ApplicationScore, CriterionLimit, Outlier, OutlierRule, PanelRule, ScoreSheet,
     aggregate, combine, outliers, score_application, total, validate_score, validate_sheet,
 };
+pub use window::{ScoringWindow, SheetState, Window};
