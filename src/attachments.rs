@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use axum::body::Bytes;
 use axum::extract::Multipart;
@@ -39,7 +38,7 @@ const MIB: u64 = 1024 * 1024;
 const SNIFF_BYTES: usize = 8 * 1024;
 /// Received chunks are hashed and written in batches of this many bytes.
 const WRITE_BATCH: usize = 128 * 1024;
-/// Default per-file limit when `JIQUN_MAX_UPLOAD_MB` is not set.
+/// Default per-file limit when `max_upload_mb` is not configured.
 pub const DEFAULT_MAX_UPLOAD_MB: u64 = 50;
 /// Longest stored file name, in characters (extension included).
 pub const MAX_FILE_NAME_CHARS: usize = 120;
@@ -288,22 +287,9 @@ fn join_or(items: &[&str]) -> String {
     }
 }
 
-/// The per-file upload limit in bytes: `JIQUN_MAX_UPLOAD_MB` whole megabytes (default 50),
-/// read once. It lives here rather than in `Config` until the configuration grows a field for
-/// it; a value that is not a positive whole number is ignored with a warning.
+/// The per-file upload limit in bytes: `max_upload_mb` of the configuration (default 50).
 pub fn max_upload_bytes() -> u64 {
-    static LIMIT: OnceLock<u64> = OnceLock::new();
-    *LIMIT.get_or_init(|| {
-        let raw = std::env::var("JIQUN_MAX_UPLOAD_MB").ok();
-        let mb = parse_max_upload_mb(raw.as_deref()).unwrap_or_else(|| {
-            tracing::warn!(
-                "JIQUN_MAX_UPLOAD_MB={:?} is not a whole number of megabytes between 1 and 4096; using {DEFAULT_MAX_UPLOAD_MB}",
-                raw
-            );
-            DEFAULT_MAX_UPLOAD_MB
-        });
-        mb * MIB
-    })
+    crate::config::max_upload_mb() * MIB
 }
 
 /// None when the value is present but unusable.
@@ -612,7 +598,7 @@ fn is_sm3_hex(s: &str) -> bool {
 /// Where the content with this digest lives: `<data_dir>/attachments/<first 2 hex>/<sm3>`.
 pub fn blob_path(data_dir: &Path, sm3: &str) -> Result<PathBuf, AppError> {
     if !is_sm3_hex(sm3) {
-        return Err(AppError::Internal(format!("not an SM3 digest: {sm3:?}")));
+        return Err(AppError::internal(format!("not an SM3 digest: {sm3:?}")));
     }
     Ok(data_dir.join("attachments").join(&sm3[..2]).join(sm3))
 }
@@ -666,7 +652,7 @@ fn multipart_error(e: MultipartError) -> AppError {
 }
 
 fn io_error(context: &str, e: std::io::Error) -> AppError {
-    AppError::Internal(format!("attachment store: {context}: {e}"))
+    AppError::internal(format!("attachment store: {context}: {e}"))
 }
 
 /// A temporary file that deletes itself unless it was moved into the store.
@@ -1054,7 +1040,7 @@ async fn blob_row<C: ConnectionTrait>(
     find()
         .one(conn)
         .await?
-        .ok_or_else(|| AppError::Internal(format!("blob {} vanished", placed.sm3)))
+        .ok_or_else(|| AppError::internal(format!("blob {} vanished", placed.sm3)))
 }
 
 /// Puts a received file into the store and returns its `blobs` row (existing or new).
@@ -1300,7 +1286,7 @@ async fn views(app: &App, rows: Vec<attachment::Model>) -> Result<Vec<Attachment
         .map(|r| {
             let b = blobs
                 .get(&r.blob_id)
-                .ok_or_else(|| AppError::Internal(format!("attachment {} lost its blob", r.id)))?;
+                .ok_or_else(|| AppError::internal(format!("attachment {} lost its blob", r.id)))?;
             Ok(AttachmentView::new(
                 r,
                 b,
@@ -1366,7 +1352,7 @@ async fn open_row(app: &App, attachment: attachment::Model) -> Result<Download, 
     let blob = blob::Entity::find_by_id(attachment.blob_id)
         .one(&app.db)
         .await?
-        .ok_or_else(|| AppError::Internal(format!("attachment {} lost its blob", attachment.id)))?;
+        .ok_or_else(|| AppError::internal(format!("attachment {} lost its blob", attachment.id)))?;
     let path = blob_path(&app.config.data_dir, &blob.sm3)?;
     let file = tokio::fs::File::open(&path)
         .await

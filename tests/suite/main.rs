@@ -13,6 +13,7 @@ mod competitions;
 mod fixtures;
 mod mail;
 mod notices;
+mod observability;
 mod organisations;
 mod round_flow;
 mod rounds;
