@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use axum::body::Bytes;
 use axum::extract::Multipart;
@@ -106,22 +105,9 @@ impl Limits {
     }
 }
 
-/// The per-file upload limit in bytes: `JIQUN_MAX_UPLOAD_MB` whole megabytes (default 50),
-/// read once. It lives here rather than in `Config` until the configuration grows a field for
-/// it; a value that is not a positive whole number is ignored with a warning.
+/// The per-file upload limit in bytes: `max_upload_mb` of the configuration (default 50).
 pub fn max_upload_bytes() -> u64 {
-    static LIMIT: OnceLock<u64> = OnceLock::new();
-    *LIMIT.get_or_init(|| {
-        let raw = std::env::var("JIQUN_MAX_UPLOAD_MB").ok();
-        let mb = parse_max_upload_mb(raw.as_deref()).unwrap_or_else(|| {
-            tracing::warn!(
-                "JIQUN_MAX_UPLOAD_MB={:?} is not a whole number of megabytes between 1 and 4096; using {DEFAULT_MAX_UPLOAD_MB}",
-                raw
-            );
-            DEFAULT_MAX_UPLOAD_MB
-        });
-        mb * MIB
-    })
+    crate::config::max_upload_mb() * MIB
 }
 
 /// The request-body limit for upload routes: one file at the limit plus room for the multipart
@@ -133,7 +119,7 @@ pub fn request_limit() -> usize {
 /// Where the content with this digest lives: `<data_dir>/attachments/<first 2 hex>/<sm3>`.
 pub fn blob_path(data_dir: &Path, sm3: &str) -> Result<PathBuf, AppError> {
     if !jiqun_domain::attachment::is_sm3_hex(sm3) {
-        return Err(AppError::Internal(format!("not an SM3 digest: {sm3:?}")));
+        return Err(AppError::internal(format!("not an SM3 digest: {sm3:?}")));
     }
     Ok(data_dir.join("attachments").join(&sm3[..2]).join(sm3))
 }
@@ -187,7 +173,7 @@ fn multipart_error(e: MultipartError) -> AppError {
 }
 
 fn io_error(context: &str, e: std::io::Error) -> AppError {
-    AppError::Internal(format!("attachment store: {context}: {e}"))
+    AppError::internal(format!("attachment store: {context}: {e}"))
 }
 
 /// A temporary file that deletes itself unless it was moved into the store.
@@ -575,7 +561,7 @@ async fn blob_row<C: ConnectionTrait>(
     find()
         .one(conn)
         .await?
-        .ok_or_else(|| AppError::Internal(format!("blob {} vanished", placed.sm3)))
+        .ok_or_else(|| AppError::internal(format!("blob {} vanished", placed.sm3)))
 }
 
 /// Puts a received file into the store and returns its `blobs` row (existing or new).
@@ -821,7 +807,7 @@ async fn views(app: &App, rows: Vec<attachment::Model>) -> Result<Vec<Attachment
         .map(|r| {
             let b = blobs
                 .get(&r.blob_id)
-                .ok_or_else(|| AppError::Internal(format!("attachment {} lost its blob", r.id)))?;
+                .ok_or_else(|| AppError::internal(format!("attachment {} lost its blob", r.id)))?;
             Ok(AttachmentView::new(
                 r,
                 b,
@@ -887,7 +873,7 @@ async fn open_row(app: &App, attachment: attachment::Model) -> Result<Download, 
     let blob = blob::Entity::find_by_id(attachment.blob_id)
         .one(&app.db)
         .await?
-        .ok_or_else(|| AppError::Internal(format!("attachment {} lost its blob", attachment.id)))?;
+        .ok_or_else(|| AppError::internal(format!("attachment {} lost its blob", attachment.id)))?;
     let path = blob_path(&app.config.data_dir, &blob.sm3)?;
     let file = tokio::fs::File::open(&path)
         .await

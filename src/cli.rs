@@ -227,7 +227,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Serve { demo } => {
             let config = Config::resolve(&cli.config)?;
-            init_tracing();
+            init_tracing(config.log_format);
             // Bind before opening the database, so a port in use fails fast and clearly.
             let listener = crate::server::bind(config.listen).await?;
             let app = std::sync::Arc::new(crate::server::open(config, true).await?);
@@ -516,8 +516,14 @@ async fn calendar_command(app: &Shared, cmd: CalendarCommand) -> Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-fn init_tracing() {
+/// `RUST_LOG` filters (default `info`, with the SQL drivers at `warn`); the format comes from
+/// the configuration.
+fn init_tracing(format: crate::config::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        crate::config::LogFormat::Text => builder.try_init(),
+        crate::config::LogFormat::Json => builder.json().try_init(),
+    };
 }

@@ -57,6 +57,15 @@ pub struct ConfigArgs {
         value_name = "IP,..."
     )]
     pub trusted_proxies: Option<String>,
+    /// 系统对外地址（如 https://jiqun.example.gov.cn），用于邮件中的链接
+    #[arg(long, env = "JIQUN_PUBLIC_URL", global = true, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// 单个附件大小上限（MB，1–4096），默认 50
+    #[arg(long, env = "JIQUN_MAX_UPLOAD_MB", global = true, value_name = "MB")]
+    pub max_upload_mb: Option<u64>,
+    /// 日志格式：text（默认）或 json；日志级别用 RUST_LOG 设置，默认 info
+    #[arg(long, env = "JIQUN_LOG_FORMAT", global = true, value_name = "FORMAT")]
+    pub log_format: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -75,6 +84,18 @@ struct FileConfig {
     pdf_font: Option<PathBuf>,
     objection_rate_limit: Option<u32>,
     trusted_proxies: Option<String>,
+    public_url: Option<String>,
+    max_upload_mb: Option<u64>,
+    log_format: Option<String>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
 }
 
 /// Account security settings (等保: 登录失败处理, 连接超时自动退出).
@@ -103,6 +124,11 @@ pub struct Config {
     /// Reverse proxies whose X-Forwarded-For names the client (for the audit trail and the
     /// objection limit); from anyone else the header is ignored, as it is trivially forged.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Prefix for the links in notification e-mails; empty means bare paths.
+    pub public_url: String,
+    /// The per-file attachment limit in whole megabytes.
+    pub max_upload_mb: u64,
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +147,10 @@ pub enum ConfigError {
     Zero { name: &'static str },
     #[error("反向代理地址“{0}”无效，应为逗号分隔的IP地址，如 10.0.0.2,10.0.0.3")]
     TrustedProxy(String),
+    #[error("附件大小上限“{0}”无效，应为 1 到 4096 之间的整数（MB）")]
+    MaxUpload(u64),
+    #[error("日志格式“{0}”无效，应为 text 或 json")]
+    LogFormat(String),
 }
 
 impl Config {
@@ -215,6 +245,32 @@ impl Config {
             .filter(|p| !p.is_empty())
             .map(|p| p.parse().map_err(|_| ConfigError::TrustedProxy(p.into())))
             .collect::<Result<Vec<IpAddr>, _>>()?;
+        let max_upload_mb = args
+            .max_upload_mb
+            .or(file.max_upload_mb)
+            .unwrap_or(jiqun_domain::attachment::DEFAULT_MAX_UPLOAD_MB);
+        if !(1..=4096).contains(&max_upload_mb) {
+            return Err(ConfigError::MaxUpload(max_upload_mb));
+        }
+        let log_format = match args
+            .log_format
+            .clone()
+            .or(file.log_format)
+            .unwrap_or_default()
+            .trim()
+        {
+            "" | "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => return Err(ConfigError::LogFormat(other.into())),
+        };
+        let public_url = args
+            .public_url
+            .clone()
+            .or(file.public_url)
+            .unwrap_or_default()
+            .trim()
+            .trim_end_matches('/')
+            .to_string();
         Ok(Config {
             listen,
             data_dir,
@@ -234,12 +290,46 @@ impl Config {
                 .filter(|p| !p.as_os_str().is_empty()),
             objection_rate_limit,
             trusted_proxies,
+            public_url,
+            max_upload_mb,
+            log_format,
         })
+    }
+
+    /// Makes the settings read deep inside the services (e-mail links, the upload limit) the
+    /// ones of this configuration. Those places have no `App` at hand; every process serves
+    /// one configuration, so the first call wins.
+    pub fn install(&self) {
+        let _ = INSTALLED.set(Installed {
+            public_url: self.public_url.clone(),
+            max_upload_mb: self.max_upload_mb,
+        });
     }
 
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+struct Installed {
+    public_url: String,
+    max_upload_mb: u64,
+}
+
+static INSTALLED: std::sync::OnceLock<Installed> = std::sync::OnceLock::new();
+
+/// The installed prefix for links in e-mails (empty before `Config::install`).
+pub fn public_url() -> &'static str {
+    INSTALLED.get().map_or("", |i| i.public_url.as_str())
+}
+
+/// The installed per-file upload limit in megabytes (the default before `Config::install`).
+pub fn max_upload_mb() -> u64 {
+    INSTALLED
+        .get()
+        .map_or(jiqun_domain::attachment::DEFAULT_MAX_UPLOAD_MB, |i| {
+            i.max_upload_mb
+        })
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {

@@ -115,7 +115,7 @@ async fn org(
     let credit_code = match (credit_body, city) {
         (Some(body), Some(city)) => Some(
             CreditCode::from_parts('5', '1', city, body)
-                .map_err(|e| AppError::Internal(format!("demo credit code: {e}")))?
+                .map_err(|e| AppError::internal(format!("demo credit code: {e}")))?
                 .as_str()
                 .to_string(),
         ),
@@ -168,7 +168,7 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
             .parse()
             .ok()
             .and_then(region::city)
-            .ok_or_else(|| AppError::Internal(format!("demo city {code}")))?;
+            .ok_or_else(|| AppError::internal(format!("demo city {code}")))?;
         let name = bureau_name(city.name());
         orgs.insert(
             code.to_string(),
@@ -311,7 +311,7 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
     for person in &people {
         let org = orgs
             .get(person.org)
-            .ok_or_else(|| AppError::Internal(format!("demo org {}", person.org)))?;
+            .ok_or_else(|| AppError::internal(format!("demo org {}", person.org)))?;
         let mfa = person.role.requires_second_factor();
         let m = user::ActiveModel {
             username: Set(person.username.into()),
@@ -362,7 +362,7 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
             .filter(user::Column::Username.eq(username))
             .one(&txn)
             .await?
-            .ok_or_else(|| AppError::Internal(format!("demo expert {username}")))?;
+            .ok_or_else(|| AppError::internal(format!("demo expert {username}")))?;
         expert::ActiveModel {
             user_id: Set(account.id),
             name: Set(name.trim_start_matches("评审专家 ").into()),
@@ -587,7 +587,7 @@ pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
             .filter(organisation::Column::Name.eq(*org_name))
             .one(&txn)
             .await?
-            .ok_or_else(|| AppError::Internal(format!("demo org {org_name}")))?;
+            .ok_or_else(|| AppError::internal(format!("demo org {org_name}")))?;
         let city = org.city_code.clone().unwrap_or_default();
         let cl = cluster::ActiveModel {
             org_id: Set(org.id),
@@ -614,7 +614,7 @@ pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
         .await?;
         for (member, body) in members {
             let code = CreditCode::from_parts('9', '1', &city, &format!("{body}0"))
-                .map_err(|e| AppError::Internal(format!("demo credit code: {e}")))?;
+                .map_err(|e| AppError::internal(format!("demo credit code: {e}")))?;
             cluster_member::ActiveModel {
                 cluster_id: Set(cl.id),
                 name: Set((*member).into()),
@@ -634,7 +634,7 @@ pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
             county_code: Set((*county).into()),
             kind: Set((*kind).into()),
             status: Set(jiqun_domain::application::Status::Recommended.key().into()),
-            form: Set(serde_json::to_string(&form).map_err(|e| AppError::Internal(e.to_string()))?),
+            form: Set(serde_json::to_string(&form).map_err(|e| AppError::internal(e.to_string()))?),
             revision: Set(1),
             submitted_at: Set(Some(submitted)),
             decided_at: Set(Some(now - time::Duration::days(15))),

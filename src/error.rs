@@ -37,8 +37,9 @@ pub enum AppError {
     LoginRefused(String),
     #[error("数据库错误")]
     Db(DbErr),
+    /// The cause is for the log (with its whole chain), never for the user.
     #[error("系统内部错误")]
-    Internal(String),
+    Internal(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// A unique index refusing a row means two requests raced to make the same thing (a double
@@ -60,6 +61,20 @@ impl AppError {
             field: field.into(),
             message: message.into(),
         }])
+    }
+
+    /// An internal error from a message or from an error whose source chain is kept for the log.
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> AppError {
+        AppError::Internal(cause.into())
+    }
+
+    /// The cause of a 500 with its source chain (`outer: inner: ...`), for the log only.
+    pub fn log_detail(&self) -> Option<String> {
+        match self {
+            AppError::Db(e) => Some(chain(e)),
+            AppError::Internal(e) => Some(chain(e.as_ref())),
+            _ => None,
+        }
     }
 
     pub fn code(&self) -> &'static str {
@@ -120,4 +135,16 @@ impl Problems {
             Err(AppError::Invalid(self.0))
         }
     }
+}
+
+/// An error and its sources, outermost first, as `{:#}` of anyhow prints them.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }

@@ -39,6 +39,7 @@ fn check_data_dir(config: &Config) -> Result<(), StartError> {
 /// Opens (and migrates) the database and loads the audit key.
 pub async fn open(config: Config, create_key: bool) -> Result<App, StartError> {
     check_data_dir(&config)?;
+    config.install();
     let db = crate::store::connect(&config.database_url)
         .await
         .map_err(|e| StartError::Database(e.to_string()))?;

@@ -11,10 +11,10 @@ pub async fn hash(password: &str) -> Result<String, AppError> {
         Argon2::default()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
-            .map_err(|e| AppError::Internal(format!("argon2: {e}")))
+            .map_err(|e| AppError::internal(format!("argon2: {e}")))
     })
     .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
+    .map_err(|e| AppError::internal(e.to_string()))?
 }
 
 pub async fn verify(password: &str, stored: &str) -> bool {

@@ -20,7 +20,7 @@ fn totp(secret_b32: &str, account: &str) -> Result<Totp, AppError> {
         .with_account_name(account.replace(':', "_"))
         .with_issuer(Some(ISSUER))
         .build()
-        .map_err(|e| AppError::Internal(format!("totp: {e}")))
+        .map_err(|e| AppError::internal(format!("totp: {e}")))
 }
 
 /// Accepts the code of the current 30-second step or its neighbours (clock drift), and only for
@@ -43,13 +43,13 @@ pub fn code_at(secret_b32: &str, unix_time: i64) -> Result<String, AppError> {
 pub fn otpauth_url(secret_b32: &str, account: &str) -> Result<String, AppError> {
     totp(secret_b32, account)?
         .to_url()
-        .map_err(|e| AppError::Internal(format!("totp url: {e}")))
+        .map_err(|e| AppError::internal(format!("totp url: {e}")))
 }
 
 /// An SVG QR code of the otpauth URL, for enrolment.
 pub fn qr_svg(url: &str) -> Result<String, AppError> {
     let code =
-        qrcode::QrCode::new(url.as_bytes()).map_err(|e| AppError::Internal(format!("qr: {e}")))?;
+        qrcode::QrCode::new(url.as_bytes()).map_err(|e| AppError::internal(format!("qr: {e}")))?;
     Ok(code
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(200, 200)

@@ -27,7 +27,7 @@ use crate::store::{self};
 pub use super::competitions::policy_of;
 
 pub fn status_of(m: &application::Model) -> Result<Status, AppError> {
-    Status::from_key(&m.status).ok_or_else(|| AppError::Internal(format!("status {}", m.status)))
+    Status::from_key(&m.status).ok_or_else(|| AppError::internal(format!("status {}", m.status)))
 }
 
 pub fn form_of(m: &application::Model) -> FormData {
@@ -243,7 +243,7 @@ pub async fn save(
             *text = text.chars().take(intake::NARRATIVE_MAX_CHARS * 2).collect();
         }
     }
-    let json = serde_json::to_string(&form).map_err(|e| AppError::Internal(e.to_string()))?;
+    let json = serde_json::to_string(&form).map_err(|e| AppError::internal(e.to_string()))?;
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;
     let result = application::Entity::update_many()

@@ -142,13 +142,13 @@ pub async fn load(app: &App) -> Result<Calendar, AppError> {
 /// are stored, so a failure here means the table was changed behind the application's back.
 fn stored_year(row: &calendar_year::Model) -> Result<Calendar, AppError> {
     let parsed = Calendar::parse(&row.source).map_err(|e| {
-        AppError::Internal(format!(
+        AppError::internal(format!(
             "calendar_years row {} does not parse: {e}",
             row.year
         ))
     })?;
     if parsed.covered_years() != [row.year] {
-        return Err(AppError::Internal(format!(
+        return Err(AppError::internal(format!(
             "calendar_years row {} holds years {:?}",
             row.year,
             parsed.covered_years()
@@ -399,7 +399,7 @@ pub async fn import_as(
     for &year in &years {
         let schedule = calendar
             .year(year)
-            .ok_or_else(|| AppError::Internal(format!("covered year {year} has no schedule")))?;
+            .ok_or_else(|| AppError::internal(format!("covered year {year} has no schedule")))?;
         let source = render_year(year, schedule);
         let row = calendar_year::ActiveModel {
             year: Set(year),

@@ -1485,7 +1485,7 @@ pub fn template_xlsx() -> Result<Vec<u8>, AppError> {
         wb.save_to_buffer()
     }
 
-    build().map_err(|e| AppError::Internal(format!("member import template: {e}")))
+    build().map_err(|e| AppError::internal(format!("member import template: {e}")))
 }
 
 #[cfg(test)]

@@ -64,7 +64,7 @@ pub fn builtin() -> Result<Vec<BoundPolicy>, AppError> {
                     policy,
                     source: (*text).to_string(),
                 })
-                .map_err(|e| AppError::Internal(format!("built-in policy: {e}")))
+                .map_err(|e| AppError::internal(format!("built-in policy: {e}")))
         })
         .collect()
 }
@@ -283,7 +283,7 @@ pub fn validate(input: &CompetitionInput, ctx: &Context) -> Result<ValidCompetit
 /// The policy a call is bound to, from the exact text stored with it.
 pub fn policy_of(c: &competition::Model) -> Result<Policy, AppError> {
     Policy::parse(&c.policy_source, &format!("竞赛{}绑定的政策", c.id))
-        .map_err(|e| AppError::Internal(format!("competition {} policy: {e}", c.id)))
+        .map_err(|e| AppError::internal(format!("competition {} policy: {e}", c.id)))
 }
 
 /// Whether an applicant may still submit to the call: it is open and the deadline (an instant)

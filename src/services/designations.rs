@@ -60,7 +60,7 @@ pub struct CertificateRow {
 
 fn designation_of(d: &designation::Model) -> Result<Designation, AppError> {
     Designation::from_key(&d.designation)
-        .ok_or_else(|| AppError::Internal(format!("designation kind {}", d.designation)))
+        .ok_or_else(|| AppError::internal(format!("designation kind {}", d.designation)))
 }
 
 /// The rows for designations, with names: three queries for any number.
@@ -355,7 +355,7 @@ pub async fn certificate_pdf(
         crate::pdf::certificate_pdf(&fonts, &text)
     })
     .await
-    .map_err(|e| AppError::Internal(format!("certificate renderer: {e}")))?;
+    .map_err(|e| AppError::internal(format!("certificate renderer: {e}")))?;
     let bytes = rendered.map_err(|e| {
         tracing::warn!("certificate {id}: {e}");
         PdfFailure::Unavailable(e.to_string())
@@ -538,7 +538,7 @@ fn announcement_summary(
     let kind = rounds::kind_of(r)?;
     let on = r
         .confirmed_on
-        .ok_or_else(|| AppError::Internal(format!("round {} confirmed without a date", r.id)))?;
+        .ok_or_else(|| AppError::internal(format!("round {} confirmed without a date", r.id)))?;
     Ok(AnnouncementSummary {
         round_id: r.id,
         title: announcement_title(c.year, kind),

@@ -38,7 +38,7 @@ pub fn to_domain(m: &expert::Model, declared: Vec<i64>) -> Result<review::Expert
     let city: RegionCode = m
         .city_code
         .parse()
-        .map_err(|_| AppError::Internal(format!("expert {} has a bad city code", m.id)))?;
+        .map_err(|_| AppError::internal(format!("expert {} has a bad city code", m.id)))?;
     let mut affiliations = lines(&m.affiliations);
     if !m.employer.trim().is_empty() {
         affiliations.push(m.employer.trim().to_string());

@@ -1020,7 +1020,7 @@ pub async fn receipt(
         .await?
         .ok_or(AppError::NotFound)?;
     let status = ObjectionStatus::from_key(&o.status)
-        .ok_or_else(|| AppError::Internal(format!("objection status {}", o.status)))?;
+        .ok_or_else(|| AppError::internal(format!("objection status {}", o.status)))?;
     let evidence = evidence_of(&app.db, &[o.id])
         .await?
         .into_iter()
@@ -1164,7 +1164,7 @@ async fn objection_views<C: ConnectionTrait>(
     rows.into_iter()
         .map(|o| {
             let status = ObjectionStatus::from_key(&o.status)
-                .ok_or_else(|| AppError::Internal(format!("objection status {}", o.status)))?;
+                .ok_or_else(|| AppError::internal(format!("objection status {}", o.status)))?;
             Ok(ObjectionView {
                 id: o.id,
                 round_id: o.round_id,
@@ -1297,7 +1297,7 @@ pub async fn decide(
         .await?
         .ok_or(AppError::NotFound)?;
     let from = ObjectionStatus::from_key(&o.status)
-        .ok_or_else(|| AppError::Internal(format!("objection status {}", o.status)))?;
+        .ok_or_else(|| AppError::internal(format!("objection status {}", o.status)))?;
     let to =
         round_rules::objection_step(from, step).map_err(|e| AppError::Conflict(e.to_string()))?;
     if r.status != RoundStatus::OnNotice.key() {

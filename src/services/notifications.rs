@@ -43,8 +43,8 @@ async fn outbox(
     if let Some(u) = user::Entity::find_by_id(user_id).one(conn).await?
         && !u.email.trim().is_empty()
     {
-        // Links are paths inside the system; JIQUN_PUBLIC_URL makes them clickable in a mail.
-        let base = std::env::var("JIQUN_PUBLIC_URL").unwrap_or_default();
+        // Links are paths inside the system; the public URL makes them clickable in a mail.
+        let base = crate::config::public_url();
         let text = format!(
             "{}：\n\n{body}\n\n请登录湖南省先进制造业集群培育管理系统查看：{}{link}\n",
             u.display_name,

@@ -97,7 +97,7 @@ pub fn pick(policies: &[Policy], today: Date) -> Option<Current> {
 
 /// The built-in policies; a failure means the binary was built with a broken policy file.
 fn builtin() -> Result<Vec<Policy>, AppError> {
-    builtin_policies().map_err(|e| AppError::Internal(format!("built-in policy: {e}")))
+    builtin_policies().map_err(|e| AppError::internal(format!("built-in policy: {e}")))
 }
 
 /// The policy for `today` among the built-in ones (the CLI calls this; no permission needed).

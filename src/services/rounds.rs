@@ -56,17 +56,17 @@ pub struct OpenRoundInput {
 }
 
 pub fn kind_of(r: &round::Model) -> Result<RoundKind, AppError> {
-    RoundKind::from_key(&r.kind).ok_or_else(|| AppError::Internal(format!("round kind {}", r.kind)))
+    RoundKind::from_key(&r.kind).ok_or_else(|| AppError::internal(format!("round kind {}", r.kind)))
 }
 
 pub fn status_of(r: &round::Model) -> Result<RoundStatus, AppError> {
     RoundStatus::from_key(&r.status)
-        .ok_or_else(|| AppError::Internal(format!("round status {}", r.status)))
+        .ok_or_else(|| AppError::internal(format!("round status {}", r.status)))
 }
 
 pub fn entry_status(e: &round_entry::Model) -> Result<Status, AppError> {
     Status::from_key(&e.status)
-        .ok_or_else(|| AppError::Internal(format!("entry status {}", e.status)))
+        .ok_or_else(|| AppError::internal(format!("entry status {}", e.status)))
 }
 
 pub fn quotas_of(r: &round::Model) -> BTreeMap<String, u32> {
@@ -350,7 +350,7 @@ pub async fn open_round(
         experts_per_application: Set(input.experts_per_application as i32),
         panel_note: Set(trimmed(&input.panel_note)),
         quotas: Set(
-            serde_json::to_string(&input.quotas).map_err(|e| AppError::Internal(e.to_string()))?
+            serde_json::to_string(&input.quotas).map_err(|e| AppError::internal(e.to_string()))?
         ),
         scoring_opens_at: Set(opens),
         scoring_closes_at: Set(closes),
@@ -551,7 +551,7 @@ async fn conflict_view<C: ConnectionTrait>(
         let lead_county: RegionCode = cl
             .lead_county_code
             .parse()
-            .map_err(|_| AppError::Internal(format!("cluster {} county", cl.id)))?;
+            .map_err(|_| AppError::internal(format!("cluster {} county", cl.id)))?;
         out.push(Entrant {
             application_id: e.application_id,
             lead_county,

@@ -637,7 +637,7 @@ pub async fn save(
         })
     });
     let scores_json =
-        serde_json::to_string(&input.scores).map_err(|e| AppError::Internal(e.to_string()))?;
+        serde_json::to_string(&input.scores).map_err(|e| AppError::internal(e.to_string()))?;
     let comment = trimmed(&input.comment);
     let status = if submit { SUBMITTED } else { DRAFT };
     let submitted_at = submit.then_some(now);

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use crate::error::AppError;
 
 pub(crate) fn xlsx_err(e: XlsxError) -> AppError {
-    AppError::Internal(format!("xlsx: {e}"))
+    AppError::internal(format!("xlsx: {e}"))
 }
 
 /// A moment as an Excel date-time in Beijing time.

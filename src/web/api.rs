@@ -42,6 +42,9 @@ pub struct ErrorDetail {
     pub code: String,
     pub message: String,
     pub fields: Vec<FieldErrorSchema>,
+    /// On internal errors only: the request id to quote when reporting the problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -61,11 +64,13 @@ impl From<&FieldError> for FieldErrorSchema {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let AppError::Db(e) = &self.0 {
-            tracing::error!("database error: {e}");
-        }
-        if let AppError::Internal(e) = &self.0 {
-            tracing::error!("internal error: {e}");
+        let request_id = super::observe::current_request_id();
+        let failed = self.0.log_detail();
+        if let Some(detail) = &failed {
+            tracing::error!(
+                request_id = request_id.as_deref().unwrap_or_default(),
+                "internal error: {detail}"
+            );
         }
         let status =
             StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -74,6 +79,7 @@ impl IntoResponse for ApiError {
                 code: self.0.code().to_string(),
                 message: self.0.to_string(),
                 fields: self.0.fields().iter().map(FieldErrorSchema::from).collect(),
+                request_id: request_id.filter(|_| failed.is_some()),
             },
         };
         (status, Json(body)).into_response()

@@ -156,7 +156,7 @@ pub(crate) async fn file_response(d: Download) -> Result<Response, AppError> {
     let size = u64::try_from(d.blob.size).unwrap_or_default();
     let disposition =
         HeaderValue::from_str(&attachments::content_disposition(&d.attachment.file_name))
-            .map_err(|e| AppError::Internal(format!("content disposition: {e}")))?;
+            .map_err(|e| AppError::internal(format!("content disposition: {e}")))?;
     let mime = HeaderValue::from_str(&d.blob.mime)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
     let body = file_body(d.file);

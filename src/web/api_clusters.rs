@@ -230,6 +230,7 @@ fn error_response(
                 code: code.into(),
                 message,
                 fields,
+                request_id: None,
             },
         }),
     )

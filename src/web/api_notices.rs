@@ -219,6 +219,7 @@ fn refusal(e: FileError) -> Response {
                     code: "rate_limited".into(),
                     message: notices::rate_limit_message(limit),
                     fields: Vec::new(),
+                    request_id: None,
                 },
             };
             (

@@ -10,6 +10,7 @@ pub mod api_notices;
 pub mod api_rounds;
 pub mod api_scoring;
 pub mod csrf;
+pub mod observe;
 pub mod page_cache;
 pub mod pages;
 pub mod principal;
@@ -20,7 +21,10 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::app::Shared;
 
@@ -42,6 +46,7 @@ pub fn router(app: Shared) -> Router {
             "same-origin",
         ),
     ];
+    let request_id = HeaderName::from_static(observe::REQUEST_ID);
     let mut router = Router::new()
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
@@ -59,7 +64,10 @@ pub fn router(app: Shared) -> Router {
         ))
         .layer(axum::middleware::from_fn(explain_too_large))
         // Forms and JSON stay small; upload routes raise their own limit (an inner layer wins).
-        .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024));
+        .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024))
+        // Inside the security headers, so a panic's 500 carries them too.
+        .layer(CatchPanicLayer::custom(observe::panic_response))
+        .layer(axum::middleware::from_fn(observe::scope));
     for (name, value) in security_headers {
         router = router.layer(SetResponseHeaderLayer::overriding(
             name,
@@ -71,6 +79,18 @@ pub fn router(app: Shared) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
+        // Outermost first: take or make the id, open the span, echo the id.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::middleware::from_fn(observe::drop_unusable_id))
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(observe::request_span)
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::new(request_id)),
+        )
         .with_state(app)
 }
 

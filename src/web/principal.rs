@@ -68,6 +68,7 @@ pub async fn load_session(State(app): State<Shared>, mut req: Request, next: Nex
                     .one(&app.db)
                     .await;
                 if let (Ok(Some(org)), Some(role)) = (org, Role::from_key(&u.role)) {
+                    super::observe::record_user(u.id);
                     let st = stage(s.mfa_passed, &u, role);
                     let unread = if bearer.is_none() && !req.uri().path().starts_with("/api/") {
                         crate::services::notifications::unread_count(&app, u.id)

@@ -16,6 +16,7 @@ mod fixtures;
 mod hardening;
 mod mail;
 mod notices;
+mod observability;
 mod organisations;
 mod round_flow;
 mod rounds;

@@ -244,6 +244,8 @@ struct ErrorPage {
     flash: String,
     status: u16,
     message: String,
+    /// Shown so a user can quote it when reporting the problem.
+    request_id: String,
 }
 
 /// Marks a rendered error page, so `frame_errors` can redraw it inside the signed-in frame.
@@ -258,6 +260,7 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
             flash: String::new(),
             status: status.as_u16(),
             message: message.to_string(),
+            request_id: super::observe::current_request_id().unwrap_or_default(),
         },
     )
         .into_response();
@@ -282,6 +285,7 @@ pub async fn frame_errors(req: axum::extract::Request, next: axum::middleware::N
                 flash: String::new(),
                 status: res.status().as_u16(),
                 message,
+                request_id: super::observe::current_request_id().unwrap_or_default(),
             },
         )
             .into_response(),
@@ -306,10 +310,11 @@ impl From<sea_orm::DbErr> for PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        match &self.0 {
-            AppError::Db(e) => tracing::error!("database error: {e}"),
-            AppError::Internal(e) => tracing::error!("internal error: {e}"),
-            _ => {}
+        if let Some(detail) = self.0.log_detail() {
+            tracing::error!(
+                request_id = super::observe::current_request_id().unwrap_or_default(),
+                "internal error: {detail}"
+            );
         }
         let status =
             StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -158,7 +158,7 @@ async fn show(
     };
     let html = axum::body::Bytes::from(
         page.render()
-            .map_err(|e| AppError::Internal(format!("render the notice: {e}")))?,
+            .map_err(|e| AppError::internal(format!("render the notice: {e}")))?,
     );
     app.public_pages.put(id, key, html.clone());
     Ok(Html(html).into_response())
