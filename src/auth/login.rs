@@ -153,7 +153,8 @@ pub async fn login(
             active.locked_until = Set(outcome.locked_until);
         }
         active.update(&txn).await?;
-        Audit::by(app, user_actor(&txn, &u, client_addr).await?, now)
+        let audit = Audit::by(app, user_actor(&txn, &u, client_addr).await?, now);
+        audit
             .record(
                 &txn,
                 Event {
@@ -166,7 +167,7 @@ pub async fn login(
             )
             .await?;
         let result = if let Some(until) = outcome.locked_until {
-            Audit::by(app, user_actor(&txn, &u, client_addr).await?, now)
+            audit
                 .record(
                     &txn,
                     Event {

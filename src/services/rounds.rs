@@ -596,12 +596,10 @@ pub async fn set_panel(
     ensure_assignable(&r)?;
     let now = app.clock.now();
     let current: BTreeSet<i64> = panel_ids(&txn, r.id).await?.into_iter().collect();
-    let known: BTreeSet<i64> = expert::Entity::find()
-        .filter(expert::Column::Id.is_in(add.iter().copied()))
-        .filter(expert::Column::Active.eq(true))
-        .all(&txn)
+    let known: BTreeSet<i64> = store::load_by_ids::<expert::Entity>(&txn, add.iter().copied())
         .await?
-        .into_iter()
+        .into_values()
+        .filter(|e| e.active)
         .map(|e| e.id)
         .collect();
     if let Some(bad) = add.iter().find(|id| !known.contains(id)) {
