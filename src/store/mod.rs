@@ -3,6 +3,8 @@
 pub mod entity;
 mod load;
 pub mod migration;
+#[cfg(test)]
+mod tests;
 mod versioned;
 
 use std::time::Duration;
