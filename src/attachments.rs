@@ -10,7 +10,6 @@
 //! Refusals (too large, wrong type, empty) leave nothing behind: the temporary file is removed
 //! whatever path the request takes out, by a guard that deletes it when dropped.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
@@ -27,7 +26,7 @@ use sm3::{Digest, Sm3};
 use time::OffsetDateTime;
 
 use crate::app::{App, Principal};
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{AppError, Problems};
 use crate::services::owners;
 use crate::store::{self, entity::attachment, entity::blob, entity::user};
@@ -603,27 +602,25 @@ pub async fn attach(
     }
     .insert(&txn)
     .await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "attachment.upload",
-            object_type: "attachment",
-            object_id: att.id.to_string(),
-            summary: format!(
-                "上传附件“{file_name}”（{}，{}，SM3 {}…）至{}#{owner_id}，用途：{}",
-                placed.kind.label(),
-                human_size(placed.size),
-                &placed.sm3[..16],
-                owner_label(owner),
-                purpose.label(),
-            ),
-            ..Default::default()
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "attachment.upload",
+                object_type: "attachment",
+                object_id: att.id.to_string(),
+                summary: format!(
+                    "上传附件“{file_name}”（{}，{}，SM3 {}…）至{}#{owner_id}，用途：{}",
+                    placed.kind.label(),
+                    human_size(placed.size),
+                    &placed.sm3[..16],
+                    owner_label(owner),
+                    purpose.label(),
+                ),
+                ..Default::default()
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(AttachmentView::new(
         &att,
@@ -787,22 +784,13 @@ async fn views(app: &App, rows: Vec<attachment::Model>) -> Result<Vec<Attachment
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let blob_ids: Vec<i64> = rows.iter().map(|r| r.blob_id).collect();
-    let user_ids: Vec<i64> = rows.iter().map(|r| r.uploaded_by).collect();
-    let blobs: HashMap<i64, blob::Model> = blob::Entity::find()
-        .filter(blob::Column::Id.is_in(blob_ids))
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|b| (b.id, b))
-        .collect();
-    let names: HashMap<i64, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(user_ids))
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.display_name))
-        .collect();
+    let blobs = store::load_by_ids::<blob::Entity>(&app.db, rows.iter().map(|r| r.blob_id)).await?;
+    let names = store::load_by_ids_map::<user::Entity, _>(
+        &app.db,
+        rows.iter().map(|r| r.uploaded_by),
+        |u| u.display_name,
+    )
+    .await?;
     rows.iter()
         .map(|r| {
             let b = blobs

@@ -61,9 +61,39 @@ pub struct Event {
     pub reason: String,
 }
 
-/// Appends one entry. Call it inside the transaction that makes the change, so the change and its
-/// record commit together or not at all.
-pub async fn append<C: ConnectionTrait>(
+/// The audit trail as one operation writes to it: the key, who acts and the instant, fixed once so
+/// that every entry the operation records carries the same actor and the same time as the rows it
+/// changes (`updated_at` and the entry's time stay one `now`).
+pub struct Audit<'a> {
+    key: &'a AuditKey,
+    actor: Actor,
+    at: OffsetDateTime,
+}
+
+impl<'a> Audit<'a> {
+    /// A signed-in principal acting at `at`.
+    pub fn of(app: &'a crate::app::App, p: &crate::app::Principal, at: OffsetDateTime) -> Self {
+        Self::by(app, p.actor(), at)
+    }
+
+    /// Any other actor: the console, the demo seed, a login attempt, a member of the public.
+    pub fn by(app: &'a crate::app::App, actor: Actor, at: OffsetDateTime) -> Self {
+        Audit {
+            key: &app.audit_key,
+            actor,
+            at,
+        }
+    }
+
+    /// Appends one entry. Call it inside the transaction that makes the change, so the change
+    /// and its record commit together or not at all.
+    pub async fn record<C: ConnectionTrait>(&self, conn: &C, event: Event) -> Result<i64, DbErr> {
+        append(conn, self.key, self.at, &self.actor, event).await
+    }
+}
+
+/// Appends one entry; operations go through [`Audit::record`].
+async fn append<C: ConnectionTrait>(
     conn: &C,
     key: &AuditKey,
     at: OffsetDateTime,

@@ -7,7 +7,7 @@ use jiqun_domain::region;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use crate::app::App;
-use crate::audit::{self, Actor, Event};
+use crate::audit::{Actor, Audit, Event};
 use crate::auth::{password, totp};
 use crate::error::AppError;
 use crate::store::{
@@ -229,20 +229,18 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
             org(app, &txn, home, OrgKind::ExpertHome, Some(city), None, None).await?,
         );
     }
-    audit::append(
-        &txn,
-        &app.audit_key,
-        app.clock.now(),
-        &Actor::console("demo"),
-        Event {
-            action: "demo.seed",
-            object_type: "organisation",
-            object_id: "*".into(),
-            summary: format!("写入演示单位{}个", orgs.len()),
-            ..Default::default()
-        },
-    )
-    .await?;
+    Audit::by(app, Actor::console("demo"), app.clock.now())
+        .record(
+            &txn,
+            Event {
+                action: "demo.seed",
+                object_type: "organisation",
+                object_id: "*".into(),
+                summary: format!("写入演示单位{}个", orgs.len()),
+                ..Default::default()
+            },
+        )
+        .await?;
     txn.commit().await?;
 
     let mut people = vec![
@@ -308,6 +306,7 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
     let hash = password::hash(DEMO_PASSWORD).await?;
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;
+    let audit = Audit::by(app, Actor::console("demo"), now);
     for person in &people {
         let org = orgs
             .get(person.org)
@@ -338,24 +337,22 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
         }
         .insert(&txn)
         .await?;
-        audit::append(
-            &txn,
-            &app.audit_key,
-            now,
-            &Actor::console("demo"),
-            Event {
-                action: "user.create",
-                object_type: "user",
-                object_id: m.id.to_string(),
-                summary: format!(
-                    "写入演示账户 {}（{}）",
-                    person.username,
-                    person.role.label()
-                ),
-                ..Default::default()
-            },
-        )
-        .await?;
+        audit
+            .record(
+                &txn,
+                Event {
+                    action: "user.create",
+                    object_type: "user",
+                    object_id: m.id.to_string(),
+                    summary: format!(
+                        "写入演示账户 {}（{}）",
+                        person.username,
+                        person.role.label()
+                    ),
+                    ..Default::default()
+                },
+            )
+            .await?;
     }
     for (username, name, home, city, fields) in EXPERTS {
         let account = user::Entity::find()
@@ -671,20 +668,18 @@ pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
         .await?;
         application_ids.push(a.id);
     }
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &Actor::console("demo"),
-        Event {
-            action: "demo.seed",
-            object_type: "competition",
-            object_id: c.id.to_string(),
-            summary: format!("写入演示竞赛及{}项已推荐申报", application_ids.len()),
-            ..Default::default()
-        },
-    )
-    .await?;
+    Audit::by(app, Actor::console("demo"), now)
+        .record(
+            &txn,
+            Event {
+                action: "demo.seed",
+                object_type: "competition",
+                object_id: c.id.to_string(),
+                summary: format!("写入演示竞赛及{}项已推荐申报", application_ids.len()),
+                ..Default::default()
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(Showcase {
         competition_id: c.id,

@@ -7,7 +7,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::{password, session, totp};
 use crate::app::{App, Principal};
-use crate::audit::{self, Actor, Event};
+use crate::audit::{Actor, Audit, Event};
 use crate::clock::format_local;
 use crate::error::AppError;
 use crate::store::{
@@ -105,40 +105,36 @@ pub async fn login(
             let _ = password::verify(password_text, dummy).await;
         }
         let txn = store::write_txn(&app.db).await?;
-        audit::append(
-            &txn,
-            &app.audit_key,
-            now,
-            &anonymous(&username, client_addr),
-            Event {
-                action: "login.failure",
-                object_type: "user",
-                object_id: username.clone(),
-                summary: "登录失败：用户名不存在".into(),
-                ..Default::default()
-            },
-        )
-        .await?;
+        Audit::by(app, anonymous(&username, client_addr), now)
+            .record(
+                &txn,
+                Event {
+                    action: "login.failure",
+                    object_type: "user",
+                    object_id: username.clone(),
+                    summary: "登录失败：用户名不存在".into(),
+                    ..Default::default()
+                },
+            )
+            .await?;
         txn.commit().await?;
         return Err(LoginError::BadCredentials);
     };
     if is_locked(u.locked_until, now) {
         let until = u.locked_until.map(format_local).unwrap_or_default();
         let txn = store::write_txn(&app.db).await?;
-        audit::append(
-            &txn,
-            &app.audit_key,
-            now,
-            &user_actor(&txn, &u, client_addr).await?,
-            Event {
-                action: "login.refused_locked",
-                object_type: "user",
-                object_id: u.id.to_string(),
-                summary: format!("账户锁定期间尝试登录（锁定至 {until}）"),
-                ..Default::default()
-            },
-        )
-        .await?;
+        Audit::by(app, user_actor(&txn, &u, client_addr).await?, now)
+            .record(
+                &txn,
+                Event {
+                    action: "login.refused_locked",
+                    object_type: "user",
+                    object_id: u.id.to_string(),
+                    summary: format!("账户锁定期间尝试登录（锁定至 {until}）"),
+                    ..Default::default()
+                },
+            )
+            .await?;
         txn.commit().await?;
         return Err(LoginError::Locked { until });
     }
@@ -157,35 +153,32 @@ pub async fn login(
             active.locked_until = Set(outcome.locked_until);
         }
         active.update(&txn).await?;
-        audit::append(
-            &txn,
-            &app.audit_key,
-            now,
-            &user_actor(&txn, &u, client_addr).await?,
-            Event {
-                action: "login.failure",
-                object_type: "user",
-                object_id: u.id.to_string(),
-                summary: format!("密码错误（连续第{}次）", u.failed_logins + 1),
-                ..Default::default()
-            },
-        )
-        .await?;
-        let result = if let Some(until) = outcome.locked_until {
-            audit::append(
+        let audit = Audit::by(app, user_actor(&txn, &u, client_addr).await?, now);
+        audit
+            .record(
                 &txn,
-                &app.audit_key,
-                now,
-                &user_actor(&txn, &u, client_addr).await?,
                 Event {
-                    action: "account.locked",
+                    action: "login.failure",
                     object_type: "user",
                     object_id: u.id.to_string(),
-                    summary: format!("连续登录失败，账户锁定至 {}", format_local(until)),
+                    summary: format!("密码错误（连续第{}次）", u.failed_logins + 1),
                     ..Default::default()
                 },
             )
             .await?;
+        let result = if let Some(until) = outcome.locked_until {
+            audit
+                .record(
+                    &txn,
+                    Event {
+                        action: "account.locked",
+                        object_type: "user",
+                        object_id: u.id.to_string(),
+                        summary: format!("连续登录失败，账户锁定至 {}", format_local(until)),
+                        ..Default::default()
+                    },
+                )
+                .await?;
             LoginError::NowLocked {
                 threshold: app.config.security.lockout_threshold,
                 until: format_local(until),
@@ -208,24 +201,22 @@ pub async fn login(
     active.locked_until = Set(None);
     active.last_login_at = Set(Some(now));
     let u = active.update(&txn).await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &user_actor(&txn, &u, client_addr).await?,
-        Event {
-            action: "login.success",
-            object_type: "user",
-            object_id: u.id.to_string(),
-            summary: if u.totp_enabled {
-                "密码验证通过，待双因素认证".into()
-            } else {
-                "登录成功".into()
+    Audit::by(app, user_actor(&txn, &u, client_addr).await?, now)
+        .record(
+            &txn,
+            Event {
+                action: "login.success",
+                object_type: "user",
+                object_id: u.id.to_string(),
+                summary: if u.totp_enabled {
+                    "密码验证通过，待双因素认证".into()
+                } else {
+                    "登录成功".into()
+                },
+                ..Default::default()
             },
-            ..Default::default()
-        },
-    )
-    .await?;
+        )
+        .await?;
     txn.commit().await?;
     Ok((token, stage(mfa_passed, &u, role)))
 }
@@ -255,20 +246,18 @@ pub async fn verify_second_factor(
     let by_recovery = !by_totp && remaining.contains(&digest);
     let txn = store::write_txn(&app.db).await?;
     if !by_totp && !by_recovery {
-        audit::append(
-            &txn,
-            &app.audit_key,
-            now,
-            &user_actor(&txn, u, client_addr).await?,
-            Event {
-                action: "login.mfa_failure",
-                object_type: "user",
-                object_id: u.id.to_string(),
-                summary: "双因素验证码错误".into(),
-                ..Default::default()
-            },
-        )
-        .await?;
+        Audit::by(app, user_actor(&txn, u, client_addr).await?, now)
+            .record(
+                &txn,
+                Event {
+                    action: "login.mfa_failure",
+                    object_type: "user",
+                    object_id: u.id.to_string(),
+                    summary: "双因素验证码错误".into(),
+                    ..Default::default()
+                },
+            )
+            .await?;
         txn.commit().await?;
         return Err(AppError::invalid(
             "code",
@@ -285,24 +274,22 @@ pub async fn verify_second_factor(
     }
     active.update(&txn).await?;
     session::set_mfa_passed(&txn, session_id).await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &user_actor(&txn, u, client_addr).await?,
-        Event {
-            action: "login.mfa_success",
-            object_type: "user",
-            object_id: u.id.to_string(),
-            summary: if by_recovery {
-                format!("使用恢复码完成双因素认证（剩余{}个）", remaining.len())
-            } else {
-                "双因素认证通过".into()
+    Audit::by(app, user_actor(&txn, u, client_addr).await?, now)
+        .record(
+            &txn,
+            Event {
+                action: "login.mfa_success",
+                object_type: "user",
+                object_id: u.id.to_string(),
+                summary: if by_recovery {
+                    format!("使用恢复码完成双因素认证（剩余{}个）", remaining.len())
+                } else {
+                    "双因素认证通过".into()
+                },
+                ..Default::default()
             },
-            ..Default::default()
-        },
-    )
-    .await?;
+        )
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -315,11 +302,13 @@ pub async fn logout(
 ) -> Result<(), AppError> {
     let txn = store::write_txn(&app.db).await?;
     session::delete(&txn, session_id).await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
+    Audit::by(
+        app,
+        user_actor(&txn, u, client_addr).await?,
         app.clock.now(),
-        &user_actor(&txn, u, client_addr).await?,
+    )
+    .record(
+        &txn,
         Event {
             action: "logout",
             object_type: "user",
@@ -336,11 +325,13 @@ pub async fn logout(
 /// Records that an idle session was ended.
 pub async fn record_expiry(app: &App, u: &user::Model, client_addr: &str) -> Result<(), AppError> {
     let txn = store::write_txn(&app.db).await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
+    Audit::by(
+        app,
+        user_actor(&txn, u, client_addr).await?,
         app.clock.now(),
-        &user_actor(&txn, u, client_addr).await?,
+    )
+    .record(
+        &txn,
         Event {
             action: "session.expired",
             object_type: "user",
@@ -388,24 +379,22 @@ pub async fn change_password(
     active.password_changed_at = Set(now);
     active.updated_at = Set(now);
     active.update(&txn).await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &user_actor(&txn, u, client_addr).await?,
-        Event {
-            action: "account.password_changed",
-            object_type: "user",
-            object_id: u.id.to_string(),
-            summary: if u.must_change_password {
-                "首次登录修改初始密码".into()
-            } else {
-                "修改密码".into()
+    Audit::by(app, user_actor(&txn, u, client_addr).await?, now)
+        .record(
+            &txn,
+            Event {
+                action: "account.password_changed",
+                object_type: "user",
+                object_id: u.id.to_string(),
+                summary: if u.must_change_password {
+                    "首次登录修改初始密码".into()
+                } else {
+                    "修改密码".into()
+                },
+                ..Default::default()
             },
-            ..Default::default()
-        },
-    )
-    .await?;
+        )
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -456,20 +445,18 @@ pub async fn confirm_enrolment(
     active.updated_at = Set(now);
     active.update(&txn).await?;
     session::set_mfa_passed(&txn, session_id).await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "account.mfa_enabled",
-            object_type: "user",
-            object_id: p.user.id.to_string(),
-            summary: "启用双因素认证（TOTP），生成10个恢复码".into(),
-            ..Default::default()
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "account.mfa_enabled",
+                object_type: "user",
+                object_id: p.user.id.to_string(),
+                summary: "启用双因素认证（TOTP），生成10个恢复码".into(),
+                ..Default::default()
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(codes)
 }

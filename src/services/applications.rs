@@ -1,8 +1,6 @@
 //! Applications (申请报告) to a competition: drafts, the completeness and eligibility assessment,
 //! submission before the deadline, and the version kept at each submission (第八条).
 
-use std::collections::BTreeMap;
-
 use jiqun_domain::access::{Action, Resource, Role, ScopeKind};
 use jiqun_domain::application::{self as machine, Status, Transition};
 use jiqun_rules::Policy;
@@ -15,12 +13,12 @@ use time::OffsetDateTime;
 
 use super::authorize;
 use crate::app::{App, Principal};
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::clock::format_local;
 use crate::error::AppError;
 use crate::store::entity::{
     application, application_event, application_version, attachment, cluster, cluster_co_applicant,
-    competition, organisation,
+    competition,
 };
 use crate::store::{self};
 
@@ -201,20 +199,18 @@ pub async fn start(
     }
     .insert(&txn)
     .await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "application.create",
-            object_type: "application",
-            object_id: m.id.to_string(),
-            summary: format!("{}：发起“{}”申报（{}）", cl.name, c.title, c.year),
-            ..Default::default()
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "application.create",
+                object_type: "application",
+                object_id: m.id.to_string(),
+                summary: format!("{}：发起“{}”申报（{}）", cl.name, c.title, c.year),
+                ..Default::default()
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(m)
 }
@@ -246,35 +242,32 @@ pub async fn save(
     let json = serde_json::to_string(&form).map_err(|e| AppError::internal(e.to_string()))?;
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;
-    let result = application::Entity::update_many()
-        .set(application::ActiveModel {
-            form: Set(json),
-            version: Set(expected_version + 1),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .filter(application::Column::Id.eq(id))
-        .filter(application::Column::Version.eq(expected_version))
-        .exec(&txn)
-        .await?;
-    super::saved(&result)?;
-    let before = form_of(&m);
-    let policy = policy_of(&competition_of(&txn, &m).await?)?;
-    let changed = intake::diff(&policy, &before, &form);
-    audit::append(
+    store::update_versioned(
         &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "application.save",
-            object_type: "application",
-            object_id: id.to_string(),
-            summary: summarise_changes(&changed),
+        id,
+        expected_version,
+        application::ActiveModel {
+            form: Set(json),
+            updated_at: Set(now),
             ..Default::default()
         },
     )
     .await?;
+    let before = form_of(&m);
+    let policy = policy_of(&competition_of(&txn, &m).await?)?;
+    let changed = intake::diff(&policy, &before, &form);
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "application.save",
+                object_type: "application",
+                object_id: id.to_string(),
+                summary: summarise_changes(&changed),
+                ..Default::default()
+            },
+        )
+        .await?;
     let after = application::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -340,20 +333,19 @@ pub async fn submit(
     let snapshot = snapshot(app, &m).await?;
     let txn = store::write_txn(&app.db).await?;
     let revision = m.revision + 1;
-    let result = application::Entity::update_many()
-        .set(application::ActiveModel {
+    store::update_versioned(
+        &txn,
+        id,
+        expected_version,
+        application::ActiveModel {
             status: Set(to.key().into()),
             revision: Set(revision),
             submitted_at: Set(Some(now)),
-            version: Set(expected_version + 1),
             updated_at: Set(now),
             ..Default::default()
-        })
-        .filter(application::Column::Id.eq(id))
-        .filter(application::Column::Version.eq(expected_version))
-        .exec(&txn)
-        .await?;
-    super::saved(&result)?;
+        },
+    )
+    .await?;
     application_version::ActiveModel {
         application_id: Set(id),
         revision: Set(revision),
@@ -383,24 +375,22 @@ pub async fn submit(
         now,
     )
     .await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "application.submit",
-            object_type: "application",
-            object_id: id.to_string(),
-            summary: format!(
-                "{label}申报（第{revision}版），状态：{} → {}",
-                status.label(),
-                to.label()
-            ),
-            ..Default::default()
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "application.submit",
+                object_type: "application",
+                object_id: id.to_string(),
+                summary: format!(
+                    "{label}申报（第{revision}版），状态：{} → {}",
+                    status.label(),
+                    to.label()
+                ),
+                ..Default::default()
+            },
+        )
+        .await?;
     let cl = cluster::Entity::find_by_id(m.cluster_id).one(&txn).await?;
     crate::services::notifications::notify_city(
         &txn,
@@ -472,24 +462,11 @@ pub async fn rows(
     app: &App,
     list: Vec<application::Model>,
 ) -> Result<Vec<ApplicationRow>, AppError> {
-    let clusters: BTreeMap<i64, String> = cluster::Entity::find()
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect();
-    let orgs: BTreeMap<i64, String> = organisation::Entity::find()
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
-    let comps: BTreeMap<i64, competition::Model> = competition::Entity::find()
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
+    let clusters = super::rounds::cluster_names(&app.db, list.iter().map(|m| m.cluster_id)).await?;
+    let orgs = super::clusters::org_names(&app.db, list.iter().map(|m| m.org_id)).await?;
+    let comps =
+        store::load_by_ids::<competition::Entity>(&app.db, list.iter().map(|m| m.competition_id))
+            .await?;
     let mut out = Vec::with_capacity(list.len());
     for m in list {
         let status = status_of(&m)?;

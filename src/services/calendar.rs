@@ -12,7 +12,7 @@ use time::Date;
 
 use super::authorize;
 use crate::app::{App, Principal};
-use crate::audit::{self, Actor, Event};
+use crate::audit::{Actor, Audit, Event};
 use crate::error::AppError;
 use crate::store::{self, entity::calendar_year};
 
@@ -451,28 +451,26 @@ pub async fn import_as(
         .copied()
         .filter(|y| builtin.contains(y))
         .collect();
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        actor,
-        Event {
-            action: "calendar.import",
-            object_type: "calendar",
-            object_id: years
-                .iter()
-                .map(i32::to_string)
-                .collect::<Vec<_>>()
-                .join(","),
-            summary: format!(
-                "导入{}节假日安排\n{}",
-                years_label(&years),
-                details.join("\n")
-            ),
-            ..Default::default()
-        },
-    )
-    .await?;
+    Audit::by(app, actor.clone(), now)
+        .record(
+            &txn,
+            Event {
+                action: "calendar.import",
+                object_type: "calendar",
+                object_id: years
+                    .iter()
+                    .map(i32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                summary: format!(
+                    "导入{}节假日安排\n{}",
+                    years_label(&years),
+                    details.join("\n")
+                ),
+                ..Default::default()
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(Imported {
         years,

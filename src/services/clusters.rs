@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{authorize, trimmed};
 use crate::app::{App, Principal};
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{AppError, FieldError, Problems};
 use crate::store::{
     self,
@@ -94,12 +94,6 @@ impl ValidCluster {
     }
 }
 
-fn city_name(code: RegionCode) -> String {
-    region::city(code)
-        .map(|c| c.name().to_string())
-        .unwrap_or_else(|| code.to_string())
-}
-
 fn county_full_name(code: RegionCode) -> String {
     region::county(code)
         .map(|c| c.full_name())
@@ -166,7 +160,7 @@ pub fn validate(
     }
     co_problems.dedup();
     let joint = !input.co_applicant_org_ids.is_empty();
-    let home = city_name(lead.city);
+    let home = region::city_name(&lead.city.to_string());
     let single_rule = |county: RegionCode| -> Option<String> {
         let c = region::county(county)?;
         (!joint && c.city_code() != lead.city).then(|| {
@@ -470,31 +464,33 @@ async fn related<C: ConnectionTrait>(
     let mut co_applicants: HashMap<i64, Vec<i64>> = HashMap::new();
     let mut member_counts: HashMap<i64, u64> = HashMap::new();
     let mut org_ids: HashSet<i64> = clusters.iter().map(|c| c.org_id).collect();
+    for c in store::load_where_in::<cluster_county::Entity>(
+        db,
+        cluster_county::Column::ClusterId,
+        ids.iter().copied(),
+    )
+    .await?
+    {
+        counties
+            .entry(c.cluster_id)
+            .or_default()
+            .push(c.county_code);
+    }
+    for c in store::load_where_in::<cluster_co_applicant::Entity>(
+        db,
+        cluster_co_applicant::Column::ClusterId,
+        ids.iter().copied(),
+    )
+    .await?
+    {
+        org_ids.insert(c.org_id);
+        co_applicants
+            .entry(c.cluster_id)
+            .or_default()
+            .push(c.org_id);
+    }
     // Chunks keep the IN lists well under both backends' bound-parameter limits.
     for chunk in ids.chunks(500) {
-        for c in cluster_county::Entity::find()
-            .filter(cluster_county::Column::ClusterId.is_in(chunk.to_vec()))
-            .order_by_asc(cluster_county::Column::Id)
-            .all(db)
-            .await?
-        {
-            counties
-                .entry(c.cluster_id)
-                .or_default()
-                .push(c.county_code);
-        }
-        for c in cluster_co_applicant::Entity::find()
-            .filter(cluster_co_applicant::Column::ClusterId.is_in(chunk.to_vec()))
-            .order_by_asc(cluster_co_applicant::Column::Id)
-            .all(db)
-            .await?
-        {
-            org_ids.insert(c.org_id);
-            co_applicants
-                .entry(c.cluster_id)
-                .or_default()
-                .push(c.org_id);
-        }
         let counts: Vec<(i64, i64)> = cluster_member::Entity::find()
             .select_only()
             .column(cluster_member::Column::ClusterId)
@@ -508,17 +504,7 @@ async fn related<C: ConnectionTrait>(
             member_counts.insert(id, u64::try_from(n).unwrap_or(0));
         }
     }
-    let org_ids: Vec<i64> = org_ids.into_iter().collect();
-    let mut org_names = HashMap::new();
-    for chunk in org_ids.chunks(500) {
-        for o in organisation::Entity::find()
-            .filter(organisation::Column::Id.is_in(chunk.to_vec()))
-            .all(db)
-            .await?
-        {
-            org_names.insert(o.id, o.name);
-        }
-    }
+    let org_names = org_names(db, org_ids).await?;
     Ok(Related {
         counties,
         co_applicants,
@@ -557,11 +543,7 @@ fn view(m: &cluster::Model, r: &Related, kinds: &[ClusterKind], relation: Relati
             .map(|codes| codes.iter().map(|c| CountyRef::new(c)).collect())
             .unwrap_or_default(),
         city_code: m.city_code.clone(),
-        city_name: m
-            .city_code
-            .parse::<RegionCode>()
-            .map(city_name)
-            .unwrap_or_else(|_| m.city_code.clone()),
+        city_name: region::city_name(&m.city_code),
         core_park: m.core_park.clone(),
         joint: !co_applicants.is_empty(),
         co_applicants,
@@ -624,24 +606,6 @@ pub async fn load_visible<C: ConnectionTrait>(
     id: i64,
 ) -> Result<cluster::Model, AppError> {
     Ok(load_scoped(db, p, id, Action::View).await?.0)
-}
-
-/// Clusters by id, one query for any number of ids (none for none).
-pub(crate) async fn by_id<C: ConnectionTrait>(
-    db: &C,
-    ids: impl IntoIterator<Item = i64>,
-) -> Result<HashMap<i64, cluster::Model>, AppError> {
-    let ids: Vec<i64> = ids.into_iter().collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(cluster::Entity::find()
-        .filter(cluster::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect())
 }
 
 /// Loads a cluster the principal may see; anything else is "not found", so existence is not
@@ -770,13 +734,8 @@ async fn record<C: ConnectionTrait>(
         .into_iter()
         .map(|c| c.org_id)
         .collect();
-    let mut co_orgs: HashMap<i64, organisation::Model> = organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(co_ids.clone()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o))
-        .collect();
+    let mut co_orgs =
+        store::load_by_ids::<organisation::Entity>(db, co_ids.iter().copied()).await?;
     let co_applicants = co_ids.iter().filter_map(|id| co_orgs.remove(id)).collect();
     let members = cluster_member::Entity::find()
         .filter(cluster_member::Column::ClusterId.eq(m.id))
@@ -842,7 +801,7 @@ fn describe(v: &ValidCluster, city: RegionCode, co_names: &HashMap<i64, String>)
             others.join("、")
         },
         v.core_park,
-        city_name(city),
+        region::city_name(&city.to_string()),
         if co.is_empty() {
             "-".into()
         } else {
@@ -875,10 +834,7 @@ fn describe_record(r: &ClusterRecord, kinds: &[ClusterKind]) -> String {
             others.join("、")
         },
         m.core_park,
-        m.city_code
-            .parse::<RegionCode>()
-            .map(city_name)
-            .unwrap_or_else(|_| m.city_code.clone()),
+        region::city_name(&m.city_code),
         if co.is_empty() {
             "-".into()
         } else {
@@ -887,22 +843,12 @@ fn describe_record(r: &ClusterRecord, kinds: &[ClusterKind]) -> String {
     )
 }
 
-/// Organisation names by id, one query for any number of ids (none for none).
+/// Organisation names by id (no query for none).
 pub(crate) async fn org_names<C: ConnectionTrait>(
     db: &C,
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<HashMap<i64, String>, DbErr> {
-    let ids: Vec<i64> = ids.into_iter().collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect())
+    store::load_by_ids_map::<organisation::Entity, _>(db, ids, |o| o.name).await
 }
 
 async fn write_links<C: ConnectionTrait>(
@@ -976,20 +922,18 @@ pub async fn create(
     .insert(&txn)
     .await?;
     write_links(&txn, m.id, &v).await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "cluster.create",
-            object_type: "cluster",
-            object_id: m.id.to_string(),
-            summary: format!("新建集群：{}", describe(&v, lead.city, &co_names)),
-            ..Default::default()
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "cluster.create",
+                object_type: "cluster",
+                object_id: m.id.to_string(),
+                summary: format!("新建集群：{}", describe(&v, lead.city, &co_names)),
+                ..Default::default()
+            },
+        )
+        .await?;
     let r = related(&txn, std::slice::from_ref(&m)).await?;
     txn.commit().await?;
     Ok(view(&m, &r, &kinds, Relation::Lead))
@@ -1014,8 +958,11 @@ pub async fn update(
     let txn = store::write_txn(&app.db).await?;
     let before = record(&txn, before, Relation::Lead).await?;
     // Optimistic concurrency: the update only applies to the version the editor saw.
-    let result = cluster::Entity::update_many()
-        .set(cluster::ActiveModel {
+    store::update_versioned(
+        &txn,
+        id,
+        expected_version,
+        cluster::ActiveModel {
             name: Set(v.name.clone()),
             kind: Set(v.kind.clone()),
             industry_code: Set(v.industry_code.clone()),
@@ -1023,34 +970,28 @@ pub async fn update(
             // The routing city follows the lead applicant's registered city (第八条).
             city_code: Set(lead.city.to_string()),
             core_park: Set(v.core_park.clone()),
-            version: Set(expected_version + 1),
             updated_at: Set(now),
-            ..Default::default()
-        })
-        .filter(cluster::Column::Id.eq(id))
-        .filter(cluster::Column::Version.eq(expected_version))
-        .exec(&txn)
-        .await?;
-    super::saved(&result)?;
-    write_links(&txn, id, &v).await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "cluster.update",
-            object_type: "cluster",
-            object_id: id.to_string(),
-            summary: format!(
-                "修改前：{}\n修改后：{}",
-                describe_record(&before, &kinds),
-                describe(&v, lead.city, &co_names)
-            ),
             ..Default::default()
         },
     )
     .await?;
+    write_links(&txn, id, &v).await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "cluster.update",
+                object_type: "cluster",
+                object_id: id.to_string(),
+                summary: format!(
+                    "修改前：{}\n修改后：{}",
+                    describe_record(&before, &kinds),
+                    describe(&v, lead.city, &co_names)
+                ),
+                ..Default::default()
+            },
+        )
+        .await?;
     let after = cluster::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -1176,25 +1117,23 @@ pub async fn add_member(
         }
         Err(e) => return Err(e.into()),
     };
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "cluster.member_add",
-            object_type: "cluster",
-            object_id: cluster_id.to_string(),
-            summary: format!(
-                "集群“{}”新增成员企业：{}（{}）",
-                c.name,
-                v.name,
-                v.credit_code.as_str()
-            ),
-            ..Default::default()
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "cluster.member_add",
+                object_type: "cluster",
+                object_id: cluster_id.to_string(),
+                summary: format!(
+                    "集群“{}”新增成员企业：{}（{}）",
+                    c.name,
+                    v.name,
+                    v.credit_code.as_str()
+                ),
+                ..Default::default()
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(MemberView::from_model(&m))
 }
@@ -1216,23 +1155,21 @@ pub async fn remove_member(
     cluster_member::Entity::delete_by_id(m.id)
         .exec(&txn)
         .await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "cluster.member_remove",
-            object_type: "cluster",
-            object_id: cluster_id.to_string(),
-            summary: format!(
-                "集群“{}”移除成员企业：{}（{}）",
-                c.name, m.name, m.credit_code
-            ),
-            ..Default::default()
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "cluster.member_remove",
+                object_type: "cluster",
+                object_id: cluster_id.to_string(),
+                summary: format!(
+                    "集群“{}”移除成员企业：{}（{}）",
+                    c.name, m.name, m.credit_code
+                ),
+                ..Default::default()
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -1401,20 +1338,18 @@ pub async fn import_members(
             Err(e) => return Err(e.into()),
         }
     }
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "cluster.members_import",
-            object_type: "cluster",
-            object_id: cluster_id.to_string(),
-            summary: format!("集群“{}”从Excel导入成员企业{}家", c.name, valid.len()),
-            ..Default::default()
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "cluster.members_import",
+                object_type: "cluster",
+                object_id: cluster_id.to_string(),
+                summary: format!("集群“{}”从Excel导入成员企业{}家", c.name, valid.len()),
+                ..Default::default()
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(ImportReport {
         imported: valid.len(),

@@ -15,7 +15,7 @@ use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 use super::{authorize, trimmed};
 use crate::app::{App, Principal};
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{AppError, Problems};
 use crate::store::{
     self,
@@ -512,20 +512,18 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "competition.create",
-            object_type: "competition",
-            object_id: m.id.to_string(),
-            summary: format!("发布竞赛通知：{}", describe(&v)),
-            reason: v.warnings.join("\n"),
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "competition.create",
+                object_type: "competition",
+                object_id: m.id.to_string(),
+                summary: format!("发布竞赛通知：{}", describe(&v)),
+                reason: v.warnings.join("\n"),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(CompetitionView::from_model(&m, now))
 }
@@ -571,8 +569,11 @@ pub async fn update(
         }
     }
     // Optimistic concurrency: the update only applies to the version the editor saw.
-    let result = competition::Entity::update_many()
-        .set(competition::ActiveModel {
+    store::update_versioned(
+        &txn,
+        id,
+        expected_version,
+        competition::ActiveModel {
             year: Set(v.year),
             title: Set(v.title.clone()),
             policy_id: Set(v.policy.id().to_string()),
@@ -580,33 +581,27 @@ pub async fn update(
             submission_deadline: Set(v.submission_deadline),
             review_deadline: Set(v.review_deadline),
             notice_text: Set(v.notice_text.clone()),
-            version: Set(expected_version + 1),
             updated_at: Set(now),
             ..Default::default()
-        })
-        .filter(competition::Column::Id.eq(id))
-        .filter(competition::Column::Version.eq(expected_version))
-        .exec(&txn)
-        .await?;
-    super::saved(&result)?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "competition.update",
-            object_type: "competition",
-            object_id: id.to_string(),
-            summary: format!(
-                "修改前：{}\n修改后：{}",
-                describe_model(&before),
-                describe(&v)
-            ),
-            reason: v.warnings.join("\n"),
         },
     )
     .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "competition.update",
+                object_type: "competition",
+                object_id: id.to_string(),
+                summary: format!(
+                    "修改前：{}\n修改后：{}",
+                    describe_model(&before),
+                    describe(&v)
+                ),
+                reason: v.warnings.join("\n"),
+            },
+        )
+        .await?;
     let after = competition::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -640,20 +635,18 @@ pub async fn close(app: &App, p: &Principal, id: i64) -> Result<CompetitionView,
         txn.rollback().await?;
         return Err(AppError::Conflict("该竞赛通知已关闭".into()));
     }
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "competition.close",
-            object_type: "competition",
-            object_id: id.to_string(),
-            summary: format!("关闭竞赛通知：{}", describe_model(&before)),
-            ..Default::default()
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "competition.close",
+                object_type: "competition",
+                object_id: id.to_string(),
+                summary: format!("关闭竞赛通知：{}", describe_model(&before)),
+                ..Default::default()
+            },
+        )
+        .await?;
     let after = competition::Entity::find_by_id(id)
         .one(&txn)
         .await?

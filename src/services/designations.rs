@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use jiqun_domain::access::{Action, Resource, ScopeKind};
 use jiqun_domain::application::Status;
+use jiqun_domain::region;
 use jiqun_domain::round::{Designation, RoundKind, RoundStatus, date_zh};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -19,7 +20,7 @@ use time::OffsetDateTime;
 use super::workbook::{self, xlsx_err};
 use super::{at_most, authorize, clusters, required_text, rounds, saved};
 use crate::app::{App, Principal};
-use crate::audit::{self, Event};
+use crate::audit::{self, Audit, Event};
 use crate::error::AppError;
 use crate::pdf::{CertificateText, FontCache, PdfError};
 use crate::store::{
@@ -71,7 +72,8 @@ pub async fn rows_for<C: ConnectionTrait>(
     if list.is_empty() {
         return Ok(Vec::new());
     }
-    let clusters = clusters::by_id(conn, list.iter().map(|d| d.cluster_id)).await?;
+    let clusters =
+        store::load_by_ids::<cluster::Entity>(conn, list.iter().map(|d| d.cluster_id)).await?;
     let orgs = clusters::org_names(conn, clusters.values().map(|c| c.org_id)).await?;
     list.iter()
         .map(|d| {
@@ -86,7 +88,7 @@ pub async fn rows_for<C: ConnectionTrait>(
                     .and_then(|c| orgs.get(&c.org_id).cloned())
                     .unwrap_or_default(),
                 city_name: cl
-                    .map(|c| rounds::city_name(&c.city_code))
+                    .map(|c| region::city_name(&c.city_code))
                     .unwrap_or_default(),
                 round_id: d.round_id,
                 designation: kind.key().into(),
@@ -156,28 +158,26 @@ pub async fn designate<C: ConnectionTrait>(
         .await?
         .ok_or(AppError::NotFound)?;
     set_lifecycle(conn, &cl, outcome.lifecycle(), now).await?;
-    audit::append(
-        conn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "designation.create",
-            object_type: "designation",
-            object_id: d.id.to_string(),
-            summary: format!(
-                "“{}”被{}为{}，证书编号{number}，自{}起（集群状态 {} → {}）",
-                cl.name,
-                decided_verb(kind),
-                outcome.label(),
-                date_zh(today),
-                cl.lifecycle,
-                outcome.lifecycle()
-            ),
-            reason: String::new(),
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            conn,
+            Event {
+                action: "designation.create",
+                object_type: "designation",
+                object_id: d.id.to_string(),
+                summary: format!(
+                    "“{}”被{}为{}，证书编号{number}，自{}起（集群状态 {} → {}）",
+                    cl.name,
+                    decided_verb(kind),
+                    outcome.label(),
+                    date_zh(today),
+                    cl.lifecycle,
+                    outcome.lifecycle()
+                ),
+                reason: String::new(),
+            },
+        )
+        .await?;
     super::notifications::notify_org(
         conn,
         cl.org_id,
@@ -202,15 +202,17 @@ async fn set_lifecycle<C: ConnectionTrait>(
     lifecycle: &str,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let res = cluster::Entity::update_many()
-        .col_expr(cluster::Column::Lifecycle, Expr::value(lifecycle))
-        .col_expr(cluster::Column::Version, Expr::value(cl.version + 1))
-        .col_expr(cluster::Column::UpdatedAt, Expr::value(now))
-        .filter(cluster::Column::Id.eq(cl.id))
-        .filter(cluster::Column::Version.eq(cl.version))
-        .exec(conn)
-        .await?;
-    saved(&res)
+    store::update_versioned(
+        conn,
+        cl.id,
+        cl.version,
+        cluster::ActiveModel {
+            lifecycle: Set(lifecycle.to_string()),
+            updated_at: Set(now),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 /// The cluster ids a scoped reader may see; None means all.
@@ -419,27 +421,25 @@ pub async fn revoke(
         .await?
         .ok_or(AppError::NotFound)?;
     set_lifecycle(&txn, &cl, LIFECYCLE_REVOKED, now).await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "designation.revoke",
-            object_type: "designation",
-            object_id: d.id.to_string(),
-            summary: format!(
-                "撤销“{}”的{}认定（证书编号{}），自{}起（集群状态 {} → {LIFECYCLE_REVOKED}）",
-                cl.name,
-                kind.label(),
-                d.certificate_number,
-                date_zh(today),
-                cl.lifecycle
-            ),
-            reason: reason.to_string(),
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "designation.revoke",
+                object_type: "designation",
+                object_id: d.id.to_string(),
+                summary: format!(
+                    "撤销“{}”的{}认定（证书编号{}），自{}起（集群状态 {} → {LIFECYCLE_REVOKED}）",
+                    cl.name,
+                    kind.label(),
+                    d.certificate_number,
+                    date_zh(today),
+                    cl.lifecycle
+                ),
+                reason: reason.to_string(),
+            },
+        )
+        .await?;
     super::notifications::notify_org(
         &txn,
         cl.org_id,
@@ -518,16 +518,10 @@ async fn competitions_of(
     app: &App,
     rounds: &[round::Model],
 ) -> Result<HashMap<i64, competition::Model>, AppError> {
-    if rounds.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(competition::Entity::find()
-        .filter(competition::Column::Id.is_in(rounds.iter().map(|r| r.competition_id)))
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect())
+    Ok(
+        store::load_by_ids::<competition::Entity>(&app.db, rounds.iter().map(|r| r.competition_id))
+            .await?,
+    )
 }
 
 fn announcement_summary(
@@ -560,14 +554,14 @@ pub async fn announcements(app: &App) -> Result<Vec<AnnouncementSummary>, AppErr
         .await?;
     let comps = competitions_of(app, &rows).await?;
     let mut counts: HashMap<i64, usize> = HashMap::new();
-    if !rows.is_empty() {
-        for d in designation::Entity::find()
-            .filter(designation::Column::RoundId.is_in(rows.iter().map(|r| r.id)))
-            .all(&app.db)
-            .await?
-        {
-            *counts.entry(d.round_id).or_default() += 1;
-        }
+    for d in store::load_where_in::<designation::Entity>(
+        &app.db,
+        designation::Column::RoundId,
+        rows.iter().map(|r| r.id),
+    )
+    .await?
+    {
+        *counts.entry(d.round_id).or_default() += 1;
     }
     rows.iter()
         .filter_map(|r| comps.get(&r.competition_id).map(|c| (r, c)))
@@ -591,22 +585,16 @@ pub async fn announcement(app: &App, round_id: i64) -> Result<Announcement, AppE
         .all(&app.db)
         .await?;
     let certs = rows_for(&app.db, &list).await?;
-    let kinds: HashMap<i64, String> = if list.is_empty() {
-        HashMap::new()
-    } else {
-        round_entry::Entity::find()
-            .filter(round_entry::Column::Id.is_in(list.iter().map(|d| d.entry_id)))
-            .all(&app.db)
-            .await?
-            .into_iter()
-            .map(|e| {
-                let label = policy
-                    .cluster_kind(&e.cluster_kind)
-                    .map_or_else(|| e.cluster_kind.clone(), |k| k.name.clone());
-                (e.id, label)
-            })
-            .collect()
-    };
+    let kinds = store::load_by_ids_map::<round_entry::Entity, _>(
+        &app.db,
+        list.iter().map(|d| d.entry_id),
+        |e| {
+            policy
+                .cluster_kind(&e.cluster_kind)
+                .map_or_else(|| e.cluster_kind.clone(), |k| k.name.clone())
+        },
+    )
+    .await?;
     let rows: Vec<AnnouncementRow> = list
         .iter()
         .zip(&certs)
@@ -706,7 +694,9 @@ pub async fn list_xlsx(
             .unwrap_or(usize::MAX)
     };
     entries.sort_by_key(|e| (order(&e.cluster_kind), e.rank.unwrap_or(i32::MAX), e.id));
-    let clusters = clusters::by_id(&app.db, entries.iter().map(|e| e.cluster_id)).await?;
+    let clusters =
+        store::load_by_ids::<cluster::Entity>(&app.db, entries.iter().map(|e| e.cluster_id))
+            .await?;
     let orgs = clusters::org_names(&app.db, clusters.values().map(|c| c.org_id)).await?;
     let numbers: HashMap<i64, designation::Model> = designation::Entity::find()
         .filter(designation::Column::RoundId.eq(r.id))
@@ -766,7 +756,7 @@ pub async fn list_xlsx(
             &st.wrap,
         )
         .map_err(xlsx_err)?;
-        ws.write_string_with_format(row, 4, rounds::city_name(&e.city_code), &st.cell)
+        ws.write_string_with_format(row, 4, region::city_name(&e.city_code), &st.cell)
             .map_err(xlsx_err)?;
         let kind_name = policy
             .cluster_kind(&e.cluster_kind)

@@ -11,10 +11,10 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::authorize;
 use super::competitions::local_minutes;
-use super::{authorize, saved};
 use crate::app::{App, Principal};
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{AppError, Problems};
 use crate::store::{
     self,
@@ -56,15 +56,15 @@ pub async fn pool<C: ConnectionTrait>(
     conn: &C,
     ids: &[i64],
 ) -> Result<Vec<(expert::Model, review::Expert)>, AppError> {
-    let models = expert::Entity::find()
-        .filter(expert::Column::Id.is_in(ids.iter().copied()))
-        .order_by_asc(expert::Column::Id)
-        .all(conn)
-        .await?;
-    let declared = expert_conflict::Entity::find()
-        .filter(expert_conflict::Column::ExpertId.is_in(ids.iter().copied()))
-        .all(conn)
-        .await?;
+    let models =
+        store::load_where_in::<expert::Entity>(conn, expert::Column::Id, ids.iter().copied())
+            .await?;
+    let declared = store::load_where_in::<expert_conflict::Entity>(
+        conn,
+        expert_conflict::Column::ExpertId,
+        ids.iter().copied(),
+    )
+    .await?;
     models
         .into_iter()
         .map(|m| {
@@ -181,33 +181,30 @@ pub struct AccountChoice {
     pub org_name: String,
 }
 
-fn city_label(code: &str) -> String {
-    code.parse::<RegionCode>()
-        .ok()
-        .and_then(region::city)
-        .map(|c| c.name().to_string())
-        .unwrap_or_default()
-}
-
 /// Counts per expert id: panels sat on and standing assignments.
 async fn counts<C: ConnectionTrait>(
     conn: &C,
     ids: &[i64],
 ) -> Result<(BTreeMap<i64, u64>, BTreeMap<i64, u64>), AppError> {
     let mut rounds = BTreeMap::new();
-    for m in panel_member::Entity::find()
-        .filter(panel_member::Column::ExpertId.is_in(ids.iter().copied()))
-        .all(conn)
-        .await?
+    for m in store::load_where_in::<panel_member::Entity>(
+        conn,
+        panel_member::Column::ExpertId,
+        ids.iter().copied(),
+    )
+    .await?
     {
         *rounds.entry(m.expert_id).or_insert(0) += 1;
     }
     let mut assigned = BTreeMap::new();
-    for a in assignment::Entity::find()
-        .filter(assignment::Column::ExpertId.is_in(ids.iter().copied()))
-        .filter(assignment::Column::RecusedAt.is_null())
-        .all(conn)
-        .await?
+    for a in store::load_where_in::<assignment::Entity>(
+        conn,
+        assignment::Column::ExpertId,
+        ids.iter().copied(),
+    )
+    .await?
+    .into_iter()
+    .filter(|a| a.recused_at.is_none())
     {
         *assigned.entry(a.expert_id).or_insert(0) += 1;
     }
@@ -220,13 +217,11 @@ async fn views<C: ConnectionTrait>(
 ) -> Result<Vec<ExpertView>, AppError> {
     let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
     let (rounds, assigned) = counts(conn, &ids).await?;
-    let accounts: BTreeMap<i64, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(models.iter().map(|m| m.user_id)))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.username))
-        .collect();
+    let accounts =
+        store::load_by_ids_map::<user::Entity, _>(conn, models.iter().map(|m| m.user_id), |u| {
+            u.username
+        })
+        .await?;
     Ok(models
         .iter()
         .map(|m| ExpertView {
@@ -235,7 +230,7 @@ async fn views<C: ConnectionTrait>(
             username: accounts.get(&m.user_id).cloned().unwrap_or_default(),
             name: m.name.clone(),
             city_code: m.city_code.clone(),
-            city_name: city_label(&m.city_code),
+            city_name: region::city_name(&m.city_code),
             employer: m.employer.clone(),
             fields: lines(&m.fields),
             affiliations: lines(&m.affiliations),
@@ -466,7 +461,12 @@ fn validate(input: &ExpertInput) -> Result<Valid, AppError> {
     let city_code = input.city_code.trim().to_string();
     if city_code.is_empty() {
         p.add("city_code", "请选择专家工作所在市州");
-    } else if city_label(&city_code).is_empty() {
+    } else if city_code
+        .parse::<RegionCode>()
+        .ok()
+        .and_then(region::city)
+        .is_none()
+    {
         p.add(
             "city_code",
             format!("“{city_code}”不是湖南省的市州代码，请从列表中选择"),
@@ -521,7 +521,7 @@ fn describe(v: &Valid, active: bool) -> String {
     format!(
         "姓名={}；市州={}；工作单位={}；专业领域={}；关联单位={}；{}",
         v.name,
-        city_label(&v.city_code),
+        region::city_name(&v.city_code),
         v.employer,
         v.fields.join("、"),
         if v.affiliations.is_empty() {
@@ -537,7 +537,7 @@ fn describe_model(m: &expert::Model) -> String {
     format!(
         "姓名={}；市州={}；工作单位={}；专业领域={}；关联单位={}；{}",
         m.name,
-        city_label(&m.city_code),
+        region::city_name(&m.city_code),
         m.employer,
         lines(&m.fields).join("、"),
         {
@@ -604,24 +604,22 @@ pub async fn create(app: &App, p: &Principal, input: &ExpertInput) -> Result<Exp
     }
     .insert(&txn)
     .await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "expert.create",
-            object_type: "expert",
-            object_id: m.id.to_string(),
-            summary: format!(
-                "专家入库（账户{}）：{}",
-                account.username,
-                describe(&v, input.active)
-            ),
-            ..Default::default()
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "expert.create",
+                object_type: "expert",
+                object_id: m.id.to_string(),
+                summary: format!(
+                    "专家入库（账户{}）：{}",
+                    account.username,
+                    describe(&v, input.active)
+                ),
+                ..Default::default()
+            },
+        )
+        .await?;
     let view = view_one(&txn, &m).await?;
     txn.commit().await?;
     Ok(view)
@@ -652,41 +650,38 @@ pub async fn update(
         ));
     }
     let now = app.clock.now();
-    let result = expert::Entity::update_many()
-        .set(expert::ActiveModel {
+    store::update_versioned(
+        &txn,
+        id,
+        expected_version,
+        expert::ActiveModel {
             name: Set(v.name.clone()),
             fields: Set(v.fields.join("\n")),
             city_code: Set(v.city_code.clone()),
             employer: Set(v.employer.clone()),
             affiliations: Set(v.affiliations.join("\n")),
             active: Set(input.active),
-            version: Set(expected_version + 1),
             updated_at: Set(now),
-            ..Default::default()
-        })
-        .filter(expert::Column::Id.eq(id))
-        .filter(expert::Column::Version.eq(expected_version))
-        .exec(&txn)
-        .await?;
-    saved(&result)?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "expert.update",
-            object_type: "expert",
-            object_id: id.to_string(),
-            summary: format!(
-                "修改前：{}\n修改后：{}",
-                describe_model(&before),
-                describe(&v, input.active)
-            ),
             ..Default::default()
         },
     )
     .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "expert.update",
+                object_type: "expert",
+                object_id: id.to_string(),
+                summary: format!(
+                    "修改前：{}\n修改后：{}",
+                    describe_model(&before),
+                    describe(&v, input.active)
+                ),
+                ..Default::default()
+            },
+        )
+        .await?;
     let after = expert::Entity::find_by_id(id)
         .one(&txn)
         .await?

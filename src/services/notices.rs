@@ -12,11 +12,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::application::{Status, Transition};
 use jiqun_domain::contact;
+use jiqun_domain::region;
 use jiqun_domain::round::{
     self as round_rules, ObjectionStatus, ObjectionStep, RoundKind, RoundStatus, RoundStep, date_zh,
 };
 use jiqun_rules::Policy;
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, RelationDef, Set,
@@ -24,10 +24,10 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use super::{at_most, authorize, required_text, rounds, saved, trimmed};
+use super::{at_most, authorize, required_text, rounds, trimmed};
 use crate::app::{App, Principal};
 use crate::attachments::{self, Kind, Limits, Purpose, Received};
-use crate::audit::{self, Actor, Event};
+use crate::audit::{Actor, Audit, Event};
 use crate::error::{AppError, Problems};
 use crate::store::{
     self,
@@ -274,45 +274,38 @@ pub async fn publish(
         ));
     }
     let after = rounds::step_round(&txn, &r, RoundStep::PublishNotice, now).await?;
-    let res = round::Entity::update_many()
-        .col_expr(round::Column::NoticeText, Expr::value(text))
-        .col_expr(
-            round::Column::NoticePublishedOn,
-            Expr::value(Some(window.published)),
-        )
-        .col_expr(
-            round::Column::NoticeFirstDay,
-            Expr::value(Some(window.first_day)),
-        )
-        .col_expr(
-            round::Column::NoticeLastDay,
-            Expr::value(Some(window.last_day)),
-        )
-        .filter(round::Column::Id.eq(r.id))
-        .filter(round::Column::Version.eq(after.version))
-        .exec(&txn)
-        .await?;
-    saved(&res)?;
+    store::update_at_version(
+        &txn,
+        r.id,
+        after.version,
+        round::ActiveModel {
+            notice_text: Set(text.to_string()),
+            notice_published_on: Set(Some(window.published)),
+            notice_first_day: Set(Some(window.first_day)),
+            notice_last_day: Set(Some(window.last_day)),
+            ..Default::default()
+        },
+    )
+    .await?;
     for e in &listed {
         rounds::move_entry(&txn, p, kind, e, Transition::PublishNotice, "", now).await?;
     }
     let period = period_text(window.first_day, window.last_day, window.working_days);
     let title = notice_title(c.year, kind);
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "notice.publish",
-            object_type: "round",
-            object_id: r.id.to_string(),
-            summary: format!("发布“{title}”：{}个集群，公示期{period}", listed.len()),
-            reason: String::new(),
-        },
-    )
-    .await?;
-    let clusters = super::clusters::by_id(&txn, listed.iter().map(|e| e.cluster_id)).await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "notice.publish",
+                object_type: "round",
+                object_id: r.id.to_string(),
+                summary: format!("发布“{title}”：{}个集群，公示期{period}", listed.len()),
+                reason: String::new(),
+            },
+        )
+        .await?;
+    let clusters =
+        store::load_by_ids::<cluster::Entity>(&txn, listed.iter().map(|e| e.cluster_id)).await?;
     for e in &listed {
         if let Some(cl) = clusters.get(&e.cluster_id) {
             super::notifications::notify_org(
@@ -400,20 +393,9 @@ pub async fn public_list(app: &App) -> Result<Vec<NoticeSummary>, AppError> {
         .order_by_desc(round::Column::Id)
         .all(&app.db)
         .await?;
-    let mut ids: Vec<i64> = rows.iter().map(|r| r.competition_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let comps: HashMap<i64, competition::Model> = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        competition::Entity::find()
-            .filter(competition::Column::Id.is_in(ids))
-            .all(&app.db)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c))
-            .collect()
-    };
+    let comps =
+        store::load_by_ids::<competition::Entity>(&app.db, rows.iter().map(|r| r.competition_id))
+            .await?;
     let today = super::calendar::today(app);
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
@@ -549,7 +531,7 @@ async fn entry_rows<C: ConnectionTrait>(
         .map(|(i, (id, kind, city, status, _, cluster_name, org_name))| {
             let city_name = cities
                 .entry(city)
-                .or_insert_with_key(|code| rounds::city_name(code))
+                .or_insert_with_key(|code| region::city_name(code))
                 .clone();
             PublicEntry {
                 no: i + 1,
@@ -934,23 +916,21 @@ pub async fn file_objection(
     }
     let cluster_name = rounds::cluster_name(&txn, entry.cluster_id).await?;
     let title = notice_title(c.year, rounds::kind_of(&r)?);
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &public_actor(&name, &organisation, client_addr),
-        Event {
-            action: "objection.file",
-            object_type: "objection",
-            object_id: o.id.to_string(),
-            summary: format!(
-                "对“{title}”中的“{cluster_name}”提出异议（受理编号{}）{evidence_note}",
-                o.id
-            ),
-            reason: o.reason.clone(),
-        },
-    )
-    .await?;
+    Audit::by(app, public_actor(&name, &organisation, client_addr), now)
+        .record(
+            &txn,
+            Event {
+                action: "objection.file",
+                object_type: "objection",
+                object_id: o.id.to_string(),
+                summary: format!(
+                    "对“{title}”中的“{cluster_name}”提出异议（受理编号{}）{evidence_note}",
+                    o.id
+                ),
+                reason: o.reason.clone(),
+            },
+        )
+        .await?;
     if let Some(org) = creator_org(&txn, &r).await? {
         super::notifications::notify_org(
             &txn,
@@ -1069,17 +1049,7 @@ async fn evidence_of<C: ConnectionTrait>(
         .order_by_asc(attachment::Column::Id)
         .all(conn)
         .await?;
-    let blobs: HashMap<i64, blob::Model> = if rows.is_empty() {
-        HashMap::new()
-    } else {
-        blob::Entity::find()
-            .filter(blob::Column::Id.is_in(rows.iter().map(|r| r.blob_id)))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|b| (b.id, b))
-            .collect()
-    };
+    let blobs = store::load_by_ids::<blob::Entity>(conn, rows.iter().map(|r| r.blob_id)).await?;
     Ok(rows
         .into_iter()
         .map(|a| {
@@ -1136,31 +1106,19 @@ async fn objection_views<C: ConnectionTrait>(
     for e in evidence_of(conn, &ids).await? {
         evidence.entry(e.objection_id).or_default().push(e);
     }
-    let entry_ids: Vec<i64> = rows.iter().map(|o| o.entry_id).collect();
-    let entries: HashMap<i64, i64> = if entry_ids.is_empty() {
-        HashMap::new()
-    } else {
-        round_entry::Entity::find()
-            .filter(round_entry::Column::Id.is_in(entry_ids))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|e| (e.id, e.cluster_id))
-            .collect()
-    };
-    let clusters = super::clusters::by_id(conn, entries.values().copied()).await?;
-    let deciders: Vec<i64> = rows.iter().filter_map(|o| o.decided_by).collect();
-    let names: HashMap<i64, String> = if deciders.is_empty() {
-        HashMap::new()
-    } else {
-        user::Entity::find()
-            .filter(user::Column::Id.is_in(deciders))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.display_name))
-            .collect()
-    };
+    let entries = store::load_by_ids_map::<round_entry::Entity, _>(
+        conn,
+        rows.iter().map(|o| o.entry_id),
+        |e| e.cluster_id,
+    )
+    .await?;
+    let clusters = store::load_by_ids::<cluster::Entity>(conn, entries.values().copied()).await?;
+    let names = store::load_by_ids_map::<user::Entity, _>(
+        conn,
+        rows.iter().filter_map(|o| o.decided_by),
+        |u| u.display_name,
+    )
+    .await?;
     rows.into_iter()
         .map(|o| {
             let status = ObjectionStatus::from_key(&o.status)
@@ -1306,8 +1264,11 @@ pub async fn decide(
             rounds::status_of(&r)?.label()
         )));
     }
-    let res = objection::Entity::update_many()
-        .set(objection::ActiveModel {
+    store::update_versioned(
+        &txn,
+        o.id,
+        o.version,
+        objection::ActiveModel {
             status: Set(to.key().into()),
             reply: Set(reply.to_string()),
             registered_at: Set(if step == ObjectionStep::Register {
@@ -1317,14 +1278,10 @@ pub async fn decide(
             }),
             decided_at: Set(to.decided().then_some(now)),
             decided_by: Set(to.decided().then_some(p.user.id)),
-            version: Set(o.version + 1),
             ..Default::default()
-        })
-        .filter(objection::Column::Id.eq(o.id))
-        .filter(objection::Column::Version.eq(o.version))
-        .exec(&txn)
-        .await?;
-    saved(&res)?;
+        },
+    )
+    .await?;
     let entry = round_entry::Entity::find_by_id(o.entry_id)
         .one(&txn)
         .await?
@@ -1361,31 +1318,29 @@ pub async fn decide(
             effect = "（该集群此前已被取消拟入选资格）".into();
         }
     }
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: match step {
-                ObjectionStep::Register => "objection.register",
-                ObjectionStep::Dismiss => "objection.dismiss",
-                ObjectionStep::Uphold => "objection.uphold",
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: match step {
+                    ObjectionStep::Register => "objection.register",
+                    ObjectionStep::Dismiss => "objection.dismiss",
+                    ObjectionStep::Uphold => "objection.uphold",
+                },
+                object_type: "objection",
+                object_id: o.id.to_string(),
+                summary: format!(
+                    "{}：针对“{}”的异议（受理编号{}），{} → {}{effect}",
+                    step_label(step),
+                    cluster.name,
+                    o.id,
+                    from.label(),
+                    to.label()
+                ),
+                reason: reply.to_string(),
             },
-            object_type: "objection",
-            object_id: o.id.to_string(),
-            summary: format!(
-                "{}：针对“{}”的异议（受理编号{}），{} → {}{effect}",
-                step_label(step),
-                cluster.name,
-                o.id,
-                from.label(),
-                to.label()
-            ),
-            reason: reply.to_string(),
-        },
-    )
-    .await?;
+        )
+        .await?;
     let after = objection::Entity::find_by_id(o.id)
         .one(&txn)
         .await?
@@ -1572,13 +1527,16 @@ pub async fn confirm(
         .collect();
     round_rules::confirmable(today, last, &statuses).map_err(AppError::Conflict)?;
     let after = rounds::step_round(&txn, &r, RoundStep::Confirm, now).await?;
-    let res = round::Entity::update_many()
-        .col_expr(round::Column::ConfirmedOn, Expr::value(Some(today)))
-        .filter(round::Column::Id.eq(r.id))
-        .filter(round::Column::Version.eq(after.version))
-        .exec(&txn)
-        .await?;
-    saved(&res)?;
+    store::update_at_version(
+        &txn,
+        r.id,
+        after.version,
+        round::ActiveModel {
+            confirmed_on: Set(Some(today)),
+            ..Default::default()
+        },
+    )
+    .await?;
     let c = rounds::competition_of(&txn, &r).await?;
     let on_notice: Vec<round_entry::Model> = rounds::entries(&txn, r.id)
         .await?
@@ -1594,31 +1552,29 @@ pub async fn confirm(
         .iter()
         .filter(|s| **s == ObjectionStatus::Upheld)
         .count();
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "round.confirm",
-            object_type: "round",
-            object_id: r.id.to_string(),
-            summary: format!(
-                "确认{}年{}名单：{}个集群被{}为{}；公示期{}至{}，收到异议{}件（成立{}件）",
-                c.year,
-                kind.label(),
-                created.len(),
-                super::designations::decided_verb(kind),
-                kind.outcome().label(),
-                date_zh(first),
-                date_zh(last),
-                statuses.len(),
-                upheld
-            ),
-            reason: String::new(),
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "round.confirm",
+                object_type: "round",
+                object_id: r.id.to_string(),
+                summary: format!(
+                    "确认{}年{}名单：{}个集群被{}为{}；公示期{}至{}，收到异议{}件（成立{}件）",
+                    c.year,
+                    kind.label(),
+                    created.len(),
+                    super::designations::decided_verb(kind),
+                    kind.outcome().label(),
+                    date_zh(first),
+                    date_zh(last),
+                    statuses.len(),
+                    upheld
+                ),
+                reason: String::new(),
+            },
+        )
+        .await?;
     let rows = super::designations::rows_for(&txn, &created).await?;
     txn.commit().await?;
     Ok(ConfirmOutcome {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{authorize, trimmed};
 use crate::app::{App, Principal};
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{AppError, Problems};
 use crate::store::{self, entity::organisation};
 
@@ -347,20 +347,18 @@ pub async fn create_as(
     }
     .insert(&txn)
     .await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        actor,
-        Event {
-            action: "org.create",
-            object_type: "organisation",
-            object_id: m.id.to_string(),
-            summary: format!("新建单位：{}", describe(&v)),
-            ..Default::default()
-        },
-    )
-    .await?;
+    Audit::by(app, actor.clone(), now)
+        .record(
+            &txn,
+            Event {
+                action: "org.create",
+                object_type: "organisation",
+                object_id: m.id.to_string(),
+                summary: format!("新建单位：{}", describe(&v)),
+                ..Default::default()
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(OrgView::from_model(&m))
 }
@@ -385,8 +383,11 @@ pub async fn update(
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;
     // Optimistic concurrency: the update only applies to the version the editor saw.
-    let result = organisation::Entity::update_many()
-        .set(organisation::ActiveModel {
+    store::update_versioned(
+        &txn,
+        id,
+        expected_version,
+        organisation::ActiveModel {
             name: Set(v.name.clone()),
             kind: Set(v.kind.key().into()),
             credit_code: Set(v.credit_code.as_ref().map(|c| c.as_str().to_string())),
@@ -394,33 +395,27 @@ pub async fn update(
             county_code: Set(v.county_code.map(|c| c.to_string())),
             contact_person: Set(v.contact_person.clone()),
             contact_phone: Set(v.contact_phone.clone()),
-            version: Set(expected_version + 1),
             updated_at: Set(now),
-            ..Default::default()
-        })
-        .filter(organisation::Column::Id.eq(id))
-        .filter(organisation::Column::Version.eq(expected_version))
-        .exec(&txn)
-        .await?;
-    super::saved(&result)?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "org.update",
-            object_type: "organisation",
-            object_id: id.to_string(),
-            summary: format!(
-                "修改前：{}\n修改后：{}",
-                describe_model(&before),
-                describe(&v)
-            ),
             ..Default::default()
         },
     )
     .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "org.update",
+                object_type: "organisation",
+                object_id: id.to_string(),
+                summary: format!(
+                    "修改前：{}\n修改后：{}",
+                    describe_model(&before),
+                    describe(&v)
+                ),
+                ..Default::default()
+            },
+        )
+        .await?;
     let after = organisation::Entity::find_by_id(id)
         .one(&txn)
         .await?

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiqun_domain::access::{Action, Resource, permission};
 use jiqun_domain::application::Transition;
 use jiqun_domain::county_cap::{self, CapMode, CapRefusal};
+use jiqun_domain::region;
 use jiqun_domain::review::{
     self, ApplicationScore, CriterionLimit, CutoffTie, Outlier, OutlierRule, PanelRule, RankInput,
     Ranked,
@@ -18,7 +19,7 @@ use jiqun_domain::review::{
 use jiqun_domain::round::{self as round_rules, RoundStatus, RoundStep};
 use jiqun_rules::Policy;
 use jiqun_rules::policy::{Aggregation, QuotaMode, Round as PolicyRound};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
 use super::rounds::{self, competition_of, kind_of, round_policy, status_of};
@@ -26,7 +27,7 @@ use super::scoring::{self, SUBMITTED, expert_names, limits, round_label, scores_
 use super::workbook::{excel_time, header_row, styles, xlsx_err};
 use super::{authorize, clusters, trimmed};
 use crate::app::{App, Principal};
-use crate::audit::{self, Event};
+use crate::audit::{self, Audit, Event};
 use crate::error::AppError;
 use crate::store::{
     self,
@@ -122,7 +123,8 @@ async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc
         .all(conn)
         .await?;
     let names = expert_names(conn, active.iter().map(|a| a.expert_id)).await?;
-    let clusters = clusters::by_id(conn, entries.iter().map(|e| e.cluster_id)).await?;
+    let clusters =
+        store::load_by_ids::<cluster::Entity>(conn, entries.iter().map(|e| e.cluster_id)).await?;
     let orgs = clusters::org_names(conn, clusters.values().map(|c| c.org_id)).await?;
     let rule_out = outlier_rule(&policy);
     let mut calcs = Vec::with_capacity(entries.len());
@@ -537,7 +539,7 @@ fn view(calc: &Calc, p: &Principal, county_warnings: Vec<String>) -> Result<Rank
             application_id: e.entry.application_id,
             cluster_name: e.cluster_name.clone(),
             org_name: e.org_name.clone(),
-            city_name: rounds::city_name(&e.entry.city_code),
+            city_name: region::city_name(&e.entry.city_code),
             county_code: e.entry.county_code.clone(),
             county_name: rounds::county_name(&e.entry.county_code),
             rank: r.rank,
@@ -783,32 +785,19 @@ pub async fn propose(
             now,
         )
         .await?;
-        let res = round_entry::Entity::update_many()
-            .col_expr(
-                round_entry::Column::FinalScore,
-                sea_orm::sea_query::Expr::value(Some(r.final_score)),
-            )
-            .col_expr(
-                round_entry::Column::Rank,
-                sea_orm::sea_query::Expr::value(Some(i32::try_from(r.rank).unwrap_or(i32::MAX))),
-            )
-            .col_expr(
-                round_entry::Column::Proposed,
-                sea_orm::sea_query::Expr::value(proposed),
-            )
-            .col_expr(
-                round_entry::Column::DecisionNote,
-                sea_orm::sea_query::Expr::value(note),
-            )
-            .col_expr(
-                round_entry::Column::Version,
-                sea_orm::sea_query::Expr::value(decided.version + 1),
-            )
-            .filter(round_entry::Column::Id.eq(decided.id))
-            .filter(round_entry::Column::Version.eq(decided.version))
-            .exec(&txn)
-            .await?;
-        super::saved(&res)?;
+        store::update_versioned(
+            &txn,
+            decided.id,
+            decided.version,
+            round_entry::ActiveModel {
+                final_score: Set(Some(r.final_score)),
+                rank: Set(Some(i32::try_from(r.rank).unwrap_or(i32::MAX))),
+                proposed: Set(proposed),
+                decision_note: Set(note),
+                ..Default::default()
+            },
+        )
+        .await?;
         let line = format!(
             "第{}名 {}（{}分）",
             r.rank,
@@ -873,20 +862,18 @@ pub async fn propose(
     if !warnings.is_empty() {
         summary.push_str(&format!("。突破县域上限：{}", warnings.join("；")));
     }
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "round.propose",
-            object_type: "round",
-            object_id: calc.round.id.to_string(),
-            summary,
-            reason: reason.clone(),
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "round.propose",
+                object_type: "round",
+                object_id: calc.round.id.to_string(),
+                summary,
+                reason: reason.clone(),
+            },
+        )
+        .await?;
     txn.commit().await?;
     ranking(app, p, round_id).await
 }

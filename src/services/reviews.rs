@@ -11,7 +11,7 @@ use sea_orm::{
 use super::applications::{self, Step, competition_of, policy_of, record_event, status_of};
 use super::authorize;
 use crate::app::{App, Principal};
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::clock::format_local;
 use crate::error::{AppError, FieldError};
 use crate::store::{
@@ -84,24 +84,22 @@ async fn decide(
         now,
     )
     .await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: if transition == Transition::Return {
-                "application.return"
-            } else {
-                "application.reject"
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: if transition == Transition::Return {
+                    "application.return"
+                } else {
+                    "application.reject"
+                },
+                object_type: "application",
+                object_id: id.to_string(),
+                summary: format!("{}：{} → {}", transition.label(), from.label(), to.label()),
+                reason: comment.to_string(),
             },
-            object_type: "application",
-            object_id: id.to_string(),
-            summary: format!("{}：{} → {}", transition.label(), from.label(), to.label()),
-            reason: comment.to_string(),
-        },
-    )
-    .await?;
+        )
+        .await?;
     let name = cluster::Entity::find_by_id(m.cluster_id)
         .one(&txn)
         .await?
@@ -311,36 +309,34 @@ pub async fn recommend(
             now,
         )
         .await?;
-        audit::append(
-            &txn,
-            &app.audit_key,
-            now,
-            &p.actor(),
-            Event {
-                action: "application.recommend",
-                object_type: "application",
-                object_id: m.id.to_string(),
-                summary: format!(
-                    "推荐至省工信厅（{}）{}",
-                    if letter_attachment_id.is_some() {
-                        "上传签章推荐函"
-                    } else {
-                        "生成推荐函草稿"
-                    },
-                    if warnings.is_empty() {
+        Audit::of(app, p, now)
+            .record(
+                &txn,
+                Event {
+                    action: "application.recommend",
+                    object_type: "application",
+                    object_id: m.id.to_string(),
+                    summary: format!(
+                        "推荐至省工信厅（{}）{}",
+                        if letter_attachment_id.is_some() {
+                            "上传签章推荐函"
+                        } else {
+                            "生成推荐函草稿"
+                        },
+                        if warnings.is_empty() {
+                            String::new()
+                        } else {
+                            format!("；突破县域上限：{}", warnings.join("；"))
+                        }
+                    ),
+                    reason: if warnings.is_empty() {
                         String::new()
                     } else {
-                        format!("；突破县域上限：{}", warnings.join("；"))
-                    }
-                ),
-                reason: if warnings.is_empty() {
-                    String::new()
-                } else {
-                    justification.to_string()
+                        justification.to_string()
+                    },
                 },
-            },
-        )
-        .await?;
+            )
+            .await?;
         let name = cluster::Entity::find_by_id(m.cluster_id)
             .one(&txn)
             .await?

@@ -4,7 +4,7 @@
 //! Every entrant moves through the one application state machine; in a 初赛 the application
 //! itself follows its entry, so the applicant sees where it stands.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::application::{self as machine, Status, Transition};
@@ -23,7 +23,7 @@ use super::applications::{Step, record_event};
 use super::competitions::{local_minutes, parse_local_datetime, policy_of};
 use super::{authorize, experts, required_text, saved, trimmed};
 use crate::app::{App, Principal};
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{AppError, Problems};
 use crate::store::{
     self,
@@ -187,11 +187,14 @@ async fn candidates<C: ConnectionTrait>(
                 .order_by_asc(application::Column::Id)
                 .all(conn)
                 .await?;
+            let clusters =
+                store::load_by_ids::<cluster::Entity>(conn, apps.iter().map(|a| a.cluster_id))
+                    .await?;
             for a in apps {
-                if let Some(cl) = cluster::Entity::find_by_id(a.cluster_id).one(conn).await? {
+                if let Some(cl) = clusters.get(&a.cluster_id) {
                     out.push(Candidate {
                         application: a,
-                        cluster: cl,
+                        cluster: cl.clone(),
                     });
                 }
             }
@@ -204,29 +207,35 @@ async fn candidates<C: ConnectionTrait>(
                 .order_by_asc(designation::Column::Id)
                 .all(conn)
                 .await?;
-            for d in targets {
-                if !round_rules::cultivation_served(d.effective_on, today, min_months) {
-                    continue;
-                }
-                let Some(cl) = cluster::Entity::find_by_id(d.cluster_id).one(conn).await? else {
+            let served: Vec<designation::Model> = targets
+                .into_iter()
+                .filter(|d| round_rules::cultivation_served(d.effective_on, today, min_months))
+                .collect();
+            let clusters =
+                store::load_by_ids::<cluster::Entity>(conn, served.iter().map(|d| d.cluster_id))
+                    .await?;
+            let entries =
+                store::load_by_ids::<round_entry::Entity>(conn, served.iter().map(|d| d.entry_id))
+                    .await?;
+            let apps = store::load_by_ids::<application::Entity>(
+                conn,
+                entries.values().map(|e| e.application_id),
+            )
+            .await?;
+            for d in served {
+                let Some(cl) = clusters.get(&d.cluster_id) else {
                     continue;
                 };
                 if cl.lifecycle != RoundKind::Preliminary.outcome().lifecycle() {
                     continue;
                 }
-                let Some(entry) = round_entry::Entity::find_by_id(d.entry_id)
-                    .one(conn)
-                    .await?
-                else {
+                let Some(entry) = entries.get(&d.entry_id) else {
                     continue;
                 };
-                if let Some(a) = application::Entity::find_by_id(entry.application_id)
-                    .one(conn)
-                    .await?
-                {
+                if let Some(a) = apps.get(&entry.application_id) {
                     out.push(Candidate {
-                        application: a,
-                        cluster: cl,
+                        application: a.clone(),
+                        cluster: cl.clone(),
                     });
                 }
             }
@@ -393,30 +402,28 @@ pub async fn open_round(
         .iter()
         .map(|(k, n)| format!("{k}={n}"))
         .collect();
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "round.open",
-            object_type: "round",
-            object_id: r.id.to_string(),
-            summary: format!(
-                "开设{}年度{}：参赛{}个，每个参赛集群{}名专家，名额{}，评分时间{}至{}{}",
-                c.year,
-                kind.label(),
-                found.len(),
-                input.experts_per_application,
-                quotas.join("、"),
-                local_minutes(opens),
-                local_minutes(closes),
-                if input.defence { "，安排答辩" } else { "" }
-            ),
-            reason: trimmed(&input.panel_note),
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "round.open",
+                object_type: "round",
+                object_id: r.id.to_string(),
+                summary: format!(
+                    "开设{}年度{}：参赛{}个，每个参赛集群{}名专家，名额{}，评分时间{}至{}{}",
+                    c.year,
+                    kind.label(),
+                    found.len(),
+                    input.experts_per_application,
+                    quotas.join("、"),
+                    local_minutes(opens),
+                    local_minutes(closes),
+                    if input.defence { "，安排答辩" } else { "" }
+                ),
+                reason: trimmed(&input.panel_note),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(r)
 }
@@ -435,24 +442,17 @@ pub async fn move_entry<C: ConnectionTrait>(
     let from = entry_status(entry)?;
     let to =
         machine::apply(from, transition, p.role).map_err(|e| AppError::Conflict(e.to_string()))?;
-    let res = round_entry::Entity::update_many()
-        .col_expr(
-            round_entry::Column::Status,
-            sea_orm::sea_query::Expr::value(to.key()),
-        )
-        .col_expr(
-            round_entry::Column::Version,
-            sea_orm::sea_query::Expr::value(entry.version + 1),
-        )
-        .col_expr(
-            round_entry::Column::UpdatedAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
-        .filter(round_entry::Column::Id.eq(entry.id))
-        .filter(round_entry::Column::Version.eq(entry.version))
-        .exec(conn)
-        .await?;
-    saved(&res)?;
+    store::update_versioned(
+        conn,
+        entry.id,
+        entry.version,
+        round_entry::ActiveModel {
+            status: Set(to.key().into()),
+            updated_at: Set(now),
+            ..Default::default()
+        },
+    )
+    .await?;
     let after = round_entry::Entity::find_by_id(entry.id)
         .one(conn)
         .await?
@@ -505,24 +505,17 @@ pub async fn step_round<C: ConnectionTrait>(
 ) -> Result<round::Model, AppError> {
     let to =
         round_rules::step(status_of(r)?, step).map_err(|e| AppError::Conflict(e.to_string()))?;
-    let res = round::Entity::update_many()
-        .col_expr(
-            round::Column::Status,
-            sea_orm::sea_query::Expr::value(to.key()),
-        )
-        .col_expr(
-            round::Column::Version,
-            sea_orm::sea_query::Expr::value(r.version + 1),
-        )
-        .col_expr(
-            round::Column::UpdatedAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
-        .filter(round::Column::Id.eq(r.id))
-        .filter(round::Column::Version.eq(r.version))
-        .exec(conn)
-        .await?;
-    saved(&res)?;
+    store::update_versioned(
+        conn,
+        r.id,
+        r.version,
+        round::ActiveModel {
+            status: Set(to.key().into()),
+            updated_at: Set(now),
+            ..Default::default()
+        },
+    )
+    .await?;
     round::Entity::find_by_id(r.id)
         .one(conn)
         .await?
@@ -534,20 +527,26 @@ async fn conflict_view<C: ConnectionTrait>(
     conn: &C,
     entries: &[round_entry::Model],
 ) -> Result<Vec<Entrant>, AppError> {
+    let clusters =
+        store::load_by_ids::<cluster::Entity>(conn, entries.iter().map(|e| e.cluster_id)).await?;
+    let orgs =
+        store::load_by_ids::<organisation::Entity>(conn, clusters.values().map(|c| c.org_id))
+            .await?;
+    let mut members_of: BTreeMap<i64, Vec<cluster_member::Model>> = BTreeMap::new();
+    for m in store::load_where_in::<cluster_member::Entity>(
+        conn,
+        cluster_member::Column::ClusterId,
+        clusters.keys().copied(),
+    )
+    .await?
+    {
+        members_of.entry(m.cluster_id).or_default().push(m);
+    }
     let mut out = Vec::with_capacity(entries.len());
     for e in entries {
-        let cl = cluster::Entity::find_by_id(e.cluster_id)
-            .one(conn)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let org = organisation::Entity::find_by_id(cl.org_id)
-            .one(conn)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let members = cluster_member::Entity::find()
-            .filter(cluster_member::Column::ClusterId.eq(cl.id))
-            .all(conn)
-            .await?;
+        let cl = clusters.get(&e.cluster_id).ok_or(AppError::NotFound)?;
+        let org = orgs.get(&cl.org_id).ok_or(AppError::NotFound)?;
+        let members = members_of.get(&cl.id).cloned().unwrap_or_default();
         let lead_county: RegionCode = cl
             .lead_county_code
             .parse()
@@ -556,8 +555,8 @@ async fn conflict_view<C: ConnectionTrait>(
             application_id: e.application_id,
             lead_county,
             applicant: Org {
-                name: org.name,
-                credit_code: org.credit_code,
+                name: org.name.clone(),
+                credit_code: org.credit_code.clone(),
             },
             members: members
                 .into_iter()
@@ -597,12 +596,10 @@ pub async fn set_panel(
     ensure_assignable(&r)?;
     let now = app.clock.now();
     let current: BTreeSet<i64> = panel_ids(&txn, r.id).await?.into_iter().collect();
-    let known: BTreeSet<i64> = expert::Entity::find()
-        .filter(expert::Column::Id.is_in(add.iter().copied()))
-        .filter(expert::Column::Active.eq(true))
-        .all(&txn)
+    let known: BTreeSet<i64> = store::load_by_ids::<expert::Entity>(&txn, add.iter().copied())
         .await?
-        .into_iter()
+        .into_values()
+        .filter(|e| e.active)
         .map(|e| e.id)
         .collect();
     if let Some(bad) = add.iter().find(|id| !known.contains(id)) {
@@ -641,24 +638,22 @@ pub async fn set_panel(
         removed.push(*id);
     }
     if !added.is_empty() || !removed.is_empty() {
-        audit::append(
-            &txn,
-            &app.audit_key,
-            now,
-            &p.actor(),
-            Event {
-                action: "round.panel",
-                object_type: "round",
-                object_id: r.id.to_string(),
-                summary: format!(
-                    "评审组加入专家{}，移出专家{}",
-                    names(&txn, &added).await?,
-                    names(&txn, &removed).await?
-                ),
-                reason: String::new(),
-            },
-        )
-        .await?;
+        Audit::of(app, p, now)
+            .record(
+                &txn,
+                Event {
+                    action: "round.panel",
+                    object_type: "round",
+                    object_id: r.id.to_string(),
+                    summary: format!(
+                        "评审组加入专家{}，移出专家{}",
+                        names(&txn, &added).await?,
+                        names(&txn, &removed).await?
+                    ),
+                    reason: String::new(),
+                },
+            )
+            .await?;
     }
     let ids = panel_ids(&txn, r.id).await?;
     txn.commit().await?;
@@ -738,12 +733,13 @@ async fn plan<C: ConnectionTrait>(conn: &C, r: &round::Model) -> Result<Plan, Ap
     let result = review::assign(&entrants, &experts, k, &existing);
     let by_app: BTreeMap<i64, round_entry::Model> =
         entries.into_iter().map(|e| (e.application_id, e)).collect();
+    let names = cluster_names(conn, by_app.values().map(|e| e.cluster_id)).await?;
     let mut shortfalls = Vec::new();
     for s in &result.shortfalls {
         if let Some(entry) = by_app.get(&s.application_id) {
             shortfalls.push(ShortfallView {
                 entry_id: entry.id,
-                cluster_name: cluster_name(conn, entry.cluster_id).await?,
+                cluster_name: names.get(&entry.cluster_id).cloned().unwrap_or_default(),
                 assigned: s.assigned,
                 needed: s.needed,
                 // The pure rules speak of a pool; here the pool is the round's panel.
@@ -808,28 +804,26 @@ pub async fn auto_assign(
         .iter()
         .map(|s| format!("{}（{}/{}）", s.cluster_name, s.assigned, s.needed))
         .collect();
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "round.auto_assign",
-            object_type: "round",
-            object_id: r.id.to_string(),
-            summary: format!(
-                "自动分配：新增{added}项，每个参赛集群{k}名专家，{}个参赛集群专家不足{}",
-                shortfalls.len(),
-                if short.is_empty() {
-                    String::new()
-                } else {
-                    format!("：{}", short.join("、"))
-                }
-            ),
-            reason: String::new(),
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "round.auto_assign",
+                object_type: "round",
+                object_id: r.id.to_string(),
+                summary: format!(
+                    "自动分配：新增{added}项，每个参赛集群{k}名专家，{}个参赛集群专家不足{}",
+                    shortfalls.len(),
+                    if short.is_empty() {
+                        String::new()
+                    } else {
+                        format!("：{}", short.join("、"))
+                    }
+                ),
+                reason: String::new(),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(AssignOutcome { added, shortfalls })
 }
@@ -842,12 +836,7 @@ async fn notify_experts<C: ConnectionTrait>(
     body: &str,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let ids: BTreeSet<i64> = expert_ids.into_iter().collect();
-    for ex in expert::Entity::find()
-        .filter(expert::Column::Id.is_in(ids))
-        .all(conn)
-        .await?
-    {
+    for ex in store::load_where_in::<expert::Entity>(conn, expert::Column::Id, expert_ids).await? {
         crate::services::notifications::notify_user(conn, ex.user_id, title, body, "/scoring", now)
             .await?;
     }
@@ -893,6 +882,14 @@ pub async fn cluster_name<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Strin
         .await?
         .map(|c| c.name)
         .unwrap_or_default())
+}
+
+/// Cluster names by cluster id, in one query for any number of ids.
+pub async fn cluster_names<C: ConnectionTrait>(
+    conn: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, String>, AppError> {
+    Ok(store::load_by_ids_map::<cluster::Entity, _>(conn, ids, |c| c.name).await?)
 }
 
 /// A hand assignment by the province. A conflicted pair is refused, naming the conflicts,
@@ -977,33 +974,31 @@ pub async fn assign(
     .insert(&txn)
     .await?;
     let keys: Vec<&str> = conflicts.iter().map(|c| c.key()).collect();
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: if conflicts.is_empty() {
-                "round.assign"
-            } else {
-                "round.assign_override"
-            },
-            object_type: "assignment",
-            object_id: a.id.to_string(),
-            summary: format!(
-                "手工分配专家{}评审“{}”{}",
-                expert_model.name,
-                cluster_name(&txn, entry.cluster_id).await?,
-                if keys.is_empty() {
-                    String::new()
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: if conflicts.is_empty() {
+                    "round.assign"
                 } else {
-                    format!("（越过回避：{}）", keys.join(","))
-                }
-            ),
-            reason: a.override_reason.clone(),
-        },
-    )
-    .await?;
+                    "round.assign_override"
+                },
+                object_type: "assignment",
+                object_id: a.id.to_string(),
+                summary: format!(
+                    "手工分配专家{}评审“{}”{}",
+                    expert_model.name,
+                    cluster_name(&txn, entry.cluster_id).await?,
+                    if keys.is_empty() {
+                        String::new()
+                    } else {
+                        format!("（越过回避：{}）", keys.join(","))
+                    }
+                ),
+                reason: a.override_reason.clone(),
+            },
+        )
+        .await?;
     notify_if_scoring(&txn, &r, expert_id, now).await?;
     txn.commit().await?;
     Ok(a)
@@ -1014,10 +1009,16 @@ async fn names<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<String, AppE
     if ids.is_empty() {
         return Ok("无".into());
     }
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        out.push(format!("{}（{id}）", expert_name(conn, *id).await?));
-    }
+    let experts = store::load_by_ids::<expert::Entity>(conn, ids.iter().copied()).await?;
+    let out: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            let name = experts
+                .get(id)
+                .map_or_else(|| format!("（编号{id}）"), |e| e.name.clone());
+            format!("{name}（{id}）")
+        })
+        .collect();
     Ok(out.join("、"))
 }
 
@@ -1071,25 +1072,23 @@ pub async fn unassign(
     }
     assignment::Entity::delete_by_id(a.id).exec(&txn).await?;
     let now = app.clock.now();
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "round.unassign",
-            object_type: "assignment",
-            object_id: a.id.to_string(),
-            summary: format!(
-                "取消专家{}对“{}”的评审分配（{}）",
-                expert_name(&txn, a.expert_id).await?,
-                entry_cluster_name(&txn, a.entry_id).await?,
-                source_label(&a.source)
-            ),
-            reason: reason.to_string(),
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "round.unassign",
+                object_type: "assignment",
+                object_id: a.id.to_string(),
+                summary: format!(
+                    "取消专家{}对“{}”的评审分配（{}）",
+                    expert_name(&txn, a.expert_id).await?,
+                    entry_cluster_name(&txn, a.entry_id).await?,
+                    source_label(&a.source)
+                ),
+                reason: reason.to_string(),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -1156,20 +1155,18 @@ pub async fn recuse(
         .await?;
     }
     let name = cluster_name(&txn, entry.cluster_id).await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "round.recuse",
-            object_type: "assignment",
-            object_id: a.id.to_string(),
-            summary: format!("专家{}申请回避“{name}”", me.name),
-            reason: reason.to_string(),
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "round.recuse",
+                object_type: "assignment",
+                object_id: a.id.to_string(),
+                summary: format!("专家{}申请回避“{name}”", me.name),
+                reason: reason.to_string(),
+            },
+        )
+        .await?;
     crate::services::notifications::notify_org(
         &txn,
         opener_org(&txn, &r).await?,
@@ -1219,42 +1216,33 @@ pub async fn extend_window(
             ),
         ));
     }
-    let res = round::Entity::update_many()
-        .col_expr(
-            round::Column::ScoringClosesAt,
-            sea_orm::sea_query::Expr::value(closes),
-        )
-        .col_expr(
-            round::Column::Version,
-            sea_orm::sea_query::Expr::value(r.version + 1),
-        )
-        .col_expr(
-            round::Column::UpdatedAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
-        .filter(round::Column::Id.eq(r.id))
-        .filter(round::Column::Version.eq(r.version))
-        .exec(&txn)
-        .await?;
-    saved(&res)?;
-    audit::append(
+    store::update_versioned(
         &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "round.extend_window",
-            object_type: "round",
-            object_id: r.id.to_string(),
-            summary: format!(
-                "评分截止时间由{}延长至{}",
-                local_minutes(r.scoring_closes_at),
-                local_minutes(closes)
-            ),
-            reason: reason.to_string(),
+        r.id,
+        r.version,
+        round::ActiveModel {
+            scoring_closes_at: Set(closes),
+            updated_at: Set(now),
+            ..Default::default()
         },
     )
     .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "round.extend_window",
+                object_type: "round",
+                object_id: r.id.to_string(),
+                summary: format!(
+                    "评分截止时间由{}延长至{}",
+                    local_minutes(r.scoring_closes_at),
+                    local_minutes(closes)
+                ),
+                reason: reason.to_string(),
+            },
+        )
+        .await?;
     notify_experts(
         &txn,
         active_assignments(&txn, r.id)
@@ -1289,14 +1277,13 @@ pub async fn open_scoring(
     let entries = entries(&txn, r.id).await?;
     let active = active_assignments(&txn, r.id).await?;
     let k = r.experts_per_application.max(0) as usize;
+    let names = cluster_names(&txn, entries.iter().map(|e| e.cluster_id)).await?;
     let mut short = Vec::new();
     for e in &entries {
         let n = active.iter().filter(|a| a.entry_id == e.id).count();
         if n < k {
-            short.push(format!(
-                "{}（{n}/{k}）",
-                cluster_name(&txn, e.cluster_id).await?
-            ));
+            let name = names.get(&e.cluster_id).cloned().unwrap_or_default();
+            short.push(format!("{name}（{n}/{k}）"));
         }
     }
     if !short.is_empty() {
@@ -1317,40 +1304,30 @@ pub async fn open_scoring(
     for e in &entries {
         move_entry(&txn, p, kind, e, Transition::StartReview, "", now).await?;
     }
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "round.open_scoring",
-            object_type: "round",
-            object_id: r.id.to_string(),
-            summary: format!(
-                "{}开始评分：{}个参赛集群，{}项评审任务，截止{}",
-                kind.label(),
-                entries.len(),
-                active.len(),
-                local_minutes(r.scoring_closes_at)
-            ),
-            reason: String::new(),
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "round.open_scoring",
+                object_type: "round",
+                object_id: r.id.to_string(),
+                summary: format!(
+                    "{}开始评分：{}个参赛集群，{}项评审任务，截止{}",
+                    kind.label(),
+                    entries.len(),
+                    active.len(),
+                    local_minutes(r.scoring_closes_at)
+                ),
+                reason: String::new(),
+            },
+        )
+        .await?;
     notify_new_tasks(&txn, &r, active.iter().map(|a| a.expert_id), now).await?;
     txn.commit().await?;
     Ok(after)
 }
 
 /// The city a region code belongs to, by name.
-pub fn city_name(code: &str) -> String {
-    code.parse::<RegionCode>()
-        .ok()
-        .and_then(region::city)
-        .map(|c| c.name().to_string())
-        .unwrap_or_default()
-}
-
 pub fn county_name(code: &str) -> String {
     code.parse::<RegionCode>()
         .ok()
@@ -1600,13 +1577,7 @@ pub async fn view(app: &App, p: &Principal, id: i64) -> Result<RoundView, AppErr
     let panel = panel_ids(&app.db, r.id).await?;
     let mut expert_ids: Vec<i64> = panel.clone();
     expert_ids.extend(all.iter().map(|a| a.expert_id));
-    let experts_by_id: BTreeMap<i64, expert::Model> = expert::Entity::find()
-        .filter(expert::Column::Id.is_in(expert_ids))
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|e| (e.id, e))
-        .collect();
+    let experts_by_id = store::load_by_ids::<expert::Entity>(&app.db, expert_ids).await?;
     let name_of = |id: i64| {
         experts_by_id
             .get(&id)
@@ -1614,19 +1585,19 @@ pub async fn view(app: &App, p: &Principal, id: i64) -> Result<RoundView, AppErr
             .unwrap_or_else(|| format!("专家{id}"))
     };
     let k = r.experts_per_application.max(0) as usize;
+    let clusters =
+        store::load_by_ids::<cluster::Entity>(&app.db, entries.iter().map(|e| e.cluster_id))
+            .await?;
+    let orgs =
+        store::load_by_ids::<organisation::Entity>(&app.db, clusters.values().map(|c| c.org_id))
+            .await?;
     let mut entry_views = Vec::with_capacity(entries.len());
     for e in &entries {
-        let cl = cluster::Entity::find_by_id(e.cluster_id)
-            .one(&app.db)
-            .await?;
-        let applicant_name = match &cl {
-            Some(cl) => organisation::Entity::find_by_id(cl.org_id)
-                .one(&app.db)
-                .await?
-                .map(|o| o.name)
-                .unwrap_or_default(),
-            None => String::new(),
-        };
+        let cl = clusters.get(&e.cluster_id);
+        let applicant_name = cl
+            .and_then(|cl| orgs.get(&cl.org_id))
+            .map(|o| o.name.clone())
+            .unwrap_or_default();
         let status = entry_status(e)?;
         let assignments: Vec<AssignmentView> = all
             .iter()
@@ -1649,10 +1620,10 @@ pub async fn view(app: &App, p: &Principal, id: i64) -> Result<RoundView, AppErr
             id: e.id,
             application_id: e.application_id,
             cluster_id: e.cluster_id,
-            cluster_name: cl.map(|c| c.name).unwrap_or_default(),
+            cluster_name: cl.map(|c| c.name.clone()).unwrap_or_default(),
             applicant_name,
             city_code: e.city_code.clone(),
-            city_name: city_name(&e.city_code),
+            city_name: region::city_name(&e.city_code),
             county_code: e.county_code.clone(),
             county_name: county_name(&e.county_code),
             cluster_kind: e.cluster_kind.clone(),
@@ -1674,7 +1645,7 @@ pub async fn view(app: &App, p: &Principal, id: i64) -> Result<RoundView, AppErr
             expert_id: m.id,
             name: m.name.clone(),
             employer: m.employer.clone(),
-            city_name: city_name(&m.city_code),
+            city_name: region::city_name(&m.city_code),
             fields: experts::lines(&m.fields),
             active: m.active,
             load: all

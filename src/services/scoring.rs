@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jiqun_domain::access::{Action, Resource, ScopeKind};
 use jiqun_domain::attachment::{OwnerType, human_size};
+use jiqun_domain::region;
 use jiqun_domain::review::{self, CriterionLimit, ScoringWindow, SheetState};
 use jiqun_domain::round::RoundStatus;
 use jiqun_rules::Policy;
@@ -22,9 +23,9 @@ use time::OffsetDateTime;
 
 use super::competitions::local_minutes;
 use super::rounds::{self, competition_of, kind_of, round_policy, status_of};
-use super::{authorize, experts, saved, trimmed};
+use super::{authorize, experts, trimmed};
 use crate::app::{App, Principal};
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{AppError, FieldError};
 use crate::store::{
     self,
@@ -553,7 +554,7 @@ async fn view_of(app: &App, a: &assignment::Model) -> Result<SheetView, AppError
         cluster_name: ctx.cluster.name.clone(),
         org_name,
         kind_label: kind_label(&ctx.policy, &ctx.entry.cluster_kind),
-        city_name: rounds::city_name(&ctx.entry.city_code),
+        city_name: region::city_name(&ctx.entry.city_code),
         county_name: rounds::county_name(&ctx.entry.county_code),
         industry,
         core_park: ctx.cluster.core_park.clone(),
@@ -643,40 +644,21 @@ pub async fn save(
     let submitted_at = submit.then_some(now);
     let sheet_id = match &existing {
         Some(s) => {
-            let res = score_sheet::Entity::update_many()
-                .col_expr(
-                    score_sheet::Column::Scores,
-                    sea_orm::sea_query::Expr::value(scores_json),
-                )
-                .col_expr(
-                    score_sheet::Column::Comment,
-                    sea_orm::sea_query::Expr::value(comment.clone()),
-                )
-                .col_expr(
-                    score_sheet::Column::Total,
-                    sea_orm::sea_query::Expr::value(total),
-                )
-                .col_expr(
-                    score_sheet::Column::Status,
-                    sea_orm::sea_query::Expr::value(status),
-                )
-                .col_expr(
-                    score_sheet::Column::SubmittedAt,
-                    sea_orm::sea_query::Expr::value(submitted_at),
-                )
-                .col_expr(
-                    score_sheet::Column::Version,
-                    sea_orm::sea_query::Expr::value(s.version + 1),
-                )
-                .col_expr(
-                    score_sheet::Column::UpdatedAt,
-                    sea_orm::sea_query::Expr::value(now),
-                )
-                .filter(score_sheet::Column::Id.eq(s.id))
-                .filter(score_sheet::Column::Version.eq(s.version))
-                .exec(&txn)
-                .await?;
-            saved(&res)?;
+            store::update_versioned(
+                &txn,
+                s.id,
+                s.version,
+                score_sheet::ActiveModel {
+                    scores: Set(scores_json),
+                    comment: Set(comment.clone()),
+                    total: Set(total),
+                    status: Set(status.into()),
+                    submitted_at: Set(submitted_at),
+                    updated_at: Set(now),
+                    ..Default::default()
+                },
+            )
+            .await?;
             s.id
         }
         None => {
@@ -716,33 +698,31 @@ pub async fn save(
                 .map(|v| format!("{}{}", c.name, show(*v)))
         })
         .collect();
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: if submit { "score.submit" } else { "score.save" },
-            object_type: "score_sheet",
-            object_id: sheet_id.to_string(),
-            summary: format!(
-                "{}“{}”的评分表（{}）：{}{}",
-                if submit { "提交" } else { "保存草稿：" },
-                ctx.cluster.name,
-                round_label(&ctx.competition, &ctx.round),
-                if given.is_empty() {
-                    "尚未评分".to_string()
-                } else {
-                    given.join("，")
-                },
-                total
-                    .map(|t| format!("；合计{}分", show(t)))
-                    .unwrap_or_default()
-            ),
-            reason: String::new(),
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: if submit { "score.submit" } else { "score.save" },
+                object_type: "score_sheet",
+                object_id: sheet_id.to_string(),
+                summary: format!(
+                    "{}“{}”的评分表（{}）：{}{}",
+                    if submit { "提交" } else { "保存草稿：" },
+                    ctx.cluster.name,
+                    round_label(&ctx.competition, &ctx.round),
+                    if given.is_empty() {
+                        "尚未评分".to_string()
+                    } else {
+                        given.join("，")
+                    },
+                    total
+                        .map(|t| format!("；合计{}分", show(t)))
+                        .unwrap_or_default()
+                ),
+                reason: String::new(),
+            },
+        )
+        .await?;
     txn.commit().await?;
     view_of(app, &a).await
 }
@@ -835,10 +815,16 @@ pub async fn progress(app: &App, p: &Principal, round_id: i64) -> Result<Progres
         .map(|s| (s.assignment_id, s))
         .collect();
     let names = expert_names(&app.db, active.iter().map(|a| a.expert_id)).await?;
-    let mut cluster_names = BTreeMap::new();
-    for e in &entries {
-        cluster_names.insert(e.id, rounds::cluster_name(&app.db, e.cluster_id).await?);
-    }
+    let clusters = rounds::cluster_names(&app.db, entries.iter().map(|e| e.cluster_id)).await?;
+    let cluster_names: BTreeMap<i64, String> = entries
+        .iter()
+        .map(|e| {
+            (
+                e.id,
+                clusters.get(&e.cluster_id).cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
     let statuses: Vec<SheetStatus> = active
         .iter()
         .map(|a| {
@@ -927,17 +913,12 @@ pub async fn expert_names<C: ConnectionTrait>(
     conn: &C,
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<BTreeMap<i64, String>, AppError> {
-    let ids: BTreeSet<i64> = ids.into_iter().collect();
-    if ids.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    Ok(expert::Entity::find()
-        .filter(expert::Column::Id.is_in(ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|e| (e.id, e.name))
-        .collect())
+    Ok(
+        store::load_by_ids_map::<expert::Entity, _>(conn, ids, |e| e.name)
+            .await?
+            .into_iter()
+            .collect(),
+    )
 }
 
 /// The province sends a submitted sheet back to its expert as a draft, with a reason; only while
@@ -973,32 +954,19 @@ pub async fn reopen(
         return Err(AppError::Conflict("该评分表尚未提交，无需退回".into()));
     }
     let now = app.clock.now();
-    let res = score_sheet::Entity::update_many()
-        .col_expr(
-            score_sheet::Column::Status,
-            sea_orm::sea_query::Expr::value(DRAFT),
-        )
-        .col_expr(
-            score_sheet::Column::SubmittedAt,
-            sea_orm::sea_query::Expr::value(Option::<OffsetDateTime>::None),
-        )
-        .col_expr(
-            score_sheet::Column::ReopenedReason,
-            sea_orm::sea_query::Expr::value(reason),
-        )
-        .col_expr(
-            score_sheet::Column::Version,
-            sea_orm::sea_query::Expr::value(s.version + 1),
-        )
-        .col_expr(
-            score_sheet::Column::UpdatedAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
-        .filter(score_sheet::Column::Id.eq(s.id))
-        .filter(score_sheet::Column::Version.eq(s.version))
-        .exec(&txn)
-        .await?;
-    saved(&res)?;
+    store::update_versioned(
+        &txn,
+        s.id,
+        s.version,
+        score_sheet::ActiveModel {
+            status: Set(DRAFT.into()),
+            submitted_at: Set(None),
+            reopened_reason: Set(reason.to_string()),
+            updated_at: Set(now),
+            ..Default::default()
+        },
+    )
+    .await?;
     let entry = round_entry::Entity::find_by_id(s.entry_id)
         .one(&txn)
         .await?
@@ -1008,24 +976,22 @@ pub async fn reopen(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
-        Event {
-            action: "score.reopen",
-            object_type: "score_sheet",
-            object_id: s.id.to_string(),
-            summary: format!(
-                "退回{}对“{name}”的评分表（原合计{}分），改为草稿",
-                ex.name,
-                s.total.map(show).unwrap_or_default()
-            ),
-            reason: reason.to_string(),
-        },
-    )
-    .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "score.reopen",
+                object_type: "score_sheet",
+                object_id: s.id.to_string(),
+                summary: format!(
+                    "退回{}对“{name}”的评分表（原合计{}分），改为草稿",
+                    ex.name,
+                    s.total.map(show).unwrap_or_default()
+                ),
+                reason: reason.to_string(),
+            },
+        )
+        .await?;
     crate::services::notifications::notify_user(
         &txn,
         ex.user_id,
@@ -1108,6 +1074,7 @@ pub async fn defence(app: &App, p: &Principal, round_id: i64) -> Result<DefenceV
         .map(|d| ((d.entry_id, d.expert_id), d.score))
         .collect();
     let names = expert_names(&app.db, active.iter().map(|a| a.expert_id)).await?;
+    let clusters = rounds::cluster_names(&app.db, entries.iter().map(|e| e.cluster_id)).await?;
     let mut rows = Vec::new();
     let mut missing = 0;
     for e in &entries {
@@ -1123,7 +1090,7 @@ pub async fn defence(app: &App, p: &Principal, round_id: i64) -> Result<DefenceV
         missing += cells.iter().filter(|c| c.score.is_none()).count() as u32;
         rows.push(DefenceRow {
             entry_id: e.id,
-            cluster_name: rounds::cluster_name(&app.db, e.cluster_id).await?,
+            cluster_name: clusters.get(&e.cluster_id).cloned().unwrap_or_default(),
             kind_label: kind_label(&policy, &e.cluster_kind),
             cells,
         });
@@ -1230,28 +1197,26 @@ pub async fn record_defence(
             .one(&txn)
             .await?
             .ok_or(AppError::NotFound)?;
-        audit::append(
-            &txn,
-            &app.audit_key,
-            now,
-            &p.actor(),
-            Event {
-                action: "score.defence",
-                object_type: "defence_score",
-                object_id: id.to_string(),
-                summary: format!(
-                    "录入答辩评分：“{}”，{} {}分{}",
-                    rounds::cluster_name(&txn, entry.cluster_id).await?,
-                    names.get(&d.expert_id).cloned().unwrap_or_default(),
-                    show(d.score),
-                    prior
-                        .map(|x| format!("（原{}分）", show(x.score)))
-                        .unwrap_or_default()
-                ),
-                reason: String::new(),
-            },
-        )
-        .await?;
+        Audit::of(app, p, now)
+            .record(
+                &txn,
+                Event {
+                    action: "score.defence",
+                    object_type: "defence_score",
+                    object_id: id.to_string(),
+                    summary: format!(
+                        "录入答辩评分：“{}”，{} {}分{}",
+                        rounds::cluster_name(&txn, entry.cluster_id).await?,
+                        names.get(&d.expert_id).cloned().unwrap_or_default(),
+                        show(d.score),
+                        prior
+                            .map(|x| format!("（原{}分）", show(x.score)))
+                            .unwrap_or_default()
+                    ),
+                    reason: String::new(),
+                },
+            )
+            .await?;
         changed += 1;
     }
     txn.commit().await?;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{authorize, trimmed};
 use crate::app::{App, Principal};
-use crate::audit::{self, Actor, Event};
+use crate::audit::{Actor, Audit, Event};
 use crate::auth::{password, session};
 use crate::clock::format_local;
 use crate::error::{AppError, Problems};
@@ -276,24 +276,22 @@ pub async fn create_account(
     }
     .insert(&txn)
     .await?;
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        actor,
-        Event {
-            action: "user.create",
-            object_type: "user",
-            object_id: m.id.to_string(),
-            summary: format!(
-                "新建账户 {username}（{display_name}），角色={}，单位={}",
-                role.label(),
-                org.name
-            ),
-            ..Default::default()
-        },
-    )
-    .await?;
+    Audit::by(app, actor.clone(), now)
+        .record(
+            &txn,
+            Event {
+                action: "user.create",
+                object_type: "user",
+                object_id: m.id.to_string(),
+                summary: format!(
+                    "新建账户 {username}（{display_name}），角色={}，单位={}",
+                    role.label(),
+                    org.name
+                ),
+                ..Default::default()
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(Created {
         user: view(&m, &org.name, now),
@@ -338,29 +336,25 @@ pub async fn update(
     })?;
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;
-    let result = user::Entity::update_many()
-        .set(user::ActiveModel {
+    store::update_versioned(
+        &txn,
+        id,
+        input.version,
+        user::ActiveModel {
             display_name: Set(input.display_name.trim().into()),
             phone: Set(input.phone.trim().into()),
             email: Set(input.email.trim().into()),
             active: Set(input.active),
-            version: Set(input.version + 1),
             updated_at: Set(now),
             ..Default::default()
-        })
-        .filter(user::Column::Id.eq(id))
-        .filter(user::Column::Version.eq(input.version))
-        .exec(&txn)
-        .await?;
-    super::saved(&result)?;
+        },
+    )
+    .await?;
     if !input.active {
         session::delete_for_user(&txn, id).await?;
     }
-    audit::append(
+    Audit::of(app, p, now).record(
         &txn,
-        &app.audit_key,
-        now,
-        &p.actor(),
         Event {
             action: "user.update",
             object_type: "user",
@@ -451,20 +445,18 @@ pub async fn apply_credentials(
     if action != CredentialAction::Unlock {
         session::delete_for_user(&txn, target.id).await?;
     }
-    audit::append(
-        &txn,
-        &app.audit_key,
-        now,
-        actor,
-        Event {
-            action: action_key,
-            object_type: "user",
-            object_id: target.id.to_string(),
-            summary: format!("{}：{}", target.username, summary),
-            reason: reason.to_string(),
-        },
-    )
-    .await?;
+    Audit::by(app, actor.clone(), now)
+        .record(
+            &txn,
+            Event {
+                action: action_key,
+                object_type: "user",
+                object_id: target.id.to_string(),
+                summary: format!("{}：{}", target.username, summary),
+                reason: reason.to_string(),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(new_password)
 }

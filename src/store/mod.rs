@@ -1,8 +1,12 @@
 //! Storage: one SeaORM code path for SQLite and PostgreSQL.
 
 pub mod entity;
+mod load;
 pub mod lock;
 pub mod migration;
+#[cfg(test)]
+mod tests;
+mod versioned;
 
 use std::time::Duration;
 
@@ -12,7 +16,9 @@ use sea_orm::{
 };
 use sea_orm_migration::MigratorTrait;
 
+pub use load::{HasId, load_by_ids, load_by_ids_map, load_where_in};
 pub use migration::Migrator;
+pub use versioned::{Versioned, update_at_version, update_versioned};
 
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_string());

@@ -285,6 +285,15 @@ pub fn city(code: RegionCode) -> Option<&'static City> {
     DATA.cities.iter().find(|c| c.code == code)
 }
 
+/// The name of the city a stored code names (`"430100"` → "长沙市"). A code that names none of
+/// Hunan's cities shows as stored, so a bad row stays visible instead of turning blank.
+pub fn city_name(code: &str) -> String {
+    code.parse::<RegionCode>()
+        .ok()
+        .and_then(city)
+        .map_or_else(|| code.to_string(), |c| c.name.clone())
+}
+
 /// The county-level division with this code (e.g. `430102`), if it is one of Hunan's.
 pub fn county(code: RegionCode) -> Option<&'static County> {
     city(code.city_part())?
@@ -407,6 +416,13 @@ mod tests {
         assert_eq!(province_name(), "湖南省");
         assert_eq!(PROVINCE_CODE.to_string(), "430000");
         assert!(load(&SOURCE.replace("code = \"430000\"", "code = \"420000\"")).is_err());
+    }
+
+    #[test]
+    fn city_name_shows_an_unknown_code_as_stored() {
+        assert_eq!(city_name("430100"), "长沙市");
+        assert_eq!(city_name("430102"), "430102");
+        assert_eq!(city_name(""), "");
     }
 
     #[test]

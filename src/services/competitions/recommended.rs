@@ -15,7 +15,8 @@ use crate::app::{App, Principal};
 use crate::error::AppError;
 use crate::services::authorize;
 use crate::services::workbook::{column_widths, excel_time, header_row, styles, xlsx_err};
-use crate::store::entity::{application, cluster, competition, organisation, recommendation};
+use crate::store;
+use crate::store::entity::{application, cluster, competition, recommendation};
 
 /// Statuses an application has once its city recommended it (第九条) and after.
 pub const RECOMMENDED_AND_LATER: [Status; 8] = [
@@ -101,14 +102,6 @@ fn province_wide(p: &Principal, action: Action) -> Result<(), AppError> {
     }
 }
 
-fn city_name(code: &str) -> String {
-    code.parse::<RegionCode>()
-        .ok()
-        .and_then(region::city)
-        .map(|c| c.name().to_string())
-        .unwrap_or_else(|| format!("未知市州（{code}）"))
-}
-
 fn county_name(code: &str) -> String {
     code.parse::<RegionCode>()
         .ok()
@@ -162,42 +155,18 @@ pub async fn recommended(
         .order_by_asc(application::Column::Id)
         .all(&app.db)
         .await?;
-    let cluster_ids: Vec<i64> = apps.iter().map(|a| a.cluster_id).collect();
-    let org_ids: Vec<i64> = apps.iter().map(|a| a.org_id).collect();
-    let app_ids: Vec<i64> = apps.iter().map(|a| a.id).collect();
-    let clusters: HashMap<i64, cluster::Model> = if cluster_ids.is_empty() {
-        HashMap::new()
-    } else {
-        cluster::Entity::find()
-            .filter(cluster::Column::Id.is_in(cluster_ids))
-            .all(&app.db)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m))
-            .collect()
-    };
-    let orgs: HashMap<i64, String> = if org_ids.is_empty() {
-        HashMap::new()
-    } else {
-        organisation::Entity::find()
-            .filter(organisation::Column::Id.is_in(org_ids))
-            .all(&app.db)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m.name))
-            .collect()
-    };
-    let recs: HashMap<i64, recommendation::Model> = if app_ids.is_empty() {
-        HashMap::new()
-    } else {
-        recommendation::Entity::find()
-            .filter(recommendation::Column::ApplicationId.is_in(app_ids))
-            .all(&app.db)
-            .await?
-            .into_iter()
-            .map(|m| (m.application_id, m))
-            .collect()
-    };
+    let clusters =
+        store::load_by_ids::<cluster::Entity>(&app.db, apps.iter().map(|a| a.cluster_id)).await?;
+    let orgs = super::super::clusters::org_names(&app.db, apps.iter().map(|a| a.org_id)).await?;
+    let recs: HashMap<i64, recommendation::Model> = store::load_where_in::<recommendation::Entity>(
+        &app.db,
+        recommendation::Column::ApplicationId,
+        apps.iter().map(|a| a.id),
+    )
+    .await?
+    .into_iter()
+    .map(|m| (m.application_id, m))
+    .collect();
     let mut rows: Vec<RecommendedRow> = apps
         .iter()
         .map(|a| {
@@ -219,7 +188,7 @@ pub async fn recommended(
             RecommendedRow {
                 application_id: a.id,
                 city_code: a.city_code.clone(),
-                city_name: city_name(&a.city_code),
+                city_name: region::city_name(&a.city_code),
                 cluster_id: a.cluster_id,
                 cluster_name: cl.map(|c| c.name.clone()).unwrap_or_default(),
                 org_name: orgs.get(&a.org_id).cloned().unwrap_or_default(),
@@ -270,7 +239,7 @@ fn group_by_city(rows: Vec<RecommendedRow>) -> Vec<CityGroup> {
         .collect();
     for (code, rows) in by_code {
         groups.push(CityGroup {
-            city_name: city_name(&code),
+            city_name: region::city_name(&code),
             city_code: code,
             count: rows.len() as u64,
             rows,
