@@ -13,7 +13,7 @@ use super::{Layout, PageError, layout};
 use crate::app::Shared;
 use crate::audit;
 use crate::services::authorize;
-use crate::web::api::{AuditEntryView, AuditQuery, verify_result};
+use crate::web::api::audit::{AuditEntryView, AuditQuery, verify_result};
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {

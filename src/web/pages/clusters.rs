@@ -19,7 +19,7 @@ use crate::services::clusters::{
     self, ClusterInput, ClusterView, ImportReport, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, MemberInput,
     MemberView, Relation,
 };
-use crate::web::api_clusters::{UploadError, read_upload, xlsx_download};
+use crate::web::api::clusters::{UploadError, read_upload, xlsx_download};
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {

@@ -19,8 +19,8 @@ use crate::error::AppError;
 use crate::services::designations::{
     self, Announcement, AnnouncementSummary, CertificateRow, PdfFailure, RevokeInput,
 };
-use crate::web::api_competitions::content_disposition;
-use crate::web::api_scoring::xlsx_download;
+use crate::web::api::competitions::content_disposition;
+use crate::web::api::scoring::xlsx_download;
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {

@@ -20,8 +20,7 @@ use jiqun_domain::round::ObjectionStep;
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 
-use super::api::{ApiError, ErrorBody, ErrorDetail};
-use super::principal::Authed;
+use super::{ApiError, ErrorBody, ErrorDetail};
 use crate::app::{App, Shared};
 use crate::attachments::{self, Received};
 use crate::error::AppError;
@@ -33,6 +32,7 @@ use crate::services::notices::{
     ObjectionInput, ObjectionReceipt, ObjectionRulesView, ObjectionView, PublicEntry, PublicNotice,
     PublishInput, RoundNotice,
 };
+use crate::web::principal::Authed;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 

@@ -17,14 +17,14 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::OpenApi;
 
-use super::api::{ApiError, ErrorBody, ErrorDetail, FieldErrorSchema};
-use super::principal::Authed;
+use super::{ApiError, ErrorBody, ErrorDetail, FieldErrorSchema};
 use crate::app::Shared;
 use crate::error::AppError;
 use crate::services::clusters::{
     self, ClusterInput, ClusterView, CountyRef, ImportReport, MAX_IMPORT_BYTES, MemberInput,
     MemberView, OrgRef, Relation, RowError,
 };
+use crate::web::principal::Authed;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 

@@ -10,9 +10,8 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 
-use super::api::{ApiError, ErrorBody};
-use super::api_competitions::{XLSX_MIME, content_disposition};
-use super::principal::Authed;
+use super::competitions::{XLSX_MIME, content_disposition};
+use super::{ApiError, ErrorBody};
 use crate::app::Shared;
 use crate::services::ranking::{
     self, DefenceMark, ExpertTotal, KindRanking, ProposeInput, RankRow, RankingView, TieMember,
@@ -23,6 +22,7 @@ use crate::services::scoring::{
     EntrantProgress, ExpertProgress, IndicatorValue, ProgressView, SheetInput, SheetStatus,
     SheetView,
 };
+use crate::web::principal::Authed;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 

@@ -10,11 +10,11 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 
-use super::api::{ApiError, ErrorBody};
-use super::principal::Authed;
+use super::{ApiError, ErrorBody};
 use crate::app::Shared;
 use crate::attachments::{self, AttachmentView, Download, Purpose};
 use crate::error::AppError;
+use crate::web::principal::Authed;
 
 pub fn routes() -> Router<Shared> {
     Router::new()

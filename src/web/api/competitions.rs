@@ -9,14 +9,14 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 
-use super::api::{ApiError, ErrorBody};
-use super::principal::Authed;
+use super::{ApiError, ErrorBody};
 use crate::app::Shared;
 use crate::error::AppError;
 use crate::services::competitions::{
     self, CityGroup, CompetitionInput, CompetitionView, RecommendedOverview, RecommendedRow,
 };
 use crate::services::notifications::{self, NotificationView};
+use crate::web::principal::Authed;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
