@@ -3,10 +3,14 @@
 
 pub mod api;
 pub mod csrf;
+pub mod download;
+pub mod forms;
 pub mod observe;
 pub mod page_cache;
 pub mod pages;
 pub mod principal;
+pub mod upload;
+pub mod views;
 
 use std::net::SocketAddr;
 

@@ -7,8 +7,8 @@ use utoipa::OpenApi;
 
 use super::{ApiResult, ErrorBody};
 use crate::app::Shared;
-use crate::error::AppError;
 use crate::services::users;
+use crate::web::forms::credential_action;
 use crate::web::principal::Authed;
 
 #[derive(OpenApi)]
@@ -93,18 +93,6 @@ pub struct CredentialRequest {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CredentialResult {
     pub new_password: Option<String>,
-}
-
-pub fn credential_action(key: &str) -> Result<users::CredentialAction, AppError> {
-    match key {
-        "reset_password" => Ok(users::CredentialAction::ResetPassword),
-        "unlock" => Ok(users::CredentialAction::Unlock),
-        "reset_second_factor" => Ok(users::CredentialAction::ResetSecondFactor),
-        _ => Err(AppError::invalid(
-            "action",
-            "操作应为 reset_password、unlock 或 reset_second_factor",
-        )),
-    }
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/credentials", params(("id" = i64, Path)), request_body = CredentialRequest,
