@@ -6,7 +6,6 @@ pub mod csrf;
 pub mod download;
 pub mod forms;
 pub mod observe;
-pub mod page_cache;
 pub mod pages;
 pub mod principal;
 pub mod upload;
