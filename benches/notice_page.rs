@@ -8,7 +8,7 @@
 //!
 //! The jiqun server runs in this process, so it shares the machine with wrk exactly as nginx
 //! does. Every request reads the round's and its objections' state from the database; the page
-//! itself is rendered once per state and then served from memory (see `web::page_cache`). The
+//! itself is rendered once per state and then served from memory (see `page_cache`). The
 //! first request's time shows what a render costs.
 // A failed set-up step ends the test or benchmark run; that is what a panic is for here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

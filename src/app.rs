@@ -18,7 +18,7 @@ pub struct App {
     pub audit_key: AuditKey,
     pub clock: Arc<Clock>,
     /// Rendered public notice pages.
-    pub public_pages: crate::web::page_cache::PageCache,
+    pub public_pages: crate::page_cache::PageCache,
 }
 
 pub type Shared = Arc<App>;

@@ -47,8 +47,8 @@ pub const FILE_FIELD: &str = "file";
 // re-exported so callers keep one path for them.
 pub use jiqun_domain::attachment::{
     DEFAULT_MAX_UPLOAD_MB, Kind, MAX_FILE_NAME_CHARS, OwnerType, Purpose, Sniffed, ZipEnd,
-    central_directory_names, classify_zip, content_disposition, find_zip_end, human_size,
-    owner_label, parse_max_upload_mb, parse_zip64_record, sanitise_file_name, sniff,
+    central_directory_names, classify_zip, find_zip_end, human_size, owner_label,
+    parse_max_upload_mb, parse_zip64_record, sanitise_file_name, sniff,
 };
 
 /// What an upload for one purpose may be.

@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod mail;
+pub mod page_cache;
 pub mod pdf;
 pub mod server;
 pub mod services;

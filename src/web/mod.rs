@@ -2,18 +2,14 @@
 //! services, the permission table and the audit trail.
 
 pub mod api;
-pub mod api_applications;
-pub mod api_attachments;
-pub mod api_clusters;
-pub mod api_competitions;
-pub mod api_notices;
-pub mod api_rounds;
-pub mod api_scoring;
 pub mod csrf;
+pub mod download;
+pub mod forms;
 pub mod observe;
-pub mod page_cache;
 pub mod pages;
 pub mod principal;
+pub mod upload;
+pub mod views;
 
 use std::net::SocketAddr;
 

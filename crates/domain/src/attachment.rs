@@ -520,30 +520,6 @@ pub fn sanitise_file_name(raw: &str, kind: Kind) -> String {
     format!("{}.{ext}", stem.trim_end())
 }
 
-/// The `Content-Disposition` of a download: an ASCII fallback and the exact UTF-8 name
-/// (RFC 6266 / RFC 8187), so Chinese names survive in every browser.
-pub fn content_disposition(name: &str) -> String {
-    let fallback: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ' | '(' | ')') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let mut encoded = String::with_capacity(name.len() * 3);
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-            encoded.push(char::from(b));
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
-    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
-}
-
 /// A digest is 64 lower-case hex characters; anything else never becomes a path.
 pub fn is_sm3_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
@@ -752,15 +728,6 @@ mod tests {
         assert_eq!(human_size(20 * MIB), "20MB");
         assert_eq!(human_size(50 * MIB + 300 * KIB), "50.3MB");
         assert_eq!(human_size(3 * 1024 * MIB), "3GB");
-    }
-
-    #[test]
-    fn downloads_keep_chinese_names() {
-        assert_eq!(
-            content_disposition("申请报告 v2.pdf"),
-            "attachment; filename=\"____ v2.pdf\"; filename*=UTF-8''%E7%94%B3%E8%AF%B7%E6%8A%A5%E5%91%8A%20v2.pdf"
-        );
-        assert!(!content_disposition("a\"b;c.pdf").contains("a\"b"));
     }
 
     #[test]

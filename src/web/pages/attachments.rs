@@ -25,7 +25,7 @@ use super::{MessagePage, PageError, layout};
 use crate::app::Shared;
 use crate::attachments;
 use crate::error::AppError;
-use crate::web::api_attachments::file_response;
+use crate::web::download::file_response;
 use crate::web::principal::Authed;
 
 pub fn routes() -> Router<Shared> {

@@ -4,8 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use jiqun_domain::access::{Action, Resource};
 
@@ -13,8 +12,8 @@ use super::{Layout, PageError, layout};
 use crate::app::Shared;
 use crate::audit;
 use crate::services::authorize;
-use crate::web::api::{AuditEntryView, AuditQuery, verify_result};
 use crate::web::principal::{Authed, SessionCtx};
+use crate::web::views::{AuditEntryView, AuditQuery, verify_result};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
@@ -144,15 +143,10 @@ async fn export(
         },
     )
     .await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"audit-log.csv\"".to_string(),
-            ),
-        ],
-        audit::to_csv(&rows),
-    )
-        .into_response())
+    Ok(crate::web::download::attachment(
+        "text/csv; charset=utf-8",
+        audit::to_csv(&rows).into_bytes(),
+        "audit-log.csv",
+        "audit-log.csv",
+    ))
 }

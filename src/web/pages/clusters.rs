@@ -19,8 +19,9 @@ use crate::services::clusters::{
     self, ClusterInput, ClusterView, ImportReport, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, MemberInput,
     MemberView, Relation,
 };
-use crate::web::api_clusters::{UploadError, read_upload, xlsx_download};
+use crate::web::download::xlsx_download;
 use crate::web::principal::{Authed, SessionCtx};
+use crate::web::upload::{UploadError, read_upload};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
@@ -559,7 +560,7 @@ async fn import(
 
 async fn template(Authed(_ctx): Authed) -> Response {
     match clusters::template_xlsx() {
-        Ok(bytes) => xlsx_download(bytes, "成员企业导入模板.xlsx"),
+        Ok(bytes) => xlsx_download(bytes, "成员企业导入模板.xlsx", "template.xlsx"),
         Err(e) => PageError(e).into_response(),
     }
 }

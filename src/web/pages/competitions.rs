@@ -398,5 +398,5 @@ async fn recommended_xlsx(
     Query(q): Query<RecommendedQuery>,
 ) -> Result<Response, PageError> {
     let overview = competitions::recommended_for_export(&app, &ctx.principal, q.id()?).await?;
-    Ok(crate::web::api_competitions::xlsx_response(&overview)?)
+    Ok(crate::web::download::recommended_download(&overview)?)
 }

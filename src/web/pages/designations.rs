@@ -19,8 +19,7 @@ use crate::error::AppError;
 use crate::services::designations::{
     self, Announcement, AnnouncementSummary, CertificateRow, PdfFailure, RevokeInput,
 };
-use crate::web::api_competitions::content_disposition;
-use crate::web::api_scoring::xlsx_download;
+use crate::web::download::{attachment, xlsx_download};
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
@@ -144,17 +143,12 @@ async fn pdf(app: &App, ctx: &SessionCtx, id: i64) -> Response {
     match designations::certificate_pdf(app, &ctx.principal, id).await {
         Ok((row, bytes)) => {
             let name = format!("证书-{}-{}.pdf", row.cluster_name, row.certificate_number);
-            (
-                [
-                    (header::CONTENT_TYPE, "application/pdf".to_string()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        content_disposition(&name, &format!("certificate-{id}.pdf")),
-                    ),
-                ],
+            attachment(
+                "application/pdf",
                 bytes,
+                &name,
+                &format!("certificate-{id}.pdf"),
             )
-                .into_response()
         }
         Err(PdfFailure::Unavailable(message)) => error_page(
             StatusCode::SERVICE_UNAVAILABLE,

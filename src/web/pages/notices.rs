@@ -27,8 +27,8 @@ use crate::error::AppError;
 use crate::services::notices::{
     self, FileError, ObjectionReceipt, ObjectionView, PublicNotice, PublishInput, RoundNotice,
 };
-use crate::web::api_attachments::file_response;
-use crate::web::api_notices::{ObjectionForm, read_objection};
+use crate::web::download::file_response;
+use crate::web::forms::{ObjectionForm, read_objection};
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {

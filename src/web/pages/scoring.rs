@@ -23,7 +23,7 @@ use crate::services::scoring::{
     self, AssignmentRow, CriterionSheet, DefenceInput, DefenceView, ProgressView, SheetInput,
     SheetView,
 };
-use crate::web::api_scoring::xlsx_download;
+use crate::web::download::xlsx_download;
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {

@@ -15,7 +15,7 @@ use crate::app::Shared;
 use crate::error::AppError;
 use crate::services::orgs::{OrgFilter, list as list_orgs};
 use crate::services::users::{self, UserInput, UserUpdate, UserView};
-use crate::web::api::credential_action;
+use crate::web::forms::credential_action;
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {

@@ -7,12 +7,12 @@ use jiqun_rules::intake::{Assessment, FormData};
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 
-use super::api::{ApiError, ErrorBody};
-use super::principal::Authed;
+use super::{ApiError, ErrorBody};
 use crate::app::Shared;
 use crate::error::AppError;
 use crate::services::applications::{self as svc, ApplicationRow, EventView};
 use crate::services::reviews::{self, Letter};
+use crate::web::principal::Authed;
 
 pub fn routes() -> Router<Shared> {
     Router::new()

@@ -3,16 +3,13 @@
 //! the pages.
 
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 
-use super::api::{ApiError, ErrorBody};
-use super::api_competitions::{XLSX_MIME, content_disposition};
-use super::principal::Authed;
+use super::{ApiError, ErrorBody};
 use crate::app::Shared;
 use crate::services::ranking::{
     self, DefenceMark, ExpertTotal, KindRanking, ProposeInput, RankRow, RankingView, TieMember,
@@ -23,6 +20,8 @@ use crate::services::scoring::{
     EntrantProgress, ExpertProgress, IndicatorValue, ProgressView, SheetInput, SheetStatus,
     SheetView,
 };
+use crate::web::download::xlsx_download;
+use crate::web::principal::Authed;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
@@ -244,21 +243,6 @@ async fn propose(
     Ok(Json(
         ranking::propose(&app, &ctx.principal, id, &body).await?,
     ))
-}
-
-/// A workbook as a download.
-pub fn xlsx_download(bytes: Vec<u8>, name: &str, fallback: &str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, XLSX_MIME.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                content_disposition(name, fallback),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
 }
 
 /// Every score sheet of the round as Excel (province; audited).

@@ -3,18 +3,18 @@
 
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 
-use super::api::{ApiError, ErrorBody};
-use super::principal::Authed;
+use super::{ApiError, ErrorBody};
 use crate::app::Shared;
-use crate::attachments::{self, AttachmentView, Download, Purpose};
+use crate::attachments::{self, AttachmentView, Purpose};
 use crate::error::AppError;
+use crate::web::download::file_response;
+use crate::web::principal::Authed;
 
 pub fn routes() -> Router<Shared> {
     Router::new()
@@ -149,26 +149,4 @@ async fn download(
 ) -> Result<Response, ApiError> {
     let d = attachments::open_scoped(&app, &ctx.principal, id).await?;
     Ok(file_response(d).await?)
-}
-
-/// The HTTP answer for a download, shared with the pages.
-pub(crate) async fn file_response(d: Download) -> Result<Response, AppError> {
-    let size = u64::try_from(d.blob.size).unwrap_or_default();
-    let disposition =
-        HeaderValue::from_str(&attachments::content_disposition(&d.attachment.file_name))
-            .map_err(|e| AppError::internal(format!("content disposition: {e}")))?;
-    let mime = HeaderValue::from_str(&d.blob.mime)
-        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
-    let body = file_body(d.file);
-    let mut res = body.into_response();
-    let headers = res.headers_mut();
-    headers.insert(header::CONTENT_TYPE, mime);
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-    headers.insert(header::CONTENT_DISPOSITION, disposition);
-    Ok(res)
-}
-
-/// The body of a download, streamed in 64 KB pieces: never the whole file in memory.
-fn file_body(file: tokio::fs::File) -> axum::body::Body {
-    axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024))
 }

@@ -2,21 +2,22 @@
 //! overview (routes relative to /api/v1).
 
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 
-use super::api::{ApiError, ErrorBody};
-use super::principal::Authed;
+use super::{ApiError, ErrorBody};
 use crate::app::Shared;
 use crate::error::AppError;
 use crate::services::competitions::{
     self, CityGroup, CompetitionInput, CompetitionView, RecommendedOverview, RecommendedRow,
 };
 use crate::services::notifications::{self, NotificationView};
+use crate::web::download::recommended_download;
+use crate::web::principal::Authed;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
@@ -212,54 +213,5 @@ async fn recommended_xlsx(
     Query(q): Query<RecommendedQuery>,
 ) -> Result<Response, ApiError> {
     let overview = competitions::recommended_for_export(&app, &ctx.principal, q.id()?).await?;
-    Ok(xlsx_response(&overview)?)
-}
-
-/// `attachment` with an ASCII fallback name and the UTF-8 name (RFC 6266 / RFC 5987).
-pub fn content_disposition(file_name: &str, fallback: &str) -> String {
-    let mut encoded = String::new();
-    for b in file_name.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            encoded.push(char::from(b));
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
-    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
-}
-
-pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-/// The workbook as a download response.
-pub fn xlsx_response(overview: &RecommendedOverview) -> Result<Response, AppError> {
-    let bytes = competitions::recommended_xlsx(overview)?;
-    let name = competitions::xlsx_file_name(overview);
-    let fallback = match &overview.competition {
-        Some(c) => format!("recommended-{}.xlsx", c.year),
-        None => "recommended.xlsx".into(),
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, XLSX_MIME.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                content_disposition(&name, &fallback),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_file_name_is_sent_in_utf8() {
-        assert_eq!(
-            content_disposition("推荐名单-2026.xlsx", "recommended-2026.xlsx"),
-            "attachment; filename=\"recommended-2026.xlsx\"; filename*=UTF-8''%E6%8E%A8%E8%8D%90%E5%90%8D%E5%8D%95-2026.xlsx"
-        );
-    }
+    Ok(recommended_download(&overview)?)
 }

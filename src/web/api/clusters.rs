@@ -10,21 +10,23 @@
 //! size limit is refused with 413 and code `payload_too_large`.
 
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::OpenApi;
 
-use super::api::{ApiError, ErrorBody, ErrorDetail, FieldErrorSchema};
-use super::principal::Authed;
+use super::{ApiError, ErrorBody, ErrorDetail, FieldErrorSchema};
 use crate::app::Shared;
 use crate::error::AppError;
 use crate::services::clusters::{
     self, ClusterInput, ClusterView, CountyRef, ImportReport, MAX_IMPORT_BYTES, MemberInput,
     MemberView, OrgRef, Relation, RowError,
 };
+use crate::web::download::xlsx_download;
+use crate::web::principal::Authed;
+use crate::web::upload::{UploadError, read_upload};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
@@ -172,51 +174,6 @@ pub struct ImportUpload {
     pub file: Vec<u8>,
 }
 
-/// Why an upload could not be read.
-pub enum UploadError {
-    TooLarge,
-    Missing,
-    Malformed,
-}
-
-impl UploadError {
-    pub fn message(&self) -> String {
-        match self {
-            UploadError::TooLarge => format!(
-                "上传的文件超过{}MB，请删除多余内容或拆分后分批导入",
-                MAX_IMPORT_BYTES / 1024 / 1024
-            ),
-            UploadError::Missing => "请选择要导入的Excel文件".into(),
-            UploadError::Malformed => "上传内容不完整或格式错误，请重新选择文件上传".into(),
-        }
-    }
-}
-
-/// Reads the multipart field `file` fully into memory, refusing more than the import limit.
-pub async fn read_upload(mut multipart: Multipart) -> Result<Vec<u8>, UploadError> {
-    let too_large = |e: &axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            UploadError::TooLarge
-        } else {
-            UploadError::Malformed
-        }
-    };
-    while let Some(mut field) = multipart.next_field().await.map_err(|e| too_large(&e))? {
-        if field.name() != Some("file") {
-            continue;
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(|e| too_large(&e))? {
-            if bytes.len() + chunk.len() > MAX_IMPORT_BYTES {
-                return Err(UploadError::TooLarge);
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        return Ok(bytes);
-    }
-    Err(UploadError::Missing)
-}
-
 fn error_response(
     status: StatusCode,
     code: &str,
@@ -291,26 +248,6 @@ async fn template(Authed(_ctx): Authed) -> Result<Response, ApiError> {
     Ok(xlsx_download(
         clusters::template_xlsx()?,
         "成员企业导入模板.xlsx",
+        "template.xlsx",
     ))
-}
-
-/// An .xlsx attachment with a UTF-8 file name (RFC 6266 / 5987).
-pub fn xlsx_download(bytes: Vec<u8>, file_name: &str) -> Response {
-    let encoded: String = url::form_urlencoded::byte_serialize(file_name.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20");
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"template.xlsx\"; filename*=UTF-8''{encoded}"),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
 }

@@ -8,8 +8,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::OpenApi;
 
-use super::api::{ApiError, ErrorBody};
-use super::principal::Authed;
+use super::{ApiError, ErrorBody};
 use crate::app::Shared;
 use crate::error::AppError;
 use crate::services::experts::{
@@ -20,6 +19,7 @@ use crate::services::rounds::{
     self, AssignOutcome, AssignmentView, EntryView, OpenRoundInput, PanelMemberView, QuotaView,
     RoundSummary, RoundView, ShortfallView,
 };
+use crate::web::principal::Authed;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 

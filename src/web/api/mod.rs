@@ -1,0 +1,84 @@
+//! JSON API under /api/v1: the same services and rules as the pages. Authenticate with
+//! `POST /api/v1/session` and send the token as `Authorization: Bearer …`.
+
+pub mod applications;
+pub mod attachments;
+pub mod audit;
+pub mod calendar;
+pub mod clusters;
+pub mod competitions;
+pub mod error;
+pub mod notices;
+pub mod orgs;
+pub mod rounds;
+pub mod scoring;
+pub mod session;
+pub mod users;
+
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use utoipa::OpenApi;
+
+pub use error::{ApiError, ApiResult, ErrorBody, ErrorDetail, FieldErrorSchema};
+
+use crate::app::Shared;
+use crate::error::AppError;
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route(
+            "/session",
+            post(session::create_session).delete(session::delete_session),
+        )
+        .route("/session/second-factor", post(session::second_factor))
+        .route("/me", get(session::me))
+        .route("/me/password", post(session::change_password))
+        .route(
+            "/organisations",
+            get(orgs::list_orgs).post(orgs::create_org),
+        )
+        .route(
+            "/organisations/{id}",
+            get(orgs::get_org).put(orgs::update_org),
+        )
+        .route("/users", get(users::list_users).post(users::create_user))
+        .route("/users/{id}", get(users::get_user).put(users::update_user))
+        .route("/users/{id}/credentials", post(users::user_credentials))
+        .route("/audit", get(audit::audit_entries))
+        .route("/audit/verify", post(audit::audit_verify))
+        .route("/calendar/{date}", get(calendar::calendar_day))
+        .merge(attachments::routes())
+        .merge(clusters::routes())
+        .merge(competitions::routes())
+        .merge(applications::routes())
+        .merge(rounds::routes())
+        .merge(scoring::routes())
+        .merge(notices::routes())
+        .fallback(|| async { ApiError(AppError::NotFound) })
+}
+
+/// The error answer shared by every part of the API; each part lists its own paths.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "jiqun 湖南省先进制造业集群培育管理系统 API", version = "1"),
+    components(schemas(ErrorBody, ErrorDetail, FieldErrorSchema))
+)]
+pub struct ApiDoc;
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(session::Doc::openapi());
+    doc.merge(orgs::Doc::openapi());
+    doc.merge(users::Doc::openapi());
+    doc.merge(audit::Doc::openapi());
+    doc.merge(calendar::Doc::openapi());
+    doc.merge(attachments::Doc::openapi());
+    doc.merge(clusters::Doc::openapi());
+    doc.merge(competitions::Doc::openapi());
+    doc.merge(applications::Doc::openapi());
+    doc.merge(rounds::Doc::openapi());
+    doc.merge(scoring::Doc::openapi());
+    doc.merge(notices::Doc::openapi());
+    Json(doc)
+}

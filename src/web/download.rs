@@ -1,0 +1,114 @@
+//! File answers: one `Content-Disposition` builder, workbook downloads and streamed attachment
+//! downloads, for the pages and the API alike.
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::attachments::Download;
+use crate::error::AppError;
+
+pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// `attachment` with a quoted ASCII fallback name and the exact UTF-8 name (RFC 6266 with the
+/// RFC 8187 `filename*` parameter), so Chinese names survive in every browser. Without a
+/// `fallback`, one is made from the name by replacing what is not plain ASCII.
+pub fn content_disposition(name: &str, fallback: Option<&str>) -> String {
+    let fallback: String = fallback
+        .unwrap_or(name)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ' | '(' | ')') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::with_capacity(name.len() * 3);
+    for b in name.bytes() {
+        // attr-char of RFC 8187; everything else is percent-encoded.
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+/// Bytes made on the fly (a workbook, a PDF, a CSV) as a named download.
+pub fn attachment(content_type: &str, bytes: Vec<u8>, name: &str, fallback: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                content_disposition(name, Some(fallback)),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// A workbook as a download.
+pub fn xlsx_download(bytes: Vec<u8>, name: &str, fallback: &str) -> Response {
+    attachment(XLSX_MIME, bytes, name, fallback)
+}
+
+/// The recommended list of a competition as a workbook.
+pub fn recommended_download(
+    overview: &crate::services::competitions::RecommendedOverview,
+) -> Result<Response, AppError> {
+    use crate::services::competitions;
+    let bytes = competitions::recommended_xlsx(overview)?;
+    let name = competitions::xlsx_file_name(overview);
+    let fallback = match &overview.competition {
+        Some(c) => format!("recommended-{}.xlsx", c.year),
+        None => "recommended.xlsx".into(),
+    };
+    Ok(xlsx_download(bytes, &name, &fallback))
+}
+
+/// The HTTP answer for a download, shared with the pages.
+pub async fn file_response(d: Download) -> Result<Response, AppError> {
+    let size = u64::try_from(d.blob.size).unwrap_or_default();
+    let disposition = HeaderValue::from_str(&content_disposition(&d.attachment.file_name, None))
+        .map_err(|e| AppError::internal(format!("content disposition: {e}")))?;
+    let mime = HeaderValue::from_str(&d.blob.mime)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    let body = file_body(d.file);
+    let mut res = body.into_response();
+    let headers = res.headers_mut();
+    headers.insert(header::CONTENT_TYPE, mime);
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    headers.insert(header::CONTENT_DISPOSITION, disposition);
+    Ok(res)
+}
+
+/// The body of a download, streamed in 64 KB pieces: never the whole file in memory.
+fn file_body(file: tokio::fs::File) -> axum::body::Body {
+    axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_name_is_sent_in_utf8() {
+        assert_eq!(
+            content_disposition("推荐名单-2026.xlsx", Some("recommended-2026.xlsx")),
+            "attachment; filename=\"recommended-2026.xlsx\"; filename*=UTF-8''%E6%8E%A8%E8%8D%90%E5%90%8D%E5%8D%95-2026.xlsx"
+        );
+    }
+
+    #[test]
+    fn downloads_keep_chinese_names() {
+        assert_eq!(
+            content_disposition("申请报告 v2.pdf", None),
+            "attachment; filename=\"____ v2.pdf\"; filename*=UTF-8''%E7%94%B3%E8%AF%B7%E6%8A%A5%E5%91%8A%20v2.pdf"
+        );
+        assert!(!content_disposition("a\"b;c.pdf", None).contains("a\"b"));
+    }
+}

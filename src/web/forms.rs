@@ -1,0 +1,122 @@
+//! Form readers shared by the pages and the API.
+
+use axum::extract::Multipart;
+use axum::extract::multipart::Field;
+
+use crate::app::App;
+use crate::attachments::{self, Received};
+use crate::error::AppError;
+use crate::services::notices::{self, ObjectionInput};
+use crate::services::users;
+
+pub fn credential_action(key: &str) -> Result<users::CredentialAction, AppError> {
+    match key {
+        "reset_password" => Ok(users::CredentialAction::ResetPassword),
+        "unlock" => Ok(users::CredentialAction::Unlock),
+        "reset_second_factor" => Ok(users::CredentialAction::ResetSecondFactor),
+        _ => Err(AppError::invalid(
+            "action",
+            "操作应为 reset_password、unlock 或 reset_second_factor",
+        )),
+    }
+}
+
+/// The objection form as typed (all text, so nothing is lost on a redraw); the API's multipart
+/// variant reads the same fields.
+#[derive(Debug, Clone, Default)]
+pub struct ObjectionForm {
+    pub entry_id: String,
+    pub name: String,
+    pub organisation: String,
+    pub contact: String,
+    pub reason: String,
+}
+
+impl ObjectionForm {
+    pub fn input(&self) -> ObjectionInput {
+        ObjectionInput {
+            entry_id: self.entry_id.trim().parse().ok(),
+            name: self.name.clone(),
+            organisation: self.organisation.clone(),
+            contact: self.contact.clone(),
+            reason: self.reason.clone(),
+        }
+    }
+
+    pub fn selected(&self, entry_id: &i64) -> bool {
+        self.entry_id.trim() == entry_id.to_string()
+    }
+}
+
+/// Text fields are small; anything longer than this is not a form someone typed.
+const MAX_TEXT_FIELD_BYTES: usize = 64 * 1024;
+
+async fn read_text(name: &str, mut field: Field<'_>) -> Result<String, AppError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|_| AppError::invalid(name, "提交未完成：连接中断或表单格式有误，请重新提交"))?
+    {
+        if bytes.len() + chunk.len() > MAX_TEXT_FIELD_BYTES {
+            return Err(AppError::invalid(name, "填写的内容过长"));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Reads the multipart objection form: its text fields, and (with `keep_file`) the evidence
+/// streamed to a temporary file; without it the file's bytes are read and discarded. A refused
+/// file is reported with the typed fields kept.
+pub async fn read_objection(
+    app: &App,
+    multipart: &mut Multipart,
+    keep_file: bool,
+) -> (ObjectionForm, Result<Option<Received>, AppError>) {
+    let mut form = ObjectionForm::default();
+    let mut evidence: Result<Option<Received>, AppError> = Ok(None);
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(_) => {
+                evidence = Err(AppError::invalid(
+                    attachments::FILE_FIELD,
+                    "提交未完成：连接中断或表单格式有误，请重新提交",
+                ));
+                break;
+            }
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        if name == attachments::FILE_FIELD {
+            let file_name = field.file_name().unwrap_or_default().to_string();
+            if file_name.trim().is_empty() || !keep_file {
+                // No file chosen (browsers still send an empty part), or none wanted.
+                let mut field = field;
+                while let Ok(Some(_)) = field.chunk().await {}
+                continue;
+            }
+            evidence = attachments::receive(app, field, &notices::evidence_limits())
+                .await
+                .map(Some);
+            continue;
+        }
+        let text = match read_text(&name, field).await {
+            Ok(t) => t,
+            Err(e) => {
+                evidence = Err(e);
+                continue;
+            }
+        };
+        match name.as_str() {
+            "entry_id" => form.entry_id = text,
+            "name" => form.name = text,
+            "organisation" => form.organisation = text,
+            "contact" => form.contact = text,
+            "reason" => form.reason = text,
+            _ => {}
+        }
+    }
+    (form, evidence)
+}
