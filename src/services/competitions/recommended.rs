@@ -157,7 +157,7 @@ pub async fn recommended(
         .await?;
     let clusters =
         store::load_by_ids::<cluster::Entity>(&app.db, apps.iter().map(|a| a.cluster_id)).await?;
-    let orgs = super::super::clusters::org_names(&app.db, apps.iter().map(|a| a.org_id)).await?;
+    let orgs = crate::services::clusters::org_names(&app.db, apps.iter().map(|a| a.org_id)).await?;
     let recs: HashMap<i64, recommendation::Model> = store::load_where_in::<recommendation::Entity>(
         &app.db,
         recommendation::Column::ApplicationId,
