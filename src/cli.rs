@@ -48,6 +48,16 @@ pub enum Command {
     /// 审计日志
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// 在线备份：数据库的一致性副本、全部附件和带 SM3 校验值的清单（审计密钥不在备份中，须另行保管）
+    Backup {
+        /// 备份目录（须不存在或为空）
+        dir: std::path::PathBuf,
+    },
+    /// 从备份恢复到全新的数据目录（或空的 PostgreSQL 数据库）：先校验清单中每个文件，恢复后校验审计链
+    Restore {
+        /// 备份目录（jiqun backup 生成）
+        dir: std::path::PathBuf,
+    },
     /// 政策规则文件：检查文件格式、查看现行规则
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -297,13 +307,58 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         }
         Command::Audit(AuditCommand::Verify) => {
             let app = open(&cli.config, false).await?;
+            verify_anchored(&app).await
+        }
+        Command::Backup { dir } => {
+            let app = open(&cli.config, false).await?;
+            let done = crate::backup::backup(
+                &app.db,
+                &app.config.database_url,
+                &app.config.data_dir,
+                &dir,
+                app.clock.now(),
+            )
+            .await
+            .map_err(|e| CliError::Message(e.to_string()))?;
+            println!(
+                "备份完成：{}，共{}个文件（其中附件{}个），{}。审计密钥未包含在备份中，请与备份分开保管。",
+                dir.display(),
+                done.files,
+                done.attachments,
+                jiqun_domain::attachment::human_size(done.bytes)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { dir } => {
+            let config = Config::resolve(&cli.config)?;
+            let done = crate::backup::restore(&dir, &config.database_url, &config.data_dir)
+                .await
+                .map_err(|e| CliError::Message(e.to_string()))?;
+            println!(
+                "已恢复{}个文件（其中附件{}个），校验值全部一致。",
+                done.files, done.attachments
+            );
+            // The restored trail is checked under the key put in place for it; the anchor then
+            // moves to the restored head, since the entries after the backup are gone by intent.
+            let app = open(&cli.config, false).await?;
             match crate::audit::verify(&app.db, &app.audit_key).await? {
                 Ok(n) => {
-                    println!("审计链完整：共{n}条记录，逐条校验通过。");
+                    let path = crate::audit_anchor::anchor_path(&app.config.audit_key_file);
+                    let _ = std::fs::remove_file(&path);
+                    crate::audit_anchor::advance(
+                        &app.db,
+                        &app.audit_key,
+                        &app.config.audit_key_file,
+                    )
+                    .await
+                    .map_err(|e| CliError::Message(e.to_string()))?;
+                    println!(
+                        "审计链完整：共{n}条记录，逐条校验通过；锚定记录已更新为恢复后的第{n}条。"
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(broken) => {
-                    eprintln!("审计链校验失败：{broken}");
+                    eprintln!("恢复后的审计链校验失败：{broken}");
                     Ok(ExitCode::from(2))
                 }
             }
@@ -322,6 +377,50 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             let code = crate::auth::totp::code_at(secret.trim(), now)
                 .map_err(|_| CliError::Message("密钥不是有效的 Base32 编码".into()))?;
             println!("{code}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Verifies the chain, then holds it against the anchor kept beside the key, so that an emptied
+/// or cut-short trail fails too; an intact trail moves the anchor forward.
+async fn verify_anchored(app: &Shared) -> Result<ExitCode, CliError> {
+    let key_file = &app.config.audit_key_file;
+    let n = match crate::audit::verify(&app.db, &app.audit_key).await? {
+        Ok(n) => n,
+        Err(broken) => {
+            eprintln!("审计链校验失败：{broken}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let anchor = crate::audit_anchor::anchor_path(key_file);
+    let checked = match crate::audit_anchor::read(&anchor, &app.audit_key) {
+        Ok(Some(a)) => crate::audit_anchor::check(&app.db, &a, n)
+            .await
+            .map(|()| Some(a)),
+        Ok(None) => Ok(None),
+        Err(e) => Err(e),
+    };
+    match checked {
+        Err(e) => {
+            eprintln!("审计链校验失败：{e}");
+            Ok(ExitCode::from(2))
+        }
+        Ok(anchored) => {
+            crate::audit_anchor::advance(&app.db, &app.audit_key, key_file)
+                .await
+                .map_err(|e| CliError::Message(e.to_string()))?;
+            match anchored {
+                Some(a) => println!(
+                    "审计链完整：共{n}条记录，逐条校验通过；与锚定记录（第{}条）一致。锚定文件：{}",
+                    a.seq,
+                    anchor.display()
+                ),
+                None => println!(
+                    "审计链完整：共{n}条记录，逐条校验通过。已写入锚定文件：{}",
+                    anchor.display()
+                ),
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -19,6 +19,8 @@ pub enum StartError {
     Migrate(String),
     #[error(transparent)]
     Key(#[from] crate::audit::KeyError),
+    #[error(transparent)]
+    AuditKey(#[from] crate::audit_anchor::StartKeyError),
     #[error("无法监听 {addr}：{reason}（端口可能已被占用，可用 --listen 或 JIQUN_LISTEN 换一个）")]
     Listen { addr: String, reason: String },
 }
@@ -46,7 +48,9 @@ pub async fn open(config: Config, create_key: bool) -> Result<App, StartError> {
     crate::store::migrate(&db)
         .await
         .map_err(|e| StartError::Migrate(e.to_string()))?;
-    let audit_key = crate::audit::load_key(&config.audit_key_file, create_key)?;
+    // A new key only for an empty trail; an existing trail must verify under the key given.
+    let audit_key =
+        crate::audit_anchor::load_checked_key(&db, &config.audit_key_file, create_key).await?;
     // Uploads interrupted by a crash leave partial files; an hour is far longer than any upload.
     crate::attachments::sweep_temp(&config.data_dir, std::time::Duration::from_secs(3600)).await;
     Ok(App {
@@ -67,8 +71,8 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
         })
 }
 
-/// Sends deadline reminders every ten minutes; each reminder goes out once, whichever server
-/// sends it.
+/// Every ten minutes: deadline reminders (each goes out once, whichever server sends it), the
+/// audit anchor moved to the current head, old rate-limit counts and interrupted uploads swept.
 pub fn spawn_reminders(app: Shared) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -77,6 +81,20 @@ pub fn spawn_reminders(app: Shared) -> tokio::task::JoinHandle<()> {
             if let Err(e) = crate::services::notifications::remind_deadlines(&app).await {
                 tracing::error!("deadline reminders: {e}");
             }
+            if let Err(e) =
+                crate::audit_anchor::advance(&app.db, &app.audit_key, &app.config.audit_key_file)
+                    .await
+            {
+                tracing::error!("audit anchor: {e}");
+            }
+            if let Err(e) = crate::throttle::sweep(&app.db, app.clock.now()).await {
+                tracing::error!("rate-limit sweep: {e}");
+            }
+            crate::attachments::sweep_temp(
+                &app.config.data_dir,
+                std::time::Duration::from_secs(3600),
+            )
+            .await;
         }
     })
 }

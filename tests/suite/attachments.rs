@@ -468,7 +468,7 @@ async fn concurrent_identical_uploads_share_one_blob() {
 }
 
 /// A multipart body with one file field, as a browser sends it.
-fn multipart(field: &str, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+pub(crate) fn multipart(field: &str, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     let boundary = "----jiqunTestBoundary7MA4YWxkTrZu0gW";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
@@ -479,7 +479,7 @@ fn multipart(field: &str, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn post_file(
+pub(crate) async fn post_file(
     t: &TestApp,
     token: &str,
     query: &str,
@@ -503,7 +503,7 @@ async fn post_file(
     )
 }
 
-async fn a_competition(t: &TestApp) -> i64 {
+pub(crate) async fn a_competition(t: &TestApp) -> i64 {
     let now = t.app.clock.now();
     competition::ActiveModel {
         year: Set(2026),

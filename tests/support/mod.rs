@@ -78,6 +78,11 @@ pub async fn spawn() -> TestApp {
             .expect("open app"),
     );
     jiqun::demo::seed(&app).await.expect("seed demo data");
+    serve_on(db, app).await
+}
+
+/// Serves an application already opened over `db` on a free port.
+pub async fn serve_on(db: TestDb, app: Shared) -> TestApp {
     let listener = jiqun::server::bind("127.0.0.1:0".parse().unwrap())
         .await
         .expect("bind");
