@@ -17,6 +17,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// exists in Hunan's table is answered by [`city`] and [`county`].
 /// Serialised as a 6-character string; deserialised from a string or an integer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "sea-orm", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(feature = "sea-orm", sea_orm(value_type = "String"))]
 pub struct RegionCode(u32);
 
 impl RegionCode {
