@@ -235,9 +235,8 @@ async fn round_for_step<C: ConnectionTrait>(
 ) -> Result<(round::Model, RoundKind), AppError> {
     let r = rounds::load_for_update(conn, p, round_id).await?;
     ensure_version(&r, expected)?;
-    let kind = rounds::kind_of(&r)?;
-    round_rules::step(rounds::status_of(&r)?, step)
-        .map_err(|e| AppError::Conflict(e.to_string()))?;
+    let kind = r.kind;
+    round_rules::step(r.status, step).map_err(|e| AppError::Conflict(e.to_string()))?;
     Ok((r, kind))
 }
 
@@ -266,7 +265,7 @@ pub async fn publish(
     let listed: Vec<round_entry::Model> = rounds::entries(&txn, r.id)
         .await?
         .into_iter()
-        .filter(|e| e.status == Status::Shortlisted.key())
+        .filter(|e| e.status == Status::Shortlisted)
         .collect();
     if listed.is_empty() {
         return Err(AppError::Conflict(
@@ -368,10 +367,10 @@ fn summary(
     today: Date,
 ) -> Result<NoticeSummary, AppError> {
     let (published, first, last) = window_of(r)?;
-    let kind = rounds::kind_of(r)?;
+    let kind = r.kind;
     let days = working_days_of(policy);
     // After confirmation the notice is over whatever the date says.
-    let state = if r.status == RoundStatus::Confirmed.key() {
+    let state = if r.status == RoundStatus::Confirmed {
         WindowState::Closed
     } else {
         WindowState::of(today, first, last)
@@ -615,7 +614,7 @@ pub async fn public_notice(app: &App, round_id: i64) -> Result<PublicNotice, App
     let kinds = kind_labels(&policy);
     let today = super::calendar::today(app);
     let summary = summary(&r, &c, &policy, today)?;
-    let accepting = r.status == RoundStatus::OnNotice.key() && summary.state == "open";
+    let accepting = r.status == RoundStatus::OnNotice && summary.state == "open";
     let entries = listed_entries(&app.db, r.id, &kinds).await?;
     let names: HashMap<i64, String> = entries
         .iter()
@@ -635,10 +634,8 @@ pub async fn public_notice(app: &App, round_id: i64) -> Result<PublicNotice, App
             receipt: o.id,
             cluster_name: names.get(&o.entry_id).cloned().unwrap_or_default(),
             filed_on: crate::clock::local(o.filed_at).date().to_string(),
-            status_label: ObjectionStatus::from_key(&o.status)
-                .map(|s| s.label().to_string())
-                .unwrap_or_default(),
-            status: o.status,
+            status_label: o.status.label().to_string(),
+            status: o.status.key().to_string(),
             reply: o.reply,
         })
         .collect();
@@ -738,7 +735,7 @@ pub fn receipt_key(app: &App, objection_id: i64) -> String {
 fn ensure_accepting(r: &round::Model, today: Date) -> Result<(), AppError> {
     let (_, first, last) = window_of(r)?;
     let period = format!("{}至{}", date_zh(first), date_zh(last));
-    if r.status != RoundStatus::OnNotice.key() {
+    if r.status != RoundStatus::OnNotice {
         return Err(AppError::Conflict(format!(
             "公示期已结束（公示期为{period}），不再受理异议"
         )));
@@ -865,7 +862,7 @@ pub async fn file_objection(
             .filter(|e| e.round_id == r.id),
         None => None,
     };
-    let Some(entry) = entry.filter(|e| e.status == Status::OnNotice.key()) else {
+    let Some(entry) = entry.filter(|e| e.status == Status::OnNotice) else {
         return Err(AppError::invalid("entry_id", "所选集群不在本次公示名单中").into());
     };
     let limit = app.config.objection_rate_limit;
@@ -897,7 +894,7 @@ pub async fn file_objection(
         contact: Set(trimmed(&input.contact)),
         reason: Set(input.reason.trim().to_string()),
         client_addr: Set(client_addr.to_string()),
-        status: Set(ObjectionStatus::Received.key().into()),
+        status: Set(ObjectionStatus::Received),
         reply: Set(String::new()),
         filed_at: Set(now),
         registered_at: Set(None),
@@ -933,7 +930,7 @@ pub async fn file_objection(
         evidence_names.push(file_name.clone());
     }
     let cluster_name = rounds::cluster_name(&txn, entry.cluster_id).await?;
-    let title = notice_title(c.year, rounds::kind_of(&r)?);
+    let title = notice_title(c.year, r.kind);
     audit::append(
         &txn,
         &app.audit_key,
@@ -972,7 +969,7 @@ pub async fn file_objection(
         notice_title: title,
         cluster_name,
         filed_at: crate::clock::format_local(o.filed_at),
-        status: o.status.clone(),
+        status: o.status.key().to_string(),
         status_label: ObjectionStatus::Received.label().into(),
         reply: String::new(),
         evidence: evidence_names,
@@ -1019,8 +1016,7 @@ pub async fn receipt(
         .one(&app.db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let status = ObjectionStatus::from_key(&o.status)
-        .ok_or_else(|| AppError::Internal(format!("objection status {}", o.status)))?;
+    let status = o.status;
     let evidence = evidence_of(&app.db, &[o.id])
         .await?
         .into_iter()
@@ -1029,10 +1025,10 @@ pub async fn receipt(
     Ok(ObjectionReceipt {
         id: o.id,
         round_id: r.id,
-        notice_title: notice_title(c.year, rounds::kind_of(&r)?),
+        notice_title: notice_title(c.year, r.kind),
         cluster_name: rounds::cluster_name(&app.db, entry.cluster_id).await?,
         filed_at: crate::clock::format_local(o.filed_at),
-        status: o.status.clone(),
+        status: o.status.key().to_string(),
         status_label: status.label().into(),
         reply: if status.decided() {
             o.reply.clone()
@@ -1163,8 +1159,7 @@ async fn objection_views<C: ConnectionTrait>(
     };
     rows.into_iter()
         .map(|o| {
-            let status = ObjectionStatus::from_key(&o.status)
-                .ok_or_else(|| AppError::Internal(format!("objection status {}", o.status)))?;
+            let status = o.status;
             Ok(ObjectionView {
                 id: o.id,
                 round_id: o.round_id,
@@ -1296,19 +1291,18 @@ pub async fn decide(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let from = ObjectionStatus::from_key(&o.status)
-        .ok_or_else(|| AppError::Internal(format!("objection status {}", o.status)))?;
+    let from = o.status;
     let to =
         round_rules::objection_step(from, step).map_err(|e| AppError::Conflict(e.to_string()))?;
-    if r.status != RoundStatus::OnNotice.key() {
+    if r.status != RoundStatus::OnNotice {
         return Err(AppError::Conflict(format!(
             "评审轮次当前状态为“{}”，不能再处理异议",
-            rounds::status_of(&r)?.label()
+            r.status.label()
         )));
     }
     let res = objection::Entity::update_many()
         .set(objection::ActiveModel {
-            status: Set(to.key().into()),
+            status: Set(to),
             reply: Set(reply.to_string()),
             registered_at: Set(if step == ObjectionStep::Register {
                 Some(now)
@@ -1335,8 +1329,8 @@ pub async fn decide(
         .ok_or(AppError::NotFound)?;
     let mut effect = String::new();
     if step == ObjectionStep::Uphold {
-        if entry.status == Status::OnNotice.key() {
-            let kind = rounds::kind_of(&r)?;
+        if entry.status == Status::OnNotice {
+            let kind = r.kind;
             let moved =
                 rounds::move_entry(&txn, p, kind, &entry, Transition::Remove, reply, now).await?;
             let mut active: round_entry::ActiveModel = moved.clone().into();
@@ -1455,8 +1449,8 @@ pub async fn round_notice(
     let c = rounds::competition_of(&app.db, &r).await?;
     let policy = cached_policy(&c)?;
     let kinds = kind_labels(&policy);
-    let kind = rounds::kind_of(&r)?;
-    let status = rounds::status_of(&r)?;
+    let kind = r.kind;
+    let status = r.status;
     let today = super::calendar::today(app);
     let published = r.notice_published_on.is_some();
     let entries = if published {
@@ -1469,7 +1463,7 @@ pub async fn round_notice(
         .all(&app.db)
         .await?
         .iter()
-        .filter_map(|o| ObjectionStatus::from_key(&o.status))
+        .map(|o| o.status)
         .collect();
     let open = statuses.iter().filter(|s| !s.decided()).count() as u64;
     let (period, state, confirm_blocker) = match window_of(&r) {
@@ -1566,10 +1560,7 @@ pub async fn confirm(
         .filter(objection::Column::RoundId.eq(r.id))
         .all(&txn)
         .await?;
-    let statuses: Vec<ObjectionStatus> = objections
-        .iter()
-        .filter_map(|o| ObjectionStatus::from_key(&o.status))
-        .collect();
+    let statuses: Vec<ObjectionStatus> = objections.iter().map(|o| o.status).collect();
     round_rules::confirmable(today, last, &statuses).map_err(AppError::Conflict)?;
     let after = rounds::step_round(&txn, &r, RoundStep::Confirm, now).await?;
     let res = round::Entity::update_many()
@@ -1583,7 +1574,7 @@ pub async fn confirm(
     let on_notice: Vec<round_entry::Model> = rounds::entries(&txn, r.id)
         .await?
         .into_iter()
-        .filter(|e| e.status == Status::OnNotice.key())
+        .filter(|e| e.status == Status::OnNotice)
         .collect();
     let mut created = Vec::with_capacity(on_notice.len());
     for e in &on_notice {

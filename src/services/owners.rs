@@ -128,7 +128,7 @@ pub async fn can_attach(
             if !super::applications::is_lead_applicant(p, &m) {
                 return Err(AppError::Forbidden);
             }
-            let status = super::applications::status_of(&m)?;
+            let status = m.status;
             if !status.editable_by_applicant() {
                 return Err(AppError::Conflict(format!(
                     "申报当前状态为“{}”，不能再上传材料",
@@ -141,7 +141,7 @@ pub async fn can_attach(
         (OwnerType::Application, "letter") => {
             let m = super::applications::load(&app.db, p, owner_id).await?;
             super::authorize(p, Resource::Application, Action::Review)?;
-            if super::applications::status_of(&m)? != Status::Submitted {
+            if m.status != Status::Submitted {
                 return Err(AppError::Conflict("只能为待初审的申报上传推荐函".into()));
             }
             Ok(())

@@ -7,7 +7,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
 
-use super::applications::{self, Step, competition_of, policy_of, record_event, status_of};
+use super::applications::{self, Step, competition_of, policy_of, record_event};
 use super::authorize;
 use crate::app::{App, Principal};
 use crate::audit::{self, Event};
@@ -60,12 +60,12 @@ async fn decide(
     }
     let txn = store::write_txn(&app.db).await?;
     let m = load_for_review(&txn, app, p, id).await?;
-    let from = status_of(&m)?;
+    let from = m.status;
     let to =
         machine::apply(from, transition, p.role).map_err(|e| AppError::Conflict(e.to_string()))?;
     let now = app.clock.now();
     let mut active: application::ActiveModel = m.clone().into();
-    active.status = Set(to.key().into());
+    active.status = Set(to);
     active.decided_at = Set(Some(now));
     active.version = Set(m.version + 1);
     active.updated_at = Set(now);
@@ -188,14 +188,15 @@ pub async fn recommend(
     let mut loaded = Vec::new();
     for &id in ids {
         let m = load_for_review(&txn, app, p, id).await?;
-        let from = status_of(&m)?;
+        let from = m.status;
         machine::apply(from, Transition::Recommend, p.role)
             .map_err(|e| AppError::Conflict(e.to_string()))?;
         loaded.push(m);
     }
     // The cap, county by county, counting those already recommended and this batch.
     let mut warnings = Vec::new();
-    let mut counties: Vec<&str> = loaded.iter().map(|m| m.county_code.as_str()).collect();
+    let mut counties: Vec<jiqun_domain::region::RegionCode> =
+        loaded.iter().map(|m| m.county_code).collect();
     counties.sort();
     counties.dedup();
     // The bound policy is parsed once per competition, not once per county.
@@ -219,20 +220,20 @@ pub async fn recommend(
         let existing = application::Entity::find()
             .filter(application::Column::CompetitionId.eq(first.competition_id))
             .filter(application::Column::CountyCode.eq(county))
-            .filter(application::Column::Status.is_in(COUNTED.map(|s| s.key())))
+            .filter(application::Column::Status.is_in(COUNTED))
             .count(&txn)
             .await? as u32
             + cluster::Entity::find()
                 .filter(cluster::Column::LeadCountyCode.eq(county))
-                .filter(cluster::Column::Lifecycle.is_in(["cultivation", "certified"]))
+                .filter(cluster::Column::Lifecycle.is_in([
+                    crate::store::entity::kinds::Lifecycle::Cultivation,
+                    crate::store::entity::kinds::Lifecycle::Certified,
+                ]))
                 .count(&txn)
                 .await? as u32;
         let adding = loaded.iter().filter(|m| m.county_code == county).count() as u32;
         if let CapCheck::Exceeded { count, cap } = county_cap(existing, adding, cap) {
-            let name = county
-                .parse()
-                .ok()
-                .and_then(jiqun_domain::region::county)
+            let name = jiqun_domain::region::county(county)
                 .map(|c| c.full_name())
                 .unwrap_or_else(|| county.to_string());
             warnings.push(format!("{name}将有{count}个集群（上限{cap}个）"));
@@ -275,10 +276,10 @@ pub async fn recommend(
     };
     let mut out = Vec::new();
     for m in loaded {
-        let from = status_of(&m)?;
+        let from = m.status;
         let to = Status::Recommended;
         let mut active: application::ActiveModel = m.clone().into();
-        active.status = Set(to.key().into());
+        active.status = Set(to);
         active.decided_at = Set(Some(now));
         active.version = Set(m.version + 1);
         active.updated_at = Set(now);
