@@ -268,7 +268,7 @@ async fn run(backend: &'static str, admin: Option<&str>, clients: usize, mb: usi
         .await
         .expect("org")
         .expect("org");
-    let role = jiqun_domain::access::Role::from_key(&user.role).expect("role");
+    let role = user.role;
     let size = mb * MIB;
     let limits = Limits {
         purpose: Purpose::Evidence,

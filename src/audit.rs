@@ -32,7 +32,7 @@ impl Actor {
         Actor {
             user_id: Some(u.id),
             name: format!("{}（{}）", u.display_name, u.username),
-            role: u.role.clone(),
+            role: u.role.key().to_string(),
             org: org_name,
             client_addr: client_addr.to_string(),
         }

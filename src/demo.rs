@@ -98,6 +98,12 @@ const EXPERTS: [(&str, &str, &str, &str, &str); 6] = [
 
 const PROVINCE: &str = "湖南省工业和信息化厅";
 
+/// A division code written into the demo source; a typo there is a bug, not a user error.
+fn region_code(code: &str) -> Result<jiqun_domain::region::RegionCode, AppError> {
+    code.parse()
+        .map_err(|e| AppError::internal(format!("demo region code: {e}")))
+}
+
 fn bureau_name(city: &str) -> String {
     format!("{city}工业和信息化局")
 }
@@ -123,10 +129,10 @@ async fn org(
     };
     Ok(organisation::ActiveModel {
         name: Set(name.into()),
-        kind: Set(kind.key().into()),
+        kind: Set(kind),
         credit_code: Set(credit_code),
-        city_code: Set(city.map(Into::into)),
-        county_code: Set(county.map(Into::into)),
+        city_code: Set(city.map(region_code).transpose()?),
+        county_code: Set(county.map(region_code).transpose()?),
         contact_person: Set("演示联系人".into()),
         contact_phone: Set("0731-88000000".into()),
         active: Set(true),
@@ -316,7 +322,7 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
             username: Set(person.username.into()),
             display_name: Set(person.name.into()),
             org_id: Set(org.id),
-            role: Set(person.role.key().into()),
+            role: Set(person.role),
             phone: Set(String::new()),
             email: Set(String::new()),
             password_hash: Set(hash.clone()),
@@ -364,7 +370,7 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
             user_id: Set(account.id),
             name: Set(name.trim_start_matches("评审专家 ").into()),
             fields: Set(fields.replace('、', "\n")),
-            city_code: Set(city.into()),
+            city_code: Set(region_code(city)?),
             employer: Set(home.into()),
             affiliations: Set(String::new()),
             active: Set(true),
@@ -560,7 +566,7 @@ pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
             "各市州工业和信息化局：根据《湖南省先进制造业集群培育管理办法》，现组织开展2026年度先进制造业集群竞赛（演示数据）。"
                 .into(),
         ),
-        status: Set("open".into()),
+        status: Set(crate::store::entity::kinds::CompetitionStatus::Open),
         created_by: Set(province.id),
         version: Set(1),
         created_at: Set(now - time::Duration::days(60)),
@@ -585,16 +591,19 @@ pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
             .one(&txn)
             .await?
             .ok_or_else(|| AppError::internal(format!("demo org {org_name}")))?;
-        let city = org.city_code.clone().unwrap_or_default();
+        let city_code = org
+            .city_code
+            .ok_or_else(|| AppError::internal(format!("demo org {org_name} has no city")))?;
+        let city = city_code.to_string();
         let cl = cluster::ActiveModel {
             org_id: Set(org.id),
             name: Set((*name).into()),
             kind: Set((*kind).into()),
             industry_code: Set((*industry).into()),
-            lead_county_code: Set((*county).into()),
-            city_code: Set(city.clone()),
+            lead_county_code: Set(region_code(county)?),
+            city_code: Set(city_code),
             core_park: Set((*park).into()),
-            lifecycle: Set("applicant".into()),
+            lifecycle: Set(crate::store::entity::kinds::Lifecycle::Applicant),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
@@ -604,7 +613,7 @@ pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
         .await?;
         cluster_county::ActiveModel {
             cluster_id: Set(cl.id),
-            county_code: Set((*county).into()),
+            county_code: Set(region_code(county)?),
             ..Default::default()
         }
         .insert(&txn)
@@ -627,10 +636,10 @@ pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
             competition_id: Set(c.id),
             cluster_id: Set(cl.id),
             org_id: Set(org.id),
-            city_code: Set(city.clone()),
-            county_code: Set((*county).into()),
+            city_code: Set(city_code),
+            county_code: Set(region_code(county)?),
             kind: Set((*kind).into()),
-            status: Set(jiqun_domain::application::Status::Recommended.key().into()),
+            status: Set(jiqun_domain::application::Status::Recommended),
             form: Set(serde_json::to_string(&form).map_err(|e| AppError::internal(e.to_string()))?),
             revision: Set(1),
             submitted_at: Set(Some(submitted)),
@@ -643,8 +652,8 @@ pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
         .insert(&txn)
         .await?;
         let bureau_org = organisation::Entity::find()
-            .filter(organisation::Column::Kind.eq(OrgKind::CityBureau.key()))
-            .filter(organisation::Column::CityCode.eq(city.clone()))
+            .filter(organisation::Column::Kind.eq(OrgKind::CityBureau))
+            .filter(organisation::Column::CityCode.eq(city_code))
             .one(&txn)
             .await?
             .map_or(0, |o| o.id);

@@ -193,7 +193,7 @@ pub async fn login(
         txn.rollback().await?;
         return Err(LoginError::Disabled);
     }
-    let role = Role::from_key(&u.role).ok_or_else(|| AppError::Internal("unknown role".into()))?;
+    let role = u.role;
     let mfa_passed = !u.totp_enabled && !role.requires_second_factor();
     let token = session::create(&txn, u.id, mfa_passed, client_addr, now).await?;
     let mut active: user::ActiveModel = u.clone().into();

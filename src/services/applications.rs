@@ -24,10 +24,6 @@ use crate::store::{self};
 
 pub use super::competitions::policy_of;
 
-pub fn status_of(m: &application::Model) -> Result<Status, AppError> {
-    Status::from_key(&m.status).ok_or_else(|| AppError::internal(format!("status {}", m.status)))
-}
-
 pub fn form_of(m: &application::Model) -> FormData {
     serde_json::from_str(&m.form).unwrap_or_default()
 }
@@ -43,7 +39,7 @@ async fn visible<C: ConnectionTrait>(
     };
     Ok(match scope {
         ScopeKind::All => true,
-        ScopeKind::OwnCity => p.org.city_code.as_deref() == Some(m.city_code.as_str()),
+        ScopeKind::OwnCity => p.org.city_code == Some(m.city_code),
         ScopeKind::OwnOrg => {
             m.org_id == p.org.id
                 || cluster_co_applicant::Entity::find()
@@ -132,8 +128,8 @@ pub async fn record_event<C: ConnectionTrait>(
 ) -> Result<(), AppError> {
     application_event::ActiveModel {
         application_id: Set(step.id),
-        from_status: Set(step.from.key().into()),
-        to_status: Set(step.to.key().into()),
+        from_status: Set(step.from),
+        to_status: Set(step.to),
         action: Set(step.transition.key().into()),
         actor_user_id: Set(p.user.id),
         actor_name: Set(format!("{}（{}）", p.user.display_name, p.org.name)),
@@ -184,10 +180,10 @@ pub async fn start(
         cluster_id: Set(cl.id),
         org_id: Set(cl.org_id),
         // 第八条: a joint application goes to the lead applicant's city.
-        city_code: Set(cl.city_code.clone()),
-        county_code: Set(cl.lead_county_code.clone()),
+        city_code: Set(cl.city_code),
+        county_code: Set(cl.lead_county_code),
         kind: Set(cl.kind.clone()),
-        status: Set(Status::Draft.key().into()),
+        status: Set(Status::Draft),
         form: Set("{}".into()),
         revision: Set(0),
         submitted_at: Set(None),
@@ -225,7 +221,7 @@ pub async fn save(
     expected_version: i32,
 ) -> Result<application::Model, AppError> {
     let m = load_own(app, p, id).await?;
-    let status = status_of(&m)?;
+    let status = m.status;
     if !status.editable_by_applicant() {
         return Err(AppError::Conflict(format!(
             "申报当前状态为“{}”，不能修改；如需修改请联系市州工信局退回",
@@ -305,7 +301,7 @@ pub async fn submit(
     expected_version: i32,
 ) -> Result<application::Model, AppError> {
     let m = load_own(app, p, id).await?;
-    let status = status_of(&m)?;
+    let status = m.status;
     if status == Status::Submitted && m.version == expected_version + 1 {
         return Ok(m);
     }
@@ -338,7 +334,7 @@ pub async fn submit(
         id,
         expected_version,
         application::ActiveModel {
-            status: Set(to.key().into()),
+            status: Set(to),
             revision: Set(revision),
             submitted_at: Set(Some(now)),
             updated_at: Set(now),
@@ -394,7 +390,7 @@ pub async fn submit(
     let cl = cluster::Entity::find_by_id(m.cluster_id).one(&txn).await?;
     crate::services::notifications::notify_city(
         &txn,
-        &m.city_code,
+        &m.city_code.to_string(),
         &format!("新的申报待初审：{}", cl.map(|c| c.name).unwrap_or_default()),
         &format!(
             "{}于 {} {}了申报，请在初审截止前处理。",
@@ -469,7 +465,7 @@ pub async fn rows(
             .await?;
     let mut out = Vec::with_capacity(list.len());
     for m in list {
-        let status = status_of(&m)?;
+        let status = m.status;
         let comp = comps.get(&m.competition_id);
         out.push(ApplicationRow {
             id: m.id,
@@ -478,15 +474,11 @@ pub async fn rows(
             cluster_id: m.cluster_id,
             cluster_name: clusters.get(&m.cluster_id).cloned().unwrap_or_default(),
             org_name: orgs.get(&m.org_id).cloned().unwrap_or_default(),
-            county_name: m
-                .county_code
-                .parse()
-                .ok()
-                .and_then(jiqun_domain::region::county)
+            county_name: jiqun_domain::region::county(m.county_code)
                 .map(|c| c.full_name())
                 .unwrap_or_default(),
-            city_code: m.city_code,
-            county_code: m.county_code,
+            city_code: m.city_code.to_string(),
+            county_code: m.county_code.to_string(),
             kind: m.kind,
             status: status.key().into(),
             status_label: status.label().into(),
@@ -522,10 +514,8 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<ApplicationRow>, AppEr
         ScopeKind::All => {}
         ScopeKind::OwnCity => {
             q = q
-                .filter(
-                    application::Column::CityCode.eq(p.org.city_code.clone().unwrap_or_default()),
-                )
-                .filter(application::Column::Status.ne(Status::Draft.key()));
+                .filter(application::Column::CityCode.eq(p.org.city_code))
+                .filter(application::Column::Status.ne(Status::Draft));
         }
         ScopeKind::OwnOrg => {
             let co: Vec<i64> = cluster_co_applicant::Entity::find()
@@ -570,14 +560,8 @@ pub async fn history(app: &App, id: i64) -> Result<Vec<EventView>, AppError> {
         .map(|e| EventView {
             at: format_local(e.at),
             action: e.action,
-            from_label: Status::from_key(&e.from_status)
-                .map(Status::label)
-                .unwrap_or("")
-                .into(),
-            to_label: Status::from_key(&e.to_status)
-                .map(Status::label)
-                .unwrap_or("")
-                .into(),
+            from_label: e.from_status.label().into(),
+            to_label: e.to_status.label().into(),
             actor: e.actor_name,
             comment: e.comment,
         })

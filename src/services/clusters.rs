@@ -296,7 +296,7 @@ async fn check_co_applicants<C: ConnectionTrait>(
     }
     let found: HashSet<i64> = organisation::Entity::find()
         .filter(organisation::Column::Id.is_in(wanted.clone()))
-        .filter(organisation::Column::Kind.eq(OrgKind::PromotionOrg.key()))
+        .filter(organisation::Column::Kind.eq(OrgKind::PromotionOrg))
         .filter(organisation::Column::Active.eq(true))
         .all(db)
         .await?
@@ -474,7 +474,7 @@ async fn related<C: ConnectionTrait>(
         counties
             .entry(c.cluster_id)
             .or_default()
-            .push(c.county_code);
+            .push(c.county_code.to_string());
     }
     for c in store::load_where_in::<cluster_co_applicant::Entity>(
         db,
@@ -536,20 +536,20 @@ fn view(m: &cluster::Model, r: &Related, kinds: &[ClusterKind], relation: Relati
         kind_name: kind_name(kinds, &m.kind),
         industry_code: m.industry_code.clone(),
         industry_name: industry_name(&m.industry_code),
-        lead_county: CountyRef::new(&m.lead_county_code),
+        lead_county: CountyRef::new(&m.lead_county_code.to_string()),
         other_counties: r
             .counties
             .get(&m.id)
             .map(|codes| codes.iter().map(|c| CountyRef::new(c)).collect())
             .unwrap_or_default(),
-        city_code: m.city_code.clone(),
-        city_name: region::city_name(&m.city_code),
+        city_code: m.city_code.to_string(),
+        city_name: region::city_name_of(m.city_code),
         core_park: m.core_park.clone(),
         joint: !co_applicants.is_empty(),
         co_applicants,
         member_count: r.member_counts.get(&m.id).copied().unwrap_or(0),
-        lifecycle: m.lifecycle.clone(),
-        lifecycle_label: lifecycle_label(&m.lifecycle).to_string(),
+        lifecycle: m.lifecycle.key().to_string(),
+        lifecycle_label: lifecycle_label(m.lifecycle.key()).to_string(),
         relation,
         relation_label: relation.label().to_string(),
         version: m.version,
@@ -591,7 +591,6 @@ async fn relation_to<C: ConnectionTrait>(
         ScopeKind::OwnCity => p
             .org
             .city_code
-            .as_deref()
             .is_some_and(|c| c == m.city_code)
             .then_some(Relation::Oversight),
         ScopeKind::All => Some(Relation::Oversight),
@@ -636,8 +635,6 @@ fn lead_of(p: &Principal) -> Result<Lead, AppError> {
     let city = p
         .org
         .city_code
-        .as_deref()
-        .and_then(|c| c.parse::<RegionCode>().ok())
         .filter(|c| region::city(*c).is_some())
         .ok_or_else(|| {
             AppError::Conflict(
@@ -661,7 +658,7 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<ClusterView>, AppError
     let condition = match scope {
         ScopeKind::All => Condition::all(),
         ScopeKind::OwnCity => match &p.org.city_code {
-            Some(city) => Condition::all().add(cluster::Column::CityCode.eq(city.clone())),
+            Some(city) => Condition::all().add(cluster::Column::CityCode.eq(*city)),
             None => Condition::all().add(cluster::Column::Id.eq(-1)),
         },
         ScopeKind::OwnOrg => {
@@ -724,7 +721,7 @@ async fn record<C: ConnectionTrait>(
         .all(db)
         .await?
         .into_iter()
-        .map(|c| c.county_code)
+        .map(|c| c.county_code.to_string())
         .collect();
     let co_ids: Vec<i64> = cluster_co_applicant::Entity::find()
         .filter(cluster_co_applicant::Column::ClusterId.eq(m.id))
@@ -759,7 +756,7 @@ async fn record<C: ConnectionTrait>(
 pub async fn co_applicant_choices(app: &App, p: &Principal) -> Result<Vec<OrgRef>, AppError> {
     authorize(p, Resource::Cluster, Action::Create)?;
     Ok(organisation::Entity::find()
-        .filter(organisation::Column::Kind.eq(OrgKind::PromotionOrg.key()))
+        .filter(organisation::Column::Kind.eq(OrgKind::PromotionOrg))
         .filter(organisation::Column::Active.eq(true))
         .filter(organisation::Column::Id.ne(p.org.id))
         .order_by_asc(organisation::Column::Name)
@@ -827,14 +824,14 @@ fn describe_record(r: &ClusterRecord, kinds: &[ClusterKind]) -> String {
         m.name,
         kind_name(kinds, &m.kind),
         industry_name(&m.industry_code),
-        CountyRef::new(&m.lead_county_code).name,
+        CountyRef::new(&m.lead_county_code.to_string()).name,
         if others.is_empty() {
             "-".into()
         } else {
             others.join("、")
         },
         m.core_park,
-        region::city_name(&m.city_code),
+        region::city_name_of(m.city_code),
         if co.is_empty() {
             "-".into()
         } else {
@@ -868,7 +865,7 @@ async fn write_links<C: ConnectionTrait>(
         cluster_county::Entity::insert_many(v.other_counties.iter().map(|c| {
             cluster_county::ActiveModel {
                 cluster_id: Set(cluster_id),
-                county_code: Set(c.to_string()),
+                county_code: Set(*c),
                 ..Default::default()
             }
         }))
@@ -910,10 +907,10 @@ pub async fn create(
         name: Set(v.name.clone()),
         kind: Set(v.kind.clone()),
         industry_code: Set(v.industry_code.clone()),
-        lead_county_code: Set(v.lead_county.to_string()),
-        city_code: Set(lead.city.to_string()),
+        lead_county_code: Set(v.lead_county),
+        city_code: Set(lead.city),
         core_park: Set(v.core_park.clone()),
-        lifecycle: Set("applicant".into()),
+        lifecycle: Set(crate::store::entity::kinds::Lifecycle::Applicant),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -966,9 +963,9 @@ pub async fn update(
             name: Set(v.name.clone()),
             kind: Set(v.kind.clone()),
             industry_code: Set(v.industry_code.clone()),
-            lead_county_code: Set(v.lead_county.to_string()),
+            lead_county_code: Set(v.lead_county),
             // The routing city follows the lead applicant's registered city (第八条).
-            city_code: Set(lead.city.to_string()),
+            city_code: Set(lead.city),
             core_park: Set(v.core_park.clone()),
             updated_at: Set(now),
             ..Default::default()

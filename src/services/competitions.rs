@@ -289,12 +289,12 @@ pub fn policy_of(c: &competition::Model) -> Result<Policy, AppError> {
 /// Whether an applicant may still submit to the call: it is open and the deadline (an instant)
 /// has not been reached.
 pub fn is_open_for_submission(c: &competition::Model, now: OffsetDateTime) -> bool {
-    c.status == STATUS_OPEN && now < c.submission_deadline
+    c.status == crate::store::entity::kinds::CompetitionStatus::Open && now < c.submission_deadline
 }
 
 /// Whether a city bureau may still review for the call.
 pub fn is_open_for_review(c: &competition::Model, now: OffsetDateTime) -> bool {
-    c.status == STATUS_OPEN && now < c.review_deadline
+    c.status == crate::store::entity::kinds::CompetitionStatus::Open && now < c.review_deadline
 }
 
 /// The current open call: the latest-year open call still taking submissions, or else the
@@ -363,7 +363,7 @@ impl CompetitionView {
                     )
                 }
             };
-        let open = m.status == STATUS_OPEN;
+        let open = m.status == crate::store::entity::kinds::CompetitionStatus::Open;
         let phase_label = if !open {
             "已关闭"
         } else if now < m.submission_deadline {
@@ -386,7 +386,7 @@ impl CompetitionView {
             review_deadline: rfc3339_local(m.review_deadline),
             review_deadline_local: local_minutes(m.review_deadline),
             notice_text: m.notice_text.clone(),
-            status: m.status.clone(),
+            status: m.status.key().to_string(),
             status_label: if open { "进行中" } else { "已关闭" }.into(),
             phase_label: phase_label.into(),
             accepting_submissions: is_open_for_submission(m, now),
@@ -503,7 +503,7 @@ pub async fn create(
         submission_deadline: Set(v.submission_deadline),
         review_deadline: Set(v.review_deadline),
         notice_text: Set(v.notice_text.clone()),
-        status: Set(STATUS_OPEN.into()),
+        status: Set(crate::store::entity::kinds::CompetitionStatus::Open),
         created_by: Set(p.user.id),
         version: Set(1),
         created_at: Set(now),
@@ -543,7 +543,7 @@ pub async fn update(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    if before.status != STATUS_OPEN {
+    if before.status != crate::store::entity::kinds::CompetitionStatus::Open {
         return Err(AppError::Conflict("该竞赛通知已关闭，不能再修改".into()));
     }
     let taken = open_years(&txn, Some(id)).await?;
@@ -622,7 +622,7 @@ pub async fn close(app: &App, p: &Principal, id: i64) -> Result<CompetitionView,
         .ok_or(AppError::NotFound)?;
     let result = competition::Entity::update_many()
         .set(competition::ActiveModel {
-            status: Set(STATUS_CLOSED.into()),
+            status: Set(crate::store::entity::kinds::CompetitionStatus::Closed),
             version: Set(before.version + 1),
             updated_at: Set(now),
             ..Default::default()
@@ -686,7 +686,7 @@ pub async fn todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u64)
             if let Some(c) = &open {
                 let waiting = application::Entity::find()
                     .filter(application::Column::CompetitionId.eq(c.id))
-                    .filter(application::Column::Status.eq(Status::Recommended.key()))
+                    .filter(application::Column::Status.eq(Status::Recommended))
                     .count(&app.db)
                     .await?;
                 if waiting > 0 {
@@ -704,8 +704,8 @@ pub async fn todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u64)
             {
                 let waiting = application::Entity::find()
                     .filter(application::Column::CompetitionId.eq(c.id))
-                    .filter(application::Column::CityCode.eq(city.clone()))
-                    .filter(application::Column::Status.eq(Status::Submitted.key()))
+                    .filter(application::Column::CityCode.eq(*city))
+                    .filter(application::Column::Status.eq(Status::Submitted))
                     .count(&app.db)
                     .await?;
                 if waiting > 0 {
@@ -890,7 +890,7 @@ mod tests {
             submission_deadline: s,
             review_deadline: parse_local_datetime(&i.review_deadline).unwrap(),
             notice_text: String::new(),
-            status: STATUS_OPEN.into(),
+            status: crate::store::entity::kinds::CompetitionStatus::Open,
             created_by: 1,
             version: 1,
             created_at: s,

@@ -59,11 +59,6 @@ pub struct CertificateRow {
     pub revoke_reason: String,
 }
 
-fn designation_of(d: &designation::Model) -> Result<Designation, AppError> {
-    Designation::from_key(&d.designation)
-        .ok_or_else(|| AppError::internal(format!("designation kind {}", d.designation)))
-}
-
 /// The rows for designations, with names: three queries for any number.
 pub async fn rows_for<C: ConnectionTrait>(
     conn: &C,
@@ -77,7 +72,7 @@ pub async fn rows_for<C: ConnectionTrait>(
     let orgs = clusters::org_names(conn, clusters.values().map(|c| c.org_id)).await?;
     list.iter()
         .map(|d| {
-            let kind = designation_of(d)?;
+            let kind = d.designation;
             let cl = clusters.get(&d.cluster_id);
             Ok(CertificateRow {
                 id: d.id,
@@ -88,7 +83,7 @@ pub async fn rows_for<C: ConnectionTrait>(
                     .and_then(|c| orgs.get(&c.org_id).cloned())
                     .unwrap_or_default(),
                 city_name: cl
-                    .map(|c| region::city_name(&c.city_code))
+                    .map(|c| region::city_name_of(c.city_code))
                     .unwrap_or_default(),
                 round_id: d.round_id,
                 designation: kind.key().into(),
@@ -128,7 +123,7 @@ pub async fn designate<C: ConnectionTrait>(
     let today = crate::clock::local(now).date();
     let year = today.year();
     let last = designation::Entity::find()
-        .filter(designation::Column::Designation.eq(outcome.key()))
+        .filter(designation::Column::Designation.eq(outcome))
         .filter(designation::Column::Year.eq(year))
         .order_by_desc(designation::Column::Seq)
         .one(conn)
@@ -140,7 +135,7 @@ pub async fn designate<C: ConnectionTrait>(
         cluster_id: Set(entry.cluster_id),
         round_id: Set(r.id),
         entry_id: Set(entry.id),
-        designation: Set(outcome.key().into()),
+        designation: Set(outcome),
         effective_on: Set(today),
         year: Set(year),
         seq: Set(seq),
@@ -157,7 +152,13 @@ pub async fn designate<C: ConnectionTrait>(
         .one(conn)
         .await?
         .ok_or(AppError::NotFound)?;
-    set_lifecycle(conn, &cl, outcome.lifecycle(), now).await?;
+    set_lifecycle(
+        conn,
+        &cl,
+        crate::store::entity::kinds::Lifecycle::of(outcome),
+        now,
+    )
+    .await?;
     Audit::of(app, p, now)
         .record(
             conn,
@@ -171,7 +172,7 @@ pub async fn designate<C: ConnectionTrait>(
                     decided_verb(kind),
                     outcome.label(),
                     date_zh(today),
-                    cl.lifecycle,
+                    cl.lifecycle.key(),
                     outcome.lifecycle()
                 ),
                 reason: String::new(),
@@ -199,7 +200,7 @@ pub async fn designate<C: ConnectionTrait>(
 async fn set_lifecycle<C: ConnectionTrait>(
     conn: &C,
     cl: &cluster::Model,
-    lifecycle: &str,
+    lifecycle: crate::store::entity::kinds::Lifecycle,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     store::update_versioned(
@@ -207,7 +208,7 @@ async fn set_lifecycle<C: ConnectionTrait>(
         cl.id,
         cl.version,
         cluster::ActiveModel {
-            lifecycle: Set(lifecycle.to_string()),
+            lifecycle: Set(lifecycle),
             updated_at: Set(now),
             ..Default::default()
         },
@@ -227,8 +228,7 @@ async fn scope_clusters(app: &App, p: &Principal) -> Result<Option<Vec<i64>>, Ap
         ScopeKind::All => Ok(None),
         ScopeKind::OwnCity => match &p.org.city_code {
             Some(city) => {
-                ids(cluster::Entity::find().filter(cluster::Column::CityCode.eq(city.clone())))
-                    .await
+                ids(cluster::Entity::find().filter(cluster::Column::CityCode.eq(*city))).await
             }
             None => Ok(Some(Vec::new())),
         },
@@ -407,7 +407,7 @@ pub async fn revoke(
     if let Some(on) = d.revoked_on {
         return Err(AppError::Conflict(format!("该认定已于{}撤销", date_zh(on))));
     }
-    let kind = designation_of(&d)?;
+    let kind = d.designation;
     let res = designation::Entity::update_many()
         .col_expr(designation::Column::RevokedOn, Expr::value(Some(today)))
         .col_expr(designation::Column::RevokeReason, Expr::value(reason))
@@ -420,7 +420,13 @@ pub async fn revoke(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    set_lifecycle(&txn, &cl, LIFECYCLE_REVOKED, now).await?;
+    set_lifecycle(
+        &txn,
+        &cl,
+        crate::store::entity::kinds::Lifecycle::Revoked,
+        now,
+    )
+    .await?;
     Audit::of(app, p, now)
         .record(
             &txn,
@@ -434,7 +440,7 @@ pub async fn revoke(
                     kind.label(),
                     d.certificate_number,
                     date_zh(today),
-                    cl.lifecycle
+                    cl.lifecycle.key()
                 ),
                 reason: reason.to_string(),
             },
@@ -529,7 +535,7 @@ fn announcement_summary(
     c: &competition::Model,
     count: usize,
 ) -> Result<AnnouncementSummary, AppError> {
-    let kind = rounds::kind_of(r)?;
+    let kind = r.kind;
     let on = r
         .confirmed_on
         .ok_or_else(|| AppError::internal(format!("round {} confirmed without a date", r.id)))?;
@@ -547,7 +553,7 @@ fn announcement_summary(
 /// Every confirmed round's announcement, newest first (public).
 pub async fn announcements(app: &App) -> Result<Vec<AnnouncementSummary>, AppError> {
     let rows = round::Entity::find()
-        .filter(round::Column::Status.eq(RoundStatus::Confirmed.key()))
+        .filter(round::Column::Status.eq(RoundStatus::Confirmed))
         .order_by_desc(round::Column::ConfirmedOn)
         .order_by_desc(round::Column::Id)
         .all(&app.db)
@@ -574,10 +580,10 @@ pub async fn announcement(app: &App, round_id: i64) -> Result<Announcement, AppE
     let r = round::Entity::find_by_id(round_id)
         .one(&app.db)
         .await?
-        .filter(|r| r.status == RoundStatus::Confirmed.key())
+        .filter(|r| r.status == RoundStatus::Confirmed)
         .ok_or(AppError::NotFound)?;
     let c = rounds::competition_of(&app.db, &r).await?;
-    let kind = rounds::kind_of(&r)?;
+    let kind = r.kind;
     let policy = super::competitions::policy_of(&c)?;
     let list = designation::Entity::find()
         .filter(designation::Column::RoundId.eq(r.id))
@@ -665,26 +671,26 @@ pub async fn list_xlsx(
 ) -> Result<(String, Vec<u8>), AppError> {
     authorize(p, Resource::Round, Action::Export)?;
     let r = rounds::load(&app.db, p, round_id).await?;
-    let status = rounds::status_of(&r)?;
+    let status = r.status;
     if matches!(status, RoundStatus::Setup | RoundStatus::Scoring) {
         return Err(AppError::Conflict(format!(
             "评审轮次当前状态为“{}”，拟定名单尚未确定，暂无名单可导出",
             status.label()
         )));
     }
-    let kind = rounds::kind_of(&r)?;
+    let kind = r.kind;
     let c = rounds::competition_of(&app.db, &r).await?;
     let policy = super::competitions::policy_of(&c)?;
     let listed = [
-        Status::Shortlisted.key(),
-        Status::OnNotice.key(),
-        Status::Confirmed.key(),
-        Status::Removed.key(),
+        Status::Shortlisted,
+        Status::OnNotice,
+        Status::Confirmed,
+        Status::Removed,
     ];
     let mut entries: Vec<round_entry::Model> = rounds::entries(&app.db, r.id)
         .await?
         .into_iter()
-        .filter(|e| e.proposed || listed.contains(&e.status.as_str()))
+        .filter(|e| e.proposed || listed.contains(&e.status))
         .collect();
     let order = |key: &str| {
         policy
@@ -725,9 +731,7 @@ pub async fn list_xlsx(
     for (row, e) in (2u32..).zip(&entries) {
         let cl = clusters.get(&e.cluster_id);
         let d = numbers.get(&e.id);
-        let state = Status::from_key(&e.status)
-            .map(|s| s.label().to_string())
-            .unwrap_or_else(|| e.status.clone());
+        let state = e.status.label().to_string();
         let note = match d {
             Some(d) if d.revoked_on.is_some() => format!(
                 "认定已于{}撤销：{}",
@@ -756,7 +760,7 @@ pub async fn list_xlsx(
             &st.wrap,
         )
         .map_err(xlsx_err)?;
-        ws.write_string_with_format(row, 4, region::city_name(&e.city_code), &st.cell)
+        ws.write_string_with_format(row, 4, region::city_name_of(e.city_code), &st.cell)
             .map_err(xlsx_err)?;
         let kind_name = policy
             .cluster_kind(&e.cluster_kind)

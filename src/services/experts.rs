@@ -35,10 +35,7 @@ pub fn lines(text: &str) -> Vec<String> {
 
 /// The expert as the conflict rules see them: the employer counts as an affiliation.
 pub fn to_domain(m: &expert::Model, declared: Vec<i64>) -> Result<review::Expert, AppError> {
-    let city: RegionCode = m
-        .city_code
-        .parse()
-        .map_err(|_| AppError::internal(format!("expert {} has a bad city code", m.id)))?;
+    let city: RegionCode = m.city_code;
     let mut affiliations = lines(&m.affiliations);
     if !m.employer.trim().is_empty() {
         affiliations.push(m.employer.trim().to_string());
@@ -181,6 +178,12 @@ pub struct AccountChoice {
     pub org_name: String,
 }
 
+/// The validated city code as the column holds it (validation already checked it parses).
+fn stored_city(code: &str) -> Result<RegionCode, AppError> {
+    code.parse()
+        .map_err(|e: region::RegionCodeError| AppError::invalid("city_code", e.to_string()))
+}
+
 /// Counts per expert id: panels sat on and standing assignments.
 async fn counts<C: ConnectionTrait>(
     conn: &C,
@@ -229,8 +232,8 @@ async fn views<C: ConnectionTrait>(
             user_id: m.user_id,
             username: accounts.get(&m.user_id).cloned().unwrap_or_default(),
             name: m.name.clone(),
-            city_code: m.city_code.clone(),
-            city_name: region::city_name(&m.city_code),
+            city_code: m.city_code.to_string(),
+            city_name: region::city_name_of(m.city_code),
             employer: m.employer.clone(),
             fields: lines(&m.fields),
             affiliations: lines(&m.affiliations),
@@ -344,7 +347,7 @@ pub async fn affiliation_matches<C: ConnectionTrait>(
     };
     let mut out = Vec::new();
     for o in organisation::Entity::find()
-        .filter(organisation::Column::Kind.eq(OrgKind::PromotionOrg.key()))
+        .filter(organisation::Column::Kind.eq(OrgKind::PromotionOrg))
         .order_by_asc(organisation::Column::Id)
         .all(conn)
         .await?
@@ -420,7 +423,7 @@ pub async fn free_accounts(app: &App, p: &Principal) -> Result<Vec<AccountChoice
         .map(|e| e.user_id)
         .collect();
     let users: Vec<user::Model> = user::Entity::find()
-        .filter(user::Column::Role.eq(Role::Expert.key()))
+        .filter(user::Column::Role.eq(Role::Expert))
         .filter(user::Column::Active.eq(true))
         .order_by_asc(user::Column::Username)
         .all(&app.db)
@@ -537,7 +540,7 @@ fn describe_model(m: &expert::Model) -> String {
     format!(
         "姓名={}；市州={}；工作单位={}；专业领域={}；关联单位={}；{}",
         m.name,
-        region::city_name(&m.city_code),
+        region::city_name_of(m.city_code),
         m.employer,
         lines(&m.fields).join("、"),
         {
@@ -563,7 +566,7 @@ pub async fn create(app: &App, p: &Principal, input: &ExpertInput) -> Result<Exp
     } else {
         match user::Entity::find_by_id(input.user_id).one(&txn).await? {
             None => Err(AppError::invalid("user_id", "该账户不存在")),
-            Some(u) if u.role != Role::Expert.key() => Err(AppError::invalid(
+            Some(u) if u.role != Role::Expert => Err(AppError::invalid(
                 "user_id",
                 format!("账户“{}”不是评审专家账户", u.username),
             )),
@@ -593,7 +596,7 @@ pub async fn create(app: &App, p: &Principal, input: &ExpertInput) -> Result<Exp
         user_id: Set(account.id),
         name: Set(v.name.clone()),
         fields: Set(v.fields.join("\n")),
-        city_code: Set(v.city_code.clone()),
+        city_code: Set(stored_city(&v.city_code)?),
         employer: Set(v.employer.clone()),
         affiliations: Set(v.affiliations.join("\n")),
         active: Set(input.active),
@@ -657,7 +660,7 @@ pub async fn update(
         expert::ActiveModel {
             name: Set(v.name.clone()),
             fields: Set(v.fields.join("\n")),
-            city_code: Set(v.city_code.clone()),
+            city_code: Set(stored_city(&v.city_code)?),
             employer: Set(v.employer.clone()),
             affiliations: Set(v.affiliations.join("\n")),
             active: Set(input.active),

@@ -235,9 +235,8 @@ async fn round_for_step<C: ConnectionTrait>(
 ) -> Result<(round::Model, RoundKind), AppError> {
     let r = rounds::load_for_update(conn, p, round_id).await?;
     ensure_version(&r, expected)?;
-    let kind = rounds::kind_of(&r)?;
-    round_rules::step(rounds::status_of(&r)?, step)
-        .map_err(|e| AppError::Conflict(e.to_string()))?;
+    let kind = r.kind;
+    round_rules::step(r.status, step).map_err(|e| AppError::Conflict(e.to_string()))?;
     Ok((r, kind))
 }
 
@@ -266,7 +265,7 @@ pub async fn publish(
     let listed: Vec<round_entry::Model> = rounds::entries(&txn, r.id)
         .await?
         .into_iter()
-        .filter(|e| e.status == Status::Shortlisted.key())
+        .filter(|e| e.status == Status::Shortlisted)
         .collect();
     if listed.is_empty() {
         return Err(AppError::Conflict(
@@ -361,10 +360,10 @@ fn summary(
     today: Date,
 ) -> Result<NoticeSummary, AppError> {
     let (published, first, last) = window_of(r)?;
-    let kind = rounds::kind_of(r)?;
+    let kind = r.kind;
     let days = working_days_of(policy);
     // After confirmation the notice is over whatever the date says.
-    let state = if r.status == RoundStatus::Confirmed.key() {
+    let state = if r.status == RoundStatus::Confirmed {
         WindowState::Closed
     } else {
         WindowState::of(today, first, last)
@@ -597,7 +596,7 @@ pub async fn public_notice(app: &App, round_id: i64) -> Result<PublicNotice, App
     let kinds = kind_labels(&policy);
     let today = super::calendar::today(app);
     let summary = summary(&r, &c, &policy, today)?;
-    let accepting = r.status == RoundStatus::OnNotice.key() && summary.state == "open";
+    let accepting = r.status == RoundStatus::OnNotice && summary.state == "open";
     let entries = listed_entries(&app.db, r.id, &kinds).await?;
     let names: HashMap<i64, String> = entries
         .iter()
@@ -617,10 +616,8 @@ pub async fn public_notice(app: &App, round_id: i64) -> Result<PublicNotice, App
             receipt: o.id,
             cluster_name: names.get(&o.entry_id).cloned().unwrap_or_default(),
             filed_on: crate::clock::local(o.filed_at).date().to_string(),
-            status_label: ObjectionStatus::from_key(&o.status)
-                .map(|s| s.label().to_string())
-                .unwrap_or_default(),
-            status: o.status,
+            status_label: o.status.label().to_string(),
+            status: o.status.key().to_string(),
             reply: o.reply,
         })
         .collect();
@@ -720,7 +717,7 @@ pub fn receipt_key(app: &App, objection_id: i64) -> String {
 fn ensure_accepting(r: &round::Model, today: Date) -> Result<(), AppError> {
     let (_, first, last) = window_of(r)?;
     let period = format!("{}至{}", date_zh(first), date_zh(last));
-    if r.status != RoundStatus::OnNotice.key() {
+    if r.status != RoundStatus::OnNotice {
         return Err(AppError::Conflict(format!(
             "公示期已结束（公示期为{period}），不再受理异议"
         )));
@@ -847,7 +844,7 @@ pub async fn file_objection(
             .filter(|e| e.round_id == r.id),
         None => None,
     };
-    let Some(entry) = entry.filter(|e| e.status == Status::OnNotice.key()) else {
+    let Some(entry) = entry.filter(|e| e.status == Status::OnNotice) else {
         return Err(AppError::invalid("entry_id", "所选集群不在本次公示名单中").into());
     };
     let limit = app.config.objection_rate_limit;
@@ -879,7 +876,7 @@ pub async fn file_objection(
         contact: Set(trimmed(&input.contact)),
         reason: Set(input.reason.trim().to_string()),
         client_addr: Set(client_addr.to_string()),
-        status: Set(ObjectionStatus::Received.key().into()),
+        status: Set(ObjectionStatus::Received),
         reply: Set(String::new()),
         filed_at: Set(now),
         registered_at: Set(None),
@@ -915,7 +912,7 @@ pub async fn file_objection(
         evidence_names.push(file_name.clone());
     }
     let cluster_name = rounds::cluster_name(&txn, entry.cluster_id).await?;
-    let title = notice_title(c.year, rounds::kind_of(&r)?);
+    let title = notice_title(c.year, r.kind);
     Audit::by(app, public_actor(&name, &organisation, client_addr), now)
         .record(
             &txn,
@@ -952,7 +949,7 @@ pub async fn file_objection(
         notice_title: title,
         cluster_name,
         filed_at: crate::clock::format_local(o.filed_at),
-        status: o.status.clone(),
+        status: o.status.key().to_string(),
         status_label: ObjectionStatus::Received.label().into(),
         reply: String::new(),
         evidence: evidence_names,
@@ -999,8 +996,7 @@ pub async fn receipt(
         .one(&app.db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let status = ObjectionStatus::from_key(&o.status)
-        .ok_or_else(|| AppError::internal(format!("objection status {}", o.status)))?;
+    let status = o.status;
     let evidence = evidence_of(&app.db, &[o.id])
         .await?
         .into_iter()
@@ -1009,10 +1005,10 @@ pub async fn receipt(
     Ok(ObjectionReceipt {
         id: o.id,
         round_id: r.id,
-        notice_title: notice_title(c.year, rounds::kind_of(&r)?),
+        notice_title: notice_title(c.year, r.kind),
         cluster_name: rounds::cluster_name(&app.db, entry.cluster_id).await?,
         filed_at: crate::clock::format_local(o.filed_at),
-        status: o.status.clone(),
+        status: o.status.key().to_string(),
         status_label: status.label().into(),
         reply: if status.decided() {
             o.reply.clone()
@@ -1121,8 +1117,7 @@ async fn objection_views<C: ConnectionTrait>(
     .await?;
     rows.into_iter()
         .map(|o| {
-            let status = ObjectionStatus::from_key(&o.status)
-                .ok_or_else(|| AppError::internal(format!("objection status {}", o.status)))?;
+            let status = o.status;
             Ok(ObjectionView {
                 id: o.id,
                 round_id: o.round_id,
@@ -1254,14 +1249,13 @@ pub async fn decide(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let from = ObjectionStatus::from_key(&o.status)
-        .ok_or_else(|| AppError::internal(format!("objection status {}", o.status)))?;
+    let from = o.status;
     let to =
         round_rules::objection_step(from, step).map_err(|e| AppError::Conflict(e.to_string()))?;
-    if r.status != RoundStatus::OnNotice.key() {
+    if r.status != RoundStatus::OnNotice {
         return Err(AppError::Conflict(format!(
             "评审轮次当前状态为“{}”，不能再处理异议",
-            rounds::status_of(&r)?.label()
+            r.status.label()
         )));
     }
     store::update_versioned(
@@ -1269,7 +1263,7 @@ pub async fn decide(
         o.id,
         o.version,
         objection::ActiveModel {
-            status: Set(to.key().into()),
+            status: Set(to),
             reply: Set(reply.to_string()),
             registered_at: Set(if step == ObjectionStep::Register {
                 Some(now)
@@ -1292,8 +1286,8 @@ pub async fn decide(
         .ok_or(AppError::NotFound)?;
     let mut effect = String::new();
     if step == ObjectionStep::Uphold {
-        if entry.status == Status::OnNotice.key() {
-            let kind = rounds::kind_of(&r)?;
+        if entry.status == Status::OnNotice {
+            let kind = r.kind;
             let moved =
                 rounds::move_entry(&txn, p, kind, &entry, Transition::Remove, reply, now).await?;
             let mut active: round_entry::ActiveModel = moved.clone().into();
@@ -1410,8 +1404,8 @@ pub async fn round_notice(
     let c = rounds::competition_of(&app.db, &r).await?;
     let policy = cached_policy(&c)?;
     let kinds = kind_labels(&policy);
-    let kind = rounds::kind_of(&r)?;
-    let status = rounds::status_of(&r)?;
+    let kind = r.kind;
+    let status = r.status;
     let today = super::calendar::today(app);
     let published = r.notice_published_on.is_some();
     let entries = if published {
@@ -1424,7 +1418,7 @@ pub async fn round_notice(
         .all(&app.db)
         .await?
         .iter()
-        .filter_map(|o| ObjectionStatus::from_key(&o.status))
+        .map(|o| o.status)
         .collect();
     let open = statuses.iter().filter(|s| !s.decided()).count() as u64;
     let (period, state, confirm_blocker) = match window_of(&r) {
@@ -1521,10 +1515,7 @@ pub async fn confirm(
         .filter(objection::Column::RoundId.eq(r.id))
         .all(&txn)
         .await?;
-    let statuses: Vec<ObjectionStatus> = objections
-        .iter()
-        .filter_map(|o| ObjectionStatus::from_key(&o.status))
-        .collect();
+    let statuses: Vec<ObjectionStatus> = objections.iter().map(|o| o.status).collect();
     round_rules::confirmable(today, last, &statuses).map_err(AppError::Conflict)?;
     let after = rounds::step_round(&txn, &r, RoundStep::Confirm, now).await?;
     store::update_at_version(
@@ -1541,7 +1532,7 @@ pub async fn confirm(
     let on_notice: Vec<round_entry::Model> = rounds::entries(&txn, r.id)
         .await?
         .into_iter()
-        .filter(|e| e.status == Status::OnNotice.key())
+        .filter(|e| e.status == Status::OnNotice)
         .collect();
     let mut created = Vec::with_capacity(on_notice.len());
     for e in &on_notice {

@@ -100,7 +100,7 @@ async fn active_users_of(conn: &impl ConnectionTrait, org_ids: &[i64]) -> Result
 
 async fn city_bureaus(conn: &impl ConnectionTrait, city_code: &str) -> Result<Vec<i64>, DbErr> {
     organisation::Entity::find()
-        .filter(organisation::Column::Kind.eq(OrgKind::CityBureau.key()))
+        .filter(organisation::Column::Kind.eq(OrgKind::CityBureau))
         .filter(organisation::Column::CityCode.eq(city_code))
         .filter(organisation::Column::Active.eq(true))
         .select_only()
@@ -367,7 +367,7 @@ async fn remind_applicants(
     let mut per_org: std::collections::BTreeMap<i64, (u32, u32)> = Default::default();
     for a in &unsent {
         let e = per_org.entry(a.org_id).or_default();
-        if a.status == Status::Draft.key() {
+        if a.status == Status::Draft {
             e.0 += 1;
         } else {
             e.1 += 1;
@@ -403,12 +403,12 @@ async fn remind_cities(
 ) -> Result<u32, DbErr> {
     let waiting = application::Entity::find()
         .filter(application::Column::CompetitionId.eq(c.id))
-        .filter(application::Column::Status.eq(Status::Submitted.key()))
+        .filter(application::Column::Status.eq(Status::Submitted))
         .all(conn)
         .await?;
     let mut per_city: std::collections::BTreeMap<String, u32> = Default::default();
     for a in &waiting {
-        *per_city.entry(a.city_code.clone()).or_default() += 1;
+        *per_city.entry(a.city_code.to_string()).or_default() += 1;
     }
     let link = reminder_link(c.id, w);
     let title = format!("初审截止提醒：距“{}”市州初审截止不足{}天", c.title, w.days);

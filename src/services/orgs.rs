@@ -52,29 +52,23 @@ impl OrgView {
     pub fn from_model(m: &organisation::Model) -> OrgView {
         let city_name = m
             .city_code
-            .as_deref()
-            .and_then(|c| c.parse::<RegionCode>().ok())
             .and_then(region::city)
             .map(|c| c.name().to_string())
             .unwrap_or_default();
         let county_name = m
             .county_code
-            .as_deref()
-            .and_then(|c| c.parse::<RegionCode>().ok())
             .and_then(region::county)
             .map(|c| c.name().to_string())
             .unwrap_or_default();
         OrgView {
             id: m.id,
             name: m.name.clone(),
-            kind: m.kind.clone(),
-            kind_label: OrgKind::from_key(&m.kind)
-                .map(|k| k.label().to_string())
-                .unwrap_or_default(),
+            kind: m.kind.key().to_string(),
+            kind_label: m.kind.label().to_string(),
             credit_code: m.credit_code.clone(),
-            city_code: m.city_code.clone(),
+            city_code: m.city_code.map(|c| c.to_string()),
             city_name,
-            county_code: m.county_code.clone(),
+            county_code: m.county_code.map(|c| c.to_string()),
             county_name,
             contact_person: m.contact_person.clone(),
             contact_phone: m.contact_phone.clone(),
@@ -206,7 +200,7 @@ fn scope_condition(p: &Principal, scope: ScopeKind) -> Condition {
     match scope {
         ScopeKind::All => Condition::all(),
         ScopeKind::OwnCity => match &p.org.city_code {
-            Some(city) => Condition::all().add(organisation::Column::CityCode.eq(city.clone())),
+            Some(city) => Condition::all().add(organisation::Column::CityCode.eq(*city)),
             None => Condition::all().add(organisation::Column::Id.eq(-1)),
         },
         ScopeKind::OwnOrg => Condition::all().add(organisation::Column::Id.eq(p.org.id)),
@@ -291,10 +285,10 @@ fn describe_model(m: &organisation::Model) -> String {
     format!(
         "名称={}；类型={}；信用代码={}；市州={}；县区={}",
         m.name,
-        OrgKind::from_key(&m.kind).map(|k| k.label()).unwrap_or("-"),
+        m.kind.label(),
         m.credit_code.as_deref().unwrap_or("-"),
-        m.city_code.as_deref().unwrap_or("-"),
-        m.county_code.as_deref().unwrap_or("-"),
+        m.city_code.map_or("-".to_string(), |c| c.to_string()),
+        m.county_code.map_or("-".to_string(), |c| c.to_string()),
     )
 }
 
@@ -333,10 +327,10 @@ pub async fn create_as(
     let txn = store::write_txn(&app.db).await?;
     let m = organisation::ActiveModel {
         name: Set(v.name.clone()),
-        kind: Set(v.kind.key().into()),
+        kind: Set(v.kind),
         credit_code: Set(v.credit_code.as_ref().map(|c| c.as_str().to_string())),
-        city_code: Set(v.city_code.map(|c| c.to_string())),
-        county_code: Set(v.county_code.map(|c| c.to_string())),
+        city_code: Set(v.city_code),
+        county_code: Set(v.county_code),
         contact_person: Set(v.contact_person.clone()),
         contact_phone: Set(v.contact_phone.clone()),
         active: Set(true),
@@ -372,7 +366,7 @@ pub async fn update(
 ) -> Result<OrgView, AppError> {
     let before = load_scoped(app, p, id, Action::Update).await?;
     let v = validate(input)?;
-    if p.role != jiqun_domain::access::Role::SysAdmin && v.kind.key() != before.kind {
+    if p.role != jiqun_domain::access::Role::SysAdmin && v.kind != before.kind {
         return Err(AppError::invalid("kind", "只有系统管理员可以变更单位类型"));
     }
     if let Some(code) = &v.credit_code
@@ -389,10 +383,10 @@ pub async fn update(
         expected_version,
         organisation::ActiveModel {
             name: Set(v.name.clone()),
-            kind: Set(v.kind.key().into()),
+            kind: Set(v.kind),
             credit_code: Set(v.credit_code.as_ref().map(|c| c.as_str().to_string())),
-            city_code: Set(v.city_code.map(|c| c.to_string())),
-            county_code: Set(v.county_code.map(|c| c.to_string())),
+            city_code: Set(v.city_code),
+            county_code: Set(v.county_code),
             contact_person: Set(v.contact_person.clone()),
             contact_phone: Set(v.contact_phone.clone()),
             updated_at: Set(now),

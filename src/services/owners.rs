@@ -77,7 +77,7 @@ async fn expert_reads_application(
     for a in mine {
         if let Some(r) = round::Entity::find_by_id(a.round_id).one(&app.db).await? {
             let window = ScoringWindow {
-                status: super::rounds::status_of(&r)?,
+                status: r.status,
                 opens: r.scoring_opens_at,
                 closes: r.scoring_closes_at,
             };
@@ -103,7 +103,7 @@ pub async fn can_attach(
             if !super::applications::is_lead_applicant(p, &m) {
                 return Err(AppError::Forbidden);
             }
-            let status = super::applications::status_of(&m)?;
+            let status = m.status;
             if !status.editable_by_applicant() {
                 return Err(AppError::Conflict(format!(
                     "申报当前状态为“{}”，不能再上传材料",
@@ -116,7 +116,7 @@ pub async fn can_attach(
         (OwnerType::Application, "letter") => {
             let m = super::applications::load(&app.db, p, owner_id).await?;
             super::authorize(p, Resource::Application, Action::Review)?;
-            if super::applications::status_of(&m)? != Status::Submitted {
+            if m.status != Status::Submitted {
                 return Err(AppError::Conflict("只能为待初审的申报上传推荐函".into()));
             }
             Ok(())

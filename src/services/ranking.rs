@@ -22,8 +22,8 @@ use jiqun_rules::policy::{Aggregation, QuotaMode, Round as PolicyRound};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
-use super::rounds::{self, competition_of, kind_of, round_policy, status_of};
-use super::scoring::{self, SUBMITTED, expert_names, limits, round_label, scores_of, show};
+use super::rounds::{self, competition_of, round_policy};
+use super::scoring::{self, expert_names, limits, round_label, scores_of, show};
 use super::workbook::{excel_time, header_row, styles, xlsx_err};
 use super::{authorize, clusters, trimmed};
 use crate::app::{App, Principal};
@@ -105,7 +105,7 @@ impl Calc {
 
 async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc, AppError> {
     let c = competition_of(conn, &r).await?;
-    let (policy, rule) = round_policy(&c, kind_of(&r)?)?;
+    let (policy, rule) = round_policy(&c, r.kind)?;
     let criteria = limits(&policy);
     let panel = panel_rule(&rule);
     let entries = rounds::entries(conn, r.id).await?;
@@ -141,7 +141,7 @@ async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc
                 expert_id: s.expert_id,
                 application_id: e.application_id,
                 scores: scores_of(s).into_iter().collect(),
-                submitted: s.status == SUBMITTED,
+                submitted: s.status == crate::store::entity::kinds::ScoreSheetStatus::Submitted,
             })
             .collect();
         let totals: Vec<(i64, f64)> = domain_sheets
@@ -449,7 +449,8 @@ async fn county_excess<C: ConnectionTrait>(
         .into_iter()
         .map(|d| d.cluster_id)
         .collect();
-    let counties: BTreeSet<&str> = chosen.iter().map(|e| e.county_code.as_str()).collect();
+    let counties: BTreeSet<jiqun_domain::region::RegionCode> =
+        chosen.iter().map(|e| e.county_code).collect();
     // The designated clusters led from each county; the counting is the domain's.
     let mut by_county: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
     for county in counties {
@@ -466,10 +467,12 @@ async fn county_excess<C: ConnectionTrait>(
             .collect();
         by_county.insert(county.to_string(), here);
     }
+    let codes: Vec<String> = chosen.iter().map(|e| e.county_code.to_string()).collect();
     let chosen: Vec<county_cap::Chosen> = chosen
         .iter()
-        .map(|e| county_cap::Chosen {
-            county: &e.county_code,
+        .zip(&codes)
+        .map(|(e, county)| county_cap::Chosen {
+            county,
             cluster_id: e.cluster_id,
         })
         .collect();
@@ -477,7 +480,7 @@ async fn county_excess<C: ConnectionTrait>(
 }
 
 fn view(calc: &Calc, p: &Principal, county_warnings: Vec<String>) -> Result<RankingView, AppError> {
-    let status = status_of(&calc.round)?;
+    let status = calc.round.status;
     let fixed = !matches!(status, RoundStatus::Setup | RoundStatus::Scoring);
     let panel = panel_rule(&calc.rule);
     let mut kinds: Vec<KindRanking> = Vec::new();
@@ -539,9 +542,9 @@ fn view(calc: &Calc, p: &Principal, county_warnings: Vec<String>) -> Result<Rank
             application_id: e.entry.application_id,
             cluster_name: e.cluster_name.clone(),
             org_name: e.org_name.clone(),
-            city_name: region::city_name(&e.entry.city_code),
-            county_code: e.entry.county_code.clone(),
-            county_name: rounds::county_name(&e.entry.county_code),
+            city_name: region::city_name_of(e.entry.city_code),
+            county_code: e.entry.county_code.to_string(),
+            county_name: rounds::county_name(&e.entry.county_code.to_string()),
             rank: r.rank,
             final_score: e.score.final_score,
             written_mean: e.score.written.mean,
@@ -567,9 +570,7 @@ fn view(calc: &Calc, p: &Principal, county_warnings: Vec<String>) -> Result<Rank
             },
             outliers: e.outliers.iter().map(Outlier::message).collect(),
             decision_note: e.entry.decision_note.clone(),
-            status_label: rounds::entry_status(&e.entry)
-                .map(|s| s.label().to_string())
-                .unwrap_or_default(),
+            status_label: e.entry.status.label().to_string(),
         };
         match kinds.iter_mut().find(|k| k.kind == r.kind) {
             Some(k) => k.rows.push(row),
@@ -651,9 +652,7 @@ pub async fn ranking(app: &App, p: &Principal, round_id: i64) -> Result<RankingV
         .entries
         .iter()
         .filter(|e| {
-            if status_of(&calc.round)
-                .is_ok_and(|s| !matches!(s, RoundStatus::Setup | RoundStatus::Scoring))
-            {
+            if !matches!(calc.round.status, RoundStatus::Setup | RoundStatus::Scoring) {
                 e.entry.proposed
             } else {
                 calc.winners.contains(&e.entry.application_id)
@@ -701,9 +700,9 @@ pub async fn propose(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    round_rules::step(status_of(&r)?, RoundStep::FixProposedList)
+    round_rules::step(r.status, RoundStep::FixProposedList)
         .map_err(|e| AppError::Conflict(e.to_string()))?;
-    let kind = kind_of(&r)?;
+    let kind = r.kind;
     let calc = calculate(&txn, r).await?;
     // Which entrants make the list is the domain's decision (`review::shortlist`).
     let contenders: Vec<Contender> = calc
@@ -759,7 +758,7 @@ pub async fn propose(
         &calc.ties,
         |app| {
             calc.entry_by_app(app)
-                .is_some_and(|e| over.contains_key(&e.entry.county_code))
+                .is_some_and(|e| over.contains_key(&e.entry.county_code.to_string()))
         },
         &reason,
     );
@@ -1019,7 +1018,7 @@ pub async fn scores_xlsx(
             let comment = sheet.map(|s| s.comment.clone()).unwrap_or_default();
             ws.write_string_with_format(row, col + 1, &comment, &st.wrap)
                 .map_err(xlsx_err)?;
-            let status = sheet.map_or(scoring::NOT_STARTED, |s| s.status.as_str());
+            let status = sheet.map_or(scoring::NOT_STARTED, |s| s.status.key());
             ws.write_string_with_format(
                 row,
                 col + 2,

@@ -8,7 +8,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
 
-use super::applications::{self, Step, competition_of, policy_of, record_event, status_of};
+use super::applications::{self, Step, competition_of, policy_of, record_event};
 use super::authorize;
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
@@ -61,12 +61,12 @@ async fn decide(
     }
     let txn = store::write_txn(&app.db).await?;
     let m = load_for_review(&txn, app, p, id).await?;
-    let from = status_of(&m)?;
+    let from = m.status;
     let to =
         machine::apply(from, transition, p.role).map_err(|e| AppError::Conflict(e.to_string()))?;
     let now = app.clock.now();
     let mut active: application::ActiveModel = m.clone().into();
-    active.status = Set(to.key().into());
+    active.status = Set(to);
     active.decided_at = Set(Some(now));
     active.version = Set(m.version + 1);
     active.updated_at = Set(now);
@@ -187,7 +187,7 @@ pub async fn recommend(
     let mut loaded = Vec::new();
     for &id in ids {
         let m = load_for_review(&txn, app, p, id).await?;
-        let from = status_of(&m)?;
+        let from = m.status;
         machine::apply(from, Transition::Recommend, p.role)
             .map_err(|e| AppError::Conflict(e.to_string()))?;
         loaded.push(m);
@@ -195,14 +195,13 @@ pub async fn recommend(
     // The cap, county by county, counting those already recommended and this batch; the
     // counting and the wording are the domain's (`county_cap`).
     let mut counts = Vec::new();
+    let county_codes: Vec<String> = loaded.iter().map(|m| m.county_code.to_string()).collect();
     // The bound policy is parsed once per competition, not once per county.
     let mut caps = std::collections::BTreeMap::new();
-    for (county, adding) in
-        county_cap::batch_by_county(loaded.iter().map(|m| m.county_code.as_str()))
-    {
+    for (county, adding) in county_cap::batch_by_county(county_codes.iter().map(String::as_str)) {
         let first = loaded
             .iter()
-            .find(|m| m.county_code == county)
+            .find(|m| m.county_code.to_string() == county)
             .ok_or(AppError::NotFound)?;
         let cap = match caps.get(&first.competition_id) {
             Some(cap) => *cap,
@@ -218,12 +217,15 @@ pub async fn recommend(
         let existing = application::Entity::find()
             .filter(application::Column::CompetitionId.eq(first.competition_id))
             .filter(application::Column::CountyCode.eq(county))
-            .filter(application::Column::Status.is_in(COUNTED.map(|s| s.key())))
+            .filter(application::Column::Status.is_in(COUNTED))
             .count(&txn)
             .await? as u32
             + cluster::Entity::find()
                 .filter(cluster::Column::LeadCountyCode.eq(county))
-                .filter(cluster::Column::Lifecycle.is_in(["cultivation", "certified"]))
+                .filter(cluster::Column::Lifecycle.is_in([
+                    crate::store::entity::kinds::Lifecycle::Cultivation,
+                    crate::store::entity::kinds::Lifecycle::Certified,
+                ]))
                 .count(&txn)
                 .await? as u32;
         counts.push(county_cap::RecommendationCount {
@@ -269,10 +271,10 @@ pub async fn recommend(
     };
     let mut out = Vec::new();
     for m in loaded {
-        let from = status_of(&m)?;
+        let from = m.status;
         let to = Status::Recommended;
         let mut active: application::ActiveModel = m.clone().into();
-        active.status = Set(to.key().into());
+        active.status = Set(to);
         active.decided_at = Set(Some(now));
         active.version = Set(m.version + 1);
         active.updated_at = Set(now);

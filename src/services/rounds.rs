@@ -55,20 +55,6 @@ pub struct OpenRoundInput {
     pub defence: bool,
 }
 
-pub fn kind_of(r: &round::Model) -> Result<RoundKind, AppError> {
-    RoundKind::from_key(&r.kind).ok_or_else(|| AppError::internal(format!("round kind {}", r.kind)))
-}
-
-pub fn status_of(r: &round::Model) -> Result<RoundStatus, AppError> {
-    RoundStatus::from_key(&r.status)
-        .ok_or_else(|| AppError::internal(format!("round status {}", r.status)))
-}
-
-pub fn entry_status(e: &round_entry::Model) -> Result<Status, AppError> {
-    Status::from_key(&e.status)
-        .ok_or_else(|| AppError::internal(format!("entry status {}", e.status)))
-}
-
 pub fn quotas_of(r: &round::Model) -> BTreeMap<String, u32> {
     serde_json::from_str(&r.quotas).unwrap_or_default()
 }
@@ -183,7 +169,7 @@ async fn candidates<C: ConnectionTrait>(
         Entrants::Recommended => {
             let apps = application::Entity::find()
                 .filter(application::Column::CompetitionId.eq(c.id))
-                .filter(application::Column::Status.eq(Status::Recommended.key()))
+                .filter(application::Column::Status.eq(Status::Recommended))
                 .order_by_asc(application::Column::Id)
                 .all(conn)
                 .await?;
@@ -202,7 +188,7 @@ async fn candidates<C: ConnectionTrait>(
         Entrants::CultivationTargets => {
             let min_months = rule.cultivation_period.as_ref().map_or(0, |p| p.min_months);
             let targets = designation::Entity::find()
-                .filter(designation::Column::Designation.eq(RoundKind::Preliminary.outcome().key()))
+                .filter(designation::Column::Designation.eq(RoundKind::Preliminary.outcome()))
                 .filter(designation::Column::RevokedOn.is_null())
                 .order_by_asc(designation::Column::Id)
                 .all(conn)
@@ -226,7 +212,7 @@ async fn candidates<C: ConnectionTrait>(
                 let Some(cl) = clusters.get(&d.cluster_id) else {
                     continue;
                 };
-                if cl.lifecycle != RoundKind::Preliminary.outcome().lifecycle() {
+                if cl.lifecycle.key() != RoundKind::Preliminary.outcome().lifecycle() {
                     continue;
                 }
                 let Some(entry) = entries.get(&d.entry_id) else {
@@ -330,7 +316,7 @@ pub async fn open_round(
     let (opens, closes) = validate(input, &policy, &rule)?;
     let exists = round::Entity::find()
         .filter(round::Column::CompetitionId.eq(c.id))
-        .filter(round::Column::Kind.eq(kind.key()))
+        .filter(round::Column::Kind.eq(kind))
         .one(&txn)
         .await?;
     if exists.is_some() {
@@ -354,8 +340,8 @@ pub async fn open_round(
     }
     let r = round::ActiveModel {
         competition_id: Set(c.id),
-        kind: Set(kind.key().into()),
-        status: Set(RoundStatus::Setup.key().into()),
+        kind: Set(kind),
+        status: Set(RoundStatus::Setup),
         experts_per_application: Set(input.experts_per_application as i32),
         panel_note: Set(trimmed(&input.panel_note)),
         quotas: Set(
@@ -383,9 +369,9 @@ pub async fn open_round(
             application_id: Set(cand.application.id),
             cluster_id: Set(cand.cluster.id),
             cluster_kind: Set(cand.cluster.kind.clone()),
-            city_code: Set(cand.cluster.city_code.clone()),
-            county_code: Set(cand.cluster.lead_county_code.clone()),
-            status: Set(Status::Recommended.key().into()),
+            city_code: Set(cand.cluster.city_code),
+            county_code: Set(cand.cluster.lead_county_code),
+            status: Set(Status::Recommended),
             final_score: Set(None),
             rank: Set(None),
             proposed: Set(false),
@@ -439,7 +425,7 @@ pub async fn move_entry<C: ConnectionTrait>(
     comment: &str,
     now: OffsetDateTime,
 ) -> Result<round_entry::Model, AppError> {
-    let from = entry_status(entry)?;
+    let from = entry.status;
     let to =
         machine::apply(from, transition, p.role).map_err(|e| AppError::Conflict(e.to_string()))?;
     store::update_versioned(
@@ -447,7 +433,7 @@ pub async fn move_entry<C: ConnectionTrait>(
         entry.id,
         entry.version,
         round_entry::ActiveModel {
-            status: Set(to.key().into()),
+            status: Set(to),
             updated_at: Set(now),
             ..Default::default()
         },
@@ -461,14 +447,14 @@ pub async fn move_entry<C: ConnectionTrait>(
         let res = application::Entity::update_many()
             .col_expr(
                 application::Column::Status,
-                sea_orm::sea_query::Expr::value(to.key()),
+                sea_orm::sea_query::Expr::value(to),
             )
             .col_expr(
                 application::Column::UpdatedAt,
                 sea_orm::sea_query::Expr::value(now),
             )
             .filter(application::Column::Id.eq(entry.application_id))
-            .filter(application::Column::Status.eq(from.key()))
+            .filter(application::Column::Status.eq(from))
             .exec(conn)
             .await?;
         saved(&res)?;
@@ -503,14 +489,13 @@ pub async fn step_round<C: ConnectionTrait>(
     step: RoundStep,
     now: OffsetDateTime,
 ) -> Result<round::Model, AppError> {
-    let to =
-        round_rules::step(status_of(r)?, step).map_err(|e| AppError::Conflict(e.to_string()))?;
+    let to = round_rules::step(r.status, step).map_err(|e| AppError::Conflict(e.to_string()))?;
     store::update_versioned(
         conn,
         r.id,
         r.version,
         round::ActiveModel {
-            status: Set(to.key().into()),
+            status: Set(to),
             updated_at: Set(now),
             ..Default::default()
         },
@@ -547,10 +532,7 @@ async fn conflict_view<C: ConnectionTrait>(
         let cl = clusters.get(&e.cluster_id).ok_or(AppError::NotFound)?;
         let org = orgs.get(&cl.org_id).ok_or(AppError::NotFound)?;
         let members = members_of.get(&cl.id).cloned().unwrap_or_default();
-        let lead_county: RegionCode = cl
-            .lead_county_code
-            .parse()
-            .map_err(|_| AppError::internal(format!("cluster {} county", cl.id)))?;
+        let lead_county: RegionCode = cl.lead_county_code;
         out.push(Entrant {
             application_id: e.application_id,
             lead_county,
@@ -572,7 +554,7 @@ async fn conflict_view<C: ConnectionTrait>(
 }
 
 fn ensure_assignable(r: &round::Model) -> Result<(), AppError> {
-    let status = status_of(r)?;
+    let status = r.status;
     if status.assignments_open() {
         Ok(())
     } else {
@@ -784,7 +766,7 @@ pub async fn auto_assign(
             round_id: Set(r.id),
             entry_id: Set(entry.id),
             expert_id: Set(*expert_id),
-            source: Set(SOURCE_AUTO.into()),
+            source: Set(crate::store::entity::kinds::AssignmentSource::Auto),
             override_reason: Set(String::new()),
             recused_at: Set(None),
             recusal_reason: Set(String::new()),
@@ -853,7 +835,7 @@ async fn notify_new_tasks<C: ConnectionTrait>(
     notify_experts(
         conn,
         expert_ids,
-        &format!("评审任务：{}", kind_of(r)?.label()),
+        &format!("评审任务：{}", r.kind.label()),
         &format!(
             "您有新的评审任务，请于{}前完成评分。",
             local_minutes(r.scoring_closes_at)
@@ -870,7 +852,7 @@ async fn notify_if_scoring<C: ConnectionTrait>(
     expert_id: i64,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    if status_of(r)? != RoundStatus::Scoring {
+    if r.status != RoundStatus::Scoring {
         return Ok(());
     }
     notify_new_tasks(conn, r, [expert_id], now).await
@@ -959,7 +941,7 @@ pub async fn assign(
         round_id: Set(r.id),
         entry_id: Set(entry.id),
         expert_id: Set(expert_id),
-        source: Set(SOURCE_MANUAL.into()),
+        source: Set(crate::store::entity::kinds::AssignmentSource::Manual),
         override_reason: Set(if conflicts.is_empty() {
             String::new()
         } else {
@@ -1083,7 +1065,7 @@ pub async fn unassign(
                     "取消专家{}对“{}”的评审分配（{}）",
                     expert_name(&txn, a.expert_id).await?,
                     entry_cluster_name(&txn, a.entry_id).await?,
-                    source_label(&a.source)
+                    source_label(a.source.key())
                 ),
                 reason: reason.to_string(),
             },
@@ -1119,7 +1101,10 @@ pub async fn recuse(
     ensure_assignable(&r)?;
     let submitted = crate::store::entity::score_sheet::Entity::find()
         .filter(crate::store::entity::score_sheet::Column::AssignmentId.eq(a.id))
-        .filter(crate::store::entity::score_sheet::Column::Status.eq("submitted"))
+        .filter(
+            crate::store::entity::score_sheet::Column::Status
+                .eq(crate::store::entity::kinds::ScoreSheetStatus::Submitted),
+        )
         .one(&txn)
         .await?;
     if submitted.is_some() {
@@ -1193,7 +1178,7 @@ pub async fn extend_window(
     super::at_most("reason", reason, "理由", 500)?;
     let txn = store::write_txn(&app.db).await?;
     let r = load_for_update(&txn, p, round_id).await?;
-    let status = status_of(&r)?;
+    let status = r.status;
     if !status.assignments_open() {
         return Err(AppError::Conflict(format!(
             "评审轮次当前状态为“{}”，评分已结束，不能再调整评分截止时间",
@@ -1273,7 +1258,7 @@ pub async fn open_scoring(
 ) -> Result<round::Model, AppError> {
     let txn = store::write_txn(&app.db).await?;
     let r = load_for_update(&txn, p, round_id).await?;
-    let kind = kind_of(&r)?;
+    let kind = r.kind;
     let entries = entries(&txn, r.id).await?;
     let active = active_assignments(&txn, r.id).await?;
     let k = r.experts_per_application.max(0) as usize;
@@ -1473,8 +1458,8 @@ async fn summary<C: ConnectionTrait>(
     r: &round::Model,
     c: &competition::Model,
 ) -> Result<RoundSummary, AppError> {
-    let kind = kind_of(r)?;
-    let status = status_of(r)?;
+    let kind = r.kind;
+    let status = r.status;
     let entries = entries(conn, r.id).await?;
     let active = active_assignments(conn, r.id).await?;
     let k = r.experts_per_application.max(0) as usize;
@@ -1485,7 +1470,10 @@ async fn summary<C: ConnectionTrait>(
     let standing: BTreeSet<i64> = active.iter().map(|a| a.id).collect();
     let submitted = score_sheet::Entity::find()
         .filter(score_sheet::Column::RoundId.eq(r.id))
-        .filter(score_sheet::Column::Status.eq("submitted"))
+        .filter(
+            score_sheet::Column::Status
+                .eq(crate::store::entity::kinds::ScoreSheetStatus::Submitted),
+        )
         .all(conn)
         .await?
         .iter()
@@ -1560,7 +1548,7 @@ fn source_label(source: &str) -> &'static str {
 pub async fn view(app: &App, p: &Principal, id: i64) -> Result<RoundView, AppError> {
     let r = load(&app.db, p, id).await?;
     let c = competition_of(&app.db, &r).await?;
-    let kind = kind_of(&r)?;
+    let kind = r.kind;
     let (policy, rule) = round_policy(&c, kind)?;
     let kind_labels: BTreeMap<&str, &str> = policy
         .cluster_kinds
@@ -1598,7 +1586,7 @@ pub async fn view(app: &App, p: &Principal, id: i64) -> Result<RoundView, AppErr
             .and_then(|cl| orgs.get(&cl.org_id))
             .map(|o| o.name.clone())
             .unwrap_or_default();
-        let status = entry_status(e)?;
+        let status = e.status;
         let assignments: Vec<AssignmentView> = all
             .iter()
             .filter(|a| a.entry_id == e.id)
@@ -1607,8 +1595,8 @@ pub async fn view(app: &App, p: &Principal, id: i64) -> Result<RoundView, AppErr
                 entry_id: a.entry_id,
                 expert_id: a.expert_id,
                 expert_name: name_of(a.expert_id),
-                source: a.source.clone(),
-                source_label: source_label(&a.source).into(),
+                source: a.source.key().to_string(),
+                source_label: source_label(a.source.key()).into(),
                 override_reason: a.override_reason.clone(),
                 recused: a.recused_at.is_some(),
                 recused_at: a.recused_at.map(local_minutes),
@@ -1622,10 +1610,10 @@ pub async fn view(app: &App, p: &Principal, id: i64) -> Result<RoundView, AppErr
             cluster_id: e.cluster_id,
             cluster_name: cl.map(|c| c.name.clone()).unwrap_or_default(),
             applicant_name,
-            city_code: e.city_code.clone(),
-            city_name: region::city_name(&e.city_code),
-            county_code: e.county_code.clone(),
-            county_name: county_name(&e.county_code),
+            city_code: e.city_code.to_string(),
+            city_name: region::city_name_of(e.city_code),
+            county_code: e.county_code.to_string(),
+            county_name: county_name(&e.county_code.to_string()),
             cluster_kind: e.cluster_kind.clone(),
             cluster_kind_label: kind_labels
                 .get(e.cluster_kind.as_str())
@@ -1645,7 +1633,7 @@ pub async fn view(app: &App, p: &Principal, id: i64) -> Result<RoundView, AppErr
             expert_id: m.id,
             name: m.name.clone(),
             employer: m.employer.clone(),
-            city_name: region::city_name(&m.city_code),
+            city_name: region::city_name_of(m.city_code),
             fields: experts::lines(&m.fields),
             active: m.active,
             load: all
@@ -1654,7 +1642,7 @@ pub async fn view(app: &App, p: &Principal, id: i64) -> Result<RoundView, AppErr
                 .count(),
         })
         .collect();
-    let shortfalls = if status_of(&r)?.assignments_open() && !panel.is_empty() {
+    let shortfalls = if r.status.assignments_open() && !panel.is_empty() {
         plan(&app.db, &r).await?.shortfalls
     } else {
         Vec::new()
@@ -1739,7 +1727,7 @@ pub async fn opening_context(
                         rule.cultivation_period.as_ref().map_or(0, |p| p.min_months)
                     ),
                 },
-                opened_round_id: existing.iter().find(|r| r.kind == kind.key()).map(|r| r.id),
+                opened_round_id: existing.iter().find(|r| r.kind == *kind).map(|r| r.id),
             })
         })
         .collect();

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::competitions::local_minutes;
-use super::rounds::{self, competition_of, kind_of, round_policy, status_of};
+use super::rounds::{self, competition_of, round_policy};
 use super::{authorize, experts, trimmed};
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
@@ -81,7 +81,7 @@ pub use jiqun_domain::review::Window;
 /// The round's scoring window as the domain decides on it.
 fn scoring_window(r: &round::Model) -> Result<ScoringWindow, AppError> {
     Ok(ScoringWindow {
-        status: status_of(r)?,
+        status: r.status,
         opens: r.scoring_opens_at,
         closes: r.scoring_closes_at,
     })
@@ -105,7 +105,8 @@ pub fn check_editable(
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     let state = SheetState {
-        submitted: sheet.is_some_and(|s| s.status == SUBMITTED),
+        submitted: sheet
+            .is_some_and(|s| s.status == crate::store::entity::kinds::ScoreSheetStatus::Submitted),
         reopened: sheet.is_some_and(|s| !s.reopened_reason.is_empty()),
     };
     scoring_window(r)?
@@ -227,7 +228,7 @@ pub fn parse_typed(
 
 /// A label for a round: "2026年度初赛".
 pub fn round_label(c: &competition::Model, r: &round::Model) -> String {
-    let kind = kind_of(r).map(|k| k.label()).unwrap_or_default();
+    let kind = r.kind.label();
     format!("{}年度{kind}", c.year)
 }
 
@@ -318,7 +319,7 @@ async fn context_of<C: ConnectionTrait>(
         .await?
         .ok_or(AppError::NotFound)?;
     let competition = competition_of(conn, &round).await?;
-    let (policy, _) = round_policy(&competition, kind_of(&round)?)?;
+    let (policy, _) = round_policy(&competition, round.kind)?;
     let entry = round_entry::Entity::find_by_id(a.entry_id)
         .one(conn)
         .await?
@@ -356,7 +357,7 @@ pub async fn my_assignments(app: &App, p: &Principal) -> Result<Vec<AssignmentRo
         let sheet = sheet_of(&app.db, a.id).await?;
         let status = sheet
             .as_ref()
-            .map_or(NOT_STARTED.to_string(), |s| s.status.clone());
+            .map_or(NOT_STARTED.to_string(), |s| s.status.key().to_string());
         rows.push(AssignmentRow {
             assignment_id: a.id,
             round_id: ctx.round.id,
@@ -540,11 +541,13 @@ async fn view_of(app: &App, a: &assignment::Model) -> Result<SheetView, AppError
         .collect();
     let status = sheet
         .as_ref()
-        .map_or(NOT_STARTED.to_string(), |s| s.status.clone());
+        .map_or(NOT_STARTED.to_string(), |s| s.status.key().to_string());
     let industry = jiqun_domain::industry::division(&ctx.cluster.industry_code)
         .map(|d| d.to_string())
         .unwrap_or_else(|| ctx.cluster.industry_code.clone());
-    let submitted = sheet.as_ref().is_some_and(|s| s.status == SUBMITTED);
+    let submitted = sheet
+        .as_ref()
+        .is_some_and(|s| s.status == crate::store::entity::kinds::ScoreSheetStatus::Submitted);
     Ok(SheetView {
         files,
         assignment_id: a.id,
@@ -554,8 +557,8 @@ async fn view_of(app: &App, a: &assignment::Model) -> Result<SheetView, AppError
         cluster_name: ctx.cluster.name.clone(),
         org_name,
         kind_label: kind_label(&ctx.policy, &ctx.entry.cluster_kind),
-        city_name: region::city_name(&ctx.entry.city_code),
-        county_name: rounds::county_name(&ctx.entry.county_code),
+        city_name: region::city_name_of(ctx.entry.city_code),
+        county_name: rounds::county_name(&ctx.entry.county_code.to_string()),
         industry,
         core_park: ctx.cluster.core_park.clone(),
         content_visible: visible,
@@ -584,7 +587,7 @@ async fn view_of(app: &App, a: &assignment::Model) -> Result<SheetView, AppError
             .as_ref()
             .map(|s| s.reopened_reason.clone())
             .unwrap_or_default(),
-        can_recuse: !submitted && status_of(&ctx.round)?.assignments_open(),
+        can_recuse: !submitted && ctx.round.status.assignments_open(),
     })
 }
 
@@ -640,7 +643,11 @@ pub async fn save(
     let scores_json =
         serde_json::to_string(&input.scores).map_err(|e| AppError::internal(e.to_string()))?;
     let comment = trimmed(&input.comment);
-    let status = if submit { SUBMITTED } else { DRAFT };
+    let status = if submit {
+        crate::store::entity::kinds::ScoreSheetStatus::Submitted
+    } else {
+        crate::store::entity::kinds::ScoreSheetStatus::Draft
+    };
     let submitted_at = submit.then_some(now);
     let sheet_id = match &existing {
         Some(s) => {
@@ -652,7 +659,7 @@ pub async fn save(
                     scores: Set(scores_json),
                     comment: Set(comment.clone()),
                     total: Set(total),
-                    status: Set(status.into()),
+                    status: Set(status),
                     submitted_at: Set(submitted_at),
                     updated_at: Set(now),
                     ..Default::default()
@@ -670,7 +677,7 @@ pub async fn save(
                 scores: Set(scores_json),
                 comment: Set(comment.clone()),
                 total: Set(total),
-                status: Set(status.into()),
+                status: Set(status),
                 submitted_at: Set(submitted_at),
                 reopened_reason: Set(String::new()),
                 version: Set(1),
@@ -804,7 +811,7 @@ pub async fn progress(app: &App, p: &Principal, round_id: i64) -> Result<Progres
     province_wide(p, Action::View)?;
     let r = rounds::load(&app.db, p, round_id).await?;
     let c = competition_of(&app.db, &r).await?;
-    let (policy, _) = round_policy(&c, kind_of(&r)?)?;
+    let (policy, _) = round_policy(&c, r.kind)?;
     let entries = rounds::entries(&app.db, r.id).await?;
     let active = rounds::active_assignments(&app.db, r.id).await?;
     let sheets: BTreeMap<i64, score_sheet::Model> = score_sheet::Entity::find()
@@ -829,7 +836,7 @@ pub async fn progress(app: &App, p: &Principal, round_id: i64) -> Result<Progres
         .iter()
         .map(|a| {
             let s = sheets.get(&a.id);
-            let status = s.map_or(NOT_STARTED.to_string(), |s| s.status.clone());
+            let status = s.map_or(NOT_STARTED.to_string(), |s| s.status.key().to_string());
             SheetStatus {
                 assignment_id: a.id,
                 sheet_id: s.map(|s| s.id),
@@ -891,7 +898,7 @@ pub async fn progress(app: &App, p: &Principal, round_id: i64) -> Result<Progres
         .collect();
     let all: Vec<&SheetStatus> = statuses.iter().collect();
     let (assigned, submitted) = count(&all);
-    let status = status_of(&r)?;
+    let status = r.status;
     Ok(ProgressView {
         round_id: r.id,
         round_label: round_label(&c, &r),
@@ -943,14 +950,14 @@ pub async fn reopen(
         .await?
         .ok_or(AppError::NotFound)?;
     let r = rounds::load(&txn, p, s.round_id).await?;
-    let status = status_of(&r)?;
+    let status = r.status;
     if status != RoundStatus::Scoring {
         return Err(AppError::Conflict(format!(
             "评审轮次当前状态为“{}”，不能再退回评分表",
             status.label()
         )));
     }
-    if s.status != SUBMITTED {
+    if s.status != crate::store::entity::kinds::ScoreSheetStatus::Submitted {
         return Err(AppError::Conflict("该评分表尚未提交，无需退回".into()));
     }
     let now = app.clock.now();
@@ -959,7 +966,7 @@ pub async fn reopen(
         s.id,
         s.version,
         score_sheet::ActiveModel {
-            status: Set(DRAFT.into()),
+            status: Set(crate::store::entity::kinds::ScoreSheetStatus::Draft),
             submitted_at: Set(None),
             reopened_reason: Set(reason.to_string()),
             updated_at: Set(now),
@@ -1063,7 +1070,7 @@ pub async fn defence(app: &App, p: &Principal, round_id: i64) -> Result<DefenceV
     province_wide(p, Action::View)?;
     let r = rounds::load(&app.db, p, round_id).await?;
     let c = competition_of(&app.db, &r).await?;
-    let (policy, rule) = round_policy(&c, kind_of(&r)?)?;
+    let (policy, rule) = round_policy(&c, r.kind)?;
     let entries = rounds::entries(&app.db, r.id).await?;
     let active = rounds::active_assignments(&app.db, r.id).await?;
     let recorded: BTreeMap<(i64, i64), f64> = defence_score::Entity::find()
@@ -1101,7 +1108,7 @@ pub async fn defence(app: &App, p: &Principal, round_id: i64) -> Result<DefenceV
         defence: r.defence,
         max_score: policy.scoring.total_score,
         defence_share: rule.panel.defence_share,
-        editable: r.defence && status_of(&r)? == RoundStatus::Scoring,
+        editable: r.defence && r.status == RoundStatus::Scoring,
         rows,
         missing,
     })
@@ -1123,7 +1130,7 @@ pub async fn record_defence(
             "本轮评审未安排答辩，无需录入答辩评分".into(),
         ));
     }
-    let status = status_of(&r)?;
+    let status = r.status;
     if status != RoundStatus::Scoring {
         return Err(AppError::Conflict(format!(
             "评审轮次当前状态为“{}”，不能再录入答辩评分",
@@ -1131,7 +1138,7 @@ pub async fn record_defence(
         )));
     }
     let c = competition_of(&txn, &r).await?;
-    let (policy, _) = round_policy(&c, kind_of(&r)?)?;
+    let (policy, _) = round_policy(&c, r.kind)?;
     let max = policy.scoring.total_score;
     let active = rounds::active_assignments(&txn, r.id).await?;
     let names = expert_names(&txn, active.iter().map(|a| a.expert_id)).await?;

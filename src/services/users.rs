@@ -1,7 +1,7 @@
 //! User accounts. The system administrator creates and edits business accounts; the security
 //! administrator resets credentials and unlocks; everyone sees their own account.
 
-use jiqun_domain::access::{Action, OrgKind, Resource, Role, ScopeKind, assignable_by_sys_admin};
+use jiqun_domain::access::{Action, Resource, Role, ScopeKind, assignable_by_sys_admin};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -59,10 +59,8 @@ pub fn view(m: &user::Model, org_name: &str, now: time::OffsetDateTime) -> UserV
         display_name: m.display_name.clone(),
         org_id: m.org_id,
         org_name: org_name.to_string(),
-        role: m.role.clone(),
-        role_label: Role::from_key(&m.role)
-            .map(|r| r.label().to_string())
-            .unwrap_or_default(),
+        role: m.role.key().to_string(),
+        role_label: m.role.label().to_string(),
         phone: m.phone.clone(),
         email: m.email.clone(),
         active: m.active,
@@ -222,10 +220,8 @@ pub async fn create_account(
         .one(&app.db)
         .await?
         .ok_or_else(|| AppError::invalid("org_id", "所属单位不存在"))?;
-    if org.kind != role.org_kind().key() {
-        let kind_label = OrgKind::from_key(&org.kind)
-            .map(|k| k.label())
-            .unwrap_or("");
+    if org.kind != role.org_kind() {
+        let kind_label = org.kind.label();
         return Err(AppError::invalid(
             "org_id",
             format!(
@@ -255,7 +251,7 @@ pub async fn create_account(
         username: Set(username.clone()),
         display_name: Set(display_name.clone()),
         org_id: Set(org.id),
-        role: Set(role.key().into()),
+        role: Set(role),
         phone: Set(input.phone.trim().into()),
         email: Set(input.email.trim().into()),
         password_hash: Set(hash),
@@ -322,7 +318,7 @@ pub async fn update(
     input: &UserUpdate,
 ) -> Result<UserView, AppError> {
     let before = load_scoped(app, p, id, Action::Update).await?;
-    let role = Role::from_key(&before.role).ok_or(AppError::Internal("unknown role".into()))?;
+    let role = before.role;
     if role.is_admin() {
         return Err(AppError::Forbidden);
     }
@@ -330,7 +326,7 @@ pub async fn update(
         username: before.username.clone(),
         display_name: input.display_name.clone(),
         org_id: before.org_id,
-        role: before.role.clone(),
+        role: before.role.key().to_string(),
         phone: input.phone.clone(),
         email: input.email.clone(),
     })?;

@@ -85,7 +85,7 @@ async fn a_versioned_update_moves_the_version_once_and_refuses_a_stale_one() {
     let now = OffsetDateTime::now_utc();
     let org = organisation::ActiveModel {
         name: Set("旧名称".into()),
-        kind: Set("promotion_org".into()),
+        kind: Set(jiqun_domain::access::OrgKind::PromotionOrg),
         credit_code: Set(None),
         city_code: Set(None),
         county_code: Set(None),

@@ -226,7 +226,7 @@ async fn lifecycle_of(app: &support::TestApp, name: &str) -> (i64, String) {
         .await
         .expect("query clusters")
         .expect("demo cluster");
-    (c.id, c.lifecycle)
+    (c.id, c.lifecycle.key().to_string())
 }
 
 /// Moves the server clock to `date` 10:00 Beijing time.
@@ -467,7 +467,7 @@ async fn a_preliminary_round_then_a_final_round_designate_and_certify_a_cluster(
         .await
         .expect("query the round")
         .expect("the final round");
-    assert_eq!(confirmed.status, "confirmed");
+    assert_eq!(confirmed.status.key(), "confirmed");
     b.close().await;
     eprintln!(
         "rounds walkthrough ({}) took {:.1} s",

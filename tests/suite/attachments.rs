@@ -8,7 +8,6 @@ use jiqun::app::Principal;
 use jiqun::attachments::{self, IterChunks, Kind, Limits, Purpose};
 use jiqun::services::owners::OwnerType;
 use jiqun::store::entity::{attachment, audit_entry, blob, competition, organisation};
-use jiqun_domain::access::Role;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::Value;
 use sm3::{Digest, Sm3};
@@ -28,7 +27,7 @@ async fn principal(t: &TestApp, username: &str) -> Principal {
         .await
         .unwrap()
         .unwrap();
-    let role = Role::from_key(&user.role).unwrap();
+    let role = user.role;
     Principal {
         user,
         org,
@@ -513,7 +512,7 @@ pub(crate) async fn a_competition(t: &TestApp) -> i64 {
         submission_deadline: Set(now + time::Duration::days(30)),
         review_deadline: Set(now + time::Duration::days(60)),
         notice_text: Set(String::new()),
-        status: Set("open".into()),
+        status: Set(jiqun::store::entity::kinds::CompetitionStatus::Open),
         created_by: Set(1),
         version: Set(1),
         created_at: Set(now),

@@ -14,7 +14,6 @@ use jiqun::store::entity::{
     application, assignment, audit_entry, designation, expert, organisation, round, round_entry,
     score_sheet, user,
 };
-use jiqun_domain::access::Role;
 use sea_orm::sea_query::SimpleExpr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
@@ -53,7 +52,7 @@ pub async fn principal(t: &TestApp, username: &str) -> Principal {
         .expect("org query")
         .expect("org");
     Principal {
-        role: Role::from_key(&u.role).expect("role"),
+        role: u.role,
         user: u,
         org,
         client_addr: "127.0.0.1".into(),
@@ -439,7 +438,7 @@ pub async fn proposed_round(t: &TestApp) -> ProposedRound {
     };
     let (show, r) = open_showcase_round(t, &plan).await;
     let mut active: round::ActiveModel = r.clone().into();
-    active.status = Set("proposed".into());
+    active.status = Set(jiqun_domain::round::RoundStatus::Proposed);
     active.update(&t.app.db).await.unwrap();
     let mut entries = Vec::new();
     for (i, app_id) in show.application_ids.iter().enumerate() {
@@ -456,7 +455,7 @@ pub async fn proposed_round(t: &TestApp) -> ProposedRound {
             _ => ("shortlisted", 1, 85.0, true),
         };
         let mut active: round_entry::ActiveModel = e.into();
-        active.status = Set(status.into());
+        active.status = Set(jiqun_domain::application::Status::from_key(status).unwrap());
         active.rank = Set(Some(rank));
         active.final_score = Set(Some(score));
         active.proposed = Set(proposed);
@@ -467,7 +466,7 @@ pub async fn proposed_round(t: &TestApp) -> ProposedRound {
             .unwrap()
             .unwrap();
         let mut active: application::ActiveModel = a.into();
-        active.status = Set(status.into());
+        active.status = Set(jiqun_domain::application::Status::from_key(status).unwrap());
         active.update(&t.app.db).await.unwrap();
     }
     ProposedRound {
@@ -591,6 +590,8 @@ pub async fn application_status(t: &TestApp, id: i64) -> String {
         .unwrap()
         .expect("application")
         .status
+        .key()
+        .to_string()
 }
 
 // ---------------------------------------------------------------------------------------------

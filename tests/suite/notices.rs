@@ -164,18 +164,24 @@ async fn a_notice_published_on_a_friday_runs_five_working_days_to_thursday() {
     .await;
     assert_eq!(res.status, 303);
     let r = stored_round(&t, f.round_id).await;
-    assert_eq!(r.status, "on_notice");
+    assert_eq!(r.status.key(), "on_notice");
     assert_eq!(r.notice_published_on, Some(date!(2026 - 11 - 27)));
     assert_eq!(r.notice_first_day, Some(date!(2026 - 11 - 27)));
     assert_eq!(r.notice_last_day, Some(date!(2026 - 12 - 03)));
     assert_eq!(r.notice_text, "根据有关规定，现将拟入选名单予以公示。");
     // The shortlisted entries and their applications are on notice; the others are not.
-    assert_eq!(stored_entry(&t, f.entries[0].id).await.status, "on_notice");
     assert_eq!(
-        stored_entry(&t, f.entries[1].id).await.status,
+        stored_entry(&t, f.entries[0].id).await.status.key(),
+        "on_notice"
+    );
+    assert_eq!(
+        stored_entry(&t, f.entries[1].id).await.status.key(),
         "not_selected"
     );
-    assert_eq!(stored_entry(&t, f.entries[2].id).await.status, "on_notice");
+    assert_eq!(
+        stored_entry(&t, f.entries[2].id).await.status.key(),
+        "on_notice"
+    );
     assert_eq!(application_status(&t, f.applications[0]).await, "on_notice");
     assert_eq!(
         application_status(&t, f.applications[1]).await,
@@ -667,7 +673,10 @@ async fn the_province_registers_then_dismisses_with_written_replies() {
         "异议当前状态为“异议不成立”，不能再处理"
     );
     // The candidate stays on notice.
-    assert_eq!(stored_entry(&t, f.entries[0].id).await.status, "on_notice");
+    assert_eq!(
+        stored_entry(&t, f.entries[0].id).await.status.key(),
+        "on_notice"
+    );
     // The public sees the decision by receipt number, never the objector.
     let (_, html) = get_page(&support::client(), &t, &format!("/notices/{}", f.round_id)).await;
     assert!(html.contains("异议处理结果"));
@@ -734,7 +743,7 @@ async fn an_upheld_objection_removes_the_candidate_and_its_application() {
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["status"], "upheld");
     let e = stored_entry(&t, f.entries[2].id).await;
-    assert_eq!(e.status, "removed");
+    assert_eq!(e.status.key(), "removed");
     assert!(e.decision_note.contains("弄虚作假"));
     assert_eq!(application_status(&t, f.applications[2]).await, "removed");
     let upheld = audited(&t, "objection.uphold").await;
@@ -812,14 +821,17 @@ async fn confirmation_waits_for_the_window_and_the_decisions_then_designates() {
     .await;
     assert_eq!(res.status, 303);
     let r = stored_round(&t, f.round_id).await;
-    assert_eq!(r.status, "confirmed");
+    assert_eq!(r.status.key(), "confirmed");
     assert_eq!(r.confirmed_on, Some(date!(2026 - 12 - 04)));
     for i in [0, 2] {
-        assert_eq!(stored_entry(&t, f.entries[i].id).await.status, "confirmed");
+        assert_eq!(
+            stored_entry(&t, f.entries[i].id).await.status.key(),
+            "confirmed"
+        );
         assert_eq!(application_status(&t, f.applications[i]).await, "confirmed");
     }
     assert_eq!(
-        stored_entry(&t, f.entries[1].id).await.status,
+        stored_entry(&t, f.entries[1].id).await.status.key(),
         "not_selected"
     );
     let designations = designation::Entity::find().all(&t.app.db).await.unwrap();
@@ -833,7 +845,7 @@ async fn confirmation_waits_for_the_window_and_the_decisions_then_designates() {
         ["湘集群培〔2026〕第001号", "湘集群培〔2026〕第002号"]
     );
     for d in &designations {
-        assert_eq!(d.designation, "cultivation_target");
+        assert_eq!(d.designation.key(), "cultivation_target");
         assert_eq!(d.effective_on, date!(2026 - 12 - 04));
         assert_eq!(d.year, 2026);
         let c = cluster::Entity::find_by_id(d.cluster_id)
@@ -841,14 +853,14 @@ async fn confirmation_waits_for_the_window_and_the_decisions_then_designates() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(c.lifecycle, "cultivation", "{}", c.name);
+        assert_eq!(c.lifecycle.key(), "cultivation", "{}", c.name);
     }
     let zhuzhou = cluster::Entity::find_by_id(f.entries[1].cluster_id)
         .one(&t.app.db)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(zhuzhou.lifecycle, "applicant");
+    assert_eq!(zhuzhou.lifecycle.key(), "applicant");
     // Confirmed once.
     let (status, _) = confirm(province.clone()).await;
     assert_eq!(status, 409);
@@ -938,7 +950,7 @@ async fn confirmation_waits_for_the_window_and_the_decisions_then_designates() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(c.lifecycle, "revoked");
+    assert_eq!(c.lifecycle.key(), "revoked");
     let (status, v) = call(
         &t,
         &province,
@@ -1143,8 +1155,8 @@ async fn a_final_round_certifies_its_winners() {
     let prelim = stored_round(&t, f.round_id).await;
     let fin = round::ActiveModel {
         competition_id: Set(f.competition_id),
-        kind: Set("final".into()),
-        status: Set("proposed".into()),
+        kind: Set(jiqun_domain::round::RoundKind::Final),
+        status: Set(jiqun_domain::round::RoundStatus::Proposed),
         experts_per_application: Set(5),
         panel_note: Set(String::new()),
         quotas: Set(r#"{"leading":1}"#.into()),
@@ -1170,9 +1182,9 @@ async fn a_final_round_certifies_its_winners() {
         application_id: Set(changsha.application_id),
         cluster_id: Set(changsha.cluster_id),
         cluster_kind: Set(changsha.cluster_kind.clone()),
-        city_code: Set(changsha.city_code.clone()),
-        county_code: Set(changsha.county_code.clone()),
-        status: Set("shortlisted".into()),
+        city_code: Set(changsha.city_code),
+        county_code: Set(changsha.county_code),
+        status: Set(jiqun_domain::application::Status::Shortlisted),
         final_score: Set(Some(90.0)),
         rank: Set(Some(1)),
         proposed: Set(true),
@@ -1204,7 +1216,7 @@ async fn a_final_round_certifies_its_winners() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(c.lifecycle, "certified");
+    assert_eq!(c.lifecycle.key(), "certified");
     // A final round leaves the 初赛 application as it was.
     assert_eq!(
         application_status(&t, changsha.application_id).await,

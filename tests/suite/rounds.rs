@@ -215,7 +215,7 @@ async fn automatic_assignment_gives_every_entrant_k_conflict_free_experts_with_e
         .await
         .unwrap()
         .into_iter()
-        .map(|e| (e.id, e.city_code))
+        .map(|e| (e.id, e.city_code.to_string()))
         .collect();
     for e in v["entries"].as_array().unwrap() {
         let experts = assigned_to(e);
@@ -323,7 +323,11 @@ async fn a_short_panel_is_reported_and_scoring_waits_until_every_entrant_has_its
         .await
         .unwrap()
     {
-        assert_eq!(a.status, "in_review", "the application follows its entry");
+        assert_eq!(
+            a.status.key(),
+            "in_review",
+            "the application follows its entry"
+        );
     }
     for username in EXPERTS {
         let told = notification::Entity::find()

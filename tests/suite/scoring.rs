@@ -210,7 +210,7 @@ async fn an_expert_scores_only_their_own_assignments_within_the_maxima() {
     );
     let stored = stored_sheet(&t, mine).await;
     assert_eq!(stored.total, Some(86.5));
-    assert_eq!(stored.status, "submitted");
+    assert_eq!(stored.status.key(), "submitted");
     let (_, page) = get_page(&browser, &t, &format!("/scoring/{mine}")).await;
     assert!(!page.contains("id=\"score-form\""));
     assert!(page.contains("id=\"sheet-total\">86.5<"));
@@ -584,7 +584,7 @@ async fn progress_shows_who_has_not_finished_and_the_list_waits_for_every_sheet(
         "{text}"
     );
     let still = stored_round(&t, r.id).await;
-    assert_eq!(still.status, "scoring");
+    assert_eq!(still.status.key(), "scoring");
     assert!(audited(&t, "round.propose").await.is_empty());
 }
 
@@ -676,7 +676,7 @@ async fn the_ranking_matches_a_hand_computation_and_fixing_the_list_moves_every_
     assert_eq!(res.status, 303, "{}", res.body);
 
     let stored = stored_round(&t, r.id).await;
-    assert_eq!(stored.status, "proposed");
+    assert_eq!(stored.status.key(), "proposed");
     let expected = [
         (0, "shortlisted", 1, true, 253.0 / 3.0),
         (1, "not_selected", 2, false, 245.0 / 3.0),
@@ -684,7 +684,7 @@ async fn the_ranking_matches_a_hand_computation_and_fixing_the_list_moves_every_
     ];
     for (i, status, rank, proposed, score) in expected {
         let e = stored_entry(&t, r.entries[i].id).await;
-        assert_eq!(e.status, status);
+        assert_eq!(e.status.key(), status);
         assert_eq!(e.rank, Some(rank));
         assert_eq!(e.proposed, proposed);
         assert!((e.final_score.unwrap() - score).abs() < 1e-9);
@@ -922,8 +922,8 @@ async fn a_tie_at_the_cut_needs_a_choice_and_a_reason() {
     assert_eq!(res.status, 303);
     let zz = stored_entry(&t, zhuzhou).await;
     let cs = stored_entry(&t, changsha).await;
-    assert_eq!((zz.status.as_str(), zz.proposed), ("shortlisted", true));
-    assert_eq!((cs.status.as_str(), cs.proposed), ("not_selected", false));
+    assert_eq!((zz.status.key(), zz.proposed), ("shortlisted", true));
+    assert_eq!((cs.status.key(), cs.proposed), ("not_selected", false));
     assert_eq!(
         zz.decision_note,
         format!("名额线上并列第1名，经研究确定入选：{reason}")
@@ -1064,7 +1064,7 @@ async fn a_county_over_the_cap_needs_a_justification() {
         cluster_id: Set(other),
         round_id: Set(r.id),
         entry_id: Set(r.entries[0].id),
-        designation: Set("cultivation_target".into()),
+        designation: Set(jiqun_domain::round::Designation::CultivationTarget),
         effective_on: Set(now.date()),
         year: Set(2025),
         seq: Set(1),

@@ -9,14 +9,33 @@ use serde::{Deserialize, Serialize};
 /// (三权分立) can never be combined in one account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "sea-orm",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter)
+)]
+#[cfg_attr(
+    feature = "sea-orm",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 pub enum Role {
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "applicant"))]
     Applicant,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "city_bureau"))]
     CityBureau,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "province"))]
     Province,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "partner"))]
     Partner,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "expert"))]
     Expert,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "sys_admin"))]
     SysAdmin,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "sec_admin"))]
     SecAdmin,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "audit_admin"))]
     AuditAdmin,
 }
 
@@ -88,14 +107,30 @@ impl Role {
 /// Kinds of organisation a user can belong to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "sea-orm",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter)
+)]
+#[cfg_attr(
+    feature = "sea-orm",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 pub enum OrgKind {
     /// 集群发展促进组织 — applies for the programme; needs a credit code, a city and a county.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "promotion_org"))]
     PromotionOrg,
     /// 市州工信局 — needs a city.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "city_bureau"))]
     CityBureau,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "provincial_dept"))]
     ProvincialDept,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "partner_dept"))]
     PartnerDept,
     /// An expert's employer (university, institute, enterprise).
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "expert_home"))]
     ExpertHome,
 }
 

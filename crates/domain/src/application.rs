@@ -12,18 +12,41 @@ use crate::access::Role;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "sea-orm",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter)
+)]
+#[cfg_attr(
+    feature = "sea-orm",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 pub enum Status {
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "draft"))]
     Draft,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "submitted"))]
     Submitted,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "returned"))]
     ReturnedForRevision,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "rejected"))]
     RejectedByCity,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "recommended"))]
     Recommended,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "in_review"))]
     InReview,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "scored"))]
     Scored,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "shortlisted"))]
     Shortlisted,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "not_selected"))]
     NotSelected,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "on_notice"))]
     OnNotice,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "confirmed"))]
     Confirmed,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "removed"))]
     Removed,
 }
 

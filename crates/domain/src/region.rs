@@ -17,6 +17,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// exists in Hunan's table is answered by [`city`] and [`county`].
 /// Serialised as a 6-character string; deserialised from a string or an integer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "sea-orm", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(feature = "sea-orm", sea_orm(value_type = "String"))]
 pub struct RegionCode(u32);
 
 impl RegionCode {
@@ -289,9 +291,12 @@ pub fn city(code: RegionCode) -> Option<&'static City> {
 /// Hunan's cities shows as stored, so a bad row stays visible instead of turning blank.
 pub fn city_name(code: &str) -> String {
     code.parse::<RegionCode>()
-        .ok()
-        .and_then(city)
-        .map_or_else(|| code.to_string(), |c| c.name.clone())
+        .map_or_else(|_| code.to_string(), city_name_of)
+}
+
+/// [`city_name`] of a parsed code.
+pub fn city_name_of(code: RegionCode) -> String {
+    city(code).map_or_else(|| code.to_string(), |c| c.name.clone())
 }
 
 /// The county-level division with this code (e.g. `430102`), if it is one of Hunan's.

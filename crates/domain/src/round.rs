@@ -9,10 +9,23 @@ use time::{Date, Month};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "sea-orm",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter)
+)]
+#[cfg_attr(
+    feature = "sea-orm",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 pub enum RoundKind {
     /// 初赛: the recommended applications compete; winners become 培育对象.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "preliminary"))]
     Preliminary,
     /// 决赛: cultivation targets compete; winners are 认定 as 省先进制造业集群.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "final"))]
     Final,
 }
 
@@ -50,10 +63,23 @@ impl RoundKind {
 /// A cluster's standing in the programme after a confirmed round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "sea-orm",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter)
+)]
+#[cfg_attr(
+    feature = "sea-orm",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 pub enum Designation {
     /// 培育对象.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "cultivation_target"))]
     CultivationTarget,
     /// 省先进制造业集群.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "certified"))]
     Certified,
 }
 
@@ -99,16 +125,32 @@ impl Designation {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "sea-orm",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter)
+)]
+#[cfg_attr(
+    feature = "sea-orm",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 pub enum RoundStatus {
     /// 筹备: panel and assignments are being prepared.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "setup"))]
     Setup,
     /// 评分中: experts score within the window.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "scoring"))]
     Scoring,
     /// 拟定名单已确定: scores are final and the proposed list is fixed.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "proposed"))]
     Proposed,
     /// 公示中.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "on_notice"))]
     OnNotice,
     /// 已确定: the list is confirmed and the winners designated.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "confirmed"))]
     Confirmed,
 }
 
@@ -204,14 +246,29 @@ pub fn step(from: RoundStatus, step: RoundStep) -> Result<RoundStatus, RoundStep
 /// Where an objection (异议) stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "sea-orm",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter)
+)]
+#[cfg_attr(
+    feature = "sea-orm",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 pub enum ObjectionStatus {
     /// 已收到: filed by the public, not yet looked at.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "received"))]
     Received,
     /// 已登记，调查核实中.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "investigating"))]
     Investigating,
     /// 异议不成立.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "dismissed"))]
     Dismissed,
     /// 异议成立: the candidate is removed from the list.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "upheld"))]
     Upheld,
 }
 

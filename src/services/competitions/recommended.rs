@@ -151,7 +151,7 @@ pub async fn recommended(
     let policy = policy_of(&c).ok();
     let apps = application::Entity::find()
         .filter(application::Column::CompetitionId.eq(c.id))
-        .filter(application::Column::Status.is_in(RECOMMENDED_AND_LATER.iter().map(|s| s.key())))
+        .filter(application::Column::Status.is_in(RECOMMENDED_AND_LATER))
         .order_by_asc(application::Column::Id)
         .all(&app.db)
         .await?;
@@ -184,22 +184,21 @@ pub async fn recommended(
                         .unwrap_or_else(|| c.industry_code.clone())
                 })
                 .unwrap_or_default();
-            let status = Status::from_key(&a.status);
             RecommendedRow {
                 application_id: a.id,
-                city_code: a.city_code.clone(),
-                city_name: region::city_name(&a.city_code),
+                city_code: a.city_code.to_string(),
+                city_name: region::city_name_of(a.city_code),
                 cluster_id: a.cluster_id,
                 cluster_name: cl.map(|c| c.name.clone()).unwrap_or_default(),
                 org_name: orgs.get(&a.org_id).cloned().unwrap_or_default(),
-                county_code: a.county_code.clone(),
-                county_name: county_name(&a.county_code),
+                county_code: a.county_code.to_string(),
+                county_name: county_name(&a.county_code.to_string()),
                 kind: a.kind.clone(),
                 kind_label,
                 industry,
                 cluster_revenue: cluster_revenue(&a.form),
-                status: a.status.clone(),
-                status_label: status.map(|s| s.label().to_string()).unwrap_or_default(),
+                status: a.status.key().to_string(),
+                status_label: a.status.label().to_string(),
                 submitted_at_local: a.submitted_at.map(local_minutes).unwrap_or_default(),
                 recommended_at_local: rec
                     .map(|r| local_minutes(r.recommended_at))

@@ -1,3 +1,5 @@
+use jiqun_domain::application::Status;
+use jiqun_domain::region::RegionCode;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,10 +11,10 @@ pub struct Model {
     pub cluster_id: i64,
     pub org_id: i64,
     /// Routing city (the lead applicant's) and lead county (for the per-county cap).
-    pub city_code: String,
-    pub county_code: String,
+    pub city_code: RegionCode,
+    pub county_code: RegionCode,
     pub kind: String,
-    pub status: String,
+    pub status: Status,
     /// JSON: indicator values, narrative sections and the negative-list attestation.
     pub form: String,
     /// How many times it has been submitted.

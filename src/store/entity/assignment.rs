@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use super::kinds::AssignmentSource;
+
 /// An expert assigned to judge an entry.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "assignments")]
@@ -9,8 +11,7 @@ pub struct Model {
     pub round_id: i64,
     pub entry_id: i64,
     pub expert_id: i64,
-    /// auto | manual
-    pub source: String,
+    pub source: AssignmentSource,
     /// Why a conflict was overridden, when it was.
     pub override_reason: String,
     /// Set when the expert recused themselves; the row stays for the record.

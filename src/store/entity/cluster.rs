@@ -1,4 +1,7 @@
+use jiqun_domain::region::RegionCode;
 use sea_orm::entity::prelude::*;
+
+use super::kinds::Lifecycle;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "clusters")]
@@ -12,12 +15,11 @@ pub struct Model {
     pub kind: String,
     /// GB/T 4754 division, e.g. C36
     pub industry_code: String,
-    pub lead_county_code: String,
+    pub lead_county_code: RegionCode,
     /// The lead applicant's city: where the application is reviewed (第八条).
-    pub city_code: String,
+    pub city_code: RegionCode,
     pub core_park: String,
-    /// applicant | cultivation | certified | revoked
-    pub lifecycle: String,
+    pub lifecycle: Lifecycle,
     pub version: i32,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,

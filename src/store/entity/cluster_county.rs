@@ -1,3 +1,4 @@
+use jiqun_domain::region::RegionCode;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub cluster_id: i64,
-    pub county_code: String,
+    pub county_code: RegionCode,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

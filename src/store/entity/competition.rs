@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use super::kinds::CompetitionStatus;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "competitions")]
 pub struct Model {
@@ -13,8 +15,7 @@ pub struct Model {
     pub submission_deadline: TimeDateTimeWithTimeZone,
     pub review_deadline: TimeDateTimeWithTimeZone,
     pub notice_text: String,
-    /// open | closed
-    pub status: String,
+    pub status: CompetitionStatus,
     pub created_by: i64,
     pub version: i32,
     pub created_at: TimeDateTimeWithTimeZone,

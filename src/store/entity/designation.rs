@@ -1,3 +1,4 @@
+use jiqun_domain::round::Designation;
 use sea_orm::entity::prelude::*;
 
 /// What a confirmed round made a cluster, with its numbered certificate.
@@ -9,8 +10,7 @@ pub struct Model {
     pub cluster_id: i64,
     pub round_id: i64,
     pub entry_id: i64,
-    /// cultivation_target | certified
-    pub designation: String,
+    pub designation: Designation,
     pub effective_on: TimeDate,
     pub year: i32,
     pub seq: i32,

@@ -1,3 +1,4 @@
+use jiqun_domain::region::RegionCode;
 use sea_orm::entity::prelude::*;
 
 /// An expert in the pool (专家库), linked to the account they sign in with.
@@ -11,7 +12,7 @@ pub struct Model {
     /// Fields of expertise, one per line.
     pub fields: String,
     /// The city the expert works in: a conflict for clusters led from there.
-    pub city_code: String,
+    pub city_code: RegionCode,
     pub employer: String,
     /// Enterprises, parks and bodies the expert is tied to, one per line.
     pub affiliations: String,

@@ -18,6 +18,7 @@ pub mod defence_score;
 pub mod designation;
 pub mod expert;
 pub mod expert_conflict;
+pub mod kinds;
 pub mod mail_outbox;
 pub mod notification;
 pub mod objection;

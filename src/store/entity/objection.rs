@@ -1,3 +1,4 @@
+use jiqun_domain::round::ObjectionStatus;
 use sea_orm::entity::prelude::*;
 
 /// A named objection (异议) filed by the public against a proposed list.
@@ -13,8 +14,7 @@ pub struct Model {
     pub contact: String,
     pub reason: String,
     pub client_addr: String,
-    /// received | investigating | dismissed | upheld
-    pub status: String,
+    pub status: ObjectionStatus,
     /// The province's written reply.
     pub reply: String,
     pub filed_at: TimeDateTimeWithTimeZone,

@@ -1,3 +1,5 @@
+use jiqun_domain::access::OrgKind;
+use jiqun_domain::region::RegionCode;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,10 +8,10 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub name: String,
-    pub kind: String,
+    pub kind: OrgKind,
     pub credit_code: Option<String>,
-    pub city_code: Option<String>,
-    pub county_code: Option<String>,
+    pub city_code: Option<RegionCode>,
+    pub county_code: Option<RegionCode>,
     pub contact_person: String,
     pub contact_phone: String,
     pub active: bool,

@@ -1,3 +1,4 @@
+use jiqun_domain::round::{RoundKind, RoundStatus};
 use sea_orm::entity::prelude::*;
 
 /// A round (初赛/决赛) of a competition.
@@ -7,10 +8,9 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub competition_id: i64,
-    /// preliminary | final (the policy's round key)
-    pub kind: String,
-    /// setup | scoring | proposed | on_notice | confirmed
-    pub status: String,
+    /// Also the policy's round key.
+    pub kind: RoundKind,
+    pub status: RoundStatus,
     pub experts_per_application: i32,
     /// Why the panel is smaller than the policy asks, when it is.
     pub panel_note: String,

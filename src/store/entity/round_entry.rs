@@ -1,3 +1,5 @@
+use jiqun_domain::application::Status;
+use jiqun_domain::region::RegionCode;
 use sea_orm::entity::prelude::*;
 
 /// A cluster competing in a round, judged on one application.
@@ -10,10 +12,10 @@ pub struct Model {
     pub application_id: i64,
     pub cluster_id: i64,
     pub cluster_kind: String,
-    pub city_code: String,
-    pub county_code: String,
-    /// An application-state key, from recommended on.
-    pub status: String,
+    pub city_code: RegionCode,
+    pub county_code: RegionCode,
+    /// An application state, from recommended on.
+    pub status: Status,
     pub final_score: Option<f64>,
     /// Rank within the cluster kind.
     pub rank: Option<i32>,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use super::kinds::ScoreSheetStatus;
+
 /// An expert's scores for one assignment.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "score_sheets")]
@@ -14,8 +16,7 @@ pub struct Model {
     pub scores: String,
     pub comment: String,
     pub total: Option<f64>,
-    /// draft | submitted
-    pub status: String,
+    pub status: ScoreSheetStatus,
     pub submitted_at: Option<TimeDateTimeWithTimeZone>,
     /// The province's reason when it reopened a submitted sheet.
     pub reopened_reason: String,

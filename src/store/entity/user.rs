@@ -1,3 +1,4 @@
+use jiqun_domain::access::Role;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,7 +9,7 @@ pub struct Model {
     pub username: String,
     pub display_name: String,
     pub org_id: i64,
-    pub role: String,
+    pub role: Role,
     pub phone: String,
     pub email: String,
     pub password_hash: String,

@@ -173,7 +173,7 @@ async fn reopen(
     Ok(Json(ReopenedSheet {
         id: s.id,
         assignment_id: s.assignment_id,
-        status: s.status,
+        status: s.status.key().to_string(),
         reopened_reason: s.reopened_reason,
         version: s.version,
     }))

@@ -75,8 +75,7 @@ pub(super) async fn create_session(
         let u = users::find_by_username(&app, &body.username)
             .await?
             .ok_or(AppError::NotFound)?;
-        let role = jiqun_domain::access::Role::from_key(&u.role).ok_or(AppError::NotFound)?;
-        stage = login::stage(true, &u, role);
+        stage = login::stage(true, &u, u.role);
     }
     Ok(Json(LoginResponse {
         token,

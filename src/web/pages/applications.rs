@@ -223,7 +223,7 @@ async fn show_page(
     flash_ok: String,
 ) -> Result<ShowPage, PageError> {
     let p = &ctx.principal;
-    let status = svc::status_of(m)?;
+    let status = m.status;
     let editable = svc::is_lead_applicant(p, m) && status.editable_by_applicant();
     let (policy, assessment) = svc::assess(app, m).await?;
     let assessment = assessment_override.unwrap_or(assessment);

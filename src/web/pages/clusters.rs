@@ -227,8 +227,6 @@ async fn form_page(
         .principal
         .org
         .city_code
-        .as_deref()
-        .and_then(|c| c.parse().ok())
         .and_then(region::city)
         .map(|c| c.name().to_string())
         .unwrap_or_default();

@@ -301,7 +301,7 @@ async fn edit_form(
     let form = CompetitionForm::from_input(view.input(&m), m.version);
     let heading = format!("修改竞赛通知：{}", m.title);
     let action = format!("/competitions/{id}/edit");
-    if m.status != competitions::STATUS_OPEN {
+    if m.status != crate::store::entity::kinds::CompetitionStatus::Open {
         return Ok(form_error(
             &app,
             &ctx,

@@ -152,7 +152,7 @@ async fn review_page(
     let p = &ctx.principal;
     authorize(p, Resource::Application, Action::Review)?;
     let m = apps::load(&app.db, p, id).await?;
-    let status = apps::status_of(&m)?;
+    let status = m.status;
     let c = apps::competition_of(&app.db, &m).await?;
     let policy = apps::policy_of(&c)?;
     let name = cluster::Entity::find_by_id(m.cluster_id)

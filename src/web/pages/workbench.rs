@@ -117,15 +117,15 @@ pub async fn todos_for(
         }
         Role::Province => {
             let applicants = organisation::Entity::find()
-                .filter(organisation::Column::Kind.eq(OrgKind::PromotionOrg.key()))
+                .filter(organisation::Column::Kind.eq(OrgKind::PromotionOrg))
                 .count(db)
                 .await?;
             stats.push(("已登记申报主体".into(), applicants));
         }
         Role::CityBureau => {
             let applicants = organisation::Entity::find()
-                .filter(organisation::Column::Kind.eq(OrgKind::PromotionOrg.key()))
-                .filter(organisation::Column::CityCode.eq(p.org.city_code.clone()))
+                .filter(organisation::Column::Kind.eq(OrgKind::PromotionOrg))
+                .filter(organisation::Column::CityCode.eq(p.org.city_code))
                 .count(db)
                 .await?;
             stats.push(("本市申报主体".into(), applicants));
@@ -162,11 +162,10 @@ async fn round_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u6
         Role::Province => {
             let today = crate::clock::local(app.clock.now()).date();
             for r in round::Entity::find().all(db).await? {
-                let kind = jiqun_domain::round::RoundKind::from_key(&r.kind)
-                    .map_or("评审", |k| k.label());
+                let kind = r.kind.label();
                 let href = format!("/rounds/{}", r.id);
                 use jiqun_domain::round::RoundStatus;
-                match RoundStatus::from_key(&r.status) {
+                match Some(r.status) {
                     Some(RoundStatus::Setup) => {
                         out.push((format!("{kind}：组建评审组、分配专家后开始评分"), href, 1))
                     }
@@ -178,7 +177,10 @@ async fn round_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u6
                             .await?;
                         let done = score_sheet::Entity::find()
                             .filter(score_sheet::Column::RoundId.eq(r.id))
-                            .filter(score_sheet::Column::Status.eq("submitted"))
+                            .filter(
+                                score_sheet::Column::Status
+                                    .eq(crate::store::entity::kinds::ScoreSheetStatus::Submitted),
+                            )
                             .count(db)
                             .await?;
                         if open > 0 && done >= open {
@@ -231,9 +233,7 @@ async fn round_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u6
                 .await?
             {
                 let scoring: Vec<i64> = round::Entity::find()
-                    .filter(
-                        round::Column::Status.eq(jiqun_domain::round::RoundStatus::Scoring.key()),
-                    )
+                    .filter(round::Column::Status.eq(jiqun_domain::round::RoundStatus::Scoring))
                     .all(db)
                     .await?
                     .into_iter()
@@ -247,7 +247,10 @@ async fn round_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u6
                     .await?;
                 let submitted = score_sheet::Entity::find()
                     .filter(score_sheet::Column::ExpertId.eq(me.id))
-                    .filter(score_sheet::Column::Status.eq("submitted"))
+                    .filter(
+                        score_sheet::Column::Status
+                            .eq(crate::store::entity::kinds::ScoreSheetStatus::Submitted),
+                    )
                     .filter(score_sheet::Column::AssignmentId.is_in(mine.iter().map(|a| a.id)))
                     .count(db)
                     .await?;
