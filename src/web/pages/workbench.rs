@@ -165,11 +165,11 @@ async fn round_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u6
                 let kind = r.kind.label();
                 let href = format!("/rounds/{}", r.id);
                 use jiqun_domain::round::RoundStatus;
-                match Some(r.status) {
-                    Some(RoundStatus::Setup) => {
+                match r.status {
+                    RoundStatus::Setup => {
                         out.push((format!("{kind}：组建评审组、分配专家后开始评分"), href, 1))
                     }
-                    Some(RoundStatus::Scoring) => {
+                    RoundStatus::Scoring => {
                         let open = assignment::Entity::find()
                             .filter(assignment::Column::RoundId.eq(r.id))
                             .filter(assignment::Column::RecusedAt.is_null())
@@ -197,18 +197,17 @@ async fn round_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u6
                             ));
                         }
                     }
-                    Some(RoundStatus::Proposed) => {
+                    RoundStatus::Proposed => {
                         out.push((format!("{kind}：拟定名单待发布公示"), href, 1))
                     }
-                    Some(RoundStatus::OnNotice) => {
+                    RoundStatus::OnNotice => {
                         let pending = objection::Entity::find()
                             .filter(objection::Column::RoundId.eq(r.id))
                             .filter(
                                 objection::Column::Status.is_in(
                                     jiqun_domain::round::ObjectionStatus::ALL
                                         .into_iter()
-                                        .filter(|s| !s.decided())
-                                        .map(|s| s.key()),
+                                        .filter(|s| !s.decided()),
                                 ),
                             )
                             .count(db)
