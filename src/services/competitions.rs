@@ -2,13 +2,12 @@
 //! text of the policy it runs under, with its timetable and notice; and the province's overview
 //! of what the city bureaus recommended (第九条), on screen and as an Excel workbook.
 
-use jiqun_domain::access::{Action, Resource, Role};
-use jiqun_domain::application::Status;
+use jiqun_domain::access::{Action, Resource};
 use jiqun_rules::Policy;
 use jiqun_rules::policy::BUILTIN_POLICY_SOURCES;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
@@ -664,114 +663,6 @@ pub async fn close(app: &App, p: &Principal, id: i64) -> Result<CompetitionView,
 
 mod recommended;
 pub use recommended::*;
-
-// ---------------------------------------------------------------------------------------------
-// Workbench to-dos.
-
-/// To-dos about calls for the workbench: (label, link, count); only entries with a count > 0.
-pub async fn todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u64)>, AppError> {
-    let mut out = Vec::new();
-    if authorize(p, Resource::Competition, Action::View).is_err() {
-        return Ok(out);
-    }
-    let now = app.clock.now();
-    let open = open_call(app).await?;
-    match p.role {
-        Role::Province => {
-            let this_year = local_date(now).year();
-            let this_years = competition::Entity::find()
-                .filter(competition::Column::Year.eq(this_year))
-                .count(&app.db)
-                .await?;
-            if open.is_none() && this_years == 0 {
-                out.push((
-                    "发布本年度竞赛通知".to_string(),
-                    "/competitions/new".to_string(),
-                    1,
-                ));
-            }
-            if let Some(c) = &open {
-                let waiting = application::Entity::find()
-                    .filter(application::Column::CompetitionId.eq(c.id))
-                    .filter(application::Column::Status.eq(Status::Recommended.key()))
-                    .count(&app.db)
-                    .await?;
-                if waiting > 0 {
-                    out.push((
-                        "待省级审核的推荐申报".to_string(),
-                        format!("/recommended?competition_id={}", c.id),
-                        waiting,
-                    ));
-                }
-            }
-        }
-        Role::CityBureau => {
-            if let (Some(c), Some(city)) = (&open, &p.org.city_code)
-                && is_open_for_review(c, now)
-            {
-                let waiting = application::Entity::find()
-                    .filter(application::Column::CompetitionId.eq(c.id))
-                    .filter(application::Column::CityCode.eq(city.clone()))
-                    .filter(application::Column::Status.eq(Status::Submitted.key()))
-                    .count(&app.db)
-                    .await?;
-                if waiting > 0 {
-                    out.push((
-                        format!(
-                            "待初审的申报（初审截止 {}）",
-                            local_minutes(c.review_deadline)
-                        ),
-                        "/reviews".to_string(),
-                        waiting,
-                    ));
-                }
-            }
-        }
-        Role::Applicant => {
-            if let Some(c) = open.as_ref().filter(|c| is_open_for_submission(c, now)) {
-                let mine = application::Entity::find()
-                    .filter(application::Column::CompetitionId.eq(c.id))
-                    .filter(application::Column::OrgId.eq(p.org.id))
-                    .select_only()
-                    .column(application::Column::Status)
-                    .into_tuple::<String>()
-                    .all(&app.db)
-                    .await?;
-                if mine.is_empty() {
-                    out.push((
-                        format!(
-                            "{}已发布，申报截止 {}",
-                            c.title,
-                            local_minutes(c.submission_deadline)
-                        ),
-                        format!("/competitions/{}", c.id),
-                        1,
-                    ));
-                }
-                let unsent = mine
-                    .iter()
-                    .filter(|s| Status::from_key(s).is_some_and(|s| s.editable_by_applicant()))
-                    .count() as u64;
-                if unsent > 0 {
-                    out.push((
-                        format!(
-                            "尚未提交的申报（申报截止 {}）",
-                            local_minutes(c.submission_deadline)
-                        ),
-                        "/applications".to_string(),
-                        unsent,
-                    ));
-                }
-            }
-        }
-        _ => {}
-    }
-    let unread = super::notifications::unread_count(app, p.user.id).await?;
-    if unread > 0 {
-        out.push(("未读通知".to_string(), "/notifications".to_string(), unread));
-    }
-    Ok(out)
-}
 
 #[cfg(test)]
 mod tests {

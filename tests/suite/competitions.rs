@@ -93,7 +93,7 @@ async fn province_todos(t: &TestApp) -> Vec<(String, String, u64)> {
         role: jiqun_domain::access::Role::Province,
         client_addr: "test".into(),
     };
-    jiqun::services::competitions::todos(t.app(), &p)
+    jiqun::services::workbench::call_todos(t.app(), &p)
         .await
         .unwrap()
 }
