@@ -519,7 +519,7 @@ pub async fn rows(
                 .map(|c| {
                     format!(
                         "{}（北京时间）",
-                        super::competitions::local_minutes(c.submission_deadline)
+                        crate::clock::local_minutes(c.submission_deadline)
                     )
                 })
                 .unwrap_or_default(),
@@ -527,7 +527,7 @@ pub async fn rows(
                 .map(|c| {
                     format!(
                         "{}（北京时间）",
-                        super::competitions::local_minutes(c.review_deadline)
+                        crate::clock::local_minutes(c.review_deadline)
                     )
                 })
                 .unwrap_or_default(),

@@ -10,11 +10,12 @@ use sea_orm::{
     QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+use time::OffsetDateTime;
 
 use super::{authorize, trimmed};
 use crate::app::{App, Principal};
 use crate::audit::{self, Event};
+use crate::clock::{datetime_local_value, local_minutes, parse_local_datetime, rfc3339_local};
 use crate::error::{AppError, Problems};
 use crate::store::{
     self,
@@ -27,8 +28,6 @@ pub const STATUS_CLOSED: &str = "closed";
 pub const MAX_NOTICE_CHARS: usize = 20_000;
 pub const MIN_YEAR: i32 = 2021;
 pub const MAX_YEAR: i32 = 2100;
-
-const BEIJING: UtcOffset = time::macros::offset!(+8);
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CompetitionInput {
@@ -93,61 +92,10 @@ pub struct ValidCompetition {
     pub warnings: Vec<String>,
 }
 
-/// Parses a Beijing-time date and time typed by a person into an instant.
-pub fn parse_local_datetime(text: &str) -> Option<OffsetDateTime> {
-    let t = text.trim();
-    let (date, time) = t.split_once(['T', ' '])?;
-    let date = super::calendar::parse_date(date).ok()?;
-    let parts: Vec<&str> = time.trim().split(':').collect();
-    if !(2..=3).contains(&parts.len())
-        || parts
-            .iter()
-            .any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return None;
-    }
-    let num = |i: usize| parts.get(i).and_then(|p| p.parse::<u8>().ok());
-    let time = Time::from_hms(num(0)?, num(1)?, if parts.len() == 3 { num(2)? } else { 0 }).ok()?;
-    Some(
-        PrimitiveDateTime::new(date, time)
-            .assume_offset(BEIJING)
-            .to_offset(UtcOffset::UTC),
-    )
-}
-
-/// "2026-12-31 17:30" in Beijing time.
-pub fn local_minutes(at: OffsetDateTime) -> String {
-    let t = crate::clock::local(at);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute()
-    )
-}
-
-/// The value of an HTML datetime-local field: "2026-12-31T17:30" in Beijing time.
-pub fn datetime_local_value(at: OffsetDateTime) -> String {
-    local_minutes(at).replacen(' ', "T", 1)
-}
-
-/// RFC 3339 in Beijing time, e.g. "2026-12-31T17:30:00+08:00", for the API.
-pub fn rfc3339_local(at: OffsetDateTime) -> String {
-    crate::clock::local(at)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| local_minutes(at))
-}
-
-fn local_date(at: OffsetDateTime) -> Date {
-    crate::clock::local(at).date()
-}
-
 /// The warning shown when the call's policy is not in force on the submission deadline date;
 /// empty when it is.
 pub fn policy_warning(policy: &Policy, submission_deadline: OffsetDateTime) -> String {
-    let day = local_date(submission_deadline);
+    let day = crate::clock::local(submission_deadline).date();
     if policy.is_in_force(day) {
         return String::new();
     }

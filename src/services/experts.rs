@@ -11,10 +11,10 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::competitions::local_minutes;
 use super::{authorize, saved};
 use crate::app::{App, Principal};
 use crate::audit::{self, Event};
+use crate::clock::local_minutes;
 use crate::error::{AppError, Problems};
 use crate::store::{
     self,

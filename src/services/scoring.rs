@@ -19,11 +19,11 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::competitions::local_minutes;
 use super::rounds::{self, competition_of, kind_of, round_policy, status_of};
 use super::{authorize, experts, saved, trimmed};
 use crate::app::{App, Principal};
 use crate::audit::{self, Event};
+use crate::clock::local_minutes;
 use crate::error::{AppError, FieldError};
 use crate::store::{
     self,

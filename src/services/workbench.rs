@@ -7,9 +7,10 @@ use jiqun_domain::application::Status;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
 use super::authorize;
-use super::competitions::{is_open_for_review, is_open_for_submission, local_minutes, open_call};
+use super::competitions::{is_open_for_review, is_open_for_submission, open_call};
 use super::{calendar, notifications};
 use crate::app::{App, Principal};
+use crate::clock::local_minutes;
 use crate::error::AppError;
 use crate::store::entity::{application, audit_entry, competition, organisation, user};
 

@@ -4,7 +4,8 @@
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
-use jiqun::services::competitions::{XLSX_HEADERS, datetime_local_value};
+use jiqun::clock::datetime_local_value;
+use jiqun::services::competitions::XLSX_HEADERS;
 use jiqun::services::notifications;
 use jiqun::store::entity::{
     application, audit_entry, cluster, competition, notification, organisation, recommendation,
