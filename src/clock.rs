@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use time::{Duration, OffsetDateTime};
+use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 #[derive(Debug, Default)]
 pub struct Clock {
@@ -23,9 +23,23 @@ impl Clock {
     }
 }
 
+/// Beijing time (UTC+8, no daylight saving): the time of every date and deadline people see or
+/// type.
+pub const BEIJING: UtcOffset = time::macros::offset!(+8);
+
 /// Shanghai time (UTC+8, no daylight saving) for display.
 pub fn local(at: OffsetDateTime) -> OffsetDateTime {
-    at.to_offset(time::macros::offset!(+8))
+    at.to_offset(BEIJING)
+}
+
+/// The instant a Beijing-time day begins.
+pub fn local_midnight(day: Date) -> OffsetDateTime {
+    day.midnight().assume_offset(BEIJING)
+}
+
+/// An instant given as a Beijing-time day and time of day.
+pub fn local_at(day: Date, at: Time) -> OffsetDateTime {
+    PrimitiveDateTime::new(day, at).assume_offset(BEIJING)
 }
 
 pub fn format_local(at: OffsetDateTime) -> String {
@@ -39,4 +53,51 @@ pub fn format_local(at: OffsetDateTime) -> String {
         t.minute(),
         t.second()
     )
+}
+
+/// Parses a Beijing-time date and time typed by a person into an instant.
+pub fn parse_local_datetime(text: &str) -> Option<OffsetDateTime> {
+    let t = text.trim();
+    let (date, time) = t.split_once(['T', ' '])?;
+    let date = crate::services::calendar::parse_date(date).ok()?;
+    let parts: Vec<&str> = time.trim().split(':').collect();
+    if !(2..=3).contains(&parts.len())
+        || parts
+            .iter()
+            .any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let num = |i: usize| parts.get(i).and_then(|p| p.parse::<u8>().ok());
+    let time = Time::from_hms(num(0)?, num(1)?, if parts.len() == 3 { num(2)? } else { 0 }).ok()?;
+    Some(
+        PrimitiveDateTime::new(date, time)
+            .assume_offset(BEIJING)
+            .to_offset(UtcOffset::UTC),
+    )
+}
+
+/// "2026-12-31 17:30" in Beijing time.
+pub fn local_minutes(at: OffsetDateTime) -> String {
+    let t = local(at);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
+/// The value of an HTML datetime-local field: "2026-12-31T17:30" in Beijing time.
+pub fn datetime_local_value(at: OffsetDateTime) -> String {
+    local_minutes(at).replacen(' ', "T", 1)
+}
+
+/// RFC 3339 in Beijing time, e.g. "2026-12-31T17:30:00+08:00", for the API.
+pub fn rfc3339_local(at: OffsetDateTime) -> String {
+    local(at)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| local_minutes(at))
 }

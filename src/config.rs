@@ -403,6 +403,36 @@ mod tests {
     }
 
     #[test]
+    fn upload_limit_log_format_and_public_url_are_settings() {
+        let cfg = Config::resolve(&ConfigArgs::default()).unwrap();
+        assert_eq!(cfg.max_upload_mb, 50);
+        assert_eq!(cfg.log_format, LogFormat::Text);
+        assert_eq!(cfg.public_url, "");
+        let args = ConfigArgs {
+            max_upload_mb: Some(20),
+            log_format: Some("json".into()),
+            public_url: Some("https://jiqun.example.gov.cn/".into()),
+            ..Default::default()
+        };
+        let cfg = Config::resolve(&args).unwrap();
+        assert_eq!(cfg.max_upload_mb, 20);
+        assert_eq!(cfg.log_format, LogFormat::Json);
+        assert_eq!(cfg.public_url, "https://jiqun.example.gov.cn");
+        for bad in [
+            ConfigArgs {
+                max_upload_mb: Some(0),
+                ..Default::default()
+            },
+            ConfigArgs {
+                log_format: Some("xml".into()),
+                ..Default::default()
+            },
+        ] {
+            assert!(Config::resolve(&bad).is_err());
+        }
+    }
+
+    #[test]
     fn a_malformed_file_names_itself() {
         let dir = std::env::temp_dir().join(format!("jiqun-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -488,7 +488,7 @@ pub async fn rows(
                 .map(|c| {
                     format!(
                         "{}（北京时间）",
-                        super::competitions::local_minutes(c.submission_deadline)
+                        crate::clock::local_minutes(c.submission_deadline)
                     )
                 })
                 .unwrap_or_default(),
@@ -496,7 +496,7 @@ pub async fn rows(
                 .map(|c| {
                     format!(
                         "{}（北京时间）",
-                        super::competitions::local_minutes(c.review_deadline)
+                        crate::clock::local_minutes(c.review_deadline)
                     )
                 })
                 .unwrap_or_default(),

@@ -2,20 +2,20 @@
 //! text of the policy it runs under, with its timetable and notice; and the province's overview
 //! of what the city bureaus recommended (第九条), on screen and as an Excel workbook.
 
-use jiqun_domain::access::{Action, Resource, Role};
-use jiqun_domain::application::Status;
+use jiqun_domain::access::{Action, Resource};
 use jiqun_rules::Policy;
 use jiqun_rules::policy::BUILTIN_POLICY_SOURCES;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+use time::OffsetDateTime;
 
 use super::{authorize, trimmed};
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
+use crate::clock::{datetime_local_value, local_minutes, parse_local_datetime, rfc3339_local};
 use crate::error::{AppError, Problems};
 use crate::store::{
     self,
@@ -28,8 +28,6 @@ pub const STATUS_CLOSED: &str = "closed";
 pub const MAX_NOTICE_CHARS: usize = 20_000;
 pub const MIN_YEAR: i32 = 2021;
 pub const MAX_YEAR: i32 = 2100;
-
-const BEIJING: UtcOffset = time::macros::offset!(+8);
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CompetitionInput {
@@ -94,61 +92,10 @@ pub struct ValidCompetition {
     pub warnings: Vec<String>,
 }
 
-/// Parses a Beijing-time date and time typed by a person into an instant.
-pub fn parse_local_datetime(text: &str) -> Option<OffsetDateTime> {
-    let t = text.trim();
-    let (date, time) = t.split_once(['T', ' '])?;
-    let date = super::calendar::parse_date(date).ok()?;
-    let parts: Vec<&str> = time.trim().split(':').collect();
-    if !(2..=3).contains(&parts.len())
-        || parts
-            .iter()
-            .any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return None;
-    }
-    let num = |i: usize| parts.get(i).and_then(|p| p.parse::<u8>().ok());
-    let time = Time::from_hms(num(0)?, num(1)?, if parts.len() == 3 { num(2)? } else { 0 }).ok()?;
-    Some(
-        PrimitiveDateTime::new(date, time)
-            .assume_offset(BEIJING)
-            .to_offset(UtcOffset::UTC),
-    )
-}
-
-/// "2026-12-31 17:30" in Beijing time.
-pub fn local_minutes(at: OffsetDateTime) -> String {
-    let t = crate::clock::local(at);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute()
-    )
-}
-
-/// The value of an HTML datetime-local field: "2026-12-31T17:30" in Beijing time.
-pub fn datetime_local_value(at: OffsetDateTime) -> String {
-    local_minutes(at).replacen(' ', "T", 1)
-}
-
-/// RFC 3339 in Beijing time, e.g. "2026-12-31T17:30:00+08:00", for the API.
-pub fn rfc3339_local(at: OffsetDateTime) -> String {
-    crate::clock::local(at)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| local_minutes(at))
-}
-
-fn local_date(at: OffsetDateTime) -> Date {
-    crate::clock::local(at).date()
-}
-
 /// The warning shown when the call's policy is not in force on the submission deadline date;
 /// empty when it is.
 pub fn policy_warning(policy: &Policy, submission_deadline: OffsetDateTime) -> String {
-    let day = local_date(submission_deadline);
+    let day = crate::clock::local(submission_deadline).date();
     if policy.is_in_force(day) {
         return String::new();
     }
@@ -657,114 +604,6 @@ pub async fn close(app: &App, p: &Principal, id: i64) -> Result<CompetitionView,
 
 mod recommended;
 pub use recommended::*;
-
-// ---------------------------------------------------------------------------------------------
-// Workbench to-dos.
-
-/// To-dos about calls for the workbench: (label, link, count); only entries with a count > 0.
-pub async fn todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u64)>, AppError> {
-    let mut out = Vec::new();
-    if authorize(p, Resource::Competition, Action::View).is_err() {
-        return Ok(out);
-    }
-    let now = app.clock.now();
-    let open = open_call(app).await?;
-    match p.role {
-        Role::Province => {
-            let this_year = local_date(now).year();
-            let this_years = competition::Entity::find()
-                .filter(competition::Column::Year.eq(this_year))
-                .count(&app.db)
-                .await?;
-            if open.is_none() && this_years == 0 {
-                out.push((
-                    "发布本年度竞赛通知".to_string(),
-                    "/competitions/new".to_string(),
-                    1,
-                ));
-            }
-            if let Some(c) = &open {
-                let waiting = application::Entity::find()
-                    .filter(application::Column::CompetitionId.eq(c.id))
-                    .filter(application::Column::Status.eq(Status::Recommended))
-                    .count(&app.db)
-                    .await?;
-                if waiting > 0 {
-                    out.push((
-                        "待省级审核的推荐申报".to_string(),
-                        format!("/recommended?competition_id={}", c.id),
-                        waiting,
-                    ));
-                }
-            }
-        }
-        Role::CityBureau => {
-            if let (Some(c), Some(city)) = (&open, &p.org.city_code)
-                && is_open_for_review(c, now)
-            {
-                let waiting = application::Entity::find()
-                    .filter(application::Column::CompetitionId.eq(c.id))
-                    .filter(application::Column::CityCode.eq(*city))
-                    .filter(application::Column::Status.eq(Status::Submitted))
-                    .count(&app.db)
-                    .await?;
-                if waiting > 0 {
-                    out.push((
-                        format!(
-                            "待初审的申报（初审截止 {}）",
-                            local_minutes(c.review_deadline)
-                        ),
-                        "/reviews".to_string(),
-                        waiting,
-                    ));
-                }
-            }
-        }
-        Role::Applicant => {
-            if let Some(c) = open.as_ref().filter(|c| is_open_for_submission(c, now)) {
-                let mine = application::Entity::find()
-                    .filter(application::Column::CompetitionId.eq(c.id))
-                    .filter(application::Column::OrgId.eq(p.org.id))
-                    .select_only()
-                    .column(application::Column::Status)
-                    .into_tuple::<String>()
-                    .all(&app.db)
-                    .await?;
-                if mine.is_empty() {
-                    out.push((
-                        format!(
-                            "{}已发布，申报截止 {}",
-                            c.title,
-                            local_minutes(c.submission_deadline)
-                        ),
-                        format!("/competitions/{}", c.id),
-                        1,
-                    ));
-                }
-                let unsent = mine
-                    .iter()
-                    .filter(|s| Status::from_key(s).is_some_and(|s| s.editable_by_applicant()))
-                    .count() as u64;
-                if unsent > 0 {
-                    out.push((
-                        format!(
-                            "尚未提交的申报（申报截止 {}）",
-                            local_minutes(c.submission_deadline)
-                        ),
-                        "/applications".to_string(),
-                        unsent,
-                    ));
-                }
-            }
-        }
-        _ => {}
-    }
-    let unread = super::notifications::unread_count(app, p.user.id).await?;
-    if unread > 0 {
-        out.push(("未读通知".to_string(), "/notifications".to_string(), unread));
-    }
-    Ok(out)
-}
 
 #[cfg(test)]
 mod tests {

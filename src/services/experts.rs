@@ -12,9 +12,9 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::authorize;
-use super::competitions::local_minutes;
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
+use crate::clock::local_minutes;
 use crate::error::{AppError, Problems};
 use crate::store::{
     self,

@@ -18,6 +18,7 @@ pub mod reviews;
 pub mod rounds;
 pub mod scoring;
 pub mod users;
+pub mod workbench;
 pub(crate) mod workbook;
 
 use jiqun_domain::access::{Action, Resource, ScopeKind, permission};

@@ -18,8 +18,9 @@ use sea_orm::{
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::competitions::{STATUS_OPEN, local_minutes};
+use super::competitions::STATUS_OPEN;
 use crate::app::App;
+use crate::clock::local_minutes;
 use crate::error::AppError;
 use crate::store::{
     self,

@@ -20,10 +20,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::applications::{Step, record_event};
-use super::competitions::{local_minutes, parse_local_datetime, policy_of};
+use super::competitions::policy_of;
 use super::{authorize, experts, required_text, saved, trimmed};
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
+use crate::clock::{local_minutes, parse_local_datetime};
 use crate::error::{AppError, Problems};
 use crate::store::{
     self,

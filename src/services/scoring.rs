@@ -21,11 +21,11 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::competitions::local_minutes;
 use super::rounds::{self, competition_of, round_policy};
 use super::{authorize, experts, trimmed};
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
+use crate::clock::local_minutes;
 use crate::error::{AppError, FieldError};
 use crate::store::{
     self,

@@ -2,6 +2,7 @@
 //! services, the permission table and the audit trail.
 
 pub mod api;
+pub mod assets;
 pub mod csrf;
 pub mod download;
 pub mod forms;
@@ -46,8 +47,7 @@ pub fn router(app: Shared) -> Router {
     let mut router = Router::new()
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
-        .route("/static/app.css", get(stylesheet))
-        .route("/static/letter.css", get(letter_stylesheet))
+        .route("/static/{name}", get(assets::serve))
         .route("/healthz", get(|| async { "ok" }))
         .layer(axum::middleware::from_fn(pages::frame_errors))
         .layer(axum::middleware::from_fn_with_state(
@@ -88,26 +88,6 @@ pub fn router(app: Shared) -> Router {
                 .layer(PropagateRequestIdLayer::new(request_id)),
         )
         .with_state(app)
-}
-
-async fn stylesheet() -> impl axum::response::IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../../static/app.css"),
-    )
-}
-
-async fn letter_stylesheet() -> impl axum::response::IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../../static/letter.css"),
-    )
 }
 
 /// The body-limit rejection of axum is a bare English line; say it in Chinese, in the form the

@@ -113,3 +113,52 @@ pub async fn scope(req: Request, next: Next) -> Response {
         })
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::routing::get;
+    use tower::ServiceExt;
+    use tower_http::catch_panic::CatchPanicLayer;
+
+    use super::*;
+
+    async fn answer(path: &str) -> (StatusCode, String) {
+        async fn boom() -> &'static str {
+            panic!("boom")
+        }
+        let router: Router = Router::new()
+            .route("/boom", get(boom))
+            .route("/api/v1/boom", get(boom))
+            .layer(CatchPanicLayer::custom(super::panic_response))
+            .layer(axum::middleware::from_fn(super::scope));
+        let req = Request::builder()
+            .uri(path)
+            .header(super::REQUEST_ID, "req-42")
+            .body(Body::empty())
+            .unwrap();
+        let res = router.oneshot(req).await.unwrap();
+        let status = res.status();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_chinese_500_naming_the_request() {
+        let (status, html) = answer("/boom").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(html.contains("系统内部错误"), "{html}");
+        assert!(html.contains("请求编号：req-42"), "{html}");
+
+        let (status, json) = answer("/api/v1/boom").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        let body: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(body["error"]["code"], "internal");
+        assert_eq!(body["error"]["message"], "系统内部错误");
+        assert_eq!(body["error"]["request_id"], "req-42");
+    }
+}

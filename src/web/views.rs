@@ -71,7 +71,7 @@ impl AuditQuery {
                     } else {
                         d
                     };
-                    Ok(Some(d.midnight().assume_offset(time::macros::offset!(+8))))
+                    Ok(Some(crate::clock::local_midnight(d)))
                 }
             }
         };

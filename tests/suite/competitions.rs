@@ -4,7 +4,8 @@
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
-use jiqun::services::competitions::{XLSX_HEADERS, datetime_local_value};
+use jiqun::clock::datetime_local_value;
+use jiqun::services::competitions::XLSX_HEADERS;
 use jiqun::services::notifications;
 use jiqun::store::entity::{
     application, audit_entry, cluster, competition, notification, organisation, recommendation,
@@ -93,7 +94,7 @@ async fn province_todos(t: &TestApp) -> Vec<(String, String, u64)> {
         role: jiqun_domain::access::Role::Province,
         client_addr: "test".into(),
     };
-    jiqun::services::competitions::todos(t.app(), &p)
+    jiqun::services::workbench::call_todos(t.app(), &p)
         .await
         .unwrap()
 }

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use jiqun::app::Principal;
+use jiqun::clock::datetime_local_value;
 use jiqun::demo::Showcase;
-use jiqun::services::competitions::datetime_local_value;
 use jiqun::services::rounds::{self, AssignOutcome, OpenRoundInput};
 use jiqun::services::scoring::{self, SheetInput};
 use jiqun::store::entity::{

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use jiqun::services::competitions::datetime_local_value;
+use jiqun::clock::datetime_local_value;
 use jiqun::store::entity::{
     application, assignment, audit_entry, expert, expert_conflict, notification,
 };

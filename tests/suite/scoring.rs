@@ -4,7 +4,7 @@
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
-use jiqun::services::competitions::local_minutes;
+use jiqun::clock::local_minutes;
 use jiqun::store::entity::{assignment, designation, expert, notification, score_sheet};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};

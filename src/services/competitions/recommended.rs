@@ -10,8 +10,9 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{CompetitionView, local_minutes, open_call, policy_of};
+use super::{CompetitionView, open_call, policy_of};
 use crate::app::{App, Principal};
+use crate::clock::local_minutes;
 use crate::error::AppError;
 use crate::services::authorize;
 use crate::services::workbook::{column_widths, excel_time, header_row, styles, xlsx_err};

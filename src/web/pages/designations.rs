@@ -5,7 +5,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
@@ -30,33 +30,6 @@ pub fn routes() -> Router<Shared> {
         .route("/announcements", get(announcements))
         .route("/announcements/{round_id}", get(announcement))
         .route("/rounds/{id}/list.xlsx", get(list_xlsx))
-        .route("/static/certificate.css", get(stylesheet))
-        .route("/static/certificate.js", get(script))
-}
-
-const CERTIFICATE_CSS: &str = include_str!("../../../static/certificate.css");
-
-/// The print button's only behaviour; a file of its own, since the CSP allows no inline script.
-const CERTIFICATE_JS: &str = "document.addEventListener('DOMContentLoaded', function () {\n  var b = document.getElementById('print');\n  if (b) { b.hidden = false; b.addEventListener('click', function () { window.print(); }); }\n});\n";
-
-async fn stylesheet() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        CERTIFICATE_CSS,
-    )
-}
-
-async fn script() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        CERTIFICATE_JS,
-    )
 }
 
 #[derive(Template, WebTemplate)]

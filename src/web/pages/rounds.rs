@@ -16,8 +16,8 @@ use time::Duration;
 
 use super::{FormErrors, Layout, PageError, layout};
 use crate::app::{App, Shared};
+use crate::clock::datetime_local_value;
 use crate::error::AppError;
-use crate::services::competitions::datetime_local_value;
 use crate::services::experts;
 use crate::services::rounds::{self, OpenRoundInput, OpeningContext, RoundSummary, RoundView};
 use crate::web::principal::{Authed, SessionCtx};
@@ -198,11 +198,10 @@ async fn open_form(
         .or_else(|| c.kinds.first());
     let today = crate::clock::local(app.clock.now()).date();
     let at = |days: i64, h: u8, m: u8| {
-        time::PrimitiveDateTime::new(
+        crate::clock::local_at(
             today + Duration::days(days),
             time::Time::from_hms(h, m, 0).unwrap_or(time::Time::MIDNIGHT),
         )
-        .assume_offset(time::macros::offset!(+8))
     };
     let form = OpenForm {
         kind: kind.map(|k| k.key.clone()).unwrap_or_default(),

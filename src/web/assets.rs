@@ -1,0 +1,40 @@
+//! The static assets, compiled into the binary and served from one table by one handler.
+
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+const CSS: &str = "text/css; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// (name under /static/, content type, bytes).
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    ("app.css", CSS, include_bytes!("../../static/app.css")),
+    ("letter.css", CSS, include_bytes!("../../static/letter.css")),
+    (
+        "certificate.css",
+        CSS,
+        include_bytes!("../../static/certificate.css"),
+    ),
+    // The certificate's print button; a file of its own, since the CSP allows no inline script.
+    (
+        "certificate.js",
+        JS,
+        include_bytes!("../../static/certificate.js"),
+    ),
+];
+
+/// `GET /static/{name}`: an asset, cached for an hour; anything else is the usual 404 page.
+pub async fn serve(Path(name): Path<String>) -> Response {
+    match ASSETS.iter().find(|(n, _, _)| *n == name) {
+        Some((_, content_type, bytes)) => (
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            *bytes,
+        )
+            .into_response(),
+        None => super::pages::error_page(StatusCode::NOT_FOUND, "页面不存在。"),
+    }
+}
