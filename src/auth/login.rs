@@ -6,7 +6,7 @@
 //! serialised step, so parallel guesses count one by one and none acts after the lock. Failed
 //! steps are also counted per client address (`throttle`), answered 429 past the limit.
 
-use jiqun_domain::security::{after_failure, is_locked};
+use jiqun_domain::security::{self, after_failure, is_locked};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use time::OffsetDateTime;
 
@@ -117,9 +117,8 @@ async fn take_attempt(app: &App, client_addr: &str, now: OffsetDateTime) -> Resu
     }
 }
 
-/// A lock set by others is no wall for the owner: with the password and a second factor, from an
-/// address that has not failed on this account during the lock period, the owner gets in. Not
-/// when the lock came from wrong codes (someone else has the password).
+/// The shell of `security::may_pass_lock`: counts the address's failures on the account during
+/// the lock period.
 async fn may_pass_lock<C: ConnectionTrait>(
     conn: &C,
     app: &App,
@@ -128,7 +127,9 @@ async fn may_pass_lock<C: ConnectionTrait>(
     client_addr: &str,
     now: OffsetDateTime,
 ) -> Result<bool, sea_orm::DbErr> {
-    if code.is_none_or(|c| c.trim().is_empty()) || !u.totp_enabled || u.locked_by_second_factor {
+    let code_given = code.is_some_and(|c| !c.trim().is_empty());
+    // Only count the address's failures when the rest would let the sign-in through.
+    if !security::may_pass_lock(u.totp_enabled, u.locked_by_second_factor, code_given, 0) {
         return Ok(false);
     }
     let since = now - time::Duration::minutes(i64::from(app.config.security.lockout_minutes));
@@ -139,7 +140,12 @@ async fn may_pass_lock<C: ConnectionTrait>(
         since,
     )
     .await?;
-    Ok(failed == 0)
+    Ok(security::may_pass_lock(
+        u.totp_enabled,
+        u.locked_by_second_factor,
+        code_given,
+        failed,
+    ))
 }
 
 /// What a second-factor code proved.
