@@ -48,6 +48,15 @@ pub async fn open(config: Config, create_key: bool) -> Result<App, StartError> {
     crate::store::migrate(&db)
         .await
         .map_err(|e| StartError::Migrate(e.to_string()))?;
+    // Pooled connections that read the schema while the migrations ran keep statements prepared
+    // against it (a column added later goes missing from `RETURNING *` on SQLite): serve from
+    // fresh connections.
+    db.close()
+        .await
+        .map_err(|e| StartError::Database(e.to_string()))?;
+    let db = crate::store::connect(&config.database_url)
+        .await
+        .map_err(|e| StartError::Database(e.to_string()))?;
     // A new key only for an empty trail; an existing trail must verify under the key given.
     let audit_key =
         crate::audit_anchor::load_checked_key(&db, &config.audit_key_file, create_key).await?;

@@ -422,7 +422,9 @@ pub async fn apply_credentials(
         }
         CredentialAction::Unlock => {
             active.failed_logins = Set(0);
+            active.failed_second_factors = Set(0);
             active.locked_until = Set(None);
+            active.locked_by_second_factor = Set(false);
             ("user.unlock", "解除账户锁定".to_string())
         }
         CredentialAction::ResetSecondFactor => {

@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0004MailOutbox),
             Box::new(M0005Rounds),
             Box::new(M0006Throttle),
+            Box::new(M0007Doors),
         ]
     }
 }
@@ -832,6 +833,38 @@ impl MigrationTrait for M0006Throttle {
             "throttle_hits",
             &["bucket", "subject", "at"],
         ))
+        .await
+    }
+}
+
+/// Second-factor failures counted per account (a right password must not reset them, or the
+/// password holder could guess codes forever), and whether the current lock came from them (such
+/// a lock is not lifted by presenting the second factor: the password is known to someone).
+struct M0007Doors;
+
+impl MigrationName for M0007Doors {
+    fn name(&self) -> &str {
+        "m0007_doors"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0007Doors {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // One column per statement: SQLite adds one column per ALTER TABLE.
+        m.alter_table(
+            Table::alter()
+                .table("users")
+                .add_column(integer("failed_second_factors").default(0))
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table("users")
+                .add_column(boolean("locked_by_second_factor").default(false))
+                .to_owned(),
+        )
         .await
     }
 }

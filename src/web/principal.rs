@@ -25,9 +25,9 @@ pub struct SessionCtx {
     pub unread: u64,
 }
 
-/// Set when the idle timeout ended the session on this request.
+/// Set when the idle timeout or the absolute lifetime ended the session on this request.
 #[derive(Clone, Copy)]
-pub struct SessionExpired;
+pub struct SessionExpired(pub session::Expiry);
 
 pub fn cookie_token(parts: &axum::http::HeaderMap) -> Option<String> {
     parts
@@ -59,6 +59,7 @@ pub async fn load_session(State(app): State<Shared>, mut req: Request, next: Nex
             &token,
             now,
             app.config.security.idle_timeout_minutes,
+            app.config.security.session_max_hours,
         )
         .await
         {
@@ -69,7 +70,7 @@ pub async fn load_session(State(app): State<Shared>, mut req: Request, next: Nex
                 if let Ok(Some(org)) = org {
                     let role = u.role;
                     super::observe::record_user(u.id);
-                    let st = stage(s.mfa_passed, &u, role);
+                    let st = stage(s.mfa_passed, &u, app.second_factor_required(role));
                     let unread = if bearer.is_none() && !req.uri().path().starts_with("/api/") {
                         crate::services::notifications::unread_count(&app, u.id)
                             .await
@@ -91,11 +92,12 @@ pub async fn load_session(State(app): State<Shared>, mut req: Request, next: Nex
                     });
                 }
             }
-            Ok(Lookup::Expired(u)) => {
-                if let Err(e) = crate::auth::login::record_expiry(&app, &u, &client_addr).await {
+            Ok(Lookup::Expired(u, why)) => {
+                if let Err(e) = crate::auth::login::record_expiry(&app, &u, why, &client_addr).await
+                {
                     tracing::error!("recording session expiry: {e}");
                 }
-                req.extensions_mut().insert(SessionExpired);
+                req.extensions_mut().insert(SessionExpired(why));
             }
             Ok(Lookup::Unknown) => {}
             Err(e) => {
@@ -119,19 +121,19 @@ fn is_api(parts: &Parts) -> bool {
 
 /// The answer to a request that needs a session and has none (or whose session just timed out).
 fn no_session(parts: &Parts) -> Response {
-    let expired = parts.extensions.get::<SessionExpired>().is_some();
+    let expired = parts.extensions.get::<SessionExpired>().map(|e| e.0);
     if is_api(parts) {
-        ApiError(if expired {
+        ApiError(if expired.is_some() {
             AppError::SessionExpired
         } else {
             AppError::Unauthenticated
         })
         .into_response()
     } else {
-        Redirect::to(if expired {
-            "/login?expired=1"
-        } else {
-            "/login"
+        Redirect::to(match expired {
+            Some(session::Expiry::Idle) => "/login?expired=1",
+            Some(session::Expiry::Lifetime) => "/login?expired=lifetime",
+            None => "/login",
         })
         .into_response()
     }

@@ -12,6 +12,7 @@ mod attachments;
 mod audit_chain;
 mod clusters;
 mod competitions;
+mod doors;
 mod fixtures;
 mod hardening;
 mod mail;

@@ -16,6 +16,11 @@ pub struct Model {
     pub must_change_password: bool,
     pub failed_logins: i32,
     pub locked_until: Option<TimeDateTimeWithTimeZone>,
+    /// Wrong second-factor codes since the last right one; a right password does not reset it.
+    pub failed_second_factors: i32,
+    /// The current lock came from wrong second-factor codes, so the password is known to
+    /// someone: presenting both factors does not get past it.
+    pub locked_by_second_factor: bool,
     pub totp_secret: Option<String>,
     pub totp_enabled: bool,
     /// The last authenticator time step accepted; a code is never accepted twice.

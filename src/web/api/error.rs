@@ -73,7 +73,13 @@ impl IntoResponse for ApiError {
                 request_id: request_id.filter(|_| failed.is_some()),
             },
         };
-        (status, Json(body)).into_response()
+        let mut res = (status, Json(body)).into_response();
+        if let Some(secs) = self.0.retry_after()
+            && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        res
     }
 }
 

@@ -318,7 +318,13 @@ impl IntoResponse for PageError {
         }
         let status =
             StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        error_page(status, &self.0.to_string())
+        let mut res = error_page(status, &self.0.to_string());
+        if let Some(secs) = self.0.retry_after()
+            && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        res
     }
 }
 
