@@ -30,7 +30,9 @@ impl Actor {
         client_addr: &str,
     ) -> Actor {
         Actor {
-            user_id: Some(u.id),
+            // An API token acts through a stand-in account with a negative id (see
+            // `services::api_tokens`): no person's id, so none is recorded; the name says which.
+            user_id: (u.id > 0).then_some(u.id),
             name: format!("{}（{}）", u.display_name, u.username),
             role: u.role.key().to_string(),
             org: org_name,
@@ -92,8 +94,9 @@ impl<'a> Audit<'a> {
     }
 }
 
-/// Appends one entry; operations go through [`Audit::record`].
-async fn append<C: ConnectionTrait>(
+/// Appends one entry; operations go through [`Audit::record`] (start-up steps that run before an
+/// `App` exists call this directly).
+pub(crate) async fn append<C: ConnectionTrait>(
     conn: &C,
     key: &AuditKey,
     at: OffsetDateTime,

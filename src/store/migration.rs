@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0004MailOutbox),
             Box::new(M0005Rounds),
             Box::new(M0006Throttle),
+            Box::new(M0008ApiTokens),
         ]
     }
 }
@@ -832,6 +833,45 @@ impl MigrationTrait for M0006Throttle {
             "throttle_hits",
             &["bucket", "subject", "at"],
         ))
+        .await
+    }
+}
+
+/// Long-lived API tokens for other government systems. Only the SM3 digest of a token is kept,
+/// as for sessions; the short prefix identifies a token in lists and the audit trail.
+struct M0008ApiTokens;
+
+impl MigrationName for M0008ApiTokens {
+    fn name(&self) -> &str {
+        "m0008_api_tokens"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0008ApiTokens {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("api_tokens")
+                .col(big_pk_auto("id"))
+                .col(string("name"))
+                .col(string_uniq("digest"))
+                .col(string("prefix"))
+                .col(string("role"))
+                .col(big_integer("org_id"))
+                .col(big_integer("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone_null("expires_at"))
+                .col(timestamp_with_time_zone_null("last_used_at"))
+                .col(timestamp_with_time_zone_null("revoked_at"))
+                .col(big_integer_null("revoked_by"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("api_tokens", "org_id")
+                        .to("organisations", "id"),
+                )
+                .to_owned(),
+        )
         .await
     }
 }

@@ -23,6 +23,7 @@ mod rounds;
 mod scoring;
 mod security;
 mod startup;
+mod tokens;
 
 use serde_json::{Value, json};
 use support::{DEMO_PASSWORD, TestApp};
