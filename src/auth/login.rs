@@ -234,7 +234,7 @@ pub async fn verify_second_factor(
 ) -> Result<(), AppError> {
     let now = app.clock.now();
     let code = code.trim();
-    let secret = u.totp_secret.clone().unwrap_or_default();
+    let secret = totp::secret_of(app, u)?.unwrap_or_default();
     let totp_step = if u.totp_enabled {
         totp::check(&secret, code, now.unix_timestamp(), u.totp_last_step)
     } else {
@@ -401,12 +401,12 @@ pub async fn change_password(
 
 /// Starts enrolment: a fresh secret, kept but not enabled until a code proves the app has it.
 pub async fn begin_enrolment(app: &App, u: &user::Model) -> Result<String, AppError> {
-    if let Some(secret) = u.totp_secret.clone().filter(|_| !u.totp_enabled) {
+    if let Some(secret) = totp::secret_of(app, u)?.filter(|_| !u.totp_enabled) {
         return Ok(secret);
     }
     let secret = totp::new_secret();
     let mut active: user::ActiveModel = u.clone().into();
-    active.totp_secret = Set(Some(secret.clone()));
+    active.totp_secret = Set(Some(totp::sealed_secret(app, u.id, &secret)));
     active.totp_enabled = Set(false);
     active.update(&app.db).await?;
     Ok(secret)
@@ -420,10 +420,7 @@ pub async fn confirm_enrolment(
     code: &str,
 ) -> Result<Vec<String>, AppError> {
     let now = app.clock.now();
-    let secret = p
-        .user
-        .totp_secret
-        .clone()
+    let secret = totp::secret_of(app, &p.user)?
         .filter(|_| !p.user.totp_enabled)
         .ok_or_else(|| AppError::Conflict("请先打开双因素认证设置页面获取二维码".into()))?;
     let Some(step) = totp::check(&secret, code, now.unix_timestamp(), None) else {

@@ -338,7 +338,6 @@ pub async fn revoke(
                 object_id: id.to_string(),
                 summary: format!("吊销接口令牌「{}」（{}…）", m.name, m.prefix),
                 reason: reason.to_string(),
-                ..Default::default()
             },
         )
         .await?;

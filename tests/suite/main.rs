@@ -21,6 +21,7 @@ mod organisations;
 mod round_flow;
 mod rounds;
 mod scoring;
+mod sealing;
 mod security;
 mod startup;
 mod tokens;
