@@ -1313,7 +1313,7 @@ pub async fn decide(
         }
     }
     Audit::of(app, p, now)
-        .record(
+        .record_changes(
             &txn,
             Event {
                 action: match step {
@@ -1333,6 +1333,7 @@ pub async fn decide(
                 ),
                 reason: reply.to_string(),
             },
+            crate::audit::changes_since::<objection::Entity, _>(&txn, &o).await?,
         )
         .await?;
     let after = objection::Entity::find_by_id(o.id)

@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0005Rounds),
             Box::new(M0006Throttle),
             Box::new(M0008ApiTokens),
+            Box::new(M0010AuditChanges),
         ]
     }
 }
@@ -870,6 +871,29 @@ impl MigrationTrait for M0008ApiTokens {
                         .from("api_tokens", "org_id")
                         .to("organisations", "id"),
                 )
+                .to_owned(),
+        )
+        .await
+    }
+}
+
+/// The before/after of the fields an audited change touched, as JSON text (chained exactly as
+/// stored, so a text column: a JSON type would normalise it). Older entries keep NULL.
+struct M0010AuditChanges;
+
+impl MigrationName for M0010AuditChanges {
+    fn name(&self) -> &str {
+        "m0010_audit_changes"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0010AuditChanges {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("audit_entries")
+                .add_column(text_null("changes"))
                 .to_owned(),
         )
         .await

@@ -10,6 +10,7 @@ mod access;
 mod applications;
 mod attachments;
 mod audit_chain;
+mod audit_changes;
 mod clusters;
 mod competitions;
 mod fixtures;
