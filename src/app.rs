@@ -16,6 +16,8 @@ pub struct App {
     pub db: DatabaseConnection,
     pub config: Config,
     pub audit_key: AuditKey,
+    /// Seals the TOTP secrets at rest (`secrets.key`, kept beside the audit key).
+    pub seal_key: crate::auth::sealed::SealKey,
     pub clock: Arc<Clock>,
     /// Rendered public notice pages.
     pub public_pages: crate::page_cache::PageCache,

@@ -321,7 +321,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             .await
             .map_err(|e| CliError::Message(e.to_string()))?;
             println!(
-                "备份完成：{}，共{}个文件（其中附件{}个），{}。审计密钥未包含在备份中，请与备份分开保管。",
+                "备份完成：{}，共{}个文件（其中附件{}个），{}。审计密钥（audit.key）与双因素密钥的加密密钥（secrets.key）未包含在备份中，请与备份分开保管。",
                 dir.display(),
                 done.files,
                 done.attachments,

@@ -343,6 +343,12 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
         }
         .insert(&txn)
         .await?;
+        if let Some(clear) = &m.totp_secret {
+            // Sealed like every stored second factor; the row's id is part of the seal.
+            let mut sealed: user::ActiveModel = m.clone().into();
+            sealed.totp_secret = Set(Some(crate::auth::totp::sealed_secret(app, m.id, clear)));
+            sealed.update(&txn).await?;
+        }
         audit
             .record(
                 &txn,

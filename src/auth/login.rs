@@ -156,21 +156,26 @@ enum CodeCheck {
     Wrong,
 }
 
-fn check_code(u: &user::Model, code: &str, now: OffsetDateTime) -> CodeCheck {
+fn check_code(
+    app: &App,
+    u: &user::Model,
+    code: &str,
+    now: OffsetDateTime,
+) -> Result<CodeCheck, AppError> {
     let code = code.trim();
     if u.totp_enabled {
-        let secret = u.totp_secret.clone().unwrap_or_default();
+        let secret = totp::secret_of(app, u)?.unwrap_or_default();
         if let Some(step) = totp::check(&secret, code, now.unix_timestamp(), u.totp_last_step) {
-            return CodeCheck::Totp(step);
+            return Ok(CodeCheck::Totp(step));
         }
     }
     let mut remaining: Vec<String> = serde_json::from_str(&u.recovery_codes).unwrap_or_default();
     let digest = totp::digest_recovery_code(code);
     if !code.is_empty() && remaining.contains(&digest) {
         remaining.retain(|d| d != &digest);
-        return CodeCheck::Recovery(remaining);
+        return Ok(CodeCheck::Recovery(remaining));
     }
-    CodeCheck::Wrong
+    Ok(CodeCheck::Wrong)
 }
 
 /// Spends a right code (a TOTP step or a recovery code is accepted once) and clears the count of
@@ -348,7 +353,7 @@ pub async fn login(
         }
         // The owner's way past a lock: both factors in this one request. Whichever was wrong,
         // the answer is the same, and this address has had its one try for the lock period.
-        let check = check_code(&u, code.unwrap_or_default(), now);
+        let check = check_code(app, &u, code.unwrap_or_default(), now)?;
         if !password_ok || matches!(check, CodeCheck::Wrong) {
             if password_ok {
                 count_wrong_code(&txn, app, &u, client_addr, now).await?;
@@ -491,7 +496,7 @@ pub async fn verify_second_factor(
         txn.commit().await?;
         return Err(AppError::LoginRefused(refused.to_string()));
     }
-    let check = check_code(&u, code, now);
+    let check = check_code(app, &u, code, now)?;
     if matches!(check, CodeCheck::Wrong) {
         let locked = count_wrong_code(&txn, app, &u, client_addr, now).await?;
         txn.commit().await?;
@@ -654,12 +659,12 @@ pub async fn change_password(
 
 /// Starts enrolment: a fresh secret, kept but not enabled until a code proves the app has it.
 pub async fn begin_enrolment(app: &App, u: &user::Model) -> Result<String, AppError> {
-    if let Some(secret) = u.totp_secret.clone().filter(|_| !u.totp_enabled) {
+    if let Some(secret) = totp::secret_of(app, u)?.filter(|_| !u.totp_enabled) {
         return Ok(secret);
     }
     let secret = totp::new_secret();
     let mut active: user::ActiveModel = u.clone().into();
-    active.totp_secret = Set(Some(secret.clone()));
+    active.totp_secret = Set(Some(totp::sealed_secret(app, u.id, &secret)));
     active.totp_enabled = Set(false);
     active.update(&app.db).await?;
     Ok(secret)
@@ -673,10 +678,7 @@ pub async fn confirm_enrolment(
     code: &str,
 ) -> Result<Vec<String>, AppError> {
     let now = app.clock.now();
-    let secret = p
-        .user
-        .totp_secret
-        .clone()
+    let secret = totp::secret_of(app, &p.user)?
         .filter(|_| !p.user.totp_enabled)
         .ok_or_else(|| AppError::Conflict("请先打开双因素认证设置页面获取二维码".into()))?;
     let Some(step) = totp::check(&secret, code, now.unix_timestamp(), None) else {

@@ -253,7 +253,7 @@ pub async fn save(
     let policy = policy_of(&competition_of(&txn, &m).await?)?;
     let changed = intake::diff(&policy, &before, &form);
     Audit::of(app, p, now)
-        .record(
+        .record_changes(
             &txn,
             Event {
                 action: "application.save",
@@ -262,6 +262,7 @@ pub async fn save(
                 summary: summarise_changes(&changed),
                 ..Default::default()
             },
+            crate::audit::changes_since::<application::Entity, _>(&txn, &m).await?,
         )
         .await?;
     let after = application::Entity::find_by_id(id)

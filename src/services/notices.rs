@@ -1334,7 +1334,7 @@ pub async fn decide(
         }
     }
     Audit::of(app, p, now)
-        .record(
+        .record_changes(
             &txn,
             Event {
                 action: match step {
@@ -1354,6 +1354,7 @@ pub async fn decide(
                 ),
                 reason: reply.to_string(),
             },
+            crate::audit::changes_since::<objection::Entity, _>(&txn, &o).await?,
         )
         .await?;
     let after = objection::Entity::find_by_id(o.id)

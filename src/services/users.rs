@@ -349,7 +349,7 @@ pub async fn update(
     if !input.active {
         session::delete_for_user(&txn, id).await?;
     }
-    Audit::of(app, p, now).record(
+    Audit::of(app, p, now).record_changes(
         &txn,
         Event {
             action: "user.update",
@@ -368,6 +368,7 @@ pub async fn update(
             ),
             ..Default::default()
         },
+        crate::audit::changes_since::<user::Entity, _>(&txn, &before).await?,
     )
     .await?;
     let after = user::Entity::find_by_id(id)

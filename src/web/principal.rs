@@ -50,6 +50,23 @@ fn bearer_token(headers: &axum::http::HeaderMap) -> Option<String> {
 
 pub async fn load_session(State(app): State<Shared>, mut req: Request, next: Next) -> Response {
     let bearer = bearer_token(req.headers());
+    if let Some(token) = bearer
+        .as_deref()
+        .filter(|t| crate::services::api_tokens::is_api_token(t))
+    {
+        let path = req.uri().path().to_string();
+        let request = format!("{} {path}", req.method());
+        let client_addr = super::client_addr(&app, &req);
+        return match api_token_ctx(&app, &path, &request, client_addr, token).await {
+            Ok(ctx) => {
+                if let Some(ctx) = ctx {
+                    req.extensions_mut().insert(ctx);
+                }
+                next.run(req).await
+            }
+            Err(e) => ApiError(e).into_response(),
+        };
+    }
     let token = bearer.clone().or_else(|| cookie_token(req.headers()));
     let client_addr = super::client_addr(&app, &req);
     if let Some(token) = token {
@@ -107,6 +124,46 @@ pub async fn load_session(State(app): State<Shared>, mut req: Request, next: Nex
         }
     }
     next.run(req).await
+}
+
+/// The context of a request carrying an integration API token. Tokens work for the JSON API
+/// only: on a page the request is treated as signed out (and sent to the login page), and the
+/// API's own sign-in, sign-out and password routes refuse them, since a token has no account
+/// behind it. `Ok(None)` means "no principal".
+async fn api_token_ctx(
+    app: &Shared,
+    path: &str,
+    request: &str,
+    client_addr: String,
+    token: &str,
+) -> Result<Option<SessionCtx>, AppError> {
+    if !path.starts_with("/api/") {
+        return Ok(None);
+    }
+    if path.starts_with("/api/v1/session") || path.starts_with("/api/v1/me/password") {
+        return Err(AppError::Forbidden);
+    }
+    let principal =
+        crate::services::api_tokens::authenticate(app, token, request, &client_addr).await?;
+    super::observe::record_user(principal.user.id);
+    let now = app.clock.now();
+    Ok(Some(SessionCtx {
+        // A stand-in session: nothing reads it for the API but the CSRF guard, which `bearer`
+        // already settles.
+        session: session_entity::Model {
+            id: String::new(),
+            user_id: principal.user.id,
+            csrf_token: String::new(),
+            mfa_passed: true,
+            client_addr: principal.client_addr.clone(),
+            created_at: now,
+            last_seen_at: now,
+        },
+        principal,
+        stage: Stage::Complete,
+        bearer: true,
+        unread: 0,
+    }))
 }
 
 /// Whether the request is for the JSON API. Nested routers see their path with the prefix

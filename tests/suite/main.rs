@@ -10,6 +10,7 @@ mod access;
 mod applications;
 mod attachments;
 mod audit_chain;
+mod audit_changes;
 mod clusters;
 mod competitions;
 mod doors;
@@ -22,8 +23,10 @@ mod organisations;
 mod round_flow;
 mod rounds;
 mod scoring;
+mod sealing;
 mod security;
 mod startup;
+mod tokens;
 
 use serde_json::{Value, json};
 use support::{DEMO_PASSWORD, TestApp};

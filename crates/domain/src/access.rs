@@ -191,10 +191,12 @@ pub enum Resource {
     Objection,
     /// Designations and their certificates (证书).
     Certificate,
+    /// Long-lived API tokens for other government systems (接口令牌).
+    ApiToken,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 13] = [
+    pub const ALL: [Resource; 14] = [
         Resource::Organisation,
         Resource::User,
         Resource::AuditLog,
@@ -208,6 +210,7 @@ impl Resource {
         Resource::ScoreSheet,
         Resource::Objection,
         Resource::Certificate,
+        Resource::ApiToken,
     ];
 }
 
@@ -317,6 +320,11 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Certificate, CityBureau, View) => Some(OwnCity),
         (Certificate, Applicant, View) => Some(OwnOrg),
         (Certificate, _, _) => None,
+
+        // Integration credentials are credentials: the security administrator issues (Create),
+        // lists and revokes (Update) them; nobody else, and no token can make another.
+        (ApiToken, SecAdmin, View | Create | Update) => Some(All),
+        (ApiToken, _, _) => None,
     }
 }
 
@@ -324,6 +332,13 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
 /// Administrator accounts are created from the command line by whoever runs the server.
 pub fn assignable_by_sys_admin(role: Role) -> bool {
     !role.is_admin()
+}
+
+/// The roles an API token may act in: business roles whose reach is an organisation (or its
+/// city, or everything). Never an administrator role (三权分立: a token must not carry duties an
+/// account has to be separated from), and not an expert, whose reach is their own account.
+pub fn token_role_allowed(role: Role) -> bool {
+    !role.is_admin() && role != Role::Expert
 }
 
 #[cfg(test)]
@@ -385,6 +400,34 @@ mod tests {
         for role in Role::ALL {
             assert_eq!(assignable_by_sys_admin(role), !role.is_admin());
         }
+    }
+
+    #[test]
+    fn only_the_security_administrator_manages_api_tokens_and_tokens_are_business_roles() {
+        for role in Role::ALL {
+            for action in Action::ALL {
+                let expected = role == Role::SecAdmin
+                    && matches!(action, Action::View | Action::Create | Action::Update);
+                assert_eq!(
+                    permission(role, Resource::ApiToken, action).is_some(),
+                    expected,
+                    "{role:?} {action:?}"
+                );
+            }
+        }
+        let allowed: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| token_role_allowed(*r))
+            .collect();
+        assert_eq!(
+            allowed,
+            vec![
+                Role::Applicant,
+                Role::CityBureau,
+                Role::Province,
+                Role::Partner
+            ]
+        );
     }
 
     #[test]

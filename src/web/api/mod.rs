@@ -1,5 +1,6 @@
 //! JSON API under /api/v1: the same services and rules as the pages. Authenticate with
-//! `POST /api/v1/session` and send the token as `Authorization: Bearer …`.
+//! `POST /api/v1/session` and send the token as `Authorization: Bearer …`; other systems send an
+//! integration token (`jq_…`, issued by the security administrator) the same way.
 
 pub mod applications;
 pub mod attachments;
@@ -13,6 +14,7 @@ pub mod orgs;
 pub mod rounds;
 pub mod scoring;
 pub mod session;
+pub mod tokens;
 pub mod users;
 
 use axum::routing::{get, post};
@@ -45,6 +47,11 @@ pub fn routes() -> Router<Shared> {
         .route("/users", get(users::list_users).post(users::create_user))
         .route("/users/{id}", get(users::get_user).put(users::update_user))
         .route("/users/{id}/credentials", post(users::user_credentials))
+        .route(
+            "/tokens",
+            get(tokens::list_tokens).post(tokens::create_token),
+        )
+        .route("/tokens/{id}/revoke", post(tokens::revoke_token))
         .route("/audit", get(audit::audit_entries))
         .route("/audit/verify", post(audit::audit_verify))
         .route("/calendar/{date}", get(calendar::calendar_day))
@@ -71,6 +78,7 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(session::Doc::openapi());
     doc.merge(orgs::Doc::openapi());
     doc.merge(users::Doc::openapi());
+    doc.merge(tokens::Doc::openapi());
     doc.merge(audit::Doc::openapi());
     doc.merge(calendar::Doc::openapi());
     doc.merge(attachments::Doc::openapi());

@@ -16,6 +16,7 @@ mod policy;
 mod reviews;
 mod rounds;
 mod scoring;
+mod tokens;
 mod users;
 mod workbench;
 
@@ -38,6 +39,7 @@ pub fn routes() -> Router<Shared> {
         .merge(workbench::routes())
         .merge(orgs::routes())
         .merge(users::routes())
+        .merge(tokens::routes())
         .merge(audit_log::routes())
         .merge(attachments::routes())
         .merge(clusters::routes())
@@ -170,6 +172,13 @@ pub fn nav_for(role: Role, org_id: i64) -> Vec<NavItem> {
             key: "users",
             label: "用户管理",
             href: "/users".into(),
+        });
+    }
+    if permission(role, Resource::ApiToken, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "tokens",
+            label: "接口令牌",
+            href: "/tokens".into(),
         });
     }
     if permission(role, Resource::AuditLog, Action::View).is_some() {
