@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0004MailOutbox),
             Box::new(M0005Rounds),
             Box::new(M0006Throttle),
+            Box::new(M0009Scopes),
         ]
     }
 }
@@ -832,6 +833,29 @@ impl MigrationTrait for M0006Throttle {
             "throttle_hits",
             &["bucket", "subject", "at"],
         ))
+        .await
+    }
+}
+
+/// 三权分立: an account the system administrator creates waits for the security administrator,
+/// who activates it and receives its first credential. Existing accounts are in use already.
+struct M0009Scopes;
+
+impl MigrationName for M0009Scopes {
+    fn name(&self) -> &str {
+        "m0009_scopes"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0009Scopes {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("users")
+                .add_column(boolean("activation_pending").default(false))
+                .to_owned(),
+        )
         .await
     }
 }

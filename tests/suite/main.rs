@@ -20,6 +20,7 @@ mod observability;
 mod organisations;
 mod round_flow;
 mod rounds;
+mod scopes;
 mod scoring;
 mod security;
 mod startup;
