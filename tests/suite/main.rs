@@ -14,6 +14,7 @@ mod clusters;
 mod competitions;
 mod fixtures;
 mod hardening;
+mod hygiene;
 mod mail;
 mod notices;
 mod observability;
