@@ -166,11 +166,7 @@ pub fn explain(status: StatusCode, text: &str, method: &Method, api: bool) -> Ex
                 "不支持此内容类型".into()
             },
         ),
-        s if s.is_server_error() => simple(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "系统内部错误".into(),
-        ),
+        s if s.is_server_error() => simple(s, "internal", "系统内部错误".into()),
         _ => {
             if let Some(d) = detail("Invalid URL") {
                 let value = quoted_after(&d, "with value").or_else(|| quoted_after(&d, "parse"));
