@@ -63,7 +63,9 @@ pub fn error_statuses(method: &str, path: &str, op: &Value) -> Vec<u16> {
     if !public || write {
         codes.push(403);
     }
-    if has_path {
+    // An id in the path or the body that is missing or outside the caller's scope reads as
+    // "not found", so existence is not revealed.
+    if has_path || !public {
         codes.push(404);
     }
     if write && !public {
@@ -160,6 +162,10 @@ mod tests {
         assert_eq!(
             error_statuses("get", "/api/v1/notices", &json!({})),
             Vec::<u16>::new()
+        );
+        assert_eq!(
+            error_statuses("post", "/api/v1/applications", &json!({"requestBody": {}})),
+            vec![400, 401, 403, 404, 409, 413, 415, 422]
         );
         assert_eq!(
             error_statuses("post", "/api/v1/session", &json!({"requestBody": {}})),
