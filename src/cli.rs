@@ -453,12 +453,14 @@ async fn user_command(app: &Shared, cmd: UserCommand) -> Result<ExitCode, CliErr
                     email: String::new(),
                 },
                 true,
-                None,
+                users::FirstCredential::IssueNow(None),
             )
             .await?;
             println!(
                 "已创建账户 {}（{}），初始密码：{}\n首次登录须修改密码。",
-                created.user.username, created.user.role_label, created.initial_password
+                created.user.username,
+                created.user.role_label,
+                created.initial_password.unwrap_or_default()
             );
         }
         UserCommand::ResetPassword { username, reason } => {

@@ -334,6 +334,7 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
             totp_last_step: Set(None),
             recovery_codes: Set("[]".into()),
             active: Set(true),
+            activation_pending: Set(false),
             version: Set(1),
             password_changed_at: Set(now),
             last_login_at: Set(None),

@@ -378,6 +378,7 @@ fn principal_of(t: &api_token::Model, org: organisation::Model, client_addr: &st
         failed_logins: 0,
         failed_second_factors: 0,
         locked_by_second_factor: false,
+        activation_pending: false,
         locked_until: None,
         totp_secret: None,
         totp_enabled: false,

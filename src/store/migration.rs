@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0006Throttle),
             Box::new(M0007Doors),
             Box::new(M0008ApiTokens),
+            Box::new(M0009Scopes),
             Box::new(M0010AuditChanges),
         ]
     }
@@ -927,6 +928,29 @@ impl MigrationTrait for M0010AuditChanges {
             Table::alter()
                 .table("audit_entries")
                 .add_column(text_null("changes"))
+                .to_owned(),
+        )
+        .await
+    }
+}
+
+/// 三权分立: an account the system administrator creates waits for the security administrator,
+/// who activates it and receives its first credential. Existing accounts are in use already.
+struct M0009Scopes;
+
+impl MigrationName for M0009Scopes {
+    fn name(&self) -> &str {
+        "m0009_scopes"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0009Scopes {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("users")
+                .add_column(boolean("activation_pending").default(false))
                 .to_owned(),
         )
         .await

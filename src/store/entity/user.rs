@@ -28,6 +28,9 @@ pub struct Model {
     /// JSON array of SM3 digests of the unused recovery codes.
     pub recovery_codes: String,
     pub active: bool,
+    /// Created by the system administrator and not yet activated by the security administrator
+    /// (待激活): no one holds a usable credential for it.
+    pub activation_pending: bool,
     pub version: i32,
     pub password_changed_at: TimeDateTimeWithTimeZone,
     pub last_login_at: Option<TimeDateTimeWithTimeZone>,

@@ -83,4 +83,23 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// An error answer that is not a service error (a framework rejection said in Chinese).
+pub fn answer(
+    status: StatusCode,
+    code: &str,
+    message: String,
+    fields: Vec<FieldErrorSchema>,
+) -> Response {
+    let request_id = crate::web::observe::current_request_id();
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.to_string(),
+            message,
+            fields,
+            request_id: request_id.filter(|_| status.is_server_error()),
+        },
+    };
+    (status, Json(body)).into_response()
+}
+
 pub type ApiResult<T> = Result<Json<T>, ApiError>;

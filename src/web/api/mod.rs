@@ -8,6 +8,7 @@ pub mod audit;
 pub mod calendar;
 pub mod clusters;
 pub mod competitions;
+pub mod doc;
 pub mod error;
 pub mod notices;
 pub mod orgs;
@@ -52,6 +53,7 @@ pub fn routes() -> Router<Shared> {
             get(tokens::list_tokens).post(tokens::create_token),
         )
         .route("/tokens/{id}/revoke", post(tokens::revoke_token))
+        .route("/users/{id}/activation", post(users::activate_user))
         .route("/audit", get(audit::audit_entries))
         .route("/audit/verify", post(audit::audit_verify))
         .route("/calendar/{date}", get(calendar::calendar_day))
@@ -73,7 +75,7 @@ pub fn routes() -> Router<Shared> {
 )]
 pub struct ApiDoc;
 
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     let mut doc = ApiDoc::openapi();
     doc.merge(session::Doc::openapi());
     doc.merge(orgs::Doc::openapi());
@@ -88,5 +90,6 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(rounds::Doc::openapi());
     doc.merge(scoring::Doc::openapi());
     doc.merge(notices::Doc::openapi());
-    Json(doc)
+    let value = serde_json::to_value(&doc).map_err(AppError::internal)?;
+    Ok(Json(doc::finish(value)))
 }

@@ -54,7 +54,6 @@ pub fn routes() -> Router<Shared> {
         .merge(notifications::routes())
         .merge(calendar::routes())
         .merge(policy::routes())
-        .fallback(|| async { error_page(StatusCode::NOT_FOUND, "页面不存在。") })
 }
 
 pub struct NavItem {

@@ -1,6 +1,6 @@
 """Runs schemathesis against jiqun's own OpenAPI document, once per role.
 
-Started by scripts/api-conformance inside its virtual environment. It starts `jiqun serve --demo`
+Started by scripts/schemathesis inside its virtual environment. It starts `jiqun serve --demo`
 on a fresh data folder, signs in four demo roles through the API (the demo's second factors are
 derived from the user name, as the demo banner prints them), then lets schemathesis generate
 requests for every operation with a bounded number of examples per role. The run fails when any
@@ -90,8 +90,8 @@ def sign_in(base: str, username: str) -> str:
 
 def main() -> int:
     binary = sys.argv[1]
-    examples = os.environ.get("JIQUN_CONFORMANCE_EXAMPLES", "10")
-    report_dir = os.path.abspath(os.environ.get("JIQUN_CONFORMANCE_REPORT", "artifacts/api-conformance"))
+    examples = os.environ.get("JIQUN_SCHEMATHESIS_EXAMPLES", "10")
+    report_dir = os.path.abspath(os.environ.get("JIQUN_SCHEMATHESIS_REPORT", "artifacts/schemathesis"))
     os.makedirs(report_dir, exist_ok=True)
     data = tempfile.mkdtemp(prefix="jiqun-conformance-")
     port = free_port()
