@@ -1,6 +1,10 @@
 //! Designations (培育对象 / 省先进制造业集群) made by a confirmed round, their numbered
-//! certificates (证书, printable on A4 and as PDF), revocation, the annual announcement of
-//! results (第十二条) and the Excel list of a round.
+//! certificates (证书, printable on A4 and as PDF),
+//! revocation, the annual announcement of results (第十二条) and the Excel list of a round.
+//!
+//! A cluster's standing (第三条、第十条、第十一条、第十四条) is never set by hand: certification
+//! supersedes its 培育对象 title, and [`refresh_standing`], the one writer of
+//! `clusters.lifecycle`, stores what `jiqun_domain::lifecycle::standing` makes of its titles.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -8,11 +12,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use jiqun_domain::access::{Action, Resource, ScopeKind};
 use jiqun_domain::application::Status;
+use jiqun_domain::lifecycle::{self, Closure, RevokeRefusal, Standing, Title};
 use jiqun_domain::region;
 use jiqun_domain::round::{Designation, RoundKind, RoundStatus, date_zh};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -25,14 +31,12 @@ use crate::error::AppError;
 use crate::pdf::{CertificateText, FontCache, PdfError};
 use crate::store::{
     self,
-    entity::{cluster, competition, designation, round, round_entry},
+    entity::{cluster, competition, designation, kinds::Lifecycle, round, round_entry},
 };
 
 /// Who issues certificates and announcements.
 pub const ISSUER: &str = "湖南省工业和信息化厅";
 pub const MAX_REASON_CHARS: usize = 2_000;
-/// The life-cycle key of a cluster whose designation was revoked.
-pub const LIFECYCLE_REVOKED: &str = "revoked";
 
 /// One designation with its certificate, as lists and the API show it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -57,6 +61,10 @@ pub struct CertificateRow {
     /// YYYY-MM-DD, empty unless revoked.
     pub revoked_on: String,
     pub revoke_reason: String,
+    /// A 培育对象 title replaced by the cluster's certification (换发); no longer in force.
+    pub superseded: bool,
+    /// YYYY-MM-DD, empty unless superseded.
+    pub superseded_on: String,
 }
 
 /// The rows for designations, with names: three queries for any number.
@@ -94,6 +102,8 @@ pub async fn rows_for<C: ConnectionTrait>(
                 revoked: d.revoked_on.is_some(),
                 revoked_on: d.revoked_on.map(|d| d.to_string()).unwrap_or_default(),
                 revoke_reason: d.revoke_reason.clone(),
+                superseded: d.superseded_on.is_some(),
+                superseded_on: d.superseded_on.map(|d| d.to_string()).unwrap_or_default(),
             })
         })
         .collect()
@@ -107,12 +117,87 @@ pub(crate) fn decided_verb(kind: RoundKind) -> &'static str {
     }
 }
 
-/// Designates a confirmed entrant, inside the confirming transaction: the next certificate
+/// A designation as a title of the pure rule.
+fn title_of(d: &designation::Model) -> Title {
+    let closed = match (d.revoked_on, d.superseded_on) {
+        (Some(on), _) => Some(Closure::Revoked(on)),
+        (None, Some(on)) => Some(Closure::Superseded(on)),
+        (None, None) => None,
+    };
+    Title {
+        designation: d.designation,
+        effective_on: d.effective_on,
+        closed,
+    }
+}
+
+/// A cluster's designations in the order they were conferred.
+async fn designations_of<C: ConnectionTrait>(
+    conn: &C,
+    cluster_id: i64,
+) -> Result<Vec<designation::Model>, AppError> {
+    Ok(designation::Entity::find()
+        .filter(designation::Column::ClusterId.eq(cluster_id))
+        .order_by_asc(designation::Column::EffectiveOn)
+        .order_by_asc(designation::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Makes changes to one cluster's titles happen one at a time (a confirmation and a
+/// revocation of the same cluster read the titles before they write).
+async fn serialise_titles(txn: &DatabaseTransaction, cluster_id: i64) -> Result<(), AppError> {
+    Ok(store::lock::serialise(txn, &format!("cluster-titles:{cluster_id}")).await?)
+}
+
+/// Where a cluster stands, from its designations.
+pub async fn standing_of<C: ConnectionTrait>(
+    conn: &C,
+    cluster_id: i64,
+) -> Result<Standing, AppError> {
+    let titles: Vec<Title> = designations_of(conn, cluster_id)
+        .await?
+        .iter()
+        .map(title_of)
+        .collect();
+    Ok(lifecycle::standing(&titles))
+}
+
+/// The one writer of `clusters.lifecycle`, a cache of the standing the cluster's titles give;
+/// called in the transaction of every designation change. Returns (before, after).
+pub async fn refresh_standing<C: ConnectionTrait>(
+    conn: &C,
+    cluster_id: i64,
+    now: OffsetDateTime,
+) -> Result<(Lifecycle, Lifecycle), AppError> {
+    let cl = cluster::Entity::find_by_id(cluster_id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let after = Lifecycle::of_standing(standing_of(conn, cluster_id).await?);
+    if after != cl.lifecycle {
+        store::update_versioned(
+            conn,
+            cl.id,
+            cl.version,
+            cluster::ActiveModel {
+                lifecycle: Set(after),
+                updated_at: Set(now),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    Ok((cl.lifecycle, after))
+}
+
+/// Designates a confirmed entrant, inside the confirming transaction: a certification
+/// supersedes the cluster's open 培育对象 titles that day (第十一条), then the next certificate
 /// number of the designation's kind and year, the cluster's new standing, the audit entry and
 /// the applicant's notification.
-pub async fn designate<C: ConnectionTrait>(
+pub async fn designate(
     app: &App,
-    conn: &C,
+    conn: &DatabaseTransaction,
     p: &Principal,
     r: &round::Model,
     kind: RoundKind,
@@ -122,6 +207,22 @@ pub async fn designate<C: ConnectionTrait>(
     let outcome = kind.outcome();
     let today = crate::clock::local(now).date();
     let year = today.year();
+    serialise_titles(conn, entry.cluster_id).await?;
+    let held = designations_of(conn, entry.cluster_id).await?;
+    let mut titles: Vec<Title> = held.iter().map(title_of).collect();
+    let mut superseded = Vec::new();
+    for i in lifecycle::confer(&mut titles, outcome, today) {
+        let old = &held[i];
+        let res = designation::Entity::update_many()
+            .col_expr(designation::Column::SupersededOn, Expr::value(Some(today)))
+            .filter(designation::Column::Id.eq(old.id))
+            .filter(designation::Column::SupersededOn.is_null())
+            .filter(designation::Column::RevokedOn.is_null())
+            .exec(conn)
+            .await?;
+        saved(&res)?;
+        superseded.push(old.certificate_number.clone());
+    }
     let last = designation::Entity::find()
         .filter(designation::Column::Designation.eq(outcome))
         .filter(designation::Column::Year.eq(year))
@@ -140,6 +241,7 @@ pub async fn designate<C: ConnectionTrait>(
         year: Set(year),
         seq: Set(seq),
         certificate_number: Set(number.clone()),
+        superseded_on: Set(None),
         revoked_on: Set(None),
         revoke_reason: Set(String::new()),
         decided_by: Set(p.user.id),
@@ -148,17 +250,20 @@ pub async fn designate<C: ConnectionTrait>(
     }
     .insert(conn)
     .await?;
+    let (before, after) = refresh_standing(conn, entry.cluster_id, now).await?;
     let cl = cluster::Entity::find_by_id(entry.cluster_id)
         .one(conn)
         .await?
         .ok_or(AppError::NotFound)?;
-    set_lifecycle(
-        conn,
-        &cl,
-        crate::store::entity::kinds::Lifecycle::of(outcome),
-        now,
-    )
-    .await?;
+    let replaced = if superseded.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "；原{}称号（证书编号{}）同日换发",
+            Designation::CultivationTarget.label(),
+            superseded.join("、")
+        )
+    };
     Audit::of(app, p, now)
         .record(
             conn,
@@ -167,13 +272,13 @@ pub async fn designate<C: ConnectionTrait>(
                 object_type: "designation",
                 object_id: d.id.to_string(),
                 summary: format!(
-                    "“{}”被{}为{}，证书编号{number}，自{}起（集群状态 {} → {}）",
+                    "“{}”被{}为{}，证书编号{number}，自{}起{replaced}（集群状态 {} → {}）",
                     cl.name,
                     decided_verb(kind),
                     outcome.label(),
                     date_zh(today),
-                    cl.lifecycle.key(),
-                    outcome.lifecycle()
+                    before.key(),
+                    after.key()
                 ),
                 reason: String::new(),
             },
@@ -195,25 +300,6 @@ pub async fn designate<C: ConnectionTrait>(
     )
     .await?;
     Ok(d)
-}
-
-async fn set_lifecycle<C: ConnectionTrait>(
-    conn: &C,
-    cl: &cluster::Model,
-    lifecycle: crate::store::entity::kinds::Lifecycle,
-    now: OffsetDateTime,
-) -> Result<(), AppError> {
-    store::update_versioned(
-        conn,
-        cl.id,
-        cl.version,
-        cluster::ActiveModel {
-            lifecycle: Set(lifecycle),
-            updated_at: Set(now),
-            ..Default::default()
-        },
-    )
-    .await
 }
 
 /// The cluster ids a scoped reader may see; None means all.
@@ -386,8 +472,10 @@ pub struct RevokeInput {
     pub reason: String,
 }
 
-/// Revokes a designation (province): a new audited decision with its reason; the cluster's
-/// standing becomes "revoked" and its certificate void.
+/// Revokes a designation (province): a new audited decision with its reason; the certificate
+/// is void and the cluster's standing follows its titles. Only a title still in force can be
+/// revoked: a 培育对象 title superseded by certification, or one already revoked, is refused,
+/// so an old title never touches the cluster's current standing.
 pub async fn revoke(
     app: &App,
     p: &Principal,
@@ -400,33 +488,59 @@ pub async fn revoke(
     let now = app.clock.now();
     let today = crate::clock::local(now).date();
     let txn = store::write_txn(&app.db).await?;
-    let d = designation::Entity::find_by_id(id)
+    let cluster_id = designation::Entity::find_by_id(id)
         .one(&txn)
         .await?
+        .ok_or(AppError::NotFound)?
+        .cluster_id;
+    serialise_titles(&txn, cluster_id).await?;
+    let held = designations_of(&txn, cluster_id).await?;
+    let at = held
+        .iter()
+        .position(|d| d.id == id)
         .ok_or(AppError::NotFound)?;
-    if let Some(on) = d.revoked_on {
-        return Err(AppError::Conflict(format!("该认定已于{}撤销", date_zh(on))));
-    }
+    let d = &held[at];
+    let mut title = title_of(d);
+    lifecycle::revoke(&mut title, today).map_err(|refusal| match refusal {
+        RevokeRefusal::AlreadyRevoked => AppError::Conflict(format!(
+            "该认定已于{}撤销",
+            d.revoked_on.map(date_zh).unwrap_or_default()
+        )),
+        RevokeRefusal::Superseded => {
+            let current = held
+                .iter()
+                .filter(|h| title_of(h).is_open())
+                .map(|h| h.certificate_number.as_str())
+                .collect::<Vec<_>>()
+                .join("、");
+            let instead = if current.is_empty() {
+                String::new()
+            } else {
+                format!("如需撤销该集群现有称号，请撤销证书{current}。")
+            };
+            AppError::Conflict(format!(
+                "该{}称号已于{}因认定为{}而换发，不再有效，撤销它不会改变集群现状；{instead}",
+                d.designation.label(),
+                d.superseded_on.map(date_zh).unwrap_or_default(),
+                Designation::Certified.label()
+            ))
+        }
+    })?;
     let kind = d.designation;
     let res = designation::Entity::update_many()
         .col_expr(designation::Column::RevokedOn, Expr::value(Some(today)))
         .col_expr(designation::Column::RevokeReason, Expr::value(reason))
         .filter(designation::Column::Id.eq(d.id))
         .filter(designation::Column::RevokedOn.is_null())
+        .filter(designation::Column::SupersededOn.is_null())
         .exec(&txn)
         .await?;
     saved(&res)?;
-    let cl = cluster::Entity::find_by_id(d.cluster_id)
+    let (before, after) = refresh_standing(&txn, cluster_id, now).await?;
+    let cl = cluster::Entity::find_by_id(cluster_id)
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    set_lifecycle(
-        &txn,
-        &cl,
-        crate::store::entity::kinds::Lifecycle::Revoked,
-        now,
-    )
-    .await?;
     Audit::of(app, p, now)
         .record(
             &txn,
@@ -435,12 +549,13 @@ pub async fn revoke(
                 object_type: "designation",
                 object_id: d.id.to_string(),
                 summary: format!(
-                    "撤销“{}”的{}认定（证书编号{}），自{}起（集群状态 {} → {LIFECYCLE_REVOKED}）",
+                    "撤销“{}”的{}认定（证书编号{}），自{}起（集群状态 {} → {}）",
                     cl.name,
                     kind.label(),
                     d.certificate_number,
                     date_zh(today),
-                    cl.lifecycle.key()
+                    before.key(),
+                    after.key()
                 ),
                 reason: reason.to_string(),
             },

@@ -14,6 +14,7 @@ mod clusters;
 mod competitions;
 mod fixtures;
 mod hardening;
+mod lifecycle;
 mod mail;
 mod notices;
 mod observability;

@@ -78,6 +78,7 @@ fn certificate_page(
         date: text.date,
         csrf: ctx.session.csrf_token.clone(),
         can_revoke: !c.revoked
+            && !c.superseded
             && permission(ctx.principal.role, Resource::Certificate, Action::Update).is_some(),
         flash: flash.into(),
         reason,
