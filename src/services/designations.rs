@@ -1,5 +1,5 @@
 //! Designations (培育对象 / 省先进制造业集群) made by a confirmed round, their numbered
-//! certificates (证书, printable on A4 and as PDF),
+//! certificates (证书, printable on A4 and as PDF, checkable by anyone at `/verify/{code}`),
 //! revocation, the annual announcement of results (第十二条) and the Excel list of a round.
 //!
 //! A cluster's standing (第三条、第十条、第十一条、第十四条) is never set by hand: certification
@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use jiqun_domain::access::{Action, Resource, ScopeKind};
 use jiqun_domain::application::Status;
+use jiqun_domain::certificate::CertificateKey;
 use jiqun_domain::lifecycle::{self, Closure, RevokeRefusal, Standing, Title};
 use jiqun_domain::region;
 use jiqun_domain::round::{Designation, RoundKind, RoundStatus, date_zh};
@@ -28,7 +29,7 @@ use super::{at_most, authorize, clusters, required_text, rounds, saved};
 use crate::app::{App, Principal};
 use crate::audit::{self, Audit, Event};
 use crate::error::AppError;
-use crate::pdf::{CertificateText, FontCache, PdfError};
+use crate::pdf::{CertificateCheck, CertificateText, FontCache, PdfError};
 use crate::store::{
     self,
     entity::{cluster, competition, designation, kinds::Lifecycle, round, round_entry},
@@ -65,6 +66,8 @@ pub struct CertificateRow {
     pub superseded: bool,
     /// YYYY-MM-DD, empty unless superseded.
     pub superseded_on: String,
+    /// The short code of the public check, e.g. C2026-001 (`/verify/C2026-001`).
+    pub verify_code: String,
 }
 
 /// The rows for designations, with names: three queries for any number.
@@ -104,6 +107,7 @@ pub async fn rows_for<C: ConnectionTrait>(
                 revoke_reason: d.revoke_reason.clone(),
                 superseded: d.superseded_on.is_some(),
                 superseded_on: d.superseded_on.map(|d| d.to_string()).unwrap_or_default(),
+                verify_code: key_of(d).code(),
             })
         })
         .collect()
@@ -114,6 +118,15 @@ pub(crate) fn decided_verb(kind: RoundKind) -> &'static str {
     match kind {
         RoundKind::Preliminary => "确定",
         RoundKind::Final => "认定",
+    }
+}
+
+/// The certificate a designation issued, as the public check names it.
+fn key_of(d: &designation::Model) -> CertificateKey {
+    CertificateKey {
+        designation: d.designation,
+        year: d.year,
+        seq: u32::try_from(d.seq).unwrap_or_default(),
     }
 }
 
@@ -363,8 +376,14 @@ pub async fn get(app: &App, p: &Principal, id: i64) -> Result<CertificateRow, Ap
         .ok_or(AppError::NotFound)
 }
 
-/// What the certificate says.
-pub fn certificate_text(row: &CertificateRow) -> CertificateText {
+/// The address anyone can check a certificate at: absolute when the installation's public
+/// address is configured, else the path.
+pub fn verify_url(public_url: &str, code: &str) -> String {
+    format!("{}/verify/{code}", public_url.trim_end_matches('/'))
+}
+
+/// What the certificate says, with the address of its public check (`public_url` as configured).
+pub fn certificate_text(row: &CertificateRow, public_url: &str) -> CertificateText {
     let body = match Designation::from_key(&row.designation) {
         Some(Designation::CultivationTarget) => format!(
             "{}（申报主体：{}）经评审、公示，被确定为{}。",
@@ -385,7 +404,145 @@ pub fn certificate_text(row: &CertificateRow) -> CertificateText {
         paragraphs: vec![body, "特发此证。".into()],
         issuer: ISSUER.into(),
         date: row.effective_on_zh.clone(),
+        check: Some(CertificateCheck {
+            url: verify_url(public_url, &row.verify_code),
+            caption: "扫码或访问以下网址查验证书".into(),
+        }),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The public check of a certificate
+
+/// What the public check of a certificate answers.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Verification {
+    pub certificate_number: String,
+    /// The short check code, e.g. C2026-001.
+    pub verify_code: String,
+    /// valid | superseded | revoked
+    pub status: String,
+    /// 有效 | 已换发 | 已撤销
+    pub status_label: String,
+    pub cluster_name: String,
+    /// The title the certificate conferred, e.g. 湖南省先进制造业集群.
+    pub designation_label: String,
+    pub issuer: String,
+    /// YYYY-MM-DD
+    pub effective_on: String,
+    /// 2026年12月4日
+    pub effective_on_zh: String,
+    /// YYYY-MM-DD the certificate stopped being in force; empty while valid.
+    pub closed_on: String,
+    pub closed_on_zh: String,
+    /// For a superseded 培育对象 certificate: the number of the certification that replaced it.
+    pub replaced_by: String,
+    /// The answer in one sentence.
+    pub explanation: String,
+}
+
+/// The answer of the public check.
+#[derive(Debug, Clone)]
+pub enum Checked {
+    Found(Box<Verification>),
+    /// Unknown or malformed: why, in a sentence.
+    Missing(String),
+}
+
+/// Checks a certificate by its number or its short code; public, no sign-in.
+pub async fn verify(app: &App, text: &str) -> Result<Checked, AppError> {
+    let Some(key) = CertificateKey::parse(text) else {
+        let shown: String = text.trim().chars().take(40).collect();
+        return Ok(Checked::Missing(format!(
+            "“{shown}”不是有效的证书编号。证书编号形如“{}”，查验码形如“{}”，请核对后重新输入。",
+            Designation::Certified.certificate_number(2026, 1),
+            CertificateKey {
+                designation: Designation::Certified,
+                year: 2026,
+                seq: 1
+            }
+            .code()
+        )));
+    };
+    let number = key.number();
+    let Some(d) = designation::Entity::find()
+        .filter(designation::Column::CertificateNumber.eq(number.as_str()))
+        .one(&app.db)
+        .await?
+    else {
+        return Ok(Checked::Missing(format!(
+            "未查到编号为“{number}”的证书：{ISSUER}未颁发过该编号的证书。如有疑问，请向{ISSUER}核实。"
+        )));
+    };
+    let row = rows_for(&app.db, std::slice::from_ref(&d))
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?;
+    let label = d.designation.label();
+    let since = date_zh(d.effective_on);
+    let (status, status_label, closed, replaced_by, explanation) =
+        match (d.revoked_on, d.superseded_on) {
+            (Some(on), _) => (
+                "revoked",
+                "已撤销",
+                Some(on),
+                String::new(),
+                format!(
+                    "该证书已撤销：{}的{label}称号已于{}撤销，证书自撤销之日起作废。",
+                    row.cluster_name,
+                    date_zh(on)
+                ),
+            ),
+            (None, Some(on)) => {
+                let successor = designation::Entity::find()
+                    .filter(designation::Column::ClusterId.eq(d.cluster_id))
+                    .filter(designation::Column::Designation.eq(Designation::Certified))
+                    .filter(designation::Column::EffectiveOn.eq(on))
+                    .one(&app.db)
+                    .await?
+                    .map(|s| s.certificate_number)
+                    .unwrap_or_default();
+                let by = if successor.is_empty() {
+                    String::new()
+                } else {
+                    format!("（证书编号{successor}）")
+                };
+                (
+                    "superseded",
+                    "已换发",
+                    Some(on),
+                    successor,
+                    format!(
+                        "该证书已换发：{}于{}被认定为{}{by}，原{label}证书同日起不再有效。",
+                        row.cluster_name,
+                        date_zh(on),
+                        Designation::Certified.label()
+                    ),
+                )
+            }
+            (None, None) => (
+                "valid",
+                "有效",
+                None,
+                String::new(),
+                format!("该证书有效：{}自{since}起为{label}。", row.cluster_name),
+            ),
+        };
+    Ok(Checked::Found(Box::new(Verification {
+        certificate_number: d.certificate_number.clone(),
+        verify_code: key.code(),
+        status: status.into(),
+        status_label: status_label.into(),
+        cluster_name: row.cluster_name,
+        designation_label: label.into(),
+        issuer: ISSUER.into(),
+        effective_on: d.effective_on.to_string(),
+        effective_on_zh: since,
+        closed_on: closed.map(|d| d.to_string()).unwrap_or_default(),
+        closed_on_zh: closed.map(date_zh).unwrap_or_default(),
+        replaced_by,
+        explanation,
+    })))
 }
 
 /// Why a certificate PDF could not be produced.
@@ -436,7 +593,7 @@ pub async fn certificate_pdf(
         ))
         .into());
     }
-    let text = certificate_text(&row);
+    let text = certificate_text(&row, &app.config.public_url);
     let cache = font_cache(app.config.pdf_font.clone());
     let rendered = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, PdfError> {
         let fonts = cache.get()?;

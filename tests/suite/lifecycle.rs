@@ -341,3 +341,221 @@ async fn the_migration_upgrades_titles_and_standings_left_by_earlier_versions() 
     // Every designation still reads as it did.
     assert_eq!(designation::Entity::find().all(db).await.unwrap().len(), 3);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Certificates anyone can check
+
+const PUBLIC_URL: &str = "https://jiqun.example.gov.cn";
+
+/// A server whose public address is configured, as the QR code needs.
+async fn spawn_public() -> TestApp {
+    let db = support::fresh_db().await;
+    let mut config = support::config_for(&db);
+    config.public_url = format!("{PUBLIC_URL}/");
+    let app: jiqun::app::Shared =
+        std::sync::Arc::new(jiqun::server::open(config, true).await.expect("open app"));
+    jiqun::demo::seed(&app).await.expect("seed");
+    support::serve_on(db, app).await
+}
+
+/// The public check as a stranger sees it: (status, page) and (status, JSON).
+async fn check(t: &TestApp, number: &str) -> ((u16, String), (u16, Value)) {
+    let anonymous = support::client();
+    let page = get_page(&anonymous, t, &format!("/verify/{number}")).await;
+    let res = anonymous
+        .get(t.url(&format!("/api/v1/verify/{number}")))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let json: Value = res.json().await.unwrap();
+    (page, (status, json))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anyone_checks_a_certificate_valid_superseded_or_revoked() {
+    let t = spawn_public().await;
+    confirmed_round(&t).await;
+
+    // A fresh 培育对象 certificate is valid, by its short code or its whole number.
+    let ((status, html), (api_status, v)) = check(&t, "P2026-001").await;
+    assert_eq!((status, api_status), (200, 200), "{v}");
+    assert!(
+        html.contains("id=\"verify-status\" class=\"ok\">有效<"),
+        "{html}"
+    );
+    assert!(html.contains(CHANGSHA) && html.contains("湖南省先进制造业集群培育对象"));
+    assert!(html.contains("2026年12月4日") && html.contains(CT_CHANGSHA));
+    assert_eq!(v["status"], "valid");
+    assert_eq!(v["status_label"], "有效");
+    assert_eq!(v["certificate_number"], CT_CHANGSHA);
+    assert_eq!(v["cluster_name"], CHANGSHA);
+    assert_eq!(v["effective_on"], "2026-12-04");
+    assert_eq!(v["closed_on"], "");
+    let (_, (status, by_number)) = check(&t, CT_CHANGSHA).await;
+    assert_eq!(status, 200);
+    assert_eq!(by_number["verify_code"], "P2026-001");
+    // The form sends a typed number on to the address the QR code carries.
+    let res = support::client()
+        .get(t.url("/verify"))
+        .query(&[("number", CT_CHANGSHA)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/verify/P2026-001");
+
+    // The PDF carries the absolute check address under its QR code.
+    let applicant = support::page_login(&t, "applicant").await;
+    let ct = designation_numbered(&t, CT_CHANGSHA).await;
+    let (_, page) = get_page(&applicant, &t, &format!("/certificates/{}", ct.id)).await;
+    assert!(page.contains("href=\"/verify/P2026-001\""), "{page}");
+    let res = applicant
+        .get(t.url(&format!("/certificates/{}.pdf", ct.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let bytes = res.bytes().await.unwrap();
+    let path = t.db.dir.join("verify.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (Debian: apt-get install poppler-utils)");
+    let text: String = String::from_utf8(out.stdout)
+        .unwrap()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    assert!(
+        text.contains(&format!("{PUBLIC_URL}/verify/P2026-001")),
+        "{text}"
+    );
+
+    // Certification supersedes it: 已换发, with the day and the certificate that replaced it.
+    let t = certify_again(t).await;
+    let ((status, html), (_, v)) = check(&t, "P2026-001").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(">已换发<") && html.contains("2026年12月11日"),
+        "{html}"
+    );
+    assert_eq!(v["status"], "superseded");
+    assert_eq!(v["closed_on"], "2026-12-11");
+    assert_eq!(v["replaced_by"], CERT_CHANGSHA);
+    let (_, (_, v)) = check(&t, "C2026-001").await;
+    assert_eq!(v["status"], "valid");
+    assert_eq!(v["designation_label"], "湖南省先进制造业集群");
+
+    // Revoked: 已撤销 with the day.
+    let province = token(&t, "province").await;
+    let cert = designation_numbered(&t, CERT_CHANGSHA).await;
+    let (status, _) = revoke(&t, &province, cert.id, "复核不合格").await;
+    assert_eq!(status, 200);
+    let ((status, html), (_, v)) = check(&t, "C2026-001").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(">已撤销<") && html.contains("2026年12月11日"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("复核不合格"),
+        "the reason is not published here"
+    );
+    assert_eq!(v["status"], "revoked");
+    assert_eq!(v["status_label"], "已撤销");
+    assert_eq!(v["closed_on"], "2026-12-11");
+}
+
+/// Puts 长沙 through the 决赛 on the server already running (its 初赛 is confirmed).
+async fn certify_again(t: TestApp) -> TestApp {
+    let changsha = designation_numbered(&t, CT_CHANGSHA).await;
+    let entry = round_entry::Entity::find_by_id(changsha.entry_id)
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let prelim = stored_round(&t, changsha.round_id).await;
+    let now = t.app.clock.now();
+    let fin = round::ActiveModel {
+        competition_id: Set(prelim.competition_id),
+        kind: Set(jiqun_domain::round::RoundKind::Final),
+        status: Set(jiqun_domain::round::RoundStatus::Proposed),
+        experts_per_application: Set(5),
+        panel_note: Set(String::new()),
+        quotas: Set(r#"{"leading":1}"#.into()),
+        scoring_opens_at: Set(now),
+        scoring_closes_at: Set(now),
+        defence: Set(false),
+        notice_text: Set(String::new()),
+        notice_published_on: Set(None),
+        notice_first_day: Set(None),
+        notice_last_day: Set(None),
+        confirmed_on: Set(None),
+        created_by: Set(prelim.created_by),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&t.app.db)
+    .await
+    .unwrap();
+    round_entry::ActiveModel {
+        round_id: Set(fin.id),
+        status: Set(jiqun_domain::application::Status::Shortlisted),
+        final_score: Set(Some(90.0)),
+        rank: Set(Some(1)),
+        proposed: Set(true),
+        version: Set(1),
+        updated_at: Set(now),
+        id: sea_orm::ActiveValue::NotSet,
+        ..entry.into()
+    }
+    .insert(&t.app.db)
+    .await
+    .unwrap();
+    publish(&t, fin.id).await;
+    forward_to(&t, date!(2026 - 12 - 11));
+    let province = token(&t, "province").await;
+    let (status, v) = on_round(&t, &province, "POST", fin.id, "confirm", None).await;
+    assert_eq!(status, 200, "{v}");
+    t
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_or_malformed_numbers_get_a_clear_404() {
+    let t = spawn_public().await;
+    confirmed_round(&t).await;
+    let ((status, html), (api_status, v)) = check(&t, "C2026-999").await;
+    assert_eq!((status, api_status), (404, 404));
+    assert!(
+        html.contains("未查到编号为“湘集群认〔2026〕第999号”的证书"),
+        "{html}"
+    );
+    assert!(html.contains("id=\"verify-form\""));
+    assert_eq!(v["error"]["code"], "not_found");
+    assert!(error_message(&v).contains("湘集群认〔2026〕第999号"), "{v}");
+    for malformed in ["abc", "湘集群认〔2026〕第1号", "C2026-000"] {
+        let ((status, html), (api_status, v)) = check(&t, malformed).await;
+        assert_eq!((status, api_status), (404, 404), "{malformed}");
+        assert!(html.contains("不是有效的证书编号"), "{malformed}: {html}");
+        assert!(error_message(&v).contains("不是有效的证书编号"), "{v}");
+    }
+    // What a visitor typed is shown escaped, never as markup.
+    let ((status, html), _) = check(&t, "%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
+    assert_eq!(status, 404);
+    assert!(!html.contains("<script>alert"), "{html}");
+    // The JSON twin is in the OpenAPI document with its 404.
+    let doc: Value = reqwest::get(t.url("/api/v1/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let path = &doc["paths"]["/api/v1/verify/{number}"]["get"];
+    assert!(path["responses"]["200"].is_object(), "{path}");
+    assert!(path["responses"]["404"].is_object(), "{path}");
+}

@@ -14,6 +14,7 @@ pub mod rounds;
 pub mod scoring;
 pub mod session;
 pub mod users;
+pub mod verify;
 
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -55,6 +56,7 @@ pub fn routes() -> Router<Shared> {
         .merge(rounds::routes())
         .merge(scoring::routes())
         .merge(notices::routes())
+        .merge(verify::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -80,5 +82,6 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(rounds::Doc::openapi());
     doc.merge(scoring::Doc::openapi());
     doc.merge(notices::Doc::openapi());
+    doc.merge(verify::Doc::openapi());
     Json(doc)
 }
