@@ -37,6 +37,17 @@ pub struct CertificateText {
     pub issuer: String,
     /// e.g. "2026年11月27日"
     pub date: String,
+    /// The public check: a QR code of the address, the address printed under it.
+    pub check: Option<CertificateCheck>,
+}
+
+/// Where anyone can check the certificate (`/verify/{code}`), and the words above the address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateCheck {
+    /// e.g. "https://jiqun.example.gov.cn/verify/C2026-001"
+    pub url: String,
+    /// e.g. "扫码或访问以下网址查验"
+    pub caption: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -391,6 +402,11 @@ const SIGNATURE_SIZE: f32 = 18.0;
 const ISSUER_BASELINE: f32 = 650.0;
 const DATE_BASELINE: f32 = 688.0;
 const SIGNATURE_RIGHT: f32 = PAGE_WIDTH - MARGIN - 10.0;
+/// The QR code of the public check sits bottom left, level with the signature.
+const QR_SIZE: f32 = 78.0;
+const QR_TOP: f32 = ISSUER_BASELINE - 36.0;
+const CHECK_SIZE: f32 = 8.0;
+const CHECK_WIDTH: f32 = SIGNATURE_RIGHT - 190.0 - MARGIN;
 const RED: (u8, u8, u8) = (0xA3, 0x1D, 0x1D);
 const INK: (u8, u8, u8) = (0x1A, 0x1A, 0x1A);
 
@@ -542,6 +558,74 @@ fn draw_centred(
     draw_line(surface, metrics, text, x, baseline, size, tracking, ink)
 }
 
+/// Draws the QR code of the public check with its caption and the address under it.
+fn draw_check(
+    surface: &mut Surface<'_>,
+    metrics: &Metrics<'_>,
+    check: &CertificateCheck,
+) -> Result<(), PdfError> {
+    let code = qrcode::QrCode::new(check.url.as_bytes())
+        .map_err(|e| PdfError::Render(format!("二维码：{e}")))?;
+    let width = code.width();
+    let module = QR_SIZE / width as f32;
+    let mut builder = PathBuilder::new();
+    for (i, colour) in code.to_colors().into_iter().enumerate() {
+        if colour == qrcode::Color::Dark {
+            let (x, y) = ((i % width) as f32, (i / width) as f32);
+            // Slightly larger modules so that neighbours join without hairline gaps.
+            if let Some(rect) = Rect::from_xywh(
+                MARGIN + x * module,
+                QR_TOP + y * module,
+                module + 0.05,
+                module + 0.05,
+            ) {
+                builder.push_rect(rect);
+            }
+        }
+    }
+    let path = builder
+        .finish()
+        .ok_or_else(|| PdfError::Render("二维码尺寸无效".into()))?;
+    surface.set_stroke(None);
+    surface.set_fill(Some(Fill {
+        paint: color(INK).into(),
+        ..Default::default()
+    }));
+    surface.draw_path(&path);
+    let fit = |text: &str| {
+        let em = metrics.width(text, 0.0);
+        if em * CHECK_SIZE > CHECK_WIDTH {
+            CHECK_WIDTH / em
+        } else {
+            CHECK_SIZE
+        }
+    };
+    let caption = clean(&check.caption, false);
+    let url = clean(&check.url, false);
+    // Four modules of quiet zone under the code before the caption's ascenders.
+    let below = QR_TOP + QR_SIZE + 4.0 * module + CHECK_SIZE;
+    draw_line(
+        surface,
+        metrics,
+        &caption,
+        MARGIN,
+        below,
+        fit(&caption),
+        0.0,
+        INK,
+    )?;
+    draw_line(
+        surface,
+        metrics,
+        &url,
+        MARGIN,
+        below + CHECK_SIZE * 1.5,
+        fit(&url),
+        0.0,
+        INK,
+    )
+}
+
 /// Lays out and renders the certificate as a one-page A4 PDF.
 pub fn certificate_pdf(fonts: &Fonts, cert: &CertificateText) -> Result<Vec<u8>, PdfError> {
     let heading = clean(&cert.heading, false);
@@ -630,6 +714,9 @@ pub fn certificate_pdf(fonts: &Fonts, cert: &CertificateText) -> Result<Vec<u8>,
         let x = centre - em * size / 2.0;
         draw_line(&mut surface, &regular, text, x, baseline, size, 0.0, INK)?;
     }
+    if let Some(check) = &cert.check {
+        draw_check(&mut surface, &regular, check)?;
+    }
 
     surface.finish();
     page.finish();
@@ -653,6 +740,10 @@ mod tests {
             ],
             issuer: "湖南省工业和信息化厅".into(),
             date: "2026年11月27日".into(),
+            check: Some(CertificateCheck {
+                url: "https://jiqun.example.gov.cn/verify/C2026-001".into(),
+                caption: "扫码或访问以下网址查验".into(),
+            }),
         }
     }
 
@@ -709,6 +800,8 @@ mod tests {
             "被认定为湖南省先进制造业集群。",
             "湖南省工业和信息化厅",
             "2026年11月27日",
+            "扫码或访问以下网址查验",
+            "https://jiqun.example.gov.cn/verify/C2026-001",
         ] {
             assert!(text.contains(&squash(expected)), "{expected} not in {text}");
         }

@@ -180,6 +180,12 @@ pub async fn start(
         return Ok(existing);
     }
     let txn = store::write_txn(&app.db).await?;
+    // 第三条: a 培育对象 goes on to the 决赛 and a certified cluster is done competing; either
+    // would lose its title if it entered a 初赛 again.
+    let standing = super::designations::standing_of(&txn, cl.id).await?;
+    if let Err(refusal) = jiqun_domain::lifecycle::may_apply(standing) {
+        return Err(AppError::Conflict(preliminary_refusal(&cl.name, refusal)));
+    }
     let m = application::ActiveModel {
         competition_id: Set(c.id),
         cluster_id: Set(cl.id),
@@ -214,6 +220,25 @@ pub async fn start(
         .await?;
     txn.commit().await?;
     Ok(m)
+}
+
+/// Why a cluster holding a title may not start a 初赛 application, and what it may do instead.
+pub fn preliminary_refusal(
+    cluster: &str,
+    refusal: jiqun_domain::lifecycle::ApplyRefusal,
+) -> String {
+    use jiqun_domain::lifecycle::ApplyRefusal;
+    use jiqun_domain::round::Designation;
+    match refusal {
+        ApplyRefusal::HoldsCultivation => format!(
+            "“{cluster}”已是{}，不能再申报初赛；培育期满后由省工业和信息化厅组织决赛，请届时参加决赛。",
+            Designation::CultivationTarget.label()
+        ),
+        ApplyRefusal::HoldsCertification => format!(
+            "“{cluster}”已被认定为{}，无需也不能再申报初赛；请按要求做好每三年一次的复核。",
+            Designation::Certified.label()
+        ),
+    }
 }
 
 /// Saves the form as typed. Nothing is refused here: malformed values are kept and shown with

@@ -1,6 +1,10 @@
 //! Designations (培育对象 / 省先进制造业集群) made by a confirmed round, their numbered
-//! certificates (证书, printable on A4 and as PDF), revocation, the annual announcement of
-//! results (第十二条) and the Excel list of a round.
+//! certificates (证书, printable on A4 and as PDF, checkable by anyone at `/verify/{code}`),
+//! revocation, the annual announcement of results (第十二条) and the Excel list of a round.
+//!
+//! A cluster's standing (第三条、第十条、第十一条、第十四条) is never set by hand: certification
+//! supersedes its 培育对象 title, and [`refresh_standing`], the one writer of
+//! `clusters.lifecycle`, stores what `jiqun_domain::lifecycle::standing` makes of its titles.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -8,11 +12,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use jiqun_domain::access::{Action, Resource, ScopeKind};
 use jiqun_domain::application::Status;
+use jiqun_domain::certificate::CertificateKey;
+use jiqun_domain::lifecycle::{self, Closure, RevokeRefusal, Standing, Title};
 use jiqun_domain::region;
 use jiqun_domain::round::{Designation, RoundKind, RoundStatus, date_zh};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -22,17 +29,15 @@ use super::{at_most, authorize, clusters, required_text, rounds, saved};
 use crate::app::{App, Principal};
 use crate::audit::{self, Audit, Event};
 use crate::error::AppError;
-use crate::pdf::{CertificateText, FontCache, PdfError};
+use crate::pdf::{CertificateCheck, CertificateText, FontCache, PdfError};
 use crate::store::{
     self,
-    entity::{cluster, competition, designation, round, round_entry},
+    entity::{cluster, competition, designation, kinds::Lifecycle, round, round_entry},
 };
 
 /// Who issues certificates and announcements.
 pub const ISSUER: &str = "湖南省工业和信息化厅";
 pub const MAX_REASON_CHARS: usize = 2_000;
-/// The life-cycle key of a cluster whose designation was revoked.
-pub const LIFECYCLE_REVOKED: &str = "revoked";
 
 /// One designation with its certificate, as lists and the API show it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -57,6 +62,12 @@ pub struct CertificateRow {
     /// YYYY-MM-DD, empty unless revoked.
     pub revoked_on: String,
     pub revoke_reason: String,
+    /// A 培育对象 title replaced by the cluster's certification (换发); no longer in force.
+    pub superseded: bool,
+    /// YYYY-MM-DD, empty unless superseded.
+    pub superseded_on: String,
+    /// The short code of the public check, e.g. C2026-001 (`/verify/C2026-001`).
+    pub verify_code: String,
 }
 
 /// The rows for designations, with names: three queries for any number.
@@ -94,6 +105,9 @@ pub async fn rows_for<C: ConnectionTrait>(
                 revoked: d.revoked_on.is_some(),
                 revoked_on: d.revoked_on.map(|d| d.to_string()).unwrap_or_default(),
                 revoke_reason: d.revoke_reason.clone(),
+                superseded: d.superseded_on.is_some(),
+                superseded_on: d.superseded_on.map(|d| d.to_string()).unwrap_or_default(),
+                verify_code: key_of(d).code(),
             })
         })
         .collect()
@@ -107,12 +121,96 @@ pub(crate) fn decided_verb(kind: RoundKind) -> &'static str {
     }
 }
 
-/// Designates a confirmed entrant, inside the confirming transaction: the next certificate
+/// The certificate a designation issued, as the public check names it.
+fn key_of(d: &designation::Model) -> CertificateKey {
+    CertificateKey {
+        designation: d.designation,
+        year: d.year,
+        seq: u32::try_from(d.seq).unwrap_or_default(),
+    }
+}
+
+/// A designation as a title of the pure rule.
+fn title_of(d: &designation::Model) -> Title {
+    let closed = match (d.revoked_on, d.superseded_on) {
+        (Some(on), _) => Some(Closure::Revoked(on)),
+        (None, Some(on)) => Some(Closure::Superseded(on)),
+        (None, None) => None,
+    };
+    Title {
+        designation: d.designation,
+        effective_on: d.effective_on,
+        closed,
+    }
+}
+
+/// A cluster's designations in the order they were conferred.
+async fn designations_of<C: ConnectionTrait>(
+    conn: &C,
+    cluster_id: i64,
+) -> Result<Vec<designation::Model>, AppError> {
+    Ok(designation::Entity::find()
+        .filter(designation::Column::ClusterId.eq(cluster_id))
+        .order_by_asc(designation::Column::EffectiveOn)
+        .order_by_asc(designation::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Makes changes to one cluster's titles happen one at a time (a confirmation and a
+/// revocation of the same cluster read the titles before they write).
+async fn serialise_titles(txn: &DatabaseTransaction, cluster_id: i64) -> Result<(), AppError> {
+    Ok(store::lock::serialise(txn, &format!("cluster-titles:{cluster_id}")).await?)
+}
+
+/// Where a cluster stands, from its designations.
+pub async fn standing_of<C: ConnectionTrait>(
+    conn: &C,
+    cluster_id: i64,
+) -> Result<Standing, AppError> {
+    let titles: Vec<Title> = designations_of(conn, cluster_id)
+        .await?
+        .iter()
+        .map(title_of)
+        .collect();
+    Ok(lifecycle::standing(&titles))
+}
+
+/// The one writer of `clusters.lifecycle`, a cache of the standing the cluster's titles give;
+/// called in the transaction of every designation change. Returns (before, after).
+pub async fn refresh_standing<C: ConnectionTrait>(
+    conn: &C,
+    cluster_id: i64,
+    now: OffsetDateTime,
+) -> Result<(Lifecycle, Lifecycle), AppError> {
+    let cl = cluster::Entity::find_by_id(cluster_id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let after = Lifecycle::of_standing(standing_of(conn, cluster_id).await?);
+    if after != cl.lifecycle {
+        store::update_versioned(
+            conn,
+            cl.id,
+            cl.version,
+            cluster::ActiveModel {
+                lifecycle: Set(after),
+                updated_at: Set(now),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    Ok((cl.lifecycle, after))
+}
+
+/// Designates a confirmed entrant, inside the confirming transaction: a certification
+/// supersedes the cluster's open 培育对象 titles that day (第十一条), then the next certificate
 /// number of the designation's kind and year, the cluster's new standing, the audit entry and
 /// the applicant's notification.
-pub async fn designate<C: ConnectionTrait>(
+pub async fn designate(
     app: &App,
-    conn: &C,
+    conn: &DatabaseTransaction,
     p: &Principal,
     r: &round::Model,
     kind: RoundKind,
@@ -124,6 +222,22 @@ pub async fn designate<C: ConnectionTrait>(
     let year = today.year();
     // Two rounds confirmed at once must not read the same last number (PostgreSQL).
     crate::store::lock::serialise(conn, &format!("certificate:{}:{year}", outcome.key())).await?;
+    serialise_titles(conn, entry.cluster_id).await?;
+    let held = designations_of(conn, entry.cluster_id).await?;
+    let mut titles: Vec<Title> = held.iter().map(title_of).collect();
+    let mut superseded = Vec::new();
+    for i in lifecycle::confer(&mut titles, outcome, today) {
+        let old = &held[i];
+        let res = designation::Entity::update_many()
+            .col_expr(designation::Column::SupersededOn, Expr::value(Some(today)))
+            .filter(designation::Column::Id.eq(old.id))
+            .filter(designation::Column::SupersededOn.is_null())
+            .filter(designation::Column::RevokedOn.is_null())
+            .exec(conn)
+            .await?;
+        saved(&res)?;
+        superseded.push(old.certificate_number.clone());
+    }
     let last = designation::Entity::find()
         .filter(designation::Column::Designation.eq(outcome))
         .filter(designation::Column::Year.eq(year))
@@ -142,6 +256,7 @@ pub async fn designate<C: ConnectionTrait>(
         year: Set(year),
         seq: Set(seq),
         certificate_number: Set(number.clone()),
+        superseded_on: Set(None),
         revoked_on: Set(None),
         revoke_reason: Set(String::new()),
         decided_by: Set(p.user.id),
@@ -150,17 +265,20 @@ pub async fn designate<C: ConnectionTrait>(
     }
     .insert(conn)
     .await?;
+    let (before, after) = refresh_standing(conn, entry.cluster_id, now).await?;
     let cl = cluster::Entity::find_by_id(entry.cluster_id)
         .one(conn)
         .await?
         .ok_or(AppError::NotFound)?;
-    set_lifecycle(
-        conn,
-        &cl,
-        crate::store::entity::kinds::Lifecycle::of(outcome),
-        now,
-    )
-    .await?;
+    let replaced = if superseded.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "；原{}称号（证书编号{}）同日换发",
+            Designation::CultivationTarget.label(),
+            superseded.join("、")
+        )
+    };
     Audit::of(app, p, now)
         .record(
             conn,
@@ -169,13 +287,13 @@ pub async fn designate<C: ConnectionTrait>(
                 object_type: "designation",
                 object_id: d.id.to_string(),
                 summary: format!(
-                    "“{}”被{}为{}，证书编号{number}，自{}起（集群状态 {} → {}）",
+                    "“{}”被{}为{}，证书编号{number}，自{}起{replaced}（集群状态 {} → {}）",
                     cl.name,
                     decided_verb(kind),
                     outcome.label(),
                     date_zh(today),
-                    cl.lifecycle.key(),
-                    outcome.lifecycle()
+                    before.key(),
+                    after.key()
                 ),
                 reason: String::new(),
             },
@@ -197,25 +315,6 @@ pub async fn designate<C: ConnectionTrait>(
     )
     .await?;
     Ok(d)
-}
-
-async fn set_lifecycle<C: ConnectionTrait>(
-    conn: &C,
-    cl: &cluster::Model,
-    lifecycle: crate::store::entity::kinds::Lifecycle,
-    now: OffsetDateTime,
-) -> Result<(), AppError> {
-    store::update_versioned(
-        conn,
-        cl.id,
-        cl.version,
-        cluster::ActiveModel {
-            lifecycle: Set(lifecycle),
-            updated_at: Set(now),
-            ..Default::default()
-        },
-    )
-    .await
 }
 
 /// The cluster ids a scoped reader may see; None means all.
@@ -279,8 +378,14 @@ pub async fn get(app: &App, p: &Principal, id: i64) -> Result<CertificateRow, Ap
         .ok_or(AppError::NotFound)
 }
 
-/// What the certificate says.
-pub fn certificate_text(row: &CertificateRow) -> CertificateText {
+/// The address anyone can check a certificate at: absolute when the installation's public
+/// address is configured, else the path.
+pub fn verify_url(public_url: &str, code: &str) -> String {
+    format!("{}/verify/{code}", public_url.trim_end_matches('/'))
+}
+
+/// What the certificate says, with the address of its public check (`public_url` as configured).
+pub fn certificate_text(row: &CertificateRow, public_url: &str) -> CertificateText {
     let body = match Designation::from_key(&row.designation) {
         Some(Designation::CultivationTarget) => format!(
             "{}（申报主体：{}）经评审、公示，被确定为{}。",
@@ -301,7 +406,145 @@ pub fn certificate_text(row: &CertificateRow) -> CertificateText {
         paragraphs: vec![body, "特发此证。".into()],
         issuer: ISSUER.into(),
         date: row.effective_on_zh.clone(),
+        check: Some(CertificateCheck {
+            url: verify_url(public_url, &row.verify_code),
+            caption: "扫码或访问以下网址查验证书".into(),
+        }),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The public check of a certificate
+
+/// What the public check of a certificate answers.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Verification {
+    pub certificate_number: String,
+    /// The short check code, e.g. C2026-001.
+    pub verify_code: String,
+    /// valid | superseded | revoked
+    pub status: String,
+    /// 有效 | 已换发 | 已撤销
+    pub status_label: String,
+    pub cluster_name: String,
+    /// The title the certificate conferred, e.g. 湖南省先进制造业集群.
+    pub designation_label: String,
+    pub issuer: String,
+    /// YYYY-MM-DD
+    pub effective_on: String,
+    /// 2026年12月4日
+    pub effective_on_zh: String,
+    /// YYYY-MM-DD the certificate stopped being in force; empty while valid.
+    pub closed_on: String,
+    pub closed_on_zh: String,
+    /// For a superseded 培育对象 certificate: the number of the certification that replaced it.
+    pub replaced_by: String,
+    /// The answer in one sentence.
+    pub explanation: String,
+}
+
+/// The answer of the public check.
+#[derive(Debug, Clone)]
+pub enum Checked {
+    Found(Box<Verification>),
+    /// Unknown or malformed: why, in a sentence.
+    Missing(String),
+}
+
+/// Checks a certificate by its number or its short code; public, no sign-in.
+pub async fn verify(app: &App, text: &str) -> Result<Checked, AppError> {
+    let Some(key) = CertificateKey::parse(text) else {
+        let shown: String = text.trim().chars().take(40).collect();
+        return Ok(Checked::Missing(format!(
+            "“{shown}”不是有效的证书编号。证书编号形如“{}”，查验码形如“{}”，请核对后重新输入。",
+            Designation::Certified.certificate_number(2026, 1),
+            CertificateKey {
+                designation: Designation::Certified,
+                year: 2026,
+                seq: 1
+            }
+            .code()
+        )));
+    };
+    let number = key.number();
+    let Some(d) = designation::Entity::find()
+        .filter(designation::Column::CertificateNumber.eq(number.as_str()))
+        .one(&app.db)
+        .await?
+    else {
+        return Ok(Checked::Missing(format!(
+            "未查到编号为“{number}”的证书：{ISSUER}未颁发过该编号的证书。如有疑问，请向{ISSUER}核实。"
+        )));
+    };
+    let row = rows_for(&app.db, std::slice::from_ref(&d))
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?;
+    let label = d.designation.label();
+    let since = date_zh(d.effective_on);
+    let (status, status_label, closed, replaced_by, explanation) =
+        match (d.revoked_on, d.superseded_on) {
+            (Some(on), _) => (
+                "revoked",
+                "已撤销",
+                Some(on),
+                String::new(),
+                format!(
+                    "该证书已撤销：{}的{label}称号已于{}撤销，证书自撤销之日起作废。",
+                    row.cluster_name,
+                    date_zh(on)
+                ),
+            ),
+            (None, Some(on)) => {
+                let successor = designation::Entity::find()
+                    .filter(designation::Column::ClusterId.eq(d.cluster_id))
+                    .filter(designation::Column::Designation.eq(Designation::Certified))
+                    .filter(designation::Column::EffectiveOn.eq(on))
+                    .one(&app.db)
+                    .await?
+                    .map(|s| s.certificate_number)
+                    .unwrap_or_default();
+                let by = if successor.is_empty() {
+                    String::new()
+                } else {
+                    format!("（证书编号{successor}）")
+                };
+                (
+                    "superseded",
+                    "已换发",
+                    Some(on),
+                    successor,
+                    format!(
+                        "该证书已换发：{}于{}被认定为{}{by}，原{label}证书同日起不再有效。",
+                        row.cluster_name,
+                        date_zh(on),
+                        Designation::Certified.label()
+                    ),
+                )
+            }
+            (None, None) => (
+                "valid",
+                "有效",
+                None,
+                String::new(),
+                format!("该证书有效：{}自{since}起为{label}。", row.cluster_name),
+            ),
+        };
+    Ok(Checked::Found(Box::new(Verification {
+        certificate_number: d.certificate_number.clone(),
+        verify_code: key.code(),
+        status: status.into(),
+        status_label: status_label.into(),
+        cluster_name: row.cluster_name,
+        designation_label: label.into(),
+        issuer: ISSUER.into(),
+        effective_on: d.effective_on.to_string(),
+        effective_on_zh: since,
+        closed_on: closed.map(|d| d.to_string()).unwrap_or_default(),
+        closed_on_zh: closed.map(date_zh).unwrap_or_default(),
+        replaced_by,
+        explanation,
+    })))
 }
 
 /// Why a certificate PDF could not be produced.
@@ -352,7 +595,7 @@ pub async fn certificate_pdf(
         ))
         .into());
     }
-    let text = certificate_text(&row);
+    let text = certificate_text(&row, &app.config.public_url);
     let cache = font_cache(app.config.pdf_font.clone());
     let rendered = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, PdfError> {
         let fonts = cache.get()?;
@@ -388,8 +631,10 @@ pub struct RevokeInput {
     pub reason: String,
 }
 
-/// Revokes a designation (province): a new audited decision with its reason; the cluster's
-/// standing becomes "revoked" and its certificate void.
+/// Revokes a designation (province): a new audited decision with its reason; the certificate
+/// is void and the cluster's standing follows its titles. Only a title still in force can be
+/// revoked: a 培育对象 title superseded by certification, or one already revoked, is refused,
+/// so an old title never touches the cluster's current standing.
 pub async fn revoke(
     app: &App,
     p: &Principal,
@@ -402,33 +647,59 @@ pub async fn revoke(
     let now = app.clock.now();
     let today = crate::clock::local(now).date();
     let txn = store::write_txn(&app.db).await?;
-    let d = designation::Entity::find_by_id(id)
+    let cluster_id = designation::Entity::find_by_id(id)
         .one(&txn)
         .await?
+        .ok_or(AppError::NotFound)?
+        .cluster_id;
+    serialise_titles(&txn, cluster_id).await?;
+    let held = designations_of(&txn, cluster_id).await?;
+    let at = held
+        .iter()
+        .position(|d| d.id == id)
         .ok_or(AppError::NotFound)?;
-    if let Some(on) = d.revoked_on {
-        return Err(AppError::Conflict(format!("该认定已于{}撤销", date_zh(on))));
-    }
+    let d = &held[at];
+    let mut title = title_of(d);
+    lifecycle::revoke(&mut title, today).map_err(|refusal| match refusal {
+        RevokeRefusal::AlreadyRevoked => AppError::Conflict(format!(
+            "该认定已于{}撤销",
+            d.revoked_on.map(date_zh).unwrap_or_default()
+        )),
+        RevokeRefusal::Superseded => {
+            let current = held
+                .iter()
+                .filter(|h| title_of(h).is_open())
+                .map(|h| h.certificate_number.as_str())
+                .collect::<Vec<_>>()
+                .join("、");
+            let instead = if current.is_empty() {
+                String::new()
+            } else {
+                format!("如需撤销该集群现有称号，请撤销证书{current}。")
+            };
+            AppError::Conflict(format!(
+                "该{}称号已于{}因认定为{}而换发，不再有效，撤销它不会改变集群现状；{instead}",
+                d.designation.label(),
+                d.superseded_on.map(date_zh).unwrap_or_default(),
+                Designation::Certified.label()
+            ))
+        }
+    })?;
     let kind = d.designation;
     let res = designation::Entity::update_many()
         .col_expr(designation::Column::RevokedOn, Expr::value(Some(today)))
         .col_expr(designation::Column::RevokeReason, Expr::value(reason))
         .filter(designation::Column::Id.eq(d.id))
         .filter(designation::Column::RevokedOn.is_null())
+        .filter(designation::Column::SupersededOn.is_null())
         .exec(&txn)
         .await?;
     saved(&res)?;
-    let cl = cluster::Entity::find_by_id(d.cluster_id)
+    let (before, after) = refresh_standing(&txn, cluster_id, now).await?;
+    let cl = cluster::Entity::find_by_id(cluster_id)
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    set_lifecycle(
-        &txn,
-        &cl,
-        crate::store::entity::kinds::Lifecycle::Revoked,
-        now,
-    )
-    .await?;
     Audit::of(app, p, now)
         .record(
             &txn,
@@ -437,12 +708,13 @@ pub async fn revoke(
                 object_type: "designation",
                 object_id: d.id.to_string(),
                 summary: format!(
-                    "撤销“{}”的{}认定（证书编号{}），自{}起（集群状态 {} → {LIFECYCLE_REVOKED}）",
+                    "撤销“{}”的{}认定（证书编号{}），自{}起（集群状态 {} → {}）",
                     cl.name,
                     kind.label(),
                     d.certificate_number,
                     date_zh(today),
-                    cl.lifecycle.key()
+                    before.key(),
+                    after.key()
                 ),
                 reason: reason.to_string(),
             },

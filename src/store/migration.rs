@@ -18,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0008ApiTokens),
             Box::new(M0009Scopes),
             Box::new(M0010AuditChanges),
+            Box::new(M0011Lifecycle),
         ]
     }
 }
@@ -954,5 +955,111 @@ impl MigrationTrait for M0009Scopes {
                 .to_owned(),
         )
         .await
+    }
+}
+
+/// A designation records how it closed (superseded by a certification, or revoked), and a
+/// cluster's stored standing is what `jiqun_domain::lifecycle::standing` makes of its titles
+/// (第三条、第十四条). Existing data is upgraded: an open 培育对象 title of a cluster certified
+/// later is marked superseded on the certification's effective date, and every cluster's
+/// `lifecycle` is recomputed, which also repairs clusters shown as revoked after a superseded
+/// title was revoked.
+struct M0011Lifecycle;
+
+impl MigrationName for M0011Lifecycle {
+    fn name(&self) -> &str {
+        "m0011_lifecycle"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0011Lifecycle {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        use std::collections::BTreeMap;
+
+        use jiqun_domain::lifecycle::{self, Closure, Standing, Title};
+        use jiqun_domain::round::Designation;
+        use sea_orm::ConnectionTrait;
+
+        use crate::store::entity::kinds::Lifecycle;
+
+        m.alter_table(
+            Table::alter()
+                .table("designations")
+                .add_column(date_null("superseded_on"))
+                .to_owned(),
+        )
+        .await?;
+        let db = m.get_connection();
+        let rows = db
+            .query_all(
+                &Query::select()
+                    .columns([
+                        "id",
+                        "cluster_id",
+                        "designation",
+                        "effective_on",
+                        "revoked_on",
+                    ])
+                    .from("designations")
+                    .to_owned(),
+            )
+            .await?;
+        // Each cluster's titles replayed in the order they were conferred.
+        let mut by_cluster: BTreeMap<i64, Vec<(time::Date, i64, Designation, Option<time::Date>)>> =
+            BTreeMap::new();
+        for r in rows {
+            let key: String = r.try_get("", "designation")?;
+            let designation = Designation::from_key(&key)
+                .ok_or_else(|| DbErr::Migration(format!("unknown designation kind {key:?}")))?;
+            by_cluster
+                .entry(r.try_get("", "cluster_id")?)
+                .or_default()
+                .push((
+                    r.try_get("", "effective_on")?,
+                    r.try_get("", "id")?,
+                    designation,
+                    r.try_get("", "revoked_on")?,
+                ));
+        }
+        let mut standings: BTreeMap<i64, Standing> = BTreeMap::new();
+        for (cluster_id, mut list) in by_cluster {
+            list.sort_by_key(|(on, id, _, _)| (*on, *id));
+            let mut titles: Vec<Title> = Vec::new();
+            let mut ids = Vec::new();
+            for (on, id, designation, revoked_on) in list {
+                for i in lifecycle::confer(&mut titles, designation, on) {
+                    db.execute(
+                        &Query::update()
+                            .table("designations")
+                            .value("superseded_on", on)
+                            .and_where(Expr::col("id").eq(ids[i]))
+                            .to_owned(),
+                    )
+                    .await?;
+                }
+                if let (Some(day), Some(t)) = (revoked_on, titles.last_mut()) {
+                    t.closed = Some(Closure::Revoked(day));
+                }
+                ids.push(id);
+            }
+            standings.insert(cluster_id, lifecycle::standing(&titles));
+        }
+        let clusters = db
+            .query_all(&Query::select().column("id").from("clusters").to_owned())
+            .await?;
+        for r in clusters {
+            let id: i64 = r.try_get("", "id")?;
+            let standing = standings.get(&id).copied().unwrap_or(Standing::None);
+            db.execute(
+                &Query::update()
+                    .table("clusters")
+                    .value("lifecycle", Lifecycle::of_standing(standing).key())
+                    .and_where(Expr::col("id").eq(id))
+                    .to_owned(),
+            )
+            .await?;
+        }
+        Ok(())
     }
 }

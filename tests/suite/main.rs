@@ -17,6 +17,7 @@ mod doors;
 mod fixtures;
 mod hardening;
 mod hygiene;
+mod lifecycle;
 mod mail;
 mod notices;
 mod observability;

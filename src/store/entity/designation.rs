@@ -15,6 +15,8 @@ pub struct Model {
     pub year: i32,
     pub seq: i32,
     pub certificate_number: String,
+    /// The day a higher title replaced this one (a 培育对象 later certified).
+    pub superseded_on: Option<TimeDate>,
     pub revoked_on: Option<TimeDate>,
     pub revoke_reason: String,
     pub decided_by: i64,

@@ -44,6 +44,28 @@ impl Lifecycle {
         Lifecycle::ALL.into_iter().find(|v| v.key() == key)
     }
 
+    /// The stage the cluster's titles give it (the column is a cache of this).
+    pub fn of_standing(s: jiqun_domain::lifecycle::Standing) -> Lifecycle {
+        use jiqun_domain::lifecycle::Standing;
+        match s {
+            Standing::None => Lifecycle::Applicant,
+            Standing::Cultivation => Lifecycle::Cultivation,
+            Standing::Certified => Lifecycle::Certified,
+            Standing::Revoked => Lifecycle::Revoked,
+        }
+    }
+
+    /// The standing this cached stage records.
+    pub fn standing(self) -> jiqun_domain::lifecycle::Standing {
+        use jiqun_domain::lifecycle::Standing;
+        match self {
+            Lifecycle::Applicant => Standing::None,
+            Lifecycle::Cultivation => Standing::Cultivation,
+            Lifecycle::Certified => Standing::Certified,
+            Lifecycle::Revoked => Standing::Revoked,
+        }
+    }
+
     /// The life-cycle stage a designation puts a cluster in.
     pub fn of(d: jiqun_domain::round::Designation) -> Lifecycle {
         match d {
@@ -170,6 +192,13 @@ mod tests {
         stored_as_key(&CompetitionStatus::ALL, CompetitionStatus::key);
         stored_as_key(&ScoreSheetStatus::ALL, ScoreSheetStatus::key);
         stored_as_key(&AssignmentSource::ALL, AssignmentSource::key);
+    }
+
+    #[test]
+    fn standings_and_stages_map_both_ways() {
+        for l in Lifecycle::ALL {
+            assert_eq!(Lifecycle::of_standing(l.standing()), l);
+        }
     }
 
     #[test]

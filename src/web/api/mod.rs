@@ -17,6 +17,7 @@ pub mod scoring;
 pub mod session;
 pub mod tokens;
 pub mod users;
+pub mod verify;
 
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -64,6 +65,7 @@ pub fn routes() -> Router<Shared> {
         .merge(rounds::routes())
         .merge(scoring::routes())
         .merge(notices::routes())
+        .merge(verify::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -90,6 +92,7 @@ async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     doc.merge(rounds::Doc::openapi());
     doc.merge(scoring::Doc::openapi());
     doc.merge(notices::Doc::openapi());
+    doc.merge(verify::Doc::openapi());
     let value = serde_json::to_value(&doc).map_err(AppError::internal)?;
     Ok(Json(doc::finish(value)))
 }

@@ -44,6 +44,8 @@ struct ListPage {
     rows: Vec<ApplicationRow>,
     open_call: Option<OpenCall>,
     startable: Vec<(i64, String)>,
+    /// Clusters holding a title, with why they may not start a 初赛 application.
+    barred: Vec<String>,
     can_create_cluster: bool,
     general_error: String,
 }
@@ -60,6 +62,7 @@ async fn list_page(
         .await?
         .filter(|c| crate::services::competitions::is_open_for_submission(c, now));
     let mut startable = Vec::new();
+    let mut barred = Vec::new();
     if let Some(c) = &call {
         let started: Vec<i64> = rows
             .iter()
@@ -72,8 +75,12 @@ async fn list_page(
             .all(&app.db)
             .await?
         {
-            if !started.contains(&cl.id) {
-                startable.push((cl.id, cl.name));
+            if started.contains(&cl.id) {
+                continue;
+            }
+            match jiqun_domain::lifecycle::may_apply(cl.lifecycle.standing()) {
+                Ok(()) => startable.push((cl.id, cl.name)),
+                Err(refusal) => barred.push(svc::preliminary_refusal(&cl.name, refusal)),
             }
         }
     }
@@ -88,6 +95,7 @@ async fn list_page(
             deadline: format_local(c.submission_deadline),
         }),
         startable,
+        barred,
         can_create_cluster: permission(p.role, Resource::Cluster, Action::Create).is_some(),
         general_error,
     })

@@ -17,7 +17,8 @@ use super::{Layout, PageError, error_page, layout};
 use crate::app::{App, Shared};
 use crate::error::AppError;
 use crate::services::designations::{
-    self, Announcement, AnnouncementSummary, CertificateRow, PdfFailure, RevokeInput,
+    self, Announcement, AnnouncementSummary, CertificateRow, Checked, PdfFailure, RevokeInput,
+    Verification,
 };
 use crate::web::download::{attachment, xlsx_download};
 use crate::web::principal::{Authed, SessionCtx};
@@ -27,6 +28,8 @@ pub fn routes() -> Router<Shared> {
         .route("/certificates", get(list))
         .route("/certificates/{id}", get(show))
         .route("/designations/{id}/revoke", post(revoke))
+        .route("/verify", get(verify_form))
+        .route("/verify/{number}", get(verify))
         .route("/announcements", get(announcements))
         .route("/announcements/{round_id}", get(announcement))
         .route("/rounds/{id}/list.xlsx", get(list_xlsx))
@@ -64,13 +67,14 @@ struct CertificatePage {
 }
 
 fn certificate_page(
+    app: &App,
     ctx: &SessionCtx,
     c: CertificateRow,
     flash: &str,
     reason: String,
     error: String,
 ) -> CertificatePage {
-    let text = designations::certificate_text(&c);
+    let text = designations::certificate_text(&c, &app.config.public_url);
     CertificatePage {
         heading: text.heading,
         paragraphs: text.paragraphs,
@@ -78,6 +82,7 @@ fn certificate_page(
         date: text.date,
         csrf: ctx.session.csrf_token.clone(),
         can_revoke: !c.revoked
+            && !c.superseded
             && permission(ctx.principal.role, Resource::Certificate, Action::Update).is_some(),
         flash: flash.into(),
         reason,
@@ -109,7 +114,7 @@ async fn show(
         Some("revoked") => "已撤销该认定，证书作废。",
         _ => "",
     };
-    Ok(certificate_page(&ctx, c, flash, String::new(), String::new()).into_response())
+    Ok(certificate_page(&app, &ctx, c, flash, String::new(), String::new()).into_response())
 }
 
 async fn pdf(app: &App, ctx: &SessionCtx, id: i64) -> Response {
@@ -155,7 +160,7 @@ async fn revoke(
             match designations::get(&app, &ctx.principal, id).await {
                 Ok(c) => (
                     StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
-                    certificate_page(&ctx, c, "", f.reason, message),
+                    certificate_page(&app, &ctx, c, "", f.reason, message),
                 )
                     .into_response(),
                 Err(e) => PageError(e).into_response(),
@@ -163,6 +168,85 @@ async fn revoke(
         }
         Err(e) => PageError(e).into_response(),
     }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "verify.html")]
+struct VerifyPage {
+    layout: Option<Layout>,
+    flash: String,
+    found: Option<Verification>,
+    missing: String,
+    typed: String,
+}
+
+#[derive(Deserialize, Default)]
+struct VerifyQuery {
+    number: Option<String>,
+}
+
+/// The check form; a well-formed number goes on to its own address (the one the QR code
+/// carries), anything else is answered here.
+async fn verify_form(
+    State(app): State<Shared>,
+    ctx: Option<Extension<SessionCtx>>,
+    Query(q): Query<VerifyQuery>,
+) -> Result<Response, PageError> {
+    let typed = q.number.unwrap_or_default();
+    if typed.trim().is_empty() {
+        return Ok(VerifyPage {
+            layout: public_layout(ctx.as_deref()),
+            flash: String::new(),
+            found: None,
+            missing: "请输入证书编号或查验码。".into(),
+            typed: String::new(),
+        }
+        .into_response());
+    }
+    match jiqun_domain::certificate::CertificateKey::parse(&typed) {
+        Some(key) => Ok(Redirect::to(&format!("/verify/{}", key.code())).into_response()),
+        None => verify_answer(&app, ctx.as_deref(), &typed).await,
+    }
+}
+
+/// Whether a certificate is valid, superseded or revoked (public); unknown or malformed numbers
+/// are a 404 that says so.
+async fn verify(
+    State(app): State<Shared>,
+    ctx: Option<Extension<SessionCtx>>,
+    Path(number): Path<String>,
+) -> Result<Response, PageError> {
+    verify_answer(&app, ctx.as_deref(), &number).await
+}
+
+async fn verify_answer(
+    app: &App,
+    ctx: Option<&SessionCtx>,
+    number: &str,
+) -> Result<Response, PageError> {
+    let layout = public_layout(ctx);
+    let typed: String = number.trim().chars().take(40).collect();
+    Ok(match designations::verify(app, number).await? {
+        Checked::Found(v) => VerifyPage {
+            layout,
+            flash: String::new(),
+            found: Some(*v),
+            missing: String::new(),
+            typed,
+        }
+        .into_response(),
+        Checked::Missing(why) => (
+            StatusCode::NOT_FOUND,
+            VerifyPage {
+                layout,
+                flash: String::new(),
+                found: None,
+                missing: why,
+                typed,
+            },
+        )
+            .into_response(),
+    })
 }
 
 #[derive(Template, WebTemplate)]

@@ -1,0 +1,158 @@
+//! A certificate's public check code: the short, ASCII form of its number that the QR code and
+//! the printed verify address carry (`/verify/C2026-001` for 湘集群认〔2026〕第001号), and the
+//! parsing of what a person types or scans into the verify page.
+
+use crate::round::Designation;
+
+/// Which certificate a number or code names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CertificateKey {
+    pub designation: Designation,
+    pub year: i32,
+    pub seq: u32,
+}
+
+/// The letter of the short code: P for 培育对象, C for a certified cluster.
+fn letter(d: Designation) -> char {
+    match d {
+        Designation::CultivationTarget => 'P',
+        Designation::Certified => 'C',
+    }
+}
+
+/// The character of the certificate number: 培 or 认.
+fn mark(d: Designation) -> char {
+    match d {
+        Designation::CultivationTarget => '培',
+        Designation::Certified => '认',
+    }
+}
+
+impl CertificateKey {
+    /// The short code printed under the QR code, e.g. `C2026-001`.
+    pub fn code(&self) -> String {
+        format!("{}{}-{:03}", letter(self.designation), self.year, self.seq)
+    }
+
+    /// The certificate number as issued, e.g. 湘集群认〔2026〕第001号.
+    pub fn number(&self) -> String {
+        self.designation.certificate_number(self.year, self.seq)
+    }
+
+    /// Reads a short code (any case, the hyphen optional) or a whole certificate number;
+    /// anything else is None.
+    pub fn parse(text: &str) -> Option<CertificateKey> {
+        let text = text.trim();
+        parse_code(text).or_else(|| parse_number(text))
+    }
+}
+
+fn year_and_seq(year: &str, seq: &str) -> Option<(i32, u32)> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if year.len() != 4 || !digits(year) || !digits(seq) || seq.len() > 6 {
+        return None;
+    }
+    let seq: u32 = seq.parse().ok()?;
+    (seq > 0).then_some((year.parse().ok()?, seq))
+}
+
+fn parse_code(text: &str) -> Option<CertificateKey> {
+    let mut chars = text.chars();
+    let first = chars.next()?.to_ascii_uppercase();
+    let designation = Designation::ALL.into_iter().find(|d| letter(*d) == first)?;
+    let rest = chars.as_str();
+    let (year, seq) = match rest.split_once('-') {
+        Some((y, s)) => (y, s),
+        None if rest.len() > 4 && rest.is_char_boundary(4) => rest.split_at(4),
+        None => return None,
+    };
+    let (year, seq) = year_and_seq(year, seq)?;
+    Some(CertificateKey {
+        designation,
+        year,
+        seq,
+    })
+}
+
+fn parse_number(text: &str) -> Option<CertificateKey> {
+    let rest = text.strip_prefix("湘集群")?;
+    let mut chars = rest.chars();
+    let m = chars.next()?;
+    let designation = Designation::ALL.into_iter().find(|d| mark(*d) == m)?;
+    let rest = chars.as_str().strip_prefix('〔')?;
+    let (year, rest) = rest.split_once('〕')?;
+    let seq = rest.strip_prefix('第')?.strip_suffix('号')?;
+    let (year, seq) = year_and_seq(year, seq)?;
+    let key = CertificateKey {
+        designation,
+        year,
+        seq,
+    };
+    // Only the spelling the issuer uses: 第001号, not 第1号.
+    (key.number() == text).then_some(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn codes_and_numbers_name_the_same_certificate() {
+        let key = CertificateKey {
+            designation: Designation::Certified,
+            year: 2026,
+            seq: 1,
+        };
+        assert_eq!(key.code(), "C2026-001");
+        assert_eq!(key.number(), "湘集群认〔2026〕第001号");
+        for typed in [
+            "C2026-001",
+            "c2026-001",
+            "C2026001",
+            " C2026-001 ",
+            "湘集群认〔2026〕第001号",
+        ] {
+            assert_eq!(CertificateKey::parse(typed), Some(key), "{typed}");
+        }
+        let ct = CertificateKey::parse("P2027-012").unwrap();
+        assert_eq!(ct.designation, Designation::CultivationTarget);
+        assert_eq!(ct.number(), "湘集群培〔2027〕第012号");
+    }
+
+    #[test]
+    fn malformed_text_names_no_certificate() {
+        for typed in [
+            "",
+            "C",
+            "X2026-001",
+            "C26-001",
+            "C2026-",
+            "C2026-000",
+            "C2026-abc",
+            "C2026-0010000",
+            "湘集群认〔2026〕第1号",
+            "湘集群X〔2026〕第001号",
+            "湘集群认(2026)第001号",
+            "<script>",
+            "C２０２６-001",
+        ] {
+            assert_eq!(CertificateKey::parse(typed), None, "{typed}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn every_code_and_number_reads_back(cert in any::<bool>(), year in 2000i32..2100, seq in 1u32..5000) {
+            let designation = if cert { Designation::Certified } else { Designation::CultivationTarget };
+            let key = CertificateKey { designation, year, seq };
+            prop_assert_eq!(CertificateKey::parse(&key.code()), Some(key));
+            prop_assert_eq!(CertificateKey::parse(&key.number()), Some(key));
+        }
+
+        #[test]
+        fn parsing_never_panics(text in "\\PC{0,24}") {
+            let _ = CertificateKey::parse(&text);
+        }
+    }
+}
