@@ -109,25 +109,19 @@ pub(super) async fn plan<C: ConnectionTrait>(conn: &C, r: &round::Model) -> Resu
         .all(conn)
         .await?;
     let entry_app: BTreeMap<i64, i64> = entries.iter().map(|e| (e.id, e.application_id)).collect();
-    let existing: Vec<(i64, i64)> = all
-        .iter()
-        .filter(|a| a.recused_at.is_none())
-        .filter_map(|a| {
-            entry_app
-                .get(&a.entry_id)
-                .map(|app_id| (*app_id, a.expert_id))
-        })
-        .collect();
-    // A recused expert must not come back to the same entrant.
-    let recused: BTreeSet<(i64, i64)> = all
-        .iter()
-        .filter(|a| a.recused_at.is_some())
-        .filter_map(|a| {
-            entry_app
-                .get(&a.entry_id)
-                .map(|app_id| (*app_id, a.expert_id))
-        })
-        .collect();
+    // Standing pairs, and recused ones: a recused expert must not come back to the same entrant.
+    let mut existing: Vec<(i64, i64)> = Vec::new();
+    let mut recused: BTreeSet<(i64, i64)> = BTreeSet::new();
+    for a in &all {
+        let Some(app_id) = entry_app.get(&a.entry_id) else {
+            continue;
+        };
+        if a.recused_at.is_none() {
+            existing.push((*app_id, a.expert_id));
+        } else {
+            recused.insert((*app_id, a.expert_id));
+        }
+    }
     // An expert taken out of service after joining the panel gets no new work.
     let experts: Vec<review::Expert> = pool
         .into_iter()
