@@ -16,6 +16,8 @@ pub struct App {
     pub db: DatabaseConnection,
     pub config: Config,
     pub audit_key: AuditKey,
+    /// Seals the TOTP secrets at rest (`secrets.key`, kept beside the audit key).
+    pub seal_key: crate::auth::sealed::SealKey,
     pub clock: Arc<Clock>,
     /// Rendered public notice pages.
     pub public_pages: crate::page_cache::PageCache,
@@ -29,6 +31,25 @@ impl App {
             threshold: self.config.security.lockout_threshold,
             lock_minutes: self.config.security.lockout_minutes,
         }
+    }
+
+    /// Failed sign-in steps per client address (`JIQUN_LOGIN_ADDRESS_LIMIT` per
+    /// `JIQUN_LOGIN_ADDRESS_WINDOW_MINUTES`).
+    pub fn sign_in_limit(&self) -> crate::throttle::Limit {
+        crate::throttle::Limit {
+            bucket: crate::throttle::SIGN_IN,
+            max: self.config.security.login_address_limit,
+            window: time::Duration::minutes(i64::from(
+                self.config.security.login_address_window_minutes,
+            )),
+        }
+    }
+
+    /// Whether a role must sign in with a second factor: the privileged roles always (等保),
+    /// experts when the installation says so (`JIQUN_EXPERT_SECOND_FACTOR`).
+    pub fn second_factor_required(&self, role: Role) -> bool {
+        role.requires_second_factor()
+            || (role == Role::Expert && self.config.security.expert_second_factor)
     }
 }
 

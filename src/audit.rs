@@ -7,7 +7,7 @@ use jiqun_domain::audit::{self as chain, AuditKey, ChainBreak, ChainVerifier, En
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ModelTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use time::OffsetDateTime;
 
@@ -30,7 +30,9 @@ impl Actor {
         client_addr: &str,
     ) -> Actor {
         Actor {
-            user_id: Some(u.id),
+            // An API token acts through a stand-in account with a negative id (see
+            // `services::api_tokens`): no person's id, so none is recorded; the name says which.
+            user_id: (u.id > 0).then_some(u.id),
             name: format!("{}（{}）", u.display_name, u.username),
             role: u.role.key().to_string(),
             org: org_name,
@@ -88,17 +90,42 @@ impl<'a> Audit<'a> {
     /// Appends one entry. Call it inside the transaction that makes the change, so the change
     /// and its record commit together or not at all.
     pub async fn record<C: ConnectionTrait>(&self, conn: &C, event: Event) -> Result<i64, DbErr> {
-        append(conn, self.key, self.at, &self.actor, event).await
+        append_changes(conn, self.key, self.at, &self.actor, event, None).await
+    }
+
+    /// Appends one entry of an edit with the before/after of the fields it changed,
+    /// `{"field": {"before": …, "after": …}}` (usually from [`changes_since`]). A separate call
+    /// rather than a field of [`Event`], so the many events that change no fields keep their
+    /// literals as they are.
+    pub async fn record_changes<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        event: Event,
+        changes: Option<serde_json::Value>,
+    ) -> Result<i64, DbErr> {
+        append_changes(conn, self.key, self.at, &self.actor, event, changes).await
     }
 }
 
-/// Appends one entry; operations go through [`Audit::record`].
-async fn append<C: ConnectionTrait>(
+/// Appends one entry; operations go through [`Audit::record`] (start-up steps that run before an
+/// `App` exists call this directly).
+pub(crate) async fn append<C: ConnectionTrait>(
     conn: &C,
     key: &AuditKey,
     at: OffsetDateTime,
     actor: &Actor,
     event: Event,
+) -> Result<i64, DbErr> {
+    append_changes(conn, key, at, actor, event, None).await
+}
+
+async fn append_changes<C: ConnectionTrait>(
+    conn: &C,
+    key: &AuditKey,
+    at: OffsetDateTime,
+    actor: &Actor,
+    event: Event,
+    changes: Option<serde_json::Value>,
 ) -> Result<i64, DbErr> {
     // Bumping the head first takes its row lock (PostgreSQL) or the write lock (SQLite), so
     // concurrent writers queue here and the sequence has no gaps.
@@ -138,6 +165,10 @@ async fn append<C: ConnectionTrait>(
         reason: event.reason,
         client_addr: actor.client_addr.clone(),
         prev_hash: head.hash.clone(),
+        // Serialised once: this exact text is chained and stored.
+        changes: changes
+            .filter(|c| c.as_object().is_none_or(|o| !o.is_empty()))
+            .map(|c| c.to_string()),
     };
     let hash = chain::entry_hash(key, &entry);
     let seq = entry.seq;
@@ -156,6 +187,7 @@ async fn append<C: ConnectionTrait>(
         client_addr: Set(entry.client_addr),
         prev_hash: Set(entry.prev_hash),
         hash: Set(hash.clone()),
+        changes: Set(entry.changes),
     }
     .insert(conn)
     .await?;
@@ -209,7 +241,84 @@ fn to_entry(m: &audit_entry::Model) -> Entry {
         reason: m.reason.clone(),
         client_addr: m.client_addr.clone(),
         prev_hash: m.prev_hash.clone(),
+        changes: m.changes.clone(),
     }
+}
+
+/// Columns never shown as before/after: bookkeeping, and secrets that must not reach the log.
+const NOT_AUDITED: [&str; 7] = [
+    "version",
+    "updated_at",
+    "password_hash",
+    "totp_secret",
+    "totp_last_step",
+    "recovery_codes",
+    "digest",
+];
+
+fn json_of(v: &sea_orm::Value) -> serde_json::Value {
+    match v {
+        sea_orm::Value::TimeDateTimeWithTimeZone(Some(t)) => crate::clock::format_local(*t).into(),
+        sea_orm::Value::Bytes(_) => serde_json::Value::Null,
+        other => sea_orm::sea_query::sea_value_to_json_value(other),
+    }
+}
+
+/// The fields that differ between two versions of a row, `{"field": {"before", "after"}}`;
+/// a text column holding a JSON object (an application's form) is compared key by key, as
+/// `column.key`. `None` when nothing shown changed.
+pub fn changes_between<M: ModelTrait>(before: &M, after: &M) -> Option<serde_json::Value> {
+    use sea_orm::{IdenStatic, Iterable};
+    let mut out = serde_json::Map::new();
+    for col in <<M as ModelTrait>::Entity as EntityTrait>::Column::iter() {
+        let name = col.as_str();
+        let (b, a) = (before.get(col), after.get(col));
+        if NOT_AUDITED.contains(&name) || b == a {
+            continue;
+        }
+        let (b, a) = (json_of(&b), json_of(&a));
+        let objects = |v: &serde_json::Value| {
+            v.as_str().and_then(|s| {
+                serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(s).ok()
+            })
+        };
+        if let (Some(bo), Some(ao)) = (objects(&b), objects(&a)) {
+            let keys: std::collections::BTreeSet<&String> = bo.keys().chain(ao.keys()).collect();
+            for k in keys {
+                let (x, y) = (bo.get(k), ao.get(k));
+                if x != y {
+                    out.insert(
+                        format!("{name}.{k}"),
+                        serde_json::json!({"before": x, "after": y}),
+                    );
+                }
+            }
+            continue;
+        }
+        out.insert(
+            name.to_string(),
+            serde_json::json!({"before": b, "after": a}),
+        );
+    }
+    (!out.is_empty()).then_some(serde_json::Value::Object(out))
+}
+
+/// The changes an update in this transaction made to the row `before` was loaded as: the row is
+/// read again and compared. For an audit entry's `changes`, after the update and before commit.
+pub async fn changes_since<E, C>(
+    conn: &C,
+    before: &E::Model,
+) -> Result<Option<serde_json::Value>, DbErr>
+where
+    E: crate::store::HasId,
+    E::Model: ModelTrait<Entity = E>,
+    C: ConnectionTrait,
+{
+    let after = E::find()
+        .filter(E::id_column().eq(E::id_of(before)))
+        .one(conn)
+        .await?;
+    Ok(after.and_then(|a| changes_between(before, &a)))
 }
 
 /// Verifies the whole chain, streaming it in pages. `Ok(Ok(n))` means n intact entries.

@@ -4,7 +4,8 @@
 //!
 //! The audit key is deliberately not part of a backup: whoever holds a backup alone cannot forge
 //! the audit trail. It is kept apart (with the chain anchor beside it) and put in place before a
-//! restore, which then verifies the chain with it.
+//! restore, which then verifies the chain with it. The same holds for `secrets.key` beside it,
+//! which seals the TOTP secrets (`auth::sealed`): a backup alone does not give the second factors.
 //!
 //! - SQLite: `VACUUM INTO` copies a consistent snapshot while the server keeps writing (WAL mode;
 //!   a plain copy of the database file can miss everything still in the WAL).

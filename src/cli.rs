@@ -321,7 +321,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             .await
             .map_err(|e| CliError::Message(e.to_string()))?;
             println!(
-                "备份完成：{}，共{}个文件（其中附件{}个），{}。审计密钥未包含在备份中，请与备份分开保管。",
+                "备份完成：{}，共{}个文件（其中附件{}个），{}。审计密钥（audit.key）与双因素密钥的加密密钥（secrets.key）未包含在备份中，请与备份分开保管。",
                 dir.display(),
                 done.files,
                 done.attachments,
@@ -453,12 +453,14 @@ async fn user_command(app: &Shared, cmd: UserCommand) -> Result<ExitCode, CliErr
                     email: String::new(),
                 },
                 true,
-                None,
+                users::FirstCredential::IssueNow(None),
             )
             .await?;
             println!(
                 "已创建账户 {}（{}），初始密码：{}\n首次登录须修改密码。",
-                created.user.username, created.user.role_label, created.initial_password
+                created.user.username,
+                created.user.role_label,
+                created.initial_password.unwrap_or_default()
             );
         }
         UserCommand::ResetPassword { username, reason } => {

@@ -34,6 +34,18 @@ pub struct ConfigArgs {
     /// 会话空闲超时（分钟），默认 30
     #[arg(long, env = "JIQUN_IDLE_TIMEOUT_MINUTES", global = true)]
     pub idle_timeout_minutes: Option<u32>,
+    /// 同一客户端地址在时间窗内最多可失败的登录与双因素验证次数，超过后返回 429，默认 20
+    #[arg(long, env = "JIQUN_LOGIN_ADDRESS_LIMIT", global = true)]
+    pub login_address_limit: Option<u32>,
+    /// 上述登录失败计数的时间窗（分钟），默认 10
+    #[arg(long, env = "JIQUN_LOGIN_ADDRESS_WINDOW_MINUTES", global = true)]
+    pub login_address_window_minutes: Option<u32>,
+    /// 会话最长有效期（小时），无论是否活跃，到期须重新登录，默认 12
+    #[arg(long, env = "JIQUN_SESSION_MAX_HOURS", global = true)]
+    pub session_max_hours: Option<u32>,
+    /// 要求评审专家启用双因素认证（true/false），默认 false
+    #[arg(long, env = "JIQUN_EXPERT_SECOND_FACTOR", global = true)]
+    pub expert_second_factor: Option<bool>,
     /// 仅通过 HTTPS 发送会话 Cookie（在 TLS 反向代理之后部署时开启）
     #[arg(long, env = "JIQUN_COOKIE_SECURE", global = true)]
     pub cookie_secure: Option<bool>,
@@ -78,6 +90,10 @@ struct FileConfig {
     lockout_threshold: Option<u32>,
     lockout_minutes: Option<u32>,
     idle_timeout_minutes: Option<u32>,
+    login_address_limit: Option<u32>,
+    login_address_window_minutes: Option<u32>,
+    session_max_hours: Option<u32>,
+    expert_second_factor: Option<bool>,
     cookie_secure: Option<bool>,
     smtp_url: Option<String>,
     smtp_from: Option<String>,
@@ -104,6 +120,14 @@ pub struct Security {
     pub lockout_threshold: u32,
     pub lockout_minutes: u32,
     pub idle_timeout_minutes: u32,
+    /// Failed sign-in steps (password or second factor) one client address may make within
+    /// `login_address_window_minutes`; more are answered 429.
+    pub login_address_limit: u32,
+    pub login_address_window_minutes: u32,
+    /// A session ends this long after sign-in whatever its activity.
+    pub session_max_hours: u32,
+    /// Experts must enrol a second factor, as administrators and the province must.
+    pub expert_second_factor: bool,
     pub cookie_secure: bool,
 }
 
@@ -199,6 +223,22 @@ impl Config {
                 .idle_timeout_minutes
                 .or(file.idle_timeout_minutes)
                 .unwrap_or(30),
+            login_address_limit: args
+                .login_address_limit
+                .or(file.login_address_limit)
+                .unwrap_or(20),
+            login_address_window_minutes: args
+                .login_address_window_minutes
+                .or(file.login_address_window_minutes)
+                .unwrap_or(10),
+            session_max_hours: args
+                .session_max_hours
+                .or(file.session_max_hours)
+                .unwrap_or(12),
+            expert_second_factor: args
+                .expert_second_factor
+                .or(file.expert_second_factor)
+                .unwrap_or(false),
             cookie_secure: args.cookie_secure.or(file.cookie_secure).unwrap_or(false),
         };
         let objection_rate_limit = args
@@ -214,6 +254,18 @@ impl Config {
             (
                 "idle_timeout_minutes（空闲超时）",
                 security.idle_timeout_minutes,
+            ),
+            (
+                "login_address_limit（同一地址登录失败次数上限）",
+                security.login_address_limit,
+            ),
+            (
+                "login_address_window_minutes（登录失败计数时间窗）",
+                security.login_address_window_minutes,
+            ),
+            (
+                "session_max_hours（会话最长有效期）",
+                security.session_max_hours,
             ),
             (
                 "objection_rate_limit（每小时异议件数上限）",
@@ -358,6 +410,10 @@ mod tests {
         assert_eq!(cfg.database_url, "sqlite://data/jiqun.db?mode=rwc");
         assert_eq!(cfg.security.lockout_threshold, 5);
         assert_eq!(cfg.security.idle_timeout_minutes, 30);
+        assert_eq!(cfg.security.login_address_limit, 20);
+        assert_eq!(cfg.security.login_address_window_minutes, 10);
+        assert_eq!(cfg.security.session_max_hours, 12);
+        assert!(!cfg.security.expert_second_factor);
     }
 
     #[test]

@@ -334,6 +334,7 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
             totp_last_step: Set(None),
             recovery_codes: Set("[]".into()),
             active: Set(true),
+            activation_pending: Set(false),
             version: Set(1),
             password_changed_at: Set(now),
             last_login_at: Set(None),
@@ -343,6 +344,12 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
         }
         .insert(&txn)
         .await?;
+        if let Some(clear) = &m.totp_secret {
+            // Sealed like every stored second factor; the row's id is part of the seal.
+            let mut sealed: user::ActiveModel = m.clone().into();
+            sealed.totp_secret = Set(Some(crate::auth::totp::sealed_secret(app, m.id, clear)));
+            sealed.update(&txn).await?;
+        }
         audit
             .record(
                 &txn,

@@ -35,6 +35,9 @@ pub enum AppError {
     /// Wrong password, locked or disabled account; the message says which.
     #[error("{0}")]
     LoginRefused(String),
+    /// Too many failed attempts from one client address (429 with `Retry-After`).
+    #[error("登录尝试过于频繁，请于{}后再试", wait_text(*retry_after_secs))]
+    TooManyRequests { retry_after_secs: i64 },
     #[error("数据库错误")]
     Db(DbErr),
     /// The cause is for the log (with its whole chain), never for the user.
@@ -90,6 +93,7 @@ impl AppError {
             AppError::Csrf => "csrf_rejected",
             AppError::SessionExpired => "session_expired",
             AppError::LoginRefused(_) => "login_refused",
+            AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Db(_) | AppError::Internal(_) => "internal",
         }
     }
@@ -104,7 +108,16 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Invalid(_) => 422,
             AppError::Conflict(_) | AppError::StaleVersion => 409,
+            AppError::TooManyRequests { .. } => 429,
             AppError::Db(_) | AppError::Internal(_) => 500,
+        }
+    }
+
+    /// The `Retry-After` seconds of a 429.
+    pub fn retry_after(&self) -> Option<i64> {
+        match self {
+            AppError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 
@@ -134,6 +147,15 @@ impl Problems {
         } else {
             Err(AppError::Invalid(self.0))
         }
+    }
+}
+
+/// A wait for people: whole minutes, rounded up ("3分钟"), or seconds under a minute.
+fn wait_text(secs: i64) -> String {
+    if secs < 60 {
+        format!("{}秒", secs.max(1))
+    } else {
+        format!("{}分钟", (secs + 59) / 60)
     }
 }
 

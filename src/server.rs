@@ -21,6 +21,8 @@ pub enum StartError {
     Key(#[from] crate::audit::KeyError),
     #[error(transparent)]
     AuditKey(#[from] crate::audit_anchor::StartKeyError),
+    #[error(transparent)]
+    SealKey(#[from] crate::auth::sealed::SealStartError),
     #[error("无法监听 {addr}：{reason}（端口可能已被占用，可用 --listen 或 JIQUN_LISTEN 换一个）")]
     Listen { addr: String, reason: String },
 }
@@ -48,15 +50,35 @@ pub async fn open(config: Config, create_key: bool) -> Result<App, StartError> {
     crate::store::migrate(&db)
         .await
         .map_err(|e| StartError::Migrate(e.to_string()))?;
+    // Pooled connections that read the schema while the migrations ran keep statements prepared
+    // against it (a column added later goes missing from `RETURNING *` on SQLite): serve from
+    // fresh connections.
+    db.close()
+        .await
+        .map_err(|e| StartError::Database(e.to_string()))?;
+    let db = crate::store::connect(&config.database_url)
+        .await
+        .map_err(|e| StartError::Database(e.to_string()))?;
     // A new key only for an empty trail; an existing trail must verify under the key given.
     let audit_key =
         crate::audit_anchor::load_checked_key(&db, &config.audit_key_file, create_key).await?;
+    // TOTP secrets are sealed with a key kept beside the audit key; clear ones left by an older
+    // version are sealed now (by servers and commands that may write, as for the audit key).
+    let seal_key = crate::auth::sealed::load_at_start(
+        &db,
+        &config.audit_key_file,
+        create_key,
+        Clock::default().now(),
+        &audit_key,
+    )
+    .await?;
     // Uploads interrupted by a crash leave partial files; an hour is far longer than any upload.
     crate::attachments::sweep_temp(&config.data_dir, std::time::Duration::from_secs(3600)).await;
     Ok(App {
         db,
         config,
         audit_key,
+        seal_key,
         clock: Arc::new(Clock::default()),
         public_pages: Default::default(),
     })

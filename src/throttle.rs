@@ -3,8 +3,8 @@
 //! made atomically (`store::lock::serialise`), so that N parallel attempts count N.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -73,6 +73,49 @@ pub async fn take(
 pub async fn forgive(db: &DatabaseConnection, hit_id: i64) -> Result<(), DbErr> {
     throttle_hit::Entity::delete_by_id(hit_id).exec(db).await?;
     Ok(())
+}
+
+/// The bucket of failed sign-in steps (password or second factor) per client address.
+pub const SIGN_IN: &str = "sign_in";
+/// The bucket of failures of one account from one address (`account_subject`): an address with
+/// none may still sign in to a locked account with both factors.
+pub const ACCOUNT_FAILURE: &str = "account_failure";
+
+pub fn account_subject(user_id: i64, client_addr: &str) -> String {
+    format!("{user_id}@{client_addr}")
+}
+
+/// Notes an event against a subject without a limit (inside the caller's transaction).
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    bucket: &str,
+    subject: &str,
+    now: OffsetDateTime,
+) -> Result<(), DbErr> {
+    throttle_hit::ActiveModel {
+        bucket: Set(bucket.to_string()),
+        subject: Set(subject.to_string()),
+        at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// How many events a subject had after `since`.
+pub async fn count_since<C: ConnectionTrait>(
+    conn: &C,
+    bucket: &str,
+    subject: &str,
+    since: OffsetDateTime,
+) -> Result<u64, DbErr> {
+    throttle_hit::Entity::find()
+        .filter(throttle_hit::Column::Bucket.eq(bucket))
+        .filter(throttle_hit::Column::Subject.eq(subject))
+        .filter(throttle_hit::Column::At.gt(since))
+        .count(conn)
+        .await
 }
 
 /// Forgets attempts older than a day; every limit's window is shorter.

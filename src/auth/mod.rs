@@ -2,5 +2,6 @@
 
 pub mod login;
 pub mod password;
+pub mod sealed;
 pub mod session;
 pub mod totp;

@@ -45,9 +45,17 @@ pub async fn create<C: ConnectionTrait>(
 
 pub enum Lookup {
     Active(session::Model, user::Model),
-    /// The session ran past the idle timeout and has been removed.
-    Expired(user::Model),
+    /// The session ran past the idle timeout or its absolute lifetime and has been removed.
+    Expired(user::Model, Expiry),
     Unknown,
+}
+
+/// Why a session ended by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    Idle,
+    /// Older than the absolute lifetime, however active.
+    Lifetime,
 }
 
 pub async fn load<C: ConnectionTrait>(
@@ -55,6 +63,7 @@ pub async fn load<C: ConnectionTrait>(
     token: &str,
     now: OffsetDateTime,
     idle_minutes: u32,
+    max_hours: u32,
 ) -> Result<Lookup, DbErr> {
     let Some(found) = session::Entity::find_by_id(session_id(token))
         .one(conn)
@@ -65,9 +74,13 @@ pub async fn load<C: ConnectionTrait>(
     let Some(owner) = user::Entity::find_by_id(found.user_id).one(conn).await? else {
         return Ok(Lookup::Unknown);
     };
+    if now - found.created_at >= Duration::hours(i64::from(max_hours)) {
+        session::Entity::delete_by_id(found.id).exec(conn).await?;
+        return Ok(Lookup::Expired(owner, Expiry::Lifetime));
+    }
     if session_expired(found.last_seen_at, now, idle_minutes) {
         session::Entity::delete_by_id(found.id).exec(conn).await?;
-        return Ok(Lookup::Expired(owner));
+        return Ok(Lookup::Expired(owner, Expiry::Idle));
     }
     if !owner.active {
         session::Entity::delete_by_id(found.id).exec(conn).await?;
@@ -106,6 +119,33 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, id: &str) -> Result<(), DbErr>
 pub async fn delete_for_user<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<(), DbErr> {
     session::Entity::delete_many()
         .filter(session::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends a user's sessions other than `keep` (a password change keeps the session that made it).
+pub async fn delete_others<C: ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+    keep: &str,
+) -> Result<u64, DbErr> {
+    let done = session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::Id.ne(keep))
+        .exec(conn)
+        .await?;
+    Ok(done.rows_affected)
+}
+
+/// Ends a user's sessions that have not passed the second factor yet.
+pub async fn delete_half_signed_in<C: ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+) -> Result<(), DbErr> {
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::MfaPassed.eq(false))
         .exec(conn)
         .await?;
     Ok(())

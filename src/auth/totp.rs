@@ -4,9 +4,29 @@
 use jiqun_domain::audit::sm3_hex;
 use totp_rs::{Builder, Secret, Totp};
 
+use super::sealed;
 use crate::error::AppError;
+use crate::store::entity::user;
 
 pub const ISSUER: &str = "jiqun";
+
+/// An account's TOTP secret in clear, however it is stored (sealed, or clear from before
+/// sealing; see [`super::sealed`]). Every read of `users.totp_secret` goes through here.
+pub fn secret_of(app: &crate::app::App, u: &user::Model) -> Result<Option<String>, AppError> {
+    u.totp_secret
+        .as_deref()
+        .map(|stored| {
+            app.seal_key
+                .open(&sealed::totp_context(u.id), stored)
+                .map_err(AppError::internal)
+        })
+        .transpose()
+}
+
+/// The value to store for a new TOTP secret of account `user_id`: sealed, never clear.
+pub fn sealed_secret(app: &crate::app::App, user_id: i64, secret: &str) -> String {
+    app.seal_key.seal(&sealed::totp_context(user_id), secret)
+}
 
 pub fn new_secret() -> String {
     Secret::from(rand::random::<[u8; 20]>()).to_base32()

@@ -37,6 +37,11 @@ async fn visible<C: ConnectionTrait>(
     let Ok(scope) = authorize(p, Resource::Application, Action::View) else {
         return Ok(false);
     };
+    // The permission table decides which statuses the role reaches (a city bureau never sees a
+    // draft), for every route that loads one application: the object, its files, its review.
+    if !jiqun_domain::access::application_in_reach(p.role, m.status) {
+        return Ok(false);
+    }
     Ok(match scope {
         ScopeKind::All => true,
         ScopeKind::OwnCity => p.org.city_code == Some(m.city_code),
@@ -253,7 +258,7 @@ pub async fn save(
     let policy = policy_of(&competition_of(&txn, &m).await?)?;
     let changed = intake::diff(&policy, &before, &form);
     Audit::of(app, p, now)
-        .record(
+        .record_changes(
             &txn,
             Event {
                 action: "application.save",
@@ -262,6 +267,7 @@ pub async fn save(
                 summary: summarise_changes(&changed),
                 ..Default::default()
             },
+            crate::audit::changes_since::<application::Entity, _>(&txn, &m).await?,
         )
         .await?;
     let after = application::Entity::find_by_id(id)

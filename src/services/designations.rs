@@ -122,6 +122,8 @@ pub async fn designate<C: ConnectionTrait>(
     let outcome = kind.outcome();
     let today = crate::clock::local(now).date();
     let year = today.year();
+    // Two rounds confirmed at once must not read the same last number (PostgreSQL).
+    crate::store::lock::serialise(conn, &format!("certificate:{}:{year}", outcome.key())).await?;
     let last = designation::Entity::find()
         .filter(designation::Column::Designation.eq(outcome))
         .filter(designation::Column::Year.eq(year))

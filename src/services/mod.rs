@@ -2,6 +2,7 @@
 //! the permission table and the caller's data scope, and writes its audit entry in the same
 //! transaction as the change.
 
+pub mod api_tokens;
 pub mod applications;
 pub mod calendar;
 pub mod clusters;

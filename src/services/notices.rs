@@ -864,17 +864,38 @@ pub async fn file_objection(
     let name = trimmed(&input.name);
     let organisation = trimmed(&input.organisation);
     let txn = store::write_txn(&app.db).await?;
-    // Counted again under the write lock, so parallel requests cannot slip past the limit.
+    // Counted again under a lock per address (SQLite's write lock is not enough on PostgreSQL),
+    // so parallel requests cannot slip past the limit; then per notice, for the duplicate check.
+    store::lock::serialise(&txn, &format!("objection:addr:{client_addr}")).await?;
     if filed_last_hour(&txn, client_addr, now).await? >= u64::from(limit) {
         return Err(FileError::RateLimited { limit });
+    }
+    store::lock::serialise(&txn, &format!("objection:round:{}", r.id)).await?;
+    let reason = input.reason.trim().to_string();
+    let contact = trimmed(&input.contact);
+    if let Some(same) = objection::Entity::find()
+        .filter(objection::Column::RoundId.eq(r.id))
+        .filter(objection::Column::EntryId.eq(entry.id))
+        .filter(objection::Column::Name.eq(&name))
+        .filter(objection::Column::Organisation.eq(&organisation))
+        .filter(objection::Column::Contact.eq(&contact))
+        .filter(objection::Column::Reason.eq(&reason))
+        .one(&txn)
+        .await?
+    {
+        return Err(AppError::Conflict(format!(
+            "您已对该集群提交过内容相同的异议（受理编号{}），无需重复提交；可凭回执查询办理进度",
+            same.id
+        ))
+        .into());
     }
     let o = objection::ActiveModel {
         round_id: Set(r.id),
         entry_id: Set(entry.id),
         name: Set(name.clone()),
         organisation: Set(organisation.clone()),
-        contact: Set(trimmed(&input.contact)),
-        reason: Set(input.reason.trim().to_string()),
+        contact: Set(contact),
+        reason: Set(reason),
         client_addr: Set(client_addr.to_string()),
         status: Set(ObjectionStatus::Received),
         reply: Set(String::new()),
@@ -1313,7 +1334,7 @@ pub async fn decide(
         }
     }
     Audit::of(app, p, now)
-        .record(
+        .record_changes(
             &txn,
             Event {
                 action: match step {
@@ -1333,6 +1354,7 @@ pub async fn decide(
                 ),
                 reason: reply.to_string(),
             },
+            crate::audit::changes_since::<objection::Entity, _>(&txn, &o).await?,
         )
         .await?;
     let after = objection::Entity::find_by_id(o.id)

@@ -395,7 +395,7 @@ pub async fn update(
     )
     .await?;
     Audit::of(app, p, now)
-        .record(
+        .record_changes(
             &txn,
             Event {
                 action: "org.update",
@@ -408,6 +408,7 @@ pub async fn update(
                 ),
                 ..Default::default()
             },
+            crate::audit::changes_since::<organisation::Entity, _>(&txn, &before).await?,
         )
         .await?;
     let after = organisation::Entity::find_by_id(id)

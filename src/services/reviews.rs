@@ -170,7 +170,7 @@ const COUNTED: [Status; 6] = [
 ];
 
 /// Recommends one or more applications. If any county would exceed the policy's cap, nothing
-/// is recommended unless a written justification is given (第十六条: 原则上不超过1个).
+/// is recommended unless a written justification is given (第十六条, the policy's `quota.per_county`).
 pub async fn recommend(
     app: &App,
     p: &Principal,
@@ -204,14 +204,13 @@ pub async fn recommend(
             .find(|m| m.county_code.to_string() == county)
             .ok_or(AppError::NotFound)?;
         let cap = match caps.get(&first.competition_id) {
-            Some(cap) => *cap,
+            Some((cap, _)) => *cap,
             None => {
-                let cap = policy_of(&competition_of(&txn, first).await?)?
+                let quota = policy_of(&competition_of(&txn, first).await?)?
                     .quota
-                    .per_county
-                    .max;
-                caps.insert(first.competition_id, cap);
-                cap
+                    .per_county;
+                caps.insert(first.competition_id, (quota.max, quota.message));
+                quota.max
             }
         };
         let existing = application::Entity::find()
@@ -238,12 +237,11 @@ pub async fn recommend(
     let warnings = county_cap::recommendation_warnings(&counts);
     if !warnings.is_empty() && justification.is_empty() {
         txn.rollback().await?;
-        // Hunan's wording, written here before this refactor; it is kept word for word (the
-        // policy file's own `message` reads differently).
-        let policy_msg = "每个县（市）纳入省级支持的先进制造业集群原则上不超过1个";
+        // The principle is the bound policy's own sentence.
+        let principle = caps.values().next().map(|(_, m)| m.as_str()).unwrap_or("");
         return Err(AppError::Invalid(vec![FieldError {
             field: "cap_justification".into(),
-            message: county_cap::recommendation_refusal(policy_msg, &warnings),
+            message: county_cap::recommendation_refusal(principle, &warnings),
         }]));
     }
     let letter_attachment_id = match letter {

@@ -1,7 +1,12 @@
 //! User accounts. The system administrator creates and edits business accounts; the security
-//! administrator resets credentials and unlocks; everyone sees their own account.
+//! administrator activates them (issuing the first credential), resets credentials and unlocks;
+//! everyone sees their own account. So whoever creates an account never holds a way into it
+//! (三权分立, 等保 level 3).
 
-use jiqun_domain::access::{Action, Resource, Role, ScopeKind, assignable_by_sys_admin};
+use jiqun_domain::access::{
+    Action, Resource, Role, ScopeKind, assignable_by_sys_admin, role_change_allowed,
+};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -43,6 +48,10 @@ pub struct UserView {
     pub phone: String,
     pub email: String,
     pub active: bool,
+    /// Waiting for the security administrator's activation (待激活).
+    pub activation_pending: bool,
+    /// 待激活 | 停用 | 已锁定 | 待修改初始密码 | 正常
+    pub status_label: String,
     pub locked: bool,
     pub locked_until: Option<String>,
     pub must_change_password: bool,
@@ -53,6 +62,17 @@ pub struct UserView {
 
 pub fn view(m: &user::Model, org_name: &str, now: time::OffsetDateTime) -> UserView {
     let locked = jiqun_domain::security::is_locked(m.locked_until, now);
+    let status_label = if m.activation_pending {
+        "待激活"
+    } else if !m.active {
+        "停用"
+    } else if locked {
+        "已锁定"
+    } else if m.must_change_password {
+        "待修改初始密码"
+    } else {
+        "正常"
+    };
     UserView {
         id: m.id,
         username: m.username.clone(),
@@ -64,6 +84,8 @@ pub fn view(m: &user::Model, org_name: &str, now: time::OffsetDateTime) -> UserV
         phone: m.phone.clone(),
         email: m.email.clone(),
         active: m.active,
+        activation_pending: m.activation_pending,
+        status_label: status_label.into(),
         locked,
         locked_until: m.locked_until.filter(|_| locked).map(format_local),
         must_change_password: m.must_change_password,
@@ -195,19 +217,30 @@ pub async fn get(app: &App, p: &Principal, id: i64) -> Result<UserView, AppError
     ))
 }
 
-/// The new account and the initial password to hand over (shown once).
+/// The new account and, when it is issued at once, the initial password to hand over (shown once).
 pub struct Created {
     pub user: UserView,
-    pub initial_password: String,
+    pub initial_password: Option<String>,
 }
 
-/// Creates an account. `actor` is `None` on the command line, which may also create administrators.
+/// How a new account gets its first credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FirstCredential {
+    /// The command line (whoever runs the server): the account is in use at once and the
+    /// password — given or generated — is returned.
+    IssueNow(Option<String>),
+    /// The system administrator: the account waits (待激活) with a password nobody ever sees,
+    /// until the security administrator activates it and receives the first credential.
+    AtActivation,
+}
+
+/// Creates an account. The command line may also create administrators.
 pub async fn create_account(
     app: &App,
     actor: &Actor,
     input: &UserInput,
     allow_admin_roles: bool,
-    initial_password: Option<String>,
+    first: FirstCredential,
 ) -> Result<Created, AppError> {
     let (username, display_name, role) = validate(input)?;
     if !allow_admin_roles && !assignable_by_sys_admin(role) {
@@ -240,10 +273,16 @@ pub async fn create_account(
     {
         return Err(AppError::invalid("username", "该用户名已被使用"));
     }
-    let initial = initial_password.unwrap_or_else(password::generate_initial);
+    let pending = first == FirstCredential::AtActivation;
+    let initial = match first {
+        FirstCredential::IssueNow(given) => given.unwrap_or_else(password::generate_initial),
+        FirstCredential::AtActivation => password::generate_initial(),
+    };
     if let Err(msg) = jiqun_domain::password::check_complexity(&initial, &username) {
         return Err(AppError::invalid("password", msg));
     }
+    // A pending account's password is hashed and forgotten here: it exists only so that the row
+    // is never without a hash, and no one can ever type it.
     let hash = password::hash(&initial).await?;
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;
@@ -262,7 +301,8 @@ pub async fn create_account(
         totp_enabled: Set(false),
         totp_last_step: Set(None),
         recovery_codes: Set("[]".into()),
-        active: Set(true),
+        active: Set(!pending),
+        activation_pending: Set(pending),
         version: Set(1),
         password_changed_at: Set(now),
         last_login_at: Set(None),
@@ -280,9 +320,14 @@ pub async fn create_account(
                 object_type: "user",
                 object_id: m.id.to_string(),
                 summary: format!(
-                    "新建账户 {username}（{display_name}），角色={}，单位={}",
+                    "新建账户 {username}（{display_name}），角色={}，单位={}{}",
                     role.label(),
-                    org.name
+                    org.name,
+                    if pending {
+                        "，待安全管理员激活"
+                    } else {
+                        ""
+                    }
                 ),
                 ..Default::default()
             },
@@ -291,13 +336,90 @@ pub async fn create_account(
     txn.commit().await?;
     Ok(Created {
         user: view(&m, &org.name, now),
-        initial_password: initial,
+        initial_password: (!pending).then_some(initial),
     })
 }
 
-pub async fn create(app: &App, p: &Principal, input: &UserInput) -> Result<Created, AppError> {
+/// The system administrator creates a business account; it waits for activation and its answer
+/// carries no credential.
+pub async fn create(app: &App, p: &Principal, input: &UserInput) -> Result<UserView, AppError> {
     authorize(p, Resource::User, Action::Create)?;
-    create_account(app, &p.actor(), input, false, None).await
+    let created =
+        create_account(app, &p.actor(), input, false, FirstCredential::AtActivation).await?;
+    Ok(created.user)
+}
+
+/// The account put into use by the security administrator, with its first password (shown once,
+/// to be handed to the person, who must change it at first sign-in).
+pub struct Activated {
+    pub user: UserView,
+    pub initial_password: String,
+}
+
+/// Activates an account waiting for it (待激活) and issues its first credential.
+pub async fn activate(app: &App, p: &Principal, id: i64) -> Result<Activated, AppError> {
+    let target = load_scoped(app, p, id, Action::Activate).await?;
+    if !target.activation_pending {
+        return Err(AppError::Conflict("该账户不是待激活状态，无需激活".into()));
+    }
+    let initial = password::generate_initial();
+    let hash = password::hash(&initial).await?;
+    let now = app.clock.now();
+    let txn = store::write_txn(&app.db).await?;
+    // One conditional statement: of two activations racing, exactly one issues a credential.
+    let done = user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(user::Column::MustChangePassword, Expr::value(true))
+        .col_expr(user::Column::PasswordChangedAt, Expr::value(now))
+        .col_expr(user::Column::FailedLogins, Expr::value(0))
+        .col_expr(
+            user::Column::LockedUntil,
+            Expr::value(Option::<time::OffsetDateTime>::None),
+        )
+        .col_expr(user::Column::Active, Expr::value(true))
+        .col_expr(user::Column::ActivationPending, Expr::value(false))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .col_expr(
+            user::Column::Version,
+            Expr::col(user::Column::Version).add(1),
+        )
+        .filter(user::Column::Id.eq(id))
+        .filter(user::Column::ActivationPending.eq(true))
+        .exec(&txn)
+        .await?;
+    if done.rows_affected != 1 {
+        txn.rollback().await?;
+        return Err(AppError::Conflict("该账户已被激活，请刷新页面".into()));
+    }
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "user.activate",
+                object_type: "user",
+                object_id: id.to_string(),
+                summary: format!(
+                    "激活账户 {}（{}，{}），初始密码交由安全管理员转交本人，首次登录须修改",
+                    target.username,
+                    target.display_name,
+                    target.role.label()
+                ),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let after = user::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    txn.commit().await?;
+    let org = organisation::Entity::find_by_id(after.org_id)
+        .one(&app.db)
+        .await?;
+    Ok(Activated {
+        user: view(&after, org.map(|o| o.name).as_deref().unwrap_or(""), now),
+        initial_password: initial,
+    })
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -308,6 +430,10 @@ pub struct UserUpdate {
     #[serde(default)]
     pub email: String,
     pub active: bool,
+    /// The role cannot move between administrator and business duties (三权分立); when given,
+    /// it must be the account's own.
+    #[serde(default)]
+    pub role: Option<String>,
     pub version: i32,
 }
 
@@ -321,6 +447,30 @@ pub async fn update(
     let role = before.role;
     if role.is_admin() {
         return Err(AppError::Forbidden);
+    }
+    let new_role = match input
+        .role
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        None => role,
+        Some(key) => Role::from_key(key).ok_or_else(|| AppError::invalid("role", "角色无效"))?,
+    };
+    if !role_change_allowed(role, new_role) {
+        return Err(AppError::invalid(
+            "role",
+            format!(
+                "不能把{}账户改为{}：管理员与业务角色互不兼任（三权分立）",
+                role.label(),
+                new_role.label()
+            ),
+        ));
+    }
+    if before.activation_pending && input.active {
+        return Err(AppError::Conflict(
+            "该账户待安全管理员激活，系统管理员不能直接启用（三权分立）".into(),
+        ));
     }
     validate(&UserInput {
         username: before.username.clone(),
@@ -340,6 +490,7 @@ pub async fn update(
             display_name: Set(input.display_name.trim().into()),
             phone: Set(input.phone.trim().into()),
             email: Set(input.email.trim().into()),
+            role: Set(new_role),
             active: Set(input.active),
             updated_at: Set(now),
             ..Default::default()
@@ -349,7 +500,7 @@ pub async fn update(
     if !input.active {
         session::delete_for_user(&txn, id).await?;
     }
-    Audit::of(app, p, now).record(
+    Audit::of(app, p, now).record_changes(
         &txn,
         Event {
             action: "user.update",
@@ -368,6 +519,7 @@ pub async fn update(
             ),
             ..Default::default()
         },
+        crate::audit::changes_since::<user::Entity, _>(&txn, &before).await?,
     )
     .await?;
     let after = user::Entity::find_by_id(id)
@@ -422,7 +574,9 @@ pub async fn apply_credentials(
         }
         CredentialAction::Unlock => {
             active.failed_logins = Set(0);
+            active.failed_second_factors = Set(0);
             active.locked_until = Set(None);
+            active.locked_by_second_factor = Set(false);
             ("user.unlock", "解除账户锁定".to_string())
         }
         CredentialAction::ResetSecondFactor => {
@@ -467,6 +621,11 @@ pub async fn reset_credentials(
     let target = load_scoped(app, p, id, Action::ResetCredentials).await?;
     if target.id == p.user.id {
         return Err(AppError::Conflict("不能对自己的账户执行此操作".into()));
+    }
+    if target.activation_pending && action == CredentialAction::ResetPassword {
+        return Err(AppError::Conflict(
+            "该账户待激活，请使用“激活账户”签发初始密码".into(),
+        ));
     }
     apply_credentials(app, &p.actor(), &target, action, reason).await
 }

@@ -74,8 +74,11 @@ pub async fn for_principal(app: &App, p: &Principal) -> Result<Workbench, AppErr
                 .filter(user::Column::TotpEnabled.eq(false))
                 .filter(user::Column::Active.eq(true))
                 .filter(
-                    user::Column::Role
-                        .is_in(Role::ALL.into_iter().filter(|r| r.requires_second_factor())),
+                    user::Column::Role.is_in(
+                        Role::ALL
+                            .into_iter()
+                            .filter(|r| app.second_factor_required(*r)),
+                    ),
                 )
                 .count(db)
                 .await?;
@@ -132,7 +135,7 @@ pub async fn for_principal(app: &App, p: &Principal) -> Result<Workbench, AppErr
     for (label, href, count) in call_todos(app, p).await? {
         push(&label, &href, count);
     }
-    if !p.user.totp_enabled && !p.role.requires_second_factor() {
+    if !p.user.totp_enabled && !app.second_factor_required(p.role) {
         push("建议启用双因素认证", "/account/mfa", 1);
     }
     Ok(Workbench { todos, stats })

@@ -4,10 +4,12 @@
 //! transactions read the same count, so there a transaction-scoped advisory lock on the named
 //! key makes the second wait until the first commits.
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement};
 
-/// Takes the lock for `key` until the transaction ends. Call it before the read it protects.
-pub async fn serialise(txn: &DatabaseTransaction, key: &str) -> Result<(), DbErr> {
+/// Takes the lock for `key` until the transaction ends. Call it before the read it protects,
+/// inside a transaction (`store::write_txn`); generic so that helpers taking any connection
+/// (and called with the caller's transaction) can use it.
+pub async fn serialise<C: ConnectionTrait>(txn: &C, key: &str) -> Result<(), DbErr> {
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         txn.execute_raw(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,

@@ -14,6 +14,10 @@ impl MigratorTrait for Migrator {
             Box::new(M0004MailOutbox),
             Box::new(M0005Rounds),
             Box::new(M0006Throttle),
+            Box::new(M0007Doors),
+            Box::new(M0008ApiTokens),
+            Box::new(M0009Scopes),
+            Box::new(M0010AuditChanges),
         ]
     }
 }
@@ -832,6 +836,123 @@ impl MigrationTrait for M0006Throttle {
             "throttle_hits",
             &["bucket", "subject", "at"],
         ))
+        .await
+    }
+}
+
+/// Second-factor failures counted per account (a right password must not reset them, or the
+/// password holder could guess codes forever), and whether the current lock came from them (such
+/// a lock is not lifted by presenting the second factor: the password is known to someone).
+struct M0007Doors;
+
+impl MigrationName for M0007Doors {
+    fn name(&self) -> &str {
+        "m0007_doors"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0007Doors {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // One column per statement: SQLite adds one column per ALTER TABLE.
+        m.alter_table(
+            Table::alter()
+                .table("users")
+                .add_column(integer("failed_second_factors").default(0))
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table("users")
+                .add_column(boolean("locked_by_second_factor").default(false))
+                .to_owned(),
+        )
+        .await
+    }
+}
+
+/// Long-lived API tokens for other government systems. Only the SM3 digest of a token is kept,
+/// as for sessions; the short prefix identifies a token in lists and the audit trail.
+struct M0008ApiTokens;
+
+impl MigrationName for M0008ApiTokens {
+    fn name(&self) -> &str {
+        "m0008_api_tokens"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0008ApiTokens {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("api_tokens")
+                .col(big_pk_auto("id"))
+                .col(string("name"))
+                .col(string_uniq("digest"))
+                .col(string("prefix"))
+                .col(string("role"))
+                .col(big_integer("org_id"))
+                .col(big_integer("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone_null("expires_at"))
+                .col(timestamp_with_time_zone_null("last_used_at"))
+                .col(timestamp_with_time_zone_null("revoked_at"))
+                .col(big_integer_null("revoked_by"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("api_tokens", "org_id")
+                        .to("organisations", "id"),
+                )
+                .to_owned(),
+        )
+        .await
+    }
+}
+
+/// The before/after of the fields an audited change touched, as JSON text (chained exactly as
+/// stored, so a text column: a JSON type would normalise it). Older entries keep NULL.
+struct M0010AuditChanges;
+
+impl MigrationName for M0010AuditChanges {
+    fn name(&self) -> &str {
+        "m0010_audit_changes"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0010AuditChanges {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("audit_entries")
+                .add_column(text_null("changes"))
+                .to_owned(),
+        )
+        .await
+    }
+}
+
+/// 三权分立: an account the system administrator creates waits for the security administrator,
+/// who activates it and receives its first credential. Existing accounts are in use already.
+struct M0009Scopes;
+
+impl MigrationName for M0009Scopes {
+    fn name(&self) -> &str {
+        "m0009_scopes"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0009Scopes {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("users")
+                .add_column(boolean("activation_pending").default(false))
+                .to_owned(),
+        )
         .await
     }
 }

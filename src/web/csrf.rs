@@ -12,8 +12,6 @@ use super::principal::SessionCtx;
 use crate::app::Shared;
 use crate::error::AppError;
 
-const FORM_LIMIT: usize = 1024 * 1024;
-
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -89,8 +87,9 @@ pub async fn guard(State(_app): State<Shared>, req: Request, next: Next) -> Resp
         return refuse(api);
     }
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
-        return refuse(api);
+    // A form over the limit is too large, not a forged request: say so.
+    let Ok(bytes) = axum::body::to_bytes(body, super::FORM_LIMIT).await else {
+        return super::rejections::too_large(api);
     };
     let ok = url::form_urlencoded::parse(&bytes)
         .any(|(k, v)| k == "_csrf" && constant_time_eq(v.as_bytes(), &expected));

@@ -63,7 +63,16 @@ async fn read_text(name: &str, mut field: Field<'_>) -> Result<String, AppError>
         }
         bytes.extend_from_slice(&chunk);
     }
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    // The same rule `web/hygiene.rs` applies to every urlencoded and JSON body: multipart text
+    // is read only here.
+    if let Some((pos, c)) = jiqun_domain::text::forbidden_char(&text) {
+        return Err(AppError::invalid(
+            name,
+            jiqun_domain::text::forbidden_message(pos, c),
+        ));
+    }
+    Ok(text)
 }
 
 /// Reads the multipart objection form: its text fields, and (with `keep_file`) the evidence
@@ -76,6 +85,8 @@ pub async fn read_objection(
 ) -> (ObjectionForm, Result<Option<Received>, AppError>) {
     let mut form = ObjectionForm::default();
     let mut evidence: Result<Option<Received>, AppError> = Ok(None);
+    // A refused text field stands whatever parts follow it (a later file must not hide it).
+    let mut refused: Option<AppError> = None;
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
@@ -91,7 +102,7 @@ pub async fn read_objection(
         let name = field.name().unwrap_or_default().to_string();
         if name == attachments::FILE_FIELD {
             let file_name = field.file_name().unwrap_or_default().to_string();
-            if file_name.trim().is_empty() || !keep_file {
+            if file_name.trim().is_empty() || !keep_file || refused.is_some() {
                 // No file chosen (browsers still send an empty part), or none wanted.
                 let mut field = field;
                 while let Ok(Some(_)) = field.chunk().await {}
@@ -105,7 +116,7 @@ pub async fn read_objection(
         let text = match read_text(&name, field).await {
             Ok(t) => t,
             Err(e) => {
-                evidence = Err(e);
+                refused.get_or_insert(e);
                 continue;
             }
         };
@@ -117,6 +128,10 @@ pub async fn read_objection(
             "reason" => form.reason = text,
             _ => {}
         }
+    }
+    if let Some(e) = refused {
+        // Dropping a received file removes its temporary copy.
+        evidence = Err(e);
     }
     (form, evidence)
 }

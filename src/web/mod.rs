@@ -6,9 +6,11 @@ pub mod assets;
 pub mod csrf;
 pub mod download;
 pub mod forms;
+pub mod hygiene;
 pub mod observe;
 pub mod pages;
 pub mod principal;
+pub mod rejections;
 pub mod upload;
 pub mod views;
 
@@ -24,6 +26,11 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::app::Shared;
+
+/// The largest page form (urlencoded) accepted: what a person types is far smaller.
+pub const FORM_LIMIT: usize = 1024 * 1024;
+/// The largest JSON body accepted; upload routes (multipart) raise their own limit.
+pub const JSON_LIMIT: usize = 2 * 1024 * 1024;
 
 pub fn router(app: Shared) -> Router {
     let security_headers = [
@@ -49,6 +56,11 @@ pub fn router(app: Shared) -> Router {
         .nest("/api/v1", api::routes())
         .route("/static/{name}", get(assets::serve))
         .route("/healthz", get(|| async { "ok" }))
+        .fallback(not_found)
+        // Innermost: refuse control characters before any handler, and say the framework's own
+        // rejections in the house format; both inside frame_errors so pages keep their frame.
+        .layer(axum::middleware::from_fn(hygiene::guard))
+        .layer(axum::middleware::from_fn(rejections::house_format))
         .layer(axum::middleware::from_fn(pages::frame_errors))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
@@ -58,9 +70,8 @@ pub fn router(app: Shared) -> Router {
             app.clone(),
             principal::load_session,
         ))
-        .layer(axum::middleware::from_fn(explain_too_large))
         // Forms and JSON stay small; upload routes raise their own limit (an inner layer wins).
-        .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::max(JSON_LIMIT))
         // Inside the security headers, so a panic's 500 carries them too.
         .layer(CatchPanicLayer::custom(observe::panic_response))
         .layer(axum::middleware::from_fn(observe::scope));
@@ -90,30 +101,13 @@ pub fn router(app: Shared) -> Router {
         .with_state(app)
 }
 
-/// The body-limit rejection of axum is a bare English line; say it in Chinese, in the form the
-/// client expects.
-async fn explain_too_large(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
+/// An unknown address: the API's JSON 404 under /api/, the Chinese page elsewhere.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let api = req.uri().path().starts_with("/api/");
-    let res = next.run(req).await;
-    let plain = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/plain"));
-    if res.status() != axum::http::StatusCode::PAYLOAD_TOO_LARGE || !plain {
-        return res;
-    }
-    let message = "提交的内容超过大小上限（表单2MB；附件上限见上传说明），未保存任何内容";
-    if api {
-        let mut r = api::ApiError(crate::error::AppError::invalid("body", message)).into_response();
-        *r.status_mut() = axum::http::StatusCode::PAYLOAD_TOO_LARGE;
-        r
+    if uri.path().starts_with("/api/") {
+        api::ApiError(crate::error::AppError::NotFound).into_response()
     } else {
-        pages::error_page(axum::http::StatusCode::PAYLOAD_TOO_LARGE, message)
+        pages::error_page(axum::http::StatusCode::NOT_FOUND, "页面不存在。")
     }
 }
 

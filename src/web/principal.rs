@@ -25,9 +25,9 @@ pub struct SessionCtx {
     pub unread: u64,
 }
 
-/// Set when the idle timeout ended the session on this request.
+/// Set when the idle timeout or the absolute lifetime ended the session on this request.
 #[derive(Clone, Copy)]
-pub struct SessionExpired;
+pub struct SessionExpired(pub session::Expiry);
 
 pub fn cookie_token(parts: &axum::http::HeaderMap) -> Option<String> {
     parts
@@ -50,6 +50,23 @@ fn bearer_token(headers: &axum::http::HeaderMap) -> Option<String> {
 
 pub async fn load_session(State(app): State<Shared>, mut req: Request, next: Next) -> Response {
     let bearer = bearer_token(req.headers());
+    if let Some(token) = bearer
+        .as_deref()
+        .filter(|t| crate::services::api_tokens::is_api_token(t))
+    {
+        let path = req.uri().path().to_string();
+        let request = format!("{} {path}", req.method());
+        let client_addr = super::client_addr(&app, &req);
+        return match api_token_ctx(&app, &path, &request, client_addr, token).await {
+            Ok(ctx) => {
+                if let Some(ctx) = ctx {
+                    req.extensions_mut().insert(ctx);
+                }
+                next.run(req).await
+            }
+            Err(e) => ApiError(e).into_response(),
+        };
+    }
     let token = bearer.clone().or_else(|| cookie_token(req.headers()));
     let client_addr = super::client_addr(&app, &req);
     if let Some(token) = token {
@@ -59,6 +76,7 @@ pub async fn load_session(State(app): State<Shared>, mut req: Request, next: Nex
             &token,
             now,
             app.config.security.idle_timeout_minutes,
+            app.config.security.session_max_hours,
         )
         .await
         {
@@ -69,7 +87,7 @@ pub async fn load_session(State(app): State<Shared>, mut req: Request, next: Nex
                 if let Ok(Some(org)) = org {
                     let role = u.role;
                     super::observe::record_user(u.id);
-                    let st = stage(s.mfa_passed, &u, role);
+                    let st = stage(s.mfa_passed, &u, app.second_factor_required(role));
                     let unread = if bearer.is_none() && !req.uri().path().starts_with("/api/") {
                         crate::services::notifications::unread_count(&app, u.id)
                             .await
@@ -91,11 +109,12 @@ pub async fn load_session(State(app): State<Shared>, mut req: Request, next: Nex
                     });
                 }
             }
-            Ok(Lookup::Expired(u)) => {
-                if let Err(e) = crate::auth::login::record_expiry(&app, &u, &client_addr).await {
+            Ok(Lookup::Expired(u, why)) => {
+                if let Err(e) = crate::auth::login::record_expiry(&app, &u, why, &client_addr).await
+                {
                     tracing::error!("recording session expiry: {e}");
                 }
-                req.extensions_mut().insert(SessionExpired);
+                req.extensions_mut().insert(SessionExpired(why));
             }
             Ok(Lookup::Unknown) => {}
             Err(e) => {
@@ -105,6 +124,46 @@ pub async fn load_session(State(app): State<Shared>, mut req: Request, next: Nex
         }
     }
     next.run(req).await
+}
+
+/// The context of a request carrying an integration API token. Tokens work for the JSON API
+/// only: on a page the request is treated as signed out (and sent to the login page), and the
+/// API's own sign-in, sign-out and password routes refuse them, since a token has no account
+/// behind it. `Ok(None)` means "no principal".
+async fn api_token_ctx(
+    app: &Shared,
+    path: &str,
+    request: &str,
+    client_addr: String,
+    token: &str,
+) -> Result<Option<SessionCtx>, AppError> {
+    if !path.starts_with("/api/") {
+        return Ok(None);
+    }
+    if path.starts_with("/api/v1/session") || path.starts_with("/api/v1/me/password") {
+        return Err(AppError::Forbidden);
+    }
+    let principal =
+        crate::services::api_tokens::authenticate(app, token, request, &client_addr).await?;
+    super::observe::record_user(principal.user.id);
+    let now = app.clock.now();
+    Ok(Some(SessionCtx {
+        // A stand-in session: nothing reads it for the API but the CSRF guard, which `bearer`
+        // already settles.
+        session: session_entity::Model {
+            id: String::new(),
+            user_id: principal.user.id,
+            csrf_token: String::new(),
+            mfa_passed: true,
+            client_addr: principal.client_addr.clone(),
+            created_at: now,
+            last_seen_at: now,
+        },
+        principal,
+        stage: Stage::Complete,
+        bearer: true,
+        unread: 0,
+    }))
 }
 
 /// Whether the request is for the JSON API. Nested routers see their path with the prefix
@@ -119,19 +178,19 @@ fn is_api(parts: &Parts) -> bool {
 
 /// The answer to a request that needs a session and has none (or whose session just timed out).
 fn no_session(parts: &Parts) -> Response {
-    let expired = parts.extensions.get::<SessionExpired>().is_some();
+    let expired = parts.extensions.get::<SessionExpired>().map(|e| e.0);
     if is_api(parts) {
-        ApiError(if expired {
+        ApiError(if expired.is_some() {
             AppError::SessionExpired
         } else {
             AppError::Unauthenticated
         })
         .into_response()
     } else {
-        Redirect::to(if expired {
-            "/login?expired=1"
-        } else {
-            "/login"
+        Redirect::to(match expired {
+            Some(session::Expiry::Idle) => "/login?expired=1",
+            Some(session::Expiry::Lifetime) => "/login?expired=lifetime",
+            None => "/login",
         })
         .into_response()
     }

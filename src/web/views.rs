@@ -19,6 +19,43 @@ pub struct AuditEntryView {
     pub reason: String,
     pub client_addr: String,
     pub hash: String,
+    /// The fields an edit changed: `{"field": {"before": …, "after": …}}`; absent when the entry
+    /// records no field changes.
+    #[schema(value_type = Option<Object>)]
+    pub changes: Option<serde_json::Value>,
+}
+
+/// One changed field as the audit page shows it.
+pub struct ChangeLine {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+impl AuditEntryView {
+    /// The changed fields, one line each, for the page.
+    pub fn change_lines(&self) -> Vec<ChangeLine> {
+        let shown = |v: Option<&serde_json::Value>| match v {
+            None | Some(serde_json::Value::Null) => "（空）".to_string(),
+            Some(serde_json::Value::String(s)) if s.is_empty() => "（空）".to_string(),
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        };
+        self.changes
+            .as_ref()
+            .and_then(|c| c.as_object())
+            .map(|fields| {
+                fields
+                    .iter()
+                    .map(|(field, ba)| ChangeLine {
+                        field: field.clone(),
+                        before: shown(ba.get("before")),
+                        after: shown(ba.get("after")),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 impl From<&crate::store::entity::audit_entry::Model> for AuditEntryView {
@@ -36,6 +73,10 @@ impl From<&crate::store::entity::audit_entry::Model> for AuditEntryView {
             reason: m.reason.clone(),
             client_addr: m.client_addr.clone(),
             hash: m.hash.clone(),
+            changes: m
+                .changes
+                .as_deref()
+                .and_then(|c| serde_json::from_str(c).ok()),
         }
     }
 }

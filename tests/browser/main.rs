@@ -748,13 +748,27 @@ async fn sysadmin_registers_an_applicant_whose_first_user_sets_a_password() {
     b.select("#role", "applicant").await;
     b.select("#org_id", &org_id.to_string()).await;
     b.click("#user-submit").await;
-    assert_eq!(b.heading().await, "账户已创建");
+    assert_eq!(b.heading().await, "账户已创建，待激活");
+    assert!(
+        !b.exists("#secrets").await,
+        "the system administrator never sees a credential (三权分立)"
+    );
+    b.screenshot("12-user-created").await;
+    b.click("#continue").await;
+    let user_page = b.path().await;
+    assert_eq!(b.text("#user-status").await, "待激活");
+    b.logout().await;
+
+    // The security administrator activates it and receives the first password.
+    b.login("secadmin").await;
+    b.goto(&user_page).await;
+    b.click("#activate-user").await;
+    assert_eq!(b.heading().await, "账户已激活");
     let initial = b.text("#secrets code").await;
     assert!(
         initial.chars().count() >= 10,
-        "an initial password is shown: {initial:?}"
+        "an initial password is shown to the security administrator: {initial:?}"
     );
-    b.screenshot("12-user-created").await;
     b.logout().await;
 
     // The new user must choose a password before anything else.

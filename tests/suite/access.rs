@@ -38,6 +38,25 @@ async fn cases(t: &TestApp) -> Vec<Case> {
         .find(|u| u["username"] == "applicant2")
         .and_then(|u| u["id"].as_i64())
         .unwrap();
+    let province_user = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "province")
+        .and_then(|u| u["id"].as_i64())
+        .unwrap();
+    // An account the system administrator created, waiting for activation (待激活).
+    let province_dept = org_id(t, "湖南省工业和信息化厅").await;
+    let (status, waiting) = call(
+        t,
+        &admin,
+        "POST",
+        "/api/v1/users",
+        Some(json!({"username": "waiting.li", "display_name": "李待", "org_id": province_dept, "role": "province"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{waiting}");
+    let waiting = waiting["user"]["id"].as_i64().unwrap();
     let new_org = json!({"name": "测试促进会", "kind": "promotion_org",
         "credit_code": jiqun_domain::credit_code::CreditCode::from_parts('5', '1', "430100", "MTQT0001").unwrap().as_str(),
         "city_code": "430100", "county_code": "430102"});
@@ -127,6 +146,30 @@ async fn cases(t: &TestApp) -> Vec<Case> {
             path: format!("/api/v1/users/{applicant2}/credentials"),
             body: Some(json!({"action": "unlock", "reason": "测试"})),
             expect: [404, 404, 404, 404, 404, 403, 200, 404],
+        },
+        Case {
+            what: "activate a waiting account",
+            method: "POST",
+            path: format!("/api/v1/users/{waiting}/activation"),
+            body: None,
+            expect: [404, 404, 404, 404, 404, 403, 200, 404],
+        },
+        Case {
+            what: "enable a waiting account without activation",
+            method: "PUT",
+            path: format!("/api/v1/users/{waiting}"),
+            body: Some(json!({"display_name": "李待", "active": true, "version": 1})),
+            expect: [404, 404, 404, 404, 404, 409, 403, 404],
+        },
+        Case {
+            what: "give a business account an administrator role",
+            method: "PUT",
+            path: format!("/api/v1/users/{province_user}"),
+            body: Some(
+                json!({"display_name": "省厅", "active": true, "role": "sys_admin", "version": 1}),
+            ),
+            // The province reaches its own account but may not edit it.
+            expect: [404, 404, 403, 404, 404, 422, 403, 404],
         },
         Case {
             what: "read the audit log",

@@ -513,6 +513,17 @@ async fn notifications_reach_every_user_of_the_organisation_and_are_marked_read(
     .await;
     assert_eq!(status, 200, "{second}");
     let second_id = second["user"]["id"].as_i64().unwrap();
+    // In use once the security administrator has activated it (三权分立).
+    let sec = token(&t, "secadmin").await;
+    let (status, _) = call(
+        &t,
+        &sec,
+        "POST",
+        &format!("/api/v1/users/{second_id}/activation"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
     let now = t.app.clock.now();
     let sent = notifications::notify_org(
         &t.app.db,

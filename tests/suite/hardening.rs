@@ -127,6 +127,14 @@ async fn a_backup_taken_under_writes_restores_elsewhere_and_verifies() {
     assert!(refused.to_string().contains("审计密钥文件"), "{refused}");
     assert!(!config.audit_key_file.exists(), "no new key was made");
     std::fs::copy(&t.app.config.audit_key_file, &config.audit_key_file).unwrap();
+    // The key sealing the second-factor secrets is kept apart the same way.
+    let refused = jiqun::server::open(config.clone(), false)
+        .await
+        .err()
+        .unwrap();
+    assert!(refused.to_string().contains("secrets.key"), "{refused}");
+    let sealing_key = |c: &jiqun::config::Config| jiqun::auth::sealed::key_path(&c.audit_key_file);
+    std::fs::copy(sealing_key(&t.app.config), sealing_key(&config)).unwrap();
     let restored = std::sync::Arc::new(jiqun::server::open(config, false).await.unwrap());
     let n = jiqun::audit::verify(&restored.db, &restored.audit_key)
         .await

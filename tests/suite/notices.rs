@@ -436,8 +436,10 @@ async fn one_address_files_at_most_five_objections_an_hour() {
     let f = published_round(&t, date!(2026 - 11 - 27)).await;
     assert_eq!(t.app.config.objection_rate_limit, 5);
     for i in 0..5 {
-        let (status, body) =
-            object_json(&t, f.round_id, objection_body(f.entries[i % 2 * 2].id)).await;
+        // Each a different objection: an identical one is refused as a duplicate.
+        let mut objection = objection_body(f.entries[i % 2 * 2].id);
+        objection["reason"] = json!(format!("第{i}条：营业收入数据与统计年鉴不符。"));
+        let (status, body) = object_json(&t, f.round_id, objection).await;
         assert_eq!(status, 200, "objection {i}: {body}");
     }
     let (status, body) = object_json(&t, f.round_id, objection_body(f.entries[0].id)).await;

@@ -818,6 +818,17 @@ async fn the_province_puts_expert_accounts_into_the_pool() {
     .await;
     assert_eq!(status, 200, "{created}");
     let account = created["user"]["id"].as_i64().unwrap();
+    // In use once the security administrator has activated it (三权分立).
+    let sec = token(&t, "secadmin").await;
+    let (status, _) = call(
+        &t,
+        &sec,
+        "POST",
+        &format!("/api/v1/users/{account}/activation"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
     let (_, free) = call(&t, &province, "GET", "/api/v1/experts/accounts", None).await;
     assert_eq!(free[0]["user_id"], account);
 

@@ -191,10 +191,12 @@ pub enum Resource {
     Objection,
     /// Designations and their certificates (证书).
     Certificate,
+    /// Long-lived API tokens for other government systems (接口令牌).
+    ApiToken,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 13] = [
+    pub const ALL: [Resource; 14] = [
         Resource::Organisation,
         Resource::User,
         Resource::AuditLog,
@@ -208,6 +210,7 @@ impl Resource {
         Resource::ScoreSheet,
         Resource::Objection,
         Resource::Certificate,
+        Resource::ApiToken,
     ];
 }
 
@@ -221,16 +224,20 @@ pub enum Action {
     Export,
     /// A decision on someone else's submission: the city bureau's 初审, the province's objection handling.
     Review,
+    /// Put an account created by the system administrator into use and issue its first
+    /// credential (三权分立: whoever creates an account never holds a way into it).
+    Activate,
 }
 
 impl Action {
-    pub const ALL: [Action; 6] = [
+    pub const ALL: [Action; 7] = [
         Action::View,
         Action::Create,
         Action::Update,
         Action::ResetCredentials,
         Action::Export,
         Action::Review,
+        Action::Activate,
     ];
 }
 
@@ -262,8 +269,9 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Organisation, _, _) => None,
 
         (User, SysAdmin, View | Create | Update | Export) => Some(All),
-        // The security administrator handles credentials, never creates accounts.
-        (User, SecAdmin, View | ResetCredentials) => Some(All),
+        // The security administrator handles credentials and activates accounts (issuing the
+        // first credential), never creates them.
+        (User, SecAdmin, View | ResetCredentials | Activate) => Some(All),
         (User, _, View) => Some(OwnAccount),
         (User, _, _) => None,
 
@@ -317,6 +325,11 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Certificate, CityBureau, View) => Some(OwnCity),
         (Certificate, Applicant, View) => Some(OwnOrg),
         (Certificate, _, _) => None,
+
+        // Integration credentials are credentials: the security administrator issues (Create),
+        // lists and revokes (Update) them; nobody else, and no token can make another.
+        (ApiToken, SecAdmin, View | Create | Update) => Some(All),
+        (ApiToken, _, _) => None,
     }
 }
 
@@ -324,6 +337,34 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
 /// Administrator accounts are created from the command line by whoever runs the server.
 pub fn assignable_by_sys_admin(role: Role) -> bool {
     !role.is_admin()
+}
+
+/// The roles an API token may act in: business roles whose reach is an organisation (or its
+/// city, or everything). Never an administrator role (三权分立: a token must not carry duties an
+/// account has to be separated from), and not an expert, whose reach is their own account.
+pub fn token_role_allowed(role: Role) -> bool {
+    !role.is_admin() && role != Role::Expert
+}
+
+/// Whether an account may move from one role to another. An administrator never becomes a
+/// business role nor the other way round (三权分立), and a business role is bound to the kind of
+/// its organisation, so in practice a role is for the life of the account.
+pub fn role_change_allowed(from: Role, to: Role) -> bool {
+    from == to || (!from.is_admin() && !to.is_admin() && from.org_kind() == to.org_kind())
+}
+
+/// Whether an application in this status is within the role's reach at all (before the
+/// organisation or city scope is applied). A city bureau sees an application once it has been
+/// submitted — and from then on its history, even after a return for revision — but never an
+/// applicant's unsubmitted draft.
+pub fn application_in_reach(role: Role, status: crate::application::Status) -> bool {
+    if permission(role, Resource::Application, Action::View).is_none() {
+        return false;
+    }
+    match role {
+        Role::CityBureau => status != crate::application::Status::Draft,
+        _ => true,
+    }
 }
 
 #[cfg(test)]
@@ -384,6 +425,83 @@ mod tests {
         );
         for role in Role::ALL {
             assert_eq!(assignable_by_sys_admin(role), !role.is_admin());
+        }
+    }
+
+    #[test]
+    fn only_the_security_administrator_manages_api_tokens_and_tokens_are_business_roles() {
+        for role in Role::ALL {
+            for action in Action::ALL {
+                let expected = role == Role::SecAdmin
+                    && matches!(action, Action::View | Action::Create | Action::Update);
+                assert_eq!(
+                    permission(role, Resource::ApiToken, action).is_some(),
+                    expected,
+                    "{role:?} {action:?}"
+                );
+            }
+        }
+        let allowed: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| token_role_allowed(*r))
+            .collect();
+        assert_eq!(
+            allowed,
+            vec![
+                Role::Applicant,
+                Role::CityBureau,
+                Role::Province,
+                Role::Partner
+            ]
+        );
+    }
+
+    #[test]
+    fn only_the_security_administrator_activates_accounts() {
+        for role in Role::ALL {
+            let allowed = permission(role, Resource::User, Action::Activate).is_some();
+            assert_eq!(allowed, role == Role::SecAdmin, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn administrators_and_business_roles_never_trade_places() {
+        for from in Role::ALL {
+            for to in Role::ALL {
+                let allowed = role_change_allowed(from, to);
+                if from.is_admin() != to.is_admin() {
+                    assert!(!allowed, "{from:?} -> {to:?}");
+                }
+                if from.is_admin() && to.is_admin() {
+                    assert_eq!(allowed, from == to, "{from:?} -> {to:?}");
+                }
+            }
+            assert!(role_change_allowed(from, from));
+        }
+        assert!(!role_change_allowed(Role::Province, Role::SysAdmin));
+        assert!(!role_change_allowed(Role::SecAdmin, Role::Province));
+    }
+
+    #[test]
+    fn a_city_bureau_reaches_an_application_only_once_submitted() {
+        use crate::application::Status;
+        for status in Status::ALL {
+            assert_eq!(
+                application_in_reach(Role::CityBureau, status),
+                status != Status::Draft,
+                "{status:?}"
+            );
+            assert!(application_in_reach(Role::Applicant, status));
+            assert!(application_in_reach(Role::Province, status));
+            for role in [
+                Role::Expert,
+                Role::Partner,
+                Role::SysAdmin,
+                Role::SecAdmin,
+                Role::AuditAdmin,
+            ] {
+                assert!(!application_in_reach(role, status), "{role:?}");
+            }
         }
     }
 

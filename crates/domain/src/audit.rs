@@ -4,6 +4,11 @@
 //! the database, so someone who can write to the database can neither alter, insert nor re-chain
 //! entries without the verifier noticing. The chain head row is MACed as well, so cutting entries
 //! off the end is caught too.
+//!
+//! An entry may carry a structured before/after of the fields it changed (`changes`, JSON text).
+//! When present it is chained as two more length-prefixed fields after the others; when absent
+//! the encoding is exactly the one entries had before the field existed, so old trails verify
+//! unchanged (see the golden test below).
 
 use hmac::{KeyInit, Mac};
 use time::OffsetDateTime;
@@ -30,6 +35,8 @@ pub struct Entry {
     pub reason: String,
     pub client_addr: String,
     pub prev_hash: String,
+    /// `{"field": {"before": …, "after": …}}` as stored (the exact text is chained).
+    pub changes: Option<String>,
 }
 
 /// Truncates a time to the precision the chain uses.
@@ -69,6 +76,10 @@ pub fn canonical_bytes(entry: &Entry) -> Vec<u8> {
         &entry.client_addr,
     ] {
         push_field(&mut out, text.as_bytes());
+    }
+    if let Some(changes) = &entry.changes {
+        push_field(&mut out, b"changes");
+        push_field(&mut out, changes.as_bytes());
     }
     out
 }
@@ -202,6 +213,7 @@ mod tests {
                     reason: String::new(),
                     client_addr: "127.0.0.1".into(),
                     prev_hash: prev.clone(),
+                    changes: None,
                 };
                 let hash = entry_hash(KEY, &entry);
                 prev = hash.clone();
@@ -304,6 +316,33 @@ mod tests {
     fn times_are_chained_at_microsecond_precision() {
         let t = OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_789).unwrap();
         assert_eq!(chain_time(t).nanosecond(), 123_456_000);
+    }
+
+    /// The hash of an entry without `changes`, as the code before that field computed it: a
+    /// trail written by an older version verifies unchanged.
+    #[test]
+    fn entries_without_changes_hash_as_before() {
+        let mut e = chain(1).remove(0).0;
+        e.action = "org.update".into();
+        e.object_type = "organisation".into();
+        e.object_id = "3".into();
+        e.summary = "修改单位".into();
+        e.at = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        assert_eq!(
+            entry_hash(KEY, &e),
+            "f6d1b78e2a88a565e9eabfebb625f1d6a49d744087c3117541e7a673050cc317"
+        );
+        // With changes the hash covers them: dropping, editing or adding them is caught.
+        let mut with = e.clone();
+        with.changes = Some(r#"{"name":{"after":"乙","before":"甲"}}"#.into());
+        let h = entry_hash(KEY, &with);
+        assert_ne!(h, entry_hash(KEY, &e));
+        let mut edited = with.clone();
+        edited.changes = Some(r#"{"name":{"after":"丙","before":"甲"}}"#.into());
+        assert_ne!(entry_hash(KEY, &edited), h);
+        let mut empty = with.clone();
+        empty.changes = Some(String::new());
+        assert_ne!(entry_hash(KEY, &empty), entry_hash(KEY, &e));
     }
 
     #[test]

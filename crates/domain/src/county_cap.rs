@@ -1,4 +1,4 @@
-//! The per-county cap (第十六条: 每个县（市）纳入省级支持的集群原则上不超过1个), counted the two
+//! The per-county cap (第十六条, in principle: the policy's `quota.per_county`), counted the two
 //! ways the programme needs it: when a city bureau recommends applications (those already
 //! recommended or supported in the county, plus the batch) and when the province fixes a
 //! round's proposed list (the chosen clusters plus those already designated there). The cap
@@ -69,11 +69,7 @@ pub fn recommendation_warnings(counts: &[RecommendationCount]) -> Vec<String> {
 /// The refusal of a recommendation over the cap without a justification; `principle` is the
 /// rule as the page states it.
 pub fn recommendation_refusal(principle: &str, warnings: &[String]) -> String {
-    format!(
-        "{}：{}。如确需推荐，请填写突破上限的理由。",
-        principle,
-        warnings.join("；")
-    )
+    format!("{}。{}", warnings.join("；"), principle)
 }
 
 /// A cluster chosen for a proposed list.
@@ -195,8 +191,8 @@ mod tests {
         let warnings = recommendation_warnings(&counts);
         assert_eq!(warnings, vec!["长沙市芙蓉区将有2个集群（上限1个）"]);
         assert_eq!(
-            recommendation_refusal("原则上不超过1个", &warnings),
-            "原则上不超过1个：长沙市芙蓉区将有2个集群（上限1个）。如确需推荐，请填写突破上限的理由。"
+            recommendation_refusal("（政策原文）", &warnings),
+            "长沙市芙蓉区将有2个集群（上限1个）。（政策原文）"
         );
     }
 
@@ -231,18 +227,18 @@ mod tests {
     #[test]
     fn the_policy_decides_whether_the_cap_blocks_or_warns() {
         let w = vec!["长沙市天心区：合计2个（上限1个）".to_string()];
-        let msg = "每个县原则上不超过1个。";
+        let msg = "（政策原文）";
         assert_eq!(check_proposed_list(CapMode::Block, msg, &[], ""), Ok(()));
         assert_eq!(
             check_proposed_list(CapMode::Block, msg, &w, "理由"),
             Err(CapRefusal::Blocked(
-                "每个县原则上不超过1个。：长沙市天心区：合计2个（上限1个）".into()
+                "（政策原文）：长沙市天心区：合计2个（上限1个）".into()
             ))
         );
         assert_eq!(
             check_proposed_list(CapMode::Warn, msg, &w, ""),
             Err(CapRefusal::NeedsReason(
-                "每个县原则上不超过1个。长沙市天心区：合计2个（上限1个）".into()
+                "（政策原文）。长沙市天心区：合计2个（上限1个）".into()
             ))
         );
         assert_eq!(

@@ -8,6 +8,7 @@ pub mod contact;
 pub mod county_cap;
 pub mod credit_code;
 pub mod industry;
+pub mod lifecycle;
 pub mod member_sheet;
 pub mod password;
 pub mod region;

@@ -40,6 +40,19 @@ pub fn after_failure(
     }
 }
 
+/// Whether a sign-in may pass a lock: a lock anyone can set with a few wrong passwords must not
+/// shut the owner out. The owner presents a second factor with the password, from an address
+/// with no failures on the account during the lock period. Never when the lock came from wrong
+/// second-factor codes: then someone else has the password.
+pub fn may_pass_lock(
+    second_factor_enrolled: bool,
+    locked_by_second_factor: bool,
+    code_given: bool,
+    failures_from_address: u64,
+) -> bool {
+    second_factor_enrolled && !locked_by_second_factor && code_given && failures_from_address == 0
+}
+
 pub fn session_expired(last_seen: OffsetDateTime, now: OffsetDateTime, idle_minutes: u32) -> bool {
     now - last_seen >= Duration::minutes(i64::from(idle_minutes))
 }
@@ -76,6 +89,21 @@ mod tests {
     fn idle_sessions_end_after_the_timeout() {
         assert!(!session_expired(t0(), t0() + Duration::minutes(29), 30));
         assert!(session_expired(t0(), t0() + Duration::minutes(30), 30));
+    }
+
+    #[test]
+    fn only_both_factors_from_a_clean_address_pass_a_lock() {
+        assert!(may_pass_lock(true, false, true, 0));
+        assert!(
+            !may_pass_lock(false, false, true, 0),
+            "no second factor enrolled"
+        );
+        assert!(!may_pass_lock(true, true, true, 0), "locked by wrong codes");
+        assert!(!may_pass_lock(true, false, false, 0), "no code given");
+        assert!(
+            !may_pass_lock(true, false, true, 1),
+            "the address failed on the account"
+        );
     }
 
     proptest! {

@@ -347,7 +347,7 @@ pub async fn update(
     .await?;
     write_links(&txn, id, &v).await?;
     Audit::of(app, p, now)
-        .record(
+        .record_changes(
             &txn,
             Event {
                 action: "cluster.update",
@@ -360,6 +360,7 @@ pub async fn update(
                 ),
                 ..Default::default()
             },
+            crate::audit::changes_since::<cluster::Entity, _>(&txn, &before.cluster).await?,
         )
         .await?;
     let after = cluster::Entity::find_by_id(id)

@@ -160,7 +160,7 @@ pub async fn extend_window(
     )
     .await?;
     Audit::of(app, p, now)
-        .record(
+        .record_changes(
             &txn,
             Event {
                 action: "round.extend_window",
@@ -173,6 +173,7 @@ pub async fn extend_window(
                 ),
                 reason: reason.to_string(),
             },
+            crate::audit::changes_since::<round::Entity, _>(&txn, &r).await?,
         )
         .await?;
     notify_experts(

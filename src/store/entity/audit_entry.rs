@@ -18,6 +18,8 @@ pub struct Model {
     pub client_addr: String,
     pub prev_hash: String,
     pub hash: String,
+    /// `{"field": {"before": …, "after": …}}`, chained as stored; NULL on older entries.
+    pub changes: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,5 +1,6 @@
 //! SeaORM entities. They stay inside `store` and the services; handlers see plain types.
 
+pub mod api_token;
 pub mod application;
 pub mod application_event;
 pub mod application_version;

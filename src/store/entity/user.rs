@@ -16,6 +16,11 @@ pub struct Model {
     pub must_change_password: bool,
     pub failed_logins: i32,
     pub locked_until: Option<TimeDateTimeWithTimeZone>,
+    /// Wrong second-factor codes since the last right one; a right password does not reset it.
+    pub failed_second_factors: i32,
+    /// The current lock came from wrong second-factor codes, so the password is known to
+    /// someone: presenting both factors does not get past it.
+    pub locked_by_second_factor: bool,
     pub totp_secret: Option<String>,
     pub totp_enabled: bool,
     /// The last authenticator time step accepted; a code is never accepted twice.
@@ -23,6 +28,9 @@ pub struct Model {
     /// JSON array of SM3 digests of the unused recovery codes.
     pub recovery_codes: String,
     pub active: bool,
+    /// Created by the system administrator and not yet activated by the security administrator
+    /// (待激活): no one holds a usable credential for it.
+    pub activation_pending: bool,
     pub version: i32,
     pub password_changed_at: TimeDateTimeWithTimeZone,
     pub last_login_at: Option<TimeDateTimeWithTimeZone>,

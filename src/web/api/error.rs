@@ -73,8 +73,33 @@ impl IntoResponse for ApiError {
                 request_id: request_id.filter(|_| failed.is_some()),
             },
         };
-        (status, Json(body)).into_response()
+        let mut res = (status, Json(body)).into_response();
+        if let Some(secs) = self.0.retry_after()
+            && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        res
     }
+}
+
+/// An error answer that is not a service error (a framework rejection said in Chinese).
+pub fn answer(
+    status: StatusCode,
+    code: &str,
+    message: String,
+    fields: Vec<FieldErrorSchema>,
+) -> Response {
+    let request_id = crate::web::observe::current_request_id();
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.to_string(),
+            message,
+            fields,
+            request_id: request_id.filter(|_| status.is_server_error()),
+        },
+    };
+    (status, Json(body)).into_response()
 }
 
 pub type ApiResult<T> = Result<Json<T>, ApiError>;

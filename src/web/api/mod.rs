@@ -1,5 +1,6 @@
 //! JSON API under /api/v1: the same services and rules as the pages. Authenticate with
-//! `POST /api/v1/session` and send the token as `Authorization: Bearer …`.
+//! `POST /api/v1/session` and send the token as `Authorization: Bearer …`; other systems send an
+//! integration token (`jq_…`, issued by the security administrator) the same way.
 
 pub mod applications;
 pub mod attachments;
@@ -7,12 +8,14 @@ pub mod audit;
 pub mod calendar;
 pub mod clusters;
 pub mod competitions;
+pub mod doc;
 pub mod error;
 pub mod notices;
 pub mod orgs;
 pub mod rounds;
 pub mod scoring;
 pub mod session;
+pub mod tokens;
 pub mod users;
 
 use axum::routing::{get, post};
@@ -45,6 +48,12 @@ pub fn routes() -> Router<Shared> {
         .route("/users", get(users::list_users).post(users::create_user))
         .route("/users/{id}", get(users::get_user).put(users::update_user))
         .route("/users/{id}/credentials", post(users::user_credentials))
+        .route(
+            "/tokens",
+            get(tokens::list_tokens).post(tokens::create_token),
+        )
+        .route("/tokens/{id}/revoke", post(tokens::revoke_token))
+        .route("/users/{id}/activation", post(users::activate_user))
         .route("/audit", get(audit::audit_entries))
         .route("/audit/verify", post(audit::audit_verify))
         .route("/calendar/{date}", get(calendar::calendar_day))
@@ -66,11 +75,12 @@ pub fn routes() -> Router<Shared> {
 )]
 pub struct ApiDoc;
 
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     let mut doc = ApiDoc::openapi();
     doc.merge(session::Doc::openapi());
     doc.merge(orgs::Doc::openapi());
     doc.merge(users::Doc::openapi());
+    doc.merge(tokens::Doc::openapi());
     doc.merge(audit::Doc::openapi());
     doc.merge(calendar::Doc::openapi());
     doc.merge(attachments::Doc::openapi());
@@ -80,5 +90,6 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(rounds::Doc::openapi());
     doc.merge(scoring::Doc::openapi());
     doc.merge(notices::Doc::openapi());
-    Json(doc)
+    let value = serde_json::to_value(&doc).map_err(AppError::internal)?;
+    Ok(Json(doc::finish(value)))
 }

@@ -54,16 +54,26 @@ fn login_error(e: LoginError) -> ApiError {
 
 /// Signs in. With `code`, an account that has a second factor completes both steps at once.
 #[utoipa::path(post, path = "/api/v1/session", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub(super) async fn create_session(
     State(app): State<Shared>,
     axum::extract::ConnectInfo(connect): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<LoginResponse> {
-    let addr = connect.ip().to_string();
-    let (token, mut stage) = login::login(&app, &body.username, &body.password, &addr)
-        .await
-        .map_err(login_error)?;
+    // Behind a trusted proxy the client is the forwarded address, so the per-address limit
+    // counts people, not the proxy.
+    let addr = crate::web::client_ip(&app.config.trusted_proxies, Some(connect.ip()), &headers);
+    let (token, mut stage) = login::login(
+        &app,
+        &body.username,
+        &body.password,
+        body.code.as_deref(),
+        &addr,
+    )
+    .await
+    .map_err(login_error)?;
     if stage == Stage::VerifySecondFactor
         && let Some(code) = body.code.as_deref()
     {
@@ -75,7 +85,7 @@ pub(super) async fn create_session(
         let u = users::find_by_username(&app, &body.username)
             .await?
             .ok_or(AppError::NotFound)?;
-        stage = login::stage(true, &u, u.role);
+        stage = login::stage(true, &u, app.second_factor_required(u.role));
     }
     Ok(Json(LoginResponse {
         token,
@@ -104,7 +114,8 @@ pub struct CodeRequest {
 }
 
 #[utoipa::path(post, path = "/api/v1/session/second-factor", request_body = CodeRequest,
-    responses((status = 200, body = LoginResponse), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub(super) async fn second_factor(
     State(app): State<Shared>,
     AnyStage(ctx): AnyStage,
@@ -114,7 +125,12 @@ pub(super) async fn second_factor(
     login::verify_second_factor(&app, &ctx.session.id, &p.user, &body.code, &p.client_addr).await?;
     Ok(Json(LoginResponse {
         token: String::new(),
-        stage: stage_key(login::stage(true, &p.user, p.role)).into(),
+        stage: stage_key(login::stage(
+            true,
+            &p.user,
+            app.second_factor_required(p.role),
+        ))
+        .into(),
     }))
 }
 
@@ -161,6 +177,7 @@ pub(super) async fn change_password(
     login::change_password(
         &app,
         &p.user,
+        &ctx.session.id,
         &body.current,
         &body.new,
         &body.confirm,

@@ -13,9 +13,18 @@ use crate::web::principal::Authed;
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_users, create_user, get_user, update_user, user_credentials),
+    paths(
+        list_users,
+        create_user,
+        get_user,
+        update_user,
+        user_credentials,
+        activate_user
+    ),
     components(schemas(
         CreatedUser,
+        ActivatedUser,
+        CredentialResult,
         CredentialRequest,
         users::UserInput,
         users::UserView,
@@ -41,11 +50,11 @@ pub(super) async fn list_users(
     ))
 }
 
+/// A new account. It waits for the security administrator's activation (待激活), who receives
+/// its first password; the system administrator who created it never sees a credential.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CreatedUser {
     pub user: users::UserView,
-    /// Shown once; the user must change it at first login.
-    pub initial_password: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/users", request_body = users::UserInput,
@@ -55,10 +64,31 @@ pub(super) async fn create_user(
     Authed(ctx): Authed,
     Json(body): Json<users::UserInput>,
 ) -> ApiResult<CreatedUser> {
-    let created = users::create(&app, &ctx.principal, &body).await?;
-    Ok(Json(CreatedUser {
-        user: created.user,
-        initial_password: created.initial_password,
+    let user = users::create(&app, &ctx.principal, &body).await?;
+    Ok(Json(CreatedUser { user }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ActivatedUser {
+    pub user: users::UserView,
+    /// Shown once, to the security administrator, who hands it to the person; it must be
+    /// changed at first sign-in.
+    pub initial_password: String,
+}
+
+/// The security administrator activates an account waiting for it (待激活) and receives its
+/// first password. 409 when the account is not waiting.
+#[utoipa::path(post, path = "/api/v1/users/{id}/activation", params(("id" = i64, Path)),
+    responses((status = 200, body = ActivatedUser), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub(super) async fn activate_user(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+) -> ApiResult<ActivatedUser> {
+    let done = users::activate(&app, &ctx.principal, id).await?;
+    Ok(Json(ActivatedUser {
+        user: done.user,
+        initial_password: done.initial_password,
     }))
 }
 
@@ -92,11 +122,12 @@ pub struct CredentialRequest {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CredentialResult {
+    /// The new initial password after a reset; null for the other actions.
     pub new_password: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/credentials", params(("id" = i64, Path)), request_body = CredentialRequest,
-    responses((status = 200), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = CredentialResult), (status = 403, body = ErrorBody)))]
 pub(super) async fn user_credentials(
     State(app): State<Shared>,
     Authed(ctx): Authed,

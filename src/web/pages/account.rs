@@ -52,6 +52,8 @@ struct LoginPage {
     flash: String,
     notice: String,
     message: String,
+    /// The account is locked: offer the second-factor field.
+    show_code: bool,
     username: String,
     threshold: u32,
     lock_minutes: u32,
@@ -66,15 +68,19 @@ async fn login_form(State(app): State<Shared>, Query(q): Query<LoginQuery>) -> L
     LoginPage {
         layout: None,
         flash: String::new(),
-        notice: if q.expired.is_some() {
-            format!(
+        notice: match q.expired.as_deref() {
+            Some("lifetime") => format!(
+                "自登录起已满{}小时，为安全起见已自动退出，请重新登录。",
+                app.config.security.session_max_hours
+            ),
+            Some(_) => format!(
                 "会话空闲超过{}分钟，已自动退出，请重新登录。",
                 app.config.security.idle_timeout_minutes
-            )
-        } else {
-            String::new()
+            ),
+            None => String::new(),
         },
         message: String::new(),
+        show_code: false,
         username: String::new(),
         threshold: app.config.security.lockout_threshold,
         lock_minutes: app.config.security.lockout_minutes,
@@ -85,14 +91,21 @@ async fn login_form(State(app): State<Shared>, Query(q): Query<LoginQuery>) -> L
 struct LoginForm {
     username: String,
     password: String,
+    /// Only asked for when the account is locked: both factors together pass a lock set by
+    /// others.
+    #[serde(default)]
+    code: String,
 }
 
 async fn login_submit(
     State(app): State<Shared>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    match login::login(&app, &form.username, &form.password, &addr.ip().to_string()).await {
+    let client = crate::web::client_ip(&app.config.trusted_proxies, Some(addr.ip()), &headers);
+    let code = Some(form.code.as_str()).filter(|c| !c.trim().is_empty());
+    match login::login(&app, &form.username, &form.password, code, &client).await {
         Ok((token, stage)) => (
             [(header::SET_COOKIE, session_cookie(&app, &token))],
             Redirect::to(stage_path(stage)),
@@ -105,6 +118,7 @@ async fn login_submit(
                 layout: None,
                 flash: String::new(),
                 notice: String::new(),
+                show_code: e.is_lock(),
                 message: e.to_string(),
                 username: form.username,
                 threshold: app.config.security.lockout_threshold,
@@ -154,7 +168,12 @@ async fn mfa_submit(
     match login::verify_second_factor(&app, &ctx.session.id, &p.user, &form.code, &p.client_addr)
         .await
     {
-        Ok(()) => Redirect::to(stage_path(login::stage(true, &p.user, p.role))).into_response(),
+        Ok(()) => Redirect::to(stage_path(login::stage(
+            true,
+            &p.user,
+            app.second_factor_required(p.role),
+        )))
+        .into_response(),
         Err(e @ crate::error::AppError::Invalid(_)) => (
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             MfaPage {
@@ -233,6 +252,7 @@ async fn password_submit(
     match login::change_password(
         &app,
         &p.user,
+        &ctx.session.id,
         &form.current,
         &form.new,
         &form.confirm,
@@ -243,7 +263,11 @@ async fn password_submit(
         Ok(()) => {
             let mut after = p.user.clone();
             after.must_change_password = false;
-            let next = stage_path(login::stage(ctx.session.mfa_passed, &after, p.role));
+            let next = stage_path(login::stage(
+                ctx.session.mfa_passed,
+                &after,
+                app.second_factor_required(p.role),
+            ));
             MessagePage {
                 layout: None,
                 flash: String::new(),

@@ -16,6 +16,7 @@ mod policy;
 mod reviews;
 mod rounds;
 mod scoring;
+mod tokens;
 mod users;
 mod workbench;
 
@@ -38,6 +39,7 @@ pub fn routes() -> Router<Shared> {
         .merge(workbench::routes())
         .merge(orgs::routes())
         .merge(users::routes())
+        .merge(tokens::routes())
         .merge(audit_log::routes())
         .merge(attachments::routes())
         .merge(clusters::routes())
@@ -52,7 +54,6 @@ pub fn routes() -> Router<Shared> {
         .merge(notifications::routes())
         .merge(calendar::routes())
         .merge(policy::routes())
-        .fallback(|| async { error_page(StatusCode::NOT_FOUND, "页面不存在。") })
 }
 
 pub struct NavItem {
@@ -170,6 +171,13 @@ pub fn nav_for(role: Role, org_id: i64) -> Vec<NavItem> {
             key: "users",
             label: "用户管理",
             href: "/users".into(),
+        });
+    }
+    if permission(role, Resource::ApiToken, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "tokens",
+            label: "接口令牌",
+            href: "/tokens".into(),
         });
     }
     if permission(role, Resource::AuditLog, Action::View).is_some() {
@@ -318,7 +326,13 @@ impl IntoResponse for PageError {
         }
         let status =
             StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        error_page(status, &self.0.to_string())
+        let mut res = error_page(status, &self.0.to_string());
+        if let Some(secs) = self.0.retry_after()
+            && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        res
     }
 }
 

@@ -25,6 +25,7 @@ pub fn routes() -> Router<Shared> {
         .route("/users/{id}", get(show))
         .route("/users/{id}/edit", get(edit_form).post(update))
         .route("/users/{id}/credentials", post(credentials))
+        .route("/users/{id}/activate", post(activate))
 }
 
 #[derive(Template, WebTemplate)]
@@ -195,13 +196,13 @@ async fn create(
         Ok(created) => MessagePage {
             layout: layout(&ctx, "users"),
             flash: String::new(),
-            heading: "账户已创建".into(),
+            heading: "账户已创建，待激活".into(),
             paragraphs: vec![
-                format!("已为 {}（{}）创建账户。", created.user.display_name, created.user.username),
-                "初始密码如下，仅显示这一次。请通过安全渠道交给使用人；首次登录时系统会要求修改密码。".into(),
+                format!("已为 {}（{}）创建账户，状态为“待激活”。", created.display_name, created.username),
+                "按三权分立要求，账户须由安全管理员激活；激活时系统向安全管理员签发初始密码，由其转交使用人，使用人首次登录时须修改密码。".into(),
             ],
-            secrets: vec![created.initial_password],
-            next_href: format!("/users/{}", created.user.id),
+            secrets: vec![],
+            next_href: format!("/users/{}", created.id),
             next_label: "查看账户".into(),
         }
         .into_response(),
@@ -224,6 +225,7 @@ struct ShowPage {
     u: UserView,
     can_edit: bool,
     can_reset: bool,
+    can_activate: bool,
     reason: String,
     reason_error: String,
 }
@@ -243,7 +245,10 @@ fn show_page(
         csrf: ctx.session.csrf_token.clone(),
         can_edit: permission(role, Resource::User, Action::Update).is_some() && !target_is_admin,
         can_reset: permission(role, Resource::User, Action::ResetCredentials).is_some()
-            && u.id != ctx.principal.user.id,
+            && u.id != ctx.principal.user.id
+            && !u.activation_pending,
+        can_activate: permission(role, Resource::User, Action::Activate).is_some()
+            && u.activation_pending,
         u,
         reason,
         reason_error,
@@ -296,11 +301,12 @@ async fn update(
         phone: form.phone.clone(),
         email: form.email.clone(),
         active: form.active.is_some(),
+        role: Some(form.role.clone()).filter(|r| !r.trim().is_empty()),
         version: form.version.trim().parse().unwrap_or(0),
     };
     match users::update(&app, &ctx.principal, id, &input).await {
         Ok(u) => Redirect::to(&format!("/users/{}", u.id)).into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::StaleVersion)) => {
+        Err(e @ (AppError::Invalid(_) | AppError::StaleVersion | AppError::Conflict(_))) => {
             let mut form = form;
             if let Ok(current) = users::get(&app, &ctx.principal, id).await {
                 form.username = current.username;
@@ -369,6 +375,29 @@ async fn credentials(
             }
             Err(e) => PageError(e).into_response(),
         },
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+/// The security administrator activates a waiting account and is shown its first password once.
+async fn activate(State(app): State<Shared>, Authed(ctx): Authed, Path(id): Path<i64>) -> Response {
+    match users::activate(&app, &ctx.principal, id).await {
+        Ok(done) => MessagePage {
+            layout: layout(&ctx, "users"),
+            flash: String::new(),
+            heading: "账户已激活".into(),
+            paragraphs: vec![
+                format!(
+                    "已激活 {}（{}）的账户，并记入审计日志。",
+                    done.user.display_name, done.user.username
+                ),
+                "初始密码如下，仅显示这一次。请通过安全渠道当面或密封交给使用人本人；使用人首次登录时系统会要求修改密码。".into(),
+            ],
+            secrets: vec![done.initial_password],
+            next_href: format!("/users/{id}"),
+            next_label: "查看账户".into(),
+        }
+        .into_response(),
         Err(e) => PageError(e).into_response(),
     }
 }
