@@ -11,13 +11,15 @@ use std::collections::BTreeMap;
 use jiqun_domain::access::{Action, Resource, ScopeKind};
 use jiqun_domain::review::{CriterionLimit, ScoringWindow, SheetState};
 use jiqun_rules::Policy;
+use jiqun_rules::policy::Round as PolicyRound;
 use time::OffsetDateTime;
 
 use super::authorize;
-use crate::app::Principal;
+use crate::app::{App, Principal};
 use crate::clock::local_minutes;
 use crate::error::AppError;
-use crate::store::entity::{competition, round, score_sheet};
+use crate::services::rounds::{self, competition_of, round_policy};
+use crate::store::entity::{assignment, competition, round, round_entry, score_sheet};
 
 pub const DRAFT: &str = "draft";
 pub const SUBMITTED: &str = "submitted";
@@ -127,6 +129,41 @@ pub(crate) fn province_wide(p: &Principal, action: Action) -> Result<(), AppErro
         ScopeKind::All => Ok(()),
         _ => Err(AppError::Forbidden),
     }
+}
+
+/// A round as the province's scoring pages (progress, defence) read it.
+pub(super) struct ProvinceRound {
+    pub r: round::Model,
+    pub c: competition::Model,
+    pub policy: Policy,
+    /// The policy's settings for this kind of round.
+    pub rule: PolicyRound,
+    pub entries: Vec<round_entry::Model>,
+    /// The non-recused assignments.
+    pub active: Vec<assignment::Model>,
+}
+
+/// Loads a round for a province-wide view, with its competition, policy, entrants and active
+/// assignments.
+pub(super) async fn load_province_round(
+    app: &App,
+    p: &Principal,
+    round_id: i64,
+) -> Result<ProvinceRound, AppError> {
+    province_wide(p, Action::View)?;
+    let r = rounds::load(&app.db, p, round_id).await?;
+    let c = competition_of(&app.db, &r).await?;
+    let (policy, rule) = round_policy(&c, r.kind)?;
+    let entries = rounds::entries(&app.db, r.id).await?;
+    let active = rounds::active_assignments(&app.db, r.id).await?;
+    Ok(ProvinceRound {
+        r,
+        c,
+        policy,
+        rule,
+        entries,
+        active,
+    })
 }
 
 #[cfg(test)]

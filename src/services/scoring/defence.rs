@@ -8,7 +8,9 @@ use jiqun_domain::round::RoundStatus;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
-use super::{expert_names, kind_label, province_wide, round_label, show};
+use super::{
+    ProvinceRound, expert_names, kind_label, load_province_round, province_wide, round_label, show,
+};
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
 use crate::error::{AppError, FieldError};
@@ -69,12 +71,14 @@ pub struct DefenceView {
 
 /// The defence grid: every entrant with each of its assigned experts.
 pub async fn defence(app: &App, p: &Principal, round_id: i64) -> Result<DefenceView, AppError> {
-    province_wide(p, Action::View)?;
-    let r = rounds::load(&app.db, p, round_id).await?;
-    let c = competition_of(&app.db, &r).await?;
-    let (policy, rule) = round_policy(&c, r.kind)?;
-    let entries = rounds::entries(&app.db, r.id).await?;
-    let active = rounds::active_assignments(&app.db, r.id).await?;
+    let ProvinceRound {
+        r,
+        c,
+        policy,
+        rule,
+        entries,
+        active,
+    } = load_province_round(app, p, round_id).await?;
     let recorded: BTreeMap<(i64, i64), f64> = defence_score::Entity::find()
         .filter(defence_score::Column::RoundId.eq(r.id))
         .all(&app.db)

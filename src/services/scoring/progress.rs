@@ -8,14 +8,14 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
 
 use super::{
-    MAX_REASON_CHARS, NOT_STARTED, SUBMITTED, kind_label, province_wide, round_label,
-    sheet_status_label, show,
+    MAX_REASON_CHARS, NOT_STARTED, ProvinceRound, SUBMITTED, kind_label, load_province_round,
+    province_wide, round_label, sheet_status_label, show,
 };
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
 use crate::clock::local_minutes;
 use crate::error::AppError;
-use crate::services::rounds::{self, competition_of, round_policy};
+use crate::services::rounds;
 use crate::store::{
     self,
     entity::{expert, round_entry, score_sheet},
@@ -84,12 +84,14 @@ pub struct ProgressView {
 
 /// Who has scored what in a round (province).
 pub async fn progress(app: &App, p: &Principal, round_id: i64) -> Result<ProgressView, AppError> {
-    province_wide(p, Action::View)?;
-    let r = rounds::load(&app.db, p, round_id).await?;
-    let c = competition_of(&app.db, &r).await?;
-    let (policy, _) = round_policy(&c, r.kind)?;
-    let entries = rounds::entries(&app.db, r.id).await?;
-    let active = rounds::active_assignments(&app.db, r.id).await?;
+    let ProvinceRound {
+        r,
+        c,
+        policy,
+        entries,
+        active,
+        ..
+    } = load_province_round(app, p, round_id).await?;
     let sheets: BTreeMap<i64, score_sheet::Model> = score_sheet::Entity::find()
         .filter(score_sheet::Column::RoundId.eq(r.id))
         .all(&app.db)
