@@ -8,6 +8,7 @@ use jiqun::app::Principal;
 use jiqun::attachments::{self, IterChunks, Kind, Limits, Purpose};
 use jiqun::services::owners::OwnerType;
 use jiqun::store::entity::{attachment, audit_entry, blob, competition, organisation};
+use jiqun_domain::attachment::testing::zip_with;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::Value;
 use sm3::{Digest, Sm3};
@@ -226,38 +227,6 @@ async fn an_oversized_file_is_refused_with_its_limit_named_and_nothing_kept() {
         temp_files(&t).is_empty(),
         "dropping a received file removes it"
     );
-}
-
-/// A minimal ZIP with these (empty, stored) entries.
-fn zip_with(names: &[&str]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    for name in names {
-        let offset = out.len() as u32;
-        out.extend_from_slice(b"PK\x03\x04");
-        out.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-        out.extend_from_slice(&[0; 12]);
-        out.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        out.extend_from_slice(&[0, 0]);
-        out.extend_from_slice(name.as_bytes());
-        central.extend_from_slice(b"PK\x01\x02");
-        central.extend_from_slice(&[20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-        central.extend_from_slice(&[0; 12]);
-        central.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        central.extend_from_slice(&[0; 12]);
-        central.extend_from_slice(&offset.to_le_bytes());
-        central.extend_from_slice(name.as_bytes());
-    }
-    let cd_offset = out.len() as u32;
-    out.extend_from_slice(&central);
-    out.extend_from_slice(b"PK\x05\x06");
-    out.extend_from_slice(&[0; 4]);
-    out.extend_from_slice(&(names.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(names.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
-    out.extend_from_slice(&cd_offset.to_le_bytes());
-    out.extend_from_slice(&[0, 0]);
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

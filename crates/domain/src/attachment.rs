@@ -525,14 +525,11 @@ pub fn is_sm3_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0];
-
-    /// A ZIP of empty stored entries with these names.
-    fn zip_with(names: &[&str]) -> Vec<u8> {
+/// ZIP files for tests: this crate's own and the root crate's suite (feature `test-support`).
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing {
+    /// A minimal ZIP of empty, stored entries with these names.
+    pub fn zip_with(names: &[&str]) -> Vec<u8> {
         let mut out = Vec::new();
         let mut central = Vec::new();
         for name in names {
@@ -562,6 +559,14 @@ mod tests {
         out.extend_from_slice(&[0, 0]);
         out
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::zip_with;
+    use super::*;
+
+    const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0];
 
     fn names_of(zip: &[u8]) -> Vec<String> {
         match find_zip_end(zip) {

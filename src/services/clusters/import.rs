@@ -1,0 +1,392 @@
+//! Member enterprises imported from an Excel sheet, and the sheet's template.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Cursor;
+
+use jiqun_domain::access::Action;
+use jiqun_domain::credit_code::CreditCode;
+// The member sheet's rules (file checks, columns, row checks) are the domain's.
+use jiqun_domain::member_sheet::{
+    self, CODE_COLUMN, CellText, MAX_IMPORT_ROWS, NAME_COLUMN, SheetRow, ValidMember,
+};
+use sea_orm::{EntityTrait, Set};
+use serde::Serialize;
+
+use super::{TEMPLATE_SHEET, is_unique_violation, load_scoped, member_codes};
+use crate::app::{App, Principal};
+use crate::audit::{Audit, Event};
+use crate::error::AppError;
+use crate::store::{self, entity::cluster_member};
+
+/// One problem in an import file, where the user sees it in Excel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RowError {
+    /// The row number as Excel shows it (the header is usually row 1).
+    pub row: u32,
+    /// The column header, e.g. 统一社会信用代码.
+    pub column: String,
+    /// `name` | `credit_code`: the column as a machine key.
+    pub column_key: String,
+    pub message: String,
+}
+
+/// The outcome of an import. All or nothing: when `errors` is not empty nothing was imported.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    /// Members added (0 when there are errors).
+    pub imported: usize,
+    /// Data rows read from the sheet (empty rows are skipped).
+    pub rows: usize,
+    pub errors: Vec<RowError>,
+}
+
+impl ImportReport {
+    pub fn is_ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+fn file_error(message: impl Into<String>) -> AppError {
+    AppError::invalid("file", message)
+}
+
+fn cell_text(v: &calamine::Data) -> CellText {
+    use calamine::Data;
+    match v {
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => CellText {
+            text: s.clone(),
+            numeric: false,
+        },
+        Data::Int(i) => CellText {
+            text: i.to_string(),
+            numeric: true,
+        },
+        Data::Float(f) => CellText {
+            text: if f.fract() == 0.0 && f.abs() < 1e19 {
+                format!("{f:.0}")
+            } else {
+                f.to_string()
+            },
+            numeric: true,
+        },
+        Data::Empty => CellText::default(),
+        other => CellText {
+            text: other.to_string(),
+            numeric: false,
+        },
+    }
+}
+
+/// Reads the member rows of the first sheet of an .xlsx file. File-level problems (not an
+/// Excel file, damaged, no header, too many rows) are an `Invalid` error on field `file`.
+pub fn read_member_sheet(bytes: &[u8]) -> Result<Vec<SheetRow>, AppError> {
+    use calamine::{Reader, Xlsx};
+
+    member_sheet::check_file(bytes).map_err(file_error)?;
+    let damaged = |e: &dyn std::fmt::Display| {
+        tracing::debug!("member import: unreadable workbook: {e}");
+        file_error(member_sheet::DAMAGED)
+    };
+    let mut workbook: Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| damaged(&e))?;
+    let Some(first) = workbook.sheet_names().into_iter().next() else {
+        return Err(file_error("Excel文件中没有工作表"));
+    };
+    // Stream the cells instead of loading the whole sheet, so an oversized sheet is refused
+    // as soon as it passes the row limit.
+    let mut rows: BTreeMap<u32, Vec<(u32, CellText)>> = BTreeMap::new();
+    {
+        let mut cells = workbook
+            .worksheet_cells_reader(&first)
+            .map_err(|e| damaged(&e))?;
+        while let Some(cell) = cells.next_cell().map_err(|e| damaged(&e))? {
+            let (row, col) = cell.get_position();
+            let value = cell_text(&calamine::Data::from(cell.get_value().clone()));
+            if value.text.trim().is_empty() {
+                continue;
+            }
+            rows.entry(row).or_default().push((col, value));
+            // One header row plus the allowed data rows.
+            if rows.len() > MAX_IMPORT_ROWS + 1 {
+                return Err(file_error(member_sheet::too_many_rows()));
+            }
+        }
+    }
+    member_sheet::member_rows(&rows).map_err(file_error)
+}
+
+/// Checks every row against the others and the current members (the domain's
+/// `member_sheet::check_rows`), with the problems as the API reports them.
+pub fn check_rows(
+    rows: &[SheetRow],
+    existing: &HashSet<String>,
+) -> (Vec<ValidMember>, Vec<RowError>) {
+    let (valid, problems) = member_sheet::check_rows(rows, existing);
+    let errors = problems
+        .into_iter()
+        .map(|e| RowError {
+            row: e.row,
+            column: e.column.into(),
+            column_key: e.column_key.into(),
+            message: e.message,
+        })
+        .collect();
+    (valid, errors)
+}
+
+/// Imports member enterprises from an .xlsx file (first sheet; header 企业名称、统一社会信用代码
+/// in either order). Every row is checked; when any row has a problem nothing is imported and
+/// the report lists every problem. Otherwise all rows are added in one transaction.
+pub async fn import_members(
+    app: &App,
+    p: &Principal,
+    cluster_id: i64,
+    bytes: &[u8],
+) -> Result<ImportReport, AppError> {
+    let (c, _) = load_scoped(&app.db, p, cluster_id, Action::Update).await?;
+    let rows = read_member_sheet(bytes)?;
+    let now = app.clock.now();
+    let txn = store::write_txn(&app.db).await?;
+    let existing = member_codes(&txn, cluster_id).await?;
+    let (valid, errors) = check_rows(&rows, &existing);
+    if !errors.is_empty() {
+        txn.rollback().await?;
+        return Ok(ImportReport {
+            imported: 0,
+            rows: rows.len(),
+            errors,
+        });
+    }
+    for chunk in valid.chunks(1000) {
+        let result = cluster_member::Entity::insert_many(chunk.iter().map(|m| {
+            cluster_member::ActiveModel {
+                cluster_id: Set(cluster_id),
+                name: Set(m.name.clone()),
+                credit_code: Set(m.credit_code.as_str().to_string()),
+                ..Default::default()
+            }
+        }))
+        .exec(&txn)
+        .await;
+        match result {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                return Err(AppError::Conflict(
+                    "导入期间成员名单被他人修改，未导入任何数据，请刷新后重新导入".into(),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "cluster.members_import",
+                object_type: "cluster",
+                object_id: cluster_id.to_string(),
+                summary: format!("集群“{}”从Excel导入成员企业{}家", c.name, valid.len()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(ImportReport {
+        imported: valid.len(),
+        rows: rows.len(),
+        errors: Vec::new(),
+    })
+}
+
+/// The import template: sheet 成员企业 with the header (bold, frozen, text-formatted columns so
+/// Excel keeps credit codes as typed) and a sheet 填写说明 with the rules and an example.
+pub fn template_xlsx() -> Result<Vec<u8>, AppError> {
+    use rust_xlsxwriter::{Format, Workbook, XlsxError};
+
+    fn build() -> Result<Vec<u8>, XlsxError> {
+        let mut wb = Workbook::new();
+        let bold = Format::new().set_bold().set_background_color(0xF0F2F4);
+        let text = Format::new().set_num_format("@");
+        let sheet = wb.add_worksheet();
+        sheet.set_name(TEMPLATE_SHEET)?;
+        sheet.write_string_with_format(0, 0, NAME_COLUMN, &bold)?;
+        sheet.write_string_with_format(0, 1, CODE_COLUMN, &bold)?;
+        sheet.set_column_width(0, 44)?;
+        sheet.set_column_width(1, 26)?;
+        sheet.set_column_format(0, &text)?;
+        sheet.set_column_format(1, &text)?;
+        sheet.set_freeze_panes(1, 0)?;
+
+        let notes = wb.add_worksheet();
+        notes.set_name("填写说明")?;
+        notes.set_column_width(0, 22)?;
+        notes.set_column_width(1, 80)?;
+        let example = CreditCode::from_parts('9', '1', "430100", "MA4L0001")
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default();
+        let lines: [(&str, String); 7] = [
+            ("用途", "湖南省先进制造业集群成员企业名单导入".to_string()),
+            (
+                "填写位置",
+                format!("在“{TEMPLATE_SHEET}”工作表第1行表头下方，从第2行起每行填写一家企业"),
+            ),
+            (
+                NAME_COLUMN,
+                "必填，企业营业执照上的全称，不超过100个字".to_string(),
+            ),
+            (
+                CODE_COLUMN,
+                "必填，18位，字母须为大写；请保持单元格为“文本”格式，避免Excel改变长数字"
+                    .to_string(),
+            ),
+            (
+                "数量",
+                format!("每次最多导入{MAX_IMPORT_ROWS}家；同一代码不能重复，也不能与已有成员重复"),
+            ),
+            (
+                "结果",
+                "任一行有误时整份名单都不会导入，系统会列出每一处错误的行号，改正后重新上传即可"
+                    .to_string(),
+            ),
+            ("示例", format!("长沙某某重工机械有限公司　{example}")),
+        ];
+        notes.write_string_with_format(0, 0, "项目", &bold)?;
+        notes.write_string_with_format(0, 1, "说明", &bold)?;
+        for (i, (k, v)) in lines.iter().enumerate() {
+            let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            notes.write_string(row, 0, *k)?;
+            notes.write_string(row, 1, v)?;
+        }
+        wb.save_to_buffer()
+    }
+
+    build().map_err(|e| AppError::internal(format!("member import template: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiqun_domain::member_sheet::{ALREADY_MEMBER, MAX_EXPANDED_BYTES, expanded_size};
+
+    fn code(body: &str) -> String {
+        CreditCode::from_parts('9', '1', "430100", body)
+            .unwrap()
+            .as_str()
+            .to_string()
+    }
+
+    fn row(n: u32, name: &str, code: &str) -> SheetRow {
+        SheetRow {
+            row: n,
+            name: CellText {
+                text: name.into(),
+                numeric: false,
+            },
+            credit_code: CellText {
+                text: code.into(),
+                numeric: false,
+            },
+        }
+    }
+
+    #[test]
+    fn rows_are_checked_against_each_other_and_the_members() {
+        let a = code("MA4L0001");
+        let b = code("MA4L0002");
+        let existing: HashSet<String> = [b.clone()].into();
+        let rows = vec![
+            row(2, "甲公司", &a),
+            row(3, "", &code("MA4L0003")),
+            row(4, "乙公司", &a.to_lowercase()),
+            row(5, "丙公司", &b),
+            row(6, "丁公司", "91430100MA4L0000"),
+        ];
+        let (valid, errors) = check_rows(&rows, &existing);
+        assert_eq!(valid.len(), 1);
+        let found: Vec<(u32, &str)> = errors.iter().map(|e| (e.row, e.column.as_str())).collect();
+        assert_eq!(
+            found,
+            vec![
+                (3, NAME_COLUMN),
+                (4, CODE_COLUMN),
+                (5, CODE_COLUMN),
+                (6, CODE_COLUMN)
+            ]
+        );
+        assert!(errors[1].message.contains("第2行"));
+        assert_eq!(errors[2].message, ALREADY_MEMBER);
+        assert!(errors[3].message.contains("18位"));
+    }
+
+    #[test]
+    fn the_template_reads_back_as_an_empty_member_sheet() {
+        let bytes = template_xlsx().unwrap();
+        let e = read_member_sheet(&bytes).unwrap_err();
+        assert!(e.fields()[0].message.contains("没有成员企业数据"), "{e:?}");
+    }
+
+    #[test]
+    fn files_that_are_not_xlsx_are_named() {
+        let e = read_member_sheet(b"name,code\n").unwrap_err();
+        assert!(e.fields()[0].message.contains("不是Excel工作簿"));
+        let e = read_member_sheet(&[0xD0, 0xCF, 0x11, 0xE0, 0, 0]).unwrap_err();
+        assert!(e.fields()[0].message.contains(".xls"));
+        let e = read_member_sheet(b"PK\x03\x04garbage").unwrap_err();
+        assert!(e.fields()[0].message.contains("损坏"));
+    }
+
+    #[test]
+    fn a_compression_bomb_is_refused_before_it_is_opened() {
+        let bytes = template_xlsx().unwrap();
+        let size = expanded_size(&bytes).unwrap();
+        assert!(size > bytes.len() as u64 && size < MAX_EXPANDED_BYTES);
+        // Declare a huge uncompressed size for the first entry of the central directory.
+        let mut bomb = bytes.clone();
+        let cd = bomb.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+        bomb[cd + 24..cd + 28].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
+        let e = read_member_sheet(&bomb).unwrap_err();
+        assert!(e.fields()[0].message.contains("解压后过大"), "{e:?}");
+    }
+
+    fn sheet(rows: &[(&str, &str)]) -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let s = wb.add_worksheet();
+        for (i, (a, b)) in rows.iter().enumerate() {
+            let r = i as u32;
+            s.write_string(r, 0, *a).unwrap();
+            s.write_string(r, 1, *b).unwrap();
+        }
+        wb.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn headers_may_be_swapped_and_padded() {
+        let a = code("MA4L0001");
+        let bytes = sheet(&[(" 统一社会 信用代码 ", "企业名称*"), (&a, "甲公司")]);
+        let rows = read_member_sheet(&bytes).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].row, 2);
+        assert_eq!(rows[0].name.text, "甲公司");
+        assert_eq!(rows[0].credit_code.text, a);
+        let e = read_member_sheet(&sheet(&[("名称", "代码"), ("甲", "乙")])).unwrap_err();
+        assert!(
+            e.fields()[0]
+                .message
+                .contains("“企业名称”、“统一社会信用代码”")
+        );
+    }
+
+    #[test]
+    fn numbers_keep_their_digits_and_get_a_hint() {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let s = wb.add_worksheet();
+        s.write_string(0, 0, NAME_COLUMN).unwrap();
+        s.write_string(0, 1, CODE_COLUMN).unwrap();
+        s.write_string(1, 0, "甲公司").unwrap();
+        s.write_number(1, 1, 914301001234567890.0).unwrap();
+        let rows = read_member_sheet(&wb.save_to_buffer().unwrap()).unwrap();
+        assert!(rows[0].credit_code.numeric);
+        let (_, errors) = check_rows(&rows, &HashSet::new());
+        assert!(errors[0].message.contains("文本"), "{errors:?}");
+    }
+}

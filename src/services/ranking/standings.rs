@@ -1,0 +1,430 @@
+//! The ranking per cluster kind with its working: totals, dropped scores, ties and the cut line.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiqun_domain::access::{Action, Resource, permission};
+use jiqun_domain::county_cap;
+use jiqun_domain::region;
+use jiqun_domain::review::{Outlier, OutlierRule};
+use jiqun_domain::round::RoundStatus;
+use jiqun_rules::Policy;
+use jiqun_rules::policy::QuotaMode;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde::Serialize;
+
+use super::{Calc, EntryCalc, calculate, dropped_label, dropped_marks, outlier_rule, panel_rule};
+use crate::app::{App, Principal};
+use crate::error::AppError;
+use crate::services::rounds;
+use crate::services::scoring::{round_label, show};
+use crate::store::entity::{cluster, designation, round_entry};
+
+/// An expert's written total for an entrant, and whether the trimming dropped it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ExpertTotal {
+    pub expert_id: i64,
+    pub expert_name: String,
+    pub total: f64,
+    /// "low" or "high" when dropped by the trimming, else empty.
+    pub dropped: String,
+    pub dropped_label: String,
+    /// The outlier note, when flagged.
+    pub outlier: String,
+}
+
+impl ExpertTotal {
+    pub fn total_text(&self) -> String {
+        show(self.total)
+    }
+}
+
+/// One defence score.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DefenceMark {
+    pub expert_id: i64,
+    pub expert_name: String,
+    pub score: f64,
+    pub dropped: String,
+    pub dropped_label: String,
+}
+
+impl DefenceMark {
+    pub fn score_text(&self) -> String {
+        show(self.score)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RankRow {
+    pub entry_id: i64,
+    pub application_id: i64,
+    pub cluster_name: String,
+    pub org_name: String,
+    pub city_name: String,
+    pub county_code: String,
+    pub county_name: String,
+    /// Within the cluster kind; shared only by entrants equal on every tie-breaker.
+    pub rank: u32,
+    pub final_score: f64,
+    /// Mean of the written totals that count (after trimming).
+    pub written_mean: f64,
+    /// Mean of the defence scores that count; absent without a defence.
+    pub defence_mean: Option<f64>,
+    pub written: Vec<ExpertTotal>,
+    pub defence: Vec<DefenceMark>,
+    /// Per criterion in policy order, the mean over the submitted sheets (tie-breakers).
+    pub criterion_means: Vec<f64>,
+    /// "产业特色明显 12.5" per criterion, for the page.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub criterion_lines: Vec<String>,
+    pub assigned: u32,
+    pub submitted: u32,
+    /// In the default selection: within the quota by rank.
+    pub within_quota: bool,
+    /// Shares the rank that the quota splits.
+    pub tied_at_cut: bool,
+    /// The quota's cut line runs below this row.
+    pub cut_after: bool,
+    /// On the proposed list: as fixed, or (before fixing) the default selection.
+    pub proposed: bool,
+    /// Outlier notes for the province to review.
+    pub outliers: Vec<String>,
+    pub decision_note: String,
+    pub status_label: String,
+}
+
+impl RankRow {
+    pub fn final_text(&self) -> String {
+        show(self.final_score)
+    }
+    pub fn written_text(&self) -> String {
+        show(self.written_mean)
+    }
+    pub fn defence_text(&self) -> String {
+        self.defence_mean.map(show).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TieMember {
+    pub entry_id: i64,
+    pub cluster_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TieView {
+    pub rank: u32,
+    /// Every entrant sharing the rank.
+    pub members: Vec<TieMember>,
+    /// How many of them the quota admits.
+    pub places: u32,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct KindRanking {
+    pub kind: String,
+    pub kind_label: String,
+    pub quota: u32,
+    pub rows: Vec<RankRow>,
+    pub ties: Vec<TieView>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RankingView {
+    pub round_id: i64,
+    pub round_label: String,
+    pub status: String,
+    pub status_label: String,
+    /// The proposed list has been fixed.
+    pub fixed: bool,
+    /// The caller may fix the list now (province, round in scoring).
+    pub can_propose: bool,
+    /// Every sheet submitted and, with a defence, every defence score recorded.
+    pub complete: bool,
+    /// Sheets not yet submitted: "专家（集群）".
+    pub missing: Vec<String>,
+    pub missing_defence: Vec<String>,
+    pub defence: bool,
+    pub defence_share: f64,
+    pub trim_when_at_least: Option<u32>,
+    /// How the numbers are made, in words.
+    pub method: Vec<String>,
+    pub criteria: Vec<String>,
+    pub kinds: Vec<KindRanking>,
+    /// Counties over the per-county cap with the list as shown.
+    pub county_warnings: Vec<String>,
+    /// The policy's wording of the cap.
+    pub cap_message: String,
+    /// warn | block
+    pub cap_mode: String,
+}
+
+fn method(calc: &Calc) -> Vec<String> {
+    let panel = panel_rule(&calc.rule);
+    let total = calc.policy.scoring.total_score;
+    let mut out = vec![match panel.drop_extremes_when_at_least {
+        Some(n) => format!(
+            "书面评审得分：每位专家各项得分之和（满分{total}分）；有效评分达到{n}份时去掉一个最高分和一个最低分，其余取算术平均。"
+        ),
+        None => format!("书面评审得分：每位专家各项得分之和（满分{total}分）的算术平均。"),
+    }];
+    if calc.round.defence {
+        let share = panel.defence_share.clamp(0.0, 1.0);
+        out.push(format!(
+            "答辩得分：各位专家答辩评分（满分{total}分）按同一规则平均。最终得分 = 书面评审得分 × {}% + 答辩得分 × {}%。",
+            show((1.0 - share) * 100.0),
+            show(share * 100.0)
+        ));
+    } else {
+        out.push("本轮未安排答辩，最终得分即书面评审得分。".into());
+    }
+    let names: Vec<&str> = calc.criteria.iter().map(|c| c.name.as_str()).collect();
+    out.push(format!(
+        "同一集群类型内按最终得分排序；得分相同时依次比较书面评审得分、各项平均分（{}），仍相同者并列。",
+        names.join("、")
+    ));
+    if let OutlierRule::GapFromOthers(gap) = outlier_rule(&calc.policy) {
+        out.push(format!(
+            "异常评分：某位专家的总分与其他专家平均分相差超过{}分时标出，供复核，不改变得分。",
+            show(gap)
+        ));
+    }
+    out
+}
+
+/// Counties over the policy's per-county cap (第十六条) if `chosen` entries join the clusters
+/// already designated there (not revoked), by county code. A cluster counts once, whatever its
+/// designations.
+pub(super) async fn county_excess<C: ConnectionTrait>(
+    conn: &C,
+    policy: &Policy,
+    chosen: &[&round_entry::Model],
+) -> Result<BTreeMap<String, String>, AppError> {
+    let cap = policy.quota.per_county.max;
+    let designated: BTreeSet<i64> = designation::Entity::find()
+        .filter(designation::Column::RevokedOn.is_null())
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|d| d.cluster_id)
+        .collect();
+    let counties: BTreeSet<jiqun_domain::region::RegionCode> =
+        chosen.iter().map(|e| e.county_code).collect();
+    // The designated clusters led from each county; the counting is the domain's.
+    let mut by_county: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
+    for county in counties {
+        if designated.is_empty() {
+            break;
+        }
+        let here: BTreeSet<i64> = cluster::Entity::find()
+            .filter(cluster::Column::Id.is_in(designated.iter().copied()))
+            .filter(cluster::Column::LeadCountyCode.eq(county))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        by_county.insert(county.to_string(), here);
+    }
+    let codes: Vec<String> = chosen.iter().map(|e| e.county_code.to_string()).collect();
+    let chosen: Vec<county_cap::Chosen> = chosen
+        .iter()
+        .zip(&codes)
+        .map(|(e, county)| county_cap::Chosen {
+            county,
+            cluster_id: e.cluster_id,
+        })
+        .collect();
+    Ok(county_cap::proposed_list_excess(cap, &chosen, &by_county))
+}
+
+pub(super) fn view(
+    calc: &Calc,
+    p: &Principal,
+    county_warnings: Vec<String>,
+) -> Result<RankingView, AppError> {
+    let status = calc.round.status;
+    let fixed = !matches!(status, RoundStatus::Setup | RoundStatus::Scoring);
+    let panel = panel_rule(&calc.rule);
+    let mut kinds: Vec<KindRanking> = Vec::new();
+    for r in &calc.ranked {
+        let Some(e) = calc.entry_by_app(r.application_id) else {
+            continue;
+        };
+        let marks = dropped_marks(&e.totals, !e.score.written.dropped.is_empty());
+        let defence_marks = dropped_marks(
+            &e.defence,
+            e.score
+                .defence
+                .as_ref()
+                .is_some_and(|d| !d.dropped.is_empty()),
+        );
+        let mut written: Vec<ExpertTotal> = e
+            .totals
+            .iter()
+            .map(|(id, total)| {
+                let mark = marks.get(id).copied().unwrap_or("");
+                ExpertTotal {
+                    expert_id: *id,
+                    expert_name: calc.names.get(id).cloned().unwrap_or_default(),
+                    total: *total,
+                    dropped: mark.into(),
+                    dropped_label: dropped_label(mark).into(),
+                    outlier: e
+                        .outliers
+                        .iter()
+                        .find(|o| o.expert_id == *id)
+                        .map(Outlier::message)
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        written.sort_by_key(|w| w.expert_id);
+        let mut defence: Vec<DefenceMark> = e
+            .defence
+            .iter()
+            .map(|(id, score)| {
+                let mark = defence_marks.get(id).copied().unwrap_or("");
+                DefenceMark {
+                    expert_id: *id,
+                    expert_name: calc.names.get(id).cloned().unwrap_or_default(),
+                    score: *score,
+                    dropped: mark.into(),
+                    dropped_label: dropped_label(mark).into(),
+                }
+            })
+            .collect();
+        defence.sort_by_key(|d| d.expert_id);
+        let within = calc.winners.contains(&r.application_id);
+        let tied = calc
+            .ties
+            .iter()
+            .any(|t| t.kind == r.kind && t.application_ids.contains(&r.application_id));
+        let row = RankRow {
+            entry_id: e.entry.id,
+            application_id: e.entry.application_id,
+            cluster_name: e.cluster_name.clone(),
+            org_name: e.org_name.clone(),
+            city_name: region::city_name_of(e.entry.city_code),
+            county_code: e.entry.county_code.to_string(),
+            county_name: rounds::county_name(&e.entry.county_code.to_string()),
+            rank: r.rank,
+            final_score: e.score.final_score,
+            written_mean: e.score.written.mean,
+            defence_mean: e.score.defence.as_ref().map(|d| d.mean),
+            written,
+            defence,
+            criterion_means: e.score.criterion_means.clone(),
+            criterion_lines: calc
+                .criteria
+                .iter()
+                .zip(&e.score.criterion_means)
+                .map(|(c, m)| format!("{} {}", c.name, show(*m)))
+                .collect(),
+            assigned: e.assigned,
+            submitted: u32::try_from(e.totals.len()).unwrap_or(u32::MAX),
+            within_quota: within,
+            tied_at_cut: tied,
+            cut_after: false,
+            proposed: if fixed {
+                e.entry.proposed
+            } else {
+                within && !tied
+            },
+            outliers: e.outliers.iter().map(Outlier::message).collect(),
+            decision_note: e.entry.decision_note.clone(),
+            status_label: e.entry.status.label().to_string(),
+        };
+        match kinds.iter_mut().find(|k| k.kind == r.kind) {
+            Some(k) => k.rows.push(row),
+            None => kinds.push(KindRanking {
+                kind: r.kind.clone(),
+                kind_label: calc
+                    .policy
+                    .cluster_kind(&r.kind)
+                    .map(|k| k.name.clone())
+                    .unwrap_or_else(|| r.kind.clone()),
+                quota: calc.quotas.get(&r.kind).copied().unwrap_or(0),
+                rows: vec![row],
+                ties: Vec::new(),
+            }),
+        }
+    }
+    for k in &mut kinds {
+        let quota = k.quota as usize;
+        let len = k.rows.len();
+        if quota > 0
+            && quota < len
+            && let Some(row) = k.rows.get_mut(quota - 1)
+        {
+            row.cut_after = true;
+        }
+    }
+    for t in &calc.ties {
+        if let Some(k) = kinds.iter_mut().find(|k| k.kind == t.kind) {
+            let members: Vec<&EntryCalc> = t
+                .application_ids
+                .iter()
+                .filter_map(|id| calc.entry_by_app(*id))
+                .collect();
+            k.ties.push(TieView {
+                rank: t.rank,
+                members: members
+                    .iter()
+                    .map(|e| TieMember {
+                        entry_id: e.entry.id,
+                        cluster_name: e.cluster_name.clone(),
+                    })
+                    .collect(),
+                places: t.places,
+                message: format!("{}{}", k.kind_label, t.message()),
+            });
+        }
+    }
+    Ok(RankingView {
+        round_id: calc.round.id,
+        round_label: round_label(&calc.competition, &calc.round),
+        status: status.key().into(),
+        status_label: status.label().into(),
+        fixed,
+        can_propose: status == RoundStatus::Scoring
+            && permission(p.role, Resource::Round, Action::Update).is_some(),
+        complete: calc.missing.is_empty() && calc.missing_defence.is_empty(),
+        missing: calc.missing.clone(),
+        missing_defence: calc.missing_defence.clone(),
+        defence: calc.round.defence,
+        defence_share: panel.defence_share,
+        trim_when_at_least: panel.drop_extremes_when_at_least,
+        method: method(calc),
+        criteria: calc.criteria.iter().map(|c| c.name.clone()).collect(),
+        kinds,
+        county_warnings,
+        cap_message: calc.policy.quota.per_county.message.clone(),
+        cap_mode: match calc.policy.quota.per_county.mode {
+            QuotaMode::Warn => "warn".into(),
+            QuotaMode::Block => "block".into(),
+        },
+    })
+}
+
+/// The ranking of a round (province; partner departments read it).
+pub async fn ranking(app: &App, p: &Principal, round_id: i64) -> Result<RankingView, AppError> {
+    let r = rounds::load(&app.db, p, round_id).await?;
+    let calc = calculate(&app.db, r).await?;
+    let shown: Vec<&round_entry::Model> = calc
+        .entries
+        .iter()
+        .filter(|e| {
+            if !matches!(calc.round.status, RoundStatus::Setup | RoundStatus::Scoring) {
+                e.entry.proposed
+            } else {
+                calc.winners.contains(&e.entry.application_id)
+            }
+        })
+        .map(|e| &e.entry)
+        .collect();
+    let warnings = county_excess(&app.db, &calc.policy, &shown).await?;
+    view(&calc, p, warnings.into_values().collect())
+}

@@ -1,0 +1,93 @@
+//! The round's panel: the experts the province draws on for its assignments (第十条).
+
+use std::collections::BTreeSet;
+
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+
+use super::{
+    active_assignments, ensure_assignable, expert_name, load_for_update, names, panel_ids,
+};
+use crate::app::{App, Principal};
+use crate::audit::{Audit, Event};
+use crate::error::AppError;
+use crate::store::{
+    self,
+    entity::{expert, panel_member},
+};
+
+/// Adds experts to and removes them from the round's panel.
+pub async fn set_panel(
+    app: &App,
+    p: &Principal,
+    round_id: i64,
+    add: &[i64],
+    remove: &[i64],
+) -> Result<Vec<i64>, AppError> {
+    let txn = store::write_txn(&app.db).await?;
+    let r = load_for_update(&txn, p, round_id).await?;
+    ensure_assignable(&r)?;
+    let now = app.clock.now();
+    let current: BTreeSet<i64> = panel_ids(&txn, r.id).await?.into_iter().collect();
+    let known: BTreeSet<i64> = store::load_by_ids::<expert::Entity>(&txn, add.iter().copied())
+        .await?
+        .into_values()
+        .filter(|e| e.active)
+        .map(|e| e.id)
+        .collect();
+    if let Some(bad) = add.iter().find(|id| !known.contains(id)) {
+        return Err(AppError::invalid(
+            "experts",
+            format!("专家{}不在专家库中或已停用", expert_name(&txn, *bad).await?),
+        ));
+    }
+    let active = active_assignments(&txn, r.id).await?;
+    let mut added = Vec::new();
+    for id in add.iter().filter(|id| !current.contains(id)) {
+        panel_member::ActiveModel {
+            round_id: Set(r.id),
+            expert_id: Set(*id),
+            added_by: Set(p.user.id),
+            added_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        added.push(*id);
+    }
+    let mut removed = Vec::new();
+    for id in remove.iter().filter(|id| current.contains(id)) {
+        if active.iter().any(|a| a.expert_id == *id) {
+            return Err(AppError::Conflict(format!(
+                "专家{}已有评审任务，请先取消其分配再移出评审组",
+                expert_name(&txn, *id).await?
+            )));
+        }
+        panel_member::Entity::delete_many()
+            .filter(panel_member::Column::RoundId.eq(r.id))
+            .filter(panel_member::Column::ExpertId.eq(*id))
+            .exec(&txn)
+            .await?;
+        removed.push(*id);
+    }
+    if !added.is_empty() || !removed.is_empty() {
+        Audit::of(app, p, now)
+            .record(
+                &txn,
+                Event {
+                    action: "round.panel",
+                    object_type: "round",
+                    object_id: r.id.to_string(),
+                    summary: format!(
+                        "评审组加入专家{}，移出专家{}",
+                        names(&txn, &added).await?,
+                        names(&txn, &removed).await?
+                    ),
+                    reason: String::new(),
+                },
+            )
+            .await?;
+    }
+    let ids = panel_ids(&txn, r.id).await?;
+    txn.commit().await?;
+    Ok(ids)
+}
