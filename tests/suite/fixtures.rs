@@ -419,12 +419,65 @@ pub async fn stored_sheet(t: &TestApp, assignment_id: i64) -> score_sheet::Model
 // ---------------------------------------------------------------------------------------------
 // A round on public notice
 
+/// A 决赛 of the competition of `prelim` whose proposed list is fixed with `entrant` alone (its
+/// opening and scoring are tested elsewhere, so the round and its entry are written directly).
+pub async fn final_round_proposing(
+    t: &TestApp,
+    prelim: &round::Model,
+    entrant: &round_entry::Model,
+) -> round::Model {
+    let now = t.app.clock.now();
+    let fin = round::ActiveModel {
+        competition_id: Set(prelim.competition_id),
+        kind: Set(jiqun_domain::round::RoundKind::Final),
+        status: Set(jiqun_domain::round::RoundStatus::Proposed),
+        experts_per_application: Set(5),
+        panel_note: Set(String::new()),
+        quotas: Set(r#"{"leading":1}"#.into()),
+        scoring_opens_at: Set(now),
+        scoring_closes_at: Set(now),
+        defence: Set(false),
+        notice_text: Set(String::new()),
+        notice_published_on: Set(None),
+        notice_first_day: Set(None),
+        notice_last_day: Set(None),
+        confirmed_on: Set(None),
+        created_by: Set(prelim.created_by),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&t.app.db)
+    .await
+    .unwrap();
+    round_entry::ActiveModel {
+        round_id: Set(fin.id),
+        application_id: Set(entrant.application_id),
+        cluster_id: Set(entrant.cluster_id),
+        cluster_kind: Set(entrant.cluster_kind.clone()),
+        city_code: Set(entrant.city_code),
+        county_code: Set(entrant.county_code),
+        status: Set(jiqun_domain::application::Status::Shortlisted),
+        final_score: Set(Some(90.0)),
+        rank: Set(Some(1)),
+        proposed: Set(true),
+        decision_note: Set(String::new()),
+        version: Set(1),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&t.app.db)
+    .await
+    .unwrap();
+    fin
+}
+
 /// A 初赛 whose proposed list is fixed: 长沙 (leading, rank 1) and 岳阳 (specialty, rank 1)
 /// shortlisted, 株洲 (leading, rank 2) not selected — what scoring and ranking leave behind,
 /// written directly since that part is built elsewhere.
 pub struct ProposedRound {
     pub round_id: i64,
-    pub competition_id: i64,
     /// Entries in showcase order: 长沙, 株洲, 岳阳.
     pub entries: Vec<round_entry::Model>,
     pub applications: Vec<i64>,
@@ -471,7 +524,6 @@ pub async fn proposed_round(t: &TestApp) -> ProposedRound {
     }
     ProposedRound {
         round_id: r.id,
-        competition_id: show.competition_id,
         entries,
         applications: show.application_ids,
     }

@@ -3,14 +3,14 @@
 //! cluster cannot enter a 初赛 again, existing data is upgraded; and certificates anyone can
 //! check at /verify/{code}, also from the QR code on the PDF.
 
-use jiqun::store::entity::{cluster, designation, round, round_entry};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use jiqun::store::entity::{cluster, designation, round_entry};
+use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::{Value, json};
 use time::macros::date;
 
 use crate::fixtures::{
     CHANGSHA, ProposedRound, audited, confirmed_round, designation_numbered, error_message,
-    forward_to, get_page, on_round, post_page, publish, stored_round,
+    final_round_proposing, forward_to, get_page, on_round, post_page, publish, stored_round,
 };
 use crate::support::{self, TestApp};
 use crate::{call, token};
@@ -24,52 +24,9 @@ const CERT_CHANGSHA: &str = "湘集群认〔2026〕第001号";
 async fn certified(t: &TestApp) -> ProposedRound {
     let f = confirmed_round(t).await;
     let changsha = f.entries[0].clone();
-    let now = t.app.clock.now();
     let prelim = stored_round(t, f.round_id).await;
     // The 决赛's opening and scoring are tested elsewhere; its fixed list is written directly.
-    let fin = round::ActiveModel {
-        competition_id: Set(f.competition_id),
-        kind: Set(jiqun_domain::round::RoundKind::Final),
-        status: Set(jiqun_domain::round::RoundStatus::Proposed),
-        experts_per_application: Set(5),
-        panel_note: Set(String::new()),
-        quotas: Set(r#"{"leading":1}"#.into()),
-        scoring_opens_at: Set(now),
-        scoring_closes_at: Set(now),
-        defence: Set(false),
-        notice_text: Set(String::new()),
-        notice_published_on: Set(None),
-        notice_first_day: Set(None),
-        notice_last_day: Set(None),
-        confirmed_on: Set(None),
-        created_by: Set(prelim.created_by),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&t.app.db)
-    .await
-    .unwrap();
-    round_entry::ActiveModel {
-        round_id: Set(fin.id),
-        application_id: Set(changsha.application_id),
-        cluster_id: Set(changsha.cluster_id),
-        cluster_kind: Set(changsha.cluster_kind.clone()),
-        city_code: Set(changsha.city_code),
-        county_code: Set(changsha.county_code),
-        status: Set(jiqun_domain::application::Status::Shortlisted),
-        final_score: Set(Some(90.0)),
-        rank: Set(Some(1)),
-        proposed: Set(true),
-        decision_note: Set(String::new()),
-        version: Set(1),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&t.app.db)
-    .await
-    .unwrap();
+    let fin = final_round_proposing(t, &prelim, &changsha).await;
     publish(t, fin.id).await;
     forward_to(t, date!(2026 - 12 - 11));
     let province = token(t, "province").await;
@@ -478,45 +435,7 @@ async fn certify_again(t: TestApp) -> TestApp {
         .unwrap()
         .unwrap();
     let prelim = stored_round(&t, changsha.round_id).await;
-    let now = t.app.clock.now();
-    let fin = round::ActiveModel {
-        competition_id: Set(prelim.competition_id),
-        kind: Set(jiqun_domain::round::RoundKind::Final),
-        status: Set(jiqun_domain::round::RoundStatus::Proposed),
-        experts_per_application: Set(5),
-        panel_note: Set(String::new()),
-        quotas: Set(r#"{"leading":1}"#.into()),
-        scoring_opens_at: Set(now),
-        scoring_closes_at: Set(now),
-        defence: Set(false),
-        notice_text: Set(String::new()),
-        notice_published_on: Set(None),
-        notice_first_day: Set(None),
-        notice_last_day: Set(None),
-        confirmed_on: Set(None),
-        created_by: Set(prelim.created_by),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&t.app.db)
-    .await
-    .unwrap();
-    round_entry::ActiveModel {
-        round_id: Set(fin.id),
-        status: Set(jiqun_domain::application::Status::Shortlisted),
-        final_score: Set(Some(90.0)),
-        rank: Set(Some(1)),
-        proposed: Set(true),
-        version: Set(1),
-        updated_at: Set(now),
-        id: sea_orm::ActiveValue::NotSet,
-        ..entry.into()
-    }
-    .insert(&t.app.db)
-    .await
-    .unwrap();
+    let fin = final_round_proposing(&t, &prelim, &entry).await;
     publish(&t, fin.id).await;
     forward_to(&t, date!(2026 - 12 - 11));
     let province = token(&t, "province").await;

@@ -6,19 +6,17 @@
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
-use jiqun::store::entity::{
-    attachment, cluster, designation, notification, objection, round, round_entry,
-};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use jiqun::store::entity::{attachment, cluster, designation, notification, objection};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use time::Duration;
 use time::macros::date;
 
 use crate::fixtures::{
     Answer, CHANGSHA, CHANGSHA_ORG, YUEYANG, ZHUZHOU, answer, application_status, audited,
-    audited_under, confirmed_round, designation_numbered, error_message, field_message, forward_to,
-    get_page, on_objection, on_round, post_page, proposed_round, publish, published_round, set_day,
-    stored_entry, stored_round, user_id,
+    audited_under, confirmed_round, designation_numbered, error_message, field_message,
+    final_round_proposing, forward_to, get_page, on_objection, on_round, post_page, proposed_round,
+    publish, published_round, set_day, stored_entry, stored_round, user_id,
 };
 use crate::support::{self, TestApp};
 use crate::{call, token};
@@ -1153,51 +1151,8 @@ async fn a_final_round_certifies_its_winners() {
     let f = confirmed_round(&t).await;
     // A 决赛 whose proposed list is fixed (its opening and scoring are built elsewhere).
     let changsha = f.entries[0].clone();
-    let now = t.app.clock.now();
     let prelim = stored_round(&t, f.round_id).await;
-    let fin = round::ActiveModel {
-        competition_id: Set(f.competition_id),
-        kind: Set(jiqun_domain::round::RoundKind::Final),
-        status: Set(jiqun_domain::round::RoundStatus::Proposed),
-        experts_per_application: Set(5),
-        panel_note: Set(String::new()),
-        quotas: Set(r#"{"leading":1}"#.into()),
-        scoring_opens_at: Set(now),
-        scoring_closes_at: Set(now),
-        defence: Set(false),
-        notice_text: Set(String::new()),
-        notice_published_on: Set(None),
-        notice_first_day: Set(None),
-        notice_last_day: Set(None),
-        confirmed_on: Set(None),
-        created_by: Set(prelim.created_by),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&t.app.db)
-    .await
-    .unwrap();
-    round_entry::ActiveModel {
-        round_id: Set(fin.id),
-        application_id: Set(changsha.application_id),
-        cluster_id: Set(changsha.cluster_id),
-        cluster_kind: Set(changsha.cluster_kind.clone()),
-        city_code: Set(changsha.city_code),
-        county_code: Set(changsha.county_code),
-        status: Set(jiqun_domain::application::Status::Shortlisted),
-        final_score: Set(Some(90.0)),
-        rank: Set(Some(1)),
-        proposed: Set(true),
-        decision_note: Set(String::new()),
-        version: Set(1),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&t.app.db)
-    .await
-    .unwrap();
+    let fin = final_round_proposing(&t, &prelim, &changsha).await;
     let v = publish(&t, fin.id).await;
     assert_eq!(v["title"], "2026年湖南省先进制造业集群拟认定名单公示");
     assert_eq!(v["period"], "2026年12月4日至2026年12月10日（5个工作日）");
