@@ -48,13 +48,81 @@ impl AuditEntryView {
                 fields
                     .iter()
                     .map(|(field, ba)| ChangeLine {
-                        field: field.clone(),
+                        field: field_label(&self.object_type, field),
                         before: shown(ba.get("before")),
                         after: shown(ba.get("after")),
                     })
                     .collect()
             })
             .unwrap_or_default()
+    }
+}
+
+/// The name a person reads for a changed column; the stored key (what the API returns) is the
+/// column's name. A key of an application's form (`form.<key>`) keeps its key after a prefix.
+fn field_label(object_type: &str, field: &str) -> String {
+    if let Some(key) = field.strip_prefix("form.") {
+        return format!("申报表·{key}");
+    }
+    let specific = match (object_type, field) {
+        ("organisation", "name") => Some("单位名称"),
+        ("organisation", "kind") => Some("单位类型"),
+        ("cluster", "name") => Some("集群名称"),
+        ("cluster" | "application", "kind") => Some("集群类型"),
+        ("round", "kind") => Some("轮次类型"),
+        ("objection", "name") => Some("异议人姓名"),
+        ("objection", "organisation") => Some("异议人单位"),
+        ("objection", "reason") => Some("异议内容"),
+        _ => None,
+    };
+    let label = specific.unwrap_or(match field {
+        "name" => "名称",
+        "kind" => "类型",
+        "status" => "状态",
+        "active" => "启用",
+        "credit_code" => "统一社会信用代码",
+        "city_code" => "所在市州",
+        "county_code" => "所在县市区",
+        "contact_person" => "联系人",
+        "contact_phone" => "联系电话",
+        "contact" => "联系方式",
+        "username" => "用户名",
+        "display_name" => "姓名",
+        "org_id" => "所属单位",
+        "role" => "角色",
+        "phone" => "手机号码",
+        "email" => "电子邮箱",
+        "must_change_password" => "须修改初始密码",
+        "failed_logins" => "连续登录失败次数",
+        "locked_until" => "锁定至",
+        "failed_second_factors" => "连续验证码错误次数",
+        "locked_by_second_factor" => "因验证码错误锁定",
+        "totp_enabled" => "双因素认证",
+        "activation_pending" => "待激活",
+        "last_login_at" => "最近登录时间",
+        "industry_code" => "主导产业",
+        "lead_county_code" => "牵头县市区",
+        "core_park" => "核心园区",
+        "lifecycle" => "集群状态",
+        "revision" => "修改次数",
+        "submitted_at" => "提交时间",
+        "decided_at" => "决定时间",
+        "experts_per_application" => "每件评审专家人数",
+        "panel_note" => "专家人数说明",
+        "quotas" => "入选名额",
+        "scoring_opens_at" => "评分开始时间",
+        "scoring_closes_at" => "评分截止时间",
+        "defence" => "答辩",
+        "notice_text" => "公示正文",
+        "reply" => "答复",
+        "registered_at" => "登记时间",
+        "decided_by" => "决定人",
+        _ => "",
+    });
+    if label.is_empty() {
+        field.to_string()
+    } else {
+        label.to_string()
     }
 }
 

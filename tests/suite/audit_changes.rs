@@ -42,12 +42,12 @@ async fn an_edit_shows_before_and_after_and_tampering_with_them_breaks_the_chain
             .is_none_or(|c| c.is_null())
     );
 
-    // The audit page shows them.
+    // The audit page shows them, the field by the name a person reads.
     let browser = page_login(&t, "auditor").await;
     let (status, html) = get_page(&browser, &t, "/audit?action=org.update").await;
     assert_eq!(status, 200);
     assert!(
-        html.contains("修改前") && html.contains("contact_person"),
+        html.contains("修改前") && html.contains("<td>联系人</td>"),
         "{html}"
     );
     assert!(html.contains(&before_person) && html.contains("刘一"));
