@@ -456,7 +456,7 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 /// CSV export of the filtered log (UTF-8 with BOM so that Excel shows the Chinese correctly).
 pub fn to_csv(rows: &[audit_entry::Model]) -> String {
     let mut out = String::from(
-        "\u{feff}序号,时间,操作人,角色,单位,操作,对象类型,对象,摘要,理由,客户端地址,校验值\r\n",
+        "\u{feff}序号,时间,操作人,角色,单位,操作,对象类型,对象,摘要,理由,字段变更,客户端地址,校验值\r\n",
     );
     for r in rows {
         let fields = [
@@ -470,6 +470,7 @@ pub fn to_csv(rows: &[audit_entry::Model]) -> String {
             r.object_id.clone(),
             r.summary.clone(),
             r.reason.clone(),
+            r.changes.clone().unwrap_or_default(),
             r.client_addr.clone(),
             r.hash.clone(),
         ];

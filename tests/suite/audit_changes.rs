@@ -51,6 +51,20 @@ async fn an_edit_shows_before_and_after_and_tampering_with_them_breaks_the_chain
         "{html}"
     );
     assert!(html.contains(&before_person) && html.contains("刘一"));
+    // The export carries them too, as the API gives them.
+    let csv = browser
+        .get(t.url("/audit/export?action=org.update"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains(",字段变更,"), "{csv}");
+    assert!(
+        csv.contains("contact_person") && csv.contains("刘一"),
+        "{csv}"
+    );
 
     // Old-style entries (no changes) and new ones verify together.
     let n = jiqun::audit::verify(&t.app.db, &t.app.audit_key)
