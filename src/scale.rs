@@ -226,12 +226,11 @@ pub async fn generate(app: &App, n: usize, say: &dyn Fn(&str)) -> Result<Outcome
         *k += 1;
         target.insert(e.id, total);
     }
-    let entry_ids: Vec<i64> = ordered.iter().map(|e| e.id).collect();
     let mut sheets = 0usize;
     for (expert_id, p) in &panel {
         let list = assignment::Entity::find()
             .filter(assignment::Column::ExpertId.eq(*expert_id))
-            .filter(assignment::Column::EntryId.is_in(entry_ids.clone()))
+            .filter(assignment::Column::RoundId.eq(round.id))
             .filter(assignment::Column::RecusedAt.is_null())
             .all(&app.db)
             .await?;
