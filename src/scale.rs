@@ -81,6 +81,7 @@ pub async fn generate(app: &App, n: usize, say: &dyn Fn(&str)) -> Result<Outcome
         say(&format!("{name}：完成，用时{secs:.1}秒"));
         phases.push((name.to_string(), secs));
     };
+    let started = app.clock.now();
     app.clock.advance(-Duration::days(STORY_DAYS));
 
     say("写入演示单位和账户……");
@@ -294,8 +295,8 @@ pub async fn generate(app: &App, n: usize, say: &dyn Fn(&str)) -> Result<Outcome
     )
     .await?;
     lap("拟定名单与公示", say);
-    // Back to real time: whatever is done next happens today.
-    let behind = crate::clock::Clock::default().now() - app.clock.now();
+    // Back to where the story was told from: whatever is done next happens "today".
+    let behind = started - app.clock.now();
     if behind > Duration::ZERO {
         app.clock.advance(behind);
     }
