@@ -37,6 +37,12 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// 生成规模测试数据（仅供性能测量）：在新建的空数据库上写入演示账户，再经系统正常业务流程生成N个申报主体及已提交并推荐的申报、20名专家的初赛评分和公示名单
+    Demo {
+        /// 申报（集群）数量，例如 1000
+        #[arg(long)]
+        scale: usize,
+    },
     /// 创建或升级数据库结构后退出
     Migrate,
     /// 账户管理（创建、重置密码、解锁）
@@ -254,6 +260,24 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             crate::server::serve(app, listener)
                 .await
                 .map_err(|e| CliError::Message(format!("服务异常退出：{e}")))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { scale } => {
+            let app = open(&cli.config, true).await?;
+            println!("开始生成规模测试数据：{scale}项申报");
+            let started = std::time::Instant::now();
+            let done = crate::scale::generate(&app, scale, &|line| println!("{line}")).await?;
+            println!("各阶段用时：");
+            for (phase, secs) in &done.phases {
+                println!("  {phase}：{secs:.1}秒");
+            }
+            println!(
+                "规模测试数据已生成：{}项申报已推荐，初赛评分表{}份，公示入选{}个，共用时{:.1}秒。",
+                done.applications,
+                done.sheets,
+                done.winners,
+                started.elapsed().as_secs_f64()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {

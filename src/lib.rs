@@ -14,6 +14,7 @@ pub mod error;
 pub mod mail;
 pub mod page_cache;
 pub mod pdf;
+pub mod scale;
 pub mod server;
 pub mod services;
 pub mod store;

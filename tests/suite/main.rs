@@ -24,6 +24,7 @@ mod observability;
 mod organisations;
 mod round_flow;
 mod rounds;
+mod scale;
 mod scopes;
 mod scoring;
 mod sealing;
