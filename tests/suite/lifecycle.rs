@@ -390,6 +390,24 @@ async fn anyone_checks_a_certificate_valid_superseded_or_revoked() {
         text.contains(&format!("{PUBLIC_URL}/verify/P2026-001")),
         "{text}"
     );
+    // And the QR code itself reads back to that address: the page rasterised, then decoded.
+    let png = t.db.dir.join("verify-page");
+    let raster = std::process::Command::new("pdftoppm")
+        .args(["-r", "200", "-png", "-singlefile"])
+        .arg(&path)
+        .arg(&png)
+        .status()
+        .expect("pdftoppm (Debian: apt-get install poppler-utils)");
+    assert!(raster.success());
+    let decoded = std::process::Command::new("zbarimg")
+        .args(["--quiet", "--raw"])
+        .arg(png.with_extension("png"))
+        .output()
+        .expect("zbarimg (Debian: apt-get install zbar-tools)");
+    assert_eq!(
+        String::from_utf8_lossy(&decoded.stdout).trim(),
+        format!("{PUBLIC_URL}/verify/P2026-001")
+    );
 
     // Certification supersedes it: 已换发, with the day and the certificate that replaced it.
     let t = certify_again(t).await;
