@@ -231,11 +231,11 @@ pub fn preliminary_refusal(
     use jiqun_domain::round::Designation;
     match refusal {
         ApplyRefusal::HoldsCultivation => format!(
-            "“{cluster}”已是{}，不能再申报初赛；培育期满后由省工业和信息化厅组织决赛，请届时参加决赛。",
+            "“{cluster}”已是{}，不能再申报初赛；培育期满后将组织决赛，请届时参加决赛。",
             Designation::CultivationTarget.label()
         ),
         ApplyRefusal::HoldsCertification => format!(
-            "“{cluster}”已被认定为{}，无需也不能再申报初赛；请按要求做好每三年一次的复核。",
+            "“{cluster}”已被认定为{}，无需也不能再申报初赛；请按复核工作通知的要求做好复核。",
             Designation::Certified.label()
         ),
     }
