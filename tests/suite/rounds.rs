@@ -1237,3 +1237,87 @@ async fn the_province_opens_a_round_and_keeps_the_pool_from_the_pages() {
     assert!(html.contains("长沙经济技术开发区"));
     assert!(!html.contains("name=\"name\""), "read-only");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conflicts_cover_every_county_and_every_co_applicant_of_the_cluster() {
+    use jiqun::store::entity::{cluster_co_applicant, cluster_county};
+    use sea_orm::{ActiveModelTrait, Set};
+
+    let ApiRound {
+        t,
+        province,
+        view: round,
+        id,
+        ids,
+        ..
+    } = api_round(5).await;
+    // 长沙's cluster also spans 韶山市 (湘潭) and is applied for jointly with 岳阳's promotion
+    // organisation, to which the 衡阳 expert is tied.
+    let changsha = entrant(&round, CHANGSHA)["id"].as_i64().unwrap();
+    let cluster_id = crate::fixtures::stored_entry(&t, changsha).await.cluster_id;
+    cluster_county::ActiveModel {
+        cluster_id: Set(cluster_id),
+        county_code: Set("430382".parse().unwrap()),
+        ..Default::default()
+    }
+    .insert(&t.app.db)
+    .await
+    .unwrap();
+    cluster_co_applicant::ActiveModel {
+        cluster_id: Set(cluster_id),
+        org_id: Set(crate::org_id(&t, "岳阳石化产业集群促进会").await),
+        ..Default::default()
+    }
+    .insert(&t.app.db)
+    .await
+    .unwrap();
+    let hengyang = expert::Entity::find_by_id(ids["expert3"])
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(hengyang.city_code.to_string(), "430400");
+    let mut tied: expert::ActiveModel = hengyang.into();
+    tied.affiliations = Set("岳阳石化产业集群促进会".into());
+    tied.update(&t.app.db).await.unwrap();
+
+    let all: Vec<i64> = EXPERTS.iter().map(|u| ids[*u]).collect();
+    set_panel(&t, &province, id, &all).await;
+    let path = format!("/api/v1/rounds/{id}/assignments");
+    for (expert, said) in [
+        ("expert2", "专家与集群跨及的县市区同属湘潭市"),
+        (
+            "expert3",
+            "专家与联合申报单位“岳阳石化产业集群促进会”存在关联",
+        ),
+    ] {
+        let (status, body) = call(
+            &t,
+            &province,
+            "POST",
+            &path,
+            Some(json!({"entry_id": changsha, "expert_id": ids[expert]})),
+        )
+        .await;
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            field_message(&body, "override_reason").contains(said),
+            "{expert}: {body}"
+        );
+    }
+    // The automatic assignment avoids them too.
+    let (status, outcome) = on_round(&t, &province, "POST", id, "auto-assign", None).await;
+    assert_eq!(status, 200, "{outcome}");
+    let given: Vec<i64> = assignment::Entity::find()
+        .filter(assignment::Column::EntryId.eq(changsha))
+        .all(&t.app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.expert_id)
+        .collect();
+    assert!(!given.is_empty());
+    for barred in ["expert", "expert2", "expert3"] {
+        assert!(!given.contains(&ids[barred]), "{barred} in {given:?}");
+    }
+}

@@ -92,6 +92,8 @@ fn round(rng: &mut Rng, changsha_experts: u64, changsha_leads: u64) -> (Vec<Entr
                 .map(|_| Org::named(enterprise(rng.below(3_000))))
                 .collect(),
             core_park: Some(Org::named(park(rng.below(100)))),
+            counties: Vec::new(),
+            co_applicants: Vec::new(),
         })
         .collect();
     let experts = (0..EXPERTS)

@@ -21,7 +21,10 @@ use crate::error::AppError;
 use crate::services::{authorize, experts, required_text};
 use crate::store::{
     self,
-    entity::{assignment, cluster, cluster_member, expert, organisation, round, round_entry},
+    entity::{
+        assignment, cluster, cluster_co_applicant, cluster_county, cluster_member, expert,
+        organisation, round, round_entry,
+    },
 };
 
 /// The entrants as the conflict rules see them, keyed by application id.
@@ -31,9 +34,40 @@ async fn conflict_view<C: ConnectionTrait>(
 ) -> Result<Vec<Entrant>, AppError> {
     let clusters =
         store::load_by_ids::<cluster::Entity>(conn, entries.iter().map(|e| e.cluster_id)).await?;
-    let orgs =
-        store::load_by_ids::<organisation::Entity>(conn, clusters.values().map(|c| c.org_id))
-            .await?;
+    let mut counties_of: BTreeMap<i64, Vec<RegionCode>> = BTreeMap::new();
+    for c in store::load_where_in::<cluster_county::Entity>(
+        conn,
+        cluster_county::Column::ClusterId,
+        clusters.keys().copied(),
+    )
+    .await?
+    {
+        counties_of
+            .entry(c.cluster_id)
+            .or_default()
+            .push(c.county_code);
+    }
+    let mut co_applicants_of: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for c in store::load_where_in::<cluster_co_applicant::Entity>(
+        conn,
+        cluster_co_applicant::Column::ClusterId,
+        clusters.keys().copied(),
+    )
+    .await?
+    {
+        co_applicants_of
+            .entry(c.cluster_id)
+            .or_default()
+            .push(c.org_id);
+    }
+    let orgs = store::load_by_ids::<organisation::Entity>(
+        conn,
+        clusters
+            .values()
+            .map(|c| c.org_id)
+            .chain(co_applicants_of.values().flatten().copied()),
+    )
+    .await?;
     let mut members_of: BTreeMap<i64, Vec<cluster_member::Model>> = BTreeMap::new();
     for m in store::load_where_in::<cluster_member::Entity>(
         conn,
@@ -65,6 +99,17 @@ async fn conflict_view<C: ConnectionTrait>(
                 })
                 .collect(),
             core_park: (!cl.core_park.trim().is_empty()).then(|| Org::named(cl.core_park.clone())),
+            counties: counties_of.get(&cl.id).cloned().unwrap_or_default(),
+            co_applicants: co_applicants_of
+                .get(&cl.id)
+                .into_iter()
+                .flatten()
+                .filter_map(|id| orgs.get(id))
+                .map(|o| Org {
+                    name: o.name.clone(),
+                    credit_code: o.credit_code.clone(),
+                })
+                .collect(),
         });
     }
     Ok(out)

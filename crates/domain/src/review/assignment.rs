@@ -1,9 +1,11 @@
 //! Conflict-of-interest checks (回避) and the automatic assignment of experts to applications.
 //!
 //! An expert must not review an application when
-//! - the expert works in the same city or prefecture (市州) as the cluster's lead county;
-//! - the expert is affiliated with the applicant (the promotion organisation), a member
-//!   enterprise or the core park, matched by name or by unified social credit code;
+//! - the expert works in the same city or prefecture (市州) as the cluster's lead county or as
+//!   any other county the cluster spans;
+//! - the expert is affiliated with the applicant (the promotion organisation), a co-applicant of
+//!   a joint application, a member enterprise or the core park, matched by name or by unified
+//!   social credit code;
 //! - the expert has declared a conflict with that application.
 //!
 //! [`assign`] never adds a conflicted pair, gives every application exactly `k` experts when
@@ -89,6 +91,12 @@ pub struct Entrant {
     /// The cluster's core park (核心园区), if it names one.
     #[serde(default)]
     pub core_park: Option<Org>,
+    /// Every other county the cluster spans: experts from any of their cities are avoided too.
+    #[serde(default)]
+    pub counties: Vec<RegionCode>,
+    /// The co-applicant organisations of a joint application (联合申报单位).
+    #[serde(default)]
+    pub co_applicants: Vec<Org>,
 }
 
 /// Why an expert may not review an application.
@@ -97,8 +105,12 @@ pub struct Entrant {
 pub enum Conflict {
     /// The expert works in the city (市州) of the cluster's lead county.
     SameCity { city: RegionCode },
+    /// The expert works in the city of another county the cluster spans.
+    SpannedCity { city: RegionCode },
     /// The expert is affiliated with the applicant (promotion organisation).
     Applicant { name: String },
+    /// The expert is affiliated with a co-applicant of a joint application.
+    CoApplicant { name: String },
     /// The expert is affiliated with a member enterprise.
     MemberEnterprise { name: String },
     /// The expert is affiliated with the cluster's core park.
@@ -112,6 +124,8 @@ impl Conflict {
     pub fn key(&self) -> &'static str {
         match self {
             Conflict::SameCity { .. } => "same_city",
+            Conflict::SpannedCity { .. } => "spanned_city",
+            Conflict::CoApplicant { .. } => "co_applicant",
             Conflict::Applicant { .. } => "applicant",
             Conflict::MemberEnterprise { .. } => "member_enterprise",
             Conflict::CorePark { .. } => "core_park",
@@ -127,7 +141,12 @@ impl fmt::Display for Conflict {
                 Some(c) => write!(f, "专家与集群牵头县同属{}", c.name()),
                 None => write!(f, "专家与集群牵头县同属一个市州（{city}）"),
             },
+            Conflict::SpannedCity { city } => match region::city(*city) {
+                Some(c) => write!(f, "专家与集群跨及的县市区同属{}", c.name()),
+                None => write!(f, "专家与集群跨及的县市区同属一个市州（{city}）"),
+            },
             Conflict::Applicant { name } => write!(f, "专家与申报主体“{name}”存在关联"),
+            Conflict::CoApplicant { name } => write!(f, "专家与联合申报单位“{name}”存在关联"),
             Conflict::MemberEnterprise { name } => {
                 write!(f, "专家与集群成员企业“{name}”存在关联")
             }
@@ -154,6 +173,7 @@ pub fn check_manual(expert: &Expert, entrant: &Entrant) -> Result<(), Vec<Confli
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum OrgRole {
     Applicant,
+    CoApplicant,
     Member,
     CorePark,
 }
@@ -188,12 +208,20 @@ impl Interner {
 struct PreparedEntrant<'a> {
     application_id: i64,
     city: RegionCode,
+    /// The cities of the other counties spanned, without the lead's, sorted.
+    spanned: Vec<RegionCode>,
     orgs: Vec<(u32, OrgRole, &'a str)>,
 }
 
 impl<'a> PreparedEntrant<'a> {
     fn new(entrant: &'a Entrant, names: &Interner) -> Self {
         let named = std::iter::once((OrgRole::Applicant, &entrant.applicant))
+            .chain(
+                entrant
+                    .co_applicants
+                    .iter()
+                    .map(|o| (OrgRole::CoApplicant, o)),
+            )
             .chain(entrant.members.iter().map(|m| (OrgRole::Member, m)))
             .chain(entrant.core_park.iter().map(|p| (OrgRole::CorePark, p)));
         let mut orgs: Vec<(u32, OrgRole, &'a str)> = named
@@ -208,6 +236,18 @@ impl<'a> PreparedEntrant<'a> {
         PreparedEntrant {
             application_id: entrant.application_id,
             city: entrant.lead_county.city_part(),
+            spanned: {
+                let lead = entrant.lead_county.city_part();
+                let mut cities: Vec<RegionCode> = entrant
+                    .counties
+                    .iter()
+                    .map(|c| c.city_part())
+                    .filter(|c| *c != lead)
+                    .collect();
+                cities.sort_unstable();
+                cities.dedup();
+                cities
+            },
             orgs,
         }
     }
@@ -243,6 +283,8 @@ impl PreparedExpert {
         let mut found = Vec::new();
         if self.city == entrant.city {
             found.push(Conflict::SameCity { city: entrant.city });
+        } else if entrant.spanned.contains(&self.city) {
+            found.push(Conflict::SpannedCity { city: self.city });
         }
         for &affiliation in &self.affiliations {
             let from = entrant.orgs.partition_point(|o| o.0 < affiliation);
@@ -253,6 +295,7 @@ impl PreparedExpert {
                 let name = name.to_owned();
                 found.push(match role {
                     OrgRole::Applicant => Conflict::Applicant { name },
+                    OrgRole::CoApplicant => Conflict::CoApplicant { name },
                     OrgRole::Member => Conflict::MemberEnterprise { name },
                     OrgRole::CorePark => Conflict::CorePark { name },
                 });
@@ -652,7 +695,53 @@ mod tests {
                 Org::named("株洲电机股份有限公司"),
             ],
             core_park: Some(Org::named("长沙经济技术开发区")),
+            counties: Vec::new(),
+            co_applicants: Vec::new(),
         }
+    }
+
+    #[test]
+    fn the_whole_cluster_counts_every_county_and_every_co_applicant() {
+        // A 长沙县-led cluster that also spans 湘潭县 and 韶山市, applied for jointly.
+        let app = Entrant {
+            counties: vec![code(430_121), code(430_321), code(430_382)],
+            co_applicants: vec![Org {
+                name: "湘潭智造促进中心".into(),
+                credit_code: Some("12430300MB1234567X".into()),
+            }],
+            ..entrant(9, 430_121)
+        };
+        let said = |e: &Expert| -> Vec<String> {
+            conflicts(e, &app).iter().map(|c| c.to_string()).collect()
+        };
+        // The lead's city is said once, as the lead's.
+        assert_eq!(
+            said(&expert(1, 430_102)),
+            vec!["专家与集群牵头县同属长沙市"]
+        );
+        assert_eq!(
+            said(&expert(2, 430_304)),
+            vec!["专家与集群跨及的县市区同属湘潭市"]
+        );
+        assert_eq!(said(&expert(3, 430_200)), Vec::<String>::new());
+        let tied = Expert {
+            affiliations: vec!["12430300mb1234567x".into()],
+            ..expert(4, 430_200)
+        };
+        assert_eq!(
+            said(&tied),
+            vec!["专家与联合申报单位“湘潭智造促进中心”存在关联"]
+        );
+        assert_eq!(conflicts(&tied, &app)[0].key(), "co_applicant");
+        // The assignment avoids them all: only the 株洲 expert is free.
+        let pool = [
+            expert(1, 430_102),
+            expert(2, 430_304),
+            expert(3, 430_200),
+            tied,
+        ];
+        let plan = assign(std::slice::from_ref(&app), &pool, 1, &[]);
+        assert_eq!(plan.pairs, vec![(9, 3)]);
     }
 
     #[test]
@@ -739,6 +828,8 @@ mod tests {
         // An empty park name or affiliation matches nothing.
         let app = Entrant {
             core_park: Some(Org::named("  ")),
+            counties: Vec::new(),
+            co_applicants: Vec::new(),
             ..entrant(1, 430_121)
         };
         let ex = Expert {

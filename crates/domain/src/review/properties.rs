@@ -65,6 +65,8 @@ fn entrants(max: usize) -> impl Strategy<Value = Vec<Entrant>> {
                 applicant: Org::named(ORGS[applicant]),
                 members: members.into_iter().map(|m| Org::named(ORGS[m])).collect(),
                 core_park: park.map(|p| Org::named(ORGS[p])),
+                counties: Vec::new(),
+                co_applicants: Vec::new(),
             })
             .collect()
     })
@@ -449,6 +451,8 @@ proptest! {
                 applicant: Org::named("促进会"),
                 members: vec![],
                 core_park: None,
+                counties: Vec::new(),
+                co_applicants: Vec::new(),
             })
             .collect();
         let pool: Vec<Expert> = (0..experts)
