@@ -20,14 +20,6 @@ fn letter(d: Designation) -> char {
     }
 }
 
-/// The character of the certificate number: 培 or 认.
-fn mark(d: Designation) -> char {
-    match d {
-        Designation::CultivationTarget => '培',
-        Designation::Certified => '认',
-    }
-}
-
 impl CertificateKey {
     /// The short code printed under the QR code, e.g. `C2026-001`.
     pub fn code(&self) -> String {
@@ -74,22 +66,22 @@ fn parse_code(text: &str) -> Option<CertificateKey> {
     })
 }
 
+/// A whole number is read by its year and sequence and accepted only when it is exactly the
+/// number one of the designations issues for them (so 第001号, not 第1号), so the spelling
+/// lives in one place: `Designation::certificate_number`.
 fn parse_number(text: &str) -> Option<CertificateKey> {
-    let rest = text.strip_prefix("湘集群")?;
-    let mut chars = rest.chars();
-    let m = chars.next()?;
-    let designation = Designation::ALL.into_iter().find(|d| mark(*d) == m)?;
-    let rest = chars.as_str().strip_prefix('〔')?;
+    let (_, rest) = text.split_once('〔')?;
     let (year, rest) = rest.split_once('〕')?;
     let seq = rest.strip_prefix('第')?.strip_suffix('号')?;
     let (year, seq) = year_and_seq(year, seq)?;
-    let key = CertificateKey {
-        designation,
-        year,
-        seq,
-    };
-    // Only the spelling the issuer uses: 第001号, not 第1号.
-    (key.number() == text).then_some(key)
+    Designation::ALL
+        .into_iter()
+        .map(|designation| CertificateKey {
+            designation,
+            year,
+            seq,
+        })
+        .find(|key| key.number() == text)
 }
 
 #[cfg(test)]
