@@ -33,8 +33,14 @@ pub fn local(at: OffsetDateTime) -> OffsetDateTime {
 }
 
 /// The instant a Beijing-time day begins.
+///
+/// Given in UTC, the offset every stored instant has: SQLite compares these columns as text, so
+/// a bound with a +08:00 offset would sort wrongly against stored values between 00:00 and 08:00
+/// Beijing time.
 pub fn local_midnight(day: Date) -> OffsetDateTime {
-    day.midnight().assume_offset(BEIJING)
+    day.midnight()
+        .assume_offset(BEIJING)
+        .to_offset(UtcOffset::UTC)
 }
 
 /// An instant given as a Beijing-time day and time of day.
