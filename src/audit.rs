@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use jiqun_domain::audit::{self as chain, AuditKey, ChainBreak, ChainVerifier, Entry};
+use jiqun_domain::audit_vocabulary;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -456,7 +457,7 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 /// CSV export of the filtered log (UTF-8 with BOM so that Excel shows the Chinese correctly).
 pub fn to_csv(rows: &[audit_entry::Model]) -> String {
     let mut out = String::from(
-        "\u{feff}序号,时间,操作人,角色,单位,操作,对象类型,对象,摘要,理由,字段变更,客户端地址,校验值\r\n",
+        "\u{feff}序号,时间,操作人,角色,单位,操作,操作代码,对象类型,对象,摘要,理由,字段变更,客户端地址,校验值\r\n",
     );
     for r in rows {
         let fields = [
@@ -465,8 +466,13 @@ pub fn to_csv(rows: &[audit_entry::Model]) -> String {
             r.actor_name.clone(),
             r.actor_role.clone(),
             r.actor_org.clone(),
+            audit_vocabulary::action_label(&r.action)
+                .unwrap_or(&r.action)
+                .to_string(),
             r.action.clone(),
-            r.object_type.clone(),
+            audit_vocabulary::object_label(&r.object_type)
+                .unwrap_or(&r.object_type)
+                .to_string(),
             r.object_id.clone(),
             r.summary.clone(),
             r.reason.clone(),
@@ -492,5 +498,88 @@ fn csv_field(value: &str) -> String {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
         value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiqun_domain::audit_vocabulary::{action_label, object_label};
+
+    /// Quoted `noun.verb` literals in the shell's sources: the action keys entries are recorded
+    /// with (file names such as `login.html` excluded).
+    fn action_keys_in(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                action_keys_in(&path, out);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for quoted in text.split('"').skip(1).step_by(2) {
+                let Some((noun, verb)) = quoted.split_once('.') else {
+                    continue;
+                };
+                let word = |w: &str| {
+                    !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                };
+                const FILES: [&str; 13] = [
+                    "html", "css", "js", "pdf", "key", "anchor", "toml", "csv", "xlsx", "zip",
+                    "png", "ico", "json",
+                ];
+                if word(noun)
+                    && word(verb)
+                    && !FILES.contains(&verb)
+                    && object_label_or_prefix(noun)
+                {
+                    out.push((quoted.to_string(), path.display().to_string()));
+                }
+            }
+        }
+    }
+
+    /// Whether a literal's first part names something the audit trail records.
+    fn object_label_or_prefix(noun: &str) -> bool {
+        object_label(noun).is_some()
+            || [
+                "login",
+                "account",
+                "org",
+                "score",
+                "ranking",
+                "notice",
+                "certificate",
+                "audit",
+                "system",
+                "demo",
+                "session",
+            ]
+            .contains(&noun)
+    }
+
+    #[test]
+    fn every_recorded_action_has_a_chinese_name() {
+        let mut found = Vec::new();
+        action_keys_in(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut found,
+        );
+        assert!(
+            found.len() > 40,
+            "the scan found too few actions: {found:?}"
+        );
+        let unnamed: Vec<_> = found
+            .iter()
+            .filter(|(key, _)| action_label(key).is_none())
+            .collect();
+        assert!(
+            unnamed.is_empty(),
+            "audit actions without a name in audit_vocabulary::ACTIONS: {unnamed:?}"
+        );
     }
 }

@@ -48,20 +48,24 @@ pub fn local_at(day: Date, at: Time) -> OffsetDateTime {
     PrimitiveDateTime::new(day, at).assume_offset(BEIJING)
 }
 
+/// An instant as people read it where the second matters (the audit log, sign-in records):
+/// "2026年12月4日 14:05:09", Beijing time.
 pub fn format_local(at: OffsetDateTime) -> String {
     let t = local(at);
     format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
+        "{} {:02}:{:02}:{:02}",
+        day_for_people(t.date()),
         t.hour(),
         t.minute(),
         t.second()
     )
 }
 
-/// Parses a Beijing-time date and time typed by a person into an instant.
+/// A day as people and documents write it: "2026年12月4日".
+pub fn day_for_people(d: Date) -> String {
+    jiqun_domain::round::date_zh(d)
+}
+
 pub fn parse_local_datetime(text: &str) -> Option<OffsetDateTime> {
     let t = text.trim();
     let (date, time) = t.split_once(['T', ' '])?;
@@ -83,11 +87,22 @@ pub fn parse_local_datetime(text: &str) -> Option<OffsetDateTime> {
     )
 }
 
-/// "2026-12-31 17:30" in Beijing time.
+/// An instant as people read it: "2026年12月31日 17:30", Beijing time.
 pub fn local_minutes(at: OffsetDateTime) -> String {
     let t = local(at);
     format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
+        "{} {:02}:{:02}",
+        day_for_people(t.date()),
+        t.hour(),
+        t.minute()
+    )
+}
+
+/// The value of an HTML datetime-local field: "2026-12-31T17:30" in Beijing time.
+pub fn datetime_local_value(at: OffsetDateTime) -> String {
+    let t = local(at);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}",
         t.year(),
         u8::from(t.month()),
         t.day(),
@@ -96,14 +111,9 @@ pub fn local_minutes(at: OffsetDateTime) -> String {
     )
 }
 
-/// The value of an HTML datetime-local field: "2026-12-31T17:30" in Beijing time.
-pub fn datetime_local_value(at: OffsetDateTime) -> String {
-    local_minutes(at).replacen(' ', "T", 1)
-}
-
 /// RFC 3339 in Beijing time, e.g. "2026-12-31T17:30:00+08:00", for the API.
 pub fn rfc3339_local(at: OffsetDateTime) -> String {
     local(at)
         .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| local_minutes(at))
+        .unwrap_or_else(|_| datetime_local_value(at))
 }

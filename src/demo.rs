@@ -446,7 +446,7 @@ fn banner(app: &App) -> String {
     out.push_str("其余评审专家账户：expert4、expert5、expert6\n");
     out.push_str("其余12个市州工信局账户：zhuzhou、xiangtan、hengyang、shaoyang、changde、zhangjiajie、yiyang、chenzhou、yongzhou、huaihua、loudi、xiangxi\n");
     out.push_str(
-        "没有验证器应用时，可在另一个终端运行 `jiqun totp-code <密钥>` 取得当前验证码。\n",
+        "没有验证器应用时，可在另一个终端运行 `cargo run --release -- totp-code <密钥>`（已安装 jiqun 时为 `jiqun totp-code <密钥>`） 取得当前验证码。\n",
     );
     out.push_str(&format!("数据目录：{}\n", app.config.data_dir.display()));
     out.push_str("================================================\n");

@@ -574,7 +574,10 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<ApplicationRow>, AppEr
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     pub at: String,
+    /// The stored step key (`submit`, `return`, …).
     pub action: String,
+    /// The step as people read it (提交, 退回修改, …).
+    pub action_label: String,
     pub from_label: String,
     pub to_label: String,
     pub actor: String,
@@ -590,6 +593,9 @@ pub async fn history(app: &App, id: i64) -> Result<Vec<EventView>, AppError> {
         .into_iter()
         .map(|e| EventView {
             at: format_local(e.at),
+            action_label: Transition::from_key(&e.action)
+                .map(|t| t.label().to_string())
+                .unwrap_or_else(|| e.action.clone()),
             action: e.action,
             from_label: e.from_status.label().into(),
             to_label: e.to_status.label().into(),

@@ -642,7 +642,7 @@ mod tests {
             parse_local_datetime("2026-12-31 17:30:15"),
             Some(datetime!(2026-12-31 09:30:15 UTC))
         );
-        assert_eq!(local_minutes(at), "2026-12-31 17:30");
+        assert_eq!(local_minutes(at), "2026年12月31日 17:30");
         assert_eq!(datetime_local_value(at), "2026-12-31T17:30");
         assert_eq!(rfc3339_local(at), "2026-12-31T17:30:00+08:00");
         for bad in [

@@ -61,11 +61,13 @@ pub struct CertificateRow {
     pub revoked: bool,
     /// YYYY-MM-DD, empty unless revoked.
     pub revoked_on: String,
+    pub revoked_on_zh: String,
     pub revoke_reason: String,
     /// A 培育对象 title replaced by the cluster's certification (换发); no longer in force.
     pub superseded: bool,
     /// YYYY-MM-DD, empty unless superseded.
     pub superseded_on: String,
+    pub superseded_on_zh: String,
     /// The short code of the public check, e.g. C2026-001 (`/verify/C2026-001`).
     pub verify_code: String,
 }
@@ -104,9 +106,11 @@ pub async fn rows_for<C: ConnectionTrait>(
                 year: d.year,
                 revoked: d.revoked_on.is_some(),
                 revoked_on: d.revoked_on.map(|d| d.to_string()).unwrap_or_default(),
+                revoked_on_zh: d.revoked_on.map(date_zh).unwrap_or_default(),
                 revoke_reason: d.revoke_reason.clone(),
                 superseded: d.superseded_on.is_some(),
                 superseded_on: d.superseded_on.map(|d| d.to_string()).unwrap_or_default(),
+                superseded_on_zh: d.superseded_on.map(date_zh).unwrap_or_default(),
                 verify_code: key_of(d).code(),
             })
         })

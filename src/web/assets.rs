@@ -6,11 +6,17 @@ use axum::response::{IntoResponse, Response};
 
 const CSS: &str = "text/css; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
+const SVG: &str = "image/svg+xml";
 
 /// (name under /static/, content type, bytes).
 const ASSETS: &[(&str, &str, &[u8])] = &[
     ("app.css", CSS, include_bytes!("../../static/app.css")),
     ("letter.css", CSS, include_bytes!("../../static/letter.css")),
+    (
+        "favicon.svg",
+        SVG,
+        include_bytes!("../../static/favicon.svg"),
+    ),
     (
         "certificate.css",
         CSS,

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use jiqun_domain::audit_vocabulary;
+
 use crate::audit;
 use crate::error::AppError;
 
@@ -12,9 +14,14 @@ pub struct AuditEntryView {
     pub actor_name: String,
     pub actor_role: String,
     pub actor_org: String,
+    /// The stored action key (`login.success`, `round.confirm`, …); filters match on it.
     pub action: String,
+    /// The action as people read it (登录, 确认名单, …).
+    pub action_label: String,
     pub object_type: String,
     pub object_id: String,
+    /// The object as people read it: "账户（编号3）".
+    pub object_text: String,
     pub summary: String,
     pub reason: String,
     pub client_addr: String,
@@ -135,7 +142,11 @@ impl From<&crate::store::entity::audit_entry::Model> for AuditEntryView {
             actor_role: m.actor_role.clone(),
             actor_org: m.actor_org.clone(),
             action: m.action.clone(),
+            action_label: audit_vocabulary::action_label(&m.action)
+                .unwrap_or(&m.action)
+                .to_string(),
             object_type: m.object_type.clone(),
+            object_text: audit_vocabulary::object_text(&m.object_type, &m.object_id),
             object_id: m.object_id.clone(),
             summary: m.summary.clone(),
             reason: m.reason.clone(),

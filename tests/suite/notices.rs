@@ -544,7 +544,9 @@ async fn evidence_is_stored_and_only_the_province_downloads_it() {
     // The receipt: its number, no personal data.
     let (status, receipt) = get_page(&support::client(), &t, &location).await;
     assert_eq!(status, 200);
-    assert!(receipt.contains(&format!("id=\"receipt-number\">{}<", o.id)));
+    // The receipt number reads as the year filed and a five-digit sequence, "2026-00012".
+    let year = jiqun::clock::local(o.filed_at).year();
+    assert!(receipt.contains(&format!("id=\"receipt-number\">{year}-{:05}<", o.id)));
     assert!(receipt.contains("盖章异议书.pdf"));
     assert!(!receipt.contains("li@example.com"));
     // The audit names the objector as a member of the public.
@@ -691,6 +693,9 @@ async fn the_province_registers_then_dismisses_with_written_replies() {
     .await;
     assert_eq!(status, 200);
     assert!(receipt.contains("异议不成立") && receipt.contains("统计部门数据一致"));
+    // Once decided, the receipt no longer promises an investigation.
+    assert!(receipt.contains("已处理完毕"), "{receipt}");
+    assert!(!receipt.contains("将登记并调查核实"));
     // Without the objector's key a receipt cannot be looked up (no paging through them).
     for wrong in ["", "0000"] {
         let (status, _) = get_page(

@@ -162,6 +162,10 @@ impl Transition {
         }
     }
 
+    pub fn from_key(key: &str) -> Option<Transition> {
+        Transition::ALL.into_iter().find(|t| t.key() == key)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Transition::Submit => "提交",
@@ -354,5 +358,9 @@ mod tests {
         for s in Status::ALL {
             assert_eq!(Status::from_key(s.key()), Some(s));
         }
+        for t in Transition::ALL {
+            assert_eq!(Transition::from_key(t.key()), Some(t));
+        }
+        assert_eq!(Transition::from_key("unknown"), None);
     }
 }

@@ -4,6 +4,7 @@ pub mod access;
 pub mod application;
 pub mod attachment;
 pub mod audit;
+pub mod audit_vocabulary;
 pub mod certificate;
 pub mod contact;
 pub mod county_cap;

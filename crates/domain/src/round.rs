@@ -355,6 +355,12 @@ pub fn confirmable(
     Ok(())
 }
 
+/// An objection's receipt number as the objector and the public read it: the year it was filed
+/// and its sequence, "2026-00012".
+pub fn receipt_number(filed_year: i32, id: i64) -> String {
+    format!("{filed_year}-{id:05}")
+}
+
 /// A date as Chinese documents write it: 2026年10月9日.
 pub fn date_zh(d: Date) -> String {
     format!("{}年{}月{}日", d.year(), d.month() as u8, d.day())

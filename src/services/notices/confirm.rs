@@ -46,6 +46,8 @@ pub struct RoundNotice {
     pub objections_open: u64,
     /// YYYY-MM-DD when confirmed.
     pub confirmed_on: String,
+    /// 2026年12月4日 when confirmed.
+    pub confirmed_on_zh: String,
     /// Why the list cannot be confirmed yet; empty when it can (or is).
     pub confirm_blocker: String,
     pub version: i32,
@@ -121,6 +123,10 @@ pub async fn round_notice(
         objections_total: statuses.len() as u64,
         objections_open: open,
         confirmed_on: r.confirmed_on.map(|d| d.to_string()).unwrap_or_default(),
+        confirmed_on_zh: r
+            .confirmed_on
+            .map(crate::clock::day_for_people)
+            .unwrap_or_default(),
         confirm_blocker,
         version: r.version,
     })

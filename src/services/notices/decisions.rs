@@ -71,6 +71,8 @@ pub(super) async fn evidence_of<C: ConnectionTrait>(
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ObjectionView {
     pub id: i64,
+    /// 受理编号, "2026-00012"
+    pub receipt_number: String,
     pub round_id: i64,
     pub entry_id: i64,
     pub cluster_name: String,
@@ -121,6 +123,10 @@ async fn objection_views<C: ConnectionTrait>(
             let status = o.status;
             Ok(ObjectionView {
                 id: o.id,
+                receipt_number: jiqun_domain::round::receipt_number(
+                    crate::clock::local(o.filed_at).year(),
+                    o.id,
+                ),
                 round_id: o.round_id,
                 entry_id: o.entry_id,
                 cluster_name: entries

@@ -74,8 +74,9 @@ pub fn rate_limit_message(limit: u32) -> String {
 /// A filed objection's receipt (受理回执).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ObjectionReceipt {
-    /// 受理编号
     pub id: i64,
+    /// 受理编号, "2026-00012"
+    pub receipt_number: String,
     pub round_id: i64,
     pub notice_title: String,
     pub cluster_name: String,
@@ -358,6 +359,10 @@ pub async fn file_objection(
     txn.commit().await?;
     Ok(ObjectionReceipt {
         id: o.id,
+        receipt_number: jiqun_domain::round::receipt_number(
+            crate::clock::local(o.filed_at).year(),
+            o.id,
+        ),
         round_id: r.id,
         notice_title: title,
         cluster_name,
@@ -417,6 +422,10 @@ pub async fn receipt(
         .collect();
     Ok(ObjectionReceipt {
         id: o.id,
+        receipt_number: jiqun_domain::round::receipt_number(
+            crate::clock::local(o.filed_at).year(),
+            o.id,
+        ),
         round_id: r.id,
         notice_title: notice_title(c.year, r.kind),
         cluster_name: rounds::cluster_name(&app.db, entry.cluster_id).await?,

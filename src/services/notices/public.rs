@@ -121,6 +121,8 @@ pub struct PublicEntry {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DecidedObjection {
     pub receipt: i64,
+    /// "2026-00012"
+    pub receipt_number: String,
     pub cluster_name: String,
     /// YYYY-MM-DD (Beijing)
     pub filed_on: String,
@@ -308,8 +310,12 @@ pub async fn public_notice(app: &App, round_id: i64) -> Result<PublicNotice, App
         .into_iter()
         .map(|o| DecidedObjection {
             receipt: o.id,
+            receipt_number: jiqun_domain::round::receipt_number(
+                crate::clock::local(o.filed_at).year(),
+                o.id,
+            ),
             cluster_name: names.get(&o.entry_id).cloned().unwrap_or_default(),
-            filed_on: crate::clock::local(o.filed_at).date().to_string(),
+            filed_on: crate::clock::day_for_people(crate::clock::local(o.filed_at).date()),
             status_label: o.status.label().to_string(),
             status: o.status.key().to_string(),
             reply: o.reply,

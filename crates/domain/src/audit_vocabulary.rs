@@ -1,0 +1,151 @@
+//! What the audit trail's stored keys mean to people: every action and object type an entry can
+//! carry, in Chinese. The keys stay in the database and the API (they are what filters and
+//! integrations match on); pages and exports show these names beside them.
+
+/// Every action key the system records, with its name.
+pub const ACTIONS: &[(&str, &str)] = &[
+    ("login.success", "登录"),
+    ("login.failure", "登录失败"),
+    ("login.mfa_success", "双因素认证通过"),
+    ("login.mfa_failure", "双因素认证失败"),
+    ("login.refused_locked", "锁定期间拒绝登录"),
+    ("logout", "退出登录"),
+    ("session.expired", "会话过期"),
+    ("account.locked", "账户锁定"),
+    ("account.mfa_enabled", "启用双因素认证"),
+    ("account.password_changed", "修改密码"),
+    ("user.create", "创建账户"),
+    ("user.update", "修改账户"),
+    ("user.activate", "激活账户"),
+    ("user.unlock", "解锁账户"),
+    ("user.reset_password", "重置密码"),
+    ("user.reset_mfa", "重置双因素认证"),
+    ("api_token.create", "创建接口令牌"),
+    ("api_token.revoke", "吊销接口令牌"),
+    ("api_token.use", "使用接口令牌"),
+    ("org.create", "创建单位"),
+    ("org.update", "修改单位"),
+    ("expert.create", "登记专家"),
+    ("expert.update", "修改专家信息"),
+    ("cluster.create", "登记集群"),
+    ("cluster.update", "修改集群信息"),
+    ("cluster.member_add", "添加成员单位"),
+    ("cluster.member_remove", "移除成员单位"),
+    ("cluster.members_import", "导入成员单位"),
+    ("attachment.upload", "上传附件"),
+    ("competition.create", "发布竞赛通知"),
+    ("competition.update", "修改竞赛通知"),
+    ("competition.close", "关闭竞赛通知"),
+    ("application.create", "创建申报"),
+    ("application.save", "保存申报"),
+    ("application.submit", "提交申报"),
+    ("application.return", "退回修改"),
+    ("application.reject", "初审不通过"),
+    ("application.recommend", "推荐至省工信厅"),
+    ("round.open", "开设评审轮次"),
+    ("round.panel", "组建评审组"),
+    ("round.auto_assign", "自动分配专家"),
+    ("round.assign", "分配专家"),
+    ("round.assign_override", "记录理由后分配有利益冲突的专家"),
+    ("round.unassign", "撤回专家分配"),
+    ("round.open_scoring", "开始评分"),
+    ("round.extend_window", "延长评分期限"),
+    ("round.recuse", "专家申请回避"),
+    ("round.propose", "确定拟定名单"),
+    ("round.export_list", "导出名单"),
+    ("round.confirm", "确认名单"),
+    ("score.save", "保存评分"),
+    ("score.submit", "提交评分"),
+    ("score.export", "导出评分"),
+    ("ranking.export", "导出排名"),
+    ("score.reopen", "退回评分"),
+    ("score.defence", "录入答辩成绩"),
+    ("notice.publish", "发布公示"),
+    ("objection.file", "提出异议"),
+    ("objection.register", "登记异议"),
+    ("objection.uphold", "异议成立"),
+    ("objection.dismiss", "异议不成立"),
+    ("designation.create", "认定"),
+    ("designation.revoke", "撤销认定"),
+    ("certificate.download", "下载证书"),
+    ("calendar.import", "导入工作日历"),
+    ("audit.export", "导出审计日志"),
+    ("audit.verify", "校验审计链"),
+    ("system.seal_totp_secrets", "加密存储双因素密钥"),
+    ("demo.seed", "写入演示数据"),
+];
+
+/// Every object type an entry can name, with its name.
+pub const OBJECT_TYPES: &[(&str, &str)] = &[
+    ("user", "账户"),
+    ("api_token", "接口令牌"),
+    ("organisation", "单位"),
+    ("expert", "专家"),
+    ("cluster", "集群"),
+    ("attachment", "附件"),
+    ("competition", "竞赛通知"),
+    ("application", "申报"),
+    ("round", "评审轮次"),
+    ("assignment", "评审任务"),
+    ("score_sheet", "评分表"),
+    ("defence_score", "答辩成绩"),
+    ("objection", "异议"),
+    ("designation", "认定"),
+    ("calendar", "工作日历"),
+    ("audit_log", "审计日志"),
+];
+
+fn find(table: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {
+    table.iter().find(|(k, _)| *k == key).map(|(_, name)| *name)
+}
+
+/// The name of an action; `None` for a key this table does not know.
+pub fn action_label(key: &str) -> Option<&'static str> {
+    find(ACTIONS, key)
+}
+
+/// The name of an object type; `None` for a type this table does not know.
+pub fn object_label(key: &str) -> Option<&'static str> {
+    find(OBJECT_TYPES, key)
+}
+
+/// The object an entry names, as people read it: "账户（编号3）", "单位（全部）".
+pub fn object_text(object_type: &str, object_id: &str) -> String {
+    let name = object_label(object_type).unwrap_or(object_type);
+    match object_id {
+        "" => name.to_string(),
+        "*" => format!("{name}（全部）"),
+        id => format!("{name}（编号{id}）"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_and_names_are_chinese() {
+        for table in [ACTIONS, OBJECT_TYPES] {
+            let mut keys: Vec<&str> = table.iter().map(|(k, _)| *k).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            assert_eq!(keys.len(), table.len(), "duplicate key");
+            for (key, name) in table {
+                assert!(
+                    name.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                    "{key} has no Chinese name"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn objects_read_as_names_with_their_number() {
+        assert_eq!(object_text("user", "3"), "账户（编号3）");
+        assert_eq!(object_text("organisation", "*"), "单位（全部）");
+        assert_eq!(object_text("audit_log", ""), "审计日志");
+        assert_eq!(object_text("unknown_thing", "7"), "unknown_thing（编号7）");
+        assert_eq!(action_label("login.mfa_success"), Some("双因素认证通过"));
+        assert_eq!(action_label("no.such"), None);
+    }
+}

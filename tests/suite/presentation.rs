@@ -1,0 +1,126 @@
+//! What people read: stored keys shown in Chinese, one date style (2026年12月4日 14:05), public
+//! pages that stand on their own (their 404, their icon).
+
+use crate::fixtures::{confirmed_round, get_page};
+use crate::support;
+
+/// Whether `text` shows a date the ISO way ("2026-12-04") outside form values and addresses.
+fn shows_iso_date(text: &str) -> Option<String> {
+    let visible = strip_tags(text);
+    let chars: Vec<char> = visible.chars().collect();
+    chars.windows(10).find_map(|w| {
+        let s: String = w.iter().collect();
+        let b = s.as_bytes();
+        let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+        (s.is_ascii()
+            && digits(0..4)
+            && b[4] == b'-'
+            && digits(5..7)
+            && b[7] == b'-'
+            && digits(8..10))
+        .then_some(s)
+    })
+}
+
+/// The text between tags, without scripts, styles or attribute values.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_and_audit_read_in_chinese_with_dates_written_the_chinese_way() {
+    let t = support::spawn().await;
+    let f = confirmed_round(&t).await;
+
+    // The applicant's 办理记录 names each step, never its stored key.
+    let applicant = support::page_login(&t, "applicant").await;
+    let (status, html) = get_page(
+        &applicant,
+        &t,
+        &format!("/applications/{}", f.applications[0]),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let history = &html[html.find("办理记录").expect("history section")..];
+    assert!(
+        history.contains("<td>公示</td>") && history.contains("<td>确定</td>"),
+        "{history}"
+    );
+    for key in ["<td>publish_notice</td>", "<td>confirm</td>"] {
+        assert!(!history.contains(key), "{key} shown as a stored key");
+    }
+    assert_eq!(shows_iso_date(&html), None, "the application page");
+
+    // The audit log: actions and objects by name, times as 2026年12月4日 09:00:00.
+    let auditor = support::page_login(&t, "auditor").await;
+    let (status, html) = get_page(&auditor, &t, "/audit").await;
+    assert_eq!(status, 200);
+    let table = &html[html.find("id=\"audit-table\"").expect("audit table")..];
+    assert!(
+        table.contains("双因素认证通过"),
+        "login.mfa_success by name"
+    );
+    assert!(table.contains("确认名单"), "round.confirm by name");
+    assert!(table.contains("账户（编号"), "objects by name and number");
+    assert!(!table.contains(">login.mfa_success<") && !table.contains("user#"));
+    assert!(
+        table.contains("2026年12月"),
+        "times written the Chinese way"
+    );
+    assert_eq!(shows_iso_date(table), None, "the audit table");
+    // The stored key stays what a filter matches on.
+    let (_, filtered) = get_page(&auditor, &t, "/audit?action=round.confirm").await;
+    assert!(filtered.contains("确认名单"));
+    assert!(!filtered[filtered.find("id=\"audit-table\"").unwrap()..].contains("双因素认证通过"));
+    // The export keeps both: the name for people, the key for machines.
+    let (_, csv) = get_page(&auditor, &t, "/audit/export?action=round.confirm").await;
+    assert!(csv.contains("操作,操作代码"), "{csv}");
+    assert!(csv.contains("确认名单,round.confirm"), "{csv}");
+
+    // Notices, announcements and certificates carry their dates the same way.
+    let province = support::page_login(&t, "province").await;
+    for path in [
+        "/notices".to_string(),
+        format!("/notices/{}", f.round_id),
+        "/announcements".to_string(),
+        format!("/rounds/{}/notice", f.round_id),
+        "/certificates".to_string(),
+    ] {
+        let (status, html) = get_page(&province, &t, &path).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(shows_iso_date(&html), None, "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_gets_its_own_404_and_every_page_an_icon() {
+    let t = support::spawn().await;
+    let (status, html) = get_page(&support::client(), &t, "/no-such-page").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("页面不存在"));
+    assert!(html.contains("href=\"/notices\"") && html.contains("href=\"/announcements\""));
+    assert!(!html.contains("返回工作台"), "a visitor has no workbench");
+    let staff = support::page_login(&t, "applicant").await;
+    let (status, html) = get_page(&staff, &t, "/no-such-page").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("返回工作台"));
+
+    assert!(html.contains("rel=\"icon\" href=\"/static/favicon.svg\""));
+    let res = reqwest::get(t.url("/static/favicon.svg")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/svg+xml");
+    assert!(res.text().await.unwrap().starts_with("<svg"));
+}
