@@ -257,6 +257,8 @@ async fn a_preliminary_round_then_a_final_round_designate_and_certify_a_cluster(
         .map(|c| (c.key.clone(), c.max_score))
         .collect();
     let b = Browser::open(&app).await;
+    b.goto("/login").await;
+    b.check_public_page("49-login").await;
 
     // ---- 初赛: open, panel, automatic assignment, scoring opens. ----
     b.login("province").await;
@@ -302,6 +304,16 @@ async fn a_preliminary_round_then_a_final_round_designate_and_certify_a_cluster(
         !listed.contains(LEADING_OTHER),
         "only the proposed list is published"
     );
+    b.check_public_page("52-notice-public").await;
+    // An objection sent without its particulars comes back to the form, not the page's top.
+    b.click("#objection-submit").await;
+    assert!(b.exists("#form-error").await, "the refusal is shown");
+    assert_eq!(
+        b.url().await.fragment(),
+        Some("objection"),
+        "the answer opens at the objection form"
+    );
+    b.check_public_page("52-objection-refused").await;
     b.fill("#name", "王建国").await;
     b.fill("#organisation", "湖南某某咨询有限公司").await;
     b.fill("#contact", "13907310000").await;
@@ -367,6 +379,12 @@ async fn a_preliminary_round_then_a_final_round_designate_and_certify_a_cluster(
     b.confirm(round_id).await;
     b.screenshot("56-preliminary-confirmed").await;
     b.logout().await;
+    b.goto("/notices").await;
+    b.check_public_page("56-notice-list").await;
+    b.goto("/announcements").await;
+    b.check_public_page("56-announcement-list").await;
+    b.goto(&format!("/announcements/{round_id}")).await;
+    b.check_public_page("56-announcement").await;
     let (cluster_id, lifecycle) = lifecycle_of(&app, LEADING_WINNER).await;
     assert_eq!(lifecycle, "cultivation");
     b.login("applicant").await;
