@@ -36,6 +36,9 @@ pub enum Command {
         /// 数据库为空时写入演示单位和账户，并打印各角色的登录方式
         #[arg(long)]
         demo: bool,
+        /// 演示时钟：把演示环境的系统日期向后调到某日（如 2026-12-20），以便体验公示期满、确认与发证；只能与 --demo 同用，只对演示数据库有效
+        #[arg(long, requires = "demo", value_name = "YYYY-MM-DD", value_parser = parse_day)]
+        demo_today: Option<time::Date>,
     },
     /// 生成规模测试数据（仅供性能测量）：在新建的空数据库上写入演示账户，再经系统正常业务流程生成N个申报主体及已提交并推荐的申报、20名专家的初赛评分和公示名单
     Demo {
@@ -235,13 +238,21 @@ async fn open(config: &ConfigArgs, create_key: bool) -> Result<Shared, CliError>
     ))
 }
 
+fn parse_day(text: &str) -> Result<time::Date, String> {
+    time::Date::parse(
+        text,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| format!("日期“{text}”无效，应为 年-月-日，如 2026-12-20"))
+}
+
 fn operator() -> String {
     std::env::var("USER").unwrap_or_else(|_| "operator".into())
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
-        Command::Serve { demo } => {
+        Command::Serve { demo, demo_today } => {
             let config = Config::resolve(&cli.config)?;
             init_tracing(config.log_format);
             // Bind before opening the database, so a port in use fails fast and clearly.
@@ -250,6 +261,14 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             if demo {
                 let banner = crate::demo::seed_for_serve(&app).await?;
                 println!("{banner}");
+                match crate::services::demo_clock::start(&app, demo_today).await {
+                    Ok(today) => println!(
+                        "演示时钟：系统日期为{}，登录后可在页面顶部的“调整日期”中向后调整。",
+                        crate::clock::day_for_people(today)
+                    ),
+                    Err(e) if demo_today.is_some() => return Err(CliError::Message(e.to_string())),
+                    Err(e) => println!("{e}"),
+                }
             }
             let addr = listener
                 .local_addr()

@@ -1,12 +1,14 @@
 //! The system's notion of "now". Tests move it forward instead of sleeping.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 #[derive(Debug, Default)]
 pub struct Clock {
     offset_seconds: AtomicI64,
+    /// A demonstration installation whose clock people move forward (`services::demo_clock`).
+    demo: AtomicBool,
 }
 
 impl Clock {
@@ -20,6 +22,33 @@ impl Clock {
     pub fn advance(&self, by: Duration) {
         self.offset_seconds
             .fetch_add(by.whole_seconds(), Ordering::Relaxed);
+    }
+
+    /// How far this clock runs ahead of the real one.
+    pub fn offset(&self) -> Duration {
+        Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
+    }
+
+    /// Runs as the demo clock, `offset` ahead of the real one.
+    pub fn start_demo(&self, offset: Duration) {
+        self.offset_seconds
+            .store(offset.whole_seconds(), Ordering::Relaxed);
+        self.demo.store(true, Ordering::Relaxed);
+    }
+
+    /// The time an authenticator app shows at the system's `now`: the real time on a demo
+    /// installation (the phone's clock does not move with the demo's), `now` otherwise.
+    pub fn authenticator_time(&self, now: OffsetDateTime) -> OffsetDateTime {
+        if self.is_demo() {
+            now - self.offset()
+        } else {
+            now
+        }
+    }
+
+    /// Whether this is a demonstration installation's movable clock.
+    pub fn is_demo(&self) -> bool {
+        self.demo.load(Ordering::Relaxed)
     }
 }
 

@@ -165,7 +165,12 @@ fn check_code(
     let code = code.trim();
     if u.totp_enabled {
         let secret = totp::secret_of(app, u)?.unwrap_or_default();
-        if let Some(step) = totp::check(&secret, code, now.unix_timestamp(), u.totp_last_step) {
+        if let Some(step) = totp::check(
+            &secret,
+            code,
+            app.clock.authenticator_time(now).unix_timestamp(),
+            u.totp_last_step,
+        ) {
             return Ok(CodeCheck::Totp(step));
         }
     }
@@ -681,7 +686,12 @@ pub async fn confirm_enrolment(
     let secret = totp::secret_of(app, &p.user)?
         .filter(|_| !p.user.totp_enabled)
         .ok_or_else(|| AppError::Conflict("请先打开双因素认证设置页面获取二维码".into()))?;
-    let Some(step) = totp::check(&secret, code, now.unix_timestamp(), None) else {
+    let Some(step) = totp::check(
+        &secret,
+        code,
+        app.clock.authenticator_time(now).unix_timestamp(),
+        None,
+    ) else {
         return Err(AppError::invalid(
             "code",
             "验证码不正确，请确认手机时间准确后重新输入",

@@ -7,6 +7,7 @@ pub mod applications;
 pub mod calendar;
 pub mod clusters;
 pub mod competitions;
+pub mod demo_clock;
 pub mod designations;
 pub mod experts;
 pub mod notices;

@@ -64,6 +64,10 @@ pub fn router(app: Shared) -> Router {
         .layer(axum::middleware::from_fn(pages::frame_errors))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
+            pages::demo_clock::banner,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
             csrf::guard,
         ))
         .layer(axum::middleware::from_fn_with_state(

@@ -73,6 +73,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("audit.verify", "校验审计链"),
     ("system.seal_totp_secrets", "加密存储双因素密钥"),
     ("demo.seed", "写入演示数据"),
+    ("demo.clock", "调整演示时钟"),
 ];
 
 /// Every object type an entry can name, with its name.
@@ -93,6 +94,7 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("designation", "认定"),
     ("calendar", "工作日历"),
     ("audit_log", "审计日志"),
+    ("demo_clock", "演示时钟"),
 ];
 
 fn find(table: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {

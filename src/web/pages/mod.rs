@@ -7,6 +7,7 @@ mod audit_log;
 mod calendar;
 mod clusters;
 mod competitions;
+pub mod demo_clock;
 mod designations;
 mod experts;
 mod notices;
@@ -44,6 +45,7 @@ pub fn routes() -> Router<Shared> {
         .merge(attachments::routes())
         .merge(clusters::routes())
         .merge(competitions::routes())
+        .merge(demo_clock::routes())
         .merge(applications::routes())
         .merge(reviews::routes())
         .merge(rounds::routes())

@@ -1,0 +1,134 @@
+//! The demo clock: a demonstration installation can move its date forward to show a 公示 window
+//! closing; a real installation cannot, and the date never moves back.
+
+use std::sync::Arc;
+
+use jiqun::clock::{day_for_people, local};
+use jiqun::services::demo_clock;
+use time::Duration;
+
+use crate::fixtures::{audited, get_page, post_page};
+use crate::support;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_installation_has_no_demo_clock() {
+    // A database the demo did not make: the clock refuses to start.
+    let db = support::fresh_db().await;
+    let app = jiqun::server::open(support::config_for(&db), true)
+        .await
+        .expect("open");
+    let ahead = local(app.clock.now()).date() + Duration::days(10);
+    let refused = demo_clock::start(&app, Some(ahead)).await.unwrap_err();
+    assert!(
+        refused.to_string().contains("只能用于演示数据库"),
+        "{refused}"
+    );
+    assert!(!app.clock.is_demo());
+    assert_eq!(app.clock.offset(), Duration::ZERO);
+
+    // Without the demo clock started there is no page and no banner.
+    let t = support::spawn().await;
+    let page = support::page_login(&t, "province").await;
+    let (status, html) = get_page(&page, &t, "/demo/clock").await;
+    assert_eq!(status, 404);
+    assert!(!html.contains("demo-banner"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_date_moves_forward_only_is_kept_and_shows_on_every_page() {
+    let t = support::spawn().await;
+    let today = local(t.app.clock.now()).date();
+    let started = demo_clock::start(&t.app, Some(today + Duration::days(14)))
+        .await
+        .expect("start the demo clock");
+    assert_eq!(started, today + Duration::days(14));
+    assert_eq!(local(t.app.clock.now()).date(), started);
+
+    // Every page, public or signed in, says it is a demo and which day it is.
+    let shown = format!("系统日期为{}", day_for_people(started));
+    let (_, login) = get_page(&support::client(), &t, "/login").await;
+    assert!(
+        login.contains("id=\"demo-banner\"") && login.contains(&shown),
+        "{login}"
+    );
+    let page = support::page_login(&t, "applicant").await;
+    let (_, home) = get_page(&page, &t, "/").await;
+    assert!(home.contains(&shown));
+
+    // Forward by the page; audited.
+    let (status, html) = get_page(&page, &t, "/demo/clock").await;
+    assert_eq!(status, 200);
+    let csrf = support::csrf_from(&html);
+    let later = started + Duration::days(7);
+    let res = post_page(
+        &page,
+        &t,
+        "/demo/clock",
+        &[("_csrf", csrf.as_str()), ("date", &later.to_string())],
+    )
+    .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(local(t.app.clock.now()).date(), later);
+    let moved = audited(&t, "demo.clock").await;
+    assert_eq!(moved.len(), 1);
+    assert!(moved[0].summary.contains(&day_for_people(later)));
+
+    // Never back, never a malformed day; what was typed stays in the field.
+    let res = post_page(
+        &page,
+        &t,
+        "/demo/clock",
+        &[("_csrf", csrf.as_str()), ("date", &started.to_string())],
+    )
+    .await;
+    assert_eq!(res.status, 422);
+    assert!(res.body.contains("只能向后调整"), "{}", res.body);
+    assert!(res.body.contains(&format!("value=\"{started}\"")));
+    let res = post_page(
+        &page,
+        &t,
+        "/demo/clock",
+        &[("_csrf", csrf.as_str()), ("date", "2026-02-30")],
+    )
+    .await;
+    assert_eq!(res.status, 422);
+    assert!(res.body.contains("请选择日期"));
+    assert_eq!(local(t.app.clock.now()).date(), later);
+
+    // An authenticator app keeps the real time: the province still signs in with its code.
+    let province = support::client();
+    let res = province
+        .post(t.url("/login"))
+        .form(&[
+            ("username", "province"),
+            ("password", support::DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/login/mfa");
+    let (_, html) = get_page(&province, &t, "/login/mfa").await;
+    let real_now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let code = jiqun::auth::totp::code_at(&support::demo_secret("province"), real_now).unwrap();
+    let res = post_page(
+        &province,
+        &t,
+        "/login/mfa",
+        &[
+            ("_csrf", support::csrf_from(&html).as_str()),
+            ("code", code.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, 303);
+    let (status, _) = get_page(&province, &t, "/demo/clock").await;
+    assert_eq!(status, 200, "signed in with the phone's code");
+
+    // A restarted demo keeps its date.
+    let again = Arc::new(
+        jiqun::server::open(support::config_for(&t.db), true)
+            .await
+            .expect("reopen"),
+    );
+    assert_eq!(demo_clock::start(&again, None).await.unwrap(), later);
+}
