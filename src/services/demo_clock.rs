@@ -48,8 +48,9 @@ pub async fn start(app: &App, today: Option<Date>) -> Result<Date, AppError> {
         Ok(text) => text.trim().parse::<i64>().map(Duration::seconds).ok(),
         Err(_) => None,
     };
+    // Without a kept date the clock runs where it stands (the real time on a server).
     app.clock
-        .start_demo(kept.unwrap_or_default().max(Duration::ZERO));
+        .start_demo(kept.unwrap_or_else(|| app.clock.offset()));
     if let Some(day) = today {
         let by = move_to(app, day)?;
         let txn = store::write_txn(&app.db).await?;

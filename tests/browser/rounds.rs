@@ -534,3 +534,83 @@ fn pdf_text(pdf: &[u8]) -> String {
     assert!(out.status.success(), "pdftotext failed: {:?}", out);
     String::from_utf8_lossy(&out.stdout).to_string()
 }
+
+/// The README's walk on a fresh demo: everything through the pages, the 公示 window passed with
+/// the demo clock's own page, never the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_reaches_confirmation_and_certificates_with_its_clock() {
+    let app = support::spawn().await;
+    // Pin the demo's day (the test server's clock), then start the demo as `serve --demo` does.
+    set_date(&app, time::macros::date!(2026 - 03 - 09));
+    jiqun::demo::seed_for_serve(&app.app)
+        .await
+        .expect("seed the demo");
+    jiqun::services::demo_clock::start(&app.app, None)
+        .await
+        .expect("start the demo clock");
+    let criteria: Vec<(String, u32)> = builtin_policies()
+        .expect("the built-in policies load")
+        .into_iter()
+        .find(|p| p.id() == "hunan-2021")
+        .expect("the 2021 Measures are built in")
+        .criteria
+        .iter()
+        .map(|c| (c.key.clone(), c.max_score))
+        .collect();
+    let b = Browser::open(&app).await;
+    b.goto("/login").await;
+    assert!(
+        b.text("#demo-banner").await.contains("2026年3月9日"),
+        "every page names the demo's date"
+    );
+    b.login("province").await;
+    b.nav("competitions").await;
+    let competition = b
+        .find("td a[href^='/competitions/']")
+        .await
+        .attr("href")
+        .await
+        .expect("read the competition link")
+        .unwrap_or_default();
+    let competition_id = id_in(&competition, "/competitions/");
+    let round_id = b
+        .open_round(
+            competition_id,
+            "preliminary",
+            &[("leading", 1), ("specialty", 1)],
+        )
+        .await;
+    b.panel_assign_and_open(round_id, "70-demo-assigned").await;
+    b.logout().await;
+    for username in PANEL {
+        assert_eq!(b.score_everything(username, &criteria).await, 3);
+    }
+    b.login("province").await;
+    let period = b.propose_and_publish(round_id, "71-demo-ranking").await;
+    assert!(period.contains("2026年3月13日"), "{period}");
+    // Confirmation must wait for the window ...
+    b.goto(&format!("/rounds/{round_id}/notice")).await;
+    assert!(b.exists("#confirm-blocker").await);
+    // ... which the demo clock passes, from the banner's link.
+    b.click("#demo-banner a").await;
+    assert_eq!(b.path().await, "/demo/clock");
+    b.set_values(&[("#demo-date", "2026-03-16".to_string())])
+        .await;
+    b.screenshot("72-demo-clock").await;
+    b.click("#demo-clock-submit").await;
+    assert_eq!(b.path().await, "/", "still signed in after the move");
+    assert!(b.text("#demo-banner").await.contains("2026年3月16日"));
+    b.confirm(round_id).await;
+    b.screenshot("73-demo-confirmed").await;
+    b.nav("certificates").await;
+    let list = b.text("#certificate-list").await;
+    assert!(list.contains("湘集群培〔2026〕第001号"), "{list}");
+    assert!(
+        list.find("第001号") < list.find("第002号"),
+        "certificates of a day in number order: {list}"
+    );
+    b.click("#certificate-list a").await;
+    assert!(b.text("#certificate").await.contains(LEADING_WINNER));
+    b.screenshot("74-demo-certificate").await;
+    b.close().await;
+}

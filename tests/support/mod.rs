@@ -100,10 +100,23 @@ impl TestApp {
     }
 
     /// A fresh authenticator code of a demo account. A code is accepted once (RFC 6238), so the
-    /// server clock first moves to the next 30-second step, as a person would wait for it.
+    /// server clock first moves to the next 30-second step, as a person would wait for it. Under
+    /// a demo clock the phone keeps real time, so the person really waits for the next step.
     pub fn totp(&self, username: &str) -> String {
-        self.app.clock.advance(time::Duration::seconds(30));
-        let now = self.app.clock.now().unix_timestamp();
+        if !self.app.clock.is_demo() {
+            self.app.clock.advance(time::Duration::seconds(30));
+            let now = self.app.clock.now().unix_timestamp();
+            return jiqun::auth::totp::code_at(&demo_secret(username), now).expect("totp");
+        }
+        static LAST_STEP: std::sync::Mutex<i64> = std::sync::Mutex::new(0);
+        let mut last = LAST_STEP.lock().unwrap_or_else(|e| e.into_inner());
+        let mut now = time::OffsetDateTime::now_utc().unix_timestamp();
+        if now / 30 <= *last {
+            let wait = (*last + 1) * 30 - now;
+            std::thread::sleep(std::time::Duration::from_secs(wait.max(0) as u64 + 1));
+            now = time::OffsetDateTime::now_utc().unix_timestamp();
+        }
+        *last = now / 30;
         jiqun::auth::totp::code_at(&demo_secret(username), now).expect("totp")
     }
 
