@@ -198,36 +198,42 @@ async fn round_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u6
                 let href = format!("/rounds/{}", r.id);
                 match r.status {
                     RoundStatus::Setup => {
-                        out.push((format!("{kind}：组建评审组、分配专家后开始评分"), href, 1))
+                        out.push((format!("待组建评审组并开始评分（{kind}）"), href, 1))
                     }
                     RoundStatus::Scoring => {
                         let open = count(&open, r.id);
                         let done = count(&done, r.id);
                         if open > 0 && done >= open {
                             out.push((
-                                format!("{kind}：评分已全部提交，待确定拟定名单"),
+                                format!("待确定拟定名单（{kind}，评分已全部提交）"),
                                 format!("/rounds/{}/ranking", r.id),
                                 1,
                             ));
                         } else {
                             out.push((
-                                format!("{kind}：评分进行中（未完成的评分表）"),
+                                format!("评分进行中（{kind}，未完成的评分表）"),
                                 format!("/rounds/{}/progress", r.id),
                                 open.saturating_sub(done),
                             ));
                         }
                     }
-                    RoundStatus::Proposed => {
-                        out.push((format!("{kind}：拟定名单待发布公示"), href, 1))
-                    }
+                    RoundStatus::Proposed => out.push((
+                        format!("待发布公示（{kind}拟定名单）"),
+                        format!("/rounds/{}/notice", r.id),
+                        1,
+                    )),
                     RoundStatus::OnNotice => {
                         out.push((
-                            format!("{kind}：待处理的公示异议"),
+                            format!("待处理公示异议（{kind}）"),
                             format!("/rounds/{}/objections", r.id),
                             count(&pending, r.id),
                         ));
                         if r.notice_last_day.is_some_and(|d| d < today) {
-                            out.push((format!("{kind}：公示期已满，待确认名单"), href, 1));
+                            out.push((
+                                format!("公示期满待确认（{kind}名单）"),
+                                format!("/rounds/{}/notice", r.id),
+                                1,
+                            ));
                         }
                     }
                     _ => {}
@@ -302,10 +308,11 @@ pub async fn call_todos(app: &App, p: &Principal) -> Result<Vec<(String, String,
                     .filter(application::Column::Status.eq(Status::Recommended))
                     .count(&app.db)
                     .await?;
+                // Recommended applications wait for a 初赛 to take them in: that is the next step.
                 if waiting > 0 {
                     out.push((
-                        "待省级审核的推荐申报".to_string(),
-                        format!("/recommended?competition_id={}", c.id),
+                        format!("待开设初赛（{}个集群已推荐）", waiting),
+                        format!("/competitions/{}/rounds/new", c.id),
                         waiting,
                     ));
                 }

@@ -194,6 +194,7 @@ impl Browser<'_> {
     /// After the window, the province confirms the list.
     async fn confirm(&self, round_id: i64) {
         self.goto(&format!("/rounds/{round_id}/notice")).await;
+        self.check("#confirm-acknowledge").await;
         self.click("#confirm-submit").await;
         assert!(
             self.text("#round-status").await.contains("结果已确定"),

@@ -802,6 +802,20 @@ async fn confirmation_waits_for_the_window_and_the_decisions_then_designates() {
     let page = support::page_login(&t, "province").await;
     let (_, html) = get_page(&page, &t, &format!("/rounds/{}/notice", f.round_id)).await;
     assert!(html.contains("还有1件异议尚未作出处理决定"));
+    // Blocked: the button is disabled and the reason is said once, even to a forced post.
+    assert!(html.contains("id=\"confirm-submit\" disabled"));
+    let res = post_page(
+        &page,
+        &t,
+        &format!("/rounds/{}/confirm", f.round_id),
+        &[
+            ("_csrf", support::csrf_from(&html).as_str()),
+            ("acknowledge", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, 409);
+    assert_eq!(res.body.matches("还有1件异议尚未作出处理决定").count(), 1);
     let (status, _) = on_objection(
         &t,
         &province,
@@ -815,13 +829,23 @@ async fn confirmation_waits_for_the_window_and_the_decisions_then_designates() {
     let partner = token(&t, "partner").await;
     let (status, _) = confirm(partner).await;
     assert_eq!(status, 403);
-    // Through the page.
+    // Through the page, which asks the province to say it checked the list first.
     let csrf = support::csrf_from(&html);
     let res = post_page(
         &page,
         &t,
         &format!("/rounds/{}/confirm", f.round_id),
         &[("_csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(res.status, 422);
+    assert!(res.body.contains("请勾选“我已核对名单”"), "{}", res.body);
+    assert_eq!(stored_round(&t, f.round_id).await.status.key(), "on_notice");
+    let res = post_page(
+        &page,
+        &t,
+        &format!("/rounds/{}/confirm", f.round_id),
+        &[("_csrf", csrf.as_str()), ("acknowledge", "on")],
     )
     .await;
     assert_eq!(res.status, 303);

@@ -124,3 +124,47 @@ async fn the_public_gets_its_own_404_and_every_page_an_icon() {
     assert_eq!(res.headers()["content-type"], "image/svg+xml");
     assert!(res.text().await.unwrap().starts_with("<svg"));
 }
+
+/// The province's to-dos name the next step of each competition and round and lead to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_province_workbench_names_each_next_step_and_links_to_it() {
+    let todo = |html: &str, label: &str, href: &str| {
+        assert!(
+            html.contains(&format!("<a href=\"{href}\">{label}</a>")),
+            "to-do “{label}” → {href} in: {}",
+            &html[html.find("id=\"todos\"").unwrap_or(0)..]
+        );
+    };
+    // Recommended clusters wait for a 初赛 to be opened.
+    let t = support::spawn().await;
+    let show = crate::fixtures::showcase(&t).await;
+    let province = support::page_login(&t, "province").await;
+    let (_, html) = get_page(&province, &t, "/").await;
+    todo(
+        &html,
+        "待开设初赛（3个集群已推荐）",
+        &format!("/competitions/{}/rounds/new", show.competition_id),
+    );
+    assert!(!html.contains("待省级审核"));
+
+    // A proposed list waits for its notice; a notice past its window for confirmation.
+    let t = support::spawn().await;
+    let f = crate::fixtures::proposed_round(&t).await;
+    let province = support::page_login(&t, "province").await;
+    let (_, html) = get_page(&province, &t, "/").await;
+    todo(
+        &html,
+        "待发布公示（初赛拟定名单）",
+        &format!("/rounds/{}/notice", f.round_id),
+    );
+    let t = support::spawn().await;
+    let f = crate::fixtures::published_round(&t, time::macros::date!(2026 - 11 - 27)).await;
+    crate::fixtures::forward_to(&t, time::macros::date!(2026 - 12 - 04));
+    let province = support::page_login(&t, "province").await;
+    let (_, html) = get_page(&province, &t, "/").await;
+    todo(
+        &html,
+        "公示期满待确认（初赛名单）",
+        &format!("/rounds/{}/notice", f.round_id),
+    );
+}

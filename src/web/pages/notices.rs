@@ -320,8 +320,10 @@ async fn manage_page(
         can_export: permission(role, Resource::Round, Action::Export).is_some(),
         notice_text: typed.unwrap_or_else(|| n.notice_text.clone()),
         errors: error.map(FormErrors::from_error).unwrap_or_default(),
+        // A refusal that repeats why confirmation is blocked is said once, by the blocker.
         general_error: match error {
             Some(AppError::Invalid(_)) | None => String::new(),
+            Some(e) if e.to_string() == n.confirm_blocker => String::new(),
             Some(e) => e.to_string(),
         },
         max_notice: notices::MAX_NOTICE_CHARS,
@@ -387,18 +389,26 @@ async fn publish(
     }
 }
 
+/// Confirming a list cannot be taken back: the page asks the province to say it checked.
 #[derive(Deserialize)]
-struct VersionForm {
+struct ConfirmForm {
     #[serde(default)]
     version: String,
+    #[serde(default)]
+    acknowledge: String,
 }
 
 async fn confirm(
     State(app): State<Shared>,
     Authed(ctx): Authed,
     Path(id): Path<i64>,
-    Form(f): Form<VersionForm>,
+    Form(f): Form<ConfirmForm>,
 ) -> Response {
+    if f.acknowledge.is_empty() {
+        let e =
+            crate::error::AppError::invalid("acknowledge", "请勾选“我已核对名单”：确认后不能撤回");
+        return redraw(&app, &ctx, id, None, e).await;
+    }
     let input = notices::ConfirmInput {
         version: f.version.trim().parse().ok(),
     };
