@@ -32,6 +32,16 @@ pub struct AuditEntryView {
     pub changes: Option<serde_json::Value>,
 }
 
+/// A round's steps for the step indicator: (label, `done` | `current` | `ahead`).
+pub fn round_steps(status_key: &str) -> Vec<(&'static str, &'static str)> {
+    jiqun_domain::round::RoundStatus::from_key(status_key)
+        .map(jiqun_domain::round::steps)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(label, state)| (label, state.key()))
+        .collect()
+}
+
 /// One changed field as the audit page shows it.
 pub struct ChangeLine {
     pub field: String,

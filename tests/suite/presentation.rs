@@ -157,6 +157,27 @@ async fn the_province_workbench_names_each_next_step_and_links_to_it() {
         "待发布公示（初赛拟定名单）",
         &format!("/rounds/{}/notice", f.round_id),
     );
+    // The round's pages show where it stands: the list is fixed, 公示 is the step at hand.
+    for path in [
+        format!("/rounds/{}", f.round_id),
+        format!("/rounds/{}/notice", f.round_id),
+    ] {
+        let (_, html) = get_page(&province, &t, &path).await;
+        let steps = &html[html.find("id=\"round-steps\"").expect("step indicator")..];
+        let steps = &steps[..steps.find("</ol>").unwrap()];
+        assert!(
+            steps.contains("<li class=\"done\">确定拟定名单</li>"),
+            "{steps}"
+        );
+        assert!(
+            steps.contains("<li class=\"current\" aria-current=\"step\">公示</li>"),
+            "{steps}"
+        );
+        assert!(
+            steps.contains("<li class=\"ahead\">确认名单</li>"),
+            "{steps}"
+        );
+    }
     let t = support::spawn().await;
     let f = crate::fixtures::published_round(&t, time::macros::date!(2026 - 11 - 27)).await;
     crate::fixtures::forward_to(&t, time::macros::date!(2026 - 12 - 04));

@@ -355,6 +355,49 @@ pub fn confirmable(
     Ok(())
 }
 
+/// Where a step of a round stands, for the step indicator on the round's pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepState {
+    Done,
+    Current,
+    Ahead,
+}
+
+impl StepState {
+    pub fn key(self) -> &'static str {
+        match self {
+            StepState::Done => "done",
+            StepState::Current => "current",
+            StepState::Ahead => "ahead",
+        }
+    }
+}
+
+/// The steps of a round in order, each with where it stands at `status`: 组建评审组 → 专家评分 →
+/// 确定拟定名单 → 公示 → 确认名单. A confirmed round has every step done.
+pub fn steps(status: RoundStatus) -> Vec<(&'static str, StepState)> {
+    const LABELS: [&str; 5] = ["组建评审组", "专家评分", "确定拟定名单", "公示", "确认名单"];
+    let current = match status {
+        RoundStatus::Setup => 0,
+        RoundStatus::Scoring => 1,
+        // The list is fixed; publishing it is what comes next.
+        RoundStatus::Proposed | RoundStatus::OnNotice => 3,
+        RoundStatus::Confirmed => LABELS.len(),
+    };
+    LABELS
+        .iter()
+        .enumerate()
+        .map(|(i, label)| {
+            let state = match i.cmp(&current) {
+                std::cmp::Ordering::Less => StepState::Done,
+                std::cmp::Ordering::Equal => StepState::Current,
+                std::cmp::Ordering::Greater => StepState::Ahead,
+            };
+            (*label, state)
+        })
+        .collect()
+}
+
 /// An objection's receipt number as the objector and the public read it: the year it was filed
 /// and its sequence, "2026-00012".
 pub fn receipt_number(filed_year: i32, id: i64) -> String {
@@ -500,5 +543,38 @@ mod tests {
         for k in RoundKind::ALL {
             assert_eq!(RoundKind::from_key(k.key()), Some(k));
         }
+    }
+
+    #[test]
+    fn a_round_has_one_current_step_until_confirmed() {
+        for status in RoundStatus::ALL {
+            let list = steps(status);
+            assert_eq!(list.len(), 5);
+            let current: Vec<_> = list
+                .iter()
+                .filter(|(_, s)| *s == StepState::Current)
+                .collect();
+            let done = list
+                .iter()
+                .take_while(|(_, s)| *s == StepState::Done)
+                .count();
+            if status == RoundStatus::Confirmed {
+                assert!(current.is_empty());
+                assert_eq!(done, 5);
+            } else {
+                assert_eq!(current.len(), 1, "{status:?}");
+                // Done steps come first, then the current one, then the rest.
+                assert_eq!(list[done].1, StepState::Current);
+                assert!(list[done + 1..].iter().all(|(_, s)| *s == StepState::Ahead));
+            }
+        }
+        assert_eq!(
+            steps(RoundStatus::Scoring)[1],
+            ("专家评分", StepState::Current)
+        );
+        assert_eq!(
+            steps(RoundStatus::OnNotice)[3],
+            ("公示", StepState::Current)
+        );
     }
 }

@@ -288,6 +288,7 @@ struct ManagePage {
     layout: Option<Layout>,
     flash: String,
     csrf: String,
+    steps: Vec<(&'static str, &'static str)>,
     n: RoundNotice,
     can_update: bool,
     can_export: bool,
@@ -313,6 +314,7 @@ async fn manage_page(
     let n = notices::round_notice(app, &ctx.principal, id).await?;
     let role = ctx.principal.role;
     Ok(ManagePage {
+        steps: crate::web::views::round_steps(&n.status),
         layout: layout(ctx, "rounds"),
         flash: flash.into(),
         csrf: ctx.session.csrf_token.clone(),

@@ -279,6 +279,7 @@ struct ShowPage {
     layout: Option<Layout>,
     flash: String,
     csrf: String,
+    steps: Vec<(&'static str, &'static str)>,
     v: RoundView,
     /// The province, while the panel and assignments may change.
     can_edit: bool,
@@ -351,6 +352,7 @@ async fn show_page(
         None => (String::new(), String::new(), FormErrors::default()),
     };
     Ok(ShowPage {
+        steps: crate::web::views::round_steps(&v.round.status),
         layout: layout(ctx, "rounds"),
         flash: String::new(),
         csrf: ctx.session.csrf_token.clone(),
