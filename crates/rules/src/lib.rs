@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod deadline;
 pub mod intake;
 pub mod policy;
+pub mod report_form;
 
 pub use calendar::{Calendar, CalendarError, DayKind};
 pub use deadline::DeadlineError;

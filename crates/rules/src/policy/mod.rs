@@ -404,11 +404,43 @@ pub struct Reports {
     /// Calendar days before a due date on which to remind.
     #[serde(default)]
     pub reminder_days_before: Vec<u32>,
+    /// Working days after the due date before the province is told of an overdue report; absent
+    /// in policies written before reports were kept, which then never escalate to the province.
+    #[serde(default)]
+    pub escalate_to_province_after_working_days: Option<u32>,
     pub source: Source,
     /// Covers the previous calendar year.
     pub annual: ReportRule,
     /// Covers the first half (01-01..06-30) of the year.
     pub semi_annual: ReportRule,
+    /// The form a report is filled in on; absent in policies written before reports were kept.
+    #[serde(default)]
+    pub form: Option<ReportForm>,
+}
+
+/// The report form (第十三条、第十五条): indicators typed like the application's, narrative
+/// sections, and the use of reward funds (第十七条).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportForm {
+    pub indicators: Vec<Indicator>,
+    pub sections: Vec<ReportSection>,
+    pub reward_funds: ReportSection,
+    #[serde(default)]
+    pub article: Option<String>,
+    pub source: Source,
+}
+
+/// One narrative part of a report.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSection {
+    pub key: String,
+    pub name: String,
+    /// What to write, shown under the field.
+    #[serde(default)]
+    pub hint: Option<String>,
+    pub required: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
