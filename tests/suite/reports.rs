@@ -789,3 +789,60 @@ async fn parallel_starts_make_one_report() {
     assert_eq!(report::Entity::find().count(&t.app.db).await.unwrap(), 1);
     assert_eq!(audited(&t, "report.create").await.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_has_reports_at_every_stage_and_one_overdue() {
+    let t = support::spawn().await;
+    set_day(&t, date!(2026 - 12 - 07));
+    jiqun::demo::seed_for_serve(t.app()).await.unwrap();
+    let province = token(&t, "province").await;
+    let (_, all) = call(&t, &province, "GET", "/api/v1/reports/obligations", None).await;
+    let overdue: Vec<String> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["overdue"] == true)
+        .map(|o| {
+            format!(
+                "{}{}",
+                o["cluster_name"].as_str().unwrap(),
+                o["title"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(overdue, ["岳阳绿色化工产业集群2026年半年度发展情况报告"]);
+    let (_, list) = call(&t, &province, "GET", "/api/v1/reports", None).await;
+    let mut statuses: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        [
+            "accepted",
+            "accepted",
+            "accepted",
+            "forwarded",
+            "returned",
+            "submitted"
+        ]
+    );
+    // The overdue one reaches the cluster and its city bureau, and the province, once.
+    assert_eq!(reports::remind_reports(t.app()).await.unwrap(), 2);
+    assert_eq!(told(&t, "yueyang", "逾期未报").await, 1);
+    assert_eq!(told(&t, "province", "逾期未报").await, 1);
+    // The showcase clusters hold no title: their 初赛 is still open to them.
+    let page = support::page_login(&t, "applicant2").await;
+    let (_, html) = get_page(&page, &t, "/").await;
+    assert!(
+        html.contains("被退回修改、待重新提交：岳阳绿色化工产业集群2025年度发展情况报告"),
+        "{html}"
+    );
+    assert!(
+        html.contains("逾期未报：岳阳绿色化工产业集群2026年半年度发展情况报告"),
+        "{html}"
+    );
+}
