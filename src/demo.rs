@@ -406,7 +406,7 @@ pub async fn seed_for_serve(app: &App) -> Result<String, AppError> {
         seed_reports(app).await?;
         banner.push_str(
             "演示发展情况报告：长沙新能源汽车（培育对象）和岳阳绿色化工（省先进制造业集群）已有报告在办，\n\
-             其中岳阳绿色化工2026年半年度报告逾期未报；以 applicant、changsha、yueyang 或 province 登录查看“发展情况报告”。\n",
+             其中岳阳绿色化工2026年半年度报告逾期未报，长沙新能源汽车2025年度报告有数据提示；以 applicant、changsha、yueyang 或 province 登录查看“发展情况报告”。\n",
         );
         banner.push_str(
             "演示竞赛：2026年湖南省先进制造业集群竞赛，长沙、株洲、岳阳3个集群已推荐至省工信厅；\n\
@@ -718,15 +718,21 @@ struct DemoTitled {
     park: &'static str,
     designation: jiqun_domain::round::Designation,
     effective_on: time::Date,
-    /// (period kind, year, status); a period the cluster owes but that is missing here is
-    /// left unreported (overdue once its date has passed).
-    reports: &'static [(&'static str, i32, jiqun_domain::report::Status)],
+    /// (period kind, year, status, 本期营业收入 in 亿元); a period the cluster owes but that is
+    /// missing here is left unreported (overdue once its date has passed).
+    reports: &'static [(
+        &'static str,
+        i32,
+        jiqun_domain::report::Status,
+        &'static str,
+    )],
 }
 
 /// Two designated clusters beside the showcase, with reports at every stage: accepted,
-/// forwarded to the province, waiting for the city bureau, returned, and one overdue
-/// (岳阳绿色化工's 2026 half-year report, due 31 July 2026), so the report pages and the
-/// workbenches have something to show.
+/// forwarded to the province, waiting for the city bureau, returned, one overdue
+/// (岳阳绿色化工's 2026 half-year report, due 31 July 2026) and one flagged (长沙新能源汽车's
+/// 2025 revenue, 78% above 2024's), so the report pages and the workbenches have something to
+/// show.
 pub async fn seed_reports(app: &App) -> Result<(), AppError> {
     use crate::store::entity::{
         cluster, cluster_county, designation, report, report_event, report_version,
@@ -746,10 +752,10 @@ pub async fn seed_reports(app: &App) -> Result<(), AppError> {
             designation: Designation::CultivationTarget,
             effective_on: date!(2024 - 12 - 10),
             reports: &[
-                ("annual", 2024, Status::Accepted),
-                ("semi_annual", 2025, Status::Accepted),
-                ("annual", 2025, Status::Forwarded),
-                ("semi_annual", 2026, Status::Submitted),
+                ("annual", 2024, Status::Accepted, "180"),
+                ("semi_annual", 2025, Status::Accepted, "150"),
+                ("annual", 2025, Status::Forwarded, "320"),
+                ("semi_annual", 2026, Status::Submitted, "170"),
             ],
         },
         DemoTitled {
@@ -762,8 +768,8 @@ pub async fn seed_reports(app: &App) -> Result<(), AppError> {
             designation: Designation::Certified,
             effective_on: date!(2025 - 01 - 15),
             reports: &[
-                ("semi_annual", 2025, Status::Accepted),
-                ("annual", 2025, Status::Returned),
+                ("semi_annual", 2025, Status::Accepted, "130"),
+                ("annual", 2025, Status::Returned, "280"),
             ],
         },
     ];
@@ -778,7 +784,8 @@ pub async fn seed_reports(app: &App) -> Result<(), AppError> {
             format!("{}：按年度计划推进，成效明显（演示数据）。", sec.name),
         );
     }
-    let form_json = serde_json::to_string(&data).map_err(|e| AppError::internal(e.to_string()))?;
+    data.indicators
+        .insert("period_leading_revenue".into(), "45".into());
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;
     let province = user::Entity::find()
@@ -845,8 +852,13 @@ pub async fn seed_reports(app: &App) -> Result<(), AppError> {
             .one(&txn)
             .await?
             .ok_or_else(|| AppError::internal(format!("demo user of {}", t.org)))?;
-        for (kind, period_year, status) in t.reports {
+        for (kind, period_year, status, revenue) in t.reports {
             let submitted = *status != Status::Draft;
+            let mut own = data.clone();
+            own.indicators
+                .insert("period_revenue".into(), (*revenue).into());
+            let form_json =
+                serde_json::to_string(&own).map_err(|e| AppError::internal(e.to_string()))?;
             let r = report::ActiveModel {
                 cluster_id: Set(cl.id),
                 org_id: Set(org.id),

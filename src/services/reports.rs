@@ -446,6 +446,62 @@ pub struct ChangeView {
     pub after: String,
 }
 
+/// A reported figure that deserves a question (monitoring), for the city bureau and the province.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FlagView {
+    pub indicator: String,
+    /// year_on_year | half_above_annual | threshold_not_met
+    pub kind: String,
+    pub reason: String,
+}
+
+/// The flags of a report read against the cluster's other filed reports (one query); shown to
+/// those who review reports, never to the cluster itself.
+async fn flags_of(
+    app: &App,
+    policy: &Policy,
+    form: &ReportForm,
+    m: &report::Model,
+    period: ReportPeriod,
+) -> Result<Vec<FlagView>, AppError> {
+    use jiqun_rules::monitoring::{self, Context, Figures};
+    let others = report::Entity::find()
+        .filter(report::Column::ClusterId.eq(m.cluster_id))
+        .all(&app.db)
+        .await?;
+    let figures_of = |kind: ReportKind, year: i32| -> Option<Figures> {
+        others
+            .iter()
+            .filter(|r| r.revision > 0 && r.id != m.id)
+            .find(|r| r.period_kind == kind_key(kind) && r.period_year == year)
+            .map(|r| report_form::assess(form, &data_of(r)).values)
+    };
+    let other_kind = match period.kind {
+        ReportKind::Annual => ReportKind::SemiAnnual,
+        ReportKind::SemiAnnual => ReportKind::Annual,
+    };
+    let year_before = figures_of(period.kind, period.year - 1);
+    let same_year_other = figures_of(other_kind, period.year);
+    let own = report_form::assess(form, &data_of(m)).values;
+    Ok(monitoring::flags(
+        policy,
+        form,
+        period,
+        &own,
+        Context {
+            year_before: year_before.as_ref(),
+            same_year_other: same_year_other.as_ref(),
+        },
+    )
+    .into_iter()
+    .map(|f| FlagView {
+        indicator: f.indicator,
+        kind: f.kind.key().into(),
+        reason: f.reason,
+    })
+    .collect())
+}
+
 /// One report in full.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReportView {
@@ -467,6 +523,9 @@ pub struct ReportView {
     /// What changed between the last two submitted versions (empty before a resubmission).
     pub changes: Vec<ChangeView>,
     pub attachments: Vec<crate::attachments::AttachmentView>,
+    /// Figures that deserve a question, for the city bureau and the province (empty for the
+    /// cluster).
+    pub flags: Vec<FlagView>,
     /// What the principal may do now.
     pub can_edit: bool,
     pub can_forward: bool,
@@ -604,7 +663,13 @@ pub(crate) async fn view_of(
     let can_decide = authorize(p, Resource::Report, Action::Review).is_ok()
         && p.role == jiqun_domain::access::Role::Province
         && m.status == Status::Forwarded;
+    let flags = if authorize(p, Resource::Report, Action::Review).is_ok() {
+        flags_of(app, &policy, &form, &m, period).await?
+    } else {
+        Vec::new()
+    };
     Ok(ReportView {
+        flags,
         row: ReportRow {
             id: m.id,
             cluster_id: m.cluster_id,

@@ -834,7 +834,19 @@ async fn the_demo_has_reports_at_every_stage_and_one_overdue() {
     assert_eq!(reports::remind_reports(t.app()).await.unwrap(), 2);
     assert_eq!(told(&t, "yueyang", "逾期未报").await, 1);
     assert_eq!(told(&t, "province", "逾期未报").await, 1);
-    // The showcase clusters hold no title: their 初赛 is still open to them.
+    // One report is flagged for the province, not for its cluster.
+    let flagged: Vec<&Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["cluster_name"] == "长沙新能源汽车产业集群" && r["title"] == "2025年度发展情况报告"
+        })
+        .collect();
+    let id = flagged[0]["id"].as_i64().unwrap();
+    let (_, v) = call(&t, &province, "GET", &format!("/api/v1/reports/{id}"), None).await;
+    assert_eq!(v["flags"][0]["kind"], "year_on_year", "{v}");
+    // The workbench of 岳阳's promotion organisation lists the returned and the overdue report.
     let page = support::page_login(&t, "applicant2").await;
     let (_, html) = get_page(&page, &t, "/").await;
     assert!(
@@ -845,4 +857,88 @@ async fn the_demo_has_reports_at_every_stage_and_one_overdue() {
         html.contains("逾期未报：岳阳绿色化工产业集群2026年半年度发展情况报告"),
         "{html}"
     );
+}
+
+/// Starts, fills in and submits a report; returns its view.
+async fn filed(
+    t: &TestApp,
+    tok: &str,
+    cluster_id: i64,
+    kind: &str,
+    year: i32,
+    revenue: &str,
+) -> Value {
+    let v = start_report(t, tok, cluster_id, kind, year).await;
+    let id = v["id"].as_i64().unwrap();
+    let (status, saved) = call(
+        t,
+        tok,
+        "PUT",
+        &format!("/api/v1/reports/{id}"),
+        Some(json!({"fields": complete_fields(revenue), "version": v["version"]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    let (status, submitted) = call(
+        t,
+        tok,
+        "POST",
+        &format!("/api/v1/reports/{id}/submit"),
+        Some(json!({"version": saved["version"]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{submitted}");
+    submitted
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn figures_that_deserve_a_question_are_flagged_for_city_and_province() {
+    let t = support::spawn().await;
+    showcase(&t).await;
+    set_day(&t, date!(2026 - 01 - 10));
+    let cid = designate(
+        &t,
+        CHANGSHA,
+        Designation::CultivationTarget,
+        date!(2024 - 07 - 01),
+        None,
+    )
+    .await;
+    let applicant = token(&t, "applicant").await;
+    filed(&t, &applicant, cid, "annual", 2024, "200").await;
+    filed(&t, &applicant, cid, "semi_annual", 2025, "260").await;
+    let own = filed(&t, &applicant, cid, "annual", 2025, "90").await;
+    let id = own["id"].as_i64().unwrap();
+    // The cluster itself is not shown the flags.
+    assert_eq!(own["flags"], json!([]));
+    let changsha = token(&t, "changsha").await;
+    let (_, v) = call(&t, &changsha, "GET", &format!("/api/v1/reports/{id}"), None).await;
+    let reasons: Vec<(&str, &str)> = v["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["kind"].as_str().unwrap(), f["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            (
+                "year_on_year",
+                "“本期集群营业收入”90亿元，较上年同期200亿元下降55%，超过±50%的提示幅度"
+            ),
+            (
+                "half_above_annual",
+                "“本期集群营业收入”2025年上半年为260亿元，高于全年的90亿元"
+            ),
+            (
+                "threshold_not_met",
+                "“本期集群营业收入”90亿元，已不满足第六条门槛：集群营业收入应不低于100亿元"
+            ),
+        ]
+    );
+    // The province's page shows them with the reasons.
+    let page = support::page_login(&t, "province").await;
+    let (_, html) = get_page(&page, &t, &format!("/reports/{id}")).await;
+    assert!(html.contains("id=\"flags\""), "{html}");
+    assert!(html.contains("已不满足第六条门槛"), "{html}");
 }

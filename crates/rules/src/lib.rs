@@ -9,6 +9,7 @@
 pub mod calendar;
 pub mod deadline;
 pub mod intake;
+pub mod monitoring;
 pub mod policy;
 pub mod report_form;
 

@@ -12,7 +12,7 @@ use utoipa::OpenApi;
 use super::{ApiError, ErrorBody};
 use crate::app::Shared;
 use crate::services::reports::{
-    self as svc, ChangeView, Decision, EventView, FieldView, ObligationRow, ReportFields,
+    self as svc, ChangeView, Decision, EventView, FieldView, FlagView, ObligationRow, ReportFields,
     ReportRow, ReportView,
 };
 use crate::web::principal::Authed;
@@ -49,6 +49,7 @@ pub fn routes() -> Router<Shared> {
         FieldView,
         EventView,
         ChangeView,
+        FlagView,
         StartReport,
         SaveReport,
         ReportVersion,

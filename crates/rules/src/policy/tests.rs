@@ -584,3 +584,29 @@ fn a_policy_without_a_report_form_still_loads() {
     assert!(p.reports.form.is_none());
     assert_eq!(p.reports.escalate_to_province_after_working_days, None);
 }
+
+#[test]
+fn report_flag_rules_are_checked_against_the_form_and_the_thresholds() {
+    let p = shipped();
+    let flags = p.reports.flags.as_ref().unwrap();
+    assert_eq!(flags.year_on_year_change_percent, 50.0);
+    assert!(flags.cumulative.contains(&"period_revenue".to_string()));
+    let list = errors(&edit(
+        "year_on_year_change_percent = 50",
+        "year_on_year_change_percent = 0",
+    ));
+    assert!(reason_at(&list, "reports.flags.year_on_year_change_percent").contains("大于0"));
+    let list = errors(&edit(
+        "cumulative = [\"period_revenue\",",
+        "cumulative = [\"revenue_typo\",",
+    ));
+    assert_eq!(
+        reason_at(&list, "reports.flags.cumulative[0]"),
+        "“revenue_typo”不是报告表单中的数值指标"
+    );
+    let list = errors(&edit(
+        "{ eligibility = \"cluster_revenue\", indicator = \"period_revenue\" }",
+        "{ eligibility = \"total_profit\", indicator = \"period_revenue\" }",
+    ));
+    assert!(reason_at(&list, "reports.flags.thresholds[0].eligibility").contains("total_profit"));
+}

@@ -97,6 +97,9 @@ pub(super) fn validate(p: &Parts, e: &mut Errors) {
     }
     if let Some(r) = &p.reports {
         reports(r, e);
+        if let Some(el) = &p.eligibility {
+            flag_thresholds_known(r, el, e);
+        }
     }
     if let Some(r) = &p.recheck {
         if r.cycle_years == 0 {
@@ -460,6 +463,62 @@ fn reports(r: &Reports, e: &mut Errors) {
     }
     if let Some(form) = &r.form {
         report_form(form, e);
+    }
+    if let Some(f) = &r.flags {
+        report_flags(f, r.form.as_ref(), e);
+    }
+}
+
+fn report_flags(f: &ReportFlags, form: Option<&ReportForm>, e: &mut Errors) {
+    if !f.year_on_year_change_percent.is_finite() || f.year_on_year_change_percent <= 0.0 {
+        e.push(
+            "reports.flags.year_on_year_change_percent",
+            format!(
+                "同比变化提示阈值{}无效：应为大于0的百分数",
+                f.year_on_year_change_percent
+            ),
+        );
+    }
+    let Some(form) = form else {
+        e.push(
+            "reports.flags",
+            "设置报告数据提示规则须先定义报告表单（reports.form）",
+        );
+        return;
+    };
+    let numeric = |key: &str| {
+        form.indicators
+            .iter()
+            .any(|i| i.key == key && i.value_type != ValueType::Text)
+    };
+    for (i, key) in f.cumulative.iter().enumerate() {
+        if !numeric(key) {
+            e.push(
+                format!("reports.flags.cumulative[{i}]"),
+                format!("“{key}”不是报告表单中的数值指标"),
+            );
+        }
+    }
+    for (i, t) in f.thresholds.iter().enumerate() {
+        if !numeric(&t.indicator) {
+            e.push(
+                format!("reports.flags.thresholds[{i}].indicator"),
+                format!("“{}”不是报告表单中的数值指标", t.indicator),
+            );
+        }
+    }
+}
+
+/// A flag threshold names an indicator that `eligibility.thresholds` checks.
+fn flag_thresholds_known(r: &Reports, el: &Eligibility, e: &mut Errors) {
+    let Some(f) = &r.flags else { return };
+    for (i, t) in f.thresholds.iter().enumerate() {
+        if !el.thresholds.iter().any(|x| x.indicator == t.eligibility) {
+            e.push(
+                format!("reports.flags.thresholds[{i}].eligibility"),
+                format!("eligibility.thresholds 中没有指标“{}”的门槛", t.eligibility),
+            );
+        }
     }
 }
 
