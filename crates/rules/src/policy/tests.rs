@@ -610,3 +610,11 @@ fn report_flag_rules_are_checked_against_the_form_and_the_thresholds() {
     ));
     assert!(reason_at(&list, "reports.flags.thresholds[0].eligibility").contains("total_profit"));
 }
+
+#[test]
+fn the_summary_names_the_report_form_escalation_and_flags() {
+    let s = shipped().summary();
+    assert!(s.contains("逾期5个工作日告知省工信厅"), "{s}");
+    assert!(s.contains("报告内容：10项指标；平台建设、项目管理"), "{s}");
+    assert!(s.contains("同比变化超过±50%"), "{s}");
+}
