@@ -233,11 +233,12 @@ pub async fn obligations(app: &App, p: &Principal) -> Result<Vec<ObligationRow>,
     let cal = calendar::load(app).await?;
     let today = calendar::today(app);
     let clusters = clusters_in_scope(app, p).await?;
-    obligations_for(app, &policy, &cal, &clusters, today).await
+    obligations_for(app, p, &policy, &cal, &clusters, today).await
 }
 
 async fn obligations_for(
     app: &App,
+    p: &Principal,
     policy: &Policy,
     cal: &Calendar,
     clusters: &[cluster::Model],
@@ -251,6 +252,8 @@ async fn obligations_for(
     )
     .await?
     .into_iter()
+    // A draft is the cluster's own: others see the period as not yet reported.
+    .filter(|r| visible(p, r))
     .map(|r| (key_of(&r), r))
     .collect();
     let mut out = Vec::new();

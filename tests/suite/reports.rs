@@ -293,6 +293,13 @@ async fn a_report_goes_from_draft_through_city_and_return_to_acceptance() {
     assert_eq!(problem(&saved, "sections.brand"), "请填写“品牌”");
     assert_eq!(saved["complete"], false);
 
+    // The city bureau sees the period as not yet reported while it is a draft.
+    let changsha = token(&t, "changsha").await;
+    let (_, city) = call(&t, &changsha, "GET", "/api/v1/reports/obligations", None).await;
+    let owed = find(&city, CHANGSHA, "2025年度发展情况报告");
+    assert_eq!(owed["status"], "not_started", "{owed}");
+    assert_eq!(owed["report_id"], Value::Null);
+
     // Submission checks completeness and names each field.
     let (status, body) = call(
         &t,
@@ -384,7 +391,6 @@ async fn a_report_goes_from_draft_through_city_and_return_to_acceptance() {
     assert_eq!(status, 409, "{body}");
 
     // The city bureau of the cluster's city: an opinion is required.
-    let changsha = token(&t, "changsha").await;
     let (status, body) = call(
         &t,
         &changsha,
