@@ -649,7 +649,7 @@ pub fn parse_owner(
         p.add(
             "owner_type",
             format!(
-                "附件所属对象类型“{}”无效，应为 competition、cluster、application 或 recommendation",
+                "附件所属对象类型“{}”无效，应为 competition、cluster、application、recommendation 或 report",
                 owner_type.unwrap_or_default()
             ),
         );

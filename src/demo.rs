@@ -403,6 +403,11 @@ pub async fn seed_for_serve(app: &App) -> Result<String, AppError> {
         == 0
     {
         seed_showcase(app).await?;
+        seed_reports(app).await?;
+        banner.push_str(
+            "演示发展情况报告：长沙新能源汽车（培育对象）和岳阳绿色化工（省先进制造业集群）已有报告在办，\n\
+             其中岳阳绿色化工2026年半年度报告逾期未报，长沙新能源汽车2025年度报告有数据提示；以 applicant、changsha、yueyang 或 province 登录查看“发展情况报告”。\n",
+        );
         banner.push_str(
             "演示竞赛：2026年湖南省先进制造业集群竞赛，长沙、株洲、岳阳3个集群已推荐至省工信厅；\n\
              以 province 登录，在“竞赛通知”中开设初赛，即可体验专家评审、公示与认定全过程。\n",
@@ -701,4 +706,225 @@ pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
         competition_id: c.id,
         application_ids,
     })
+}
+
+/// A designated demo cluster and where its reports stand.
+struct DemoTitled {
+    org: &'static str,
+    name: &'static str,
+    kind: &'static str,
+    industry: &'static str,
+    county: &'static str,
+    park: &'static str,
+    designation: jiqun_domain::round::Designation,
+    effective_on: time::Date,
+    /// (period kind, year, status, 本期营业收入 in 亿元); a period the cluster owes but that is
+    /// missing here is left unreported (overdue once its date has passed).
+    reports: &'static [(
+        &'static str,
+        i32,
+        jiqun_domain::report::Status,
+        &'static str,
+    )],
+}
+
+/// Two designated clusters beside the showcase, with reports at every stage: accepted,
+/// forwarded to the province, waiting for the city bureau, returned, one overdue
+/// (岳阳绿色化工's 2026 half-year report, due 31 July 2026) and one flagged (长沙新能源汽车's
+/// 2025 revenue, 78% above 2024's), so the report pages and the workbenches have something to
+/// show.
+pub async fn seed_reports(app: &App) -> Result<(), AppError> {
+    use crate::store::entity::{
+        cluster, cluster_county, designation, report, report_event, report_version,
+    };
+    use jiqun_domain::report::Status;
+    use jiqun_domain::round::Designation;
+    use time::macros::date;
+
+    let titled = [
+        DemoTitled {
+            org: "长沙工程机械产业集群促进会",
+            name: "长沙新能源汽车产业集群",
+            kind: "leading",
+            industry: "C36",
+            county: "430121",
+            park: "长沙经济技术开发区",
+            designation: Designation::CultivationTarget,
+            effective_on: date!(2024 - 12 - 10),
+            reports: &[
+                ("annual", 2024, Status::Accepted, "180"),
+                ("semi_annual", 2025, Status::Accepted, "150"),
+                ("annual", 2025, Status::Forwarded, "320"),
+                ("semi_annual", 2026, Status::Submitted, "170"),
+            ],
+        },
+        DemoTitled {
+            org: "岳阳石化产业集群促进会",
+            name: "岳阳绿色化工产业集群",
+            kind: "specialty",
+            industry: "C26",
+            county: "430603",
+            park: "岳阳绿色化工高新技术产业开发区",
+            designation: Designation::Certified,
+            effective_on: date!(2025 - 01 - 15),
+            reports: &[
+                ("semi_annual", 2025, Status::Accepted, "130"),
+                ("annual", 2025, Status::Returned, "280"),
+            ],
+        },
+    ];
+    let (_, form) = crate::services::reports::policy_and_form(app)?;
+    let mut data = jiqun_rules::report_form::ReportData::default();
+    for i in &form.indicators {
+        data.indicators.insert(i.key.clone(), "26".into());
+    }
+    for sec in jiqun_rules::report_form::all_sections(&form) {
+        data.sections.insert(
+            sec.key.clone(),
+            format!("{}：按年度计划推进，成效明显（演示数据）。", sec.name),
+        );
+    }
+    data.indicators
+        .insert("period_leading_revenue".into(), "45".into());
+    let now = app.clock.now();
+    let txn = store::write_txn(&app.db).await?;
+    let province = user::Entity::find()
+        .filter(user::Column::Username.eq("province"))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::Internal("demo province user".into()))?;
+    for (n, t) in titled.iter().enumerate() {
+        let org = organisation::Entity::find()
+            .filter(organisation::Column::Name.eq(t.org))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::internal(format!("demo org {}", t.org)))?;
+        let city_code = org
+            .city_code
+            .ok_or_else(|| AppError::internal(format!("demo org {} has no city", t.org)))?;
+        let cl = cluster::ActiveModel {
+            org_id: Set(org.id),
+            name: Set(t.name.into()),
+            kind: Set(t.kind.into()),
+            industry_code: Set(t.industry.into()),
+            lead_county_code: Set(region_code(t.county)?),
+            city_code: Set(city_code),
+            core_park: Set(t.park.into()),
+            lifecycle: Set(crate::store::entity::kinds::Lifecycle::Applicant),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        cluster_county::ActiveModel {
+            cluster_id: Set(cl.id),
+            county_code: Set(region_code(t.county)?),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let year = t.effective_on.year();
+        // Numbered in the title's own year; the showcase's rounds number 2026.
+        let seq = u32::try_from(n).unwrap_or_default() + 1;
+        designation::ActiveModel {
+            cluster_id: Set(cl.id),
+            round_id: Set(0),
+            entry_id: Set(0),
+            designation: Set(t.designation),
+            effective_on: Set(t.effective_on),
+            year: Set(year),
+            seq: Set(i32::try_from(seq).unwrap_or_default()),
+            certificate_number: Set(t.designation.certificate_number(year, seq)),
+            superseded_on: Set(None),
+            revoked_on: Set(None),
+            revoke_reason: Set(String::new()),
+            decided_by: Set(province.id),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        crate::services::designations::refresh_standing(&txn, cl.id, now).await?;
+        let writer = user::Entity::find()
+            .filter(user::Column::OrgId.eq(org.id))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::internal(format!("demo user of {}", t.org)))?;
+        for (kind, period_year, status, revenue) in t.reports {
+            let submitted = *status != Status::Draft;
+            let mut own = data.clone();
+            own.indicators
+                .insert("period_revenue".into(), (*revenue).into());
+            let form_json =
+                serde_json::to_string(&own).map_err(|e| AppError::internal(e.to_string()))?;
+            let r = report::ActiveModel {
+                cluster_id: Set(cl.id),
+                org_id: Set(org.id),
+                city_code: Set(city_code),
+                period_kind: Set((*kind).into()),
+                period_year: Set(*period_year),
+                status: Set(*status),
+                form: Set(form_json.clone()),
+                revision: Set(i32::from(submitted)),
+                city_opinion: Set(if matches!(status, Status::Submitted | Status::Draft) {
+                    String::new()
+                } else {
+                    "情况属实，同意报送（演示数据）。".into()
+                }),
+                province_comment: Set(match status {
+                    Status::Returned => "请补充奖励资金的使用进度（演示数据）。".into(),
+                    _ => String::new(),
+                }),
+                submitted_at: Set(submitted.then_some(now)),
+                decided_at: Set(None),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            if submitted {
+                report_version::ActiveModel {
+                    report_id: Set(r.id),
+                    revision: Set(1),
+                    form: Set(form_json.clone()),
+                    submitted_by: Set(writer.id),
+                    submitted_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+                report_event::ActiveModel {
+                    report_id: Set(r.id),
+                    from_status: Set(Status::Draft),
+                    to_status: Set(*status),
+                    action: Set("submit".into()),
+                    actor_user_id: Set(writer.id),
+                    actor_name: Set(format!("{}（{}）", writer.display_name, t.org)),
+                    comment: Set("演示数据：报告办理至当前状态".into()),
+                    at: Set(now),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+            }
+        }
+    }
+    Audit::by(app, Actor::console("demo"), now)
+        .record(
+            &txn,
+            Event {
+                action: "demo.seed",
+                object_type: "report",
+                object_id: "*".into(),
+                summary: format!("写入演示认定集群{}个及其发展情况报告", titled.len()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(())
 }

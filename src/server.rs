@@ -93,7 +93,8 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
         })
 }
 
-/// Every ten minutes: deadline reminders (each goes out once, whichever server sends it), the
+/// Every ten minutes: deadline reminders and development-report reminders and overdue notices
+/// (each goes out once, whichever server sends it), the
 /// audit anchor moved to the current head, old rate-limit counts and interrupted uploads swept.
 pub fn spawn_reminders(app: Shared) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -102,6 +103,9 @@ pub fn spawn_reminders(app: Shared) -> tokio::task::JoinHandle<()> {
             tick.tick().await;
             if let Err(e) = crate::services::notifications::remind_deadlines(&app).await {
                 tracing::error!("deadline reminders: {e}");
+            }
+            if let Err(e) = crate::services::reports::remind_reports(&app).await {
+                tracing::error!("report reminders: {e}");
             }
             if let Err(e) =
                 crate::audit_anchor::advance(&app.db, &app.audit_key, &app.config.audit_key_file)

@@ -135,7 +135,7 @@ fn key_of(d: &designation::Model) -> CertificateKey {
 }
 
 /// A designation as a title of the pure rule.
-fn title_of(d: &designation::Model) -> Title {
+pub(crate) fn title_of(d: &designation::Model) -> Title {
     let closed = match (d.revoked_on, d.superseded_on) {
         (Some(on), _) => Some(Closure::Revoked(on)),
         (None, Some(on)) => Some(Closure::Superseded(on)),

@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod owners;
 pub mod policy;
 pub mod ranking;
+pub mod reports;
 pub mod reviews;
 pub mod rounds;
 pub mod scoring;

@@ -154,6 +154,28 @@ pub async fn notify_city(
     notify_all(conn, &users, title, body, link, now).await
 }
 
+/// Notifies every active user holding a business role (e.g. the province's staff, not the
+/// administrators who share its organisation).
+pub async fn notify_role(
+    conn: &impl ConnectionTrait,
+    role: jiqun_domain::access::Role,
+    title: &str,
+    body: &str,
+    link: &str,
+    now: OffsetDateTime,
+) -> Result<u32, DbErr> {
+    let users = user::Entity::find()
+        .filter(user::Column::Role.eq(role))
+        .filter(user::Column::Active.eq(true))
+        .order_by_asc(user::Column::Id)
+        .select_only()
+        .column(user::Column::Id)
+        .into_tuple::<i64>()
+        .all(conn)
+        .await?;
+    notify_all(conn, &users, title, body, link, now).await
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
     pub id: i64,

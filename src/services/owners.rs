@@ -45,6 +45,10 @@ pub async fn can_read(
         }
         OwnerType::Recommendation => Err(AppError::NotFound),
         OwnerType::Objection => can_read_objection(app, p, owner_id).await,
+        OwnerType::Report => {
+            super::reports::load(&app.db, p, owner_id).await?;
+            Ok(())
+        }
     }
 }
 
@@ -118,6 +122,22 @@ pub async fn can_attach(
             super::authorize(p, Resource::Application, Action::Review)?;
             if m.status != Status::Submitted {
                 return Err(AppError::Conflict("只能为待初审的申报上传推荐函".into()));
+            }
+            Ok(())
+        }
+        // 第十三条: the cluster's own organisation attaches the signed report and its evidence
+        // while the report is its to change.
+        (OwnerType::Report, "report" | "evidence") => {
+            let m = super::reports::load(&app.db, p, owner_id).await?;
+            super::authorize(p, Resource::Report, Action::Update)?;
+            if m.org_id != p.org.id {
+                return Err(AppError::Forbidden);
+            }
+            if !m.status.editable() {
+                return Err(AppError::Conflict(format!(
+                    "报告当前状态为“{}”，不能再上传材料",
+                    m.status.label()
+                )));
             }
             Ok(())
         }

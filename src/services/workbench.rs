@@ -135,6 +135,9 @@ pub async fn for_principal(app: &App, p: &Principal) -> Result<Workbench, AppErr
     for (label, href, count) in call_todos(app, p).await? {
         push(&label, &href, count);
     }
+    for (label, href, count) in report_todos(app, p).await? {
+        push(&label, &href, count);
+    }
     if !p.user.totp_enabled && !app.second_factor_required(p.role) {
         push("建议启用双因素认证", "/account/mfa", 1);
     }
@@ -388,4 +391,69 @@ fn per_round(rows: Vec<(i64, i64)>) -> std::collections::HashMap<i64, u64> {
     rows.into_iter()
         .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
         .collect()
+}
+
+/// 第十三条: the reports a cluster owes (to submit, overdue, returned), and those waiting for the
+/// city bureau's opinion or the province's decision, with the overdue ones in their scope.
+async fn report_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u64)>, AppError> {
+    use super::reports;
+    let mut out = Vec::new();
+    if authorize(p, Resource::Report, Action::View).is_err() {
+        return Ok(out);
+    }
+    let obligations = match reports::obligations(app, p).await {
+        Ok(list) => list,
+        // A policy without a report form keeps no reports.
+        Err(AppError::Conflict(_)) => return Ok(out),
+        Err(e) => return Err(e),
+    };
+    let overdue = obligations.iter().filter(|o| o.overdue).count() as u64;
+    match p.role {
+        Role::Applicant => {
+            for o in &obligations {
+                let href = o
+                    .report_id
+                    .map_or_else(|| "/reports".to_string(), |id| format!("/reports/{id}"));
+                let what = format!("{}{}", o.cluster_name, o.title);
+                let label = match o.status.as_str() {
+                    "not_started" | "draft" if o.overdue => {
+                        format!("逾期未报：{what}（截止日期{}）", o.due_zh)
+                    }
+                    "not_started" | "draft" => match o.days_left {
+                        Some(d) => format!("待提交：{what}（截止日期{}，还剩{d}天）", o.due_zh),
+                        None => format!("待提交：{what}（截止日期{}）", o.due_zh),
+                    },
+                    "returned" => format!("被退回修改、待重新提交：{what}"),
+                    _ => continue,
+                };
+                out.push((label, href, 1));
+            }
+        }
+        Role::CityBureau | Role::Province => {
+            let (waiting, label) = if p.role == Role::CityBureau {
+                (
+                    jiqun_domain::report::Status::Submitted,
+                    "待签署意见并转报的发展情况报告",
+                )
+            } else {
+                (
+                    jiqun_domain::report::Status::Forwarded,
+                    "待审核的发展情况报告",
+                )
+            };
+            let n = reports::list(app, p)
+                .await?
+                .iter()
+                .filter(|r| r.status == waiting.key())
+                .count() as u64;
+            out.push((label.to_string(), "/reports".to_string(), n));
+            out.push((
+                "逾期未报的发展情况报告".to_string(),
+                "/reports".to_string(),
+                overdue,
+            ));
+        }
+        _ => {}
+    }
+    Ok(out)
 }

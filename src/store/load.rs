@@ -54,6 +54,8 @@ has_id!(
     round_entry,
     score_sheet,
     user,
+    report,
+    report_alert,
 );
 
 fn distinct(keys: impl IntoIterator<Item = i64>) -> Vec<i64> {

@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0009Scopes),
             Box::new(M0010AuditChanges),
             Box::new(M0011Lifecycle),
+            Box::new(M0012Reports),
         ]
     }
 }
@@ -1061,5 +1062,133 @@ impl MigrationTrait for M0011Lifecycle {
             .await?;
         }
         Ok(())
+    }
+}
+
+/// Development reports (第十三条): one per cluster and period, the versions kept at each
+/// submission, the report's own history, and the reminders and overdue notices sent (one row
+/// per cluster, period and kind, so each goes out once whichever server sends it).
+struct M0012Reports;
+
+impl MigrationName for M0012Reports {
+    fn name(&self) -> &str {
+        "m0012_reports"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0012Reports {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("reports")
+                .col(big_pk_auto("id"))
+                .col(big_integer("cluster_id"))
+                .col(big_integer("org_id"))
+                .col(string("city_code"))
+                .col(string("period_kind"))
+                .col(integer("period_year"))
+                .col(string("status"))
+                .col(text("form"))
+                .col(integer("revision"))
+                .col(text("city_opinion"))
+                .col(text("province_comment"))
+                .col(timestamp_with_time_zone_null("submitted_at"))
+                .col(timestamp_with_time_zone_null("decided_at"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_reports_cluster")
+                        .from("reports", "cluster_id")
+                        .to("clusters", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "uq_reports_period",
+                "reports",
+                &["cluster_id", "period_kind", "period_year"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        m.create_index(index("idx_reports_city", "reports", &["city_code"]))
+            .await?;
+        m.create_table(
+            Table::create()
+                .table("report_versions")
+                .col(big_pk_auto("id"))
+                .col(big_integer("report_id"))
+                .col(integer("revision"))
+                .col(text("form"))
+                .col(big_integer("submitted_by"))
+                .col(timestamp_with_time_zone("submitted_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_report_versions_report")
+                        .from("report_versions", "report_id")
+                        .to("reports", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "uq_report_versions_revision",
+                "report_versions",
+                &["report_id", "revision"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("report_events")
+                .col(big_pk_auto("id"))
+                .col(big_integer("report_id"))
+                .col(string("from_status"))
+                .col(string("to_status"))
+                .col(string("action"))
+                .col(big_integer("actor_user_id"))
+                .col(string("actor_name"))
+                .col(text("comment"))
+                .col(timestamp_with_time_zone("at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "idx_report_events_report",
+            "report_events",
+            &["report_id"],
+        ))
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("report_alerts")
+                .col(big_pk_auto("id"))
+                .col(big_integer("cluster_id"))
+                .col(string("period_kind"))
+                .col(integer("period_year"))
+                .col(string("kind"))
+                .col(timestamp_with_time_zone("sent_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "uq_report_alerts",
+                "report_alerts",
+                &["cluster_id", "period_kind", "period_year", "kind"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await
     }
 }

@@ -192,6 +192,41 @@ async fn cases(t: &TestApp) -> Vec<Case> {
             body: None,
             expect: [405, 405, 405, 405, 405, 405, 405, 405],
         },
+        Case {
+            what: "list development reports",
+            method: "GET",
+            path: "/api/v1/reports".into(),
+            body: None,
+            expect: [200, 200, 200, 403, 403, 403, 403, 403],
+        },
+        Case {
+            what: "list report obligations",
+            method: "GET",
+            path: "/api/v1/reports/obligations".into(),
+            body: None,
+            expect: [200, 200, 200, 403, 403, 403, 403, 403],
+        },
+        Case {
+            what: "start a report for a cluster that is not one's own",
+            method: "POST",
+            path: "/api/v1/reports".into(),
+            body: Some(json!({"cluster_id": 999999, "period_kind": "annual", "period_year": 2025})),
+            expect: [404, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            what: "view a missing report",
+            method: "GET",
+            path: "/api/v1/reports/999999".into(),
+            body: None,
+            expect: [404, 404, 404, 404, 404, 404, 404, 404],
+        },
+        Case {
+            what: "forward a missing report",
+            method: "POST",
+            path: "/api/v1/reports/999999/forward".into(),
+            body: Some(json!({"opinion": "同意", "version": 1})),
+            expect: [404, 404, 404, 404, 404, 404, 404, 404],
+        },
     ]
 }
 

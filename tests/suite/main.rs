@@ -24,6 +24,7 @@ mod notices;
 mod observability;
 mod organisations;
 mod presentation;
+mod reports;
 mod round_flow;
 mod rounds;
 mod scale;

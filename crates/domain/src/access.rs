@@ -193,10 +193,13 @@ pub enum Resource {
     Certificate,
     /// Long-lived API tokens for other government systems (接口令牌).
     ApiToken,
+    /// A titled cluster's development reports (第十三条), the city's opinion and the province's
+    /// acceptance.
+    Report,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 14] = [
+    pub const ALL: [Resource; 15] = [
         Resource::Organisation,
         Resource::User,
         Resource::AuditLog,
@@ -211,6 +214,7 @@ impl Resource {
         Resource::Objection,
         Resource::Certificate,
         Resource::ApiToken,
+        Resource::Report,
     ];
 }
 
@@ -330,6 +334,13 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         // lists and revokes (Update) them; nobody else, and no token can make another.
         (ApiToken, SecAdmin, View | Create | Update) => Some(All),
         (ApiToken, _, _) => None,
+
+        // 第十三条: the cluster's promotion organisation writes its reports, the city bureau
+        // reads them and gives its opinion, the province accepts or returns them.
+        (Report, Applicant, View | Create | Update) => Some(OwnOrg),
+        (Report, CityBureau, View | Review | Export) => Some(OwnCity),
+        (Report, Province, View | Review | Export) => Some(All),
+        (Report, _, _) => None,
     }
 }
 
@@ -365,6 +376,15 @@ pub fn application_in_reach(role: Role, status: crate::application::Status) -> b
         Role::CityBureau => status != crate::application::Status::Draft,
         _ => true,
     }
+}
+
+/// Whether a report in this status is within the role's reach at all (before the organisation
+/// or city scope is applied): a draft is the cluster's own until it is submitted.
+pub fn report_in_reach(role: Role, status: crate::report::Status) -> bool {
+    if permission(role, Resource::Report, Action::View).is_none() {
+        return false;
+    }
+    role == Role::Applicant || status != crate::report::Status::Draft
 }
 
 #[cfg(test)]
@@ -520,5 +540,43 @@ mod tests {
                 Role::AuditAdmin
             ]
         );
+    }
+
+    #[test]
+    fn reports_are_written_by_the_cluster_reviewed_by_city_and_province() {
+        use crate::report::Status;
+        for role in Role::ALL {
+            for action in Action::ALL {
+                let expected = match (role, action) {
+                    (Role::Applicant, Action::View | Action::Create | Action::Update) => {
+                        Some(ScopeKind::OwnOrg)
+                    }
+                    (Role::CityBureau, Action::View | Action::Review | Action::Export) => {
+                        Some(ScopeKind::OwnCity)
+                    }
+                    (Role::Province, Action::View | Action::Review | Action::Export) => {
+                        Some(ScopeKind::All)
+                    }
+                    _ => None,
+                };
+                assert_eq!(
+                    permission(role, Resource::Report, action),
+                    expected,
+                    "{role:?} {action:?}"
+                );
+            }
+            for status in Status::ALL {
+                let expected = match role {
+                    Role::Applicant => true,
+                    Role::CityBureau | Role::Province => status != Status::Draft,
+                    _ => false,
+                };
+                assert_eq!(
+                    report_in_reach(role, status),
+                    expected,
+                    "{role:?} {status:?}"
+                );
+            }
+        }
     }
 }

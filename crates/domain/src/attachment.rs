@@ -166,6 +166,8 @@ pub enum OwnerType {
     Recommendation,
     /// Evidence filed with a public objection.
     Objection,
+    /// A cluster's development report (第十三条).
+    Report,
 }
 
 impl OwnerType {
@@ -176,6 +178,7 @@ impl OwnerType {
             OwnerType::Application => "application",
             OwnerType::Recommendation => "recommendation",
             OwnerType::Objection => "objection",
+            OwnerType::Report => "report",
         }
     }
 
@@ -186,6 +189,7 @@ impl OwnerType {
             OwnerType::Application,
             OwnerType::Recommendation,
             OwnerType::Objection,
+            OwnerType::Report,
         ]
         .into_iter()
         .find(|o| o.key() == key)
@@ -200,6 +204,7 @@ pub fn owner_label(owner: OwnerType) -> &'static str {
         OwnerType::Application => "申报",
         OwnerType::Recommendation => "推荐",
         OwnerType::Objection => "异议",
+        OwnerType::Report => "发展情况报告",
     }
 }
 
@@ -767,6 +772,7 @@ mod tests {
             OwnerType::Application,
             OwnerType::Recommendation,
             OwnerType::Objection,
+            OwnerType::Report,
         ] {
             assert_eq!(OwnerType::from_key(o.key()), Some(o));
             assert!(!owner_label(o).is_empty());

@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod member_sheet;
 pub mod password;
 pub mod region;
+pub mod report;
 pub mod review;
 pub mod round;
 pub mod security;

@@ -9,7 +9,9 @@
 pub mod calendar;
 pub mod deadline;
 pub mod intake;
+pub mod monitoring;
 pub mod policy;
+pub mod report_form;
 
 pub use calendar::{Calendar, CalendarError, DayKind};
 pub use deadline::DeadlineError;

@@ -14,6 +14,7 @@ mod notices;
 mod notifications;
 mod orgs;
 mod policy;
+mod reports;
 mod reviews;
 mod rounds;
 mod scoring;
@@ -56,6 +57,7 @@ pub fn routes() -> Router<Shared> {
         .merge(notifications::routes())
         .merge(calendar::routes())
         .merge(policy::routes())
+        .merge(reports::routes())
 }
 
 pub struct NavItem {
@@ -146,6 +148,13 @@ pub fn nav_for(role: Role, org_id: i64) -> Vec<NavItem> {
             key: "certificates",
             label: "认定与证书",
             href: "/certificates".into(),
+        });
+    }
+    if permission(role, Resource::Report, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "reports",
+            label: "发展情况报告",
+            href: "/reports".into(),
         });
     }
     match permission(role, Resource::Organisation, Action::View) {

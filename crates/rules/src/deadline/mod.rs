@@ -351,3 +351,103 @@ pub fn reminder_dates(due: Date, days_before: &[u32]) -> Vec<Date> {
 pub fn report_reminder_dates(policy: &Policy, due: Date) -> Vec<Date> {
     reminder_dates(due, &policy.reports.reminder_days_before)
 }
+
+/// One report a titled cluster owes (第十三条), with its due dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwedReport {
+    pub period: ReportPeriod,
+    /// The policy's date (e.g. 01-31 of the next year).
+    pub nominal_due: Date,
+    /// The effective due date; `None` while the due year's calendar is not imported.
+    pub due: Option<Date>,
+}
+
+impl OwedReport {
+    /// Whether the report is overdue on `today` (unknown due dates are never overdue: the
+    /// calendar is missing only for a due date that lies ahead of the latest imported year).
+    pub fn overdue_on(&self, today: Date) -> bool {
+        self.due.is_some_and(|d| today > d)
+    }
+}
+
+/// The reports a cluster holding `titles` owes, as of `today` (第十三条): an annual report for
+/// each year in which a title was in force on 31 December, and a semi-annual report for each
+/// year in which one was in force on 30 June, for every such day on or before `today`. Every
+/// title counts, 培育对象 included (第十三条 "参照管理"); a superseded or revoked title counts up
+/// to the day before it closed. Sorted by due date; each period once.
+pub fn owed_reports(
+    policy: &Policy,
+    cal: &Calendar,
+    titles: &[jiqun_domain::lifecycle::Title],
+    today: Date,
+) -> Result<Vec<OwedReport>, DeadlineError> {
+    let Some(first) = titles.iter().map(|t| t.effective_on).min() else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for year in first.year()..=today.year() {
+        for period in [ReportPeriod::semi_annual(year), ReportPeriod::annual(year)] {
+            let held_on = period.end()?;
+            if held_on > today || !titles.iter().any(|t| t.live_on(held_on)) {
+                continue;
+            }
+            let nominal_due = nominal_due_date(policy, period)?;
+            let due = match report_due_date(policy, cal, period) {
+                Ok(d) => Some(d),
+                // The due year's schedule is not imported: the due date is unknown, never
+                // guessed, so the report is not called overdue until it is.
+                Err(DeadlineError::Calendar(CalendarError::YearNotCovered(_))) => None,
+                Err(e) => return Err(e),
+            };
+            out.push(OwedReport {
+                period,
+                nominal_due,
+                due,
+            });
+        }
+    }
+    out.sort_by_key(|o| (o.nominal_due, o.period));
+    Ok(out)
+}
+
+/// When an overdue report is escalated: the cluster and its city bureau are told on the first
+/// working day after the due date, the province `reports.escalate_to_province_after_working_days`
+/// working days after it (`None` when the policy sets no such number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Escalation {
+    pub city_on: Date,
+    pub province_on: Option<Date>,
+}
+
+pub fn report_escalation(
+    policy: &Policy,
+    cal: &Calendar,
+    due: Date,
+) -> Result<Escalation, DeadlineError> {
+    let city_on = cal.add_working_days(due, 1)?;
+    let province_on = match policy.reports.escalate_to_province_after_working_days {
+        Some(n) => Some(cal.add_working_days(due, n.max(1))?),
+        None => None,
+    };
+    Ok(Escalation {
+        city_on,
+        province_on,
+    })
+}
+
+/// The reminder due on `today` before a report due on `due`: the smallest of the policy's
+/// `reminder_days_before` whose window (`due − days ..= due`) contains `today`; none on or after
+/// the due date's end or while every window is still ahead.
+pub fn report_reminder_due(policy: &Policy, due: Date, today: Date) -> Option<u32> {
+    if today > due {
+        return None;
+    }
+    let left = (due - today).whole_days();
+    policy
+        .reports
+        .reminder_days_before
+        .iter()
+        .copied()
+        .filter(|d| left <= i64::from(*d))
+        .min()
+}

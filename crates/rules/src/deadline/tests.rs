@@ -434,3 +434,234 @@ fn the_reminder_due_is_the_nearest_window() {
     );
     assert_eq!(super::reminder_due(deadline, deadline, &[3, 1]), None);
 }
+
+mod owed {
+    use jiqun_domain::lifecycle::{Closure, Title};
+    use jiqun_domain::round::Designation;
+
+    use super::*;
+
+    fn titles(list: &[(Designation, Date, Option<Closure>)]) -> Vec<Title> {
+        list.iter()
+            .map(|(d, on, closed)| Title {
+                designation: *d,
+                effective_on: *on,
+                closed: *closed,
+            })
+            .collect()
+    }
+
+    fn periods(list: &[OwedReport]) -> Vec<String> {
+        list.iter().map(|o| o.period.to_string()).collect()
+    }
+
+    const CT: Designation = Designation::CultivationTarget;
+    const CERT: Designation = Designation::Certified;
+
+    #[test]
+    fn table() {
+        struct Case {
+            what: &'static str,
+            titles: Vec<Title>,
+            today: Date,
+            owed: &'static [&'static str],
+        }
+        let cases = [
+            Case {
+                what: "培育对象 designated in December owes that year's annual report",
+                titles: titles(&[(CT, date!(2024 - 12 - 04), None)]),
+                today: date!(2025 - 08 - 10),
+                owed: &["2024年度", "2025年上半年"],
+            },
+            Case {
+                what: "designated on 30 June: held on that day",
+                titles: titles(&[(CT, date!(2025 - 06 - 30), None)]),
+                today: date!(2026 - 01 - 05),
+                owed: &["2025年上半年", "2025年度"],
+            },
+            Case {
+                what: "designated on 1 July: first the annual report",
+                titles: titles(&[(CT, date!(2025 - 07 - 01), None)]),
+                today: date!(2026 - 01 - 05),
+                owed: &["2025年度"],
+            },
+            Case {
+                what: "certification superseding the 培育对象 title owes each period once",
+                titles: titles(&[
+                    (
+                        CT,
+                        date!(2023 - 12 - 01),
+                        Some(Closure::Superseded(date!(2024 - 09 - 01))),
+                    ),
+                    (CERT, date!(2024 - 09 - 01), None),
+                ]),
+                today: date!(2025 - 01 - 10),
+                owed: &["2023年度", "2024年上半年", "2024年度"],
+            },
+            Case {
+                what: "revoked before 31 December: no annual report that year",
+                titles: titles(&[(
+                    CERT,
+                    date!(2023 - 03 - 01),
+                    Some(Closure::Revoked(date!(2024 - 10 - 08))),
+                )]),
+                today: date!(2025 - 08 - 10),
+                owed: &["2023年上半年", "2023年度", "2024年上半年"],
+            },
+            Case {
+                what: "revoked on 31 December itself: not held that day",
+                titles: titles(&[(
+                    CT,
+                    date!(2024 - 01 - 10),
+                    Some(Closure::Revoked(date!(2024 - 12 - 31))),
+                )]),
+                today: date!(2025 - 03 - 01),
+                owed: &["2024年上半年"],
+            },
+            Case {
+                what: "no titles, nothing owed",
+                titles: vec![],
+                today: date!(2025 - 03 - 01),
+                owed: &[],
+            },
+        ];
+        for c in cases {
+            let list = owed_reports(&POLICY, &CAL, &c.titles, c.today).unwrap();
+            assert_eq!(periods(&list), c.owed, "{}", c.what);
+        }
+    }
+
+    #[test]
+    fn a_31_january_on_a_holiday_or_weekend_rolls_forward() {
+        let t = titles(&[(CT, date!(2023 - 06 - 01), None)]);
+        let list = owed_reports(&POLICY, &CAL, &t, date!(2026 - 08 - 10)).unwrap();
+        let due = |p: ReportPeriod| list.iter().find(|o| o.period == p).copied().unwrap();
+        // 2025-01-31 falls in 春节 (01-28..02-04): due 2025-02-05.
+        let y2024 = due(ReportPeriod::annual(2024));
+        assert_eq!(y2024.nominal_due, date!(2025 - 01 - 31));
+        assert_eq!(y2024.due, Some(date!(2025 - 02 - 05)));
+        assert!(!y2024.overdue_on(date!(2025 - 02 - 05)));
+        assert!(y2024.overdue_on(date!(2025 - 02 - 06)));
+        // 2026-01-31 is a Saturday: due Monday 2026-02-02.
+        assert_eq!(
+            due(ReportPeriod::annual(2025)).due,
+            Some(date!(2026 - 02 - 02))
+        );
+        // 2026-07-31 is a Friday: unchanged.
+        assert_eq!(
+            due(ReportPeriod::semi_annual(2026)).due,
+            Some(date!(2026 - 07 - 31))
+        );
+        // Without the flag the nominal date holds.
+        let mut no_roll = POLICY.clone();
+        no_roll.reports.roll_forward_to_working_day = false;
+        let list = owed_reports(&no_roll, &CAL, &t, date!(2026 - 08 - 10)).unwrap();
+        assert_eq!(
+            list.iter()
+                .find(|o| o.period == ReportPeriod::annual(2024))
+                .unwrap()
+                .due,
+            Some(date!(2025 - 01 - 31))
+        );
+        // Due in 2027, whose schedule is not imported: no date is guessed.
+        let list = owed_reports(&POLICY, &CAL, &t, date!(2026 - 12 - 31)).unwrap();
+        let y2026 = list.last().unwrap();
+        assert_eq!(y2026.period, ReportPeriod::annual(2026));
+        assert_eq!(y2026.due, None);
+        assert!(!y2026.overdue_on(date!(2027 - 03 - 01)));
+    }
+
+    #[test]
+    fn escalation_and_reminders_follow_the_calendar() {
+        // Due 2025-02-05 (Wednesday): the city hears on Thursday, the province 5 working days on,
+        // counting Saturday 02-08, a 春节 make-up working day.
+        let e = report_escalation(&POLICY, &CAL, date!(2025 - 02 - 05)).unwrap();
+        assert_eq!(e.city_on, date!(2025 - 02 - 06));
+        assert_eq!(e.province_on, Some(date!(2025 - 02 - 11)));
+        // Due Friday 2026-07-31: the city hears on Monday.
+        let e = report_escalation(&POLICY, &CAL, date!(2026 - 07 - 31)).unwrap();
+        assert_eq!(e.city_on, date!(2026 - 08 - 03));
+        assert_eq!(e.province_on, Some(date!(2026 - 08 - 07)));
+
+        let due = date!(2026 - 07 - 31);
+        assert_eq!(
+            report_reminder_due(&POLICY, due, date!(2026 - 06 - 30)),
+            None
+        );
+        assert_eq!(
+            report_reminder_due(&POLICY, due, date!(2026 - 07 - 01)),
+            Some(30)
+        );
+        assert_eq!(
+            report_reminder_due(&POLICY, due, date!(2026 - 07 - 24)),
+            Some(7)
+        );
+        assert_eq!(
+            report_reminder_due(&POLICY, due, date!(2026 - 07 - 31)),
+            Some(1)
+        );
+        assert_eq!(
+            report_reminder_due(&POLICY, due, date!(2026 - 08 - 01)),
+            None
+        );
+    }
+
+    fn title_strategy() -> impl Strategy<Value = Title> {
+        (
+            0i64..1800,
+            any::<bool>(),
+            proptest::option::of((any::<bool>(), 1i64..900)),
+        )
+            .prop_map(|(start, cert, closed)| {
+                let on = date!(2021 - 04 - 07) + Duration::days(start);
+                Title {
+                    designation: if cert { CERT } else { CT },
+                    effective_on: on,
+                    closed: closed.map(|(revoked, after)| {
+                        let d = on + Duration::days(after);
+                        if revoked {
+                            Closure::Revoked(d)
+                        } else {
+                            Closure::Superseded(d)
+                        }
+                    }),
+                }
+            })
+    }
+
+    proptest! {
+        /// Every period whose holding day has passed and on which a title was live is owed,
+        /// once, and nothing else; due dates are working days on or after the policy's date.
+        #[test]
+        fn owed_exactly_when_a_title_was_held(
+            titles in proptest::collection::vec(title_strategy(), 0..4),
+            later in 0i64..2200,
+        ) {
+            let today = date!(2021 - 04 - 07) + Duration::days(later);
+            let list = owed_reports(&POLICY, &CAL, &titles, today).unwrap();
+            let mut expected = BTreeSet::new();
+            for year in 2021..=today.year() {
+                for p in [ReportPeriod::semi_annual(year), ReportPeriod::annual(year)] {
+                    let end = p.end().unwrap();
+                    if end <= today && titles.iter().any(|t| t.live_on(end)) {
+                        expected.insert(p);
+                    }
+                }
+            }
+            let got: BTreeSet<ReportPeriod> = list.iter().map(|o| o.period).collect();
+            prop_assert_eq!(got.len(), list.len());
+            prop_assert_eq!(got, expected);
+            for w in list.windows(2) {
+                prop_assert!(w[0].nominal_due <= w[1].nominal_due);
+            }
+            for o in &list {
+                prop_assert!(o.nominal_due > o.period.end().unwrap());
+                if let Some(d) = o.due {
+                    prop_assert!(d >= o.nominal_due);
+                    prop_assert!(CAL.is_working_day(d).unwrap().is_working());
+                    prop_assert!((d - o.nominal_due).whole_days() < 15);
+                }
+            }
+        }
+    }
+}

@@ -396,7 +396,7 @@ pub struct ObjectionRules {
     pub source: Source,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Reports {
     /// A due date on a non-working day moves to the next working day (民法典第二百零三条 by analogy).
@@ -404,11 +404,72 @@ pub struct Reports {
     /// Calendar days before a due date on which to remind.
     #[serde(default)]
     pub reminder_days_before: Vec<u32>,
+    /// Working days after the due date before the province is told of an overdue report; absent
+    /// in policies written before reports were kept, which then never escalate to the province.
+    #[serde(default)]
+    pub escalate_to_province_after_working_days: Option<u32>,
     pub source: Source,
     /// Covers the previous calendar year.
     pub annual: ReportRule,
     /// Covers the first half (01-01..06-30) of the year.
     pub semi_annual: ReportRule,
+    /// The form a report is filled in on; absent in policies written before reports were kept.
+    #[serde(default)]
+    pub form: Option<ReportForm>,
+    /// What makes a reported figure deserve a question (monitoring).
+    #[serde(default)]
+    pub flags: Option<ReportFlags>,
+}
+
+/// When a reported figure is flagged for the city bureau and the province.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportFlags {
+    /// A change from the same period a year before beyond this share (in %), either way.
+    pub year_on_year_change_percent: f64,
+    /// Period flows (revenue, new enterprises …): a half-year figure above the annual one is
+    /// impossible.
+    #[serde(default)]
+    pub cumulative: Vec<String>,
+    /// Annual report figures checked against the 第六条 thresholds of `eligibility`.
+    #[serde(default)]
+    pub thresholds: Vec<FlagThreshold>,
+    pub source: Source,
+}
+
+/// A report indicator read against an eligibility threshold's indicator.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagThreshold {
+    /// The indicator of an `eligibility.thresholds` entry.
+    pub eligibility: String,
+    /// The report form's indicator that carries the same figure for a year.
+    pub indicator: String,
+}
+
+/// The report form (第十三条、第十五条): indicators typed like the application's, narrative
+/// sections, and the use of reward funds (第十七条).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportForm {
+    pub indicators: Vec<Indicator>,
+    pub sections: Vec<ReportSection>,
+    pub reward_funds: ReportSection,
+    #[serde(default)]
+    pub article: Option<String>,
+    pub source: Source,
+}
+
+/// One narrative part of a report.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSection {
+    pub key: String,
+    pub name: String,
+    /// What to write, shown under the field.
+    #[serde(default)]
+    pub hint: Option<String>,
+    pub required: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

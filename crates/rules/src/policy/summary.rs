@@ -215,6 +215,33 @@ fn write_summary(p: &Policy, o: &mut String) -> std::fmt::Result {
         format!("提前{}天提醒", reminders.join("、"))
     };
     writeln!(o, "  {roll}；{reminders}{}", tag(r.source))?;
+    if let Some(n) = r.escalate_to_province_after_working_days {
+        writeln!(
+            o,
+            "  逾期未报：次一工作日告知集群和市州工信局，逾期{n}个工作日告知省工信厅{}",
+            tag(r.source)
+        )?;
+    }
+    if let Some(f) = &r.form {
+        let sections: Vec<&str> = f.sections.iter().map(|s| s.name.as_str()).collect();
+        writeln!(
+            o,
+            "  报告内容：{}项指标；{}；{}{}{}",
+            f.indicators.len(),
+            sections.join("、"),
+            f.reward_funds.name,
+            article(&f.article),
+            tag(f.source)
+        )?;
+    }
+    if let Some(f) = &r.flags {
+        writeln!(
+            o,
+            "  数据提示：同比变化超过±{}%、半年度数据高于全年、年度数据不满足第六条门槛{}",
+            f.year_on_year_change_percent,
+            tag(f.source)
+        )?;
+    }
 
     writeln!(
         o,

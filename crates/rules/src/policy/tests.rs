@@ -489,3 +489,132 @@ fn all_errors_are_collected_in_one_pass() {
     let shown = PolicyErrors(list.clone()).to_string();
     assert!(shown.starts_with(&format!("策略文件“测试.toml”有{}处错误：", list.len())));
 }
+
+#[test]
+fn the_report_form_is_policy_data() {
+    let p = shipped();
+    let form = p.reports.form.as_ref().unwrap();
+    let sections: Vec<&str> = form.sections.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        sections,
+        [
+            "平台建设",
+            "项目管理",
+            "龙头企业",
+            "产业链配套",
+            "技术创新",
+            "智能化",
+            "品牌",
+            "服务水平"
+        ]
+    );
+    assert_eq!(form.reward_funds.name, "奖励资金使用情况");
+    let revenue = form
+        .indicators
+        .iter()
+        .find(|i| i.key == "period_revenue")
+        .unwrap();
+    assert_eq!(revenue.unit, Some(Unit::YiYuan));
+    assert_eq!(revenue.value_type, ValueType::Decimal);
+    assert!(
+        form.indicators
+            .iter()
+            .any(|i| i.key == "new_little_giants" && i.value_type == ValueType::Integer)
+    );
+    assert_eq!(p.reports.escalate_to_province_after_working_days, Some(5));
+}
+
+#[test]
+fn report_form_errors_name_their_key_paths() {
+    let list = errors(&edit(
+        "{ key = \"period_profit\", name = \"本期集群利润总额\", unit = \"亿元\", value_type = \"decimal\"",
+        "{ key = \"period_revenue\", name = \"\", unit = \"%\", value_type = \"decimal\"",
+    ));
+    assert_eq!(
+        reason_at(&list, "reports.form.indicators[2].key"),
+        "键“period_revenue”重复"
+    );
+    assert_eq!(
+        reason_at(&list, "reports.form.indicators[2].name"),
+        "不能为空"
+    );
+    assert!(reason_at(&list, "reports.form.indicators[2].unit").contains("percent"));
+
+    let list = errors(&edit(
+        "{ key = \"brand\", name = \"品牌\", required = true }",
+        "{ key = \"reward_funds\", name = \"品牌\", required = true, words = 3 }",
+    ));
+    assert_eq!(
+        reason_at(&list, "reports.form.sections[6].words"),
+        "未知的键“words”"
+    );
+
+    let list = errors(&edit(
+        "{ key = \"brand\", name = \"品牌\", required = true }",
+        "{ key = \"reward_funds\", name = \"品牌\", required = true }",
+    ));
+    assert_eq!(
+        reason_at(&list, "reports.form.reward_funds.key"),
+        "键“reward_funds”重复"
+    );
+
+    let list = errors(&edit(
+        "escalate_to_province_after_working_days = 5",
+        "escalate_to_province_after_working_days = 0",
+    ));
+    assert!(reason_at(&list, "reports.escalate_to_province_after_working_days").contains("1到60"));
+
+    let list = errors(&edit(
+        "{ key = \"new_projects\", name = \"本期新开工重大项目数\", unit = \"个\", value_type = \"integer\"",
+        "{ key = \"new_projects\", name = \"本期新开工重大项目数\", unit = \"个\", value_type = \"count\"",
+    ));
+    assert!(reason_at(&list, "reports.form.indicators[7].value_type").contains("count"));
+}
+
+#[test]
+fn a_policy_without_a_report_form_still_loads() {
+    let start = SHIPPED.find("[reports.form]").unwrap();
+    let end = SHIPPED.find("# 第十四条：每三年开展一次复核。").unwrap();
+    let text = format!("{}{}", &SHIPPED[..start], &SHIPPED[end..]).replacen(
+        "escalate_to_province_after_working_days = 5\n",
+        "",
+        1,
+    );
+    let p = Policy::parse(&text, "旧.toml").unwrap();
+    assert!(p.reports.form.is_none());
+    assert_eq!(p.reports.escalate_to_province_after_working_days, None);
+}
+
+#[test]
+fn report_flag_rules_are_checked_against_the_form_and_the_thresholds() {
+    let p = shipped();
+    let flags = p.reports.flags.as_ref().unwrap();
+    assert_eq!(flags.year_on_year_change_percent, 50.0);
+    assert!(flags.cumulative.contains(&"period_revenue".to_string()));
+    let list = errors(&edit(
+        "year_on_year_change_percent = 50",
+        "year_on_year_change_percent = 0",
+    ));
+    assert!(reason_at(&list, "reports.flags.year_on_year_change_percent").contains("大于0"));
+    let list = errors(&edit(
+        "cumulative = [\"period_revenue\",",
+        "cumulative = [\"revenue_typo\",",
+    ));
+    assert_eq!(
+        reason_at(&list, "reports.flags.cumulative[0]"),
+        "“revenue_typo”不是报告表单中的数值指标"
+    );
+    let list = errors(&edit(
+        "{ eligibility = \"cluster_revenue\", indicator = \"period_revenue\" }",
+        "{ eligibility = \"total_profit\", indicator = \"period_revenue\" }",
+    ));
+    assert!(reason_at(&list, "reports.flags.thresholds[0].eligibility").contains("total_profit"));
+}
+
+#[test]
+fn the_summary_names_the_report_form_escalation_and_flags() {
+    let s = shipped().summary();
+    assert!(s.contains("逾期5个工作日告知省工信厅"), "{s}");
+    assert!(s.contains("报告内容：10项指标；平台建设、项目管理"), "{s}");
+    assert!(s.contains("同比变化超过±50%"), "{s}");
+}

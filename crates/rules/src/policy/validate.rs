@@ -97,6 +97,9 @@ pub(super) fn validate(p: &Parts, e: &mut Errors) {
     }
     if let Some(r) = &p.reports {
         reports(r, e);
+        if let Some(el) = &p.eligibility {
+            flag_thresholds_known(r, el, e);
+        }
     }
     if let Some(r) = &p.recheck {
         if r.cycle_years == 0 {
@@ -295,21 +298,26 @@ fn criteria_checks(criteria: &[Criterion], scoring: Option<&Scoring>, e: &mut Er
             let at = format!("{at}.indicators[{j}]");
             indicator_keys.check(e, &at, &ind.key);
             text(e, &format!("{at}.name"), &ind.name);
-            let unit_path = format!("{at}.unit");
-            match (ind.value_type, ind.unit) {
-                (ValueType::Percent, Some(Unit::Percent)) | (ValueType::Text, None) => {}
-                (ValueType::Percent, _) => e.push(unit_path, "百分比指标的单位应为 %"),
-                (ValueType::Text, Some(_)) => e.push(unit_path, "文本指标不应设置单位"),
-                (_, Some(Unit::Percent)) => {
-                    e.push(unit_path, "单位为 % 的指标请使用 value_type = \"percent\"")
-                }
-                (_, None) => e.push(
-                    unit_path,
-                    "数值指标须注明单位（亿元、万元、家、件、个、人）",
-                ),
-                (_, Some(_)) => {}
-            }
+            indicator_unit(e, &at, ind);
         }
+    }
+}
+
+/// An indicator's unit agrees with its value type.
+fn indicator_unit(e: &mut Errors, at: &str, ind: &Indicator) {
+    let unit_path = format!("{at}.unit");
+    match (ind.value_type, ind.unit) {
+        (ValueType::Percent, Some(Unit::Percent)) | (ValueType::Text, None) => {}
+        (ValueType::Percent, _) => e.push(unit_path, "百分比指标的单位应为 %"),
+        (ValueType::Text, Some(_)) => e.push(unit_path, "文本指标不应设置单位"),
+        (_, Some(Unit::Percent)) => {
+            e.push(unit_path, "单位为 % 的指标请使用 value_type = \"percent\"")
+        }
+        (_, None) => e.push(
+            unit_path,
+            "数值指标须注明单位（亿元、万元、家、件、个、人）",
+        ),
+        (_, Some(_)) => {}
     }
 }
 
@@ -445,6 +453,101 @@ fn reports(r: &Reports, e: &mut Errors) {
             );
         }
     }
+    if let Some(n) = r.escalate_to_province_after_working_days
+        && !(1..=60).contains(&n)
+    {
+        e.push(
+            "reports.escalate_to_province_after_working_days",
+            format!("逾期告知省工信厅的工作日数{n}无效：应在1到60之间"),
+        );
+    }
+    if let Some(form) = &r.form {
+        report_form(form, e);
+    }
+    if let Some(f) = &r.flags {
+        report_flags(f, r.form.as_ref(), e);
+    }
+}
+
+fn report_flags(f: &ReportFlags, form: Option<&ReportForm>, e: &mut Errors) {
+    if !f.year_on_year_change_percent.is_finite() || f.year_on_year_change_percent <= 0.0 {
+        e.push(
+            "reports.flags.year_on_year_change_percent",
+            format!(
+                "同比变化提示阈值{}无效：应为大于0的百分数",
+                f.year_on_year_change_percent
+            ),
+        );
+    }
+    let Some(form) = form else {
+        e.push(
+            "reports.flags",
+            "设置报告数据提示规则须先定义报告表单（reports.form）",
+        );
+        return;
+    };
+    let numeric = |key: &str| {
+        form.indicators
+            .iter()
+            .any(|i| i.key == key && i.value_type != ValueType::Text)
+    };
+    for (i, key) in f.cumulative.iter().enumerate() {
+        if !numeric(key) {
+            e.push(
+                format!("reports.flags.cumulative[{i}]"),
+                format!("“{key}”不是报告表单中的数值指标"),
+            );
+        }
+    }
+    for (i, t) in f.thresholds.iter().enumerate() {
+        if !numeric(&t.indicator) {
+            e.push(
+                format!("reports.flags.thresholds[{i}].indicator"),
+                format!("“{}”不是报告表单中的数值指标", t.indicator),
+            );
+        }
+    }
+}
+
+/// A flag threshold names an indicator that `eligibility.thresholds` checks.
+fn flag_thresholds_known(r: &Reports, el: &Eligibility, e: &mut Errors) {
+    let Some(f) = &r.flags else { return };
+    for (i, t) in f.thresholds.iter().enumerate() {
+        if !el.thresholds.iter().any(|x| x.indicator == t.eligibility) {
+            e.push(
+                format!("reports.flags.thresholds[{i}].eligibility"),
+                format!("eligibility.thresholds 中没有指标“{}”的门槛", t.eligibility),
+            );
+        }
+    }
+}
+
+fn report_form(f: &ReportForm, e: &mut Errors) {
+    opt_text(e, "reports.form.article", &f.article);
+    if f.indicators.is_empty() {
+        e.push("reports.form.indicators", "至少需要一个报告指标");
+    }
+    let mut keys = Keys::default();
+    for (i, ind) in f.indicators.iter().enumerate() {
+        let at = format!("reports.form.indicators[{i}]");
+        keys.check(e, &at, &ind.key);
+        text(e, &format!("{at}.name"), &ind.name);
+        indicator_unit(e, &at, ind);
+    }
+    if f.sections.is_empty() {
+        e.push("reports.form.sections", "至少需要一个报告部分");
+    }
+    // Sections and the reward-funds text share one name space: both are fields of the form.
+    let mut keys = Keys::default();
+    for (i, s) in f.sections.iter().enumerate() {
+        let at = format!("reports.form.sections[{i}]");
+        keys.check(e, &at, &s.key);
+        text(e, &format!("{at}.name"), &s.name);
+        opt_text(e, &format!("{at}.hint"), &s.hint);
+    }
+    keys.check(e, "reports.form.reward_funds", &f.reward_funds.key);
+    text(e, "reports.form.reward_funds.name", &f.reward_funds.name);
+    opt_text(e, "reports.form.reward_funds.hint", &f.reward_funds.hint);
 }
 
 /// Parses "MM-DD"; the day must exist in every year (so 02-29 is refused).

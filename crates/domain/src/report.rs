@@ -1,0 +1,199 @@
+//! The development report's states (第十三条): the cluster's promotion organisation drafts and
+//! submits it, the city bureau adds its opinion and forwards it (第五条 市州工信局 及时掌握集群
+//! 建设和运营情况), the province accepts it or returns it with comments, and a returned report is
+//! resubmitted.
+//!
+//! `Draft → Submitted → Forwarded → {Accepted | Returned → Submitted …}`
+//!
+//! Every interface asks [`apply`], so an illegal step is impossible through any of them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::access::Role;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "sea-orm",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter)
+)]
+#[cfg_attr(
+    feature = "sea-orm",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
+pub enum Status {
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "draft"))]
+    Draft,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "submitted"))]
+    Submitted,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "forwarded"))]
+    Forwarded,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "returned"))]
+    Returned,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "accepted"))]
+    Accepted,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Draft,
+        Status::Submitted,
+        Status::Forwarded,
+        Status::Returned,
+        Status::Accepted,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Submitted => "submitted",
+            Status::Forwarded => "forwarded",
+            Status::Returned => "returned",
+            Status::Accepted => "accepted",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Draft => "草稿",
+            Status::Submitted => "已提交，待市州工信局审阅",
+            Status::Forwarded => "市州已转报，待省工信厅审核",
+            Status::Returned => "已退回修改",
+            Status::Accepted => "省工信厅已接收",
+        }
+    }
+
+    /// Whether the cluster may change the content.
+    pub fn editable(self) -> bool {
+        matches!(self, Status::Draft | Status::Returned)
+    }
+
+    /// Whether the report counts as filed for its period (it is no longer the cluster's to do).
+    pub fn filed(self) -> bool {
+        matches!(
+            self,
+            Status::Submitted | Status::Forwarded | Status::Accepted
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    /// 提交 (also resubmission after a return).
+    Submit,
+    /// 市州工信局 adds its opinion and forwards to the province.
+    Forward,
+    /// 省工信厅 returns it with comments.
+    Return,
+    /// 省工信厅 accepts it.
+    Accept,
+}
+
+impl Step {
+    pub const ALL: [Step; 4] = [Step::Submit, Step::Forward, Step::Return, Step::Accept];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Step::Submit => "submit",
+            Step::Forward => "forward",
+            Step::Return => "return",
+            Step::Accept => "accept",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Step::Submit => "提交",
+            Step::Forward => "签署意见并转报",
+            Step::Return => "退回修改",
+            Step::Accept => "接收",
+        }
+    }
+
+    /// The one role that takes the step.
+    pub fn role(self) -> Role {
+        match self {
+            Step::Submit => Role::Applicant,
+            Step::Forward => Role::CityBureau,
+            Step::Return | Step::Accept => Role::Province,
+        }
+    }
+}
+
+/// Why a step cannot be taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("{}不能办理“{}”", .role.label(), .step.label())]
+    WrongRole { step: Step, role: Role },
+    #[error("报告当前状态为“{}”，不能{}", .from.label(), .step.label())]
+    WrongState { step: Step, from: Status },
+}
+
+/// The state after `step` from `from` taken by `role`.
+pub fn apply(from: Status, step: Step, role: Role) -> Result<Status, Refusal> {
+    if step.role() != role {
+        return Err(Refusal::WrongRole { step, role });
+    }
+    match (from, step) {
+        (Status::Draft | Status::Returned, Step::Submit) => Ok(Status::Submitted),
+        (Status::Submitted, Step::Forward) => Ok(Status::Forwarded),
+        (Status::Forwarded, Step::Return) => Ok(Status::Returned),
+        (Status::Forwarded, Step::Accept) => Ok(Status::Accepted),
+        _ => Err(Refusal::WrongState { step, from }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_of_steps() {
+        use Status::*;
+        let allowed = [
+            (Draft, Step::Submit, Submitted),
+            (Returned, Step::Submit, Submitted),
+            (Submitted, Step::Forward, Forwarded),
+            (Forwarded, Step::Return, Returned),
+            (Forwarded, Step::Accept, Accepted),
+        ];
+        for from in Status::ALL {
+            for step in Step::ALL {
+                for role in Role::ALL {
+                    let expected = allowed
+                        .iter()
+                        .find(|(f, s, _)| *f == from && *s == step && role == step.role())
+                        .map(|(_, _, to)| *to);
+                    assert_eq!(
+                        apply(from, step, role).ok(),
+                        expected,
+                        "{from:?} {step:?} {role:?}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            apply(Accepted, Step::Submit, Role::Applicant)
+                .unwrap_err()
+                .to_string(),
+            "报告当前状态为“省工信厅已接收”，不能提交"
+        );
+        assert_eq!(
+            apply(Submitted, Step::Accept, Role::CityBureau)
+                .unwrap_err()
+                .to_string(),
+            "市州工信局不能办理“接收”"
+        );
+    }
+
+    #[test]
+    fn only_drafts_and_returned_reports_are_editable() {
+        for s in Status::ALL {
+            assert_eq!(s.editable(), matches!(s, Status::Draft | Status::Returned));
+            assert_eq!(s.filed(), !s.editable());
+        }
+    }
+}

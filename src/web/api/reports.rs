@@ -1,0 +1,213 @@
+//! JSON API for development reports (第十三条): the obligations, the report itself, and every
+//! step — save, submit, the city bureau's opinion, the province's acceptance or return. Files are
+//! attached through `/api/v1/attachments` with `owner_type=report`.
+
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jiqun_domain::report::Step;
+use serde::Deserialize;
+use utoipa::OpenApi;
+
+use super::{ApiError, ErrorBody};
+use crate::app::Shared;
+use crate::services::reports::{
+    self as svc, ChangeView, Decision, EventView, FieldView, FlagView, ObligationRow, ReportFields,
+    ReportRow, ReportView,
+};
+use crate::web::principal::Authed;
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/reports", get(list).post(start))
+        .route("/reports/obligations", get(obligations))
+        .route("/reports/{id}", get(show).put(save))
+        .route("/reports/{id}/submit", post(submit))
+        .route("/reports/{id}/forward", post(forward))
+        .route("/reports/{id}/return", post(return_it))
+        .route("/reports/{id}/accept", post(accept))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        obligations,
+        list,
+        start,
+        show,
+        save,
+        submit,
+        forward,
+        return_it,
+        accept
+    ),
+    components(schemas(
+        ObligationRow,
+        ReportRow,
+        ReportView,
+        ReportFields,
+        FieldView,
+        EventView,
+        ChangeView,
+        FlagView,
+        StartReport,
+        SaveReport,
+        ReportVersion,
+        OpinionRequest,
+        ReportCommentRequest
+    ))
+)]
+pub struct Doc;
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+#[utoipa::path(get, path = "/api/v1/reports/obligations",
+    responses((status = 200, description = "每个持有称号的集群应报送的报告，含截止日期和状态", body = [ObligationRow])))]
+async fn obligations(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+) -> ApiResult<Vec<ObligationRow>> {
+    Ok(Json(svc::obligations(&app, &ctx.principal).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/reports", responses((status = 200, body = [ReportRow])))]
+async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> ApiResult<Vec<ReportRow>> {
+    Ok(Json(svc::list(&app, &ctx.principal).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct StartReport {
+    pub cluster_id: i64,
+    /// annual | semi_annual
+    pub period_kind: String,
+    pub period_year: i32,
+}
+
+#[utoipa::path(post, path = "/api/v1/reports", request_body = StartReport,
+    responses((status = 200, description = "新建（或已有）的报告草稿", body = ReportView), (status = 409, body = ErrorBody)))]
+async fn start(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Json(body): Json<StartReport>,
+) -> ApiResult<ReportView> {
+    Ok(Json(
+        svc::start(
+            &app,
+            &ctx.principal,
+            body.cluster_id,
+            &body.period_kind,
+            body.period_year,
+        )
+        .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = ReportView), (status = 404, body = ErrorBody)))]
+async fn show(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+) -> ApiResult<ReportView> {
+    Ok(Json(svc::get(&app, &ctx.principal, id).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SaveReport {
+    pub fields: ReportFields,
+    pub version: i32,
+}
+
+#[utoipa::path(put, path = "/api/v1/reports/{id}", params(("id" = i64, Path)), request_body = SaveReport,
+    responses((status = 200, description = "已保存；填写有误的项在 form[].problem 中说明", body = ReportView), (status = 409, body = ErrorBody)))]
+async fn save(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Json(body): Json<SaveReport>,
+) -> ApiResult<ReportView> {
+    Ok(Json(
+        svc::save(&app, &ctx.principal, id, body.fields.into(), body.version).await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ReportVersion {
+    pub version: i32,
+}
+
+#[utoipa::path(post, path = "/api/v1/reports/{id}/submit", params(("id" = i64, Path)), request_body = ReportVersion,
+    responses((status = 200, body = ReportView), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn submit(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Json(body): Json<ReportVersion>,
+) -> ApiResult<ReportView> {
+    Ok(Json(
+        svc::submit(&app, &ctx.principal, id, body.version).await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct OpinionRequest {
+    /// 市州工信局意见 (required).
+    pub opinion: String,
+    pub version: i32,
+}
+
+#[utoipa::path(post, path = "/api/v1/reports/{id}/forward", params(("id" = i64, Path)), request_body = OpinionRequest,
+    responses((status = 200, body = ReportView), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn forward(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Json(body): Json<OpinionRequest>,
+) -> ApiResult<ReportView> {
+    let d = Decision {
+        step: Step::Forward,
+        text: &body.opinion,
+        expected_version: body.version,
+    };
+    Ok(Json(svc::decide(&app, &ctx.principal, id, d).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ReportCommentRequest {
+    /// 审核意见: required to return, optional to accept.
+    #[serde(default)]
+    pub comment: String,
+    pub version: i32,
+}
+
+#[utoipa::path(post, path = "/api/v1/reports/{id}/return", params(("id" = i64, Path)), request_body = ReportCommentRequest,
+    responses((status = 200, body = ReportView), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn return_it(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Json(body): Json<ReportCommentRequest>,
+) -> ApiResult<ReportView> {
+    let d = Decision {
+        step: Step::Return,
+        text: &body.comment,
+        expected_version: body.version,
+    };
+    Ok(Json(svc::decide(&app, &ctx.principal, id, d).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/reports/{id}/accept", params(("id" = i64, Path)), request_body = ReportCommentRequest,
+    responses((status = 200, body = ReportView), (status = 409, body = ErrorBody)))]
+async fn accept(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Json(body): Json<ReportCommentRequest>,
+) -> ApiResult<ReportView> {
+    let d = Decision {
+        step: Step::Accept,
+        text: &body.comment,
+        expected_version: body.version,
+    };
+    Ok(Json(svc::decide(&app, &ctx.principal, id, d).await?))
+}

@@ -1,0 +1,314 @@
+//! Development report pages (第十三条): the obligations and reports in scope, one report with
+//! its form (kept as typed, each problem next to its field), files, changes since the last
+//! version, history, and the step the viewer may take — submit, the city's opinion, the
+//! province's acceptance or return.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use jiqun_domain::access::{Action, Resource, permission};
+use jiqun_domain::report::Step;
+use jiqun_rules::report_form::ReportData;
+use serde::Deserialize;
+
+use super::{Layout, PageError, layout};
+use crate::app::{App, Shared};
+use crate::error::AppError;
+use crate::services::reports::{self as svc, Decision, ObligationRow, ReportRow, ReportView};
+use crate::web::principal::{Authed, SessionCtx};
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/reports", get(list))
+        .route("/reports/start", post(start))
+        .route("/reports/{id}", get(show).post(save))
+        .route("/reports/{id}/forward", post(forward))
+        .route("/reports/{id}/return", post(return_it))
+        .route("/reports/{id}/accept", post(accept))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reports.html")]
+struct ListPage {
+    layout: Option<Layout>,
+    flash: String,
+    csrf: String,
+    obligations: Vec<ObligationRow>,
+    reports: Vec<ReportRow>,
+    can_start: bool,
+    general_error: String,
+}
+
+async fn list_page(
+    app: &App,
+    ctx: &SessionCtx,
+    general_error: String,
+) -> Result<ListPage, PageError> {
+    let p = &ctx.principal;
+    Ok(ListPage {
+        layout: layout(ctx, "reports"),
+        flash: String::new(),
+        csrf: ctx.session.csrf_token.clone(),
+        obligations: svc::obligations(app, p).await?,
+        reports: svc::list(app, p).await?,
+        can_start: permission(p.role, Resource::Report, Action::Create).is_some(),
+        general_error,
+    })
+}
+
+async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> Result<ListPage, PageError> {
+    list_page(&app, &ctx, String::new()).await
+}
+
+#[derive(Deserialize)]
+struct StartForm {
+    cluster_id: String,
+    period_kind: String,
+    period_year: String,
+}
+
+async fn start(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Form(form): Form<StartForm>,
+) -> Response {
+    let cluster_id = form.cluster_id.trim().parse::<i64>().unwrap_or(0);
+    let year = form.period_year.trim().parse::<i32>().unwrap_or(0);
+    match svc::start(&app, &ctx.principal, cluster_id, &form.period_kind, year).await {
+        Ok(v) => Redirect::to(&format!("/reports/{}", v.row.id)).into_response(),
+        Err(e @ (AppError::Conflict(_) | AppError::Invalid(_))) => {
+            let message = match &e {
+                AppError::Invalid(f) => f.first().map(|f| f.message.clone()).unwrap_or_default(),
+                other => other.to_string(),
+            };
+            match list_page(&app, &ctx, message).await {
+                Ok(page) => (StatusCode::CONFLICT, page).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "report.html")]
+struct ShowPage {
+    layout: Option<Layout>,
+    flash: String,
+    csrf: String,
+    r: ReportView,
+    general_error: String,
+    flash_ok: String,
+    /// The opinion or comments as typed, kept when refused.
+    decision_text: String,
+    decision_error: String,
+    upload_error: String,
+    max_mb: u64,
+}
+
+fn show_page(ctx: &SessionCtx, r: ReportView, general_error: String, flash_ok: String) -> ShowPage {
+    ShowPage {
+        layout: layout(ctx, "reports"),
+        flash: String::new(),
+        csrf: ctx.session.csrf_token.clone(),
+        r,
+        general_error,
+        flash_ok,
+        decision_text: String::new(),
+        decision_error: String::new(),
+        upload_error: String::new(),
+        max_mb: crate::attachments::max_upload_bytes() / (1024 * 1024),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct ShowQuery {
+    upload_error: Option<String>,
+    done: Option<String>,
+}
+
+async fn show(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Query(q): Query<ShowQuery>,
+) -> Result<ShowPage, PageError> {
+    let r = svc::get(&app, &ctx.principal, id).await?;
+    let flash_ok = match q.done.as_deref() {
+        Some("saved") => "草稿已保存。",
+        Some("submitted") => "报告已提交，等待市州工信局审阅。",
+        Some("forwarded") => "已签署意见并转报省工信厅。",
+        Some("returned") => "已退回修改，并通知集群促进组织。",
+        Some("accepted") => "已接收该报告。",
+        _ => "",
+    };
+    let mut page = show_page(&ctx, r, String::new(), flash_ok.into());
+    page.upload_error = q.upload_error.unwrap_or_default();
+    Ok(page)
+}
+
+/// The form as posted: `ind.<key>`, `sec.<key>`, plus `version` and `action`.
+fn data_from(fields: &HashMap<String, String>) -> ReportData {
+    let mut data = ReportData::default();
+    for (k, v) in fields {
+        if let Some(key) = k.strip_prefix("ind.") {
+            data.indicators.insert(key.to_string(), v.clone());
+        } else if let Some(key) = k.strip_prefix("sec.") {
+            data.sections.insert(key.to_string(), v.clone());
+        }
+    }
+    data
+}
+
+fn version_of(fields: &HashMap<String, String>) -> i32 {
+    fields
+        .get("version")
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The page again, with what was typed in place of what is stored.
+async fn rerender(
+    app: &App,
+    ctx: &SessionCtx,
+    id: i64,
+    typed: Option<&ReportData>,
+    message: String,
+) -> Response {
+    let mut r = match svc::get(app, &ctx.principal, id).await {
+        Ok(r) => r,
+        Err(e) => return PageError(e).into_response(),
+    };
+    if let Some(d) = typed {
+        for f in &mut r.form {
+            let source = if f.field.starts_with("indicators.") {
+                &d.indicators
+            } else {
+                &d.sections
+            };
+            f.value = source.get(&f.key).cloned().unwrap_or_default();
+        }
+    }
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        show_page(ctx, r, message, String::new()),
+    )
+        .into_response()
+}
+
+async fn save(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Form(fields): Form<HashMap<String, String>>,
+) -> Response {
+    let p = &ctx.principal;
+    let data = data_from(&fields);
+    let submit = fields.get("action").map(String::as_str) == Some("submit");
+    let saved = match svc::save(&app, p, id, data.clone(), version_of(&fields)).await {
+        Ok(v) => v,
+        Err(e @ (AppError::StaleVersion | AppError::Conflict(_))) => {
+            return rerender(&app, &ctx, id, Some(&data), e.to_string()).await;
+        }
+        Err(e) => return PageError(e).into_response(),
+    };
+    if !submit {
+        return Redirect::to(&format!("/reports/{id}?done=saved")).into_response();
+    }
+    match svc::submit(&app, p, id, saved.row.version).await {
+        Ok(_) => Redirect::to(&format!("/reports/{id}?done=submitted")).into_response(),
+        Err(AppError::Invalid(_)) => {
+            rerender(
+                &app,
+                &ctx,
+                id,
+                None,
+                "草稿已保存，但还不能提交：请按各项下方的提示补充或修改。".into(),
+            )
+            .await
+        }
+        Err(e @ AppError::Conflict(_)) => rerender(&app, &ctx, id, None, e.to_string()).await,
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct DecisionForm {
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    version: String,
+}
+
+async fn decide_page(
+    app: &App,
+    ctx: &SessionCtx,
+    id: i64,
+    step: Step,
+    form: DecisionForm,
+) -> Response {
+    let d = Decision {
+        step,
+        text: &form.text,
+        expected_version: form.version.trim().parse().unwrap_or(0),
+    };
+    match svc::decide(app, &ctx.principal, id, d).await {
+        Ok(_) => {
+            let done = match step {
+                Step::Forward => "forwarded",
+                Step::Return => "returned",
+                _ => "accepted",
+            };
+            Redirect::to(&format!("/reports/{id}?done={done}")).into_response()
+        }
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::StaleVersion)) => {
+            let message = match &e {
+                AppError::Invalid(f) => f.first().map(|f| f.message.clone()).unwrap_or_default(),
+                other => other.to_string(),
+            };
+            match svc::get(app, &ctx.principal, id).await {
+                Ok(r) => {
+                    let mut page = show_page(ctx, r, String::new(), String::new());
+                    page.decision_text = form.text;
+                    page.decision_error = message;
+                    (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+                }
+                Err(e) => PageError(e).into_response(),
+            }
+        }
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+async fn forward(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> Response {
+    decide_page(&app, &ctx, id, Step::Forward, form).await
+}
+
+async fn return_it(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> Response {
+    decide_page(&app, &ctx, id, Step::Return, form).await
+}
+
+async fn accept(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> Response {
+    decide_page(&app, &ctx, id, Step::Accept, form).await
+}
