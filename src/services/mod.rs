@@ -16,6 +16,7 @@ pub mod owners;
 pub mod policy;
 pub mod ranking;
 pub mod reviews;
+pub mod revocation;
 pub mod rounds;
 pub mod scoring;
 pub mod users;

@@ -45,6 +45,9 @@ pub async fn can_read(
         }
         OwnerType::Recommendation => Err(AppError::NotFound),
         OwnerType::Objection => can_read_objection(app, p, owner_id).await,
+        OwnerType::RevocationCase | OwnerType::RevocationResponse => {
+            super::revocation::can_read(app, p, owner_id).await
+        }
     }
 }
 
@@ -128,6 +131,10 @@ pub async fn can_attach(
                 .await?
                 .map(|_| ())
                 .ok_or(AppError::NotFound)
+        }
+        // The province's evidence before the 告知书; the cluster's files with its statement.
+        (OwnerType::RevocationCase | OwnerType::RevocationResponse, "evidence") => {
+            super::revocation::can_attach(app, p, owner, owner_id).await
         }
         _ => Err(AppError::Forbidden),
     }

@@ -54,6 +54,7 @@ has_id!(
     round_entry,
     score_sheet,
     user,
+    revocation_case,
 );
 
 fn distinct(keys: impl IntoIterator<Item = i64>) -> Vec<i64> {

@@ -33,6 +33,7 @@ versioned!(
     round_entry,
     score_sheet,
     user,
+    revocation_case,
 );
 
 /// Writes the set fields of `changes` to row `id` if it is still at `expected` and moves it to

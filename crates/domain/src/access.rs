@@ -193,10 +193,13 @@ pub enum Resource {
     Certificate,
     /// Long-lived API tokens for other government systems (接口令牌).
     ApiToken,
+    /// Revocation cases (撤销案件, 第十四条): the province opens, notifies and decides; the
+    /// cluster states its case; its city follows.
+    Revocation,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 14] = [
+    pub const ALL: [Resource; 15] = [
         Resource::Organisation,
         Resource::User,
         Resource::AuditLog,
@@ -211,6 +214,7 @@ impl Resource {
         Resource::Objection,
         Resource::Certificate,
         Resource::ApiToken,
+        Resource::Revocation,
     ];
 }
 
@@ -330,6 +334,13 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         // lists and revokes (Update) them; nobody else, and no token can make another.
         (ApiToken, SecAdmin, View | Create | Update) => Some(All),
         (ApiToken, _, _) => None,
+
+        // 按程序撤销: the province opens a case (Create), sends the 告知书 and decides (Review);
+        // the cluster's promotion organisation states its case (Update); the city follows.
+        (Revocation, Province, View | Create | Review | Export) => Some(All),
+        (Revocation, CityBureau, View) => Some(OwnCity),
+        (Revocation, Applicant, View | Update) => Some(OwnOrg),
+        (Revocation, _, _) => None,
     }
 }
 
@@ -501,6 +512,31 @@ mod tests {
                 Role::AuditAdmin,
             ] {
                 assert!(!application_in_reach(role, status), "{role:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_the_province_opens_and_decides_revocation_cases() {
+        for role in Role::ALL {
+            for action in Action::ALL {
+                let expected = match role {
+                    Role::Province => matches!(
+                        action,
+                        Action::View | Action::Create | Action::Review | Action::Export
+                    )
+                    .then_some(ScopeKind::All),
+                    Role::CityBureau => (action == Action::View).then_some(ScopeKind::OwnCity),
+                    Role::Applicant => {
+                        matches!(action, Action::View | Action::Update).then_some(ScopeKind::OwnOrg)
+                    }
+                    _ => None,
+                };
+                assert_eq!(
+                    permission(role, Resource::Revocation, action),
+                    expected,
+                    "{role:?} {action:?}"
+                );
             }
         }
     }

@@ -166,6 +166,10 @@ pub enum OwnerType {
     Recommendation,
     /// Evidence filed with a public objection.
     Objection,
+    /// The province's evidence in a revocation case (撤销案件).
+    RevocationCase,
+    /// The cluster's written statement (陈述申辩) in a revocation case; the owner id is the case's.
+    RevocationResponse,
 }
 
 impl OwnerType {
@@ -176,6 +180,8 @@ impl OwnerType {
             OwnerType::Application => "application",
             OwnerType::Recommendation => "recommendation",
             OwnerType::Objection => "objection",
+            OwnerType::RevocationCase => "revocation_case",
+            OwnerType::RevocationResponse => "revocation_response",
         }
     }
 
@@ -186,6 +192,8 @@ impl OwnerType {
             OwnerType::Application,
             OwnerType::Recommendation,
             OwnerType::Objection,
+            OwnerType::RevocationCase,
+            OwnerType::RevocationResponse,
         ]
         .into_iter()
         .find(|o| o.key() == key)
@@ -200,6 +208,8 @@ pub fn owner_label(owner: OwnerType) -> &'static str {
         OwnerType::Application => "申报",
         OwnerType::Recommendation => "推荐",
         OwnerType::Objection => "异议",
+        OwnerType::RevocationCase => "撤销案件",
+        OwnerType::RevocationResponse => "陈述申辩",
     }
 }
 
@@ -767,6 +777,8 @@ mod tests {
             OwnerType::Application,
             OwnerType::Recommendation,
             OwnerType::Objection,
+            OwnerType::RevocationCase,
+            OwnerType::RevocationResponse,
         ] {
             assert_eq!(OwnerType::from_key(o.key()), Some(o));
             assert!(!owner_label(o).is_empty());

@@ -14,6 +14,7 @@ pub mod member_sheet;
 pub mod password;
 pub mod region;
 pub mod review;
+pub mod revocation;
 pub mod round;
 pub mod security;
 pub mod text;

@@ -26,6 +26,7 @@ pub mod objection;
 pub mod organisation;
 pub mod panel_member;
 pub mod recommendation;
+pub mod revocation_case;
 pub mod round;
 pub mod round_entry;
 pub mod score_sheet;

@@ -14,6 +14,7 @@ mod notifications;
 mod orgs;
 mod policy;
 mod reviews;
+mod revocation;
 mod rounds;
 mod scoring;
 mod tokens;
@@ -54,6 +55,7 @@ pub fn routes() -> Router<Shared> {
         .merge(notifications::routes())
         .merge(calendar::routes())
         .merge(policy::routes())
+        .merge(revocation::routes())
 }
 
 pub struct NavItem {
@@ -144,6 +146,13 @@ pub fn nav_for(role: Role, org_id: i64) -> Vec<NavItem> {
             key: "certificates",
             label: "认定与证书",
             href: "/certificates".into(),
+        });
+    }
+    if permission(role, Resource::Revocation, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "revocations",
+            label: "撤销案件",
+            href: "/revocations".into(),
         });
     }
     match permission(role, Resource::Organisation, Action::View) {

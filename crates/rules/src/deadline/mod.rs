@@ -351,3 +351,18 @@ pub fn reminder_dates(due: Date, days_before: &[u32]) -> Vec<Date> {
 pub fn report_reminder_dates(policy: &Policy, due: Date) -> Vec<Date> {
     reminder_dates(due, &policy.reports.reminder_days_before)
 }
+
+/// The 陈述申辩 window of a revocation 告知书 sent on `sent_on`: `revocation.response_working_days`
+/// working days, counted like a notice (the sending day is the first when it is a working day).
+/// None when the policy sets no period.
+pub fn revocation_response_window(
+    policy: &Policy,
+    cal: &Calendar,
+    sent_on: Date,
+) -> Result<Option<NoticeWindow>, DeadlineError> {
+    policy
+        .revocation
+        .response_working_days
+        .map(|days| notice_window(cal, sent_on, days))
+        .transpose()
+}

@@ -434,3 +434,30 @@ fn the_reminder_due_is_the_nearest_window() {
     );
     assert_eq!(super::reminder_due(deadline, deadline, &[3, 1]), None);
 }
+
+#[test]
+fn revocation_response_windows() {
+    // 10 working days from Friday 2026-12-04: through Thursday 2026-12-17.
+    let w = revocation_response_window(&POLICY, &CAL, date!(2026 - 12 - 04))
+        .unwrap()
+        .unwrap();
+    assert_eq!(w.first_day, date!(2026 - 12 - 04));
+    assert_eq!(w.last_day, date!(2026 - 12 - 17));
+    // Sent on a Saturday: counting starts on Monday.
+    let w = revocation_response_window(&POLICY, &CAL, date!(2026 - 12 - 05))
+        .unwrap()
+        .unwrap();
+    assert_eq!(w.first_day, date!(2026 - 12 - 07));
+    assert_eq!(w.last_day, date!(2026 - 12 - 18));
+    // 国庆 2026 (10-01..10-07) is skipped.
+    let w = revocation_response_window(&POLICY, &CAL, date!(2026 - 09 - 30))
+        .unwrap()
+        .unwrap();
+    assert_eq!(w.last_day, date!(2026 - 10 - 19));
+    let mut without = POLICY.clone();
+    without.revocation.response_working_days = None;
+    assert_eq!(
+        revocation_response_window(&without, &CAL, date!(2026 - 12 - 04)).unwrap(),
+        None
+    );
+}

@@ -134,6 +134,11 @@ fn shipped_policy_parses_and_encodes_the_measures() {
     ] {
         assert!(p.revocation_reason(key).is_some(), "{key}");
     }
+    assert_eq!(p.revocation.response_working_days, Some(10));
+    assert_eq!(
+        p.revocation.decision_number_of(2026, 3).as_deref(),
+        Some("湘工信集群撤〔2026〕3号")
+    );
     // Weights are placeholders, the report rhythm is the Measures'.
     assert!(
         p.criteria
@@ -488,4 +493,23 @@ fn all_errors_are_collected_in_one_pass() {
     }
     let shown = PolicyErrors(list.clone()).to_string();
     assert!(shown.starts_with(&format!("策略文件“测试.toml”有{}处错误：", list.len())));
+}
+
+#[test]
+fn the_revocation_procedure_keys_are_checked_and_optional() {
+    let text = SHIPPED.to_string();
+    let list = errors(
+        &text
+            .replace("response_working_days = 10", "response_working_days = 0")
+            .replace("撤〔{year}〕{seq}号", "撤〔{year}〕号"),
+    );
+    reason_at(&list, "revocation.response_working_days");
+    assert!(reason_at(&list, "revocation.decision_number").contains("{seq}"));
+    // A policy text bound before the keys existed still loads; it simply has no procedure.
+    let older = text
+        .replace("response_working_days = 10\n", "")
+        .replace("decision_number = \"湘工信集群撤〔{year}〕{seq}号\"\n", "");
+    let p = Policy::parse(&older, "旧版.toml").unwrap();
+    assert_eq!(p.revocation.response_working_days, None);
+    assert_eq!(p.revocation.decision_number_of(2026, 1), None);
 }
