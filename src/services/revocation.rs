@@ -1027,3 +1027,55 @@ pub async fn cases_of_clusters<C: ConnectionTrait>(
     }
     Ok(out)
 }
+
+/// What revocation cases ask of the principal now (the workbench): the province sends 告知书
+/// and decides cases that are ready; a cluster answers a 告知书 within its window. Two queries.
+pub async fn todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u64)>, AppError> {
+    let today = super::calendar::today(app);
+    let undecided = [
+        CaseStatus::Opened,
+        CaseStatus::Notified,
+        CaseStatus::Responded,
+    ];
+    let mut out = Vec::new();
+    if authorize(p, Resource::Revocation, Action::Review).is_ok() {
+        let cases = revocation_case::Entity::find()
+            .filter(revocation_case::Column::Status.is_in(undecided))
+            .all(&app.db)
+            .await?;
+        let count = |f: &dyn Fn(&revocation_case::Model) -> bool| {
+            cases.iter().filter(|c| f(c)).count() as u64
+        };
+        out.push((
+            "撤销案件待发出告知书".into(),
+            "/revocations".into(),
+            count(&|c| c.status == CaseStatus::Opened),
+        ));
+        out.push((
+            "撤销案件待作出决定（已陈述申辩或期限届满）".into(),
+            "/revocations".into(),
+            count(&|c| {
+                c.status != CaseStatus::Opened
+                    && rule::allows(rule_case(c), Step::Decide(Outcome::Revoke), today)
+            }),
+        ));
+    } else if authorize(p, Resource::Revocation, Action::Update).is_ok() {
+        let own = cluster_ids(app, cluster::Column::OrgId.eq(p.org.id)).await?;
+        if !own.is_empty() {
+            let cases = revocation_case::Entity::find()
+                .filter(revocation_case::Column::ClusterId.is_in(own))
+                .filter(revocation_case::Column::Status.eq(CaseStatus::Notified))
+                .all(&app.db)
+                .await?;
+            out.push((
+                "撤销称号告知书待陈述申辩（请在期限内提交）".into(),
+                "/revocations".into(),
+                cases
+                    .iter()
+                    .filter(|c| rule::allows(rule_case(c), Step::Respond, today))
+                    .count() as u64,
+            ));
+        }
+    }
+    Ok(out)
+}

@@ -799,3 +799,32 @@ async fn the_pages_carry_a_case_from_opening_to_the_printed_decision() {
     assert!(html.contains(&format!("data-case=\"{id}\"")));
     assert!(!html.contains("id=\"open-case\""));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workbench_says_what_a_case_waits_for() {
+    let t = support::spawn().await;
+    let f = confirmed_round(&t).await;
+    let province = token(&t, "province").await;
+    let id = open_case(&t, &province, f.entries[2].cluster_id, "fraud").await["id"]
+        .as_i64()
+        .unwrap();
+    let page = support::page_login(&t, "province").await;
+    let (_, html) = get_page(&page, &t, "/").await;
+    assert!(html.contains("撤销案件待发出告知书"), "{html}");
+    assert_eq!(step(&t, &province, id, "notify", None).await.0, 200);
+    let party = support::page_login(&t, "applicant2").await;
+    let (_, html) = get_page(&party, &t, "/").await;
+    assert!(html.contains("撤销称号告知书待陈述申辩"), "{html}");
+    let (_, html) = get_page(&page, &t, "/").await;
+    assert!(
+        !html.contains("撤销案件待作出决定"),
+        "the window still runs"
+    );
+    forward_to(&t, date!(2026 - 12 - 18));
+    let page = support::page_login(&t, "province").await;
+    let (_, html) = get_page(&page, &t, "/").await;
+    assert!(html.contains("撤销案件待作出决定"), "{html}");
+    let party = support::page_login(&t, "applicant2").await;
+    let (_, html) = get_page(&party, &t, "/").await;
+    assert!(!html.contains("撤销称号告知书待陈述申辩"), "{html}");
+}
