@@ -828,3 +828,115 @@ async fn the_workbench_says_what_a_case_waits_for() {
     let (_, html) = get_page(&party, &t, "/").await;
     assert!(!html.contains("撤销称号告知书待陈述申辩"), "{html}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cluster_history_tells_the_whole_story_in_date_order() {
+    let t = support::spawn().await;
+    let f = confirmed_round(&t).await;
+    let yueyang = f.entries[2].cluster_id;
+    let province = token(&t, "province").await;
+    // A case the province has opened but not yet notified is its own file.
+    let id = open_case(&t, &province, yueyang, "fraud").await["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/v1/clusters/{yueyang}/history");
+    let kinds = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (status, v) = call(&t, &province, "GET", &path, None).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        kinds(&v),
+        [
+            "application",
+            "notice",
+            "result",
+            "designation",
+            "revocation"
+        ],
+        "{v}"
+    );
+    let party = token(&t, "applicant2").await;
+    let (_, v) = call(&t, &party, "GET", &path, None).await;
+    assert_eq!(
+        kinds(&v),
+        ["application", "notice", "result", "designation"],
+        "{v}"
+    );
+    assert_eq!(v[1]["date"], "2026-11-27");
+    assert!(
+        v[1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("2026年11月27日至")
+    );
+    assert_eq!(v[3]["number"], CT_YUEYANG);
+
+    // The proceeding runs to its end on 17 December; the story gains the steps and the decision.
+    assert_eq!(step(&t, &province, id, "notify", None).await.0, 200);
+    forward_to(&t, date!(2026 - 12 - 17));
+    let (province, party) = (token(&t, "province").await, token(&t, "applicant2").await);
+    let (status, _) = step(
+        &t,
+        &party,
+        id,
+        "respond",
+        Some(json!({"statement": "申辩"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = step(
+        &t,
+        &province,
+        id,
+        "decide",
+        Some(json!({"outcome": "revoke", "reasons": "事实清楚"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, v) = call(&t, &party, "GET", &path, None).await;
+    let events: Vec<(String, String, String)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["date"].as_str().unwrap().to_string(),
+                e["title"].as_str().unwrap().to_string(),
+                e["number"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let dates: Vec<&str> = events.iter().map(|e| e.0.as_str()).collect();
+    let mut sorted = dates.clone();
+    sorted.sort_unstable();
+    assert_eq!(dates, sorted, "{events:?}");
+    let last = &events[events.len() - 1];
+    assert_eq!(last.0, "2026-12-17");
+    assert!(last.1.contains("称号被撤销"), "{events:?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.1 == "作出撤销决定" && e.2 == "湘工信集群撤〔2026〕1号"),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.1 == "发出撤销称号告知书" && e.0 == "2026-12-04")
+    );
+    // The page shows it; another city's bureau cannot read it.
+    let page = support::page_login(&t, "yueyang").await;
+    let (status, html) = get_page(&page, &t, &format!("/clusters/{yueyang}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("id=\"history-table\"") && html.contains("湘工信集群撤〔2026〕1号"),
+        "{html}"
+    );
+    let changsha = token(&t, "changsha").await;
+    assert_eq!(call(&t, &changsha, "GET", &path, None).await.0, 404);
+}
