@@ -15,6 +15,7 @@ pub mod orgs;
 pub mod owners;
 pub mod policy;
 pub mod ranking;
+pub mod recheck;
 pub mod reviews;
 pub mod revocation;
 pub mod rounds;

@@ -222,6 +222,13 @@ async fn cases(t: &TestApp) -> Vec<Case> {
             expect: [403, 403, 404, 403, 403, 403, 403, 403],
         },
         Case {
+            what: "list the clusters due for 复核",
+            method: "GET",
+            path: "/api/v1/rechecks/due?year=2029".into(),
+            body: None,
+            expect: [200, 200, 200, 403, 403, 403, 403, 403],
+        },
+        Case {
             what: "read the published revocation decisions",
             method: "GET",
             path: "/api/v1/revocation-decisions".into(),

@@ -22,6 +22,7 @@ mod mail;
 mod notices;
 mod observability;
 mod organisations;
+mod recheck;
 mod revocation;
 mod round_flow;
 mod rounds;

@@ -196,10 +196,12 @@ pub enum Resource {
     /// Revocation cases (撤销案件, 第十四条): the province opens, notifies and decides; the
     /// cluster states its case; its city follows.
     Revocation,
+    /// 复核 (第十四条): which titled clusters are due in a year.
+    Recheck,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 15] = [
+    pub const ALL: [Resource; 16] = [
         Resource::Organisation,
         Resource::User,
         Resource::AuditLog,
@@ -215,6 +217,7 @@ impl Resource {
         Resource::Certificate,
         Resource::ApiToken,
         Resource::Revocation,
+        Resource::Recheck,
     ];
 }
 
@@ -341,6 +344,12 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Revocation, CityBureau, View) => Some(OwnCity),
         (Revocation, Applicant, View | Update) => Some(OwnOrg),
         (Revocation, _, _) => None,
+
+        // 复核: the province lists every cluster due; a city its clusters, a cluster its own.
+        (Recheck, Province, View | Export) => Some(All),
+        (Recheck, CityBureau, View) => Some(OwnCity),
+        (Recheck, Applicant, View) => Some(OwnOrg),
+        (Recheck, _, _) => None,
     }
 }
 
@@ -537,6 +546,26 @@ mod tests {
                     expected,
                     "{role:?} {action:?}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn the_recheck_list_is_read_within_scope_and_written_by_nobody() {
+        for role in Role::ALL {
+            let expected = match role {
+                Role::Province => Some(ScopeKind::All),
+                Role::CityBureau => Some(ScopeKind::OwnCity),
+                Role::Applicant => Some(ScopeKind::OwnOrg),
+                _ => None,
+            };
+            assert_eq!(
+                permission(role, Resource::Recheck, Action::View),
+                expected,
+                "{role:?}"
+            );
+            for action in [Action::Create, Action::Update, Action::Review] {
+                assert_eq!(permission(role, Resource::Recheck, action), None);
             }
         }
     }

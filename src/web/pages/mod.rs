@@ -13,6 +13,7 @@ mod notices;
 mod notifications;
 mod orgs;
 mod policy;
+mod recheck;
 mod reviews;
 mod revocation;
 mod rounds;
@@ -56,6 +57,7 @@ pub fn routes() -> Router<Shared> {
         .merge(calendar::routes())
         .merge(policy::routes())
         .merge(revocation::routes())
+        .merge(recheck::routes())
 }
 
 pub struct NavItem {
@@ -153,6 +155,13 @@ pub fn nav_for(role: Role, org_id: i64) -> Vec<NavItem> {
             key: "revocations",
             label: "撤销案件",
             href: "/revocations".into(),
+        });
+    }
+    if permission(role, Resource::Recheck, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "rechecks",
+            label: "复核",
+            href: "/rechecks/due".into(),
         });
     }
     match permission(role, Resource::Organisation, Action::View) {

@@ -366,3 +366,19 @@ pub fn revocation_response_window(
         .map(|days| notice_window(cal, sent_on, days))
         .transpose()
 }
+
+/// The 复核 date a title conferred on `designated` falls due in `year` (第十四条: every
+/// `recheck.cycle_years` years from designation), or None when `year` holds none.
+pub fn recheck_due_in_year(
+    policy: &Policy,
+    designated: Date,
+    year: i32,
+) -> Result<Option<Date>, DeadlineError> {
+    let cycle = i32::try_from(policy.recheck.cycle_years).map_err(|_| DeadlineError::OutOfRange)?;
+    let after = year - designated.year();
+    if cycle == 0 || after <= 0 || after % cycle != 0 {
+        return Ok(None);
+    }
+    let n = u32::try_from(after / cycle).map_err(|_| DeadlineError::OutOfRange)?;
+    recheck_due(policy, designated, n).map(Some)
+}
