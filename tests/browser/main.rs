@@ -15,6 +15,7 @@
 mod support;
 
 mod intake;
+mod revocation;
 mod rounds;
 
 use std::os::unix::process::CommandExt;
