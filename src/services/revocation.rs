@@ -11,8 +11,6 @@
 //! Scopes: the province sees every case; a city bureau its clusters' cases and a cluster its own,
 //! once the 告知书 has gone out (before that a case is the province's file).
 
-use std::collections::HashMap;
-
 use jiqun_domain::access::{Action, Resource, ScopeKind};
 use jiqun_domain::region;
 use jiqun_domain::revocation::{self as rule, Case, CaseStatus, Outcome, Step};
@@ -1008,24 +1006,6 @@ pub async fn decision_pdf(
     )
     .await?;
     Ok((doc, bytes))
-}
-
-/// The decisions of the given clusters, by cluster (for the cluster history).
-pub async fn cases_of_clusters<C: ConnectionTrait>(
-    conn: &C,
-    cluster_ids: &[i64],
-) -> Result<HashMap<i64, Vec<revocation_case::Model>>, AppError> {
-    let mut out: HashMap<i64, Vec<revocation_case::Model>> = HashMap::new();
-    for c in store::load_where_in::<revocation_case::Entity>(
-        conn,
-        revocation_case::Column::ClusterId,
-        cluster_ids.iter().copied(),
-    )
-    .await?
-    {
-        out.entry(c.cluster_id).or_default().push(c);
-    }
-    Ok(out)
 }
 
 /// What revocation cases ask of the principal now (the workbench): the province sends 告知书

@@ -82,18 +82,12 @@ fn certificate_page(
     }
 }
 
-#[derive(Deserialize, Default)]
-struct ShowQuery {
-    saved: Option<String>,
-}
-
 /// `/certificates/{id}` is the printable page, `/certificates/{id}.pdf` the PDF (the router
 /// cannot match a suffix within a segment, so one handler serves both).
 async fn show(
     State(app): State<Shared>,
     Authed(ctx): Authed,
     Path(id): Path<String>,
-    Query(q): Query<ShowQuery>,
 ) -> Result<Response, PageError> {
     if let Some(number) = id.strip_suffix(".pdf") {
         let id = number.parse::<i64>().map_err(|_| AppError::NotFound)?;
@@ -101,11 +95,7 @@ async fn show(
     }
     let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
     let c = designations::get(&app, &ctx.principal, id).await?;
-    let flash = match q.saved.as_deref() {
-        Some("revoked") => "已撤销该认定，证书作废。",
-        _ => "",
-    };
-    Ok(certificate_page(&app, &ctx, c, flash).into_response())
+    Ok(certificate_page(&app, &ctx, c, "").into_response())
 }
 
 async fn pdf(app: &App, ctx: &SessionCtx, id: i64) -> Response {
