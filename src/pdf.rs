@@ -1,4 +1,5 @@
-//! Certificates (证书) as one A4 PDF page with real, extractable Chinese text.
+//! Certificates (证书) as one A4 PDF page with real, extractable Chinese text, and official
+//! documents (公文, e.g. a 决定书) over as many A4 pages as they need (`document`).
 //!
 //! The font comes from the system (Debian `fonts-noto-cjk`, else WenQuanYi) or from
 //! `JIQUN_PDF_FONT`. krilla subsets it into the PDF and writes a ToUnicode map, so `pdftotext`,
@@ -23,6 +24,9 @@ use skrifa::metrics::GlyphMetrics;
 use skrifa::raw::FileRef;
 use skrifa::string::StringId;
 use skrifa::{FontRef, MetadataProvider};
+
+mod document;
+pub use document::{DocumentText, document_pdf};
 
 /// What a certificate says; the caller fills it from the designation.
 #[derive(Debug, Clone, PartialEq, Eq)]

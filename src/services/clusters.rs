@@ -24,12 +24,14 @@ pub const TEMPLATE_SHEET: &str = "成员企业";
 const MAX_NAME: usize = 100;
 const MAX_PARK: usize = 100;
 
+mod history;
 mod import;
 mod input;
 mod members;
 mod profiles;
 mod views;
 
+pub use history::*;
 pub use import::*;
 pub use input::*;
 pub use members::*;

@@ -1,6 +1,6 @@
 //! Designations (培育对象 / 省先进制造业集群) made by a confirmed round, their numbered
 //! certificates (证书, printable on A4 and as PDF, checkable by anyone at `/verify/{code}`),
-//! revocation, the annual announcement of results (第十二条) and the Excel list of a round.
+//! the titles a revocation decision voids (`services::revocation`), the annual announcement of results (第十二条) and the Excel list of a round.
 //!
 //! A cluster's standing (第三条、第十条、第十一条、第十四条) is never set by hand: certification
 //! supersedes its 培育对象 title, and [`refresh_standing`], the one writer of
@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use jiqun_domain::access::{Action, Resource, ScopeKind};
 use jiqun_domain::application::Status;
 use jiqun_domain::certificate::CertificateKey;
-use jiqun_domain::lifecycle::{self, Closure, RevokeRefusal, Standing, Title};
+use jiqun_domain::lifecycle::{self, Closure, Standing, Title};
 use jiqun_domain::region;
 use jiqun_domain::round::{Designation, RoundKind, RoundStatus, date_zh};
 use sea_orm::sea_query::Expr;
@@ -21,11 +21,11 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, Set,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::workbook::{self, xlsx_err};
-use super::{at_most, authorize, clusters, required_text, rounds, saved};
+use super::{authorize, clusters, rounds, saved};
 use crate::app::{App, Principal};
 use crate::audit::{self, Audit, Event};
 use crate::error::AppError;
@@ -37,7 +37,6 @@ use crate::store::{
 
 /// Who issues certificates and announcements.
 pub const ISSUER: &str = "湖南省工业和信息化厅";
-pub const MAX_REASON_CHARS: usize = 2_000;
 
 /// One designation with its certificate, as lists and the API show it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -575,7 +574,7 @@ impl From<sea_orm::DbErr> for PdfFailure {
 
 /// One font cache per configured font path, kept for the process: loading the fonts reads
 /// tens of megabytes, so it happens once.
-fn font_cache(configured: Option<PathBuf>) -> Arc<FontCache> {
+pub(crate) fn font_cache(configured: Option<PathBuf>) -> Arc<FontCache> {
     static CACHES: OnceLock<Mutex<HashMap<Option<PathBuf>, Arc<FontCache>>>> = OnceLock::new();
     let mut caches = CACHES
         .get_or_init(|| Mutex::new(HashMap::new()))
@@ -631,126 +630,48 @@ pub async fn certificate_pdf(
     Ok((row, bytes))
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct RevokeInput {
-    /// Why the designation is revoked (e.g. 复核不合格, 弄虚作假).
-    pub reason: String,
+/// Revokes every title of the cluster still in force, inside the transaction of a revocation
+/// decision (第十四条 按程序撤销, `services::revocation`): a superseded or already revoked title
+/// stays as it closed, so only what is current is voided. Returns the certificate numbers voided
+/// and the cluster's standing before and after, which [`refresh_standing`] stores.
+pub async fn revoke_titles(
+    conn: &DatabaseTransaction,
+    cluster_id: i64,
+    today: time::Date,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<(Vec<String>, Lifecycle, Lifecycle), AppError> {
+    serialise_titles(conn, cluster_id).await?;
+    let held = designations_of(conn, cluster_id).await?;
+    let mut titles: Vec<Title> = held.iter().map(title_of).collect();
+    let mut voided = Vec::new();
+    for i in lifecycle::revoke_all(&mut titles, today) {
+        let d = &held[i];
+        let res = designation::Entity::update_many()
+            .col_expr(designation::Column::RevokedOn, Expr::value(Some(today)))
+            .col_expr(designation::Column::RevokeReason, Expr::value(reason))
+            .filter(designation::Column::Id.eq(d.id))
+            .filter(designation::Column::RevokedOn.is_null())
+            .filter(designation::Column::SupersededOn.is_null())
+            .exec(conn)
+            .await?;
+        saved(&res)?;
+        voided.push(d.certificate_number.clone());
+    }
+    let (before, after) = refresh_standing(conn, cluster_id, now).await?;
+    Ok((voided, before, after))
 }
 
-/// Revokes a designation (province): a new audited decision with its reason; the certificate
-/// is void and the cluster's standing follows its titles. Only a title still in force can be
-/// revoked: a 培育对象 title superseded by certification, or one already revoked, is refused,
-/// so an old title never touches the cluster's current standing.
-pub async fn revoke(
-    app: &App,
-    p: &Principal,
-    id: i64,
-    input: &RevokeInput,
-) -> Result<CertificateRow, AppError> {
-    authorize(p, Resource::Certificate, Action::Update)?;
-    let reason = required_text("reason", &input.reason, "请填写撤销理由")?;
-    at_most("reason", reason, "撤销理由", MAX_REASON_CHARS)?;
-    let now = app.clock.now();
-    let today = crate::clock::local(now).date();
-    let txn = store::write_txn(&app.db).await?;
-    let cluster_id = designation::Entity::find_by_id(id)
-        .one(&txn)
+/// The titles a cluster holds now, in the order conferred.
+pub async fn open_titles<C: ConnectionTrait>(
+    conn: &C,
+    cluster_id: i64,
+) -> Result<Vec<designation::Model>, AppError> {
+    Ok(designations_of(conn, cluster_id)
         .await?
-        .ok_or(AppError::NotFound)?
-        .cluster_id;
-    serialise_titles(&txn, cluster_id).await?;
-    let held = designations_of(&txn, cluster_id).await?;
-    let at = held
-        .iter()
-        .position(|d| d.id == id)
-        .ok_or(AppError::NotFound)?;
-    let d = &held[at];
-    let mut title = title_of(d);
-    lifecycle::revoke(&mut title, today).map_err(|refusal| match refusal {
-        RevokeRefusal::AlreadyRevoked => AppError::Conflict(format!(
-            "该认定已于{}撤销",
-            d.revoked_on.map(date_zh).unwrap_or_default()
-        )),
-        RevokeRefusal::Superseded => {
-            let current = held
-                .iter()
-                .filter(|h| title_of(h).is_open())
-                .map(|h| h.certificate_number.as_str())
-                .collect::<Vec<_>>()
-                .join("、");
-            let instead = if current.is_empty() {
-                String::new()
-            } else {
-                format!("如需撤销该集群现有称号，请撤销证书{current}。")
-            };
-            AppError::Conflict(format!(
-                "该{}称号已于{}因认定为{}而换发，不再有效，撤销它不会改变集群现状；{instead}",
-                d.designation.label(),
-                d.superseded_on.map(date_zh).unwrap_or_default(),
-                Designation::Certified.label()
-            ))
-        }
-    })?;
-    let kind = d.designation;
-    let res = designation::Entity::update_many()
-        .col_expr(designation::Column::RevokedOn, Expr::value(Some(today)))
-        .col_expr(designation::Column::RevokeReason, Expr::value(reason))
-        .filter(designation::Column::Id.eq(d.id))
-        .filter(designation::Column::RevokedOn.is_null())
-        .filter(designation::Column::SupersededOn.is_null())
-        .exec(&txn)
-        .await?;
-    saved(&res)?;
-    let (before, after) = refresh_standing(&txn, cluster_id, now).await?;
-    let cl = cluster::Entity::find_by_id(cluster_id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Audit::of(app, p, now)
-        .record(
-            &txn,
-            Event {
-                action: "designation.revoke",
-                object_type: "designation",
-                object_id: d.id.to_string(),
-                summary: format!(
-                    "撤销“{}”的{}认定（证书编号{}），自{}起（集群状态 {} → {}）",
-                    cl.name,
-                    kind.label(),
-                    d.certificate_number,
-                    date_zh(today),
-                    before.key(),
-                    after.key()
-                ),
-                reason: reason.to_string(),
-            },
-        )
-        .await?;
-    super::notifications::notify_org(
-        &txn,
-        cl.org_id,
-        &format!("认定撤销：{}", cl.name),
-        &format!(
-            "{}的{}认定（证书编号{}）已于{}撤销。理由：{reason}",
-            cl.name,
-            kind.label(),
-            d.certificate_number,
-            date_zh(today)
-        ),
-        &format!("/certificates/{}", d.id),
-        now,
-    )
-    .await?;
-    let after = designation::Entity::find_by_id(d.id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let row = rows_for(&txn, &[after])
-        .await?
-        .pop()
-        .ok_or(AppError::NotFound)?;
-    txn.commit().await?;
-    Ok(row)
+        .into_iter()
+        .filter(|d| title_of(d).is_open())
+        .collect())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -49,6 +49,9 @@ pub async fn can_read(
             super::reports::load(&app.db, p, owner_id).await?;
             Ok(())
         }
+        OwnerType::RevocationCase | OwnerType::RevocationResponse => {
+            super::revocation::can_read(app, p, owner_id).await
+        }
     }
 }
 
@@ -148,6 +151,10 @@ pub async fn can_attach(
                 .await?
                 .map(|_| ())
                 .ok_or(AppError::NotFound)
+        }
+        // The province's evidence before the 告知书; the cluster's files with its statement.
+        (OwnerType::RevocationCase | OwnerType::RevocationResponse, "evidence") => {
+            super::revocation::can_attach(app, p, owner, owner_id).await
         }
         _ => Err(AppError::Forbidden),
     }

@@ -138,6 +138,9 @@ pub async fn for_principal(app: &App, p: &Principal) -> Result<Workbench, AppErr
     for (label, href, count) in report_todos(app, p).await? {
         push(&label, &href, count);
     }
+    for (label, href, count) in super::revocation::todos(app, p).await? {
+        push(&label, &href, count);
+    }
     if !p.user.totp_enabled && !app.second_factor_required(p.role) {
         push("建议启用双因素认证", "/account/mfa", 1);
     }

@@ -56,6 +56,7 @@ has_id!(
     user,
     report,
     report_alert,
+    revocation_case,
 );
 
 fn distinct(keys: impl IntoIterator<Item = i64>) -> Vec<i64> {

@@ -20,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0010AuditChanges),
             Box::new(M0011Lifecycle),
             Box::new(M0012Reports),
+            Box::new(M0014Revocation),
         ]
     }
 }
@@ -1190,5 +1191,71 @@ impl MigrationTrait for M0012Reports {
             .to_owned(),
         )
         .await
+    }
+}
+
+/// Revocation as a proceeding (第十四条 按程序撤销): one row per case, from the opening (ground,
+/// facts) through the 告知书 and the statement window to the numbered 决定书, whose text is frozen
+/// in `decision_snapshot` at the decision. Decision numbers are unique per year.
+struct M0014Revocation;
+
+impl MigrationName for M0014Revocation {
+    fn name(&self) -> &str {
+        "m0014_revocation"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0014Revocation {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("revocation_cases")
+                .col(big_pk_auto("id"))
+                .col(big_integer("cluster_id"))
+                .col(string("ground_key"))
+                .col(string("ground_name"))
+                .col(string("ground_article"))
+                .col(text("facts"))
+                .col(string("status"))
+                .col(big_integer("opened_by"))
+                .col(date("opened_on"))
+                .col(date_null("notified_on"))
+                .col(date_null("response_last_day"))
+                .col(integer_null("response_working_days"))
+                .col(text("notice_text"))
+                .col(text("response_text"))
+                .col(timestamp_with_time_zone_null("responded_at"))
+                .col(big_integer_null("responded_by"))
+                .col(date_null("decided_on"))
+                .col(integer_null("decision_year"))
+                .col(integer_null("decision_seq"))
+                .col(string_null("decision_number"))
+                .col(text("decision_reasons"))
+                .col(big_integer_null("decided_by"))
+                .col(text("decision_snapshot"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "idx_revocation_cases_cluster",
+            "revocation_cases",
+            &["cluster_id"],
+        ))
+        .await?;
+        m.create_index(
+            index(
+                "uq_revocation_cases_decision",
+                "revocation_cases",
+                &["decision_year", "decision_seq"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        Ok(())
     }
 }

@@ -34,6 +34,7 @@ versioned!(
     score_sheet,
     user,
     report,
+    revocation_case,
 );
 
 /// Writes the set fields of `changes` to row `id` if it is still at `expected` and moves it to

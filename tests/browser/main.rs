@@ -16,6 +16,7 @@ mod support;
 
 mod accessibility;
 mod intake;
+mod revocation;
 mod rounds;
 
 use std::os::unix::process::CommandExt;

@@ -192,6 +192,49 @@ async fn cases(t: &TestApp) -> Vec<Case> {
             body: None,
             expect: [405, 405, 405, 405, 405, 405, 405, 405],
         },
+        // 按程序撤销: the province opens and decides, the cluster states its case, the city follows.
+        Case {
+            what: "list revocation cases",
+            method: "GET",
+            path: "/api/v1/revocations".into(),
+            body: None,
+            expect: [200, 200, 200, 403, 403, 403, 403, 403],
+        },
+        Case {
+            what: "open a revocation case",
+            method: "POST",
+            path: "/api/v1/revocations".into(),
+            body: Some(json!({"cluster_id": 999_999, "ground": "fraud", "facts": "事实"})),
+            expect: [403, 403, 422, 403, 403, 403, 403, 403],
+        },
+        Case {
+            what: "state a case (陈述申辩)",
+            method: "POST",
+            path: "/api/v1/revocations/999999/respond".into(),
+            body: Some(json!({"statement": "申辩"})),
+            expect: [404, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            what: "decide a revocation case",
+            method: "POST",
+            path: "/api/v1/revocations/999999/decide".into(),
+            body: Some(json!({"outcome": "keep", "reasons": "理由"})),
+            expect: [403, 403, 404, 403, 403, 403, 403, 403],
+        },
+        Case {
+            what: "list the clusters due for 复核",
+            method: "GET",
+            path: "/api/v1/rechecks/due?year=2029".into(),
+            body: None,
+            expect: [200, 200, 200, 403, 403, 403, 403, 403],
+        },
+        Case {
+            what: "read the published revocation decisions",
+            method: "GET",
+            path: "/api/v1/revocation-decisions".into(),
+            body: None,
+            expect: [200, 200, 200, 200, 200, 200, 200, 200],
+        },
         Case {
             what: "list development reports",
             method: "GET",
@@ -311,7 +354,7 @@ async fn lists_are_cut_to_the_callers_scope() {
 async fn pages_refuse_what_the_role_may_not_use() {
     let t = support::spawn().await;
     let yueyang = org_id(&t, "岳阳石化产业集群促进会").await;
-    let expectations: [(&str, &str, u16); 10] = [
+    let expectations: [(&str, &str, u16); 14] = [
         ("applicant", "/audit", 403),
         ("applicant", "/users", 403),
         ("applicant", "/orgs/new", 403),
@@ -322,6 +365,10 @@ async fn pages_refuse_what_the_role_may_not_use() {
         ("secadmin", "/users/new", 403),
         ("sysadmin", "/audit", 403),
         ("province", "/orgs", 200),
+        ("applicant", "/revocations", 200),
+        ("partner", "/revocations", 403),
+        ("changsha", "/revocations/new", 403),
+        ("province", "/revocations/new", 200),
     ];
     for (role, path, expected) in expectations {
         let (status, body) = page_status(&t, role, path).await;

@@ -12,6 +12,7 @@ use crate::fixtures::{
     CHANGSHA, ProposedRound, audited, confirmed_round, designation_numbered, error_message,
     final_round_proposing, forward_to, get_page, on_round, post_page, publish, stored_round,
 };
+use crate::revocation::revoke_by_case;
 use crate::support::{self, TestApp};
 use crate::{call, token};
 
@@ -45,17 +46,6 @@ async fn lifecycle_of(t: &TestApp, cluster_id: i64) -> String {
         .lifecycle
         .key()
         .to_string()
-}
-
-async fn revoke(t: &TestApp, tok: &str, id: i64, reason: &str) -> (u16, Value) {
-    call(
-        t,
-        tok,
-        "POST",
-        &format!("/api/v1/designations/{id}/revoke"),
-        Some(json!({ "reason": reason })),
-    )
-    .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -92,37 +82,41 @@ async fn certification_supersedes_the_cultivation_title_and_revoking_it_changes_
         "{created:?}"
     );
 
-    // Revoking the superseded title is refused and leaves the cluster certified.
-    let (status, v) = revoke(&t, &province, ct.id, "复核发现弄虚作假").await;
-    assert_eq!(status, 409, "{v}");
-    let message = error_message(&v);
-    assert!(
-        message.contains("换发") && message.contains(CERT_CHANGSHA),
-        "{message}"
-    );
-    assert_eq!(lifecycle_of(&t, changsha).await, "certified");
-    assert_eq!(designation_numbered(&t, CT_CHANGSHA).await.revoked_on, None);
-    // The page offers no revocation of the superseded title and says why it no longer holds.
+    // The page offers no revocation case on the superseded title and says why it no longer holds.
     let page = support::page_login(&t, "province").await;
     let (_, html) = get_page(&page, &t, &format!("/certificates/{}", ct.id)).await;
     assert!(html.contains("id=\"superseded\""), "{html}");
-    assert!(!html.contains("revoke-submit"));
+    assert!(!html.contains("open-revocation"));
 
-    // Revoking the live title moves the standing by the rule, once.
-    let cert = designation_numbered(&t, CERT_CHANGSHA).await;
-    let (status, v) = revoke(&t, &province, cert.id, "复核不合格").await;
-    assert_eq!(status, 200, "{v}");
+    // A revocation decision voids the live title only: the superseded one stays as it closed,
+    // and the standing moves by the rule, once.
+    let v = revoke_by_case(&t, changsha, "applicant").await;
+    assert_eq!(v["status"], "revoked");
     assert_eq!(lifecycle_of(&t, changsha).await, "revoked");
-    let (status, v) = revoke(&t, &province, cert.id, "再次撤销").await;
-    assert_eq!(status, 409);
-    assert_eq!(error_message(&v), "该认定已于2026年12月11日撤销");
-    let revoked = audited(&t, "designation.revoke").await;
-    assert_eq!(revoked.len(), 1);
+    let cert = designation_numbered(&t, CERT_CHANGSHA).await;
+    assert_eq!(cert.revoked_on, Some(date!(2026 - 12 - 11)));
+    let ct = designation_numbered(&t, CT_CHANGSHA).await;
+    assert_eq!(ct.revoked_on, None);
+    assert_eq!(ct.superseded_on, Some(date!(2026 - 12 - 11)));
+    let decided = audited(&t, "revocation.decide").await;
+    assert_eq!(decided.len(), 1);
     assert!(
-        revoked[0].summary.contains("certified → revoked"),
+        decided[0].summary.contains("certified → revoked")
+            && decided[0].summary.contains(CERT_CHANGSHA)
+            && !decided[0].summary.contains(CT_CHANGSHA),
         "{}",
-        revoked[0].summary
+        decided[0].summary
     );
+    // With no live title left, no new case can be opened.
+    let (status, v) = call(
+        &t,
+        &province,
+        "POST",
+        "/api/v1/revocations",
+        Some(json!({"cluster_id": changsha, "ground": "fraud", "facts": "再次撤销"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{v}");
 
     // 岳阳, still a 培育对象, is untouched by 长沙's certification.
     let yueyang = designation_numbered(&t, CT_YUEYANG).await;
@@ -134,12 +128,31 @@ async fn certification_supersedes_the_cultivation_title_and_revoking_it_changes_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn parallel_revocations_of_one_title_decide_once() {
+async fn parallel_decisions_of_one_case_decide_once() {
     let t = support::spawn().await;
-    confirmed_round(&t).await;
-    let ct = designation_numbered(&t, CT_CHANGSHA).await;
+    let f = confirmed_round(&t).await;
     let province = token(&t, "province").await;
-    let url = t.url(&format!("/api/v1/designations/{}/revoke", ct.id));
+    let case = crate::revocation::open_case(&t, &province, f.entries[0].cluster_id, "fraud").await;
+    let id = case["id"].as_i64().unwrap();
+    let url = t.url(&format!("/api/v1/revocations/{id}/notify"));
+    let res = reqwest::Client::new()
+        .post(url)
+        .bearer_auth(&province)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let applicant = token(&t, "applicant").await;
+    let (status, _) = call(
+        &t,
+        &applicant,
+        "POST",
+        &format!("/api/v1/revocations/{id}/respond"),
+        Some(json!({"statement": "申辩"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let url = t.url(&format!("/api/v1/revocations/{id}/decide"));
     let calls: Vec<_> = (0..4)
         .map(|i| {
             let (url, province) = (url.clone(), province.clone());
@@ -147,7 +160,7 @@ async fn parallel_revocations_of_one_title_decide_once() {
                 reqwest::Client::new()
                     .post(url)
                     .bearer_auth(province)
-                    .json(&json!({ "reason": format!("复核不合格{i}") }))
+                    .json(&json!({ "outcome": "revoke", "reasons": format!("复核不合格{i}") }))
                     .send()
                     .await
                     .unwrap()
@@ -163,7 +176,11 @@ async fn parallel_revocations_of_one_title_decide_once() {
     let mut statuses = answers.clone();
     statuses.sort_unstable();
     assert_eq!(statuses, vec![200, 409, 409, 409], "{answers:?}");
-    assert_eq!(audited(&t, "designation.revoke").await.len(), 1);
+    assert_eq!(audited(&t, "revocation.decide").await.len(), 1);
+    assert_eq!(
+        designation_numbered(&t, CT_CHANGSHA).await.revoked_on,
+        Some(date!(2026 - 12 - 04))
+    );
 }
 
 async fn start_api(t: &TestApp, competition: i64, cluster: i64) -> (u16, Value) {
@@ -232,10 +249,7 @@ async fn a_certified_cluster_is_told_it_is_already_certified() {
         "{message}"
     );
     // Once its title is revoked, it stands where any cluster does and may apply again.
-    let province = token(&t, "province").await;
-    let cert = designation_numbered(&t, CERT_CHANGSHA).await;
-    let (status, _) = revoke(&t, &province, cert.id, "复核不合格").await;
-    assert_eq!(status, 200);
+    revoke_by_case(&t, changsha, "applicant").await;
     let (status, v) = start_api(&t, next_call, changsha).await;
     assert_eq!(status, 200, "{v}");
 }
@@ -332,7 +346,7 @@ async fn check(t: &TestApp, number: &str) -> ((u16, String), (u16, Value)) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anyone_checks_a_certificate_valid_superseded_or_revoked() {
     let t = spawn_public().await;
-    confirmed_round(&t).await;
+    let f = confirmed_round(&t).await;
 
     // A fresh 培育对象 certificate is valid, by its short code or its whole number.
     let ((status, html), (api_status, v)) = check(&t, "P2026-001").await;
@@ -425,10 +439,7 @@ async fn anyone_checks_a_certificate_valid_superseded_or_revoked() {
     assert_eq!(v["designation_label"], "湖南省先进制造业集群");
 
     // Revoked: 已撤销 with the day.
-    let province = token(&t, "province").await;
-    let cert = designation_numbered(&t, CERT_CHANGSHA).await;
-    let (status, _) = revoke(&t, &province, cert.id, "复核不合格").await;
-    assert_eq!(status, 200);
+    revoke_by_case(&t, f.entries[0].cluster_id, "applicant").await;
     let ((status, html), (_, v)) = check(&t, "C2026-001").await;
     assert_eq!(status, 200);
     assert!(

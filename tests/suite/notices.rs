@@ -244,7 +244,7 @@ async fn a_notice_published_on_a_friday_runs_five_working_days_to_thursday() {
         "/api/v1/notices/{round_id}/objections",
         "/api/v1/objections/{id}/uphold",
         "/api/v1/rounds/{id}/confirm",
-        "/api/v1/designations/{id}/revoke",
+        "/api/v1/revocations/{id}/decide",
     ] {
         assert!(doc["paths"][path].is_object(), "{path}");
     }
@@ -943,32 +943,14 @@ async fn confirmation_waits_for_the_window_and_the_decisions_then_designates() {
         .unwrap();
     assert_eq!(v["rows"].as_array().unwrap().len(), 2);
 
-    // Revocation is a new decision with a reason.
+    // Revocation is a proceeding ending in a numbered decision (see revocation.rs).
+    crate::revocation::revoke_by_case(&t, f.entries[2].cluster_id, "applicant2").await;
     let (status, v) = call(
         &t,
         &province,
-        "POST",
-        &format!("/api/v1/designations/{yueyang_id}/revoke"),
-        Some(json!({"reason": ""})),
-    )
-    .await;
-    assert_eq!(status, 422);
-    assert_eq!(field_message(&v, "reason"), "请填写撤销理由");
-    let (status, _) = call(
-        &t,
-        &applicant,
-        "POST",
-        &format!("/api/v1/designations/{yueyang_id}/revoke"),
-        Some(json!({"reason": "x"})),
-    )
-    .await;
-    assert_eq!(status, 403);
-    let (status, v) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/designations/{yueyang_id}/revoke"),
-        Some(json!({"reason": "复核发现申报数据弄虚作假"})),
+        "GET",
+        &format!("/api/v1/certificates/{yueyang_id}"),
+        None,
     )
     .await;
     assert_eq!(status, 200, "{v}");
@@ -980,16 +962,6 @@ async fn confirmation_waits_for_the_window_and_the_decisions_then_designates() {
         .unwrap()
         .unwrap();
     assert_eq!(c.lifecycle.key(), "revoked");
-    let (status, v) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/designations/{yueyang_id}/revoke"),
-        Some(json!({"reason": "再次撤销"})),
-    )
-    .await;
-    assert_eq!(status, 409);
-    assert_eq!(v["error"]["message"], "该认定已于2026年12月4日撤销");
     let (_, html) = get_page(&anonymous, &t, &format!("/announcements/{}", f.round_id)).await;
     assert!(html.contains("已于2026年12月4日撤销"));
 
@@ -1000,7 +972,7 @@ async fn confirmation_waits_for_the_window_and_the_decisions_then_designates() {
         ("objection.dismiss", 1),
         ("round.confirm", 1),
         ("designation.create", 2),
-        ("designation.revoke", 1),
+        ("revocation.decide", 1),
     ] {
         let found = audited(&t, action).await;
         assert_eq!(found.len(), n, "{action}");
@@ -1013,8 +985,8 @@ async fn confirmation_waits_for_the_window_and_the_decisions_then_designates() {
         "{}",
         confirmed[0].summary
     );
-    let revoked = audited(&t, "designation.revoke").await;
-    assert_eq!(revoked[0].reason, "复核发现申报数据弄虚作假");
+    let revoked = audited(&t, "revocation.decide").await;
+    assert_eq!(revoked[0].reason, "申报数据与统计数据不符，且无合理解释");
     let verified = jiqun::audit::verify(&t.app.db, &t.app.audit_key)
         .await
         .unwrap();
@@ -1050,7 +1022,10 @@ async fn a_certificate_prints_on_a4_and_downloads_as_a_pdf_with_its_text() {
     )));
     assert!(html.contains("湖南省工业和信息化厅") && html.contains("2026年12月4日"));
     assert!(html.contains("id=\"print\""));
-    assert!(!html.contains("revoke-submit"), "only the province revokes");
+    assert!(
+        !html.contains("open-revocation"),
+        "only the province opens a revocation case"
+    );
     let css = reqwest::get(t.url("/static/certificate.css"))
         .await
         .unwrap()
@@ -1091,56 +1066,12 @@ async fn a_certificate_prints_on_a4_and_downloads_as_a_pdf_with_its_text() {
     assert!(downloads[0].summary.contains("湘集群培〔2026〕第001号"));
 
     // A revoked certificate is void: the page says so, the PDF is refused.
-    let province = token(&t, "province").await;
-    let (status, _) = call(
-        &t,
-        &province,
-        "POST",
-        &format!("/api/v1/designations/{}/revoke", d.id),
-        Some(json!({"reason": "三年复核不合格"})),
-    )
-    .await;
-    assert_eq!(status, 200);
+    crate::revocation::revoke_by_case(&t, d.cluster_id, "applicant").await;
     let (_, html) = get_page(&applicant, &t, &format!("/certificates/{}", d.id)).await;
-    assert!(html.contains("证书作废") && html.contains("三年复核不合格"));
+    assert!(html.contains("证书作废") && html.contains("湘工信集群撤〔2026〕1号"));
     let (status, html) = get_page(&applicant, &t, &format!("/certificates/{}.pdf", d.id)).await;
     assert_eq!(status, 409);
     assert!(html.contains("证书已作废"));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_province_revokes_through_the_certificate_page() {
-    let t = support::spawn().await;
-    confirmed_round(&t).await;
-    let d = designation_numbered(&t, "湘集群培〔2026〕第001号").await;
-    let page = support::page_login(&t, "province").await;
-    let (_, html) = get_page(&page, &t, &format!("/certificates/{}", d.id)).await;
-    assert!(html.contains("revoke-submit"));
-    let csrf = support::csrf_from(&html);
-    let res = post_page(
-        &page,
-        &t,
-        &format!("/designations/{}/revoke", d.id),
-        &[("_csrf", csrf.as_str()), ("reason", "")],
-    )
-    .await;
-    assert_eq!(res.status, 422);
-    assert!(res.body.contains("请填写撤销理由"));
-    let res = post_page(
-        &page,
-        &t,
-        &format!("/designations/{}/revoke", d.id),
-        &[("_csrf", csrf.as_str()), ("reason", "存在弄虚作假行为")],
-    )
-    .await;
-    assert_eq!(res.status, 303);
-    let after = designation::Entity::find_by_id(d.id)
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(after.revoked_on, Some(date!(2026 - 12 - 04)));
-    assert_eq!(after.revoke_reason, "存在弄虚作假行为");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

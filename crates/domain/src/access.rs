@@ -196,10 +196,15 @@ pub enum Resource {
     /// A titled cluster's development reports (第十三条), the city's opinion and the province's
     /// acceptance.
     Report,
+    /// Revocation cases (撤销案件, 第十四条): the province opens, notifies and decides; the
+    /// cluster states its case; its city follows.
+    Revocation,
+    /// 复核 (第十四条): which titled clusters are due in a year.
+    Recheck,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 15] = [
+    pub const ALL: [Resource; 17] = [
         Resource::Organisation,
         Resource::User,
         Resource::AuditLog,
@@ -215,6 +220,8 @@ impl Resource {
         Resource::Certificate,
         Resource::ApiToken,
         Resource::Report,
+        Resource::Revocation,
+        Resource::Recheck,
     ];
 }
 
@@ -341,6 +348,18 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Report, CityBureau, View | Review | Export) => Some(OwnCity),
         (Report, Province, View | Review | Export) => Some(All),
         (Report, _, _) => None,
+        // 按程序撤销: the province opens a case (Create), sends the 告知书 and decides (Review);
+        // the cluster's promotion organisation states its case (Update); the city follows.
+        (Revocation, Province, View | Create | Review | Export) => Some(All),
+        (Revocation, CityBureau, View) => Some(OwnCity),
+        (Revocation, Applicant, View | Update) => Some(OwnOrg),
+        (Revocation, _, _) => None,
+
+        // 复核: the province lists every cluster due; a city its clusters, a cluster its own.
+        (Recheck, Province, View | Export) => Some(All),
+        (Recheck, CityBureau, View) => Some(OwnCity),
+        (Recheck, Applicant, View) => Some(OwnOrg),
+        (Recheck, _, _) => None,
     }
 }
 
@@ -521,6 +540,51 @@ mod tests {
                 Role::AuditAdmin,
             ] {
                 assert!(!application_in_reach(role, status), "{role:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_the_province_opens_and_decides_revocation_cases() {
+        for role in Role::ALL {
+            for action in Action::ALL {
+                let expected = match role {
+                    Role::Province => matches!(
+                        action,
+                        Action::View | Action::Create | Action::Review | Action::Export
+                    )
+                    .then_some(ScopeKind::All),
+                    Role::CityBureau => (action == Action::View).then_some(ScopeKind::OwnCity),
+                    Role::Applicant => {
+                        matches!(action, Action::View | Action::Update).then_some(ScopeKind::OwnOrg)
+                    }
+                    _ => None,
+                };
+                assert_eq!(
+                    permission(role, Resource::Revocation, action),
+                    expected,
+                    "{role:?} {action:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_recheck_list_is_read_within_scope_and_written_by_nobody() {
+        for role in Role::ALL {
+            let expected = match role {
+                Role::Province => Some(ScopeKind::All),
+                Role::CityBureau => Some(ScopeKind::OwnCity),
+                Role::Applicant => Some(ScopeKind::OwnOrg),
+                _ => None,
+            };
+            assert_eq!(
+                permission(role, Resource::Recheck, Action::View),
+                expected,
+                "{role:?}"
+            );
+            for action in [Action::Create, Action::Update, Action::Review] {
+                assert_eq!(permission(role, Resource::Recheck, action), None);
             }
         }
     }

@@ -168,6 +168,10 @@ pub enum OwnerType {
     Objection,
     /// A cluster's development report (第十三条).
     Report,
+    /// The province's evidence in a revocation case (撤销案件).
+    RevocationCase,
+    /// The cluster's written statement (陈述申辩) in a revocation case; the owner id is the case's.
+    RevocationResponse,
 }
 
 impl OwnerType {
@@ -179,6 +183,8 @@ impl OwnerType {
             OwnerType::Recommendation => "recommendation",
             OwnerType::Objection => "objection",
             OwnerType::Report => "report",
+            OwnerType::RevocationCase => "revocation_case",
+            OwnerType::RevocationResponse => "revocation_response",
         }
     }
 
@@ -190,6 +196,8 @@ impl OwnerType {
             OwnerType::Recommendation,
             OwnerType::Objection,
             OwnerType::Report,
+            OwnerType::RevocationCase,
+            OwnerType::RevocationResponse,
         ]
         .into_iter()
         .find(|o| o.key() == key)
@@ -205,6 +213,8 @@ pub fn owner_label(owner: OwnerType) -> &'static str {
         OwnerType::Recommendation => "推荐",
         OwnerType::Objection => "异议",
         OwnerType::Report => "发展情况报告",
+        OwnerType::RevocationCase => "撤销案件",
+        OwnerType::RevocationResponse => "陈述申辩",
     }
 }
 
@@ -773,6 +783,8 @@ mod tests {
             OwnerType::Recommendation,
             OwnerType::Objection,
             OwnerType::Report,
+            OwnerType::RevocationCase,
+            OwnerType::RevocationResponse,
         ] {
             assert_eq!(OwnerType::from_key(o.key()), Some(o));
             assert!(!owner_label(o).is_empty());

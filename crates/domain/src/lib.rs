@@ -16,6 +16,7 @@ pub mod password;
 pub mod region;
 pub mod report;
 pub mod review;
+pub mod revocation;
 pub mod round;
 pub mod security;
 pub mod text;

@@ -30,6 +30,7 @@ pub mod report;
 pub mod report_alert;
 pub mod report_event;
 pub mod report_version;
+pub mod revocation_case;
 pub mod round;
 pub mod round_entry;
 pub mod score_sheet;

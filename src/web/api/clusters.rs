@@ -21,8 +21,8 @@ use super::{ApiError, ErrorBody, ErrorDetail, FieldErrorSchema};
 use crate::app::Shared;
 use crate::error::AppError;
 use crate::services::clusters::{
-    self, ClusterInput, ClusterView, CountyRef, ImportReport, MAX_IMPORT_BYTES, MemberInput,
-    MemberView, OrgRef, Relation, RowError,
+    self, ClusterInput, ClusterView, CountyRef, HistoryEvent, ImportReport, MAX_IMPORT_BYTES,
+    MemberInput, MemberView, OrgRef, Relation, RowError,
 };
 use crate::web::download::xlsx_download;
 use crate::web::principal::Authed;
@@ -36,6 +36,7 @@ pub fn routes() -> Router<Shared> {
         .route("/clusters/members-template.xlsx", get(template))
         .route("/clusters/{id}", get(get_one).put(update))
         .route("/clusters/{id}/members", get(members).post(add_member))
+        .route("/clusters/{id}/history", get(history))
         .route("/clusters/{id}/members/{member_id}", delete(remove_member))
         .route(
             "/clusters/{id}/members/import",
@@ -55,9 +56,11 @@ pub fn routes() -> Router<Shared> {
         add_member,
         remove_member,
         import,
-        template
+        template,
+        history
     ),
     components(schemas(
+        HistoryEvent,
         ClusterInput,
         ClusterUpdate,
         ClusterView,
@@ -250,4 +253,16 @@ async fn template(Authed(_ctx): Authed) -> Result<Response, ApiError> {
         "成员企业导入模板.xlsx",
         "template.xlsx",
     ))
+}
+
+/// The cluster's story, oldest first: applications, round notices and results, titles with
+/// certificate numbers (superseded, revoked), revocation cases and decisions.
+#[utoipa::path(get, path = "/api/v1/clusters/{id}/history", params(("id" = i64, Path)),
+    responses((status = 200, body = [HistoryEvent]), (status = 404, body = ErrorBody)))]
+async fn history(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+) -> ApiResult<Vec<HistoryEvent>> {
+    Ok(Json(clusters::history(&app, &ctx.principal, id).await?))
 }

@@ -27,7 +27,9 @@ const THROTTLED: [(&str, &str); 3] = [
 ];
 
 fn is_public(method: &str, path: &str) -> bool {
-    PUBLIC.contains(&(method, path)) || path.starts_with("/api/v1/announcements/")
+    PUBLIC.contains(&(method, path))
+        || path.starts_with("/api/v1/announcements/")
+        || path.starts_with("/api/v1/revocation-decisions")
 }
 
 fn description(code: u16) -> &'static str {

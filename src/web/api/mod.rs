@@ -12,7 +12,9 @@ pub mod doc;
 pub mod error;
 pub mod notices;
 pub mod orgs;
+pub mod recheck;
 pub mod reports;
+pub mod revocation;
 pub mod rounds;
 pub mod scoring;
 pub mod session;
@@ -68,6 +70,8 @@ pub fn routes() -> Router<Shared> {
         .merge(notices::routes())
         .merge(verify::routes())
         .merge(reports::routes())
+        .merge(revocation::routes())
+        .merge(recheck::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -96,6 +100,8 @@ async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     doc.merge(notices::Doc::openapi());
     doc.merge(verify::Doc::openapi());
     doc.merge(reports::Doc::openapi());
+    doc.merge(revocation::Doc::openapi());
+    doc.merge(recheck::Doc::openapi());
     let value = serde_json::to_value(&doc).map_err(AppError::internal)?;
     Ok(Json(doc::finish(value)))
 }

@@ -23,7 +23,7 @@ use super::{ApiError, ErrorBody, ErrorDetail};
 use crate::app::{App, Shared};
 use crate::error::AppError;
 use crate::services::designations::{
-    self, Announcement, AnnouncementRow, AnnouncementSummary, CertificateRow, RevokeInput,
+    self, Announcement, AnnouncementRow, AnnouncementSummary, CertificateRow,
 };
 use crate::services::notices::{
     self, ConfirmInput, ConfirmOutcome, DecidedObjection, EvidenceView, FileError, NoticeSummary,
@@ -51,7 +51,6 @@ pub fn routes() -> Router<Shared> {
         .route("/objections/{id}/uphold", post(uphold))
         .route("/certificates", get(list_certificates))
         .route("/certificates/{id}", get(get_certificate))
-        .route("/designations/{id}/revoke", post(revoke))
         .route("/announcements", get(list_announcements))
         .route("/announcements/{round_id}", get(get_announcement))
         .merge(filing)
@@ -73,7 +72,6 @@ pub fn routes() -> Router<Shared> {
         confirm,
         list_certificates,
         get_certificate,
-        revoke,
         list_announcements,
         get_announcement
     ),
@@ -93,7 +91,6 @@ pub fn routes() -> Router<Shared> {
         ConfirmInput,
         ConfirmOutcome,
         CertificateRow,
-        RevokeInput,
         AnnouncementSummary,
         Announcement,
         AnnouncementRow
@@ -362,20 +359,6 @@ async fn get_certificate(
     Path(id): Path<i64>,
 ) -> ApiResult<CertificateRow> {
     Ok(Json(designations::get(&app, &ctx.principal, id).await?))
-}
-
-/// Revokes a designation with a reason (province); the cluster's standing becomes "revoked".
-#[utoipa::path(post, path = "/api/v1/designations/{id}/revoke", params(("id" = i64, Path)), request_body = RevokeInput,
-    responses((status = 200, body = CertificateRow), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn revoke(
-    State(app): State<Shared>,
-    Authed(ctx): Authed,
-    Path(id): Path<i64>,
-    Json(body): Json<RevokeInput>,
-) -> ApiResult<CertificateRow> {
-    Ok(Json(
-        designations::revoke(&app, &ctx.principal, id, &body).await?,
-    ))
 }
 
 /// The announcements of confirmed rounds, newest first. Public.

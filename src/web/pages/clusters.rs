@@ -376,6 +376,8 @@ struct ShowPage {
     member_errors: FormErrors,
     max_rows: usize,
     max_mb: usize,
+    /// The cluster's story, oldest first.
+    history: Vec<clusters::HistoryEvent>,
 }
 
 #[derive(Deserialize, Default)]
@@ -426,6 +428,7 @@ async fn show_page(
         member_errors: member_error.map(FormErrors::from_error).unwrap_or_default(),
         max_rows: MAX_IMPORT_ROWS,
         max_mb: MAX_IMPORT_BYTES / 1024 / 1024,
+        history: clusters::history(app, &ctx.principal, id).await?,
     })
 }
 

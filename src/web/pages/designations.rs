@@ -1,5 +1,5 @@
 //! Designations and certificates (认定与证书): the list in the reader's scope, one certificate
-//! laid out on A4 for printing (and as a PDF), revocation; the public results announcements
+//! laid out on A4 for printing (and as a PDF) with the way into a revocation case; the public results announcements
 //! (第十二条); and the round's list as an Excel workbook.
 
 use askama::Template;
@@ -7,18 +7,17 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
+use axum::routing::get;
+use axum::{Extension, Router};
 use jiqun_domain::access::{Action, Resource, permission};
 use serde::Deserialize;
 
-use super::notices::{public_layout, refusal_text};
+use super::notices::public_layout;
 use super::{Layout, PageError, error_page, layout};
 use crate::app::{App, Shared};
 use crate::error::AppError;
 use crate::services::designations::{
-    self, Announcement, AnnouncementSummary, CertificateRow, Checked, PdfFailure, RevokeInput,
-    Verification,
+    self, Announcement, AnnouncementSummary, CertificateRow, Checked, PdfFailure, Verification,
 };
 use crate::web::download::{attachment, xlsx_download};
 use crate::web::principal::{Authed, SessionCtx};
@@ -27,7 +26,6 @@ pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/certificates", get(list))
         .route("/certificates/{id}", get(show))
-        .route("/designations/{id}/revoke", post(revoke))
         .route("/verify", get(verify_form))
         .route("/verify/{number}", get(verify))
         .route("/announcements", get(announcements))
@@ -59,11 +57,9 @@ struct CertificatePage {
     paragraphs: Vec<String>,
     issuer: String,
     date: String,
-    csrf: String,
+    /// A live title the province may open a revocation case about.
     can_revoke: bool,
     flash: String,
-    reason: String,
-    error: String,
 }
 
 fn certificate_page(
@@ -71,8 +67,6 @@ fn certificate_page(
     ctx: &SessionCtx,
     c: CertificateRow,
     flash: &str,
-    reason: String,
-    error: String,
 ) -> CertificatePage {
     let text = designations::certificate_text(&c, &app.config.public_url);
     CertificatePage {
@@ -80,20 +74,12 @@ fn certificate_page(
         paragraphs: text.paragraphs,
         issuer: text.issuer,
         date: text.date,
-        csrf: ctx.session.csrf_token.clone(),
         can_revoke: !c.revoked
             && !c.superseded
-            && permission(ctx.principal.role, Resource::Certificate, Action::Update).is_some(),
+            && permission(ctx.principal.role, Resource::Revocation, Action::Create).is_some(),
         flash: flash.into(),
-        reason,
-        error,
         c,
     }
-}
-
-#[derive(Deserialize, Default)]
-struct ShowQuery {
-    saved: Option<String>,
 }
 
 /// `/certificates/{id}` is the printable page, `/certificates/{id}.pdf` the PDF (the router
@@ -102,7 +88,6 @@ async fn show(
     State(app): State<Shared>,
     Authed(ctx): Authed,
     Path(id): Path<String>,
-    Query(q): Query<ShowQuery>,
 ) -> Result<Response, PageError> {
     if let Some(number) = id.strip_suffix(".pdf") {
         let id = number.parse::<i64>().map_err(|_| AppError::NotFound)?;
@@ -110,11 +95,7 @@ async fn show(
     }
     let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
     let c = designations::get(&app, &ctx.principal, id).await?;
-    let flash = match q.saved.as_deref() {
-        Some("revoked") => "已撤销该认定，证书作废。",
-        _ => "",
-    };
-    Ok(certificate_page(&app, &ctx, c, flash, String::new(), String::new()).into_response())
+    Ok(certificate_page(&app, &ctx, c, "").into_response())
 }
 
 async fn pdf(app: &App, ctx: &SessionCtx, id: i64) -> Response {
@@ -135,38 +116,6 @@ async fn pdf(app: &App, ctx: &SessionCtx, id: i64) -> Response {
             ),
         ),
         Err(PdfFailure::App(e)) => PageError(e).into_response(),
-    }
-}
-
-#[derive(Deserialize)]
-struct RevokeForm {
-    #[serde(default)]
-    reason: String,
-}
-
-async fn revoke(
-    State(app): State<Shared>,
-    Authed(ctx): Authed,
-    Path(id): Path<i64>,
-    Form(f): Form<RevokeForm>,
-) -> Response {
-    let input = RevokeInput {
-        reason: f.reason.clone(),
-    };
-    match designations::revoke(&app, &ctx.principal, id, &input).await {
-        Ok(_) => Redirect::to(&format!("/certificates/{id}?saved=revoked")).into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            let message = refusal_text(&e);
-            match designations::get(&app, &ctx.principal, id).await {
-                Ok(c) => (
-                    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
-                    certificate_page(&app, &ctx, c, "", f.reason, message),
-                )
-                    .into_response(),
-                Err(e) => PageError(e).into_response(),
-            }
-        }
-        Err(e) => PageError(e).into_response(),
     }
 }
 

@@ -14,8 +14,10 @@ mod notices;
 mod notifications;
 mod orgs;
 mod policy;
+mod recheck;
 mod reports;
 mod reviews;
+mod revocation;
 mod rounds;
 mod scoring;
 mod tokens;
@@ -58,6 +60,8 @@ pub fn routes() -> Router<Shared> {
         .merge(calendar::routes())
         .merge(policy::routes())
         .merge(reports::routes())
+        .merge(revocation::routes())
+        .merge(recheck::routes())
 }
 
 pub struct NavItem {
@@ -155,6 +159,20 @@ pub fn nav_for(role: Role, org_id: i64) -> Vec<NavItem> {
             key: "reports",
             label: "发展情况报告",
             href: "/reports".into(),
+        });
+    }
+    if permission(role, Resource::Revocation, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "revocations",
+            label: "撤销案件",
+            href: "/revocations".into(),
+        });
+    }
+    if permission(role, Resource::Recheck, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "rechecks",
+            label: "复核",
+            href: "/rechecks/due".into(),
         });
     }
     match permission(role, Resource::Organisation, Action::View) {

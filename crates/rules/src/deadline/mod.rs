@@ -451,3 +451,33 @@ pub fn report_reminder_due(policy: &Policy, due: Date, today: Date) -> Option<u3
         .filter(|d| left <= i64::from(*d))
         .min()
 }
+/// The 陈述申辩 window of a revocation 告知书 sent on `sent_on`: `revocation.response_working_days`
+/// working days, counted like a notice (the sending day is the first when it is a working day).
+/// None when the policy sets no period.
+pub fn revocation_response_window(
+    policy: &Policy,
+    cal: &Calendar,
+    sent_on: Date,
+) -> Result<Option<NoticeWindow>, DeadlineError> {
+    policy
+        .revocation
+        .response_working_days
+        .map(|days| notice_window(cal, sent_on, days))
+        .transpose()
+}
+
+/// The 复核 date a title conferred on `designated` falls due in `year` (第十四条: every
+/// `recheck.cycle_years` years from designation), or None when `year` holds none.
+pub fn recheck_due_in_year(
+    policy: &Policy,
+    designated: Date,
+    year: i32,
+) -> Result<Option<Date>, DeadlineError> {
+    let cycle = i32::try_from(policy.recheck.cycle_years).map_err(|_| DeadlineError::OutOfRange)?;
+    let after = year - designated.year();
+    if cycle == 0 || after <= 0 || after % cycle != 0 {
+        return Ok(None);
+    }
+    let n = u32::try_from(after / cycle).map_err(|_| DeadlineError::OutOfRange)?;
+    recheck_due(policy, designated, n).map(Some)
+}

@@ -665,3 +665,65 @@ mod owed {
         }
     }
 }
+#[test]
+fn revocation_response_windows() {
+    // 10 working days from Friday 2026-12-04: through Thursday 2026-12-17.
+    let w = revocation_response_window(&POLICY, &CAL, date!(2026 - 12 - 04))
+        .unwrap()
+        .unwrap();
+    assert_eq!(w.first_day, date!(2026 - 12 - 04));
+    assert_eq!(w.last_day, date!(2026 - 12 - 17));
+    // Sent on a Saturday: counting starts on Monday.
+    let w = revocation_response_window(&POLICY, &CAL, date!(2026 - 12 - 05))
+        .unwrap()
+        .unwrap();
+    assert_eq!(w.first_day, date!(2026 - 12 - 07));
+    assert_eq!(w.last_day, date!(2026 - 12 - 18));
+    // 国庆 2026 (10-01..10-07) is skipped.
+    let w = revocation_response_window(&POLICY, &CAL, date!(2026 - 09 - 30))
+        .unwrap()
+        .unwrap();
+    assert_eq!(w.last_day, date!(2026 - 10 - 19));
+    let mut without = POLICY.clone();
+    without.revocation.response_working_days = None;
+    assert_eq!(
+        revocation_response_window(&without, &CAL, date!(2026 - 12 - 04)).unwrap(),
+        None
+    );
+}
+
+#[test]
+fn recheck_falls_due_every_cycle_from_designation() {
+    let designated = date!(2026 - 12 - 04);
+    let due = |year| recheck_due_in_year(&POLICY, designated, year).unwrap();
+    assert_eq!(due(2026), None);
+    assert_eq!(due(2028), None);
+    assert_eq!(due(2029), Some(date!(2029 - 12 - 04)));
+    assert_eq!(due(2032), Some(date!(2032 - 12 - 04)));
+    assert_eq!(due(2030), None);
+    // 02-29 falls on 02-28 in a common year.
+    assert_eq!(
+        recheck_due_in_year(&POLICY, date!(2024 - 02 - 29), 2027).unwrap(),
+        Some(date!(2027 - 02 - 28))
+    );
+}
+
+proptest! {
+    /// A title is due in exactly the years a whole number of cycles after its designation, and
+    /// the date given is the engine's own recheck date in that year.
+    #[test]
+    fn a_title_is_due_in_the_years_of_its_cycle(
+        designated in day_in(date!(2021 - 01 - 01), 3000),
+        after in -3i32..20,
+    ) {
+        let year = designated.year() + after;
+        let cycle = i32::try_from(POLICY.recheck.cycle_years).unwrap();
+        let due = recheck_due_in_year(&POLICY, designated, year).unwrap();
+        prop_assert_eq!(due.is_some(), after > 0 && after % cycle == 0);
+        if let Some(d) = due {
+            prop_assert_eq!(d.year(), year);
+            let until = Date::from_calendar_date(year, Month::December, 31).unwrap();
+            prop_assert!(recheck_due_dates(&POLICY, designated, until).unwrap().contains(&d));
+        }
+    }
+}

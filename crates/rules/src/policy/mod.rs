@@ -503,6 +503,25 @@ pub struct Recheck {
 #[serde(deny_unknown_fields)]
 pub struct Revocation {
     pub reasons: Vec<RevocationReason>,
+    /// 陈述申辩: the working days a cluster and its city have to answer a 告知书, counted from
+    /// the day it is sent. Optional so that policy texts bound before it existed still load; a
+    /// revocation case cannot be notified under a policy without it.
+    #[serde(default)]
+    pub response_working_days: Option<u32>,
+    /// The 决定书 number, e.g. "湘工信集群撤〔{year}〕{seq}号" ({seq} is the year's sequence).
+    #[serde(default)]
+    pub decision_number: Option<String>,
+}
+
+impl Revocation {
+    /// The number of the `seq`-th revocation decision of `year`; None when the policy sets no
+    /// format.
+    pub fn decision_number_of(&self, year: i32, seq: u32) -> Option<String> {
+        self.decision_number.as_ref().map(|f| {
+            f.replace("{year}", &year.to_string())
+                .replace("{seq}", &seq.to_string())
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

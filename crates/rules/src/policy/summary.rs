@@ -254,6 +254,12 @@ fn write_summary(p: &Policy, o: &mut String) -> std::fmt::Result {
     for x in &p.revocation.reasons {
         writeln!(o, "  - {}{}{}", x.name, article(&x.article), tag(x.source))?;
     }
+    if let Some(days) = p.revocation.response_working_days {
+        writeln!(o, "陈述申辩期限：告知书发出之日起{days}个工作日")?;
+    }
+    if let Some(number) = &p.revocation.decision_number {
+        writeln!(o, "撤销决定书编号：{number}")?;
+    }
     let q = &p.quota.per_county;
     let (limit, mode) = match q.mode {
         QuotaMode::Warn => ("原则上不超过", "超出时提示警告，须记录理由方可继续"),

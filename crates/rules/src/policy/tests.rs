@@ -134,6 +134,11 @@ fn shipped_policy_parses_and_encodes_the_measures() {
     ] {
         assert!(p.revocation_reason(key).is_some(), "{key}");
     }
+    assert_eq!(p.revocation.response_working_days, Some(10));
+    assert_eq!(
+        p.revocation.decision_number_of(2026, 3).as_deref(),
+        Some("湘工信集群撤〔2026〕3号")
+    );
     // Weights are placeholders, the report rhythm is the Measures'.
     assert!(
         p.criteria
@@ -617,4 +622,22 @@ fn the_summary_names_the_report_form_escalation_and_flags() {
     assert!(s.contains("逾期5个工作日告知省工信厅"), "{s}");
     assert!(s.contains("报告内容：10项指标；平台建设、项目管理"), "{s}");
     assert!(s.contains("同比变化超过±50%"), "{s}");
+}
+#[test]
+fn the_revocation_procedure_keys_are_checked_and_optional() {
+    let text = SHIPPED.to_string();
+    let list = errors(
+        &text
+            .replace("response_working_days = 10", "response_working_days = 0")
+            .replace("撤〔{year}〕{seq}号", "撤〔{year}〕号"),
+    );
+    reason_at(&list, "revocation.response_working_days");
+    assert!(reason_at(&list, "revocation.decision_number").contains("{seq}"));
+    // A policy text bound before the keys existed still loads; it simply has no procedure.
+    let older = text
+        .replace("response_working_days = 10\n", "")
+        .replace("decision_number = \"湘工信集群撤〔{year}〕{seq}号\"\n", "");
+    let p = Policy::parse(&older, "旧版.toml").unwrap();
+    assert_eq!(p.revocation.response_working_days, None);
+    assert_eq!(p.revocation.decision_number_of(2026, 1), None);
 }

@@ -118,6 +118,20 @@ pub(super) fn validate(p: &Parts, e: &mut Errors) {
             text(e, &format!("{at}.name"), &reason.name);
             opt_text(e, &format!("{at}.article"), &reason.article);
         }
+        if r.response_working_days == Some(0) {
+            e.push(
+                "revocation.response_working_days",
+                "陈述申辩期限必须大于0个工作日",
+            );
+        }
+        if let Some(f) = &r.decision_number
+            && !(f.contains("{year}") && f.contains("{seq}"))
+        {
+            e.push(
+                "revocation.decision_number",
+                "决定书编号格式须包含{year}和{seq}，如“湘工信集群撤〔{year}〕{seq}号”",
+            );
+        }
     }
     if let Some(q) = &p.quota {
         let q = &q.per_county;
