@@ -22,6 +22,7 @@ mod mail;
 mod notices;
 mod observability;
 mod organisations;
+mod policies;
 mod round_flow;
 mod rounds;
 mod scale;

@@ -285,6 +285,9 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Policy, SysAdmin | Province | Partner | CityBureau | Applicant | Expert, View) => {
             Some(All)
         }
+        // Installing a policy file (a successor to the Measures, 第十八条) is the system
+        // administrator's, as importing the working-day calendar is.
+        (Policy, SysAdmin, Create) => Some(All),
         (Policy, _, _) => None,
 
         // The province opens and runs competitions; every business role reads the calls.
@@ -454,6 +457,21 @@ mod tests {
                 Role::Partner
             ]
         );
+    }
+
+    #[test]
+    fn only_the_system_administrator_installs_policies() {
+        for role in Role::ALL {
+            for action in Action::ALL {
+                let allowed = permission(role, Resource::Policy, action).is_some();
+                let expected = match action {
+                    Action::View => !matches!(role, Role::SecAdmin | Role::AuditAdmin),
+                    Action::Create => role == Role::SysAdmin,
+                    _ => false,
+                };
+                assert_eq!(allowed, expected, "{role:?} {action:?}");
+            }
+        }
     }
 
     #[test]

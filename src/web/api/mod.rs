@@ -12,6 +12,7 @@ pub mod doc;
 pub mod error;
 pub mod notices;
 pub mod orgs;
+pub mod policies;
 pub mod rounds;
 pub mod scoring;
 pub mod session;
@@ -66,6 +67,7 @@ pub fn routes() -> Router<Shared> {
         .merge(scoring::routes())
         .merge(notices::routes())
         .merge(verify::routes())
+        .merge(policies::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -93,6 +95,7 @@ async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     doc.merge(scoring::Doc::openapi());
     doc.merge(notices::Doc::openapi());
     doc.merge(verify::Doc::openapi());
+    doc.merge(policies::Doc::openapi());
     let value = serde_json::to_value(&doc).map_err(AppError::internal)?;
     Ok(Json(doc::finish(value)))
 }

@@ -88,6 +88,10 @@ impl Source {
     }
 }
 
+fn first_version() -> u32 {
+    1
+}
+
 /// A parsed, validated policy.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -119,6 +123,10 @@ pub struct Policy {
 pub struct Identity {
     /// Stable id a competition is bound to, e.g. "hunan-2021".
     pub id: String,
+    /// The text's version under its id: a changed text is installed under a higher version, so
+    /// an installed text is never silently replaced (absent = 1).
+    #[serde(default = "first_version")]
+    pub version: u32,
     pub name: String,
     pub document_number: String,
     pub issuer: String,
@@ -296,6 +304,9 @@ pub struct NegativeItem {
 #[serde(deny_unknown_fields)]
 pub struct Competition {
     pub per_year: u32,
+    /// The rule as people know it, quoted when another call in the year is refused.
+    #[serde(default)]
+    pub message: Option<String>,
     #[serde(default)]
     pub article: Option<String>,
     pub source: Source,

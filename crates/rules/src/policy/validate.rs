@@ -88,6 +88,7 @@ pub(super) fn validate(p: &Parts, e: &mut Errors) {
             e.push("competition.per_year", "每年竞赛次数必须大于0");
         }
         opt_text(e, "competition.article", &c.article);
+        opt_text(e, "competition.message", &c.message);
     }
     if let Some(rounds) = &p.rounds {
         rounds_checks(rounds, e);
@@ -183,6 +184,9 @@ fn identity(id: &Identity, e: &mut Errors) {
                 id.id
             ),
         );
+    }
+    if id.version == 0 {
+        e.push("identity.version", "版本号应为不小于1的整数");
     }
     text(e, "identity.name", &id.name);
     text(e, "identity.document_number", &id.document_number);
