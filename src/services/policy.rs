@@ -287,6 +287,37 @@ pub async fn offered<C: ConnectionTrait>(conn: &C) -> Result<Vec<BoundPolicy>, A
         .collect())
 }
 
+/// The wording a policy prints; a text lacking it takes the shipped file's (see
+/// `Policy::wording`).
+pub fn wording_of(p: &Policy) -> Result<&jiqun_rules::policy::Wording, AppError> {
+    p.wording()
+        .ok_or_else(|| AppError::internal(format!("policy {} has no [wording]", p.id())))
+}
+
+/// The certificate number prefixes a policy gives each title.
+pub fn prefixes_of(p: &Policy) -> Result<jiqun_domain::round::CertificatePrefixes, AppError> {
+    let w = wording_of(p)?;
+    Ok(jiqun_domain::round::CertificatePrefixes {
+        cultivation_target: w.cultivation_target_certificate_prefix.clone(),
+        certified: w.certified_certificate_prefix.clone(),
+    })
+}
+
+/// The certificate prefixes of every installed policy (newest first), so a number issued
+/// under any of them is read back.
+pub async fn all_prefixes<C: ConnectionTrait>(
+    conn: &C,
+) -> Result<Vec<jiqun_domain::round::CertificatePrefixes>, AppError> {
+    let mut out: Vec<jiqun_domain::round::CertificatePrefixes> = Vec::new();
+    for (_, p) in installed(conn).await?.iter().rev() {
+        let prefixes = prefixes_of(p)?;
+        if !out.contains(&prefixes) {
+            out.push(prefixes);
+        }
+    }
+    Ok(out)
+}
+
 /// A call bound to an installed policy.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BoundCall {
@@ -649,6 +680,53 @@ mod tests {
                 .iter()
                 .any(|e| e.starts_with(&format!("x.toml:{bad} criteria[1].max_score："))),
             "{errors:?}"
+        );
+    }
+
+    /// The Measures' wording lives in the policy file, not in Rust: certificate prefixes, the
+    /// once-a-year rule and the contact office must not come back into the code. Test modules
+    /// (from `#[cfg(test)]` on), `tests.rs` files, comments and the demo's sample data are
+    /// exempt.
+    #[test]
+    fn no_measures_wording_in_rust_sources() {
+        const WORDING: [&str; 4] = ["湘集群", "每年组织", "产业集聚推进处", "OUTLIER_GAP_SHARE"];
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = vec![root.join("src")];
+        for krate in std::fs::read_dir(root.join("crates")).unwrap() {
+            dirs.push(krate.unwrap().path().join("src"));
+        }
+        let mut found = Vec::new();
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                if !name.ends_with(".rs") || name == "tests.rs" || name == "demo.rs" {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (i, line) in text.lines().enumerate() {
+                    if line.trim_start().starts_with("#[cfg(test)]") {
+                        break;
+                    }
+                    if line.trim_start().starts_with("//") {
+                        continue;
+                    }
+                    for w in WORDING {
+                        if line.contains(w) {
+                            found.push(format!("{}:{}: {w}", path.display(), i + 1));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "Measures wording belongs in policies/*.toml:\n{}",
+            found.join("\n")
         );
     }
 
