@@ -252,11 +252,8 @@ pub async fn designate(
         .await?
         .ok_or(AppError::NotFound)?;
     let prefixes = super::policy::prefixes_of(&super::competitions::policy_of(&call)?)?;
-    let number = outcome.certificate_number(
-        &prefixes,
-        year,
-        u32::try_from(seq).unwrap_or_default(),
-    );
+    let number =
+        outcome.certificate_number(&prefixes, year, u32::try_from(seq).unwrap_or_default());
     let d = designation::ActiveModel {
         cluster_id: Set(entry.cluster_id),
         round_id: Set(r.id),

@@ -9,6 +9,7 @@ pub mod clusters;
 pub mod competitions;
 pub mod designations;
 pub mod experts;
+pub mod extensions;
 pub mod notices;
 pub mod notifications;
 pub mod orgs;

@@ -84,7 +84,10 @@ pub async fn notify_user(
     Ok(m.id)
 }
 
-async fn active_users_of(conn: &impl ConnectionTrait, org_ids: &[i64]) -> Result<Vec<i64>, DbErr> {
+pub(crate) async fn active_users_of(
+    conn: &impl ConnectionTrait,
+    org_ids: &[i64],
+) -> Result<Vec<i64>, DbErr> {
     if org_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -111,7 +114,7 @@ async fn city_bureaus(conn: &impl ConnectionTrait, city_code: &str) -> Result<Ve
         .await
 }
 
-async fn notify_all(
+pub(crate) async fn notify_all(
     conn: &impl ConnectionTrait,
     users: &[i64],
     title: &str,

@@ -14,6 +14,7 @@ mod audit_changes;
 mod clusters;
 mod competitions;
 mod doors;
+mod extensions;
 mod fixtures;
 mod hardening;
 mod hygiene;

@@ -227,10 +227,12 @@ pub enum Action {
     /// Put an account created by the system administrator into use and issue its first
     /// credential (三权分立: whoever creates an account never holds a way into it).
     Activate,
+    /// Extend one applicant's deadline (e.g. after a system fault).
+    Extend,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 8] = [
         Action::View,
         Action::Create,
         Action::Update,
@@ -238,6 +240,7 @@ impl Action {
         Action::Export,
         Action::Review,
         Action::Activate,
+        Action::Extend,
     ];
 }
 
@@ -303,6 +306,10 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Application, Applicant, View | Create | Update) => Some(OwnOrg),
         (Application, CityBureau, View | Review | Export) => Some(OwnCity),
         (Application, Province, View | Export) => Some(All),
+        // One applicant's deadline: the province for any step, a city bureau for its own
+        // review of applications in its city (the service holds it to that step).
+        (Application, Province, Extend) => Some(All),
+        (Application, CityBureau, Extend) => Some(OwnCity),
         (Application, _, _) => None,
 
         // The province runs the rounds; partner departments co-organise and read them.
@@ -470,6 +477,21 @@ mod tests {
                     _ => false,
                 };
                 assert_eq!(allowed, expected, "{role:?} {action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_province_and_city_bureaus_extend_deadlines() {
+        for role in Role::ALL {
+            for resource in Resource::ALL {
+                let scope = permission(role, resource, Action::Extend);
+                let expected = match (resource, role) {
+                    (Resource::Application, Role::Province) => Some(ScopeKind::All),
+                    (Resource::Application, Role::CityBureau) => Some(ScopeKind::OwnCity),
+                    _ => None,
+                };
+                assert_eq!(scope, expected, "{role:?} {resource:?}");
             }
         }
     }

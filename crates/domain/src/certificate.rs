@@ -123,7 +123,10 @@ mod tests {
             cultivation_target: "某集群培".into(),
             certified: "某集群认".into(),
         }];
-        assert_eq!(CertificateKey::parse("湘集群认〔2026〕第001号", &other), None);
+        assert_eq!(
+            CertificateKey::parse("湘集群认〔2026〕第001号", &other),
+            None
+        );
         assert_eq!(
             CertificateKey::parse("某集群认〔2026〕第001号", &other),
             Some(key)

@@ -10,6 +10,7 @@ pub mod clusters;
 pub mod competitions;
 pub mod doc;
 pub mod error;
+pub mod extensions;
 pub mod notices;
 pub mod orgs;
 pub mod policies;
@@ -68,6 +69,7 @@ pub fn routes() -> Router<Shared> {
         .merge(notices::routes())
         .merge(verify::routes())
         .merge(policies::routes())
+        .merge(extensions::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -96,6 +98,7 @@ async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     doc.merge(notices::Doc::openapi());
     doc.merge(verify::Doc::openapi());
     doc.merge(policies::Doc::openapi());
+    doc.merge(extensions::Doc::openapi());
     let value = serde_json::to_value(&doc).map_err(AppError::internal)?;
     Ok(Json(doc::finish(value)))
 }

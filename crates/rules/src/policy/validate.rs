@@ -151,7 +151,10 @@ pub(super) fn validate(p: &Parts, e: &mut Errors) {
                 "cultivation_target_certificate_prefix",
                 &w.cultivation_target_certificate_prefix,
             ),
-            ("certified_certificate_prefix", &w.certified_certificate_prefix),
+            (
+                "certified_certificate_prefix",
+                &w.certified_certificate_prefix,
+            ),
             ("contact_office", &w.contact_office),
         ] {
             text(e, &format!("wording.{key}"), value);
@@ -163,7 +166,10 @@ pub(super) fn validate(p: &Parts, e: &mut Errors) {
                 "cultivation_target_certificate_prefix",
                 &w.cultivation_target_certificate_prefix,
             ),
-            ("certified_certificate_prefix", &w.certified_certificate_prefix),
+            (
+                "certified_certificate_prefix",
+                &w.certified_certificate_prefix,
+            ),
         ] {
             if prefix.contains(['〔', '〕', '第', '号']) {
                 e.push(
