@@ -250,6 +250,21 @@ pub struct Eligibility {
     /// Items the applicant attests do not apply to it.
     #[serde(default)]
     pub negative_list: Vec<NegativeItem>,
+    /// Files an application must carry before it can be submitted, by upload purpose.
+    #[serde(default)]
+    pub required_attachments: Option<Vec<RequiredAttachment>>,
+}
+
+/// The upload purposes an application has (the upload path knows these).
+pub const ATTACHMENT_PURPOSES: [&str; 3] = ["report", "pledge", "evidence"];
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredAttachment {
+    /// One of `ATTACHMENT_PURPOSES`.
+    pub purpose: String,
+    /// Named to the applicant: "请上传{name}".
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -648,6 +663,15 @@ impl Policy {
             .review_reminder_days
             .as_deref()
             .or_else(|| shipped().and_then(|p| p.competition.review_reminder_days.as_deref()))
+            .unwrap_or_default()
+    }
+
+    /// The files an application must carry (shipped file's list when absent).
+    pub fn required_attachments(&self) -> &[RequiredAttachment] {
+        self.eligibility
+            .required_attachments
+            .as_deref()
+            .or_else(|| shipped().and_then(|p| p.eligibility.required_attachments.as_deref()))
             .unwrap_or_default()
     }
 

@@ -84,6 +84,20 @@ pub(super) fn validate(p: &Parts, e: &mut Errors) {
     }
     if let Some(el) = &p.eligibility {
         eligibility(el, p.criteria.as_deref(), e);
+        for (i, a) in el.required_attachments.iter().flatten().enumerate() {
+            let at = format!("eligibility.required_attachments[{i}]");
+            if !ATTACHMENT_PURPOSES.contains(&a.purpose.as_str()) {
+                e.push(
+                    format!("{at}.purpose"),
+                    format!(
+                        "附件用途“{}”无效，可选值：{}",
+                        a.purpose,
+                        ATTACHMENT_PURPOSES.join("、")
+                    ),
+                );
+            }
+            text(e, &format!("{at}.name"), &a.name);
+        }
     }
     if let Some(c) = &p.competition {
         if c.per_year == 0 {
