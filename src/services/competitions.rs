@@ -76,7 +76,7 @@ pub struct Context<'a> {
     pub policies: &'a [BoundPolicy],
     /// The year of every call already published, open or closed (other than the one being
     /// edited): one entry per call.
-    pub open_years: &'a [i32],
+    pub call_years: &'a [i32],
     /// When editing: the call as stored.
     pub existing: Option<&'a competition::Model>,
 }
@@ -174,7 +174,7 @@ pub fn validate(input: &CompetitionInput, ctx: &Context) -> Result<ValidCompetit
         && (MIN_YEAR..=MAX_YEAR).contains(&year)
     {
         // 每年次数 comes from the policy and counts every call of the year, closed ones too.
-        let published = ctx.open_years.iter().filter(|y| **y == year).count();
+        let published = ctx.call_years.iter().filter(|y| **y == year).count();
         let per_year = policy.competition.per_year as usize;
         if published >= per_year {
             let rule = policy
@@ -445,7 +445,7 @@ pub async fn get(app: &App, p: &Principal, id: i64) -> Result<CompetitionView, A
 
 /// The year of every published call, open or closed, except `except`. Serialised, so two
 /// people publishing at once cannot both pass the policy's yearly limit.
-async fn open_years<C: ConnectionTrait>(
+async fn call_years<C: ConnectionTrait>(
     conn: &C,
     except: Option<i64>,
 ) -> Result<Vec<i32>, AppError> {
@@ -500,13 +500,13 @@ pub async fn create(
     // once cannot both open a call for the same year.
     let txn = store::write_txn(&app.db).await?;
     let policies = super::policy::offered(&txn).await?;
-    let taken = open_years(&txn, None).await?;
+    let taken = call_years(&txn, None).await?;
     let v = validate(
         input,
         &Context {
             now,
             policies: &policies,
-            open_years: &taken,
+            call_years: &taken,
             existing: None,
         },
     )?;
@@ -564,13 +564,13 @@ pub async fn update(
     if before.status != crate::store::entity::kinds::CompetitionStatus::Open {
         return Err(AppError::Conflict("该竞赛通知已关闭，不能再修改".into()));
     }
-    let taken = open_years(&txn, Some(id)).await?;
+    let taken = call_years(&txn, Some(id)).await?;
     let v = validate(
         input,
         &Context {
             now,
             policies: &policies,
-            open_years: &taken,
+            call_years: &taken,
             existing: Some(&before),
         },
     )?;
@@ -700,11 +700,11 @@ mod tests {
         }
     }
 
-    fn ctx<'a>(policies: &'a [BoundPolicy], open_years: &'a [i32]) -> Context<'a> {
+    fn ctx<'a>(policies: &'a [BoundPolicy], call_years: &'a [i32]) -> Context<'a> {
         Context {
             now: datetime!(2026-01-10 02:00 UTC),
             policies,
-            open_years,
+            call_years,
             existing: None,
         }
     }
