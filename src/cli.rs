@@ -148,8 +148,13 @@ pub enum PolicyCommand {
         /// 政策规则文件，例如 policies/hunan-2021.toml
         file: std::path::PathBuf,
     },
-    /// 打印今天有效的政策规则摘要；没有有效版本时打印最近一版并注明已失效。无需数据库
+    /// 列出已安装的政策规则（策略标识、版本、有效期、状态、绑定的竞赛），再打印今天有效的规则摘要；没有有效版本时打印最近一版并注明已失效
     Show,
+    /// 安装政策规则文件（系统管理员职责，记入审计日志）：与 check 相同的校验，有误时逐条列出“文件:行 键路径：原因”并以1退出；同一文件重复安装、同一策略标识和版本号对应不同内容时拒绝
+    Install {
+        /// 政策规则文件（TOML），例如 policies/hunan-2027.toml
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -406,10 +411,14 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 }
             }
         }
-        Command::Policy(cmd) => {
+        Command::Policy(PolicyCommand::Check { file }) => {
             // No database is needed, but the configuration is still resolved (and checked).
             Config::resolve(&cli.config)?;
-            policy_command(cmd)
+            policy_command(PolicyCommand::Check { file })
+        }
+        Command::Policy(cmd) => {
+            let app = open(&cli.config, true).await?;
+            installed_policy_command(&app, cmd).await
         }
         Command::Calendar(cmd) => {
             let app = open(&cli.config, true).await?;
@@ -571,10 +580,77 @@ fn policy_command(cmd: PolicyCommand) -> Result<ExitCode, CliError> {
                 }
             }
         }
-        PolicyCommand::Show => {
-            let today = crate::clock::local(crate::clock::Clock::default().now()).date();
-            let current = policy::current_on(today)?;
+        PolicyCommand::Show | PolicyCommand::Install { .. } => {
+            Err(CliError::Message("该命令需要数据库".into()))
+        }
+    }
+}
+
+/// `policy show` and `policy install`: the policies installed in the database.
+async fn installed_policy_command(app: &Shared, cmd: PolicyCommand) -> Result<ExitCode, CliError> {
+    use crate::services::policy;
+    match cmd {
+        PolicyCommand::Install { file } => {
+            let text = read_text(&file)?;
+            let origin = file.display().to_string();
+            let actor = Actor::console(&operator());
+            match policy::install_as(app, &actor, &text, &origin).await {
+                Ok(v) => {
+                    println!(
+                        "已安装《{}》（{}），策略标识 {}，版本 {}，有效期 {}（{}），SM3 {}。",
+                        v.name, v.document_number, v.key, v.version, v.validity, v.standing, v.sm3
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(crate::error::AppError::Invalid(fields)) => {
+                    eprintln!("政策规则文件“{origin}”有{}处错误，未安装：", fields.len());
+                    for f in fields {
+                        eprintln!("{}", f.message);
+                    }
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(crate::error::AppError::Conflict(why)) => {
+                    eprintln!("未安装：{why}");
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        PolicyCommand::Show | PolicyCommand::Check { .. } => {
+            let today = crate::services::calendar::today(app);
+            println!("已安装的政策规则：");
+            for v in policy::list_console(app).await? {
+                let calls: Vec<String> = v
+                    .competitions
+                    .iter()
+                    .map(|c| format!("{}年度“{}”（编号{}）", c.year, c.title, c.id))
+                    .collect();
+                println!(
+                    "  {} 版本{}《{}》（{}）有效期 {}，{}{}；{}，{}于{}安装；绑定的竞赛：{}",
+                    v.key,
+                    v.version,
+                    v.name,
+                    v.document_number,
+                    v.validity,
+                    v.standing,
+                    if v.offered {
+                        ""
+                    } else {
+                        "（已有更高版本）"
+                    },
+                    v.origin,
+                    v.installed_by,
+                    v.installed_at,
+                    if calls.is_empty() {
+                        "无".to_string()
+                    } else {
+                        calls.join("、")
+                    }
+                );
+            }
+            let current = policy::current_installed(app).await?;
             let warning = current.warning(today);
+            println!();
             if !warning.is_empty() {
                 println!("{warning}\n");
             }

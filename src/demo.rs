@@ -773,7 +773,8 @@ pub async fn seed_reports(app: &App) -> Result<(), AppError> {
             ],
         },
     ];
-    let (_, form) = crate::services::reports::policy_and_form(app)?;
+    let (policy, form) = crate::services::reports::policy_and_form(app)?;
+    let prefixes = crate::services::policy::prefixes_of(&policy)?;
     let mut data = jiqun_rules::report_form::ReportData::default();
     for i in &form.indicators {
         data.indicators.insert(i.key.clone(), "26".into());
@@ -836,7 +837,7 @@ pub async fn seed_reports(app: &App) -> Result<(), AppError> {
             effective_on: Set(t.effective_on),
             year: Set(year),
             seq: Set(i32::try_from(seq).unwrap_or_default()),
-            certificate_number: Set(t.designation.certificate_number(year, seq)),
+            certificate_number: Set(t.designation.certificate_number(&prefixes, year, seq)),
             superseded_on: Set(None),
             revoked_on: Set(None),
             revoke_reason: Set(String::new()),

@@ -104,6 +104,9 @@ pub async fn generate(app: &App, n: usize, say: &dyn Fn(&str)) -> Result<Outcome
             review_deadline: crate::clock::datetime_local_value(now + Duration::days(10)),
             notice_text: "各市州工业和信息化局：现组织开展先进制造业集群竞赛（规模测试数据）。"
                 .into(),
+            // Measured whatever the date: the shipped policy may be outside its validity.
+            override_reason: "规模测试数据，按内置政策延续执行".into(),
+            override_document: "规模测试（无依据文件）".into(),
         },
     )
     .await?;

@@ -72,6 +72,16 @@ pub async fn open(config: Config, create_key: bool) -> Result<App, StartError> {
         &audit_key,
     )
     .await?;
+    // The policy files shipped with this binary are installed once (audited); servers and
+    // commands that may write do it, as for the keys above.
+    if create_key {
+        crate::services::policy::install_builtin(&db, &audit_key, Clock::default().now())
+            .await
+            .map_err(|e| {
+                let detail = e.log_detail().unwrap_or_else(|| e.to_string());
+                StartError::Migrate(format!("安装系统内置政策规则失败：{detail}"))
+            })?;
+    }
     // Uploads interrupted by a crash leave partial files; an hour is far longer than any upload.
     crate::attachments::sweep_temp(&config.data_dir, std::time::Duration::from_secs(3600)).await;
     Ok(App {

@@ -340,10 +340,11 @@ pub async fn submit(
         .map_err(|e| AppError::Conflict(e.to_string()))?;
     let c = competition_of(&app.db, &m).await?;
     let now = app.clock.now();
-    if !super::competitions::is_open_for_submission(&c, now) {
+    // The application's own deadline: an individual extension, else the call's.
+    if let Some(until) = super::extensions::open_for_submission(&app.db, &c, m.id, now).await? {
         return Err(AppError::Conflict(format!(
             "申报已于 {} 截止，系统不再接收提交",
-            format_local(c.submission_deadline)
+            format_local(until)
         )));
     }
     let (_, a) = assess(app, &m).await?;

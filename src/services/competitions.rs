@@ -42,14 +42,16 @@ pub struct CompetitionInput {
     pub review_deadline: String,
     #[serde(default)]
     pub notice_text: String,
+    /// 延续执行: why the call opens under a policy not in force on its submission deadline
+    /// date; required (with `override_document`) only then.
+    #[serde(default)]
+    pub override_reason: String,
+    /// The document deciding the 延续执行 (name and 文号).
+    #[serde(default)]
+    pub override_document: String,
 }
 
-/// A policy the binary ships, with the exact text a call is bound to.
-#[derive(Debug, Clone)]
-pub struct BoundPolicy {
-    pub policy: Policy,
-    pub source: String,
-}
+pub use super::policy::BoundPolicy;
 
 /// The built-in policies with their texts. The shipped files are checked by the test suite, so
 /// a failure here is a broken build, reported rather than panicked on.
@@ -61,6 +63,7 @@ pub fn builtin() -> Result<Vec<BoundPolicy>, AppError> {
                 .map(|policy| BoundPolicy {
                     policy,
                     source: (*text).to_string(),
+                    sm3: super::policy::sm3_hex(text),
                 })
                 .map_err(|e| AppError::internal(format!("built-in policy: {e}")))
         })
@@ -71,8 +74,9 @@ pub fn builtin() -> Result<Vec<BoundPolicy>, AppError> {
 pub struct Context<'a> {
     pub now: OffsetDateTime,
     pub policies: &'a [BoundPolicy],
-    /// Years that already have an open call (other than the one being edited).
-    pub open_years: &'a [i32],
+    /// The year of every call already published, open or closed (other than the one being
+    /// edited): one entry per call.
+    pub call_years: &'a [i32],
     /// When editing: the call as stored.
     pub existing: Option<&'a competition::Model>,
 }
@@ -88,7 +92,9 @@ pub struct ValidCompetition {
     pub submission_deadline: OffsetDateTime,
     pub review_deadline: OffsetDateTime,
     pub notice_text: String,
-    /// Things the province should know but that do not stop the call (e.g. an expired policy).
+    /// 延续执行 recorded for a policy outside its validity: (reason, document).
+    pub policy_override: Option<(String, String)>,
+    /// Things the province should know but that do not stop the call (e.g. the 延续执行).
     pub warnings: Vec<String>,
 }
 
@@ -100,8 +106,7 @@ pub fn policy_warning(policy: &Policy, submission_deadline: OffsetDateTime) -> S
         return String::new();
     }
     format!(
-        "注意：所选政策《{}》（{}）的有效期为{}，申报截止日{day}不在其有效期内。\
-         本次竞赛仍将按该版本规则进行；如已发布新的管理办法，请先更新政策规则文件，再选择新版本。",
+        "所选政策《{}》（{}）的有效期为{}，申报截止日{day}不在其有效期内。",
         policy.identity.name,
         policy.identity.document_number,
         super::policy::validity(policy)
@@ -138,11 +143,6 @@ pub fn validate(input: &CompetitionInput, ctx: &Context) -> Result<ValidCompetit
     let year = input.year;
     if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
         p.add("year", format!("年度应为{MIN_YEAR}至{MAX_YEAR}之间的整数"));
-    } else if ctx.open_years.contains(&year) {
-        p.add(
-            "year",
-            format!("{year}年度已有进行中的竞赛通知（第七条：每年组织一次），请先关闭原通知"),
-        );
     }
     let policy_id = input.policy_id.trim();
     // Editing a call keeps the text it was bound to: a policy file loaded later under the same
@@ -170,6 +170,28 @@ pub fn validate(input: &CompetitionInput, ctx: &Context) -> Result<ValidCompetit
             }
         },
     };
+    if let Some((policy, _)) = &bound
+        && (MIN_YEAR..=MAX_YEAR).contains(&year)
+    {
+        // 每年次数 comes from the policy and counts every call of the year, closed ones too.
+        let published = ctx.call_years.iter().filter(|y| **y == year).count();
+        let per_year = policy.competition.per_year as usize;
+        if published >= per_year {
+            let rule = policy
+                .competition
+                .message
+                .as_deref()
+                .map(|m| format!("（{m}）"))
+                .unwrap_or_default();
+            p.add(
+                "year",
+                format!(
+                    "{year}年度已发布{published}次竞赛通知（含已关闭的），\
+                     所选政策规定每年至多{per_year}次{rule}，不能再发布"
+                ),
+            );
+        }
+    }
     let submission = deadline(
         &mut p,
         "submission_deadline",
@@ -210,7 +232,40 @@ pub fn validate(input: &CompetitionInput, ctx: &Context) -> Result<ValidCompetit
     let (policy, policy_source) = bound.ok_or_else(missing)?;
     let submission_deadline = submission.ok_or_else(missing)?;
     let review_deadline = review.ok_or_else(missing)?;
+    // A policy outside its validity on the deadline date binds a call only by an explicit
+    // 延续执行 with its reason and deciding document.
     let warning = policy_warning(&policy, submission_deadline);
+    let policy_override = if warning.is_empty() {
+        None
+    } else {
+        let reason = trimmed(&input.override_reason);
+        let document = trimmed(&input.override_document);
+        let mut p = Problems::default();
+        if reason.is_empty() {
+            p.add(
+                "override_reason",
+                format!("{warning}如确需延续执行，请填写延续执行的理由"),
+            );
+        } else if reason.chars().count() > 1000 {
+            p.add("override_reason", "延续执行的理由不能超过1000个字");
+        }
+        if document.is_empty() {
+            p.add(
+                "override_document",
+                "请填写决定延续执行的依据文件（名称及文号）",
+            );
+        } else if document.chars().count() > 200 {
+            p.add("override_document", "依据文件不能超过200个字");
+        }
+        p.into_result()?;
+        Some((reason, document))
+    };
+    let warnings = match &policy_override {
+        Some((reason, document)) => {
+            vec![format!("{warning}延续执行：{reason}（依据：{document}）")]
+        }
+        None => Vec::new(),
+    };
     Ok(ValidCompetition {
         year,
         title,
@@ -219,11 +274,8 @@ pub fn validate(input: &CompetitionInput, ctx: &Context) -> Result<ValidCompetit
         submission_deadline,
         review_deadline,
         notice_text,
-        warnings: if warning.is_empty() {
-            Vec::new()
-        } else {
-            vec![warning]
-        },
+        policy_override,
+        warnings,
     })
 }
 
@@ -286,6 +338,9 @@ pub struct CompetitionView {
     pub accepting_submissions: bool,
     /// Non-empty when the bound policy is not in force on the submission deadline date.
     pub policy_warning: String,
+    /// 延续执行 recorded when the call opened under a policy outside its validity.
+    pub override_reason: String,
+    pub override_document: String,
     pub created_at_local: String,
     pub version: i32,
 }
@@ -338,6 +393,8 @@ impl CompetitionView {
             phase_label: phase_label.into(),
             accepting_submissions: is_open_for_submission(m, now),
             policy_warning,
+            override_reason: m.override_reason.clone().unwrap_or_default(),
+            override_document: m.override_document.clone().unwrap_or_default(),
             created_at_local: local_minutes(m.created_at),
             version: m.version,
         }
@@ -352,6 +409,8 @@ impl CompetitionView {
             submission_deadline: datetime_local_value(m.submission_deadline),
             review_deadline: datetime_local_value(m.review_deadline),
             notice_text: m.notice_text.clone(),
+            override_reason: m.override_reason.clone().unwrap_or_default(),
+            override_document: m.override_document.clone().unwrap_or_default(),
         }
     }
 }
@@ -384,11 +443,14 @@ pub async fn get(app: &App, p: &Principal, id: i64) -> Result<CompetitionView, A
     Ok(CompetitionView::from_model(&m, app.clock.now()))
 }
 
-async fn open_years<C: ConnectionTrait>(
+/// The year of every published call, open or closed, except `except`. Serialised, so two
+/// people publishing at once cannot both pass the policy's yearly limit.
+async fn call_years<C: ConnectionTrait>(
     conn: &C,
     except: Option<i64>,
 ) -> Result<Vec<i32>, AppError> {
-    let mut q = competition::Entity::find().filter(competition::Column::Status.eq(STATUS_OPEN));
+    store::lock::serialise(conn, "competitions.per_year").await?;
+    let mut q = competition::Entity::find();
     if let Some(id) = except {
         q = q.filter(competition::Column::Id.ne(id));
     }
@@ -396,12 +458,18 @@ async fn open_years<C: ConnectionTrait>(
 }
 
 fn describe(v: &ValidCompetition) -> String {
+    let overridden = v
+        .policy_override
+        .as_ref()
+        .map(|(reason, document)| format!("；延续执行理由={reason}；依据文件={document}"))
+        .unwrap_or_default();
     format!(
-        "年度={}；标题={}；政策={}（{}）；申报截止={}；初审截止={}；通知正文{}字",
+        "年度={}；标题={}；政策={}（{}，版本{}）；申报截止={}；初审截止={}；通知正文{}字{overridden}",
         v.year,
         v.title,
         v.policy.id(),
         v.policy.identity.document_number,
+        v.policy.identity.version,
         local_minutes(v.submission_deadline),
         local_minutes(v.review_deadline),
         v.notice_text.chars().count()
@@ -427,18 +495,18 @@ pub async fn create(
     input: &CompetitionInput,
 ) -> Result<CompetitionView, AppError> {
     authorize(p, Resource::Competition, Action::Create)?;
-    let policies = builtin()?;
     let now = app.clock.now();
     // The one-call-a-year check reads inside the write transaction, so two people publishing at
     // once cannot both open a call for the same year.
     let txn = store::write_txn(&app.db).await?;
-    let taken = open_years(&txn, None).await?;
+    let policies = super::policy::offered(&txn).await?;
+    let taken = call_years(&txn, None).await?;
     let v = validate(
         input,
         &Context {
             now,
             policies: &policies,
-            open_years: &taken,
+            call_years: &taken,
             existing: None,
         },
     )?;
@@ -447,6 +515,9 @@ pub async fn create(
         title: Set(v.title.clone()),
         policy_id: Set(v.policy.id().to_string()),
         policy_source: Set(v.policy_source.clone()),
+        policy_hash: Set(Some(super::policy::sm3_hex(&v.policy_source))),
+        override_reason: Set(v.policy_override.as_ref().map(|o| o.0.clone())),
+        override_document: Set(v.policy_override.as_ref().map(|o| o.1.clone())),
         submission_deadline: Set(v.submission_deadline),
         review_deadline: Set(v.review_deadline),
         notice_text: Set(v.notice_text.clone()),
@@ -483,9 +554,9 @@ pub async fn update(
     expected_version: i32,
 ) -> Result<CompetitionView, AppError> {
     authorize(p, Resource::Competition, Action::Update)?;
-    let policies = builtin()?;
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;
+    let policies = super::policy::offered(&txn).await?;
     let before = competition::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -493,13 +564,13 @@ pub async fn update(
     if before.status != crate::store::entity::kinds::CompetitionStatus::Open {
         return Err(AppError::Conflict("该竞赛通知已关闭，不能再修改".into()));
     }
-    let taken = open_years(&txn, Some(id)).await?;
+    let taken = call_years(&txn, Some(id)).await?;
     let v = validate(
         input,
         &Context {
             now,
             policies: &policies,
-            open_years: &taken,
+            call_years: &taken,
             existing: Some(&before),
         },
     )?;
@@ -525,6 +596,9 @@ pub async fn update(
             title: Set(v.title.clone()),
             policy_id: Set(v.policy.id().to_string()),
             policy_source: Set(v.policy_source.clone()),
+            policy_hash: Set(Some(super::policy::sm3_hex(&v.policy_source))),
+            override_reason: Set(v.policy_override.as_ref().map(|o| o.0.clone())),
+            override_document: Set(v.policy_override.as_ref().map(|o| o.1.clone())),
             submission_deadline: Set(v.submission_deadline),
             review_deadline: Set(v.review_deadline),
             notice_text: Set(v.notice_text.clone()),
@@ -622,14 +696,15 @@ mod tests {
             submission_deadline: "2026-03-31T17:30".into(),
             review_deadline: "2026-04-03 17:30".into(),
             notice_text: "各市州工业和信息化局：\n现将有关事项通知如下。".into(),
+            ..Default::default()
         }
     }
 
-    fn ctx<'a>(policies: &'a [BoundPolicy], open_years: &'a [i32]) -> Context<'a> {
+    fn ctx<'a>(policies: &'a [BoundPolicy], call_years: &'a [i32]) -> Context<'a> {
         Context {
             now: datetime!(2026-01-10 02:00 UTC),
             policies,
-            open_years,
+            call_years,
             existing: None,
         }
     }
@@ -666,18 +741,43 @@ mod tests {
     }
 
     #[test]
-    fn a_policy_expired_on_the_deadline_warns_but_does_not_block() {
+    fn a_policy_expired_on_the_deadline_binds_only_by_a_recorded_override() {
         let p = policies();
         let mut i = input();
         i.submission_deadline = "2026-05-10 17:30".into();
         i.review_deadline = "2026-05-20 17:30".into();
-        let v = validate(&i, &ctx(&p, &[])).unwrap();
-        assert_eq!(v.warnings.len(), 1);
+        let err = validate(&i, &ctx(&p, &[])).unwrap_err();
+        let fields: Vec<(&str, &str)> = err
+            .fields()
+            .iter()
+            .map(|f| (f.field.as_str(), f.message.as_str()))
+            .collect();
+        assert_eq!(fields.len(), 2, "{fields:?}");
+        assert_eq!(fields[0].0, "override_reason");
         assert!(
-            v.warnings[0].contains("2026-05-10不在其有效期内"),
-            "{:?}",
-            v.warnings
+            fields[0].1.contains("2026-05-10不在其有效期内"),
+            "{fields:?}"
         );
+        assert_eq!(fields[1].0, "override_document");
+        i.override_reason = "新办法尚未出台，经厅党组会议研究延续执行".into();
+        let err = validate(&i, &ctx(&p, &[])).unwrap_err();
+        assert_eq!(err.fields()[0].field, "override_document");
+        i.override_document = "湘工信〔2026〕1号".into();
+        let v = validate(&i, &ctx(&p, &[])).unwrap();
+        assert_eq!(
+            v.policy_override,
+            Some((i.override_reason.clone(), i.override_document.clone()))
+        );
+        assert!(v.warnings[0].contains("延续执行"), "{:?}", v.warnings);
+        // Not yet in force is refused alike.
+        let mut early = input();
+        early.submission_deadline = "2021-01-10 17:30".into();
+        let mut c = ctx(&p, &[]);
+        c.now = datetime!(2020-12-01 00:00 UTC);
+        early.review_deadline = "2021-01-20 17:30".into();
+        early.year = 2021;
+        let err = validate(&early, &c).unwrap_err();
+        assert_eq!(err.fields()[0].field, "override_reason");
     }
 
     #[test]
@@ -690,6 +790,7 @@ mod tests {
             submission_deadline: "2026-01-01 08:00".into(),
             review_deadline: "2025-12-31 08:00".into(),
             notice_text: "字".repeat(MAX_NOTICE_CHARS + 1),
+            ..Default::default()
         };
         let err = validate(&i, &ctx(&p, &[])).unwrap_err();
         let fields: Vec<&str> = err.fields().iter().map(|f| f.field.as_str()).collect();
@@ -707,12 +808,18 @@ mod tests {
     }
 
     #[test]
-    fn one_open_call_a_year() {
+    fn the_policy_sets_how_many_calls_a_year() {
         let p = policies();
         let err = validate(&input(), &ctx(&p, &[2026])).unwrap_err();
         assert_eq!(err.fields()[0].field, "year");
         assert!(err.fields()[0].message.contains("第七条"));
+        assert!(err.fields()[0].message.contains("至多1次"));
         assert!(validate(&input(), &ctx(&p, &[2025])).is_ok());
+        // Two a year when a policy says so.
+        let mut two = policies();
+        two[0].policy.competition.per_year = 2;
+        assert!(validate(&input(), &ctx(&two, &[2026])).is_ok());
+        assert!(validate(&input(), &ctx(&two, &[2026, 2026])).is_err());
     }
 
     #[test]
@@ -734,6 +841,9 @@ mod tests {
             version: 1,
             created_at: s,
             updated_at: s,
+            policy_hash: None,
+            override_reason: None,
+            override_document: None,
         };
         let mut c = ctx(&p, &[]);
         c.now = datetime!(2026-04-01 00:00 UTC);

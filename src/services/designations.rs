@@ -249,7 +249,14 @@ pub async fn designate(
         .await?
         .map_or(0, |d| d.seq);
     let seq = last + 1;
-    let number = outcome.certificate_number(year, u32::try_from(seq).unwrap_or_default());
+    // The prefix is the programme's wording, from the policy the call is bound to.
+    let call = competition::Entity::find_by_id(r.competition_id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let prefixes = super::policy::prefixes_of(&super::competitions::policy_of(&call)?)?;
+    let number =
+        outcome.certificate_number(&prefixes, year, u32::try_from(seq).unwrap_or_default());
     let d = designation::ActiveModel {
         cluster_id: Set(entry.cluster_id),
         round_id: Set(r.id),
@@ -458,11 +465,15 @@ pub enum Checked {
 
 /// Checks a certificate by its number or its short code; public, no sign-in.
 pub async fn verify(app: &App, text: &str) -> Result<Checked, AppError> {
-    let Some(key) = CertificateKey::parse(text) else {
+    let prefixes = super::policy::all_prefixes(&app.db).await?;
+    let Some(key) = CertificateKey::parse(text, &prefixes) else {
         let shown: String = text.trim().chars().take(40).collect();
+        let example = prefixes
+            .first()
+            .map(|p| Designation::Certified.certificate_number(p, 2026, 1))
+            .unwrap_or_default();
         return Ok(Checked::Missing(format!(
-            "“{shown}”不是有效的证书编号。证书编号形如“{}”，查验码形如“{}”，请核对后重新输入。",
-            Designation::Certified.certificate_number(2026, 1),
+            "“{shown}”不是有效的证书编号。证书编号形如“{example}”，查验码形如“{}”，请核对后重新输入。",
             CertificateKey {
                 designation: Designation::Certified,
                 year: 2026,
@@ -471,9 +482,18 @@ pub async fn verify(app: &App, text: &str) -> Result<Checked, AppError> {
             .code()
         )));
     };
-    let number = key.number();
+    // The kind, year and sequence name the certificate whatever prefix it was issued under.
+    let number = if text.contains('〔') {
+        text.trim().to_string()
+    } else {
+        prefixes
+            .first()
+            .map_or_else(|| key.code(), |p| key.number(p))
+    };
     let Some(d) = designation::Entity::find()
-        .filter(designation::Column::CertificateNumber.eq(number.as_str()))
+        .filter(designation::Column::Designation.eq(key.designation))
+        .filter(designation::Column::Year.eq(key.year))
+        .filter(designation::Column::Seq.eq(i32::try_from(key.seq).unwrap_or(i32::MAX)))
         .one(&app.db)
         .await?
     else {

@@ -10,6 +10,7 @@ pub mod competitions;
 pub mod demo_clock;
 pub mod designations;
 pub mod experts;
+pub mod extensions;
 pub mod notices;
 pub mod notifications;
 pub mod orgs;

@@ -72,30 +72,47 @@ pub fn public_actor(name: &str, organisation: &str, client_addr: &str) -> Actor 
 // ---------------------------------------------------------------------------------------------
 // Titles, texts and the window
 
-pub fn notice_title(year: i32, kind: RoundKind) -> String {
-    match kind {
-        RoundKind::Preliminary => format!("{year}年湖南省先进制造业集群培育对象拟入选名单公示"),
-        RoundKind::Final => format!("{year}年湖南省先进制造业集群拟认定名单公示"),
-    }
+/// The title a round's winners receive, as the policy words it.
+fn title_of(policy: &Policy, kind: RoundKind) -> Result<String, AppError> {
+    let w = super::policy::wording_of(policy)?;
+    Ok(match kind {
+        RoundKind::Preliminary => w.cultivation_target_name.clone(),
+        RoundKind::Final => w.certified_name.clone(),
+    })
+}
+
+pub fn notice_title(policy: &Policy, year: i32, kind: RoundKind) -> Result<String, AppError> {
+    let what = title_of(policy, kind)?;
+    Ok(match kind {
+        RoundKind::Preliminary => format!("{year}年{what}拟入选名单公示"),
+        RoundKind::Final => format!("{year}年{what}拟认定名单公示"),
+    })
+}
+
+/// The notice title of a call's round, by the policy the call is bound to.
+pub fn notice_title_of(c: &competition::Model, kind: RoundKind) -> Result<String, AppError> {
+    notice_title(&*cached_policy(c)?, c.year, kind)
 }
 
 /// The preamble the publish form starts with.
-pub fn default_notice_text(policy: &Policy, year: i32, kind: RoundKind) -> String {
+pub fn default_notice_text(
+    policy: &Policy,
+    year: i32,
+    kind: RoundKind,
+) -> Result<String, AppError> {
     let days = policy.public_notice.working_days;
-    let what = match kind {
-        RoundKind::Preliminary => "湖南省先进制造业集群培育对象",
-        RoundKind::Final => "湖南省先进制造业集群",
-    };
-    format!(
+    let what = title_of(policy, kind)?;
+    let office = &super::policy::wording_of(policy)?.contact_office;
+    Ok(format!(
         "根据《{name}》（{number}）有关规定，经市州推荐、专家评审，{year}年{what}拟入选名单已经产生。\
          为体现公开、公平、公正，现将拟入选名单予以公示，公示期为{days}个工作日。\n\n\
          公示期间，任何单位和个人如有异议，请以真实姓名或单位名义，通过本页面以书面形式提出，\
          写明异议事项、理由和联系方式，并提供必要的证明材料；以单位名义提出的，须上传加盖单位公章的异议书。\
          匿名或逾期提出的异议不予受理。\n\n\
-         联系单位：湖南省工业和信息化厅产业集聚推进处",
+         联系单位：{office}",
         name = policy.identity.name,
         number = policy.identity.document_number,
-    )
+    ))
 }
 
 /// Where a notice window stands on a day.

@@ -84,7 +84,10 @@ pub async fn notify_user(
     Ok(m.id)
 }
 
-async fn active_users_of(conn: &impl ConnectionTrait, org_ids: &[i64]) -> Result<Vec<i64>, DbErr> {
+pub(crate) async fn active_users_of(
+    conn: &impl ConnectionTrait,
+    org_ids: &[i64],
+) -> Result<Vec<i64>, DbErr> {
     if org_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -111,7 +114,7 @@ async fn city_bureaus(conn: &impl ConnectionTrait, city_code: &str) -> Result<Ve
         .await
 }
 
-async fn notify_all(
+pub(crate) async fn notify_all(
     conn: &impl ConnectionTrait,
     users: &[i64],
     title: &str,
@@ -266,38 +269,34 @@ pub async fn mark_all_read(app: &App, user_id: i64) -> Result<u64, AppError> {
 // Deadline reminders.
 
 /// A reminder window: sent once when the deadline is at most `days` away (and not within the
-/// next, shorter window).
+/// next, shorter window). The days are the policy's (`competition.*_reminder_days`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Window {
     days: u32,
-    /// Part of the link, which is what makes a reminder unique per user.
-    key: &'static str,
+    /// "submission" or "review"; with the days, part of the link, which is what makes a
+    /// reminder unique per user.
+    step: &'static str,
 }
 
-const SUBMISSION_WINDOWS: [Window; 2] = [
-    Window {
-        days: 1,
-        key: "submission-1d",
-    },
-    Window {
-        days: 3,
-        key: "submission-3d",
-    },
-];
-const REVIEW_WINDOWS: [Window; 1] = [Window {
-    days: 3,
-    key: "review-3d",
-}];
+impl Window {
+    fn key(&self) -> String {
+        format!("{}-{}d", self.step, self.days)
+    }
+}
 
 /// The window `now` falls in before `deadline`, by the one deadline engine.
-fn window_for(windows: &[Window], deadline: OffsetDateTime, now: OffsetDateTime) -> Option<Window> {
-    let days: Vec<u32> = windows.iter().map(|w| w.days).collect();
-    let due = jiqun_rules::deadline::reminder_due(deadline, now, &days)?;
-    windows.iter().find(|w| w.days == due).copied()
+fn window_for(
+    step: &'static str,
+    days: &[u32],
+    deadline: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Option<Window> {
+    let due = jiqun_rules::deadline::reminder_due(deadline, now, days)?;
+    Some(Window { days: due, step })
 }
 
 fn reminder_link(competition_id: i64, w: Window) -> String {
-    format!("/competitions/{competition_id}#reminder-{}", w.key)
+    format!("/competitions/{competition_id}#reminder-{}", w.key())
 }
 
 /// Sends to those of `users` who do not have this reminder yet.
@@ -331,8 +330,8 @@ async fn remind_once(
 }
 
 /// Reminds, for every open call: applicant organisations with a draft or returned application,
-/// 3 days and 1 day before the submission deadline; city bureaus with submitted (unreviewed)
-/// applications, 3 days before the review deadline. Safe to run as often as wanted: a reminder
+/// and city bureaus with submitted (unreviewed) applications, on the days before the submission
+/// and review deadlines that the call's policy names. Safe to run as often as wanted: a reminder
 /// is sent to a user once. Returns how many notifications were sent.
 pub async fn remind_deadlines(app: &App) -> Result<u32, AppError> {
     let now = app.clock.now();
@@ -342,8 +341,25 @@ pub async fn remind_deadlines(app: &App) -> Result<u32, AppError> {
         .await?;
     let mut sent = 0;
     for c in calls {
-        let submission = window_for(&SUBMISSION_WINDOWS, c.submission_deadline, now);
-        let review = window_for(&REVIEW_WINDOWS, c.review_deadline, now);
+        let policy = match super::competitions::policy_of(&c) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!("reminders for call {}: {e}", c.id);
+                continue;
+            }
+        };
+        let submission = window_for(
+            "submission",
+            policy.submission_reminder_days(),
+            c.submission_deadline,
+            now,
+        );
+        let review = window_for(
+            "review",
+            policy.review_reminder_days(),
+            c.review_deadline,
+            now,
+        );
         if submission.is_none() && review.is_none() {
             continue;
         }
@@ -457,22 +473,26 @@ mod tests {
     fn the_shortest_window_that_applies_wins() {
         let d = datetime!(2026-12-31 09:30 UTC);
         let at = |h: i64| d - time::Duration::hours(h);
-        assert_eq!(window_for(&SUBMISSION_WINDOWS, d, at(24 * 4)), None);
+        let p = jiqun_rules::policy::builtin_policies().unwrap().remove(0);
+        let submission = p.submission_reminder_days();
+        assert_eq!(submission, [3, 1]);
+        let key = |w: Option<Window>| w.map(|w| w.key());
+        assert_eq!(window_for("submission", submission, d, at(24 * 4)), None);
         assert_eq!(
-            window_for(&SUBMISSION_WINDOWS, d, at(24 * 3)).map(|w| w.key),
+            key(window_for("submission", submission, d, at(24 * 3))).as_deref(),
             Some("submission-3d")
         );
         assert_eq!(
-            window_for(&SUBMISSION_WINDOWS, d, at(48)).map(|w| w.key),
+            key(window_for("submission", submission, d, at(48))).as_deref(),
             Some("submission-3d")
         );
         assert_eq!(
-            window_for(&SUBMISSION_WINDOWS, d, at(23)).map(|w| w.key),
+            key(window_for("submission", submission, d, at(23))).as_deref(),
             Some("submission-1d")
         );
-        assert_eq!(window_for(&SUBMISSION_WINDOWS, d, d), None);
+        assert_eq!(window_for("submission", submission, d, d), None);
         assert_eq!(
-            window_for(&REVIEW_WINDOWS, d, at(23)).map(|w| w.key),
+            key(window_for("review", p.review_reminder_days(), d, at(23))).as_deref(),
             Some("review-3d")
         );
     }

@@ -24,10 +24,6 @@ use crate::store::{
     entity::{cluster, competition, defence_score, round, round_entry, score_sheet},
 };
 
-/// The policy file sets no outlier rule, so a total is flagged when it is more than this share
-/// of the policy's total score (15 points out of 100) away from the mean of the other experts'
-/// totals: leaving the total itself out keeps one wild score from hiding itself on a panel of 5.
-pub const OUTLIER_GAP_SHARE: f64 = 0.15;
 /// The longest reason (ties, county cap) accepted, in characters.
 pub const MAX_REASON_CHARS: usize = 2000;
 
@@ -39,8 +35,12 @@ pub use exports::*;
 pub use proposal::*;
 pub use standings::*;
 
+/// A total is flagged when it is further than the policy's share of its total score
+/// (`scoring.outlier_gap_share`) from the mean of the other experts' totals: leaving the total
+/// itself out keeps one wild score from hiding itself on a panel of 5. No share, no flag.
 pub fn outlier_rule(policy: &Policy) -> OutlierRule {
-    OutlierRule::GapFromOthers(f64::from(policy.scoring.total_score) * OUTLIER_GAP_SHARE)
+    let share = policy.outlier_gap_share().unwrap_or(1.0);
+    OutlierRule::GapFromOthers(f64::from(policy.scoring.total_score) * share)
 }
 
 /// The policy's panel rule for this round: trimming only under a trimmed-mean aggregation.

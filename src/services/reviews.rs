@@ -29,10 +29,13 @@ async fn load_for_review<C: ConnectionTrait>(
     let m = applications::load(conn, p, id).await?;
     authorize(p, Resource::Application, Action::Review)?;
     let c = competition_of(conn, &m).await?;
-    if !super::competitions::is_open_for_review(&c, app.clock.now()) {
+    // The application's own review deadline: an individual extension, else the call's.
+    if let Some(until) =
+        super::extensions::closed_for_review(conn, &c, m.id, app.clock.now()).await?
+    {
         return Err(AppError::Conflict(format!(
             "市州初审已于 {} 截止",
-            format_local(c.review_deadline)
+            format_local(until)
         )));
     }
     Ok(m)

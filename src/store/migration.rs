@@ -21,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0011Lifecycle),
             Box::new(M0012Reports),
             Box::new(M0014Revocation),
+            Box::new(M0013Policies),
         ]
     }
 }
@@ -1256,6 +1257,147 @@ impl MigrationTrait for M0014Revocation {
             .to_owned(),
         )
         .await?;
+        Ok(())
+    }
+}
+
+/// Policies live in the database (第十八条: the 2021 Measures ran out; a successor must be
+/// installable without a rebuild): each installed text with its SM3 hash, key and version. A
+/// call records the hash of the exact text it opened under, and may record why it opened under
+/// a policy outside its validity (延续执行). One applicant's deadline may be extended.
+/// Existing calls are upgraded: every text a call is bound to is installed as it stands and the
+/// call is linked to it by hash, so nothing already published changes.
+struct M0013Policies;
+
+impl MigrationName for M0013Policies {
+    fn name(&self) -> &str {
+        "m0013_policies"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0013Policies {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        use std::collections::BTreeMap;
+
+        use sea_orm::ConnectionTrait;
+
+        m.create_table(
+            Table::create()
+                .table("policies")
+                .col(big_pk_auto("id"))
+                .col(string("key"))
+                .col(integer("version"))
+                .col(string_uniq("sm3"))
+                .col(text("source"))
+                .col(string("origin"))
+                .col(string("installed_by"))
+                .col(timestamp_with_time_zone("installed_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_policies_key")
+                .table("policies")
+                .col("key")
+                .to_owned(),
+        )
+        .await?;
+        // One column per statement: SQLite alters one thing at a time.
+        for column in [
+            string_null("policy_hash"),
+            text_null("override_reason"),
+            string_null("override_document"),
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table("competitions")
+                    .add_column(column)
+                    .to_owned(),
+            )
+            .await?;
+        }
+        m.create_table(
+            Table::create()
+                .table("deadline_extensions")
+                .col(big_pk_auto("id"))
+                .col(big_integer("application_id"))
+                .col(string("step"))
+                .col(timestamp_with_time_zone("until"))
+                .col(text("reason"))
+                .col(big_integer_null("granted_by"))
+                .col(string("granted_by_name"))
+                .col(timestamp_with_time_zone("granted_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_deadline_extensions_application")
+                .table("deadline_extensions")
+                .col("application_id")
+                .to_owned(),
+        )
+        .await?;
+
+        let db = m.get_connection();
+        let rows = db
+            .query_all(
+                &Query::select()
+                    .columns(["id", "policy_id", "policy_source", "created_at"])
+                    .from("competitions")
+                    .to_owned(),
+            )
+            .await?;
+        // Each distinct bound text once, installed when the first call bound to it was opened.
+        let mut texts: BTreeMap<String, (String, String, time::OffsetDateTime, Vec<i64>)> =
+            BTreeMap::new();
+        for r in rows {
+            let source: String = r.try_get("", "policy_source")?;
+            let hash = crate::services::policy::sm3_hex(&source);
+            let id: i64 = r.try_get("", "id")?;
+            let created: time::OffsetDateTime = r.try_get("", "created_at")?;
+            let key: String = r.try_get("", "policy_id")?;
+            let entry = texts
+                .entry(hash)
+                .or_insert_with(|| (key, source, created, Vec::new()));
+            entry.2 = std::cmp::min(entry.2, created);
+            entry.3.push(id);
+        }
+        for (hash, (key, source, first, ids)) in texts {
+            let version = jiqun_rules::Policy::parse(&source, "").map_or(1, |p| p.identity.version);
+            let mut insert = Query::insert();
+            insert.into_table("policies").columns([
+                "key",
+                "version",
+                "sm3",
+                "source",
+                "origin",
+                "installed_by",
+                "installed_at",
+            ]);
+            insert
+                .values([
+                    key.into(),
+                    i64::from(version).into(),
+                    hash.clone().into(),
+                    source.into(),
+                    "upgrade".into(),
+                    "数据库升级（已有竞赛绑定的文本）".into(),
+                    first.into(),
+                ])
+                .map_err(|e| DbErr::Migration(e.to_string()))?;
+            db.execute(&insert).await?;
+            db.execute(
+                &Query::update()
+                    .table("competitions")
+                    .value("policy_hash", hash)
+                    .and_where(Expr::col("id").is_in(ids))
+                    .to_owned(),
+            )
+            .await?;
+        }
         Ok(())
     }
 }

@@ -198,6 +198,13 @@ async fn cluster_application_goes_from_applicant_through_city_to_province() {
         "各市州工业和信息化局：\n现组织开展本年度先进制造业集群竞赛，请按通知要求组织申报。",
     )
     .await;
+    // The shipped 2021 Measures ran out on 2026-04-06: the call records its 延续执行.
+    b.fill(
+        "#override_reason",
+        "新的管理办法尚未印发，本年度竞赛延续执行2021年办法",
+    )
+    .await;
+    b.fill("#override_document", "湘工信办函〔2026〕88号").await;
     b.click("#competition-submit").await;
     let competition_id = id_in(&b.path().await, "/competitions/");
     assert_eq!(b.text("#flash").await, "竞赛通知已发布。");

@@ -186,6 +186,24 @@ async fn cases(t: &TestApp) -> Vec<Case> {
             expect: [403, 403, 403, 403, 403, 403, 403, 200],
         },
         Case {
+            what: "list installed policies",
+            method: "GET",
+            path: "/api/v1/policies".into(),
+            body: None,
+            expect: [200, 200, 200, 200, 200, 200, 403, 403],
+        },
+        Case {
+            what: "install a policy",
+            method: "POST",
+            path: "/api/v1/policies".into(),
+            body: Some(
+                json!({"source": jiqun_rules::policy::BUILTIN_POLICY_SOURCES[0]
+                .1
+                .replacen("id = \"hunan-2021\"", "id = \"hunan-access\"", 1)}),
+            ),
+            expect: [403, 403, 403, 403, 403, 200, 403, 403],
+        },
+        Case {
             what: "no interface edits the audit log",
             method: "DELETE",
             path: "/api/v1/audit".into(),

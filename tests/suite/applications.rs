@@ -112,7 +112,7 @@ pub fn complete_form(revenue: &str) -> Value {
 }
 
 /// Starts an application as `applicant` for a new cluster and returns (id, version).
-async fn started(
+pub(crate) async fn started(
     t: &TestApp,
     call: i64,
     who: &str,
@@ -137,11 +137,17 @@ async fn started(
     (id, body["application"]["version"].as_i64().unwrap() as i32)
 }
 
-async fn call_json(t: &TestApp, tok: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn call_json(
+    t: &TestApp,
+    tok: &str,
+    method: &str,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
     call(t, tok, method, path, Some(body)).await
 }
 
-async fn submit_complete(t: &TestApp, who: &str, id: i64, version: i32) -> i32 {
+pub(crate) async fn submit_complete(t: &TestApp, who: &str, id: i64, version: i32) -> i32 {
     let tok = token(t, who).await;
     let (status, body) = call_json(
         t,

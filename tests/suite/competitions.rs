@@ -32,8 +32,14 @@ fn call_body(t: &TestApp, year: i32, days: i64, review_days: i64) -> Value {
         "submission_deadline": datetime_local_value(now + Duration::days(days)),
         "review_deadline": datetime_local_value(now + Duration::days(review_days)),
         "notice_text": "各市州工业和信息化局：\n现将有关事项通知如下。",
+        // The shipped 2021 Measures ended on 2026-04-06: a later call records its 延续执行.
+        "override_reason": OVERRIDE_REASON,
+        "override_document": OVERRIDE_DOCUMENT,
     })
 }
+
+const OVERRIDE_REASON: &str = "新的管理办法尚未印发，经厅长办公会研究，竞赛按2021年办法延续执行";
+const OVERRIDE_DOCUMENT: &str = "湘工信办〔2026〕99号";
 
 async fn open_call(t: &TestApp, year: i32, days: i64, review_days: i64) -> Value {
     let province = token(t, "province").await;
@@ -350,7 +356,8 @@ async fn edits_keep_the_bound_policy_text_and_refuse_stale_versions() {
     assert_eq!(status, 409, "{answer}");
     assert_eq!(answer["error"]["code"], "stale_version");
 
-    // Closing ends the call; a closed call is not edited or closed again, and the year is free.
+    // Closing ends the call; a closed call is not edited or closed again, and it still counts
+    // for its year (competition.per_year counts every call of the year).
     let (status, closed) = call(&t, &province, "POST", &format!("{path}/close"), None).await;
     assert_eq!(status, 200, "{closed}");
     assert_eq!(closed["status"], "closed");
@@ -366,7 +373,22 @@ async fn edits_keep_the_bound_policy_text_and_refuse_stale_versions() {
             .unwrap()
             .is_none()
     );
-    let again = open_call(&t, 2027, 30, 40).await;
+    let (status, answer) = call(
+        &t,
+        &province,
+        "POST",
+        "/api/v1/competitions",
+        Some(call_body(&t, 2027, 30, 40)),
+    )
+    .await;
+    assert_eq!(status, 422, "a closed 2027 call still counts: {answer}");
+    assert!(
+        field_messages(&answer)
+            .iter()
+            .any(|(f, m)| f == "year" && m.contains("含已关闭的")),
+        "{answer}"
+    );
+    let again = open_call(&t, 2028, 30, 40).await;
     let open = jiqun::services::competitions::open_call(t.app())
         .await
         .unwrap()
@@ -415,6 +437,8 @@ async fn the_form_shows_chinese_errors_beside_the_fields_and_keeps_the_input() {
         ("review_deadline", s("submission_deadline")),
         ("notice_text", notice.into()),
         ("version", "0".into()),
+        ("override_reason", OVERRIDE_REASON.into()),
+        ("override_document", OVERRIDE_DOCUMENT.into()),
     ];
     let res = client
         .post(t.url("/competitions/new"))

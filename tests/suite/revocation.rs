@@ -301,7 +301,9 @@ async fn a_case_ends_in_revocation_after_the_statement_and_the_certificate_reads
     );
 
     // The public check says 已撤销 with the date.
-    let code = jiqun_domain::certificate::CertificateKey::parse(CT_YUEYANG)
+    let shipped = jiqun::services::competitions::builtin().unwrap();
+    let prefixes = jiqun::services::policy::prefixes_of(&shipped[0].policy).unwrap();
+    let code = jiqun_domain::certificate::CertificateKey::parse(CT_YUEYANG, &[prefixes])
         .unwrap()
         .code();
     let (status, html) = get_page(&support::client(), &t, &format!("/verify/{code}")).await;

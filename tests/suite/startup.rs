@@ -168,8 +168,49 @@ fn a_new_installation_is_set_up_from_the_command_line() {
     let (code, out) = jiqun(&["audit", "verify"]);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("共4条记录"),
-        "org, user, reset and unlock are audited: {out}"
+        out.contains("共5条记录"),
+        "the shipped policy's install, org, user, reset and unlock are audited: {out}"
     );
+
+    // A successor policy is installed from the command line, once; `policy show` lists both.
+    let successor = jiqun_rules::policy::BUILTIN_POLICY_SOURCES[0]
+        .1
+        .replacen("id = \"hunan-2021\"", "id = \"hunan-2026\"", 1)
+        .replacen("effective_to = 2026-04-06", "effective_to = 2031-04-06", 1)
+        .replacen(
+            "effective_from = 2021-04-07",
+            "effective_from = 2026-04-07",
+            1,
+        )
+        .replacen("published = 2021-04-07", "published = 2026-04-07", 1)
+        .replacen("issued = 2021-03-15", "issued = 2026-03-20", 1);
+    let file = dir.join("hunan-2026.toml");
+    std::fs::write(&file, &successor).unwrap();
+    let broken = dir.join("broken.toml");
+    std::fs::write(
+        &broken,
+        successor.replacen("per_year = 1", "per_year = 0", 1),
+    )
+    .unwrap();
+    let (code, out) = jiqun(&["policy", "install", broken.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("competition.per_year：每年竞赛次数必须大于0"),
+        "{out}"
+    );
+    let (code, out) = jiqun(&["policy", "install", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("已安装") && out.contains("hunan-2026"),
+        "{out}"
+    );
+    let (code, out) = jiqun(&["policy", "install", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("已经安装"), "{out}");
+    let (code, out) = jiqun(&["policy", "show"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("hunan-2021 版本1"), "{out}");
+    assert!(out.contains("hunan-2026 版本1"), "{out}");
+    assert!(out.contains("现行有效"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }

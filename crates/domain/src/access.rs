@@ -238,10 +238,12 @@ pub enum Action {
     /// Put an account created by the system administrator into use and issue its first
     /// credential (三权分立: whoever creates an account never holds a way into it).
     Activate,
+    /// Extend one applicant's deadline (e.g. after a system fault).
+    Extend,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 8] = [
         Action::View,
         Action::Create,
         Action::Update,
@@ -249,6 +251,7 @@ impl Action {
         Action::Export,
         Action::Review,
         Action::Activate,
+        Action::Extend,
     ];
 }
 
@@ -296,6 +299,9 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Policy, SysAdmin | Province | Partner | CityBureau | Applicant | Expert, View) => {
             Some(All)
         }
+        // Installing a policy file (a successor to the Measures, 第十八条) is the system
+        // administrator's, as importing the working-day calendar is.
+        (Policy, SysAdmin, Create) => Some(All),
         (Policy, _, _) => None,
 
         // The province opens and runs competitions; every business role reads the calls.
@@ -311,6 +317,10 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Application, Applicant, View | Create | Update) => Some(OwnOrg),
         (Application, CityBureau, View | Review | Export) => Some(OwnCity),
         (Application, Province, View | Export) => Some(All),
+        // One applicant's deadline: the province for any step, a city bureau for its own
+        // review of applications in its city (the service holds it to that step).
+        (Application, Province, Extend) => Some(All),
+        (Application, CityBureau, Extend) => Some(OwnCity),
         (Application, _, _) => None,
 
         // The province runs the rounds; partner departments co-organise and read them.
@@ -493,6 +503,36 @@ mod tests {
                 Role::Partner
             ]
         );
+    }
+
+    #[test]
+    fn only_the_system_administrator_installs_policies() {
+        for role in Role::ALL {
+            for action in Action::ALL {
+                let allowed = permission(role, Resource::Policy, action).is_some();
+                let expected = match action {
+                    Action::View => !matches!(role, Role::SecAdmin | Role::AuditAdmin),
+                    Action::Create => role == Role::SysAdmin,
+                    _ => false,
+                };
+                assert_eq!(allowed, expected, "{role:?} {action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_province_and_city_bureaus_extend_deadlines() {
+        for role in Role::ALL {
+            for resource in Resource::ALL {
+                let scope = permission(role, resource, Action::Extend);
+                let expected = match (resource, role) {
+                    (Resource::Application, Role::Province) => Some(ScopeKind::All),
+                    (Resource::Application, Role::CityBureau) => Some(ScopeKind::OwnCity),
+                    _ => None,
+                };
+                assert_eq!(scope, expected, "{role:?} {resource:?}");
+            }
+        }
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("application.return", "退回修改"),
     ("application.reject", "初审不通过"),
     ("application.recommend", "推荐至省工信厅"),
+    ("application.extend", "单独延长申报或初审期限"),
     ("round.open", "开设评审轮次"),
     ("round.panel", "组建评审组"),
     ("round.auto_assign", "自动分配专家"),
@@ -81,6 +82,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("revocation.download", "下载撤销决定书"),
     ("certificate.download", "下载证书"),
     ("calendar.import", "导入工作日历"),
+    ("policy.install", "安装政策规则文件"),
     ("audit.export", "导出审计日志"),
     ("audit.verify", "校验审计链"),
     ("system.seal_totp_secrets", "加密存储双因素密钥"),
@@ -107,6 +109,7 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("report", "发展情况报告"),
     ("revocation_case", "撤销案件"),
     ("calendar", "工作日历"),
+    ("policy", "政策规则文件"),
     ("audit_log", "审计日志"),
     ("demo_clock", "演示时钟"),
 ];

@@ -2,7 +2,7 @@
 //! the printed verify address carry (`/verify/C2026-001` for 湘集群认〔2026〕第001号), and the
 //! parsing of what a person types or scans into the verify page.
 
-use crate::round::Designation;
+use crate::round::{CertificatePrefixes, Designation};
 
 /// Which certificate a number or code names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,16 +26,17 @@ impl CertificateKey {
         format!("{}{}-{:03}", letter(self.designation), self.year, self.seq)
     }
 
-    /// The certificate number as issued, e.g. 湘集群认〔2026〕第001号.
-    pub fn number(&self) -> String {
-        self.designation.certificate_number(self.year, self.seq)
+    /// The certificate number as issued under `prefixes`, e.g. prefix〔2026〕第001号.
+    pub fn number(&self, prefixes: &CertificatePrefixes) -> String {
+        self.designation
+            .certificate_number(prefixes, self.year, self.seq)
     }
 
-    /// Reads a short code (any case, the hyphen optional) or a whole certificate number;
-    /// anything else is None.
-    pub fn parse(text: &str) -> Option<CertificateKey> {
+    /// Reads a short code (any case, the hyphen optional) or a whole certificate number issued
+    /// under one of `prefixes` (every programme installed); anything else is None.
+    pub fn parse(text: &str, prefixes: &[CertificatePrefixes]) -> Option<CertificateKey> {
         let text = text.trim();
-        parse_code(text).or_else(|| parse_number(text))
+        parse_code(text).or_else(|| parse_number(text, prefixes))
     }
 }
 
@@ -69,7 +70,7 @@ fn parse_code(text: &str) -> Option<CertificateKey> {
 /// A whole number is read by its year and sequence and accepted only when it is exactly the
 /// number one of the designations issues for them (so 第001号, not 第1号), so the spelling
 /// lives in one place: `Designation::certificate_number`.
-fn parse_number(text: &str) -> Option<CertificateKey> {
+fn parse_number(text: &str, prefixes: &[CertificatePrefixes]) -> Option<CertificateKey> {
     let (_, rest) = text.split_once('〔')?;
     let (year, rest) = rest.split_once('〕')?;
     let seq = rest.strip_prefix('第')?.strip_suffix('号')?;
@@ -81,13 +82,20 @@ fn parse_number(text: &str) -> Option<CertificateKey> {
             year,
             seq,
         })
-        .find(|key| key.number() == text)
+        .find(|key| prefixes.iter().any(|p| key.number(p) == text))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn hunan() -> Vec<CertificatePrefixes> {
+        vec![CertificatePrefixes {
+            cultivation_target: "湘集群培".into(),
+            certified: "湘集群认".into(),
+        }]
+    }
 
     #[test]
     fn codes_and_numbers_name_the_same_certificate() {
@@ -97,7 +105,7 @@ mod tests {
             seq: 1,
         };
         assert_eq!(key.code(), "C2026-001");
-        assert_eq!(key.number(), "湘集群认〔2026〕第001号");
+        assert_eq!(key.number(&hunan()[0]), "湘集群认〔2026〕第001号");
         for typed in [
             "C2026-001",
             "c2026-001",
@@ -105,11 +113,24 @@ mod tests {
             " C2026-001 ",
             "湘集群认〔2026〕第001号",
         ] {
-            assert_eq!(CertificateKey::parse(typed), Some(key), "{typed}");
+            assert_eq!(CertificateKey::parse(typed, &hunan()), Some(key), "{typed}");
         }
-        let ct = CertificateKey::parse("P2027-012").unwrap();
+        let ct = CertificateKey::parse("P2027-012", &hunan()).unwrap();
         assert_eq!(ct.designation, Designation::CultivationTarget);
-        assert_eq!(ct.number(), "湘集群培〔2027〕第012号");
+        assert_eq!(ct.number(&hunan()[0]), "湘集群培〔2027〕第012号");
+        // Another programme's prefixes read its own numbers, not Hunan's.
+        let other = vec![CertificatePrefixes {
+            cultivation_target: "某集群培".into(),
+            certified: "某集群认".into(),
+        }];
+        assert_eq!(
+            CertificateKey::parse("湘集群认〔2026〕第001号", &other),
+            None
+        );
+        assert_eq!(
+            CertificateKey::parse("某集群认〔2026〕第001号", &other),
+            Some(key)
+        );
     }
 
     #[test]
@@ -129,7 +150,7 @@ mod tests {
             "<script>",
             "C２０２６-001",
         ] {
-            assert_eq!(CertificateKey::parse(typed), None, "{typed}");
+            assert_eq!(CertificateKey::parse(typed, &hunan()), None, "{typed}");
         }
     }
 
@@ -138,13 +159,13 @@ mod tests {
         fn every_code_and_number_reads_back(cert in any::<bool>(), year in 2000i32..2100, seq in 1u32..5000) {
             let designation = if cert { Designation::Certified } else { Designation::CultivationTarget };
             let key = CertificateKey { designation, year, seq };
-            prop_assert_eq!(CertificateKey::parse(&key.code()), Some(key));
-            prop_assert_eq!(CertificateKey::parse(&key.number()), Some(key));
+            prop_assert_eq!(CertificateKey::parse(&key.code(), &hunan()), Some(key));
+            prop_assert_eq!(CertificateKey::parse(&key.number(&hunan()[0]), &hunan()), Some(key));
         }
 
         #[test]
         fn parsing_never_panics(text in "\\PC{0,24}") {
-            let _ = CertificateKey::parse(&text);
+            let _ = CertificateKey::parse(&text, &hunan());
         }
     }
 }

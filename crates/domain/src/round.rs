@@ -112,14 +112,26 @@ impl Designation {
         }
     }
 
-    /// The certificate number: the kind, the year and a sequence within both,
-    /// e.g. 湘集群认〔2026〕第001号.
-    pub fn certificate_number(self, year: i32, seq: u32) -> String {
-        let mark = match self {
-            Designation::CultivationTarget => "培",
-            Designation::Certified => "认",
-        };
-        format!("湘集群{mark}〔{year}〕第{seq:03}号")
+    /// The certificate number: the programme's prefix for the kind (from the policy), the
+    /// year and a sequence within both: prefix〔2026〕第001号.
+    pub fn certificate_number(self, prefixes: &CertificatePrefixes, year: i32, seq: u32) -> String {
+        format!("{}〔{year}〕第{seq:03}号", prefixes.of(self))
+    }
+}
+
+/// The certificate number prefix of each title, as the programme's policy words them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificatePrefixes {
+    pub cultivation_target: String,
+    pub certified: String,
+}
+
+impl CertificatePrefixes {
+    pub fn of(&self, d: Designation) -> &str {
+        match d {
+            Designation::CultivationTarget => &self.cultivation_target,
+            Designation::Certified => &self.certified,
+        }
     }
 }
 
@@ -531,12 +543,16 @@ mod tests {
 
     #[test]
     fn certificate_numbers_name_kind_year_and_sequence() {
+        let prefixes = CertificatePrefixes {
+            cultivation_target: "湘集群培".into(),
+            certified: "湘集群认".into(),
+        };
         assert_eq!(
-            Designation::Certified.certificate_number(2026, 1),
+            Designation::Certified.certificate_number(&prefixes, 2026, 1),
             "湘集群认〔2026〕第001号"
         );
         assert_eq!(
-            Designation::CultivationTarget.certificate_number(2027, 12),
+            Designation::CultivationTarget.certificate_number(&prefixes, 2027, 12),
             "湘集群培〔2027〕第012号"
         );
         assert_eq!(RoundKind::Final.outcome(), Designation::Certified);

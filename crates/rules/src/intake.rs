@@ -107,12 +107,6 @@ impl Assessment {
     }
 }
 
-/// The attachments an application needs, by purpose, with their Chinese names.
-pub const REQUIRED_ATTACHMENTS: [(&str, &str); 2] = [
-    ("report", "申请报告（PDF）"),
-    ("pledge", "真实性承诺书（签章扫描件）"),
-];
-
 /// Assesses a form against its policy. `has_attachment(purpose)` says what is uploaded.
 pub fn assess(
     policy: &Policy,
@@ -174,11 +168,12 @@ pub fn assess(
             message: format!("请逐项确认不存在以下情形：{}", unattested.join("；")),
         });
     }
-    for (purpose, name) in REQUIRED_ATTACHMENTS {
-        if !has_attachment(purpose) {
+    // The files the policy requires (`eligibility.required_attachments`).
+    for required in policy.required_attachments() {
+        if !has_attachment(&required.purpose) {
             a.missing.push(FieldProblem {
-                field: format!("attachments.{purpose}"),
-                message: format!("请上传{name}"),
+                field: format!("attachments.{}", required.purpose),
+                message: format!("请上传{}", required.name),
             });
         }
     }

@@ -109,11 +109,11 @@ pub async fn round_notice(
         kind_label: kind.label().into(),
         status: status.key().into(),
         status_label: status.label().into(),
-        title: notice_title(c.year, kind),
+        title: notice_title(&policy, c.year, kind)?,
         notice_text: if published {
             r.notice_text.clone()
         } else {
-            default_notice_text(&policy, c.year, kind)
+            default_notice_text(&policy, c.year, kind)?
         },
         published,
         period,

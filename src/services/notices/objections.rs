@@ -14,7 +14,7 @@ use super::decisions::evidence_of;
 use super::public::{ObjectionRulesView, published_round, rules_view};
 use super::{
     MAX_CONTACT_CHARS, MAX_NAME_CHARS, MAX_ORG_CHARS, MAX_REASON_CHARS, WindowState, cached_policy,
-    notice_title, public_actor, window_of,
+    notice_title_of, public_actor, window_of,
 };
 use crate::app::App;
 use crate::attachments::{self, Purpose, Received};
@@ -326,7 +326,7 @@ pub async fn file_objection(
         evidence_names.push(file_name.clone());
     }
     let cluster_name = rounds::cluster_name(&txn, entry.cluster_id).await?;
-    let title = notice_title(c.year, r.kind);
+    let title = notice_title_of(&c, r.kind)?;
     Audit::by(app, public_actor(&name, &organisation, client_addr), now)
         .record(
             &txn,
@@ -427,7 +427,7 @@ pub async fn receipt(
             o.id,
         ),
         round_id: r.id,
-        notice_title: notice_title(c.year, r.kind),
+        notice_title: notice_title_of(&c, r.kind)?,
         cluster_name: rounds::cluster_name(&app.db, entry.cluster_id).await?,
         filed_at: crate::clock::format_local(o.filed_at),
         status: o.status.key().to_string(),

@@ -64,7 +64,7 @@ fn summary(
     };
     Ok(NoticeSummary {
         round_id: r.id,
-        title: notice_title(c.year, kind),
+        title: notice_title(policy, c.year, kind)?,
         year: c.year,
         kind: kind.key().into(),
         published_on: published.to_string(),

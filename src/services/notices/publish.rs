@@ -6,7 +6,7 @@ use jiqun_domain::round::{self as round_rules, RoundKind, RoundStep};
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use serde::{Deserialize, Serialize};
 
-use super::{MAX_NOTICE_CHARS, cached_policy, notice_title, period_text};
+use super::{MAX_NOTICE_CHARS, cached_policy, notice_title_of, period_text};
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
 use crate::error::AppError;
@@ -98,7 +98,7 @@ pub async fn publish(
         rounds::move_entry(&txn, p, kind, e, Transition::PublishNotice, "", now).await?;
     }
     let period = period_text(window.first_day, window.last_day, window.working_days);
-    let title = notice_title(c.year, kind);
+    let title = notice_title_of(&c, kind)?;
     Audit::of(app, p, now)
         .record(
             &txn,

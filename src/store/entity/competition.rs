@@ -20,6 +20,12 @@ pub struct Model {
     pub version: i32,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,
+    /// SM3 of `policy_source`: the installed policy the call opened under.
+    pub policy_hash: Option<String>,
+    /// 延续执行: why the call opened under a policy outside its validity, and the document
+    /// that decided it; both absent when the policy was in force.
+    pub override_reason: Option<String>,
+    pub override_document: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

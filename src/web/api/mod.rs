@@ -10,8 +10,10 @@ pub mod clusters;
 pub mod competitions;
 pub mod doc;
 pub mod error;
+pub mod extensions;
 pub mod notices;
 pub mod orgs;
+pub mod policies;
 pub mod recheck;
 pub mod reports;
 pub mod revocation;
@@ -72,6 +74,8 @@ pub fn routes() -> Router<Shared> {
         .merge(reports::routes())
         .merge(revocation::routes())
         .merge(recheck::routes())
+        .merge(policies::routes())
+        .merge(extensions::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -102,6 +106,8 @@ async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     doc.merge(reports::Doc::openapi());
     doc.merge(revocation::Doc::openapi());
     doc.merge(recheck::Doc::openapi());
+    doc.merge(policies::Doc::openapi());
+    doc.merge(extensions::Doc::openapi());
     let value = serde_json::to_value(&doc).map_err(AppError::internal)?;
     Ok(Json(doc::finish(value)))
 }

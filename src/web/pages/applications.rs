@@ -27,6 +27,7 @@ pub fn routes() -> Router<Shared> {
         .route("/applications", get(list))
         .route("/applications/start", post(start))
         .route("/applications/{id}", get(show).post(save))
+        .route("/applications/{id}/extensions", post(extend))
 }
 
 pub struct OpenCall {
@@ -183,6 +184,24 @@ struct ShowPage {
     upload_error: String,
     flash_ok: String,
     review_actions: bool,
+    /// Individual extensions of this application's deadlines, visible to all who see it.
+    extensions: Vec<crate::services::extensions::ExtensionView>,
+    /// The province (either step) or the city bureau (its review) may extend.
+    can_extend: bool,
+    can_extend_submission: bool,
+    extension: ExtensionForm,
+    extension_errors: super::FormErrors,
+}
+
+/// The extension form as typed, kept when refused.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ExtensionForm {
+    #[serde(default)]
+    pub step: String,
+    #[serde(default)]
+    pub until: String,
+    #[serde(default)]
+    pub reason: String,
 }
 
 fn purpose_label(purpose: &str) -> &'static str {
@@ -349,7 +368,52 @@ async fn show_page(
         review_actions,
         editable,
         head,
+        extensions: crate::services::extensions::list(app, p, m.id).await?,
+        can_extend: permission(p.role, Resource::Application, Action::Extend).is_some()
+            && status != Status::Draft,
+        can_extend_submission: p.role == jiqun_domain::access::Role::Province,
+        extension: ExtensionForm::default(),
+        extension_errors: super::FormErrors::default(),
     })
+}
+
+/// Grants one application more time; a refused grant keeps what was typed beside its errors.
+async fn extend(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<i64>,
+    Form(form): Form<ExtensionForm>,
+) -> Response {
+    let p = &ctx.principal;
+    let input = crate::services::extensions::ExtensionInput {
+        step: form.step.clone(),
+        until: form.until.clone(),
+        reason: form.reason.clone(),
+    };
+    match crate::services::extensions::grant(&app, p, id, &input).await {
+        Ok(_) => Redirect::to(&format!("/applications/{id}#extensions")).into_response(),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            let m = match svc::load(&app.db, p, id).await {
+                Ok(m) => m,
+                Err(e) => return PageError(e).into_response(),
+            };
+            let status = axum::http::StatusCode::from_u16(e.status())
+                .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+            let general = match &e {
+                AppError::Conflict(why) => why.clone(),
+                _ => String::new(),
+            };
+            match show_page(&app, &ctx, &m, None, None, general, String::new()).await {
+                Ok(mut page) => {
+                    page.extension = form;
+                    page.extension_errors = super::FormErrors::from_error(&e);
+                    (status, page).into_response()
+                }
+                Err(e) => e.into_response(),
+            }
+        }
+        Err(e) => PageError(e).into_response(),
+    }
 }
 
 #[derive(Deserialize, Default)]

@@ -70,6 +70,10 @@ struct CompetitionForm {
     #[serde(default)]
     notice_text: String,
     #[serde(default)]
+    override_reason: String,
+    #[serde(default)]
+    override_document: String,
+    #[serde(default)]
     version: String,
 }
 
@@ -83,6 +87,8 @@ impl CompetitionForm {
             submission_deadline: self.submission_deadline.clone(),
             review_deadline: self.review_deadline.clone(),
             notice_text: self.notice_text.clone(),
+            override_reason: self.override_reason.clone(),
+            override_document: self.override_document.clone(),
         }
     }
 
@@ -98,6 +104,8 @@ impl CompetitionForm {
             submission_deadline: i.submission_deadline,
             review_deadline: i.review_deadline,
             notice_text: i.notice_text,
+            override_reason: i.override_reason,
+            override_document: i.override_document,
             version: version.to_string(),
         }
     }
@@ -112,8 +120,12 @@ struct PolicyChoice {
 }
 
 /// The policies a call can be bound to; one no longer in force today says so before publishing.
-fn policy_choices(today: time::Date) -> Result<Vec<PolicyChoice>, AppError> {
-    Ok(competitions::builtin()?
+async fn policy_choices(
+    app: &crate::app::App,
+    today: time::Date,
+) -> Result<Vec<PolicyChoice>, AppError> {
+    Ok(crate::services::policy::offered(&app.db)
+        .await?
         .into_iter()
         .map(|b| PolicyChoice {
             id: b.policy.id().to_string(),
@@ -148,7 +160,7 @@ struct FormPage {
     general_error: String,
 }
 
-fn form_page(
+async fn form_page(
     app: &crate::app::App,
     ctx: &SessionCtx,
     heading: &str,
@@ -167,14 +179,14 @@ fn form_page(
         action,
         csrf: ctx.session.csrf_token.clone(),
         form,
-        policies: policy_choices(crate::services::calendar::today(app))?,
+        policies: policy_choices(app, crate::services::calendar::today(app)).await?,
         max_notice: MAX_NOTICE_CHARS,
         errors: error.map(FormErrors::from_error).unwrap_or_default(),
         general_error,
     })
 }
 
-fn form_error(
+async fn form_error(
     app: &crate::app::App,
     ctx: &SessionCtx,
     heading: &str,
@@ -186,7 +198,7 @@ fn form_error(
         AppError::Invalid(_) | AppError::StaleVersion | AppError::Conflict(_) => {
             let status =
                 StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            match form_page(app, ctx, heading, action, form, Some(&e)) {
+            match form_page(app, ctx, heading, action, form, Some(&e)).await {
                 Ok(page) => (status, page).into_response(),
                 Err(e) => PageError(e).into_response(),
             }
@@ -199,7 +211,8 @@ async fn new_form(State(app): State<Shared>, Authed(ctx): Authed) -> Result<Form
     crate::services::authorize(&ctx.principal, Resource::Competition, Action::Create)?;
     let today = crate::services::calendar::today(&app);
     // Offer the policy for today (or the latest one when none is in force).
-    let policy_id = crate::services::policy::current_on(today)?
+    let policy_id = crate::services::policy::current_installed(&app)
+        .await?
         .policy
         .id()
         .to_string();
@@ -221,7 +234,8 @@ async fn new_form(State(app): State<Shared>, Authed(ctx): Authed) -> Result<Form
         "/competitions/new".into(),
         form,
         None,
-    )?)
+    )
+    .await?)
 }
 
 async fn create(
@@ -231,14 +245,17 @@ async fn create(
 ) -> Response {
     match competitions::create(&app, &ctx.principal, &form.input()).await {
         Ok(c) => Redirect::to(&format!("/competitions/{}?saved=created", c.id)).into_response(),
-        Err(e) => form_error(
-            &app,
-            &ctx,
-            "发布竞赛通知",
-            "/competitions/new".into(),
-            form,
-            e,
-        ),
+        Err(e) => {
+            form_error(
+                &app,
+                &ctx,
+                "发布竞赛通知",
+                "/competitions/new".into(),
+                form,
+                e,
+            )
+            .await
+        }
     }
 }
 
@@ -309,9 +326,12 @@ async fn edit_form(
             action,
             form,
             AppError::Conflict("该竞赛通知已关闭，不能再修改".into()),
-        ));
+        )
+        .await);
     }
-    Ok(form_page(&app, &ctx, &heading, action, form, None)?.into_response())
+    Ok(form_page(&app, &ctx, &heading, action, form, None)
+        .await?
+        .into_response())
 }
 
 async fn update(
@@ -322,14 +342,17 @@ async fn update(
 ) -> Response {
     match competitions::update(&app, &ctx.principal, id, &form.input(), form.version()).await {
         Ok(c) => Redirect::to(&format!("/competitions/{}?saved=updated", c.id)).into_response(),
-        Err(e) => form_error(
-            &app,
-            &ctx,
-            "修改竞赛通知",
-            format!("/competitions/{id}/edit"),
-            form,
-            e,
-        ),
+        Err(e) => {
+            form_error(
+                &app,
+                &ctx,
+                "修改竞赛通知",
+                format!("/competitions/{id}/edit"),
+                form,
+                e,
+            )
+            .await
+        }
     }
 }
 

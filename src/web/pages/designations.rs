@@ -152,7 +152,8 @@ async fn verify_form(
         }
         .into_response());
     }
-    match jiqun_domain::certificate::CertificateKey::parse(&typed) {
+    let prefixes = crate::services::policy::all_prefixes(&app.db).await?;
+    match jiqun_domain::certificate::CertificateKey::parse(&typed, &prefixes) {
         Some(key) => Ok(Redirect::to(&format!("/verify/{}", key.code())).into_response()),
         None => verify_answer(&app, ctx.as_deref(), &typed).await,
     }

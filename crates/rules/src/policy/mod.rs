@@ -88,6 +88,10 @@ impl Source {
     }
 }
 
+fn first_version() -> u32 {
+    1
+}
+
 /// A parsed, validated policy.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -109,6 +113,10 @@ pub struct Policy {
     pub groupings: Vec<Grouping>,
     #[serde(default)]
     pub funding: Option<Funding>,
+    /// The programme's wording the system prints (titles, certificates, contact office).
+    /// Optional in the format so texts bound before it existed still load.
+    #[serde(default)]
+    pub wording: Option<Wording>,
     /// Where the text was loaded from (not part of the file).
     #[serde(skip)]
     pub origin: String,
@@ -119,6 +127,10 @@ pub struct Policy {
 pub struct Identity {
     /// Stable id a competition is bound to, e.g. "hunan-2021".
     pub id: String,
+    /// The text's version under its id: a changed text is installed under a higher version, so
+    /// an installed text is never silently replaced (absent = 1).
+    #[serde(default = "first_version")]
+    pub version: u32,
     pub name: String,
     pub document_number: String,
     pub issuer: String,
@@ -152,13 +164,17 @@ pub struct ClusterKind {
     pub source: Source,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scoring {
     /// The stated total; the criteria maxima must add up to it.
     pub total_score: u32,
     /// At least this many criteria must be defined.
     pub required_criteria: u32,
+    /// A round total further than this share of `total_score` from the mean of the others is
+    /// flagged for the province to look at (0 < share < 1).
+    #[serde(default)]
+    pub outlier_gap_share: Option<f64>,
     pub source: Source,
 }
 
@@ -234,6 +250,21 @@ pub struct Eligibility {
     /// Items the applicant attests do not apply to it.
     #[serde(default)]
     pub negative_list: Vec<NegativeItem>,
+    /// Files an application must carry before it can be submitted, by upload purpose.
+    #[serde(default)]
+    pub required_attachments: Option<Vec<RequiredAttachment>>,
+}
+
+/// The upload purposes an application has (the upload path knows these).
+pub const ATTACHMENT_PURPOSES: [&str; 3] = ["report", "pledge", "evidence"];
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredAttachment {
+    /// One of `ATTACHMENT_PURPOSES`.
+    pub purpose: String,
+    /// Named to the applicant: "请上传{name}".
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -296,6 +327,15 @@ pub struct NegativeItem {
 #[serde(deny_unknown_fields)]
 pub struct Competition {
     pub per_year: u32,
+    /// The rule as people know it, quoted when another call in the year is refused.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Days before the submission deadline on which applicants still drafting are reminded.
+    #[serde(default)]
+    pub submission_reminder_days: Option<Vec<u32>>,
+    /// Days before the city review deadline on which city bureaus are reminded.
+    #[serde(default)]
+    pub review_reminder_days: Option<Vec<u32>>,
     #[serde(default)]
     pub article: Option<String>,
     pub source: Source,
@@ -580,6 +620,21 @@ pub struct Funding {
     pub source: Source,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wording {
+    /// The title a 初赛 winner receives, e.g. "湖南省先进制造业集群培育对象".
+    pub cultivation_target_name: String,
+    /// The title a 决赛 winner receives.
+    pub certified_name: String,
+    /// The certificate number's prefix for each title: prefix〔year〕第NNN号.
+    pub cultivation_target_certificate_prefix: String,
+    pub certified_certificate_prefix: String,
+    /// Named in public notices as the office to contact.
+    pub contact_office: String,
+    pub source: Source,
+}
+
 /// A threshold an application does not meet.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EligibilityProblem {
@@ -665,6 +720,48 @@ impl Policy {
         problems
     }
 
+    /// The wording to print; a text bound before the format had `[wording]` takes the
+    /// shipped file's (never Rust literals). `None` only if the shipped file lacked it too.
+    pub fn wording(&self) -> Option<&Wording> {
+        self.wording
+            .as_ref()
+            .or_else(|| shipped().and_then(|p| p.wording.as_ref()))
+    }
+
+    /// Days before the submission deadline to remind on (shipped file's when absent).
+    pub fn submission_reminder_days(&self) -> &[u32] {
+        self.competition
+            .submission_reminder_days
+            .as_deref()
+            .or_else(|| shipped().and_then(|p| p.competition.submission_reminder_days.as_deref()))
+            .unwrap_or_default()
+    }
+
+    /// Days before the city review deadline to remind on (shipped file's when absent).
+    pub fn review_reminder_days(&self) -> &[u32] {
+        self.competition
+            .review_reminder_days
+            .as_deref()
+            .or_else(|| shipped().and_then(|p| p.competition.review_reminder_days.as_deref()))
+            .unwrap_or_default()
+    }
+
+    /// The files an application must carry (shipped file's list when absent).
+    pub fn required_attachments(&self) -> &[RequiredAttachment] {
+        self.eligibility
+            .required_attachments
+            .as_deref()
+            .or_else(|| shipped().and_then(|p| p.eligibility.required_attachments.as_deref()))
+            .unwrap_or_default()
+    }
+
+    /// The outlier share of the total score (shipped file's when absent).
+    pub fn outlier_gap_share(&self) -> Option<f64> {
+        self.scoring
+            .outlier_gap_share
+            .or_else(|| shipped().and_then(|p| p.scoring.outlier_gap_share))
+    }
+
     /// A readable Chinese multi-line summary.
     pub fn summary(&self) -> String {
         summary::summary(self)
@@ -678,6 +775,18 @@ pub fn builtin_policies() -> Result<Vec<Policy>, PolicyErrors> {
         .iter()
         .map(|(origin, text)| Policy::parse(text, origin))
         .collect()
+}
+
+/// The first shipped policy, parsed once: where keys added to the format later take their
+/// values for texts bound before them.
+fn shipped() -> Option<&'static Policy> {
+    static SHIPPED: std::sync::OnceLock<Option<Policy>> = std::sync::OnceLock::new();
+    SHIPPED
+        .get_or_init(|| {
+            let (origin, text) = BUILTIN_POLICY_SOURCES.first()?;
+            Policy::parse(text, origin).ok()
+        })
+        .as_ref()
 }
 
 /// The policy in force on `date`; when several are, the one that took effect last.

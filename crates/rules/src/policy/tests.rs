@@ -641,3 +641,57 @@ fn the_revocation_procedure_keys_are_checked_and_optional() {
     assert_eq!(p.revocation.response_working_days, None);
     assert_eq!(p.revocation.decision_number_of(2026, 1), None);
 }
+#[test]
+fn wording_and_programme_numbers_are_checked_with_key_paths() {
+    let p = shipped();
+    let w = p.wording().unwrap();
+    assert_eq!(w.certified_certificate_prefix, "湘集群认");
+    assert_eq!(p.submission_reminder_days(), [3, 1]);
+    assert_eq!(p.review_reminder_days(), [3]);
+    assert_eq!(p.outlier_gap_share(), Some(0.15));
+    assert_eq!(p.required_attachments().len(), 2);
+    let list = errors(
+        &edit("outlier_gap_share = 0.15", "outlier_gap_share = 1.5")
+            .replacen(
+                "review_reminder_days = [3]",
+                "review_reminder_days = [0]",
+                1,
+            )
+            .replacen(
+                "certified_certificate_prefix = \"湘集群认\"",
+                "certified_certificate_prefix = \"湘集群培\"",
+                1,
+            )
+            .replacen(
+                "contact_office = \"湖南省工业和信息化厅产业集聚推进处\"",
+                "contact_office = \" \"",
+                1,
+            )
+            .replacen("{ purpose = \"pledge\"", "{ purpose = \"seal\"", 1)
+            .replacen("id = \"hunan-2021\"", "id = \"hunan-2021\"\nversion = 0", 1),
+    );
+    for path in [
+        "scoring.outlier_gap_share",
+        "competition.review_reminder_days[0]",
+        "wording.certified_certificate_prefix",
+        "wording.contact_office",
+        "eligibility.required_attachments[1].purpose",
+        "identity.version",
+    ] {
+        reason_at(&list, path);
+    }
+    // A text from before these keys existed loads and takes the shipped file's values.
+    let old =
+        SHIPPED
+            .split("\n[wording]")
+            .next()
+            .unwrap()
+            .replacen("outlier_gap_share = 0.15\n", "", 1);
+    let p = Policy::parse(&old, "旧文本.toml").unwrap();
+    assert!(p.wording.is_none());
+    assert_eq!(
+        p.wording().unwrap().cultivation_target_certificate_prefix,
+        "湘集群培"
+    );
+    assert_eq!(p.outlier_gap_share(), Some(0.15));
+}

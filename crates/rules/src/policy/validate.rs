@@ -25,6 +25,7 @@ pub(super) struct Parts {
     pub quota: Option<Quota>,
     pub groupings: Option<Vec<Grouping>>,
     pub funding: Option<Option<Funding>>,
+    pub wording: Option<Option<Wording>>,
 }
 
 impl Parts {
@@ -45,6 +46,7 @@ impl Parts {
             quota: self.quota?,
             groupings: self.groupings?,
             funding: self.funding?,
+            wording: self.wording?,
             origin: String::new(),
         })
     }
@@ -82,12 +84,40 @@ pub(super) fn validate(p: &Parts, e: &mut Errors) {
     }
     if let Some(el) = &p.eligibility {
         eligibility(el, p.criteria.as_deref(), e);
+        for (i, a) in el.required_attachments.iter().flatten().enumerate() {
+            let at = format!("eligibility.required_attachments[{i}]");
+            if !ATTACHMENT_PURPOSES.contains(&a.purpose.as_str()) {
+                e.push(
+                    format!("{at}.purpose"),
+                    format!(
+                        "附件用途“{}”无效，可选值：{}",
+                        a.purpose,
+                        ATTACHMENT_PURPOSES.join("、")
+                    ),
+                );
+            }
+            text(e, &format!("{at}.name"), &a.name);
+        }
     }
     if let Some(c) = &p.competition {
         if c.per_year == 0 {
             e.push("competition.per_year", "每年竞赛次数必须大于0");
         }
         opt_text(e, "competition.article", &c.article);
+        opt_text(e, "competition.message", &c.message);
+        for (key, days) in [
+            ("submission_reminder_days", &c.submission_reminder_days),
+            ("review_reminder_days", &c.review_reminder_days),
+        ] {
+            for (i, d) in days.iter().flatten().enumerate() {
+                if *d == 0 || *d > 60 {
+                    e.push(
+                        format!("competition.{key}[{i}]"),
+                        "提前提醒天数应为1至60之间的整数",
+                    );
+                }
+            }
+        }
     }
     if let Some(rounds) = &p.rounds {
         rounds_checks(rounds, e);
@@ -143,6 +173,50 @@ pub(super) fn validate(p: &Parts, e: &mut Errors) {
     }
     if let Some(groupings) = &p.groupings {
         groupings_checks(groupings, e);
+    }
+    if let Some(Some(w)) = &p.wording {
+        for (key, value) in [
+            ("cultivation_target_name", &w.cultivation_target_name),
+            ("certified_name", &w.certified_name),
+            (
+                "cultivation_target_certificate_prefix",
+                &w.cultivation_target_certificate_prefix,
+            ),
+            (
+                "certified_certificate_prefix",
+                &w.certified_certificate_prefix,
+            ),
+            ("contact_office", &w.contact_office),
+        ] {
+            text(e, &format!("wording.{key}"), value);
+        }
+        // A prefix is read back from a typed certificate number: it must not contain the
+        // brackets that delimit the year, and the two must differ.
+        for (key, prefix) in [
+            (
+                "cultivation_target_certificate_prefix",
+                &w.cultivation_target_certificate_prefix,
+            ),
+            (
+                "certified_certificate_prefix",
+                &w.certified_certificate_prefix,
+            ),
+        ] {
+            if prefix.contains(['〔', '〕', '第', '号']) {
+                e.push(
+                    format!("wording.{key}"),
+                    format!("证书编号前缀“{prefix}”不能包含〔〕、“第”或“号”"),
+                );
+            }
+        }
+        if !w.certified_certificate_prefix.trim().is_empty()
+            && w.certified_certificate_prefix == w.cultivation_target_certificate_prefix
+        {
+            e.push(
+                "wording.certified_certificate_prefix",
+                "两种称号的证书编号前缀不能相同",
+            );
+        }
     }
     if let Some(Some(f)) = &p.funding {
         if f.sources.is_empty() {
@@ -200,6 +274,9 @@ fn identity(id: &Identity, e: &mut Errors) {
                 id.id
             ),
         );
+    }
+    if id.version == 0 {
+        e.push("identity.version", "版本号应为不小于1的整数");
     }
     text(e, "identity.name", &id.name);
     text(e, "identity.document_number", &id.document_number);
@@ -265,6 +342,14 @@ fn is_division_code(code: &str) -> bool {
 fn scoring_own(s: &Scoring, e: &mut Errors) {
     if s.total_score == 0 {
         e.push("scoring.total_score", "总分必须大于0");
+    }
+    if let Some(share) = s.outlier_gap_share
+        && !(share > 0.0 && share < 1.0)
+    {
+        e.push(
+            "scoring.outlier_gap_share",
+            format!("异常分差比例应大于0且小于1（当前值 {share}）"),
+        );
     }
     if s.required_criteria == 0 {
         e.push("scoring.required_criteria", "要求的评分维度数必须大于0");
