@@ -209,9 +209,13 @@ async fn cluster_application_goes_from_applicant_through_city_to_province() {
     let competition_id = id_in(&b.path().await, "/competitions/");
     assert_eq!(b.text("#flash").await, "竞赛通知已发布。");
     assert_eq!(b.text("#competition-title").await, title);
+    // Shown the way people write it: 2026年12月11日 17:30.
     assert_eq!(
         b.text("#submission-deadline").await,
-        format!("{}（北京时间）", submission.replace('T', " "))
+        format!(
+            "{}（北京时间）",
+            jiqun::clock::local_minutes(now + time::Duration::days(5))
+        )
     );
     b.screenshot("40-competition-published").await;
     b.logout().await;

@@ -915,17 +915,19 @@ async fn locked_account_is_unlocked_by_the_security_administrator_and_audited() 
         "the auditor's to-do list: {todos}"
     );
     b.nav("audit").await;
+    // Filtered by the stored key; each row names the action in Chinese.
     for (action, at_least) in [
         ("login.failure", 5),
         ("account.locked", 1),
         ("user.unlock", 1),
     ] {
+        let name = jiqun_domain::audit_vocabulary::action_label(action).unwrap_or(action);
         b.fill("input[name=action]", action).await;
         b.click("#audit-filter").await;
         let found = rows(&b, "#audit-table").await;
         let about_applicant2: Vec<&Vec<String>> = found
             .iter()
-            .filter(|r| r[4] == action && r.join(" ").contains("applicant2"))
+            .filter(|r| r[4] == name && r.join(" ").contains("applicant2"))
             .collect();
         assert!(
             about_applicant2.len() >= at_least,
