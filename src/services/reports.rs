@@ -432,7 +432,7 @@ pub struct FieldView {
 
 /// One step on the report's history.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct EventView {
+pub struct ReportEventView {
     pub at: String,
     pub action: String,
     pub from_label: String,
@@ -522,7 +522,7 @@ pub struct ReportView {
     pub form: Vec<FieldView>,
     /// Whether submission would pass the completeness check now.
     pub complete: bool,
-    pub history: Vec<EventView>,
+    pub history: Vec<ReportEventView>,
     /// What changed between the last two submitted versions (empty before a resubmission).
     pub changes: Vec<ChangeView>,
     pub attachments: Vec<crate::attachments::AttachmentView>,
@@ -622,7 +622,7 @@ pub(crate) async fn view_of(
         .all(&app.db)
         .await?
         .into_iter()
-        .map(|e| EventView {
+        .map(|e| ReportEventView {
             at: format_local(e.at),
             action: jiqun_domain::report::Step::ALL
                 .into_iter()

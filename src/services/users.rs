@@ -8,7 +8,8 @@ use jiqun_domain::access::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    Set,
 };
 use serde::{Deserialize, Serialize};
 
@@ -160,6 +161,38 @@ async fn org_names(app: &App) -> Result<std::collections::HashMap<i64, String>, 
 }
 
 pub async fn list(app: &App, p: &Principal, q: Option<&str>) -> Result<Vec<UserView>, AppError> {
+    let rows = filtered(p, q, None)?
+        .order_by_asc(user::Column::Id)
+        .all(&app.db)
+        .await?;
+    views(app, &rows).await
+}
+
+/// How many accounts a page of the users list shows.
+pub const PAGE_SIZE: u64 = 50;
+
+/// One page (from 1) of the accounts the principal may see, by keyword and role, with the
+/// number of all that match.
+pub async fn page(
+    app: &App,
+    p: &Principal,
+    q: Option<&str>,
+    role: Option<Role>,
+    page: u64,
+) -> Result<(Vec<UserView>, u64), AppError> {
+    let pages = filtered(p, q, role)?
+        .order_by_asc(user::Column::Id)
+        .paginate(&app.db, PAGE_SIZE);
+    let total = pages.num_items().await?;
+    let rows = pages.fetch_page(Ord::max(page, 1) - 1).await?;
+    Ok((views(app, &rows).await?, total))
+}
+
+fn filtered(
+    p: &Principal,
+    q: Option<&str>,
+    role: Option<Role>,
+) -> Result<sea_orm::Select<user::Entity>, AppError> {
     let scope = authorize(p, Resource::User, Action::View)?;
     let mut query = user::Entity::find().filter(scope_condition(p, scope));
     if let Some(text) = q.map(str::trim).filter(|s| !s.is_empty()) {
@@ -169,7 +202,13 @@ pub async fn list(app: &App, p: &Principal, q: Option<&str>) -> Result<Vec<UserV
                 .add(user::Column::DisplayName.contains(text)),
         );
     }
-    let rows = query.order_by_asc(user::Column::Id).all(&app.db).await?;
+    if let Some(role) = role {
+        query = query.filter(user::Column::Role.eq(role));
+    }
+    Ok(query)
+}
+
+async fn views(app: &App, rows: &[user::Model]) -> Result<Vec<UserView>, AppError> {
     let names = org_names(app).await?;
     let now = app.clock.now();
     Ok(rows

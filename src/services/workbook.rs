@@ -29,7 +29,7 @@ pub(crate) struct Styles {
     pub wrap: Format,
     /// Two decimals: scores and amounts.
     pub number: Format,
-    /// yyyy-mm-dd hh:mm
+    /// 2026年12月4日 14:05, as every page writes a time
     pub when: Format,
 }
 
@@ -50,7 +50,9 @@ pub(crate) fn styles() -> Styles {
             .set_align(FormatAlign::VerticalCenter),
         wrap: cell.clone().set_text_wrap(),
         number: cell.clone().set_num_format("0.00"),
-        when: cell.clone().set_num_format("yyyy-mm-dd hh:mm"),
+        when: cell
+            .clone()
+            .set_num_format("yyyy\"年\"m\"月\"d\"日\" hh:mm"),
         cell,
     }
 }

@@ -506,4 +506,7 @@ async fn unknown_or_malformed_numbers_get_a_clear_404() {
     let path = &doc["paths"]["/api/v1/verify/{number}"]["get"];
     assert!(path["responses"]["200"].is_object(), "{path}");
     assert!(path["responses"]["404"].is_object(), "{path}");
+    // Anyone may check a certificate: no sign-in is asked for.
+    assert_eq!(path["security"], serde_json::json!([]), "{path}");
+    assert!(path["responses"]["401"].is_null(), "{path}");
 }

@@ -189,3 +189,42 @@ async fn the_province_workbench_names_each_next_step_and_links_to_it() {
         &format!("/rounds/{}/notice", f.round_id),
     );
 }
+
+/// The users list filters by role and pages fifty at a time, keeping the filter across pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_users_list_filters_by_role_and_pages() {
+    let t = support::spawn().await;
+    let admin = crate::token(&t, "sysadmin").await;
+    let dept = crate::org_id(&t, "湖南省工业和信息化厅").await;
+    for i in 0..30 {
+        let (status, v) = crate::call(
+            &t,
+            &admin,
+            "POST",
+            "/api/v1/users",
+            Some(serde_json::json!({
+                "username": format!("clerk{i:02}"),
+                "display_name": format!("办事员{i:02}"),
+                "org_id": dept,
+                "role": "province",
+            })),
+        )
+        .await;
+        assert_eq!(status, 200, "{v}");
+    }
+    let page = support::page_login(&t, "sysadmin").await;
+    let (status, html) = get_page(&page, &t, "/users").await;
+    assert_eq!(status, 200);
+    assert_eq!(html.matches("<tr><td><a href=\"/users/").count(), 50);
+    assert!(html.contains("第 1/2 页"), "{html}");
+    let (_, second) = get_page(&page, &t, "/users?page=2").await;
+    assert!(second.contains("第 2/2 页") && second.contains("clerk29"));
+    // By role: the province's 31 accounts on one page, the role kept in the links.
+    let (_, html) = get_page(&page, &t, "/users?role=province").await;
+    assert!(html.contains("共 31 个账户，第 1/1 页"), "{html}");
+    assert!(!html.contains(">expert<"));
+    assert!(html.contains("<option value=\"province\" selected>"));
+    let (status, html) = get_page(&page, &t, "/users?role=nobody").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("未知的角色“nobody”"));
+}

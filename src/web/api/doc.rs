@@ -8,7 +8,8 @@ use serde_json::{Map, Value, json};
 
 use crate::auth::session::COOKIE;
 
-/// Operations anyone may call without signing in: the sign-in itself and the public notices.
+/// Operations anyone may call without signing in: the sign-in itself, the public notices and
+/// announcements, published revocation decisions and the certificate check.
 const PUBLIC: [(&str, &str); 7] = [
     ("post", "/api/v1/session"),
     ("get", "/api/v1/openapi.json"),
@@ -30,6 +31,7 @@ fn is_public(method: &str, path: &str) -> bool {
     PUBLIC.contains(&(method, path))
         || path.starts_with("/api/v1/announcements/")
         || path.starts_with("/api/v1/revocation-decisions")
+        || path.starts_with("/api/v1/verify/")
 }
 
 fn description(code: u16) -> &'static str {
@@ -152,6 +154,48 @@ pub fn finish(mut doc: Value) -> Value {
 
 #[cfg(test)]
 mod tests {
+    /// Two API types of one name would share one schema in the document (the later one wins),
+    /// so every answer of the other would be checked against the wrong shape.
+    #[test]
+    fn api_types_have_distinct_schema_names() {
+        fn scan(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    scan(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    for after in text.split("ToSchema").skip(1) {
+                        let name = after
+                            .lines()
+                            .take(12)
+                            .find_map(|l| {
+                                let l = l.trim_start();
+                                l.strip_prefix("pub struct ")
+                                    .or_else(|| l.strip_prefix("pub enum "))
+                            })
+                            .and_then(|rest| {
+                                rest.split(|c: char| !c.is_alphanumeric() && c != '_')
+                                    .next()
+                            });
+                        if let Some(name) = name {
+                            out.push((name.to_string(), path.display().to_string()));
+                        }
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        scan(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut found,
+        );
+        assert!(found.len() > 50, "the scan found too few: {}", found.len());
+        found.sort();
+        let twins: Vec<_> = found.windows(2).filter(|w| w[0].0 == w[1].0).collect();
+        assert!(twins.is_empty(), "schema names used twice: {twins:?}");
+    }
+
     use super::*;
 
     #[test]

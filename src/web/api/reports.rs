@@ -12,8 +12,8 @@ use utoipa::OpenApi;
 use super::{ApiError, ErrorBody};
 use crate::app::Shared;
 use crate::services::reports::{
-    self as svc, ChangeView, Decision, EventView, FieldView, FlagView, ObligationRow, ReportFields,
-    ReportRow, ReportView,
+    self as svc, ChangeView, Decision, FieldView, FlagView, ObligationRow, ReportEventView,
+    ReportFields, ReportRow, ReportView,
 };
 use crate::web::principal::Authed;
 
@@ -47,7 +47,7 @@ pub fn routes() -> Router<Shared> {
         ReportView,
         ReportFields,
         FieldView,
-        EventView,
+        ReportEventView,
         ChangeView,
         FlagView,
         StartReport,

@@ -355,7 +355,16 @@ impl IntoResponse for PageError {
         }
         let status =
             StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut res = error_page(status, &self.0.to_string());
+        // A refusal of input that reaches a bare error page says what was wrong, field by field.
+        let message = match self.0.fields() {
+            [] => self.0.to_string(),
+            fields => fields
+                .iter()
+                .map(|f| f.message.as_str())
+                .collect::<Vec<_>>()
+                .join("；"),
+        };
+        let mut res = error_page(status, &message);
         if let Some(secs) = self.0.retry_after()
             && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
         {

@@ -35,12 +35,21 @@ struct ListPage {
     flash: String,
     users: Vec<UserView>,
     filter_q: String,
+    filter_role: String,
+    roles: Vec<(&'static str, &'static str)>,
+    total: u64,
+    page: u64,
+    pages: u64,
+    /// The filter as a query string, for the page links.
+    query: String,
     can_create: bool,
 }
 
 #[derive(Deserialize)]
 struct ListQuery {
     q: Option<String>,
+    role: Option<String>,
+    page: Option<u64>,
 }
 
 async fn list(
@@ -54,11 +63,32 @@ async fn list(
     ) {
         return Err(PageError(AppError::Forbidden));
     }
-    let rows = users::list(&app, &ctx.principal, q.q.as_deref()).await?;
+    let role = q
+        .role
+        .as_deref()
+        .filter(|r| !r.is_empty())
+        .map(|r| {
+            Role::from_key(r).ok_or_else(|| AppError::invalid("role", format!("未知的角色“{r}”")))
+        })
+        .transpose()?;
+    let page = q.page.unwrap_or(1).max(1);
+    let (rows, total) = users::page(&app, &ctx.principal, q.q.as_deref(), role, page).await?;
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in [("q", &q.q), ("role", &q.role)] {
+        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+            query.append_pair(k, v);
+        }
+    }
     Ok(ListPage {
         layout: layout(&ctx, "users"),
         flash: String::new(),
         users: rows,
+        filter_role: role.map(|r| r.key().to_string()).unwrap_or_default(),
+        roles: Role::ALL.iter().map(|r| (r.key(), r.label())).collect(),
+        total,
+        page,
+        pages: total.div_ceil(users::PAGE_SIZE).max(1),
+        query: query.finish(),
         filter_q: q.q.unwrap_or_default(),
         can_create: permission(ctx.principal.role, Resource::User, Action::Create).is_some(),
     })
