@@ -228,3 +228,30 @@ async fn the_users_list_filters_by_role_and_pages() {
     assert_eq!(status, 422);
     assert!(html.contains("未知的角色“nobody”"));
 }
+
+/// The city's 初审 queue shows one call at a time, the newest first, with a way to see the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_city_queue_shows_one_call_at_a_time() {
+    let t = support::spawn().await;
+    let show = crate::fixtures::showcase(&t).await;
+    let city = support::page_login(&t, "changsha").await;
+    let (status, html) = get_page(&city, &t, "/reviews").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!(
+            "<option value=\"{}\" selected>",
+            show.competition_id
+        )),
+        "the newest call is shown: {html}"
+    );
+    assert!(html.contains("长沙工程机械产业集群"));
+    let (_, all) = get_page(&city, &t, "/reviews?competition=all").await;
+    assert!(
+        all.contains("<option value=\"all\" selected>") && all.contains("长沙工程机械产业集群")
+    );
+    let (_, other) = get_page(&city, &t, "/reviews?competition=999999").await;
+    assert!(
+        !other.contains("长沙工程机械产业集群"),
+        "another call's queue is empty"
+    );
+}

@@ -41,9 +41,18 @@ struct QueuePage {
     flash: String,
     csrf: String,
     rows: Vec<ApplicationRow>,
+    /// The calls with applications in the queue, newest first: (id, title).
+    calls: Vec<(i64, String)>,
+    /// The call shown (its id), or "all".
+    shown: String,
     general_error: String,
     cap_justification: String,
     cap_error: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct QueueQuery {
+    competition: Option<String>,
 }
 
 async fn queue_page(
@@ -51,9 +60,28 @@ async fn queue_page(
     ctx: &SessionCtx,
     error: Option<&AppError>,
     cap_justification: String,
+    shown: Option<&str>,
 ) -> Result<QueuePage, PageError> {
     authorize(&ctx.principal, Resource::Application, Action::Review)?;
-    let rows = apps::list(app, &ctx.principal).await?;
+    let mut rows = apps::list(app, &ctx.principal).await?;
+    // One call at a time, the newest unless another (or all) is asked for: years do not mix.
+    let mut calls: Vec<(i64, String)> = rows
+        .iter()
+        .map(|r| (r.competition_id, r.competition_title.clone()))
+        .collect();
+    calls.sort_by_key(|c| std::cmp::Reverse(c.0));
+    calls.dedup_by_key(|c| c.0);
+    let shown = match shown.filter(|s| !s.is_empty()) {
+        Some("all") => "all".to_string(),
+        Some(id) => id.to_string(),
+        None => calls
+            .first()
+            .map(|c| c.0.to_string())
+            .unwrap_or_else(|| "all".into()),
+    };
+    if shown != "all" {
+        rows.retain(|r| r.competition_id.to_string() == shown);
+    }
     let cap_error = error
         .and_then(|e| e.fields().iter().find(|f| f.field == "cap_justification"))
         .map(|f| f.message.clone())
@@ -70,14 +98,20 @@ async fn queue_page(
         flash: String::new(),
         csrf: ctx.session.csrf_token.clone(),
         rows,
+        calls,
+        shown,
         general_error,
         cap_justification,
         cap_error,
     })
 }
 
-async fn queue(State(app): State<Shared>, Authed(ctx): Authed) -> Result<QueuePage, PageError> {
-    queue_page(&app, &ctx, None, String::new()).await
+async fn queue(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    axum::extract::Query(q): axum::extract::Query<QueueQuery>,
+) -> Result<QueuePage, PageError> {
+    queue_page(&app, &ctx, None, String::new(), q.competition.as_deref()).await
 }
 
 async fn bulk_recommend(
@@ -103,7 +137,7 @@ async fn bulk_recommend(
     {
         Ok(_) => Redirect::to("/reviews").into_response(),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            match queue_page(&app, &ctx, Some(&e), justification).await {
+            match queue_page(&app, &ctx, Some(&e), justification, Some("all")).await {
                 Ok(page) => (axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
                 Err(e) => e.into_response(),
             }
