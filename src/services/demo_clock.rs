@@ -52,17 +52,17 @@ pub async fn start(app: &App, today: Option<Date>) -> Result<Date, AppError> {
     app.clock
         .start_demo(kept.unwrap_or_else(|| app.clock.offset()));
     if let Some(day) = today {
-        let by = move_to(app, day)?;
+        let by = step_to(app, day)?;
         let txn = store::write_txn(&app.db).await?;
         carry_sessions(&txn, by).await?;
         txn.commit().await?;
+        advance(app, by)?;
     }
     Ok(local(app.clock.now()).date())
 }
 
-/// Moves the clock forward to the same time of day on `day`; never backwards. Returns how far
-/// it moved.
-fn move_to(app: &App, day: Date) -> Result<Duration, AppError> {
+/// How far the clock must move to reach the same time of day on `day`; never backwards.
+fn step_to(app: &App, day: Date) -> Result<Duration, AppError> {
     let now = local(app.clock.now());
     let shown = now.date();
     if day < shown {
@@ -82,11 +82,17 @@ fn move_to(app: &App, day: Date) -> Result<Duration, AppError> {
             format!("一次最多向后调整{MAX_DAYS}天"),
         ));
     }
-    let offset = app.clock.offset() + Duration::days(days);
+    Ok(Duration::days(days))
+}
+
+/// Moves the clock `by` and keeps its offset for the next start; done only once the move's
+/// writes are committed, so a failed move leaves the date where it was.
+fn advance(app: &App, by: Duration) -> Result<(), AppError> {
+    let offset = app.clock.offset() + by;
     std::fs::write(file(app), offset.whole_seconds().to_string())
         .map_err(|e| AppError::internal(format!("keep the demo clock: {e}")))?;
     app.clock.start_demo(offset);
-    Ok(Duration::days(days))
+    Ok(())
 }
 
 /// Moves every session along with the clock, so that nobody is signed out for idleness by a
@@ -115,7 +121,7 @@ pub async fn set_date(app: &App, p: &Principal, text: &str) -> Result<Date, AppE
     )
     .map_err(|_| AppError::invalid("date", "请选择日期（年-月-日）"))?;
     let before = local(app.clock.now()).date();
-    let by = move_to(app, day)?;
+    let by = step_to(app, day)?;
     let txn = store::write_txn(&app.db).await?;
     carry_sessions(&txn, by).await?;
     Audit::of(app, p, app.clock.now())
@@ -131,5 +137,6 @@ pub async fn set_date(app: &App, p: &Principal, text: &str) -> Result<Date, AppE
         )
         .await?;
     txn.commit().await?;
+    advance(app, by)?;
     Ok(day)
 }
