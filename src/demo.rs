@@ -550,16 +550,39 @@ fn showcase_form(policy: &jiqun_rules::Policy, revenue: u32) -> jiqun_rules::int
     form
 }
 
+/// The policy the demo competition runs under: the successor template, in force from the day
+/// the 2021 Measures ended, so a demonstration today shows no expiry warnings. Installed on
+/// first use (audited like any installation) and never on a real installation.
+pub async fn demo_policy(
+    app: &App,
+) -> Result<crate::services::competitions::BoundPolicy, AppError> {
+    use crate::store::entity::policy;
+    let (origin, text) = jiqun_rules::policy::SUCCESSOR_TEMPLATE_SOURCE;
+    let hash = crate::services::policy::sm3_hex(text);
+    let installed = policy::Entity::find()
+        .filter(policy::Column::Sm3.eq(&hash))
+        .count(&app.db)
+        .await?
+        > 0;
+    if !installed {
+        crate::services::policy::install_as(app, &Actor::console("demo"), text, origin).await?;
+    }
+    let policy = jiqun_rules::policy::Policy::parse(text, origin)
+        .map_err(|e| AppError::internal(format!("successor template: {e}")))?;
+    Ok(crate::services::competitions::BoundPolicy {
+        policy,
+        source: text.to_string(),
+        sm3: hash,
+    })
+}
+
 /// A 2026 competition whose city reviews are done: three clusters recommended to the province,
 /// ready for a 初赛. `serve --demo` adds it, so a newcomer can run a round; tests use it too.
 pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
     use crate::store::entity::{
         application, cluster, cluster_county, cluster_member, competition, recommendation,
     };
-    let bound = crate::services::competitions::builtin()?
-        .into_iter()
-        .next()
-        .ok_or_else(|| AppError::Internal("no built-in policy".into()))?;
+    let bound = demo_policy(app).await?;
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;
     let province = user::Entity::find()
@@ -572,6 +595,7 @@ pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
         title: Set("2026年湖南省先进制造业集群竞赛".into()),
         policy_id: Set(bound.policy.identity.id.clone()),
         policy_source: Set(bound.source.clone()),
+        policy_hash: Set(Some(bound.sm3.clone())),
         submission_deadline: Set(now - time::Duration::days(30)),
         review_deadline: Set(now - time::Duration::days(10)),
         notice_text: Set(

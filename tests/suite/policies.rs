@@ -74,7 +74,7 @@ async fn the_system_administrator_installs_a_successor_without_a_rebuild() {
     assert_eq!(list[0]["key"], "hunan-2021");
     assert_eq!(list[0]["origin"], "系统内置");
     assert_eq!(list[0]["standing"], "已失效");
-    assert_eq!(list[0]["validity"], "2021-04-07 至 2026-04-06");
+    assert_eq!(list[0]["validity"], "2021年4月7日至2026年4月6日");
     assert_eq!(
         list[0]["sm3"],
         jiqun::services::policy::sm3_hex(BUILTIN_POLICY_SOURCES[0].1)

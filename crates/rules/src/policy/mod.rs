@@ -20,6 +20,14 @@ pub const BUILTIN_POLICY_SOURCES: &[(&str, &str)] = &[(
     include_str!("../../../../policies/hunan-2021.toml"),
 )];
 
+/// A template for the successor of the expired 2021 Measures: the 2021 rules under a new
+/// identity for the department to fill in. Not built in (a real installation never offers it by
+/// itself); the demo installs it so a demonstration runs under a policy in force.
+pub const SUCCESSOR_TEMPLATE_SOURCE: (&str, &str) = (
+    "policies/hunan-successor-template.toml",
+    include_str!("../../../../policies/hunan-successor-template.toml"),
+);
+
 /// The format version this crate reads.
 pub const FORMAT_VERSION: u32 = 1;
 
