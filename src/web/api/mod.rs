@@ -82,13 +82,14 @@ pub fn routes() -> Router<Shared> {
 /// The error answer shared by every part of the API; each part lists its own paths.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "jiqun 湖南省先进制造业集群培育管理系统 API", version = "1"),
+    info(title = "jiqun API", version = "1"),
     components(schemas(ErrorBody, ErrorDetail, FieldErrorSchema))
 )]
 pub struct ApiDoc;
 
 async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     let mut doc = ApiDoc::openapi();
+    doc.info.title = format!("jiqun {} API", crate::config::site_name());
     doc.merge(session::Doc::openapi());
     doc.merge(orgs::Doc::openapi());
     doc.merge(users::Doc::openapi());
