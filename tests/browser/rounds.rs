@@ -71,7 +71,7 @@ impl Browser<'_> {
     }
 
     /// Ticks a checkbox (no page load).
-    async fn check(&self, css: &str) {
+    pub(crate) async fn check(&self, css: &str) {
         let boxed = self.find(css).await;
         if !boxed.is_selected().await.expect("read a checkbox") {
             boxed
@@ -119,6 +119,7 @@ impl Browser<'_> {
             self.text("main").await
         );
         self.screenshot(shot).await;
+        self.check("#open-scoring-acknowledge").await;
         self.click("#open-scoring").await;
         assert_eq!(self.path().await, format!("/rounds/{round_id}"));
         assert!(
@@ -169,6 +170,7 @@ impl Browser<'_> {
             }
             self.fill("#comment", &format!("{name}：材料翔实，特色鲜明。"))
                 .await;
+            self.check("#submit-sheet-acknowledge").await;
             self.click("#submit-sheet").await;
             assert!(
                 self.exists("#sheet-readonly").await,
@@ -185,8 +187,10 @@ impl Browser<'_> {
     async fn propose_and_publish(&self, round_id: i64, shot: &str) -> String {
         self.goto(&format!("/rounds/{round_id}/ranking")).await;
         self.screenshot(shot).await;
+        self.check("#propose-acknowledge").await;
         self.click("#propose-submit").await;
         self.goto(&format!("/rounds/{round_id}/notice")).await;
+        self.check("#publish-acknowledge").await;
         self.click("#publish-submit").await;
         self.text("#notice-period").await
     }
@@ -360,6 +364,7 @@ async fn a_preliminary_round_then_a_final_round_designate_and_certify_a_cluster(
     b.click("button[data-action='register']").await;
     assert!(b.text("main").await.contains("调查核实中"));
     b.fill("textarea[name='reply']", DISMISSAL).await;
+    b.check("input[id^='objection-acknowledge-']").await;
     b.click("button[data-action='dismiss']").await;
     assert!(b.text("main").await.contains("异议不成立"));
     b.screenshot("55-objection-dismissed").await;

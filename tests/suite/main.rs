@@ -38,6 +38,7 @@ mod sealing;
 mod security;
 mod startup;
 mod tokens;
+mod guidance;
 
 use serde_json::{Value, json};
 use support::{DEMO_PASSWORD, TestApp};
