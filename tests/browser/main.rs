@@ -18,6 +18,7 @@ mod accessibility;
 mod intake;
 mod revocation;
 mod rounds;
+mod guidance;
 
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;

@@ -82,7 +82,7 @@ impl Browser<'_> {
     }
 
     /// The province opens a round of the competition from its page and lands on the round.
-    async fn open_round(&self, competition_id: i64, kind: &str, quotas: &[(&str, u32)]) -> i64 {
+    pub(crate) async fn open_round(&self, competition_id: i64, kind: &str, quotas: &[(&str, u32)]) -> i64 {
         self.goto(&format!("/competitions/{competition_id}")).await;
         self.click("#open-round").await;
         self.select("#kind", kind).await;
@@ -106,7 +106,7 @@ impl Browser<'_> {
     }
 
     /// Puts the three panel experts on the round, assigns automatically and opens scoring.
-    async fn panel_assign_and_open(&self, round_id: i64, shot: &str) {
+    pub(crate) async fn panel_assign_and_open(&self, round_id: i64, shot: &str) {
         for username in PANEL {
             let id = expert_id(self.app, username).await;
             self.check(&format!("#expert-{id}")).await;
@@ -235,7 +235,7 @@ async fn lifecycle_of(app: &support::TestApp, name: &str) -> (i64, String) {
 }
 
 /// Moves the server clock to `date` 10:00 Beijing time.
-fn set_date(app: &support::TestApp, date: time::Date) {
+pub(crate) fn set_date(app: &support::TestApp, date: time::Date) {
     let target = time::PrimitiveDateTime::new(date, time::macros::time!(10:00))
         .assume_offset(time::macros::offset!(+8));
     let now = app.app.clock.now();
