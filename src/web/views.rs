@@ -43,14 +43,18 @@ pub fn round_steps(status_key: &str) -> Vec<(&'static str, &'static str)> {
 }
 
 /// Any object's steps for the step indicator: (label, `done` | `current` | `ahead` | `stopped`).
-fn indicator(list: Vec<(&'static str, jiqun_domain::round::StepState)>) -> Vec<(&'static str, &'static str)> {
+fn indicator(
+    list: Vec<(&'static str, jiqun_domain::round::StepState)>,
+) -> Vec<(&'static str, &'static str)> {
     list.into_iter()
         .map(|(label, state)| (label, state.key()))
         .collect()
 }
 
 /// An application's steps for the step indicator.
-pub fn application_steps(status: jiqun_domain::application::Status) -> Vec<(&'static str, &'static str)> {
+pub fn application_steps(
+    status: jiqun_domain::application::Status,
+) -> Vec<(&'static str, &'static str)> {
     indicator(jiqun_domain::application::steps(status))
 }
 

@@ -24,7 +24,11 @@ impl Browser<'_> {
             .expect("list the to-dos")
         {
             let text = a.text().await.expect("to-do label");
-            let href = a.attr("href").await.expect("to-do link").unwrap_or_default();
+            let href = a
+                .attr("href")
+                .await
+                .expect("to-do link")
+                .unwrap_or_default();
             out.push((text, href));
         }
         out
@@ -129,7 +133,10 @@ async fn the_city_decides_beside_the_material_and_confirms_the_recommendation() 
     );
     assert_eq!(b.text("#review-status").await, "已提交，待市州初审");
     let label = b.text("label.confirm").await;
-    assert!(label.contains("不能撤回"), "the tick states the consequence: {label}");
+    assert!(
+        label.contains("不能撤回"),
+        "the tick states the consequence: {label}"
+    );
     b.find("#decide-acknowledge").await.click().await.unwrap();
     b.click("#recommend-submit").await;
     assert_eq!(
@@ -214,11 +221,13 @@ async fn the_expert_scores_beside_the_material_with_a_running_total() {
     assert!((shown - total).abs() < 1e-6, "{shown} vs {total}");
     // Halfway down the material, the panel is still at the top of the window.
     let seen = b
-        .js("const m = document.querySelector('#sheet-material').getBoundingClientRect();
+        .js(
+            "const m = document.querySelector('#sheet-material').getBoundingClientRect();
              const h = document.querySelector('#score-panel').getBoundingClientRect().height;
              window.scrollTo(0, window.scrollY + m.top + (m.height - h) / 2);
              const p = document.querySelector('#score-panel').getBoundingClientRect();
-             return [p.top, m.height, h, window.scrollY];")
+             return [p.top, m.height, h, window.scrollY];",
+        )
         .await;
     let top = seen[0].as_f64().unwrap();
     assert!(

@@ -15,10 +15,10 @@
 mod support;
 
 mod accessibility;
+mod guidance;
 mod intake;
 mod revocation;
 mod rounds;
-mod guidance;
 
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;

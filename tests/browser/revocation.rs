@@ -68,9 +68,13 @@ async fn a_case_runs_from_the_certificate_to_the_decision_and_the_public_check()
     .await;
     b.click("#open-submit").await;
     assert_eq!(b.text("#case-status").await, "已立案，待告知");
+    // The case shows where it stands and its next step on top.
+    assert_eq!(b.text("ol.steps li.current").await, "发出告知书");
+    assert_eq!(b.text("#next-action").await, "发出告知书");
     b.check("#notify-acknowledge").await;
     b.click("#notify-submit").await;
     assert!(b.text("#case-deadline").await.contains("2026年12月17日"));
+    assert_eq!(b.text("ol.steps li.current").await, "陈述申辩");
     assert!(b.text("#notice-text").await.contains(CERTIFICATE));
     let case_path = b.path().await;
     b.screenshot("91-notified").await;

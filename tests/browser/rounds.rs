@@ -82,7 +82,12 @@ impl Browser<'_> {
     }
 
     /// The province opens a round of the competition from its page and lands on the round.
-    pub(crate) async fn open_round(&self, competition_id: i64, kind: &str, quotas: &[(&str, u32)]) -> i64 {
+    pub(crate) async fn open_round(
+        &self,
+        competition_id: i64,
+        kind: &str,
+        quotas: &[(&str, u32)],
+    ) -> i64 {
         self.goto(&format!("/competitions/{competition_id}")).await;
         self.click("#open-round").await;
         self.select("#kind", kind).await;

@@ -10,8 +10,8 @@ use time::Duration;
 
 use crate::applications::{complete_form, open_call, started, submit_complete};
 use crate::fixtures::{
-    RoundPlan, get_page, open_showcase_round, panel_of, post_page, proposed_round,
-    scoring_round, staff_round, stored_round,
+    RoundPlan, get_page, open_showcase_round, panel_of, post_page, proposed_round, scoring_round,
+    staff_round, stored_round,
 };
 use crate::support::{self, TestApp};
 
@@ -40,7 +40,10 @@ fn page_fields(form: &Value) -> Vec<(String, String)> {
 
 /// The `version` hidden field of a page's form.
 fn version_in(html: &str) -> String {
-    let at = html.find("name=\"version\" value=\"").expect("version field") + "name=\"version\" value=\"".len();
+    let at = html
+        .find("name=\"version\" value=\"")
+        .expect("version field")
+        + "name=\"version\" value=\"".len();
     html[at..].split('"').next().unwrap().to_string()
 }
 
@@ -105,7 +108,10 @@ async fn submitting_and_the_city_decision_ask_for_a_tick_and_write_nothing_witho
         "{}",
         res.body
     );
-    assert!(res.body.contains("value=\"987\""), "the typed value is kept");
+    assert!(
+        res.body.contains("value=\"987\""),
+        "the typed value is kept"
+    );
     let after = stored_application(&t, id).await;
     assert_eq!(after.status.key(), "draft");
     assert_eq!(after.version, before.version, "nothing was written");
@@ -139,10 +145,14 @@ async fn submitting_and_the_city_decision_ask_for_a_tick_and_write_nothing_witho
     assert_eq!(status, 200);
     assert!(html.contains("id=\"review-assessment\""), "{html}");
     assert!(html.contains("id=\"ready\""), "complete: {html}");
-    assert!(html.contains("data-indicator=\"cluster_revenue\">987<"), "{html}");
+    assert!(
+        html.contains("data-indicator=\"cluster_revenue\">987<"),
+        "{html}"
+    );
     assert!(html.contains("report.pdf"), "the files are listed: {html}");
     assert_eq!(
-        html.matches("<form method=\"post\" action=\"/reviews/").count(),
+        html.matches("<form method=\"post\" action=\"/reviews/")
+            .count(),
         1,
         "one decision box: {html}"
     );
@@ -240,12 +250,19 @@ async fn opening_scoring_fixing_and_publishing_the_list_ask_for_a_tick() {
     staff_round(&t, r.id).await;
     let province = support::page_login(&t, "province").await;
     let (_, html) = get_page(&province, &t, &format!("/rounds/{}", r.id)).await;
-    assert!(html.contains("id=\"open-scoring-acknowledge\" required"), "{html}");
+    assert!(
+        html.contains("id=\"open-scoring-acknowledge\" required"),
+        "{html}"
+    );
     let csrf = support::csrf_from(&html);
     let path = format!("/rounds/{}/open-scoring", r.id);
     let res = post_page(&province, &t, &path, &[("_csrf", csrf.as_str())]).await;
     assert_eq!(res.status, 422);
-    assert!(res.body.contains("请勾选“我已核对评审组和专家分配”"), "{}", res.body);
+    assert!(
+        res.body.contains("请勾选“我已核对评审组和专家分配”"),
+        "{}",
+        res.body
+    );
     assert_eq!(stored_round(&t, r.id).await.status.key(), "setup");
     let res = post_page(
         &province,
@@ -263,7 +280,10 @@ async fn opening_scoring_fixing_and_publishing_the_list_ask_for_a_tick() {
     let province = support::page_login(&t, "province").await;
     let path = format!("/rounds/{}/notice", f.round_id);
     let (_, html) = get_page(&province, &t, &path).await;
-    assert!(html.contains("id=\"publish-acknowledge\" required"), "{html}");
+    assert!(
+        html.contains("id=\"publish-acknowledge\" required"),
+        "{html}"
+    );
     let csrf = support::csrf_from(&html);
     let version = stored_round(&t, f.round_id).await.version.to_string();
     let typed = "各有关单位：经评审，现将拟入选名单予以公示。";
@@ -321,7 +341,9 @@ async fn the_expert_sheet_keeps_recusal_apart_and_shows_the_total_after_save() {
     assert!(html.contains("id=\"score-panel\""), "{html}");
     assert!(html.contains("/static/score-sheet.js"));
     // 申请回避 sits in a folded section with a secondary button, apart from 提交评分.
-    let recuse = html.find("<details class=\"fold card\" id=\"recuse\"").expect("folded");
+    let recuse = html
+        .find("<details class=\"fold card\" id=\"recuse\"")
+        .expect("folded");
     let submit = html.find("id=\"submit-sheet\"").expect("submit");
     assert!(recuse > submit);
     assert!(html.contains("id=\"recuse-submit\" class=\"secondary\""));
@@ -349,14 +371,85 @@ async fn the_expert_sheet_keeps_recusal_apart_and_shows_the_total_after_save() {
     post[3].1 = "submit".into();
     let res = post_page(&browser, &t, &path, &post).await;
     assert_eq!(res.status, 422);
-    assert!(res.body.contains("请勾选“我已独立、客观地完成评分”"), "{}", res.body);
+    assert!(
+        res.body.contains("请勾选“我已独立、客观地完成评分”"),
+        "{}",
+        res.body
+    );
     let stored = crate::fixtures::stored_sheet(&t, assignment).await;
     assert_eq!(stored.version, sheet.version, "nothing was written");
     post.push(("acknowledge".into(), "on".into()));
     let res = post_page(&browser, &t, &path, &post).await;
     assert_eq!(res.status, 303, "{}", res.body);
     assert_eq!(
-        crate::fixtures::stored_sheet(&t, assignment).await.status.key(),
+        crate::fixtures::stored_sheet(&t, assignment)
+            .await
+            .status
+            .key(),
         "submitted"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_a_call_asks_for_a_tick_and_the_api_closes_without_one() {
+    let t = support::spawn().await;
+    let call = open_call(&t).await;
+    let province = support::page_login(&t, "province").await;
+    let path = format!("/competitions/{call}");
+    let (_, html) = get_page(&province, &t, &path).await;
+    assert!(html.contains("id=\"close-acknowledge\" required"), "{html}");
+    let csrf = support::csrf_from(&html);
+    let res = post_page(
+        &province,
+        &t,
+        &format!("{path}/close"),
+        &[("_csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(res.status, 422);
+    assert!(
+        res.body
+            .contains("请勾选“我已确认本竞赛通知的申报和初审均已结束”：关闭后不再接受申报和初审"),
+        "{}",
+        res.body
+    );
+    let status = |t: &TestApp| {
+        let db = t.app.db.clone();
+        async move {
+            jiqun::store::entity::competition::Entity::find_by_id(call)
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+                .status
+        }
+    };
+    assert_eq!(
+        status(&t).await,
+        jiqun::store::entity::kinds::CompetitionStatus::Open
+    );
+    let res = post_page(
+        &province,
+        &t,
+        &format!("{path}/close"),
+        &[("_csrf", csrf.as_str()), ("acknowledge", "on")],
+    )
+    .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(
+        status(&t).await,
+        jiqun::store::entity::kinds::CompetitionStatus::Closed
+    );
+    // The JSON API is unchanged: calling it is the confirmation.
+    let call2 = open_call(&t).await;
+    let tok = crate::token(&t, "province").await;
+    let (code, _) = crate::call(
+        &t,
+        &tok,
+        "POST",
+        &format!("/api/v1/competitions/{call2}/close"),
+        None,
+    )
+    .await;
+    assert_eq!(code, 200);
 }

@@ -17,6 +17,7 @@ mod demo_clock;
 mod doors;
 mod extensions;
 mod fixtures;
+mod guidance;
 mod hardening;
 mod hygiene;
 mod lifecycle;
@@ -38,7 +39,6 @@ mod sealing;
 mod security;
 mod startup;
 mod tokens;
-mod guidance;
 
 use serde_json::{Value, json};
 use support::{DEMO_PASSWORD, TestApp};

@@ -829,10 +829,7 @@ async fn the_workbench_says_what_a_case_waits_for() {
     let (_, html) = get_page(&party, &t, "/").await;
     assert!(html.contains("待提交陈述申辩（撤销称号告知书"), "{html}");
     let (_, html) = get_page(&page, &t, "/").await;
-    assert!(
-        !html.contains("待作出撤销决定"),
-        "the window still runs"
-    );
+    assert!(!html.contains("待作出撤销决定"), "the window still runs");
     forward_to(&t, date!(2026 - 12 - 18));
     let page = support::page_login(&t, "province").await;
     let (_, html) = get_page(&page, &t, "/").await;

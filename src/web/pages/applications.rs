@@ -550,8 +550,16 @@ async fn save(
             // Nothing is saved: the typed form comes back with the refusal under the tick.
             return match svc::load(&app.db, p, id).await {
                 Ok(m) => {
-                    match show_page(&app, &ctx, &m, Some(&form), None, String::new(), String::new())
-                        .await
+                    match show_page(
+                        &app,
+                        &ctx,
+                        &m,
+                        Some(&form),
+                        None,
+                        String::new(),
+                        String::new(),
+                    )
+                    .await
                     {
                         Ok(mut page) => {
                             page.submit_confirm = confirm.refused_by(Some(&e));

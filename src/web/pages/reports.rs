@@ -371,8 +371,7 @@ async fn decide_page(
                     page.decision_text = form.text;
                     match confirm_of(step) {
                         Some(c)
-                            if e
-                                .fields()
+                            if e.fields()
                                 .iter()
                                 .any(|f| f.field == crate::web::forms::ACKNOWLEDGE) =>
                         {
