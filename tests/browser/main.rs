@@ -15,6 +15,7 @@
 mod support;
 
 mod accessibility;
+mod guidance;
 mod intake;
 mod revocation;
 mod rounds;

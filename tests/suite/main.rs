@@ -17,6 +17,7 @@ mod demo_clock;
 mod doors;
 mod extensions;
 mod fixtures;
+mod guidance;
 mod hardening;
 mod hygiene;
 mod lifecycle;

@@ -579,6 +579,7 @@ async fn the_pages_keep_what_was_typed_and_carry_each_step() {
             ("_csrf", csrf.clone()),
             ("version", "1".to_string()),
             ("action", "submit".into()),
+            ("acknowledge", "on".into()),
             ("ind.period_revenue", "350万元".into()),
             ("sec.platforms", "新建省级制造业创新中心1家".into()),
         ],
@@ -639,6 +640,7 @@ async fn the_pages_keep_what_was_typed_and_carry_each_step() {
             ("_csrf", city_csrf.clone()),
             ("text", " ".to_string()),
             ("version", version.clone()),
+            ("acknowledge", "on".to_string()),
         ],
     )
     .await;
@@ -652,13 +654,14 @@ async fn the_pages_keep_what_was_typed_and_carry_each_step() {
             ("_csrf", city_csrf),
             ("text", "同意报送。".to_string()),
             ("version", version),
+            ("acknowledge", "on".to_string()),
         ],
     )
     .await;
     assert_eq!(res.status, 303, "{}", res.body);
     let province = support::page_login(&t, "province").await;
     let (_, html) = get_page(&province, &t, "/").await;
-    assert!(html.contains("待审核的发展情况报告"), "{html}");
+    assert!(html.contains("待审核接收发展情况报告"), "{html}");
     let (_, html) = get_page(&province, &t, &path).await;
     assert!(html.contains("id=\"accept-report\""), "{html}");
     assert!(html.contains("同意报送。"));
@@ -856,7 +859,7 @@ async fn the_demo_has_reports_at_every_stage_and_one_overdue() {
     let page = support::page_login(&t, "applicant2").await;
     let (_, html) = get_page(&page, &t, "/").await;
     assert!(
-        html.contains("被退回修改、待重新提交：岳阳绿色化工产业集群2025年度发展情况报告"),
+        html.contains("待按退回意见修改并重新提交：岳阳绿色化工产业集群2025年度发展情况报告"),
         "{html}"
     );
     assert!(
