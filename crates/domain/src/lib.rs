@@ -8,6 +8,7 @@ pub mod audit_vocabulary;
 pub mod certificate;
 pub mod contact;
 pub mod county_cap;
+pub mod funding;
 pub mod credit_code;
 pub mod industry;
 pub mod lifecycle;
