@@ -17,6 +17,7 @@ mod demo_clock;
 mod doors;
 mod extensions;
 mod fixtures;
+mod funding;
 mod hardening;
 mod hygiene;
 mod lifecycle;

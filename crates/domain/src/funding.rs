@@ -70,7 +70,9 @@ pub fn parse_amount(text: &str, unit: Unit) -> Result<i64, MoneyError> {
         .chars()
         .filter(|c| !matches!(c, ',' | '，' | ' ' | '\u{3000}'))
         .map(|c| match c {
-            '０'..='９' => char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')).unwrap_or(c),
+            '０'..='９' => {
+                char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')).unwrap_or(c)
+            }
             '．' => '.',
             '－' => '-',
             _ => c,
@@ -81,11 +83,17 @@ pub fn parse_amount(text: &str, unit: Unit) -> Result<i64, MoneyError> {
     }
     if let Some(rest) = cleaned.strip_prefix('-') {
         // "-5" is a negative amount; "-" alone or "-x" is garbage.
-        return Err(if rest.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '.') {
-            MoneyError::Negative
-        } else {
-            MoneyError::NotANumber(text.trim().to_string())
-        });
+        return Err(
+            if rest
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit() || c == '.')
+            {
+                MoneyError::Negative
+            } else {
+                MoneyError::NotANumber(text.trim().to_string())
+            },
+        );
     }
     let (whole, frac) = match cleaned.split_once('.') {
         Some((w, f)) => (w, f),
@@ -134,7 +142,7 @@ pub fn format_yuan(fen: i64) -> String {
     let whole = (abs / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -421,13 +429,25 @@ mod tests {
             ("0.00", Unit::Wan, Err(MoneyError::Zero)),
             ("10000000000.01", Unit::Yuan, Err(MoneyError::TooLarge)),
             ("1000001", Unit::Wan, Err(MoneyError::TooLarge)),
-            ("99999999999999999999", Unit::Yuan, Err(MoneyError::TooLarge)),
+            (
+                "99999999999999999999",
+                Unit::Yuan,
+                Err(MoneyError::TooLarge),
+            ),
             ("abc", Unit::Yuan, Err(MoneyError::NotANumber("abc".into()))),
             ("1e5", Unit::Yuan, Err(MoneyError::NotANumber("1e5".into()))),
-            ("1.2.3", Unit::Yuan, Err(MoneyError::NotANumber("1.2.3".into()))),
+            (
+                "1.2.3",
+                Unit::Yuan,
+                Err(MoneyError::NotANumber("1.2.3".into())),
+            ),
             (".", Unit::Yuan, Err(MoneyError::NotANumber(".".into()))),
             ("+5", Unit::Yuan, Err(MoneyError::NotANumber("+5".into()))),
-            ("五百", Unit::Wan, Err(MoneyError::NotANumber("五百".into()))),
+            (
+                "五百",
+                Unit::Wan,
+                Err(MoneyError::NotANumber("五百".into())),
+            ),
         ];
         for (text, unit, expected) in cases {
             assert_eq!(&parse_amount(text, *unit), expected, "{text:?} {unit:?}");

@@ -701,7 +701,10 @@ fn reward_defaults_are_read_and_checked() {
     let p = shipped();
     let r = p.funding.as_ref().and_then(|f| f.rewards.as_ref()).unwrap();
     assert_eq!(r.fund, "湖南省制造强省专项资金");
-    assert_eq!((r.cultivation_target_yuan, r.certified_yuan), (1_000_000, 5_000_000));
+    assert_eq!(
+        (r.cultivation_target_yuan, r.certified_yuan),
+        (1_000_000, 5_000_000)
+    );
     assert_eq!(r.source, Source::ProvinceDefault);
     let list = errors(&edit(
         "fund = \"湖南省制造强省专项资金\"",
