@@ -617,3 +617,19 @@ async fn parallel_settings_of_one_year_leave_one_setting() {
     assert_eq!(rows.len(), 1);
     assert_eq!(audited(&t, "funding.reward_set").await.len(), 6);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_ledger_is_populated() {
+    let t = support::spawn().await;
+    jiqun::demo::seed_for_serve(t.app()).await.unwrap();
+    let province = token(&t, "province").await;
+    let (status, all) = call(&t, &province, "GET", "/api/v1/funding", None).await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(all["rows"].as_array().unwrap().len(), 4, "{all}");
+    // 培育对象 100万 + 认定 500万 paid; two projects of 250万 planned.
+    assert_eq!(all["total"]["disbursed_fen"], 600_000_000);
+    assert_eq!(all["total"]["arranged_fen"], 1_100_000_000);
+    let changsha = token(&t, "changsha").await;
+    let (_, city) = call(&t, &changsha, "GET", "/api/v1/funding", None).await;
+    assert_eq!(city["rows"].as_array().unwrap().len(), 2, "{city}");
+}
