@@ -15,6 +15,7 @@
 mod support;
 
 mod accessibility;
+mod funding;
 mod intake;
 mod revocation;
 mod rounds;
