@@ -939,6 +939,9 @@ pub async fn seed_reports(app: &App) -> Result<(), AppError> {
                 .await?;
             }
         }
+        // The funding ledger (第十七条): the title's reward, paid, and a project's support,
+        // planned, so the ledger and the dashboards show money from the first start.
+        seed_funding(&txn, &policy, &cl, t.designation, province.id, now).await?;
     }
     Audit::by(app, Actor::console("demo"), now)
         .record(
@@ -953,5 +956,77 @@ pub async fn seed_reports(app: &App) -> Result<(), AppError> {
         )
         .await?;
     txn.commit().await?;
+    Ok(())
+}
+
+/// A demo cluster's entries in the funding ledger: its title's reward at the policy's default
+/// amount (已拨付) and one project from the policy's second fund (拟安排).
+async fn seed_funding<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    policy: &jiqun_rules::Policy,
+    cl: &crate::store::entity::cluster::Model,
+    title: jiqun_domain::round::Designation,
+    by: i64,
+    now: time::OffsetDateTime,
+) -> Result<(), AppError> {
+    use crate::store::entity::funding_entry;
+    use jiqun_domain::funding::{EntryKind, FEN_PER_YUAN, Status};
+    use jiqun_domain::round::Designation;
+
+    let Some(funding) = &policy.funding else {
+        return Ok(());
+    };
+    let mut entries = Vec::new();
+    if let Some(r) = &funding.rewards {
+        let (kind, yuan) = match title {
+            Designation::CultivationTarget => {
+                (EntryKind::RewardCultivation, r.cultivation_target_yuan)
+            }
+            Designation::Certified => (EntryKind::RewardCertified, r.certified_yuan),
+        };
+        let fen = i64::try_from(yuan).unwrap_or_default() * FEN_PER_YUAN;
+        entries.push((
+            kind,
+            r.fund.clone(),
+            kind.label().to_string(),
+            fen,
+            Status::Disbursed,
+        ));
+    }
+    if let Some(fund) = funding.sources.get(1).or(funding.sources.first()) {
+        entries.push((
+            EntryKind::Project,
+            fund.clone(),
+            format!("{}公共服务平台建设（演示数据）", cl.name),
+            2_500_000 * FEN_PER_YUAN,
+            Status::Planned,
+        ));
+    }
+    for (kind, fund, project, amount_fen, status) in entries {
+        funding_entry::ActiveModel {
+            cluster_id: Set(cl.id),
+            org_id: Set(cl.org_id),
+            city_code: Set(cl.city_code),
+            kind: Set(kind),
+            fund: Set(fund),
+            project: Set(project),
+            year: Set(2025),
+            amount_fen: Set(amount_fen),
+            document_number: Set(if status == Status::Disbursed {
+                "湘财企指〔2025〕8号（演示）".into()
+            } else {
+                String::new()
+            }),
+            status: Set(status),
+            note: Set(String::new()),
+            created_by: Set(by),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
     Ok(())
 }

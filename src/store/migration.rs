@@ -22,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0012Reports),
             Box::new(M0014Revocation),
             Box::new(M0013Policies),
+            Box::new(M0018Funding),
         ]
     }
 }
@@ -1399,5 +1400,81 @@ impl MigrationTrait for M0013Policies {
             .await?;
         }
         Ok(())
+    }
+}
+
+/// The funding ledger (第十七条): each item of support a cluster receives (a reward for a new
+/// 培育对象 or 认定, or project support from a special fund) with its fund, year, amount in 分,
+/// document number and where it stands; and the reward amounts the province set for a year
+/// (one per year and title, the policy's default otherwise).
+struct M0018Funding;
+
+impl MigrationName for M0018Funding {
+    fn name(&self) -> &str {
+        "m0018_funding"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0018Funding {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("funding_entries")
+                .col(big_pk_auto("id"))
+                .col(big_integer("cluster_id"))
+                .col(big_integer("org_id"))
+                .col(string("city_code"))
+                .col(string("kind"))
+                .col(string("fund"))
+                .col(string("project"))
+                .col(integer("year"))
+                .col(big_integer("amount_fen"))
+                .col(string("document_number"))
+                .col(string("status"))
+                .col(text("note"))
+                .col(big_integer("created_by"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_funding_entries_cluster")
+                        .from("funding_entries", "cluster_id")
+                        .to("clusters", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        for (name, cols) in [
+            ("idx_funding_entries_cluster", &["cluster_id"][..]),
+            ("idx_funding_entries_city", &["city_code"][..]),
+            ("idx_funding_entries_year", &["year"][..]),
+        ] {
+            m.create_index(index(name, "funding_entries", cols)).await?;
+        }
+        m.create_table(
+            Table::create()
+                .table("funding_rewards")
+                .col(big_pk_auto("id"))
+                .col(integer("year"))
+                .col(string("designation"))
+                .col(big_integer("amount_fen"))
+                .col(big_integer("set_by"))
+                .col(string("set_by_name"))
+                .col(timestamp_with_time_zone("set_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "uq_funding_rewards_year",
+                "funding_rewards",
+                &["year", "designation"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await
     }
 }

@@ -70,6 +70,11 @@ pub fn recommended_download(
     Ok(xlsx_download(bytes, &name, &fallback))
 }
 
+/// The funding ledger as a workbook (the pages and the API name it alike).
+pub fn funding_download(bytes: Vec<u8>) -> Response {
+    xlsx_download(bytes, "资金台账.xlsx", "funding.xlsx")
+}
+
 /// The HTTP answer for a download, shared with the pages.
 pub async fn file_response(d: Download) -> Result<Response, AppError> {
     let size = u64::try_from(d.blob.size).unwrap_or_default();

@@ -16,6 +16,7 @@ mod support;
 
 mod accessibility;
 mod guidance;
+mod funding;
 mod intake;
 mod revocation;
 mod rounds;

@@ -18,6 +18,7 @@ mod doors;
 mod extensions;
 mod fixtures;
 mod guidance;
+mod funding;
 mod hardening;
 mod hygiene;
 mod lifecycle;

@@ -21,7 +21,7 @@ use crate::{call, token};
 
 /// Gives a showcase cluster a title directly (the rounds that confer titles are tested
 /// elsewhere), closed on `closed` when given (revoked, or superseded for a 培育对象).
-async fn designate(
+pub(crate) async fn designate(
     t: &TestApp,
     cluster_name: &str,
     kind: Designation,

@@ -201,10 +201,12 @@ pub enum Resource {
     Revocation,
     /// 复核 (第十四条): which titled clusters are due in a year.
     Recheck,
+    /// The funding ledger (第十七条): rewards and project support, recorded by the province.
+    Funding,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 17] = [
+    pub const ALL: [Resource; 18] = [
         Resource::Organisation,
         Resource::User,
         Resource::AuditLog,
@@ -222,6 +224,7 @@ impl Resource {
         Resource::Report,
         Resource::Revocation,
         Resource::Recheck,
+        Resource::Funding,
     ];
 }
 
@@ -370,6 +373,13 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Recheck, CityBureau, View) => Some(OwnCity),
         (Recheck, Applicant, View) => Some(OwnOrg),
         (Recheck, _, _) => None,
+
+        // 第十七条: the province records and steps the ledger and sets the year's reward
+        // amounts; a city reads its clusters' entries, a cluster its own.
+        (Funding, Province, View | Create | Update | Export) => Some(All),
+        (Funding, CityBureau, View | Export) => Some(OwnCity),
+        (Funding, Applicant, View) => Some(OwnOrg),
+        (Funding, _, _) => None,
     }
 }
 
@@ -679,6 +689,28 @@ mod tests {
                     report_in_reach(role, status),
                     expected,
                     "{role:?} {status:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_province_keeps_the_ledger_and_others_read_their_own() {
+        for role in Role::ALL {
+            for action in Action::ALL {
+                let expected = match (role, action) {
+                    (
+                        Role::Province,
+                        Action::View | Action::Create | Action::Update | Action::Export,
+                    ) => Some(ScopeKind::All),
+                    (Role::CityBureau, Action::View | Action::Export) => Some(ScopeKind::OwnCity),
+                    (Role::Applicant, Action::View) => Some(ScopeKind::OwnOrg),
+                    _ => None,
+                };
+                assert_eq!(
+                    permission(role, Resource::Funding, action),
+                    expected,
+                    "{role:?} {action:?}"
                 );
             }
         }

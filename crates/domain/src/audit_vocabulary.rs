@@ -88,6 +88,10 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("system.seal_totp_secrets", "加密存储双因素密钥"),
     ("demo.seed", "写入演示数据"),
     ("demo.clock", "调整演示时钟"),
+    ("funding.create", "登记资金安排"),
+    ("funding.step", "变更资金拨付状态"),
+    ("funding.reward_set", "设定年度奖励金额"),
+    ("funding.export", "导出资金台账"),
 ];
 
 /// Every object type an entry can name, with its name.
@@ -112,6 +116,8 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("policy", "政策规则文件"),
     ("audit_log", "审计日志"),
     ("demo_clock", "演示时钟"),
+    ("funding_entry", "资金台账条目"),
+    ("funding_reward", "年度奖励金额"),
 ];
 
 fn find(table: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {

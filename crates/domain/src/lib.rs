@@ -9,6 +9,7 @@ pub mod certificate;
 pub mod contact;
 pub mod county_cap;
 pub mod credit_code;
+pub mod funding;
 pub mod industry;
 pub mod lifecycle;
 pub mod member_sheet;

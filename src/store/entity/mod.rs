@@ -20,6 +20,8 @@ pub mod defence_score;
 pub mod designation;
 pub mod expert;
 pub mod expert_conflict;
+pub mod funding_entry;
+pub mod funding_reward;
 pub mod kinds;
 pub mod mail_outbox;
 pub mod notification;

@@ -10,6 +10,7 @@ mod competitions;
 pub mod demo_clock;
 mod designations;
 mod experts;
+mod funding;
 mod notices;
 mod notifications;
 mod orgs;
@@ -62,6 +63,7 @@ pub fn routes() -> Router<Shared> {
         .merge(reports::routes())
         .merge(revocation::routes())
         .merge(recheck::routes())
+        .merge(funding::routes())
 }
 
 pub struct NavItem {
@@ -175,6 +177,13 @@ pub fn nav_for(role: Role, org_id: i64) -> Vec<NavItem> {
             href: "/rechecks/due".into(),
         });
     }
+    if permission(role, Resource::Funding, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "funding",
+            label: "资金台账",
+            href: "/funding".into(),
+        });
+    }
     match permission(role, Resource::Organisation, Action::View) {
         Some(jiqun_domain::access::ScopeKind::OwnOrg) => nav.push(NavItem {
             key: "orgs",
@@ -271,6 +280,11 @@ impl FormErrors {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Any one message (for a form with a single place to show it).
+    pub fn first(&self) -> Option<String> {
+        self.0.values().next().cloned()
     }
 }
 

@@ -117,6 +117,8 @@ struct ShowPage {
     submit_confirm: Confirm,
     forward_confirm: Confirm,
     accept_confirm: Confirm,
+    /// The cluster's entries in the funding ledger (第十七条), beside the reward-funds section.
+    funding: Vec<crate::services::funding::EntryRow>,
 }
 
 fn submit_confirm() -> Confirm {
@@ -188,6 +190,7 @@ fn show_page(ctx: &SessionCtx, r: ReportView, general_error: String, flash_ok: S
         decision_error: String::new(),
         upload_error: String::new(),
         max_mb: crate::attachments::max_upload_bytes() / (1024 * 1024),
+        funding: Vec::new(),
     }
 }
 
@@ -212,8 +215,11 @@ async fn show(
         Some("accepted") => "已接收该报告。",
         _ => "",
     };
+    let funding =
+        crate::services::funding::of_cluster(&app, &ctx.principal, r.row.cluster_id).await?;
     let mut page = show_page(&ctx, r, String::new(), flash_ok.into());
     page.upload_error = q.upload_error.unwrap_or_default();
+    page.funding = funding;
     Ok(page)
 }
 

@@ -626,6 +626,23 @@ pub struct Funding {
     #[serde(default)]
     pub article: Option<String>,
     pub source: Source,
+    /// The default reward for a new 培育对象 and a new 认定 (第十七条); the province may set
+    /// another amount for a year. A text without it leaves rewards to be typed each time.
+    #[serde(default)]
+    pub rewards: Option<FundingRewards>,
+}
+
+/// Reward defaults in whole 元 (the policy file holds no fractions of money).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FundingRewards {
+    /// The fund rewards are paid from: one of `funding.sources`.
+    pub fund: String,
+    pub cultivation_target_yuan: u64,
+    pub certified_yuan: u64,
+    #[serde(default)]
+    pub article: Option<String>,
+    pub source: Source,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -295,6 +295,17 @@ fn write_summary(p: &Policy, o: &mut String) -> std::fmt::Result {
             article(&f.article),
             tag(f.source)
         )?;
+        if let Some(r) = &f.rewards {
+            writeln!(
+                o,
+                "奖励默认金额：培育对象{}元，认定{}元，由{}安排{}{}",
+                r.cultivation_target_yuan,
+                r.certified_yuan,
+                r.fund,
+                article(&r.article),
+                tag(r.source)
+            )?;
+        }
     }
     write!(
         o,

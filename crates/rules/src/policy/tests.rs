@@ -668,7 +668,7 @@ fn wording_and_programme_numbers_are_checked_with_key_paths() {
                 1,
             )
             .replacen("{ purpose = \"pledge\"", "{ purpose = \"seal\"", 1)
-            .replacen("id = \"hunan-2021\"", "id = \"hunan-2021\"\nversion = 0", 1),
+            .replacen("version = 2", "version = 0", 1),
     );
     for path in [
         "scoring.outlier_gap_share",
@@ -718,4 +718,33 @@ fn the_successor_template_repeats_the_2021_rules_under_a_new_identity() {
         ..template
     };
     assert_eq!(same_rules, shipped);
+}
+
+#[test]
+fn reward_defaults_are_read_and_checked() {
+    let p = shipped();
+    let r = p.funding.as_ref().and_then(|f| f.rewards.as_ref()).unwrap();
+    assert_eq!(r.fund, "湖南省制造强省专项资金");
+    assert_eq!(
+        (r.cultivation_target_yuan, r.certified_yuan),
+        (1_000_000, 5_000_000)
+    );
+    assert_eq!(r.source, Source::ProvinceDefault);
+    let list = errors(&edit(
+        "fund = \"湖南省制造强省专项资金\"",
+        "fund = \"不存在的资金\"",
+    ));
+    assert!(reason_at(&list, "funding.rewards.fund").contains("不存在的资金"));
+    let list = errors(&edit("certified_yuan = 5000000", "certified_yuan = 0"));
+    reason_at(&list, "funding.rewards.certified_yuan");
+    let list = errors(&edit(
+        "certified_yuan = 5000000",
+        "certified_yuan = 5000000\nbonus = 1",
+    ));
+    reason_at(&list, "funding.rewards.bonus");
+    // A text without rewards still loads (an older programme's file).
+    let older = SHIPPED.split("[funding.rewards]").collect::<Vec<_>>();
+    let rest = older[1].split_once("\n\n").map_or("", |(_, r)| r);
+    let p = Policy::parse(&format!("{}\n{rest}", older[0]), "older.toml").unwrap();
+    assert!(p.funding.unwrap().rewards.is_none());
 }
