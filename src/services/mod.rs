@@ -11,6 +11,8 @@ pub mod demo_clock;
 pub mod designations;
 pub mod experts;
 pub mod extensions;
+pub mod imports;
+pub mod listing;
 pub mod notices;
 pub mod notifications;
 pub mod orgs;

@@ -88,6 +88,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("system.seal_totp_secrets", "加密存储双因素密钥"),
     ("demo.seed", "写入演示数据"),
     ("demo.clock", "调整演示时钟"),
+    ("import.commit", "确认Excel导入"),
 ];
 
 /// Every object type an entry can name, with its name.
@@ -112,6 +113,7 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("policy", "政策规则文件"),
     ("audit_log", "审计日志"),
     ("demo_clock", "演示时钟"),
+    ("import", "Excel导入"),
 ];
 
 fn find(table: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {

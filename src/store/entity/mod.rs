@@ -20,6 +20,7 @@ pub mod defence_score;
 pub mod designation;
 pub mod expert;
 pub mod expert_conflict;
+pub mod import_batch;
 pub mod kinds;
 pub mod mail_outbox;
 pub mod notification;

@@ -10,6 +10,7 @@ mod competitions;
 pub mod demo_clock;
 mod designations;
 mod experts;
+mod imports;
 mod notices;
 mod notifications;
 mod orgs;
@@ -62,6 +63,7 @@ pub fn routes() -> Router<Shared> {
         .merge(reports::routes())
         .merge(revocation::routes())
         .merge(recheck::routes())
+        .merge(imports::routes())
 }
 
 pub struct NavItem {
