@@ -622,7 +622,7 @@ pub fn problem(field: &str, message: impl Into<String>) -> Vec<FieldError> {
 }
 
 /// Counts rows already keyed in the sheet, for "第N行已有同一…" problems.
-pub fn first_row_with<'a>(seen: &mut BTreeMap<String, u32>, key: &'a str, row: u32) -> Option<u32> {
+pub fn first_row_with(seen: &mut BTreeMap<String, u32>, key: &str, row: u32) -> Option<u32> {
     if key.is_empty() {
         return None;
     }

@@ -16,6 +16,7 @@ mod support;
 
 mod accessibility;
 mod intake;
+mod lists;
 mod revocation;
 mod rounds;
 

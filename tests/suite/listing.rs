@@ -232,3 +232,54 @@ async fn the_expert_pool_filters_by_city_and_status_and_exports() {
         .unwrap();
     assert_eq!(res.status(), 403);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clusters_are_filtered_by_industry_and_the_industry_code_comes_from_the_table() {
+    let t = support::spawn().await;
+    let applicant = token(&t, "applicant").await;
+    // A code that is not a GB/T 4754 manufacturing division is refused, named by its field.
+    let (status, body) = crate::call(
+        &t,
+        &applicant,
+        "POST",
+        "/api/v1/clusters",
+        Some(serde_json::json!({
+            "name": "长沙某某产业集群", "kind": "leading", "industry_code": "C99",
+            "lead_county_code": "430121", "other_county_codes": [], "core_park": "某园区"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.to_string()
+            .contains("“C99”不是GB/T 4754-2017制造业大类代码"),
+        "{body}"
+    );
+    // The form picks the industry from the table and the counties grouped by city.
+    let page = support::page_login(&t, "applicant").await;
+    let (_, html) = get(&page, &t, "/clusters/new").await;
+    assert!(html.contains("<option value=\"C36\""), "{html}");
+    assert!(html.contains("<optgroup label=\"长沙市\">"), "{html}");
+    // The province filters the clusters by industry and exports them.
+    let province = support::page_login(&t, "province").await;
+    let (status, all) = get(&province, &t, "/clusters").await;
+    assert_eq!(status, 200);
+    let every = names(&all, "cluster-table");
+    assert!(!every.is_empty());
+    let (_, html) = get(&province, &t, "/clusters?industry=C35&sort=-name").await;
+    let c35 = names(&html, "cluster-table");
+    let rows = export_rows(
+        &province,
+        &t,
+        "/clusters/export.xlsx?industry=C35&sort=-name",
+    )
+    .await;
+    let exported: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(exported, c35.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(rows.iter().all(|r| r[2].starts_with("C35")), "{rows:?}");
+    // A city bureau's export holds its own city's clusters only.
+    let city = support::page_login(&t, "yueyang").await;
+    let rows = export_rows(&city, &t, "/clusters/export.xlsx").await;
+    assert!(rows.iter().all(|r| r[4] == "岳阳市"), "{rows:?}");
+    let (_, html) = get(&province, &t, "/clusters?industry=C99").await;
+    assert!(html.contains("主导产业“C99”无效"), "{html}");
+}
