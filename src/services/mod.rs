@@ -12,6 +12,8 @@ pub mod designations;
 pub mod experts;
 pub mod extensions;
 pub mod funding;
+pub mod imports;
+pub mod listing;
 pub mod notices;
 pub mod notifications;
 pub mod orgs;

@@ -23,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0014Revocation),
             Box::new(M0013Policies),
             Box::new(M0018Funding),
+            Box::new(M0016Imports),
         ]
     }
 }
@@ -1476,5 +1477,42 @@ impl MigrationTrait for M0018Funding {
             .to_owned(),
         )
         .await
+    }
+}
+
+/// Excel imports with a preview: the uploaded file stays in the blob store (by its SM3 hash)
+/// between the preview and the confirmation, which names the import by its id. `status` moves
+/// from `previewed` to `committed` in one statement, so two confirmations import once.
+struct M0016Imports;
+
+impl MigrationName for M0016Imports {
+    fn name(&self) -> &str {
+        "m0016_imports"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0016Imports {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("imports")
+                .col(big_pk_auto("id"))
+                .col(string("kind"))
+                .col(big_integer("target_id"))
+                .col(big_integer("blob_id"))
+                .col(string("file_name"))
+                .col(string("status"))
+                .col(integer("rows_new"))
+                .col(integer("rows_updated"))
+                .col(big_integer("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone_null("committed_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("idx_imports_created_by", "imports", &["created_by"]))
+            .await?;
+        Ok(())
     }
 }

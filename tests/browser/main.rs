@@ -18,6 +18,7 @@ mod accessibility;
 mod guidance;
 mod funding;
 mod intake;
+mod lists;
 mod revocation;
 mod rounds;
 

@@ -92,6 +92,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("funding.step", "变更资金拨付状态"),
     ("funding.reward_set", "设定年度奖励金额"),
     ("funding.export", "导出资金台账"),
+    ("import.commit", "确认Excel导入"),
 ];
 
 /// Every object type an entry can name, with its name.
@@ -118,6 +119,7 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("demo_clock", "演示时钟"),
     ("funding_entry", "资金台账条目"),
     ("funding_reward", "年度奖励金额"),
+    ("import", "Excel导入"),
 ];
 
 fn find(table: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {

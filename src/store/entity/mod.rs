@@ -22,6 +22,7 @@ pub mod expert;
 pub mod expert_conflict;
 pub mod funding_entry;
 pub mod funding_reward;
+pub mod import_batch;
 pub mod kinds;
 pub mod mail_outbox;
 pub mod notification;

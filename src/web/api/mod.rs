@@ -12,6 +12,7 @@ pub mod doc;
 pub mod error;
 pub mod extensions;
 pub mod funding;
+pub mod imports;
 pub mod notices;
 pub mod orgs;
 pub mod policies;
@@ -78,6 +79,7 @@ pub fn routes() -> Router<Shared> {
         .merge(policies::routes())
         .merge(extensions::routes())
         .merge(funding::routes())
+        .merge(imports::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -112,6 +114,7 @@ async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     doc.merge(policies::Doc::openapi());
     doc.merge(extensions::Doc::openapi());
     doc.merge(funding::Doc::openapi());
+    doc.merge(imports::Doc::openapi());
     let value = serde_json::to_value(&doc).map_err(AppError::internal)?;
     Ok(Json(doc::finish(value)))
 }

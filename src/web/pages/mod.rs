@@ -11,6 +11,7 @@ pub mod demo_clock;
 mod designations;
 mod experts;
 mod funding;
+mod imports;
 mod notices;
 mod notifications;
 mod orgs;
@@ -64,6 +65,7 @@ pub fn routes() -> Router<Shared> {
         .merge(revocation::routes())
         .merge(recheck::routes())
         .merge(funding::routes())
+        .merge(imports::routes())
 }
 
 pub struct NavItem {
