@@ -5,6 +5,7 @@
 pub mod api_tokens;
 pub mod applications;
 pub mod calendar;
+pub mod changes;
 pub mod clusters;
 pub mod competitions;
 pub mod demo_clock;
@@ -18,6 +19,7 @@ pub mod owners;
 pub mod policy;
 pub mod ranking;
 pub mod recheck;
+pub mod records;
 pub mod reports;
 pub mod reviews;
 pub mod revocation;

@@ -57,6 +57,9 @@ has_id!(
     report,
     report_alert,
     revocation_case,
+    change_request,
+    plaque,
+    yearly_announcement,
 );
 
 fn distinct(keys: impl IntoIterator<Item = i64>) -> Vec<i64> {

@@ -88,6 +88,12 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("system.seal_totp_secrets", "加密存储双因素密钥"),
     ("demo.seed", "写入演示数据"),
     ("demo.clock", "调整演示时钟"),
+    ("change_request.file", "提出变更申请"),
+    ("change_request.city_opinion", "出具变更申请市州意见"),
+    ("change_request.approve", "批准变更申请并换发证书"),
+    ("change_request.refuse", "不予批准变更申请"),
+    ("yearly_announcement.publish", "发布年度集中公告"),
+    ("plaque.record", "登记授牌"),
 ];
 
 /// Every object type an entry can name, with its name.
@@ -112,6 +118,9 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("policy", "政策规则文件"),
     ("audit_log", "审计日志"),
     ("demo_clock", "演示时钟"),
+    ("change_request", "变更申请"),
+    ("yearly_announcement", "年度集中公告"),
+    ("plaque", "授牌"),
 ];
 
 fn find(table: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {

@@ -6,6 +6,7 @@ pub mod applications;
 pub mod attachments;
 pub mod audit;
 pub mod calendar;
+pub mod changes;
 pub mod clusters;
 pub mod competitions;
 pub mod doc;
@@ -76,6 +77,7 @@ pub fn routes() -> Router<Shared> {
         .merge(recheck::routes())
         .merge(policies::routes())
         .merge(extensions::routes())
+        .merge(changes::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -108,6 +110,7 @@ async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     doc.merge(recheck::Doc::openapi());
     doc.merge(policies::Doc::openapi());
     doc.merge(extensions::Doc::openapi());
+    doc.merge(changes::Doc::openapi());
     let value = serde_json::to_value(&doc).map_err(AppError::internal)?;
     Ok(Json(doc::finish(value)))
 }
