@@ -412,7 +412,17 @@ async fn two_approvals_at_once_take_distinct_numbers() {
     let (a, b) = (a["id"].as_i64().unwrap(), b["id"].as_i64().unwrap());
     assert_eq!(opinion(&t, "changsha", a, true).await.0, 200);
     assert_eq!(opinion(&t, "yueyang", b, true).await.0, 200);
-    let ((sa, va), (sb, vb)) = tokio::join!(decision(&t, a, true), decision(&t, b, true));
+    // One sign-in: the second factor's code is accepted once.
+    let province = token(&t, "province").await;
+    let (pa, pb) = (
+        format!("/api/v1/change-requests/{a}/decision"),
+        format!("/api/v1/change-requests/{b}/decision"),
+    );
+    let body = json!({"approve": true, "reasons": "依据证明材料作出决定"});
+    let ((sa, va), (sb, vb)) = tokio::join!(
+        call(&t, &province, "POST", &pa, Some(body.clone())),
+        call(&t, &province, "POST", &pb, Some(body.clone()))
+    );
     assert_eq!((sa, sb), (200, 200), "{va} {vb}");
     let mut numbers = vec![
         va["new_certificate"].as_str().unwrap().to_string(),
