@@ -125,7 +125,7 @@ pub struct ChangedField {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ChangeView {
+pub struct ChangeRequestView {
     pub id: i64,
     pub cluster_id: i64,
     /// awaiting_city | awaiting_province | approved | refused
@@ -316,7 +316,11 @@ async fn new_org<C: ConnectionTrait>(
 
 /// Files a 变更申请 (the cluster's promotion organisation): at most one open request per
 /// cluster; the city bureau is told.
-pub async fn file(app: &App, p: &Principal, input: &ChangeInput) -> Result<ChangeView, AppError> {
+pub async fn file(
+    app: &App,
+    p: &Principal,
+    input: &ChangeInput,
+) -> Result<ChangeRequestView, AppError> {
     authorize(p, Resource::ChangeRequest, Action::Create)?;
     let cl = clusters::load_visible(&app.db, p, input.cluster_id).await?;
     if cl.org_id != p.org.id {
@@ -486,7 +490,7 @@ fn view_of(
     r: &change_request::Model,
     numbers: &HashMap<i64, String>,
     attachments: Vec<AttachmentView>,
-) -> ChangeView {
+) -> ChangeRequestView {
     let before = parse_facts(&r.before_json);
     let after = parse_facts(&r.changes_json);
     let changes = before
@@ -502,7 +506,7 @@ fn view_of(
         id.and_then(|id| numbers.get(&id).cloned())
             .unwrap_or_default()
     };
-    ChangeView {
+    ChangeRequestView {
         id: r.id,
         cluster_id: r.cluster_id,
         status: r.status.key().into(),
@@ -531,7 +535,7 @@ fn view_of(
 
 /// The requests the principal may see (applicant its own, city its region, province all),
 /// newest first.
-pub async fn list(app: &App, p: &Principal) -> Result<Vec<ChangeView>, AppError> {
+pub async fn list(app: &App, p: &Principal) -> Result<Vec<ChangeRequestView>, AppError> {
     let scope = authorize(p, Resource::ChangeRequest, Action::View)?;
     let mut q = change_request::Entity::find();
     q = match scope {
@@ -555,7 +559,7 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<ChangeView>, AppError>
 }
 
 /// One request the principal may see, with its evidence.
-pub async fn get(app: &App, p: &Principal, id: i64) -> Result<ChangeView, AppError> {
+pub async fn get(app: &App, p: &Principal, id: i64) -> Result<ChangeRequestView, AppError> {
     let r = load(&app.db, p, id, Action::View).await?;
     let numbers = numbers(&app.db, std::slice::from_ref(&r)).await?;
     let files = attachments::list(app, OwnerType::ChangeRequest, r.id).await?;
@@ -597,7 +601,7 @@ pub async fn opine(
     p: &Principal,
     id: i64,
     input: &OpinionInput,
-) -> Result<ChangeView, AppError> {
+) -> Result<ChangeRequestView, AppError> {
     authorize(p, Resource::ChangeRequest, Action::Review)?;
     if p.role != Role::CityBureau {
         return Err(AppError::Forbidden);
@@ -658,7 +662,7 @@ pub async fn decide(
     p: &Principal,
     id: i64,
     input: &ChangeDecisionInput,
-) -> Result<ChangeView, AppError> {
+) -> Result<ChangeRequestView, AppError> {
     authorize(p, Resource::ChangeRequest, Action::Review)?;
     if p.role != Role::Province {
         return Err(AppError::Forbidden);

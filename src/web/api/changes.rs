@@ -10,7 +10,8 @@ use utoipa::OpenApi;
 use super::{ApiError, ErrorBody};
 use crate::app::Shared;
 use crate::services::changes::{
-    self, ChangeDecisionInput, ChangeFacts, ChangeInput, ChangeView, ChangedField, OpinionInput,
+    self, ChangeDecisionInput, ChangeFacts, ChangeInput, ChangeRequestView, ChangedField,
+    OpinionInput,
 };
 use crate::web::principal::Authed;
 
@@ -28,7 +29,7 @@ pub fn routes() -> Router<Shared> {
 #[openapi(
     paths(list_changes, file_change, get_change, opine_change, decide_change),
     components(schemas(
-        ChangeView,
+        ChangeRequestView,
         ChangeInput,
         OpinionInput,
         ChangeDecisionInput,
@@ -41,59 +42,59 @@ pub struct Doc;
 /// Change requests in the caller's scope, newest first: a cluster its own, a city bureau its
 /// region's, the province all.
 #[utoipa::path(get, path = "/api/v1/change-requests",
-    responses((status = 200, body = [ChangeView]), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = [ChangeRequestView]), (status = 403, body = ErrorBody)))]
 async fn list_changes(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-) -> ApiResult<Vec<ChangeView>> {
+) -> ApiResult<Vec<ChangeRequestView>> {
     Ok(Json(changes::list(&app, &ctx.principal).await?))
 }
 
 /// Files a 变更申请 for a cluster holding a live title (its promotion organisation): the
 /// fields given change, with reasons; the city bureau is asked for its opinion.
 #[utoipa::path(post, path = "/api/v1/change-requests", request_body = ChangeInput,
-    responses((status = 200, body = ChangeView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ChangeRequestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn file_change(
     State(app): State<Shared>,
     Authed(ctx): Authed,
     Json(body): Json<ChangeInput>,
-) -> ApiResult<ChangeView> {
+) -> ApiResult<ChangeRequestView> {
     Ok(Json(changes::file(&app, &ctx.principal, &body).await?))
 }
 
 /// One change request with its evidence, opinion and decision.
 #[utoipa::path(get, path = "/api/v1/change-requests/{id}", params(("id" = i64, Path)),
-    responses((status = 200, body = ChangeView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ChangeRequestView), (status = 404, body = ErrorBody)))]
 async fn get_change(
     State(app): State<Shared>,
     Authed(ctx): Authed,
     Path(id): Path<i64>,
-) -> ApiResult<ChangeView> {
+) -> ApiResult<ChangeRequestView> {
     Ok(Json(changes::get(&app, &ctx.principal, id).await?))
 }
 
 /// The city bureau's written opinion (同意 or 不同意); the province is asked to decide.
 #[utoipa::path(post, path = "/api/v1/change-requests/{id}/opinion", params(("id" = i64, Path)), request_body = OpinionInput,
-    responses((status = 200, body = ChangeView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ChangeRequestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn opine_change(
     State(app): State<Shared>,
     Authed(ctx): Authed,
     Path(id): Path<i64>,
     Json(body): Json<OpinionInput>,
-) -> ApiResult<ChangeView> {
+) -> ApiResult<ChangeRequestView> {
     Ok(Json(changes::opine(&app, &ctx.principal, id, &body).await?))
 }
 
 /// The province approves — the change applies and every certificate in force is reissued
 /// (换发) under a new number, the old one superseded — or refuses with reasons.
 #[utoipa::path(post, path = "/api/v1/change-requests/{id}/decision", params(("id" = i64, Path)), request_body = ChangeDecisionInput,
-    responses((status = 200, body = ChangeView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ChangeRequestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn decide_change(
     State(app): State<Shared>,
     Authed(ctx): Authed,
     Path(id): Path<i64>,
     Json(body): Json<ChangeDecisionInput>,
-) -> ApiResult<ChangeView> {
+) -> ApiResult<ChangeRequestView> {
     Ok(Json(
         changes::decide(&app, &ctx.principal, id, &body).await?,
     ))
