@@ -434,3 +434,121 @@ async fn two_approvals_at_once_take_distinct_numbers() {
         ["湘集群培〔2026〕第003号", "湘集群培〔2026〕第004号"]
     );
 }
+
+/// The pages: the cluster page points a titled cluster to the 变更申请; the city and the province
+/// each find theirs on the workbench and act on the request page, whose step indicator follows;
+/// the cluster's history tells the request and the reissue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_change_request_runs_through_the_pages() {
+    use crate::fixtures::post_page;
+    let t = support::spawn().await;
+    let f = confirmed_round(&t).await;
+    let changsha = f.entries[0].cluster_id;
+    let applicant = support::page_login(&t, "applicant").await;
+    let (status, page) = get_page(&applicant, &t, &format!("/clusters/{changsha}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"file-change\""), "{page}");
+    let (status, form) = get_page(
+        &applicant,
+        &t,
+        &format!("/change-requests/new?cluster_id={changsha}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let csrf = support::csrf_from(&form);
+    // Nothing changed is refused on the form, with what was typed kept.
+    let cid = changsha.to_string();
+    let a = post_page(
+        &applicant,
+        &t,
+        "/change-requests",
+        &[
+            ("_csrf", csrf.as_str()),
+            ("cluster_id", cid.as_str()),
+            ("reasons", "理由已写"),
+        ],
+    )
+    .await;
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert!(a.body.contains("未提出任何变更") && a.body.contains("理由已写"));
+    let a = post_page(
+        &applicant,
+        &t,
+        "/change-requests",
+        &[
+            ("_csrf", csrf.as_str()),
+            ("cluster_id", cid.as_str()),
+            ("name", RENAMED),
+            ("reasons", "主导产业升级"),
+        ],
+    )
+    .await;
+    assert_eq!(a.status, 303, "{}", a.body);
+    let show = a.location.split('?').next().unwrap().to_string();
+
+    let city = support::page_login(&t, "changsha").await;
+    let (_, wb) = get_page(&city, &t, "/").await;
+    assert!(wb.contains("变更申请待出具市州意见"), "{wb}");
+    let (status, page) = get_page(&city, &t, &show).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("id=\"round-steps\"") && page.contains("aria-current=\"step\">市州意见"),
+        "{page}"
+    );
+    let csrf = support::csrf_from(&page);
+    let a = post_page(
+        &city,
+        &t,
+        &format!("{show}/opinion"),
+        &[
+            ("_csrf", csrf.as_str()),
+            ("verdict", "agree"),
+            ("text", "属实"),
+        ],
+    )
+    .await;
+    assert_eq!(a.status, 303, "{}", a.body);
+
+    let province = support::page_login(&t, "province").await;
+    let (_, wb) = get_page(&province, &t, "/").await;
+    assert!(wb.contains("变更申请待审批"), "{wb}");
+    let (_, page) = get_page(&province, &t, &show).await;
+    let csrf = support::csrf_from(&page);
+    // A decision without reasons is refused, saying so.
+    let a = post_page(
+        &province,
+        &t,
+        &format!("{show}/decision"),
+        &[
+            ("_csrf", csrf.as_str()),
+            ("verdict", "approve"),
+            ("text", ""),
+        ],
+    )
+    .await;
+    assert_eq!(a.status, 422);
+    assert!(a.body.contains("请填写批准意见"));
+    let a = post_page(
+        &province,
+        &t,
+        &format!("{show}/decision"),
+        &[
+            ("_csrf", csrf.as_str()),
+            ("verdict", "approve"),
+            ("text", "同意变更"),
+        ],
+    )
+    .await;
+    assert_eq!(a.status, 303, "{}", a.body);
+    let (_, page) = get_page(&province, &t, &show).await;
+    assert!(
+        page.contains("湘集群培〔2026〕第003号") && page.contains("已批准"),
+        "{page}"
+    );
+
+    let (_, page) = get_page(&applicant, &t, &format!("/clusters/{changsha}")).await;
+    assert!(
+        page.contains("提出变更申请（第") && page.contains("证书换发"),
+        "{page}"
+    );
+}
