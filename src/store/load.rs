@@ -58,8 +58,6 @@ has_id!(
     report_alert,
     revocation_case,
     change_request,
-    plaque,
-    yearly_announcement,
 );
 
 fn distinct(keys: impl IntoIterator<Item = i64>) -> Vec<i64> {

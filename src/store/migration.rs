@@ -1404,8 +1404,8 @@ impl MigrationTrait for M0013Policies {
 }
 
 /// Published records never change (第十条至第十二条): a snapshot of what each published 公示
-/// entry and each certificate showed, the certificate that replaced one (换发), the 变更申请
-/// of designated clusters, the yearly 集中公告 and the plaques presented (授牌). Existing
+/// entry and each certificate showed, the certificate that replaced one (换发), and the
+/// 变更申请 of designated clusters. Existing
 /// published entries and certificates are frozen from the data as it stands, so they read the
 /// same afterwards.
 struct M0015Records;
@@ -1472,35 +1472,6 @@ impl MigrationTrait for M0015Records {
             &["cluster_id"],
         ))
         .await?;
-        m.create_table(
-            Table::create()
-                .table("yearly_announcements")
-                .col(big_pk_auto("id"))
-                .col(integer_uniq("year"))
-                .col(string("number"))
-                .col(string("title"))
-                .col(text("snapshot"))
-                .col(date("published_on"))
-                .col(big_integer("published_by"))
-                .col(timestamp_with_time_zone("created_at"))
-                .to_owned(),
-        )
-        .await?;
-        m.create_table(
-            Table::create()
-                .table("plaques")
-                .col(big_pk_auto("id"))
-                .col(big_integer_uniq("designation_id"))
-                .col(big_integer("cluster_id"))
-                .col(string_uniq("plaque_number"))
-                .col(date("presented_on"))
-                .col(big_integer("recorded_by"))
-                .col(timestamp_with_time_zone("created_at"))
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(index("idx_plaques_cluster", "plaques", &["cluster_id"]))
-            .await?;
         records_backfill(m.get_connection()).await
     }
 }

@@ -92,8 +92,6 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("change_request.city_opinion", "出具变更申请市州意见"),
     ("change_request.approve", "批准变更申请并换发证书"),
     ("change_request.refuse", "不予批准变更申请"),
-    ("yearly_announcement.publish", "发布年度集中公告"),
-    ("plaque.record", "登记授牌"),
 ];
 
 /// Every object type an entry can name, with its name.
@@ -119,8 +117,6 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("audit_log", "审计日志"),
     ("demo_clock", "演示时钟"),
     ("change_request", "变更申请"),
-    ("yearly_announcement", "年度集中公告"),
-    ("plaque", "授牌"),
 ];
 
 fn find(table: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {
