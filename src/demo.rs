@@ -855,6 +855,8 @@ pub async fn seed_reports(app: &App) -> Result<(), AppError> {
         let year = t.effective_on.year();
         // Numbered in the title's own year; the showcase's rounds number 2026.
         let seq = u32::try_from(n).unwrap_or_default() + 1;
+        let snapshot =
+            crate::services::records::of_cluster(&txn, &cl, &policy, (None, None)).await?;
         designation::ActiveModel {
             cluster_id: Set(cl.id),
             round_id: Set(0),
@@ -869,6 +871,7 @@ pub async fn seed_reports(app: &App) -> Result<(), AppError> {
             revoke_reason: Set(String::new()),
             decided_by: Set(province.id),
             created_at: Set(now),
+            snapshot: Set(snapshot.to_json()?),
             ..Default::default()
         }
         .insert(&txn)

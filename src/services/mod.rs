@@ -5,6 +5,7 @@
 pub mod api_tokens;
 pub mod applications;
 pub mod calendar;
+pub mod changes;
 pub mod clusters;
 pub mod competitions;
 pub mod demo_clock;
@@ -21,6 +22,7 @@ pub mod owners;
 pub mod policy;
 pub mod ranking;
 pub mod recheck;
+pub mod records;
 pub mod reports;
 pub mod reviews;
 pub mod revocation;

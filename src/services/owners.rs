@@ -52,6 +52,7 @@ pub async fn can_read(
         OwnerType::RevocationCase | OwnerType::RevocationResponse => {
             super::revocation::can_read(app, p, owner_id).await
         }
+        OwnerType::ChangeRequest => super::changes::can_read(app, p, owner_id).await,
     }
 }
 
@@ -155,6 +156,10 @@ pub async fn can_attach(
         // The province's evidence before the 告知书; the cluster's files with its statement.
         (OwnerType::RevocationCase | OwnerType::RevocationResponse, "evidence") => {
             super::revocation::can_attach(app, p, owner, owner_id).await
+        }
+        // 变更申请: the cluster's evidence, before its city gives an opinion.
+        (OwnerType::ChangeRequest, "evidence") => {
+            super::changes::can_attach(app, p, owner_id).await
         }
         _ => Err(AppError::Forbidden),
     }

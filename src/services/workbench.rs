@@ -141,6 +141,16 @@ pub async fn for_principal(app: &App, p: &Principal) -> Result<Workbench, AppErr
     for (label, href, count) in super::revocation::todos(app, p).await? {
         push(&label, &href, count);
     }
+    let waiting = super::changes::waiting_for(app, p).await?;
+    match p.role {
+        Role::CityBureau => push("变更申请待出具市州意见", "/change-requests", waiting),
+        Role::Province => push(
+            "变更申请待审批（市州已出具意见）",
+            "/change-requests",
+            waiting,
+        ),
+        _ => {}
+    }
     if !p.user.totp_enabled && !app.second_factor_required(p.role) {
         push("建议启用双因素认证", "/account/mfa", 1);
     }

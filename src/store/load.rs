@@ -58,6 +58,7 @@ has_id!(
     report_alert,
     revocation_case,
     funding_entry,
+    change_request,
 );
 
 fn distinct(keys: impl IntoIterator<Item = i64>) -> Vec<i64> {

@@ -36,6 +36,7 @@ versioned!(
     report,
     revocation_case,
     funding_entry,
+    change_request,
 );
 
 /// Writes the set fields of `changes` to row `id` if it is still at `expected` and moves it to

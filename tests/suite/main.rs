@@ -31,6 +31,7 @@ mod organisations;
 mod policies;
 mod presentation;
 mod recheck;
+mod records;
 mod reports;
 mod revocation;
 mod round_flow;

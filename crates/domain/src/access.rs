@@ -203,10 +203,13 @@ pub enum Resource {
     Recheck,
     /// The funding ledger (第十七条): rewards and project support, recorded by the province.
     Funding,
+    /// A designated cluster's 变更申请: the applicant files, its city gives an opinion, the
+    /// province approves (换发) or refuses.
+    ChangeRequest,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 18] = [
+    pub const ALL: [Resource; 19] = [
         Resource::Organisation,
         Resource::User,
         Resource::AuditLog,
@@ -225,6 +228,7 @@ impl Resource {
         Resource::Revocation,
         Resource::Recheck,
         Resource::Funding,
+        Resource::ChangeRequest,
     ];
 }
 
@@ -380,6 +384,12 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Funding, CityBureau, View | Export) => Some(OwnCity),
         (Funding, Applicant, View) => Some(OwnOrg),
         (Funding, _, _) => None,
+        // 变更申请: the promotion organisation files and adds evidence (Create, Update); its
+        // city bureau gives its written opinion and the province decides (Review).
+        (ChangeRequest, Applicant, View | Create | Update) => Some(OwnOrg),
+        (ChangeRequest, CityBureau, View | Review) => Some(OwnCity),
+        (ChangeRequest, Province, View | Review | Export) => Some(All),
+        (ChangeRequest, _, _) => None,
     }
 }
 
@@ -654,6 +664,29 @@ mod tests {
                 Role::AuditAdmin
             ]
         );
+    }
+
+    #[test]
+    fn change_requests_are_filed_by_the_cluster_opined_by_city_decided_by_province() {
+        for role in Role::ALL {
+            for action in Action::ALL {
+                let expected = match (role, action) {
+                    (Role::Applicant, Action::View | Action::Create | Action::Update) => {
+                        Some(ScopeKind::OwnOrg)
+                    }
+                    (Role::CityBureau, Action::View | Action::Review) => Some(ScopeKind::OwnCity),
+                    (Role::Province, Action::View | Action::Review | Action::Export) => {
+                        Some(ScopeKind::All)
+                    }
+                    _ => None,
+                };
+                assert_eq!(
+                    permission(role, Resource::ChangeRequest, action),
+                    expected,
+                    "{role:?} {action:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -93,6 +93,10 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("funding.reward_set", "设定年度奖励金额"),
     ("funding.export", "导出资金台账"),
     ("import.commit", "确认Excel导入"),
+    ("change_request.file", "提出变更申请"),
+    ("change_request.city_opinion", "出具变更申请市州意见"),
+    ("change_request.approve", "批准变更申请并换发证书"),
+    ("change_request.refuse", "不予批准变更申请"),
 ];
 
 /// Every object type an entry can name, with its name.
@@ -120,6 +124,7 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("funding_entry", "资金台账条目"),
     ("funding_reward", "年度奖励金额"),
     ("import", "Excel导入"),
+    ("change_request", "变更申请"),
 ];
 
 fn find(table: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {

@@ -6,6 +6,7 @@ pub mod attachment;
 pub mod audit;
 pub mod audit_vocabulary;
 pub mod certificate;
+pub mod change_request;
 pub mod contact;
 pub mod county_cap;
 pub mod credit_code;

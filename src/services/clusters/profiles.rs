@@ -466,6 +466,8 @@ pub async fn update(
     let pure = validate(input, lead, &kinds);
     let extra = check_co_applicants(&app.db, &input.co_applicant_org_ids).await?;
     let v = merge_problems(pure, extra)?;
+    // What was announced with a title changes only through a 变更申请.
+    crate::services::changes::guard_direct_edit(&app.db, &before, &v).await?;
     let co_names = org_names(&app.db, v.co_applicant_org_ids.iter().copied()).await?;
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;

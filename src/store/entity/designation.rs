@@ -21,6 +21,11 @@ pub struct Model {
     pub revoke_reason: String,
     pub decided_by: i64,
     pub created_at: TimeDateTimeWithTimeZone,
+    /// What the certificate showed when issued (JSON, `services::records::Snapshot`); every
+    /// page, PDF and check reads this, never the live cluster.
+    pub snapshot: String,
+    /// The certificate that replaced this one (换发), when one did.
+    pub superseded_by: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

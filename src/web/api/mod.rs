@@ -6,6 +6,7 @@ pub mod applications;
 pub mod attachments;
 pub mod audit;
 pub mod calendar;
+pub mod changes;
 pub mod clusters;
 pub mod competitions;
 pub mod doc;
@@ -80,6 +81,7 @@ pub fn routes() -> Router<Shared> {
         .merge(extensions::routes())
         .merge(funding::routes())
         .merge(imports::routes())
+        .merge(changes::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -115,6 +117,7 @@ async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     doc.merge(extensions::Doc::openapi());
     doc.merge(funding::Doc::openapi());
     doc.merge(imports::Doc::openapi());
+    doc.merge(changes::Doc::openapi());
     let value = serde_json::to_value(&doc).map_err(AppError::internal)?;
     Ok(Json(doc::finish(value)))
 }

@@ -5,6 +5,7 @@ mod applications;
 mod attachments;
 mod audit_log;
 mod calendar;
+mod changes;
 mod clusters;
 mod competitions;
 pub mod demo_clock;
@@ -66,6 +67,7 @@ pub fn routes() -> Router<Shared> {
         .merge(recheck::routes())
         .merge(funding::routes())
         .merge(imports::routes())
+        .merge(changes::routes())
 }
 
 pub struct NavItem {
@@ -170,6 +172,13 @@ pub fn nav_for(role: Role, org_id: i64) -> Vec<NavItem> {
             key: "revocations",
             label: "撤销案件",
             href: "/revocations".into(),
+        });
+    }
+    if permission(role, Resource::ChangeRequest, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "change-requests",
+            label: "变更申请",
+            href: "/change-requests".into(),
         });
     }
     if permission(role, Resource::Recheck, Action::View).is_some() {
