@@ -11,6 +11,7 @@ pub mod demo_clock;
 pub mod designations;
 pub mod experts;
 pub mod extensions;
+pub mod nominations;
 pub mod notices;
 pub mod notifications;
 pub mod orgs;

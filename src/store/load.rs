@@ -57,6 +57,7 @@ has_id!(
     report,
     report_alert,
     revocation_case,
+    nomination,
 );
 
 fn distinct(keys: impl IntoIterator<Item = i64>) -> Vec<i64> {

@@ -35,6 +35,7 @@ versioned!(
     user,
     report,
     revocation_case,
+    nomination,
 );
 
 /// Writes the set fields of `changes` to row `id` if it is still at `expected` and moves it to

@@ -70,6 +70,16 @@ pub fn recommended_download(
     Ok(xlsx_download(bytes, &name, &fallback))
 }
 
+/// A nominee's dossier (第十七条) as a ZIP download, for the pages and the API alike.
+pub fn dossier_download(d: crate::services::nominations::Dossier, id: i64) -> Response {
+    attachment(
+        "application/zip",
+        d.bytes,
+        &d.file_name,
+        &format!("nomination-{id}.zip"),
+    )
+}
+
 /// The HTTP answer for a download, shared with the pages.
 pub async fn file_response(d: Download) -> Result<Response, AppError> {
     let size = u64::try_from(d.blob.size).unwrap_or_default();

@@ -22,6 +22,7 @@ mod hardening;
 mod hygiene;
 mod lifecycle;
 mod mail;
+mod nomination;
 mod notices;
 mod observability;
 mod organisations;

@@ -201,10 +201,14 @@ pub enum Resource {
     Revocation,
     /// 复核 (第十四条): which titled clusters are due in a year.
     Recheck,
+    /// 推荐申报国家级先进制造业集群 (第十七条): the province nominates certified clusters, exports
+    /// their dossiers and records the national outcome; a city follows its clusters, a cluster
+    /// its own.
+    Nomination,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 17] = [
+    pub const ALL: [Resource; 18] = [
         Resource::Organisation,
         Resource::User,
         Resource::AuditLog,
@@ -222,6 +226,7 @@ impl Resource {
         Resource::Report,
         Resource::Revocation,
         Resource::Recheck,
+        Resource::Nomination,
     ];
 }
 
@@ -370,6 +375,13 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Recheck, CityBureau, View) => Some(OwnCity),
         (Recheck, Applicant, View) => Some(OwnOrg),
         (Recheck, _, _) => None,
+
+        // 择优推荐: the province nominates (Create), records the national outcome (Update) and
+        // exports the dossier; a city reads its clusters' nominations, a cluster its own.
+        (Nomination, Province, View | Create | Update | Export) => Some(All),
+        (Nomination, CityBureau, View) => Some(OwnCity),
+        (Nomination, Applicant, View) => Some(OwnOrg),
+        (Nomination, _, _) => None,
     }
 }
 
@@ -625,6 +637,29 @@ mod tests {
             );
             for action in [Action::Create, Action::Update, Action::Review] {
                 assert_eq!(permission(role, Resource::Recheck, action), None);
+            }
+        }
+    }
+
+    #[test]
+    fn only_the_province_nominates_and_records_outcomes() {
+        for role in Role::ALL {
+            for action in Action::ALL {
+                let expected = match role {
+                    Role::Province => matches!(
+                        action,
+                        Action::View | Action::Create | Action::Update | Action::Export
+                    )
+                    .then_some(ScopeKind::All),
+                    Role::CityBureau => (action == Action::View).then_some(ScopeKind::OwnCity),
+                    Role::Applicant => (action == Action::View).then_some(ScopeKind::OwnOrg),
+                    _ => None,
+                };
+                assert_eq!(
+                    permission(role, Resource::Nomination, action),
+                    expected,
+                    "{role:?} {action:?}"
+                );
             }
         }
     }

@@ -88,6 +88,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("system.seal_totp_secrets", "加密存储双因素密钥"),
     ("demo.seed", "写入演示数据"),
     ("demo.clock", "调整演示时钟"),
+    ("nomination.create", "推荐申报国家级先进制造业集群"),
+    ("nomination.outcome", "记录国家级集群评选结果"),
+    ("nomination.dossier", "导出国家级集群推荐材料"),
 ];
 
 /// Every object type an entry can name, with its name.
@@ -112,6 +115,7 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("policy", "政策规则文件"),
     ("audit_log", "审计日志"),
     ("demo_clock", "演示时钟"),
+    ("nomination", "国家级集群推荐"),
 ];
 
 fn find(table: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {

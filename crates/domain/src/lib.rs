@@ -12,6 +12,7 @@ pub mod credit_code;
 pub mod industry;
 pub mod lifecycle;
 pub mod member_sheet;
+pub mod nomination;
 pub mod password;
 pub mod region;
 pub mod report;

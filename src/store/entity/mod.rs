@@ -22,6 +22,7 @@ pub mod expert;
 pub mod expert_conflict;
 pub mod kinds;
 pub mod mail_outbox;
+pub mod nomination;
 pub mod notification;
 pub mod objection;
 pub mod organisation;

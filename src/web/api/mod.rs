@@ -11,6 +11,7 @@ pub mod competitions;
 pub mod doc;
 pub mod error;
 pub mod extensions;
+pub mod nominations;
 pub mod notices;
 pub mod orgs;
 pub mod policies;
@@ -76,6 +77,7 @@ pub fn routes() -> Router<Shared> {
         .merge(recheck::routes())
         .merge(policies::routes())
         .merge(extensions::routes())
+        .merge(nominations::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -109,6 +111,7 @@ async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     doc.merge(recheck::Doc::openapi());
     doc.merge(policies::Doc::openapi());
     doc.merge(extensions::Doc::openapi());
+    doc.merge(nominations::Doc::openapi());
     let value = serde_json::to_value(&doc).map_err(AppError::internal)?;
     Ok(Json(doc::finish(value)))
 }

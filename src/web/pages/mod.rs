@@ -10,6 +10,7 @@ mod competitions;
 pub mod demo_clock;
 mod designations;
 mod experts;
+mod nominations;
 mod notices;
 mod notifications;
 mod orgs;
@@ -62,6 +63,7 @@ pub fn routes() -> Router<Shared> {
         .merge(reports::routes())
         .merge(revocation::routes())
         .merge(recheck::routes())
+        .merge(nominations::routes())
 }
 
 pub struct NavItem {
@@ -173,6 +175,13 @@ pub fn nav_for(role: Role, org_id: i64) -> Vec<NavItem> {
             key: "rechecks",
             label: "复核",
             href: "/rechecks/due".into(),
+        });
+    }
+    if permission(role, Resource::Nomination, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "nominations",
+            label: "国家级集群推荐",
+            href: "/nominations".into(),
         });
     }
     match permission(role, Resource::Organisation, Action::View) {
