@@ -219,7 +219,13 @@ pub async fn nominate(
     if reason.is_empty() {
         problems.add("reason", "请填写推荐理由");
     }
-    bounded(&mut problems, "reason", reason, "推荐理由", MAX_REASON_CHARS);
+    bounded(
+        &mut problems,
+        "reason",
+        reason,
+        "推荐理由",
+        MAX_REASON_CHARS,
+    );
     let number = input.document_number.trim();
     if number.is_empty() {
         problems.add("document_number", "请填写推荐文件的文号");
@@ -303,10 +309,7 @@ pub async fn record_outcome(
     let mut problems = Problems::default();
     let to = Outcome::from_key(input.outcome.trim()).filter(|o| *o != Outcome::Pending);
     if to.is_none() {
-        problems.add(
-            "outcome",
-            rule::OutcomeRefusal::NotAnOutcome.message(),
-        );
+        problems.add("outcome", rule::OutcomeRefusal::NotAnOutcome.message());
     }
     let on = match input.decided_on.trim() {
         "" => {
@@ -391,13 +394,10 @@ pub async fn record_outcome(
 pub async fn candidates(app: &App, p: &Principal) -> Result<Vec<(i64, String)>, AppError> {
     authorize(p, Resource::Nomination, Action::Create)?;
     let list = cluster::Entity::find()
-        .filter(
-            cluster::Column::Lifecycle.eq(crate::store::entity::kinds::Lifecycle::Certified),
-        )
+        .filter(cluster::Column::Lifecycle.eq(crate::store::entity::kinds::Lifecycle::Certified))
         .all(&app.db)
         .await?;
     let mut out: Vec<(i64, String)> = list.into_iter().map(|c| (c.id, c.name)).collect();
     out.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(out)
 }
-

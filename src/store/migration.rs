@@ -1439,9 +1439,13 @@ impl MigrationTrait for M0019Nomination {
         )
         .await?;
         m.create_index(
-            index("uq_nominations_cluster_year", "nominations", &["cluster_id", "year"])
-                .unique()
-                .to_owned(),
+            index(
+                "uq_nominations_cluster_year",
+                "nominations",
+                &["cluster_id", "year"],
+            )
+            .unique()
+            .to_owned(),
         )
         .await?;
         Ok(())

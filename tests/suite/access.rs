@@ -300,14 +300,18 @@ async fn cases(t: &TestApp) -> Vec<Case> {
             what: "nominate a missing cluster",
             method: "POST",
             path: "/api/v1/nominations".into(),
-            body: Some(json!({"cluster_id": 999_999, "year": 2026, "reason": "理由", "document_number": "文号"})),
+            body: Some(
+                json!({"cluster_id": 999_999, "year": 2026, "reason": "理由", "document_number": "文号"}),
+            ),
             expect: [403, 403, 422, 403, 403, 403, 403, 403],
         },
         Case {
             what: "record the outcome of a missing nomination",
             method: "POST",
             path: "/api/v1/nominations/999999/outcome".into(),
-            body: Some(json!({"outcome": "selected", "decided_on": "2026-12-20", "document_number": "文号"})),
+            body: Some(
+                json!({"outcome": "selected", "decided_on": "2026-12-20", "document_number": "文号"}),
+            ),
             expect: [403, 403, 404, 403, 403, 403, 403, 403],
         },
         Case {

@@ -27,8 +27,10 @@ async fn nominate(t: &TestApp, tok: &str, cluster_id: i64) -> (u16, Value) {
         tok,
         "POST",
         "/api/v1/nominations",
-        Some(json!({"cluster_id": cluster_id, "year": 2026, "document_number": DOC,
-            "reason": "集群规模和创新能力居全省前列，产业链配套完善。"})),
+        Some(
+            json!({"cluster_id": cluster_id, "year": 2026, "document_number": DOC,
+            "reason": "集群规模和创新能力居全省前列，产业链配套完善。"}),
+        ),
     )
     .await
 }
@@ -123,7 +125,10 @@ async fn a_certified_cluster_is_nominated_and_its_dossier_reads_back() {
     let pdf = &files[&format!("证书-{CERT_CHANGSHA}.pdf")];
     assert!(pdf.starts_with(b"%PDF"));
     let application = String::from_utf8(files["01-申请报告.txt"].clone()).unwrap();
-    assert!(application.contains("长沙工程机械产业集群申请报告"), "{application}");
+    assert!(
+        application.contains("长沙工程机械产业集群申请报告"),
+        "{application}"
+    );
     let report = String::from_utf8(files["02-2025年度发展情况报告.txt"].clone()).unwrap();
     assert!(report.contains("350"), "{report}");
 
@@ -257,7 +262,10 @@ async fn the_outcome_is_recorded_once_from_the_page_and_shown_on_the_cluster_pag
     let page = support::page_login(&t, "province").await;
     let (status, html) = get_page(&page, &t, "/nominations?year=2026").await;
     assert_eq!(status, 200);
-    assert!(html.contains("目前没有") || html.contains("nominate-form"), "{html}");
+    assert!(
+        html.contains("目前没有") || html.contains("nominate-form"),
+        "{html}"
+    );
     let csrf = support::csrf_from(&html);
     let cid = changsha.to_string();
     // A refusal keeps what was typed.
@@ -335,8 +343,10 @@ async fn the_outcome_is_recorded_once_from_the_page_and_shown_on_the_cluster_pag
         &province,
         "POST",
         &format!("/api/v1{outcome_path}"),
-        Some(json!({"outcome": "not_selected", "decided_on": "2026-12-21",
-            "document_number": "另一文号"})),
+        Some(
+            json!({"outcome": "not_selected", "decided_on": "2026-12-21",
+            "document_number": "另一文号"}),
+        ),
     )
     .await;
     assert_eq!(status, 409, "{v}");

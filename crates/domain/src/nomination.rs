@@ -79,9 +79,7 @@ impl NominationRefusal {
             NominationRefusal::CultivationOnly => {
                 "该集群目前为培育对象，尚未认定为省先进制造业集群，不能推荐申报国家级先进制造业集群"
             }
-            NominationRefusal::Revoked => {
-                "该集群的称号已被撤销，不能推荐申报国家级先进制造业集群"
-            }
+            NominationRefusal::Revoked => "该集群的称号已被撤销，不能推荐申报国家级先进制造业集群",
             NominationRefusal::NotDesignated => {
                 "该集群尚未认定为省先进制造业集群，不能推荐申报国家级先进制造业集群"
             }
@@ -197,9 +195,15 @@ mod tests {
         for o in Outcome::ALL {
             assert_eq!(Outcome::from_key(o.key()), Some(o));
         }
-        assert!(NominationRefusal::CultivationOnly.message().contains("培育对象"));
-        assert!(OutcomeRefusal::AlreadyRecorded(Outcome::Selected)
-            .message()
-            .contains("入选"));
+        assert!(
+            NominationRefusal::CultivationOnly
+                .message()
+                .contains("培育对象")
+        );
+        assert!(
+            OutcomeRefusal::AlreadyRecorded(Outcome::Selected)
+                .message()
+                .contains("入选")
+        );
     }
 }

@@ -334,7 +334,10 @@ fn nomination_events(n: &crate::services::nominations::NominationRow) -> Vec<Eve
                 on,
                 7,
                 "nomination",
-                format!("{}年国家级先进制造业集群评选结果：{}", n.year, n.outcome_label),
+                format!(
+                    "{}年国家级先进制造业集群评选结果：{}",
+                    n.year, n.outcome_label
+                ),
                 format!("结果文号{}", n.outcome_document),
             )
             .number(&n.outcome_document)

@@ -124,13 +124,21 @@ fn application_text(cl: &cluster::Model, s: &Submitted) -> String {
     );
     for c in &s.policy.criteria {
         for ind in &c.indicators {
-            let raw = form.indicators.get(&ind.key).map(String::as_str).unwrap_or("");
+            let raw = form
+                .indicators
+                .get(&ind.key)
+                .map(String::as_str)
+                .unwrap_or("");
             out.push_str(&format!("{}：{}\n", ind.name, value_text(ind, raw)));
         }
     }
     out.push_str("\n二、申报材料\n");
     for c in &s.policy.criteria {
-        let text = form.narratives.get(&c.key).map(String::as_str).unwrap_or("");
+        let text = form
+            .narratives
+            .get(&c.key)
+            .map(String::as_str)
+            .unwrap_or("");
         out.push_str(&format!("\n【{}】\n{}\n", c.name, text.trim()));
     }
     out
@@ -150,11 +158,19 @@ fn report_text(
     out.push_str("\n一、指标\n");
     if let Some(form) = form {
         for ind in &form.indicators {
-            let raw = data.indicators.get(&ind.key).map(String::as_str).unwrap_or("");
+            let raw = data
+                .indicators
+                .get(&ind.key)
+                .map(String::as_str)
+                .unwrap_or("");
             out.push_str(&format!("{}：{}\n", ind.name, value_text(ind, raw)));
         }
         out.push_str("\n二、工作情况\n");
-        for s in form.sections.iter().chain(std::iter::once(&form.reward_funds)) {
+        for s in form
+            .sections
+            .iter()
+            .chain(std::iter::once(&form.reward_funds))
+        {
             let text = data.sections.get(&s.key).map(String::as_str).unwrap_or("");
             out.push_str(&format!("\n【{}】\n{}\n", s.name, text.trim()));
         }
@@ -246,7 +262,13 @@ fn pack(heading: &str, files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, AppError>
 /// File names inside the package keep to what every unzip tool accepts.
 fn safe_name(name: &str) -> String {
     name.chars()
-        .map(|c| if matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') { '_' } else { c })
+        .map(|c| {
+            if matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -256,7 +278,10 @@ pub async fn dossier(app: &App, p: &Principal, id: i64) -> Result<Dossier, PdfFa
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut rows = Vec::new();
     if let Some(s) = latest_submitted(&app.db, cl.id).await? {
-        files.push(("01-申请报告.txt".into(), application_text(&cl, &s).into_bytes()));
+        files.push((
+            "01-申请报告.txt".into(),
+            application_text(&cl, &s).into_bytes(),
+        ));
         let form: FormData = serde_json::from_str(&s.form).unwrap_or_default();
         rows.extend(rows_of(
             "申请报告",

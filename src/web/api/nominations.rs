@@ -20,7 +20,10 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
 
 pub fn routes() -> Router<Shared> {
     Router::new()
-        .route("/nominations", get(list_nominations).post(create_nomination))
+        .route(
+            "/nominations",
+            get(list_nominations).post(create_nomination),
+        )
         .route("/nominations/{id}", get(get_nomination))
         .route("/nominations/{id}/outcome", post(record_nomination_outcome))
         .route("/nominations/{id}/dossier", get(nomination_dossier))
@@ -67,7 +70,9 @@ async fn create_nomination(
     Authed(ctx): Authed,
     Json(body): Json<NominateInput>,
 ) -> ApiResult<NominationRow> {
-    Ok(Json(nominations::nominate(&app, &ctx.principal, &body).await?))
+    Ok(Json(
+        nominations::nominate(&app, &ctx.principal, &body).await?,
+    ))
 }
 
 /// One nomination.

@@ -205,8 +205,7 @@ async fn outcome(
                 year: n.year.to_string(),
                 ..Default::default()
             };
-            let page =
-                list_page(&app, &ctx, n.year, String::new(), form, f, Some(failed)).await?;
+            let page = list_page(&app, &ctx, n.year, String::new(), form, f, Some(failed)).await?;
             Ok((refused_status(&e), page).into_response())
         }
         Err(e) => Err(e.into()),
