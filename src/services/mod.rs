@@ -15,6 +15,7 @@ pub mod extensions;
 pub mod funding;
 pub mod imports;
 pub mod listing;
+pub mod nominations;
 pub mod notices;
 pub mod notifications;
 pub mod orgs;

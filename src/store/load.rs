@@ -59,6 +59,7 @@ has_id!(
     revocation_case,
     funding_entry,
     change_request,
+    nomination,
 );
 
 fn distinct(keys: impl IntoIterator<Item = i64>) -> Vec<i64> {

@@ -25,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0018Funding),
             Box::new(M0016Imports),
             Box::new(M0015Records),
+            Box::new(M0019Nomination),
         ]
     }
 }
@@ -1788,4 +1789,53 @@ async fn records_backfill<C: sea_orm::ConnectionTrait>(db: &C) -> Result<(), DbE
         }
     }
     Ok(())
+}
+
+/// National nominations (第十七条 择优推荐): the province puts a certified cluster forward for a
+/// year, with its reason and document number, then records the national outcome once. One
+/// nomination per cluster and year (the unique index backs the service's serialised check).
+struct M0019Nomination;
+
+impl MigrationName for M0019Nomination {
+    fn name(&self) -> &str {
+        "m0019_nomination"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0019Nomination {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("nominations")
+                .col(big_pk_auto("id"))
+                .col(big_integer("cluster_id"))
+                .col(integer("year"))
+                .col(text("reason"))
+                .col(string("document_number"))
+                .col(big_integer("nominated_by"))
+                .col(date("nominated_on"))
+                .col(string("outcome"))
+                .col(date_null("outcome_on"))
+                .col(string("outcome_document"))
+                .col(text("outcome_note"))
+                .col(big_integer_null("outcome_by"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "uq_nominations_cluster_year",
+                "nominations",
+                &["cluster_id", "year"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
 }

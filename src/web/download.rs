@@ -75,6 +75,16 @@ pub fn funding_download(bytes: Vec<u8>) -> Response {
     xlsx_download(bytes, "资金台账.xlsx", "funding.xlsx")
 }
 
+/// A nominee's dossier (第十七条) as a ZIP download, for the pages and the API alike.
+pub fn dossier_download(d: crate::services::nominations::Dossier, id: i64) -> Response {
+    attachment(
+        "application/zip",
+        d.bytes,
+        &d.file_name,
+        &format!("nomination-{id}.zip"),
+    )
+}
+
 /// The HTTP answer for a download, shared with the pages.
 pub async fn file_response(d: Download) -> Result<Response, AppError> {
     let size = u64::try_from(d.blob.size).unwrap_or_default();

@@ -318,6 +318,39 @@ async fn cases(t: &TestApp) -> Vec<Case> {
             body: Some(json!({"opinion": "同意", "version": 1})),
             expect: [404, 404, 404, 404, 404, 404, 404, 404],
         },
+        // 择优推荐: the province nominates, records the outcome and exports the dossier.
+        Case {
+            what: "list national nominations",
+            method: "GET",
+            path: "/api/v1/nominations?year=2026".into(),
+            body: None,
+            expect: [200, 200, 200, 403, 403, 403, 403, 403],
+        },
+        Case {
+            what: "nominate a missing cluster",
+            method: "POST",
+            path: "/api/v1/nominations".into(),
+            body: Some(
+                json!({"cluster_id": 999_999, "year": 2026, "reason": "理由", "document_number": "文号"}),
+            ),
+            expect: [403, 403, 422, 403, 403, 403, 403, 403],
+        },
+        Case {
+            what: "record the outcome of a missing nomination",
+            method: "POST",
+            path: "/api/v1/nominations/999999/outcome".into(),
+            body: Some(
+                json!({"outcome": "selected", "decided_on": "2026-12-20", "document_number": "文号"}),
+            ),
+            expect: [403, 403, 404, 403, 403, 403, 403, 403],
+        },
+        Case {
+            what: "export the dossier of a missing nomination",
+            method: "GET",
+            path: "/api/v1/nominations/999999/dossier".into(),
+            body: None,
+            expect: [403, 403, 404, 403, 403, 403, 403, 403],
+        },
     ]
 }
 

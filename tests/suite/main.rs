@@ -25,6 +25,7 @@ mod imports;
 mod lifecycle;
 mod listing;
 mod mail;
+mod nomination;
 mod notices;
 mod observability;
 mod organisations;

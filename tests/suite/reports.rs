@@ -216,7 +216,7 @@ async fn start_report(t: &TestApp, tok: &str, cluster_id: i64, kind: &str, year:
 }
 
 /// A complete set of fields for the shipped form.
-fn complete_fields(revenue: &str) -> Value {
+pub fn complete_fields(revenue: &str) -> Value {
     let form = jiqun_rules::policy::builtin_policies()
         .unwrap()
         .remove(0)

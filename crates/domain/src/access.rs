@@ -206,10 +206,14 @@ pub enum Resource {
     /// A designated cluster's 变更申请: the applicant files, its city gives an opinion, the
     /// province approves (换发) or refuses.
     ChangeRequest,
+    /// 推荐申报国家级先进制造业集群 (第十七条): the province nominates certified clusters, exports
+    /// their dossiers and records the national outcome; a city follows its clusters, a cluster
+    /// its own.
+    Nomination,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 19] = [
+    pub const ALL: [Resource; 20] = [
         Resource::Organisation,
         Resource::User,
         Resource::AuditLog,
@@ -229,6 +233,7 @@ impl Resource {
         Resource::Recheck,
         Resource::Funding,
         Resource::ChangeRequest,
+        Resource::Nomination,
     ];
 }
 
@@ -390,6 +395,12 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (ChangeRequest, CityBureau, View | Review) => Some(OwnCity),
         (ChangeRequest, Province, View | Review | Export) => Some(All),
         (ChangeRequest, _, _) => None,
+        // 择优推荐: the province nominates (Create), records the national outcome (Update) and
+        // exports the dossier; a city reads its clusters' nominations, a cluster its own.
+        (Nomination, Province, View | Create | Update | Export) => Some(All),
+        (Nomination, CityBureau, View) => Some(OwnCity),
+        (Nomination, Applicant, View) => Some(OwnOrg),
+        (Nomination, _, _) => None,
     }
 }
 
@@ -645,6 +656,29 @@ mod tests {
             );
             for action in [Action::Create, Action::Update, Action::Review] {
                 assert_eq!(permission(role, Resource::Recheck, action), None);
+            }
+        }
+    }
+
+    #[test]
+    fn only_the_province_nominates_and_records_outcomes() {
+        for role in Role::ALL {
+            for action in Action::ALL {
+                let expected = match role {
+                    Role::Province => matches!(
+                        action,
+                        Action::View | Action::Create | Action::Update | Action::Export
+                    )
+                    .then_some(ScopeKind::All),
+                    Role::CityBureau => (action == Action::View).then_some(ScopeKind::OwnCity),
+                    Role::Applicant => (action == Action::View).then_some(ScopeKind::OwnOrg),
+                    _ => None,
+                };
+                assert_eq!(
+                    permission(role, Resource::Nomination, action),
+                    expected,
+                    "{role:?} {action:?}"
+                );
             }
         }
     }

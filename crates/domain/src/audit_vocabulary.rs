@@ -97,6 +97,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("change_request.city_opinion", "出具变更申请市州意见"),
     ("change_request.approve", "批准变更申请并换发证书"),
     ("change_request.refuse", "不予批准变更申请"),
+    ("nomination.create", "推荐申报国家级先进制造业集群"),
+    ("nomination.outcome", "记录国家级集群评选结果"),
+    ("nomination.dossier", "导出国家级集群推荐材料"),
 ];
 
 /// Every object type an entry can name, with its name.
@@ -125,6 +128,7 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("funding_reward", "年度奖励金额"),
     ("import", "Excel导入"),
     ("change_request", "变更申请"),
+    ("nomination", "国家级集群推荐"),
 ];
 
 fn find(table: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {

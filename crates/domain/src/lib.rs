@@ -14,6 +14,7 @@ pub mod funding;
 pub mod industry;
 pub mod lifecycle;
 pub mod member_sheet;
+pub mod nomination;
 pub mod password;
 pub mod region;
 pub mod report;

@@ -1,8 +1,9 @@
 //! A cluster's whole story in date order (第三条、第十条至第十四条): its applications, the rounds
 //! it entered with their notices and results, the titles conferred (with certificate numbers, and
-//! when they were superseded or revoked) and its revocation cases and decisions. Seven queries
+//! when they were superseded or revoked) and its revocation cases and decisions. Eight queries
 //! whatever the length of the story; each reader sees what their scope shows elsewhere (no
 //! drafts; a revocation case once its 告知书 has gone out, the province's own file before that).
+//! National nominations (第十七条) and their outcomes are part of the story too.
 
 use std::collections::HashMap;
 
@@ -29,7 +30,8 @@ pub struct HistoryEvent {
     pub date: String,
     /// 2026年12月4日
     pub date_zh: String,
-    /// application | notice | result | designation | superseded | revoked | revocation
+    /// application | notice | result | designation | superseded | revoked | revocation |
+    /// nomination
     pub kind: String,
     pub title: String,
     pub detail: String,
@@ -214,6 +216,9 @@ pub async fn history(app: &App, p: &Principal, id: i64) -> Result<Vec<HistoryEve
         out.extend(case_events(c));
     }
     out.extend(change_events(db, p, &cl).await?);
+    for n in crate::services::nominations::of_cluster(db, p, &cl).await? {
+        out.extend(nomination_events(&n));
+    }
     out.sort_by_key(|e| (e.date, e.rank));
     Ok(out.into_iter().map(|e| e.e).collect())
 }
@@ -393,4 +398,40 @@ async fn change_events<C: sea_orm::ConnectionTrait>(
         }
     }
     Ok(out)
+}
+
+/// 第十七条 择优推荐: the nomination, and the national outcome once recorded.
+fn nomination_events(n: &crate::services::nominations::NominationRow) -> Vec<Event> {
+    let href = format!("/nominations?year={}", n.year);
+    let mut out = Vec::new();
+    if let Ok(on) = crate::services::calendar::parse_date(&n.nominated_on) {
+        out.push(
+            event(
+                on,
+                7,
+                "nomination",
+                format!("推荐申报{}年国家级先进制造业集群", n.year),
+                format!("推荐文号{}", n.document_number),
+            )
+            .number(&n.document_number)
+            .href(href.clone()),
+        );
+    }
+    if let Ok(on) = crate::services::calendar::parse_date(&n.outcome_on) {
+        out.push(
+            event(
+                on,
+                7,
+                "nomination",
+                format!(
+                    "{}年国家级先进制造业集群评选结果：{}",
+                    n.year, n.outcome_label
+                ),
+                format!("结果文号{}", n.outcome_document),
+            )
+            .number(&n.outcome_document)
+            .href(href),
+        );
+    }
+    out
 }

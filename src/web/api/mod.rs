@@ -14,6 +14,7 @@ pub mod error;
 pub mod extensions;
 pub mod funding;
 pub mod imports;
+pub mod nominations;
 pub mod notices;
 pub mod orgs;
 pub mod policies;
@@ -82,6 +83,7 @@ pub fn routes() -> Router<Shared> {
         .merge(funding::routes())
         .merge(imports::routes())
         .merge(changes::routes())
+        .merge(nominations::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -118,6 +120,7 @@ async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     doc.merge(funding::Doc::openapi());
     doc.merge(imports::Doc::openapi());
     doc.merge(changes::Doc::openapi());
+    doc.merge(nominations::Doc::openapi());
     let value = serde_json::to_value(&doc).map_err(AppError::internal)?;
     Ok(Json(doc::finish(value)))
 }

@@ -405,6 +405,8 @@ struct ShowPage {
     max_mb: usize,
     /// The cluster's story, oldest first.
     history: Vec<clusters::HistoryEvent>,
+    /// Whether the reader follows national nominations (第十七条), linked from the story.
+    can_see_nominations: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -456,6 +458,8 @@ async fn show_page(
         max_rows: MAX_IMPORT_ROWS,
         max_mb: MAX_IMPORT_BYTES / 1024 / 1024,
         history: clusters::history(app, &ctx.principal, id).await?,
+        can_see_nominations: permission(ctx.principal.role, Resource::Nomination, Action::View)
+            .is_some(),
     })
 }
 

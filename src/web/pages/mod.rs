@@ -13,6 +13,7 @@ mod designations;
 mod experts;
 mod funding;
 mod imports;
+mod nominations;
 mod notices;
 mod notifications;
 mod orgs;
@@ -68,6 +69,7 @@ pub fn routes() -> Router<Shared> {
         .merge(funding::routes())
         .merge(imports::routes())
         .merge(changes::routes())
+        .merge(nominations::routes())
 }
 
 pub struct NavItem {
@@ -193,6 +195,13 @@ pub fn nav_for(role: Role, org_id: i64) -> Vec<NavItem> {
             key: "funding",
             label: "资金台账",
             href: "/funding".into(),
+        });
+    }
+    if permission(role, Resource::Nomination, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "nominations",
+            label: "国家级集群推荐",
+            href: "/nominations".into(),
         });
     }
     match permission(role, Resource::Organisation, Action::View) {
