@@ -15,8 +15,8 @@
 mod support;
 
 mod accessibility;
-mod guidance;
 mod funding;
+mod guidance;
 mod intake;
 mod lists;
 mod revocation;
