@@ -1,5 +1,6 @@
 //! Demo data a newcomer can click through: every role, with known passwords and second factors.
 
+use crate::store::id::{ApplicationId, CompetitionId, EntryId, OrgId, RoundId};
 use jiqun_domain::access::{OrgKind, Role};
 use jiqun_domain::audit::sm3_hex;
 use jiqun_domain::credit_code::CreditCode;
@@ -462,9 +463,9 @@ fn banner(app: &App) -> String {
 /// What [`seed_showcase`] created.
 #[derive(Debug, Clone)]
 pub struct Showcase {
-    pub competition_id: i64,
+    pub competition_id: CompetitionId,
     /// The recommended applications: 长沙 (leading), 株洲 (leading), 岳阳 (specialty).
-    pub application_ids: Vec<i64>,
+    pub application_ids: Vec<ApplicationId>,
 }
 
 /// A demo cluster of the showcase competition.
@@ -668,7 +669,7 @@ pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
             .filter(organisation::Column::CityCode.eq(city_code))
             .one(&txn)
             .await?
-            .map_or(0, |o| o.id);
+            .map_or(OrgId::new(0), |o| o.id);
         let bureau = user::Entity::find()
             .filter(user::Column::OrgId.eq(bureau_org))
             .one(&txn)
@@ -833,8 +834,8 @@ pub async fn seed_reports(app: &App) -> Result<(), AppError> {
         let seq = u32::try_from(n).unwrap_or_default() + 1;
         designation::ActiveModel {
             cluster_id: Set(cl.id),
-            round_id: Set(0),
-            entry_id: Set(0),
+            round_id: Set(RoundId::new(0)),
+            entry_id: Set(EntryId::new(0)),
             designation: Set(t.designation),
             effective_on: Set(t.effective_on),
             year: Set(year),

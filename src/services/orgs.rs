@@ -1,5 +1,6 @@
 //! Organisations: promotion organisations (applicants), city bureaus, departments, experts' employers.
 
+use crate::store::id::OrgId;
 use jiqun_domain::access::{Action, OrgKind, Resource, ScopeKind};
 use jiqun_domain::credit_code::CreditCode;
 use jiqun_domain::region::{self, RegionCode};
@@ -33,7 +34,8 @@ pub struct OrgInput {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrgView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: OrgId,
     pub name: String,
     pub kind: String,
     pub kind_label: String,
@@ -242,7 +244,7 @@ pub async fn list(app: &App, p: &Principal, filter: &OrgFilter) -> Result<Vec<Or
 async fn load_scoped(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: OrgId,
     action: Action,
 ) -> Result<organisation::Model, AppError> {
     let view_scope = authorize(p, Resource::Organisation, Action::View).ok();
@@ -260,7 +262,7 @@ async fn load_scoped(
     Ok(m)
 }
 
-pub async fn get(app: &App, p: &Principal, id: i64) -> Result<OrgView, AppError> {
+pub async fn get(app: &App, p: &Principal, id: OrgId) -> Result<OrgView, AppError> {
     Ok(OrgView::from_model(
         &load_scoped(app, p, id, Action::View).await?,
     ))
@@ -295,7 +297,7 @@ fn describe_model(m: &organisation::Model) -> String {
 async fn credit_code_taken(
     app: &App,
     code: &CreditCode,
-    except: Option<i64>,
+    except: Option<OrgId>,
 ) -> Result<bool, AppError> {
     let mut q =
         organisation::Entity::find().filter(organisation::Column::CreditCode.eq(code.as_str()));
@@ -360,7 +362,7 @@ pub async fn create_as(
 pub async fn update(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: OrgId,
     input: &OrgInput,
     expected_version: i32,
 ) -> Result<OrgView, AppError> {

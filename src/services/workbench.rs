@@ -2,6 +2,7 @@
 //! rule lives here; the page only renders. Each rule is a fixed number of queries, whatever the
 //! number of rounds or calls.
 
+use crate::store::id::RoundId;
 use jiqun_domain::access::{Action, OrgKind, Resource, Role};
 use jiqun_domain::application::Status;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
@@ -165,7 +166,7 @@ async fn round_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u6
                     .column(assignment::Column::RoundId)
                     .column_as(assignment::Column::Id.count(), "n")
                     .group_by(assignment::Column::RoundId)
-                    .into_tuple::<(i64, i64)>()
+                    .into_tuple::<(RoundId, i64)>()
                     .all(db)
                     .await?,
             );
@@ -179,7 +180,7 @@ async fn round_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u6
                     .column(score_sheet::Column::RoundId)
                     .column_as(score_sheet::Column::Id.count(), "n")
                     .group_by(score_sheet::Column::RoundId)
-                    .into_tuple::<(i64, i64)>()
+                    .into_tuple::<(RoundId, i64)>()
                     .all(db)
                     .await?,
             );
@@ -193,12 +194,13 @@ async fn round_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u6
                     .column(objection::Column::RoundId)
                     .column_as(objection::Column::Id.count(), "n")
                     .group_by(objection::Column::RoundId)
-                    .into_tuple::<(i64, i64)>()
+                    .into_tuple::<(RoundId, i64)>()
                     .all(db)
                     .await?,
             );
-            let count =
-                |m: &std::collections::HashMap<i64, u64>, id: i64| m.get(&id).copied().unwrap_or(0);
+            let count = |m: &std::collections::HashMap<RoundId, u64>, id: RoundId| {
+                m.get(&id).copied().unwrap_or(0)
+            };
             for r in rounds {
                 let kind = r.kind.label();
                 let href = format!("/rounds/{}", r.id);
@@ -252,7 +254,7 @@ async fn round_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u6
                 .one(db)
                 .await?
             {
-                let scoring: Vec<i64> = round::Entity::find()
+                let scoring: Vec<RoundId> = round::Entity::find()
                     .filter(round::Column::Status.eq(RoundStatus::Scoring))
                     .all(db)
                     .await?
@@ -390,7 +392,7 @@ pub async fn call_todos(app: &App, p: &Principal) -> Result<Vec<(String, String,
 }
 
 /// (round id, count) rows of a grouped count as a map.
-fn per_round(rows: Vec<(i64, i64)>) -> std::collections::HashMap<i64, u64> {
+fn per_round(rows: Vec<(RoundId, i64)>) -> std::collections::HashMap<RoundId, u64> {
     rows.into_iter()
         .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
         .collect()

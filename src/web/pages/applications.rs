@@ -1,5 +1,6 @@
 //! The applicant's pages: list, start, the form with its live assessment, submission.
 
+use crate::store::id::{ApplicationId, AttachmentId, ClusterId, CompetitionId};
 use std::collections::HashMap;
 
 use askama::Template;
@@ -31,7 +32,7 @@ pub fn routes() -> Router<Shared> {
 }
 
 pub struct OpenCall {
-    pub id: i64,
+    pub id: CompetitionId,
     pub title: String,
     pub deadline: String,
 }
@@ -44,7 +45,7 @@ struct ListPage {
     csrf: String,
     rows: Vec<ApplicationRow>,
     open_call: Option<OpenCall>,
-    startable: Vec<(i64, String)>,
+    startable: Vec<(ClusterId, String)>,
     /// Clusters holding a title, with why they may not start a 初赛 application.
     barred: Vec<String>,
     can_create_cluster: bool,
@@ -65,7 +66,7 @@ async fn list_page(
     let mut startable = Vec::new();
     let mut barred = Vec::new();
     if let Some(c) = &call {
-        let started: Vec<i64> = rows
+        let started: Vec<ClusterId> = rows
             .iter()
             .filter(|r| r.competition_id == c.id)
             .map(|r| r.cluster_id)
@@ -121,8 +122,8 @@ async fn start(
     match svc::start(
         &app,
         &ctx.principal,
-        parse(&form.competition_id),
-        parse(&form.cluster_id),
+        CompetitionId::new(parse(&form.competition_id)),
+        ClusterId::new(parse(&form.cluster_id)),
     )
     .await
     {
@@ -155,7 +156,7 @@ pub struct CriterionView {
 }
 
 pub struct FileView {
-    pub id: i64,
+    pub id: AttachmentId,
     pub purpose_label: String,
     pub file_name: String,
     pub size: String,
@@ -352,7 +353,7 @@ async fn show_page(
         problems,
         criteria,
         negatives,
-        files: files_of(app, "application", m.id).await?,
+        files: files_of(app, "application", m.id.get()).await?,
         uploads: vec![
             ("report", "申请报告（PDF）"),
             ("pledge", "真实性承诺书（签章扫描件）"),
@@ -381,7 +382,7 @@ async fn show_page(
 async fn extend(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ApplicationId>,
     Form(form): Form<ExtensionForm>,
 ) -> Response {
     let p = &ctx.principal;
@@ -425,7 +426,7 @@ struct ShowQuery {
 async fn show(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ApplicationId>,
     Query(q): Query<ShowQuery>,
 ) -> Result<ShowPage, PageError> {
     let m = svc::load(&app.db, &ctx.principal, id).await?;
@@ -458,7 +459,7 @@ fn form_from(fields: &HashMap<String, String>) -> FormData {
 async fn save(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ApplicationId>,
     Form(fields): Form<HashMap<String, String>>,
 ) -> Response {
     let p = &ctx.principal;

@@ -1,6 +1,7 @@
 //! Competition call pages (竞赛通知) and the province's recommended overview (推荐汇总), with its
 //! Excel export.
 
+use crate::store::id::CompetitionId;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -284,7 +285,7 @@ struct ShowQuery {
 async fn show(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<CompetitionId>,
     Query(q): Query<ShowQuery>,
 ) -> Result<ShowPage, PageError> {
     let c = competitions::get(&app, &ctx.principal, id).await?;
@@ -301,7 +302,7 @@ async fn show(
         can_edit: can(&ctx, Action::Update) && c.status == competitions::STATUS_OPEN,
         can_open_round: permission(ctx.principal.role, Resource::Round, Action::Create).is_some(),
         can_see_rounds: permission(ctx.principal.role, Resource::Round, Action::View).is_some(),
-        files: super::applications::files_of(&app, "competition", id).await?,
+        files: super::applications::files_of(&app, "competition", id.get()).await?,
         upload_error: q.upload_error.unwrap_or_default(),
         c,
     })
@@ -310,7 +311,7 @@ async fn show(
 async fn edit_form(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<CompetitionId>,
 ) -> Result<Response, PageError> {
     crate::services::authorize(&ctx.principal, Resource::Competition, Action::Update)?;
     let m = competitions::load(&app, &ctx.principal, id).await?;
@@ -337,7 +338,7 @@ async fn edit_form(
 async fn update(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<CompetitionId>,
     Form(form): Form<CompetitionForm>,
 ) -> Response {
     match competitions::update(&app, &ctx.principal, id, &form.input(), form.version()).await {
@@ -359,7 +360,7 @@ async fn update(
 async fn close(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<CompetitionId>,
 ) -> Result<Redirect, PageError> {
     competitions::close(&app, &ctx.principal, id).await?;
     Ok(Redirect::to(&format!("/competitions/{id}?saved=closed")))
@@ -372,7 +373,7 @@ struct RecommendedQuery {
 }
 
 impl RecommendedQuery {
-    fn id(&self) -> Result<Option<i64>, AppError> {
+    fn id(&self) -> Result<Option<CompetitionId>, AppError> {
         match self.competition_id.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
             Some(t) => t.parse().map(Some).map_err(|_| AppError::NotFound),
@@ -385,9 +386,9 @@ impl RecommendedQuery {
 struct RecommendedPage {
     layout: Option<Layout>,
     flash: String,
-    choices: Vec<(i64, String)>,
+    choices: Vec<(CompetitionId, String)>,
     overview: RecommendedOverview,
-    selected: i64,
+    selected: CompetitionId,
 }
 
 async fn recommended(
@@ -410,7 +411,10 @@ async fn recommended(
         layout: layout(&ctx, "recommended"),
         flash: String::new(),
         choices,
-        selected: overview.competition.as_ref().map_or(0, |c| c.id),
+        selected: overview
+            .competition
+            .as_ref()
+            .map_or(CompetitionId::new(0), |c| c.id),
         overview,
     })
 }
