@@ -15,13 +15,13 @@ use crate::services::users::{self, CredentialAction, UserInput};
 #[command(
     name = "jiqun",
     version,
-    about = "jiqun（集群）：湖南省先进制造业集群培育管理系统",
-    long_about = "jiqun（集群）：湖南省先进制造业集群培育管理系统。\n\n\
+    about = "jiqun（集群）：产业集群培育的申报、评审、公示、认定与认定后管理",
+    long_about = "jiqun（集群）：产业集群培育的申报、评审、公示、认定与认定后管理。\n\n\
 常用：\n  jiqun serve --demo        以演示数据启动（SQLite，默认 http://127.0.0.1:8080）\n  \
 jiqun audit verify        校验审计链是否被篡改\n  \
 jiqun policy show         查看现行政策规则\n  \
 jiqun calendar is-working-day 2026-10-01   查询某日是否为工作日\n\n\
-配置可用命令行参数或环境变量（JIQUN_LISTEN、JIQUN_DATA_DIR、JIQUN_DATABASE_URL 等）给出，所有子命令读取同一份配置。"
+配置可用命令行参数或环境变量（JIQUN_LISTEN、JIQUN_DATA_DIR、JIQUN_DATABASE_URL 等）给出，所有子命令读取同一份配置；\n系统名称与主管部门默认取内置政策规则，可用 JIQUN_SITE_NAME、JIQUN_DEPARTMENT 设置。"
 )]
 pub struct Cli {
     #[command(flatten)]

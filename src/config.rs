@@ -78,6 +78,12 @@ pub struct ConfigArgs {
     /// 日志格式：text（默认）或 json；日志级别用 RUST_LOG 设置，默认 info
     #[arg(long, env = "JIQUN_LOG_FORMAT", global = true, value_name = "FORMAT")]
     pub log_format: Option<String>,
+    /// 系统名称（页面标题、邮件落款），默认为内置政策规则文件中的认定称号加“培育管理系统”
+    #[arg(long, env = "JIQUN_SITE_NAME", global = true, value_name = "NAME")]
+    pub site_name: Option<String>,
+    /// 主管部门名称（页面底部），默认取内置政策规则文件的发布机关
+    #[arg(long, env = "JIQUN_DEPARTMENT", global = true, value_name = "NAME")]
+    pub department: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -103,6 +109,8 @@ struct FileConfig {
     public_url: Option<String>,
     max_upload_mb: Option<u64>,
     log_format: Option<String>,
+    site_name: Option<String>,
+    department: Option<String>,
 }
 
 /// How log lines are written.
@@ -150,6 +158,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     /// Prefix for the links in notification e-mails; empty means bare paths.
     pub public_url: String,
+    /// The installation's name and department, shown on every page and in e-mails.
+    pub site: Site,
     /// The per-file attachment limit in whole megabytes.
     pub max_upload_mb: u64,
     pub log_format: LogFormat,
@@ -345,6 +355,10 @@ impl Config {
             public_url,
             max_upload_mb,
             log_format,
+            site: Site::resolve(
+                args.site_name.clone().or(file.site_name),
+                args.department.clone().or(file.department),
+            ),
         })
     }
 
@@ -355,6 +369,7 @@ impl Config {
         let _ = INSTALLED.set(Installed {
             public_url: self.public_url.clone(),
             max_upload_mb: self.max_upload_mb,
+            site: self.site.clone(),
         });
     }
 
@@ -366,6 +381,54 @@ impl Config {
 struct Installed {
     public_url: String,
     max_upload_mb: u64,
+    site: Site,
+}
+
+/// Who runs this installation, as people read it: the system's name and the department. Both
+/// are settings; unset, they come from the shipped policy (its certified title, its issuer), so
+/// no programme's name is written into the code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    pub name: String,
+    pub department: String,
+}
+
+impl Site {
+    fn resolve(name: Option<String>, department: Option<String>) -> Site {
+        let given = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let shipped = jiqun_rules::policy::builtin_policies()
+            .ok()
+            .and_then(|list| list.into_iter().next());
+        // The programme's highest title names the system: "…集群" → "…集群培育管理系统".
+        let shipped_name = shipped.as_ref().and_then(|p| p.wording()).map_or_else(
+            || "jiqun".to_string(),
+            |w| format!("{}培育管理系统", w.certified_name),
+        );
+        let shipped_department = shipped.map(|p| p.identity.issuer).unwrap_or_default();
+        Site {
+            name: given(name).unwrap_or(shipped_name),
+            department: given(department).unwrap_or(shipped_department),
+        }
+    }
+}
+
+/// The installed site (the shipped policy's names before `Config::install`).
+pub fn site() -> &'static Site {
+    static DEFAULT: std::sync::OnceLock<Site> = std::sync::OnceLock::new();
+    INSTALLED
+        .get()
+        .map(|i| &i.site)
+        .unwrap_or_else(|| DEFAULT.get_or_init(|| Site::resolve(None, None)))
+}
+
+/// The system's name, for page titles and e-mails.
+pub fn site_name() -> &'static str {
+    &site().name
+}
+
+/// The department running the system, for the page footer.
+pub fn department() -> &'static str {
+    &site().department
 }
 
 static INSTALLED: std::sync::OnceLock<Installed> = std::sync::OnceLock::new();
@@ -414,6 +477,32 @@ mod tests {
         assert_eq!(cfg.security.login_address_window_minutes, 10);
         assert_eq!(cfg.security.session_max_hours, 12);
         assert!(!cfg.security.expert_second_factor);
+    }
+
+    #[test]
+    fn the_site_is_named_by_the_shipped_policy_unless_the_installation_names_it() {
+        let shipped = jiqun_rules::policy::builtin_policies().unwrap().remove(0);
+        let cfg = Config::resolve(&ConfigArgs::default()).unwrap();
+        let title = &shipped.wording().unwrap().certified_name;
+        assert_eq!(cfg.site.name, format!("{title}培育管理系统"));
+        assert_eq!(cfg.site.department, shipped.identity.issuer);
+        let args = ConfigArgs {
+            site_name: Some(" 某市产业集群管理平台 ".into()),
+            department: Some("某市工业和信息化局".into()),
+            ..Default::default()
+        };
+        let cfg = Config::resolve(&args).unwrap();
+        assert_eq!(cfg.site.name, "某市产业集群管理平台");
+        assert_eq!(cfg.site.department, "某市工业和信息化局");
+        // Blank means unset.
+        let args = ConfigArgs {
+            site_name: Some("  ".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            Config::resolve(&args).unwrap().site.name,
+            format!("{title}培育管理系统")
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Demo data a newcomer can click through: every role, with known passwords and second factors.
 
-use crate::store::id::{ApplicationId, CompetitionId, EntryId, OrgId, RoundId};
+use crate::store::id::{ApplicationId, CompetitionId, EntryId, OrgId, RoundId, UserId};
 use jiqun_domain::access::{OrgKind, Role};
 use jiqun_domain::audit::sm3_hex;
 use jiqun_domain::credit_code::CreditCode;
@@ -551,16 +551,39 @@ fn showcase_form(policy: &jiqun_rules::Policy, revenue: u32) -> jiqun_rules::int
     form
 }
 
+/// The policy the demo competition runs under: the successor template, in force from the day
+/// the 2021 Measures ended, so a demonstration today shows no expiry warnings. Installed on
+/// first use (audited like any installation) and never on a real installation.
+pub async fn demo_policy(
+    app: &App,
+) -> Result<crate::services::competitions::BoundPolicy, AppError> {
+    use crate::store::entity::policy;
+    let (origin, text) = jiqun_rules::policy::SUCCESSOR_TEMPLATE_SOURCE;
+    let hash = crate::services::policy::sm3_hex(text);
+    let installed = policy::Entity::find()
+        .filter(policy::Column::Sm3.eq(&hash))
+        .count(&app.db)
+        .await?
+        > 0;
+    if !installed {
+        crate::services::policy::install_as(app, &Actor::console("demo"), text, origin).await?;
+    }
+    let policy = jiqun_rules::policy::Policy::parse(text, origin)
+        .map_err(|e| AppError::internal(format!("successor template: {e}")))?;
+    Ok(crate::services::competitions::BoundPolicy {
+        policy,
+        source: text.to_string(),
+        sm3: hash,
+    })
+}
+
 /// A 2026 competition whose city reviews are done: three clusters recommended to the province,
 /// ready for a 初赛. `serve --demo` adds it, so a newcomer can run a round; tests use it too.
 pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
     use crate::store::entity::{
         application, cluster, cluster_county, cluster_member, competition, recommendation,
     };
-    let bound = crate::services::competitions::builtin()?
-        .into_iter()
-        .next()
-        .ok_or_else(|| AppError::Internal("no built-in policy".into()))?;
+    let bound = demo_policy(app).await?;
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;
     let province = user::Entity::find()
@@ -573,6 +596,7 @@ pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
         title: Set("2026年湖南省先进制造业集群竞赛".into()),
         policy_id: Set(bound.policy.identity.id.clone()),
         policy_source: Set(bound.source.clone()),
+        policy_hash: Set(Some(bound.sm3.clone())),
         submission_deadline: Set(now - time::Duration::days(30)),
         review_deadline: Set(now - time::Duration::days(10)),
         notice_text: Set(
@@ -832,6 +856,8 @@ pub async fn seed_reports(app: &App) -> Result<(), AppError> {
         let year = t.effective_on.year();
         // Numbered in the title's own year; the showcase's rounds number 2026.
         let seq = u32::try_from(n).unwrap_or_default() + 1;
+        let snapshot =
+            crate::services::records::of_cluster(&txn, &cl, &policy, (None, None)).await?;
         designation::ActiveModel {
             cluster_id: Set(cl.id),
             round_id: Set(RoundId::new(0)),
@@ -846,6 +872,7 @@ pub async fn seed_reports(app: &App) -> Result<(), AppError> {
             revoke_reason: Set(String::new()),
             decided_by: Set(province.id),
             created_at: Set(now),
+            snapshot: Set(snapshot.to_json()?),
             ..Default::default()
         }
         .insert(&txn)
@@ -916,6 +943,9 @@ pub async fn seed_reports(app: &App) -> Result<(), AppError> {
                 .await?;
             }
         }
+        // The funding ledger (第十七条): the title's reward, paid, and a project's support,
+        // planned, so the ledger and the dashboards show money from the first start.
+        seed_funding(&txn, &policy, &cl, t.designation, province.id, now).await?;
     }
     Audit::by(app, Actor::console("demo"), now)
         .record(
@@ -930,5 +960,77 @@ pub async fn seed_reports(app: &App) -> Result<(), AppError> {
         )
         .await?;
     txn.commit().await?;
+    Ok(())
+}
+
+/// A demo cluster's entries in the funding ledger: its title's reward at the policy's default
+/// amount (已拨付) and one project from the policy's second fund (拟安排).
+async fn seed_funding<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    policy: &jiqun_rules::Policy,
+    cl: &crate::store::entity::cluster::Model,
+    title: jiqun_domain::round::Designation,
+    by: UserId,
+    now: time::OffsetDateTime,
+) -> Result<(), AppError> {
+    use crate::store::entity::funding_entry;
+    use jiqun_domain::funding::{EntryKind, FEN_PER_YUAN, Status};
+    use jiqun_domain::round::Designation;
+
+    let Some(funding) = &policy.funding else {
+        return Ok(());
+    };
+    let mut entries = Vec::new();
+    if let Some(r) = &funding.rewards {
+        let (kind, yuan) = match title {
+            Designation::CultivationTarget => {
+                (EntryKind::RewardCultivation, r.cultivation_target_yuan)
+            }
+            Designation::Certified => (EntryKind::RewardCertified, r.certified_yuan),
+        };
+        let fen = i64::try_from(yuan).unwrap_or_default() * FEN_PER_YUAN;
+        entries.push((
+            kind,
+            r.fund.clone(),
+            kind.label().to_string(),
+            fen,
+            Status::Disbursed,
+        ));
+    }
+    if let Some(fund) = funding.sources.get(1).or(funding.sources.first()) {
+        entries.push((
+            EntryKind::Project,
+            fund.clone(),
+            format!("{}公共服务平台建设（演示数据）", cl.name),
+            2_500_000 * FEN_PER_YUAN,
+            Status::Planned,
+        ));
+    }
+    for (kind, fund, project, amount_fen, status) in entries {
+        funding_entry::ActiveModel {
+            cluster_id: Set(cl.id),
+            org_id: Set(cl.org_id),
+            city_code: Set(cl.city_code),
+            kind: Set(kind),
+            fund: Set(fund),
+            project: Set(project),
+            year: Set(2025),
+            amount_fen: Set(amount_fen),
+            document_number: Set(if status == Status::Disbursed {
+                "湘财企指〔2025〕8号（演示）".into()
+            } else {
+                String::new()
+            }),
+            status: Set(status),
+            note: Set(String::new()),
+            created_by: Set(by),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
     Ok(())
 }

@@ -142,7 +142,7 @@ fn policy_show_prints_a_policy_and_never_crashes() {
         .date();
     if today > time::macros::date!(2026 - 04 - 06) {
         assert!(r.stdout.contains("失效"), "{}", r.stdout);
-        assert!(r.stdout.contains("2026-04-06"), "{}", r.stdout);
+        assert!(r.stdout.contains("2026年4月6日"), "{}", r.stdout);
     }
 }
 

@@ -323,7 +323,7 @@ pub struct CompetitionView {
     pub policy_id: String,
     pub policy_name: String,
     pub policy_document_number: String,
-    /// "2021-04-07 至 2026-04-06"
+    /// "2021年4月7日至2026年4月6日"
     pub policy_validity: String,
     /// RFC 3339, Beijing time.
     pub submission_deadline: String,

@@ -31,6 +31,7 @@ use crate::app::{App, Principal};
 use crate::audit::{self, Audit, Event};
 use crate::error::AppError;
 use crate::pdf::{CertificateCheck, CertificateText, FontCache, PdfError};
+use crate::services::records::Snapshot;
 use crate::store::{
     self,
     entity::{cluster, competition, designation, kinds::Lifecycle, round, round_entry},
@@ -73,6 +74,15 @@ pub struct CertificateRow {
     pub superseded_on_zh: String,
     /// The short code of the public check, e.g. C2026-001 (`/verify/C2026-001`).
     pub verify_code: String,
+    /// The cluster kind the certificate named when issued, e.g. 优势产业集群.
+    pub kind_label: String,
+    /// The counties it named, e.g. 长沙市长沙县、长沙市浏阳市.
+    pub counties: String,
+    /// For a certificate reissued (换发) after a 变更申请: the number it replaced.
+    pub reissue_of: String,
+    /// The day this certificate was issued (YYYY-MM-DD); for a reissue later than the title.
+    pub issued_on: String,
+    pub issued_on_zh: String,
 }
 
 /// The rows for designations, with names: three queries for any number.
@@ -90,10 +100,9 @@ pub async fn rows_for<C: ConnectionTrait>(
         .map(|d| {
             let kind = d.designation;
             let cl = clusters.get(&d.cluster_id);
-            Ok(CertificateRow {
-                id: d.id,
-                certificate_number: d.certificate_number.clone(),
-                cluster_id: d.cluster_id,
+            // The certificate reads what it showed when issued; only a row written before
+            // snapshots existed (and not yet upgraded) falls back to the live cluster.
+            let frozen = Snapshot::parse(&d.snapshot).unwrap_or_else(|| Snapshot {
                 cluster_name: cl.map(|c| c.name.clone()).unwrap_or_default(),
                 org_name: cl
                     .and_then(|c| orgs.get(&c.org_id).cloned())
@@ -101,6 +110,24 @@ pub async fn rows_for<C: ConnectionTrait>(
                 city_name: cl
                     .map(|c| region::city_name_of(c.city_code))
                     .unwrap_or_default(),
+                kind: cl.map(|c| c.kind.clone()).unwrap_or_default(),
+                ..Snapshot::default()
+            });
+            let issued_on = super::calendar::parse_date(&frozen.issued_on)
+                .ok()
+                .unwrap_or(d.effective_on);
+            Ok(CertificateRow {
+                id: d.id,
+                certificate_number: d.certificate_number.clone(),
+                cluster_id: d.cluster_id,
+                cluster_name: frozen.cluster_name.clone(),
+                org_name: frozen.org_name.clone(),
+                city_name: frozen.city_name.clone(),
+                kind_label: frozen.kind_label.clone(),
+                counties: frozen.counties_text(),
+                reissue_of: frozen.reissue_of.clone(),
+                issued_on: issued_on.to_string(),
+                issued_on_zh: date_zh(issued_on),
                 round_id: d.round_id,
                 designation: kind.key().into(),
                 designation_label: kind.label().into(),
@@ -171,6 +198,29 @@ async fn serialise_titles(
     cluster_id: ClusterId,
 ) -> Result<(), AppError> {
     Ok(store::lock::serialise(txn, &format!("cluster-titles:{cluster_id}")).await?)
+}
+
+/// Links the certificates a new one replaced (换发) to it, for the public check.
+async fn mark_superseded_by<C: ConnectionTrait>(
+    conn: &C,
+    held: &[designation::Model],
+    numbers: &[String],
+    successor: DesignationId,
+) -> Result<(), AppError> {
+    let ids: Vec<DesignationId> = held
+        .iter()
+        .filter(|d| numbers.contains(&d.certificate_number))
+        .map(|d| d.id)
+        .collect();
+    designation::Entity::update_many()
+        .col_expr(
+            designation::Column::SupersededBy,
+            Expr::value(Some(successor)),
+        )
+        .filter(designation::Column::Id.is_in(ids))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// Where a cluster stands, from its designations.
@@ -248,22 +298,21 @@ pub async fn designate(
         saved(&res)?;
         superseded.push(old.certificate_number.clone());
     }
-    let last = designation::Entity::find()
-        .filter(designation::Column::Designation.eq(outcome))
-        .filter(designation::Column::Year.eq(year))
-        .order_by_desc(designation::Column::Seq)
-        .one(conn)
-        .await?
-        .map_or(0, |d| d.seq);
-    let seq = last + 1;
+    let seq = next_seq(conn, outcome, year).await?;
     // The prefix is the programme's wording, from the policy the call is bound to.
     let call = competition::Entity::find_by_id(r.competition_id)
         .one(conn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let prefixes = super::policy::prefixes_of(&super::competitions::policy_of(&call)?)?;
+    let policy = super::competitions::policy_of(&call)?;
+    let prefixes = super::policy::prefixes_of(&policy)?;
     let number =
         outcome.certificate_number(&prefixes, year, u32::try_from(seq).unwrap_or_default());
+    // The certificate shows the cluster as it stands today, for good.
+    let snapshot = super::records::of_entries(conn, std::slice::from_ref(entry), &policy)
+        .await?
+        .remove(&entry.id)
+        .ok_or(AppError::NotFound)?;
     let d = designation::ActiveModel {
         cluster_id: Set(entry.cluster_id),
         round_id: Set(r.id),
@@ -278,10 +327,15 @@ pub async fn designate(
         revoke_reason: Set(String::new()),
         decided_by: Set(p.user.id),
         created_at: Set(now),
+        snapshot: Set(snapshot.to_json()?),
+        superseded_by: Set(None),
         ..Default::default()
     }
     .insert(conn)
     .await?;
+    if !superseded.is_empty() {
+        mark_superseded_by(conn, &held, &superseded, d.id).await?;
+    }
     let (before, after) = refresh_standing(conn, entry.cluster_id, now).await?;
     let cl = cluster::Entity::find_by_id(entry.cluster_id)
         .one(conn)
@@ -332,6 +386,96 @@ pub async fn designate(
     )
     .await?;
     Ok(d)
+}
+
+/// The next certificate sequence of a kind in a year; the caller holds the numbering lock
+/// (`certificate:{kind}:{year}`) in its transaction.
+async fn next_seq<C: ConnectionTrait>(
+    conn: &C,
+    outcome: Designation,
+    year: i32,
+) -> Result<i32, AppError> {
+    let last = designation::Entity::find()
+        .filter(designation::Column::Designation.eq(outcome))
+        .filter(designation::Column::Year.eq(year))
+        .order_by_desc(designation::Column::Seq)
+        .one(conn)
+        .await?
+        .map_or(0, |d| d.seq);
+    Ok(last + 1)
+}
+
+/// Reissues (换发) every certificate the cluster holds in force, inside the transaction of an
+/// approved 变更申请, after the change was applied: each gets a successor under the next number
+/// of its kind and the issuing year, showing the cluster as it now stands (the title keeps the
+/// day it was conferred and the scores it was conferred on), and is itself closed as superseded
+/// today with a link to its successor. Returns (old, new) pairs.
+pub async fn reissue(
+    conn: &DatabaseTransaction,
+    p: &Principal,
+    cluster_id: ClusterId,
+    now: OffsetDateTime,
+) -> Result<Vec<(designation::Model, designation::Model)>, AppError> {
+    let today = crate::clock::local(now).date();
+    let year = today.year();
+    let policy = super::policy::current_on(today)?.policy;
+    let prefixes = super::policy::prefixes_of(&policy)?;
+    serialise_titles(conn, cluster_id).await?;
+    let held = designations_of(conn, cluster_id).await?;
+    let cl = cluster::Entity::find_by_id(cluster_id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut titles: Vec<Title> = held.iter().map(title_of).collect();
+    let mut out = Vec::new();
+    for (i, old) in held.iter().enumerate() {
+        if lifecycle::reissue(&mut titles, i, today).is_none() {
+            continue;
+        }
+        let kind = old.designation;
+        // Parallel approvals (and confirmations) must not read the same last number.
+        store::lock::serialise(conn, &format!("certificate:{}:{year}", kind.key())).await?;
+        let seq = next_seq(conn, kind, year).await?;
+        let number =
+            kind.certificate_number(&prefixes, year, u32::try_from(seq).unwrap_or_default());
+        let was = Snapshot::parse(&old.snapshot).unwrap_or_default();
+        let mut snapshot =
+            super::records::of_cluster(conn, &cl, &policy, (was.final_score, was.rank)).await?;
+        snapshot.reissue_of = old.certificate_number.clone();
+        snapshot.issued_on = today.to_string();
+        let new = designation::ActiveModel {
+            cluster_id: Set(cluster_id),
+            round_id: Set(old.round_id),
+            entry_id: Set(old.entry_id),
+            designation: Set(kind),
+            effective_on: Set(old.effective_on),
+            year: Set(year),
+            seq: Set(seq),
+            certificate_number: Set(number),
+            superseded_on: Set(None),
+            revoked_on: Set(None),
+            revoke_reason: Set(String::new()),
+            decided_by: Set(p.user.id),
+            created_at: Set(now),
+            snapshot: Set(snapshot.to_json()?),
+            superseded_by: Set(None),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+        let res = designation::Entity::update_many()
+            .col_expr(designation::Column::SupersededOn, Expr::value(Some(today)))
+            .col_expr(designation::Column::SupersededBy, Expr::value(Some(new.id)))
+            .filter(designation::Column::Id.eq(old.id))
+            .filter(designation::Column::SupersededOn.is_null())
+            .filter(designation::Column::RevokedOn.is_null())
+            .exec(conn)
+            .await?;
+        saved(&res)?;
+        out.push((old.clone(), new));
+    }
+    refresh_standing(conn, cluster_id, now).await?;
+    Ok(out)
 }
 
 /// The cluster ids a scoped reader may see; None means all.
@@ -423,12 +567,20 @@ pub fn certificate_text(row: &CertificateRow, public_url: &str) -> CertificateTe
             Designation::Certified.label()
         ),
     };
+    let mut paragraphs = vec![body];
+    if !row.reissue_of.is_empty() {
+        paragraphs.push(format!(
+            "本证书经变更申请批准换发，原证书（编号{}）同时作废。",
+            row.reissue_of
+        ));
+    }
+    paragraphs.push("特发此证。".into());
     CertificateText {
         heading: "证书".into(),
         number: row.certificate_number.clone(),
-        paragraphs: vec![body, "特发此证。".into()],
+        paragraphs,
         issuer: ISSUER.into(),
-        date: row.effective_on_zh.clone(),
+        date: row.issued_on_zh.clone(),
         check: Some(CertificateCheck {
             url: verify_url(public_url, &row.verify_code),
             caption: "扫码或访问以下网址查验证书".into(),
@@ -518,54 +670,68 @@ pub async fn verify(app: &App, text: &str) -> Result<Checked, AppError> {
         .ok_or(AppError::NotFound)?;
     let label = d.designation.label();
     let since = date_zh(d.effective_on);
-    let (status, status_label, closed, replaced_by, explanation) =
-        match (d.revoked_on, d.superseded_on) {
-            (Some(on), _) => (
-                "revoked",
-                "已撤销",
-                Some(on),
-                String::new(),
+    let (status, status_label, closed, replaced_by, explanation) = match (
+        d.revoked_on,
+        d.superseded_on,
+    ) {
+        (Some(on), _) => (
+            "revoked",
+            "已撤销",
+            Some(on),
+            String::new(),
+            format!(
+                "该证书已撤销：{}的{label}称号已于{}撤销，证书自撤销之日起作废。",
+                row.cluster_name,
+                date_zh(on)
+            ),
+        ),
+        (None, Some(on)) => {
+            // The link written at 换发; certificates replaced before links existed are
+            // found by the certification of that day.
+            let successor = match d.superseded_by {
+                Some(id) => designation::Entity::find_by_id(id).one(&app.db).await?,
+                None => {
+                    designation::Entity::find()
+                        .filter(designation::Column::ClusterId.eq(d.cluster_id))
+                        .filter(designation::Column::Designation.eq(Designation::Certified))
+                        .filter(designation::Column::EffectiveOn.eq(on))
+                        .one(&app.db)
+                        .await?
+                }
+            };
+            let same_title = successor
+                .as_ref()
+                .is_some_and(|s| s.designation == d.designation);
+            let successor = successor.map(|s| s.certificate_number).unwrap_or_default();
+            let by = if successor.is_empty() {
+                String::new()
+            } else {
+                format!("（证书编号{successor}）")
+            };
+            let explanation = if same_title {
                 format!(
-                    "该证书已撤销：{}的{label}称号已于{}撤销，证书自撤销之日起作废。",
+                    "该证书已换发：经变更申请批准，{}的{label}证书于{}换发{by}，原证书同日起不再有效。",
                     row.cluster_name,
                     date_zh(on)
-                ),
-            ),
-            (None, Some(on)) => {
-                let successor = designation::Entity::find()
-                    .filter(designation::Column::ClusterId.eq(d.cluster_id))
-                    .filter(designation::Column::Designation.eq(Designation::Certified))
-                    .filter(designation::Column::EffectiveOn.eq(on))
-                    .one(&app.db)
-                    .await?
-                    .map(|s| s.certificate_number)
-                    .unwrap_or_default();
-                let by = if successor.is_empty() {
-                    String::new()
-                } else {
-                    format!("（证书编号{successor}）")
-                };
-                (
-                    "superseded",
-                    "已换发",
-                    Some(on),
-                    successor,
-                    format!(
-                        "该证书已换发：{}于{}被认定为{}{by}，原{label}证书同日起不再有效。",
-                        row.cluster_name,
-                        date_zh(on),
-                        Designation::Certified.label()
-                    ),
                 )
-            }
-            (None, None) => (
-                "valid",
-                "有效",
-                None,
-                String::new(),
-                format!("该证书有效：{}自{since}起为{label}。", row.cluster_name),
-            ),
-        };
+            } else {
+                format!(
+                    "该证书已换发：{}于{}被认定为{}{by}，原{label}证书同日起不再有效。",
+                    row.cluster_name,
+                    date_zh(on),
+                    Designation::Certified.label()
+                )
+            };
+            ("superseded", "已换发", Some(on), successor, explanation)
+        }
+        (None, None) => (
+            "valid",
+            "有效",
+            None,
+            String::new(),
+            format!("该证书有效：{}自{since}起为{label}。", row.cluster_name),
+        ),
+    };
     Ok(Checked::Found(Box::new(Verification {
         certificate_number: d.certificate_number.clone(),
         verify_code: key.code(),
@@ -844,7 +1010,11 @@ pub async fn announcement(app: &App, round_id: RoundId) -> Result<Announcement, 
             cluster_name: cert.cluster_name.clone(),
             org_name: cert.org_name.clone(),
             city_name: cert.city_name.clone(),
-            kind_label: kinds.get(&d.entry_id).cloned().unwrap_or_default(),
+            kind_label: if cert.kind_label.is_empty() {
+                kinds.get(&d.entry_id).cloned().unwrap_or_default()
+            } else {
+                cert.kind_label.clone()
+            },
             note: d
                 .revoked_on
                 .map(|on| format!("已于{}撤销", date_zh(on)))

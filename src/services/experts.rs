@@ -13,10 +13,12 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::authorize;
+use super::imports::{Column, PlanRow, Planned, SheetLine, first_row_with, problem};
+use super::listing::{FilterKind, FilterSpec, ListParams, ListSpec, export_xlsx};
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
 use crate::clock::local_minutes;
-use crate::error::{AppError, Problems};
+use crate::error::{AppError, FieldError, Problems};
 use crate::store::{
     self,
     entity::{
@@ -271,6 +273,126 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<ExpertView>, AppError>
         .all(&app.db)
         .await?;
     views(&app.db, &models).await
+}
+
+fn statuses() -> Vec<(&'static str, &'static str)> {
+    vec![("active", "在库"), ("inactive", "已停用")]
+}
+
+/// The province's list of the pool: filters, sortable columns, its path.
+pub const LIST: ListSpec = ListSpec {
+    path: "/experts",
+    filters: &[
+        FilterSpec {
+            key: "city",
+            label: "市州",
+            kind: FilterKind::City,
+        },
+        FilterSpec {
+            key: "status",
+            label: "状态",
+            kind: FilterKind::Choice(statuses),
+        },
+        FilterSpec {
+            key: "q",
+            label: "关键字",
+            kind: FilterKind::Text,
+        },
+    ],
+    sorts: &[
+        ("name", "姓名"),
+        ("employer", "工作单位"),
+        ("city", "所在市州"),
+        ("id", "入库顺序"),
+    ],
+    default_desc: false,
+};
+
+fn listed(
+    p: &Principal,
+    action: Action,
+    params: &ListParams,
+) -> Result<sea_orm::Select<expert::Entity>, AppError> {
+    let scope = authorize(p, Resource::ExpertPool, action)?;
+    let mut q = expert::Entity::find();
+    if scope != ScopeKind::All {
+        q = q.filter(expert::Column::UserId.eq(p.user.id));
+    }
+    if let Some(city) = params.city("city") {
+        q = q.filter(expert::Column::CityCode.eq(city));
+    }
+    if let Some(status) = params.get("status") {
+        q = q.filter(expert::Column::Active.eq(status == "active"));
+    }
+    if let Some(text) = params.get("q") {
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(expert::Column::Name.contains(text))
+                .add(expert::Column::Employer.contains(text))
+                .add(expert::Column::Fields.contains(text)),
+        );
+    }
+    Ok(params.order(
+        q,
+        |key| match key {
+            "name" => expert::Column::Name,
+            "employer" => expert::Column::Employer,
+            "city" => expert::Column::CityCode,
+            _ => expert::Column::Id,
+        },
+        expert::Column::Id,
+    ))
+}
+
+/// One page of the pool and the number of all that match (counts loaded in batches).
+pub async fn page(
+    app: &App,
+    p: &Principal,
+    params: &ListParams,
+) -> Result<(Vec<ExpertView>, u64), AppError> {
+    let (models, total) = params
+        .fetch(&app.db, listed(p, Action::View, params)?)
+        .await?;
+    Ok((views(&app.db, &models).await?, total))
+}
+
+/// Every entry the filters match, as the Excel of 导出Excel.
+pub async fn export(app: &App, p: &Principal, params: &ListParams) -> Result<Vec<u8>, AppError> {
+    let models = params
+        .fetch_all(&app.db, listed(p, Action::Export, params)?)
+        .await?;
+    let table: Vec<Vec<String>> = views(&app.db, &models)
+        .await?
+        .into_iter()
+        .map(|e| {
+            vec![
+                e.name,
+                e.username,
+                e.employer,
+                e.city_name,
+                e.fields.join("、"),
+                e.affiliations.join("、"),
+                if e.active { "在库" } else { "已停用" }.to_string(),
+                e.rounds.to_string(),
+                e.assignments.to_string(),
+            ]
+        })
+        .collect();
+    export_xlsx(
+        "专家库",
+        &[
+            ("姓名", 12.0),
+            ("登录账户", 16.0),
+            ("工作单位", 32.0),
+            ("所在市州", 12.0),
+            ("专业领域", 30.0),
+            ("关联单位", 30.0),
+            ("状态", 8.0),
+            ("参加评审轮次", 12.0),
+            ("评审任务", 10.0),
+        ],
+        &table,
+    )
 }
 
 async fn load_scoped(
@@ -598,6 +720,24 @@ pub async fn create(app: &App, p: &Principal, input: &ExpertInput) -> Result<Exp
         }
     };
     let now = app.clock.now();
+    let m = insert_valid(app, p, &txn, &account, &v, input.active, now).await?;
+    let view = view_one(&txn, &m).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Stores a checked entry for an account with its audit entry, inside the caller's
+/// transaction (the form and every new row of an import).
+#[allow(clippy::too_many_arguments)]
+async fn insert_valid(
+    app: &App,
+    p: &Principal,
+    txn: &sea_orm::DatabaseTransaction,
+    account: &user::Model,
+    v: &Valid,
+    active: bool,
+    now: time::OffsetDateTime,
+) -> Result<expert::Model, AppError> {
     let m = expert::ActiveModel {
         user_id: Set(account.id),
         name: Set(v.name.clone()),
@@ -605,17 +745,17 @@ pub async fn create(app: &App, p: &Principal, input: &ExpertInput) -> Result<Exp
         city_code: Set(stored_city(&v.city_code)?),
         employer: Set(v.employer.clone()),
         affiliations: Set(v.affiliations.join("\n")),
-        active: Set(input.active),
+        active: Set(active),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     Audit::of(app, p, now)
         .record(
-            &txn,
+            txn,
             Event {
                 action: "expert.create",
                 object_type: "expert",
@@ -623,15 +763,61 @@ pub async fn create(app: &App, p: &Principal, input: &ExpertInput) -> Result<Exp
                 summary: format!(
                     "专家入库（账户{}）：{}",
                     account.username,
-                    describe(&v, input.active)
+                    describe(v, active)
                 ),
                 ..Default::default()
             },
         )
         .await?;
-    let view = view_one(&txn, &m).await?;
-    txn.commit().await?;
-    Ok(view)
+    Ok(m)
+}
+
+/// Writes a checked entry over `before` (the version the editor saw) with its audit entry,
+/// inside the caller's transaction (the form and imports).
+#[allow(clippy::too_many_arguments)]
+async fn update_valid(
+    app: &App,
+    p: &Principal,
+    txn: &sea_orm::DatabaseTransaction,
+    before: &expert::Model,
+    expected_version: i32,
+    v: &Valid,
+    active: bool,
+    now: time::OffsetDateTime,
+) -> Result<(), AppError> {
+    store::update_versioned(
+        txn,
+        before.id,
+        expected_version,
+        expert::ActiveModel {
+            name: Set(v.name.clone()),
+            fields: Set(v.fields.join("\n")),
+            city_code: Set(stored_city(&v.city_code)?),
+            employer: Set(v.employer.clone()),
+            affiliations: Set(v.affiliations.join("\n")),
+            active: Set(active),
+            updated_at: Set(now),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Audit::of(app, p, now)
+        .record(
+            txn,
+            Event {
+                action: "expert.update",
+                object_type: "expert",
+                object_id: before.id.to_string(),
+                summary: format!(
+                    "修改前：{}\n修改后：{}",
+                    describe_model(before),
+                    describe(v, active)
+                ),
+                ..Default::default()
+            },
+        )
+        .await?;
+    Ok(())
 }
 
 /// Changes a pool entry (province), with the version the editor saw. Experts read their own
@@ -659,38 +845,17 @@ pub async fn update(
         ));
     }
     let now = app.clock.now();
-    store::update_versioned(
+    update_valid(
+        app,
+        p,
         &txn,
-        id,
+        &before,
         expected_version,
-        expert::ActiveModel {
-            name: Set(v.name.clone()),
-            fields: Set(v.fields.join("\n")),
-            city_code: Set(stored_city(&v.city_code)?),
-            employer: Set(v.employer.clone()),
-            affiliations: Set(v.affiliations.join("\n")),
-            active: Set(input.active),
-            updated_at: Set(now),
-            ..Default::default()
-        },
+        &v,
+        input.active,
+        now,
     )
     .await?;
-    Audit::of(app, p, now)
-        .record(
-            &txn,
-            Event {
-                action: "expert.update",
-                object_type: "expert",
-                object_id: id.to_string(),
-                summary: format!(
-                    "修改前：{}\n修改后：{}",
-                    describe_model(&before),
-                    describe(&v, input.active)
-                ),
-                ..Default::default()
-            },
-        )
-        .await?;
     let after = expert::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -711,4 +876,222 @@ pub fn input_of(v: &ExpertView) -> ExpertInput {
         affiliations: v.affiliations.clone(),
         active: v.active,
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import from Excel (the preview and the confirmation are `services::imports`).
+
+/// The columns of the expert import sheet; keys are the form's fields.
+pub const IMPORT_COLUMNS: &[Column] = &[
+    Column {
+        key: "user_id",
+        header: "登录账户",
+        required: true,
+        width: 16.0,
+        hint: "专家的登录用户名（系统管理员已开设的评审专家账户）；已在专家库中的账户视为更新",
+    },
+    Column {
+        key: "name",
+        header: "姓名",
+        required: true,
+        width: 12.0,
+        hint: "不超过50个字",
+    },
+    Column {
+        key: "city_code",
+        header: "所在市州",
+        required: true,
+        width: 12.0,
+        hint: "如“长沙市”或代码430100",
+    },
+    Column {
+        key: "employer",
+        header: "工作单位",
+        required: true,
+        width: 32.0,
+        hint: "回避审查时视同关联单位",
+    },
+    Column {
+        key: "fields",
+        header: "专业领域",
+        required: true,
+        width: 30.0,
+        hint: "多个领域用“、”或“；”分隔",
+    },
+    Column {
+        key: "affiliations",
+        header: "关联单位",
+        required: false,
+        width: 30.0,
+        hint: "任职或有利益关系的企业、园区、机构，名称或统一社会信用代码，用“、”或“；”分隔",
+    },
+    Column {
+        key: "active",
+        header: "状态",
+        required: false,
+        width: 8.0,
+        hint: "在库或停用，空白为在库",
+    },
+];
+
+/// A planned expert row: the account, the checked entry and, for an update, the entry it
+/// replaces.
+pub struct ImportExpert {
+    account: user::Model,
+    v: Valid,
+    active: bool,
+    before: Option<expert::Model>,
+}
+
+fn split_list(text: &str) -> Vec<String> {
+    text.split(['、', '；', ';', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Plans every row of an expert import against the database (`conn` is the confirmation's
+/// transaction when confirming): each row is checked as the form checks it; an account already
+/// in the pool is an update.
+pub async fn plan_import<C: ConnectionTrait>(
+    conn: &C,
+    lines: &[SheetLine],
+) -> Result<Vec<PlanRow<ImportExpert>>, AppError> {
+    // Two queries whatever the number of rows (an import has at most `imports::MAX_ROWS`).
+    let accounts = user::Entity::find()
+        .filter(user::Column::Username.is_in(lines.iter().map(|l| l.get("user_id"))))
+        .all(conn)
+        .await?;
+    let entries = store::load_where_in::<expert::Entity>(
+        conn,
+        expert::Column::UserId,
+        accounts.iter().map(|u| u.id),
+    )
+    .await?;
+    let mut seen = BTreeMap::new();
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        let username = line.get("user_id");
+        let key = format!("{}（{}）", line.get("name"), username);
+        let mut problems: Vec<FieldError> = Vec::new();
+        let account = if username.is_empty() {
+            problems.extend(problem("user_id", "请填写专家的登录账户"));
+            None
+        } else if let Some(first) = first_row_with(&mut seen, &username, line.row) {
+            problems.extend(problem("user_id", format!("与第{first}行的登录账户重复")));
+            None
+        } else {
+            match accounts.iter().find(|u| u.username == username) {
+                None => {
+                    problems.extend(problem("user_id", format!("账户“{username}”不存在")));
+                    None
+                }
+                Some(u) if u.role != Role::Expert => {
+                    problems.extend(problem(
+                        "user_id",
+                        format!("账户“{username}”不是评审专家账户"),
+                    ));
+                    None
+                }
+                Some(u) => Some(u.clone()),
+            }
+        };
+        let active = match line.get("active").as_str() {
+            "" | "在库" | "是" => true,
+            "停用" | "已停用" | "否" => false,
+            other => {
+                problems.extend(problem(
+                    "active",
+                    format!("状态“{other}”无效，应为“在库”或“停用”"),
+                ));
+                true
+            }
+        };
+        let city = line.get("city_code");
+        let input = ExpertInput {
+            user_id: UserId::new(0),
+            name: line.get("name"),
+            city_code: region::cities()
+                .iter()
+                .find(|c| c.name() == city)
+                .map_or(city.clone(), |c| c.code().to_string()),
+            employer: line.get("employer"),
+            fields: split_list(&line.get("fields")),
+            affiliations: split_list(&line.get("affiliations")),
+            active,
+        };
+        let v = match validate(&input) {
+            Ok(v) => Some(v),
+            Err(AppError::Invalid(fields)) => {
+                problems.extend(fields);
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        let (Some(account), Some(v), true) = (account, v, problems.is_empty()) else {
+            // Problems in column order, as the person reads the row.
+            problems.sort_by_key(|f| {
+                IMPORT_COLUMNS
+                    .iter()
+                    .position(|c| c.key == f.field)
+                    .unwrap_or(usize::MAX)
+            });
+            out.push(PlanRow::refused(line, key, IMPORT_COLUMNS, &problems));
+            continue;
+        };
+        let summary = describe(&v, active);
+        let before = entries.iter().find(|e| e.user_id == account.id).cloned();
+        let planned = match before {
+            Some(b) => Planned::Update(
+                b.id.get(),
+                ImportExpert {
+                    account,
+                    v,
+                    active,
+                    before: Some(b),
+                },
+            ),
+            None => Planned::New(ImportExpert {
+                account,
+                v,
+                active,
+                before: None,
+            }),
+        };
+        out.push(PlanRow::new(line, key, summary, planned));
+    }
+    Ok(out)
+}
+
+/// Writes a checked plan inside the confirmation's transaction: (created, updated).
+pub async fn apply_import(
+    app: &App,
+    p: &Principal,
+    txn: &sea_orm::DatabaseTransaction,
+    plan: Vec<PlanRow<ImportExpert>>,
+    now: time::OffsetDateTime,
+) -> Result<(usize, usize), AppError> {
+    let (mut created, mut updated) = (0, 0);
+    for row in plan {
+        match row.planned {
+            Planned::New(e) => {
+                insert_valid(app, p, txn, &e.account, &e.v, e.active, now).await?;
+                created += 1;
+            }
+            Planned::Update(_, e) => {
+                let Some(b) = &e.before else {
+                    return Err(AppError::internal("an import update without its entry"));
+                };
+                update_valid(app, p, txn, b, b.version, &e.v, e.active, now).await?;
+                updated += 1;
+            }
+            Planned::Error => {
+                return Err(AppError::internal(
+                    "an unchecked import row reached the write",
+                ));
+            }
+        }
+    }
+    Ok((created, updated))
 }

@@ -48,8 +48,9 @@ async fn outbox(
         // Links are paths inside the system; the public URL makes them clickable in a mail.
         let base = crate::config::public_url();
         let text = format!(
-            "{}：\n\n{body}\n\n请登录湖南省先进制造业集群培育管理系统查看：{}{link}\n",
+            "{}：\n\n{body}\n\n请登录{}查看：{}{link}\n",
             u.display_name,
+            crate::config::site_name(),
             base.trim_end_matches('/')
         );
         crate::mail::queue(conn, &u.email, title, &text, now).await?;

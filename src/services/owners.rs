@@ -2,7 +2,8 @@
 //! an attachment is exactly as visible as the thing it belongs to.
 
 use crate::store::id::{
-    ApplicationId, ClusterId, CompetitionId, EntryId, ObjectionId, ReportId, RevocationCaseId,
+    ApplicationId, ChangeRequestId, ClusterId, CompetitionId, EntryId, ObjectionId, ReportId,
+    RevocationCaseId,
 };
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::application::Status;
@@ -54,6 +55,9 @@ pub async fn can_read(
         }
         OwnerType::RevocationCase | OwnerType::RevocationResponse => {
             super::revocation::can_read(app, p, RevocationCaseId::new(owner_id)).await
+        }
+        OwnerType::ChangeRequest => {
+            super::changes::can_read(app, p, ChangeRequestId::new(owner_id)).await
         }
     }
 }
@@ -158,6 +162,10 @@ pub async fn can_attach(
         // The province's evidence before the 告知书; the cluster's files with its statement.
         (OwnerType::RevocationCase | OwnerType::RevocationResponse, "evidence") => {
             super::revocation::can_attach(app, p, owner, RevocationCaseId::new(owner_id)).await
+        }
+        // 变更申请: the cluster's evidence, before its city gives an opinion.
+        (OwnerType::ChangeRequest, "evidence") => {
+            super::changes::can_attach(app, p, ChangeRequestId::new(owner_id)).await
         }
         _ => Err(AppError::Forbidden),
     }

@@ -1034,21 +1034,23 @@ pub async fn todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u64)
             .filter(revocation_case::Column::Status.is_in(undecided))
             .all(&app.db)
             .await?;
-        let count = |f: &dyn Fn(&revocation_case::Model) -> bool| {
-            cases.iter().filter(|c| f(c)).count() as u64
+        let ids = |f: &dyn Fn(&revocation_case::Model) -> bool| -> Vec<RevocationCaseId> {
+            cases.iter().filter(|c| f(c)).map(|c| c.id).collect()
         };
+        let to_notify = ids(&|c| c.status == CaseStatus::Opened);
         out.push((
-            "撤销案件待发出告知书".into(),
-            "/revocations".into(),
-            count(&|c| c.status == CaseStatus::Opened),
+            "待发出撤销告知书".into(),
+            super::workbench::next_link(&to_notify, "/revocations/", "/revocations"),
+            to_notify.len() as u64,
         ));
+        let to_decide = ids(&|c| {
+            c.status != CaseStatus::Opened
+                && rule::allows(rule_case(c), Step::Decide(Outcome::Revoke), today)
+        });
         out.push((
-            "撤销案件待作出决定（已陈述申辩或期限届满）".into(),
-            "/revocations".into(),
-            count(&|c| {
-                c.status != CaseStatus::Opened
-                    && rule::allows(rule_case(c), Step::Decide(Outcome::Revoke), today)
-            }),
+            "待作出撤销决定（已陈述申辩或期限届满）".into(),
+            super::workbench::next_link(&to_decide, "/revocations/", "/revocations"),
+            to_decide.len() as u64,
         ));
     } else if authorize(p, Resource::Revocation, Action::Update).is_ok() {
         let own = cluster_ids(app, cluster::Column::OrgId.eq(p.org.id)).await?;
@@ -1058,13 +1060,15 @@ pub async fn todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u64)
                 .filter(revocation_case::Column::Status.eq(CaseStatus::Notified))
                 .all(&app.db)
                 .await?;
+            let open: Vec<RevocationCaseId> = cases
+                .iter()
+                .filter(|c| rule::allows(rule_case(c), Step::Respond, today))
+                .map(|c| c.id)
+                .collect();
             out.push((
-                "撤销称号告知书待陈述申辩（请在期限内提交）".into(),
-                "/revocations".into(),
-                cases
-                    .iter()
-                    .filter(|c| rule::allows(rule_case(c), Step::Respond, today))
-                    .count() as u64,
+                "待提交陈述申辩（撤销称号告知书，请在期限内提交）".into(),
+                super::workbench::next_link(&open, "/revocations/", "/revocations"),
+                open.len() as u64,
             ));
         }
     }

@@ -2,7 +2,7 @@
 //! rule lives here; the page only renders. Each rule is a fixed number of queries, whatever the
 //! number of rounds or calls.
 
-use crate::store::id::RoundId;
+use crate::store::id::{AssignmentId, ClusterId, ReportId, RoundId};
 use jiqun_domain::access::{Action, OrgKind, Resource, Role};
 use jiqun_domain::application::Status;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
@@ -142,6 +142,16 @@ pub async fn for_principal(app: &App, p: &Principal) -> Result<Workbench, AppErr
     for (label, href, count) in super::revocation::todos(app, p).await? {
         push(&label, &href, count);
     }
+    let waiting = super::changes::waiting_for(app, p).await?;
+    match p.role {
+        Role::CityBureau => push("变更申请待出具市州意见", "/change-requests", waiting),
+        Role::Province => push(
+            "变更申请待审批（市州已出具意见）",
+            "/change-requests",
+            waiting,
+        ),
+        _ => {}
+    }
     if !p.user.totp_enabled && !app.second_factor_required(p.role) {
         push("建议启用双因素认证", "/account/mfa", 1);
     }
@@ -267,19 +277,27 @@ async fn round_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u6
                     .filter(assignment::Column::RoundId.is_in(scoring))
                     .all(db)
                     .await?;
-                let submitted = score_sheet::Entity::find()
+                let submitted: Vec<AssignmentId> = score_sheet::Entity::find()
                     .filter(score_sheet::Column::ExpertId.eq(me.id))
                     .filter(
                         score_sheet::Column::Status
                             .eq(crate::store::entity::kinds::ScoreSheetStatus::Submitted),
                     )
                     .filter(score_sheet::Column::AssignmentId.is_in(mine.iter().map(|a| a.id)))
-                    .count(db)
+                    .select_only()
+                    .column(score_sheet::Column::AssignmentId)
+                    .into_tuple::<AssignmentId>()
+                    .all(db)
                     .await?;
+                let waiting: Vec<AssignmentId> = mine
+                    .iter()
+                    .map(|a| a.id)
+                    .filter(|id| !submitted.contains(id))
+                    .collect();
                 out.push((
-                    "待完成的评分".into(),
-                    "/scoring".into(),
-                    (mine.len() as u64).saturating_sub(submitted),
+                    "待评分并提交评分表".into(),
+                    next_link(&waiting, "/scoring/", "/scoring"),
+                    waiting.len() as u64,
                 ));
             }
         }
@@ -330,20 +348,23 @@ pub async fn call_todos(app: &App, p: &Principal) -> Result<Vec<(String, String,
             if let (Some(c), Some(city)) = (&open, &p.org.city_code)
                 && is_open_for_review(c, now)
             {
-                let waiting = application::Entity::find()
+                let waiting: Vec<i64> = application::Entity::find()
                     .filter(application::Column::CompetitionId.eq(c.id))
                     .filter(application::Column::CityCode.eq(*city))
                     .filter(application::Column::Status.eq(Status::Submitted))
-                    .count(&app.db)
+                    .select_only()
+                    .column(application::Column::Id)
+                    .into_tuple::<i64>()
+                    .all(&app.db)
                     .await?;
-                if waiting > 0 {
+                if !waiting.is_empty() {
                     out.push((
                         format!(
-                            "待初审的申报（初审截止 {}）",
+                            "待出具初审意见（初审截止 {}）",
                             local_minutes(c.review_deadline)
                         ),
-                        "/reviews".to_string(),
-                        waiting,
+                        next_link(&waiting, "/reviews/", "/reviews"),
+                        waiting.len() as u64,
                     ));
                 }
             }
@@ -353,15 +374,12 @@ pub async fn call_todos(app: &App, p: &Principal) -> Result<Vec<(String, String,
                 let mine = application::Entity::find()
                     .filter(application::Column::CompetitionId.eq(c.id))
                     .filter(application::Column::OrgId.eq(p.org.id))
-                    .select_only()
-                    .column(application::Column::Status)
-                    .into_tuple::<Status>()
                     .all(&app.db)
                     .await?;
                 if mine.is_empty() {
                     out.push((
                         format!(
-                            "{}已发布，申报截止 {}",
+                            "待申报{}（申报截止 {}）",
                             c.title,
                             local_minutes(c.submission_deadline)
                         ),
@@ -369,16 +387,32 @@ pub async fn call_todos(app: &App, p: &Principal) -> Result<Vec<(String, String,
                         1,
                     ));
                 }
-                let unsent = mine.iter().filter(|s| s.editable_by_applicant()).count() as u64;
-                if unsent > 0 {
-                    out.push((
+                let unsent: Vec<&application::Model> = mine
+                    .iter()
+                    .filter(|a| a.status.editable_by_applicant())
+                    .collect();
+                let names: std::collections::HashMap<ClusterId, String> =
+                    crate::store::entity::cluster::Entity::find()
+                        .filter(
+                            crate::store::entity::cluster::Column::Id
+                                .is_in(unsent.iter().map(|a| a.cluster_id)),
+                        )
+                        .all(&app.db)
+                        .await?
+                        .into_iter()
+                        .map(|cl| (cl.id, cl.name))
+                        .collect();
+                for a in unsent {
+                    let name = names.get(&a.cluster_id).cloned().unwrap_or_default();
+                    let label = if a.status == Status::ReturnedForRevision {
+                        format!("待补正申报材料并重新提交：{name}")
+                    } else {
                         format!(
-                            "尚未提交的申报（申报截止 {}）",
+                            "待提交申报：{name}（申报截止 {}）",
                             local_minutes(c.submission_deadline)
-                        ),
-                        "/applications".to_string(),
-                        unsent,
-                    ));
+                        )
+                    };
+                    out.push((label, format!("/applications/{}", a.id), 1));
                 }
             }
         }
@@ -389,6 +423,14 @@ pub async fn call_todos(app: &App, p: &Principal) -> Result<Vec<(String, String,
         out.push(("未读通知".to_string(), "/notifications".to_string(), unread));
     }
     Ok(out)
+}
+
+/// Where a to-do leads: the one item's own page when there is exactly one, else the list.
+pub(crate) fn next_link<T: std::fmt::Display>(ids: &[T], item: &str, list: &str) -> String {
+    match ids {
+        [id] => format!("{item}{id}"),
+        _ => list.to_string(),
+    }
 }
 
 /// (round id, count) rows of a grouped count as a map.
@@ -428,7 +470,7 @@ async fn report_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u
                         Some(d) => format!("待提交：{what}（截止日期{}，还剩{d}天）", o.due_zh),
                         None => format!("待提交：{what}（截止日期{}）", o.due_zh),
                     },
-                    "returned" => format!("被退回修改、待重新提交：{what}"),
+                    "returned" => format!("待按退回意见修改并重新提交：{what}"),
                     _ => continue,
                 };
                 out.push((label, href, 1));
@@ -438,20 +480,25 @@ async fn report_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u
             let (waiting, label) = if p.role == Role::CityBureau {
                 (
                     jiqun_domain::report::Status::Submitted,
-                    "待签署意见并转报的发展情况报告",
+                    "待签署意见并转报发展情况报告",
                 )
             } else {
                 (
                     jiqun_domain::report::Status::Forwarded,
-                    "待审核的发展情况报告",
+                    "待审核接收发展情况报告",
                 )
             };
-            let n = reports::list(app, p)
+            let ids: Vec<ReportId> = reports::list(app, p)
                 .await?
                 .iter()
                 .filter(|r| r.status == waiting.key())
-                .count() as u64;
-            out.push((label.to_string(), "/reports".to_string(), n));
+                .map(|r| r.id)
+                .collect();
+            out.push((
+                label.to_string(),
+                next_link(&ids, "/reports/", "/reports"),
+                ids.len() as u64,
+            ));
             out.push((
                 "逾期未报的发展情况报告".to_string(),
                 "/reports".to_string(),

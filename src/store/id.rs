@@ -141,4 +141,14 @@ ids! {
     ScoreSheetId;
     /// `users.id`
     UserId;
+    /// `funding_entries.id`
+    FundingEntryId;
+    /// `funding_rewards.id`
+    FundingRewardId;
+    /// `change_requests.id`
+    ChangeRequestId;
+    /// `nominations.id`
+    NominationId;
+    /// `import_batches.id`
+    ImportBatchId;
 }

@@ -60,6 +60,9 @@ has_id!(
     report: ReportId,
     report_alert: ReportAlertId,
     revocation_case: RevocationCaseId,
+    funding_entry: FundingEntryId,
+    change_request: ChangeRequestId,
+    nomination: NominationId,
 );
 
 /// The distinct keys as query values, taken before any await: the futures below then hold no

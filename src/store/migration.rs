@@ -22,6 +22,10 @@ impl MigratorTrait for Migrator {
             Box::new(M0012Reports),
             Box::new(M0014Revocation),
             Box::new(M0013Policies),
+            Box::new(M0018Funding),
+            Box::new(M0016Imports),
+            Box::new(M0015Records),
+            Box::new(M0019Nomination),
         ]
     }
 }
@@ -1398,6 +1402,440 @@ impl MigrationTrait for M0013Policies {
             )
             .await?;
         }
+        Ok(())
+    }
+}
+
+/// The funding ledger (第十七条): each item of support a cluster receives (a reward for a new
+/// 培育对象 or 认定, or project support from a special fund) with its fund, year, amount in 分,
+/// document number and where it stands; and the reward amounts the province set for a year
+/// (one per year and title, the policy's default otherwise).
+struct M0018Funding;
+
+impl MigrationName for M0018Funding {
+    fn name(&self) -> &str {
+        "m0018_funding"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0018Funding {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("funding_entries")
+                .col(big_pk_auto("id"))
+                .col(big_integer("cluster_id"))
+                .col(big_integer("org_id"))
+                .col(string("city_code"))
+                .col(string("kind"))
+                .col(string("fund"))
+                .col(string("project"))
+                .col(integer("year"))
+                .col(big_integer("amount_fen"))
+                .col(string("document_number"))
+                .col(string("status"))
+                .col(text("note"))
+                .col(big_integer("created_by"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_funding_entries_cluster")
+                        .from("funding_entries", "cluster_id")
+                        .to("clusters", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        for (name, cols) in [
+            ("idx_funding_entries_cluster", &["cluster_id"][..]),
+            ("idx_funding_entries_city", &["city_code"][..]),
+            ("idx_funding_entries_year", &["year"][..]),
+        ] {
+            m.create_index(index(name, "funding_entries", cols)).await?;
+        }
+        m.create_table(
+            Table::create()
+                .table("funding_rewards")
+                .col(big_pk_auto("id"))
+                .col(integer("year"))
+                .col(string("designation"))
+                .col(big_integer("amount_fen"))
+                .col(big_integer("set_by"))
+                .col(string("set_by_name"))
+                .col(timestamp_with_time_zone("set_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "uq_funding_rewards_year",
+                "funding_rewards",
+                &["year", "designation"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await
+    }
+}
+
+/// Excel imports with a preview: the uploaded file stays in the blob store (by its SM3 hash)
+/// between the preview and the confirmation, which names the import by its id. `status` moves
+/// from `previewed` to `committed` in one statement, so two confirmations import once.
+struct M0016Imports;
+
+impl MigrationName for M0016Imports {
+    fn name(&self) -> &str {
+        "m0016_imports"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0016Imports {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("imports")
+                .col(big_pk_auto("id"))
+                .col(string("kind"))
+                .col(big_integer("target_id"))
+                .col(big_integer("blob_id"))
+                .col(string("file_name"))
+                .col(string("status"))
+                .col(integer("rows_new"))
+                .col(integer("rows_updated"))
+                .col(big_integer("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone_null("committed_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("idx_imports_created_by", "imports", &["created_by"]))
+            .await?;
+        Ok(())
+    }
+}
+
+/// Published records never change (第十条至第十二条): a snapshot of what each published 公示
+/// entry and each certificate showed, the certificate that replaced one (换发), and the
+/// 变更申请 of designated clusters. Existing
+/// published entries and certificates are frozen from the data as it stands, so they read the
+/// same afterwards.
+struct M0015Records;
+
+impl MigrationName for M0015Records {
+    fn name(&self) -> &str {
+        "m0015_records"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0015Records {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // One column per statement: SQLite alters one thing at a time.
+        m.alter_table(
+            Table::alter()
+                .table("round_entries")
+                .add_column(text("notice_snapshot").default(""))
+                .to_owned(),
+        )
+        .await?;
+        for column in [
+            &mut text("snapshot").default("").to_owned(),
+            &mut big_integer_null("superseded_by"),
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table("designations")
+                    .add_column(column)
+                    .to_owned(),
+            )
+            .await?;
+        }
+        m.create_table(
+            Table::create()
+                .table("change_requests")
+                .col(big_pk_auto("id"))
+                .col(big_integer("cluster_id"))
+                .col(big_integer("org_id"))
+                .col(string("city_code"))
+                .col(string("status"))
+                .col(text("before_json"))
+                .col(text("changes_json"))
+                .col(text("reasons"))
+                .col(boolean_null("city_agrees"))
+                .col(text("city_opinion"))
+                .col(big_integer_null("city_by"))
+                .col(timestamp_with_time_zone_null("city_at"))
+                .col(text("decision_reasons"))
+                .col(big_integer_null("decided_by"))
+                .col(timestamp_with_time_zone_null("decided_at"))
+                .col(big_integer_null("old_designation_id"))
+                .col(big_integer_null("new_designation_id"))
+                .col(big_integer("filed_by"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "idx_change_requests_cluster",
+            "change_requests",
+            &["cluster_id"],
+        ))
+        .await?;
+        records_backfill(m.get_connection()).await
+    }
+}
+
+/// Freezes every published 公示 entry and every certificate from the data as it stands (raw
+/// queries: the entities describe the newest schema, not this one).
+async fn records_backfill<C: sea_orm::ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    use std::collections::HashMap;
+
+    use crate::services::records::{Facts, freeze, kind_label};
+
+    let rows = |table: &'static str, cols: &[&'static str]| {
+        let mut q = Query::select();
+        q.columns(cols.iter().copied()).from(table);
+        q.to_owned()
+    };
+    let mut policies: HashMap<i64, Option<jiqun_rules::Policy>> = HashMap::new();
+    for r in db
+        .query_all(&rows("competitions", &["id", "policy_source"]))
+        .await?
+    {
+        let source: String = r.try_get("", "policy_source")?;
+        policies.insert(
+            r.try_get("", "id")?,
+            jiqun_rules::Policy::parse(&source, "").ok(),
+        );
+    }
+    let mut round_competition: HashMap<i64, (i64, bool)> = HashMap::new();
+    for r in db
+        .query_all(&rows(
+            "rounds",
+            &["id", "competition_id", "notice_published_on"],
+        ))
+        .await?
+    {
+        let published: Option<time::Date> = r.try_get("", "notice_published_on")?;
+        round_competition.insert(
+            r.try_get("", "id")?,
+            (r.try_get("", "competition_id")?, published.is_some()),
+        );
+    }
+    let mut orgs: HashMap<i64, String> = HashMap::new();
+    for r in db
+        .query_all(&rows("organisations", &["id", "name"]))
+        .await?
+    {
+        orgs.insert(r.try_get("", "id")?, r.try_get("", "name")?);
+    }
+    let mut counties: HashMap<i64, Vec<String>> = HashMap::new();
+    for r in db
+        .query_all(&rows("cluster_counties", &["cluster_id", "county_code"]))
+        .await?
+    {
+        counties
+            .entry(r.try_get("", "cluster_id")?)
+            .or_default()
+            .push(r.try_get("", "county_code")?);
+    }
+    for list in counties.values_mut() {
+        list.sort();
+    }
+    // id → (name, kind, org, lead county, city)
+    let mut clusters: HashMap<i64, (String, String, i64, String, String)> = HashMap::new();
+    for r in db
+        .query_all(&rows(
+            "clusters",
+            &[
+                "id",
+                "name",
+                "kind",
+                "org_id",
+                "lead_county_code",
+                "city_code",
+            ],
+        ))
+        .await?
+    {
+        clusters.insert(
+            r.try_get("", "id")?,
+            (
+                r.try_get("", "name")?,
+                r.try_get("", "kind")?,
+                r.try_get("", "org_id")?,
+                r.try_get("", "lead_county_code")?,
+                r.try_get("", "city_code")?,
+            ),
+        );
+    }
+    let snapshot = |cluster_id: i64,
+                    kind: Option<&str>,
+                    city: Option<&str>,
+                    competition: Option<i64>,
+                    score: Option<f64>,
+                    rank: Option<i32>|
+     -> Option<String> {
+        let (name, own_kind, org, lead, own_city) = clusters.get(&cluster_id)?;
+        let kind = kind.unwrap_or(own_kind);
+        // A title written without a round (an imported one) reads the kinds of any bound policy.
+        let label = competition
+            .and_then(|c| policies.get(&c))
+            .and_then(Option::as_ref)
+            .or_else(|| policies.values().flatten().next())
+            .map_or_else(|| kind.to_string(), |p| kind_label(p, kind));
+        let others = counties.get(&cluster_id).cloned().unwrap_or_default();
+        let snap = freeze(&Facts {
+            cluster_name: name,
+            kind,
+            kind_label: &label,
+            org_name: orgs.get(org).map(String::as_str).unwrap_or(""),
+            city_code: city.unwrap_or(own_city),
+            lead_county: lead,
+            other_counties: &others,
+            final_score: score,
+            rank,
+        });
+        serde_json::to_string(&snap).ok()
+    };
+    // entry id → (cluster, kind, city, round, score, rank)
+    type Entry = (i64, String, String, i64, Option<f64>, Option<i32>);
+    let mut entries: HashMap<i64, Entry> = HashMap::new();
+    for r in db
+        .query_all(&rows(
+            "round_entries",
+            &[
+                "id",
+                "cluster_id",
+                "cluster_kind",
+                "city_code",
+                "round_id",
+                "final_score",
+                "rank",
+                "status",
+            ],
+        ))
+        .await?
+    {
+        let id: i64 = r.try_get("", "id")?;
+        let round_id: i64 = r.try_get("", "round_id")?;
+        let status: String = r.try_get("", "status")?;
+        let entry: Entry = (
+            r.try_get("", "cluster_id")?,
+            r.try_get("", "cluster_kind")?,
+            r.try_get("", "city_code")?,
+            round_id,
+            r.try_get("", "final_score")?,
+            r.try_get("", "rank")?,
+        );
+        let published = round_competition.get(&round_id).copied();
+        // Entrants that went on notice: what the public list shows.
+        if let Some((competition, true)) = published
+            && ["on_notice", "confirmed", "removed"].contains(&status.as_str())
+            && let Some(text) = snapshot(
+                entry.0,
+                Some(&entry.1),
+                Some(&entry.2),
+                Some(competition),
+                entry.4,
+                entry.5,
+            )
+        {
+            db.execute(
+                &Query::update()
+                    .table("round_entries")
+                    .value("notice_snapshot", text)
+                    .and_where(Expr::col("id").eq(id))
+                    .to_owned(),
+            )
+            .await?;
+        }
+        entries.insert(id, entry);
+    }
+    for r in db
+        .query_all(&rows("designations", &["id", "cluster_id", "entry_id"]))
+        .await?
+    {
+        let id: i64 = r.try_get("", "id")?;
+        let cluster_id: i64 = r.try_get("", "cluster_id")?;
+        let entry_id: i64 = r.try_get("", "entry_id")?;
+        let text = match entries.get(&entry_id) {
+            Some((_, kind, city, round_id, score, rank)) => snapshot(
+                cluster_id,
+                Some(kind),
+                Some(city),
+                round_competition.get(round_id).map(|(c, _)| *c),
+                *score,
+                *rank,
+            ),
+            None => snapshot(cluster_id, None, None, None, None, None),
+        };
+        if let Some(text) = text {
+            db.execute(
+                &Query::update()
+                    .table("designations")
+                    .value("snapshot", text)
+                    .and_where(Expr::col("id").eq(id))
+                    .to_owned(),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// National nominations (第十七条 择优推荐): the province puts a certified cluster forward for a
+/// year, with its reason and document number, then records the national outcome once. One
+/// nomination per cluster and year (the unique index backs the service's serialised check).
+struct M0019Nomination;
+
+impl MigrationName for M0019Nomination {
+    fn name(&self) -> &str {
+        "m0019_nomination"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0019Nomination {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("nominations")
+                .col(big_pk_auto("id"))
+                .col(big_integer("cluster_id"))
+                .col(integer("year"))
+                .col(text("reason"))
+                .col(string("document_number"))
+                .col(big_integer("nominated_by"))
+                .col(date("nominated_on"))
+                .col(string("outcome"))
+                .col(date_null("outcome_on"))
+                .col(string("outcome_document"))
+                .col(text("outcome_note"))
+                .col(big_integer_null("outcome_by"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "uq_nominations_cluster_year",
+                "nominations",
+                &["cluster_id", "year"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
         Ok(())
     }
 }

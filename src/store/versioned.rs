@@ -35,6 +35,9 @@ versioned!(
     user,
     report,
     revocation_case,
+    funding_entry,
+    change_request,
+    nomination,
 );
 
 /// Writes the set fields of `changes` to row `id` if it is still at `expected` and moves it to

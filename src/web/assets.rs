@@ -28,6 +28,12 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         JS,
         include_bytes!("../../static/certificate.js"),
     ),
+    // The score sheet's running total (the page works without it).
+    (
+        "score-sheet.js",
+        JS,
+        include_bytes!("../../static/score-sheet.js"),
+    ),
 ];
 
 /// `GET /static/{name}`: an asset, cached for an hour; anything else is the usual 404 page.

@@ -1,6 +1,7 @@
 //! File answers: one `Content-Disposition` builder, workbook downloads and streamed attachment
 //! downloads, for the pages and the API alike.
 
+use crate::store::id::NominationId;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
@@ -68,6 +69,21 @@ pub fn recommended_download(
         None => "recommended.xlsx".into(),
     };
     Ok(xlsx_download(bytes, &name, &fallback))
+}
+
+/// The funding ledger as a workbook (the pages and the API name it alike).
+pub fn funding_download(bytes: Vec<u8>) -> Response {
+    xlsx_download(bytes, "资金台账.xlsx", "funding.xlsx")
+}
+
+/// A nominee's dossier (第十七条) as a ZIP download, for the pages and the API alike.
+pub fn dossier_download(d: crate::services::nominations::Dossier, id: NominationId) -> Response {
+    attachment(
+        "application/zip",
+        d.bytes,
+        &d.file_name,
+        &format!("nomination-{id}.zip"),
+    )
 }
 
 /// The HTTP answer for a download, shared with the pages.

@@ -136,3 +136,56 @@ pub async fn read_objection(
     }
     (form, evidence)
 }
+
+/// The name of the tick every irreversible step's page form carries.
+pub const ACKNOWLEDGE: &str = "acknowledge";
+
+/// An irreversible step's confirmation on a page: a checkbox whose label says what the person
+/// attests and what will happen, `required` in the browser and checked again by the page handler
+/// (a post without the tick is refused with 422 and nothing is written). The JSON API has no
+/// tick: calling it is the confirmation. Shown by the `confirm` macro in `macros.html`.
+#[derive(Debug, Clone, Default)]
+pub struct Confirm {
+    /// The checkbox's element id.
+    pub id: String,
+    /// What the person attests by ticking: "我已核对名单".
+    pub attest: String,
+    /// What the step does and that it cannot be taken back.
+    pub consequence: String,
+    /// The refusal shown under the checkbox after a post without the tick.
+    pub error: String,
+}
+
+impl Confirm {
+    pub fn new(
+        id: impl Into<String>,
+        attest: impl Into<String>,
+        consequence: impl Into<String>,
+    ) -> Self {
+        Confirm {
+            id: id.into(),
+            attest: attest.into(),
+            consequence: consequence.into(),
+            error: String::new(),
+        }
+    }
+
+    /// Refuses the step unless the tick was posted (any non-empty value; browsers send "on").
+    pub fn check(&self, posted: &str) -> Result<(), AppError> {
+        if posted.trim().is_empty() {
+            return Err(AppError::invalid(
+                ACKNOWLEDGE,
+                format!("请勾选“{}”：{}", self.attest, self.consequence),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The same confirmation showing the tick's refusal carried by `error`, if it has one.
+    pub fn refused_by(mut self, error: Option<&AppError>) -> Self {
+        if let Some(f) = error.and_then(|e| e.fields().iter().find(|f| f.field == ACKNOWLEDGE)) {
+            self.error = f.message.clone();
+        }
+        self
+    }
+}

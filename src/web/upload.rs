@@ -26,7 +26,12 @@ impl UploadError {
 }
 
 /// Reads the multipart field `file` fully into memory, refusing more than the import limit.
-pub async fn read_upload(mut multipart: Multipart) -> Result<Vec<u8>, UploadError> {
+pub async fn read_upload(multipart: Multipart) -> Result<Vec<u8>, UploadError> {
+    read_upload_named(multipart).await.map(|(_, bytes)| bytes)
+}
+
+/// [`read_upload`] with the file's name as the browser sent it.
+pub async fn read_upload_named(mut multipart: Multipart) -> Result<(String, Vec<u8>), UploadError> {
     let too_large = |e: &axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             UploadError::TooLarge
@@ -38,6 +43,7 @@ pub async fn read_upload(mut multipart: Multipart) -> Result<Vec<u8>, UploadErro
         if field.name() != Some("file") {
             continue;
         }
+        let name = field.file_name().unwrap_or_default().to_string();
         let mut bytes = Vec::new();
         while let Some(chunk) = field.chunk().await.map_err(|e| too_large(&e))? {
             if bytes.len() + chunk.len() > MAX_IMPORT_BYTES {
@@ -45,7 +51,7 @@ pub async fn read_upload(mut multipart: Multipart) -> Result<Vec<u8>, UploadErro
             }
             bytes.extend_from_slice(&chunk);
         }
-        return Ok(bytes);
+        return Ok((name, bytes));
     }
     Err(UploadError::Missing)
 }

@@ -42,6 +42,38 @@ pub fn round_steps(status_key: &str) -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
+/// Any object's steps for the step indicator: (label, `done` | `current` | `ahead` | `stopped`).
+fn indicator(
+    list: Vec<(&'static str, jiqun_domain::round::StepState)>,
+) -> Vec<(&'static str, &'static str)> {
+    list.into_iter()
+        .map(|(label, state)| (label, state.key()))
+        .collect()
+}
+
+/// An application's steps for the step indicator.
+pub fn application_steps(
+    status: jiqun_domain::application::Status,
+) -> Vec<(&'static str, &'static str)> {
+    indicator(jiqun_domain::application::steps(status))
+}
+
+/// A development report's steps for the step indicator.
+pub fn report_steps(status_key: &str) -> Vec<(&'static str, &'static str)> {
+    jiqun_domain::report::Status::ALL
+        .into_iter()
+        .find(|s| s.key() == status_key)
+        .map(|s| indicator(jiqun_domain::report::steps(s)))
+        .unwrap_or_default()
+}
+
+/// A revocation case's steps for the step indicator.
+pub fn case_steps(status_key: &str) -> Vec<(&'static str, &'static str)> {
+    jiqun_domain::revocation::CaseStatus::from_key(status_key)
+        .map(|s| indicator(jiqun_domain::revocation::steps(s)))
+        .unwrap_or_default()
+}
+
 /// One changed field as the audit page shows it.
 pub struct ChangeLine {
     pub field: String,

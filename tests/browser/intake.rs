@@ -398,6 +398,7 @@ async fn cluster_application_goes_from_applicant_through_city_to_province() {
     b.screenshot("44-revenue-below-threshold").await;
 
     // Submitting as it stands is refused, and says why.
+    b.tick("#submit-acknowledge").await;
     b.click("#submit-application").await;
     assert!(
         b.text("#general-error").await.contains("还不能提交"),
@@ -406,6 +407,7 @@ async fn cluster_application_goes_from_applicant_through_city_to_province() {
     assert_eq!(b.text("#application-status").await, "草稿");
 
     b.fill("#ind-cluster_revenue", "150").await;
+    b.tick("#submit-acknowledge").await;
     b.click("#submit-application").await;
     assert_eq!(b.text("#application-status").await, "已提交，待市州初审");
     assert_eq!(b.text("#saved").await, "申报已提交，等待市州工信局初审。");
@@ -481,6 +483,7 @@ async fn cluster_application_goes_from_applicant_through_city_to_province() {
     assert_eq!(b.value("#ind-above_scale_enterprises").await, "120");
     b.screenshot("46-returned-to-applicant").await;
     b.fill("#ind-above_scale_enterprises", "126").await;
+    b.tick("#submit-acknowledge").await;
     b.click("#submit-application").await;
     assert_eq!(b.text("#application-status").await, "已提交，待市州初审");
     b.nav("applications").await;
@@ -517,6 +520,7 @@ async fn cluster_application_goes_from_applicant_through_city_to_province() {
         "with no uploaded letter, the generated draft is preselected"
     );
     b.tick("#letter-generated").await;
+    b.tick("#decide-acknowledge").await;
     b.click("#recommend-submit").await;
     assert_eq!(b.text("#review-status").await, "已推荐至省工信厅");
     b.click("#letter-draft").await;

@@ -15,7 +15,10 @@
 mod support;
 
 mod accessibility;
+mod funding;
+mod guidance;
 mod intake;
+mod lists;
 mod revocation;
 mod rounds;
 

@@ -69,8 +69,13 @@ async fn a_case_runs_from_the_certificate_to_the_decision_and_the_public_check()
     .await;
     b.click("#open-submit").await;
     assert_eq!(b.text("#case-status").await, "已立案，待告知");
+    // The case shows where it stands and its next step on top.
+    assert_eq!(b.text("ol.steps li.current").await, "发出告知书");
+    assert_eq!(b.text("#next-action").await, "发出告知书");
+    b.check("#notify-acknowledge").await;
     b.click("#notify-submit").await;
     assert!(b.text("#case-deadline").await.contains("2026年12月17日"));
+    assert_eq!(b.text("ol.steps li.current").await, "陈述申辩");
     assert!(b.text("#notice-text").await.contains(CERTIFICATE));
     let case_path = b.path().await;
     b.screenshot("91-notified").await;
@@ -85,6 +90,7 @@ async fn a_case_runs_from_the_certificate_to_the_decision_and_the_public_check()
         "统计口径不同，并非弄虚作假，相关说明见附件。",
     )
     .await;
+    b.check("#respond-acknowledge").await;
     b.click("#respond-submit").await;
     assert_eq!(b.text("#case-status").await, "已陈述申辩，待决定");
     b.logout().await;
@@ -95,6 +101,7 @@ async fn a_case_runs_from_the_certificate_to_the_decision_and_the_public_check()
     b.find("#outcome-revoke").await.click().await.unwrap();
     b.fill("#reasons", "申报数据与统计数据不符，且无合理解释")
         .await;
+    b.check("#decide-acknowledge").await;
     b.click("#decide-submit").await;
     assert_eq!(b.text("#case-status").await, "已决定撤销");
     b.click("#decision-link").await;

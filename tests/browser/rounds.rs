@@ -72,7 +72,7 @@ impl Browser<'_> {
     }
 
     /// Ticks a checkbox (no page load).
-    async fn check(&self, css: &str) {
+    pub(crate) async fn check(&self, css: &str) {
         let boxed = self.find(css).await;
         if !boxed.is_selected().await.expect("read a checkbox") {
             boxed
@@ -83,7 +83,7 @@ impl Browser<'_> {
     }
 
     /// The province opens a round of the competition from its page and lands on the round.
-    async fn open_round(
+    pub(crate) async fn open_round(
         &self,
         competition_id: CompetitionId,
         kind: &str,
@@ -112,7 +112,7 @@ impl Browser<'_> {
     }
 
     /// Puts the three panel experts on the round, assigns automatically and opens scoring.
-    async fn panel_assign_and_open(&self, round_id: RoundId, shot: &str) {
+    pub(crate) async fn panel_assign_and_open(&self, round_id: RoundId, shot: &str) {
         for username in PANEL {
             let id = expert_id(self.app, username).await;
             self.check(&format!("#expert-{id}")).await;
@@ -125,6 +125,7 @@ impl Browser<'_> {
             self.text("main").await
         );
         self.screenshot(shot).await;
+        self.check("#open-scoring-acknowledge").await;
         self.click("#open-scoring").await;
         assert_eq!(self.path().await, format!("/rounds/{round_id}"));
         assert!(
@@ -175,6 +176,7 @@ impl Browser<'_> {
             }
             self.fill("#comment", &format!("{name}：材料翔实，特色鲜明。"))
                 .await;
+            self.check("#submit-sheet-acknowledge").await;
             self.click("#submit-sheet").await;
             assert!(
                 self.exists("#sheet-readonly").await,
@@ -191,8 +193,10 @@ impl Browser<'_> {
     async fn propose_and_publish(&self, round_id: RoundId, shot: &str) -> String {
         self.goto(&format!("/rounds/{round_id}/ranking")).await;
         self.screenshot(shot).await;
+        self.check("#propose-acknowledge").await;
         self.click("#propose-submit").await;
         self.goto(&format!("/rounds/{round_id}/notice")).await;
+        self.check("#publish-acknowledge").await;
         self.click("#publish-submit").await;
         self.text("#notice-period").await
     }
@@ -237,7 +241,7 @@ async fn lifecycle_of(app: &support::TestApp, name: &str) -> (ClusterId, String)
 }
 
 /// Moves the server clock to `date` 10:00 Beijing time.
-fn set_date(app: &support::TestApp, date: time::Date) {
+pub(crate) fn set_date(app: &support::TestApp, date: time::Date) {
     let target = time::PrimitiveDateTime::new(date, time::macros::time!(10:00))
         .assume_offset(time::macros::offset!(+8));
     let now = app.app.clock.now();
@@ -366,6 +370,7 @@ async fn a_preliminary_round_then_a_final_round_designate_and_certify_a_cluster(
     b.click("button[data-action='register']").await;
     assert!(b.text("main").await.contains("调查核实中"));
     b.fill("textarea[name='reply']", DISMISSAL).await;
+    b.check("input[id^='objection-acknowledge-']").await;
     b.click("button[data-action='dismiss']").await;
     assert!(b.text("main").await.contains("异议不成立"));
     b.screenshot("55-objection-dismissed").await;

@@ -282,11 +282,74 @@ async fn cases(t: &TestApp) -> Vec<Case> {
             expect: [404, 404, 404, 404, 404, 404, 404, 404],
         },
         Case {
+            what: "read the funding ledger",
+            method: "GET",
+            path: "/api/v1/funding".into(),
+            body: None,
+            expect: [200, 200, 200, 403, 403, 403, 403, 403],
+        },
+        Case {
+            what: "record an item in the funding ledger",
+            method: "POST",
+            path: "/api/v1/funding".into(),
+            body: Some(
+                json!({"cluster_id": "999999", "kind": "project", "year": "2025", "amount": "1"}),
+            ),
+            expect: [403, 403, 422, 403, 403, 403, 403, 403],
+        },
+        Case {
+            what: "set a year's reward amount",
+            method: "PUT",
+            path: "/api/v1/funding/rewards".into(),
+            body: Some(json!({"year": "2025", "kind": "reward_certified", "amount": "100"})),
+            expect: [403, 403, 200, 403, 403, 403, 403, 403],
+        },
+        Case {
+            what: "step a missing ledger entry",
+            method: "POST",
+            path: "/api/v1/funding/999999/steps".into(),
+            body: Some(json!({"step": "issue", "version": 1})),
+            expect: [404, 404, 404, 403, 403, 403, 403, 403],
+        },
+        Case {
             what: "forward a missing report",
             method: "POST",
             path: "/api/v1/reports/999999/forward".into(),
             body: Some(json!({"opinion": "同意", "version": 1})),
             expect: [404, 404, 404, 404, 404, 404, 404, 404],
+        },
+        // 择优推荐: the province nominates, records the outcome and exports the dossier.
+        Case {
+            what: "list national nominations",
+            method: "GET",
+            path: "/api/v1/nominations?year=2026".into(),
+            body: None,
+            expect: [200, 200, 200, 403, 403, 403, 403, 403],
+        },
+        Case {
+            what: "nominate a missing cluster",
+            method: "POST",
+            path: "/api/v1/nominations".into(),
+            body: Some(
+                json!({"cluster_id": 999_999, "year": 2026, "reason": "理由", "document_number": "文号"}),
+            ),
+            expect: [403, 403, 422, 403, 403, 403, 403, 403],
+        },
+        Case {
+            what: "record the outcome of a missing nomination",
+            method: "POST",
+            path: "/api/v1/nominations/999999/outcome".into(),
+            body: Some(
+                json!({"outcome": "selected", "decided_on": "2026-12-20", "document_number": "文号"}),
+            ),
+            expect: [403, 403, 404, 403, 403, 403, 403, 403],
+        },
+        Case {
+            what: "export the dossier of a missing nomination",
+            method: "GET",
+            path: "/api/v1/nominations/999999/dossier".into(),
+            body: None,
+            expect: [403, 403, 404, 403, 403, 403, 403, 403],
         },
     ]
 }

@@ -132,3 +132,41 @@ async fn the_demo_date_moves_forward_only_is_kept_and_shows_on_every_page() {
     );
     assert_eq!(demo_clock::start(&again, None).await.unwrap(), later);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_competition_runs_under_a_policy_in_force() {
+    let t = support::spawn().await;
+    let show = jiqun::demo::seed_showcase(&t.app).await.expect("showcase");
+    let province = support::page_login(&t, "province").await;
+
+    // The 2021 Measures ended on 2026-04-06; the demo call is bound to the successor template,
+    // so nothing warns of an expired policy or asks for 延续执行.
+    let (status, call) = get_page(
+        &province,
+        &t,
+        &format!("/competitions/{}", show.competition_id),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(!call.contains("id=\"policy-warning\""), "{call}");
+    assert!(call.contains("继任办法模板"), "{call}");
+    let (_, policy) = get_page(&province, &t, "/policy").await;
+    assert!(!policy.contains("id=\"policy-warning\""), "{policy}");
+    // Installed like any policy: audited, with its validity written for people.
+    let installs = audited(&t, "policy.install").await;
+    assert!(
+        installs.iter().any(|e| e.summary.contains("继任办法模板")
+            && e.summary.contains("2026年4月7日至2031年4月6日")),
+        "{installs:?}"
+    );
+    // Seeding twice (a restart of `serve --demo`) installs it once.
+    jiqun::demo::demo_policy(&t.app).await.expect("again");
+    assert_eq!(
+        audited(&t, "policy.install")
+            .await
+            .iter()
+            .filter(|e| e.summary.contains("继任办法模板"))
+            .count(),
+        1
+    );
+}

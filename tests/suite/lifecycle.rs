@@ -23,7 +23,7 @@ const CERT_CHANGSHA: &str = "湘集群认〔2026〕第001号";
 
 /// The 初赛 confirmed on 4 December 2026 (长沙 and 岳阳 designated 培育对象), then a 决赛 whose
 /// proposed list (长沙 alone) is published and confirmed on 11 December 2026 through the API.
-async fn certified(t: &TestApp) -> ProposedRound {
+pub async fn certified(t: &TestApp) -> ProposedRound {
     let f = confirmed_round(t).await;
     let changsha = f.entries[0].clone();
     let prelim = stored_round(t, f.round_id).await;

@@ -145,7 +145,11 @@ async fn a_notice_published_on_a_friday_runs_five_working_days_to_thursday() {
         &province_page,
         &t,
         &format!("/rounds/{}/notice", f.round_id),
-        &[("_csrf", csrf.as_str()), ("notice_text", "  ")],
+        &[
+            ("_csrf", csrf.as_str()),
+            ("notice_text", "  "),
+            ("acknowledge", "on"),
+        ],
     )
     .await;
     assert_eq!(res.status, 422);
@@ -158,6 +162,7 @@ async fn a_notice_published_on_a_friday_runs_five_working_days_to_thursday() {
         &[
             ("_csrf", csrf.as_str()),
             ("notice_text", "根据有关规定，现将拟入选名单予以公示。"),
+            ("acknowledge", "on"),
         ],
     )
     .await;

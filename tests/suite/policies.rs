@@ -19,6 +19,8 @@ fn successor() -> String {
     BUILTIN_POLICY_SOURCES[0]
         .1
         .replacen("id = \"hunan-2021\"", "id = \"hunan-2026\"", 1)
+        // A new id starts at version 1 (the shipped text's own version stays with its id).
+        .replacen("\nversion = 2\n", "\n", 1)
         .replace("〔2021〕82号", "〔2026〕15号")
         .replacen("issued = 2021-03-15", "issued = 2026-03-20", 1)
         .replacen("published = 2021-04-07", "published = 2026-04-07", 1)
@@ -74,7 +76,7 @@ async fn the_system_administrator_installs_a_successor_without_a_rebuild() {
     assert_eq!(list[0]["key"], "hunan-2021");
     assert_eq!(list[0]["origin"], "系统内置");
     assert_eq!(list[0]["standing"], "已失效");
-    assert_eq!(list[0]["validity"], "2021-04-07 至 2026-04-06");
+    assert_eq!(list[0]["validity"], "2021年4月7日至2026年4月6日");
     assert_eq!(
         list[0]["sm3"],
         jiqun::services::policy::sm3_hex(BUILTIN_POLICY_SOURCES[0].1)

@@ -125,6 +125,33 @@ async fn the_public_gets_its_own_404_and_every_page_an_icon() {
     assert!(res.text().await.unwrap().starts_with("<svg"));
 }
 
+/// Every page names the installation and its department from the settings (by default the
+/// shipped policy's title and issuer), not from words written into the code; the footer no
+/// longer cites the expired 2021 Measures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_name_the_installation_from_its_settings() {
+    let t = support::spawn().await;
+    let site = jiqun::config::site();
+    let (_, html) = get_page(&support::client(), &t, "/login").await;
+    assert!(html.contains(&format!("- {}</title>", site.name)), "{html}");
+    assert!(
+        html.contains(&format!(
+            "<span id=\"footer-department\">{}</span>",
+            site.department
+        )),
+        "{html}"
+    );
+    let footer = &html[html.find("<footer>").expect("footer")..];
+    assert!(!footer.contains("2021"), "{footer}");
+    let api: serde_json::Value = reqwest::get(t.url("/api/v1/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api["info"]["title"], format!("jiqun {} API", site.name));
+}
+
 /// The province's to-dos name the next step of each competition and round and lead to it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_province_workbench_names_each_next_step_and_links_to_it() {

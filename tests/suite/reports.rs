@@ -22,7 +22,7 @@ use crate::{call, token};
 
 /// Gives a showcase cluster a title directly (the rounds that confer titles are tested
 /// elsewhere), closed on `closed` when given (revoked, or superseded for a 培育对象).
-async fn designate(
+pub(crate) async fn designate(
     t: &TestApp,
     cluster_name: &str,
     kind: Designation,
@@ -223,7 +223,7 @@ async fn start_report(
 }
 
 /// A complete set of fields for the shipped form.
-fn complete_fields(revenue: &str) -> Value {
+pub fn complete_fields(revenue: &str) -> Value {
     let form = jiqun_rules::policy::builtin_policies()
         .unwrap()
         .remove(0)
@@ -586,6 +586,7 @@ async fn the_pages_keep_what_was_typed_and_carry_each_step() {
             ("_csrf", csrf.clone()),
             ("version", "1".to_string()),
             ("action", "submit".into()),
+            ("acknowledge", "on".into()),
             ("ind.period_revenue", "350万元".into()),
             ("sec.platforms", "新建省级制造业创新中心1家".into()),
         ],
@@ -646,6 +647,7 @@ async fn the_pages_keep_what_was_typed_and_carry_each_step() {
             ("_csrf", city_csrf.clone()),
             ("text", " ".to_string()),
             ("version", version.clone()),
+            ("acknowledge", "on".to_string()),
         ],
     )
     .await;
@@ -659,13 +661,14 @@ async fn the_pages_keep_what_was_typed_and_carry_each_step() {
             ("_csrf", city_csrf),
             ("text", "同意报送。".to_string()),
             ("version", version),
+            ("acknowledge", "on".to_string()),
         ],
     )
     .await;
     assert_eq!(res.status, 303, "{}", res.body);
     let province = support::page_login(&t, "province").await;
     let (_, html) = get_page(&province, &t, "/").await;
-    assert!(html.contains("待审核的发展情况报告"), "{html}");
+    assert!(html.contains("待审核接收发展情况报告"), "{html}");
     let (_, html) = get_page(&province, &t, &path).await;
     assert!(html.contains("id=\"accept-report\""), "{html}");
     assert!(html.contains("同意报送。"));
@@ -863,7 +866,7 @@ async fn the_demo_has_reports_at_every_stage_and_one_overdue() {
     let page = support::page_login(&t, "applicant2").await;
     let (_, html) = get_page(&page, &t, "/").await;
     assert!(
-        html.contains("被退回修改、待重新提交：岳阳绿色化工产业集群2025年度发展情况报告"),
+        html.contains("待按退回意见修改并重新提交：岳阳绿色化工产业集群2025年度发展情况报告"),
         "{html}"
     );
     assert!(

@@ -730,7 +730,7 @@ async fn the_pages_carry_a_case_from_opening_to_the_printed_decision() {
         &page,
         &t,
         &format!("/revocations/{id}/notify"),
-        &[("_csrf", csrf.as_str())],
+        &[("_csrf", csrf.as_str()), ("acknowledge", "on")],
     )
     .await;
     assert_eq!(a.status, 303);
@@ -743,6 +743,7 @@ async fn the_pages_carry_a_case_from_opening_to_the_printed_decision() {
             ("_csrf", csrf.as_str()),
             ("outcome", "revoke"),
             ("reasons", "理由已写"),
+            ("acknowledge", "on"),
         ],
     )
     .await;
@@ -762,7 +763,11 @@ async fn the_pages_carry_a_case_from_opening_to_the_printed_decision() {
         &party,
         &t,
         &format!("/revocations/{id}/respond"),
-        &[("_csrf", party_csrf.as_str()), ("statement", "我们不认可")],
+        &[
+            ("_csrf", party_csrf.as_str()),
+            ("statement", "我们不认可"),
+            ("acknowledge", "on"),
+        ],
     )
     .await;
     assert_eq!(a.status, 303);
@@ -774,6 +779,7 @@ async fn the_pages_carry_a_case_from_opening_to_the_printed_decision() {
             ("_csrf", csrf.as_str()),
             ("outcome", "revoke"),
             ("reasons", "事实清楚，证据确凿"),
+            ("acknowledge", "on"),
         ],
     )
     .await;
@@ -813,23 +819,25 @@ async fn the_workbench_says_what_a_case_waits_for() {
         .unwrap();
     let page = support::page_login(&t, "province").await;
     let (_, html) = get_page(&page, &t, "/").await;
-    assert!(html.contains("撤销案件待发出告知书"), "{html}");
+    assert!(html.contains("待发出撤销告知书"), "{html}");
+    // The to-do leads to the case itself, where the 告知书 is sent.
+    assert!(
+        html.contains(&format!("href=\"/revocations/{id}\">待发出撤销告知书")),
+        "{html}"
+    );
     assert_eq!(step(&t, &province, id, "notify", None).await.0, 200);
     let party = support::page_login(&t, "applicant2").await;
     let (_, html) = get_page(&party, &t, "/").await;
-    assert!(html.contains("撤销称号告知书待陈述申辩"), "{html}");
+    assert!(html.contains("待提交陈述申辩（撤销称号告知书"), "{html}");
     let (_, html) = get_page(&page, &t, "/").await;
-    assert!(
-        !html.contains("撤销案件待作出决定"),
-        "the window still runs"
-    );
+    assert!(!html.contains("待作出撤销决定"), "the window still runs");
     forward_to(&t, date!(2026 - 12 - 18));
     let page = support::page_login(&t, "province").await;
     let (_, html) = get_page(&page, &t, "/").await;
-    assert!(html.contains("撤销案件待作出决定"), "{html}");
+    assert!(html.contains("待作出撤销决定"), "{html}");
     let party = support::page_login(&t, "applicant2").await;
     let (_, html) = get_page(&party, &t, "/").await;
-    assert!(!html.contains("撤销称号告知书待陈述申辩"), "{html}");
+    assert!(!html.contains("待提交陈述申辩（撤销称号告知书"), "{html}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -670,7 +670,11 @@ async fn the_ranking_matches_a_hand_computation_and_fixing_the_list_moves_every_
         &browser,
         &t,
         &format!("/rounds/{}/propose", r.id),
-        &[("_csrf", csrf.as_str()), ("reason", "")],
+        &[
+            ("_csrf", csrf.as_str()),
+            ("reason", ""),
+            ("acknowledge", "on"),
+        ],
     )
     .await;
     assert_eq!(res.status, 303, "{}", res.body);
@@ -900,6 +904,7 @@ async fn a_tie_at_the_cut_needs_a_choice_and_a_reason() {
             ("_csrf", csrf.as_str()),
             (tick.as_str(), "on"),
             ("reason", ""),
+            ("acknowledge", "on"),
         ],
     )
     .await;
@@ -916,6 +921,7 @@ async fn a_tie_at_the_cut_needs_a_choice_and_a_reason() {
             ("_csrf", csrf.as_str()),
             (tick.as_str(), "on"),
             ("reason", reason),
+            ("acknowledge", "on"),
         ],
     )
     .await;

@@ -201,10 +201,19 @@ pub enum Resource {
     Revocation,
     /// 复核 (第十四条): which titled clusters are due in a year.
     Recheck,
+    /// The funding ledger (第十七条): rewards and project support, recorded by the province.
+    Funding,
+    /// A designated cluster's 变更申请: the applicant files, its city gives an opinion, the
+    /// province approves (换发) or refuses.
+    ChangeRequest,
+    /// 推荐申报国家级先进制造业集群 (第十七条): the province nominates certified clusters, exports
+    /// their dossiers and records the national outcome; a city follows its clusters, a cluster
+    /// its own.
+    Nomination,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 17] = [
+    pub const ALL: [Resource; 20] = [
         Resource::Organisation,
         Resource::User,
         Resource::AuditLog,
@@ -222,6 +231,9 @@ impl Resource {
         Resource::Report,
         Resource::Revocation,
         Resource::Recheck,
+        Resource::Funding,
+        Resource::ChangeRequest,
+        Resource::Nomination,
     ];
 }
 
@@ -370,6 +382,25 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Recheck, CityBureau, View) => Some(OwnCity),
         (Recheck, Applicant, View) => Some(OwnOrg),
         (Recheck, _, _) => None,
+
+        // 第十七条: the province records and steps the ledger and sets the year's reward
+        // amounts; a city reads its clusters' entries, a cluster its own.
+        (Funding, Province, View | Create | Update | Export) => Some(All),
+        (Funding, CityBureau, View | Export) => Some(OwnCity),
+        (Funding, Applicant, View) => Some(OwnOrg),
+        (Funding, _, _) => None,
+        // 变更申请: the promotion organisation files and adds evidence (Create, Update); its
+        // city bureau gives its written opinion and the province decides (Review).
+        (ChangeRequest, Applicant, View | Create | Update) => Some(OwnOrg),
+        (ChangeRequest, CityBureau, View | Review) => Some(OwnCity),
+        (ChangeRequest, Province, View | Review | Export) => Some(All),
+        (ChangeRequest, _, _) => None,
+        // 择优推荐: the province nominates (Create), records the national outcome (Update) and
+        // exports the dossier; a city reads its clusters' nominations, a cluster its own.
+        (Nomination, Province, View | Create | Update | Export) => Some(All),
+        (Nomination, CityBureau, View) => Some(OwnCity),
+        (Nomination, Applicant, View) => Some(OwnOrg),
+        (Nomination, _, _) => None,
     }
 }
 
@@ -630,6 +661,29 @@ mod tests {
     }
 
     #[test]
+    fn only_the_province_nominates_and_records_outcomes() {
+        for role in Role::ALL {
+            for action in Action::ALL {
+                let expected = match role {
+                    Role::Province => matches!(
+                        action,
+                        Action::View | Action::Create | Action::Update | Action::Export
+                    )
+                    .then_some(ScopeKind::All),
+                    Role::CityBureau => (action == Action::View).then_some(ScopeKind::OwnCity),
+                    Role::Applicant => (action == Action::View).then_some(ScopeKind::OwnOrg),
+                    _ => None,
+                };
+                assert_eq!(
+                    permission(role, Resource::Nomination, action),
+                    expected,
+                    "{role:?} {action:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn second_factor_is_required_for_administrators_and_the_province() {
         let required: Vec<Role> = Role::ALL
             .into_iter()
@@ -644,6 +698,29 @@ mod tests {
                 Role::AuditAdmin
             ]
         );
+    }
+
+    #[test]
+    fn change_requests_are_filed_by_the_cluster_opined_by_city_decided_by_province() {
+        for role in Role::ALL {
+            for action in Action::ALL {
+                let expected = match (role, action) {
+                    (Role::Applicant, Action::View | Action::Create | Action::Update) => {
+                        Some(ScopeKind::OwnOrg)
+                    }
+                    (Role::CityBureau, Action::View | Action::Review) => Some(ScopeKind::OwnCity),
+                    (Role::Province, Action::View | Action::Review | Action::Export) => {
+                        Some(ScopeKind::All)
+                    }
+                    _ => None,
+                };
+                assert_eq!(
+                    permission(role, Resource::ChangeRequest, action),
+                    expected,
+                    "{role:?} {action:?}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -679,6 +756,28 @@ mod tests {
                     report_in_reach(role, status),
                     expected,
                     "{role:?} {status:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_province_keeps_the_ledger_and_others_read_their_own() {
+        for role in Role::ALL {
+            for action in Action::ALL {
+                let expected = match (role, action) {
+                    (
+                        Role::Province,
+                        Action::View | Action::Create | Action::Update | Action::Export,
+                    ) => Some(ScopeKind::All),
+                    (Role::CityBureau, Action::View | Action::Export) => Some(ScopeKind::OwnCity),
+                    (Role::Applicant, Action::View) => Some(ScopeKind::OwnOrg),
+                    _ => None,
+                };
+                assert_eq!(
+                    permission(role, Resource::Funding, action),
+                    expected,
+                    "{role:?} {action:?}"
                 );
             }
         }

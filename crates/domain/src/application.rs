@@ -258,6 +258,24 @@ pub fn county_cap(already_in_county: u32, adding: u32, cap: u32) -> CapCheck {
     }
 }
 
+/// The steps of an application for its step indicator: 填报申报材料 → 市州初审 → 省级评审 → 公示 →
+/// 确定. A returned application is back at the first step; one that ended early (初审不通过,
+/// 未入选, 公示后取消) shows where it stopped.
+pub fn steps(status: Status) -> Vec<(&'static str, crate::round::StepState)> {
+    const LABELS: [&str; 5] = ["填报申报材料", "市州初审", "省级评审", "公示", "确定"];
+    let (at, stopped) = match status {
+        Status::Draft | Status::ReturnedForRevision => (0, false),
+        Status::Submitted => (1, false),
+        Status::RejectedByCity => (1, true),
+        Status::Recommended | Status::InReview | Status::Scored => (2, false),
+        Status::NotSelected => (2, true),
+        Status::Shortlisted | Status::OnNotice => (3, false),
+        Status::Removed => (3, true),
+        Status::Confirmed => (LABELS.len(), false),
+    };
+    crate::round::indicator(&LABELS, at, stopped)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,5 +380,30 @@ mod tests {
             assert_eq!(Transition::from_key(t.key()), Some(t));
         }
         assert_eq!(Transition::from_key("unknown"), None);
+    }
+
+    #[test]
+    fn an_application_shows_where_it_stands_or_where_it_stopped() {
+        use crate::round::StepState::{Ahead as A, Current as C, Done as D, Stopped as S};
+        let table = [
+            (Status::Draft, [C, A, A, A, A]),
+            (Status::ReturnedForRevision, [C, A, A, A, A]),
+            (Status::Submitted, [D, C, A, A, A]),
+            (Status::RejectedByCity, [D, S, A, A, A]),
+            (Status::Recommended, [D, D, C, A, A]),
+            (Status::InReview, [D, D, C, A, A]),
+            (Status::Scored, [D, D, C, A, A]),
+            (Status::NotSelected, [D, D, S, A, A]),
+            (Status::Shortlisted, [D, D, D, C, A]),
+            (Status::OnNotice, [D, D, D, C, A]),
+            (Status::Removed, [D, D, D, S, A]),
+            (Status::Confirmed, [D, D, D, D, D]),
+        ];
+        assert_eq!(table.len(), Status::ALL.len());
+        for (status, expected) in table {
+            let got: Vec<_> = steps(status).into_iter().map(|(_, s)| s).collect();
+            assert_eq!(got, expected, "{status:?}");
+        }
+        assert_eq!(steps(Status::Submitted)[1].0, "市州初审");
     }
 }

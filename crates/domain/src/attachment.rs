@@ -172,6 +172,8 @@ pub enum OwnerType {
     RevocationCase,
     /// The cluster's written statement (陈述申辩) in a revocation case; the owner id is the case's.
     RevocationResponse,
+    /// Evidence filed with a designated cluster's 变更申请.
+    ChangeRequest,
 }
 
 impl OwnerType {
@@ -185,6 +187,7 @@ impl OwnerType {
             OwnerType::Report => "report",
             OwnerType::RevocationCase => "revocation_case",
             OwnerType::RevocationResponse => "revocation_response",
+            OwnerType::ChangeRequest => "change_request",
         }
     }
 
@@ -198,6 +201,7 @@ impl OwnerType {
             OwnerType::Report,
             OwnerType::RevocationCase,
             OwnerType::RevocationResponse,
+            OwnerType::ChangeRequest,
         ]
         .into_iter()
         .find(|o| o.key() == key)
@@ -215,6 +219,7 @@ pub fn owner_label(owner: OwnerType) -> &'static str {
         OwnerType::Report => "发展情况报告",
         OwnerType::RevocationCase => "撤销案件",
         OwnerType::RevocationResponse => "陈述申辩",
+        OwnerType::ChangeRequest => "变更申请",
     }
 }
 

@@ -88,6 +88,18 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("system.seal_totp_secrets", "加密存储双因素密钥"),
     ("demo.seed", "写入演示数据"),
     ("demo.clock", "调整演示时钟"),
+    ("funding.create", "登记资金安排"),
+    ("funding.step", "变更资金拨付状态"),
+    ("funding.reward_set", "设定年度奖励金额"),
+    ("funding.export", "导出资金台账"),
+    ("import.commit", "确认Excel导入"),
+    ("change_request.file", "提出变更申请"),
+    ("change_request.city_opinion", "出具变更申请市州意见"),
+    ("change_request.approve", "批准变更申请并换发证书"),
+    ("change_request.refuse", "不予批准变更申请"),
+    ("nomination.create", "推荐申报国家级先进制造业集群"),
+    ("nomination.outcome", "记录国家级集群评选结果"),
+    ("nomination.dossier", "导出国家级集群推荐材料"),
 ];
 
 /// Every object type an entry can name, with its name.
@@ -112,6 +124,11 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("policy", "政策规则文件"),
     ("audit_log", "审计日志"),
     ("demo_clock", "演示时钟"),
+    ("funding_entry", "资金台账条目"),
+    ("funding_reward", "年度奖励金额"),
+    ("import", "Excel导入"),
+    ("change_request", "变更申请"),
+    ("nomination", "国家级集群推荐"),
 ];
 
 fn find(table: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {

@@ -98,6 +98,17 @@ pub fn confer(titles: &mut Vec<Title>, designation: Designation, on: Date) -> Ve
     closed
 }
 
+/// A certificate reissued (换发) after an approved 变更申请: the open title `i` closes as
+/// superseded on `on` and the same title, from the same day it was first conferred, continues
+/// under the new certificate. The standing does not change. None when `i` is not open.
+pub fn reissue(titles: &mut Vec<Title>, i: usize, on: Date) -> Option<usize> {
+    let t = titles.get_mut(i).filter(|t| t.is_open())?;
+    t.closed = Some(Closure::Superseded(on));
+    let again = Title::new(t.designation, t.effective_on);
+    titles.push(again);
+    Some(titles.len() - 1)
+}
+
 /// Why a title cannot be revoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevokeRefusal {
@@ -291,5 +302,22 @@ mod tests {
                 prop_assert_eq!(may_apply(standing(&titles)).is_ok(), !(open_cert || open_ct));
             }
         }
+    }
+
+    #[test]
+    fn a_reissue_keeps_the_title_and_its_standing() {
+        use time::macros::date;
+        let mut titles = vec![Title::new(Designation::Certified, date!(2025 - 01 - 15))];
+        let before = standing(&titles);
+        let new = reissue(&mut titles, 0, date!(2026 - 12 - 20)).unwrap();
+        assert_eq!(standing(&titles), before);
+        assert_eq!(
+            titles[0].closed,
+            Some(Closure::Superseded(date!(2026 - 12 - 20)))
+        );
+        assert_eq!(titles[new].effective_on, date!(2025 - 01 - 15));
+        assert!(titles[new].is_open());
+        // A closed title is not reissued.
+        assert_eq!(reissue(&mut titles, 0, date!(2026 - 12 - 21)), None);
     }
 }

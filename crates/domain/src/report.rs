@@ -146,6 +146,19 @@ pub fn apply(from: Status, step: Step, role: Role) -> Result<Status, Refusal> {
     }
 }
 
+/// The steps of a report for its step indicator: 填报报告 → 市州审阅转报 → 省工信厅接收. A
+/// returned report is back at the first step.
+pub fn steps(status: Status) -> Vec<(&'static str, crate::round::StepState)> {
+    const LABELS: [&str; 3] = ["填报报告", "市州审阅转报", "省工信厅接收"];
+    let at = match status {
+        Status::Draft | Status::Returned => 0,
+        Status::Submitted => 1,
+        Status::Forwarded => 2,
+        Status::Accepted => LABELS.len(),
+    };
+    crate::round::indicator(&LABELS, at, false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +207,23 @@ mod tests {
         for s in Status::ALL {
             assert_eq!(s.editable(), matches!(s, Status::Draft | Status::Returned));
             assert_eq!(s.filed(), !s.editable());
+        }
+    }
+
+    #[test]
+    fn a_report_shows_its_step() {
+        use crate::round::StepState::{Ahead as A, Current as C, Done as D};
+        let table = [
+            (Status::Draft, [C, A, A]),
+            (Status::Returned, [C, A, A]),
+            (Status::Submitted, [D, C, A]),
+            (Status::Forwarded, [D, D, C]),
+            (Status::Accepted, [D, D, D]),
+        ];
+        assert_eq!(table.len(), Status::ALL.len());
+        for (status, expected) in table {
+            let got: Vec<_> = steps(status).into_iter().map(|(_, s)| s).collect();
+            assert_eq!(got, expected, "{status:?}");
         }
     }
 }

@@ -202,6 +202,19 @@ pub fn allows(case: Case, step: Step, today: Date) -> bool {
     next(case, step, today).is_ok()
 }
 
+/// The steps of a case for its step indicator: 立案 → 发出告知书 → 陈述申辩 → 作出决定. A case
+/// exists only once opened, so 立案 is always done.
+pub fn steps(status: CaseStatus) -> Vec<(&'static str, crate::round::StepState)> {
+    const LABELS: [&str; 4] = ["立案", "发出告知书", "陈述申辩", "作出决定"];
+    let at = match status {
+        CaseStatus::Opened => 1,
+        CaseStatus::Notified => 2,
+        CaseStatus::Responded => 3,
+        CaseStatus::Revoked | CaseStatus::NotRevoked => LABELS.len(),
+    };
+    crate::round::indicator(&LABELS, at, false)
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::date;
@@ -302,5 +315,21 @@ mod tests {
             Refusal::WindowClosed { last_day: LAST }.message(),
             "陈述申辩期限已于2026年12月18日届满，不再受理陈述申辩"
         );
+    }
+
+    #[test]
+    fn a_case_shows_its_step() {
+        use crate::round::StepState::{Ahead as A, Current as C, Done as D};
+        let table = [
+            (CaseStatus::Opened, [D, C, A, A]),
+            (CaseStatus::Notified, [D, D, C, A]),
+            (CaseStatus::Responded, [D, D, D, C]),
+            (CaseStatus::Revoked, [D, D, D, D]),
+            (CaseStatus::NotRevoked, [D, D, D, D]),
+        ];
+        for (status, expected) in table {
+            let got: Vec<_> = steps(status).into_iter().map(|(_, s)| s).collect();
+            assert_eq!(got, expected, "{status:?}");
+        }
     }
 }

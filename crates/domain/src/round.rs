@@ -373,6 +373,8 @@ pub enum StepState {
     Done,
     Current,
     Ahead,
+    /// The object ended at this step without going further (初审不通过, 未入选, …).
+    Stopped,
 }
 
 impl StepState {
@@ -381,6 +383,7 @@ impl StepState {
             StepState::Done => "done",
             StepState::Current => "current",
             StepState::Ahead => "ahead",
+            StepState::Stopped => "stopped",
         }
     }
 }
@@ -396,12 +399,24 @@ pub fn steps(status: RoundStatus) -> Vec<(&'static str, StepState)> {
         RoundStatus::Proposed | RoundStatus::OnNotice => 3,
         RoundStatus::Confirmed => LABELS.len(),
     };
-    LABELS
+    indicator(&LABELS, current, false)
+}
+
+/// A step indicator over `labels`: the steps before `at` are done; the one at `at` is current,
+/// or where the object stopped when `stopped`; `at` past the end means every step is done.
+/// Every multi-step object (round, application, report, case) builds its indicator here.
+pub fn indicator(
+    labels: &[&'static str],
+    at: usize,
+    stopped: bool,
+) -> Vec<(&'static str, StepState)> {
+    labels
         .iter()
         .enumerate()
         .map(|(i, label)| {
-            let state = match i.cmp(&current) {
+            let state = match i.cmp(&at) {
                 std::cmp::Ordering::Less => StepState::Done,
+                std::cmp::Ordering::Equal if stopped => StepState::Stopped,
                 std::cmp::Ordering::Equal => StepState::Current,
                 std::cmp::Ordering::Greater => StepState::Ahead,
             };

@@ -1,10 +1,11 @@
 //! A cluster's whole story in date order (第三条、第十条至第十四条): its applications, the rounds
 //! it entered with their notices and results, the titles conferred (with certificate numbers, and
-//! when they were superseded or revoked) and its revocation cases and decisions. Seven queries
+//! when they were superseded or revoked) and its revocation cases and decisions. Eight queries
 //! whatever the length of the story; each reader sees what their scope shows elsewhere (no
 //! drafts; a revocation case once its 告知书 has gone out, the province's own file before that).
+//! National nominations (第十七条) and their outcomes are part of the story too.
 
-use crate::store::id::{ClusterId, CompetitionId, RoundId};
+use crate::store::id::{ClusterId, CompetitionId, DesignationId, RoundId};
 use std::collections::HashMap;
 
 use jiqun_domain::access::{Action, Resource, ScopeKind, permission};
@@ -30,7 +31,8 @@ pub struct HistoryEvent {
     pub date: String,
     /// 2026年12月4日
     pub date_zh: String,
-    /// application | notice | result | designation | superseded | revoked | revocation
+    /// application | notice | result | designation | superseded | revoked | revocation |
+    /// nomination
     pub kind: String,
     pub title: String,
     pub detail: String,
@@ -147,22 +149,48 @@ pub async fn history(
         .filter(|d| d.designation == jiqun_domain::round::Designation::Certified)
         .map(|d| (d.effective_on, d.certificate_number.clone()))
         .collect();
+    let by_id: HashMap<DesignationId, String> = titles
+        .iter()
+        .map(|d| (d.id, d.certificate_number.clone()))
+        .collect();
     for d in &titles {
         let label = d.designation.label();
-        out.push(
-            event(
-                d.effective_on,
-                3,
-                "designation",
-                format!("被认定为{label}"),
-                format!("证书编号{}", d.certificate_number),
-            )
-            .number(&d.certificate_number)
-            .href(format!("/certificates/{}", d.id)),
-        );
+        let frozen = crate::services::records::Snapshot::parse(&d.snapshot).unwrap_or_default();
+        // A certificate reissued after a 变更申请 continues the title; it is told as a reissue
+        // on the day it was issued.
+        let issued = crate::services::calendar::parse_date(&frozen.issued_on).ok();
+        match issued.filter(|_| !frozen.reissue_of.is_empty()) {
+            Some(on) => out.push(
+                event(
+                    on,
+                    5,
+                    "reissued",
+                    format!("{label}证书换发"),
+                    format!(
+                        "经变更申请批准，原证书{}换发为证书{}（{}）",
+                        frozen.reissue_of, d.certificate_number, frozen.cluster_name
+                    ),
+                )
+                .number(&d.certificate_number)
+                .href(format!("/certificates/{}", d.id)),
+            ),
+            None => out.push(
+                event(
+                    d.effective_on,
+                    3,
+                    "designation",
+                    format!("被认定为{label}"),
+                    format!("证书编号{}", d.certificate_number),
+                )
+                .number(&d.certificate_number)
+                .href(format!("/certificates/{}", d.id)),
+            ),
+        }
         if let Some(on) = d.superseded_on {
-            let by = numbers
-                .get(&on)
+            let by = d
+                .superseded_by
+                .and_then(|id| by_id.get(&id))
+                .or_else(|| numbers.get(&on))
                 .map(|n| format!("，换发为证书{n}"))
                 .unwrap_or_default();
             out.push(
@@ -191,6 +219,10 @@ pub async fn history(
     }
     for c in &cases {
         out.extend(case_events(c));
+    }
+    out.extend(change_events(db, p, &cl).await?);
+    for n in crate::services::nominations::of_cluster(db, p, &cl).await? {
+        out.extend(nomination_events(&n));
     }
     out.sort_by_key(|e| (e.date, e.rank));
     Ok(out.into_iter().map(|e| e.e).collect())
@@ -306,6 +338,104 @@ fn case_events(c: &revocation_case::Model) -> Vec<Event> {
             )
             .number(number)
             .href(format!("/revocations/{}/decision", c.id)),
+        );
+    }
+    out
+}
+
+/// The cluster's 变更申请 as the principal may see them: filed, the city's opinion, the decision.
+async fn change_events<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    cl: &cluster::Model,
+) -> Result<Vec<Event>, AppError> {
+    let Some(scope) = permission(p.role, Resource::ChangeRequest, Action::View) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for r in crate::services::changes::of_cluster(db, cl.id).await? {
+        let sees = match scope {
+            ScopeKind::All => true,
+            ScopeKind::OwnCity => p.org.city_code == Some(r.city_code),
+            ScopeKind::OwnOrg => p.org.id == r.org_id,
+            ScopeKind::OwnAccount => false,
+        };
+        if !sees {
+            continue;
+        }
+        let href = format!("/change-requests/{}", r.id);
+        out.push(
+            event(
+                day(r.created_at),
+                1,
+                "change_request",
+                format!("提出变更申请（第{}号）", r.id),
+                r.reasons.clone(),
+            )
+            .href(href.clone()),
+        );
+        if let (Some(at), Some(agrees)) = (r.city_at, r.city_agrees) {
+            out.push(
+                event(
+                    day(at),
+                    2,
+                    "change_opinion",
+                    format!(
+                        "市州工信局对变更申请出具意见：{}",
+                        if agrees { "同意" } else { "不同意" }
+                    ),
+                    r.city_opinion.clone(),
+                )
+                .href(href.clone()),
+            );
+        }
+        if let Some(at) = r.decided_at {
+            out.push(
+                event(
+                    day(at),
+                    4,
+                    "change_decision",
+                    format!("省工信厅{}", r.status.label()),
+                    r.decision_reasons.clone(),
+                )
+                .href(href),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// 第十七条 择优推荐: the nomination, and the national outcome once recorded.
+fn nomination_events(n: &crate::services::nominations::NominationRow) -> Vec<Event> {
+    let href = format!("/nominations?year={}", n.year);
+    let mut out = Vec::new();
+    if let Ok(on) = crate::services::calendar::parse_date(&n.nominated_on) {
+        out.push(
+            event(
+                on,
+                7,
+                "nomination",
+                format!("推荐申报{}年国家级先进制造业集群", n.year),
+                format!("推荐文号{}", n.document_number),
+            )
+            .number(&n.document_number)
+            .href(href.clone()),
+        );
+    }
+    if let Ok(on) = crate::services::calendar::parse_date(&n.outcome_on) {
+        out.push(
+            event(
+                on,
+                7,
+                "nomination",
+                format!(
+                    "{}年国家级先进制造业集群评选结果：{}",
+                    n.year, n.outcome_label
+                ),
+                format!("结果文号{}", n.outcome_document),
+            )
+            .number(&n.outcome_document)
+            .href(href),
         );
     }
     out

@@ -78,14 +78,19 @@ fn cell_text(v: &calamine::Data) -> CellText {
     }
 }
 
-/// Reads the member rows of the first sheet of an .xlsx file. File-level problems (not an
-/// Excel file, damaged, no header, too many rows) are an `Invalid` error on field `file`.
-pub fn read_member_sheet(bytes: &[u8]) -> Result<Vec<SheetRow>, AppError> {
+/// The non-empty cells of the first sheet of an .xlsx file, by 0-based row and column.
+/// File-level problems (not an Excel file, damaged, too many rows) are an `Invalid` error on
+/// field `file`. Every Excel import reads its file through here.
+pub(crate) fn read_cells(
+    bytes: &[u8],
+    max_rows: usize,
+    too_many: impl Fn() -> String,
+) -> Result<BTreeMap<u32, Vec<(u32, CellText)>>, AppError> {
     use calamine::{Reader, Xlsx};
 
     member_sheet::check_file(bytes).map_err(file_error)?;
     let damaged = |e: &dyn std::fmt::Display| {
-        tracing::debug!("member import: unreadable workbook: {e}");
+        tracing::debug!("import: unreadable workbook: {e}");
         file_error(member_sheet::DAMAGED)
     };
     let mut workbook: Xlsx<_> =
@@ -108,11 +113,18 @@ pub fn read_member_sheet(bytes: &[u8]) -> Result<Vec<SheetRow>, AppError> {
             }
             rows.entry(row).or_default().push((col, value));
             // One header row plus the allowed data rows.
-            if rows.len() > MAX_IMPORT_ROWS + 1 {
-                return Err(file_error(member_sheet::too_many_rows()));
+            if rows.len() > max_rows + 1 {
+                return Err(file_error(too_many()));
             }
         }
     }
+    Ok(rows)
+}
+
+/// Reads the member rows of the first sheet of an .xlsx file. File-level problems (not an
+/// Excel file, damaged, no header, too many rows) are an `Invalid` error on field `file`.
+pub fn read_member_sheet(bytes: &[u8]) -> Result<Vec<SheetRow>, AppError> {
+    let rows = read_cells(bytes, MAX_IMPORT_ROWS, member_sheet::too_many_rows)?;
     member_sheet::member_rows(&rows).map_err(file_error)
 }
 

@@ -20,15 +20,20 @@ use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
 use crate::error::AppError;
 use crate::services::authorize;
+use crate::services::listing::{FilterKind, FilterSpec, ListParams, ListSpec, export_xlsx};
 use crate::store::{
     self,
     entity::{cluster, cluster_co_applicant, cluster_county, cluster_member, organisation},
 };
 
-/// The clusters the principal may see: an applicant's own and those it co-applies to; a city
-/// bureau's city; everything for the province.
-pub async fn list(app: &App, p: &Principal) -> Result<Vec<ClusterView>, AppError> {
-    let scope = authorize(p, Resource::Cluster, Action::View)?;
+/// The rows a principal may see with `action`: an applicant's own and those it co-applies to;
+/// a city bureau's city; everything for the province.
+async fn scope_condition(
+    app: &App,
+    p: &Principal,
+    action: Action,
+) -> Result<(ScopeKind, Condition), AppError> {
+    let scope = authorize(p, Resource::Cluster, action)?;
     let condition = match scope {
         ScopeKind::All => Condition::all(),
         ScopeKind::OwnCity => match &p.org.city_code {
@@ -51,12 +56,16 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<ClusterView>, AppError
         }
         ScopeKind::OwnAccount => Condition::all().add(cluster::Column::Id.eq(-1)),
     };
-    let rows = cluster::Entity::find()
-        .filter(condition)
-        .order_by_asc(cluster::Column::Id)
-        .all(&app.db)
-        .await?;
-    let r = related(&app.db, &rows).await?;
+    Ok((scope, condition))
+}
+
+fn views_of(
+    app: &App,
+    p: &Principal,
+    scope: ScopeKind,
+    rows: &[cluster::Model],
+    r: &super::Related,
+) -> Result<Vec<ClusterView>, AppError> {
     let kinds = cluster_kinds(app)?;
     Ok(rows
         .iter()
@@ -66,9 +75,143 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<ClusterView>, AppError
                 ScopeKind::OwnOrg => Relation::CoApplicant,
                 _ => Relation::Oversight,
             };
-            view(m, &r, &kinds, relation)
+            view(m, r, &kinds, relation)
         })
         .collect())
+}
+
+/// The clusters the principal may see: an applicant's own and those it co-applies to; a city
+/// bureau's city; everything for the province.
+pub async fn list(app: &App, p: &Principal) -> Result<Vec<ClusterView>, AppError> {
+    let (scope, condition) = scope_condition(app, p, Action::View).await?;
+    let rows = cluster::Entity::find()
+        .filter(condition)
+        .order_by_asc(cluster::Column::Id)
+        .all(&app.db)
+        .await?;
+    let r = related(&app.db, &rows).await?;
+    views_of(app, p, scope, &rows, &r)
+}
+
+fn industries() -> Vec<(&'static str, &'static str)> {
+    jiqun_domain::industry::divisions()
+        .iter()
+        .map(|d| (d.code(), d.name()))
+        .collect()
+}
+
+/// The back office's list of clusters: filters, sortable columns, its path.
+pub const LIST: ListSpec = ListSpec {
+    path: "/clusters",
+    filters: &[
+        FilterSpec {
+            key: "city",
+            label: "受理市州",
+            kind: FilterKind::City,
+        },
+        FilterSpec {
+            key: "industry",
+            label: "主导产业",
+            kind: FilterKind::Choice(industries),
+        },
+        FilterSpec {
+            key: "q",
+            label: "关键字",
+            kind: FilterKind::Text,
+        },
+    ],
+    sorts: &[
+        ("name", "集群名称"),
+        ("industry", "主导产业"),
+        ("city", "受理市州"),
+        ("id", "登记顺序"),
+    ],
+    default_desc: false,
+};
+
+async fn listed(
+    app: &App,
+    p: &Principal,
+    action: Action,
+    params: &ListParams,
+) -> Result<(ScopeKind, sea_orm::Select<cluster::Entity>), AppError> {
+    let (scope, condition) = scope_condition(app, p, action).await?;
+    let mut q = cluster::Entity::find().filter(condition);
+    if let Some(city) = params.city("city") {
+        q = q.filter(cluster::Column::CityCode.eq(city));
+    }
+    if let Some(code) = params.get("industry") {
+        q = q.filter(cluster::Column::IndustryCode.eq(code));
+    }
+    if let Some(text) = params.get("q") {
+        q = q.filter(cluster::Column::Name.contains(text));
+    }
+    let q = params.order(
+        q,
+        |key| match key {
+            "name" => cluster::Column::Name,
+            "industry" => cluster::Column::IndustryCode,
+            "city" => cluster::Column::CityCode,
+            _ => cluster::Column::Id,
+        },
+        cluster::Column::Id,
+    );
+    Ok((scope, q))
+}
+
+/// One page of the list and the number of all that match (related rows loaded in batches).
+pub async fn page(
+    app: &App,
+    p: &Principal,
+    params: &ListParams,
+) -> Result<(Vec<ClusterView>, u64), AppError> {
+    let (scope, q) = listed(app, p, Action::View, params).await?;
+    let (rows, total) = params.fetch(&app.db, q).await?;
+    let r = related(&app.db, &rows).await?;
+    Ok((views_of(app, p, scope, &rows, &r)?, total))
+}
+
+/// Every cluster the filters match, as the Excel of 导出Excel.
+pub async fn export(app: &App, p: &Principal, params: &ListParams) -> Result<Vec<u8>, AppError> {
+    let (scope, q) = listed(app, p, Action::Export, params).await?;
+    let rows = params.fetch_all(&app.db, q).await?;
+    let r = related(&app.db, &rows).await?;
+    let table: Vec<Vec<String>> = views_of(app, p, scope, &rows, &r)?
+        .into_iter()
+        .map(|c| {
+            vec![
+                c.name,
+                c.kind_name,
+                c.industry_name,
+                c.lead_county.name,
+                c.city_name,
+                c.org_name,
+                if c.joint {
+                    "联合申报"
+                } else {
+                    "单独申报"
+                }
+                .to_string(),
+                c.member_count.to_string(),
+                c.lifecycle_label,
+            ]
+        })
+        .collect();
+    export_xlsx(
+        "集群名单",
+        &[
+            ("集群名称", 36.0),
+            ("类型", 14.0),
+            ("主导产业", 24.0),
+            ("牵头县（市、区）", 16.0),
+            ("受理市州", 12.0),
+            ("牵头申报主体", 30.0),
+            ("申报方式", 10.0),
+            ("成员企业", 10.0),
+            ("阶段", 10.0),
+        ],
+        &table,
+    )
 }
 
 pub async fn get(app: &App, p: &Principal, id: ClusterId) -> Result<ClusterView, AppError> {
@@ -324,6 +467,8 @@ pub async fn update(
     let pure = validate(input, lead, &kinds);
     let extra = check_co_applicants(&app.db, &input.co_applicant_org_ids).await?;
     let v = merge_problems(pure, extra)?;
+    // What was announced with a title changes only through a 变更申请.
+    crate::services::changes::guard_direct_edit(&app.db, &before, &v).await?;
     let co_names = org_names(&app.db, v.co_applicant_org_ids.iter().copied()).await?;
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;

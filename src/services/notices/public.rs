@@ -201,7 +201,16 @@ pub(super) async fn entry_rows<C: ConnectionTrait>(
         .from(cluster::Column::OrgId)
         .to(organisation::Column::Id)
         .into();
-    type Row = (EntryId, String, String, String, Option<i32>, String, String);
+    type Row = (
+        EntryId,
+        String,
+        String,
+        String,
+        Option<i32>,
+        String,
+        String,
+        String,
+    );
     let mut rows: Vec<Row> = round_entry::Entity::find()
         .select_only()
         .columns([
@@ -213,6 +222,7 @@ pub(super) async fn entry_rows<C: ConnectionTrait>(
         ])
         .column(cluster::Column::Name)
         .column(organisation::Column::Name)
+        .column(round_entry::Column::NoticeSnapshot)
         .join(JoinType::InnerJoin, to_cluster)
         .join(JoinType::InnerJoin, to_org)
         .filter(round_entry::Column::RoundId.eq(round_id))
@@ -220,35 +230,43 @@ pub(super) async fn entry_rows<C: ConnectionTrait>(
         .into_tuple()
         .all(conn)
         .await?;
-    rows.sort_by_key(|(id, kind, _, _, rank, _, _)| {
+    rows.sort_by_key(|(id, kind, _, _, rank, _, _, _)| {
         (kind_order(kinds, kind), rank.unwrap_or(i32::MAX), *id)
     });
     let mut cities: HashMap<String, String> = HashMap::new();
     Ok(rows
         .into_iter()
         .enumerate()
-        .map(|(i, (id, kind, city, status, _, cluster_name, org_name))| {
-            let city_name = cities
-                .entry(city)
-                .or_insert_with_key(|code| region::city_name(code))
-                .clone();
-            PublicEntry {
-                no: i + 1,
-                entry_id: id,
-                cluster_name,
-                org_name,
-                city_name,
-                kind_label: kind_label(kinds, &kind),
-                kind,
-                status_label: status_label(&status),
-                note: if status == Status::Removed.key() {
-                    "异议成立，已取消拟入选资格".into()
-                } else {
-                    String::new()
-                },
-                status,
-            }
-        })
+        .map(
+            |(i, (id, kind, city, status, _, cluster_name, org_name, frozen))| {
+                let city_name = cities
+                    .entry(city)
+                    .or_insert_with_key(|code| region::city_name(code))
+                    .clone();
+                // A published notice reads what it showed on the day; the proposed list is live.
+                let (cluster_name, org_name, city_name, kind_label) =
+                    match crate::services::records::Snapshot::parse(&frozen) {
+                        Some(s) => (s.cluster_name, s.org_name, s.city_name, s.kind_label),
+                        None => (cluster_name, org_name, city_name, kind_label(kinds, &kind)),
+                    };
+                PublicEntry {
+                    no: i + 1,
+                    entry_id: id,
+                    cluster_name,
+                    org_name,
+                    city_name,
+                    kind_label,
+                    kind,
+                    status_label: status_label(&status),
+                    note: if status == Status::Removed.key() {
+                        "异议成立，已取消拟入选资格".into()
+                    } else {
+                        String::new()
+                    },
+                    status,
+                }
+            },
+        )
         .collect())
 }
 

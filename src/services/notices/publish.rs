@@ -4,7 +4,7 @@ use crate::store::id::RoundId;
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::application::{Status, Transition};
 use jiqun_domain::round::{self as round_rules, RoundKind, RoundStep};
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
 use super::{MAX_NOTICE_CHARS, cached_policy, notice_title_of, period_text};
@@ -97,6 +97,18 @@ pub async fn publish(
     .await?;
     for e in &listed {
         rounds::move_entry(&txn, p, kind, e, Transition::PublishNotice, "", now).await?;
+    }
+    // The notice shows these names and figures for good, whatever is edited later.
+    let snapshots = crate::services::records::of_entries(&txn, &listed, &policy).await?;
+    for (entry_id, snap) in &snapshots {
+        round_entry::Entity::update_many()
+            .col_expr(
+                round_entry::Column::NoticeSnapshot,
+                sea_orm::sea_query::Expr::value(snap.to_json()?),
+            )
+            .filter(round_entry::Column::Id.eq(*entry_id))
+            .exec(&txn)
+            .await?;
     }
     let period = period_text(window.first_day, window.last_day, window.working_days);
     let title = notice_title_of(&c, kind)?;

@@ -22,6 +22,11 @@ pub struct Model {
     pub revoke_reason: String,
     pub decided_by: UserId,
     pub created_at: TimeDateTimeWithTimeZone,
+    /// What the certificate showed when issued (JSON, `services::records::Snapshot`); every
+    /// page, PDF and check reads this, never the live cluster.
+    pub snapshot: String,
+    /// The certificate that replaced this one (换发), when one did.
+    pub superseded_by: Option<DesignationId>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -26,6 +26,9 @@ pub struct Model {
     pub decision_note: String,
     pub version: i32,
     pub updated_at: TimeDateTimeWithTimeZone,
+    /// What the published 公示 showed of this entrant (JSON, `services::records::Snapshot`);
+    /// empty until the notice is published.
+    pub notice_snapshot: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

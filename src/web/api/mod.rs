@@ -6,11 +6,15 @@ pub mod applications;
 pub mod attachments;
 pub mod audit;
 pub mod calendar;
+pub mod changes;
 pub mod clusters;
 pub mod competitions;
 pub mod doc;
 pub mod error;
 pub mod extensions;
+pub mod funding;
+pub mod imports;
+pub mod nominations;
 pub mod notices;
 pub mod orgs;
 pub mod policies;
@@ -76,19 +80,24 @@ pub fn routes() -> Router<Shared> {
         .merge(recheck::routes())
         .merge(policies::routes())
         .merge(extensions::routes())
+        .merge(funding::routes())
+        .merge(imports::routes())
+        .merge(changes::routes())
+        .merge(nominations::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
 /// The error answer shared by every part of the API; each part lists its own paths.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "jiqun 湖南省先进制造业集群培育管理系统 API", version = "1"),
+    info(title = "jiqun API", version = "1"),
     components(schemas(ErrorBody, ErrorDetail, FieldErrorSchema))
 )]
 pub struct ApiDoc;
 
 async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     let mut doc = ApiDoc::openapi();
+    doc.info.title = format!("jiqun {} API", crate::config::site_name());
     doc.merge(session::Doc::openapi());
     doc.merge(orgs::Doc::openapi());
     doc.merge(users::Doc::openapi());
@@ -108,6 +117,10 @@ async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     doc.merge(recheck::Doc::openapi());
     doc.merge(policies::Doc::openapi());
     doc.merge(extensions::Doc::openapi());
+    doc.merge(funding::Doc::openapi());
+    doc.merge(imports::Doc::openapi());
+    doc.merge(changes::Doc::openapi());
+    doc.merge(nominations::Doc::openapi());
     let value = serde_json::to_value(&doc).map_err(AppError::internal)?;
     Ok(Json(doc::finish(value)))
 }

@@ -21,6 +21,7 @@ use crate::clock::format_local;
 use crate::error::AppError;
 use crate::services::applications::{self as svc, ApplicationRow, EventView};
 use crate::store::entity::{application, application_event, attachment, blob, cluster};
+use crate::web::forms::Confirm;
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
@@ -192,6 +193,21 @@ struct ShowPage {
     can_extend_submission: bool,
     extension: ExtensionForm,
     extension_errors: super::FormErrors,
+    /// The step indicator: 填报申报材料 → 市州初审 → 省级评审 → 公示 → 确定.
+    steps: Vec<(&'static str, &'static str)>,
+    /// The viewer's next action on top of the page: (label, link).
+    next: Option<(String, String)>,
+    /// Submitting cannot be taken back: the applicant ticks this first.
+    submit_confirm: Confirm,
+}
+
+/// What the applicant attests before submitting, and what submitting does.
+fn submit_confirm() -> Confirm {
+    Confirm::new(
+        "submit-acknowledge",
+        "我已核对申报材料，对其真实性负责",
+        "提交后申报将报送市州工信局初审，在退回修改前不能再更改",
+    )
 }
 
 /// The extension form as typed, kept when refused.
@@ -241,18 +257,27 @@ pub async fn files_of(
         .collect())
 }
 
-async fn show_page(
+/// What the people deciding on an application read: its content by criterion, the intake
+/// rule's result (complete and eligible, or what is missing), and its files. The application
+/// page and the city's 初审 page both show it.
+pub struct Material {
+    pub policy: jiqun_rules::Policy,
+    pub criteria: Vec<CriterionView>,
+    pub negatives: Vec<(String, String, bool)>,
+    pub ready: bool,
+    pub problems: Vec<(&'static str, String)>,
+    pub files: Vec<FileView>,
+}
+
+/// The material of `m`; `shown_form` replaces the stored content (a refused post keeps what was
+/// typed); `field_errors` puts each problem next to its field (for the applicant's form).
+pub async fn material(
     app: &App,
-    ctx: &SessionCtx,
     m: &application::Model,
     shown_form: Option<&FormData>,
     assessment_override: Option<Assessment>,
-    general_error: String,
-    flash_ok: String,
-) -> Result<ShowPage, PageError> {
-    let p = &ctx.principal;
-    let status = m.status;
-    let editable = svc::is_lead_applicant(p, m) && status.editable_by_applicant();
+    field_errors: bool,
+) -> Result<Material, AppError> {
     let (policy, assessment) = svc::assess(app, m).await?;
     let assessment = assessment_override.unwrap_or(assessment);
     let form = shown_form.cloned().unwrap_or_else(|| svc::form_of(m));
@@ -275,7 +300,7 @@ async fn show_page(
                     value: form.indicators.get(&i.key).cloned().unwrap_or_default(),
                     error: assessment
                         .message_for(&format!("indicators.{}", i.key))
-                        .filter(|_| editable)
+                        .filter(|_| field_errors)
                         .unwrap_or("")
                         .to_string(),
                 })
@@ -283,7 +308,7 @@ async fn show_page(
             narrative: form.narratives.get(&c.key).cloned().unwrap_or_default(),
             error: assessment
                 .message_for(&format!("narratives.{}", c.key))
-                .filter(|_| editable)
+                .filter(|_| field_errors)
                 .unwrap_or("")
                 .to_string(),
         })
@@ -319,6 +344,36 @@ async fn show_page(
             .iter()
             .map(|x| ("missing", x.message.clone())),
     );
+    Ok(Material {
+        ready: assessment.ready(),
+        files: files_of(app, "application", m.id.get()).await?,
+        policy,
+        criteria,
+        negatives,
+        problems,
+    })
+}
+
+async fn show_page(
+    app: &App,
+    ctx: &SessionCtx,
+    m: &application::Model,
+    shown_form: Option<&FormData>,
+    assessment_override: Option<Assessment>,
+    general_error: String,
+    flash_ok: String,
+) -> Result<ShowPage, PageError> {
+    let p = &ctx.principal;
+    let status = m.status;
+    let editable = svc::is_lead_applicant(p, m) && status.editable_by_applicant();
+    let Material {
+        policy,
+        criteria,
+        negatives,
+        ready,
+        problems,
+        files,
+    } = material(app, m, shown_form, assessment_override, editable).await?;
     let head = svc::rows(app, vec![m.clone()])
         .await?
         .into_iter()
@@ -338,6 +393,23 @@ async fn show_page(
     };
     let review_actions = permission(p.role, Resource::Application, Action::Review).is_some()
         && status == Status::Submitted;
+    let next = if editable {
+        let label = match (status, ready) {
+            (Status::ReturnedForRevision, _) => "补正申报材料并重新提交",
+            (_, true) => "提交申报",
+            (_, false) => "补全申报材料",
+        };
+        let href = if ready {
+            "#submit-application"
+        } else {
+            "#assessment"
+        };
+        Some((label.to_string(), href.to_string()))
+    } else if review_actions {
+        Some(("出具初审意见".to_string(), format!("/reviews/{}", m.id)))
+    } else {
+        None
+    };
     Ok(ShowPage {
         layout: layout(
             ctx,
@@ -349,11 +421,11 @@ async fn show_page(
         ),
         flash: String::new(),
         csrf: ctx.session.csrf_token.clone(),
-        ready: assessment.ready(),
+        ready,
         problems,
         criteria,
         negatives,
-        files: files_of(app, "application", m.id.get()).await?,
+        files,
         uploads: vec![
             ("report", "申请报告（PDF）"),
             ("pledge", "真实性承诺书（签章扫描件）"),
@@ -375,6 +447,9 @@ async fn show_page(
         can_extend_submission: p.role == jiqun_domain::access::Role::Province,
         extension: ExtensionForm::default(),
         extension_errors: super::FormErrors::default(),
+        steps: crate::web::views::application_steps(status),
+        next,
+        submit_confirm: submit_confirm(),
     })
 }
 
@@ -469,6 +544,35 @@ async fn save(
         .unwrap_or(0);
     let form = form_from(&fields);
     let submit = fields.get("action").map(String::as_str) == Some("submit");
+    if submit {
+        let confirm = submit_confirm();
+        let posted = fields.get(crate::web::forms::ACKNOWLEDGE);
+        if let Err(e) = confirm.check(posted.map_or("", String::as_str)) {
+            // Nothing is saved: the typed form comes back with the refusal under the tick.
+            return match svc::load(&app.db, p, id).await {
+                Ok(m) => {
+                    match show_page(
+                        &app,
+                        &ctx,
+                        &m,
+                        Some(&form),
+                        None,
+                        String::new(),
+                        String::new(),
+                    )
+                    .await
+                    {
+                        Ok(mut page) => {
+                            page.submit_confirm = confirm.refused_by(Some(&e));
+                            (axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+                        }
+                        Err(e) => e.into_response(),
+                    }
+                }
+                Err(e) => PageError(e).into_response(),
+            };
+        }
+    }
     let saved = match svc::save(&app, p, id, &form, version).await {
         Ok(m) => m,
         Err(e @ (AppError::StaleVersion | AppError::Conflict(_))) => {

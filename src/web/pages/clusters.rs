@@ -20,6 +20,7 @@ use crate::services::clusters::{
     self, ClusterInput, ClusterView, ImportReport, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, MemberInput,
     MemberView, Relation,
 };
+use crate::services::listing::{ListNav, ListParams};
 use crate::web::download::xlsx_download;
 use crate::web::principal::{Authed, SessionCtx};
 use crate::web::upload::{UploadError, read_upload};
@@ -27,6 +28,7 @@ use crate::web::upload::{UploadError, read_upload};
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/clusters", get(list))
+        .route("/clusters/export.xlsx", get(export))
         .route("/clusters/new", get(new_form).post(create))
         .route("/clusters/members-template.xlsx", get(template))
         .route("/clusters/{id}", get(show))
@@ -54,16 +56,41 @@ struct ListPage {
     flash: String,
     clusters: Vec<ClusterView>,
     can_create: bool,
+    cities: Choices,
+    industries: Choices,
+    nav: ListNav,
 }
 
-async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> Result<ListPage, PageError> {
-    let rows = clusters::list(&app, &ctx.principal).await?;
+async fn list(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<ListPage, PageError> {
+    let params = ListParams::parse(&clusters::LIST, &pairs)?;
+    let (rows, total) = clusters::page(&app, &ctx.principal, &params).await?;
     Ok(ListPage {
         layout: layout(&ctx, "clusters"),
         flash: String::new(),
         clusters: rows,
         can_create: permission(ctx.principal.role, Resource::Cluster, Action::Create).is_some(),
+        cities: region_choices().0,
+        industries: industry::divisions()
+            .iter()
+            .map(|d| (d.code().to_string(), d.to_string()))
+            .collect(),
+        nav: params.nav(&clusters::LIST, total),
     })
+}
+
+/// 导出Excel: every cluster the filters match, not only the page.
+async fn export(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let params = ListParams::parse(&clusters::LIST, &pairs)?;
+    let bytes = clusters::export(&app, &ctx.principal, &params).await?;
+    Ok(xlsx_download(bytes, "集群名单.xlsx", "clusters.xlsx"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -379,6 +406,8 @@ struct ShowPage {
     max_mb: usize,
     /// The cluster's story, oldest first.
     history: Vec<clusters::HistoryEvent>,
+    /// Whether the reader follows national nominations (第十七条), linked from the story.
+    can_see_nominations: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -430,6 +459,8 @@ async fn show_page(
         max_rows: MAX_IMPORT_ROWS,
         max_mb: MAX_IMPORT_BYTES / 1024 / 1024,
         history: clusters::history(app, &ctx.principal, id).await?,
+        can_see_nominations: permission(ctx.principal.role, Resource::Nomination, Action::View)
+            .is_some(),
     })
 }
 

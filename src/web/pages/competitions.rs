@@ -13,7 +13,7 @@ use jiqun_domain::access::{Action, Resource, permission};
 use serde::Deserialize;
 
 use super::{FormErrors, Layout, PageError, layout};
-use crate::app::Shared;
+use crate::app::{App, Shared};
 use crate::error::AppError;
 use crate::services::competitions::{
     self, CompetitionInput, CompetitionView, MAX_NOTICE_CHARS, RecommendedOverview,
@@ -274,6 +274,17 @@ struct ShowPage {
     can_see_rounds: bool,
     files: Vec<super::applications::FileView>,
     upload_error: String,
+    /// Closing the call cannot be taken back: the province ticks this first.
+    close_confirm: crate::web::forms::Confirm,
+}
+
+/// What the province attests before closing a call, and what closing does.
+fn close_confirm() -> crate::web::forms::Confirm {
+    crate::web::forms::Confirm::new(
+        "close-acknowledge",
+        "我已确认本竞赛通知的申报和初审均已结束",
+        "关闭后不再接受申报和初审，不能重新开启",
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -288,22 +299,33 @@ async fn show(
     Path(id): Path<CompetitionId>,
     Query(q): Query<ShowQuery>,
 ) -> Result<ShowPage, PageError> {
-    let c = competitions::get(&app, &ctx.principal, id).await?;
     let flash = match q.saved.as_deref() {
         Some("created") => "竞赛通知已发布。",
         Some("updated") => "竞赛通知已修改。",
         Some("closed") => "竞赛通知已关闭。",
         _ => "",
     };
+    show_page(&app, &ctx, id, flash, q.upload_error.unwrap_or_default()).await
+}
+
+async fn show_page(
+    app: &App,
+    ctx: &SessionCtx,
+    id: CompetitionId,
+    flash: &str,
+    upload_error: String,
+) -> Result<ShowPage, PageError> {
+    let c = competitions::get(app, &ctx.principal, id).await?;
     Ok(ShowPage {
-        layout: layout(&ctx, "competitions"),
+        layout: layout(ctx, "competitions"),
         flash: flash.into(),
         csrf: ctx.session.csrf_token.clone(),
-        can_edit: can(&ctx, Action::Update) && c.status == competitions::STATUS_OPEN,
+        can_edit: can(ctx, Action::Update) && c.status == competitions::STATUS_OPEN,
         can_open_round: permission(ctx.principal.role, Resource::Round, Action::Create).is_some(),
         can_see_rounds: permission(ctx.principal.role, Resource::Round, Action::View).is_some(),
-        files: super::applications::files_of(&app, "competition", id.get()).await?,
-        upload_error: q.upload_error.unwrap_or_default(),
+        files: super::applications::files_of(app, "competition", id.get()).await?,
+        upload_error,
+        close_confirm: close_confirm(),
         c,
     })
 }
@@ -357,13 +379,32 @@ async fn update(
     }
 }
 
+#[derive(Deserialize, Default)]
+struct CloseForm {
+    #[serde(default)]
+    acknowledge: String,
+}
+
 async fn close(
     State(app): State<Shared>,
     Authed(ctx): Authed,
     Path(id): Path<CompetitionId>,
-) -> Result<Redirect, PageError> {
-    competitions::close(&app, &ctx.principal, id).await?;
-    Ok(Redirect::to(&format!("/competitions/{id}?saved=closed")))
+    Form(f): Form<CloseForm>,
+) -> Response {
+    let confirm = close_confirm();
+    if let Err(e) = confirm.check(&f.acknowledge) {
+        return match show_page(&app, &ctx, id, "", String::new()).await {
+            Ok(mut page) => {
+                page.close_confirm = confirm.refused_by(Some(&e));
+                (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+            }
+            Err(e) => e.into_response(),
+        };
+    }
+    match competitions::close(&app, &ctx.principal, id).await {
+        Ok(_) => Redirect::to(&format!("/competitions/{id}?saved=closed")).into_response(),
+        Err(e) => PageError(e).into_response(),
+    }
 }
 
 #[derive(Deserialize, Default)]

@@ -15,11 +15,14 @@ use super::{Choices, FormErrors, Layout, PageError, layout, region_choices};
 use crate::app::{App, Shared};
 use crate::error::AppError;
 use crate::services::experts::{self, AccountChoice, ExpertDetail, ExpertInput, ExpertView};
+use crate::services::listing::{ListNav, ListParams};
+use crate::web::download::xlsx_download;
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/experts", get(list))
+        .route("/experts/export.xlsx", get(export))
         .route("/experts/new", get(new_form).post(create))
         .route("/experts/me", get(me))
         .route("/experts/{id}", get(edit_form).post(update))
@@ -36,6 +39,8 @@ struct ListPage {
     layout: Option<Layout>,
     flash: String,
     rows: Vec<ExpertView>,
+    cities: Choices,
+    nav: ListNav,
 }
 
 #[derive(Deserialize, Default)]
@@ -47,13 +52,15 @@ async fn list(
     State(app): State<Shared>,
     Authed(ctx): Authed,
     Query(q): Query<Saved>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     if !keeps_pool(&ctx) {
         // An expert's view of the pool is their own entry.
         crate::services::authorize(&ctx.principal, Resource::ExpertPool, Action::View)?;
         return Ok(Redirect::to("/experts/me").into_response());
     }
-    let rows = experts::list(&app, &ctx.principal).await?;
+    let params = ListParams::parse(&experts::LIST, &pairs)?;
+    let (rows, total) = experts::page(&app, &ctx.principal, &params).await?;
     Ok(ListPage {
         layout: layout(&ctx, "experts"),
         flash: match q.saved.as_deref() {
@@ -61,8 +68,21 @@ async fn list(
             _ => String::new(),
         },
         rows,
+        cities: region_choices().0,
+        nav: params.nav(&experts::LIST, total),
     }
     .into_response())
+}
+
+/// 导出Excel: every entry the filters match, not only the page.
+async fn export(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let params = ListParams::parse(&experts::LIST, &pairs)?;
+    let bytes = experts::export(&app, &ctx.principal, &params).await?;
+    Ok(xlsx_download(bytes, "专家库.xlsx", "experts.xlsx"))
 }
 
 /// The form as typed: every field is text, multi-value fields one item per line.

@@ -5,11 +5,15 @@ mod applications;
 mod attachments;
 mod audit_log;
 mod calendar;
+mod changes;
 mod clusters;
 mod competitions;
 pub mod demo_clock;
 mod designations;
 mod experts;
+mod funding;
+mod imports;
+mod nominations;
 mod notices;
 mod notifications;
 mod orgs;
@@ -63,6 +67,10 @@ pub fn routes() -> Router<Shared> {
         .merge(reports::routes())
         .merge(revocation::routes())
         .merge(recheck::routes())
+        .merge(funding::routes())
+        .merge(imports::routes())
+        .merge(changes::routes())
+        .merge(nominations::routes())
 }
 
 pub struct NavItem {
@@ -169,11 +177,32 @@ pub fn nav_for(role: Role, org_id: OrgId) -> Vec<NavItem> {
             href: "/revocations".into(),
         });
     }
+    if permission(role, Resource::ChangeRequest, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "change-requests",
+            label: "变更申请",
+            href: "/change-requests".into(),
+        });
+    }
     if permission(role, Resource::Recheck, Action::View).is_some() {
         nav.push(NavItem {
             key: "rechecks",
             label: "复核",
             href: "/rechecks/due".into(),
+        });
+    }
+    if permission(role, Resource::Funding, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "funding",
+            label: "资金台账",
+            href: "/funding".into(),
+        });
+    }
+    if permission(role, Resource::Nomination, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "nominations",
+            label: "国家级集群推荐",
+            href: "/nominations".into(),
         });
     }
     match permission(role, Resource::Organisation, Action::View) {
@@ -272,6 +301,11 @@ impl FormErrors {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Any one message (for a form with a single place to show it).
+    pub fn first(&self) -> Option<String> {
+        self.0.values().next().cloned()
     }
 }
 

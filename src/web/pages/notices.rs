@@ -29,7 +29,7 @@ use crate::services::notices::{
     self, FileError, ObjectionReceipt, ObjectionView, PublicNotice, PublishInput, RoundNotice,
 };
 use crate::web::download::file_response;
-use crate::web::forms::{ObjectionForm, read_objection};
+use crate::web::forms::{Confirm, ObjectionForm, read_objection};
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
@@ -299,6 +299,32 @@ struct ManagePage {
     errors: FormErrors,
     general_error: String,
     max_notice: usize,
+    /// Publishing and confirming cannot be taken back: the province ticks these first.
+    publish_confirm: Confirm,
+    list_confirm: Confirm,
+}
+
+/// What the province attests before publishing the notice, and what publishing does.
+fn publish_confirm() -> Confirm {
+    Confirm::new(
+        "publish-acknowledge",
+        "我已核对拟入选名单和公示说明",
+        "发布后公示即向社会公开，公示内容不能修改或撤回",
+    )
+}
+
+/// What the province attests before confirming the list, and what confirming does.
+fn list_confirm(kind: &str) -> Confirm {
+    let outcome = if kind == "final" {
+        "作出认定"
+    } else {
+        "确定培育对象"
+    };
+    Confirm::new(
+        "confirm-acknowledge",
+        "我已核对名单",
+        format!("确认后将{outcome}并生成证书编号，不能撤回"),
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -332,6 +358,8 @@ async fn manage_page(
             Some(e) => e.to_string(),
         },
         max_notice: notices::MAX_NOTICE_CHARS,
+        publish_confirm: publish_confirm().refused_by(error),
+        list_confirm: list_confirm(&n.kind).refused_by(error),
         n,
     })
 }
@@ -356,6 +384,8 @@ struct PublishForm {
     notice_text: String,
     #[serde(default)]
     version: String,
+    #[serde(default)]
+    acknowledge: String,
 }
 
 async fn redraw(
@@ -388,6 +418,9 @@ async fn publish(
         notice_text: f.notice_text.clone(),
         version: f.version.trim().parse().ok(),
     };
+    if let Err(e) = publish_confirm().check(&f.acknowledge) {
+        return redraw(&app, &ctx, id, Some(f.notice_text), e).await;
+    }
     match notices::publish(&app, &ctx.principal, id, &input).await {
         Ok(_) => Redirect::to(&format!("/rounds/{id}/notice?done=published")).into_response(),
         Err(e) => redraw(&app, &ctx, id, Some(f.notice_text), e).await,
@@ -409,9 +442,11 @@ async fn confirm(
     Path(id): Path<RoundId>,
     Form(f): Form<ConfirmForm>,
 ) -> Response {
-    if f.acknowledge.is_empty() {
-        let e =
-            crate::error::AppError::invalid("acknowledge", "请勾选“我已核对名单”：确认后不能撤回");
+    let kind = match notices::round_notice(&app, &ctx.principal, id).await {
+        Ok(n) => n.kind,
+        Err(e) => return PageError(e).into_response(),
+    };
+    if let Err(e) = list_confirm(&kind).check(&f.acknowledge) {
         return redraw(&app, &ctx, id, None, e).await;
     }
     let input = notices::ConfirmInput {
@@ -441,9 +476,28 @@ struct ObjectionsPage {
     failed_id: ObjectionId,
     failed_reply: String,
     failed_message: String,
+    /// The failed post lacked the confirmation tick (its message goes under the tick).
+    failed_ack: bool,
+}
+
+/// What the province attests before deciding an objection, and what deciding does.
+fn objection_confirm(id: ObjectionId) -> Confirm {
+    Confirm::new(
+        format!("objection-acknowledge-{id}"),
+        "我已调查核实",
+        "处理决定将按受理编号在公示页面公开；异议成立的，该集群的拟入选资格即被取消；决定不能撤回（登记调查无需勾选）",
+    )
 }
 
 impl ObjectionsPage {
+    fn confirm_for(&self, id: &ObjectionId) -> Confirm {
+        let mut c = objection_confirm(*id);
+        if *id == self.failed_id && self.failed_ack {
+            c.error = self.failed_message.clone();
+        }
+        c
+    }
+
     fn reply_for(&self, id: &ObjectionId) -> &str {
         if *id == self.failed_id {
             &self.failed_reply
@@ -453,7 +507,7 @@ impl ObjectionsPage {
     }
 
     fn error_for(&self, id: &ObjectionId) -> &str {
-        if *id == self.failed_id {
+        if *id == self.failed_id && !self.failed_ack {
             &self.failed_message
         } else {
             ""
@@ -470,12 +524,12 @@ async fn objections_page(
     app: &App,
     ctx: &SessionCtx,
     round_id: RoundId,
-    failed: Option<(ObjectionId, String, String)>,
+    failed: Option<(ObjectionId, String, String, bool)>,
     flash: String,
 ) -> Result<ObjectionsPage, PageError> {
     let (r, rows) = notices::objections(app, &ctx.principal, round_id).await?;
     let n = notices::round_notice(app, &ctx.principal, r.id).await?;
-    let (failed_id, failed_reply, failed_message) = failed.unwrap_or_default();
+    let (failed_id, failed_reply, failed_message, failed_ack) = failed.unwrap_or_default();
     Ok(ObjectionsPage {
         layout: layout(ctx, "rounds"),
         flash,
@@ -489,6 +543,7 @@ async fn objections_page(
         failed_id,
         failed_reply,
         failed_message,
+        failed_ack,
     })
 }
 
@@ -511,6 +566,8 @@ struct ReplyForm {
     reply: String,
     #[serde(default)]
     version: String,
+    #[serde(default)]
+    acknowledge: String,
 }
 
 async fn decide(
@@ -526,16 +583,26 @@ async fn decide(
         Ok(o) => o.round_id,
         Err(e) => return PageError(e).into_response(),
     };
-    match notices::decide(
-        &app,
-        &ctx.principal,
-        id,
-        step,
-        &f.reply,
-        f.version.trim().parse().ok(),
-    )
-    .await
-    {
+    // Registering for investigation decides nothing; dismissing or upholding does.
+    let acknowledged = match step {
+        jiqun_domain::round::ObjectionStep::Register => Ok(()),
+        _ => objection_confirm(id).check(&f.acknowledge),
+    };
+    let done = match acknowledged {
+        Ok(()) => {
+            notices::decide(
+                &app,
+                &ctx.principal,
+                id,
+                step,
+                &f.reply,
+                f.version.trim().parse().ok(),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match done {
         Ok(_) => Redirect::to(&format!(
             "/rounds/{round_id}/objections?done={id}#objection-{id}"
         ))
@@ -548,7 +615,14 @@ async fn decide(
                 &app,
                 &ctx,
                 round_id,
-                Some((id, f.reply, message)),
+                Some((
+                    id,
+                    f.reply,
+                    message,
+                    e.fields()
+                        .iter()
+                        .any(|x| x.field == crate::web::forms::ACKNOWLEDGE),
+                )),
                 String::new(),
             )
             .await

@@ -13,12 +13,15 @@ use serde::Deserialize;
 use super::{FormErrors, Layout, PageError, layout, region_choices};
 use crate::app::Shared;
 use crate::error::AppError;
-use crate::services::orgs::{self, OrgFilter, OrgInput, OrgView};
+use crate::services::listing::{ListNav, ListParams};
+use crate::services::orgs::{self, OrgInput, OrgView};
+use crate::web::download::xlsx_download;
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/orgs", get(list))
+        .route("/orgs/export.xlsx", get(export))
         .route("/orgs/new", get(new_form).post(create))
         .route("/orgs/{id}", get(show))
         .route("/orgs/{id}/edit", get(edit_form).post(update))
@@ -38,27 +41,39 @@ struct ListPage {
     flash: String,
     orgs: Vec<OrgView>,
     kinds: Vec<(String, String)>,
-    filter_kind: String,
-    filter_q: String,
+    cities: Vec<(String, String)>,
+    nav: ListNav,
     can_create: bool,
 }
 
 async fn list(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Query(filter): Query<OrgFilter>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<ListPage, PageError> {
-    let rows = orgs::list(&app, &ctx.principal, &filter).await?;
+    let params = ListParams::parse(&orgs::LIST, &pairs)?;
+    let (rows, total) = orgs::page(&app, &ctx.principal, &params).await?;
     Ok(ListPage {
         layout: layout(&ctx, "orgs"),
         flash: String::new(),
         orgs: rows,
         kinds: kinds(),
-        filter_kind: filter.kind.unwrap_or_default(),
-        filter_q: filter.q.unwrap_or_default(),
+        cities: region_choices().0,
+        nav: params.nav(&orgs::LIST, total),
         can_create: permission(ctx.principal.role, Resource::Organisation, Action::Create)
             .is_some(),
     })
+}
+
+/// 导出Excel: every organisation the filters match, not only the page.
+async fn export(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let params = ListParams::parse(&orgs::LIST, &pairs)?;
+    let bytes = orgs::export(&app, &ctx.principal, &params).await?;
+    Ok(xlsx_download(bytes, "单位名单.xlsx", "organisations.xlsx"))
 }
 
 #[derive(Template, WebTemplate)]

@@ -22,6 +22,7 @@ use super::{Layout, PageError, layout};
 use crate::app::{App, Shared};
 use crate::error::AppError;
 use crate::services::reports::{self as svc, Decision, ObligationRow, ReportRow, ReportView};
+use crate::web::forms::Confirm;
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
@@ -115,10 +116,75 @@ struct ShowPage {
     decision_error: String,
     upload_error: String,
     max_mb: u64,
+    steps: Vec<(&'static str, &'static str)>,
+    next: Option<(String, String)>,
+    /// Submitting, forwarding and accepting cannot be taken back: each asks for a tick.
+    submit_confirm: Confirm,
+    forward_confirm: Confirm,
+    accept_confirm: Confirm,
+    /// The cluster's entries in the funding ledger (第十七条), beside the reward-funds section.
+    funding: Vec<crate::services::funding::EntryRow>,
+}
+
+fn submit_confirm() -> Confirm {
+    Confirm::new(
+        "submit-acknowledge",
+        "我已核对报告内容和附件",
+        "提交后报告将报送市州工信局审阅，在退回修改前不能再更改",
+    )
+}
+
+fn forward_confirm() -> Confirm {
+    Confirm::new(
+        "forward-acknowledge",
+        "我已审阅报告",
+        "签署的意见将随报告转报省工信厅，不能撤回",
+    )
+}
+
+fn accept_confirm() -> Confirm {
+    Confirm::new(
+        "accept-acknowledge",
+        "我已审核报告",
+        "接收后本期报告办结，不能再退回修改（退回修改无需勾选）",
+    )
+}
+
+/// The confirmation a report step asks for (returning asks for none).
+fn confirm_of(step: Step) -> Option<Confirm> {
+    match step {
+        Step::Submit => Some(submit_confirm()),
+        Step::Forward => Some(forward_confirm()),
+        Step::Accept => Some(accept_confirm()),
+        Step::Return => None,
+    }
+}
+
+/// The viewer's next action on a report, on top of its page.
+fn next_of(r: &ReportView) -> Option<(String, String)> {
+    let (label, href) = if r.can_edit && r.row.status == "returned" {
+        ("按退回意见修改并重新提交", "#report-form")
+    } else if r.can_edit && r.complete {
+        ("提交报告", "#submit-report")
+    } else if r.can_edit {
+        ("补全报告内容", "#completeness")
+    } else if r.can_forward {
+        ("签署意见并转报", "#forward-form")
+    } else if r.can_decide {
+        ("审核报告", "#decide")
+    } else {
+        return None;
+    };
+    Some((label.to_string(), href.to_string()))
 }
 
 fn show_page(ctx: &SessionCtx, r: ReportView, general_error: String, flash_ok: String) -> ShowPage {
     ShowPage {
+        steps: crate::web::views::report_steps(&r.row.status),
+        next: next_of(&r),
+        submit_confirm: submit_confirm(),
+        forward_confirm: forward_confirm(),
+        accept_confirm: accept_confirm(),
         layout: layout(ctx, "reports"),
         flash: String::new(),
         csrf: ctx.session.csrf_token.clone(),
@@ -129,6 +195,7 @@ fn show_page(ctx: &SessionCtx, r: ReportView, general_error: String, flash_ok: S
         decision_error: String::new(),
         upload_error: String::new(),
         max_mb: crate::attachments::max_upload_bytes() / (1024 * 1024),
+        funding: Vec::new(),
     }
 }
 
@@ -153,8 +220,11 @@ async fn show(
         Some("accepted") => "已接收该报告。",
         _ => "",
     };
+    let funding =
+        crate::services::funding::of_cluster(&app, &ctx.principal, r.row.cluster_id).await?;
     let mut page = show_page(&ctx, r, String::new(), flash_ok.into());
     page.upload_error = q.upload_error.unwrap_or_default();
+    page.funding = funding;
     Ok(page)
 }
 
@@ -186,6 +256,17 @@ async fn rerender(
     typed: Option<&ReportData>,
     message: String,
 ) -> Response {
+    rerender_with(app, ctx, id, typed, message, |_| {}).await
+}
+
+async fn rerender_with(
+    app: &App,
+    ctx: &SessionCtx,
+    id: ReportId,
+    typed: Option<&ReportData>,
+    message: String,
+    adjust: impl FnOnce(&mut ShowPage),
+) -> Response {
     let mut r = match svc::get(app, &ctx.principal, id).await {
         Ok(r) => r,
         Err(e) => return PageError(e).into_response(),
@@ -200,11 +281,9 @@ async fn rerender(
             f.value = source.get(&f.key).cloned().unwrap_or_default();
         }
     }
-    (
-        StatusCode::UNPROCESSABLE_ENTITY,
-        show_page(ctx, r, message, String::new()),
-    )
-        .into_response()
+    let mut page = show_page(ctx, r, message, String::new());
+    adjust(&mut page);
+    (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
 }
 
 async fn save(
@@ -216,6 +295,16 @@ async fn save(
     let p = &ctx.principal;
     let data = data_from(&fields);
     let submit = fields.get("action").map(String::as_str) == Some("submit");
+    if submit {
+        let posted = fields.get(crate::web::forms::ACKNOWLEDGE);
+        if let Err(e) = submit_confirm().check(posted.map_or("", String::as_str)) {
+            // Nothing is saved: the typed report comes back with the refusal under the tick.
+            return rerender_with(&app, &ctx, id, Some(&data), String::new(), |page| {
+                page.submit_confirm = submit_confirm().refused_by(Some(&e));
+            })
+            .await;
+        }
+    }
     let saved = match svc::save(&app, p, id, data.clone(), version_of(&fields)).await {
         Ok(v) => v,
         Err(e @ (AppError::StaleVersion | AppError::Conflict(_))) => {
@@ -249,6 +338,8 @@ struct DecisionForm {
     text: String,
     #[serde(default)]
     version: String,
+    #[serde(default)]
+    acknowledge: String,
 }
 
 async fn decide_page(
@@ -263,7 +354,15 @@ async fn decide_page(
         text: &form.text,
         expected_version: form.version.trim().parse().unwrap_or(0),
     };
-    match svc::decide(app, &ctx.principal, id, d).await {
+    let acknowledged = match confirm_of(step) {
+        Some(c) => c.check(&form.acknowledge),
+        None => Ok(()),
+    };
+    let done = match acknowledged {
+        Ok(()) => svc::decide(app, &ctx.principal, id, d).await,
+        Err(e) => Err(e),
+    };
+    match done {
         Ok(_) => {
             let done = match step {
                 Step::Forward => "forwarded",
@@ -281,7 +380,20 @@ async fn decide_page(
                 Ok(r) => {
                     let mut page = show_page(ctx, r, String::new(), String::new());
                     page.decision_text = form.text;
-                    page.decision_error = message;
+                    match confirm_of(step) {
+                        Some(c)
+                            if e.fields()
+                                .iter()
+                                .any(|f| f.field == crate::web::forms::ACKNOWLEDGE) =>
+                        {
+                            let c = c.refused_by(Some(&e));
+                            match step {
+                                Step::Forward => page.forward_confirm = c,
+                                _ => page.accept_confirm = c,
+                            }
+                        }
+                        _ => page.decision_error = message,
+                    }
                     (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
                 }
                 Err(e) => PageError(e).into_response(),

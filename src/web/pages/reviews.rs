@@ -22,6 +22,7 @@ use crate::services::applications::{self as apps, ApplicationRow};
 use crate::services::authorize;
 use crate::services::reviews::{self, Letter};
 use crate::store::entity::{attachment, cluster};
+use crate::web::forms::Confirm;
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
@@ -168,6 +169,25 @@ struct ReviewPage {
     reason_error: String,
     cap_justification: String,
     cap_error: String,
+    letter_error: String,
+    steps: Vec<(&'static str, &'static str)>,
+    /// The application as the city decides on it: content, completeness, files.
+    criteria: Vec<super::applications::CriterionView>,
+    ready: bool,
+    problems: Vec<(&'static str, String)>,
+    files: Vec<super::applications::FileView>,
+    next: Option<(String, String)>,
+    /// Recommending or rejecting ends the city's review: the bureau ticks this first.
+    decide_confirm: Confirm,
+}
+
+/// What the city attests before recommending or rejecting, and what either does.
+fn decide_confirm() -> Confirm {
+    Confirm::new(
+        "decide-acknowledge",
+        "我已审阅申报材料和完整性检查结果",
+        "推荐后申报将报送省工信厅，不予推荐则本次申报终止；两者均不能撤回（退回修改无需勾选）",
+    )
 }
 
 #[derive(Default)]
@@ -188,8 +208,7 @@ async fn review_page(
     authorize(p, Resource::Application, Action::Review)?;
     let m = apps::load(&app.db, p, id).await?;
     let status = m.status;
-    let c = apps::competition_of(&app.db, &m).await?;
-    let policy = apps::policy_of(&c)?;
+    let material = super::applications::material(app, &m, None, None, false).await?;
     let name = cluster::Entity::find_by_id(m.cluster_id)
         .one(&app.db)
         .await?
@@ -217,8 +236,16 @@ async fn review_page(
         cluster_name: name,
         status_label: status.label().into(),
         revision: m.revision,
-        changes: apps::changes_since_last(app, &policy, id).await?,
+        changes: apps::changes_since_last(app, &material.policy, id).await?,
         can_decide: status == Status::Submitted,
+        steps: crate::web::views::application_steps(status),
+        next: (status == Status::Submitted)
+            .then(|| ("出具初审意见".to_string(), "#decision".to_string())),
+        decide_confirm: decide_confirm().refused_by(error),
+        criteria: material.criteria,
+        ready: material.ready,
+        problems: material.problems,
+        files: material.files,
         letters,
         has_letter_draft,
         general_error: match error {
@@ -228,6 +255,7 @@ async fn review_page(
         comment_error: field("comment"),
         reason_error: field("reason"),
         cap_error: field("cap_justification"),
+        letter_error: field("letter"),
         comment: typed.comment,
         reason: typed.reason,
         cap_justification: typed.cap_justification,
@@ -299,10 +327,15 @@ async fn return_it(
     .await
 }
 
+/// The reject form: the API-shaped `reason`, or the decision box's one `comment` field.
 #[derive(Deserialize)]
 struct ReasonForm {
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    acknowledge: String,
 }
 
 async fn reject_it(
@@ -311,16 +344,24 @@ async fn reject_it(
     Path(id): Path<ApplicationId>,
     Form(f): Form<ReasonForm>,
 ) -> Response {
-    let r = reviews::reject(&app, &ctx.principal, id, &f.reason)
-        .await
-        .map(|_| ());
+    let reason = if f.reason.trim().is_empty() {
+        f.comment
+    } else {
+        f.reason
+    };
+    let r = match decide_confirm().check(&f.acknowledge) {
+        Ok(()) => reviews::reject(&app, &ctx.principal, id, &reason)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
     after(
         &app,
         &ctx,
         id,
         r,
         Typed {
-            reason: f.reason,
+            reason,
             ..Default::default()
         },
     )
@@ -333,6 +374,10 @@ struct RecommendForm {
     letter: String,
     #[serde(default)]
     cap_justification: String,
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    acknowledge: String,
 }
 
 /// The signed 推荐函 uploaded for an application, oldest first.
@@ -352,13 +397,21 @@ async fn recommend_it(
     Path(id): Path<ApplicationId>,
     Form(f): Form<RecommendForm>,
 ) -> Response {
+    let typed = |f: &RecommendForm| Typed {
+        cap_justification: f.cap_justification.clone(),
+        comment: f.comment.clone(),
+        ..Default::default()
+    };
+    if let Err(e) = decide_confirm().check(&f.acknowledge) {
+        return after(&app, &ctx, id, Err(e), typed(&f)).await;
+    }
     let letter = if f.letter == "uploaded" {
         match letters_of(&app, id).await {
             Ok(list) => match list.last() {
                 Some(a) => Letter::Uploaded(a.id),
                 None => {
                     let e = AppError::invalid("letter", "请先上传签章推荐函，或选择生成推荐函草稿");
-                    return after(&app, &ctx, id, Err(e), Typed::default()).await;
+                    return after(&app, &ctx, id, Err(e), typed(&f)).await;
                 }
             },
             Err(e) => return PageError(e).into_response(),
@@ -369,17 +422,7 @@ async fn recommend_it(
     let r = reviews::recommend(&app, &ctx.principal, &[id], letter, &f.cap_justification)
         .await
         .map(|_| ());
-    after(
-        &app,
-        &ctx,
-        id,
-        r,
-        Typed {
-            cap_justification: f.cap_justification,
-            ..Default::default()
-        },
-    )
-    .await
+    after(&app, &ctx, id, r, typed(&f)).await
 }
 
 #[derive(Template, WebTemplate)]

@@ -23,6 +23,7 @@ use crate::services::revocation::{
     RespondInput,
 };
 use crate::web::download::attachment;
+use crate::web::forms::Confirm;
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
@@ -151,6 +152,36 @@ struct ShowPage {
     reasons: String,
     error: String,
     upload_error: String,
+    steps: Vec<(&'static str, &'static str)>,
+    next: Option<(String, String)>,
+    /// Each step of a case is final: its form asks for a tick first.
+    notify_confirm: Confirm,
+    respond_confirm: Confirm,
+    decide_confirm: Confirm,
+}
+
+fn notify_confirm() -> Confirm {
+    Confirm::new(
+        "notify-acknowledge",
+        "我已核对事实和证据材料",
+        "告知书发出后即通知当事方并开始计算陈述申辩期限，不能撤回，也不能再补充证据",
+    )
+}
+
+fn respond_confirm() -> Confirm {
+    Confirm::new(
+        "respond-acknowledge",
+        "我已核对陈述申辩意见和证明材料",
+        "陈述申辩只能提交一次，提交后不能修改或补充",
+    )
+}
+
+fn decide_confirm() -> Confirm {
+    Confirm::new(
+        "decide-acknowledge",
+        "我已审阅事实、证据和陈述申辩",
+        "决定书将编号生成并不能更改；决定撤销的，该集群现有称号及证书全部作废并予以公布",
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -160,7 +191,21 @@ struct ShowQuery {
 }
 
 fn show_page(ctx: &SessionCtx, c: CaseView, flash: &str) -> ShowPage {
+    let next = if c.can_notify {
+        Some(("发出告知书", "#notify"))
+    } else if c.can_respond {
+        Some(("提交陈述申辩", "#statement"))
+    } else if c.can_decide && c.decision_ready {
+        Some(("作出决定", "#decide"))
+    } else {
+        None
+    };
     ShowPage {
+        steps: crate::web::views::case_steps(&c.status),
+        next: next.map(|(l, h)| (l.to_string(), h.to_string())),
+        notify_confirm: notify_confirm(),
+        respond_confirm: respond_confirm(),
+        decide_confirm: decide_confirm(),
         layout: layout(ctx, "revocations"),
         flash: flash.into(),
         csrf: ctx.session.csrf_token.clone(),
@@ -208,7 +253,18 @@ async fn refused_step(
             match revocation::get(app, &ctx.principal, id).await {
                 Ok(c) => {
                     let mut page = show_page(ctx, c, "");
-                    page.error = refusal_text(&e);
+                    let unticked = e
+                        .fields()
+                        .iter()
+                        .any(|f| f.field == crate::web::forms::ACKNOWLEDGE);
+                    if unticked {
+                        // Said once, under the tick that was missing.
+                        page.notify_confirm = page.notify_confirm.refused_by(Some(&e));
+                        page.respond_confirm = page.respond_confirm.refused_by(Some(&e));
+                        page.decide_confirm = page.decide_confirm.refused_by(Some(&e));
+                    } else {
+                        page.error = refusal_text(&e);
+                    }
                     keep(&mut page);
                     (
                         StatusCode::from_u16(e.status())
@@ -224,11 +280,21 @@ async fn refused_step(
     }
 }
 
+#[derive(Deserialize, Default)]
+struct NotifyForm {
+    #[serde(default)]
+    acknowledge: String,
+}
+
 async fn notify(
     State(app): State<Shared>,
     Authed(ctx): Authed,
     Path(id): Path<RevocationCaseId>,
+    Form(f): Form<NotifyForm>,
 ) -> Response {
+    if let Err(e) = notify_confirm().check(&f.acknowledge) {
+        return refused_step(&app, &ctx, id, e, |_| {}).await;
+    }
     match revocation::notify(&app, &ctx.principal, id).await {
         Ok(_) => Redirect::to(&format!("/revocations/{id}?saved=notified")).into_response(),
         Err(e) => refused_step(&app, &ctx, id, e, |_| {}).await,
@@ -239,6 +305,8 @@ async fn notify(
 struct RespondForm {
     #[serde(default)]
     statement: String,
+    #[serde(default)]
+    acknowledge: String,
 }
 
 async fn respond(
@@ -250,7 +318,11 @@ async fn respond(
     let input = RespondInput {
         statement: f.statement.clone(),
     };
-    match revocation::respond(&app, &ctx.principal, id, &input).await {
+    let done = match respond_confirm().check(&f.acknowledge) {
+        Ok(()) => revocation::respond(&app, &ctx.principal, id, &input).await,
+        Err(e) => Err(e),
+    };
+    match done {
         Ok(_) => Redirect::to(&format!("/revocations/{id}?saved=responded")).into_response(),
         Err(e) => refused_step(&app, &ctx, id, e, |p| p.statement = f.statement).await,
     }
@@ -262,6 +334,8 @@ struct DecideForm {
     outcome: String,
     #[serde(default)]
     reasons: String,
+    #[serde(default)]
+    acknowledge: String,
 }
 
 async fn decide(
@@ -274,7 +348,11 @@ async fn decide(
         outcome: f.outcome.clone(),
         reasons: f.reasons.clone(),
     };
-    match revocation::decide(&app, &ctx.principal, id, &input).await {
+    let done = match decide_confirm().check(&f.acknowledge) {
+        Ok(()) => revocation::decide(&app, &ctx.principal, id, &input).await,
+        Err(e) => Err(e),
+    };
+    match done {
         Ok(_) => Redirect::to(&format!("/revocations/{id}?saved=decided")).into_response(),
         Err(e) => {
             refused_step(&app, &ctx, id, e, |p| {

@@ -21,6 +21,7 @@ use crate::clock::datetime_local_value;
 use crate::error::AppError;
 use crate::services::experts;
 use crate::services::rounds::{self, OpenRoundInput, OpeningContext, RoundSummary, RoundView};
+use crate::web::forms::Confirm;
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
@@ -295,6 +296,17 @@ struct ShowPage {
     /// Which form a refusal belongs to (panel, auto, assign, unassign, scoring) and its message.
     error_for: String,
     error: String,
+    /// Opening scoring cannot be taken back: the province ticks this first.
+    open_confirm: Confirm,
+}
+
+/// What the province attests before opening scoring, and what opening does.
+fn open_confirm() -> Confirm {
+    Confirm::new(
+        "open-scoring-acknowledge",
+        "我已核对评审组和专家分配",
+        "开始评分后评审专家将收到评审任务通知，评审组不能再撤回到组建阶段",
+    )
 }
 
 async fn show_page(
@@ -353,6 +365,7 @@ async fn show_page(
         None => (String::new(), String::new(), FormErrors::default()),
     };
     Ok(ShowPage {
+        open_confirm: open_confirm().refused_by(refused.map(|r| r.1)),
         steps: crate::web::views::round_steps(&v.round.status),
         layout: layout(ctx, "rounds"),
         flash: String::new(),
@@ -581,13 +594,25 @@ async fn extend_window(
     after(&app, &ctx, id, "deadline", r, typed).await
 }
 
+#[derive(Deserialize, Default)]
+struct AcknowledgeForm {
+    #[serde(default)]
+    acknowledge: String,
+}
+
 async fn open_scoring(
     State(app): State<Shared>,
     Authed(ctx): Authed,
     Path(id): Path<RoundId>,
+    Form(f): Form<AcknowledgeForm>,
 ) -> Response {
-    let r = rounds::open_scoring(&app, &ctx.principal, id)
-        .await
-        .map(|_| "done=scoring".to_string());
+    // Who may not open scoring is told so (403), tick or not.
+    let allowed = crate::services::authorize(&ctx.principal, Resource::Round, Action::Update);
+    let r = match allowed.and_then(|_| open_confirm().check(&f.acknowledge)) {
+        Ok(()) => rounds::open_scoring(&app, &ctx.principal, id)
+            .await
+            .map(|_| "done=scoring".to_string()),
+        Err(e) => Err(e),
+    };
     after(&app, &ctx, id, "scoring", r, Typed::default()).await
 }

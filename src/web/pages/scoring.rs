@@ -25,6 +25,7 @@ use crate::services::scoring::{
     SheetView,
 };
 use crate::web::download::xlsx_download;
+use crate::web::forms::Confirm;
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
@@ -107,6 +108,20 @@ struct SheetPage {
     general_error: String,
     recuse_reason: String,
     recuse_error: String,
+    /// The sum of the scores shown in the form (typed or saved), as the server computes it; the
+    /// page's script keeps it current while typing.
+    running_total: String,
+    /// Submitting locks the sheet: the expert ticks this first.
+    submit_confirm: Confirm,
+}
+
+/// What the expert attests before submitting, and what submitting does.
+fn submit_sheet_confirm() -> Confirm {
+    Confirm::new(
+        "submit-sheet-acknowledge",
+        "我已独立、客观地完成评分",
+        "提交后评分表即锁定，不能再修改",
+    )
 }
 
 /// What the expert typed, kept when the form comes back with errors.
@@ -126,7 +141,7 @@ fn sheet_page(
     flash: String,
 ) -> SheetPage {
     let errors = error.map(FormErrors::from_error).unwrap_or_default();
-    let fields = s
+    let fields: Vec<CriterionForm> = s
         .criteria
         .iter()
         .map(|c| CriterionForm {
@@ -140,7 +155,14 @@ fn sheet_page(
         })
         .collect();
     let recuse_error = errors.get("reason").to_string();
+    let running_total = fields
+        .iter()
+        .filter_map(|f| f.value.trim().parse::<f64>().ok())
+        .filter(|x| x.is_finite())
+        .sum::<f64>();
     SheetPage {
+        running_total: scoring::show(running_total),
+        submit_confirm: submit_sheet_confirm().refused_by(error),
         layout: layout(ctx, "scoring"),
         flash,
         csrf: ctx.session.csrf_token.clone(),
@@ -209,7 +231,19 @@ async fn save(
         comment: comment.clone(),
         version,
     };
-    let result = if problems.is_empty() {
+    let acknowledged = if submit {
+        submit_sheet_confirm().check(
+            fields
+                .get(crate::web::forms::ACKNOWLEDGE)
+                .map_or("", String::as_str),
+        )
+    } else {
+        Ok(())
+    };
+    let result = if let Err(e) = acknowledged {
+        // Nothing is saved: the typed sheet comes back with the refusal under the tick.
+        Err(e)
+    } else if problems.is_empty() {
         scoring::save(&app, &ctx.principal, id, Some(&input), submit).await
     } else {
         // Report the rest of the form too; a field that is not a number has its message already.
@@ -543,6 +577,17 @@ struct RankingPage {
     reason: String,
     /// Tied entrants ticked in the form that came back.
     ticked: Vec<EntryId>,
+    /// Fixing the list cannot be taken back: the province ticks this first.
+    propose_confirm: Confirm,
+}
+
+/// What the province attests before fixing the proposed list, and what fixing does.
+fn propose_confirm() -> Confirm {
+    Confirm::new(
+        "propose-acknowledge",
+        "我已核对排名和名额",
+        "确定后评分不能再修改，申报主体将收到评审已完成的通知，拟定名单不能撤回",
+    )
 }
 
 impl RankingPage {
@@ -572,6 +617,7 @@ fn ranking_page_of(
         reason,
         ticked,
         v,
+        propose_confirm: propose_confirm().refused_by(error),
     }
 }
 
@@ -628,7 +674,16 @@ async fn propose(
         chosen,
         reason: reason.clone(),
     };
-    match ranking::propose(&app, &ctx.principal, id, &input).await {
+    let acknowledged = propose_confirm().check(
+        fields
+            .get(crate::web::forms::ACKNOWLEDGE)
+            .map_or("", String::as_str),
+    );
+    let done = match acknowledged {
+        Ok(()) => ranking::propose(&app, &ctx.principal, id, &input).await,
+        Err(e) => Err(e),
+    };
+    match done {
         Ok(_) => Redirect::to(&format!("/rounds/{id}/ranking?done=proposed")).into_response(),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::StaleVersion)) => {
             let v = ranking::ranking(&app, &ctx.principal, id)

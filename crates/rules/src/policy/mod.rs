@@ -20,6 +20,14 @@ pub const BUILTIN_POLICY_SOURCES: &[(&str, &str)] = &[(
     include_str!("../../../../policies/hunan-2021.toml"),
 )];
 
+/// A template for the successor of the expired 2021 Measures: the 2021 rules under a new
+/// identity for the department to fill in. Not built in (a real installation never offers it by
+/// itself); the demo installs it so a demonstration runs under a policy in force.
+pub const SUCCESSOR_TEMPLATE_SOURCE: (&str, &str) = (
+    "policies/hunan-successor-template.toml",
+    include_str!("../../../../policies/hunan-successor-template.toml"),
+);
+
 /// The format version this crate reads.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -615,6 +623,23 @@ pub struct Grouping {
 #[serde(deny_unknown_fields)]
 pub struct Funding {
     pub sources: Vec<String>,
+    #[serde(default)]
+    pub article: Option<String>,
+    pub source: Source,
+    /// The default reward for a new 培育对象 and a new 认定 (第十七条); the province may set
+    /// another amount for a year. A text without it leaves rewards to be typed each time.
+    #[serde(default)]
+    pub rewards: Option<FundingRewards>,
+}
+
+/// Reward defaults in whole 元 (the policy file holds no fractions of money).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FundingRewards {
+    /// The fund rewards are paid from: one of `funding.sources`.
+    pub fund: String,
+    pub cultivation_target_yuan: u64,
+    pub certified_yuan: u64,
     #[serde(default)]
     pub article: Option<String>,
     pub source: Source,

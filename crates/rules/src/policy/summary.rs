@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use jiqun_domain::round::date_zh;
+
 use super::*;
 
 fn tag(source: Source) -> &'static str {
@@ -33,17 +35,20 @@ fn write_summary(p: &Policy, o: &mut String) -> std::fmt::Result {
     writeln!(
         o,
         "发布机关：{}　印发：{}　发布：{}　行政区划：{}",
-        id.issuer, id.issued, id.published, id.region_code
+        id.issuer,
+        date_zh(id.issued),
+        date_zh(id.published),
+        id.region_code
     )?;
     let until = match (p.effective_to(), id.validity_years) {
-        (Some(to), Some(y)) => format!("至 {to}，共{y}年"),
-        (Some(to), None) => format!("至 {to}"),
+        (Some(to), Some(y)) => format!("至{}，共{y}年", date_zh(to)),
+        (Some(to), None) => format!("至{}", date_zh(to)),
         (None, _) => "起长期有效".to_string(),
     };
     writeln!(
         o,
-        "有效期：{} {until}{}{}",
-        id.effective_from,
+        "有效期：{}{until}{}{}",
+        date_zh(id.effective_from),
         article(&id.article),
         tag(id.source)
     )?;
@@ -290,6 +295,17 @@ fn write_summary(p: &Policy, o: &mut String) -> std::fmt::Result {
             article(&f.article),
             tag(f.source)
         )?;
+        if let Some(r) = &f.rewards {
+            writeln!(
+                o,
+                "奖励默认金额：培育对象{}元，认定{}元，由{}安排{}{}",
+                r.cultivation_target_yuan,
+                r.certified_yuan,
+                r.fund,
+                article(&r.article),
+                tag(r.source)
+            )?;
+        }
     }
     write!(
         o,

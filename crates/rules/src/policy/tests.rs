@@ -236,7 +236,7 @@ fn summary_is_readable_chinese() {
     for needle in [
         "湖南省先进制造业集群培育管理办法（湘工信产业集聚〔2021〕82号）",
         "策略标识：hunan-2021",
-        "有效期：2021-04-07 至 2026-04-06，共5年",
+        "有效期：2021年4月7日至2026年4月6日，共5年",
         "优势产业集群（leading）、特色产业集群（specialty）",
         "评分维度（6个，总分100）",
         "产业规模效益突出　25分",
@@ -668,7 +668,7 @@ fn wording_and_programme_numbers_are_checked_with_key_paths() {
                 1,
             )
             .replacen("{ purpose = \"pledge\"", "{ purpose = \"seal\"", 1)
-            .replacen("id = \"hunan-2021\"", "id = \"hunan-2021\"\nversion = 0", 1),
+            .replacen("version = 2", "version = 0", 1),
     );
     for path in [
         "scoring.outlier_gap_share",
@@ -694,4 +694,57 @@ fn wording_and_programme_numbers_are_checked_with_key_paths() {
         "湘集群培"
     );
     assert_eq!(p.outlier_gap_share(), Some(0.15));
+}
+
+#[test]
+fn the_successor_template_repeats_the_2021_rules_under_a_new_identity() {
+    let (origin, text) = super::SUCCESSOR_TEMPLATE_SOURCE;
+    let template = Policy::parse(text, origin).unwrap();
+    let shipped = shipped();
+    assert_ne!(template.id(), shipped.id());
+    assert!(
+        template.identity.name.contains("模板"),
+        "{}",
+        template.identity.name
+    );
+    // In force the day after the 2021 Measures ended, for the same term.
+    let ended = shipped.effective_to().unwrap();
+    assert_eq!(template.identity.effective_from, ended.next_day().unwrap());
+    assert_eq!(template.effective_to(), Some(date!(2031 - 04 - 06)));
+    // Every rule is the 2021 one until the department writes the new text in.
+    let same_rules = Policy {
+        identity: shipped.identity.clone(),
+        origin: shipped.origin.clone(),
+        ..template
+    };
+    assert_eq!(same_rules, shipped);
+}
+
+#[test]
+fn reward_defaults_are_read_and_checked() {
+    let p = shipped();
+    let r = p.funding.as_ref().and_then(|f| f.rewards.as_ref()).unwrap();
+    assert_eq!(r.fund, "湖南省制造强省专项资金");
+    assert_eq!(
+        (r.cultivation_target_yuan, r.certified_yuan),
+        (1_000_000, 5_000_000)
+    );
+    assert_eq!(r.source, Source::ProvinceDefault);
+    let list = errors(&edit(
+        "fund = \"湖南省制造强省专项资金\"",
+        "fund = \"不存在的资金\"",
+    ));
+    assert!(reason_at(&list, "funding.rewards.fund").contains("不存在的资金"));
+    let list = errors(&edit("certified_yuan = 5000000", "certified_yuan = 0"));
+    reason_at(&list, "funding.rewards.certified_yuan");
+    let list = errors(&edit(
+        "certified_yuan = 5000000",
+        "certified_yuan = 5000000\nbonus = 1",
+    ));
+    reason_at(&list, "funding.rewards.bonus");
+    // A text without rewards still loads (an older programme's file).
+    let older = SHIPPED.split("[funding.rewards]").collect::<Vec<_>>();
+    let rest = older[1].split_once("\n\n").map_or("", |(_, r)| r);
+    let p = Policy::parse(&format!("{}\n{rest}", older[0]), "older.toml").unwrap();
+    assert!(p.funding.unwrap().rewards.is_none());
 }

@@ -226,6 +226,28 @@ pub(super) fn validate(p: &Parts, e: &mut Errors) {
             text(e, &format!("funding.sources[{i}]"), s);
         }
         opt_text(e, "funding.article", &f.article);
+        if let Some(r) = &f.rewards {
+            if !f.sources.contains(&r.fund) {
+                e.push(
+                    "funding.rewards.fund",
+                    format!("“{}”不在 funding.sources 所列资金渠道中", r.fund),
+                );
+            }
+            // 100亿元, the ledger's bound on one amount.
+            const MAX_YUAN: u64 = 10_000_000_000;
+            for (key, v) in [
+                ("cultivation_target_yuan", r.cultivation_target_yuan),
+                ("certified_yuan", r.certified_yuan),
+            ] {
+                if v == 0 || v > MAX_YUAN {
+                    e.push(
+                        format!("funding.rewards.{key}"),
+                        "奖励金额应为大于零且不超过100亿的整数（单位：元）",
+                    );
+                }
+            }
+            opt_text(e, "funding.rewards.article", &r.article);
+        }
     }
 }
 

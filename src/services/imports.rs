@@ -1,0 +1,698 @@
+//! Excel imports with a preview (organisations, the expert pool): the upload is kept in the
+//! blob store by its SM3 hash and planned row by row against the database — 新增, 更新 or 错误
+//! with the reason per row and column — and nothing is written until the person confirms.
+//! The confirmation names the import by its id and the plan it saw (a digest); it re-plans
+//! inside one write transaction, refuses a plan that changed since, and writes every row or
+//! none, with its audit entry. The import's status moves from `previewed` to `committed` in one
+//! statement, so a second confirmation (a double click, a second tab) imports nothing.
+//!
+//! Each kind brings its columns and two functions: `plan` (the same validation as the
+//! single-create form, per row) and `apply` (the same writes, inside the shared transaction).
+
+use crate::store::id::ImportBatchId;
+use std::collections::BTreeMap;
+
+use jiqun_domain::member_sheet::{CellText, MAX_IMPORT_BYTES, normalise_header};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+
+use crate::app::{App, Principal};
+use crate::audit::{Audit, Event};
+use crate::error::{AppError, FieldError};
+use crate::store::{self, entity::blob, entity::import_batch};
+
+/// The most data rows one import takes.
+pub const MAX_ROWS: usize = 2000;
+
+/// What an import brings in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportKind {
+    Organisations,
+    Experts,
+}
+
+impl ImportKind {
+    pub const ALL: [ImportKind; 2] = [ImportKind::Organisations, ImportKind::Experts];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            ImportKind::Organisations => "organisations",
+            ImportKind::Experts => "experts",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<ImportKind> {
+        Self::ALL.into_iter().find(|k| k.key() == key)
+    }
+
+    /// 单位 / 专家, as in 导入单位.
+    pub fn label(self) -> &'static str {
+        match self {
+            ImportKind::Organisations => "单位",
+            ImportKind::Experts => "专家",
+        }
+    }
+
+    /// The list the imported rows show up in.
+    pub fn list_path(self) -> &'static str {
+        match self {
+            ImportKind::Organisations => "/orgs",
+            ImportKind::Experts => "/experts",
+        }
+    }
+
+    pub fn columns(self) -> &'static [Column] {
+        match self {
+            ImportKind::Organisations => super::orgs::IMPORT_COLUMNS,
+            ImportKind::Experts => super::experts::IMPORT_COLUMNS,
+        }
+    }
+
+    /// Lines of the template's 填写说明 sheet beyond the columns.
+    fn notes(self) -> &'static str {
+        match self {
+            ImportKind::Organisations => {
+                "已登记的统一社会信用代码（无代码时为同名单位）视为更新，其余视为新增"
+            }
+            ImportKind::Experts => {
+                "登录账户已在专家库中的视为更新，其余视为新增；账户须先由系统管理员开设"
+            }
+        }
+    }
+}
+
+/// One column of an import sheet.
+pub struct Column {
+    /// The field key of the single-create form, so its errors land on this column.
+    pub key: &'static str,
+    /// The header people see in Excel.
+    pub header: &'static str,
+    pub required: bool,
+    /// The template's column width, in characters.
+    pub width: f64,
+    /// What to type, for the template's 填写说明.
+    pub hint: &'static str,
+}
+
+/// One data row as typed, by column key.
+#[derive(Debug, Clone, Default)]
+pub struct SheetLine {
+    /// The row number as Excel shows it.
+    pub row: u32,
+    pub cells: BTreeMap<&'static str, String>,
+}
+
+impl SheetLine {
+    pub fn get(&self, key: &str) -> String {
+        self.cells.get(key).cloned().unwrap_or_default()
+    }
+}
+
+/// One problem of a row, where the user sees it in Excel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImportRowError {
+    /// The column header, e.g. 统一社会信用代码 (empty for the row as a whole).
+    pub column: String,
+    /// The column as a machine key.
+    pub column_key: String,
+    pub message: String,
+}
+
+/// What the import will do with one row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImportPreviewRow {
+    /// The row number as Excel shows it.
+    pub row: u32,
+    /// `new` | `update` | `error`
+    pub action: String,
+    /// 新增 / 更新 / 错误
+    pub action_label: String,
+    /// What identifies the row (the name, the account).
+    pub key: String,
+    /// The row as it will be stored, for people.
+    pub summary: String,
+    pub errors: Vec<ImportRowError>,
+}
+
+/// An import as previewed: every row with what it will do.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ImportPreview {
+    #[schema(value_type = i64)]
+    pub id: ImportBatchId,
+    /// `organisations` | `experts`
+    pub kind: String,
+    pub kind_label: String,
+    pub file_name: String,
+    /// `previewed` | `committed`
+    pub status: String,
+    pub status_label: String,
+    /// What the confirmation must send back: the digest of the rows as shown.
+    pub digest: String,
+    pub rows: Vec<ImportPreviewRow>,
+    pub new: usize,
+    pub updated: usize,
+    pub errors: usize,
+    /// Whether the import can be confirmed (no row has a problem, not yet imported).
+    pub committable: bool,
+}
+
+/// The outcome of a confirmed import.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ImportOutcome {
+    pub id: i64,
+    pub created: usize,
+    pub updated: usize,
+}
+
+/// The confirmation of an import: the digest of the preview that was confirmed.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct ImportConfirm {
+    pub digest: String,
+}
+
+/// A planned row: what it will do, and the checked value to write.
+pub enum Planned<T> {
+    New(T),
+    /// The id of the record to update, and its checked new value.
+    Update(i64, T),
+    Error,
+}
+
+/// A row of a plan as people see it, with its planned write.
+pub struct PlanRow<T> {
+    pub shown: ImportPreviewRow,
+    pub planned: Planned<T>,
+}
+
+impl<T> PlanRow<T> {
+    pub fn new(line: &SheetLine, key: String, summary: String, planned: Planned<T>) -> Self {
+        let (action, label) = match &planned {
+            Planned::New(_) => ("new", "新增"),
+            Planned::Update(..) => ("update", "更新"),
+            Planned::Error => ("error", "错误"),
+        };
+        PlanRow {
+            shown: ImportPreviewRow {
+                row: line.row,
+                action: action.into(),
+                action_label: label.into(),
+                key,
+                summary,
+                errors: Vec::new(),
+            },
+            planned,
+        }
+    }
+
+    /// A row with problems: each field error is put under its column.
+    pub fn refused(
+        line: &SheetLine,
+        key: String,
+        columns: &[Column],
+        errors: &[FieldError],
+    ) -> Self {
+        let mut row = PlanRow::new(line, key, String::new(), Planned::Error);
+        row.shown.errors = errors
+            .iter()
+            .map(|e| {
+                let header = columns
+                    .iter()
+                    .find(|c| c.key == e.field)
+                    .map_or("", |c| c.header);
+                ImportRowError {
+                    column: header.into(),
+                    column_key: e.field.clone(),
+                    message: e.message.clone(),
+                }
+            })
+            .collect();
+        row
+    }
+}
+
+fn file_error(message: impl Into<String>) -> AppError {
+    AppError::invalid("file", message)
+}
+
+/// The data rows of the first sheet, by the kind's column headers (any order, spaces and `*`
+/// ignored). A missing required column or an empty sheet is a problem of the whole file.
+pub fn read_sheet(bytes: &[u8], columns: &'static [Column]) -> Result<Vec<SheetLine>, AppError> {
+    let cells = super::clusters::read_cells(bytes, MAX_ROWS, || {
+        format!("每次最多导入{MAX_ROWS}行，当前表格超过该数量，请拆分后分批导入")
+    })?;
+    lines_of(&cells, columns).map_err(file_error)
+}
+
+fn lines_of(
+    cells: &BTreeMap<u32, Vec<(u32, CellText)>>,
+    columns: &'static [Column],
+) -> Result<Vec<SheetLine>, String> {
+    let headers: Vec<String> = columns.iter().map(|c| format!("“{}”", c.header)).collect();
+    let Some((&header_row, header)) = cells.iter().next() else {
+        return Err(format!(
+            "第一个工作表是空的：第1行应为表头{}，从第2行起每行一条，请使用导入模板",
+            headers.join("")
+        ));
+    };
+    let mut at: Vec<(u32, &'static str)> = Vec::new();
+    let mut missing = Vec::new();
+    for c in columns {
+        match header
+            .iter()
+            .find(|(_, v)| normalise_header(&v.text) == c.header)
+        {
+            Some((col, _)) => at.push((*col, c.key)),
+            None if c.required => missing.push(format!("“{}”", c.header)),
+            None => {}
+        }
+    }
+    if !missing.is_empty() {
+        return Err(format!(
+            "第{}行（表头）缺少{}列，请使用导入模板",
+            header_row + 1,
+            missing.join("、")
+        ));
+    }
+    let lines: Vec<SheetLine> = cells
+        .iter()
+        .skip(1)
+        .map(|(row, values)| SheetLine {
+            row: row + 1,
+            cells: at
+                .iter()
+                .filter_map(|(col, key)| {
+                    values
+                        .iter()
+                        .find(|(c, _)| c == col)
+                        .map(|(_, v)| (*key, v.text.trim().to_string()))
+                })
+                .collect(),
+        })
+        .filter(|l| l.cells.values().any(|v| !v.is_empty()))
+        .collect();
+    if lines.is_empty() {
+        return Err("表格中没有数据：请从表头下一行起每行填写一条后再导入".into());
+    }
+    Ok(lines)
+}
+
+/// The template of a kind: the header row (bold, frozen, text columns so Excel keeps codes as
+/// typed) and a 填写说明 sheet naming each column.
+pub fn template_xlsx(kind: ImportKind) -> Result<Vec<u8>, AppError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let err = |e: rust_xlsxwriter::XlsxError| AppError::internal(format!("import template: {e}"));
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold().set_background_color(0xF0F2F4);
+    let text = Format::new().set_num_format("@");
+    let sheet = wb.add_worksheet();
+    sheet
+        .set_name(format!("{}名单", kind.label()))
+        .map_err(err)?;
+    for (col, c) in (0u16..).zip(kind.columns()) {
+        let header = if c.required {
+            format!("{}*", c.header)
+        } else {
+            c.header.to_string()
+        };
+        sheet
+            .write_string_with_format(0, col, &header, &bold)
+            .map_err(err)?;
+        sheet.set_column_width(col, c.width).map_err(err)?;
+        sheet.set_column_format(col, &text).map_err(err)?;
+    }
+    sheet.set_freeze_panes(1, 0).map_err(err)?;
+    let notes = wb.add_worksheet();
+    notes.set_name("填写说明").map_err(err)?;
+    notes.set_column_width(0, 22).map_err(err)?;
+    notes.set_column_width(1, 90).map_err(err)?;
+    notes
+        .write_string_with_format(0, 0, "项目", &bold)
+        .map_err(err)?;
+    notes
+        .write_string_with_format(0, 1, "说明", &bold)
+        .map_err(err)?;
+    let mut row = 1u32;
+    for c in kind.columns() {
+        let need = if c.required { "必填" } else { "选填" };
+        notes.write_string(row, 0, c.header).map_err(err)?;
+        notes
+            .write_string(row, 1, format!("{need}，{}", c.hint))
+            .map_err(err)?;
+        row += 1;
+    }
+    for (k, v) in [
+        ("新增与更新", kind.notes()),
+        (
+            "结果",
+            "上传后先显示每一行将新增、更新或有误；确认后才写入，任一行有误时不能确认，整份名单要么全部写入，要么都不写入",
+        ),
+    ] {
+        notes.write_string(row, 0, k).map_err(err)?;
+        notes.write_string(row, 1, v).map_err(err)?;
+        row += 1;
+    }
+    wb.save_to_buffer().map_err(err)
+}
+
+/// The rows of an import planned against the database as it is now (`conn` may be the
+/// confirmation's transaction), by kind.
+async fn plan_rows<C: ConnectionTrait>(
+    conn: &C,
+    kind: ImportKind,
+    lines: &[SheetLine],
+) -> Result<Vec<ImportPreviewRow>, AppError> {
+    Ok(match kind {
+        ImportKind::Organisations => super::orgs::plan_import(conn, lines)
+            .await?
+            .into_iter()
+            .map(|r| r.shown)
+            .collect(),
+        ImportKind::Experts => super::experts::plan_import(conn, lines)
+            .await?
+            .into_iter()
+            .map(|r| r.shown)
+            .collect(),
+    })
+}
+
+/// The digest of a plan as shown: what a confirmation must match.
+fn digest(rows: &[ImportPreviewRow]) -> String {
+    let text = serde_json::to_string(rows).unwrap_or_default();
+    jiqun_domain::audit::sm3_hex(text.as_bytes())
+}
+
+fn authorize_kind(p: &Principal, kind: ImportKind) -> Result<(), AppError> {
+    use jiqun_domain::access::{Action, Resource};
+    match kind {
+        ImportKind::Organisations => super::authorize(p, Resource::Organisation, Action::Create),
+        ImportKind::Experts => super::authorize(p, Resource::ExpertPool, Action::Create),
+    }
+    .map(|_| ())
+}
+
+/// Whether the principal may import this kind (for the links on the lists).
+pub fn may_import(p: &Principal, kind: ImportKind) -> bool {
+    authorize_kind(p, kind).is_ok()
+}
+
+/// Keeps an uploaded file and previews it. A problem with the file as a whole is an `Invalid`
+/// error on `file` and nothing is kept.
+pub async fn preview_upload(
+    app: &App,
+    p: &Principal,
+    kind: ImportKind,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> Result<ImportPreview, AppError> {
+    authorize_kind(p, kind)?;
+    let lines = read_sheet(&bytes, kind.columns())?;
+    let rows = plan_rows(&app.db, kind, &lines).await?;
+    let limits = crate::attachments::Limits {
+        purpose: jiqun_domain::attachment::Purpose::MemberImport,
+        max_bytes: MAX_IMPORT_BYTES as u64,
+        allowed: &[jiqun_domain::attachment::Kind::Xlsx],
+    };
+    let name = if file_name.trim().is_empty() {
+        format!("{}导入.xlsx", kind.label())
+    } else {
+        file_name.to_string()
+    };
+    let received = crate::attachments::receive_stream(
+        app,
+        crate::attachments::IterChunks(std::iter::once(axum::body::Bytes::from(bytes))),
+        &name,
+        &limits,
+    )
+    .await?;
+    let file_name = received.file_name.clone();
+    let now = app.clock.now();
+    let txn = store::write_txn(&app.db).await?;
+    let blob = crate::attachments::store(app, &txn, received).await?;
+    let count = |a: &str| i32::try_from(rows.iter().filter(|r| r.action == a).count()).unwrap_or(0);
+    let m = import_batch::ActiveModel {
+        kind: Set(kind.key().to_string()),
+        target_id: Set(0),
+        blob_id: Set(blob.id),
+        file_name: Set(file_name),
+        status: Set("previewed".into()),
+        rows_new: Set(count("new")),
+        rows_updated: Set(count("update")),
+        created_by: Set(p.user.id),
+        created_at: Set(now),
+        committed_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(shown(&m, kind, rows))
+}
+
+fn shown(m: &import_batch::Model, kind: ImportKind, rows: Vec<ImportPreviewRow>) -> ImportPreview {
+    let count = |a: &str| rows.iter().filter(|r| r.action == a).count();
+    let (new, updated, errors) = (count("new"), count("update"), count("error"));
+    let committed = m.status == "committed";
+    ImportPreview {
+        id: m.id,
+        kind: kind.key().into(),
+        kind_label: kind.label().into(),
+        file_name: m.file_name.clone(),
+        status: m.status.clone(),
+        status_label: if committed { "已导入" } else { "待确认" }.into(),
+        digest: digest(&rows),
+        committable: !committed && errors == 0 && new + updated > 0,
+        new: if committed { m.rows_new as usize } else { new },
+        updated: if committed {
+            m.rows_updated as usize
+        } else {
+            updated
+        },
+        errors,
+        rows,
+    }
+}
+
+/// The principal's own import with this id; anyone else's is "not found".
+async fn load_own<C: ConnectionTrait>(
+    conn: &C,
+    p: &Principal,
+    id: i64,
+) -> Result<(import_batch::Model, ImportKind), AppError> {
+    let m = import_batch::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .filter(|m| m.created_by == p.user.id)
+        .ok_or(AppError::NotFound)?;
+    let kind = ImportKind::from_key(&m.kind)
+        .ok_or_else(|| AppError::internal(format!("import {id}: unknown kind {}", m.kind)))?;
+    authorize_kind(p, kind)?;
+    Ok((m, kind))
+}
+
+async fn file_of<C: ConnectionTrait>(
+    app: &App,
+    conn: &C,
+    m: &import_batch::Model,
+) -> Result<Vec<u8>, AppError> {
+    let b = blob::Entity::find_by_id(m.blob_id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::internal(format!("import {}: blob missing", m.id)))?;
+    let path = crate::attachments::blob_path(&app.config.data_dir, &b.sm3)?;
+    tokio::fs::read(&path)
+        .await
+        .map_err(|e| AppError::internal(format!("import {}: reading the file: {e}", m.id)))
+}
+
+/// An import as it stands: planned again against the database now (a committed one shows
+/// what the file holds, with the counts that were imported).
+pub async fn preview(app: &App, p: &Principal, id: i64) -> Result<ImportPreview, AppError> {
+    let (m, kind) = load_own(&app.db, p, id).await?;
+    let bytes = file_of(app, &app.db, &m).await?;
+    let lines = read_sheet(&bytes, kind.columns())?;
+    let rows = plan_rows(&app.db, kind, &lines).await?;
+    Ok(shown(&m, kind, rows))
+}
+
+/// Confirms an import: all rows or none, once. `digest` is the preview the person saw; when
+/// the database changed the plan since, nothing is written and the preview must be looked at
+/// again.
+pub async fn commit(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    confirmed_digest: &str,
+) -> Result<ImportOutcome, AppError> {
+    let (m, kind) = load_own(&app.db, p, id).await?;
+    let bytes = file_of(app, &app.db, &m).await?;
+    let lines = read_sheet(&bytes, kind.columns())?;
+    let now = app.clock.now();
+    let txn = store::write_txn(&app.db).await?;
+    // The one statement that makes a confirmation count once: whoever moves the status wins.
+    let claimed = import_batch::Entity::update_many()
+        .col_expr(import_batch::Column::Status, Expr::value("committed"))
+        .col_expr(import_batch::Column::CommittedAt, Expr::value(now))
+        .filter(import_batch::Column::Id.eq(id))
+        .filter(import_batch::Column::Status.eq("previewed"))
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected == 0 {
+        txn.rollback().await?;
+        return Err(AppError::Conflict(
+            "该文件已经导入，未重复导入；如需再次导入，请重新上传".into(),
+        ));
+    }
+    let (created, updated, summary_rows) = match kind {
+        ImportKind::Organisations => {
+            let plan = super::orgs::plan_import(&txn, &lines).await?;
+            check_plan(&plan, confirmed_digest)?;
+            let (c, u) = super::orgs::apply_import(app, p, &txn, plan, now).await?;
+            (c, u, lines.len())
+        }
+        ImportKind::Experts => {
+            let plan = super::experts::plan_import(&txn, &lines).await?;
+            check_plan(&plan, confirmed_digest)?;
+            let (c, u) = super::experts::apply_import(app, p, &txn, plan, now).await?;
+            (c, u, lines.len())
+        }
+    };
+    import_batch::Entity::update_many()
+        .col_expr(
+            import_batch::Column::RowsNew,
+            Expr::value(i32::try_from(created).unwrap_or(i32::MAX)),
+        )
+        .col_expr(
+            import_batch::Column::RowsUpdated,
+            Expr::value(i32::try_from(updated).unwrap_or(i32::MAX)),
+        )
+        .filter(import_batch::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    Audit::of(app, p, now)
+        .record(
+            &txn,
+            Event {
+                action: "import.commit",
+                object_type: "import",
+                object_id: id.to_string(),
+                summary: format!(
+                    "从Excel导入{}（文件“{}”，{}行）：新增{}条，更新{}条",
+                    kind.label(),
+                    m.file_name,
+                    summary_rows,
+                    created,
+                    updated
+                ),
+                ..Default::default()
+            },
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(ImportOutcome {
+        id,
+        created,
+        updated,
+    })
+}
+
+/// A plan may be written only when it is the one confirmed and has no problem. Returning the
+/// error drops the transaction, which rolls the status back too.
+fn check_plan<T>(plan: &[PlanRow<T>], confirmed: &str) -> Result<(), AppError> {
+    let shown: Vec<ImportPreviewRow> = plan.iter().map(|r| r.shown.clone()).collect();
+    if digest(&shown) != confirmed.trim() {
+        return Err(AppError::Conflict(
+            "预览之后数据已有变化（或确认的不是当前预览），未导入任何数据，请查看最新预览后再确认"
+                .into(),
+        ));
+    }
+    if shown.iter().any(|r| r.action == "error") {
+        return Err(AppError::invalid(
+            "file",
+            "导入文件中有错误行，未导入任何数据，请改正后重新上传",
+        ));
+    }
+    Ok(())
+}
+
+/// One problem of a row, against the field (column) it is about.
+pub fn problem(field: &str, message: impl Into<String>) -> Vec<FieldError> {
+    vec![FieldError {
+        field: field.into(),
+        message: message.into(),
+    }]
+}
+
+/// Counts rows already keyed in the sheet, for "第N行已有同一…" problems.
+pub fn first_row_with(seen: &mut BTreeMap<String, u32>, key: &str, row: u32) -> Option<u32> {
+    if key.is_empty() {
+        return None;
+    }
+    match seen.get(key) {
+        Some(first) => Some(*first),
+        None => {
+            seen.insert(key.to_string(), row);
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLUMNS: &[Column] = &[
+        Column {
+            key: "name",
+            header: "名称",
+            required: true,
+            width: 10.0,
+            hint: "",
+        },
+        Column {
+            key: "note",
+            header: "备注",
+            required: false,
+            width: 10.0,
+            hint: "",
+        },
+    ];
+
+    fn text(t: &str) -> CellText {
+        CellText {
+            text: t.into(),
+            numeric: false,
+        }
+    }
+
+    #[test]
+    fn columns_are_found_by_header_in_any_order() {
+        let mut cells = BTreeMap::new();
+        cells.insert(0, vec![(0, text("备注")), (1, text("名称 *"))]);
+        cells.insert(1, vec![(0, text("说明")), (1, text("甲"))]);
+        cells.insert(3, vec![(2, text("别处的字"))]);
+        let lines = lines_of(&cells, COLUMNS).unwrap();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].row, 2);
+        assert_eq!(lines[0].get("name"), "甲");
+        assert_eq!(lines[0].get("note"), "说明");
+    }
+
+    #[test]
+    fn a_missing_required_column_is_named() {
+        let mut cells = BTreeMap::new();
+        cells.insert(0, vec![(0, text("备注"))]);
+        cells.insert(1, vec![(0, text("x"))]);
+        let e = lines_of(&cells, COLUMNS).unwrap_err();
+        assert!(e.contains("缺少“名称”列"), "{e}");
+    }
+
+    #[test]
+    fn every_kind_has_a_template_that_reads_back_empty() {
+        for kind in ImportKind::ALL {
+            let bytes = template_xlsx(kind).unwrap();
+            let e = read_sheet(&bytes, kind.columns()).unwrap_err();
+            assert!(e.fields()[0].message.contains("没有数据"), "{e:?}");
+        }
+    }
+}
