@@ -13,6 +13,7 @@
 // A failed set-up step ends the test or benchmark run; that is what a panic is for here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use jiqun::store::id::{RoundId, UserId};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -52,7 +53,7 @@ fn nginx_binary() -> &'static str {
 }
 
 /// A round on public notice today with `n` candidates, written straight into the tables.
-async fn seed_notice(app: &Shared, n: usize) -> Result<i64, Box<dyn std::error::Error>> {
+async fn seed_notice(app: &Shared, n: usize) -> Result<RoundId, Box<dyn std::error::Error>> {
     let show = jiqun::demo::seed_showcase(app).await?;
     let now = app.clock.now();
     let today = jiqun::clock::local(now).date();
@@ -77,7 +78,7 @@ async fn seed_notice(app: &Shared, n: usize) -> Result<i64, Box<dyn std::error::
         notice_first_day: Set(Some(today)),
         notice_last_day: Set(Some(today + time::Duration::days(7))),
         confirmed_on: Set(None),
-        created_by: Set(1),
+        created_by: Set(UserId::new(1)),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),

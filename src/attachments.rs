@@ -10,6 +10,7 @@
 //! Refusals (too large, wrong type, empty) leave nothing behind: the temporary file is removed
 //! whatever path the request takes out, by a guard that deletes it when dropped.
 
+use crate::store::id::{AttachmentId, UserId};
 use std::future::Future;
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
@@ -732,7 +733,8 @@ pub async fn upload(
 /// An attachment as lists and the API show it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AttachmentView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: AttachmentId,
     /// competition | cluster | application | recommendation
     pub owner_type: String,
     pub owner_id: i64,
@@ -749,7 +751,8 @@ pub struct AttachmentView {
     pub type_label: String,
     /// Hex SM3 digest of the content.
     pub sm3: String,
-    pub uploaded_by: i64,
+    #[schema(value_type = i64)]
+    pub uploaded_by: UserId,
     pub uploader_name: String,
     /// Shanghai time, "YYYY-MM-DD HH:MM:SS".
     pub uploaded_at: String,
@@ -832,7 +835,7 @@ pub async fn list_scoped(
 }
 
 /// One attachment's view, without a permission check.
-pub async fn view(app: &App, id: i64) -> Result<AttachmentView, AppError> {
+pub async fn view(app: &App, id: AttachmentId) -> Result<AttachmentView, AppError> {
     let row = attachment::Entity::find_by_id(id)
         .one(&app.db)
         .await?
@@ -849,7 +852,7 @@ pub struct Download {
 }
 
 /// Opens an attachment's content for streaming. No permission check: see [`open_scoped`].
-pub async fn open(app: &App, id: i64) -> Result<Download, AppError> {
+pub async fn open(app: &App, id: AttachmentId) -> Result<Download, AppError> {
     let attachment = attachment::Entity::find_by_id(id)
         .one(&app.db)
         .await?
@@ -875,7 +878,7 @@ async fn open_row(app: &App, attachment: attachment::Model) -> Result<Download, 
 
 /// Opens an attachment the principal may read. Out of scope and missing look the same (404),
 /// so the answer never reveals that a file exists.
-pub async fn open_scoped(app: &App, p: &Principal, id: i64) -> Result<Download, AppError> {
+pub async fn open_scoped(app: &App, p: &Principal, id: AttachmentId) -> Result<Download, AppError> {
     let attachment = attachment::Entity::find_by_id(id)
         .one(&app.db)
         .await?

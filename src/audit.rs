@@ -1,6 +1,7 @@
 //! The audit trail's shell: appending entries inside the caller's transaction, loading the key
 //! kept outside the database, streaming verification and queries for the audit administrator.
 
+use crate::store::id::UserId;
 use std::path::Path;
 
 use jiqun_domain::audit::{self as chain, AuditKey, ChainBreak, ChainVerifier, Entry};
@@ -17,7 +18,7 @@ use crate::store::entity::{audit_entry, audit_head};
 /// Who did something, as the audit trail records it.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub name: String,
     pub role: String,
     pub org: String,
@@ -33,7 +34,7 @@ impl Actor {
         Actor {
             // An API token acts through a stand-in account with a negative id (see
             // `services::api_tokens`): no person's id, so none is recorded; the name says which.
-            user_id: (u.id > 0).then_some(u.id),
+            user_id: (u.id.get() > 0).then_some(u.id),
             name: format!("{}（{}）", u.display_name, u.username),
             role: u.role.key().to_string(),
             org: org_name,
@@ -155,7 +156,7 @@ async fn append_changes<C: ConnectionTrait>(
     let entry = Entry {
         seq: head.seq,
         at: chain::chain_time(at),
-        actor_user_id: actor.user_id,
+        actor_user_id: actor.user_id.map(UserId::get),
         actor_name: actor.name.clone(),
         actor_role: actor.role.clone(),
         actor_org: actor.org.clone(),
@@ -176,7 +177,7 @@ async fn append_changes<C: ConnectionTrait>(
     audit_entry::ActiveModel {
         seq: Set(entry.seq),
         at: Set(entry.at),
-        actor_user_id: Set(entry.actor_user_id),
+        actor_user_id: Set(entry.actor_user_id.map(UserId::new)),
         actor_name: Set(entry.actor_name),
         actor_role: Set(entry.actor_role),
         actor_org: Set(entry.actor_org),
@@ -231,7 +232,7 @@ fn to_entry(m: &audit_entry::Model) -> Entry {
     Entry {
         seq: m.seq,
         at: m.at,
-        actor_user_id: m.actor_user_id,
+        actor_user_id: m.actor_user_id.map(UserId::get),
         actor_name: m.actor_name.clone(),
         actor_role: m.actor_role.clone(),
         actor_org: m.actor_org.clone(),

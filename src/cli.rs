@@ -1,5 +1,6 @@
 //! The `jiqun` command line. Every subcommand resolves the same configuration.
 
+use crate::store::id::OrgId;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -94,7 +95,7 @@ pub enum UserCommand {
         role: String,
         /// 所属单位编号（见 jiqun org list）
         #[arg(long)]
-        org_id: i64,
+        org_id: OrgId,
     },
     /// 重置密码：生成新的初始密码，用户下次登录须修改
     ResetPassword {

@@ -1,5 +1,6 @@
 //! Demo data a newcomer can click through: every role, with known passwords and second factors.
 
+use crate::store::id::{ApplicationId, CompetitionId, EntryId, OrgId, RoundId, UserId};
 use jiqun_domain::access::{OrgKind, Role};
 use jiqun_domain::audit::sm3_hex;
 use jiqun_domain::credit_code::CreditCode;
@@ -462,9 +463,9 @@ fn banner(app: &App) -> String {
 /// What [`seed_showcase`] created.
 #[derive(Debug, Clone)]
 pub struct Showcase {
-    pub competition_id: i64,
+    pub competition_id: CompetitionId,
     /// The recommended applications: 长沙 (leading), 株洲 (leading), 岳阳 (specialty).
-    pub application_ids: Vec<i64>,
+    pub application_ids: Vec<ApplicationId>,
 }
 
 /// A demo cluster of the showcase competition.
@@ -692,7 +693,7 @@ pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
             .filter(organisation::Column::CityCode.eq(city_code))
             .one(&txn)
             .await?
-            .map_or(0, |o| o.id);
+            .map_or(OrgId::new(0), |o| o.id);
         let bureau = user::Entity::find()
             .filter(user::Column::OrgId.eq(bureau_org))
             .one(&txn)
@@ -859,8 +860,8 @@ pub async fn seed_reports(app: &App) -> Result<(), AppError> {
             crate::services::records::of_cluster(&txn, &cl, &policy, (None, None)).await?;
         designation::ActiveModel {
             cluster_id: Set(cl.id),
-            round_id: Set(0),
-            entry_id: Set(0),
+            round_id: Set(RoundId::new(0)),
+            entry_id: Set(EntryId::new(0)),
             designation: Set(t.designation),
             effective_on: Set(t.effective_on),
             year: Set(year),
@@ -969,7 +970,7 @@ async fn seed_funding<C: sea_orm::ConnectionTrait>(
     policy: &jiqun_rules::Policy,
     cl: &crate::store::entity::cluster::Model,
     title: jiqun_domain::round::Designation,
-    by: i64,
+    by: UserId,
     now: time::OffsetDateTime,
 ) -> Result<(), AppError> {
     use crate::store::entity::funding_entry;

@@ -4,6 +4,7 @@
 //! memory until then. Entries also expire after a minute, bounding how long an edit elsewhere
 //! (e.g. a cluster renamed during the notice) can stay unseen.
 
+use crate::store::id::RoundId;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -14,7 +15,7 @@ const MAX_AGE: Duration = Duration::from_secs(60);
 
 #[derive(Default)]
 pub struct PageCache {
-    pages: Mutex<HashMap<i64, Cached>>,
+    pages: Mutex<HashMap<RoundId, Cached>>,
 }
 
 struct Cached {
@@ -25,7 +26,7 @@ struct Cached {
 
 impl PageCache {
     /// The page stored for `id` under exactly `key`, when still fresh.
-    pub fn get(&self, id: i64, key: &str) -> Option<Bytes> {
+    pub fn get(&self, id: RoundId, key: &str) -> Option<Bytes> {
         let pages = self.pages.lock().ok()?;
         pages
             .get(&id)
@@ -33,7 +34,7 @@ impl PageCache {
             .map(|c| c.html.clone())
     }
 
-    pub fn put(&self, id: i64, key: String, html: Bytes) {
+    pub fn put(&self, id: RoundId, key: String, html: Bytes) {
         if let Ok(mut pages) = self.pages.lock() {
             pages.insert(
                 id,
@@ -54,13 +55,16 @@ mod tests {
     #[test]
     fn a_page_is_served_only_under_its_own_key() {
         let cache = PageCache::default();
-        assert!(cache.get(1, "v1").is_none());
-        cache.put(1, "v1".into(), Bytes::from("<p>一</p>"));
-        assert_eq!(cache.get(1, "v1"), Some(Bytes::from("<p>一</p>")));
+        assert!(cache.get(RoundId::new(1), "v1").is_none());
+        cache.put(RoundId::new(1), "v1".into(), Bytes::from("<p>一</p>"));
+        assert_eq!(
+            cache.get(RoundId::new(1), "v1"),
+            Some(Bytes::from("<p>一</p>"))
+        );
         assert!(
-            cache.get(1, "v2").is_none(),
+            cache.get(RoundId::new(1), "v2").is_none(),
             "a changed round is rendered afresh"
         );
-        assert!(cache.get(2, "v1").is_none());
+        assert!(cache.get(RoundId::new(2), "v1").is_none());
     }
 }

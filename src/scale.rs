@@ -8,6 +8,7 @@
 //! for up to 100 winners. The story starts 25 days ago (the clock is moved back and forward as
 //! the tests do), so the notice is on display when the generator ends.
 
+use crate::store::id::{ApplicationId, CompetitionId, ExpertId, RoundId};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -54,8 +55,8 @@ const TRADES: [&str; 10] = [
 /// What was built, for the summary and the tests.
 #[derive(Debug, Clone)]
 pub struct Outcome {
-    pub competition_id: i64,
-    pub round_id: i64,
+    pub competition_id: CompetitionId,
+    pub round_id: RoundId,
     pub applications: usize,
     pub sheets: usize,
     pub winners: usize,
@@ -114,7 +115,7 @@ pub async fn generate(app: &App, n: usize, say: &dyn Fn(&str)) -> Result<Outcome
 
     say(&format!("创建{n}个申报主体、集群和申报并提交……"));
     let cities = region::cities();
-    let mut by_city: BTreeMap<String, Vec<(i64, String)>> = BTreeMap::new();
+    let mut by_city: BTreeMap<String, Vec<(ApplicationId, String)>> = BTreeMap::new();
     let mut kinds = Vec::with_capacity(n);
     for i in 0..n {
         let city = &cities[i % cities.len()];
@@ -137,7 +138,7 @@ pub async fn generate(app: &App, n: usize, say: &dyn Fn(&str)) -> Result<Outcome
     app.clock.advance(Duration::days(6));
     for (city, list) in &by_city {
         let bureau = bureau_of(app, city).await?;
-        let ids: Vec<i64> = list.iter().map(|(id, _)| *id).collect();
+        let ids: Vec<ApplicationId> = list.iter().map(|(id, _)| *id).collect();
         let mut per_county = BTreeMap::<&str, usize>::new();
         for (_, county) in list {
             *per_county.entry(county.as_str()).or_default() += 1;
@@ -192,7 +193,7 @@ pub async fn generate(app: &App, n: usize, say: &dyn Fn(&str)) -> Result<Outcome
         },
     )
     .await?;
-    let pool_ids: Vec<i64> = panel.iter().map(|(id, _)| *id).collect();
+    let pool_ids: Vec<ExpertId> = panel.iter().map(|(id, _)| *id).collect();
     rounds::set_panel(app, &province, round.id, &pool_ids, &[]).await?;
     let assigned = rounds::auto_assign(app, &province, round.id).await?;
     if !assigned.shortfalls.is_empty() {
@@ -241,7 +242,7 @@ pub async fn generate(app: &App, n: usize, say: &dyn Fn(&str)) -> Result<Outcome
         for a in list {
             let base = target.get(&a.entry_id).copied().unwrap_or(70.0);
             // Experts differ a little, symmetrically, around the entrant's level.
-            let spread = [-1.0, -0.5, 0.0, 0.5, 1.0][(a.id as usize) % 5];
+            let spread = [-1.0, -0.5, 0.0, 0.5, 1.0][(a.id.get() as usize) % 5];
             let total = (base + spread).clamp(0.0, 100.0);
             let input = scoring::SheetInput {
                 scores: scores_for(&bound.policy, total),
@@ -339,12 +340,12 @@ fn scores_for(policy: &jiqun_rules::Policy, total: f64) -> BTreeMap<String, f64>
 async fn applicant(
     app: &App,
     policy: &jiqun_rules::Policy,
-    competition_id: i64,
+    competition_id: CompetitionId,
     i: usize,
     city: &region::City,
     county: &region::County,
     kind: &str,
-) -> Result<i64, AppError> {
+) -> Result<ApplicationId, AppError> {
     let console = Actor::console(OPERATOR);
     let trade = TRADES[i % TRADES.len()];
     let place = county.name();
@@ -416,13 +417,19 @@ async fn applicant(
 async fn attach_pdf(
     app: &App,
     p: &Principal,
-    application_id: i64,
+    application_id: ApplicationId,
     purpose: &str,
     file_name: &str,
     i: usize,
 ) -> Result<(), AppError> {
-    crate::services::owners::can_attach(app, p, OwnerType::Application, application_id, purpose)
-        .await?;
+    crate::services::owners::can_attach(
+        app,
+        p,
+        OwnerType::Application,
+        application_id.get(),
+        purpose,
+    )
+    .await?;
     let limits = attachments::limits_for(purpose)
         .ok_or_else(|| AppError::internal(format!("scale purpose {purpose}")))?;
     let body = format!(
@@ -439,7 +446,7 @@ async fn attach_pdf(
         app,
         p,
         OwnerType::Application,
-        application_id,
+        application_id.get(),
         limits.purpose,
         received,
     )
@@ -481,7 +488,10 @@ fn form_for(policy: &jiqun_rules::Policy, i: usize) -> jiqun_rules::intake::Form
 
 /// The demo expert pool and 14 more experts, one account each, spread over the cities so every
 /// entrant has experts without a conflict. Returns (pool id, principal) of all of them.
-async fn expert_pool(app: &App, province: &Principal) -> Result<Vec<(i64, Principal)>, AppError> {
+async fn expert_pool(
+    app: &App,
+    province: &Principal,
+) -> Result<Vec<(ExpertId, Principal)>, AppError> {
     let console = Actor::console(OPERATOR);
     let homes = organisation::Entity::find()
         .filter(organisation::Column::Kind.eq(jiqun_domain::access::OrgKind::ExpertHome))

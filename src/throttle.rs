@@ -2,6 +2,7 @@
 //! across every app server: at most `max` attempts in a sliding window, the check and the count
 //! made atomically (`store::lock::serialise`), so that N parallel attempts count N.
 
+use crate::store::id::UserId;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, Set,
@@ -81,7 +82,7 @@ pub const SIGN_IN: &str = "sign_in";
 /// none may still sign in to a locked account with both factors.
 pub const ACCOUNT_FAILURE: &str = "account_failure";
 
-pub fn account_subject(user_id: i64, client_addr: &str) -> String {
+pub fn account_subject(user_id: UserId, client_addr: &str) -> String {
     format!("{user_id}@{client_addr}")
 }
 

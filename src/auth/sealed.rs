@@ -11,6 +11,7 @@
 //! secret copied onto another account does not open there. Values without the prefix are clear
 //! secrets written before sealing existed; they are read as they are, and sealed at start-up.
 
+use crate::store::id::UserId;
 use std::path::{Path, PathBuf};
 
 use ctr::cipher::{KeyIvInit, StreamCipher};
@@ -136,7 +137,7 @@ pub fn is_sealed(stored: &str) -> bool {
 }
 
 /// The context a user's TOTP secret is sealed under.
-pub fn totp_context(user_id: i64) -> String {
+pub fn totp_context(user_id: UserId) -> String {
     format!("users.totp_secret:{user_id}")
 }
 

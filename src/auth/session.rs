@@ -1,6 +1,7 @@
 //! Server-side sessions. The cookie carries a random token; the database keeps only its SM3
 //! digest, so reading the sessions table does not let anyone take over a session.
 
+use crate::store::id::UserId;
 use jiqun_domain::audit::sm3_hex;
 use jiqun_domain::security::session_expired;
 use sea_orm::{
@@ -23,7 +24,7 @@ pub fn session_id(token: &str) -> String {
 /// Creates a session and returns the token for the cookie (or the API's bearer header).
 pub async fn create<C: ConnectionTrait>(
     conn: &C,
-    user_id: i64,
+    user_id: UserId,
     mfa_passed: bool,
     client_addr: &str,
     now: OffsetDateTime,
@@ -116,7 +117,7 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, id: &str) -> Result<(), DbErr>
 }
 
 /// Ends every session of a user (password reset, deactivation).
-pub async fn delete_for_user<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<(), DbErr> {
+pub async fn delete_for_user<C: ConnectionTrait>(conn: &C, user_id: UserId) -> Result<(), DbErr> {
     session::Entity::delete_many()
         .filter(session::Column::UserId.eq(user_id))
         .exec(conn)
@@ -127,7 +128,7 @@ pub async fn delete_for_user<C: ConnectionTrait>(conn: &C, user_id: i64) -> Resu
 /// Ends a user's sessions other than `keep` (a password change keeps the session that made it).
 pub async fn delete_others<C: ConnectionTrait>(
     conn: &C,
-    user_id: i64,
+    user_id: UserId,
     keep: &str,
 ) -> Result<u64, DbErr> {
     let done = session::Entity::delete_many()
@@ -141,7 +142,7 @@ pub async fn delete_others<C: ConnectionTrait>(
 /// Ends a user's sessions that have not passed the second factor yet.
 pub async fn delete_half_signed_in<C: ConnectionTrait>(
     conn: &C,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<(), DbErr> {
     session::Entity::delete_many()
         .filter(session::Column::UserId.eq(user_id))

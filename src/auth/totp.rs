@@ -1,6 +1,7 @@
 //! TOTP second factor (RFC 6238: SHA-1, 6 digits, 30 s — what every authenticator app speaks),
 //! its QR code and one-time recovery codes.
 
+use crate::store::id::UserId;
 use jiqun_domain::audit::sm3_hex;
 use totp_rs::{Builder, Secret, Totp};
 
@@ -24,7 +25,7 @@ pub fn secret_of(app: &crate::app::App, u: &user::Model) -> Result<Option<String
 }
 
 /// The value to store for a new TOTP secret of account `user_id`: sealed, never clear.
-pub fn sealed_secret(app: &crate::app::App, user_id: i64, secret: &str) -> String {
+pub fn sealed_secret(app: &crate::app::App, user_id: UserId, secret: &str) -> String {
     app.seal_key.seal(&sealed::totp_context(user_id), secret)
 }
 

@@ -15,6 +15,7 @@
 //! by its own entry, with the token named as the actor. The daily entry is claimed with one
 //! conditional `UPDATE`, so parallel first calls of a day record it once, on PostgreSQL too.
 
+use crate::store::id::{ApiTokenId, OrgId, UserId};
 use jiqun_domain::access::{Action, Resource, Role, token_role_allowed};
 use jiqun_domain::audit::sm3_hex;
 use jiqun_domain::round::date_zh;
@@ -59,7 +60,8 @@ pub struct TokenInput {
     pub name: String,
     /// applicant | city_bureau | province | partner
     pub role: String,
-    pub org_id: i64,
+    #[schema(value_type = i64)]
+    pub org_id: OrgId,
     /// Last day of validity, YYYY-MM-DD in Beijing time; empty or absent for no expiry.
     #[serde(default)]
     pub expires_on: Option<String>,
@@ -67,13 +69,15 @@ pub struct TokenInput {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ApiTokenId,
     pub name: String,
     /// The token's first characters, to recognise it (never enough to use it).
     pub prefix: String,
     pub role: String,
     pub role_label: String,
-    pub org_id: i64,
+    #[schema(value_type = i64)]
+    pub org_id: OrgId,
     pub org_name: String,
     pub created_at: String,
     pub created_by: String,
@@ -304,7 +308,7 @@ pub async fn create(app: &App, p: &Principal, input: &TokenInput) -> Result<Issu
 pub async fn revoke(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: ApiTokenId,
     reason: &str,
 ) -> Result<TokenView, AppError> {
     authorize(p, Resource::ApiToken, Action::Update)?;
@@ -366,7 +370,7 @@ pub async fn revoke(
 /// trail names the token (see [`crate::audit::Actor::user`]).
 fn principal_of(t: &api_token::Model, org: organisation::Model, client_addr: &str) -> Principal {
     let account = user::Model {
-        id: -t.id,
+        id: UserId::new(-t.id.get()),
         username: t.prefix.clone(),
         display_name: format!("接口令牌「{}」", t.name),
         org_id: t.org_id,
@@ -401,7 +405,7 @@ fn principal_of(t: &api_token::Model, org: organisation::Model, client_addr: &st
 
 /// Whether a principal is an API token's.
 pub fn is_token_principal(p: &Principal) -> bool {
-    p.user.id < 0
+    p.user.id.get() < 0
 }
 
 /// Checks a bearer token and returns the principal it acts as, recording its use. Refusals are

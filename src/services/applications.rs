@@ -1,6 +1,7 @@
 //! Applications (申请报告) to a competition: drafts, the completeness and eligibility assessment,
 //! submission before the deadline, and the version kept at each submission (第八条).
 
+use crate::store::id::{ApplicationId, ClusterId, CompetitionId};
 use jiqun_domain::access::{Action, Resource, Role, ScopeKind};
 use jiqun_domain::application::{self as machine, Status, Transition};
 use jiqun_rules::Policy;
@@ -62,7 +63,7 @@ async fn visible<C: ConnectionTrait>(
 pub async fn load<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
-    id: i64,
+    id: ApplicationId,
 ) -> Result<application::Model, AppError> {
     let m = application::Entity::find_by_id(id)
         .one(conn)
@@ -76,7 +77,11 @@ pub async fn load<C: ConnectionTrait>(
 }
 
 /// Loads an application its lead applicant may change.
-async fn load_own(app: &App, p: &Principal, id: i64) -> Result<application::Model, AppError> {
+async fn load_own(
+    app: &App,
+    p: &Principal,
+    id: ApplicationId,
+) -> Result<application::Model, AppError> {
     let m = load(&app.db, p, id).await?;
     authorize(p, Resource::Application, Action::Update)?;
     if m.org_id != p.org.id {
@@ -95,7 +100,7 @@ pub async fn competition_of<C: ConnectionTrait>(
         .ok_or(AppError::NotFound)
 }
 
-async fn attachment_purposes(app: &App, id: i64) -> Result<Vec<String>, AppError> {
+async fn attachment_purposes(app: &App, id: ApplicationId) -> Result<Vec<String>, AppError> {
     Ok(attachment::Entity::find()
         .filter(attachment::Column::OwnerType.eq("application"))
         .filter(attachment::Column::OwnerId.eq(id))
@@ -117,7 +122,7 @@ pub async fn assess(app: &App, m: &application::Model) -> Result<(Policy, Assess
 
 /// One step on an application's own history.
 pub struct Step<'a> {
-    pub id: i64,
+    pub id: ApplicationId,
     pub from: Status,
     pub to: Status,
     pub transition: Transition,
@@ -151,8 +156,8 @@ pub async fn record_event<C: ConnectionTrait>(
 pub async fn start(
     app: &App,
     p: &Principal,
-    competition_id: i64,
-    cluster_id: i64,
+    competition_id: CompetitionId,
+    cluster_id: ClusterId,
 ) -> Result<application::Model, AppError> {
     authorize(p, Resource::Application, Action::Create)?;
     let c = competition::Entity::find_by_id(competition_id)
@@ -246,7 +251,7 @@ pub fn preliminary_refusal(
 pub async fn save(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: ApplicationId,
     form: &FormData,
     expected_version: i32,
 ) -> Result<application::Model, AppError> {
@@ -328,7 +333,7 @@ fn summarise_changes(changes: &[intake::Change]) -> String {
 pub async fn submit(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: ApplicationId,
     expected_version: i32,
 ) -> Result<application::Model, AppError> {
     let m = load_own(app, p, id).await?;
@@ -467,10 +472,13 @@ async fn snapshot(app: &App, m: &application::Model) -> Result<String, AppError>
 /// One row of a list of applications.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ApplicationRow {
-    pub id: i64,
-    pub competition_id: i64,
+    #[schema(value_type = i64)]
+    pub id: ApplicationId,
+    #[schema(value_type = i64)]
+    pub competition_id: CompetitionId,
     pub competition_title: String,
-    pub cluster_id: i64,
+    #[schema(value_type = i64)]
+    pub cluster_id: ClusterId,
     pub cluster_name: String,
     pub org_name: String,
     pub city_code: String,
@@ -550,7 +558,7 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<ApplicationRow>, AppEr
                 .filter(application::Column::Status.ne(Status::Draft));
         }
         ScopeKind::OwnOrg => {
-            let co: Vec<i64> = cluster_co_applicant::Entity::find()
+            let co: Vec<ClusterId> = cluster_co_applicant::Entity::find()
                 .filter(cluster_co_applicant::Column::OrgId.eq(p.org.id))
                 .all(&app.db)
                 .await?
@@ -585,7 +593,7 @@ pub struct EventView {
     pub comment: String,
 }
 
-pub async fn history(app: &App, id: i64) -> Result<Vec<EventView>, AppError> {
+pub async fn history(app: &App, id: ApplicationId) -> Result<Vec<EventView>, AppError> {
     Ok(application_event::Entity::find()
         .filter(application_event::Column::ApplicationId.eq(id))
         .order_by_asc(application_event::Column::Id)
@@ -606,7 +614,10 @@ pub async fn history(app: &App, id: i64) -> Result<Vec<EventView>, AppError> {
         .collect())
 }
 
-pub async fn versions(app: &App, id: i64) -> Result<Vec<application_version::Model>, AppError> {
+pub async fn versions(
+    app: &App,
+    id: ApplicationId,
+) -> Result<Vec<application_version::Model>, AppError> {
     Ok(application_version::Entity::find()
         .filter(application_version::Column::ApplicationId.eq(id))
         .order_by_asc(application_version::Column::Revision)
@@ -618,7 +629,7 @@ pub async fn versions(app: &App, id: i64) -> Result<Vec<application_version::Mod
 pub async fn changes_since_last(
     app: &App,
     policy: &Policy,
-    id: i64,
+    id: ApplicationId,
 ) -> Result<Vec<intake::Change>, AppError> {
     let v = versions(app, id).await?;
     if v.len() < 2 {

@@ -5,6 +5,7 @@
 //! applies and every certificate in force is reissued (换发) under a new number, the old one
 //! marked superseded — or refuses with reasons, and nothing changes. Every step is audited.
 
+use crate::store::id::{ChangeRequestId, ClusterId, DesignationId, OrgId};
 use std::collections::HashMap;
 
 use jiqun_domain::access::{Action, Resource, Role, ScopeKind};
@@ -42,7 +43,8 @@ pub struct ChangeFacts {
     /// 长沙市长沙县、长沙市浏阳市 (lead first)
     pub counties: String,
     /// The promotion organisation (集群发展促进组织).
-    pub org_id: i64,
+    #[schema(value_type = i64)]
+    pub org_id: OrgId,
     pub org_name: String,
 }
 
@@ -76,7 +78,8 @@ impl ChangeFacts {
 /// What the promotion organisation asks: only the fields it fills change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChangeInput {
-    pub cluster_id: i64,
+    #[schema(value_type = i64)]
+    pub cluster_id: ClusterId,
     /// The new name, when it changes.
     #[serde(default)]
     pub name: Option<String>,
@@ -91,7 +94,8 @@ pub struct ChangeInput {
     pub other_county_codes: Option<Vec<String>>,
     /// The new promotion organisation (an applicant organisation's id), when it changes.
     #[serde(default)]
-    pub org_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub org_id: Option<OrgId>,
     /// 变更理由
     pub reasons: String,
 }
@@ -126,8 +130,10 @@ pub struct ChangedField {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChangeRequestView {
-    pub id: i64,
-    pub cluster_id: i64,
+    #[schema(value_type = i64)]
+    pub id: ChangeRequestId,
+    #[schema(value_type = i64)]
+    pub cluster_id: ClusterId,
     /// awaiting_city | awaiting_province | approved | refused
     pub status: String,
     pub status_label: String,
@@ -146,7 +152,8 @@ pub struct ChangeRequestView {
     /// The certificate replaced and the one reissued, once approved.
     pub old_certificate: String,
     pub new_certificate: String,
-    pub new_designation_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub new_designation_id: Option<DesignationId>,
     pub attachments: Vec<AttachmentView>,
     pub version: i32,
 }
@@ -168,7 +175,7 @@ fn in_scope(p: &Principal, scope: ScopeKind, r: &change_request::Model) -> bool 
 async fn load<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
-    id: i64,
+    id: ChangeRequestId,
     action: Action,
 ) -> Result<change_request::Model, AppError> {
     let view =
@@ -218,7 +225,7 @@ fn facts(
     kinds: &[jiqun_rules::policy::ClusterKind],
     lead: &str,
     mut others: Vec<String>,
-    org_id: i64,
+    org_id: OrgId,
     org_name: String,
 ) -> ChangeFacts {
     // A county row may repeat the lead county; the lead is named once, first.
@@ -252,14 +259,17 @@ fn facts(
 }
 
 /// Whether the cluster holds a title in force (培育对象 or 省先进制造业集群).
-async fn holds_title<C: ConnectionTrait>(conn: &C, cluster_id: i64) -> Result<bool, AppError> {
+async fn holds_title<C: ConnectionTrait>(
+    conn: &C,
+    cluster_id: ClusterId,
+) -> Result<bool, AppError> {
     Ok(!super::designations::open_titles(conn, cluster_id)
         .await?
         .is_empty())
 }
 
 /// The refusal of a direct edit of what only a 变更申请 may change.
-pub fn direct_edit_refusal(cluster_id: i64) -> AppError {
+pub fn direct_edit_refusal(cluster_id: ClusterId) -> AppError {
     AppError::Conflict(format!(
         "该集群持有有效的认定称号，{}已随认定结果公告，不能直接修改；如需变更，请提出变更申请（集群页面“提出变更申请”，/change-requests/new?cluster_id={cluster_id}），经所在市州工信部门出具意见、省工信厅批准后换发证书。",
         Field::all_text()
@@ -301,7 +311,7 @@ pub async fn guard_direct_edit<C: ConnectionTrait>(
 /// The new promotion organisation: an active applicant organisation with a city.
 async fn new_org<C: ConnectionTrait>(
     conn: &C,
-    id: i64,
+    id: OrgId,
 ) -> Result<(organisation::Model, RegionCode), AppError> {
     let o = organisation::Entity::find_by_id(id)
         .one(conn)
@@ -473,9 +483,9 @@ fn when(at: Option<OffsetDateTime>) -> String {
 async fn numbers<C: ConnectionTrait>(
     conn: &C,
     list: &[change_request::Model],
-) -> Result<HashMap<i64, String>, AppError> {
+) -> Result<HashMap<DesignationId, String>, AppError> {
     use crate::store::entity::designation;
-    let mut ids: Vec<i64> = Vec::new();
+    let mut ids: Vec<DesignationId> = Vec::new();
     for r in list {
         ids.extend(r.old_designation_id);
         ids.extend(r.new_designation_id);
@@ -488,7 +498,7 @@ async fn numbers<C: ConnectionTrait>(
 
 fn view_of(
     r: &change_request::Model,
-    numbers: &HashMap<i64, String>,
+    numbers: &HashMap<DesignationId, String>,
     attachments: Vec<AttachmentView>,
 ) -> ChangeRequestView {
     let before = parse_facts(&r.before_json);
@@ -502,7 +512,7 @@ fn view_of(
             after: after.value(f).into(),
         })
         .collect();
-    let number = |id: Option<i64>| {
+    let number = |id: Option<DesignationId>| {
         id.and_then(|id| numbers.get(&id).cloned())
             .unwrap_or_default()
     };
@@ -559,17 +569,21 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<ChangeRequestView>, Ap
 }
 
 /// One request the principal may see, with its evidence.
-pub async fn get(app: &App, p: &Principal, id: i64) -> Result<ChangeRequestView, AppError> {
+pub async fn get(
+    app: &App,
+    p: &Principal,
+    id: ChangeRequestId,
+) -> Result<ChangeRequestView, AppError> {
     let r = load(&app.db, p, id, Action::View).await?;
     let numbers = numbers(&app.db, std::slice::from_ref(&r)).await?;
-    let files = attachments::list(app, OwnerType::ChangeRequest, r.id).await?;
+    let files = attachments::list(app, OwnerType::ChangeRequest, r.id.get()).await?;
     Ok(view_of(&r, &numbers, files))
 }
 
 /// The open requests of a cluster, for its page (and the direct edit's read-only fields).
 pub async fn of_cluster<C: ConnectionTrait>(
     conn: &C,
-    cluster_id: i64,
+    cluster_id: ClusterId,
 ) -> Result<Vec<change_request::Model>, AppError> {
     Ok(change_request::Entity::find()
         .filter(change_request::Column::ClusterId.eq(cluster_id))
@@ -599,7 +613,7 @@ fn ensure_version(r: &change_request::Model, expected: Option<i32>) -> Result<()
 pub async fn opine(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: ChangeRequestId,
     input: &OpinionInput,
 ) -> Result<ChangeRequestView, AppError> {
     authorize(p, Resource::ChangeRequest, Action::Review)?;
@@ -660,7 +674,7 @@ pub async fn opine(
 pub async fn decide(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: ChangeRequestId,
     input: &ChangeDecisionInput,
 ) -> Result<ChangeRequestView, AppError> {
     authorize(p, Resource::ChangeRequest, Action::Review)?;
@@ -818,14 +832,14 @@ pub async fn decide(
 
 /// Whether the principal may attach evidence to a request now: its own promotion organisation,
 /// before the city has given its opinion.
-pub async fn can_attach(app: &App, p: &Principal, id: i64) -> Result<(), AppError> {
+pub async fn can_attach(app: &App, p: &Principal, id: ChangeRequestId) -> Result<(), AppError> {
     let r = load(&app.db, p, id, Action::Update).await?;
     rule::next(r.status, ChangeStep::Attach).map_err(refused)?;
     Ok(())
 }
 
 /// Whether the principal may read a request (and so its evidence).
-pub async fn can_read(app: &App, p: &Principal, id: i64) -> Result<(), AppError> {
+pub async fn can_read(app: &App, p: &Principal, id: ChangeRequestId) -> Result<(), AppError> {
     load(&app.db, p, id, Action::View).await.map(|_| ())
 }
 

@@ -5,6 +5,7 @@
 //! The routing city of a cluster is always its lead applicant's city, also when a joint
 //! application spans several cities (第八条: 跨行政区的集群由其申报主体所在市州受理).
 
+use crate::store::id::{ClusterId, OrgId};
 use jiqun_domain::access::{Action, Resource, ScopeKind, permission};
 use jiqun_domain::region;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
@@ -44,8 +45,8 @@ pub use views::*;
 
 async fn is_co_applicant<C: ConnectionTrait>(
     db: &C,
-    cluster_id: i64,
-    org_id: i64,
+    cluster_id: ClusterId,
+    org_id: OrgId,
 ) -> Result<bool, DbErr> {
     Ok(cluster_co_applicant::Entity::find()
         .filter(cluster_co_applicant::Column::ClusterId.eq(cluster_id))
@@ -83,7 +84,7 @@ async fn relation_to<C: ConnectionTrait>(
 pub async fn load_visible<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
-    id: i64,
+    id: ClusterId,
 ) -> Result<cluster::Model, AppError> {
     Ok(load_scoped(db, p, id, Action::View).await?.0)
 }
@@ -94,7 +95,7 @@ pub async fn load_visible<C: ConnectionTrait>(
 async fn load_scoped<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
-    id: i64,
+    id: ClusterId,
     action: Action,
 ) -> Result<(cluster::Model, Relation), AppError> {
     let m = cluster::Entity::find_by_id(id)

@@ -2,6 +2,7 @@
 //! text of the policy it runs under, with its timetable and notice; and the province's overview
 //! of what the city bureaus recommended (第九条), on screen and as an Excel workbook.
 
+use crate::store::id::CompetitionId;
 use jiqun_domain::access::{Action, Resource};
 use jiqun_rules::Policy;
 use jiqun_rules::policy::BUILTIN_POLICY_SOURCES;
@@ -315,7 +316,8 @@ pub async fn open_call(app: &App) -> Result<Option<competition::Model>, AppError
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CompetitionView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: CompetitionId,
     pub year: i32,
     pub title: String,
     pub policy_id: String,
@@ -430,7 +432,11 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<CompetitionView>, AppE
 }
 
 /// The stored call, for a principal allowed to read calls.
-pub async fn load(app: &App, p: &Principal, id: i64) -> Result<competition::Model, AppError> {
+pub async fn load(
+    app: &App,
+    p: &Principal,
+    id: CompetitionId,
+) -> Result<competition::Model, AppError> {
     authorize(p, Resource::Competition, Action::View)?;
     competition::Entity::find_by_id(id)
         .one(&app.db)
@@ -438,7 +444,7 @@ pub async fn load(app: &App, p: &Principal, id: i64) -> Result<competition::Mode
         .ok_or(AppError::NotFound)
 }
 
-pub async fn get(app: &App, p: &Principal, id: i64) -> Result<CompetitionView, AppError> {
+pub async fn get(app: &App, p: &Principal, id: CompetitionId) -> Result<CompetitionView, AppError> {
     let m = load(app, p, id).await?;
     Ok(CompetitionView::from_model(&m, app.clock.now()))
 }
@@ -447,7 +453,7 @@ pub async fn get(app: &App, p: &Principal, id: i64) -> Result<CompetitionView, A
 /// people publishing at once cannot both pass the policy's yearly limit.
 async fn call_years<C: ConnectionTrait>(
     conn: &C,
-    except: Option<i64>,
+    except: Option<CompetitionId>,
 ) -> Result<Vec<i32>, AppError> {
     store::lock::serialise(conn, "competitions.per_year").await?;
     let mut q = competition::Entity::find();
@@ -549,7 +555,7 @@ pub async fn create(
 pub async fn update(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: CompetitionId,
     input: &CompetitionInput,
     expected_version: i32,
 ) -> Result<CompetitionView, AppError> {
@@ -633,7 +639,11 @@ pub async fn update(
 
 /// Closes a call: it no longer takes submissions or reviews, and another call may be opened
 /// for its year.
-pub async fn close(app: &App, p: &Principal, id: i64) -> Result<CompetitionView, AppError> {
+pub async fn close(
+    app: &App,
+    p: &Principal,
+    id: CompetitionId,
+) -> Result<CompetitionView, AppError> {
     authorize(p, Resource::Competition, Action::Update)?;
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;
@@ -682,6 +692,7 @@ pub use recommended::*;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::id::UserId;
     use time::macros::datetime;
 
     fn policies() -> Vec<BoundPolicy> {
@@ -828,7 +839,7 @@ mod tests {
         let i = input();
         let s = parse_local_datetime(&i.submission_deadline).unwrap();
         let existing = competition::Model {
-            id: 1,
+            id: CompetitionId::new(1),
             year: 2026,
             title: i.title.clone(),
             policy_id: "hunan-2021".into(),
@@ -837,7 +848,7 @@ mod tests {
             review_deadline: parse_local_datetime(&i.review_deadline).unwrap(),
             notice_text: String::new(),
             status: crate::store::entity::kinds::CompetitionStatus::Open,
-            created_by: 1,
+            created_by: UserId::new(1),
             version: 1,
             created_at: s,
             updated_at: s,

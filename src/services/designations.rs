@@ -6,6 +6,7 @@
 //! supersedes its 培育对象 title, and [`refresh_standing`], the one writer of
 //! `clusters.lifecycle`, stores what `jiqun_domain::lifecycle::standing` makes of its titles.
 
+use crate::store::id::{ClusterId, CompetitionId, DesignationId, EntryId, RoundId};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -42,13 +43,16 @@ pub const ISSUER: &str = "湖南省工业和信息化厅";
 /// One designation with its certificate, as lists and the API show it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CertificateRow {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: DesignationId,
     pub certificate_number: String,
-    pub cluster_id: i64,
+    #[schema(value_type = i64)]
+    pub cluster_id: ClusterId,
     pub cluster_name: String,
     pub org_name: String,
     pub city_name: String,
-    pub round_id: i64,
+    #[schema(value_type = i64)]
+    pub round_id: RoundId,
     /// cultivation_target | certified
     pub designation: String,
     /// 湖南省先进制造业集群培育对象 | 湖南省先进制造业集群
@@ -177,7 +181,7 @@ pub(crate) fn title_of(d: &designation::Model) -> Title {
 /// A cluster's designations in the order they were conferred.
 async fn designations_of<C: ConnectionTrait>(
     conn: &C,
-    cluster_id: i64,
+    cluster_id: ClusterId,
 ) -> Result<Vec<designation::Model>, AppError> {
     Ok(designation::Entity::find()
         .filter(designation::Column::ClusterId.eq(cluster_id))
@@ -189,7 +193,10 @@ async fn designations_of<C: ConnectionTrait>(
 
 /// Makes changes to one cluster's titles happen one at a time (a confirmation and a
 /// revocation of the same cluster read the titles before they write).
-async fn serialise_titles(txn: &DatabaseTransaction, cluster_id: i64) -> Result<(), AppError> {
+async fn serialise_titles(
+    txn: &DatabaseTransaction,
+    cluster_id: ClusterId,
+) -> Result<(), AppError> {
     Ok(store::lock::serialise(txn, &format!("cluster-titles:{cluster_id}")).await?)
 }
 
@@ -198,9 +205,9 @@ async fn mark_superseded_by<C: ConnectionTrait>(
     conn: &C,
     held: &[designation::Model],
     numbers: &[String],
-    successor: i64,
+    successor: DesignationId,
 ) -> Result<(), AppError> {
-    let ids: Vec<i64> = held
+    let ids: Vec<DesignationId> = held
         .iter()
         .filter(|d| numbers.contains(&d.certificate_number))
         .map(|d| d.id)
@@ -219,7 +226,7 @@ async fn mark_superseded_by<C: ConnectionTrait>(
 /// Where a cluster stands, from its designations.
 pub async fn standing_of<C: ConnectionTrait>(
     conn: &C,
-    cluster_id: i64,
+    cluster_id: ClusterId,
 ) -> Result<Standing, AppError> {
     let titles: Vec<Title> = designations_of(conn, cluster_id)
         .await?
@@ -233,7 +240,7 @@ pub async fn standing_of<C: ConnectionTrait>(
 /// called in the transaction of every designation change. Returns (before, after).
 pub async fn refresh_standing<C: ConnectionTrait>(
     conn: &C,
-    cluster_id: i64,
+    cluster_id: ClusterId,
     now: OffsetDateTime,
 ) -> Result<(Lifecycle, Lifecycle), AppError> {
     let cl = cluster::Entity::find_by_id(cluster_id)
@@ -406,7 +413,7 @@ async fn next_seq<C: ConnectionTrait>(
 pub async fn reissue(
     conn: &DatabaseTransaction,
     p: &Principal,
-    cluster_id: i64,
+    cluster_id: ClusterId,
     now: OffsetDateTime,
 ) -> Result<Vec<(designation::Model, designation::Model)>, AppError> {
     let today = crate::clock::local(now).date();
@@ -472,7 +479,7 @@ pub async fn reissue(
 }
 
 /// The cluster ids a scoped reader may see; None means all.
-async fn scope_clusters(app: &App, p: &Principal) -> Result<Option<Vec<i64>>, AppError> {
+async fn scope_clusters(app: &App, p: &Principal) -> Result<Option<Vec<ClusterId>>, AppError> {
     let scope = authorize(p, Resource::Certificate, Action::View)?;
     let ids = |q: sea_orm::Select<cluster::Entity>| async move {
         Ok::<_, AppError>(Some(
@@ -514,7 +521,11 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<CertificateRow>, AppEr
     rows_for(&app.db, &rows).await
 }
 
-async fn load_scoped(app: &App, p: &Principal, id: i64) -> Result<designation::Model, AppError> {
+async fn load_scoped(
+    app: &App,
+    p: &Principal,
+    id: DesignationId,
+) -> Result<designation::Model, AppError> {
     let d = designation::Entity::find_by_id(id)
         .one(&app.db)
         .await?
@@ -526,7 +537,7 @@ async fn load_scoped(app: &App, p: &Principal, id: i64) -> Result<designation::M
 }
 
 /// One designation the principal may see; anything else is 404.
-pub async fn get(app: &App, p: &Principal, id: i64) -> Result<CertificateRow, AppError> {
+pub async fn get(app: &App, p: &Principal, id: DesignationId) -> Result<CertificateRow, AppError> {
     let d = load_scoped(app, p, id).await?;
     rows_for(&app.db, &[d])
         .await?
@@ -776,7 +787,7 @@ pub(crate) fn font_cache(configured: Option<PathBuf>) -> Arc<FontCache> {
 pub async fn certificate_pdf(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: DesignationId,
 ) -> Result<(CertificateRow, Vec<u8>), PdfFailure> {
     let row = get(app, p, id).await?;
     if row.revoked {
@@ -822,7 +833,7 @@ pub async fn certificate_pdf(
 /// and the cluster's standing before and after, which [`refresh_standing`] stores.
 pub async fn revoke_titles(
     conn: &DatabaseTransaction,
-    cluster_id: i64,
+    cluster_id: ClusterId,
     today: time::Date,
     reason: &str,
     now: OffsetDateTime,
@@ -851,7 +862,7 @@ pub async fn revoke_titles(
 /// The titles a cluster holds now, in the order conferred.
 pub async fn open_titles<C: ConnectionTrait>(
     conn: &C,
-    cluster_id: i64,
+    cluster_id: ClusterId,
 ) -> Result<Vec<designation::Model>, AppError> {
     Ok(designations_of(conn, cluster_id)
         .await?
@@ -874,7 +885,8 @@ pub fn announcement_title(year: i32, kind: RoundKind) -> String {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AnnouncementSummary {
-    pub round_id: i64,
+    #[schema(value_type = i64)]
+    pub round_id: RoundId,
     pub title: String,
     pub year: i32,
     /// preliminary | final
@@ -910,7 +922,7 @@ pub struct Announcement {
 async fn competitions_of(
     app: &App,
     rounds: &[round::Model],
-) -> Result<HashMap<i64, competition::Model>, AppError> {
+) -> Result<HashMap<CompetitionId, competition::Model>, AppError> {
     Ok(
         store::load_by_ids::<competition::Entity>(&app.db, rounds.iter().map(|r| r.competition_id))
             .await?,
@@ -946,7 +958,7 @@ pub async fn announcements(app: &App) -> Result<Vec<AnnouncementSummary>, AppErr
         .all(&app.db)
         .await?;
     let comps = competitions_of(app, &rows).await?;
-    let mut counts: HashMap<i64, usize> = HashMap::new();
+    let mut counts: HashMap<RoundId, usize> = HashMap::new();
     for d in store::load_where_in::<designation::Entity>(
         &app.db,
         designation::Column::RoundId,
@@ -963,7 +975,7 @@ pub async fn announcements(app: &App) -> Result<Vec<AnnouncementSummary>, AppErr
 }
 
 /// A confirmed round's announcement with its list (public); 404 for any other round.
-pub async fn announcement(app: &App, round_id: i64) -> Result<Announcement, AppError> {
+pub async fn announcement(app: &App, round_id: RoundId) -> Result<Announcement, AppError> {
     let r = round::Entity::find_by_id(round_id)
         .one(&app.db)
         .await?
@@ -1058,7 +1070,7 @@ pub const LIST_XLSX_HEADERS: [&str; 10] = [
 pub async fn list_xlsx(
     app: &App,
     p: &Principal,
-    round_id: i64,
+    round_id: RoundId,
 ) -> Result<(String, Vec<u8>), AppError> {
     authorize(p, Resource::Round, Action::Export)?;
     let r = rounds::load(&app.db, p, round_id).await?;
@@ -1095,7 +1107,7 @@ pub async fn list_xlsx(
         store::load_by_ids::<cluster::Entity>(&app.db, entries.iter().map(|e| e.cluster_id))
             .await?;
     let orgs = clusters::org_names(&app.db, clusters.values().map(|c| c.org_id)).await?;
-    let numbers: HashMap<i64, designation::Model> = designation::Entity::find()
+    let numbers: HashMap<EntryId, designation::Model> = designation::Entity::find()
         .filter(designation::Column::RoundId.eq(r.id))
         .all(&app.db)
         .await?

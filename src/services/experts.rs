@@ -1,6 +1,7 @@
 //! The expert pool (专家库): who the experts are, and what makes them conflicted (回避).
 //! The province keeps the pool; an expert reads their own entry and the conflicts they declared.
 
+use crate::store::id::{ApplicationId, ClusterId, ExpertId, UserId};
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiqun_domain::access::{Action, OrgKind, Resource, Role, ScopeKind};
@@ -43,7 +44,7 @@ pub fn to_domain(m: &expert::Model, declared: Vec<i64>) -> Result<review::Expert
         affiliations.push(m.employer.trim().to_string());
     }
     Ok(review::Expert {
-        id: m.id,
+        id: m.id.get(),
         city,
         affiliations,
         declared_conflicts: declared,
@@ -53,7 +54,7 @@ pub fn to_domain(m: &expert::Model, declared: Vec<i64>) -> Result<review::Expert
 /// The experts with these ids, each with the conflicts they declared, in id order.
 pub async fn pool<C: ConnectionTrait>(
     conn: &C,
-    ids: &[i64],
+    ids: &[ExpertId],
 ) -> Result<Vec<(expert::Model, review::Expert)>, AppError> {
     let models =
         store::load_where_in::<expert::Entity>(conn, expert::Column::Id, ids.iter().copied())
@@ -70,7 +71,7 @@ pub async fn pool<C: ConnectionTrait>(
             let mine = declared
                 .iter()
                 .filter(|d| d.expert_id == m.id)
-                .map(|d| d.application_id)
+                .map(|d| d.application_id.get())
                 .collect();
             let d = to_domain(&m, mine)?;
             Ok((m, d))
@@ -81,7 +82,7 @@ pub async fn pool<C: ConnectionTrait>(
 /// The pool entry of a signed-in expert, if the account has one.
 pub async fn of_user<C: ConnectionTrait>(
     conn: &C,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<Option<expert::Model>, AppError> {
     Ok(expert::Entity::find()
         .filter(expert::Column::UserId.eq(user_id))
@@ -102,7 +103,8 @@ pub struct ExpertInput {
     /// The expert's sign-in account: a user with the expert role and no pool entry yet.
     /// Fixed once the entry exists (0 or the same id when updating).
     #[serde(default)]
-    pub user_id: i64,
+    #[schema(value_type = i64)]
+    pub user_id: UserId,
     pub name: String,
     /// The city (市州) the expert works in, e.g. "430100".
     pub city_code: String,
@@ -124,8 +126,10 @@ fn yes() -> bool {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ExpertView {
-    pub id: i64,
-    pub user_id: i64,
+    #[schema(value_type = i64)]
+    pub id: ExpertId,
+    #[schema(value_type = i64)]
+    pub user_id: UserId,
     pub username: String,
     pub name: String,
     pub city_code: String,
@@ -144,7 +148,8 @@ pub struct ExpertView {
 /// A conflict of interest the expert declared (回避申报).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DeclaredConflictView {
-    pub application_id: i64,
+    #[schema(value_type = i64)]
+    pub application_id: ApplicationId,
     pub cluster_name: String,
     pub competition_year: i32,
     pub reason: String,
@@ -174,7 +179,8 @@ pub struct ExpertDetail {
 /// An account that can be linked to a new pool entry.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccountChoice {
-    pub user_id: i64,
+    #[schema(value_type = i64)]
+    pub user_id: UserId,
     pub username: String,
     pub display_name: String,
     pub org_name: String,
@@ -189,8 +195,8 @@ fn stored_city(code: &str) -> Result<RegionCode, AppError> {
 /// Counts per expert id: panels sat on and standing assignments.
 async fn counts<C: ConnectionTrait>(
     conn: &C,
-    ids: &[i64],
-) -> Result<(BTreeMap<i64, u64>, BTreeMap<i64, u64>), AppError> {
+    ids: &[ExpertId],
+) -> Result<(BTreeMap<ExpertId, u64>, BTreeMap<ExpertId, u64>), AppError> {
     let mut rounds = BTreeMap::new();
     for m in store::load_where_in::<panel_member::Entity>(
         conn,
@@ -220,7 +226,7 @@ async fn views<C: ConnectionTrait>(
     conn: &C,
     models: &[expert::Model],
 ) -> Result<Vec<ExpertView>, AppError> {
-    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+    let ids: Vec<ExpertId> = models.iter().map(|m| m.id).collect();
     let (rounds, assigned) = counts(conn, &ids).await?;
     let accounts =
         store::load_by_ids_map::<user::Entity, _>(conn, models.iter().map(|m| m.user_id), |u| {
@@ -392,7 +398,7 @@ pub async fn export(app: &App, p: &Principal, params: &ListParams) -> Result<Vec
 async fn load_scoped(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: ExpertId,
     action: Action,
 ) -> Result<expert::Model, AppError> {
     let scope = authorize(p, Resource::ExpertPool, action)?;
@@ -484,7 +490,7 @@ pub async fn affiliation_matches<C: ConnectionTrait>(
             });
         }
     }
-    let clusters: BTreeMap<i64, cluster::Model> = cluster::Entity::find()
+    let clusters: BTreeMap<ClusterId, cluster::Model> = cluster::Entity::find()
         .all(conn)
         .await?
         .into_iter()
@@ -521,7 +527,7 @@ pub async fn affiliation_matches<C: ConnectionTrait>(
 }
 
 /// One pool entry with the conflicts the expert declared; an expert reaches only their own.
-pub async fn get(app: &App, p: &Principal, id: i64) -> Result<ExpertDetail, AppError> {
+pub async fn get(app: &App, p: &Principal, id: ExpertId) -> Result<ExpertDetail, AppError> {
     let m = load_scoped(app, p, id, Action::View).await?;
     detail(app, m).await
 }
@@ -538,7 +544,7 @@ pub async fn mine(app: &App, p: &Principal) -> Result<Option<ExpertDetail>, AppE
 /// Expert accounts that have no pool entry yet (for the account select of a new entry).
 pub async fn free_accounts(app: &App, p: &Principal) -> Result<Vec<AccountChoice>, AppError> {
     authorize(p, Resource::ExpertPool, Action::Create)?;
-    let taken: BTreeSet<i64> = expert::Entity::find()
+    let taken: BTreeSet<UserId> = expert::Entity::find()
         .all(&app.db)
         .await?
         .into_iter()
@@ -683,7 +689,7 @@ pub async fn create(app: &App, p: &Principal, input: &ExpertInput) -> Result<Exp
     let v = validate(input);
     let txn = store::write_txn(&app.db).await?;
     // The account is checked inside the transaction, so two people cannot link it twice.
-    let account = if input.user_id <= 0 {
+    let account = if input.user_id.get() <= 0 {
         Err(AppError::invalid("user_id", "请选择专家的登录账户"))
     } else {
         match user::Entity::find_by_id(input.user_id).one(&txn).await? {
@@ -819,7 +825,7 @@ async fn update_valid(
 pub async fn update(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: ExpertId,
     input: &ExpertInput,
     expected_version: i32,
 ) -> Result<ExpertView, AppError> {
@@ -1004,7 +1010,7 @@ pub async fn plan_import<C: ConnectionTrait>(
         };
         let city = line.get("city_code");
         let input = ExpertInput {
-            user_id: 0,
+            user_id: UserId::new(0),
             name: line.get("name"),
             city_code: region::cities()
                 .iter()
@@ -1038,7 +1044,7 @@ pub async fn plan_import<C: ConnectionTrait>(
         let before = entries.iter().find(|e| e.user_id == account.id).cloned();
         let planned = match before {
             Some(b) => Planned::Update(
-                b.id,
+                b.id.get(),
                 ImportExpert {
                     account,
                     v,

@@ -3,6 +3,7 @@
 //! fault). The latest grant for a step is that application's deadline; the server enforces it
 //! exactly as the general one (第八条、第九条 deadlines set by the call).
 
+use crate::store::id::{ApplicationId, ExtensionId};
 use jiqun_domain::access::Role;
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::application::Status;
@@ -37,8 +38,10 @@ pub struct ExtensionInput {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ExtensionView {
-    pub id: i64,
-    pub application_id: i64,
+    #[schema(value_type = i64)]
+    pub id: ExtensionId,
+    #[schema(value_type = i64)]
+    pub application_id: ApplicationId,
     pub step: String,
     /// 申报提交 | 市州初审
     pub step_label: String,
@@ -73,7 +76,7 @@ fn view(m: &deadline_extension::Model) -> ExtensionView {
 /// The grants for one application, oldest first.
 async fn grants<C: ConnectionTrait>(
     conn: &C,
-    application_id: i64,
+    application_id: ApplicationId,
 ) -> Result<Vec<deadline_extension::Model>, AppError> {
     Ok(deadline_extension::Entity::find()
         .filter(deadline_extension::Column::ApplicationId.eq(application_id))
@@ -86,7 +89,7 @@ async fn grants<C: ConnectionTrait>(
 pub async fn deadline_of<C: ConnectionTrait>(
     conn: &C,
     c: &competition::Model,
-    application_id: i64,
+    application_id: ApplicationId,
     step: &str,
 ) -> Result<OffsetDateTime, AppError> {
     let general = if step == STEP_REVIEW {
@@ -107,7 +110,7 @@ pub async fn deadline_of<C: ConnectionTrait>(
 pub async fn open_for_submission<C: ConnectionTrait>(
     conn: &C,
     c: &competition::Model,
-    application_id: i64,
+    application_id: ApplicationId,
     now: OffsetDateTime,
 ) -> Result<Option<OffsetDateTime>, AppError> {
     let until = deadline_of(conn, c, application_id, STEP_SUBMISSION).await?;
@@ -119,7 +122,7 @@ pub async fn open_for_submission<C: ConnectionTrait>(
 pub async fn closed_for_review<C: ConnectionTrait>(
     conn: &C,
     c: &competition::Model,
-    application_id: i64,
+    application_id: ApplicationId,
     now: OffsetDateTime,
 ) -> Result<Option<OffsetDateTime>, AppError> {
     let until = deadline_of(conn, c, application_id, STEP_REVIEW).await?;
@@ -132,7 +135,7 @@ pub async fn closed_for_review<C: ConnectionTrait>(
 pub async fn list(
     app: &App,
     p: &Principal,
-    application_id: i64,
+    application_id: ApplicationId,
 ) -> Result<Vec<ExtensionView>, AppError> {
     let m = super::applications::load(&app.db, p, application_id).await?;
     Ok(grants(&app.db, m.id).await?.iter().map(view).collect())
@@ -143,7 +146,7 @@ pub async fn list(
 pub async fn grant(
     app: &App,
     p: &Principal,
-    application_id: i64,
+    application_id: ApplicationId,
     input: &ExtensionInput,
 ) -> Result<ExtensionView, AppError> {
     let m = super::applications::load(&app.db, p, application_id).await?;

@@ -6,6 +6,7 @@
 //! are one grouped query each. A city bureau reads its city's entries, a cluster its own; an
 //! item still pending for a cluster whose title was revoked is flagged.
 
+use crate::store::id::{ClusterId, FundingEntryId};
 use std::collections::{BTreeSet, HashMap};
 
 use jiqun_domain::access::{Action, Resource, ScopeKind};
@@ -67,7 +68,7 @@ pub struct Filter {
     pub city: Option<RegionCode>,
     pub status: Option<Status>,
     pub kind: Option<EntryKind>,
-    pub cluster_id: Option<i64>,
+    pub cluster_id: Option<ClusterId>,
     pub flagged: bool,
 }
 
@@ -122,7 +123,7 @@ impl FundingQuery {
                 None
             }
         });
-        let cluster_id = given(&self.cluster_id).and_then(|t| match t.parse::<i64>() {
+        let cluster_id = given(&self.cluster_id).and_then(|t| match t.parse::<ClusterId>() {
             Ok(id) => Some(id),
             Err(_) => {
                 bad("cluster_id", format!("集群编号“{t}”无效"));
@@ -258,8 +259,10 @@ pub struct StepOption {
 /// One entry of the ledger.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EntryRow {
-    pub id: i64,
-    pub cluster_id: i64,
+    #[schema(value_type = i64)]
+    pub id: FundingEntryId,
+    #[schema(value_type = i64)]
+    pub cluster_id: ClusterId,
     pub cluster_name: String,
     pub city_code: String,
     pub city_name: String,
@@ -454,7 +457,7 @@ pub async fn ledger(app: &App, p: &Principal, f: &Filter) -> Result<Ledger, AppE
         .await?;
     let truncated = models.len() as u64 > MAX_ROWS;
     models.truncate(MAX_ROWS as usize);
-    let by_cluster_raw: Vec<(i64, i64, i64, i64)> =
+    let by_cluster_raw: Vec<(ClusterId, i64, i64, i64)> =
         grouped(app, cond.clone(), funding_entry::Column::ClusterId).await?;
     let by_city_raw: Vec<(String, i64, i64, i64)> =
         grouped(app, cond.clone(), funding_entry::Column::CityCode).await?;
@@ -576,7 +579,7 @@ pub async fn ledger(app: &App, p: &Principal, f: &Filter) -> Result<Ledger, AppE
 pub async fn of_cluster(
     app: &App,
     p: &Principal,
-    cluster_id: i64,
+    cluster_id: ClusterId,
 ) -> Result<Vec<EntryRow>, AppError> {
     if authorize(p, Resource::Funding, Action::View).is_err() {
         return Ok(Vec::new());
@@ -1214,21 +1217,21 @@ pub fn xlsx(l: &Ledger) -> Result<Vec<u8>, AppError> {
 
 /// The distinct years and clusters a province form offers (the clusters that hold or held a
 /// title), in one query each.
-pub async fn form_choices(app: &App, p: &Principal) -> Result<Vec<(i64, String)>, AppError> {
+pub async fn form_choices(app: &App, p: &Principal) -> Result<Vec<(ClusterId, String)>, AppError> {
     if authorize(p, Resource::Funding, Action::Create).is_err() {
         return Ok(Vec::new());
     }
-    let titled: BTreeSet<i64> = designation::Entity::find()
+    let titled: BTreeSet<ClusterId> = designation::Entity::find()
         .select_only()
         .column(designation::Column::ClusterId)
-        .into_tuple::<i64>()
+        .into_tuple::<ClusterId>()
         .all(&app.db)
         .await?
         .into_iter()
         .collect();
-    let clusters: HashMap<i64, cluster::Model> =
+    let clusters: HashMap<ClusterId, cluster::Model> =
         store::load_by_ids::<cluster::Entity>(&app.db, titled.iter().copied()).await?;
-    let mut out: Vec<(i64, String)> = clusters
+    let mut out: Vec<(ClusterId, String)> = clusters
         .into_values()
         .filter(|c| c.lifecycle != Lifecycle::Revoked)
         .map(|c| {

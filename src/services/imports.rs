@@ -9,6 +9,7 @@
 //! Each kind brings its columns and two functions: `plan` (the same validation as the
 //! single-create form, per row) and `apply` (the same writes, inside the shared transaction).
 
+use crate::store::id::ImportBatchId;
 use std::collections::BTreeMap;
 
 use jiqun_domain::member_sheet::{CellText, MAX_IMPORT_BYTES, normalise_header};
@@ -137,7 +138,8 @@ pub struct ImportPreviewRow {
 /// An import as previewed: every row with what it will do.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ImportPreview {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ImportBatchId,
     /// `organisations` | `experts`
     pub kind: String,
     pub kind_label: String,

@@ -5,6 +5,7 @@
 //! clusters' nominations, a cluster its own.
 
 mod dossier;
+use crate::store::id::{ClusterId, NominationId};
 pub use dossier::*;
 
 use jiqun_domain::access::{Action, Resource, ScopeKind};
@@ -29,8 +30,10 @@ const MAX_NUMBER_CHARS: usize = 100;
 /// One nomination, as lists, the API and the cluster page show it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NominationRow {
-    pub id: i64,
-    pub cluster_id: i64,
+    #[schema(value_type = i64)]
+    pub id: NominationId,
+    #[schema(value_type = i64)]
+    pub cluster_id: ClusterId,
     pub cluster_name: String,
     pub city_name: String,
     pub year: i32,
@@ -55,7 +58,8 @@ pub struct NominationRow {
 /// A nomination as the province types it.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct NominateInput {
-    pub cluster_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub cluster_id: Option<ClusterId>,
     /// The year of the national call; this year when absent.
     #[serde(default)]
     pub year: Option<i32>,
@@ -160,7 +164,7 @@ pub async fn of_cluster<C: ConnectionTrait>(
 async fn load<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
-    id: i64,
+    id: NominationId,
     action: Action,
 ) -> Result<(nomination::Model, cluster::Model), AppError> {
     let scope = authorize(p, Resource::Nomination, action)?;
@@ -178,7 +182,7 @@ async fn load<C: ConnectionTrait>(
     Ok((n, cl))
 }
 
-pub async fn get(app: &App, p: &Principal, id: i64) -> Result<NominationRow, AppError> {
+pub async fn get(app: &App, p: &Principal, id: NominationId) -> Result<NominationRow, AppError> {
     let (n, cl) = load(&app.db, p, id, Action::View).await?;
     Ok(row(&n, Some(&cl)))
 }
@@ -208,7 +212,7 @@ pub async fn nominate(
     let today = super::calendar::today(app);
     let year = input.year.unwrap_or(today.year());
     let mut problems = Problems::default();
-    let cluster_id = input.cluster_id.filter(|id| *id > 0);
+    let cluster_id = input.cluster_id.filter(|id| id.get() > 0);
     if cluster_id.is_none() {
         problems.add("cluster_id", "请选择推荐的集群");
     }
@@ -302,7 +306,7 @@ pub async fn nominate(
 pub async fn record_outcome(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: NominationId,
     input: &OutcomeInput,
 ) -> Result<NominationRow, AppError> {
     authorize(p, Resource::Nomination, Action::Update)?;
@@ -391,13 +395,13 @@ pub async fn record_outcome(
 }
 
 /// The clusters the province may nominate now: those holding a live 认定 title (for the form).
-pub async fn candidates(app: &App, p: &Principal) -> Result<Vec<(i64, String)>, AppError> {
+pub async fn candidates(app: &App, p: &Principal) -> Result<Vec<(ClusterId, String)>, AppError> {
     authorize(p, Resource::Nomination, Action::Create)?;
     let list = cluster::Entity::find()
         .filter(cluster::Column::Lifecycle.eq(crate::store::entity::kinds::Lifecycle::Certified))
         .all(&app.db)
         .await?;
-    let mut out: Vec<(i64, String)> = list.into_iter().map(|c| (c.id, c.name)).collect();
+    let mut out: Vec<(ClusterId, String)> = list.into_iter().map(|c| (c.id, c.name)).collect();
     out.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(out)
 }

@@ -6,6 +6,7 @@
 //! E-mail: when `JIQUN_SMTP_URL` is set, each notification to a user with an e-mail address is
 //! also queued for delivery by `crate::mail`, in the same transaction.
 
+use crate::store::id::{CompetitionId, NotificationId, OrgId, UserId};
 use std::collections::BTreeSet;
 
 use jiqun_domain::access::OrgKind;
@@ -35,7 +36,7 @@ const LIST_LIMIT: u64 = 500;
 /// Queues the e-mail that accompanies a notification (see `crate::mail`).
 async fn outbox(
     conn: &impl ConnectionTrait,
-    user_id: i64,
+    user_id: UserId,
     title: &str,
     body: &str,
     link: &str,
@@ -64,12 +65,12 @@ fn clip(title: &str) -> String {
 /// Notifies one user. Returns the notification id.
 pub async fn notify_user(
     conn: &impl ConnectionTrait,
-    user_id: i64,
+    user_id: UserId,
     title: &str,
     body: &str,
     link: &str,
     now: OffsetDateTime,
-) -> Result<i64, DbErr> {
+) -> Result<NotificationId, DbErr> {
     let m = notification::ActiveModel {
         user_id: Set(user_id),
         title: Set(clip(title)),
@@ -87,8 +88,8 @@ pub async fn notify_user(
 
 pub(crate) async fn active_users_of(
     conn: &impl ConnectionTrait,
-    org_ids: &[i64],
-) -> Result<Vec<i64>, DbErr> {
+    org_ids: &[OrgId],
+) -> Result<Vec<UserId>, DbErr> {
     if org_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -98,26 +99,26 @@ pub(crate) async fn active_users_of(
         .order_by_asc(user::Column::Id)
         .select_only()
         .column(user::Column::Id)
-        .into_tuple::<i64>()
+        .into_tuple::<UserId>()
         .all(conn)
         .await
 }
 
-async fn city_bureaus(conn: &impl ConnectionTrait, city_code: &str) -> Result<Vec<i64>, DbErr> {
+async fn city_bureaus(conn: &impl ConnectionTrait, city_code: &str) -> Result<Vec<OrgId>, DbErr> {
     organisation::Entity::find()
         .filter(organisation::Column::Kind.eq(OrgKind::CityBureau))
         .filter(organisation::Column::CityCode.eq(city_code))
         .filter(organisation::Column::Active.eq(true))
         .select_only()
         .column(organisation::Column::Id)
-        .into_tuple::<i64>()
+        .into_tuple::<OrgId>()
         .all(conn)
         .await
 }
 
 pub(crate) async fn notify_all(
     conn: &impl ConnectionTrait,
-    users: &[i64],
+    users: &[UserId],
     title: &str,
     body: &str,
     link: &str,
@@ -134,7 +135,7 @@ pub(crate) async fn notify_all(
 /// Notifies every active user of an organisation. Returns how many were notified.
 pub async fn notify_org(
     conn: &impl ConnectionTrait,
-    org_id: i64,
+    org_id: OrgId,
     title: &str,
     body: &str,
     link: &str,
@@ -174,7 +175,7 @@ pub async fn notify_role(
         .order_by_asc(user::Column::Id)
         .select_only()
         .column(user::Column::Id)
-        .into_tuple::<i64>()
+        .into_tuple::<UserId>()
         .all(conn)
         .await?;
     notify_all(conn, &users, title, body, link, now).await
@@ -182,7 +183,8 @@ pub async fn notify_role(
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: NotificationId,
     pub title: String,
     pub body: String,
     /// A path inside the system, or empty.
@@ -213,7 +215,7 @@ impl NotificationView {
     }
 }
 
-pub async fn unread_count(app: &App, user_id: i64) -> Result<u64, AppError> {
+pub async fn unread_count(app: &App, user_id: UserId) -> Result<u64, AppError> {
     Ok(notification::Entity::find()
         .filter(notification::Column::UserId.eq(user_id))
         .filter(notification::Column::ReadAt.is_null())
@@ -222,7 +224,7 @@ pub async fn unread_count(app: &App, user_id: i64) -> Result<u64, AppError> {
 }
 
 /// The user's notifications, newest first.
-pub async fn list(app: &App, user_id: i64) -> Result<Vec<NotificationView>, AppError> {
+pub async fn list(app: &App, user_id: UserId) -> Result<Vec<NotificationView>, AppError> {
     let rows = notification::Entity::find()
         .filter(notification::Column::UserId.eq(user_id))
         .order_by_desc(notification::Column::CreatedAt)
@@ -234,7 +236,11 @@ pub async fn list(app: &App, user_id: i64) -> Result<Vec<NotificationView>, AppE
 }
 
 /// One of the user's notifications; anybody else's is "not found".
-pub async fn get(app: &App, user_id: i64, id: i64) -> Result<NotificationView, AppError> {
+pub async fn get(
+    app: &App,
+    user_id: UserId,
+    id: NotificationId,
+) -> Result<NotificationView, AppError> {
     notification::Entity::find_by_id(id)
         .filter(notification::Column::UserId.eq(user_id))
         .one(&app.db)
@@ -244,7 +250,11 @@ pub async fn get(app: &App, user_id: i64, id: i64) -> Result<NotificationView, A
 }
 
 /// Marks one of the user's notifications read (already read is fine).
-pub async fn mark_read(app: &App, user_id: i64, id: i64) -> Result<NotificationView, AppError> {
+pub async fn mark_read(
+    app: &App,
+    user_id: UserId,
+    id: NotificationId,
+) -> Result<NotificationView, AppError> {
     notification::Entity::update_many()
         .col_expr(notification::Column::ReadAt, Expr::value(app.clock.now()))
         .filter(notification::Column::Id.eq(id))
@@ -256,7 +266,7 @@ pub async fn mark_read(app: &App, user_id: i64, id: i64) -> Result<NotificationV
 }
 
 /// Marks all the user's notifications read; returns how many were unread.
-pub async fn mark_all_read(app: &App, user_id: i64) -> Result<u64, AppError> {
+pub async fn mark_all_read(app: &App, user_id: UserId) -> Result<u64, AppError> {
     let r = notification::Entity::update_many()
         .col_expr(notification::Column::ReadAt, Expr::value(app.clock.now()))
         .filter(notification::Column::UserId.eq(user_id))
@@ -296,14 +306,14 @@ fn window_for(
     Some(Window { days: due, step })
 }
 
-fn reminder_link(competition_id: i64, w: Window) -> String {
+fn reminder_link(competition_id: CompetitionId, w: Window) -> String {
     format!("/competitions/{competition_id}#reminder-{}", w.key())
 }
 
 /// Sends to those of `users` who do not have this reminder yet.
 async fn remind_once(
     conn: &impl ConnectionTrait,
-    users: &[i64],
+    users: &[UserId],
     title: &str,
     body: &str,
     link: &str,
@@ -312,17 +322,17 @@ async fn remind_once(
     if users.is_empty() {
         return Ok(0);
     }
-    let already: BTreeSet<i64> = notification::Entity::find()
+    let already: BTreeSet<UserId> = notification::Entity::find()
         .filter(notification::Column::UserId.is_in(users.iter().copied()))
         .filter(notification::Column::Link.eq(link))
         .select_only()
         .column(notification::Column::UserId)
-        .into_tuple::<i64>()
+        .into_tuple::<UserId>()
         .all(conn)
         .await?
         .into_iter()
         .collect();
-    let pending: Vec<i64> = users
+    let pending: Vec<UserId> = users
         .iter()
         .copied()
         .filter(|u| !already.contains(u))
@@ -404,7 +414,7 @@ async fn remind_applicants(
         )
         .all(conn)
         .await?;
-    let mut per_org: std::collections::BTreeMap<i64, (u32, u32)> = Default::default();
+    let mut per_org: std::collections::BTreeMap<OrgId, (u32, u32)> = Default::default();
     for a in &unsent {
         let e = per_org.entry(a.org_id).or_default();
         if a.status == Status::Draft {
@@ -501,7 +511,7 @@ mod tests {
     #[test]
     fn only_local_links_are_followed() {
         let v = |link: &str| NotificationView {
-            id: 1,
+            id: NotificationId::new(1),
             title: String::new(),
             body: String::new(),
             link: link.into(),

@@ -1,5 +1,6 @@
 //! Organisations: promotion organisations (applicants), city bureaus, departments, experts' employers.
 
+use crate::store::id::OrgId;
 use jiqun_domain::access::{Action, OrgKind, Resource, ScopeKind};
 use jiqun_domain::credit_code::CreditCode;
 use jiqun_domain::region::{self, RegionCode};
@@ -35,7 +36,8 @@ pub struct OrgInput {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrgView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: OrgId,
     pub name: String,
     pub kind: String,
     pub kind_label: String,
@@ -373,7 +375,7 @@ pub async fn export(app: &App, p: &Principal, params: &ListParams) -> Result<Vec
 async fn load_scoped(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: OrgId,
     action: Action,
 ) -> Result<organisation::Model, AppError> {
     let view_scope = authorize(p, Resource::Organisation, Action::View).ok();
@@ -391,7 +393,7 @@ async fn load_scoped(
     Ok(m)
 }
 
-pub async fn get(app: &App, p: &Principal, id: i64) -> Result<OrgView, AppError> {
+pub async fn get(app: &App, p: &Principal, id: OrgId) -> Result<OrgView, AppError> {
     Ok(OrgView::from_model(
         &load_scoped(app, p, id, Action::View).await?,
     ))
@@ -426,7 +428,7 @@ fn describe_model(m: &organisation::Model) -> String {
 async fn credit_code_taken(
     app: &App,
     code: &CreditCode,
-    except: Option<i64>,
+    except: Option<OrgId>,
 ) -> Result<bool, AppError> {
     let mut q =
         organisation::Entity::find().filter(organisation::Column::CreditCode.eq(code.as_str()));
@@ -519,7 +521,7 @@ fn changed(v: &ValidOrg, now: time::OffsetDateTime) -> organisation::ActiveModel
 pub async fn update(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: OrgId,
     input: &OrgInput,
     expected_version: i32,
 ) -> Result<OrgView, AppError> {
@@ -765,7 +767,7 @@ pub async fn plan_import<C: sea_orm::ConnectionTrait>(
                 out.push(PlanRow::refused(line, key, IMPORT_COLUMNS, &e));
                 continue;
             }
-            Some(b) => Planned::Update(b.id, ImportOrg { v, before: Some(b) }),
+            Some(b) => Planned::Update(b.id.get(), ImportOrg { v, before: Some(b) }),
             None => Planned::New(ImportOrg { v, before: None }),
         };
         out.push(PlanRow::new(line, key, summary, planned));

@@ -1,6 +1,10 @@
 //! Who may read or attach files to an object: each owner type answers by its own scope rules, so
 //! an attachment is exactly as visible as the thing it belongs to.
 
+use crate::store::id::{
+    ApplicationId, ChangeRequestId, ClusterId, CompetitionId, EntryId, ObjectionId, ReportId,
+    RevocationCaseId,
+};
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::application::Status;
 use jiqun_domain::review::{ScoringWindow, Window};
@@ -23,16 +27,16 @@ pub async fn can_read(
 ) -> Result<(), AppError> {
     match owner {
         OwnerType::Application if p.role == jiqun_domain::access::Role::Expert => {
-            expert_reads_application(app, p, owner_id).await
+            expert_reads_application(app, p, ApplicationId::new(owner_id)).await
         }
         OwnerType::Application => {
-            super::applications::load(&app.db, p, owner_id).await?;
+            super::applications::load(&app.db, p, ApplicationId::new(owner_id)).await?;
             Ok(())
         }
         OwnerType::Competition => {
             super::authorize(p, Resource::Competition, Action::View)
                 .map_err(|_| AppError::NotFound)?;
-            competition::Entity::find_by_id(owner_id)
+            competition::Entity::find_by_id(CompetitionId::new(owner_id))
                 .one(&app.db)
                 .await?
                 .map(|_| ())
@@ -40,19 +44,21 @@ pub async fn can_read(
         }
         OwnerType::Cluster => {
             // The cluster service's own scope rule decides.
-            super::clusters::load_visible(&app.db, p, owner_id).await?;
+            super::clusters::load_visible(&app.db, p, ClusterId::new(owner_id)).await?;
             Ok(())
         }
         OwnerType::Recommendation => Err(AppError::NotFound),
-        OwnerType::Objection => can_read_objection(app, p, owner_id).await,
+        OwnerType::Objection => can_read_objection(app, p, ObjectionId::new(owner_id)).await,
         OwnerType::Report => {
-            super::reports::load(&app.db, p, owner_id).await?;
+            super::reports::load(&app.db, p, ReportId::new(owner_id)).await?;
             Ok(())
         }
         OwnerType::RevocationCase | OwnerType::RevocationResponse => {
-            super::revocation::can_read(app, p, owner_id).await
+            super::revocation::can_read(app, p, RevocationCaseId::new(owner_id)).await
         }
-        OwnerType::ChangeRequest => super::changes::can_read(app, p, owner_id).await,
+        OwnerType::ChangeRequest => {
+            super::changes::can_read(app, p, ChangeRequestId::new(owner_id)).await
+        }
     }
 }
 
@@ -61,14 +67,14 @@ pub async fn can_read(
 async fn expert_reads_application(
     app: &App,
     p: &Principal,
-    application_id: i64,
+    application_id: ApplicationId,
 ) -> Result<(), AppError> {
     use crate::store::entity::{assignment, round, round_entry};
     use sea_orm::{ColumnTrait, QueryFilter};
     let me = super::experts::of_user(&app.db, p.user.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let entries: Vec<i64> = round_entry::Entity::find()
+    let entries: Vec<EntryId> = round_entry::Entity::find()
         .filter(round_entry::Column::ApplicationId.eq(application_id))
         .all(&app.db)
         .await?
@@ -107,7 +113,7 @@ pub async fn can_attach(
 ) -> Result<(), AppError> {
     match (owner, purpose) {
         (OwnerType::Application, "report" | "pledge" | "evidence") => {
-            let m = super::applications::load(&app.db, p, owner_id).await?;
+            let m = super::applications::load(&app.db, p, ApplicationId::new(owner_id)).await?;
             if !super::applications::is_lead_applicant(p, &m) {
                 return Err(AppError::Forbidden);
             }
@@ -122,7 +128,7 @@ pub async fn can_attach(
         }
         // The signed 推荐函 is uploaded by the city bureau while it reviews.
         (OwnerType::Application, "letter") => {
-            let m = super::applications::load(&app.db, p, owner_id).await?;
+            let m = super::applications::load(&app.db, p, ApplicationId::new(owner_id)).await?;
             super::authorize(p, Resource::Application, Action::Review)?;
             if m.status != Status::Submitted {
                 return Err(AppError::Conflict("只能为待初审的申报上传推荐函".into()));
@@ -132,7 +138,7 @@ pub async fn can_attach(
         // 第十三条: the cluster's own organisation attaches the signed report and its evidence
         // while the report is its to change.
         (OwnerType::Report, "report" | "evidence") => {
-            let m = super::reports::load(&app.db, p, owner_id).await?;
+            let m = super::reports::load(&app.db, p, ReportId::new(owner_id)).await?;
             super::authorize(p, Resource::Report, Action::Update)?;
             if m.org_id != p.org.id {
                 return Err(AppError::Forbidden);
@@ -147,7 +153,7 @@ pub async fn can_attach(
         }
         (OwnerType::Competition, "notice") => {
             super::authorize(p, Resource::Competition, Action::Update)?;
-            competition::Entity::find_by_id(owner_id)
+            competition::Entity::find_by_id(CompetitionId::new(owner_id))
                 .one(&app.db)
                 .await?
                 .map(|_| ())
@@ -155,11 +161,11 @@ pub async fn can_attach(
         }
         // The province's evidence before the 告知书; the cluster's files with its statement.
         (OwnerType::RevocationCase | OwnerType::RevocationResponse, "evidence") => {
-            super::revocation::can_attach(app, p, owner, owner_id).await
+            super::revocation::can_attach(app, p, owner, RevocationCaseId::new(owner_id)).await
         }
         // 变更申请: the cluster's evidence, before its city gives an opinion.
         (OwnerType::ChangeRequest, "evidence") => {
-            super::changes::can_attach(app, p, owner_id).await
+            super::changes::can_attach(app, p, ChangeRequestId::new(owner_id)).await
         }
         _ => Err(AppError::Forbidden),
     }
@@ -170,7 +176,7 @@ pub async fn can_attach(
 pub async fn can_read_objection(
     app: &App,
     p: &Principal,
-    objection_id: i64,
+    objection_id: ObjectionId,
 ) -> Result<(), AppError> {
     super::authorize(p, Resource::Objection, Action::View).map_err(|_| AppError::NotFound)?;
     crate::store::entity::objection::Entity::find_by_id(objection_id)

@@ -3,6 +3,7 @@
 //! the expired Measures, 第十八条) without a rebuild; which one is in force; which calls are bound
 //! to each; and checking a policy file an administrator is preparing.
 
+use crate::store::id::{CompetitionId, PolicyId};
 use std::collections::BTreeMap;
 
 use jiqun_domain::access::{Action, Resource};
@@ -265,7 +266,7 @@ async fn installed<C: ConnectionTrait>(conn: &C) -> Result<Vec<(policy::Model, P
             match Policy::parse(&m.source, &origin) {
                 Ok(p) => Some((m, p)),
                 Err(e) => {
-                    tracing::warn!(policy = m.id, "installed policy does not parse: {e}");
+                    tracing::warn!(policy = m.id.get(), "installed policy does not parse: {e}");
                     None
                 }
             }
@@ -329,7 +330,8 @@ pub async fn all_prefixes<C: ConnectionTrait>(
 /// A call bound to an installed policy.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BoundCall {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: CompetitionId,
     pub year: i32,
     pub title: String,
 }
@@ -337,7 +339,8 @@ pub struct BoundCall {
 /// An installed policy as the page, the API and `jiqun policy show` list it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InstalledView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: PolicyId,
     /// `identity.id`, e.g. "hunan-2021".
     pub key: String,
     pub version: i32,

@@ -5,6 +5,7 @@
 //! The arithmetic is the domain's (`score_application`, `outliers`, `rank`, `winners`,
 //! `ties_at_cutoff`); this module gathers the sheets, shows the working and records the decision.
 
+use crate::store::id::{ApplicationId, AssignmentId, ExpertId, OrgId};
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiqun_domain::review::{
@@ -59,7 +60,7 @@ struct EntryCalc {
     entry: round_entry::Model,
     cluster_name: String,
     org_name: String,
-    org_id: i64,
+    org_id: OrgId,
     /// Submitted written totals of the active assignments: (expert id, total).
     totals: Vec<(i64, f64)>,
     /// Defence scores of the active assignments: (expert id, score).
@@ -86,12 +87,12 @@ struct Calc {
     missing: Vec<String>,
     /// Assigned (entrant, expert) pairs without a defence score, when a defence is held.
     missing_defence: Vec<String>,
-    names: BTreeMap<i64, String>,
+    names: BTreeMap<ExpertId, String>,
     sheets: Vec<score_sheet::Model>,
 }
 
 impl Calc {
-    fn entry_by_app(&self, application_id: i64) -> Option<&EntryCalc> {
+    fn entry_by_app(&self, application_id: ApplicationId) -> Option<&EntryCalc> {
         self.entries
             .iter()
             .find(|e| e.entry.application_id == application_id)
@@ -105,7 +106,7 @@ async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc
     let panel = panel_rule(&rule);
     let entries = rounds::entries(conn, r.id).await?;
     let active = rounds::active_assignments(conn, r.id).await?;
-    let active_ids: BTreeSet<i64> = active.iter().map(|a| a.id).collect();
+    let active_ids: BTreeSet<AssignmentId> = active.iter().map(|a| a.id).collect();
     let sheets: Vec<score_sheet::Model> = score_sheet::Entity::find()
         .filter(score_sheet::Column::RoundId.eq(r.id))
         .all(conn)
@@ -133,8 +134,8 @@ async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc
             .iter()
             .filter(|s| s.entry_id == e.id)
             .map(|s| review::ScoreSheet {
-                expert_id: s.expert_id,
-                application_id: e.application_id,
+                expert_id: s.expert_id.get(),
+                application_id: e.application_id.get(),
                 scores: scores_of(s).into_iter().collect(),
                 submitted: s.status == crate::store::entity::kinds::ScoreSheetStatus::Submitted,
             })
@@ -145,7 +146,7 @@ async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc
             .map(|s| (s.expert_id, review::total(s)))
             .collect();
         for a in &mine {
-            if !totals.iter().any(|(x, _)| *x == a.expert_id) {
+            if !totals.iter().any(|(x, _)| *x == a.expert_id.get()) {
                 missing.push(format!(
                     "{}（{}）",
                     names.get(&a.expert_id).cloned().unwrap_or_default(),
@@ -165,11 +166,11 @@ async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc
         let defence: Vec<(i64, f64)> = defences
             .iter()
             .filter(|d| d.entry_id == e.id && mine.iter().any(|a| a.expert_id == d.expert_id))
-            .map(|d| (d.expert_id, d.score))
+            .map(|d| (d.expert_id.get(), d.score))
             .collect();
         if r.defence {
             for a in &mine {
-                if !defence.iter().any(|(x, _)| *x == a.expert_id) {
+                if !defence.iter().any(|(x, _)| *x == a.expert_id.get()) {
                     missing_defence.push(format!(
                         "{}（{}）",
                         names.get(&a.expert_id).cloned().unwrap_or_default(),
@@ -181,8 +182,13 @@ async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc
         let defence_scores: Vec<f64> = defence.iter().map(|(_, s)| *s).collect();
         // Before any defence score is in, the written score stands (the page says so).
         let held = (r.defence && !defence_scores.is_empty()).then_some(defence_scores.as_slice());
-        let score =
-            review::score_application(e.application_id, &domain_sheets, &criteria, held, &panel);
+        let score = review::score_application(
+            e.application_id.get(),
+            &domain_sheets,
+            &criteria,
+            held,
+            &panel,
+        );
         let outliers = review::outliers(&totals, rule_out);
         calcs.push(EntryCalc {
             cluster_name: cl.name.clone(),

@@ -5,6 +5,7 @@
 //! The recheck call, submissions, the city's opinion and the result that opens a revocation case
 //! (ground 未通过复核 / 未按期申请复核) are not built yet.
 
+use crate::store::id::ClusterId;
 use jiqun_domain::access::{Action, Resource, ScopeKind};
 use jiqun_domain::region;
 use jiqun_domain::round::date_zh;
@@ -22,7 +23,8 @@ use crate::store::{
 /// A cluster due for 复核 in the year asked.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DueRow {
-    pub cluster_id: i64,
+    #[schema(value_type = i64)]
+    pub cluster_id: ClusterId,
     pub cluster_name: String,
     pub city_name: String,
     /// The live title, e.g. 湖南省先进制造业集群.

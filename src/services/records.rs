@@ -4,6 +4,7 @@
 //! transaction. Every public page, PDF and API answer reads the snapshot, so a later rename (or
 //! an approved 变更申请, which reissues the certificate instead) never alters a published record.
 
+use crate::store::id::{ClusterId, EntryId};
 use std::collections::HashMap;
 
 use jiqun_domain::region::{self, RegionCode};
@@ -115,9 +116,9 @@ pub fn kind_label(policy: &Policy, key: &str) -> String {
 /// Each cluster's other counties, in one query.
 pub async fn other_counties<C: ConnectionTrait>(
     conn: &C,
-    cluster_ids: impl IntoIterator<Item = i64>,
-) -> Result<HashMap<i64, Vec<String>>, AppError> {
-    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    cluster_ids: impl IntoIterator<Item = ClusterId>,
+) -> Result<HashMap<ClusterId, Vec<String>>, AppError> {
+    let mut out: HashMap<ClusterId, Vec<String>> = HashMap::new();
     for c in store::load_where_in::<cluster_county::Entity>(
         conn,
         cluster_county::Column::ClusterId,
@@ -142,7 +143,7 @@ pub async fn of_entries<C: ConnectionTrait>(
     conn: &C,
     entries: &[round_entry::Model],
     policy: &Policy,
-) -> Result<HashMap<i64, Snapshot>, AppError> {
+) -> Result<HashMap<EntryId, Snapshot>, AppError> {
     let clusters =
         store::load_by_ids::<cluster::Entity>(conn, entries.iter().map(|e| e.cluster_id)).await?;
     let orgs = super::clusters::org_names(conn, clusters.values().map(|c| c.org_id)).await?;

@@ -11,6 +11,7 @@
 mod alerts;
 mod steps;
 
+use crate::store::id::{ClusterId, ReportId};
 pub use alerts::*;
 pub use steps::*;
 
@@ -106,7 +107,7 @@ fn visible(p: &Principal, m: &report::Model) -> bool {
 pub async fn load<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
-    id: i64,
+    id: ReportId,
 ) -> Result<report::Model, AppError> {
     let m = report::Entity::find_by_id(id)
         .one(conn)
@@ -138,8 +139,8 @@ async fn clusters_in_scope(app: &App, p: &Principal) -> Result<Vec<cluster::Mode
 /// Each cluster's titles, in the order conferred: one query for any number of clusters.
 pub(crate) async fn titles_of<C: ConnectionTrait>(
     conn: &C,
-    cluster_ids: impl IntoIterator<Item = i64>,
-) -> Result<HashMap<i64, Vec<Title>>, AppError> {
+    cluster_ids: impl IntoIterator<Item = ClusterId>,
+) -> Result<HashMap<ClusterId, Vec<Title>>, AppError> {
     let mut rows = store::load_where_in::<designation::Entity>(
         conn,
         designation::Column::ClusterId,
@@ -147,7 +148,7 @@ pub(crate) async fn titles_of<C: ConnectionTrait>(
     )
     .await?;
     rows.sort_by_key(|d| (d.effective_on, d.id));
-    let mut out: HashMap<i64, Vec<Title>> = HashMap::new();
+    let mut out: HashMap<ClusterId, Vec<Title>> = HashMap::new();
     for d in &rows {
         out.entry(d.cluster_id)
             .or_default()
@@ -157,7 +158,7 @@ pub(crate) async fn titles_of<C: ConnectionTrait>(
 }
 
 /// A period's report rows by (cluster, kind key, year).
-type ReportKey = (i64, String, i32);
+type ReportKey = (ClusterId, String, i32);
 
 fn key_of(m: &report::Model) -> ReportKey {
     (m.cluster_id, m.period_kind.clone(), m.period_year)
@@ -169,7 +170,8 @@ fn key_of(m: &report::Model) -> ReportKey {
 /// One report a cluster owes, with where it stands.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ObligationRow {
-    pub cluster_id: i64,
+    #[schema(value_type = i64)]
+    pub cluster_id: ClusterId,
     pub cluster_name: String,
     pub city_name: String,
     /// annual | semi_annual
@@ -188,7 +190,8 @@ pub struct ObligationRow {
     pub days_left: Option<i64>,
     pub overdue: bool,
     /// The report started for it, if any.
-    pub report_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub report_id: Option<ReportId>,
     /// not_started | draft | submitted | forwarded | returned | accepted
     pub status: String,
     pub status_label: String,
@@ -317,8 +320,10 @@ async fn owed_for(
 /// A report as lists show it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReportRow {
-    pub id: i64,
-    pub cluster_id: i64,
+    #[schema(value_type = i64)]
+    pub id: ReportId,
+    #[schema(value_type = i64)]
+    pub cluster_id: ClusterId,
     pub cluster_name: String,
     pub city_name: String,
     pub period_kind: String,
@@ -589,7 +594,7 @@ pub(crate) fn blocking_problems(form: &ReportForm, data: &ReportData) -> Vec<Fie
 }
 
 /// One report in full, for someone who may see it.
-pub async fn get(app: &App, p: &Principal, id: i64) -> Result<ReportView, AppError> {
+pub async fn get(app: &App, p: &Principal, id: ReportId) -> Result<ReportView, AppError> {
     let m = load(&app.db, p, id).await?;
     view_of(app, p, m).await
 }
@@ -656,7 +661,8 @@ pub(crate) async fn view_of(
         _ => Vec::new(),
     };
     let attachments =
-        crate::attachments::list(app, jiqun_domain::attachment::OwnerType::Report, m.id).await?;
+        crate::attachments::list(app, jiqun_domain::attachment::OwnerType::Report, m.id.get())
+            .await?;
     let can_edit = p.role == jiqun_domain::access::Role::Applicant
         && m.org_id == p.org.id
         && m.status.editable();

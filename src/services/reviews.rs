@@ -1,6 +1,7 @@
 //! The city bureau's 初审 (第九条): return for revision, reject, or formally recommend to the
 //! province — one by one or several at once — with the per-county cap of the policy checked.
 
+use crate::store::id::{ApplicationId, AttachmentId};
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::application::{self as machine, Status, Transition};
 use jiqun_domain::county_cap;
@@ -24,7 +25,7 @@ async fn load_for_review<C: ConnectionTrait>(
     conn: &C,
     app: &App,
     p: &Principal,
-    id: i64,
+    id: ApplicationId,
 ) -> Result<application::Model, AppError> {
     let m = applications::load(conn, p, id).await?;
     authorize(p, Resource::Application, Action::Review)?;
@@ -44,7 +45,7 @@ async fn load_for_review<C: ConnectionTrait>(
 async fn decide(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: ApplicationId,
     transition: Transition,
     comment: &str,
 ) -> Result<application::Model, AppError> {
@@ -138,7 +139,7 @@ async fn decide(
 pub async fn return_for_revision(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: ApplicationId,
     comment: &str,
 ) -> Result<application::Model, AppError> {
     decide(app, p, id, Transition::Return, comment).await
@@ -147,7 +148,7 @@ pub async fn return_for_revision(
 pub async fn reject(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: ApplicationId,
     reason: &str,
 ) -> Result<application::Model, AppError> {
     decide(app, p, id, Transition::Reject, reason).await
@@ -157,7 +158,7 @@ pub async fn reject(
 #[derive(Debug, Clone)]
 pub enum Letter {
     /// A signed 推荐函 already uploaded (an attachment of the application, purpose "letter").
-    Uploaded(i64),
+    Uploaded(AttachmentId),
     /// Generate the draft in 公文 format, to print, sign and seal.
     Generated,
 }
@@ -177,7 +178,7 @@ const COUNTED: [Status; 6] = [
 pub async fn recommend(
     app: &App,
     p: &Principal,
-    ids: &[i64],
+    ids: &[ApplicationId],
     letter: Letter,
     cap_justification: &str,
 ) -> Result<Vec<application::Model>, AppError> {
@@ -256,7 +257,7 @@ pub async fn recommend(
                     .await?
                     .is_some_and(|a| {
                         a.owner_type == "application"
-                            && a.owner_id == ids[0]
+                            && a.owner_id == ids[0].get()
                             && a.purpose == "letter"
                     });
             if !belongs {
@@ -399,7 +400,7 @@ async fn letter_draft<C: ConnectionTrait>(
 
 pub async fn recommendation_of(
     app: &App,
-    id: i64,
+    id: ApplicationId,
 ) -> Result<Option<recommendation::Model>, AppError> {
     Ok(recommendation::Entity::find()
         .filter(recommendation::Column::ApplicationId.eq(id))

@@ -11,6 +11,7 @@
 //! Scopes: the province sees every case; a city bureau its clusters' cases and a cluster its own,
 //! once the 告知书 has gone out (before that a case is the province's file).
 
+use crate::store::id::{ClusterId, RevocationCaseId};
 use jiqun_domain::access::{Action, Resource, ScopeKind};
 use jiqun_domain::region;
 use jiqun_domain::revocation::{self as rule, Case, CaseStatus, Outcome, Step};
@@ -49,7 +50,8 @@ pub struct Ground {
 /// A cluster a case may be opened against: one holding a live title.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Candidate {
-    pub cluster_id: i64,
+    #[schema(value_type = i64)]
+    pub cluster_id: ClusterId,
     pub cluster_name: String,
     pub city_name: String,
     /// cultivation | certified
@@ -60,7 +62,8 @@ pub struct Candidate {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OpenInput {
     #[serde(default)]
-    pub cluster_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub cluster_id: Option<ClusterId>,
     /// A key of the policy's `revocation.reasons`, e.g. fraud.
     #[serde(default)]
     pub ground: String,
@@ -90,7 +93,8 @@ pub struct DecideInput {
 /// The 决定书 as issued: frozen at the decision, shown and printed from this alone.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DecisionDocument {
-    pub case_id: i64,
+    #[schema(value_type = i64)]
+    pub case_id: RevocationCaseId,
     /// e.g. 湘工信集群撤〔2026〕1号
     pub number: String,
     pub title: String,
@@ -116,7 +120,8 @@ pub struct DecisionDocument {
 /// A published revocation decision, as the public list shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublishedDecision {
-    pub case_id: i64,
+    #[schema(value_type = i64)]
+    pub case_id: RevocationCaseId,
     pub number: String,
     pub title: String,
     pub cluster_name: String,
@@ -128,8 +133,10 @@ pub struct PublishedDecision {
 /// A case as lists, pages and the API show it, with what the reader may do next.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseView {
-    pub id: i64,
-    pub cluster_id: i64,
+    #[schema(value_type = i64)]
+    pub id: RevocationCaseId,
+    #[schema(value_type = i64)]
+    pub cluster_id: ClusterId,
     pub cluster_name: String,
     pub org_name: String,
     pub city_name: String,
@@ -195,7 +202,7 @@ fn visible(scope: ScopeKind, case: &revocation_case::Model) -> bool {
 async fn load<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
-    id: i64,
+    id: RevocationCaseId,
     action: Action,
 ) -> Result<(revocation_case::Model, cluster::Model), AppError> {
     let scope = authorize(p, Resource::Revocation, action)?;
@@ -237,7 +244,7 @@ pub async fn can_attach(
     app: &App,
     p: &Principal,
     owner: OwnerType,
-    case_id: i64,
+    case_id: RevocationCaseId,
 ) -> Result<(), AppError> {
     let today = super::calendar::today(app);
     match owner {
@@ -260,7 +267,7 @@ pub async fn can_attach(
 }
 
 /// Whether the principal may read a case's files (as visible as the case itself).
-pub async fn can_read(app: &App, p: &Principal, case_id: i64) -> Result<(), AppError> {
+pub async fn can_read(app: &App, p: &Principal, case_id: RevocationCaseId) -> Result<(), AppError> {
     load(&app.db, p, case_id, Action::View)
         .await
         .map(|_| ())
@@ -324,8 +331,8 @@ async fn views(
         let c = rule_case(&case);
         let (evidence, statement_files) = if files {
             (
-                attachments::list(app, OwnerType::RevocationCase, case.id).await?,
-                attachments::list(app, OwnerType::RevocationResponse, case.id).await?,
+                attachments::list(app, OwnerType::RevocationCase, case.id.get()).await?,
+                attachments::list(app, OwnerType::RevocationResponse, case.id.get()).await?,
             )
         } else {
             (Vec::new(), Vec::new())
@@ -385,7 +392,7 @@ async fn views(
 pub async fn list(app: &App, p: &Principal) -> Result<Vec<CaseView>, AppError> {
     let scope = authorize(p, Resource::Revocation, Action::View)?;
     let mut q = revocation_case::Entity::find();
-    let ids: Option<Vec<i64>> = match scope {
+    let ids: Option<Vec<ClusterId>> = match scope {
         ScopeKind::All => None,
         ScopeKind::OwnCity => Some(match p.org.city_code {
             Some(city) => cluster_ids(app, cluster::Column::CityCode.eq(city)).await?,
@@ -412,7 +419,7 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<CaseView>, AppError> {
 async fn cluster_ids(
     app: &App,
     condition: sea_orm::sea_query::SimpleExpr,
-) -> Result<Vec<i64>, AppError> {
+) -> Result<Vec<ClusterId>, AppError> {
     Ok(cluster::Entity::find()
         .filter(condition)
         .all(&app.db)
@@ -423,7 +430,7 @@ async fn cluster_ids(
 }
 
 /// One case with its files.
-pub async fn get(app: &App, p: &Principal, id: i64) -> Result<CaseView, AppError> {
+pub async fn get(app: &App, p: &Principal, id: RevocationCaseId) -> Result<CaseView, AppError> {
     let (case, _) = load(&app.db, p, id, Action::View).await?;
     views(app, p, vec![case], true)
         .await?
@@ -432,7 +439,11 @@ pub async fn get(app: &App, p: &Principal, id: i64) -> Result<CaseView, AppError
 }
 
 /// The 决定书 of a decided case, as issued (any party of the case).
-pub async fn decision(app: &App, p: &Principal, id: i64) -> Result<DecisionDocument, AppError> {
+pub async fn decision(
+    app: &App,
+    p: &Principal,
+    id: RevocationCaseId,
+) -> Result<DecisionDocument, AppError> {
     let (case, _) = load(&app.db, p, id, Action::View).await?;
     snapshot_of(&case)
 }
@@ -470,7 +481,7 @@ pub async fn published(app: &App) -> Result<Vec<PublishedDecision>, AppError> {
 }
 
 /// One published decision to revoke (public); any other case is 404.
-pub async fn published_one(app: &App, id: i64) -> Result<DecisionDocument, AppError> {
+pub async fn published_one(app: &App, id: RevocationCaseId) -> Result<DecisionDocument, AppError> {
     let case = revocation_case::Entity::find_by_id(id)
         .one(&app.db)
         .await?
@@ -487,7 +498,7 @@ pub async fn open(app: &App, p: &Principal, input: &OpenInput) -> Result<CaseVie
     authorize(p, Resource::Revocation, Action::Create)?;
     let policy = policy_today(app)?;
     let mut problems = crate::error::Problems::default();
-    let cluster_id = input.cluster_id.filter(|id| *id > 0);
+    let cluster_id = input.cluster_id.filter(|id| id.get() > 0);
     if cluster_id.is_none() {
         problems.add("cluster_id", "请选择被撤销称号的集群");
     }
@@ -614,7 +625,7 @@ fn titles_text(open: &[designation::Model]) -> String {
 
 /// Sends the 告知书 (province): the statement window is computed from today by the deadline
 /// engine; the cluster's organisation and its city bureau are notified in the app and by e-mail.
-pub async fn notify(app: &App, p: &Principal, id: i64) -> Result<CaseView, AppError> {
+pub async fn notify(app: &App, p: &Principal, id: RevocationCaseId) -> Result<CaseView, AppError> {
     let policy = policy_today(app)?;
     let calendar = super::calendar::load(app).await?;
     let now = app.clock.now();
@@ -701,7 +712,7 @@ pub async fn notify(app: &App, p: &Principal, id: i64) -> Result<CaseView, AppEr
 pub async fn respond(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: RevocationCaseId,
     input: &RespondInput,
 ) -> Result<CaseView, AppError> {
     let statement = required_text("statement", &input.statement, "请填写陈述申辩意见")?;
@@ -748,7 +759,7 @@ pub async fn respond(
 pub async fn decide(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: RevocationCaseId,
     input: &DecideInput,
 ) -> Result<CaseView, AppError> {
     let mut problems = crate::error::Problems::default();
@@ -970,7 +981,7 @@ fn document(i: &DocumentInput<'_>) -> DecisionDocument {
 pub async fn decision_pdf(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: RevocationCaseId,
 ) -> Result<(DecisionDocument, Vec<u8>), designations::PdfFailure> {
     let doc = decision(app, p, id).await?;
     let text = DocumentText {
@@ -1023,7 +1034,7 @@ pub async fn todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u64)
             .filter(revocation_case::Column::Status.is_in(undecided))
             .all(&app.db)
             .await?;
-        let ids = |f: &dyn Fn(&revocation_case::Model) -> bool| -> Vec<i64> {
+        let ids = |f: &dyn Fn(&revocation_case::Model) -> bool| -> Vec<RevocationCaseId> {
             cases.iter().filter(|c| f(c)).map(|c| c.id).collect()
         };
         let to_notify = ids(&|c| c.status == CaseStatus::Opened);
@@ -1049,7 +1060,7 @@ pub async fn todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u64)
                 .filter(revocation_case::Column::Status.eq(CaseStatus::Notified))
                 .all(&app.db)
                 .await?;
-            let open: Vec<i64> = cases
+            let open: Vec<RevocationCaseId> = cases
                 .iter()
                 .filter(|c| rule::allows(rule_case(c), Step::Respond, today))
                 .map(|c| c.id)

@@ -4,6 +4,7 @@
 //! Every entrant moves through the one application state machine; in a 初赛 the application
 //! itself follows its entry, so the applicant sees where it stands.
 
+use crate::store::id::{ClusterId, EntryId, ExpertId, RoundId};
 use std::collections::{BTreeMap, HashMap};
 
 use jiqun_domain::access::{Action, Resource};
@@ -76,7 +77,7 @@ pub async fn competition_of<C: ConnectionTrait>(
 pub async fn load<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
-    id: i64,
+    id: RoundId,
 ) -> Result<round::Model, AppError> {
     authorize(p, Resource::Round, Action::View)?;
     round::Entity::find_by_id(id)
@@ -89,7 +90,7 @@ pub async fn load<C: ConnectionTrait>(
 pub(crate) async fn load_for_update<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
-    id: i64,
+    id: RoundId,
 ) -> Result<round::Model, AppError> {
     authorize(p, Resource::Round, Action::Update)?;
     round::Entity::find_by_id(id)
@@ -100,7 +101,7 @@ pub(crate) async fn load_for_update<C: ConnectionTrait>(
 
 pub async fn entries<C: ConnectionTrait>(
     conn: &C,
-    round_id: i64,
+    round_id: RoundId,
 ) -> Result<Vec<round_entry::Model>, AppError> {
     Ok(round_entry::Entity::find()
         .filter(round_entry::Column::RoundId.eq(round_id))
@@ -112,7 +113,7 @@ pub async fn entries<C: ConnectionTrait>(
 /// Assignments of a round that still stand (recused ones stay on record but do not count).
 pub async fn active_assignments<C: ConnectionTrait>(
     conn: &C,
-    round_id: i64,
+    round_id: RoundId,
 ) -> Result<Vec<assignment::Model>, AppError> {
     Ok(assignment::Entity::find()
         .filter(assignment::Column::RoundId.eq(round_id))
@@ -122,7 +123,10 @@ pub async fn active_assignments<C: ConnectionTrait>(
         .await?)
 }
 
-pub async fn panel_ids<C: ConnectionTrait>(conn: &C, round_id: i64) -> Result<Vec<i64>, AppError> {
+pub async fn panel_ids<C: ConnectionTrait>(
+    conn: &C,
+    round_id: RoundId,
+) -> Result<Vec<ExpertId>, AppError> {
     Ok(panel_member::Entity::find()
         .filter(panel_member::Column::RoundId.eq(round_id))
         .all(conn)
@@ -144,7 +148,7 @@ fn ensure_assignable(r: &round::Model) -> Result<(), AppError> {
     }
 }
 
-pub async fn cluster_name<C: ConnectionTrait>(conn: &C, id: i64) -> Result<String, AppError> {
+pub async fn cluster_name<C: ConnectionTrait>(conn: &C, id: ClusterId) -> Result<String, AppError> {
     Ok(cluster::Entity::find_by_id(id)
         .one(conn)
         .await?
@@ -155,13 +159,13 @@ pub async fn cluster_name<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Strin
 /// Cluster names by cluster id, in one query for any number of ids.
 pub async fn cluster_names<C: ConnectionTrait>(
     conn: &C,
-    ids: impl IntoIterator<Item = i64>,
-) -> Result<HashMap<i64, String>, AppError> {
+    ids: impl IntoIterator<Item = ClusterId>,
+) -> Result<HashMap<ClusterId, String>, AppError> {
     Ok(store::load_by_ids_map::<cluster::Entity, _>(conn, ids, |c| c.name).await?)
 }
 
 /// "赵教授（3）、钱研究员（4）" or "无", for audit summaries.
-async fn names<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<String, AppError> {
+async fn names<C: ConnectionTrait>(conn: &C, ids: &[ExpertId]) -> Result<String, AppError> {
     if ids.is_empty() {
         return Ok("无".into());
     }
@@ -178,7 +182,7 @@ async fn names<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<String, AppE
     Ok(out.join("、"))
 }
 
-async fn expert_name<C: ConnectionTrait>(conn: &C, id: i64) -> Result<String, AppError> {
+async fn expert_name<C: ConnectionTrait>(conn: &C, id: ExpertId) -> Result<String, AppError> {
     Ok(expert::Entity::find_by_id(id)
         .one(conn)
         .await?
@@ -187,7 +191,7 @@ async fn expert_name<C: ConnectionTrait>(conn: &C, id: i64) -> Result<String, Ap
 
 async fn entry_cluster_name<C: ConnectionTrait>(
     conn: &C,
-    entry_id: i64,
+    entry_id: EntryId,
 ) -> Result<String, AppError> {
     match round_entry::Entity::find_by_id(entry_id).one(conn).await? {
         Some(e) => cluster_name(conn, e.cluster_id).await,

@@ -6,6 +6,7 @@
 //! An expert reaches only their own, non-recused assignments (anything else is "not found") and
 //! never another expert's scores or any aggregate.
 
+use crate::store::id::RoundId;
 use std::collections::BTreeMap;
 
 use jiqun_domain::access::{Action, Resource, ScopeKind};
@@ -148,7 +149,7 @@ pub(super) struct ProvinceRound {
 pub(super) async fn load_province_round(
     app: &App,
     p: &Principal,
-    round_id: i64,
+    round_id: RoundId,
 ) -> Result<ProvinceRound, AppError> {
     province_wide(p, Action::View)?;
     let r = rounds::load(&app.db, p, round_id).await?;

@@ -3,6 +3,7 @@
 //! everyone sees their own account. So whoever creates an account never holds a way into it
 //! (三权分立, 等保 level 3).
 
+use crate::store::id::{OrgId, UserId};
 use jiqun_domain::access::{
     Action, Resource, Role, ScopeKind, assignable_by_sys_admin, role_change_allowed,
 };
@@ -28,7 +29,8 @@ use crate::store::{
 pub struct UserInput {
     pub username: String,
     pub display_name: String,
-    pub org_id: i64,
+    #[schema(value_type = i64)]
+    pub org_id: OrgId,
     /// applicant | city_bureau | province | partner | expert (administrators are created on the command line)
     pub role: String,
     #[serde(default)]
@@ -39,10 +41,12 @@ pub struct UserInput {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
-    pub org_id: i64,
+    #[schema(value_type = i64)]
+    pub org_id: OrgId,
     pub org_name: String,
     pub role: String,
     pub role_label: String,
@@ -151,7 +155,7 @@ fn in_scope(p: &Principal, scope: ScopeKind, m: &user::Model) -> bool {
     }
 }
 
-async fn org_names(app: &App) -> Result<std::collections::HashMap<i64, String>, AppError> {
+async fn org_names(app: &App) -> Result<std::collections::HashMap<OrgId, String>, AppError> {
     Ok(organisation::Entity::find()
         .all(&app.db)
         .await?
@@ -226,7 +230,7 @@ async fn views(app: &App, rows: &[user::Model]) -> Result<Vec<UserView>, AppErro
 async fn load_scoped(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: UserId,
     action: Action,
 ) -> Result<user::Model, AppError> {
     let view_scope = authorize(p, Resource::User, Action::View)?;
@@ -244,7 +248,7 @@ async fn load_scoped(
     Ok(m)
 }
 
-pub async fn get(app: &App, p: &Principal, id: i64) -> Result<UserView, AppError> {
+pub async fn get(app: &App, p: &Principal, id: UserId) -> Result<UserView, AppError> {
     let m = load_scoped(app, p, id, Action::View).await?;
     let org = organisation::Entity::find_by_id(m.org_id)
         .one(&app.db)
@@ -396,7 +400,7 @@ pub struct Activated {
 }
 
 /// Activates an account waiting for it (待激活) and issues its first credential.
-pub async fn activate(app: &App, p: &Principal, id: i64) -> Result<Activated, AppError> {
+pub async fn activate(app: &App, p: &Principal, id: UserId) -> Result<Activated, AppError> {
     let target = load_scoped(app, p, id, Action::Activate).await?;
     if !target.activation_pending {
         return Err(AppError::Conflict("该账户不是待激活状态，无需激活".into()));
@@ -479,7 +483,7 @@ pub struct UserUpdate {
 pub async fn update(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: UserId,
     input: &UserUpdate,
 ) -> Result<UserView, AppError> {
     let before = load_scoped(app, p, id, Action::Update).await?;
@@ -653,7 +657,7 @@ pub async fn apply_credentials(
 pub async fn reset_credentials(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: UserId,
     action: CredentialAction,
     reason: &str,
 ) -> Result<Option<String>, AppError> {

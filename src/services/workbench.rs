@@ -2,6 +2,7 @@
 //! rule lives here; the page only renders. Each rule is a fixed number of queries, whatever the
 //! number of rounds or calls.
 
+use crate::store::id::{AssignmentId, ClusterId, ReportId, RoundId};
 use jiqun_domain::access::{Action, OrgKind, Resource, Role};
 use jiqun_domain::application::Status;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
@@ -175,7 +176,7 @@ async fn round_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u6
                     .column(assignment::Column::RoundId)
                     .column_as(assignment::Column::Id.count(), "n")
                     .group_by(assignment::Column::RoundId)
-                    .into_tuple::<(i64, i64)>()
+                    .into_tuple::<(RoundId, i64)>()
                     .all(db)
                     .await?,
             );
@@ -189,7 +190,7 @@ async fn round_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u6
                     .column(score_sheet::Column::RoundId)
                     .column_as(score_sheet::Column::Id.count(), "n")
                     .group_by(score_sheet::Column::RoundId)
-                    .into_tuple::<(i64, i64)>()
+                    .into_tuple::<(RoundId, i64)>()
                     .all(db)
                     .await?,
             );
@@ -203,12 +204,13 @@ async fn round_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u6
                     .column(objection::Column::RoundId)
                     .column_as(objection::Column::Id.count(), "n")
                     .group_by(objection::Column::RoundId)
-                    .into_tuple::<(i64, i64)>()
+                    .into_tuple::<(RoundId, i64)>()
                     .all(db)
                     .await?,
             );
-            let count =
-                |m: &std::collections::HashMap<i64, u64>, id: i64| m.get(&id).copied().unwrap_or(0);
+            let count = |m: &std::collections::HashMap<RoundId, u64>, id: RoundId| {
+                m.get(&id).copied().unwrap_or(0)
+            };
             for r in rounds {
                 let kind = r.kind.label();
                 let href = format!("/rounds/{}", r.id);
@@ -262,7 +264,7 @@ async fn round_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u6
                 .one(db)
                 .await?
             {
-                let scoring: Vec<i64> = round::Entity::find()
+                let scoring: Vec<RoundId> = round::Entity::find()
                     .filter(round::Column::Status.eq(RoundStatus::Scoring))
                     .all(db)
                     .await?
@@ -275,7 +277,7 @@ async fn round_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u6
                     .filter(assignment::Column::RoundId.is_in(scoring))
                     .all(db)
                     .await?;
-                let submitted: Vec<i64> = score_sheet::Entity::find()
+                let submitted: Vec<AssignmentId> = score_sheet::Entity::find()
                     .filter(score_sheet::Column::ExpertId.eq(me.id))
                     .filter(
                         score_sheet::Column::Status
@@ -284,10 +286,10 @@ async fn round_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u6
                     .filter(score_sheet::Column::AssignmentId.is_in(mine.iter().map(|a| a.id)))
                     .select_only()
                     .column(score_sheet::Column::AssignmentId)
-                    .into_tuple::<i64>()
+                    .into_tuple::<AssignmentId>()
                     .all(db)
                     .await?;
-                let waiting: Vec<i64> = mine
+                let waiting: Vec<AssignmentId> = mine
                     .iter()
                     .map(|a| a.id)
                     .filter(|id| !submitted.contains(id))
@@ -389,7 +391,7 @@ pub async fn call_todos(app: &App, p: &Principal) -> Result<Vec<(String, String,
                     .iter()
                     .filter(|a| a.status.editable_by_applicant())
                     .collect();
-                let names: std::collections::HashMap<i64, String> =
+                let names: std::collections::HashMap<ClusterId, String> =
                     crate::store::entity::cluster::Entity::find()
                         .filter(
                             crate::store::entity::cluster::Column::Id
@@ -424,7 +426,7 @@ pub async fn call_todos(app: &App, p: &Principal) -> Result<Vec<(String, String,
 }
 
 /// Where a to-do leads: the one item's own page when there is exactly one, else the list.
-pub(crate) fn next_link(ids: &[i64], item: &str, list: &str) -> String {
+pub(crate) fn next_link<T: std::fmt::Display>(ids: &[T], item: &str, list: &str) -> String {
     match ids {
         [id] => format!("{item}{id}"),
         _ => list.to_string(),
@@ -432,7 +434,7 @@ pub(crate) fn next_link(ids: &[i64], item: &str, list: &str) -> String {
 }
 
 /// (round id, count) rows of a grouped count as a map.
-fn per_round(rows: Vec<(i64, i64)>) -> std::collections::HashMap<i64, u64> {
+fn per_round(rows: Vec<(RoundId, i64)>) -> std::collections::HashMap<RoundId, u64> {
     rows.into_iter()
         .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
         .collect()
@@ -486,7 +488,7 @@ async fn report_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u
                     "待审核接收发展情况报告",
                 )
             };
-            let ids: Vec<i64> = reports::list(app, p)
+            let ids: Vec<ReportId> = reports::list(app, p)
                 .await?
                 .iter()
                 .filter(|r| r.status == waiting.key())

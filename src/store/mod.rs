@@ -1,6 +1,7 @@
 //! Storage: one SeaORM code path for SQLite and PostgreSQL.
 
 pub mod entity;
+pub mod id;
 mod load;
 pub mod lock;
 pub mod migration;

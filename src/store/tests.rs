@@ -1,5 +1,6 @@
 //! The storage edge's helpers against a real (SQLite) database.
 
+use crate::store::id::BlobId;
 use std::path::PathBuf;
 
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
@@ -48,7 +49,7 @@ async fn batch_loads_cross_the_chunk_size() {
             .await
             .unwrap();
     }
-    let ids: Vec<i64> = blob::Entity::find()
+    let ids: Vec<BlobId> = blob::Entity::find()
         .all(&db)
         .await
         .unwrap()
@@ -61,7 +62,7 @@ async fn batch_loads_cross_the_chunk_size() {
         .iter()
         .copied()
         .chain(ids.iter().take(10).copied())
-        .chain([i64::MAX]);
+        .chain([BlobId::new(i64::MAX)]);
     let by_id = super::load_by_ids::<blob::Entity>(&db, wanted)
         .await
         .unwrap();

@@ -45,7 +45,7 @@ versioned!(
 /// drops the caller's transaction, which rolls it back).
 pub async fn update_versioned<A, C>(
     conn: &C,
-    id: i64,
+    id: <A::Entity as HasId>::Id,
     expected: i32,
     mut changes: A,
 ) -> Result<(), AppError>
@@ -65,7 +65,7 @@ where
 /// the version: for a second write to a row this transaction has already moved.
 pub async fn update_at_version<A, C>(
     conn: &C,
-    id: i64,
+    id: <A::Entity as HasId>::Id,
     version: i32,
     changes: A,
 ) -> Result<(), AppError>

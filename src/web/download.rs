@@ -1,6 +1,7 @@
 //! File answers: one `Content-Disposition` builder, workbook downloads and streamed attachment
 //! downloads, for the pages and the API alike.
 
+use crate::store::id::NominationId;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
@@ -76,7 +77,7 @@ pub fn funding_download(bytes: Vec<u8>) -> Response {
 }
 
 /// A nominee's dossier (第十七条) as a ZIP download, for the pages and the API alike.
-pub fn dossier_download(d: crate::services::nominations::Dossier, id: i64) -> Response {
+pub fn dossier_download(d: crate::services::nominations::Dossier, id: NominationId) -> Response {
     attachment(
         "application/zip",
         d.bytes,

@@ -1,5 +1,6 @@
 //! Form readers shared by the pages and the API.
 
+use crate::store::id::EntryId;
 use axum::extract::Multipart;
 use axum::extract::multipart::Field;
 
@@ -43,7 +44,7 @@ impl ObjectionForm {
         }
     }
 
-    pub fn selected(&self, entry_id: &i64) -> bool {
+    pub fn selected(&self, entry_id: &EntryId) -> bool {
         self.entry_id.trim() == entry_id.to_string()
     }
 }

@@ -2,6 +2,7 @@
 //! in a span naming its method, route, id and — once the session is known — user, and a panic
 //! becomes a Chinese 500 that shows the id, so a user can quote it and the log can be searched.
 
+use crate::store::id::UserId;
 use std::any::Any;
 
 use axum::extract::{MatchedPath, Request};
@@ -60,8 +61,8 @@ pub fn request_span(req: &Request) -> tracing::Span {
 }
 
 /// Records the signed-in user in the request span.
-pub fn record_user(user_id: i64) {
-    tracing::Span::current().record("user_id", user_id);
+pub fn record_user(user_id: UserId) {
+    tracing::Span::current().record("user_id", user_id.get());
 }
 
 /// Marks the answer to a panic, so `scope` can render it for the page or API client.

@@ -22,6 +22,7 @@ mod lists;
 mod revocation;
 mod rounds;
 
+use jiqun::store::id::OrgId;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -471,7 +472,7 @@ impl<'a> Browser<'a> {
 }
 
 /// The id of a demo organisation, looked up in the database.
-async fn org_id(app: &TestApp, name: &str) -> i64 {
+async fn org_id(app: &TestApp, name: &str) -> OrgId {
     organisation::Entity::find()
         .filter(organisation::Column::Name.eq(name))
         .one(&app.app.db)
@@ -735,7 +736,7 @@ async fn sysadmin_registers_an_applicant_whose_first_user_sets_a_password() {
     b.fill("#credit_code", &good_code).await;
     b.click("#org-submit").await;
     let path = b.path().await;
-    let org_id: i64 = path
+    let org_id: OrgId = path
         .strip_prefix("/orgs/")
         .and_then(|id| id.parse().ok())
         .unwrap_or_else(|| panic!("the new organisation's page opens, not {path}"));

@@ -6,6 +6,7 @@
 //! Screenshots: artifacts/screenshots/{backend}-9N-{what}.png.
 
 use jiqun::store::entity::{cluster, designation};
+use jiqun::store::id::{EntryId, RoundId, UserId};
 use jiqun_domain::round::{Designation, date_zh};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
@@ -33,8 +34,8 @@ async fn a_case_runs_from_the_certificate_to_the_decision_and_the_public_check()
         .unwrap();
     let d = designation::ActiveModel {
         cluster_id: Set(cl.id),
-        round_id: Set(0),
-        entry_id: Set(0),
+        round_id: Set(RoundId::new(0)),
+        entry_id: Set(EntryId::new(0)),
         designation: Set(Designation::Certified),
         effective_on: Set(today),
         year: Set(2026),
@@ -43,7 +44,7 @@ async fn a_case_runs_from_the_certificate_to_the_decision_and_the_public_check()
         superseded_on: Set(None),
         revoked_on: Set(None),
         revoke_reason: Set(String::new()),
-        decided_by: Set(1),
+        decided_by: Set(UserId::new(1)),
         created_at: Set(now),
         ..Default::default()
     }

@@ -8,6 +8,7 @@
 //!
 //! Screenshots: artifacts/screenshots/{backend}-5N-{what}.png.
 
+use jiqun::store::id::{ClusterId, CompetitionId, ExpertId, RoundId};
 use std::process::Command;
 use std::time::Instant;
 
@@ -36,7 +37,7 @@ fn share_for(cluster_name: &str) -> f64 {
 }
 
 /// The id at the end of a path such as /rounds/12.
-fn id_in(path: &str, prefix: &str) -> i64 {
+fn id_in<T: std::str::FromStr>(path: &str, prefix: &str) -> T {
     path.strip_prefix(prefix)
         .and_then(|id| id.split('/').next())
         .and_then(|id| id.parse().ok())
@@ -84,10 +85,10 @@ impl Browser<'_> {
     /// The province opens a round of the competition from its page and lands on the round.
     pub(crate) async fn open_round(
         &self,
-        competition_id: i64,
+        competition_id: CompetitionId,
         kind: &str,
         quotas: &[(&str, u32)],
-    ) -> i64 {
+    ) -> RoundId {
         self.goto(&format!("/competitions/{competition_id}")).await;
         self.click("#open-round").await;
         self.select("#kind", kind).await;
@@ -111,7 +112,7 @@ impl Browser<'_> {
     }
 
     /// Puts the three panel experts on the round, assigns automatically and opens scoring.
-    pub(crate) async fn panel_assign_and_open(&self, round_id: i64, shot: &str) {
+    pub(crate) async fn panel_assign_and_open(&self, round_id: RoundId, shot: &str) {
         for username in PANEL {
             let id = expert_id(self.app, username).await;
             self.check(&format!("#expert-{id}")).await;
@@ -189,7 +190,7 @@ impl Browser<'_> {
 
     /// The province fixes the proposed list from the ranking and publishes the notice; returns
     /// the notice period as the page states it.
-    async fn propose_and_publish(&self, round_id: i64, shot: &str) -> String {
+    async fn propose_and_publish(&self, round_id: RoundId, shot: &str) -> String {
         self.goto(&format!("/rounds/{round_id}/ranking")).await;
         self.screenshot(shot).await;
         self.check("#propose-acknowledge").await;
@@ -201,7 +202,7 @@ impl Browser<'_> {
     }
 
     /// After the window, the province confirms the list.
-    async fn confirm(&self, round_id: i64) {
+    async fn confirm(&self, round_id: RoundId) {
         self.goto(&format!("/rounds/{round_id}/notice")).await;
         self.check("#confirm-acknowledge").await;
         self.click("#confirm-submit").await;
@@ -213,7 +214,7 @@ impl Browser<'_> {
     }
 }
 
-async fn expert_id(app: &support::TestApp, username: &str) -> i64 {
+async fn expert_id(app: &support::TestApp, username: &str) -> ExpertId {
     let user = jiqun::store::entity::user::Entity::find()
         .filter(jiqun::store::entity::user::Column::Username.eq(username))
         .one(&app.app.db)
@@ -229,7 +230,7 @@ async fn expert_id(app: &support::TestApp, username: &str) -> i64 {
         .id
 }
 
-async fn lifecycle_of(app: &support::TestApp, name: &str) -> (i64, String) {
+async fn lifecycle_of(app: &support::TestApp, name: &str) -> (ClusterId, String) {
     let c = cluster::Entity::find()
         .filter(cluster::Column::Name.eq(name))
         .one(&app.app.db)

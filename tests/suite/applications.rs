@@ -2,6 +2,7 @@
 //! county cap and its justified override, joint-application routing, versions and their diff.
 
 use jiqun::store::entity::{attachment, blob, cluster, cluster_co_applicant, competition};
+use jiqun::store::id::{ApplicationId, ClusterId, CompetitionId, UserId};
 use sea_orm::{ActiveModelTrait, Set};
 use serde_json::{Value, json};
 
@@ -9,7 +10,7 @@ use crate::support::{self, TestApp};
 use crate::{call, org_id, token};
 
 /// A call open for 10 more days, review 20 days, bound to the shipped policy text.
-pub async fn open_call(t: &TestApp) -> i64 {
+pub async fn open_call(t: &TestApp) -> CompetitionId {
     let now = t.app.clock.now();
     let (_, text) = jiqun_rules::policy::BUILTIN_POLICY_SOURCES[0];
     competition::ActiveModel {
@@ -21,7 +22,7 @@ pub async fn open_call(t: &TestApp) -> i64 {
         review_deadline: Set(now + time::Duration::days(20)),
         notice_text: Set("各市州工信局：……".into()),
         status: Set(jiqun::store::entity::kinds::CompetitionStatus::Open),
-        created_by: Set(4),
+        created_by: Set(UserId::new(4)),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -33,7 +34,7 @@ pub async fn open_call(t: &TestApp) -> i64 {
     .id
 }
 
-pub async fn a_cluster(t: &TestApp, org: &str, name: &str, city: &str, county: &str) -> i64 {
+pub async fn a_cluster(t: &TestApp, org: &str, name: &str, city: &str, county: &str) -> ClusterId {
     let now = t.app.clock.now();
     cluster::ActiveModel {
         org_id: Set(org_id(t, org).await),
@@ -75,7 +76,7 @@ async fn required_files(t: &TestApp, application: i64) {
             owner_id: Set(application),
             purpose: Set(purpose.into()),
             file_name: Set(format!("{purpose}.pdf")),
-            uploaded_by: Set(7),
+            uploaded_by: Set(UserId::new(7)),
             uploaded_at: Set(now),
             ..Default::default()
         }
@@ -114,7 +115,7 @@ pub fn complete_form(revenue: &str) -> Value {
 /// Starts an application as `applicant` for a new cluster and returns (id, version).
 pub(crate) async fn started(
     t: &TestApp,
-    call: i64,
+    call: CompetitionId,
     who: &str,
     org: &str,
     city: &str,
@@ -359,14 +360,15 @@ async fn apply_return_fix_resubmit_and_recommend() {
     .await;
     assert_eq!(status, 200, "{d}");
     assert_eq!(d["application"]["revision"], 2);
-    let versions = jiqun::services::applications::versions(&t.app, id)
+    let versions = jiqun::services::applications::versions(&t.app, ApplicationId::new(id))
         .await
         .unwrap();
     assert_eq!(versions.len(), 2);
     let policy = jiqun_rules::policy::builtin_policies().unwrap().remove(0);
-    let changes = jiqun::services::applications::changes_since_last(&t.app, &policy, id)
-        .await
-        .unwrap();
+    let changes =
+        jiqun::services::applications::changes_since_last(&t.app, &policy, ApplicationId::new(id))
+            .await
+            .unwrap();
     assert_eq!(changes.len(), 1, "{changes:?}");
     assert_eq!(
         (changes[0].before.as_str(), changes[0].after.as_str()),
@@ -384,7 +386,7 @@ async fn apply_return_fix_resubmit_and_recommend() {
     .await;
     assert_eq!(status, 200, "{rows}");
     assert_eq!(rows[0]["status"], "recommended");
-    let rec = jiqun::services::reviews::recommendation_of(&t.app, id)
+    let rec = jiqun::services::reviews::recommendation_of(&t.app, ApplicationId::new(id))
         .await
         .unwrap()
         .unwrap();
@@ -605,7 +607,7 @@ async fn the_county_cap_warns_and_a_justification_overrides_it() {
     )
     .await;
     assert_eq!(status, 200, "{rows}");
-    let rec = jiqun::services::reviews::recommendation_of(&t.app, b)
+    let rec = jiqun::services::reviews::recommendation_of(&t.app, ApplicationId::new(b))
         .await
         .unwrap()
         .unwrap();

@@ -1,6 +1,7 @@
 //! The attachment store against a real data dir and database: streaming, limits, content-type
 //! checks, dedupe under concurrency, and the HTTP routes' answers.
 
+use jiqun::store::id::{CompetitionId, UserId};
 use std::path::{Path, PathBuf};
 
 use axum::body::Bytes;
@@ -471,7 +472,7 @@ pub(crate) async fn post_file(
     )
 }
 
-pub(crate) async fn a_competition(t: &TestApp) -> i64 {
+pub(crate) async fn a_competition(t: &TestApp) -> CompetitionId {
     let now = t.app.clock.now();
     competition::ActiveModel {
         year: Set(2026),
@@ -482,7 +483,7 @@ pub(crate) async fn a_competition(t: &TestApp) -> i64 {
         review_deadline: Set(now + time::Duration::days(60)),
         notice_text: Set(String::new()),
         status: Set(jiqun::store::entity::kinds::CompetitionStatus::Open),
-        created_by: Set(1),
+        created_by: Set(UserId::new(1)),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),

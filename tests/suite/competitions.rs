@@ -1,6 +1,7 @@
 //! Competition calls, notifications and deadline reminders, and the province's recommended
 //! overview with its Excel export.
 
+use jiqun::store::id::{ApplicationId, ClusterId, CompetitionId, OrgId, UserId};
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
@@ -72,7 +73,7 @@ fn field_messages(body: &Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-async fn user_id(t: &TestApp, username: &str) -> i64 {
+async fn user_id(t: &TestApp, username: &str) -> UserId {
     user::Entity::find()
         .filter(user::Column::Username.eq(username))
         .one(&t.app.db)
@@ -393,7 +394,7 @@ async fn edits_keep_the_bound_policy_text_and_refuse_stale_versions() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(Some(open.id), again["id"].as_i64());
+    assert_eq!(Some(open.id.get()), again["id"].as_i64());
     assert!(jiqun::services::competitions::is_open_for_submission(
         &open,
         t.app.clock.now()
@@ -536,7 +537,7 @@ async fn notifications_reach_every_user_of_the_organisation_and_are_marked_read(
     )
     .await;
     assert_eq!(status, 200, "{second}");
-    let second_id = second["user"]["id"].as_i64().unwrap();
+    let second_id = UserId::new(second["user"]["id"].as_i64().unwrap());
     // In use once the security administrator has activated it (三权分立).
     let sec = token(&t, "secadmin").await;
     let (status, _) = call(
@@ -646,7 +647,13 @@ async fn notifications_reach_every_user_of_the_organisation_and_are_marked_read(
     );
 }
 
-async fn insert_cluster(t: &TestApp, org: i64, name: &str, city: &str, county: &str) -> i64 {
+async fn insert_cluster(
+    t: &TestApp,
+    org: OrgId,
+    name: &str,
+    city: &str,
+    county: &str,
+) -> ClusterId {
     let now = t.app.clock.now();
     cluster::ActiveModel {
         org_id: Set(org),
@@ -671,14 +678,14 @@ async fn insert_cluster(t: &TestApp, org: i64, name: &str, city: &str, county: &
 #[allow(clippy::too_many_arguments)]
 async fn insert_application(
     t: &TestApp,
-    competition_id: i64,
-    cluster_id: i64,
-    org: i64,
+    competition_id: CompetitionId,
+    cluster_id: ClusterId,
+    org: OrgId,
     city: &str,
     county: &str,
     status: &str,
     form: Value,
-) -> i64 {
+) -> ApplicationId {
     let now = t.app.clock.now();
     let submitted = status != "draft";
     application::ActiveModel {
@@ -717,7 +724,7 @@ async fn notifications_with_link(t: &TestApp, username: &str, fragment: &str) ->
 async fn deadline_reminders_are_sent_once() {
     let t = support::spawn().await;
     let created = open_call(&t, 2027, 10, 20).await;
-    let cid = created["id"].as_i64().unwrap();
+    let cid = CompetitionId::new(created["id"].as_i64().unwrap());
     let changsha_org = org_id(&t, "长沙工程机械产业集群促进会").await;
     let yueyang_org = org_id(&t, "岳阳石化产业集群促进会").await;
     let c1 = insert_cluster(&t, changsha_org, "长沙工程机械产业集群", "430100", "430121").await;
@@ -791,7 +798,7 @@ async fn deadline_reminders_are_sent_once() {
 async fn the_recommended_list_exports_to_excel_with_numbers_as_numbers() {
     let t = support::spawn().await;
     let created = open_call(&t, 2027, 10, 20).await;
-    let cid = created["id"].as_i64().unwrap();
+    let cid = CompetitionId::new(created["id"].as_i64().unwrap());
     let changsha_org = org_id(&t, "长沙工程机械产业集群促进会").await;
     let yueyang_org = org_id(&t, "岳阳石化产业集群促进会").await;
     let c1 = insert_cluster(&t, changsha_org, "长沙工程机械产业集群", "430100", "430121").await;

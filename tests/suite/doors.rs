@@ -3,6 +3,7 @@
 //! objection limit and duplicates, certificate numbering under parallel confirmation, and the
 //! session rules (password change, absolute lifetime, experts' second factor).
 
+use jiqun::store::id::{EntryId, UserId};
 use std::sync::Arc;
 
 use jiqun::config::Config;
@@ -348,7 +349,7 @@ async fn parallel_wrong_passwords_evaluate_at_most_the_threshold() {
     }
 }
 
-async fn audit_count_for(t: &TestApp, action: &str, user_id: i64) -> u64 {
+async fn audit_count_for(t: &TestApp, action: &str, user_id: UserId) -> u64 {
     audit_entry::Entity::find()
         .filter(audit_entry::Column::Action.eq(action))
         .filter(audit_entry::Column::ObjectId.eq(user_id.to_string()))
@@ -357,7 +358,7 @@ async fn audit_count_for(t: &TestApp, action: &str, user_id: i64) -> u64 {
         .unwrap()
 }
 
-async fn last_id(t: &TestApp, action: &str, user_id: i64) -> i64 {
+async fn last_id(t: &TestApp, action: &str, user_id: UserId) -> i64 {
     audit_entry::Entity::find()
         .filter(audit_entry::Column::Action.eq(action))
         .filter(audit_entry::Column::ObjectId.eq(user_id.to_string()))
@@ -584,7 +585,7 @@ async fn the_owner_passes_a_lock_set_by_others_with_both_factors() {
 // ---------------------------------------------------------------------------------------------
 // 4. Public objections and certificate numbers under parallel requests
 
-fn objection_json(entry_id: i64, name: &str, reason: &str) -> Value {
+fn objection_json(entry_id: EntryId, name: &str, reason: &str) -> Value {
     json!({
         "entry_id": entry_id,
         "name": name,

@@ -3,6 +3,9 @@
 //! competition opened and staffed, calls on a round, the error bodies, the pages, and lookups
 //! of what each step stored.
 
+use jiqun::store::id::{
+    ApplicationId, AssignmentId, CompetitionId, EntryId, ExpertId, RoundId, UserId,
+};
 use std::collections::BTreeMap;
 
 use jiqun::app::Principal;
@@ -59,12 +62,12 @@ pub async fn principal(t: &TestApp, username: &str) -> Principal {
     }
 }
 
-pub async fn user_id(t: &TestApp, username: &str) -> i64 {
+pub async fn user_id(t: &TestApp, username: &str) -> UserId {
     principal(t, username).await.user.id
 }
 
 /// The pool id of a demo expert account.
-pub async fn expert_id(t: &TestApp, username: &str) -> i64 {
+pub async fn expert_id(t: &TestApp, username: &str) -> ExpertId {
     let user_id = user_id(t, username).await;
     expert::Entity::find()
         .filter(expert::Column::UserId.eq(user_id))
@@ -76,7 +79,7 @@ pub async fn expert_id(t: &TestApp, username: &str) -> i64 {
 }
 
 /// Pool ids of the demo experts, by username.
-pub async fn expert_ids(t: &TestApp) -> BTreeMap<String, i64> {
+pub async fn expert_ids(t: &TestApp) -> BTreeMap<String, ExpertId> {
     let mut out = BTreeMap::new();
     for e in expert::Entity::find().all(&t.app.db).await.unwrap() {
         out.insert(username_by_user(t, e.user_id).await, e.id);
@@ -85,7 +88,7 @@ pub async fn expert_ids(t: &TestApp) -> BTreeMap<String, i64> {
 }
 
 /// The demo username of an expert by pool id.
-pub async fn username_of(t: &TestApp, expert_id: i64) -> String {
+pub async fn username_of(t: &TestApp, expert_id: ExpertId) -> String {
     let e = expert::Entity::find_by_id(expert_id)
         .one(&t.app.db)
         .await
@@ -94,7 +97,7 @@ pub async fn username_of(t: &TestApp, expert_id: i64) -> String {
     username_by_user(t, e.user_id).await
 }
 
-async fn username_by_user(t: &TestApp, user_id: i64) -> String {
+async fn username_by_user(t: &TestApp, user_id: UserId) -> String {
     user::Entity::find_by_id(user_id)
         .one(&t.app.db)
         .await
@@ -104,7 +107,7 @@ async fn username_by_user(t: &TestApp, user_id: i64) -> String {
 }
 
 /// Every pool id.
-pub async fn pool(t: &TestApp) -> Vec<i64> {
+pub async fn pool(t: &TestApp) -> Vec<ExpertId> {
     expert::Entity::find()
         .all(&t.app.db)
         .await
@@ -206,7 +209,7 @@ pub async fn open_showcase_round(t: &TestApp, plan: &RoundPlan) -> (Showcase, ro
 }
 
 /// Puts the whole pool on the round's panel and assigns automatically, through the services.
-pub async fn staff_round(t: &TestApp, round_id: i64) -> AssignOutcome {
+pub async fn staff_round(t: &TestApp, round_id: RoundId) -> AssignOutcome {
     let province = principal(t, "province").await;
     let pool = pool(t).await;
     assert_eq!(pool.len(), EXPERTS.len(), "the demo pool");
@@ -261,7 +264,7 @@ pub async fn propose(t: &TestApp, tok: &str, round: i64, body: Value) -> (u16, V
 }
 
 /// Publishes the round's proposed list for public notice, as the province.
-pub async fn publish(t: &TestApp, round_id: i64) -> Value {
+pub async fn publish(t: &TestApp, round_id: RoundId) -> Value {
     let province = token(t, "province").await;
     let (status, body) = on_round(
         t,
@@ -320,7 +323,7 @@ pub fn scores_json(total: f64) -> Value {
 /// A 初赛 of the showcase: 5 experts per entrant out of the six in the pool (one leading place,
 /// one specialty place), every expert on the panel, assigned automatically, scoring opened.
 pub struct ScoringRound {
-    pub id: i64,
+    pub id: RoundId,
     /// 长沙 (leading), 株洲 (leading), 岳阳 (specialty).
     pub entries: Vec<round_entry::Model>,
     pub opens: time::OffsetDateTime,
@@ -362,7 +365,7 @@ pub async fn scoring_round(
 }
 
 /// The active assignments of an entry: (assignment id, expert username), by expert id.
-pub async fn panel_of(t: &TestApp, entry_id: i64) -> Vec<(i64, String)> {
+pub async fn panel_of(t: &TestApp, entry_id: EntryId) -> Vec<(AssignmentId, String)> {
     let mut list = assignment::Entity::find()
         .filter(assignment::Column::EntryId.eq(entry_id))
         .filter(assignment::Column::RecusedAt.is_null())
@@ -378,7 +381,7 @@ pub async fn panel_of(t: &TestApp, entry_id: i64) -> Vec<(i64, String)> {
 }
 
 /// Submits a sheet through the service, as the expert would.
-pub async fn submit(t: &TestApp, assignment_id: i64, username: &str, total: f64) {
+pub async fn submit(t: &TestApp, assignment_id: AssignmentId, username: &str, total: f64) {
     let p = principal(t, username).await;
     let input = SheetInput {
         scores: scores_for(total),
@@ -391,7 +394,7 @@ pub async fn submit(t: &TestApp, assignment_id: i64, username: &str, total: f64)
 }
 
 /// Every expert of an entry submits, with these totals in expert-id order.
-pub async fn score_entry(t: &TestApp, entry_id: i64, totals: &[f64]) {
+pub async fn score_entry(t: &TestApp, entry_id: EntryId, totals: &[f64]) {
     let panel = panel_of(t, entry_id).await;
     assert_eq!(panel.len(), totals.len());
     for ((id, who), total) in panel.iter().zip(totals) {
@@ -407,7 +410,7 @@ pub async fn score_all(t: &TestApp, round: &ScoringRound, totals: [&[f64]; 3]) {
 }
 
 /// The sheet of an assignment.
-pub async fn stored_sheet(t: &TestApp, assignment_id: i64) -> score_sheet::Model {
+pub async fn stored_sheet(t: &TestApp, assignment_id: AssignmentId) -> score_sheet::Model {
     score_sheet::Entity::find()
         .filter(score_sheet::Column::AssignmentId.eq(assignment_id))
         .one(&t.app.db)
@@ -477,10 +480,10 @@ pub async fn final_round_proposing(
 /// shortlisted, 株洲 (leading, rank 2) not selected — what scoring and ranking leave behind,
 /// written directly since that part is built elsewhere.
 pub struct ProposedRound {
-    pub round_id: i64,
+    pub round_id: RoundId,
     /// Entries in showcase order: 长沙, 株洲, 岳阳.
     pub entries: Vec<round_entry::Model>,
-    pub applications: Vec<i64>,
+    pub applications: Vec<ApplicationId>,
 }
 
 pub async fn proposed_round(t: &TestApp) -> ProposedRound {
@@ -609,7 +612,7 @@ async fn audit_entries(t: &TestApp, action: SimpleExpr) -> Vec<audit_entry::Mode
         .unwrap()
 }
 
-pub async fn stored_round(t: &TestApp, id: i64) -> round::Model {
+pub async fn stored_round(t: &TestApp, id: RoundId) -> round::Model {
     round::Entity::find_by_id(id)
         .one(&t.app.db)
         .await
@@ -617,7 +620,7 @@ pub async fn stored_round(t: &TestApp, id: i64) -> round::Model {
         .expect("round")
 }
 
-pub async fn stored_entry(t: &TestApp, id: i64) -> round_entry::Model {
+pub async fn stored_entry(t: &TestApp, id: EntryId) -> round_entry::Model {
     round_entry::Entity::find_by_id(id)
         .one(&t.app.db)
         .await
@@ -635,7 +638,7 @@ pub async fn designation_numbered(t: &TestApp, number: &str) -> designation::Mod
         .unwrap_or_else(|| panic!("no designation {number}"))
 }
 
-pub async fn application_status(t: &TestApp, id: i64) -> String {
+pub async fn application_status(t: &TestApp, id: ApplicationId) -> String {
     application::Entity::find_by_id(id)
         .one(&t.app.db)
         .await
@@ -701,7 +704,12 @@ pub async fn answer(res: reqwest::Response) -> Answer {
 
 /// Opens a 初赛 of the showcase through the API with `k` experts per entrant (a reason given
 /// when below the policy's 5) and returns the round as the API shows it.
-pub async fn open_preliminary(t: &TestApp, province: &str, competition: i64, k: u32) -> Value {
+pub async fn open_preliminary(
+    t: &TestApp,
+    province: &str,
+    competition: CompetitionId,
+    k: u32,
+) -> Value {
     let note = if k < 5 {
         "专家资源有限，经处务会研究"
     } else {
@@ -754,7 +762,11 @@ pub async fn api_round(k: u32) -> ApiRound {
     let province = token(&t, "province").await;
     let view = open_preliminary(&t, &province, show.competition_id, k).await;
     let id = view["round"]["id"].as_i64().unwrap();
-    let ids = expert_ids(&t).await;
+    let ids = expert_ids(&t)
+        .await
+        .into_iter()
+        .map(|(name, id)| (name, id.get()))
+        .collect();
     ApiRound {
         t,
         show,

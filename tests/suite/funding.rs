@@ -5,6 +5,7 @@
 
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use jiqun::store::entity::{designation, funding_entry};
+use jiqun::store::id::ClusterId;
 use jiqun_domain::round::Designation;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
@@ -20,7 +21,7 @@ use crate::{call, token};
 const SMALL_FIRMS_FUND: &str = "中小企业发展专项资金";
 
 /// Three titled clusters: 长沙 and 株洲 培育对象 (长沙株洲 share no city), 岳阳 认定.
-async fn titled(t: &TestApp) -> (i64, i64, i64) {
+async fn titled(t: &TestApp) -> (ClusterId, ClusterId, ClusterId) {
     showcase(t).await;
     set_day(t, date!(2026 - 03 - 02));
     let cs = designate(

@@ -4,6 +4,7 @@
 //! check at /verify/{code}, also from the QR code on the PDF.
 
 use jiqun::store::entity::{cluster, designation, round_entry};
+use jiqun::store::id::{ClusterId, CompetitionId};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::{Value, json};
 use time::macros::date;
@@ -37,7 +38,7 @@ pub async fn certified(t: &TestApp) -> ProposedRound {
     f
 }
 
-async fn lifecycle_of(t: &TestApp, cluster_id: i64) -> String {
+async fn lifecycle_of(t: &TestApp, cluster_id: ClusterId) -> String {
     cluster::Entity::find_by_id(cluster_id)
         .one(&t.app.db)
         .await
@@ -183,7 +184,7 @@ async fn parallel_decisions_of_one_case_decide_once() {
     );
 }
 
-async fn start_api(t: &TestApp, competition: i64, cluster: i64) -> (u16, Value) {
+async fn start_api(t: &TestApp, competition: CompetitionId, cluster: ClusterId) -> (u16, Value) {
     let applicant = token(t, "applicant").await;
     call(
         t,

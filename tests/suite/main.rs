@@ -45,6 +45,7 @@ mod security;
 mod startup;
 mod tokens;
 
+use jiqun::store::id::OrgId;
 use serde_json::{Value, json};
 use support::{DEMO_PASSWORD, TestApp};
 
@@ -94,7 +95,7 @@ pub async fn call(
 }
 
 /// The id of a demo organisation by name.
-pub async fn org_id(t: &TestApp, name: &str) -> i64 {
+pub async fn org_id(t: &TestApp, name: &str) -> OrgId {
     let admin = token(t, "sysadmin").await;
     let (status, list) = call(t, &admin, "GET", "/api/v1/organisations", None).await;
     assert_eq!(status, 200);
@@ -103,5 +104,6 @@ pub async fn org_id(t: &TestApp, name: &str) -> i64 {
         .iter()
         .find(|o| o["name"] == name)
         .and_then(|o| o["id"].as_i64())
+        .map(OrgId::new)
         .unwrap_or_else(|| panic!("no organisation {name}"))
 }

@@ -3,6 +3,7 @@
 //! also when two arrive at once; the dossier ZIP read back (files, workbook numbers, certificate
 //! PDF, manifest hashes); the national outcome recorded once and shown on the cluster page; scopes.
 
+use jiqun::store::id::ClusterId;
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 
@@ -21,7 +22,7 @@ use crate::{call, token};
 const CERT_CHANGSHA: &str = "湘集群认〔2026〕第001号";
 const DOC: &str = "湘工信产业函〔2026〕88号";
 
-async fn nominate(t: &TestApp, tok: &str, cluster_id: i64) -> (u16, Value) {
+async fn nominate(t: &TestApp, tok: &str, cluster_id: ClusterId) -> (u16, Value) {
     call(
         t,
         tok,
@@ -41,7 +42,7 @@ async fn stored(t: &TestApp) -> u64 {
 
 /// A development report of 长沙 that has left its draft, written directly (its steps are tested
 /// in `reports`).
-async fn submitted_report(t: &TestApp, cluster_id: i64) {
+async fn submitted_report(t: &TestApp, cluster_id: ClusterId) {
     let cl = jiqun::store::entity::cluster::Entity::find_by_id(cluster_id)
         .one(&t.app.db)
         .await

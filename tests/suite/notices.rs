@@ -3,6 +3,7 @@
 //! confirmation with numbered designations, certificates (page and PDF), revocation, the
 //! annual announcement and the Excel list.
 
+use jiqun::store::id::{ClusterId, EntryId, RoundId};
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
@@ -29,7 +30,7 @@ async fn objections_stored(t: &TestApp) -> u64 {
 }
 
 /// Files an objection through the public JSON API, without a session.
-async fn object_json(t: &TestApp, round_id: i64, body: Value) -> (u16, Value) {
+async fn object_json(t: &TestApp, round_id: RoundId, body: Value) -> (u16, Value) {
     let res = reqwest::Client::new()
         .post(t.url(&format!("/api/v1/notices/{round_id}/objections")))
         .json(&body)
@@ -44,7 +45,7 @@ async fn object_json(t: &TestApp, round_id: i64, body: Value) -> (u16, Value) {
     )
 }
 
-fn objection_body(entry_id: i64) -> Value {
+fn objection_body(entry_id: EntryId) -> Value {
     json!({
         "entry_id": entry_id,
         "name": "王建国",
@@ -573,7 +574,7 @@ async fn evidence_is_stored_and_only_the_province_downloads_it() {
         .await
         .unwrap()
         .expect("evidence stored");
-    assert_eq!(att.owner_id, o.id);
+    assert_eq!(att.owner_id, o.id.get());
     // The province sees the link and downloads the bytes.
     let province = support::page_login(&t, "province").await;
     let (status, html) =
@@ -869,7 +870,7 @@ async fn confirmation_waits_for_the_window_and_the_decisions_then_designates() {
         "not_selected"
     );
     let designations = designation::Entity::find().all(&t.app.db).await.unwrap();
-    let mut numbers: Vec<(i64, String)> = designations
+    let mut numbers: Vec<(ClusterId, String)> = designations
         .iter()
         .map(|d| (d.cluster_id, d.certificate_number.clone()))
         .collect();

@@ -4,6 +4,7 @@
 //! 变更申请 (city opinion, province decision), whose approval reissues the certificate (换发).
 
 use jiqun::store::entity::cluster;
+use jiqun::store::id::{ClusterId, DesignationId};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde_json::{Value, json};
 
@@ -18,7 +19,7 @@ const CT_CHANGSHA: &str = "湘集群培〔2026〕第001号";
 const CT_YUEYANG: &str = "湘集群培〔2026〕第002号";
 const RENAMED: &str = "长沙智能装备产业集群";
 
-async fn rename_in_db(t: &TestApp, cluster_id: i64, name: &str) {
+async fn rename_in_db(t: &TestApp, cluster_id: ClusterId, name: &str) {
     let cl = cluster::Entity::find_by_id(cluster_id)
         .one(&t.app.db)
         .await
@@ -31,7 +32,12 @@ async fn rename_in_db(t: &TestApp, cluster_id: i64, name: &str) {
 
 /// What the public and the province read of 长沙 on the notice, the announcement, the
 /// certificate (API and page) and the public check (API and page).
-async fn public_names(t: &TestApp, f: &ProposedRound, cert_id: i64, code: &str) -> Vec<String> {
+async fn public_names(
+    t: &TestApp,
+    f: &ProposedRound,
+    cert_id: DesignationId,
+    code: &str,
+) -> Vec<String> {
     let province = token(t, "province").await;
     let anon = reqwest::Client::new();
     let mut out = Vec::new();
@@ -209,7 +215,7 @@ async fn a_database_made_before_snapshots_reads_the_same_after_the_upgrade() {
 // ---------------------------------------------------------------------------------------------
 // 变更申请 and 换发
 
-async fn file_change(t: &TestApp, who: &str, cluster_id: i64, name: &str) -> (u16, Value) {
+async fn file_change(t: &TestApp, who: &str, cluster_id: ClusterId, name: &str) -> (u16, Value) {
     let tok = token(t, who).await;
     call(
         t,

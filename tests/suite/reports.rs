@@ -5,6 +5,7 @@
 
 use jiqun::services::reports;
 use jiqun::store::entity::{cluster, designation, mail_outbox, notification, report, user};
+use jiqun::store::id::{ClusterId, EntryId, RoundId, UserId};
 use jiqun_domain::round::Designation;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
@@ -27,7 +28,7 @@ pub(crate) async fn designate(
     kind: Designation,
     on: Date,
     closed: Option<(bool, Date)>,
-) -> i64 {
+) -> ClusterId {
     let cl = cluster::Entity::find()
         .filter(cluster::Column::Name.eq(cluster_name))
         .one(&t.app.db)
@@ -42,8 +43,8 @@ pub(crate) async fn designate(
     };
     designation::ActiveModel {
         cluster_id: Set(cl.id),
-        round_id: Set(0),
-        entry_id: Set(0),
+        round_id: Set(RoundId::new(0)),
+        entry_id: Set(EntryId::new(0)),
         designation: Set(kind),
         effective_on: Set(on),
         year: Set(on.year()),
@@ -52,7 +53,7 @@ pub(crate) async fn designate(
         superseded_on: Set(superseded_on),
         revoked_on: Set(revoked_on),
         revoke_reason: Set(String::new()),
-        decided_by: Set(0),
+        decided_by: Set(UserId::new(0)),
         created_at: Set(t.app.clock.now()),
         ..Default::default()
     }
@@ -202,7 +203,13 @@ async fn obligations_follow_the_titles_held_and_the_calendar() {
     assert!(html.contains("逾期未报的发展情况报告"), "{html}");
 }
 
-async fn start_report(t: &TestApp, tok: &str, cluster_id: i64, kind: &str, year: i32) -> Value {
+async fn start_report(
+    t: &TestApp,
+    tok: &str,
+    cluster_id: ClusterId,
+    kind: &str,
+    year: i32,
+) -> Value {
     let (status, v) = call(
         t,
         tok,
@@ -872,7 +879,7 @@ async fn the_demo_has_reports_at_every_stage_and_one_overdue() {
 async fn filed(
     t: &TestApp,
     tok: &str,
-    cluster_id: i64,
+    cluster_id: ClusterId,
     kind: &str,
     year: i32,
     revenue: &str,

@@ -4,6 +4,7 @@
 //! of a revoked certificate; scopes, parallel numbering and the pages.
 
 use jiqun::store::entity::{cluster, notification, revocation_case, user};
+use jiqun::store::id::ClusterId;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use time::macros::date;
@@ -20,7 +21,7 @@ const CT_CHANGSHA: &str = "湘集群培〔2026〕第001号";
 const CT_YUEYANG: &str = "湘集群培〔2026〕第002号";
 const YUEYANG: &str = "岳阳石化产业集群";
 
-async fn lifecycle_of(t: &TestApp, cluster_id: i64) -> String {
+async fn lifecycle_of(t: &TestApp, cluster_id: ClusterId) -> String {
     cluster::Entity::find_by_id(cluster_id)
         .one(&t.app.db)
         .await
@@ -32,7 +33,7 @@ async fn lifecycle_of(t: &TestApp, cluster_id: i64) -> String {
 }
 
 /// Opens a case through the API and returns it.
-pub async fn open_case(t: &TestApp, province: &str, cluster_id: i64, ground: &str) -> Value {
+pub async fn open_case(t: &TestApp, province: &str, cluster_id: ClusterId, ground: &str) -> Value {
     let (status, v) = call(
         t,
         province,
@@ -59,7 +60,7 @@ async fn step(t: &TestApp, tok: &str, id: i64, what: &str, body: Option<Value>) 
 
 /// The whole proceeding on today's date, ending in 撤销: open, notify, the cluster's statement
 /// (so the decision need not wait for the window), decide. Returns the decided case.
-pub async fn revoke_by_case(t: &TestApp, cluster_id: i64, respondent: &str) -> Value {
+pub async fn revoke_by_case(t: &TestApp, cluster_id: ClusterId, respondent: &str) -> Value {
     let province = token(t, "province").await;
     let case = open_case(t, &province, cluster_id, "fraud").await;
     let id = case["id"].as_i64().unwrap();

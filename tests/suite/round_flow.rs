@@ -4,6 +4,7 @@
 use jiqun::services::owners::{OwnerType, can_read};
 use jiqun::services::rounds;
 use jiqun::store::entity::audit_entry;
+use jiqun::store::id::{ApplicationId, RoundId};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use time::Duration;
@@ -41,20 +42,20 @@ async fn a_preliminary_round_is_opened_and_assigned_without_conflicts() {
     let (_, judge_name) = panel_of(&t, entries[0].id).await[0].clone();
     let judge = principal(&t, &judge_name).await;
     assert!(
-        can_read(&t.app, &judge, OwnerType::Application, changsha)
+        can_read(&t.app, &judge, OwnerType::Application, changsha.get())
             .await
             .is_ok()
     );
     // `expert` works in 长沙 and was never assigned the 长沙 cluster.
     let local = principal(&t, "expert").await;
     assert!(
-        can_read(&t.app, &local, OwnerType::Application, changsha)
+        can_read(&t.app, &local, OwnerType::Application, changsha.get())
             .await
             .is_err()
     );
     t.app.clock.advance(Duration::days(8));
     assert!(
-        can_read(&t.app, &judge, OwnerType::Application, changsha)
+        can_read(&t.app, &judge, OwnerType::Application, changsha.get())
             .await
             .is_err(),
         "closed with the window"
@@ -106,7 +107,7 @@ async fn a_whole_round_through_the_api_leaves_its_audit_trail() {
     let yueyang = entrant(&view, YUEYANG).clone();
     let mut pool = Vec::new();
     for u in EXPERTS {
-        pool.push(expert_id(&t, u).await);
+        pool.push(expert_id(&t, u).await.get());
     }
     set_panel(&t, &province, round, &pool).await;
     let (status, body) = on_round(&t, &province, "POST", round, "auto-assign", None).await;
@@ -180,10 +181,14 @@ async fn a_whole_round_through_the_api_leaves_its_audit_trail() {
     let (status, body) = propose(&t, &province, round, json!({"reason": ""})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        application_status(&t, zhuzhou["application_id"].as_i64().unwrap()).await,
+        application_status(
+            &t,
+            ApplicationId::new(zhuzhou["application_id"].as_i64().unwrap())
+        )
+        .await,
         "not_selected"
     );
-    publish(&t, round).await;
+    publish(&t, RoundId::new(round)).await;
 
     // Two named objections from the public: one dismissed, one upheld.
     let public = reqwest::Client::new();
@@ -241,7 +246,11 @@ async fn a_whole_round_through_the_api_leaves_its_audit_trail() {
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        application_status(&t, yueyang["application_id"].as_i64().unwrap()).await,
+        application_status(
+            &t,
+            ApplicationId::new(yueyang["application_id"].as_i64().unwrap())
+        )
+        .await,
         "removed"
     );
     // Each decision shows on the public page at once: a decision is a new page.
@@ -259,7 +268,11 @@ async fn a_whole_round_through_the_api_leaves_its_audit_trail() {
     let (status, body) = on_round(&t, &province, "POST", round, "confirm", None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        application_status(&t, changsha["application_id"].as_i64().unwrap()).await,
+        application_status(
+            &t,
+            ApplicationId::new(changsha["application_id"].as_i64().unwrap())
+        )
+        .await,
         "confirmed"
     );
     let (_, certificates) = call(&t, &province, "GET", "/api/v1/certificates", None).await;

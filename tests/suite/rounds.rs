@@ -2,6 +2,7 @@
 //! manual assignment with conflicts of interest, recusal, and the start of scoring; through the
 //! API and the pages, with the audit entries each step writes.
 
+use jiqun::store::id::EntryId;
 use std::collections::BTreeMap;
 
 use jiqun::clock::datetime_local_value;
@@ -102,7 +103,7 @@ async fn a_preliminary_round_takes_the_recommended_applications_under_the_policy
         .map(|e| e["application_id"].as_i64().unwrap())
         .collect();
     entrants.sort_unstable();
-    let mut expected = s.application_ids.clone();
+    let mut expected: Vec<i64> = s.application_ids.iter().map(|a| a.get()).collect();
     expected.sort_unstable();
     assert_eq!(
         entrants, expected,
@@ -215,7 +216,7 @@ async fn automatic_assignment_gives_every_entrant_k_conflict_free_experts_with_e
         .await
         .unwrap()
         .into_iter()
-        .map(|e| (e.id, e.city_code.to_string()))
+        .map(|e| (e.id.get(), e.city_code.to_string()))
         .collect();
     for e in v["entries"].as_array().unwrap() {
         let experts = assigned_to(e);
@@ -1253,7 +1254,7 @@ async fn conflicts_cover_every_county_and_every_co_applicant_of_the_cluster() {
     } = api_round(5).await;
     // 长沙's cluster also spans 韶山市 (湘潭) and is applied for jointly with 岳阳's promotion
     // organisation, to which the 衡阳 expert is tied.
-    let changsha = entrant(&round, CHANGSHA)["id"].as_i64().unwrap();
+    let changsha = EntryId::new(entrant(&round, CHANGSHA)["id"].as_i64().unwrap());
     let cluster_id = crate::fixtures::stored_entry(&t, changsha).await.cluster_id;
     cluster_county::ActiveModel {
         cluster_id: Set(cluster_id),
@@ -1314,7 +1315,7 @@ async fn conflicts_cover_every_county_and_every_co_applicant_of_the_cluster() {
         .await
         .unwrap()
         .into_iter()
-        .map(|a| a.expert_id)
+        .map(|a| a.expert_id.get())
         .collect();
     assert!(!given.is_empty());
     for barred in ["expert", "expert2", "expert3"] {

@@ -2,6 +2,7 @@
 //! services, recommended applications, a 初赛 with its panel and sheets, and a published notice;
 //! the audit trail it leaves verifies.
 
+use jiqun::store::id::ApplicationId;
 use std::sync::Arc;
 
 use jiqun::app::Shared;
@@ -47,7 +48,7 @@ async fn the_generator_builds_a_published_round_through_the_services() {
     assert_eq!(rows.len(), N, "{list}");
     for r in rows {
         let id = r["id"].as_i64().unwrap();
-        let rec = jiqun::services::reviews::recommendation_of(&t.app, id)
+        let rec = jiqun::services::reviews::recommendation_of(&t.app, ApplicationId::new(id))
             .await
             .unwrap();
         assert!(rec.is_some(), "application {id} recommended: {r}");

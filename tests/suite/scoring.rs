@@ -43,13 +43,13 @@ async fn an_expert_scores_only_their_own_assignments_within_the_maxima() {
     assert_eq!(rows.len() as u64, mine_in_db);
     let row = rows
         .iter()
-        .find(|a| a["assignment_id"] == mine)
+        .find(|a| a["assignment_id"] == mine.get())
         .expect("listed");
     assert_eq!(row["cluster_name"], "长沙工程机械产业集群");
     assert_eq!(row["round_label"], "2026年度初赛");
     assert_eq!(row["status_label"], "未开始");
     assert_eq!(row["window"], "open");
-    assert!(!rows.iter().any(|a| a["assignment_id"] == theirs));
+    assert!(!rows.iter().any(|a| a["assignment_id"] == theirs.get()));
 
     // Another expert's sheet does not exist for me, through the API or the page.
     let (status, _) = call(&t, &tok, "GET", &format!("/api/v1/scoring/{theirs}"), None).await;
@@ -315,7 +315,7 @@ async fn scoring_is_refused_outside_the_window_and_a_reopened_sheet_can_be_corre
         .as_array()
         .unwrap()
         .iter()
-        .find(|a| a["assignment_id"] == mine)
+        .find(|a| a["assignment_id"] == mine.get())
         .unwrap()
         .clone();
     assert_eq!(row["window"], "not_open");
@@ -521,7 +521,7 @@ async fn progress_shows_who_has_not_finished_and_the_list_waits_for_every_sheet(
         .as_array()
         .unwrap()
         .iter()
-        .find(|e| e["entry_id"] == r.entries[1].id)
+        .find(|e| e["entry_id"] == r.entries[1].id.get())
         .unwrap();
     assert_eq!(
         (zz["assigned"].as_u64(), zz["submitted"].as_u64()),
@@ -571,7 +571,7 @@ async fn progress_shows_who_has_not_finished_and_the_list_waits_for_every_sheet(
     );
 
     // Fixing the list is refused, naming who is missing.
-    let (status, body) = propose(&t, &province, r.id, json!({"reason": ""})).await;
+    let (status, body) = propose(&t, &province, r.id.get(), json!({"reason": ""})).await;
     assert_eq!(status, 409, "{body}");
     let text = error_message(&body);
     assert!(
@@ -658,7 +658,7 @@ async fn the_ranking_matches_a_hand_computation_and_fixing_the_list_moves_every_
     let (status, pv) = on_round(&t, &partner, "GET", r.id, "ranking", None).await;
     assert_eq!(status, 200);
     assert_eq!(pv["can_propose"], false);
-    let (status, _) = propose(&t, &partner, r.id, json!({"reason": ""})).await;
+    let (status, _) = propose(&t, &partner, r.id.get(), json!({"reason": ""})).await;
     assert_eq!(status, 403);
     let expert_tok = token(&t, "expert2").await;
     let (status, _) = on_round(&t, &expert_tok, "GET", r.id, "ranking", None).await;
@@ -742,7 +742,7 @@ async fn the_ranking_matches_a_hand_computation_and_fixing_the_list_moves_every_
         sheet["locked_reason"],
         "本轮评分已结束，拟定名单已确定，不能再修改评分"
     );
-    let (status, body) = propose(&t, &province, r.id, json!({"reason": ""})).await;
+    let (status, body) = propose(&t, &province, r.id.get(), json!({"reason": ""})).await;
     assert_eq!(status, 409);
     assert!(
         error_message(&body).contains("不能执行“确定拟定名单”"),
@@ -868,7 +868,7 @@ async fn a_tie_at_the_cut_needs_a_choice_and_a_reason() {
     );
 
     // No choice: refused, the tie explained.
-    let (status, body) = propose(&t, &province, r.id, json!({"reason": "研究决定"})).await;
+    let (status, body) = propose(&t, &province, r.id.get(), json!({"reason": "研究决定"})).await;
     assert_eq!(status, 422, "{body}");
     let fields = field_messages(&body);
     assert_eq!(fields[0].0, "chosen");
@@ -883,7 +883,7 @@ async fn a_tie_at_the_cut_needs_a_choice_and_a_reason() {
         let (status, body) = propose(
             &t,
             &province,
-            r.id,
+            r.id.get(),
             json!({"chosen": chosen, "reason": "研究决定"}),
         )
         .await;
@@ -1006,7 +1006,7 @@ async fn defence_scores_are_recorded_and_weighted_by_the_policy() {
     assert!(page.contains("value=\"九十\""));
 
     // Missing defence scores hold the list back.
-    let (status, body) = propose(&t, &province, r.id, json!({"reason": ""})).await;
+    let (status, body) = propose(&t, &province, r.id.get(), json!({"reason": ""})).await;
     assert_eq!(status, 409);
     assert!(
         error_message(&body).starts_with("以下答辩评分尚未录入"),
@@ -1038,7 +1038,7 @@ async fn defence_scores_are_recorded_and_weighted_by_the_policy() {
     assert!((leading[0]["final_score"].as_f64().unwrap() - 88.0).abs() < 1e-9);
     assert_eq!(leading[0]["defence_mean"], 100.0);
     assert!((leading[1]["final_score"].as_f64().unwrap() - 78.0).abs() < 1e-9);
-    let (status, _) = propose(&t, &province, r.id, json!({"reason": ""})).await;
+    let (status, _) = propose(&t, &province, r.id.get(), json!({"reason": ""})).await;
     assert_eq!(status, 200);
     // After the list is fixed, defence scores are final too.
     let (status, _) = call(
@@ -1101,14 +1101,14 @@ async fn a_county_over_the_cap_needs_a_justification() {
         v["county_warnings"],
         json!(["长沙市长沙县：本次拟入选1个，已纳入省级支持1个，合计2个（上限1个）"])
     );
-    let (status, body) = propose(&t, &province, r.id, json!({"reason": " "})).await;
+    let (status, body) = propose(&t, &province, r.id.get(), json!({"reason": " "})).await;
     assert_eq!(status, 422, "{body}");
     let fields = field_messages(&body);
     assert_eq!(fields[0].0, "reason");
     assert!(fields[0].1.contains("原则上不超过1个"), "{fields:?}");
     assert!(fields[0].1.contains("长沙县"));
     let reason = "长沙县两集群分属不同产业链，经研究予以支持";
-    let (status, _) = propose(&t, &province, r.id, json!({"reason": reason})).await;
+    let (status, _) = propose(&t, &province, r.id.get(), json!({"reason": reason})).await;
     assert_eq!(status, 200);
     let cs = stored_entry(&t, r.entries[0].id).await;
     assert!(cs.proposed);

@@ -2,6 +2,7 @@
 //! for one organisation, API only, stored as a digest, their use recorded.
 
 use jiqun::store::entity::api_token;
+use jiqun::store::id::OrgId;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use time::Duration;
@@ -16,7 +17,7 @@ async fn issue(t: &TestApp, body: Value) -> (u16, Value) {
     call(t, &sec, "POST", "/api/v1/tokens", Some(body)).await
 }
 
-async fn applicant_token(t: &TestApp, org: i64, expires_on: Option<&str>) -> (i64, String) {
+async fn applicant_token(t: &TestApp, org: OrgId, expires_on: Option<&str>) -> (i64, String) {
     let (status, issued) = issue(
         t,
         json!({"name": "长沙市产业大数据平台", "role": "applicant", "org_id": org, "expires_on": expires_on}),
@@ -38,7 +39,7 @@ async fn an_issued_token_works_for_the_api_only_within_its_organisation() {
     let (status, me) = call(&t, &secret, "GET", "/api/v1/me", None).await;
     assert_eq!(status, 200, "{me}");
     assert_eq!(me["user"]["role"], "applicant");
-    assert_eq!(me["organisation"]["id"], own);
+    assert_eq!(me["organisation"]["id"], own.get());
     let (status, org) = call(
         &t,
         &secret,
@@ -66,7 +67,8 @@ async fn an_issued_token_works_for_the_api_only_within_its_organisation() {
         .iter()
         .map(|o| o["id"].as_i64().unwrap())
         .collect();
-    assert_eq!(ids, vec![own]);
+    assert_eq!(ids, vec![own.get()]);
+
     // Its role's limits hold too: an applicant cannot read the audit log or list accounts.
     let (status, _) = call(&t, &secret, "GET", "/api/v1/audit", None).await;
     assert_eq!(status, 403);

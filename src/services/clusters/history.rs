@@ -5,6 +5,7 @@
 //! drafts; a revocation case once its 告知书 has gone out, the province's own file before that).
 //! National nominations (第十七条) and their outcomes are part of the story too.
 
+use crate::store::id::{ClusterId, CompetitionId, DesignationId, RoundId};
 use std::collections::HashMap;
 
 use jiqun_domain::access::{Action, Resource, ScopeKind, permission};
@@ -81,7 +82,11 @@ fn day(at: time::OffsetDateTime) -> Date {
 }
 
 /// The cluster's story, oldest first, as the principal may see it.
-pub async fn history(app: &App, p: &Principal, id: i64) -> Result<Vec<HistoryEvent>, AppError> {
+pub async fn history(
+    app: &App,
+    p: &Principal,
+    id: ClusterId,
+) -> Result<Vec<HistoryEvent>, AppError> {
     let db = &app.db;
     let cl = load_visible(db, p, id).await?;
     let apps = application::Entity::find()
@@ -116,7 +121,7 @@ pub async fn history(app: &App, p: &Principal, id: i64) -> Result<Vec<HistoryEve
             .collect(),
         _ => Vec::new(),
     };
-    let year = |competition_id: i64| {
+    let year = |competition_id: CompetitionId| {
         competitions
             .get(&competition_id)
             .map(|c| format!("{}年", c.year))
@@ -144,7 +149,7 @@ pub async fn history(app: &App, p: &Principal, id: i64) -> Result<Vec<HistoryEve
         .filter(|d| d.designation == jiqun_domain::round::Designation::Certified)
         .map(|d| (d.effective_on, d.certificate_number.clone()))
         .collect();
-    let by_id: HashMap<i64, String> = titles
+    let by_id: HashMap<DesignationId, String> = titles
         .iter()
         .map(|d| (d.id, d.certificate_number.clone()))
         .collect();
@@ -234,8 +239,8 @@ fn sees_cases(p: &Principal, scope: ScopeKind, cl: &cluster::Model) -> bool {
 
 fn round_events(
     entries: &[round_entry::Model],
-    rounds: &HashMap<i64, round::Model>,
-    year: &dyn Fn(i64) -> String,
+    rounds: &HashMap<RoundId, round::Model>,
+    year: &dyn Fn(CompetitionId) -> String,
 ) -> Vec<Event> {
     let mut out = Vec::new();
     for e in entries {

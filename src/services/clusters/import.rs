@@ -1,5 +1,6 @@
 //! Member enterprises imported from an Excel sheet, and the sheet's template.
 
+use crate::store::id::ClusterId;
 use std::collections::{BTreeMap, HashSet};
 use std::io::Cursor;
 
@@ -152,7 +153,7 @@ pub fn check_rows(
 pub async fn import_members(
     app: &App,
     p: &Principal,
-    cluster_id: i64,
+    cluster_id: ClusterId,
     bytes: &[u8],
 ) -> Result<ImportReport, AppError> {
     let (c, _) = load_scoped(&app.db, p, cluster_id, Action::Update).await?;

@@ -1,5 +1,6 @@
 //! The cluster form: what an applicant sends and how it is checked (第五条、第八条).
 
+use crate::store::id::OrgId;
 use std::collections::HashSet;
 
 use jiqun_domain::access::OrgKind;
@@ -34,13 +35,14 @@ pub struct ClusterInput {
     /// Co-applicant promotion organisations of a joint application (联合申报); empty when the
     /// lead applicant applies alone.
     #[serde(default)]
-    pub co_applicant_org_ids: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub co_applicant_org_ids: Vec<OrgId>,
 }
 
 /// The lead applicant a cluster is checked against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lead {
-    pub org_id: i64,
+    pub org_id: OrgId,
     /// The lead applicant organisation's city: the cluster's routing city.
     pub city: RegionCode,
 }
@@ -57,7 +59,7 @@ pub struct ValidCluster {
     pub lead_county: RegionCode,
     pub other_counties: Vec<RegionCode>,
     pub core_park: String,
-    pub co_applicant_org_ids: Vec<i64>,
+    pub co_applicant_org_ids: Vec<OrgId>,
 }
 
 impl ValidCluster {
@@ -118,9 +120,9 @@ pub fn validate(
 
     // Co-applicants first: whether the application is joint decides the county rule.
     let mut co_problems = Vec::new();
-    let mut co_ids: Vec<i64> = Vec::new();
+    let mut co_ids: Vec<OrgId> = Vec::new();
     for &id in &input.co_applicant_org_ids {
-        if id <= 0 {
+        if id.get() <= 0 {
             co_problems.push("联合申报单位编号无效，请从列表中选择".to_string());
         } else if id == lead.org_id {
             co_problems.push("本单位是牵头申报主体，不必再列为联合申报单位".to_string());
@@ -262,13 +264,13 @@ pub(super) fn merge_problems(
 /// Co-applicants must be registered, active promotion organisations.
 pub(super) async fn check_co_applicants<C: ConnectionTrait>(
     db: &C,
-    ids: &[i64],
+    ids: &[OrgId],
 ) -> Result<Vec<FieldError>, AppError> {
-    let wanted: Vec<i64> = ids.iter().copied().filter(|id| *id > 0).collect();
+    let wanted: Vec<OrgId> = ids.iter().copied().filter(|id| id.get() > 0).collect();
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    let found: HashSet<i64> = organisation::Entity::find()
+    let found: HashSet<OrgId> = organisation::Entity::find()
         .filter(organisation::Column::Id.is_in(wanted.clone()))
         .filter(organisation::Column::Kind.eq(OrgKind::PromotionOrg))
         .filter(organisation::Column::Active.eq(true))
@@ -306,7 +308,7 @@ mod tests {
     }
 
     const CHANGSHA: Lead = Lead {
-        org_id: 7,
+        org_id: OrgId::new(7),
         city: RegionCode::CHANGSHA,
     };
 
@@ -369,7 +371,7 @@ mod tests {
         let mut i = input();
         i.lead_county_code = "430602".into();
         i.other_county_codes = vec!["430121".into(), "430203".into()];
-        i.co_applicant_org_ids = vec![8, 9];
+        i.co_applicant_org_ids = vec![OrgId::new(8), OrgId::new(9)];
         let v = validate(&i, CHANGSHA, &kinds()).unwrap();
         assert!(v.is_joint());
         assert_eq!(v.other_counties.len(), 2);
@@ -378,7 +380,7 @@ mod tests {
     #[test]
     fn co_applicants_are_distinct_and_not_the_lead() {
         let mut i = input();
-        i.co_applicant_org_ids = vec![7, 8, 8];
+        i.co_applicant_org_ids = vec![OrgId::new(7), OrgId::new(8), OrgId::new(8)];
         let e = validate(&i, CHANGSHA, &kinds()).unwrap_err();
         assert_eq!(fields(&e), vec!["co_applicant_org_ids"]);
         assert!(e.fields()[0].message.contains("牵头申报主体"));

@@ -1,5 +1,6 @@
 //! A cluster's member enterprises, one at a time (第五条).
 
+use crate::store::id::{ClusterId, ClusterMemberId};
 use std::collections::HashSet;
 
 use jiqun_domain::access::Action;
@@ -27,7 +28,8 @@ pub struct MemberInput {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MemberView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ClusterMemberId,
     pub name: String,
     pub credit_code: String,
 }
@@ -70,7 +72,7 @@ pub(super) fn is_unique_violation(e: &DbErr) -> bool {
 pub async fn list_members(
     app: &App,
     p: &Principal,
-    cluster_id: i64,
+    cluster_id: ClusterId,
 ) -> Result<Vec<MemberView>, AppError> {
     load_scoped(&app.db, p, cluster_id, Action::View).await?;
     Ok(cluster_member::Entity::find()
@@ -85,7 +87,7 @@ pub async fn list_members(
 
 pub(super) async fn member_codes<C: ConnectionTrait>(
     db: &C,
-    cluster_id: i64,
+    cluster_id: ClusterId,
 ) -> Result<HashSet<String>, DbErr> {
     Ok(cluster_member::Entity::find()
         .filter(cluster_member::Column::ClusterId.eq(cluster_id))
@@ -99,7 +101,7 @@ pub(super) async fn member_codes<C: ConnectionTrait>(
 pub async fn add_member(
     app: &App,
     p: &Principal,
-    cluster_id: i64,
+    cluster_id: ClusterId,
     input: &MemberInput,
 ) -> Result<MemberView, AppError> {
     let (c, _) = load_scoped(&app.db, p, cluster_id, Action::Update).await?;
@@ -153,8 +155,8 @@ pub async fn add_member(
 pub async fn remove_member(
     app: &App,
     p: &Principal,
-    cluster_id: i64,
-    member_id: i64,
+    cluster_id: ClusterId,
+    member_id: ClusterMemberId,
 ) -> Result<(), AppError> {
     let (c, _) = load_scoped(&app.db, p, cluster_id, Action::Update).await?;
     let now = app.clock.now();

@@ -1,5 +1,6 @@
 //! Listing, reading, creating and changing cluster profiles (第五条).
 
+use crate::store::id::{ClusterId, OrgId};
 use std::collections::HashMap;
 
 use jiqun_domain::access::{Action, OrgKind, Resource, ScopeKind};
@@ -40,7 +41,7 @@ async fn scope_condition(
             None => Condition::all().add(cluster::Column::Id.eq(-1)),
         },
         ScopeKind::OwnOrg => {
-            let joined: Vec<i64> = cluster_co_applicant::Entity::find()
+            let joined: Vec<ClusterId> = cluster_co_applicant::Entity::find()
                 .filter(cluster_co_applicant::Column::OrgId.eq(p.org.id))
                 .all(&app.db)
                 .await?
@@ -213,7 +214,7 @@ pub async fn export(app: &App, p: &Principal, params: &ListParams) -> Result<Vec
     )
 }
 
-pub async fn get(app: &App, p: &Principal, id: i64) -> Result<ClusterView, AppError> {
+pub async fn get(app: &App, p: &Principal, id: ClusterId) -> Result<ClusterView, AppError> {
     let (m, relation) = load_scoped(&app.db, p, id, Action::View).await?;
     let r = related(&app.db, std::slice::from_ref(&m)).await?;
     Ok(view(&m, &r, &cluster_kinds(app)?, relation))
@@ -221,7 +222,7 @@ pub async fn get(app: &App, p: &Principal, id: i64) -> Result<ClusterView, AppEr
 
 /// The cluster with its counties, co-applicants and members, for a principal allowed to see it.
 /// Check `relation` before acting on it: only `Relation::Lead` may change or submit it.
-pub async fn get_model(app: &App, p: &Principal, id: i64) -> Result<ClusterRecord, AppError> {
+pub async fn get_model(app: &App, p: &Principal, id: ClusterId) -> Result<ClusterRecord, AppError> {
     let (m, relation) = load_scoped(&app.db, p, id, Action::View).await?;
     record(&app.db, m, relation).await
 }
@@ -239,7 +240,7 @@ async fn record<C: ConnectionTrait>(
         .into_iter()
         .map(|c| c.county_code.to_string())
         .collect();
-    let co_ids: Vec<i64> = cluster_co_applicant::Entity::find()
+    let co_ids: Vec<OrgId> = cluster_co_applicant::Entity::find()
         .filter(cluster_co_applicant::Column::ClusterId.eq(m.id))
         .order_by_asc(cluster_co_applicant::Column::Id)
         .all(db)
@@ -286,7 +287,7 @@ pub async fn co_applicant_choices(app: &App, p: &Principal) -> Result<Vec<OrgRef
         .collect())
 }
 
-fn describe(v: &ValidCluster, city: RegionCode, co_names: &HashMap<i64, String>) -> String {
+fn describe(v: &ValidCluster, city: RegionCode, co_names: &HashMap<OrgId, String>) -> String {
     let others: Vec<String> = v
         .other_counties
         .iter()
@@ -359,14 +360,14 @@ fn describe_record(r: &ClusterRecord, kinds: &[ClusterKind]) -> String {
 /// Organisation names by id (no query for none).
 pub(crate) async fn org_names<C: ConnectionTrait>(
     db: &C,
-    ids: impl IntoIterator<Item = i64>,
-) -> Result<HashMap<i64, String>, DbErr> {
+    ids: impl IntoIterator<Item = OrgId>,
+) -> Result<HashMap<OrgId, String>, DbErr> {
     store::load_by_ids_map::<organisation::Entity, _>(db, ids, |o| o.name).await
 }
 
 async fn write_links<C: ConnectionTrait>(
     db: &C,
-    cluster_id: i64,
+    cluster_id: ClusterId,
     v: &ValidCluster,
 ) -> Result<(), DbErr> {
     cluster_county::Entity::delete_many()
@@ -456,7 +457,7 @@ pub async fn create(
 pub async fn update(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: ClusterId,
     input: &ClusterInput,
     expected_version: i32,
 ) -> Result<ClusterView, AppError> {

@@ -1,5 +1,6 @@
 //! Clusters as the pages and the API show them, with the caller's relation to each.
 
+use crate::store::id::{ClusterId, OrgId};
 use std::collections::{HashMap, HashSet};
 
 use jiqun_domain::industry;
@@ -59,15 +60,18 @@ impl CountyRef {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrgRef {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: OrgId,
     pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClusterView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ClusterId,
     /// The lead applicant organisation.
-    pub org_id: i64,
+    #[schema(value_type = i64)]
+    pub org_id: OrgId,
     pub org_name: String,
     pub name: String,
     pub kind: String,
@@ -139,21 +143,21 @@ pub struct ClusterRecord {
 }
 
 pub(super) struct Related {
-    counties: HashMap<i64, Vec<String>>,
-    co_applicants: HashMap<i64, Vec<i64>>,
-    member_counts: HashMap<i64, u64>,
-    org_names: HashMap<i64, String>,
+    counties: HashMap<ClusterId, Vec<String>>,
+    co_applicants: HashMap<ClusterId, Vec<OrgId>>,
+    member_counts: HashMap<ClusterId, u64>,
+    org_names: HashMap<OrgId, String>,
 }
 
 pub(super) async fn related<C: ConnectionTrait>(
     db: &C,
     clusters: &[cluster::Model],
 ) -> Result<Related, DbErr> {
-    let ids: Vec<i64> = clusters.iter().map(|c| c.id).collect();
-    let mut counties: HashMap<i64, Vec<String>> = HashMap::new();
-    let mut co_applicants: HashMap<i64, Vec<i64>> = HashMap::new();
-    let mut member_counts: HashMap<i64, u64> = HashMap::new();
-    let mut org_ids: HashSet<i64> = clusters.iter().map(|c| c.org_id).collect();
+    let ids: Vec<ClusterId> = clusters.iter().map(|c| c.id).collect();
+    let mut counties: HashMap<ClusterId, Vec<String>> = HashMap::new();
+    let mut co_applicants: HashMap<ClusterId, Vec<OrgId>> = HashMap::new();
+    let mut member_counts: HashMap<ClusterId, u64> = HashMap::new();
+    let mut org_ids: HashSet<OrgId> = clusters.iter().map(|c| c.org_id).collect();
     for c in store::load_where_in::<cluster_county::Entity>(
         db,
         cluster_county::Column::ClusterId,
@@ -181,7 +185,7 @@ pub(super) async fn related<C: ConnectionTrait>(
     }
     // Chunks keep the IN lists well under both backends' bound-parameter limits.
     for chunk in ids.chunks(500) {
-        let counts: Vec<(i64, i64)> = cluster_member::Entity::find()
+        let counts: Vec<(ClusterId, i64)> = cluster_member::Entity::find()
             .select_only()
             .column(cluster_member::Column::ClusterId)
             .column_as(cluster_member::Column::Id.count(), "n")
@@ -209,7 +213,7 @@ pub(super) fn view(
     kinds: &[ClusterKind],
     relation: Relation,
 ) -> ClusterView {
-    let org_name = |id: i64| r.org_names.get(&id).cloned().unwrap_or_default();
+    let org_name = |id: OrgId| r.org_names.get(&id).cloned().unwrap_or_default();
     let co_applicants: Vec<OrgRef> = r
         .co_applicants
         .get(&m.id)

@@ -1,6 +1,7 @@
 //! The province's overview of what the city bureaus recommended (第九条): grouped by city with
 //! all 14 cities listed, on screen and as an Excel workbook.
 
+use crate::store::id::{ApplicationId, ClusterId, CompetitionId};
 use std::collections::{BTreeMap, HashMap};
 
 use jiqun_domain::access::{Action, Resource, ScopeKind};
@@ -33,10 +34,12 @@ pub const RECOMMENDED_AND_LATER: [Status; 8] = [
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecommendedRow {
-    pub application_id: i64,
+    #[schema(value_type = i64)]
+    pub application_id: ApplicationId,
     pub city_code: String,
     pub city_name: String,
-    pub cluster_id: i64,
+    #[schema(value_type = i64)]
+    pub cluster_id: ClusterId,
     pub cluster_name: String,
     pub org_name: String,
     pub county_code: String,
@@ -114,7 +117,7 @@ fn county_name(code: &str) -> String {
 /// The call the overview shows: the one asked for, else the current open call, else the latest.
 async fn chosen_competition(
     app: &App,
-    competition_id: Option<i64>,
+    competition_id: Option<CompetitionId>,
 ) -> Result<Option<competition::Model>, AppError> {
     if let Some(id) = competition_id {
         return Ok(Some(
@@ -138,7 +141,7 @@ async fn chosen_competition(
 pub async fn recommended(
     app: &App,
     p: &Principal,
-    competition_id: Option<i64>,
+    competition_id: Option<CompetitionId>,
 ) -> Result<RecommendedOverview, AppError> {
     province_wide(p, Action::View)?;
     let now = app.clock.now();
@@ -159,15 +162,16 @@ pub async fn recommended(
     let clusters =
         store::load_by_ids::<cluster::Entity>(&app.db, apps.iter().map(|a| a.cluster_id)).await?;
     let orgs = crate::services::clusters::org_names(&app.db, apps.iter().map(|a| a.org_id)).await?;
-    let recs: HashMap<i64, recommendation::Model> = store::load_where_in::<recommendation::Entity>(
-        &app.db,
-        recommendation::Column::ApplicationId,
-        apps.iter().map(|a| a.id),
-    )
-    .await?
-    .into_iter()
-    .map(|m| (m.application_id, m))
-    .collect();
+    let recs: HashMap<ApplicationId, recommendation::Model> =
+        store::load_where_in::<recommendation::Entity>(
+            &app.db,
+            recommendation::Column::ApplicationId,
+            apps.iter().map(|a| a.id),
+        )
+        .await?
+        .into_iter()
+        .map(|m| (m.application_id, m))
+        .collect();
     let mut rows: Vec<RecommendedRow> = apps
         .iter()
         .map(|a| {
@@ -252,7 +256,7 @@ fn group_by_city(rows: Vec<RecommendedRow>) -> Vec<CityGroup> {
 pub async fn recommended_for_export(
     app: &App,
     p: &Principal,
-    competition_id: Option<i64>,
+    competition_id: Option<CompetitionId>,
 ) -> Result<RecommendedOverview, AppError> {
     province_wide(p, Action::Export)?;
     recommended(app, p, competition_id).await

@@ -3,6 +3,7 @@
 //! PDFs, and a manifest naming every file with its size and SM3 hash, so whoever receives the
 //! package can check nothing was changed on the way.
 
+use crate::store::id::{ClusterId, NominationId};
 use std::io::{Cursor, Write};
 
 use jiqun_domain::access::{Action, Resource};
@@ -46,7 +47,7 @@ struct Submitted {
 /// versions were kept is read as it stands.
 async fn latest_submitted<C: ConnectionTrait>(
     conn: &C,
-    cluster_id: i64,
+    cluster_id: ClusterId,
 ) -> Result<Option<Submitted>, AppError> {
     let apps = application::Entity::find()
         .filter(application::Column::ClusterId.eq(cluster_id))
@@ -85,7 +86,7 @@ async fn latest_submitted<C: ConnectionTrait>(
 /// The latest report of each period kind that has left its draft.
 async fn latest_reports<C: ConnectionTrait>(
     conn: &C,
-    cluster_id: i64,
+    cluster_id: ClusterId,
 ) -> Result<Vec<report::Model>, AppError> {
     let all = report::Entity::find()
         .filter(report::Column::ClusterId.eq(cluster_id))
@@ -273,7 +274,7 @@ fn safe_name(name: &str) -> String {
 }
 
 /// The dossier of one nomination (province), recorded in the audit trail.
-pub async fn dossier(app: &App, p: &Principal, id: i64) -> Result<Dossier, PdfFailure> {
+pub async fn dossier(app: &App, p: &Principal, id: NominationId) -> Result<Dossier, PdfFailure> {
     let (n, cl) = load(&app.db, p, id, Action::Export).await?;
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut rows = Vec::new();

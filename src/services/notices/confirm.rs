@@ -1,6 +1,7 @@
 //! The province's view of a round's notice, and confirming the list once the window has closed
 //! and every objection is decided.
 
+use crate::store::id::{CompetitionId, RoundId};
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::application::{Status, Transition};
 use jiqun_domain::round::{self as round_rules, ObjectionStatus, RoundStatus, RoundStep, date_zh};
@@ -25,8 +26,10 @@ use crate::store::{
 /// What the province's notice page shows.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RoundNotice {
-    pub round_id: i64,
-    pub competition_id: i64,
+    #[schema(value_type = i64)]
+    pub round_id: RoundId,
+    #[schema(value_type = i64)]
+    pub competition_id: CompetitionId,
     pub year: i32,
     pub kind: String,
     pub kind_label: String,
@@ -56,7 +59,7 @@ pub struct RoundNotice {
 pub async fn round_notice(
     app: &App,
     p: &Principal,
-    round_id: i64,
+    round_id: RoundId,
 ) -> Result<RoundNotice, AppError> {
     let r = rounds::load(&app.db, p, round_id).await?;
     let c = rounds::competition_of(&app.db, &r).await?;
@@ -144,7 +147,8 @@ async fn proposed_entries(
 /// What a confirmation did.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConfirmOutcome {
-    pub round_id: i64,
+    #[schema(value_type = i64)]
+    pub round_id: RoundId,
     /// YYYY-MM-DD
     pub confirmed_on: String,
     pub designations: Vec<crate::services::designations::CertificateRow>,
@@ -163,7 +167,7 @@ pub struct ConfirmInput {
 pub async fn confirm(
     app: &App,
     p: &Principal,
-    round_id: i64,
+    round_id: RoundId,
     input: &ConfirmInput,
 ) -> Result<ConfirmOutcome, AppError> {
     authorize(p, Resource::Round, Action::Update)?;

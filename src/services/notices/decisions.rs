@@ -1,6 +1,7 @@
 //! Handling objections (province): the objections of a round with their evidence, registering
 //! and deciding each with a written reply.
 
+use crate::store::id::{AttachmentId, EntryId, ObjectionId, RoundId};
 use std::collections::HashMap;
 
 use jiqun_domain::access::{Action, Resource};
@@ -24,8 +25,10 @@ use crate::store::{
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EvidenceView {
-    pub id: i64,
-    pub objection_id: i64,
+    #[schema(value_type = i64)]
+    pub id: AttachmentId,
+    #[schema(value_type = i64)]
+    pub objection_id: ObjectionId,
     pub file_name: String,
     pub size_label: String,
     pub type_label: String,
@@ -33,7 +36,7 @@ pub struct EvidenceView {
 
 pub(super) async fn evidence_of<C: ConnectionTrait>(
     conn: &C,
-    objection_ids: &[i64],
+    objection_ids: &[ObjectionId],
 ) -> Result<Vec<EvidenceView>, AppError> {
     if objection_ids.is_empty() {
         return Ok(Vec::new());
@@ -53,7 +56,7 @@ pub(super) async fn evidence_of<C: ConnectionTrait>(
             let b = blobs.get(&a.blob_id);
             EvidenceView {
                 id: a.id,
-                objection_id: a.owner_id,
+                objection_id: ObjectionId::new(a.owner_id),
                 file_name: a.file_name,
                 size_label: b
                     .map(|b| attachments::human_size(u64::try_from(b.size).unwrap_or_default()))
@@ -70,11 +73,14 @@ pub(super) async fn evidence_of<C: ConnectionTrait>(
 /// An objection as the province handles it, with the objector's details.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ObjectionView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ObjectionId,
     /// 受理编号, "2026-00012"
     pub receipt_number: String,
-    pub round_id: i64,
-    pub entry_id: i64,
+    #[schema(value_type = i64)]
+    pub round_id: RoundId,
+    #[schema(value_type = i64)]
+    pub entry_id: EntryId,
     pub cluster_name: String,
     pub name: String,
     pub organisation: String,
@@ -100,8 +106,8 @@ async fn objection_views<C: ConnectionTrait>(
     conn: &C,
     rows: Vec<objection::Model>,
 ) -> Result<Vec<ObjectionView>, AppError> {
-    let ids: Vec<i64> = rows.iter().map(|o| o.id).collect();
-    let mut evidence: HashMap<i64, Vec<EvidenceView>> = HashMap::new();
+    let ids: Vec<ObjectionId> = rows.iter().map(|o| o.id).collect();
+    let mut evidence: HashMap<ObjectionId, Vec<EvidenceView>> = HashMap::new();
     for e in evidence_of(conn, &ids).await? {
         evidence.entry(e.objection_id).or_default().push(e);
     }
@@ -125,7 +131,7 @@ async fn objection_views<C: ConnectionTrait>(
                 id: o.id,
                 receipt_number: jiqun_domain::round::receipt_number(
                     crate::clock::local(o.filed_at).year(),
-                    o.id,
+                    o.id.get(),
                 ),
                 round_id: o.round_id,
                 entry_id: o.entry_id,
@@ -167,7 +173,7 @@ async fn objection_views<C: ConnectionTrait>(
 pub async fn objections(
     app: &App,
     p: &Principal,
-    round_id: i64,
+    round_id: RoundId,
 ) -> Result<(round::Model, Vec<ObjectionView>), AppError> {
     authorize(p, Resource::Objection, Action::View)?;
     let r = rounds::load(&app.db, p, round_id).await?;
@@ -184,7 +190,7 @@ pub async fn objections(
 pub async fn objection_view(
     app: &App,
     p: &Principal,
-    objection_id: i64,
+    objection_id: ObjectionId,
 ) -> Result<ObjectionView, AppError> {
     authorize(p, Resource::Objection, Action::View)?;
     let o = objection::Entity::find_by_id(objection_id)
@@ -228,7 +234,7 @@ fn step_label(step: ObjectionStep) -> &'static str {
 pub async fn decide(
     app: &App,
     p: &Principal,
-    objection_id: i64,
+    objection_id: ObjectionId,
     step: ObjectionStep,
     reply: &str,
     expected_version: Option<i32>,
@@ -360,13 +366,13 @@ pub async fn decide(
 pub async fn open_evidence(
     app: &App,
     p: &Principal,
-    attachment_id: i64,
+    attachment_id: AttachmentId,
 ) -> Result<attachments::Download, AppError> {
     let a = attachment::Entity::find_by_id(attachment_id)
         .one(&app.db)
         .await?
         .filter(|a| a.owner_type == crate::services::owners::OwnerType::Objection.key())
         .ok_or(AppError::NotFound)?;
-    crate::services::owners::can_read_objection(app, p, a.owner_id).await?;
+    crate::services::owners::can_read_objection(app, p, ObjectionId::new(a.owner_id)).await?;
     attachments::open(app, a.id).await
 }

@@ -1,6 +1,7 @@
 //! Filing an objection (异议) by a member of the public: the window and rate checks, the
 //! checked fields, the evidence and the receipt.
 
+use crate::store::id::{EntryId, ObjectionId, OrgId, RoundId, UserId};
 use jiqun_domain::application::Status;
 use jiqun_domain::contact;
 use jiqun_domain::round::{ObjectionStatus, RoundStatus, date_zh};
@@ -31,7 +32,8 @@ use crate::store::{
 pub struct ObjectionInput {
     /// The candidate (round entry) objected to.
     #[serde(default)]
-    pub entry_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub entry_id: Option<EntryId>,
     /// 实名: the objector's real name.
     #[serde(default)]
     pub name: String,
@@ -74,10 +76,12 @@ pub fn rate_limit_message(limit: u32) -> String {
 /// A filed objection's receipt (受理回执).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ObjectionReceipt {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ObjectionId,
     /// 受理编号, "2026-00012"
     pub receipt_number: String,
-    pub round_id: i64,
+    #[schema(value_type = i64)]
+    pub round_id: RoundId,
     pub notice_title: String,
     pub cluster_name: String,
     /// YYYY-MM-DD HH:MM:SS, Beijing time
@@ -94,12 +98,12 @@ pub struct ObjectionReceipt {
 }
 
 /// The key of a receipt: a keyed digest of its number, so it needs no column of its own.
-pub fn receipt_key(app: &App, objection_id: i64) -> String {
+pub fn receipt_key(app: &App, objection_id: ObjectionId) -> String {
     let digest = jiqun_domain::audit::sm3_hex(
         &[
             b"jiqun-objection-receipt-v1".as_slice(),
             &app.audit_key.0,
-            &objection_id.to_be_bytes(),
+            &objection_id.get().to_be_bytes(),
         ]
         .concat(),
     );
@@ -141,7 +145,7 @@ async fn filed_last_hour<C: ConnectionTrait>(
 /// The checks that need no request body: the notice exists and is open today, and the address
 /// has not used up its hourly allowance. Run before an upload is read, so a refused request
 /// costs no disk.
-pub async fn precheck(app: &App, round_id: i64, client_addr: &str) -> Result<(), FileError> {
+pub async fn precheck(app: &App, round_id: RoundId, client_addr: &str) -> Result<(), FileError> {
     let r = published_round(&app.db, round_id).await?;
     ensure_accepting(&r, crate::services::calendar::today(app))?;
     let limit = app.config.objection_rate_limit;
@@ -215,7 +219,7 @@ fn validate_objection(
 /// temporary file by the caller). On any refusal the evidence is dropped, which removes it.
 pub async fn file_objection(
     app: &App,
-    round_id: i64,
+    round_id: RoundId,
     client_addr: &str,
     input: &ObjectionInput,
     evidence: Option<Received>,
@@ -307,11 +311,11 @@ pub async fn file_objection(
         attachment::ActiveModel {
             blob_id: Set(blob.id),
             owner_type: Set(crate::services::owners::OwnerType::Objection.key().into()),
-            owner_id: Set(o.id),
+            owner_id: Set(o.id.get()),
             purpose: Set(Purpose::Evidence.key().into()),
             file_name: Set(file_name.clone()),
             // The public has no account.
-            uploaded_by: Set(0),
+            uploaded_by: Set(UserId::new(0)),
             uploaded_at: Set(now),
             ..Default::default()
         }
@@ -361,7 +365,7 @@ pub async fn file_objection(
         id: o.id,
         receipt_number: jiqun_domain::round::receipt_number(
             crate::clock::local(o.filed_at).year(),
-            o.id,
+            o.id.get(),
         ),
         round_id: r.id,
         notice_title: title,
@@ -379,7 +383,7 @@ pub async fn file_objection(
 async fn creator_org<C: ConnectionTrait>(
     conn: &C,
     r: &round::Model,
-) -> Result<Option<i64>, AppError> {
+) -> Result<Option<OrgId>, AppError> {
     Ok(user::Entity::find_by_id(r.created_by)
         .one(conn)
         .await?
@@ -389,8 +393,8 @@ async fn creator_org<C: ConnectionTrait>(
 /// A receipt as the public sees it again: status and reply, never the objector's details.
 pub async fn receipt(
     app: &App,
-    round_id: i64,
-    objection_id: i64,
+    round_id: RoundId,
+    objection_id: ObjectionId,
     key: &str,
 ) -> Result<ObjectionReceipt, AppError> {
     let expected = receipt_key(app, objection_id);
@@ -424,7 +428,7 @@ pub async fn receipt(
         id: o.id,
         receipt_number: jiqun_domain::round::receipt_number(
             crate::clock::local(o.filed_at).year(),
-            o.id,
+            o.id.get(),
         ),
         round_id: r.id,
         notice_title: notice_title_of(&c, r.kind)?,

@@ -1,6 +1,7 @@
 //! The public notice as anyone sees it, without an account: the list of notices and one round's
 //! notice with its entrants, its window and the objection rules.
 
+use crate::store::id::{EntryId, ObjectionId, RoundId};
 use std::collections::HashMap;
 
 use jiqun_domain::application::Status;
@@ -28,7 +29,8 @@ use crate::store::{
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NoticeSummary {
-    pub round_id: i64,
+    #[schema(value_type = i64)]
+    pub round_id: RoundId,
     pub title: String,
     pub year: i32,
     /// preliminary | final
@@ -104,7 +106,8 @@ pub async fn public_list(app: &App) -> Result<Vec<NoticeSummary>, AppError> {
 pub struct PublicEntry {
     /// 序号
     pub no: usize,
-    pub entry_id: i64,
+    #[schema(value_type = i64)]
+    pub entry_id: EntryId,
     pub cluster_name: String,
     pub org_name: String,
     pub city_name: String,
@@ -120,7 +123,8 @@ pub struct PublicEntry {
 /// A decided objection as the public sees it: the receipt number, never the objector.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DecidedObjection {
-    pub receipt: i64,
+    #[schema(value_type = i64)]
+    pub receipt: ObjectionId,
     /// "2026-00012"
     pub receipt_number: String,
     pub cluster_name: String,
@@ -157,7 +161,7 @@ pub struct PublicNotice {
 /// A round whose notice has been published; anything else is 404 to the public.
 pub(super) async fn published_round<C: ConnectionTrait>(
     conn: &C,
-    round_id: i64,
+    round_id: RoundId,
 ) -> Result<round::Model, AppError> {
     round::Entity::find_by_id(round_id)
         .one(conn)
@@ -169,7 +173,7 @@ pub(super) async fn published_round<C: ConnectionTrait>(
 /// The entrants that went on notice, with names, in kind then rank order.
 pub(super) async fn listed_entries<C: ConnectionTrait>(
     conn: &C,
-    round_id: i64,
+    round_id: RoundId,
     kinds: &[(String, String)],
 ) -> Result<Vec<PublicEntry>, AppError> {
     let statuses = [
@@ -185,7 +189,7 @@ pub(super) async fn listed_entries<C: ConnectionTrait>(
 /// page is read at scale).
 pub(super) async fn entry_rows<C: ConnectionTrait>(
     conn: &C,
-    round_id: i64,
+    round_id: RoundId,
     statuses: &[&str],
     kinds: &[(String, String)],
 ) -> Result<Vec<PublicEntry>, AppError> {
@@ -198,7 +202,7 @@ pub(super) async fn entry_rows<C: ConnectionTrait>(
         .to(organisation::Column::Id)
         .into();
     type Row = (
-        i64,
+        EntryId,
         String,
         String,
         String,
@@ -285,7 +289,7 @@ pub(super) fn rules_view(policy: &Policy) -> ObjectionRulesView {
 /// What the public notice page depends on, in two small reads: the round's version, the day
 /// (which opens and closes the objection form), and every objection's version (a decision
 /// shows on the page). Equal keys mean an identical page.
-pub async fn public_notice_key(app: &App, round_id: i64) -> Result<String, AppError> {
+pub async fn public_notice_key(app: &App, round_id: RoundId) -> Result<String, AppError> {
     let r = published_round(&app.db, round_id).await?;
     let versions: Vec<i32> = objection::Entity::find()
         .select_only()
@@ -303,7 +307,7 @@ pub async fn public_notice_key(app: &App, round_id: i64) -> Result<String, AppEr
     ))
 }
 
-pub async fn public_notice(app: &App, round_id: i64) -> Result<PublicNotice, AppError> {
+pub async fn public_notice(app: &App, round_id: RoundId) -> Result<PublicNotice, AppError> {
     let r = published_round(&app.db, round_id).await?;
     let c = rounds::competition_of(&app.db, &r).await?;
     let policy = cached_policy(&c)?;
@@ -312,7 +316,7 @@ pub async fn public_notice(app: &App, round_id: i64) -> Result<PublicNotice, App
     let summary = summary(&r, &c, &policy, today)?;
     let accepting = r.status == RoundStatus::OnNotice && summary.state == "open";
     let entries = listed_entries(&app.db, r.id, &kinds).await?;
-    let names: HashMap<i64, String> = entries
+    let names: HashMap<EntryId, String> = entries
         .iter()
         .map(|e| (e.entry_id, e.cluster_name.clone()))
         .collect();
@@ -330,7 +334,7 @@ pub async fn public_notice(app: &App, round_id: i64) -> Result<PublicNotice, App
             receipt: o.id,
             receipt_number: jiqun_domain::round::receipt_number(
                 crate::clock::local(o.filed_at).year(),
-                o.id,
+                o.id.get(),
             ),
             cluster_name: names.get(&o.entry_id).cloned().unwrap_or_default(),
             filed_on: crate::clock::day_for_people(crate::clock::local(o.filed_at).date()),

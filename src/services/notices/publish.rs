@@ -1,5 +1,6 @@
 //! Publishing a round's notice (公示): the province sets the preamble and the window is fixed.
 
+use crate::store::id::RoundId;
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::application::{Status, Transition};
 use jiqun_domain::round::{self as round_rules, RoundKind, RoundStep};
@@ -37,7 +38,7 @@ fn ensure_version(r: &round::Model, expected: Option<i32>) -> Result<(), AppErro
 pub(super) async fn round_for_step<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
-    round_id: i64,
+    round_id: RoundId,
     expected: Option<i32>,
     step: RoundStep,
 ) -> Result<(round::Model, RoundKind), AppError> {
@@ -53,7 +54,7 @@ pub(super) async fn round_for_step<C: ConnectionTrait>(
 pub async fn publish(
     app: &App,
     p: &Principal,
-    round_id: i64,
+    round_id: RoundId,
     input: &PublishInput,
 ) -> Result<round::Model, AppError> {
     authorize(p, Resource::Round, Action::Update)?;

@@ -1,5 +1,6 @@
 //! The Excel exports of a round's score sheets and ranking, each audited.
 
+use crate::store::id::{ApplicationId, RoundId};
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::review::CriterionLimit;
 
@@ -16,7 +17,7 @@ use crate::services::workbook::{excel_time, header_row, styles, xlsx_err};
 async fn for_export(
     app: &App,
     p: &Principal,
-    round_id: i64,
+    round_id: RoundId,
     what: &'static str,
 ) -> Result<Calc, AppError> {
     authorize(p, Resource::Round, Action::Export)?;
@@ -69,7 +70,7 @@ pub fn scores_headers(criteria: &[CriterionLimit]) -> Vec<String> {
 pub async fn scores_xlsx(
     app: &App,
     p: &Principal,
-    round_id: i64,
+    round_id: RoundId,
 ) -> Result<(Vec<u8>, String), AppError> {
     let calc = for_export(app, p, round_id, "scores").await?;
     let st = styles();
@@ -91,7 +92,7 @@ pub async fn scores_xlsx(
     let active = rounds::active_assignments(&app.db, calc.round.id).await?;
     let mut row = 2u32;
     for r in &calc.ranked {
-        let Some(e) = calc.entry_by_app(r.application_id) else {
+        let Some(e) = calc.entry_by_app(ApplicationId::new(r.application_id)) else {
             continue;
         };
         for a in active.iter().filter(|a| a.entry_id == e.entry.id) {
@@ -184,7 +185,7 @@ pub fn ranking_headers(criteria: &[CriterionLimit]) -> Vec<String> {
 pub async fn ranking_xlsx(
     app: &App,
     p: &Principal,
-    round_id: i64,
+    round_id: RoundId,
 ) -> Result<(Vec<u8>, String), AppError> {
     let calc = for_export(app, p, round_id, "ranking").await?;
     let v = view(&calc, p, Vec::new())?;

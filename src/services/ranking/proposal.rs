@@ -1,5 +1,6 @@
 //! The province fixes the proposed list (拟定名单, 第十条、第十一条): quota, ties and county cap.
 
+use crate::store::id::{ApplicationId, EntryId, RoundId};
 use std::collections::BTreeMap;
 
 use jiqun_domain::access::{Action, Resource};
@@ -32,7 +33,8 @@ pub struct ProposeInput {
     /// The whole proposed list, by entry id. Leave it out to take the ranking as it stands; it
     /// is needed when the quota splits a tie, and may differ from the ranking only there.
     #[serde(default)]
-    pub chosen: Option<Vec<i64>>,
+    #[schema(value_type = Option<Vec<i64>>)]
+    pub chosen: Option<Vec<EntryId>>,
     /// Why the tied entrants were chosen, and why a county may exceed the cap (required then).
     #[serde(default)]
     pub reason: String,
@@ -46,7 +48,7 @@ pub struct ProposeInput {
 pub async fn propose(
     app: &App,
     p: &Principal,
-    round_id: i64,
+    round_id: RoundId,
     input: &ProposeInput,
 ) -> Result<RankingView, AppError> {
     authorize(p, Resource::Round, Action::Update)?;
@@ -71,8 +73,8 @@ pub async fn propose(
         .entries
         .iter()
         .map(|e| Contender {
-            entry_id: e.entry.id,
-            application_id: e.entry.application_id,
+            entry_id: e.entry.id.get(),
+            application_id: e.entry.application_id.get(),
             cluster_name: &e.cluster_name,
             scored: !e.totals.is_empty(),
         })
@@ -84,7 +86,11 @@ pub async fn propose(
         winners: &calc.winners,
         ties: &calc.ties,
     };
-    let chosen_apps = shortlist::choose(&standing, input.chosen.as_deref(), &reason, |t| {
+    let chosen: Option<Vec<i64>> = input
+        .chosen
+        .as_ref()
+        .map(|ids| ids.iter().map(|id| id.get()).collect());
+    let chosen_apps = shortlist::choose(&standing, chosen.as_deref(), &reason, |t| {
         tie_note(&calc, t)
     })
     .map_err(|e| match e {
@@ -94,7 +100,7 @@ pub async fn propose(
     let chosen_entries: Vec<&round_entry::Model> = calc
         .entries
         .iter()
-        .filter(|e| chosen_apps.contains(&e.entry.application_id))
+        .filter(|e| chosen_apps.contains(&e.entry.application_id.get()))
         .map(|e| &e.entry)
         .collect();
     let over = county_excess(&txn, &calc.policy, &chosen_entries).await?;
@@ -119,13 +125,13 @@ pub async fn propose(
         &chosen_apps,
         &calc.ties,
         |app| {
-            calc.entry_by_app(app)
+            calc.entry_by_app(ApplicationId::new(app))
                 .is_some_and(|e| over.contains_key(&e.entry.county_code.to_string()))
         },
         &reason,
     );
     for (r, decision) in calc.ranked.iter().zip(&decisions) {
-        let Some(e) = calc.entry_by_app(r.application_id) else {
+        let Some(e) = calc.entry_by_app(ApplicationId::new(r.application_id)) else {
             continue;
         };
         let proposed = decision.proposed;
@@ -243,7 +249,7 @@ fn tie_note(calc: &Calc, t: &CutoffTie) -> String {
     let names: Vec<String> = t
         .application_ids
         .iter()
-        .filter_map(|id| calc.entry_by_app(*id))
+        .filter_map(|id| calc.entry_by_app(ApplicationId::new(*id)))
         .map(|e| format!("“{}”", e.cluster_name))
         .collect();
     let kind = calc

@@ -1,5 +1,6 @@
 //! The ranking per cluster kind with its working: totals, dropped scores, ties and the cut line.
 
+use crate::store::id::{ApplicationId, ClusterId, EntryId, ExpertId, RoundId};
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiqun_domain::access::{Action, Resource, permission};
@@ -22,7 +23,8 @@ use crate::store::entity::{cluster, designation, round_entry};
 /// An expert's written total for an entrant, and whether the trimming dropped it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ExpertTotal {
-    pub expert_id: i64,
+    #[schema(value_type = i64)]
+    pub expert_id: ExpertId,
     pub expert_name: String,
     pub total: f64,
     /// "low" or "high" when dropped by the trimming, else empty.
@@ -41,7 +43,8 @@ impl ExpertTotal {
 /// One defence score.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DefenceMark {
-    pub expert_id: i64,
+    #[schema(value_type = i64)]
+    pub expert_id: ExpertId,
     pub expert_name: String,
     pub score: f64,
     pub dropped: String,
@@ -56,8 +59,10 @@ impl DefenceMark {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RankRow {
-    pub entry_id: i64,
-    pub application_id: i64,
+    #[schema(value_type = i64)]
+    pub entry_id: EntryId,
+    #[schema(value_type = i64)]
+    pub application_id: ApplicationId,
     pub cluster_name: String,
     pub org_name: String,
     pub city_name: String,
@@ -108,7 +113,8 @@ impl RankRow {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TieMember {
-    pub entry_id: i64,
+    #[schema(value_type = i64)]
+    pub entry_id: EntryId,
     pub cluster_name: String,
 }
 
@@ -133,7 +139,8 @@ pub struct KindRanking {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RankingView {
-    pub round_id: i64,
+    #[schema(value_type = i64)]
+    pub round_id: RoundId,
     pub round_label: String,
     pub status: String,
     pub status_label: String,
@@ -203,7 +210,7 @@ pub(super) async fn county_excess<C: ConnectionTrait>(
     chosen: &[&round_entry::Model],
 ) -> Result<BTreeMap<String, String>, AppError> {
     let cap = policy.quota.per_county.max;
-    let designated: BTreeSet<i64> = designation::Entity::find()
+    let designated: BTreeSet<ClusterId> = designation::Entity::find()
         .filter(designation::Column::RevokedOn.is_null())
         .all(conn)
         .await?
@@ -224,7 +231,7 @@ pub(super) async fn county_excess<C: ConnectionTrait>(
             .all(conn)
             .await?
             .into_iter()
-            .map(|c| c.id)
+            .map(|c| c.id.get())
             .collect();
         by_county.insert(county.to_string(), here);
     }
@@ -234,7 +241,7 @@ pub(super) async fn county_excess<C: ConnectionTrait>(
         .zip(&codes)
         .map(|(e, county)| county_cap::Chosen {
             county,
-            cluster_id: e.cluster_id,
+            cluster_id: e.cluster_id.get(),
         })
         .collect();
     Ok(county_cap::proposed_list_excess(cap, &chosen, &by_county))
@@ -250,7 +257,7 @@ pub(super) fn view(
     let panel = panel_rule(&calc.rule);
     let mut kinds: Vec<KindRanking> = Vec::new();
     for r in &calc.ranked {
-        let Some(e) = calc.entry_by_app(r.application_id) else {
+        let Some(e) = calc.entry_by_app(ApplicationId::new(r.application_id)) else {
             continue;
         };
         let marks = dropped_marks(&e.totals, !e.score.written.dropped.is_empty());
@@ -267,8 +274,12 @@ pub(super) fn view(
             .map(|(id, total)| {
                 let mark = marks.get(id).copied().unwrap_or("");
                 ExpertTotal {
-                    expert_id: *id,
-                    expert_name: calc.names.get(id).cloned().unwrap_or_default(),
+                    expert_id: ExpertId::new(*id),
+                    expert_name: calc
+                        .names
+                        .get(&ExpertId::new(*id))
+                        .cloned()
+                        .unwrap_or_default(),
                     total: *total,
                     dropped: mark.into(),
                     dropped_label: dropped_label(mark).into(),
@@ -288,8 +299,12 @@ pub(super) fn view(
             .map(|(id, score)| {
                 let mark = defence_marks.get(id).copied().unwrap_or("");
                 DefenceMark {
-                    expert_id: *id,
-                    expert_name: calc.names.get(id).cloned().unwrap_or_default(),
+                    expert_id: ExpertId::new(*id),
+                    expert_name: calc
+                        .names
+                        .get(&ExpertId::new(*id))
+                        .cloned()
+                        .unwrap_or_default(),
                     score: *score,
                     dropped: mark.into(),
                     dropped_label: dropped_label(mark).into(),
@@ -367,7 +382,7 @@ pub(super) fn view(
             let members: Vec<&EntryCalc> = t
                 .application_ids
                 .iter()
-                .filter_map(|id| calc.entry_by_app(*id))
+                .filter_map(|id| calc.entry_by_app(ApplicationId::new(*id)))
                 .collect();
             k.ties.push(TieView {
                 rank: t.rank,
@@ -410,7 +425,7 @@ pub(super) fn view(
 }
 
 /// The ranking of a round (province; partner departments read it).
-pub async fn ranking(app: &App, p: &Principal, round_id: i64) -> Result<RankingView, AppError> {
+pub async fn ranking(app: &App, p: &Principal, round_id: RoundId) -> Result<RankingView, AppError> {
     let r = rounds::load(&app.db, p, round_id).await?;
     let calc = calculate(&app.db, r).await?;
     let shown: Vec<&round_entry::Model> = calc
@@ -420,7 +435,7 @@ pub async fn ranking(app: &App, p: &Principal, round_id: i64) -> Result<RankingV
             if !matches!(calc.round.status, RoundStatus::Setup | RoundStatus::Scoring) {
                 e.entry.proposed
             } else {
-                calc.winners.contains(&e.entry.application_id)
+                calc.winners.contains(&e.entry.application_id.get())
             }
         })
         .map(|e| &e.entry)

@@ -5,6 +5,7 @@
 //! lock, reads what was sent and records what it sends in the same transaction (and a unique
 //! index refuses a second row).
 
+use crate::store::id::ClusterId;
 use std::collections::HashSet;
 
 use jiqun_domain::access::Role;
@@ -100,7 +101,7 @@ pub async fn remind_reports(app: &App) -> Result<u32, AppError> {
         .into_iter()
         .map(|r| (key_of(&r), r))
         .collect();
-    let sent_before: HashSet<(i64, String, i32, String)> =
+    let sent_before: HashSet<(ClusterId, String, i32, String)> =
         store::load_where_in::<report_alert::Entity>(
             &txn,
             report_alert::Column::ClusterId,
@@ -110,7 +111,7 @@ pub async fn remind_reports(app: &App) -> Result<u32, AppError> {
         .into_iter()
         .map(|a| (a.cluster_id, a.period_kind, a.period_year, a.kind))
         .collect();
-    let mut ids: Vec<i64> = titles.keys().copied().collect();
+    let mut ids: Vec<ClusterId> = titles.keys().copied().collect();
     ids.sort_unstable();
     let mut sent = 0;
     for id in ids {
@@ -120,7 +121,7 @@ pub async fn remind_reports(app: &App) -> Result<u32, AppError> {
         let owed_list = match deadline::owed_reports(&policy, &cal, t, today) {
             Ok(list) => list,
             Err(e) => {
-                tracing::warn!(cluster = id, "report obligations: {e}");
+                tracing::warn!(cluster = id.get(), "report obligations: {e}");
                 continue;
             }
         };
@@ -155,14 +156,14 @@ pub async fn remind_reports(app: &App) -> Result<u32, AppError> {
     Ok(sent)
 }
 
-async fn cluster_ids_with_titles(txn: &DatabaseTransaction) -> Result<Vec<i64>, AppError> {
+async fn cluster_ids_with_titles(txn: &DatabaseTransaction) -> Result<Vec<ClusterId>, AppError> {
     use crate::store::entity::designation;
     use sea_orm::QuerySelect;
     Ok(designation::Entity::find()
         .select_only()
         .column(designation::Column::ClusterId)
         .distinct()
-        .into_tuple::<i64>()
+        .into_tuple::<ClusterId>()
         .all(txn)
         .await?)
 }

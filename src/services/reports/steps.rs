@@ -3,6 +3,7 @@
 //! province's acceptance or return. Each writes in one transaction with its audit entry and its
 //! line on the report's history, and tells the next party.
 
+use crate::store::id::{ClusterId, ReportId};
 use jiqun_domain::access::{Action, Resource, Role};
 use jiqun_domain::report::{self as machine, Status, Step};
 use jiqun_rules::deadline::ReportPeriod;
@@ -25,7 +26,7 @@ use crate::store::{
 pub const MAX_COMMENT_CHARS: usize = 2_000;
 
 /// Loads a report its own organisation may change now.
-async fn load_own(app: &App, p: &Principal, id: i64) -> Result<report::Model, AppError> {
+async fn load_own(app: &App, p: &Principal, id: ReportId) -> Result<report::Model, AppError> {
     let m = load(&app.db, p, id).await?;
     authorize(p, Resource::Report, Action::Update)?;
     if m.org_id != p.org.id {
@@ -38,7 +39,7 @@ async fn load_own(app: &App, p: &Principal, id: i64) -> Result<report::Model, Ap
 pub async fn start(
     app: &App,
     p: &Principal,
-    cluster_id: i64,
+    cluster_id: ClusterId,
     period_kind: &str,
     period_year: i32,
 ) -> Result<super::ReportView, AppError> {
@@ -120,7 +121,7 @@ pub async fn start(
 pub async fn save(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: ReportId,
     data: ReportData,
     expected_version: i32,
 ) -> Result<super::ReportView, AppError> {
@@ -171,7 +172,7 @@ pub async fn save(
     super::view_of(app, p, after).await
 }
 
-async fn reload<C: ConnectionTrait>(conn: &C, id: i64) -> Result<report::Model, AppError> {
+async fn reload<C: ConnectionTrait>(conn: &C, id: ReportId) -> Result<report::Model, AppError> {
     report::Entity::find_by_id(id)
         .one(conn)
         .await?
@@ -182,7 +183,7 @@ async fn reload<C: ConnectionTrait>(conn: &C, id: i64) -> Result<report::Model, 
 async fn record_event<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
-    id: i64,
+    id: ReportId,
     (from, to, step): (Status, Status, Step),
     comment: &str,
     at: OffsetDateTime,
@@ -215,7 +216,7 @@ fn refused(e: machine::Refusal) -> AppError {
 pub async fn submit(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: ReportId,
     expected_version: i32,
 ) -> Result<super::ReportView, AppError> {
     let m = load_own(app, p, id).await?;
@@ -309,7 +310,7 @@ pub struct Decision<'a> {
 pub async fn decide(
     app: &App,
     p: &Principal,
-    id: i64,
+    id: ReportId,
     d: Decision<'_>,
 ) -> Result<super::ReportView, AppError> {
     let m = load(&app.db, p, id).await?;

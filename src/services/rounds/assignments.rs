@@ -1,5 +1,6 @@
 //! Which expert judges which entrant, conflicts of interest avoided, and recusal (第十条).
 
+use crate::store::id::{ApplicationId, AssignmentId, ClusterId, EntryId, ExpertId, OrgId, RoundId};
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiqun_domain::access::{Action, Resource};
@@ -34,7 +35,7 @@ async fn conflict_view<C: ConnectionTrait>(
 ) -> Result<Vec<Entrant>, AppError> {
     let clusters =
         store::load_by_ids::<cluster::Entity>(conn, entries.iter().map(|e| e.cluster_id)).await?;
-    let mut counties_of: BTreeMap<i64, Vec<RegionCode>> = BTreeMap::new();
+    let mut counties_of: BTreeMap<ClusterId, Vec<RegionCode>> = BTreeMap::new();
     for c in store::load_where_in::<cluster_county::Entity>(
         conn,
         cluster_county::Column::ClusterId,
@@ -47,7 +48,7 @@ async fn conflict_view<C: ConnectionTrait>(
             .or_default()
             .push(c.county_code);
     }
-    let mut co_applicants_of: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    let mut co_applicants_of: BTreeMap<ClusterId, Vec<OrgId>> = BTreeMap::new();
     for c in store::load_where_in::<cluster_co_applicant::Entity>(
         conn,
         cluster_co_applicant::Column::ClusterId,
@@ -68,7 +69,7 @@ async fn conflict_view<C: ConnectionTrait>(
             .chain(co_applicants_of.values().flatten().copied()),
     )
     .await?;
-    let mut members_of: BTreeMap<i64, Vec<cluster_member::Model>> = BTreeMap::new();
+    let mut members_of: BTreeMap<ClusterId, Vec<cluster_member::Model>> = BTreeMap::new();
     for m in store::load_where_in::<cluster_member::Entity>(
         conn,
         cluster_member::Column::ClusterId,
@@ -85,7 +86,7 @@ async fn conflict_view<C: ConnectionTrait>(
         let members = members_of.get(&cl.id).cloned().unwrap_or_default();
         let lead_county: RegionCode = cl.lead_county_code;
         out.push(Entrant {
-            application_id: e.application_id,
+            application_id: e.application_id.get(),
             lead_county,
             applicant: Org {
                 name: org.name.clone(),
@@ -125,7 +126,8 @@ pub struct AssignOutcome {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ShortfallView {
-    pub entry_id: i64,
+    #[schema(value_type = i64)]
+    pub entry_id: EntryId,
     pub cluster_name: String,
     pub assigned: u32,
     pub needed: u32,
@@ -138,7 +140,7 @@ pub(super) struct Plan {
     existing: BTreeSet<(i64, i64)>,
     /// Every pair after the plan, kept and new.
     pairs: Vec<(i64, i64)>,
-    by_app: BTreeMap<i64, round_entry::Model>,
+    by_app: BTreeMap<ApplicationId, round_entry::Model>,
     pub(super) shortfalls: Vec<ShortfallView>,
 }
 
@@ -153,7 +155,8 @@ pub(super) async fn plan<C: ConnectionTrait>(conn: &C, r: &round::Model) -> Resu
         .filter(assignment::Column::RoundId.eq(r.id))
         .all(conn)
         .await?;
-    let entry_app: BTreeMap<i64, i64> = entries.iter().map(|e| (e.id, e.application_id)).collect();
+    let entry_app: BTreeMap<EntryId, ApplicationId> =
+        entries.iter().map(|e| (e.id, e.application_id)).collect();
     // Standing pairs, and recused ones: a recused expert must not come back to the same entrant.
     let mut existing: Vec<(i64, i64)> = Vec::new();
     let mut recused: BTreeSet<(i64, i64)> = BTreeSet::new();
@@ -162,9 +165,9 @@ pub(super) async fn plan<C: ConnectionTrait>(conn: &C, r: &round::Model) -> Resu
             continue;
         };
         if a.recused_at.is_none() {
-            existing.push((*app_id, a.expert_id));
+            existing.push((app_id.get(), a.expert_id.get()));
         } else {
-            recused.insert((*app_id, a.expert_id));
+            recused.insert((app_id.get(), a.expert_id.get()));
         }
     }
     // An expert taken out of service after joining the panel gets no new work.
@@ -179,12 +182,12 @@ pub(super) async fn plan<C: ConnectionTrait>(conn: &C, r: &round::Model) -> Resu
         .collect();
     let k = r.experts_per_application.max(0) as u32;
     let result = review::assign(&entrants, &experts, k, &existing);
-    let by_app: BTreeMap<i64, round_entry::Model> =
+    let by_app: BTreeMap<ApplicationId, round_entry::Model> =
         entries.into_iter().map(|e| (e.application_id, e)).collect();
     let names = cluster_names(conn, by_app.values().map(|e| e.cluster_id)).await?;
     let mut shortfalls = Vec::new();
     for s in &result.shortfalls {
-        if let Some(entry) = by_app.get(&s.application_id) {
+        if let Some(entry) = by_app.get(&ApplicationId::new(s.application_id)) {
             shortfalls.push(ShortfallView {
                 entry_id: entry.id,
                 cluster_name: names.get(&entry.cluster_id).cloned().unwrap_or_default(),
@@ -208,7 +211,7 @@ pub(super) async fn plan<C: ConnectionTrait>(conn: &C, r: &round::Model) -> Resu
 pub async fn auto_assign(
     app: &App,
     p: &Principal,
-    round_id: i64,
+    round_id: RoundId,
 ) -> Result<AssignOutcome, AppError> {
     let txn = store::write_txn(&app.db).await?;
     let r = load_for_update(&txn, p, round_id).await?;
@@ -225,13 +228,13 @@ pub async fn auto_assign(
         if plan.existing.contains(&(*app_id, *expert_id)) {
             continue;
         }
-        let Some(entry) = plan.by_app.get(app_id) else {
+        let Some(entry) = plan.by_app.get(&ApplicationId::new(*app_id)) else {
             continue;
         };
         assignment::ActiveModel {
             round_id: Set(r.id),
             entry_id: Set(entry.id),
-            expert_id: Set(*expert_id),
+            expert_id: Set(ExpertId::new(*expert_id)),
             source: Set(crate::store::entity::kinds::AssignmentSource::Auto),
             override_reason: Set(String::new()),
             recused_at: Set(None),
@@ -243,7 +246,7 @@ pub async fn auto_assign(
         .insert(&txn)
         .await?;
         if notified.insert(*expert_id) {
-            notify_if_scoring(&txn, &r, *expert_id, now).await?;
+            notify_if_scoring(&txn, &r, ExpertId::new(*expert_id), now).await?;
         }
         added += 1;
     }
@@ -279,7 +282,7 @@ pub async fn auto_assign(
 /// Tells each of these experts once, in the caller's transaction.
 pub(super) async fn notify_experts<C: ConnectionTrait>(
     conn: &C,
-    expert_ids: impl IntoIterator<Item = i64>,
+    expert_ids: impl IntoIterator<Item = ExpertId>,
     title: &str,
     body: &str,
     now: OffsetDateTime,
@@ -295,7 +298,7 @@ pub(super) async fn notify_experts<C: ConnectionTrait>(
 pub(super) async fn notify_new_tasks<C: ConnectionTrait>(
     conn: &C,
     r: &round::Model,
-    expert_ids: impl IntoIterator<Item = i64>,
+    expert_ids: impl IntoIterator<Item = ExpertId>,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     notify_experts(
@@ -315,7 +318,7 @@ pub(super) async fn notify_new_tasks<C: ConnectionTrait>(
 async fn notify_if_scoring<C: ConnectionTrait>(
     conn: &C,
     r: &round::Model,
-    expert_id: i64,
+    expert_id: ExpertId,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     if r.status != RoundStatus::Scoring {
@@ -329,9 +332,9 @@ async fn notify_if_scoring<C: ConnectionTrait>(
 pub async fn assign(
     app: &App,
     p: &Principal,
-    round_id: i64,
-    entry_id: i64,
-    expert_id: i64,
+    round_id: RoundId,
+    entry_id: EntryId,
+    expert_id: ExpertId,
     override_reason: &str,
 ) -> Result<assignment::Model, AppError> {
     let txn = store::write_txn(&app.db).await?;
@@ -440,7 +443,7 @@ pub async fn assign(
 pub async fn unassign(
     app: &App,
     p: &Principal,
-    assignment_id: i64,
+    assignment_id: AssignmentId,
     reason: &str,
 ) -> Result<(), AppError> {
     authorize(p, Resource::Round, Action::Update)?;
@@ -495,7 +498,7 @@ pub async fn unassign(
 pub async fn recuse(
     app: &App,
     p: &Principal,
-    assignment_id: i64,
+    assignment_id: AssignmentId,
     reason: &str,
 ) -> Result<(), AppError> {
     authorize(p, Resource::ScoreSheet, Action::Update)?;
@@ -581,7 +584,7 @@ pub async fn recuse(
 }
 
 /// The organisation of whoever opened the round: the province's department.
-async fn opener_org<C: ConnectionTrait>(conn: &C, r: &round::Model) -> Result<i64, AppError> {
+async fn opener_org<C: ConnectionTrait>(conn: &C, r: &round::Model) -> Result<OrgId, AppError> {
     Ok(crate::store::entity::user::Entity::find_by_id(r.created_by)
         .one(conn)
         .await?

@@ -1,5 +1,6 @@
 //! The round's panel: the experts the province draws on for its assignments (第十条).
 
+use crate::store::id::{ExpertId, RoundId};
 use std::collections::BTreeSet;
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -19,16 +20,16 @@ use crate::store::{
 pub async fn set_panel(
     app: &App,
     p: &Principal,
-    round_id: i64,
-    add: &[i64],
-    remove: &[i64],
-) -> Result<Vec<i64>, AppError> {
+    round_id: RoundId,
+    add: &[ExpertId],
+    remove: &[ExpertId],
+) -> Result<Vec<ExpertId>, AppError> {
     let txn = store::write_txn(&app.db).await?;
     let r = load_for_update(&txn, p, round_id).await?;
     ensure_assignable(&r)?;
     let now = app.clock.now();
-    let current: BTreeSet<i64> = panel_ids(&txn, r.id).await?.into_iter().collect();
-    let known: BTreeSet<i64> = store::load_by_ids::<expert::Entity>(&txn, add.iter().copied())
+    let current: BTreeSet<ExpertId> = panel_ids(&txn, r.id).await?.into_iter().collect();
+    let known: BTreeSet<ExpertId> = store::load_by_ids::<expert::Entity>(&txn, add.iter().copied())
         .await?
         .into_values()
         .filter(|e| e.active)

@@ -1,5 +1,6 @@
 //! Opening a round (第十条、第十一条): who may enter, the opening form and its checks.
 
+use crate::store::id::CompetitionId;
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiqun_domain::access::{Action, Resource};
@@ -194,7 +195,7 @@ fn validate(
 pub async fn open_round(
     app: &App,
     p: &Principal,
-    competition_id: i64,
+    competition_id: CompetitionId,
     input: &OpenRoundInput,
 ) -> Result<round::Model, AppError> {
     authorize(p, Resource::Round, Action::Create)?;

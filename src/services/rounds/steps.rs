@@ -1,5 +1,6 @@
 //! A round's own steps, its entrants' moves through the state machine and its scoring window.
 
+use crate::store::id::RoundId;
 use jiqun_domain::application::{self as machine, Transition};
 use jiqun_domain::round::{self as round_rules, RoundKind, RoundStep};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -117,7 +118,7 @@ pub async fn step_round<C: ConnectionTrait>(
 pub async fn extend_window(
     app: &App,
     p: &Principal,
-    round_id: i64,
+    round_id: RoundId,
     closes_at: &str,
     reason: &str,
 ) -> Result<round::Model, AppError> {
@@ -202,7 +203,7 @@ pub async fn extend_window(
 pub async fn open_scoring(
     app: &App,
     p: &Principal,
-    round_id: i64,
+    round_id: RoundId,
 ) -> Result<round::Model, AppError> {
     let txn = store::write_txn(&app.db).await?;
     let r = load_for_update(&txn, p, round_id).await?;

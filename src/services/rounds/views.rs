@@ -1,5 +1,8 @@
 //! Rounds as the pages and the API show them, and what the opening form offers.
 
+use crate::store::id::{
+    ApplicationId, AssignmentId, ClusterId, CompetitionId, EntryId, ExpertId, RoundId,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiqun_domain::access::{Action, Resource};
@@ -40,8 +43,10 @@ pub fn next_step(status: RoundStatus, r: &round::Model) -> String {
 /// One line of the round list.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RoundSummary {
-    pub id: i64,
-    pub competition_id: i64,
+    #[schema(value_type = i64)]
+    pub id: RoundId,
+    #[schema(value_type = i64)]
+    pub competition_id: CompetitionId,
     pub competition_year: i32,
     pub competition_title: String,
     /// preliminary | final
@@ -76,9 +81,12 @@ pub struct QuotaView {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AssignmentView {
-    pub id: i64,
-    pub entry_id: i64,
-    pub expert_id: i64,
+    #[schema(value_type = i64)]
+    pub id: AssignmentId,
+    #[schema(value_type = i64)]
+    pub entry_id: EntryId,
+    #[schema(value_type = i64)]
+    pub expert_id: ExpertId,
     pub expert_name: String,
     /// auto | manual
     pub source: String,
@@ -95,9 +103,12 @@ pub struct AssignmentView {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EntryView {
-    pub id: i64,
-    pub application_id: i64,
-    pub cluster_id: i64,
+    #[schema(value_type = i64)]
+    pub id: EntryId,
+    #[schema(value_type = i64)]
+    pub application_id: ApplicationId,
+    #[schema(value_type = i64)]
+    pub cluster_id: ClusterId,
     pub cluster_name: String,
     pub applicant_name: String,
     pub city_code: String,
@@ -117,7 +128,8 @@ pub struct EntryView {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PanelMemberView {
-    pub expert_id: i64,
+    #[schema(value_type = i64)]
+    pub expert_id: ExpertId,
     pub name: String,
     pub employer: String,
     pub city_name: String,
@@ -157,7 +169,7 @@ async fn summary<C: ConnectionTrait>(
         .iter()
         .filter(|e| active.iter().filter(|a| a.entry_id == e.id).count() >= k)
         .count();
-    let standing: BTreeSet<i64> = active.iter().map(|a| a.id).collect();
+    let standing: BTreeSet<AssignmentId> = active.iter().map(|a| a.id).collect();
     let submitted = score_sheet::Entity::find()
         .filter(score_sheet::Column::RoundId.eq(r.id))
         .filter(
@@ -204,7 +216,7 @@ async fn summary<C: ConnectionTrait>(
 pub async fn list(
     app: &App,
     p: &Principal,
-    competition_id: Option<i64>,
+    competition_id: Option<CompetitionId>,
 ) -> Result<Vec<RoundSummary>, AppError> {
     authorize(p, Resource::Round, Action::View)?;
     let mut q = round::Entity::find();
@@ -235,7 +247,7 @@ pub(super) fn source_label(source: &str) -> &'static str {
 }
 
 /// A round with everything its page shows.
-pub async fn view(app: &App, p: &Principal, id: i64) -> Result<RoundView, AppError> {
+pub async fn view(app: &App, p: &Principal, id: RoundId) -> Result<RoundView, AppError> {
     let r = load(&app.db, p, id).await?;
     let c = competition_of(&app.db, &r).await?;
     let kind = r.kind;
@@ -253,10 +265,10 @@ pub async fn view(app: &App, p: &Principal, id: i64) -> Result<RoundView, AppErr
         .all(&app.db)
         .await?;
     let panel = panel_ids(&app.db, r.id).await?;
-    let mut expert_ids: Vec<i64> = panel.clone();
+    let mut expert_ids: Vec<ExpertId> = panel.clone();
     expert_ids.extend(all.iter().map(|a| a.expert_id));
     let experts_by_id = store::load_by_ids::<expert::Entity>(&app.db, expert_ids).await?;
-    let name_of = |id: i64| {
+    let name_of = |id: ExpertId| {
         experts_by_id
             .get(&id)
             .map(|e| e.name.clone())
@@ -370,13 +382,13 @@ pub struct KindChoice {
     /// Who enters, e.g. "已推荐至省工信厅的申报".
     pub entrants: String,
     /// The round this competition already has of this kind, if any.
-    pub opened_round_id: Option<i64>,
+    pub opened_round_id: Option<RoundId>,
 }
 
 /// What the opening form needs to know about a competition and its policy.
 #[derive(Debug, Clone)]
 pub struct OpeningContext {
-    pub competition_id: i64,
+    pub competition_id: CompetitionId,
     pub competition_year: i32,
     pub competition_title: String,
     pub policy_name: String,
@@ -388,7 +400,7 @@ pub struct OpeningContext {
 pub async fn opening_context(
     app: &App,
     p: &Principal,
-    competition_id: i64,
+    competition_id: CompetitionId,
 ) -> Result<OpeningContext, AppError> {
     authorize(p, Resource::Round, Action::Create)?;
     let c = competition::Entity::find_by_id(competition_id)

@@ -1,5 +1,6 @@
 //! Defence (答辩) scores, recorded by the province for each assigned expert and entrant.
 
+use crate::store::id::{EntryId, ExpertId, RoundId};
 use std::collections::BTreeMap;
 
 use jiqun_domain::access::Action;
@@ -24,19 +25,22 @@ use crate::store::{
 /// policy's total scale (e.g. 0 to 100), so it combines with the written score by the weight.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DefenceInput {
-    pub entry_id: i64,
-    pub expert_id: i64,
+    #[schema(value_type = i64)]
+    pub entry_id: EntryId,
+    #[schema(value_type = i64)]
+    pub expert_id: ExpertId,
     pub score: f64,
 }
 
 /// The field a defence score's problem is reported against.
-pub fn defence_field(entry_id: i64, expert_id: i64) -> String {
+pub fn defence_field(entry_id: EntryId, expert_id: ExpertId) -> String {
     format!("defence.{entry_id}.{expert_id}")
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DefenceCell {
-    pub expert_id: i64,
+    #[schema(value_type = i64)]
+    pub expert_id: ExpertId,
     pub expert_name: String,
     pub score: Option<f64>,
 }
@@ -49,7 +53,8 @@ impl DefenceCell {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DefenceRow {
-    pub entry_id: i64,
+    #[schema(value_type = i64)]
+    pub entry_id: EntryId,
     pub cluster_name: String,
     pub kind_label: String,
     pub cells: Vec<DefenceCell>,
@@ -57,7 +62,8 @@ pub struct DefenceRow {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DefenceView {
-    pub round_id: i64,
+    #[schema(value_type = i64)]
+    pub round_id: RoundId,
     pub round_label: String,
     pub defence: bool,
     /// The scale: the policy's total score.
@@ -70,7 +76,7 @@ pub struct DefenceView {
 }
 
 /// The defence grid: every entrant with each of its assigned experts.
-pub async fn defence(app: &App, p: &Principal, round_id: i64) -> Result<DefenceView, AppError> {
+pub async fn defence(app: &App, p: &Principal, round_id: RoundId) -> Result<DefenceView, AppError> {
     let ProvinceRound {
         r,
         c,
@@ -79,7 +85,7 @@ pub async fn defence(app: &App, p: &Principal, round_id: i64) -> Result<DefenceV
         entries,
         active,
     } = load_province_round(app, p, round_id).await?;
-    let recorded: BTreeMap<(i64, i64), f64> = defence_score::Entity::find()
+    let recorded: BTreeMap<(EntryId, ExpertId), f64> = defence_score::Entity::find()
         .filter(defence_score::Column::RoundId.eq(r.id))
         .all(&app.db)
         .await?
@@ -125,7 +131,7 @@ pub async fn defence(app: &App, p: &Principal, round_id: i64) -> Result<DefenceV
 pub async fn record_defence(
     app: &App,
     p: &Principal,
-    round_id: i64,
+    round_id: RoundId,
     scores: &[DefenceInput],
 ) -> Result<usize, AppError> {
     province_wide(p, Action::Update)?;

@@ -1,5 +1,6 @@
 //! The province follows scoring (who has not finished) and reopens a submitted sheet with a reason.
 
+use crate::store::id::{AssignmentId, EntryId, ExpertId, RoundId, ScoreSheetId};
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiqun_domain::access::Action;
@@ -23,11 +24,15 @@ use crate::store::{
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SheetStatus {
-    pub assignment_id: i64,
-    pub sheet_id: Option<i64>,
-    pub expert_id: i64,
+    #[schema(value_type = i64)]
+    pub assignment_id: AssignmentId,
+    #[schema(value_type = Option<i64>)]
+    pub sheet_id: Option<ScoreSheetId>,
+    #[schema(value_type = i64)]
+    pub expert_id: ExpertId,
     pub expert_name: String,
-    pub entry_id: i64,
+    #[schema(value_type = i64)]
+    pub entry_id: EntryId,
     pub cluster_name: String,
     /// not_started | draft | submitted
     pub status: String,
@@ -45,7 +50,8 @@ impl SheetStatus {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ExpertProgress {
-    pub expert_id: i64,
+    #[schema(value_type = i64)]
+    pub expert_id: ExpertId,
     pub expert_name: String,
     pub assigned: u32,
     pub submitted: u32,
@@ -56,7 +62,8 @@ pub struct ExpertProgress {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EntrantProgress {
-    pub entry_id: i64,
+    #[schema(value_type = i64)]
+    pub entry_id: EntryId,
     pub cluster_name: String,
     pub kind_label: String,
     pub assigned: u32,
@@ -66,7 +73,8 @@ pub struct EntrantProgress {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProgressView {
-    pub round_id: i64,
+    #[schema(value_type = i64)]
+    pub round_id: RoundId,
     pub round_label: String,
     /// The round status key and label.
     pub status: String,
@@ -83,7 +91,11 @@ pub struct ProgressView {
 }
 
 /// Who has scored what in a round (province).
-pub async fn progress(app: &App, p: &Principal, round_id: i64) -> Result<ProgressView, AppError> {
+pub async fn progress(
+    app: &App,
+    p: &Principal,
+    round_id: RoundId,
+) -> Result<ProgressView, AppError> {
     let ProvinceRound {
         r,
         c,
@@ -92,7 +104,7 @@ pub async fn progress(app: &App, p: &Principal, round_id: i64) -> Result<Progres
         active,
         ..
     } = load_province_round(app, p, round_id).await?;
-    let sheets: BTreeMap<i64, score_sheet::Model> = score_sheet::Entity::find()
+    let sheets: BTreeMap<AssignmentId, score_sheet::Model> = score_sheet::Entity::find()
         .filter(score_sheet::Column::RoundId.eq(r.id))
         .all(&app.db)
         .await?
@@ -101,7 +113,7 @@ pub async fn progress(app: &App, p: &Principal, round_id: i64) -> Result<Progres
         .collect();
     let names = expert_names(&app.db, active.iter().map(|a| a.expert_id)).await?;
     let clusters = rounds::cluster_names(&app.db, entries.iter().map(|e| e.cluster_id)).await?;
-    let cluster_names: BTreeMap<i64, String> = entries
+    let cluster_names: BTreeMap<EntryId, String> = entries
         .iter()
         .map(|e| {
             (
@@ -141,7 +153,7 @@ pub async fn progress(app: &App, p: &Principal, round_id: i64) -> Result<Progres
         )
     };
     let mut experts = Vec::new();
-    let expert_ids: BTreeSet<i64> = active.iter().map(|a| a.expert_id).collect();
+    let expert_ids: BTreeSet<ExpertId> = active.iter().map(|a| a.expert_id).collect();
     for id in expert_ids {
         let mine: Vec<&SheetStatus> = statuses.iter().filter(|s| s.expert_id == id).collect();
         let (assigned, submitted) = count(&mine);
@@ -196,8 +208,8 @@ pub async fn progress(app: &App, p: &Principal, round_id: i64) -> Result<Progres
 /// Experts' names by id.
 pub async fn expert_names<C: ConnectionTrait>(
     conn: &C,
-    ids: impl IntoIterator<Item = i64>,
-) -> Result<BTreeMap<i64, String>, AppError> {
+    ids: impl IntoIterator<Item = ExpertId>,
+) -> Result<BTreeMap<ExpertId, String>, AppError> {
     Ok(
         store::load_by_ids_map::<expert::Entity, _>(conn, ids, |e| e.name)
             .await?
@@ -211,7 +223,7 @@ pub async fn expert_names<C: ConnectionTrait>(
 pub async fn reopen(
     app: &App,
     p: &Principal,
-    sheet_id: i64,
+    sheet_id: ScoreSheetId,
     reason: &str,
 ) -> Result<score_sheet::Model, AppError> {
     province_wide(p, Action::Update)?;

@@ -1,5 +1,6 @@
 //! An expert's own assignments and score sheets: listing, reading and saving (第十条、第十一条).
 
+use crate::store::id::{AssignmentId, AttachmentId, RoundId, ScoreSheetId};
 use jiqun_domain::access::{Action, Resource, ScopeKind};
 use jiqun_domain::attachment::{OwnerType, human_size};
 use jiqun_domain::region;
@@ -32,8 +33,10 @@ use crate::store::{
 /// One of the expert's assignments, as listed on 评审任务.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AssignmentRow {
-    pub assignment_id: i64,
-    pub round_id: i64,
+    #[schema(value_type = i64)]
+    pub assignment_id: AssignmentId,
+    #[schema(value_type = i64)]
+    pub round_id: RoundId,
     /// e.g. "2026年度初赛"
     pub round_label: String,
     pub cluster_name: String,
@@ -70,7 +73,7 @@ async fn my_assignment<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
     action: Action,
-    assignment_id: i64,
+    assignment_id: AssignmentId,
 ) -> Result<(expert::Model, assignment::Model), AppError> {
     let me = me(conn, p, action).await?.ok_or(AppError::NotFound)?;
     let a = assignment::Entity::find_by_id(assignment_id)
@@ -83,7 +86,7 @@ async fn my_assignment<C: ConnectionTrait>(
 
 async fn sheet_of<C: ConnectionTrait>(
     conn: &C,
-    assignment_id: i64,
+    assignment_id: AssignmentId,
 ) -> Result<Option<score_sheet::Model>, AppError> {
     Ok(score_sheet::Entity::find()
         .filter(score_sheet::Column::AssignmentId.eq(assignment_id))
@@ -198,7 +201,8 @@ impl CriterionSheet {
 /// A file of the application being judged, downloadable by the expert during the window.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SheetFile {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: AttachmentId,
     pub file_name: String,
     pub size: String,
 }
@@ -208,10 +212,13 @@ pub struct SheetFile {
 pub struct SheetView {
     /// The application's files; empty outside the scoring window.
     pub files: Vec<SheetFile>,
-    pub assignment_id: i64,
+    #[schema(value_type = i64)]
+    pub assignment_id: AssignmentId,
     /// Absent before the first save.
-    pub sheet_id: Option<i64>,
-    pub round_id: i64,
+    #[schema(value_type = Option<i64>)]
+    pub sheet_id: Option<ScoreSheetId>,
+    #[schema(value_type = i64)]
+    pub round_id: RoundId,
     pub round_label: String,
     pub cluster_name: String,
     pub org_name: String,
@@ -254,7 +261,11 @@ impl SheetView {
 }
 
 /// The expert's sheet for one of their assignments, with the application's content.
-pub async fn sheet(app: &App, p: &Principal, assignment_id: i64) -> Result<SheetView, AppError> {
+pub async fn sheet(
+    app: &App,
+    p: &Principal,
+    assignment_id: AssignmentId,
+) -> Result<SheetView, AppError> {
     let (_, a) = my_assignment(&app.db, p, Action::View, assignment_id).await?;
     view_of(app, &a).await
 }
@@ -386,7 +397,7 @@ async fn view_of(app: &App, a: &assignment::Model) -> Result<SheetView, AppError
 pub async fn save(
     app: &App,
     p: &Principal,
-    assignment_id: i64,
+    assignment_id: AssignmentId,
     input: Option<&SheetInput>,
     submit: bool,
 ) -> Result<SheetView, AppError> {
@@ -424,8 +435,8 @@ pub async fn save(
     let complete = criteria.iter().all(|c| input.scores.contains_key(&c.key));
     let total = complete.then(|| {
         review::total(&review::ScoreSheet {
-            expert_id: me.id,
-            application_id: ctx.entry.application_id,
+            expert_id: me.id.get(),
+            application_id: ctx.entry.application_id.get(),
             scores: input.scores.iter().map(|(k, v)| (k.clone(), *v)).collect(),
             submitted: submit,
         })

@@ -1,3 +1,4 @@
+use crate::store::id::{ApiTokenId, OrgId, UserId};
 use jiqun_domain::access::Role;
 use sea_orm::entity::prelude::*;
 
@@ -6,7 +7,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "api_tokens")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: ApiTokenId,
     /// What the token is for, e.g. the system that holds it.
     pub name: String,
     /// SM3 of the whole token: a database reader cannot use the tokens.
@@ -15,13 +16,13 @@ pub struct Model {
     /// The token's first characters, enough to recognise it, never enough to use it.
     pub prefix: String,
     pub role: Role,
-    pub org_id: i64,
-    pub created_by: i64,
+    pub org_id: OrgId,
+    pub created_by: UserId,
     pub created_at: TimeDateTimeWithTimeZone,
     pub expires_at: Option<TimeDateTimeWithTimeZone>,
     pub last_used_at: Option<TimeDateTimeWithTimeZone>,
     pub revoked_at: Option<TimeDateTimeWithTimeZone>,
-    pub revoked_by: Option<i64>,
+    pub revoked_by: Option<UserId>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,3 +1,4 @@
+use crate::store::id::{ApplicationId, ClusterId, CompetitionId, OrgId};
 use jiqun_domain::application::Status;
 use jiqun_domain::region::RegionCode;
 use sea_orm::entity::prelude::*;
@@ -6,10 +7,10 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "applications")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub competition_id: i64,
-    pub cluster_id: i64,
-    pub org_id: i64,
+    pub id: ApplicationId,
+    pub competition_id: CompetitionId,
+    pub cluster_id: ClusterId,
+    pub org_id: OrgId,
     /// Routing city (the lead applicant's) and lead county (for the per-county cap).
     pub city_code: RegionCode,
     pub county_code: RegionCode,

@@ -1,3 +1,4 @@
+use crate::store::id::{ApplicationEventId, ApplicationId, UserId};
 use jiqun_domain::application::Status;
 use sea_orm::entity::prelude::*;
 
@@ -5,12 +6,12 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "application_events")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub application_id: i64,
+    pub id: ApplicationEventId,
+    pub application_id: ApplicationId,
     pub from_status: Status,
     pub to_status: Status,
     pub action: String,
-    pub actor_user_id: i64,
+    pub actor_user_id: UserId,
     pub actor_name: String,
     pub comment: String,
     pub at: TimeDateTimeWithTimeZone,

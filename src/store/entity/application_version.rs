@@ -1,16 +1,17 @@
+use crate::store::id::{ApplicationId, ApplicationVersionId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "application_versions")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub application_id: i64,
+    pub id: ApplicationVersionId,
+    pub application_id: ApplicationId,
     pub revision: i32,
     pub form: String,
     /// JSON: the cluster profile and attachment list as submitted.
     pub snapshot: String,
-    pub submitted_by: i64,
+    pub submitted_by: UserId,
     pub submitted_at: TimeDateTimeWithTimeZone,
 }
 

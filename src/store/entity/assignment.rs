@@ -1,3 +1,4 @@
+use crate::store::id::{AssignmentId, EntryId, ExpertId, RoundId, UserId};
 use sea_orm::entity::prelude::*;
 
 use super::kinds::AssignmentSource;
@@ -7,17 +8,17 @@ use super::kinds::AssignmentSource;
 #[sea_orm(table_name = "assignments")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub round_id: i64,
-    pub entry_id: i64,
-    pub expert_id: i64,
+    pub id: AssignmentId,
+    pub round_id: RoundId,
+    pub entry_id: EntryId,
+    pub expert_id: ExpertId,
     pub source: AssignmentSource,
     /// Why a conflict was overridden, when it was.
     pub override_reason: String,
     /// Set when the expert recused themselves; the row stays for the record.
     pub recused_at: Option<TimeDateTimeWithTimeZone>,
     pub recusal_reason: String,
-    pub created_by: i64,
+    pub created_by: UserId,
     pub created_at: TimeDateTimeWithTimeZone,
 }
 

@@ -1,17 +1,18 @@
+use crate::store::id::{AttachmentId, BlobId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "attachments")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub blob_id: i64,
+    pub id: AttachmentId,
+    pub blob_id: BlobId,
     /// competition | application | cluster | recommendation
     pub owner_type: String,
     pub owner_id: i64,
     pub purpose: String,
     pub file_name: String,
-    pub uploaded_by: i64,
+    pub uploaded_by: UserId,
     pub uploaded_at: TimeDateTimeWithTimeZone,
 }
 

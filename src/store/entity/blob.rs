@@ -1,10 +1,11 @@
+use crate::store::id::BlobId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "blobs")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: BlobId,
     /// Hex SM3 digest of the content; the file is stored under this name.
     pub sm3: String,
     pub size: i64,

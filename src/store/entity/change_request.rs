@@ -1,3 +1,4 @@
+use crate::store::id::{ChangeRequestId, ClusterId, DesignationId, OrgId, UserId};
 use jiqun_domain::change_request::ChangeStatus;
 use jiqun_domain::region::RegionCode;
 use sea_orm::entity::prelude::*;
@@ -9,10 +10,10 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "change_requests")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub cluster_id: i64,
+    pub id: ChangeRequestId,
+    pub cluster_id: ClusterId,
     /// The promotion organisation that filed it.
-    pub org_id: i64,
+    pub org_id: OrgId,
     /// The cluster's city when filed: whose bureau gives the opinion.
     pub city_code: RegionCode,
     pub status: ChangeStatus,
@@ -21,14 +22,14 @@ pub struct Model {
     pub reasons: String,
     pub city_agrees: Option<bool>,
     pub city_opinion: String,
-    pub city_by: Option<i64>,
+    pub city_by: Option<UserId>,
     pub city_at: Option<TimeDateTimeWithTimeZone>,
     pub decision_reasons: String,
-    pub decided_by: Option<i64>,
+    pub decided_by: Option<UserId>,
     pub decided_at: Option<TimeDateTimeWithTimeZone>,
-    pub old_designation_id: Option<i64>,
-    pub new_designation_id: Option<i64>,
-    pub filed_by: i64,
+    pub old_designation_id: Option<DesignationId>,
+    pub new_designation_id: Option<DesignationId>,
+    pub filed_by: UserId,
     pub version: i32,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,

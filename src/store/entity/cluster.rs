@@ -1,3 +1,4 @@
+use crate::store::id::{ClusterId, OrgId};
 use jiqun_domain::region::RegionCode;
 use sea_orm::entity::prelude::*;
 
@@ -7,9 +8,9 @@ use super::kinds::Lifecycle;
 #[sea_orm(table_name = "clusters")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: ClusterId,
     /// The lead applicant (集群发展促进组织).
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub name: String,
     /// leading | specialty (policy cluster kinds)
     pub kind: String,

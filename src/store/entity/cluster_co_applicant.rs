@@ -1,12 +1,13 @@
+use crate::store::id::{ClusterId, CoApplicantId, OrgId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "cluster_co_applicants")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub cluster_id: i64,
-    pub org_id: i64,
+    pub id: CoApplicantId,
+    pub cluster_id: ClusterId,
+    pub org_id: OrgId,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

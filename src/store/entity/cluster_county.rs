@@ -1,3 +1,4 @@
+use crate::store::id::{ClusterCountyId, ClusterId};
 use jiqun_domain::region::RegionCode;
 use sea_orm::entity::prelude::*;
 
@@ -5,8 +6,8 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "cluster_counties")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub cluster_id: i64,
+    pub id: ClusterCountyId,
+    pub cluster_id: ClusterId,
     pub county_code: RegionCode,
 }
 

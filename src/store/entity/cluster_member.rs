@@ -1,11 +1,12 @@
+use crate::store::id::{ClusterId, ClusterMemberId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "cluster_members")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub cluster_id: i64,
+    pub id: ClusterMemberId,
+    pub cluster_id: ClusterId,
     pub name: String,
     pub credit_code: String,
 }

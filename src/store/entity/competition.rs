@@ -1,3 +1,4 @@
+use crate::store::id::{CompetitionId, UserId};
 use sea_orm::entity::prelude::*;
 
 use super::kinds::CompetitionStatus;
@@ -6,7 +7,7 @@ use super::kinds::CompetitionStatus;
 #[sea_orm(table_name = "competitions")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: CompetitionId,
     pub year: i32,
     pub title: String,
     /// The policy the competition runs under; `policy_source` keeps its exact text.
@@ -16,7 +17,7 @@ pub struct Model {
     pub review_deadline: TimeDateTimeWithTimeZone,
     pub notice_text: String,
     pub status: CompetitionStatus,
-    pub created_by: i64,
+    pub created_by: UserId,
     pub version: i32,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,

@@ -1,3 +1,4 @@
+use crate::store::id::{DefenceScoreId, EntryId, ExpertId, RoundId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A defence (答辩) score recorded by the province for one expert.
@@ -5,12 +6,12 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "defence_scores")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub round_id: i64,
-    pub entry_id: i64,
-    pub expert_id: i64,
+    pub id: DefenceScoreId,
+    pub round_id: RoundId,
+    pub entry_id: EntryId,
+    pub expert_id: ExpertId,
     pub score: f64,
-    pub recorded_by: i64,
+    pub recorded_by: UserId,
     pub recorded_at: TimeDateTimeWithTimeZone,
 }
 

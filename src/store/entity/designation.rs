@@ -1,3 +1,4 @@
+use crate::store::id::{ClusterId, DesignationId, EntryId, RoundId, UserId};
 use jiqun_domain::round::Designation;
 use sea_orm::entity::prelude::*;
 
@@ -6,10 +7,10 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "designations")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub cluster_id: i64,
-    pub round_id: i64,
-    pub entry_id: i64,
+    pub id: DesignationId,
+    pub cluster_id: ClusterId,
+    pub round_id: RoundId,
+    pub entry_id: EntryId,
     pub designation: Designation,
     pub effective_on: TimeDate,
     pub year: i32,
@@ -19,13 +20,13 @@ pub struct Model {
     pub superseded_on: Option<TimeDate>,
     pub revoked_on: Option<TimeDate>,
     pub revoke_reason: String,
-    pub decided_by: i64,
+    pub decided_by: UserId,
     pub created_at: TimeDateTimeWithTimeZone,
     /// What the certificate showed when issued (JSON, `services::records::Snapshot`); every
     /// page, PDF and check reads this, never the live cluster.
     pub snapshot: String,
     /// The certificate that replaced this one (换发), when one did.
-    pub superseded_by: Option<i64>,
+    pub superseded_by: Option<DesignationId>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

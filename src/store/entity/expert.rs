@@ -1,3 +1,4 @@
+use crate::store::id::{ExpertId, UserId};
 use jiqun_domain::region::RegionCode;
 use sea_orm::entity::prelude::*;
 
@@ -6,8 +7,8 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "experts")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub user_id: i64,
+    pub id: ExpertId,
+    pub user_id: UserId,
     pub name: String,
     /// Fields of expertise, one per line.
     pub fields: String,

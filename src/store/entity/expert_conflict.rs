@@ -1,3 +1,4 @@
+use crate::store::id::{ApplicationId, ConflictId, ExpertId};
 use sea_orm::entity::prelude::*;
 
 /// A conflict of interest an expert declared for an application.
@@ -5,9 +6,9 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "expert_conflicts")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub expert_id: i64,
-    pub application_id: i64,
+    pub id: ConflictId,
+    pub expert_id: ExpertId,
+    pub application_id: ApplicationId,
     pub reason: String,
     pub declared_at: TimeDateTimeWithTimeZone,
 }

@@ -1,3 +1,4 @@
+use crate::store::id::{ClusterId, FundingEntryId, OrgId, UserId};
 use jiqun_domain::funding::{EntryKind, Status};
 use jiqun_domain::region::RegionCode;
 use sea_orm::entity::prelude::*;
@@ -7,10 +8,10 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "funding_entries")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub cluster_id: i64,
+    pub id: FundingEntryId,
+    pub cluster_id: ClusterId,
     /// The cluster's promotion organisation, which sees its own entries.
-    pub org_id: i64,
+    pub org_id: OrgId,
     /// The cluster's city, whose bureau sees them.
     pub city_code: RegionCode,
     pub kind: EntryKind,
@@ -24,7 +25,7 @@ pub struct Model {
     pub document_number: String,
     pub status: Status,
     pub note: String,
-    pub created_by: i64,
+    pub created_by: UserId,
     pub version: i32,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,

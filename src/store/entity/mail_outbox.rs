@@ -1,10 +1,11 @@
+use crate::store::id::MailId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "mail_outbox")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: MailId,
     pub to_address: String,
     pub subject: String,
     pub body: String,

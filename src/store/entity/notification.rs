@@ -1,11 +1,12 @@
+use crate::store::id::{NotificationId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "notifications")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub user_id: i64,
+    pub id: NotificationId,
+    pub user_id: UserId,
     pub title: String,
     pub body: String,
     pub link: String,

@@ -1,3 +1,4 @@
+use crate::store::id::{EntryId, ObjectionId, RoundId, UserId};
 use jiqun_domain::round::ObjectionStatus;
 use sea_orm::entity::prelude::*;
 
@@ -6,9 +7,9 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "objections")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub round_id: i64,
-    pub entry_id: i64,
+    pub id: ObjectionId,
+    pub round_id: RoundId,
+    pub entry_id: EntryId,
     pub name: String,
     pub organisation: String,
     pub contact: String,
@@ -20,7 +21,7 @@ pub struct Model {
     pub filed_at: TimeDateTimeWithTimeZone,
     pub registered_at: Option<TimeDateTimeWithTimeZone>,
     pub decided_at: Option<TimeDateTimeWithTimeZone>,
-    pub decided_by: Option<i64>,
+    pub decided_by: Option<UserId>,
     pub version: i32,
 }
 

@@ -1,3 +1,4 @@
+use crate::store::id::OrgId;
 use jiqun_domain::access::OrgKind;
 use jiqun_domain::region::RegionCode;
 use sea_orm::entity::prelude::*;
@@ -6,7 +7,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "organisations")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: OrgId,
     pub name: String,
     pub kind: OrgKind,
     pub credit_code: Option<String>,

@@ -1,3 +1,4 @@
+use crate::store::id::{ExpertId, PanelMemberId, RoundId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// An expert on a round's panel.
@@ -5,10 +6,10 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "round_panel")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub round_id: i64,
-    pub expert_id: i64,
-    pub added_by: i64,
+    pub id: PanelMemberId,
+    pub round_id: RoundId,
+    pub expert_id: ExpertId,
+    pub added_by: UserId,
     pub added_at: TimeDateTimeWithTimeZone,
 }
 

@@ -1,3 +1,4 @@
+use crate::store::id::PolicyId;
 use sea_orm::entity::prelude::*;
 
 /// An installed policy text (`policies/*.toml` format), kept exactly as installed.
@@ -5,7 +6,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "policies")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: PolicyId,
     /// `identity.id` of the text, e.g. "hunan-2021".
     pub key: String,
     /// `identity.version` of the text.

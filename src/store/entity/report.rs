@@ -1,3 +1,4 @@
+use crate::store::id::{ClusterId, OrgId, ReportId};
 use jiqun_domain::region::RegionCode;
 use jiqun_domain::report::Status;
 use sea_orm::entity::prelude::*;
@@ -7,10 +8,10 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "reports")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub cluster_id: i64,
+    pub id: ReportId,
+    pub cluster_id: ClusterId,
     /// The cluster's promotion organisation, which writes the report.
-    pub org_id: i64,
+    pub org_id: OrgId,
     /// The cluster's city, whose bureau reads it.
     pub city_code: RegionCode,
     /// annual | semi_annual

@@ -1,3 +1,4 @@
+use crate::store::id::{ClusterId, ReportAlertId};
 use sea_orm::entity::prelude::*;
 
 /// A reminder or overdue notice sent for one cluster's report of one period; unique per kind,
@@ -6,8 +7,8 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "report_alerts")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub cluster_id: i64,
+    pub id: ReportAlertId,
+    pub cluster_id: ClusterId,
     pub period_kind: String,
     pub period_year: i32,
     /// remind-<days> | overdue-city | overdue-province

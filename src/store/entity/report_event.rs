@@ -1,3 +1,4 @@
+use crate::store::id::{ReportEventId, ReportId, UserId};
 use jiqun_domain::report::Status;
 use sea_orm::entity::prelude::*;
 
@@ -6,12 +7,12 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "report_events")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub report_id: i64,
+    pub id: ReportEventId,
+    pub report_id: ReportId,
     pub from_status: Status,
     pub to_status: Status,
     pub action: String,
-    pub actor_user_id: i64,
+    pub actor_user_id: UserId,
     pub actor_name: String,
     pub comment: String,
     pub at: TimeDateTimeWithTimeZone,

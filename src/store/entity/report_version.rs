@@ -1,3 +1,4 @@
+use crate::store::id::{ReportId, ReportVersionId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A report as it was submitted (one row per submission).
@@ -5,11 +6,11 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "report_versions")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub report_id: i64,
+    pub id: ReportVersionId,
+    pub report_id: ReportId,
     pub revision: i32,
     pub form: String,
-    pub submitted_by: i64,
+    pub submitted_by: UserId,
     pub submitted_at: TimeDateTimeWithTimeZone,
 }
 

@@ -1,3 +1,4 @@
+use crate::store::id::{ClusterId, RevocationCaseId, UserId};
 use jiqun_domain::revocation::CaseStatus;
 use sea_orm::entity::prelude::*;
 
@@ -7,15 +8,15 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "revocation_cases")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub cluster_id: i64,
+    pub id: RevocationCaseId,
+    pub cluster_id: ClusterId,
     /// The policy's `revocation.reasons` key, with its name and article as they read at opening.
     pub ground_key: String,
     pub ground_name: String,
     pub ground_article: String,
     pub facts: String,
     pub status: CaseStatus,
-    pub opened_by: i64,
+    pub opened_by: UserId,
     pub opened_on: TimeDate,
     pub notified_on: Option<TimeDate>,
     /// The last day of the statement window (deadline engine, working days).
@@ -25,13 +26,13 @@ pub struct Model {
     pub notice_text: String,
     pub response_text: String,
     pub responded_at: Option<TimeDateTimeWithTimeZone>,
-    pub responded_by: Option<i64>,
+    pub responded_by: Option<UserId>,
     pub decided_on: Option<TimeDate>,
     pub decision_year: Option<i32>,
     pub decision_seq: Option<i32>,
     pub decision_number: Option<String>,
     pub decision_reasons: String,
-    pub decided_by: Option<i64>,
+    pub decided_by: Option<UserId>,
     /// The 决定书 as issued (JSON); the public and printed copies read only this.
     pub decision_snapshot: String,
     pub version: i32,

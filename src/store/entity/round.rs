@@ -1,3 +1,4 @@
+use crate::store::id::{CompetitionId, RoundId, UserId};
 use jiqun_domain::round::{RoundKind, RoundStatus};
 use sea_orm::entity::prelude::*;
 
@@ -6,8 +7,8 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "rounds")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub competition_id: i64,
+    pub id: RoundId,
+    pub competition_id: CompetitionId,
     /// Also the policy's round key.
     pub kind: RoundKind,
     pub status: RoundStatus,
@@ -26,7 +27,7 @@ pub struct Model {
     pub notice_first_day: Option<TimeDate>,
     pub notice_last_day: Option<TimeDate>,
     pub confirmed_on: Option<TimeDate>,
-    pub created_by: i64,
+    pub created_by: UserId,
     pub version: i32,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,

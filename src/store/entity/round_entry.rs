@@ -1,3 +1,4 @@
+use crate::store::id::{ApplicationId, ClusterId, EntryId, RoundId};
 use jiqun_domain::application::Status;
 use jiqun_domain::region::RegionCode;
 use sea_orm::entity::prelude::*;
@@ -7,10 +8,10 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "round_entries")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub round_id: i64,
-    pub application_id: i64,
-    pub cluster_id: i64,
+    pub id: EntryId,
+    pub round_id: RoundId,
+    pub application_id: ApplicationId,
+    pub cluster_id: ClusterId,
     pub cluster_kind: String,
     pub city_code: RegionCode,
     pub county_code: RegionCode,

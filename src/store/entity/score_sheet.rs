@@ -1,3 +1,4 @@
+use crate::store::id::{AssignmentId, EntryId, ExpertId, RoundId, ScoreSheetId};
 use sea_orm::entity::prelude::*;
 
 use super::kinds::ScoreSheetStatus;
@@ -7,11 +8,11 @@ use super::kinds::ScoreSheetStatus;
 #[sea_orm(table_name = "score_sheets")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub assignment_id: i64,
-    pub round_id: i64,
-    pub entry_id: i64,
-    pub expert_id: i64,
+    pub id: ScoreSheetId,
+    pub assignment_id: AssignmentId,
+    pub round_id: RoundId,
+    pub entry_id: EntryId,
+    pub expert_id: ExpertId,
     /// Criterion key → score, JSON.
     pub scores: String,
     pub comment: String,

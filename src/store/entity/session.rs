@@ -1,3 +1,4 @@
+use crate::store::id::UserId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,7 +7,7 @@ pub struct Model {
     /// SM3 of the cookie token: a database reader cannot replay sessions.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub csrf_token: String,
     pub mfa_passed: bool,
     pub client_addr: String,

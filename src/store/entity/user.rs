@@ -1,3 +1,4 @@
+use crate::store::id::{OrgId, UserId};
 use jiqun_domain::access::Role;
 use sea_orm::entity::prelude::*;
 
@@ -5,10 +6,10 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "users")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub role: Role,
     pub phone: String,
     pub email: String,

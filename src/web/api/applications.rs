@@ -1,5 +1,6 @@
 //! JSON API for applications and the city's review, with the same services and rules as the pages.
 
+use crate::store::id::{ApplicationId, AttachmentId, ClusterId, CompetitionId};
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -51,8 +52,10 @@ async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> ApiResult<Vec<A
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct StartRequest {
-    pub competition_id: i64,
-    pub cluster_id: i64,
+    #[schema(value_type = i64)]
+    pub competition_id: CompetitionId,
+    #[schema(value_type = i64)]
+    pub cluster_id: ClusterId,
 }
 
 /// The form: indicator values as typed, narrative sections by criterion key, attested
@@ -142,7 +145,7 @@ async fn start(
 async fn show(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ApplicationId>,
 ) -> ApiResult<ApplicationDetail> {
     let m = svc::load(&app.db, &ctx.principal, id).await?;
     Ok(Json(detail_of(&app, &m).await?))
@@ -159,7 +162,7 @@ pub struct SaveRequest {
 async fn save(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ApplicationId>,
     Json(body): Json<SaveRequest>,
 ) -> ApiResult<ApplicationDetail> {
     let form = FormData {
@@ -181,7 +184,7 @@ pub struct VersionRequest {
 async fn submit(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ApplicationId>,
     Json(body): Json<VersionRequest>,
 ) -> ApiResult<ApplicationDetail> {
     let m = svc::submit(&app, &ctx.principal, id, body.version).await?;
@@ -198,7 +201,7 @@ pub struct CommentRequest {
 async fn return_it(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ApplicationId>,
     Json(body): Json<CommentRequest>,
 ) -> ApiResult<ApplicationDetail> {
     let m = reviews::return_for_revision(&app, &ctx.principal, id, &body.comment).await?;
@@ -210,7 +213,7 @@ async fn return_it(
 async fn reject_it(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ApplicationId>,
     Json(body): Json<CommentRequest>,
 ) -> ApiResult<ApplicationDetail> {
     let m = reviews::reject(&app, &ctx.principal, id, &body.comment).await?;
@@ -219,10 +222,12 @@ async fn reject_it(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct RecommendRequest {
-    pub ids: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub ids: Vec<ApplicationId>,
     /// An uploaded signed letter (attachment id, purpose "letter"); omit to generate a draft.
     #[serde(default)]
-    pub letter_attachment_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub letter_attachment_id: Option<AttachmentId>,
     /// Required when a county would exceed the per-county cap.
     #[serde(default)]
     pub cap_justification: String,

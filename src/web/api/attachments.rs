@@ -1,6 +1,7 @@
 //! Attachments in the JSON API: upload (multipart, streamed to the store), list and download.
 //! Paths here are relative to /api/v1.
 
+use crate::store::id::AttachmentId;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::response::Response;
@@ -145,7 +146,7 @@ async fn limits(Authed(_ctx): Authed) -> Json<Vec<PurposeLimits>> {
 async fn download(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<AttachmentId>,
 ) -> Result<Response, ApiError> {
     let d = attachments::open_scoped(&app, &ctx.principal, id).await?;
     Ok(file_response(d).await?)

@@ -2,6 +2,7 @@
 //! through `/attachments` with `owner_type=change_request`, `owner_id` the request id and
 //! `purpose=evidence`, while the request waits for its city's opinion.
 
+use crate::store::id::ChangeRequestId;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -68,7 +69,7 @@ async fn file_change(
 async fn get_change(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ChangeRequestId>,
 ) -> ApiResult<ChangeRequestView> {
     Ok(Json(changes::get(&app, &ctx.principal, id).await?))
 }
@@ -79,7 +80,7 @@ async fn get_change(
 async fn opine_change(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ChangeRequestId>,
     Json(body): Json<OpinionInput>,
 ) -> ApiResult<ChangeRequestView> {
     Ok(Json(changes::opine(&app, &ctx.principal, id, &body).await?))
@@ -92,7 +93,7 @@ async fn opine_change(
 async fn decide_change(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ChangeRequestId>,
     Json(body): Json<ChangeDecisionInput>,
 ) -> ApiResult<ChangeRequestView> {
     Ok(Json(

@@ -9,6 +9,7 @@
 //! a whole (not .xlsx, damaged, no header, too many rows) has `"field": "file"`; a file over the
 //! size limit is refused with 413 and code `payload_too_large`.
 
+use crate::store::id::{ClusterId, ClusterMemberId};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -102,7 +103,7 @@ async fn create(
 async fn get_one(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ClusterId>,
 ) -> ApiResult<ClusterView> {
     Ok(Json(clusters::get(&app, &ctx.principal, id).await?))
 }
@@ -122,7 +123,7 @@ pub struct ClusterUpdate {
 async fn update(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ClusterId>,
     Json(body): Json<ClusterUpdate>,
 ) -> ApiResult<ClusterView> {
     Ok(Json(
@@ -135,7 +136,7 @@ async fn update(
 async fn members(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ClusterId>,
 ) -> ApiResult<Vec<MemberView>> {
     Ok(Json(
         clusters::list_members(&app, &ctx.principal, id).await?,
@@ -148,7 +149,7 @@ async fn members(
 async fn add_member(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ClusterId>,
     Json(body): Json<MemberInput>,
 ) -> ApiResult<MemberView> {
     Ok(Json(
@@ -162,7 +163,7 @@ async fn add_member(
 async fn remove_member(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path((id, member_id)): Path<(i64, i64)>,
+    Path((id, member_id)): Path<(ClusterId, ClusterMemberId)>,
 ) -> Result<StatusCode, ApiError> {
     clusters::remove_member(&app, &ctx.principal, id, member_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -206,7 +207,7 @@ fn error_response(
 async fn import(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ClusterId>,
     multipart: Multipart,
 ) -> Result<Response, ApiError> {
     let bytes = match read_upload(multipart).await {
@@ -262,7 +263,7 @@ async fn template(Authed(_ctx): Authed) -> Result<Response, ApiError> {
 async fn history(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ClusterId>,
 ) -> ApiResult<Vec<HistoryEvent>> {
     Ok(Json(clusters::history(&app, &ctx.principal, id).await?))
 }

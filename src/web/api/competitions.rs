@@ -1,6 +1,7 @@
 //! JSON API for competition calls, the user's notifications and the province's recommended
 //! overview (routes relative to /api/v1).
 
+use crate::store::id::{CompetitionId, NotificationId};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -88,7 +89,7 @@ async fn create(
 async fn get_one(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<CompetitionId>,
 ) -> ApiResult<CompetitionView> {
     Ok(Json(competitions::get(&app, &ctx.principal, id).await?))
 }
@@ -106,7 +107,7 @@ pub struct CompetitionUpdate {
 async fn update(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<CompetitionId>,
     Json(body): Json<CompetitionUpdate>,
 ) -> ApiResult<CompetitionView> {
     Ok(Json(
@@ -119,7 +120,7 @@ async fn update(
 async fn close(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<CompetitionId>,
 ) -> ApiResult<CompetitionView> {
     Ok(Json(competitions::close(&app, &ctx.principal, id).await?))
 }
@@ -161,7 +162,7 @@ async fn read_all(State(app): State<Shared>, Authed(ctx): Authed) -> Result<Stat
 async fn read(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<NotificationId>,
 ) -> ApiResult<NotificationView> {
     Ok(Json(
         notifications::mark_read(&app, ctx.principal.user.id, id).await?,
@@ -175,11 +176,11 @@ struct RecommendedQuery {
 }
 
 impl RecommendedQuery {
-    fn id(&self) -> Result<Option<i64>, AppError> {
+    fn id(&self) -> Result<Option<CompetitionId>, AppError> {
         match self.competition_id.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
             Some(t) => t
-                .parse()
+                .parse::<CompetitionId>()
                 .map(Some)
                 .map_err(|_| AppError::invalid("competition_id", "竞赛编号应为整数")),
         }

@@ -1,5 +1,6 @@
 //! Individual deadline extensions through the API.
 
+use crate::store::id::ApplicationId;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -30,7 +31,7 @@ pub struct Doc;
 async fn list_extensions(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ApplicationId>,
 ) -> ApiResult<Vec<ExtensionView>> {
     Ok(Json(extensions::list(&app, &ctx.principal, id).await?))
 }
@@ -46,7 +47,7 @@ async fn list_extensions(
 async fn grant_extension(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ApplicationId>,
     Json(input): Json<ExtensionInput>,
 ) -> ApiResult<ExtensionView> {
     Ok(Json(

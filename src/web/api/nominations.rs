@@ -1,6 +1,7 @@
 //! JSON API: national nominations (第十七条 择优推荐) — the year's list, nominating a certified
 //! cluster, recording the national outcome and the dossier ZIP (routes relative to /api/v1).
 
+use crate::store::id::NominationId;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -81,7 +82,7 @@ async fn create_nomination(
 async fn get_nomination(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<NominationId>,
 ) -> ApiResult<NominationRow> {
     Ok(Json(nominations::get(&app, &ctx.principal, id).await?))
 }
@@ -93,7 +94,7 @@ async fn get_nomination(
 async fn record_nomination_outcome(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<NominationId>,
     Json(body): Json<OutcomeInput>,
 ) -> ApiResult<NominationRow> {
     Ok(Json(
@@ -109,7 +110,7 @@ async fn record_nomination_outcome(
 async fn nomination_dossier(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<NominationId>,
 ) -> Result<Response, ApiError> {
     match nominations::dossier(&app, &ctx.principal, id).await {
         Ok(d) => Ok(dossier_download(d, id)),

@@ -6,6 +6,7 @@
 //! JPEG or PNG), under the same rules as the public page, including the per-address limit
 //! (429 `rate_limited`).
 
+use crate::store::id::{DesignationId, ObjectionId, RoundId};
 use std::net::SocketAddr;
 
 use axum::extract::{
@@ -147,7 +148,7 @@ async fn list_notices(State(app): State<Shared>) -> ApiResult<Vec<NoticeSummary>
     responses((status = 200, body = PublicNotice), (status = 404, body = ErrorBody)))]
 async fn get_notice(
     State(app): State<Shared>,
-    Path(round_id): Path<i64>,
+    Path(round_id): Path<RoundId>,
 ) -> ApiResult<PublicNotice> {
     Ok(Json(notices::public_notice(&app, round_id).await?))
 }
@@ -162,7 +163,7 @@ async fn get_notice(
 async fn file_objection(
     State(app): State<Shared>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    Path(round_id): Path<i64>,
+    Path(round_id): Path<RoundId>,
     req: Request,
 ) -> Response {
     let client_addr =
@@ -223,7 +224,7 @@ struct ReceiptQuery {
     responses((status = 200, body = ObjectionReceipt), (status = 404, body = ErrorBody)))]
 async fn get_receipt(
     State(app): State<Shared>,
-    Path((round_id, id)): Path<(i64, i64)>,
+    Path((round_id, id)): Path<(RoundId, ObjectionId)>,
     Query(q): Query<ReceiptQuery>,
 ) -> ApiResult<ObjectionReceipt> {
     Ok(Json(notices::receipt(&app, round_id, id, &q.key).await?))
@@ -235,7 +236,7 @@ async fn get_receipt(
 async fn round_notice(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
 ) -> ApiResult<RoundNotice> {
     Ok(Json(notices::round_notice(&app, &ctx.principal, id).await?))
 }
@@ -247,7 +248,7 @@ async fn round_notice(
 async fn publish(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Json(body): Json<PublishInput>,
 ) -> ApiResult<RoundNotice> {
     notices::publish(&app, &ctx.principal, id, &body).await?;
@@ -260,7 +261,7 @@ async fn publish(
 async fn list_objections(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
 ) -> ApiResult<Vec<ObjectionView>> {
     Ok(Json(notices::objections(&app, &ctx.principal, id).await?.1))
 }
@@ -278,7 +279,7 @@ pub struct ReplyInput {
 async fn step(
     app: &App,
     ctx: &crate::web::principal::SessionCtx,
-    id: i64,
+    id: ObjectionId,
     step: ObjectionStep,
     body: &ReplyInput,
 ) -> ApiResult<ObjectionView> {
@@ -293,7 +294,7 @@ async fn step(
 async fn register(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ObjectionId>,
     Json(body): Json<ReplyInput>,
 ) -> ApiResult<ObjectionView> {
     step(&app, &ctx, id, ObjectionStep::Register, &body).await
@@ -305,7 +306,7 @@ async fn register(
 async fn dismiss(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ObjectionId>,
     Json(body): Json<ReplyInput>,
 ) -> ApiResult<ObjectionView> {
     step(&app, &ctx, id, ObjectionStep::Dismiss, &body).await
@@ -317,7 +318,7 @@ async fn dismiss(
 async fn uphold(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ObjectionId>,
     Json(body): Json<ReplyInput>,
 ) -> ApiResult<ObjectionView> {
     step(&app, &ctx, id, ObjectionStep::Uphold, &body).await
@@ -330,7 +331,7 @@ async fn uphold(
 async fn confirm(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     body: Option<Json<ConfirmInput>>,
 ) -> ApiResult<ConfirmOutcome> {
     let input = body.map(|Json(b)| b).unwrap_or_default();
@@ -356,7 +357,7 @@ async fn list_certificates(
 async fn get_certificate(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<DesignationId>,
 ) -> ApiResult<CertificateRow> {
     Ok(Json(designations::get(&app, &ctx.principal, id).await?))
 }
@@ -372,7 +373,7 @@ async fn list_announcements(State(app): State<Shared>) -> ApiResult<Vec<Announce
     responses((status = 200, body = Announcement), (status = 404, body = ErrorBody)))]
 async fn get_announcement(
     State(app): State<Shared>,
-    Path(round_id): Path<i64>,
+    Path(round_id): Path<RoundId>,
 ) -> ApiResult<Announcement> {
     Ok(Json(designations::announcement(&app, round_id).await?))
 }

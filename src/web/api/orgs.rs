@@ -1,5 +1,6 @@
 //! Organisations (units) through the API.
 
+use crate::store::id::OrgId;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
@@ -43,7 +44,7 @@ pub(super) async fn create_org(
 pub(super) async fn get_org(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<OrgId>,
 ) -> ApiResult<orgs::OrgView> {
     Ok(Json(orgs::get(&app, &ctx.principal, id).await?))
 }
@@ -61,7 +62,7 @@ pub struct OrgUpdate {
 pub(super) async fn update_org(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<OrgId>,
     Json(body): Json<OrgUpdate>,
 ) -> ApiResult<orgs::OrgView> {
     Ok(Json(

@@ -2,6 +2,7 @@
 //! step — save, submit, the city bureau's opinion, the province's acceptance or return. Files are
 //! attached through `/api/v1/attachments` with `owner_type=report`.
 
+use crate::store::id::{ClusterId, ReportId};
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -77,7 +78,8 @@ async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> ApiResult<Vec<R
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct StartReport {
-    pub cluster_id: i64,
+    #[schema(value_type = i64)]
+    pub cluster_id: ClusterId,
     /// annual | semi_annual
     pub period_kind: String,
     pub period_year: i32,
@@ -107,7 +109,7 @@ async fn start(
 async fn show(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ReportId>,
 ) -> ApiResult<ReportView> {
     Ok(Json(svc::get(&app, &ctx.principal, id).await?))
 }
@@ -123,7 +125,7 @@ pub struct SaveReport {
 async fn save(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ReportId>,
     Json(body): Json<SaveReport>,
 ) -> ApiResult<ReportView> {
     Ok(Json(
@@ -141,7 +143,7 @@ pub struct ReportVersion {
 async fn submit(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ReportId>,
     Json(body): Json<ReportVersion>,
 ) -> ApiResult<ReportView> {
     Ok(Json(
@@ -161,7 +163,7 @@ pub struct OpinionRequest {
 async fn forward(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ReportId>,
     Json(body): Json<OpinionRequest>,
 ) -> ApiResult<ReportView> {
     let d = Decision {
@@ -185,7 +187,7 @@ pub struct ReportCommentRequest {
 async fn return_it(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ReportId>,
     Json(body): Json<ReportCommentRequest>,
 ) -> ApiResult<ReportView> {
     let d = Decision {
@@ -201,7 +203,7 @@ async fn return_it(
 async fn accept(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ReportId>,
     Json(body): Json<ReportCommentRequest>,
 ) -> ApiResult<ReportView> {
     let d = Decision {

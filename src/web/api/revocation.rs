@@ -3,6 +3,7 @@
 //! `owner_type=revocation_case` (the province, before the 告知书) or `revocation_response`
 //! (the cluster, within the statement window), `owner_id` the case id and `purpose=evidence`.
 
+use crate::store::id::RevocationCaseId;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -103,7 +104,7 @@ async fn list_candidates(
 async fn get_case(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RevocationCaseId>,
 ) -> ApiResult<CaseView> {
     Ok(Json(revocation::get(&app, &ctx.principal, id).await?))
 }
@@ -115,7 +116,7 @@ async fn get_case(
 async fn notify_case(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RevocationCaseId>,
 ) -> ApiResult<CaseView> {
     Ok(Json(revocation::notify(&app, &ctx.principal, id).await?))
 }
@@ -126,7 +127,7 @@ async fn notify_case(
 async fn respond_case(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RevocationCaseId>,
     Json(body): Json<RespondInput>,
 ) -> ApiResult<CaseView> {
     Ok(Json(
@@ -142,7 +143,7 @@ async fn respond_case(
 async fn decide_case(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RevocationCaseId>,
     Json(body): Json<DecideInput>,
 ) -> ApiResult<CaseView> {
     Ok(Json(
@@ -157,7 +158,7 @@ async fn decide_case(
 async fn get_decision(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RevocationCaseId>,
 ) -> ApiResult<DecisionDocument> {
     Ok(Json(revocation::decision(&app, &ctx.principal, id).await?))
 }
@@ -174,7 +175,7 @@ async fn list_published(State(app): State<Shared>) -> ApiResult<Vec<PublishedDec
     responses((status = 200, body = DecisionDocument), (status = 404, body = ErrorBody)))]
 async fn get_published(
     State(app): State<Shared>,
-    Path(id): Path<i64>,
+    Path(id): Path<RevocationCaseId>,
 ) -> ApiResult<DecisionDocument> {
     Ok(Json(revocation::published_one(&app, id).await?))
 }

@@ -1,6 +1,7 @@
 //! JSON API: the expert pool and the set-up of rounds — opening, panel, automatic and manual
 //! assignment, removals, recusal and the start of scoring (routes relative to /api/v1).
 
+use crate::store::id::{AssignmentId, CompetitionId, EntryId, ExpertId, RoundId};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post, put};
@@ -134,7 +135,7 @@ async fn my_expert(State(app): State<Shared>, Authed(ctx): Authed) -> ApiResult<
 async fn get_expert(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ExpertId>,
 ) -> ApiResult<ExpertDetail> {
     Ok(Json(experts::get(&app, &ctx.principal, id).await?))
 }
@@ -152,7 +153,7 @@ pub struct ExpertUpdate {
 async fn update_expert(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ExpertId>,
     Json(body): Json<ExpertUpdate>,
 ) -> ApiResult<ExpertView> {
     Ok(Json(
@@ -167,7 +168,7 @@ async fn update_expert(
 async fn open_round(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<CompetitionId>,
     Json(body): Json<OpenRoundInput>,
 ) -> ApiResult<RoundView> {
     let r = rounds::open_round(&app, &ctx.principal, id, &body).await?;
@@ -207,7 +208,7 @@ async fn list_rounds(
 async fn get_round(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
 ) -> ApiResult<RoundView> {
     Ok(Json(rounds::view(&app, &ctx.principal, id).await?))
 }
@@ -216,10 +217,12 @@ async fn get_round(
 pub struct PanelChange {
     /// Expert ids to add to the panel.
     #[serde(default)]
-    pub add: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub add: Vec<ExpertId>,
     /// Expert ids to take off the panel (only experts without standing assignments).
     #[serde(default)]
-    pub remove: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub remove: Vec<ExpertId>,
 }
 
 /// Changes the round's panel (province).
@@ -228,7 +231,7 @@ pub struct PanelChange {
 async fn set_panel(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Json(body): Json<PanelChange>,
 ) -> ApiResult<RoundView> {
     rounds::set_panel(&app, &ctx.principal, id, &body.add, &body.remove).await?;
@@ -243,15 +246,17 @@ async fn set_panel(
 async fn auto_assign(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
 ) -> ApiResult<AssignOutcome> {
     Ok(Json(rounds::auto_assign(&app, &ctx.principal, id).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct ManualAssignment {
-    pub entry_id: i64,
-    pub expert_id: i64,
+    #[schema(value_type = i64)]
+    pub entry_id: EntryId,
+    #[schema(value_type = i64)]
+    pub expert_id: ExpertId,
     /// Required when the pair has a conflict of interest; the refusal names the conflicts.
     #[serde(default)]
     pub override_reason: String,
@@ -264,7 +269,7 @@ pub struct ManualAssignment {
 async fn assign(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Json(body): Json<ManualAssignment>,
 ) -> ApiResult<AssignmentView> {
     let a = rounds::assign(
@@ -293,7 +298,7 @@ async fn assign(
 async fn open_scoring(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
 ) -> ApiResult<RoundView> {
     rounds::open_scoring(&app, &ctx.principal, id).await?;
     Ok(Json(rounds::view(&app, &ctx.principal, id).await?))
@@ -314,7 +319,7 @@ pub struct ExtendInput {
 async fn extend_window(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Json(body): Json<ExtendInput>,
 ) -> ApiResult<RoundView> {
     rounds::extend_window(
@@ -340,7 +345,7 @@ pub struct Reason {
 async fn unassign(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<AssignmentId>,
     Json(body): Json<Reason>,
 ) -> Result<StatusCode, ApiError> {
     rounds::unassign(&app, &ctx.principal, id, &body.reason).await?;
@@ -354,7 +359,7 @@ async fn unassign(
 async fn recuse(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<AssignmentId>,
     Json(body): Json<Reason>,
 ) -> Result<StatusCode, ApiError> {
     rounds::recuse(&app, &ctx.principal, id, &body.reason).await?;

@@ -2,6 +2,7 @@
 //! proposed list, and the Excel exports (routes relative to /api/v1). Same services and rules as
 //! the pages.
 
+use crate::store::id::{AssignmentId, RoundId, ScoreSheetId};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -100,7 +101,7 @@ async fn my_assignments(
 async fn sheet(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<AssignmentId>,
 ) -> ApiResult<SheetView> {
     Ok(Json(scoring::sheet(&app, &ctx.principal, id).await?))
 }
@@ -114,7 +115,7 @@ async fn sheet(
 async fn save(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<AssignmentId>,
     Json(body): Json<SheetInput>,
 ) -> ApiResult<SheetView> {
     Ok(Json(
@@ -132,7 +133,7 @@ async fn save(
 async fn submit(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<AssignmentId>,
     body: Option<Json<SheetInput>>,
 ) -> ApiResult<SheetView> {
     let input = body.map(|Json(b)| b);
@@ -149,8 +150,10 @@ pub struct ReopenInput {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReopenedSheet {
-    pub id: i64,
-    pub assignment_id: i64,
+    #[schema(value_type = i64)]
+    pub id: ScoreSheetId,
+    #[schema(value_type = i64)]
+    pub assignment_id: AssignmentId,
     /// "draft" after reopening.
     pub status: String,
     pub reopened_reason: String,
@@ -166,7 +169,7 @@ pub struct ReopenedSheet {
 async fn reopen(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ScoreSheetId>,
     Json(body): Json<ReopenInput>,
 ) -> ApiResult<ReopenedSheet> {
     let s = scoring::reopen(&app, &ctx.principal, id, &body.reason).await?;
@@ -185,7 +188,7 @@ async fn reopen(
 async fn progress(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
 ) -> ApiResult<ProgressView> {
     Ok(Json(scoring::progress(&app, &ctx.principal, id).await?))
 }
@@ -196,7 +199,7 @@ async fn progress(
 async fn defence(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
 ) -> ApiResult<DefenceView> {
     Ok(Json(scoring::defence(&app, &ctx.principal, id).await?))
 }
@@ -209,7 +212,7 @@ async fn defence(
 async fn record_defence(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Json(body): Json<DefenceInput>,
 ) -> ApiResult<DefenceView> {
     scoring::record_defence(&app, &ctx.principal, id, std::slice::from_ref(&body)).await?;
@@ -223,7 +226,7 @@ async fn record_defence(
 async fn ranking(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
 ) -> ApiResult<RankingView> {
     Ok(Json(ranking::ranking(&app, &ctx.principal, id).await?))
 }
@@ -237,7 +240,7 @@ async fn ranking(
 async fn propose(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Json(body): Json<ProposeInput>,
 ) -> ApiResult<RankingView> {
     Ok(Json(
@@ -254,7 +257,7 @@ async fn propose(
 async fn scores_xlsx(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
 ) -> Result<Response, ApiError> {
     let (bytes, name) = ranking::scores_xlsx(&app, &ctx.principal, id).await?;
     Ok(xlsx_download(bytes, &name, &format!("scores-{id}.xlsx")))
@@ -269,7 +272,7 @@ async fn scores_xlsx(
 async fn ranking_xlsx(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
 ) -> Result<Response, ApiError> {
     let (bytes, name) = ranking::ranking_xlsx(&app, &ctx.principal, id).await?;
     Ok(xlsx_download(bytes, &name, &format!("ranking-{id}.xlsx")))

@@ -1,5 +1,6 @@
 //! Integration API tokens through the API: the security administrator lists, issues and revokes.
 
+use crate::store::id::ApiTokenId;
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
@@ -48,7 +49,7 @@ pub struct RevokeRequest {
 pub(super) async fn revoke_token(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ApiTokenId>,
     Json(body): Json<RevokeRequest>,
 ) -> ApiResult<TokenView> {
     Ok(Json(

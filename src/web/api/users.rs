@@ -1,5 +1,6 @@
 //! User accounts through the API: create, edit, reset credentials.
 
+use crate::store::id::UserId;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
@@ -83,7 +84,7 @@ pub struct ActivatedUser {
 pub(super) async fn activate_user(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> ApiResult<ActivatedUser> {
     let done = users::activate(&app, &ctx.principal, id).await?;
     Ok(Json(ActivatedUser {
@@ -97,7 +98,7 @@ pub(super) async fn activate_user(
 pub(super) async fn get_user(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> ApiResult<users::UserView> {
     Ok(Json(users::get(&app, &ctx.principal, id).await?))
 }
@@ -107,7 +108,7 @@ pub(super) async fn get_user(
 pub(super) async fn update_user(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Json(body): Json<users::UserUpdate>,
 ) -> ApiResult<users::UserView> {
     Ok(Json(users::update(&app, &ctx.principal, id, &body).await?))
@@ -131,7 +132,7 @@ pub struct CredentialResult {
 pub(super) async fn user_credentials(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Json(body): Json<CredentialRequest>,
 ) -> ApiResult<CredentialResult> {
     let action = credential_action(&body.action)?;

@@ -1,5 +1,6 @@
 //! The applicant's pages: list, start, the form with its live assessment, submission.
 
+use crate::store::id::{ApplicationId, AttachmentId, ClusterId, CompetitionId};
 use std::collections::HashMap;
 
 use askama::Template;
@@ -32,7 +33,7 @@ pub fn routes() -> Router<Shared> {
 }
 
 pub struct OpenCall {
-    pub id: i64,
+    pub id: CompetitionId,
     pub title: String,
     pub deadline: String,
 }
@@ -45,7 +46,7 @@ struct ListPage {
     csrf: String,
     rows: Vec<ApplicationRow>,
     open_call: Option<OpenCall>,
-    startable: Vec<(i64, String)>,
+    startable: Vec<(ClusterId, String)>,
     /// Clusters holding a title, with why they may not start a 初赛 application.
     barred: Vec<String>,
     can_create_cluster: bool,
@@ -66,7 +67,7 @@ async fn list_page(
     let mut startable = Vec::new();
     let mut barred = Vec::new();
     if let Some(c) = &call {
-        let started: Vec<i64> = rows
+        let started: Vec<ClusterId> = rows
             .iter()
             .filter(|r| r.competition_id == c.id)
             .map(|r| r.cluster_id)
@@ -122,8 +123,8 @@ async fn start(
     match svc::start(
         &app,
         &ctx.principal,
-        parse(&form.competition_id),
-        parse(&form.cluster_id),
+        CompetitionId::new(parse(&form.competition_id)),
+        ClusterId::new(parse(&form.cluster_id)),
     )
     .await
     {
@@ -156,7 +157,7 @@ pub struct CriterionView {
 }
 
 pub struct FileView {
-    pub id: i64,
+    pub id: AttachmentId,
     pub purpose_label: String,
     pub file_name: String,
     pub size: String,
@@ -345,7 +346,7 @@ pub async fn material(
     );
     Ok(Material {
         ready: assessment.ready(),
-        files: files_of(app, "application", m.id).await?,
+        files: files_of(app, "application", m.id.get()).await?,
         policy,
         criteria,
         negatives,
@@ -456,7 +457,7 @@ async fn show_page(
 async fn extend(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ApplicationId>,
     Form(form): Form<ExtensionForm>,
 ) -> Response {
     let p = &ctx.principal;
@@ -500,7 +501,7 @@ struct ShowQuery {
 async fn show(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ApplicationId>,
     Query(q): Query<ShowQuery>,
 ) -> Result<ShowPage, PageError> {
     let m = svc::load(&app.db, &ctx.principal, id).await?;
@@ -533,7 +534,7 @@ fn form_from(fields: &HashMap<String, String>) -> FormData {
 async fn save(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ApplicationId>,
     Form(fields): Form<HashMap<String, String>>,
 ) -> Response {
     let p = &ctx.principal;

@@ -13,6 +13,7 @@
 //! reason in `upload_error` (e.g. "申请报告须为PDF文件，上传的文件实际为PNG图片"), which the page
 //! shows beside its form.
 
+use crate::store::id::AttachmentId;
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
@@ -143,7 +144,7 @@ async fn download(
     Authed(ctx): Authed,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let id = id.parse::<AttachmentId>().map_err(|_| AppError::NotFound)?;
     let d = attachments::open_scoped(&app, &ctx.principal, id).await?;
     Ok(file_response(d).await?)
 }

@@ -2,6 +2,7 @@
 //! request with its step indicator, evidence, the city's opinion form and the province's
 //! decision form. The same service as the JSON API decides every step.
 
+use crate::store::id::{ChangeRequestId, ClusterId};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -49,13 +50,13 @@ async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> Result<ListPage
 #[derive(Deserialize, Default)]
 struct NewQuery {
     #[serde(default)]
-    cluster_id: i64,
+    cluster_id: ClusterId,
 }
 
 #[derive(Deserialize, Default)]
 struct FileForm {
     #[serde(default)]
-    cluster_id: i64,
+    cluster_id: ClusterId,
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -75,7 +76,7 @@ struct NewPage {
     layout: Option<Layout>,
     flash: String,
     csrf: String,
-    cluster_id: i64,
+    cluster_id: ClusterId,
     cluster_name: String,
     f: FileForm,
     error: String,
@@ -190,7 +191,9 @@ async fn show(
     Path(id): Path<String>,
     Query(q): Query<ShowQuery>,
 ) -> Result<ShowPage, PageError> {
-    let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let id = id
+        .parse::<ChangeRequestId>()
+        .map_err(|_| AppError::NotFound)?;
     let c = changes::get(&app, &ctx.principal, id).await?;
     let flash = match q.saved.as_deref() {
         Some("filed") => {
@@ -205,7 +208,13 @@ async fn show(
     Ok(page)
 }
 
-async fn refused_step(app: &App, ctx: &SessionCtx, id: i64, e: AppError, text: String) -> Response {
+async fn refused_step(
+    app: &App,
+    ctx: &SessionCtx,
+    id: ChangeRequestId,
+    e: AppError,
+    text: String,
+) -> Response {
     match e {
         AppError::Invalid(_) | AppError::Conflict(_) => {
             match changes::get(app, &ctx.principal, id).await {
@@ -238,7 +247,7 @@ struct StepForm {
 async fn opine(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ChangeRequestId>,
     Form(f): Form<StepForm>,
 ) -> Response {
     let input = OpinionInput {
@@ -255,7 +264,7 @@ async fn opine(
 async fn decide(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ChangeRequestId>,
     Form(f): Form<StepForm>,
 ) -> Response {
     let input = ChangeDecisionInput {

@@ -1,6 +1,7 @@
 //! Cluster pages: an applicant's cluster profiles with their member enterprises (Excel import
 //! included); city bureaus and the province see the clusters in their scope read-only.
 
+use crate::store::id::{ClusterId, ClusterMemberId, OrgId};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, RawForm, State};
@@ -172,7 +173,7 @@ impl FormValues {
             co_applicant_org_ids: self
                 .co_applicant_org_ids
                 .iter()
-                .map(|s| s.trim().parse().unwrap_or(-1))
+                .map(|s| s.trim().parse().unwrap_or(OrgId::new(-1)))
                 .collect(),
         }
     }
@@ -343,7 +344,7 @@ async fn create(
 async fn edit_form(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ClusterId>,
 ) -> Result<FormPage, PageError> {
     crate::services::authorize(&ctx.principal, Resource::Cluster, Action::Update)?;
     let c = clusters::get(&app, &ctx.principal, id).await?;
@@ -365,7 +366,7 @@ async fn edit_form(
 async fn update(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ClusterId>,
     RawForm(body): RawForm,
 ) -> Response {
     let values = FormValues::parse(&body);
@@ -436,7 +437,7 @@ impl ShowQuery {
 async fn show_page(
     app: &Shared,
     ctx: &SessionCtx,
-    id: i64,
+    id: ClusterId,
     flash: String,
     member: MemberInput,
     member_error: Option<&AppError>,
@@ -466,7 +467,7 @@ async fn show_page(
 async fn show(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ClusterId>,
     Query(q): Query<ShowQuery>,
 ) -> Result<ShowPage, PageError> {
     Ok(show_page(&app, &ctx, id, q.flash(), MemberInput::default(), None).await?)
@@ -483,7 +484,7 @@ struct MemberForm {
 async fn add_member(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ClusterId>,
     Form(form): Form<MemberForm>,
 ) -> Response {
     let input = MemberInput {
@@ -505,7 +506,7 @@ async fn add_member(
 async fn remove_member(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path((id, member_id)): Path<(i64, i64)>,
+    Path((id, member_id)): Path<(ClusterId, ClusterMemberId)>,
 ) -> Result<Redirect, PageError> {
     clusters::remove_member(&app, &ctx.principal, id, member_id).await?;
     Ok(Redirect::to(&format!("/clusters/{id}?removed=1")))
@@ -520,7 +521,7 @@ async fn remove_member(
 struct ImportPage {
     layout: Option<Layout>,
     flash: String,
-    cluster_id: i64,
+    cluster_id: ClusterId,
     cluster_name: String,
     /// A problem with the file as a whole.
     file_error: String,
@@ -530,7 +531,7 @@ struct ImportPage {
 async fn import(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ClusterId>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     // Check the scope first, so that nobody learns anything about a cluster they may not edit.

@@ -1,6 +1,7 @@
 //! Competition call pages (竞赛通知) and the province's recommended overview (推荐汇总), with its
 //! Excel export.
 
+use crate::store::id::CompetitionId;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -295,7 +296,7 @@ struct ShowQuery {
 async fn show(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<CompetitionId>,
     Query(q): Query<ShowQuery>,
 ) -> Result<ShowPage, PageError> {
     let flash = match q.saved.as_deref() {
@@ -310,7 +311,7 @@ async fn show(
 async fn show_page(
     app: &App,
     ctx: &SessionCtx,
-    id: i64,
+    id: CompetitionId,
     flash: &str,
     upload_error: String,
 ) -> Result<ShowPage, PageError> {
@@ -322,7 +323,7 @@ async fn show_page(
         can_edit: can(ctx, Action::Update) && c.status == competitions::STATUS_OPEN,
         can_open_round: permission(ctx.principal.role, Resource::Round, Action::Create).is_some(),
         can_see_rounds: permission(ctx.principal.role, Resource::Round, Action::View).is_some(),
-        files: super::applications::files_of(app, "competition", id).await?,
+        files: super::applications::files_of(app, "competition", id.get()).await?,
         upload_error,
         close_confirm: close_confirm(),
         c,
@@ -332,7 +333,7 @@ async fn show_page(
 async fn edit_form(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<CompetitionId>,
 ) -> Result<Response, PageError> {
     crate::services::authorize(&ctx.principal, Resource::Competition, Action::Update)?;
     let m = competitions::load(&app, &ctx.principal, id).await?;
@@ -359,7 +360,7 @@ async fn edit_form(
 async fn update(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<CompetitionId>,
     Form(form): Form<CompetitionForm>,
 ) -> Response {
     match competitions::update(&app, &ctx.principal, id, &form.input(), form.version()).await {
@@ -387,7 +388,7 @@ struct CloseForm {
 async fn close(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<CompetitionId>,
     Form(f): Form<CloseForm>,
 ) -> Response {
     let confirm = close_confirm();
@@ -413,7 +414,7 @@ struct RecommendedQuery {
 }
 
 impl RecommendedQuery {
-    fn id(&self) -> Result<Option<i64>, AppError> {
+    fn id(&self) -> Result<Option<CompetitionId>, AppError> {
         match self.competition_id.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
             Some(t) => t.parse().map(Some).map_err(|_| AppError::NotFound),
@@ -426,9 +427,9 @@ impl RecommendedQuery {
 struct RecommendedPage {
     layout: Option<Layout>,
     flash: String,
-    choices: Vec<(i64, String)>,
+    choices: Vec<(CompetitionId, String)>,
     overview: RecommendedOverview,
-    selected: i64,
+    selected: CompetitionId,
 }
 
 async fn recommended(
@@ -451,7 +452,10 @@ async fn recommended(
         layout: layout(&ctx, "recommended"),
         flash: String::new(),
         choices,
-        selected: overview.competition.as_ref().map_or(0, |c| c.id),
+        selected: overview
+            .competition
+            .as_ref()
+            .map_or(CompetitionId::new(0), |c| c.id),
         overview,
     })
 }

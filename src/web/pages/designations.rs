@@ -2,6 +2,7 @@
 //! laid out on A4 for printing (and as a PDF) with the way into a revocation case; the public results announcements
 //! (第十二条); and the round's list as an Excel workbook.
 
+use crate::store::id::{DesignationId, RoundId};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -90,15 +91,19 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     if let Some(number) = id.strip_suffix(".pdf") {
-        let id = number.parse::<i64>().map_err(|_| AppError::NotFound)?;
+        let id = number
+            .parse::<DesignationId>()
+            .map_err(|_| AppError::NotFound)?;
         return Ok(pdf(&app, &ctx, id).await);
     }
-    let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let id = id
+        .parse::<DesignationId>()
+        .map_err(|_| AppError::NotFound)?;
     let c = designations::get(&app, &ctx.principal, id).await?;
     Ok(certificate_page(&app, &ctx, c, "").into_response())
 }
 
-async fn pdf(app: &App, ctx: &SessionCtx, id: i64) -> Response {
+async fn pdf(app: &App, ctx: &SessionCtx, id: DesignationId) -> Response {
     match designations::certificate_pdf(app, &ctx.principal, id).await {
         Ok((row, bytes)) => {
             let name = format!("证书-{}-{}.pdf", row.cluster_name, row.certificate_number);
@@ -231,7 +236,9 @@ async fn announcement(
     ctx: Option<Extension<SessionCtx>>,
     Path(round_id): Path<String>,
 ) -> Result<AnnouncementPage, PageError> {
-    let id = round_id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let id = round_id
+        .parse::<RoundId>()
+        .map_err(|_| AppError::NotFound)?;
     Ok(AnnouncementPage {
         layout: public_layout(ctx.as_deref()),
         flash: String::new(),
@@ -242,7 +249,7 @@ async fn announcement(
 async fn list_xlsx(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
 ) -> Result<Response, PageError> {
     let (name, bytes) = designations::list_xlsx(&app, &ctx.principal, id).await?;
     Ok(xlsx_download(

@@ -1,5 +1,6 @@
 //! The expert pool (专家库): the province's list and form, and an expert's own entry.
 
+use crate::store::id::{ExpertId, UserId};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -110,7 +111,7 @@ impl ExpertForm {
     fn input(&self) -> ExpertInput {
         ExpertInput {
             // Not a number: 0, which the service reports against the account field.
-            user_id: self.user_id.trim().parse().unwrap_or(0),
+            user_id: self.user_id.trim().parse().unwrap_or(UserId::new(0)),
             name: self.name.clone(),
             city_code: self.city_code.clone(),
             employer: self.employer.clone(),
@@ -160,7 +161,7 @@ struct FormPage {
 async fn form_page(
     app: &App,
     ctx: &SessionCtx,
-    id: Option<i64>,
+    id: Option<ExpertId>,
     form: ExpertForm,
     error: Option<&AppError>,
 ) -> Result<FormPage, AppError> {
@@ -205,7 +206,7 @@ async fn form_page(
 async fn form_error(
     app: &App,
     ctx: &SessionCtx,
-    id: Option<i64>,
+    id: Option<ExpertId>,
     form: ExpertForm,
     e: AppError,
 ) -> Response {
@@ -246,7 +247,7 @@ async fn create(
 async fn edit_form(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ExpertId>,
     Query(q): Query<Saved>,
 ) -> Result<Response, PageError> {
     if !keeps_pool(&ctx) {
@@ -266,7 +267,7 @@ async fn edit_form(
 async fn update(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ExpertId>,
     Form(form): Form<ExpertForm>,
 ) -> Response {
     match experts::update(&app, &ctx.principal, id, &form.input(), form.version()).await {

@@ -2,6 +2,7 @@
 //! cluster, city, fund and year (each total links to the entries behind it), the workbook, and
 //! for the province the entry form, the steps and the year's reward amounts.
 
+use crate::store::id::ClusterId;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -40,7 +41,7 @@ struct ListPage {
     export_link: String,
     reward_year: i32,
     rewards: Vec<RewardView>,
-    clusters: Vec<(i64, String)>,
+    clusters: Vec<(ClusterId, String)>,
     can_create: bool,
     /// The entry form as typed, kept when refused, with its problems.
     input: EntryInput,

@@ -28,6 +28,7 @@ mod tokens;
 mod users;
 mod workbench;
 
+use crate::store::id::OrgId;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -90,7 +91,7 @@ pub struct Layout {
 }
 
 /// Navigation comes from the permission table, so a role sees exactly what it may use.
-pub fn nav_for(role: Role, org_id: i64) -> Vec<NavItem> {
+pub fn nav_for(role: Role, org_id: OrgId) -> Vec<NavItem> {
     let mut nav = vec![NavItem {
         key: "home",
         label: "工作台",

@@ -2,6 +2,7 @@
 //! province the nominating form, each nominee's dossier ZIP and the form recording the national
 //! outcome.
 
+use crate::store::id::{ClusterId, NominationId};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -37,12 +38,12 @@ struct ListPage {
     year: i32,
     rows: Vec<NominationRow>,
     can_nominate: bool,
-    candidates: Vec<(i64, String)>,
+    candidates: Vec<(ClusterId, String)>,
     form: NominateForm,
     errors: FormErrors,
     error: String,
     /// The nomination whose outcome form failed, with what was typed.
-    outcome_for: i64,
+    outcome_for: NominationId,
     outcome_form: OutcomeForm,
 }
 
@@ -78,7 +79,7 @@ struct OutcomeForm {
 
 struct Failed<'a> {
     error: &'a AppError,
-    outcome_for: i64,
+    outcome_for: NominationId,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -161,7 +162,7 @@ async fn nominate(
             let shown = year.unwrap_or_else(|| crate::services::calendar::today(&app).year());
             let failed = Failed {
                 error: &e,
-                outcome_for: 0,
+                outcome_for: NominationId::new(0),
             };
             let page = list_page(
                 &app,
@@ -182,7 +183,7 @@ async fn nominate(
 async fn outcome(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<NominationId>,
     Form(f): Form<OutcomeForm>,
 ) -> Result<Response, PageError> {
     let input = OutcomeInput {
@@ -215,7 +216,7 @@ async fn outcome(
 async fn dossier(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<NominationId>,
 ) -> Result<Response, PageError> {
     match nominations::dossier(&app, &ctx.principal, id).await {
         Ok(d) => Ok(dossier_download(d, id)),

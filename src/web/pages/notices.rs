@@ -6,6 +6,7 @@
 //! is covered by the CSRF guard's origin check, as the login form is; a signed-in visitor's
 //! token travels in the form's query string, as for every streamed upload.
 
+use crate::store::id::{AttachmentId, ObjectionId, RoundId};
 use std::net::SocketAddr;
 
 use askama::Template;
@@ -135,7 +136,9 @@ async fn show(
     ctx: Option<Extension<SessionCtx>>,
     Path(round_id): Path<String>,
 ) -> Result<Response, PageError> {
-    let id = round_id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let id = round_id
+        .parse::<RoundId>()
+        .map_err(|_| AppError::NotFound)?;
     // The public reads one shared page; a signed-in visitor's page carries their own frame
     // and token, so it is rendered for them.
     let key = match ctx {
@@ -173,7 +176,7 @@ async fn file_objection(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let ctx = ctx.as_deref();
-    let Ok(round_id) = round_id.parse::<i64>() else {
+    let Ok(round_id) = round_id.parse::<RoundId>() else {
         return PageError(AppError::NotFound).into_response();
     };
     let client_addr = crate::web::client_ip(&app.config.trusted_proxies, Some(addr.ip()), &headers);
@@ -218,7 +221,7 @@ async fn file_objection(
 async fn refused(
     app: &App,
     ctx: Option<&SessionCtx>,
-    round_id: i64,
+    round_id: RoundId,
     form: ObjectionForm,
     e: FileError,
 ) -> Response {
@@ -269,7 +272,7 @@ async fn receipt(
     Path((round_id, id)): Path<(String, String)>,
     Query(q): Query<ReceiptQuery>,
 ) -> Result<ReceiptPage, PageError> {
-    let (Ok(round_id), Ok(id)) = (round_id.parse::<i64>(), id.parse::<i64>()) else {
+    let (Ok(round_id), Ok(id)) = (round_id.parse::<RoundId>(), id.parse::<ObjectionId>()) else {
         return Err(AppError::NotFound.into());
     };
     Ok(ReceiptPage {
@@ -332,7 +335,7 @@ struct ManageQuery {
 async fn manage_page(
     app: &App,
     ctx: &SessionCtx,
-    id: i64,
+    id: RoundId,
     typed: Option<String>,
     error: Option<&AppError>,
     flash: &str,
@@ -364,7 +367,7 @@ async fn manage_page(
 async fn manage(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Query(q): Query<ManageQuery>,
 ) -> Result<ManagePage, PageError> {
     let flash = match q.done.as_deref() {
@@ -388,7 +391,7 @@ struct PublishForm {
 async fn redraw(
     app: &App,
     ctx: &SessionCtx,
-    id: i64,
+    id: RoundId,
     typed: Option<String>,
     e: AppError,
 ) -> Response {
@@ -408,7 +411,7 @@ async fn redraw(
 async fn publish(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Form(f): Form<PublishForm>,
 ) -> Response {
     let input = PublishInput {
@@ -436,7 +439,7 @@ struct ConfirmForm {
 async fn confirm(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Form(f): Form<ConfirmForm>,
 ) -> Response {
     let kind = match notices::round_notice(&app, &ctx.principal, id).await {
@@ -464,13 +467,13 @@ struct ObjectionsPage {
     layout: Option<Layout>,
     flash: String,
     csrf: String,
-    round_id: i64,
+    round_id: RoundId,
     title: String,
     period: String,
     rows: Vec<ObjectionView>,
     can_decide: bool,
     /// The objection whose form failed, the reply typed and the message.
-    failed_id: i64,
+    failed_id: ObjectionId,
     failed_reply: String,
     failed_message: String,
     /// The failed post lacked the confirmation tick (its message goes under the tick).
@@ -478,7 +481,7 @@ struct ObjectionsPage {
 }
 
 /// What the province attests before deciding an objection, and what deciding does.
-fn objection_confirm(id: i64) -> Confirm {
+fn objection_confirm(id: ObjectionId) -> Confirm {
     Confirm::new(
         format!("objection-acknowledge-{id}"),
         "我已调查核实",
@@ -487,7 +490,7 @@ fn objection_confirm(id: i64) -> Confirm {
 }
 
 impl ObjectionsPage {
-    fn confirm_for(&self, id: &i64) -> Confirm {
+    fn confirm_for(&self, id: &ObjectionId) -> Confirm {
         let mut c = objection_confirm(*id);
         if *id == self.failed_id && self.failed_ack {
             c.error = self.failed_message.clone();
@@ -495,7 +498,7 @@ impl ObjectionsPage {
         c
     }
 
-    fn reply_for(&self, id: &i64) -> &str {
+    fn reply_for(&self, id: &ObjectionId) -> &str {
         if *id == self.failed_id {
             &self.failed_reply
         } else {
@@ -503,7 +506,7 @@ impl ObjectionsPage {
         }
     }
 
-    fn error_for(&self, id: &i64) -> &str {
+    fn error_for(&self, id: &ObjectionId) -> &str {
         if *id == self.failed_id && !self.failed_ack {
             &self.failed_message
         } else {
@@ -520,8 +523,8 @@ struct ObjectionsQuery {
 async fn objections_page(
     app: &App,
     ctx: &SessionCtx,
-    round_id: i64,
-    failed: Option<(i64, String, String, bool)>,
+    round_id: RoundId,
+    failed: Option<(ObjectionId, String, String, bool)>,
     flash: String,
 ) -> Result<ObjectionsPage, PageError> {
     let (r, rows) = notices::objections(app, &ctx.principal, round_id).await?;
@@ -547,7 +550,7 @@ async fn objections_page(
 async fn objections(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Query(q): Query<ObjectionsQuery>,
 ) -> Result<ObjectionsPage, PageError> {
     let flash = q
@@ -570,7 +573,7 @@ struct ReplyForm {
 async fn decide(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path((id, step)): Path<(i64, String)>,
+    Path((id, step)): Path<(ObjectionId, String)>,
     Form(f): Form<ReplyForm>,
 ) -> Response {
     let Some(step) = notices::step_from_key(&step) else {
@@ -638,7 +641,7 @@ async fn evidence(
     Path(attachment_id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = attachment_id
-        .parse::<i64>()
+        .parse::<AttachmentId>()
         .map_err(|_| AppError::NotFound)?;
     let d = notices::open_evidence(&app, &ctx.principal, id).await?;
     Ok(file_response(d).await?)

@@ -1,5 +1,6 @@
 //! The signed-in user's notifications (站内通知).
 
+use crate::store::id::NotificationId;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -46,7 +47,7 @@ async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> Result<ListPage
 async fn read(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<NotificationId>,
 ) -> Result<Redirect, PageError> {
     notifications::mark_read(&app, ctx.principal.user.id, id).await?;
     Ok(Redirect::to("/notifications"))
@@ -62,7 +63,7 @@ async fn read_all(State(app): State<Shared>, Authed(ctx): Authed) -> Result<Redi
 async fn open(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<NotificationId>,
 ) -> Result<Redirect, PageError> {
     let n = notifications::mark_read(&app, ctx.principal.user.id, id).await?;
     Ok(Redirect::to(n.local_link().unwrap_or("/notifications")))

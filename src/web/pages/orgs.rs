@@ -1,5 +1,6 @@
 //! Organisation pages.
 
+use crate::store::id::OrgId;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -195,7 +196,7 @@ struct ShowPage {
 async fn show(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<OrgId>,
 ) -> Result<ShowPage, PageError> {
     let org = orgs::get(&app, &ctx.principal, id).await?;
     Ok(ShowPage {
@@ -209,7 +210,7 @@ async fn show(
 async fn edit_form(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<OrgId>,
 ) -> Result<FormPage, PageError> {
     crate::services::authorize(&ctx.principal, Resource::Organisation, Action::Update)?;
     let o = orgs::get(&app, &ctx.principal, id).await?;
@@ -235,7 +236,7 @@ async fn edit_form(
 async fn update(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<OrgId>,
     Form(form): Form<OrgForm>,
 ) -> Response {
     match orgs::update(&app, &ctx.principal, id, &form.org, form.version()).await {

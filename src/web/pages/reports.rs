@@ -3,6 +3,7 @@
 //! version, history, and the step the viewer may take — submit, the city's opinion, the
 //! province's acceptance or return.
 
+use crate::store::id::{ClusterId, ReportId};
 use std::collections::HashMap;
 
 use askama::Template;
@@ -79,7 +80,11 @@ async fn start(
     Authed(ctx): Authed,
     Form(form): Form<StartForm>,
 ) -> Response {
-    let cluster_id = form.cluster_id.trim().parse::<i64>().unwrap_or(0);
+    let cluster_id = form
+        .cluster_id
+        .trim()
+        .parse::<i64>()
+        .map_or(ClusterId::new(0), ClusterId::new);
     let year = form.period_year.trim().parse::<i32>().unwrap_or(0);
     match svc::start(&app, &ctx.principal, cluster_id, &form.period_kind, year).await {
         Ok(v) => Redirect::to(&format!("/reports/{}", v.row.id)).into_response(),
@@ -203,7 +208,7 @@ struct ShowQuery {
 async fn show(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ReportId>,
     Query(q): Query<ShowQuery>,
 ) -> Result<ShowPage, PageError> {
     let r = svc::get(&app, &ctx.principal, id).await?;
@@ -247,7 +252,7 @@ fn version_of(fields: &HashMap<String, String>) -> i32 {
 async fn rerender(
     app: &App,
     ctx: &SessionCtx,
-    id: i64,
+    id: ReportId,
     typed: Option<&ReportData>,
     message: String,
 ) -> Response {
@@ -257,7 +262,7 @@ async fn rerender(
 async fn rerender_with(
     app: &App,
     ctx: &SessionCtx,
-    id: i64,
+    id: ReportId,
     typed: Option<&ReportData>,
     message: String,
     adjust: impl FnOnce(&mut ShowPage),
@@ -284,7 +289,7 @@ async fn rerender_with(
 async fn save(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ReportId>,
     Form(fields): Form<HashMap<String, String>>,
 ) -> Response {
     let p = &ctx.principal;
@@ -340,7 +345,7 @@ struct DecisionForm {
 async fn decide_page(
     app: &App,
     ctx: &SessionCtx,
-    id: i64,
+    id: ReportId,
     step: Step,
     form: DecisionForm,
 ) -> Response {
@@ -401,7 +406,7 @@ async fn decide_page(
 async fn forward(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ReportId>,
     Form(form): Form<DecisionForm>,
 ) -> Response {
     decide_page(&app, &ctx, id, Step::Forward, form).await
@@ -410,7 +415,7 @@ async fn forward(
 async fn return_it(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ReportId>,
     Form(form): Form<DecisionForm>,
 ) -> Response {
     decide_page(&app, &ctx, id, Step::Return, form).await
@@ -419,7 +424,7 @@ async fn return_it(
 async fn accept(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ReportId>,
     Form(form): Form<DecisionForm>,
 ) -> Response {
     decide_page(&app, &ctx, id, Step::Accept, form).await

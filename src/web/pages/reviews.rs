@@ -1,6 +1,7 @@
 //! The city bureau's review queue (初审推荐): return, reject, recommend one or several, and the
 //! printable draft letter.
 
+use crate::store::id::{ApplicationId, AttachmentId, CompetitionId};
 use std::collections::HashMap;
 
 use askama::Template;
@@ -43,7 +44,7 @@ struct QueuePage {
     csrf: String,
     rows: Vec<ApplicationRow>,
     /// The calls with applications in the queue, newest first: (id, title).
-    calls: Vec<(i64, String)>,
+    calls: Vec<(CompetitionId, String)>,
     /// The call shown (its id), or "all".
     shown: String,
     general_error: String,
@@ -66,7 +67,7 @@ async fn queue_page(
     authorize(&ctx.principal, Resource::Application, Action::Review)?;
     let mut rows = apps::list(app, &ctx.principal).await?;
     // One call at a time, the newest unless another (or all) is asked for: years do not mix.
-    let mut calls: Vec<(i64, String)> = rows
+    let mut calls: Vec<(CompetitionId, String)> = rows
         .iter()
         .map(|r| (r.competition_id, r.competition_title.clone()))
         .collect();
@@ -120,7 +121,7 @@ async fn bulk_recommend(
     Authed(ctx): Authed,
     Form(fields): Form<HashMap<String, String>>,
 ) -> Response {
-    let mut ids: Vec<i64> = fields
+    let mut ids: Vec<ApplicationId> = fields
         .keys()
         .filter_map(|k| k.strip_prefix("id_"))
         .filter_map(|id| id.parse().ok())
@@ -153,13 +154,13 @@ struct ReviewPage {
     layout: Option<Layout>,
     flash: String,
     csrf: String,
-    id: i64,
+    id: ApplicationId,
     cluster_name: String,
     status_label: String,
     revision: i32,
     changes: Vec<jiqun_rules::intake::Change>,
     can_decide: bool,
-    letters: Vec<(i64, String)>,
+    letters: Vec<(AttachmentId, String)>,
     has_letter_draft: bool,
     general_error: String,
     comment: String,
@@ -199,7 +200,7 @@ struct Typed {
 async fn review_page(
     app: &App,
     ctx: &SessionCtx,
-    id: i64,
+    id: ApplicationId,
     error: Option<&AppError>,
     typed: Typed,
 ) -> Result<ReviewPage, PageError> {
@@ -269,7 +270,7 @@ struct ShowQuery {
 async fn show(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ApplicationId>,
     axum::extract::Query(q): axum::extract::Query<ShowQuery>,
 ) -> Result<ReviewPage, PageError> {
     let mut page = review_page(&app, &ctx, id, None, Typed::default()).await?;
@@ -282,7 +283,7 @@ async fn show(
 async fn after(
     app: &App,
     ctx: &SessionCtx,
-    id: i64,
+    id: ApplicationId,
     result: Result<(), AppError>,
     typed: Typed,
 ) -> Response {
@@ -307,7 +308,7 @@ struct CommentForm {
 async fn return_it(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ApplicationId>,
     Form(f): Form<CommentForm>,
 ) -> Response {
     let r = reviews::return_for_revision(&app, &ctx.principal, id, &f.comment)
@@ -340,7 +341,7 @@ struct ReasonForm {
 async fn reject_it(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ApplicationId>,
     Form(f): Form<ReasonForm>,
 ) -> Response {
     let reason = if f.reason.trim().is_empty() {
@@ -380,7 +381,7 @@ struct RecommendForm {
 }
 
 /// The signed 推荐函 uploaded for an application, oldest first.
-async fn letters_of(app: &App, id: i64) -> Result<Vec<attachment::Model>, AppError> {
+async fn letters_of(app: &App, id: ApplicationId) -> Result<Vec<attachment::Model>, AppError> {
     Ok(attachment::Entity::find()
         .filter(attachment::Column::OwnerType.eq("application"))
         .filter(attachment::Column::OwnerId.eq(id))
@@ -393,7 +394,7 @@ async fn letters_of(app: &App, id: i64) -> Result<Vec<attachment::Model>, AppErr
 async fn recommend_it(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ApplicationId>,
     Form(f): Form<RecommendForm>,
 ) -> Response {
     let typed = |f: &RecommendForm| Typed {
@@ -427,7 +428,7 @@ async fn recommend_it(
 #[derive(Template, WebTemplate)]
 #[template(path = "letter.html")]
 struct LetterPage {
-    id: i64,
+    id: ApplicationId,
     issuer: String,
     paragraphs: Vec<(&'static str, String)>,
 }
@@ -436,7 +437,7 @@ struct LetterPage {
 async fn letter(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ApplicationId>,
 ) -> Result<LetterPage, PageError> {
     apps::load(&app.db, &ctx.principal, id).await?;
     let rec = reviews::recommendation_of(&app, id)

@@ -2,6 +2,7 @@
 //! case with each step's form (evidence, 告知书, 陈述申辩 with files, decision), the 决定书 laid out
 //! as a 公文 for printing and as a PDF; and, public, the published decisions to revoke.
 
+use crate::store::id::RevocationCaseId;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -223,7 +224,9 @@ async fn show(
     Path(id): Path<String>,
     Query(q): Query<ShowQuery>,
 ) -> Result<ShowPage, PageError> {
-    let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let id = id
+        .parse::<RevocationCaseId>()
+        .map_err(|_| AppError::NotFound)?;
     let c = revocation::get(&app, &ctx.principal, id).await?;
     let flash = match q.saved.as_deref() {
         Some("opened") => "已立案。请补充证据材料后发出告知书。",
@@ -241,7 +244,7 @@ async fn show(
 async fn refused_step(
     app: &App,
     ctx: &SessionCtx,
-    id: i64,
+    id: RevocationCaseId,
     e: AppError,
     keep: impl FnOnce(&mut ShowPage),
 ) -> Response {
@@ -286,7 +289,7 @@ struct NotifyForm {
 async fn notify(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RevocationCaseId>,
     Form(f): Form<NotifyForm>,
 ) -> Response {
     if let Err(e) = notify_confirm().check(&f.acknowledge) {
@@ -309,7 +312,7 @@ struct RespondForm {
 async fn respond(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RevocationCaseId>,
     Form(f): Form<RespondForm>,
 ) -> Response {
     let input = RespondInput {
@@ -338,7 +341,7 @@ struct DecideForm {
 async fn decide(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RevocationCaseId>,
     Form(f): Form<DecideForm>,
 ) -> Response {
     let input = DecideInput {
@@ -381,7 +384,7 @@ struct DecisionQuery {
 async fn decision(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RevocationCaseId>,
     Query(q): Query<DecisionQuery>,
 ) -> Result<Response, PageError> {
     if q.pdf.is_some() {
@@ -397,7 +400,7 @@ async fn decision(
     .into_response())
 }
 
-async fn pdf(app: &App, ctx: &SessionCtx, id: i64) -> Response {
+async fn pdf(app: &App, ctx: &SessionCtx, id: RevocationCaseId) -> Response {
     match revocation::decision_pdf(app, &ctx.principal, id).await {
         Ok((d, bytes)) => attachment(
             "application/pdf",
@@ -439,7 +442,9 @@ async fn published_one(
     ctx: Option<Extension<SessionCtx>>,
     Path(id): Path<String>,
 ) -> Result<DecisionPage, PageError> {
-    let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let id = id
+        .parse::<RevocationCaseId>()
+        .map_err(|_| AppError::NotFound)?;
     Ok(DecisionPage {
         layout: public_layout(ctx.as_deref()),
         flash: String::new(),

@@ -1,6 +1,7 @@
 //! Rounds (初赛/决赛): the list, the opening form of a competition's round, and the round's
 //! set-up page — panel, automatic and manual assignment, removals and the start of scoring.
 
+use crate::store::id::{AssignmentId, CompetitionId, EntryId, ExpertId, RoundId};
 use std::collections::{BTreeSet, HashMap};
 
 use askama::Template;
@@ -58,7 +59,7 @@ struct ListPage {
     flash: String,
     rows: Vec<RoundSummary>,
     /// When listing one competition's rounds: (id, "2026年度 …").
-    competition: Option<(i64, String)>,
+    competition: Option<(CompetitionId, String)>,
     can_create: bool,
 }
 
@@ -75,7 +76,7 @@ async fn list(
 ) -> Result<ListPage, PageError> {
     let competition_id = match q.competition.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(t) => Some(t.parse::<i64>().map_err(|_| AppError::NotFound)?),
+        Some(t) => Some(t.parse::<CompetitionId>().map_err(|_| AppError::NotFound)?),
     };
     let rows = rounds::list(&app, &ctx.principal, competition_id).await?;
     let competition = match competition_id {
@@ -186,7 +187,7 @@ struct OpenQuery {
 async fn open_form(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<CompetitionId>,
     Query(q): Query<OpenQuery>,
 ) -> Result<OpenPage, PageError> {
     let c = rounds::opening_context(&app, &ctx.principal, id).await?;
@@ -223,7 +224,7 @@ async fn open_form(
 async fn open_round(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<CompetitionId>,
     Form(fields): Form<HashMap<String, String>>,
 ) -> Response {
     let c = match rounds::opening_context(&app, &ctx.principal, id).await {
@@ -250,7 +251,7 @@ async fn open_round(
 
 /// An expert of the pool as the panel form offers them.
 struct PoolChoice {
-    id: i64,
+    id: ExpertId,
     name: String,
     employer: String,
     city_name: String,
@@ -289,7 +290,7 @@ struct ShowPage {
     scoring_started: bool,
     pool: Vec<PoolChoice>,
     /// Standing assignments that can be taken back: (id, "cluster — expert").
-    removable: Vec<(i64, String)>,
+    removable: Vec<(AssignmentId, String)>,
     typed: Typed,
     errors: FormErrors,
     /// Which form a refusal belongs to (panel, auto, assign, unassign, scoring) and its message.
@@ -311,7 +312,7 @@ fn open_confirm() -> Confirm {
 async fn show_page(
     app: &App,
     ctx: &SessionCtx,
-    id: i64,
+    id: RoundId,
     refused: Option<(&str, &AppError)>,
     typed: Typed,
 ) -> Result<ShowPage, AppError> {
@@ -319,7 +320,7 @@ async fn show_page(
     let open = matches!(v.round.status.as_str(), "setup" | "scoring");
     let can_edit = can(ctx, Action::Update) && open;
     let pool = if can_edit {
-        let on_panel: BTreeSet<i64> = v.panel.iter().map(|m| m.expert_id).collect();
+        let on_panel: BTreeSet<ExpertId> = v.panel.iter().map(|m| m.expert_id).collect();
         experts::list(app, &ctx.principal)
             .await?
             .into_iter()
@@ -392,7 +393,7 @@ struct ShowQuery {
 async fn show(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Query(q): Query<ShowQuery>,
 ) -> Result<ShowPage, PageError> {
     let mut page = show_page(&app, &ctx, id, None, Typed::default()).await?;
@@ -427,7 +428,7 @@ async fn show(
 async fn after(
     app: &App,
     ctx: &SessionCtx,
-    id: i64,
+    id: RoundId,
     section: &str,
     result: Result<String, AppError>,
     typed: Typed,
@@ -449,24 +450,24 @@ async fn after(
 async fn save_panel(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Form(fields): Form<HashMap<String, String>>,
 ) -> Response {
-    let ticked: BTreeSet<i64> = fields
+    let ticked: BTreeSet<ExpertId> = fields
         .keys()
         .filter_map(|k| k.strip_prefix("expert_"))
         .filter_map(|id| id.parse().ok())
         .collect();
     // The panel as stored, read through the service's permission check.
-    let current: BTreeSet<i64> = match rounds::load(&app.db, &ctx.principal, id).await {
+    let current: BTreeSet<ExpertId> = match rounds::load(&app.db, &ctx.principal, id).await {
         Ok(r) => match rounds::panel_ids(&app.db, r.id).await {
             Ok(ids) => ids.into_iter().collect(),
             Err(e) => return PageError(e).into_response(),
         },
         Err(e) => return PageError(e).into_response(),
     };
-    let add: Vec<i64> = ticked.difference(&current).copied().collect();
-    let remove: Vec<i64> = current.difference(&ticked).copied().collect();
+    let add: Vec<ExpertId> = ticked.difference(&current).copied().collect();
+    let remove: Vec<ExpertId> = current.difference(&ticked).copied().collect();
     let r = rounds::set_panel(&app, &ctx.principal, id, &add, &remove)
         .await
         .map(|_| "done=panel#panel".to_string());
@@ -476,7 +477,7 @@ async fn save_panel(
 async fn auto_assign(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
 ) -> Response {
     let r = rounds::auto_assign(&app, &ctx.principal, id)
         .await
@@ -503,11 +504,11 @@ struct AssignForm {
 async fn assign(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Form(f): Form<AssignForm>,
 ) -> Response {
-    let entry = f.entry_id.trim().parse::<i64>().ok();
-    let expert = f.expert_id.trim().parse::<i64>().ok();
+    let entry = f.entry_id.trim().parse::<EntryId>().ok();
+    let expert = f.expert_id.trim().parse::<ExpertId>().ok();
     let r = match (entry, expert) {
         (Some(entry), Some(expert)) => {
             rounds::assign(&app, &ctx.principal, id, entry, expert, &f.override_reason)
@@ -551,10 +552,10 @@ struct UnassignForm {
 async fn unassign(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Form(f): Form<UnassignForm>,
 ) -> Response {
-    let r = match f.assignment_id.trim().parse::<i64>() {
+    let r = match f.assignment_id.trim().parse::<AssignmentId>() {
         Ok(a) => rounds::unassign(&app, &ctx.principal, a, &f.reason)
             .await
             .map(|_| "done=unassigned#entries".to_string()),
@@ -579,7 +580,7 @@ struct DeadlineForm {
 async fn extend_window(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Form(f): Form<DeadlineForm>,
 ) -> Response {
     let r = rounds::extend_window(&app, &ctx.principal, id, &f.scoring_closes_at, &f.reason)
@@ -602,7 +603,7 @@ struct AcknowledgeForm {
 async fn open_scoring(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Form(f): Form<AcknowledgeForm>,
 ) -> Response {
     // Who may not open scoring is told so (403), tick or not.

@@ -2,6 +2,7 @@
 //! progress with reopening, defence scores, the ranking with the proposed list, and the Excel
 //! exports.
 
+use crate::store::id::{AssignmentId, EntryId, ExpertId, RoundId, ScoreSheetId};
 use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
@@ -179,7 +180,7 @@ fn sheet_page(
 async fn show(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<AssignmentId>,
     Query(q): Query<Done>,
 ) -> Result<SheetPage, PageError> {
     let s = scoring::sheet(&app, &ctx.principal, id).await?;
@@ -206,7 +207,7 @@ fn limits_of(s: &SheetView) -> Vec<CriterionLimit> {
 async fn save(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<AssignmentId>,
     Form(fields): Form<HashMap<String, String>>,
 ) -> Response {
     let current = match scoring::sheet(&app, &ctx.principal, id).await {
@@ -289,7 +290,7 @@ struct ReasonForm {
 async fn recuse(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<AssignmentId>,
     Form(f): Form<ReasonForm>,
 ) -> Response {
     match crate::services::rounds::recuse(&app, &ctx.principal, id, &f.reason).await {
@@ -326,13 +327,13 @@ struct ProgressPage {
     v: ProgressView,
     general_error: String,
     /// The sheet whose reopen form came back with an error, its typed reason and the message.
-    error_sheet: i64,
+    error_sheet: ScoreSheetId,
     reason: String,
     reason_error: String,
 }
 
 impl ProgressPage {
-    fn is_error_sheet(&self, sheet_id: &i64) -> bool {
+    fn is_error_sheet(&self, sheet_id: &ScoreSheetId) -> bool {
         *sheet_id == self.error_sheet
     }
 }
@@ -340,9 +341,9 @@ impl ProgressPage {
 async fn progress_page(
     app: &App,
     ctx: &SessionCtx,
-    round_id: i64,
+    round_id: RoundId,
     flash: String,
-    failed: Option<(i64, String, &AppError)>,
+    failed: Option<(ScoreSheetId, String, &AppError)>,
 ) -> Result<ProgressPage, PageError> {
     let v = scoring::progress(app, &ctx.principal, round_id).await?;
     let (error_sheet, reason, reason_error, general_error) = match failed {
@@ -352,7 +353,12 @@ async fn progress_page(
             FormErrors::from_error(e).get("reason").to_string(),
             general(e),
         ),
-        None => (0, String::new(), String::new(), String::new()),
+        None => (
+            ScoreSheetId::new(0),
+            String::new(),
+            String::new(),
+            String::new(),
+        ),
     };
     Ok(ProgressPage {
         layout: layout(ctx, "rounds"),
@@ -369,7 +375,7 @@ async fn progress_page(
 async fn progress(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Query(q): Query<Done>,
 ) -> Result<ProgressPage, PageError> {
     let flash = match q.done.as_deref() {
@@ -390,16 +396,16 @@ struct ReopenForm {
 async fn reopen(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ScoreSheetId>,
     Form(f): Form<ReopenForm>,
 ) -> Response {
-    let round_id: i64 = f.round_id.trim().parse().unwrap_or(0);
+    let round_id: RoundId = f.round_id.trim().parse().unwrap_or(RoundId::new(0));
     match scoring::reopen(&app, &ctx.principal, id, &f.reason).await {
         Ok(s) => {
             Redirect::to(&format!("/rounds/{}/progress?done=reopened", s.round_id)).into_response()
         }
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::StaleVersion))
-            if round_id > 0 =>
+            if round_id.get() > 0 =>
         {
             match progress_page(
                 &app,
@@ -487,7 +493,7 @@ fn defence_page(
 async fn defence(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Query(q): Query<Done>,
 ) -> Result<DefencePage, PageError> {
     let v = scoring::defence(&app, &ctx.principal, id).await?;
@@ -502,7 +508,7 @@ async fn defence(
 async fn save_defence(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Form(fields): Form<HashMap<String, String>>,
 ) -> Response {
     let mut scores = Vec::new();
@@ -514,7 +520,8 @@ async fn save_defence(
         let Some((entry, expert)) = rest.split_once('.') else {
             continue;
         };
-        let (Ok(entry_id), Ok(expert_id)) = (entry.parse::<i64>(), expert.parse::<i64>()) else {
+        let (Ok(entry_id), Ok(expert_id)) = (entry.parse::<EntryId>(), expert.parse::<ExpertId>())
+        else {
             continue;
         };
         let text = value.trim();
@@ -569,7 +576,7 @@ struct RankingPage {
     reason_error: String,
     reason: String,
     /// Tied entrants ticked in the form that came back.
-    ticked: Vec<i64>,
+    ticked: Vec<EntryId>,
     /// Fixing the list cannot be taken back: the province ticks this first.
     propose_confirm: Confirm,
 }
@@ -584,7 +591,7 @@ fn propose_confirm() -> Confirm {
 }
 
 impl RankingPage {
-    fn is_ticked(&self, entry_id: &i64) -> bool {
+    fn is_ticked(&self, entry_id: &EntryId) -> bool {
         self.ticked.contains(entry_id)
     }
 }
@@ -594,7 +601,7 @@ fn ranking_page_of(
     v: RankingView,
     error: Option<&AppError>,
     reason: String,
-    ticked: Vec<i64>,
+    ticked: Vec<EntryId>,
     flash: String,
 ) -> RankingPage {
     let errors = error.map(FormErrors::from_error).unwrap_or_default();
@@ -617,7 +624,7 @@ fn ranking_page_of(
 async fn ranking_page(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Query(q): Query<Done>,
 ) -> Result<RankingPage, PageError> {
     let v = ranking::ranking(&app, &ctx.principal, id).await?;
@@ -639,14 +646,14 @@ async fn ranking_page(
 async fn propose(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
     Form(fields): Form<HashMap<String, String>>,
 ) -> Response {
     let current = match ranking::ranking(&app, &ctx.principal, id).await {
         Ok(v) => v,
         Err(e) => return PageError(e).into_response(),
     };
-    let mut ticked: Vec<i64> = fields
+    let mut ticked: Vec<EntryId> = fields
         .keys()
         .filter_map(|k| k.strip_prefix("tie_"))
         .filter_map(|id| id.parse().ok())
@@ -695,7 +702,7 @@ async fn propose(
 async fn scores_xlsx(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
 ) -> Result<Response, PageError> {
     let (bytes, name) = ranking::scores_xlsx(&app, &ctx.principal, id).await?;
     Ok(xlsx_download(bytes, &name, &format!("scores-{id}.xlsx")))
@@ -704,7 +711,7 @@ async fn scores_xlsx(
 async fn ranking_xlsx(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<RoundId>,
 ) -> Result<Response, PageError> {
     let (bytes, name) = ranking::ranking_xlsx(&app, &ctx.principal, id).await?;
     Ok(xlsx_download(bytes, &name, &format!("ranking-{id}.xlsx")))

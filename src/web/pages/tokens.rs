@@ -1,6 +1,7 @@
 //! The security administrator's page of integration API tokens: list, issue (the token shown
 //! once), revoke.
 
+use crate::store::id::{ApiTokenId, OrgId};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -83,7 +84,7 @@ async fn create(
     let input = TokenInput {
         name: form.name.clone(),
         role: form.role.clone(),
-        org_id: form.org_id.trim().parse().unwrap_or(0),
+        org_id: form.org_id.trim().parse().unwrap_or(OrgId::new(0)),
         expires_on: Some(form.expires_on.clone()),
     };
     match api_tokens::create(&app, &ctx.principal, &input).await {
@@ -129,7 +130,7 @@ struct RevokeForm {
 async fn revoke(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<ApiTokenId>,
     Form(form): Form<RevokeForm>,
 ) -> Response {
     match api_tokens::revoke(&app, &ctx.principal, id, &form.reason).await {

@@ -1,6 +1,7 @@
 //! User pages: the system administrator's account management and the security administrator's
 //! credential actions.
 
+use crate::store::id::{OrgId, UserId};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -217,7 +218,7 @@ async fn create(
     let input = UserInput {
         username: form.username.clone(),
         display_name: form.display_name.clone(),
-        org_id: form.org_id.trim().parse().unwrap_or(0),
+        org_id: form.org_id.trim().parse().unwrap_or(OrgId::new(0)),
         role: form.role.clone(),
         phone: form.phone.clone(),
         email: form.email.clone(),
@@ -288,7 +289,7 @@ fn show_page(
 async fn show(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> Result<ShowPage, PageError> {
     let u = users::get(&app, &ctx.principal, id).await?;
     Ok(show_page(
@@ -303,7 +304,7 @@ async fn show(
 async fn edit_form(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> Result<FormPage, PageError> {
     crate::services::authorize(&ctx.principal, Resource::User, Action::Update)?;
     let u = users::get(&app, &ctx.principal, id).await?;
@@ -323,7 +324,7 @@ async fn edit_form(
 async fn update(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Form(form): Form<UserForm>,
 ) -> Response {
     let input = UserUpdate {
@@ -373,7 +374,7 @@ struct CredentialForm {
 async fn credentials(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Form(form): Form<CredentialForm>,
 ) -> Response {
     let result = match credential_action(&form.action) {
@@ -410,7 +411,11 @@ async fn credentials(
 }
 
 /// The security administrator activates a waiting account and is shown its first password once.
-async fn activate(State(app): State<Shared>, Authed(ctx): Authed, Path(id): Path<i64>) -> Response {
+async fn activate(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<UserId>,
+) -> Response {
     match users::activate(&app, &ctx.principal, id).await {
         Ok(done) => MessagePage {
             layout: layout(&ctx, "users"),
