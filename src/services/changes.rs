@@ -259,13 +259,36 @@ fn facts(
 }
 
 /// Whether the cluster holds a title in force (培育对象 or 省先进制造业集群).
-async fn holds_title<C: ConnectionTrait>(
+pub async fn holds_title<C: ConnectionTrait>(
     conn: &C,
     cluster_id: ClusterId,
 ) -> Result<bool, AppError> {
     Ok(!super::designations::open_titles(conn, cluster_id)
         .await?
         .is_empty())
+}
+
+/// The promotion organisations a cluster may be transferred to in a 变更申请: every other
+/// active, registered one (the filer is the cluster's present organisation).
+pub async fn org_choices(
+    app: &App,
+    p: &Principal,
+    present: OrgId,
+) -> Result<Vec<clusters::OrgRef>, AppError> {
+    authorize(p, Resource::ChangeRequest, Action::Create)?;
+    Ok(organisation::Entity::find()
+        .filter(organisation::Column::Kind.eq(jiqun_domain::access::OrgKind::PromotionOrg))
+        .filter(organisation::Column::Active.eq(true))
+        .filter(organisation::Column::Id.ne(present))
+        .order_by_asc(organisation::Column::Name)
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|o| clusters::OrgRef {
+            id: o.id,
+            name: o.name,
+        })
+        .collect())
 }
 
 /// The refusal of a direct edit of what only a 变更申请 may change.

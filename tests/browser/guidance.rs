@@ -15,7 +15,7 @@ use super::{Browser, support};
 
 impl Browser<'_> {
     /// The workbench's to-dos: (label, link).
-    async fn todos(&self) -> Vec<(String, String)> {
+    pub(crate) async fn todos(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for a in self
             .client
@@ -35,7 +35,7 @@ impl Browser<'_> {
     }
 
     /// The link of the to-do whose label starts with `label`.
-    async fn todo_link(&self, label: &str) -> String {
+    pub(crate) async fn todo_link(&self, label: &str) -> String {
         let todos = self.todos().await;
         todos
             .iter()
@@ -44,7 +44,7 @@ impl Browser<'_> {
             .unwrap_or_else(|| panic!("no to-do “{label}” in {todos:?}"))
     }
 
-    async fn js(&self, script: &str) -> serde_json::Value {
+    pub(crate) async fn js(&self, script: &str) -> serde_json::Value {
         self.client
             .execute(script, vec![])
             .await

@@ -556,3 +556,135 @@ async fn the_change_request_runs_through_the_pages() {
         "{page}"
     );
 }
+
+/// A titled cluster's edit page shows its name, kind and counties without letting them be
+/// changed and points to the 变更申请, while the rest still saves; the filing form picks the
+/// new kind and promotion organisation from lists, and an organisation change is filed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_titled_cluster_edits_only_what_was_not_announced() {
+    use crate::fixtures::post_page;
+    let t = support::spawn().await;
+    let f = confirmed_round(&t).await;
+    let changsha = f.entries[0].cluster_id;
+    let applicant = support::page_login(&t, "applicant").await;
+    let (status, form) = get_page(&applicant, &t, &format!("/clusters/{changsha}/edit")).await;
+    assert_eq!(status, 200);
+    assert!(
+        form.contains("id=\"locked-hint\"")
+            && form.contains(&format!(
+                "href=\"/change-requests/new?cluster_id={changsha}\" id=\"locked-change\""
+            )),
+        "{form}"
+    );
+    let name_input = form
+        .split("id=\"name\"")
+        .next()
+        .and_then(|before| before.rsplit("<input").next())
+        .unwrap_or_default();
+    assert!(name_input.contains("disabled"), "{name_input}");
+
+    // Saving the form changes the park and keeps the announced name.
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for part in form.split("<input type=\"hidden\" name=\"").skip(1) {
+        let name = part.split('"').next().unwrap_or_default().to_string();
+        let value = part
+            .split("value=\"")
+            .nth(1)
+            .and_then(|v| v.split('"').next())
+            .unwrap_or_default()
+            .to_string();
+        fields.push((name, value));
+    }
+    let industry = form
+        .split("id=\"industry_code\"")
+        .nth(1)
+        .and_then(|s| s.split("selected").next())
+        .and_then(|s| s.rsplit("value=\"").next())
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_string();
+    fields.push(("industry_code".into(), industry));
+    fields.push(("core_park".into(), "长沙经开区二期".into()));
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let a = post_page(
+        &applicant,
+        &t,
+        &format!("/clusters/{changsha}/edit"),
+        &pairs,
+    )
+    .await;
+    assert_eq!(a.status, 303, "{}", a.body);
+    let (_, page) = get_page(&applicant, &t, &format!("/clusters/{changsha}")).await;
+    assert!(page.contains("长沙经开区二期"), "{page}");
+
+    // The filing form offers the kinds and the other promotion organisations.
+    let credit = jiqun_domain::credit_code::CreditCode::from_parts('9', '1', "430100", "MA4L0001")
+        .unwrap()
+        .as_str()
+        .to_string();
+    let (status, created) = call(
+        &t,
+        &token(&t, "sysadmin").await,
+        "POST",
+        "/api/v1/organisations",
+        Some(json!({"name": "长沙智能制造产业联盟", "kind": "promotion_org",
+            "credit_code": credit, "city_code": "430100", "county_code": "430102"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let (_, form) = get_page(
+        &applicant,
+        &t,
+        &format!("/change-requests/new?cluster_id={changsha}"),
+    )
+    .await;
+    assert!(
+        form.contains("<select name=\"kind\" id=\"change-kind\"") && form.contains("特色产业集群"),
+        "{form}"
+    );
+    let other = created["id"].to_string();
+    assert!(
+        form.contains(&format!("<option value=\"{other}\">长沙智能制造产业联盟</option>")),
+        "{form}"
+    );
+    let other_name = "长沙智能制造产业联盟";
+    let csrf = support::csrf_from(&form);
+    let cid = changsha.to_string();
+    // An organisation that is not on the list is refused with the choice kept.
+    let a = post_page(
+        &applicant,
+        &t,
+        "/change-requests",
+        &[
+            ("_csrf", csrf.as_str()),
+            ("cluster_id", cid.as_str()),
+            ("org_id", "某组织"),
+            ("reasons", "促进组织改组"),
+        ],
+    )
+    .await;
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert!(
+        a.body.contains("请从列表中选择集群发展促进组织") && a.body.contains("促进组织改组"),
+        "{}",
+        a.body
+    );
+    let a = post_page(
+        &applicant,
+        &t,
+        "/change-requests",
+        &[
+            ("_csrf", csrf.as_str()),
+            ("cluster_id", cid.as_str()),
+            ("org_id", other.as_str()),
+            ("reasons", "促进组织改组"),
+        ],
+    )
+    .await;
+    assert_eq!(a.status, 303, "{}", a.body);
+    let (_, page) = get_page(&applicant, &t, &a.location).await;
+    assert!(page.contains(&other_name), "{other_name}: {page}");
+}

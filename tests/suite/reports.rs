@@ -4,12 +4,11 @@
 //! the test clock.
 
 use jiqun::services::reports;
-use jiqun::store::entity::{cluster, designation, mail_outbox, notification, report, user};
-use jiqun::store::id::{ClusterId, EntryId, RoundId, UserId};
+use jiqun::store::entity::{mail_outbox, notification, report, user};
+use jiqun::store::id::ClusterId;
 use jiqun_domain::round::Designation;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
-use time::Date;
 use time::macros::date;
 
 use crate::attachments::post_file;
@@ -20,51 +19,7 @@ use crate::fixtures::{
 use crate::support::{self, TestApp};
 use crate::{call, token};
 
-/// Gives a showcase cluster a title directly (the rounds that confer titles are tested
-/// elsewhere), closed on `closed` when given (revoked, or superseded for a 培育对象).
-pub(crate) async fn designate(
-    t: &TestApp,
-    cluster_name: &str,
-    kind: Designation,
-    on: Date,
-    closed: Option<(bool, Date)>,
-) -> ClusterId {
-    let cl = cluster::Entity::find()
-        .filter(cluster::Column::Name.eq(cluster_name))
-        .one(&t.app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    let seq = designation::Entity::find().count(&t.app.db).await.unwrap() as i32 + 1;
-    let (revoked_on, superseded_on) = match closed {
-        Some((true, d)) => (Some(d), None),
-        Some((false, d)) => (None, Some(d)),
-        None => (None, None),
-    };
-    designation::ActiveModel {
-        cluster_id: Set(cl.id),
-        round_id: Set(RoundId::new(0)),
-        entry_id: Set(EntryId::new(0)),
-        designation: Set(kind),
-        effective_on: Set(on),
-        year: Set(on.year()),
-        seq: Set(seq),
-        certificate_number: Set(format!("测试〔{}〕第{seq:03}号", on.year())),
-        superseded_on: Set(superseded_on),
-        revoked_on: Set(revoked_on),
-        revoke_reason: Set(String::new()),
-        decided_by: Set(UserId::new(0)),
-        created_at: Set(t.app.clock.now()),
-        ..Default::default()
-    }
-    .insert(&t.app.db)
-    .await
-    .unwrap();
-    jiqun::services::designations::refresh_standing(&t.app.db, cl.id, t.app.clock.now())
-        .await
-        .unwrap();
-    cl.id
-}
+pub(crate) use crate::support::designate;
 
 fn periods(list: &Value) -> Vec<String> {
     let mut v: Vec<String> = list

@@ -175,3 +175,52 @@ pub async fn page_login(t: &TestApp, username: &str) -> reqwest::Client {
     }
     client
 }
+
+/// Gives a cluster (by name) a title directly (the rounds that confer titles are tested
+/// elsewhere), closed on `closed` when given (revoked, or superseded for a 培育对象).
+pub async fn designate(
+    t: &TestApp,
+    cluster_name: &str,
+    kind: jiqun_domain::round::Designation,
+    on: time::Date,
+    closed: Option<(bool, time::Date)>,
+) -> jiqun::store::id::ClusterId {
+    use jiqun::store::entity::{cluster, designation};
+    use jiqun::store::id::{EntryId, RoundId, UserId};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+    let cl = cluster::Entity::find()
+        .filter(cluster::Column::Name.eq(cluster_name))
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let seq = designation::Entity::find().count(&t.app.db).await.unwrap() as i32 + 1;
+    let (revoked_on, superseded_on) = match closed {
+        Some((true, d)) => (Some(d), None),
+        Some((false, d)) => (None, Some(d)),
+        None => (None, None),
+    };
+    designation::ActiveModel {
+        cluster_id: Set(cl.id),
+        round_id: Set(RoundId::new(0)),
+        entry_id: Set(EntryId::new(0)),
+        designation: Set(kind),
+        effective_on: Set(on),
+        year: Set(on.year()),
+        seq: Set(seq),
+        certificate_number: Set(format!("测试〔{}〕第{seq:03}号", on.year())),
+        superseded_on: Set(superseded_on),
+        revoked_on: Set(revoked_on),
+        revoke_reason: Set(String::new()),
+        decided_by: Set(UserId::new(0)),
+        created_at: Set(t.app.clock.now()),
+        ..Default::default()
+    }
+    .insert(&t.app.db)
+    .await
+    .unwrap();
+    jiqun::services::designations::refresh_standing(&t.app.db, cl.id, t.app.clock.now())
+        .await
+        .unwrap();
+    cl.id
+}

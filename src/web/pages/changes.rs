@@ -2,7 +2,7 @@
 //! request with its step indicator, evidence, the city's opinion form and the province's
 //! decision form. The same service as the JSON API decides every step.
 
-use crate::store::id::{ChangeRequestId, ClusterId};
+use crate::store::id::{ChangeRequestId, ClusterId, OrgId};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -66,6 +66,9 @@ struct FileForm {
     /// Codes separated by commas or spaces.
     #[serde(default)]
     other_county_codes: String,
+    /// The new promotion organisation's id; empty keeps the present one.
+    #[serde(default)]
+    org_id: String,
     #[serde(default)]
     reasons: String,
 }
@@ -78,6 +81,10 @@ struct NewPage {
     csrf: String,
     cluster_id: ClusterId,
     cluster_name: String,
+    /// (key, name) of the policy's cluster kinds.
+    kinds: Vec<(String, String)>,
+    /// (id, name) of the other registered promotion organisations.
+    orgs: Vec<(String, String)>,
     f: FileForm,
     error: String,
 }
@@ -89,12 +96,23 @@ async fn new_page(
     error: String,
 ) -> Result<NewPage, AppError> {
     let cl = crate::services::clusters::get(app, &ctx.principal, f.cluster_id).await?;
+    let kinds = crate::services::clusters::cluster_kinds(app)?
+        .into_iter()
+        .map(|k| (k.key, k.name))
+        .collect();
+    let orgs = changes::org_choices(app, &ctx.principal, cl.org_id)
+        .await?
+        .into_iter()
+        .map(|o| (o.id.to_string(), o.name))
+        .collect();
     Ok(NewPage {
         layout: layout(ctx, "change-requests"),
         flash: String::new(),
         csrf: ctx.session.csrf_token.clone(),
         cluster_id: cl.id,
         cluster_name: cl.name,
+        kinds,
+        orgs,
         f,
         error,
     })
@@ -130,20 +148,36 @@ async fn file(State(app): State<Shared>, Authed(ctx): Authed, Form(f): Form<File
         kind: some(&f.kind),
         lead_county_code: some(&f.lead_county_code),
         other_county_codes: others,
-        org_id: None,
+        org_id: match some(&f.org_id) {
+            None => None,
+            Some(t) => match t.parse::<OrgId>() {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    let e = AppError::invalid("org_id", "请从列表中选择集群发展促进组织");
+                    return refused(&app, &ctx, f, e).await;
+                }
+            },
+        },
         reasons: f.reasons.clone(),
     };
     match changes::file(&app, &ctx.principal, &input).await {
         Ok(v) => Redirect::to(&format!("/change-requests/{}?saved=filed", v.id)).into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+        Err(e) => refused(&app, &ctx, f, e).await,
+    }
+}
+
+/// The filing form again with the refusal and everything typed, or the error page.
+async fn refused(app: &App, ctx: &SessionCtx, f: FileForm, e: AppError) -> Response {
+    match e {
+        AppError::Invalid(_) | AppError::Conflict(_) => {
             let status =
                 StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            match new_page(&app, &ctx, f, refusal_text(&e)).await {
+            match new_page(app, ctx, f, refusal_text(&e)).await {
                 Ok(page) => (status, page).into_response(),
                 Err(e) => PageError(e).into_response(),
             }
         }
-        Err(e) => PageError(e).into_response(),
+        e => PageError(e).into_response(),
     }
 }
 

@@ -153,7 +153,13 @@ impl FormValues {
             kind: c.kind.clone(),
             industry_code: c.industry_code.clone(),
             lead_county_code: c.lead_county.code.clone(),
-            other_county_codes: c.other_counties.iter().map(|c| c.code.clone()).collect(),
+            // The lead county is chosen above; a view may list it among the counties spanned.
+            other_county_codes: c
+                .other_counties
+                .iter()
+                .filter(|o| o.code != c.lead_county.code)
+                .map(|o| o.code.clone())
+                .collect(),
             core_park: c.core_park.clone(),
             co_applicant_org_ids: c.co_applicants.iter().map(|o| o.id.to_string()).collect(),
             version: c.version,
@@ -197,11 +203,16 @@ struct FormPage {
     home_city: String,
     errors: FormErrors,
     general_error: String,
+    /// Where to file a 变更申请 when the cluster holds a title: its name, kind and counties
+    /// are then shown but not editable here. Empty otherwise.
+    change_href: String,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn form_page(
     app: &Shared,
     ctx: &SessionCtx,
+    cluster: Option<ClusterId>,
     heading: &str,
     action: String,
     cancel_href: String,
@@ -262,6 +273,12 @@ async fn form_page(
         Some(e @ (AppError::StaleVersion | AppError::Conflict(_))) => e.to_string(),
         _ => String::new(),
     };
+    let change_href = match cluster {
+        Some(id) if crate::services::changes::holds_title(&app.db, id).await? => {
+            format!("/change-requests/new?cluster_id={id}")
+        }
+        _ => String::new(),
+    };
     Ok(FormPage {
         layout: layout(ctx, "clusters"),
         flash: String::new(),
@@ -278,6 +295,7 @@ async fn form_page(
         home_city,
         errors: error.map(FormErrors::from_error).unwrap_or_default(),
         general_error,
+        change_href,
     })
 }
 
@@ -286,6 +304,7 @@ async fn new_form(State(app): State<Shared>, Authed(ctx): Authed) -> Result<Form
     Ok(form_page(
         &app,
         &ctx,
+        None,
         "新建集群信息",
         "/clusters/new".into(),
         "/clusters".into(),
@@ -296,9 +315,11 @@ async fn new_form(State(app): State<Shared>, Authed(ctx): Authed) -> Result<Form
 }
 
 /// Shows the form again with the field errors and everything typed, or the error page.
+#[allow(clippy::too_many_arguments)]
 async fn refused_form(
     app: &Shared,
     ctx: &SessionCtx,
+    cluster: Option<ClusterId>,
     heading: &str,
     action: String,
     cancel_href: String,
@@ -309,7 +330,18 @@ async fn refused_form(
         AppError::Invalid(_) | AppError::StaleVersion | AppError::Conflict(_) => {
             let status =
                 StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            match form_page(app, ctx, heading, action, cancel_href, values, Some(&e)).await {
+            match form_page(
+                app,
+                ctx,
+                cluster,
+                heading,
+                action,
+                cancel_href,
+                values,
+                Some(&e),
+            )
+            .await
+            {
                 Ok(page) => (status, page).into_response(),
                 Err(other) => PageError(other).into_response(),
             }
@@ -330,6 +362,7 @@ async fn create(
             refused_form(
                 &app,
                 &ctx,
+                None,
                 "新建集群信息",
                 "/clusters/new".into(),
                 "/clusters".into(),
@@ -354,6 +387,7 @@ async fn edit_form(
     Ok(form_page(
         &app,
         &ctx,
+        Some(id),
         &format!("编辑：{}", c.name),
         format!("/clusters/{id}/edit"),
         format!("/clusters/{id}"),
@@ -376,6 +410,7 @@ async fn update(
             refused_form(
                 &app,
                 &ctx,
+                Some(id),
                 "编辑集群信息",
                 format!("/clusters/{id}/edit"),
                 format!("/clusters/{id}"),
