@@ -391,6 +391,8 @@ struct Installed {
 pub struct Site {
     pub name: String,
     pub department: String,
+    /// The titles the programme confers (培育对象, then 认定), from the shipped policy's wording.
+    pub titles: [String; 2],
 }
 
 impl Site {
@@ -404,10 +406,17 @@ impl Site {
             || "jiqun".to_string(),
             |w| format!("{}培育管理系统", w.certified_name),
         );
+        let titles = shipped
+            .as_ref()
+            .and_then(|p| p.wording())
+            .map_or_else(Default::default, |w| {
+                [w.cultivation_target_name.clone(), w.certified_name.clone()]
+            });
         let shipped_department = shipped.map(|p| p.identity.issuer).unwrap_or_default();
         Site {
             name: given(name).unwrap_or(shipped_name),
             department: given(department).unwrap_or(shipped_department),
+            titles,
         }
     }
 }
@@ -429,6 +438,15 @@ pub fn site_name() -> &'static str {
 /// The department running the system, for the page footer.
 pub fn department() -> &'static str {
     &site().department
+}
+
+/// The title a designation confers, as the programme's policy words it.
+pub fn title_of(d: jiqun_domain::round::Designation) -> &'static str {
+    let [cultivation, certified] = &site().titles;
+    match d {
+        jiqun_domain::round::Designation::CultivationTarget => cultivation,
+        jiqun_domain::round::Designation::Certified => certified,
+    }
 }
 
 static INSTALLED: std::sync::OnceLock<Installed> = std::sync::OnceLock::new();

@@ -99,12 +99,14 @@ pub async fn generate(app: &App, n: usize, say: &dyn Fn(&str)) -> Result<Outcome
         &province,
         &competitions::CompetitionInput {
             year,
-            title: format!("{year}年湖南省先进制造业集群竞赛（规模测试数据）"),
+            title: format!(
+                "{year}年{}竞赛（规模测试数据）",
+                crate::config::title_of(jiqun_domain::round::Designation::Certified)
+            ),
             policy_id: bound.policy.identity.id.clone(),
             submission_deadline: crate::clock::datetime_local_value(now + Duration::days(5)),
             review_deadline: crate::clock::datetime_local_value(now + Duration::days(10)),
-            notice_text: "各市州工业和信息化局：现组织开展先进制造业集群竞赛（规模测试数据）。"
-                .into(),
+            notice_text: "现组织开展先进制造业集群竞赛（规模测试数据）。".into(),
             // Measured whatever the date: the shipped policy may be outside its validity.
             override_reason: "规模测试数据，按内置政策延续执行".into(),
             override_document: "规模测试（无依据文件）".into(),

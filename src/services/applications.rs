@@ -237,11 +237,11 @@ pub fn preliminary_refusal(
     match refusal {
         ApplyRefusal::HoldsCultivation => format!(
             "“{cluster}”已是{}，不能再申报初赛；培育期满后将组织决赛，请届时参加决赛。",
-            Designation::CultivationTarget.label()
+            crate::config::title_of(Designation::CultivationTarget)
         ),
         ApplyRefusal::HoldsCertification => format!(
             "“{cluster}”已被认定为{}，无需也不能再申报初赛；请按复核工作通知的要求做好复核。",
-            Designation::Certified.label()
+            crate::config::title_of(Designation::Certified)
         ),
     }
 }

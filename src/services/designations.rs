@@ -37,8 +37,10 @@ use crate::store::{
     entity::{cluster, competition, designation, kinds::Lifecycle, round, round_entry},
 };
 
-/// Who issues certificates and announcements.
-pub const ISSUER: &str = "湖南省工业和信息化厅";
+/// Who issues certificates and announcements: the installation's department.
+pub fn issuer() -> &'static str {
+    crate::config::department()
+}
 
 /// One designation with its certificate, as lists and the API show it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -130,7 +132,7 @@ pub async fn rows_for<C: ConnectionTrait>(
                 issued_on_zh: date_zh(issued_on),
                 round_id: d.round_id,
                 designation: kind.key().into(),
-                designation_label: kind.label().into(),
+                designation_label: crate::config::title_of(kind).into(),
                 effective_on: d.effective_on.to_string(),
                 effective_on_zh: date_zh(d.effective_on),
                 year: d.year,
@@ -346,7 +348,7 @@ pub async fn designate(
     } else {
         format!(
             "；原{}称号（证书编号{}）同日换发",
-            Designation::CultivationTarget.label(),
+            crate::config::title_of(Designation::CultivationTarget),
             superseded.join("、")
         )
     };
@@ -361,7 +363,7 @@ pub async fn designate(
                     "“{}”被{}为{}，证书编号{number}，自{}起{replaced}（集群状态 {} → {}）",
                     cl.name,
                     decided_verb(kind),
-                    outcome.label(),
+                    crate::config::title_of(outcome),
                     date_zh(today),
                     before.key(),
                     after.key()
@@ -373,13 +375,13 @@ pub async fn designate(
     super::notifications::notify_org(
         conn,
         cl.org_id,
-        &format!("{}：{}", outcome.label(), cl.name),
+        &format!("{}：{}", crate::config::title_of(outcome), cl.name),
         &format!(
             "经评审、公示，{}于{}被{}为{}，证书编号{number}。",
             cl.name,
             date_zh(today),
             decided_verb(kind),
-            outcome.label()
+            crate::config::title_of(outcome)
         ),
         &format!("/certificates/{}", d.id),
         now,
@@ -558,13 +560,13 @@ pub fn certificate_text(row: &CertificateRow, public_url: &str) -> CertificateTe
             "{}（申报主体：{}）经评审、公示，被确定为{}。",
             row.cluster_name,
             row.org_name,
-            Designation::CultivationTarget.label()
+            crate::config::title_of(Designation::CultivationTarget)
         ),
         _ => format!(
             "{}（申报主体：{}）经评审、公示，被认定为{}。",
             row.cluster_name,
             row.org_name,
-            Designation::Certified.label()
+            crate::config::title_of(Designation::Certified)
         ),
     };
     let mut paragraphs = vec![body];
@@ -579,7 +581,7 @@ pub fn certificate_text(row: &CertificateRow, public_url: &str) -> CertificateTe
         heading: "证书".into(),
         number: row.certificate_number.clone(),
         paragraphs,
-        issuer: ISSUER.into(),
+        issuer: issuer().into(),
         date: row.issued_on_zh.clone(),
         check: Some(CertificateCheck {
             url: verify_url(public_url, &row.verify_code),
@@ -661,14 +663,15 @@ pub async fn verify(app: &App, text: &str) -> Result<Checked, AppError> {
         .await?
     else {
         return Ok(Checked::Missing(format!(
-            "未查到编号为“{number}”的证书：{ISSUER}未颁发过该编号的证书。如有疑问，请向{ISSUER}核实。"
+            "未查到编号为“{number}”的证书：{issuer}未颁发过该编号的证书。如有疑问，请向{issuer}核实。",
+            issuer = issuer()
         )));
     };
     let row = rows_for(&app.db, std::slice::from_ref(&d))
         .await?
         .pop()
         .ok_or(AppError::NotFound)?;
-    let label = d.designation.label();
+    let label = crate::config::title_of(d.designation);
     let since = date_zh(d.effective_on);
     let (status, status_label, closed, replaced_by, explanation) = match (
         d.revoked_on,
@@ -719,7 +722,7 @@ pub async fn verify(app: &App, text: &str) -> Result<Checked, AppError> {
                     "该证书已换发：{}于{}被认定为{}{by}，原{label}证书同日起不再有效。",
                     row.cluster_name,
                     date_zh(on),
-                    Designation::Certified.label()
+                    crate::config::title_of(Designation::Certified)
                 )
             };
             ("superseded", "已换发", Some(on), successor, explanation)
@@ -739,7 +742,7 @@ pub async fn verify(app: &App, text: &str) -> Result<Checked, AppError> {
         status_label: status_label.into(),
         cluster_name: row.cluster_name,
         designation_label: label.into(),
-        issuer: ISSUER.into(),
+        issuer: issuer().into(),
         effective_on: d.effective_on.to_string(),
         effective_on_zh: since,
         closed_on: closed.map(|d| d.to_string()).unwrap_or_default(),
@@ -875,12 +878,8 @@ pub async fn open_titles<C: ConnectionTrait>(
 // The annual announcement (第十二条), public
 
 pub fn announcement_title(year: i32, kind: RoundKind) -> String {
-    match kind {
-        RoundKind::Preliminary => {
-            format!("关于公布{year}年湖南省先进制造业集群培育对象名单的通知")
-        }
-        RoundKind::Final => format!("关于公布{year}年湖南省先进制造业集群名单的通知"),
-    }
+    let title = crate::config::title_of(kind.outcome());
+    format!("关于公布{year}年{title}名单的通知")
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -1026,25 +1025,28 @@ pub async fn announcement(app: &App, round_id: RoundId) -> Result<Announcement, 
         "根据《{}》（{}）",
         policy.identity.name, policy.identity.document_number
     );
-    let decision = match kind {
-        RoundKind::Preliminary => format!(
-            "{basis}，经市州推荐、专家评审和社会公示，确定{}个集群为{}年湖南省先进制造业集群培育对象（名单附后），现予公布。",
-            rows.len(),
-            c.year
-        ),
-        RoundKind::Final => format!(
-            "{basis}，经专家评审和社会公示，认定{}个集群为湖南省先进制造业集群（名单附后），现予公布。",
-            rows.len()
-        ),
+    let wording = policy.announcement_wording().ok_or_else(|| {
+        AppError::internal(format!(
+            "policy {} has no wording.announcement",
+            policy.id()
+        ))
+    })?;
+    let template = match kind {
+        RoundKind::Preliminary => &wording.cultivation_decision,
+        RoundKind::Final => &wording.certified_decision,
     };
+    let decision = jiqun_rules::policy::AnnouncementWording::fill(
+        template,
+        &basis,
+        rows.len(),
+        c.year,
+        crate::config::title_of(kind.outcome()),
+    );
     Ok(Announcement {
         summary,
-        salutation: "各市州工业和信息化局，各有关单位：".into(),
-        paragraphs: vec![
-            decision,
-            "请各市州工业和信息化主管部门加强对集群培育工作的指导和服务，各集群发展促进组织按规定报送集群发展情况报告。".into(),
-        ],
-        issuer: ISSUER.into(),
+        salutation: wording.salutation.clone(),
+        paragraphs: vec![decision, wording.closing.clone()],
+        issuer: issuer().into(),
         rows,
     })
 }
@@ -1117,8 +1119,9 @@ pub async fn list_xlsx(
 
     let st = workbook::styles();
     let title = format!(
-        "{}年湖南省先进制造业集群竞赛{}名单（{}）",
+        "{}年{}竞赛{}名单（{}）",
         c.year,
+        crate::config::title_of(Designation::Certified),
         kind.label(),
         status.label()
     );

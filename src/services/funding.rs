@@ -960,7 +960,7 @@ pub async fn create(app: &App, p: &Principal, input: &EntryInput) -> Result<Entr
                     message: format!(
                         "“{}”未获{}称号，不能安排{}",
                         cl.name,
-                        wanted.label(),
+                        crate::config::title_of(wanted),
                         k.label()
                     ),
                 });

@@ -92,7 +92,7 @@ pub async fn due(app: &App, p: &Principal, year: i32) -> Result<Vec<DueRow>, App
             cluster_id: cl.id,
             cluster_name: cl.name.clone(),
             city_name: region::city_name_of(cl.city_code),
-            title: d.designation.label().into(),
+            title: crate::config::title_of(d.designation).into(),
             certificate_number: d.certificate_number.clone(),
             designated_on: d.effective_on.to_string(),
             due_on: on.to_string(),

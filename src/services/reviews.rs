@@ -374,20 +374,27 @@ async fn letter_draft<C: ConnectionTrait>(
         .one(conn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let kind = policy_of(&c)?
+    let policy = policy_of(&c)?;
+    let kind = policy
         .cluster_kind(&cl.kind)
         .map(|k| k.name.clone())
         .unwrap_or_default();
+    let programme = crate::services::policy::wording_of(&policy)?
+        .certified_name
+        .clone();
     let today = crate::clock::local(app.clock.now()).date();
     let industry = jiqun_domain::industry::division(&cl.industry_code)
         .map(|d| d.to_string())
         .unwrap_or_else(|| cl.industry_code.clone());
     Ok(format!(
-        "{org}\n\n〔　　〕　号\n\n关于推荐{name}申报{year}年湖南省先进制造业集群的函\n\n湖南省工业和信息化厅：\n\n    根据《{title}》和《湖南省先进制造业集群培育管理办法》有关要求，经我局初审，{name}（{kind}，主导产业{industry}，核心承载园区：{park}）申报材料齐全、符合申报条件，现予以推荐。\n\n    申报主体对申报材料的真实性负责，我局已对申报材料进行审核。\n\n    特此函告。\n\n（联系人：{contact}）\n\n{org}\n{y}年{mo}月{d}日\n（盖章）",
+        "{org}\n\n〔　　〕　号\n\n关于推荐{name}申报{year}年{programme}的函\n\n{issuer}：\n\n    根据《{title}》和《{measures}》有关要求，经我局初审，{name}（{kind}，主导产业{industry}，核心承载园区：{park}）申报材料齐全、符合申报条件，现予以推荐。\n\n    申报主体对申报材料的真实性负责，我局已对申报材料进行审核。\n\n    特此函告。\n\n（联系人：{contact}）\n\n{org}\n{y}年{mo}月{d}日\n（盖章）",
         org = p.org.name,
         name = cl.name,
         year = c.year,
         title = c.title,
+        programme = programme,
+        issuer = policy.identity.issuer,
+        measures = policy.identity.name,
         kind = kind,
         industry = industry,
         park = cl.core_park,

@@ -615,7 +615,7 @@ fn titles_text(open: &[designation::Model]) -> String {
         .map(|d| {
             format!(
                 "{}称号（证书编号{}）",
-                d.designation.label(),
+                crate::config::title_of(d.designation),
                 d.certificate_number
             )
         })
@@ -664,7 +664,7 @@ pub async fn notify(app: &App, p: &Principal, id: RevocationCaseId) -> Result<Ca
         titles = titles_text(&open),
         last = date_zh(window.last_day),
         days = window.working_days,
-        issuer = designations::ISSUER,
+        issuer = designations::issuer(),
         date = date_zh(today),
     );
     store::update_versioned(
@@ -968,7 +968,7 @@ fn document(i: &DocumentInput<'_>) -> DecisionDocument {
         certificates: i.voided.to_vec(),
         addressee: format!("{}，{}工业和信息化局：", i.org_name, i.city),
         paragraphs,
-        issuer: designations::ISSUER.into(),
+        issuer: designations::issuer().into(),
         decided_on: i.today.to_string(),
         decided_on_zh: date_zh(i.today),
     }
@@ -985,7 +985,7 @@ pub async fn decision_pdf(
 ) -> Result<(DecisionDocument, Vec<u8>), designations::PdfFailure> {
     let doc = decision(app, p, id).await?;
     let text = DocumentText {
-        organ: designations::ISSUER.into(),
+        organ: designations::issuer().into(),
         number: doc.number.clone(),
         title: doc.title.clone(),
         addressee: doc.addressee.clone(),

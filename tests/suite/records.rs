@@ -630,8 +630,10 @@ async fn a_titled_cluster_edits_only_what_was_not_announced() {
         &token(&t, "sysadmin").await,
         "POST",
         "/api/v1/organisations",
-        Some(json!({"name": "长沙智能制造产业联盟", "kind": "promotion_org",
-            "credit_code": credit, "city_code": "430100", "county_code": "430102"})),
+        Some(
+            json!({"name": "长沙智能制造产业联盟", "kind": "promotion_org",
+            "credit_code": credit, "city_code": "430100", "county_code": "430102"}),
+        ),
     )
     .await;
     assert_eq!(status, 200, "{created}");
@@ -647,7 +649,9 @@ async fn a_titled_cluster_edits_only_what_was_not_announced() {
     );
     let other = created["id"].to_string();
     assert!(
-        form.contains(&format!("<option value=\"{other}\">长沙智能制造产业联盟</option>")),
+        form.contains(&format!(
+            "<option value=\"{other}\">长沙智能制造产业联盟</option>"
+        )),
         "{form}"
     );
     let other_name = "长沙智能制造产业联盟";

@@ -105,13 +105,6 @@ impl Designation {
         }
     }
 
-    pub fn label(self) -> &'static str {
-        match self {
-            Designation::CultivationTarget => "湖南省先进制造业集群培育对象",
-            Designation::Certified => "湖南省先进制造业集群",
-        }
-    }
-
     /// The certificate number: the programme's prefix for the kind (from the policy), the
     /// year and a sequence within both: prefix〔2026〕第001号.
     pub fn certificate_number(self, prefixes: &CertificatePrefixes, year: i32, seq: u32) -> String {

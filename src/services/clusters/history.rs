@@ -154,7 +154,7 @@ pub async fn history(
         .map(|d| (d.id, d.certificate_number.clone()))
         .collect();
     for d in &titles {
-        let label = d.designation.label();
+        let label = crate::config::title_of(d.designation);
         let frozen = crate::services::records::Snapshot::parse(&d.snapshot).unwrap_or_default();
         // A certificate reissued after a 变更申请 continues the title; it is told as a reissue
         // on the day it was issued.

@@ -238,7 +238,7 @@ pub fn template_xlsx() -> Result<Vec<u8>, AppError> {
             .map(|c| c.as_str().to_string())
             .unwrap_or_default();
         let lines: [(&str, String); 7] = [
-            ("用途", "湖南省先进制造业集群成员企业名单导入".to_string()),
+            ("用途", "集群成员企业名单导入".to_string()),
             (
                 "填写位置",
                 format!("在“{TEMPLATE_SHEET}”工作表第1行表头下方，从第2行起每行填写一家企业"),

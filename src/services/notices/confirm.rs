@@ -224,7 +224,7 @@ pub async fn confirm(
                     kind.label(),
                     created.len(),
                     crate::services::designations::decided_verb(kind),
-                    kind.outcome().label(),
+                    crate::config::title_of(kind.outcome()),
                     date_zh(first),
                     date_zh(last),
                     statuses.len(),

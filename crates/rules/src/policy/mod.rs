@@ -657,7 +657,38 @@ pub struct Wording {
     pub certified_certificate_prefix: String,
     /// Named in public notices as the office to contact.
     pub contact_office: String,
+    /// The yearly announcement's wording (第十二条); a text without it takes the shipped
+    /// file's (see `Policy::announcement_wording`).
+    #[serde(default)]
+    pub announcement: Option<AnnouncementWording>,
     pub source: Source,
+}
+
+/// What the announcement of a round's titles says around its list. The decisions are
+/// templates: `{basis}` (根据《name》（document number）), `{count}`, `{year}` and `{title}`
+/// (the title conferred) are filled in.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnnouncementWording {
+    /// To whom, e.g. "各市州工业和信息化局，各有关单位：".
+    pub salutation: String,
+    /// The decision of a 初赛 announcement.
+    pub cultivation_decision: String,
+    /// The decision of a 决赛 announcement.
+    pub certified_decision: String,
+    /// The closing paragraph (what the addressees are asked to do).
+    pub closing: String,
+}
+
+impl AnnouncementWording {
+    /// A decision template with its placeholders filled in.
+    pub fn fill(template: &str, basis: &str, count: usize, year: i32, title: &str) -> String {
+        template
+            .replace("{basis}", basis)
+            .replace("{count}", &count.to_string())
+            .replace("{year}", &year.to_string())
+            .replace("{title}", title)
+    }
 }
 
 /// A threshold an application does not meet.
@@ -751,6 +782,17 @@ impl Policy {
         self.wording
             .as_ref()
             .or_else(|| shipped().and_then(|p| p.wording.as_ref()))
+    }
+
+    /// The announcement's wording: this text's, else the shipped file's (never Rust literals).
+    pub fn announcement_wording(&self) -> Option<&AnnouncementWording> {
+        self.wording()
+            .and_then(|w| w.announcement.as_ref())
+            .or_else(|| {
+                shipped()
+                    .and_then(|p| p.wording.as_ref())
+                    .and_then(|w| w.announcement.as_ref())
+            })
     }
 
     /// Days before the submission deadline to remind on (shipped file's when absent).

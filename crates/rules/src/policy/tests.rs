@@ -668,7 +668,7 @@ fn wording_and_programme_numbers_are_checked_with_key_paths() {
                 1,
             )
             .replacen("{ purpose = \"pledge\"", "{ purpose = \"seal\"", 1)
-            .replacen("version = 2", "version = 0", 1),
+            .replacen("version = 3", "version = 0", 1),
     );
     for path in [
         "scoring.outlier_gap_share",
