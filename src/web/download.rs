@@ -128,3 +128,8 @@ mod tests {
         assert!(!content_disposition("a\"b;c.pdf", None).contains("a\"b"));
     }
 }
+
+/// A dashboard table as an Excel workbook, for the pages and the API alike.
+pub fn dashboard_download(name: &str, bytes: Vec<u8>) -> Response {
+    xlsx_download(bytes, name, "dashboard.xlsx")
+}

@@ -23,3 +23,4 @@ pub mod revocation;
 pub mod round;
 pub mod security;
 pub mod text;
+pub mod compliance;

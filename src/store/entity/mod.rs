@@ -25,6 +25,7 @@ pub mod funding_entry;
 pub mod funding_reward;
 pub mod import_batch;
 pub mod kinds;
+pub mod monitoring_note;
 pub mod mail_outbox;
 pub mod nomination;
 pub mod notification;
