@@ -13,9 +13,7 @@ use std::time::Instant;
 
 use jiqun::app::{Principal, Shared};
 use jiqun::config::{Config, ConfigArgs};
-use jiqun::store::entity::{
-    cluster, designation, organisation, report, report_version, user,
-};
+use jiqun::store::entity::{cluster, designation, organisation, report, report_version, user};
 use jiqun::store::id::{EntryId, RoundId};
 use jiqun_domain::access::{OrgKind, Role};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};

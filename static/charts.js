@@ -19,6 +19,7 @@
     if (table.chart === "pie") {
       var j = cols[0];
       return {
+        animation: false,
         tooltip: { trigger: "item", formatter: "{b}：{c}（{d}%）" },
         legend: { bottom: 0, type: "scroll" },
         series: [{
@@ -30,11 +31,12 @@
     }
     var type = table.chart === "line" ? "line" : "bar";
     return {
+      animation: false,
       tooltip: { trigger: "axis" },
       legend: { top: 0, type: "scroll" },
       grid: { left: 48, right: 24, top: 40, bottom: 72 },
       xAxis: { type: "category", data: names, axisLabel: { interval: 0, rotate: names.length > 6 ? 30 : 0 } },
-      yAxis: { type: "value" },
+      yAxis: { type: "value", minInterval: type === "bar" ? 1 : 0 },
       series: cols.map(function (j) {
         return {
           name: table.headers[j],

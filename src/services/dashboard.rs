@@ -140,7 +140,10 @@ pub fn parse_period(key: &str) -> Result<ReportPeriod, AppError> {
         .ok_or_else(|| {
             AppError::invalid(
                 "period",
-                format!("报告期“{}”无效，应如annual-2025（年度）或semi_annual-2026（半年度）", key.trim()),
+                format!(
+                    "报告期“{}”无效，应如annual-2025（年度）或semi_annual-2026（半年度）",
+                    key.trim()
+                ),
             )
         })
 }
@@ -264,7 +267,10 @@ pub async fn dashboard(
                     clusters.len() - in_czt
                 };
                 let link = clusters_link("area", key);
-                vec![Cell::linked(label, link.clone()), Cell::count(n, Some(link))]
+                vec![
+                    Cell::linked(label, link.clone()),
+                    Cell::count(n, Some(link)),
+                ]
             })
             .collect(),
     });
@@ -283,7 +289,10 @@ pub async fn dashboard(
                 let link = clusters_link("kind", &k.key);
                 vec![
                     Cell::linked(k.name.clone(), link.clone()),
-                    Cell::count(by_kind.get(k.key.as_str()).copied().unwrap_or(0), Some(link)),
+                    Cell::count(
+                        by_kind.get(k.key.as_str()).copied().unwrap_or(0),
+                        Some(link),
+                    ),
                 ]
             })
             .collect(),
@@ -346,7 +355,9 @@ pub async fn dashboard(
         let key = period_key(period);
         let of_period: Vec<&reports::ObligationRow> = obligations
             .iter()
-            .filter(|o| o.period_kind == reports::kind_key(period.kind) && o.period_year == period.year)
+            .filter(|o| {
+                o.period_kind == reports::kind_key(period.kind) && o.period_year == period.year
+            })
             .collect();
         let counts = count_by(of_period.iter().map(|o| o.compliance.as_str()));
         tables.push(Table {
@@ -381,7 +392,10 @@ pub async fn dashboard(
         headers.extend(Compliance::ALL.iter().map(|c| c.label().to_string()));
         tables.push(Table {
             key: "compliance-by-city".into(),
-            title: format!("报送情况（按市州）：{}", reports::report_title(&policy, period)),
+            title: format!(
+                "报送情况（按市州）：{}",
+                reports::report_title(&policy, period)
+            ),
             chart: "bar".into(),
             headers,
             rows: by_city
@@ -548,7 +562,10 @@ mod tests {
             assert_eq!(parse_period(&period_key(p)).ok(), Some(p));
         }
         for bad in ["2025", "annual-", "yearly-2025", "annual-99999"] {
-            let e = parse_period(bad).err().map(|e| e.to_string()).unwrap_or_default();
+            let e = parse_period(bad)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             assert!(e.contains("报告期"), "{bad}: {e}");
         }
     }

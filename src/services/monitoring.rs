@@ -90,11 +90,7 @@ pub struct NoteInput {
 
 /// The cluster, if the principal reviews its reports; `Forbidden` for a role that reviews no
 /// reports, `NotFound` for a cluster outside a city's reach.
-async fn load_cluster(
-    app: &App,
-    p: &Principal,
-    id: ClusterId,
-) -> Result<cluster::Model, AppError> {
+async fn load_cluster(app: &App, p: &Principal, id: ClusterId) -> Result<cluster::Model, AppError> {
     let scope = authorize(p, Resource::Report, Action::Review)?;
     let cl = cluster::Entity::find_by_id(id)
         .one(&app.db)
@@ -311,18 +307,13 @@ pub async fn add_note(
             message: format!("备注不能超过{NOTE_MAX_CHARS}个字"),
         });
     }
-    let flag = input
-        .report_id
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .and_then(|rid| {
-            m.flags.iter().find(|f| {
-                f.report_id.get() == rid
-                    && f.indicator == input.indicator.trim()
-                    && f.kind == input.kind.trim()
-            })
-        });
+    let flag = input.report_id.trim().parse::<i64>().ok().and_then(|rid| {
+        m.flags.iter().find(|f| {
+            f.report_id.get() == rid
+                && f.indicator == input.indicator.trim()
+                && f.kind == input.kind.trim()
+        })
+    });
     let Some(flag) = flag else {
         errs.push(FieldError {
             field: "flag".into(),

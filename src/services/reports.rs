@@ -209,11 +209,8 @@ fn obligation_row(
     today: Date,
 ) -> ObligationRow {
     let filed = report.is_some_and(|r| r.revision > 0);
-    let compliance = jiqun_domain::compliance::classify(
-        first_filed.filter(|_| filed),
-        owed.due,
-        today,
-    );
+    let compliance =
+        jiqun_domain::compliance::classify(first_filed.filter(|_| filed), owed.due, today);
     ObligationRow {
         compliance: compliance.key().into(),
         compliance_label: compliance.label().into(),

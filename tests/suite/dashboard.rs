@@ -7,14 +7,14 @@ use calamine::{Data, Reader, Xlsx};
 use jiqun::store::entity::{cluster, report, report_version};
 use jiqun::store::id::{ClusterId, UserId};
 use jiqun_domain::region::RegionCode;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use time::Date;
 use time::macros::{date, offset};
 
-use crate::fixtures::{CHANGSHA, YUEYANG, ZHUZHOU, audited, get_page, post_page, set_day, showcase};
+use crate::fixtures::{
+    CHANGSHA, YUEYANG, ZHUZHOU, audited, get_page, post_page, set_day, showcase,
+};
 use crate::reports::{complete_fields, designate};
 use crate::support::{self, TestApp};
 use crate::{call, token};
@@ -161,14 +161,23 @@ async fn the_dashboard_counts_the_clusters_and_the_reports_in_scope() {
     let page = support::page_login(&t, "province").await;
     let (status, html) = get_page(&page, &t, &late_link).await;
     assert_eq!(status, 200);
-    assert!(html.contains(&format!("data-obligation=\"{yy}-annual-2025\"")), "{html}");
+    assert!(
+        html.contains(&format!("data-obligation=\"{yy}-annual-2025\"")),
+        "{html}"
+    );
     assert!(!html.contains(&format!("data-obligation=\"{cs}-annual-2025\"")));
     assert!(html.contains("逾期报送"));
-    let missing = row(&d, "compliance", "逾期未报")[1]["link"].as_str().unwrap().to_string();
+    let missing = row(&d, "compliance", "逾期未报")[1]["link"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (_, html) = get_page(&page, &t, &missing).await;
     assert!(html.contains(&format!("data-obligation=\"{zz}-annual-2025\"")));
     assert!(!html.contains(&format!("data-obligation=\"{yy}-annual-2025\"")));
-    let cultivation = row(&d, "by-status", "培育对象")[1]["link"].as_str().unwrap().to_string();
+    let cultivation = row(&d, "by-status", "培育对象")[1]["link"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(cultivation, "/clusters?lifecycle=cultivation");
     let (status, html) = get_page(&page, &t, &cultivation).await;
     assert_eq!(status, 200);
@@ -177,8 +186,19 @@ async fn the_dashboard_counts_the_clusters_and_the_reports_in_scope() {
     // The page shows every table with its chart data and its export.
     let (status, html) = get_page(&page, &t, "/dashboard").await;
     assert_eq!(status, 200);
-    for key in ["by-city", "by-area", "by-kind", "by-industry", "by-status", "compliance", "trend"] {
-        assert!(html.contains(&format!("data-chart=\"chart-{key}\"")), "{key}");
+    for key in [
+        "by-city",
+        "by-area",
+        "by-kind",
+        "by-industry",
+        "by-status",
+        "compliance",
+        "trend",
+    ] {
+        assert!(
+            html.contains(&format!("data-chart=\"chart-{key}\"")),
+            "{key}"
+        );
         assert!(html.contains(&format!("id=\"export-{key}\"")), "{key}");
     }
     assert!(html.contains("/static/echarts-5.6.0.min.js"));
@@ -223,7 +243,11 @@ async fn a_dashboard_table_exports_numbers_as_numbers() {
     let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
     let range = wb.worksheet_range("数据").unwrap();
     let rows: Vec<Vec<Data>> = range.rows().map(|r| r.to_vec()).collect();
-    assert!(rows[0][0].to_string().contains("湖南省报送情况：2025年度发展情况报告"));
+    assert!(
+        rows[0][0]
+            .to_string()
+            .contains("湖南省报送情况：2025年度发展情况报告")
+    );
     assert_eq!(rows[1][0].to_string(), "报送情况");
     assert_eq!(rows[2][0], Data::String("按时报送".into()));
     assert_eq!(rows[2][1], Data::Float(1.0));
@@ -247,9 +271,21 @@ async fn a_dashboard_table_exports_numbers_as_numbers() {
     assert_eq!(rows[2][0], Data::String("长沙市".into()));
     assert!(matches!(rows[2][1], Data::Float(_)));
 
-    let (status, body) = call(&t, &province, "GET", "/api/v1/dashboard.xlsx?table=money", None).await;
+    let (status, body) = call(
+        &t,
+        &province,
+        "GET",
+        "/api/v1/dashboard.xlsx?table=money",
+        None,
+    )
+    .await;
     assert_eq!(status, 422, "{body}");
-    assert!(body["error"]["fields"][0]["message"].as_str().unwrap().contains("trend"));
+    assert!(
+        body["error"]["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("trend")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -281,13 +317,20 @@ async fn flags_carry_their_reason_and_take_notes_from_province_and_city() {
         .collect();
     assert_eq!(sources.len(), 3, "{m}");
     assert!(sources[0].starts_with("申报书"), "{sources:?}");
-    assert_eq!(&sources[1..], ["2024年度发展情况报告", "2025年度发展情况报告"]);
+    assert_eq!(
+        &sources[1..],
+        ["2024年度发展情况报告", "2025年度发展情况报告"]
+    );
     assert_eq!(m["series"]["rows"][0][1]["value"], 150.0);
     let flags = m["flags"].as_array().unwrap();
     let flag = |kind: &str, title: &str| {
         flags
             .iter()
-            .find(|f| f["kind"] == kind && f["report_title"] == title && f["indicator"] == "period_revenue")
+            .find(|f| {
+                f["kind"] == kind
+                    && f["report_title"] == title
+                    && f["indicator"] == "period_revenue"
+            })
             .unwrap_or_else(|| panic!("no {kind} on {title}: {m}"))
     };
     assert_eq!(
@@ -298,10 +341,15 @@ async fn flags_carry_their_reason_and_take_notes_from_province_and_city() {
         flag("contradicts_application", "2024年度发展情况报告")["reason"],
         "“本期集群营业收入”2024年度为60亿元，申报书填报的“集群营业收入”为150亿元，低了60%，超过±50%的提示幅度，请核实申报数据是否真实"
     );
-    assert_eq!(flag("threshold_not_met", "2024年度发展情况报告")["kind_label"], "不再满足第六条门槛");
+    assert_eq!(
+        flag("threshold_not_met", "2024年度发展情况报告")["kind_label"],
+        "不再满足第六条门槛"
+    );
     // Only the first annual report is read against the application.
-    assert!(!flags.iter().any(|f| f["kind"] == "contradicts_application"
-        && f["report_title"] == "2025年度发展情况报告"));
+    assert!(
+        !flags.iter().any(|f| f["kind"] == "contradicts_application"
+            && f["report_title"] == "2025年度发展情况报告")
+    );
     assert_eq!(
         m["revocation_link"],
         format!("/revocations/new?cluster_id={cs}&ground=fraud")
@@ -318,16 +366,27 @@ async fn flags_carry_their_reason_and_take_notes_from_province_and_city() {
     assert_eq!(body["note"], "已电话核实：新增两家链主企业投产。");
     let entries = audited(&t, "monitoring.note").await;
     assert_eq!(entries.len(), 1);
-    assert!(entries[0].summary.contains("长沙工程机械产业集群"), "{:?}", entries[0]);
+    assert!(
+        entries[0].summary.contains("长沙工程机械产业集群"),
+        "{:?}",
+        entries[0]
+    );
     let (_, city_view) = call(&t, &changsha, "GET", &path, None).await;
-    assert_eq!(city_view["revocation_link"], Value::Null, "the city opens no case");
+    assert_eq!(
+        city_view["revocation_link"],
+        Value::Null,
+        "the city opens no case"
+    );
     let noted = city_view["flags"]
         .as_array()
         .unwrap()
         .iter()
         .find(|f| f["kind"] == "year_on_year")
         .unwrap();
-    assert_eq!(noted["notes"][0]["note"], "已电话核实：新增两家链主企业投产。");
+    assert_eq!(
+        noted["notes"][0]["note"],
+        "已电话核实：新增两家链主企业投产。"
+    );
 
     // Bad notes are refused with the field named, nothing written.
     let mut empty = note.clone();
@@ -359,9 +418,15 @@ async fn flags_carry_their_reason_and_take_notes_from_province_and_city() {
     assert!(html.contains("id=\"monitoring\""));
     assert!(html.contains("较上年同期60亿元增长433.33%"), "{html}");
     assert!(html.contains("已电话核实：新增两家链主企业投产。"));
-    assert!(html.contains(&format!("/revocations/new?cluster_id={cs}&amp;ground=fraud")));
-    let (status, html) =
-        get_page(&page, &t, &format!("/revocations/new?cluster_id={cs}&ground=fraud")).await;
+    assert!(html.contains(&format!(
+        "/revocations/new?cluster_id={cs}&#38;ground=fraud"
+    )));
+    let (status, html) = get_page(
+        &page,
+        &t,
+        &format!("/revocations/new?cluster_id={cs}&ground=fraud"),
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(html.contains("<option value=\"fraud\" selected>"), "{html}");
     // A note refused on the page comes back with the problem beside it.
@@ -400,5 +465,8 @@ async fn flags_carry_their_reason_and_take_notes_from_province_and_city() {
     assert_eq!(audited(&t, "monitoring.note").await.len(), 2);
     let cluster_page = support::page_login(&t, "applicant").await;
     let (_, html) = get_page(&cluster_page, &t, &format!("/clusters/{cs}")).await;
-    assert!(!html.contains("id=\"monitoring\""), "the cluster sees no flags");
+    assert!(
+        !html.contains("id=\"monitoring\""),
+        "the cluster sees no flags"
+    );
 }

@@ -70,16 +70,40 @@ mod tests {
     fn each_case_of_an_owed_report() {
         let due = date!(2026 - 02 - 02);
         let table = [
-            (Some(date!(2026 - 01 - 20)), Some(due), date!(2026 - 03 - 01), Compliance::OnTime),
-            (Some(due), Some(due), date!(2026 - 03 - 01), Compliance::OnTime),
-            (Some(date!(2026 - 02 - 03)), Some(due), date!(2026 - 03 - 01), Compliance::Late),
+            (
+                Some(date!(2026 - 01 - 20)),
+                Some(due),
+                date!(2026 - 03 - 01),
+                Compliance::OnTime,
+            ),
+            (
+                Some(due),
+                Some(due),
+                date!(2026 - 03 - 01),
+                Compliance::OnTime,
+            ),
+            (
+                Some(date!(2026 - 02 - 03)),
+                Some(due),
+                date!(2026 - 03 - 01),
+                Compliance::Late,
+            ),
             (None, Some(due), due, Compliance::Pending),
             (None, Some(due), date!(2026 - 02 - 03), Compliance::Missing),
             (None, None, date!(2027 - 02 - 03), Compliance::Pending),
-            (Some(date!(2027 - 02 - 03)), None, date!(2027 - 02 - 03), Compliance::OnTime),
+            (
+                Some(date!(2027 - 02 - 03)),
+                None,
+                date!(2027 - 02 - 03),
+                Compliance::OnTime,
+            ),
         ];
         for (filed, due, today, expected) in table {
-            assert_eq!(classify(filed, due, today), expected, "{filed:?} {due:?} {today:?}");
+            assert_eq!(
+                classify(filed, due, today),
+                expected,
+                "{filed:?} {due:?} {today:?}"
+            );
         }
     }
 

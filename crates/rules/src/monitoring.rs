@@ -188,7 +188,9 @@ pub fn application_pairs(policy: &Policy, form: &ReportForm) -> Vec<(String, Str
             if let Some(a) = app_indicator(app_key)
                 && a.unit.is_some()
                 && a.unit == ind.unit
-                && !out.iter().any(|(k, r): &(String, String)| k == app_key && *r == ind.key)
+                && !out
+                    .iter()
+                    .any(|(k, r): &(String, String)| k == app_key && *r == ind.key)
             {
                 out.push((app_key.to_string(), ind.key.clone()));
             }
@@ -223,8 +225,7 @@ pub fn contradictions(
     };
     let mut out = Vec::new();
     for (app_key, rep_key) in application_pairs(policy, form) {
-        let (Some(&cur), Some(&stated)) = (figures.get(&rep_key), application.get(&app_key))
-        else {
+        let (Some(&cur), Some(&stated)) = (figures.get(&rep_key), application.get(&app_key)) else {
             continue;
         };
         let Some(ind) = form.indicators.iter().find(|i| i.key == rep_key) else {
@@ -380,30 +381,54 @@ mod tests {
         let (p, form) = policy();
         let pairs = application_pairs(&p, &form);
         assert!(pairs.contains(&("cluster_revenue".into(), "period_revenue".into())));
-        assert!(pairs.contains(&("chain_leader_revenue".into(), "period_leading_revenue".into())));
+        assert!(pairs.contains(&(
+            "chain_leader_revenue".into(),
+            "period_leading_revenue".into()
+        )));
         assert!(pairs.contains(&(
             "above_scale_enterprises".into(),
             "above_scale_enterprises".into()
         )));
-        let application = figures(&[("cluster_revenue", 300.0), ("above_scale_enterprises", 100.0)]);
-        let report = figures(&[("period_revenue", 120.0), ("above_scale_enterprises", 120.0)]);
+        let application = figures(&[
+            ("cluster_revenue", 300.0),
+            ("above_scale_enterprises", 100.0),
+        ]);
+        let report = figures(&[
+            ("period_revenue", 120.0),
+            ("above_scale_enterprises", 120.0),
+        ]);
         let list = contradictions(&p, &form, ReportPeriod::annual(2025), &report, &application);
-        assert_eq!(kinds(&list), [("period_revenue", FlagKind::ContradictsApplication)]);
+        assert_eq!(
+            kinds(&list),
+            [("period_revenue", FlagKind::ContradictsApplication)]
+        );
         assert_eq!(
             list[0].reason,
             "“本期集群营业收入”2025年度为120亿元，申报书填报的“集群营业收入”为300亿元，低了60%，超过±50%的提示幅度，请核实申报数据是否真实"
         );
         // Half-year figures are not compared with a year's.
         assert!(
-            contradictions(&p, &form, ReportPeriod::semi_annual(2025), &report, &application)
-                .is_empty()
+            contradictions(
+                &p,
+                &form,
+                ReportPeriod::semi_annual(2025),
+                &report,
+                &application
+            )
+            .is_empty()
         );
         // The policy may set its own share.
         let mut strict = p.clone();
         if let Some(f) = strict.reports.flags.as_mut() {
             f.application_change_percent = Some(10.0);
         }
-        let list = contradictions(&strict, &form, ReportPeriod::annual(2025), &report, &application);
+        let list = contradictions(
+            &strict,
+            &form,
+            ReportPeriod::annual(2025),
+            &report,
+            &application,
+        );
         assert_eq!(list.len(), 2, "{list:?}");
         assert!(list[1].reason.contains("高出20%，超过±10%"), "{list:?}");
     }

@@ -69,12 +69,14 @@ impl ListQuery {
             .map(crate::services::dashboard::parse_period)
             .transpose()?;
         let compliance = match given(&self.compliance) {
-            Some(k) => Some(jiqun_domain::compliance::Compliance::from_key(k).ok_or_else(|| {
-                AppError::invalid(
-                    "compliance",
-                    format!("报送情况“{k}”无效，可选：on_time、late、missing、pending"),
-                )
-            })?),
+            Some(k) => Some(
+                jiqun_domain::compliance::Compliance::from_key(k).ok_or_else(|| {
+                    AppError::invalid(
+                        "compliance",
+                        format!("报送情况“{k}”无效，可选：on_time、late、missing、pending"),
+                    )
+                })?,
+            ),
             None => None,
         };
         let city = match given(&self.city) {
@@ -82,9 +84,7 @@ impl ListQuery {
                 c.parse::<jiqun_domain::region::RegionCode>()
                     .ok()
                     .and_then(jiqun_domain::region::city)
-                    .ok_or_else(|| {
-                        AppError::invalid("city", format!("“{c}”不是湖南省的市州代码"))
-                    })?
+                    .ok_or_else(|| AppError::invalid("city", format!("“{c}”不是湖南省的市州代码")))?
                     .code(),
             ),
             None => None,
