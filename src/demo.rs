@@ -885,6 +885,22 @@ pub async fn seed_reports(app: &App) -> Result<(), AppError> {
             .ok_or_else(|| AppError::internal(format!("demo user of {}", t.org)))?;
         for (kind, period_year, status, revenue) in t.reports {
             let submitted = *status != Status::Draft;
+            // Filed a few days before the policy's date (on time on the dashboards), or now
+            // when that day is still ahead.
+            let filed_at = crate::services::reports::kind_from_key(kind)
+                .and_then(|k| {
+                    jiqun_rules::deadline::nominal_due_date(
+                        &policy,
+                        jiqun_rules::deadline::ReportPeriod {
+                            kind: k,
+                            year: *period_year,
+                        },
+                    )
+                    .ok()
+                })
+                .map(|due| crate::clock::local_midnight(due - time::Duration::days(5)))
+                .filter(|at| *at < now)
+                .unwrap_or(now);
             let mut own = data.clone();
             own.indicators
                 .insert("period_revenue".into(), (*revenue).into());
@@ -908,7 +924,7 @@ pub async fn seed_reports(app: &App) -> Result<(), AppError> {
                     Status::Returned => "请补充奖励资金的使用进度（演示数据）。".into(),
                     _ => String::new(),
                 }),
-                submitted_at: Set(submitted.then_some(now)),
+                submitted_at: Set(submitted.then_some(filed_at)),
                 decided_at: Set(None),
                 version: Set(1),
                 created_at: Set(now),
@@ -923,7 +939,7 @@ pub async fn seed_reports(app: &App) -> Result<(), AppError> {
                     revision: Set(1),
                     form: Set(form_json.clone()),
                     submitted_by: Set(writer.id),
-                    submitted_at: Set(now),
+                    submitted_at: Set(filed_at),
                     ..Default::default()
                 }
                 .insert(&txn)
@@ -936,7 +952,7 @@ pub async fn seed_reports(app: &App) -> Result<(), AppError> {
                     actor_user_id: Set(writer.id),
                     actor_name: Set(format!("{}（{}）", writer.display_name, t.org)),
                     comment: Set("演示数据：报告办理至当前状态".into()),
-                    at: Set(now),
+                    at: Set(filed_at),
                     ..Default::default()
                 }
                 .insert(&txn)

@@ -55,7 +55,7 @@ pub fn kind_from_key(key: &str) -> Option<ReportKind> {
     }
 }
 
-fn period_of(m: &report::Model) -> Option<ReportPeriod> {
+pub(crate) fn period_of(m: &report::Model) -> Option<ReportPeriod> {
     kind_from_key(&m.period_kind).map(|kind| ReportPeriod {
         kind,
         year: m.period_year,
@@ -88,7 +88,7 @@ pub fn data_of(m: &report::Model) -> ReportData {
 
 /// Whether the principal may see a report: its own organisation's, its city's once submitted,
 /// all submitted ones for the province.
-fn visible(p: &Principal, m: &report::Model) -> bool {
+pub(crate) fn visible(p: &Principal, m: &report::Model) -> bool {
     let Ok(scope) = authorize(p, Resource::Report, Action::View) else {
         return false;
     };
@@ -158,7 +158,7 @@ pub(crate) async fn titles_of<C: ConnectionTrait>(
 }
 
 /// A period's report rows by (cluster, kind key, year).
-type ReportKey = (ClusterId, String, i32);
+pub(crate) type ReportKey = (ClusterId, String, i32);
 
 fn key_of(m: &report::Model) -> ReportKey {
     (m.cluster_id, m.period_kind.clone(), m.period_year)
@@ -195,6 +195,9 @@ pub struct ObligationRow {
     /// not_started | draft | submitted | forwarded | returned | accepted
     pub status: String,
     pub status_label: String,
+    /// on_time | late | missing | pending: the report's first submission against the due date.
+    pub compliance: String,
+    pub compliance_label: String,
 }
 
 fn obligation_row(
@@ -202,10 +205,15 @@ fn obligation_row(
     cl: &cluster::Model,
     owed: &OwedReport,
     report: Option<&report::Model>,
+    first_filed: Option<Date>,
     today: Date,
 ) -> ObligationRow {
     let filed = report.is_some_and(|r| r.revision > 0);
+    let compliance =
+        jiqun_domain::compliance::classify(first_filed.filter(|_| filed), owed.due, today);
     ObligationRow {
+        compliance: compliance.key().into(),
+        compliance_label: compliance.label().into(),
         cluster_id: cl.id,
         cluster_name: cl.name.clone(),
         city_name: region::city_name_of(cl.city_code),
@@ -247,37 +255,102 @@ async fn obligations_for(
     clusters: &[cluster::Model],
     today: Date,
 ) -> Result<Vec<ObligationRow>, AppError> {
-    let titles = titles_of(&app.db, clusters.iter().map(|c| c.id)).await?;
-    let reports: HashMap<ReportKey, report::Model> = store::load_where_in::<report::Entity>(
-        &app.db,
-        report::Column::ClusterId,
-        clusters.iter().map(|c| c.id),
-    )
-    .await?
-    .into_iter()
-    // A draft is the cluster's own: others see the period as not yet reported.
-    .filter(|r| visible(p, r))
-    .map(|r| (key_of(&r), r))
-    .collect();
-    let mut out = Vec::new();
-    for cl in clusters {
-        let Some(t) = titles.get(&cl.id) else {
-            continue;
-        };
-        for owed in deadline::owed_reports(policy, cal, t, today)
-            .map_err(|e| AppError::Conflict(e.to_string()))?
-        {
-            let key = (
-                cl.id,
-                kind_key(owed.period.kind).to_string(),
-                owed.period.year,
-            );
-            out.push(obligation_row(policy, cl, &owed, reports.get(&key), today));
-        }
+    let basis = ReportBasis::load(app, p, clusters).await?;
+    basis.obligations(policy, cal, clusters, today)
+}
+
+/// What obligations are read from, loaded in a bounded number of queries for any number of
+/// clusters: their titles, the reports the principal may see, and when each was first filed.
+pub(crate) struct ReportBasis {
+    pub titles: HashMap<ClusterId, Vec<Title>>,
+    pub reports: HashMap<ReportKey, report::Model>,
+    pub first_filed: HashMap<ReportId, Date>,
+}
+
+impl ReportBasis {
+    pub(crate) async fn load(
+        app: &App,
+        p: &Principal,
+        clusters: &[cluster::Model],
+    ) -> Result<ReportBasis, AppError> {
+        let titles = titles_of(&app.db, clusters.iter().map(|c| c.id)).await?;
+        let reports: HashMap<ReportKey, report::Model> = store::load_where_in::<report::Entity>(
+            &app.db,
+            report::Column::ClusterId,
+            clusters.iter().map(|c| c.id),
+        )
+        .await?
+        .into_iter()
+        // A draft is the cluster's own: others see the period as not yet reported.
+        .filter(|r| visible(p, r))
+        .map(|r| (key_of(&r), r))
+        .collect();
+        let first_filed =
+            first_filed_dates(&app.db, reports.values().filter(|r| r.revision > 0)).await?;
+        Ok(ReportBasis {
+            titles,
+            reports,
+            first_filed,
+        })
     }
-    out.sort_by(|a, b| {
-        (b.nominal_due.as_str(), a.cluster_id).cmp(&(a.nominal_due.as_str(), b.cluster_id))
-    });
+
+    /// Every obligation of the clusters as of `today`, latest due first.
+    pub(crate) fn obligations(
+        &self,
+        policy: &Policy,
+        cal: &Calendar,
+        clusters: &[cluster::Model],
+        today: Date,
+    ) -> Result<Vec<ObligationRow>, AppError> {
+        let mut out = Vec::new();
+        for cl in clusters {
+            let Some(t) = self.titles.get(&cl.id) else {
+                continue;
+            };
+            for owed in deadline::owed_reports(policy, cal, t, today)
+                .map_err(|e| AppError::Conflict(e.to_string()))?
+            {
+                let key = (
+                    cl.id,
+                    kind_key(owed.period.kind).to_string(),
+                    owed.period.year,
+                );
+                let report = self.reports.get(&key);
+                let filed_on = report.and_then(|r| self.first_filed.get(&r.id).copied());
+                out.push(obligation_row(policy, cl, &owed, report, filed_on, today));
+            }
+        }
+        out.sort_by(|a, b| {
+            (b.nominal_due.as_str(), a.cluster_id).cmp(&(a.nominal_due.as_str(), b.cluster_id))
+        });
+        Ok(out)
+    }
+}
+
+/// The local date each filed report was first submitted (its version 1): two columns, in
+/// batches of ids.
+pub(crate) async fn first_filed_dates<'a, C: ConnectionTrait>(
+    conn: &C,
+    filed: impl Iterator<Item = &'a report::Model>,
+) -> Result<HashMap<ReportId, Date>, AppError> {
+    use sea_orm::QuerySelect;
+    let ids: Vec<ReportId> = filed.map(|r| r.id).collect();
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(store::CHUNK) {
+        let rows: Vec<(ReportId, time::OffsetDateTime)> = report_version::Entity::find()
+            .select_only()
+            .column(report_version::Column::ReportId)
+            .column(report_version::Column::SubmittedAt)
+            .filter(report_version::Column::Revision.eq(1))
+            .filter(report_version::Column::ReportId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        out.extend(
+            rows.into_iter()
+                .map(|(id, at)| (id, crate::clock::local(at).date())),
+        );
+    }
     Ok(out)
 }
 
@@ -472,11 +545,23 @@ async fn flags_of(
     m: &report::Model,
     period: ReportPeriod,
 ) -> Result<Vec<FlagView>, AppError> {
-    use jiqun_rules::monitoring::{self, Context, Figures};
     let others = report::Entity::find()
         .filter(report::Column::ClusterId.eq(m.cluster_id))
         .all(&app.db)
         .await?;
+    Ok(flags_among(policy, form, m, period, &others))
+}
+
+/// The flags of report `m` (of `period`) read against `others`, the cluster's reports (filed
+/// ones count; `m` itself is skipped).
+pub(crate) fn flags_among(
+    policy: &Policy,
+    form: &ReportForm,
+    m: &report::Model,
+    period: ReportPeriod,
+    others: &[report::Model],
+) -> Vec<FlagView> {
+    use jiqun_rules::monitoring::{self, Context, Figures};
     let figures_of = |kind: ReportKind, year: i32| -> Option<Figures> {
         others
             .iter()
@@ -491,7 +576,7 @@ async fn flags_of(
     let year_before = figures_of(period.kind, period.year - 1);
     let same_year_other = figures_of(other_kind, period.year);
     let own = report_form::assess(form, &data_of(m)).values;
-    Ok(monitoring::flags(
+    monitoring::flags(
         policy,
         form,
         period,
@@ -507,7 +592,7 @@ async fn flags_of(
         kind: f.kind.key().into(),
         reason: f.reason,
     })
-    .collect())
+    .collect()
 }
 
 /// One report in full.

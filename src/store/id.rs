@@ -151,4 +151,6 @@ ids! {
     NominationId;
     /// `import_batches.id`
     ImportBatchId;
+    /// `monitoring_notes.id`
+    MonitoringNoteId;
 }

@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Val
 use super::entity;
 
 /// IN lists stay well under both backends' bound-parameter limits.
-const CHUNK: usize = 500;
+pub const CHUNK: usize = 500;
 
 /// An entity keyed by an `id` column (of its own id type, `store::id`).
 pub trait HasId: EntityTrait {

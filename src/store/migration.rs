@@ -26,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0016Imports),
             Box::new(M0015Records),
             Box::new(M0019Nomination),
+            Box::new(M0022Monitoring),
         ]
     }
 }
@@ -1833,6 +1834,61 @@ impl MigrationTrait for M0019Nomination {
                 &["cluster_id", "year"],
             )
             .unique()
+            .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// Monitoring notes (第五条, 第十四条): the province or a city bureau writes a note on a flagged
+/// figure of a cluster's report (a question asked, an explanation received, a check done).
+/// Notes are only added, never changed.
+struct M0022Monitoring;
+
+impl MigrationName for M0022Monitoring {
+    fn name(&self) -> &str {
+        "m0022_monitoring"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0022Monitoring {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("monitoring_notes")
+                .col(big_pk_auto("id"))
+                .col(big_integer("cluster_id"))
+                .col(big_integer("report_id"))
+                .col(string("indicator"))
+                .col(string("flag_kind"))
+                .col(text("note"))
+                .col(big_integer("author_user_id"))
+                .col(string("author_name"))
+                .col(string("author_org"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_monitoring_notes_cluster")
+                        .from("monitoring_notes", "cluster_id")
+                        .to("clusters", "id"),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_monitoring_notes_report")
+                        .from("monitoring_notes", "report_id")
+                        .to("reports", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "ix_monitoring_notes_cluster",
+                "monitoring_notes",
+                &["cluster_id"],
+            )
             .to_owned(),
         )
         .await?;

@@ -17,7 +17,7 @@ use sea_orm::{
 };
 use sea_orm_migration::MigratorTrait;
 
-pub use load::{HasId, load_by_ids, load_by_ids_map, load_where_in};
+pub use load::{CHUNK, HasId, load_by_ids, load_by_ids_map, load_where_in};
 pub use migration::Migrator;
 pub use versioned::{Versioned, update_at_version, update_versioned};
 

@@ -34,10 +34,32 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         JS,
         include_bytes!("../../static/score-sheet.js"),
     ),
+    // Draws the dashboards' and monitoring tables as charts (the tables stay without it).
+    ("charts.js", JS, include_bytes!("../../static/charts.js")),
 ];
+
+/// Vendored libraries, named with their version so they can be cached for a year:
+/// ECharts from the npm registry (`static/vendor/`, with its LICENSE and NOTICE).
+pub const ECHARTS: &str = "echarts-5.6.0.min.js";
+
+const VENDORED: &[(&str, &str, &[u8])] = &[(
+    ECHARTS,
+    JS,
+    include_bytes!("../../static/vendor/echarts.min.js"),
+)];
 
 /// `GET /static/{name}`: an asset, cached for an hour; anything else is the usual 404 page.
 pub async fn serve(Path(name): Path<String>) -> Response {
+    if let Some((_, content_type, bytes)) = VENDORED.iter().find(|(n, _, _)| *n == name) {
+        return (
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            ],
+            *bytes,
+        )
+            .into_response();
+    }
     match ASSETS.iter().find(|(n, _, _)| *n == name) {
         Some((_, content_type, bytes)) => (
             [

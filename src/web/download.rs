@@ -107,6 +107,11 @@ fn file_body(file: tokio::fs::File) -> axum::body::Body {
     axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024))
 }
 
+/// A dashboard table as an Excel workbook, for the pages and the API alike.
+pub fn dashboard_download(name: &str, bytes: Vec<u8>) -> Response {
+    xlsx_download(bytes, name, "dashboard.xlsx")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

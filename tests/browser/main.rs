@@ -15,6 +15,7 @@
 mod support;
 
 mod accessibility;
+mod dashboard;
 mod funding;
 mod guidance;
 mod intake;

@@ -13,6 +13,7 @@ mod audit_chain;
 mod audit_changes;
 mod clusters;
 mod competitions;
+mod dashboard;
 mod demo_clock;
 mod doors;
 mod extensions;

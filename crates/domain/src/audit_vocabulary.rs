@@ -100,6 +100,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("nomination.create", "推荐申报国家级先进制造业集群"),
     ("nomination.outcome", "记录国家级集群评选结果"),
     ("nomination.dossier", "导出国家级集群推荐材料"),
+    ("monitoring.note", "对监测提示添加备注"),
+    ("dashboard.export", "导出数据看板"),
 ];
 
 /// Every object type an entry can name, with its name.
@@ -129,6 +131,8 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("import", "Excel导入"),
     ("change_request", "变更申请"),
     ("nomination", "国家级集群推荐"),
+    ("monitoring_note", "监测备注"),
+    ("dashboard", "数据看板"),
 ];
 
 fn find(table: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod audit_vocabulary;
 pub mod certificate;
 pub mod change_request;
+pub mod compliance;
 pub mod contact;
 pub mod county_cap;
 pub mod credit_code;

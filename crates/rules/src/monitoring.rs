@@ -20,6 +20,8 @@ pub enum FlagKind {
     HalfAboveAnnual,
     /// An annual figure below a 第六条 threshold.
     ThresholdNotMet,
+    /// The first annual report's figure far from the application's (弄虚作假 checks, 第十四条).
+    ContradictsApplication,
 }
 
 impl FlagKind {
@@ -28,7 +30,28 @@ impl FlagKind {
             FlagKind::YearOnYear => "year_on_year",
             FlagKind::HalfAboveAnnual => "half_above_annual",
             FlagKind::ThresholdNotMet => "threshold_not_met",
+            FlagKind::ContradictsApplication => "contradicts_application",
         }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            FlagKind::YearOnYear => "同比变化异常",
+            FlagKind::HalfAboveAnnual => "半年度高于全年",
+            FlagKind::ThresholdNotMet => "不再满足第六条门槛",
+            FlagKind::ContradictsApplication => "与申报数据不符",
+        }
+    }
+
+    pub const ALL: [FlagKind; 4] = [
+        FlagKind::YearOnYear,
+        FlagKind::HalfAboveAnnual,
+        FlagKind::ThresholdNotMet,
+        FlagKind::ContradictsApplication,
+    ];
+
+    pub fn from_key(key: &str) -> Option<FlagKind> {
+        FlagKind::ALL.into_iter().find(|k| k.key() == key)
     }
 }
 
@@ -136,6 +159,99 @@ pub fn flags(
                     }
                 }
             }
+        }
+    }
+    out
+}
+
+/// Which application indicator carries the same figure as a report indicator: the same key
+/// (e.g. 规上工业企业数) or a pair of `[reports.flags] thresholds`, with the same unit.
+/// (application key, report key), in report form order.
+pub fn application_pairs(policy: &Policy, form: &ReportForm) -> Vec<(String, String)> {
+    let app_indicator = |key: &str| {
+        policy
+            .criteria
+            .iter()
+            .flat_map(|c| &c.indicators)
+            .find(|i| i.key == key)
+    };
+    let mut out = Vec::new();
+    for ind in &form.indicators {
+        let mapped = policy
+            .reports
+            .flags
+            .iter()
+            .flat_map(|f| &f.thresholds)
+            .filter(|t| t.indicator == ind.key)
+            .map(|t| t.eligibility.as_str());
+        for app_key in std::iter::once(ind.key.as_str()).chain(mapped) {
+            if let Some(a) = app_indicator(app_key)
+                && a.unit.is_some()
+                && a.unit == ind.unit
+                && !out
+                    .iter()
+                    .any(|(k, r): &(String, String)| k == app_key && *r == ind.key)
+            {
+                out.push((app_key.to_string(), ind.key.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// The figures of an annual report (the cluster's first after its application) that lie the
+/// policy's share or more away from what the application stated, with the reason.
+pub fn contradictions(
+    policy: &Policy,
+    form: &ReportForm,
+    period: ReportPeriod,
+    figures: &Figures,
+    application: &Figures,
+) -> Vec<Flag> {
+    let Some(rules) = &policy.reports.flags else {
+        return Vec::new();
+    };
+    if period.kind != ReportKind::Annual {
+        return Vec::new();
+    }
+    let share = rules.application_share();
+    let app_name = |key: &str| {
+        policy
+            .criteria
+            .iter()
+            .flat_map(|c| &c.indicators)
+            .find(|i| i.key == key)
+            .map_or(key.to_string(), |i| i.name.clone())
+    };
+    let mut out = Vec::new();
+    for (app_key, rep_key) in application_pairs(policy, form) {
+        let (Some(&cur), Some(&stated)) = (figures.get(&rep_key), application.get(&app_key)) else {
+            continue;
+        };
+        let Some(ind) = form.indicators.iter().find(|i| i.key == rep_key) else {
+            continue;
+        };
+        if stated <= 0.0 {
+            continue;
+        }
+        let change = (cur - stated) / stated * 100.0;
+        if change.abs() > share {
+            let unit = ind.unit.map(Unit::as_str).unwrap_or("");
+            out.push(Flag {
+                indicator: rep_key.clone(),
+                kind: FlagKind::ContradictsApplication,
+                reason: format!(
+                    "“{}”{}年度为{}{unit}，申报书填报的“{}”为{}{unit}，{}{}%，超过±{}%的提示幅度，请核实申报数据是否真实",
+                    ind.name,
+                    period.year,
+                    number(cur),
+                    app_name(&app_key),
+                    number(stated),
+                    if change > 0.0 { "高出" } else { "低了" },
+                    number(change.abs()),
+                    number(share),
+                ),
+            });
         }
     }
     out
@@ -261,6 +377,71 @@ mod tests {
     }
 
     #[test]
+    fn an_annual_report_far_from_the_application_is_flagged() {
+        let (p, form) = policy();
+        let pairs = application_pairs(&p, &form);
+        assert!(pairs.contains(&("cluster_revenue".into(), "period_revenue".into())));
+        assert!(pairs.contains(&(
+            "chain_leader_revenue".into(),
+            "period_leading_revenue".into()
+        )));
+        assert!(pairs.contains(&(
+            "above_scale_enterprises".into(),
+            "above_scale_enterprises".into()
+        )));
+        let application = figures(&[
+            ("cluster_revenue", 300.0),
+            ("above_scale_enterprises", 100.0),
+        ]);
+        let report = figures(&[
+            ("period_revenue", 120.0),
+            ("above_scale_enterprises", 120.0),
+        ]);
+        let list = contradictions(&p, &form, ReportPeriod::annual(2025), &report, &application);
+        assert_eq!(
+            kinds(&list),
+            [("period_revenue", FlagKind::ContradictsApplication)]
+        );
+        assert_eq!(
+            list[0].reason,
+            "“本期集群营业收入”2025年度为120亿元，申报书填报的“集群营业收入”为300亿元，低了60%，超过±50%的提示幅度，请核实申报数据是否真实"
+        );
+        // Half-year figures are not compared with a year's.
+        assert!(
+            contradictions(
+                &p,
+                &form,
+                ReportPeriod::semi_annual(2025),
+                &report,
+                &application
+            )
+            .is_empty()
+        );
+        // The policy may set its own share.
+        let mut strict = p.clone();
+        if let Some(f) = strict.reports.flags.as_mut() {
+            f.application_change_percent = Some(10.0);
+        }
+        let list = contradictions(
+            &strict,
+            &form,
+            ReportPeriod::annual(2025),
+            &report,
+            &application,
+        );
+        assert_eq!(list.len(), 2, "{list:?}");
+        assert!(list[1].reason.contains("高出20%，超过±10%"), "{list:?}");
+    }
+
+    #[test]
+    fn flag_kinds_read_back() {
+        for k in FlagKind::ALL {
+            assert_eq!(FlagKind::from_key(k.key()), Some(k));
+            assert!(!k.label().is_empty());
+        }
+    }
+
+    #[test]
     fn a_policy_without_flag_rules_flags_nothing() {
         let (mut p, form) = policy();
         p.reports.flags = None;
@@ -312,6 +493,20 @@ mod tests {
             let a = from_annual.iter().any(|f| f.kind == FlagKind::HalfAboveAnnual);
             prop_assert_eq!(h, before * half_share > before);
             prop_assert_eq!(h, a);
+        }
+
+        /// A report figure contradicts the application exactly when it lies beyond the share,
+        /// either way.
+        #[test]
+        fn contradictions_follow_the_share(stated in 1.0f64..10_000.0, ratio in 0.0f64..3.0) {
+            let (p, form) = policy();
+            let share = p.reports.flags.as_ref().unwrap().application_share();
+            let cur = stated * ratio;
+            let change = (cur - stated).abs() / stated * 100.0;
+            prop_assume!((change - share).abs() > 1e-6);
+            let list = contradictions(&p, &form, ReportPeriod::annual(2025),
+                &figures(&[("period_revenue", cur)]), &figures(&[("cluster_revenue", stated)]));
+            prop_assert_eq!(!list.is_empty(), change > share);
         }
     }
 }

@@ -100,6 +100,18 @@ fn industries() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
+fn lifecycles() -> Vec<(&'static str, &'static str)> {
+    ["applicant", "cultivation", "certified", "revoked"]
+        .into_iter()
+        .map(|k| (k, super::lifecycle_label(k)))
+        .collect()
+}
+
+/// The dashboards' grouping of cities: 长株潭 and the rest of the province.
+pub fn areas() -> Vec<(&'static str, &'static str)> {
+    vec![("changzhutan", "长株潭"), ("other", "长株潭以外市州")]
+}
+
 /// The back office's list of clusters: filters, sortable columns, its path.
 pub const LIST: ListSpec = ListSpec {
     path: "/clusters",
@@ -118,6 +130,21 @@ pub const LIST: ListSpec = ListSpec {
             key: "q",
             label: "关键字",
             kind: FilterKind::Text,
+        },
+        FilterSpec {
+            key: "kind",
+            label: "集群类别",
+            kind: FilterKind::Text,
+        },
+        FilterSpec {
+            key: "lifecycle",
+            label: "状态",
+            kind: FilterKind::Choice(lifecycles),
+        },
+        FilterSpec {
+            key: "area",
+            label: "区域",
+            kind: FilterKind::Choice(areas),
         },
     ],
     sorts: &[
@@ -145,6 +172,21 @@ async fn listed(
     }
     if let Some(text) = params.get("q") {
         q = q.filter(cluster::Column::Name.contains(text));
+    }
+    if let Some(kind) = params.get("kind") {
+        q = q.filter(cluster::Column::Kind.eq(kind));
+    }
+    if let Some(stage) = params.get("lifecycle").and_then(|k| {
+        crate::store::entity::kinds::Lifecycle::ALL
+            .into_iter()
+            .find(|l| l.key() == k)
+    }) {
+        q = q.filter(cluster::Column::Lifecycle.eq(stage));
+    }
+    match params.get("area") {
+        Some("changzhutan") => q = q.filter(cluster::Column::CityCode.is_in(region::CHANGZHUTAN)),
+        Some(_) => q = q.filter(cluster::Column::CityCode.is_not_in(region::CHANGZHUTAN)),
+        None => {}
     }
     let q = params.order(
         q,

@@ -124,7 +124,7 @@ pub(super) fn kind_name(kinds: &[ClusterKind], key: &str) -> String {
         .unwrap_or_else(|| key.to_string())
 }
 
-pub(super) fn industry_name(code: &str) -> String {
+pub(crate) fn industry_name(code: &str) -> String {
     industry::division(code)
         .map(|d| d.to_string())
         .unwrap_or_else(|| code.to_string())

@@ -26,6 +26,7 @@ pub mod funding_reward;
 pub mod import_batch;
 pub mod kinds;
 pub mod mail_outbox;
+pub mod monitoring_note;
 pub mod nomination;
 pub mod notification;
 pub mod objection;

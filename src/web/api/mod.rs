@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod changes;
 pub mod clusters;
 pub mod competitions;
+pub mod dashboard;
 pub mod doc;
 pub mod error;
 pub mod extensions;
@@ -84,6 +85,7 @@ pub fn routes() -> Router<Shared> {
         .merge(imports::routes())
         .merge(changes::routes())
         .merge(nominations::routes())
+        .merge(dashboard::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -121,6 +123,7 @@ async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     doc.merge(imports::Doc::openapi());
     doc.merge(changes::Doc::openapi());
     doc.merge(nominations::Doc::openapi());
+    doc.merge(dashboard::Doc::openapi());
     let value = serde_json::to_value(&doc).map_err(AppError::internal)?;
     Ok(Json(doc::finish(value)))
 }

@@ -32,6 +32,7 @@ pub fn routes() -> Router<Shared> {
         .route("/clusters/new", get(new_form).post(create))
         .route("/clusters/members-template.xlsx", get(template))
         .route("/clusters/{id}", get(show))
+        .route("/clusters/{id}/monitoring/notes", post(add_note))
         .route("/clusters/{id}/edit", get(edit_form).post(update))
         .route("/clusters/{id}/members", post(add_member))
         .route(
@@ -443,6 +444,27 @@ struct ShowPage {
     history: Vec<clusters::HistoryEvent>,
     /// Whether the reader follows national nominations (第十七条), linked from the story.
     can_see_nominations: bool,
+    /// Series and flags, for the province and the cluster's city bureau.
+    monitoring: Option<MonitoringView>,
+    echarts: &'static str,
+}
+
+/// The monitoring section: the service's answer, the series as chart JSON, a refused note.
+struct MonitoringView {
+    m: crate::services::monitoring::ClusterMonitoring,
+    json: String,
+    note: crate::services::monitoring::NoteInput,
+    note_errors: FormErrors,
+}
+
+impl MonitoringView {
+    /// Whether the refused note was for this flag (its text is kept there).
+    fn refused_for(&self, f: &crate::services::monitoring::MonitorFlag) -> bool {
+        !self.note_errors.is_empty()
+            && self.note.report_id == f.report_id.to_string()
+            && self.note.indicator == f.indicator
+            && self.note.kind == f.kind
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -451,10 +473,14 @@ struct ShowQuery {
     added: Option<String>,
     removed: Option<String>,
     imported: Option<usize>,
+    noted: Option<String>,
 }
 
 impl ShowQuery {
     fn flash(&self) -> String {
+        if self.noted.is_some() {
+            return "已添加监测备注。".into();
+        }
         if let Some(n) = self.imported {
             format!("已从Excel导入{n}家成员企业。")
         } else if self.added.is_some() {
@@ -496,7 +522,41 @@ async fn show_page(
         history: clusters::history(app, &ctx.principal, id).await?,
         can_see_nominations: permission(ctx.principal.role, Resource::Nomination, Action::View)
             .is_some(),
+        monitoring: crate::services::monitoring::for_page(app, &ctx.principal, id)
+            .await?
+            .map(|m| MonitoringView {
+                json: super::dashboard::chart_json(&m.series),
+                m,
+                note: Default::default(),
+                note_errors: FormErrors::default(),
+            }),
+        echarts: crate::web::assets::ECHARTS,
     })
+}
+
+/// A note on a monitoring flag; refused, the page comes back with the note kept (422).
+async fn add_note(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<ClusterId>,
+    Form(input): Form<crate::services::monitoring::NoteInput>,
+) -> Response {
+    match crate::services::monitoring::add_note(&app, &ctx.principal, id, &input).await {
+        Ok(_) => Redirect::to(&format!("/clusters/{id}?noted=1#monitoring")).into_response(),
+        Err(e @ AppError::Invalid(_)) => {
+            match show_page(&app, &ctx, id, String::new(), MemberInput::default(), None).await {
+                Ok(mut page) => {
+                    if let Some(mv) = page.monitoring.as_mut() {
+                        mv.note_errors = FormErrors::from_error(&e);
+                        mv.note = input;
+                    }
+                    (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+                }
+                Err(other) => PageError(other).into_response(),
+            }
+        }
+        Err(e) => PageError(e).into_response(),
+    }
 }
 
 async fn show(

@@ -8,6 +8,7 @@ mod calendar;
 mod changes;
 mod clusters;
 mod competitions;
+mod dashboard;
 pub mod demo_clock;
 mod designations;
 mod experts;
@@ -71,6 +72,7 @@ pub fn routes() -> Router<Shared> {
         .merge(imports::routes())
         .merge(changes::routes())
         .merge(nominations::routes())
+        .merge(dashboard::routes())
 }
 
 pub struct NavItem {
@@ -161,6 +163,16 @@ pub fn nav_for(role: Role, org_id: OrgId) -> Vec<NavItem> {
             key: "certificates",
             label: "认定与证书",
             href: "/certificates".into(),
+        });
+    }
+    if matches!(
+        permission(role, Resource::Report, Action::Review),
+        Some(jiqun_domain::access::ScopeKind::All | jiqun_domain::access::ScopeKind::OwnCity)
+    ) {
+        nav.push(NavItem {
+            key: "dashboard",
+            label: "数据看板",
+            href: "/dashboard".into(),
         });
     }
     if permission(role, Resource::Report, Action::View).is_some() {

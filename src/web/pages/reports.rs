@@ -45,6 +45,71 @@ struct ListPage {
     reports: Vec<ReportRow>,
     can_start: bool,
     general_error: String,
+    /// What the obligations are narrowed to (from the dashboard's links), in words.
+    filter_label: String,
+}
+
+/// The dashboard's links narrow the obligations: `period=annual-2025`, `compliance=late`,
+/// `city=430100`.
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    period: Option<String>,
+    compliance: Option<String>,
+    city: Option<String>,
+}
+
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+impl ListQuery {
+    fn narrow(&self, rows: Vec<ObligationRow>) -> Result<(Vec<ObligationRow>, String), AppError> {
+        let mut words = Vec::new();
+        let period = given(&self.period)
+            .map(crate::services::dashboard::parse_period)
+            .transpose()?;
+        let compliance = match given(&self.compliance) {
+            Some(k) => Some(
+                jiqun_domain::compliance::Compliance::from_key(k).ok_or_else(|| {
+                    AppError::invalid(
+                        "compliance",
+                        format!("报送情况“{k}”无效，可选：on_time、late、missing、pending"),
+                    )
+                })?,
+            ),
+            None => None,
+        };
+        let city = match given(&self.city) {
+            Some(c) => Some(
+                c.parse::<jiqun_domain::region::RegionCode>()
+                    .ok()
+                    .and_then(jiqun_domain::region::city)
+                    .ok_or_else(|| AppError::invalid("city", format!("“{c}”不是湖南省的市州代码")))?
+                    .code(),
+            ),
+            None => None,
+        };
+        let city_name = city.map(jiqun_domain::region::city_name_of);
+        if let Some(n) = &city_name {
+            words.push(n.clone());
+        }
+        let rows: Vec<ObligationRow> = rows
+            .into_iter()
+            .filter(|o| {
+                period.is_none_or(|p| {
+                    o.period_kind == svc::kind_key(p.kind) && o.period_year == p.year
+                }) && compliance.is_none_or(|c| o.compliance == c.key())
+                    && city_name.as_ref().is_none_or(|n| &o.city_name == n)
+            })
+            .collect();
+        if let (Some(_), Some(first)) = (period, rows.first()) {
+            words.push(first.title.clone());
+        }
+        if let Some(c) = compliance {
+            words.push(c.label().to_string());
+        }
+        Ok((rows, words.join(" · ")))
+    }
 }
 
 async fn list_page(
@@ -54,6 +119,7 @@ async fn list_page(
 ) -> Result<ListPage, PageError> {
     let p = &ctx.principal;
     Ok(ListPage {
+        filter_label: String::new(),
         layout: layout(ctx, "reports"),
         flash: String::new(),
         csrf: ctx.session.csrf_token.clone(),
@@ -64,8 +130,16 @@ async fn list_page(
     })
 }
 
-async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> Result<ListPage, PageError> {
-    list_page(&app, &ctx, String::new()).await
+async fn list(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(q): Query<ListQuery>,
+) -> Result<ListPage, PageError> {
+    let mut page = list_page(&app, &ctx, String::new()).await?;
+    let (rows, label) = q.narrow(std::mem::take(&mut page.obligations))?;
+    page.obligations = rows;
+    page.filter_label = label;
+    Ok(page)
 }
 
 #[derive(Deserialize)]

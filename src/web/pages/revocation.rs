@@ -75,6 +75,8 @@ struct NewPage {
 #[derive(Deserialize, Default)]
 struct NewQuery {
     cluster_id: Option<String>,
+    /// A ground key to preselect (the monitoring page links with 弄虚作假).
+    ground: Option<String>,
 }
 
 async fn new_page(
@@ -104,6 +106,7 @@ async fn new_form(
 ) -> Result<NewPage, PageError> {
     let form = OpenForm {
         cluster_id: q.cluster_id.unwrap_or_default(),
+        ground: q.ground.unwrap_or_default(),
         ..Default::default()
     };
     Ok(new_page(&app, &ctx, form, None).await?)

@@ -24,6 +24,8 @@ struct WorkbenchPage {
     heading: String,
     todos: Vec<Todo>,
     stats: Vec<(String, u64)>,
+    /// The province's and a city bureau's way to the dashboard.
+    dashboard: bool,
 }
 
 async fn workbench(
@@ -38,5 +40,13 @@ async fn workbench(
         heading: format!("{}工作台", ctx.principal.role.label()),
         todos,
         stats,
+        dashboard: matches!(
+            jiqun_domain::access::permission(
+                ctx.principal.role,
+                jiqun_domain::access::Resource::Report,
+                jiqun_domain::access::Action::Review
+            ),
+            Some(jiqun_domain::access::ScopeKind::All | jiqun_domain::access::ScopeKind::OwnCity)
+        ),
     })
 }

@@ -482,7 +482,20 @@ pub struct ReportFlags {
     /// Annual report figures checked against the 第六条 thresholds of `eligibility`.
     #[serde(default)]
     pub thresholds: Vec<FlagThreshold>,
+    /// A cluster's first annual report against its application (弄虚作假 checks, 第十四条): a
+    /// figure this share (in %) or more away from the application's, either way, for the pairs
+    /// of `thresholds` and the indicators both forms share. Absent: the year-on-year share.
+    #[serde(default)]
+    pub application_change_percent: Option<f64>,
     pub source: Source,
+}
+
+impl ReportFlags {
+    /// The share beyond which a report's figure contradicts the application's.
+    pub fn application_share(&self) -> f64 {
+        self.application_change_percent
+            .unwrap_or(self.year_on_year_change_percent)
+    }
 }
 
 /// A report indicator read against an eligibility threshold's indicator.

@@ -600,6 +600,14 @@ fn report_flags(f: &ReportFlags, form: Option<&ReportForm>, e: &mut Errors) {
             ),
         );
     }
+    if let Some(share) = f.application_change_percent
+        && (!share.is_finite() || share <= 0.0)
+    {
+        e.push(
+            "reports.flags.application_change_percent",
+            format!("与申报数据差异提示阈值{share}无效：应为大于0的百分数"),
+        );
+    }
     let Some(form) = form else {
         e.push(
             "reports.flags",
