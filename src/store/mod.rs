@@ -1,5 +1,6 @@
 //! Storage: one SeaORM code path for SQLite and PostgreSQL.
 
+pub mod counting;
 pub mod entity;
 pub mod id;
 mod load;

@@ -163,3 +163,13 @@ mod tests {
         assert_eq!(body["error"]["request_id"], "req-42");
     }
 }
+
+/// With `JIQUN_COUNT_QUERIES=true`: the number of database statements the request ran, in the
+/// `x-jiqun-queries` header (measurement; see `store::counting`).
+pub async fn count_queries(req: Request, next: Next) -> Response {
+    let (mut res, n) = crate::store::counting::counted(next.run(req)).await;
+    if let Ok(v) = HeaderValue::from_str(&n.to_string()) {
+        res.headers_mut().insert("x-jiqun-queries", v);
+    }
+    res
+}
