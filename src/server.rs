@@ -94,6 +94,7 @@ pub async fn open(config: Config, create_key: bool) -> Result<App, StartError> {
         seal_key,
         clock: Arc::new(Clock::default()),
         public_pages: Default::default(),
+        rankings: Default::default(),
     })
 }
 
