@@ -25,12 +25,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use jiqun::store::entity::{application, round};
+use jiqun::store::entity::{application, round, user};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, Database, EntityTrait, QueryFilter, QueryOrder};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const ALONE: usize = 20;
+/// Who reads the pages: the province, an applicant of the generated round, a demo expert.
+const READERS: [&str; 3] = ["province", "scale0001", "expert"];
 
 fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -216,6 +219,15 @@ async fn sign_in(base: &str, username: &str) -> Result<(reqwest::Client, String)
     Ok((client, cookie))
 }
 
+/// The statements a request ran, from the server's `x-jiqun-queries` header.
+fn statements(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("x-jiqun-queries")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("?")
+        .to_string()
+}
+
 /// One page: checked once, then alone and under wrk.
 async fn measure(
     page: &'static str,
@@ -229,19 +241,23 @@ async fn measure(
     if !res.status().is_success() {
         return Err(format!("{page} {url} answered {}", res.status()).into());
     }
-    let queries = res
-        .headers()
-        .get("x-jiqun-queries")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("?")
-        .to_string();
+    let first = statements(&res);
     let body = res.bytes().await?.to_vec();
     let mut times = Vec::with_capacity(ALONE);
+    let mut steady = String::new();
     for _ in 0..ALONE {
         let started = Instant::now();
-        client.get(url).send().await?.bytes().await?;
+        let res = client.get(url).send().await?;
+        steady = statements(&res);
+        res.bytes().await?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
     }
+    // The first request's count (it may fill a cache), then a later one's.
+    let queries = if first == steady {
+        steady
+    } else {
+        format!("{first}→{steady}")
+    };
     times.sort_by(f64::total_cmp);
     let alone_ms = times[ALONE / 2];
     let (u, c) = (url.to_string(), cookie.to_string());
@@ -259,7 +275,10 @@ async fn measure(
 }
 
 fn jiqun_command(data_dir: &Path, database_url: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jiqun"));
+    // JIQUN_BENCH_BIN measures another build of jiqun (e.g. before a change) on the same data.
+    let bin =
+        std::env::var("JIQUN_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_jiqun").into());
+    let mut cmd = Command::new(bin);
     cmd.env("JIQUN_DATA_DIR", data_dir)
         .env("JIQUN_DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")
@@ -278,9 +297,20 @@ async fn run_backend(
 ) -> Result<(Vec<Row>, (f64, f64)), Error> {
     let data_dir = dir.join(format!("data-{label}"));
     std::fs::create_dir_all(&data_dir)?;
+    let marker = data_dir.join("generated");
+    if marker.exists() {
+        println!("== {label}：沿用已生成的规模数据（{}）", data_dir.display());
+    } else {
+        generate(label, &data_dir, database_url, n)?;
+        std::fs::write(&marker, n.to_string())?;
+    }
+    measure_backend(label, dir, &data_dir, database_url, seconds, connections).await
+}
+
+fn generate(label: &str, data_dir: &Path, database_url: &str, n: usize) -> Result<(), Error> {
     println!("== {label}：生成规模数据（jiqun demo --scale {n}）……");
     let started = Instant::now();
-    let generated = jiqun_command(&data_dir, database_url)
+    let generated = jiqun_command(data_dir, database_url)
         .args(["demo", "--scale", &n.to_string()])
         .stdout(Stdio::piped())
         .output()?;
@@ -293,6 +323,18 @@ async fn run_backend(
         .into());
     }
     println!("   生成用时{:.0}秒", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Serves the generated data and measures every page; the table's rows.
+async fn measure_backend(
+    label: &str,
+    dir: &Path,
+    data_dir: &Path,
+    database_url: &str,
+    seconds: usize,
+    connections: usize,
+) -> Result<(Vec<Row>, (f64, f64)), Error> {
     let db = Database::connect(database_url).await?;
     let r = round::Entity::find()
         .filter(round::Column::NoticePublishedOn.is_not_null())
@@ -306,12 +348,18 @@ async fn run_backend(
         .one(&db)
         .await?
         .ok_or("no application")?;
-    db.execute_unprepared("SELECT 1").await?;
+    // The generated accounts were issued a first password to change; the readers measured here
+    // have changed theirs.
+    user::Entity::update_many()
+        .col_expr(user::Column::MustChangePassword, Expr::value(false))
+        .filter(user::Column::Username.is_in(READERS))
+        .exec(&db)
+        .await?;
     db.close().await?;
 
     let port = free_port()?;
     let server = Running(
-        jiqun_command(&data_dir, database_url)
+        jiqun_command(data_dir, database_url)
             .env("JIQUN_LISTEN", format!("127.0.0.1:{port}"))
             .env("JIQUN_COUNT_QUERIES", "true")
             .env("JIQUN_LOGIN_ADDRESS_LIMIT", "1000")
@@ -453,8 +501,16 @@ fn main() -> Result<(), Error> {
     let only = std::env::var("JIQUN_BENCH_ONLY").unwrap_or_default();
     let pg_admin = std::env::var("JIQUN_BENCH_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("jiqun-bench-pages-{}", std::process::id()));
+    // With JIQUN_BENCH_REUSE=<dir>, the data generated there by an earlier run (and its
+    // PostgreSQL database, jiqun_bench_reuse) is measured again and kept: before and after a
+    // change, on the same data.
+    let reuse = std::env::var("JIQUN_BENCH_REUSE")
+        .ok()
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from);
+    let dir: PathBuf = reuse.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("jiqun-bench-pages-{}", std::process::id()))
+    });
     std::fs::create_dir_all(&dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -468,13 +524,19 @@ fn main() -> Result<(), Error> {
             tables.push(("SQLite", rows, memory));
         }
         if (only.is_empty() || only == "postgres") && pg_admin != "none" {
-            let name = format!("jiqun_bench_{}", std::process::id());
+            let name = match &reuse {
+                Some(_) => "jiqun_bench_reuse".to_string(),
+                None => format!("jiqun_bench_{}", std::process::id()),
+            };
             match Database::connect(&pg_admin).await {
                 Err(e) => println!("跳过 PostgreSQL：无法连接 {pg_admin}（{e}）"),
                 Ok(admin) => {
-                    admin
-                        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                        .await?;
+                    let existing = dir.join("data-PostgreSQL").join("generated").exists();
+                    if !existing {
+                        admin
+                            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                            .await?;
+                    }
                     let base = pg_admin
                         .rsplit_once('/')
                         .map(|(b, _)| b)
@@ -482,9 +544,13 @@ fn main() -> Result<(), Error> {
                     let url = format!("{base}/{name}");
                     let outcome =
                         run_backend("PostgreSQL", &dir, &url, n, seconds, connections).await;
-                    let _ = admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
+                    if reuse.is_none() {
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .await;
+                    }
                     let (rows, memory) = outcome?;
                     print_table("PostgreSQL", &rows, memory, connections, seconds);
                     tables.push(("PostgreSQL", rows, memory));
@@ -498,6 +564,8 @@ fn main() -> Result<(), Error> {
         }
         Ok::<(), Error>(())
     });
-    let _ = std::fs::remove_dir_all(&dir);
+    if reuse.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     result
 }

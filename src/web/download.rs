@@ -107,28 +107,6 @@ fn file_body(file: tokio::fs::File) -> axum::body::Body {
     axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_file_name_is_sent_in_utf8() {
-        assert_eq!(
-            content_disposition("推荐名单-2026.xlsx", Some("recommended-2026.xlsx")),
-            "attachment; filename=\"recommended-2026.xlsx\"; filename*=UTF-8''%E6%8E%A8%E8%8D%90%E5%90%8D%E5%8D%95-2026.xlsx"
-        );
-    }
-
-    #[test]
-    fn downloads_keep_chinese_names() {
-        assert_eq!(
-            content_disposition("申请报告 v2.pdf", None),
-            "attachment; filename=\"____ v2.pdf\"; filename*=UTF-8''%E7%94%B3%E8%AF%B7%E6%8A%A5%E5%91%8A%20v2.pdf"
-        );
-        assert!(!content_disposition("a\"b;c.pdf", None).contains("a\"b"));
-    }
-}
-
 /// A page kept by `page_cache`, answered as a static file server would: 304 when the client
 /// already holds it (`If-None-Match`), the gzip bytes when the client takes gzip, and the
 /// validators and `Vary` that let caches keep both.
@@ -203,6 +181,28 @@ pub fn accepts_gzip(value: Option<&HeaderValue>) -> bool {
     match weight_of("gzip").or_else(|| weight_of("x-gzip")) {
         Some(q) => q > 0.0,
         None => weight_of("*").is_some_and(|q| q > 0.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_name_is_sent_in_utf8() {
+        assert_eq!(
+            content_disposition("推荐名单-2026.xlsx", Some("recommended-2026.xlsx")),
+            "attachment; filename=\"recommended-2026.xlsx\"; filename*=UTF-8''%E6%8E%A8%E8%8D%90%E5%90%8D%E5%8D%95-2026.xlsx"
+        );
+    }
+
+    #[test]
+    fn downloads_keep_chinese_names() {
+        assert_eq!(
+            content_disposition("申请报告 v2.pdf", None),
+            "attachment; filename=\"____ v2.pdf\"; filename*=UTF-8''%E7%94%B3%E8%AF%B7%E6%8A%A5%E5%91%8A%20v2.pdf"
+        );
+        assert!(!content_disposition("a\"b;c.pdf", None).contains("a\"b"));
     }
 }
 
