@@ -21,6 +21,8 @@ pub struct App {
     pub clock: Arc<Clock>,
     /// Rendered public notice pages.
     pub public_pages: crate::page_cache::PageCache,
+    /// Rankings computed once per state of their round.
+    pub rankings: crate::services::ranking::RankingCache,
 }
 
 pub type Shared = Arc<App>;

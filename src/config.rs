@@ -84,6 +84,9 @@ pub struct ConfigArgs {
     /// 主管部门名称（页面底部），默认取内置政策规则文件的发布机关
     #[arg(long, env = "JIQUN_DEPARTMENT", global = true, value_name = "NAME")]
     pub department: Option<String>,
+    /// 统计每个请求执行的数据库语句数，并在响应头 x-jiqun-queries 中给出（仅用于性能测量），默认 false
+    #[arg(long, env = "JIQUN_COUNT_QUERIES", global = true)]
+    pub count_queries: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -163,6 +166,8 @@ pub struct Config {
     /// The per-file attachment limit in whole megabytes.
     pub max_upload_mb: u64,
     pub log_format: LogFormat,
+    /// Answer every request with the number of database statements it ran (measurement only).
+    pub count_queries: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -355,6 +360,7 @@ impl Config {
             public_url,
             max_upload_mb,
             log_format,
+            count_queries: args.count_queries.unwrap_or(false),
             site: Site::resolve(
                 args.site_name.clone().or(file.site_name),
                 args.department.clone().or(file.department),

@@ -1,49 +1,137 @@
-//! Rendered public pages kept in memory. The public notice of a round is read by many and
-//! changes only when the round or its objections change (or the day turns, which opens or
-//! closes the objection form), so the page is rendered once per such state and served from
-//! memory until then. Entries also expire after a minute, bounding how long an edit elsewhere
-//! (e.g. a cluster renamed during the notice) can stay unseen.
+//! Rendered public pages kept in memory and served like files. The public notice of a round is
+//! read by many and changes only when the round, its entrants or its objections change (or the
+//! day turns, which opens or closes the objection form), so the page is rendered once per such
+//! state and kept with a strong ETag and its gzip bytes; a request then costs no database round
+//! trip. The services that change what the page shows invalidate it after their commit
+//! (`invalidate`); a render that read the state before such a change is not stored
+//! (`generation`). Entries also expire after a minute, bounding how long an edit made elsewhere
+//! (a cluster renamed during the notice, a write on another server) can stay unseen.
+//!
+//! The cache holds one page per round on notice (a published notice's page is tens of KB, its
+//! gzip a few KB); `MAX_PAGES` bounds it whatever happens.
 
 use crate::store::id::RoundId;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
+use sm3::{Digest, Sm3};
 use std::time::{Duration, Instant};
+use time::Date;
 
 const MAX_AGE: Duration = Duration::from_secs(60);
+/// At most this many pages are kept; the oldest goes first.
+const MAX_PAGES: usize = 64;
+
+/// One rendered page, ready to send.
+#[derive(Debug)]
+pub struct Page {
+    pub html: Bytes,
+    /// The same bytes, gzip-compressed.
+    pub gzip: Bytes,
+    /// Strong validator of the identity bytes, quoted: `"sm3:…"`; the gzip bytes carry
+    /// `"sm3:…-gz"`.
+    pub etag: String,
+}
+
+impl Page {
+    pub fn new(html: Bytes) -> Page {
+        let digest = hex::encode(Sm3::digest(&html));
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        // Writing to memory cannot fail; an empty gzip would only be skipped below.
+        let gzip = gz
+            .write_all(&html)
+            .and_then(|()| gz.finish())
+            .map(Bytes::from)
+            .unwrap_or_default();
+        Page {
+            etag: format!("\"sm3:{}\"", &digest[..32]),
+            html,
+            gzip,
+        }
+    }
+
+    pub fn gzip_etag(&self) -> String {
+        format!("{}-gz\"", self.etag.trim_end_matches('"'))
+    }
+
+    pub fn has_gzip(&self) -> bool {
+        !self.gzip.is_empty()
+    }
+}
 
 #[derive(Default)]
 pub struct PageCache {
-    pages: Mutex<HashMap<RoundId, Cached>>,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    pages: HashMap<RoundId, Cached>,
+    /// Bumped by every invalidation of a round.
+    generations: HashMap<RoundId, u64>,
 }
 
 struct Cached {
-    key: String,
+    day: Date,
     at: Instant,
-    html: Bytes,
+    page: Arc<Page>,
 }
 
 impl PageCache {
-    /// The page stored for `id` under exactly `key`, when still fresh.
-    pub fn get(&self, id: RoundId, key: &str) -> Option<Bytes> {
-        let pages = self.pages.lock().ok()?;
-        pages
+    /// The page stored for `id` on `day`, when still fresh.
+    pub fn get(&self, id: RoundId, day: Date) -> Option<Arc<Page>> {
+        let inner = self.inner.lock().ok()?;
+        inner
+            .pages
             .get(&id)
-            .filter(|c| c.key == key && c.at.elapsed() < MAX_AGE)
-            .map(|c| c.html.clone())
+            .filter(|c| c.day == day && c.at.elapsed() < MAX_AGE)
+            .map(|c| c.page.clone())
     }
 
-    pub fn put(&self, id: RoundId, key: String, html: Bytes) {
-        if let Ok(mut pages) = self.pages.lock() {
-            pages.insert(
+    /// Taken before reading what a page shows; `put` stores the page only when no change came
+    /// in between.
+    pub fn generation(&self, id: RoundId) -> u64 {
+        self.inner
+            .lock()
+            .map(|i| i.generations.get(&id).copied().unwrap_or(0))
+            .unwrap_or(u64::MAX)
+    }
+
+    /// Keeps the page rendered from the state read under `generation`, and returns it.
+    pub fn put(&self, id: RoundId, generation: u64, day: Date, html: Bytes) -> Arc<Page> {
+        let page = Arc::new(Page::new(html));
+        if let Ok(mut inner) = self.inner.lock()
+            && inner.generations.get(&id).copied().unwrap_or(0) == generation
+        {
+            if inner.pages.len() >= MAX_PAGES
+                && !inner.pages.contains_key(&id)
+                && let Some(oldest) = inner
+                    .pages
+                    .iter()
+                    .min_by_key(|(_, c)| c.at)
+                    .map(|(k, _)| *k)
+            {
+                inner.pages.remove(&oldest);
+            }
+            inner.pages.insert(
                 id,
                 Cached {
-                    key,
+                    day,
                     at: Instant::now(),
-                    html,
+                    page: page.clone(),
                 },
             );
+        }
+        page
+    }
+
+    /// What the page of `id` shows has changed (called after the change's commit).
+    pub fn invalidate(&self, id: RoundId) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.pages.remove(&id);
+            *inner.generations.entry(id).or_default() += 1;
         }
     }
 }
@@ -51,20 +139,65 @@ impl PageCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
+
+    fn day(d: u8) -> Date {
+        Date::from_calendar_date(2026, time::Month::December, d).unwrap_or(Date::MIN)
+    }
 
     #[test]
-    fn a_page_is_served_only_under_its_own_key() {
+    fn a_page_is_served_on_its_day_until_invalidated() {
         let cache = PageCache::default();
-        assert!(cache.get(RoundId::new(1), "v1").is_none());
-        cache.put(RoundId::new(1), "v1".into(), Bytes::from("<p>一</p>"));
-        assert_eq!(
-            cache.get(RoundId::new(1), "v1"),
-            Some(Bytes::from("<p>一</p>"))
-        );
+        let id = RoundId::new(1);
+        assert!(cache.get(id, day(4)).is_none());
+        let g = cache.generation(id);
+        cache.put(id, g, day(4), Bytes::from("<p>一</p>"));
+        let page = cache.get(id, day(4)).map(|p| p.html.clone());
+        assert_eq!(page, Some(Bytes::from("<p>一</p>")));
         assert!(
-            cache.get(RoundId::new(1), "v2").is_none(),
-            "a changed round is rendered afresh"
+            cache.get(id, day(5)).is_none(),
+            "the next day renders afresh"
         );
-        assert!(cache.get(RoundId::new(2), "v1").is_none());
+        assert!(cache.get(RoundId::new(2), day(4)).is_none());
+        cache.invalidate(id);
+        assert!(cache.get(id, day(4)).is_none(), "a change renders afresh");
+    }
+
+    #[test]
+    fn a_render_that_read_before_a_change_is_not_kept() {
+        let cache = PageCache::default();
+        let id = RoundId::new(7);
+        let before = cache.generation(id);
+        cache.invalidate(id);
+        cache.put(id, before, day(4), Bytes::from("旧"));
+        assert!(cache.get(id, day(4)).is_none());
+        let now = cache.generation(id);
+        cache.put(id, now, day(4), Bytes::from("新"));
+        assert!(cache.get(id, day(4)).is_some());
+    }
+
+    #[test]
+    fn the_gzip_bytes_are_the_page_and_the_validators_differ() {
+        let page = Page::new(Bytes::from("<p>公示名单</p>".repeat(50)));
+        let mut out = String::new();
+        flate2::read::GzDecoder::new(&page.gzip[..])
+            .read_to_string(&mut out)
+            .unwrap_or_default();
+        assert_eq!(out.as_bytes(), &page.html[..]);
+        assert!(page.gzip.len() < page.html.len());
+        assert!(page.etag.starts_with("\"sm3:") && page.etag.ends_with('"'));
+        assert_ne!(page.etag, page.gzip_etag());
+        assert_eq!(Page::new(page.html.clone()).etag, page.etag, "stable");
+    }
+
+    #[test]
+    fn the_cache_is_bounded() {
+        let cache = PageCache::default();
+        for i in 0..(MAX_PAGES as i64 + 10) {
+            let id = RoundId::new(i);
+            cache.put(id, cache.generation(id), day(4), Bytes::from("x"));
+        }
+        let kept = cache.inner.lock().map(|i| i.pages.len()).unwrap_or(0);
+        assert_eq!(kept, MAX_PAGES);
     }
 }

@@ -56,9 +56,12 @@ pub async fn open(config: Config, create_key: bool) -> Result<App, StartError> {
     db.close()
         .await
         .map_err(|e| StartError::Database(e.to_string()))?;
-    let db = crate::store::connect(&config.database_url)
+    let mut db = crate::store::connect(&config.database_url)
         .await
         .map_err(|e| StartError::Database(e.to_string()))?;
+    if config.count_queries {
+        crate::store::counting::install(&mut db);
+    }
     // A new key only for an empty trail; an existing trail must verify under the key given.
     let audit_key =
         crate::audit_anchor::load_checked_key(&db, &config.audit_key_file, create_key).await?;
@@ -91,6 +94,7 @@ pub async fn open(config: Config, create_key: bool) -> Result<App, StartError> {
         seal_key,
         clock: Arc::new(Clock::default()),
         public_pages: Default::default(),
+        rankings: Default::default(),
     })
 }
 

@@ -282,8 +282,34 @@ pub fn validate(input: &CompetitionInput, ctx: &Context) -> Result<ValidCompetit
 
 /// The policy a call is bound to, from the exact text stored with it.
 pub fn policy_of(c: &competition::Model) -> Result<Policy, AppError> {
-    Policy::parse(&c.policy_source, &format!("竞赛{}绑定的政策", c.id))
-        .map_err(|e| AppError::internal(format!("competition {} policy: {e}", c.id)))
+    Ok((*parsed_policy(c)?).clone())
+}
+
+/// The competition's policy, parsed once per distinct text (a competition's policy is bound
+/// when it is created; the few texts in use are kept, at most `MAX_PARSED` of them).
+pub fn parsed_policy(c: &competition::Model) -> Result<std::sync::Arc<Policy>, AppError> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    const MAX_PARSED: usize = 16;
+    static PARSED: OnceLock<Mutex<HashMap<String, Arc<Policy>>>> = OnceLock::new();
+    let parsed = PARSED.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(p) = parsed
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&c.policy_source)
+    {
+        return Ok(p.clone());
+    }
+    let policy = Arc::new(
+        Policy::parse(&c.policy_source, &format!("竞赛{}绑定的政策", c.id))
+            .map_err(|e| AppError::internal(format!("competition {} policy: {e}", c.id)))?,
+    );
+    let mut kept = parsed.lock().unwrap_or_else(|e| e.into_inner());
+    if kept.len() >= MAX_PARSED {
+        kept.clear();
+    }
+    kept.insert(c.policy_source.clone(), policy.clone());
+    Ok(policy)
 }
 
 /// Whether an applicant may still submit to the call: it is open and the deadline (an instant)

@@ -5,8 +5,8 @@
 //! The arithmetic is the domain's (`score_application`, `outliers`, `rank`, `winners`,
 //! `ties_at_cutoff`); this module gathers the sheets, shows the working and records the decision.
 
-use crate::store::id::{ApplicationId, AssignmentId, ExpertId, OrgId};
-use std::collections::{BTreeMap, BTreeSet};
+use crate::store::id::{ApplicationId, AssignmentId, EntryId, ExpertId, OrgId};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiqun_domain::review::{
     self, ApplicationScore, CriterionLimit, CutoffTie, Outlier, OutlierRule, PanelRule, RankInput,
@@ -28,10 +28,12 @@ use crate::store::{
 /// The longest reason (ties, county cap) accepted, in characters.
 pub const MAX_REASON_CHARS: usize = 2000;
 
+mod cache;
 mod exports;
 mod proposal;
 mod standings;
 
+pub use cache::RankingCache;
 pub use exports::*;
 pub use proposal::*;
 pub use standings::*;
@@ -89,13 +91,15 @@ struct Calc {
     missing_defence: Vec<String>,
     names: BTreeMap<ExpertId, String>,
     sheets: Vec<score_sheet::Model>,
+    /// Index into `entries` by application.
+    by_app: HashMap<ApplicationId, usize>,
 }
 
 impl Calc {
     fn entry_by_app(&self, application_id: ApplicationId) -> Option<&EntryCalc> {
-        self.entries
-            .iter()
-            .find(|e| e.entry.application_id == application_id)
+        self.by_app
+            .get(&application_id)
+            .and_then(|i| self.entries.get(*i))
     }
 }
 
@@ -123,16 +127,31 @@ async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc
         store::load_by_ids::<cluster::Entity>(conn, entries.iter().map(|e| e.cluster_id)).await?;
     let orgs = clusters::org_names(conn, clusters.values().map(|c| c.org_id)).await?;
     let rule_out = outlier_rule(&policy);
+    // Grouped by entrant once, in their loaded order: the loop below stays linear in the
+    // round's size.
+    let mut active_by_entry: HashMap<EntryId, Vec<_>> = HashMap::new();
+    for a in &active {
+        active_by_entry.entry(a.entry_id).or_default().push(a);
+    }
+    let mut sheets_by_entry: HashMap<EntryId, Vec<&score_sheet::Model>> = HashMap::new();
+    for s in &sheets {
+        sheets_by_entry.entry(s.entry_id).or_default().push(s);
+    }
+    let mut defences_by_entry: HashMap<EntryId, Vec<&defence_score::Model>> = HashMap::new();
+    for d in &defences {
+        defences_by_entry.entry(d.entry_id).or_default().push(d);
+    }
     let mut calcs = Vec::with_capacity(entries.len());
     let mut missing = Vec::new();
     let mut missing_defence = Vec::new();
     for e in entries {
         let cl = clusters.get(&e.cluster_id).ok_or(AppError::NotFound)?;
         let org_name = orgs.get(&cl.org_id).cloned().unwrap_or_default();
-        let mine: Vec<_> = active.iter().filter(|a| a.entry_id == e.id).collect();
-        let domain_sheets: Vec<review::ScoreSheet> = sheets
-            .iter()
-            .filter(|s| s.entry_id == e.id)
+        let mine: Vec<_> = active_by_entry.remove(&e.id).unwrap_or_default();
+        let domain_sheets: Vec<review::ScoreSheet> = sheets_by_entry
+            .remove(&e.id)
+            .unwrap_or_default()
+            .into_iter()
             .map(|s| review::ScoreSheet {
                 expert_id: s.expert_id.get(),
                 application_id: e.application_id.get(),
@@ -163,9 +182,11 @@ async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc
                 mine.len()
             ));
         }
-        let defence: Vec<(i64, f64)> = defences
-            .iter()
-            .filter(|d| d.entry_id == e.id && mine.iter().any(|a| a.expert_id == d.expert_id))
+        let defence: Vec<(i64, f64)> = defences_by_entry
+            .remove(&e.id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|d| mine.iter().any(|a| a.expert_id == d.expert_id))
             .map(|d| (d.expert_id.get(), d.score))
             .collect();
         if r.defence {
@@ -211,6 +232,11 @@ async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc
     let quotas = rounds::quotas_of(&r);
     let winners = review::winners(&ranked, &quotas).into_iter().collect();
     let ties = review::ties_at_cutoff(&ranked, &quotas);
+    let by_app = calcs
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.entry.application_id, i))
+        .collect();
     Ok(Calc {
         round: r,
         competition: c,
@@ -226,6 +252,7 @@ async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc
         missing_defence,
         names,
         sheets,
+        by_app,
     })
 }
 

@@ -1,5 +1,6 @@
 //! Storage: one SeaORM code path for SQLite and PostgreSQL.
 
+pub mod counting;
 pub mod entity;
 pub mod id;
 mod load;
@@ -32,6 +33,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                // Prepared statements kept per connection: every page's queries stay prepared.
+                .statement_cache_capacity(256)
+                // Sorts and temporary indexes in memory rather than in temporary files.
+                .pragma("temp_store", "memory")
         });
     } else {
         opts.max_connections(16);

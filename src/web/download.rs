@@ -112,6 +112,83 @@ pub fn dashboard_download(name: &str, bytes: Vec<u8>) -> Response {
     xlsx_download(bytes, name, "dashboard.xlsx")
 }
 
+/// A page kept by `page_cache`, answered as a static file server would: 304 when the client
+/// already holds it (`If-None-Match`), the gzip bytes when the client takes gzip, and the
+/// validators and `Vary` that let caches keep both.
+pub fn cached_page_response(
+    headers: &axum::http::HeaderMap,
+    page: &crate::page_cache::Page,
+) -> Response {
+    use axum::http::StatusCode;
+    let gzip = page.has_gzip() && accepts_gzip(headers.get(header::ACCEPT_ENCODING));
+    let etag = if gzip {
+        page.gzip_etag()
+    } else {
+        page.etag.clone()
+    };
+    let common = |mut res: Response| {
+        let h = res.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&etag) {
+            h.insert(header::ETAG, v);
+        }
+        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        // Anyone may keep it, and must ask again before showing it (the notice can change).
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, no-cache"),
+        );
+        res
+    };
+    let held = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',').map(str::trim).any(|t| {
+                t == "*" || t.trim_start_matches("W/") == page.etag || t == page.gzip_etag()
+            })
+        });
+    if held {
+        return common(StatusCode::NOT_MODIFIED.into_response());
+    }
+    let body = if gzip {
+        page.gzip.clone()
+    } else {
+        page.html.clone()
+    };
+    let mut res =
+        common(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response());
+    if gzip {
+        res.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    res
+}
+
+/// Whether an `Accept-Encoding` header takes gzip (listed, or `*`, with a weight above zero).
+pub fn accepts_gzip(value: Option<&HeaderValue>) -> bool {
+    let Some(text) = value.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let weight_of = |name: &str| {
+        text.split(',').find_map(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next()?;
+            if !coding.eq_ignore_ascii_case(name) {
+                return None;
+            }
+            let q = parts
+                .find_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            Some(q)
+        })
+    };
+    match weight_of("gzip").or_else(|| weight_of("x-gzip")) {
+        Some(q) => q > 0.0,
+        None => weight_of("*").is_some_and(|q| q > 0.0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +208,28 @@ mod tests {
             "attachment; filename=\"____ v2.pdf\"; filename*=UTF-8''%E7%94%B3%E8%AF%B7%E6%8A%A5%E5%91%8A%20v2.pdf"
         );
         assert!(!content_disposition("a\"b;c.pdf", None).contains("a\"b"));
+    }
+}
+
+#[cfg(test)]
+mod encoding_tests {
+    use super::*;
+
+    #[test]
+    fn gzip_is_chosen_by_accept_encoding() {
+        let take = |v: &str| {
+            accepts_gzip(Some(
+                &HeaderValue::from_str(v).unwrap_or(HeaderValue::from_static("")),
+            ))
+        };
+        assert!(take("gzip"));
+        assert!(take("gzip, deflate, br"));
+        assert!(take("br;q=1.0, gzip;q=0.8"));
+        assert!(take("*"));
+        assert!(!take("gzip;q=0"));
+        assert!(!take("br"));
+        assert!(!take("identity"));
+        assert!(!take("*, gzip;q=0"));
+        assert!(!accepts_gzip(None));
     }
 }

@@ -79,6 +79,9 @@ pub fn router(app: Shared) -> Router {
         // Inside the security headers, so a panic's 500 carries them too.
         .layer(CatchPanicLayer::custom(observe::panic_response))
         .layer(axum::middleware::from_fn(observe::scope));
+    if app.config.count_queries {
+        router = router.layer(axum::middleware::from_fn(observe::count_queries));
+    }
     for (name, value) in security_headers {
         router = router.layer(SetResponseHeaderLayer::overriding(
             name,

@@ -115,6 +115,16 @@ pub async fn scope(req: Request, next: Next) -> Response {
         .await
 }
 
+/// With `JIQUN_COUNT_QUERIES=true`: the number of database statements the request ran, in the
+/// `x-jiqun-queries` header (measurement; see `store::counting`).
+pub async fn count_queries(req: Request, next: Next) -> Response {
+    let (mut res, n) = crate::store::counting::counted(next.run(req)).await;
+    if let Ok(v) = HeaderValue::from_str(&n.to_string()) {
+        res.headers_mut().insert("x-jiqun-queries", v);
+    }
+    res
+}
+
 #[cfg(test)]
 mod tests {
     use axum::Router;

@@ -30,6 +30,7 @@ mod nomination;
 mod notices;
 mod observability;
 mod organisations;
+mod performance;
 mod policies;
 mod presentation;
 mod recheck;

@@ -361,6 +361,7 @@ pub async fn file_objection(
         .await?;
     }
     txn.commit().await?;
+    app.public_pages.invalidate(r.id);
     Ok(ObjectionReceipt {
         id: o.id,
         receipt_number: jiqun_domain::round::receipt_number(

@@ -286,27 +286,6 @@ pub(super) fn rules_view(policy: &Policy) -> ObjectionRulesView {
 }
 
 /// The public notice page's content (no sign-in).
-/// What the public notice page depends on, in two small reads: the round's version, the day
-/// (which opens and closes the objection form), and every objection's version (a decision
-/// shows on the page). Equal keys mean an identical page.
-pub async fn public_notice_key(app: &App, round_id: RoundId) -> Result<String, AppError> {
-    let r = published_round(&app.db, round_id).await?;
-    let versions: Vec<i32> = objection::Entity::find()
-        .select_only()
-        .column(objection::Column::Version)
-        .filter(objection::Column::RoundId.eq(r.id))
-        .into_tuple()
-        .all(&app.db)
-        .await?;
-    Ok(format!(
-        "{}:{}:{}:{}",
-        r.version,
-        crate::services::calendar::today(app),
-        versions.len(),
-        versions.iter().map(|v| i64::from(*v)).sum::<i64>()
-    ))
-}
-
 pub async fn public_notice(app: &App, round_id: RoundId) -> Result<PublicNotice, AppError> {
     let r = published_round(&app.db, round_id).await?;
     let c = rounds::competition_of(&app.db, &r).await?;

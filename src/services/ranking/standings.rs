@@ -13,7 +13,7 @@ use jiqun_rules::policy::QuotaMode;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 
-use super::{Calc, EntryCalc, calculate, dropped_label, dropped_marks, outlier_rule, panel_rule};
+use super::{Calc, EntryCalc, dropped_label, dropped_marks, outlier_rule, panel_rule};
 use crate::app::{App, Principal};
 use crate::error::AppError;
 use crate::services::rounds;
@@ -135,6 +135,11 @@ pub struct KindRanking {
     pub quota: u32,
     pub rows: Vec<RankRow>,
     pub ties: Vec<TieView>,
+    /// Entrants of this kind matching the filter asked for (all of them without one); `rows`
+    /// holds the asked page of them.
+    pub matched: usize,
+    /// False when a filter on another kind hides this one (its ties stay for the form).
+    pub shown: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -219,21 +224,23 @@ pub(super) async fn county_excess<C: ConnectionTrait>(
         .collect();
     let counties: BTreeSet<jiqun_domain::region::RegionCode> =
         chosen.iter().map(|e| e.county_code).collect();
-    // The designated clusters led from each county; the counting is the domain's.
+    // The designated clusters led from each county, in one read; the counting is the domain's.
     let mut by_county: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
-    for county in counties {
-        if designated.is_empty() {
-            break;
+    if !designated.is_empty() && !counties.is_empty() {
+        for county in &counties {
+            by_county.insert(county.to_string(), BTreeSet::new());
         }
-        let here: BTreeSet<i64> = cluster::Entity::find()
+        let here = cluster::Entity::find()
             .filter(cluster::Column::Id.is_in(designated.iter().copied()))
-            .filter(cluster::Column::LeadCountyCode.eq(county))
+            .filter(cluster::Column::LeadCountyCode.is_in(counties.iter().copied()))
             .all(conn)
-            .await?
-            .into_iter()
-            .map(|c| c.id.get())
-            .collect();
-        by_county.insert(county.to_string(), here);
+            .await?;
+        for c in here {
+            by_county
+                .entry(c.lead_county_code.to_string())
+                .or_default()
+                .insert(c.id.get());
+        }
     }
     let codes: Vec<String> = chosen.iter().map(|e| e.county_code.to_string()).collect();
     let chosen: Vec<county_cap::Chosen> = chosen
@@ -364,10 +371,13 @@ pub(super) fn view(
                 quota: calc.quotas.get(&r.kind).copied().unwrap_or(0),
                 rows: vec![row],
                 ties: Vec::new(),
+                matched: 0,
+                shown: true,
             }),
         }
     }
     for k in &mut kinds {
+        k.matched = k.rows.len();
         let quota = k.quota as usize;
         let len = k.rows.len();
         if quota > 0
@@ -424,10 +434,11 @@ pub(super) fn view(
     })
 }
 
-/// The ranking of a round (province; partner departments read it).
+/// The ranking of a round (province; partner departments read it). The figures are computed
+/// once per state of the round (`cache`); the county cap is read afresh.
 pub async fn ranking(app: &App, p: &Principal, round_id: RoundId) -> Result<RankingView, AppError> {
     let r = rounds::load(&app.db, p, round_id).await?;
-    let calc = calculate(&app.db, r).await?;
+    let calc = super::cache::figures(&app.rankings, &app.db, r).await?;
     let shown: Vec<&round_entry::Model> = calc
         .entries
         .iter()
@@ -442,4 +453,72 @@ pub async fn ranking(app: &App, p: &Principal, round_id: RoundId) -> Result<Rank
         .collect();
     let warnings = county_excess(&app.db, &calc.policy, &shown).await?;
     view(&calc, p, warnings.into_values().collect())
+}
+
+/// What a person asks of the ranking: one cluster kind, a name (cluster, organisation, city or
+/// county), and a page of `listing::PAGE_SIZE` entrants per kind. The full list stays in the
+/// Excel export (and in the API without `page`).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RankingQuery {
+    /// Only this cluster kind (leading | specialty …).
+    pub kind: Option<String>,
+    /// Part of a cluster's, organisation's, city's or county's name.
+    pub q: Option<String>,
+    /// The page (from 1) of each kind's entrants.
+    pub page: Option<u64>,
+}
+
+impl RankingQuery {
+    pub fn kind(&self) -> &str {
+        self.kind.as_deref().map(str::trim).unwrap_or_default()
+    }
+
+    pub fn text(&self) -> &str {
+        self.q.as_deref().map(str::trim).unwrap_or_default()
+    }
+
+    pub fn page(&self) -> u64 {
+        self.page.unwrap_or(1).max(1)
+    }
+}
+
+impl RankingView {
+    /// The view narrowed to what `q` asks: the kind and name filters, then one page of each
+    /// kind's matching entrants. Returns the page shown and the number of pages (of the kind
+    /// with the most matches).
+    pub fn narrow(&mut self, q: &RankingQuery) -> (u64, u64) {
+        let size = usize::try_from(crate::services::listing::PAGE_SIZE).unwrap_or(50);
+        let kind = q.kind();
+        let needle = q.text();
+        let mut pages = 1u64;
+        for k in &mut self.kinds {
+            k.shown = kind.is_empty() || k.kind == kind;
+            if !k.shown {
+                k.rows.clear();
+                k.matched = 0;
+                continue;
+            }
+            if !needle.is_empty() {
+                k.rows.retain(|r| {
+                    r.cluster_name.contains(needle)
+                        || r.org_name.contains(needle)
+                        || r.city_name.contains(needle)
+                        || r.county_name.contains(needle)
+                });
+            }
+            k.matched = k.rows.len();
+            pages = pages.max(u64::try_from(k.matched.div_ceil(size)).unwrap_or(1));
+        }
+        let page = q.page().min(pages);
+        let skip = usize::try_from(page - 1).unwrap_or(0) * size;
+        for k in &mut self.kinds {
+            k.rows = std::mem::take(&mut k.rows)
+                .into_iter()
+                .skip(skip)
+                .take(size)
+                .collect();
+        }
+        (page, pages)
+    }
 }

@@ -3,13 +3,13 @@
 use crate::store::id::{
     ApplicationId, AssignmentId, ClusterId, CompetitionId, EntryId, ExpertId, RoundId,
 };
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::region;
 use jiqun_domain::round::{RoundKind, RoundStatus};
 use jiqun_rules::policy::Entrants;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use super::{
@@ -165,21 +165,30 @@ async fn summary<C: ConnectionTrait>(
     let entries = entries(conn, r.id).await?;
     let active = active_assignments(conn, r.id).await?;
     let k = r.experts_per_application.max(0) as usize;
+    let mut per_entry: HashMap<EntryId, usize> = HashMap::new();
+    for a in &active {
+        *per_entry.entry(a.entry_id).or_default() += 1;
+    }
     let ready = entries
         .iter()
-        .filter(|e| active.iter().filter(|a| a.entry_id == e.id).count() >= k)
+        .filter(|e| per_entry.get(&e.id).copied().unwrap_or(0) >= k)
         .count();
     let standing: BTreeSet<AssignmentId> = active.iter().map(|a| a.id).collect();
-    let submitted = score_sheet::Entity::find()
+    // Only the assignment of each submitted sheet is read, not the sheets themselves.
+    let submitted_of: Vec<AssignmentId> = score_sheet::Entity::find()
+        .select_only()
+        .column(score_sheet::Column::AssignmentId)
         .filter(score_sheet::Column::RoundId.eq(r.id))
         .filter(
             score_sheet::Column::Status
                 .eq(crate::store::entity::kinds::ScoreSheetStatus::Submitted),
         )
+        .into_tuple()
         .all(conn)
-        .await?
+        .await?;
+    let submitted = submitted_of
         .iter()
-        .filter(|s| standing.contains(&s.assignment_id))
+        .filter(|id| standing.contains(id))
         .count();
     let proposed = entries.iter().filter(|e| e.proposed).count();
     let progress = match status {
@@ -281,6 +290,14 @@ pub async fn view(app: &App, p: &Principal, id: RoundId) -> Result<RoundView, Ap
     let orgs =
         store::load_by_ids::<organisation::Entity>(&app.db, clusters.values().map(|c| c.org_id))
             .await?;
+    let mut by_entry: HashMap<EntryId, Vec<&assignment::Model>> = HashMap::new();
+    let mut load: HashMap<ExpertId, usize> = HashMap::new();
+    for a in &all {
+        by_entry.entry(a.entry_id).or_default().push(a);
+        if a.recused_at.is_none() {
+            *load.entry(a.expert_id).or_default() += 1;
+        }
+    }
     let mut entry_views = Vec::with_capacity(entries.len());
     for e in &entries {
         let cl = clusters.get(&e.cluster_id);
@@ -289,9 +306,10 @@ pub async fn view(app: &App, p: &Principal, id: RoundId) -> Result<RoundView, Ap
             .map(|o| o.name.clone())
             .unwrap_or_default();
         let status = e.status;
-        let assignments: Vec<AssignmentView> = all
-            .iter()
-            .filter(|a| a.entry_id == e.id)
+        let assignments: Vec<AssignmentView> = by_entry
+            .remove(&e.id)
+            .unwrap_or_default()
+            .into_iter()
             .map(|a| AssignmentView {
                 id: a.id,
                 entry_id: a.entry_id,
@@ -338,10 +356,7 @@ pub async fn view(app: &App, p: &Principal, id: RoundId) -> Result<RoundView, Ap
             city_name: region::city_name_of(m.city_code),
             fields: experts::lines(&m.fields),
             active: m.active,
-            load: all
-                .iter()
-                .filter(|a| a.expert_id == m.id && a.recused_at.is_none())
-                .count(),
+            load: load.get(&m.id).copied().unwrap_or(0),
         })
         .collect();
     let shortfalls = if r.status.assignments_open() && !panel.is_empty() {

@@ -11,6 +11,7 @@ use sea_orm::{
     SqlErr,
 };
 use serde::Serialize;
+use std::collections::HashMap;
 
 use super::{
     NOT_STARTED, SheetInput, Window, check_editable, check_input, kind_label, limits, round_label,
@@ -143,27 +144,63 @@ pub async fn my_assignments(app: &App, p: &Principal) -> Result<Vec<AssignmentRo
         .order_by_asc(assignment::Column::Id)
         .all(&app.db)
         .await?;
+    // Everything around the assignments in one read per kind of row, whatever their number.
+    let rounds =
+        store::load_by_ids::<round::Entity>(&app.db, list.iter().map(|a| a.round_id)).await?;
+    let competitions = store::load_by_ids::<competition::Entity>(
+        &app.db,
+        rounds.values().map(|r| r.competition_id),
+    )
+    .await?;
+    let entries =
+        store::load_by_ids::<round_entry::Entity>(&app.db, list.iter().map(|a| a.entry_id)).await?;
+    let clusters =
+        store::load_by_ids::<cluster::Entity>(&app.db, entries.values().map(|e| e.cluster_id))
+            .await?;
+    let mut sheets: HashMap<AssignmentId, score_sheet::Model> =
+        store::load_where_in::<score_sheet::Entity>(
+            &app.db,
+            score_sheet::Column::AssignmentId,
+            list.iter().map(|a| a.id),
+        )
+        .await?
+        .into_iter()
+        .map(|s| (s.assignment_id, s))
+        .collect();
+    let mut policies: HashMap<RoundId, Policy> = HashMap::new();
+    for r in rounds.values() {
+        let c = competitions
+            .get(&r.competition_id)
+            .ok_or(AppError::NotFound)?;
+        policies.insert(r.id, round_policy(c, r.kind)?.0);
+    }
     let now = app.clock.now();
     let mut rows = Vec::with_capacity(list.len());
     for a in &list {
-        let ctx = context_of(&app.db, a).await?;
-        let sheet = sheet_of(&app.db, a.id).await?;
+        let round = rounds.get(&a.round_id).ok_or(AppError::NotFound)?;
+        let competition = competitions
+            .get(&round.competition_id)
+            .ok_or(AppError::NotFound)?;
+        let policy = policies.get(&round.id).ok_or(AppError::NotFound)?;
+        let entry = entries.get(&a.entry_id).ok_or(AppError::NotFound)?;
+        let cluster = clusters.get(&entry.cluster_id).ok_or(AppError::NotFound)?;
+        let sheet = sheets.remove(&a.id);
         let status = sheet
             .as_ref()
             .map_or(NOT_STARTED.to_string(), |s| s.status.key().to_string());
         rows.push(AssignmentRow {
             assignment_id: a.id,
-            round_id: ctx.round.id,
-            round_label: round_label(&ctx.competition, &ctx.round),
-            cluster_name: ctx.cluster.name.clone(),
-            kind_label: kind_label(&ctx.policy, &ctx.entry.cluster_kind),
+            round_id: round.id,
+            round_label: round_label(competition, round),
+            cluster_name: cluster.name.clone(),
+            kind_label: kind_label(policy, &entry.cluster_kind),
             status_label: sheet_status_label(&status).into(),
             status,
-            opens_at: local_minutes(ctx.round.scoring_opens_at),
-            closes_at: local_minutes(ctx.round.scoring_closes_at),
-            window: window(&ctx.round, now)?.key().into(),
-            window_label: window_label(&ctx.round, now)?,
-            editable: check_editable(&ctx.round, sheet.as_ref(), now).is_ok(),
+            opens_at: local_minutes(round.scoring_opens_at),
+            closes_at: local_minutes(round.scoring_closes_at),
+            window: window(round, now)?.key().into(),
+            window_label: window_label(round, now)?,
+            editable: check_editable(round, sheet.as_ref(), now).is_ok(),
             reopened_reason: sheet.map(|s| s.reopened_reason).unwrap_or_default(),
         });
     }

@@ -3,7 +3,7 @@
 //! the pages.
 
 use crate::store::id::{AssignmentId, RoundId, ScoreSheetId};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -220,15 +220,22 @@ async fn record_defence(
 }
 
 /// The ranking per cluster kind with every number's working, the cut line, ties at the cut and
-/// the per-county cap (province; partner departments read it).
-#[utoipa::path(get, path = "/api/v1/rounds/{id}/ranking", params(("id" = i64, Path)),
+/// the per-county cap (province; partner departments read it). Every entrant without a filter;
+/// with `kind`, `q` or `page`, the matching entrants, one page of 50 per kind (`matched` counts
+/// them all).
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/ranking", params(("id" = i64, Path), ranking::RankingQuery),
     responses((status = 200, body = RankingView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn ranking(
     State(app): State<Shared>,
     Authed(ctx): Authed,
     Path(id): Path<RoundId>,
+    Query(query): Query<ranking::RankingQuery>,
 ) -> ApiResult<RankingView> {
-    Ok(Json(ranking::ranking(&app, &ctx.principal, id).await?))
+    let mut v = ranking::ranking(&app, &ctx.principal, id).await?;
+    if query.kind.is_some() || query.q.is_some() || query.page.is_some() {
+        v.narrow(&query);
+    }
+    Ok(Json(v))
 }
 
 /// Fixes the proposed list (province): refused (409) while sheets or defence scores are

@@ -14,7 +14,7 @@ use askama_web::WebTemplate;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use jiqun_domain::access::{Action, Resource, permission};
@@ -134,37 +134,39 @@ fn notice_page(
 async fn show(
     State(app): State<Shared>,
     ctx: Option<Extension<SessionCtx>>,
+    headers: axum::http::HeaderMap,
     Path(round_id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = round_id
         .parse::<RoundId>()
         .map_err(|_| AppError::NotFound)?;
-    // The public reads one shared page; a signed-in visitor's page carries their own frame
-    // and token, so it is rendered for them.
-    let key = match ctx {
-        None => Some(notices::public_notice_key(&app, id).await?),
-        Some(_) => None,
-    };
-    if let Some(html) = key.as_deref().and_then(|k| app.public_pages.get(id, k)) {
-        return Ok(Html(html).into_response());
-    }
-    let n = notices::public_notice(&app, id).await?;
-    let page = notice_page(
-        ctx.as_deref(),
-        n,
-        ObjectionForm::default(),
-        None,
-        String::new(),
-    );
-    let Some(key) = key else {
+    // A signed-in visitor's page carries their own frame and token, so it is rendered for them.
+    if ctx.is_some() {
+        let n = notices::public_notice(&app, id).await?;
+        let page = notice_page(
+            ctx.as_deref(),
+            n,
+            ObjectionForm::default(),
+            None,
+            String::new(),
+        );
         return Ok(page.into_response());
+    }
+    // The public reads one shared page per state, served like a file (see `page_cache`).
+    let today = crate::services::calendar::today(&app);
+    let page = match app.public_pages.get(id, today) {
+        Some(page) => page,
+        None => {
+            let generation = app.public_pages.generation(id);
+            let n = notices::public_notice(&app, id).await?;
+            let html = notice_page(None, n, ObjectionForm::default(), None, String::new())
+                .render()
+                .map_err(|e| AppError::internal(format!("render the notice: {e}")))?;
+            app.public_pages
+                .put(id, generation, today, axum::body::Bytes::from(html))
+        }
     };
-    let html = axum::body::Bytes::from(
-        page.render()
-            .map_err(|e| AppError::internal(format!("render the notice: {e}")))?,
-    );
-    app.public_pages.put(id, key, html.clone());
-    Ok(Html(html).into_response())
+    Ok(crate::web::download::cached_page_response(&headers, &page))
 }
 
 async fn file_objection(

@@ -579,6 +579,76 @@ struct RankingPage {
     ticked: Vec<EntryId>,
     /// Fixing the list cannot be taken back: the province ticks this first.
     propose_confirm: Confirm,
+    nav: RankingNav,
+}
+
+/// The ranking page's filter and pager: one page of each kind's entrants at a time.
+struct RankingNav {
+    round_id: RoundId,
+    kind: String,
+    q: String,
+    page: u64,
+    pages: u64,
+}
+
+impl RankingNav {
+    /// Narrows `v` to what `q` asks and keeps the filter for the links.
+    fn narrow(v: &mut RankingView, q: &ranking::RankingQuery) -> RankingNav {
+        let (page, pages) = v.narrow(q);
+        RankingNav {
+            round_id: v.round_id,
+            kind: q.kind().to_string(),
+            q: q.text().to_string(),
+            page,
+            pages,
+        }
+    }
+
+    fn size(&self) -> u64 {
+        crate::services::listing::PAGE_SIZE
+    }
+
+    fn filtered(&self) -> bool {
+        !self.kind.is_empty() || !self.q.is_empty()
+    }
+
+    fn href(&self, page: u64) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if !self.kind.is_empty() {
+            query.append_pair("kind", &self.kind);
+        }
+        if !self.q.is_empty() {
+            query.append_pair("q", &self.q);
+        }
+        query.append_pair("page", &page.to_string());
+        format!("/rounds/{}/ranking?{}", self.round_id, query.finish())
+    }
+
+    fn has_prev(&self) -> bool {
+        self.page > 1
+    }
+
+    fn has_next(&self) -> bool {
+        self.page < self.pages
+    }
+
+    fn prev_href(&self) -> String {
+        self.href(self.page.saturating_sub(1).max(1))
+    }
+
+    fn next_href(&self) -> String {
+        self.href(self.page + 1)
+    }
+
+    /// "第51–100名" for a kind on this page, or empty when it has no rows here.
+    fn span(&self, k: &ranking::KindRanking) -> String {
+        let size = crate::services::listing::PAGE_SIZE as usize;
+        let first = (self.page as usize - 1) * size;
+        if k.rows.is_empty() {
+            return String::new();
+        }
+        format!("第{}–{}个", first + 1, first + k.rows.len())
+    }
 }
 
 /// What the province attests before fixing the proposed list, and what fixing does.
@@ -598,12 +668,14 @@ impl RankingPage {
 
 fn ranking_page_of(
     ctx: &SessionCtx,
-    v: RankingView,
+    mut v: RankingView,
+    query: &ranking::RankingQuery,
     error: Option<&AppError>,
     reason: String,
     ticked: Vec<EntryId>,
     flash: String,
 ) -> RankingPage {
+    let nav = RankingNav::narrow(&mut v, query);
     let errors = error.map(FormErrors::from_error).unwrap_or_default();
     RankingPage {
         layout: layout(ctx, "rounds"),
@@ -618,6 +690,7 @@ fn ranking_page_of(
         ticked,
         v,
         propose_confirm: propose_confirm().refused_by(error),
+        nav,
     }
 }
 
@@ -626,6 +699,7 @@ async fn ranking_page(
     Authed(ctx): Authed,
     Path(id): Path<RoundId>,
     Query(q): Query<Done>,
+    Query(query): Query<ranking::RankingQuery>,
 ) -> Result<RankingPage, PageError> {
     let v = ranking::ranking(&app, &ctx.principal, id).await?;
     let flash = match q.done.as_deref() {
@@ -635,6 +709,7 @@ async fn ranking_page(
     Ok(ranking_page_of(
         &ctx,
         v,
+        &query,
         None,
         String::new(),
         Vec::new(),
@@ -691,7 +766,15 @@ async fn propose(
                 .unwrap_or(current);
             (
                 status_of(&e),
-                ranking_page_of(&ctx, v, Some(&e), reason, ticked, String::new()),
+                ranking_page_of(
+                    &ctx,
+                    v,
+                    &ranking::RankingQuery::default(),
+                    Some(&e),
+                    reason,
+                    ticked,
+                    String::new(),
+                ),
             )
                 .into_response()
         }
