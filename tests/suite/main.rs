@@ -16,6 +16,7 @@ mod competitions;
 mod demo_clock;
 mod doors;
 mod extensions;
+mod finals;
 mod fixtures;
 mod funding;
 mod guidance;

@@ -100,6 +100,10 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("nomination.create", "推荐申报国家级先进制造业集群"),
     ("nomination.outcome", "记录国家级集群评选结果"),
     ("nomination.dossier", "导出国家级集群推荐材料"),
+    ("final_materials.save", "保存决赛申报材料"),
+    ("final_materials.submit", "提交决赛申报材料"),
+    ("yearly_announcement.publish", "发布年度集中公告"),
+    ("plaque.record", "登记授牌"),
 ];
 
 /// Every object type an entry can name, with its name.
@@ -129,6 +133,9 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("import", "Excel导入"),
     ("change_request", "变更申请"),
     ("nomination", "国家级集群推荐"),
+    ("final_materials", "决赛申报材料"),
+    ("yearly_announcement", "年度集中公告"),
+    ("plaque", "授牌"),
 ];
 
 fn find(table: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {

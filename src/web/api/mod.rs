@@ -12,6 +12,7 @@ pub mod competitions;
 pub mod doc;
 pub mod error;
 pub mod extensions;
+pub mod finals;
 pub mod funding;
 pub mod imports;
 pub mod nominations;
@@ -27,6 +28,7 @@ pub mod session;
 pub mod tokens;
 pub mod users;
 pub mod verify;
+pub mod yearly;
 
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -84,6 +86,8 @@ pub fn routes() -> Router<Shared> {
         .merge(imports::routes())
         .merge(changes::routes())
         .merge(nominations::routes())
+        .merge(finals::routes())
+        .merge(yearly::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -121,6 +125,8 @@ async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     doc.merge(imports::Doc::openapi());
     doc.merge(changes::Doc::openapi());
     doc.merge(nominations::Doc::openapi());
+    doc.merge(finals::Doc::openapi());
+    doc.merge(yearly::Doc::openapi());
     let value = serde_json::to_value(&doc).map_err(AppError::internal)?;
     Ok(Json(doc::finish(value)))
 }

@@ -11,6 +11,7 @@ mod competitions;
 pub mod demo_clock;
 mod designations;
 mod experts;
+mod finals;
 mod funding;
 mod imports;
 mod nominations;
@@ -27,6 +28,7 @@ mod scoring;
 mod tokens;
 mod users;
 mod workbench;
+mod yearly;
 
 use crate::store::id::OrgId;
 use std::collections::HashMap;
@@ -71,6 +73,8 @@ pub fn routes() -> Router<Shared> {
         .merge(imports::routes())
         .merge(changes::routes())
         .merge(nominations::routes())
+        .merge(finals::routes())
+        .merge(yearly::routes())
 }
 
 pub struct NavItem {
@@ -116,6 +120,13 @@ pub fn nav_for(role: Role, org_id: OrgId) -> Vec<NavItem> {
             key: "applications",
             label: "我的申报",
             href: "/applications".into(),
+        });
+    }
+    if permission(role, Resource::Application, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "finals",
+            label: "决赛申报材料",
+            href: "/finals".into(),
         });
     }
     if permission(role, Resource::Application, Action::Review).is_some() {
