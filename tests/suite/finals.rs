@@ -70,7 +70,7 @@ async fn finals_opened(t: &TestApp) -> Finals {
     assert!(field_message(&v, "materials_due").contains("2027"), "{v}");
     let (status, v) = call(t, &province, "POST", &path, Some(final_plan("2027-06-18"))).await;
     assert_eq!(status, 200, "{v}");
-    let round_id = RoundId::new(v["id"].as_i64().unwrap());
+    let round_id = RoundId::new(v["round"]["id"].as_i64().unwrap());
     let opened = audited(t, "round.open").await;
     assert!(
         opened

@@ -236,7 +236,7 @@ mod tests {
             .criteria
             .iter()
             .flat_map(|c| &c.indicators)
-            .find(|i| i.value_type != ValueType::Text)
+            .find(|i| i.value_type == ValueType::Decimal)
             .unwrap();
         after.indicators.insert(ind.key.clone(), "112.5".into());
         let table = compare(&p, &before, &after);
