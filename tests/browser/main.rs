@@ -15,6 +15,7 @@
 mod support;
 
 mod accessibility;
+mod finals;
 mod funding;
 mod guidance;
 mod intake;
