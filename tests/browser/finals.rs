@@ -45,9 +45,10 @@ impl Browser<'_> {
         self.set_control("#materials_due", due).await;
         self.click("#open-round-submit").await;
         let path = self.path().await;
+        let main = self.text("main").await;
         path.strip_prefix("/rounds/")
             .and_then(|id| id.parse().ok())
-            .unwrap_or_else(|| panic!("the 决赛 opens: {path} {}", self.text("main").await))
+            .unwrap_or_else(|| panic!("the 决赛 opens: {path} {main}"))
     }
 
     /// A finalist follows its workbench to-do, types its figures (its 初赛 values raised by a
@@ -100,7 +101,7 @@ impl Browser<'_> {
             .client
             .execute(
                 "return [...document.querySelectorAll('#assignment-table tbody tr')]\
-                   .filter(r => r.textContent.includes(arguments[0]))\
+                   .filter(r => r.textContent.includes(arguments[0]) && r.textContent.includes('决赛'))\
                    .map(r => r.dataset.assignment).pop();",
                 vec![cluster.into()],
             )
