@@ -192,6 +192,7 @@ pub async fn generate(app: &App, n: usize, say: &dyn Fn(&str)) -> Result<Outcome
             scoring_opens_at: crate::clock::datetime_local_value(now + Duration::hours(1)),
             scoring_closes_at: crate::clock::datetime_local_value(now + Duration::days(10)),
             defence: false,
+            materials_due: String::new(),
         },
     )
     .await?;

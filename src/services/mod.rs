@@ -2,6 +2,7 @@
 //! the permission table and the caller's data scope, and writes its audit entry in the same
 //! transaction as the change.
 
+pub mod announcements;
 pub mod api_tokens;
 pub mod applications;
 pub mod calendar;
@@ -13,6 +14,7 @@ pub mod demo_clock;
 pub mod designations;
 pub mod experts;
 pub mod extensions;
+pub mod finals;
 pub mod funding;
 pub mod imports;
 pub mod listing;

@@ -2,8 +2,8 @@
 //! an attachment is exactly as visible as the thing it belongs to.
 
 use crate::store::id::{
-    ApplicationId, ChangeRequestId, ClusterId, CompetitionId, EntryId, ObjectionId, ReportId,
-    RevocationCaseId,
+    ApplicationId, ChangeRequestId, ClusterId, CompetitionId, EntryId, FinalMaterialsId,
+    ObjectionId, ReportId, RevocationCaseId,
 };
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::application::Status;
@@ -59,12 +59,15 @@ pub async fn can_read(
         OwnerType::ChangeRequest => {
             super::changes::can_read(app, p, ChangeRequestId::new(owner_id)).await
         }
+        OwnerType::FinalMaterials => {
+            super::finals::can_read(app, p, FinalMaterialsId::new(owner_id)).await
+        }
     }
 }
 
 /// An expert reads an application's files only while judging it: an assignment of theirs that
 /// stands (not recused) in a round whose scoring window is open.
-async fn expert_reads_application(
+pub(crate) async fn expert_reads_application(
     app: &App,
     p: &Principal,
     application_id: ApplicationId,
@@ -166,6 +169,10 @@ pub async fn can_attach(
         // 变更申请: the cluster's evidence, before its city gives an opinion.
         (OwnerType::ChangeRequest, "evidence") => {
             super::changes::can_attach(app, p, ChangeRequestId::new(owner_id)).await
+        }
+        // 决赛申报材料: the finalist's evidence, before submission and the deadline.
+        (OwnerType::FinalMaterials, "evidence") => {
+            super::finals::can_attach(app, p, FinalMaterialsId::new(owner_id)).await
         }
         _ => Err(AppError::Forbidden),
     }

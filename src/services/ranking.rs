@@ -89,6 +89,8 @@ struct Calc {
     missing: Vec<String>,
     /// Assigned (entrant, expert) pairs without a defence score, when a defence is held.
     missing_defence: Vec<String>,
+    /// 决赛 entrants left out for not submitting their materials: cluster names.
+    not_submitted: Vec<String>,
     names: BTreeMap<ExpertId, String>,
     sheets: Vec<score_sheet::Model>,
     /// Index into `entries` by application.
@@ -108,7 +110,13 @@ async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc
     let (policy, rule) = round_policy(&c, r.kind)?;
     let criteria = limits(&policy);
     let panel = panel_rule(&rule);
-    let entries = rounds::entries(conn, r.id).await?;
+    // 第十一条: a finalist that did not submit its 决赛申报材料 by the deadline is not ranked;
+    // it is listed apart and its sheets are not waited for.
+    let unsubmitted = super::finals::not_submitted(conn, r.id).await?;
+    let (entries, left_out): (Vec<_>, Vec<_>) = rounds::entries(conn, r.id)
+        .await?
+        .into_iter()
+        .partition(|e| !unsubmitted.contains(&e.id));
     let active = rounds::active_assignments(conn, r.id).await?;
     let active_ids: BTreeSet<AssignmentId> = active.iter().map(|a| a.id).collect();
     let sheets: Vec<score_sheet::Model> = score_sheet::Entity::find()
@@ -123,9 +131,16 @@ async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc
         .all(conn)
         .await?;
     let names = expert_names(conn, active.iter().map(|a| a.expert_id)).await?;
-    let clusters =
-        store::load_by_ids::<cluster::Entity>(conn, entries.iter().map(|e| e.cluster_id)).await?;
+    let clusters = store::load_by_ids::<cluster::Entity>(
+        conn,
+        entries.iter().chain(&left_out).map(|e| e.cluster_id),
+    )
+    .await?;
     let orgs = clusters::org_names(conn, clusters.values().map(|c| c.org_id)).await?;
+    let not_submitted = left_out
+        .iter()
+        .filter_map(|e| clusters.get(&e.cluster_id).map(|c| c.name.clone()))
+        .collect();
     let rule_out = outlier_rule(&policy);
     // Grouped by entrant once, in their loaded order: the loop below stays linear in the
     // round's size.
@@ -250,6 +265,7 @@ async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc
         ties,
         missing,
         missing_defence,
+        not_submitted,
         names,
         sheets,
         by_app,

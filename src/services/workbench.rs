@@ -142,6 +142,9 @@ pub async fn for_principal(app: &App, p: &Principal) -> Result<Workbench, AppErr
     for (label, href, count) in super::revocation::todos(app, p).await? {
         push(&label, &href, count);
     }
+    for (label, href, count) in finals_todos(app, p).await? {
+        push(&label, &href, count);
+    }
     let waiting = super::changes::waiting_for(app, p).await?;
     match p.role {
         Role::CityBureau => push("变更申请待出具市州意见", "/change-requests", waiting),
@@ -508,4 +511,26 @@ async fn report_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u
         _ => {}
     }
     Ok(out)
+}
+
+/// 第十一条: the 决赛申报材料 a finalist still owes, each with its deadline.
+async fn finals_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u64)>, AppError> {
+    if p.role != Role::Applicant {
+        return Ok(Vec::new());
+    }
+    Ok(super::finals::list(app, p)
+        .await?
+        .into_iter()
+        .filter(|m| m.state == jiqun_rules::finals::State::Open.key())
+        .map(|m| {
+            (
+                format!(
+                    "待提交决赛申报材料：{}（{}，截止{}）",
+                    m.cluster_name, m.round_label, m.due_on_zh
+                ),
+                format!("/finals/{}", m.id),
+                1,
+            )
+        })
+        .collect())
 }

@@ -153,4 +153,10 @@ ids! {
     ImportBatchId;
     /// `monitoring_notes.id`
     MonitoringNoteId;
+    /// `final_materials.id`: a finalist's 决赛申报材料.
+    FinalMaterialsId;
+    /// `yearly_announcements.id`: a year's 集中公告.
+    YearlyAnnouncementId;
+    /// `plaques.id`: the 授牌 of a designation.
+    PlaqueId;
 }

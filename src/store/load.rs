@@ -63,6 +63,9 @@ has_id!(
     funding_entry: FundingEntryId,
     change_request: ChangeRequestId,
     nomination: NominationId,
+    final_materials: FinalMaterialsId,
+    yearly_announcement: YearlyAnnouncementId,
+    plaque: PlaqueId,
 );
 
 /// The distinct keys as query values, taken before any await: the futures below then hold no

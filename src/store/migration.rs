@@ -27,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0015Records),
             Box::new(M0019Nomination),
             Box::new(M0022Monitoring),
+            Box::new(M0021Finals),
         ]
     }
 }
@@ -1890,6 +1891,99 @@ impl MigrationTrait for M0022Monitoring {
                 &["cluster_id"],
             )
             .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// The 决赛申报材料 of each finalist (第十一条), the yearly 集中公告 compiled from a year's
+/// designations and the 授牌 of each designation (第十二条). New tables only.
+struct M0021Finals;
+
+impl MigrationName for M0021Finals {
+    fn name(&self) -> &str {
+        "m0021_finals"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0021Finals {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("final_materials")
+                .col(big_pk_auto("id"))
+                .col(big_integer("round_id"))
+                .col(big_integer("entry_id"))
+                .col(big_integer("cluster_id"))
+                .col(big_integer("org_id"))
+                .col(string("city_code"))
+                .col(text("form"))
+                .col(timestamp_with_time_zone("due_at"))
+                .col(timestamp_with_time_zone_null("submitted_at"))
+                .col(big_integer_null("submitted_by"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index("uq_final_materials_entry", "final_materials", &["entry_id"])
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index("ix_final_materials_round", "final_materials", &["round_id"]).to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("yearly_announcements")
+                .col(big_pk_auto("id"))
+                .col(integer("year"))
+                .col(string("document_number"))
+                .col(text("snapshot"))
+                .col(date("published_on"))
+                .col(big_integer("published_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "uq_yearly_announcements_year",
+                "yearly_announcements",
+                &["year"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("plaques")
+                .col(big_pk_auto("id"))
+                .col(big_integer("designation_id"))
+                .col(date("presented_on"))
+                .col(string("plaque_number"))
+                .col(big_integer("recorded_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index("uq_plaques_designation", "plaques", &["designation_id"])
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index("uq_plaques_number", "plaques", &["plaque_number"])
+                .unique()
+                .to_owned(),
         )
         .await?;
         Ok(())

@@ -38,6 +38,7 @@ versioned!(
     funding_entry,
     change_request,
     nomination,
+    final_materials,
 );
 
 /// Writes the set fields of `changes` to row `id` if it is still at `expected` and moves it to

@@ -16,6 +16,7 @@ mod support;
 
 mod accessibility;
 mod dashboard;
+mod finals;
 mod funding;
 mod guidance;
 mod intake;

@@ -405,14 +405,16 @@ async fn a_preliminary_round_then_a_final_round_designate_and_certify_a_cluster(
     b.screenshot("57-cluster-cultivation-target").await;
     b.logout().await;
 
-    // ---- Half a year later: the 决赛 (Monday 28 September). ----
-    set_date(&app, time::macros::date!(2026 - 09 - 28));
+    // ---- Half a year later: the 决赛 opens (Monday 21 September); the finalists submit their
+    // 决赛申报材料 by Friday 25 September; scoring opens on Monday 28 September. ----
+    set_date(&app, time::macros::date!(2026 - 09 - 21));
     b.login("province").await;
     let final_id = b
-        .open_round(
+        .open_final(
             show.competition_id,
-            "final",
-            &[("leading", 1), ("specialty", 1)],
+            "2026-09-25",
+            "2026-09-28T08:00",
+            "2026-10-05T17:30",
         )
         .await;
     assert!(b.text("#round-title").await.contains("决赛"));
@@ -423,9 +425,15 @@ async fn a_preliminary_round_then_a_final_round_designate_and_certify_a_cluster(
     );
     b.panel_assign_and_open(final_id, "58-final-assigned").await;
     b.logout().await;
+    b.submit_final_materials("applicant", Some("58-final-materials"))
+        .await;
+    b.submit_final_materials("applicant2", None).await;
+    set_date(&app, time::macros::date!(2026 - 09 - 28));
     for username in PANEL {
         assert_eq!(b.score_everything(username, &criteria).await, 2);
     }
+    b.sees_before_after(PANEL[0], LEADING_WINNER, "58-final-before-after")
+        .await;
     b.login("province").await;
     let period = b.propose_and_publish(final_id, "59-final-ranking").await;
     // 国庆 falls inside: 28, 29, 30 September, then 8 and 9 October after the holiday.

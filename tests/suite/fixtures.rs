@@ -182,6 +182,7 @@ impl RoundPlan {
             scoring_opens_at: local_in(t, self.opens_in),
             scoring_closes_at: local_in(t, self.closes_in),
             defence: self.defence,
+            materials_due: String::new(),
         }
     }
 

@@ -17,6 +17,7 @@ mod dashboard;
 mod demo_clock;
 mod doors;
 mod extensions;
+mod finals;
 mod fixtures;
 mod funding;
 mod guidance;

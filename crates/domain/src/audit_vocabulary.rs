@@ -102,6 +102,10 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("nomination.dossier", "导出国家级集群推荐材料"),
     ("monitoring.note", "对监测提示添加备注"),
     ("dashboard.export", "导出数据看板"),
+    ("final_materials.save", "保存决赛申报材料"),
+    ("final_materials.submit", "提交决赛申报材料"),
+    ("yearly_announcement.publish", "发布年度集中公告"),
+    ("plaque.record", "登记授牌"),
 ];
 
 /// Every object type an entry can name, with its name.
@@ -133,6 +137,9 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("nomination", "国家级集群推荐"),
     ("monitoring_note", "监测备注"),
     ("dashboard", "数据看板"),
+    ("final_materials", "决赛申报材料"),
+    ("yearly_announcement", "年度集中公告"),
+    ("plaque", "授牌"),
 ];
 
 fn find(table: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {

@@ -113,6 +113,47 @@ pub fn assess(
     form: &FormData,
     has_attachment: impl Fn(&str) -> bool,
 ) -> Assessment {
+    let mut a = assess_criteria(policy, form);
+    let unattested: Vec<&str> = policy
+        .eligibility
+        .negative_list
+        .iter()
+        .filter(|item| !form.attested.contains(&item.key))
+        .map(|item| item.text.as_str())
+        .collect();
+    if !unattested.is_empty() {
+        a.missing.push(FieldProblem {
+            field: "attested".into(),
+            message: format!("请逐项确认不存在以下情形：{}", unattested.join("；")),
+        });
+    }
+    // The files the policy requires (`eligibility.required_attachments`).
+    for required in policy.required_attachments() {
+        if !has_attachment(&required.purpose) {
+            a.missing.push(FieldProblem {
+                field: format!("attachments.{}", required.purpose),
+                message: format!("请上传{}", required.name),
+            });
+        }
+    }
+    // An empty value is reported as missing above; only a value that falls short is ineligible.
+    for problem in policy
+        .check_thresholds(|key| a.values.get(key).copied())
+        .into_iter()
+        .filter(|p| a.values.contains_key(&p.indicator))
+    {
+        a.ineligible.push(FieldProblem {
+            field: format!("indicators.{}", problem.indicator),
+            message: problem.message,
+        });
+    }
+    a
+}
+
+/// The part of an assessment every form over the policy's criteria shares: each indicator's
+/// value (typed, unit-checked, required ones present) and one narrative per criterion. The
+/// application adds the attestation, files and thresholds; the 决赛 materials use it as it is.
+pub fn assess_criteria(policy: &Policy, form: &FormData) -> Assessment {
     let mut a = Assessment::default();
     for criterion in &policy.criteria {
         for ind in &criterion.indicators {
@@ -154,39 +195,6 @@ pub fn assess(
                 message: format!("“{}”的说明不能超过{NARRATIVE_MAX_CHARS}字", criterion.name),
             });
         }
-    }
-    let unattested: Vec<&str> = policy
-        .eligibility
-        .negative_list
-        .iter()
-        .filter(|item| !form.attested.contains(&item.key))
-        .map(|item| item.text.as_str())
-        .collect();
-    if !unattested.is_empty() {
-        a.missing.push(FieldProblem {
-            field: "attested".into(),
-            message: format!("请逐项确认不存在以下情形：{}", unattested.join("；")),
-        });
-    }
-    // The files the policy requires (`eligibility.required_attachments`).
-    for required in policy.required_attachments() {
-        if !has_attachment(&required.purpose) {
-            a.missing.push(FieldProblem {
-                field: format!("attachments.{}", required.purpose),
-                message: format!("请上传{}", required.name),
-            });
-        }
-    }
-    // An empty value is reported as missing above; only a value that falls short is ineligible.
-    for problem in policy
-        .check_thresholds(|key| a.values.get(key).copied())
-        .into_iter()
-        .filter(|p| a.values.contains_key(&p.indicator))
-    {
-        a.ineligible.push(FieldProblem {
-            field: format!("indicators.{}", problem.indicator),
-            message: problem.message,
-        });
     }
     a
 }

@@ -8,6 +8,7 @@
 
 pub mod calendar;
 pub mod deadline;
+pub mod finals;
 pub mod intake;
 pub mod monitoring;
 pub mod policy;

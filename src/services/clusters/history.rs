@@ -224,6 +224,39 @@ pub async fn history(
     for n in crate::services::nominations::of_cluster(db, p, &cl).await? {
         out.extend(nomination_events(&n));
     }
+    // 第十二条: the 授牌 of each title, and the yearly 集中公告 that listed the cluster.
+    let plaques =
+        crate::services::announcements::plaques_of(db, titles.iter().map(|d| d.id)).await?;
+    for d in &titles {
+        if let Some(pl) = plaques.get(&d.id)
+            && let Ok(on) = crate::services::calendar::parse_date(&pl.presented_on)
+        {
+            out.push(
+                event(
+                    on,
+                    5,
+                    "plaque",
+                    format!("{}授牌", d.designation.label()),
+                    format!("证书{}，牌匾编号{}", d.certificate_number, pl.plaque_number),
+                )
+                .number(&pl.plaque_number)
+                .href(format!("/certificates/{}", d.id)),
+            );
+        }
+    }
+    for (year, number, on) in crate::services::announcements::listing_cluster(db, id).await? {
+        out.push(
+            event(
+                on,
+                5,
+                "yearly_announcement",
+                format!("列入{year}年度集中公告"),
+                crate::services::announcements::title_of(year),
+            )
+            .number(&number)
+            .href(format!("/yearly-announcements/{year}")),
+        );
+    }
     out.sort_by_key(|e| (e.date, e.rank));
     Ok(out.into_iter().map(|e| e.e).collect())
 }

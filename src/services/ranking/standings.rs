@@ -158,6 +158,8 @@ pub struct RankingView {
     /// Sheets not yet submitted: "专家（集群）".
     pub missing: Vec<String>,
     pub missing_defence: Vec<String>,
+    /// 决赛 entrants not ranked: no 决赛申报材料 submitted by the deadline (cluster names).
+    pub not_submitted: Vec<String>,
     pub defence: bool,
     pub defence_share: f64,
     pub trim_when_at_least: Option<u32>,
@@ -419,6 +421,7 @@ pub(super) fn view(
         complete: calc.missing.is_empty() && calc.missing_defence.is_empty(),
         missing: calc.missing.clone(),
         missing_defence: calc.missing_defence.clone(),
+        not_submitted: calc.not_submitted.clone(),
         defence: calc.round.defence,
         defence_share: panel.defence_share,
         trim_when_at_least: panel.drop_extremes_when_at_least,

@@ -42,6 +42,10 @@ pub struct OpenRoundInput {
     /// Whether a defence (答辩) session is held.
     #[serde(default)]
     pub defence: bool,
+    /// 决赛 only: the last day (YYYY-MM-DD, Beijing time) for the finalists' 决赛申报材料; blank
+    /// for the policy's period (`cultivation_period.materials_working_days` working days).
+    #[serde(default)]
+    pub materials_due: String,
 }
 
 /// One candidate for a round: the cluster and the application it is judged on.
@@ -201,6 +205,11 @@ pub async fn open_round(
     authorize(p, Resource::Round, Action::Create)?;
     let kind = RoundKind::from_key(input.kind.trim())
         .ok_or_else(|| AppError::invalid("kind", "请选择评审轮次（初赛或决赛）"))?;
+    // The deadline engine's calendar, read before the write transaction.
+    let calendar = match kind {
+        RoundKind::Final => Some(crate::services::calendar::load(app).await?),
+        RoundKind::Preliminary => None,
+    };
     let txn = store::write_txn(&app.db).await?;
     let c = competition::Entity::find_by_id(competition_id)
         .one(&txn)
@@ -222,6 +231,16 @@ pub async fn open_round(
     }
     let now = app.clock.now();
     let today = crate::clock::local(now).date();
+    let materials_due = match &rule.cultivation_period {
+        Some(period) if rule.entrants == Entrants::CultivationTargets => Some(materials_due(
+            calendar.as_ref(),
+            input,
+            period,
+            today,
+            opens,
+        )?),
+        _ => None,
+    };
     let found = candidates(&txn, &c, &rule, today).await?;
     if found.is_empty() {
         return Err(AppError::Conflict(match rule.entrants {
@@ -257,8 +276,9 @@ pub async fn open_round(
     }
     .insert(&txn)
     .await?;
+    let mut finalists = Vec::new();
     for cand in &found {
-        round_entry::ActiveModel {
+        let entry = round_entry::ActiveModel {
             round_id: Set(r.id),
             application_id: Set(cand.application.id),
             cluster_id: Set(cand.cluster.id),
@@ -276,6 +296,10 @@ pub async fn open_round(
         }
         .insert(&txn)
         .await?;
+        finalists.push((entry, cand.cluster.clone()));
+    }
+    if let Some(due) = materials_due {
+        crate::services::finals::ask(&txn, &r, &finalists, due, now).await?;
     }
     let quotas: Vec<String> = input
         .quotas
@@ -299,11 +323,47 @@ pub async fn open_round(
                     local_minutes(opens),
                     local_minutes(closes),
                     if input.defence { "，安排答辩" } else { "" }
-                ),
+                ) + &materials_due
+                    .map(|d| format!("，决赛申报材料截止{}", round_rules::date_zh(d)))
+                    .unwrap_or_default(),
                 reason: trimmed(&input.panel_note),
             },
         )
         .await?;
     txn.commit().await?;
     Ok(r)
+}
+
+/// The last day of the 决赛申报材料: the day typed on the form, else the policy's period counted
+/// from today by the deadline engine. It may not be past, nor after scoring opens.
+fn materials_due(
+    calendar: Option<&jiqun_rules::Calendar>,
+    input: &OpenRoundInput,
+    period: &jiqun_rules::policy::CultivationPeriod,
+    today: time::Date,
+    scoring_opens: OffsetDateTime,
+) -> Result<time::Date, AppError> {
+    const FIELD: &str = "materials_due";
+    let typed = input.materials_due.trim();
+    let due = if typed.is_empty() {
+        let calendar = calendar.ok_or_else(|| AppError::internal("calendar not loaded"))?;
+        jiqun_rules::deadline::final_materials_due(period, calendar, today)
+            .map_err(|e| AppError::invalid(FIELD, format!("无法计算决赛申报材料截止日：{e}")))?
+    } else {
+        crate::services::calendar::parse_date(typed)
+            .map_err(|_| AppError::invalid(FIELD, "决赛申报材料截止日无效，应为“年-月-日”"))?
+    };
+    if due < today {
+        return Err(AppError::invalid(FIELD, "决赛申报材料截止日不能早于今天"));
+    }
+    if crate::services::finals::end_of(due) > scoring_opens {
+        return Err(AppError::invalid(
+            FIELD,
+            format!(
+                "决赛申报材料截止日（{}）应早于评分开始时间，专家须在材料截止后评分",
+                round_rules::date_zh(due)
+            ),
+        ));
+    }
+    Ok(due)
 }

@@ -249,6 +249,8 @@ pub struct SheetFile {
 pub struct SheetView {
     /// The application's files; empty outside the scoring window.
     pub files: Vec<SheetFile>,
+    /// A 决赛 entry's 决赛申报材料 beside the 初赛 figures (absent for a 初赛 entry).
+    pub finals: Option<crate::services::finals::SheetMaterials>,
     #[schema(value_type = i64)]
     pub assignment_id: AssignmentId,
     /// Absent before the first save.
@@ -386,8 +388,11 @@ async fn view_of(app: &App, a: &assignment::Model) -> Result<SheetView, AppError
     let submitted = sheet
         .as_ref()
         .is_some_and(|s| s.status == crate::store::entity::kinds::ScoreSheetStatus::Submitted);
+    let finals =
+        crate::services::finals::for_sheet(app, ctx.entry.id, &ctx.policy, &form, visible).await?;
     Ok(SheetView {
         files,
+        finals,
         assignment_id: a.id,
         sheet_id: sheet.as_ref().map(|s| s.id),
         round_id: ctx.round.id,

@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod doc;
 pub mod error;
 pub mod extensions;
+pub mod finals;
 pub mod funding;
 pub mod imports;
 pub mod nominations;
@@ -28,6 +29,7 @@ pub mod session;
 pub mod tokens;
 pub mod users;
 pub mod verify;
+pub mod yearly;
 
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -86,6 +88,8 @@ pub fn routes() -> Router<Shared> {
         .merge(changes::routes())
         .merge(nominations::routes())
         .merge(dashboard::routes())
+        .merge(finals::routes())
+        .merge(yearly::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -124,6 +128,8 @@ async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     doc.merge(changes::Doc::openapi());
     doc.merge(nominations::Doc::openapi());
     doc.merge(dashboard::Doc::openapi());
+    doc.merge(finals::Doc::openapi());
+    doc.merge(yearly::Doc::openapi());
     let value = serde_json::to_value(&doc).map_err(AppError::internal)?;
     Ok(Json(doc::finish(value)))
 }

@@ -17,6 +17,7 @@ use super::notices::public_layout;
 use super::{Layout, PageError, error_page, layout};
 use crate::app::{App, Shared};
 use crate::error::AppError;
+use crate::services::announcements::{self, PlaqueInput, PlaqueRow};
 use crate::services::designations::{
     self, Announcement, AnnouncementSummary, CertificateRow, Checked, PdfFailure, Verification,
 };
@@ -26,6 +27,10 @@ use crate::web::principal::{Authed, SessionCtx};
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/certificates", get(list))
+        .route(
+            "/certificates/{id}/plaque",
+            axum::routing::post(record_plaque),
+        )
         .route("/certificates/{id}", get(show))
         .route("/verify", get(verify_form))
         .route("/verify/{number}", get(verify))
@@ -40,14 +45,97 @@ struct ListPage {
     layout: Option<Layout>,
     flash: String,
     rows: Vec<CertificateRow>,
+    /// The 授牌 recorded per designation (第十二条).
+    plaques: std::collections::HashMap<DesignationId, PlaqueRow>,
+    /// The province records plaques and publishes the yearly 集中公告.
+    can_record: bool,
+    csrf: String,
+    q: PlaqueQuery,
 }
 
-async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> Result<ListPage, PageError> {
+impl ListPage {
+    fn plaque_of(&self, id: &DesignationId) -> Option<&PlaqueRow> {
+        self.plaques.get(id)
+    }
+
+    /// Whether a refused 授牌 came back for this row.
+    fn refused_for(&self, id: &DesignationId) -> bool {
+        self.q.for_id == Some(*id)
+    }
+}
+
+/// A refused 授牌 comes back to the list with the typed values and the message on its row.
+#[derive(Deserialize, Default)]
+struct PlaqueQuery {
+    #[serde(default, rename = "for")]
+    for_id: Option<DesignationId>,
+    #[serde(default)]
+    plaque_error: String,
+    #[serde(default)]
+    presented_on: String,
+    #[serde(default)]
+    plaque_number: String,
+    #[serde(default)]
+    done: String,
+}
+
+async fn list(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(q): Query<PlaqueQuery>,
+) -> Result<ListPage, PageError> {
+    let rows = designations::list(&app, &ctx.principal).await?;
+    let plaques = announcements::plaques_of(&app.db, rows.iter().map(|r| r.id)).await?;
     Ok(ListPage {
         layout: layout(&ctx, "certificates"),
-        flash: String::new(),
-        rows: designations::list(&app, &ctx.principal).await?,
+        flash: if q.done == "plaque" {
+            "授牌已登记。".into()
+        } else {
+            String::new()
+        },
+        rows,
+        plaques,
+        can_record: permission(ctx.principal.role, Resource::Certificate, Action::Update).is_some(),
+        csrf: ctx.session.csrf_token.clone(),
+        q,
     })
+}
+
+#[derive(Deserialize)]
+struct PlaqueForm {
+    #[serde(default)]
+    presented_on: String,
+    #[serde(default)]
+    plaque_number: String,
+}
+
+async fn record_plaque(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<DesignationId>,
+    axum::Form(form): axum::Form<PlaqueForm>,
+) -> Response {
+    let input = PlaqueInput {
+        presented_on: form.presented_on.clone(),
+        plaque_number: form.plaque_number.clone(),
+    };
+    match announcements::record_plaque(&app, &ctx.principal, id, &input).await {
+        Ok(_) => Redirect::to("/certificates?done=plaque").into_response(),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            let message = match &e {
+                AppError::Invalid(f) => f.first().map(|f| f.message.clone()).unwrap_or_default(),
+                other => other.to_string(),
+            };
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("for", &id.to_string())
+                .append_pair("plaque_error", &message)
+                .append_pair("presented_on", &form.presented_on)
+                .append_pair("plaque_number", &form.plaque_number)
+                .finish();
+            Redirect::to(&format!("/certificates?{query}#plaque-{id}")).into_response()
+        }
+        Err(e) => PageError(e).into_response(),
+    }
 }
 
 #[derive(Template, WebTemplate)]

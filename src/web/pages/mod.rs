@@ -12,6 +12,7 @@ mod dashboard;
 pub mod demo_clock;
 mod designations;
 mod experts;
+mod finals;
 mod funding;
 mod imports;
 mod nominations;
@@ -28,6 +29,7 @@ mod scoring;
 mod tokens;
 mod users;
 mod workbench;
+mod yearly;
 
 use crate::store::id::OrgId;
 use std::collections::HashMap;
@@ -73,6 +75,8 @@ pub fn routes() -> Router<Shared> {
         .merge(changes::routes())
         .merge(nominations::routes())
         .merge(dashboard::routes())
+        .merge(finals::routes())
+        .merge(yearly::routes())
 }
 
 pub struct NavItem {
@@ -118,6 +122,13 @@ pub fn nav_for(role: Role, org_id: OrgId) -> Vec<NavItem> {
             key: "applications",
             label: "我的申报",
             href: "/applications".into(),
+        });
+    }
+    if permission(role, Resource::Application, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "finals",
+            label: "决赛申报材料",
+            href: "/finals".into(),
         });
     }
     if permission(role, Resource::Application, Action::Review).is_some() {

@@ -109,6 +109,8 @@ struct OpenForm {
     scoring_opens_at: String,
     scoring_closes_at: String,
     defence: bool,
+    /// 决赛 only: the materials' last day, YYYY-MM-DD; blank for the policy's period.
+    materials_due: String,
 }
 
 impl OpenForm {
@@ -126,6 +128,7 @@ impl OpenForm {
             scoring_opens_at: get("scoring_opens_at"),
             scoring_closes_at: get("scoring_closes_at"),
             defence: get("defence") == "yes",
+            materials_due: get("materials_due"),
         }
     }
 
@@ -143,6 +146,7 @@ impl OpenForm {
             scoring_opens_at: self.scoring_opens_at.clone(),
             scoring_closes_at: self.scoring_closes_at.clone(),
             defence: self.defence,
+            materials_due: self.materials_due.clone(),
         }
     }
 }
@@ -198,6 +202,7 @@ async fn open_form(
         .find(|k| Some(&k.key) == q.kind.as_ref())
         .or_else(|| c.kinds.iter().find(|k| k.opened_round_id.is_none()))
         .or_else(|| c.kinds.first());
+    let is_final = kind.is_some_and(|k| k.key == jiqun_domain::round::RoundKind::Final.key());
     let today = crate::clock::local(app.clock.now()).date();
     let at = |days: i64, h: u8, m: u8| {
         crate::clock::local_at(
@@ -214,9 +219,15 @@ async fn open_form(
             .iter()
             .map(|(k, n)| (k.clone(), n.clone(), String::new()))
             .collect(),
-        scoring_opens_at: datetime_local_value(at(1, 9, 0)),
-        scoring_closes_at: datetime_local_value(at(15, 17, 30)),
+        // A 决赛's scoring follows the finalists' materials (due after the policy's working days).
+        scoring_opens_at: datetime_local_value(if is_final { at(35, 9, 0) } else { at(1, 9, 0) }),
+        scoring_closes_at: datetime_local_value(if is_final {
+            at(49, 17, 30)
+        } else {
+            at(15, 17, 30)
+        }),
         defence: false,
+        materials_due: String::new(),
     };
     Ok(open_page(&ctx, c, form, None))
 }

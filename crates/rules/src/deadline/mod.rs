@@ -481,3 +481,14 @@ pub fn recheck_due_in_year(
     let n = u32::try_from(after / cycle).map_err(|_| DeadlineError::OutOfRange)?;
     recheck_due(policy, designated, n).map(Some)
 }
+
+/// The last day a finalist may submit its 决赛申报材料 when the 决赛 opens on `opened_on`: the
+/// policy's `cultivation_period.materials_working_days` working days, counted like a notice (the
+/// opening day is the first when it is a working day).
+pub fn final_materials_due(
+    period: &crate::policy::CultivationPeriod,
+    cal: &Calendar,
+    opened_on: Date,
+) -> Result<Date, DeadlineError> {
+    Ok(notice_window(cal, opened_on, period.materials_working_days())?.last_day)
+}

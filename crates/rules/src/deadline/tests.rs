@@ -727,3 +727,33 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn final_materials_fall_due_after_the_policy_working_days() {
+    let period = POLICY
+        .round("final")
+        .and_then(|r| r.cultivation_period.clone())
+        .unwrap();
+    // The shipped policy sets no period: the loader's default of 15 working days applies.
+    assert_eq!(period.materials_working_days, None);
+    assert_eq!(period.materials_working_days(), 15);
+    // Opened Friday 2026-12-04 (day 1): 15 working days run through Thursday 2026-12-24.
+    assert_eq!(
+        final_materials_due(&period, &CAL, date!(2026 - 12 - 04)).unwrap(),
+        date!(2026 - 12 - 24)
+    );
+    // Opened on a Saturday: counting starts on Monday.
+    assert_eq!(
+        final_materials_due(&period, &CAL, date!(2026 - 12 - 05)).unwrap(),
+        date!(2026 - 12 - 25)
+    );
+    // A policy that sets its own period wins; 0 is treated as unset.
+    let mut five = period.clone();
+    five.materials_working_days = Some(5);
+    assert_eq!(
+        final_materials_due(&five, &CAL, date!(2026 - 12 - 04)).unwrap(),
+        date!(2026 - 12 - 10)
+    );
+    five.materials_working_days = Some(0);
+    assert_eq!(five.materials_working_days(), 15);
+}

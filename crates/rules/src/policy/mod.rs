@@ -387,7 +387,23 @@ pub enum Outcome {
 #[serde(deny_unknown_fields)]
 pub struct CultivationPeriod {
     pub min_months: u32,
+    /// Working days a finalist has to submit its 决赛申报材料, counted from the day the 决赛 is
+    /// opened; absent in policy texts bound before it existed, which get
+    /// [`CultivationPeriod::DEFAULT_MATERIALS_WORKING_DAYS`].
+    #[serde(default)]
+    pub materials_working_days: Option<u32>,
     pub source: Source,
+}
+
+impl CultivationPeriod {
+    /// The loader's default period for the 决赛 materials (a provincial default, not the Measures').
+    pub const DEFAULT_MATERIALS_WORKING_DAYS: u32 = 15;
+
+    pub fn materials_working_days(&self) -> u32 {
+        self.materials_working_days
+            .filter(|d| *d > 0)
+            .unwrap_or(Self::DEFAULT_MATERIALS_WORKING_DAYS)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
