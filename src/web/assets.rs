@@ -34,6 +34,12 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         JS,
         include_bytes!("../../static/score-sheet.js"),
     ),
+    // The cluster form's county picker: the lead county is not offered again (works without it).
+    (
+        "county-picker.js",
+        JS,
+        include_bytes!("../../static/county-picker.js"),
+    ),
 ];
 
 /// `GET /static/{name}`: an asset, cached for an hour; anything else is the usual 404 page.

@@ -17,15 +17,18 @@ use super::notices::public_layout;
 use super::{Layout, PageError, error_page, layout};
 use crate::app::{App, Shared};
 use crate::error::AppError;
+use crate::services::certificate_list;
 use crate::services::designations::{
     self, Announcement, AnnouncementSummary, CertificateRow, Checked, PdfFailure, Verification,
 };
+use crate::services::listing::{ListNav, ListParams};
 use crate::web::download::{attachment, xlsx_download};
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/certificates", get(list))
+        .route("/certificates/export.xlsx", get(export))
         .route("/certificates/{id}", get(show))
         .route("/verify", get(verify_form))
         .route("/verify/{number}", get(verify))
@@ -40,14 +43,41 @@ struct ListPage {
     layout: Option<Layout>,
     flash: String,
     rows: Vec<CertificateRow>,
+    nav: ListNav,
+    cities: Vec<(String, String)>,
 }
 
-async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> Result<ListPage, PageError> {
+async fn list(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<ListPage, PageError> {
+    let params = ListParams::parse(&certificate_list::LIST, &pairs)?;
+    let (rows, total) = certificate_list::page(&app, &ctx.principal, &params).await?;
+    let p = &ctx.principal;
     Ok(ListPage {
         layout: layout(&ctx, "certificates"),
         flash: String::new(),
-        rows: designations::list(&app, &ctx.principal).await?,
+        rows,
+        nav: params
+            .nav(&certificate_list::LIST, total)
+            .export_if(permission(p.role, Resource::Certificate, Action::Export).is_some()),
+        cities: match permission(p.role, Resource::Certificate, Action::View) {
+            Some(jiqun_domain::access::ScopeKind::All) => super::region_choices().0,
+            _ => Vec::new(),
+        },
     })
+}
+
+/// 导出Excel: every designation the filters match, not only the page.
+async fn export(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let params = ListParams::parse(&certificate_list::LIST, &pairs)?;
+    let bytes = certificate_list::export(&app, &ctx.principal, &params).await?;
+    Ok(xlsx_download(bytes, "认定与证书.xlsx", "certificates.xlsx"))
 }
 
 #[derive(Template, WebTemplate)]
