@@ -520,13 +520,18 @@ const SHOWCASE: [DemoCluster; 3] = [
 ];
 
 /// A complete, eligible form under `policy` for the demo applications.
-fn showcase_form(policy: &jiqun_rules::Policy, revenue: u32) -> jiqun_rules::intake::FormData {
+fn showcase_form(
+    policy: &jiqun_rules::Policy,
+    revenue: u32,
+    industry: &str,
+) -> jiqun_rules::intake::FormData {
     use jiqun_rules::policy::ValueType;
     let mut form = jiqun_rules::intake::FormData::default();
     for c in &policy.criteria {
         for i in &c.indicators {
             let v = match i.value_type {
                 ValueType::Text => "演示数据".to_string(),
+                ValueType::IndustryCode => industry.to_string(),
                 ValueType::Percent => "45.5".to_string(),
                 _ => "120".to_string(),
             };
@@ -667,7 +672,7 @@ pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
             .insert(&txn)
             .await?;
         }
-        let form = showcase_form(&bound.policy, 150 + 50 * i as u32);
+        let form = showcase_form(&bound.policy, 150 + 50 * i as u32, &cl.industry_code);
         let submitted = now - time::Duration::days(35);
         let a = application::ActiveModel {
             competition_id: Set(c.id),

@@ -464,7 +464,9 @@ fn form_for(policy: &jiqun_rules::Policy, i: usize) -> jiqun_rules::intake::Form
     for c in &policy.criteria {
         for (j, ind) in c.indicators.iter().enumerate() {
             let v = match ind.value_type {
-                ValueType::Text => INDUSTRIES[i % INDUSTRIES.len()].to_string(),
+                ValueType::Text | ValueType::IndustryCode => {
+                    INDUSTRIES[i % INDUSTRIES.len()].to_string()
+                }
                 ValueType::Percent => format!("{:.1}", 30.0 + ((i * 7 + j * 3) % 50) as f64),
                 _ => (60 + (i * 13 + j * 17) % 240).to_string(),
             };

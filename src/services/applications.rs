@@ -184,6 +184,15 @@ pub async fn start(
     {
         return Ok(existing);
     }
+    // The leading industry the cluster was registered with is picked already (GB/T 4754).
+    let mut form = FormData::default();
+    for ind in policy_of(&c)?.criteria.iter().flat_map(|cr| &cr.indicators) {
+        if ind.value_type == jiqun_rules::policy::ValueType::IndustryCode {
+            form.indicators
+                .insert(ind.key.clone(), cl.industry_code.clone());
+        }
+    }
+    let form = serde_json::to_string(&form).map_err(|e| AppError::internal(e.to_string()))?;
     let txn = store::write_txn(&app.db).await?;
     // 第三条: a 培育对象 goes on to the 决赛 and a certified cluster is done competing; either
     // would lose its title if it entered a 初赛 again.
@@ -200,7 +209,7 @@ pub async fn start(
         county_code: Set(cl.lead_county_code),
         kind: Set(cl.kind.clone()),
         status: Set(Status::Draft),
-        form: Set("{}".into()),
+        form: Set(form),
         revision: Set(0),
         submitted_at: Set(None),
         decided_at: Set(None),
@@ -547,39 +556,6 @@ pub async fn rows(
 }
 
 /// The applications the principal may see, newest first.
-pub async fn list(app: &App, p: &Principal) -> Result<Vec<ApplicationRow>, AppError> {
-    let scope = authorize(p, Resource::Application, Action::View)?;
-    let mut q = application::Entity::find();
-    match scope {
-        ScopeKind::All => {}
-        ScopeKind::OwnCity => {
-            q = q
-                .filter(application::Column::CityCode.eq(p.org.city_code))
-                .filter(application::Column::Status.ne(Status::Draft));
-        }
-        ScopeKind::OwnOrg => {
-            let co: Vec<ClusterId> = cluster_co_applicant::Entity::find()
-                .filter(cluster_co_applicant::Column::OrgId.eq(p.org.id))
-                .all(&app.db)
-                .await?
-                .into_iter()
-                .map(|c| c.cluster_id)
-                .collect();
-            q = q.filter(
-                sea_orm::Condition::any()
-                    .add(application::Column::OrgId.eq(p.org.id))
-                    .add(application::Column::ClusterId.is_in(co)),
-            );
-        }
-        ScopeKind::OwnAccount => return Ok(vec![]),
-    }
-    let list = q
-        .order_by_desc(application::Column::Id)
-        .all(&app.db)
-        .await?;
-    rows(app, list).await
-}
-
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     pub at: String,

@@ -503,26 +503,6 @@ async fn scope_clusters(app: &App, p: &Principal) -> Result<Option<Vec<ClusterId
     }
 }
 
-/// Designations the principal may see (province and partners all, a city bureau its city's, an
-/// applicant its own), newest day first, and within a day in certificate number order.
-pub async fn list(app: &App, p: &Principal) -> Result<Vec<CertificateRow>, AppError> {
-    let mut q = designation::Entity::find();
-    if let Some(ids) = scope_clusters(app, p).await? {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        q = q.filter(designation::Column::ClusterId.is_in(ids));
-    }
-    let rows = q
-        .order_by_desc(designation::Column::EffectiveOn)
-        .order_by_asc(designation::Column::Designation)
-        .order_by_asc(designation::Column::Seq)
-        .order_by_asc(designation::Column::Id)
-        .all(&app.db)
-        .await?;
-    rows_for(&app.db, &rows).await
-}
-
 async fn load_scoped(
     app: &App,
     p: &Principal,

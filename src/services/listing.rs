@@ -225,6 +225,7 @@ impl ListParams {
             sorts: spec.sorts.to_vec(),
             total,
             pages: total.div_ceil(PAGE_SIZE).max(1),
+            can_export: true,
         }
     }
 }
@@ -268,9 +269,17 @@ pub struct ListNav {
     pub sorts: Vec<(&'static str, &'static str)>,
     pub total: u64,
     pub pages: u64,
+    /// Whether the viewer may export the list (the 导出Excel button is shown).
+    pub can_export: bool,
 }
 
 impl ListNav {
+    /// The same navigation without 导出Excel, for a viewer who may not export.
+    pub fn export_if(mut self, allowed: bool) -> ListNav {
+        self.can_export = allowed;
+        self
+    }
+
     pub fn page(&self) -> u64 {
         self.params.page
     }

@@ -4,10 +4,13 @@
 
 pub mod announcements;
 pub mod api_tokens;
+pub mod application_list;
 pub mod applications;
 pub mod calendar;
+pub mod certificate_list;
 pub mod changes;
 pub mod clusters;
+pub mod competition_list;
 pub mod competitions;
 pub mod dashboard;
 pub mod demo_clock;
@@ -28,9 +31,11 @@ pub mod policy;
 pub mod ranking;
 pub mod recheck;
 pub mod records;
+pub mod report_list;
 pub mod reports;
 pub mod reviews;
 pub mod revocation;
+pub mod revocation_list;
 pub mod rounds;
 pub mod scoring;
 pub mod users;

@@ -409,10 +409,10 @@ pub struct ReportRow {
     pub version: i32,
 }
 
-/// The reports the principal may see, newest period first (two queries for any number).
+/// The reports the principal may see, newest period first (two queries for any number); the
+/// paged list is `report_list`.
 pub async fn list(app: &App, p: &Principal) -> Result<Vec<ReportRow>, AppError> {
     let scope = authorize(p, Resource::Report, Action::View)?;
-    let (policy, _) = policy_and_form(app)?;
     let mut q = report::Entity::find();
     match scope {
         ScopeKind::All => {}
@@ -433,6 +433,12 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<ReportRow>, AppError> 
         .into_iter()
         .filter(|m| visible(p, m))
         .collect();
+    rows_of(app, &rows).await
+}
+
+/// The rows of a list of reports (one query for the cluster names, any number of reports).
+pub async fn rows_of(app: &App, rows: &[report::Model]) -> Result<Vec<ReportRow>, AppError> {
+    let (policy, _) = policy_and_form(app)?;
     let names =
         store::load_by_ids::<cluster::Entity>(&app.db, rows.iter().map(|m| m.cluster_id)).await?;
     Ok(rows
@@ -641,6 +647,7 @@ fn form_fields(form: &ReportForm, data: &ReportData) -> (Vec<FieldView>, bool) {
                 ValueType::Decimal => "decimal",
                 ValueType::Percent => "percent",
                 ValueType::Text => "text",
+                ValueType::IndustryCode => "industry_code",
             }
             .into(),
             required: ind.required,

@@ -313,7 +313,7 @@ pub async fn candidates(app: &App, p: &Principal) -> Result<Vec<Candidate>, AppE
 
 /// Views of cases: three queries for the names whatever the number, plus the files of one case
 /// when `files` is set.
-async fn views(
+pub(crate) async fn views(
     app: &App,
     p: &Principal,
     cases: Vec<revocation_case::Model>,
@@ -386,34 +386,6 @@ async fn views(
         });
     }
     Ok(out)
-}
-
-/// The cases the principal may see, newest first.
-pub async fn list(app: &App, p: &Principal) -> Result<Vec<CaseView>, AppError> {
-    let scope = authorize(p, Resource::Revocation, Action::View)?;
-    let mut q = revocation_case::Entity::find();
-    let ids: Option<Vec<ClusterId>> = match scope {
-        ScopeKind::All => None,
-        ScopeKind::OwnCity => Some(match p.org.city_code {
-            Some(city) => cluster_ids(app, cluster::Column::CityCode.eq(city)).await?,
-            None => Vec::new(),
-        }),
-        ScopeKind::OwnOrg => Some(cluster_ids(app, cluster::Column::OrgId.eq(p.org.id)).await?),
-        ScopeKind::OwnAccount => Some(Vec::new()),
-    };
-    if let Some(ids) = ids {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        q = q
-            .filter(revocation_case::Column::ClusterId.is_in(ids))
-            .filter(revocation_case::Column::Status.ne(CaseStatus::Opened));
-    }
-    let rows = q
-        .order_by_desc(revocation_case::Column::Id)
-        .all(&app.db)
-        .await?;
-    views(app, p, rows, false).await
 }
 
 async fn cluster_ids(

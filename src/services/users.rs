@@ -8,12 +8,10 @@ use jiqun_domain::access::{
     Action, Resource, Role, ScopeKind, assignable_by_sys_admin, role_change_allowed,
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
+use super::listing::{FilterKind, FilterSpec, ListParams, ListSpec, export_xlsx};
 use super::{authorize, trimmed};
 use crate::app::{App, Principal};
 use crate::audit::{Actor, Audit, Event};
@@ -155,65 +153,132 @@ fn in_scope(p: &Principal, scope: ScopeKind, m: &user::Model) -> bool {
     }
 }
 
-async fn org_names(app: &App) -> Result<std::collections::HashMap<OrgId, String>, AppError> {
-    Ok(organisation::Entity::find()
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect())
+fn roles() -> Vec<(&'static str, &'static str)> {
+    Role::ALL.iter().map(|r| (r.key(), r.label())).collect()
 }
 
-pub async fn list(app: &App, p: &Principal, q: Option<&str>) -> Result<Vec<UserView>, AppError> {
-    let rows = filtered(p, q, None)?
-        .order_by_asc(user::Column::Id)
-        .all(&app.db)
-        .await?;
-    views(app, &rows).await
+fn statuses() -> Vec<(&'static str, &'static str)> {
+    vec![("active", "启用"), ("inactive", "停用")]
 }
 
-/// How many accounts a page of the users list shows.
-pub const PAGE_SIZE: u64 = 50;
+/// The back office's list of accounts: filters, sortable columns, its path.
+pub const LIST: ListSpec = ListSpec {
+    path: "/users",
+    filters: &[
+        FilterSpec {
+            key: "role",
+            label: "角色",
+            kind: FilterKind::Choice(roles),
+        },
+        FilterSpec {
+            key: "status",
+            label: "状态",
+            kind: FilterKind::Choice(statuses),
+        },
+        FilterSpec {
+            key: "q",
+            label: "关键字",
+            kind: FilterKind::Text,
+        },
+    ],
+    sorts: &[
+        ("id", "登记顺序"),
+        ("username", "用户名"),
+        ("name", "姓名"),
+        ("role", "角色"),
+        ("last_login", "最近登录"),
+    ],
+    default_desc: false,
+};
 
-/// One page (from 1) of the accounts the principal may see, by keyword and role, with the
-/// number of all that match.
-pub async fn page(
-    app: &App,
+/// The filtered, ordered query of the list, inside the principal's data scope.
+fn listed(
     p: &Principal,
-    q: Option<&str>,
-    role: Option<Role>,
-    page: u64,
-) -> Result<(Vec<UserView>, u64), AppError> {
-    let pages = filtered(p, q, role)?
-        .order_by_asc(user::Column::Id)
-        .paginate(&app.db, PAGE_SIZE);
-    let total = pages.num_items().await?;
-    let rows = pages.fetch_page(Ord::max(page, 1) - 1).await?;
-    Ok((views(app, &rows).await?, total))
-}
-
-fn filtered(
-    p: &Principal,
-    q: Option<&str>,
-    role: Option<Role>,
+    action: Action,
+    params: &ListParams,
 ) -> Result<sea_orm::Select<user::Entity>, AppError> {
-    let scope = authorize(p, Resource::User, Action::View)?;
+    let scope = authorize(p, Resource::User, action)?;
     let mut query = user::Entity::find().filter(scope_condition(p, scope));
-    if let Some(text) = q.map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(text) = params.get("q") {
         query = query.filter(
             Condition::any()
                 .add(user::Column::Username.contains(text.to_lowercase()))
                 .add(user::Column::DisplayName.contains(text)),
         );
     }
-    if let Some(role) = role {
+    if let Some(role) = params.get("role").and_then(Role::from_key) {
         query = query.filter(user::Column::Role.eq(role));
     }
-    Ok(query)
+    if let Some(status) = params.get("status") {
+        query = query.filter(user::Column::Active.eq(status == "active"));
+    }
+    Ok(params.order(
+        query,
+        |key| match key {
+            "username" => user::Column::Username,
+            "name" => user::Column::DisplayName,
+            "role" => user::Column::Role,
+            "last_login" => user::Column::LastLoginAt,
+            _ => user::Column::Id,
+        },
+        user::Column::Id,
+    ))
+}
+
+/// One page of the accounts the principal may see and the number of all that match.
+pub async fn page(
+    app: &App,
+    p: &Principal,
+    params: &ListParams,
+) -> Result<(Vec<UserView>, u64), AppError> {
+    let (rows, total) = params
+        .fetch(&app.db, listed(p, Action::View, params)?)
+        .await?;
+    Ok((views(app, &rows).await?, total))
+}
+
+/// Every account the filters match, as the Excel of 导出Excel.
+pub async fn export(app: &App, p: &Principal, params: &ListParams) -> Result<Vec<u8>, AppError> {
+    let rows = params
+        .fetch_all(&app.db, listed(p, Action::Export, params)?)
+        .await?;
+    let table: Vec<Vec<String>> = views(app, &rows)
+        .await?
+        .into_iter()
+        .map(|u| {
+            vec![
+                u.username,
+                u.display_name,
+                u.role_label,
+                u.org_name,
+                u.status_label,
+                if u.totp_enabled {
+                    "已启用"
+                } else {
+                    "未启用"
+                }
+                .to_string(),
+                u.last_login_at.unwrap_or_default(),
+            ]
+        })
+        .collect();
+    export_xlsx(
+        "用户名单",
+        &[
+            ("用户名", 18.0),
+            ("姓名", 14.0),
+            ("角色", 16.0),
+            ("单位", 36.0),
+            ("状态", 14.0),
+            ("双因素", 10.0),
+            ("最近登录", 20.0),
+        ],
+        &table,
+    )
 }
 
 async fn views(app: &App, rows: &[user::Model]) -> Result<Vec<UserView>, AppError> {
-    let names = org_names(app).await?;
+    let names = super::clusters::org_names(&app.db, rows.iter().map(|m| m.org_id)).await?;
     let now = app.clock.now();
     Ok(rows
         .iter()

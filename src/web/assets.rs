@@ -36,6 +36,12 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ),
     // Draws the dashboards' and monitoring tables as charts (the tables stay without it).
     ("charts.js", JS, include_bytes!("../../static/charts.js")),
+    // The cluster form's county picker: the lead county is not offered again (works without it).
+    (
+        "county-picker.js",
+        JS,
+        include_bytes!("../../static/county-picker.js"),
+    ),
 ];
 
 /// Vendored libraries, named with their version so they can be cached for a year:

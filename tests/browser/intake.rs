@@ -359,7 +359,7 @@ async fn cluster_application_goes_from_applicant_through_city_to_province() {
         for ind in &criterion.indicators {
             let value = match (ind.key.as_str(), ind.value_type) {
                 ("cluster_revenue", _) => "80",
-                (_, ValueType::Text) => "C35",
+                (_, ValueType::Text | ValueType::IndustryCode) => "C35",
                 (_, ValueType::Percent) => "45.5",
                 _ => "120",
             };

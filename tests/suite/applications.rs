@@ -94,7 +94,8 @@ pub fn complete_form(revenue: &str) -> Value {
     for c in &policy.criteria {
         for i in &c.indicators {
             let v = match i.value_type {
-                jiqun_rules::policy::ValueType::Text => "C35",
+                jiqun_rules::policy::ValueType::Text
+                | jiqun_rules::policy::ValueType::IndustryCode => "C35",
                 jiqun_rules::policy::ValueType::Percent => "45.5",
                 _ => "12",
             };

@@ -26,6 +26,7 @@ mod hygiene;
 mod imports;
 mod lifecycle;
 mod listing;
+mod lists;
 mod mail;
 mod nomination;
 mod notices;

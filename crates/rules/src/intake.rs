@@ -32,6 +32,16 @@ pub fn parse_indicator(ind: &Indicator, raw: &str) -> Result<Option<f64>, String
     if text.is_empty() {
         return Ok(None);
     }
+    if ind.value_type == ValueType::IndustryCode {
+        let code = raw.trim();
+        return match jiqun_domain::industry::division(code) {
+            Some(_) => Ok(None),
+            None => Err(format!(
+                "“{code}”不是{}制造业大类代码，请从列表中选择（C13至C43）",
+                jiqun_domain::industry::standard()
+            )),
+        };
+    }
     if ind.value_type == ValueType::Text {
         return if raw.trim().chars().count() > TEXT_MAX_CHARS {
             Err(format!("不能超过{TEXT_MAX_CHARS}个字"))
@@ -290,12 +300,29 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_leading_industry_is_a_gbt4754_manufacturing_division() {
+        let code = indicator("leading_industry_code");
+        assert_eq!(code.value_type, ValueType::IndustryCode);
+        for good in ["C36", "c36", " 36 ", "C13", "C43"] {
+            assert_eq!(parse_indicator(&code, good), Ok(None), "{good}");
+        }
+        for bad in ["C99", "C12", "C44", "汽车", "C3", "A01"] {
+            let e = parse_indicator(&code, bad).unwrap_err();
+            assert!(
+                e.contains("GB/T 4754-2017") && e.contains("请从列表中选择"),
+                "{bad}: {e}"
+            );
+        }
+        assert_eq!(parse_indicator(&code, ""), Ok(None));
+    }
+
     fn complete_form(p: &Policy) -> FormData {
         let mut form = FormData::default();
         for c in &p.criteria {
             for ind in &c.indicators {
                 let v = match ind.value_type {
-                    ValueType::Text => "C35",
+                    ValueType::Text | ValueType::IndustryCode => "C35",
                     ValueType::Percent => "50",
                     _ => "120",
                 };

@@ -9,7 +9,7 @@ use std::io::{Cursor, Write};
 use jiqun_domain::access::{Action, Resource};
 use jiqun_rules::Policy;
 use jiqun_rules::intake::{self, FormData};
-use jiqun_rules::policy::{Indicator, ValueType};
+use jiqun_rules::policy::Indicator;
 use rust_xlsxwriter::Workbook;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use sm3::{Digest, Sm3};
@@ -199,7 +199,7 @@ fn rows_of<'a>(
     indicators
         .map(|ind| {
             let raw = values.get(&ind.key).cloned().unwrap_or_default();
-            let number = if ind.value_type == ValueType::Text {
+            let number = if !ind.value_type.is_number() {
                 None
             } else {
                 intake::parse_indicator(ind, &raw).ok().flatten()

@@ -1,17 +1,20 @@
 //! JSON API for applications and the city's review, with the same services and rules as the pages.
 
 use crate::store::id::{ApplicationId, AttachmentId, ClusterId, CompetitionId};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use jiqun_rules::intake::{Assessment, FormData};
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 
+use super::paging::{ListQuery, Paged, PagedResult};
 use super::{ApiError, ErrorBody};
 use crate::app::Shared;
 use crate::error::AppError;
+use crate::services::application_list;
 use crate::services::applications::{self as svc, ApplicationRow, EventView};
+use crate::services::listing::ListParams;
 use crate::services::reviews::{self, Letter};
 use crate::web::principal::Authed;
 
@@ -45,9 +48,20 @@ pub struct Doc;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
-#[utoipa::path(get, path = "/api/v1/applications", responses((status = 200, body = [ApplicationRow])))]
-async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> ApiResult<Vec<ApplicationRow>> {
-    Ok(Json(svc::list(&app, &ctx.principal).await?))
+/// One page of the applications in the caller's scope: filters `year`, `city`, `status`, `q`
+/// (cluster name); sort by `id`, `submitted`, `status`, `city` or `county` (newest first).
+#[utoipa::path(get, path = "/api/v1/applications", params(ListQuery),
+    responses((status = 200, body = [ApplicationRow],
+        headers(("x-total-count" = u64, description = "筛选结果总数"), ("x-page-count" = u64, description = "总页数"))),
+        (status = 422, body = ErrorBody)))]
+async fn list(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> PagedResult<ApplicationRow> {
+    let params = ListParams::parse(&application_list::API, &pairs)?;
+    let (rows, total) = application_list::page(&app, &ctx.principal, &params).await?;
+    Ok(Paged::new(&application_list::API, &params, rows, total))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

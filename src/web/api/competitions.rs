@@ -63,11 +63,21 @@ pub fn routes() -> Router<Shared> {
 )]
 pub struct Doc;
 
-/// Every call, newest year first (all business roles).
-#[utoipa::path(get, path = "/api/v1/competitions",
-    responses((status = 200, body = [CompetitionView]), (status = 403, body = ErrorBody)))]
-async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> ApiResult<Vec<CompetitionView>> {
-    Ok(Json(competitions::list(&app, &ctx.principal).await?))
+/// One page of the calls, newest year first (all business roles): filters `year`, `status`
+/// (open | closed), `q`; sort by `year`, `deadline` or `id`.
+#[utoipa::path(get, path = "/api/v1/competitions", params(super::paging::ListQuery),
+    responses((status = 200, body = [CompetitionView],
+        headers(("x-total-count" = u64, description = "筛选结果总数"), ("x-page-count" = u64, description = "总页数"))),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    axum::extract::Query(pairs): axum::extract::Query<Vec<(String, String)>>,
+) -> super::paging::PagedResult<CompetitionView> {
+    use crate::services::competition_list as list;
+    let params = crate::services::listing::ListParams::parse(&list::API, &pairs)?;
+    let (rows, total) = list::page(&app, &ctx.principal, &params).await?;
+    Ok(super::paging::Paged::new(&list::API, &params, rows, total))
 }
 
 /// Opens a call (province). `policy_warning` in the answer is non-empty when the policy is not

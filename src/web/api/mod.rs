@@ -19,6 +19,7 @@ pub mod imports;
 pub mod nominations;
 pub mod notices;
 pub mod orgs;
+pub mod paging;
 pub mod policies;
 pub mod recheck;
 pub mod reports;

@@ -342,13 +342,22 @@ async fn confirm(
 
 /// Designations and certificates in the caller's scope (province and partners all, a city
 /// bureau its city's, an applicant its own).
+/// Paged: filters `year`, `city`, `kind` (cultivation_target | certified), `status` (valid |
+/// revoked | superseded); sort by `number` (default), `effective` or `id`.
 #[utoipa::path(get, path = "/api/v1/certificates",
-    responses((status = 200, body = [CertificateRow]), (status = 403, body = ErrorBody)))]
+    params(super::paging::ListQuery, ("kind" = Option<String>, Query, description = "认定类别")),
+    responses((status = 200, body = [CertificateRow],
+        headers(("x-total-count" = u64, description = "筛选结果总数"), ("x-page-count" = u64, description = "总页数"))),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list_certificates(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-) -> ApiResult<Vec<CertificateRow>> {
-    Ok(Json(designations::list(&app, &ctx.principal).await?))
+    axum::extract::Query(pairs): axum::extract::Query<Vec<(String, String)>>,
+) -> super::paging::PagedResult<CertificateRow> {
+    use crate::services::certificate_list as list;
+    let params = crate::services::listing::ListParams::parse(&list::API, &pairs)?;
+    let (rows, total) = list::page(&app, &ctx.principal, &params).await?;
+    Ok(super::paging::Paged::new(&list::API, &params, rows, total))
 }
 
 /// One designation; the printable page is /certificates/{id}, the PDF /certificates/{id}.pdf.

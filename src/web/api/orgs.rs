@@ -6,8 +6,10 @@ use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use utoipa::OpenApi;
 
+use super::paging::{ListQuery, Paged, PagedResult};
 use super::{ApiResult, ErrorBody};
 use crate::app::Shared;
+use crate::services::listing::ListParams;
 use crate::services::orgs;
 use crate::web::principal::Authed;
 
@@ -18,15 +20,21 @@ use crate::web::principal::Authed;
 )]
 pub struct Doc;
 
+/// One page of the organisations in the caller's scope: filters `kind`, `city`, `status`
+/// (active | inactive), `q`; sort by `name`, `kind`, `credit_code`, `city` or `id`.
 #[utoipa::path(get, path = "/api/v1/organisations",
-    params(("kind" = Option<String>, Query), ("city_code" = Option<String>, Query), ("q" = Option<String>, Query)),
-    responses((status = 200, body = [orgs::OrgView]), (status = 403, body = ErrorBody)))]
+    params(ListQuery, ("kind" = Option<String>, Query, description = "单位类型")),
+    responses((status = 200, body = [orgs::OrgView],
+        headers(("x-total-count" = u64, description = "筛选结果总数"), ("x-page-count" = u64, description = "总页数"))),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(super) async fn list_orgs(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Query(filter): Query<orgs::OrgFilter>,
-) -> ApiResult<Vec<orgs::OrgView>> {
-    Ok(Json(orgs::list(&app, &ctx.principal, &filter).await?))
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> PagedResult<orgs::OrgView> {
+    let params = ListParams::parse(&orgs::LIST, &pairs)?;
+    let (rows, total) = orgs::page(&app, &ctx.principal, &params).await?;
+    Ok(Paged::new(&orgs::LIST, &params, rows, total))
 }
 
 #[utoipa::path(post, path = "/api/v1/organisations", request_body = orgs::OrgInput,

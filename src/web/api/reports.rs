@@ -71,9 +71,22 @@ async fn obligations(
     Ok(Json(svc::obligations(&app, &ctx.principal).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/reports", responses((status = 200, body = [ReportRow])))]
-async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> ApiResult<Vec<ReportRow>> {
-    Ok(Json(svc::list(&app, &ctx.principal).await?))
+/// One page of the reports in the caller's scope, newest period first: filters `year`, `city`,
+/// `kind` (annual | semi_annual), `status`; sort by `year`, `submitted`, `status`, `city`, `id`.
+#[utoipa::path(get, path = "/api/v1/reports",
+    params(super::paging::ListQuery, ("kind" = Option<String>, Query, description = "报告类型")),
+    responses((status = 200, body = [ReportRow],
+        headers(("x-total-count" = u64, description = "筛选结果总数"), ("x-page-count" = u64, description = "总页数"))),
+        (status = 422, body = super::ErrorBody)))]
+async fn list(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    axum::extract::Query(pairs): axum::extract::Query<Vec<(String, String)>>,
+) -> super::paging::PagedResult<ReportRow> {
+    use crate::services::report_list as list;
+    let params = crate::services::listing::ListParams::parse(&list::API, &pairs)?;
+    let (rows, total) = list::page(&app, &ctx.principal, &params).await?;
+    Ok(super::paging::Paged::new(&list::API, &params, rows, total))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

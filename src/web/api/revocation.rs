@@ -63,10 +63,20 @@ pub struct Doc;
 
 /// Revocation cases in the caller's scope, newest first: the province all; a city bureau its
 /// clusters' and a cluster its own, once the 告知书 has gone out.
-#[utoipa::path(get, path = "/api/v1/revocations",
-    responses((status = 200, body = [CaseView]), (status = 403, body = ErrorBody)))]
-async fn list_cases(State(app): State<Shared>, Authed(ctx): Authed) -> ApiResult<Vec<CaseView>> {
-    Ok(Json(revocation::list(&app, &ctx.principal).await?))
+/// Paged: filters `year` (立案年度), `city`, `status`; sort by `id`, `opened` or `status`.
+#[utoipa::path(get, path = "/api/v1/revocations", params(super::paging::ListQuery),
+    responses((status = 200, body = [CaseView],
+        headers(("x-total-count" = u64, description = "筛选结果总数"), ("x-page-count" = u64, description = "总页数"))),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_cases(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    axum::extract::Query(pairs): axum::extract::Query<Vec<(String, String)>>,
+) -> super::paging::PagedResult<CaseView> {
+    use crate::services::revocation_list as list;
+    let params = crate::services::listing::ListParams::parse(&list::API, &pairs)?;
+    let (rows, total) = list::page(&app, &ctx.principal, &params).await?;
+    Ok(super::paging::Paged::new(&list::API, &params, rows, total))
 }
 
 /// Opens a case (province) against a cluster holding a live title, with a ground from the

@@ -6,8 +6,10 @@ use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 
+use super::paging::{ListQuery, Paged, PagedResult};
 use super::{ApiResult, ErrorBody};
 use crate::app::Shared;
+use crate::services::listing::ListParams;
 use crate::services::users;
 use crate::web::forms::credential_action;
 use crate::web::principal::Authed;
@@ -34,21 +36,20 @@ use crate::web::principal::Authed;
 )]
 pub struct Doc;
 
-#[derive(Deserialize)]
-pub(super) struct UserQuery {
-    q: Option<String>,
-}
-
-#[utoipa::path(get, path = "/api/v1/users", params(("q" = Option<String>, Query)),
-    responses((status = 200, body = [users::UserView])))]
+/// One page of the accounts in the caller's scope: filters `role`, `status` (active |
+/// inactive), `q`; sort by `id`, `username`, `name`, `role` or `last_login`.
+#[utoipa::path(get, path = "/api/v1/users", params(ListQuery, ("role" = Option<String>, Query, description = "角色")),
+    responses((status = 200, body = [users::UserView],
+        headers(("x-total-count" = u64, description = "筛选结果总数"), ("x-page-count" = u64, description = "总页数"))),
+        (status = 422, body = ErrorBody)))]
 pub(super) async fn list_users(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Query(q): Query<UserQuery>,
-) -> ApiResult<Vec<users::UserView>> {
-    Ok(Json(
-        users::list(&app, &ctx.principal, q.q.as_deref()).await?,
-    ))
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> PagedResult<users::UserView> {
+    let params = ListParams::parse(&users::LIST, &pairs)?;
+    let (rows, total) = users::page(&app, &ctx.principal, &params).await?;
+    Ok(Paged::new(&users::LIST, &params, rows, total))
 }
 
 /// A new account. It waits for the security administrator's activation (待激活), who receives

@@ -15,18 +15,22 @@ use jiqun_rules::intake::{Assessment, FormData};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 
-use super::{Layout, PageError, layout};
+use super::{Layout, PageError, layout, region_choices};
 use crate::app::{App, Shared};
 use crate::clock::format_local;
 use crate::error::AppError;
+use crate::services::application_list;
 use crate::services::applications::{self as svc, ApplicationRow, EventView};
+use crate::services::listing::{ListNav, ListParams};
 use crate::store::entity::{application, application_event, attachment, blob, cluster};
+use crate::web::download::xlsx_download;
 use crate::web::forms::Confirm;
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/applications", get(list))
+        .route("/applications/export.xlsx", get(export))
         .route("/applications/start", post(start))
         .route("/applications/{id}", get(show).post(save))
         .route("/applications/{id}/extensions", post(extend))
@@ -45,6 +49,9 @@ struct ListPage {
     flash: String,
     csrf: String,
     rows: Vec<ApplicationRow>,
+    nav: ListNav,
+    cities: Vec<(String, String)>,
+    statuses: Vec<(&'static str, &'static str)>,
     open_call: Option<OpenCall>,
     startable: Vec<(ClusterId, String)>,
     /// Clusters holding a title, with why they may not start a 初赛 application.
@@ -56,10 +63,11 @@ struct ListPage {
 async fn list_page(
     app: &App,
     ctx: &SessionCtx,
+    params: ListParams,
     general_error: String,
 ) -> Result<ListPage, PageError> {
     let p = &ctx.principal;
-    let rows = svc::list(app, p).await?;
+    let (rows, total) = application_list::page(app, p, &params).await?;
     let now = app.clock.now();
     let call = crate::services::competitions::open_call(app)
         .await?
@@ -67,10 +75,13 @@ async fn list_page(
     let mut startable = Vec::new();
     let mut barred = Vec::new();
     if let Some(c) = &call {
-        let started: Vec<ClusterId> = rows
-            .iter()
-            .filter(|r| r.competition_id == c.id)
-            .map(|r| r.cluster_id)
+        let started: Vec<ClusterId> = application::Entity::find()
+            .filter(application::Column::CompetitionId.eq(c.id))
+            .filter(application::Column::OrgId.eq(p.org.id))
+            .all(&app.db)
+            .await?
+            .into_iter()
+            .map(|a| a.cluster_id)
             .collect();
         for cl in cluster::Entity::find()
             .filter(cluster::Column::OrgId.eq(p.org.id))
@@ -92,6 +103,15 @@ async fn list_page(
         flash: String::new(),
         csrf: ctx.session.csrf_token.clone(),
         rows,
+        nav: params
+            .nav(&application_list::LIST, total)
+            .export_if(permission(p.role, Resource::Application, Action::Export).is_some()),
+        // Only a viewer of every city picks one.
+        cities: match permission(p.role, Resource::Application, Action::View) {
+            Some(jiqun_domain::access::ScopeKind::All) => region_choices().0,
+            _ => Vec::new(),
+        },
+        statuses: Status::ALL.iter().map(|s| (s.key(), s.label())).collect(),
         open_call: call.map(|c| OpenCall {
             id: c.id,
             title: c.title,
@@ -104,8 +124,24 @@ async fn list_page(
     })
 }
 
-async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> Result<ListPage, PageError> {
-    list_page(&app, &ctx, String::new()).await
+async fn list(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<ListPage, PageError> {
+    let params = ListParams::parse(&application_list::LIST, &pairs)?;
+    list_page(&app, &ctx, params, String::new()).await
+}
+
+/// 导出Excel: every application the filters match, not only the page.
+async fn export(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let params = ListParams::parse(&application_list::LIST, &pairs)?;
+    let bytes = application_list::export(&app, &ctx.principal, &params).await?;
+    Ok(xlsx_download(bytes, "申报名单.xlsx", "applications.xlsx"))
 }
 
 #[derive(Deserialize)]
@@ -129,7 +165,12 @@ async fn start(
     .await
     {
         Ok(m) => Redirect::to(&format!("/applications/{}", m.id)).into_response(),
-        Err(AppError::Conflict(msg)) => match list_page(&app, &ctx, msg).await {
+        Err(AppError::Conflict(msg)) => match async {
+            let params = ListParams::parse(&application_list::LIST, &[])?;
+            list_page(&app, &ctx, params, msg).await
+        }
+        .await
+        {
             Ok(page) => (axum::http::StatusCode::CONFLICT, page).into_response(),
             Err(e) => e.into_response(),
         },
@@ -144,6 +185,8 @@ pub struct IndicatorView {
     pub required: bool,
     pub value: String,
     pub error: String,
+    /// The codes to pick from (code, "C36 汽车制造业") when the value comes from a table.
+    pub choices: Vec<(String, String)>,
 }
 
 pub struct CriterionView {
@@ -297,6 +340,14 @@ pub async fn material(
                     name: i.name.clone(),
                     unit: i.unit.map(|u| u.as_str().to_string()).unwrap_or_default(),
                     required: i.required,
+                    choices: if i.value_type == jiqun_rules::policy::ValueType::IndustryCode {
+                        jiqun_domain::industry::divisions()
+                            .iter()
+                            .map(|d| (d.code().to_string(), d.to_string()))
+                            .collect()
+                    } else {
+                        Vec::new()
+                    },
                     value: form.indicators.get(&i.key).cloned().unwrap_or_default(),
                     error: assessment
                         .message_for(&format!("indicators.{}", i.key))

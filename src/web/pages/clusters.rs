@@ -103,6 +103,8 @@ struct Check {
     value: String,
     label: String,
     checked: bool,
+    /// The county chosen as 牵头县: not offered again under 其他县.
+    lead: bool,
 }
 
 /// The counties of one city, as checkboxes.
@@ -237,8 +239,10 @@ async fn form_page(
                 .iter()
                 .map(|c| {
                     let code = c.code().to_string();
+                    let lead = code == values.lead_county_code;
                     Check {
-                        checked: values.other_county_codes.contains(&code),
+                        checked: !lead && values.other_county_codes.contains(&code),
+                        lead,
                         value: code,
                         label: c.name().to_string(),
                     }
@@ -258,6 +262,7 @@ async fn form_page(
             let id = o.id.to_string();
             Check {
                 checked: values.co_applicant_org_ids.contains(&id),
+                lead: false,
                 value: id,
                 label: o.name,
             }

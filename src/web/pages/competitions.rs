@@ -15,14 +15,18 @@ use serde::Deserialize;
 use super::{FormErrors, Layout, PageError, layout};
 use crate::app::{App, Shared};
 use crate::error::AppError;
+use crate::services::competition_list;
 use crate::services::competitions::{
     self, CompetitionInput, CompetitionView, MAX_NOTICE_CHARS, RecommendedOverview,
 };
+use crate::services::listing::{ListNav, ListParams};
+use crate::web::download::xlsx_download;
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/competitions", get(list))
+        .route("/competitions/export.xlsx", get(export))
         .route("/competitions/new", get(new_form).post(create))
         .route("/competitions/{id}", get(show))
         .route("/competitions/{id}/edit", get(edit_form).post(update))
@@ -41,17 +45,37 @@ struct ListPage {
     layout: Option<Layout>,
     flash: String,
     rows: Vec<CompetitionView>,
+    nav: ListNav,
     can_create: bool,
 }
 
-async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> Result<ListPage, PageError> {
-    let rows = competitions::list(&app, &ctx.principal).await?;
+async fn list(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<ListPage, PageError> {
+    let params = ListParams::parse(&competition_list::LIST, &pairs)?;
+    let (rows, total) = competition_list::page(&app, &ctx.principal, &params).await?;
     Ok(ListPage {
         layout: layout(&ctx, "competitions"),
         flash: String::new(),
         rows,
+        nav: params
+            .nav(&competition_list::LIST, total)
+            .export_if(can(&ctx, Action::Export)),
         can_create: can(&ctx, Action::Create),
     })
+}
+
+/// 导出Excel: every call the filters match, not only the page.
+async fn export(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let params = ListParams::parse(&competition_list::LIST, &pairs)?;
+    let bytes = competition_list::export(&app, &ctx.principal, &params).await?;
+    Ok(xlsx_download(bytes, "竞赛通知.xlsx", "competitions.xlsx"))
 }
 
 /// The form as typed: every field is text, so a bad year comes back as a field error with the

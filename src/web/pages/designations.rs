@@ -18,9 +18,11 @@ use super::{Layout, PageError, error_page, layout};
 use crate::app::{App, Shared};
 use crate::error::AppError;
 use crate::services::announcements::{self, PlaqueInput, PlaqueRow};
+use crate::services::certificate_list;
 use crate::services::designations::{
     self, Announcement, AnnouncementSummary, CertificateRow, Checked, PdfFailure, Verification,
 };
+use crate::services::listing::{ListNav, ListParams};
 use crate::web::download::{attachment, xlsx_download};
 use crate::web::principal::{Authed, SessionCtx};
 
@@ -31,6 +33,7 @@ pub fn routes() -> Router<Shared> {
             "/certificates/{id}/plaque",
             axum::routing::post(record_plaque),
         )
+        .route("/certificates/export.xlsx", get(export))
         .route("/certificates/{id}", get(show))
         .route("/verify", get(verify_form))
         .route("/verify/{number}", get(verify))
@@ -51,6 +54,8 @@ struct ListPage {
     can_record: bool,
     csrf: String,
     q: PlaqueQuery,
+    nav: ListNav,
+    cities: Vec<(String, String)>,
 }
 
 impl ListPage {
@@ -65,26 +70,42 @@ impl ListPage {
 }
 
 /// A refused 授牌 comes back to the list with the typed values and the message on its row.
-#[derive(Deserialize, Default)]
+#[derive(Default)]
 struct PlaqueQuery {
-    #[serde(default, rename = "for")]
     for_id: Option<DesignationId>,
-    #[serde(default)]
     plaque_error: String,
-    #[serde(default)]
     presented_on: String,
-    #[serde(default)]
     plaque_number: String,
-    #[serde(default)]
     done: String,
+}
+
+impl PlaqueQuery {
+    /// Read beside the list's own filters, which ignore these keys.
+    fn from_pairs(pairs: &[(String, String)]) -> PlaqueQuery {
+        let mut q = PlaqueQuery::default();
+        for (key, value) in pairs {
+            match key.as_str() {
+                "for" => q.for_id = value.parse().ok(),
+                "plaque_error" => q.plaque_error = value.clone(),
+                "presented_on" => q.presented_on = value.clone(),
+                "plaque_number" => q.plaque_number = value.clone(),
+                "done" => q.done = value.clone(),
+                _ => {}
+            }
+        }
+        q
+    }
 }
 
 async fn list(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Query(q): Query<PlaqueQuery>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<ListPage, PageError> {
-    let rows = designations::list(&app, &ctx.principal).await?;
+    let q = PlaqueQuery::from_pairs(&pairs);
+    let params = ListParams::parse(&certificate_list::LIST, &pairs)?;
+    let (rows, total) = certificate_list::page(&app, &ctx.principal, &params).await?;
+    let p = &ctx.principal;
     let plaques = announcements::plaques_of(&app.db, rows.iter().map(|r| r.id)).await?;
     Ok(ListPage {
         layout: layout(&ctx, "certificates"),
@@ -98,6 +119,13 @@ async fn list(
         can_record: permission(ctx.principal.role, Resource::Certificate, Action::Update).is_some(),
         csrf: ctx.session.csrf_token.clone(),
         q,
+        nav: params
+            .nav(&certificate_list::LIST, total)
+            .export_if(permission(p.role, Resource::Certificate, Action::Export).is_some()),
+        cities: match permission(p.role, Resource::Certificate, Action::View) {
+            Some(jiqun_domain::access::ScopeKind::All) => super::region_choices().0,
+            _ => Vec::new(),
+        },
     })
 }
 
@@ -136,6 +164,17 @@ async fn record_plaque(
         }
         Err(e) => PageError(e).into_response(),
     }
+}
+
+/// 导出Excel: every designation the filters match, not only the page.
+async fn export(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let params = ListParams::parse(&certificate_list::LIST, &pairs)?;
+    let bytes = certificate_list::export(&app, &ctx.principal, &params).await?;
+    Ok(xlsx_download(bytes, "认定与证书.xlsx", "certificates.xlsx"))
 }
 
 #[derive(Template, WebTemplate)]

@@ -39,6 +39,8 @@ struct ListPage {
     q: FundingQuery,
     ledger: Ledger,
     export_link: String,
+    /// The 市州 of Hunan for the city filter (code, name).
+    cities: Vec<(String, String)>,
     reward_year: i32,
     rewards: Vec<RewardView>,
     clusters: Vec<(ClusterId, String)>,
@@ -83,6 +85,7 @@ async fn list_page(app: &App, ctx: &SessionCtx, q: FundingQuery) -> Result<ListP
         csrf: ctx.session.csrf_token.clone(),
         ledger: svc::ledger(app, p, &filter).await?,
         export_link: format!("/funding/export.xlsx?{}", filter.query()),
+        cities: super::region_choices().0,
         q,
         rewards: svc::rewards(app, p, reward_year).await?,
         reward_year,

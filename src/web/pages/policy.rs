@@ -81,6 +81,7 @@ fn value_type_label(v: ValueType) -> &'static str {
         ValueType::Decimal => "数值",
         ValueType::Percent => "百分比",
         ValueType::Text => "文本",
+        ValueType::IndustryCode => "行业代码（GB/T 4754）",
     }
 }
 

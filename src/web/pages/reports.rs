@@ -21,13 +21,17 @@ use serde::Deserialize;
 use super::{Layout, PageError, layout};
 use crate::app::{App, Shared};
 use crate::error::AppError;
+use crate::services::listing::{ListNav, ListParams};
+use crate::services::report_list;
 use crate::services::reports::{self as svc, Decision, ObligationRow, ReportRow, ReportView};
+use crate::web::download::xlsx_download;
 use crate::web::forms::Confirm;
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/reports", get(list))
+        .route("/reports/export.xlsx", get(export))
         .route("/reports/start", post(start))
         .route("/reports/{id}", get(show).post(save))
         .route("/reports/{id}/forward", post(forward))
@@ -43,6 +47,9 @@ struct ListPage {
     csrf: String,
     obligations: Vec<ObligationRow>,
     reports: Vec<ReportRow>,
+    nav: ListNav,
+    cities: Vec<(String, String)>,
+    statuses: Vec<(&'static str, &'static str)>,
     can_start: bool,
     general_error: String,
     /// What the obligations are narrowed to (from the dashboard's links), in words.
@@ -51,7 +58,7 @@ struct ListPage {
 
 /// The dashboard's links narrow the obligations: `period=annual-2025`, `compliance=late`,
 /// `city=430100`.
-#[derive(Deserialize, Default)]
+#[derive(Default)]
 struct ListQuery {
     period: Option<String>,
     compliance: Option<String>,
@@ -63,6 +70,20 @@ fn given(v: &Option<String>) -> Option<&str> {
 }
 
 impl ListQuery {
+    /// Read beside the report list's own filters (which share `city`).
+    fn from_pairs(pairs: &[(String, String)]) -> ListQuery {
+        let mut q = ListQuery::default();
+        for (key, value) in pairs {
+            match key.as_str() {
+                "period" => q.period = Some(value.clone()),
+                "compliance" => q.compliance = Some(value.clone()),
+                "city" => q.city = Some(value.clone()),
+                _ => {}
+            }
+        }
+        q
+    }
+
     fn narrow(&self, rows: Vec<ObligationRow>) -> Result<(Vec<ObligationRow>, String), AppError> {
         let mut words = Vec::new();
         let period = given(&self.period)
@@ -115,16 +136,30 @@ impl ListQuery {
 async fn list_page(
     app: &App,
     ctx: &SessionCtx,
+    pairs: &[(String, String)],
     general_error: String,
 ) -> Result<ListPage, PageError> {
     let p = &ctx.principal;
+    let params = ListParams::parse(&report_list::LIST, pairs)?;
+    let (reports, total) = report_list::page(app, p, &params).await?;
     Ok(ListPage {
         filter_label: String::new(),
+        nav: params
+            .nav(&report_list::LIST, total)
+            .export_if(permission(p.role, Resource::Report, Action::Export).is_some()),
+        cities: match permission(p.role, Resource::Report, Action::View) {
+            Some(jiqun_domain::access::ScopeKind::All) => super::region_choices().0,
+            _ => Vec::new(),
+        },
+        statuses: jiqun_domain::report::Status::ALL
+            .iter()
+            .map(|s| (s.key(), s.label()))
+            .collect(),
         layout: layout(ctx, "reports"),
         flash: String::new(),
         csrf: ctx.session.csrf_token.clone(),
         obligations: svc::obligations(app, p).await?,
-        reports: svc::list(app, p).await?,
+        reports,
         can_start: permission(p.role, Resource::Report, Action::Create).is_some(),
         general_error,
     })
@@ -133,13 +168,25 @@ async fn list_page(
 async fn list(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Query(q): Query<ListQuery>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<ListPage, PageError> {
-    let mut page = list_page(&app, &ctx, String::new()).await?;
+    let q = ListQuery::from_pairs(&pairs);
+    let mut page = list_page(&app, &ctx, &pairs, String::new()).await?;
     let (rows, label) = q.narrow(std::mem::take(&mut page.obligations))?;
     page.obligations = rows;
     page.filter_label = label;
     Ok(page)
+}
+
+/// 导出Excel: every report the filters match, not only the page.
+async fn export(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let params = ListParams::parse(&report_list::LIST, &pairs)?;
+    let bytes = report_list::export(&app, &ctx.principal, &params).await?;
+    Ok(xlsx_download(bytes, "发展情况报告.xlsx", "reports.xlsx"))
 }
 
 #[derive(Deserialize)]
@@ -167,7 +214,7 @@ async fn start(
                 AppError::Invalid(f) => f.first().map(|f| f.message.clone()).unwrap_or_default(),
                 other => other.to_string(),
             };
-            match list_page(&app, &ctx, message).await {
+            match list_page(&app, &ctx, &[], message).await {
                 Ok(page) => (StatusCode::CONFLICT, page).into_response(),
                 Err(e) => e.into_response(),
             }

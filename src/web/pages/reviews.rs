@@ -1,12 +1,12 @@
 //! The city bureau's review queue (初审推荐): return, reject, recommend one or several, and the
 //! printable draft letter.
 
-use crate::store::id::{ApplicationId, AttachmentId, CompetitionId};
+use crate::store::id::{ApplicationId, AttachmentId};
 use std::collections::HashMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -18,16 +18,20 @@ use serde::Deserialize;
 use super::{Layout, PageError, layout};
 use crate::app::{App, Shared};
 use crate::error::AppError;
+use crate::services::application_list;
 use crate::services::applications::{self as apps, ApplicationRow};
 use crate::services::authorize;
+use crate::services::listing::{ListNav, ListParams};
 use crate::services::reviews::{self, Letter};
 use crate::store::entity::{attachment, cluster};
+use crate::web::download::xlsx_download;
 use crate::web::forms::Confirm;
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/reviews", get(queue))
+        .route("/reviews/export.xlsx", get(export))
         .route("/reviews/recommend", post(bulk_recommend))
         .route("/reviews/{id}", get(show))
         .route("/reviews/{id}/return", post(return_it))
@@ -43,18 +47,42 @@ struct QueuePage {
     flash: String,
     csrf: String,
     rows: Vec<ApplicationRow>,
-    /// The calls with applications in the queue, newest first: (id, title).
-    calls: Vec<(CompetitionId, String)>,
-    /// The call shown (its id), or "all".
+    nav: ListNav,
+    /// The years with applications in the queue, newest first.
+    years: Vec<i32>,
+    /// The year shown, or "all".
     shown: String,
+    statuses: Vec<(&'static str, &'static str)>,
     general_error: String,
     cap_justification: String,
     cap_error: String,
 }
 
-#[derive(serde::Deserialize, Default)]
-struct QueueQuery {
-    competition: Option<String>,
+/// The year value that shows every year.
+const ALL_YEARS: &str = "all";
+
+/// The queue's query: one year at a time, the newest unless another (or all) is asked for.
+async fn queue_params(
+    app: &App,
+    ctx: &SessionCtx,
+    pairs: &[(String, String)],
+) -> Result<(ListParams, Vec<i32>), AppError> {
+    let all = pairs.iter().any(|(k, v)| k == "year" && v == ALL_YEARS);
+    let rest: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, v)| !(k == "year" && v == ALL_YEARS))
+        .cloned()
+        .collect();
+    let mut params = ListParams::parse(&application_list::QUEUE, &rest)?;
+    let years = application_list::years(app, &ctx.principal).await?;
+    if all {
+        params.set("year", ALL_YEARS);
+    } else if params.get("year").is_none()
+        && let Some(newest) = years.first()
+    {
+        params.set("year", newest.to_string());
+    }
+    Ok((params, years))
 }
 
 async fn queue_page(
@@ -62,28 +90,12 @@ async fn queue_page(
     ctx: &SessionCtx,
     error: Option<&AppError>,
     cap_justification: String,
-    shown: Option<&str>,
+    pairs: &[(String, String)],
 ) -> Result<QueuePage, PageError> {
     authorize(&ctx.principal, Resource::Application, Action::Review)?;
-    let mut rows = apps::list(app, &ctx.principal).await?;
-    // One call at a time, the newest unless another (or all) is asked for: years do not mix.
-    let mut calls: Vec<(CompetitionId, String)> = rows
-        .iter()
-        .map(|r| (r.competition_id, r.competition_title.clone()))
-        .collect();
-    calls.sort_by_key(|c| std::cmp::Reverse(c.0));
-    calls.dedup_by_key(|c| c.0);
-    let shown = match shown.filter(|s| !s.is_empty()) {
-        Some("all") => "all".to_string(),
-        Some(id) => id.to_string(),
-        None => calls
-            .first()
-            .map(|c| c.0.to_string())
-            .unwrap_or_else(|| "all".into()),
-    };
-    if shown != "all" {
-        rows.retain(|r| r.competition_id.to_string() == shown);
-    }
+    let (params, years) = queue_params(app, ctx, pairs).await?;
+    let (rows, total) = application_list::page(app, &ctx.principal, &params).await?;
+    let shown = params.get("year").unwrap_or(ALL_YEARS).to_string();
     let cap_error = error
         .and_then(|e| e.fields().iter().find(|f| f.field == "cap_justification"))
         .map(|f| f.message.clone())
@@ -100,8 +112,10 @@ async fn queue_page(
         flash: String::new(),
         csrf: ctx.session.csrf_token.clone(),
         rows,
-        calls,
+        nav: params.nav(&application_list::QUEUE, total),
+        years,
         shown,
+        statuses: Status::ALL.iter().map(|s| (s.key(), s.label())).collect(),
         general_error,
         cap_justification,
         cap_error,
@@ -111,9 +125,25 @@ async fn queue_page(
 async fn queue(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    axum::extract::Query(q): axum::extract::Query<QueueQuery>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<QueuePage, PageError> {
-    queue_page(&app, &ctx, None, String::new(), q.competition.as_deref()).await
+    queue_page(&app, &ctx, None, String::new(), &pairs).await
+}
+
+/// 导出Excel of the queue: every application the filters match (the shown year by default).
+async fn export(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    authorize(&ctx.principal, Resource::Application, Action::Review)?;
+    let (params, _) = queue_params(&app, &ctx, &pairs).await?;
+    let bytes = application_list::export(&app, &ctx.principal, &params).await?;
+    Ok(xlsx_download(
+        bytes,
+        "初审申报名单.xlsx",
+        "review-queue.xlsx",
+    ))
 }
 
 async fn bulk_recommend(
@@ -139,7 +169,8 @@ async fn bulk_recommend(
     {
         Ok(_) => Redirect::to("/reviews").into_response(),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            match queue_page(&app, &ctx, Some(&e), justification, Some("all")).await {
+            let all = [("year".to_string(), ALL_YEARS.to_string())];
+            match queue_page(&app, &ctx, Some(&e), justification, &all).await {
                 Ok(page) => (axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
                 Err(e) => e.into_response(),
             }

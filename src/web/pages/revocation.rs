@@ -18,10 +18,12 @@ use super::{FormErrors, Layout, PageError, error_page, layout};
 use crate::app::{App, Shared};
 use crate::error::AppError;
 use crate::services::designations::PdfFailure;
+use crate::services::listing::{ListNav, ListParams};
 use crate::services::revocation::{
     self, Candidate, CaseView, DecideInput, DecisionDocument, Ground, OpenInput, PublishedDecision,
     RespondInput,
 };
+use crate::services::revocation_list;
 use crate::web::download::attachment;
 use crate::web::forms::Confirm;
 use crate::web::principal::{Authed, SessionCtx};
@@ -29,6 +31,7 @@ use crate::web::principal::{Authed, SessionCtx};
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/revocations", get(list).post(open))
+        .route("/revocations/export.xlsx", get(export))
         .route("/revocations/new", get(new_form))
         .route("/revocations/{id}", get(show))
         .route("/revocations/{id}/notify", post(notify))
@@ -45,16 +48,52 @@ struct ListPage {
     layout: Option<Layout>,
     flash: String,
     rows: Vec<CaseView>,
+    nav: ListNav,
+    cities: Vec<(String, String)>,
+    statuses: Vec<(&'static str, &'static str)>,
     can_open: bool,
 }
 
-async fn list(State(app): State<Shared>, Authed(ctx): Authed) -> Result<ListPage, PageError> {
+async fn list(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<ListPage, PageError> {
+    let params = ListParams::parse(&revocation_list::LIST, &pairs)?;
+    let (rows, total) = revocation_list::page(&app, &ctx.principal, &params).await?;
+    let role = ctx.principal.role;
     Ok(ListPage {
         layout: layout(&ctx, "revocations"),
         flash: String::new(),
-        rows: revocation::list(&app, &ctx.principal).await?,
-        can_open: permission(ctx.principal.role, Resource::Revocation, Action::Create).is_some(),
+        rows,
+        nav: params
+            .nav(&revocation_list::LIST, total)
+            .export_if(permission(role, Resource::Revocation, Action::Export).is_some()),
+        cities: match permission(role, Resource::Revocation, Action::View) {
+            Some(jiqun_domain::access::ScopeKind::All) => super::region_choices().0,
+            _ => Vec::new(),
+        },
+        statuses: jiqun_domain::revocation::CaseStatus::ALL
+            .iter()
+            .map(|s| (s.key(), s.label()))
+            .collect(),
+        can_open: permission(role, Resource::Revocation, Action::Create).is_some(),
     })
+}
+
+/// 导出Excel: every case the filters match, not only the page.
+async fn export(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let params = ListParams::parse(&revocation_list::LIST, &pairs)?;
+    let bytes = revocation_list::export(&app, &ctx.principal, &params).await?;
+    Ok(crate::web::download::xlsx_download(
+        bytes,
+        "撤销案件.xlsx",
+        "revocations.xlsx",
+    ))
 }
 
 #[derive(Template, WebTemplate)]

@@ -14,14 +14,17 @@ use serde::Deserialize;
 use super::{FormErrors, Layout, MessagePage, PageError, layout};
 use crate::app::Shared;
 use crate::error::AppError;
+use crate::services::listing::{ListNav, ListParams};
 use crate::services::orgs::{OrgFilter, list as list_orgs};
 use crate::services::users::{self, UserInput, UserUpdate, UserView};
+use crate::web::download::xlsx_download;
 use crate::web::forms::credential_action;
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/users", get(list))
+        .route("/users/export.xlsx", get(export))
         .route("/users/new", get(new_form).post(create))
         .route("/users/{id}", get(show))
         .route("/users/{id}/edit", get(edit_form).post(update))
@@ -35,28 +38,15 @@ struct ListPage {
     layout: Option<Layout>,
     flash: String,
     users: Vec<UserView>,
-    filter_q: String,
-    filter_role: String,
     roles: Vec<(&'static str, &'static str)>,
-    total: u64,
-    page: u64,
-    pages: u64,
-    /// The filter as a query string, for the page links.
-    query: String,
+    nav: ListNav,
     can_create: bool,
-}
-
-#[derive(Deserialize)]
-struct ListQuery {
-    q: Option<String>,
-    role: Option<String>,
-    page: Option<u64>,
 }
 
 async fn list(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Query(q): Query<ListQuery>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<ListPage, PageError> {
     if !matches!(
         permission(ctx.principal.role, Resource::User, Action::View),
@@ -64,35 +54,29 @@ async fn list(
     ) {
         return Err(PageError(AppError::Forbidden));
     }
-    let role = q
-        .role
-        .as_deref()
-        .filter(|r| !r.is_empty())
-        .map(|r| {
-            Role::from_key(r).ok_or_else(|| AppError::invalid("role", format!("未知的角色“{r}”")))
-        })
-        .transpose()?;
-    let page = q.page.unwrap_or(1).max(1);
-    let (rows, total) = users::page(&app, &ctx.principal, q.q.as_deref(), role, page).await?;
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in [("q", &q.q), ("role", &q.role)] {
-        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-            query.append_pair(k, v);
-        }
-    }
+    let params = ListParams::parse(&users::LIST, &pairs)?;
+    let (rows, total) = users::page(&app, &ctx.principal, &params).await?;
     Ok(ListPage {
         layout: layout(&ctx, "users"),
         flash: String::new(),
         users: rows,
-        filter_role: role.map(|r| r.key().to_string()).unwrap_or_default(),
         roles: Role::ALL.iter().map(|r| (r.key(), r.label())).collect(),
-        total,
-        page,
-        pages: total.div_ceil(users::PAGE_SIZE).max(1),
-        query: query.finish(),
-        filter_q: q.q.unwrap_or_default(),
+        nav: params
+            .nav(&users::LIST, total)
+            .export_if(permission(ctx.principal.role, Resource::User, Action::Export).is_some()),
         can_create: permission(ctx.principal.role, Resource::User, Action::Create).is_some(),
     })
+}
+
+/// 导出Excel: every account the filters match, not only the page.
+async fn export(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let params = ListParams::parse(&users::LIST, &pairs)?;
+    let bytes = users::export(&app, &ctx.principal, &params).await?;
+    Ok(xlsx_download(bytes, "用户名单.xlsx", "users.xlsx"))
 }
 
 /// The form as typed: every field is text, so nothing the user typed is lost on an error.

@@ -248,6 +248,15 @@ pub enum ValueType {
     Decimal,
     Percent,
     Text,
+    /// A manufacturing division code of GB/T 4754 (C13–C43), picked from the table.
+    IndustryCode,
+}
+
+impl ValueType {
+    /// Whether values of this type are numbers (thresholds, sums, charts).
+    pub fn is_number(self) -> bool {
+        !matches!(self, ValueType::Text | ValueType::IndustryCode)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

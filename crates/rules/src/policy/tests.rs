@@ -292,8 +292,8 @@ fn unknown_keys_at_every_level() {
     )
     .replacen("due = \"01-31\"\n", "due = \"01-31\"\ngrace_days = 3\n", 1)
     .replacen(
-        "value_type = \"text\", required = true }",
-        "value_type = \"text\", required = true, weight = 2 }",
+        "value_type = \"industry_code\", required = true }",
+        "value_type = \"industry_code\", required = true, weight = 2 }",
         1,
     );
     let list = errors(&text);

@@ -428,9 +428,12 @@ fn criteria_checks(criteria: &[Criterion], scoring: Option<&Scoring>, e: &mut Er
 fn indicator_unit(e: &mut Errors, at: &str, ind: &Indicator) {
     let unit_path = format!("{at}.unit");
     match (ind.value_type, ind.unit) {
-        (ValueType::Percent, Some(Unit::Percent)) | (ValueType::Text, None) => {}
+        (ValueType::Percent, Some(Unit::Percent))
+        | (ValueType::Text | ValueType::IndustryCode, None) => {}
         (ValueType::Percent, _) => e.push(unit_path, "百分比指标的单位应为 %"),
-        (ValueType::Text, Some(_)) => e.push(unit_path, "文本指标不应设置单位"),
+        (ValueType::Text | ValueType::IndustryCode, Some(_)) => {
+            e.push(unit_path, "文本指标不应设置单位")
+        }
         (_, Some(Unit::Percent)) => {
             e.push(unit_path, "单位为 % 的指标请使用 value_type = \"percent\"")
         }
@@ -463,7 +466,7 @@ fn eligibility(el: &Eligibility, criteria: Option<&[Criterion]>, e: &mut Errors)
                 format!("{at}.indicator"),
                 format!("引用了不存在的指标“{}”", t.indicator),
             ),
-            Some(ind) if ind.value_type == ValueType::Text => e.push(
+            Some(ind) if !ind.value_type.is_number() => e.push(
                 format!("{at}.indicator"),
                 format!("指标“{}”是文本，不能设置数值门槛", ind.name),
             ),
@@ -618,7 +621,7 @@ fn report_flags(f: &ReportFlags, form: Option<&ReportForm>, e: &mut Errors) {
     let numeric = |key: &str| {
         form.indicators
             .iter()
-            .any(|i| i.key == key && i.value_type != ValueType::Text)
+            .any(|i| i.key == key && i.value_type.is_number())
     };
     for (i, key) in f.cumulative.iter().enumerate() {
         if !numeric(key) {

@@ -1,0 +1,233 @@
+//! The lists of applications: the applicant's 我的申报, the city's 初审 queue and the province's
+//! view, with the year, city and status filters, paging, sort and 导出Excel of every back-office
+//! list (filtered, sorted and paged in SQL).
+
+use jiqun_domain::access::{Action, Resource, ScopeKind};
+use jiqun_domain::application::Status;
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+
+use super::applications::{ApplicationRow, rows};
+use super::authorize;
+use super::listing::{FilterKind, FilterSpec, ListParams, ListSpec, export_xlsx};
+use crate::app::{App, Principal};
+use crate::error::AppError;
+use crate::store::entity::{application, cluster, cluster_co_applicant, competition};
+use crate::store::id::ClusterId;
+
+fn statuses() -> Vec<(&'static str, &'static str)> {
+    Status::ALL.iter().map(|s| (s.key(), s.label())).collect()
+}
+
+const FILTERS: &[FilterSpec] = &[
+    FilterSpec {
+        key: "year",
+        label: "年度",
+        kind: FilterKind::Year,
+    },
+    FilterSpec {
+        key: "city",
+        label: "市州",
+        kind: FilterKind::City,
+    },
+    FilterSpec {
+        key: "status",
+        label: "状态",
+        kind: FilterKind::Choice(statuses),
+    },
+    FilterSpec {
+        key: "q",
+        label: "关键字",
+        kind: FilterKind::Text,
+    },
+];
+
+const SORTS: &[(&str, &str)] = &[
+    ("id", "受理顺序"),
+    ("submitted", "提交时间"),
+    ("status", "状态"),
+    ("city", "市州"),
+    ("county", "县（市、区）"),
+];
+
+/// 我的申报 and the province's list of applications.
+pub const LIST: ListSpec = ListSpec {
+    path: "/applications",
+    filters: FILTERS,
+    sorts: SORTS,
+    default_desc: true,
+};
+
+/// The city's 初审 queue: the same filters, one year at a time by default.
+pub const QUEUE: ListSpec = ListSpec {
+    path: "/reviews",
+    filters: FILTERS,
+    sorts: SORTS,
+    default_desc: true,
+};
+
+/// The API's list: the same query keys.
+pub const API: ListSpec = ListSpec {
+    path: "/api/v1/applications",
+    filters: FILTERS,
+    sorts: SORTS,
+    default_desc: true,
+};
+
+/// The applications the principal may see (`None`: none at all).
+pub async fn scope_condition(
+    app: &App,
+    p: &Principal,
+    action: Action,
+) -> Result<Option<Condition>, AppError> {
+    let scope = authorize(p, Resource::Application, action)?;
+    Ok(match scope {
+        ScopeKind::All => Some(Condition::all()),
+        ScopeKind::OwnCity => Some(
+            Condition::all()
+                .add(application::Column::CityCode.eq(p.org.city_code))
+                .add(application::Column::Status.ne(Status::Draft)),
+        ),
+        ScopeKind::OwnOrg => {
+            let co: Vec<ClusterId> = cluster_co_applicant::Entity::find()
+                .filter(cluster_co_applicant::Column::OrgId.eq(p.org.id))
+                .all(&app.db)
+                .await?
+                .into_iter()
+                .map(|c| c.cluster_id)
+                .collect();
+            Some(
+                Condition::any()
+                    .add(application::Column::OrgId.eq(p.org.id))
+                    .add(application::Column::ClusterId.is_in(co)),
+            )
+        }
+        ScopeKind::OwnAccount => None,
+    })
+}
+
+/// The filtered, ordered query inside the principal's scope.
+async fn listed(
+    app: &App,
+    p: &Principal,
+    action: Action,
+    params: &ListParams,
+) -> Result<Select<application::Entity>, AppError> {
+    let condition = scope_condition(app, p, action)
+        .await?
+        .unwrap_or_else(|| Condition::all().add(application::Column::Id.eq(-1)));
+    let mut q = application::Entity::find().filter(condition);
+    if let Some(year) = params.year("year") {
+        q = q.filter(
+            application::Column::CompetitionId.in_subquery(
+                Query::select()
+                    .column(competition::Column::Id)
+                    .from(competition::Entity)
+                    .and_where(competition::Column::Year.eq(year))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(city) = params.city("city") {
+        q = q.filter(application::Column::CityCode.eq(city));
+    }
+    if let Some(status) = params.get("status").and_then(Status::from_key) {
+        q = q.filter(application::Column::Status.eq(status));
+    }
+    if let Some(text) = params.get("q") {
+        q = q.filter(
+            application::Column::ClusterId.in_subquery(
+                Query::select()
+                    .column(cluster::Column::Id)
+                    .from(cluster::Entity)
+                    .and_where(cluster::Column::Name.contains(text))
+                    .to_owned(),
+            ),
+        );
+    }
+    Ok(params.order(
+        q,
+        |key| match key {
+            "submitted" => application::Column::SubmittedAt,
+            "status" => application::Column::Status,
+            "city" => application::Column::CityCode,
+            "county" => application::Column::CountyCode,
+            _ => application::Column::Id,
+        },
+        application::Column::Id,
+    ))
+}
+
+/// One page of the list and the number of all that match (names loaded in batches).
+pub async fn page(
+    app: &App,
+    p: &Principal,
+    params: &ListParams,
+) -> Result<(Vec<ApplicationRow>, u64), AppError> {
+    let (list, total) = params
+        .fetch(&app.db, listed(app, p, Action::View, params).await?)
+        .await?;
+    Ok((rows(app, list).await?, total))
+}
+
+/// The years with an application the principal may see, newest first (one query): the
+/// queue's year picker, its first the default.
+pub async fn years(app: &App, p: &Principal) -> Result<Vec<i32>, AppError> {
+    let Some(condition) = scope_condition(app, p, Action::View).await? else {
+        return Ok(Vec::new());
+    };
+    Ok(competition::Entity::find()
+        .select_only()
+        .column(competition::Column::Year)
+        .distinct()
+        .filter(
+            competition::Column::Id.in_subquery(
+                Query::select()
+                    .column(application::Column::CompetitionId)
+                    .from(application::Entity)
+                    .cond_where(condition)
+                    .to_owned(),
+            ),
+        )
+        .order_by_desc(competition::Column::Year)
+        .into_tuple()
+        .all(&app.db)
+        .await?)
+}
+
+/// Every application the filters match, as the Excel of 导出Excel.
+pub async fn export(app: &App, p: &Principal, params: &ListParams) -> Result<Vec<u8>, AppError> {
+    let list = params
+        .fetch_all(&app.db, listed(app, p, Action::Export, params).await?)
+        .await?;
+    let table: Vec<Vec<String>> = rows(app, list)
+        .await?
+        .into_iter()
+        .map(|a| {
+            vec![
+                a.id.to_string(),
+                a.cluster_name,
+                a.org_name,
+                a.county_name,
+                a.competition_title,
+                a.status_label,
+                a.revision.to_string(),
+                a.submitted_at.unwrap_or_default(),
+            ]
+        })
+        .collect();
+    export_xlsx(
+        "申报名单",
+        &[
+            ("受理编号", 10.0),
+            ("集群名称", 32.0),
+            ("申报主体", 30.0),
+            ("牵头县（市、区）", 20.0),
+            ("竞赛通知", 36.0),
+            ("状态", 14.0),
+            ("提交次数", 10.0),
+            ("最近提交", 20.0),
+        ],
+        &table,
+    )
+}
