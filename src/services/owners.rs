@@ -59,6 +59,9 @@ pub async fn can_read(
         OwnerType::ChangeRequest => {
             super::changes::can_read(app, p, ChangeRequestId::new(owner_id)).await
         }
+        OwnerType::Recheck => {
+            super::recheck::can_read(app, p, crate::store::id::RecheckId::new(owner_id)).await
+        }
     }
 }
 
@@ -166,6 +169,10 @@ pub async fn can_attach(
         // 变更申请: the cluster's evidence, before its city gives an opinion.
         (OwnerType::ChangeRequest, "evidence") => {
             super::changes::can_attach(app, p, ChangeRequestId::new(owner_id)).await
+        }
+        // 复核: the cluster's evidence, while its materials may still be saved.
+        (OwnerType::Recheck, "evidence") => {
+            super::recheck::can_attach(app, p, crate::store::id::RecheckId::new(owner_id)).await
         }
         _ => Err(AppError::Forbidden),
     }

@@ -151,4 +151,8 @@ ids! {
     NominationId;
     /// `import_batches.id`
     ImportBatchId;
+    /// `recheck_calls.id`: a province's yearly 复核 call.
+    RecheckCallId;
+    /// `rechecks.id`: one cluster's 复核 under a call.
+    RecheckId;
 }

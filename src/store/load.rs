@@ -63,6 +63,8 @@ has_id!(
     funding_entry: FundingEntryId,
     change_request: ChangeRequestId,
     nomination: NominationId,
+    recheck: RecheckId,
+    recheck_call: RecheckCallId,
 );
 
 /// The distinct keys as query values, taken before any await: the futures below then hold no

@@ -38,6 +38,8 @@ versioned!(
     funding_entry,
     change_request,
     nomination,
+    recheck,
+    recheck_call,
 );
 
 /// Writes the set fields of `changes` to row `id` if it is still at `expected` and moves it to

@@ -19,6 +19,7 @@ mod funding;
 mod guidance;
 mod intake;
 mod lists;
+mod recheck;
 mod revocation;
 mod rounds;
 

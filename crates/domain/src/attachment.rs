@@ -174,6 +174,8 @@ pub enum OwnerType {
     RevocationResponse,
     /// Evidence filed with a designated cluster's 变更申请.
     ChangeRequest,
+    /// Evidence filed with a cluster's 复核 materials.
+    Recheck,
 }
 
 impl OwnerType {
@@ -188,6 +190,7 @@ impl OwnerType {
             OwnerType::RevocationCase => "revocation_case",
             OwnerType::RevocationResponse => "revocation_response",
             OwnerType::ChangeRequest => "change_request",
+            OwnerType::Recheck => "recheck",
         }
     }
 
@@ -202,6 +205,7 @@ impl OwnerType {
             OwnerType::RevocationCase,
             OwnerType::RevocationResponse,
             OwnerType::ChangeRequest,
+            OwnerType::Recheck,
         ]
         .into_iter()
         .find(|o| o.key() == key)
@@ -220,6 +224,7 @@ pub fn owner_label(owner: OwnerType) -> &'static str {
         OwnerType::RevocationCase => "撤销案件",
         OwnerType::RevocationResponse => "陈述申辩",
         OwnerType::ChangeRequest => "变更申请",
+        OwnerType::Recheck => "复核材料",
     }
 }
 
@@ -790,6 +795,8 @@ mod tests {
             OwnerType::Report,
             OwnerType::RevocationCase,
             OwnerType::RevocationResponse,
+            OwnerType::ChangeRequest,
+            OwnerType::Recheck,
         ] {
             assert_eq!(OwnerType::from_key(o.key()), Some(o));
             assert!(!owner_label(o).is_empty());

@@ -100,6 +100,15 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("nomination.create", "推荐申报国家级先进制造业集群"),
     ("nomination.outcome", "记录国家级集群评选结果"),
     ("nomination.dossier", "导出国家级集群推荐材料"),
+    ("recheck.call", "发布复核通知"),
+    ("recheck.save", "保存复核材料"),
+    ("recheck.submit", "提交复核材料"),
+    ("recheck.city_opinion", "出具复核市州意见"),
+    ("recheck.review", "记录复核专家组评审结果"),
+    ("recheck.notice", "发布复核结果公示"),
+    ("recheck.pass", "确认复核通过"),
+    ("recheck.fail", "确认未通过复核"),
+    ("recheck.lapse", "认定未按期提交复核材料"),
 ];
 
 /// Every object type an entry can name, with its name.
@@ -129,6 +138,8 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("import", "Excel导入"),
     ("change_request", "变更申请"),
     ("nomination", "国家级集群推荐"),
+    ("recheck_call", "复核通知"),
+    ("recheck", "复核"),
 ];
 
 fn find(table: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {

@@ -32,6 +32,8 @@ pub mod objection;
 pub mod organisation;
 pub mod panel_member;
 pub mod policy;
+pub mod recheck;
+pub mod recheck_call;
 pub mod recommendation;
 pub mod report;
 pub mod report_alert;
