@@ -279,7 +279,7 @@ async fn a_recheck_call_runs_to_a_pass_and_a_fail_that_opens_a_revocation_case()
     .await;
     assert_eq!(status, 404);
     let page = support::page_login(&t, "applicant").await;
-    let (_, html) = get_page(&page, &t, "/workbench").await;
+    let (_, html) = get_page(&page, &t, "/").await;
     assert!(html.contains("复核材料待提交"), "{html}");
 
     // A draft keeps what was typed; submission wants every required item and evidence.
@@ -448,6 +448,9 @@ async fn a_recheck_call_runs_to_a_pass_and_a_fail_that_opens_a_revocation_case()
     assert!(error_message(&v).contains("公示期至2026年12月10日"), "{v}");
 
     forward_to(&t, date!(2026 - 12 - 11));
+    // A week on, the earlier sessions have timed out.
+    let province = token(&t, "province").await;
+    let applicant = token(&t, "applicant").await;
     let (status, v) = step(&t, &province, changsha_id, "conclude", None).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["status"], "passed");
@@ -520,6 +523,7 @@ async fn a_cluster_that_submits_nothing_by_the_deadline_faces_a_revocation_case(
     assert_eq!(status, 409);
     assert!(error_message(&v).contains("尚未届满"), "{v}");
     forward_to(&t, date!(2026 - 12 - 09));
+    let province = token(&t, "province").await;
     let applicant2 = token(&t, "applicant2").await;
     let (status, v) = step(
         &t,
