@@ -136,8 +136,15 @@ mod tests {
         let field = format!("indicators.{}", required.key);
         assert!(a.message_for(&field).unwrap().contains(&required.name));
         assert_eq!(a.message_for("self_assessment"), Some("请填写复核自评报告"));
+        let numeric = p
+            .criteria
+            .iter()
+            .flat_map(|c| &c.indicators)
+            .find(|i| i.value_type != crate::policy::ValueType::Text)
+            .unwrap();
         let mut bad = d.clone();
-        bad.indicators.insert(required.key.clone(), "很多".into());
+        bad.indicators.insert(numeric.key.clone(), "很多".into());
+        let field = format!("indicators.{}", numeric.key);
         assert!(assess(&p, &bad, true).message_for(&field).is_some());
     }
 
