@@ -62,6 +62,9 @@ pub async fn can_read(
         OwnerType::FinalMaterials => {
             super::finals::can_read(app, p, FinalMaterialsId::new(owner_id)).await
         }
+        OwnerType::Recheck => {
+            super::recheck::can_read(app, p, crate::store::id::RecheckId::new(owner_id)).await
+        }
     }
 }
 
@@ -173,6 +176,10 @@ pub async fn can_attach(
         // 决赛申报材料: the finalist's evidence, before submission and the deadline.
         (OwnerType::FinalMaterials, "evidence") => {
             super::finals::can_attach(app, p, FinalMaterialsId::new(owner_id)).await
+        }
+        // 复核: the cluster's evidence, while its materials may still be saved.
+        (OwnerType::Recheck, "evidence") => {
+            super::recheck::can_attach(app, p, crate::store::id::RecheckId::new(owner_id)).await
         }
         _ => Err(AppError::Forbidden),
     }

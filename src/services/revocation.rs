@@ -498,18 +498,31 @@ pub async fn open(app: &App, p: &Principal, input: &OpenInput) -> Result<CaseVie
         return Err(AppError::internal("checked above"));
     };
     let now = app.clock.now();
-    let today = crate::clock::local(now).date();
     let txn = store::write_txn(&app.db).await?;
+    let id = open_in(app, p, &txn, cluster_id, ground, facts, now).await?;
+    txn.commit().await?;
+    get(app, p, id).await
+}
+
+/// Opens a case inside the caller's transaction (the province's own opening, or a 复核 that
+/// failed or lapsed): the cluster must hold a live title and have no undecided case; audited.
+pub(crate) async fn open_in<C: ConnectionTrait>(
+    app: &App,
+    p: &Principal,
+    txn: &C,
+    cluster_id: ClusterId,
+    ground: &jiqun_rules::policy::RevocationReason,
+    facts: &str,
+    now: time::OffsetDateTime,
+) -> Result<RevocationCaseId, AppError> {
+    let today = crate::clock::local(now).date();
     // One undecided case per cluster: two openings at once must not both pass the check.
-    store::lock::serialise(&txn, &format!("revocation-cluster:{cluster_id}")).await?;
+    store::lock::serialise(txn, &format!("revocation-cluster:{cluster_id}")).await?;
     let cl = cluster::Entity::find_by_id(cluster_id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(|| AppError::invalid("cluster_id", "所选集群不存在"))?;
-    if designations::open_titles(&txn, cluster_id)
-        .await?
-        .is_empty()
-    {
+    if designations::open_titles(txn, cluster_id).await?.is_empty() {
         return Err(AppError::invalid(
             "cluster_id",
             format!("“{}”目前未持有有效称号，无需撤销", cl.name),
@@ -522,7 +535,7 @@ pub async fn open(app: &App, p: &Principal, input: &OpenInput) -> Result<CaseVie
             CaseStatus::Notified,
             CaseStatus::Responded,
         ]))
-        .one(&txn)
+        .one(txn)
         .await?
     {
         return Err(AppError::Conflict(format!(
@@ -560,11 +573,11 @@ pub async fn open(app: &App, p: &Principal, input: &OpenInput) -> Result<CaseVie
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     Audit::of(app, p, now)
         .record(
-            &txn,
+            txn,
             Event {
                 action: "revocation.open",
                 object_type: "revocation_case",
@@ -577,8 +590,7 @@ pub async fn open(app: &App, p: &Principal, input: &OpenInput) -> Result<CaseVie
             },
         )
         .await?;
-    txn.commit().await?;
-    get(app, p, case.id).await
+    Ok(case.id)
 }
 
 /// The titles a case is about, e.g. "湖南省先进制造业集群称号（证书编号…）".

@@ -26,7 +26,7 @@ use crate::store::{
 pub const SOURCE_AUTO: &str = "auto";
 pub const SOURCE_MANUAL: &str = "manual";
 
-mod assignments;
+pub(crate) mod assignments;
 mod panel;
 mod setup;
 mod steps;

@@ -145,6 +145,9 @@ pub async fn for_principal(app: &App, p: &Principal) -> Result<Workbench, AppErr
     for (label, href, count) in finals_todos(app, p).await? {
         push(&label, &href, count);
     }
+    for (label, href, count) in super::recheck::todos(app, p).await? {
+        push(&label, &href, count);
+    }
     let waiting = super::changes::waiting_for(app, p).await?;
     match p.role {
         Role::CityBureau => push("变更申请待出具市州意见", "/change-requests", waiting),

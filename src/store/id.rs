@@ -159,4 +159,8 @@ ids! {
     YearlyAnnouncementId;
     /// `plaques.id`: the 授牌 of a designation.
     PlaqueId;
+    /// `recheck_calls.id`: a province's yearly 复核 call.
+    RecheckCallId;
+    /// `rechecks.id`: one cluster's 复核 under a call.
+    RecheckId;
 }

@@ -66,6 +66,8 @@ has_id!(
     final_materials: FinalMaterialsId,
     yearly_announcement: YearlyAnnouncementId,
     plaque: PlaqueId,
+    recheck: RecheckId,
+    recheck_call: RecheckCallId,
 );
 
 /// The distinct keys as query values, taken before any await: the futures below then hold no

@@ -28,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0019Nomination),
             Box::new(M0022Monitoring),
             Box::new(M0021Finals),
+            Box::new(M0020Recheck),
         ]
     }
 }
@@ -1986,6 +1987,93 @@ impl MigrationTrait for M0021Finals {
                 .to_owned(),
         )
         .await?;
+        Ok(())
+    }
+}
+
+/// 复核 (第十四条) as a proceeding: the province's yearly call (requirements, deadline, and the
+/// result notice once published) and one recheck per cluster the call lists, carrying the
+/// cluster's materials, its city's opinion, the panel's decision and the confirmed result (with
+/// the revocation case a failure or a lapse opened).
+struct M0020Recheck;
+
+impl MigrationName for M0020Recheck {
+    fn name(&self) -> &str {
+        "m0020_recheck"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0020Recheck {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("recheck_calls")
+                .col(big_pk_auto("id"))
+                .col(integer("year"))
+                .col(text("requirements"))
+                .col(date("deadline"))
+                .col(big_integer("issued_by"))
+                .col(date("issued_on"))
+                .col(date_null("notice_published_on"))
+                .col(date_null("notice_last_day"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index("uq_recheck_calls_year", "recheck_calls", &["year"])
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("rechecks")
+                .col(big_pk_auto("id"))
+                .col(big_integer("call_id"))
+                .col(big_integer("cluster_id"))
+                .col(big_integer("org_id"))
+                .col(string("city_code"))
+                .col(string("certificate_number"))
+                .col(date("due_on"))
+                .col(string("status"))
+                .col(text("materials_json"))
+                .col(timestamp_with_time_zone_null("submitted_at"))
+                .col(big_integer_null("submitted_by"))
+                .col(boolean_null("city_agrees"))
+                .col(text("city_opinion"))
+                .col(big_integer_null("city_by"))
+                .col(timestamp_with_time_zone_null("city_at"))
+                .col(text("panel_json"))
+                .col(double_null("score"))
+                .col(boolean_null("passed"))
+                .col(text("result_reasons"))
+                .col(big_integer_null("reviewed_by"))
+                .col(date_null("reviewed_on"))
+                .col(date_null("confirmed_on"))
+                .col(date_null("next_due_on"))
+                .col(big_integer_null("revocation_case_id"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "uq_rechecks_call_cluster",
+                "rechecks",
+                &["call_id", "cluster_id"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_rechecks_cluster", "rechecks", &["cluster_id"]).to_owned())
+            .await?;
         Ok(())
     }
 }

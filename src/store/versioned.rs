@@ -39,6 +39,8 @@ versioned!(
     change_request,
     nomination,
     final_materials,
+    recheck,
+    recheck_call,
 );
 
 /// Writes the set fields of `changes` to row `id` if it is still at `expected` and moves it to

@@ -22,6 +22,7 @@ mod guidance;
 mod intake;
 mod lists;
 mod reports;
+mod recheck;
 mod revocation;
 mod rounds;
 

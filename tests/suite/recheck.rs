@@ -78,3 +78,491 @@ async fn the_clusters_due_in_a_year_are_listed_three_years_after_designation() {
         "{html}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The proceeding: call → materials → city opinion → panel → notice → conclusion
+
+use jiqun::store::entity::{cluster, cluster_county, designation};
+use jiqun::store::id::ClusterId;
+use jiqun_domain::region::RegionCode;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde_json::json;
+use time::macros::date;
+
+use crate::attachments::post_file;
+use crate::fixtures::{YUEYANG, audited, error_message, expert_id, forward_to};
+use crate::support::TestApp;
+
+/// The two titles the confirmed round conferred on 4 December 2026, dated three years back so
+/// they fall due this year (2026-12-04) while the calendar still covers the dates involved.
+async fn due_this_year(t: &TestApp) {
+    confirmed_round(t).await;
+    for d in designation::Entity::find().all(&t.app.db).await.unwrap() {
+        let mut m: designation::ActiveModel = d.into();
+        m.effective_on = Set(date!(2023 - 12 - 04));
+        m.update(&t.app.db).await.unwrap();
+    }
+}
+
+async fn cluster_named(t: &TestApp, name: &str) -> ClusterId {
+    cluster::Entity::find()
+        .filter(cluster::Column::Name.eq(name))
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+async fn issue(t: &TestApp, province: &str, deadline: &str) -> Value {
+    let (status, v) = call(
+        t,
+        province,
+        "POST",
+        "/api/v1/recheck-calls",
+        Some(
+            json!({"year": "2026", "requirements": "对照认定条件，提交近三年发展情况和主要指标。",
+            "deadline": deadline}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    v
+}
+
+/// The recheck of a cluster, as `tok` lists it.
+async fn recheck_of(t: &TestApp, tok: &str, cluster: &str) -> Value {
+    let (status, v) = call(t, tok, "GET", "/api/v1/rechecks", None).await;
+    assert_eq!(status, 200, "{v}");
+    v.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["cluster_name"] == cluster)
+        .cloned()
+        .unwrap_or_else(|| panic!("no recheck of {cluster}: {v}"))
+}
+
+async fn step(t: &TestApp, tok: &str, id: i64, what: &str, body: Option<Value>) -> (u16, Value) {
+    let method = if what == "materials" { "PUT" } else { "POST" };
+    call(
+        t,
+        tok,
+        method,
+        &format!("/api/v1/rechecks/{id}/{what}"),
+        body,
+    )
+    .await
+}
+
+/// Every indicator the form asks for, filled.
+fn filled(r: &Value) -> Value {
+    let mut m = serde_json::Map::new();
+    for f in r["indicators"].as_array().unwrap() {
+        m.insert(f["key"].as_str().unwrap().to_string(), json!("50"));
+    }
+    Value::Object(m)
+}
+
+/// The cluster uploads evidence and submits complete materials; its city agrees.
+async fn submit_and_opine(t: &TestApp, applicant: &str, city: &str, cluster: &str) -> i64 {
+    let tok = token(t, applicant).await;
+    let r = recheck_of(t, &tok, cluster).await;
+    let id = r["id"].as_i64().unwrap();
+    let (status, v) = post_file(
+        t,
+        &tok,
+        &format!("owner_type=recheck&owner_id={id}&purpose=evidence"),
+        "复核证明材料.pdf",
+        b"%PDF-1.4\n%recheck\n",
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = step(
+        t,
+        &tok,
+        id,
+        "materials",
+        Some(json!({"indicators": filled(&r), "self_assessment": "三年来集群规模稳步增长。", "submit": true})),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["status"], "submitted");
+    let (status, v) = step(
+        t,
+        &token(t, city).await,
+        id,
+        "opinion",
+        Some(json!({"agrees": true, "opinion": "材料属实，同意通过复核。"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["status"], "city_reviewed");
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recheck_call_runs_to_a_pass_and_a_fail_that_opens_a_revocation_case() {
+    let t = support::spawn().await;
+    due_this_year(&t).await;
+    let province = token(&t, "province").await;
+
+    // The call: a deadline on a working day after today, and clusters due that year.
+    for (body, field, says) in [
+        (
+            json!({"year": "2026", "requirements": "要求", "deadline": "2026-12-19"}),
+            "deadline",
+            "不是工作日",
+        ),
+        (
+            json!({"year": "2026", "requirements": "要求", "deadline": "2026-12-03"}),
+            "deadline",
+            "应晚于今天",
+        ),
+        (
+            json!({"year": "2026", "requirements": " ", "deadline": "2026-12-18"}),
+            "requirements",
+            "请填写",
+        ),
+        (
+            json!({"year": "2027", "requirements": "要求", "deadline": "2026-12-18"}),
+            "year",
+            "没有到期复核的集群",
+        ),
+    ] {
+        let (status, v) = call(&t, &province, "POST", "/api/v1/recheck-calls", Some(body)).await;
+        assert_eq!(status, 422, "{v}");
+        assert!(field_message(&v, field).contains(says), "{v}");
+    }
+    let (status, _) = call(
+        &t,
+        &token(&t, "changsha").await,
+        "POST",
+        "/api/v1/recheck-calls",
+        Some(json!({"year": "2026", "requirements": "要求", "deadline": "2026-12-18"})),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let c = issue(&t, &province, "2026-12-18").await;
+    assert_eq!(c["deadline_zh"], "2026年12月18日");
+    let (status, v) = call(
+        &t,
+        &province,
+        "POST",
+        "/api/v1/recheck-calls",
+        Some(json!({"year": "2026", "requirements": "要求", "deadline": "2026-12-18"})),
+    )
+    .await;
+    assert_eq!(status, 409, "{v}");
+
+    // Each due cluster has a recheck to answer; each reader sees its own scope.
+    let (_, all) = call(&t, &province, "GET", "/api/v1/rechecks", None).await;
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    for (user, cluster) in [
+        ("changsha", CHANGSHA),
+        ("applicant", CHANGSHA),
+        ("yueyang", YUEYANG),
+        ("applicant2", YUEYANG),
+    ] {
+        let (_, v) = call(&t, &token(&t, user).await, "GET", "/api/v1/rechecks", None).await;
+        assert_eq!(names_of(&v), [cluster], "{user}");
+    }
+    let changsha_id = recheck_of(&t, &province, CHANGSHA).await["id"]
+        .as_i64()
+        .unwrap();
+    let (status, _) = call(
+        &t,
+        &token(&t, "yueyang").await,
+        "GET",
+        &format!("/api/v1/rechecks/{changsha_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let page = support::page_login(&t, "applicant").await;
+    let (_, html) = get_page(&page, &t, "/").await;
+    assert!(html.contains("复核材料待提交"), "{html}");
+
+    // A draft keeps what was typed; submission wants every required item and evidence.
+    let applicant = token(&t, "applicant").await;
+    let (status, v) = step(
+        &t,
+        &applicant,
+        changsha_id,
+        "materials",
+        Some(json!({"indicators": {}, "self_assessment": "草稿：规模增长情况待补充。"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["status"], "due");
+    assert_eq!(v["self_assessment"], "草稿：规模增长情况待补充。");
+    let (status, v) = step(
+        &t,
+        &applicant,
+        changsha_id,
+        "materials",
+        Some(json!({"indicators": filled(&v), "self_assessment": "完整。", "submit": true})),
+    )
+    .await;
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(
+        field_message(&v, "attachments.evidence"),
+        "请上传至少一份复核证明材料"
+    );
+    let (_, v) = call(
+        &t,
+        &applicant,
+        "GET",
+        &format!("/api/v1/rechecks/{changsha_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        v["self_assessment"], "草稿：规模增长情况待补充。",
+        "a refused submission saves nothing"
+    );
+    let (status, _) = step(
+        &t,
+        &token(&t, "applicant2").await,
+        changsha_id,
+        "materials",
+        Some(json!({"self_assessment": "越权"})),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    submit_and_opine(&t, "applicant", "changsha", CHANGSHA).await;
+    let yueyang_id = submit_and_opine(&t, "applicant2", "yueyang", YUEYANG).await;
+
+    // The panel: experts tied to the whole cluster are refused, by the city of any county it
+    // spans too (长沙工程机械 also spans 湘潭县).
+    let cl = cluster_named(&t, CHANGSHA).await;
+    cluster_county::ActiveModel {
+        cluster_id: Set(cl),
+        county_code: Set(RegionCode::new(430321).unwrap()),
+        ..Default::default()
+    }
+    .insert(&t.app.db)
+    .await
+    .unwrap();
+    let review = |experts: Vec<i64>, score: &str, reasons: &str| json!({"expert_ids": experts, "score": score, "reasons": reasons});
+    let (e1, e2, e3, e4) = (
+        expert_id(&t, "expert").await.get(),
+        expert_id(&t, "expert2").await.get(),
+        expert_id(&t, "expert3").await.get(),
+        expert_id(&t, "expert4").await.get(),
+    );
+    for (panel, says) in [
+        (vec![e1, e3], "长沙市"),
+        (vec![e2], "跨及的县市区同属湘潭市"),
+    ] {
+        let (status, v) = step(
+            &t,
+            &province,
+            changsha_id,
+            "review",
+            Some(review(panel, "85", "指标全面达标")),
+        )
+        .await;
+        assert_eq!(status, 422, "{v}");
+        let m = field_message(&v, "expert_ids");
+        assert!(m.contains("回避") && m.contains(says), "{m}");
+    }
+    let (status, v) = step(
+        &t,
+        &province,
+        changsha_id,
+        "review",
+        Some(review(vec![e3], "八十", "")),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(field_message(&v, "score").contains("八十"));
+    assert!(field_message(&v, "reasons").contains("请填写"));
+    let (status, v) = step(
+        &t,
+        &province,
+        changsha_id,
+        "review",
+        Some(review(
+            vec![e3, e4],
+            "85",
+            "主要指标全面达标，集群服务体系完善。",
+        )),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        (v["status"].as_str(), v["result_label"].as_str()),
+        (Some("reviewed"), Some("通过"))
+    );
+    let (status, v) = step(
+        &t,
+        &province,
+        yueyang_id,
+        "review",
+        Some(review(
+            vec![e3],
+            "55.5",
+            "产业规模下降，公共服务平台未建成。",
+        )),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["result_label"], "不通过");
+    assert_eq!(v["pass_mark"], 60.0);
+
+    // The result list is publicly noticed for five working days before it is confirmed.
+    let (status, v) = step(&t, &province, changsha_id, "conclude", None).await;
+    assert_eq!(status, 409);
+    assert!(error_message(&v).contains("尚未公示"), "{v}");
+    let call_id = c["id"].as_i64().unwrap();
+    let (status, v) = call(
+        &t,
+        &province,
+        "POST",
+        &format!("/api/v1/recheck-calls/{call_id}/notice"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["notice_last_day"], "2026-12-10");
+    let public = reqwest::get(t.url(&format!("/api/v1/recheck-notices/{call_id}")))
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 200);
+    let notice: Value = public.json().await.unwrap();
+    let results: Vec<(&str, &str)> = notice["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["cluster_name"].as_str().unwrap(),
+                r["result_label"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(results, [(CHANGSHA, "通过"), (YUEYANG, "不通过")]);
+    let (status, v) = step(&t, &province, changsha_id, "conclude", None).await;
+    assert_eq!(status, 409);
+    assert!(error_message(&v).contains("公示期至2026年12月10日"), "{v}");
+
+    forward_to(&t, date!(2026 - 12 - 11));
+    // A week on, the earlier sessions have timed out.
+    let province = token(&t, "province").await;
+    let applicant = token(&t, "applicant").await;
+    let (status, v) = step(&t, &province, changsha_id, "conclude", None).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["status"], "passed");
+    assert_eq!(v["next_due_on"], "2029-12-11");
+    assert!(v["revocation_case_id"].is_null());
+    let (status, v) = step(&t, &province, yueyang_id, "conclude", None).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["status"], "failed");
+    let case_id = v["revocation_case_id"].as_i64().expect("a case is opened");
+    let (_, case) = call(
+        &t,
+        &province,
+        "GET",
+        &format!("/api/v1/revocations/{case_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(case["ground_key"], "recheck_failed");
+    assert_eq!(case["ground_name"], "未通过复核");
+    assert_eq!(case["cluster_name"], YUEYANG);
+    assert!(case["facts"].as_str().unwrap().contains("55.5"), "{case}");
+    assert_eq!(audited(&t, "recheck.pass").await.len(), 1);
+    assert_eq!(audited(&t, "recheck.fail").await.len(), 1);
+    assert_eq!(audited(&t, "revocation.open").await.len(), 1);
+
+    // The next due date counts from the passed recheck; the history tells both.
+    let (_, v) = call(&t, &province, "GET", "/api/v1/rechecks/due?year=2029", None).await;
+    // 岳阳 keeps its title (and its cycle) until its case is decided.
+    assert_eq!(
+        names(&v),
+        [
+            (YUEYANG.to_string(), "2029-12-04".to_string()),
+            (CHANGSHA.to_string(), "2029-12-11".to_string())
+        ]
+    );
+    let (_, h) = call(
+        &t,
+        &applicant,
+        "GET",
+        &format!("/api/v1/clusters/{cl}/history"),
+        None,
+    )
+    .await;
+    let titles: Vec<&str> = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["title"].as_str().unwrap())
+        .collect();
+    assert!(
+        titles.contains(&"提交2026年复核材料") && titles.contains(&"2026年复核：复核通过"),
+        "{titles:?}"
+    );
+}
+
+fn names_of(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["cluster_name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_that_submits_nothing_by_the_deadline_faces_a_revocation_case() {
+    let t = support::spawn().await;
+    due_this_year(&t).await;
+    let province = token(&t, "province").await;
+    issue(&t, &province, "2026-12-08").await;
+    let id = recheck_of(&t, &province, YUEYANG).await["id"]
+        .as_i64()
+        .unwrap();
+    let (status, v) = step(&t, &province, id, "conclude", None).await;
+    assert_eq!(status, 409);
+    assert!(error_message(&v).contains("尚未届满"), "{v}");
+    forward_to(&t, date!(2026 - 12 - 09));
+    let province = token(&t, "province").await;
+    let applicant2 = token(&t, "applicant2").await;
+    let (status, v) = step(
+        &t,
+        &applicant2,
+        id,
+        "materials",
+        Some(json!({"self_assessment": "迟交", "submit": true})),
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert!(error_message(&v).contains("2026年12月8日）已过"), "{v}");
+    // Only the province concludes.
+    for user in ["yueyang", "applicant2"] {
+        let (status, _) = step(&t, &token(&t, user).await, id, "conclude", None).await;
+        assert_eq!(status, 403, "{user}");
+    }
+    let (status, v) = step(&t, &province, id, "conclude", None).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["status"], "lapsed");
+    let case_id = v["revocation_case_id"].as_i64().unwrap();
+    let (_, case) = call(
+        &t,
+        &province,
+        "GET",
+        &format!("/api/v1/revocations/{case_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(case["ground_key"], "recheck_not_applied");
+    assert!(
+        case["facts"].as_str().unwrap().contains("逾期未提交"),
+        "{case}"
+    );
+    assert_eq!(audited(&t, "recheck.lapse").await.len(), 1);
+    // A concluded recheck stays concluded.
+    let (status, _) = step(&t, &province, id, "conclude", None).await;
+    assert_eq!(status, 409);
+}

@@ -378,9 +378,9 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Revocation, _, _) => None,
 
         // 复核: the province lists every cluster due; a city its clusters, a cluster its own.
-        (Recheck, Province, View | Export) => Some(All),
-        (Recheck, CityBureau, View) => Some(OwnCity),
-        (Recheck, Applicant, View) => Some(OwnOrg),
+        (Recheck, Province, View | Create | Review | Export) => Some(All),
+        (Recheck, CityBureau, View | Review) => Some(OwnCity),
+        (Recheck, Applicant, View | Update) => Some(OwnOrg),
         (Recheck, _, _) => None,
 
         // 第十七条: the province records and steps the ledger and sets the year's reward
@@ -641,21 +641,27 @@ mod tests {
     }
 
     #[test]
-    fn the_recheck_list_is_read_within_scope_and_written_by_nobody() {
+    fn a_recheck_is_called_and_reviewed_by_the_province_answered_by_its_cluster_and_city() {
         for role in Role::ALL {
-            let expected = match role {
-                Role::Province => Some(ScopeKind::All),
-                Role::CityBureau => Some(ScopeKind::OwnCity),
-                Role::Applicant => Some(ScopeKind::OwnOrg),
-                _ => None,
-            };
-            assert_eq!(
-                permission(role, Resource::Recheck, Action::View),
-                expected,
-                "{role:?}"
-            );
-            for action in [Action::Create, Action::Update, Action::Review] {
-                assert_eq!(permission(role, Resource::Recheck, action), None);
+            for action in Action::ALL {
+                let expected = match role {
+                    Role::Province => matches!(
+                        action,
+                        Action::View | Action::Create | Action::Review | Action::Export
+                    )
+                    .then_some(ScopeKind::All),
+                    Role::CityBureau => matches!(action, Action::View | Action::Review)
+                        .then_some(ScopeKind::OwnCity),
+                    Role::Applicant => {
+                        matches!(action, Action::View | Action::Update).then_some(ScopeKind::OwnOrg)
+                    }
+                    _ => None,
+                };
+                assert_eq!(
+                    permission(role, Resource::Recheck, action),
+                    expected,
+                    "{role:?} {action:?}"
+                );
             }
         }
     }

@@ -176,6 +176,8 @@ pub enum OwnerType {
     ChangeRequest,
     /// Evidence filed with a finalist's 决赛申报材料.
     FinalMaterials,
+    /// Evidence filed with a cluster's 复核 materials.
+    Recheck,
 }
 
 impl OwnerType {
@@ -191,6 +193,7 @@ impl OwnerType {
             OwnerType::RevocationResponse => "revocation_response",
             OwnerType::ChangeRequest => "change_request",
             OwnerType::FinalMaterials => "final_materials",
+            OwnerType::Recheck => "recheck",
         }
     }
 
@@ -206,6 +209,7 @@ impl OwnerType {
             OwnerType::RevocationResponse,
             OwnerType::ChangeRequest,
             OwnerType::FinalMaterials,
+            OwnerType::Recheck,
         ]
         .into_iter()
         .find(|o| o.key() == key)
@@ -225,6 +229,7 @@ pub fn owner_label(owner: OwnerType) -> &'static str {
         OwnerType::RevocationResponse => "陈述申辩",
         OwnerType::ChangeRequest => "变更申请",
         OwnerType::FinalMaterials => "决赛申报材料",
+        OwnerType::Recheck => "复核材料",
     }
 }
 
@@ -796,6 +801,8 @@ mod tests {
             OwnerType::RevocationCase,
             OwnerType::RevocationResponse,
             OwnerType::FinalMaterials,
+            OwnerType::ChangeRequest,
+            OwnerType::Recheck,
         ] {
             assert_eq!(OwnerType::from_key(o.key()), Some(o));
             assert!(!owner_label(o).is_empty());

@@ -106,6 +106,15 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("final_materials.submit", "提交决赛申报材料"),
     ("yearly_announcement.publish", "发布年度集中公告"),
     ("plaque.record", "登记授牌"),
+    ("recheck.call", "发布复核通知"),
+    ("recheck.save", "保存复核材料"),
+    ("recheck.submit", "提交复核材料"),
+    ("recheck.city_opinion", "出具复核市州意见"),
+    ("recheck.review", "记录复核专家组评审结果"),
+    ("recheck.notice", "发布复核结果公示"),
+    ("recheck.pass", "确认复核通过"),
+    ("recheck.fail", "确认未通过复核"),
+    ("recheck.lapse", "认定未按期提交复核材料"),
 ];
 
 /// Every object type an entry can name, with its name.
@@ -140,6 +149,8 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("final_materials", "决赛申报材料"),
     ("yearly_announcement", "年度集中公告"),
     ("plaque", "授牌"),
+    ("recheck_call", "复核通知"),
+    ("recheck", "复核"),
 ];
 
 fn find(table: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {

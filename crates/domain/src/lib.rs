@@ -17,6 +17,7 @@ pub mod lifecycle;
 pub mod member_sheet;
 pub mod nomination;
 pub mod password;
+pub mod recheck;
 pub mod region;
 pub mod report;
 pub mod review;

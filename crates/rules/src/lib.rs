@@ -12,6 +12,7 @@ pub mod finals;
 pub mod intake;
 pub mod monitoring;
 pub mod policy;
+pub mod recheck_form;
 pub mod report_form;
 
 pub use calendar::{Calendar, CalendarError, DayKind};

@@ -236,7 +236,7 @@ pub async fn history(
                     on,
                     5,
                     "plaque",
-                    format!("{}授牌", d.designation.label()),
+                    format!("{}授牌", crate::config::title_of(d.designation)),
                     format!("证书{}，牌匾编号{}", d.certificate_number, pl.plaque_number),
                 )
                 .number(&pl.plaque_number)
@@ -256,6 +256,9 @@ pub async fn history(
             .number(&number)
             .href(format!("/yearly-announcements/{year}")),
         );
+    }
+    for (year, r) in crate::services::recheck::of_cluster(db, id).await? {
+        out.extend(recheck_events(year, &r));
     }
     out.sort_by_key(|e| (e.date, e.rank));
     Ok(out.into_iter().map(|e| e.e).collect())
@@ -468,6 +471,51 @@ fn nomination_events(n: &crate::services::nominations::NominationRow) -> Vec<Eve
                 format!("结果文号{}", n.outcome_document),
             )
             .number(&n.outcome_document)
+            .href(href),
+        );
+    }
+    out
+}
+
+/// 复核 (第十四条): the call's listing, the submission and the confirmed result.
+fn recheck_events(year: i32, r: &crate::store::entity::recheck::Model) -> Vec<Event> {
+    use jiqun_domain::recheck::Status as S;
+    let href = format!("/rechecks/{}", r.id);
+    let mut out = Vec::new();
+    if let Some(at) = r.submitted_at {
+        out.push(
+            event(
+                day(at),
+                7,
+                "recheck",
+                format!("提交{year}年复核材料"),
+                format!("证书编号{}", r.certificate_number),
+            )
+            .href(href.clone()),
+        );
+    }
+    if let Some(on) = r.confirmed_on {
+        let detail = match r.status {
+            S::Passed => format!(
+                "专家组评分{}分；下次复核到期日{}",
+                r.score.unwrap_or_default(),
+                r.next_due_on.map(date_zh).unwrap_or_default()
+            ),
+            S::Failed => format!(
+                "专家组评分{}分，未通过复核，已立案撤销",
+                r.score.unwrap_or_default()
+            ),
+            _ => "逾期未提交复核材料，已立案撤销".to_string(),
+        };
+        out.push(
+            event(
+                on,
+                7,
+                "recheck",
+                format!("{year}年复核：{}", r.status.label()),
+                detail,
+            )
+            .number(&r.certificate_number)
             .href(href),
         );
     }

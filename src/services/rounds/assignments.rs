@@ -33,8 +33,22 @@ async fn conflict_view<C: ConnectionTrait>(
     conn: &C,
     entries: &[round_entry::Model],
 ) -> Result<Vec<Entrant>, AppError> {
+    let pairs: Vec<(ClusterId, i64)> = entries
+        .iter()
+        .map(|e| (e.cluster_id, e.application_id.get()))
+        .collect();
+    entrants_of(conn, &pairs).await
+}
+
+/// Clusters as the conflict rules see them (the whole cluster: organisation, co-applicants,
+/// members, core park, every county), each under the id given with it; rounds give the
+/// application's, a 复核 panel its recheck's. Five queries whatever the number.
+pub(crate) async fn entrants_of<C: ConnectionTrait>(
+    conn: &C,
+    pairs: &[(ClusterId, i64)],
+) -> Result<Vec<Entrant>, AppError> {
     let clusters =
-        store::load_by_ids::<cluster::Entity>(conn, entries.iter().map(|e| e.cluster_id)).await?;
+        store::load_by_ids::<cluster::Entity>(conn, pairs.iter().map(|(c, _)| *c)).await?;
     let mut counties_of: BTreeMap<ClusterId, Vec<RegionCode>> = BTreeMap::new();
     for c in store::load_where_in::<cluster_county::Entity>(
         conn,
@@ -79,14 +93,14 @@ async fn conflict_view<C: ConnectionTrait>(
     {
         members_of.entry(m.cluster_id).or_default().push(m);
     }
-    let mut out = Vec::with_capacity(entries.len());
-    for e in entries {
-        let cl = clusters.get(&e.cluster_id).ok_or(AppError::NotFound)?;
+    let mut out = Vec::with_capacity(pairs.len());
+    for (cluster_id, id) in pairs {
+        let cl = clusters.get(cluster_id).ok_or(AppError::NotFound)?;
         let org = orgs.get(&cl.org_id).ok_or(AppError::NotFound)?;
         let members = members_of.get(&cl.id).cloned().unwrap_or_default();
         let lead_county: RegionCode = cl.lead_county_code;
         out.push(Entrant {
-            application_id: e.application_id.get(),
+            application_id: *id,
             lead_county,
             applicant: Org {
                 name: org.name.clone(),

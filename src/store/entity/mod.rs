@@ -35,6 +35,8 @@ pub mod organisation;
 pub mod panel_member;
 pub mod plaque;
 pub mod policy;
+pub mod recheck;
+pub mod recheck_call;
 pub mod recommendation;
 pub mod report;
 pub mod report_alert;

@@ -32,6 +32,7 @@ fn is_public(method: &str, path: &str) -> bool {
         || path.starts_with("/api/v1/announcements/")
         || path.starts_with("/api/v1/revocation-decisions")
         || path.starts_with("/api/v1/verify/")
+        || path.starts_with("/api/v1/recheck-notices/")
 }
 
 fn description(code: u16) -> &'static str {

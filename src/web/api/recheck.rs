@@ -1,22 +1,69 @@
-//! JSON API: 复核 (第十四条), the clusters due in a year (routes relative to /api/v1).
+//! JSON API: 复核 (第十四条) as a proceeding (routes relative to /api/v1). The clusters due in a
+//! year; the province's call; each cluster's recheck with its materials, the city's opinion, the
+//! panel's decision and the conclusion; the public result notice. Evidence goes through
+//! `/attachments` with `owner_type=recheck`, `owner_id` the recheck id and `purpose=evidence`,
+//! while the materials may still be saved.
 
-use axum::extract::{Query, State};
-use axum::routing::get;
+use crate::store::id::{RecheckCallId, RecheckId};
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::OpenApi;
 
 use super::{ApiError, ErrorBody};
 use crate::app::Shared;
-use crate::services::recheck::{self, DueRow};
+use crate::services::recheck::{
+    self, CallInput, CallView, DueRow, IndicatorField, MaterialsInput, NoticeRow, OpinionInput,
+    PanelMember, PublicNotice, RecheckView, ReviewInput,
+};
 use crate::web::principal::Authed;
 
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
 pub fn routes() -> Router<Shared> {
-    Router::new().route("/rechecks/due", get(due))
+    Router::new()
+        .route("/rechecks/due", get(due))
+        .route("/recheck-calls", get(list_calls).post(issue_call))
+        .route("/recheck-calls/{id}/notice", post(publish_notice))
+        .route("/recheck-notices/{id}", get(public_notice))
+        .route("/rechecks", get(list_rechecks))
+        .route("/rechecks/{id}", get(get_recheck))
+        .route("/rechecks/{id}/materials", put(save_materials))
+        .route("/rechecks/{id}/opinion", post(opine))
+        .route("/rechecks/{id}/review", post(review))
+        .route("/rechecks/{id}/conclude", post(conclude))
 }
 
 #[derive(OpenApi)]
-#[openapi(paths(due), components(schemas(DueRow)))]
+#[openapi(
+    paths(
+        due,
+        list_calls,
+        issue_call,
+        publish_notice,
+        public_notice,
+        list_rechecks,
+        get_recheck,
+        save_materials,
+        opine,
+        review,
+        conclude
+    ),
+    components(schemas(
+        DueRow,
+        CallInput,
+        CallView,
+        MaterialsInput,
+        OpinionInput,
+        ReviewInput,
+        RecheckView,
+        IndicatorField,
+        PanelMember,
+        PublicNotice,
+        NoticeRow
+    ))
+)]
 pub struct Doc;
 
 #[derive(Deserialize)]
@@ -25,7 +72,8 @@ struct YearQuery {
 }
 
 /// Every cluster whose live title falls due for 复核 in `year` (default: this year), with the
-/// due date, in the caller's scope (a city its clusters, a cluster its own).
+/// due date, in the caller's scope (a city its clusters, a cluster its own). The cycle counts
+/// from the designation or from the last passed recheck.
 #[utoipa::path(get, path = "/api/v1/rechecks/due",
     params(("year" = Option<i32>, Query, description = "年份，默认今年")),
     responses((status = 200, body = [DueRow]), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -39,4 +87,132 @@ async fn due(
         crate::services::calendar::today(&app).year(),
     )?;
     Ok(Json(recheck::due(&app, &ctx.principal, year).await?))
+}
+
+/// The 复核 calls, newest year first.
+#[utoipa::path(get, path = "/api/v1/recheck-calls",
+    responses((status = 200, body = [CallView]), (status = 403, body = ErrorBody)))]
+async fn list_calls(State(app): State<Shared>, Authed(ctx): Authed) -> ApiResult<Vec<CallView>> {
+    Ok(Json(recheck::calls(&app, &ctx.principal).await?))
+}
+
+/// Issues the 复核 call for a year (province): requirements and a deadline (a working day);
+/// every cluster due that year gets a recheck to answer, and it and its city are told.
+#[utoipa::path(post, path = "/api/v1/recheck-calls", request_body = CallInput,
+    responses((status = 200, body = CallView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn issue_call(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Json(input): Json<CallInput>,
+) -> ApiResult<CallView> {
+    Ok(Json(
+        recheck::issue_call(&app, &ctx.principal, &input).await?,
+    ))
+}
+
+/// Publishes a call's result list (province) for the policy's working-day notice.
+#[utoipa::path(post, path = "/api/v1/recheck-calls/{id}/notice",
+    params(("id" = i64, Path, description = "复核通知编号")),
+    responses((status = 200, body = CallView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn publish_notice(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<RecheckCallId>,
+) -> ApiResult<CallView> {
+    Ok(Json(
+        recheck::publish_notice(&app, &ctx.principal, id).await?,
+    ))
+}
+
+/// The public notice of a call's 复核 results (no sign-in), once published.
+#[utoipa::path(get, path = "/api/v1/recheck-notices/{id}",
+    params(("id" = i64, Path, description = "复核通知编号")),
+    responses((status = 200, body = PublicNotice), (status = 404, body = ErrorBody)))]
+async fn public_notice(
+    State(app): State<Shared>,
+    Path(id): Path<RecheckCallId>,
+) -> ApiResult<PublicNotice> {
+    Ok(Json(recheck::public_notice(&app, id).await?))
+}
+
+/// The rechecks in the caller's scope (the province all, a city its clusters', a cluster its own).
+#[utoipa::path(get, path = "/api/v1/rechecks",
+    responses((status = 200, body = [RecheckView]), (status = 403, body = ErrorBody)))]
+async fn list_rechecks(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+) -> ApiResult<Vec<RecheckView>> {
+    Ok(Json(recheck::list(&app, &ctx.principal).await?))
+}
+
+/// One recheck with its evidence files.
+#[utoipa::path(get, path = "/api/v1/rechecks/{id}",
+    params(("id" = i64, Path, description = "复核编号")),
+    responses((status = 200, body = RecheckView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_recheck(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<RecheckId>,
+) -> ApiResult<RecheckView> {
+    Ok(Json(recheck::get(&app, &ctx.principal, id).await?))
+}
+
+/// Saves the cluster's materials (its promotion organisation, by the deadline); with
+/// `submit: true` checks them complete and sends them to its city bureau.
+#[utoipa::path(put, path = "/api/v1/rechecks/{id}/materials", request_body = MaterialsInput,
+    params(("id" = i64, Path, description = "复核编号")),
+    responses((status = 200, body = RecheckView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn save_materials(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<RecheckId>,
+    Json(input): Json<MaterialsInput>,
+) -> ApiResult<RecheckView> {
+    Ok(Json(
+        recheck::save_materials(&app, &ctx.principal, id, &input).await?,
+    ))
+}
+
+/// The city bureau's written opinion on a submitted recheck.
+#[utoipa::path(post, path = "/api/v1/rechecks/{id}/opinion", request_body = OpinionInput,
+    params(("id" = i64, Path, description = "复核编号")),
+    responses((status = 200, body = RecheckView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn opine(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<RecheckId>,
+    Json(input): Json<OpinionInput>,
+) -> ApiResult<RecheckView> {
+    Ok(Json(
+        recheck::opine(&app, &ctx.principal, id, &input).await?,
+    ))
+}
+
+/// The panel's documented decision (province): experts free of conflicts with the whole
+/// cluster, a score against the policy's pass mark, reasons.
+#[utoipa::path(post, path = "/api/v1/rechecks/{id}/review", request_body = ReviewInput,
+    params(("id" = i64, Path, description = "复核编号")),
+    responses((status = 200, body = RecheckView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn review(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<RecheckId>,
+    Json(input): Json<ReviewInput>,
+) -> ApiResult<RecheckView> {
+    Ok(Json(
+        recheck::review(&app, &ctx.principal, id, &input).await?,
+    ))
+}
+
+/// Concludes a recheck (province): after the result notice, 通过 records the next due date and
+/// 不通过 opens a revocation case; after the deadline with nothing submitted, opens a case.
+#[utoipa::path(post, path = "/api/v1/rechecks/{id}/conclude",
+    params(("id" = i64, Path, description = "复核编号")),
+    responses((status = 200, body = RecheckView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn conclude(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<RecheckId>,
+) -> ApiResult<RecheckView> {
+    Ok(Json(recheck::conclude(&app, &ctx.principal, id).await?))
 }

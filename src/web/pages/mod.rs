@@ -211,7 +211,7 @@ pub fn nav_for(role: Role, org_id: OrgId) -> Vec<NavItem> {
         nav.push(NavItem {
             key: "rechecks",
             label: "复核",
-            href: "/rechecks/due".into(),
+            href: "/rechecks".into(),
         });
     }
     if permission(role, Resource::Funding, Action::View).is_some() {

@@ -583,6 +583,30 @@ pub struct Recheck {
     #[serde(default)]
     pub article: Option<String>,
     pub source: Source,
+    /// The panel score (0–100) a cluster needs to pass its 复核; 60 when the file says none.
+    #[serde(default)]
+    pub pass_mark: Option<u32>,
+    /// The working days the 复核 result list is publicly noticed; the general
+    /// `public_notice.working_days` when the file says none.
+    #[serde(default)]
+    pub notice_working_days: Option<u32>,
+}
+
+/// The pass mark of a 复核 panel score when the policy file names none (province default).
+pub const DEFAULT_RECHECK_PASS_MARK: u32 = 60;
+
+impl Policy {
+    /// The panel score a cluster needs to pass its 复核.
+    pub fn recheck_pass_mark(&self) -> f64 {
+        f64::from(self.recheck.pass_mark.unwrap_or(DEFAULT_RECHECK_PASS_MARK))
+    }
+
+    /// The working days of the 复核 result notice.
+    pub fn recheck_notice_days(&self) -> u32 {
+        self.recheck
+            .notice_working_days
+            .unwrap_or(self.public_notice.working_days)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

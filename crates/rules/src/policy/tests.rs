@@ -748,3 +748,22 @@ fn reward_defaults_are_read_and_checked() {
     let p = Policy::parse(&format!("{}\n{rest}", older[0]), "older.toml").unwrap();
     assert!(p.funding.unwrap().rewards.is_none());
 }
+#[test]
+fn the_recheck_pass_mark_and_notice_have_defaults_and_are_checked() {
+    let p = shipped();
+    assert_eq!(p.recheck_pass_mark(), 60.0);
+    assert_eq!(p.recheck_notice_days(), p.public_notice.working_days);
+    let text = SHIPPED.replace(
+        "cycle_years = 3\n",
+        "cycle_years = 3\npass_mark = 75\nnotice_working_days = 7\n",
+    );
+    let p = Policy::parse(&text, "复核.toml").unwrap();
+    assert_eq!(p.recheck_pass_mark(), 75.0);
+    assert_eq!(p.recheck_notice_days(), 7);
+    let list = errors(&SHIPPED.replace(
+        "cycle_years = 3\n",
+        "cycle_years = 3\npass_mark = 101\nnotice_working_days = 0\n",
+    ));
+    reason_at(&list, "recheck.pass_mark");
+    reason_at(&list, "recheck.notice_working_days");
+}

@@ -135,6 +135,15 @@ pub(super) fn validate(p: &Parts, e: &mut Errors) {
         if r.cycle_years == 0 {
             e.push("recheck.cycle_years", "复核周期必须大于0年");
         }
+        if r.pass_mark.is_some_and(|m| m > 100) {
+            e.push("recheck.pass_mark", "复核合格分数线应在0至100之间");
+        }
+        if r.notice_working_days == Some(0) {
+            e.push(
+                "recheck.notice_working_days",
+                "复核结果公示期必须大于0个工作日",
+            );
+        }
         opt_text(e, "recheck.article", &r.article);
     }
     if let Some(r) = &p.revocation {
