@@ -16,7 +16,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::designations::{self, ISSUER};
+use super::designations::{self, issuer};
 use super::{at_most, authorize, required_text};
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
@@ -223,7 +223,7 @@ pub async fn publish(
             ),
             "请各市州工业和信息化主管部门加强对集群培育工作的指导和服务，各集群发展促进组织按规定报送集群发展情况报告。".into(),
         ],
-        issuer: ISSUER.into(),
+        issuer: issuer().into(),
         published_on: today.to_string(),
         published_on_zh: date_zh(today),
         rows,
@@ -359,7 +359,7 @@ pub async fn record_plaque(
                 summary: format!(
                     "登记授牌：证书{}（{}），{}授牌，牌匾编号{number}",
                     d.certificate_number,
-                    d.designation.label(),
+                    crate::config::title_of(d.designation),
                     date_zh(on)
                 ),
                 reason: String::new(),
@@ -402,7 +402,7 @@ pub fn document_text(a: &YearlyAnnouncement) -> crate::pdf::DocumentText {
         ));
     }
     crate::pdf::DocumentText {
-        organ: ISSUER.into(),
+        organ: issuer().into(),
         number: a.document_number.clone(),
         title: a.title.clone(),
         addressee: a.salutation.clone(),

@@ -16,7 +16,7 @@ use crate::store::entity::{cluster, designation};
 fn kinds() -> Vec<(&'static str, &'static str)> {
     Designation::ALL
         .iter()
-        .map(|d| (d.key(), d.label()))
+        .map(|d| (d.key(), crate::config::title_of(*d)))
         .collect()
 }
 

@@ -21,8 +21,8 @@ mod funding;
 mod guidance;
 mod intake;
 mod lists;
-mod reports;
 mod recheck;
+mod reports;
 mod revocation;
 mod rounds;
 

@@ -115,6 +115,8 @@ async fn a_failed_recheck_runs_through_the_revocation_case_to_the_public_check()
     {
         input.send_keys("50").await.unwrap();
     }
+    // The industry code is picked from GB/T 4754, not a number.
+    b.fill("#indicator-leading_industry_code", "C35").await;
     b.fill(
         "#self-assessment",
         "三年来集群营业收入稳步增长，公共服务平台运行良好。",

@@ -629,7 +629,7 @@ async fn the_demo_reaches_confirmation_and_certificates_with_its_clock() {
         list.find("第001号") < list.find("第002号"),
         "certificates of a day in number order: {list}"
     );
-    b.click("#certificate-list a").await;
+    b.click("#certificate-list tbody a").await;
     assert!(b.text("#certificate").await.contains(LEADING_WINNER));
     b.screenshot("74-demo-certificate").await;
     b.close().await;

@@ -158,7 +158,14 @@ async fn step(t: &TestApp, tok: &str, id: i64, what: &str, body: Option<Value>) 
 fn filled(r: &Value) -> Value {
     let mut m = serde_json::Map::new();
     for f in r["indicators"].as_array().unwrap() {
-        m.insert(f["key"].as_str().unwrap().to_string(), json!("50"));
+        let key = f["key"].as_str().unwrap();
+        // The industry code is picked from GB/T 4754; every other indicator is a number.
+        let value = if key == "leading_industry_code" {
+            "C35"
+        } else {
+            "50"
+        };
+        m.insert(key.to_string(), json!(value));
     }
     Value::Object(m)
 }

@@ -231,16 +231,7 @@ pub async fn open_round(
     }
     let now = app.clock.now();
     let today = crate::clock::local(now).date();
-    let materials_due = match &rule.cultivation_period {
-        Some(period) if rule.entrants == Entrants::CultivationTargets => Some(materials_due(
-            calendar.as_ref(),
-            input,
-            period,
-            today,
-            opens,
-        )?),
-        _ => None,
-    };
+    // Whether anyone may enter comes before the details of the form.
     let found = candidates(&txn, &c, &rule, today).await?;
     if found.is_empty() {
         return Err(AppError::Conflict(match rule.entrants {
@@ -251,6 +242,16 @@ pub async fn open_round(
             ),
         }));
     }
+    let materials_due = match &rule.cultivation_period {
+        Some(period) if rule.entrants == Entrants::CultivationTargets => Some(materials_due(
+            calendar.as_ref(),
+            input,
+            period,
+            today,
+            opens,
+        )?),
+        _ => None,
+    };
     let r = round::ActiveModel {
         competition_id: Set(c.id),
         kind: Set(kind),
