@@ -690,5 +690,5 @@ async fn a_titled_cluster_edits_only_what_was_not_announced() {
     .await;
     assert_eq!(a.status, 303, "{}", a.body);
     let (_, page) = get_page(&applicant, &t, &a.location).await;
-    assert!(page.contains(&other_name), "{other_name}: {page}");
+    assert!(page.contains(other_name), "{other_name}: {page}");
 }
