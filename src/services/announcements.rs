@@ -75,7 +75,7 @@ pub struct YearlySummary {
 
 /// What the province types to publish a year's announcement.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-pub struct PublishInput {
+pub struct YearlyPublishInput {
     pub year: i32,
     /// e.g. "湘工信集群〔2026〕12号"
     pub document_number: String,
@@ -101,7 +101,8 @@ pub struct PlaqueInput {
 }
 
 pub fn title_of(year: i32) -> String {
-    format!("关于{year}年度湖南省先进制造业集群（培育对象）集中公告的通知")
+    let certified = crate::config::title_of(jiqun_domain::round::Designation::Certified);
+    format!("关于{year}年度{certified}（培育对象）集中公告的通知")
 }
 
 fn frozen_of(m: &yearly_announcement::Model) -> Result<YearlyAnnouncement, AppError> {
@@ -161,7 +162,7 @@ async fn of_year<C: ConnectionTrait>(
 pub async fn publish(
     app: &App,
     p: &Principal,
-    input: &PublishInput,
+    input: &YearlyPublishInput,
 ) -> Result<YearlyAnnouncement, AppError> {
     authorize(p, Resource::Certificate, Action::Create)?;
     let number = required_text("document_number", &input.document_number, "请填写公告文号")?;
@@ -212,16 +213,27 @@ pub async fn publish(
     };
     let certified = count(jiqun_domain::round::Designation::Certified);
     let targets = count(jiqun_domain::round::Designation::CultivationTarget);
+    // The wording of the policy in force today: the announcement is the province's act now.
+    let policy = super::policy::current_installed(app).await?.policy;
+    let wording = policy.announcement_wording().ok_or_else(|| {
+        AppError::internal(format!(
+            "policy {} has no wording.announcement",
+            policy.id()
+        ))
+    })?;
     let frozen = YearlyAnnouncement {
         year,
         title: title_of(year),
         document_number: number.to_string(),
-        salutation: "各市州工业和信息化局，各有关单位：".into(),
+        salutation: wording.salutation.clone(),
         paragraphs: vec![
             format!(
-                "根据《湖南省先进制造业集群培育管理办法》第十二条的规定，现将{year}年度认定的湖南省先进制造业集群{certified}个、湖南省先进制造业集群培育对象{targets}个集中公告（名单附后），并统一授牌。"
+                "根据《{}》第十二条的规定，现将{year}年度认定的{}{certified}个、{}{targets}个集中公告（名单附后），并统一授牌。",
+                policy.identity.name,
+                crate::config::title_of(jiqun_domain::round::Designation::Certified),
+                crate::config::title_of(jiqun_domain::round::Designation::CultivationTarget),
             ),
-            "请各市州工业和信息化主管部门加强对集群培育工作的指导和服务，各集群发展促进组织按规定报送集群发展情况报告。".into(),
+            wording.closing.clone(),
         ],
         issuer: issuer().into(),
         published_on: today.to_string(),

@@ -562,10 +562,13 @@ mod tests {
             assert_eq!(parse_period(&period_key(p)).ok(), Some(p));
         }
         for bad in ["2025", "annual-", "yearly-2025", "annual-99999"] {
-            let e = parse_period(bad)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default();
+            let e = match parse_period(bad) {
+                Err(AppError::Invalid(fields)) => fields
+                    .first()
+                    .map(|f| f.message.clone())
+                    .unwrap_or_default(),
+                other => format!("{other:?}"),
+            };
             assert!(e.contains("报告期"), "{bad}: {e}");
         }
     }

@@ -195,7 +195,7 @@ pub struct MaterialsInput {
 
 /// The city bureau's written opinion.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct OpinionInput {
+pub struct RecheckOpinionInput {
     #[serde(default)]
     pub agrees: bool,
     #[serde(default)]
@@ -234,7 +234,7 @@ pub struct CallView {
 
 /// One indicator of the materials form, with what was typed.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct IndicatorField {
+pub struct RecheckIndicatorField {
     pub key: String,
     pub name: String,
     pub unit: String,
@@ -271,7 +271,7 @@ pub struct RecheckView {
     /// due | submitted | city_reviewed | reviewed | passed | failed | lapsed
     pub status: String,
     pub status_label: String,
-    pub indicators: Vec<IndicatorField>,
+    pub indicators: Vec<RecheckIndicatorField>,
     pub self_assessment: String,
     pub submitted_at: String,
     /// 同意 | 不同意 | empty
@@ -313,7 +313,7 @@ pub struct NoticeRow {
 
 /// The public notice of a call's results.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct PublicNotice {
+pub struct RecheckNotice {
     pub year: i32,
     pub published_on_zh: String,
     pub last_day_zh: String,
@@ -382,7 +382,7 @@ async fn views(
             .criteria
             .iter()
             .flat_map(|c| &c.indicators)
-            .map(|i| IndicatorField {
+            .map(|i| RecheckIndicatorField {
                 key: i.key.clone(),
                 name: i.name.clone(),
                 unit: i.unit.map(|u| u.as_str().to_string()).unwrap_or_default(),
@@ -546,7 +546,7 @@ pub async fn pool(app: &App, p: &Principal) -> Result<Vec<PanelMember>, AppError
 }
 
 /// The public notice of a call's results (no sign-in), once published.
-pub async fn public_notice(app: &App, id: RecheckCallId) -> Result<PublicNotice, AppError> {
+pub async fn public_notice(app: &App, id: RecheckCallId) -> Result<RecheckNotice, AppError> {
     let call = recheck_call::Entity::find_by_id(id)
         .one(&app.db)
         .await?
@@ -563,7 +563,7 @@ pub async fn public_notice(app: &App, id: RecheckCallId) -> Result<PublicNotice,
     let clusters =
         store::load_by_ids::<cluster::Entity>(&app.db, rows.iter().map(|r| r.cluster_id)).await?;
     let policy = policy_today(app)?;
-    Ok(PublicNotice {
+    Ok(RecheckNotice {
         year: call.year,
         published_on_zh: date_zh(published),
         last_day_zh: date_zh(last),
@@ -888,7 +888,7 @@ pub async fn opine(
     app: &App,
     p: &Principal,
     id: RecheckId,
-    input: &OpinionInput,
+    input: &RecheckOpinionInput,
 ) -> Result<RecheckView, AppError> {
     authorize(p, Resource::Recheck, Action::Review)?;
     if p.role != Role::CityBureau {

@@ -168,10 +168,10 @@ mod tests {
         let mut f = FormData::default();
         for c in &p.criteria {
             for i in &c.indicators {
-                let v = if i.value_type == ValueType::Text {
-                    "说明".to_string()
-                } else {
-                    value.to_string()
+                let v = match i.value_type {
+                    ValueType::Text => "说明".to_string(),
+                    ValueType::IndustryCode => "C35".to_string(),
+                    _ => value.to_string(),
                 };
                 f.indicators.insert(i.key.clone(), v);
             }
@@ -212,7 +212,7 @@ mod tests {
         let ind = c
             .indicators
             .iter()
-            .find(|i| i.value_type != ValueType::Text)
+            .find(|i| i.value_type.is_number())
             .unwrap();
         f.indicators.insert(ind.key.clone(), "很多".into());
         let a = assess(&p, &f);

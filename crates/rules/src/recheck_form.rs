@@ -108,7 +108,13 @@ mod tests {
             ..Default::default()
         };
         for ind in p.criteria.iter().flat_map(|c| &c.indicators) {
-            d.indicators.insert(ind.key.clone(), "10".into());
+            // The industry code is picked from GB/T 4754; the rest are numbers.
+            let v = if ind.value_type.is_number() {
+                "10"
+            } else {
+                "C35"
+            };
+            d.indicators.insert(ind.key.clone(), v.into());
         }
         d
     }

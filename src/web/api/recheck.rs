@@ -14,8 +14,8 @@ use utoipa::OpenApi;
 use super::{ApiError, ErrorBody};
 use crate::app::Shared;
 use crate::services::recheck::{
-    self, CallInput, CallView, DueRow, IndicatorField, MaterialsInput, NoticeRow, OpinionInput,
-    PanelMember, PublicNotice, RecheckView, ReviewInput,
+    self, CallInput, CallView, DueRow, MaterialsInput, NoticeRow, PanelMember,
+    RecheckIndicatorField, RecheckNotice, RecheckOpinionInput, RecheckView, ReviewInput,
 };
 use crate::web::principal::Authed;
 
@@ -55,12 +55,12 @@ pub fn routes() -> Router<Shared> {
         CallInput,
         CallView,
         MaterialsInput,
-        OpinionInput,
+        RecheckOpinionInput,
         ReviewInput,
         RecheckView,
-        IndicatorField,
+        RecheckIndicatorField,
         PanelMember,
-        PublicNotice,
+        RecheckNotice,
         NoticeRow
     ))
 )]
@@ -127,11 +127,11 @@ async fn publish_notice(
 /// The public notice of a call's 复核 results (no sign-in), once published.
 #[utoipa::path(get, path = "/api/v1/recheck-notices/{id}",
     params(("id" = i64, Path, description = "复核通知编号")),
-    responses((status = 200, body = PublicNotice), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = RecheckNotice), (status = 404, body = ErrorBody)))]
 async fn public_notice(
     State(app): State<Shared>,
     Path(id): Path<RecheckCallId>,
-) -> ApiResult<PublicNotice> {
+) -> ApiResult<RecheckNotice> {
     Ok(Json(recheck::public_notice(&app, id).await?))
 }
 
@@ -174,14 +174,14 @@ async fn save_materials(
 }
 
 /// The city bureau's written opinion on a submitted recheck.
-#[utoipa::path(post, path = "/api/v1/rechecks/{id}/opinion", request_body = OpinionInput,
+#[utoipa::path(post, path = "/api/v1/rechecks/{id}/opinion", request_body = RecheckOpinionInput,
     params(("id" = i64, Path, description = "复核编号")),
     responses((status = 200, body = RecheckView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn opine(
     State(app): State<Shared>,
     Authed(ctx): Authed,
     Path(id): Path<RecheckId>,
-    Json(input): Json<OpinionInput>,
+    Json(input): Json<RecheckOpinionInput>,
 ) -> ApiResult<RecheckView> {
     Ok(Json(
         recheck::opine(&app, &ctx.principal, id, &input).await?,

@@ -12,7 +12,8 @@ use super::{ApiResult, ErrorBody};
 use crate::app::Shared;
 use crate::error::AppError;
 use crate::services::announcements::{
-    self as svc, FrozenRow, PlaqueInput, PlaqueRow, PublishInput, YearlyAnnouncement, YearlySummary,
+    self as svc, FrozenRow, PlaqueInput, PlaqueRow, YearlyAnnouncement, YearlyPublishInput,
+    YearlySummary,
 };
 use crate::web::principal::Authed;
 
@@ -36,7 +37,7 @@ pub fn routes() -> Router<Shared> {
         YearlySummary,
         YearlyAnnouncement,
         FrozenRow,
-        PublishInput,
+        YearlyPublishInput,
         PlaqueInput,
         PlaqueRow
     ))
@@ -63,12 +64,12 @@ async fn get_yearly_announcement(
 
 /// Compiles the year's designations (培育对象 and 认定, not revoked) into the year's 集中公告 and
 /// publishes it, frozen (province); once per year.
-#[utoipa::path(post, path = "/api/v1/yearly-announcements", request_body = PublishInput,
+#[utoipa::path(post, path = "/api/v1/yearly-announcements", request_body = YearlyPublishInput,
     responses((status = 200, body = YearlyAnnouncement), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn publish_yearly_announcement(
     State(app): State<Shared>,
     Authed(ctx): Authed,
-    Json(body): Json<PublishInput>,
+    Json(body): Json<YearlyPublishInput>,
 ) -> ApiResult<YearlyAnnouncement> {
     Ok(Json(svc::publish(&app, &ctx.principal, &body).await?))
 }

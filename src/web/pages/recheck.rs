@@ -19,8 +19,8 @@ use super::{Layout, PageError, layout};
 use crate::app::{App, Shared};
 use crate::error::AppError;
 use crate::services::recheck::{
-    self, CallInput, CallView, DueRow, MaterialsInput, OpinionInput, PanelMember, PublicNotice,
-    RecheckView, ReviewInput,
+    self, CallInput, CallView, DueRow, MaterialsInput, PanelMember, RecheckNotice,
+    RecheckOpinionInput, RecheckView, ReviewInput,
 };
 use crate::web::principal::{Authed, SessionCtx};
 
@@ -333,7 +333,7 @@ async fn opine(
     Path(id): Path<RecheckId>,
     Form(f): Form<OpinionForm>,
 ) -> Response {
-    let input = OpinionInput {
+    let input = RecheckOpinionInput {
         agrees: f.verdict == "agree",
         opinion: f.text.clone(),
     };
@@ -392,7 +392,7 @@ async fn conclude(
 struct NoticePage {
     layout: Option<Layout>,
     flash: String,
-    n: PublicNotice,
+    n: RecheckNotice,
 }
 
 async fn public_notice(

@@ -15,7 +15,7 @@ use super::notices::public_layout;
 use super::{FormErrors, Layout, PageError, error_page};
 use crate::app::Shared;
 use crate::error::AppError;
-use crate::services::announcements::{self, PublishInput, YearlyAnnouncement, YearlySummary};
+use crate::services::announcements::{self, YearlyAnnouncement, YearlyPublishInput, YearlySummary};
 use crate::services::designations::PdfFailure;
 use crate::web::download::attachment;
 use crate::web::principal::{Authed, SessionCtx};
@@ -91,7 +91,7 @@ async fn publish(
     Authed(ctx): Authed,
     Form(form): Form<PublishForm>,
 ) -> Response {
-    let input = PublishInput {
+    let input = YearlyPublishInput {
         year: form.year.trim().parse().unwrap_or(0),
         document_number: form.document_number.clone(),
     };
