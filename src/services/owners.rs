@@ -65,6 +65,14 @@ pub async fn can_read(
         OwnerType::Recheck => {
             super::recheck::can_read(app, p, crate::store::id::RecheckId::new(owner_id)).await
         }
+        OwnerType::RecheckObjection => {
+            super::recheck::can_read_objection(
+                app,
+                p,
+                crate::store::id::RecheckObjectionId::new(owner_id),
+            )
+            .await
+        }
     }
 }
 

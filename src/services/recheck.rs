@@ -14,6 +14,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+mod objections;
+pub use objections::*;
+
 use crate::store::id::{ClusterId, ExpertId, RecheckCallId, RecheckId, RevocationCaseId};
 use jiqun_domain::access::{Action, Resource, Role, ScopeKind};
 use jiqun_domain::recheck::{self as rule, Status, Step, Timing};
@@ -292,6 +295,10 @@ pub struct RecheckView {
     #[schema(value_type = Option<i64>)]
     pub revocation_case_id: Option<RevocationCaseId>,
     pub evidence: Vec<AttachmentView>,
+    /// Objections to the noticed result still being handled.
+    pub open_objections: usize,
+    /// The objections to the noticed result (the province's view of a single recheck).
+    pub objections: Vec<RecheckObjectionView>,
     pub can_edit: bool,
     pub can_opine: bool,
     pub can_review: bool,
@@ -301,12 +308,15 @@ pub struct RecheckView {
     pub can_lapse: bool,
 }
 
-/// A line of the public result notice.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A line of the public result notice, as published (kept as the notice's snapshot).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NoticeRow {
+    #[schema(value_type = i64)]
+    pub recheck_id: RecheckId,
     pub cluster_name: String,
     pub city_name: String,
     pub certificate_number: String,
+    pub passed: bool,
     /// 通过 | 不通过
     pub result_label: String,
 }
@@ -314,11 +324,26 @@ pub struct NoticeRow {
 /// The public notice of a call's results.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecheckNotice {
+    #[schema(value_type = i64)]
+    pub call_id: RecheckCallId,
     pub year: i32,
+    /// "2029年湖南省先进制造业集群复核结果公示", the title from the programme's wording.
+    pub title: String,
+    /// "依据《…》第十四条"
+    pub basis: String,
     pub published_on_zh: String,
     pub last_day_zh: String,
     pub working_days: u32,
+    /// not_started | open | closed
+    pub state: String,
+    /// Whether objections are taken today.
+    pub accepting: bool,
     pub rows: Vec<NoticeRow>,
+    /// Objections decided so far (receipt numbers, never the objector).
+    pub decided: Vec<RecheckDecidedObjection>,
+    pub rules: super::notices::ObjectionRulesView,
+    /// The issuer who signs the notice.
+    pub issuer: String,
 }
 
 fn day_zh(d: Option<Date>) -> String {
@@ -351,11 +376,12 @@ fn panel_of(r: &recheck::Model) -> Vec<PanelMember> {
     serde_json::from_str(&r.panel_json).unwrap_or_default()
 }
 
-fn timing(c: &recheck_call::Model, today: Date) -> Timing {
+fn timing(c: &recheck_call::Model, today: Date, open_objections: usize) -> Timing {
     Timing {
         today,
         deadline: c.deadline,
         notice_last_day: c.notice_last_day,
+        open_objections,
     }
 }
 
@@ -372,11 +398,12 @@ async fn views(
         store::load_by_ids::<recheck_call::Entity>(&app.db, rows.iter().map(|r| r.call_id)).await?;
     let clusters =
         store::load_by_ids::<cluster::Entity>(&app.db, rows.iter().map(|r| r.cluster_id)).await?;
+    let open = objections::open_counts(&app.db, rows.iter().map(|r| r.id)).await?;
     let may = |action| authorize(p, Resource::Recheck, action).is_ok();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let call = calls.get(&r.call_id).ok_or(AppError::NotFound)?;
-        let t = timing(call, today);
+        let t = timing(call, today, open.get(&r.id).copied().unwrap_or(0));
         let data = materials_of(&r);
         let indicators = policy
             .criteria
@@ -392,6 +419,12 @@ async fn views(
             .collect();
         let evidence = if files {
             attachments::list(app, OwnerType::Recheck, r.id.get()).await?
+        } else {
+            Vec::new()
+        };
+        let objections = if files && p.role == Role::Province && call.notice_published_on.is_some()
+        {
+            objections::objections_of(app, p, r.id).await?
         } else {
             Vec::new()
         };
@@ -445,6 +478,8 @@ async fn views(
             next_due_on_zh: day_zh(r.next_due_on),
             revocation_case_id: r.revocation_case_id,
             evidence,
+            open_objections: t.open_objections,
+            objections,
             can_edit: may(Action::Update) && r.org_id == p.org.id && allows(Step::Save),
             can_opine: p.role == Role::CityBureau
                 && may(Action::Review)
@@ -545,7 +580,8 @@ pub async fn pool(app: &App, p: &Principal) -> Result<Vec<PanelMember>, AppError
         .collect())
 }
 
-/// The public notice of a call's results (no sign-in), once published.
+/// The public notice of a call's results (no sign-in), once published: the rows as they were
+/// published, and the objections decided since.
 pub async fn public_notice(app: &App, id: RecheckCallId) -> Result<RecheckNotice, AppError> {
     let call = recheck_call::Entity::find_by_id(id)
         .one(&app.db)
@@ -554,37 +590,73 @@ pub async fn public_notice(app: &App, id: RecheckCallId) -> Result<RecheckNotice
     let (Some(published), Some(last)) = (call.notice_published_on, call.notice_last_day) else {
         return Err(AppError::NotFound);
     };
+    let rows = match serde_json::from_str::<Vec<NoticeRow>>(&call.notice_json) {
+        Ok(rows) => rows,
+        // Published before the rows were kept: the results as recorded.
+        Err(_) => notice_rows(&app.db, id).await?,
+    };
+    let policy = policy_today(app)?;
+    let today = super::calendar::today(app);
+    let state = super::notices::WindowState::of(today, published, last);
+    let names: HashMap<RecheckId, String> = rows
+        .iter()
+        .map(|r| (r.recheck_id, r.cluster_name.clone()))
+        .collect();
+    Ok(RecheckNotice {
+        call_id: call.id,
+        year: call.year,
+        title: objections::notice_title(
+            call.year,
+            crate::config::title_of(jiqun_domain::round::Designation::Certified),
+        ),
+        basis: format!(
+            "依据《{}》{}",
+            policy.identity.name,
+            policy.recheck.article.clone().unwrap_or_default()
+        ),
+        published_on_zh: date_zh(published),
+        last_day_zh: date_zh(last),
+        working_days: policy.recheck_notice_days(),
+        state: state.key().into(),
+        accepting: state == super::notices::WindowState::Open,
+        decided: objections::decided_of_call(&app.db, id, &names).await?,
+        rows,
+        rules: super::notices::rules_view(&policy),
+        issuer: super::designations::issuer().into(),
+    })
+}
+
+/// The result list of a call as it stands: every recheck with a result.
+async fn notice_rows<C: ConnectionTrait>(
+    conn: &C,
+    id: RecheckCallId,
+) -> Result<Vec<NoticeRow>, AppError> {
     let rows = recheck::Entity::find()
         .filter(recheck::Column::CallId.eq(id))
         .filter(recheck::Column::Passed.is_not_null())
         .order_by_asc(recheck::Column::Id)
-        .all(&app.db)
+        .all(conn)
         .await?;
     let clusters =
-        store::load_by_ids::<cluster::Entity>(&app.db, rows.iter().map(|r| r.cluster_id)).await?;
-    let policy = policy_today(app)?;
-    Ok(RecheckNotice {
-        year: call.year,
-        published_on_zh: date_zh(published),
-        last_day_zh: date_zh(last),
-        working_days: policy.recheck_notice_days(),
-        rows: rows
-            .iter()
-            .map(|r| NoticeRow {
-                cluster_name: clusters
-                    .get(&r.cluster_id)
-                    .map(|c| c.name.clone())
-                    .unwrap_or_default(),
-                city_name: region::city_name_of(r.city_code),
-                certificate_number: r.certificate_number.clone(),
-                result_label: if r.passed == Some(true) {
-                    "通过".into()
-                } else {
-                    "不通过".into()
-                },
-            })
-            .collect(),
-    })
+        store::load_by_ids::<cluster::Entity>(conn, rows.iter().map(|r| r.cluster_id)).await?;
+    Ok(rows
+        .iter()
+        .map(|r| NoticeRow {
+            recheck_id: r.id,
+            cluster_name: clusters
+                .get(&r.cluster_id)
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
+            city_name: region::city_name_of(r.city_code),
+            certificate_number: r.certificate_number.clone(),
+            passed: r.passed == Some(true),
+            result_label: if r.passed == Some(true) {
+                "通过".into()
+            } else {
+                "不通过".into()
+            },
+        })
+        .collect())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -689,6 +761,7 @@ pub async fn issue_call(app: &App, p: &Principal, input: &CallInput) -> Result<C
         issued_on: Set(today),
         notice_published_on: Set(None),
         notice_last_day: Set(None),
+        notice_json: Set(String::new()),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -806,7 +879,7 @@ pub async fn save_materials(
     } else {
         Step::Save
     };
-    let to = rule::next(r.status, step, timing(&call, today)).map_err(refused)?;
+    let to = rule::next(r.status, step, timing(&call, today, 0)).map_err(refused)?;
     let data = RecheckData {
         indicators: input.indicators.clone(),
         self_assessment: input.self_assessment.clone(),
@@ -900,7 +973,7 @@ pub async fn opine(
     let today = crate::clock::local(now).date();
     let txn = store::write_txn(&app.db).await?;
     let (r, call) = load(&txn, p, id, Action::Review).await?;
-    let to = rule::next(r.status, Step::CityOpinion, timing(&call, today)).map_err(refused)?;
+    let to = rule::next(r.status, Step::CityOpinion, timing(&call, today, 0)).map_err(refused)?;
     store::update_versioned(
         &txn,
         r.id,
@@ -987,7 +1060,7 @@ pub async fn review(
     let today = crate::clock::local(now).date();
     let txn = store::write_txn(&app.db).await?;
     let (r, call) = load(&txn, p, id, Action::Review).await?;
-    let to = rule::next(r.status, Step::Review, timing(&call, today)).map_err(refused)?;
+    let to = rule::next(r.status, Step::Review, timing(&call, today, 0)).map_err(refused)?;
     let pool = super::experts::pool(&txn, &ids).await?;
     if pool.len() != ids.len() || pool.iter().any(|(m, _)| !m.active) {
         return Err(AppError::invalid(
@@ -1135,6 +1208,8 @@ pub async fn publish_notice(
     if reviewed == 0 {
         return Err(AppError::Conflict("没有已评审的复核结果可以公示".into()));
     }
+    let snapshot = serde_json::to_string(&notice_rows(&txn, call.id).await?)
+        .map_err(|e| AppError::internal(format!("keep the recheck notice: {e}")))?;
     store::update_versioned(
         &txn,
         call.id,
@@ -1142,6 +1217,7 @@ pub async fn publish_notice(
         recheck_call::ActiveModel {
             notice_published_on: Set(Some(today)),
             notice_last_day: Set(Some(window.last_day)),
+            notice_json: Set(snapshot),
             updated_at: Set(now),
             ..Default::default()
         },
@@ -1186,7 +1262,8 @@ pub async fn conclude(app: &App, p: &Principal, id: RecheckId) -> Result<Recheck
     let today = crate::clock::local(now).date();
     let txn = store::write_txn(&app.db).await?;
     let (r, call) = load(&txn, p, id, Action::Review).await?;
-    let t = timing(&call, today);
+    let open = objections::open_counts(&txn, [r.id]).await?;
+    let t = timing(&call, today, open.get(&r.id).copied().unwrap_or(0));
     let step = if r.status == Status::Due {
         Step::Lapse
     } else {
@@ -1310,7 +1387,7 @@ pub async fn can_attach(app: &App, p: &Principal, id: RecheckId) -> Result<(), A
     rule::next(
         r.status,
         Step::Save,
-        timing(&call, super::calendar::today(app)),
+        timing(&call, super::calendar::today(app), 0),
     )
     .map_err(refused)?;
     Ok(())

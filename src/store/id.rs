@@ -163,4 +163,6 @@ ids! {
     RecheckCallId;
     /// `rechecks.id`: one cluster's 复核 under a call.
     RecheckId;
+    /// `recheck_objections.id`: an objection to a 复核 result notice.
+    RecheckObjectionId;
 }

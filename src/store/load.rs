@@ -68,6 +68,7 @@ has_id!(
     plaque: PlaqueId,
     recheck: RecheckId,
     recheck_call: RecheckCallId,
+    recheck_objection: RecheckObjectionId,
 );
 
 /// The distinct keys as query values, taken before any await: the futures below then hold no

@@ -29,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0022Monitoring),
             Box::new(M0021Finals),
             Box::new(M0020Recheck),
+            Box::new(M0024RecheckObjections),
         ]
     }
 }
@@ -2074,6 +2075,75 @@ impl MigrationTrait for M0020Recheck {
         .await?;
         m.create_index(index("ix_rechecks_cluster", "rechecks", &["cluster_id"]).to_owned())
             .await?;
+        Ok(())
+    }
+}
+
+/// Objections (异议) to a 复核 result notice, and the notice's rows as published (a snapshot
+/// the public page reads, so a later change of a result never alters what was noticed).
+struct M0024RecheckObjections;
+
+impl MigrationName for M0024RecheckObjections {
+    fn name(&self) -> &str {
+        "m0024_recheck_objections"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0024RecheckObjections {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("recheck_calls")
+                .add_column(text("notice_json").default(""))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("recheck_objections")
+                .col(big_pk_auto("id"))
+                .col(big_integer("call_id"))
+                .col(big_integer("recheck_id"))
+                .col(string("name"))
+                .col(string("organisation"))
+                .col(string("contact"))
+                .col(text("reason"))
+                .col(string("client_addr"))
+                .col(string("status"))
+                .col(text("reply"))
+                .col(timestamp_with_time_zone("filed_at"))
+                .col(timestamp_with_time_zone_null("registered_at"))
+                .col(timestamp_with_time_zone_null("decided_at"))
+                .col(big_integer_null("decided_by"))
+                .col(integer("version"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_recheck_objections_recheck")
+                        .from("recheck_objections", "recheck_id")
+                        .to("rechecks", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "ix_recheck_objections_recheck",
+                "recheck_objections",
+                &["recheck_id"],
+            )
+            .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "ix_recheck_objections_addr",
+                "recheck_objections",
+                &["client_addr", "filed_at"],
+            )
+            .to_owned(),
+        )
+        .await?;
         Ok(())
     }
 }

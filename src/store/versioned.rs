@@ -41,6 +41,7 @@ versioned!(
     final_materials,
     recheck,
     recheck_call,
+    recheck_objection,
 );
 
 /// Writes the set fields of `changes` to row `id` if it is still at `expected` and moves it to

@@ -44,6 +44,17 @@ impl ObjectionForm {
         }
     }
 
+    /// The same fields as an objection to a 复核 result (the row is the recheck).
+    pub fn recheck_input(&self) -> crate::services::recheck::RecheckObjectionInput {
+        crate::services::recheck::RecheckObjectionInput {
+            recheck_id: self.entry_id.trim().parse().ok(),
+            name: self.name.clone(),
+            organisation: self.organisation.clone(),
+            contact: self.contact.clone(),
+            reason: self.reason.clone(),
+        }
+    }
+
     pub fn selected(&self, entry_id: &EntryId) -> bool {
         self.entry_id.trim() == entry_id.to_string()
     }
@@ -122,7 +133,8 @@ pub async fn read_objection(
             }
         };
         match name.as_str() {
-            "entry_id" => form.entry_id = text,
+            // The row objected to: a round's entry, or a result of a 复核 notice.
+            "entry_id" | "recheck_id" => form.entry_id = text,
             "name" => form.name = text,
             "organisation" => form.organisation = text,
             "contact" => form.contact = text,

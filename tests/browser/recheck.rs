@@ -200,12 +200,49 @@ async fn a_failed_recheck_runs_through_the_revocation_case_to_the_public_check()
     assert!(b.text("#notice-list").await.contains("不通过"));
     b.screenshot("84-notice").await;
 
+    // A member of the public objects to the result by name; the receipt has its number.
+    let option = b
+        .find("#recheck_id option:nth-child(2)")
+        .await
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap();
+    b.select("#recheck_id", &option).await;
+    b.fill("#contact", "13800138000").await;
+    b.fill("#reason", "该集群2026年新建了公共服务平台，复核结论有误。")
+        .await;
+    b.click("#objection-submit").await;
+    assert!(b.text("[data-error-for='name']").await.contains("真实姓名"));
+    assert_eq!(
+        b.value("#contact").await,
+        "13800138000",
+        "the input is kept"
+    );
+    b.fill("#name", "王建国").await;
+    b.click("#objection-submit").await;
+    assert!(b.text("#receipt-number").await.starts_with("复核-2026-"));
+    b.screenshot("84-recheck-objection-receipt").await;
+
     // After the notice the province confirms: a revocation case is opened on 未通过复核.
     let after = time::macros::datetime!(2026-12-11 09:00 +8);
     let now = app.app.clock.now();
     app.app.clock.advance(after - now);
     b.login("province").await;
     b.goto(&recheck_path).await;
+    // The objection is decided first: the result is confirmed only once every one is.
+    assert!(
+        b.text("#open-objections")
+            .await
+            .contains("尚有1件异议未办结")
+    );
+    b.fill(
+        "#objections textarea",
+        "经核实，该平台尚未通过认定，不影响复核结论，异议不成立。",
+    )
+    .await;
+    b.click("#objections button[id^='dismiss-']").await;
+    assert!(b.text("#flash").await.contains("异议办理结果已记录"));
     b.click("#conclude-submit").await;
     assert_eq!(b.text("#recheck-status").await, "未通过复核，已立案撤销");
     b.click("#case-link").await;

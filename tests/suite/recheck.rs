@@ -573,3 +573,310 @@ async fn a_cluster_that_submits_nothing_by_the_deadline_faces_a_revocation_case(
     let (status, _) = step(&t, &province, id, "conclude", None).await;
     assert_eq!(status, 409);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Objections to the result notice
+
+/// Files an objection to a 复核 result notice through the public API (no sign-in).
+async fn object_to(t: &TestApp, call_id: i64, body: Value) -> (u16, Value) {
+    let res = reqwest::Client::new()
+        .post(t.url(&format!("/api/v1/recheck-notices/{call_id}/objections")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Both due clusters submitted, opined and reviewed (长沙 passes, 岳阳 fails), and the result
+/// list published on 4 December 2026 (window to 10 December). Returns (call, 长沙, 岳阳).
+async fn noticed_results(t: &TestApp) -> (i64, i64, i64) {
+    due_this_year(t).await;
+    let province = token(t, "province").await;
+    let c = issue(t, &province, "2026-12-18").await;
+    let changsha = submit_and_opine(t, "applicant", "changsha", CHANGSHA).await;
+    let yueyang = submit_and_opine(t, "applicant2", "yueyang", YUEYANG).await;
+    let e3 = expert_id(t, "expert3").await.get();
+    for (id, score) in [(changsha, "85"), (yueyang, "52")] {
+        let (status, v) = step(
+            t,
+            &province,
+            id,
+            "review",
+            Some(json!({"expert_ids": [e3], "score": score, "reasons": "专家组评审意见。"})),
+        )
+        .await;
+        assert_eq!(status, 200, "{v}");
+    }
+    let call_id = c["id"].as_i64().unwrap();
+    let (status, v) = call(
+        t,
+        &province,
+        "POST",
+        &format!("/api/v1/recheck-calls/{call_id}/notice"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    (call_id, changsha, yueyang)
+}
+
+fn recheck_objection(recheck_id: i64, reason: &str) -> Value {
+    json!({"recheck_id": recheck_id, "name": "王建国", "contact": "13800138000", "reason": reason})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upheld_objection_reverses_a_noticed_recheck_result_before_it_is_confirmed() {
+    let t = support::spawn().await;
+    let (call_id, changsha, yueyang) = noticed_results(&t).await;
+
+    // The public page offers the form with every noticed result.
+    let html = reqwest::get(t.url(&format!("/recheck-notices/{call_id}")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("提出异议"), "{html}");
+    assert!(
+        html.contains(&format!(
+            "<option value=\"{changsha}\">{CHANGSHA}（通过）</option>"
+        )),
+        "{html}"
+    );
+
+    // Refusals name the field; nothing is stored.
+    let (status, v) = object_to(
+        &t,
+        call_id,
+        json!({"name": "王建国", "contact": "13800138000", "reason": "理由"}),
+    )
+    .await;
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(field_message(&v, "recheck_id"), "请选择异议所针对的集群");
+    let (status, v) = object_to(
+        &t,
+        call_id,
+        json!({"recheck_id": changsha, "contact": "13800138000", "reason": "理由"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(field_message(&v, "name").contains("真实姓名"), "{v}");
+    let (status, v) = object_to(&t, call_id, recheck_objection(changsha + 1000, "理由")).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        field_message(&v, "recheck_id"),
+        "所选集群不在本次复核结果公示名单中"
+    );
+    let (status, _) = object_to(&t, call_id + 1000, recheck_objection(changsha, "理由")).await;
+    assert_eq!(status, 404);
+
+    // A valid objection gets a receipt the objector alone can open.
+    let (status, receipt) = object_to(
+        &t,
+        call_id,
+        recheck_objection(
+            changsha,
+            "该集群近两年营业收入下降，核心园区链主企业已迁出，复核材料数据不实。",
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{receipt}");
+    let number = receipt["receipt_number"].as_str().unwrap().to_string();
+    assert!(number.starts_with("复核-2026-"), "{number}");
+    let (oid, key) = (
+        receipt["id"].as_i64().unwrap(),
+        receipt["key"].as_str().unwrap().to_string(),
+    );
+    let path = format!("/api/v1/recheck-notices/{call_id}/objections/{oid}");
+    let got: Value = reqwest::get(t.url(&format!("{path}?key={key}")))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["status_label"], "已收到，待登记");
+    assert_eq!(
+        reqwest::get(t.url(&format!("{path}?key=0000")))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let (status, v) = object_to(
+        &t,
+        call_id,
+        recheck_objection(
+            changsha,
+            "该集群近两年营业收入下降，核心园区链主企业已迁出，复核材料数据不实。",
+        ),
+    )
+    .await;
+    assert_eq!(status, 409, "a duplicate is refused: {v}");
+    assert_eq!(audited(&t, "recheck_objection.file").await.len(), 1);
+
+    // Only the province reads the objector's details.
+    let province = token(&t, "province").await;
+    for user in ["changsha", "applicant", "expert"] {
+        let (status, _) = call(
+            &t,
+            &token(&t, user).await,
+            "GET",
+            &format!("/api/v1/rechecks/{changsha}/objections"),
+            None,
+        )
+        .await;
+        assert!(status == 403 || status == 404, "{user}: {status}");
+    }
+    let (_, list) = call(
+        &t,
+        &province,
+        "GET",
+        &format!("/api/v1/rechecks/{changsha}/objections"),
+        None,
+    )
+    .await;
+    assert_eq!(list[0]["name"], "王建国");
+
+    // After the window the result cannot be confirmed while the objection is open.
+    forward_to(&t, date!(2026 - 12 - 11));
+    let province = token(&t, "province").await;
+    let (status, v) = object_to(&t, call_id, recheck_objection(yueyang, "逾期异议")).await;
+    assert_eq!(status, 409);
+    assert!(error_message(&v).contains("公示期已结束"), "{v}");
+    let (status, v) = step(&t, &province, changsha, "conclude", None).await;
+    assert_eq!(status, 409);
+    assert!(
+        error_message(&v).contains("尚有1件针对该复核结果的异议未办结"),
+        "{v}"
+    );
+    let decide = |step: &str, reply: &str| {
+        let (province, step, reply) = (province.clone(), step.to_string(), reply.to_string());
+        let t = &t;
+        async move {
+            call(
+                t,
+                &province,
+                "POST",
+                &format!("/api/v1/recheck-objections/{oid}/{step}"),
+                Some(json!({"reply": reply})),
+            )
+            .await
+        }
+    };
+    let (status, v) = decide("uphold", " ").await;
+    assert_eq!(status, 422);
+    assert!(field_message(&v, "reply").contains("请填写"), "{v}");
+    let (status, v) = decide("register", "已转产业集聚推进处调查核实。").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["status"], "investigating");
+    let (status, v) = call(
+        &t,
+        &token(&t, "changsha").await,
+        "POST",
+        &format!("/api/v1/recheck-objections/{oid}/uphold"),
+        Some(json!({"reply": "越权"})),
+    )
+    .await;
+    assert_eq!(status, 403, "{v}");
+    let (status, v) = decide(
+        "uphold",
+        "经核实，该集群链主企业已于2026年迁出核心园区，复核结论调整为不通过。",
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["status"], "upheld");
+    let (_, r) = call(
+        &t,
+        &province,
+        "GET",
+        &format!("/api/v1/rechecks/{changsha}"),
+        None,
+    )
+    .await;
+    assert_eq!(r["result_label"], "不通过");
+    assert!(
+        r["result_reasons"].as_str().unwrap().contains(&number),
+        "{r}"
+    );
+    assert_eq!(audited(&t, "recheck_objection.uphold").await.len(), 1);
+
+    // The notice still shows what was published, and the decision beside it.
+    let notice: Value = reqwest::get(t.url(&format!("/api/v1/recheck-notices/{call_id}")))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(notice["rows"][0]["result_label"], "通过");
+    assert_eq!(notice["decided"][0]["status"], "upheld");
+    assert_eq!(notice["decided"][0]["receipt_number"], number.as_str());
+    assert!(!notice["accepting"].as_bool().unwrap());
+
+    // Confirming now follows the reversed result: a revocation case on 未通过复核.
+    let (status, v) = step(&t, &province, changsha, "conclude", None).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["status"], "failed");
+    let case_id = v["revocation_case_id"].as_i64().unwrap();
+    let (_, case) = call(
+        &t,
+        &province,
+        "GET",
+        &format!("/api/v1/revocations/{case_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(case["ground_key"], "recheck_failed");
+    let got: Value = reqwest::get(t.url(&format!("{path}?key={key}")))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["status_label"], "异议成立");
+    assert!(got["reply"].as_str().unwrap().contains("迁出核心园区"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_objections_to_a_recheck_notice_share_one_hourly_allowance_per_address() {
+    let t = support::spawn().await;
+    let (call_id, changsha, yueyang) = noticed_results(&t).await;
+    let limit = t.app.config.objection_rate_limit as usize;
+    let url = t.url(&format!("/api/v1/recheck-notices/{call_id}/objections"));
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..limit + 3 {
+        let target = if i % 2 == 0 { changsha } else { yueyang };
+        let body = recheck_objection(
+            target,
+            &format!("第{i}条：复核材料中的数据与统计公报不符。"),
+        );
+        let url = url.clone();
+        tasks.spawn(async move {
+            reqwest::Client::new()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+    }
+    let statuses = tasks.join_all().await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        limit,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        3,
+        "{statuses:?}"
+    );
+    assert_eq!(audited(&t, "recheck_objection.file").await.len(), limit);
+}

@@ -178,6 +178,8 @@ pub enum OwnerType {
     FinalMaterials,
     /// Evidence filed with a cluster's 复核 materials.
     Recheck,
+    /// Evidence filed with a public objection to a 复核 result notice.
+    RecheckObjection,
 }
 
 impl OwnerType {
@@ -194,6 +196,7 @@ impl OwnerType {
             OwnerType::ChangeRequest => "change_request",
             OwnerType::FinalMaterials => "final_materials",
             OwnerType::Recheck => "recheck",
+            OwnerType::RecheckObjection => "recheck_objection",
         }
     }
 
@@ -210,6 +213,7 @@ impl OwnerType {
             OwnerType::ChangeRequest,
             OwnerType::FinalMaterials,
             OwnerType::Recheck,
+            OwnerType::RecheckObjection,
         ]
         .into_iter()
         .find(|o| o.key() == key)
@@ -230,6 +234,7 @@ pub fn owner_label(owner: OwnerType) -> &'static str {
         OwnerType::ChangeRequest => "变更申请",
         OwnerType::FinalMaterials => "决赛申报材料",
         OwnerType::Recheck => "复核材料",
+        OwnerType::RecheckObjection => "复核结果异议",
     }
 }
 
@@ -803,6 +808,7 @@ mod tests {
             OwnerType::FinalMaterials,
             OwnerType::ChangeRequest,
             OwnerType::Recheck,
+            OwnerType::RecheckObjection,
         ] {
             assert_eq!(OwnerType::from_key(o.key()), Some(o));
             assert!(!owner_label(o).is_empty());

@@ -115,6 +115,10 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("recheck.pass", "确认复核通过"),
     ("recheck.fail", "确认未通过复核"),
     ("recheck.lapse", "认定未按期提交复核材料"),
+    ("recheck_objection.file", "对复核结果提出异议"),
+    ("recheck_objection.register", "登记复核结果异议"),
+    ("recheck_objection.uphold", "复核结果异议成立"),
+    ("recheck_objection.dismiss", "复核结果异议不成立"),
 ];
 
 /// Every object type an entry can name, with its name.
@@ -150,6 +154,7 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("yearly_announcement", "年度集中公告"),
     ("plaque", "授牌"),
     ("recheck_call", "复核通知"),
+    ("recheck_objection", "复核结果异议"),
     ("recheck", "复核"),
 ];
 

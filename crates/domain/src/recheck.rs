@@ -109,13 +109,15 @@ pub enum Step {
     Lapse,
 }
 
-/// When a step is asked: today, the call's deadline and the result notice's last day (if the
-/// list has been published).
+/// When a step is asked: today, the call's deadline, the result notice's last day (if the
+/// list has been published) and how many objections to this recheck's result are still
+/// being handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timing {
     pub today: Date,
     pub deadline: Date,
     pub notice_last_day: Option<Date>,
+    pub open_objections: usize,
 }
 
 /// Why a step is refused, in Chinese.
@@ -140,6 +142,10 @@ pub fn next(status: Status, step: Step, t: Timing) -> Result<Status, String> {
             Some(last) if t.today <= last => Err(format!(
                 "复核结果公示期至{}，公示期满后方可确认结果",
                 crate::round::date_zh(last)
+            )),
+            Some(_) if t.open_objections > 0 => Err(format!(
+                "尚有{}件针对该复核结果的异议未办结，办结后方可确认结果",
+                t.open_objections
             )),
             Some(_) => Ok(Status::Reviewed),
         },
@@ -298,6 +304,7 @@ mod tests {
             today,
             deadline,
             notice_last_day: notice,
+            open_objections: 0,
         };
         let before = on(date!(2029 - 10 - 31), None);
         let after = on(date!(2029 - 11 - 01), None);
@@ -331,6 +338,15 @@ mod tests {
                 Confirm,
                 on(date!(2029 - 12 - 08), Some(date!(2029 - 12 - 08))),
                 "公示期至2029年12月8日",
+            ),
+            (
+                Reviewed,
+                Confirm,
+                Timing {
+                    open_objections: 2,
+                    ..on(date!(2029 - 12 - 09), Some(date!(2029 - 12 - 08)))
+                },
+                "尚有2件针对该复核结果的异议未办结",
             ),
             (Passed, Confirm, after, "复核通过"),
             (Failed, Lapse, after, "已立案撤销"),

@@ -221,7 +221,7 @@ pub fn step_from_key(key: &str) -> Option<ObjectionStep> {
     .find(|s| step_key(*s) == key)
 }
 
-fn step_label(step: ObjectionStep) -> &'static str {
+pub(crate) fn step_label(step: ObjectionStep) -> &'static str {
     match step {
         ObjectionStep::Register => "登记调查",
         ObjectionStep::Dismiss => "异议不成立",

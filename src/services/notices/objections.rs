@@ -24,7 +24,7 @@ use crate::error::{AppError, Problems};
 use crate::services::{rounds, trimmed};
 use crate::store::{
     self,
-    entity::{attachment, objection, round, round_entry, user},
+    entity::{attachment, objection, recheck_objection, round, round_entry, user},
 };
 
 /// An objection as typed by a member of the public.
@@ -99,15 +99,24 @@ pub struct ObjectionReceipt {
 
 /// The key of a receipt: a keyed digest of its number, so it needs no column of its own.
 pub fn receipt_key(app: &App, objection_id: ObjectionId) -> String {
-    let digest = jiqun_domain::audit::sm3_hex(
-        &[
-            b"jiqun-objection-receipt-v1".as_slice(),
-            &app.audit_key.0,
-            &objection_id.get().to_be_bytes(),
-        ]
-        .concat(),
-    );
+    keyed_receipt(app, b"jiqun-objection-receipt-v1", objection_id.get())
+}
+
+/// A receipt key for an objection of the kind `tag` names (kinds number their objections
+/// separately, so the tag keeps one kind's key from opening another's receipt).
+pub(crate) fn keyed_receipt(app: &App, tag: &[u8], id: i64) -> String {
+    let digest = jiqun_domain::audit::sm3_hex(&[tag, &app.audit_key.0, &id.to_be_bytes()].concat());
     digest.get(..24).unwrap_or_default().to_string()
+}
+
+/// Whether a receipt's key is the one expected, compared in constant time.
+pub(crate) fn key_matches(key: &str, expected: &str) -> bool {
+    key.len() == expected.len()
+        && key
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 /// Refuses an objection outside the window (server side, whatever the page showed).
@@ -130,16 +139,51 @@ fn ensure_accepting(r: &round::Model, today: Date) -> Result<(), AppError> {
     }
 }
 
-async fn filed_last_hour<C: ConnectionTrait>(
+/// Objections of every kind (a round's notice, a 复核 result notice) filed from the address in
+/// the last hour: the limit is one allowance per address.
+pub(crate) async fn filed_last_hour<C: ConnectionTrait>(
     conn: &C,
     client_addr: &str,
     now: OffsetDateTime,
 ) -> Result<u64, AppError> {
-    Ok(objection::Entity::find()
+    let since = now - time::Duration::hours(1);
+    let rounds = objection::Entity::find()
         .filter(objection::Column::ClientAddr.eq(client_addr))
-        .filter(objection::Column::FiledAt.gt(now - time::Duration::hours(1)))
+        .filter(objection::Column::FiledAt.gt(since))
         .count(conn)
-        .await?)
+        .await?;
+    let rechecks = recheck_objection::Entity::find()
+        .filter(recheck_objection::Column::ClientAddr.eq(client_addr))
+        .filter(recheck_objection::Column::FiledAt.gt(since))
+        .count(conn)
+        .await?;
+    Ok(rounds + rechecks)
+}
+
+/// Refuses when the address has used its hourly allowance.
+pub(crate) async fn ensure_allowance<C: ConnectionTrait>(
+    app: &App,
+    conn: &C,
+    client_addr: &str,
+    now: OffsetDateTime,
+) -> Result<(), FileError> {
+    let limit = app.config.objection_rate_limit;
+    if filed_last_hour(conn, client_addr, now).await? >= u64::from(limit) {
+        return Err(FileError::RateLimited { limit });
+    }
+    Ok(())
+}
+
+/// The same check inside the writing transaction, under a lock per address (SQLite's write
+/// lock is not enough on PostgreSQL), so parallel requests cannot slip past the limit.
+pub(crate) async fn claim_allowance<C: ConnectionTrait>(
+    app: &App,
+    txn: &C,
+    client_addr: &str,
+    now: OffsetDateTime,
+) -> Result<(), FileError> {
+    store::lock::serialise(txn, &format!("objection:addr:{client_addr}")).await?;
+    ensure_allowance(app, txn, client_addr, now).await
 }
 
 /// The checks that need no request body: the notice exists and is open today, and the address
@@ -148,11 +192,7 @@ async fn filed_last_hour<C: ConnectionTrait>(
 pub async fn precheck(app: &App, round_id: RoundId, client_addr: &str) -> Result<(), FileError> {
     let r = published_round(&app.db, round_id).await?;
     ensure_accepting(&r, crate::services::calendar::today(app))?;
-    let limit = app.config.objection_rate_limit;
-    if filed_last_hour(&app.db, client_addr, app.clock.now()).await? >= u64::from(limit) {
-        return Err(FileError::RateLimited { limit });
-    }
-    Ok(())
+    ensure_allowance(app, &app.db, client_addr, app.clock.now()).await
 }
 
 fn validate_objection(
@@ -161,13 +201,25 @@ fn validate_objection(
     has_evidence: bool,
 ) -> Result<(), AppError> {
     let mut p = Problems::default();
+    if input.entry_id.is_none() {
+        p.add("entry_id", "请选择异议所针对的集群");
+    }
+    check_objector(&mut p, input, rules, has_evidence);
+    p.into_result()
+}
+
+/// The objector's part of any objection (name, organisation, contact, reason, evidence) against
+/// the policy's rules; the caller checks what the objection is aimed at.
+pub(crate) fn check_objector(
+    p: &mut Problems,
+    input: &ObjectionInput,
+    rules: &ObjectionRulesView,
+    has_evidence: bool,
+) {
     let name = input.name.trim();
     let organisation = input.organisation.trim();
     let contact_text = input.contact.trim();
     let reason = input.reason.trim();
-    if input.entry_id.is_none() {
-        p.add("entry_id", "请选择异议所针对的集群");
-    }
     if name.is_empty() {
         if rules.real_name {
             p.add("name", "请填写真实姓名（匿名异议不予受理）");
@@ -212,7 +264,6 @@ fn validate_objection(
             );
         }
     }
-    p.into_result()
 }
 
 /// Files an objection from the public, with optional evidence already received (streamed to a
@@ -244,10 +295,7 @@ pub async fn file_objection(
     let Some(entry) = entry.filter(|e| e.status == Status::OnNotice) else {
         return Err(AppError::invalid("entry_id", "所选集群不在本次公示名单中").into());
     };
-    let limit = app.config.objection_rate_limit;
-    if filed_last_hour(&app.db, client_addr, now).await? >= u64::from(limit) {
-        return Err(FileError::RateLimited { limit });
-    }
+    ensure_allowance(app, &app.db, client_addr, now).await?;
     // The file moves into the store before the write lock is taken (as attachments do).
     let stored = match evidence {
         Some(received) => {
@@ -261,12 +309,8 @@ pub async fn file_objection(
     let name = trimmed(&input.name);
     let organisation = trimmed(&input.organisation);
     let txn = store::write_txn(&app.db).await?;
-    // Counted again under a lock per address (SQLite's write lock is not enough on PostgreSQL),
-    // so parallel requests cannot slip past the limit; then per notice, for the duplicate check.
-    store::lock::serialise(&txn, &format!("objection:addr:{client_addr}")).await?;
-    if filed_last_hour(&txn, client_addr, now).await? >= u64::from(limit) {
-        return Err(FileError::RateLimited { limit });
-    }
+    // Counted again under a lock per address; then per notice, for the duplicate check.
+    claim_allowance(app, &txn, client_addr, now).await?;
     store::lock::serialise(&txn, &format!("objection:round:{}", r.id)).await?;
     let reason = input.reason.trim().to_string();
     let contact = trimmed(&input.contact);
@@ -398,14 +442,7 @@ pub async fn receipt(
     objection_id: ObjectionId,
     key: &str,
 ) -> Result<ObjectionReceipt, AppError> {
-    let expected = receipt_key(app, objection_id);
-    if key.len() != expected.len()
-        || key
-            .bytes()
-            .zip(expected.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            != 0
-    {
+    if !key_matches(key, &receipt_key(app, objection_id)) {
         return Err(AppError::NotFound);
     }
     let r = published_round(&app.db, round_id).await?;

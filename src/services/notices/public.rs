@@ -274,7 +274,7 @@ fn status_label(key: &str) -> String {
     Status::from_key(key).map_or_else(|| key.to_string(), |s| s.label().to_string())
 }
 
-pub(super) fn rules_view(policy: &Policy) -> ObjectionRulesView {
+pub(crate) fn rules_view(policy: &Policy) -> ObjectionRulesView {
     let o = &policy.public_notice.objection;
     ObjectionRulesView {
         real_name: o.real_name,

@@ -37,6 +37,7 @@ pub mod plaque;
 pub mod policy;
 pub mod recheck;
 pub mod recheck_call;
+pub mod recheck_objection;
 pub mod recommendation;
 pub mod report;
 pub mod report_alert;

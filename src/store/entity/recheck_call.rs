@@ -16,6 +16,8 @@ pub struct Model {
     pub issued_on: TimeDate,
     pub notice_published_on: Option<TimeDate>,
     pub notice_last_day: Option<TimeDate>,
+    /// The notice's rows as published (JSON); empty for a notice published before snapshots.
+    pub notice_json: String,
     pub version: i32,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,

@@ -101,14 +101,14 @@ pub struct Doc;
 
 /// Reads and discards what the client is still sending, so it sees the refusal rather than a
 /// reset connection; nothing is written anywhere.
-async fn drain(multipart: &mut Multipart) {
+pub(super) async fn drain(multipart: &mut Multipart) {
     while let Ok(Some(mut field)) = multipart.next_field().await {
         while let Ok(Some(_)) = field.chunk().await {}
     }
 }
 
 /// A refused objection in the API's error format; the rate limit is 429 `rate_limited`.
-fn refusal(e: FileError) -> Response {
+pub(super) fn refusal(e: FileError) -> Response {
     match e {
         FileError::RateLimited { limit } => {
             let body = ErrorBody {
@@ -130,7 +130,7 @@ fn refusal(e: FileError) -> Response {
     }
 }
 
-fn is_multipart(req: &Request) -> bool {
+pub(super) fn is_multipart(req: &Request) -> bool {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

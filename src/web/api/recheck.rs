@@ -1,22 +1,33 @@
 //! JSON API: 复核 (第十四条) as a proceeding (routes relative to /api/v1). The clusters due in a
 //! year; the province's call; each cluster's recheck with its materials, the city's opinion, the
-//! panel's decision and the conclusion; the public result notice. Evidence goes through
+//! panel's decision and the conclusion; the public result notice with its objections and the
+//! province's handling of them. Evidence goes through
 //! `/attachments` with `owner_type=recheck`, `owner_id` the recheck id and `purpose=evidence`,
 //! while the materials may still be saved.
 
-use crate::store::id::{RecheckCallId, RecheckId};
-use axum::extract::{Path, Query, State};
+use std::net::SocketAddr;
+
+use crate::store::id::{RecheckCallId, RecheckId, RecheckObjectionId};
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State,
+};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::OpenApi;
 
+use super::notices::{ReplyInput, drain, is_multipart, refusal};
 use super::{ApiError, ErrorBody};
 use crate::app::Shared;
+use crate::error::AppError;
+use crate::services::notices::{self as notice_rules, ObjectionRulesView};
 use crate::services::recheck::{
     self, CallInput, CallView, DueRow, MaterialsInput, NoticeRow, PanelMember,
-    RecheckIndicatorField, RecheckNotice, RecheckOpinionInput, RecheckView, ReviewInput,
+    RecheckDecidedObjection, RecheckIndicatorField, RecheckNotice, RecheckObjectionInput,
+    RecheckObjectionReceipt, RecheckObjectionView, RecheckOpinionInput, RecheckView, ReviewInput,
 };
+use crate::web::forms::read_objection;
 use crate::web::principal::Authed;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
@@ -33,6 +44,19 @@ pub fn routes() -> Router<Shared> {
         .route("/rechecks/{id}/opinion", post(opine))
         .route("/rechecks/{id}/review", post(review))
         .route("/rechecks/{id}/conclude", post(conclude))
+        .route("/rechecks/{id}/objections", get(list_objections))
+        .route(
+            "/recheck-notices/{id}/objections/{objection_id}",
+            get(objection_receipt),
+        )
+        .route("/recheck-objections/{id}/{step}", post(decide_objection))
+        .merge(
+            Router::new()
+                .route("/recheck-notices/{id}/objections", post(file_objection))
+                .layer(DefaultBodyLimit::max(
+                    notice_rules::objection_request_limit(),
+                )),
+        )
 }
 
 #[derive(OpenApi)]
@@ -48,7 +72,11 @@ pub fn routes() -> Router<Shared> {
         save_materials,
         opine,
         review,
-        conclude
+        conclude,
+        file_objection,
+        objection_receipt,
+        list_objections,
+        decide_objection
     ),
     components(schemas(
         DueRow,
@@ -61,7 +89,12 @@ pub fn routes() -> Router<Shared> {
         RecheckIndicatorField,
         PanelMember,
         RecheckNotice,
-        NoticeRow
+        NoticeRow,
+        RecheckObjectionInput,
+        RecheckObjectionReceipt,
+        RecheckObjectionView,
+        RecheckDecidedObjection,
+        ObjectionRulesView
     ))
 )]
 pub struct Doc;
@@ -215,4 +248,121 @@ async fn conclude(
     Path(id): Path<RecheckId>,
 ) -> ApiResult<RecheckView> {
     Ok(Json(recheck::conclude(&app, &ctx.principal, id).await?))
+}
+
+/// Files a named objection to one result of a 复核 result notice, within its window. Public.
+/// JSON (`RecheckObjectionInput`) or multipart/form-data with the same fields and an optional
+/// `file` (PDF, JPEG or PNG). Outside the window 409; field problems 422; more than the hourly
+/// limit from one address (objections of every notice counted together) 429.
+#[utoipa::path(post, path = "/api/v1/recheck-notices/{id}/objections",
+    params(("id" = i64, Path, description = "复核通知编号")),
+    request_body = RecheckObjectionInput,
+    responses((status = 200, body = RecheckObjectionReceipt), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn file_objection(
+    State(app): State<Shared>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Path(id): Path<RecheckCallId>,
+    req: Request,
+) -> Response {
+    let client_addr =
+        crate::web::client_ip(&app.config.trusted_proxies, Some(addr.ip()), req.headers());
+    if is_multipart(&req) {
+        let Ok(mut multipart) = Multipart::from_request(req, &app).await else {
+            return ApiError(AppError::invalid(
+                "body",
+                "multipart/form-data 请求体格式有误",
+            ))
+            .into_response();
+        };
+        if let Err(e) = recheck::precheck_objection(&app, id, &client_addr).await {
+            drain(&mut multipart).await;
+            return refusal(e);
+        }
+        let (form, evidence) = read_objection(&app, &mut multipart, true).await;
+        let evidence = match evidence {
+            Ok(e) => e,
+            Err(e) => return ApiError(e).into_response(),
+        };
+        return match recheck::file_objection(
+            &app,
+            id,
+            &client_addr,
+            &form.recheck_input(),
+            evidence,
+        )
+        .await
+        {
+            Ok(r) => Json(r).into_response(),
+            Err(e) => refusal(e),
+        };
+    }
+    let body = match Json::<RecheckObjectionInput>::from_request(req, &app).await {
+        Ok(Json(b)) => b,
+        Err(e) => {
+            return ApiError(AppError::invalid(
+                "body",
+                format!("请求体须为JSON格式的异议内容：{}", e.body_text()),
+            ))
+            .into_response();
+        }
+    };
+    match recheck::file_objection(&app, id, &client_addr, &body, None).await {
+        Ok(r) => Json(r).into_response(),
+        Err(e) => refusal(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ReceiptQuery {
+    #[serde(default)]
+    key: String,
+}
+
+/// A receipt: its status and, once decided, the reply. Public, with the `key` the filing
+/// answer gave; no personal data.
+#[utoipa::path(get, path = "/api/v1/recheck-notices/{id}/objections/{objection_id}",
+    params(("id" = i64, Path, description = "复核通知编号"), ("objection_id" = i64, Path), ("key" = String, Query)),
+    responses((status = 200, body = RecheckObjectionReceipt), (status = 404, body = ErrorBody)))]
+async fn objection_receipt(
+    State(app): State<Shared>,
+    Path((id, objection_id)): Path<(RecheckCallId, RecheckObjectionId)>,
+    Query(q): Query<ReceiptQuery>,
+) -> ApiResult<RecheckObjectionReceipt> {
+    Ok(Json(
+        recheck::objection_receipt(&app, id, objection_id, &q.key).await?,
+    ))
+}
+
+/// The objections to one recheck's noticed result, with the objectors' details (province).
+#[utoipa::path(get, path = "/api/v1/rechecks/{id}/objections", params(("id" = i64, Path)),
+    responses((status = 200, body = [RecheckObjectionView]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_objections(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<RecheckId>,
+) -> ApiResult<Vec<RecheckObjectionView>> {
+    Ok(Json(
+        recheck::objections_of(&app, &ctx.principal, id).await?,
+    ))
+}
+
+/// Handles an objection (province): `register` (登记调查), `dismiss` (异议不成立) or `uphold`
+/// (异议成立: the noticed result is reversed), with a written reply.
+#[utoipa::path(post, path = "/api/v1/recheck-objections/{id}/{step}",
+    params(("id" = i64, Path), ("step" = String, Path, description = "register | dismiss | uphold")),
+    request_body = ReplyInput,
+    responses((status = 200, body = RecheckObjectionView), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn decide_objection(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path((id, step)): Path<(RecheckObjectionId, String)>,
+    Json(body): Json<ReplyInput>,
+) -> ApiResult<RecheckObjectionView> {
+    let step = notice_rules::step_from_key(&step).ok_or(AppError::NotFound)?;
+    Ok(Json(
+        recheck::decide_objection(&app, &ctx.principal, id, step, &body.reply, body.version)
+            .await?,
+    ))
 }

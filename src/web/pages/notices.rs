@@ -227,30 +227,65 @@ async fn refused(
     form: ObjectionForm,
     e: FileError,
 ) -> Response {
-    let (status, error, general) = match e {
-        FileError::RateLimited { limit } => (
-            StatusCode::TOO_MANY_REQUESTS,
-            None,
-            notices::rate_limit_message(limit),
-        ),
-        FileError::App(e @ AppError::Invalid(_)) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(e), String::new())
-        }
-        FileError::App(e @ AppError::Conflict(_)) => (StatusCode::CONFLICT, None, e.to_string()),
-        FileError::App(e) => return PageError(e).into_response(),
+    let refusal = match Refusal::of(e) {
+        Ok(r) => r,
+        Err(e) => return PageError(e).into_response(),
     };
     match notices::public_notice(app, round_id).await {
         Ok(n) => {
-            let mut res =
-                (status, notice_page(ctx, n, form, error.as_ref(), general)).into_response();
-            if status == StatusCode::TOO_MANY_REQUESTS
-                && let Ok(v) = header::HeaderValue::from_str("3600")
-            {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            res
+            let page = notice_page(
+                ctx,
+                n,
+                form,
+                refusal.error.as_ref(),
+                refusal.general.clone(),
+            );
+            refusal.answer(page)
         }
         Err(e) => PageError(e).into_response(),
+    }
+}
+
+/// A refused objection of either kind of notice, as its page answers it: field errors under
+/// their fields (422), the window at the top (409), the hourly limit (429 with Retry-After).
+pub(super) struct Refusal {
+    pub(super) status: StatusCode,
+    pub(super) error: Option<AppError>,
+    pub(super) general: String,
+}
+
+impl Refusal {
+    /// Other errors are the error page's.
+    pub(super) fn of(e: FileError) -> Result<Refusal, AppError> {
+        let (status, error, general) = match e {
+            FileError::RateLimited { limit } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                None,
+                notices::rate_limit_message(limit),
+            ),
+            FileError::App(e @ AppError::Invalid(_)) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, Some(e), String::new())
+            }
+            FileError::App(e @ AppError::Conflict(_)) => {
+                (StatusCode::CONFLICT, None, e.to_string())
+            }
+            FileError::App(e) => return Err(e),
+        };
+        Ok(Refusal {
+            status,
+            error,
+            general,
+        })
+    }
+
+    pub(super) fn answer(&self, page: impl IntoResponse) -> Response {
+        let mut res = (self.status, page).into_response();
+        if self.status == StatusCode::TOO_MANY_REQUESTS
+            && let Ok(v) = header::HeaderValue::from_str("3600")
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        res
     }
 }
 
@@ -259,13 +294,14 @@ async fn refused(
 struct ReceiptPage {
     layout: Option<Layout>,
     flash: String,
+    notice_href: String,
     r: ObjectionReceipt,
 }
 
 #[derive(Deserialize, Default)]
-struct ReceiptQuery {
+pub(super) struct ReceiptQuery {
     #[serde(default)]
-    key: String,
+    pub(super) key: String,
 }
 
 async fn receipt(
@@ -280,6 +316,7 @@ async fn receipt(
     Ok(ReceiptPage {
         layout: public_layout(ctx.as_deref()),
         flash: String::new(),
+        notice_href: format!("/notices/{round_id}"),
         r: notices::receipt(&app, round_id, id, &q.key).await?,
     })
 }

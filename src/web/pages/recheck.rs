@@ -3,10 +3,13 @@
 //! (the cluster), the city's opinion form, the province's panel form and its conclusion; the
 //! public result notice. The same service as the JSON API decides every step.
 
-use crate::store::id::{RecheckCallId, RecheckId};
+use std::net::SocketAddr;
+
+use crate::store::id::{RecheckCallId, RecheckId, RecheckObjectionId};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -14,14 +17,16 @@ use axum::{Extension, Form, Router};
 use jiqun_domain::access::{Action, Resource, permission};
 use serde::Deserialize;
 
-use super::notices::{public_layout, refusal_text};
-use super::{Layout, PageError, layout};
+use super::notices::{ReceiptQuery, Refusal, public_layout, refusal_text};
+use super::{FormErrors, Layout, PageError, layout};
 use crate::app::{App, Shared};
 use crate::error::AppError;
+use crate::services::notices::FileError;
 use crate::services::recheck::{
     self, CallInput, CallView, DueRow, MaterialsInput, PanelMember, RecheckNotice,
-    RecheckOpinionInput, RecheckView, ReviewInput,
+    RecheckObjectionReceipt, RecheckOpinionInput, RecheckView, ReviewInput,
 };
+use crate::web::forms::{ObjectionForm, read_objection};
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
@@ -35,6 +40,18 @@ pub fn routes() -> Router<Shared> {
         .route("/rechecks/{id}/conclude", post(conclude))
         .route("/recheck-calls/{id}/notice", post(publish_notice))
         .route("/recheck-notices/{id}", get(public_notice))
+        .route(
+            "/recheck-notices/{id}/objections/{objection_id}",
+            get(objection_receipt),
+        )
+        .route("/recheck-objections/{id}", post(decide_objection))
+        .merge(
+            Router::new()
+                .route("/recheck-notices/{id}/objections", post(file_objection))
+                .layer(DefaultBodyLimit::max(
+                    crate::services::notices::objection_request_limit(),
+                )),
+        )
 }
 
 #[derive(Template, WebTemplate)]
@@ -238,6 +255,7 @@ async fn show(
         Some("opinion") => "市州意见已提交，已通知省工信厅组织评审。",
         Some("reviewed") => "专家组评审结果已记录，请在结果公示期满后确认。",
         Some("concluded") => "复核结果已确认，已通知集群促进组织。",
+        Some("objection") => "异议办理结果已记录。",
         _ => "",
     };
     let mut page = show_page(&app, &ctx, r, flash).await?;
@@ -393,6 +411,43 @@ struct NoticePage {
     layout: Option<Layout>,
     flash: String,
     n: RecheckNotice,
+    /// The objection form's action, with the session's CSRF token when there is a session.
+    action: String,
+    form: ObjectionForm,
+    errors: FormErrors,
+    general_error: String,
+    evidence_hint: String,
+    evidence_accept: String,
+    max_reason: usize,
+}
+
+fn notice_page(
+    ctx: Option<&SessionCtx>,
+    n: RecheckNotice,
+    form: ObjectionForm,
+    refusal: Option<&Refusal>,
+) -> NoticePage {
+    let mut action = format!("/recheck-notices/{}/objections", n.call_id);
+    if let Some(c) = ctx {
+        action.push_str("?_csrf=");
+        action.push_str(&c.session.csrf_token);
+    }
+    let limits = crate::services::notices::evidence_limits();
+    NoticePage {
+        layout: public_layout(ctx),
+        flash: String::new(),
+        n,
+        action,
+        form,
+        errors: refusal
+            .and_then(|r| r.error.as_ref())
+            .map(FormErrors::from_error)
+            .unwrap_or_default(),
+        general_error: refusal.map(|r| r.general.clone()).unwrap_or_default(),
+        evidence_hint: limits.hint(),
+        evidence_accept: limits.accept_attr(),
+        max_reason: crate::services::notices::MAX_REASON_CHARS,
+    }
 }
 
 async fn public_notice(
@@ -403,9 +458,129 @@ async fn public_notice(
     let id = id
         .parse::<RecheckCallId>()
         .map_err(|_| AppError::NotFound)?;
-    Ok(NoticePage {
+    let n = recheck::public_notice(&app, id).await?;
+    Ok(notice_page(
+        ctx.as_deref(),
+        n,
+        ObjectionForm::default(),
+        None,
+    ))
+}
+
+async fn file_objection(
+    State(app): State<Shared>,
+    ctx: Option<Extension<SessionCtx>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let ctx = ctx.as_deref();
+    let Ok(id) = id.parse::<RecheckCallId>() else {
+        return PageError(AppError::NotFound).into_response();
+    };
+    let client_addr = crate::web::client_ip(&app.config.trusted_proxies, Some(addr.ip()), &headers);
+    let Ok(mut multipart) = multipart else {
+        let e = AppError::invalid(
+            crate::attachments::FILE_FIELD,
+            "提交的表单有误（须为 multipart/form-data），请刷新页面后重新填写",
+        );
+        return objection_refused(&app, ctx, id, ObjectionForm::default(), FileError::App(e)).await;
+    };
+    if let Err(e) = recheck::precheck_objection(&app, id, &client_addr).await {
+        // The typed text is kept for the redraw; the file is read past, never stored.
+        let (form, _) = read_objection(&app, &mut multipart, false).await;
+        return objection_refused(&app, ctx, id, form, e).await;
+    }
+    let (form, evidence) = read_objection(&app, &mut multipart, true).await;
+    let evidence = match evidence {
+        Ok(e) => e,
+        Err(e) => return objection_refused(&app, ctx, id, form, FileError::App(e)).await,
+    };
+    match recheck::file_objection(&app, id, &client_addr, &form.recheck_input(), evidence).await {
+        Ok(r) => Redirect::to(&format!(
+            "/recheck-notices/{id}/objections/{}?key={}",
+            r.id, r.key
+        ))
+        .into_response(),
+        Err(e) => objection_refused(&app, ctx, id, form, e).await,
+    }
+}
+
+/// Redraws the notice with the refusal; the typed text is kept.
+async fn objection_refused(
+    app: &App,
+    ctx: Option<&SessionCtx>,
+    id: RecheckCallId,
+    form: ObjectionForm,
+    e: FileError,
+) -> Response {
+    let refusal = match Refusal::of(e) {
+        Ok(r) => r,
+        Err(e) => return PageError(e).into_response(),
+    };
+    match recheck::public_notice(app, id).await {
+        Ok(n) => refusal.answer(notice_page(ctx, n, form, Some(&refusal))),
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "objection_receipt.html")]
+struct ReceiptPage {
+    layout: Option<Layout>,
+    flash: String,
+    notice_href: String,
+    r: RecheckObjectionReceipt,
+}
+
+async fn objection_receipt(
+    State(app): State<Shared>,
+    ctx: Option<Extension<SessionCtx>>,
+    Path((id, objection_id)): Path<(String, String)>,
+    Query(q): Query<ReceiptQuery>,
+) -> Result<ReceiptPage, PageError> {
+    let (Ok(id), Ok(objection_id)) = (
+        id.parse::<RecheckCallId>(),
+        objection_id.parse::<RecheckObjectionId>(),
+    ) else {
+        return Err(AppError::NotFound.into());
+    };
+    Ok(ReceiptPage {
         layout: public_layout(ctx.as_deref()),
         flash: String::new(),
-        n: recheck::public_notice(&app, id).await?,
+        notice_href: format!("/recheck-notices/{id}"),
+        r: recheck::objection_receipt(&app, id, objection_id, &q.key).await?,
     })
+}
+
+#[derive(Deserialize, Default)]
+struct DecideForm {
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    reply: String,
+    version: Option<i32>,
+}
+
+async fn decide_objection(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<RecheckObjectionId>,
+    Form(f): Form<DecideForm>,
+) -> Response {
+    let Some(step) = crate::services::notices::step_from_key(&f.step) else {
+        return PageError(AppError::invalid("step", "请选择办理方式")).into_response();
+    };
+    match recheck::decide_objection(&app, &ctx.principal, id, step, &f.reply, f.version).await {
+        Ok(o) => Redirect::to(&format!(
+            "/rechecks/{}?saved=objection#objections",
+            o.recheck_id
+        ))
+        .into_response(),
+        Err(e) => match recheck::objection_recheck(&app, &ctx.principal, id).await {
+            Ok(recheck_id) => refused_step(&app, &ctx, recheck_id, e, |_| {}).await,
+            Err(_) => PageError(e).into_response(),
+        },
+    }
 }
