@@ -193,9 +193,10 @@ fn in_scope(p: &Principal, scope: ScopeKind, cl: &cluster::Model) -> bool {
     }
 }
 
-/// Before the 告知书 a case is the province's file; the parties see it from then on.
+/// Before the 告知书 a case is the file of the offices (the province, the city bureau, which
+/// may open one itself); the cluster sees it from then on.
 fn visible(scope: ScopeKind, case: &revocation_case::Model) -> bool {
-    scope == ScopeKind::All || case.status != CaseStatus::Opened
+    scope != ScopeKind::OwnOrg || case.status != CaseStatus::Opened
 }
 
 /// A case and its cluster, when the principal may take `action` on it; NotFound otherwise.
@@ -291,15 +292,20 @@ pub fn grounds(app: &App) -> Result<Vec<Ground>, AppError> {
         .collect())
 }
 
-/// Clusters holding a live title, which a case may be opened against (province).
+/// Clusters holding a live title, which a case may be opened against (the province all, a
+/// city bureau its city's).
 pub async fn candidates(app: &App, p: &Principal) -> Result<Vec<Candidate>, AppError> {
-    authorize(p, Resource::Revocation, Action::Create)?;
+    let scope = authorize(p, Resource::Revocation, Action::Create)?;
     use crate::store::entity::kinds::Lifecycle;
-    let rows = cluster::Entity::find()
-        .filter(cluster::Column::Lifecycle.is_in([Lifecycle::Cultivation, Lifecycle::Certified]))
-        .order_by_asc(cluster::Column::Name)
-        .all(&app.db)
-        .await?;
+    let mut q = cluster::Entity::find()
+        .filter(cluster::Column::Lifecycle.is_in([Lifecycle::Cultivation, Lifecycle::Certified]));
+    if scope != ScopeKind::All {
+        let Some(city) = p.org.city_code else {
+            return Ok(Vec::new());
+        };
+        q = q.filter(cluster::Column::CityCode.eq(city));
+    }
+    let rows = q.order_by_asc(cluster::Column::Name).all(&app.db).await?;
     Ok(rows
         .into_iter()
         .map(|c| Candidate {
@@ -467,7 +473,7 @@ pub async fn published_one(app: &App, id: RevocationCaseId) -> Result<DecisionDo
 
 /// Opens a case (province): the cluster must hold a live title and have no undecided case.
 pub async fn open(app: &App, p: &Principal, input: &OpenInput) -> Result<CaseView, AppError> {
-    authorize(p, Resource::Revocation, Action::Create)?;
+    let scope = authorize(p, Resource::Revocation, Action::Create)?;
     let policy = policy_today(app)?;
     let mut problems = crate::error::Problems::default();
     let cluster_id = input.cluster_id.filter(|id| id.get() > 0);
@@ -497,6 +503,20 @@ pub async fn open(app: &App, p: &Principal, input: &OpenInput) -> Result<CaseVie
     let (Some(cluster_id), Some(ground)) = (cluster_id, ground) else {
         return Err(AppError::internal("checked above"));
     };
+    if scope != ScopeKind::All {
+        // A city bureau opens cases against its own city's clusters only (the city is not
+        // changed but by a 变更申请 the province approves).
+        let own = cluster::Entity::find_by_id(cluster_id)
+            .one(&app.db)
+            .await?
+            .is_some_and(|c| Some(c.city_code) == p.org.city_code);
+        if !own {
+            return Err(AppError::invalid(
+                "cluster_id",
+                "只能对本市州的集群提请立案撤销",
+            ));
+        }
+    }
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;
     let id = open_in(app, p, &txn, cluster_id, ground, facts, now).await?;

@@ -79,14 +79,13 @@ fn listed(
 ) -> Result<Select<revocation_case::Entity>, AppError> {
     let scope = authorize(p, Resource::Revocation, action)?;
     let nothing = Condition::all().add(revocation_case::Column::Id.eq(-1));
-    // A city and the cluster see a case once the 告知书 has gone out.
+    // The cluster sees a case once the 告知书 has gone out; its city bureau (which may open
+    // one itself) from the start.
     let told = |c: Condition| c.add(revocation_case::Column::Status.ne(CaseStatus::Opened));
     let mut q = revocation_case::Entity::find().filter(match scope {
         ScopeKind::All => Condition::all(),
         ScopeKind::OwnCity => match p.org.city_code {
-            Some(city) => told(of_clusters(
-                Condition::all().add(cluster::Column::CityCode.eq(city)),
-            )),
+            Some(city) => of_clusters(Condition::all().add(cluster::Column::CityCode.eq(city))),
             None => nothing,
         },
         ScopeKind::OwnOrg => told(of_clusters(

@@ -117,10 +117,10 @@ async fn a_case_ends_in_revocation_after_the_statement_and_the_certificate_reads
     assert_eq!(case["ground_name"], "弄虚作假");
     assert_eq!(case["ground_article"], "第十四条");
     assert_eq!(case["can_notify"], true);
-    // Before the 告知书 the case is the province's file.
+    // Before the 告知书 the case is the offices' file: the city bureau reads it, the cluster not.
     let path = format!("/api/v1/revocations/{id}");
     assert_eq!(call(&t, &party, "GET", &path, None).await.0, 404);
-    assert_eq!(call(&t, &city, "GET", &path, None).await.0, 404);
+    assert_eq!(call(&t, &city, "GET", &path, None).await.0, 200);
     // Nothing can be answered or decided before the 告知书.
     let (status, v) = step(
         &t,
@@ -950,4 +950,43 @@ async fn the_cluster_history_tells_the_whole_story_in_date_order() {
     );
     let changsha = token(&t, "changsha").await;
     assert_eq!(call(&t, &changsha, "GET", &path, None).await.0, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_city_bureau_opens_a_case_against_its_own_cluster_and_the_province_carries_it_on() {
+    let t = support::spawn().await;
+    let f = confirmed_round(&t).await;
+    let city = token(&t, "changsha").await;
+    // Only its own city's clusters: the form offers them, the server holds to it.
+    let page = support::page_login(&t, "changsha").await;
+    let (status, html) = get_page(&page, &t, "/revocations/new").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(CHANGSHA) && !html.contains(YUEYANG), "{html}");
+    let (status, v) = call(
+        &t,
+        &city,
+        "POST",
+        "/api/v1/revocations",
+        Some(
+            json!({"cluster_id": f.entries[2].cluster_id, "ground": "fraud",
+            "facts": "岳阳的集群不归长沙市工信局管辖。"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(
+        field_message(&v, "cluster_id"),
+        "只能对本市州的集群提请立案撤销"
+    );
+    let case = open_case(&t, &city, f.entries[0].cluster_id, "fraud").await;
+    assert_eq!(case["status"], "opened");
+    let id = case["id"].as_i64().unwrap();
+    // The 告知书 and the decision stay the province's.
+    let (status, _) = step(&t, &city, id, "notify", None).await;
+    assert_eq!(status, 403);
+    let (status, v) = step(&t, &token(&t, "province").await, id, "notify", None).await;
+    assert_eq!(status, 200, "{v}");
+    let opened = audited(&t, "revocation.open").await;
+    assert_eq!(opened.len(), 1);
+    assert_eq!(opened[0].actor_role, "city_bureau");
 }

@@ -371,9 +371,10 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Report, Province, View | Review | Export) => Some(All),
         (Report, _, _) => None,
         // 按程序撤销: the province opens a case (Create), sends the 告知书 and decides (Review);
-        // the cluster's promotion organisation states its case (Update); the city follows.
+        // the cluster's promotion organisation states its case (Update); the city bureau, which
+        // 及时掌握 its clusters (第十三条), may open a case against one of its own and follows it.
         (Revocation, Province, View | Create | Review | Export) => Some(All),
-        (Revocation, CityBureau, View) => Some(OwnCity),
+        (Revocation, CityBureau, View | Create) => Some(OwnCity),
         (Revocation, Applicant, View | Update) => Some(OwnOrg),
         (Revocation, _, _) => None,
 
@@ -625,7 +626,8 @@ mod tests {
                         Action::View | Action::Create | Action::Review | Action::Export
                     )
                     .then_some(ScopeKind::All),
-                    Role::CityBureau => (action == Action::View).then_some(ScopeKind::OwnCity),
+                    Role::CityBureau => matches!(action, Action::View | Action::Create)
+                        .then_some(ScopeKind::OwnCity),
                     Role::Applicant => {
                         matches!(action, Action::View | Action::Update).then_some(ScopeKind::OwnOrg)
                     }
