@@ -1,8 +1,8 @@
 //! Monitoring one titled cluster (第五条 及时掌握集群建设和运营情况, 第十四条 弄虚作假): the
-//! indicator series across its application and its filed reports, the flags on each report
+//! indicator series across its application, its 决赛申报材料 and its filed reports, the flags on each report
 //! (`jiqun_rules::monitoring`: year on year, half-year above the year, a 第六条 threshold no
 //! longer met, the first annual report against the application), and the notes the province
-//! and the city bureau add to a flag. From a flag the province opens a revocation case.
+//! and the city bureau add to a flag. From a flag either opens a revocation case.
 //!
 //! Seen by those who review reports (the province all, a city bureau its city), never by the
 //! cluster itself. A constant number of queries per cluster.
@@ -25,8 +25,9 @@ use crate::error::{AppError, FieldError};
 use crate::store::id::{ClusterId, ReportId};
 use crate::store::{
     self,
-    entity::{application, cluster, competition, monitoring_note, report},
+    entity::{application, cluster, competition, final_materials, monitoring_note, report},
 };
+use jiqun_domain::round::date_zh;
 
 /// The longest note, in characters.
 const NOTE_MAX_CHARS: usize = 1000;
@@ -144,6 +145,28 @@ async fn application_figures(
     Ok(Some((year, intake::assess(policy, &data, |_| true).values)))
 }
 
+/// The figures of the cluster's submitted 决赛申报材料 (第十一条), oldest first, with the day
+/// each was submitted (one query).
+async fn final_figures(
+    app: &App,
+    policy: &jiqun_rules::Policy,
+    cluster_id: ClusterId,
+) -> Result<Vec<(time::Date, Figures)>, AppError> {
+    Ok(final_materials::Entity::find()
+        .filter(final_materials::Column::ClusterId.eq(cluster_id))
+        .filter(final_materials::Column::SubmittedAt.is_not_null())
+        .order_by_asc(final_materials::Column::Id)
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .filter_map(|m| {
+            let on = crate::clock::local(m.submitted_at?).date();
+            let data: intake::FormData = serde_json::from_str(&m.form).unwrap_or_default();
+            Some((on, intake::assess(policy, &data, |_| true).values))
+        })
+        .collect())
+}
+
 /// A cluster's series, flags and notes.
 pub async fn of_cluster(
     app: &App,
@@ -187,13 +210,10 @@ pub async fn of_cluster(
         Some(u) => format!("{}（{}）", i.name, u.as_str()),
         None => i.name.clone(),
     }));
-    let mut rows = Vec::new();
-    if let Some((year, figures)) = &application {
-        let mut row = vec![Cell::text(if *year > 0 {
-            format!("申报书（{year}年竞赛）")
-        } else {
-            "申报书".to_string()
-        })];
+    // The application's and the 决赛 materials' figures sit under the report indicator each
+    // one answers (the policy's pairs).
+    let stated_row = |label: String, figures: &Figures| {
+        let mut row = vec![Cell::text(label)];
         row.extend(indicators.iter().map(|ind| {
             pairs
                 .iter()
@@ -201,7 +221,24 @@ pub async fn of_cluster(
                 .find_map(|(a, _)| figures.get(a))
                 .map_or_else(|| Cell::text(""), |v| Cell::number(*v))
         }));
-        rows.push(row);
+        row
+    };
+    let mut rows = Vec::new();
+    if let Some((year, figures)) = &application {
+        rows.push(stated_row(
+            if *year > 0 {
+                format!("申报书（{year}年竞赛）")
+            } else {
+                "申报书".to_string()
+            },
+            figures,
+        ));
+    }
+    for (submitted_on, figures) in final_figures(app, &policy, cl.id).await? {
+        rows.push(stated_row(
+            format!("决赛申报材料（{}提交）", date_zh(submitted_on)),
+            &figures,
+        ));
     }
     let mut flags = Vec::new();
     let first_annual = filed

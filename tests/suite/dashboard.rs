@@ -374,9 +374,11 @@ async fn flags_carry_their_reason_and_take_notes_from_province_and_city() {
     let (_, city_view) = call(&t, &changsha, "GET", &path, None).await;
     assert_eq!(
         city_view["revocation_link"],
-        Value::Null,
-        "the city opens no case"
+        format!("/revocations/new?cluster_id={cs}&ground=fraud"),
+        "the city opens a case against its own cluster too"
     );
+    let (status, _) = call(&t, &token(&t, "expert").await, "GET", &path, None).await;
+    assert_eq!(status, 403, "an expert reviews no reports");
     let noted = city_view["flags"]
         .as_array()
         .unwrap()

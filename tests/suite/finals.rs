@@ -271,12 +271,38 @@ async fn finalists_draft_and_submit_materials_before_the_deadline() {
     // A double click answers with the submission already made; then nothing changes any more.
     let (status, _) = submit(&t, "applicant", f.changsha, 3).await;
     assert_eq!(status, 200);
-    let (status, v) = save(&t, "applicant", f.changsha, body, 4).await;
+    let (status, v) = save(&t, "applicant", f.changsha, body.clone(), 4).await;
     assert_eq!(status, 409);
     assert_eq!(error_message(&v), "决赛申报材料已提交，不能再修改");
     let submitted = audited(&t, "final_materials.submit").await;
     assert_eq!(submitted.len(), 1);
     assert!(submitted[0].summary.contains(CHANGSHA), "{submitted:?}");
+    // The materials join the cluster's monitoring series, after its application.
+    let cluster = f.prelim.entries[0].cluster_id;
+    let (status, m) = call(
+        &t,
+        &token(&t, "province").await,
+        "GET",
+        &format!("/api/v1/clusters/{cluster}/monitoring"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{m}");
+    let rows = m["series"]["rows"].as_array().unwrap();
+    assert!(
+        rows[0][0]["text"].as_str().unwrap().starts_with("申报书"),
+        "{m}"
+    );
+    assert_eq!(
+        rows[1][0]["text"], "决赛申报材料（2027年6月7日提交）",
+        "{m}"
+    );
+    let revenue: f64 = body["indicators"]["cluster_revenue"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(rows[1][1]["value"], revenue, "{m}");
     assert_eq!(audited(&t, "final_materials.save").await.len(), 2);
     let _ = new;
 
