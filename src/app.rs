@@ -23,6 +23,10 @@ pub struct App {
     pub public_pages: crate::page_cache::PageCache,
     /// Rankings computed once per state of their round.
     pub rankings: crate::services::ranking::RankingCache,
+    /// Filed reports' figures, read once per report version.
+    pub report_figures: crate::services::reports::FiguresCache,
+    /// Dashboards kept while what they are made of is unchanged.
+    pub dashboards: crate::services::dashboard::DashboardCache,
 }
 
 pub type Shared = Arc<App>;

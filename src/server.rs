@@ -95,6 +95,8 @@ pub async fn open(config: Config, create_key: bool) -> Result<App, StartError> {
         clock: Arc::new(Clock::default()),
         public_pages: Default::default(),
         rankings: Default::default(),
+        report_figures: Default::default(),
+        dashboards: Default::default(),
     })
 }
 

@@ -5,9 +5,13 @@
 //! and every count links to the list behind it.
 //!
 //! The whole answer takes a bounded number of queries: the clusters in scope, then their titles,
-//! reports and first submissions in batches (`reports::ReportBasis`).
+//! reports and first submissions in batches (`reports::ReportBasis`), the reports' figures read
+//! once per report version (`reports::FiguresCache`). An answer is kept while one statement
+//! says nothing it is made of has changed (`DashboardCache`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use jiqun_domain::access::{Action, Resource, ScopeKind};
 use jiqun_domain::compliance::Compliance;
@@ -15,8 +19,7 @@ use jiqun_domain::region::{self, RegionCode};
 use jiqun_domain::round::date_zh;
 use jiqun_rules::deadline::{ReportKind, ReportPeriod};
 use jiqun_rules::policy::ValueType;
-use jiqun_rules::report_form;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
 use serde::{Deserialize, Serialize};
 
 use super::{authorize, calendar, clusters, reports};
@@ -204,12 +207,129 @@ fn obligations_link(period: &str, compliance: Option<&str>, city: Option<RegionC
     format!("/reports?{}#obligations", q.finish())
 }
 
-/// The dashboard of the principal's scope.
+/// Dashboards answered, by scope and period, kept while what they are made of is unchanged:
+/// the state is one small read over the clusters, their titles, reports, first submissions and
+/// the calendar, plus today and the policy text (`state_of`). A kept answer older than
+/// `MAX_AGE` is computed afresh, which bounds what a change the state misses could show.
+#[derive(Default)]
+pub struct DashboardCache {
+    inner: Mutex<HashMap<String, Kept>>,
+}
+
+struct Kept {
+    state: String,
+    at: Instant,
+    dashboard: Arc<Dashboard>,
+}
+
+const MAX_AGE: Duration = Duration::from_secs(60);
+/// The province's and the fourteen cities', with a period or two each (a few KB apiece).
+const MAX_KEPT: usize = 64;
+
+impl DashboardCache {
+    fn get(&self, key: &str, state: &str) -> Option<Arc<Dashboard>> {
+        let inner = self.inner.lock().ok()?;
+        inner
+            .get(key)
+            .filter(|k| k.state == state && k.at.elapsed() < MAX_AGE)
+            .map(|k| k.dashboard.clone())
+    }
+
+    /// Forgets every dashboard (tests compare against a fresh computation with it).
+    pub fn clear(&self) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.clear();
+        }
+    }
+
+    fn put(&self, key: String, state: String, dashboard: Arc<Dashboard>) {
+        if let Ok(mut inner) = self.inner.lock() {
+            if inner.len() >= MAX_KEPT && !inner.contains_key(&key) {
+                inner.clear();
+            }
+            inner.insert(
+                key,
+                Kept {
+                    state,
+                    at: Instant::now(),
+                    dashboard,
+                },
+            );
+        }
+    }
+}
+
+/// The state of what every dashboard is made of, in one statement.
+async fn state_of(app: &App) -> Result<String, AppError> {
+    let text = |e: &str| format!("CAST({e} AS TEXT)");
+    let sql = format!(
+        "SELECT \
+         (SELECT {c} || ':' || {sv} || ':' || {updated} FROM clusters) AS clusters, \
+         (SELECT {c} || ':' || {si} || ':' || {sup} || ':' || {rev} || ':' || {first} || ':' || {last} \
+            FROM designations) AS designations, \
+         (SELECT {c} || ':' || {sv} || ':' || {updated} FROM reports) AS reports, \
+         (SELECT {c} || ':' || {si} FROM report_versions) AS versions, \
+         (SELECT {c} || ':' || {imported} FROM calendar_years) AS calendar",
+        c = text("COUNT(*)"),
+        sv = text("COALESCE(SUM(version), 0)"),
+        si = text("COALESCE(SUM(id), 0)"),
+        updated = text("MAX(updated_at)"),
+        sup = text("COUNT(superseded_on)"),
+        rev = text("COUNT(revoked_on)"),
+        first = text("MIN(effective_on)"),
+        last = text("MAX(effective_on)"),
+        imported = text("MAX(imported_at)"),
+    );
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(app.db.get_database_backend(), sql))
+        .await?
+        .ok_or_else(|| AppError::internal("dashboard state: no row"))?;
+    let mut state = String::new();
+    for col in [
+        "clusters",
+        "designations",
+        "reports",
+        "versions",
+        "calendar",
+    ] {
+        let part: Option<String> = row.try_get("", col)?;
+        state.push_str(part.as_deref().unwrap_or("-"));
+        state.push('/');
+    }
+    Ok(state)
+}
+
+/// The dashboard of the principal's scope: a kept one while its state holds, else computed.
 pub async fn dashboard(
     app: &App,
     p: &Principal,
     q: &DashboardQuery,
 ) -> Result<Dashboard, AppError> {
+    let scope = authorize(p, Resource::Report, Action::Review)?;
+    let key = format!(
+        "{scope:?}:{}:{}",
+        p.org.city_code.map(|c| c.to_string()).unwrap_or_default(),
+        q.period.as_deref().unwrap_or_default().trim()
+    );
+    let (policy, _) = reports::policy_and_form(app)?;
+    let state = format!(
+        "{}@{}/{}/{}",
+        policy.id(),
+        policy.identity.version,
+        calendar::today(app),
+        state_of(app).await?
+    );
+    if let Some(kept) = app.dashboards.get(&key, &state) {
+        return Ok((*kept).clone());
+    }
+    let fresh = compute(app, p, q).await?;
+    app.dashboards.put(key, state, Arc::new(fresh.clone()));
+    Ok(fresh)
+}
+
+/// The dashboard computed from the database.
+async fn compute(app: &App, p: &Principal, q: &DashboardQuery) -> Result<Dashboard, AppError> {
     let asked = q
         .period
         .as_deref()
@@ -429,8 +549,19 @@ pub async fn dashboard(
         .iter()
         .filter(|i| i.value_type != ValueType::Text)
         .collect();
+    let filed: Vec<&crate::store::entity::report::Model> =
+        basis.reports.values().filter(|r| r.revision > 0).collect();
+    let figures = app
+        .report_figures
+        .figures(
+            app,
+            &policy,
+            &form,
+            &filed.iter().map(|r| (r.id, r.version)).collect::<Vec<_>>(),
+        )
+        .await?;
     let mut trend: BTreeMap<(i32, u8), (ReportPeriod, usize, Vec<f64>)> = BTreeMap::new();
-    for r in basis.reports.values().filter(|r| r.revision > 0) {
+    for r in filed {
         let Some(period) = reports::period_of(r) else {
             continue;
         };
@@ -438,7 +569,9 @@ pub async fn dashboard(
             ReportKind::SemiAnnual => 0,
             ReportKind::Annual => 1,
         };
-        let values = report_form::assess(&form, &reports::data_of(r)).values;
+        let Some(values) = figures.get(&r.id) else {
+            continue;
+        };
         let entry = trend
             .entry((period.year, order))
             .or_insert_with(|| (period, 0, vec![0.0; indicators.len()]));

@@ -268,23 +268,35 @@ pub(crate) struct ReportBasis {
 }
 
 impl ReportBasis {
+    /// The reports come without their contents (`form` is empty): obligations need where each
+    /// report stands, not what it says; `FiguresCache` gives its figures.
     pub(crate) async fn load(
         app: &App,
         p: &Principal,
         clusters: &[cluster::Model],
     ) -> Result<ReportBasis, AppError> {
+        use sea_orm::{Iterable, QuerySelect, sea_query::Expr};
         let titles = titles_of(&app.db, clusters.iter().map(|c| c.id)).await?;
-        let reports: HashMap<ReportKey, report::Model> = store::load_where_in::<report::Entity>(
-            &app.db,
-            report::Column::ClusterId,
-            clusters.iter().map(|c| c.id),
-        )
-        .await?
-        .into_iter()
-        // A draft is the cluster's own: others see the period as not yet reported.
-        .filter(|r| visible(p, r))
-        .map(|r| (key_of(&r), r))
-        .collect();
+        let ids: Vec<ClusterId> = clusters.iter().map(|c| c.id).collect();
+        let mut rows = Vec::new();
+        for chunk in ids.chunks(store::CHUNK) {
+            rows.extend(
+                report::Entity::find()
+                    .select_only()
+                    .columns(report::Column::iter().filter(|c| !matches!(c, report::Column::Form)))
+                    .column_as(Expr::value(""), "form")
+                    .filter(report::Column::ClusterId.is_in(chunk.iter().copied()))
+                    .into_model::<report::Model>()
+                    .all(&app.db)
+                    .await?,
+            );
+        }
+        let reports: HashMap<ReportKey, report::Model> = rows
+            .into_iter()
+            // A draft is the cluster's own: others see the period as not yet reported.
+            .filter(|r| visible(p, r))
+            .map(|r| (key_of(&r), r))
+            .collect();
         let first_filed =
             first_filed_dates(&app.db, reports.values().filter(|r| r.revision > 0)).await?;
         Ok(ReportBasis {
@@ -323,6 +335,84 @@ impl ReportBasis {
         out.sort_by(|a, b| {
             (b.nominal_due.as_str(), a.cluster_id).cmp(&(a.nominal_due.as_str(), b.cluster_id))
         });
+        Ok(out)
+    }
+}
+
+/// The figures of filed reports, read from their forms once per report version and policy
+/// text (a report's figures change only when its version does), so a dashboard over thousands
+/// of reports parses none of them again. Bounded: past `MAX_FIGURES` reports it starts afresh.
+#[derive(Default)]
+pub struct FiguresCache {
+    inner: std::sync::Mutex<KeptFigures>,
+}
+
+#[derive(Default)]
+struct KeptFigures {
+    /// The policy text the figures were read under (its id and version).
+    policy: String,
+    by_report: HashMap<ReportId, (i32, std::sync::Arc<BTreeMap<String, f64>>)>,
+}
+
+/// About 1 KB a report: 20,000 reports is 40 years of 500 clusters.
+const MAX_FIGURES: usize = 20_000;
+
+impl FiguresCache {
+    /// The figures of `reports` (id and version) under the policy's report form: the kept ones,
+    /// and the rest read from the database in batches of ids.
+    pub(crate) async fn figures(
+        &self,
+        app: &App,
+        policy: &Policy,
+        form: &ReportForm,
+        reports: &[(ReportId, i32)],
+    ) -> Result<HashMap<ReportId, std::sync::Arc<BTreeMap<String, f64>>>, AppError> {
+        use sea_orm::QuerySelect;
+        let policy_key = format!("{}@{}", policy.id(), policy.identity.version);
+        let mut out = HashMap::with_capacity(reports.len());
+        let mut missing = Vec::new();
+        if let Ok(mut kept) = self.inner.lock() {
+            if kept.policy != policy_key {
+                kept.policy = policy_key.clone();
+                kept.by_report.clear();
+            }
+            for (id, version) in reports {
+                match kept.by_report.get(id) {
+                    Some((v, figures)) if v == version => {
+                        out.insert(*id, figures.clone());
+                    }
+                    _ => missing.push(*id),
+                }
+            }
+        }
+        let mut read = Vec::new();
+        for chunk in missing.chunks(store::CHUNK) {
+            let rows: Vec<(ReportId, i32, String)> = report::Entity::find()
+                .select_only()
+                .column(report::Column::Id)
+                .column(report::Column::Version)
+                .column(report::Column::Form)
+                .filter(report::Column::Id.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(&app.db)
+                .await?;
+            for (id, version, text) in rows {
+                let data: ReportData = serde_json::from_str(&text).unwrap_or_default();
+                let figures = std::sync::Arc::new(report_form::assess(form, &data).values);
+                out.insert(id, figures.clone());
+                read.push((id, version, figures));
+            }
+        }
+        if let Ok(mut kept) = self.inner.lock()
+            && kept.policy == policy_key
+        {
+            if kept.by_report.len() + read.len() > MAX_FIGURES {
+                kept.by_report.clear();
+            }
+            for (id, version, figures) in read {
+                kept.by_report.insert(id, (version, figures));
+            }
+        }
         Ok(out)
     }
 }

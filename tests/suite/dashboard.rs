@@ -472,3 +472,52 @@ async fn flags_carry_their_reason_and_take_notes_from_province_and_city() {
         "the cluster sees no flags"
     );
 }
+
+/// The province's dashboard as answered (possibly kept), and computed afresh.
+async fn kept_and_fresh(t: &TestApp, province: &str) -> (Value, Value) {
+    let (status, kept) = call(t, province, "GET", "/api/v1/dashboard", None).await;
+    assert_eq!(status, 200, "{kept}");
+    t.app.dashboards.clear();
+    let (_, fresh) = call(t, province, "GET", "/api/v1/dashboard", None).await;
+    (kept, fresh)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_dashboard_equals_a_fresh_one_after_every_kind_of_change() {
+    let t = support::spawn().await;
+    let (_, _, zz) = three_owing(&t).await;
+    let province = token(&t, "province").await;
+    let (before, _) = kept_and_fresh(&t, &province).await;
+    assert_eq!(count(&before, "compliance", "逾期未报"), 1.0);
+
+    // A report filed late.
+    filed(&t, zz, "annual", 2025, "120", date!(2026 - 03 - 09)).await;
+    let (kept, fresh) = kept_and_fresh(&t, &province).await;
+    assert_eq!(kept, fresh);
+    assert_eq!(count(&kept, "compliance", "逾期未报"), 0.0);
+
+    // A title conferred.
+    let certified = count(&kept, "by-status", "省先进制造业集群");
+    // 长沙, a 培育对象, is certified.
+    designate(
+        &t,
+        CHANGSHA,
+        Designation::Certified,
+        date!(2026 - 03 - 01),
+        None,
+    )
+    .await;
+    let (kept, fresh) = kept_and_fresh(&t, &province).await;
+    assert_eq!(kept, fresh);
+    assert_eq!(
+        count(&kept, "by-status", "省先进制造业集群"),
+        certified + 1.0
+    );
+
+    // The next day: a report due since falls overdue without any write.
+    set_day(&t, date!(2027 - 02 - 05));
+    let province = token(&t, "province").await;
+    let (kept, fresh) = kept_and_fresh(&t, &province).await;
+    assert_eq!(kept, fresh);
+    assert_eq!(kept["period"]["key"], "annual-2026");
+}
