@@ -1,7 +1,8 @@
 //! Province dashboard benchmark (not a test; `cargo bench --bench dashboard`): 500 designated
 //! clusters with 10 filed report periods each (5,000 reports, their first versions) in SQLite,
 //! then the province's dashboard answered through the service the page and the API call,
-//! timed over repeated runs. The target is under 50 ms on the project's machine.
+//! timed over repeated runs (kept answers, as a page reload meets them), and computed afresh.
+//! The target is under 50 ms on the project's machine.
 //!
 //! Settings: `JIQUN_BENCH_CLUSTERS` (default 500), `JIQUN_BENCH_RUNS` (default 20).
 // A failed set-up step ends the benchmark run; that is what a panic is for here.
@@ -199,6 +200,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "省级看板应答时间（{runs}次）：中位数 {:.1} ms，平均 {mean:.1} ms，最慢 {:.1} ms（目标 < 50 ms）",
             times[times.len() / 2],
             times[times.len() - 1]
+        );
+        // Computed afresh each time (the reports' figures already read once).
+        let mut fresh = Vec::new();
+        for _ in 0..runs.min(5) {
+            app.dashboards.clear();
+            let t = Instant::now();
+            jiqun::services::dashboard::dashboard(&app, &p, &q).await?;
+            fresh.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        fresh.sort_by(f64::total_cmp);
+        println!(
+            "省级看板重新计算（{}次，不用保留的答复）：中位数 {:.1} ms",
+            fresh.len(),
+            fresh[fresh.len() / 2]
         );
         Ok::<(), Box<dyn std::error::Error>>(())
     });
