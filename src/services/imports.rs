@@ -65,6 +65,14 @@ impl ImportKind {
         }
     }
 
+    /// The most data rows one import of this kind takes (the member sheet keeps its own).
+    pub fn max_rows(self) -> usize {
+        match self {
+            ImportKind::Members => jiqun_domain::member_sheet::MAX_IMPORT_ROWS,
+            ImportKind::Organisations | ImportKind::Experts => MAX_ROWS,
+        }
+    }
+
     /// Whether an import of this kind goes into one record named by `target_id`.
     pub fn needs_target(self) -> bool {
         matches!(self, ImportKind::Members)
@@ -166,6 +174,8 @@ pub struct ImportPreview {
     pub kind_label: String,
     /// The record imported into (`members`: the cluster's id); 0 for the other kinds.
     pub target_id: i64,
+    /// Its name (`members`: the cluster's); empty for the other kinds.
+    pub target_name: String,
     pub file_name: String,
     /// `previewed` | `committed`
     pub status: String,
@@ -448,20 +458,22 @@ fn authorize_kind(p: &Principal, kind: ImportKind) -> Result<(), AppError> {
 
 /// The permission for the kind and, for a kind with a target, the scope of that record (a
 /// cluster's members: its lead applicant). Anyone else learns nothing about the record.
+/// Answers the target's name.
 async fn authorize_target<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
     kind: ImportKind,
     target_id: i64,
-) -> Result<(), AppError> {
+) -> Result<String, AppError> {
     authorize_kind(p, kind)?;
-    match kind {
+    Ok(match kind {
         ImportKind::Members => {
-            super::clusters::member_import_scope(conn, p, ClusterId::new(target_id)).await?;
+            super::clusters::member_import_scope(conn, p, ClusterId::new(target_id))
+                .await?
+                .name
         }
-        ImportKind::Organisations | ImportKind::Experts => {}
-    }
-    Ok(())
+        ImportKind::Organisations | ImportKind::Experts => String::new(),
+    })
 }
 
 /// Whether the principal may import this kind (for the links on the lists; a kind with a
@@ -485,7 +497,7 @@ pub async fn preview_upload(
         (true, None) => return Err(AppError::invalid("target", "请指定导入到哪个集群")),
         (false, _) => 0,
     };
-    authorize_target(&app.db, p, kind, target_id).await?;
+    let target_name = authorize_target(&app.db, p, kind, target_id).await?;
     let sheet = Sheet::read(kind, &bytes)?;
     let rows = plan_rows(&app.db, kind, target_id, &sheet).await?;
     let limits = crate::attachments::Limits {
@@ -526,10 +538,15 @@ pub async fn preview_upload(
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    Ok(shown(&m, kind, rows))
+    Ok(shown(&m, kind, target_name, rows))
 }
 
-fn shown(m: &import_batch::Model, kind: ImportKind, rows: Vec<ImportPreviewRow>) -> ImportPreview {
+fn shown(
+    m: &import_batch::Model,
+    kind: ImportKind,
+    target_name: String,
+    rows: Vec<ImportPreviewRow>,
+) -> ImportPreview {
     let count = |a: &str| rows.iter().filter(|r| r.action == a).count();
     let (new, updated, errors) = (count("new"), count("update"), count("error"));
     let committed = m.status == "committed";
@@ -538,6 +555,7 @@ fn shown(m: &import_batch::Model, kind: ImportKind, rows: Vec<ImportPreviewRow>)
         kind: kind.key().into(),
         kind_label: kind.label().into(),
         target_id: m.target_id,
+        target_name,
         file_name: m.file_name.clone(),
         status: m.status.clone(),
         status_label: if committed { "已导入" } else { "待确认" }.into(),
@@ -559,7 +577,7 @@ async fn load_own<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
     id: i64,
-) -> Result<(import_batch::Model, ImportKind), AppError> {
+) -> Result<(import_batch::Model, ImportKind, String), AppError> {
     let m = import_batch::Entity::find_by_id(id)
         .one(conn)
         .await?
@@ -567,8 +585,8 @@ async fn load_own<C: ConnectionTrait>(
         .ok_or(AppError::NotFound)?;
     let kind = ImportKind::from_key(&m.kind)
         .ok_or_else(|| AppError::internal(format!("import {id}: unknown kind {}", m.kind)))?;
-    authorize_target(conn, p, kind, m.target_id).await?;
-    Ok((m, kind))
+    let target_name = authorize_target(conn, p, kind, m.target_id).await?;
+    Ok((m, kind, target_name))
 }
 
 async fn file_of<C: ConnectionTrait>(
@@ -589,11 +607,11 @@ async fn file_of<C: ConnectionTrait>(
 /// An import as it stands: planned again against the database now (a committed one shows
 /// what the file holds, with the counts that were imported).
 pub async fn preview(app: &App, p: &Principal, id: i64) -> Result<ImportPreview, AppError> {
-    let (m, kind) = load_own(&app.db, p, id).await?;
+    let (m, kind, target_name) = load_own(&app.db, p, id).await?;
     let bytes = file_of(app, &app.db, &m).await?;
     let sheet = Sheet::read(kind, &bytes)?;
     let rows = plan_rows(&app.db, kind, m.target_id, &sheet).await?;
-    Ok(shown(&m, kind, rows))
+    Ok(shown(&m, kind, target_name, rows))
 }
 
 /// Confirms an import: all rows or none, once. `digest` is the preview the person saw; when
@@ -605,7 +623,7 @@ pub async fn commit(
     id: i64,
     confirmed_digest: &str,
 ) -> Result<ImportOutcome, AppError> {
-    let (m, kind) = load_own(&app.db, p, id).await?;
+    let (m, kind, _) = load_own(&app.db, p, id).await?;
     let bytes = file_of(app, &app.db, &m).await?;
     let sheet = Sheet::read(kind, &bytes)?;
     let now = app.clock.now();

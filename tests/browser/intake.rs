@@ -496,6 +496,19 @@ async fn cluster_application_goes_from_applicant_through_city_to_province() {
     b.tick("#submit-acknowledge").await;
     b.click("#submit-application").await;
     assert_eq!(b.text("#application-status").await, "已提交，待市州初审");
+    // 办理记录 in Chinese: each step by its name, dates as people write them.
+    let history = rows(&b, "#history").await;
+    let actions: Vec<&str> = history.iter().map(|r| r[2].as_str()).collect();
+    assert!(
+        actions.contains(&"提交") && actions.contains(&"退回修改"),
+        "the history names its steps in Chinese: {history:?}"
+    );
+    assert!(
+        history
+            .iter()
+            .all(|r| !r[2].is_ascii() && r[0].contains('年') && r[0].contains('日')),
+        "no stored key and no ISO date in the history: {history:?}"
+    );
     b.nav("applications").await;
     let mine = rows(&b, "#application-table").await;
     assert_eq!(mine.len(), 1, "{mine:?}");

@@ -478,6 +478,7 @@ async fn a_good_member_sheet_imports_every_row() {
         (Some(4), Some(0))
     );
     assert_eq!(preview["target_id"], id);
+    assert_eq!(preview["target_name"], "长沙工程机械产业集群");
     assert!(
         members(&t, &applicant, id).await.is_empty(),
         "nothing before the confirmation"

@@ -91,7 +91,7 @@ fn page(
         kind_label: kind.label().into(),
         list_path: kind.list_path(target.unwrap_or(0)),
         target_query: target.map_or_else(String::new, |t| format!("target={t}&")),
-        max_rows: imports::MAX_ROWS,
+        max_rows: kind.max_rows(),
         max_mb: MAX_IMPORT_BYTES / 1024 / 1024,
         error,
         preview,
