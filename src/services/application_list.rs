@@ -1,5 +1,5 @@
 //! The lists of applications: the applicant's 我的申报, the city's 初审 queue and the province's
-//! view, with the year, city and status filters, paging, sort and 导出Excel of every back-office
+//! view, with the year, city, status and kind (the policy's cluster kinds) filters, paging, sort and 导出Excel of every back-office
 //! list (filtered, sorted and paged in SQL).
 
 use jiqun_domain::access::{Action, Resource, ScopeKind};
@@ -36,11 +36,41 @@ const FILTERS: &[FilterSpec] = &[
         kind: FilterKind::Choice(statuses),
     },
     FilterSpec {
+        key: "kind",
+        label: "集群类型",
+        // Checked against the policy's cluster kinds when the list is read.
+        kind: FilterKind::Text,
+    },
+    FilterSpec {
         key: "q",
         label: "关键字",
         kind: FilterKind::Text,
     },
 ];
+
+/// The policy's cluster kinds (key, name) for the kind filter: 优势产业集群 / 特色产业集群.
+pub fn kinds(app: &App) -> Result<Vec<(String, String)>, AppError> {
+    Ok(super::clusters::cluster_kinds(app)?
+        .into_iter()
+        .map(|k| (k.key, k.name))
+        .collect())
+}
+
+/// The kind filter's value when it is one of the policy's cluster kinds.
+fn checked_kind(app: &App, params: &ListParams) -> Result<Option<String>, AppError> {
+    let Some(value) = params.get("kind") else {
+        return Ok(None);
+    };
+    let kinds = kinds(app)?;
+    if kinds.iter().any(|k| k.0 == value) {
+        return Ok(Some(value.to_string()));
+    }
+    let names: Vec<&str> = kinds.iter().map(|k| k.1.as_str()).collect();
+    Err(AppError::invalid(
+        "kind",
+        format!("集群类型“{value}”无效，可选：{}", names.join("、")),
+    ))
+}
 
 const SORTS: &[(&str, &str)] = &[
     ("id", "受理顺序"),
@@ -133,6 +163,9 @@ async fn listed(
     }
     if let Some(status) = params.get("status").and_then(Status::from_key) {
         q = q.filter(application::Column::Status.eq(status));
+    }
+    if let Some(kind) = checked_kind(app, params)? {
+        q = q.filter(application::Column::Kind.eq(kind));
     }
     if let Some(text) = params.get("q") {
         q = q.filter(

@@ -1,4 +1,5 @@
-//! Excel imports with a preview (organisations, the expert pool): the upload is kept in the
+//! Excel imports with a preview (organisations, the expert pool, a cluster's member
+//! enterprises under 第五条): the upload is kept in the
 //! blob store by its SM3 hash and planned row by row against the database — 新增, 更新 or 错误
 //! with the reason per row and column — and nothing is written until the person confirms.
 //! The confirmation names the import by its id and the plan it saw (a digest); it re-plans
@@ -8,8 +9,10 @@
 //!
 //! Each kind brings its columns and two functions: `plan` (the same validation as the
 //! single-create form, per row) and `apply` (the same writes, inside the shared transaction).
+//! A kind that imports into one record (a cluster's members) names it in `target_id` and is
+//! authorized against that record's scope.
 
-use crate::store::id::ImportBatchId;
+use crate::store::id::{ClusterId, ImportBatchId};
 use std::collections::BTreeMap;
 
 use jiqun_domain::member_sheet::{CellText, MAX_IMPORT_BYTES, normalise_header};
@@ -30,15 +33,22 @@ pub const MAX_ROWS: usize = 2000;
 pub enum ImportKind {
     Organisations,
     Experts,
+    /// A cluster's member enterprises; the import's target is the cluster.
+    Members,
 }
 
 impl ImportKind {
-    pub const ALL: [ImportKind; 2] = [ImportKind::Organisations, ImportKind::Experts];
+    pub const ALL: [ImportKind; 3] = [
+        ImportKind::Organisations,
+        ImportKind::Experts,
+        ImportKind::Members,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
             ImportKind::Organisations => "organisations",
             ImportKind::Experts => "experts",
+            ImportKind::Members => "members",
         }
     }
 
@@ -51,14 +61,29 @@ impl ImportKind {
         match self {
             ImportKind::Organisations => "单位",
             ImportKind::Experts => "专家",
+            ImportKind::Members => "成员企业",
         }
     }
 
-    /// The list the imported rows show up in.
-    pub fn list_path(self) -> &'static str {
+    /// The most data rows one import of this kind takes (the member sheet keeps its own).
+    pub fn max_rows(self) -> usize {
         match self {
-            ImportKind::Organisations => "/orgs",
-            ImportKind::Experts => "/experts",
+            ImportKind::Members => jiqun_domain::member_sheet::MAX_IMPORT_ROWS,
+            ImportKind::Organisations | ImportKind::Experts => MAX_ROWS,
+        }
+    }
+
+    /// Whether an import of this kind goes into one record named by `target_id`.
+    pub fn needs_target(self) -> bool {
+        matches!(self, ImportKind::Members)
+    }
+
+    /// The list the imported rows show up in (a cluster's members: on the cluster's page).
+    pub fn list_path(self, target_id: i64) -> String {
+        match self {
+            ImportKind::Organisations => "/orgs".into(),
+            ImportKind::Experts => "/experts".into(),
+            ImportKind::Members => format!("/clusters/{target_id}#members"),
         }
     }
 
@@ -66,6 +91,7 @@ impl ImportKind {
         match self {
             ImportKind::Organisations => super::orgs::IMPORT_COLUMNS,
             ImportKind::Experts => super::experts::IMPORT_COLUMNS,
+            ImportKind::Members => super::clusters::MEMBER_COLUMNS,
         }
     }
 
@@ -77,6 +103,9 @@ impl ImportKind {
             }
             ImportKind::Experts => {
                 "登录账户已在专家库中的视为更新，其余视为新增；账户须先由系统管理员开设"
+            }
+            ImportKind::Members => {
+                "已在成员名单中的统一社会信用代码视为更新（名称以本表为准），其余视为新增"
             }
         }
     }
@@ -140,9 +169,13 @@ pub struct ImportPreviewRow {
 pub struct ImportPreview {
     #[schema(value_type = i64)]
     pub id: ImportBatchId,
-    /// `organisations` | `experts`
+    /// `organisations` | `experts` | `members`
     pub kind: String,
     pub kind_label: String,
+    /// The record imported into (`members`: the cluster's id); 0 for the other kinds.
+    pub target_id: i64,
+    /// Its name (`members`: the cluster's); empty for the other kinds.
+    pub target_name: String,
     pub file_name: String,
     /// `previewed` | `committed`
     pub status: String,
@@ -301,6 +334,9 @@ fn lines_of(
 /// typed) and a 填写说明 sheet naming each column.
 pub fn template_xlsx(kind: ImportKind) -> Result<Vec<u8>, AppError> {
     use rust_xlsxwriter::{Format, Workbook};
+    if kind == ImportKind::Members {
+        return super::clusters::template_xlsx();
+    }
     let err = |e: rust_xlsxwriter::XlsxError| AppError::internal(format!("import template: {e}"));
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold().set_background_color(0xF0F2F4);
@@ -355,24 +391,52 @@ pub fn template_xlsx(kind: ImportKind) -> Result<Vec<u8>, AppError> {
     wb.save_to_buffer().map_err(err)
 }
 
+/// The sheet of an import as read for its kind: the member sheet keeps the domain's own
+/// reading (numbers stored by Excel get a hint, its own row limit).
+enum Sheet {
+    Lines(Vec<SheetLine>),
+    Members(Vec<jiqun_domain::member_sheet::SheetRow>),
+}
+
+impl Sheet {
+    fn read(kind: ImportKind, bytes: &[u8]) -> Result<Sheet, AppError> {
+        Ok(match kind {
+            ImportKind::Members => Sheet::Members(super::clusters::read_member_sheet(bytes)?),
+            _ => Sheet::Lines(read_sheet(bytes, kind.columns())?),
+        })
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Sheet::Lines(l) => l.len(),
+            Sheet::Members(r) => r.len(),
+        }
+    }
+}
+
+fn shown_rows<T>(plan: Vec<PlanRow<T>>) -> Vec<ImportPreviewRow> {
+    plan.into_iter().map(|r| r.shown).collect()
+}
+
 /// The rows of an import planned against the database as it is now (`conn` may be the
 /// confirmation's transaction), by kind.
 async fn plan_rows<C: ConnectionTrait>(
     conn: &C,
     kind: ImportKind,
-    lines: &[SheetLine],
+    target_id: i64,
+    sheet: &Sheet,
 ) -> Result<Vec<ImportPreviewRow>, AppError> {
-    Ok(match kind {
-        ImportKind::Organisations => super::orgs::plan_import(conn, lines)
-            .await?
-            .into_iter()
-            .map(|r| r.shown)
-            .collect(),
-        ImportKind::Experts => super::experts::plan_import(conn, lines)
-            .await?
-            .into_iter()
-            .map(|r| r.shown)
-            .collect(),
+    Ok(match (kind, sheet) {
+        (ImportKind::Members, Sheet::Members(rows)) => shown_rows(
+            super::clusters::plan_member_import(conn, ClusterId::new(target_id), rows).await?,
+        ),
+        (ImportKind::Organisations, Sheet::Lines(lines)) => {
+            shown_rows(super::orgs::plan_import(conn, lines).await?)
+        }
+        (ImportKind::Experts, Sheet::Lines(lines)) => {
+            shown_rows(super::experts::plan_import(conn, lines).await?)
+        }
+        _ => return Err(AppError::internal("import: sheet read for another kind")),
     })
 }
 
@@ -387,11 +451,33 @@ fn authorize_kind(p: &Principal, kind: ImportKind) -> Result<(), AppError> {
     match kind {
         ImportKind::Organisations => super::authorize(p, Resource::Organisation, Action::Create),
         ImportKind::Experts => super::authorize(p, Resource::ExpertPool, Action::Create),
+        ImportKind::Members => super::authorize(p, Resource::Cluster, Action::Update),
     }
     .map(|_| ())
 }
 
-/// Whether the principal may import this kind (for the links on the lists).
+/// The permission for the kind and, for a kind with a target, the scope of that record (a
+/// cluster's members: its lead applicant). Anyone else learns nothing about the record.
+/// Answers the target's name.
+async fn authorize_target<C: ConnectionTrait>(
+    conn: &C,
+    p: &Principal,
+    kind: ImportKind,
+    target_id: i64,
+) -> Result<String, AppError> {
+    authorize_kind(p, kind)?;
+    Ok(match kind {
+        ImportKind::Members => {
+            super::clusters::member_import_scope(conn, p, ClusterId::new(target_id))
+                .await?
+                .name
+        }
+        ImportKind::Organisations | ImportKind::Experts => String::new(),
+    })
+}
+
+/// Whether the principal may import this kind (for the links on the lists; a kind with a
+/// target is checked against the record when the file arrives).
 pub fn may_import(p: &Principal, kind: ImportKind) -> bool {
     authorize_kind(p, kind).is_ok()
 }
@@ -402,12 +488,18 @@ pub async fn preview_upload(
     app: &App,
     p: &Principal,
     kind: ImportKind,
+    target_id: Option<i64>,
     file_name: &str,
     bytes: Vec<u8>,
 ) -> Result<ImportPreview, AppError> {
-    authorize_kind(p, kind)?;
-    let lines = read_sheet(&bytes, kind.columns())?;
-    let rows = plan_rows(&app.db, kind, &lines).await?;
+    let target_id = match (kind.needs_target(), target_id) {
+        (true, Some(t)) => t,
+        (true, None) => return Err(AppError::invalid("target", "请指定导入到哪个集群")),
+        (false, _) => 0,
+    };
+    let target_name = authorize_target(&app.db, p, kind, target_id).await?;
+    let sheet = Sheet::read(kind, &bytes)?;
+    let rows = plan_rows(&app.db, kind, target_id, &sheet).await?;
     let limits = crate::attachments::Limits {
         purpose: jiqun_domain::attachment::Purpose::MemberImport,
         max_bytes: MAX_IMPORT_BYTES as u64,
@@ -432,7 +524,7 @@ pub async fn preview_upload(
     let count = |a: &str| i32::try_from(rows.iter().filter(|r| r.action == a).count()).unwrap_or(0);
     let m = import_batch::ActiveModel {
         kind: Set(kind.key().to_string()),
-        target_id: Set(0),
+        target_id: Set(target_id),
         blob_id: Set(blob.id),
         file_name: Set(file_name),
         status: Set("previewed".into()),
@@ -446,10 +538,15 @@ pub async fn preview_upload(
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    Ok(shown(&m, kind, rows))
+    Ok(shown(&m, kind, target_name, rows))
 }
 
-fn shown(m: &import_batch::Model, kind: ImportKind, rows: Vec<ImportPreviewRow>) -> ImportPreview {
+fn shown(
+    m: &import_batch::Model,
+    kind: ImportKind,
+    target_name: String,
+    rows: Vec<ImportPreviewRow>,
+) -> ImportPreview {
     let count = |a: &str| rows.iter().filter(|r| r.action == a).count();
     let (new, updated, errors) = (count("new"), count("update"), count("error"));
     let committed = m.status == "committed";
@@ -457,6 +554,8 @@ fn shown(m: &import_batch::Model, kind: ImportKind, rows: Vec<ImportPreviewRow>)
         id: m.id,
         kind: kind.key().into(),
         kind_label: kind.label().into(),
+        target_id: m.target_id,
+        target_name,
         file_name: m.file_name.clone(),
         status: m.status.clone(),
         status_label: if committed { "已导入" } else { "待确认" }.into(),
@@ -478,7 +577,7 @@ async fn load_own<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
     id: i64,
-) -> Result<(import_batch::Model, ImportKind), AppError> {
+) -> Result<(import_batch::Model, ImportKind, String), AppError> {
     let m = import_batch::Entity::find_by_id(id)
         .one(conn)
         .await?
@@ -486,8 +585,8 @@ async fn load_own<C: ConnectionTrait>(
         .ok_or(AppError::NotFound)?;
     let kind = ImportKind::from_key(&m.kind)
         .ok_or_else(|| AppError::internal(format!("import {id}: unknown kind {}", m.kind)))?;
-    authorize_kind(p, kind)?;
-    Ok((m, kind))
+    let target_name = authorize_target(conn, p, kind, m.target_id).await?;
+    Ok((m, kind, target_name))
 }
 
 async fn file_of<C: ConnectionTrait>(
@@ -508,11 +607,11 @@ async fn file_of<C: ConnectionTrait>(
 /// An import as it stands: planned again against the database now (a committed one shows
 /// what the file holds, with the counts that were imported).
 pub async fn preview(app: &App, p: &Principal, id: i64) -> Result<ImportPreview, AppError> {
-    let (m, kind) = load_own(&app.db, p, id).await?;
+    let (m, kind, target_name) = load_own(&app.db, p, id).await?;
     let bytes = file_of(app, &app.db, &m).await?;
-    let lines = read_sheet(&bytes, kind.columns())?;
-    let rows = plan_rows(&app.db, kind, &lines).await?;
-    Ok(shown(&m, kind, rows))
+    let sheet = Sheet::read(kind, &bytes)?;
+    let rows = plan_rows(&app.db, kind, m.target_id, &sheet).await?;
+    Ok(shown(&m, kind, target_name, rows))
 }
 
 /// Confirms an import: all rows or none, once. `digest` is the preview the person saw; when
@@ -524,9 +623,9 @@ pub async fn commit(
     id: i64,
     confirmed_digest: &str,
 ) -> Result<ImportOutcome, AppError> {
-    let (m, kind) = load_own(&app.db, p, id).await?;
+    let (m, kind, _) = load_own(&app.db, p, id).await?;
     let bytes = file_of(app, &app.db, &m).await?;
-    let lines = read_sheet(&bytes, kind.columns())?;
+    let sheet = Sheet::read(kind, &bytes)?;
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;
     // The one statement that makes a confirmation count once: whoever moves the status wins.
@@ -543,20 +642,28 @@ pub async fn commit(
             "该文件已经导入，未重复导入；如需再次导入，请重新上传".into(),
         ));
     }
-    let (created, updated, summary_rows) = match kind {
-        ImportKind::Organisations => {
-            let plan = super::orgs::plan_import(&txn, &lines).await?;
+    let (created, updated) = match (kind, &sheet) {
+        (ImportKind::Organisations, Sheet::Lines(lines)) => {
+            let plan = super::orgs::plan_import(&txn, lines).await?;
             check_plan(&plan, confirmed_digest)?;
-            let (c, u) = super::orgs::apply_import(app, p, &txn, plan, now).await?;
-            (c, u, lines.len())
+            super::orgs::apply_import(app, p, &txn, plan, now).await?
         }
-        ImportKind::Experts => {
-            let plan = super::experts::plan_import(&txn, &lines).await?;
+        (ImportKind::Experts, Sheet::Lines(lines)) => {
+            let plan = super::experts::plan_import(&txn, lines).await?;
             check_plan(&plan, confirmed_digest)?;
-            let (c, u) = super::experts::apply_import(app, p, &txn, plan, now).await?;
-            (c, u, lines.len())
+            super::experts::apply_import(app, p, &txn, plan, now).await?
         }
+        (ImportKind::Members, Sheet::Members(rows)) => {
+            // The scope again inside the transaction, and the cluster as it is now.
+            let cluster =
+                super::clusters::member_import_scope(&txn, p, ClusterId::new(m.target_id)).await?;
+            let plan = super::clusters::plan_member_import(&txn, cluster.id, rows).await?;
+            check_plan(&plan, confirmed_digest)?;
+            super::clusters::apply_member_import(app, p, &txn, &cluster, plan, now).await?
+        }
+        _ => return Err(AppError::internal("import: sheet read for another kind")),
     };
+    let summary_rows = sheet.len();
     import_batch::Entity::update_many()
         .col_expr(
             import_batch::Column::RowsNew,
@@ -691,8 +798,11 @@ mod tests {
     fn every_kind_has_a_template_that_reads_back_empty() {
         for kind in ImportKind::ALL {
             let bytes = template_xlsx(kind).unwrap();
-            let e = read_sheet(&bytes, kind.columns()).unwrap_err();
-            assert!(e.fields()[0].message.contains("没有数据"), "{e:?}");
+            let Err(e) = Sheet::read(kind, &bytes) else {
+                panic!("{kind:?}: the template has no data");
+            };
+            assert!(e.fields()[0].message.contains("没有"), "{e:?}");
+            assert!(e.fields()[0].message.contains("数据"), "{e:?}");
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod monitoring;
 pub mod nominations;
 pub mod notices;
 pub mod notifications;
+pub mod objection_list;
 pub mod orgs;
 pub mod owners;
 pub mod policy;

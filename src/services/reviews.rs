@@ -187,13 +187,29 @@ pub async fn recommend(
     }
     let justification = cap_justification.trim();
     let txn = store::write_txn(&app.db).await?;
+    // Two recommendations at once (two tabs, two bulk requests) must not both count the county
+    // below its cap, nor recommend the same application twice: one waits for the other.
+    store::lock::serialise(&txn, "application.recommend").await?;
     let now = app.clock.now();
     let mut loaded = Vec::new();
     for &id in ids {
         let m = load_for_review(&txn, app, p, id).await?;
         let from = m.status;
-        machine::apply(from, Transition::Recommend, p.role)
-            .map_err(|e| AppError::Conflict(e.to_string()))?;
+        if let Err(e) = machine::apply(from, Transition::Recommend, p.role) {
+            // Name the application that cannot be recommended; the batch writes nothing.
+            let name = cluster::Entity::find_by_id(m.cluster_id)
+                .one(&txn)
+                .await?
+                .map(|c| c.name)
+                .unwrap_or_default();
+            txn.rollback().await?;
+            let nothing = if ids.len() > 1 {
+                "；所选申报均未推荐"
+            } else {
+                ""
+            };
+            return Err(AppError::Conflict(format!("“{name}”：{e}{nothing}")));
+        }
         loaded.push(m);
     }
     // The cap, county by county, counting those already recommended and this batch; the

@@ -49,15 +49,15 @@ pub async fn for_principal(app: &App, p: &Principal) -> Result<Workbench, AppErr
                 .count(db)
                 .await?;
             push(
-                "新建账户尚未登录修改初始密码（请督促使用人）",
-                "/users",
+                "督促新账户使用人登录并修改初始密码",
+                "/users?status=active",
                 pending,
             );
             let calendar = calendar::load(app).await?;
             let today = calendar::today(app);
             for year in calendar::missing_years(&calendar, today) {
                 push(
-                    &format!("尚未导入{year}年节假日安排（国务院办公厅通知发布后导入）"),
+                    &format!("导入{year}年节假日安排（国务院办公厅通知发布后）"),
                     "/calendar",
                     1,
                 );
@@ -70,7 +70,7 @@ pub async fn for_principal(app: &App, p: &Principal) -> Result<Workbench, AppErr
                 .filter(user::Column::LockedUntil.gt(now))
                 .count(db)
                 .await?;
-            push("处于锁定状态的账户", "/users", locked);
+            push("核实并解锁被锁定的账户", "/users", locked);
             let without_mfa = user::Entity::find()
                 .filter(user::Column::TotpEnabled.eq(false))
                 .filter(user::Column::Active.eq(true))
@@ -83,7 +83,11 @@ pub async fn for_principal(app: &App, p: &Principal) -> Result<Workbench, AppErr
                 )
                 .count(db)
                 .await?;
-            push("须启用双因素认证但尚未绑定的账户", "/users", without_mfa);
+            push(
+                "督促须启用双因素认证的账户绑定验证器",
+                "/users",
+                without_mfa,
+            );
         }
         Role::AuditAdmin => {
             let since = now - time::Duration::hours(24);
@@ -92,13 +96,21 @@ pub async fn for_principal(app: &App, p: &Principal) -> Result<Workbench, AppErr
                 .filter(audit_entry::Column::At.gte(since))
                 .count(db)
                 .await?;
-            push("近24小时登录失败", "/audit?action=login.failure", failures);
+            push(
+                "核查近24小时的登录失败",
+                "/audit?action=login.failure",
+                failures,
+            );
             let locks = audit_entry::Entity::find()
                 .filter(audit_entry::Column::Action.eq("account.locked"))
                 .filter(audit_entry::Column::At.gte(since))
                 .count(db)
                 .await?;
-            push("近24小时账户锁定", "/audit?action=account.locked", locks);
+            push(
+                "核查近24小时的账户锁定",
+                "/audit?action=account.locked",
+                locks,
+            );
             stats.push((
                 "审计记录".into(),
                 audit_entry::Entity::find().count(db).await?,

@@ -28,12 +28,17 @@ pub const TOO_LARGE: &str =
 
 /// The answer to a body over the limit, for the middlewares that read bodies themselves.
 pub fn too_large(api: bool) -> Response {
+    too_large_saying(api, TOO_LARGE.into())
+}
+
+/// The same answer with the limit of the handler that knows it (an upload's own size limit).
+pub fn too_large_saying(api: bool, message: String) -> Response {
     answer(
         api,
         Explained {
             status: StatusCode::PAYLOAD_TOO_LARGE,
             code: "payload_too_large",
-            message: TOO_LARGE.into(),
+            message,
             fields: vec![],
         },
     )

@@ -259,34 +259,44 @@ async fn cluster_application_goes_from_applicant_through_city_to_province() {
     let good_file = files.path("成员企业名单.xlsx");
     member_workbook(&good_file, &members);
 
+    // The upload shows every row first: one error, so nothing can be confirmed.
     b.upload("#import-file", "#import-submit", &bad_file).await;
-    let notice = b.text("#import-error").await;
+    assert!(b.path().await.starts_with("/imports/members/"));
+    let summary = b.text("#import-summary").await;
     assert!(
-        notice.contains("共有3行")
-            && notice.contains("1处错误")
-            && notice.contains("未导入任何数据"),
-        "the import explains that nothing was imported: {notice}"
+        summary.contains("共3行")
+            && summary.contains("错误1条")
+            && summary.contains("不会写入任何数据"),
+        "the preview explains that nothing will be written: {summary}"
     );
-    let errors = rows(&b, "#import-errors").await;
-    assert_eq!(errors.len(), 1, "one error, in one row: {errors:?}");
-    assert_eq!(
-        errors[0][0], "第3行",
-        "the second company is on sheet row 3"
-    );
-    assert_eq!(errors[0][1], "统一社会信用代码");
+    let preview = rows(&b, "#preview-table").await;
+    assert_eq!(preview.len(), 3, "{preview:?}");
+    let wrong: Vec<&Vec<String>> = preview.iter().filter(|r| r[1] == "错误").collect();
+    assert_eq!(wrong.len(), 1, "one error, in one row: {preview:?}");
+    assert_eq!(wrong[0][0], "第3行", "the second company is on sheet row 3");
     assert!(
-        errors[0][2].contains("校验码") && errors[0][2].contains(&format!("应为“{good_check}”")),
-        "the row error names the right check character: {errors:?}"
+        wrong[0][3].contains("【统一社会信用代码】")
+            && wrong[0][3].contains("校验码")
+            && wrong[0][3].contains(&format!("应为“{good_check}”")),
+        "the row error names the column and the right check character: {preview:?}"
+    );
+    assert!(
+        !b.exists("#confirm-import").await,
+        "an import with an error cannot be confirmed"
     );
     b.screenshot("41-member-import-errors").await;
-    b.click("#back-to-cluster").await;
+    b.click("#back-to-list").await;
     assert!(
         b.exists("#no-members").await,
         "a list with an error imports none of its rows"
     );
 
+    // The corrected list: three new rows, confirmed, listed on the cluster.
     b.upload("#import-file", "#import-submit", &good_file).await;
-    assert_eq!(b.text("#flash").await, "已从Excel导入3家成员企业。");
+    assert!(b.text("#import-summary").await.contains("新增3条"));
+    b.click("#confirm-import").await;
+    assert!(b.text("#import-done").await.contains("新增3条"));
+    b.click("#to-list").await;
     let listed = rows(&b, "#member-table").await;
     let listed: Vec<(String, String)> = listed
         .iter()
@@ -486,6 +496,19 @@ async fn cluster_application_goes_from_applicant_through_city_to_province() {
     b.tick("#submit-acknowledge").await;
     b.click("#submit-application").await;
     assert_eq!(b.text("#application-status").await, "已提交，待市州初审");
+    // 办理记录 in Chinese: each step by its name, dates as people write them.
+    let history = rows(&b, "#history").await;
+    let actions: Vec<&str> = history.iter().map(|r| r[2].as_str()).collect();
+    assert!(
+        actions.contains(&"提交") && actions.contains(&"退回修改"),
+        "the history names its steps in Chinese: {history:?}"
+    );
+    assert!(
+        history
+            .iter()
+            .all(|r| !r[2].is_ascii() && r[0].contains('年') && r[0].contains('日')),
+        "no stored key and no ISO date in the history: {history:?}"
+    );
     b.nav("applications").await;
     let mine = rows(&b, "#application-table").await;
     assert_eq!(mine.len(), 1, "{mine:?}");

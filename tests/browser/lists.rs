@@ -1,6 +1,8 @@
 //! Lists and imports as the system administrator walks them (issue 14, items 5 and 6): an Excel
 //! file of organisations is previewed row by row (an error row first, then the corrected file)
 //! and confirmed; the organisation list is filtered, paged with the filter kept, and exported.
+//! Then the lists added last: applications by year and cluster kind, certificates in number
+//! order with their 导出Excel downloaded and opened, the objection list, users by role.
 //!
 //! Screenshots: artifacts/screenshots/{backend}-8N-{what}.png.
 
@@ -180,5 +182,135 @@ async fn an_import_is_previewed_and_confirmed_and_the_list_is_filtered_paged_and
     assert_eq!(got[0], 200, "{got}");
     assert!(got[1].as_str().unwrap().contains("spreadsheetml"), "{got}");
     assert!(got[2].as_i64().unwrap() > 1000, "{got}");
+    b.close().await;
+}
+
+impl Browser<'_> {
+    /// Downloads a link's target as the browser would (its session cookie) and answers the bytes.
+    async fn download(&self, css: &str) -> Vec<u8> {
+        let href = self
+            .find(css)
+            .await
+            .attr("href")
+            .await
+            .expect("read the link")
+            .expect("a link with an href");
+        let got = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 fetch(arguments[0]).then(r => r.arrayBuffer().then(a => done([r.status, Array.from(new Uint8Array(a))])))\
+                   .catch(e => done(['failed: ' + e, []]));",
+                vec![serde_json::Value::String(href.clone())],
+            )
+            .await
+            .expect("fetch the download");
+        assert_eq!(got[0], 200, "{href}");
+        got[1]
+            .as_array()
+            .expect("the bytes")
+            .iter()
+            .map(|b| b.as_u64().unwrap_or_default() as u8)
+            .collect()
+    }
+}
+
+/// The data rows of the first sheet of an exported list (after its title and header rows).
+fn exported_rows(bytes: Vec<u8>) -> Vec<Vec<String>> {
+    use calamine::{Reader, Xlsx};
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
+        .expect("the export opens as an Excel workbook");
+    let first = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&first).expect("its first sheet");
+    range
+        .rows()
+        .skip(2)
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lists_added_last_filter_by_year_kind_and_role_sort_certificates_and_export() {
+    let app = support::spawn().await;
+    let day = time::macros::date!(2026 - 03 - 09);
+    super::rounds::set_date(&app, day);
+    jiqun::demo::seed_showcase(&app.app).await.unwrap();
+    support::designate(
+        &app,
+        "长沙工程机械产业集群",
+        jiqun_domain::round::Designation::CultivationTarget,
+        day,
+        None,
+    )
+    .await;
+    support::designate(
+        &app,
+        "岳阳石化产业集群",
+        jiqun_domain::round::Designation::CultivationTarget,
+        day,
+        None,
+    )
+    .await;
+    let b = Browser::open(&app).await;
+    b.login("province").await;
+
+    // Applications: the year and the policy's cluster kinds.
+    b.goto("/applications").await;
+    let year = day.year().to_string();
+    b.fill("#year-filter", &year).await;
+    b.select("#kind-filter", "specialty").await;
+    b.click("#list-filters button[type=submit]").await;
+    let listed = rows(&b, "#application-table").await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert!(listed[0][0].contains("岳阳石化产业集群"), "{listed:?}");
+    let query = b.url().await.query().unwrap_or_default().to_string();
+    assert!(
+        query.contains("kind=specialty") && query.contains(&format!("year={year}")),
+        "{query}"
+    );
+    b.screenshot("85-applications-by-kind").await;
+
+    // Certificates: 001 before 002.
+    b.nav("certificates").await;
+    let numbers: Vec<String> = rows(&b, "#certificate-list")
+        .await
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(numbers.len(), 2, "{numbers:?}");
+    assert!(
+        numbers[0].contains("第001号") && numbers[1].contains("第002号"),
+        "{numbers:?}"
+    );
+    // Fixed column widths: no column is squeezed to one character per line.
+    let narrow = b
+        .js("return [...document.querySelectorAll('#certificate-list th')].filter(th => th.getBoundingClientRect().width < 60).length;")
+        .await;
+    assert_eq!(
+        narrow, 0,
+        "every column of the certificate list keeps its width"
+    );
+    // 导出Excel downloaded and opened: the same rows in the same order.
+    let exported = exported_rows(b.download("#export-xlsx").await);
+    let exported: Vec<String> = exported.into_iter().map(|r| r[0].clone()).collect();
+    assert_eq!(exported, numbers);
+    b.screenshot("86-certificates-in-number-order").await;
+
+    // The objection list is one click away for the province.
+    b.nav("objections").await;
+    assert!(b.exists("#no-objections").await);
+    assert!(b.text("#pager").await.contains("共0条异议"));
+    b.close().await;
+
+    // Users by role, as the system administrator filters them.
+    let b = Browser::open(&app).await;
+    b.login("sysadmin").await;
+    b.nav("users").await;
+    b.select("#role-filter", "expert").await;
+    b.click("#list-filters button[type=submit]").await;
+    let experts = rows(&b, "#user-table").await;
+    assert!(!experts.is_empty());
+    assert!(experts.iter().all(|r| r[2] == "评审专家"), "{experts:?}");
+    b.screenshot("87-users-by-role").await;
     b.close().await;
 }

@@ -874,7 +874,7 @@ async fn locked_account_is_unlocked_by_the_security_administrator_and_audited() 
     // The security administrator unlocks it, giving a reason.
     b.login("secadmin").await;
     assert!(
-        b.text("#todos").await.contains("处于锁定状态的账户"),
+        b.text("#todos").await.contains("核实并解锁被锁定的账户"),
         "the security administrator's to-do list shows the locked account"
     );
     b.nav("users").await;
@@ -919,7 +919,7 @@ async fn locked_account_is_unlocked_by_the_security_administrator_and_audited() 
     b.login("auditor").await;
     let todos = b.text("#todos").await;
     assert!(
-        todos.contains("近24小时登录失败") && todos.contains("近24小时账户锁定"),
+        todos.contains("核查近24小时的登录失败") && todos.contains("核查近24小时的账户锁定"),
         "the auditor's to-do list: {todos}"
     );
     b.nav("audit").await;

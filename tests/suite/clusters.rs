@@ -72,9 +72,10 @@ fn multipart_body(file: &[u8]) -> Vec<u8> {
     body
 }
 
+/// Uploads a member sheet for a preview (nothing is written yet).
 async fn api_import(t: &TestApp, token: &str, cluster: i64, file: &[u8]) -> (u16, Value) {
     let res = reqwest::Client::new()
-        .post(t.url(&format!("/api/v1/clusters/{cluster}/members/import")))
+        .post(t.url(&format!("/api/v1/imports/members?target={cluster}")))
         .bearer_auth(token)
         .header(
             "content-type",
@@ -90,6 +91,35 @@ async fn api_import(t: &TestApp, token: &str, cluster: i64, file: &[u8]) -> (u16
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
+}
+
+/// Confirms a member import with the digest of its preview.
+async fn api_confirm(t: &TestApp, token: &str, preview: &Value) -> (u16, Value) {
+    call(
+        t,
+        token,
+        "POST",
+        &format!("/api/v1/imports/members/{}/commit", preview["id"]),
+        Some(json!({"digest": preview["digest"]})),
+    )
+    .await
+}
+
+/// The problems of one row of a preview, as (column key, message).
+fn row_errors(preview: &Value, row: i64) -> Vec<(String, String)> {
+    preview["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["row"] == row)
+        .flat_map(|r| r["errors"].as_array().unwrap().clone())
+        .map(|e| {
+            (
+                e["column_key"].as_str().unwrap().to_string(),
+                e["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
 }
 
 async fn members(t: &TestApp, token: &str, cluster: i64) -> Vec<Value> {
@@ -441,9 +471,21 @@ async fn a_good_member_sheet_imports_every_row() {
         ("山河智能装备股份有限公司", &codes[2]),
         ("铁建重工集团股份有限公司", &codes[3]),
     ]);
-    let (status, report) = api_import(&t, &applicant, id, &file).await;
-    assert_eq!(status, 200, "{report}");
-    assert_eq!(report["imported"], 4);
+    let (status, preview) = api_import(&t, &applicant, id, &file).await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(
+        (preview["new"].as_i64(), preview["errors"].as_i64()),
+        (Some(4), Some(0))
+    );
+    assert_eq!(preview["target_id"], id);
+    assert_eq!(preview["target_name"], "长沙工程机械产业集群");
+    assert!(
+        members(&t, &applicant, id).await.is_empty(),
+        "nothing before the confirmation"
+    );
+    let (status, done) = api_confirm(&t, &applicant, &preview).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["created"], 4);
     let list = members(&t, &applicant, id).await;
     assert_eq!(list.len(), 4);
     assert_eq!(list[1]["name"], "中联重科股份有限公司");
@@ -456,15 +498,41 @@ async fn a_good_member_sheet_imports_every_row() {
     )
     .await;
     assert_eq!(cluster["member_count"], 4);
+    // A second confirmation imports nothing.
+    let (status, _) = api_confirm(&t, &applicant, &preview).await;
+    assert_eq!(status, 409);
 
-    // Importing the same sheet again: every row is already a member; nothing changes.
-    let (status, body) = api_import(&t, &applicant, id, &file).await;
-    assert_eq!(status, 422);
-    assert_eq!(body["error"]["fields"].as_array().unwrap().len(), 4);
+    // The same codes again, one name corrected: every row is an update, nothing is duplicated.
+    let file = member_sheet(&[
+        ("三一重工股份有限公司", &codes[0]),
+        ("中联重科股份有限公司", &codes[1]),
+        ("山河智能装备股份有限公司", &codes[2]),
+        ("中国铁建重工集团股份有限公司", &codes[3]),
+    ]);
+    let (status, preview) = api_import(&t, &applicant, id, &file).await;
+    assert_eq!(status, 200, "{preview}");
     assert_eq!(
-        field(&body, "rows[2].credit_code"),
-        Some("该企业已在成员名单中")
+        (preview["new"].as_i64(), preview["updated"].as_i64()),
+        (Some(0), Some(4))
     );
+    let renamed = &preview["rows"][3];
+    assert_eq!(renamed["action_label"], "更新");
+    assert!(
+        renamed["summary"]
+            .as_str()
+            .unwrap()
+            .contains("名称由“铁建重工集团股份有限公司”改为“中国铁建重工集团股份有限公司”"),
+        "{renamed}"
+    );
+    let (status, done) = api_confirm(&t, &applicant, &preview).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(
+        (done["created"].as_i64(), done["updated"].as_i64()),
+        (Some(0), Some(4))
+    );
+    let list = members(&t, &applicant, id).await;
+    assert_eq!(list.len(), 4);
+    assert_eq!(list[3]["name"], "中国铁建重工集团股份有限公司");
 
     let auditor = token(&t, "auditor").await;
     let (_, log) = call(
@@ -476,8 +544,45 @@ async fn a_good_member_sheet_imports_every_row() {
     )
     .await;
     let entries = log["entries"].as_array().unwrap();
-    assert_eq!(entries.len(), 1, "one audit entry for the whole import");
-    assert!(entries[0]["summary"].as_str().unwrap().contains("4家"));
+    assert_eq!(entries.len(), 2, "one audit entry per confirmed import");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["summary"].as_str().unwrap().contains("新增4家，更新0家")),
+        "{log}"
+    );
+
+    // Nobody but the cluster's own applicant may import into it, nor see its imports.
+    let other = token(&t, "applicant2").await;
+    let (status, _) = api_import(&t, &other, id, &file).await;
+    assert_eq!(status, 404);
+    let (status, _) = call(
+        &t,
+        &other,
+        "GET",
+        &format!("/api/v1/imports/members/{}", preview["id"]),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let city = token(&t, "changsha").await;
+    let (status, _) = api_import(&t, &city, id, &file).await;
+    assert_eq!(status, 403);
+    // A member import names its cluster.
+    let res = reqwest::Client::new()
+        .post(t.url("/api/v1/imports/members"))
+        .bearer_auth(&applicant)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(multipart_body(&file))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    assert!(field(&body, "target").is_some(), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -498,90 +603,112 @@ async fn a_sheet_with_bad_rows_imports_nothing_and_names_each_row() {
         ("山河智能装备股份有限公司", &good),             // row 5: same code as row 2
         ("铁建重工集团股份有限公司", &code("MA4L0004")), // row 6
     ]);
-    let (status, body) = api_import(&t, &applicant, id, &file).await;
-    assert_eq!(status, 422, "{body}");
-    let fields: Vec<&str> = body["error"]["fields"]
+    let (status, preview) = api_import(&t, &applicant, id, &file).await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(preview["errors"], 3, "{preview}");
+    assert_eq!(preview["committable"], false);
+    let actions: Vec<&str> = preview["rows"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| f["field"].as_str().unwrap())
+        .map(|r| r["action"].as_str().unwrap())
         .collect();
+    assert_eq!(actions, vec!["new", "error", "error", "error", "new"]);
+    let bad = row_errors(&preview, 3);
+    assert_eq!(bad[0].0, "credit_code");
+    assert!(bad[0].1.contains("校验码错误"), "{bad:?}");
     assert_eq!(
-        fields,
-        vec!["rows[3].credit_code", "rows[4].name", "rows[5].credit_code"]
+        row_errors(&preview, 4)[0],
+        ("name".to_string(), "企业名称未填写".to_string())
     );
-    assert!(
-        field(&body, "rows[3].credit_code")
-            .unwrap()
-            .contains("校验码错误")
+    assert!(row_errors(&preview, 5)[0].1.contains("第2行"));
+    assert_eq!(
+        preview["rows"][1]["errors"][0]["column"],
+        "统一社会信用代码"
     );
+    // A preview with errors cannot be confirmed: nothing is written.
+    let (status, body) = api_confirm(&t, &applicant, &preview).await;
+    assert_eq!(status, 422, "{body}");
     assert!(
-        field(&body, "rows[5].credit_code")
-            .unwrap()
-            .contains("第2行")
-    );
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("未导入任何数据")
+        field(&body, "file").unwrap().contains("未导入任何数据"),
+        "{body}"
     );
     assert!(
         members(&t, &applicant, id).await.is_empty(),
         "all or nothing"
     );
 
-    // The page shows the same problems in a table and keeps nothing.
+    // The page shows the same problems row by row and keeps nothing.
     let client = browser(&t, "applicant").await;
     let (_, html) = page(&client, &t, &format!("/clusters/{id}")).await;
+    assert!(
+        html.contains(&format!("/imports/members?target={id}")),
+        "{html}"
+    );
     let csrf = support::csrf_from(&html);
-    let res = client
-        .post(t.url(&format!("/clusters/{id}/members/import?_csrf={csrf}")))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(multipart_body(&file))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 422);
-    let html = res.text().await.unwrap();
+    let upload = |file: Vec<u8>, with_csrf: bool| {
+        let url = if with_csrf {
+            t.url(&format!("/imports/members?target={id}&_csrf={csrf}"))
+        } else {
+            t.url(&format!("/imports/members?target={id}"))
+        };
+        client
+            .post(url)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(multipart_body(&file))
+            .send()
+    };
+    let res = upload(file.clone(), true).await.unwrap();
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with("/imports/members/"), "{location}");
+    let (status, html) = page(&client, &t, &location).await;
+    assert_eq!(status, 200);
     for row in ["data-row=\"3\"", "data-row=\"4\"", "data-row=\"5\""] {
         assert!(html.contains(row), "{row}: {html}");
     }
     assert!(html.contains("企业名称未填写"), "{html}");
-    assert!(html.contains("未导入任何数据"));
+    assert!(html.contains("不会写入任何数据"), "{html}");
+    assert!(!html.contains("id=\"confirm-import\""));
+    assert!(
+        html.contains(&format!("/clusters/{id}#members")),
+        "back to the cluster"
+    );
     assert!(members(&t, &applicant, id).await.is_empty());
 
     // Without the CSRF token the upload is refused.
-    let res = client
-        .post(t.url(&format!("/clusters/{id}/members/import")))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(multipart_body(&member_sheet(&[("甲公司", &good)])))
-        .send()
+    let res = upload(member_sheet(&[("甲公司", &good)]), false)
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
 
-    // A good file through the page lands back on the cluster with the members listed.
-    let res = client
-        .post(t.url(&format!("/clusters/{id}/members/import?_csrf={csrf}")))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(multipart_body(&member_sheet(&[("甲公司", &good)])))
-        .send()
+    // A good file through the page: the preview, the confirmation, the members listed.
+    let res = upload(member_sheet(&[("甲公司", &good)]), true)
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
     let location = res.headers()["location"].to_str().unwrap().to_string();
     let (_, html) = page(&client, &t, &location).await;
-    assert!(html.contains("已从Excel导入1家成员企业"), "{html}");
+    assert!(html.contains("新增<strong>1</strong>条"), "{html}");
+    let digest = html
+        .split("name=\"digest\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    let res = client
+        .post(t.url(&format!("{location}/commit")))
+        .form(&[("_csrf", csrf.as_str()), ("digest", digest.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let (_, html) = page(&client, &t, &location).await;
+    assert!(html.contains("已导入：新增1条"), "{html}");
+    let (_, html) = page(&client, &t, &format!("/clusters/{id}")).await;
     assert!(html.contains("甲公司"));
 }
 
@@ -608,7 +735,7 @@ async fn files_that_cannot_be_imported_get_a_clear_message() {
     // and close while the client is still sending, so a reset connection also counts.
     let big = multipart_body(&vec![b'x'; 6 * 1024 * 1024]);
     let sent = reqwest::Client::new()
-        .post(t.url(&format!("/api/v1/clusters/{id}/members/import")))
+        .post(t.url(&format!("/api/v1/imports/members?target={id}")))
         .bearer_auth(&applicant)
         .header(
             "content-type",
@@ -751,13 +878,14 @@ async fn the_openapi_description_lists_the_cluster_api() {
         ("/api/v1/clusters/{id}", "put"),
         ("/api/v1/clusters/{id}/members", "post"),
         ("/api/v1/clusters/{id}/members/{member_id}", "delete"),
-        ("/api/v1/clusters/{id}/members/import", "post"),
+        ("/api/v1/imports/{kind}", "post"),
+        ("/api/v1/imports/{kind}/{id}/commit", "post"),
         ("/api/v1/clusters/members-template.xlsx", "get"),
     ] {
         assert!(spec["paths"][path][method].is_object(), "{method} {path}");
     }
     assert!(
-        spec["paths"]["/api/v1/clusters/{id}/members/import"]["post"]["requestBody"]["content"]
+        spec["paths"]["/api/v1/imports/{kind}"]["post"]["requestBody"]["content"]
             ["multipart/form-data"]
             .is_object()
     );

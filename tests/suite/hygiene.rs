@@ -467,7 +467,7 @@ async fn framework_rejections_answer_in_chinese_in_the_house_format() {
         case(
             "a word for a count in the query",
             "GET",
-            "/clusters/1?imported=abc",
+            "/imports/members?target=abc",
             None,
             None,
             400,

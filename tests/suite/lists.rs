@@ -2,12 +2,13 @@
 //! the city's 初审 queue one year at a time, users by role, calls, reports, certificates in
 //! number order and revocation cases — filtered, paged with the filters kept, sorted, exported
 //! (the whole filtered set, opened with calamine) — the paged list APIs, and the leading
-//! industry code picked from GB/T 4754.
+//! industry code picked from GB/T 4754; the kind filter from the policy's cluster kinds and
+//! the province's objections across rounds.
 
 use calamine::{Reader, Xlsx};
 use jiqun::store::entity::{application, cluster, competition};
 use jiqun::store::id::CompetitionId;
-use sea_orm::{ActiveModelTrait, EntityTrait, NotSet, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, Set};
 
 use crate::support::{self, TestApp};
 use crate::{call, token};
@@ -465,4 +466,189 @@ async fn the_leading_industry_code_is_picked_from_gbt4754() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// The number of rows a paged list API reports, and the rows of its first page.
+async fn api_list(t: &TestApp, tok: &str, path: &str) -> (u64, Vec<serde_json::Value>) {
+    let res = reqwest::Client::new()
+        .get(t.url(path))
+        .bearer_auth(tok)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{path}");
+    let total = res.headers()["x-total-count"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let rows: serde_json::Value = res.json().await.unwrap();
+    (total, rows.as_array().unwrap().clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applications_are_filtered_by_the_policys_cluster_kinds() {
+    let t = support::spawn().await;
+    let call_id = older_call(&t, 2020, 3).await;
+    // One of the three becomes a 特色产业集群 application.
+    let one = application::Entity::find()
+        .filter(application::Column::CompetitionId.eq(call_id))
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let others = if one.kind == "leading" {
+        "specialty"
+    } else {
+        "leading"
+    };
+    let mut a: application::ActiveModel = one.clone().into();
+    a.kind = Set(others.into());
+    a.update(&t.app.db).await.unwrap();
+    let tok = token(&t, "province").await;
+    let (total, rows) = api_list(
+        &t,
+        &tok,
+        &format!("/api/v1/applications?year=2020&kind={others}"),
+    )
+    .await;
+    assert_eq!(total, 1);
+    assert_eq!(rows[0]["id"], one.id.get());
+    let (total, rows) = api_list(
+        &t,
+        &tok,
+        &format!("/api/v1/applications?year=2020&kind={}", one.kind),
+    )
+    .await;
+    assert_eq!(total, 2);
+    assert!(rows.iter().all(|r| r["kind"] == one.kind.as_str()));
+    let (status, body) = call(&t, &tok, "GET", "/api/v1/applications?kind=mixed", None).await;
+    assert_eq!(status, 422);
+    assert!(
+        body.to_string()
+            .contains("集群类型“mixed”无效，可选：优势产业集群、特色产业集群"),
+        "{body}"
+    );
+    // The pages offer the policy's kinds and keep the choice.
+    let province = support::page_login(&t, "province").await;
+    let (status, html) = get(&province, &t, "/applications?year=2020&kind=specialty").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("<option value=\"specialty\" selected>特色产业集群</option>"),
+        "{html}"
+    );
+    let city = support::page_login(&t, "changsha").await;
+    let (status, html) = get(&city, &t, &format!("/reviews?year=2020&kind={others}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("共1个申报"), "{html}");
+}
+
+/// Files an objection through the public JSON API, without a session.
+async fn object(
+    t: &TestApp,
+    round_id: jiqun::store::id::RoundId,
+    entry_id: i64,
+    name: &str,
+) -> i64 {
+    let res = reqwest::Client::new()
+        .post(t.url(&format!("/api/v1/notices/{round_id}/objections")))
+        .json(&serde_json::json!({
+            "entry_id": entry_id,
+            "name": name,
+            "organisation": "",
+            "contact": "13800138000",
+            "reason": format!("{name}：该集群申报材料中的营业收入数据与统计年鉴不符。"),
+        }))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    body["id"].as_i64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_province_lists_objections_across_rounds_filters_sorts_and_exports() {
+    use jiqun::store::entity::objection;
+    let t = support::spawn().await;
+    let f = crate::fixtures::published_round(&t, time::macros::date!(2026 - 11 - 27)).await;
+    let first = object(&t, f.round_id, f.entries[0].id.get(), "王建国").await;
+    let unit = object(&t, f.round_id, f.entries[0].id.get(), "李明").await;
+    let third = object(&t, f.round_id, f.entries[0].id.get(), "张伟").await;
+    // The second in the name of an organisation (the public form asks for its stamped letter).
+    let m = objection::Entity::find_by_id(jiqun::store::id::ObjectionId::new(unit))
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut a: objection::ActiveModel = m.into();
+    a.organisation = Set("湖南省机械工业协会".into());
+    a.update(&t.app.db).await.unwrap();
+    let tok = token(&t, "province").await;
+    let (status, registered) = crate::fixtures::on_objection(
+        &t,
+        &tok,
+        third,
+        "register",
+        serde_json::json!({"reply": "已登记，请长沙市工信局核实。"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{registered}");
+
+    let province = support::page_login(&t, "province").await;
+    let (status, html) = get(&province, &t, "/objections").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("共3条异议"), "{html}");
+    assert!(
+        html.contains(&format!(
+            "href=\"/rounds/{}/objections#objection-{first}\"",
+            f.round_id
+        )),
+        "each row leads to the round's objection page: {html}"
+    );
+    let receipts = column(&html, "objection-list", 0);
+    assert!(receipts[0] > receipts[2], "newest first: {receipts:?}");
+    let (_, html) = get(&province, &t, "/objections?sort=id").await;
+    let ascending = column(&html, "objection-list", 0);
+    assert!(ascending[0] < ascending[2], "{ascending:?}");
+    let (_, html) = get(&province, &t, "/objections?objector=unit").await;
+    assert!(html.contains("共1条异议"), "{html}");
+    assert_eq!(
+        column(&html, "objection-list", 5),
+        vec!["湖南省机械工业协会（李明）"]
+    );
+    let (_, html) = get(&province, &t, "/objections?status=investigating").await;
+    assert_eq!(column(&html, "objection-list", 5), vec!["张伟"]);
+    let (_, html) = get(&province, &t, "/objections?round=final").await;
+    assert!(html.contains("共0条异议"), "{html}");
+    let (_, html) = get(&province, &t, "/objections?year=2001").await;
+    assert!(html.contains("id=\"no-objections\""), "{html}");
+    let (status, html) = get(&province, &t, "/objections?year=26&objector=all").await;
+    assert_eq!(status, 422);
+    assert!(
+        html.contains("竞赛年度“26”无效") && html.contains("异议人类型“all”无效，可选：个人、单位"),
+        "{html}"
+    );
+    // 导出Excel: the filtered set, opened back.
+    let rows = export_rows(&province, &t, "/objections/export.xlsx?objector=person").await;
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r[4] == "个人"), "{rows:?}");
+    // The per-round page still works.
+    let (status, html) = get(&province, &t, &format!("/rounds/{}/objections", f.round_id)).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("id=\"objection-{first}\"")));
+
+    // The API: paged with the same keys.
+    let (total, rows) = api_list(&t, &tok, "/api/v1/objections?status=received&sort=id").await;
+    assert_eq!(total, 2);
+    assert_eq!(rows[0]["id"], first);
+    assert_eq!(rows[1]["objector_kind"], "unit");
+    // Nobody but the province lists objections.
+    let city = token(&t, "changsha").await;
+    let (status, _) = call(&t, &city, "GET", "/api/v1/objections", None).await;
+    assert_eq!(status, 403);
+    let city_page = support::page_login(&t, "changsha").await;
+    let (status, _) = get(&city_page, &t, "/objections").await;
+    assert_eq!(status, 403);
 }

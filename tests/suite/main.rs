@@ -11,6 +11,7 @@ mod applications;
 mod attachments;
 mod audit_chain;
 mod audit_changes;
+mod bulk_recommend;
 mod clusters;
 mod competitions;
 mod dashboard;

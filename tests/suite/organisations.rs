@@ -197,7 +197,7 @@ async fn the_working_day_calendar_answers_and_takes_a_new_year() {
         .await
         .unwrap();
     assert!(
-        home.contains("尚未导入2027年节假日安排"),
+        home.contains("导入2027年节假日安排（国务院办公厅通知发布后）"),
         "the workbench asks for next year's schedule: {home}"
     );
     let page = client

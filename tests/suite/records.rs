@@ -496,7 +496,7 @@ async fn the_change_request_runs_through_the_pages() {
     let (status, page) = get_page(&city, &t, &show).await;
     assert_eq!(status, 200);
     assert!(
-        page.contains("id=\"round-steps\"") && page.contains("aria-current=\"step\">市州意见"),
+        page.contains("id=\"change-steps\"") && page.contains("aria-current=\"step\">市州意见"),
         "{page}"
     );
     let csrf = support::csrf_from(&page);

@@ -1,7 +1,7 @@
 //! Member enterprises imported from an Excel sheet, and the sheet's template.
 
-use crate::store::id::ClusterId;
-use std::collections::{BTreeMap, HashSet};
+use crate::store::id::{ClusterId, ClusterMemberId};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Cursor;
 
 use jiqun_domain::access::Action;
@@ -10,14 +10,16 @@ use jiqun_domain::credit_code::CreditCode;
 use jiqun_domain::member_sheet::{
     self, CODE_COLUMN, CellText, MAX_IMPORT_ROWS, NAME_COLUMN, SheetRow, ValidMember,
 };
-use sea_orm::{EntityTrait, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
 
-use super::{TEMPLATE_SHEET, is_unique_violation, load_scoped, member_codes};
+use super::{TEMPLATE_SHEET, is_unique_violation, load_scoped};
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
-use crate::error::AppError;
-use crate::store::{self, entity::cluster_member};
+use crate::error::{AppError, FieldError};
+use crate::services::imports::{Column, PlanRow, Planned, SheetLine};
+use crate::store::entity::{cluster, cluster_member};
 
 /// One problem in an import file, where the user sees it in Excel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -29,22 +31,6 @@ pub struct RowError {
     /// `name` | `credit_code`: the column as a machine key.
     pub column_key: String,
     pub message: String,
-}
-
-/// The outcome of an import. All or nothing: when `errors` is not empty nothing was imported.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ImportReport {
-    /// Members added (0 when there are errors).
-    pub imported: usize,
-    /// Data rows read from the sheet (empty rows are skipped).
-    pub rows: usize,
-    pub errors: Vec<RowError>,
-}
-
-impl ImportReport {
-    pub fn is_ok(&self) -> bool {
-        self.errors.is_empty()
-    }
 }
 
 fn file_error(message: impl Into<String>) -> AppError {
@@ -147,39 +133,131 @@ pub fn check_rows(
     (valid, errors)
 }
 
-/// Imports member enterprises from an .xlsx file (first sheet; header 企业名称、统一社会信用代码
-/// in either order). Every row is checked; when any row has a problem nothing is imported and
-/// the report lists every problem. Otherwise all rows are added in one transaction.
-pub async fn import_members(
-    app: &App,
+/// The columns of the member sheet as the import preview names them.
+pub const MEMBER_COLUMNS: &[Column] = &[
+    Column {
+        key: "name",
+        header: NAME_COLUMN,
+        required: true,
+        width: 44.0,
+        hint: "企业营业执照上的全称，不超过100个字",
+    },
+    Column {
+        key: "credit_code",
+        header: CODE_COLUMN,
+        required: true,
+        width: 26.0,
+        hint: "18位，字母须为大写；请保持单元格为“文本”格式",
+    },
+];
+
+/// The cluster whose members the principal may import: its lead applicant only (the same
+/// scope as adding a member one at a time).
+pub async fn member_import_scope<C: ConnectionTrait>(
+    conn: &C,
     p: &Principal,
     cluster_id: ClusterId,
-    bytes: &[u8],
-) -> Result<ImportReport, AppError> {
-    let (c, _) = load_scoped(&app.db, p, cluster_id, Action::Update).await?;
-    let rows = read_member_sheet(bytes)?;
-    let now = app.clock.now();
-    let txn = store::write_txn(&app.db).await?;
-    let existing = member_codes(&txn, cluster_id).await?;
-    let (valid, errors) = check_rows(&rows, &existing);
-    if !errors.is_empty() {
-        txn.rollback().await?;
-        return Ok(ImportReport {
-            imported: 0,
-            rows: rows.len(),
-            errors,
+) -> Result<cluster::Model, AppError> {
+    Ok(load_scoped(conn, p, cluster_id, Action::Update).await?.0)
+}
+
+/// Plans a member sheet against the cluster's members as they are now (`conn` may be the
+/// confirmation's transaction): a code not yet in the list is 新增, a code already there is
+/// 更新 (its name as the sheet has it), and a row with a problem — the domain's
+/// `member_sheet::check_rows` — is 错误 with its problems by column.
+pub async fn plan_member_import<C: ConnectionTrait>(
+    conn: &C,
+    cluster_id: ClusterId,
+    rows: &[SheetRow],
+) -> Result<Vec<PlanRow<ValidMember>>, AppError> {
+    let existing: HashMap<String, cluster_member::Model> = cluster_member::Entity::find()
+        .filter(cluster_member::Column::ClusterId.eq(cluster_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| (m.credit_code.clone(), m))
+        .collect();
+    // Checked against each other only: a member already listed is an update, not a problem.
+    let (valid, problems) = member_sheet::check_rows(rows, &HashSet::new());
+    let mut problems_of: BTreeMap<u32, Vec<FieldError>> = BTreeMap::new();
+    for e in problems {
+        problems_of.entry(e.row).or_default().push(FieldError {
+            field: e.column_key.into(),
+            message: e.message,
         });
     }
-    for chunk in valid.chunks(1000) {
+    // `check_rows` keeps the valid members in row order.
+    let mut valid = valid.into_iter();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let line = SheetLine {
+            row: r.row,
+            ..Default::default()
+        };
+        let key = r.name.text.trim().to_string();
+        if let Some(errors) = problems_of.get(&r.row) {
+            out.push(PlanRow::refused(&line, key, MEMBER_COLUMNS, errors));
+            continue;
+        }
+        let Some(v) = valid.next() else {
+            return Err(AppError::internal("member plan: a valid row is missing"));
+        };
+        let code = v.credit_code.as_str().to_string();
+        let planned = match existing.get(&code) {
+            Some(before) if before.name == v.name => {
+                let summary = format!("{code}（已在成员名单中，名称不变）");
+                PlanRow::new(&line, key, summary, Planned::Update(before.id.get(), v))
+            }
+            Some(before) => {
+                let summary = format!("{code}（名称由“{}”改为“{}”）", before.name, v.name);
+                PlanRow::new(&line, key, summary, Planned::Update(before.id.get(), v))
+            }
+            None => PlanRow::new(&line, key, code, Planned::New(v)),
+        };
+        out.push(planned);
+    }
+    Ok(out)
+}
+
+/// Writes a confirmed member plan inside the confirmation's transaction, with the cluster's
+/// own audit entry. Answers the numbers of members added and updated.
+pub async fn apply_member_import(
+    app: &App,
+    p: &Principal,
+    txn: &DatabaseTransaction,
+    cluster: &cluster::Model,
+    plan: Vec<PlanRow<ValidMember>>,
+    now: time::OffsetDateTime,
+) -> Result<(usize, usize), AppError> {
+    let mut added = Vec::new();
+    let mut updated = 0usize;
+    for row in plan {
+        match row.planned {
+            Planned::New(v) => added.push(v),
+            Planned::Update(id, v) => {
+                cluster_member::Entity::update_many()
+                    .col_expr(cluster_member::Column::Name, Expr::value(v.name))
+                    .filter(cluster_member::Column::Id.eq(ClusterMemberId::new(id)))
+                    .filter(cluster_member::Column::ClusterId.eq(cluster.id))
+                    .exec(txn)
+                    .await?;
+                updated += 1;
+            }
+            Planned::Error => {
+                return Err(AppError::internal("member plan with an error row applied"));
+            }
+        }
+    }
+    for chunk in added.chunks(1000) {
         let result = cluster_member::Entity::insert_many(chunk.iter().map(|m| {
             cluster_member::ActiveModel {
-                cluster_id: Set(cluster_id),
+                cluster_id: Set(cluster.id),
                 name: Set(m.name.clone()),
                 credit_code: Set(m.credit_code.as_str().to_string()),
                 ..Default::default()
             }
         }))
-        .exec(&txn)
+        .exec(txn)
         .await;
         match result {
             Ok(_) => {}
@@ -193,22 +271,22 @@ pub async fn import_members(
     }
     Audit::of(app, p, now)
         .record(
-            &txn,
+            txn,
             Event {
                 action: "cluster.members_import",
                 object_type: "cluster",
-                object_id: cluster_id.to_string(),
-                summary: format!("集群“{}”从Excel导入成员企业{}家", c.name, valid.len()),
+                object_id: cluster.id.to_string(),
+                summary: format!(
+                    "集群“{}”从Excel导入成员企业：新增{}家，更新{}家",
+                    cluster.name,
+                    added.len(),
+                    updated
+                ),
                 ..Default::default()
             },
         )
         .await?;
-    txn.commit().await?;
-    Ok(ImportReport {
-        imported: valid.len(),
-        rows: rows.len(),
-        errors: Vec::new(),
-    })
+    Ok((added.len(), updated))
 }
 
 /// The import template: sheet 成员企业 with the header (bold, frozen, text-formatted columns so
@@ -254,11 +332,11 @@ pub fn template_xlsx() -> Result<Vec<u8>, AppError> {
             ),
             (
                 "数量",
-                format!("每次最多导入{MAX_IMPORT_ROWS}家；同一代码不能重复，也不能与已有成员重复"),
+                format!("每次最多导入{MAX_IMPORT_ROWS}家；同一代码在表中不能重复"),
             ),
             (
                 "结果",
-                "任一行有误时整份名单都不会导入，系统会列出每一处错误的行号，改正后重新上传即可"
+                "上传后先显示每一行将新增、更新还是有误；已在成员名单中的代码视为更新（名称以本表为准）；任一行有误时不能确认导入，改正后重新上传即可；确认后整份名单一次写入"
                     .to_string(),
             ),
             ("示例", format!("长沙某某重工机械有限公司　{example}")),

@@ -48,9 +48,10 @@ pub struct Doc;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
-/// One page of the applications in the caller's scope: filters `year`, `city`, `status`, `q`
-/// (cluster name); sort by `id`, `submitted`, `status`, `city` or `county` (newest first).
-#[utoipa::path(get, path = "/api/v1/applications", params(ListQuery),
+/// One page of the applications in the caller's scope: filters `year`, `city`, `status`,
+/// `kind` (a cluster kind key of the policy: `leading`, `specialty`), `q` (cluster name); sort by `id`, `submitted`, `status`, `city` or `county` (newest first).
+#[utoipa::path(get, path = "/api/v1/applications",
+    params(ListQuery, ("kind" = Option<String>, Query, description = "集群类型（政策文件的cluster_kinds键）")),
     responses((status = 200, body = [ApplicationRow],
         headers(("x-total-count" = u64, description = "筛选结果总数"), ("x-page-count" = u64, description = "总页数"))),
         (status = 422, body = ErrorBody)))]

@@ -1,33 +1,26 @@
 //! Cluster profiles and their member enterprises through the JSON API (routes relative to
 //! /api/v1).
 //!
-//! Member import (`POST /clusters/{id}/members/import`, multipart field `file`) answers 200 with
-//! an [`ImportReport`] when every row was imported. When any row has a problem nothing is
-//! imported and the answer is 422 with the usual error body, one entry per problem:
-//! `{"field": "rows[5].credit_code", "message": "校验码错误：…"}` — `5` is the row number as
-//! Excel shows it, the key after the dot is `name` or `credit_code`. A problem with the file as
-//! a whole (not .xlsx, damaged, no header, too many rows) has `"field": "file"`; a file over the
-//! size limit is refused with 413 and code `payload_too_large`.
+//! Members are imported from Excel with a preview through the imports API:
+//! `POST /imports/members?target={cluster id}`, then `POST /imports/members/{id}/commit`.
 
 use crate::store::id::{ClusterId, ClusterMemberId};
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::response::Response;
+use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::OpenApi;
 
-use super::{ApiError, ErrorBody, ErrorDetail, FieldErrorSchema};
+use super::{ApiError, ErrorBody};
 use crate::app::Shared;
-use crate::error::AppError;
 use crate::services::clusters::{
-    self, ClusterInput, ClusterView, CountyRef, HistoryEvent, ImportReport, MAX_IMPORT_BYTES,
-    MemberInput, MemberView, OrgRef, Relation, RowError,
+    self, ClusterInput, ClusterView, CountyRef, HistoryEvent, MemberInput, MemberView, OrgRef,
+    Relation,
 };
 use crate::web::download::xlsx_download;
 use crate::web::principal::Authed;
-use crate::web::upload::{UploadError, read_upload};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
@@ -39,11 +32,6 @@ pub fn routes() -> Router<Shared> {
         .route("/clusters/{id}/members", get(members).post(add_member))
         .route("/clusters/{id}/history", get(history))
         .route("/clusters/{id}/members/{member_id}", delete(remove_member))
-        .route(
-            "/clusters/{id}/members/import",
-            // Room for the file plus the multipart framing; the handler enforces the file limit.
-            post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES + 64 * 1024)),
-        )
 }
 
 #[derive(OpenApi)]
@@ -56,7 +44,6 @@ pub fn routes() -> Router<Shared> {
         members,
         add_member,
         remove_member,
-        import,
         template,
         history
     ),
@@ -70,9 +57,6 @@ pub fn routes() -> Router<Shared> {
         Relation,
         MemberInput,
         MemberView,
-        ImportReport,
-        RowError,
-        ImportUpload
     ))
 )]
 pub struct Doc;
@@ -167,82 +151,6 @@ async fn remove_member(
 ) -> Result<StatusCode, ApiError> {
     clusters::remove_member(&app, &ctx.principal, id, member_id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// The multipart body of an import.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct ImportUpload {
-    /// The .xlsx file: first sheet, header 企业名称 and 统一社会信用代码 (either order).
-    #[schema(value_type = String, format = Binary)]
-    pub file: Vec<u8>,
-}
-
-fn error_response(
-    status: StatusCode,
-    code: &str,
-    message: String,
-    fields: Vec<FieldErrorSchema>,
-) -> Response {
-    (
-        status,
-        Json(ErrorBody {
-            error: ErrorDetail {
-                code: code.into(),
-                message,
-                fields,
-                request_id: None,
-            },
-        }),
-    )
-        .into_response()
-}
-
-/// Imports member enterprises from an Excel (.xlsx) file, all or nothing. 422 lists every
-/// problem as `rows[N].name` / `rows[N].credit_code` (N = Excel row number) or `file`.
-#[utoipa::path(post, path = "/api/v1/clusters/{id}/members/import", params(("id" = i64, Path)),
-    request_body(content = ImportUpload, content_type = "multipart/form-data"),
-    responses((status = 200, body = ImportReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn import(
-    State(app): State<Shared>,
-    Authed(ctx): Authed,
-    Path(id): Path<ClusterId>,
-    multipart: Multipart,
-) -> Result<Response, ApiError> {
-    let bytes = match read_upload(multipart).await {
-        Ok(b) => b,
-        Err(e @ UploadError::TooLarge) => {
-            return Ok(error_response(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                e.message(),
-                Vec::new(),
-            ));
-        }
-        Err(e) => return Err(ApiError(AppError::invalid("file", e.message()))),
-    };
-    let report = clusters::import_members(&app, &ctx.principal, id, &bytes).await?;
-    if report.is_ok() {
-        return Ok(Json(report).into_response());
-    }
-    let fields = report
-        .errors
-        .iter()
-        .map(|e| FieldErrorSchema {
-            field: format!("rows[{}].{}", e.row, e.column_key),
-            message: e.message.clone(),
-        })
-        .collect();
-    Ok(error_response(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_input",
-        format!(
-            "导入文件中有{}处错误，未导入任何数据，请改正后重新上传",
-            report.errors.len()
-        ),
-        fields,
-    ))
 }
 
 /// The member import template (.xlsx).

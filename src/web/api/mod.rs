@@ -18,6 +18,7 @@ pub mod funding;
 pub mod imports;
 pub mod nominations;
 pub mod notices;
+pub mod objections;
 pub mod orgs;
 pub mod paging;
 pub mod policies;
@@ -78,6 +79,7 @@ pub fn routes() -> Router<Shared> {
         .merge(rounds::routes())
         .merge(scoring::routes())
         .merge(notices::routes())
+        .merge(objections::routes())
         .merge(verify::routes())
         .merge(reports::routes())
         .merge(revocation::routes())
@@ -118,6 +120,7 @@ async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     doc.merge(rounds::Doc::openapi());
     doc.merge(scoring::Doc::openapi());
     doc.merge(notices::Doc::openapi());
+    doc.merge(objections::Doc::openapi());
     doc.merge(verify::Doc::openapi());
     doc.merge(reports::Doc::openapi());
     doc.merge(revocation::Doc::openapi());

@@ -52,6 +52,8 @@ struct ListPage {
     nav: ListNav,
     cities: Vec<(String, String)>,
     statuses: Vec<(&'static str, &'static str)>,
+    /// The policy's cluster kinds, for the kind filter.
+    kinds: Vec<(String, String)>,
     open_call: Option<OpenCall>,
     startable: Vec<(ClusterId, String)>,
     /// Clusters holding a title, with why they may not start a 初赛 application.
@@ -112,6 +114,7 @@ async fn list_page(
             _ => Vec::new(),
         },
         statuses: Status::ALL.iter().map(|s| (s.key(), s.label())).collect(),
+        kinds: application_list::kinds(app)?,
         open_call: call.map(|c| OpenCall {
             id: c.id,
             title: c.title,

@@ -1,10 +1,11 @@
-//! Cluster pages: an applicant's cluster profiles with their member enterprises (Excel import
-//! included); city bureaus and the province see the clusters in their scope read-only.
+//! Cluster pages: an applicant's cluster profiles with their member enterprises (the Excel
+//! import with its preview is `pages::imports`, kind `members`); city bureaus and the province
+//! see the clusters in their scope read-only.
 
 use crate::store::id::{ClusterId, ClusterMemberId, OrgId};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, RawForm, State};
+use axum::extract::{Path, Query, RawForm, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -17,13 +18,12 @@ use super::{Choices, FormErrors, Layout, PageError, layout, region_choices};
 use crate::app::Shared;
 use crate::error::AppError;
 use crate::services::clusters::{
-    self, ClusterInput, ClusterView, ImportReport, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, MemberInput,
-    MemberView, Relation,
+    self, ClusterInput, ClusterView, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, MemberInput, MemberView,
+    Relation,
 };
 use crate::services::listing::{ListNav, ListParams};
 use crate::web::download::xlsx_download;
 use crate::web::principal::{Authed, SessionCtx};
-use crate::web::upload::{UploadError, read_upload};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
@@ -38,11 +38,6 @@ pub fn routes() -> Router<Shared> {
         .route(
             "/clusters/{id}/members/{member_id}/delete",
             post(remove_member),
-        )
-        .route(
-            "/clusters/{id}/members/import",
-            // Room for the file plus the multipart framing; the handler enforces the file limit.
-            post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES + 64 * 1024)),
         )
 }
 
@@ -477,7 +472,6 @@ struct ShowQuery {
     saved: Option<String>,
     added: Option<String>,
     removed: Option<String>,
-    imported: Option<usize>,
     noted: Option<String>,
 }
 
@@ -486,9 +480,7 @@ impl ShowQuery {
         if self.noted.is_some() {
             return "已添加监测备注。".into();
         }
-        if let Some(n) = self.imported {
-            format!("已从Excel导入{n}家成员企业。")
-        } else if self.added.is_some() {
+        if self.added.is_some() {
             "已添加成员企业。".into()
         } else if self.removed.is_some() {
             "已移除成员企业。".into()
@@ -615,81 +607,6 @@ async fn remove_member(
 // ---------------------------------------------------------------------------------------------
 // Excel import
 // ---------------------------------------------------------------------------------------------
-
-#[derive(Template, WebTemplate)]
-#[template(path = "cluster_import.html")]
-struct ImportPage {
-    layout: Option<Layout>,
-    flash: String,
-    cluster_id: ClusterId,
-    cluster_name: String,
-    /// A problem with the file as a whole.
-    file_error: String,
-    report: Option<ImportReport>,
-}
-
-async fn import(
-    State(app): State<Shared>,
-    Authed(ctx): Authed,
-    Path(id): Path<ClusterId>,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> Response {
-    // Check the scope first, so that nobody learns anything about a cluster they may not edit.
-    let cluster = match clusters::get(&app, &ctx.principal, id).await {
-        Ok(c) if c.relation == Relation::Lead => c,
-        Ok(_) => return PageError(AppError::Forbidden).into_response(),
-        Err(e) => return PageError(e).into_response(),
-    };
-    let page = |status: StatusCode, file_error: String, report: Option<ImportReport>| {
-        (
-            status,
-            ImportPage {
-                layout: layout(&ctx, "clusters"),
-                flash: String::new(),
-                cluster_id: id,
-                cluster_name: cluster.name.clone(),
-                file_error,
-                report,
-            },
-        )
-            .into_response()
-    };
-    let Ok(multipart) = multipart else {
-        return page(
-            StatusCode::BAD_REQUEST,
-            UploadError::Malformed.message(),
-            None,
-        );
-    };
-    let bytes = match read_upload(multipart).await {
-        Ok(b) => b,
-        Err(e @ UploadError::TooLarge) => {
-            return page(StatusCode::PAYLOAD_TOO_LARGE, e.message(), None);
-        }
-        Err(e) => return page(StatusCode::UNPROCESSABLE_ENTITY, e.message(), None),
-    };
-    match clusters::import_members(&app, &ctx.principal, id, &bytes).await {
-        Ok(report) if report.is_ok() => {
-            Redirect::to(&format!("/clusters/{id}?imported={}", report.imported)).into_response()
-        }
-        Ok(report) => page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            String::new(),
-            Some(report),
-        ),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            let message = e
-                .fields()
-                .first()
-                .map(|f| f.message.clone())
-                .unwrap_or_else(|| e.to_string());
-            let status =
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            page(status, message, None)
-        }
-        Err(e) => PageError(e).into_response(),
-    }
-}
 
 async fn template(Authed(_ctx): Authed) -> Response {
     match clusters::template_xlsx() {

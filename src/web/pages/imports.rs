@@ -1,9 +1,10 @@
-//! Excel imports with a preview (organisations, the expert pool): upload, look at what each row
+//! Excel imports with a preview (organisations, the expert pool, a cluster's members — the
+//! cluster named by `?target=`): upload, look at what each row
 //! will do, confirm. The rules are `services::imports`.
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -41,7 +42,15 @@ fn nav_key(kind: ImportKind) -> &'static str {
     match kind {
         ImportKind::Organisations => "orgs",
         ImportKind::Experts => "experts",
+        ImportKind::Members => "clusters",
     }
+}
+
+/// The record an import goes into (`?target=` on the upload: the cluster of a member import).
+#[derive(Deserialize, Default)]
+struct TargetQuery {
+    #[serde(default)]
+    target: Option<i64>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -53,6 +62,8 @@ struct ImportPage {
     kind: String,
     kind_label: String,
     list_path: String,
+    /// `?target=N` for a kind that imports into one record, else empty.
+    target_query: String,
     max_rows: usize,
     max_mb: usize,
     /// A problem with the file as a whole, or with the confirmation.
@@ -63,17 +74,24 @@ struct ImportPage {
 fn page(
     ctx: &SessionCtx,
     kind: ImportKind,
+    target: Option<i64>,
     error: String,
     preview: Option<ImportPreview>,
 ) -> ImportPage {
+    let target = preview
+        .as_ref()
+        .map(|p| p.target_id)
+        .or(target)
+        .filter(|_| kind.needs_target());
     ImportPage {
         layout: layout(ctx, nav_key(kind)),
         flash: String::new(),
         csrf: ctx.session.csrf_token.clone(),
         kind: kind.key().into(),
         kind_label: kind.label().into(),
-        list_path: kind.list_path().into(),
-        max_rows: imports::MAX_ROWS,
+        list_path: kind.list_path(target.unwrap_or(0)),
+        target_query: target.map_or_else(String::new, |t| format!("target={t}&")),
+        max_rows: kind.max_rows(),
         max_mb: MAX_IMPORT_BYTES / 1024 / 1024,
         error,
         preview,
@@ -83,18 +101,20 @@ fn page(
 async fn upload_form(
     Authed(ctx): Authed,
     Path(kind): Path<String>,
+    Query(q): Query<TargetQuery>,
 ) -> Result<ImportPage, PageError> {
     let kind = kind_of(&kind)?;
     if !imports::may_import(&ctx.principal, kind) {
         return Err(PageError(AppError::Forbidden));
     }
-    Ok(page(&ctx, kind, String::new(), None))
+    Ok(page(&ctx, kind, q.target, String::new(), None))
 }
 
 async fn upload(
     State(app): State<Shared>,
     Authed(ctx): Authed,
     Path(kind): Path<String>,
+    Query(q): Query<TargetQuery>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, PageError> {
     let kind = kind_of(&kind)?;
@@ -102,7 +122,7 @@ async fn upload(
         return Err(PageError(AppError::Forbidden));
     }
     let refused = |status: StatusCode, message: String| {
-        (status, page(&ctx, kind, message, None)).into_response()
+        (status, page(&ctx, kind, q.target, message, None)).into_response()
     };
     let Ok(multipart) = multipart else {
         return Ok(refused(
@@ -117,7 +137,7 @@ async fn upload(
         }
         Err(e) => return Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, e.message())),
     };
-    match imports::preview_upload(&app, &ctx.principal, kind, &file_name, bytes).await {
+    match imports::preview_upload(&app, &ctx.principal, kind, q.target, &file_name, bytes).await {
         Ok(p) => Ok(Redirect::to(&format!("/imports/{}/{}", kind.key(), p.id)).into_response()),
         Err(e @ AppError::Invalid(_)) => {
             let message = e
@@ -140,7 +160,7 @@ async fn show(
     if preview.kind != kind.key() {
         return Err(PageError(AppError::NotFound));
     }
-    Ok(page(&ctx, kind, String::new(), Some(preview)))
+    Ok(page(&ctx, kind, None, String::new(), Some(preview)))
 }
 
 #[derive(Deserialize)]
@@ -165,7 +185,7 @@ async fn commit(
                 other => other.to_string(),
             };
             let preview = imports::preview(&app, &ctx.principal, id).await?;
-            Ok((status, page(&ctx, kind, message, Some(preview))).into_response())
+            Ok((status, page(&ctx, kind, None, message, Some(preview))).into_response())
         }
         Err(e) => Err(PageError(e)),
     }

@@ -18,6 +18,7 @@ mod imports;
 mod nominations;
 mod notices;
 mod notifications;
+mod objections;
 mod orgs;
 mod policy;
 mod recheck;
@@ -63,6 +64,7 @@ pub fn routes() -> Router<Shared> {
         .merge(experts::routes())
         .merge(scoring::routes())
         .merge(notices::routes())
+        .merge(objections::routes())
         .merge(designations::routes())
         .merge(notifications::routes())
         .merge(calendar::routes())
@@ -167,6 +169,13 @@ pub fn nav_for(role: Role, org_id: OrgId) -> Vec<NavItem> {
             key: "scoring",
             label: "评审任务",
             href: "/scoring".into(),
+        });
+    }
+    if permission(role, Resource::Objection, Action::View).is_some() {
+        nav.push(NavItem {
+            key: "objections",
+            label: "公示异议",
+            href: "/objections".into(),
         });
     }
     if permission(role, Resource::Certificate, Action::View).is_some() {

@@ -25,7 +25,7 @@ use crate::services::listing::{ListNav, ListParams};
 use crate::services::reviews::{self, Letter};
 use crate::store::entity::{attachment, cluster};
 use crate::web::download::xlsx_download;
-use crate::web::forms::Confirm;
+use crate::web::forms::{ACKNOWLEDGE, Confirm};
 use crate::web::principal::{Authed, SessionCtx};
 
 pub fn routes() -> Router<Shared> {
@@ -53,9 +53,22 @@ struct QueuePage {
     /// The year shown, or "all".
     shown: String,
     statuses: Vec<(&'static str, &'static str)>,
+    /// The policy's cluster kinds, for the kind filter.
+    kinds: Vec<(String, String)>,
     general_error: String,
     cap_justification: String,
     cap_error: String,
+    /// The one tick for recommending every selected application.
+    bulk_confirm: Confirm,
+}
+
+/// What the city attests before recommending several applications at once.
+fn bulk_confirm() -> Confirm {
+    Confirm::new(
+        "bulk-acknowledge",
+        "我已审阅所选申报的材料和完整性检查结果",
+        "所选申报将一并推荐至省工信厅并生成推荐函草稿，不能撤回；任一申报不能推荐时，所选申报均不推荐",
+    )
 }
 
 /// The year value that shows every year.
@@ -100,7 +113,9 @@ async fn queue_page(
         .and_then(|e| e.fields().iter().find(|f| f.field == "cap_justification"))
         .map(|f| f.message.clone())
         .unwrap_or_default();
+    let bulk_confirm = bulk_confirm().refused_by(error);
     let general_error = match error {
+        Some(AppError::Invalid(_)) if !bulk_confirm.error.is_empty() => String::new(),
         Some(AppError::Invalid(f)) if cap_error.is_empty() => {
             f.first().map(|f| f.message.clone()).unwrap_or_default()
         }
@@ -116,9 +131,11 @@ async fn queue_page(
         years,
         shown,
         statuses: Status::ALL.iter().map(|s| (s.key(), s.label())).collect(),
+        kinds: application_list::kinds(app)?,
         general_error,
         cap_justification,
         cap_error,
+        bulk_confirm,
     })
 }
 
@@ -158,15 +175,21 @@ async fn bulk_recommend(
         .collect();
     ids.sort_unstable();
     let justification = fields.get("cap_justification").cloned().unwrap_or_default();
-    match reviews::recommend(
-        &app,
-        &ctx.principal,
-        &ids,
-        Letter::Generated,
-        &justification,
-    )
-    .await
-    {
+    let ticked = fields.get(ACKNOWLEDGE).map_or("", String::as_str);
+    let done = match bulk_confirm().check(ticked) {
+        Ok(()) => {
+            reviews::recommend(
+                &app,
+                &ctx.principal,
+                &ids,
+                Letter::Generated,
+                &justification,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match done {
         Ok(_) => Redirect::to("/reviews").into_response(),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             let all = [("year".to_string(), ALL_YEARS.to_string())];
