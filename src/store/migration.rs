@@ -29,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0022Monitoring),
             Box::new(M0021Finals),
             Box::new(M0020Recheck),
+            Box::new(M0023CallRules),
         ]
     }
 }
@@ -2075,5 +2076,28 @@ impl MigrationTrait for M0020Recheck {
         m.create_index(index("ix_rechecks_cluster", "rechecks", &["cluster_id"]).to_owned())
             .await?;
         Ok(())
+    }
+}
+
+/// A call's own rules within its policy (竞赛通知): that year's stricter thresholds, quotas per
+/// kind, extra files and requirements, as JSON beside the call; absent on existing calls.
+struct M0023CallRules;
+
+impl MigrationName for M0023CallRules {
+    fn name(&self) -> &str {
+        "m0023_call_rules"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0023CallRules {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("competitions")
+                .add_column(text_null("call_rules"))
+                .to_owned(),
+        )
+        .await
     }
 }

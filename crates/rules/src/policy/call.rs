@@ -142,13 +142,13 @@ impl Policy {
     }
 
     /// Checks a call's own rules against the policy: every problem as (field, Chinese message).
-    /// Fields: `thresholds.<indicator>.<kind>`, `quotas.<kind>`, `attachments.<purpose>`,
-    /// `requirements`.
+    /// Fields (as the call form names them): `threshold.<indicator>.<kind>`, `quota.<kind>`,
+    /// `attachment.<purpose>`.
     pub fn check_call_rules(&self, call: &CallRules) -> Vec<(String, String)> {
         let mut problems = Vec::new();
         let mut seen = BTreeSet::new();
         for t in &call.thresholds {
-            let field = format!("thresholds.{}.{}", t.indicator, t.kind);
+            let field = format!("threshold.{}.{}", t.indicator, t.kind);
             if !seen.insert((t.indicator.clone(), t.kind.clone())) {
                 problems.push((field, "同一门槛重复设置".to_string()));
                 continue;
@@ -188,7 +188,7 @@ impl Policy {
             }
         }
         for (kind, max) in &call.quotas {
-            let field = format!("quotas.{kind}");
+            let field = format!("quota.{kind}");
             if self.cluster_kind(kind).is_none() {
                 problems.push((field, format!("集群类别“{kind}”不在办法规定之中")));
             } else if *max == 0 {
@@ -201,7 +201,7 @@ impl Policy {
             .map(|a| a.purpose.as_str())
             .collect();
         for a in &call.attachments {
-            let field = format!("attachments.{}", a.purpose);
+            let field = format!("attachment.{}", a.purpose);
             if !ATTACHMENT_PURPOSES.contains(&a.purpose.as_str()) {
                 problems.push((
                     field,

@@ -996,15 +996,15 @@ fn a_call_may_only_tighten_the_policy() {
     };
     let problems: BTreeMap<String, String> = p.check_call_rules(&looser).into_iter().collect();
     assert_eq!(
-        problems["thresholds.cluster_revenue.specialty"],
+        problems["threshold.cluster_revenue.specialty"],
         "特色产业集群“集群营业收入”门槛不能比办法规定的≥50更宽松"
     );
-    assert!(problems["thresholds.chain_leader_revenue.specialty"].contains("没有"));
-    assert!(problems["thresholds.cluster_revenue.medium"].contains("medium"));
-    assert!(problems["quotas.leading"].contains("至少为1"));
-    assert!(problems["quotas.tiny"].contains("tiny"));
-    assert!(problems["attachments.report"].contains("已要求"));
-    assert!(problems["attachments.photos"].contains("photos"));
+    assert!(problems["threshold.chain_leader_revenue.specialty"].contains("没有"));
+    assert!(problems["threshold.cluster_revenue.medium"].contains("medium"));
+    assert!(problems["quota.leading"].contains("至少为1"));
+    assert!(problems["quota.tiny"].contains("tiny"));
+    assert!(problems["attachment.report"].contains("已要求"));
+    assert!(problems["attachment.photos"].contains("photos"));
     // A looser value the check let through (an old record) is never applied.
     let stale = p.thresholds_for(Some("specialty"), Some(&looser));
     assert_eq!((stale[0].value, stale[0].from_call), (50.0, false));
