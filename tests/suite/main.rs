@@ -19,6 +19,7 @@ mod doors;
 mod extensions;
 mod finals;
 mod fixtures;
+mod floors;
 mod funding;
 mod guidance;
 mod hardening;
