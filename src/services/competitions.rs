@@ -111,7 +111,6 @@ impl CallRulesInput {
     /// (`threshold.<indicator>.<kind>`, `quota.<kind>`, `attachment.<purpose>`, `requirements`).
     pub fn parse(&self, policy: &Policy, p: &mut Problems) -> CallRules {
         let mut rules = CallRules::default();
-        let mut typed = true;
         for (key, text) in &self.thresholds {
             let text = text.trim().replace([',', '，'], "");
             if text.is_empty() {
@@ -120,7 +119,6 @@ impl CallRulesInput {
             let field = format!("threshold.{key}");
             let Some((indicator, kind)) = key.rsplit_once('.') else {
                 p.add(&field, "门槛应写作“指标.集群类别”");
-                typed = false;
                 continue;
             };
             match text.parse::<f64>() {
@@ -131,8 +129,7 @@ impl CallRulesInput {
                 }),
                 _ => {
                     p.add(&field, "请填写数字");
-                    typed = false;
-                }
+                    }
             }
         }
         for (kind, text) in &self.quotas {
@@ -146,15 +143,13 @@ impl CallRulesInput {
                 }
                 Err(_) => {
                     p.add(&format!("quota.{kind}"), "请填写不小于1的整数");
-                    typed = false;
-                }
+                    }
             }
         }
         for (purpose, name) in &self.attachments {
             let name = trimmed(name);
             if name.chars().count() > 100 {
                 p.add(&format!("attachment.{purpose}"), "附件名称不能超过100个字");
-                typed = false;
             } else if !name.is_empty() {
                 rules.attachments.push(RequiredAttachment {
                     purpose: purpose.clone(),
@@ -170,10 +165,9 @@ impl CallRulesInput {
                 format!("其他申报要求不能超过{MAX_REQUIREMENTS_CHARS}字（当前{chars}字）"),
             );
         }
-        if typed {
-            for (field, message) in policy.check_call_rules(&rules) {
-                p.add(&field, message);
-            }
+        // What did parse is checked against the policy too, so every problem shows at once.
+        for (field, message) in policy.check_call_rules(&rules) {
+            p.add(&field, message);
         }
         rules
     }
@@ -520,20 +514,30 @@ pub struct CompetitionView {
     /// 延续执行 recorded when the call opened under a policy outside its validity.
     pub override_reason: String,
     pub override_document: String,
+    /// That year's own rules within the policy, one line each (stricter thresholds, quotas per
+    /// kind, extra files).
+    pub call_rules: Vec<String>,
+    /// Further requirements of the year's notice, shown to applicants.
+    pub requirements: String,
     pub created_at_local: String,
     pub version: i32,
 }
 
 impl CompetitionView {
     pub fn from_model(m: &competition::Model, now: OffsetDateTime) -> CompetitionView {
+        let rules = call_rules_of(m);
+        let mut call_rules = Vec::new();
         let (policy_name, policy_document_number, policy_validity, policy_warning) =
             match policy_of(m) {
-                Ok(p) => (
-                    p.identity.name.clone(),
-                    p.identity.document_number.clone(),
-                    super::policy::validity(&p),
-                    policy_warning(&p, m.submission_deadline),
-                ),
+                Ok(p) => {
+                    call_rules = rules_lines(&p, &rules);
+                    (
+                        p.identity.name.clone(),
+                        p.identity.document_number.clone(),
+                        super::policy::validity(&p),
+                        policy_warning(&p, m.submission_deadline),
+                    )
+                }
                 Err(e) => {
                     tracing::error!("{e}");
                     (
@@ -574,6 +578,8 @@ impl CompetitionView {
             policy_warning,
             override_reason: m.override_reason.clone().unwrap_or_default(),
             override_document: m.override_document.clone().unwrap_or_default(),
+            call_rules,
+            requirements: rules.requirements,
             created_at_local: local_minutes(m.created_at),
             version: m.version,
         }
@@ -646,39 +652,44 @@ pub fn call_rules_lock(id: CompetitionId) -> String {
     format!("competitions.call_rules.{id}")
 }
 
-/// The call's own rules in words, for the audit entry.
-fn describe_rules(policy: &Policy, rules: &CallRules) -> String {
-    if rules.is_empty() {
-        return String::new();
-    }
+/// The call's own rules in words, one line each, as the call shows them.
+pub fn rules_lines(policy: &Policy, rules: &CallRules) -> Vec<String> {
     let kind = |k: &str| {
         policy
             .cluster_kind(k)
             .map_or(k.to_string(), |c| c.name.clone())
     };
-    let mut parts = Vec::new();
+    let mut lines = Vec::new();
     for t in &rules.thresholds {
-        parts.push(format!(
-            "{}门槛：{}",
-            kind(&t.kind),
-            policy.threshold_message(
-                &t.indicator,
-                policy
-                    .eligibility
-                    .thresholds
-                    .iter()
-                    .find(|b| b.indicator == t.indicator)
-                    .map_or(jiqun_rules::policy::CompareOp::AtLeast, |b| b.op),
-                t.value
-            )
-        ));
+        if let Some(found) = policy
+            .thresholds_for(Some(&t.kind), Some(rules))
+            .into_iter()
+            .find(|f| f.indicator == t.indicator && f.from_call)
+        {
+            lines.push(format!(
+                "{}：{}（办法规定{}{}）",
+                kind(&t.kind),
+                found.message,
+                found.op.symbol(),
+                super::scoring::show(found.policy_value)
+            ));
+        }
     }
     for (k, max) in &rules.quotas {
-        parts.push(format!("{}每轮至多{max}个", kind(k)));
+        lines.push(format!("{}：每轮胜出不超过{max}个", kind(k)));
     }
     for a in &rules.attachments {
-        parts.push(format!("另需附件：{}", a.name));
+        lines.push(format!("申报须另附：{}", a.name));
     }
+    lines
+}
+
+/// The call's own rules in words, for the audit entry.
+fn describe_rules(policy: &Policy, rules: &CallRules) -> String {
+    if rules.is_empty() {
+        return String::new();
+    }
+    let mut parts = rules_lines(policy, rules);
     if !rules.requirements.is_empty() {
         parts.push(format!(
             "其他申报要求{}字",

@@ -11,6 +11,7 @@ mod applications;
 mod attachments;
 mod audit_chain;
 mod audit_changes;
+mod call_rules;
 mod clusters;
 mod competitions;
 mod dashboard;
