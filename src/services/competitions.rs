@@ -129,7 +129,7 @@ impl CallRulesInput {
                 }),
                 _ => {
                     p.add(&field, "请填写数字");
-                    }
+                }
             }
         }
         for (kind, text) in &self.quotas {
@@ -143,7 +143,7 @@ impl CallRulesInput {
                 }
                 Err(_) => {
                     p.add(&format!("quota.{kind}"), "请填写不小于1的整数");
-                    }
+                }
             }
         }
         for (purpose, name) in &self.attachments {

@@ -1009,3 +1009,16 @@ fn a_call_may_only_tighten_the_policy() {
     let stale = p.thresholds_for(Some("specialty"), Some(&looser));
     assert_eq!((stale[0].value, stale[0].from_call), (50.0, false));
 }
+
+#[test]
+fn the_summary_names_per_kind_values_floors_and_normalisation() {
+    let p = Policy::parse(&with_kinds_and_floors(), "kinds.toml").unwrap();
+    let s = p.summary();
+    assert!(s.contains("（特色产业集群20分）"), "{s}");
+    assert!(s.contains("底线为满分的50%"), "{s}");
+    assert!(s.contains("各项底线：满分的60%"), "{s}");
+    assert!(s.contains("（特色产业集群≥ 50亿元）"), "{s}");
+    assert!(s.contains("（仅优势产业集群）"), "{s}");
+    assert!(s.contains("先标准化（z分数）"), "{s}");
+    assert!(!shipped().summary().contains("底线"));
+}
