@@ -123,6 +123,8 @@ fn under(
 /// One field of the year's rules on the call form.
 struct RuleField {
     name: String,
+    /// The element id: the name with dashes for dots.
+    id: String,
     label: String,
     /// What the policy says, beside the field.
     hint: String,
@@ -151,6 +153,7 @@ fn rule_fields(policy: &jiqun_rules::Policy, form: &CompetitionForm) -> Vec<Rule
                     crate::services::scoring::show(t.value)
                 ),
                 value: value(&name),
+                id: name.replace('.', "-"),
                 name,
             });
         }
@@ -161,6 +164,7 @@ fn rule_fields(policy: &jiqun_rules::Policy, form: &CompetitionForm) -> Vec<Rule
             label: format!("{}：每轮胜出名额上限", kind.name),
             hint: "留空则按各轮设定的名额".into(),
             value: value(&name),
+            id: name.replace('.', "-"),
             name,
         });
     }
@@ -181,6 +185,7 @@ fn rule_fields(policy: &jiqun_rules::Policy, form: &CompetitionForm) -> Vec<Rule
             ),
             hint: "填写附件名称即要求申报时上传；留空则不要求".into(),
             value: value(&name),
+            id: name.replace('.', "-"),
             name,
         });
     }
