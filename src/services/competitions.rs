@@ -60,8 +60,8 @@ pub struct CompetitionInput {
 /// A call's own rules as typed (the form and the API send text; empty = the policy's).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CallRulesInput {
-    /// "indicator.kind" → that year's threshold, only stricter than the policy's,
-    /// e.g. {"cluster_revenue.specialty": "80"}.
+    /// `<indicator>.<kind>` → that year's threshold, only stricter than the policy's,
+    /// e.g. `cluster_revenue.specialty` → `80`.
     #[serde(default)]
     pub thresholds: BTreeMap<String, String>,
     /// Cluster kind → the most winners of that kind in each round, e.g. {"leading": "3"}.
