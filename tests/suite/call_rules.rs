@@ -279,3 +279,49 @@ async fn a_looser_threshold_is_refused_on_the_call_form_with_a_chinese_message()
         "nothing was written: {list}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_calls_quota_per_kind_caps_a_rounds_quota() {
+    use jiqun::store::entity::{competition, round};
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+
+    let t = support::spawn().await;
+    let r = crate::fixtures::scoring_round(
+        &t,
+        time::Duration::hours(-1),
+        time::Duration::days(7),
+        false,
+    )
+    .await;
+    let stored = crate::fixtures::stored_round(&t, r.id).await;
+    let c = competition::Entity::find_by_id(stored.competition_id)
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    // The round was opened with two 优势 places; that year's call allows one.
+    let mut rm: round::ActiveModel = stored.into();
+    rm.quotas = Set(r#"{"leading":2,"specialty":1}"#.into());
+    rm.update(&t.app.db).await.unwrap();
+    let mut cm: competition::ActiveModel = c.into();
+    cm.call_rules = Set(Some(r#"{"quotas":{"leading":1}}"#.into()));
+    cm.update(&t.app.db).await.unwrap();
+    t.app.rankings.clear();
+    crate::fixtures::score_all(
+        &t,
+        &r,
+        [
+            &[90.0, 90.0, 90.0, 90.0, 90.0],
+            &[80.0, 80.0, 80.0, 80.0, 80.0],
+            &[70.0, 70.0, 70.0, 70.0, 70.0],
+        ],
+    )
+    .await;
+    let province = token(&t, "province").await;
+    let (status, v) = crate::fixtures::on_round(&t, &province, "GET", r.id, "ranking", None).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["kinds"][0]["quota"], 1);
+    let rows = v["kinds"][0]["rows"].as_array().unwrap();
+    assert_eq!(rows[0]["within_quota"], true);
+    assert_eq!(rows[1]["within_quota"], false);
+}
