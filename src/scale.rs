@@ -110,6 +110,7 @@ pub async fn generate(app: &App, n: usize, say: &dyn Fn(&str)) -> Result<Outcome
             // Measured whatever the date: the shipped policy may be outside its validity.
             override_reason: "规模测试数据，按内置政策延续执行".into(),
             override_document: "规模测试（无依据文件）".into(),
+            ..Default::default()
         },
     )
     .await?;

@@ -100,23 +100,43 @@ pub async fn competition_of<C: ConnectionTrait>(
         .ok_or(AppError::NotFound)
 }
 
-async fn attachment_purposes(app: &App, id: ApplicationId) -> Result<Vec<String>, AppError> {
+async fn attachment_purposes<C: ConnectionTrait>(
+    conn: &C,
+    id: ApplicationId,
+) -> Result<Vec<String>, AppError> {
     Ok(attachment::Entity::find()
         .filter(attachment::Column::OwnerType.eq("application"))
         .filter(attachment::Column::OwnerId.eq(id))
-        .all(&app.db)
+        .all(conn)
         .await?
         .into_iter()
         .map(|a| a.purpose)
         .collect())
 }
 
-/// The assessment of an application as it stands.
+/// The assessment of an application as it stands: the applicant's live checks, the
+/// submission check and the city's review all read it.
 pub async fn assess(app: &App, m: &application::Model) -> Result<(Policy, Assessment), AppError> {
-    let c = competition_of(&app.db, m).await?;
+    assess_in(&app.db, m).await
+}
+
+/// [`assess`] on a connection: the policy's rules for the application's cluster kind with the
+/// call's own (stricter thresholds, extra files), read through `intake::assess_for`.
+async fn assess_in<C: ConnectionTrait>(
+    conn: &C,
+    m: &application::Model,
+) -> Result<(Policy, Assessment), AppError> {
+    let c = competition_of(conn, m).await?;
     let policy = policy_of(&c)?;
-    let purposes = attachment_purposes(app, m.id).await?;
-    let a = intake::assess(&policy, &form_of(m), |p| purposes.iter().any(|x| x == p));
+    let call = super::competitions::call_rules_of(&c);
+    let purposes = attachment_purposes(conn, m.id).await?;
+    let terms = intake::Terms {
+        kind: Some(&m.kind),
+        call: Some(&call),
+    };
+    let a = intake::assess_for(&policy, &terms, &form_of(m), |p| {
+        purposes.iter().any(|x| x == p)
+    });
     Ok((policy, a))
 }
 
@@ -361,7 +381,12 @@ pub async fn submit(
             format_local(until)
         )));
     }
-    let (_, a) = assess(app, &m).await?;
+    let snapshot = snapshot(app, &m).await?;
+    let txn = store::write_txn(&app.db).await?;
+    // The call's own rules cannot change between this check and the submission (the province's
+    // edit takes the same lock and refuses once an application is submitted).
+    store::lock::serialise(&txn, &super::competitions::call_rules_lock(c.id)).await?;
+    let (_, a) = assess_in(&txn, &m).await?;
     if !a.ready() {
         let mut problems: Vec<crate::error::FieldError> = Vec::new();
         for fp in a.invalid.iter().chain(&a.missing).chain(&a.ineligible) {
@@ -372,8 +397,6 @@ pub async fn submit(
         }
         return Err(AppError::Invalid(problems));
     }
-    let snapshot = snapshot(app, &m).await?;
-    let txn = store::write_txn(&app.db).await?;
     let revision = m.revision + 1;
     store::update_versioned(
         &txn,

@@ -4,8 +4,10 @@
 
 use crate::store::id::CompetitionId;
 use jiqun_domain::access::{Action, Resource};
+use std::collections::BTreeMap;
+
 use jiqun_rules::Policy;
-use jiqun_rules::policy::BUILTIN_POLICY_SOURCES;
+use jiqun_rules::policy::{BUILTIN_POLICY_SOURCES, CallRules, CallThreshold, RequiredAttachment};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
@@ -50,6 +52,142 @@ pub struct CompetitionInput {
     /// The document deciding the 延续执行 (name and 文号).
     #[serde(default)]
     pub override_document: String,
+    /// That year's own rules within the policy; frozen once an application is submitted.
+    #[serde(default)]
+    pub call_rules: CallRulesInput,
+}
+
+/// A call's own rules as typed (the form and the API send text; empty = the policy's).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CallRulesInput {
+    /// `<indicator>.<kind>` → that year's threshold, only stricter than the policy's,
+    /// e.g. `cluster_revenue.specialty` → `80`.
+    #[serde(default)]
+    pub thresholds: BTreeMap<String, String>,
+    /// Cluster kind → the most winners of that kind in each round, e.g. {"leading": "3"}.
+    #[serde(default)]
+    pub quotas: BTreeMap<String, String>,
+    /// Upload purpose → the name of a file required besides the policy's, e.g.
+    /// {"evidence": "佐证材料汇编"}.
+    #[serde(default)]
+    pub attachments: BTreeMap<String, String>,
+    /// Further requirements of the year's notice, shown to applicants.
+    #[serde(default)]
+    pub requirements: String,
+}
+
+/// The longest extra requirements text accepted, in characters.
+pub const MAX_REQUIREMENTS_CHARS: usize = 2000;
+
+impl CallRulesInput {
+    /// The form values that reproduce stored rules.
+    pub fn of(rules: &CallRules) -> CallRulesInput {
+        CallRulesInput {
+            thresholds: rules
+                .thresholds
+                .iter()
+                .map(|t| {
+                    (
+                        format!("{}.{}", t.indicator, t.kind),
+                        super::scoring::show(t.value),
+                    )
+                })
+                .collect(),
+            quotas: rules
+                .quotas
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect(),
+            attachments: rules
+                .attachments
+                .iter()
+                .map(|a| (a.purpose.clone(), a.name.clone()))
+                .collect(),
+            requirements: rules.requirements.clone(),
+        }
+    }
+
+    /// Parses the text and checks it against the policy, each problem against its field
+    /// (`threshold.<indicator>.<kind>`, `quota.<kind>`, `attachment.<purpose>`, `requirements`).
+    pub fn parse(&self, policy: &Policy, p: &mut Problems) -> CallRules {
+        let mut rules = CallRules::default();
+        for (key, text) in &self.thresholds {
+            let text = text.trim().replace([',', '，'], "");
+            if text.is_empty() {
+                continue;
+            }
+            let field = format!("threshold.{key}");
+            let Some((indicator, kind)) = key.rsplit_once('.') else {
+                p.add(&field, "门槛应写作“指标.集群类别”");
+                continue;
+            };
+            match text.parse::<f64>() {
+                Ok(value) if value.is_finite() => rules.thresholds.push(CallThreshold {
+                    indicator: indicator.into(),
+                    kind: kind.into(),
+                    value,
+                }),
+                _ => {
+                    p.add(&field, "请填写数字");
+                }
+            }
+        }
+        for (kind, text) in &self.quotas {
+            let text = text.trim();
+            if text.is_empty() {
+                continue;
+            }
+            match text.parse::<u32>() {
+                Ok(max) => {
+                    rules.quotas.insert(kind.clone(), max);
+                }
+                Err(_) => {
+                    p.add(&format!("quota.{kind}"), "请填写不小于1的整数");
+                }
+            }
+        }
+        for (purpose, name) in &self.attachments {
+            let name = trimmed(name);
+            if name.chars().count() > 100 {
+                p.add(&format!("attachment.{purpose}"), "附件名称不能超过100个字");
+            } else if !name.is_empty() {
+                rules.attachments.push(RequiredAttachment {
+                    purpose: purpose.clone(),
+                    name,
+                });
+            }
+        }
+        rules.requirements = self.requirements.trim().to_string();
+        let chars = rules.requirements.chars().count();
+        if chars > MAX_REQUIREMENTS_CHARS {
+            p.add(
+                "requirements",
+                format!("其他申报要求不能超过{MAX_REQUIREMENTS_CHARS}字（当前{chars}字）"),
+            );
+        }
+        // What did parse is checked against the policy too, so every problem shows at once.
+        for (field, message) in policy.check_call_rules(&rules) {
+            p.add(&field, message);
+        }
+        rules
+    }
+}
+
+/// The call's own rules as stored (none when absent or unreadable, which the writer prevents).
+pub fn call_rules_of(c: &competition::Model) -> CallRules {
+    c.call_rules
+        .as_deref()
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_default()
+}
+
+fn call_rules_json(rules: &CallRules) -> Result<Option<String>, AppError> {
+    if rules.is_empty() {
+        return Ok(None);
+    }
+    serde_json::to_string(rules)
+        .map(Some)
+        .map_err(|e| AppError::internal(e.to_string()))
 }
 
 pub use super::policy::BoundPolicy;
@@ -97,6 +235,8 @@ pub struct ValidCompetition {
     pub policy_override: Option<(String, String)>,
     /// Things the province should know but that do not stop the call (e.g. the 延续执行).
     pub warnings: Vec<String>,
+    /// That year's own rules within the policy.
+    pub call_rules: CallRules,
 }
 
 /// The warning shown when the call's policy is not in force on the submission deadline date;
@@ -220,6 +360,10 @@ pub fn validate(input: &CompetitionInput, ctx: &Context) -> Result<ValidCompetit
             p.add("review_deadline", "市州初审截止时间应晚于申报截止时间");
         }
     }
+    let call_rules = match &bound {
+        Some((policy, _)) => input.call_rules.parse(policy, &mut p),
+        None => CallRules::default(),
+    };
     let notice_text = input.notice_text.trim_end().to_string();
     let notice_chars = notice_text.chars().count();
     if notice_chars > MAX_NOTICE_CHARS {
@@ -277,6 +421,7 @@ pub fn validate(input: &CompetitionInput, ctx: &Context) -> Result<ValidCompetit
         notice_text,
         policy_override,
         warnings,
+        call_rules,
     })
 }
 
@@ -369,20 +514,30 @@ pub struct CompetitionView {
     /// 延续执行 recorded when the call opened under a policy outside its validity.
     pub override_reason: String,
     pub override_document: String,
+    /// That year's own rules within the policy, one line each (stricter thresholds, quotas per
+    /// kind, extra files).
+    pub call_rules: Vec<String>,
+    /// Further requirements of the year's notice, shown to applicants.
+    pub requirements: String,
     pub created_at_local: String,
     pub version: i32,
 }
 
 impl CompetitionView {
     pub fn from_model(m: &competition::Model, now: OffsetDateTime) -> CompetitionView {
+        let rules = call_rules_of(m);
+        let mut call_rules = Vec::new();
         let (policy_name, policy_document_number, policy_validity, policy_warning) =
             match policy_of(m) {
-                Ok(p) => (
-                    p.identity.name.clone(),
-                    p.identity.document_number.clone(),
-                    super::policy::validity(&p),
-                    policy_warning(&p, m.submission_deadline),
-                ),
+                Ok(p) => {
+                    call_rules = rules_lines(&p, &rules);
+                    (
+                        p.identity.name.clone(),
+                        p.identity.document_number.clone(),
+                        super::policy::validity(&p),
+                        policy_warning(&p, m.submission_deadline),
+                    )
+                }
                 Err(e) => {
                     tracing::error!("{e}");
                     (
@@ -423,6 +578,8 @@ impl CompetitionView {
             policy_warning,
             override_reason: m.override_reason.clone().unwrap_or_default(),
             override_document: m.override_document.clone().unwrap_or_default(),
+            call_rules,
+            requirements: rules.requirements,
             created_at_local: local_minutes(m.created_at),
             version: m.version,
         }
@@ -439,6 +596,7 @@ impl CompetitionView {
             notice_text: m.notice_text.clone(),
             override_reason: m.override_reason.clone().unwrap_or_default(),
             override_document: m.override_document.clone().unwrap_or_default(),
+            call_rules: CallRulesInput::of(&call_rules_of(m)),
         }
     }
 }
@@ -489,6 +647,58 @@ async fn call_years<C: ConnectionTrait>(
     Ok(q.all(conn).await?.iter().map(|c| c.year).collect())
 }
 
+/// The lock a change of a call's own rules and a submission to the call both take.
+pub fn call_rules_lock(id: CompetitionId) -> String {
+    format!("competitions.call_rules.{id}")
+}
+
+/// The call's own rules in words, one line each, as the call shows them.
+pub fn rules_lines(policy: &Policy, rules: &CallRules) -> Vec<String> {
+    let kind = |k: &str| {
+        policy
+            .cluster_kind(k)
+            .map_or(k.to_string(), |c| c.name.clone())
+    };
+    let mut lines = Vec::new();
+    for t in &rules.thresholds {
+        if let Some(found) = policy
+            .thresholds_for(Some(&t.kind), Some(rules))
+            .into_iter()
+            .find(|f| f.indicator == t.indicator && f.from_call)
+        {
+            lines.push(format!(
+                "{}：{}（办法规定{}{}）",
+                kind(&t.kind),
+                found.message,
+                found.op.symbol(),
+                super::scoring::show(found.policy_value)
+            ));
+        }
+    }
+    for (k, max) in &rules.quotas {
+        lines.push(format!("{}：每轮胜出不超过{max}个", kind(k)));
+    }
+    for a in &rules.attachments {
+        lines.push(format!("申报须另附：{}", a.name));
+    }
+    lines
+}
+
+/// The call's own rules in words, for the audit entry.
+fn describe_rules(policy: &Policy, rules: &CallRules) -> String {
+    if rules.is_empty() {
+        return String::new();
+    }
+    let mut parts = rules_lines(policy, rules);
+    if !rules.requirements.is_empty() {
+        parts.push(format!(
+            "其他申报要求{}字",
+            rules.requirements.chars().count()
+        ));
+    }
+    format!("；本年度规则：{}", parts.join("，"))
+}
+
 fn describe(v: &ValidCompetition) -> String {
     let overridden = v
         .policy_override
@@ -496,7 +706,7 @@ fn describe(v: &ValidCompetition) -> String {
         .map(|(reason, document)| format!("；延续执行理由={reason}；依据文件={document}"))
         .unwrap_or_default();
     format!(
-        "年度={}；标题={}；政策={}（{}，版本{}）；申报截止={}；初审截止={}；通知正文{}字{overridden}",
+        "年度={}；标题={}；政策={}（{}，版本{}）；申报截止={}；初审截止={}；通知正文{}字{overridden}{}",
         v.year,
         v.title,
         v.policy.id(),
@@ -504,7 +714,8 @@ fn describe(v: &ValidCompetition) -> String {
         v.policy.identity.version,
         local_minutes(v.submission_deadline),
         local_minutes(v.review_deadline),
-        v.notice_text.chars().count()
+        v.notice_text.chars().count(),
+        describe_rules(&v.policy, &v.call_rules)
     )
 }
 
@@ -553,6 +764,7 @@ pub async fn create(
         submission_deadline: Set(v.submission_deadline),
         review_deadline: Set(v.review_deadline),
         notice_text: Set(v.notice_text.clone()),
+        call_rules: Set(call_rules_json(&v.call_rules)?),
         status: Set(crate::store::entity::kinds::CompetitionStatus::Open),
         created_by: Set(p.user.id),
         version: Set(1),
@@ -618,6 +830,22 @@ pub async fn update(
             ));
         }
     }
+    // That year's rules are frozen once the first application is submitted; a submission
+    // takes the same lock, so the two cannot pass each other.
+    if v.call_rules != call_rules_of(&before) {
+        store::lock::serialise(&txn, &call_rules_lock(id)).await?;
+        let submitted = application::Entity::find()
+            .filter(application::Column::CompetitionId.eq(id))
+            .filter(application::Column::SubmittedAt.is_not_null())
+            .count(&txn)
+            .await?;
+        if submitted > 0 {
+            return Err(AppError::invalid(
+                "requirements",
+                format!("本次竞赛已有{submitted}份申报提交，本年度申报规则已冻结，不能再修改"),
+            ));
+        }
+    }
     // Optimistic concurrency: the update only applies to the version the editor saw.
     store::update_versioned(
         &txn,
@@ -634,6 +862,7 @@ pub async fn update(
             submission_deadline: Set(v.submission_deadline),
             review_deadline: Set(v.review_deadline),
             notice_text: Set(v.notice_text.clone()),
+            call_rules: Set(call_rules_json(&v.call_rules)?),
             updated_at: Set(now),
             ..Default::default()
         },
@@ -881,6 +1110,7 @@ mod tests {
             policy_hash: None,
             override_reason: None,
             override_document: None,
+            call_rules: None,
         };
         let mut c = ctx(&p, &[]);
         c.now = datetime!(2026-04-01 00:00 UTC);

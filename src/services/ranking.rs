@@ -9,16 +9,16 @@ use crate::store::id::{ApplicationId, AssignmentId, EntryId, ExpertId, OrgId};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiqun_domain::review::{
-    self, ApplicationScore, CriterionLimit, CutoffTie, Outlier, OutlierRule, PanelRule, RankInput,
-    Ranked,
+    self, ApplicationScore, CriterionLimit, CutoffTie, FloorMiss, Outlier, OutlierRule, PanelRule,
+    RankInput, Ranked,
 };
 use jiqun_rules::Policy;
-use jiqun_rules::policy::{Aggregation, Round as PolicyRound};
+use jiqun_rules::policy::{Aggregation, Normalise, Round as PolicyRound};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::clusters;
 use super::rounds::{self, competition_of, round_policy};
-use super::scoring::{expert_names, limits, scores_of};
+use super::scoring::{expert_names, floors_for, limits, limits_for, scores_of};
 use crate::error::AppError;
 use crate::store::{
     self,
@@ -65,6 +65,11 @@ struct EntryCalc {
     org_id: OrgId,
     /// Submitted written totals of the active assignments: (expert id, total).
     totals: Vec<(i64, f64)>,
+    /// The totals the panel's aggregation used: `totals` normalised when the round's policy
+    /// says so (`rounds.panel.normalise`), else the same.
+    used_totals: Vec<(i64, f64)>,
+    /// Criteria on which the entrant stays below the policy's floor: never among the winners.
+    floor_misses: Vec<FloorMiss>,
     /// Defence scores of the active assignments: (expert id, score).
     defence: Vec<(i64, f64)>,
     assigned: u32,
@@ -82,7 +87,8 @@ struct Calc {
     entries: Vec<EntryCalc>,
     ranked: Vec<Ranked>,
     quotas: BTreeMap<String, u32>,
-    /// Application ids of the default selection, `winners(quota)`.
+    /// Application ids of the default selection, `winners(quota)` among the entrants that reach
+    /// every floor.
     winners: BTreeSet<i64>,
     ties: Vec<CutoffTie>,
     /// Active assignments without a submitted sheet: "专家（集群）".
@@ -108,6 +114,7 @@ impl Calc {
 async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc, AppError> {
     let c = competition_of(conn, &r).await?;
     let (policy, rule) = round_policy(&c, r.kind)?;
+    let call = super::competitions::call_rules_of(&c);
     let criteria = limits(&policy);
     let panel = panel_rule(&rule);
     // 第十一条: a finalist that did not submit its 决赛申报材料 by the deadline is not ranked;
@@ -156,6 +163,29 @@ async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc
     for d in &defences {
         defences_by_entry.entry(d.entry_id).or_default().push(d);
     }
+    // Normalisation (z-score per expert) runs over every submitted total of the ranked entrants.
+    let adjusted = match rule.panel.normalise {
+        Normalise::None => None,
+        Normalise::ZScore => {
+            let apps: HashMap<EntryId, ApplicationId> =
+                entries.iter().map(|e| (e.id, e.application_id)).collect();
+            let all: Vec<review::normalise::Total> = sheets
+                .iter()
+                .filter(|s| s.status == crate::store::entity::kinds::ScoreSheetStatus::Submitted)
+                .filter_map(|s| {
+                    let app = apps.get(&s.entry_id)?;
+                    let sheet = review::ScoreSheet {
+                        expert_id: s.expert_id.get(),
+                        application_id: app.get(),
+                        scores: scores_of(s).into_iter().collect(),
+                        submitted: true,
+                    };
+                    Some((s.expert_id.get(), app.get(), review::total(&sheet)))
+                })
+                .collect();
+            Some(review::z_score_totals(&all))
+        }
+    };
     let mut calcs = Vec::with_capacity(entries.len());
     let mut missing = Vec::new();
     let mut missing_defence = Vec::new();
@@ -218,19 +248,47 @@ async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc
         let defence_scores: Vec<f64> = defence.iter().map(|(_, s)| *s).collect();
         // Before any defence score is in, the written score stands (the page says so).
         let held = (r.defence && !defence_scores.is_empty()).then_some(defence_scores.as_slice());
-        let score = review::score_application(
+        let own_criteria = limits_for(&policy, &e.cluster_kind);
+        let score = review::score_application_adjusted(
             e.application_id.get(),
             &domain_sheets,
-            &criteria,
+            &own_criteria,
             held,
             &panel,
+            adjusted.as_ref(),
         );
+        let used_totals: Vec<(i64, f64)> = totals
+            .iter()
+            .map(|(expert, total)| {
+                let key = (*expert, e.application_id.get());
+                (
+                    *expert,
+                    adjusted
+                        .as_ref()
+                        .and_then(|a| a.get(&key))
+                        .copied()
+                        .unwrap_or(*total),
+                )
+            })
+            .collect();
+        // Floors are read on the sheets' criterion means, once the entrant has a score.
+        let floor_misses = if totals.is_empty() {
+            Vec::new()
+        } else {
+            review::below_floors(
+                &score.criterion_means,
+                &own_criteria,
+                &floors_for(&policy, &e.cluster_kind),
+            )
+        };
         let outliers = review::outliers(&totals, rule_out);
         calcs.push(EntryCalc {
             cluster_name: cl.name.clone(),
             org_name,
             org_id: cl.org_id,
             totals,
+            used_totals,
+            floor_misses,
             defence,
             assigned: u32::try_from(mine.len()).unwrap_or(u32::MAX),
             score,
@@ -244,14 +302,32 @@ async fn calculate<C: ConnectionTrait>(conn: &C, r: round::Model) -> Result<Calc
             .map(|e| RankInput::from_score(&e.score, &e.entry.cluster_kind))
             .collect(),
     );
-    let quotas = rounds::quotas_of(&r);
-    let winners = review::winners(&ranked, &quotas).into_iter().collect();
-    let ties = review::ties_at_cutoff(&ranked, &quotas);
-    let by_app = calcs
+    let quotas: BTreeMap<String, u32> = rounds::quotas_of(&r)
+        .into_iter()
+        .map(|(kind, quota)| {
+            let capped = call.cap_quota(&kind, quota);
+            (kind, capped)
+        })
+        .collect();
+    let by_app: HashMap<ApplicationId, usize> = calcs
         .iter()
         .enumerate()
         .map(|(i, e)| (e.entry.application_id, i))
         .collect();
+    // 第六条: an entrant below a floor keeps its rank but is not among the winners; the places
+    // go to the next entrants that reach every floor.
+    let contenders: Vec<Ranked> = ranked
+        .iter()
+        .filter(|r| {
+            by_app
+                .get(&ApplicationId::new(r.application_id))
+                .and_then(|i| calcs.get(*i))
+                .is_none_or(|e| e.floor_misses.is_empty())
+        })
+        .cloned()
+        .collect();
+    let winners = review::winners(&contenders, &quotas).into_iter().collect();
+    let ties = review::ties_at_cutoff(&contenders, &quotas);
     Ok(Calc {
         round: r,
         competition: c,

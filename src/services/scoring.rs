@@ -55,7 +55,7 @@ pub fn show(x: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-/// The criteria of a policy as the score sheet needs them.
+/// The criteria of a policy with their general maxima (headers, names).
 pub fn limits(policy: &Policy) -> Vec<CriterionLimit> {
     policy
         .criteria
@@ -65,6 +65,28 @@ pub fn limits(policy: &Policy) -> Vec<CriterionLimit> {
             name: c.name.clone(),
             max_score: c.max_score,
         })
+        .collect()
+}
+
+/// The criteria as the score sheet of an entrant of `kind` needs them: the kind's maxima.
+pub fn limits_for(policy: &Policy, kind: &str) -> Vec<CriterionLimit> {
+    policy
+        .criteria
+        .iter()
+        .map(|c| CriterionLimit {
+            key: c.key.clone(),
+            name: c.name.clone(),
+            max_score: c.max_score_for(kind),
+        })
+        .collect()
+}
+
+/// The floor of each criterion (in the order of `limits_for`) for an entrant of `kind`.
+pub fn floors_for(policy: &Policy, kind: &str) -> Vec<Option<f64>> {
+    policy
+        .criteria
+        .iter()
+        .map(|c| policy.floor_of(c, kind))
         .collect()
 }
 

@@ -30,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0021Finals),
             Box::new(M0020Recheck),
             Box::new(M0024RecheckObjections),
+            Box::new(M0023CallRules),
         ]
     }
 }
@@ -2145,5 +2146,28 @@ impl MigrationTrait for M0024RecheckObjections {
         )
         .await?;
         Ok(())
+    }
+}
+
+/// A call's own rules within its policy (竞赛通知): that year's stricter thresholds, quotas per
+/// kind, extra files and requirements, as JSON beside the call; absent on existing calls.
+struct M0023CallRules;
+
+impl MigrationName for M0023CallRules {
+    fn name(&self) -> &str {
+        "m0023_call_rules"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0023CallRules {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("competitions")
+                .add_column(text_null("call_rules"))
+                .to_owned(),
+        )
+        .await
     }
 }

@@ -205,6 +205,10 @@ async fn cluster_application_goes_from_applicant_through_city_to_province() {
     )
     .await;
     b.fill("#override_document", "湘工信办函〔2026〕88号").await;
+    // That year's own rules: a stricter 特色 threshold and a requirement shown to applicants.
+    b.fill("#threshold-cluster_revenue-specialty", "120").await;
+    b.fill("#requirements", "申报材料须经市州工信局盖章后上传。")
+        .await;
     b.click("#competition-submit").await;
     let competition_id = id_in(&b.path().await, "/competitions/");
     assert_eq!(b.text("#flash").await, "竞赛通知已发布。");
@@ -216,6 +220,15 @@ async fn cluster_application_goes_from_applicant_through_city_to_province() {
             "{}（北京时间）",
             jiqun::clock::local_minutes(now + time::Duration::days(5))
         )
+    );
+    assert_eq!(
+        b.text("#call-requirements").await,
+        "申报材料须经市州工信局盖章后上传。"
+    );
+    assert!(
+        b.text("#call-rules")
+            .await
+            .contains("特色产业集群：集群营业收入应不低于120亿元（办法规定≥100）")
     );
     b.screenshot("40-competition-published").await;
     b.logout().await;

@@ -24,7 +24,7 @@ const BUSINESS_READERS: [&str; 4] = ["applicant", "changsha", "partner", "expert
 
 /// A call for `year` whose submission deadline is `days` from now and the review deadline
 /// `review_days` from now (Beijing time, minute precision as the form sends it).
-fn call_body(t: &TestApp, year: i32, days: i64, review_days: i64) -> Value {
+pub(crate) fn call_body(t: &TestApp, year: i32, days: i64, review_days: i64) -> Value {
     let now = t.app.clock.now();
     json!({
         "year": year,
@@ -39,8 +39,9 @@ fn call_body(t: &TestApp, year: i32, days: i64, review_days: i64) -> Value {
     })
 }
 
-const OVERRIDE_REASON: &str = "新的管理办法尚未印发，经厅长办公会研究，竞赛按2021年办法延续执行";
-const OVERRIDE_DOCUMENT: &str = "湘工信办〔2026〕99号";
+pub(crate) const OVERRIDE_REASON: &str =
+    "新的管理办法尚未印发，经厅长办公会研究，竞赛按2021年办法延续执行";
+pub(crate) const OVERRIDE_DOCUMENT: &str = "湘工信办〔2026〕99号";
 
 async fn open_call(t: &TestApp, year: i32, days: i64, review_days: i64) -> Value {
     let province = token(t, "province").await;
@@ -56,7 +57,7 @@ async fn open_call(t: &TestApp, year: i32, days: i64, review_days: i64) -> Value
     created
 }
 
-fn field_messages(body: &Value) -> Vec<(String, String)> {
+pub(crate) fn field_messages(body: &Value) -> Vec<(String, String)> {
     body["error"]["fields"]
         .as_array()
         .map(|fields| {

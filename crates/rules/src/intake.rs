@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::policy::{Indicator, Policy, Unit, ValueType};
+use crate::policy::{CallRules, Indicator, Policy, Unit, ValueType};
 
 /// What the applicant typed, kept verbatim so nothing is lost when something is wrong.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,9 +117,30 @@ impl Assessment {
     }
 }
 
-/// Assesses a form against its policy. `has_attachment(purpose)` says what is uploaded.
+/// Assesses a form against its policy alone, holding it to the thresholds of every kind.
+/// `has_attachment(purpose)` says what is uploaded.
 pub fn assess(
     policy: &Policy,
+    form: &FormData,
+    has_attachment: impl Fn(&str) -> bool,
+) -> Assessment {
+    assess_for(policy, &Terms::default(), form, has_attachment)
+}
+
+/// Whom a form is assessed for: the entrant's cluster kind and the call's own rules.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Terms<'a> {
+    /// The cluster kind key (`None`: only the thresholds of every kind apply).
+    pub kind: Option<&'a str>,
+    /// The call's own rules (stricter thresholds, extra files).
+    pub call: Option<&'a CallRules>,
+}
+
+/// Assesses an application's form as its entrant is held to it: the policy's thresholds for
+/// the entrant's kind with the call's stricter values, and the files both require.
+pub fn assess_for(
+    policy: &Policy,
+    terms: &Terms<'_>,
     form: &FormData,
     has_attachment: impl Fn(&str) -> bool,
 ) -> Assessment {
@@ -138,7 +159,7 @@ pub fn assess(
         });
     }
     // The files the policy requires (`eligibility.required_attachments`).
-    for required in policy.required_attachments() {
+    for required in policy.required_attachments_for(terms.call) {
         if !has_attachment(&required.purpose) {
             a.missing.push(FieldProblem {
                 field: format!("attachments.{}", required.purpose),
@@ -148,7 +169,7 @@ pub fn assess(
     }
     // An empty value is reported as missing above; only a value that falls short is ineligible.
     for problem in policy
-        .check_thresholds(|key| a.values.get(key).copied())
+        .check_thresholds_for(terms.kind, terms.call, |key| a.values.get(key).copied())
         .into_iter()
         .filter(|p| a.values.contains_key(&p.indicator))
     {

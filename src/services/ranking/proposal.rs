@@ -135,7 +135,18 @@ pub async fn propose(
             continue;
         };
         let proposed = decision.proposed;
-        let note = decision.note.clone();
+        // 第六条: an entrant below a floor is not selected, and the note says on what.
+        let note = if e.floor_misses.is_empty() {
+            decision.note.clone()
+        } else {
+            let misses: Vec<String> = e.floor_misses.iter().map(|m| m.message()).collect();
+            let floor = format!("未达底线，不列入胜出名单：{}", misses.join("；"));
+            if decision.note.is_empty() {
+                floor
+            } else {
+                format!("{floor}；{}", decision.note)
+            }
+        };
         let scored =
             rounds::move_entry(&txn, p, kind, &e.entry, Transition::FinishScoring, "", now).await?;
         let decided = rounds::move_entry(

@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiqun_domain::access::{Action, Resource, permission};
 use jiqun_domain::county_cap;
 use jiqun_domain::region;
-use jiqun_domain::review::{Outlier, OutlierRule};
+use jiqun_domain::review::{FloorMiss, Outlier, OutlierRule};
 use jiqun_domain::round::RoundStatus;
 use jiqun_rules::Policy;
-use jiqun_rules::policy::QuotaMode;
+use jiqun_rules::policy::{Normalise, QuotaMode};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 
@@ -27,6 +27,9 @@ pub struct ExpertTotal {
     pub expert_id: ExpertId,
     pub expert_name: String,
     pub total: f64,
+    /// The total after normalisation (`rounds.panel.normalise`), which the aggregation used;
+    /// absent without normalisation.
+    pub normalised: Option<f64>,
     /// "low" or "high" when dropped by the trimming, else empty.
     pub dropped: String,
     pub dropped_label: String,
@@ -37,6 +40,9 @@ pub struct ExpertTotal {
 impl ExpertTotal {
     pub fn total_text(&self) -> String {
         show(self.total)
+    }
+    pub fn normalised_text(&self) -> String {
+        self.normalised.map(show).unwrap_or_default()
     }
 }
 
@@ -95,6 +101,9 @@ pub struct RankRow {
     pub proposed: bool,
     /// Outlier notes for the province to review.
     pub outliers: Vec<String>,
+    /// 第六条: the criteria on which the entrant stays below the policy's floor, with its score
+    /// and the floor; such an entrant is never among the winners.
+    pub below_floor: Vec<String>,
     pub decision_note: String,
     pub status_label: String,
 }
@@ -165,6 +174,8 @@ pub struct RankingView {
     pub trim_when_at_least: Option<u32>,
     /// How the numbers are made, in words.
     pub method: Vec<String>,
+    /// Each expert's totals are normalised (z-score) before aggregation.
+    pub normalised: bool,
     pub criteria: Vec<String>,
     pub kinds: Vec<KindRanking>,
     /// Counties over the per-county cap with the list as shown.
@@ -199,6 +210,27 @@ fn method(calc: &Calc) -> Vec<String> {
         "同一集群类型内按最终得分排序；得分相同时依次比较书面评审得分、各项平均分（{}），仍相同者并列。",
         names.join("、")
     ));
+    if calc.rule.panel.normalise == Normalise::ZScore {
+        out.push(
+            "专家评分标准化：每位专家的书面总分先按其所评全部集群换算为标准分（减去该专家的平均分、除以其标准差），再以本轮全部评分的平均分和标准差还原到百分制，然后按上述规则汇总；表中括号内为标准化后的分数。"
+                .into(),
+        );
+    }
+    let floors: Vec<String> = calc
+        .policy
+        .criteria
+        .iter()
+        .filter_map(|c| {
+            let share = c.floor_share.or(calc.policy.scoring.floor_share)?;
+            Some(format!("{}{}%", c.name, show(share * 100.0)))
+        })
+        .collect();
+    if !floors.is_empty() {
+        out.push(format!(
+            "各项底线（占该项满分的比例）：{}。任一项平均分低于底线的集群保留排名，但不列入胜出名单，名额依次由达到全部底线的集群递补。",
+            floors.join("、")
+        ));
+    }
     if let OutlierRule::GapFromOthers(gap) = outlier_rule(&calc.policy) {
         out.push(format!(
             "异常评分：某位专家的总分与其他专家平均分相差超过{}分时标出，供复核，不改变得分。",
@@ -269,7 +301,8 @@ pub(super) fn view(
         let Some(e) = calc.entry_by_app(ApplicationId::new(r.application_id)) else {
             continue;
         };
-        let marks = dropped_marks(&e.totals, !e.score.written.dropped.is_empty());
+        let marks = dropped_marks(&e.used_totals, !e.score.written.dropped.is_empty());
+        let normalised = calc.rule.panel.normalise != Normalise::None;
         let defence_marks = dropped_marks(
             &e.defence,
             e.score
@@ -290,6 +323,9 @@ pub(super) fn view(
                         .cloned()
                         .unwrap_or_default(),
                     total: *total,
+                    normalised: normalised
+                        .then(|| e.used_totals.iter().find(|(x, _)| x == id).map(|u| u.1))
+                        .flatten(),
                     dropped: mark.into(),
                     dropped_label: dropped_label(mark).into(),
                     outlier: e
@@ -358,6 +394,7 @@ pub(super) fn view(
                 within && !tied
             },
             outliers: e.outliers.iter().map(Outlier::message).collect(),
+            below_floor: e.floor_misses.iter().map(FloorMiss::message).collect(),
             decision_note: e.entry.decision_note.clone(),
             status_label: e.entry.status.label().to_string(),
         };
@@ -380,11 +417,13 @@ pub(super) fn view(
     }
     for k in &mut kinds {
         k.matched = k.rows.len();
-        let quota = k.quota as usize;
+        // The cut line runs below the last entrant the quota admits (an entrant below a floor
+        // above it keeps its place in the list but not in the quota).
         let len = k.rows.len();
-        if quota > 0
-            && quota < len
-            && let Some(row) = k.rows.get_mut(quota - 1)
+        if k.quota > 0
+            && let Some(last) = k.rows.iter().rposition(|r| r.within_quota)
+            && last + 1 < len
+            && let Some(row) = k.rows.get_mut(last)
         {
             row.cut_after = true;
         }
@@ -426,6 +465,7 @@ pub(super) fn view(
         defence_share: panel.defence_share,
         trim_when_at_least: panel.drop_extremes_when_at_least,
         method: method(calc),
+        normalised: calc.rule.panel.normalise != Normalise::None,
         criteria: calc.criteria.iter().map(|c| c.name.clone()).collect(),
         kinds,
         county_warnings,

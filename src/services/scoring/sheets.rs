@@ -14,8 +14,8 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 use super::{
-    NOT_STARTED, SheetInput, Window, check_editable, check_input, kind_label, limits, round_label,
-    scores_of, sheet_status_label, show, window, window_label,
+    NOT_STARTED, SheetInput, Window, check_editable, check_input, kind_label, limits_for,
+    round_label, scores_of, sheet_status_label, show, window, window_label,
 };
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
@@ -356,7 +356,7 @@ async fn view_of(app: &App, a: &assignment::Model) -> Result<SheetView, AppError
             key: c.key.clone(),
             name: c.name.clone(),
             article: c.article.clone(),
-            max_score: c.max_score,
+            max_score: c.max_score_for(&ctx.entry.cluster_kind),
             score: given.get(&c.key).copied(),
             indicators: c
                 .indicators
@@ -469,7 +469,7 @@ pub async fn save(
     if existing.as_ref().map_or(0, |s| s.version) != input.version {
         return Err(AppError::StaleVersion);
     }
-    let criteria = limits(&ctx.policy);
+    let criteria = limits_for(&ctx.policy, &ctx.entry.cluster_kind);
     let problems = check_input(input, &criteria, submit);
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));

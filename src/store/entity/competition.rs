@@ -27,6 +27,9 @@ pub struct Model {
     /// that decided it; both absent when the policy was in force.
     pub override_reason: Option<String>,
     pub override_document: Option<String>,
+    /// The call's own rules within its policy (JSON `jiqun_rules::policy::CallRules`): that
+    /// year's stricter thresholds, quotas per kind, extra files and requirements; absent = none.
+    pub call_rules: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -267,7 +267,7 @@ pub struct ExtensionForm {
     pub reason: String,
 }
 
-fn purpose_label(purpose: &str) -> &'static str {
+pub(crate) fn purpose_label(purpose: &str) -> &'static str {
     match purpose {
         "report" => "申请报告",
         "pledge" => "真实性承诺书",
@@ -334,7 +334,7 @@ pub async fn material(
             key: c.key.clone(),
             name: c.name.clone(),
             article: c.article.clone(),
-            max_score: c.max_score,
+            max_score: c.max_score_for(&m.kind),
             indicators: c
                 .indicators
                 .iter()

@@ -17,7 +17,7 @@ use crate::app::{App, Shared};
 use crate::error::AppError;
 use crate::services::competition_list;
 use crate::services::competitions::{
-    self, CompetitionInput, CompetitionView, MAX_NOTICE_CHARS, RecommendedOverview,
+    self, CallRulesInput, CompetitionInput, CompetitionView, MAX_NOTICE_CHARS, RecommendedOverview,
 };
 use crate::services::listing::{ListNav, ListParams};
 use crate::web::download::xlsx_download;
@@ -100,6 +100,96 @@ struct CompetitionForm {
     override_document: String,
     #[serde(default)]
     version: String,
+    /// 其他申报要求 of the year's rules.
+    #[serde(default)]
+    requirements: String,
+    /// The year's rules as the form names them: `threshold.<indicator>.<kind>`,
+    /// `quota.<kind>`, `attachment.<purpose>` (other posted names are ignored).
+    #[serde(flatten)]
+    rules: std::collections::BTreeMap<String, String>,
+}
+
+/// The posted fields under `prefix`, keyed by the rest of their name.
+fn under(
+    rules: &std::collections::BTreeMap<String, String>,
+    prefix: &str,
+) -> std::collections::BTreeMap<String, String> {
+    rules
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.to_string(), v.clone())))
+        .collect()
+}
+
+/// One field of the year's rules on the call form.
+struct RuleField {
+    name: String,
+    /// The element id: the name with dashes for dots.
+    id: String,
+    label: String,
+    /// What the policy says, beside the field.
+    hint: String,
+    value: String,
+}
+
+/// The year's rules the call form offers for `policy`: a stricter value for each threshold and
+/// kind it applies to, a quota per kind, and each upload purpose the policy does not require.
+fn rule_fields(policy: &jiqun_rules::Policy, form: &CompetitionForm) -> Vec<RuleField> {
+    let value = |name: &str| form.rules.get(name).cloned().unwrap_or_default();
+    let mut fields = Vec::new();
+    for kind in &policy.cluster_kinds {
+        for t in policy.thresholds_for(Some(&kind.key), None) {
+            let name = format!("threshold.{}.{}", t.indicator, kind.key);
+            fields.push(RuleField {
+                label: format!(
+                    "{}：{}门槛",
+                    kind.name,
+                    policy
+                        .indicator(&t.indicator)
+                        .map_or(t.indicator.as_str(), |i| i.name.as_str())
+                ),
+                hint: format!(
+                    "办法规定{}{}，本年度只能从严；留空按办法执行",
+                    t.op.symbol(),
+                    crate::services::scoring::show(t.value)
+                ),
+                value: value(&name),
+                id: name.replace('.', "-"),
+                name,
+            });
+        }
+    }
+    for kind in &policy.cluster_kinds {
+        let name = format!("quota.{}", kind.key);
+        fields.push(RuleField {
+            label: format!("{}：每轮胜出名额上限", kind.name),
+            hint: "留空则按各轮设定的名额".into(),
+            value: value(&name),
+            id: name.replace('.', "-"),
+            name,
+        });
+    }
+    let required: Vec<&str> = policy
+        .required_attachments()
+        .iter()
+        .map(|a| a.purpose.as_str())
+        .collect();
+    for purpose in jiqun_rules::policy::ATTACHMENT_PURPOSES {
+        if required.contains(&purpose) {
+            continue;
+        }
+        let name = format!("attachment.{purpose}");
+        fields.push(RuleField {
+            label: format!(
+                "另需上传的附件（{}）",
+                super::applications::purpose_label(purpose)
+            ),
+            hint: "填写附件名称即要求申报时上传；留空则不要求".into(),
+            value: value(&name),
+            id: name.replace('.', "-"),
+            name,
+        });
+    }
+    fields
 }
 
 impl CompetitionForm {
@@ -114,6 +204,12 @@ impl CompetitionForm {
             notice_text: self.notice_text.clone(),
             override_reason: self.override_reason.clone(),
             override_document: self.override_document.clone(),
+            call_rules: CallRulesInput {
+                thresholds: under(&self.rules, "threshold."),
+                quotas: under(&self.rules, "quota."),
+                attachments: under(&self.rules, "attachment."),
+                requirements: self.requirements.clone(),
+            },
         }
     }
 
@@ -132,6 +228,18 @@ impl CompetitionForm {
             override_reason: i.override_reason,
             override_document: i.override_document,
             version: version.to_string(),
+            requirements: i.call_rules.requirements,
+            rules: [
+                ("threshold.", i.call_rules.thresholds),
+                ("quota.", i.call_rules.quotas),
+                ("attachment.", i.call_rules.attachments),
+            ]
+            .into_iter()
+            .flat_map(|(prefix, map)| {
+                map.into_iter()
+                    .map(move |(k, v)| (format!("{prefix}{k}"), v))
+            })
+            .collect(),
         }
     }
 }
@@ -181,6 +289,9 @@ struct FormPage {
     form: CompetitionForm,
     policies: Vec<PolicyChoice>,
     max_notice: usize,
+    /// The year's own rules for the chosen policy.
+    rule_fields: Vec<RuleField>,
+    max_requirements: usize,
     errors: FormErrors,
     general_error: String,
 }
@@ -197,7 +308,15 @@ async fn form_page(
         Some(e @ (AppError::StaleVersion | AppError::Conflict(_))) => e.to_string(),
         _ => String::new(),
     };
+    let offered = crate::services::policy::offered(&app.db).await?;
+    let rule_fields = offered
+        .iter()
+        .find(|b| b.policy.id() == form.policy_id.trim())
+        .map(|b| rule_fields(&b.policy, &form))
+        .unwrap_or_default();
     Ok(FormPage {
+        rule_fields,
+        max_requirements: competitions::MAX_REQUIREMENTS_CHARS,
         layout: layout(ctx, "competitions"),
         flash: String::new(),
         heading: heading.into(),

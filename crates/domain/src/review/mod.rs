@@ -9,6 +9,8 @@
 //!   quota;
 //! - [`shortlist`]: the proposed list from the ranking, the quota and the province's choice
 //!   among entrants tied at the cut, with the reason noted on each decision;
+//! - [`floors`]: the floor per criterion an entrant must reach to be among the winners;
+//! - [`normalise`]: each expert's totals as z-scores mapped back to the score scale;
 //! - [`window`]: the scoring window (not yet open, open, closed; an extended deadline; a
 //!   reopened sheet) and what an expert may still change.
 //!
@@ -16,6 +18,8 @@
 //! criterion maxima, quotas) arrive as parameters, so no rule number is written into the code.
 
 pub mod assignment;
+pub mod floors;
+pub mod normalise;
 pub mod ranking;
 pub mod scoring;
 pub mod shortlist;
@@ -27,9 +31,12 @@ mod properties;
 pub use assignment::{
     Assignment, Conflict, Entrant, Expert, Org, Shortfall, assign, check_manual, conflicts,
 };
+pub use floors::{FloorMiss, below_floors};
+pub use normalise::{z_score_totals, z_scores};
 pub use ranking::{CutoffTie, RankInput, Ranked, rank, ties_at_cutoff, winners};
 pub use scoring::{
     Aggregate, ApplicationScore, CriterionLimit, Outlier, OutlierRule, PanelRule, ScoreSheet,
-    aggregate, combine, outliers, score_application, total, validate_score, validate_sheet,
+    aggregate, combine, outliers, score_application, score_application_adjusted, total,
+    validate_score, validate_sheet,
 };
 pub use window::{ScoringWindow, SheetState, Window};

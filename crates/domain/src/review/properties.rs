@@ -6,10 +6,11 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use proptest::prelude::*;
 
 use super::assignment::{Assignment, Entrant, Expert, Org, assign, conflicts};
+use super::normalise::{Total, z_score_totals, z_scores};
 use super::ranking::{RankInput, Ranked, rank, ties_at_cutoff, winners};
 use super::scoring::{
     CriterionLimit, OutlierRule, PanelRule, ScoreSheet, aggregate, combine, outliers,
-    score_application, total, validate_sheet,
+    score_application, score_application_adjusted, total, validate_sheet,
 };
 use crate::region::RegionCode;
 
@@ -666,5 +667,60 @@ proptest! {
             shuffle(scores, seed ^ i as u64);
         }
         prop_assert!(same_ranking(&run(&shuffled_sheets, &shuffled_defence), &expected));
+    }
+
+    #[test]
+    fn without_normalisation_scores_are_todays(
+        all_sheets in sheets(6, 7),
+        trim in prop::option::of(3u32..6),
+    ) {
+        let rule = PanelRule { drop_extremes_when_at_least: trim, defence_share: 0.0 };
+        let criteria = sheet_criteria();
+        // The raw totals as the "adjusted" ones: the same score as no adjustment at all.
+        let raw: BTreeMap<(i64, i64), f64> = all_sheets
+            .iter()
+            .map(|s| ((s.expert_id, s.application_id), total(s)))
+            .collect();
+        for i in 0..6 {
+            let today = score_application(app_id(i), &all_sheets, &criteria, None, &rule);
+            let none = score_application_adjusted(app_id(i), &all_sheets, &criteria, None, &rule, None);
+            let same = score_application_adjusted(app_id(i), &all_sheets, &criteria, None, &rule, Some(&raw));
+            prop_assert_eq!(&none, &today);
+            prop_assert_eq!(&same, &today);
+        }
+    }
+
+    #[test]
+    fn z_scores_ignore_a_constant_an_expert_adds_to_all_their_totals(
+        all_sheets in sheets(6, 5),
+        expert in 0..5usize,
+        shift in prop::sample::select(vec![-30.0, -5.5, 0.1, 7.0, 25.0]),
+        seed in any::<u64>(),
+    ) {
+        let totals: Vec<Total> = all_sheets
+            .iter()
+            .map(|s| (s.expert_id, s.application_id, total(s)))
+            .collect();
+        let mut shifted: Vec<Total> = totals
+            .iter()
+            .map(|&(e, a, t)| (e, a, if e == expert_id(expert) { t + shift } else { t }))
+            .collect();
+        shuffle(&mut shifted, seed);
+        let (before, after) = (z_scores(&totals), z_scores(&shifted));
+        prop_assert_eq!(before.len(), after.len());
+        for (key, z) in &before {
+            prop_assert!((z - after[key]).abs() < 1e-6, "{key:?}: {z} vs {}", after[key]);
+        }
+        // The normalised totals keep their order: every clear difference keeps its sign.
+        let (n1, n2) = (z_score_totals(&totals), z_score_totals(&shifted));
+        let keys: Vec<&(i64, i64)> = n1.keys().collect();
+        for x in &keys {
+            for y in &keys {
+                let (d1, d2) = (n1[*x] - n1[*y], n2[*x] - n2[*y]);
+                if d1.abs() > 1e-6 {
+                    prop_assert_eq!(d1 > 0.0, d2 > 0.0, "{:?} {:?}", x, y);
+                }
+            }
+        }
     }
 }

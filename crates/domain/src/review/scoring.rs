@@ -269,11 +269,33 @@ pub fn score_application(
     defence: Option<&[f64]>,
     rule: &PanelRule,
 ) -> ApplicationScore {
+    score_application_adjusted(application_id, sheets, criteria, defence, rule, None)
+}
+
+/// [`score_application`] with the written totals replaced, where `adjusted` has them, by
+/// (expert id, application id) — the normalised totals (see `normalise`). The criterion means
+/// stay those of the sheets.
+pub fn score_application_adjusted(
+    application_id: i64,
+    sheets: &[ScoreSheet],
+    criteria: &[CriterionLimit],
+    defence: Option<&[f64]>,
+    rule: &PanelRule,
+    adjusted: Option<&std::collections::BTreeMap<(i64, i64), f64>>,
+) -> ApplicationScore {
     let counted: Vec<&ScoreSheet> = sheets
         .iter()
         .filter(|s| s.submitted && s.application_id == application_id)
         .collect();
-    let totals: Vec<f64> = counted.iter().map(|s| total(s)).collect();
+    let totals: Vec<f64> = counted
+        .iter()
+        .map(|s| {
+            adjusted
+                .and_then(|a| a.get(&(s.expert_id, application_id)))
+                .copied()
+                .unwrap_or_else(|| total(s))
+        })
+        .collect();
     let written = aggregate(&totals, rule.drop_extremes_when_at_least);
     let defence = defence.map(|scores| aggregate(scores, rule.drop_extremes_when_at_least));
     let final_score = combine(

@@ -2,16 +2,20 @@
 //! (or another province's equivalent) as data, so each competition can be bound to the
 //! policy version it ran under. See `policies/hunan-2021.toml` for the annotated format.
 
+mod call;
 mod load;
 mod summary;
 #[cfg(test)]
 mod tests;
 mod validate;
 
+use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::Date;
+
+pub use call::{CallRules, CallThreshold, EffectiveThreshold};
 
 /// The policy files compiled into the binary: (origin, text). The text is exposed so a
 /// competition can store the exact policy it was bound to.
@@ -183,18 +187,40 @@ pub struct Scoring {
     /// flagged for the province to look at (0 < share < 1).
     #[serde(default)]
     pub outlier_gap_share: Option<f64>,
+    /// The programme's default floor (第六条: the conditions are met 同时): an entrant whose
+    /// aggregated score on a criterion is below this share of the criterion's maximum is not
+    /// among the winners. A criterion may set its own; absent on both = no floor.
+    #[serde(default)]
+    pub floor_share: Option<f64>,
     pub source: Source,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Criterion {
     pub key: String,
     pub name: String,
     pub article: String,
     pub max_score: u32,
+    /// A different maximum for some cluster kinds (by kind key); the others use `max_score`.
+    #[serde(default)]
+    pub max_score_by_kind: BTreeMap<String, u32>,
+    /// This criterion's floor as a share of its maximum (0 < share ≤ 1); absent = the
+    /// programme's `scoring.floor_share`.
+    #[serde(default)]
+    pub floor_share: Option<f64>,
     pub source: Source,
     pub indicators: Vec<Indicator>,
+}
+
+impl Criterion {
+    /// The maximum for an entrant of `kind`.
+    pub fn max_score_for(&self, kind: &str) -> u32 {
+        self.max_score_by_kind
+            .get(kind)
+            .copied()
+            .unwrap_or(self.max_score)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -275,7 +301,7 @@ pub struct Eligibility {
 /// The upload purposes an application has (the upload path knows these).
 pub const ATTACHMENT_PURPOSES: [&str; 3] = ["report", "pledge", "evidence"];
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequiredAttachment {
     /// One of `ATTACHMENT_PURPOSES`.
@@ -293,10 +319,37 @@ pub struct Threshold {
     pub value: f64,
     /// Shown to the applicant when the threshold is not met.
     pub message: String,
+    /// Only entrants of these cluster kinds are held to it; absent = every kind.
+    #[serde(default)]
+    pub kinds: Option<Vec<String>>,
+    /// A different value for some kinds (by kind key).
+    #[serde(default)]
+    pub value_by_kind: BTreeMap<String, f64>,
+    /// The message for a kind with its own value; absent = worded from the indicator.
+    #[serde(default)]
+    pub message_by_kind: BTreeMap<String, String>,
     pub source: Source,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+impl Threshold {
+    /// Whether an entrant of `kind` is held to it (`None`: kind unknown, only general ones).
+    pub fn applies_to(&self, kind: Option<&str>) -> bool {
+        match (&self.kinds, kind) {
+            (None, _) => true,
+            (Some(kinds), Some(kind)) => kinds.iter().any(|k| k == kind),
+            (Some(_), None) => false,
+        }
+    }
+
+    /// The value for an entrant of `kind`.
+    pub fn value_for(&self, kind: Option<&str>) -> f64 {
+        kind.and_then(|k| self.value_by_kind.get(k))
+            .copied()
+            .unwrap_or(self.value)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CompareOp {
     #[serde(rename = ">=")]
     AtLeast,
@@ -318,6 +371,27 @@ impl CompareOp {
             CompareOp::AtMost => actual <= limit,
             CompareOp::LessThan => actual < limit,
             CompareOp::Equal => actual == limit,
+        }
+    }
+
+    /// Whether `value` is at least as strict as `base` under this comparison: higher for
+    /// ≥ and >, lower for ≤ and <, the same for =.
+    pub fn at_least_as_strict(self, value: f64, base: f64) -> bool {
+        match self {
+            CompareOp::AtLeast | CompareOp::MoreThan => value >= base,
+            CompareOp::AtMost | CompareOp::LessThan => value <= base,
+            CompareOp::Equal => value == base,
+        }
+    }
+
+    /// The comparison in words, as in “集群营业收入应不低于100亿元”.
+    pub fn words(self) -> &'static str {
+        match self {
+            CompareOp::AtLeast => "不低于",
+            CompareOp::MoreThan => "高于",
+            CompareOp::AtMost => "不高于",
+            CompareOp::LessThan => "低于",
+            CompareOp::Equal => "等于",
         }
     }
 
@@ -427,7 +501,22 @@ pub struct Panel {
     pub trim_when_at_least: Option<u32>,
     /// Share of the round score from the defence (答辩), 0..=1; 0 means no defence.
     pub defence_share: f64,
+    /// How each expert's totals are rescaled before aggregation (absent = none).
+    #[serde(default)]
+    pub normalise: Normalise,
     pub source: Source,
+}
+
+/// Rescaling of each expert's written totals before the panel's aggregation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Normalise {
+    /// The totals as given.
+    #[default]
+    None,
+    /// Each expert's totals as z-scores across the entrants that expert scored, mapped back to
+    /// the score scale with the round's overall mean and standard deviation.
+    ZScore,
 }
 
 impl Panel {
@@ -812,17 +901,28 @@ impl Policy {
         self.revocation.reasons.iter().find(|r| r.key == key)
     }
 
-    /// Checks the eligibility thresholds against an application's indicator values
-    /// (`value_of(indicator_key)`); an empty result means all are met.
+    /// Checks the eligibility thresholds that hold for every kind against an application's
+    /// indicator values (`value_of(indicator_key)`); an empty result means all are met.
     pub fn check_thresholds(
         &self,
         value_of: impl Fn(&str) -> Option<f64>,
     ) -> Vec<EligibilityProblem> {
+        self.check_thresholds_for(None, None, value_of)
+    }
+
+    /// Checks the thresholds an entrant of `kind` is held to under a call's own rules
+    /// ([`Policy::thresholds_for`]); an empty result means all are met.
+    pub fn check_thresholds_for(
+        &self,
+        kind: Option<&str>,
+        call: Option<&CallRules>,
+        value_of: impl Fn(&str) -> Option<f64>,
+    ) -> Vec<EligibilityProblem> {
         let mut problems = Vec::new();
-        for t in &self.eligibility.thresholds {
+        for t in self.thresholds_for(kind, call) {
             let message = match value_of(&t.indicator) {
                 Some(v) if t.op.holds(v, t.value) => continue,
-                Some(_) => t.message.clone(),
+                Some(_) => t.message,
                 None => {
                     let name = self
                         .indicator(&t.indicator)
@@ -831,11 +931,18 @@ impl Policy {
                 }
             };
             problems.push(EligibilityProblem {
-                indicator: t.indicator.clone(),
+                indicator: t.indicator,
                 message,
             });
         }
         problems
+    }
+
+    /// The floor of criterion `c` for an entrant of `kind`, in points: its share (the
+    /// criterion's, else the programme's) of the kind's maximum; `None` without a floor.
+    pub fn floor_of(&self, c: &Criterion, kind: &str) -> Option<f64> {
+        let share = c.floor_share.or(self.scoring.floor_share)?;
+        Some(share * f64::from(c.max_score_for(kind)))
     }
 
     /// The wording to print; a text bound before the format had `[wording]` takes the

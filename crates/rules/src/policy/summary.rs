@@ -67,11 +67,19 @@ fn write_summary(p: &Policy, o: &mut String) -> std::fmt::Result {
         p.scoring.total_score,
         tag(p.scoring.source)
     )?;
+    let kind_name = |k: &str| p.cluster_kind(k).map_or(k.to_string(), |c| c.name.clone());
     for (i, c) in p.criteria.iter().enumerate() {
         let required = c.indicators.iter().filter(|x| x.required).count();
+        let mut extra = String::new();
+        for (k, max) in &c.max_score_by_kind {
+            extra.push_str(&format!("（{}{max}分）", kind_name(k)));
+        }
+        if let Some(share) = c.floor_share {
+            extra.push_str(&format!("　底线为满分的{}%", (share * 100.0).round()));
+        }
         writeln!(
             o,
-            "  {}. {}　{}分　{}　指标{}项（必填{}项）{}",
+            "  {}. {}　{}分{extra}　{}　指标{}项（必填{}项）{}",
             i + 1,
             c.name,
             c.max_score,
@@ -79,6 +87,14 @@ fn write_summary(p: &Policy, o: &mut String) -> std::fmt::Result {
             c.indicators.len(),
             required,
             tag(c.source)
+        )?;
+    }
+    if let Some(share) = p.scoring.floor_share {
+        writeln!(
+            o,
+            "  各项底线：满分的{}%，任一项平均分低于底线者不列入胜出名单{}",
+            (share * 100.0).round(),
+            tag(p.scoring.source)
         )?;
     }
 
@@ -90,9 +106,17 @@ fn write_summary(p: &Policy, o: &mut String) -> std::fmt::Result {
                 .map_or((t.indicator.as_str(), ""), |i| {
                     (i.name.as_str(), i.unit.map_or("", Unit::as_str))
                 });
+            let mut extra = String::new();
+            if let Some(kinds) = &t.kinds {
+                let names: Vec<String> = kinds.iter().map(|k| kind_name(k)).collect();
+                extra.push_str(&format!("（仅{}）", names.join("、")));
+            }
+            for (k, v) in &t.value_by_kind {
+                extra.push_str(&format!("（{}{} {v}{unit}）", kind_name(k), t.op.symbol()));
+            }
             writeln!(
                 o,
-                "  - {name} {} {}{unit}{}",
+                "  - {name} {} {}{unit}{extra}{}",
                 t.op.symbol(),
                 t.value,
                 tag(t.source)
@@ -139,6 +163,11 @@ fn write_summary(p: &Policy, o: &mut String) -> std::fmt::Result {
                 format!("评分人数不少于{n}人时去掉一个最高分和一个最低分后取平均")
             }
             _ => "取平均分".to_string(),
+        };
+        let aggregation = if panel.normalise == Normalise::ZScore {
+            format!("每位专家的总分先标准化（z分数）再汇总，{aggregation}")
+        } else {
+            aggregation
         };
         let defence = if panel.defence_share > 0.0 {
             format!("答辩占{}%", (panel.defence_share * 100.0).round())

@@ -668,7 +668,7 @@ fn wording_and_programme_numbers_are_checked_with_key_paths() {
                 1,
             )
             .replacen("{ purpose = \"pledge\"", "{ purpose = \"seal\"", 1)
-            .replacen("version = 3", "version = 0", 1),
+            .replacen("version = 4", "version = 0", 1),
     );
     for path in [
         "scoring.outlier_gap_share",
@@ -766,4 +766,259 @@ fn the_recheck_pass_mark_and_notice_have_defaults_and_are_checked() {
     ));
     reason_at(&list, "recheck.pass_mark");
     reason_at(&list, "recheck.notice_working_days");
+}
+
+/// The shipped text with per-kind maxima, a specialty-only value, a leading-only threshold,
+/// floors and z-score normalisation.
+fn with_kinds_and_floors() -> String {
+    edit(
+        "max_score = 25\nsource = \"province-default\"",
+        "max_score = 25\nmax_score_by_kind = { specialty = 20 }\nfloor_share = 0.5\nsource = \"province-default\"",
+    )
+    .replacen(
+        "max_score = 20\nsource = \"province-default\"",
+        "max_score = 20\nmax_score_by_kind = { specialty = 25 }\nsource = \"province-default\"",
+        1,
+    )
+    .replacen(
+        "outlier_gap_share = 0.15\n",
+        "outlier_gap_share = 0.15\nfloor_share = 0.6\n",
+        1,
+    )
+    .replacen(
+        "message = \"集群营业收入应不低于100亿元\", source",
+        "message = \"集群营业收入应不低于100亿元\", value_by_kind = { specialty = 50 }, source",
+        1,
+    )
+    .replacen(
+        "message = \"链主企业年营业收入应不低于10亿元\", source",
+        "message = \"链主企业年营业收入应不低于10亿元\", kinds = [\"leading\"], source",
+        1,
+    )
+    .replacen("\nnormalise = \"none\"", "\nnormalise = \"z_score\"", 1)
+}
+
+#[test]
+fn maxima_thresholds_and_floors_may_differ_per_kind() {
+    let p = Policy::parse(&with_kinds_and_floors(), "kinds.toml").unwrap();
+    let scale = p.criterion("scale_and_benefit").unwrap();
+    assert_eq!(
+        (
+            scale.max_score_for("leading"),
+            scale.max_score_for("specialty")
+        ),
+        (25, 20)
+    );
+    let innovation = p.criterion("collaborative_innovation").unwrap();
+    assert_eq!(innovation.max_score_for("specialty"), 25);
+    // The criterion's own floor share, else the programme's, of the kind's maximum.
+    assert_eq!(p.floor_of(scale, "specialty"), Some(10.0));
+    assert_eq!(p.floor_of(innovation, "specialty"), Some(0.6 * 25.0));
+    let plain = shipped();
+    assert_eq!(
+        plain.floor_of(plain.criterion("scale_and_benefit").unwrap(), "leading"),
+        None
+    );
+    assert_eq!(p.rounds[0].panel.normalise, Normalise::ZScore);
+    assert_eq!(shipped().rounds[0].panel.normalise, Normalise::None);
+
+    let values: BTreeMap<&str, f64> = [
+        ("cluster_revenue", 60.0),
+        ("chain_leader_revenue", 5.0),
+        ("chain_leaders_in_core_park", 1.0),
+    ]
+    .into();
+    let value_of = |k: &str| values.get(k).copied();
+    let fields = |kind| -> Vec<(String, String)> {
+        p.check_thresholds_for(Some(kind), None, value_of)
+            .into_iter()
+            .map(|e| (e.indicator, e.message))
+            .collect()
+    };
+    // 特色: 60 ≥ 50 and the chain-leader threshold is for 优势 only.
+    assert!(fields("specialty").is_empty(), "{:?}", fields("specialty"));
+    assert_eq!(
+        fields("leading"),
+        vec![
+            (
+                "cluster_revenue".into(),
+                "集群营业收入应不低于100亿元".into()
+            ),
+            (
+                "chain_leader_revenue".into(),
+                "链主企业年营业收入应不低于10亿元".into()
+            ),
+        ]
+    );
+    let low: BTreeMap<&str, f64> = [("cluster_revenue", 40.0)].into();
+    let problems = p.check_thresholds_for(Some("specialty"), None, |k| low.get(k).copied());
+    assert_eq!(problems[0].message, "集群营业收入应不低于50亿元");
+}
+
+#[test]
+fn per_kind_values_name_only_known_kinds_and_still_add_up() {
+    let list =
+        errors(&with_kinds_and_floors().replacen("{ specialty = 20 }", "{ emerging = 20 }", 1));
+    assert!(reason_at(&list, "criteria[1].max_score_by_kind.emerging").contains("emerging"));
+    let list =
+        errors(&with_kinds_and_floors().replacen("{ specialty = 25 }", "{ specialty = 30 }", 1));
+    assert!(reason_at(&list, "scoring.total_score").contains("specialty"));
+    let list =
+        errors(&with_kinds_and_floors().replacen("kinds = [\"leading\"]", "kinds = [\"big\"]", 1));
+    assert!(reason_at(&list, "eligibility.thresholds[1].kinds[0]").contains("big"));
+    let list = errors(&with_kinds_and_floors().replacen("kinds = [\"leading\"]", "kinds = []", 1));
+    reason_at(&list, "eligibility.thresholds[1].kinds");
+    let list = errors(&with_kinds_and_floors().replacen(
+        "value_by_kind = { specialty = 50 }",
+        "value_by_kind = { small = 50 }",
+        1,
+    ));
+    reason_at(&list, "eligibility.thresholds[0].value_by_kind.small");
+    // A value for a kind the threshold does not apply to.
+    let list = errors(&with_kinds_and_floors().replacen(
+        "kinds = [\"leading\"], source",
+        "kinds = [\"leading\"], value_by_kind = { specialty = 5 }, source",
+        1,
+    ));
+    reason_at(&list, "eligibility.thresholds[1].value_by_kind.specialty");
+    let list = errors(&with_kinds_and_floors().replacen(
+        "value_by_kind = { specialty = 50 }",
+        "value_by_kind = { specialty = 50 }, message_by_kind = { leading = \"x\" }",
+        1,
+    ));
+    reason_at(&list, "eligibility.thresholds[0].message_by_kind.leading");
+    for (from, to, path) in [
+        (
+            "floor_share = 0.6",
+            "floor_share = 1.5",
+            "scoring.floor_share",
+        ),
+        (
+            "floor_share = 0.5",
+            "floor_share = 0",
+            "criteria[1].floor_share",
+        ),
+    ] {
+        let list = errors(&with_kinds_and_floors().replacen(from, to, 1));
+        assert!(reason_at(&list, path).contains("底线"));
+    }
+    let list = errors(&with_kinds_and_floors().replacen(
+        "normalise = \"z_score\"",
+        "normalise = \"rank\"",
+        1,
+    ));
+    reason_at(&list, "rounds[0].panel.normalise");
+}
+
+#[test]
+fn a_call_may_only_tighten_the_policy() {
+    let p = Policy::parse(&with_kinds_and_floors(), "kinds.toml").unwrap();
+    let call = CallRules {
+        thresholds: vec![
+            CallThreshold {
+                indicator: "cluster_revenue".into(),
+                kind: "specialty".into(),
+                value: 80.0,
+            },
+            CallThreshold {
+                indicator: "cluster_revenue".into(),
+                kind: "leading".into(),
+                value: 100.0,
+            },
+        ],
+        quotas: [("leading".to_string(), 2)].into(),
+        attachments: vec![RequiredAttachment {
+            purpose: "evidence".into(),
+            name: "佐证材料汇编".into(),
+        }],
+        requirements: "须附2025年度统计年报".into(),
+    };
+    assert!(
+        p.check_call_rules(&call).is_empty(),
+        "{:?}",
+        p.check_call_rules(&call)
+    );
+    let found = p.thresholds_for(Some("specialty"), Some(&call));
+    assert_eq!(
+        (found[0].value, found[0].policy_value, found[0].from_call),
+        (80.0, 50.0, true)
+    );
+    assert_eq!(found[0].message, "集群营业收入应不低于80亿元");
+    // The same value as the policy's keeps the policy's message.
+    let same = p.thresholds_for(Some("leading"), Some(&call));
+    assert_eq!((same[0].value, same[0].from_call), (100.0, false));
+    assert_eq!(same[0].message, "集群营业收入应不低于100亿元");
+    let files: Vec<String> = p
+        .required_attachments_for(Some(&call))
+        .into_iter()
+        .map(|a| a.purpose)
+        .collect();
+    assert_eq!(files, ["report", "pledge", "evidence"]);
+    assert_eq!(
+        (
+            call.cap_quota("leading", 3),
+            call.cap_quota("leading", 1),
+            call.cap_quota("specialty", 4)
+        ),
+        (2, 1, 4)
+    );
+
+    let looser = CallRules {
+        thresholds: vec![
+            CallThreshold {
+                indicator: "cluster_revenue".into(),
+                kind: "specialty".into(),
+                value: 40.0,
+            },
+            CallThreshold {
+                indicator: "chain_leader_revenue".into(),
+                kind: "specialty".into(),
+                value: 20.0,
+            },
+            CallThreshold {
+                indicator: "cluster_revenue".into(),
+                kind: "medium".into(),
+                value: 200.0,
+            },
+        ],
+        quotas: [("leading".to_string(), 0), ("tiny".to_string(), 2)].into(),
+        attachments: vec![
+            RequiredAttachment {
+                purpose: "report".into(),
+                name: "又一份报告".into(),
+            },
+            RequiredAttachment {
+                purpose: "photos".into(),
+                name: "照片".into(),
+            },
+        ],
+        requirements: String::new(),
+    };
+    let problems: BTreeMap<String, String> = p.check_call_rules(&looser).into_iter().collect();
+    assert_eq!(
+        problems["threshold.cluster_revenue.specialty"],
+        "特色产业集群“集群营业收入”门槛不能比办法规定的≥50更宽松"
+    );
+    assert!(problems["threshold.chain_leader_revenue.specialty"].contains("没有"));
+    assert!(problems["threshold.cluster_revenue.medium"].contains("medium"));
+    assert!(problems["quota.leading"].contains("至少为1"));
+    assert!(problems["quota.tiny"].contains("tiny"));
+    assert!(problems["attachment.report"].contains("已要求"));
+    assert!(problems["attachment.photos"].contains("photos"));
+    // A looser value the check let through (an old record) is never applied.
+    let stale = p.thresholds_for(Some("specialty"), Some(&looser));
+    assert_eq!((stale[0].value, stale[0].from_call), (50.0, false));
+}
+
+#[test]
+fn the_summary_names_per_kind_values_floors_and_normalisation() {
+    let p = Policy::parse(&with_kinds_and_floors(), "kinds.toml").unwrap();
+    let s = p.summary();
+    assert!(s.contains("（特色产业集群20分）"), "{s}");
+    assert!(s.contains("底线为满分的50%"), "{s}");
+    assert!(s.contains("各项底线：满分的60%"), "{s}");
+    assert!(s.contains("（特色产业集群≥ 50亿元）"), "{s}");
+    assert!(s.contains("（仅优势产业集群）"), "{s}");
+    assert!(s.contains("先标准化（z分数）"), "{s}");
+    assert!(!shipped().summary().contains("底线"));
 }

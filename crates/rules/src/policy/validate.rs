@@ -77,13 +77,17 @@ pub(super) fn validate(p: &Parts, e: &mut Errors) {
             opt_text(e, &format!("{at}.article"), &k.article);
         }
     }
+    let kind_keys: Option<Vec<&str>> = p
+        .cluster_kinds
+        .as_ref()
+        .map(|ks| ks.iter().map(|k| k.key.as_str()).collect());
     if let Some(criteria) = &p.criteria {
-        criteria_checks(criteria, p.scoring.as_ref(), e);
+        criteria_checks(criteria, p.scoring.as_ref(), kind_keys.as_deref(), e);
     } else if let Some(s) = &p.scoring {
         scoring_own(s, e);
     }
     if let Some(el) = &p.eligibility {
-        eligibility(el, p.criteria.as_deref(), e);
+        eligibility(el, p.criteria.as_deref(), kind_keys.as_deref(), e);
         for (i, a) in el.required_attachments.iter().flatten().enumerate() {
             let at = format!("eligibility.required_attachments[{i}]");
             if !ATTACHMENT_PURPOSES.contains(&a.purpose.as_str()) {
@@ -385,9 +389,44 @@ fn scoring_own(s: &Scoring, e: &mut Errors) {
     if s.required_criteria == 0 {
         e.push("scoring.required_criteria", "要求的评分维度数必须大于0");
     }
+    floor_share(e, "scoring.floor_share", s.floor_share);
 }
 
-fn criteria_checks(criteria: &[Criterion], scoring: Option<&Scoring>, e: &mut Errors) {
+/// A floor share lies in (0, 1].
+fn floor_share(e: &mut Errors, path: &str, share: Option<f64>) {
+    if let Some(share) = share
+        && !(share > 0.0 && share <= 1.0)
+    {
+        e.push(
+            path,
+            format!("底线比例应大于0且不超过1（当前值 {share}），如0.6表示满分的60%"),
+        );
+    }
+}
+
+/// A key that must name one of the policy's cluster kinds (unchecked when the kinds did not load).
+fn known_kind(e: &mut Errors, path: String, kind: &str, kinds: Option<&[&str]>) -> bool {
+    match kinds {
+        Some(kinds) if !kinds.contains(&kind) => {
+            e.push(
+                path,
+                format!(
+                    "集群类别“{kind}”不在 cluster_kinds 中（可选：{}）",
+                    kinds.join("、")
+                ),
+            );
+            false
+        }
+        _ => true,
+    }
+}
+
+fn criteria_checks(
+    criteria: &[Criterion],
+    scoring: Option<&Scoring>,
+    kinds: Option<&[&str]>,
+    e: &mut Errors,
+) {
     if let Some(s) = scoring {
         scoring_own(s, e);
         let n = criteria.len();
@@ -407,6 +446,23 @@ fn criteria_checks(criteria: &[Criterion], scoring: Option<&Scoring>, e: &mut Er
                 format!("各评分维度满分之和为{sum}，与总分{}不一致", s.total_score),
             );
         }
+        // A kind with its own maxima must still add up to the total.
+        let by_kind = criteria.iter().any(|c| !c.max_score_by_kind.is_empty());
+        for kind in kinds.filter(|_| by_kind).unwrap_or_default() {
+            let sum: u64 = criteria
+                .iter()
+                .map(|c| u64::from(c.max_score_for(kind)))
+                .sum();
+            if sum != u64::from(s.total_score) {
+                e.push(
+                    "scoring.total_score",
+                    format!(
+                        "类别“{kind}”各评分维度满分之和为{sum}，与总分{}不一致",
+                        s.total_score
+                    ),
+                );
+            }
+        }
     }
     if criteria.is_empty() {
         e.push("criteria", "缺少评分维度");
@@ -421,6 +477,13 @@ fn criteria_checks(criteria: &[Criterion], scoring: Option<&Scoring>, e: &mut Er
         if c.max_score == 0 {
             e.push(format!("{at}.max_score"), "满分必须大于0");
         }
+        for (kind, max) in &c.max_score_by_kind {
+            let path = format!("{at}.max_score_by_kind.{kind}");
+            if known_kind(e, path.clone(), kind, kinds) && *max == 0 {
+                e.push(path, "满分必须大于0");
+            }
+        }
+        floor_share(e, &format!("{at}.floor_share"), c.floor_share);
         if c.indicators.is_empty() {
             e.push(format!("{at}.indicators"), "至少需要一个指标");
         }
@@ -454,7 +517,12 @@ fn indicator_unit(e: &mut Errors, at: &str, ind: &Indicator) {
     }
 }
 
-fn eligibility(el: &Eligibility, criteria: Option<&[Criterion]>, e: &mut Errors) {
+fn eligibility(
+    el: &Eligibility,
+    criteria: Option<&[Criterion]>,
+    kinds: Option<&[&str]>,
+    e: &mut Errors,
+) {
     for (i, t) in el.thresholds.iter().enumerate() {
         let at = format!("eligibility.thresholds[{i}]");
         text(e, &format!("{at}.message"), &t.message);
@@ -464,6 +532,7 @@ fn eligibility(el: &Eligibility, criteria: Option<&[Criterion]>, e: &mut Errors)
                 format!("门槛值{}无效：不能为负数", t.value),
             );
         }
+        threshold_kinds(t, &at, kinds, e);
         // Without the criteria the reference cannot be checked; their own errors were reported.
         let Some(criteria) = criteria else { continue };
         let found = criteria
@@ -479,7 +548,10 @@ fn eligibility(el: &Eligibility, criteria: Option<&[Criterion]>, e: &mut Errors)
                 format!("{at}.indicator"),
                 format!("指标“{}”是文本，不能设置数值门槛", ind.name),
             ),
-            Some(ind) if ind.value_type == ValueType::Percent && t.value > 100.0 => {
+            Some(ind)
+                if ind.value_type == ValueType::Percent
+                    && (t.value > 100.0 || t.value_by_kind.values().any(|v| *v > 100.0)) =>
+            {
                 e.push(format!("{at}.value"), "百分比门槛不能超过100")
             }
             Some(_) => {}
@@ -490,6 +562,49 @@ fn eligibility(el: &Eligibility, criteria: Option<&[Criterion]>, e: &mut Errors)
         let at = format!("eligibility.negative_list[{i}]");
         keys.check(e, &at, &item.key);
         text(e, &format!("{at}.text"), &item.text);
+    }
+}
+
+/// A threshold's kinds, per-kind values and messages name the policy's kinds.
+fn threshold_kinds(t: &Threshold, at: &str, kinds: Option<&[&str]>, e: &mut Errors) {
+    if let Some(list) = &t.kinds {
+        if list.is_empty() {
+            e.push(
+                format!("{at}.kinds"),
+                "适用类别不能为空；适用于全部类别时请省略 kinds",
+            );
+        }
+        for (j, kind) in list.iter().enumerate() {
+            known_kind(e, format!("{at}.kinds[{j}]"), kind, kinds);
+        }
+    }
+    for (kind, value) in &t.value_by_kind {
+        let path = format!("{at}.value_by_kind.{kind}");
+        if !known_kind(e, path.clone(), kind, kinds) {
+            continue;
+        }
+        if !t.applies_to(Some(kind)) {
+            e.push(
+                path,
+                format!("门槛不适用于类别“{kind}”（见 kinds），不能为其另设门槛值"),
+            );
+        } else if !value.is_finite() || *value < 0.0 {
+            e.push(path, format!("门槛值{value}无效：不能为负数"));
+        }
+    }
+    for (kind, message) in &t.message_by_kind {
+        let path = format!("{at}.message_by_kind.{kind}");
+        if !known_kind(e, path.clone(), kind, kinds) {
+            continue;
+        }
+        if !t.value_by_kind.contains_key(kind) {
+            e.push(
+                path,
+                format!("类别“{kind}”没有另设门槛值（value_by_kind），不需要另设提示"),
+            );
+        } else {
+            text(e, &path, message);
+        }
     }
 }
 
