@@ -113,19 +113,20 @@ pub fn dashboard_download(name: &str, bytes: Vec<u8>) -> Response {
 }
 
 /// A page kept by `page_cache`, answered as a static file server would: 304 when the client
-/// already holds it (`If-None-Match`), the gzip bytes when the client takes gzip, and the
-/// validators and `Vary` that let caches keep both.
+/// already holds it (`If-None-Match`), the brotli or gzip bytes when the client takes them, and
+/// the validators and `Vary` that let caches keep each.
 pub fn cached_page_response(
     headers: &axum::http::HeaderMap,
     page: &crate::page_cache::Page,
 ) -> Response {
+    use crate::page_cache::Coding;
     use axum::http::StatusCode;
-    let gzip = page.has_gzip() && accepts_gzip(headers.get(header::ACCEPT_ENCODING));
-    let etag = if gzip {
-        page.gzip_etag()
-    } else {
-        page.etag.clone()
-    };
+    let coding = [Coding::Brotli, Coding::Gzip]
+        .into_iter()
+        .filter(|c| page.body(*c).is_some())
+        .find(|c| accepts(headers.get(header::ACCEPT_ENCODING), *c))
+        .unwrap_or(Coding::Identity);
+    let etag = page.etag_of(coding);
     let common = |mut res: Response| {
         let h = res.headers_mut();
         if let Ok(v) = HeaderValue::from_str(&etag) {
@@ -139,33 +140,48 @@ pub fn cached_page_response(
         );
         res
     };
+    let tags = [Coding::Identity, Coding::Gzip, Coding::Brotli].map(|c| page.etag_of(c));
     let held = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
             v.split(',').map(str::trim).any(|t| {
-                t == "*" || t.trim_start_matches("W/") == page.etag || t == page.gzip_etag()
+                let t = t.trim_start_matches("W/");
+                t == "*" || tags.iter().any(|tag| tag == t)
             })
         });
     if held {
         return common(StatusCode::NOT_MODIFIED.into_response());
     }
-    let body = if gzip {
-        page.gzip.clone()
-    } else {
-        page.html.clone()
-    };
+    let body = page.body(coding).cloned().unwrap_or_default();
     let mut res =
         common(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response());
-    if gzip {
+    let encoding = match coding {
+        Coding::Identity => None,
+        Coding::Gzip => Some("gzip"),
+        Coding::Brotli => Some("br"),
+    };
+    if let Some(e) = encoding {
         res.headers_mut()
-            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static(e));
     }
     res
 }
 
 /// Whether an `Accept-Encoding` header takes gzip (listed, or `*`, with a weight above zero).
 pub fn accepts_gzip(value: Option<&HeaderValue>) -> bool {
+    accepts(value, crate::page_cache::Coding::Gzip)
+}
+
+/// Whether an `Accept-Encoding` header takes `coding` (listed by name, or `*`, with a weight
+/// above zero); identity is always taken.
+pub fn accepts(value: Option<&HeaderValue>, coding: crate::page_cache::Coding) -> bool {
+    use crate::page_cache::Coding;
+    let names: &[&str] = match coding {
+        Coding::Identity => return true,
+        Coding::Gzip => &["gzip", "x-gzip"],
+        Coding::Brotli => &["br"],
+    };
     let Some(text) = value.and_then(|v| v.to_str().ok()) else {
         return false;
     };
@@ -183,7 +199,7 @@ pub fn accepts_gzip(value: Option<&HeaderValue>) -> bool {
             Some(q)
         })
     };
-    match weight_of("gzip").or_else(|| weight_of("x-gzip")) {
+    match names.iter().find_map(|n| weight_of(n)) {
         Some(q) => q > 0.0,
         None => weight_of("*").is_some_and(|q| q > 0.0),
     }
@@ -231,5 +247,23 @@ mod encoding_tests {
         assert!(!take("identity"));
         assert!(!take("*, gzip;q=0"));
         assert!(!accepts_gzip(None));
+    }
+
+    #[test]
+    fn brotli_is_chosen_by_accept_encoding() {
+        use crate::page_cache::Coding;
+        let take = |v: &str| {
+            accepts(
+                Some(&HeaderValue::from_str(v).unwrap_or(HeaderValue::from_static(""))),
+                Coding::Brotli,
+            )
+        };
+        assert!(take("gzip, deflate, br"));
+        assert!(take("br;q=0.5"));
+        assert!(take("*"));
+        assert!(!take("gzip"));
+        assert!(!take("br;q=0, gzip"));
+        assert!(!accepts(None, Coding::Brotli));
+        assert!(accepts(None, Coding::Identity));
     }
 }

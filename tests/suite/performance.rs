@@ -93,7 +93,8 @@ async fn the_kept_ranking_and_the_public_notice_follow_a_decided_objection() {
     let url = t.url(&format!("/notices/{}", f.round_id));
     let client = reqwest::Client::new();
 
-    // The public page: gzip when asked for, with a strong validator; 304 when already held.
+    // The public page: brotli or gzip when asked for, each with its strong validator; 304 when
+    // already held.
     let res = client
         .get(&url)
         .header("accept-encoding", "gzip, br")
@@ -101,15 +102,31 @@ async fn the_kept_ranking_and_the_public_notice_follow_a_decided_objection() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["content-encoding"], "gzip");
+    assert_eq!(res.headers()["content-encoding"], "br");
     assert_eq!(res.headers()["vary"], "accept-encoding");
+    let br_etag = res.headers()["etag"].to_str().unwrap().to_string();
+    let mut unbrotli = Vec::new();
+    brotli::BrotliDecompress(&mut &res.bytes().await.unwrap()[..], &mut unbrotli).unwrap();
+    let res = client
+        .get(&url)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-encoding"], "gzip");
     let etag = res.headers()["etag"].to_str().unwrap().to_string();
     assert!(etag.starts_with('"') && !etag.starts_with("W/"), "{etag}");
+    assert_ne!(br_etag, etag);
     let mut html = String::new();
     flate2::read::GzDecoder::new(&res.bytes().await.unwrap()[..])
         .read_to_string(&mut html)
         .unwrap();
     assert!(html.contains("岳阳石化产业集群"), "{html}");
+    assert_eq!(
+        String::from_utf8(unbrotli).unwrap(),
+        html,
+        "brotli and gzip carry the same page"
+    );
     let plain = client.get(&url).send().await.unwrap();
     assert!(plain.headers().get("content-encoding").is_none());
     let plain_etag = plain.headers()["etag"].to_str().unwrap().to_string();
