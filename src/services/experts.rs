@@ -600,7 +600,10 @@ fn validate(input: &ExpertInput) -> Result<Valid, AppError> {
     {
         p.add(
             "city_code",
-            format!("“{city_code}”不是湖南省的市州代码，请从列表中选择"),
+            format!(
+                "{}，请从列表中选择",
+                jiqun_domain::region::not_a_city(&city_code)
+            ),
         );
     }
     let employer = input.employer.trim().to_string();

@@ -104,7 +104,10 @@ impl FundingQuery {
             {
                 Some(c) => Some(c),
                 None => {
-                    bad("city", format!("“{t}”不是湖南省的市州代码（如 430100）"));
+                    bad(
+                        "city",
+                        format!("{}（如 430100）", jiqun_domain::region::not_a_city(&t)),
+                    );
                     None
                 }
             }

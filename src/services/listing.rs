@@ -245,7 +245,10 @@ fn check(f: &FilterSpec, value: &str) -> Result<String, String> {
         },
         FilterKind::City => match value.parse::<RegionCode>().ok().and_then(region::city) {
             Some(c) => Ok(c.code().to_string()),
-            None => Err(format!("“{value}”不是湖南省的市州代码，请从列表中选择")),
+            None => Err(format!(
+                "{}，请从列表中选择",
+                jiqun_domain::region::not_a_city(&value)
+            )),
         },
         FilterKind::Choice(options) => {
             let options = options();

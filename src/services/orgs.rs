@@ -137,7 +137,7 @@ pub fn validate(input: &OrgInput) -> Result<ValidOrg, AppError> {
         {
             Some(c) => Some(c),
             None => {
-                p.add("city_code", format!("“{text}”不是湖南省的市州代码"));
+                p.add("city_code", jiqun_domain::region::not_a_city(&text));
                 None
             }
         },
@@ -163,10 +163,7 @@ pub fn validate(input: &OrgInput) -> Result<ValidOrg, AppError> {
                 Some(county.code())
             }
             None => {
-                p.add(
-                    "county_code",
-                    format!("“{text}”不是湖南省的县级行政区划代码"),
-                );
+                p.add("county_code", jiqun_domain::region::not_a_county(&text));
                 None
             }
         },

@@ -277,6 +277,17 @@ pub fn province_name() -> &'static str {
     &DATA.province_name
 }
 
+/// Why `text` is refused as a city code: "“4301”不是湖南省的市州代码", the province named by
+/// the region data.
+pub fn not_a_city(text: impl std::fmt::Display) -> String {
+    format!("“{text}”不是{}的市州代码", province_name())
+}
+
+/// Why `text` is refused as a county code, in the same words.
+pub fn not_a_county(text: impl std::fmt::Display) -> String {
+    format!("“{text}”不是{}的县级行政区划代码", province_name())
+}
+
 /// The 14 cities and prefectures, in code order.
 pub fn cities() -> &'static [City] {
     &DATA.cities
