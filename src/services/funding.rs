@@ -106,7 +106,7 @@ impl FundingQuery {
                 None => {
                     bad(
                         "city",
-                        format!("{}（如 430100）", jiqun_domain::region::not_a_city(&t)),
+                        format!("{}（如 430100）", jiqun_domain::region::not_a_city(t)),
                     );
                     None
                 }

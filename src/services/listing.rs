@@ -247,7 +247,7 @@ fn check(f: &FilterSpec, value: &str) -> Result<String, String> {
             Some(c) => Ok(c.code().to_string()),
             None => Err(format!(
                 "{}，请从列表中选择",
-                jiqun_domain::region::not_a_city(&value)
+                jiqun_domain::region::not_a_city(value)
             )),
         },
         FilterKind::Choice(options) => {

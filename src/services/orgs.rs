@@ -137,7 +137,7 @@ pub fn validate(input: &OrgInput) -> Result<ValidOrg, AppError> {
         {
             Some(c) => Some(c),
             None => {
-                p.add("city_code", jiqun_domain::region::not_a_city(&text));
+                p.add("city_code", jiqun_domain::region::not_a_city(text));
                 None
             }
         },
@@ -163,7 +163,7 @@ pub fn validate(input: &OrgInput) -> Result<ValidOrg, AppError> {
                 Some(county.code())
             }
             None => {
-                p.add("county_code", jiqun_domain::region::not_a_county(&text));
+                p.add("county_code", jiqun_domain::region::not_a_county(text));
                 None
             }
         },

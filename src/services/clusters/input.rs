@@ -165,7 +165,7 @@ pub fn validate(
             None => {
                 p.add(
                     "lead_county_code",
-                    jiqun_domain::region::not_a_county(&lead_text),
+                    jiqun_domain::region::not_a_county(lead_text),
                 );
                 None
             }
@@ -181,7 +181,7 @@ pub fn validate(
         .filter(|s| !s.is_empty())
     {
         match text.parse::<RegionCode>().ok().and_then(region::county) {
-            None => county_problems.push(jiqun_domain::region::not_a_county(&text)),
+            None => county_problems.push(jiqun_domain::region::not_a_county(text)),
             Some(c) if Some(c.code()) == lead_county => county_problems.push(format!(
                 "{}已是牵头县（市、区），不必重复选择",
                 c.full_name()

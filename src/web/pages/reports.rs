@@ -105,7 +105,7 @@ impl ListQuery {
                 c.parse::<jiqun_domain::region::RegionCode>()
                     .ok()
                     .and_then(jiqun_domain::region::city)
-                    .ok_or_else(|| AppError::invalid("city", jiqun_domain::region::not_a_city(&c)))?
+                    .ok_or_else(|| AppError::invalid("city", jiqun_domain::region::not_a_city(c)))?
                     .code(),
             ),
             None => None,
