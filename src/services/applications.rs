@@ -509,6 +509,8 @@ pub struct ApplicationRow {
     #[schema(value_type = i64)]
     pub competition_id: CompetitionId,
     pub competition_title: String,
+    /// The further requirements of that year's call (its own rules), shown to the applicant.
+    pub call_requirements: String,
     #[schema(value_type = i64)]
     pub cluster_id: ClusterId,
     pub cluster_name: String,
@@ -543,6 +545,9 @@ pub async fn rows(
             id: m.id,
             competition_id: m.competition_id,
             competition_title: comp.map(|c| c.title.clone()).unwrap_or_default(),
+            call_requirements: comp
+                .map(|c| super::competitions::call_rules_of(c).requirements)
+                .unwrap_or_default(),
             cluster_id: m.cluster_id,
             cluster_name: clusters.get(&m.cluster_id).cloned().unwrap_or_default(),
             org_name: orgs.get(&m.org_id).cloned().unwrap_or_default(),

@@ -69,6 +69,19 @@ async fn a_stricter_threshold_refuses_what_the_policy_would_accept() {
         "长沙工程机械产业集群",
     )
     .await;
+    // The application page repeats that year's requirements to the applicant.
+    let page = browser
+        .get(t.url(&format!("/applications/{app}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("本年度申报要求") && page.contains("申报材料须经市州工信局盖章。"),
+        "{page}"
+    );
     let me = token(&t, "applicant").await;
     let (_, d) = call_json(
         &t,
@@ -324,4 +337,37 @@ async fn the_calls_quota_per_kind_caps_a_rounds_quota() {
     let rows = v["kinds"][0]["rows"].as_array().unwrap();
     assert_eq!(rows[0]["within_quota"], true);
     assert_eq!(rows[1]["within_quota"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_cannot_be_opened_with_more_places_than_the_call_allows() {
+    use jiqun::store::entity::competition;
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+
+    let t = support::spawn().await;
+    let s = crate::fixtures::showcase(&t).await;
+    let c = competition::Entity::find_by_id(s.competition_id)
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut cm: competition::ActiveModel = c.into();
+    cm.call_rules = Set(Some(r#"{"quotas":{"leading":1}}"#.into()));
+    cm.update(&t.app.db).await.unwrap();
+    let province = token(&t, "province").await;
+    let path = format!("/api/v1/competitions/{}/rounds", s.competition_id);
+    let mut plan = crate::fixtures::RoundPlan::new("preliminary", 5, "").json(&t);
+    plan["quotas"] = json!({"leading": 2, "specialty": 1});
+    let (status, v) = call(&t, &province, "POST", &path, Some(plan.clone())).await;
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(
+        field_messages(&v),
+        [(
+            "quotas".to_string(),
+            "本年度竞赛通知规定优势产业集群每轮最多入选1个，不能设置为2个".to_string()
+        )]
+    );
+    plan["quotas"] = json!({"leading": 1, "specialty": 1});
+    let (status, v) = call(&t, &province, "POST", &path, Some(plan)).await;
+    assert_eq!(status, 200, "{v}");
 }

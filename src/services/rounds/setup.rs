@@ -133,6 +133,7 @@ fn validate(
     input: &OpenRoundInput,
     policy: &Policy,
     rule: &PolicyRound,
+    call: &jiqun_rules::policy::CallRules,
 ) -> Result<(OffsetDateTime, OffsetDateTime), AppError> {
     let mut p = Problems::default();
     let k = input.experts_per_application;
@@ -168,6 +169,20 @@ fn validate(
     }
     if input.quotas.values().all(|n| *n == 0) {
         p.add("quotas", "请至少为一类集群设置大于0的入选名额");
+    }
+    // The year's call may cap a kind's winners per round (its own rules within the policy).
+    for (key, n) in &input.quotas {
+        if let Some(cap) = call.quotas.get(key).filter(|cap| n > cap) {
+            let name = policy
+                .cluster_kinds
+                .iter()
+                .find(|k| &k.key == key)
+                .map_or(key.as_str(), |k| k.name.as_str());
+            p.add(
+                "quotas",
+                format!("本年度竞赛通知规定{name}每轮最多入选{cap}个，不能设置为{n}个"),
+            );
+        }
     }
     let opens = parse_local_datetime(&input.scoring_opens_at);
     let closes = parse_local_datetime(&input.scoring_closes_at);
@@ -216,7 +231,8 @@ pub async fn open_round(
         .await?
         .ok_or(AppError::NotFound)?;
     let (policy, rule) = round_policy(&c, kind)?;
-    let (opens, closes) = validate(input, &policy, &rule)?;
+    let call = crate::services::competitions::call_rules_of(&c);
+    let (opens, closes) = validate(input, &policy, &rule, &call)?;
     let exists = round::Entity::find()
         .filter(round::Column::CompetitionId.eq(c.id))
         .filter(round::Column::Kind.eq(kind))
