@@ -18,7 +18,7 @@ use jiqun::store::entity::{
     score_sheet, user,
 };
 use sea_orm::sea_query::SimpleExpr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 use serde_json::{Value, json};
 use time::macros::{date, offset};
@@ -605,9 +605,11 @@ pub async fn audited_under(t: &TestApp, prefix: &str) -> Vec<audit_entry::Model>
     audit_entries(t, audit_entry::Column::Action.starts_with(prefix)).await
 }
 
+/// In the order they were recorded (PostgreSQL returns rows in no particular order otherwise).
 async fn audit_entries(t: &TestApp, action: SimpleExpr) -> Vec<audit_entry::Model> {
     audit_entry::Entity::find()
         .filter(action)
+        .order_by_asc(audit_entry::Column::Seq)
         .all(&t.app.db)
         .await
         .unwrap()
