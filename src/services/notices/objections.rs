@@ -18,13 +18,14 @@ use super::{
     notice_title_of, public_actor, window_of,
 };
 use crate::app::App;
-use crate::attachments::{self, Purpose, Received};
+use crate::attachments::{self, Kind, Purpose, Received};
 use crate::audit::{Audit, Event};
 use crate::error::{AppError, Problems};
+use crate::services::owners::OwnerType;
 use crate::services::{rounds, trimmed};
 use crate::store::{
     self,
-    entity::{attachment, objection, recheck_objection, round, round_entry, user},
+    entity::{attachment, blob, objection, recheck_objection, round, round_entry, user},
 };
 
 /// An objection as typed by a member of the public.
@@ -297,15 +298,7 @@ pub async fn file_objection(
     };
     ensure_allowance(app, &app.db, client_addr, now).await?;
     // The file moves into the store before the write lock is taken (as attachments do).
-    let stored = match evidence {
-        Some(received) => {
-            let file_name = received.file_name.clone();
-            let kind = received.kind;
-            let blob = attachments::store(app, &app.db, received).await?;
-            Some((blob, file_name, kind))
-        }
-        None => None,
-    };
+    let stored = store_public_evidence(app, evidence).await?;
     let name = trimmed(&input.name);
     let organisation = trimmed(&input.organisation);
     let txn = store::write_txn(&app.db).await?;
@@ -351,27 +344,10 @@ pub async fn file_objection(
     .await?;
     let mut evidence_names = Vec::new();
     let mut evidence_note = String::new();
-    if let Some((blob, file_name, kind)) = &stored {
-        attachment::ActiveModel {
-            blob_id: Set(blob.id),
-            owner_type: Set(crate::services::owners::OwnerType::Objection.key().into()),
-            owner_id: Set(o.id.get()),
-            purpose: Set(Purpose::Evidence.key().into()),
-            file_name: Set(file_name.clone()),
-            // The public has no account.
-            uploaded_by: Set(UserId::new(0)),
-            uploaded_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        evidence_note = format!(
-            "，附证明材料“{file_name}”（{}，{}，SM3 {}…）",
-            kind.label(),
-            attachments::human_size(u64::try_from(blob.size).unwrap_or_default()),
-            blob.sm3.get(..16).unwrap_or_default()
-        );
-        evidence_names.push(file_name.clone());
+    if let Some(evidence) = &stored {
+        evidence_note =
+            attach_public_evidence(&txn, OwnerType::Objection, o.id.get(), evidence, now).await?;
+        evidence_names.push(evidence.1.clone());
     }
     let cluster_name = rounds::cluster_name(&txn, entry.cluster_id).await?;
     let title = notice_title_of(&c, r.kind)?;
@@ -422,6 +398,50 @@ pub async fn file_objection(
         evidence: evidence_names,
         key: receipt_key(app, o.id),
     })
+}
+
+/// Evidence the public sent with an objection, moved into the blob store (before the writing
+/// transaction, as attachments are), with its file name and kind.
+pub(crate) async fn store_public_evidence(
+    app: &App,
+    evidence: Option<Received>,
+) -> Result<Option<(blob::Model, String, Kind)>, AppError> {
+    let Some(received) = evidence else {
+        return Ok(None);
+    };
+    let file_name = received.file_name.clone();
+    let kind = received.kind;
+    let blob = attachments::store(app, &app.db, received).await?;
+    Ok(Some((blob, file_name, kind)))
+}
+
+/// Attaches stored public evidence to its objection (the public has no account) and returns the
+/// note the audit entry carries: name, kind, size and SM3.
+pub(crate) async fn attach_public_evidence<C: ConnectionTrait>(
+    txn: &C,
+    owner: OwnerType,
+    owner_id: i64,
+    (blob, file_name, kind): &(blob::Model, String, Kind),
+    now: OffsetDateTime,
+) -> Result<String, AppError> {
+    attachment::ActiveModel {
+        blob_id: Set(blob.id),
+        owner_type: Set(owner.key().into()),
+        owner_id: Set(owner_id),
+        purpose: Set(Purpose::Evidence.key().into()),
+        file_name: Set(file_name.clone()),
+        uploaded_by: Set(UserId::new(0)),
+        uploaded_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(format!(
+        "，附证明材料“{file_name}”（{}，{}，SM3 {}…）",
+        kind.label(),
+        attachments::human_size(u64::try_from(blob.size).unwrap_or_default()),
+        blob.sm3.get(..16).unwrap_or_default()
+    ))
 }
 
 /// The organisation of whoever opened the round: the province's department.

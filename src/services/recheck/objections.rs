@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{cluster_name, policy_today};
 use crate::app::{App, Principal};
-use crate::attachments::{self, AttachmentView, Purpose, Received};
+use crate::attachments::{self, AttachmentView, Received};
 use crate::audit::{Audit, Event};
 use crate::error::{AppError, Problems};
 use crate::services::notices::{
@@ -26,10 +26,10 @@ use crate::services::notices::{
 };
 use crate::services::owners::OwnerType;
 use crate::services::{at_most, authorize, required_text, trimmed};
-use crate::store::id::{RecheckCallId, RecheckId, RecheckObjectionId, UserId};
+use crate::store::id::{RecheckCallId, RecheckId, RecheckObjectionId};
 use crate::store::{
     self,
-    entity::{attachment, recheck, recheck_call, recheck_objection},
+    entity::{recheck, recheck_call, recheck_objection},
 };
 
 const RECEIPT_TAG: &[u8] = b"jiqun-recheck-objection-receipt-v1";
@@ -209,14 +209,7 @@ pub async fn file_objection(
         return Err(AppError::invalid("recheck_id", "所选集群不在本次复核结果公示名单中").into());
     };
     notices::ensure_allowance(app, &app.db, client_addr, now).await?;
-    let stored = match evidence {
-        Some(received) => {
-            let file_name = received.file_name.clone();
-            let blob = attachments::store(app, &app.db, received).await?;
-            Some((blob, file_name))
-        }
-        None => None,
-    };
+    let stored = notices::store_public_evidence(app, evidence).await?;
     let name = trimmed(&input.name);
     let organisation = trimmed(&input.organisation);
     let contact = trimmed(&input.contact);
@@ -259,30 +252,21 @@ pub async fn file_objection(
     .insert(&txn)
     .await?;
     let mut evidence_names = Vec::new();
-    if let Some((blob, file_name)) = &stored {
-        attachment::ActiveModel {
-            blob_id: Set(blob.id),
-            owner_type: Set(OwnerType::RecheckObjection.key().into()),
-            owner_id: Set(o.id.get()),
-            purpose: Set(Purpose::Evidence.key().into()),
-            file_name: Set(file_name.clone()),
-            // The public has no account.
-            uploaded_by: Set(UserId::new(0)),
-            uploaded_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
+    let mut evidence_note = String::new();
+    if let Some(evidence) = &stored {
+        evidence_note = notices::attach_public_evidence(
+            &txn,
+            OwnerType::RecheckObjection,
+            o.id.get(),
+            evidence,
+            now,
+        )
         .await?;
-        evidence_names.push(file_name.clone());
+        evidence_names.push(evidence.1.clone());
     }
     let cluster = cluster_name(&txn, target.cluster_id).await?;
     let title = notice_title(call.year, crate::config::title_of(Designation::Certified));
     let number = receipt_number(&o);
-    let evidence_note = if evidence_names.is_empty() {
-        String::new()
-    } else {
-        format!("，附证明材料“{}”", evidence_names.join("、"))
-    };
     Audit::by(app, public_actor(&name, &organisation, client_addr), now)
         .record(
             &txn,
