@@ -4,14 +4,13 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use sea_orm::EntityTrait;
 
 use super::api::ApiError;
 use crate::app::{Principal, Shared};
 use crate::auth::login::{Stage, stage};
 use crate::auth::session::{self, COOKIE, Lookup};
 use crate::error::AppError;
-use crate::store::entity::{organisation, session as session_entity};
+use crate::store::entity::session as session_entity;
 
 /// The session attached to a request, whatever its stage.
 #[derive(Clone)]
@@ -80,34 +79,29 @@ pub async fn load_session(State(app): State<Shared>, mut req: Request, next: Nex
         )
         .await
         {
-            Ok(Lookup::Active(s, u)) => {
-                let org = organisation::Entity::find_by_id(u.org_id)
-                    .one(&app.db)
-                    .await;
-                if let Ok(Some(org)) = org {
-                    let role = u.role;
-                    super::observe::record_user(u.id);
-                    let st = stage(s.mfa_passed, &u, app.second_factor_required(role));
-                    let unread = if bearer.is_none() && !req.uri().path().starts_with("/api/") {
-                        crate::services::notifications::unread_count(&app, u.id)
-                            .await
-                            .unwrap_or(0)
-                    } else {
-                        0
-                    };
-                    req.extensions_mut().insert(SessionCtx {
-                        session: s,
-                        principal: Principal {
-                            user: u,
-                            org,
-                            role,
-                            client_addr,
-                        },
-                        stage: st,
-                        bearer: bearer.is_some(),
-                        unread,
-                    });
-                }
+            Ok(Lookup::Active(s, u, org)) => {
+                let role = u.role;
+                super::observe::record_user(u.id);
+                let st = stage(s.mfa_passed, &u, app.second_factor_required(role));
+                let unread = if bearer.is_none() && !req.uri().path().starts_with("/api/") {
+                    crate::services::notifications::unread_count(&app, u.id)
+                        .await
+                        .unwrap_or(0)
+                } else {
+                    0
+                };
+                req.extensions_mut().insert(SessionCtx {
+                    session: s,
+                    principal: Principal {
+                        user: u,
+                        org,
+                        role,
+                        client_addr,
+                    },
+                    stage: st,
+                    bearer: bearer.is_some(),
+                    unread,
+                });
             }
             Ok(Lookup::Expired(u, why)) => {
                 if let Err(e) = crate::auth::login::record_expiry(&app, &u, why, &client_addr).await
