@@ -10,17 +10,24 @@ pub mod migration;
 mod tests;
 mod versioned;
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, TransactionOptions,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, ExecResult, QueryResult, Statement, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub use load::{CHUNK, HasId, load_by_ids, load_by_ids_map, load_where_in};
 pub use migration::Migrator;
 pub use versioned::{Versioned, update_at_version, update_versioned};
+
+/// How long a SQLite writer waits for its turn before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_string());
@@ -31,7 +38,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(BUSY_TIMEOUT)
                 .foreign_keys(true)
                 // Prepared statements kept per connection: every page's queries stay prepared.
                 .statement_cache_capacity(256)
@@ -49,11 +56,96 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 }
 
 /// A write transaction. On SQLite it takes the write lock up front (IMMEDIATE), so a transaction
-/// that reads before it writes waits for the lock instead of failing with SQLITE_BUSY.
-pub async fn write_txn(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
-        ..Default::default()
-    })
-    .await
+/// that reads before it writes waits for the lock instead of failing with SQLITE_BUSY; and the
+/// writers of one database file queue in this process for their turn first. SQLite's own busy
+/// handler waits in sleeps of up to 100 ms, so under concurrent writes most of the time went to
+/// sleeping after the lock was already free; the queue hands the lock on at once. PostgreSQL
+/// needs no queue: its row locks order writers.
+pub async fn write_txn(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
+    let turn = match sqlite_writer(db) {
+        // Bounded like SQLite's own busy timeout: a writer never waits for ever.
+        Some(writer) => match tokio::time::timeout(BUSY_TIMEOUT, writer.acquire_owned()).await {
+            Ok(Ok(turn)) => Some(turn),
+            Ok(Err(e)) => return Err(DbErr::Custom(format!("writer queue closed: {e}"))),
+            Err(_) => return Err(DbErr::Custom("database is locked (writer queue)".into())),
+        },
+        None => None,
+    };
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?;
+    Ok(WriteTxn { txn, _turn: turn })
+}
+
+/// The queue of writers of one SQLite file (one per file, so that several databases opened by
+/// one process — the tests — do not wait for each other).
+fn sqlite_writer(db: &DatabaseConnection) -> Option<Arc<Semaphore>> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return None;
+    }
+    let file = db
+        .get_sqlite_connection_pool()
+        .connect_options()
+        .get_filename()
+        .to_path_buf();
+    static WRITERS: LazyLock<Mutex<HashMap<PathBuf, Arc<Semaphore>>>> =
+        LazyLock::new(Default::default);
+    let mut writers = WRITERS.lock().unwrap_or_else(|e| e.into_inner());
+    Some(
+        writers
+            .entry(file)
+            .or_insert_with(|| Arc::new(Semaphore::new(1)))
+            .clone(),
+    )
+}
+
+/// A transaction from [`write_txn`]: used as a connection like any transaction, and holding the
+/// writer's turn on SQLite until it is committed, rolled back or dropped.
+pub struct WriteTxn {
+    txn: DatabaseTransaction,
+    _turn: Option<OwnedSemaphorePermit>,
+}
+
+impl WriteTxn {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTxn {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTxn {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all_raw(stmt).await
+    }
 }
