@@ -72,6 +72,83 @@ async fn the_generator_builds_a_published_round_through_the_services() {
         "{}",
         view["panel"]
     );
+    // The entrants narrowed: one kind, a name, a page; every entrant of a round of this size
+    // fits one page.
+    let entries = view["entries"].as_array().unwrap();
+    let specialty = entries
+        .iter()
+        .filter(|e| e["cluster_kind"] == "specialty")
+        .count();
+    assert!(specialty > 0 && specialty < N, "{view}");
+    let (status, narrowed) = call(
+        &t,
+        &province,
+        "GET",
+        &format!("/api/v1/rounds/{round}?kind=specialty&page=1"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{narrowed}");
+    assert_eq!(narrowed["entries"].as_array().unwrap().len(), specialty);
+    assert_eq!(narrowed["entry_page"]["matched"], specialty as u64);
+    assert_eq!(narrowed["entry_page"]["pages"], 1);
+    let one = entries[N - 1]["cluster_name"].as_str().unwrap().to_string();
+    let (_, named) = call(
+        &t,
+        &province,
+        "GET",
+        &format!(
+            "/api/v1/rounds/{round}?q={}&page=9",
+            url::form_urlencoded::byte_serialize(one.as_bytes()).collect::<String>()
+        ),
+        None,
+    )
+    .await;
+    let named_rows = named["entries"].as_array().unwrap();
+    assert_eq!(named_rows.len(), 1, "{named}");
+    assert_eq!(named_rows[0]["cluster_name"], one.as_str());
+    assert_eq!(
+        named["entry_page"]["page"], 1,
+        "a page past the end shows the last"
+    );
+    let (_, unfilled) = call(
+        &t,
+        &province,
+        "GET",
+        &format!("/api/v1/rounds/{round}?unfilled=true"),
+        None,
+    )
+    .await;
+    assert!(
+        unfilled["entries"].as_array().unwrap().is_empty(),
+        "every entrant has its five experts: {unfilled}"
+    );
+    // The page shows the same filter, and keeps what was asked in its form.
+    let browser = support::page_login(&t, "province").await;
+    let html = browser
+        .get(t.url(&format!(
+            "/rounds/{round}?kind=specialty&q=&unfilled=&page=1"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        html.matches("<tr data-entry=").count(),
+        specialty,
+        "the specialty entrants only"
+    );
+    assert!(
+        html.contains(&format!("符合条件的参赛集群{specialty}个")),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<option value="specialty" selected>"#),
+        "{html}"
+    );
+
     let (status, progress) = call(
         &t,
         &province,

@@ -23,7 +23,9 @@ use crate::services::competitions::policy_of;
 use crate::services::{authorize, experts};
 use crate::store::{
     self,
-    entity::{assignment, cluster, competition, expert, organisation, round, score_sheet},
+    entity::{
+        assignment, cluster, competition, expert, organisation, round, round_entry, score_sheet,
+    },
 };
 
 /// What comes next for a round, in the province's words.
@@ -148,7 +150,9 @@ pub struct RoundView {
     pub policy_min_experts: u32,
     pub policy_max_experts: u32,
     pub version: i32,
+    /// The entrants asked for (every one unless a page was asked).
     pub entries: Vec<EntryView>,
+    pub entry_page: EntryPage,
     pub panel: Vec<PanelMemberView>,
     /// While assignments may change: the entrants an automatic assignment could still not
     /// fill from the panel, and why.
@@ -160,13 +164,24 @@ async fn summary<C: ConnectionTrait>(
     r: &round::Model,
     c: &competition::Model,
 ) -> Result<RoundSummary, AppError> {
-    let kind = r.kind;
-    let status = r.status;
     let entries = entries(conn, r.id).await?;
     let active = active_assignments(conn, r.id).await?;
+    summary_of(conn, r, c, &entries, &active).await
+}
+
+/// The summary from the round's entrants and standing assignments, already loaded.
+async fn summary_of<C: ConnectionTrait>(
+    conn: &C,
+    r: &round::Model,
+    c: &competition::Model,
+    entries: &[round_entry::Model],
+    active: &[assignment::Model],
+) -> Result<RoundSummary, AppError> {
+    let kind = r.kind;
+    let status = r.status;
     let k = r.experts_per_application.max(0) as usize;
     let mut per_entry: HashMap<EntryId, usize> = HashMap::new();
-    for a in &active {
+    for a in active {
         *per_entry.entry(a.entry_id).or_default() += 1;
     }
     let ready = entries
@@ -174,6 +189,7 @@ async fn summary<C: ConnectionTrait>(
         .filter(|e| per_entry.get(&e.id).copied().unwrap_or(0) >= k)
         .count();
     let standing: BTreeSet<AssignmentId> = active.iter().map(|a| a.id).collect();
+    let active_count = active.len();
     // Only the assignment of each submitted sheet is read, not the sheets themselves.
     let submitted_of: Vec<AssignmentId> = score_sheet::Entity::find()
         .select_only()
@@ -193,11 +209,8 @@ async fn summary<C: ConnectionTrait>(
     let proposed = entries.iter().filter(|e| e.proposed).count();
     let progress = match status {
         RoundStatus::Setup => format!("专家分配：{ready}/{}个参赛集群已满{k}人", entries.len()),
-        RoundStatus::Scoring => format!("评分表已提交：{submitted}/{}", active.len()),
-        _ => format!(
-            "评分表已提交：{submitted}/{}；拟定名单{proposed}个",
-            active.len()
-        ),
+        RoundStatus::Scoring => format!("评分表已提交：{submitted}/{active_count}"),
+        _ => format!("评分表已提交：{submitted}/{active_count}；拟定名单{proposed}个"),
     };
     Ok(RoundSummary {
         id: r.id,
@@ -212,7 +225,7 @@ async fn summary<C: ConnectionTrait>(
         entrants: entries.len(),
         experts_per_application: r.experts_per_application,
         entrants_ready: ready,
-        assignments: active.len(),
+        assignments: active_count,
         sheets_submitted: submitted,
         progress,
         scoring_opens_at: local_minutes(r.scoring_opens_at),
@@ -257,6 +270,58 @@ pub(super) fn source_label(source: &str) -> &'static str {
 
 /// A round with everything its page shows.
 pub async fn view(app: &App, p: &Principal, id: RoundId) -> Result<RoundView, AppError> {
+    view_of(app, p, id, &EntryQuery::default()).await
+}
+
+/// What a person asks of a round's entrants: one cluster kind, a name (cluster, organisation,
+/// city or county), only those still short of experts, and a page of `listing::PAGE_SIZE`. The
+/// API without `page` answers every entrant.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EntryQuery {
+    /// Only this cluster kind (leading | specialty …).
+    pub kind: Option<String>,
+    /// Part of a cluster's, organisation's, city's or county's name.
+    pub q: Option<String>,
+    /// `true`: only entrants that do not yet have all their experts.
+    pub unfilled: Option<bool>,
+    /// The page (from 1); without it, every entrant.
+    pub page: Option<u64>,
+}
+
+impl EntryQuery {
+    pub fn kind(&self) -> &str {
+        self.kind.as_deref().map(str::trim).unwrap_or_default()
+    }
+
+    pub fn text(&self) -> &str {
+        self.q.as_deref().map(str::trim).unwrap_or_default()
+    }
+
+    pub fn unfilled(&self) -> bool {
+        self.unfilled.unwrap_or(false)
+    }
+
+    pub fn filtered(&self) -> bool {
+        !self.kind().is_empty() || !self.text().is_empty() || self.unfilled()
+    }
+}
+
+/// Which entrants a view shows: how many matched the filter, and the page shown of how many.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EntryPage {
+    pub matched: usize,
+    pub page: u64,
+    pub pages: u64,
+}
+
+/// A round with the entrants `q` asks for (every one without a page).
+pub async fn view_of(
+    app: &App,
+    p: &Principal,
+    id: RoundId,
+    q: &EntryQuery,
+) -> Result<RoundView, AppError> {
     let r = load(&app.db, p, id).await?;
     let c = competition_of(&app.db, &r).await?;
     let kind = r.kind;
@@ -266,16 +331,75 @@ pub async fn view(app: &App, p: &Principal, id: RoundId) -> Result<RoundView, Ap
         .iter()
         .map(|k| (k.key.as_str(), k.name.as_str()))
         .collect();
-    let round_summary = summary(&app.db, &r, &c).await?;
     let entries = entries(&app.db, r.id).await?;
     let all = assignment::Entity::find()
         .filter(assignment::Column::RoundId.eq(r.id))
         .order_by_asc(assignment::Column::Id)
         .all(&app.db)
         .await?;
+    let active: Vec<assignment::Model> = all
+        .iter()
+        .filter(|a| a.recused_at.is_none())
+        .cloned()
+        .collect();
+    let round_summary = summary_of(&app.db, &r, &c, &entries, &active).await?;
+    let k = r.experts_per_application.max(0) as usize;
+    let mut standing: HashMap<EntryId, usize> = HashMap::new();
+    for a in &active {
+        *standing.entry(a.entry_id).or_default() += 1;
+    }
+    // Names first: the filter reads them, and only the page's entrants are shown.
+    let clusters =
+        store::load_by_ids::<cluster::Entity>(&app.db, entries.iter().map(|e| e.cluster_id))
+            .await?;
+    let orgs =
+        store::load_by_ids::<organisation::Entity>(&app.db, clusters.values().map(|c| c.org_id))
+            .await?;
+    let applicant_of = |e: &round_entry::Model| {
+        clusters
+            .get(&e.cluster_id)
+            .and_then(|cl| orgs.get(&cl.org_id))
+            .map(|o| o.name.clone())
+            .unwrap_or_default()
+    };
+    let (kind_wanted, needle) = (q.kind(), q.text());
+    let matching: Vec<&round_entry::Model> = entries
+        .iter()
+        .filter(|e| kind_wanted.is_empty() || e.cluster_kind == kind_wanted)
+        .filter(|e| !q.unfilled() || standing.get(&e.id).copied().unwrap_or(0) < k)
+        .filter(|e| {
+            needle.is_empty()
+                || clusters
+                    .get(&e.cluster_id)
+                    .is_some_and(|cl| cl.name.contains(needle))
+                || applicant_of(e).contains(needle)
+                || region::city_name_of(e.city_code).contains(needle)
+                || county_name(&e.county_code.to_string()).contains(needle)
+        })
+        .collect();
+    let size = usize::try_from(crate::services::listing::PAGE_SIZE).unwrap_or(50);
+    let matched = matching.len();
+    let (shown, page, pages): (Vec<&round_entry::Model>, u64, u64) = match q.page {
+        None => (matching, 1, 1),
+        Some(asked) => {
+            let pages = u64::try_from(matched.div_ceil(size)).unwrap_or(1).max(1);
+            let page = asked.clamp(1, pages);
+            let skip = usize::try_from(page - 1).unwrap_or(0) * size;
+            (
+                matching.into_iter().skip(skip).take(size).collect(),
+                page,
+                pages,
+            )
+        }
+    };
     let panel = panel_ids(&app.db, r.id).await?;
+    let shown_ids: BTreeSet<EntryId> = shown.iter().map(|e| e.id).collect();
     let mut expert_ids: Vec<ExpertId> = panel.clone();
-    expert_ids.extend(all.iter().map(|a| a.expert_id));
+    expert_ids.extend(
+        all.iter()
+            .filter(|a| shown_ids.contains(&a.entry_id))
+            .map(|a| a.expert_id),
+    );
     let experts_by_id = store::load_by_ids::<expert::Entity>(&app.db, expert_ids).await?;
     let name_of = |id: ExpertId| {
         experts_by_id
@@ -283,28 +407,20 @@ pub async fn view(app: &App, p: &Principal, id: RoundId) -> Result<RoundView, Ap
             .map(|e| e.name.clone())
             .unwrap_or_else(|| format!("专家{id}"))
     };
-    let k = r.experts_per_application.max(0) as usize;
-    let clusters =
-        store::load_by_ids::<cluster::Entity>(&app.db, entries.iter().map(|e| e.cluster_id))
-            .await?;
-    let orgs =
-        store::load_by_ids::<organisation::Entity>(&app.db, clusters.values().map(|c| c.org_id))
-            .await?;
     let mut by_entry: HashMap<EntryId, Vec<&assignment::Model>> = HashMap::new();
     let mut load: HashMap<ExpertId, usize> = HashMap::new();
     for a in &all {
-        by_entry.entry(a.entry_id).or_default().push(a);
+        if shown_ids.contains(&a.entry_id) {
+            by_entry.entry(a.entry_id).or_default().push(a);
+        }
         if a.recused_at.is_none() {
             *load.entry(a.expert_id).or_default() += 1;
         }
     }
-    let mut entry_views = Vec::with_capacity(entries.len());
-    for e in &entries {
+    let mut entry_views = Vec::with_capacity(shown.len());
+    for e in shown {
         let cl = clusters.get(&e.cluster_id);
-        let applicant_name = cl
-            .and_then(|cl| orgs.get(&cl.org_id))
-            .map(|o| o.name.clone())
-            .unwrap_or_default();
+        let applicant_name = applicant_of(e);
         let status = e.status;
         let assignments: Vec<AssignmentView> = by_entry
             .remove(&e.id)
@@ -381,6 +497,11 @@ pub async fn view(app: &App, p: &Principal, id: RoundId) -> Result<RoundView, Ap
         policy_max_experts: rule.panel.max_experts,
         version: r.version,
         entries: entry_views,
+        entry_page: EntryPage {
+            matched,
+            page,
+            pages,
+        },
         panel: panel_views,
         shortfalls,
     })

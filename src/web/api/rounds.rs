@@ -74,6 +74,7 @@ pub fn routes() -> Router<Shared> {
         ExtendInput,
         RoundSummary,
         RoundView,
+        rounds::EntryPage,
         QuotaView,
         EntryView,
         AssignmentView,
@@ -202,15 +203,20 @@ async fn list_rounds(
 }
 
 /// A round with its entrants, each entrant's assignments (recusals marked), the panel with
-/// loads, and the shortfalls an automatic assignment could not fill.
-#[utoipa::path(get, path = "/api/v1/rounds/{id}", params(("id" = i64, Path)),
-    responses((status = 200, body = RoundView), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)))]
+/// loads, and the shortfalls an automatic assignment could not fill. `kind`, `q` and
+/// `unfilled` narrow the entrants; `page` answers 50 of them at a time (`entry_page` says how
+/// many matched), without it every entrant.
+#[utoipa::path(get, path = "/api/v1/rounds/{id}", params(("id" = i64, Path), rounds::EntryQuery),
+    responses((status = 200, body = RoundView), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 400, body = ErrorBody)))]
 async fn get_round(
     State(app): State<Shared>,
     Authed(ctx): Authed,
     Path(id): Path<RoundId>,
+    Query(asked): Query<rounds::EntryQuery>,
 ) -> ApiResult<RoundView> {
-    Ok(Json(rounds::view(&app, &ctx.principal, id).await?))
+    Ok(Json(
+        rounds::view_of(&app, &ctx.principal, id, &asked).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -289,6 +289,7 @@ struct Typed {
 #[derive(Template, WebTemplate)]
 #[template(path = "round_show.html")]
 struct ShowPage {
+    entry_nav: EntryNav,
     layout: Option<Layout>,
     flash: String,
     csrf: String,
@@ -326,8 +327,13 @@ async fn show_page(
     id: RoundId,
     refused: Option<(&str, &AppError)>,
     typed: Typed,
+    asked: &rounds::EntryQuery,
 ) -> Result<ShowPage, AppError> {
-    let v = rounds::view(app, &ctx.principal, id).await?;
+    let asked = rounds::EntryQuery {
+        page: Some(asked.page.unwrap_or(1)),
+        ..asked.clone()
+    };
+    let v = rounds::view_of(app, &ctx.principal, id, &asked).await?;
     let open = matches!(v.round.status.as_str(), "setup" | "scoring");
     let can_edit = can(ctx, Action::Update) && open;
     let pool = if can_edit {
@@ -376,6 +382,7 @@ async fn show_page(
         None => (String::new(), String::new(), FormErrors::default()),
     };
     Ok(ShowPage {
+        entry_nav: EntryNav::of(id, &asked, &v.entry_page),
         open_confirm: open_confirm().refused_by(refused.map(|r| r.1)),
         steps: crate::web::views::round_steps(&v.round.status),
         layout: layout(ctx, "rounds"),
@@ -399,6 +406,72 @@ struct ShowQuery {
     done: Option<String>,
     added: Option<usize>,
     short: Option<usize>,
+    /// The entrants' filter and page (see `rounds::EntryQuery`).
+    kind: Option<String>,
+    q: Option<String>,
+    /// A ticked checkbox sends "on".
+    unfilled: Option<String>,
+    page: Option<u64>,
+}
+
+/// The entrants table's filter and pages, for the links.
+struct EntryNav {
+    round_id: RoundId,
+    kind: String,
+    q: String,
+    unfilled: bool,
+    matched: usize,
+    page: u64,
+    pages: u64,
+}
+
+impl EntryNav {
+    fn of(round_id: RoundId, asked: &rounds::EntryQuery, shown: &rounds::EntryPage) -> EntryNav {
+        EntryNav {
+            round_id,
+            kind: asked.kind().to_string(),
+            q: asked.text().to_string(),
+            unfilled: asked.unfilled(),
+            matched: shown.matched,
+            page: shown.page,
+            pages: shown.pages,
+        }
+    }
+
+    fn filtered(&self) -> bool {
+        !self.kind.is_empty() || !self.q.is_empty() || self.unfilled
+    }
+
+    fn href(&self, page: u64) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if !self.kind.is_empty() {
+            query.append_pair("kind", &self.kind);
+        }
+        if !self.q.is_empty() {
+            query.append_pair("q", &self.q);
+        }
+        if self.unfilled {
+            query.append_pair("unfilled", "on");
+        }
+        query.append_pair("page", &page.to_string());
+        format!("/rounds/{}?{}#entries", self.round_id, query.finish())
+    }
+
+    fn has_prev(&self) -> bool {
+        self.page > 1
+    }
+
+    fn has_next(&self) -> bool {
+        self.page < self.pages
+    }
+
+    fn prev_href(&self) -> String {
+        self.href(self.page.saturating_sub(1).max(1))
+    }
+
+    fn next_href(&self) -> String {
+        self.href(self.page + 1)
+    }
 }
 
 async fn show(
@@ -407,7 +480,13 @@ async fn show(
     Path(id): Path<RoundId>,
     Query(q): Query<ShowQuery>,
 ) -> Result<ShowPage, PageError> {
-    let mut page = show_page(&app, &ctx, id, None, Typed::default()).await?;
+    let asked = rounds::EntryQuery {
+        kind: q.kind.clone(),
+        q: q.q.clone(),
+        unfilled: Some(q.unfilled.as_deref().is_some_and(|v| !v.is_empty())),
+        page: q.page,
+    };
+    let mut page = show_page(&app, &ctx, id, None, Typed::default(), &asked).await?;
     page.flash = match q.done.as_deref() {
         Some("opened") => format!(
             "评审轮次已开设：{}个参赛集群。请组建评审组并分配专家。",
@@ -447,7 +526,8 @@ async fn after(
     match result {
         Ok(query) => Redirect::to(&format!("/rounds/{id}?{query}")).into_response(),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::StaleVersion)) => {
-            match show_page(app, ctx, id, Some((section, &e)), typed).await {
+            let first = rounds::EntryQuery::default();
+            match show_page(app, ctx, id, Some((section, &e)), typed, &first).await {
                 Ok(page) => (status_of(&e), page).into_response(),
                 Err(e) => PageError(e).into_response(),
             }
