@@ -8,7 +8,7 @@
 //! for up to 100 winners. The story starts 25 days ago (the clock is moved back and forward as
 //! the tests do), so the notice is on display when the generator ends.
 
-use crate::store::id::{ApplicationId, CompetitionId, ExpertId, RoundId};
+use crate::store::id::{ApplicationId, ClusterId, CompetitionId, ExpertId, RoundId};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -88,32 +88,7 @@ pub async fn generate(app: &App, n: usize, say: &dyn Fn(&str)) -> Result<Outcome
     say("写入演示单位和账户……");
     crate::demo::seed(app).await?;
     let province = principal(app, "province").await?;
-    let bound = competitions::builtin()?
-        .into_iter()
-        .next()
-        .ok_or_else(|| AppError::internal("no built-in policy"))?;
-    let now = app.clock.now();
-    let year = crate::clock::local(now).year();
-    let call = competitions::create(
-        app,
-        &province,
-        &competitions::CompetitionInput {
-            year,
-            title: format!(
-                "{year}年{}竞赛（规模测试数据）",
-                crate::config::title_of(jiqun_domain::round::Designation::Certified)
-            ),
-            policy_id: bound.policy.identity.id.clone(),
-            submission_deadline: crate::clock::datetime_local_value(now + Duration::days(5)),
-            review_deadline: crate::clock::datetime_local_value(now + Duration::days(10)),
-            notice_text: "现组织开展先进制造业集群竞赛（规模测试数据）。".into(),
-            // Measured whatever the date: the shipped policy may be outside its validity.
-            override_reason: "规模测试数据，按内置政策延续执行".into(),
-            override_document: "规模测试（无依据文件）".into(),
-            ..Default::default()
-        },
-    )
-    .await?;
+    let (bound, call) = open_call(app, &province).await?;
     lap("基础数据与竞赛通知", say);
 
     say(&format!("创建{n}个申报主体、集群和申报并提交……"));
@@ -173,7 +148,6 @@ pub async fn generate(app: &App, n: usize, say: &dyn Fn(&str)) -> Result<Outcome
     let specialty_total = kinds.iter().filter(|k| **k == "specialty").count();
     let specialty_quota = (winners * specialty_total).div_ceil(n).min(specialty_total);
     let leading_quota = winners - specialty_quota;
-    let now = app.clock.now();
     let quotas: BTreeMap<String, u32> = [
         ("leading".to_string(), leading_quota as u32),
         ("specialty".to_string(), specialty_quota as u32),
@@ -181,32 +155,8 @@ pub async fn generate(app: &App, n: usize, say: &dyn Fn(&str)) -> Result<Outcome
     .into_iter()
     .filter(|(_, q)| *q > 0)
     .collect();
-    let round = rounds::open_round(
-        app,
-        &province,
-        call.id,
-        &rounds::OpenRoundInput {
-            kind: "preliminary".into(),
-            experts_per_application: EXPERTS_PER_ENTRANT,
-            panel_note: String::new(),
-            quotas,
-            scoring_opens_at: crate::clock::datetime_local_value(now + Duration::hours(1)),
-            scoring_closes_at: crate::clock::datetime_local_value(now + Duration::days(10)),
-            defence: false,
-            materials_due: String::new(),
-        },
-    )
-    .await?;
     let pool_ids: Vec<ExpertId> = panel.iter().map(|(id, _)| *id).collect();
-    rounds::set_panel(app, &province, round.id, &pool_ids, &[]).await?;
-    let assigned = rounds::auto_assign(app, &province, round.id).await?;
-    if !assigned.shortfalls.is_empty() {
-        return Err(AppError::internal(format!(
-            "scale: experts short for {} entrants",
-            assigned.shortfalls.len()
-        )));
-    }
-    rounds::open_scoring(app, &province, round.id).await?;
+    let round = scoring_round(app, &province, call.id, &pool_ids, quotas).await?;
     lap("开设初赛与分配专家", say);
 
     say("专家提交评分表……");
@@ -318,9 +268,82 @@ pub async fn generate(app: &App, n: usize, say: &dyn Fn(&str)) -> Result<Outcome
     })
 }
 
+/// A 初赛 of the call with the panel, every entrant assigned its experts automatically and
+/// scoring open from an hour after now.
+pub async fn scoring_round(
+    app: &App,
+    province: &Principal,
+    call: CompetitionId,
+    panel: &[ExpertId],
+    quotas: BTreeMap<String, u32>,
+) -> Result<crate::store::entity::round::Model, AppError> {
+    let now = app.clock.now();
+    let round = rounds::open_round(
+        app,
+        province,
+        call,
+        &rounds::OpenRoundInput {
+            kind: "preliminary".into(),
+            experts_per_application: EXPERTS_PER_ENTRANT,
+            panel_note: String::new(),
+            quotas,
+            scoring_opens_at: crate::clock::datetime_local_value(now + Duration::hours(1)),
+            scoring_closes_at: crate::clock::datetime_local_value(now + Duration::days(10)),
+            defence: false,
+            materials_due: String::new(),
+        },
+    )
+    .await?;
+    rounds::set_panel(app, province, round.id, panel, &[]).await?;
+    let assigned = rounds::auto_assign(app, province, round.id).await?;
+    if !assigned.shortfalls.is_empty() {
+        return Err(AppError::internal(format!(
+            "scale: experts short for {} entrants",
+            assigned.shortfalls.len()
+        )));
+    }
+    rounds::open_scoring(app, province, round.id).await?;
+    Ok(round)
+}
+
+/// This year's call under the first shipped policy, opened by the province with an explicit
+/// 延续执行 override so that it can be measured whatever the date.
+pub async fn open_call(
+    app: &App,
+    province: &Principal,
+) -> Result<(competitions::BoundPolicy, competitions::CompetitionView), AppError> {
+    let bound = competitions::builtin()?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::internal("no built-in policy"))?;
+    let now = app.clock.now();
+    let year = crate::clock::local(now).year();
+    let call = competitions::create(
+        app,
+        province,
+        &competitions::CompetitionInput {
+            year,
+            title: format!(
+                "{year}年{}竞赛（规模测试数据）",
+                crate::config::title_of(jiqun_domain::round::Designation::Certified)
+            ),
+            policy_id: bound.policy.identity.id.clone(),
+            submission_deadline: crate::clock::datetime_local_value(now + Duration::days(5)),
+            review_deadline: crate::clock::datetime_local_value(now + Duration::days(10)),
+            notice_text: "现组织开展先进制造业集群竞赛（规模测试数据）。".into(),
+            // Measured whatever the date: the shipped policy may be outside its validity.
+            override_reason: "规模测试数据，按内置政策延续执行".into(),
+            override_document: "规模测试（无依据文件）".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok((bound, call))
+}
+
 /// A sheet adding up to `total`: each criterion in proportion to its maximum, one decimal, the
 /// rounding left over put on the last criterion.
-fn scores_for(policy: &jiqun_rules::Policy, total: f64) -> BTreeMap<String, f64> {
+pub fn scores_for(policy: &jiqun_rules::Policy, total: f64) -> BTreeMap<String, f64> {
     let max: f64 = policy.criteria.iter().map(|c| f64::from(c.max_score)).sum();
     let mut out = BTreeMap::new();
     let mut given = 0.0;
@@ -350,6 +373,27 @@ async fn applicant(
     county: &region::County,
     kind: &str,
 ) -> Result<ApplicationId, AppError> {
+    let p = promoter(app, i, city, county).await?;
+    let cluster = cluster(app, &p, i, county, kind).await?;
+    let a = applications::start(app, &p, competition_id, cluster).await?;
+    for (purpose, name) in [("report", "集群发展报告.pdf"), ("pledge", "信用承诺书.pdf")]
+    {
+        attach_pdf(app, &p, a.id, purpose, name, i).await?;
+    }
+    let form = form_for(policy, i);
+    let saved = applications::save(app, &p, a.id, &form, a.version).await?;
+    applications::submit(app, &p, a.id, saved.version).await?;
+    Ok(a.id)
+}
+
+/// The `i`-th promotion organisation of the scale data and its account (`scale0001` …), signed
+/// in as a principal.
+pub async fn promoter(
+    app: &App,
+    i: usize,
+    city: &region::City,
+    county: &region::County,
+) -> Result<Principal, AppError> {
     let console = Actor::console(OPERATOR);
     let trade = TRADES[i % TRADES.len()];
     let place = county.name();
@@ -391,10 +435,22 @@ async fn applicant(
         users::FirstCredential::IssueNow(Some(crate::demo::DEMO_PASSWORD.into())),
     )
     .await?;
-    let p = principal(app, &username).await?;
+    principal(app, &username).await
+}
+
+/// The `i`-th cluster of the scale data, led from `county`, of the promoter `p`.
+pub async fn cluster(
+    app: &App,
+    p: &Principal,
+    i: usize,
+    county: &region::County,
+    kind: &str,
+) -> Result<ClusterId, AppError> {
+    let trade = TRADES[i % TRADES.len()];
+    let place = county.name();
     let cluster = clusters::create(
         app,
-        &p,
+        p,
         &clusters::ClusterInput {
             name: format!("{place}{trade}产业集群（{:04}）", i + 1),
             kind: kind.into(),
@@ -406,15 +462,7 @@ async fn applicant(
         },
     )
     .await?;
-    let a = applications::start(app, &p, competition_id, cluster.id).await?;
-    for (purpose, name) in [("report", "集群发展报告.pdf"), ("pledge", "信用承诺书.pdf")]
-    {
-        attach_pdf(app, &p, a.id, purpose, name, i).await?;
-    }
-    let form = form_for(policy, i);
-    let saved = applications::save(app, &p, a.id, &form, a.version).await?;
-    applications::submit(app, &p, a.id, saved.version).await?;
-    Ok(a.id)
+    Ok(cluster.id)
 }
 
 /// A small PDF, different for each application, uploaded as the pages upload it.
@@ -459,7 +507,7 @@ async fn attach_pdf(
 }
 
 /// A complete, eligible form with indicators that vary from one application to the next.
-fn form_for(policy: &jiqun_rules::Policy, i: usize) -> jiqun_rules::intake::FormData {
+pub fn form_for(policy: &jiqun_rules::Policy, i: usize) -> jiqun_rules::intake::FormData {
     use jiqun_rules::policy::ValueType;
     let mut form = jiqun_rules::intake::FormData::default();
     for c in &policy.criteria {
@@ -494,7 +542,7 @@ fn form_for(policy: &jiqun_rules::Policy, i: usize) -> jiqun_rules::intake::Form
 
 /// The demo expert pool and 14 more experts, one account each, spread over the cities so every
 /// entrant has experts without a conflict. Returns (pool id, principal) of all of them.
-async fn expert_pool(
+pub async fn expert_pool(
     app: &App,
     province: &Principal,
 ) -> Result<Vec<(ExpertId, Principal)>, AppError> {
@@ -553,7 +601,7 @@ async fn expert_pool(
 }
 
 /// The city bureau's account of a city (the demo's), as a principal.
-async fn bureau_of(app: &App, city: &str) -> Result<Principal, AppError> {
+pub async fn bureau_of(app: &App, city: &str) -> Result<Principal, AppError> {
     let code: region::RegionCode = city
         .parse()
         .map_err(|e| AppError::internal(format!("scale city {city}: {e}")))?;
@@ -572,7 +620,7 @@ async fn bureau_of(app: &App, city: &str) -> Result<Principal, AppError> {
 }
 
 /// A signed-in principal for an account, as the session layer builds it.
-async fn principal(app: &App, username: &str) -> Result<Principal, AppError> {
+pub async fn principal(app: &App, username: &str) -> Result<Principal, AppError> {
     let user = users::find_by_username(app, username)
         .await?
         .ok_or_else(|| AppError::internal(format!("scale: no account {username}")))?;

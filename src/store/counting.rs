@@ -15,8 +15,19 @@ tokio::task_local! {
 
 /// Counts every statement run on `db` for the task that runs it, when that task counts.
 pub fn install(db: &mut DatabaseConnection) {
-    db.set_metric_callback(|_| {
-        let _ = STATEMENTS.try_with(|n| n.fetch_add(1, Ordering::Relaxed));
+    db.set_metric_callback(|info| {
+        if STATEMENTS
+            .try_with(|n| n.fetch_add(1, Ordering::Relaxed))
+            .is_ok()
+        {
+            // `RUST_LOG=jiqun::statements=trace` lists what each counted request ran.
+            tracing::trace!(
+                target: "jiqun::statements",
+                micros = info.elapsed.as_micros() as u64,
+                "{}",
+                info.statement
+            );
+        }
     });
 }
 
