@@ -371,10 +371,6 @@ async fn the_objection_allowance_and_the_public_notice_hold_across_servers() {
     let limit = s.a.app.config.objection_rate_limit as usize;
     assert_eq!(limit, 5);
 
-    // B keeps the notice's page.
-    let before = notice_page(&s.b, f.round_id).await;
-    assert_eq!(notice_page(&s.b, f.round_id).await, before);
-
     // One address, alternating servers: the allowance is counted once for both.
     let mut first = None;
     for i in 0..limit {
@@ -394,7 +390,10 @@ async fn the_objection_allowance_and_the_public_notice_hold_across_servers() {
         limit as u64
     );
 
-    // Decided through A: the page B serves shows the answer at once, not a minute later.
+    // B keeps the notice's page; decided through A, the page B serves shows the answer at once,
+    // not a minute later.
+    let before = notice_page(&s.b, f.round_id).await;
+    assert_eq!(notice_page(&s.b, f.round_id).await, before);
     let province = token(&s.a, "province").await;
     let reply = "经核实，营业收入数据与统计部门数据一致，异议不成立。";
     let (status, v) = on_objection(
