@@ -30,7 +30,9 @@ use tokio::io::AsyncWriteExt;
 
 use crate::attachments::{a_competition, multipart, post_file};
 use crate::competitions::{insert_application, insert_cluster, notifications_with_link, open_call};
-use crate::fixtures::{on_objection, published_round};
+use crate::fixtures::{
+    CHANGSHA, forward_to, on_objection, published_round, set_day, showcase, user_id,
+};
 use crate::support::{self, TestApp, TestDb};
 use crate::{org_id, token};
 
@@ -480,4 +482,53 @@ async fn a_reminder_and_an_e_mail_go_out_once_with_both_servers_ticking() {
     );
     drop(sink);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_reminders_and_escalations_go_out_once_with_both_servers_ticking() {
+    use jiqun::services::reports::remind_reports;
+    use jiqun::store::entity::{notification, report_alert};
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let Some(endpoint) = endpoint() else { return };
+    let s = two_servers(&endpoint, None).await;
+    showcase(&s.a).await;
+    set_day(&s.a, date!(2026 - 01 - 01));
+    // Held on 31 December 2025: the 2025 annual report, due Monday 2 February 2026.
+    support::designate(
+        &s.a,
+        CHANGSHA,
+        jiqun_domain::round::Designation::CultivationTarget,
+        date!(2025 - 07 - 01),
+        None,
+    )
+    .await;
+    let mut sent = 0;
+    // The reminder 30 days before, then the overdue notice the next working day.
+    for day in [date!(2026 - 01 - 03), date!(2026 - 02 - 03)] {
+        forward_to(&s.a, day);
+        for _ in 0..3 {
+            let (a, b) = tokio::join!(remind_reports(&s.a.app), remind_reports(&s.b.app));
+            sent += a.unwrap() + b.unwrap();
+        }
+    }
+    let alerts = report_alert::Entity::find()
+        .count(&s.a.app.db)
+        .await
+        .unwrap();
+    assert!(sent >= 2, "{sent}");
+    assert_eq!(
+        u64::from(sent),
+        alerts,
+        "one alert each, whichever server sent it"
+    );
+    let applicant = user_id(&s.a, "applicant").await;
+    for title in ["报送提醒", "逾期未报"] {
+        let told = notification::Entity::find()
+            .filter(notification::Column::UserId.eq(applicant))
+            .filter(notification::Column::Title.contains(title))
+            .count(&s.a.app.db)
+            .await
+            .unwrap();
+        assert_eq!(told, 1, "{title}");
+    }
 }
