@@ -202,7 +202,7 @@ async fn a_file_uploaded_through_one_server_is_downloaded_through_the_other() {
         let sm3 = view["sm3"].as_str().unwrap().to_string();
         ids.push((view["id"].as_i64().unwrap(), sm3, bytes));
     }
-    for (id, sm3, bytes) in &ids {
+    for (id, _, bytes) in &ids {
         let (status, got) = download(&s.b, &province, *id).await;
         assert_eq!(status, 200);
         assert!(got == **bytes, "the other server sends the same bytes");
