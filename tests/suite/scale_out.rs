@@ -227,6 +227,42 @@ async fn a_file_uploaded_through_one_server_is_downloaded_through_the_other() {
         3
     );
     assert_eq!(objects(&s.endpoint, &s.bucket).await.len(), 2);
+
+    // `jiqun backup` on this configuration copies the database and says the bucket is not in it.
+    let target = temp_dir().join("backup");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jiqun"))
+        .args(["--data-dir".as_ref(), s.b.db.dir.as_os_str()])
+        .args([
+            "--audit-key-file".as_ref(),
+            s.a.app.config.audit_key_file.as_os_str(),
+        ])
+        .args(["--database-url", &s.a.db.url])
+        .args(["--attachments-url", &format!("s3://{}/{PREFIX}", s.bucket)])
+        .args([
+            "--s3-endpoint",
+            &s.endpoint,
+            "--s3-access-key-id",
+            "testing",
+        ])
+        .env("JIQUN_S3_SECRET_ACCESS_KEY", "not-printed-anywhere")
+        .args(["backup".as_ref(), target.as_os_str()])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("其中附件0个"), "{said}");
+    assert!(said.contains("本次备份只包含数据库，不包含附件"), "{said}");
+    assert!(
+        said.contains(&format!("s3://{}/{PREFIX}", s.bucket)),
+        "{said}"
+    );
+    assert!(!said.contains("not-printed-anywhere"));
+    assert!(!target.join("attachments").exists());
+    let _ = std::fs::remove_dir_all(target.parent().unwrap());
 }
 
 /// A server in its own runtime, so that stopping it ends every task it runs (connections
