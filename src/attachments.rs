@@ -1,5 +1,6 @@
-//! The attachment store: uploaded files stream to disk under `<data_dir>/attachments/`, named by
-//! their SM3 digest, so the same bytes are stored once however often they are uploaded. The
+//! The attachment store: uploaded files stream to a temporary file under
+//! `<data_dir>/attachments/tmp/` and are then stored by the blob store, named by their SM3
+//! digest, so the same bytes are stored once however often they are uploaded. The
 //! database keeps one `blobs` row per stored content and one `attachments` row per upload.
 //!
 //! Where the stored contents live (the local folder or an S3-compatible object store) is
