@@ -19,6 +19,8 @@ pub struct App {
     /// Seals the TOTP secrets at rest (`secrets.key`, kept beside the audit key).
     pub seal_key: crate::auth::sealed::SealKey,
     pub clock: Arc<Clock>,
+    /// Where attachment contents live: the data folder or an S3-compatible bucket.
+    pub blobs: crate::blob_store::BlobStore,
     /// Rendered public notice pages.
     pub public_pages: crate::page_cache::PageCache,
     /// Rankings computed once per state of their round.

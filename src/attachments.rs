@@ -1,6 +1,10 @@
-//! The attachment store: uploaded files stream to disk under `<data_dir>/attachments/`, named by
-//! their SM3 digest, so the same bytes are stored once however often they are uploaded. The
+//! The attachment store: uploaded files stream to a temporary file under
+//! `<data_dir>/attachments/tmp/` and are then stored by the blob store, named by their SM3
+//! digest, so the same bytes are stored once however often they are uploaded. The
 //! database keeps one `blobs` row per stored content and one `attachments` row per upload.
+//!
+//! Where the stored contents live (the local folder or an S3-compatible object store) is
+//! `blob_store`'s business; this module receives, checks and records.
 //!
 //! A functional core decides (which purpose accepts which content types, what the first bytes of
 //! a file say it is, what a ZIP's entry names say it is, how a file name is made safe); the shell
@@ -116,15 +120,8 @@ pub fn request_limit() -> usize {
     usize::try_from(max_upload_bytes() + MIB).unwrap_or(usize::MAX)
 }
 
-/// Where the content with this digest lives: `<data_dir>/attachments/<first 2 hex>/<sm3>`.
-pub fn blob_path(data_dir: &Path, sm3: &str) -> Result<PathBuf, AppError> {
-    if !jiqun_domain::attachment::is_sm3_hex(sm3) {
-        return Err(AppError::internal(format!("not an SM3 digest: {sm3:?}")));
-    }
-    Ok(data_dir.join("attachments").join(&sm3[..2]).join(sm3))
-}
-
-/// Uploads in progress: same file system as the store, so finishing one is a rename.
+/// Uploads in progress: on the local store's file system, so finishing one is a rename; with an
+/// object store they are sent from here.
 pub fn temp_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("attachments").join("tmp")
 }
@@ -496,34 +493,17 @@ struct Placed {
     kind: Kind,
 }
 
-/// Moves a received file to its content address. When the content is already there the
-/// temporary file is simply removed (stored once). Files are placed before any row names them,
-/// and a placed file is never deleted here: a concurrent upload of the same bytes may already
-/// have recorded it.
+/// Puts a received file into the blob store (`blob_store`): moved into the local folder, or
+/// sent to the object store. Content already stored is not sent again. Done before any row names
+/// it, so a row never points at missing bytes.
 async fn place(app: &App, received: Received) -> Result<(Placed, String), AppError> {
-    let dest = blob_path(&app.config.data_dir, &received.sm3)?;
-    let dir = dest
-        .parent()
-        .ok_or_else(|| AppError::Internal("blob path has no parent".into()))?
-        .to_path_buf();
     let mut received = received;
-    let present = tokio::fs::metadata(&dest)
-        .await
-        .is_ok_and(|m| m.is_file() && m.len() == received.size);
-    if !present {
-        tokio::fs::create_dir_all(&dir)
-            .await
-            .map_err(|e| io_error("creating a store folder", e))?;
-        // Atomic: readers see either no file or the whole file. Two identical uploads racing
-        // here both rename identical bytes, which is harmless.
-        tokio::fs::rename(&received.temp.path, &dest)
-            .await
-            .map_err(|e| io_error("moving an upload into the store", e))?;
+    if app
+        .blobs
+        .put(&received.sm3, received.size, &received.temp.path)
+        .await?
+    {
         received.temp.moved = true;
-        // Make the new directory entry durable too.
-        blocking(move || std::fs::File::open(&dir)?.sync_all())
-            .await
-            .map_err(|e| io_error("syncing a store folder", e))?;
     }
     let placed = Placed {
         sm3: received.sm3.clone(),
@@ -844,11 +824,20 @@ pub async fn view(app: &App, id: AttachmentId) -> Result<AttachmentView, AppErro
 }
 
 /// An attachment ready to stream.
-#[derive(Debug)]
 pub struct Download {
     pub attachment: attachment::Model,
     pub blob: blob::Model,
-    pub file: tokio::fs::File,
+    /// The content, chunk by chunk, from whichever store holds it.
+    pub body: crate::blob_store::BlobStream,
+}
+
+impl std::fmt::Debug for Download {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Download")
+            .field("attachment", &self.attachment)
+            .field("blob", &self.blob)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Opens an attachment's content for streaming. No permission check: see [`open_scoped`].
@@ -865,14 +854,11 @@ async fn open_row(app: &App, attachment: attachment::Model) -> Result<Download, 
         .one(&app.db)
         .await?
         .ok_or_else(|| AppError::internal(format!("attachment {} lost its blob", attachment.id)))?;
-    let path = blob_path(&app.config.data_dir, &blob.sm3)?;
-    let file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| io_error(&format!("opening {}", path.display()), e))?;
+    let body = app.blobs.open(&blob.sm3).await?;
     Ok(Download {
         attachment,
         blob,
-        file,
+        body,
     })
 }
 
@@ -980,18 +966,6 @@ mod tests {
         );
         assert_eq!(pledge.hint(), "PDF、JPEG或PNG格式，单个文件不超过50MB");
         assert_eq!(report.too_large().fields()[0].field, "file");
-    }
-
-    #[test]
-    fn only_digests_become_paths() {
-        let d = Path::new("/data");
-        let sm3 = "ab".repeat(32);
-        assert_eq!(
-            blob_path(d, &sm3).unwrap(),
-            Path::new("/data/attachments/ab").join(&sm3)
-        );
-        assert!(blob_path(d, "../../etc/passwd").is_err());
-        assert!(blob_path(d, &"AB".repeat(32)).is_err());
     }
 
     #[test]

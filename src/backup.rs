@@ -7,6 +7,12 @@
 //! restore, which then verifies the chain with it. The same holds for `secrets.key` beside it,
 //! which seals the TOTP secrets (`auth::sealed`): a backup alone does not give the second factors.
 //!
+//! With attachments on an S3-compatible object store (`JIQUN_ATTACHMENTS_URL=s3://…`) a backup
+//! holds the database only, and the command says so: the bucket is backed up with the object
+//! store's own means (versioning, replication), since its objects never pass through this
+//! machine's disk. Objects are named by SM3 and never rewritten, so any copy of the bucket taken
+//! after the database copy holds every object a row of it names.
+//!
 //! - SQLite: `VACUUM INTO` copies a consistent snapshot while the server keeps writing (WAL mode;
 //!   a plain copy of the database file can miss everything still in the WAL).
 //! - PostgreSQL: `pg_dump --format=custom` / `pg_restore`, the tools of the server's own version.
@@ -200,6 +206,18 @@ pub async fn backup(
     target: &Path,
     taken_at: time::OffsetDateTime,
 ) -> Result<Summary, BackupError> {
+    backup_of(db, database_url, Some(data_dir), target, taken_at).await
+}
+
+/// Takes a backup of the database and, with `attachments_in` (the data folder of a local
+/// store), the attachments; without it the database only (attachments on an object store).
+pub async fn backup_of(
+    db: &DatabaseConnection,
+    database_url: &str,
+    attachments_in: Option<&Path>,
+    target: &Path,
+    taken_at: time::OffsetDateTime,
+) -> Result<Summary, BackupError> {
     if target.exists() && !is_empty_dir(target) {
         return Err(BackupError::TargetNotEmpty(target.display().to_string()));
     }
@@ -239,11 +257,14 @@ pub async fn backup(
             ("postgres", PG_DUMP_FILE)
         }
     };
-    let data_dir = data_dir.to_path_buf();
+    let data_dir = attachments_in.map(Path::to_path_buf);
     let target_dir = target.to_path_buf();
     let (blobs, db_sum) = tokio::task::spawn_blocking(move || {
         let db_sum = hash_file(&target_dir.join(db_file))?;
         let mut blobs = Vec::new();
+        let Some(data_dir) = data_dir else {
+            return Ok::<_, BackupError>((blobs, db_sum));
+        };
         for rel in blob_files(&data_dir)? {
             let (bytes, sm3) = copy_hashed(&data_dir.join(&rel), &target_dir.join(&rel))?;
             blobs.push(FileSum {

@@ -360,15 +360,22 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         }
         Command::Backup { dir } => {
             let app = open(&cli.config, false).await?;
-            let done = crate::backup::backup(
+            let local = app.blobs.is_local();
+            let done = crate::backup::backup_of(
                 &app.db,
                 &app.config.database_url,
-                &app.config.data_dir,
+                local.then_some(app.config.data_dir.as_path()),
                 &dir,
                 app.clock.now(),
             )
             .await
             .map_err(|e| CliError::Message(e.to_string()))?;
+            if !local {
+                println!(
+                    "注意：附件保存在对象存储 {} 中，本次备份只包含数据库，不包含附件。请用对象存储自身的功能（版本控制、跨区域复制或其备份工具）另行备份该存储桶；附件按 SM3 命名且不会被改写，在本次备份之后做的存储桶副本包含数据库中登记的全部附件。",
+                    app.blobs.describe()
+                );
+            }
             println!(
                 "备份完成：{}，共{}个文件（其中附件{}个），{}。审计密钥（audit.key）与双因素密钥的加密密钥（secrets.key）未包含在备份中，请与备份分开保管。",
                 dir.display(),
@@ -387,6 +394,12 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 "已恢复{}个文件（其中附件{}个），校验值全部一致。",
                 done.files, done.attachments
             );
+            if let crate::config::AttachmentStore::S3(s3) = &config.attachments {
+                println!(
+                    "注意：配置的附件存放位置为对象存储 {}，恢复不写入对象存储。请用对象存储自身的功能恢复该存储桶中的附件。",
+                    s3.url()
+                );
+            }
             // The restored trail is checked under the key put in place for it; the anchor then
             // moves to the restored head, since the entries after the backup are gone by intent.
             let app = open(&cli.config, false).await?;

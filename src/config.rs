@@ -87,6 +87,27 @@ pub struct ConfigArgs {
     /// 统计每个请求执行的数据库语句数，并在响应头 x-jiqun-queries 中给出（仅用于性能测量），默认 false
     #[arg(long, env = "JIQUN_COUNT_QUERIES", global = true)]
     pub count_queries: Option<bool>,
+    /// 附件存放位置：默认为数据目录下的 attachments 文件夹；多台服务器部署时设为 S3 兼容对象存储，如 s3://bucket/jiqun
+    #[arg(long, env = "JIQUN_ATTACHMENTS_URL", global = true, value_name = "URL")]
+    pub attachments_url: Option<String>,
+    /// 对象存储服务地址（如 https://obs.example.gov.cn 或 http://minio.internal:9000），不设则为 AWS S3
+    #[arg(long, env = "JIQUN_S3_ENDPOINT", global = true, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+    /// 对象存储区域，默认 us-east-1（MinIO、Ceph 等通常不校验）
+    #[arg(long, env = "JIQUN_S3_REGION", global = true)]
+    pub s3_region: Option<String>,
+    /// 对象存储访问密钥 ID（Access Key ID）
+    #[arg(long, env = "JIQUN_S3_ACCESS_KEY_ID", global = true, value_name = "ID")]
+    pub s3_access_key_id: Option<String>,
+    /// 对象存储访问密钥（Secret Access Key），不会出现在日志或帮助中；宜用环境变量或配置文件设置
+    #[arg(
+        long,
+        env = "JIQUN_S3_SECRET_ACCESS_KEY",
+        global = true,
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub s3_secret_access_key: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -114,6 +135,112 @@ struct FileConfig {
     log_format: Option<String>,
     site_name: Option<String>,
     department: Option<String>,
+    attachments_url: Option<String>,
+    s3_endpoint: Option<String>,
+    s3_region: Option<String>,
+    s3_access_key_id: Option<String>,
+    s3_secret_access_key: Option<String>,
+}
+
+/// A value that is never printed: `Debug` shows `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The value itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Where attachment contents are kept (`blob_store`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum AttachmentStore {
+    /// `<data_dir>/attachments`.
+    #[default]
+    Local,
+    S3(S3Settings),
+}
+
+/// An S3-compatible bucket (`JIQUN_ATTACHMENTS_URL=s3://bucket/prefix` and `JIQUN_S3_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// Object names start with it (no slashes at either end); may be empty.
+    pub prefix: String,
+    /// The server's address; none means AWS itself.
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+}
+
+impl S3Settings {
+    /// `s3://bucket/prefix`, as configured (without credentials).
+    pub fn url(&self) -> String {
+        if self.prefix.is_empty() {
+            format!("s3://{}", self.bucket)
+        } else {
+            format!("s3://{}/{}", self.bucket, self.prefix)
+        }
+    }
+}
+
+/// The attachment store named by the settings: none or empty means the local folder.
+fn attachment_store(
+    url: Option<String>,
+    endpoint: Option<String>,
+    region: Option<String>,
+    access_key_id: Option<String>,
+    secret: Option<String>,
+) -> Result<AttachmentStore, ConfigError> {
+    let clean = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let Some(url) = clean(url) else {
+        return Ok(AttachmentStore::Local);
+    };
+    let rest = url
+        .strip_prefix("s3://")
+        .ok_or_else(|| ConfigError::AttachmentsUrl(url.clone()))?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let prefix = prefix.trim_matches('/');
+    let bucket_ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+    let prefix_ok = prefix
+        .split('/')
+        .all(|part| prefix.is_empty() || (!part.is_empty() && part != "." && part != ".."))
+        && !prefix.chars().any(char::is_control);
+    if !bucket_ok || !prefix_ok {
+        return Err(ConfigError::AttachmentsUrl(url));
+    }
+    let endpoint = clean(endpoint).map(|e| e.trim_end_matches('/').to_string());
+    if let Some(e) = &endpoint
+        && !(e.starts_with("http://") || e.starts_with("https://"))
+    {
+        return Err(ConfigError::S3Endpoint(e.clone()));
+    }
+    let (Some(access_key_id), Some(secret)) = (clean(access_key_id), clean(secret)) else {
+        return Err(ConfigError::S3Credentials);
+    };
+    Ok(AttachmentStore::S3(S3Settings {
+        bucket: bucket.to_string(),
+        prefix: prefix.to_string(),
+        endpoint,
+        region: clean(region).unwrap_or_else(|| "us-east-1".into()),
+        access_key_id,
+        secret_access_key: Secret::new(secret),
+    }))
 }
 
 /// How log lines are written.
@@ -168,6 +295,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Answer every request with the number of database statements it ran (measurement only).
     pub count_queries: bool,
+    /// Where attachment contents are kept: the data folder, or an S3-compatible bucket.
+    pub attachments: AttachmentStore,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -190,6 +319,16 @@ pub enum ConfigError {
     MaxUpload(u64),
     #[error("日志格式“{0}”无效，应为 text 或 json")]
     LogFormat(String),
+    #[error(
+        "附件存放位置“{0}”无效，应形如 s3://bucket/jiqun（存储桶名为3–63位小写字母、数字、点或连字符）"
+    )]
+    AttachmentsUrl(String),
+    #[error("对象存储服务地址“{0}”无效，应以 http:// 或 https:// 开头")]
+    S3Endpoint(String),
+    #[error(
+        "使用对象存储保存附件时须同时设置访问密钥 ID（JIQUN_S3_ACCESS_KEY_ID）与访问密钥（JIQUN_S3_SECRET_ACCESS_KEY）"
+    )]
+    S3Credentials,
 }
 
 impl Config {
@@ -361,6 +500,15 @@ impl Config {
             max_upload_mb,
             log_format,
             count_queries: args.count_queries.unwrap_or(false),
+            attachments: attachment_store(
+                args.attachments_url.clone().or(file.attachments_url),
+                args.s3_endpoint.clone().or(file.s3_endpoint),
+                args.s3_region.clone().or(file.s3_region),
+                args.s3_access_key_id.clone().or(file.s3_access_key_id),
+                args.s3_secret_access_key
+                    .clone()
+                    .or(file.s3_secret_access_key),
+            )?,
             site: Site::resolve(
                 args.site_name.clone().or(file.site_name),
                 args.department.clone().or(file.department),
@@ -489,6 +637,45 @@ pub fn sqlite_url(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attachments_go_to_an_object_store_only_when_named_and_the_secret_is_never_printed() {
+        assert_eq!(
+            Config::resolve(&ConfigArgs::default()).unwrap().attachments,
+            AttachmentStore::Local
+        );
+        let args = ConfigArgs {
+            attachments_url: Some("s3://jiqun-files/prod/attachments/".into()),
+            s3_endpoint: Some("http://127.0.0.1:9000/".into()),
+            s3_access_key_id: Some("AKID".into()),
+            s3_secret_access_key: Some("very-secret-value".into()),
+            ..Default::default()
+        };
+        let cfg = Config::resolve(&args).unwrap();
+        let AttachmentStore::S3(s3) = &cfg.attachments else {
+            panic!("an S3 store: {:?}", cfg.attachments);
+        };
+        assert_eq!(s3.bucket, "jiqun-files");
+        assert_eq!(s3.prefix, "prod/attachments");
+        assert_eq!(s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(s3.region, "us-east-1");
+        assert_eq!(s3.url(), "s3://jiqun-files/prod/attachments");
+        assert_eq!(s3.secret_access_key.expose(), "very-secret-value");
+        assert!(!format!("{cfg:?}").contains("very-secret-value"));
+        let refused = |url: &str, key: Option<&str>| {
+            Config::resolve(&ConfigArgs {
+                attachments_url: Some(url.into()),
+                s3_secret_access_key: key.map(Into::into),
+                ..args.clone()
+            })
+            .unwrap_err()
+            .to_string()
+        };
+        assert!(refused("/srv/files", Some("k")).contains("s3://bucket/jiqun"));
+        assert!(refused("s3://Bad_Bucket/x", Some("k")).contains("存储桶名"));
+        assert!(refused("s3://ok-bucket/../x", Some("k")).contains("无效"));
+        assert!(refused("s3://ok-bucket/x", None).contains("JIQUN_S3_SECRET_ACCESS_KEY"));
+    }
 
     #[test]
     fn defaults_point_into_the_data_dir() {

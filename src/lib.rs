@@ -6,6 +6,7 @@ pub mod audit;
 pub mod audit_anchor;
 pub mod auth;
 pub mod backup;
+pub mod blob_store;
 pub mod cli;
 pub mod clock;
 pub mod config;

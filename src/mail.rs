@@ -1,12 +1,17 @@
 //! E-mail delivery of notifications over SMTP, when a relay is configured (`JIQUN_SMTP_URL`), e.g.
 //! `smtp://relay.internal:25` or `smtp://user:password@relay.internal:25`: plain SMTP to the
 //! office's internal relay, which handles onward delivery (no TLS client is built in).
+//!
+//! Every server runs the mailer; a message is claimed with one conditional update before it is
+//! sent (`claimed_at`), so two servers on one database never send it twice. A claim older than
+//! [`CLAIM_MINUTES`] (its server stopped mid-send) is taken again.
 
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use time::OffsetDateTime;
 
@@ -14,6 +19,9 @@ use crate::app::App;
 use crate::store::entity::mail_outbox;
 
 const MAX_ATTEMPTS: i32 = 5;
+
+/// A claimed message not settled within this long is free again.
+pub const CLAIM_MINUTES: i64 = 10;
 
 /// Mails older than this are not sent any more (a relay configured later does not flood people
 /// with stale notices).
@@ -107,15 +115,33 @@ pub async fn deliver_pending(app: &App) -> Result<u32, MailError> {
     let transport = transport(url)?;
     let from = app.config.smtp_from.clone();
     let now = app.clock.now();
+    let free = || {
+        Condition::any()
+            .add(mail_outbox::Column::ClaimedAt.is_null())
+            .add(mail_outbox::Column::ClaimedAt.lt(now - time::Duration::minutes(CLAIM_MINUTES)))
+    };
     let pending = mail_outbox::Entity::find()
         .filter(mail_outbox::Column::SentAt.is_null())
         .filter(mail_outbox::Column::Attempts.lt(MAX_ATTEMPTS))
+        .filter(free())
         .order_by_asc(mail_outbox::Column::Id)
         .limit(100)
         .all(&app.db)
         .await?;
     let mut sent = 0;
     for m in pending {
+        // The claim: one statement, so of two servers reading the same row one sends it.
+        let claimed = mail_outbox::Entity::update_many()
+            .col_expr(mail_outbox::Column::ClaimedAt, Expr::value(now))
+            .filter(mail_outbox::Column::Id.eq(m.id))
+            .filter(mail_outbox::Column::SentAt.is_null())
+            .filter(mail_outbox::Column::Attempts.eq(m.attempts))
+            .filter(free())
+            .exec(&app.db)
+            .await?;
+        if claimed.rows_affected != 1 {
+            continue;
+        }
         let expired = now - m.created_at > time::Duration::days(MAX_AGE_DAYS);
         let result = if expired {
             Err(format!("超过{MAX_AGE_DAYS}天未能发送，已放弃"))
@@ -131,6 +157,8 @@ pub async fn deliver_pending(app: &App) -> Result<u32, MailError> {
         };
         let mut row: mail_outbox::ActiveModel = m.clone().into();
         row.attempts = Set(m.attempts + 1);
+        // Settled either way; a failed one waits for the next round, by any server.
+        row.claimed_at = Set(None);
         match result {
             Ok(()) => {
                 row.sent_at = Set(Some(now));

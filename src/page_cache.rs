@@ -2,10 +2,19 @@
 //! read by many and changes only when the round, its entrants or its objections change (or the
 //! day turns, which opens or closes the objection form), so the page is rendered once per such
 //! state and kept with a strong ETag and its gzip bytes; a request then costs no database round
-//! trip. The services that change what the page shows invalidate it after their commit
-//! (`invalidate`); a render that read the state before such a change is not stored
-//! (`generation`). Entries also expire after a minute, bounding how long an edit made elsewhere
-//! (a cluster renamed during the notice, a write on another server) can stay unseen.
+//! trip on SQLite. The services that change what the page shows invalidate it after their commit
+//! (`invalidate`); a render that read the state before such a change is not stored (the page is
+//! kept under the [`Stamp`] read before rendering). Entries also expire after a minute, bounding
+//! how long an edit that does not invalidate (a cluster renamed during the notice) stays unseen.
+//!
+//! Several servers on one PostgreSQL database: each keeps its own pages, so a change made
+//! through one must reach the others. `invalidate` also bumps a shared counter row per round
+//! (`page_versions`, one upsert), and on PostgreSQL a kept page is served only while that
+//! counter still has the value read before it was rendered: one primary-key read per request
+//! instead of rendering the notice (a few queries and the template). A server killed between a
+//! change's commit and the bump leaves the others at most the minute of expiry behind. SQLite
+//! serves one process (several servers on one SQLite file are not a supported deployment), so
+//! there the process's own generation is the whole stamp and a request makes no query.
 //!
 //! The cache holds one page per round on notice (a published notice's page is tens of KB, its
 //! gzip a few KB); `MAX_PAGES` bounds it whatever happens.
@@ -16,6 +25,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 use sm3::{Digest, Sm3};
 use std::time::{Duration, Instant};
 use time::Date;
@@ -103,6 +113,14 @@ pub struct PageCache {
     inner: Mutex<Inner>,
 }
 
+/// What a kept page was rendered under: this process's generation of the round and, on
+/// PostgreSQL, the round's shared change counter. A page is served only under the same stamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    local: u64,
+    shared: i64,
+}
+
 #[derive(Default)]
 struct Inner {
     pages: HashMap<RoundId, Cached>,
@@ -113,34 +131,86 @@ struct Inner {
 struct Cached {
     day: Date,
     at: Instant,
+    stamp: Stamp,
     page: Arc<Page>,
 }
 
+/// The one parameter of a statement in the backend's spelling.
+fn param(db: &DatabaseConnection) -> &'static str {
+    match db.get_database_backend() {
+        DatabaseBackend::Postgres => "$1",
+        _ => "?",
+    }
+}
+
+/// The shared change counter of a round's page (0 before its first change).
+async fn shared_version(db: &DatabaseConnection, id: RoundId) -> i64 {
+    let read = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            format!(
+                "SELECT version FROM page_versions WHERE round_id = {}",
+                param(db)
+            ),
+            [id.get().into()],
+        ))
+        .await
+        .and_then(|row| row.map(|r| r.try_get::<i64>("", "version")).transpose());
+    match read {
+        Ok(v) => v.unwrap_or(0),
+        Err(e) => {
+            // Unknown: a value no render was kept under, so the page is rendered afresh.
+            tracing::warn!(round = id.get(), "reading the notice's change counter: {e}");
+            -1
+        }
+    }
+}
+
 impl PageCache {
-    /// The page stored for `id` on `day`, when still fresh.
-    pub fn get(&self, id: RoundId, day: Date) -> Option<Arc<Page>> {
+    /// The page stored for `id` on `day` under `stamp`, when still fresh.
+    pub fn get(&self, id: RoundId, day: Date, stamp: Stamp) -> Option<Arc<Page>> {
+        if stamp.shared < 0 {
+            return None;
+        }
         let inner = self.inner.lock().ok()?;
         inner
             .pages
             .get(&id)
-            .filter(|c| c.day == day && c.at.elapsed() < MAX_AGE)
+            .filter(|c| c.day == day && c.stamp == stamp && c.at.elapsed() < MAX_AGE)
             .map(|c| c.page.clone())
     }
 
-    /// Taken before reading what a page shows; `put` stores the page only when no change came
-    /// in between.
-    pub fn generation(&self, id: RoundId) -> u64 {
-        self.inner
-            .lock()
-            .map(|i| i.generations.get(&id).copied().unwrap_or(0))
-            .unwrap_or(u64::MAX)
+    /// Taken before reading what a page shows: this process's generation and, on PostgreSQL
+    /// (where other servers may change the round), the shared counter, in one statement.
+    pub async fn stamp(&self, db: &DatabaseConnection, id: RoundId) -> Stamp {
+        let local = self.local_stamp(id);
+        match db.get_database_backend() {
+            DatabaseBackend::Postgres => Stamp {
+                shared: shared_version(db, id).await,
+                ..local
+            },
+            _ => local,
+        }
     }
 
-    /// Keeps the page rendered from the state read under `generation`, and returns it.
-    pub fn put(&self, id: RoundId, generation: u64, day: Date, html: Bytes) -> Arc<Page> {
+    fn local_stamp(&self, id: RoundId) -> Stamp {
+        Stamp {
+            local: self
+                .inner
+                .lock()
+                .map(|i| i.generations.get(&id).copied().unwrap_or(0))
+                .unwrap_or(u64::MAX),
+            shared: 0,
+        }
+    }
+
+    /// Keeps the page rendered from the state read under `stamp`, and returns it. Not kept when
+    /// this process saw a change in between.
+    pub fn put(&self, id: RoundId, stamp: Stamp, day: Date, html: Bytes) -> Arc<Page> {
         let page = Arc::new(Page::new(html));
         if let Ok(mut inner) = self.inner.lock()
-            && inner.generations.get(&id).copied().unwrap_or(0) == generation
+            && inner.generations.get(&id).copied().unwrap_or(0) == stamp.local
+            && stamp.shared >= 0
         {
             if inner.pages.len() >= MAX_PAGES
                 && !inner.pages.contains_key(&id)
@@ -157,6 +227,7 @@ impl PageCache {
                 Cached {
                     day,
                     at: Instant::now(),
+                    stamp,
                     page: page.clone(),
                 },
             );
@@ -164,8 +235,28 @@ impl PageCache {
         page
     }
 
-    /// What the page of `id` shows has changed (called after the change's commit).
-    pub fn invalidate(&self, id: RoundId) {
+    /// What the page of `id` shows has changed (called after the change's commit): dropped
+    /// here, and the shared counter moves so that every other server renders it afresh.
+    pub async fn invalidate(&self, db: &DatabaseConnection, id: RoundId) {
+        self.invalidate_local(id);
+        let bumped = db
+            .execute_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                format!(
+                    "INSERT INTO page_versions (round_id, version) VALUES ({}, 1) \
+                     ON CONFLICT (round_id) DO UPDATE SET version = page_versions.version + 1",
+                    param(db)
+                ),
+                [id.get().into()],
+            ))
+            .await;
+        if let Err(e) = bumped {
+            // The other servers' copies still expire within MAX_AGE.
+            tracing::error!(round = id.get(), "moving the notice's change counter: {e}");
+        }
+    }
+
+    fn invalidate_local(&self, id: RoundId) {
         if let Ok(mut inner) = self.inner.lock() {
             inner.pages.remove(&id);
             *inner.generations.entry(id).or_default() += 1;
@@ -186,31 +277,40 @@ mod tests {
     fn a_page_is_served_on_its_day_until_invalidated() {
         let cache = PageCache::default();
         let id = RoundId::new(1);
-        assert!(cache.get(id, day(4)).is_none());
-        let g = cache.generation(id);
+        assert!(cache.get(id, day(4), cache.local_stamp(id)).is_none());
+        let g = cache.local_stamp(id);
         cache.put(id, g, day(4), Bytes::from("<p>一</p>"));
-        let page = cache.get(id, day(4)).map(|p| p.html.clone());
+        let page = cache
+            .get(id, day(4), cache.local_stamp(id))
+            .map(|p| p.html.clone());
         assert_eq!(page, Some(Bytes::from("<p>一</p>")));
         assert!(
-            cache.get(id, day(5)).is_none(),
+            cache.get(id, day(5), cache.local_stamp(id)).is_none(),
             "the next day renders afresh"
         );
-        assert!(cache.get(RoundId::new(2), day(4)).is_none());
-        cache.invalidate(id);
-        assert!(cache.get(id, day(4)).is_none(), "a change renders afresh");
+        assert!(
+            cache
+                .get(RoundId::new(2), day(4), cache.local_stamp(RoundId::new(2)))
+                .is_none()
+        );
+        cache.invalidate_local(id);
+        assert!(
+            cache.get(id, day(4), cache.local_stamp(id)).is_none(),
+            "a change renders afresh"
+        );
     }
 
     #[test]
     fn a_render_that_read_before_a_change_is_not_kept() {
         let cache = PageCache::default();
         let id = RoundId::new(7);
-        let before = cache.generation(id);
-        cache.invalidate(id);
+        let before = cache.local_stamp(id);
+        cache.invalidate_local(id);
         cache.put(id, before, day(4), Bytes::from("旧"));
-        assert!(cache.get(id, day(4)).is_none());
-        let now = cache.generation(id);
+        assert!(cache.get(id, day(4), cache.local_stamp(id)).is_none());
+        let now = cache.local_stamp(id);
         cache.put(id, now, day(4), Bytes::from("新"));
-        assert!(cache.get(id, day(4)).is_some());
+        assert!(cache.get(id, day(4), cache.local_stamp(id)).is_some());
     }
 
     #[test]
@@ -237,7 +337,7 @@ mod tests {
         let cache = PageCache::default();
         for i in 0..(MAX_PAGES as i64 + 10) {
             let id = RoundId::new(i);
-            cache.put(id, cache.generation(id), day(4), Bytes::from("x"));
+            cache.put(id, cache.local_stamp(id), day(4), Bytes::from("x"));
         }
         let kept = cache.inner.lock().map(|i| i.pages.len()).unwrap_or(0);
         assert_eq!(kept, MAX_PAGES);

@@ -23,6 +23,8 @@ pub enum StartError {
     AuditKey(#[from] crate::audit_anchor::StartKeyError),
     #[error(transparent)]
     SealKey(#[from] crate::auth::sealed::SealStartError),
+    #[error("附件存储配置无效：{0}")]
+    Blobs(String),
     #[error("无法监听 {addr}：{reason}（端口可能已被占用，可用 --listen 或 JIQUN_LISTEN 换一个）")]
     Listen { addr: String, reason: String },
 }
@@ -87,8 +89,11 @@ pub async fn open(config: Config, create_key: bool) -> Result<App, StartError> {
     }
     // Uploads interrupted by a crash leave partial files; an hour is far longer than any upload.
     crate::attachments::sweep_temp(&config.data_dir, std::time::Duration::from_secs(3600)).await;
+    let blobs = crate::blob_store::BlobStore::from_config(&config.data_dir, &config.attachments)
+        .map_err(|e| StartError::Blobs(e.log_detail().unwrap_or_else(|| e.to_string())))?;
     Ok(App {
         db,
+        blobs,
         config,
         audit_key,
         seal_key,

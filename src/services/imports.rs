@@ -598,8 +598,9 @@ async fn file_of<C: ConnectionTrait>(
         .one(conn)
         .await?
         .ok_or_else(|| AppError::internal(format!("import {}: blob missing", m.id)))?;
-    let path = crate::attachments::blob_path(&app.config.data_dir, &b.sm3)?;
-    tokio::fs::read(&path)
+    // A workbook is parsed whole; the upload limit bounds it.
+    app.blobs
+        .read(&b.sm3)
         .await
         .map_err(|e| AppError::internal(format!("import {}: reading the file: {e}", m.id)))
 }

@@ -31,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0020Recheck),
             Box::new(M0024RecheckObjections),
             Box::new(M0023CallRules),
+            Box::new(M0025ScaleOut),
         ]
     }
 }
@@ -2166,6 +2167,38 @@ impl MigrationTrait for M0023CallRules {
             Table::alter()
                 .table("competitions")
                 .add_column(text_null("call_rules"))
+                .to_owned(),
+        )
+        .await
+    }
+}
+
+/// Several servers on one database: a change counter per round's public notice, so a page kept
+/// by one server is dropped when another changes the round (`page_cache`), and the claim of an
+/// outgoing e-mail, so two servers' mailers never send the same message (`mail`).
+struct M0025ScaleOut;
+
+impl MigrationName for M0025ScaleOut {
+    fn name(&self) -> &str {
+        "m0025_scale_out"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0025ScaleOut {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("page_versions")
+                .col(big_integer("round_id").primary_key())
+                .col(big_integer("version"))
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table("mail_outbox")
+                .add_column(timestamp_with_time_zone_null("claimed_at"))
                 .to_owned(),
         )
         .await

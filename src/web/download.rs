@@ -93,18 +93,13 @@ pub async fn file_response(d: Download) -> Result<Response, AppError> {
         .map_err(|e| AppError::internal(format!("content disposition: {e}")))?;
     let mime = HeaderValue::from_str(&d.blob.mime)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
-    let body = file_body(d.file);
-    let mut res = body.into_response();
+    // Streamed from the blob store (disk or object store): never the whole file in memory.
+    let mut res = axum::body::Body::from_stream(d.body).into_response();
     let headers = res.headers_mut();
     headers.insert(header::CONTENT_TYPE, mime);
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     headers.insert(header::CONTENT_DISPOSITION, disposition);
     Ok(res)
-}
-
-/// The body of a download, streamed in 64 KB pieces: never the whole file in memory.
-fn file_body(file: tokio::fs::File) -> axum::body::Body {
-    axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024))
 }
 
 /// A dashboard table as an Excel workbook, for the pages and the API alike.

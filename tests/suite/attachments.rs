@@ -160,7 +160,7 @@ async fn a_large_file_streams_to_a_file_named_by_its_sm3() {
     assert_eq!(view.size_label, "60MB");
     assert_eq!(view.purpose_label, "佐证材料");
     assert_eq!(view.file_name, "集群申请报告.pdf");
-    let path = attachments::blob_path(&t.app.config.data_dir, &expected).unwrap();
+    let path = jiqun::blob_store::local_path(&t.app.config.data_dir, &expected).unwrap();
     assert_eq!(path.file_name().unwrap().to_str().unwrap(), expected);
     assert_eq!(std::fs::metadata(&path).unwrap().len(), size as u64);
     // The name is the digest of what is on disk, recomputed from the file.

@@ -43,7 +43,7 @@ pub(crate) const OVERRIDE_REASON: &str =
     "新的管理办法尚未印发，经厅长办公会研究，竞赛按2021年办法延续执行";
 pub(crate) const OVERRIDE_DOCUMENT: &str = "湘工信办〔2026〕99号";
 
-async fn open_call(t: &TestApp, year: i32, days: i64, review_days: i64) -> Value {
+pub(crate) async fn open_call(t: &TestApp, year: i32, days: i64, review_days: i64) -> Value {
     let province = token(t, "province").await;
     let (status, created) = call(
         t,
@@ -648,7 +648,7 @@ async fn notifications_reach_every_user_of_the_organisation_and_are_marked_read(
     );
 }
 
-async fn insert_cluster(
+pub(crate) async fn insert_cluster(
     t: &TestApp,
     org: OrgId,
     name: &str,
@@ -677,7 +677,7 @@ async fn insert_cluster(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn insert_application(
+pub(crate) async fn insert_application(
     t: &TestApp,
     competition_id: CompetitionId,
     cluster_id: ClusterId,
@@ -712,7 +712,7 @@ async fn insert_application(
     .id
 }
 
-async fn notifications_with_link(t: &TestApp, username: &str, fragment: &str) -> u64 {
+pub(crate) async fn notifications_with_link(t: &TestApp, username: &str, fragment: &str) -> u64 {
     notification::Entity::find()
         .filter(notification::Column::UserId.eq(user_id(t, username).await))
         .filter(notification::Column::Link.contains(fragment))

@@ -10,10 +10,10 @@ use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use crate::support;
 
 /// A local SMTP server that writes every message it receives into `dir/mail.txt`.
-struct SmtpSink {
+pub(crate) struct SmtpSink {
     child: Child,
-    port: u16,
-    file: std::path::PathBuf,
+    pub(crate) port: u16,
+    pub(crate) file: std::path::PathBuf,
 }
 
 impl Drop for SmtpSink {
@@ -23,7 +23,7 @@ impl Drop for SmtpSink {
     }
 }
 
-fn smtp_sink(dir: &std::path::Path) -> SmtpSink {
+pub(crate) fn smtp_sink(dir: &std::path::Path) -> SmtpSink {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -45,6 +45,7 @@ mod revocation;
 mod round_flow;
 mod rounds;
 mod scale;
+mod scale_out;
 mod scopes;
 mod scoring;
 mod sealing;

@@ -236,7 +236,7 @@ pub async fn confirm(
         .await?;
     let rows = crate::services::designations::rows_for(&txn, &created).await?;
     txn.commit().await?;
-    app.public_pages.invalidate(r.id);
+    app.public_pages.invalidate(&app.db, r.id).await;
     Ok(ConfirmOutcome {
         round_id: r.id,
         confirmed_on: today.to_string(),

@@ -358,7 +358,7 @@ pub async fn decide(
         .pop()
         .ok_or(AppError::NotFound)?;
     txn.commit().await?;
-    app.public_pages.invalidate(o.round_id);
+    app.public_pages.invalidate(&app.db, o.round_id).await;
     Ok(view)
 }
 

@@ -381,7 +381,7 @@ pub async fn file_objection(
         .await?;
     }
     txn.commit().await?;
-    app.public_pages.invalidate(r.id);
+    app.public_pages.invalidate(&app.db, r.id).await;
     Ok(ObjectionReceipt {
         id: o.id,
         receipt_number: jiqun_domain::round::receipt_number(

@@ -147,6 +147,6 @@ pub async fn publish(
         .await?
         .ok_or(AppError::NotFound)?;
     txn.commit().await?;
-    app.public_pages.invalidate(round_id);
+    app.public_pages.invalidate(&app.db, round_id).await;
     Ok(out)
 }

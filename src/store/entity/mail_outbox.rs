@@ -13,6 +13,8 @@ pub struct Model {
     pub last_error: String,
     pub created_at: TimeDateTimeWithTimeZone,
     pub sent_at: Option<TimeDateTimeWithTimeZone>,
+    /// When a server took the message to send it (several servers, one database).
+    pub claimed_at: Option<TimeDateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -154,16 +154,16 @@ async fn show(
     }
     // The public reads one shared page per state, served like a file (see `page_cache`).
     let today = crate::services::calendar::today(&app);
-    let page = match app.public_pages.get(id, today) {
+    let stamp = app.public_pages.stamp(&app.db, id).await;
+    let page = match app.public_pages.get(id, today, stamp) {
         Some(page) => page,
         None => {
-            let generation = app.public_pages.generation(id);
             let n = notices::public_notice(&app, id).await?;
             let html = notice_page(None, n, ObjectionForm::default(), None, String::new())
                 .render()
                 .map_err(|e| AppError::internal(format!("render the notice: {e}")))?;
             app.public_pages
-                .put(id, generation, today, axum::body::Bytes::from(html))
+                .put(id, stamp, today, axum::body::Bytes::from(html))
         }
     };
     Ok(crate::web::download::cached_page_response(&headers, &page))
