@@ -46,6 +46,8 @@ async fn visible<C: ConnectionTrait>(
     Ok(match scope {
         ScopeKind::All => true,
         ScopeKind::OwnCity => p.org.city_code == Some(m.city_code),
+        // The lead county the application names (the one the per-county cap counts).
+        ScopeKind::OwnCounty => super::county_reaches(p, m.county_code),
         ScopeKind::OwnOrg => {
             m.org_id == p.org.id
                 || cluster_co_applicant::Entity::find()

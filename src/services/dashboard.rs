@@ -174,7 +174,9 @@ async fn clusters_in_scope(
                     .await?,
             ))
         }
-        ScopeKind::OwnOrg | ScopeKind::OwnAccount => Err(AppError::Forbidden),
+        ScopeKind::OwnCounty | ScopeKind::OwnOrg | ScopeKind::OwnAccount => {
+            Err(AppError::Forbidden)
+        }
     }
 }
 

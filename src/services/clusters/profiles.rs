@@ -40,6 +40,10 @@ async fn scope_condition(
             Some(city) => Condition::all().add(cluster::Column::CityCode.eq(*city)),
             None => Condition::all().add(cluster::Column::Id.eq(-1)),
         },
+        ScopeKind::OwnCounty => match &p.org.county_code {
+            Some(county) => Condition::all().add(cluster::Column::LeadCountyCode.eq(*county)),
+            None => Condition::all().add(cluster::Column::Id.eq(-1)),
+        },
         ScopeKind::OwnOrg => {
             let joined: Vec<ClusterId> = cluster_co_applicant::Entity::find()
                 .filter(cluster_co_applicant::Column::OrgId.eq(p.org.id))
