@@ -341,3 +341,32 @@ async fn the_system_administrator_creates_a_county_bureau_and_its_account() {
     assert!(form.contains("value=\"county_bureau\""), "{form}");
     assert!(form.contains("county-picker.js"), "{form}");
 }
+
+/// 第十六条: clusters of the policy's 长株潭 grouping carry its tag in the applications list,
+/// the API and the city's queue; others do not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changzhutan_clusters_are_tagged_from_the_policys_grouping() {
+    let t = support::spawn().await;
+    let [own, neighbour, other_city] = three_submitted(&t).await;
+    let province = token(&t, "province").await;
+    let (status, list) = call(&t, &province, "GET", "/api/v1/applications", None).await;
+    assert_eq!(status, 200, "{list}");
+    let groupings = |id: i64| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["groupings"].clone())
+            .unwrap()
+    };
+    assert_eq!(groupings(own), json!(["长株潭"]));
+    assert_eq!(groupings(neighbour), json!(["长株潭"]));
+    assert_eq!(groupings(other_city), json!([]));
+    let city_page = support::page_login(&t, "changsha").await;
+    let (_, queue) = get_page(&city_page, &t, "/reviews?year=all").await;
+    assert_eq!(queue.matches("data-grouping=\"长株潭\"").count(), 2, "{queue}");
+    let yueyang_page = support::page_login(&t, "yueyang").await;
+    let (_, queue) = get_page(&yueyang_page, &t, "/reviews?year=all").await;
+    assert!(queue.contains("岳阳云溪化工集群"), "{queue}");
+    assert!(!queue.contains("data-grouping"), "{queue}");
+}

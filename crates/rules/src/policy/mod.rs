@@ -685,6 +685,25 @@ pub struct Recheck {
 pub const DEFAULT_RECHECK_PASS_MARK: u32 = 60;
 
 impl Policy {
+    /// The names of the policy's groupings (第十六条: 长株潭) that take in a city, in policy
+    /// order: the tag shown beside a cluster of that city in lists, rankings and exports.
+    pub fn groupings_of_city(&self, city_code: &str) -> Vec<&str> {
+        self.groupings
+            .iter()
+            .filter(|g| g.city_codes.iter().any(|c| c == city_code))
+            .map(|g| g.name.as_str())
+            .collect()
+    }
+
+    /// The cities of a grouping by key (e.g. `changzhutan`), empty when the policy has none.
+    pub fn grouping_cities(&self, key: &str) -> Vec<&str> {
+        self.groupings
+            .iter()
+            .filter(|g| g.key == key)
+            .flat_map(|g| g.city_codes.iter().map(String::as_str))
+            .collect()
+    }
+
     /// The panel score a cluster needs to pass its 复核.
     pub fn recheck_pass_mark(&self) -> f64 {
         f64::from(self.recheck.pass_mark.unwrap_or(DEFAULT_RECHECK_PASS_MARK))

@@ -1022,3 +1022,26 @@ fn the_summary_names_per_kind_values_floors_and_normalisation() {
     assert!(s.contains("先标准化（z分数）"), "{s}");
     assert!(!shipped().summary().contains("底线"));
 }
+
+#[test]
+fn a_city_is_tagged_with_the_groupings_that_take_it_in() {
+    let p = builtin_policies().unwrap().remove(0);
+    for (city, tags) in [
+        ("430100", vec!["长株潭"]),
+        ("430200", vec!["长株潭"]),
+        ("430300", vec!["长株潭"]),
+        ("430400", vec![]),
+        ("430600", vec![]),
+        ("433100", vec![]),
+    ] {
+        assert_eq!(p.groupings_of_city(city), tags, "{city}");
+    }
+    assert_eq!(
+        p.grouping_cities("changzhutan"),
+        ["430100", "430200", "430300"]
+    );
+    assert!(p.grouping_cities("none").is_empty());
+    let mut without = p.clone();
+    without.groupings.clear();
+    assert!(without.groupings_of_city("430100").is_empty());
+}
