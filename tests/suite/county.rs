@@ -364,9 +364,144 @@ async fn changzhutan_clusters_are_tagged_from_the_policys_grouping() {
     assert_eq!(groupings(other_city), json!([]));
     let city_page = support::page_login(&t, "changsha").await;
     let (_, queue) = get_page(&city_page, &t, "/reviews?year=all").await;
-    assert_eq!(queue.matches("data-grouping=\"长株潭\"").count(), 2, "{queue}");
+    assert_eq!(
+        queue.matches("data-grouping=\"长株潭\"").count(),
+        2,
+        "{queue}"
+    );
     let yueyang_page = support::page_login(&t, "yueyang").await;
     let (_, queue) = get_page(&yueyang_page, &t, "/reviews?year=all").await;
     assert!(queue.contains("岳阳云溪化工集群"), "{queue}");
     assert!(!queue.contains("data-grouping"), "{queue}");
+}
+
+/// A 2026 call bound to the shipped policy text as `edit` changes it.
+async fn call_under(t: &TestApp, edit: impl Fn(&str) -> String) -> jiqun::store::id::CompetitionId {
+    use jiqun::store::entity::competition;
+    use sea_orm::{ActiveModelTrait, Set};
+    let now = t.app.clock.now();
+    let (_, text) = jiqun_rules::policy::BUILTIN_POLICY_SOURCES[0];
+    competition::ActiveModel {
+        year: Set(2026),
+        title: Set("2026年湖南省先进制造业集群竞赛".into()),
+        policy_id: Set("hunan-2021".into()),
+        policy_source: Set(edit(text)),
+        submission_deadline: Set(now + time::Duration::days(10)),
+        review_deadline: Set(now + time::Duration::days(20)),
+        notice_text: Set("各市州工信局：……".into()),
+        status: Set(jiqun::store::entity::kinds::CompetitionStatus::Open),
+        created_by: Set(crate::fixtures::user_id(t, "province").await),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&t.app.db)
+    .await
+    .expect("competition")
+    .id
+}
+
+/// Two submitted 长沙 applications in one county-level division.
+async fn two_in(t: &TestApp, call_id: jiqun::store::id::CompetitionId, county: &str) -> [i64; 2] {
+    let mut ids = [0; 2];
+    for (i, name) in ["甲集群", "乙集群"].into_iter().enumerate() {
+        let (id, v) = started(
+            t,
+            call_id,
+            "applicant",
+            "长沙工程机械产业集群促进会",
+            "430100",
+            county,
+            &format!("{county}{name}"),
+        )
+        .await;
+        submit_complete(t, "applicant", id, v).await;
+        ids[i] = id;
+    }
+    ids
+}
+
+async fn recommend(t: &TestApp, ids: &[i64], justification: &str) -> (u16, Value) {
+    let city = token(t, "changsha").await;
+    call_json(
+        t,
+        &city,
+        "POST",
+        "/api/v1/applications/recommend",
+        json!({"ids": ids, "cap_justification": justification}),
+    )
+    .await
+}
+
+/// 第十六条 as the shipped policy reads it: the cap counts 县（市）, not 市辖区, and in warn
+/// mode a written reason lets the city go over it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cap_counts_counties_and_county_cities_and_warns_at_recommendation() {
+    let t = support::spawn().await;
+    let call_id = call_under(&t, str::to_string).await;
+    // Two in 岳麓区 (a district): no cap, no reason asked.
+    let districts = two_in(&t, call_id, "430104").await;
+    let (status, body) = recommend(&t, &districts, "").await;
+    assert_eq!(status, 200, "{body}");
+    // Two in 长沙县 (a county): over the cap, a reason is needed and then recorded.
+    let county = two_in(&t, call_id, "430121").await;
+    let (status, body) = recommend(&t, &county, "").await;
+    assert_eq!(status, 422, "{body}");
+    let message = crate::fixtures::field_message(&body, "cap_justification");
+    assert!(
+        message.contains("长沙县将有2个集群（上限1个）"),
+        "{message}"
+    );
+    let (status, body) = recommend(&t, &county, "两个集群分处产业链上下游").await;
+    assert_eq!(status, 200, "{body}");
+
+    // A call bound to a text that caps every division counts the district too.
+    let all = call_under(&t, |text| {
+        text.replacen("counts = \"counties\"", "counts = \"all\"", 1)
+    })
+    .await;
+    let districts = two_in(&t, all, "430103").await;
+    let (status, body) = recommend(&t, &districts, "").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        crate::fixtures::field_message(&body, "cap_justification").contains("天心区"),
+        "{body}"
+    );
+}
+
+/// A policy whose cap blocks refuses the city's recommendation over it, whatever the reason,
+/// and recommends nothing of the batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocking_cap_refuses_the_recommendation_over_it() {
+    let t = support::spawn().await;
+    let call_id = call_under(&t, |text| {
+        text.replacen("mode = \"warn\"", "mode = \"block\"", 1)
+    })
+    .await;
+    let [a, b] = two_in(&t, call_id, "430121").await;
+    let (status, body) = recommend(&t, &[a, b], "两个集群分处产业链上下游").await;
+    assert_eq!(status, 409, "{body}");
+    let message = crate::fixtures::error_message(&body);
+    assert!(
+        message.contains("长沙县将有2个集群（上限1个）"),
+        "{message}"
+    );
+    let city = token(&t, "changsha").await;
+    for id in [a, b] {
+        let (_, detail) = call(
+            &t,
+            &city,
+            "GET",
+            &format!("/api/v1/applications/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(detail["application"]["status"], "submitted", "{detail}");
+    }
+    // One alone is within the cap.
+    let (status, body) = recommend(&t, &[a], "").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = recommend(&t, &[b], "确有必要").await;
+    assert_eq!(status, 409, "{body}");
 }

@@ -251,6 +251,13 @@ pub(super) async fn county_excess<C: ConnectionTrait>(
     chosen: &[&round_entry::Model],
 ) -> Result<BTreeMap<String, String>, AppError> {
     let cap = policy.quota.per_county.max;
+    // Only the divisions the policy caps (县（市）, or every division).
+    let divisions = crate::services::reviews::cap_divisions(&policy.quota.per_county);
+    let chosen: Vec<&round_entry::Model> = chosen
+        .iter()
+        .copied()
+        .filter(|e| county_cap::counted(divisions, &e.county_code.to_string()))
+        .collect();
     let designated: BTreeSet<ClusterId> = designation::Entity::find()
         .filter(designation::Column::RevokedOn.is_null())
         .all(conn)

@@ -767,6 +767,40 @@ pub struct CountyQuota {
     #[serde(default)]
     pub article: Option<String>,
     pub source: Source,
+    /// Which county-level divisions the cap counts; absent (texts before version 5): all.
+    #[serde(default)]
+    pub divisions: Option<CapDivisions>,
+}
+
+/// `[quota.per_county.divisions]`: whether 第十六条's 县（市） takes in municipal districts.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapDivisions {
+    pub counts: CapCounts,
+    #[serde(default)]
+    pub article: Option<String>,
+    pub source: Source,
+}
+
+/// The county-level divisions a per-county cap counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CapCounts {
+    /// Every county-level division, 市辖区 included.
+    #[default]
+    All,
+    /// Counties, autonomous counties and county-level cities (县（市）); 市辖区 not capped.
+    Counties,
+}
+
+impl CountyQuota {
+    /// The divisions the cap counts (all, for a text that does not say).
+    pub fn counts(&self) -> CapCounts {
+        self.divisions
+            .as_ref()
+            .map(|d| d.counts)
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
