@@ -183,6 +183,11 @@ async fn the_county_gives_its_opinion_and_the_city_reads_it_at_its_review() {
     assert_eq!(status, 200);
     assert!(review.contains("id=\"county-opinion\""), "{review}");
     assert!(!review.contains("id=\"decision-form\""), "{review}");
+    // The application's own page (with its history) opens to it too, read-only.
+    let (status, _) = get_page(&page, &t, &format!("/applications/{own}")).await;
+    assert_eq!(status, 200);
+    let (status, _) = get_page(&page, &t, &format!("/applications/{neighbour}")).await;
+    assert_eq!(status, 404);
 
     // An empty opinion is refused against its field; the neighbour's is out of reach.
     let csrf = support::csrf_from(&review);
