@@ -55,7 +55,7 @@ pub fn routes() -> Router<Shared> {
         VersionRequest,
         CommentRequest,
         RecommendRequest,
-        OpinionRequest,
+        CountyOpinionRequest,
         OpinionView,
         ApplicationDetail,
         FormSchema,
@@ -269,19 +269,19 @@ async fn opinions(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
-pub struct OpinionRequest {
+pub struct CountyOpinionRequest {
     pub opinion: String,
 }
 
 /// The county bureau gives its opinion on one of its county's applications while the city
 /// reviews it (第十六条); it decides nothing.
-#[utoipa::path(post, path = "/api/v1/applications/{id}/county-opinions", params(("id" = i64, Path)), request_body = OpinionRequest,
+#[utoipa::path(post, path = "/api/v1/applications/{id}/county-opinions", params(("id" = i64, Path)), request_body = CountyOpinionRequest,
     responses((status = 200, body = Vec<OpinionView>), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn give_opinion(
     State(app): State<Shared>,
     Authed(ctx): Authed,
     Path(id): Path<ApplicationId>,
-    Json(body): Json<OpinionRequest>,
+    Json(body): Json<CountyOpinionRequest>,
 ) -> ApiResult<Vec<OpinionView>> {
     county_opinions::give(&app, &ctx.principal, id, &body.opinion).await?;
     let m = svc::load(&app.db, &ctx.principal, id).await?;
