@@ -33,6 +33,10 @@ struct DemoUser {
     org: &'static str,
 }
 
+/// The demo county bureau: (city, county, organisation, username).
+const COUNTY_USER: (&str, &str, &str, &str) =
+    ("430100", "430121", "长沙县工业和信息化局", "changshaxian");
+
 const CITY_USERS: [(&str, &str); 14] = [
     ("430100", "changsha"),
     ("430200", "zhuzhou"),
@@ -191,6 +195,21 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
             .await?,
         );
     }
+    // 第十六条: the county bureau of the showcase's 长沙 cluster's lead county (长沙县).
+    let (county_city, county_code, county_org, _) = COUNTY_USER;
+    orgs.insert(
+        county_org.to_string(),
+        org(
+            app,
+            &txn,
+            county_org,
+            OrgKind::CountyBureau,
+            Some(county_city),
+            Some(county_code),
+            None,
+        )
+        .await?,
+    );
     let promotion = [
         ("长沙工程机械产业集群促进会", "430100", "430121", "MJJ0001"),
         (
@@ -310,6 +329,12 @@ async fn seed_data(app: &App) -> Result<(), AppError> {
             org: code,
         });
     }
+    people.push(DemoUser {
+        username: COUNTY_USER.3,
+        name: "县工信局 经办人",
+        role: Role::CountyBureau,
+        org: COUNTY_USER.2,
+    });
     let hash = password::hash(DEMO_PASSWORD).await?;
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;

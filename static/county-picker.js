@@ -17,3 +17,22 @@ document.addEventListener('DOMContentLoaded', function () {
   lead.addEventListener('change', sync);
   sync();
 });
+
+// The organisation form: only the chosen city's counties are offered (the server refuses a
+// county of another city all the same).
+document.addEventListener('DOMContentLoaded', function () {
+  var city = document.getElementById('city_code');
+  var county = document.getElementById('county_code');
+  if (!city || !county || !county.querySelector('optgroup')) { return; }
+  function sync() {
+    var chosen = city.selectedIndex > 0 ? city.options[city.selectedIndex].text : '';
+    county.querySelectorAll('optgroup').forEach(function (group) {
+      var other = chosen !== '' && group.label !== chosen;
+      group.hidden = other;
+      group.disabled = other;
+      if (other && group.contains(county.options[county.selectedIndex])) { county.selectedIndex = 0; }
+    });
+  }
+  city.addEventListener('change', sync);
+  sync();
+});

@@ -118,6 +118,11 @@ pub async fn scope_condition(
                 .add(application::Column::CityCode.eq(p.org.city_code))
                 .add(application::Column::Status.ne(Status::Draft)),
         ),
+        ScopeKind::OwnCounty => Some(
+            Condition::all()
+                .add(application::Column::CountyCode.eq(p.org.county_code))
+                .add(application::Column::Status.ne(Status::Draft)),
+        ),
         ScopeKind::OwnOrg => {
             let co: Vec<ClusterId> = cluster_co_applicant::Entity::find()
                 .filter(cluster_co_applicant::Column::OrgId.eq(p.org.id))

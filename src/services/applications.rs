@@ -46,6 +46,8 @@ async fn visible<C: ConnectionTrait>(
     Ok(match scope {
         ScopeKind::All => true,
         ScopeKind::OwnCity => p.org.city_code == Some(m.city_code),
+        // The lead county the application names (the one the per-county cap counts).
+        ScopeKind::OwnCounty => super::county_reaches(p, m.county_code),
         ScopeKind::OwnOrg => {
             m.org_id == p.org.id
                 || cluster_co_applicant::Entity::find()
@@ -518,6 +520,9 @@ pub struct ApplicationRow {
     pub city_code: String,
     pub county_code: String,
     pub county_name: String,
+    /// The bound policy's groupings that take in the cluster's city (第十六条: 长株潭), shown
+    /// as a tag beside the cluster.
+    pub groupings: Vec<String>,
     pub kind: String,
     pub status: String,
     pub status_label: String,
@@ -537,10 +542,24 @@ pub async fn rows(
     let comps =
         store::load_by_ids::<competition::Entity>(&app.db, list.iter().map(|m| m.competition_id))
             .await?;
+    // Each call's bound policy, parsed once for the page.
+    let mut policies = std::collections::HashMap::new();
+    for c in comps.values() {
+        policies.insert(c.id, policy_of(c)?);
+    }
     let mut out = Vec::with_capacity(list.len());
     for m in list {
         let status = m.status;
         let comp = comps.get(&m.competition_id);
+        let groupings = policies
+            .get(&m.competition_id)
+            .map(|p| {
+                p.groupings_of_city(&m.city_code.to_string())
+                    .into_iter()
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
         out.push(ApplicationRow {
             id: m.id,
             competition_id: m.competition_id,
@@ -554,6 +573,7 @@ pub async fn rows(
             county_name: jiqun_domain::region::county(m.county_code)
                 .map(|c| c.full_name())
                 .unwrap_or_default(),
+            groupings,
             city_code: m.city_code.to_string(),
             county_code: m.county_code.to_string(),
             kind: m.kind,

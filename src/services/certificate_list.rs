@@ -98,6 +98,12 @@ fn listed(
             Some(city) => of_clusters(Condition::all().add(cluster::Column::CityCode.eq(city))),
             None => Condition::all().add(designation::Column::Id.eq(-1)),
         },
+        ScopeKind::OwnCounty => match p.org.county_code {
+            Some(county) => {
+                of_clusters(Condition::all().add(cluster::Column::LeadCountyCode.eq(county)))
+            }
+            None => Condition::all().add(designation::Column::Id.eq(-1)),
+        },
         ScopeKind::OwnOrg => of_clusters(Condition::all().add(cluster::Column::OrgId.eq(p.org.id))),
         ScopeKind::OwnAccount => Condition::all().add(designation::Column::Id.eq(-1)),
     });

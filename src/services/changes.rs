@@ -168,7 +168,8 @@ fn in_scope(p: &Principal, scope: ScopeKind, r: &change_request::Model) -> bool 
         ScopeKind::All => true,
         ScopeKind::OwnCity => p.org.city_code == Some(r.city_code),
         ScopeKind::OwnOrg => p.org.id == r.org_id,
-        ScopeKind::OwnAccount => false,
+        // No county reaches a 变更申请 (the table grants none).
+        ScopeKind::OwnCounty | ScopeKind::OwnAccount => false,
     }
 }
 
@@ -578,6 +579,9 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<ChangeRequestView>, Ap
             None => return Ok(Vec::new()),
         },
         ScopeKind::OwnOrg => q.filter(change_request::Column::OrgId.eq(p.org.id)),
+        ScopeKind::OwnCounty => {
+            q.filter(super::of_own_county(p, change_request::Column::ClusterId))
+        }
         ScopeKind::OwnAccount => return Ok(Vec::new()),
     };
     let rows = q

@@ -75,6 +75,9 @@ async fn relation_to<C: ConnectionTrait>(
             .city_code
             .is_some_and(|c| c == m.city_code)
             .then_some(Relation::Oversight),
+        ScopeKind::OwnCounty => {
+            super::county_reaches(p, m.lead_county_code).then_some(Relation::Oversight)
+        }
         ScopeKind::All => Some(Relation::Oversight),
         ScopeKind::OwnAccount => None,
     })

@@ -174,7 +174,9 @@ async fn clusters_in_scope(
                     .await?,
             ))
         }
-        ScopeKind::OwnOrg | ScopeKind::OwnAccount => Err(AppError::Forbidden),
+        ScopeKind::OwnCounty | ScopeKind::OwnOrg | ScopeKind::OwnAccount => {
+            Err(AppError::Forbidden)
+        }
     }
 }
 
@@ -369,9 +371,15 @@ async fn compute(app: &App, p: &Principal, q: &DashboardQuery) -> Result<Dashboa
     });
 
     // 长株潭 and the rest.
+    // Which cities make up 长株潭 is the policy's grouping (第十六条).
+    let czt: Vec<RegionCode> = policy
+        .grouping_cities(clusters::CHANGZHUTAN)
+        .into_iter()
+        .filter_map(|c| c.parse().ok())
+        .collect();
     let in_czt = clusters
         .iter()
-        .filter(|c| region::is_changzhutan(c.city_code))
+        .filter(|c| czt.contains(&c.city_code))
         .count();
     tables.push(Table {
         key: "by-area".into(),

@@ -496,6 +496,13 @@ async fn scope_clusters(app: &App, p: &Principal) -> Result<Option<Vec<ClusterId
             }
             None => Ok(Some(Vec::new())),
         },
+        ScopeKind::OwnCounty => match &p.org.county_code {
+            Some(county) => {
+                ids(cluster::Entity::find().filter(cluster::Column::LeadCountyCode.eq(*county)))
+                    .await
+            }
+            None => Ok(Some(Vec::new())),
+        },
         ScopeKind::OwnOrg => {
             ids(cluster::Entity::find().filter(cluster::Column::OrgId.eq(p.org.id))).await
         }

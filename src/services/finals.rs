@@ -169,6 +169,8 @@ fn in_scope(p: &Principal, scope: ScopeKind, m: &final_materials::Model) -> bool
         ScopeKind::All => true,
         ScopeKind::OwnCity => p.org.city_code == Some(m.city_code),
         ScopeKind::OwnOrg => m.org_id == p.org.id,
+        // The city first; `load` checks the cluster's lead county.
+        ScopeKind::OwnCounty => p.org.city_code == Some(m.city_code),
         ScopeKind::OwnAccount => false,
     }
 }
@@ -183,11 +185,19 @@ async fn load<C: ConnectionTrait>(
         Action::View => AppError::NotFound,
         _ => e,
     })?;
-    final_materials::Entity::find_by_id(id)
+    let m = final_materials::Entity::find_by_id(id)
         .one(conn)
         .await?
         .filter(|m| in_scope(p, scope, m))
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+    if scope == ScopeKind::OwnCounty
+        && !super::lead_county_of(conn, m.cluster_id)
+            .await?
+            .is_some_and(|c| super::county_reaches(p, c))
+    {
+        return Err(AppError::NotFound);
+    }
+    Ok(m)
 }
 
 /// Ok when the principal may read the materials' files: anyone who may see them, or an expert
@@ -293,6 +303,9 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<MaterialsRow>, AppErro
             None => return Ok(Vec::new()),
         },
         ScopeKind::OwnOrg => q.filter(final_materials::Column::OrgId.eq(p.org.id)),
+        ScopeKind::OwnCounty => {
+            q.filter(super::of_own_county(p, final_materials::Column::ClusterId))
+        }
         ScopeKind::OwnAccount => return Ok(Vec::new()),
     };
     let list = q

@@ -212,6 +212,9 @@ fn condition(p: &Principal, scope: ScopeKind, f: &Filter) -> Option<Condition> {
         ScopeKind::All => {}
         ScopeKind::OwnCity => c = c.add(funding_entry::Column::CityCode.eq(p.org.city_code?)),
         ScopeKind::OwnOrg => c = c.add(funding_entry::Column::OrgId.eq(p.org.id)),
+        ScopeKind::OwnCounty => {
+            c = c.add(super::of_own_county(p, funding_entry::Column::ClusterId))
+        }
         ScopeKind::OwnAccount => return None,
     }
     if let Some(y) = f.year {

@@ -12,6 +12,7 @@ pub mod changes;
 pub mod clusters;
 pub mod competition_list;
 pub mod competitions;
+pub mod county_opinions;
 pub mod dashboard;
 pub mod demo_clock;
 pub mod designations;
@@ -90,4 +91,48 @@ pub fn saved(result: &sea_orm::UpdateResult) -> Result<(), AppError> {
     } else {
         Ok(())
     }
+}
+
+/// `ScopeKind::OwnCounty`: whether a cluster with this lead county is the county bureau's. A
+/// principal without a county (never a county bureau, which must have one) reaches nothing.
+pub(crate) fn county_reaches(p: &Principal, lead_county: jiqun_domain::region::RegionCode) -> bool {
+    p.org.county_code == Some(lead_county)
+}
+
+/// `ScopeKind::OwnCounty` in a query: `column IN (SELECT id FROM clusters WHERE
+/// lead_county_code = the bureau's county)`, for any table keyed by its cluster. Filtering in
+/// the query keeps paging and counts right.
+pub(crate) fn of_own_county(
+    p: &Principal,
+    cluster_column: impl sea_orm::ColumnTrait,
+) -> sea_orm::Condition {
+    use sea_orm::sea_query::Query;
+    use sea_orm::{ColumnTrait, Condition};
+    let Some(county) = p.org.county_code else {
+        return Condition::all().add(cluster_column.eq(-1));
+    };
+    Condition::all().add(
+        cluster_column.in_subquery(
+            Query::select()
+                .column(crate::store::entity::cluster::Column::Id)
+                .from(crate::store::entity::cluster::Entity)
+                .and_where(crate::store::entity::cluster::Column::LeadCountyCode.eq(county))
+                .to_owned(),
+        ),
+    )
+}
+
+/// The lead county of one cluster (one query), for a check on an object that carries only
+/// its cluster's id.
+pub(crate) async fn lead_county_of<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    cluster_id: crate::store::id::ClusterId,
+) -> Result<Option<jiqun_domain::region::RegionCode>, sea_orm::DbErr> {
+    use sea_orm::EntityTrait;
+    Ok(
+        crate::store::entity::cluster::Entity::find_by_id(cluster_id)
+            .one(conn)
+            .await?
+            .map(|c| c.lead_county_code),
+    )
 }

@@ -181,7 +181,7 @@ pub async fn of_cluster(
         .all(&app.db)
         .await?
         .into_iter()
-        .filter(|r| reports::visible(p, r))
+        .filter(|r| reports::visible(p, r, Some(cl.lead_county_code)))
         .collect();
     // Chronological: a year's half-year report before its annual one.
     filed.sort_by_key(|r| {

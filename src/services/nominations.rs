@@ -89,6 +89,7 @@ fn in_scope(p: &Principal, scope: ScopeKind, cl: &cluster::Model) -> bool {
     match scope {
         ScopeKind::All => true,
         ScopeKind::OwnCity => p.org.city_code == Some(cl.city_code),
+        ScopeKind::OwnCounty => super::county_reaches(p, cl.lead_county_code),
         ScopeKind::OwnOrg => p.org.id == cl.org_id,
         ScopeKind::OwnAccount => false,
     }

@@ -122,7 +122,10 @@ pub fn validate(input: &OrgInput) -> Result<ValidOrg, AppError> {
             }
         }
     };
-    let needs_city = matches!(kind, Some(OrgKind::PromotionOrg | OrgKind::CityBureau));
+    let needs_city = matches!(
+        kind,
+        Some(OrgKind::PromotionOrg | OrgKind::CityBureau | OrgKind::CountyBureau)
+    );
     let city_code = match input.city_code.trim() {
         "" => {
             if needs_city {
@@ -144,7 +147,7 @@ pub fn validate(input: &OrgInput) -> Result<ValidOrg, AppError> {
     };
     let county_code = match input.county_code.trim() {
         "" => {
-            if kind == Some(OrgKind::PromotionOrg) {
+            if matches!(kind, Some(OrgKind::PromotionOrg | OrgKind::CountyBureau)) {
                 p.add("county_code", "请选择所在县（市、区）");
             }
             None
@@ -192,6 +195,7 @@ fn in_scope(p: &Principal, scope: ScopeKind, m: &organisation::Model) -> bool {
     match scope {
         ScopeKind::All => true,
         ScopeKind::OwnCity => p.org.city_code.is_some() && m.city_code == p.org.city_code,
+        ScopeKind::OwnCounty => p.org.county_code.is_some() && m.county_code == p.org.county_code,
         ScopeKind::OwnOrg => m.id == p.org.id,
         ScopeKind::OwnAccount => false,
     }
@@ -202,6 +206,10 @@ fn scope_condition(p: &Principal, scope: ScopeKind) -> Condition {
         ScopeKind::All => Condition::all(),
         ScopeKind::OwnCity => match &p.org.city_code {
             Some(city) => Condition::all().add(organisation::Column::CityCode.eq(*city)),
+            None => Condition::all().add(organisation::Column::Id.eq(-1)),
+        },
+        ScopeKind::OwnCounty => match &p.org.county_code {
+            Some(county) => Condition::all().add(organisation::Column::CountyCode.eq(*county)),
             None => Condition::all().add(organisation::Column::Id.eq(-1)),
         },
         ScopeKind::OwnOrg => Condition::all().add(organisation::Column::Id.eq(p.org.id)),

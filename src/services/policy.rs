@@ -611,6 +611,21 @@ pub async fn install_builtin(
     Ok(added)
 }
 
+/// The cities of a grouping of the policy in force today (第十六条: `changzhutan`), the one
+/// source of which cities make up 长株潭 for the dashboard and the cluster list's area filter.
+pub fn grouping_cities_on(
+    today: Date,
+    key: &str,
+) -> Result<Vec<jiqun_domain::region::RegionCode>, AppError> {
+    let current = current_on(today)?;
+    Ok(current
+        .policy
+        .grouping_cities(key)
+        .into_iter()
+        .filter_map(|c| c.parse().ok())
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -123,7 +123,7 @@ async fn due_in(
         let Some(cl) = clusters.get(&d.cluster_id) else {
             continue;
         };
-        if !in_scope(p, scope, cl.org_id, cl.city_code) {
+        if !in_scope(p, scope, cl.org_id, cl.city_code, Some(cl.lead_county_code)) {
             continue;
         }
         // The cycle runs from the designation, or from the last passed recheck.
@@ -159,10 +159,12 @@ fn in_scope(
     scope: ScopeKind,
     org_id: crate::store::id::OrgId,
     city: region::RegionCode,
+    lead_county: Option<region::RegionCode>,
 ) -> bool {
     match scope {
         ScopeKind::All => true,
         ScopeKind::OwnCity => p.org.city_code == Some(city),
+        ScopeKind::OwnCounty => lead_county.is_some_and(|c| super::county_reaches(p, c)),
         ScopeKind::OwnOrg => p.org.id == org_id,
         ScopeKind::OwnAccount => false,
     }
@@ -504,7 +506,12 @@ async fn load<C: ConnectionTrait>(
         .one(conn)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !in_scope(p, scope, r.org_id, r.city_code) {
+    let county = if scope == ScopeKind::OwnCounty {
+        super::lead_county_of(conn, r.cluster_id).await?
+    } else {
+        None
+    };
+    if !in_scope(p, scope, r.org_id, r.city_code, county) {
         return Err(AppError::NotFound);
     }
     let call = recheck_call::Entity::find_by_id(r.call_id)
@@ -543,6 +550,7 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<RecheckView>, AppError
             Some(c) => q = q.filter(recheck::Column::CityCode.eq(c)),
             None => return Ok(Vec::new()),
         },
+        ScopeKind::OwnCounty => q = q.filter(super::of_own_county(p, recheck::Column::ClusterId)),
         ScopeKind::OwnOrg => q = q.filter(recheck::Column::OrgId.eq(p.org.id)),
         ScopeKind::OwnAccount => return Ok(Vec::new()),
     }

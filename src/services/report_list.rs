@@ -80,6 +80,7 @@ fn listed(
             Some(city) => Condition::all().add(report::Column::CityCode.eq(city)),
             None => nothing,
         },
+        ScopeKind::OwnCounty => super::of_own_county(p, report::Column::ClusterId),
         ScopeKind::OwnOrg => Condition::all().add(report::Column::OrgId.eq(p.org.id)),
         ScopeKind::OwnAccount => nothing,
     });

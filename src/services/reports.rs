@@ -87,8 +87,13 @@ pub fn data_of(m: &report::Model) -> ReportData {
 // Scope
 
 /// Whether the principal may see a report: its own organisation's, its city's once submitted,
-/// all submitted ones for the province.
-pub(crate) fn visible(p: &Principal, m: &report::Model) -> bool {
+/// all submitted ones for the province; a county bureau's once submitted, when `lead_county`
+/// (the report's cluster's) is the bureau's county.
+pub(crate) fn visible(
+    p: &Principal,
+    m: &report::Model,
+    lead_county: Option<region::RegionCode>,
+) -> bool {
     let Ok(scope) = authorize(p, Resource::Report, Action::View) else {
         return false;
     };
@@ -98,6 +103,7 @@ pub(crate) fn visible(p: &Principal, m: &report::Model) -> bool {
     match scope {
         ScopeKind::All => true,
         ScopeKind::OwnCity => p.org.city_code == Some(m.city_code),
+        ScopeKind::OwnCounty => lead_county.is_some_and(|c| super::county_reaches(p, c)),
         ScopeKind::OwnOrg => m.org_id == p.org.id,
         ScopeKind::OwnAccount => false,
     }
@@ -113,7 +119,12 @@ pub async fn load<C: ConnectionTrait>(
         .one(conn)
         .await?
         .ok_or(AppError::NotFound)?;
-    if visible(p, &m) {
+    let county = if p.role == jiqun_domain::access::Role::CountyBureau {
+        super::lead_county_of(conn, m.cluster_id).await?
+    } else {
+        None
+    };
+    if visible(p, &m, county) {
         Ok(m)
     } else {
         Err(AppError::NotFound)
@@ -128,6 +139,10 @@ async fn clusters_in_scope(app: &App, p: &Principal) -> Result<Vec<cluster::Mode
         ScopeKind::All => q,
         ScopeKind::OwnCity => match p.org.city_code {
             Some(city) => q.filter(cluster::Column::CityCode.eq(city)),
+            None => return Ok(Vec::new()),
+        },
+        ScopeKind::OwnCounty => match p.org.county_code {
+            Some(county) => q.filter(cluster::Column::LeadCountyCode.eq(county)),
             None => return Ok(Vec::new()),
         },
         ScopeKind::OwnOrg => q.filter(cluster::Column::OrgId.eq(p.org.id)),
@@ -278,6 +293,10 @@ impl ReportBasis {
         use sea_orm::{Iterable, QuerySelect, sea_query::Expr};
         let titles = titles_of(&app.db, clusters.iter().map(|c| c.id)).await?;
         let ids: Vec<ClusterId> = clusters.iter().map(|c| c.id).collect();
+        let county: HashMap<ClusterId, region::RegionCode> = clusters
+            .iter()
+            .map(|c| (c.id, c.lead_county_code))
+            .collect();
         let mut rows = Vec::new();
         for chunk in ids.chunks(store::CHUNK) {
             rows.extend(
@@ -294,7 +313,7 @@ impl ReportBasis {
         let reports: HashMap<ReportKey, report::Model> = rows
             .into_iter()
             // A draft is the cluster's own: others see the period as not yet reported.
-            .filter(|r| visible(p, r))
+            .filter(|r| visible(p, r, county.get(&r.cluster_id).copied()))
             .map(|r| (key_of(&r), r))
             .collect();
         let first_filed =
@@ -512,6 +531,7 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<ReportRow>, AppError> 
             };
             q = q.filter(report::Column::CityCode.eq(city));
         }
+        ScopeKind::OwnCounty => q = q.filter(super::of_own_county(p, report::Column::ClusterId)),
         ScopeKind::OwnOrg => q = q.filter(report::Column::OrgId.eq(p.org.id)),
         ScopeKind::OwnAccount => return Ok(Vec::new()),
     }
@@ -521,7 +541,8 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<ReportRow>, AppError> 
         .all(&app.db)
         .await?
         .into_iter()
-        .filter(|m| visible(p, m))
+        // The scope is in the query; what is left is the draft rule.
+        .filter(|m| report_in_reach(p.role, m.status))
         .collect();
     rows_of(app, &rows).await
 }

@@ -5,6 +5,7 @@ use crate::store::id::{ApplicationId, AttachmentId};
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::application::{self as machine, Status, Transition};
 use jiqun_domain::county_cap;
+use jiqun_rules::policy::QuotaMode;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
@@ -19,6 +20,14 @@ use crate::store::{
     self,
     entity::{application, cluster, recommendation},
 };
+
+/// Which divisions the policy's per-county cap counts, for the domain's rule.
+pub fn cap_divisions(q: &jiqun_rules::policy::CountyQuota) -> county_cap::Divisions {
+    match q.counts() {
+        jiqun_rules::policy::CapCounts::All => county_cap::Divisions::All,
+        jiqun_rules::policy::CapCounts::Counties => county_cap::Divisions::CountiesOnly,
+    }
+}
 
 /// Loads an application for the city's review: in scope, before the city review deadline.
 async fn load_for_review<C: ConnectionTrait>(
@@ -217,22 +226,28 @@ pub async fn recommend(
     let mut counts = Vec::new();
     let county_codes: Vec<String> = loaded.iter().map(|m| m.county_code.to_string()).collect();
     // The bound policy is parsed once per competition, not once per county.
-    let mut caps = std::collections::BTreeMap::new();
+    let mut caps: std::collections::BTreeMap<_, jiqun_rules::policy::CountyQuota> =
+        std::collections::BTreeMap::new();
     for (county, adding) in county_cap::batch_by_county(county_codes.iter().map(String::as_str)) {
         let first = loaded
             .iter()
             .find(|m| m.county_code.to_string() == county)
             .ok_or(AppError::NotFound)?;
-        let cap = match caps.get(&first.competition_id) {
-            Some((cap, _)) => *cap,
+        let (cap, divisions) = match caps.get(&first.competition_id) {
+            Some(q) => (q.max, cap_divisions(q)),
             None => {
                 let quota = policy_of(&competition_of(&txn, first).await?)?
                     .quota
                     .per_county;
-                caps.insert(first.competition_id, (quota.max, quota.message));
-                quota.max
+                let found = (quota.max, cap_divisions(&quota));
+                caps.insert(first.competition_id, quota);
+                found
             }
         };
+        // A division the policy does not cap (市辖区 under 县（市）) is not counted.
+        if !county_cap::counted(divisions, county) {
+            continue;
+        }
         let existing = application::Entity::find()
             .filter(application::Column::CompetitionId.eq(first.competition_id))
             .filter(application::Column::CountyCode.eq(county))
@@ -255,14 +270,30 @@ pub async fn recommend(
         });
     }
     let warnings = county_cap::recommendation_warnings(&counts);
-    if !warnings.is_empty() && justification.is_empty() {
+    // The principle and whether exceeding blocks are the bound policy's own (block mode is
+    // refused whatever the justification, as at the shortlist).
+    let (principle, mode) = caps
+        .values()
+        .next()
+        .map(|q| {
+            let mode = match q.mode {
+                QuotaMode::Block => county_cap::CapMode::Block,
+                QuotaMode::Warn => county_cap::CapMode::Warn,
+            };
+            (q.message.as_str(), mode)
+        })
+        .unwrap_or(("", county_cap::CapMode::Warn));
+    if let Err(refusal) =
+        county_cap::check_recommendation(mode, principle, &warnings, justification)
+    {
         txn.rollback().await?;
-        // The principle is the bound policy's own sentence.
-        let principle = caps.values().next().map(|(_, m)| m.as_str()).unwrap_or("");
-        return Err(AppError::Invalid(vec![FieldError {
-            field: "cap_justification".into(),
-            message: county_cap::recommendation_refusal(principle, &warnings),
-        }]));
+        return Err(match refusal {
+            county_cap::CapRefusal::Blocked(message) => AppError::Conflict(message),
+            county_cap::CapRefusal::NeedsReason(message) => AppError::Invalid(vec![FieldError {
+                field: "cap_justification".into(),
+                message,
+            }]),
+        });
     }
     let letter_attachment_id = match letter {
         Letter::Uploaded(aid) => {

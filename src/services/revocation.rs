@@ -188,6 +188,7 @@ fn in_scope(p: &Principal, scope: ScopeKind, cl: &cluster::Model) -> bool {
     match scope {
         ScopeKind::All => true,
         ScopeKind::OwnCity => p.org.city_code == Some(cl.city_code),
+        ScopeKind::OwnCounty => super::county_reaches(p, cl.lead_county_code),
         ScopeKind::OwnOrg => cl.org_id == p.org.id,
         ScopeKind::OwnAccount => false,
     }

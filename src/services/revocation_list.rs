@@ -88,6 +88,12 @@ fn listed(
             Some(city) => of_clusters(Condition::all().add(cluster::Column::CityCode.eq(city))),
             None => nothing,
         },
+        ScopeKind::OwnCounty => match p.org.county_code {
+            Some(county) => {
+                of_clusters(Condition::all().add(cluster::Column::LeadCountyCode.eq(county)))
+            }
+            None => nothing,
+        },
         ScopeKind::OwnOrg => told(of_clusters(
             Condition::all().add(cluster::Column::OrgId.eq(p.org.id)),
         )),

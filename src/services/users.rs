@@ -139,7 +139,7 @@ fn scope_condition(p: &Principal, scope: ScopeKind) -> Condition {
     match scope {
         ScopeKind::All => Condition::all(),
         ScopeKind::OwnOrg => Condition::all().add(user::Column::OrgId.eq(p.org.id)),
-        ScopeKind::OwnAccount | ScopeKind::OwnCity => {
+        ScopeKind::OwnAccount | ScopeKind::OwnCity | ScopeKind::OwnCounty => {
             Condition::all().add(user::Column::Id.eq(p.user.id))
         }
     }
@@ -149,7 +149,7 @@ fn in_scope(p: &Principal, scope: ScopeKind, m: &user::Model) -> bool {
     match scope {
         ScopeKind::All => true,
         ScopeKind::OwnOrg => m.org_id == p.org.id,
-        ScopeKind::OwnAccount | ScopeKind::OwnCity => m.id == p.user.id,
+        ScopeKind::OwnAccount | ScopeKind::OwnCity | ScopeKind::OwnCounty => m.id == p.user.id,
     }
 }
 

@@ -140,6 +140,13 @@ pub async fn for_principal(app: &App, p: &Principal) -> Result<Workbench, AppErr
                 incomplete,
             );
         }
+        Role::CountyBureau => {
+            push(
+                "待提出县级意见（市州初审中的本县申报）",
+                "/reviews",
+                super::county_opinions::waiting(db, p).await?,
+            );
+        }
         Role::Partner | Role::Expert => {}
     }
     for (label, href, count) in round_todos(app, p).await? {

@@ -165,4 +165,6 @@ ids! {
     RecheckId;
     /// `recheck_objections.id`: an objection to a 复核 result notice.
     RecheckObjectionId;
+    /// `county_opinions.id`: a county bureau's opinion in the city's 初审.
+    CountyOpinionId;
 }

@@ -32,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0024RecheckObjections),
             Box::new(M0023CallRules),
             Box::new(M0025ScaleOut),
+            Box::new(M0026CountyOpinions),
         ]
     }
 }
@@ -2202,5 +2203,58 @@ impl MigrationTrait for M0025ScaleOut {
                 .to_owned(),
         )
         .await
+    }
+}
+
+/// 第十六条: a county bureau's opinion (县级意见) in the city's 初审. A new table only; the
+/// county role and organisation kind are new keys in the existing string columns.
+struct M0026CountyOpinions;
+
+impl MigrationName for M0026CountyOpinions {
+    fn name(&self) -> &str {
+        "m0026_county_opinions"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0026CountyOpinions {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("county_opinions")
+                .col(big_pk_auto("id"))
+                .col(big_integer("application_id"))
+                .col(big_integer("org_id"))
+                .col(string("county_code"))
+                .col(integer("revision"))
+                .col(text("opinion"))
+                .col(big_integer("author_user_id"))
+                .col(string("author_name"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_county_opinions_application")
+                        .from("county_opinions", "application_id")
+                        .to("applications", "id"),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_county_opinions_org")
+                        .from("county_opinions", "org_id")
+                        .to("organisations", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "ix_county_opinions_application",
+                "county_opinions",
+                &["application_id"],
+            )
+            .to_owned(),
+        )
+        .await?;
+        Ok(())
     }
 }

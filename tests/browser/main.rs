@@ -15,6 +15,7 @@
 mod support;
 
 mod accessibility;
+mod county;
 mod dashboard;
 mod finals;
 mod funding;

@@ -6,9 +6,10 @@ use serde_json::json;
 use crate::support::{self, TestApp};
 use crate::{call, org_id, token};
 
-const ROLES: [&str; 8] = [
+const ROLES: [&str; 9] = [
     "applicant",
     "changsha",
+    "changshaxian",
     "province",
     "partner",
     "expert",
@@ -23,7 +24,7 @@ struct Case {
     path: String,
     body: Option<serde_json::Value>,
     /// Expected status per role, in the order of ROLES.
-    expect: [u16; 8],
+    expect: [u16; 9],
 }
 
 async fn cases(t: &TestApp) -> Vec<Case> {
@@ -64,35 +65,35 @@ async fn cases(t: &TestApp) -> Vec<Case> {
         json!({"name": "长沙工程机械产业集群促进会", "kind": "promotion_org",
             "credit_code": "", "city_code": "430100", "county_code": "430121", "version": version})
     };
-    //                 applicant changsha province partner expert sysadmin secadmin auditor
+    //         applicant changsha changshaxian province partner expert sysadmin secadmin auditor
     vec![
         Case {
             what: "list organisations",
             method: "GET",
             path: "/api/v1/organisations".into(),
             body: None,
-            expect: [200, 200, 200, 403, 403, 200, 403, 403],
+            expect: [200, 200, 403, 200, 403, 403, 200, 403, 403],
         },
         Case {
             what: "view own-city applicant",
             method: "GET",
             path: format!("/api/v1/organisations/{own_applicant}"),
             body: None,
-            expect: [200, 200, 200, 404, 404, 200, 404, 404],
+            expect: [200, 200, 404, 200, 404, 404, 200, 404, 404],
         },
         Case {
             what: "view other-city applicant",
             method: "GET",
             path: format!("/api/v1/organisations/{yueyang_applicant}"),
             body: None,
-            expect: [404, 404, 200, 404, 404, 200, 404, 404],
+            expect: [404, 404, 404, 200, 404, 404, 200, 404, 404],
         },
         Case {
             what: "view a missing organisation",
             method: "GET",
             path: "/api/v1/organisations/999999".into(),
             body: None,
-            expect: [404, 404, 404, 404, 404, 404, 404, 404],
+            expect: [404, 404, 404, 404, 404, 404, 404, 404, 404],
         },
         Case {
             what: "create organisation",
@@ -100,28 +101,28 @@ async fn cases(t: &TestApp) -> Vec<Case> {
             path: "/api/v1/organisations".into(),
             body: Some(new_org.clone()),
             // The applicant/city/province are refused before validation; sysadmin creates it.
-            expect: [403, 403, 403, 403, 403, 200, 403, 403],
+            expect: [403, 403, 403, 403, 403, 403, 200, 403, 403],
         },
         Case {
             what: "update other-city applicant",
             method: "PUT",
             path: format!("/api/v1/organisations/{yueyang_applicant}"),
             body: Some(update_own(1)),
-            expect: [404, 404, 403, 404, 404, 422, 404, 404],
+            expect: [404, 404, 404, 403, 404, 404, 422, 404, 404],
         },
         Case {
             what: "list users",
             method: "GET",
             path: "/api/v1/users".into(),
             body: None,
-            expect: [200, 200, 200, 200, 200, 200, 200, 200],
+            expect: [200, 200, 200, 200, 200, 200, 200, 200, 200],
         },
         Case {
             what: "view another user",
             method: "GET",
             path: format!("/api/v1/users/{applicant2}"),
             body: None,
-            expect: [404, 404, 404, 404, 404, 200, 200, 404],
+            expect: [404, 404, 404, 404, 404, 404, 200, 200, 404],
         },
         Case {
             what: "create user",
@@ -130,7 +131,7 @@ async fn cases(t: &TestApp) -> Vec<Case> {
             body: Some(
                 json!({"username": "newbie", "display_name": "新人", "org_id": own_applicant, "role": "applicant"}),
             ),
-            expect: [403, 403, 403, 403, 403, 200, 403, 403],
+            expect: [403, 403, 403, 403, 403, 403, 200, 403, 403],
         },
         Case {
             what: "update another user",
@@ -138,28 +139,28 @@ async fn cases(t: &TestApp) -> Vec<Case> {
             path: format!("/api/v1/users/{applicant2}"),
             body: Some(json!({"display_name": "陈秘书长", "active": true, "version": 1})),
             // Out of scope reads as "not found"; in scope but not permitted is 403.
-            expect: [404, 404, 404, 404, 404, 200, 403, 404],
+            expect: [404, 404, 404, 404, 404, 404, 200, 403, 404],
         },
         Case {
             what: "unlock another user",
             method: "POST",
             path: format!("/api/v1/users/{applicant2}/credentials"),
             body: Some(json!({"action": "unlock", "reason": "测试"})),
-            expect: [404, 404, 404, 404, 404, 403, 200, 404],
+            expect: [404, 404, 404, 404, 404, 404, 403, 200, 404],
         },
         Case {
             what: "activate a waiting account",
             method: "POST",
             path: format!("/api/v1/users/{waiting}/activation"),
             body: None,
-            expect: [404, 404, 404, 404, 404, 403, 200, 404],
+            expect: [404, 404, 404, 404, 404, 404, 403, 200, 404],
         },
         Case {
             what: "enable a waiting account without activation",
             method: "PUT",
             path: format!("/api/v1/users/{waiting}"),
             body: Some(json!({"display_name": "李待", "active": true, "version": 1})),
-            expect: [404, 404, 404, 404, 404, 409, 403, 404],
+            expect: [404, 404, 404, 404, 404, 404, 409, 403, 404],
         },
         Case {
             what: "give a business account an administrator role",
@@ -169,28 +170,28 @@ async fn cases(t: &TestApp) -> Vec<Case> {
                 json!({"display_name": "省厅", "active": true, "role": "sys_admin", "version": 1}),
             ),
             // The province reaches its own account but may not edit it.
-            expect: [404, 404, 403, 404, 404, 422, 403, 404],
+            expect: [404, 404, 404, 403, 404, 404, 422, 403, 404],
         },
         Case {
             what: "read the audit log",
             method: "GET",
             path: "/api/v1/audit".into(),
             body: None,
-            expect: [403, 403, 403, 403, 403, 403, 403, 200],
+            expect: [403, 403, 403, 403, 403, 403, 403, 403, 200],
         },
         Case {
             what: "verify the audit log",
             method: "POST",
             path: "/api/v1/audit/verify".into(),
             body: None,
-            expect: [403, 403, 403, 403, 403, 403, 403, 200],
+            expect: [403, 403, 403, 403, 403, 403, 403, 403, 200],
         },
         Case {
             what: "list installed policies",
             method: "GET",
             path: "/api/v1/policies".into(),
             body: None,
-            expect: [200, 200, 200, 200, 200, 200, 403, 403],
+            expect: [200, 200, 200, 200, 200, 200, 200, 403, 403],
         },
         Case {
             what: "install a policy",
@@ -201,14 +202,14 @@ async fn cases(t: &TestApp) -> Vec<Case> {
                 .1
                 .replacen("id = \"hunan-2021\"", "id = \"hunan-access\"", 1)}),
             ),
-            expect: [403, 403, 403, 403, 403, 200, 403, 403],
+            expect: [403, 403, 403, 403, 403, 403, 200, 403, 403],
         },
         Case {
             what: "no interface edits the audit log",
             method: "DELETE",
             path: "/api/v1/audit".into(),
             body: None,
-            expect: [405, 405, 405, 405, 405, 405, 405, 405],
+            expect: [405, 405, 405, 405, 405, 405, 405, 405, 405],
         },
         // 按程序撤销: the province (or the city bureau, for its own clusters) opens, the province
         // decides, the cluster states its case.
@@ -217,77 +218,77 @@ async fn cases(t: &TestApp) -> Vec<Case> {
             method: "GET",
             path: "/api/v1/revocations".into(),
             body: None,
-            expect: [200, 200, 200, 403, 403, 403, 403, 403],
+            expect: [200, 200, 200, 200, 403, 403, 403, 403, 403],
         },
         Case {
             what: "open a revocation case",
             method: "POST",
             path: "/api/v1/revocations".into(),
             body: Some(json!({"cluster_id": 999_999, "ground": "fraud", "facts": "事实"})),
-            expect: [403, 422, 422, 403, 403, 403, 403, 403],
+            expect: [403, 422, 403, 422, 403, 403, 403, 403, 403],
         },
         Case {
             what: "state a case (陈述申辩)",
             method: "POST",
             path: "/api/v1/revocations/999999/respond".into(),
             body: Some(json!({"statement": "申辩"})),
-            expect: [404, 403, 403, 403, 403, 403, 403, 403],
+            expect: [404, 403, 403, 403, 403, 403, 403, 403, 403],
         },
         Case {
             what: "decide a revocation case",
             method: "POST",
             path: "/api/v1/revocations/999999/decide".into(),
             body: Some(json!({"outcome": "keep", "reasons": "理由"})),
-            expect: [403, 403, 404, 403, 403, 403, 403, 403],
+            expect: [403, 403, 403, 404, 403, 403, 403, 403, 403],
         },
         Case {
             what: "list the clusters due for 复核",
             method: "GET",
             path: "/api/v1/rechecks/due?year=2029".into(),
             body: None,
-            expect: [200, 200, 200, 403, 403, 403, 403, 403],
+            expect: [200, 200, 200, 200, 403, 403, 403, 403, 403],
         },
         Case {
             what: "read the published revocation decisions",
             method: "GET",
             path: "/api/v1/revocation-decisions".into(),
             body: None,
-            expect: [200, 200, 200, 200, 200, 200, 200, 200],
+            expect: [200, 200, 200, 200, 200, 200, 200, 200, 200],
         },
         Case {
             what: "list development reports",
             method: "GET",
             path: "/api/v1/reports".into(),
             body: None,
-            expect: [200, 200, 200, 403, 403, 403, 403, 403],
+            expect: [200, 200, 200, 200, 403, 403, 403, 403, 403],
         },
         Case {
             what: "list report obligations",
             method: "GET",
             path: "/api/v1/reports/obligations".into(),
             body: None,
-            expect: [200, 200, 200, 403, 403, 403, 403, 403],
+            expect: [200, 200, 200, 200, 403, 403, 403, 403, 403],
         },
         Case {
             what: "start a report for a cluster that is not one's own",
             method: "POST",
             path: "/api/v1/reports".into(),
             body: Some(json!({"cluster_id": 999999, "period_kind": "annual", "period_year": 2025})),
-            expect: [404, 403, 403, 403, 403, 403, 403, 403],
+            expect: [404, 403, 403, 403, 403, 403, 403, 403, 403],
         },
         Case {
             what: "view a missing report",
             method: "GET",
             path: "/api/v1/reports/999999".into(),
             body: None,
-            expect: [404, 404, 404, 404, 404, 404, 404, 404],
+            expect: [404, 404, 404, 404, 404, 404, 404, 404, 404],
         },
         Case {
             what: "read the funding ledger",
             method: "GET",
             path: "/api/v1/funding".into(),
             body: None,
-            expect: [200, 200, 200, 403, 403, 403, 403, 403],
+            expect: [200, 200, 403, 200, 403, 403, 403, 403, 403],
         },
         Case {
             what: "record an item in the funding ledger",
@@ -296,28 +297,28 @@ async fn cases(t: &TestApp) -> Vec<Case> {
             body: Some(
                 json!({"cluster_id": "999999", "kind": "project", "year": "2025", "amount": "1"}),
             ),
-            expect: [403, 403, 422, 403, 403, 403, 403, 403],
+            expect: [403, 403, 403, 422, 403, 403, 403, 403, 403],
         },
         Case {
             what: "set a year's reward amount",
             method: "PUT",
             path: "/api/v1/funding/rewards".into(),
             body: Some(json!({"year": "2025", "kind": "reward_certified", "amount": "100"})),
-            expect: [403, 403, 200, 403, 403, 403, 403, 403],
+            expect: [403, 403, 403, 200, 403, 403, 403, 403, 403],
         },
         Case {
             what: "step a missing ledger entry",
             method: "POST",
             path: "/api/v1/funding/999999/steps".into(),
             body: Some(json!({"step": "issue", "version": 1})),
-            expect: [404, 404, 404, 403, 403, 403, 403, 403],
+            expect: [404, 404, 403, 404, 403, 403, 403, 403, 403],
         },
         Case {
             what: "forward a missing report",
             method: "POST",
             path: "/api/v1/reports/999999/forward".into(),
             body: Some(json!({"opinion": "同意", "version": 1})),
-            expect: [404, 404, 404, 404, 404, 404, 404, 404],
+            expect: [404, 404, 404, 404, 404, 404, 404, 404, 404],
         },
         // 择优推荐: the province nominates, records the outcome and exports the dossier.
         Case {
@@ -325,7 +326,7 @@ async fn cases(t: &TestApp) -> Vec<Case> {
             method: "GET",
             path: "/api/v1/nominations?year=2026".into(),
             body: None,
-            expect: [200, 200, 200, 403, 403, 403, 403, 403],
+            expect: [200, 200, 403, 200, 403, 403, 403, 403, 403],
         },
         Case {
             what: "nominate a missing cluster",
@@ -334,7 +335,7 @@ async fn cases(t: &TestApp) -> Vec<Case> {
             body: Some(
                 json!({"cluster_id": 999_999, "year": 2026, "reason": "理由", "document_number": "文号"}),
             ),
-            expect: [403, 403, 422, 403, 403, 403, 403, 403],
+            expect: [403, 403, 403, 422, 403, 403, 403, 403, 403],
         },
         Case {
             what: "record the outcome of a missing nomination",
@@ -343,14 +344,21 @@ async fn cases(t: &TestApp) -> Vec<Case> {
             body: Some(
                 json!({"outcome": "selected", "decided_on": "2026-12-20", "document_number": "文号"}),
             ),
-            expect: [403, 403, 404, 403, 403, 403, 403, 403],
+            expect: [403, 403, 403, 404, 403, 403, 403, 403, 403],
+        },
+        Case {
+            what: "give a county opinion on a missing application",
+            method: "POST",
+            path: "/api/v1/applications/999999/county-opinions".into(),
+            body: Some(json!({"opinion": "同意推荐"})),
+            expect: [403, 403, 404, 403, 403, 403, 403, 403, 403],
         },
         Case {
             what: "export the dossier of a missing nomination",
             method: "GET",
             path: "/api/v1/nominations/999999/dossier".into(),
             body: None,
-            expect: [403, 403, 404, 403, 403, 403, 403, 403],
+            expect: [403, 403, 403, 404, 403, 403, 403, 403, 403],
         },
     ]
 }
@@ -436,7 +444,7 @@ async fn lists_are_cut_to_the_callers_scope() {
 async fn pages_refuse_what_the_role_may_not_use() {
     let t = support::spawn().await;
     let yueyang = org_id(&t, "岳阳石化产业集群促进会").await;
-    let expectations: [(&str, &str, u16); 15] = [
+    let expectations: [(&str, &str, u16); 19] = [
         ("applicant", "/audit", 403),
         ("applicant", "/users", 403),
         ("applicant", "/orgs/new", 403),
@@ -452,6 +460,10 @@ async fn pages_refuse_what_the_role_may_not_use() {
         ("changsha", "/revocations/new", 200),
         ("applicant", "/revocations/new", 403),
         ("province", "/revocations/new", 200),
+        ("changshaxian", "/reviews", 200),
+        ("changshaxian", "/dashboard", 403),
+        ("changshaxian", "/orgs", 403),
+        ("changshaxian", "/revocations/new", 403),
     ];
     for (role, path, expected) in expectations {
         let (status, body) = page_status(&t, role, path).await;

@@ -130,7 +130,15 @@ async fn the_dashboard_counts_the_clusters_and_the_reports_in_scope() {
     );
     assert_eq!(
         count(&d, "by-area", "长株潭"),
-        clusters_in(&t, &jiqun_domain::region::CHANGZHUTAN).await as f64
+        clusters_in(
+            &t,
+            &jiqun::services::policy::grouping_cities_on(
+                jiqun::services::calendar::today(t.app()),
+                "changzhutan"
+            )
+            .unwrap()
+        )
+        .await as f64
     );
     assert_eq!(
         count(&d, "by-area", "长株潭") + count(&d, "by-area", "长株潭以外市州"),

@@ -141,8 +141,9 @@ async fn the_city_queue_shows_one_year_pages_sorts_and_exports() {
     assert_eq!(status, 200);
     let first = column(&html, "review-table", 1);
     assert_eq!(first.len(), 50, "{html}");
-    assert_eq!(first[0], "批量集群00");
-    assert_eq!(first[49], "批量集群49");
+    // 长沙 is in the policy's 长株潭 grouping: its tag follows each name.
+    assert_eq!(first[0], "批量集群00 长株潭");
+    assert_eq!(first[49], "批量集群49 长株潭");
     assert!(html.contains("共55个申报，第1/2页"), "{html}");
     assert!(html.contains("<option value=\"2020\" selected>"), "{html}");
     let next = link(&html, "next-page");
@@ -154,12 +155,12 @@ async fn the_city_queue_shows_one_year_pages_sorts_and_exports() {
     assert_eq!(
         column(&html, "review-table", 1),
         (50..55)
-            .map(|i| format!("批量集群{i:02}"))
+            .map(|i| format!("批量集群{i:02} 长株潭"))
             .collect::<Vec<_>>()
     );
     // Newest submission first the other way round.
     let (_, html) = get(&city, &t, "/reviews?year=2020&sort=-submitted").await;
-    assert_eq!(column(&html, "review-table", 1)[0], "批量集群54");
+    assert_eq!(column(&html, "review-table", 1)[0], "批量集群54 长株潭");
 
     // 导出Excel: the whole filtered year, in the list's order.
     let href = link(&html, "export-xlsx");

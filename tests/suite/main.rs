@@ -15,6 +15,7 @@ mod bulk_recommend;
 mod call_rules;
 mod clusters;
 mod competitions;
+mod county;
 mod dashboard;
 mod demo_clock;
 mod doors;

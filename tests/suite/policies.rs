@@ -20,7 +20,7 @@ fn successor() -> String {
         .1
         .replacen("id = \"hunan-2021\"", "id = \"hunan-2026\"", 1)
         // A new id starts at version 1 (the shipped text's own version stays with its id).
-        .replacen("\nversion = 4\n", "\n", 1)
+        .replacen("\nversion = 5\n", "\n", 1)
         .replace("〔2021〕82号", "〔2026〕15号")
         .replacen("issued = 2021-03-15", "issued = 2026-03-20", 1)
         .replacen("published = 2021-04-07", "published = 2026-04-07", 1)

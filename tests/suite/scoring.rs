@@ -767,13 +767,14 @@ async fn the_ranking_matches_a_hand_computation_and_fixing_the_list_moves_every_
         Some(Data::String(s)) => s.clone(),
         other => panic!("header {c}: {other:?}"),
     };
-    let headers: Vec<String> = (0..8).map(header).collect();
+    let headers: Vec<String> = (0..9).map(header).collect();
     assert_eq!(
         headers,
         [
             "集群类型",
             "排名",
             "参赛集群",
+            "区域",
             "申报主体",
             "牵头县（市、区）",
             "最终得分",
@@ -785,8 +786,13 @@ async fn the_ranking_matches_a_hand_computation_and_fixing_the_list_moves_every_
         sheet.get_value((2, 2)),
         Some(&Data::String("长沙工程机械产业集群".into()))
     );
+    // 长沙 is in the policy's 长株潭 grouping.
+    assert_eq!(
+        sheet.get_value((2, 3)),
+        Some(&Data::String("长株潭".into()))
+    );
     assert_eq!(sheet.get_value((2, 1)), Some(&Data::Float(1.0)));
-    match sheet.get_value((2, 5)) {
+    match sheet.get_value((2, 6)) {
         Some(Data::Float(f)) => assert!((f - 253.0 / 3.0).abs() < 1e-9),
         other => panic!("final score cell: {other:?}"),
     }

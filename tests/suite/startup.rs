@@ -176,7 +176,7 @@ fn a_new_installation_is_set_up_from_the_command_line() {
     let successor = jiqun_rules::policy::BUILTIN_POLICY_SOURCES[0]
         .1
         .replacen("id = \"hunan-2021\"", "id = \"hunan-2026\"", 1)
-        .replacen("\nversion = 4\n", "\n", 1)
+        .replacen("\nversion = 5\n", "\n", 1)
         .replacen("effective_to = 2026-04-06", "effective_to = 2031-04-06", 1)
         .replacen(
             "effective_from = 2021-04-07",
@@ -210,7 +210,7 @@ fn a_new_installation_is_set_up_from_the_command_line() {
     assert!(out.contains("已经安装"), "{out}");
     let (code, out) = jiqun(&["policy", "show"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("hunan-2021 版本4"), "{out}");
+    assert!(out.contains("hunan-2021 版本5"), "{out}");
     assert!(out.contains("hunan-2026 版本1"), "{out}");
     assert!(out.contains("现行有效"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);

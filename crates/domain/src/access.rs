@@ -25,6 +25,10 @@ pub enum Role {
     Applicant,
     #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "city_bureau"))]
     CityBureau,
+    /// 县（市、区）工信部门 (第十六条): follows its county's clusters and gives an opinion in
+    /// the city's 初审; it decides nothing.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "county_bureau"))]
+    CountyBureau,
     #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "province"))]
     Province,
     #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "partner"))]
@@ -40,9 +44,10 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::Applicant,
         Role::CityBureau,
+        Role::CountyBureau,
         Role::Province,
         Role::Partner,
         Role::Expert,
@@ -55,6 +60,7 @@ impl Role {
         match self {
             Role::Applicant => "applicant",
             Role::CityBureau => "city_bureau",
+            Role::CountyBureau => "county_bureau",
             Role::Province => "province",
             Role::Partner => "partner",
             Role::Expert => "expert",
@@ -72,6 +78,7 @@ impl Role {
         match self {
             Role::Applicant => "申报主体",
             Role::CityBureau => "市州工信局",
+            Role::CountyBureau => "县市区工信部门",
             Role::Province => "省工信厅",
             Role::Partner => "有关部门",
             Role::Expert => "评审专家",
@@ -95,6 +102,7 @@ impl Role {
         match self {
             Role::Applicant => OrgKind::PromotionOrg,
             Role::CityBureau => OrgKind::CityBureau,
+            Role::CountyBureau => OrgKind::CountyBureau,
             Role::Province | Role::SysAdmin | Role::SecAdmin | Role::AuditAdmin => {
                 OrgKind::ProvincialDept
             }
@@ -125,6 +133,9 @@ pub enum OrgKind {
     /// 市州工信局 — needs a city.
     #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "city_bureau"))]
     CityBureau,
+    /// 县（市、区）工信部门 — needs a city and a county of it.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "county_bureau"))]
+    CountyBureau,
     #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "provincial_dept"))]
     ProvincialDept,
     #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "partner_dept"))]
@@ -135,9 +146,10 @@ pub enum OrgKind {
 }
 
 impl OrgKind {
-    pub const ALL: [OrgKind; 5] = [
+    pub const ALL: [OrgKind; 6] = [
         OrgKind::PromotionOrg,
         OrgKind::CityBureau,
+        OrgKind::CountyBureau,
         OrgKind::ProvincialDept,
         OrgKind::PartnerDept,
         OrgKind::ExpertHome,
@@ -147,6 +159,7 @@ impl OrgKind {
         match self {
             OrgKind::PromotionOrg => "promotion_org",
             OrgKind::CityBureau => "city_bureau",
+            OrgKind::CountyBureau => "county_bureau",
             OrgKind::ProvincialDept => "provincial_dept",
             OrgKind::PartnerDept => "partner_dept",
             OrgKind::ExpertHome => "expert_home",
@@ -161,6 +174,7 @@ impl OrgKind {
         match self {
             OrgKind::PromotionOrg => "集群发展促进组织（申报主体）",
             OrgKind::CityBureau => "市州工信局",
+            OrgKind::CountyBureau => "县市区工信部门",
             OrgKind::ProvincialDept => "省工信厅",
             OrgKind::PartnerDept => "有关部门",
             OrgKind::ExpertHome => "专家所在单位",
@@ -252,10 +266,13 @@ pub enum Action {
     Activate,
     /// Extend one applicant's deadline (e.g. after a system fault).
     Extend,
+    /// An opinion on someone else's submission that decides nothing: the county bureau's
+    /// 县级意见 in the city's 初审, read by the city beside its own review.
+    Comment,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 9] = [
         Action::View,
         Action::Create,
         Action::Update,
@@ -264,6 +281,7 @@ impl Action {
         Action::Review,
         Action::Activate,
         Action::Extend,
+        Action::Comment,
     ];
 }
 
@@ -273,6 +291,10 @@ pub enum ScopeKind {
     All,
     /// Objects belonging to the actor's city (organisations whose city is the bureau's city).
     OwnCity,
+    /// Objects of clusters whose lead county (牵头县市区) is the actor's county. A cluster that
+    /// merely spans the county is not its: 第十六条 speaks of a county's clusters, and the lead
+    /// county is the one the application names and the per-county cap counts.
+    OwnCounty,
     /// Objects belonging to the actor's own organisation.
     OwnOrg,
     /// Only the actor's own account.
@@ -308,9 +330,11 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Calendar, _, View) => Some(All),
         (Calendar, _, _) => None,
 
-        (Policy, SysAdmin | Province | Partner | CityBureau | Applicant | Expert, View) => {
-            Some(All)
-        }
+        (
+            Policy,
+            SysAdmin | Province | Partner | CityBureau | CountyBureau | Applicant | Expert,
+            View,
+        ) => Some(All),
         // Installing a policy file (a successor to the Measures, 第十八条) is the system
         // administrator's, as importing the working-day calendar is.
         (Policy, SysAdmin, Create) => Some(All),
@@ -318,16 +342,20 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
 
         // The province opens and runs competitions; every business role reads the calls.
         (Competition, Province, View | Create | Update | Export) => Some(All),
-        (Competition, Applicant | CityBureau | Partner | Expert, View) => Some(All),
+        (Competition, Applicant | CityBureau | CountyBureau | Partner | Expert, View) => Some(All),
         (Competition, _, _) => None,
 
         (Cluster, Applicant, View | Create | Update) => Some(OwnOrg),
         (Cluster, CityBureau, View | Export) => Some(OwnCity),
+        (Cluster, CountyBureau, View) => Some(OwnCounty),
         (Cluster, Province, View | Export) => Some(All),
         (Cluster, _, _) => None,
 
         (Application, Applicant, View | Create | Update) => Some(OwnOrg),
         (Application, CityBureau, View | Review | Export) => Some(OwnCity),
+        // 第十六条: the county bureau follows its county's applications and gives its opinion
+        // in the city's 初审 (Comment); the city alone decides (Review: recommend or return).
+        (Application, CountyBureau, View | Comment) => Some(OwnCounty),
         (Application, Province, View | Export) => Some(All),
         // One applicant's deadline: the province for any step, a city bureau for its own
         // review of applications in its city (the service holds it to that step).
@@ -356,6 +384,7 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Certificate, Province, View | Create | Update | Export) => Some(All),
         (Certificate, Partner, View) => Some(All),
         (Certificate, CityBureau, View) => Some(OwnCity),
+        (Certificate, CountyBureau, View) => Some(OwnCounty),
         (Certificate, Applicant, View) => Some(OwnOrg),
         (Certificate, _, _) => None,
 
@@ -368,6 +397,7 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         // reads them and gives its opinion, the province accepts or returns them.
         (Report, Applicant, View | Create | Update) => Some(OwnOrg),
         (Report, CityBureau, View | Review | Export) => Some(OwnCity),
+        (Report, CountyBureau, View) => Some(OwnCounty),
         (Report, Province, View | Review | Export) => Some(All),
         (Report, _, _) => None,
         // 按程序撤销: the province opens a case (Create), sends the 告知书 and decides (Review);
@@ -375,12 +405,14 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         // 及时掌握 its clusters (第十三条), may open a case against one of its own and follows it.
         (Revocation, Province, View | Create | Review | Export) => Some(All),
         (Revocation, CityBureau, View | Create) => Some(OwnCity),
+        (Revocation, CountyBureau, View) => Some(OwnCounty),
         (Revocation, Applicant, View | Update) => Some(OwnOrg),
         (Revocation, _, _) => None,
 
         // 复核: the province lists every cluster due; a city its clusters, a cluster its own.
         (Recheck, Province, View | Create | Review | Export) => Some(All),
         (Recheck, CityBureau, View | Review) => Some(OwnCity),
+        (Recheck, CountyBureau, View) => Some(OwnCounty),
         (Recheck, Applicant, View | Update) => Some(OwnOrg),
         (Recheck, _, _) => None,
 
@@ -434,7 +466,7 @@ pub fn application_in_reach(role: Role, status: crate::application::Status) -> b
         return false;
     }
     match role {
-        Role::CityBureau => status != crate::application::Status::Draft,
+        Role::CityBureau | Role::CountyBureau => status != crate::application::Status::Draft,
         _ => true,
     }
 }
@@ -531,6 +563,7 @@ mod tests {
             vec![
                 Role::Applicant,
                 Role::CityBureau,
+                Role::CountyBureau,
                 Role::Province,
                 Role::Partner
             ]
@@ -597,11 +630,13 @@ mod tests {
     fn a_city_bureau_reaches_an_application_only_once_submitted() {
         use crate::application::Status;
         for status in Status::ALL {
-            assert_eq!(
-                application_in_reach(Role::CityBureau, status),
-                status != Status::Draft,
-                "{status:?}"
-            );
+            for role in [Role::CityBureau, Role::CountyBureau] {
+                assert_eq!(
+                    application_in_reach(role, status),
+                    status != Status::Draft,
+                    "{role:?} {status:?}"
+                );
+            }
             assert!(application_in_reach(Role::Applicant, status));
             assert!(application_in_reach(Role::Province, status));
             for role in [
@@ -628,6 +663,7 @@ mod tests {
                     .then_some(ScopeKind::All),
                     Role::CityBureau => matches!(action, Action::View | Action::Create)
                         .then_some(ScopeKind::OwnCity),
+                    Role::CountyBureau => (action == Action::View).then_some(ScopeKind::OwnCounty),
                     Role::Applicant => {
                         matches!(action, Action::View | Action::Update).then_some(ScopeKind::OwnOrg)
                     }
@@ -654,6 +690,7 @@ mod tests {
                     .then_some(ScopeKind::All),
                     Role::CityBureau => matches!(action, Action::View | Action::Review)
                         .then_some(ScopeKind::OwnCity),
+                    Role::CountyBureau => (action == Action::View).then_some(ScopeKind::OwnCounty),
                     Role::Applicant => {
                         matches!(action, Action::View | Action::Update).then_some(ScopeKind::OwnOrg)
                     }
@@ -743,6 +780,7 @@ mod tests {
                     (Role::CityBureau, Action::View | Action::Review | Action::Export) => {
                         Some(ScopeKind::OwnCity)
                     }
+                    (Role::CountyBureau, Action::View) => Some(ScopeKind::OwnCounty),
                     (Role::Province, Action::View | Action::Review | Action::Export) => {
                         Some(ScopeKind::All)
                     }
@@ -757,7 +795,9 @@ mod tests {
             for status in Status::ALL {
                 let expected = match role {
                     Role::Applicant => true,
-                    Role::CityBureau | Role::Province => status != Status::Draft,
+                    Role::CityBureau | Role::CountyBureau | Role::Province => {
+                        status != Status::Draft
+                    }
                     _ => false,
                 };
                 assert_eq!(
@@ -789,5 +829,54 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// 第十六条: the county bureau reads its county's clusters and what hangs off them and
+    /// comments in the city's 初审, and does nothing only the city or the province may do.
+    #[test]
+    fn a_county_bureau_reads_its_county_and_only_comments() {
+        for resource in Resource::ALL {
+            for action in Action::ALL {
+                let expected = match (resource, action) {
+                    (
+                        Resource::Policy | Resource::Competition | Resource::Calendar,
+                        Action::View,
+                    ) => Some(ScopeKind::All),
+                    (Resource::User, Action::View) => Some(ScopeKind::OwnAccount),
+                    (
+                        Resource::Cluster
+                        | Resource::Application
+                        | Resource::Certificate
+                        | Resource::Report
+                        | Resource::Revocation
+                        | Resource::Recheck,
+                        Action::View,
+                    ) => Some(ScopeKind::OwnCounty),
+                    (Resource::Application, Action::Comment) => Some(ScopeKind::OwnCounty),
+                    _ => None,
+                };
+                assert_eq!(
+                    permission(Role::CountyBureau, resource, action),
+                    expected,
+                    "{resource:?} {action:?}"
+                );
+            }
+        }
+        // Only the county comments; only the city decides the 初审.
+        for role in Role::ALL {
+            assert_eq!(
+                permission(role, Resource::Application, Action::Comment).is_some(),
+                role == Role::CountyBureau,
+                "{role:?}"
+            );
+            assert_eq!(
+                permission(role, Resource::Application, Action::Review).is_some(),
+                role == Role::CityBureau,
+                "{role:?}"
+            );
+        }
+        assert_eq!(Role::CountyBureau.org_kind(), OrgKind::CountyBureau);
+        assert!(!Role::CountyBureau.requires_second_factor());
+        assert!(!role_change_allowed(Role::CityBureau, Role::CountyBureau));
     }
 }

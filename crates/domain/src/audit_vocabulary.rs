@@ -40,6 +40,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("application.save", "保存申报"),
     ("application.submit", "提交申报"),
     ("application.return", "退回修改"),
+    ("application.county_opinion", "提出县级意见"),
     ("application.reject", "初审不通过"),
     ("application.recommend", "推荐至省工信厅"),
     ("application.extend", "单独延长申报或初审期限"),

@@ -19,6 +19,53 @@ pub enum CapMode {
     Warn,
 }
 
+/// Which county-level divisions the cap counts (the policy's `quota.per_county.divisions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Divisions {
+    /// Every division, 市辖区 included.
+    All,
+    /// 县（市）: counties, autonomous counties and county-level cities; 市辖区 are not capped.
+    CountiesOnly,
+}
+
+/// Whether the cap counts clusters of this county-level division. A code that is not a known
+/// county is counted (the cap never lapses for want of region data).
+pub fn counted(divisions: Divisions, county_code: &str) -> bool {
+    match divisions {
+        Divisions::All => true,
+        Divisions::CountiesOnly => county_code
+            .parse()
+            .ok()
+            .and_then(region::county)
+            .is_none_or(|c| c.kind() != region::CountyKind::District),
+    }
+}
+
+/// Whether a city's recommendation over the cap may go ahead: in block mode never (whatever
+/// the justification), in warn mode with a written justification. `principle` is the policy's
+/// statement of the cap; the warnings are `recommendation_warnings`.
+pub fn check_recommendation(
+    mode: CapMode,
+    principle: &str,
+    warnings: &[String],
+    justification: &str,
+) -> Result<(), CapRefusal> {
+    if warnings.is_empty() {
+        return Ok(());
+    }
+    match mode {
+        CapMode::Block => Err(CapRefusal::Blocked(format!(
+            "{}：{}",
+            principle.trim_end_matches('。'),
+            warnings.join("；")
+        ))),
+        CapMode::Warn if justification.trim().is_empty() => Err(CapRefusal::NeedsReason(
+            recommendation_refusal(principle, warnings),
+        )),
+        CapMode::Warn => Ok(()),
+    }
+}
+
 /// A county's full name ("长沙市芙蓉区"), or the code itself when it is not a Hunan county.
 pub fn county_name(code: &str) -> String {
     code.parse()
@@ -274,6 +321,55 @@ mod tests {
                 let expected = touched && all.len() as u32 > cap;
                 prop_assert_eq!(over.contains_key(county), expected);
             }
+        }
+    }
+
+    #[test]
+    fn which_divisions_the_cap_counts() {
+        // (code, kind) — 芙蓉区 and 天心区 are districts; 长沙县 a county; 浏阳市 a county-level
+        // city; 城步苗族自治县 an autonomous county; 999999 is no county.
+        for (code, all, counties_only) in [
+            (FURONG, true, false),
+            (TIANXIN, true, false),
+            ("430121", true, true),
+            ("430181", true, true),
+            ("430529", true, true),
+            ("999999", true, true),
+        ] {
+            assert_eq!(counted(Divisions::All, code), all, "{code}");
+            assert_eq!(
+                counted(Divisions::CountiesOnly, code),
+                counties_only,
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_recommendation_over_the_cap_is_blocked_or_needs_a_reason_as_the_policy_says() {
+        let warnings = vec!["长沙市长沙县将有2个集群（上限1个）".to_string()];
+        let principle = "每个县（市）原则上不超过1个。";
+        for (mode, reason, expected) in [
+            (CapMode::Warn, "", Some(false)),
+            (CapMode::Warn, "  ", Some(false)),
+            (CapMode::Warn, "两个集群产业链互补", None),
+            (CapMode::Block, "", Some(true)),
+            (CapMode::Block, "两个集群产业链互补", Some(true)),
+        ] {
+            let got = check_recommendation(mode, principle, &warnings, reason);
+            match (expected, got) {
+                (None, Ok(())) => {}
+                (Some(true), Err(CapRefusal::Blocked(m))) => {
+                    assert!(m.contains("长沙县将有2个集群"), "{m}");
+                }
+                (Some(false), Err(CapRefusal::NeedsReason(m))) => {
+                    assert!(m.contains("原则上不超过1个"), "{m}");
+                }
+                (e, g) => panic!("{mode:?} {reason:?}: expected {e:?}, got {g:?}"),
+            }
+        }
+        for mode in [CapMode::Warn, CapMode::Block] {
+            assert_eq!(check_recommendation(mode, principle, &[], ""), Ok(()));
         }
     }
 }

@@ -200,11 +200,6 @@ impl City {
     pub fn counties(&self) -> &[County] {
         &self.counties
     }
-
-    /// Whether it belongs to 长株潭 (Changsha, Zhuzhou, Xiangtan).
-    pub fn is_changzhutan(&self) -> bool {
-        CHANGZHUTAN.contains(&self.code)
-    }
 }
 
 impl fmt::Display for City {
@@ -261,13 +256,6 @@ impl fmt::Display for County {
         f.write_str(&self.name)
     }
 }
-
-/// The cities of 长株潭.
-pub const CHANGZHUTAN: [RegionCode; 3] = [
-    RegionCode::CHANGSHA,
-    RegionCode::ZHUZHOU,
-    RegionCode::XIANGTAN,
-];
 
 /// The province code, 430000.
 pub const PROVINCE_CODE: RegionCode = RegionCode::HUNAN;
@@ -326,16 +314,6 @@ pub fn counties() -> impl Iterator<Item = &'static County> {
 /// The county-level divisions of a city; empty if the code is not a Hunan city.
 pub fn counties_of(city_code: RegionCode) -> &'static [County] {
     city(city_code).map_or(&[], |c| &c.counties)
-}
-
-/// Whether a city code, or the code of one of its counties, belongs to 长株潭.
-/// Codes not in the table are never 长株潭.
-pub fn is_changzhutan(code: RegionCode) -> bool {
-    let city_code = match county(code) {
-        Some(c) => c.city_code,
-        None => code,
-    };
-    city(city_code).is_some_and(City::is_changzhutan)
 }
 
 struct Data {
@@ -612,18 +590,6 @@ mod tests {
         assert!(city(code(432100)).is_none());
         assert!(counties_of(code(440100)).is_empty());
         assert_eq!(counties_of(code(433100)).len(), 8);
-    }
-
-    #[test]
-    fn changzhutan() {
-        for c in [430100, 430200, 430300, 430102, 430212, 430382] {
-            assert!(is_changzhutan(code(c)), "{c}");
-        }
-        for c in [430400, 431300, 433100, 430481, 430000, 430199, 420100] {
-            assert!(!is_changzhutan(code(c)), "{c}");
-        }
-        let cities_in: Vec<_> = cities().iter().filter(|c| c.is_changzhutan()).collect();
-        assert_eq!(cities_in.len(), 3);
     }
 
     #[test]

@@ -268,6 +268,7 @@ fn sees_cases(p: &Principal, scope: ScopeKind, cl: &cluster::Model) -> bool {
     match scope {
         ScopeKind::All => true,
         ScopeKind::OwnCity => p.org.city_code == Some(cl.city_code),
+        ScopeKind::OwnCounty => crate::services::county_reaches(p, cl.lead_county_code),
         ScopeKind::OwnOrg => p.org.id == cl.org_id,
         ScopeKind::OwnAccount => false,
     }
@@ -393,6 +394,7 @@ async fn change_events<C: sea_orm::ConnectionTrait>(
         let sees = match scope {
             ScopeKind::All => true,
             ScopeKind::OwnCity => p.org.city_code == Some(r.city_code),
+            ScopeKind::OwnCounty => crate::services::county_reaches(p, cl.lead_county_code),
             ScopeKind::OwnOrg => p.org.id == r.org_id,
             ScopeKind::OwnAccount => false,
         };

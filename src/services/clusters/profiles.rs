@@ -40,6 +40,10 @@ async fn scope_condition(
             Some(city) => Condition::all().add(cluster::Column::CityCode.eq(*city)),
             None => Condition::all().add(cluster::Column::Id.eq(-1)),
         },
+        ScopeKind::OwnCounty => match &p.org.county_code {
+            Some(county) => Condition::all().add(cluster::Column::LeadCountyCode.eq(*county)),
+            None => Condition::all().add(cluster::Column::Id.eq(-1)),
+        },
         ScopeKind::OwnOrg => {
             let joined: Vec<ClusterId> = cluster_co_applicant::Entity::find()
                 .filter(cluster_co_applicant::Column::OrgId.eq(p.org.id))
@@ -109,8 +113,11 @@ fn lifecycles() -> Vec<(&'static str, &'static str)> {
 
 /// The dashboards' grouping of cities: 长株潭 and the rest of the province.
 pub fn areas() -> Vec<(&'static str, &'static str)> {
-    vec![("changzhutan", "长株潭"), ("other", "长株潭以外市州")]
+    vec![(CHANGZHUTAN, "长株潭"), ("other", "长株潭以外市州")]
 }
+
+/// The key of the policy's 长株潭 grouping (`[[groupings]]`, 第十六条).
+pub const CHANGZHUTAN: &str = "changzhutan";
 
 /// The back office's list of clusters: filters, sortable columns, its path.
 pub const LIST: ListSpec = ListSpec {
@@ -183,10 +190,17 @@ async fn listed(
     }) {
         q = q.filter(cluster::Column::Lifecycle.eq(stage));
     }
-    match params.get("area") {
-        Some("changzhutan") => q = q.filter(cluster::Column::CityCode.is_in(region::CHANGZHUTAN)),
-        Some(_) => q = q.filter(cluster::Column::CityCode.is_not_in(region::CHANGZHUTAN)),
-        None => {}
+    if let Some(area) = params.get("area") {
+        // The grouping's cities come from the policy (第十六条), not from the code.
+        let czt = crate::services::policy::grouping_cities_on(
+            crate::services::calendar::today(app),
+            CHANGZHUTAN,
+        )?;
+        q = if area == CHANGZHUTAN {
+            q.filter(cluster::Column::CityCode.is_in(czt))
+        } else {
+            q.filter(cluster::Column::CityCode.is_not_in(czt))
+        };
     }
     let q = params.order(
         q,

@@ -157,6 +157,7 @@ pub fn ranking_headers(criteria: &[CriterionLimit]) -> Vec<String> {
         "集群类型",
         "排名",
         "参赛集群",
+        "区域",
         "申报主体",
         "牵头县（市、区）",
         "最终得分",
@@ -221,6 +222,8 @@ pub async fn ranking_xlsx(
                 .map_err(xlsx_err)?;
             col += 1;
             text(ws, &r.cluster_name, &mut col)?;
+            // The policy's grouping (长株潭), beside the cluster.
+            text(ws, &r.groupings.join("、"), &mut col)?;
             text(ws, &r.org_name, &mut col)?;
             text(ws, &r.county_name, &mut col)?;
             for n in [Some(r.final_score), Some(r.written_mean), r.defence_mean]

@@ -74,6 +74,8 @@ pub struct RankRow {
     pub city_name: String,
     pub county_code: String,
     pub county_name: String,
+    /// The round's policy's groupings that take in the cluster's city (第十六条: 长株潭).
+    pub groupings: Vec<String>,
     /// Within the cluster kind; shared only by entrants equal on every tie-breaker.
     pub rank: u32,
     pub final_score: f64,
@@ -249,6 +251,13 @@ pub(super) async fn county_excess<C: ConnectionTrait>(
     chosen: &[&round_entry::Model],
 ) -> Result<BTreeMap<String, String>, AppError> {
     let cap = policy.quota.per_county.max;
+    // Only the divisions the policy caps (县（市）, or every division).
+    let divisions = crate::services::reviews::cap_divisions(&policy.quota.per_county);
+    let chosen: Vec<&round_entry::Model> = chosen
+        .iter()
+        .copied()
+        .filter(|e| county_cap::counted(divisions, &e.county_code.to_string()))
+        .collect();
     let designated: BTreeSet<ClusterId> = designation::Entity::find()
         .filter(designation::Column::RevokedOn.is_null())
         .all(conn)
@@ -370,6 +379,12 @@ pub(super) fn view(
             city_name: region::city_name_of(e.entry.city_code),
             county_code: e.entry.county_code.to_string(),
             county_name: rounds::county_name(&e.entry.county_code.to_string()),
+            groupings: calc
+                .policy
+                .groupings_of_city(&e.entry.city_code.to_string())
+                .into_iter()
+                .map(String::from)
+                .collect(),
             rank: r.rank,
             final_score: e.score.final_score,
             written_mean: e.score.written.mean,

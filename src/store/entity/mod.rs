@@ -16,6 +16,7 @@ pub mod cluster_co_applicant;
 pub mod cluster_county;
 pub mod cluster_member;
 pub mod competition;
+pub mod county_opinion;
 pub mod deadline_extension;
 pub mod defence_score;
 pub mod designation;

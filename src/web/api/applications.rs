@@ -14,6 +14,7 @@ use crate::app::Shared;
 use crate::error::AppError;
 use crate::services::application_list;
 use crate::services::applications::{self as svc, ApplicationRow, EventView};
+use crate::services::county_opinions::{self, OpinionView};
 use crate::services::listing::ListParams;
 use crate::services::reviews::{self, Letter};
 use crate::web::principal::Authed;
@@ -26,11 +27,26 @@ pub fn routes() -> Router<Shared> {
         .route("/applications/{id}/return", post(return_it))
         .route("/applications/{id}/reject", post(reject_it))
         .route("/applications/recommend", post(recommend))
+        .route(
+            "/applications/{id}/county-opinions",
+            get(opinions).post(give_opinion),
+        )
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list, start, show, save, submit, return_it, reject_it, recommend),
+    paths(
+        list,
+        start,
+        show,
+        save,
+        submit,
+        return_it,
+        reject_it,
+        recommend,
+        opinions,
+        give_opinion
+    ),
     components(schemas(
         ApplicationRow,
         EventView,
@@ -39,6 +55,8 @@ pub fn routes() -> Router<Shared> {
         VersionRequest,
         CommentRequest,
         RecommendRequest,
+        CountyOpinionRequest,
+        OpinionView,
         ApplicationDetail,
         FormSchema,
         ProblemSchema
@@ -233,6 +251,43 @@ async fn reject_it(
 ) -> ApiResult<ApplicationDetail> {
     let m = reviews::reject(&app, &ctx.principal, id, &body.comment).await?;
     Ok(Json(detail_of(&app, &m).await?))
+}
+
+/// The county opinions (县级意见) given in the city's 初审, oldest first: for the county bureau,
+/// its city and the province; empty for the applicant.
+#[utoipa::path(get, path = "/api/v1/applications/{id}/county-opinions", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<OpinionView>), (status = 404, body = ErrorBody)))]
+async fn opinions(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<ApplicationId>,
+) -> ApiResult<Vec<OpinionView>> {
+    let m = svc::load(&app.db, &ctx.principal, id).await?;
+    Ok(Json(
+        county_opinions::of_application(&app.db, &ctx.principal, &m).await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CountyOpinionRequest {
+    pub opinion: String,
+}
+
+/// The county bureau gives its opinion on one of its county's applications while the city
+/// reviews it (第十六条); it decides nothing.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/county-opinions", params(("id" = i64, Path)), request_body = CountyOpinionRequest,
+    responses((status = 200, body = Vec<OpinionView>), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn give_opinion(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<ApplicationId>,
+    Json(body): Json<CountyOpinionRequest>,
+) -> ApiResult<Vec<OpinionView>> {
+    county_opinions::give(&app, &ctx.principal, id, &body.opinion).await?;
+    let m = svc::load(&app.db, &ctx.principal, id).await?;
+    Ok(Json(
+        county_opinions::of_application(&app.db, &ctx.principal, &m).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -139,6 +139,12 @@ pub fn nav_for(role: Role, org_id: OrgId) -> Vec<NavItem> {
             label: "初审推荐",
             href: "/reviews".into(),
         });
+    } else if permission(role, Resource::Application, Action::Comment).is_some() {
+        nav.push(NavItem {
+            key: "reviews",
+            label: "县级意见",
+            href: "/reviews".into(),
+        });
     }
     if matches!(
         permission(role, Resource::Application, Action::View),

@@ -1,5 +1,6 @@
 //! The city bureau's review queue (初审推荐): return, reject, recommend one or several, and the
-//! printable draft letter.
+//! printable draft letter. The county bureau reads the same queue and review page for its
+//! county's applications and gives its opinion there (县级意见, 第十六条); it decides nothing.
 
 use crate::store::id::{ApplicationId, AttachmentId};
 use std::collections::HashMap;
@@ -21,6 +22,7 @@ use crate::error::AppError;
 use crate::services::application_list;
 use crate::services::applications::{self as apps, ApplicationRow};
 use crate::services::authorize;
+use crate::services::county_opinions;
 use crate::services::listing::{ListNav, ListParams};
 use crate::services::reviews::{self, Letter};
 use crate::store::entity::{attachment, cluster};
@@ -37,6 +39,7 @@ pub fn routes() -> Router<Shared> {
         .route("/reviews/{id}/return", post(return_it))
         .route("/reviews/{id}/reject", post(reject_it))
         .route("/reviews/{id}/recommend", post(recommend_it))
+        .route("/reviews/{id}/county-opinion", post(county_opinion))
         .route("/reviews/{id}/letter", get(letter))
 }
 
@@ -60,6 +63,16 @@ struct QueuePage {
     cap_error: String,
     /// The one tick for recommending every selected application.
     bulk_confirm: Confirm,
+    /// The city decides; a county bureau reads the queue to give its opinions.
+    can_decide: bool,
+}
+
+/// The city reviews, the county comments; anyone else may not open the review pages.
+fn reviews_or_comments(p: &crate::app::Principal) -> Result<bool, AppError> {
+    if authorize(p, Resource::Application, Action::Review).is_ok() {
+        return Ok(true);
+    }
+    authorize(p, Resource::Application, Action::Comment).map(|_| false)
 }
 
 /// What the city attests before recommending several applications at once.
@@ -105,7 +118,7 @@ async fn queue_page(
     cap_justification: String,
     pairs: &[(String, String)],
 ) -> Result<QueuePage, PageError> {
-    authorize(&ctx.principal, Resource::Application, Action::Review)?;
+    let can_decide = reviews_or_comments(&ctx.principal)?;
     let (params, years) = queue_params(app, ctx, pairs).await?;
     let (rows, total) = application_list::page(app, &ctx.principal, &params).await?;
     let shown = params.get("year").unwrap_or(ALL_YEARS).to_string();
@@ -136,6 +149,7 @@ async fn queue_page(
         cap_justification,
         cap_error,
         bulk_confirm,
+        can_decide,
     })
 }
 
@@ -233,6 +247,12 @@ struct ReviewPage {
     next: Option<(String, String)>,
     /// Recommending or rejecting ends the city's review: the bureau ticks this first.
     decide_confirm: Confirm,
+    /// 县级意见 (第十六条): those given so far, and whether the principal (a county bureau) may
+    /// give one now.
+    opinions: Vec<crate::services::county_opinions::OpinionView>,
+    can_comment: bool,
+    opinion: String,
+    opinion_error: String,
 }
 
 /// What the city attests before recommending or rejecting, and what either does.
@@ -249,6 +269,7 @@ struct Typed {
     comment: String,
     reason: String,
     cap_justification: String,
+    opinion: String,
 }
 
 async fn review_page(
@@ -259,8 +280,10 @@ async fn review_page(
     typed: Typed,
 ) -> Result<ReviewPage, PageError> {
     let p = &ctx.principal;
-    authorize(p, Resource::Application, Action::Review)?;
+    let decides = reviews_or_comments(p)?;
     let m = apps::load(&app.db, p, id).await?;
+    let opinions = county_opinions::of_application(&app.db, p, &m).await?;
+    let can_comment = county_opinions::may_give(p, &m);
     let status = m.status;
     let material = super::applications::material(app, &m, None, None, false).await?;
     let name = cluster::Entity::find_by_id(m.cluster_id)
@@ -291,10 +314,19 @@ async fn review_page(
         status_label: status.label().into(),
         revision: m.revision,
         changes: apps::changes_since_last(app, &material.policy, id).await?,
-        can_decide: status == Status::Submitted,
+        can_decide: decides && status == Status::Submitted,
         steps: crate::web::views::application_steps(status),
-        next: (status == Status::Submitted)
-            .then(|| ("出具初审意见".to_string(), "#decision".to_string())),
+        next: match (status == Status::Submitted, decides) {
+            (true, true) => Some(("出具初审意见".to_string(), "#decision".to_string())),
+            (true, false) if can_comment => {
+                Some(("提出县级意见".to_string(), "#county-opinion".to_string()))
+            }
+            _ => None,
+        },
+        opinions,
+        can_comment,
+        opinion_error: field("opinion"),
+        opinion: typed.opinion,
         decide_confirm: decide_confirm().refused_by(error),
         criteria: material.criteria,
         ready: material.ready,
@@ -477,6 +509,35 @@ async fn recommend_it(
         .await
         .map(|_| ());
     after(&app, &ctx, id, r, typed(&f)).await
+}
+
+#[derive(Deserialize)]
+struct OpinionForm {
+    #[serde(default)]
+    opinion: String,
+}
+
+/// The county bureau's opinion in the city's 初审.
+async fn county_opinion(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<ApplicationId>,
+    Form(f): Form<OpinionForm>,
+) -> Response {
+    let r = county_opinions::give(&app, &ctx.principal, id, &f.opinion)
+        .await
+        .map(|_| ());
+    after(
+        &app,
+        &ctx,
+        id,
+        r,
+        Typed {
+            opinion: f.opinion,
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 #[derive(Template, WebTemplate)]

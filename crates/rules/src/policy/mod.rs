@@ -685,6 +685,25 @@ pub struct Recheck {
 pub const DEFAULT_RECHECK_PASS_MARK: u32 = 60;
 
 impl Policy {
+    /// The names of the policy's groupings (第十六条: 长株潭) that take in a city, in policy
+    /// order: the tag shown beside a cluster of that city in lists, rankings and exports.
+    pub fn groupings_of_city(&self, city_code: &str) -> Vec<&str> {
+        self.groupings
+            .iter()
+            .filter(|g| g.city_codes.iter().any(|c| c == city_code))
+            .map(|g| g.name.as_str())
+            .collect()
+    }
+
+    /// The cities of a grouping by key (e.g. `changzhutan`), empty when the policy has none.
+    pub fn grouping_cities(&self, key: &str) -> Vec<&str> {
+        self.groupings
+            .iter()
+            .filter(|g| g.key == key)
+            .flat_map(|g| g.city_codes.iter().map(String::as_str))
+            .collect()
+    }
+
     /// The panel score a cluster needs to pass its 复核.
     pub fn recheck_pass_mark(&self) -> f64 {
         f64::from(self.recheck.pass_mark.unwrap_or(DEFAULT_RECHECK_PASS_MARK))
@@ -748,6 +767,40 @@ pub struct CountyQuota {
     #[serde(default)]
     pub article: Option<String>,
     pub source: Source,
+    /// Which county-level divisions the cap counts; absent (texts before version 5): all.
+    #[serde(default)]
+    pub divisions: Option<CapDivisions>,
+}
+
+/// `[quota.per_county.divisions]`: whether 第十六条's 县（市） takes in municipal districts.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapDivisions {
+    pub counts: CapCounts,
+    #[serde(default)]
+    pub article: Option<String>,
+    pub source: Source,
+}
+
+/// The county-level divisions a per-county cap counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CapCounts {
+    /// Every county-level division, 市辖区 included.
+    #[default]
+    All,
+    /// Counties, autonomous counties and county-level cities (县（市）); 市辖区 not capped.
+    Counties,
+}
+
+impl CountyQuota {
+    /// The divisions the cap counts (all, for a text that does not say).
+    pub fn counts(&self) -> CapCounts {
+        self.divisions
+            .as_ref()
+            .map(|d| d.counts)
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -306,6 +306,18 @@ fn write_summary(p: &Policy, o: &mut String) -> std::fmt::Result {
         article(&q.article),
         tag(q.source)
     )?;
+    if let Some(d) = &q.divisions {
+        let counts = match d.counts {
+            super::CapCounts::All => "县、自治县、县级市和市辖区均计入",
+            super::CapCounts::Counties => "计入县、自治县和县级市，市辖区不计入",
+        };
+        writeln!(
+            o,
+            "县域限额范围：{counts}{}{}",
+            article(&d.article),
+            tag(d.source)
+        )?;
+    }
     for g in &p.groupings {
         writeln!(
             o,

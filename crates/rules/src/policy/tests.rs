@@ -668,7 +668,7 @@ fn wording_and_programme_numbers_are_checked_with_key_paths() {
                 1,
             )
             .replacen("{ purpose = \"pledge\"", "{ purpose = \"seal\"", 1)
-            .replacen("version = 4", "version = 0", 1),
+            .replacen("version = 5", "version = 0", 1),
     );
     for path in [
         "scoring.outlier_gap_share",
@@ -1021,4 +1021,49 @@ fn the_summary_names_per_kind_values_floors_and_normalisation() {
     assert!(s.contains("（仅优势产业集群）"), "{s}");
     assert!(s.contains("先标准化（z分数）"), "{s}");
     assert!(!shipped().summary().contains("底线"));
+}
+
+#[test]
+fn a_city_is_tagged_with_the_groupings_that_take_it_in() {
+    let p = builtin_policies().unwrap().remove(0);
+    for (city, tags) in [
+        ("430100", vec!["长株潭"]),
+        ("430200", vec!["长株潭"]),
+        ("430300", vec!["长株潭"]),
+        ("430400", vec![]),
+        ("430600", vec![]),
+        ("433100", vec![]),
+    ] {
+        assert_eq!(p.groupings_of_city(city), tags, "{city}");
+    }
+    assert_eq!(
+        p.grouping_cities("changzhutan"),
+        ["430100", "430200", "430300"]
+    );
+    assert!(p.grouping_cities("none").is_empty());
+    let mut without = p.clone();
+    without.groupings.clear();
+    assert!(without.groupings_of_city("430100").is_empty());
+}
+
+#[test]
+fn the_per_county_cap_says_which_divisions_it_counts_and_older_texts_count_all() {
+    let p = builtin_policies().unwrap().remove(0);
+    assert_eq!(p.identity.version, 5);
+    let d = p.quota.per_county.divisions.as_ref().unwrap();
+    assert_eq!(d.counts, CapCounts::Counties);
+    assert_eq!(d.source, Source::ProvinceDefault);
+    assert_eq!(p.quota.per_county.counts(), CapCounts::Counties);
+    // A text written before the key (version 4) still loads and caps every division.
+    let (_, text) = BUILTIN_POLICY_SOURCES[0];
+    let start = text.find("[quota.per_county.divisions]").unwrap();
+    let end = start + text[start..].find("\n\n").unwrap();
+    let old =
+        format!("{}{}", &text[..start], &text[end + 2..]).replacen("version = 5", "version = 4", 1);
+    let p4 = Policy::parse(&old, "v4").unwrap();
+    assert_eq!(p4.quota.per_county.divisions, None);
+    assert_eq!(p4.quota.per_county.counts(), CapCounts::All);
+    // An unknown value is refused at its key path.
+    let list = errors(&edit("counts = \"counties\"", "counts = \"districts\""));
+    reason_at(&list, "quota.per_county.divisions.counts");
 }

@@ -183,6 +183,9 @@ pub(super) fn validate(p: &Parts, e: &mut Errors) {
         }
         text(e, "quota.per_county.message", &q.message);
         opt_text(e, "quota.per_county.article", &q.article);
+        if let Some(d) = &q.divisions {
+            opt_text(e, "quota.per_county.divisions.article", &d.article);
+        }
     }
     if let Some(groupings) = &p.groupings {
         groupings_checks(groupings, e);
