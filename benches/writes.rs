@@ -32,10 +32,6 @@ use serde_json::{Value, json};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-/// The server's allocator (`src/main.rs`), so that the memory measured is the server's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const TARGET_PER_SECOND: f64 = 500.0;
 
 fn env_number(name: &str, default: usize) -> usize {
