@@ -450,9 +450,11 @@ async fn cluster_application_goes_from_applicant_through_city_to_province() {
     b.login("changsha").await;
     b.nav("reviews").await;
     let queue = rows(&b, "#review-table").await;
+    // A 长株潭 cluster carries the policy grouping's tag beside its name.
+    let tagged = format!("{CLUSTER} 长株潭");
     let row = queue
         .iter()
-        .find(|r| r.get(1).map(String::as_str) == Some(CLUSTER))
+        .find(|r| r.get(1) == Some(&tagged))
         .unwrap_or_else(|| panic!("the city's queue lists the application: {queue:?}"));
     assert_eq!(row[2], ORG);
     assert_eq!(row[3], "长沙市长沙县");
