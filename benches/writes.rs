@@ -232,15 +232,13 @@ async fn run(
         println!("   准备之后：常驻内存{:.1} MiB", memory_mb("VmRSS:"));
     }
     let mut rows = Vec::new();
-    let per_client = |f: &dyn Fn(usize, &str, usize) -> Vec<Call>| -> Vec<Vec<Call>> {
-        (0..clients)
-            .map(|c| f(c, &promoters[c].0, clusters[c].len()))
-            .collect()
+    let per_client = |f: &dyn Fn(usize, &str) -> Vec<Call>| -> Vec<Vec<Call>> {
+        (0..clients).map(|c| f(c, &promoters[c].0)).collect()
     };
     let (row, started) = phase(
         "开始申报 POST /applications",
         &base,
-        per_client(&|c, token, _| {
+        per_client(&|c, token| {
             clusters[c]
                 .iter()
                 .map(|(_, id)| {
@@ -273,7 +271,7 @@ async fn run(
     let (row, saved) = phase(
         "保存表单 PUT /applications/{id}",
         &base,
-        per_client(&|c, token, _| {
+        per_client(&|c, token| {
             ids[c]
                 .iter()
                 .zip(&clusters[c])
@@ -303,7 +301,7 @@ async fn run(
     let (row, _) = phase(
         "上传附件 POST /attachments",
         &base,
-        per_client(&|c, token, _| {
+        per_client(&|c, token| {
             ids[c]
                 .iter()
                 .flat_map(|(id, _)| {
@@ -326,7 +324,7 @@ async fn run(
     let (row, _) = phase(
         "提交申报 POST /applications/{id}/submit",
         &base,
-        per_client(&|c, token, _| {
+        per_client(&|c, token| {
             ids[c]
                 .iter()
                 .zip(&versions[c])
