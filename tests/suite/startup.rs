@@ -215,3 +215,45 @@ fn a_new_installation_is_set_up_from_the_command_line() {
     assert!(out.contains("现行有效"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The environment the running server ended up with, once it has started itself again.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn served_threshold(given: Option<&str>) -> Option<String> {
+    let dir = std::env::temp_dir().join(format!("jiqun-mmap-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jiqun"));
+    cmd.arg("serve")
+        .env("JIQUN_DATA_DIR", &dir)
+        .env("JIQUN_LISTEN", "127.0.0.1:0")
+        .env_remove("JIQUN_DATABASE_URL")
+        .env_remove("MALLOC_MMAP_THRESHOLD_")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    if let Some(v) = given {
+        cmd.env("MALLOC_MMAP_THRESHOLD_", v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let environ = format!("/proc/{}/environ", child.id());
+    let mut found = None;
+    for _ in 0..100 {
+        let text = std::fs::read(&environ).unwrap_or_default();
+        found = String::from_utf8_lossy(&text).split('\0').find_map(|kv| {
+            kv.strip_prefix("MALLOC_MMAP_THRESHOLD_=")
+                .map(str::to_string)
+        });
+        if found.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    found
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_server_keeps_glibc_from_raising_its_mmap_threshold() {
+    assert_eq!(served_threshold(None).as_deref(), Some("131072"));
+    assert_eq!(served_threshold(Some("262144")).as_deref(), Some("262144"));
+}
