@@ -3,18 +3,21 @@
 use crate::store::id::{
     ApplicationId, AssignmentId, ClusterId, CompetitionId, EntryId, ExpertId, RoundId,
 };
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::region;
 use jiqun_domain::round::{RoundKind, RoundStatus};
 use jiqun_rules::policy::Entrants;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
+};
 use serde::Serialize;
 
 use super::{
-    SOURCE_MANUAL, ShortfallView, active_assignments, competition_of, county_name, entries, load,
-    panel_ids, plan, quotas_of, round_policy,
+    SOURCE_MANUAL, ShortfallView, competition_of, county_name, entries, load, panel_ids, plan,
+    quotas_of, round_policy,
 };
 use crate::app::{App, Principal};
 use crate::clock::local_minutes;
@@ -165,54 +168,96 @@ async fn summary<C: ConnectionTrait>(
     c: &competition::Model,
 ) -> Result<RoundSummary, AppError> {
     let entries = entries(conn, r.id).await?;
-    let active = active_assignments(conn, r.id).await?;
-    summary_of(conn, r, c, &entries, &active).await
+    let counts = AssignmentCounts::of(conn, r.id).await?;
+    Ok(summary_of(r, c, &entries, &counts))
 }
 
-/// The summary from the round's entrants and standing assignments, already loaded.
-async fn summary_of<C: ConnectionTrait>(
-    conn: &C,
+/// How the round's standing assignments fall, counted in the database: a round of 1,000
+/// entrants has 5,000 assignments and as many sheets, and a page needs only their numbers.
+struct AssignmentCounts {
+    per_entry: HashMap<EntryId, usize>,
+    per_expert: HashMap<ExpertId, usize>,
+    standing: usize,
+    /// Submitted sheets of standing assignments.
+    submitted: usize,
+}
+
+impl AssignmentCounts {
+    async fn of<C: ConnectionTrait>(conn: &C, round_id: RoundId) -> Result<Self, AppError> {
+        let standing = || {
+            assignment::Entity::find()
+                .filter(assignment::Column::RoundId.eq(round_id))
+                .filter(assignment::Column::RecusedAt.is_null())
+        };
+        let per_entry: Vec<(EntryId, i64)> = standing()
+            .select_only()
+            .column(assignment::Column::EntryId)
+            .column_as(assignment::Column::Id.count(), "n")
+            .group_by(assignment::Column::EntryId)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let per_expert: Vec<(ExpertId, i64)> = standing()
+            .select_only()
+            .column(assignment::Column::ExpertId)
+            .column_as(assignment::Column::Id.count(), "n")
+            .group_by(assignment::Column::ExpertId)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let submitted = score_sheet::Entity::find()
+            .filter(score_sheet::Column::RoundId.eq(round_id))
+            .filter(
+                score_sheet::Column::Status
+                    .eq(crate::store::entity::kinds::ScoreSheetStatus::Submitted),
+            )
+            .filter(
+                score_sheet::Column::AssignmentId.in_subquery(
+                    standing()
+                        .select_only()
+                        .column(assignment::Column::Id)
+                        .into_query(),
+                ),
+            )
+            .count(conn)
+            .await?;
+        let n = |v: i64| usize::try_from(v).unwrap_or(0);
+        Ok(AssignmentCounts {
+            standing: per_entry.iter().map(|(_, c)| n(*c)).sum(),
+            per_entry: per_entry.into_iter().map(|(id, c)| (id, n(c))).collect(),
+            per_expert: per_expert.into_iter().map(|(id, c)| (id, n(c))).collect(),
+            submitted: usize::try_from(submitted).unwrap_or(0),
+        })
+    }
+
+    fn of_entry(&self, id: EntryId) -> usize {
+        self.per_entry.get(&id).copied().unwrap_or(0)
+    }
+}
+
+/// The summary from the round's entrants and the counts of its standing assignments.
+fn summary_of(
     r: &round::Model,
     c: &competition::Model,
     entries: &[round_entry::Model],
-    active: &[assignment::Model],
-) -> Result<RoundSummary, AppError> {
+    counts: &AssignmentCounts,
+) -> RoundSummary {
     let kind = r.kind;
     let status = r.status;
     let k = r.experts_per_application.max(0) as usize;
-    let mut per_entry: HashMap<EntryId, usize> = HashMap::new();
-    for a in active {
-        *per_entry.entry(a.entry_id).or_default() += 1;
-    }
     let ready = entries
         .iter()
-        .filter(|e| per_entry.get(&e.id).copied().unwrap_or(0) >= k)
+        .filter(|e| counts.of_entry(e.id) >= k)
         .count();
-    let standing: BTreeSet<AssignmentId> = active.iter().map(|a| a.id).collect();
-    let active_count = active.len();
-    // Only the assignment of each submitted sheet is read, not the sheets themselves.
-    let submitted_of: Vec<AssignmentId> = score_sheet::Entity::find()
-        .select_only()
-        .column(score_sheet::Column::AssignmentId)
-        .filter(score_sheet::Column::RoundId.eq(r.id))
-        .filter(
-            score_sheet::Column::Status
-                .eq(crate::store::entity::kinds::ScoreSheetStatus::Submitted),
-        )
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let submitted = submitted_of
-        .iter()
-        .filter(|id| standing.contains(id))
-        .count();
+    let active_count = counts.standing;
+    let submitted = counts.submitted;
     let proposed = entries.iter().filter(|e| e.proposed).count();
     let progress = match status {
         RoundStatus::Setup => format!("专家分配：{ready}/{}个参赛集群已满{k}人", entries.len()),
         RoundStatus::Scoring => format!("评分表已提交：{submitted}/{active_count}"),
         _ => format!("评分表已提交：{submitted}/{active_count}；拟定名单{proposed}个"),
     };
-    Ok(RoundSummary {
+    RoundSummary {
         id: r.id,
         competition_id: c.id,
         competition_year: c.year,
@@ -231,7 +276,7 @@ async fn summary_of<C: ConnectionTrait>(
         scoring_opens_at: local_minutes(r.scoring_opens_at),
         scoring_closes_at: local_minutes(r.scoring_closes_at),
         defence: r.defence,
-    })
+    }
 }
 
 /// The rounds the principal may see, newest competition first; optionally of one competition.
@@ -332,47 +377,50 @@ pub async fn view_of(
         .map(|k| (k.key.as_str(), k.name.as_str()))
         .collect();
     let entries = entries(&app.db, r.id).await?;
-    let all = assignment::Entity::find()
-        .filter(assignment::Column::RoundId.eq(r.id))
-        .order_by_asc(assignment::Column::Id)
-        .all(&app.db)
-        .await?;
-    let active: Vec<assignment::Model> = all
-        .iter()
-        .filter(|a| a.recused_at.is_none())
-        .cloned()
-        .collect();
-    let round_summary = summary_of(&app.db, &r, &c, &entries, &active).await?;
+    let counts = AssignmentCounts::of(&app.db, r.id).await?;
+    let round_summary = summary_of(&r, &c, &entries, &counts);
     let k = r.experts_per_application.max(0) as usize;
-    let mut standing: HashMap<EntryId, usize> = HashMap::new();
-    for a in &active {
-        *standing.entry(a.entry_id).or_default() += 1;
-    }
-    // Names first: the filter reads them, and only the page's entrants are shown.
-    let clusters =
-        store::load_by_ids::<cluster::Entity>(&app.db, entries.iter().map(|e| e.cluster_id))
+    let (kind_wanted, needle) = (q.kind(), q.text());
+    let by_kind_and_filling: Vec<&round_entry::Model> = entries
+        .iter()
+        .filter(|e| kind_wanted.is_empty() || e.cluster_kind == kind_wanted)
+        .filter(|e| !q.unfilled() || counts.of_entry(e.id) < k)
+        .collect();
+    // Names are read for the entrants a text filter looks at, else only for the page shown.
+    let names_for = |wanted: &[&round_entry::Model]| {
+        let ids: Vec<ClusterId> = wanted.iter().map(|e| e.cluster_id).collect();
+        async move {
+            let clusters = store::load_by_ids::<cluster::Entity>(&app.db, ids).await?;
+            let orgs = store::load_by_ids::<organisation::Entity>(
+                &app.db,
+                clusters.values().map(|c| c.org_id),
+            )
             .await?;
-    let orgs =
-        store::load_by_ids::<organisation::Entity>(&app.db, clusters.values().map(|c| c.org_id))
-            .await?;
-    let applicant_of = |e: &round_entry::Model| {
+            Ok::<_, AppError>((clusters, orgs))
+        }
+    };
+    let (mut clusters, mut orgs) = if needle.is_empty() {
+        Default::default()
+    } else {
+        names_for(&by_kind_and_filling).await?
+    };
+    let applicant_in = |clusters: &HashMap<ClusterId, cluster::Model>,
+                        orgs: &HashMap<_, organisation::Model>,
+                        e: &round_entry::Model| {
         clusters
             .get(&e.cluster_id)
             .and_then(|cl| orgs.get(&cl.org_id))
             .map(|o| o.name.clone())
             .unwrap_or_default()
     };
-    let (kind_wanted, needle) = (q.kind(), q.text());
-    let matching: Vec<&round_entry::Model> = entries
-        .iter()
-        .filter(|e| kind_wanted.is_empty() || e.cluster_kind == kind_wanted)
-        .filter(|e| !q.unfilled() || standing.get(&e.id).copied().unwrap_or(0) < k)
+    let matching: Vec<&round_entry::Model> = by_kind_and_filling
+        .into_iter()
         .filter(|e| {
             needle.is_empty()
                 || clusters
                     .get(&e.cluster_id)
                     .is_some_and(|cl| cl.name.contains(needle))
-                || applicant_of(e).contains(needle)
+                || applicant_in(&clusters, &orgs, e).contains(needle)
                 || region::city_name_of(e.city_code).contains(needle)
                 || county_name(&e.county_code.to_string()).contains(needle)
         })
@@ -392,14 +440,23 @@ pub async fn view_of(
             )
         }
     };
+    if needle.is_empty() {
+        (clusters, orgs) = names_for(&shown).await?;
+    }
     let panel = panel_ids(&app.db, r.id).await?;
-    let shown_ids: BTreeSet<EntryId> = shown.iter().map(|e| e.id).collect();
+    let shown_ids: Vec<EntryId> = shown.iter().map(|e| e.id).collect();
+    let shown_assignments = if shown_ids.is_empty() {
+        Vec::new()
+    } else {
+        assignment::Entity::find()
+            .filter(assignment::Column::RoundId.eq(r.id))
+            .filter(assignment::Column::EntryId.is_in(shown_ids))
+            .order_by_asc(assignment::Column::Id)
+            .all(&app.db)
+            .await?
+    };
     let mut expert_ids: Vec<ExpertId> = panel.clone();
-    expert_ids.extend(
-        all.iter()
-            .filter(|a| shown_ids.contains(&a.entry_id))
-            .map(|a| a.expert_id),
-    );
+    expert_ids.extend(shown_assignments.iter().map(|a| a.expert_id));
     let experts_by_id = store::load_by_ids::<expert::Entity>(&app.db, expert_ids).await?;
     let name_of = |id: ExpertId| {
         experts_by_id
@@ -408,19 +465,13 @@ pub async fn view_of(
             .unwrap_or_else(|| format!("专家{id}"))
     };
     let mut by_entry: HashMap<EntryId, Vec<&assignment::Model>> = HashMap::new();
-    let mut load: HashMap<ExpertId, usize> = HashMap::new();
-    for a in &all {
-        if shown_ids.contains(&a.entry_id) {
-            by_entry.entry(a.entry_id).or_default().push(a);
-        }
-        if a.recused_at.is_none() {
-            *load.entry(a.expert_id).or_default() += 1;
-        }
+    for a in &shown_assignments {
+        by_entry.entry(a.entry_id).or_default().push(a);
     }
     let mut entry_views = Vec::with_capacity(shown.len());
     for e in shown {
         let cl = clusters.get(&e.cluster_id);
-        let applicant_name = applicant_of(e);
+        let applicant_name = applicant_in(&clusters, &orgs, e);
         let status = e.status;
         let assignments: Vec<AssignmentView> = by_entry
             .remove(&e.id)
@@ -472,7 +523,7 @@ pub async fn view_of(
             city_name: region::city_name_of(m.city_code),
             fields: experts::lines(&m.fields),
             active: m.active,
-            load: load.get(&m.id).copied().unwrap_or(0),
+            load: counts.per_expert.get(&m.id).copied().unwrap_or(0),
         })
         .collect();
     let shortfalls = if r.status.assignments_open() && !panel.is_empty() {
