@@ -9,12 +9,16 @@
 //!
 //! Several servers on one PostgreSQL database: each keeps its own pages, so a change made
 //! through one must reach the others. `invalidate` also bumps a shared counter row per round
-//! (`page_versions`, one upsert), and on PostgreSQL a kept page is served only while that
-//! counter still has the value read before it was rendered: one primary-key read per request
-//! instead of rendering the notice (a few queries and the template). A server killed between a
-//! change's commit and the bump leaves the others at most the minute of expiry behind. SQLite
-//! serves one process (several servers on one SQLite file are not a supported deployment), so
-//! there the process's own generation is the whole stamp and a request makes no query.
+//! (`page_versions`, one upsert) and sends the round's id on the `CHANNEL` notification. Each
+//! server listens on that channel (`spawn_listener`) and drops the named page when told; while
+//! it listens, a request makes no query. While it does not (starting, or its listening
+//! connection lost and not yet back), a kept page is served only while the shared counter still
+//! has the value read before it was rendered: one primary-key read per request instead of
+//! rendering the notice. When listening starts again every kept page is dropped, since
+//! notifications sent in between are lost. A server killed between a change's commit and the
+//! bump leaves the others at most the minute of expiry behind. SQLite serves one process
+//! (several servers on one SQLite file are not a supported deployment), so there the process's
+//! own generation is the whole stamp and a request makes no query.
 //!
 //! The cache holds one page per round on notice (a published notice's page is tens of KB, its
 //! gzip a few KB); `MAX_PAGES` bounds it whatever happens.
@@ -22,6 +26,7 @@
 use crate::store::id::RoundId;
 use std::collections::HashMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -31,6 +36,8 @@ use std::time::{Duration, Instant};
 use time::Date;
 
 const MAX_AGE: Duration = Duration::from_secs(60);
+/// The PostgreSQL notification channel that names a round whose page changed.
+pub const CHANNEL: &str = "jiqun_pages";
 /// At most this many pages are kept; the oldest goes first.
 const MAX_PAGES: usize = 64;
 
@@ -111,6 +118,8 @@ impl Page {
 #[derive(Default)]
 pub struct PageCache {
     inner: Mutex<Inner>,
+    /// This server hears every other server's changes (PostgreSQL's `LISTEN` on `CHANNEL`).
+    listening: AtomicBool,
 }
 
 /// What a kept page was rendered under: this process's generation of the round and, on
@@ -118,6 +127,7 @@ pub struct PageCache {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp {
     local: u64,
+    epoch: u64,
     shared: i64,
 }
 
@@ -126,6 +136,8 @@ struct Inner {
     pages: HashMap<RoundId, Cached>,
     /// Bumped by every invalidation of a round.
     generations: HashMap<RoundId, u64>,
+    /// Bumped when every page is dropped at once.
+    epoch: u64,
 }
 
 struct Cached {
@@ -185,7 +197,7 @@ impl PageCache {
     pub async fn stamp(&self, db: &DatabaseConnection, id: RoundId) -> Stamp {
         let local = self.local_stamp(id);
         match db.get_database_backend() {
-            DatabaseBackend::Postgres => Stamp {
+            DatabaseBackend::Postgres if !self.listening() => Stamp {
                 shared: shared_version(db, id).await,
                 ..local
             },
@@ -194,13 +206,35 @@ impl PageCache {
     }
 
     fn local_stamp(&self, id: RoundId) -> Stamp {
+        let (local, epoch) = self
+            .inner
+            .lock()
+            .map(|i| (i.generations.get(&id).copied().unwrap_or(0), i.epoch))
+            .unwrap_or((u64::MAX, u64::MAX));
         Stamp {
-            local: self
-                .inner
-                .lock()
-                .map(|i| i.generations.get(&id).copied().unwrap_or(0))
-                .unwrap_or(u64::MAX),
+            local,
+            epoch,
             shared: 0,
+        }
+    }
+
+    /// Whether this server hears the other servers' changes as they are made.
+    pub fn listening(&self) -> bool {
+        self.listening.load(Ordering::Acquire)
+    }
+
+    /// Listening started (after dropping every page: what was missed is unknown) or stopped.
+    pub fn set_listening(&self, on: bool) {
+        if on {
+            self.drop_all();
+        }
+        self.listening.store(on, Ordering::Release);
+    }
+
+    fn drop_all(&self) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.pages.clear();
+            inner.epoch += 1;
         }
     }
 
@@ -210,6 +244,7 @@ impl PageCache {
         let page = Arc::new(Page::new(html));
         if let Ok(mut inner) = self.inner.lock()
             && inner.generations.get(&id).copied().unwrap_or(0) == stamp.local
+            && inner.epoch == stamp.epoch
             && stamp.shared >= 0
         {
             if inner.pages.len() >= MAX_PAGES
@@ -254,6 +289,19 @@ impl PageCache {
             // The other servers' copies still expire within MAX_AGE.
             tracing::error!(round = id.get(), "moving the notice's change counter: {e}");
         }
+        if db.get_database_backend() == DatabaseBackend::Postgres {
+            let told = db
+                .execute_raw(Statement::from_sql_and_values(
+                    DatabaseBackend::Postgres,
+                    "SELECT pg_notify($1, $2)",
+                    [CHANNEL.into(), id.get().to_string().into()],
+                ))
+                .await;
+            if let Err(e) = told {
+                // The listeners' pages still expire within MAX_AGE.
+                tracing::error!(round = id.get(), "telling the other servers: {e}");
+            }
+        }
     }
 
     fn invalidate_local(&self, id: RoundId) {
@@ -262,6 +310,25 @@ impl PageCache {
             *inner.generations.entry(id).or_default() += 1;
         }
     }
+}
+
+/// Listens on `CHANNEL`, dropping each page another server (or this one) changed, until the
+/// connection is lost (`Ok`) or fails otherwise (`Err`); `server::spawn_page_listener` runs it
+/// again.
+pub async fn listen(
+    pool: &sea_orm::sqlx::PgPool,
+    cache: &PageCache,
+) -> Result<(), sea_orm::sqlx::Error> {
+    let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    cache.set_listening(true);
+    while let Some(told) = listener.try_recv().await? {
+        match told.payload().parse::<i64>() {
+            Ok(id) => cache.invalidate_local(RoundId::new(id)),
+            Err(_) => cache.drop_all(),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

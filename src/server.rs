@@ -160,8 +160,30 @@ pub fn spawn_mailer(app: Shared) -> Option<tokio::task::JoinHandle<()>> {
     }))
 }
 
+/// On PostgreSQL, for as long as the database is open: hears which public pages other servers
+/// changed (`page_cache::listen`); after a lost connection it listens again a second later, and
+/// meanwhile requests check the shared counter.
+pub fn spawn_page_listener(app: Shared) -> Option<tokio::task::JoinHandle<()>> {
+    if app.db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return None;
+    }
+    let pool = app.db.get_postgres_connection_pool().clone();
+    Some(tokio::spawn(async move {
+        while !pool.is_closed() {
+            if let Err(e) = crate::page_cache::listen(&pool, &app.public_pages).await
+                && !pool.is_closed()
+            {
+                tracing::warn!("listening for changed public pages: {e}");
+            }
+            app.public_pages.set_listening(false);
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }))
+}
+
 /// Serves until the listener fails or the process is stopped.
 pub async fn serve(app: Shared, listener: TcpListener) -> std::io::Result<()> {
+    let _pages = spawn_page_listener(app.clone());
     let router = crate::web::router(app);
     axum::serve(
         listener,
