@@ -370,30 +370,41 @@ async fn compute(app: &App, p: &Principal, q: &DashboardQuery) -> Result<Dashboa
             .collect(),
     });
 
-    // 长株潭 and the rest.
-    // Which cities make up 长株潭 is the policy's grouping (第十六条).
-    let czt: Vec<RegionCode> = policy
-        .grouping_cities(clusters::CHANGZHUTAN)
-        .into_iter()
-        .filter_map(|c| c.parse().ok())
-        .collect();
-    let in_czt = clusters
+    // The policy's groupings of cities (第十六条: 长株潭) and the rest.
+    let groupings: Vec<(&str, &str, Vec<RegionCode>)> = policy
+        .groupings
         .iter()
-        .filter(|c| czt.contains(&c.city_code))
+        .map(|g| {
+            let cities = g.city_codes.iter().filter_map(|c| c.parse().ok()).collect();
+            (g.key.as_str(), g.name.as_str(), cities)
+        })
+        .collect();
+    let in_grouping = |c: &RegionCode, cities: &[RegionCode]| cities.contains(c);
+    let ungrouped = clusters
+        .iter()
+        .filter(|c| {
+            !groupings
+                .iter()
+                .any(|(_, _, g)| in_grouping(&c.city_code, g))
+        })
         .count();
+    let area_rows = groupings
+        .iter()
+        .map(|(key, name, cities)| {
+            let n = clusters
+                .iter()
+                .filter(|c| in_grouping(&c.city_code, cities))
+                .count();
+            (*key, *name, n)
+        })
+        .chain([(clusters::OTHER_AREA, clusters::OTHER_AREA_NAME, ungrouped)]);
     tables.push(Table {
         key: "by-area".into(),
-        title: "集群数量（长株潭与其他市州）".into(),
+        title: "集群数量（按区域）".into(),
         chart: "pie".into(),
         headers: vec!["区域".into(), "集群数".into()],
-        rows: clusters::areas()
-            .into_iter()
-            .map(|(key, label)| {
-                let n = if key == "changzhutan" {
-                    in_czt
-                } else {
-                    clusters.len() - in_czt
-                };
+        rows: area_rows
+            .map(|(key, label, n)| {
                 let link = clusters_link("area", key);
                 vec![
                     Cell::linked(label, link.clone()),

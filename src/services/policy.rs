@@ -611,6 +611,24 @@ pub async fn install_builtin(
     Ok(added)
 }
 
+/// The groupings of cities (key, name) the built-in policies name (第十六条: 长株潭), in order.
+pub fn builtin_groupings() -> &'static [(String, String)] {
+    static GROUPINGS: std::sync::LazyLock<Vec<(String, String)>> = std::sync::LazyLock::new(|| {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for g in builtin_policies()
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|p| p.groupings.iter())
+        {
+            if !out.iter().any(|(k, _)| *k == g.key) {
+                out.push((g.key.clone(), g.name.clone()));
+            }
+        }
+        out
+    });
+    &GROUPINGS
+}
+
 /// The cities of a grouping of the policy in force today (第十六条: `changzhutan`), the one
 /// source of which cities make up 长株潭 for the dashboard and the cluster list's area filter.
 pub fn grouping_cities_on(

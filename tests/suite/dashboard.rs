@@ -141,7 +141,7 @@ async fn the_dashboard_counts_the_clusters_and_the_reports_in_scope() {
         .await as f64
     );
     assert_eq!(
-        count(&d, "by-area", "长株潭") + count(&d, "by-area", "长株潭以外市州"),
+        count(&d, "by-area", "长株潭") + count(&d, "by-area", "其他市州"),
         all
     );
     assert_eq!(count(&d, "by-status", "培育对象"), 2.0);

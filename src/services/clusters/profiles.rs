@@ -111,13 +111,20 @@ fn lifecycles() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-/// The dashboards' grouping of cities: 长株潭 and the rest of the province.
+/// The areas the cluster list filters by: the built-in policies' groupings of cities (第十六条:
+/// 长株潭), then the cities in none of them.
 pub fn areas() -> Vec<(&'static str, &'static str)> {
-    vec![(CHANGZHUTAN, "长株潭"), ("other", "长株潭以外市州")]
+    let mut out: Vec<(&'static str, &'static str)> = crate::services::policy::builtin_groupings()
+        .iter()
+        .map(|(k, n)| (k.as_str(), n.as_str()))
+        .collect();
+    out.push((OTHER_AREA, OTHER_AREA_NAME));
+    out
 }
 
-/// The key of the policy's 长株潭 grouping (`[[groupings]]`, 第十六条).
-pub const CHANGZHUTAN: &str = "changzhutan";
+/// The area of the cities in no grouping of the policy.
+pub const OTHER_AREA: &str = "other";
+pub const OTHER_AREA_NAME: &str = "其他市州";
 
 /// The back office's list of clusters: filters, sortable columns, its path.
 pub const LIST: ListSpec = ListSpec {
@@ -192,14 +199,18 @@ async fn listed(
     }
     if let Some(area) = params.get("area") {
         // The grouping's cities come from the policy (第十六条), not from the code.
-        let czt = crate::services::policy::grouping_cities_on(
-            crate::services::calendar::today(app),
-            CHANGZHUTAN,
-        )?;
-        q = if area == CHANGZHUTAN {
-            q.filter(cluster::Column::CityCode.is_in(czt))
+        let today = crate::services::calendar::today(app);
+        q = if area == OTHER_AREA {
+            let mut grouped = Vec::new();
+            for (key, _) in crate::services::policy::builtin_groupings() {
+                grouped.extend(crate::services::policy::grouping_cities_on(today, key)?);
+            }
+            q.filter(cluster::Column::CityCode.is_not_in(grouped))
         } else {
-            q.filter(cluster::Column::CityCode.is_not_in(czt))
+            q.filter(
+                cluster::Column::CityCode
+                    .is_in(crate::services::policy::grouping_cities_on(today, area)?),
+            )
         };
     }
     let q = params.order(
