@@ -245,6 +245,8 @@ pub async fn export(app: &App, p: &Principal, params: &ListParams) -> Result<Vec
             vec![
                 a.id.to_string(),
                 a.cluster_name,
+                // The policy's groupings (第十六条: 长株潭) the cluster's city is in.
+                a.groupings.join("、"),
                 a.org_name,
                 a.county_name,
                 a.competition_title,
@@ -259,6 +261,7 @@ pub async fn export(app: &App, p: &Principal, params: &ListParams) -> Result<Vec
         &[
             ("受理编号", 10.0),
             ("集群名称", 32.0),
+            ("区域", 10.0),
             ("申报主体", 30.0),
             ("牵头县（市、区）", 20.0),
             ("竞赛通知", 36.0),

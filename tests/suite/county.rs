@@ -378,6 +378,36 @@ async fn changzhutan_clusters_are_tagged_from_the_policys_grouping() {
     let (_, queue) = get_page(&yueyang_page, &t, "/reviews?year=all").await;
     assert!(queue.contains("岳阳云溪化工集群"), "{queue}");
     assert!(!queue.contains("data-grouping"), "{queue}");
+
+    // The province's Excel of the list carries the area beside each cluster.
+    let province_page = support::page_login(&t, "province").await;
+    let res = province_page
+        .get(t.url("/applications/export.xlsx"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let bytes = res.bytes().await.unwrap().to_vec();
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let first = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&first).unwrap();
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let header = rows.iter().find(|r| r.iter().any(|c| c == "区域")).unwrap();
+    let area = header.iter().position(|c| c == "区域").unwrap();
+    let area_of = |id: i64| {
+        rows.iter()
+            .find(|r| r[0] == id.to_string())
+            .map(|r| r[area].clone())
+            .unwrap()
+    };
+    assert_eq!(area_of(own), "长株潭");
+    assert_eq!(area_of(neighbour), "长株潭");
+    assert_eq!(area_of(other_city), "");
 }
 
 /// A 2026 call bound to the shipped policy text as `edit` changes it.

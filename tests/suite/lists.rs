@@ -171,7 +171,7 @@ async fn the_city_queue_shows_one_year_pages_sorts_and_exports() {
     let rows = export_rows(&city, &t, &href).await;
     assert_eq!(rows.len(), 55);
     assert_eq!(rows[0][1], "批量集群54");
-    assert!(rows.iter().all(|r| r[4].starts_with("2020年")), "{rows:?}");
+    assert!(rows.iter().all(|r| r[5].starts_with("2020年")), "{rows:?}");
 
     // Every year at once, kept in the page links.
     let (_, html) = get(&city, &t, "/reviews?year=all").await;
