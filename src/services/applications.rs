@@ -617,25 +617,41 @@ pub struct EventView {
     pub comment: String,
 }
 
-pub async fn history(app: &App, id: ApplicationId) -> Result<Vec<EventView>, AppError> {
-    Ok(application_event::Entity::find()
-        .filter(application_event::Column::ApplicationId.eq(id))
+/// The application's 办理记录, oldest first: its steps and, for the offices that read them (the
+/// county, its city, the province; not the applicant), the county opinions given at the city's
+/// review (第十六条).
+pub async fn history(
+    app: &App,
+    p: &Principal,
+    m: &application::Model,
+) -> Result<Vec<EventView>, AppError> {
+    let steps = application_event::Entity::find()
+        .filter(application_event::Column::ApplicationId.eq(m.id))
         .order_by_asc(application_event::Column::Id)
         .all(&app.db)
         .await?
         .into_iter()
-        .map(|e| EventView {
-            at: format_local(e.at),
-            action_label: Transition::from_key(&e.action)
-                .map(|t| t.label().to_string())
-                .unwrap_or_else(|| e.action.clone()),
-            action: e.action,
-            from_label: e.from_status.label().into(),
-            to_label: e.to_status.label().into(),
-            actor: e.actor_name,
-            comment: e.comment,
-        })
-        .collect())
+        .map(|e| {
+            (
+                e.at,
+                EventView {
+                    at: format_local(e.at),
+                    action_label: Transition::from_key(&e.action)
+                        .map(|t| t.label().to_string())
+                        .unwrap_or_else(|| e.action.clone()),
+                    action: e.action,
+                    from_label: e.from_status.label().into(),
+                    to_label: e.to_status.label().into(),
+                    actor: e.actor_name,
+                    comment: e.comment,
+                },
+            )
+        });
+    let opinions = super::county_opinions::as_steps(&app.db, p, m).await?;
+    let mut all: Vec<(OffsetDateTime, EventView)> = steps.chain(opinions).collect();
+    // Stable: a step and an opinion of the same second keep their own order.
+    all.sort_by_key(|(at, _)| *at);
+    Ok(all.into_iter().map(|(_, v)| v).collect())
 }
 
 pub async fn versions(

@@ -113,6 +113,18 @@ pub async fn give(
     }
     .insert(&txn)
     .await?;
+    // The city reviewing the application hears of it at once.
+    let cluster = super::rounds::cluster_name(&txn, m.cluster_id).await?;
+    let county_name = view_of(&saved).county_name;
+    super::notifications::notify_city(
+        &txn,
+        &m.city_code.to_string(),
+        &format!("县级意见：{cluster}"),
+        &format!("{county_name}对“{cluster}”的申报提出了县级意见，请在市州初审时参阅。"),
+        &format!("/reviews/{}", m.id),
+        now,
+    )
+    .await?;
     Audit::of(app, p, now)
         .record(
             &txn,
@@ -146,6 +158,40 @@ pub async fn of_application<C: ConnectionTrait>(
         .await?
         .iter()
         .map(view_of)
+        .collect())
+}
+
+/// The county opinions on an application as steps of its 办理记录 (for those who read them),
+/// with the time each was given: the application stays at the city's review.
+pub async fn as_steps<C: ConnectionTrait>(
+    conn: &C,
+    p: &Principal,
+    m: &application::Model,
+) -> Result<Vec<(time::OffsetDateTime, applications::EventView)>, AppError> {
+    if !reads_opinions(p) {
+        return Ok(Vec::new());
+    }
+    let at_review = Status::Submitted.label().to_string();
+    Ok(county_opinion::Entity::find()
+        .filter(county_opinion::Column::ApplicationId.eq(m.id))
+        .order_by_asc(county_opinion::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| {
+            (
+                o.created_at,
+                applications::EventView {
+                    at: format_local(o.created_at),
+                    action: "county_opinion".into(),
+                    action_label: "提出县级意见".into(),
+                    from_label: at_review.clone(),
+                    to_label: at_review.clone(),
+                    actor: o.author_name,
+                    comment: o.opinion,
+                },
+            )
+        })
         .collect())
 }
 

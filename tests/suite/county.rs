@@ -240,6 +240,29 @@ async fn the_county_gives_its_opinion_and_the_city_reads_it_at_its_review() {
         "{city_review}"
     );
     let city = token(&t, "changsha").await;
+    // The city was told, and the opinion stands in the application's 办理记录 for the offices.
+    let (status, told) = call(&t, &city, "GET", "/api/v1/notifications", None).await;
+    assert_eq!(status, 200, "{told}");
+    assert!(
+        told.to_string().contains("县级意见：长沙县智能装备集群"),
+        "{told}"
+    );
+    let (_, city_app) = get_page(&city_page, &t, &format!("/applications/{own}")).await;
+    let history = city_app.split("id=\"history\"").nth(1).unwrap();
+    assert!(
+        history.contains("提出县级意见") && history.contains(opinion),
+        "{history}"
+    );
+    let (status, detail) = call(
+        &t,
+        &token(&t, "applicant").await,
+        "GET",
+        &format!("/api/v1/applications/{own}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{detail}");
+    assert!(!detail.to_string().contains(opinion), "{detail}");
     let (status, list) = call(
         &t,
         &city,

@@ -146,6 +146,7 @@ fn detail(
 
 async fn detail_of(
     app: &crate::app::App,
+    p: &crate::app::Principal,
     m: &crate::store::entity::application::Model,
 ) -> Result<ApplicationDetail, AppError> {
     let (_, a) = svc::assess(app, m).await?;
@@ -158,7 +159,7 @@ async fn detail_of(
         row,
         svc::form_of(m),
         &a,
-        svc::history(app, m.id).await?,
+        svc::history(app, p, m).await?,
     ))
 }
 
@@ -170,7 +171,7 @@ async fn start(
     Json(body): Json<StartRequest>,
 ) -> ApiResult<ApplicationDetail> {
     let m = svc::start(&app, &ctx.principal, body.competition_id, body.cluster_id).await?;
-    Ok(Json(detail_of(&app, &m).await?))
+    Ok(Json(detail_of(&app, &ctx.principal, &m).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/applications/{id}", params(("id" = i64, Path)),
@@ -181,7 +182,7 @@ async fn show(
     Path(id): Path<ApplicationId>,
 ) -> ApiResult<ApplicationDetail> {
     let m = svc::load(&app.db, &ctx.principal, id).await?;
-    Ok(Json(detail_of(&app, &m).await?))
+    Ok(Json(detail_of(&app, &ctx.principal, &m).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -204,7 +205,7 @@ async fn save(
         attested: body.form.attested,
     };
     let m = svc::save(&app, &ctx.principal, id, &form, body.version).await?;
-    Ok(Json(detail_of(&app, &m).await?))
+    Ok(Json(detail_of(&app, &ctx.principal, &m).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -221,7 +222,7 @@ async fn submit(
     Json(body): Json<VersionRequest>,
 ) -> ApiResult<ApplicationDetail> {
     let m = svc::submit(&app, &ctx.principal, id, body.version).await?;
-    Ok(Json(detail_of(&app, &m).await?))
+    Ok(Json(detail_of(&app, &ctx.principal, &m).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -238,7 +239,7 @@ async fn return_it(
     Json(body): Json<CommentRequest>,
 ) -> ApiResult<ApplicationDetail> {
     let m = reviews::return_for_revision(&app, &ctx.principal, id, &body.comment).await?;
-    Ok(Json(detail_of(&app, &m).await?))
+    Ok(Json(detail_of(&app, &ctx.principal, &m).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/applications/{id}/reject", params(("id" = i64, Path)), request_body = CommentRequest,
@@ -250,7 +251,7 @@ async fn reject_it(
     Json(body): Json<CommentRequest>,
 ) -> ApiResult<ApplicationDetail> {
     let m = reviews::reject(&app, &ctx.principal, id, &body.comment).await?;
-    Ok(Json(detail_of(&app, &m).await?))
+    Ok(Json(detail_of(&app, &ctx.principal, &m).await?))
 }
 
 /// The county opinions (县级意见) given in the city's 初审, oldest first: for the county bureau,
