@@ -92,6 +92,20 @@ async fn a_county_bureau_sees_its_county_only_and_cannot_decide() {
         assert_eq!(status, 404, "{id}: {body}");
     }
 
+    // Its own list of clusters (集群名录) holds the clusters its county leads, on the page.
+    let page = support::page_login(&t, COUNTY).await;
+    let (_, home) = get_page(&page, &t, "/").await;
+    assert!(
+        home.contains("data-nav=\"clusters\">集群名录</a>"),
+        "{home}"
+    );
+    let (status, clusters) = get_page(&page, &t, "/clusters").await;
+    assert_eq!(status, 200, "{clusters}");
+    assert!(clusters.contains("长沙县智能装备集群"), "{clusters}");
+    assert!(!clusters.contains("岳麓区新材料集群"), "{clusters}");
+    assert!(!clusters.contains("岳阳云溪化工集群"), "{clusters}");
+    assert!(!clusters.contains("新建集群"), "{clusters}");
+
     // Only the city decides the 初审: recommend, return and reject are refused.
     for (path, body) in [
         (

@@ -118,6 +118,13 @@ pub fn nav_for(role: Role, org_id: OrgId) -> Vec<NavItem> {
             label: "集群信息",
             href: "/clusters".into(),
         });
+    } else if permission(role, Resource::Cluster, Action::View).is_some() {
+        // The offices read the clusters of their scope (the county its lead county's).
+        nav.push(NavItem {
+            key: "clusters",
+            label: "集群名录",
+            href: "/clusters".into(),
+        });
     }
     if permission(role, Resource::Application, Action::Create).is_some() {
         nav.push(NavItem {
