@@ -3,6 +3,7 @@
 use crate::store::id::{ApplicationId, RoundId};
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::review::CriterionLimit;
+use jiqun_rules::Policy;
 
 use super::{Calc, calculate, view};
 use crate::app::{App, Principal};
@@ -51,15 +52,40 @@ async fn for_export(
     Ok(calc)
 }
 
+/// A criterion's maximum as a header says it: 满分20分, or each kind's own when the policy gives
+/// the kinds different maxima (满分：优势产业集群20分／特色产业集群15分).
+fn maxima_of(policy: &Policy, c: &CriterionLimit) -> String {
+    let Some(criterion) = policy.criteria.iter().find(|x| x.key == c.key) else {
+        return format!("满分{}分", c.max_score);
+    };
+    let per_kind: Vec<(&str, u32)> = policy
+        .cluster_kinds
+        .iter()
+        .map(|k| (k.name.as_str(), criterion.max_score_for(&k.key)))
+        .collect();
+    match per_kind.first() {
+        Some((_, first)) if per_kind.iter().any(|(_, m)| m != first) => format!(
+            "满分：{}",
+            per_kind
+                .iter()
+                .map(|(name, m)| format!("{name}{m}分"))
+                .collect::<Vec<_>>()
+                .join("／")
+        ),
+        Some((_, first)) => format!("满分{first}分"),
+        None => format!("满分{}分", c.max_score),
+    }
+}
+
 /// The header row of the score-sheet workbook.
-pub fn scores_headers(criteria: &[CriterionLimit]) -> Vec<String> {
+pub fn scores_headers(policy: &Policy, criteria: &[CriterionLimit]) -> Vec<String> {
     let mut h: Vec<String> = ["序号", "集群类型", "参赛集群", "申报主体", "评审专家"]
         .map(String::from)
         .to_vec();
     h.extend(
         criteria
             .iter()
-            .map(|c| format!("{}（满分{}分）", c.name, c.max_score)),
+            .map(|c| format!("{}（{}）", c.name, maxima_of(policy, c))),
     );
     h.extend(["合计", "评审意见", "状态", "提交时间"].map(String::from));
     h
@@ -78,7 +104,7 @@ pub async fn scores_xlsx(
     let ws = wb.add_worksheet();
     ws.set_name("评分表").map_err(xlsx_err)?;
     let label = round_label(&calc.competition, &calc.round);
-    let headers = scores_headers(&calc.criteria);
+    let headers = scores_headers(&calc.policy, &calc.criteria);
     header_row(ws, &st, &format!("{label}专家评分表"), &headers)?;
     for (col, w) in (0u16..).zip(headers.iter()) {
         let width = match col {
@@ -266,4 +292,55 @@ pub async fn ranking_xlsx(
     }
     let bytes = wb.save_to_buffer().map_err(xlsx_err)?;
     Ok((bytes, format!("评审排名-{label}.xlsx")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HUNAN: &str = include_str!("../../../policies/hunan-2021.toml");
+
+    fn headers(text: &str) -> Vec<String> {
+        let policy = Policy::parse(text, "test").unwrap();
+        scores_headers(&policy, &crate::services::scoring::limits(&policy))
+    }
+
+    #[test]
+    fn a_criterion_with_one_maximum_says_it_once() {
+        let h = headers(HUNAN);
+        let first = &h[5];
+        assert!(first.ends_with("分）"), "{first}");
+        assert!(first.contains("（满分"), "{first}");
+        assert!(!first.contains('／'), "{first}");
+    }
+
+    #[test]
+    fn kinds_with_their_own_maxima_are_named_in_the_header() {
+        let policy = Policy::parse(HUNAN, "test").unwrap();
+        // 特色 clusters: 5 points moved from the first criterion to the second (the total holds).
+        let (c, d) = (&policy.criteria[0], &policy.criteria[1]);
+        let mut edited = HUNAN.to_string();
+        for (x, max) in [(c, c.max_score - 5), (d, d.max_score + 5)] {
+            edited = edited.replacen(
+                &format!("key = \"{}\"", x.key),
+                &format!(
+                    "key = \"{}\"\nmax_score_by_kind = {{ specialty = {max} }}",
+                    x.key
+                ),
+                1,
+            );
+        }
+        let h = headers(&edited);
+        assert_eq!(
+            h[5],
+            format!(
+                "{}（满分：优势产业集群{}分／特色产业集群{}分）",
+                c.name,
+                c.max_score,
+                c.max_score - 5
+            )
+        );
+        assert!(h[6].contains('／'), "{}", h[6]);
+        assert!(!h[7].contains('／'), "{}", h[7]);
+    }
 }
