@@ -487,7 +487,7 @@ async fn show_page(
         ],
         max_mb: crate::attachments::max_upload_bytes() / (1024 * 1024),
         changes: svc::changes_since_last(app, &policy, m.id).await?,
-        history: svc::history(app, p, &m).await?,
+        history: svc::history(app, p, m).await?,
         return_comment,
         general_error,
         upload_error: String::new(),
