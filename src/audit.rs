@@ -137,22 +137,22 @@ async fn append_changes<C: ConnectionTrait>(
             Expr::col(audit_head::Column::Seq).add(1),
         )
         .filter(audit_head::Column::Id.eq(1))
-        .exec(conn)
+        .exec_with_returning(conn)
         .await?;
-    if bumped.rows_affected == 0 {
-        audit_head::ActiveModel {
-            id: Set(1),
-            seq: Set(1),
-            hash: Set(chain::GENESIS.into()),
-            mac: Set(String::new()),
+    // The bumped head comes back from the same statement.
+    let head = match bumped.into_iter().next() {
+        Some(head) => head,
+        None => {
+            audit_head::ActiveModel {
+                id: Set(1),
+                seq: Set(1),
+                hash: Set(chain::GENESIS.into()),
+                mac: Set(String::new()),
+            }
+            .insert(conn)
+            .await?
         }
-        .insert(conn)
-        .await?;
-    }
-    let head = audit_head::Entity::find_by_id(1)
-        .one(conn)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("audit_head".into()))?;
+    };
     let entry = Entry {
         seq: head.seq,
         at: chain::chain_time(at),
