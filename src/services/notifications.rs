@@ -33,29 +33,59 @@ const MAX_TITLE_CHARS: usize = 200;
 /// How many notifications the list shows.
 const LIST_LIMIT: u64 = 500;
 
-/// Queues the e-mail that accompanies a notification (see `crate::mail`).
+/// Someone a notification goes to, with what the accompanying e-mail needs.
+#[derive(Debug, Clone)]
+pub(crate) struct Recipient {
+    id: UserId,
+    display_name: String,
+    email: String,
+}
+
+/// The active users a query selects, oldest account first, read in one statement.
+async fn recipients(
+    conn: &impl ConnectionTrait,
+    q: sea_orm::Select<user::Entity>,
+) -> Result<Vec<Recipient>, DbErr> {
+    Ok(q.filter(user::Column::Active.eq(true))
+        .order_by_asc(user::Column::Id)
+        .select_only()
+        .column(user::Column::Id)
+        .column(user::Column::DisplayName)
+        .column(user::Column::Email)
+        .into_tuple::<(UserId, String, String)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|(id, display_name, email)| Recipient {
+            id,
+            display_name,
+            email,
+        })
+        .collect())
+}
+
+/// Queues the e-mail that accompanies a notification (see `crate::mail`), when the user has an
+/// address.
 async fn outbox(
     conn: &impl ConnectionTrait,
-    user_id: UserId,
+    to: &Recipient,
     title: &str,
     body: &str,
     link: &str,
     now: OffsetDateTime,
 ) -> Result<(), DbErr> {
-    if let Some(u) = user::Entity::find_by_id(user_id).one(conn).await?
-        && !u.email.trim().is_empty()
-    {
-        // Links are paths inside the system; the public URL makes them clickable in a mail.
-        let base = crate::config::public_url();
-        let text = format!(
-            "{}：\n\n{body}\n\n请登录{}查看：{}{link}\n",
-            u.display_name,
-            crate::config::site_name(),
-            base.trim_end_matches('/')
-        );
-        crate::mail::queue(conn, &u.email, title, &text, now).await?;
+    if to.email.trim().is_empty() {
+        return Ok(());
     }
-    Ok(())
+    // Links are paths inside the system; the public URL makes them clickable in a mail.
+    let base = crate::config::public_url();
+    let text = format!(
+        "{}：\n\n{body}\n\n请登录{}查看：{}{link}\n",
+        to.display_name,
+        crate::config::site_name(),
+        base.trim_end_matches('/')
+    );
+    crate::mail::queue(conn, &to.email, title, &text, now).await
 }
 
 fn clip(title: &str) -> String {
@@ -82,54 +112,59 @@ pub async fn notify_user(
     }
     .insert(conn)
     .await?;
-    outbox(conn, user_id, title, body, link, now).await?;
+    let to = recipients(
+        conn,
+        user::Entity::find().filter(user::Column::Id.eq(user_id)),
+    )
+    .await?;
+    for r in &to {
+        outbox(conn, r, title, body, link, now).await?;
+    }
     Ok(m.id)
 }
 
+/// The active users of the organisations.
 pub(crate) async fn active_users_of(
     conn: &impl ConnectionTrait,
     org_ids: &[OrgId],
-) -> Result<Vec<UserId>, DbErr> {
+) -> Result<Vec<Recipient>, DbErr> {
     if org_ids.is_empty() {
         return Ok(Vec::new());
     }
-    user::Entity::find()
-        .filter(user::Column::OrgId.is_in(org_ids.iter().copied()))
-        .filter(user::Column::Active.eq(true))
-        .order_by_asc(user::Column::Id)
-        .select_only()
-        .column(user::Column::Id)
-        .into_tuple::<UserId>()
-        .all(conn)
-        .await
+    recipients(
+        conn,
+        user::Entity::find().filter(user::Column::OrgId.is_in(org_ids.iter().copied())),
+    )
+    .await
 }
 
-async fn city_bureaus(conn: &impl ConnectionTrait, city_code: &str) -> Result<Vec<OrgId>, DbErr> {
-    organisation::Entity::find()
-        .filter(organisation::Column::Kind.eq(OrgKind::CityBureau))
-        .filter(organisation::Column::CityCode.eq(city_code))
-        .filter(organisation::Column::Active.eq(true))
-        .select_only()
-        .column(organisation::Column::Id)
-        .into_tuple::<OrgId>()
-        .all(conn)
-        .await
-}
-
+/// One notification each (in one statement), and the e-mails of those with an address.
 pub(crate) async fn notify_all(
     conn: &impl ConnectionTrait,
-    users: &[UserId],
+    users: &[Recipient],
     title: &str,
     body: &str,
     link: &str,
     now: OffsetDateTime,
 ) -> Result<u32, DbErr> {
-    let mut sent = 0;
-    for &u in users {
-        notify_user(conn, u, title, body, link, now).await?;
-        sent += 1;
+    if users.is_empty() {
+        return Ok(0);
     }
-    Ok(sent)
+    notification::Entity::insert_many(users.iter().map(|u| notification::ActiveModel {
+        user_id: Set(u.id),
+        title: Set(clip(title)),
+        body: Set(body.to_string()),
+        link: Set(link.to_string()),
+        created_at: Set(now),
+        read_at: Set(None),
+        ..Default::default()
+    }))
+    .exec_without_returning(conn)
+    .await?;
+    for u in users {
+        outbox(conn, u, title, body, link, now).await?;
+    }
+    Ok(u32::try_from(users.len()).unwrap_or(u32::MAX))
 }
 
 /// Notifies every active user of an organisation. Returns how many were notified.
@@ -154,9 +189,24 @@ pub async fn notify_city(
     link: &str,
     now: OffsetDateTime,
 ) -> Result<u32, DbErr> {
-    let orgs = city_bureaus(conn, city_code).await?;
-    let users = active_users_of(conn, &orgs).await?;
+    let users = city_bureau_users(conn, city_code).await?;
     notify_all(conn, &users, title, body, link, now).await
+}
+
+/// The active users of a city's active city bureau(s), in one statement.
+async fn city_bureau_users(
+    conn: &impl ConnectionTrait,
+    city_code: &str,
+) -> Result<Vec<Recipient>, DbErr> {
+    recipients(
+        conn,
+        user::Entity::find()
+            .inner_join(organisation::Entity)
+            .filter(organisation::Column::Kind.eq(OrgKind::CityBureau))
+            .filter(organisation::Column::CityCode.eq(city_code))
+            .filter(organisation::Column::Active.eq(true)),
+    )
+    .await
 }
 
 /// Notifies every active user holding a business role (e.g. the province's staff, not the
@@ -169,15 +219,11 @@ pub async fn notify_role(
     link: &str,
     now: OffsetDateTime,
 ) -> Result<u32, DbErr> {
-    let users = user::Entity::find()
-        .filter(user::Column::Role.eq(role))
-        .filter(user::Column::Active.eq(true))
-        .order_by_asc(user::Column::Id)
-        .select_only()
-        .column(user::Column::Id)
-        .into_tuple::<UserId>()
-        .all(conn)
-        .await?;
+    let users = recipients(
+        conn,
+        user::Entity::find().filter(user::Column::Role.eq(role)),
+    )
+    .await?;
     notify_all(conn, &users, title, body, link, now).await
 }
 
@@ -313,7 +359,7 @@ fn reminder_link(competition_id: CompetitionId, w: Window) -> String {
 /// Sends to those of `users` who do not have this reminder yet.
 async fn remind_once(
     conn: &impl ConnectionTrait,
-    users: &[UserId],
+    users: &[Recipient],
     title: &str,
     body: &str,
     link: &str,
@@ -323,7 +369,7 @@ async fn remind_once(
         return Ok(0);
     }
     let already: BTreeSet<UserId> = notification::Entity::find()
-        .filter(notification::Column::UserId.is_in(users.iter().copied()))
+        .filter(notification::Column::UserId.is_in(users.iter().map(|u| u.id)))
         .filter(notification::Column::Link.eq(link))
         .select_only()
         .column(notification::Column::UserId)
@@ -332,10 +378,10 @@ async fn remind_once(
         .await?
         .into_iter()
         .collect();
-    let pending: Vec<UserId> = users
+    let pending: Vec<Recipient> = users
         .iter()
-        .copied()
-        .filter(|u| !already.contains(u))
+        .filter(|u| !already.contains(&u.id))
+        .cloned()
         .collect();
     notify_all(conn, &pending, title, body, link, now).await
 }
@@ -468,8 +514,7 @@ async fn remind_cities(
             "市州初审截止时间为{}（北京时间），本市尚有{n}份已提交的申报待初审（退回修改、不予推荐或正式推荐），请在“初审推荐”中及时办理。",
             local_minutes(c.review_deadline)
         );
-        let orgs = city_bureaus(conn, &city).await?;
-        let users = active_users_of(conn, &orgs).await?;
+        let users = city_bureau_users(conn, &city).await?;
         sent += remind_once(conn, &users, &title, &body, &link, now).await?;
     }
     Ok(sent)
