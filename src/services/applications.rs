@@ -383,7 +383,7 @@ pub async fn submit(
             format_local(until)
         )));
     }
-    let snapshot = snapshot(app, &m).await?;
+    let (snapshot, cluster_name) = snapshot(app, &m).await?;
     let txn = store::write_txn(&app.db).await?;
     // The call's own rules cannot change between this check and the submission (the province's
     // edit takes the same lock and refuses once an application is submitted).
@@ -400,7 +400,7 @@ pub async fn submit(
         return Err(AppError::Invalid(problems));
     }
     let revision = m.revision + 1;
-    store::update_versioned(
+    let after = store::update_versioned_returning(
         &txn,
         id,
         expected_version,
@@ -458,11 +458,10 @@ pub async fn submit(
             },
         )
         .await?;
-    let cl = cluster::Entity::find_by_id(m.cluster_id).one(&txn).await?;
     crate::services::notifications::notify_city(
         &txn,
         &m.city_code.to_string(),
-        &format!("新的申报待初审：{}", cl.map(|c| c.name).unwrap_or_default()),
+        &format!("新的申报待初审：{cluster_name}"),
         &format!(
             "{}于 {} {}了申报，请在初审截止前处理。",
             p.org.name,
@@ -473,16 +472,13 @@ pub async fn submit(
         now,
     )
     .await?;
-    let after = application::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
     txn.commit().await?;
     Ok(after)
 }
 
 /// The cluster profile and files as they were at submission.
-async fn snapshot(app: &App, m: &application::Model) -> Result<String, AppError> {
+/// The snapshot's text, and the cluster's name (for the city's notification).
+async fn snapshot(app: &App, m: &application::Model) -> Result<(String, String), AppError> {
     let cl = cluster::Entity::find_by_id(m.cluster_id)
         .one(&app.db)
         .await?;
@@ -494,13 +490,15 @@ async fn snapshot(app: &App, m: &application::Model) -> Result<String, AppError>
         .into_iter()
         .map(|a| serde_json::json!({"id": a.id, "purpose": a.purpose, "file_name": a.file_name, "blob_id": a.blob_id}))
         .collect();
-    Ok(serde_json::json!({
+    let name = cl.as_ref().map(|c| c.name.clone()).unwrap_or_default();
+    let text = serde_json::json!({
         "cluster": cl.map(|c| serde_json::json!({
             "name": c.name, "kind": c.kind, "industry_code": c.industry_code,
             "lead_county_code": c.lead_county_code, "core_park": c.core_park})),
         "attachments": files,
     })
-    .to_string())
+    .to_string();
+    Ok((text, name))
 }
 
 /// One row of a list of applications.

@@ -24,7 +24,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub use load::{CHUNK, HasId, load_by_ids, load_by_ids_map, load_where_in};
 pub use migration::Migrator;
-pub use versioned::{Versioned, update_at_version, update_versioned};
+pub use versioned::{Versioned, update_at_version, update_versioned, update_versioned_returning};
 
 /// How long a SQLite writer waits for its turn before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

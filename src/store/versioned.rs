@@ -65,6 +65,33 @@ where
     update_at_version(conn, id, expected, changes).await
 }
 
+/// [`update_versioned`], answering with the row as written (one statement, `RETURNING`).
+pub async fn update_versioned_returning<A, C>(
+    conn: &C,
+    id: <A::Entity as HasId>::Id,
+    expected: i32,
+    mut changes: A,
+) -> Result<<A::Entity as EntityTrait>::Model, AppError>
+where
+    A: ActiveModelTrait + Send,
+    A::Entity: Versioned,
+    C: ConnectionTrait,
+{
+    changes.set(
+        <A::Entity as Versioned>::version_column(),
+        Value::from(expected + 1),
+    );
+    <A::Entity as EntityTrait>::update_many()
+        .set(changes)
+        .filter(<A::Entity as HasId>::id_column().eq(id))
+        .filter(<A::Entity as Versioned>::version_column().eq(expected))
+        .exec_with_returning(conn)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::StaleVersion)
+}
+
 /// Writes the set fields of `changes` to row `id` only while it is at `version`, without moving
 /// the version: for a second write to a row this transaction has already moved.
 pub async fn update_at_version<A, C>(
