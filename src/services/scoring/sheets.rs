@@ -312,6 +312,16 @@ pub async fn sheet(
 async fn view_of(app: &App, a: &assignment::Model) -> Result<SheetView, AppError> {
     let ctx = context_of(&app.db, a).await?;
     let sheet = sheet_of(&app.db, a.id).await?;
+    view_with(app, a, ctx, sheet).await
+}
+
+/// The view from the assignment's context and sheet already in hand (a save has both).
+async fn view_with(
+    app: &App,
+    a: &assignment::Model,
+    ctx: Context,
+    sheet: Option<score_sheet::Model>,
+) -> Result<SheetView, AppError> {
     let now = app.clock.now();
     let application = application::Entity::find_by_id(ctx.entry.application_id)
         .one(&app.db)
@@ -492,9 +502,9 @@ pub async fn save(
         crate::store::entity::kinds::ScoreSheetStatus::Draft
     };
     let submitted_at = submit.then_some(now);
-    let sheet_id = match &existing {
+    let saved = match &existing {
         Some(s) => {
-            store::update_versioned(
+            store::update_versioned_returning(
                 &txn,
                 s.id,
                 s.version,
@@ -508,8 +518,7 @@ pub async fn save(
                     ..Default::default()
                 },
             )
-            .await?;
-            s.id
+            .await?
         }
         None => {
             let inserted = score_sheet::ActiveModel {
@@ -530,7 +539,7 @@ pub async fn save(
             .insert(&txn)
             .await;
             match inserted {
-                Ok(m) => m.id,
+                Ok(m) => m,
                 // Someone saved the first version in the meantime (a second tab).
                 Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
                     return Err(AppError::StaleVersion);
@@ -554,7 +563,7 @@ pub async fn save(
             Event {
                 action: if submit { "score.submit" } else { "score.save" },
                 object_type: "score_sheet",
-                object_id: sheet_id.to_string(),
+                object_id: saved.id.to_string(),
                 summary: format!(
                     "{}“{}”的评分表（{}）：{}{}",
                     if submit { "提交" } else { "保存草稿：" },
@@ -574,5 +583,5 @@ pub async fn save(
         )
         .await?;
     txn.commit().await?;
-    view_of(app, &a).await
+    view_with(app, &a, ctx, Some(saved)).await
 }
