@@ -182,13 +182,9 @@ impl Transition {
         }
     }
 
-    /// The one role that may take this step.
+    /// The one role that may take this step in the provincial competition.
     pub fn actor(self) -> Role {
-        match self {
-            Transition::Submit => Role::Applicant,
-            Transition::Return | Transition::Reject | Transition::Recommend => Role::CityBureau,
-            _ => Role::Province,
-        }
+        self.actor_under(Actors::default())
     }
 
     /// Steps where a person decides and must say why.
@@ -197,6 +193,35 @@ impl Transition {
             self,
             Transition::Return | Transition::Reject | Transition::Remove
         )
+    }
+}
+
+/// Who takes the applicant's step (submit) and the 初审 steps (return, reject, recommend): the
+/// lead promotion organisation and its city bureau in the provincial competition, another
+/// role where a programme's policy says so (a county bureau applies, the province reviews).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actors {
+    pub applicant: Role,
+    pub reviewer: Role,
+}
+
+impl Default for Actors {
+    fn default() -> Self {
+        Actors {
+            applicant: Role::Applicant,
+            reviewer: Role::CityBureau,
+        }
+    }
+}
+
+impl Transition {
+    /// The one role that may take this step under `actors`.
+    pub fn actor_under(self, actors: Actors) -> Role {
+        match self {
+            Transition::Submit => actors.applicant,
+            Transition::Return | Transition::Reject | Transition::Recommend => actors.reviewer,
+            _ => Role::Province,
+        }
     }
 }
 
@@ -213,12 +238,23 @@ pub enum TransitionError {
 
 /// The state after `transition`, or why it cannot happen.
 pub fn apply(from: Status, transition: Transition, role: Role) -> Result<Status, TransitionError> {
+    apply_under(from, transition, role, Actors::default())
+}
+
+/// `apply` with the programme's own actors.
+pub fn apply_under(
+    from: Status,
+    transition: Transition,
+    role: Role,
+    actors: Actors,
+) -> Result<Status, TransitionError> {
     use Status::*;
     use Transition::*;
-    if role != transition.actor() {
+    let actor = transition.actor_under(actors);
+    if role != actor {
         return Err(TransitionError::WrongRole {
             transition,
-            role: transition.actor(),
+            role: actor,
         });
     }
     let to = match (from, transition) {
