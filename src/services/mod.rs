@@ -13,6 +13,7 @@ pub mod clusters;
 pub mod competition_list;
 pub mod competitions;
 pub mod county_opinions;
+pub mod ministry;
 pub mod dashboard;
 pub mod demo_clock;
 pub mod designations;

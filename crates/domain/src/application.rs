@@ -214,6 +214,36 @@ impl Default for Actors {
     }
 }
 
+impl Actors {
+    /// What the programme's actors may do with an application of one of its calls beyond the
+    /// permission table (which is the provincial competition's): the applicant role reads,
+    /// starts and edits its own applications, the reviewer role does the 初审 (Review) — the
+    /// province over all, a city bureau over its city. `None` with the default actors, so the
+    /// table alone decides there. The services ask this only for an application of a call
+    /// whose policy names these actors.
+    pub fn grant(
+        self,
+        role: Role,
+        action: crate::access::Action,
+    ) -> Option<crate::access::ScopeKind> {
+        use crate::access::{Action, ScopeKind};
+        if self == Actors::default() {
+            return None;
+        }
+        match action {
+            Action::View | Action::Create | Action::Update if role == self.applicant => {
+                Some(ScopeKind::OwnOrg)
+            }
+            Action::View | Action::Review if role == self.reviewer => match role {
+                Role::Province => Some(ScopeKind::All),
+                Role::CityBureau => Some(ScopeKind::OwnCity),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
 impl Transition {
     /// The one role that may take this step under `actors`.
     pub fn actor_under(self, actors: Actors) -> Role {
@@ -315,6 +345,44 @@ pub fn steps(status: Status) -> Vec<(&'static str, crate::round::StepState)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_programme_names_its_own_applicant_and_reviewer() {
+        use crate::access::{Action, ScopeKind};
+        let national = Actors {
+            applicant: Role::CountyBureau,
+            reviewer: Role::Province,
+        };
+        assert_eq!(
+            apply_under(Status::Draft, Transition::Submit, Role::CountyBureau, national),
+            Ok(Status::Submitted)
+        );
+        assert_eq!(
+            apply_under(Status::Submitted, Transition::Recommend, Role::Province, national),
+            Ok(Status::Recommended)
+        );
+        // The provincial competition's actors are refused there, and the reverse.
+        assert!(apply_under(Status::Draft, Transition::Submit, Role::Applicant, national).is_err());
+        let err = apply_under(
+            Status::Submitted,
+            Transition::Recommend,
+            Role::CityBureau,
+            national,
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "只有省工信厅可以执行“推荐”");
+        assert!(apply(Status::Draft, Transition::Submit, Role::CountyBureau).is_err());
+        assert!(apply(Status::Submitted, Transition::Recommend, Role::Province).is_err());
+        // Grants beyond the table: only for a programme with other actors.
+        assert_eq!(Actors::default().grant(Role::CountyBureau, Action::Create), None);
+        assert_eq!(
+            national.grant(Role::CountyBureau, Action::Create),
+            Some(ScopeKind::OwnOrg)
+        );
+        assert_eq!(national.grant(Role::Province, Action::Review), Some(ScopeKind::All));
+        assert_eq!(national.grant(Role::CityBureau, Action::Review), None);
+        assert_eq!(national.grant(Role::Applicant, Action::Create), None);
+    }
 
     /// Every (state, step, role) triple: exactly the listed ones are allowed.
     #[test]

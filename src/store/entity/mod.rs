@@ -17,6 +17,8 @@ pub mod cluster_county;
 pub mod cluster_member;
 pub mod competition;
 pub mod county_opinion;
+pub mod field_check;
+pub mod ministry_result;
 pub mod deadline_extension;
 pub mod defence_score;
 pub mod designation;
