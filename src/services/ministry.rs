@@ -208,7 +208,10 @@ pub async fn record_field_check(
                 action: "application.field_check",
                 object_type: "application",
                 object_id: id.to_string(),
-                summary: format!("记录实地抽查（{}）：{}", view.checked_on_zh, view.passed_label),
+                summary: format!(
+                    "记录实地抽查（{}）：{}",
+                    view.checked_on_zh, view.passed_label
+                ),
                 reason: findings.to_string(),
             },
         )
@@ -292,9 +295,7 @@ pub async fn record_result(
         .await?
         .is_some()
     {
-        return Err(AppError::Conflict(
-            "部里的结果已登记，不能重复登记".into(),
-        ));
+        return Err(AppError::Conflict("部里的结果已登记，不能重复登记".into()));
     }
     if m.status != Status::Recommended {
         return Err(AppError::Conflict(format!(
@@ -306,7 +307,10 @@ pub async fn record_result(
     if decided_on < crate::clock::local(c.created_at).date() {
         return Err(AppError::invalid(
             "decided_on",
-            format!("结果公布日期{}早于本批推荐通知，请核对", date_zh(decided_on)),
+            format!(
+                "结果公布日期{}早于本批推荐通知，请核对",
+                date_zh(decided_on)
+            ),
         ));
     }
     let saved = ministry_result::ActiveModel {
@@ -402,7 +406,12 @@ fn view_of(
     let mut view = ResultView {
         application_id: r.application_id,
         cluster_name: cluster_name.to_string(),
-        outcome: if r.selected { "selected" } else { "not_selected" }.into(),
+        outcome: if r.selected {
+            "selected"
+        } else {
+            "not_selected"
+        }
+        .into(),
         outcome_label: if r.selected {
             format!("认定为{}", title.name)
         } else {

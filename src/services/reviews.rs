@@ -231,6 +231,38 @@ pub async fn recommend(
         }
         loaded.push(m);
     }
+    // A programme's cap on one call's recommendations (the ministry's yearly number per
+    // province), checked first (it is absolute: 对超过报送数量的，一律不予受理) under the same lock as the
+    // county cap: a batch that would pass it recommends nothing.
+    let mut calls: Vec<CompetitionId> = loaded.iter().map(|m| m.competition_id).collect();
+    calls.sort();
+    calls.dedup();
+    for call in calls {
+        let Some(first) = loaded.iter().find(|m| m.competition_id == call) else {
+            continue;
+        };
+        let policy = super::competitions::parsed_policy(&competition_of(&txn, first).await?)?;
+        let Some(cap) = policy
+            .procedure
+            .as_ref()
+            .and_then(|pr| pr.recommendation.as_ref())
+        else {
+            continue;
+        };
+        let adding = loaded.iter().filter(|m| m.competition_id == call).count() as u64;
+        let already = application::Entity::find()
+            .filter(application::Column::CompetitionId.eq(call))
+            .filter(application::Column::Status.is_in(COUNTED))
+            .count(&txn)
+            .await?;
+        if already + adding > u64::from(cap.max) {
+            txn.rollback().await?;
+            return Err(AppError::Conflict(format!(
+                "{}（已推荐{already}个，本次{adding}个）",
+                cap.message
+            )));
+        }
+    }
     // The cap, county by county, counting those already recommended and this batch; the
     // counting and the wording are the domain's (`county_cap`).
     let mut counts = Vec::new();
@@ -304,38 +336,6 @@ pub async fn recommend(
                 message,
             }]),
         });
-    }
-    // A programme's cap on one call's recommendations (the ministry's yearly number per
-    // province), counted under the same lock as the county cap: a batch that would pass it
-    // recommends nothing.
-    let mut calls: Vec<CompetitionId> = loaded.iter().map(|m| m.competition_id).collect();
-    calls.sort();
-    calls.dedup();
-    for call in calls {
-        let Some(first) = loaded.iter().find(|m| m.competition_id == call) else {
-            continue;
-        };
-        let policy = super::competitions::parsed_policy(&competition_of(&txn, first).await?)?;
-        let Some(cap) = policy
-            .procedure
-            .as_ref()
-            .and_then(|pr| pr.recommendation.as_ref())
-        else {
-            continue;
-        };
-        let adding = loaded.iter().filter(|m| m.competition_id == call).count() as u64;
-        let already = application::Entity::find()
-            .filter(application::Column::CompetitionId.eq(call))
-            .filter(application::Column::Status.is_in(COUNTED))
-            .count(&txn)
-            .await?;
-        if already + adding > u64::from(cap.max) {
-            txn.rollback().await?;
-            return Err(AppError::Conflict(format!(
-                "{}（已推荐{already}个，本次{adding}个）",
-                cap.message
-            )));
-        }
     }
     let letter_attachment_id = match letter {
         Letter::Uploaded(aid) => {

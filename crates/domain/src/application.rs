@@ -354,11 +354,21 @@ mod tests {
             reviewer: Role::Province,
         };
         assert_eq!(
-            apply_under(Status::Draft, Transition::Submit, Role::CountyBureau, national),
+            apply_under(
+                Status::Draft,
+                Transition::Submit,
+                Role::CountyBureau,
+                national
+            ),
             Ok(Status::Submitted)
         );
         assert_eq!(
-            apply_under(Status::Submitted, Transition::Recommend, Role::Province, national),
+            apply_under(
+                Status::Submitted,
+                Transition::Recommend,
+                Role::Province,
+                national
+            ),
             Ok(Status::Recommended)
         );
         // The provincial competition's actors are refused there, and the reverse.
@@ -374,12 +384,18 @@ mod tests {
         assert!(apply(Status::Draft, Transition::Submit, Role::CountyBureau).is_err());
         assert!(apply(Status::Submitted, Transition::Recommend, Role::Province).is_err());
         // Grants beyond the table: only for a programme with other actors.
-        assert_eq!(Actors::default().grant(Role::CountyBureau, Action::Create), None);
+        assert_eq!(
+            Actors::default().grant(Role::CountyBureau, Action::Create),
+            None
+        );
         assert_eq!(
             national.grant(Role::CountyBureau, Action::Create),
             Some(ScopeKind::OwnOrg)
         );
-        assert_eq!(national.grant(Role::Province, Action::Review), Some(ScopeKind::All));
+        assert_eq!(
+            national.grant(Role::Province, Action::Review),
+            Some(ScopeKind::All)
+        );
         assert_eq!(national.grant(Role::CityBureau, Action::Review), None);
         assert_eq!(national.grant(Role::Applicant, Action::Create), None);
     }

@@ -297,7 +297,9 @@ async fn field_checks(
     Authed(ctx): Authed,
     Path(id): Path<ApplicationId>,
 ) -> ApiResult<Vec<FieldCheckView>> {
-    Ok(Json(ministry::field_checks(&app, &ctx.principal, id).await?))
+    Ok(Json(
+        ministry::field_checks(&app, &ctx.principal, id).await?,
+    ))
 }
 
 /// The reviewer the programme names (the province) records a 实地抽查 of a submitted
@@ -311,7 +313,9 @@ async fn record_field_check(
     Json(body): Json<FieldCheckInput>,
 ) -> ApiResult<Vec<FieldCheckView>> {
     ministry::record_field_check(&app, &ctx.principal, id, &body).await?;
-    Ok(Json(ministry::field_checks(&app, &ctx.principal, id).await?))
+    Ok(Json(
+        ministry::field_checks(&app, &ctx.principal, id).await?,
+    ))
 }
 
 /// The ministry's result for an application recommended to it, with the title's validity and
