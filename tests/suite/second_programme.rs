@@ -405,3 +405,36 @@ async fn parallel_recommendations_never_pass_the_notices_number() {
     assert_eq!((passed, refused), (8, 2));
     assert_eq!(audited(&t, "application.recommend").await.len(), 8);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_programme_counts_its_own_calls_of_the_year() {
+    let t = support::spawn().await;
+    set_day(&t, date!(2027 - 03 - 08));
+    let province = token(&t, "province").await;
+    // The provincial competition's 2027 call does not use up the national programme's year …
+    crate::competitions::open_call(&t, 2027, 10, 20).await;
+    national_call(&t, &province).await;
+    // … but a second national call that year is refused with the policy's own sentence.
+    let now = t.app.clock.now();
+    let (status, body) = call(
+        &t,
+        &province,
+        "POST",
+        "/api/v1/competitions",
+        Some(json!({
+            "year": 2027,
+            "title": "关于组织推荐2027年度中小企业特色产业集群的补充通知",
+            "policy_id": POLICY_ID,
+            "submission_deadline": datetime_local_value(now + Duration::days(10)),
+            "review_deadline": datetime_local_value(now + Duration::days(20)),
+            "notice_text": "各有关单位：",
+        })),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let year = crate::fixtures::field_message(&body, "year");
+    assert!(
+        year.contains("工业和信息化部每年发布一次推荐通知"),
+        "{year}"
+    );
+}
