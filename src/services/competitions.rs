@@ -477,7 +477,12 @@ pub async fn open_call(app: &App) -> Result<Option<competition::Model>, AppError
         .order_by_desc(competition::Column::Year)
         .order_by_desc(competition::Column::Id)
         .all(&app.db)
-        .await?;
+        .await?
+        .into_iter()
+        // The installation's own programme: a call of another programme (the national one) is
+        // not the call the workbench and the applicant's pages lead to.
+        .filter(|c| parsed_policy(c).map_or(true, |p| p.designates_by_rounds()))
+        .collect::<Vec<_>>();
     let accepting = open
         .iter()
         .find(|c| is_open_for_submission(c, now))

@@ -412,8 +412,14 @@ async fn each_programme_counts_its_own_calls_of_the_year() {
     set_day(&t, date!(2027 - 03 - 08));
     let province = token(&t, "province").await;
     // The provincial competition's 2027 call does not use up the national programme's year …
-    crate::competitions::open_call(&t, 2027, 10, 20).await;
+    let hunan = crate::competitions::open_call(&t, 2027, 10, 20).await;
     national_call(&t, &province).await;
+    // The workbench's and the applicant's pages' call stays the provincial competition's, though
+    // the national call is newer.
+    let open = jiqun::services::competitions::open_call(t.app())
+        .await
+        .unwrap();
+    assert_eq!(open.map(|c| c.id.get()), hunan["id"].as_i64());
     // … but a second national call that year is refused with the policy's own sentence.
     let now = t.app.clock.now();
     let (status, body) = call(
