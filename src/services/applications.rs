@@ -728,7 +728,9 @@ pub async fn changes_since_last(
     ))
 }
 
-/// The role-specific guard used by other services.
+/// The role-specific guard used by other services: the application's applicant (申报主体) —
+/// its lead promotion organisation, or the county's department where the call's programme has
+/// it apply (only `start` makes a county bureau an application's owner, and only then).
 pub fn is_lead_applicant(p: &Principal, m: &application::Model) -> bool {
-    p.role == Role::Applicant && m.org_id == p.org.id
+    matches!(p.role, Role::Applicant | Role::CountyBureau) && m.org_id == p.org.id
 }

@@ -5,10 +5,7 @@
 //! three years and the yearly figures are owed by 30 April — all from the policy file.
 
 use jiqun::clock::datetime_local_value;
-use jiqun::store::entity::{attachment, blob};
-use jiqun::store::id::UserId;
 use jiqun_rules::policy::{PROGRAMME_POLICY_SOURCES, Policy, ValueType};
-use sea_orm::{ActiveModelTrait, Set};
 use serde_json::{Value, json};
 use time::Duration;
 use time::macros::date;
@@ -53,33 +50,18 @@ fn complete_form() -> Value {
     json!({"indicators": indicators, "narratives": narratives, "attested": attested})
 }
 
-/// The 申报表 the policy requires, registered against the application (uploads have their own
-/// tests).
-async fn application_form_file(t: &TestApp, application: i64) {
-    let now = t.app.clock.now();
-    let b = blob::ActiveModel {
-        sm3: Set(format!("{application:064}")),
-        size: Set(1024),
-        mime: Set("application/pdf".into()),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&t.app.db)
-    .await
-    .unwrap();
-    attachment::ActiveModel {
-        blob_id: Set(b.id),
-        owner_type: Set("application".into()),
-        owner_id: Set(application),
-        purpose: Set("report".into()),
-        file_name: Set("申报表.pdf".into()),
-        uploaded_by: Set(UserId::new(7)),
-        uploaded_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&t.app.db)
-    .await
-    .unwrap();
+/// The county uploads the 申报表 the policy requires, through the attachments API.
+async fn application_form_file(t: &TestApp, county: &str, application: i64) {
+    let pdf = format!("%PDF-1.4\n% 申报表 {application}\n");
+    let (status, body) = crate::attachments::post_file(
+        t,
+        county,
+        &format!("owner_type=application&owner_id={application}&purpose=report"),
+        "申报表.pdf",
+        pdf.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
 }
 
 /// The province opens the year's call under the shipped national policy, as offered to a new
@@ -119,7 +101,7 @@ async fn county_applies(t: &TestApp, county: &str, call_id: i64, name: &str) -> 
     assert_eq!(status, 200, "{body}");
     let id = body["application"]["id"].as_i64().unwrap();
     let version = body["application"]["version"].as_i64().unwrap();
-    application_form_file(t, id).await;
+    application_form_file(t, county, id).await;
     let (status, body) = call_json(
         t,
         county,
