@@ -426,3 +426,106 @@ async fn each_programme_counts_its_own_calls_of_the_year() {
         "{year}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_province_records_the_field_check_and_the_ministrys_result_on_the_page() {
+    use crate::fixtures::{get_page, post_page};
+    let t = support::spawn().await;
+    set_day(&t, date!(2027 - 03 - 08));
+    let province = token(&t, "province").await;
+    let county = token(&t, COUNTY).await;
+    let call_id = national_call(&t, &province).await;
+    let id = county_applies(&t, &county, call_id, "长沙县页面集群").await;
+    let path = format!("/applications/{id}");
+
+    let page = support::page_login(&t, "province").await;
+    let (status, html) = get_page(&page, &t, &path).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"no-field-checks\""), "{html}");
+    let csrf = support::csrf_from(&html);
+    // A refusal keeps what was typed.
+    let refused = post_page(
+        &page,
+        &t,
+        &format!("{path}/field-checks"),
+        &[
+            ("_csrf", csrf.as_str()),
+            ("checked_on", "2027-03-32"),
+            ("findings", "产线在建"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("日期“2027-03-32”无效"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("产线在建"));
+    let done = post_page(
+        &page,
+        &t,
+        &format!("{path}/field-checks"),
+        &[
+            ("_csrf", csrf.as_str()),
+            ("checked_on", "2027-03-08"),
+            ("findings", "产线在建，与申报一致"),
+            ("passed", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let (_, html) = get_page(&page, &t, &path).await;
+    assert!(html.contains("id=\"field-checks\""));
+    assert!(html.contains("2027年3月8日"));
+    assert!(
+        !html.contains("id=\"ministry-result-form\""),
+        "not recommended yet"
+    );
+
+    let (status, body) = recommend(&t, &province, &[id]).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, html) = get_page(&page, &t, &path).await;
+    assert!(html.contains("id=\"ministry-result-form\""));
+    assert!(
+        !html.contains("id=\"field-check-form\""),
+        "the 初审 is over"
+    );
+    // Without the tick nothing is recorded, and the input is kept.
+    let form = |tick: bool| {
+        let mut f = vec![
+            ("_csrf", csrf.clone()),
+            ("outcome", "selected".to_string()),
+            ("decided_on", "2027-03-08".to_string()),
+            ("document_number", "工信部企业函〔2027〕300号".to_string()),
+        ];
+        if tick {
+            f.push(("acknowledge", "on".to_string()));
+        }
+        f
+    };
+    let refused = post_page(&page, &t, &format!("{path}/ministry-result"), &form(false)).await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .body
+            .contains("请勾选“我已核对部里公布的名单和文号”")
+    );
+    assert!(refused.body.contains("工信部企业函〔2027〕300号"));
+    let done = post_page(&page, &t, &format!("{path}/ministry-result"), &form(true)).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let (_, html) = get_page(&page, &t, &path).await;
+    assert!(html.contains("认定为中小企业特色产业集群"), "{html}");
+    assert!(
+        html.contains("2027年3月8日至2030年3月7日（有效期内）"),
+        "{html}"
+    );
+    assert!(!html.contains("id=\"ministry-result-form\""));
+
+    // The county's department reads the same panel on its application.
+    let county_page = support::page_login(&t, COUNTY).await;
+    let (status, html) = get_page(&county_page, &t, &path).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"ministry-result\""));
+    assert!(!html.contains("id=\"ministry-result-form\""));
+}
