@@ -637,7 +637,7 @@ pub async fn rows(
             county_code: m.county_code.to_string(),
             kind: m.kind,
             status: status.key().into(),
-            status_label: status.label().into(),
+            status_label: status_label_under(status, policies.get(&m.competition_id)),
             revision: m.revision,
             submitted_at: m.submitted_at.map(format_local),
             submission_deadline: comp
@@ -726,6 +726,18 @@ pub async fn changes_since_last(
         &parse(&v[v.len() - 2]),
         &parse(&v[v.len() - 1]),
     ))
+}
+
+/// A status as people read it under the call's policy: a recommendation goes to the ministry
+/// (the measures' issuer) where the programme's outcome is the ministry's.
+pub fn status_label_under(status: Status, policy: Option<&Policy>) -> String {
+    use jiqun_rules::policy::ProgrammeOutcome;
+    match policy.and_then(|p| p.procedure.as_ref().map(|pr| (pr.outcome, p))) {
+        Some((ProgrammeOutcome::Ministry, p)) if status == Status::Recommended => {
+            format!("已推荐至{}", p.identity.issuer)
+        }
+        _ => status.label().into(),
+    }
 }
 
 /// The role-specific guard used by other services: the application's applicant (申报主体) —

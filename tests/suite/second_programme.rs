@@ -246,6 +246,7 @@ async fn the_national_programme_runs_from_the_county_to_the_ministrys_title() {
     let (status, body) = recommend(&t, &province, &ids[..8]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body.as_array().unwrap().len(), 8);
+    assert_eq!(body[0]["status_label"], "已推荐至工业和信息化部");
     let (status, body) = recommend(&t, &province, &ids[8..]).await;
     assert_eq!(status, 409, "{body}");
     let message = error_message(&body);

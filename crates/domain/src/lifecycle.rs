@@ -308,6 +308,26 @@ mod tests {
     }
 
     proptest! {
+        /// A title held for a term counts exactly through its last day, which falls `years`
+        /// years after it was conferred, less one day.
+        #[test]
+        fn a_term_title_stands_exactly_through_its_last_day(
+            offset in 0i64..3000,
+            years in 1u32..=10,
+            after in -400i64..400,
+        ) {
+            let on = date!(2024 - 01 - 01) + time::Duration::days(offset);
+            let end = term_end(on, years).unwrap();
+            prop_assert!(end >= on);
+            prop_assert_eq!(end.next_day().unwrap().year(), on.year() + years as i32);
+            let today = end + time::Duration::days(after);
+            let mut titles = vec![Title::new(CERT, on)];
+            let closed = lapse(&mut titles, years, today);
+            prop_assert_eq!(closed.is_empty(), today <= end);
+            let expected = if today <= end { Standing::Certified } else { Standing::None };
+            prop_assert_eq!(standing(&titles), expected);
+        }
+
         /// Over any sequence of conferrals and revocations: at most one open title of each kind
         /// stands beside a certification (none of them 培育对象), the standing is the highest open
         /// title, a refused revocation changes nothing, and after a full revocation the cluster is
