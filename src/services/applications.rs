@@ -29,12 +29,44 @@ pub fn form_of(m: &application::Model) -> FormData {
     serde_json::from_str(&m.form).unwrap_or_default()
 }
 
+/// Who applies and who does the 初审 under a call's policy (`procedure`; the provincial
+/// competition's promotion organisation and city bureau when the policy names none).
+pub fn actors_of(policy: &Policy) -> machine::Actors {
+    use jiqun_rules::policy::{Applicant, FirstReview};
+    let pr = policy.procedure_or_default();
+    machine::Actors {
+        applicant: match pr.applicant {
+            Applicant::PromotionOrg => Role::Applicant,
+            Applicant::CountyBureau => Role::CountyBureau,
+        },
+        reviewer: match pr.first_review {
+            FirstReview::City => Role::CityBureau,
+            FirstReview::Province => Role::Province,
+        },
+    }
+}
+
+/// The actors of an application's call.
+pub async fn actors_for<C: ConnectionTrait>(
+    conn: &C,
+    m: &application::Model,
+) -> Result<machine::Actors, AppError> {
+    let c = competition_of(conn, m).await?;
+    Ok(actors_of(&*super::competitions::parsed_policy(&c)?))
+}
+
 /// Whether the principal may see an application (read-only for co-applicants).
 async fn visible<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
     m: &application::Model,
 ) -> Result<bool, AppError> {
+    // A county bureau that applied itself (a programme whose applicant is the county's
+    // department: `start` lets no other county bureau own an application) sees its own,
+    // drafts included.
+    if p.role == Role::CountyBureau && m.org_id == p.org.id {
+        return Ok(true);
+    }
     let Ok(scope) = authorize(p, Resource::Application, Action::View) else {
         return Ok(false);
     };
@@ -85,7 +117,14 @@ async fn load_own(
     id: ApplicationId,
 ) -> Result<application::Model, AppError> {
     let m = load(&app.db, p, id).await?;
-    authorize(p, Resource::Application, Action::Update)?;
+    if authorize(p, Resource::Application, Action::Update).is_err()
+        && actors_for(&app.db, &m)
+            .await?
+            .grant(p.role, Action::Update)
+            .is_none()
+    {
+        return Err(AppError::Forbidden);
+    }
     if m.org_id != p.org.id {
         return Err(AppError::Forbidden);
     }
@@ -181,11 +220,21 @@ pub async fn start(
     competition_id: CompetitionId,
     cluster_id: ClusterId,
 ) -> Result<application::Model, AppError> {
-    authorize(p, Resource::Application, Action::Create)?;
     let c = competition::Entity::find_by_id(competition_id)
         .one(&app.db)
         .await?
         .ok_or(AppError::NotFound)?;
+    // Who applies is the call's policy's: a promotion organisation for its own clusters, or
+    // (the national programme) the county's department for the clusters of its county.
+    let actors = actors_of(&*super::competitions::parsed_policy(&c)?);
+    if p.role != actors.applicant {
+        return Err(AppError::Forbidden);
+    }
+    if authorize(p, Resource::Application, Action::Create).is_err()
+        && actors.grant(p.role, Action::Create).is_none()
+    {
+        return Err(AppError::Forbidden);
+    }
     let now = app.clock.now();
     if !super::competitions::is_open_for_submission(&c, now) {
         return Err(AppError::Conflict(format!(
@@ -196,7 +245,10 @@ pub async fn start(
     let cl = cluster::Entity::find_by_id(cluster_id)
         .one(&app.db)
         .await?
-        .filter(|cl| cl.org_id == p.org.id)
+        .filter(|cl| match actors.applicant {
+            Role::CountyBureau => super::county_reaches(p, cl.lead_county_code),
+            _ => cl.org_id == p.org.id,
+        })
         .ok_or(AppError::NotFound)?;
     if let Some(existing) = application::Entity::find()
         .filter(application::Column::CompetitionId.eq(competition_id))
@@ -225,7 +277,13 @@ pub async fn start(
     let m = application::ActiveModel {
         competition_id: Set(c.id),
         cluster_id: Set(cl.id),
-        org_id: Set(cl.org_id),
+        // The applicant (申报主体): the lead promotion organisation, or the county's department
+        // where the programme says it applies.
+        org_id: Set(if actors.applicant == Role::CountyBureau {
+            p.org.id
+        } else {
+            cl.org_id
+        }),
         // 第八条: a joint application goes to the lead applicant's city.
         city_code: Set(cl.city_code),
         county_code: Set(cl.lead_county_code),
@@ -372,9 +430,10 @@ pub async fn submit(
     if status == Status::Submitted && m.version == expected_version + 1 {
         return Ok(m);
     }
-    let to = machine::apply(status, Transition::Submit, p.role)
-        .map_err(|e| AppError::Conflict(e.to_string()))?;
     let c = competition_of(&app.db, &m).await?;
+    let actors = actors_of(&*super::competitions::parsed_policy(&c)?);
+    let to = machine::apply_under(status, Transition::Submit, p.role, actors)
+        .map_err(|e| AppError::Conflict(e.to_string()))?;
     let now = app.clock.now();
     // The application's own deadline: an individual extension, else the call's.
     if let Some(until) = super::extensions::open_for_submission(&app.db, &c, m.id, now).await? {
@@ -576,7 +635,7 @@ pub async fn rows(
             county_code: m.county_code.to_string(),
             kind: m.kind,
             status: status.key().into(),
-            status_label: status.label().into(),
+            status_label: status_label_under(status, policies.get(&m.competition_id)),
             revision: m.revision,
             submitted_at: m.submitted_at.map(format_local),
             submission_deadline: comp
@@ -683,7 +742,21 @@ pub async fn changes_since_last(
     ))
 }
 
-/// The role-specific guard used by other services.
+/// A status as people read it under the call's policy: a recommendation goes to the ministry
+/// (the measures' issuer) where the programme's outcome is the ministry's.
+pub fn status_label_under(status: Status, policy: Option<&Policy>) -> String {
+    use jiqun_rules::policy::ProgrammeOutcome;
+    match policy.and_then(|p| p.procedure.as_ref().map(|pr| (pr.outcome, p))) {
+        Some((ProgrammeOutcome::Ministry, p)) if status == Status::Recommended => {
+            format!("已推荐至{}", p.identity.issuer)
+        }
+        _ => status.label().into(),
+    }
+}
+
+/// The role-specific guard used by other services: the application's applicant (申报主体) —
+/// its lead promotion organisation, or the county's department where the call's programme has
+/// it apply (only `start` makes a county bureau an application's owner, and only then).
 pub fn is_lead_applicant(p: &Principal, m: &application::Model) -> bool {
-    p.role == Role::Applicant && m.org_id == p.org.id
+    matches!(p.role, Role::Applicant | Role::CountyBureau) && m.org_id == p.org.id
 }

@@ -477,7 +477,12 @@ pub async fn open_call(app: &App) -> Result<Option<competition::Model>, AppError
         .order_by_desc(competition::Column::Year)
         .order_by_desc(competition::Column::Id)
         .all(&app.db)
-        .await?;
+        .await?
+        .into_iter()
+        // The installation's own programme: a call of another programme (the national one) is
+        // not the call the workbench and the applicant's pages lead to.
+        .filter(|c| parsed_policy(c).map_or(true, |p| p.designates_by_rounds()))
+        .collect::<Vec<_>>();
     let accepting = open
         .iter()
         .find(|c| is_open_for_submission(c, now))
@@ -633,18 +638,47 @@ pub async fn get(app: &App, p: &Principal, id: CompetitionId) -> Result<Competit
     Ok(CompetitionView::from_model(&m, app.clock.now()))
 }
 
-/// The year of every published call, open or closed, except `except`. Serialised, so two
-/// people publishing at once cannot both pass the policy's yearly limit.
+/// Which yearly count a call belongs to: the installation's own programme (every policy whose
+/// rounds designate, the 2021 Measures and their successors alike: "") or another programme the
+/// province takes part in, by its policy id (the national programme's calls never use up the
+/// provincial competition's year, nor the reverse).
+fn programme_of(policy: &Policy) -> String {
+    if policy.designates_by_rounds() {
+        String::new()
+    } else {
+        policy.id().to_string()
+    }
+}
+
+/// The programme of the policy a call form names (the own programme for an unknown id, which
+/// validation refuses anyway).
+fn programme_named(policies: &[BoundPolicy], policy_id: &str) -> String {
+    policies
+        .iter()
+        .find(|b| b.policy.id() == policy_id.trim())
+        .map(|b| programme_of(&b.policy))
+        .unwrap_or_default()
+}
+
+/// The year of every published call of `programme`, open or closed, except `except`.
+/// Serialised, so two people publishing at once cannot both pass the policy's yearly limit.
 async fn call_years<C: ConnectionTrait>(
     conn: &C,
     except: Option<CompetitionId>,
+    programme: &str,
 ) -> Result<Vec<i32>, AppError> {
     store::lock::serialise(conn, "competitions.per_year").await?;
     let mut q = competition::Entity::find();
     if let Some(id) = except {
         q = q.filter(competition::Column::Id.ne(id));
     }
-    Ok(q.all(conn).await?.iter().map(|c| c.year).collect())
+    let mut years = Vec::new();
+    for c in q.all(conn).await? {
+        if programme_of(&*parsed_policy(&c)?) == programme {
+            years.push(c.year);
+        }
+    }
+    Ok(years)
 }
 
 /// The lock a change of a call's own rules and a submission to the call both take.
@@ -743,7 +777,7 @@ pub async fn create(
     // once cannot both open a call for the same year.
     let txn = store::write_txn(&app.db).await?;
     let policies = super::policy::offered(&txn).await?;
-    let taken = call_years(&txn, None).await?;
+    let taken = call_years(&txn, None, &programme_named(&policies, &input.policy_id)).await?;
     let v = validate(
         input,
         &Context {
@@ -808,7 +842,12 @@ pub async fn update(
     if before.status != crate::store::entity::kinds::CompetitionStatus::Open {
         return Err(AppError::Conflict("该竞赛通知已关闭，不能再修改".into()));
     }
-    let taken = call_years(&txn, Some(id)).await?;
+    let taken = call_years(
+        &txn,
+        Some(id),
+        &programme_named(&policies, &input.policy_id),
+    )
+    .await?;
     let v = validate(
         input,
         &Context {

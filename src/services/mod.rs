@@ -22,6 +22,7 @@ pub mod finals;
 pub mod funding;
 pub mod imports;
 pub mod listing;
+pub mod ministry;
 pub mod monitoring;
 pub mod nominations;
 pub mod notices;

@@ -7,7 +7,9 @@ use crate::store::id::{CompetitionId, PolicyId};
 use std::collections::BTreeMap;
 
 use jiqun_domain::access::{Action, Resource};
-use jiqun_rules::policy::{BUILTIN_POLICY_SOURCES, builtin_policies, policy_in_force};
+use jiqun_rules::policy::{
+    BUILTIN_POLICY_SOURCES, PROGRAMME_POLICY_SOURCES, builtin_policies, policy_in_force,
+};
 use jiqun_rules::{Policy, PolicyError, PolicyErrors};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -87,8 +89,16 @@ pub fn validity(p: &Policy) -> String {
 }
 
 /// Picks the policy to show on `today`: the one in force; otherwise the latest that has ended;
-/// otherwise the earliest that has yet to start. `None` only for an empty list.
+/// otherwise the earliest that has yet to start. `None` only for an empty list. Only the
+/// installation's own programme counts (a policy whose result is another body's, such as the
+/// ministry's national programme, is offered to calls but never the current policy).
 pub fn pick(policies: &[Policy], today: Date) -> Option<Current> {
+    let own: Vec<Policy> = policies
+        .iter()
+        .filter(|p| p.designates_by_rounds())
+        .cloned()
+        .collect();
+    let policies = own.as_slice();
     if let Some(p) = policy_in_force(policies, today) {
         return Some(Current {
             policy: p.clone(),
@@ -559,7 +569,10 @@ pub async fn install_builtin(
     let txn = store::write_txn(db).await?;
     store::lock::serialise(&txn, "policies").await?;
     let mut added = 0;
-    for (origin, text) in BUILTIN_POLICY_SOURCES {
+    for (origin, text) in BUILTIN_POLICY_SOURCES
+        .iter()
+        .chain(PROGRAMME_POLICY_SOURCES)
+    {
         let hash = sm3_hex(text);
         let present = policy::Entity::find()
             .filter(policy::Column::Sm3.eq(&hash))

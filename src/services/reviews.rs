@@ -1,7 +1,7 @@
 //! The city bureau's 初审 (第九条): return for revision, reject, or formally recommend to the
 //! province — one by one or several at once — with the per-county cap of the policy checked.
 
-use crate::store::id::{ApplicationId, AttachmentId};
+use crate::store::id::{ApplicationId, AttachmentId, CompetitionId};
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::application::{self as machine, Status, Transition};
 use jiqun_domain::county_cap;
@@ -37,7 +37,15 @@ async fn load_for_review<C: ConnectionTrait>(
     id: ApplicationId,
 ) -> Result<application::Model, AppError> {
     let m = applications::load(conn, p, id).await?;
-    authorize(p, Resource::Application, Action::Review)?;
+    // The city reviews in the provincial competition; a programme may name the province.
+    if authorize(p, Resource::Application, Action::Review).is_err()
+        && applications::actors_for(conn, &m)
+            .await?
+            .grant(p.role, Action::Review)
+            .is_none()
+    {
+        return Err(AppError::Forbidden);
+    }
     let c = competition_of(conn, &m).await?;
     // The application's own review deadline: an individual extension, else the call's.
     if let Some(until) =
@@ -75,8 +83,9 @@ async fn decide(
     let txn = store::write_txn(&app.db).await?;
     let m = load_for_review(&txn, app, p, id).await?;
     let from = m.status;
-    let to =
-        machine::apply(from, transition, p.role).map_err(|e| AppError::Conflict(e.to_string()))?;
+    let actors = applications::actors_for(&txn, &m).await?;
+    let to = machine::apply_under(from, transition, p.role, actors)
+        .map_err(|e| AppError::Conflict(e.to_string()))?;
     let now = app.clock.now();
     let mut active: application::ActiveModel = m.clone().into();
     active.status = Set(to);
@@ -204,7 +213,8 @@ pub async fn recommend(
     for &id in ids {
         let m = load_for_review(&txn, app, p, id).await?;
         let from = m.status;
-        if let Err(e) = machine::apply(from, Transition::Recommend, p.role) {
+        let actors = applications::actors_for(&txn, &m).await?;
+        if let Err(e) = machine::apply_under(from, Transition::Recommend, p.role, actors) {
             // Name the application that cannot be recommended; the batch writes nothing.
             let name = cluster::Entity::find_by_id(m.cluster_id)
                 .one(&txn)
@@ -220,6 +230,38 @@ pub async fn recommend(
             return Err(AppError::Conflict(format!("“{name}”：{e}{nothing}")));
         }
         loaded.push(m);
+    }
+    // A programme's cap on one call's recommendations (the ministry's yearly number per
+    // province), checked first (it is absolute: 对超过报送数量的，一律不予受理) under the same lock as the
+    // county cap: a batch that would pass it recommends nothing.
+    let mut calls: Vec<CompetitionId> = loaded.iter().map(|m| m.competition_id).collect();
+    calls.sort();
+    calls.dedup();
+    for call in calls {
+        let Some(first) = loaded.iter().find(|m| m.competition_id == call) else {
+            continue;
+        };
+        let policy = super::competitions::parsed_policy(&competition_of(&txn, first).await?)?;
+        let Some(cap) = policy
+            .procedure
+            .as_ref()
+            .and_then(|pr| pr.recommendation.as_ref())
+        else {
+            continue;
+        };
+        let adding = loaded.iter().filter(|m| m.competition_id == call).count() as u64;
+        let already = application::Entity::find()
+            .filter(application::Column::CompetitionId.eq(call))
+            .filter(application::Column::Status.is_in(COUNTED))
+            .count(&txn)
+            .await?;
+        if already + adding > u64::from(cap.max) {
+            txn.rollback().await?;
+            return Err(AppError::Conflict(format!(
+                "{}（已推荐{already}个，本次{adding}个）",
+                cap.message
+            )));
+        }
     }
     // The cap, county by county, counting those already recommended and this batch; the
     // counting and the wording are the domain's (`county_cap`).
@@ -322,6 +364,9 @@ pub async fn recommend(
     for m in loaded {
         let from = m.status;
         let to = Status::Recommended;
+        let to_whom = recommended_to(&*super::competitions::parsed_policy(
+            &competition_of(&txn, &m).await?,
+        )?);
         let mut active: application::ActiveModel = m.clone().into();
         active.status = Set(to);
         active.decided_at = Set(Some(now));
@@ -368,7 +413,7 @@ pub async fn recommend(
                     object_type: "application",
                     object_id: m.id.to_string(),
                     summary: format!(
-                        "推荐至省工信厅（{}）{}",
+                        "推荐至{to_whom}（{}）{}",
                         if letter_attachment_id.is_some() {
                             "上传签章推荐函"
                         } else {
@@ -396,7 +441,7 @@ pub async fn recommend(
         crate::services::notifications::notify_org(
             &txn,
             m.org_id,
-            &format!("申报已推荐至省工信厅：{name}"),
+            &format!("申报已推荐至{to_whom}：{name}"),
             &format!("{}已正式推荐您的申报。", p.org.name),
             &format!("/applications/{}", m.id),
             now,
@@ -406,6 +451,16 @@ pub async fn recommend(
     }
     txn.commit().await?;
     Ok(out)
+}
+
+/// Whom a recommendation goes to: the province in the provincial competition, the measures'
+/// issuer (the ministry) where the programme's outcome is the ministry's.
+fn recommended_to(policy: &jiqun_rules::Policy) -> String {
+    use jiqun_rules::policy::ProgrammeOutcome;
+    match policy.procedure.as_ref().map(|pr| pr.outcome) {
+        Some(ProgrammeOutcome::Ministry) => policy.identity.issuer.clone(),
+        _ => "省工信厅".to_string(),
+    }
 }
 
 /// A draft recommendation letter in 公文 layout (GB/T 9704): issuing office, number, title,
@@ -426,9 +481,13 @@ async fn letter_draft<C: ConnectionTrait>(
         .cluster_kind(&cl.kind)
         .map(|k| k.name.clone())
         .unwrap_or_default();
-    let programme = crate::services::policy::wording_of(&policy)?
-        .certified_name
-        .clone();
+    // The title applied for: the programme's own (a ministry's title) or the province's.
+    let programme = match policy.procedure.as_ref().and_then(|pr| pr.title.as_ref()) {
+        Some(t) => t.name.clone(),
+        None => crate::services::policy::wording_of(&policy)?
+            .certified_name
+            .clone(),
+    };
     let today = crate::clock::local(app.clock.now()).date();
     let industry = jiqun_domain::industry::division(&cl.industry_code)
         .map(|d| d.to_string())

@@ -167,4 +167,8 @@ ids! {
     RecheckObjectionId;
     /// `county_opinions.id`: a county bureau's opinion in the city's 初审.
     CountyOpinionId;
+    /// `field_checks.id`: a 实地抽查 recorded in the province's 初审.
+    FieldCheckId;
+    /// `ministry_results.id`: the ministry's result for a recommended application.
+    MinistryResultId;
 }

@@ -33,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0023CallRules),
             Box::new(M0025ScaleOut),
             Box::new(M0026CountyOpinions),
+            Box::new(M0027SecondProgramme),
         ]
     }
 }
@@ -2252,6 +2253,84 @@ impl MigrationTrait for M0026CountyOpinions {
                 "county_opinions",
                 &["application_id"],
             )
+            .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// A programme whose outcome is the ministry's (the national 中小企业特色产业集群): the
+/// province's 实地抽查 during its 初审, and the ministry's result recorded per recommended
+/// application. New tables only.
+struct M0027SecondProgramme;
+
+impl MigrationName for M0027SecondProgramme {
+    fn name(&self) -> &str {
+        "m0027_second_programme"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0027SecondProgramme {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("field_checks")
+                .col(big_pk_auto("id"))
+                .col(big_integer("application_id"))
+                .col(date("checked_on"))
+                .col(text("findings"))
+                .col(boolean("passed"))
+                .col(big_integer("recorded_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_field_checks_application")
+                        .from("field_checks", "application_id")
+                        .to("applications", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "ix_field_checks_application",
+                "field_checks",
+                &["application_id"],
+            )
+            .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("ministry_results")
+                .col(big_pk_auto("id"))
+                .col(big_integer("application_id"))
+                .col(big_integer("competition_id"))
+                .col(big_integer("cluster_id"))
+                .col(boolean("selected"))
+                .col(date("decided_on"))
+                .col(string("document_number"))
+                .col(big_integer("recorded_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_ministry_results_application")
+                        .from("ministry_results", "application_id")
+                        .to("applications", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        // One result per application: a second recording is refused by the database too.
+        m.create_index(
+            index(
+                "ux_ministry_results_application",
+                "ministry_results",
+                &["application_id"],
+            )
+            .unique()
             .to_owned(),
         )
         .await?;

@@ -50,6 +50,7 @@ mod scale_out;
 mod scopes;
 mod scoring;
 mod sealing;
+mod second_programme;
 mod security;
 mod startup;
 mod tokens;

@@ -70,17 +70,24 @@ async fn installed(t: &TestApp) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_system_administrator_installs_a_successor_without_a_rebuild() {
     let t = support::spawn().await;
-    // First start installed the shipped file, audited; it has run out.
+    // First start installed the shipped files, audited: the 2021 Measures, which have run out,
+    // and the national programme the province takes part in.
     let list = installed(&t).await;
-    assert_eq!(list.len(), 1, "{list:?}");
-    assert_eq!(list[0]["key"], "hunan-2021");
-    assert_eq!(list[0]["origin"], "系统内置");
-    assert_eq!(list[0]["standing"], "已失效");
-    assert_eq!(list[0]["validity"], "2021年4月7日至2026年4月6日");
+    assert_eq!(list.len(), 2, "{list:?}");
+    let hunan = list.iter().find(|p| p["key"] == "hunan-2021").unwrap();
+    assert_eq!(hunan["origin"], "系统内置");
+    assert_eq!(hunan["standing"], "已失效");
+    assert_eq!(hunan["validity"], "2021年4月7日至2026年4月6日");
     assert_eq!(
-        list[0]["sm3"],
+        hunan["sm3"],
         jiqun::services::policy::sm3_hex(BUILTIN_POLICY_SOURCES[0].1)
     );
+    let national = list
+        .iter()
+        .find(|p| p["key"] == "national-sme-2022")
+        .unwrap();
+    assert_eq!(national["origin"], "系统内置");
+    assert_eq!(national["validity"], "2022年9月13日起长期有效");
 
     let admin = token(&t, "sysadmin").await;
     // A broken file: every problem with its key path, in Chinese, nothing installed.
@@ -109,7 +116,7 @@ async fn the_system_administrator_installs_a_successor_without_a_rebuild() {
             .any(|(f, m)| f == "competition.per_year" && m.contains("每年竞赛次数必须大于0")),
         "{problems:?}"
     );
-    assert_eq!(installed(&t).await.len(), 1);
+    assert_eq!(installed(&t).await.len(), 2);
 
     // The province may read but not install.
     let province = token(&t, "province").await;
@@ -349,7 +356,8 @@ async fn the_command_line_installs_as_the_console_and_refuses_a_duplicate() {
             .await
             .unwrap();
     assert_eq!(added, 0);
-    assert_eq!(policy::Entity::find().count(&t.app.db).await.unwrap(), 2);
+    // The two shipped files and the successor.
+    assert_eq!(policy::Entity::find().count(&t.app.db).await.unwrap(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

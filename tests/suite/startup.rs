@@ -168,8 +168,8 @@ fn a_new_installation_is_set_up_from_the_command_line() {
     let (code, out) = jiqun(&["audit", "verify"]);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("共5条记录"),
-        "the shipped policy's install, org, user, reset and unlock are audited: {out}"
+        out.contains("共6条记录"),
+        "the two shipped policies' installs, org, user, reset and unlock are audited: {out}"
     );
 
     // A successor policy is installed from the command line, once; `policy show` lists both.

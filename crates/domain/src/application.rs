@@ -182,13 +182,9 @@ impl Transition {
         }
     }
 
-    /// The one role that may take this step.
+    /// The one role that may take this step in the provincial competition.
     pub fn actor(self) -> Role {
-        match self {
-            Transition::Submit => Role::Applicant,
-            Transition::Return | Transition::Reject | Transition::Recommend => Role::CityBureau,
-            _ => Role::Province,
-        }
+        self.actor_under(Actors::default())
     }
 
     /// Steps where a person decides and must say why.
@@ -197,6 +193,65 @@ impl Transition {
             self,
             Transition::Return | Transition::Reject | Transition::Remove
         )
+    }
+}
+
+/// Who takes the applicant's step (submit) and the 初审 steps (return, reject, recommend): the
+/// lead promotion organisation and its city bureau in the provincial competition, another
+/// role where a programme's policy says so (a county bureau applies, the province reviews).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actors {
+    pub applicant: Role,
+    pub reviewer: Role,
+}
+
+impl Default for Actors {
+    fn default() -> Self {
+        Actors {
+            applicant: Role::Applicant,
+            reviewer: Role::CityBureau,
+        }
+    }
+}
+
+impl Actors {
+    /// What the programme's actors may do with an application of one of its calls beyond the
+    /// permission table (which is the provincial competition's): the applicant role reads,
+    /// starts and edits its own applications, the reviewer role does the 初审 (Review) — the
+    /// province over all, a city bureau over its city. `None` with the default actors, so the
+    /// table alone decides there. The services ask this only for an application of a call
+    /// whose policy names these actors.
+    pub fn grant(
+        self,
+        role: Role,
+        action: crate::access::Action,
+    ) -> Option<crate::access::ScopeKind> {
+        use crate::access::{Action, ScopeKind};
+        if self == Actors::default() {
+            return None;
+        }
+        match action {
+            Action::View | Action::Create | Action::Update if role == self.applicant => {
+                Some(ScopeKind::OwnOrg)
+            }
+            Action::View | Action::Review if role == self.reviewer => match role {
+                Role::Province => Some(ScopeKind::All),
+                Role::CityBureau => Some(ScopeKind::OwnCity),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+impl Transition {
+    /// The one role that may take this step under `actors`.
+    pub fn actor_under(self, actors: Actors) -> Role {
+        match self {
+            Transition::Submit => actors.applicant,
+            Transition::Return | Transition::Reject | Transition::Recommend => actors.reviewer,
+            _ => Role::Province,
+        }
     }
 }
 
@@ -213,12 +268,23 @@ pub enum TransitionError {
 
 /// The state after `transition`, or why it cannot happen.
 pub fn apply(from: Status, transition: Transition, role: Role) -> Result<Status, TransitionError> {
+    apply_under(from, transition, role, Actors::default())
+}
+
+/// `apply` with the programme's own actors.
+pub fn apply_under(
+    from: Status,
+    transition: Transition,
+    role: Role,
+    actors: Actors,
+) -> Result<Status, TransitionError> {
     use Status::*;
     use Transition::*;
-    if role != transition.actor() {
+    let actor = transition.actor_under(actors);
+    if role != actor {
         return Err(TransitionError::WrongRole {
             transition,
-            role: transition.actor(),
+            role: actor,
         });
     }
     let to = match (from, transition) {
@@ -279,6 +345,60 @@ pub fn steps(status: Status) -> Vec<(&'static str, crate::round::StepState)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_programme_names_its_own_applicant_and_reviewer() {
+        use crate::access::{Action, ScopeKind};
+        let national = Actors {
+            applicant: Role::CountyBureau,
+            reviewer: Role::Province,
+        };
+        assert_eq!(
+            apply_under(
+                Status::Draft,
+                Transition::Submit,
+                Role::CountyBureau,
+                national
+            ),
+            Ok(Status::Submitted)
+        );
+        assert_eq!(
+            apply_under(
+                Status::Submitted,
+                Transition::Recommend,
+                Role::Province,
+                national
+            ),
+            Ok(Status::Recommended)
+        );
+        // The provincial competition's actors are refused there, and the reverse.
+        assert!(apply_under(Status::Draft, Transition::Submit, Role::Applicant, national).is_err());
+        let err = apply_under(
+            Status::Submitted,
+            Transition::Recommend,
+            Role::CityBureau,
+            national,
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "只有省工信厅可以执行“推荐”");
+        assert!(apply(Status::Draft, Transition::Submit, Role::CountyBureau).is_err());
+        assert!(apply(Status::Submitted, Transition::Recommend, Role::Province).is_err());
+        // Grants beyond the table: only for a programme with other actors.
+        assert_eq!(
+            Actors::default().grant(Role::CountyBureau, Action::Create),
+            None
+        );
+        assert_eq!(
+            national.grant(Role::CountyBureau, Action::Create),
+            Some(ScopeKind::OwnOrg)
+        );
+        assert_eq!(
+            national.grant(Role::Province, Action::Review),
+            Some(ScopeKind::All)
+        );
+        assert_eq!(national.grant(Role::CityBureau, Action::Review), None);
+        assert_eq!(national.grant(Role::Applicant, Action::Create), None);
+    }
 
     /// Every (state, step, role) triple: exactly the listed ones are allowed.
     #[test]

@@ -43,6 +43,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("application.county_opinion", "提出县级意见"),
     ("application.reject", "初审不通过"),
     ("application.recommend", "推荐至省工信厅"),
+    ("application.field_check", "记录实地抽查"),
+    ("application.ministry_result", "登记部里认定结果"),
     ("application.extend", "单独延长申报或初审期限"),
     ("round.open", "开设评审轮次"),
     ("round.panel", "组建评审组"),

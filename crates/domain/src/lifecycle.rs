@@ -17,6 +17,9 @@ pub enum Closure {
     Superseded(Date),
     /// Revoked by a decision (第十四条).
     Revoked(Date),
+    /// Its fixed term ran out (a title conferred for a number of years, e.g. three): the day
+    /// after its last day.
+    Lapsed(Date),
 }
 
 /// One title a cluster was given, with how it ended, if it has.
@@ -41,7 +44,7 @@ impl Title {
         self.effective_on <= day
             && match self.closed {
                 None => true,
-                Some(Closure::Superseded(d) | Closure::Revoked(d)) => d > day,
+                Some(Closure::Superseded(d) | Closure::Revoked(d) | Closure::Lapsed(d)) => d > day,
             }
     }
 
@@ -109,6 +112,39 @@ pub fn reissue(titles: &mut Vec<Title>, i: usize, on: Date) -> Option<usize> {
     Some(titles.len() - 1)
 }
 
+/// The last day of a title conferred on `effective_on` for `years` years (2026-12-01 for
+/// three years → 2029-11-30); `None` only out of the calendar's range.
+pub fn term_end(effective_on: Date, years: u32) -> Option<Date> {
+    let year = effective_on
+        .year()
+        .checked_add(i32::try_from(years).ok()?)?;
+    let same_day = effective_on
+        .replace_year(year)
+        .ok()
+        // 02-29 in a non-leap year: the term ends with February.
+        .or_else(|| Date::from_calendar_date(year, time::Month::March, 1).ok())?;
+    same_day.previous_day()
+}
+
+/// A title held for a fixed term: open titles whose term has ended by `today` close as lapsed
+/// on the day after their last day, so `standing` no longer counts them. Returns the indices
+/// closed.
+pub fn lapse(titles: &mut [Title], years: u32, today: Date) -> Vec<usize> {
+    let mut closed = Vec::new();
+    for (i, t) in titles.iter_mut().enumerate() {
+        if !t.is_open() {
+            continue;
+        }
+        if let Some(after) = term_end(t.effective_on, years).and_then(Date::next_day)
+            && after <= today
+        {
+            t.closed = Some(Closure::Lapsed(after));
+            closed.push(i);
+        }
+    }
+    closed
+}
+
 /// Why a title cannot be revoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevokeRefusal {
@@ -122,7 +158,7 @@ pub enum RevokeRefusal {
 /// as it is, so that revoking an old 培育对象 title never touches a cluster's certification.
 pub fn revoke(title: &mut Title, on: Date) -> Result<(), RevokeRefusal> {
     match title.closed {
-        Some(Closure::Superseded(_)) => Err(RevokeRefusal::Superseded),
+        Some(Closure::Superseded(_) | Closure::Lapsed(_)) => Err(RevokeRefusal::Superseded),
         Some(Closure::Revoked(_)) => Err(RevokeRefusal::AlreadyRevoked),
         None => {
             title.closed = Some(Closure::Revoked(on));
@@ -167,6 +203,33 @@ mod tests {
 
     const CT: Designation = Designation::CultivationTarget;
     const CERT: Designation = Designation::Certified;
+
+    #[test]
+    fn a_title_for_three_years_lapses_the_day_after_its_last_day() {
+        assert_eq!(
+            term_end(date!(2026 - 12 - 01), 3),
+            Some(date!(2029 - 11 - 30))
+        );
+        assert_eq!(
+            term_end(date!(2024 - 02 - 29), 3),
+            Some(date!(2027 - 02 - 28))
+        );
+        let mut titles = vec![Title::new(CERT, date!(2026 - 12 - 01))];
+        assert!(lapse(&mut titles, 3, date!(2029 - 11 - 30)).is_empty());
+        assert_eq!(standing(&titles), Standing::Certified);
+        assert_eq!(lapse(&mut titles, 3, date!(2029 - 12 - 01)), vec![0]);
+        assert_eq!(
+            titles[0].closed,
+            Some(Closure::Lapsed(date!(2029 - 12 - 01)))
+        );
+        assert_eq!(standing(&titles), Standing::None);
+        assert!(titles[0].live_on(date!(2029 - 11 - 30)));
+        assert!(!titles[0].live_on(date!(2029 - 12 - 01)));
+        assert_eq!(
+            revoke(&mut titles[0], date!(2030 - 01 - 01)),
+            Err(RevokeRefusal::Superseded)
+        );
+    }
 
     #[test]
     fn no_titles_stand_nowhere_and_may_apply() {
@@ -245,6 +308,26 @@ mod tests {
     }
 
     proptest! {
+        /// A title held for a term counts exactly through its last day, which falls `years`
+        /// years after it was conferred, less one day.
+        #[test]
+        fn a_term_title_stands_exactly_through_its_last_day(
+            offset in 0i64..3000,
+            years in 1u32..=10,
+            after in -400i64..400,
+        ) {
+            let on = date!(2024 - 01 - 01) + time::Duration::days(offset);
+            let end = term_end(on, years).unwrap();
+            prop_assert!(end >= on);
+            prop_assert_eq!(end.next_day().unwrap().year(), on.year() + years as i32);
+            let today = end + time::Duration::days(after);
+            let mut titles = vec![Title::new(CERT, on)];
+            let closed = lapse(&mut titles, years, today);
+            prop_assert_eq!(closed.is_empty(), today <= end);
+            let expected = if today <= end { Standing::Certified } else { Standing::None };
+            prop_assert_eq!(standing(&titles), expected);
+        }
+
         /// Over any sequence of conferrals and revocations: at most one open title of each kind
         /// stands beside a certification (none of them 培育对象), the standing is the highest open
         /// title, a refused revocation changes nothing, and after a full revocation the cluster is

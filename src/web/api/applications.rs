@@ -16,6 +16,9 @@ use crate::services::application_list;
 use crate::services::applications::{self as svc, ApplicationRow, EventView};
 use crate::services::county_opinions::{self, OpinionView};
 use crate::services::listing::ListParams;
+use crate::services::ministry::{
+    self, FieldCheckInput, FieldCheckView, OwedView, ResultInput, ResultView,
+};
 use crate::services::reviews::{self, Letter};
 use crate::web::principal::Authed;
 
@@ -31,6 +34,14 @@ pub fn routes() -> Router<Shared> {
             "/applications/{id}/county-opinions",
             get(opinions).post(give_opinion),
         )
+        .route(
+            "/applications/{id}/field-checks",
+            get(field_checks).post(record_field_check),
+        )
+        .route(
+            "/applications/{id}/ministry-result",
+            get(ministry_result).post(record_ministry_result),
+        )
 }
 
 #[derive(OpenApi)]
@@ -45,7 +56,11 @@ pub fn routes() -> Router<Shared> {
         reject_it,
         recommend,
         opinions,
-        give_opinion
+        give_opinion,
+        field_checks,
+        record_field_check,
+        ministry_result,
+        record_ministry_result
     ),
     components(schemas(
         ApplicationRow,
@@ -57,6 +72,11 @@ pub fn routes() -> Router<Shared> {
         RecommendRequest,
         CountyOpinionRequest,
         OpinionView,
+        FieldCheckInput,
+        FieldCheckView,
+        ResultInput,
+        ResultView,
+        OwedView,
         ApplicationDetail,
         FormSchema,
         ProblemSchema
@@ -266,6 +286,62 @@ async fn opinions(
     let m = svc::load(&app.db, &ctx.principal, id).await?;
     Ok(Json(
         county_opinions::of_application(&app.db, &ctx.principal, &m).await?,
+    ))
+}
+
+/// The 实地抽查 recorded in the province's 初审 (a programme whose procedure has them), oldest
+/// first.
+#[utoipa::path(get, path = "/api/v1/applications/{id}/field-checks", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<FieldCheckView>), (status = 404, body = ErrorBody)))]
+async fn field_checks(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<ApplicationId>,
+) -> ApiResult<Vec<FieldCheckView>> {
+    Ok(Json(
+        ministry::field_checks(&app, &ctx.principal, id).await?,
+    ))
+}
+
+/// The reviewer the programme names (the province) records a 实地抽查 of a submitted
+/// application during its 初审.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/field-checks", params(("id" = i64, Path)), request_body = FieldCheckInput,
+    responses((status = 200, body = Vec<FieldCheckView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn record_field_check(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<ApplicationId>,
+    Json(body): Json<FieldCheckInput>,
+) -> ApiResult<Vec<FieldCheckView>> {
+    ministry::record_field_check(&app, &ctx.principal, id, &body).await?;
+    Ok(Json(
+        ministry::field_checks(&app, &ctx.principal, id).await?,
+    ))
+}
+
+/// The ministry's result for an application recommended to it, with the title's validity and
+/// the yearly figures owed; `null` before it is recorded.
+#[utoipa::path(get, path = "/api/v1/applications/{id}/ministry-result", params(("id" = i64, Path)),
+    responses((status = 200, body = Option<ResultView>), (status = 404, body = ErrorBody)))]
+async fn ministry_result(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<ApplicationId>,
+) -> ApiResult<Option<ResultView>> {
+    Ok(Json(ministry::result_of(&app, &ctx.principal, id).await?))
+}
+
+/// The province records the ministry's result (认定 / 未认定) once.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/ministry-result", params(("id" = i64, Path)), request_body = ResultInput,
+    responses((status = 200, body = ResultView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn record_ministry_result(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<ApplicationId>,
+    Json(body): Json<ResultInput>,
+) -> ApiResult<ResultView> {
+    Ok(Json(
+        ministry::record_result(&app, &ctx.principal, id, &body).await?,
     ))
 }
 

@@ -34,6 +34,8 @@ pub fn routes() -> Router<Shared> {
         .route("/applications/start", post(start))
         .route("/applications/{id}", get(show).post(save))
         .route("/applications/{id}/extensions", post(extend))
+        .route("/applications/{id}/field-checks", post(field_check))
+        .route("/applications/{id}/ministry-result", post(ministry_result))
 }
 
 pub struct OpenCall {
@@ -245,6 +247,98 @@ struct ShowPage {
     next: Option<(String, String)>,
     /// Submitting cannot be taken back: the applicant ticks this first.
     submit_confirm: Confirm,
+    /// A programme of another shape (the national one): 实地抽查 and the ministry's result.
+    programme: Option<ProgrammePanel>,
+    field_form: FieldCheckForm,
+    field_errors: super::FormErrors,
+    result_form: ResultForm,
+    result_errors: super::FormErrors,
+    result_confirm: Confirm,
+}
+
+/// The part of the application page a programme's `[procedure]` adds.
+struct ProgrammePanel {
+    field_check: bool,
+    checks: Vec<crate::services::ministry::FieldCheckView>,
+    /// The reviewer the programme names, during its 初审.
+    can_check: bool,
+    /// Whether the outcome is the ministry's.
+    ministry: bool,
+    /// The ministry (the measures' issuer) and the title it confers.
+    issuer: String,
+    title: String,
+    result: Option<crate::services::ministry::ResultView>,
+    /// The province, for a recommended application without a result.
+    can_record: bool,
+}
+
+/// The 实地抽查 form as typed, kept when refused.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct FieldCheckForm {
+    #[serde(default)]
+    pub checked_on: String,
+    #[serde(default)]
+    pub findings: String,
+    #[serde(default)]
+    pub passed: String,
+}
+
+/// The ministry's result as typed, kept when refused.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ResultForm {
+    #[serde(default)]
+    pub outcome: String,
+    #[serde(default)]
+    pub decided_on: String,
+    #[serde(default)]
+    pub document_number: String,
+    #[serde(default)]
+    pub acknowledge: String,
+}
+
+/// Recording the ministry's result is done once.
+fn result_confirm() -> Confirm {
+    Confirm::new(
+        "result-acknowledge",
+        "我已核对部里公布的名单和文号",
+        "结果登记后不能修改，认定的称号自公布之日起计算有效期",
+    )
+}
+
+/// The programme panel of an application whose call's policy has a `[procedure]`.
+async fn programme_panel(
+    app: &App,
+    p: &crate::app::Principal,
+    m: &application::Model,
+    policy: &jiqun_rules::Policy,
+) -> Result<Option<ProgrammePanel>, AppError> {
+    use jiqun_rules::policy::ProgrammeOutcome;
+    let Some(pr) = policy.procedure.clone() else {
+        return Ok(None);
+    };
+    let actors = svc::actors_of(policy);
+    let ministry = pr.outcome == ProgrammeOutcome::Ministry;
+    let result = if ministry {
+        crate::services::ministry::result_of(app, p, m.id).await?
+    } else {
+        None
+    };
+    Ok(Some(ProgrammePanel {
+        field_check: pr.field_check,
+        checks: crate::services::ministry::field_checks(app, p, m.id).await?,
+        can_check: pr.field_check
+            && p.role == actors.reviewer
+            && actors.grant(p.role, Action::Review).is_some()
+            && m.status == Status::Submitted,
+        ministry,
+        issuer: policy.identity.issuer.clone(),
+        title: pr.title.map(|t| t.name).unwrap_or_default(),
+        can_record: ministry
+            && result.is_none()
+            && m.status == Status::Recommended
+            && permission(p.role, Resource::Certificate, Action::Create).is_some(),
+        result,
+    }))
 }
 
 /// What the applicant attests before submitting, and what submitting does.
@@ -504,7 +598,97 @@ async fn show_page(
         steps: crate::web::views::application_steps(status),
         next,
         submit_confirm: submit_confirm(),
+        programme: programme_panel(app, p, m, &policy).await?,
+        field_form: FieldCheckForm::default(),
+        field_errors: super::FormErrors::default(),
+        result_form: ResultForm::default(),
+        result_errors: super::FormErrors::default(),
+        result_confirm: result_confirm(),
     })
+}
+
+/// Re-renders the application page after a refused programme step, with the refusal.
+async fn refused_page(
+    app: &App,
+    ctx: &SessionCtx,
+    id: ApplicationId,
+    e: &AppError,
+    keep: impl FnOnce(&mut ShowPage),
+) -> Response {
+    let m = match svc::load(&app.db, &ctx.principal, id).await {
+        Ok(m) => m,
+        Err(e) => return PageError(e).into_response(),
+    };
+    let status = axum::http::StatusCode::from_u16(e.status())
+        .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    let general = match e {
+        AppError::Conflict(why) => why.clone(),
+        _ => String::new(),
+    };
+    match show_page(app, ctx, &m, None, None, general, String::new()).await {
+        Ok(mut page) => {
+            keep(&mut page);
+            (status, page).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The province records a 实地抽查 during its 初审; a refusal keeps what was typed.
+async fn field_check(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<ApplicationId>,
+    Form(form): Form<FieldCheckForm>,
+) -> Response {
+    let input = crate::services::ministry::FieldCheckInput {
+        checked_on: form.checked_on.clone(),
+        findings: form.findings.clone(),
+        passed: !form.passed.trim().is_empty(),
+    };
+    match crate::services::ministry::record_field_check(&app, &ctx.principal, id, &input).await {
+        Ok(_) => Redirect::to(&format!("/applications/{id}#programme")).into_response(),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            refused_page(&app, &ctx, id, &e, |page| {
+                page.field_errors = super::FormErrors::from_error(&e);
+                page.field_form = form;
+            })
+            .await
+        }
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+/// The province records the ministry's result once, after ticking; a refusal keeps the input.
+async fn ministry_result(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<ApplicationId>,
+    Form(form): Form<ResultForm>,
+) -> Response {
+    let input = crate::services::ministry::ResultInput {
+        outcome: form.outcome.clone(),
+        decided_on: form.decided_on.clone(),
+        document_number: form.document_number.clone(),
+    };
+    let done = match result_confirm().check(&form.acknowledge) {
+        Ok(()) => crate::services::ministry::record_result(&app, &ctx.principal, id, &input)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(()) => Redirect::to(&format!("/applications/{id}#programme")).into_response(),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            refused_page(&app, &ctx, id, &e, |page| {
+                page.result_errors = super::FormErrors::from_error(&e);
+                page.result_confirm = result_confirm().refused_by(Some(&e));
+                page.result_form = form;
+            })
+            .await
+        }
+        Err(e) => PageError(e).into_response(),
+    }
 }
 
 /// Grants one application more time; a refused grant keeps what was typed beside its errors.

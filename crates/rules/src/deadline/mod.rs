@@ -145,12 +145,28 @@ fn ymd(year: i32, month: Month, day: u8) -> Result<Date, DeadlineError> {
     Date::from_calendar_date(year, month, day).map_err(|_| DeadlineError::OutOfRange)
 }
 
-/// The policy's rule (name, due date) for a report kind.
+/// The policy's rule (name, due date) for a report kind. A policy without semi-annual reports
+/// never owes one (`report_kinds`); asked anyway, the annual rule answers.
 pub fn report_rule(policy: &Policy, kind: ReportKind) -> &ReportRule {
     match kind {
         ReportKind::Annual => &policy.reports.annual,
-        ReportKind::SemiAnnual => &policy.reports.semi_annual,
+        ReportKind::SemiAnnual => policy
+            .reports
+            .semi_annual
+            .as_ref()
+            .unwrap_or(&policy.reports.annual),
     }
+}
+
+/// The periods of `year` the policy asks reports for, in due order: the first half (when the
+/// policy has semi-annual reports) and the whole year.
+pub fn report_periods(policy: &Policy, year: i32) -> Vec<ReportPeriod> {
+    let mut out = Vec::with_capacity(2);
+    if policy.reports.semi_annual.is_some() {
+        out.push(ReportPeriod::semi_annual(year));
+    }
+    out.push(ReportPeriod::annual(year));
+    out
 }
 
 /// The due date as written in the policy: the first `MM-DD` after the period ends
@@ -231,7 +247,7 @@ pub fn report_obligations(
 ) -> Result<Vec<ReportObligation>, DeadlineError> {
     let mut out = Vec::new();
     for year in designated.year()..=today.year() {
-        for period in [ReportPeriod::semi_annual(year), ReportPeriod::annual(year)] {
+        for period in report_periods(policy, year) {
             let start = period.start()?;
             if start < designated || start > today || submitted.contains(&period) {
                 continue;
@@ -386,7 +402,7 @@ pub fn owed_reports(
     };
     let mut out = Vec::new();
     for year in first.year()..=today.year() {
-        for period in [ReportPeriod::semi_annual(year), ReportPeriod::annual(year)] {
+        for period in report_periods(policy, year) {
             let held_on = period.end()?;
             if held_on > today || !titles.iter().any(|t| t.live_on(held_on)) {
                 continue;

@@ -24,6 +24,15 @@ pub const BUILTIN_POLICY_SOURCES: &[(&str, &str)] = &[(
     include_str!("../../../../policies/hunan-2021.toml"),
 )];
 
+/// Other programmes the province takes part in, shipped and installed beside the built-in
+/// policies and offered to new calls, but never the installation's current policy (their
+/// outcome is another body's, see `Policy::designates_by_rounds`): the national 中小企业特色产业
+/// 集群 programme as a province handles its part.
+pub const PROGRAMME_POLICY_SOURCES: &[(&str, &str)] = &[(
+    "policies/national-sme-2022.toml",
+    include_str!("../../../../policies/national-sme-2022.toml"),
+)];
+
 /// A template for the successor of the expired 2021 Measures: the 2021 rules under a new
 /// identity for the department to fill in. Not built in (a real installation never offers it by
 /// itself); the demo installs it so a demonstration runs under a policy in force.
@@ -89,6 +98,8 @@ pub enum Source {
     Measures,
     /// Current provincial practice or a placeholder default.
     ProvinceDefault,
+    /// A yearly notice issued under the measures (e.g. the number each province may recommend).
+    Notice,
 }
 
 impl Source {
@@ -96,6 +107,7 @@ impl Source {
         match self {
             Source::Measures => "办法规定",
             Source::ProvinceDefault => "省级默认",
+            Source::Notice => "年度通知",
         }
     }
 }
@@ -129,6 +141,11 @@ pub struct Policy {
     /// Optional in the format so texts bound before it existed still load.
     #[serde(default)]
     pub wording: Option<Wording>,
+    /// Who applies, who does the 初审 and what the programme ends in, when it is not the
+    /// provincial competition of 82号 (absent = promotion organisations apply, the city bureau
+    /// reviews, the province's rounds designate).
+    #[serde(default)]
+    pub procedure: Option<Procedure>,
     /// Where the text was loaded from (not part of the file).
     #[serde(skip)]
     pub origin: String,
@@ -573,8 +590,10 @@ pub struct Reports {
     pub source: Source,
     /// Covers the previous calendar year.
     pub annual: ReportRule,
-    /// Covers the first half (01-01..06-30) of the year.
-    pub semi_annual: ReportRule,
+    /// Covers the first half (01-01..06-30) of the year; absent for a programme that asks
+    /// for yearly figures only.
+    #[serde(default)]
+    pub semi_annual: Option<ReportRule>,
     /// The form a report is filled in on; absent in policies written before reports were kept.
     #[serde(default)]
     pub form: Option<ReportForm>,
@@ -679,6 +698,112 @@ pub struct Recheck {
     /// `public_notice.working_days` when the file says none.
     #[serde(default)]
     pub notice_working_days: Option<u32>,
+}
+
+/// Who may start and submit an application under a policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Applicant {
+    /// A cluster promotion organisation (集群发展促进组织, 82号第五条).
+    #[default]
+    PromotionOrg,
+    /// The county-level 中小企业主管部门 of the cluster's county.
+    CountyBureau,
+}
+
+/// Who does the 初审 of a submitted application (return, reject, recommend).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FirstReview {
+    /// The city bureau of the lead applicant's city (82号第八、九条).
+    #[default]
+    City,
+    /// The provincial department itself.
+    Province,
+}
+
+/// What a recommended application leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProgrammeOutcome {
+    /// The province's own rounds designate (the `rounds` of the file).
+    #[default]
+    Rounds,
+    /// The province recommends to the ministry and records the ministry's result; the
+    /// ministry's title is held for `title.validity_years`.
+    Ministry,
+}
+
+/// The shape of a programme's procedure (see `Policy::procedure`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Procedure {
+    #[serde(default)]
+    pub applicant: Applicant,
+    #[serde(default)]
+    pub first_review: FirstReview,
+    /// Whether the 初审 records 实地抽查 (on-site spot checks).
+    #[serde(default)]
+    pub field_check: bool,
+    #[serde(default)]
+    pub outcome: ProgrammeOutcome,
+    #[serde(default)]
+    pub article: Option<String>,
+    pub source: Source,
+    /// How many applications of one call may be recommended (the ministry's yearly number).
+    #[serde(default)]
+    pub recommendation: Option<RecommendationCap>,
+    /// The title the ministry confers and how long it is held.
+    #[serde(default)]
+    pub title: Option<TitleTerm>,
+}
+
+/// At most `max` applications of one call recommended; `message` is what a refused
+/// recommendation says.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecommendationCap {
+    pub max: u32,
+    pub message: String,
+    #[serde(default)]
+    pub article: Option<String>,
+    pub source: Source,
+}
+
+/// A title conferred for a fixed number of years.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TitleTerm {
+    pub name: String,
+    pub validity_years: u32,
+    #[serde(default)]
+    pub article: Option<String>,
+    pub source: Source,
+}
+
+impl Policy {
+    /// The procedure, the provincial competition's when the file states none.
+    pub fn procedure_or_default(&self) -> Procedure {
+        self.procedure.clone().unwrap_or(Procedure {
+            applicant: Applicant::PromotionOrg,
+            first_review: FirstReview::City,
+            field_check: false,
+            outcome: ProgrammeOutcome::Rounds,
+            article: None,
+            source: Source::ProvinceDefault,
+            recommendation: None,
+            title: None,
+        })
+    }
+
+    /// Whether the province's own rounds designate under this policy (the installation's own
+    /// programme); a policy whose outcome is the ministry's is a programme the province takes
+    /// part in, never the installation's current policy.
+    pub fn designates_by_rounds(&self) -> bool {
+        self.procedure
+            .as_ref()
+            .is_none_or(|p| p.outcome == ProgrammeOutcome::Rounds)
+    }
 }
 
 /// The pass mark of a 复核 panel score when the policy file names none (province default).

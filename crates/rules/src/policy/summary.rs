@@ -10,11 +10,57 @@ fn tag(source: Source) -> &'static str {
     match source {
         Source::Measures => "〔办法〕",
         Source::ProvinceDefault => "〔默认〕",
+        Source::Notice => "〔通知〕",
     }
 }
 
 fn article(a: &Option<String>) -> String {
     a.as_deref().map(|a| format!("（{a}）")).unwrap_or_default()
+}
+
+fn procedure(pr: &Procedure, o: &mut String) -> std::fmt::Result {
+    let applicant = match pr.applicant {
+        Applicant::PromotionOrg => "集群发展促进组织",
+        Applicant::CountyBureau => "集群所在地县级主管部门",
+    };
+    let review = match pr.first_review {
+        FirstReview::City => "市州初审",
+        FirstReview::Province => "省级初审",
+    };
+    let check = if pr.field_check {
+        "（含实地抽查）"
+    } else {
+        ""
+    };
+    writeln!(
+        o,
+        "申报程序：{applicant}申报，{review}{check}{}{}",
+        article(&pr.article),
+        tag(pr.source)
+    )?;
+    if pr.outcome == ProgrammeOutcome::Ministry {
+        writeln!(o, "  推荐至部里并登记部里的认定结果")?;
+    }
+    if let Some(c) = &pr.recommendation {
+        writeln!(
+            o,
+            "  每批至多推荐{}个{}{}",
+            c.max,
+            article(&c.article),
+            tag(c.source)
+        )?;
+    }
+    if let Some(t) = &pr.title {
+        writeln!(
+            o,
+            "  称号“{}”有效期{}年{}{}",
+            t.name,
+            t.validity_years,
+            article(&t.article),
+            tag(t.source)
+        )?;
+    }
+    Ok(())
 }
 
 pub(super) fn summary(p: &Policy) -> String {
@@ -40,6 +86,9 @@ fn write_summary(p: &Policy, o: &mut String) -> std::fmt::Result {
         date_zh(id.published),
         id.region_code
     )?;
+    if let Some(pr) = &p.procedure {
+        procedure(pr, o)?;
+    }
     let until = match (p.effective_to(), id.validity_years) {
         (Some(to), Some(y)) => format!("至{}，共{y}年", date_zh(to)),
         (Some(to), None) => format!("至{}", date_zh(to)),
@@ -229,14 +278,16 @@ fn write_summary(p: &Policy, o: &mut String) -> std::fmt::Result {
         article(&r.annual.article),
         tag(r.annual.source)
     )?;
-    writeln!(
-        o,
-        "  - {}：每年{}前报送当年上半年{}{}",
-        r.semi_annual.name,
-        r.semi_annual.due,
-        article(&r.semi_annual.article),
-        tag(r.semi_annual.source)
-    )?;
+    if let Some(semi) = &r.semi_annual {
+        writeln!(
+            o,
+            "  - {}：每年{}前报送当年上半年{}{}",
+            semi.name,
+            semi.due,
+            article(&semi.article),
+            tag(semi.source)
+        )?;
+    }
     let roll = if r.roll_forward_to_working_day {
         "截止日遇节假日或周末顺延至下一工作日"
     } else {

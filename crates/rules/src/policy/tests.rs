@@ -119,7 +119,7 @@ fn shipped_policy_parses_and_encodes_the_measures() {
     assert!(panel.drops_extremes(5) && !panel.drops_extremes(4));
     assert_eq!(p.public_notice.working_days, 5);
     assert_eq!(p.reports.annual.due, "01-31");
-    assert_eq!(p.reports.semi_annual.due, "07-31");
+    assert_eq!(p.reports.semi_annual.as_ref().unwrap().due, "07-31");
     assert!(p.reports.roll_forward_to_working_day);
     assert_eq!(p.recheck.cycle_years, 3);
     assert_eq!(p.quota.per_county.max, 1);
@@ -1066,4 +1066,64 @@ fn the_per_county_cap_says_which_divisions_it_counts_and_older_texts_count_all()
     // An unknown value is refused at its key path.
     let list = errors(&edit("counts = \"counties\"", "counts = \"districts\""));
     reason_at(&list, "quota.per_county.divisions.counts");
+}
+
+#[test]
+fn the_national_programme_loads_with_its_own_shape() {
+    let (origin, text) = super::PROGRAMME_POLICY_SOURCES[0];
+    let p = Policy::parse(text, origin).unwrap();
+    assert_eq!(p.id(), "national-sme-2022");
+    assert_eq!(p.identity.document_number, "工信部企业〔2022〕119号");
+    assert_eq!(p.effective_to(), None, "暂行办法 names no end date");
+    let pr = p.procedure.clone().unwrap();
+    assert_eq!(pr.applicant, Applicant::CountyBureau);
+    assert_eq!(pr.first_review, FirstReview::Province);
+    assert!(pr.field_check);
+    assert_eq!(pr.outcome, ProgrammeOutcome::Ministry);
+    let cap = pr.recommendation.unwrap();
+    assert_eq!((cap.max, cap.source), (8, Source::Notice));
+    assert!(cap.message.contains("不超过8个"));
+    let title = pr.title.unwrap();
+    assert_eq!((title.validity_years, title.source), (3, Source::Measures));
+    assert!(!p.designates_by_rounds());
+    // Yearly figures only, due 30 April; a recheck every three years.
+    assert_eq!(p.reports.annual.due, "04-30");
+    assert!(p.reports.semi_annual.is_none());
+    assert_eq!(p.recheck.cycle_years, 3);
+    // The summary prints the notice's values as such.
+    assert!(p.summary().contains("〔通知〕"), "{}", p.summary());
+    // The 2021 Measures keep the provincial shape.
+    let hunan = shipped();
+    assert!(hunan.procedure.is_none());
+    assert!(hunan.designates_by_rounds());
+    assert_eq!(
+        hunan.procedure_or_default().applicant,
+        Applicant::PromotionOrg
+    );
+}
+
+#[test]
+fn a_ministry_outcome_needs_its_cap_and_title() {
+    let (origin, text) = super::PROGRAMME_POLICY_SOURCES[0];
+    let broken = text
+        .replace(
+            "[procedure.recommendation]\nmax = 8",
+            "[procedure.recommendation]\nmax = 0",
+        )
+        .replace("validity_years = 3", "validity_years = 0");
+    let errs = Policy::parse(&broken, origin).unwrap_err();
+    let paths: Vec<&str> = errs.0.iter().map(|e| e.key_path.as_str()).collect();
+    assert!(paths.contains(&"procedure.recommendation.max"), "{paths:?}");
+    assert!(
+        paths.contains(&"procedure.title.validity_years"),
+        "{paths:?}"
+    );
+    let (start, _) = text.split_once("[procedure.title]").unwrap();
+    let (_, rest) = text.split_once("# The 认定标准").unwrap();
+    let untitled = format!("{start}# The 认定标准{rest}");
+    let errs = Policy::parse(&untitled, origin).unwrap_err();
+    assert!(
+        errs.0.iter().any(|e| e.key_path == "procedure.title"),
+        "{errs}"
+    );
 }

@@ -26,6 +26,7 @@ pub(super) struct Parts {
     pub groupings: Option<Vec<Grouping>>,
     pub funding: Option<Option<Funding>>,
     pub wording: Option<Option<Wording>>,
+    pub procedure: Option<Option<Procedure>>,
 }
 
 impl Parts {
@@ -47,6 +48,7 @@ impl Parts {
             groupings: self.groupings?,
             funding: self.funding?,
             wording: self.wording?,
+            procedure: self.procedure?,
             origin: String::new(),
         })
     }
@@ -128,6 +130,9 @@ pub(super) fn validate(p: &Parts, e: &mut Errors) {
     }
     if let Some(n) = &p.public_notice {
         notice(n, e);
+    }
+    if let Some(Some(pr)) = &p.procedure {
+        procedure(pr, e);
     }
     if let Some(r) = &p.reports {
         reports(r, e);
@@ -688,8 +693,45 @@ fn notice(n: &PublicNotice, e: &mut Errors) {
     }
 }
 
+fn procedure(p: &Procedure, e: &mut Errors) {
+    opt_text(e, "procedure.article", &p.article);
+    if let Some(c) = &p.recommendation {
+        if c.max == 0 {
+            e.push("procedure.recommendation.max", "推荐数量上限必须大于0");
+        }
+        text(e, "procedure.recommendation.message", &c.message);
+        opt_text(e, "procedure.recommendation.article", &c.article);
+    }
+    if let Some(t) = &p.title {
+        text(e, "procedure.title.name", &t.name);
+        if !(1..=10).contains(&t.validity_years) {
+            e.push(
+                "procedure.title.validity_years",
+                format!("称号有效期{}年无效：应在1到10年之间", t.validity_years),
+            );
+        }
+        opt_text(e, "procedure.title.article", &t.article);
+    }
+    if p.outcome == ProgrammeOutcome::Ministry {
+        if p.recommendation.is_none() {
+            e.push(
+                "procedure.recommendation",
+                "推荐至部里的程序须写明推荐数量上限（procedure.recommendation）",
+            );
+        }
+        if p.title.is_none() {
+            e.push(
+                "procedure.title",
+                "推荐至部里的程序须写明所授称号及其有效期（procedure.title）",
+            );
+        }
+    }
+}
+
 fn reports(r: &Reports, e: &mut Errors) {
-    for (key, rule) in [("annual", &r.annual), ("semi_annual", &r.semi_annual)] {
+    let rules = std::iter::once(("annual", &r.annual))
+        .chain(r.semi_annual.as_ref().map(|s| ("semi_annual", s)));
+    for (key, rule) in rules {
         text(e, &format!("reports.{key}.name"), &rule.name);
         opt_text(e, &format!("reports.{key}.article"), &rule.article);
         if let Err(reason) = parse_month_day(&rule.due) {

@@ -1,0 +1,532 @@
+//! A second real programme under the same code: the national 中小企业特色产业集群
+//! (《促进中小企业特色产业集群发展暂行办法》, 工信部企业〔2022〕119号) as the province handles its
+//! part. The county's department applies, the province does the 初审 with 实地抽查 and recommends
+//! at most the notice's number to the ministry, records the ministry's result; the title is held
+//! three years and the yearly figures are owed by 30 April — all from the policy file.
+
+use jiqun::clock::datetime_local_value;
+use jiqun_rules::policy::{PROGRAMME_POLICY_SOURCES, Policy, ValueType};
+use serde_json::{Value, json};
+use time::Duration;
+use time::macros::date;
+
+use crate::applications::{a_cluster, call_json};
+use crate::fixtures::{audited, error_message, forward_to, set_day};
+use crate::support::{self, TestApp};
+use crate::{call, token};
+
+const POLICY_ID: &str = "national-sme-2022";
+/// 长沙县's department (a demo county bureau) and a promotion organisation of 长沙.
+const COUNTY: &str = "changshaxian";
+const PROMOTER: &str = "长沙工程机械产业集群促进会";
+
+fn national() -> Policy {
+    let (origin, text) = PROGRAMME_POLICY_SOURCES[0];
+    Policy::parse(text, origin).unwrap()
+}
+
+/// A complete form for the national policy.
+fn complete_form() -> Value {
+    let policy = national();
+    let mut indicators = serde_json::Map::new();
+    let mut narratives = serde_json::Map::new();
+    for c in &policy.criteria {
+        for i in &c.indicators {
+            let v = match i.value_type {
+                ValueType::Text | ValueType::IndustryCode => "C35",
+                ValueType::Percent => "45.5",
+                _ => "12",
+            };
+            indicators.insert(i.key.clone(), json!(v));
+        }
+        narratives.insert(c.key.clone(), json!(format!("{}的情况说明。", c.name)));
+    }
+    let attested: Vec<String> = policy
+        .eligibility
+        .negative_list
+        .iter()
+        .map(|n| n.key.clone())
+        .collect();
+    json!({"indicators": indicators, "narratives": narratives, "attested": attested})
+}
+
+/// The county uploads the 申报表 the policy requires, through the attachments API.
+async fn application_form_file(t: &TestApp, county: &str, application: i64) {
+    let pdf = format!("%PDF-1.4\n% 申报表 {application}\n");
+    let (status, body) = crate::attachments::post_file(
+        t,
+        county,
+        &format!("owner_type=application&owner_id={application}&purpose=report"),
+        "申报表.pdf",
+        pdf.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// The province opens the year's call under the shipped national policy, as offered to a new
+/// call.
+async fn national_call(t: &TestApp, province: &str) -> i64 {
+    let now = t.app.clock.now();
+    let (status, created) = call(
+        t,
+        province,
+        "POST",
+        "/api/v1/competitions",
+        Some(json!({
+            "year": 2027,
+            "title": "关于组织推荐2027年度中小企业特色产业集群的通知",
+            "policy_id": POLICY_ID,
+            "submission_deadline": datetime_local_value(now + Duration::days(10)),
+            "review_deadline": datetime_local_value(now + Duration::days(20)),
+            "notice_text": "各市州、县市区中小企业主管部门：\n现将有关事项通知如下。",
+        })),
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    created["id"].as_i64().unwrap()
+}
+
+/// The county's department starts and submits an application for a cluster of its county.
+async fn county_applies(t: &TestApp, county: &str, call_id: i64, name: &str) -> i64 {
+    let cl = a_cluster(t, PROMOTER, name, "430100", "430121").await;
+    let (status, body) = call_json(
+        t,
+        county,
+        "POST",
+        "/api/v1/applications",
+        json!({"competition_id": call_id, "cluster_id": cl}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["application"]["id"].as_i64().unwrap();
+    let version = body["application"]["version"].as_i64().unwrap();
+    application_form_file(t, county, id).await;
+    let (status, body) = call_json(
+        t,
+        county,
+        "PUT",
+        &format!("/api/v1/applications/{id}"),
+        json!({"form": complete_form(), "version": version}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let version = body["application"]["version"].as_i64().unwrap();
+    let (status, body) = call_json(
+        t,
+        county,
+        "POST",
+        &format!("/api/v1/applications/{id}/submit"),
+        json!({"version": version}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["application"]["status"], "submitted", "{body}");
+    id
+}
+
+async fn recommend(t: &TestApp, who: &str, ids: &[i64]) -> (u16, Value) {
+    call_json(
+        t,
+        who,
+        "POST",
+        "/api/v1/applications/recommend",
+        json!({"ids": ids}),
+    )
+    .await
+}
+
+async fn result_of(t: &TestApp, who: &str, id: i64) -> Value {
+    let (status, v) = call(
+        t,
+        who,
+        "GET",
+        &format!("/api/v1/applications/{id}/ministry-result"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_national_programme_runs_from_the_county_to_the_ministrys_title() {
+    let t = support::spawn().await;
+    // Monday 8 March 2027: the ministry's yearly notice is out.
+    set_day(&t, date!(2027 - 03 - 08));
+    let mut province = token(&t, "province").await;
+    let mut county = token(&t, COUNTY).await;
+    let city = token(&t, "changsha").await;
+    let applicant = token(&t, "applicant").await;
+    let call_id = national_call(&t, &province).await;
+
+    // Who applies is the policy's: the promotion organisation may not, its county's department does.
+    let cl = a_cluster(&t, PROMOTER, "长沙县某集群", "430100", "430121").await;
+    let (status, _) = call_json(
+        &t,
+        &applicant,
+        "POST",
+        "/api/v1/applications",
+        json!({"competition_id": call_id, "cluster_id": cl}),
+    )
+    .await;
+    assert_eq!(status, 403, "a promotion organisation does not apply here");
+    let ids: Vec<i64> = {
+        let mut ids = Vec::new();
+        for i in 1..=9 {
+            ids.push(
+                county_applies(&t, &county, call_id, &format!("长沙县特色产业集群{i}号")).await,
+            );
+        }
+        ids
+    };
+    // The county reads its own application, draft history included.
+    let (status, one) = call(
+        &t,
+        &county,
+        "GET",
+        &format!("/api/v1/applications/{}", ids[0]),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{one}");
+
+    // No city review step: the city bureau may not recommend, the province does.
+    let (status, body) = recommend(&t, &city, &ids[..1]).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        error_message(&body).contains("只有省工信厅可以执行“推荐”"),
+        "{body}"
+    );
+
+    // The province's 初审 with its 实地抽查 recorded.
+    let (status, body) = call_json(
+        &t,
+        &province,
+        "POST",
+        &format!("/api/v1/applications/{}/field-checks", ids[0]),
+        json!({"checked_on": "2027-03-08", "findings": "实地查看了核心企业生产线，与申报一致。", "passed": true}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body[0]["passed_label"], "抽查情况与申报一致");
+    assert_eq!(body[0]["checked_on_zh"], "2027年3月8日");
+    let (status, body) = call_json(
+        &t,
+        &province,
+        "POST",
+        &format!("/api/v1/applications/{}/field-checks", ids[1]),
+        json!({"checked_on": "2027-03-08", "findings": "  ", "passed": true}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    // The county sees the check on its application; the city may not record one.
+    let (status, seen) = call(
+        &t,
+        &county,
+        "GET",
+        &format!("/api/v1/applications/{}/field-checks", ids[0]),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(seen.as_array().unwrap().len(), 1);
+    let (status, _) = call_json(
+        &t,
+        &city,
+        "POST",
+        &format!("/api/v1/applications/{}/field-checks", ids[1]),
+        json!({"checked_on": "2027-03-08", "findings": "看过了", "passed": true}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(audited(&t, "application.field_check").await.len(), 1);
+
+    // Recommendation to the ministry within the notice's number: eight pass, the ninth is refused.
+    let (status, body) = recommend(&t, &province, &ids[..8]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body.as_array().unwrap().len(), 8);
+    assert_eq!(body[0]["status_label"], "已推荐至工业和信息化部");
+    let (status, body) = recommend(&t, &province, &ids[8..]).await;
+    assert_eq!(status, 409, "{body}");
+    let message = error_message(&body);
+    assert!(message.contains("每省推荐数量不超过8个"), "{message}");
+    assert!(message.contains("已推荐8个"), "{message}");
+    let (_, ninth) = call(
+        &t,
+        &province,
+        "GET",
+        &format!("/api/v1/applications/{}", ids[8]),
+        None,
+    )
+    .await;
+    assert_eq!(
+        ninth["application"]["status"], "submitted",
+        "nothing written"
+    );
+    let rec = audited(&t, "application.recommend").await;
+    assert_eq!(rec.len(), 8);
+    assert!(
+        rec[0].summary.contains("推荐至工业和信息化部"),
+        "{}",
+        rec[0].summary
+    );
+
+    // No result before the ministry decides; the county cannot record one.
+    assert_eq!(result_of(&t, &county, ids[0]).await, Value::Null);
+    let outcome = json!({"outcome": "selected", "decided_on": "2027-11-08", "document_number": "工信部企业函〔2027〕300号"});
+    forward_to(&t, date!(2027 - 11 - 08));
+    // Sessions do not last months: everyone signs in again.
+    (province, county) = (token(&t, "province").await, token(&t, COUNTY).await);
+    let path = format!("/api/v1/applications/{}/ministry-result", ids[0]);
+    let (status, _) = call_json(&t, &county, "POST", &path, outcome.clone()).await;
+    assert_eq!(status, 403);
+
+    // The ministry's result recorded once; the title runs three years from its decision.
+    let (status, r) = call_json(&t, &province, "POST", &path, outcome.clone()).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["outcome_label"], "认定为中小企业特色产业集群");
+    assert_eq!(r["valid_until"], "2030-11-07");
+    assert_eq!(r["validity_zh"], "2027年11月8日至2030年11月7日");
+    assert_eq!(r["standing_label"], "有效期内");
+    assert_eq!(
+        r["owed"],
+        json!([]),
+        "no year has ended under the title yet"
+    );
+    let (status, again) = call_json(&t, &province, "POST", &path, outcome).await;
+    assert_eq!(status, 409, "{again}");
+    assert!(error_message(&again).contains("不能重复登记"));
+    let (status, r2) = call_json(
+        &t,
+        &province,
+        "POST",
+        &format!("/api/v1/applications/{}/ministry-result", ids[1]),
+        json!({"outcome": "not_selected", "decided_on": "2027-11-08", "document_number": "工信部企业函〔2027〕300号"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{r2}");
+    assert_eq!(r2["outcome_label"], "未获认定");
+    assert_eq!(r2["owed"], json!([]));
+    // An application never recommended has no result to record.
+    let (status, body) = call_json(
+        &t,
+        &province,
+        "POST",
+        &format!("/api/v1/applications/{}/ministry-result", ids[8]),
+        json!({"outcome": "selected", "decided_on": "2027-11-08", "document_number": "工信部企业函〔2027〕300号"}),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(audited(&t, "application.ministry_result").await.len(), 2);
+
+    // The yearly figures: 2027's are owed by 30 April 2028, overdue after it.
+    forward_to(&t, date!(2028 - 01 - 05));
+    county = token(&t, COUNTY).await;
+    let r = result_of(&t, &county, ids[0]).await;
+    assert_eq!(r["owed"][0]["period"], "2027年度");
+    assert_eq!(r["owed"][0]["name"], "上一年度集群发展情况");
+    assert_eq!(r["owed"][0]["due_zh"], "2028年4月30日");
+    assert_eq!(r["owed"][0]["overdue"], false);
+    forward_to(&t, date!(2028 - 05 - 02));
+    province = token(&t, "province").await;
+    let r = result_of(&t, &province, ids[0]).await;
+    assert_eq!(r["owed"][0]["overdue"], true);
+
+    // After three years the title has lapsed (the lifecycle rule); the years held are owed.
+    forward_to(&t, date!(2030 - 11 - 08));
+    province = token(&t, "province").await;
+    let r = result_of(&t, &province, ids[0]).await;
+    assert_eq!(r["standing"], "lapsed", "{r}");
+    assert_eq!(r["standing_label"], "已过有效期");
+    let periods: Vec<&str> = r["owed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["period"].as_str().unwrap())
+        .collect();
+    assert_eq!(periods, ["2027年度", "2028年度", "2029年度"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_recommendations_never_pass_the_notices_number() {
+    let t = support::spawn().await;
+    set_day(&t, date!(2027 - 03 - 08));
+    let province = token(&t, "province").await;
+    let county = token(&t, COUNTY).await;
+    let call_id = national_call(&t, &province).await;
+    let mut ids = Vec::new();
+    for i in 1..=10 {
+        ids.push(county_applies(&t, &county, call_id, &format!("长沙县并行集群{i}号")).await);
+    }
+    // Ten single recommendations at once: exactly eight pass, whatever the order.
+    let mut tasks = Vec::new();
+    for id in ids.clone() {
+        let t = t.base.clone();
+        let tok = province.clone();
+        tasks.push(tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{t}/api/v1/applications/recommend"))
+                .bearer_auth(tok)
+                .json(&json!({"ids": [id]}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut passed = 0;
+    let mut refused = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            200 => passed += 1,
+            409 => refused += 1,
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!((passed, refused), (8, 2));
+    assert_eq!(audited(&t, "application.recommend").await.len(), 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_programme_counts_its_own_calls_of_the_year() {
+    let t = support::spawn().await;
+    set_day(&t, date!(2027 - 03 - 08));
+    let province = token(&t, "province").await;
+    // The provincial competition's 2027 call does not use up the national programme's year …
+    let hunan = crate::competitions::open_call(&t, 2027, 10, 20).await;
+    national_call(&t, &province).await;
+    // The workbench's and the applicant's pages' call stays the provincial competition's, though
+    // the national call is newer.
+    let open = jiqun::services::competitions::open_call(t.app())
+        .await
+        .unwrap();
+    assert_eq!(open.map(|c| c.id.get()), hunan["id"].as_i64());
+    // … but a second national call that year is refused with the policy's own sentence.
+    let now = t.app.clock.now();
+    let (status, body) = call(
+        &t,
+        &province,
+        "POST",
+        "/api/v1/competitions",
+        Some(json!({
+            "year": 2027,
+            "title": "关于组织推荐2027年度中小企业特色产业集群的补充通知",
+            "policy_id": POLICY_ID,
+            "submission_deadline": datetime_local_value(now + Duration::days(10)),
+            "review_deadline": datetime_local_value(now + Duration::days(20)),
+            "notice_text": "各有关单位：",
+        })),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let year = crate::fixtures::field_message(&body, "year");
+    assert!(
+        year.contains("工业和信息化部每年发布一次推荐通知"),
+        "{year}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_province_records_the_field_check_and_the_ministrys_result_on_the_page() {
+    use crate::fixtures::{get_page, post_page};
+    let t = support::spawn().await;
+    set_day(&t, date!(2027 - 03 - 08));
+    let province = token(&t, "province").await;
+    let county = token(&t, COUNTY).await;
+    let call_id = national_call(&t, &province).await;
+    let id = county_applies(&t, &county, call_id, "长沙县页面集群").await;
+    let path = format!("/applications/{id}");
+
+    let page = support::page_login(&t, "province").await;
+    let (status, html) = get_page(&page, &t, &path).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"no-field-checks\""), "{html}");
+    let csrf = support::csrf_from(&html);
+    // A refusal keeps what was typed.
+    let refused = post_page(
+        &page,
+        &t,
+        &format!("{path}/field-checks"),
+        &[
+            ("_csrf", csrf.as_str()),
+            ("checked_on", "2027-03-32"),
+            ("findings", "产线在建"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("日期“2027-03-32”无效"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("产线在建"));
+    let done = post_page(
+        &page,
+        &t,
+        &format!("{path}/field-checks"),
+        &[
+            ("_csrf", csrf.as_str()),
+            ("checked_on", "2027-03-08"),
+            ("findings", "产线在建，与申报一致"),
+            ("passed", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let (_, html) = get_page(&page, &t, &path).await;
+    assert!(html.contains("id=\"field-checks\""));
+    assert!(html.contains("2027年3月8日"));
+    assert!(
+        !html.contains("id=\"ministry-result-form\""),
+        "not recommended yet"
+    );
+
+    let (status, body) = recommend(&t, &province, &[id]).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, html) = get_page(&page, &t, &path).await;
+    assert!(html.contains("id=\"ministry-result-form\""));
+    assert!(
+        !html.contains("id=\"field-check-form\""),
+        "the 初审 is over"
+    );
+    // Without the tick nothing is recorded, and the input is kept.
+    let form = |tick: bool| {
+        let mut f = vec![
+            ("_csrf", csrf.clone()),
+            ("outcome", "selected".to_string()),
+            ("decided_on", "2027-03-08".to_string()),
+            ("document_number", "工信部企业函〔2027〕300号".to_string()),
+        ];
+        if tick {
+            f.push(("acknowledge", "on".to_string()));
+        }
+        f
+    };
+    let refused = post_page(&page, &t, &format!("{path}/ministry-result"), &form(false)).await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .body
+            .contains("请勾选“我已核对部里公布的名单和文号”")
+    );
+    assert!(refused.body.contains("工信部企业函〔2027〕300号"));
+    let done = post_page(&page, &t, &format!("{path}/ministry-result"), &form(true)).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let (_, html) = get_page(&page, &t, &path).await;
+    assert!(html.contains("认定为中小企业特色产业集群"), "{html}");
+    assert!(
+        html.contains("2027年3月8日至2030年3月7日（有效期内）"),
+        "{html}"
+    );
+    assert!(!html.contains("id=\"ministry-result-form\""));
+
+    // The county's department reads the same panel on its application.
+    let county_page = support::page_login(&t, COUNTY).await;
+    let (status, html) = get_page(&county_page, &t, &path).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"ministry-result\""));
+    assert!(!html.contains("id=\"ministry-result-form\""));
+}
