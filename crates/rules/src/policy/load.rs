@@ -80,6 +80,7 @@ pub(super) fn load(text: &str, origin: &str) -> Result<Policy, PolicyErrors> {
         groupings: optional_array(&mut root, "groupings", &mut errs),
         funding: optional(&mut root, "funding", &mut errs),
         wording: optional(&mut root, "wording", &mut errs),
+        organiser: optional(&mut root, "organiser", &mut errs),
     };
     for key in root.keys() {
         errs.push(key.as_str(), format!("未知的键“{key}”"));
