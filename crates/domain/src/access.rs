@@ -340,8 +340,11 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Policy, SysAdmin, Create) => Some(All),
         (Policy, _, _) => None,
 
-        // The province opens and runs competitions; every business role reads the calls.
+        // The province opens and runs competitions; every business role reads the calls. A city
+        // bureau opens and runs its own city's competitions under a city-level policy
+        // (第十六条): OwnCity here means competitions whose organiser is the bureau's city.
         (Competition, Province, View | Create | Update | Export) => Some(All),
+        (Competition, CityBureau, Create | Update) => Some(OwnCity),
         (Competition, Applicant | CityBureau | CountyBureau | Partner | Expert, View) => Some(All),
         (Competition, _, _) => None,
 
@@ -363,22 +366,29 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Application, CityBureau, Extend) => Some(OwnCity),
         (Application, _, _) => None,
 
-        // The province runs the rounds; partner departments co-organise and read them.
+        // The province runs the rounds; partner departments co-organise and read them. A city
+        // bureau runs the rounds of the competitions its city organises (OwnCity).
         (Round, Province, View | Create | Update | Export) => Some(All),
+        (Round, CityBureau, View | Create | Update | Export) => Some(OwnCity),
         (Round, Partner, View) => Some(All),
         (Round, _, _) => None,
 
         (ExpertPool, Province, View | Create | Update | Export) => Some(All),
+        // A city bureau picks its own competition's panel from the pool.
+        (ExpertPool, CityBureau, View) => Some(All),
         (ExpertPool, Expert, View | Update) => Some(OwnAccount),
         (ExpertPool, _, _) => None,
 
         // An expert scores only what is assigned to them; the province reads all and may reopen.
         (ScoreSheet, Expert, View | Create | Update) => Some(OwnAccount),
         (ScoreSheet, Province, View | Update | Export) => Some(All),
+        (ScoreSheet, CityBureau, View | Update) => Some(OwnCity),
         (ScoreSheet, _, _) => None,
 
         // The public files objections without an account; the province handles them.
         (Objection, Province, View | Review | Export) => Some(All),
+        // Objections to a city competition's 公示 are its organiser's.
+        (Objection, CityBureau, View | Review) => Some(OwnCity),
         (Objection, _, _) => None,
 
         (Certificate, Province, View | Create | Update | Export) => Some(All),

@@ -191,6 +191,14 @@ impl Transition {
         }
     }
 
+    /// Whether `role` may take this step. The competition's steps (a round's entry, scoring,
+    /// the proposed list, 公示, confirmation) are its organiser's: the province, or a city
+    /// bureau for a competition its city organises (第十六条) — which competition is the
+    /// services' data scope to check.
+    pub fn may_take(self, role: Role) -> bool {
+        role == self.actor() || (self.actor() == Role::Province && role == Role::CityBureau)
+    }
+
     /// Steps where a person decides and must say why.
     pub fn needs_reason(self) -> bool {
         matches!(
@@ -215,7 +223,7 @@ pub enum TransitionError {
 pub fn apply(from: Status, transition: Transition, role: Role) -> Result<Status, TransitionError> {
     use Status::*;
     use Transition::*;
-    if role != transition.actor() {
+    if !transition.may_take(role) {
         return Err(TransitionError::WrongRole {
             transition,
             role: transition.actor(),
@@ -328,7 +336,10 @@ mod tests {
                         .iter()
                         .find(|(f, tr, _)| *f == from && *tr == t)
                         .map(|(_, _, to)| *to)
-                        .filter(|_| role == t.actor());
+                        .filter(|_| {
+                            role == t.actor()
+                                || (t.actor() == Role::Province && role == Role::CityBureau)
+                        });
                     assert_eq!(
                         apply(from, t, role).ok(),
                         expected,
@@ -337,6 +348,15 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_city_bureau_takes_the_organiser_steps_but_never_the_applicant_s() {
+        assert!(Transition::Confirm.may_take(Role::CityBureau));
+        assert!(Transition::StartReview.may_take(Role::CityBureau));
+        assert!(!Transition::Submit.may_take(Role::CityBureau));
+        assert!(!Transition::Confirm.may_take(Role::CountyBureau));
+        assert!(!Transition::Recommend.may_take(Role::Province));
     }
 
     #[test]
