@@ -74,6 +74,10 @@ pub fn public_actor(name: &str, organisation: &str, client_addr: &str) -> Actor 
 
 /// The title a round's winners receive, as the policy words it.
 fn title_of(policy: &Policy, kind: RoundKind) -> Result<String, AppError> {
+    // A city's own competition (第十六条) confers the city title of its policy.
+    if let Some(title) = policy.city_title() {
+        return Ok(title.to_string());
+    }
     let w = super::policy::wording_of(policy)?;
     Ok(match kind {
         RoundKind::Preliminary => w.cultivation_target_name.clone(),
