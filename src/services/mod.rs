@@ -22,6 +22,7 @@ pub mod extensions;
 pub mod finals;
 pub mod funding;
 pub mod imports;
+pub mod ladder_list;
 pub mod listing;
 pub mod monitoring;
 pub mod nominations;

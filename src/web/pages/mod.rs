@@ -17,6 +17,7 @@ mod funding;
 mod imports;
 mod nominations;
 mod notices;
+mod ladder;
 mod notifications;
 mod objections;
 mod orgs;
@@ -71,6 +72,7 @@ pub fn routes() -> Router<Shared> {
         .merge(policy::routes())
         .merge(reports::routes())
         .merge(revocation::routes())
+        .merge(ladder::routes())
         .merge(recheck::routes())
         .merge(funding::routes())
         .merge(imports::routes())
@@ -234,6 +236,14 @@ pub fn nav_for(role: Role, org_id: OrgId) -> Vec<NavItem> {
             key: "funding",
             label: "资金台账",
             href: "/funding".into(),
+        });
+    }
+    // 第十六条: the ladder for the province (every cluster) and a city bureau (its own).
+    if matches!(role, Role::Province | Role::CityBureau) {
+        nav.push(NavItem {
+            key: "ladder",
+            label: "分级培育梯队",
+            href: "/ladder".into(),
         });
     }
     if permission(role, Resource::Nomination, Action::View).is_some() {
