@@ -12,6 +12,7 @@ mod attachments;
 mod audit_chain;
 mod audit_changes;
 mod bulk_recommend;
+mod city_competitions;
 mod call_rules;
 mod clusters;
 mod competitions;
