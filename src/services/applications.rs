@@ -204,7 +204,8 @@ pub async fn start(
         && cl.city_code != city
     {
         let name = |code| {
-            jiqun_domain::region::city(code).map_or_else(|| code.to_string(), |c| c.name().to_string())
+            jiqun_domain::region::city(code)
+                .map_or_else(|| code.to_string(), |c| c.name().to_string())
         };
         return Err(AppError::invalid(
             "cluster_id",

@@ -99,11 +99,12 @@ pub async fn rows_for<C: ConnectionTrait>(
     conn: &C,
     list: &[city_designation::Model],
 ) -> Result<Vec<CityDesignationRow>, AppError> {
-    let names =
-        store::load_by_ids_map::<cluster::Entity, _>(conn, list.iter().map(|d| d.cluster_id), |c| {
-            c.name
-        })
-        .await?;
+    let names = store::load_by_ids_map::<cluster::Entity, _>(
+        conn,
+        list.iter().map(|d| d.cluster_id),
+        |c| c.name,
+    )
+    .await?;
     Ok(list
         .iter()
         .map(|d| CityDesignationRow {

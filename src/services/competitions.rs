@@ -856,7 +856,9 @@ pub async fn update(
         },
     )?;
     // A call keeps its organiser: the new text must be of the same level.
-    if super::organisers::organiser_for(p, v.policy.organiser_level())? != before.organiser_city_code {
+    if super::organisers::organiser_for(p, v.policy.organiser_level())?
+        != before.organiser_city_code
+    {
         return Err(AppError::invalid(
             "policy_id",
             "竞赛的组织层级不能更改：请选择与原政策同一层级（省级或市级）的政策",
@@ -1165,6 +1167,7 @@ mod tests {
             override_reason: None,
             override_document: None,
             call_rules: None,
+            organiser_city_code: None,
         };
         let mut c = ctx(&p, &[]);
         c.now = datetime!(2026-04-01 00:00 UTC);

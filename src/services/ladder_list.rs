@@ -235,13 +235,7 @@ async fn rows(app: &App, clusters: Vec<cluster::Model>) -> Result<Vec<LadderRow>
                 .max_by_key(|d| (d.designation == Designation::Certified, d.year))
                 .copied();
             let province_title = best_prov
-                .map(|d| {
-                    format!(
-                        "{}年{}",
-                        d.year,
-                        crate::config::title_of(d.designation)
-                    )
-                })
+                .map(|d| format!("{}年{}", d.year, crate::config::title_of(d.designation)))
                 .unwrap_or_default();
             let national_title = nat_of
                 .get(&c.id)

@@ -89,7 +89,11 @@ pub fn of_scope(
 }
 
 /// The round subquery of `of_scope`, for tables keyed by their round.
-pub fn rounds_of_scope(p: &Principal, scope: ScopeKind, round_column: impl ColumnTrait) -> Condition {
+pub fn rounds_of_scope(
+    p: &Principal,
+    scope: ScopeKind,
+    round_column: impl ColumnTrait,
+) -> Condition {
     use crate::store::entity::round;
     match scope {
         ScopeKind::All => Condition::all(),

@@ -388,14 +388,7 @@ async fn a_city_runs_its_own_competition_to_a_city_title_and_the_ladder_shows_it
     let row = ladder_row(&t, "province", YUEYANG_CLUSTER).await.unwrap();
     assert_eq!(row["highest_level"], "county", "{row}");
     assert_eq!(row["highest_title"], "云溪区");
-    let (status, list) = call(
-        &t,
-        &province,
-        "GET",
-        "/api/v1/ladder?level=city",
-        None,
-    )
-    .await;
+    let (status, list) = call(&t, &province, "GET", "/api/v1/ladder?level=city", None).await;
     assert_eq!(status, 200, "{list}");
     let names: Vec<&str> = list
         .as_array()

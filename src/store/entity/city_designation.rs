@@ -1,6 +1,4 @@
-use crate::store::id::{
-    CityDesignationId, ClusterId, CompetitionId, EntryId, RoundId, UserId,
-};
+use crate::store::id::{CityDesignationId, ClusterId, CompetitionId, EntryId, RoundId, UserId};
 use jiqun_domain::region::RegionCode;
 use sea_orm::entity::prelude::*;
 

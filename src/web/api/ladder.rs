@@ -1,9 +1,9 @@
 //! JSON API: the ladder of 第十六条 分级培育 (routes relative to /api/v1) — each cluster's rungs
 //! county → city → province → national and its highest title, in the caller's scope.
 
+use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use axum::Router;
 use utoipa::OpenApi;
 
 use super::ErrorBody;

@@ -3,10 +3,10 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
 use jiqun_domain::access::{Action, Resource, ScopeKind, permission};
 
 use super::{Layout, PageError, layout};

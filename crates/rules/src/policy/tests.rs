@@ -741,7 +741,11 @@ fn city_rounds_and_titles_belong_to_city_texts_only() {
     let (origin, text) = super::CITY_TEMPLATE_SOURCE;
     // A city text that keeps the city's recommendation, or confers no title, is refused.
     let broken = text
-        .replacen("\nentrants = \"submitted\"", "\nentrants = \"recommended\"", 1)
+        .replacen(
+            "\nentrants = \"submitted\"",
+            "\nentrants = \"recommended\"",
+            1,
+        )
         .replacen("title = \"市级先进制造业集群\"\n", "", 1);
     let errs = Policy::parse(&broken, origin).unwrap_err();
     let paths: Vec<&str> = errs.0.iter().map(|e| e.key_path.as_str()).collect();
@@ -749,12 +753,13 @@ fn city_rounds_and_titles_belong_to_city_texts_only() {
     assert!(paths.contains(&"rounds[0].entrants"), "{paths:?}");
     // A provincial text cannot skip the city's recommendation.
     let (origin, text) = BUILTIN_POLICY_SOURCES[0];
-    let broken = text.replacen("\nentrants = \"recommended\"", "\nentrants = \"submitted\"", 1);
-    let errs = Policy::parse(&broken, origin).unwrap_err();
-    assert!(
-        errs.0.iter().any(|e| e.key_path == "rounds[0]"),
-        "{errs:?}"
+    let broken = text.replacen(
+        "\nentrants = \"recommended\"",
+        "\nentrants = \"submitted\"",
+        1,
     );
+    let errs = Policy::parse(&broken, origin).unwrap_err();
+    assert!(errs.0.iter().any(|e| e.key_path == "rounds[0]"), "{errs:?}");
 }
 
 #[test]

@@ -659,7 +659,10 @@ fn rounds_checks(rounds: &[Round], level: OrganiserLevel, e: &mut Errors) {
                 );
             }
             if r.key != "preliminary" {
-                e.push(format!("{at}.key"), "市级竞赛只设一轮评审（key = \"preliminary\"）");
+                e.push(
+                    format!("{at}.key"),
+                    "市级竞赛只设一轮评审（key = \"preliminary\"）",
+                );
             }
             text(e, &format!("{at}.name"), &r.name);
             panel_checks(&format!("{at}.panel"), &r.panel, e);
