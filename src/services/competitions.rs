@@ -472,8 +472,10 @@ pub fn is_open_for_review(c: &competition::Model, now: OffsetDateTime) -> bool {
 /// latest-year open call (in its review phase).
 pub async fn open_call(app: &App) -> Result<Option<competition::Model>, AppError> {
     let now = app.clock.now();
+    // The province's call: a city's own call (第十六条) never stands in for it.
     let open = competition::Entity::find()
         .filter(competition::Column::Status.eq(STATUS_OPEN))
+        .filter(competition::Column::OrganiserCityCode.is_null())
         .order_by_desc(competition::Column::Year)
         .order_by_desc(competition::Column::Id)
         .all(&app.db)

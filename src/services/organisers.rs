@@ -34,25 +34,27 @@ pub fn runs(p: &Principal, c: &competition::Model) -> bool {
     }
 }
 
-/// A read of the competition's rounds: 404 outside the principal's reach.
+/// A read of the competition's rounds: 403 on a call the principal sees but whose rounds are
+/// not its (a city bureau on the province's call), 404 on a call it does not see at all.
 pub fn check_read(p: &Principal, scope: ScopeKind, c: &competition::Model) -> Result<(), AppError> {
     if reaches(p, scope, c) {
         Ok(())
+    } else if visible(p, c) {
+        Err(AppError::Forbidden)
     } else {
         Err(AppError::NotFound)
     }
 }
 
 /// A step of the competition (its call, rounds, 公示, designation): only its organiser. Whoever
-/// may read it but does not organise it (the province on a city's competition) is refused with
-/// 403; anyone else does not see it (404).
+/// sees the call but does not organise it (the province on a city's call, a city bureau on the
+/// province's) is refused with 403; another city's bureau does not see it (404).
 pub fn check_run(p: &Principal, c: &competition::Model) -> Result<(), AppError> {
     if runs(p, c) {
         return Ok(());
     }
     let reads = match p.role {
-        Role::Province => true,
-        Role::CityBureau => reaches(p, ScopeKind::OwnCity, c),
+        Role::Province | Role::CityBureau => visible(p, c),
         _ => false,
     };
     Err(if reads {
@@ -156,4 +158,70 @@ pub fn visible_condition(p: &Principal) -> Condition {
 /// Bureaus whose reach is one city (or part of one).
 fn local_role(role: Role) -> bool {
     matches!(role, Role::CityBureau | Role::CountyBureau)
+}
+
+/// An open city call an applicant may still enter, with its clusters of that city not yet
+/// started (their own standing checked when they start).
+#[derive(Debug, Clone)]
+pub struct CityCall {
+    pub id: crate::store::id::CompetitionId,
+    pub title: String,
+    pub organiser: String,
+    pub deadline: String,
+    pub startable: Vec<(crate::store::id::ClusterId, String)>,
+}
+
+/// The open city calls (第十六条) taking submissions in the cities of the applicant's clusters,
+/// in three queries whatever the number of clusters or calls.
+pub async fn open_city_calls(
+    app: &crate::app::App,
+    p: &Principal,
+) -> Result<Vec<CityCall>, AppError> {
+    use crate::store::entity::{application, cluster};
+    use sea_orm::{EntityTrait, QueryFilter, QueryOrder};
+    let clusters = cluster::Entity::find()
+        .filter(cluster::Column::OrgId.eq(p.org.id))
+        .order_by_asc(cluster::Column::Id)
+        .all(&app.db)
+        .await?;
+    if clusters.is_empty() {
+        return Ok(Vec::new());
+    }
+    let cities: std::collections::BTreeSet<String> =
+        clusters.iter().map(|c| c.city_code.to_string()).collect();
+    let now = app.clock.now();
+    let calls: Vec<competition::Model> = competition::Entity::find()
+        .filter(competition::Column::OrganiserCityCode.is_in(cities))
+        .filter(competition::Column::Status.eq(super::competitions::STATUS_OPEN))
+        .order_by_asc(competition::Column::Id)
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .filter(|c| super::competitions::is_open_for_submission(c, now))
+        .collect();
+    let started: Vec<application::Model> = crate::store::load_where_in::<application::Entity>(
+        &app.db,
+        application::Column::CompetitionId,
+        calls.iter().map(|c| c.id),
+    )
+    .await?;
+    Ok(calls
+        .into_iter()
+        .map(|c| CityCall {
+            id: c.id,
+            title: c.title.clone(),
+            organiser: super::competitions::organiser_label(c.organiser_city_code),
+            deadline: crate::clock::format_local(c.submission_deadline),
+            startable: clusters
+                .iter()
+                .filter(|cl| Some(cl.city_code) == c.organiser_city_code)
+                .filter(|cl| {
+                    !started
+                        .iter()
+                        .any(|a| a.competition_id == c.id && a.cluster_id == cl.id)
+                })
+                .map(|cl| (cl.id, cl.name.clone()))
+                .collect(),
+        })
+        .collect())
 }
