@@ -532,3 +532,95 @@ async fn each_city_counts_its_own_calls_per_year() {
         .collect();
     assert_eq!(ids, vec![competition], "{list}");
 }
+
+/// Two cities publishing at once, three requests each: each city opens one call for the year
+/// (counted apart from the other's), the rest are refused, nothing half-written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_city_calls_open_one_per_city_and_year() {
+    let t = support::spawn().await;
+    set_day(&t, date!(2026 - 12 - 07));
+    install_city_template(&t).await;
+    let mut tasks = Vec::new();
+    for (i, who) in [
+        "changsha", "changsha", "changsha", "zhuzhou", "zhuzhou", "zhuzhou",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut body = call_body(&t, "city-template");
+        body["title"] = json!(format!("关于组织开展2026年度市级集群竞赛的通知（第{i}份）"));
+        let url = t.url("/api/v1/competitions");
+        let tok = token(&t, who).await;
+        tasks.push(tokio::spawn(async move {
+            let status = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(tok)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16();
+            (who, status)
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        vec![
+            ("changsha", 200),
+            ("changsha", 422),
+            ("changsha", 422),
+            ("zhuzhou", 200),
+            ("zhuzhou", 422),
+            ("zhuzhou", 422)
+        ]
+    );
+    let calls = jiqun::store::entity::competition::Entity::find()
+        .all(&t.app.db)
+        .await
+        .unwrap();
+    let mut organisers: Vec<String> = calls
+        .iter()
+        .map(|c| {
+            c.organiser_city_code
+                .map(|code| code.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    organisers.sort();
+    assert_eq!(organisers, vec!["430100", "430200"]);
+
+    // The applicant's page offers 长沙's call to its 长沙 cluster; 岳阳's applicant, whose
+    // clusters are all in 岳阳, is not offered it.
+    a_cluster(
+        &t,
+        "长沙工程机械产业集群促进会",
+        CHANGSHA_CLUSTER,
+        "430100",
+        "430121",
+    )
+    .await;
+    a_cluster(
+        &t,
+        "岳阳石化产业集群促进会",
+        YUEYANG_CLUSTER,
+        "430600",
+        "430603",
+    )
+    .await;
+    let page = support::page_login(&t, "applicant").await;
+    let (status, html) = get_page(&page, &t, "/applications").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("市级（长沙市）竞赛"), "{html}");
+    assert!(html.contains(CHANGSHA_CLUSTER), "{html}");
+    assert!(!html.contains("市级（株洲市）竞赛"), "{html}");
+    let page = support::page_login(&t, "applicant2").await;
+    let (status, html) = get_page(&page, &t, "/applications").await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("市级（长沙市）竞赛"), "{html}");
+}
