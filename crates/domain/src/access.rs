@@ -611,6 +611,46 @@ mod tests {
     }
 
     #[test]
+    fn a_city_bureau_runs_only_its_own_city_s_competitions() {
+        // 第十六条: OwnCity over calls, rounds, sheets and objections means the competitions
+        // its city organises; it never certifies nor handles the province's objection list.
+        for (resource, action) in [
+            (Resource::Competition, Action::Create),
+            (Resource::Competition, Action::Update),
+            (Resource::Round, Action::View),
+            (Resource::Round, Action::Create),
+            (Resource::Round, Action::Update),
+            (Resource::ScoreSheet, Action::View),
+            (Resource::ScoreSheet, Action::Update),
+            (Resource::Objection, Action::View),
+            (Resource::Objection, Action::Review),
+        ] {
+            assert_eq!(
+                permission(Role::CityBureau, resource, action),
+                Some(ScopeKind::OwnCity),
+                "{resource:?} {action:?}"
+            );
+            assert_eq!(
+                permission(Role::CountyBureau, resource, action),
+                None,
+                "{resource:?} {action:?}"
+            );
+        }
+        assert_eq!(
+            permission(Role::CityBureau, Resource::Certificate, Action::Create),
+            None
+        );
+        assert_eq!(
+            permission(Role::CityBureau, Resource::ExpertPool, Action::Update),
+            None
+        );
+        assert_eq!(
+            permission(Role::CityBureau, Resource::Competition, Action::View),
+            Some(ScopeKind::All)
+        );
+    }
+
+    #[test]
     fn only_the_security_administrator_activates_accounts() {
         for role in Role::ALL {
             let allowed = permission(role, Resource::User, Action::Activate).is_some();
