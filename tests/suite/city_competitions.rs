@@ -531,6 +531,21 @@ async fn each_city_counts_its_own_calls_per_year() {
         .map(|c| c["id"].as_i64().unwrap())
         .collect();
     assert_eq!(ids, vec![competition], "{list}");
+
+    // The call's page says who organises it and offers its steps to the organiser only.
+    let page = support::page_login(&t, "zhuzhou").await;
+    let (status, html) = get_page(&page, &t, &format!("/competitions/{other}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("市级（株洲市）"), "{html}");
+    assert!(html.contains("id=\"open-round\""), "{html}");
+    let page = support::page_login(&t, "province").await;
+    let (status, html) = get_page(&page, &t, &format!("/competitions/{other}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("市级（株洲市）"), "{html}");
+    assert!(!html.contains("id=\"open-round\""), "{html}");
+    let page = support::page_login(&t, "changsha").await;
+    let (status, _) = get_page(&page, &t, &format!("/competitions/{other}")).await;
+    assert_eq!(status, 404);
 }
 
 /// Two cities publishing at once, three requests each: each city opens one call for the year
