@@ -546,6 +546,15 @@ async fn each_city_counts_its_own_calls_per_year() {
     let page = support::page_login(&t, "changsha").await;
     let (status, _) = get_page(&page, &t, &format!("/competitions/{other}")).await;
     assert_eq!(status, 404);
+    // The call form offers each level its own texts.
+    let (status, html) = get_page(&page, &t, "/competitions/new").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("value=\"city-template\""), "{html}");
+    assert!(!html.contains("value=\"hunan-2021\""), "{html}");
+    let page = support::page_login(&t, "province").await;
+    let (status, html) = get_page(&page, &t, "/competitions/new").await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("value=\"city-template\""), "{html}");
 }
 
 /// Two cities publishing at once, three requests each: each city opens one call for the year

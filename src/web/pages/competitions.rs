@@ -252,14 +252,20 @@ struct PolicyChoice {
     validity: String,
 }
 
-/// The policies a call can be bound to; one no longer in force today says so before publishing.
+/// The policies a call can be bound to — of the caller's level (第十六条: provincial texts for
+/// the province, city texts for a city bureau); one no longer in force today says so before
+/// publishing.
 async fn policy_choices(
     app: &crate::app::App,
+    p: &crate::app::Principal,
     today: time::Date,
 ) -> Result<Vec<PolicyChoice>, AppError> {
     Ok(crate::services::policy::offered(&app.db)
         .await?
         .into_iter()
+        .filter(|b| {
+            crate::services::organisers::organiser_for(p, b.policy.organiser_level()).is_ok()
+        })
         .map(|b| PolicyChoice {
             id: b.policy.id().to_string(),
             label: format!(
@@ -323,7 +329,8 @@ async fn form_page(
         action,
         csrf: ctx.session.csrf_token.clone(),
         form,
-        policies: policy_choices(app, crate::services::calendar::today(app)).await?,
+        policies: policy_choices(app, &ctx.principal, crate::services::calendar::today(app))
+            .await?,
         max_notice: MAX_NOTICE_CHARS,
         errors: error.map(FormErrors::from_error).unwrap_or_default(),
         general_error,
