@@ -320,6 +320,14 @@ async fn a_city_runs_its_own_competition_to_a_city_title_and_the_ladder_shows_it
             .contains("市级先进制造业集群"),
         "{notice}"
     );
+    // Its preamble names the city's office and no city recommendation.
+    let preamble = notice["notice_text"].as_str().unwrap();
+    assert!(preamble.contains("经专家评审"), "{preamble}");
+    assert!(!preamble.contains("市州推荐"), "{preamble}");
+    assert!(
+        preamble.contains("市州工业和信息化局（承办科室待填写）"),
+        "{preamble}"
+    );
     let (status, body) = on_round(
         &t,
         &changsha,

@@ -498,6 +498,9 @@ pub struct Organiser {
     /// city level.
     #[serde(default)]
     pub title: Option<String>,
+    /// The office named in a city competition's 公示 (else the programme's wording's).
+    #[serde(default)]
+    pub contact_office: Option<String>,
     #[serde(default)]
     pub article: Option<String>,
     pub source: Source,

@@ -622,6 +622,7 @@ fn threshold_kinds(t: &Threshold, at: &str, kinds: Option<&[&str]>, e: &mut Erro
 
 fn organiser_checks(o: &Organiser, e: &mut Errors) {
     opt_text(e, "organiser.article", &o.article);
+    opt_text(e, "organiser.contact_office", &o.contact_office);
     match (o.level, &o.title) {
         (OrganiserLevel::City, None) => e.push(
             "organiser.title",
