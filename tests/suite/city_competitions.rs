@@ -418,6 +418,17 @@ async fn a_city_runs_its_own_competition_to_a_city_title_and_the_ladder_shows_it
     let (_, list) = call(&t, &province, "GET", "/api/v1/ladder?level=city", None).await;
     assert!(list.as_array().unwrap().is_empty(), "{list}");
 
+    // The round's pages are the city's to work in; another city's bureau does not find them.
+    let city_page = support::page_login(&t, "changsha").await;
+    let other_page = support::page_login(&t, "yueyang").await;
+    for path in ["", "/progress", "/ranking", "/notice", "/objections"] {
+        let path = format!("/rounds/{round}{path}");
+        let (status, _) = get_page(&city_page, &t, &path).await;
+        assert_eq!(status, 200, "{path}");
+        let (status, _) = get_page(&other_page, &t, &path).await;
+        assert_eq!(status, 404, "{path}");
+    }
+
     // The page shows the same.
     let page = support::page_login(&t, "province").await;
     let (status, html) = get_page(&page, &t, "/ladder").await;
