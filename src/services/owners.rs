@@ -206,6 +206,12 @@ pub async fn can_read_objection(
         .one(&app.db)
         .await?
         .ok_or(AppError::NotFound)?;
-    super::rounds::load(&app.db, p, o.round_id).await?;
+    // An objection to another organiser's round is "not found", as for anyone else.
+    super::rounds::load(&app.db, p, o.round_id)
+        .await
+        .map_err(|e| match e {
+            AppError::Forbidden => AppError::NotFound,
+            e => e,
+        })?;
     Ok(())
 }
