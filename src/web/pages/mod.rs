@@ -179,7 +179,12 @@ pub fn nav_for(role: Role, org_id: OrgId) -> Vec<NavItem> {
             href: "/scoring".into(),
         });
     }
-    if permission(role, Resource::Objection, Action::View).is_some() {
+    // The list across rounds is the province's; a city answers its own round's objections on
+    // that round's page (第十六条).
+    if matches!(
+        permission(role, Resource::Objection, Action::View),
+        Some(jiqun_domain::access::ScopeKind::All)
+    ) {
         nav.push(NavItem {
             key: "objections",
             label: "公示异议",
