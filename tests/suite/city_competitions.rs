@@ -361,6 +361,19 @@ async fn a_city_runs_its_own_competition_to_a_city_title_and_the_ladder_shows_it
         application_status(&t, jiqun::store::id::ApplicationId::new(own)).await,
         "confirmed"
     );
+    // No provincial announcement is made of a city's titles.
+    let (status, list) = call(&t, &province, "GET", "/api/v1/announcements", None).await;
+    assert_eq!(status, 200, "{list}");
+    assert!(list.as_array().unwrap().is_empty(), "{list}");
+    let (status, _) = call(
+        &t,
+        &province,
+        "GET",
+        &format!("/api/v1/announcements/{round}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
     let audited = audit_entry::Entity::find()
         .filter(audit_entry::Column::Action.eq("city_designation.create"))
         .all(&t.app.db)
