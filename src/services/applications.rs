@@ -223,6 +223,7 @@ pub async fn start(
     let c = competition::Entity::find_by_id(competition_id)
         .one(&app.db)
         .await?
+        .filter(|c| super::organisers::visible(p, c))
         .ok_or(AppError::NotFound)?;
     // Who applies is the call's policy's: a promotion organisation for its own clusters, or
     // (the national programme) the county's department for the clusters of its county.
@@ -250,6 +251,26 @@ pub async fn start(
             _ => cl.org_id == p.org.id,
         })
         .ok_or(AppError::NotFound)?;
+    // 第十六条: a city's own competition takes its own city's clusters only.
+    if let Some(city) = c.organiser_city_code
+        && cl.city_code != city
+    {
+        let name = |code| {
+            jiqun_domain::region::city(code)
+                .map_or_else(|| code.to_string(), |c| c.name().to_string())
+        };
+        return Err(AppError::invalid(
+            "cluster_id",
+            format!(
+                "“{}”是{}组织的市级竞赛，只接受{}的集群申报；“{}”属于{}",
+                c.title,
+                name(city),
+                name(city),
+                cl.name,
+                name(cl.city_code)
+            ),
+        ));
+    }
     if let Some(existing) = application::Entity::find()
         .filter(application::Column::CompetitionId.eq(competition_id))
         .filter(application::Column::ClusterId.eq(cluster_id))

@@ -61,7 +61,7 @@ fn listed(
     params: &ListParams,
 ) -> Result<Select<competition::Entity>, AppError> {
     authorize(p, Resource::Competition, action)?;
-    let mut q = competition::Entity::find();
+    let mut q = competition::Entity::find().filter(super::organisers::visible_condition(p));
     if let Some(year) = params.year("year") {
         q = q.filter(competition::Column::Year.eq(year));
     }

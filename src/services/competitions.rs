@@ -472,8 +472,10 @@ pub fn is_open_for_review(c: &competition::Model, now: OffsetDateTime) -> bool {
 /// latest-year open call (in its review phase).
 pub async fn open_call(app: &App) -> Result<Option<competition::Model>, AppError> {
     let now = app.clock.now();
+    // The province's call: a city's own call (第十六条) never stands in for it.
     let open = competition::Entity::find()
         .filter(competition::Column::Status.eq(STATUS_OPEN))
+        .filter(competition::Column::OrganiserCityCode.is_null())
         .order_by_desc(competition::Column::Year)
         .order_by_desc(competition::Column::Id)
         .all(&app.db)
@@ -494,6 +496,12 @@ pub async fn open_call(app: &App) -> Result<Option<competition::Model>, AppError
 pub struct CompetitionView {
     #[schema(value_type = i64)]
     pub id: CompetitionId,
+    /// "province", or "city" for a city's own competition (第十六条).
+    pub organiser_level: String,
+    /// The organising city's code for a city competition, else "".
+    pub organiser_city_code: String,
+    /// "省级" or "市级（长沙市）".
+    pub organiser_label: String,
     pub year: i32,
     pub title: String,
     pub policy_id: String,
@@ -565,6 +573,17 @@ impl CompetitionView {
         };
         CompetitionView {
             id: m.id,
+            organiser_level: if m.organiser_city_code.is_some() {
+                "city"
+            } else {
+                "province"
+            }
+            .into(),
+            organiser_city_code: m
+                .organiser_city_code
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+            organiser_label: organiser_label(m.organiser_city_code),
             year: m.year,
             title: m.title.clone(),
             policy_id: m.policy_id.clone(),
@@ -610,6 +629,7 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<CompetitionView>, AppE
     authorize(p, Resource::Competition, Action::View)?;
     let now = app.clock.now();
     let rows = competition::Entity::find()
+        .filter(super::organisers::visible_condition(p))
         .order_by_desc(competition::Column::Year)
         .order_by_desc(competition::Column::Id)
         .all(&app.db)
@@ -630,6 +650,7 @@ pub async fn load(
     competition::Entity::find_by_id(id)
         .one(&app.db)
         .await?
+        .filter(|c| super::organisers::visible(p, c))
         .ok_or(AppError::NotFound)
 }
 
@@ -660,15 +681,20 @@ fn programme_named(policies: &[BoundPolicy], policy_id: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The year of every published call of `programme`, open or closed, except `except`.
-/// Serialised, so two people publishing at once cannot both pass the policy's yearly limit.
+/// The year of every published call of `programme` by the same organiser (the province, or
+/// one city: 第十六条), open or closed, except `except`. Serialised, so two people publishing
+/// at once cannot both pass the policy's yearly limit.
 async fn call_years<C: ConnectionTrait>(
     conn: &C,
+    organiser: Option<jiqun_domain::region::RegionCode>,
     except: Option<CompetitionId>,
     programme: &str,
 ) -> Result<Vec<i32>, AppError> {
     store::lock::serialise(conn, "competitions.per_year").await?;
-    let mut q = competition::Entity::find();
+    let mut q = competition::Entity::find().filter(match organiser {
+        None => competition::Column::OrganiserCityCode.is_null(),
+        Some(city) => competition::Column::OrganiserCityCode.eq(city.to_string()),
+    });
     if let Some(id) = except {
         q = q.filter(competition::Column::Id.ne(id));
     }
@@ -773,11 +799,17 @@ pub async fn create(
 ) -> Result<CompetitionView, AppError> {
     authorize(p, Resource::Competition, Action::Create)?;
     let now = app.clock.now();
+    // The organiser is the principal's level: the province, or a city bureau for its city; the
+    // policy's level must match it (checked after the form).
+    let own = match p.role {
+        jiqun_domain::access::Role::CityBureau => p.org.city_code,
+        _ => None,
+    };
     // The one-call-a-year check reads inside the write transaction, so two people publishing at
     // once cannot both open a call for the same year.
     let txn = store::write_txn(&app.db).await?;
     let policies = super::policy::offered(&txn).await?;
-    let taken = call_years(&txn, None, &programme_named(&policies, &input.policy_id)).await?;
+    let taken = call_years(&txn, own, None, &programme_named(&policies, &input.policy_id)).await?;
     let v = validate(
         input,
         &Context {
@@ -787,7 +819,9 @@ pub async fn create(
             existing: None,
         },
     )?;
+    let organiser = super::organisers::organiser_for(p, v.policy.organiser_level())?;
     let m = competition::ActiveModel {
+        organiser_city_code: Set(organiser),
         year: Set(v.year),
         title: Set(v.title.clone()),
         policy_id: Set(v.policy.id().to_string()),
@@ -815,7 +849,11 @@ pub async fn create(
                 action: "competition.create",
                 object_type: "competition",
                 object_id: m.id.to_string(),
-                summary: format!("发布竞赛通知：{}", describe(&v)),
+                summary: format!(
+                    "发布{}竞赛通知：{}",
+                    organiser_label(organiser),
+                    describe(&v)
+                ),
                 reason: v.warnings.join("\n"),
             },
         )
@@ -839,11 +877,13 @@ pub async fn update(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
+    super::organisers::check_run(p, &before)?;
     if before.status != crate::store::entity::kinds::CompetitionStatus::Open {
         return Err(AppError::Conflict("该竞赛通知已关闭，不能再修改".into()));
     }
     let taken = call_years(
         &txn,
+        before.organiser_city_code,
         Some(id),
         &programme_named(&policies, &input.policy_id),
     )
@@ -857,6 +897,15 @@ pub async fn update(
             existing: Some(&before),
         },
     )?;
+    // A call keeps its organiser: the new text must be of the same level.
+    if super::organisers::organiser_for(p, v.policy.organiser_level())?
+        != before.organiser_city_code
+    {
+        return Err(AppError::invalid(
+            "policy_id",
+            "竞赛的组织层级不能更改：请选择与原政策同一层级（省级或市级）的政策",
+        ));
+    }
     if v.policy.id() != before.policy_id {
         let applications = application::Entity::find()
             .filter(application::Column::CompetitionId.eq(id))
@@ -945,6 +994,7 @@ pub async fn close(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
+    super::organisers::check_run(p, &before)?;
     let result = competition::Entity::update_many()
         .set(competition::ActiveModel {
             status: Set(crate::store::entity::kinds::CompetitionStatus::Closed),
@@ -978,6 +1028,15 @@ pub async fn close(
         .ok_or(AppError::NotFound)?;
     txn.commit().await?;
     Ok(CompetitionView::from_model(&after, now))
+}
+
+/// "省级" or "市级（长沙市）", for audit summaries and pages.
+pub fn organiser_label(organiser: Option<jiqun_domain::region::RegionCode>) -> String {
+    match organiser.and_then(jiqun_domain::region::city) {
+        Some(city) => format!("市级（{}）", city.name()),
+        None if organiser.is_some() => "市级".into(),
+        None => "省级".into(),
+    }
 }
 
 mod recommended;
@@ -1150,6 +1209,7 @@ mod tests {
             override_reason: None,
             override_document: None,
             call_rules: None,
+            organiser_city_code: None,
         };
         let mut c = ctx(&p, &[]);
         c.now = datetime!(2026-04-01 00:00 UTC);

@@ -954,8 +954,11 @@ pub async fn announcements(app: &App) -> Result<Vec<AnnouncementSummary>, AppErr
     {
         *counts.entry(d.round_id).or_default() += 1;
     }
+    // The province's announcements of its titles; a city's own competition (第十六条) confers
+    // no provincial title and is not announced here.
     rows.iter()
         .filter_map(|r| comps.get(&r.competition_id).map(|c| (r, c)))
+        .filter(|(_, c)| c.organiser_city_code.is_none())
         .map(|(r, c)| announcement_summary(r, c, counts.get(&r.id).copied().unwrap_or(0)))
         .collect()
 }
@@ -968,6 +971,9 @@ pub async fn announcement(app: &App, round_id: RoundId) -> Result<Announcement, 
         .filter(|r| r.status == RoundStatus::Confirmed)
         .ok_or(AppError::NotFound)?;
     let c = rounds::competition_of(&app.db, &r).await?;
+    if c.organiser_city_code.is_some() {
+        return Err(AppError::NotFound);
+    }
     let kind = r.kind;
     let policy = super::competitions::policy_of(&c)?;
     let list = designation::Entity::find()

@@ -74,6 +74,10 @@ pub fn public_actor(name: &str, organisation: &str, client_addr: &str) -> Actor 
 
 /// The title a round's winners receive, as the policy words it.
 fn title_of(policy: &Policy, kind: RoundKind) -> Result<String, AppError> {
+    // A city's own competition (第十六条) confers the city title of its policy.
+    if let Some(title) = policy.city_title() {
+        return Ok(title.to_string());
+    }
     let w = super::policy::wording_of(policy)?;
     Ok(match kind {
         RoundKind::Preliminary => w.cultivation_target_name.clone(),
@@ -102,9 +106,23 @@ pub fn default_notice_text(
 ) -> Result<String, AppError> {
     let days = policy.public_notice.working_days;
     let what = title_of(policy, kind)?;
-    let office = &super::policy::wording_of(policy)?.contact_office;
+    // A city's own competition (第十六条) has no city recommendation and names its own office.
+    let city = policy.city_title().is_some();
+    let office = match policy
+        .organiser
+        .as_ref()
+        .and_then(|o| o.contact_office.as_ref())
+    {
+        Some(office) if city => office.clone(),
+        _ => super::policy::wording_of(policy)?.contact_office.clone(),
+    };
+    let steps = if city {
+        "经专家评审"
+    } else {
+        "经市州推荐、专家评审"
+    };
     Ok(format!(
-        "根据《{name}》（{number}）有关规定，经市州推荐、专家评审，{year}年{what}拟入选名单已经产生。\
+        "根据《{name}》（{number}）有关规定，{steps}，{year}年{what}拟入选名单已经产生。\
          为体现公开、公平、公正，现将拟入选名单予以公示，公示期为{days}个工作日。\n\n\
          公示期间，任何单位和个人如有异议，请以真实姓名或单位名义，通过本页面以书面形式提出，\
          写明异议事项、理由和联系方式，并提供必要的证明材料；以单位名义提出的，须上传加盖单位公章的异议书。\

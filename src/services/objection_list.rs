@@ -118,8 +118,11 @@ fn listed(
     action: Action,
     params: &ListParams,
 ) -> Result<Select<objection::Entity>, AppError> {
-    // The province handles objections; nobody else has them in scope.
-    authorize(p, Resource::Objection, action)?;
+    // The province's list across rounds; a city bureau answers the objections to its own
+    // competition's 公示 on that round's page (第十六条), not here.
+    if authorize(p, Resource::Objection, action)? != jiqun_domain::access::ScopeKind::All {
+        return Err(AppError::Forbidden);
+    }
     let mut q = objection::Entity::find();
     let mut rounds = Query::select()
         .column(round::Column::Id)

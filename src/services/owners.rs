@@ -39,6 +39,7 @@ pub async fn can_read(
             competition::Entity::find_by_id(CompetitionId::new(owner_id))
                 .one(&app.db)
                 .await?
+                .filter(|c| super::organisers::visible(p, c))
                 .map(|_| ())
                 .ok_or(AppError::NotFound)
         }
@@ -167,11 +168,11 @@ pub async fn can_attach(
         }
         (OwnerType::Competition, "notice") => {
             super::authorize(p, Resource::Competition, Action::Update)?;
-            competition::Entity::find_by_id(CompetitionId::new(owner_id))
+            let c = competition::Entity::find_by_id(CompetitionId::new(owner_id))
                 .one(&app.db)
                 .await?
-                .map(|_| ())
-                .ok_or(AppError::NotFound)
+                .ok_or(AppError::NotFound)?;
+            super::organisers::check_run(p, &c)
         }
         // The province's evidence before the 告知书; the cluster's files with its statement.
         (OwnerType::RevocationCase | OwnerType::RevocationResponse, "evidence") => {
@@ -201,9 +202,16 @@ pub async fn can_read_objection(
     objection_id: ObjectionId,
 ) -> Result<(), AppError> {
     super::authorize(p, Resource::Objection, Action::View).map_err(|_| AppError::NotFound)?;
-    crate::store::entity::objection::Entity::find_by_id(objection_id)
+    let o = crate::store::entity::objection::Entity::find_by_id(objection_id)
         .one(&app.db)
         .await?
-        .map(|_| ())
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+    // An objection to another organiser's round is "not found", as for anyone else.
+    super::rounds::load(&app.db, p, o.round_id)
+        .await
+        .map_err(|e| match e {
+            AppError::Forbidden => AppError::NotFound,
+            e => e,
+        })?;
+    Ok(())
 }

@@ -47,6 +47,13 @@ async fn load_for_review<C: ConnectionTrait>(
         return Err(AppError::Forbidden);
     }
     let c = competition_of(conn, &m).await?;
+    // 第十六条: a city's own competition has no separate 初审; its round takes the submitted
+    // applications.
+    if c.organiser_city_code.is_some() {
+        return Err(AppError::Conflict(
+            "该申报属于市级竞赛：由本市自行组织评审，不另设市州初审，申报将直接进入评审".into(),
+        ));
+    }
     // The application's own review deadline: an individual extension, else the call's.
     if let Some(until) =
         super::extensions::closed_for_review(conn, &c, m.id, app.clock.now()).await?

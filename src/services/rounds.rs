@@ -73,30 +73,76 @@ pub async fn competition_of<C: ConnectionTrait>(
         .ok_or(AppError::NotFound)
 }
 
-/// A round the principal may see.
+/// A round the principal may see: any for the province and partners, a city bureau only the
+/// rounds of its city's own competitions (第十六条).
 pub async fn load<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
     id: RoundId,
 ) -> Result<round::Model, AppError> {
-    authorize(p, Resource::Round, Action::View)?;
-    round::Entity::find_by_id(id)
+    let scope = authorize(p, Resource::Round, Action::View)?;
+    let r = round::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+    if scope != jiqun_domain::access::ScopeKind::All {
+        let c = competition_of(conn, &r).await?;
+        crate::services::organisers::check_read(p, scope, &c)?;
+    }
+    Ok(r)
 }
 
-/// A round the principal may change (check the version the editor saw before changing it).
+/// A round the principal may change (check the version the editor saw before changing it):
+/// only its competition's organiser.
 pub(crate) async fn load_for_update<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
     id: RoundId,
 ) -> Result<round::Model, AppError> {
     authorize(p, Resource::Round, Action::Update)?;
-    round::Entity::find_by_id(id)
+    let r = round::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+    let c = competition_of(conn, &r).await?;
+    crate::services::organisers::check_run(p, &c)?;
+    Ok(r)
+}
+
+/// A submitted application of a city's own competition taken into its round by the organising
+/// city (第十六条: no separate 初审), with the step in the application's history.
+pub(crate) async fn accept_submitted<C: ConnectionTrait>(
+    conn: &C,
+    p: &Principal,
+    a: &crate::store::entity::application::Model,
+    now: time::OffsetDateTime,
+) -> Result<(), AppError> {
+    use crate::store::entity::application;
+    use jiqun_domain::application::{self as machine, Transition};
+    use sea_orm::sea_query::Expr;
+    let to = machine::apply(a.status, Transition::Recommend, p.role)
+        .map_err(|e| AppError::Conflict(e.to_string()))?;
+    let res = application::Entity::update_many()
+        .col_expr(application::Column::Status, Expr::value(to))
+        .col_expr(application::Column::UpdatedAt, Expr::value(now))
+        .filter(application::Column::Id.eq(a.id))
+        .filter(application::Column::Status.eq(a.status))
+        .exec(conn)
+        .await?;
+    crate::services::saved(&res)?;
+    crate::services::applications::record_event(
+        conn,
+        p,
+        crate::services::applications::Step {
+            id: a.id,
+            from: a.status,
+            to,
+            transition: Transition::Recommend,
+            comment: "市级竞赛由本市组织，不另设初审，申报直接进入评审",
+        },
+        now,
+    )
+    .await
 }
 
 pub async fn entries<C: ConnectionTrait>(

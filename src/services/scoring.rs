@@ -154,6 +154,15 @@ pub(crate) fn province_wide(p: &Principal, action: Action) -> Result<(), AppErro
     }
 }
 
+/// The organiser of a round sees all its sheets: the province, or a city bureau for its city's
+/// own competition (第十六条) — the round is then loaded with its scope (`rounds::load`).
+pub(crate) fn organiser_wide(p: &Principal, action: Action) -> Result<(), AppError> {
+    match authorize(p, Resource::ScoreSheet, action)? {
+        ScopeKind::All | ScopeKind::OwnCity => Ok(()),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
 /// A round as the province's scoring pages (progress, defence) read it.
 pub(super) struct ProvinceRound {
     pub r: round::Model,
@@ -173,7 +182,7 @@ pub(super) async fn load_province_round(
     p: &Principal,
     round_id: RoundId,
 ) -> Result<ProvinceRound, AppError> {
-    province_wide(p, Action::View)?;
+    organiser_wide(p, Action::View)?;
     let r = rounds::load(&app.db, p, round_id).await?;
     let c = competition_of(&app.db, &r).await?;
     let (policy, rule) = round_policy(&c, r.kind)?;

@@ -89,6 +89,8 @@ ids! {
     AttachmentId;
     /// `blobs.id`
     BlobId;
+    /// `city_designations.id`: a city-level title given (第十六条).
+    CityDesignationId;
     /// `clusters.id`
     ClusterId;
     /// `cluster_co_applicants.id`

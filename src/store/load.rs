@@ -38,6 +38,7 @@ has_id!(
     assignment: AssignmentId,
     attachment: AttachmentId,
     blob: BlobId,
+    city_designation: CityDesignationId,
     cluster: ClusterId,
     cluster_co_applicant: CoApplicantId,
     cluster_county: ClusterCountyId,

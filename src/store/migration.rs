@@ -34,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0025ScaleOut),
             Box::new(M0026CountyOpinions),
             Box::new(M0027SecondProgramme),
+            Box::new(M0028CityCompetitions),
         ]
     }
 }
@@ -2331,6 +2332,101 @@ impl MigrationTrait for M0027SecondProgramme {
                 &["application_id"],
             )
             .unique()
+            .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// 第十六条 分级培育: a competition's organiser (NULL = the province, as every existing call;
+/// else the organising city's code) and the city-level designations (市级先进制造业集群) its
+/// rounds confer, kept apart from the provincial titles, which carry reports and rechecks.
+struct M0028CityCompetitions;
+
+impl MigrationName for M0028CityCompetitions {
+    fn name(&self) -> &str {
+        "m0028_city_competitions"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0028CityCompetitions {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("competitions")
+                .add_column(string_null("organiser_city_code"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("city_designations")
+                .col(big_pk_auto("id"))
+                .col(big_integer("cluster_id"))
+                .col(big_integer("competition_id"))
+                .col(big_integer("round_id"))
+                .col(big_integer("entry_id"))
+                .col(string("city_code"))
+                .col(text("title"))
+                .col(integer("year"))
+                .col(date("effective_on"))
+                .col(date_null("revoked_on"))
+                .col(big_integer("decided_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_city_designations_cluster")
+                        .from("city_designations", "cluster_id")
+                        .to("clusters", "id"),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_city_designations_competition")
+                        .from("city_designations", "competition_id")
+                        .to("competitions", "id"),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_city_designations_round")
+                        .from("city_designations", "round_id")
+                        .to("rounds", "id"),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_city_designations_entry")
+                        .from("city_designations", "entry_id")
+                        .to("round_entries", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "uq_city_designations_round_cluster",
+                "city_designations",
+                &["round_id", "cluster_id"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "ix_city_designations_cluster",
+                "city_designations",
+                &["cluster_id"],
+            )
+            .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "ix_competitions_organiser",
+                "competitions",
+                &["organiser_city_code"],
+            )
             .to_owned(),
         )
         .await?;

@@ -21,6 +21,7 @@ mod finals;
 mod funding;
 mod guidance;
 mod intake;
+mod ladder;
 mod lists;
 mod recheck;
 mod reports;

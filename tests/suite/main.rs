@@ -13,6 +13,7 @@ mod audit_chain;
 mod audit_changes;
 mod bulk_recommend;
 mod call_rules;
+mod city_competitions;
 mod clusters;
 mod competitions;
 mod county;

@@ -340,8 +340,11 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Policy, SysAdmin, Create) => Some(All),
         (Policy, _, _) => None,
 
-        // The province opens and runs competitions; every business role reads the calls.
+        // The province opens and runs competitions; every business role reads the calls. A city
+        // bureau opens and runs its own city's competitions under a city-level policy
+        // (第十六条): OwnCity here means competitions whose organiser is the bureau's city.
         (Competition, Province, View | Create | Update | Export) => Some(All),
+        (Competition, CityBureau, Create | Update) => Some(OwnCity),
         (Competition, Applicant | CityBureau | CountyBureau | Partner | Expert, View) => Some(All),
         (Competition, _, _) => None,
 
@@ -363,22 +366,29 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Application, CityBureau, Extend) => Some(OwnCity),
         (Application, _, _) => None,
 
-        // The province runs the rounds; partner departments co-organise and read them.
+        // The province runs the rounds; partner departments co-organise and read them. A city
+        // bureau runs the rounds of the competitions its city organises (OwnCity).
         (Round, Province, View | Create | Update | Export) => Some(All),
+        (Round, CityBureau, View | Create | Update | Export) => Some(OwnCity),
         (Round, Partner, View) => Some(All),
         (Round, _, _) => None,
 
         (ExpertPool, Province, View | Create | Update | Export) => Some(All),
+        // A city bureau picks its own competition's panel from the pool.
+        (ExpertPool, CityBureau, View) => Some(All),
         (ExpertPool, Expert, View | Update) => Some(OwnAccount),
         (ExpertPool, _, _) => None,
 
         // An expert scores only what is assigned to them; the province reads all and may reopen.
         (ScoreSheet, Expert, View | Create | Update) => Some(OwnAccount),
         (ScoreSheet, Province, View | Update | Export) => Some(All),
+        (ScoreSheet, CityBureau, View | Update) => Some(OwnCity),
         (ScoreSheet, _, _) => None,
 
         // The public files objections without an account; the province handles them.
         (Objection, Province, View | Review | Export) => Some(All),
+        // Objections to a city competition's 公示 are its organiser's.
+        (Objection, CityBureau, View | Review) => Some(OwnCity),
         (Objection, _, _) => None,
 
         (Certificate, Province, View | Create | Update | Export) => Some(All),
@@ -598,6 +608,46 @@ mod tests {
                 assert_eq!(scope, expected, "{role:?} {resource:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_city_bureau_runs_only_its_own_city_s_competitions() {
+        // 第十六条: OwnCity over calls, rounds, sheets and objections means the competitions
+        // its city organises; it never certifies nor handles the province's objection list.
+        for (resource, action) in [
+            (Resource::Competition, Action::Create),
+            (Resource::Competition, Action::Update),
+            (Resource::Round, Action::View),
+            (Resource::Round, Action::Create),
+            (Resource::Round, Action::Update),
+            (Resource::ScoreSheet, Action::View),
+            (Resource::ScoreSheet, Action::Update),
+            (Resource::Objection, Action::View),
+            (Resource::Objection, Action::Review),
+        ] {
+            assert_eq!(
+                permission(Role::CityBureau, resource, action),
+                Some(ScopeKind::OwnCity),
+                "{resource:?} {action:?}"
+            );
+            assert_eq!(
+                permission(Role::CountyBureau, resource, action),
+                None,
+                "{resource:?} {action:?}"
+            );
+        }
+        assert_eq!(
+            permission(Role::CityBureau, Resource::Certificate, Action::Create),
+            None
+        );
+        assert_eq!(
+            permission(Role::CityBureau, Resource::ExpertPool, Action::Update),
+            None
+        );
+        assert_eq!(
+            permission(Role::CityBureau, Resource::Competition, Action::View),
+            Some(ScopeKind::All)
+        );
     }
 
     #[test]

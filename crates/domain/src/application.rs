@@ -187,6 +187,28 @@ impl Transition {
         self.actor_under(Actors::default())
     }
 
+    /// Whether `role` may take this step under the programme's actors. The competition's own
+    /// steps (a round's entry, scoring, the proposed list, 公示, confirmation) are its
+    /// organiser's: the province, or a city bureau for a competition its city organises
+    /// (第十六条) — which competition is the services' data scope to check. The application's
+    /// submission and first review stay with the programme's applicant and reviewer.
+    pub fn may_take_under(self, role: Role, actors: Actors) -> bool {
+        role == self.actor_under(actors) || (self.is_organisers() && role == Role::CityBureau)
+    }
+
+    /// [`Transition::may_take_under`] in the provincial competition.
+    pub fn may_take(self, role: Role) -> bool {
+        self.may_take_under(role, Actors::default())
+    }
+
+    /// A step of the competition itself, taken by whoever organises it.
+    fn is_organisers(self) -> bool {
+        !matches!(
+            self,
+            Transition::Submit | Transition::Return | Transition::Reject | Transition::Recommend
+        )
+    }
+
     /// Steps where a person decides and must say why.
     pub fn needs_reason(self) -> bool {
         matches!(
@@ -281,7 +303,7 @@ pub fn apply_under(
     use Status::*;
     use Transition::*;
     let actor = transition.actor_under(actors);
-    if role != actor {
+    if !transition.may_take_under(role, actors) {
         return Err(TransitionError::WrongRole {
             transition,
             role: actor,
@@ -448,7 +470,10 @@ mod tests {
                         .iter()
                         .find(|(f, tr, _)| *f == from && *tr == t)
                         .map(|(_, _, to)| *to)
-                        .filter(|_| role == t.actor());
+                        .filter(|_| {
+                            role == t.actor()
+                                || (t.actor() == Role::Province && role == Role::CityBureau)
+                        });
                     assert_eq!(
                         apply(from, t, role).ok(),
                         expected,
@@ -457,6 +482,15 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_city_bureau_takes_the_organiser_steps_but_never_the_applicant_s() {
+        assert!(Transition::Confirm.may_take(Role::CityBureau));
+        assert!(Transition::StartReview.may_take(Role::CityBureau));
+        assert!(!Transition::Submit.may_take(Role::CityBureau));
+        assert!(!Transition::Confirm.may_take(Role::CountyBureau));
+        assert!(!Transition::Recommend.may_take(Role::Province));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod county_cap;
 pub mod credit_code;
 pub mod funding;
 pub mod industry;
+pub mod ladder;
 pub mod lifecycle;
 pub mod member_sheet;
 pub mod nomination;

@@ -152,6 +152,8 @@ pub struct ConfirmOutcome {
     /// YYYY-MM-DD
     pub confirmed_on: String,
     pub designations: Vec<crate::services::designations::CertificateRow>,
+    /// The city-level titles a city's own competition conferred (第十六条); empty otherwise.
+    pub city_designations: Vec<crate::services::city_designations::CityDesignationRow>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -171,7 +173,6 @@ pub async fn confirm(
     input: &ConfirmInput,
 ) -> Result<ConfirmOutcome, AppError> {
     authorize(p, Resource::Round, Action::Update)?;
-    authorize(p, Resource::Certificate, Action::Create)?;
     let now = app.clock.now();
     let today = crate::clock::local(now).date();
     let txn = store::write_txn(&app.db).await?;
@@ -195,18 +196,38 @@ pub async fn confirm(
     )
     .await?;
     let c = rounds::competition_of(&txn, &r).await?;
+    // A city's own competition (第十六条) confers its policy's city title, kept apart from the
+    // provincial titles; the province's confers a numbered provincial certificate.
+    let city_title = cached_policy(&c)?.city_title().map(str::to_string);
+    if city_title.is_none() {
+        authorize(p, Resource::Certificate, Action::Create)?;
+    }
     let on_notice: Vec<round_entry::Model> = rounds::entries(&txn, r.id)
         .await?
         .into_iter()
         .filter(|e| e.status == Status::OnNotice)
         .collect();
     let mut created = Vec::with_capacity(on_notice.len());
+    let mut city_created = Vec::new();
     for e in &on_notice {
         let moved = rounds::move_entry(&txn, p, kind, e, Transition::Confirm, "", now).await?;
-        created.push(
-            crate::services::designations::designate(app, &txn, p, &r, kind, &moved, now).await?,
-        );
+        match &city_title {
+            Some(title) => city_created.push(
+                crate::services::city_designations::designate(
+                    app, &txn, p, &c, &r, &moved, title, now,
+                )
+                .await?,
+            ),
+            None => created.push(
+                crate::services::designations::designate(app, &txn, p, &r, kind, &moved, now)
+                    .await?,
+            ),
+        }
     }
+    let conferred = match &city_title {
+        Some(title) => title.clone(),
+        None => crate::config::title_of(kind.outcome()).to_string(),
+    };
     let upheld = statuses
         .iter()
         .filter(|s| **s == ObjectionStatus::Upheld)
@@ -222,9 +243,9 @@ pub async fn confirm(
                     "确认{}年{}名单：{}个集群被{}为{}；公示期{}至{}，收到异议{}件（成立{}件）",
                     c.year,
                     kind.label(),
-                    created.len(),
+                    created.len() + city_created.len(),
                     crate::services::designations::decided_verb(kind),
-                    crate::config::title_of(kind.outcome()),
+                    conferred,
                     date_zh(first),
                     date_zh(last),
                     statuses.len(),
@@ -235,11 +256,13 @@ pub async fn confirm(
         )
         .await?;
     let rows = crate::services::designations::rows_for(&txn, &created).await?;
+    let city_rows = crate::services::city_designations::rows_for(&txn, &city_created).await?;
     txn.commit().await?;
     app.public_pages.invalidate(&app.db, r.id).await;
     Ok(ConfirmOutcome {
         round_id: r.id,
         confirmed_on: today.to_string(),
         designations: rows,
+        city_designations: city_rows,
     })
 }

@@ -197,6 +197,7 @@ pub async fn objection_view(
         .one(&app.db)
         .await?
         .ok_or(AppError::NotFound)?;
+    rounds::load(&app.db, p, o.round_id).await?;
     objection_views(&app.db, vec![o])
         .await?
         .pop()
@@ -255,6 +256,8 @@ pub async fn decide(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
+    // Only the competition's organiser answers (第十六条: a city its own competition's).
+    rounds::load_for_update(&txn, p, o.round_id).await?;
     if expected_version.is_some_and(|v| v != o.version) {
         return Err(AppError::StaleVersion);
     }

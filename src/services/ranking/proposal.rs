@@ -24,7 +24,7 @@ use crate::services::scoring::{round_label, show};
 use crate::services::{authorize, trimmed};
 use crate::store::{
     self,
-    entity::{application, round, round_entry},
+    entity::{application, round_entry},
 };
 
 /// The province's decision on the proposed list.
@@ -60,10 +60,7 @@ pub async fn propose(
         ));
     }
     let txn = store::write_txn(&app.db).await?;
-    let r = round::Entity::find_by_id(round_id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let r = crate::services::rounds::load_for_update(&txn, p, round_id).await?;
     round_rules::step(r.status, RoundStep::FixProposedList)
         .map_err(|e| AppError::Conflict(e.to_string()))?;
     let kind = r.kind;

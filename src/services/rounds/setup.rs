@@ -64,10 +64,17 @@ async fn candidates<C: ConnectionTrait>(
 ) -> Result<Vec<Candidate>, AppError> {
     let mut out = Vec::new();
     match rule.entrants {
-        Entrants::Recommended => {
+        Entrants::Recommended | Entrants::Submitted => {
+            // A city's own competition has no separate 初审 (第十六条): its submitted
+            // applications enter; otherwise the ones the cities recommended (第九条).
+            let status = if rule.entrants == Entrants::Submitted {
+                Status::Submitted
+            } else {
+                Status::Recommended
+            };
             let apps = application::Entity::find()
                 .filter(application::Column::CompetitionId.eq(c.id))
-                .filter(application::Column::Status.eq(Status::Recommended))
+                .filter(application::Column::Status.eq(status))
                 .order_by_asc(application::Column::Id)
                 .all(conn)
                 .await?;
@@ -230,6 +237,7 @@ pub async fn open_round(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
+    crate::services::organisers::check_run(p, &c)?;
     let (policy, rule) = round_policy(&c, kind)?;
     let call = crate::services::competitions::call_rules_of(&c);
     let (opens, closes) = validate(input, &policy, &rule, &call)?;
@@ -252,6 +260,7 @@ pub async fn open_round(
     if found.is_empty() {
         return Err(AppError::Conflict(match rule.entrants {
             Entrants::Recommended => "没有已推荐至省工信厅的申报，暂不能开设初赛".to_string(),
+            Entrants::Submitted => format!("没有已提交的申报，暂不能开设{}", rule.name),
             Entrants::CultivationTargets => format!(
                 "没有培育期满{}个月的培育对象，暂不能开设决赛",
                 rule.cultivation_period.as_ref().map_or(0, |p| p.min_months)
@@ -295,6 +304,11 @@ pub async fn open_round(
     .await?;
     let mut finalists = Vec::new();
     for cand in &found {
+        if rule.entrants == Entrants::Submitted {
+            // The organising city takes the application into its round itself: the step a
+            // city's recommendation is elsewhere, recorded in the application's history.
+            crate::services::rounds::accept_submitted(&txn, p, &cand.application, now).await?;
+        }
         let entry = round_entry::ActiveModel {
             round_id: Set(r.id),
             application_id: Set(cand.application.id),

@@ -285,8 +285,12 @@ pub async fn list(
     p: &Principal,
     competition_id: Option<CompetitionId>,
 ) -> Result<Vec<RoundSummary>, AppError> {
-    authorize(p, Resource::Round, Action::View)?;
-    let mut q = round::Entity::find();
+    let scope = authorize(p, Resource::Round, Action::View)?;
+    let mut q = round::Entity::find().filter(crate::services::organisers::of_scope(
+        p,
+        scope,
+        round::Column::CompetitionId,
+    ));
     if let Some(id) = competition_id {
         q = q.filter(round::Column::CompetitionId.eq(id));
     }
@@ -594,6 +598,7 @@ pub async fn opening_context(
         .one(&app.db)
         .await?
         .ok_or(AppError::NotFound)?;
+    crate::services::organisers::check_run(p, &c)?;
     let policy = policy_of(&c)?;
     let existing = round::Entity::find()
         .filter(round::Column::CompetitionId.eq(c.id))
@@ -611,6 +616,7 @@ pub async fn opening_context(
                 max_experts: rule.panel.max_experts,
                 entrants: match rule.entrants {
                     Entrants::Recommended => "已推荐至省工信厅的申报".into(),
+                    Entrants::Submitted => "本市已提交的申报（市级竞赛不另设初审）".into(),
                     Entrants::CultivationTargets => format!(
                         "培育期满{}个月的培育对象",
                         rule.cultivation_period.as_ref().map_or(0, |p| p.min_months)

@@ -10,7 +10,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ProvinceRound, expert_names, kind_label, load_province_round, province_wide, round_label, show,
+    ProvinceRound, expert_names, kind_label, load_province_round, organiser_wide, round_label, show,
 };
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
@@ -134,9 +134,9 @@ pub async fn record_defence(
     round_id: RoundId,
     scores: &[DefenceInput],
 ) -> Result<usize, AppError> {
-    province_wide(p, Action::Update)?;
+    organiser_wide(p, Action::Update)?;
     let txn = store::write_txn(&app.db).await?;
-    let r = rounds::load(&txn, p, round_id).await?;
+    let r = rounds::load_for_update(&txn, p, round_id).await?;
     if !r.defence {
         return Err(AppError::Conflict(
             "本轮评审未安排答辩，无需录入答辩评分".into(),

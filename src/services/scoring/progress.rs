@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::{
     MAX_REASON_CHARS, NOT_STARTED, ProvinceRound, SUBMITTED, kind_label, load_province_round,
-    province_wide, round_label, sheet_status_label, show,
+    organiser_wide, round_label, sheet_status_label, show,
 };
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
@@ -226,7 +226,7 @@ pub async fn reopen(
     sheet_id: ScoreSheetId,
     reason: &str,
 ) -> Result<score_sheet::Model, AppError> {
-    province_wide(p, Action::Update)?;
+    organiser_wide(p, Action::Update)?;
     let reason = crate::services::required_text("reason", reason, "请填写退回评分表的理由")?;
     if reason.chars().count() > MAX_REASON_CHARS {
         return Err(AppError::invalid(
@@ -239,7 +239,7 @@ pub async fn reopen(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let r = rounds::load(&txn, p, s.round_id).await?;
+    let r = rounds::load_for_update(&txn, p, s.round_id).await?;
     let status = r.status;
     if status != RoundStatus::Scoring {
         return Err(AppError::Conflict(format!(

@@ -1,4 +1,5 @@
 use crate::store::id::{CompetitionId, UserId};
+use jiqun_domain::region::RegionCode;
 use sea_orm::entity::prelude::*;
 
 use super::kinds::CompetitionStatus;
@@ -30,6 +31,8 @@ pub struct Model {
     /// The call's own rules within its policy (JSON `jiqun_rules::policy::CallRules`): that
     /// year's stricter thresholds, quotas per kind, extra files and requirements; absent = none.
     pub call_rules: Option<String>,
+    /// The organising city (第十六条), or `None` for the province.
+    pub organiser_city_code: Option<RegionCode>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ pub mod audit_head;
 pub mod blob;
 pub mod calendar_year;
 pub mod change_request;
+pub mod city_designation;
 pub mod cluster;
 pub mod cluster_co_applicant;
 pub mod cluster_county;

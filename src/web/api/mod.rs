@@ -16,6 +16,7 @@ pub mod extensions;
 pub mod finals;
 pub mod funding;
 pub mod imports;
+pub mod ladder;
 pub mod nominations;
 pub mod notices;
 pub mod objections;
@@ -83,6 +84,7 @@ pub fn routes() -> Router<Shared> {
         .merge(verify::routes())
         .merge(reports::routes())
         .merge(revocation::routes())
+        .merge(ladder::routes())
         .merge(recheck::routes())
         .merge(policies::routes())
         .merge(extensions::routes())
@@ -124,6 +126,7 @@ async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     doc.merge(verify::Doc::openapi());
     doc.merge(reports::Doc::openapi());
     doc.merge(revocation::Doc::openapi());
+    doc.merge(ladder::Doc::openapi());
     doc.merge(recheck::Doc::openapi());
     doc.merge(policies::Doc::openapi());
     doc.merge(extensions::Doc::openapi());

@@ -92,6 +92,7 @@ pub fn routes() -> Router<Shared> {
         ConfirmInput,
         ConfirmOutcome,
         CertificateRow,
+        crate::services::city_designations::CityDesignationRow,
         AnnouncementSummary,
         Announcement,
         AnnouncementRow

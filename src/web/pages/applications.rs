@@ -57,6 +57,8 @@ struct ListPage {
     /// The policy's cluster kinds, for the kind filter.
     kinds: Vec<(String, String)>,
     open_call: Option<OpenCall>,
+    /// 第十六条: open city calls in the cities of the applicant's clusters.
+    city_calls: Vec<crate::services::organisers::CityCall>,
     startable: Vec<(ClusterId, String)>,
     /// Clusters holding a title, with why they may not start a 初赛 application.
     barred: Vec<String>,
@@ -124,6 +126,11 @@ async fn list_page(
         }),
         startable,
         barred,
+        city_calls: if permission(p.role, Resource::Application, Action::Create).is_some() {
+            crate::services::organisers::open_city_calls(app, p).await?
+        } else {
+            Vec::new()
+        },
         can_create_cluster: permission(p.role, Resource::Cluster, Action::Create).is_some(),
         general_error,
     })

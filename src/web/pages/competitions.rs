@@ -252,14 +252,20 @@ struct PolicyChoice {
     validity: String,
 }
 
-/// The policies a call can be bound to; one no longer in force today says so before publishing.
+/// The policies a call can be bound to — of the caller's level (第十六条: provincial texts for
+/// the province, city texts for a city bureau); one no longer in force today says so before
+/// publishing.
 async fn policy_choices(
     app: &crate::app::App,
+    p: &crate::app::Principal,
     today: time::Date,
 ) -> Result<Vec<PolicyChoice>, AppError> {
     Ok(crate::services::policy::offered(&app.db)
         .await?
         .into_iter()
+        .filter(|b| {
+            crate::services::organisers::organiser_for(p, b.policy.organiser_level()).is_ok()
+        })
         .map(|b| PolicyChoice {
             id: b.policy.id().to_string(),
             label: format!(
@@ -323,7 +329,8 @@ async fn form_page(
         action,
         csrf: ctx.session.csrf_token.clone(),
         form,
-        policies: policy_choices(app, crate::services::calendar::today(app)).await?,
+        policies: policy_choices(app, &ctx.principal, crate::services::calendar::today(app))
+            .await?,
         max_notice: MAX_NOTICE_CHARS,
         errors: error.map(FormErrors::from_error).unwrap_or_default(),
         general_error,
@@ -458,14 +465,21 @@ async fn show_page(
     flash: &str,
     upload_error: String,
 ) -> Result<ShowPage, PageError> {
-    let c = competitions::get(app, &ctx.principal, id).await?;
+    let model = competitions::load(app, &ctx.principal, id).await?;
+    let c = competitions::CompetitionView::from_model(&model, app.clock.now());
+    // 第十六条: only the call's organiser (the province, or the city for its own call) runs it;
+    // a city bureau reads the rounds of its own city's calls only.
+    let p = &ctx.principal;
+    let runs = crate::services::organisers::runs(p, &model);
+    let reads_rounds = permission(p.role, Resource::Round, Action::View)
+        .is_some_and(|scope| crate::services::organisers::reaches(p, scope, &model));
     Ok(ShowPage {
         layout: layout(ctx, "competitions"),
         flash: flash.into(),
         csrf: ctx.session.csrf_token.clone(),
-        can_edit: can(ctx, Action::Update) && c.status == competitions::STATUS_OPEN,
-        can_open_round: permission(ctx.principal.role, Resource::Round, Action::Create).is_some(),
-        can_see_rounds: permission(ctx.principal.role, Resource::Round, Action::View).is_some(),
+        can_edit: can(ctx, Action::Update) && runs && c.status == competitions::STATUS_OPEN,
+        can_open_round: permission(p.role, Resource::Round, Action::Create).is_some() && runs,
+        can_see_rounds: reads_rounds,
         files: super::applications::files_of(app, "competition", id.get()).await?,
         upload_error,
         close_confirm: close_confirm(),

@@ -15,6 +15,7 @@ mod experts;
 mod finals;
 mod funding;
 mod imports;
+mod ladder;
 mod nominations;
 mod notices;
 mod notifications;
@@ -71,6 +72,7 @@ pub fn routes() -> Router<Shared> {
         .merge(policy::routes())
         .merge(reports::routes())
         .merge(revocation::routes())
+        .merge(ladder::routes())
         .merge(recheck::routes())
         .merge(funding::routes())
         .merge(imports::routes())
@@ -184,7 +186,12 @@ pub fn nav_for(role: Role, org_id: OrgId) -> Vec<NavItem> {
             href: "/scoring".into(),
         });
     }
-    if permission(role, Resource::Objection, Action::View).is_some() {
+    // The list across rounds is the province's; a city answers its own round's objections on
+    // that round's page (第十六条).
+    if matches!(
+        permission(role, Resource::Objection, Action::View),
+        Some(jiqun_domain::access::ScopeKind::All)
+    ) {
         nav.push(NavItem {
             key: "objections",
             label: "公示异议",
@@ -241,6 +248,14 @@ pub fn nav_for(role: Role, org_id: OrgId) -> Vec<NavItem> {
             key: "funding",
             label: "资金台账",
             href: "/funding".into(),
+        });
+    }
+    // 第十六条: the ladder for the province (every cluster) and a city bureau (its own).
+    if matches!(role, Role::Province | Role::CityBureau) {
+        nav.push(NavItem {
+            key: "ladder",
+            label: "分级培育梯队",
+            href: "/ladder".into(),
         });
     }
     if permission(role, Resource::Nomination, Action::View).is_some() {

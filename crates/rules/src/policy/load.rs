@@ -81,6 +81,7 @@ pub(super) fn load(text: &str, origin: &str) -> Result<Policy, PolicyErrors> {
         funding: optional(&mut root, "funding", &mut errs),
         wording: optional(&mut root, "wording", &mut errs),
         procedure: optional(&mut root, "procedure", &mut errs),
+        organiser: optional(&mut root, "organiser", &mut errs),
     };
     for key in root.keys() {
         errs.push(key.as_str(), format!("未知的键“{key}”"));

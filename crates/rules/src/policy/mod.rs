@@ -41,6 +41,14 @@ pub const SUCCESSOR_TEMPLATE_SOURCE: (&str, &str) = (
     include_str!("../../../../policies/hunan-successor-template.toml"),
 );
 
+/// A template for a city bureau's own competition (第十六条 分级培育): one round of submitted
+/// applications (no separate city 初审) conferring the city-level title. Not built in; the
+/// system administrator installs it (or a city's filled-in copy) for the city bureaus.
+pub const CITY_TEMPLATE_SOURCE: (&str, &str) = (
+    "policies/city-template.toml",
+    include_str!("../../../../policies/city-template.toml"),
+);
+
 /// The format version this crate reads.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -100,6 +108,9 @@ pub enum Source {
     ProvinceDefault,
     /// A yearly notice issued under the measures (e.g. the number each province may recommend).
     Notice,
+    /// A city bureau's own default for its city-level competition (第十六条), to be set by
+    /// the city.
+    CityDefault,
 }
 
 impl Source {
@@ -108,6 +119,7 @@ impl Source {
             Source::Measures => "办法规定",
             Source::ProvinceDefault => "省级默认",
             Source::Notice => "年度通知",
+            Source::CityDefault => "市级默认",
         }
     }
 }
@@ -146,6 +158,10 @@ pub struct Policy {
     /// reviews, the province's rounds designate).
     #[serde(default)]
     pub procedure: Option<Procedure>,
+    /// Who organises a competition under this text (第十六条): the province (absent) or a city
+    /// bureau for its own city, with the title its designation confers.
+    #[serde(default)]
+    pub organiser: Option<Organiser>,
     /// Where the text was loaded from (not part of the file).
     #[serde(skip)]
     pub origin: String,
@@ -470,6 +486,10 @@ pub struct Round {
 pub enum Entrants {
     /// Applications recommended by a city bureau (第九条).
     Recommended,
+    /// Submitted applications, with no separate 初审: the competition's organiser is the city
+    /// itself (第十六条), so the applications go straight to its round. Only under
+    /// `[organiser] level = "city"`.
+    Submitted,
     /// Current cultivation targets (第三条、第十一条).
     CultivationTargets,
 }
@@ -481,6 +501,33 @@ pub enum Outcome {
     CultivationTarget,
     /// Winners are 认定 as provincial clusters.
     Certified,
+    /// Winners receive the city-level title named in `[organiser].title` (市级先进制造业集群);
+    /// only under `[organiser] level = "city"`.
+    CityTitle,
+}
+
+/// Who organises competitions under a text (第十六条 分级培育).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Organiser {
+    pub level: OrganiserLevel,
+    /// The title a city-level designation confers, e.g. "长沙市先进制造业集群"; required for a
+    /// city level.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The office named in a city competition's 公示 (else the programme's wording's).
+    #[serde(default)]
+    pub contact_office: Option<String>,
+    #[serde(default)]
+    pub article: Option<String>,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganiserLevel {
+    Province,
+    City,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -1121,6 +1168,21 @@ impl Policy {
     pub fn floor_of(&self, c: &Criterion, kind: &str) -> Option<f64> {
         let share = c.floor_share.or(self.scoring.floor_share)?;
         Some(share * f64::from(c.max_score_for(kind)))
+    }
+
+    /// The level that organises competitions under this text (province when absent).
+    pub fn organiser_level(&self) -> OrganiserLevel {
+        self.organiser
+            .as_ref()
+            .map_or(OrganiserLevel::Province, |o| o.level)
+    }
+
+    /// The title a city-level designation under this text confers, if it is a city text.
+    pub fn city_title(&self) -> Option<&str> {
+        self.organiser
+            .as_ref()
+            .filter(|o| o.level == OrganiserLevel::City)
+            .and_then(|o| o.title.as_deref())
     }
 
     /// The wording to print; a text bound before the format had `[wording]` takes the

@@ -11,6 +11,7 @@ fn tag(source: Source) -> &'static str {
         Source::Measures => "〔办法〕",
         Source::ProvinceDefault => "〔默认〕",
         Source::Notice => "〔通知〕",
+        Source::CityDefault => "〔市级默认〕",
     }
 }
 
@@ -190,10 +191,12 @@ fn write_summary(p: &Policy, o: &mut String) -> std::fmt::Result {
         let entrants = match r.entrants {
             Entrants::Recommended => "市州推荐的申报",
             Entrants::CultivationTargets => "培育对象",
+            Entrants::Submitted => "本市已提交的申报（不另设初审）",
         };
         let outcome = match r.outcome {
             Outcome::CultivationTarget => "确定为培育对象",
             Outcome::Certified => "认定为省先进制造业集群",
+            Outcome::CityTitle => "获得市级称号",
         };
         writeln!(
             o,

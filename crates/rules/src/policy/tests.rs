@@ -721,6 +721,48 @@ fn the_successor_template_repeats_the_2021_rules_under_a_new_identity() {
 }
 
 #[test]
+fn the_city_template_is_a_city_text_of_one_round_without_city_review() {
+    let (origin, text) = super::CITY_TEMPLATE_SOURCE;
+    let p = Policy::parse(text, origin).unwrap();
+    assert_eq!(p.organiser_level(), OrganiserLevel::City);
+    assert_eq!(p.city_title(), Some("市级先进制造业集群"));
+    assert!(p.identity.name.contains("模板"), "{}", p.identity.name);
+    assert_eq!(p.rounds.len(), 1);
+    assert_eq!(p.rounds[0].entrants, Entrants::Submitted);
+    assert_eq!(p.rounds[0].outcome, Outcome::CityTitle);
+    assert!(p.groupings.is_empty());
+    // The provincial text is a province-level one, with no city title.
+    assert_eq!(shipped().organiser_level(), OrganiserLevel::Province);
+    assert_eq!(shipped().city_title(), None);
+}
+
+#[test]
+fn city_rounds_and_titles_belong_to_city_texts_only() {
+    let (origin, text) = super::CITY_TEMPLATE_SOURCE;
+    // A city text that keeps the city's recommendation, or confers no title, is refused.
+    let broken = text
+        .replacen(
+            "\nentrants = \"submitted\"",
+            "\nentrants = \"recommended\"",
+            1,
+        )
+        .replacen("title = \"市级先进制造业集群\"\n", "", 1);
+    let errs = Policy::parse(&broken, origin).unwrap_err();
+    let paths: Vec<&str> = errs.0.iter().map(|e| e.key_path.as_str()).collect();
+    assert!(paths.contains(&"organiser.title"), "{paths:?}");
+    assert!(paths.contains(&"rounds[0].entrants"), "{paths:?}");
+    // A provincial text cannot skip the city's recommendation.
+    let (origin, text) = BUILTIN_POLICY_SOURCES[0];
+    let broken = text.replacen(
+        "\nentrants = \"recommended\"",
+        "\nentrants = \"submitted\"",
+        1,
+    );
+    let errs = Policy::parse(&broken, origin).unwrap_err();
+    assert!(errs.0.iter().any(|e| e.key_path == "rounds[0]"), "{errs:?}");
+}
+
+#[test]
 fn reward_defaults_are_read_and_checked() {
     let p = shipped();
     let r = p.funding.as_ref().and_then(|f| f.rewards.as_ref()).unwrap();

@@ -27,6 +27,7 @@ pub(super) struct Parts {
     pub funding: Option<Option<Funding>>,
     pub wording: Option<Option<Wording>>,
     pub procedure: Option<Option<Procedure>>,
+    pub organiser: Option<Option<Organiser>>,
 }
 
 impl Parts {
@@ -49,6 +50,7 @@ impl Parts {
             funding: self.funding?,
             wording: self.wording?,
             procedure: self.procedure?,
+            organiser: self.organiser?,
             origin: String::new(),
         })
     }
@@ -125,8 +127,15 @@ pub(super) fn validate(p: &Parts, e: &mut Errors) {
             }
         }
     }
+    let level = match &p.organiser {
+        Some(Some(o)) => {
+            organiser_checks(o, e);
+            o.level
+        }
+        _ => OrganiserLevel::Province,
+    };
     if let Some(rounds) = &p.rounds {
-        rounds_checks(rounds, e);
+        rounds_checks(rounds, level, e);
     }
     if let Some(n) = &p.public_notice {
         notice(n, e);
@@ -616,7 +625,64 @@ fn threshold_kinds(t: &Threshold, at: &str, kinds: Option<&[&str]>, e: &mut Erro
     }
 }
 
-fn rounds_checks(rounds: &[Round], e: &mut Errors) {
+fn organiser_checks(o: &Organiser, e: &mut Errors) {
+    opt_text(e, "organiser.article", &o.article);
+    opt_text(e, "organiser.contact_office", &o.contact_office);
+    match (o.level, &o.title) {
+        (OrganiserLevel::City, None) => e.push(
+            "organiser.title",
+            "市级竞赛须写明市级认定授予的称号（organiser.title）",
+        ),
+        (OrganiserLevel::City, Some(title)) => text(e, "organiser.title", title),
+        (OrganiserLevel::Province, Some(_)) => e.push(
+            "organiser.title",
+            "省级竞赛的称号写在 wording 中，organiser.title 只用于市级竞赛",
+        ),
+        (OrganiserLevel::Province, None) => {}
+    }
+}
+
+/// Rounds of a city-level text (第十六条) take submitted applications (the city organises, so
+/// there is no separate city 初审) and confer the city title; a provincial text keeps the city's
+/// recommendation (第九条) and ends in 认定.
+fn rounds_checks(rounds: &[Round], level: OrganiserLevel, e: &mut Errors) {
+    if level == OrganiserLevel::City {
+        if rounds.is_empty() {
+            e.push("rounds", "至少需要一个竞赛轮次");
+        }
+        for (i, r) in rounds.iter().enumerate() {
+            let at = format!("rounds[{i}]");
+            if r.entrants != Entrants::Submitted {
+                e.push(
+                    format!("{at}.entrants"),
+                    "市级竞赛由市州自行组织，参赛对象应为已提交的申报（entrants = \"submitted\"）",
+                );
+            }
+            if r.outcome != Outcome::CityTitle {
+                e.push(
+                    format!("{at}.outcome"),
+                    "市级竞赛的胜出者获得市级称号（outcome = \"city_title\"）",
+                );
+            }
+            if r.key != "preliminary" {
+                e.push(
+                    format!("{at}.key"),
+                    "市级竞赛只设一轮评审（key = \"preliminary\"）",
+                );
+            }
+            text(e, &format!("{at}.name"), &r.name);
+            panel_checks(&format!("{at}.panel"), &r.panel, e);
+        }
+        return;
+    }
+    for (i, r) in rounds.iter().enumerate() {
+        if r.entrants == Entrants::Submitted || r.outcome == Outcome::CityTitle {
+            e.push(
+                format!("rounds[{i}]"),
+                "只有市级竞赛（organiser.level = \"city\"）的轮次可以直接评审已提交的申报或授予市级称号",
+            );
+        }
+    }
     if rounds.is_empty() {
         e.push("rounds", "至少需要一个竞赛轮次");
     } else if !rounds.iter().any(|r| r.outcome == Outcome::Certified) {
@@ -645,38 +711,40 @@ fn rounds_checks(rounds: &[Round], e: &mut Errors) {
             ),
             _ => {}
         }
-        let pat = format!("{at}.panel");
-        let p = &r.panel;
-        if p.min_experts == 0 {
-            e.push(format!("{pat}.min_experts"), "每份申报至少需要1名评审专家");
-        }
-        if p.min_experts > p.max_experts {
-            e.push(
-                format!("{pat}.min_experts"),
-                format!("最少专家人数{}大于最多人数{}", p.min_experts, p.max_experts),
-            );
-        }
-        match (p.aggregation, p.trim_when_at_least) {
-            (Aggregation::TrimmedMean, None) => e.push(
-                format!("{pat}.trim_when_at_least"),
-                "去掉最高分和最低分时须注明最少评分人数",
-            ),
-            (Aggregation::TrimmedMean, Some(n)) if n < 3 => e.push(
-                format!("{pat}.trim_when_at_least"),
-                format!("评分人数{n}过少：去掉最高分和最低分至少需要3人"),
-            ),
-            (Aggregation::Mean, Some(_)) => e.push(
-                format!("{pat}.trim_when_at_least"),
-                "仅 aggregation = \"trimmed_mean\" 时可设置",
-            ),
-            _ => {}
-        }
-        if !(0.0..=1.0).contains(&p.defence_share) {
-            e.push(
-                format!("{pat}.defence_share"),
-                format!("答辩占比{}应在0到1之间（0表示不设答辩）", p.defence_share),
-            );
-        }
+        panel_checks(&format!("{at}.panel"), &r.panel, e);
+    }
+}
+
+fn panel_checks(pat: &str, p: &Panel, e: &mut Errors) {
+    if p.min_experts == 0 {
+        e.push(format!("{pat}.min_experts"), "每份申报至少需要1名评审专家");
+    }
+    if p.min_experts > p.max_experts {
+        e.push(
+            format!("{pat}.min_experts"),
+            format!("最少专家人数{}大于最多人数{}", p.min_experts, p.max_experts),
+        );
+    }
+    match (p.aggregation, p.trim_when_at_least) {
+        (Aggregation::TrimmedMean, None) => e.push(
+            format!("{pat}.trim_when_at_least"),
+            "去掉最高分和最低分时须注明最少评分人数",
+        ),
+        (Aggregation::TrimmedMean, Some(n)) if n < 3 => e.push(
+            format!("{pat}.trim_when_at_least"),
+            format!("评分人数{n}过少：去掉最高分和最低分至少需要3人"),
+        ),
+        (Aggregation::Mean, Some(_)) => e.push(
+            format!("{pat}.trim_when_at_least"),
+            "仅 aggregation = \"trimmed_mean\" 时可设置",
+        ),
+        _ => {}
+    }
+    if !(0.0..=1.0).contains(&p.defence_share) {
+        e.push(
+            format!("{pat}.defence_share"),
+            format!("答辩占比{}应在0到1之间（0表示不设答辩）", p.defence_share),
+        );
     }
 }
 

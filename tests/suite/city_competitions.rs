@@ -1,0 +1,682 @@
+//! 第十六条 分级培育: a city bureau runs its own competition under a city policy — its call, its
+//! experts, its 公示 and the city-level title 市级先进制造业集群 — for its own city's clusters only,
+//! without a separate city 初审; another city's bureau neither sees nor runs it, the province
+//! reads it; and the ladder shows each cluster's rungs and highest title, which moves up with a
+//! provincial designation.
+
+use jiqun::store::entity::{audit_entry, designation};
+use jiqun::store::id::{ClusterId, EntryId, RoundId, UserId};
+use jiqun_domain::round::Designation;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde_json::{Value, json};
+use time::Duration;
+use time::macros::date;
+
+use crate::applications::{a_cluster, call_json, started, submit_complete};
+use crate::fixtures::{
+    RoundPlan, application_status, error_message, expert_id, field_message, forward_to, get_page,
+    on_round, set_day, set_panel,
+};
+use crate::support::{self, TestApp};
+use crate::{call, token};
+
+const CHANGSHA_CLUSTER: &str = "长沙县智能网联汽车集群";
+const YUEYANG_CLUSTER: &str = "岳阳云溪新材料集群";
+const EXPERTS: [&str; 6] = [
+    "expert", "expert2", "expert3", "expert4", "expert5", "expert6",
+];
+
+/// The system administrator installs the city template; it is offered to new calls.
+async fn install_city_template(t: &TestApp) {
+    let admin = token(t, "sysadmin").await;
+    let (_, text) = jiqun_rules::policy::CITY_TEMPLATE_SOURCE;
+    let (status, body) = call(
+        t,
+        &admin,
+        "POST",
+        "/api/v1/policies",
+        Some(json!({"source": text, "file_name": "city-template.toml"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+fn call_body(t: &TestApp, policy_id: &str) -> Value {
+    let now = t.app.clock.now();
+    json!({
+        "year": 2026,
+        "title": "关于组织开展2026年度长沙市先进制造业集群竞赛的通知",
+        "policy_id": policy_id,
+        "submission_deadline": jiqun::clock::datetime_local_value(now + Duration::days(20)),
+        "review_deadline": jiqun::clock::datetime_local_value(now + Duration::days(30)),
+        "notice_text": "各区县（市）工业和信息化主管部门：现将有关事项通知如下。",
+    })
+}
+
+/// 长沙's bureau opens its 2026 city competition; returns its id.
+async fn open_city_call(t: &TestApp) -> i64 {
+    let changsha = token(t, "changsha").await;
+    let (status, body) = call(
+        t,
+        &changsha,
+        "POST",
+        "/api/v1/competitions",
+        Some(call_body(t, "city-template")),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["organiser_level"], "city");
+    assert_eq!(body["organiser_city_code"], "430100");
+    assert_eq!(body["organiser_label"], "市级（长沙市）");
+    body["id"].as_i64().unwrap()
+}
+
+async fn ladder_row(t: &TestApp, who: &str, cluster: &str) -> Option<Value> {
+    let tok = token(t, who).await;
+    let (status, list) = call(
+        t,
+        &tok,
+        "GET",
+        &format!("/api/v1/ladder?q={}", urlencode(cluster)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{list}");
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["cluster_name"] == cluster)
+        .cloned()
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_city_runs_its_own_competition_to_a_city_title_and_the_ladder_shows_it() {
+    let t = support::spawn().await;
+    set_day(&t, date!(2026 - 12 - 07));
+    install_city_template(&t).await;
+
+    // The province cannot open a call under a city text; the city its own only.
+    let province = token(&t, "province").await;
+    let (status, body) = call(
+        &t,
+        &province,
+        "POST",
+        "/api/v1/competitions",
+        Some(call_body(&t, "city-template")),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        field_message(&body, "policy_id").contains("只能由市州工信局为本市组织竞赛"),
+        "{body}"
+    );
+    let competition = open_city_call(&t).await;
+
+    // A cluster of 长沙 applies and submits; a cluster of 岳阳 is refused in Chinese.
+    let (own, version) = started(
+        &t,
+        jiqun::store::id::CompetitionId::new(competition),
+        "applicant",
+        "长沙工程机械产业集群促进会",
+        "430100",
+        "430121",
+        CHANGSHA_CLUSTER,
+    )
+    .await;
+    submit_complete(&t, "applicant", own, version).await;
+    let other = a_cluster(
+        &t,
+        "岳阳石化产业集群促进会",
+        YUEYANG_CLUSTER,
+        "430600",
+        "430603",
+    )
+    .await;
+    let applicant2 = token(&t, "applicant2").await;
+    let (status, body) = call_json(
+        &t,
+        &applicant2,
+        "POST",
+        "/api/v1/applications",
+        json!({"competition_id": competition, "cluster_id": other}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let refusal = field_message(&body, "cluster_id");
+    assert!(
+        refusal.contains("只接受长沙市的集群申报") && refusal.contains("岳阳市"),
+        "{refusal}"
+    );
+
+    // No separate city 初审: the city's own review refuses, and the round takes the
+    // submitted application straight away.
+    let changsha = token(&t, "changsha").await;
+    let (status, body) = call(
+        &t,
+        &changsha,
+        "POST",
+        &format!("/api/v1/applications/{own}/return"),
+        Some(json!({"comment": "请补充材料"})),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(error_message(&body).contains("不另设市州初审"), "{body}");
+
+    // Another city's bureau neither sees nor runs the call; the province reads but does not run it.
+    let yueyang = token(&t, "yueyang").await;
+    let (status, _) = call(
+        &t,
+        &yueyang,
+        "GET",
+        &format!("/api/v1/competitions/{competition}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let plan = RoundPlan {
+        opens_in: Duration::days(0),
+        closes_in: Duration::days(3),
+        ..RoundPlan::new("preliminary", 3, "")
+    };
+    let (status, _) = call(
+        &t,
+        &yueyang,
+        "POST",
+        &format!("/api/v1/competitions/{competition}/rounds"),
+        Some(plan.json(&t)),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = call(
+        &t,
+        &province,
+        "POST",
+        &format!("/api/v1/competitions/{competition}/rounds"),
+        Some(plan.json(&t)),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, view) = call(
+        &t,
+        &changsha,
+        "POST",
+        &format!("/api/v1/competitions/{competition}/rounds"),
+        Some(plan.json(&t)),
+    )
+    .await;
+    assert_eq!(status, 200, "{view}");
+    let round = view["round"]["id"].as_i64().unwrap();
+    let entries = view["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{view}");
+    assert_eq!(entries[0]["cluster_name"], CHANGSHA_CLUSTER);
+    for (who, expected) in [("yueyang", 404), ("province", 200), ("changsha", 200)] {
+        let tok = token(&t, who).await;
+        let (status, _) = call(&t, &tok, "GET", &format!("/api/v1/rounds/{round}"), None).await;
+        assert_eq!(status, expected, "{who}");
+    }
+    let (status, rounds) = call(&t, &yueyang, "GET", "/api/v1/rounds", None).await;
+    assert_eq!(status, 200, "{rounds}");
+    assert!(rounds.as_array().unwrap().is_empty(), "{rounds}");
+
+    // Its own experts: the city puts the pool on its panel, assigns and opens scoring.
+    let mut pool = Vec::new();
+    for u in EXPERTS {
+        pool.push(expert_id(&t, u).await.get());
+    }
+    let (status, _) = on_round(
+        &t,
+        &yueyang,
+        "PUT",
+        round,
+        "panel",
+        Some(json!({"add": pool, "remove": []})),
+    )
+    .await;
+    assert_eq!(status, 404);
+    set_panel(&t, &changsha, round, &pool).await;
+    let (status, body) = on_round(&t, &changsha, "POST", round, "auto-assign", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["added"], 3);
+    let (status, body) = on_round(&t, &changsha, "POST", round, "open-scoring", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        application_status(&t, jiqun::store::id::ApplicationId::new(own)).await,
+        "in_review"
+    );
+    let policy = jiqun_rules::policy::builtin_policies().unwrap().remove(0);
+    let scores: serde_json::Map<String, Value> = policy
+        .criteria
+        .iter()
+        .map(|c| (c.key.clone(), json!(f64::from(c.max_score) * 0.9)))
+        .collect();
+    let mut sheets = 0;
+    for u in EXPERTS {
+        let tok = token(&t, u).await;
+        let (_, mine) = call(&t, &tok, "GET", "/api/v1/scoring", None).await;
+        for a in mine.as_array().unwrap() {
+            let id = a["assignment_id"].as_i64().unwrap();
+            let (status, saved) = call(
+                &t,
+                &tok,
+                "PUT",
+                &format!("/api/v1/scoring/{id}"),
+                Some(json!({"scores": scores, "comment": "材料翔实。", "version": 0})),
+            )
+            .await;
+            assert_eq!(status, 200, "{saved}");
+            let (status, body) = call(
+                &t,
+                &tok,
+                "POST",
+                &format!("/api/v1/scoring/{id}/submit"),
+                None,
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+            sheets += 1;
+        }
+    }
+    assert_eq!(sheets, 3);
+
+    // The proposed list, its 公示 and the confirmation are the city's.
+    let (status, _) = on_round(
+        &t,
+        &province,
+        "POST",
+        round,
+        "propose",
+        Some(json!({"reason": ""})),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, body) = on_round(
+        &t,
+        &changsha,
+        "POST",
+        round,
+        "propose",
+        Some(json!({"reason": ""})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, notice) = on_round(&t, &changsha, "GET", round, "notice", None).await;
+    assert_eq!(status, 200, "{notice}");
+    assert!(
+        notice["title"]
+            .as_str()
+            .unwrap()
+            .contains("市级先进制造业集群"),
+        "{notice}"
+    );
+    // Its preamble names the city's office and no city recommendation.
+    let preamble = notice["notice_text"].as_str().unwrap();
+    assert!(preamble.contains("经专家评审"), "{preamble}");
+    assert!(!preamble.contains("市州推荐"), "{preamble}");
+    assert!(
+        preamble.contains("市州工业和信息化局（承办科室待填写）"),
+        "{preamble}"
+    );
+    let (status, body) = on_round(
+        &t,
+        &changsha,
+        "POST",
+        round,
+        "notice",
+        Some(json!({"notice_text": "现将2026年长沙市先进制造业集群拟入选名单予以公示。"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    forward_to(&t, date!(2026 - 12 - 21));
+    // Sessions do not outlive a fortnight: sign in again.
+    let province = token(&t, "province").await;
+    let yueyang = token(&t, "yueyang").await;
+    let changsha = token(&t, "changsha").await;
+    let (status, _) = on_round(&t, &province, "POST", round, "confirm", None).await;
+    assert_eq!(status, 403);
+    let (status, _) = on_round(&t, &yueyang, "POST", round, "confirm", None).await;
+    assert_eq!(status, 404);
+    let (status, outcome) = on_round(&t, &changsha, "POST", round, "confirm", None).await;
+    assert_eq!(status, 200, "{outcome}");
+    // A city title, no provincial certificate, and the cluster's provincial standing untouched.
+    assert!(outcome["designations"].as_array().unwrap().is_empty());
+    let titles = outcome["city_designations"].as_array().unwrap();
+    assert_eq!(titles.len(), 1, "{outcome}");
+    assert_eq!(titles[0]["title"], "市级先进制造业集群");
+    assert_eq!(titles[0]["city_name"], "长沙市");
+    assert_eq!(titles[0]["cluster_name"], CHANGSHA_CLUSTER);
+    assert_eq!(titles[0]["effective_on_zh"], "2026年12月21日");
+    assert_eq!(
+        application_status(&t, jiqun::store::id::ApplicationId::new(own)).await,
+        "confirmed"
+    );
+    // No provincial announcement is made of a city's titles.
+    let (status, list) = call(&t, &province, "GET", "/api/v1/announcements", None).await;
+    assert_eq!(status, 200, "{list}");
+    assert!(list.as_array().unwrap().is_empty(), "{list}");
+    let (status, _) = call(
+        &t,
+        &province,
+        "GET",
+        &format!("/api/v1/announcements/{round}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let audited = audit_entry::Entity::find()
+        .filter(audit_entry::Column::Action.eq("city_designation.create"))
+        .all(&t.app.db)
+        .await
+        .unwrap();
+    assert_eq!(audited.len(), 1);
+    assert!(
+        audited[0].summary.contains(CHANGSHA_CLUSTER),
+        "{}",
+        audited[0].summary
+    );
+    let created = audit_entry::Entity::find()
+        .filter(audit_entry::Column::Action.eq("competition.create"))
+        .all(&t.app.db)
+        .await
+        .unwrap();
+    assert!(
+        created.iter().any(|e| e.summary.contains("市级（长沙市）")),
+        "{created:?}"
+    );
+
+    // The ladder: the province and 长沙 see the cluster's city title as its highest; 岳阳 does
+    // not see the row at all.
+    let row = ladder_row(&t, "province", CHANGSHA_CLUSTER).await.unwrap();
+    assert_eq!(row["highest_level"], "city", "{row}");
+    assert_eq!(row["county_name"], "长沙县");
+    assert_eq!(row["city_title"], "2026年市级先进制造业集群");
+    assert_eq!(row["highest_title"], "2026年市级先进制造业集群");
+    assert_eq!(row["province_title"], "");
+    assert!(ladder_row(&t, "changsha", CHANGSHA_CLUSTER).await.is_some());
+    assert!(ladder_row(&t, "yueyang", CHANGSHA_CLUSTER).await.is_none());
+    // The 岳阳 cluster stands on its county rung only.
+    let row = ladder_row(&t, "province", YUEYANG_CLUSTER).await.unwrap();
+    assert_eq!(row["highest_level"], "county", "{row}");
+    assert_eq!(row["highest_title"], "云溪区");
+    let (status, list) = call(&t, &province, "GET", "/api/v1/ladder?level=city", None).await;
+    assert_eq!(status, 200, "{list}");
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["cluster_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec![CHANGSHA_CLUSTER]);
+
+    // A provincial designation later moves the cluster's highest title up.
+    let cluster_id = ClusterId::new(row_cluster(&t, CHANGSHA_CLUSTER).await);
+    let entry_id = EntryId::new(entries[0]["id"].as_i64().unwrap());
+    provincial_title(&t, cluster_id, RoundId::new(round), entry_id).await;
+    let row = ladder_row(&t, "province", CHANGSHA_CLUSTER).await.unwrap();
+    assert_eq!(row["highest_level"], "province", "{row}");
+    assert_eq!(row["city_title"], "2026年市级先进制造业集群");
+    let certified = jiqun::config::title_of(Designation::Certified);
+    assert_eq!(row["highest_title"], format!("2027年{certified}"));
+    let (_, list) = call(&t, &province, "GET", "/api/v1/ladder?level=city", None).await;
+    assert!(list.as_array().unwrap().is_empty(), "{list}");
+
+    // The round's pages are the city's to work in; another city's bureau does not find them.
+    let city_page = support::page_login(&t, "changsha").await;
+    let other_page = support::page_login(&t, "yueyang").await;
+    for path in ["", "/progress", "/ranking", "/notice", "/objections"] {
+        let path = format!("/rounds/{round}{path}");
+        let (status, _) = get_page(&city_page, &t, &path).await;
+        assert_eq!(status, 200, "{path}");
+        let (status, _) = get_page(&other_page, &t, &path).await;
+        assert_eq!(status, 404, "{path}");
+    }
+
+    // The page shows the same.
+    let page = support::page_login(&t, "province").await;
+    let (status, html) = get_page(&page, &t, "/ladder").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("分级培育梯队"), "{html}");
+    assert!(html.contains(&format!("2027年{certified}")), "{html}");
+    let page = support::page_login(&t, "yueyang").await;
+    let (status, html) = get_page(&page, &t, "/ladder").await;
+    assert_eq!(status, 200);
+    assert!(!html.contains(CHANGSHA_CLUSTER), "{html}");
+}
+
+async fn row_cluster(t: &TestApp, name: &str) -> i64 {
+    jiqun::store::entity::cluster::Entity::find()
+        .filter(jiqun::store::entity::cluster::Column::Name.eq(name))
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .get()
+}
+
+/// A provincial 认定 written directly (the provincial flow has its own tests).
+async fn provincial_title(t: &TestApp, cluster: ClusterId, round: RoundId, entry: EntryId) {
+    let now = t.app.clock.now();
+    designation::ActiveModel {
+        cluster_id: Set(cluster),
+        round_id: Set(round),
+        entry_id: Set(entry),
+        designation: Set(Designation::Certified),
+        effective_on: Set(date!(2027 - 06 - 30)),
+        year: Set(2027),
+        seq: Set(1),
+        certificate_number: Set("湘集群认〔2027〕第001号".into()),
+        superseded_on: Set(None),
+        revoked_on: Set(None),
+        revoke_reason: Set(String::new()),
+        decided_by: Set(UserId::new(4)),
+        created_at: Set(now),
+        snapshot: Set("{}".into()),
+        superseded_by: Set(None),
+        ..Default::default()
+    }
+    .insert(&t.app.db)
+    .await
+    .unwrap();
+}
+
+/// A city calls once a year by its own text, counted apart from the province's and the other
+/// cities' calls; a closed call still counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_city_counts_its_own_calls_per_year() {
+    let t = support::spawn().await;
+    set_day(&t, date!(2026 - 12 - 07));
+    install_city_template(&t).await;
+    let competition = open_city_call(&t).await;
+    let changsha = token(&t, "changsha").await;
+    let (status, _) = call(
+        &t,
+        &changsha,
+        "POST",
+        &format!("/api/v1/competitions/{competition}/close"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = call(
+        &t,
+        &changsha,
+        "POST",
+        "/api/v1/competitions",
+        Some(call_body(&t, "city-template")),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("市级竞赛每年组织一次"), "{body}");
+    // 株洲's call of the same year is its own.
+    let zhuzhou = token(&t, "zhuzhou").await;
+    let (status, body) = call(
+        &t,
+        &zhuzhou,
+        "POST",
+        "/api/v1/competitions",
+        Some(call_body(&t, "city-template")),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["organiser_city_code"], "430200");
+    // A city cannot close another city's call, nor the province a city's.
+    let other = body["id"].as_i64().unwrap();
+    let (status, _) = call(
+        &t,
+        &changsha,
+        "POST",
+        &format!("/api/v1/competitions/{other}/close"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let province = token(&t, "province").await;
+    let (status, _) = call(
+        &t,
+        &province,
+        "POST",
+        &format!("/api/v1/competitions/{other}/close"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    // The province's list holds both; 长沙's bureau sees its own only.
+    let (_, list) = call(&t, &province, "GET", "/api/v1/competitions", None).await;
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    let (_, list) = call(&t, &changsha, "GET", "/api/v1/competitions", None).await;
+    let ids: Vec<i64> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![competition], "{list}");
+
+    // The call's page says who organises it and offers its steps to the organiser only.
+    let page = support::page_login(&t, "zhuzhou").await;
+    let (status, html) = get_page(&page, &t, &format!("/competitions/{other}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("市级（株洲市）"), "{html}");
+    assert!(html.contains("id=\"open-round\""), "{html}");
+    let page = support::page_login(&t, "province").await;
+    let (status, html) = get_page(&page, &t, &format!("/competitions/{other}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("市级（株洲市）"), "{html}");
+    assert!(!html.contains("id=\"open-round\""), "{html}");
+    let page = support::page_login(&t, "changsha").await;
+    let (status, _) = get_page(&page, &t, &format!("/competitions/{other}")).await;
+    assert_eq!(status, 404);
+    // The call form offers each level its own texts.
+    let (status, html) = get_page(&page, &t, "/competitions/new").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("value=\"city-template\""), "{html}");
+    assert!(!html.contains("value=\"hunan-2021\""), "{html}");
+    let page = support::page_login(&t, "province").await;
+    let (status, html) = get_page(&page, &t, "/competitions/new").await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("value=\"city-template\""), "{html}");
+}
+
+/// Two cities publishing at once, three requests each: each city opens one call for the year
+/// (counted apart from the other's), the rest are refused, nothing half-written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_city_calls_open_one_per_city_and_year() {
+    let t = support::spawn().await;
+    set_day(&t, date!(2026 - 12 - 07));
+    install_city_template(&t).await;
+    let mut tasks = Vec::new();
+    for (i, who) in [
+        "changsha", "changsha", "changsha", "zhuzhou", "zhuzhou", "zhuzhou",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut body = call_body(&t, "city-template");
+        body["title"] = json!(format!("关于组织开展2026年度市级集群竞赛的通知（第{i}份）"));
+        let url = t.url("/api/v1/competitions");
+        let tok = token(&t, who).await;
+        tasks.push(tokio::spawn(async move {
+            let status = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(tok)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16();
+            (who, status)
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        vec![
+            ("changsha", 200),
+            ("changsha", 422),
+            ("changsha", 422),
+            ("zhuzhou", 200),
+            ("zhuzhou", 422),
+            ("zhuzhou", 422)
+        ]
+    );
+    let calls = jiqun::store::entity::competition::Entity::find()
+        .all(&t.app.db)
+        .await
+        .unwrap();
+    let mut organisers: Vec<String> = calls
+        .iter()
+        .map(|c| {
+            c.organiser_city_code
+                .map(|code| code.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    organisers.sort();
+    assert_eq!(organisers, vec!["430100", "430200"]);
+
+    // The applicant's page offers 长沙's call to its 长沙 cluster; 岳阳's applicant, whose
+    // clusters are all in 岳阳, is not offered it.
+    a_cluster(
+        &t,
+        "长沙工程机械产业集群促进会",
+        CHANGSHA_CLUSTER,
+        "430100",
+        "430121",
+    )
+    .await;
+    a_cluster(
+        &t,
+        "岳阳石化产业集群促进会",
+        YUEYANG_CLUSTER,
+        "430600",
+        "430603",
+    )
+    .await;
+    let page = support::page_login(&t, "applicant").await;
+    let (status, html) = get_page(&page, &t, "/applications").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("市级（长沙市）竞赛"), "{html}");
+    assert!(html.contains(CHANGSHA_CLUSTER), "{html}");
+    assert!(!html.contains("市级（株洲市）竞赛"), "{html}");
+    let page = support::page_login(&t, "applicant2").await;
+    let (status, html) = get_page(&page, &t, "/applications").await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("市级（长沙市）竞赛"), "{html}");
+}
