@@ -809,7 +809,13 @@ pub async fn create(
     // once cannot both open a call for the same year.
     let txn = store::write_txn(&app.db).await?;
     let policies = super::policy::offered(&txn).await?;
-    let taken = call_years(&txn, own, None, &programme_named(&policies, &input.policy_id)).await?;
+    let taken = call_years(
+        &txn,
+        own,
+        None,
+        &programme_named(&policies, &input.policy_id),
+    )
+    .await?;
     let v = validate(
         input,
         &Context {

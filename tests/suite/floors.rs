@@ -226,6 +226,12 @@ fn per_kind(text: &str) -> String {
         "message = \"链主企业年营业收入应不低于10亿元\", kinds = [\"leading\"], source",
         1,
     )
+    // An indicator only 特色 clusters report.
+    .replacen(
+        "indicators = [",
+        "indicators = [\n  { key = \"niche_share\", name = \"细分领域国内市场占有率\", unit = \"%\", value_type = \"percent\", required = false, kinds = [\"specialty\"] },",
+        1,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -244,6 +250,11 @@ async fn per_kind_thresholds_hold_a_specialty_cluster_to_its_own_value() {
         "长沙新材料产业集群",
     )
     .await;
+    // As an 优势 application its form does not ask for the 特色 indicator.
+    let page = support::page_login(&t, "applicant").await;
+    let (_, html) = get_page(&page, &t, &format!("/applications/{id}")).await;
+    assert!(html.contains("集群营业收入"), "{html}");
+    assert!(!html.contains("细分领域国内市场占有率"), "{html}");
     // Make the cluster (and its application) a 特色 one.
     let app_row = jiqun::store::entity::application::Entity::find_by_id(
         jiqun::store::id::ApplicationId::new(id),
@@ -264,6 +275,8 @@ async fn per_kind_thresholds_hold_a_specialty_cluster_to_its_own_value() {
     am.kind = Set("specialty".into());
     am.update(&t.app.db).await.unwrap();
 
+    let (_, html) = get_page(&page, &t, &format!("/applications/{id}")).await;
+    assert!(html.contains("细分领域国内市场占有率"), "{html}");
     // 40亿元 with a chain leader of 5亿元: under the 特色 value of 50, and only that is named.
     let mut form = complete_form("40");
     form["indicators"]["chain_leader_revenue"] = json!("5");

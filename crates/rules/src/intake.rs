@@ -144,7 +144,7 @@ pub fn assess_for(
     form: &FormData,
     has_attachment: impl Fn(&str) -> bool,
 ) -> Assessment {
-    let mut a = assess_criteria(policy, form);
+    let mut a = assess_criteria_of(policy, terms.kind, form);
     let unattested: Vec<&str> = policy
         .eligibility
         .negative_list
@@ -185,9 +185,14 @@ pub fn assess_for(
 /// value (typed, unit-checked, required ones present) and one narrative per criterion. The
 /// application adds the attestation, files and thresholds; the 决赛 materials use it as it is.
 pub fn assess_criteria(policy: &Policy, form: &FormData) -> Assessment {
+    assess_criteria_of(policy, None, form)
+}
+
+/// [`assess_criteria`] for a cluster of `kind`: indicators of other kinds are not asked for.
+pub fn assess_criteria_of(policy: &Policy, kind: Option<&str>, form: &FormData) -> Assessment {
     let mut a = Assessment::default();
     for criterion in &policy.criteria {
-        for ind in &criterion.indicators {
+        for ind in criterion.indicators.iter().filter(|i| i.applies_to(kind)) {
             let field = format!("indicators.{}", ind.key);
             let raw = form
                 .indicators
@@ -358,6 +363,56 @@ mod tests {
             .map(|i| i.key.clone())
             .collect();
         form
+    }
+
+    /// The shipped text with one required indicator that only 特色 clusters report.
+    fn with_specialty_indicator() -> Policy {
+        let text = crate::policy::BUILTIN_POLICY_SOURCES[0].1.replacen(
+            "indicators = [",
+            "indicators = [\n  { key = \"niche_share\", name = \"细分领域国内市场占有率\", unit = \"%\", value_type = \"percent\", required = true, kinds = [\"specialty\"] },",
+            1,
+        );
+        Policy::parse(&text, "test").unwrap()
+    }
+
+    #[test]
+    fn an_indicator_of_one_kind_is_asked_of_that_kind_only() {
+        let p = with_specialty_indicator();
+        let mut form = complete_form(&p);
+        form.indicators.remove("niche_share");
+        let of = |kind: &str| {
+            assess_for(
+                &p,
+                &Terms {
+                    kind: Some(kind),
+                    call: None,
+                },
+                &form,
+                |_| true,
+            )
+        };
+        assert!(of("leading").ready(), "{:?}", of("leading"));
+        let specialty = of("specialty");
+        assert_eq!(
+            specialty
+                .missing
+                .iter()
+                .map(|m| m.message.as_str())
+                .collect::<Vec<_>>(),
+            ["请填写“细分领域国内市场占有率”"]
+        );
+        // An unknown kind in `kinds` is refused at load, with its key path.
+        let text = crate::policy::BUILTIN_POLICY_SOURCES[0].1.replacen(
+            "indicators = [",
+            "indicators = [\n  { key = \"niche_share\", name = \"细分领域国内市场占有率\", unit = \"%\", value_type = \"percent\", required = true, kinds = [\"niche\"] },",
+            1,
+        );
+        let err = Policy::parse(&text, "test").unwrap_err().to_string();
+        assert!(err.contains("criteria[0].indicators[0].kinds[0]"), "{err}");
+        assert!(
+            err.contains("集群类别“niche”不在 cluster_kinds 中"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -439,6 +439,7 @@ pub async fn material(
             indicators: c
                 .indicators
                 .iter()
+                .filter(|i| i.applies_to(Some(&m.kind)))
                 .map(|i| IndicatorView {
                     key: i.key.clone(),
                     name: i.name.clone(),

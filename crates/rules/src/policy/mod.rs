@@ -266,6 +266,20 @@ pub struct Indicator {
     pub unit: Option<Unit>,
     pub value_type: ValueType,
     pub required: bool,
+    /// Only clusters of these kinds report it (e.g. a 细分领域 market share for 特色 clusters);
+    /// absent = every kind.
+    #[serde(default)]
+    pub kinds: Option<Vec<String>>,
+}
+
+impl Indicator {
+    /// Whether a cluster of `kind` reports this indicator (every kind when none is known).
+    pub fn applies_to(&self, kind: Option<&str>) -> bool {
+        match (&self.kinds, kind) {
+            (Some(kinds), Some(kind)) => kinds.iter().any(|k| k == kind),
+            _ => true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -509,6 +509,17 @@ fn criteria_checks(
             indicator_keys.check(e, &at, &ind.key);
             text(e, &format!("{at}.name"), &ind.name);
             indicator_unit(e, &at, ind);
+            if let Some(only) = &ind.kinds {
+                if only.is_empty() {
+                    e.push(
+                        format!("{at}.kinds"),
+                        "至少需要一个集群类别（所有类别均适用时省略此项）",
+                    );
+                }
+                for (k, kind) in only.iter().enumerate() {
+                    known_kind(e, format!("{at}.kinds[{k}]"), kind, kinds);
+                }
+            }
         }
     }
 }
