@@ -29,6 +29,19 @@ pub fn cap_divisions(q: &jiqun_rules::policy::CountyQuota) -> county_cap::Divisi
     }
 }
 
+/// Whether the principal does a 初审 (`Ok(true)`): the permission table's reviewer (the city
+/// bureau), or the province, which a programme may name for its 初审 (`[procedure]
+/// first_review`; each application's own call decides, `load_for_review`). `Ok(false)` for a
+/// county bureau, which gives 县级意见 in the city's 初审; anyone else is refused.
+pub fn decides_or_comments(p: &Principal) -> Result<bool, AppError> {
+    if authorize(p, Resource::Application, Action::Review).is_ok()
+        || p.role == jiqun_domain::access::Role::Province
+    {
+        return Ok(true);
+    }
+    authorize(p, Resource::Application, Action::Comment).map(|_| false)
+}
+
 /// Loads an application for the city's review: in scope, before the city review deadline.
 async fn load_for_review<C: ConnectionTrait>(
     conn: &C,
@@ -455,7 +468,9 @@ pub async fn recommend(
 
 /// Whom a recommendation goes to: the province in the provincial competition, the measures'
 /// issuer (the ministry) where the programme's outcome is the ministry's.
-fn recommended_to(policy: &jiqun_rules::Policy) -> String {
+/// To whom a recommendation under the policy goes: the province, or the ministry that issued a
+/// programme whose outcome is its own.
+pub fn recommended_to(policy: &jiqun_rules::Policy) -> String {
     use jiqun_rules::policy::ProgrammeOutcome;
     match policy.procedure.as_ref().map(|pr| pr.outcome) {
         Some(ProgrammeOutcome::Ministry) => policy.identity.issuer.clone(),

@@ -73,9 +73,14 @@ async fn list_page(
     let p = &ctx.principal;
     let (rows, total) = application_list::page(app, p, &params).await?;
     let now = app.clock.now();
-    let call = crate::services::competitions::open_call(app)
-        .await?
-        .filter(|c| crate::services::competitions::is_open_for_submission(c, now));
+    // A county bureau applies where a programme names it (the national programme's call).
+    let county = p.role == jiqun_domain::access::Role::CountyBureau;
+    let call = if county {
+        crate::services::competitions::open_call_applied_by(app, p.role).await?
+    } else {
+        crate::services::competitions::open_call(app).await?
+    }
+    .filter(|c| crate::services::competitions::is_open_for_submission(c, now));
     let mut startable = Vec::new();
     let mut barred = Vec::new();
     if let Some(c) = &call {
@@ -88,7 +93,12 @@ async fn list_page(
             .map(|a| a.cluster_id)
             .collect();
         for cl in cluster::Entity::find()
-            .filter(cluster::Column::OrgId.eq(p.org.id))
+            .filter(if county {
+                // The clusters its county leads, as `applications::start` checks.
+                cluster::Column::LeadCountyCode.eq(p.org.county_code)
+            } else {
+                cluster::Column::OrgId.eq(p.org.id)
+            })
             .order_by_asc(cluster::Column::Id)
             .all(&app.db)
             .await?

@@ -67,12 +67,10 @@ struct QueuePage {
     can_decide: bool,
 }
 
-/// The city reviews, the county comments; anyone else may not open the review pages.
+/// The city reviews (the province under a programme that names it), the county comments;
+/// anyone else may not open the review pages.
 fn reviews_or_comments(p: &crate::app::Principal) -> Result<bool, AppError> {
-    if authorize(p, Resource::Application, Action::Review).is_ok() {
-        return Ok(true);
-    }
-    authorize(p, Resource::Application, Action::Comment).map(|_| false)
+    reviews::decides_or_comments(p)
 }
 
 /// What the city attests before recommending several applications at once.
@@ -120,7 +118,7 @@ async fn queue_page(
 ) -> Result<QueuePage, PageError> {
     let can_decide = reviews_or_comments(&ctx.principal)?;
     let (params, years) = queue_params(app, ctx, pairs).await?;
-    let (rows, total) = application_list::page(app, &ctx.principal, &params).await?;
+    let (rows, total) = application_list::queue_page(app, &ctx.principal, &params).await?;
     let shown = params.get("year").unwrap_or(ALL_YEARS).to_string();
     let cap_error = error
         .and_then(|e| e.fields().iter().find(|f| f.field == "cap_justification"))
@@ -253,15 +251,25 @@ struct ReviewPage {
     can_comment: bool,
     opinion: String,
     opinion_error: String,
+    /// To whom a recommendation goes: 省工信厅, or 工业和信息化部 under the national programme.
+    recommend_to: String,
+    /// The programme's 初审 includes a 实地抽查 (recorded on the application page).
+    field_check: bool,
 }
 
-/// What the city attests before recommending or rejecting, and what either does.
-fn decide_confirm() -> Confirm {
+/// What the reviewer attests before recommending or rejecting, and what either does (`to`: to
+/// whom a recommendation goes, `reviews::recommended_to`).
+fn decide_confirm_to(to: &str) -> Confirm {
     Confirm::new(
         "decide-acknowledge",
         "我已审阅申报材料和完整性检查结果",
-        "推荐后申报将报送省工信厅，不予推荐则本次申报终止；两者均不能撤回（退回修改无需勾选）",
+        format!("推荐后申报将报送{to}，不予推荐则本次申报终止；两者均不能撤回（退回修改无需勾选）"),
     )
+}
+
+/// The tick's check is the same whoever the recommendation goes to.
+fn decide_confirm() -> Confirm {
+    decide_confirm_to("省工信厅")
 }
 
 #[derive(Default)]
@@ -285,7 +293,16 @@ async fn review_page(
     let opinions = county_opinions::of_application(&app.db, p, &m).await?;
     let can_comment = county_opinions::may_give(p, &m);
     let status = m.status;
+    // Only the reviewer the application's call names decides on it (the province reads a
+    // provincial competition's application here without deciding).
+    let decides = decides && apps::actors_for(&app.db, &m).await?.reviewer == p.role;
     let material = super::applications::material(app, &m, None, None, false).await?;
+    let recommend_to = reviews::recommended_to(&material.policy);
+    let ministry = material
+        .policy
+        .procedure
+        .as_ref()
+        .is_some_and(|pr| pr.field_check);
     let name = cluster::Entity::find_by_id(m.cluster_id)
         .one(&app.db)
         .await?
@@ -327,7 +344,9 @@ async fn review_page(
         can_comment,
         opinion_error: field("opinion"),
         opinion: typed.opinion,
-        decide_confirm: decide_confirm().refused_by(error),
+        decide_confirm: decide_confirm_to(&recommend_to).refused_by(error),
+        recommend_to,
+        field_check: ministry,
         criteria: material.criteria,
         ready: material.ready,
         problems: material.problems,
