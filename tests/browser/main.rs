@@ -22,6 +22,7 @@ mod funding;
 mod guidance;
 mod intake;
 mod lists;
+mod national;
 mod recheck;
 mod reports;
 mod revocation;

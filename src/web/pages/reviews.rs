@@ -328,7 +328,7 @@ async fn review_page(
         csrf: ctx.session.csrf_token.clone(),
         id,
         cluster_name: name,
-        status_label: status.label().into(),
+        status_label: apps::status_label_under(status, Some(&material.policy)),
         revision: m.revision,
         changes: apps::changes_since_last(app, &material.policy, id).await?,
         can_decide: decides && status == Status::Submitted,
