@@ -146,6 +146,7 @@ async fn the_county_applies_and_the_province_recommends_to_the_ministry() {
     let status = b.text("#application-status").await;
     assert!(status.contains("已提交"), "{status}");
     assert!(!b.exists("#application-form").await);
+    assert_eq!(b.text("#saved").await, "申报已提交，等待省工信厅初审。");
     b.screenshot("N3-county-submitted").await;
     b.logout().await;
 

@@ -670,6 +670,10 @@ async fn the_county_starts_on_its_list_page_and_the_province_reviews_from_its_qu
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("长沙县列表集群"), "{html}");
     assert!(!html.contains("省级竞赛某集群"), "the city's to review");
+    assert!(
+        html.contains("所选申报将一并推荐至工业和信息化部"),
+        "{html}"
+    );
     let (_, html) = get_page(&page, &t, "/").await;
     assert!(html.contains("待出具省级初审意见（含实地抽查）"), "{html}");
     assert!(html.contains(&format!("href=\"/reviews/{id}\"")), "{html}");

@@ -755,7 +755,11 @@ async fn show(
     let m = svc::load(&app.db, &ctx.principal, id).await?;
     let flash_ok = match q.saved.as_deref() {
         Some("draft") => "草稿已保存。".to_string(),
-        Some("submitted") => "申报已提交，等待市州工信局初审。".to_string(),
+        // The 初审 is the call's programme's: the city bureau's, or the province's.
+        Some("submitted") => format!(
+            "申报已提交，等待{}初审。",
+            svc::actors_for(&app.db, &m).await?.reviewer.label()
+        ),
         _ => String::new(),
     };
     let mut page = show_page(&app, &ctx, &m, None, None, String::new(), flash_ok).await?;

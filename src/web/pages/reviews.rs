@@ -75,11 +75,29 @@ fn reviews_or_comments(p: &crate::app::Principal) -> Result<bool, AppError> {
 
 /// What the city attests before recommending several applications at once.
 fn bulk_confirm() -> Confirm {
+    bulk_confirm_to("省工信厅")
+}
+
+/// The same tick, naming to whom the queue's recommendations go.
+fn bulk_confirm_to(to: &str) -> Confirm {
     Confirm::new(
         "bulk-acknowledge",
         "我已审阅所选申报的材料和完整性检查结果",
-        "所选申报将一并推荐至省工信厅并生成推荐函草稿，不能撤回；任一申报不能推荐时，所选申报均不推荐",
+        format!(
+            "所选申报将一并推荐至{to}并生成推荐函草稿，不能撤回；任一申报不能推荐时，所选申报均不推荐"
+        ),
     )
+}
+
+/// To whom the principal's queue recommends: the newest call whose 初审 is its role's decides
+/// (the province's queue holds the national programme's, recommended to the ministry).
+async fn queue_recommends_to(app: &App, p: &crate::app::Principal) -> Result<String, AppError> {
+    let calls =
+        crate::services::competitions::calls_where(app, false, |a| a.reviewer == p.role).await?;
+    Ok(match calls.first() {
+        Some(c) => reviews::recommended_to(&*crate::services::competitions::parsed_policy(c)?),
+        None => "省工信厅".to_string(),
+    })
 }
 
 /// The year value that shows every year.
@@ -124,7 +142,8 @@ async fn queue_page(
         .and_then(|e| e.fields().iter().find(|f| f.field == "cap_justification"))
         .map(|f| f.message.clone())
         .unwrap_or_default();
-    let bulk_confirm = bulk_confirm().refused_by(error);
+    let bulk_confirm =
+        bulk_confirm_to(&queue_recommends_to(app, &ctx.principal).await?).refused_by(error);
     let general_error = match error {
         Some(AppError::Invalid(_)) if !bulk_confirm.error.is_empty() => String::new(),
         Some(AppError::Invalid(f)) if cap_error.is_empty() => {
