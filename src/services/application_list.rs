@@ -278,6 +278,23 @@ pub async fn export(app: &App, p: &Principal, params: &ListParams) -> Result<Vec
     let list = params
         .fetch_all(&app.db, listed(app, p, Action::Export, params).await?)
         .await?;
+    workbook(app, list).await
+}
+
+/// Every application of the 初审 queue (`queue_condition`) the filters match, as Excel.
+pub async fn export_queue(
+    app: &App,
+    p: &Principal,
+    params: &ListParams,
+) -> Result<Vec<u8>, AppError> {
+    let q = listed(app, p, Action::Export, params)
+        .await?
+        .filter(queue_condition(app, p).await?);
+    let list = params.fetch_all(&app.db, q).await?;
+    workbook(app, list).await
+}
+
+async fn workbook(app: &App, list: Vec<application::Model>) -> Result<Vec<u8>, AppError> {
     let table: Vec<Vec<String>> = rows(app, list)
         .await?
         .into_iter()

@@ -674,6 +674,12 @@ async fn the_county_starts_on_its_list_page_and_the_province_reviews_from_its_qu
         html.contains("所选申报将一并推荐至工业和信息化部"),
         "{html}"
     );
+    let res = page
+        .get(t.url("/reviews/export.xlsx?year=all"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the province exports its queue");
     let (_, html) = get_page(&page, &t, "/").await;
     assert!(html.contains("待出具省级初审意见（含实地抽查）"), "{html}");
     assert!(html.contains(&format!("href=\"/reviews/{id}\"")), "{html}");

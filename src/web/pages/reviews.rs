@@ -11,7 +11,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::application::Status;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
@@ -21,7 +20,6 @@ use crate::app::{App, Shared};
 use crate::error::AppError;
 use crate::services::application_list;
 use crate::services::applications::{self as apps, ApplicationRow};
-use crate::services::authorize;
 use crate::services::county_opinions;
 use crate::services::listing::{ListNav, ListParams};
 use crate::services::reviews::{self, Letter};
@@ -184,9 +182,12 @@ async fn export(
     Authed(ctx): Authed,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    authorize(&ctx.principal, Resource::Application, Action::Review)?;
+    // Those who decide export their queue (the province's under the national programme).
+    if !reviews::decides_or_comments(&ctx.principal)? {
+        return Err(AppError::Forbidden.into());
+    }
     let (params, _) = queue_params(&app, &ctx, &pairs).await?;
-    let bytes = application_list::export(&app, &ctx.principal, &params).await?;
+    let bytes = application_list::export_queue(&app, &ctx.principal, &params).await?;
     Ok(xlsx_download(
         bytes,
         "初审申报名单.xlsx",
