@@ -42,6 +42,15 @@ pub fn decides_or_comments(p: &Principal) -> Result<bool, AppError> {
     authorize(p, Resource::Application, Action::Comment).map(|_| false)
 }
 
+/// The 初审 as people name it: the city's (市州初审) or the province's (省级初审).
+fn first_review_name(reviewer: jiqun_domain::access::Role) -> &'static str {
+    if reviewer == jiqun_domain::access::Role::Province {
+        "省级初审"
+    } else {
+        "市州初审"
+    }
+}
+
 /// Loads an application for the city's review: in scope, before the city review deadline.
 async fn load_for_review<C: ConnectionTrait>(
     conn: &C,
@@ -50,22 +59,21 @@ async fn load_for_review<C: ConnectionTrait>(
     id: ApplicationId,
 ) -> Result<application::Model, AppError> {
     let m = applications::load(conn, p, id).await?;
+    let c = competition_of(conn, &m).await?;
     // The city reviews in the provincial competition; a programme may name the province.
+    let actors = applications::actors_of(&*super::competitions::parsed_policy(&c)?);
     if authorize(p, Resource::Application, Action::Review).is_err()
-        && applications::actors_for(conn, &m)
-            .await?
-            .grant(p.role, Action::Review)
-            .is_none()
+        && actors.grant(p.role, Action::Review).is_none()
     {
         return Err(AppError::Forbidden);
     }
-    let c = competition_of(conn, &m).await?;
     // The application's own review deadline: an individual extension, else the call's.
     if let Some(until) =
         super::extensions::closed_for_review(conn, &c, m.id, app.clock.now()).await?
     {
         return Err(AppError::Conflict(format!(
-            "市州初审已于 {} 截止",
+            "{}已于 {} 截止",
+            first_review_name(actors.reviewer),
             format_local(until)
         )));
     }
@@ -150,7 +158,7 @@ async fn decide(
         )
     } else {
         (
-            format!("申报未通过市州初审：{name}"),
+            format!("申报未通过{}：{name}", first_review_name(actors.reviewer)),
             format!("{}的初审意见：{comment}", p.org.name),
         )
     };
