@@ -699,6 +699,8 @@ async fn the_county_starts_on_its_list_page_and_the_province_reviews_from_its_qu
     assert_eq!(status, 200);
     assert!(html.contains("推荐至工业和信息化部"), "{html}");
     assert!(html.contains("推荐后申报将报送工业和信息化部"));
+    assert!(html.contains("上级评审与认定"), "the programme's own steps");
+    assert!(!html.contains("市州初审"), "{html}");
     assert!(html.contains(&format!("/applications/{id}#field-check-form")));
     let csrf = support::csrf_from(&html);
     let returned = post_page(

@@ -605,7 +605,7 @@ async fn show_page(
         can_extend_submission: p.role == jiqun_domain::access::Role::Province,
         extension: ExtensionForm::default(),
         extension_errors: super::FormErrors::default(),
-        steps: crate::web::views::application_steps(status),
+        steps: crate::web::views::application_steps_under(status, svc::actors_of(&policy)),
         next,
         submit_confirm: submit_confirm(),
         programme: programme_panel(app, p, m, &policy).await?,

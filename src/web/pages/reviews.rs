@@ -352,7 +352,10 @@ async fn review_page(
         revision: m.revision,
         changes: apps::changes_since_last(app, &material.policy, id).await?,
         can_decide: decides && status == Status::Submitted,
-        steps: crate::web::views::application_steps(status),
+        steps: crate::web::views::application_steps_under(
+            status,
+            apps::actors_of(&material.policy),
+        ),
         next: match (status == Status::Submitted, decides) {
             (true, true) => Some(("出具初审意见".to_string(), "#decision".to_string())),
             (true, false) if can_comment => {
