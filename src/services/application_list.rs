@@ -2,7 +2,7 @@
 //! view, with the year, city, status and kind (the policy's cluster kinds) filters, paging, sort and 导出Excel of every back-office
 //! list (filtered, sorted and paged in SQL).
 
-use jiqun_domain::access::{Action, Resource, ScopeKind};
+use jiqun_domain::access::{Action, Resource, Role, ScopeKind};
 use jiqun_domain::application::Status;
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
@@ -13,7 +13,7 @@ use super::listing::{FilterKind, FilterSpec, ListParams, ListSpec, export_xlsx};
 use crate::app::{App, Principal};
 use crate::error::AppError;
 use crate::store::entity::{application, cluster, cluster_co_applicant, competition};
-use crate::store::id::ClusterId;
+use crate::store::id::{ClusterId, CompetitionId};
 
 fn statuses() -> Vec<(&'static str, &'static str)> {
     Status::ALL.iter().map(|s| (s.key(), s.label())).collect()
@@ -119,9 +119,15 @@ pub async fn scope_condition(
                 .add(application::Column::Status.ne(Status::Draft)),
         ),
         ScopeKind::OwnCounty => Some(
-            Condition::all()
-                .add(application::Column::CountyCode.eq(p.org.county_code))
-                .add(application::Column::Status.ne(Status::Draft)),
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(application::Column::CountyCode.eq(p.org.county_code))
+                        .add(application::Column::Status.ne(Status::Draft)),
+                )
+                // A county bureau that applied itself (a programme whose applicant is the
+                // county's department) lists its own applications, drafts included.
+                .add(application::Column::OrgId.eq(p.org.id)),
         ),
         ScopeKind::OwnOrg => {
             let co: Vec<ClusterId> = cluster_co_applicant::Entity::find()
@@ -208,6 +214,40 @@ pub async fn page(
     Ok((rows(app, list).await?, total))
 }
 
+/// The 初审 queue's part of the principal's scope: the submitted-and-onwards applications of
+/// the calls whose programme gives the 初审 to the principal's role — the city bureau's in the
+/// provincial competition, the province's in the national programme. A county bureau reads the
+/// city's queue for its county (its 县级意见), never its own programme's applications there.
+async fn queue_condition(app: &App, p: &Principal) -> Result<Condition, AppError> {
+    let reviewer = if p.role == Role::CountyBureau {
+        Role::CityBureau
+    } else {
+        p.role
+    };
+    let calls: Vec<CompetitionId> =
+        super::competitions::calls_where(app, false, |a| a.reviewer == reviewer)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+    Ok(Condition::all()
+        .add(application::Column::CompetitionId.is_in(calls))
+        .add(application::Column::Status.ne(Status::Draft)))
+}
+
+/// One page of the 初审 queue (`queue_condition`) and the number of all that match.
+pub async fn queue_page(
+    app: &App,
+    p: &Principal,
+    params: &ListParams,
+) -> Result<(Vec<ApplicationRow>, u64), AppError> {
+    let q = listed(app, p, Action::View, params)
+        .await?
+        .filter(queue_condition(app, p).await?);
+    let (list, total) = params.fetch(&app.db, q).await?;
+    Ok((rows(app, list).await?, total))
+}
+
 /// The years with an application the principal may see, newest first (one query): the
 /// queue's year picker, its first the default.
 pub async fn years(app: &App, p: &Principal) -> Result<Vec<i32>, AppError> {
@@ -238,6 +278,23 @@ pub async fn export(app: &App, p: &Principal, params: &ListParams) -> Result<Vec
     let list = params
         .fetch_all(&app.db, listed(app, p, Action::Export, params).await?)
         .await?;
+    workbook(app, list).await
+}
+
+/// Every application of the 初审 queue (`queue_condition`) the filters match, as Excel.
+pub async fn export_queue(
+    app: &App,
+    p: &Principal,
+    params: &ListParams,
+) -> Result<Vec<u8>, AppError> {
+    let q = listed(app, p, Action::Export, params)
+        .await?
+        .filter(queue_condition(app, p).await?);
+    let list = params.fetch_all(&app.db, q).await?;
+    workbook(app, list).await
+}
+
+async fn workbook(app: &App, list: Vec<application::Model>) -> Result<Vec<u8>, AppError> {
     let table: Vec<Vec<String>> = rows(app, list)
         .await?
         .into_iter()

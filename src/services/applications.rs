@@ -771,6 +771,17 @@ pub fn status_label_under(status: Status, policy: Option<&Policy>) -> String {
         Some((ProgrammeOutcome::Ministry, p)) if status == Status::Recommended => {
             format!("已推荐至{}", p.identity.issuer)
         }
+        // The 初审 is the province's where the programme names it.
+        Some((_, p))
+            if actors_of(p).reviewer == Role::Province
+                && matches!(status, Status::Submitted | Status::RejectedByCity) =>
+        {
+            if status == Status::Submitted {
+                "已提交，待省级初审".into()
+            } else {
+                "省级初审未通过".into()
+            }
+        }
         _ => status.label().into(),
     }
 }

@@ -492,6 +492,45 @@ pub async fn open_call(app: &App) -> Result<Option<competition::Model>, AppError
     Ok(accepting.or_else(|| open.into_iter().next()))
 }
 
+/// The calls, newest first, whose programme's actors (`applications::actors_of`: who applies,
+/// who does the 初审) `pick` accepts; only the open ones when `open_only`. One query: calls are a
+/// few a year, each policy parsed once (`parsed_policy` keeps it).
+pub async fn calls_where(
+    app: &App,
+    open_only: bool,
+    pick: impl Fn(jiqun_domain::application::Actors) -> bool,
+) -> Result<Vec<competition::Model>, AppError> {
+    let mut q = competition::Entity::find();
+    if open_only {
+        q = q.filter(competition::Column::Status.eq(STATUS_OPEN));
+    }
+    let mut out = Vec::new();
+    for c in q
+        .order_by_desc(competition::Column::Year)
+        .order_by_desc(competition::Column::Id)
+        .all(&app.db)
+        .await?
+    {
+        if pick(super::applications::actors_of(&*parsed_policy(&c)?)) {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// The newest open call still taking submissions of a programme in which `role` applies (the
+/// county's department under the national programme), for that role's list page.
+pub async fn open_call_applied_by(
+    app: &App,
+    role: jiqun_domain::access::Role,
+) -> Result<Option<competition::Model>, AppError> {
+    let now = app.clock.now();
+    Ok(calls_where(app, true, |a| a.applicant == role)
+        .await?
+        .into_iter()
+        .find(|c| is_open_for_submission(c, now)))
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CompetitionView {
     #[schema(value_type = i64)]

@@ -29,6 +29,28 @@ pub fn cap_divisions(q: &jiqun_rules::policy::CountyQuota) -> county_cap::Divisi
     }
 }
 
+/// Whether the principal does a 初审 (`Ok(true)`): the permission table's reviewer (the city
+/// bureau), or the province, which a programme may name for its 初审 (`[procedure]
+/// first_review`; each application's own call decides, `load_for_review`). `Ok(false)` for a
+/// county bureau, which gives 县级意见 in the city's 初审; anyone else is refused.
+pub fn decides_or_comments(p: &Principal) -> Result<bool, AppError> {
+    if authorize(p, Resource::Application, Action::Review).is_ok()
+        || p.role == jiqun_domain::access::Role::Province
+    {
+        return Ok(true);
+    }
+    authorize(p, Resource::Application, Action::Comment).map(|_| false)
+}
+
+/// The 初审 as people name it: the city's (市州初审) or the province's (省级初审).
+fn first_review_name(reviewer: jiqun_domain::access::Role) -> &'static str {
+    if reviewer == jiqun_domain::access::Role::Province {
+        "省级初审"
+    } else {
+        "市州初审"
+    }
+}
+
 /// Loads an application for the city's review: in scope, before the city review deadline.
 async fn load_for_review<C: ConnectionTrait>(
     conn: &C,
@@ -37,16 +59,14 @@ async fn load_for_review<C: ConnectionTrait>(
     id: ApplicationId,
 ) -> Result<application::Model, AppError> {
     let m = applications::load(conn, p, id).await?;
+    let c = competition_of(conn, &m).await?;
     // The city reviews in the provincial competition; a programme may name the province.
+    let actors = applications::actors_of(&*super::competitions::parsed_policy(&c)?);
     if authorize(p, Resource::Application, Action::Review).is_err()
-        && applications::actors_for(conn, &m)
-            .await?
-            .grant(p.role, Action::Review)
-            .is_none()
+        && actors.grant(p.role, Action::Review).is_none()
     {
         return Err(AppError::Forbidden);
     }
-    let c = competition_of(conn, &m).await?;
     // 第十六条: a city's own competition has no separate 初审; its round takes the submitted
     // applications.
     if c.organiser_city_code.is_some() {
@@ -59,7 +79,8 @@ async fn load_for_review<C: ConnectionTrait>(
         super::extensions::closed_for_review(conn, &c, m.id, app.clock.now()).await?
     {
         return Err(AppError::Conflict(format!(
-            "市州初审已于 {} 截止",
+            "{}已于 {} 截止",
+            first_review_name(actors.reviewer),
             format_local(until)
         )));
     }
@@ -144,7 +165,7 @@ async fn decide(
         )
     } else {
         (
-            format!("申报未通过市州初审：{name}"),
+            format!("申报未通过{}：{name}", first_review_name(actors.reviewer)),
             format!("{}的初审意见：{comment}", p.org.name),
         )
     };
@@ -462,7 +483,9 @@ pub async fn recommend(
 
 /// Whom a recommendation goes to: the province in the provincial competition, the measures'
 /// issuer (the ministry) where the programme's outcome is the ministry's.
-fn recommended_to(policy: &jiqun_rules::Policy) -> String {
+/// To whom a recommendation under the policy goes: the province, or the ministry that issued a
+/// programme whose outcome is its own.
+pub fn recommended_to(policy: &jiqun_rules::Policy) -> String {
     use jiqun_rules::policy::ProgrammeOutcome;
     match policy.procedure.as_ref().map(|pr| pr.outcome) {
         Some(ProgrammeOutcome::Ministry) => policy.identity.issuer.clone(),

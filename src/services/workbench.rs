@@ -152,6 +152,9 @@ pub async fn for_principal(app: &App, p: &Principal) -> Result<Workbench, AppErr
     for (label, href, count) in round_todos(app, p).await? {
         push(&label, &href, count);
     }
+    for (label, href, count) in programme_todos(app, p).await? {
+        push(&label, &href, count);
+    }
     for (label, href, count) in call_todos(app, p).await? {
         push(&label, &href, count);
     }
@@ -449,6 +452,128 @@ pub async fn call_todos(app: &App, p: &Principal) -> Result<Vec<(String, String,
     }
     Ok(out)
 }
+
+/// A programme whose actors are not the provincial competition's (the national 中小企业特色产业集群):
+/// the county's department starts, completes and resubmits its applications while the call
+/// takes them; the province does the 初审 of the submitted ones and records the ministry's
+/// result of those it recommended. The calls are read once; then one query per to-do, whatever
+/// the number of calls (cluster names in one more).
+async fn programme_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u64)>, AppError> {
+    use crate::store::entity::{cluster, ministry_result};
+    use sea_orm::sea_query::Query;
+    let mut out = Vec::new();
+    let now = app.clock.now();
+    match p.role {
+        Role::CountyBureau => {
+            let calls: Vec<competition::Model> =
+                super::competitions::calls_where(app, true, |a| a.applicant == p.role)
+                    .await?
+                    .into_iter()
+                    .filter(|c| is_open_for_submission(c, now))
+                    .collect();
+            if calls.is_empty() {
+                return Ok(out);
+            }
+            let unsent = application::Entity::find()
+                .filter(application::Column::CompetitionId.is_in(calls.iter().map(|c| c.id)))
+                .filter(application::Column::OrgId.eq(p.org.id))
+                .filter(
+                    application::Column::Status.is_in([Status::Draft, Status::ReturnedForRevision]),
+                )
+                .limit(TODO_ITEMS)
+                .all(&app.db)
+                .await?;
+            let names: std::collections::HashMap<ClusterId, String> = cluster::Entity::find()
+                .filter(cluster::Column::Id.is_in(unsent.iter().map(|a| a.cluster_id)))
+                .all(&app.db)
+                .await?
+                .into_iter()
+                .map(|cl| (cl.id, cl.name))
+                .collect();
+            for a in unsent {
+                let name = names.get(&a.cluster_id).cloned().unwrap_or_default();
+                let Some(c) = calls.iter().find(|c| c.id == a.competition_id) else {
+                    continue;
+                };
+                let label = if a.status == Status::ReturnedForRevision {
+                    format!("待补正申报材料并重新提交：{name}（{}）", c.title)
+                } else {
+                    format!(
+                        "待提交申报：{name}（{}，申报截止 {}）",
+                        c.title,
+                        local_minutes(c.submission_deadline)
+                    )
+                };
+                out.push((label, format!("/applications/{}", a.id), 1));
+            }
+        }
+        Role::Province => {
+            let calls =
+                super::competitions::calls_where(app, false, |a| a.reviewer == p.role).await?;
+            if calls.is_empty() {
+                return Ok(out);
+            }
+            let ids: Vec<_> = calls.iter().map(|c| c.id).collect();
+            let waiting: Vec<i64> = application::Entity::find()
+                .filter(application::Column::CompetitionId.is_in(ids.clone()))
+                .filter(application::Column::Status.eq(Status::Submitted))
+                .select_only()
+                .column(application::Column::Id)
+                .limit(TODO_ITEMS)
+                .into_tuple::<i64>()
+                .all(&app.db)
+                .await?;
+            if !waiting.is_empty() {
+                out.push((
+                    "待出具省级初审意见（含实地抽查）".to_string(),
+                    next_link(&waiting, "/reviews/", "/reviews"),
+                    waiting.len() as u64,
+                ));
+            }
+            let ministry: Vec<_> = calls
+                .iter()
+                .filter(|c| {
+                    super::competitions::parsed_policy(c).is_ok_and(|pol| {
+                        pol.procedure.as_ref().is_some_and(|pr| {
+                            pr.outcome == jiqun_rules::policy::ProgrammeOutcome::Ministry
+                        })
+                    })
+                })
+                .map(|c| c.id)
+                .collect();
+            let recorded = Query::select()
+                .column(ministry_result::Column::ApplicationId)
+                .from(ministry_result::Entity)
+                .to_owned();
+            let unrecorded: Vec<i64> = application::Entity::find()
+                .filter(application::Column::CompetitionId.is_in(ministry))
+                .filter(application::Column::Status.eq(Status::Recommended))
+                .filter(application::Column::Id.not_in_subquery(recorded))
+                .select_only()
+                .column(application::Column::Id)
+                .limit(TODO_ITEMS)
+                .into_tuple::<i64>()
+                .all(&app.db)
+                .await?;
+            if !unrecorded.is_empty() {
+                out.push((
+                    "待登记工业和信息化部认定结果（已推荐的申报）".to_string(),
+                    next_link(
+                        &unrecorded,
+                        "/applications/",
+                        "/applications?status=recommended",
+                    ),
+                    unrecorded.len() as u64,
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(out)
+}
+
+/// At most this many items are read for one to-do (its count says "this many or more").
+const TODO_ITEMS: u64 = 200;
 
 /// Where a to-do leads: the one item's own page when there is exactly one, else the list.
 pub(crate) fn next_link<T: std::fmt::Display>(ids: &[T], item: &str, list: &str) -> String {

@@ -58,6 +58,14 @@ pub fn application_steps(
     indicator(jiqun_domain::application::steps(status))
 }
 
+/// An application's steps under its call's actors (the national programme's are its own).
+pub fn application_steps_under(
+    status: jiqun_domain::application::Status,
+    actors: jiqun_domain::application::Actors,
+) -> Vec<(&'static str, &'static str)> {
+    indicator(jiqun_domain::application::steps_under(status, actors))
+}
+
 /// A development report's steps for the step indicator.
 pub fn report_steps(status_key: &str) -> Vec<(&'static str, &'static str)> {
     jiqun_domain::report::Status::ALL

@@ -23,6 +23,7 @@ mod guidance;
 mod intake;
 mod ladder;
 mod lists;
+mod national;
 mod recheck;
 mod reports;
 mod revocation;

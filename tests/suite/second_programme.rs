@@ -530,3 +530,242 @@ async fn the_province_records_the_field_check_and_the_ministrys_result_on_the_pa
     assert!(html.contains("id=\"ministry-result\""));
     assert!(!html.contains("id=\"ministry-result-form\""));
 }
+
+/// A provincial-competition application already with the city (written directly: its own
+/// flow has its tests), to show which queue it is in.
+async fn provincial_submitted(t: &TestApp, name: &str) -> i64 {
+    use jiqun::store::entity::application;
+    use sea_orm::{ActiveModelTrait, Set};
+    let call = crate::applications::open_call(t).await;
+    let cl = a_cluster(t, PROMOTER, name, "430100", "430121").await;
+    let now = t.app.clock.now();
+    application::ActiveModel {
+        competition_id: Set(call),
+        cluster_id: Set(cl),
+        org_id: Set(crate::org_id(t, PROMOTER).await),
+        city_code: Set("430100".parse().unwrap()),
+        county_code: Set("430121".parse().unwrap()),
+        kind: Set("leading".into()),
+        status: Set(jiqun_domain::application::Status::Submitted),
+        form: Set("{}".into()),
+        revision: Set(1),
+        submitted_at: Set(Some(now)),
+        decided_at: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&t.app.db)
+    .await
+    .unwrap()
+    .id
+    .get()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_county_starts_on_its_list_page_and_the_province_reviews_from_its_queue() {
+    use crate::fixtures::{get_page, post_page};
+    let t = support::spawn().await;
+    set_day(&t, date!(2027 - 03 - 08));
+    let province = token(&t, "province").await;
+    let county = token(&t, COUNTY).await;
+    let call_id = national_call(&t, &province).await;
+    let provincial = provincial_submitted(&t, "省级竞赛某集群").await;
+    let mine = a_cluster(&t, PROMOTER, "长沙县列表集群", "430100", "430121").await;
+    let elsewhere = a_cluster(&t, PROMOTER, "浏阳市某集群", "430100", "430181").await;
+
+    // The county's list page offers the national call for the clusters its county leads.
+    let county_page = support::page_login(&t, COUNTY).await;
+    let (status, html) = get_page(&county_page, &t, "/applications").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("href=\"/applications\""), "in the menu");
+    assert!(html.contains("id=\"open-call\""), "{html}");
+    assert!(html.contains("关于组织推荐2027年度中小企业特色产业集群的通知"));
+    assert!(html.contains(&format!("<option value=\"{mine}\">长沙县列表集群")));
+    assert!(!html.contains("浏阳市某集群"), "another county's cluster");
+    let csrf = support::csrf_from(&html);
+    // Another county's cluster is not the county's to start.
+    let refused = post_page(
+        &county_page,
+        &t,
+        "/applications/start",
+        &[
+            ("_csrf", csrf.clone()),
+            ("competition_id", call_id.to_string()),
+            ("cluster_id", elsewhere.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 404);
+    let started = post_page(
+        &county_page,
+        &t,
+        "/applications/start",
+        &[
+            ("_csrf", csrf.clone()),
+            ("competition_id", call_id.to_string()),
+            ("cluster_id", mine.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let id: i64 = started
+        .location
+        .trim_start_matches("/applications/")
+        .parse()
+        .unwrap();
+    // Its draft is on its list, its form page is editable, and its workbench says what is left.
+    let (_, html) = get_page(&county_page, &t, "/applications").await;
+    assert!(
+        html.contains(&format!("href=\"/applications/{id}\"")),
+        "{html}"
+    );
+    assert!(
+        !html.contains(&format!("<option value=\"{mine}\">")),
+        "started already"
+    );
+    let (status, html) = get_page(&county_page, &t, &format!("/applications/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"submit-application\""), "{html}");
+    let (_, html) = get_page(&county_page, &t, "/").await;
+    assert!(html.contains("待提交申报：长沙县列表集群"), "{html}");
+
+    // Completed and submitted (the form's fields are the browser test's), it leaves the to-do.
+    let (_, body) = call(
+        &t,
+        &county,
+        "GET",
+        &format!("/api/v1/applications/{id}"),
+        None,
+    )
+    .await;
+    let version = body["application"]["version"].as_i64().unwrap();
+    application_form_file(&t, &county, id).await;
+    let (status, body) = call_json(
+        &t,
+        &county,
+        "PUT",
+        &format!("/api/v1/applications/{id}"),
+        json!({"form": complete_form(), "version": version}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let version = body["application"]["version"].as_i64().unwrap();
+    let (status, body) = call_json(
+        &t,
+        &county,
+        "POST",
+        &format!("/api/v1/applications/{id}/submit"),
+        json!({"version": version}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, html) = get_page(&county_page, &t, "/").await;
+    assert!(!html.contains("待提交申报：长沙县列表集群"));
+
+    // The province's queue holds the national application, not the provincial competition's.
+    let page = support::page_login(&t, "province").await;
+    let (status, html) = get_page(&page, &t, "/reviews?year=all").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("长沙县列表集群"), "{html}");
+    assert!(!html.contains("省级竞赛某集群"), "the city's to review");
+    assert!(
+        html.contains("所选申报将一并推荐至工业和信息化部"),
+        "{html}"
+    );
+    let res = page
+        .get(t.url("/reviews/export.xlsx?year=all"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the province exports its queue");
+    let (_, html) = get_page(&page, &t, "/").await;
+    assert!(html.contains("待出具省级初审意见（含实地抽查）"), "{html}");
+    assert!(html.contains(&format!("href=\"/reviews/{id}\"")), "{html}");
+    // … and the city's queue never shows the national one.
+    let city_page = support::page_login(&t, "changsha").await;
+    let (_, html) = get_page(&city_page, &t, "/reviews?year=all").await;
+    assert!(html.contains("省级竞赛某集群"), "{html}");
+    assert!(!html.contains("长沙县列表集群"));
+    // The province reads a provincial application without deciding on it.
+    let (status, html) = get_page(&page, &t, &format!("/reviews/{provincial}")).await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("id=\"decision\""));
+
+    // The review page decides towards the ministry, the 实地抽查 one click away.
+    let path = format!("/reviews/{id}");
+    let (status, html) = get_page(&page, &t, &path).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("推荐至工业和信息化部"), "{html}");
+    assert!(html.contains("推荐后申报将报送工业和信息化部"));
+    assert!(html.contains("上级评审与认定"), "the programme's own steps");
+    assert!(!html.contains("市州初审"), "{html}");
+    assert!(html.contains(&format!("/applications/{id}#field-check-form")));
+    let csrf = support::csrf_from(&html);
+    let returned = post_page(
+        &page,
+        &t,
+        &format!("{path}/return"),
+        &[("_csrf", csrf.as_str()), ("comment", "  ")],
+    )
+    .await;
+    assert_eq!(returned.status, 422);
+    assert!(returned.body.contains("请填写退回修改意见"));
+
+    // Eight others already recommended through the API: the ninth on the page is refused in
+    // Chinese, with what was typed kept and nothing written.
+    let mut others = Vec::new();
+    for i in 1..=8 {
+        others.push(county_applies(&t, &county, call_id, &format!("长沙县名额集群{i}号")).await);
+    }
+    let (status, body) = recommend(&t, &province, &others).await;
+    assert_eq!(status, 200, "{body}");
+    let refused = post_page(
+        &page,
+        &t,
+        &format!("{path}/recommend"),
+        &[
+            ("_csrf", csrf.as_str()),
+            ("letter", "generated"),
+            ("comment", "实地抽查情况良好，建议推荐"),
+            ("acknowledge", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("每省推荐数量不超过8个"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("实地抽查情况良好，建议推荐"));
+    let (_, one) = call(
+        &t,
+        &province,
+        "GET",
+        &format!("/api/v1/applications/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(one["application"]["status"], "submitted");
+
+    // The workbench: eight wait for the ministry's result.
+    let (_, html) = get_page(&page, &t, "/").await;
+    assert!(html.contains("待登记工业和信息化部认定结果"), "{html}");
+
+    // Returned with a comment, it is the county's to-do again.
+    let returned = post_page(
+        &page,
+        &t,
+        &format!("{path}/return"),
+        &[("_csrf", csrf.as_str()), ("comment", "请补充核心企业名单")],
+    )
+    .await;
+    assert_eq!(returned.status, 303, "{}", returned.body);
+    let (_, html) = get_page(&county_page, &t, "/").await;
+    assert!(
+        html.contains("待补正申报材料并重新提交：长沙县列表集群"),
+        "{html}"
+    );
+}

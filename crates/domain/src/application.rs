@@ -364,9 +364,60 @@ pub fn steps(status: Status) -> Vec<(&'static str, crate::round::StepState)> {
     crate::round::indicator(&LABELS, at, stopped)
 }
 
+/// The steps under a call's actors: where the province does the 初审 (a programme whose result
+/// is decided above the province, the national one), 填报申报材料 → 省级初审 → 上级评审与认定;
+/// otherwise the provincial competition's `steps`.
+pub fn steps_under(status: Status, actors: Actors) -> Vec<(&'static str, crate::round::StepState)> {
+    if actors.reviewer != Role::Province {
+        return steps(status);
+    }
+    const LABELS: [&str; 3] = ["填报申报材料", "省级初审", "上级评审与认定"];
+    let (at, stopped) = match status {
+        Status::Draft | Status::ReturnedForRevision => (0, false),
+        Status::Submitted => (1, false),
+        Status::RejectedByCity => (1, true),
+        Status::Recommended => (2, false),
+        Status::NotSelected | Status::Removed => (2, true),
+        Status::InReview
+        | Status::Scored
+        | Status::Shortlisted
+        | Status::OnNotice
+        | Status::Confirmed => (LABELS.len(), false),
+    };
+    crate::round::indicator(&LABELS, at, stopped)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_programme_reviewed_by_the_province_shows_its_own_steps() {
+        use crate::round::StepState;
+        let national = Actors {
+            applicant: Role::CountyBureau,
+            reviewer: Role::Province,
+        };
+        let labels = |v: Vec<(&'static str, StepState)>| -> Vec<&'static str> {
+            v.into_iter().map(|(l, _)| l).collect()
+        };
+        assert_eq!(
+            labels(steps_under(Status::Recommended, national)),
+            ["填报申报材料", "省级初审", "上级评审与认定"]
+        );
+        assert_eq!(
+            steps_under(Status::Recommended, national),
+            crate::round::indicator(&["填报申报材料", "省级初审", "上级评审与认定"], 2, false)
+        );
+        assert_eq!(
+            steps_under(Status::RejectedByCity, national),
+            crate::round::indicator(&["填报申报材料", "省级初审", "上级评审与认定"], 1, true)
+        );
+        // The provincial competition keeps its five steps.
+        for s in Status::ALL {
+            assert_eq!(steps_under(s, Actors::default()), steps(s));
+        }
+    }
 
     #[test]
     fn a_programme_names_its_own_applicant_and_reviewer() {

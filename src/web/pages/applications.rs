@@ -75,9 +75,14 @@ async fn list_page(
     let p = &ctx.principal;
     let (rows, total) = application_list::page(app, p, &params).await?;
     let now = app.clock.now();
-    let call = crate::services::competitions::open_call(app)
-        .await?
-        .filter(|c| crate::services::competitions::is_open_for_submission(c, now));
+    // A county bureau applies where a programme names it (the national programme's call).
+    let county = p.role == jiqun_domain::access::Role::CountyBureau;
+    let call = if county {
+        crate::services::competitions::open_call_applied_by(app, p.role).await?
+    } else {
+        crate::services::competitions::open_call(app).await?
+    }
+    .filter(|c| crate::services::competitions::is_open_for_submission(c, now));
     let mut startable = Vec::new();
     let mut barred = Vec::new();
     if let Some(c) = &call {
@@ -90,7 +95,12 @@ async fn list_page(
             .map(|a| a.cluster_id)
             .collect();
         for cl in cluster::Entity::find()
-            .filter(cluster::Column::OrgId.eq(p.org.id))
+            .filter(if county {
+                // The clusters its county leads, as `applications::start` checks.
+                cluster::Column::LeadCountyCode.eq(p.org.county_code)
+            } else {
+                cluster::Column::OrgId.eq(p.org.id)
+            })
             .order_by_asc(cluster::Column::Id)
             .all(&app.db)
             .await?
@@ -603,7 +613,7 @@ async fn show_page(
         can_extend_submission: p.role == jiqun_domain::access::Role::Province,
         extension: ExtensionForm::default(),
         extension_errors: super::FormErrors::default(),
-        steps: crate::web::views::application_steps(status),
+        steps: crate::web::views::application_steps_under(status, svc::actors_of(&policy)),
         next,
         submit_confirm: submit_confirm(),
         programme: programme_panel(app, p, m, &policy).await?,
@@ -753,7 +763,11 @@ async fn show(
     let m = svc::load(&app.db, &ctx.principal, id).await?;
     let flash_ok = match q.saved.as_deref() {
         Some("draft") => "草稿已保存。".to_string(),
-        Some("submitted") => "申报已提交，等待市州工信局初审。".to_string(),
+        // The 初审 is the call's programme's: the city bureau's, or the province's.
+        Some("submitted") => format!(
+            "申报已提交，等待{}初审。",
+            svc::actors_for(&app.db, &m).await?.reviewer.label()
+        ),
         _ => String::new(),
     };
     let mut page = show_page(&app, &ctx, &m, None, None, String::new(), flash_ok).await?;

@@ -128,7 +128,10 @@ pub fn nav_for(role: Role, org_id: OrgId) -> Vec<NavItem> {
             href: "/clusters".into(),
         });
     }
-    if permission(role, Resource::Application, Action::Create).is_some() {
+    // A programme may name the county's department as its applicant (the national programme).
+    if permission(role, Resource::Application, Action::Create).is_some()
+        || role == Role::CountyBureau
+    {
         nav.push(NavItem {
             key: "applications",
             label: "我的申报",
@@ -142,7 +145,8 @@ pub fn nav_for(role: Role, org_id: OrgId) -> Vec<NavItem> {
             href: "/finals".into(),
         });
     }
-    if permission(role, Resource::Application, Action::Review).is_some() {
+    // A programme may name the province for its 初审 (the national programme).
+    if permission(role, Resource::Application, Action::Review).is_some() || role == Role::Province {
         nav.push(NavItem {
             key: "reviews",
             label: "初审推荐",

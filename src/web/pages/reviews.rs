@@ -11,7 +11,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::application::Status;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
@@ -21,7 +20,6 @@ use crate::app::{App, Shared};
 use crate::error::AppError;
 use crate::services::application_list;
 use crate::services::applications::{self as apps, ApplicationRow};
-use crate::services::authorize;
 use crate::services::county_opinions;
 use crate::services::listing::{ListNav, ListParams};
 use crate::services::reviews::{self, Letter};
@@ -67,21 +65,37 @@ struct QueuePage {
     can_decide: bool,
 }
 
-/// The city reviews, the county comments; anyone else may not open the review pages.
+/// The city reviews (the province under a programme that names it), the county comments;
+/// anyone else may not open the review pages.
 fn reviews_or_comments(p: &crate::app::Principal) -> Result<bool, AppError> {
-    if authorize(p, Resource::Application, Action::Review).is_ok() {
-        return Ok(true);
-    }
-    authorize(p, Resource::Application, Action::Comment).map(|_| false)
+    reviews::decides_or_comments(p)
 }
 
 /// What the city attests before recommending several applications at once.
 fn bulk_confirm() -> Confirm {
+    bulk_confirm_to("省工信厅")
+}
+
+/// The same tick, naming to whom the queue's recommendations go.
+fn bulk_confirm_to(to: &str) -> Confirm {
     Confirm::new(
         "bulk-acknowledge",
         "我已审阅所选申报的材料和完整性检查结果",
-        "所选申报将一并推荐至省工信厅并生成推荐函草稿，不能撤回；任一申报不能推荐时，所选申报均不推荐",
+        format!(
+            "所选申报将一并推荐至{to}并生成推荐函草稿，不能撤回；任一申报不能推荐时，所选申报均不推荐"
+        ),
     )
+}
+
+/// To whom the principal's queue recommends: the newest call whose 初审 is its role's decides
+/// (the province's queue holds the national programme's, recommended to the ministry).
+async fn queue_recommends_to(app: &App, p: &crate::app::Principal) -> Result<String, AppError> {
+    let calls =
+        crate::services::competitions::calls_where(app, false, |a| a.reviewer == p.role).await?;
+    Ok(match calls.first() {
+        Some(c) => reviews::recommended_to(&*crate::services::competitions::parsed_policy(c)?),
+        None => "省工信厅".to_string(),
+    })
 }
 
 /// The year value that shows every year.
@@ -120,13 +134,14 @@ async fn queue_page(
 ) -> Result<QueuePage, PageError> {
     let can_decide = reviews_or_comments(&ctx.principal)?;
     let (params, years) = queue_params(app, ctx, pairs).await?;
-    let (rows, total) = application_list::page(app, &ctx.principal, &params).await?;
+    let (rows, total) = application_list::queue_page(app, &ctx.principal, &params).await?;
     let shown = params.get("year").unwrap_or(ALL_YEARS).to_string();
     let cap_error = error
         .and_then(|e| e.fields().iter().find(|f| f.field == "cap_justification"))
         .map(|f| f.message.clone())
         .unwrap_or_default();
-    let bulk_confirm = bulk_confirm().refused_by(error);
+    let bulk_confirm =
+        bulk_confirm_to(&queue_recommends_to(app, &ctx.principal).await?).refused_by(error);
     let general_error = match error {
         Some(AppError::Invalid(_)) if !bulk_confirm.error.is_empty() => String::new(),
         Some(AppError::Invalid(f)) if cap_error.is_empty() => {
@@ -167,9 +182,12 @@ async fn export(
     Authed(ctx): Authed,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    authorize(&ctx.principal, Resource::Application, Action::Review)?;
+    // Those who decide export their queue (the province's under the national programme).
+    if !reviews::decides_or_comments(&ctx.principal)? {
+        return Err(AppError::Forbidden.into());
+    }
     let (params, _) = queue_params(&app, &ctx, &pairs).await?;
-    let bytes = application_list::export(&app, &ctx.principal, &params).await?;
+    let bytes = application_list::export_queue(&app, &ctx.principal, &params).await?;
     Ok(xlsx_download(
         bytes,
         "初审申报名单.xlsx",
@@ -253,15 +271,25 @@ struct ReviewPage {
     can_comment: bool,
     opinion: String,
     opinion_error: String,
+    /// To whom a recommendation goes: 省工信厅, or 工业和信息化部 under the national programme.
+    recommend_to: String,
+    /// The programme's 初审 includes a 实地抽查 (recorded on the application page).
+    field_check: bool,
 }
 
-/// What the city attests before recommending or rejecting, and what either does.
-fn decide_confirm() -> Confirm {
+/// What the reviewer attests before recommending or rejecting, and what either does (`to`: to
+/// whom a recommendation goes, `reviews::recommended_to`).
+fn decide_confirm_to(to: &str) -> Confirm {
     Confirm::new(
         "decide-acknowledge",
         "我已审阅申报材料和完整性检查结果",
-        "推荐后申报将报送省工信厅，不予推荐则本次申报终止；两者均不能撤回（退回修改无需勾选）",
+        format!("推荐后申报将报送{to}，不予推荐则本次申报终止；两者均不能撤回（退回修改无需勾选）"),
     )
+}
+
+/// The tick's check is the same whoever the recommendation goes to.
+fn decide_confirm() -> Confirm {
+    decide_confirm_to("省工信厅")
 }
 
 #[derive(Default)]
@@ -285,7 +313,16 @@ async fn review_page(
     let opinions = county_opinions::of_application(&app.db, p, &m).await?;
     let can_comment = county_opinions::may_give(p, &m);
     let status = m.status;
+    // Only the reviewer the application's call names decides on it (the province reads a
+    // provincial competition's application here without deciding).
+    let decides = decides && apps::actors_for(&app.db, &m).await?.reviewer == p.role;
     let material = super::applications::material(app, &m, None, None, false).await?;
+    let recommend_to = reviews::recommended_to(&material.policy);
+    let ministry = material
+        .policy
+        .procedure
+        .as_ref()
+        .is_some_and(|pr| pr.field_check);
     let name = cluster::Entity::find_by_id(m.cluster_id)
         .one(&app.db)
         .await?
@@ -311,11 +348,14 @@ async fn review_page(
         csrf: ctx.session.csrf_token.clone(),
         id,
         cluster_name: name,
-        status_label: status.label().into(),
+        status_label: apps::status_label_under(status, Some(&material.policy)),
         revision: m.revision,
         changes: apps::changes_since_last(app, &material.policy, id).await?,
         can_decide: decides && status == Status::Submitted,
-        steps: crate::web::views::application_steps(status),
+        steps: crate::web::views::application_steps_under(
+            status,
+            apps::actors_of(&material.policy),
+        ),
         next: match (status == Status::Submitted, decides) {
             (true, true) => Some(("出具初审意见".to_string(), "#decision".to_string())),
             (true, false) if can_comment => {
@@ -327,7 +367,9 @@ async fn review_page(
         can_comment,
         opinion_error: field("opinion"),
         opinion: typed.opinion,
-        decide_confirm: decide_confirm().refused_by(error),
+        decide_confirm: decide_confirm_to(&recommend_to).refused_by(error),
+        recommend_to,
+        field_check: ministry,
         criteria: material.criteria,
         ready: material.ready,
         problems: material.problems,
