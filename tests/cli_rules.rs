@@ -242,11 +242,11 @@ fn an_imported_year_is_used_by_later_commands() {
     let r = d.run(&["calendar", "is-working-day", "2027-01-04"]);
     assert_eq!(r.stdout.trim(), "否（元旦）", "{}", r.all());
 
-    // Each import is one audit entry beside the shipped policy's installation at the first
-    // start, and the chain stays intact.
+    // Each import is one audit entry beside the installation of the two shipped policies (the
+    // Measures and the national programme) at the first start, and the chain stays intact.
     let r = d.run(&["audit", "verify"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stdout.contains("共3条记录"), "{}", r.stdout);
+    assert!(r.stdout.contains("共4条记录"), "{}", r.stdout);
 }
 
 #[test]
@@ -265,9 +265,9 @@ fn a_malformed_file_is_refused_and_nothing_is_stored() {
     let r = d.run(&["calendar", "is-working-day", "2027-01-04"]);
     assert_eq!(r.code, 1, "{}", r.all());
 
-    // Only the shipped policy's installation at the first start is on the trail.
+    // Only the shipped policies' installation at the first start is on the trail.
     let r = d.run(&["audit", "verify"]);
-    assert!(r.stdout.contains("共1条记录"), "{}", r.all());
+    assert!(r.stdout.contains("共2条记录"), "{}", r.all());
 }
 
 #[test]
