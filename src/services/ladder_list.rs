@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use jiqun_domain::access::{Action, Resource, ScopeKind};
+use jiqun_domain::access::Action;
 use jiqun_domain::ladder::{self, Level, Standing};
 use jiqun_domain::nomination::Outcome;
 use jiqun_domain::round::Designation;
@@ -15,7 +15,6 @@ use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 use serde::Serialize;
 
-use super::authorize;
 use super::listing::{FilterKind, FilterSpec, ListParams, ListSpec, export_xlsx};
 use crate::app::{App, Principal};
 use crate::error::AppError;
@@ -140,26 +139,14 @@ fn level_condition(level: &str) -> Condition {
     }
 }
 
-fn listed(
+async fn listed(
+    app: &App,
     p: &Principal,
     action: Action,
     params: &ListParams,
 ) -> Result<Select<cluster::Entity>, AppError> {
-    let scope = authorize(p, Resource::Cluster, action)?;
-    let nothing = Condition::all().add(cluster::Column::Id.eq(-1));
-    let mut q = cluster::Entity::find().filter(match scope {
-        ScopeKind::All => Condition::all(),
-        ScopeKind::OwnCity => match p.org.city_code {
-            Some(city) => Condition::all().add(cluster::Column::CityCode.eq(city)),
-            None => nothing,
-        },
-        ScopeKind::OwnCounty => match p.org.county_code {
-            Some(county) => Condition::all().add(cluster::Column::LeadCountyCode.eq(county)),
-            None => nothing,
-        },
-        ScopeKind::OwnOrg => Condition::all().add(cluster::Column::OrgId.eq(p.org.id)),
-        ScopeKind::OwnAccount => nothing,
-    });
+    let (_, scope) = super::clusters::scope_condition(app, p, action).await?;
+    let mut q = cluster::Entity::find().filter(scope);
     if let Some(city) = params.city("city") {
         q = q.filter(cluster::Column::CityCode.eq(city));
     }
@@ -279,7 +266,7 @@ pub async fn page(
     params: &ListParams,
 ) -> Result<(Vec<LadderRow>, u64), AppError> {
     let (clusters, total) = params
-        .fetch(&app.db, listed(p, Action::View, params)?)
+        .fetch(&app.db, listed(app, p, Action::View, params).await?)
         .await?;
     Ok((rows(app, clusters).await?, total))
 }
@@ -287,7 +274,7 @@ pub async fn page(
 /// Every cluster the filters match, as the Excel of 导出Excel.
 pub async fn export(app: &App, p: &Principal, params: &ListParams) -> Result<Vec<u8>, AppError> {
     let clusters = params
-        .fetch_all(&app.db, listed(p, Action::Export, params)?)
+        .fetch_all(&app.db, listed(app, p, Action::Export, params).await?)
         .await?;
     let table: Vec<Vec<String>> = rows(app, clusters)
         .await?

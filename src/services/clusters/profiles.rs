@@ -26,9 +26,10 @@ use crate::store::{
     entity::{cluster, cluster_co_applicant, cluster_county, cluster_member, organisation},
 };
 
-/// The rows a principal may see with `action`: an applicant's own and those it co-applies to;
-/// a city bureau's city; everything for the province.
-async fn scope_condition(
+/// The clusters a principal may see with `action`: an applicant's own and those it co-applies
+/// to; a city bureau's city; a county bureau's lead county; everything for the province. The one
+/// cluster scope every list of clusters (the 名录, the ladder) filters by.
+pub(crate) async fn scope_condition(
     app: &App,
     p: &Principal,
     action: Action,
