@@ -318,11 +318,18 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<MaterialsRow>, AppErro
     Ok(list.iter().map(|m| row_of(m, &n, now)).collect())
 }
 
-/// The 初赛 application's form and the policy the 决赛 judges by.
+/// What the 决赛 judges the materials by: the policy, the finalist's cluster kind and its 初赛
+/// application's form.
+struct Basis {
+    policy: Policy,
+    kind: String,
+    before: FormData,
+}
+
 async fn basis<C: ConnectionTrait>(
     conn: &C,
     m: &final_materials::Model,
-) -> Result<(Policy, FormData), AppError> {
+) -> Result<Basis, AppError> {
     let r = round::Entity::find_by_id(m.round_id)
         .one(conn)
         .await?
@@ -338,7 +345,11 @@ async fn basis<C: ConnectionTrait>(
         .await?
         .map(|a| super::applications::form_of(&a))
         .unwrap_or_default();
-    Ok((policy, before))
+    Ok(Basis {
+        policy,
+        kind: entry.cluster_kind,
+        before,
+    })
 }
 
 /// The problems of a form, for the page and the refusal.
@@ -362,10 +373,14 @@ async fn view_of(
     let n = names(&app.db, std::slice::from_ref(m)).await?;
     let now = app.clock.now();
     let row = row_of(m, &n, now);
-    let (policy, before) = basis(&app.db, m).await?;
+    let Basis {
+        policy,
+        kind,
+        before,
+    } = basis(&app.db, m).await?;
     let stored = form_of(m);
     let form = typed.unwrap_or(&stored);
-    let a = rule::assess(&policy, form);
+    let a = rule::assess(&policy, Some(&kind), form);
     let problem = |field: String| a.message_for(&field).unwrap_or("").to_string();
     let criteria = policy
         .criteria
@@ -376,6 +391,7 @@ async fn view_of(
             indicators: c
                 .indicators
                 .iter()
+                .filter(|i| i.applies_to(Some(&kind)))
                 .map(|i| IndicatorField {
                     key: i.key.clone(),
                     name: i.name.clone(),
@@ -457,7 +473,7 @@ pub async fn save(
         },
     )
     .await?;
-    let (policy, _) = basis(&txn, &m).await?;
+    let policy = basis(&txn, &m).await?.policy;
     let changed = intake::diff(&policy, &form_of(&m), &form);
     let cluster_name = cluster::Entity::find_by_id(m.cluster_id)
         .one(&txn)
@@ -506,8 +522,8 @@ pub async fn submit(
         return view_of(app, p, &m, None).await;
     }
     editable(&m, now)?;
-    let (policy, _) = basis(&txn, &m).await?;
-    let a = rule::assess(&policy, &form_of(&m));
+    let b = basis(&txn, &m).await?;
+    let a = rule::assess(&b.policy, Some(&b.kind), &form_of(&m));
     let problems = problems_of(&a);
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
@@ -576,13 +592,13 @@ pub async fn not_submitted<C: ConnectionTrait>(
 /// submitted (and only while the sheet shows content); None for a 初赛 entry.
 pub async fn for_sheet(
     app: &App,
-    entry_id: EntryId,
+    entry: &round_entry::Model,
     policy: &Policy,
     before: &FormData,
     visible: bool,
 ) -> Result<Option<SheetMaterials>, AppError> {
     let Some(m) = final_materials::Entity::find()
-        .filter(final_materials::Column::EntryId.eq(entry_id))
+        .filter(final_materials::Column::EntryId.eq(entry.id))
         .one(&app.db)
         .await?
     else {
@@ -596,7 +612,7 @@ pub async fn for_sheet(
         due_on_zh: jiqun_domain::round::date_zh(due_day(&m)),
         submitted_at: m.submitted_at.map(local_minutes).unwrap_or_default(),
         table: if shown {
-            rule::compare(policy, before, &form_of(&m))
+            rule::compare(policy, Some(&entry.cluster_kind), before, &form_of(&m))
         } else {
             Vec::new()
         },

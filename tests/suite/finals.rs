@@ -675,3 +675,80 @@ async fn a_plaque_is_recorded_once_per_title() {
     let (_, html) = get_page(&client, &t, "/certificates").await;
     assert!(html.contains("data-plaque-form"), "{html}");
 }
+
+/// The round's text with a required indicator only 特色 clusters report.
+fn with_specialty_indicator(text: &str) -> String {
+    text.replacen(
+        "indicators = [",
+        "indicators = [\n  { key = \"niche_share\", name = \"细分领域国内市场占有率\", unit = \"%\", value_type = \"percent\", required = true, kinds = [\"specialty\"] },",
+        1,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finalist_is_asked_only_for_the_indicators_of_its_kind() {
+    use sea_orm::{ActiveModelTrait, Set};
+    let t = support::spawn().await;
+    let f = finals_opened(&t).await;
+    let competition = stored_round(&t, f.round_id).await.competition_id;
+    let c = jiqun::store::entity::competition::Entity::find_by_id(competition)
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let text = with_specialty_indicator(&c.policy_source);
+    jiqun_rules::Policy::parse(&text, "test").expect("the edited text is a valid policy");
+    let mut m: jiqun::store::entity::competition::ActiveModel = c.into();
+    m.policy_source = Set(text);
+    m.update(&t.app.db).await.unwrap();
+    let asks = |v: &Value| {
+        v["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["indicators"].as_array().unwrap())
+            .any(|i| i["key"] == "niche_share")
+    };
+
+    // An 优势 finalist is not asked for it, and its complete materials go in without it.
+    let before = prelim_form(&t, &f, 0).await;
+    let (body, _, _, _) = materials_from(&before);
+    let (status, v) = save(&t, "applicant", f.changsha, body.clone(), 1).await;
+    assert_eq!(status, 200, "{v}");
+    assert!(!asks(&v), "{v}");
+    assert_eq!(v["complete"], true, "{v}");
+
+    // The same materials of a 特色 finalist lack it, named, and cannot be submitted.
+    let fm = jiqun::store::entity::final_materials::Entity::find_by_id(
+        jiqun::store::id::FinalMaterialsId::new(f.yueyang),
+    )
+    .one(&t.app.db)
+    .await
+    .unwrap()
+    .unwrap();
+    let entry = round_entry::Entity::find_by_id(fm.entry_id)
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let prelim = application::Entity::find_by_id(entry.application_id)
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let before: FormData = serde_json::from_str(&prelim.form).unwrap();
+    let mut e: round_entry::ActiveModel = entry.into();
+    e.cluster_kind = Set("specialty".into());
+    e.update(&t.app.db).await.unwrap();
+    let (body, _, _, _) = materials_from(&before);
+    let (status, v) = save(&t, "applicant2", f.yueyang, body, 1).await;
+    assert_eq!(status, 200, "{v}");
+    assert!(asks(&v), "{v}");
+    assert_eq!(v["complete"], false, "{v}");
+    let (status, v) = submit(&t, "applicant2", f.yueyang, 2).await;
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(
+        field_message(&v, "indicators.niche_share"),
+        "请填写“细分领域国内市场占有率”"
+    );
+}

@@ -9,10 +9,11 @@ use time::OffsetDateTime;
 use crate::intake::{self, Assessment, FormData};
 use crate::policy::{Policy, Unit, ValueType};
 
-/// The completeness check of the materials: every required indicator valid and one account of
-/// achievements per criterion. Entry thresholds do not apply: a finalist is already a 培育对象.
-pub fn assess(policy: &Policy, form: &FormData) -> Assessment {
-    let mut a = intake::assess_criteria(policy, form);
+/// The completeness check of the materials of a finalist of `kind`: every required indicator of
+/// that kind valid and one account of achievements per criterion. Entry thresholds do not apply:
+/// a finalist is already a 培育对象.
+pub fn assess(policy: &Policy, kind: Option<&str>, form: &FormData) -> Assessment {
+    let mut a = intake::assess_criteria_of(policy, kind, form);
     for problem in a.missing.iter_mut() {
         if let Some(key) = problem.field.strip_prefix("narratives.")
             && let Some(c) = policy.criteria.iter().find(|c| c.key == key)
@@ -105,9 +106,15 @@ fn signed(delta: f64) -> String {
     format!("{}{text}", if rounded > 0.0 { "+" } else { "-" })
 }
 
-/// The before/after table per criterion of the policy: the 初赛 application's values beside the
-/// 决赛 materials' values, with the change where both are numbers.
-pub fn compare(policy: &Policy, before: &FormData, after: &FormData) -> Vec<CriterionChange> {
+/// The before/after table per criterion of the policy for a finalist of `kind`: the 初赛
+/// application's values beside the 决赛 materials' values, with the change where both are
+/// numbers; indicators of other kinds are left out.
+pub fn compare(
+    policy: &Policy,
+    kind: Option<&str>,
+    before: &FormData,
+    after: &FormData,
+) -> Vec<CriterionChange> {
     policy
         .criteria
         .iter()
@@ -117,6 +124,7 @@ pub fn compare(policy: &Policy, before: &FormData, after: &FormData) -> Vec<Crit
             indicators: c
                 .indicators
                 .iter()
+                .filter(|ind| ind.applies_to(kind))
                 .map(|ind| {
                     let b = before.indicators.get(&ind.key).map_or("", |s| s.trim());
                     let a = after.indicators.get(&ind.key).map_or("", |s| s.trim());
@@ -199,7 +207,7 @@ mod tests {
     fn a_complete_form_is_ready_and_thresholds_do_not_apply() {
         let p = policy();
         // 1 is below every entry threshold, yet the materials are complete.
-        let a = assess(&p, &full(&p, "1"));
+        let a = assess(&p, None, &full(&p, "1"));
         assert!(a.ready(), "{a:?}");
     }
 
@@ -215,7 +223,7 @@ mod tests {
             .find(|i| i.value_type.is_number())
             .unwrap();
         f.indicators.insert(ind.key.clone(), "很多".into());
-        let a = assess(&p, &f);
+        let a = assess(&p, None, &f);
         assert!(!a.ready());
         assert_eq!(
             a.message_for(&format!("narratives.{}", c.key)),
@@ -239,7 +247,7 @@ mod tests {
             .find(|i| i.value_type == ValueType::Decimal)
             .unwrap();
         after.indicators.insert(ind.key.clone(), "112.5".into());
-        let table = compare(&p, &before, &after);
+        let table = compare(&p, None, &before, &after);
         assert_eq!(table.len(), p.criteria.len());
         let row = table
             .iter()
@@ -264,6 +272,34 @@ mod tests {
     }
 
     #[test]
+    fn a_finalist_is_asked_only_for_the_indicators_of_its_kind() {
+        let mut p = policy();
+        let kinds: Vec<String> = p.cluster_kinds.iter().map(|k| k.key.clone()).collect();
+        let (own, other) = (kinds[0].as_str(), kinds[1].as_str());
+        let ind = p
+            .criteria
+            .iter_mut()
+            .flat_map(|c| c.indicators.iter_mut())
+            .find(|i| i.required)
+            .unwrap();
+        ind.kinds = Some(vec![own.to_string()]);
+        let key = ind.key.clone();
+        let mut f = full(&p, "10");
+        f.indicators.remove(&key);
+        let field = format!("indicators.{key}");
+        assert!(assess(&p, Some(own), &f).message_for(&field).is_some());
+        assert!(assess(&p, Some(other), &f).ready());
+        let shown = |kind| {
+            compare(&p, Some(kind), &f, &f)
+                .iter()
+                .flat_map(|c| &c.indicators)
+                .any(|r| r.key == key)
+        };
+        assert!(shown(own));
+        assert!(!shown(other));
+    }
+
+    #[test]
     fn changes_are_signed_and_rounded() {
         let cases = [
             (12.5, "+12.5"),
@@ -283,7 +319,7 @@ mod tests {
         let p = policy();
         let before = FormData::default();
         let after = full(&p, "5");
-        let table = compare(&p, &before, &after);
+        let table = compare(&p, None, &before, &after);
         assert!(
             table
                 .iter()

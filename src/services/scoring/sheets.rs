@@ -399,7 +399,7 @@ async fn view_with(
         .as_ref()
         .is_some_and(|s| s.status == crate::store::entity::kinds::ScoreSheetStatus::Submitted);
     let finals =
-        crate::services::finals::for_sheet(app, ctx.entry.id, &ctx.policy, &form, visible).await?;
+        crate::services::finals::for_sheet(app, &ctx.entry, &ctx.policy, &form, visible).await?;
     Ok(SheetView {
         files,
         finals,
