@@ -493,25 +493,62 @@ pub async fn open_call(app: &App) -> Result<Option<competition::Model>, AppError
 }
 
 /// The calls, newest first, whose programme's actors (`applications::actors_of`: who applies,
-/// who does the 初审) `pick` accepts; only the open ones when `open_only`. One query: calls are a
-/// few a year, each policy parsed once (`parsed_policy` keeps it).
+/// who does the 初审) `pick` accepts; only the open ones when `open_only`. Three queries whatever
+/// the number of calls: one call per distinct bound text (`policy_hash`) decides for every call
+/// bound to the same text, so only the matching calls' texts are read.
 pub async fn calls_where(
     app: &App,
     open_only: bool,
     pick: impl Fn(jiqun_domain::application::Actors) -> bool,
 ) -> Result<Vec<competition::Model>, AppError> {
-    let mut q = competition::Entity::find();
-    if open_only {
-        q = q.filter(competition::Column::Status.eq(STATUS_OPEN));
+    use sea_orm::QuerySelect;
+    let base = || {
+        let q = competition::Entity::find();
+        if open_only {
+            q.filter(competition::Column::Status.eq(STATUS_OPEN))
+        } else {
+            q
+        }
+    };
+    let texts: Vec<(Option<String>, CompetitionId)> = base()
+        .select_only()
+        .column(competition::Column::PolicyHash)
+        .column_as(competition::Column::Id.min(), "first_id")
+        .group_by(competition::Column::PolicyHash)
+        .into_tuple()
+        .all(&app.db)
+        .await?;
+    let firsts = store::load_by_ids::<competition::Entity>(
+        &app.db,
+        texts.iter().filter(|(h, _)| h.is_some()).map(|(_, id)| *id),
+    )
+    .await?;
+    let mut picked = Vec::new();
+    for c in firsts.values() {
+        if let Some(hash) = &c.policy_hash
+            && pick(super::applications::actors_of(&*parsed_policy(c)?))
+        {
+            picked.push(hash.clone());
+        }
+    }
+    // A call bound before texts were hashed is judged on its own.
+    let unhashed = texts.iter().any(|(h, _)| h.is_none());
+    if picked.is_empty() && !unhashed {
+        return Ok(Vec::new());
+    }
+    let mut matching = sea_orm::Condition::any().add(competition::Column::PolicyHash.is_in(picked));
+    if unhashed {
+        matching = matching.add(competition::Column::PolicyHash.is_null());
     }
     let mut out = Vec::new();
-    for c in q
+    for c in base()
+        .filter(matching)
         .order_by_desc(competition::Column::Year)
         .order_by_desc(competition::Column::Id)
         .all(&app.db)
         .await?
     {
-        if pick(super::applications::actors_of(&*parsed_policy(&c)?)) {
+        if c.policy_hash.is_some() || pick(super::applications::actors_of(&*parsed_policy(&c)?)) {
             out.push(c);
         }
     }
