@@ -8,8 +8,8 @@ use jiqun_domain::application::Status;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
 use super::authorize;
+use super::calendar;
 use super::competitions::{is_open_for_review, is_open_for_submission, open_call};
-use super::{calendar, notifications};
 use crate::app::{App, Principal};
 use crate::clock::local_minutes;
 use crate::error::AppError;
@@ -27,7 +27,8 @@ pub struct Workbench {
 }
 
 /// To-dos and figures for a role, from live data only; a to-do with nothing to do is left out.
-pub async fn for_principal(app: &App, p: &Principal) -> Result<Workbench, AppError> {
+/// `unread` is the principal's unread notifications, counted once per page for its frame.
+pub async fn for_principal(app: &App, p: &Principal, unread: u64) -> Result<Workbench, AppError> {
     let db = &app.db;
     let now = app.clock.now();
     let mut todos = Vec::new();
@@ -158,6 +159,7 @@ pub async fn for_principal(app: &App, p: &Principal) -> Result<Workbench, AppErr
     for (label, href, count) in call_todos(app, p).await? {
         push(&label, &href, count);
     }
+    push("未读通知", "/notifications", unread);
     for (label, href, count) in report_todos(app, p).await? {
         push(&label, &href, count);
     }
@@ -445,10 +447,6 @@ pub async fn call_todos(app: &App, p: &Principal) -> Result<Vec<(String, String,
             }
         }
         _ => {}
-    }
-    let unread = notifications::unread_count(app, p.user.id).await?;
-    if unread > 0 {
-        out.push(("未读通知".to_string(), "/notifications".to_string(), unread));
     }
     Ok(out)
 }

@@ -609,6 +609,11 @@ async fn notifications_reach_every_user_of_the_organisation_and_are_marked_read(
         "{html}"
     );
 
+    // The workbench leads to it, counted with the frame's own count.
+    let unread_todo = "<a href=\"/notifications\">未读通知</a> <span class=\"badge\">1</span>";
+    let (_, html) = crate::fixtures::get_page(&client, &t, "/").await;
+    assert!(html.contains(unread_todo), "{html}");
+
     // Somebody else's notification is not found.
     let other = token(&t, "applicant2").await;
     let (status, _) = call(
@@ -639,6 +644,8 @@ async fn notifications_reach_every_user_of_the_organisation_and_are_marked_read(
     )
     .await;
     assert_eq!(count["unread"], 0);
+    let (_, html) = crate::fixtures::get_page(&client, &t, "/").await;
+    assert!(!html.contains("未读通知"), "{html}");
     // The other user of the organisation still has theirs unread.
     assert_eq!(
         notifications::unread_count(t.app(), second_id)

@@ -33,7 +33,7 @@ async fn workbench(
     Authed(ctx): Authed,
 ) -> Result<WorkbenchPage, PageError> {
     let workbench::Workbench { todos, stats } =
-        workbench::for_principal(&app, &ctx.principal).await?;
+        workbench::for_principal(&app, &ctx.principal, ctx.unread).await?;
     Ok(WorkbenchPage {
         layout: layout(&ctx, "home"),
         flash: String::new(),
