@@ -5,7 +5,9 @@
 //! its audit entry, as an integration or a browser would send it. Prints requests per second and
 //! p50/p99 per phase, on SQLite and (when reachable) on PostgreSQL.
 //!
-//! The server runs in this process on 127.0.0.1 over a fresh database with the demo accounts;
+//! The server runs in this process on 127.0.0.1 over a fresh database with the demo accounts,
+//! with the allocator settings of `jiqun serve` (`jiqun::malloc`), so its peak memory is the
+//! server's;
 //! the organisations, clusters, panel and round are made through the same services the pages use
 //! (`jiqun::scale`). Signed-in sessions are bearer tokens, so no sign-in is measured.
 //!
@@ -437,8 +439,16 @@ fn memory_mb(key: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
+fn main() -> Result<(), Error> {
+    // The server runs in this process: the same allocator settings as `jiqun serve`.
+    jiqun::malloc::fix_mmap_threshold();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(bench())
+}
+
+async fn bench() -> Result<(), Error> {
     // `RUST_LOG=jiqun::statements=trace` lists the statements of every request.
     if std::env::var("RUST_LOG").is_ok() {
         tracing_subscriber::fmt()

@@ -13,6 +13,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod mail;
+pub mod malloc;
 pub mod page_cache;
 pub mod pdf;
 pub mod scale;

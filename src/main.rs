@@ -1,31 +1,4 @@
 fn main() -> std::process::ExitCode {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    fixed_mmap_threshold();
+    jiqun::malloc::fix_mmap_threshold();
     jiqun::cli::main()
-}
-
-/// glibc raises its mmap threshold each time a large mapped block is freed (Argon2id's 19 MiB on
-/// every password check, a large page or workbook buffer); from then on large buffers come from
-/// the per-thread arenas and stay resident (a server was seen at 1.1 GB). A threshold given in the
-/// environment is fixed, and glibc reads it only when the process starts, so the process starts
-/// itself once more with the threshold set. One already set by the operator is kept.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn fixed_mmap_threshold() {
-    use std::os::unix::process::CommandExt;
-    const VAR: &str = "MALLOC_MMAP_THRESHOLD_";
-    if std::env::var_os(VAR).is_some() {
-        return;
-    }
-    let Ok(exe) = std::env::current_exe() else {
-        return;
-    };
-    let mut args = std::env::args_os();
-    let mut cmd = std::process::Command::new(exe);
-    if let Some(arg0) = args.next() {
-        cmd.arg0(arg0);
-    }
-    // glibc's own default before any adjustment: 128 KiB.
-    let failed = cmd.args(args).env(VAR, "131072").exec();
-    // exec returns only when it failed (e.g. the binary was replaced on disk): run as we are.
-    eprintln!("未能以固定的内存映射阈值重新启动（{failed}），按当前方式继续运行");
 }
