@@ -16,6 +16,7 @@ pub mod extensions;
 pub mod finals;
 pub mod funding;
 pub mod imports;
+pub mod city_titles;
 pub mod ladder;
 pub mod nominations;
 pub mod notices;
@@ -85,6 +86,7 @@ pub fn routes() -> Router<Shared> {
         .merge(reports::routes())
         .merge(revocation::routes())
         .merge(ladder::routes())
+        .merge(city_titles::routes())
         .merge(recheck::routes())
         .merge(policies::routes())
         .merge(extensions::routes())
@@ -127,6 +129,7 @@ async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     doc.merge(reports::Doc::openapi());
     doc.merge(revocation::Doc::openapi());
     doc.merge(ladder::Doc::openapi());
+    doc.merge(city_titles::Doc::openapi());
     doc.merge(recheck::Doc::openapi());
     doc.merge(policies::Doc::openapi());
     doc.merge(extensions::Doc::openapi());
