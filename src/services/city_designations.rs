@@ -128,7 +128,10 @@ fn year_bounds(year: i32) -> Result<(time::Date, time::Date), AppError> {
         time::Date::from_calendar_date(year, m, d)
             .map_err(|e| AppError::internal(format!("year {year}: {e}")))
     };
-    Ok((day(time::Month::January, 1)?, day(time::Month::December, 31)?))
+    Ok((
+        day(time::Month::January, 1)?,
+        day(time::Month::December, 31)?,
+    ))
 }
 
 /// Confers the city title on a confirmed entrant, in the caller's transaction, audited: the
@@ -359,7 +362,10 @@ fn scope_condition(p: &Principal) -> Result<Condition, AppError> {
     })
 }
 
-fn listed(p: &Principal, params: &ListParams) -> Result<Select<city_designation::Entity>, AppError> {
+fn listed(
+    p: &Principal,
+    params: &ListParams,
+) -> Result<Select<city_designation::Entity>, AppError> {
     let mut q = city_designation::Entity::find().filter(scope_condition(p)?);
     if let Some(year) = params.year("year") {
         q = q.filter(city_designation::Column::Year.eq(year));
@@ -463,7 +469,10 @@ pub async fn get(
     id: CityDesignationId,
 ) -> Result<CityDesignationRow, AppError> {
     let d = load_scoped(&app.db, p, id).await?;
-    rows_for(&app.db, &[d]).await?.pop().ok_or(AppError::NotFound)
+    rows_for(&app.db, &[d])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)
 }
 
 /// Whether the principal is the bureau of the city that conferred the title (the one that may
@@ -604,7 +613,10 @@ pub async fn revoke(
         )));
     }
     let res = city_designation::Entity::update_many()
-        .col_expr(city_designation::Column::RevokedOn, Expr::value(Some(today)))
+        .col_expr(
+            city_designation::Column::RevokedOn,
+            Expr::value(Some(today)),
+        )
         .col_expr(
             city_designation::Column::RevokeReason,
             Expr::value(valid.reason.clone()),
@@ -668,7 +680,10 @@ pub async fn revoke(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let out = rows_for(&txn, &[d]).await?.pop().ok_or(AppError::NotFound)?;
+    let out = rows_for(&txn, &[d])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?;
     txn.commit().await?;
     Ok(out)
 }

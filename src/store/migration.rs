@@ -2628,7 +2628,10 @@ async fn city_certificates_backfill<C: sea_orm::ConnectionTrait>(db: &C) -> Resu
         db.execute(
             &Query::update()
                 .table("city_designations")
-                .value("seq", <i32 as TryFrom<u32>>::try_from(*seq).unwrap_or(i32::MAX))
+                .value(
+                    "seq",
+                    <i32 as TryFrom<u32>>::try_from(*seq).unwrap_or(i32::MAX),
+                )
                 .value("certificate_number", number)
                 .value("snapshot", snapshot.unwrap_or_default())
                 .and_where(Expr::col("id").eq(id))

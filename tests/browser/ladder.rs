@@ -185,7 +185,10 @@ async fn a_city_bureau_lists_downloads_and_revokes_its_city_title() {
     assert_eq!(b.heading().await, "市级称号");
     let rows = b.texts("#city-title-list tbody tr").await;
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert!(rows[0].contains(&number) && rows[0].contains("有效"), "{rows:?}");
+    assert!(
+        rows[0].contains(&number) && rows[0].contains("有效"),
+        "{rows:?}"
+    );
     assert!(b.exists("#export-xlsx").await);
     b.screenshot("L1-city-titles").await;
     b.click(&format!("#city-title-list a[href='/city-titles/{}']", d.id))
@@ -199,12 +202,17 @@ async fn a_city_bureau_lists_downloads_and_revokes_its_city_title() {
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
-    for wanted in [number.as_str(), "长沙市工业和信息化局", "长沙市市级先进制造业集群"] {
+    for wanted in [
+        number.as_str(),
+        "长沙市工业和信息化局",
+        "长沙市市级先进制造业集群",
+    ] {
         assert!(text.contains(wanted), "the PDF says {wanted}: {text}");
     }
 
     // Revocation: the tick is asked for, then the title is void.
-    b.fill("#revoke-reason", "申报数据弄虚作假，经核实属实").await;
+    b.fill("#revoke-reason", "申报数据弄虚作假，经核实属实")
+        .await;
     b.fill("#revoke-document", "长工信〔2027〕5号").await;
     b.screenshot("L1-city-title-revoke").await;
     b.check("#revoke-acknowledge").await;

@@ -836,7 +836,14 @@ async fn a_city_title_is_a_numbered_certificate_only_the_conferring_city_revokes
     .await
     .unwrap();
     let changsha = token(&t, "changsha").await;
-    let (_, row) = call(&t, &changsha, "GET", &format!("/api/v1/city-titles/{id}"), None).await;
+    let (_, row) = call(
+        &t,
+        &changsha,
+        "GET",
+        &format!("/api/v1/city-titles/{id}"),
+        None,
+    )
+    .await;
     assert_eq!(row["cluster_name"], CHANGSHA_CLUSTER, "{row}");
 
     // The public check by code or by whole number, no sign-in.
@@ -897,8 +904,14 @@ async fn a_city_title_is_a_numbered_certificate_only_the_conferring_city_revokes
 
     // Revocation: refused to whoever did not confer it, and without a reason or document.
     let path = format!("/api/v1/city-titles/{id}/revoke");
-    let body = json!({"reason": "申报数据弄虚作假，经核实属实", "document_number": "长工信〔2027〕5号"});
-    for (who, expected) in [("province", 403), ("applicant", 403), ("yueyang", 404), ("applicant2", 404)] {
+    let body =
+        json!({"reason": "申报数据弄虚作假，经核实属实", "document_number": "长工信〔2027〕5号"});
+    for (who, expected) in [
+        ("province", 403),
+        ("applicant", 403),
+        ("yueyang", 404),
+        ("applicant2", 404),
+    ] {
         let tok = token(&t, who).await;
         let (status, answer) = call(&t, &tok, "POST", &path, Some(body.clone())).await;
         assert_eq!(status, expected, "{who}: {answer}");
@@ -913,7 +926,10 @@ async fn a_city_title_is_a_numbered_certificate_only_the_conferring_city_revokes
     .await;
     assert_eq!(status, 422, "{answer}");
     assert_eq!(field_message(&answer, "reason"), "请填写撤销理由");
-    assert_eq!(field_message(&answer, "document_number"), "请填写撤销决定的文号");
+    assert_eq!(
+        field_message(&answer, "document_number"),
+        "请填写撤销决定的文号"
+    );
     // The page asks for the tick; without it nothing is written.
     let (_, html) = get_page(&page, &t, &format!("/city-titles/{id}")).await;
     assert!(html.contains("id=\"revoke-form\""), "{html}");
@@ -930,8 +946,18 @@ async fn a_city_title_is_a_numbered_certificate_only_the_conferring_city_revokes
     )
     .await;
     assert_eq!(unticked.status, 422);
-    assert!(unticked.body.contains("申报数据弄虚作假"), "the typed reason is kept");
-    let (_, row) = call(&t, &changsha, "GET", &format!("/api/v1/city-titles/{id}"), None).await;
+    assert!(
+        unticked.body.contains("申报数据弄虚作假"),
+        "the typed reason is kept"
+    );
+    let (_, row) = call(
+        &t,
+        &changsha,
+        "GET",
+        &format!("/api/v1/city-titles/{id}"),
+        None,
+    )
+    .await;
     assert_eq!(row["revoked"], false);
 
     let (status, row) = call(&t, &changsha, "POST", &path, Some(body.clone())).await;
@@ -944,13 +970,22 @@ async fn a_city_title_is_a_numbered_certificate_only_the_conferring_city_revokes
     let revoked = audited(&t, "city_designation.revoke").await;
     assert_eq!(revoked.len(), 1);
     assert_eq!(revoked[0].reason, "申报数据弄虚作假，经核实属实");
-    assert!(revoked[0].summary.contains("长工信〔2027〕5号"), "{}", revoked[0].summary);
+    assert!(
+        revoked[0].summary.contains("长工信〔2027〕5号"),
+        "{}",
+        revoked[0].summary
+    );
     let told = notification::Entity::find()
         .filter(notification::Column::Title.contains("称号已撤销"))
         .all(&t.app.db)
         .await
         .unwrap();
-    assert!(!told.is_empty() && told.iter().all(|n| n.body.contains("撤销理由：申报数据弄虚作假")));
+    assert!(
+        !told.is_empty()
+            && told
+                .iter()
+                .all(|n| n.body.contains("撤销理由：申报数据弄虚作假"))
+    );
 
     // The ladder drops the city rung; the public check says revoked; the PDF is void.
     let row = ladder_row(&t, "province", "改名后的集群").await.unwrap();
@@ -963,7 +998,14 @@ async fn a_city_title_is_a_numbered_certificate_only_the_conferring_city_revokes
     let (status, html) = get_page(&page, &t, &format!("/city-titles/{id}.pdf")).await;
     assert_eq!(status, 409);
     assert!(html.contains("证书已作废"), "{html}");
-    let (_, list) = call(&t, &changsha, "GET", "/api/v1/city-titles?status=revoked", None).await;
+    let (_, list) = call(
+        &t,
+        &changsha,
+        "GET",
+        "/api/v1/city-titles?status=revoked",
+        None,
+    )
+    .await;
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     let verified = jiqun::audit::verify(&t.app.db, &t.app.audit_key)
         .await
@@ -1013,7 +1055,14 @@ async fn parallel_city_titles_number_gap_free_per_city_and_year() {
             let txn = jiqun::store::write_txn(&app.db).await.unwrap();
             let now = app.clock.now();
             let d = jiqun::services::city_designations::designate(
-                &app, &txn, &p, &call, &r, &entry, "市级先进制造业集群", now,
+                &app,
+                &txn,
+                &p,
+                &call,
+                &r,
+                &entry,
+                "市级先进制造业集群",
+                now,
             )
             .await
             .map_err(|e| e.to_string())?;
@@ -1023,7 +1072,11 @@ async fn parallel_city_titles_number_gap_free_per_city_and_year() {
     }
     let mut numbers = Vec::new();
     for task in tasks {
-        numbers.push(task.await.unwrap().expect("every parallel title gets a number"));
+        numbers.push(
+            task.await
+                .unwrap()
+                .expect("every parallel title gets a number"),
+        );
     }
     let all = jiqun::store::entity::city_designation::Entity::find()
         .all(&t.app.db)

@@ -759,7 +759,13 @@ fn a_city_text_numbers_and_issues_certificates_in_the_citys_name() {
         Some("岳阳市集群认")
     );
     // A prefix without the city's name would number two cities' certificates alike.
-    for broken in ["市级集群认", "{city}{city}认", "{city}", "{city}集群 认", "{city}集群{x}"] {
+    for broken in [
+        "市级集群认",
+        "{city}{city}认",
+        "{city}",
+        "{city}集群 认",
+        "{city}集群{x}",
+    ] {
         let text = text.replacen("\"{city}集群认\"", &format!("\"{broken}\""), 1);
         let errs = Policy::parse(&text, origin).unwrap_err();
         assert!(

@@ -660,8 +660,12 @@ fn organiser_checks(o: &Organiser, e: &mut Errors) {
                     "市级证书编号前缀须含且只含一处 {city}（填入市州名称，使各市州的证书编号互不相同）",
                 );
             } else if rest.trim().is_empty() {
-                e.push("organiser.certificate_prefix", "除 {city} 外还须写明前缀文字");
-            } else if rest.contains(['{', '}', '〔', '〕']) || rest.chars().any(char::is_whitespace) {
+                e.push(
+                    "organiser.certificate_prefix",
+                    "除 {city} 外还须写明前缀文字",
+                );
+            } else if rest.contains(['{', '}', '〔', '〕']) || rest.chars().any(char::is_whitespace)
+            {
                 e.push(
                     "organiser.certificate_prefix",
                     "前缀不能含空白、〔〕或 {city} 以外的花括号",
@@ -676,7 +680,11 @@ fn organiser_checks(o: &Organiser, e: &mut Errors) {
     }
     match (o.level, &o.certificate_issuer) {
         (OrganiserLevel::City, Some(issuer)) => {
-            if issuer.replace(super::CITY_PLACEHOLDER, "").trim().is_empty() {
+            if issuer
+                .replace(super::CITY_PLACEHOLDER, "")
+                .trim()
+                .is_empty()
+            {
                 e.push("organiser.certificate_issuer", "不能为空");
             } else if issuer.matches(super::CITY_PLACEHOLDER).count() > 1 {
                 e.push("organiser.certificate_issuer", "{city} 最多出现一处");
