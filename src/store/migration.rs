@@ -2480,6 +2480,34 @@ impl MigrationTrait for M0029CityCertificates {
         .await?;
         Ok(())
     }
+
+    /// Back to M0028's table (the upgrade test runs the backfill over rows written before).
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(
+            Index::drop()
+                .name("ux_city_designations_number")
+                .table("city_designations")
+                .to_owned(),
+        )
+        .await?;
+        for column in [
+            "seq",
+            "certificate_number",
+            "snapshot",
+            "revoke_reason",
+            "revoke_document",
+            "revoked_by",
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table("city_designations")
+                    .drop_column(column)
+                    .to_owned(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
 }
 
 /// Numbers and freezes the city titles conferred before certificates existed: per city and
@@ -2623,7 +2651,14 @@ async fn city_certificates_backfill<C: sea_orm::ConnectionTrait>(db: &C) -> Resu
                 rank,
             });
             snap.issued_on = on.to_string();
-            serde_json::to_string(&snap).unwrap_or_default()
+            let issuer = policy
+                .and_then(|p| p.city_certificate_issuer(&city_name))
+                .unwrap_or_default();
+            serde_json::to_string(&crate::services::city_designations::CitySnapshot {
+                record: snap,
+                issuer,
+            })
+            .unwrap_or_default()
         });
         db.execute(
             &Query::update()

@@ -1098,3 +1098,41 @@ async fn parallel_city_titles_number_gap_free_per_city_and_year() {
         "{numbers:?}"
     );
 }
+
+/// A database with city titles from before certificates existed upgrades without loss: each is
+/// numbered per city and year in the order conferred, frozen, and issued in its city's name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn city_titles_conferred_before_certificates_get_them_on_upgrade() {
+    use sea_orm_migration::MigratorTrait;
+
+    let t = support::spawn().await;
+    city_title_confirmed(&t).await;
+    // Back to the schema before M0029: the title keeps its M0028 columns only.
+    jiqun::store::Migrator::down(&t.app.db, Some(1))
+        .await
+        .unwrap();
+    jiqun::store::Migrator::up(&t.app.db, None).await.unwrap();
+    let d = jiqun::store::entity::city_designation::Entity::find()
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.seq, 1);
+    assert_eq!(d.certificate_number, "长沙市集群认〔2026〕第001号");
+    assert!(d.revoked_on.is_none() && d.revoke_reason.is_empty());
+    let changsha = token(&t, "changsha").await;
+    let (status, row) = call(
+        &t,
+        &changsha,
+        "GET",
+        &format!("/api/v1/city-titles/{}", d.id),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{row}");
+    assert_eq!(row["cluster_name"], CHANGSHA_CLUSTER);
+    assert_eq!(row["org_name"], "长沙工程机械产业集群促进会");
+    assert_eq!(row["issuer"], "长沙市工业和信息化局");
+    assert_eq!(row["verify_code"], "S430100-2026-001");
+    assert_eq!(row["title"], "市级先进制造业集群");
+}

@@ -82,7 +82,11 @@ impl CityCertificateKey {
         let (year, seq) = rest.split_at(4);
         let (year, seq) = year_and_seq(year, seq)?;
         let city: u32 = city.parse().ok()?;
-        (city.is_multiple_of(100) && city >= 110_000).then_some(CityCertificateKey { city, year, seq })
+        (city.is_multiple_of(100) && city >= 110_000).then_some(CityCertificateKey {
+            city,
+            year,
+            seq,
+        })
     }
 }
 
