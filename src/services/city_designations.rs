@@ -495,8 +495,8 @@ pub fn certificate_text(row: &CityDesignationRow, public_url: &str) -> Certifica
         number: row.certificate_number.clone(),
         paragraphs: vec![
             format!(
-                "{}{org}经评审、公示，被认定为{}{}。",
-                row.cluster_name, row.city_name, row.title
+                "{}{org}经评审、公示，被认定为{}。",
+                row.cluster_name, row.title
             ),
             "特发此证。".into(),
         ],
@@ -727,7 +727,7 @@ pub async fn verify(app: &App, text: &str) -> Result<Option<Checked>, AppError> 
         .await?
         .pop()
         .ok_or(AppError::NotFound)?;
-    let label = format!("{}{}", row.city_name, row.title);
+    let label = row.title.clone();
     let (status, status_label, explanation) = match found.revoked_on {
         Some(on) => (
             "revoked",

@@ -205,7 +205,7 @@ async fn a_city_bureau_lists_downloads_and_revokes_its_city_title() {
     for wanted in [
         number.as_str(),
         "长沙市工业和信息化局",
-        "长沙市市级先进制造业集群",
+        "经评审、公示，被认定为市级先进制造业集群",
     ] {
         assert!(text.contains(wanted), "the PDF says {wanted}: {text}");
     }

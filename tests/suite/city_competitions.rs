@@ -853,7 +853,7 @@ async fn a_city_title_is_a_numbered_certificate_only_the_conferring_city_revokes
         assert_eq!(v["status"], "valid", "{v}");
         assert_eq!(v["cluster_name"], CHANGSHA_CLUSTER);
         assert_eq!(v["issuer"], "长沙市工业和信息化局");
-        assert_eq!(v["designation_label"], "长沙市市级先进制造业集群");
+        assert_eq!(v["designation_label"], "市级先进制造业集群");
     }
     let (status, v) = public_check(&t, "S430100-2026-002").await;
     assert_eq!(status, 404, "{v}");
@@ -878,7 +878,7 @@ async fn a_city_title_is_a_numbered_certificate_only_the_conferring_city_revokes
             CHANGSHA_CLUSTER,
             "长沙市集群认〔2026〕第001号",
             "长沙市工业和信息化局",
-            "长沙市市级先进制造业集群",
+            "经评审、公示，被认定为市级先进制造业集群",
             "2026年12月21日",
             "S430100-2026-001",
         ] {
