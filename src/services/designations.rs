@@ -617,6 +617,10 @@ pub enum Checked {
 
 /// Checks a certificate by its number or its short code; public, no sign-in.
 pub async fn verify(app: &App, text: &str) -> Result<Checked, AppError> {
+    // A city title's certificate (第十六条) is checked the same way, by its code or number.
+    if let Some(checked) = super::city_designations::verify(app, text).await? {
+        return Ok(checked);
+    }
     let prefixes = super::policy::all_prefixes(&app.db).await?;
     let Some(key) = CertificateKey::parse(text, &prefixes) else {
         let shown: String = text.trim().chars().take(40).collect();
@@ -773,6 +777,26 @@ pub(crate) fn font_cache(configured: Option<PathBuf>) -> Arc<FontCache> {
         .clone()
 }
 
+/// Draws a certificate's text as a PDF off the async threads (the one drawing every
+/// certificate shares: provincial and city titles alike); `what` names it in the log.
+pub(crate) async fn render_certificate(
+    app: &App,
+    text: CertificateText,
+    what: &str,
+) -> Result<Vec<u8>, PdfFailure> {
+    let cache = font_cache(app.config.pdf_font.clone());
+    let rendered = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, PdfError> {
+        let fonts = cache.get()?;
+        crate::pdf::certificate_pdf(&fonts, &text)
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("certificate renderer: {e}")))?;
+    rendered.map_err(|e| {
+        tracing::warn!("{what}: {e}");
+        PdfFailure::Unavailable(e.to_string())
+    })
+}
+
 /// The certificate as a PDF, with the download recorded in the audit trail.
 pub async fn certificate_pdf(
     app: &App,
@@ -788,17 +812,7 @@ pub async fn certificate_pdf(
         .into());
     }
     let text = certificate_text(&row, &app.config.public_url);
-    let cache = font_cache(app.config.pdf_font.clone());
-    let rendered = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, PdfError> {
-        let fonts = cache.get()?;
-        crate::pdf::certificate_pdf(&fonts, &text)
-    })
-    .await
-    .map_err(|e| AppError::internal(format!("certificate renderer: {e}")))?;
-    let bytes = rendered.map_err(|e| {
-        tracing::warn!("certificate {id}: {e}");
-        PdfFailure::Unavailable(e.to_string())
-    })?;
+    let bytes = render_certificate(app, text, &format!("certificate {id}")).await?;
     audit::record_export(
         app,
         p,

@@ -35,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0026CountyOpinions),
             Box::new(M0027SecondProgramme),
             Box::new(M0028CityCompetitions),
+            Box::new(M0029CityCertificates),
         ]
     }
 }
@@ -2432,4 +2433,246 @@ impl MigrationTrait for M0028CityCompetitions {
         .await?;
         Ok(())
     }
+}
+
+/// 第十六条: a city title as a record — its certificate number (per city and year), the frozen
+/// snapshot the certificate shows, and its revocation by the conferring city (reason, document
+/// number, who). Titles conferred before get their numbers and snapshots here, in the order
+/// they were conferred.
+struct M0029CityCertificates;
+
+impl MigrationName for M0029CityCertificates {
+    fn name(&self) -> &str {
+        "m0029_city_certificates"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0029CityCertificates {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // One column per statement: SQLite alters one thing at a time.
+        for column in [
+            &mut integer("seq").default(0).to_owned(),
+            &mut text("certificate_number").default("").to_owned(),
+            &mut text("snapshot").default("").to_owned(),
+            &mut text("revoke_reason").default("").to_owned(),
+            &mut text("revoke_document").default("").to_owned(),
+            &mut big_integer_null("revoked_by"),
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table("city_designations")
+                    .add_column(column)
+                    .to_owned(),
+            )
+            .await?;
+        }
+        city_certificates_backfill(m.get_connection()).await?;
+        m.create_index(
+            index(
+                "ux_city_designations_number",
+                "city_designations",
+                &["certificate_number"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Back to M0028's table (the upgrade test runs the backfill over rows written before).
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(
+            Index::drop()
+                .name("ux_city_designations_number")
+                .table("city_designations")
+                .to_owned(),
+        )
+        .await?;
+        for column in [
+            "seq",
+            "certificate_number",
+            "snapshot",
+            "revoke_reason",
+            "revoke_document",
+            "revoked_by",
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table("city_designations")
+                    .drop_column(column)
+                    .to_owned(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Numbers and freezes the city titles conferred before certificates existed: per city and
+/// year of conferral in the order they were written, under the prefix of the city text their
+/// competition is bound to; the snapshot is the cluster as it stands (raw queries: the entities
+/// describe the newest schema).
+async fn city_certificates_backfill<C: sea_orm::ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    use std::collections::HashMap;
+
+    use crate::services::records::{Facts, freeze, kind_label};
+
+    let rows = |table: &'static str, cols: &[&'static str]| {
+        let mut q = Query::select();
+        q.columns(cols.iter().copied()).from(table);
+        q.to_owned()
+    };
+    let titles = db
+        .query_all(&rows(
+            "city_designations",
+            &[
+                "id",
+                "cluster_id",
+                "competition_id",
+                "entry_id",
+                "city_code",
+                "effective_on",
+            ],
+        ))
+        .await?;
+    if titles.is_empty() {
+        return Ok(());
+    }
+    let mut policies: HashMap<i64, Option<jiqun_rules::Policy>> = HashMap::new();
+    for r in db
+        .query_all(&rows("competitions", &["id", "policy_source"]))
+        .await?
+    {
+        let source: String = r.try_get("", "policy_source")?;
+        policies.insert(
+            r.try_get("", "id")?,
+            jiqun_rules::Policy::parse(&source, "").ok(),
+        );
+    }
+    let mut orgs: HashMap<i64, String> = HashMap::new();
+    for r in db
+        .query_all(&rows("organisations", &["id", "name"]))
+        .await?
+    {
+        orgs.insert(r.try_get("", "id")?, r.try_get("", "name")?);
+    }
+    let mut counties: HashMap<i64, Vec<String>> = HashMap::new();
+    for r in db
+        .query_all(&rows("cluster_counties", &["cluster_id", "county_code"]))
+        .await?
+    {
+        counties
+            .entry(r.try_get("", "cluster_id")?)
+            .or_default()
+            .push(r.try_get("", "county_code")?);
+    }
+    for list in counties.values_mut() {
+        list.sort();
+    }
+    // id → (name, org, lead county)
+    let mut clusters: HashMap<i64, (String, i64, String)> = HashMap::new();
+    for r in db
+        .query_all(&rows(
+            "clusters",
+            &["id", "name", "org_id", "lead_county_code"],
+        ))
+        .await?
+    {
+        clusters.insert(
+            r.try_get("", "id")?,
+            (
+                r.try_get("", "name")?,
+                r.try_get("", "org_id")?,
+                r.try_get("", "lead_county_code")?,
+            ),
+        );
+    }
+    // entry id → (kind, score, rank)
+    let mut entries: HashMap<i64, (String, Option<f64>, Option<i32>)> = HashMap::new();
+    for r in db
+        .query_all(&rows(
+            "round_entries",
+            &["id", "cluster_kind", "final_score", "rank"],
+        ))
+        .await?
+    {
+        entries.insert(
+            r.try_get("", "id")?,
+            (
+                r.try_get("", "cluster_kind")?,
+                r.try_get("", "final_score")?,
+                r.try_get("", "rank")?,
+            ),
+        );
+    }
+    type Title = (i64, i64, i64, i64, String, time::Date);
+    let mut list: Vec<Title> = Vec::with_capacity(titles.len());
+    for r in titles {
+        list.push((
+            r.try_get("", "id")?,
+            r.try_get("", "cluster_id")?,
+            r.try_get("", "competition_id")?,
+            r.try_get("", "entry_id")?,
+            r.try_get("", "city_code")?,
+            r.try_get("", "effective_on")?,
+        ));
+    }
+    list.sort_by_key(|t| (t.4.clone(), t.5.year(), t.0));
+    let mut seqs: HashMap<(String, i32), u32> = HashMap::new();
+    for (id, cluster_id, competition_id, entry_id, city, on) in list {
+        let seq = seqs.entry((city.clone(), on.year())).or_insert(0);
+        *seq += 1;
+        let city_name = jiqun_domain::region::city_name(&city);
+        let policy = policies.get(&competition_id).and_then(Option::as_ref);
+        let prefix = policy
+            .and_then(|p| p.city_certificate_prefix(&city_name))
+            .unwrap_or_else(|| city_name.clone());
+        let number = jiqun_domain::certificate::CityCertificateKey {
+            city: city.parse().unwrap_or_default(),
+            year: on.year(),
+            seq: *seq,
+        }
+        .number(&prefix);
+        let (kind, score, rank) = entries.get(&entry_id).cloned().unwrap_or_default();
+        let snapshot = clusters.get(&cluster_id).map(|(name, org, lead)| {
+            let label = policy.map_or_else(|| kind.clone(), |p| kind_label(p, &kind));
+            let others = counties.get(&cluster_id).cloned().unwrap_or_default();
+            let mut snap = freeze(&Facts {
+                cluster_name: name,
+                kind: &kind,
+                kind_label: &label,
+                org_name: orgs.get(org).map(String::as_str).unwrap_or(""),
+                city_code: &city,
+                lead_county: lead,
+                other_counties: &others,
+                final_score: score,
+                rank,
+            });
+            snap.issued_on = on.to_string();
+            let issuer = policy
+                .and_then(|p| p.city_certificate_issuer(&city_name))
+                .unwrap_or_default();
+            serde_json::to_string(&crate::services::city_designations::CitySnapshot {
+                record: snap,
+                issuer,
+            })
+            .unwrap_or_default()
+        });
+        db.execute(
+            &Query::update()
+                .table("city_designations")
+                .value(
+                    "seq",
+                    <i32 as TryFrom<u32>>::try_from(*seq).unwrap_or(i32::MAX),
+                )
+                .value("certificate_number", number)
+                .value("snapshot", snapshot.unwrap_or_default())
+                .and_where(Expr::col("id").eq(id))
+                .to_owned(),
+        )
+        .await?;
+    }
+    Ok(())
 }

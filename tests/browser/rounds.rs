@@ -516,7 +516,7 @@ async fn a_preliminary_round_then_a_final_round_designate_and_certify_a_cluster(
 
 impl Browser<'_> {
     /// A file the signed-in browser would download, fetched with the browser's own cookies.
-    async fn fetch_bytes(&self, path: &str) -> Vec<u8> {
+    pub(crate) async fn fetch_bytes(&self, path: &str) -> Vec<u8> {
         let cookies = self
             .client
             .get_all_cookies()
@@ -539,7 +539,7 @@ impl Browser<'_> {
 }
 
 /// The text of a PDF as Debian's poppler-utils `pdftotext` reads it.
-fn pdf_text(pdf: &[u8]) -> String {
+pub(crate) fn pdf_text(pdf: &[u8]) -> String {
     let path = std::env::temp_dir().join(format!("jiqun-cert-{}.pdf", uuid::Uuid::new_v4()));
     std::fs::write(&path, pdf).expect("write the PDF");
     let out = Command::new("pdftotext")

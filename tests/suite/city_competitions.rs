@@ -4,7 +4,7 @@
 //! reads it; and the ladder shows each cluster's rungs and highest title, which moves up with a
 //! provincial designation.
 
-use jiqun::store::entity::{audit_entry, designation};
+use jiqun::store::entity::{audit_entry, designation, notification};
 use jiqun::store::id::{ClusterId, EntryId, RoundId, UserId};
 use jiqun_domain::round::Designation;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -14,8 +14,8 @@ use time::macros::date;
 
 use crate::applications::{a_cluster, call_json, started, submit_complete};
 use crate::fixtures::{
-    RoundPlan, application_status, error_message, expert_id, field_message, forward_to, get_page,
-    on_round, set_day, set_panel,
+    RoundPlan, application_status, audited, error_message, expert_id, field_message, forward_to,
+    get_page, on_round, principal, set_day, set_panel, stored_round,
 };
 use crate::support::{self, TestApp};
 use crate::{call, token};
@@ -679,4 +679,460 @@ async fn parallel_city_calls_open_one_per_city_and_year() {
     let (status, html) = get_page(&page, &t, "/applications").await;
     assert_eq!(status, 200);
     assert!(!html.contains("市级（长沙市）竞赛"), "{html}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// City titles as records: certificate, PDF, public check, revocation by the conferring city
+
+/// 长沙's bureau runs its competition through to confirmation, 长沙's cluster the one entrant;
+/// returns the confirmation's outcome.
+async fn city_title_confirmed(t: &TestApp) -> Value {
+    set_day(t, date!(2026 - 12 - 07));
+    install_city_template(t).await;
+    let competition = open_city_call(t).await;
+    let (own, version) = started(
+        t,
+        jiqun::store::id::CompetitionId::new(competition),
+        "applicant",
+        "长沙工程机械产业集群促进会",
+        "430100",
+        "430121",
+        CHANGSHA_CLUSTER,
+    )
+    .await;
+    submit_complete(t, "applicant", own, version).await;
+    let changsha = token(t, "changsha").await;
+    let plan = RoundPlan {
+        opens_in: Duration::days(0),
+        closes_in: Duration::days(3),
+        ..RoundPlan::new("preliminary", 3, "")
+    };
+    let (status, view) = call(
+        t,
+        &changsha,
+        "POST",
+        &format!("/api/v1/competitions/{competition}/rounds"),
+        Some(plan.json(t)),
+    )
+    .await;
+    assert_eq!(status, 200, "{view}");
+    let round = view["round"]["id"].as_i64().unwrap();
+    let mut pool = Vec::new();
+    for u in EXPERTS {
+        pool.push(expert_id(t, u).await.get());
+    }
+    set_panel(t, &changsha, round, &pool).await;
+    let (status, body) = on_round(t, &changsha, "POST", round, "auto-assign", None).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = on_round(t, &changsha, "POST", round, "open-scoring", None).await;
+    assert_eq!(status, 200, "{body}");
+    let policy = jiqun_rules::policy::builtin_policies().unwrap().remove(0);
+    let scores: serde_json::Map<String, Value> = policy
+        .criteria
+        .iter()
+        .map(|c| (c.key.clone(), json!(f64::from(c.max_score) * 0.9)))
+        .collect();
+    for u in EXPERTS {
+        let tok = token(t, u).await;
+        let (_, mine) = call(t, &tok, "GET", "/api/v1/scoring", None).await;
+        for a in mine.as_array().unwrap() {
+            let id = a["assignment_id"].as_i64().unwrap();
+            let (status, saved) = call(
+                t,
+                &tok,
+                "PUT",
+                &format!("/api/v1/scoring/{id}"),
+                Some(json!({"scores": scores, "comment": "材料翔实。", "version": 0})),
+            )
+            .await;
+            assert_eq!(status, 200, "{saved}");
+            let path = format!("/api/v1/scoring/{id}/submit");
+            let (status, body) = call(t, &tok, "POST", &path, None).await;
+            assert_eq!(status, 200, "{body}");
+        }
+    }
+    let (status, body) = on_round(
+        t,
+        &changsha,
+        "POST",
+        round,
+        "propose",
+        Some(json!({"reason": ""})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = on_round(
+        t,
+        &changsha,
+        "POST",
+        round,
+        "notice",
+        Some(json!({"notice_text": "现将2026年长沙市先进制造业集群拟入选名单予以公示。"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    forward_to(t, date!(2026 - 12 - 21));
+    let changsha = token(t, "changsha").await;
+    let (status, outcome) = on_round(t, &changsha, "POST", round, "confirm", None).await;
+    assert_eq!(status, 200, "{outcome}");
+    outcome
+}
+
+async fn public_check(t: &TestApp, number: &str) -> (u16, Value) {
+    let res = reqwest::get(t.url(&format!("/api/v1/verify/{}", urlencode(number))))
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_city_title_is_a_numbered_certificate_only_the_conferring_city_revokes() {
+    let t = support::spawn().await;
+    let outcome = city_title_confirmed(&t).await;
+    let title = &outcome["city_designations"][0];
+    // Numbered under the city policy's prefix with the city's name, issued in its bureau's name.
+    assert_eq!(title["certificate_number"], "长沙市集群认〔2026〕第001号");
+    assert_eq!(title["verify_code"], "S430100-2026-001");
+    assert_eq!(title["issuer"], "长沙市工业和信息化局");
+    assert_eq!(title["org_name"], "长沙工程机械产业集群促进会");
+    let id = title["id"].as_i64().unwrap();
+    let notified = notification::Entity::find()
+        .filter(notification::Column::Link.eq(format!("/city-titles/{id}")))
+        .all(&t.app.db)
+        .await
+        .unwrap();
+    assert!(
+        notified
+            .iter()
+            .any(|n| n.body.contains("长沙市集群认〔2026〕第001号")),
+        "{notified:?}"
+    );
+
+    // Who finds it: 长沙's bureau, the cluster and the province; not 岳阳 nor another cluster.
+    for (who, seen) in [
+        ("changsha", 1),
+        ("applicant", 1),
+        ("province", 1),
+        ("yueyang", 0),
+        ("applicant2", 0),
+    ] {
+        let tok = token(&t, who).await;
+        let (status, list) = call(&t, &tok, "GET", "/api/v1/city-titles", None).await;
+        assert_eq!(status, 200, "{who}: {list}");
+        assert_eq!(list.as_array().unwrap().len(), seen, "{who}: {list}");
+        let (status, _) = call(&t, &tok, "GET", &format!("/api/v1/city-titles/{id}"), None).await;
+        assert_eq!(status, if seen == 1 { 200 } else { 404 }, "{who}");
+    }
+
+    // The certificate shows what it showed when issued, after a rename.
+    let cluster = row_cluster(&t, CHANGSHA_CLUSTER).await;
+    jiqun::store::entity::cluster::ActiveModel {
+        id: Set(ClusterId::new(cluster)),
+        name: Set("改名后的集群".into()),
+        ..Default::default()
+    }
+    .update(&t.app.db)
+    .await
+    .unwrap();
+    let changsha = token(&t, "changsha").await;
+    let (_, row) = call(
+        &t,
+        &changsha,
+        "GET",
+        &format!("/api/v1/city-titles/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(row["cluster_name"], CHANGSHA_CLUSTER, "{row}");
+
+    // The public check by code or by whole number, no sign-in.
+    for typed in ["S430100-2026-001", "长沙市集群认〔2026〕第001号"] {
+        let (status, v) = public_check(&t, typed).await;
+        assert_eq!(status, 200, "{typed}: {v}");
+        assert_eq!(v["status"], "valid", "{v}");
+        assert_eq!(v["cluster_name"], CHANGSHA_CLUSTER);
+        assert_eq!(v["issuer"], "长沙市工业和信息化局");
+        assert_eq!(v["designation_label"], "市级先进制造业集群");
+    }
+    let (status, v) = public_check(&t, "S430100-2026-002").await;
+    assert_eq!(status, 404, "{v}");
+    assert!(error_message(&v).contains("未查到"), "{v}");
+
+    // The PDF, for the city bureau and the cluster, through the shared certificate drawing.
+    for who in ["changsha", "applicant"] {
+        let page = support::page_login(&t, who).await;
+        let res = page
+            .get(t.url(&format!("/city-titles/{id}.pdf")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{who}");
+        assert_eq!(res.headers()["content-type"], "application/pdf");
+        let bytes = res.bytes().await.unwrap();
+        let text: String = crate::notices::pdf_text(&bytes, &t.db.dir)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        for wanted in [
+            CHANGSHA_CLUSTER,
+            "长沙市集群认〔2026〕第001号",
+            "长沙市工业和信息化局",
+            "经评审、公示，被认定为市级先进制造业集群",
+            "2026年12月21日",
+            "S430100-2026-001",
+        ] {
+            assert!(text.contains(wanted), "{who}: {wanted} not in {text}");
+        }
+    }
+    assert_eq!(
+        audited(&t, "city_certificate.download").await.len(),
+        2,
+        "each download audited"
+    );
+    let page = support::page_login(&t, "changsha").await;
+    let (status, html) = get_page(&page, &t, "/city-titles").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("长沙市集群认〔2026〕第001号"), "{html}");
+    let res = page
+        .get(t.url("/city-titles/export.xlsx"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.bytes().await.unwrap().starts_with(b"PK"));
+
+    // Revocation: refused to whoever did not confer it, and without a reason or document.
+    let path = format!("/api/v1/city-titles/{id}/revoke");
+    let body =
+        json!({"reason": "申报数据弄虚作假，经核实属实", "document_number": "长工信〔2027〕5号"});
+    for (who, expected) in [
+        ("province", 403),
+        ("applicant", 403),
+        ("yueyang", 404),
+        ("applicant2", 404),
+    ] {
+        let tok = token(&t, who).await;
+        let (status, answer) = call(&t, &tok, "POST", &path, Some(body.clone())).await;
+        assert_eq!(status, expected, "{who}: {answer}");
+    }
+    let (status, answer) = call(
+        &t,
+        &changsha,
+        "POST",
+        &path,
+        Some(json!({"reason": " ", "document_number": ""})),
+    )
+    .await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(field_message(&answer, "reason"), "请填写撤销理由");
+    assert_eq!(
+        field_message(&answer, "document_number"),
+        "请填写撤销决定的文号"
+    );
+    // The page asks for the tick; without it nothing is written.
+    let (_, html) = get_page(&page, &t, &format!("/city-titles/{id}")).await;
+    assert!(html.contains("id=\"revoke-form\""), "{html}");
+    let csrf = support::csrf_from(&html);
+    let unticked = crate::fixtures::post_page(
+        &page,
+        &t,
+        &format!("/city-titles/{id}/revoke"),
+        &[
+            ("_csrf", csrf.as_str()),
+            ("reason", "申报数据弄虚作假"),
+            ("document_number", "长工信〔2027〕5号"),
+        ],
+    )
+    .await;
+    assert_eq!(unticked.status, 422);
+    assert!(
+        unticked.body.contains("申报数据弄虚作假"),
+        "the typed reason is kept"
+    );
+    let (_, row) = call(
+        &t,
+        &changsha,
+        "GET",
+        &format!("/api/v1/city-titles/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(row["revoked"], false);
+
+    let (status, row) = call(&t, &changsha, "POST", &path, Some(body.clone())).await;
+    assert_eq!(status, 200, "{row}");
+    assert_eq!(row["revoked"], true);
+    assert_eq!(row["revoke_document"], "长工信〔2027〕5号");
+    let (status, again) = call(&t, &changsha, "POST", &path, Some(body.clone())).await;
+    assert_eq!(status, 409, "{again}");
+    assert!(error_message(&again).contains("不能重复撤销"), "{again}");
+    let revoked = audited(&t, "city_designation.revoke").await;
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(revoked[0].reason, "申报数据弄虚作假，经核实属实");
+    assert!(
+        revoked[0].summary.contains("长工信〔2027〕5号"),
+        "{}",
+        revoked[0].summary
+    );
+    let told = notification::Entity::find()
+        .filter(notification::Column::Title.contains("称号已撤销"))
+        .all(&t.app.db)
+        .await
+        .unwrap();
+    assert!(
+        !told.is_empty()
+            && told
+                .iter()
+                .all(|n| n.body.contains("撤销理由：申报数据弄虚作假"))
+    );
+
+    // The ladder drops the city rung; the public check says revoked; the PDF is void.
+    let row = ladder_row(&t, "province", "改名后的集群").await.unwrap();
+    assert_eq!(row["highest_level"], "county", "{row}");
+    assert_eq!(row["city_title"], "", "{row}");
+    let (status, v) = public_check(&t, "S430100-2026-001").await;
+    assert_eq!(status, 200);
+    assert_eq!(v["status"], "revoked", "{v}");
+    assert!(v["explanation"].as_str().unwrap().contains("已撤销"), "{v}");
+    let (status, html) = get_page(&page, &t, &format!("/city-titles/{id}.pdf")).await;
+    assert_eq!(status, 409);
+    assert!(html.contains("证书已作废"), "{html}");
+    let (_, list) = call(
+        &t,
+        &changsha,
+        "GET",
+        "/api/v1/city-titles?status=revoked",
+        None,
+    )
+    .await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    let verified = jiqun::audit::verify(&t.app.db, &t.app.audit_key)
+        .await
+        .unwrap();
+    assert!(verified.is_ok(), "{verified:?}");
+}
+
+/// Two cities' rounds confirmed at once: each city's certificates are numbered 1, 2, … in the
+/// year without a gap or a repeat, apart from the other city's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_city_titles_number_gap_free_per_city_and_year() {
+    let t = support::spawn().await;
+    city_title_confirmed(&t).await;
+    let first = jiqun::store::entity::city_designation::Entity::find()
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let c = jiqun::store::entity::competition::Entity::find_by_id(first.competition_id)
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let r = stored_round(&t, first.round_id).await;
+    let e = crate::fixtures::stored_entry(&t, first.entry_id).await;
+    let cl = jiqun::store::entity::cluster::Entity::find_by_id(first.cluster_id)
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let p = principal(&t, "changsha").await;
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        // One more cluster per title (one title per cluster and round).
+        let mut copy: jiqun::store::entity::cluster::ActiveModel = cl.clone().into();
+        copy.id = sea_orm::ActiveValue::NotSet;
+        copy.name = Set(format!("并行集群{i}"));
+        let other = copy.insert(&t.app.db).await.unwrap();
+        let mut entry = e.clone();
+        entry.cluster_id = other.id;
+        let mut call = c.clone();
+        if i % 2 == 1 {
+            call.organiser_city_code = Some("430600".parse().unwrap());
+        }
+        let (app, p, r) = (t.app.clone(), p.clone(), r.clone());
+        tasks.push(tokio::spawn(async move {
+            let txn = jiqun::store::write_txn(&app.db).await.unwrap();
+            let now = app.clock.now();
+            let d = jiqun::services::city_designations::designate(
+                &app,
+                &txn,
+                &p,
+                &call,
+                &r,
+                &entry,
+                "市级先进制造业集群",
+                now,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            txn.commit().await.map_err(|e| e.to_string())?;
+            Ok::<_, String>(d.certificate_number)
+        }));
+    }
+    let mut numbers = Vec::new();
+    for task in tasks {
+        numbers.push(
+            task.await
+                .unwrap()
+                .expect("every parallel title gets a number"),
+        );
+    }
+    let all = jiqun::store::entity::city_designation::Entity::find()
+        .all(&t.app.db)
+        .await
+        .unwrap();
+    let seqs = |city: &str| {
+        let mut s: Vec<i32> = all
+            .iter()
+            .filter(|d| d.city_code.to_string() == city)
+            .map(|d| d.seq)
+            .collect();
+        s.sort_unstable();
+        s
+    };
+    assert_eq!(seqs("430100"), (1..=5).collect::<Vec<_>>(), "{numbers:?}");
+    assert_eq!(seqs("430600"), (1..=4).collect::<Vec<_>>(), "{numbers:?}");
+    assert!(
+        numbers.contains(&"岳阳市集群认〔2026〕第004号".to_string()),
+        "{numbers:?}"
+    );
+}
+
+/// A database with city titles from before certificates existed upgrades without loss: each is
+/// numbered per city and year in the order conferred, frozen, and issued in its city's name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn city_titles_conferred_before_certificates_get_them_on_upgrade() {
+    use sea_orm_migration::MigratorTrait;
+
+    let t = support::spawn().await;
+    city_title_confirmed(&t).await;
+    // Back to the schema before M0029: the title keeps its M0028 columns only.
+    jiqun::store::Migrator::down(&t.app.db, Some(1))
+        .await
+        .unwrap();
+    jiqun::store::Migrator::up(&t.app.db, None).await.unwrap();
+    let d = jiqun::store::entity::city_designation::Entity::find()
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.seq, 1);
+    assert_eq!(d.certificate_number, "长沙市集群认〔2026〕第001号");
+    assert!(d.revoked_on.is_none() && d.revoke_reason.is_empty());
+    let changsha = token(&t, "changsha").await;
+    let (status, row) = call(
+        &t,
+        &changsha,
+        "GET",
+        &format!("/api/v1/city-titles/{}", d.id),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{row}");
+    assert_eq!(row["cluster_name"], CHANGSHA_CLUSTER);
+    assert_eq!(row["org_name"], "长沙工程机械产业集群促进会");
+    assert_eq!(row["issuer"], "长沙市工业和信息化局");
+    assert_eq!(row["verify_code"], "S430100-2026-001");
+    assert_eq!(row["title"], "市级先进制造业集群");
 }

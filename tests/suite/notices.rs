@@ -999,7 +999,7 @@ async fn confirmation_waits_for_the_window_and_the_decisions_then_designates() {
     assert!(verified.is_ok(), "{verified:?}");
 }
 
-fn pdf_text(bytes: &[u8], dir: &std::path::Path) -> String {
+pub(crate) fn pdf_text(bytes: &[u8], dir: &std::path::Path) -> String {
     let path = dir.join("certificate.pdf");
     std::fs::write(&path, bytes).unwrap();
     let out = std::process::Command::new("pdftotext")

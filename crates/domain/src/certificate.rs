@@ -40,6 +40,56 @@ impl CertificateKey {
     }
 }
 
+/// A city-level title's certificate (第十六条), numbered per city and year: its public check
+/// code is `S430100-2026-001` (S, the city's code, the year, the sequence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CityCertificateKey {
+    /// The conferring city's six-digit code.
+    pub city: u32,
+    pub year: i32,
+    pub seq: u32,
+}
+
+impl CityCertificateKey {
+    /// The short code printed under the QR code, e.g. `S430100-2026-001`.
+    pub fn code(&self) -> String {
+        format!("S{:06}-{}-{:03}", self.city, self.year, self.seq)
+    }
+
+    /// The certificate number under the city's prefix (the city policy's, with the city's name
+    /// put in): prefix〔2026〕第001号, spelt as the provincial ones.
+    pub fn number(&self, prefix: &str) -> String {
+        format!("{prefix}〔{}〕第{:03}号", self.year, self.seq)
+    }
+
+    /// Reads a short code (any case, the hyphens optional); anything else is None. Whole
+    /// numbers are looked up as issued, since each city words its own prefix.
+    pub fn parse(text: &str) -> Option<CityCertificateKey> {
+        let text = text.trim();
+        let rest = text.strip_prefix(['S', 's'])?;
+        let digits: String = rest.chars().filter(|c| *c != '-').collect();
+        let hyphens = rest.len() - digits.len();
+        if !digits.bytes().all(|b| b.is_ascii_digit()) || digits.len() < 11 || hyphens > 2 {
+            return None;
+        }
+        if hyphens > 0 {
+            let parts: Vec<&str> = rest.split('-').collect();
+            if parts.len() != 3 || parts[0].len() != 6 || parts[1].len() != 4 {
+                return None;
+            }
+        }
+        let (city, rest) = digits.split_at(6);
+        let (year, seq) = rest.split_at(4);
+        let (year, seq) = year_and_seq(year, seq)?;
+        let city: u32 = city.parse().ok()?;
+        (city.is_multiple_of(100) && city >= 110_000).then_some(CityCertificateKey {
+            city,
+            year,
+            seq,
+        })
+    }
+}
+
 fn year_and_seq(year: &str, seq: &str) -> Option<(i32, u32)> {
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     if year.len() != 4 || !digits(year) || !digits(seq) || seq.len() > 6 {
@@ -154,7 +204,43 @@ mod tests {
         }
     }
 
+    #[test]
+    fn city_codes_name_city_year_and_sequence() {
+        let key = CityCertificateKey {
+            city: 430100,
+            year: 2026,
+            seq: 1,
+        };
+        assert_eq!(key.code(), "S430100-2026-001");
+        assert_eq!(key.number("长沙市集群认"), "长沙市集群认〔2026〕第001号");
+        for typed in ["S430100-2026-001", "s430100-2026-001", " S4301002026001 "] {
+            assert_eq!(CityCertificateKey::parse(typed), Some(key), "{typed}");
+        }
+        for typed in [
+            "",
+            "S",
+            "S430100-2026-000",
+            "S430101-2026-001",
+            "S43010-2026-001",
+            "S430100-26-001",
+            "S430100--2026001",
+            "C2026-001",
+            "S430100-2026-0010000",
+            "Ｓ430100-2026-001",
+        ] {
+            assert_eq!(CityCertificateKey::parse(typed), None, "{typed}");
+        }
+        // A provincial code is not a city one, nor the reverse.
+        assert_eq!(CertificateKey::parse("S430100-2026-001", &hunan()), None);
+    }
+
     proptest! {
+        #[test]
+        fn every_city_code_reads_back(city in 11u32..99, year in 2000i32..2100, seq in 1u32..5000) {
+            let key = CityCertificateKey { city: city * 10_000 + 100, year, seq };
+            prop_assert_eq!(CityCertificateKey::parse(&key.code()), Some(key));
+        }
+
         #[test]
         fn every_code_and_number_reads_back(cert in any::<bool>(), year in 2000i32..2100, seq in 1u32..5000) {
             let designation = if cert { Designation::Certified } else { Designation::CultivationTarget };
@@ -166,6 +252,7 @@ mod tests {
         #[test]
         fn parsing_never_panics(text in "\\PC{0,24}") {
             let _ = CertificateKey::parse(&text, &hunan());
+            let _ = CityCertificateKey::parse(&text);
         }
     }
 }

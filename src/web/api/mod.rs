@@ -7,6 +7,7 @@ pub mod attachments;
 pub mod audit;
 pub mod calendar;
 pub mod changes;
+pub mod city_titles;
 pub mod clusters;
 pub mod competitions;
 pub mod dashboard;
@@ -85,6 +86,7 @@ pub fn routes() -> Router<Shared> {
         .merge(reports::routes())
         .merge(revocation::routes())
         .merge(ladder::routes())
+        .merge(city_titles::routes())
         .merge(recheck::routes())
         .merge(policies::routes())
         .merge(extensions::routes())
@@ -127,6 +129,7 @@ async fn openapi() -> Result<Json<serde_json::Value>, ApiError> {
     doc.merge(reports::Doc::openapi());
     doc.merge(revocation::Doc::openapi());
     doc.merge(ladder::Doc::openapi());
+    doc.merge(city_titles::Doc::openapi());
     doc.merge(recheck::Doc::openapi());
     doc.merge(policies::Doc::openapi());
     doc.merge(extensions::Doc::openapi());

@@ -6,6 +6,7 @@ mod attachments;
 mod audit_log;
 mod calendar;
 mod changes;
+mod city_titles;
 mod clusters;
 mod competitions;
 mod dashboard;
@@ -73,6 +74,7 @@ pub fn routes() -> Router<Shared> {
         .merge(reports::routes())
         .merge(revocation::routes())
         .merge(ladder::routes())
+        .merge(city_titles::routes())
         .merge(recheck::routes())
         .merge(funding::routes())
         .merge(imports::routes())
@@ -207,6 +209,14 @@ pub fn nav_for(role: Role, org_id: OrgId) -> Vec<NavItem> {
             key: "certificates",
             label: "认定与证书",
             href: "/certificates".into(),
+        });
+    }
+    // 第十六条: the city titles a city bureau conferred, a cluster's own, the province's view.
+    if matches!(role, Role::Province | Role::CityBureau | Role::Applicant) {
+        nav.push(NavItem {
+            key: "city-titles",
+            label: "市级称号",
+            href: "/city-titles".into(),
         });
     }
     if matches!(

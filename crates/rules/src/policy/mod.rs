@@ -532,6 +532,15 @@ pub struct Organiser {
     /// The office named in a city competition's 公示 (else the programme's wording's).
     #[serde(default)]
     pub contact_office: Option<String>,
+    /// The prefix of a city title's certificate number, with `{city}` where the city's name
+    /// goes (e.g. "{city}集群认" → 长沙市集群认〔2026〕第001号); city texts only. A city text
+    /// bound before the key existed takes the shipped city template's.
+    #[serde(default)]
+    pub certificate_prefix: Option<String>,
+    /// Who a city title's certificate is issued by, with `{city}` for the city's name (e.g.
+    /// "{city}工业和信息化局"); city texts only, with the same fallback as the prefix.
+    #[serde(default)]
+    pub certificate_issuer: Option<String>,
     #[serde(default)]
     pub article: Option<String>,
     pub source: Source,
@@ -1199,6 +1208,38 @@ impl Policy {
             .and_then(|o| o.title.as_deref())
     }
 
+    /// The certificate number prefix of a city title conferred by `city_name` under this city
+    /// text: its own `[organiser].certificate_prefix`, else the shipped city template's, with
+    /// the city's name put in. `None` for a provincial text.
+    pub fn city_certificate_prefix(&self, city_name: &str) -> Option<String> {
+        let own = self
+            .organiser
+            .as_ref()
+            .filter(|o| o.level == OrganiserLevel::City)?;
+        let template = own.certificate_prefix.as_deref().or_else(|| {
+            city_template()
+                .and_then(|p| p.organiser.as_ref())
+                .and_then(|o| o.certificate_prefix.as_deref())
+        })?;
+        Some(template.replace(CITY_PLACEHOLDER, city_name))
+    }
+
+    /// Who issues a city title's certificate conferred by `city_name` under this city text
+    /// (`[organiser].certificate_issuer`, else the shipped city template's). `None` for a
+    /// provincial text.
+    pub fn city_certificate_issuer(&self, city_name: &str) -> Option<String> {
+        let own = self
+            .organiser
+            .as_ref()
+            .filter(|o| o.level == OrganiserLevel::City)?;
+        let template = own.certificate_issuer.as_deref().or_else(|| {
+            city_template()
+                .and_then(|p| p.organiser.as_ref())
+                .and_then(|o| o.certificate_issuer.as_deref())
+        })?;
+        Some(template.replace(CITY_PLACEHOLDER, city_name))
+    }
+
     /// The wording to print; a text bound before the format had `[wording]` takes the
     /// shipped file's (never Rust literals). `None` only if the shipped file lacked it too.
     pub fn wording(&self) -> Option<&Wording> {
@@ -1278,6 +1319,21 @@ fn shipped() -> Option<&'static Policy> {
         })
         .as_ref()
 }
+
+/// The shipped city template, parsed once: where keys added to city texts later take their
+/// values for city texts installed before them.
+fn city_template() -> Option<&'static Policy> {
+    static TEMPLATE: std::sync::OnceLock<Option<Policy>> = std::sync::OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let (origin, text) = CITY_TEMPLATE_SOURCE;
+            Policy::parse(text, origin).ok()
+        })
+        .as_ref()
+}
+
+/// Where a city's name goes in a city certificate prefix.
+pub const CITY_PLACEHOLDER: &str = "{city}";
 
 /// The policy in force on `date`; when several are, the one that took effect last.
 pub fn policy_in_force(policies: &[Policy], date: Date) -> Option<&Policy> {

@@ -737,6 +737,47 @@ fn the_city_template_is_a_city_text_of_one_round_without_city_review() {
 }
 
 #[test]
+fn a_city_text_numbers_and_issues_certificates_in_the_citys_name() {
+    let (origin, text) = super::CITY_TEMPLATE_SOURCE;
+    let p = Policy::parse(text, origin).unwrap();
+    assert_eq!(
+        p.city_certificate_prefix("长沙市").as_deref(),
+        Some("长沙市集群认")
+    );
+    assert_eq!(
+        p.city_certificate_issuer("长沙市").as_deref(),
+        Some("长沙市工业和信息化局")
+    );
+    assert_eq!(shipped().city_certificate_prefix("长沙市"), None);
+    // A city text installed before the keys existed takes the template's.
+    let older = text
+        .replacen("certificate_prefix = \"{city}集群认\"\n", "", 1)
+        .replacen("certificate_issuer = \"{city}工业和信息化局\"\n", "", 1);
+    let older = Policy::parse(&older, origin).unwrap();
+    assert_eq!(
+        older.city_certificate_prefix("岳阳市").as_deref(),
+        Some("岳阳市集群认")
+    );
+    // A prefix without the city's name would number two cities' certificates alike.
+    for broken in [
+        "市级集群认",
+        "{city}{city}认",
+        "{city}",
+        "{city}集群 认",
+        "{city}集群{x}",
+    ] {
+        let text = text.replacen("\"{city}集群认\"", &format!("\"{broken}\""), 1);
+        let errs = Policy::parse(&text, origin).unwrap_err();
+        assert!(
+            errs.0
+                .iter()
+                .any(|e| e.key_path == "organiser.certificate_prefix"),
+            "{broken}: {errs:?}"
+        );
+    }
+}
+
+#[test]
 fn city_rounds_and_titles_belong_to_city_texts_only() {
     let (origin, text) = super::CITY_TEMPLATE_SOURCE;
     // A city text that keeps the city's recommendation, or confers no title, is refused.

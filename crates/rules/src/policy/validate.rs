@@ -651,6 +651,51 @@ fn organiser_checks(o: &Organiser, e: &mut Errors) {
         ),
         (OrganiserLevel::Province, None) => {}
     }
+    match (o.level, &o.certificate_prefix) {
+        (OrganiserLevel::City, Some(prefix)) => {
+            let rest = prefix.replace(super::CITY_PLACEHOLDER, "");
+            if prefix.matches(super::CITY_PLACEHOLDER).count() != 1 {
+                e.push(
+                    "organiser.certificate_prefix",
+                    "市级证书编号前缀须含且只含一处 {city}（填入市州名称，使各市州的证书编号互不相同）",
+                );
+            } else if rest.trim().is_empty() {
+                e.push(
+                    "organiser.certificate_prefix",
+                    "除 {city} 外还须写明前缀文字",
+                );
+            } else if rest.contains(['{', '}', '〔', '〕']) || rest.chars().any(char::is_whitespace)
+            {
+                e.push(
+                    "organiser.certificate_prefix",
+                    "前缀不能含空白、〔〕或 {city} 以外的花括号",
+                );
+            }
+        }
+        (OrganiserLevel::Province, Some(_)) => e.push(
+            "organiser.certificate_prefix",
+            "省级证书编号前缀写在 wording 中，organiser.certificate_prefix 只用于市级竞赛",
+        ),
+        _ => {}
+    }
+    match (o.level, &o.certificate_issuer) {
+        (OrganiserLevel::City, Some(issuer)) => {
+            if issuer
+                .replace(super::CITY_PLACEHOLDER, "")
+                .trim()
+                .is_empty()
+            {
+                e.push("organiser.certificate_issuer", "不能为空");
+            } else if issuer.matches(super::CITY_PLACEHOLDER).count() > 1 {
+                e.push("organiser.certificate_issuer", "{city} 最多出现一处");
+            }
+        }
+        (OrganiserLevel::Province, Some(_)) => e.push(
+            "organiser.certificate_issuer",
+            "organiser.certificate_issuer 只用于市级竞赛",
+        ),
+        _ => {}
+    }
 }
 
 /// Rounds of a city-level text (第十六条) take submitted applications (the city organises, so
