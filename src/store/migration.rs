@@ -35,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0026CountyOpinions),
             Box::new(M0027SecondProgramme),
             Box::new(M0028CityCompetitions),
+            Box::new(M0029CityExpertPools),
         ]
     }
 }
@@ -2430,6 +2431,33 @@ impl MigrationTrait for M0028CityCompetitions {
             .to_owned(),
         )
         .await?;
+        Ok(())
+    }
+}
+
+/// 第十六条: a city bureau's own expert pool for its own competitions. `experts.pool_city_code`
+/// NULL is the provincial pool (every existing expert); a city's code puts the expert in that
+/// city's pool, from which only the city's own rounds draw their panels.
+struct M0029CityExpertPools;
+
+impl MigrationName for M0029CityExpertPools {
+    fn name(&self) -> &str {
+        "m0029_city_expert_pools"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0029CityExpertPools {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("experts")
+                .add_column(string_null("pool_city_code"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_experts_pool_city", "experts", &["pool_city_code"]).to_owned())
+            .await?;
         Ok(())
     }
 }
