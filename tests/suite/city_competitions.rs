@@ -1040,3 +1040,91 @@ async fn each_city_keeps_its_own_expert_pool_and_the_province_keeps_its_own() {
     assert!(refusal.contains("只能从省级专家库中选择"), "{refusal}");
     set_panel(&t, &province, r.id.get(), &[provincial]).await;
 }
+
+/// `serve --demo`: the city template installed and offered, 长沙's own competition with three
+/// submitted 长沙 applications and 长沙's pool of three, so the 长沙 bureau can click through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_gives_changsha_its_own_competition_pool_and_round() {
+    let t = support::spawn().await;
+    let banner = jiqun::demo::seed_for_serve(t.app()).await.unwrap();
+    assert!(banner.contains("csexpert1"), "{banner}");
+    let changsha = token(&t, "changsha").await;
+    let (status, list) = call(&t, &changsha, "GET", "/api/v1/competitions", None).await;
+    assert_eq!(status, 200, "{list}");
+    let city_call = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["organiser_city_code"] == "430100")
+        .cloned()
+        .unwrap_or_else(|| panic!("no 长沙 call: {list}"));
+    assert_eq!(city_call["title"], "2026年长沙市先进制造业集群竞赛");
+    assert_eq!(city_call["organiser_label"], "市级（长沙市）");
+    let competition = city_call["id"].as_i64().unwrap();
+    // 岳阳 does not see it.
+    let yueyang = token(&t, "yueyang").await;
+    let (status, _) = call(
+        &t,
+        &yueyang,
+        "GET",
+        &format!("/api/v1/competitions/{competition}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    // The city template is offered to 长沙's next calls.
+    let page = support::page_login(&t, "changsha").await;
+    let (status, html) = get_page(&page, &t, "/competitions/new").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("value=\"city-template\""), "{html}");
+    // Its pool is its own three.
+    let (_, pool) = call(&t, &changsha, "GET", "/api/v1/experts", None).await;
+    let pool: Vec<i64> = pool
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["pool_label"], "长沙市专家库", "{e}");
+            e["id"].as_i64().unwrap()
+        })
+        .collect();
+    assert_eq!(pool.len(), 3);
+    // The workbench asks for the round; the round takes the three submitted applications.
+    let p = crate::fixtures::principal(&t, "changsha").await;
+    let todos = jiqun::services::workbench::for_principal(t.app(), &p)
+        .await
+        .unwrap()
+        .todos;
+    assert!(
+        todos.iter().any(|d| d.label.starts_with("待开设评审轮次")
+            && d.href == format!("/competitions/{competition}/rounds/new")
+            && d.count == 3),
+        "{:?}",
+        todos.iter().map(|d| &d.label).collect::<Vec<_>>()
+    );
+    let plan = RoundPlan {
+        opens_in: Duration::days(0),
+        closes_in: Duration::days(3),
+        ..RoundPlan::new("preliminary", 3, "")
+    };
+    let (status, view) = call(
+        &t,
+        &changsha,
+        "POST",
+        &format!("/api/v1/competitions/{competition}/rounds"),
+        Some(plan.json(&t)),
+    )
+    .await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["entries"].as_array().unwrap().len(), 3, "{view}");
+    let round = view["round"]["id"].as_i64().unwrap();
+    set_panel(&t, &changsha, round, &pool).await;
+    let (status, body) = on_round(&t, &changsha, "POST", round, "auto-assign", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["added"], 9, "{body}");
+    // The city's experts sign in with the demo password and find their work.
+    let tok = token(&t, "csexpert1").await;
+    let (status, mine) = call(&t, &tok, "GET", "/api/v1/scoring", None).await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine.as_array().unwrap().len(), 3, "{mine}");
+}
