@@ -767,7 +767,11 @@ mod tests {
         assert_eq!(found[0].key(), "core_park");
         // The automatic assignment follows the same rules.
         let experts = [local.clone(), expert(2, 430_100), tied];
-        assert!(assign(&[app.clone()], &experts, 2, &[]).pairs.is_empty());
+        assert!(
+            assign(std::slice::from_ref(&app), &experts, 2, &[])
+                .pairs
+                .is_empty()
+        );
         let pairs = assign_under(&[app], &experts, 2, &[], off).pairs;
         assert_eq!(pairs, vec![(1, 1), (1, 2)]);
     }
