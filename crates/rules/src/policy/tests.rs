@@ -733,6 +733,11 @@ fn the_city_template_is_a_city_text_of_one_round_without_city_review() {
     // Its panel is the city's own pool: the same-city conflict is off, and on by default.
     assert!(!p.rounds[0].panel.same_city_conflict());
     assert!(
+        p.summary().contains("与集群同属一个市州的专家无需回避"),
+        "{}",
+        p.summary()
+    );
+    assert!(
         shipped()
             .rounds
             .iter()
