@@ -344,6 +344,12 @@ async fn a_city_runs_its_own_competition_to_a_city_title_and_the_ladder_shows_it
         "{refusal}"
     );
     let pool = changsha_pool(&t).await;
+    // The round's page offers the city's pool for its panel, not the province's.
+    let panel_page = support::page_login(&t, "changsha").await;
+    let (status, html) = get_page(&panel_page, &t, &format!("/rounds/{round}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("陈教授") && html.contains("黄高工"), "{html}");
+    assert!(!html.contains("赵教授"), "{html}");
     let (status, _) = on_round(
         &t,
         &yueyang,
