@@ -430,6 +430,11 @@ pub async fn seed_for_serve(app: &App) -> Result<String, AppError> {
     {
         seed_showcase(app).await?;
         seed_reports(app).await?;
+        seed_city(app).await?;
+        banner.push_str(
+            "演示市级竞赛（第十六条）：长沙市工信局的2026年长沙市先进制造业集群竞赛（市级模板政策），3个长沙集群已提交申报，\n\
+             长沙市专家库有3名专家（csexpert1、csexpert2、csexpert3）；以 changsha 登录开设“市级评审”，组建评审组、分配专家并评分。\n",
+        );
         banner.push_str(
             "演示发展情况报告：长沙新能源汽车（培育对象）和岳阳绿色化工（省先进制造业集群）已有报告在办，\n\
              其中岳阳绿色化工2026年半年度报告逾期未报，长沙新能源汽车2025年度报告有数据提示；以 applicant、changsha、yueyang 或 province 登录查看“发展情况报告”。\n",
@@ -761,6 +766,215 @@ pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
         competition_id: c.id,
         application_ids,
     })
+}
+
+/// 长沙's own pool for its city competition: (username, name, employer, fields).
+pub const CITY_EXPERTS: [(&str, &str, &str, &str); 3] = [
+    ("csexpert1", "陈教授", "湖南大学", "工程机械、智能制造"),
+    ("csexpert2", "林研究员", "长沙理工大学", "新材料、储能"),
+    ("csexpert3", "黄高工", "湖南师范大学", "电子信息、生物医药"),
+];
+
+/// 长沙's clusters entering its city competition: (name, kind, industry, lead county, park).
+const CITY_CLUSTERS: [(&str, &str, &str, &str, &str); 3] = [
+    (
+        "长沙电子信息产业集群",
+        "leading",
+        "C39",
+        "430104",
+        "长沙高新技术产业开发区",
+    ),
+    (
+        "浏阳生物医药产业集群",
+        "specialty",
+        "C27",
+        "430181",
+        "浏阳经济技术开发区",
+    ),
+    (
+        "宁乡先进储能材料产业集群",
+        "specialty",
+        "C38",
+        "430182",
+        "宁乡高新技术产业园区",
+    ),
+];
+
+/// 第十六条: 长沙's own 2026 competition under the city template (installed and offered like
+/// any installation), three 长沙 clusters' applications submitted to it, and 长沙's own expert
+/// pool of three, so the 长沙 bureau can open its round and run it. Returns the call's id.
+pub async fn seed_city(app: &App) -> Result<CompetitionId, AppError> {
+    use crate::store::entity::{application, cluster, cluster_county, cluster_member, competition};
+    let (origin, text) = jiqun_rules::policy::CITY_TEMPLATE_SOURCE;
+    let hash = crate::services::policy::sm3_hex(text);
+    let installed = crate::store::entity::policy::Entity::find()
+        .filter(crate::store::entity::policy::Column::Sm3.eq(&hash))
+        .count(&app.db)
+        .await?
+        > 0;
+    if !installed {
+        crate::services::policy::install_as(app, &Actor::console("demo"), text, origin).await?;
+    }
+    let policy = jiqun_rules::policy::Policy::parse(text, origin)
+        .map_err(|e| AppError::internal(format!("city template: {e}")))?;
+    let city = region_code("430100")?;
+    let pw = password::hash(DEMO_PASSWORD).await?;
+    let now = app.clock.now();
+    let txn = store::write_txn(&app.db).await?;
+    let bureau = user::Entity::find()
+        .filter(user::Column::Username.eq("changsha"))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::internal("demo changsha user"))?;
+    let applicant = organisation::Entity::find()
+        .filter(organisation::Column::Name.eq("长沙工程机械产业集群促进会"))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::internal("demo 长沙 applicant"))?;
+    let home = bureau.org_id;
+    for (username, name, employer, fields) in CITY_EXPERTS {
+        let account = user::ActiveModel {
+            username: Set(username.into()),
+            display_name: Set(format!("评审专家 {name}")),
+            org_id: Set(home),
+            role: Set(Role::Expert),
+            phone: Set(String::new()),
+            email: Set(String::new()),
+            password_hash: Set(pw.clone()),
+            must_change_password: Set(false),
+            failed_logins: Set(0),
+            locked_until: Set(None),
+            totp_secret: Set(None),
+            totp_enabled: Set(false),
+            totp_last_step: Set(None),
+            recovery_codes: Set("[]".into()),
+            active: Set(true),
+            activation_pending: Set(false),
+            version: Set(1),
+            password_changed_at: Set(now),
+            last_login_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        expert::ActiveModel {
+            user_id: Set(account.id),
+            name: Set(name.into()),
+            fields: Set(fields.replace('、', "\n")),
+            city_code: Set(city),
+            employer: Set(employer.into()),
+            affiliations: Set(String::new()),
+            active: Set(true),
+            pool_city_code: Set(Some(city)),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let c = competition::ActiveModel {
+        year: Set(2026),
+        title: Set("2026年长沙市先进制造业集群竞赛".into()),
+        policy_id: Set(policy.identity.id.clone()),
+        policy_source: Set(text.to_string()),
+        policy_hash: Set(Some(hash)),
+        submission_deadline: Set(now + time::Duration::days(5)),
+        review_deadline: Set(now + time::Duration::days(20)),
+        notice_text: Set(
+            "各区县（市）工业和信息化主管部门：现组织开展2026年度长沙市先进制造业集群竞赛（演示数据）。"
+                .into(),
+        ),
+        status: Set(crate::store::entity::kinds::CompetitionStatus::Open),
+        organiser_city_code: Set(Some(city)),
+        created_by: Set(bureau.id),
+        version: Set(1),
+        created_at: Set(now - time::Duration::days(20)),
+        updated_at: Set(now - time::Duration::days(20)),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    for (i, (name, kind, industry, county, park)) in CITY_CLUSTERS.into_iter().enumerate() {
+        let cl = cluster::ActiveModel {
+            org_id: Set(applicant.id),
+            name: Set(name.into()),
+            kind: Set(kind.into()),
+            industry_code: Set(industry.into()),
+            lead_county_code: Set(region_code(county)?),
+            city_code: Set(city),
+            core_park: Set(park.into()),
+            lifecycle: Set(crate::store::entity::kinds::Lifecycle::Applicant),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        cluster_county::ActiveModel {
+            cluster_id: Set(cl.id),
+            county_code: Set(region_code(county)?),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let code = CreditCode::from_parts('9', '1', "430100", &format!("MA4L1{i:02}0"))
+            .map_err(|e| AppError::internal(format!("demo credit code: {e}")))?;
+        cluster_member::ActiveModel {
+            cluster_id: Set(cl.id),
+            name: Set(format!(
+                "{}龙头企业有限公司",
+                name.trim_end_matches("产业集群")
+            )),
+            credit_code: Set(code.as_str().to_string()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let form = showcase_form(&policy, 60 + 20 * i as u32, industry);
+        let submitted = now - time::Duration::days(3);
+        application::ActiveModel {
+            competition_id: Set(c.id),
+            cluster_id: Set(cl.id),
+            org_id: Set(applicant.id),
+            city_code: Set(city),
+            county_code: Set(region_code(county)?),
+            kind: Set(kind.into()),
+            status: Set(jiqun_domain::application::Status::Submitted),
+            form: Set(serde_json::to_string(&form).map_err(|e| AppError::internal(e.to_string()))?),
+            revision: Set(1),
+            submitted_at: Set(Some(submitted)),
+            decided_at: Set(None),
+            version: Set(1),
+            created_at: Set(submitted),
+            updated_at: Set(submitted),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    Audit::by(app, Actor::console("demo"), now)
+        .record(
+            &txn,
+            Event {
+                action: "demo.seed",
+                object_type: "competition",
+                object_id: c.id.to_string(),
+                summary: format!(
+                    "写入演示市级竞赛（长沙市）、{}项已提交申报及长沙市专家库{}名专家",
+                    CITY_CLUSTERS.len(),
+                    CITY_EXPERTS.len()
+                ),
+                ..Default::default()
+            },
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(c.id)
 }
 
 /// A designated demo cluster and where its reports stand.

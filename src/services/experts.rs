@@ -1,5 +1,7 @@
 //! The expert pool (专家库): who the experts are, and what makes them conflicted (回避).
-//! The province keeps the pool; an expert reads their own entry and the conflicts they declared.
+//! The province keeps the provincial pool; a city bureau keeps its own city's pool for its own
+//! competitions (第十六条, `experts.pool_city_code`, NULL = the province's), seeing and editing
+//! only that; an expert reads their own entry and the conflicts they declared.
 
 use crate::store::id::{ApplicationId, ClusterId, ExpertId, UserId};
 use std::collections::{BTreeMap, BTreeSet};
@@ -138,6 +140,10 @@ pub struct ExpertView {
     pub fields: Vec<String>,
     pub affiliations: Vec<String>,
     pub active: bool,
+    /// The city whose pool the expert is in (empty: the provincial pool).
+    pub pool_city_code: String,
+    /// 省级专家库 or 长沙市专家库.
+    pub pool_label: String,
     /// Rounds whose panel the expert sits on.
     pub rounds: u64,
     /// Assignments that stand (recusals not counted), over all rounds.
@@ -246,6 +252,8 @@ async fn views<C: ConnectionTrait>(
             fields: lines(&m.fields),
             affiliations: lines(&m.affiliations),
             active: m.active,
+            pool_city_code: m.pool_city_code.map(|c| c.to_string()).unwrap_or_default(),
+            pool_label: pool_label(m.pool_city_code),
             rounds: rounds.get(&m.id).copied().unwrap_or(0),
             assignments: assigned.get(&m.id).copied().unwrap_or(0),
             version: m.version,
@@ -263,11 +271,31 @@ async fn view_one<C: ConnectionTrait>(conn: &C, m: &expert::Model) -> Result<Exp
 /// The pool, by name; an expert sees only their own entry.
 pub async fn list(app: &App, p: &Principal) -> Result<Vec<ExpertView>, AppError> {
     let scope = authorize(p, Resource::ExpertPool, Action::View)?;
-    let mut q = expert::Entity::find();
-    if scope != ScopeKind::All {
-        q = q.filter(expert::Column::UserId.eq(p.user.id));
-    }
-    let models = q
+    let models = expert::Entity::find()
+        .filter(scope_condition(p, scope))
+        .order_by_desc(expert::Column::Active)
+        .order_by_asc(expert::Column::Id)
+        .all(&app.db)
+        .await?;
+    views(&app.db, &models).await
+}
+
+/// The pool a round's panel is drawn from (the province's for its rounds, the organising city's
+/// for a city's own competition), by name, for the panel form of whoever runs the round.
+pub async fn for_round(
+    app: &App,
+    p: &Principal,
+    round_id: crate::store::id::RoundId,
+) -> Result<Vec<ExpertView>, AppError> {
+    let r = super::rounds::load(&app.db, p, round_id).await?;
+    let c = super::rounds::competition_of(&app.db, &r).await?;
+    super::organisers::check_run(p, &c)?;
+    let pool = match c.organiser_city_code {
+        None => expert::Column::PoolCityCode.is_null(),
+        Some(city) => expert::Column::PoolCityCode.eq(city.to_string()),
+    };
+    let models = expert::Entity::find()
+        .filter(pool)
         .order_by_desc(expert::Column::Active)
         .order_by_asc(expert::Column::Id)
         .all(&app.db)
@@ -314,10 +342,7 @@ fn listed(
     params: &ListParams,
 ) -> Result<sea_orm::Select<expert::Entity>, AppError> {
     let scope = authorize(p, Resource::ExpertPool, action)?;
-    let mut q = expert::Entity::find();
-    if scope != ScopeKind::All {
-        q = q.filter(expert::Column::UserId.eq(p.user.id));
-    }
+    let mut q = expert::Entity::find().filter(scope_condition(p, scope));
     if let Some(city) = params.city("city") {
         q = q.filter(expert::Column::CityCode.eq(city));
     }
@@ -405,8 +430,55 @@ async fn load_scoped(
     expert::Entity::find_by_id(id)
         .one(&app.db)
         .await?
-        .filter(|m| scope == ScopeKind::All || m.user_id == p.user.id)
+        .filter(|m| in_scope(p, scope, m))
         .ok_or(AppError::NotFound)
+}
+
+/// 省级专家库, or the city's own pool (长沙市专家库).
+pub fn pool_label(pool: Option<RegionCode>) -> String {
+    match pool {
+        None => "省级专家库".into(),
+        Some(city) => format!("{}专家库", region::city_name_of(city)),
+    }
+}
+
+/// The pool the principal keeps: the province's (None) or its city's. Anyone else may not add
+/// experts.
+pub fn own_pool(p: &Principal) -> Result<Option<RegionCode>, AppError> {
+    match authorize(p, Resource::ExpertPool, Action::Create)? {
+        ScopeKind::All => Ok(None),
+        ScopeKind::OwnCity => {
+            p.org.city_code.map(Some).ok_or_else(|| {
+                AppError::Conflict("本单位未登记所属市州，不能管理市级专家库".into())
+            })
+        }
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// Whether an entry is within the principal's reach: every pool for the province, its own
+/// city's pool for a city bureau, the expert's own entry for an expert.
+pub fn in_scope(p: &Principal, scope: ScopeKind, m: &expert::Model) -> bool {
+    match scope {
+        ScopeKind::All => true,
+        ScopeKind::OwnCity => m.pool_city_code.is_some() && m.pool_city_code == p.org.city_code,
+        ScopeKind::OwnAccount => m.user_id == p.user.id,
+        _ => false,
+    }
+}
+
+/// `in_scope` in a query over experts.
+fn scope_condition(p: &Principal, scope: ScopeKind) -> sea_orm::Condition {
+    use sea_orm::Condition;
+    match scope {
+        ScopeKind::All => Condition::all(),
+        ScopeKind::OwnCity => {
+            let city = p.org.city_code.map(|c| c.to_string()).unwrap_or_default();
+            Condition::all().add(expert::Column::PoolCityCode.eq(city))
+        }
+        ScopeKind::OwnAccount => Condition::all().add(expert::Column::UserId.eq(p.user.id)),
+        _ => Condition::all().add(expert::Column::Id.eq(-1)),
+    }
 }
 
 async fn detail(app: &App, m: expert::Model) -> Result<ExpertDetail, AppError> {
@@ -688,7 +760,7 @@ fn describe_model(m: &expert::Model) -> String {
 
 /// Puts an expert account into the pool (province).
 pub async fn create(app: &App, p: &Principal, input: &ExpertInput) -> Result<ExpertView, AppError> {
-    authorize(p, Resource::ExpertPool, Action::Create)?;
+    let pool = own_pool(p)?;
     let v = validate(input);
     let txn = store::write_txn(&app.db).await?;
     // The account is checked inside the transaction, so two people cannot link it twice.
@@ -723,7 +795,7 @@ pub async fn create(app: &App, p: &Principal, input: &ExpertInput) -> Result<Exp
         }
     };
     let now = app.clock.now();
-    let m = insert_valid(app, p, &txn, &account, &v, input.active, now).await?;
+    let m = insert_valid(app, p, &txn, &account, &v, input.active, pool, now).await?;
     let view = view_one(&txn, &m).await?;
     txn.commit().await?;
     Ok(view)
@@ -739,9 +811,11 @@ async fn insert_valid(
     account: &user::Model,
     v: &Valid,
     active: bool,
+    pool: Option<RegionCode>,
     now: time::OffsetDateTime,
 ) -> Result<expert::Model, AppError> {
     let m = expert::ActiveModel {
+        pool_city_code: Set(pool),
         user_id: Set(account.id),
         name: Set(v.name.clone()),
         fields: Set(v.fields.join("\n")),
@@ -764,7 +838,8 @@ async fn insert_valid(
                 object_type: "expert",
                 object_id: m.id.to_string(),
                 summary: format!(
-                    "专家入库（账户{}）：{}",
+                    "专家入{}（账户{}）：{}",
+                    pool_label(pool),
                     account.username,
                     describe(v, active)
                 ),
@@ -823,7 +898,8 @@ async fn update_valid(
     Ok(())
 }
 
-/// Changes a pool entry (province), with the version the editor saw. Experts read their own
+/// Changes a pool entry (the province, or a city bureau in its own pool), with the version the
+/// editor saw. Experts read their own
 /// entry but do not edit it: what makes them conflicted is the province's record.
 pub async fn update(
     app: &App,
@@ -832,7 +908,8 @@ pub async fn update(
     input: &ExpertInput,
     expected_version: i32,
 ) -> Result<ExpertView, AppError> {
-    if authorize(p, Resource::ExpertPool, Action::Update)? != ScopeKind::All {
+    let scope = authorize(p, Resource::ExpertPool, Action::Update)?;
+    if !matches!(scope, ScopeKind::All | ScopeKind::OwnCity) {
         return Err(AppError::Forbidden);
     }
     let v = validate(input)?;
@@ -840,6 +917,7 @@ pub async fn update(
     let before = expert::Entity::find_by_id(id)
         .one(&txn)
         .await?
+        .filter(|m| in_scope(p, scope, m))
         .ok_or(AppError::NotFound)?;
     if input.user_id != 0 && input.user_id != before.user_id {
         return Err(AppError::invalid(
@@ -937,12 +1015,13 @@ pub const IMPORT_COLUMNS: &[Column] = &[
     },
 ];
 
-/// A planned expert row: the account, the checked entry and, for an update, the entry it
-/// replaces.
+/// A planned expert row: the account, the checked entry, the pool it goes into and, for an
+/// update, the entry it replaces.
 pub struct ImportExpert {
     account: user::Model,
     v: Valid,
     active: bool,
+    pool: Option<RegionCode>,
     before: Option<expert::Model>,
 }
 
@@ -956,10 +1035,12 @@ fn split_list(text: &str) -> Vec<String> {
 
 /// Plans every row of an expert import against the database (`conn` is the confirmation's
 /// transaction when confirming): each row is checked as the form checks it; an account already
-/// in the pool is an update.
+/// in the pool is an update; new entries go into `pool` (the importer's, `own_pool`), and an
+/// account already in another pool is refused.
 pub async fn plan_import<C: ConnectionTrait>(
     conn: &C,
     lines: &[SheetLine],
+    pool: Option<RegionCode>,
 ) -> Result<Vec<PlanRow<ImportExpert>>, AppError> {
     // Two queries whatever the number of rows (an import has at most `imports::MAX_ROWS`).
     let accounts = user::Entity::find()
@@ -1043,8 +1124,19 @@ pub async fn plan_import<C: ConnectionTrait>(
             out.push(PlanRow::refused(line, key, IMPORT_COLUMNS, &problems));
             continue;
         };
-        let summary = describe(&v, active);
         let before = entries.iter().find(|e| e.user_id == account.id).cloned();
+        if let Some(b) = before.as_ref().filter(|b| b.pool_city_code != pool) {
+            let problems = problem(
+                "user_id",
+                format!(
+                    "账户“{username}”已在{}中，不能由本单位导入或修改",
+                    pool_label(b.pool_city_code)
+                ),
+            );
+            out.push(PlanRow::refused(line, key, IMPORT_COLUMNS, &problems));
+            continue;
+        }
+        let summary = describe(&v, active);
         let planned = match before {
             Some(b) => Planned::Update(
                 b.id.get(),
@@ -1052,6 +1144,7 @@ pub async fn plan_import<C: ConnectionTrait>(
                     account,
                     v,
                     active,
+                    pool,
                     before: Some(b),
                 },
             ),
@@ -1059,6 +1152,7 @@ pub async fn plan_import<C: ConnectionTrait>(
                 account,
                 v,
                 active,
+                pool,
                 before: None,
             }),
         };
@@ -1079,7 +1173,7 @@ pub async fn apply_import(
     for row in plan {
         match row.planned {
             Planned::New(e) => {
-                insert_valid(app, p, txn, &e.account, &e.v, e.active, now).await?;
+                insert_valid(app, p, txn, &e.account, &e.v, e.active, e.pool, now).await?;
                 created += 1;
             }
             Planned::Update(_, e) => {

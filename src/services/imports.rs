@@ -422,6 +422,7 @@ fn shown_rows<T>(plan: Vec<PlanRow<T>>) -> Vec<ImportPreviewRow> {
 /// confirmation's transaction), by kind.
 async fn plan_rows<C: ConnectionTrait>(
     conn: &C,
+    p: &Principal,
     kind: ImportKind,
     target_id: i64,
     sheet: &Sheet,
@@ -433,9 +434,9 @@ async fn plan_rows<C: ConnectionTrait>(
         (ImportKind::Organisations, Sheet::Lines(lines)) => {
             shown_rows(super::orgs::plan_import(conn, lines).await?)
         }
-        (ImportKind::Experts, Sheet::Lines(lines)) => {
-            shown_rows(super::experts::plan_import(conn, lines).await?)
-        }
+        (ImportKind::Experts, Sheet::Lines(lines)) => shown_rows(
+            super::experts::plan_import(conn, lines, super::experts::own_pool(p)?).await?,
+        ),
         _ => return Err(AppError::internal("import: sheet read for another kind")),
     })
 }
@@ -499,7 +500,7 @@ pub async fn preview_upload(
     };
     let target_name = authorize_target(&app.db, p, kind, target_id).await?;
     let sheet = Sheet::read(kind, &bytes)?;
-    let rows = plan_rows(&app.db, kind, target_id, &sheet).await?;
+    let rows = plan_rows(&app.db, p, kind, target_id, &sheet).await?;
     let limits = crate::attachments::Limits {
         purpose: jiqun_domain::attachment::Purpose::MemberImport,
         max_bytes: MAX_IMPORT_BYTES as u64,
@@ -611,7 +612,7 @@ pub async fn preview(app: &App, p: &Principal, id: i64) -> Result<ImportPreview,
     let (m, kind, target_name) = load_own(&app.db, p, id).await?;
     let bytes = file_of(app, &app.db, &m).await?;
     let sheet = Sheet::read(kind, &bytes)?;
-    let rows = plan_rows(&app.db, kind, m.target_id, &sheet).await?;
+    let rows = plan_rows(&app.db, p, kind, m.target_id, &sheet).await?;
     Ok(shown(&m, kind, target_name, rows))
 }
 
@@ -650,7 +651,8 @@ pub async fn commit(
             super::orgs::apply_import(app, p, &txn, plan, now).await?
         }
         (ImportKind::Experts, Sheet::Lines(lines)) => {
-            let plan = super::experts::plan_import(&txn, lines).await?;
+            let plan =
+                super::experts::plan_import(&txn, lines, super::experts::own_pool(p)?).await?;
             check_plan(&plan, confirmed_digest)?;
             super::experts::apply_import(app, p, &txn, plan, now).await?
         }

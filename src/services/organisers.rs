@@ -74,6 +74,28 @@ pub fn own_city_competitions(p: &Principal) -> sea_orm::sea_query::SelectStateme
         .to_owned()
 }
 
+/// The competitions the principal runs (`runs`), as a condition over a competition-id column:
+/// the province's own calls for the province, its city's for a city bureau, none for anyone
+/// else. The workbench lists the round steps of exactly these.
+pub fn run_condition(p: &Principal, competition_column: impl ColumnTrait) -> Condition {
+    let organised = |city: Option<String>| {
+        let q = Query::select()
+            .column(competition::Column::Id)
+            .from(competition::Entity)
+            .and_where(match city {
+                None => competition::Column::OrganiserCityCode.is_null(),
+                Some(code) => competition::Column::OrganiserCityCode.eq(code),
+            })
+            .to_owned();
+        Condition::all().add(competition_column.in_subquery(q))
+    };
+    match (p.role, p.org.city_code) {
+        (Role::Province, _) => organised(None),
+        (Role::CityBureau, Some(city)) => organised(Some(city.to_string())),
+        _ => Condition::all().add(competition_column.eq(-1)),
+    }
+}
+
 /// `ScopeKind` in a query over a table keyed by its competition: everything, or the
 /// competitions the principal's city organises.
 pub fn of_scope(

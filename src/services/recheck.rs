@@ -571,11 +571,12 @@ pub async fn get(app: &App, p: &Principal, id: RecheckId) -> Result<RecheckView,
         .ok_or(AppError::NotFound)
 }
 
-/// The experts the province may name to a panel: the active pool, by name.
+/// The experts the province may name to a panel: the active provincial pool, by name.
 pub async fn pool(app: &App, p: &Principal) -> Result<Vec<PanelMember>, AppError> {
     authorize(p, Resource::Recheck, Action::Review)?;
     Ok(expert::Entity::find()
         .filter(expert::Column::Active.eq(true))
+        .filter(expert::Column::PoolCityCode.is_null())
         .order_by_asc(expert::Column::Name)
         .all(&app.db)
         .await?
@@ -1070,10 +1071,15 @@ pub async fn review(
     let (r, call) = load(&txn, p, id, Action::Review).await?;
     let to = rule::next(r.status, Step::Review, timing(&call, today, 0)).map_err(refused)?;
     let pool = super::experts::pool(&txn, &ids).await?;
-    if pool.len() != ids.len() || pool.iter().any(|(m, _)| !m.active) {
+    // 复核 is the province's: its panel comes from the provincial pool, never a city's own.
+    if pool.len() != ids.len()
+        || pool
+            .iter()
+            .any(|(m, _)| !m.active || m.pool_city_code.is_some())
+    {
         return Err(AppError::invalid(
             "expert_ids",
-            "所选专家不在专家库中或已停用",
+            "所选专家不在省级专家库中或已停用",
         ));
     }
     let entrant = super::rounds::assignments::entrants_of(&txn, &[(r.cluster_id, -r.id.get())])

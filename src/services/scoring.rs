@@ -146,14 +146,6 @@ fn kind_label(policy: &Policy, key: &str) -> String {
         .unwrap_or_else(|| key.to_string())
 }
 
-/// The province sees every sheet of a round; partners and experts do not.
-pub(crate) fn province_wide(p: &Principal, action: Action) -> Result<(), AppError> {
-    match authorize(p, Resource::ScoreSheet, action)? {
-        ScopeKind::All => Ok(()),
-        _ => Err(AppError::Forbidden),
-    }
-}
-
 /// The organiser of a round sees all its sheets: the province, or a city bureau for its city's
 /// own competition (第十六条) — the round is then loaded with its scope (`rounds::load`).
 pub(crate) fn organiser_wide(p: &Principal, action: Action) -> Result<(), AppError> {

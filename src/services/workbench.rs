@@ -188,16 +188,26 @@ pub async fn for_principal(app: &App, p: &Principal, unread: u64) -> Result<Work
     Ok(Workbench { todos, stats })
 }
 
-/// What rounds ask of the province and of the experts.
+/// What rounds ask of their organiser — the province for its rounds, a city bureau for the
+/// rounds of its city's own competitions (第十六条), by the one rule — and of the experts.
 async fn round_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u64)>, AppError> {
     use crate::store::entity::{assignment, expert, objection, round, score_sheet};
     use jiqun_domain::round::{ObjectionStatus, RoundStatus};
     let db = &app.db;
     let mut out = Vec::new();
     match p.role {
-        Role::Province => {
+        Role::Province | Role::CityBureau => {
             let today = crate::clock::local(app.clock.now()).date();
-            let rounds = round::Entity::find().all(db).await?;
+            let rounds = round::Entity::find()
+                .filter(super::organisers::run_condition(
+                    p,
+                    round::Column::CompetitionId,
+                ))
+                .all(db)
+                .await?;
+            if rounds.is_empty() {
+                return Ok(out);
+            }
             // One grouped count per figure for all rounds, not one query per round.
             let open = per_round(
                 assignment::Entity::find()
@@ -375,6 +385,7 @@ pub async fn call_todos(app: &App, p: &Principal) -> Result<Vec<(String, String,
             }
         }
         Role::CityBureau => {
+            out.extend(city_call_todos(app, p).await?);
             if let (Some(c), Some(city)) = (&open, &p.org.city_code)
                 && is_open_for_review(c, now)
             {
@@ -449,6 +460,54 @@ pub async fn call_todos(app: &App, p: &Principal) -> Result<Vec<(String, String,
         _ => {}
     }
     Ok(out)
+}
+
+/// The city bureau's own open calls (第十六条) whose submitted applications wait for the city's
+/// round to be opened, as the province's 待开设初赛: three queries whatever the number of calls.
+async fn city_call_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u64)>, AppError> {
+    use crate::store::entity::round;
+    let calls = competition::Entity::find()
+        .filter(super::organisers::run_condition(p, competition::Column::Id))
+        .filter(competition::Column::Status.eq(super::competitions::STATUS_OPEN))
+        .all(&app.db)
+        .await?;
+    if calls.is_empty() {
+        return Ok(Vec::new());
+    }
+    let waiting: std::collections::HashMap<crate::store::id::CompetitionId, i64> =
+        application::Entity::find()
+            .filter(application::Column::CompetitionId.is_in(calls.iter().map(|c| c.id)))
+            .filter(application::Column::Status.eq(Status::Submitted))
+            .select_only()
+            .column(application::Column::CompetitionId)
+            .column_as(application::Column::Id.count(), "n")
+            .group_by(application::Column::CompetitionId)
+            .into_tuple::<(crate::store::id::CompetitionId, i64)>()
+            .all(&app.db)
+            .await?
+            .into_iter()
+            .collect();
+    let with_round: Vec<crate::store::id::CompetitionId> = round::Entity::find()
+        .filter(round::Column::CompetitionId.is_in(calls.iter().map(|c| c.id)))
+        .select_only()
+        .column(round::Column::CompetitionId)
+        .into_tuple::<crate::store::id::CompetitionId>()
+        .all(&app.db)
+        .await?;
+    Ok(calls
+        .into_iter()
+        .filter(|c| !with_round.contains(&c.id))
+        .filter_map(|c| {
+            let n = u64::try_from(waiting.get(&c.id).copied().unwrap_or(0)).unwrap_or(0);
+            (n > 0).then(|| {
+                (
+                    format!("待开设评审轮次（{}，{n}个集群已提交）", c.title),
+                    format!("/competitions/{}/rounds/new", c.id),
+                    n,
+                )
+            })
+        })
+        .collect())
 }
 
 /// A programme whose actors are not the provincial competition's (the national 中小企业特色产业集群):

@@ -36,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0027SecondProgramme),
             Box::new(M0028CityCompetitions),
             Box::new(M0029CityCertificates),
+            Box::new(M0030CityExpertPools),
         ]
     }
 }
@@ -2675,4 +2676,49 @@ async fn city_certificates_backfill<C: sea_orm::ConnectionTrait>(db: &C) -> Resu
         .await?;
     }
     Ok(())
+}
+
+/// 第十六条: a city bureau's own expert pool for its own competitions. `experts.pool_city_code`
+/// NULL is the provincial pool (every existing expert); a city's code puts the expert in that
+/// city's pool, from which only the city's own rounds draw their panels.
+struct M0030CityExpertPools;
+
+impl MigrationName for M0030CityExpertPools {
+    fn name(&self) -> &str {
+        "m0030_city_expert_pools"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0030CityExpertPools {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("experts")
+                .add_column(string_null("pool_city_code"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_experts_pool_city", "experts", &["pool_city_code"]).to_owned())
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(
+            Index::drop()
+                .name("ix_experts_pool_city")
+                .table("experts")
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table("experts")
+                .drop_column("pool_city_code")
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
 }

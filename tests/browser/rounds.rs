@@ -585,6 +585,8 @@ async fn the_demo_reaches_confirmation_and_certificates_with_its_clock() {
     );
     b.login("province").await;
     b.nav("competitions").await;
+    // The province's call (the demo also holds 长沙's own city call).
+    b.goto("/competitions?q=%E6%B9%96%E5%8D%97%E7%9C%81").await;
     let competition = b
         .find("td a[href^='/competitions/']")
         .await

@@ -2,7 +2,8 @@
 //! experts, its 公示 and the city-level title 市级先进制造业集群 — for its own city's clusters only,
 //! without a separate city 初审; another city's bureau neither sees nor runs it, the province
 //! reads it; and the ladder shows each cluster's rungs and highest title, which moves up with a
-//! provincial designation.
+//! provincial designation. The city's panel comes from its own expert pool (the provincial pool
+//! is the province's), its workbench lists its round's steps, and it exports its round's sheets.
 
 use jiqun::store::entity::{audit_entry, designation, notification};
 use jiqun::store::id::{ClusterId, EntryId, RoundId, UserId};
@@ -22,9 +23,93 @@ use crate::{call, token};
 
 const CHANGSHA_CLUSTER: &str = "长沙县智能网联汽车集群";
 const YUEYANG_CLUSTER: &str = "岳阳云溪新材料集群";
-const EXPERTS: [&str; 6] = [
-    "expert", "expert2", "expert3", "expert4", "expert5", "expert6",
+/// 长沙's own pool: (account, name, employer), all working in 长沙.
+const CITY_EXPERTS: [(&str, &str, &str); 3] = [
+    ("csexpert1", "陈教授", "湖南大学"),
+    ("csexpert2", "林研究员", "长沙理工大学"),
+    ("csexpert3", "黄高工", "中联重科研究院"),
 ];
+
+/// An expert account in use at once with the demo password (as the command line creates one).
+async fn expert_account(t: &TestApp, username: &str, name: &str) -> i64 {
+    let home = crate::org_id(t, "中南大学").await;
+    let created = jiqun::services::users::create_account(
+        t.app(),
+        &jiqun::audit::Actor::console("test"),
+        &jiqun::services::users::UserInput {
+            username: username.into(),
+            display_name: format!("评审专家 {name}"),
+            org_id: home,
+            role: "expert".into(),
+            phone: String::new(),
+            email: String::new(),
+        },
+        false,
+        jiqun::services::users::FirstCredential::IssueNow(Some(jiqun::demo::DEMO_PASSWORD.into())),
+    )
+    .await
+    .unwrap();
+    // The person has already chosen their password (the first sign-in asks for a new one).
+    let id = created.user.id;
+    let mut u: jiqun::store::entity::user::ActiveModel =
+        jiqun::store::entity::user::Entity::find_by_id(id)
+            .one(&t.app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .into();
+    u.must_change_password = Set(false);
+    u.update(&t.app.db).await.unwrap();
+    id.get()
+}
+
+/// A city bureau registers an expert into its own pool; answers the entry.
+async fn pool_entry(
+    t: &TestApp,
+    bureau: &str,
+    username: &str,
+    name: &str,
+    employer: &str,
+    city: &str,
+) -> Value {
+    let account = expert_account(t, username, name).await;
+    let tok = token(t, bureau).await;
+    let (status, e) = call(
+        t,
+        &tok,
+        "POST",
+        "/api/v1/experts",
+        Some(json!({"user_id": account, "name": name, "city_code": city,
+                    "employer": employer, "fields": ["智能制造"]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{e}");
+    e
+}
+
+/// 长沙's pool of three; answers their ids.
+async fn changsha_pool(t: &TestApp) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for (u, name, employer) in CITY_EXPERTS {
+        let e = pool_entry(t, "changsha", u, name, employer, "430100").await;
+        assert_eq!(e["pool_label"], "长沙市专家库", "{e}");
+        ids.push(e["id"].as_i64().unwrap());
+    }
+    ids
+}
+
+/// The principal's round to-dos that lead to this round: (label, link, count).
+async fn round_todos(t: &TestApp, who: &str, round: i64) -> Vec<(String, String, u64)> {
+    let p = crate::fixtures::principal(t, who).await;
+    jiqun::services::workbench::for_principal(t.app(), &p, 0)
+        .await
+        .unwrap()
+        .todos
+        .into_iter()
+        .filter(|d| d.href.starts_with(&format!("/rounds/{round}")))
+        .map(|d| (d.label, d.href, d.count))
+        .collect()
+}
 
 /// The system administrator installs the city template; it is offered to new calls.
 async fn install_city_template(t: &TestApp) {
@@ -230,11 +315,41 @@ async fn a_city_runs_its_own_competition_to_a_city_title_and_the_ladder_shows_it
     assert_eq!(status, 200, "{rounds}");
     assert!(rounds.as_array().unwrap().is_empty(), "{rounds}");
 
-    // Its own experts: the city puts the pool on its panel, assigns and opens scoring.
-    let mut pool = Vec::new();
-    for u in EXPERTS {
-        pool.push(expert_id(&t, u).await.get());
-    }
+    // Its to-dos name the round's steps, as the province's do; the province is not asked.
+    let todos = round_todos(&t, "changsha", round).await;
+    assert_eq!(todos.len(), 1, "{todos:?}");
+    assert!(
+        todos[0].0.starts_with("待组建评审组并开始评分"),
+        "{todos:?}"
+    );
+    assert!(round_todos(&t, "province", round).await.is_empty());
+    assert!(round_todos(&t, "yueyang", round).await.is_empty());
+
+    // Its own experts: the city puts its pool on its panel, assigns and opens scoring. The
+    // provincial pool is the province's: its experts are refused on the city's panel.
+    let provincial = expert_id(&t, "expert").await.get();
+    let (status, body) = on_round(
+        &t,
+        &changsha,
+        "PUT",
+        round,
+        "panel",
+        Some(json!({"add": [provincial], "remove": []})),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let refusal = field_message(&body, "experts");
+    assert!(
+        refusal.contains("省级专家库") && refusal.contains("长沙市专家库"),
+        "{refusal}"
+    );
+    let pool = changsha_pool(&t).await;
+    // The round's page offers the city's pool for its panel, not the province's.
+    let panel_page = support::page_login(&t, "changsha").await;
+    let (status, html) = get_page(&panel_page, &t, &format!("/rounds/{round}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("陈教授") && html.contains("黄高工"), "{html}");
+    assert!(!html.contains("赵教授"), "{html}");
     let (status, _) = on_round(
         &t,
         &yueyang,
@@ -246,9 +361,12 @@ async fn a_city_runs_its_own_competition_to_a_city_title_and_the_ladder_shows_it
     .await;
     assert_eq!(status, 404);
     set_panel(&t, &changsha, round, &pool).await;
+    // All three work in 长沙, as the cluster does: the city text switches the same-city
+    // conflict off, so each of them is assigned.
     let (status, body) = on_round(&t, &changsha, "POST", round, "auto-assign", None).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["added"], 3);
+    assert_eq!(body["added"], 3, "{body}");
+    assert!(body["shortfalls"].as_array().unwrap().is_empty(), "{body}");
     let (status, body) = on_round(&t, &changsha, "POST", round, "open-scoring", None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
@@ -261,8 +379,17 @@ async fn a_city_runs_its_own_competition_to_a_city_title_and_the_ladder_shows_it
         .iter()
         .map(|c| (c.key.clone(), json!(f64::from(c.max_score) * 0.9)))
         .collect();
+    let todos = round_todos(&t, "changsha", round).await;
+    assert_eq!(
+        todos,
+        vec![(
+            "评分进行中（初赛，未完成的评分表）".to_string(),
+            format!("/rounds/{round}/progress"),
+            3
+        )]
+    );
     let mut sheets = 0;
-    for u in EXPERTS {
+    for (u, _, _) in CITY_EXPERTS {
         let tok = token(&t, u).await;
         let (_, mine) = call(&t, &tok, "GET", "/api/v1/scoring", None).await;
         for a in mine.as_array().unwrap() {
@@ -289,6 +416,44 @@ async fn a_city_runs_its_own_competition_to_a_city_title_and_the_ladder_shows_it
         }
     }
     assert_eq!(sheets, 3);
+    let todos = round_todos(&t, "changsha", round).await;
+    assert_eq!(todos.len(), 1, "{todos:?}");
+    assert!(todos[0].0.starts_with("待确定拟定名单"), "{todos:?}");
+    assert_eq!(todos[0].1, format!("/rounds/{round}/ranking"));
+
+    // Its exports: the city downloads its round's score sheets and ranking (API and pages),
+    // audited; another city does not find them.
+    for what in ["scores", "ranking"] {
+        let path = format!("/api/v1/rounds/{round}/{what}.xlsx");
+        let res = reqwest::Client::new()
+            .get(t.url(&path))
+            .bearer_auth(&changsha)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let bytes = res.bytes().await.unwrap();
+        assert!(bytes.starts_with(b"PK"), "{path}: not a workbook");
+        let (status, _) = call(&t, &yueyang, "GET", &path, None).await;
+        assert_eq!(status, 404, "{path}");
+    }
+    let city_page = support::page_login(&t, "changsha").await;
+    let (status, html) = get_page(&city_page, &t, &format!("/rounds/{round}/ranking")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"export-scores\""), "{html}");
+    let res = city_page
+        .get(t.url(&format!("/rounds/{round}/scores.xlsx")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let exported = audit_entry::Entity::find()
+        .filter(audit_entry::Column::Action.is_in(["score.export", "ranking.export"]))
+        .filter(audit_entry::Column::ObjectId.eq(round.to_string()))
+        .all(&t.app.db)
+        .await
+        .unwrap();
+    assert_eq!(exported.len(), 3, "{exported:?}");
 
     // The proposed list, its 公示 and the confirmation are the city's.
     let (status, _) = on_round(
@@ -311,6 +476,9 @@ async fn a_city_runs_its_own_competition_to_a_city_title_and_the_ladder_shows_it
     )
     .await;
     assert_eq!(status, 200, "{body}");
+    let todos = round_todos(&t, "changsha", round).await;
+    assert_eq!(todos.len(), 1, "{todos:?}");
+    assert!(todos[0].0.starts_with("待发布公示"), "{todos:?}");
     let (status, notice) = on_round(&t, &changsha, "GET", round, "notice", None).await;
     assert_eq!(status, 200, "{notice}");
     assert!(
@@ -343,6 +511,12 @@ async fn a_city_runs_its_own_competition_to_a_city_title_and_the_ladder_shows_it
     let province = token(&t, "province").await;
     let yueyang = token(&t, "yueyang").await;
     let changsha = token(&t, "changsha").await;
+    let todos = round_todos(&t, "changsha", round).await;
+    assert!(
+        todos.iter().any(|d| d.0.starts_with("公示期满待确认")),
+        "{todos:?}"
+    );
+    assert!(round_todos(&t, "province", round).await.is_empty());
     let (status, _) = on_round(&t, &province, "POST", round, "confirm", None).await;
     assert_eq!(status, 403);
     let (status, _) = on_round(&t, &yueyang, "POST", round, "confirm", None).await;
@@ -357,6 +531,8 @@ async fn a_city_runs_its_own_competition_to_a_city_title_and_the_ladder_shows_it
     assert_eq!(titles[0]["city_name"], "长沙市");
     assert_eq!(titles[0]["cluster_name"], CHANGSHA_CLUSTER);
     assert_eq!(titles[0]["effective_on_zh"], "2026年12月21日");
+    // Confirmed: nothing of the round is left to do.
+    assert!(round_todos(&t, "changsha", round).await.is_empty());
     assert_eq!(
         application_status(&t, jiqun::store::id::ApplicationId::new(own)).await,
         "confirmed"
@@ -717,10 +893,7 @@ async fn city_title_confirmed(t: &TestApp) -> Value {
     .await;
     assert_eq!(status, 200, "{view}");
     let round = view["round"]["id"].as_i64().unwrap();
-    let mut pool = Vec::new();
-    for u in EXPERTS {
-        pool.push(expert_id(t, u).await.get());
-    }
+    let pool = changsha_pool(t).await;
     set_panel(t, &changsha, round, &pool).await;
     let (status, body) = on_round(t, &changsha, "POST", round, "auto-assign", None).await;
     assert_eq!(status, 200, "{body}");
@@ -732,7 +905,7 @@ async fn city_title_confirmed(t: &TestApp) -> Value {
         .iter()
         .map(|c| (c.key.clone(), json!(f64::from(c.max_score) * 0.9)))
         .collect();
-    for u in EXPERTS {
+    for (u, _, _) in CITY_EXPERTS {
         let tok = token(t, u).await;
         let (_, mine) = call(t, &tok, "GET", "/api/v1/scoring", None).await;
         for a in mine.as_array().unwrap() {
@@ -1108,7 +1281,13 @@ async fn city_titles_conferred_before_certificates_get_them_on_upgrade() {
     let t = support::spawn().await;
     city_title_confirmed(&t).await;
     // Back to the schema before M0029: the title keeps its M0028 columns only.
-    jiqun::store::Migrator::down(&t.app.db, Some(1))
+    let since = jiqun::store::Migrator::migrations()
+        .iter()
+        .rev()
+        .position(|m| m.name() == "m0029_city_certificates")
+        .unwrap()
+        + 1;
+    jiqun::store::Migrator::down(&t.app.db, Some(u32::try_from(since).unwrap()))
         .await
         .unwrap();
     jiqun::store::Migrator::up(&t.app.db, None).await.unwrap();
@@ -1135,4 +1314,282 @@ async fn city_titles_conferred_before_certificates_get_them_on_upgrade() {
     assert_eq!(row["issuer"], "长沙市工业和信息化局");
     assert_eq!(row["verify_code"], "S430100-2026-001");
     assert_eq!(row["title"], "市级先进制造业集群");
+}
+
+/// Each city keeps its own pool: it sees, edits and imports its own experts only; the province
+/// reads every pool but its rounds take the provincial pool only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_city_keeps_its_own_expert_pool_and_the_province_keeps_its_own() {
+    let t = support::spawn().await;
+    set_day(&t, date!(2026 - 12 - 07));
+    let own = changsha_pool(&t).await;
+    let other = pool_entry(
+        &t,
+        "zhuzhou",
+        "zzexpert1",
+        "何教授",
+        "湖南工业大学",
+        "430200",
+    )
+    .await;
+    assert_eq!(other["pool_label"], "株洲市专家库");
+    let other = other["id"].as_i64().unwrap();
+    let provincial = expert_id(&t, "expert").await.get();
+
+    // Each city lists its own pool only; the province lists every pool.
+    let ids = |list: &Value| -> Vec<i64> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_i64().unwrap())
+            .collect()
+    };
+    let changsha = token(&t, "changsha").await;
+    let zhuzhou = token(&t, "zhuzhou").await;
+    let province = token(&t, "province").await;
+    let (status, list) = call(&t, &changsha, "GET", "/api/v1/experts", None).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(ids(&list), own);
+    let (_, list) = call(&t, &zhuzhou, "GET", "/api/v1/experts", None).await;
+    assert_eq!(ids(&list), vec![other]);
+    let (_, list) = call(&t, &province, "GET", "/api/v1/experts", None).await;
+    let all = ids(&list);
+    assert!(
+        own.iter()
+            .chain([&other, &provincial])
+            .all(|id| all.contains(id)),
+        "{list}"
+    );
+    for id in [other, provincial] {
+        let (status, _) = call(&t, &changsha, "GET", &format!("/api/v1/experts/{id}"), None).await;
+        assert_eq!(status, 404, "{id}");
+    }
+    // It edits its own entries, not another city's nor the province's.
+    let (status, e) = call(
+        &t,
+        &changsha,
+        "GET",
+        &format!("/api/v1/experts/{}", own[0]),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{e}");
+    let edit = |version: &Value| {
+        json!({"name": "陈教授", "city_code": "430100", "employer": "湖南大学机械学院",
+               "fields": ["工程机械"], "version": version})
+    };
+    let (status, saved) = call(
+        &t,
+        &changsha,
+        "PUT",
+        &format!("/api/v1/experts/{}", own[0]),
+        Some(edit(&e["expert"]["version"])),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["employer"], "湖南大学机械学院");
+    assert_eq!(saved["pool_label"], "长沙市专家库");
+    for id in [other, provincial] {
+        let (status, _) = call(
+            &t,
+            &changsha,
+            "PUT",
+            &format!("/api/v1/experts/{id}"),
+            Some(edit(&json!(1))),
+        )
+        .await;
+        assert_eq!(status, 404, "{id}");
+    }
+    // The list page shows the city its pool only.
+    let page = support::page_login(&t, "changsha").await;
+    let (status, html) = get_page(&page, &t, "/experts").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("陈教授") && html.contains("长沙市专家库"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("何教授") && !html.contains("赵教授"),
+        "{html}"
+    );
+
+    // An import by 株洲 puts new accounts into its pool and refuses 长沙's experts.
+    expert_account(&t, "zzexpert2", "许教授").await;
+    let header = vec![
+        "登录账户",
+        "姓名",
+        "所在市州",
+        "工作单位",
+        "专业领域",
+        "关联单位",
+        "状态",
+    ];
+    let file = crate::imports::sheet(&[
+        header,
+        vec![
+            "zzexpert2",
+            "许教授",
+            "株洲市",
+            "中车株洲所",
+            "轨道交通",
+            "",
+            "",
+        ],
+        vec![
+            "csexpert2",
+            "林研究员",
+            "长沙市",
+            "长沙理工大学",
+            "新材料",
+            "",
+            "",
+        ],
+    ]);
+    let (status, preview) = crate::imports::api_preview(&t, &zhuzhou, "experts", &file).await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(preview["rows"][0]["action_label"], "新增", "{preview}");
+    assert!(
+        preview["rows"][1]["errors"]
+            .to_string()
+            .contains("已在长沙市专家库中"),
+        "{preview}"
+    );
+    let file = crate::imports::sheet(&[
+        vec![
+            "登录账户",
+            "姓名",
+            "所在市州",
+            "工作单位",
+            "专业领域",
+            "关联单位",
+            "状态",
+        ],
+        vec![
+            "zzexpert2",
+            "许教授",
+            "株洲市",
+            "中车株洲所",
+            "轨道交通",
+            "",
+            "",
+        ],
+    ]);
+    let (_, preview) = crate::imports::api_preview(&t, &zhuzhou, "experts", &file).await;
+    let (status, done) = crate::imports::api_commit(&t, &zhuzhou, "experts", &preview).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["created"], 1);
+    let (_, list) = call(&t, &zhuzhou, "GET", "/api/v1/experts", None).await;
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["pool_label"] == "株洲市专家库")
+    );
+
+    // The province's round takes the provincial pool only.
+    let (_, r) =
+        crate::fixtures::open_showcase_round(&t, &RoundPlan::new("preliminary", 5, "")).await;
+    let (status, body) = on_round(
+        &t,
+        &province,
+        "PUT",
+        r.id,
+        "panel",
+        Some(json!({"add": [own[0]], "remove": []})),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let refusal = field_message(&body, "experts");
+    assert!(refusal.contains("属于长沙市专家库"), "{refusal}");
+    assert!(refusal.contains("只能从省级专家库中选择"), "{refusal}");
+    set_panel(&t, &province, r.id.get(), &[provincial]).await;
+}
+
+/// `serve --demo`: the city template installed and offered, 长沙's own competition with three
+/// submitted 长沙 applications and 长沙's pool of three, so the 长沙 bureau can click through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_gives_changsha_its_own_competition_pool_and_round() {
+    let t = support::spawn().await;
+    let banner = jiqun::demo::seed_for_serve(t.app()).await.unwrap();
+    assert!(banner.contains("csexpert1"), "{banner}");
+    let changsha = token(&t, "changsha").await;
+    let (status, list) = call(&t, &changsha, "GET", "/api/v1/competitions", None).await;
+    assert_eq!(status, 200, "{list}");
+    let city_call = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["organiser_city_code"] == "430100")
+        .cloned()
+        .unwrap_or_else(|| panic!("no 长沙 call: {list}"));
+    assert_eq!(city_call["title"], "2026年长沙市先进制造业集群竞赛");
+    assert_eq!(city_call["organiser_label"], "市级（长沙市）");
+    let competition = city_call["id"].as_i64().unwrap();
+    // 岳阳 does not see it.
+    let yueyang = token(&t, "yueyang").await;
+    let (status, _) = call(
+        &t,
+        &yueyang,
+        "GET",
+        &format!("/api/v1/competitions/{competition}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    // The city template is offered to 长沙's next calls.
+    let page = support::page_login(&t, "changsha").await;
+    let (status, html) = get_page(&page, &t, "/competitions/new").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("value=\"city-template\""), "{html}");
+    // Its pool is its own three.
+    let (_, pool) = call(&t, &changsha, "GET", "/api/v1/experts", None).await;
+    let pool: Vec<i64> = pool
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["pool_label"], "长沙市专家库", "{e}");
+            e["id"].as_i64().unwrap()
+        })
+        .collect();
+    assert_eq!(pool.len(), 3);
+    // The workbench asks for the round; the round takes the three submitted applications.
+    let p = crate::fixtures::principal(&t, "changsha").await;
+    let todos = jiqun::services::workbench::for_principal(t.app(), &p, 0)
+        .await
+        .unwrap()
+        .todos;
+    assert!(
+        todos.iter().any(|d| d.label.starts_with("待开设评审轮次")
+            && d.href == format!("/competitions/{competition}/rounds/new")
+            && d.count == 3),
+        "{:?}",
+        todos.iter().map(|d| &d.label).collect::<Vec<_>>()
+    );
+    let plan = RoundPlan {
+        opens_in: Duration::days(0),
+        closes_in: Duration::days(3),
+        ..RoundPlan::new("preliminary", 3, "")
+    };
+    let (status, view) = call(
+        &t,
+        &changsha,
+        "POST",
+        &format!("/api/v1/competitions/{competition}/rounds"),
+        Some(plan.json(&t)),
+    )
+    .await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["entries"].as_array().unwrap().len(), 3, "{view}");
+    let round = view["round"]["id"].as_i64().unwrap();
+    set_panel(&t, &changsha, round, &pool).await;
+    let (status, body) = on_round(&t, &changsha, "POST", round, "auto-assign", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["added"], 9, "{body}");
+    // The city's experts sign in with the demo password and find their work.
+    let tok = token(&t, "csexpert1").await;
+    let (status, mine) = call(&t, &tok, "GET", "/api/v1/scoring", None).await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine.as_array().unwrap().len(), 3, "{mine}");
 }

@@ -374,15 +374,16 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Scop
         (Round, _, _) => None,
 
         (ExpertPool, Province, View | Create | Update | Export) => Some(All),
-        // A city bureau picks its own competition's panel from the pool.
-        (ExpertPool, CityBureau, View) => Some(All),
+        // A city bureau keeps its own city's pool (第十六条), from which its own competitions'
+        // panels are drawn: OwnCity here means the experts of the bureau's city's pool.
+        (ExpertPool, CityBureau, View | Create | Update | Export) => Some(OwnCity),
         (ExpertPool, Expert, View | Update) => Some(OwnAccount),
         (ExpertPool, _, _) => None,
 
         // An expert scores only what is assigned to them; the province reads all and may reopen.
         (ScoreSheet, Expert, View | Create | Update) => Some(OwnAccount),
         (ScoreSheet, Province, View | Update | Export) => Some(All),
-        (ScoreSheet, CityBureau, View | Update) => Some(OwnCity),
+        (ScoreSheet, CityBureau, View | Update | Export) => Some(OwnCity),
         (ScoreSheet, _, _) => None,
 
         // The public files objections without an account; the province handles them.
@@ -622,6 +623,7 @@ mod tests {
             (Resource::Round, Action::Update),
             (Resource::ScoreSheet, Action::View),
             (Resource::ScoreSheet, Action::Update),
+            (Resource::ScoreSheet, Action::Export),
             (Resource::Objection, Action::View),
             (Resource::Objection, Action::Review),
         ] {
@@ -642,7 +644,7 @@ mod tests {
         );
         assert_eq!(
             permission(Role::CityBureau, Resource::ExpertPool, Action::Update),
-            None
+            Some(ScopeKind::OwnCity)
         );
         assert_eq!(
             permission(Role::CityBureau, Resource::Competition, Action::View),

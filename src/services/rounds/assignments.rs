@@ -148,6 +148,20 @@ pub struct ShortfallView {
     pub reason: String,
 }
 
+/// The conflict rules of the round's policy: whether an expert of the cluster's city is
+/// conflicted is the policy's (`[rounds.panel] same_city_conflict`; a city's own competition
+/// may switch it off, since its pool is its own city's experts).
+pub(crate) async fn conflict_rules<C: ConnectionTrait>(
+    conn: &C,
+    r: &round::Model,
+) -> Result<review::ConflictRules, AppError> {
+    let c = super::competition_of(conn, r).await?;
+    let (_, rule) = super::round_policy(&c, r.kind)?;
+    Ok(review::ConflictRules {
+        same_city: rule.panel.same_city_conflict(),
+    })
+}
+
 /// What an automatic assignment of the round's panel would give, without writing it.
 pub(super) struct Plan {
     /// (application id, expert id) pairs standing before the plan.
@@ -195,7 +209,8 @@ pub(super) async fn plan<C: ConnectionTrait>(conn: &C, r: &round::Model) -> Resu
         })
         .collect();
     let k = r.experts_per_application.max(0) as u32;
-    let result = review::assign(&entrants, &experts, k, &existing);
+    let rules = conflict_rules(conn, r).await?;
+    let result = review::assign_under(&entrants, &experts, k, &existing, rules);
     let by_app: BTreeMap<ApplicationId, round_entry::Model> =
         entries.into_iter().map(|e| (e.application_id, e)).collect();
     let names = cluster_names(conn, by_app.values().map(|e| e.cluster_id)).await?;
@@ -393,7 +408,7 @@ pub async fn assign(
         .next()
         .ok_or(AppError::NotFound)?;
     let reason = override_reason.trim();
-    let conflicts = review::check_manual(&expert, &entrant)
+    let conflicts = review::check_manual_under(&expert, &entrant, conflict_rules(&txn, &r).await?)
         .err()
         .unwrap_or_default();
     if !conflicts.is_empty() && reason.is_empty() {

@@ -1,4 +1,6 @@
-//! The round's panel: the experts the province draws on for its assignments (第十条).
+//! The round's panel: the experts the organiser draws on for its assignments (第十条) — the
+//! province from the provincial pool, a city bureau for its own competition from its city's
+//! pool only (第十六条).
 
 use crate::store::id::{ExpertId, RoundId};
 use std::collections::BTreeSet;
@@ -6,11 +8,13 @@ use std::collections::BTreeSet;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::{
-    active_assignments, ensure_assignable, expert_name, load_for_update, names, panel_ids,
+    active_assignments, competition_of, ensure_assignable, expert_name, load_for_update, names,
+    panel_ids,
 };
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
 use crate::error::AppError;
+use crate::services::experts;
 use crate::store::{
     self,
     entity::{expert, panel_member},
@@ -27,19 +31,31 @@ pub async fn set_panel(
     let txn = store::write_txn(&app.db).await?;
     let r = load_for_update(&txn, p, round_id).await?;
     ensure_assignable(&r)?;
+    let pool = competition_of(&txn, &r).await?.organiser_city_code;
     let now = app.clock.now();
     let current: BTreeSet<ExpertId> = panel_ids(&txn, r.id).await?.into_iter().collect();
-    let known: BTreeSet<ExpertId> = store::load_by_ids::<expert::Entity>(&txn, add.iter().copied())
-        .await?
-        .into_values()
-        .filter(|e| e.active)
-        .map(|e| e.id)
-        .collect();
-    if let Some(bad) = add.iter().find(|id| !known.contains(id)) {
-        return Err(AppError::invalid(
-            "experts",
-            format!("专家{}不在专家库中或已停用", expert_name(&txn, *bad).await?),
-        ));
+    let found = store::load_by_ids::<expert::Entity>(&txn, add.iter().copied()).await?;
+    for id in add {
+        match found.get(id) {
+            Some(e) if e.pool_city_code != pool => {
+                return Err(AppError::invalid(
+                    "experts",
+                    format!(
+                        "专家{}属于{}，本竞赛的评审组只能从{}中选择",
+                        e.name,
+                        experts::pool_label(e.pool_city_code),
+                        experts::pool_label(pool)
+                    ),
+                ));
+            }
+            Some(e) if e.active => {}
+            _ => {
+                return Err(AppError::invalid(
+                    "experts",
+                    format!("专家{}不在专家库中或已停用", expert_name(&txn, *id).await?),
+                ));
+            }
+        }
     }
     let active = active_assignments(&txn, r.id).await?;
     let mut added = Vec::new();

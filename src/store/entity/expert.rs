@@ -18,6 +18,9 @@ pub struct Model {
     /// Enterprises, parks and bodies the expert is tied to, one per line.
     pub affiliations: String,
     pub active: bool,
+    /// Whose pool the expert is in: NULL the province's, else the city whose bureau keeps it
+    /// for its own competitions (第十六条).
+    pub pool_city_code: Option<RegionCode>,
     pub version: i32,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,

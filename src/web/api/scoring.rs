@@ -255,12 +255,14 @@ async fn propose(
     ))
 }
 
-/// Every score sheet of the round as Excel (province; audited).
+/// Every score sheet of the round as Excel (the province, or the city bureau organising the round's
+/// competition; audited).
 #[utoipa::path(get, path = "/api/v1/rounds/{id}/scores.xlsx", params(("id" = i64, Path)),
     responses(
         (status = 200, description = "评分表（.xlsx）",
             content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 403, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 async fn scores_xlsx(
     State(app): State<Shared>,
     Authed(ctx): Authed,
@@ -270,12 +272,14 @@ async fn scores_xlsx(
     Ok(xlsx_download(bytes, &name, &format!("scores-{id}.xlsx")))
 }
 
-/// The ranking of the round as Excel (province; audited).
+/// The ranking of the round as Excel (the province, or the city bureau organising the round's
+/// competition; audited).
 #[utoipa::path(get, path = "/api/v1/rounds/{id}/ranking.xlsx", params(("id" = i64, Path)),
     responses(
         (status = 200, description = "评审排名（.xlsx）",
             content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 403, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 async fn ranking_xlsx(
     State(app): State<Shared>,
     Authed(ctx): Authed,

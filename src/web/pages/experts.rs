@@ -28,9 +28,13 @@ pub fn routes() -> Router<Shared> {
         .route("/experts/{id}", get(edit_form).post(update))
 }
 
-/// Whether the principal keeps the whole pool (the province), not just their own entry.
+/// Whether the principal keeps a pool (the province, or a city bureau its city's own), not
+/// just their own entry.
 fn keeps_pool(ctx: &SessionCtx) -> bool {
-    permission(ctx.principal.role, Resource::ExpertPool, Action::Update) == Some(ScopeKind::All)
+    matches!(
+        permission(ctx.principal.role, Resource::ExpertPool, Action::Update),
+        Some(ScopeKind::All | ScopeKind::OwnCity)
+    )
 }
 
 #[derive(Template, WebTemplate)]

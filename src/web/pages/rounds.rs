@@ -338,7 +338,7 @@ async fn show_page(
     let can_edit = can(ctx, Action::Update) && open;
     let pool = if can_edit {
         let on_panel: BTreeSet<ExpertId> = v.panel.iter().map(|m| m.expert_id).collect();
-        experts::list(app, &ctx.principal)
+        experts::for_round(app, &ctx.principal, id)
             .await?
             .into_iter()
             .map(|e| PoolChoice {

@@ -8,6 +8,10 @@
 //!   social credit code;
 //! - the expert has declared a conflict with that application.
 //!
+//! The city rule can be switched off for a competition whose experts all come from the
+//! cluster's own city (a city's own competition, 第十六条) through [`ConflictRules`]; the other
+//! rules always hold.
+//!
 //! [`assign`] never adds a conflicted pair, gives every application exactly `k` experts when
 //! enough conflict-free experts exist (and says why not otherwise), and balances loads as
 //! evenly as the conflicts allow; see its documentation for the precise guarantee.
@@ -156,17 +160,46 @@ impl fmt::Display for Conflict {
     }
 }
 
+/// Which conflict rules apply in a round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConflictRules {
+    /// Whether an expert working in the city of the cluster's lead county or of another county
+    /// it spans is conflicted (the provincial rule). Off only where the policy says so.
+    pub same_city: bool,
+}
+
+impl Default for ConflictRules {
+    fn default() -> Self {
+        ConflictRules { same_city: true }
+    }
+}
+
 /// Every conflict between an expert and an application, sorted and without repeats;
 /// empty when the expert may review it.
 pub fn conflicts(expert: &Expert, entrant: &Entrant) -> Vec<Conflict> {
+    conflicts_under(expert, entrant, ConflictRules::default())
+}
+
+/// [`conflicts`] under the round's rules.
+pub fn conflicts_under(expert: &Expert, entrant: &Entrant, rules: ConflictRules) -> Vec<Conflict> {
     let names = Interner::of(std::slice::from_ref(expert));
-    PreparedExpert::new(expert, &names).conflicts_with(&PreparedEntrant::new(entrant, &names))
+    PreparedExpert::new(expert, &names)
+        .conflicts_with(&PreparedEntrant::new(entrant, &names), rules)
 }
 
 /// The check for a hand assignment by the province. A conflicting one may still be made,
 /// but only as an override with a recorded reason, which is the caller's job.
 pub fn check_manual(expert: &Expert, entrant: &Entrant) -> Result<(), Vec<Conflict>> {
-    let found = conflicts(expert, entrant);
+    check_manual_under(expert, entrant, ConflictRules::default())
+}
+
+/// [`check_manual`] under the round's rules.
+pub fn check_manual_under(
+    expert: &Expert,
+    entrant: &Entrant,
+    rules: ConflictRules,
+) -> Result<(), Vec<Conflict>> {
+    let found = conflicts_under(expert, entrant, rules);
     if found.is_empty() { Ok(()) } else { Err(found) }
 }
 
@@ -279,9 +312,11 @@ impl PreparedExpert {
     }
 
     /// The single definition of a conflict; `assign` and `conflicts` both use it.
-    fn conflicts_with(&self, entrant: &PreparedEntrant<'_>) -> Vec<Conflict> {
+    fn conflicts_with(&self, entrant: &PreparedEntrant<'_>, rules: ConflictRules) -> Vec<Conflict> {
         let mut found = Vec::new();
-        if self.city == entrant.city {
+        if !rules.same_city {
+            // The city rule is off for this round.
+        } else if self.city == entrant.city {
             found.push(Conflict::SameCity { city: entrant.city });
         } else if entrant.spanned.contains(&self.city) {
             found.push(Conflict::SpannedCity { city: self.city });
@@ -387,6 +422,17 @@ pub fn assign(
     k: u32,
     existing: &[(i64, i64)],
 ) -> Assignment {
+    assign_under(entrants, experts, k, existing, ConflictRules::default())
+}
+
+/// [`assign`] under the round's conflict rules.
+pub fn assign_under(
+    entrants: &[Entrant],
+    experts: &[Expert],
+    k: u32,
+    existing: &[(i64, i64)],
+    rules: ConflictRules,
+) -> Assignment {
     let mut app_ids: Vec<i64> = entrants.iter().map(|e| e.application_id).collect();
     app_ids.sort_unstable();
     app_ids.dedup();
@@ -410,7 +456,7 @@ pub fn assign(
         };
         let prepared = PreparedExpert::new(expert, &names);
         for (a, entrant) in &prepared_entrants {
-            if !prepared.conflicts_with(entrant).is_empty() {
+            if !prepared.conflicts_with(entrant, rules).is_empty() {
                 solver.set(*a, e, Cell::Conflicted);
             }
         }
@@ -698,6 +744,36 @@ mod tests {
             counties: Vec::new(),
             co_applicants: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_city_competition_may_switch_the_city_rule_off_but_never_the_others() {
+        // A city's own competition: its experts all work in the cluster's city.
+        let off = ConflictRules { same_city: false };
+        let app = Entrant {
+            counties: vec![code(430_121), code(430_321)],
+            ..entrant(1, 430_121)
+        };
+        let local = expert(1, 430_100);
+        assert_eq!(conflicts(&local, &app)[0].key(), "same_city");
+        assert!(conflicts_under(&local, &app, off).is_empty());
+        assert!(conflicts_under(&expert(2, 430_300), &app, off).is_empty());
+        let tied = Expert {
+            affiliations: vec!["长沙经济技术开发区".into()],
+            ..expert(3, 430_100)
+        };
+        let found = check_manual_under(&tied, &app, off).unwrap_err();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].key(), "core_park");
+        // The automatic assignment follows the same rules.
+        let experts = [local.clone(), expert(2, 430_100), tied];
+        assert!(
+            assign(std::slice::from_ref(&app), &experts, 2, &[])
+                .pairs
+                .is_empty()
+        );
+        let pairs = assign_under(&[app], &experts, 2, &[], off).pairs;
+        assert_eq!(pairs, vec![(1, 1), (1, 2)]);
     }
 
     #[test]

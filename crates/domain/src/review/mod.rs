@@ -29,7 +29,8 @@ pub mod window;
 mod properties;
 
 pub use assignment::{
-    Assignment, Conflict, Entrant, Expert, Org, Shortfall, assign, check_manual, conflicts,
+    Assignment, Conflict, ConflictRules, Entrant, Expert, Org, Shortfall, assign, assign_under,
+    check_manual, check_manual_under, conflicts, conflicts_under,
 };
 pub use floors::{FloorMiss, below_floors};
 pub use normalise::{z_score_totals, z_scores};

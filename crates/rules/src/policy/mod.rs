@@ -591,6 +591,11 @@ pub struct Panel {
     /// How each expert's totals are rescaled before aggregation (absent = none).
     #[serde(default)]
     pub normalise: Normalise,
+    /// Whether an expert working in the city of the cluster (its lead county's, or another
+    /// county's it spans) is conflicted (回避). Absent = yes, the provincial rule; only a city's
+    /// own competition, whose pool is that city's experts, may set it to false.
+    #[serde(default)]
+    pub same_city_conflict: Option<bool>,
     pub source: Source,
 }
 
@@ -607,6 +612,11 @@ pub enum Normalise {
 }
 
 impl Panel {
+    /// Whether the same-city conflict applies (absent: it does).
+    pub fn same_city_conflict(&self) -> bool {
+        self.same_city_conflict.unwrap_or(true)
+    }
+
     /// Whether the highest and lowest scores are dropped for a panel of `scored` experts.
     pub fn drops_extremes(&self, scored: u32) -> bool {
         self.aggregation == Aggregation::TrimmedMean

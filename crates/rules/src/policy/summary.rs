@@ -226,9 +226,14 @@ fn write_summary(p: &Policy, o: &mut String) -> std::fmt::Result {
         } else {
             "不设答辩".to_string()
         };
+        let same_city = if panel.same_city_conflict() {
+            ""
+        } else {
+            "；与集群同属一个市州的专家无需回避（其余回避情形照常）"
+        };
         writeln!(
             o,
-            "     每份申报{}–{}名专家评审，{aggregation}；{defence}{}",
+            "     每份申报{}–{}名专家评审，{aggregation}；{defence}{same_city}{}",
             panel.min_experts,
             panel.max_experts,
             tag(panel.source)

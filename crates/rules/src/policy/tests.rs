@@ -730,6 +730,19 @@ fn the_city_template_is_a_city_text_of_one_round_without_city_review() {
     assert_eq!(p.rounds.len(), 1);
     assert_eq!(p.rounds[0].entrants, Entrants::Submitted);
     assert_eq!(p.rounds[0].outcome, Outcome::CityTitle);
+    // Its panel is the city's own pool: the same-city conflict is off, and on by default.
+    assert!(!p.rounds[0].panel.same_city_conflict());
+    assert!(
+        p.summary().contains("与集群同属一个市州的专家无需回避"),
+        "{}",
+        p.summary()
+    );
+    assert!(
+        shipped()
+            .rounds
+            .iter()
+            .all(|r| r.panel.same_city_conflict())
+    );
     assert!(p.groupings.is_empty());
     // The provincial text is a province-level one, with no city title.
     assert_eq!(shipped().organiser_level(), OrganiserLevel::Province);
@@ -775,6 +788,25 @@ fn a_city_text_numbers_and_issues_certificates_in_the_citys_name() {
             "{broken}: {errs:?}"
         );
     }
+}
+
+#[test]
+fn only_a_city_text_switches_the_same_city_conflict_off() {
+    let list = errors(&edit(
+        "normalise = \"none\"\n",
+        "normalise = \"none\"\nsame_city_conflict = false\n",
+    ));
+    let reason = reason_at(&list, "rounds[0].panel.same_city_conflict");
+    assert!(reason.contains("只能用于市级竞赛"), "{reason}");
+    // Saying the default out loud is fine.
+    Policy::parse(
+        &edit(
+            "normalise = \"none\"\n",
+            "normalise = \"none\"\nsame_city_conflict = true\n",
+        ),
+        "测试.toml",
+    )
+    .unwrap();
 }
 
 #[test]

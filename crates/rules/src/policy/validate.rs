@@ -727,7 +727,7 @@ fn rounds_checks(rounds: &[Round], level: OrganiserLevel, e: &mut Errors) {
                 );
             }
             text(e, &format!("{at}.name"), &r.name);
-            panel_checks(&format!("{at}.panel"), &r.panel, e);
+            panel_checks(&format!("{at}.panel"), &r.panel, level, e);
         }
         return;
     }
@@ -767,11 +767,17 @@ fn rounds_checks(rounds: &[Round], level: OrganiserLevel, e: &mut Errors) {
             ),
             _ => {}
         }
-        panel_checks(&format!("{at}.panel"), &r.panel, e);
+        panel_checks(&format!("{at}.panel"), &r.panel, level, e);
     }
 }
 
-fn panel_checks(pat: &str, p: &Panel, e: &mut Errors) {
+fn panel_checks(pat: &str, p: &Panel, level: OrganiserLevel, e: &mut Errors) {
+    if p.same_city_conflict == Some(false) && level != OrganiserLevel::City {
+        e.push(
+            format!("{pat}.same_city_conflict"),
+            "省级竞赛中专家与集群同属一个市州须回避：same_city_conflict = false 只能用于市级竞赛",
+        );
+    }
     if p.min_experts == 0 {
         e.push(format!("{pat}.min_experts"), "每份申报至少需要1名评审专家");
     }
