@@ -35,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0026CountyOpinions),
             Box::new(M0027SecondProgramme),
             Box::new(M0028CityCompetitions),
+            Box::new(M0029NationalTerms),
         ]
     }
 }
@@ -2427,6 +2428,81 @@ impl MigrationTrait for M0028CityCompetitions {
                 "competitions",
                 &["organiser_city_code"],
             )
+            .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// The national title's lifecycle: reports carry their programme (`policy_id`, empty = the
+/// provincial one, so existing rows keep their meaning) and are unique per programme, and each
+/// term of a ministry's title closes once (`ministry_terms`).
+struct M0029NationalTerms;
+
+impl MigrationName for M0029NationalTerms {
+    fn name(&self) -> &str {
+        "m0029_national_terms"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0029NationalTerms {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("reports")
+                .add_column(string("policy_id").default(""))
+                .to_owned(),
+        )
+        .await?;
+        m.drop_index(
+            Index::drop()
+                .name("uq_reports_period")
+                .table("reports")
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "uq_reports_programme_period",
+                "reports",
+                &["cluster_id", "policy_id", "period_kind", "period_year"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("ministry_terms")
+                .col(big_pk_auto("id"))
+                .col(big_integer("application_id"))
+                .col(big_integer("cluster_id"))
+                .col(date("term_start"))
+                .col(boolean("passed"))
+                .col(string("reason_key"))
+                .col(text("reason_name"))
+                .col(date("decided_on"))
+                .col(text("document_number"))
+                .col(big_integer("recorded_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_ministry_terms_application")
+                        .from("ministry_terms", "application_id")
+                        .to("applications", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "ux_ministry_terms_term",
+                "ministry_terms",
+                &["application_id", "term_start"],
+            )
+            .unique()
             .to_owned(),
         )
         .await?;
