@@ -215,16 +215,13 @@ async fn rows(app: &App, clusters: Vec<cluster::Model>) -> Result<Vec<LadderRow>
         prov_of.entry(d.cluster_id).or_default().push(d);
     }
     // A ministry's title while it stands (its term, not revoked).
-    let ministry_of: HashMap<ClusterId, String> = super::ministry::holdings(
-        &app.db,
-        Some(ids.clone()),
-        super::calendar::today(app),
-    )
-    .await?
-    .into_iter()
-    .filter(super::ministry::Holding::stands)
-    .map(|h| (h.cluster_id, h.title_name))
-    .collect();
+    let ministry_of: HashMap<ClusterId, String> =
+        super::ministry::holdings(&app.db, Some(ids.clone()), super::calendar::today(app))
+            .await?
+            .into_iter()
+            .filter(super::ministry::Holding::stands)
+            .map(|h| (h.cluster_id, h.title_name))
+            .collect();
     let mut nat_of: HashMap<ClusterId, &nomination::Model> = HashMap::new();
     for n in national.iter().filter(|n| n.outcome == Outcome::Selected) {
         let keep = nat_of.get(&n.cluster_id).is_none_or(|k| k.year <= n.year);

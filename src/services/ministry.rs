@@ -16,10 +16,10 @@ use jiqun_rules::policy::{ProgrammeOutcome, TitleTerm};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
 use time::Date;
-use serde::{Deserialize, Serialize};
 
 use super::applications::{self, competition_of};
 use super::{at_most, authorize, calendar};
@@ -29,7 +29,9 @@ use crate::error::{AppError, Problems};
 use crate::store::id::{ApplicationId, ClusterId, FieldCheckId, ReportId};
 use crate::store::{
     self,
-    entity::{application, cluster, competition, field_check, ministry_result, ministry_term, report},
+    entity::{
+        application, cluster, competition, field_check, ministry_result, ministry_term, report,
+    },
 };
 
 const MAX_FINDINGS_CHARS: usize = 2000;
@@ -531,11 +533,9 @@ pub(crate) async fn holdings<C: ConnectionTrait>(
     if results.is_empty() {
         return Ok(Vec::new());
     }
-    let calls = store::load_by_ids::<competition::Entity>(
-        conn,
-        results.iter().map(|r| r.competition_id),
-    )
-    .await?;
+    let calls =
+        store::load_by_ids::<competition::Entity>(conn, results.iter().map(|r| r.competition_id))
+            .await?;
     let mut closes: HashMap<ApplicationId, Vec<ministry_term::Model>> = HashMap::new();
     for t in store::load_where_in::<ministry_term::Entity>(
         conn,
@@ -732,6 +732,16 @@ pub async fn record_term_close(
         start
     };
     let validity = format!("{}至{}", date_zh(start), date_zh(end));
+    // The close that started this term, sent again: recorded once.
+    if let Some(prev) = closes.iter().find(|x| x.passed && x.decided_on == start)
+        && decided_on <= start
+    {
+        return Err(AppError::Conflict(format!(
+            "上一期的复核结果已于{}登记（{}），不能重复登记；本期有效期为{validity}",
+            date_zh(prev.decided_on),
+            prev.document_number
+        )));
+    }
     if decided_on <= start {
         return Err(AppError::invalid(
             "decided_on",
@@ -909,7 +919,10 @@ fn view_of(
         Standing::Certified => ("in_force", "有效期内".to_string()),
         Standing::Revoked => (
             "revoked",
-            format!("已撤销（{}）", revoked.map_or("", |c| c.reason_name.as_str())),
+            format!(
+                "已撤销（{}）",
+                revoked.map_or("", |c| c.reason_name.as_str())
+            ),
         ),
         _ if r.decided_on > today => ("none", "尚未生效".to_string()),
         _ => ("lapsed", "已过有效期".to_string()),
@@ -951,9 +964,7 @@ fn view_of(
                 overdue: rep.is_none_or(|x| x.revision == 0) && o.overdue_on(today),
                 report_id: rep.map(|x| x.id),
                 status: rep.map_or("not_started", |x| x.status.key()).into(),
-                status_label: rep
-                    .map_or("未开始", |x| x.status.label_on(route))
-                    .into(),
+                status_label: rep.map_or("未开始", |x| x.status.label_on(route)).into(),
             }
         })
         .collect();

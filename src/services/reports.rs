@@ -109,7 +109,11 @@ impl Programme {
             key: h.policy.id().to_string(),
             policy: h.policy.clone(),
             form,
-            route: if direct { Route::Direct } else { Route::ViaCity },
+            route: if direct {
+                Route::Direct
+            } else {
+                Route::ViaCity
+            },
             title_name: h.title_name.clone(),
         })
     }
@@ -475,15 +479,16 @@ impl ReportBasis {
         clusters: &[cluster::Model],
         today: Date,
     ) -> Result<Vec<ObligationRow>, AppError> {
-        let prog = Programme {
-            key: PROVINCIAL.into(),
-            policy: std::sync::Arc::new(policy.clone()),
-            form: policy.reports.form.clone().ok_or_else(|| {
-                AppError::Conflict("现行政策文件未定义发展情况报告的表单".into())
-            })?,
-            route: Route::ViaCity,
-            title_name: String::new(),
-        };
+        let prog =
+            Programme {
+                key: PROVINCIAL.into(),
+                policy: std::sync::Arc::new(policy.clone()),
+                form: policy.reports.form.clone().ok_or_else(|| {
+                    AppError::Conflict("现行政策文件未定义发展情况报告的表单".into())
+                })?,
+                route: Route::ViaCity,
+                title_name: String::new(),
+            };
         let mut out = Vec::new();
         for cl in clusters {
             let Some(t) = self.titles.get(&cl.id) else {
@@ -647,20 +652,20 @@ async fn owed_for(
         format!("{}称号", prog.title_name)
     };
     deadline::owed_reports(&prog.policy, &cal, &titles, today)
-    .map_err(|e| AppError::Conflict(e.to_string()))?
-    .into_iter()
-    .find(|o| o.period == period)
-    .ok_or_else(|| {
-        AppError::Conflict(format!(
-            "“{}”无需报送{}：报送义务以集群在{}持有{held}为准，且该日须已过去",
-            cl.name,
-            prog.report_title(period),
-            match period.kind {
-                ReportKind::Annual => format!("{}年12月31日", period.year),
-                ReportKind::SemiAnnual => format!("{}年6月30日", period.year),
-            }
-        ))
-    })
+        .map_err(|e| AppError::Conflict(e.to_string()))?
+        .into_iter()
+        .find(|o| o.period == period)
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "“{}”无需报送{}：报送义务以集群在{}持有{held}为准，且该日须已过去",
+                cl.name,
+                prog.report_title(period),
+                match period.kind {
+                    ReportKind::Annual => format!("{}年12月31日", period.year),
+                    ReportKind::SemiAnnual => format!("{}年6月30日", period.year),
+                }
+            ))
+        })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1050,7 +1050,10 @@ async fn a_cluster_with_both_titles_owes_both_returns_and_overdue_shows() {
     assert_ne!(ids[0], ids[1]);
     let (_, list) = call(&t, &applicant, "GET", "/api/v1/reports/obligations", None).await;
     assert_eq!(obligation(&list, cl, "").unwrap()["report_id"], ids[0]);
-    assert_eq!(obligation(&list, cl, POLICY_ID).unwrap()["report_id"], ids[1]);
+    assert_eq!(
+        obligation(&list, cl, POLICY_ID).unwrap()["report_id"],
+        ids[1]
+    );
 
     // The national return not filed by 30 April is overdue on 2 May, for everyone who reads it.
     forward_to(&t, date!(2028 - 05 - 02));
@@ -1103,7 +1106,7 @@ async fn the_term_closes_with_the_ministrys_recheck_once() {
     .await;
     assert_eq!(status, 422, "{body}");
     assert!(
-        error_message(&body).contains("不在政策列出的理由中"),
+        crate::fixtures::field_message(&body, "reason").contains("不在政策列出的理由中"),
         "{body}"
     );
 
@@ -1130,7 +1133,11 @@ async fn the_term_closes_with_the_ministrys_recheck_once() {
     assert!(error_message(&body).contains("已于"), "{body}");
     let entries = audited(&t, "application.ministry_term").await;
     assert_eq!(entries.len(), 2);
-    assert!(entries[1].summary.contains("经复核未通过"), "{}", entries[1].summary);
+    assert!(
+        entries[1].summary.contains("经复核未通过"),
+        "{}",
+        entries[1].summary
+    );
 
     // The ladder: the national rung while the title stands, not after its revocation.
     assert!(on_national_rung(&t, "长沙县复核通过集群").await);
@@ -1154,7 +1161,11 @@ async fn the_term_closes_with_the_ministrys_recheck_once() {
         .iter()
         .map(|o| o["period"].as_str().unwrap())
         .collect();
-    assert_eq!(periods, ["2027年度", "2028年度", "2029年度"], "none after the revocation");
+    assert_eq!(
+        periods,
+        ["2027年度", "2028年度", "2029年度"],
+        "none after the revocation"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1194,9 +1205,15 @@ async fn a_revocation_for_fraud_may_come_at_any_time_during_the_term() {
     assert_eq!(r["standing"], "revoked");
     assert_eq!(r["revocation_reason_name"], "虚假申报或隐瞒违法违规行为");
     assert_eq!(r["terms"][0]["closed"], "revoked");
-    assert!(!on_national_rung(&t, name).await, "not after the revocation");
+    assert!(
+        !on_national_rung(&t, name).await,
+        "not after the revocation"
+    );
     // The county is told.
     let county = token(&t, COUNTY).await;
     let (_, notes) = call(&t, &county, "GET", "/api/v1/notifications", None).await;
-    assert!(notes.to_string().contains("撤销中小企业特色产业集群认定"), "{notes}");
+    assert!(
+        notes.to_string().contains("撤销中小企业特色产业集群认定"),
+        "{notes}"
+    );
 }

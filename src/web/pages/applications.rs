@@ -36,7 +36,10 @@ pub fn routes() -> Router<Shared> {
         .route("/applications/{id}/extensions", post(extend))
         .route("/applications/{id}/field-checks", post(field_check))
         .route("/applications/{id}/ministry-result", post(ministry_result))
-        .route("/applications/{id}/ministry-recheck", post(ministry_recheck))
+        .route(
+            "/applications/{id}/ministry-recheck",
+            post(ministry_recheck),
+        )
 }
 
 pub struct OpenCall {
@@ -761,11 +764,9 @@ async fn ministry_recheck(
         document_number: form.document_number.clone(),
     };
     let done = match recheck_confirm().check(&form.acknowledge) {
-        Ok(()) => {
-            crate::services::ministry::record_term_close(&app, &ctx.principal, id, &input)
-                .await
-                .map(|_| ())
-        }
+        Ok(()) => crate::services::ministry::record_term_close(&app, &ctx.principal, id, &input)
+            .await
+            .map(|_| ()),
         Err(e) => Err(e),
     };
     match done {
