@@ -752,18 +752,17 @@ pub async fn record_term_close(
         ));
     }
     match reason {
-        Some(x) if x.during_term => {
-            if decided_on > end {
-                return Err(AppError::invalid(
-                    "decided_on",
-                    format!(
-                        "以“{}”撤销须在有效期内（{validity}）作出，决定日期{}已过有效期",
-                        x.name,
-                        date_zh(decided_on)
-                    ),
-                ));
-            }
+        Some(x) if x.during_term && decided_on > end => {
+            return Err(AppError::invalid(
+                "decided_on",
+                format!(
+                    "以“{}”撤销须在有效期内（{validity}）作出，决定日期{}已过有效期",
+                    x.name,
+                    date_zh(decided_on)
+                ),
+            ));
         }
+        Some(x) if x.during_term => {}
         _ if decided_on < last_year_from => {
             return Err(AppError::Conflict(format!(
                 "本期有效期为{validity}，复核结果自有效期最后一年（{}起）方可登记；有效期内撤销只能以政策规定的有效期内撤销理由作出",
