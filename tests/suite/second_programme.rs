@@ -529,6 +529,41 @@ async fn the_province_records_the_field_check_and_the_ministrys_result_on_the_pa
     assert_eq!(status, 200);
     assert!(html.contains("id=\"ministry-result\""));
     assert!(!html.contains("id=\"ministry-result-form\""));
+    assert!(
+        !html.contains("id=\"ministry-recheck-form\""),
+        "the province's"
+    );
+
+    // In the term's last year the province records the 复核 result, after ticking.
+    forward_to(&t, date!(2029 - 03 - 08));
+    let page = support::page_login(&t, "province").await;
+    let (_, html) = get_page(&page, &t, &path).await;
+    assert!(html.contains("id=\"ministry-recheck-form\""), "{html}");
+    assert!(html.contains("虚假申报或隐瞒违法违规行为（有效期内可随时撤销）"));
+    let csrf = support::csrf_from(&html);
+    let form = |tick: bool| {
+        let mut f = vec![
+            ("_csrf", csrf.clone()),
+            ("outcome", "revoked".to_string()),
+            ("reason", "recheck_failed".to_string()),
+            ("decided_on", "2029-03-08".to_string()),
+            ("document_number", "工信部企业函〔2029〕66号".to_string()),
+        ];
+        if tick {
+            f.push(("acknowledge", "on".to_string()));
+        }
+        f
+    };
+    let refused = post_page(&page, &t, &format!("{path}/ministry-recheck"), &form(false)).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("工信部企业函〔2029〕66号"));
+    assert!(audited(&t, "application.ministry_term").await.is_empty());
+    let done = post_page(&page, &t, &format!("{path}/ministry-recheck"), &form(true)).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let (_, html) = get_page(&page, &t, &path).await;
+    assert!(html.contains("已撤销（经复核未通过）"), "{html}");
+    assert!(html.contains("id=\"ministry-terms\""));
+    assert!(!html.contains("id=\"ministry-recheck-form\""));
 }
 
 /// A provincial-competition application already with the city (written directly: its own
