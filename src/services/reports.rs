@@ -682,6 +682,8 @@ pub struct ReportRow {
     pub city_name: String,
     /// The programme: empty for the provincial one, else its policy's id.
     pub policy_id: String,
+    /// Whether it goes straight to the province (no city step).
+    pub direct: bool,
     pub period_kind: String,
     pub period_year: i32,
     pub title: String,
@@ -774,6 +776,7 @@ pub async fn rows_of(app: &App, rows: &[report::Model]) -> Result<Vec<ReportRow>
                     .unwrap_or_default(),
                 city_name: region::city_name_of(m.city_code),
                 policy_id: m.policy_id.clone(),
+                direct: prog.route == Route::Direct,
                 period_kind: m.period_kind.clone(),
                 period_year: m.period_year,
                 title: prog.report_title(period),
@@ -1101,6 +1104,7 @@ pub(crate) async fn view_of(
             cluster_name: cl.name,
             city_name: region::city_name_of(m.city_code),
             policy_id: m.policy_id.clone(),
+            direct: prog.route == Route::Direct,
             period_kind: m.period_kind.clone(),
             period_year: m.period_year,
             title: prog.report_title(period),
