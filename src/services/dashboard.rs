@@ -568,8 +568,12 @@ async fn compute(app: &App, p: &Principal, q: &DashboardQuery) -> Result<Dashboa
         .iter()
         .filter(|i| i.value_type != ValueType::Text)
         .collect();
-    let filed: Vec<&crate::store::entity::report::Model> =
-        basis.reports.values().filter(|r| r.revision > 0).collect();
+    let filed: Vec<&crate::store::entity::report::Model> = basis
+        .reports
+        .values()
+        // The provincial programme's reports: the figures are its form's.
+        .filter(|r| r.revision > 0 && r.policy_id == reports::PROVINCIAL)
+        .collect();
     let figures = app
         .report_figures
         .figures(

@@ -1,7 +1,8 @@
 //! 第十六条 分级培育: the ladder — each cluster with its rungs, county (its lead county) → city
 //! (a city-level title from its city's own competition, `city_designations`) → province (its
 //! live provincial designations) → national (selected after the province's nomination,
-//! 第十七条) — and its highest title. The province reads every cluster, a city bureau its city's
+//! 第十七条, or a ministry's title while it stands: in its term, not revoked, `ministry::holdings`)
+//! — and its highest title. The province reads every cluster, a city bureau its city's
 //! (the cluster permission's scope). Filters by city, highest level and name; one count, one
 //! page and three batch loads whatever the size.
 
@@ -119,23 +120,31 @@ fn with_national_title() -> sea_orm::sea_query::SelectStatement {
         .to_owned()
 }
 
-fn level_condition(level: &str) -> Condition {
+/// `ministry`: the clusters whose ministry's title stands today (a handful: the ministry
+/// selects a few a year).
+fn level_condition(level: &str, ministry: &[ClusterId]) -> Condition {
     let id = cluster::Column::Id;
     let has = |q| id.in_subquery(q);
     let lacks = |q| id.not_in_subquery(q);
+    let national = Condition::any()
+        .add(has(with_national_title()))
+        .add(id.is_in(ministry.iter().copied()));
+    let not_national = Condition::all()
+        .add(lacks(with_national_title()))
+        .add(id.is_not_in(ministry.iter().copied()));
     match level {
-        "national" => Condition::all().add(has(with_national_title())),
+        "national" => national,
         "province" => Condition::all()
             .add(has(with_provincial_title()))
-            .add(lacks(with_national_title())),
+            .add(not_national),
         "city" => Condition::all()
             .add(has(with_city_title()))
             .add(lacks(with_provincial_title()))
-            .add(lacks(with_national_title())),
+            .add(not_national),
         _ => Condition::all()
             .add(lacks(with_city_title()))
             .add(lacks(with_provincial_title()))
-            .add(lacks(with_national_title())),
+            .add(not_national),
     }
 }
 
@@ -151,7 +160,13 @@ async fn listed(
         q = q.filter(cluster::Column::CityCode.eq(city));
     }
     if let Some(level) = params.get("level") {
-        q = q.filter(level_condition(level));
+        let ministry: Vec<ClusterId> =
+            super::ministry::standing_clusters(&app.db, super::calendar::today(app))
+                .await?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+        q = q.filter(level_condition(level, &ministry));
     }
     if let Some(text) = params.get("q") {
         q = q.filter(cluster::Column::Name.contains(text));
@@ -199,6 +214,14 @@ async fn rows(app: &App, clusters: Vec<cluster::Model>) -> Result<Vec<LadderRow>
     for d in provincial.iter().filter(|d| d.revoked_on.is_none()) {
         prov_of.entry(d.cluster_id).or_default().push(d);
     }
+    // A ministry's title while it stands (its term, not revoked).
+    let ministry_of: HashMap<ClusterId, String> =
+        super::ministry::holdings(&app.db, Some(ids.clone()), super::calendar::today(app))
+            .await?
+            .into_iter()
+            .filter(super::ministry::Holding::stands)
+            .map(|h| (h.cluster_id, h.title_name))
+            .collect();
     let mut nat_of: HashMap<ClusterId, &nomination::Model> = HashMap::new();
     for n in national.iter().filter(|n| n.outcome == Outcome::Selected) {
         let keep = nat_of.get(&n.cluster_id).is_none_or(|k| k.year <= n.year);
@@ -227,6 +250,7 @@ async fn rows(app: &App, clusters: Vec<cluster::Model>) -> Result<Vec<LadderRow>
             let national_title = nat_of
                 .get(&c.id)
                 .map(|n| format!("{}年国家级先进制造业集群（{}）", n.year, n.outcome.label()))
+                .or_else(|| ministry_of.get(&c.id).cloned())
                 .unwrap_or_default();
             let level = ladder::highest(&Standing {
                 city_title: !city_title.is_empty(),

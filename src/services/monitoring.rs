@@ -177,6 +177,7 @@ pub async fn of_cluster(
     let (policy, form) = reports::policy_and_form(app)?;
     let mut filed: Vec<report::Model> = report::Entity::find()
         .filter(report::Column::ClusterId.eq(cl.id))
+        .filter(report::Column::PolicyId.eq(reports::PROVINCIAL))
         .filter(report::Column::Revision.gt(0))
         .all(&app.db)
         .await?

@@ -7,6 +7,14 @@
 //!
 //! Obligations and due dates come only from the deadline engine
 //! (`jiqun_rules::deadline::owed_reports`) over the cluster's titles and the working-day calendar.
+//!
+//! A report belongs to a programme (`reports.policy_id`): empty for the installation's
+//! provincial programme (its current policy, the provincial designations), or the id of a
+//! policy whose title is the ministry's (the national 中小企业特色产业集群's yearly return, owed
+//! over the title's terms in `ministry::holdings`, on that policy's own form). The cluster's
+//! promotion organisation files both (the permission table gives reports to it, `OwnOrg`); a
+//! programme whose 初审 is the province's sends its report straight to the province
+//! (`report::Route::Direct`: no city step), which accepts or returns it.
 
 mod alerts;
 mod steps;
@@ -20,7 +28,7 @@ use std::collections::{BTreeMap, HashMap};
 use jiqun_domain::access::{Action, Resource, ScopeKind, report_in_reach};
 use jiqun_domain::lifecycle::Title;
 use jiqun_domain::region;
-use jiqun_domain::report::Status;
+use jiqun_domain::report::{Route, Status};
 use jiqun_domain::round::date_zh;
 use jiqun_rules::deadline::{self, OwedReport, ReportKind, ReportPeriod};
 use jiqun_rules::policy::{ReportForm, ValueType};
@@ -60,6 +68,119 @@ pub(crate) fn period_of(m: &report::Model) -> Option<ReportPeriod> {
         kind,
         year: m.period_year,
     })
+}
+
+/// The provincial programme's key in `reports.policy_id`.
+pub const PROVINCIAL: &str = "";
+
+/// The programme a report is kept under: its policy, its form and its route.
+pub struct Programme {
+    /// `reports.policy_id`: empty for the provincial programme.
+    pub key: String,
+    pub policy: std::sync::Arc<Policy>,
+    pub form: ReportForm,
+    pub route: Route,
+    /// The title it is owed under, for people (empty for the provincial programme).
+    pub title_name: String,
+}
+
+impl Programme {
+    pub fn provincial(app: &App) -> Result<Programme, AppError> {
+        let (policy, form) = policy_and_form(app)?;
+        Ok(Programme {
+            key: PROVINCIAL.into(),
+            policy: std::sync::Arc::new(policy),
+            form,
+            route: Route::ViaCity,
+            title_name: String::new(),
+        })
+    }
+
+    fn of_holding(h: &super::ministry::Holding) -> Result<Programme, AppError> {
+        let form = h.policy.reports.form.clone().ok_or_else(|| {
+            AppError::Conflict(format!(
+                "《{}》未定义年度报告的表单",
+                h.policy.identity.name
+            ))
+        })?;
+        let direct = h.policy.procedure_or_default().first_review
+            == jiqun_rules::policy::FirstReview::Province;
+        Ok(Programme {
+            key: h.policy.id().to_string(),
+            policy: h.policy.clone(),
+            form,
+            route: if direct {
+                Route::Direct
+            } else {
+                Route::ViaCity
+            },
+            title_name: h.title_name.clone(),
+        })
+    }
+
+    /// The programme `key` of a cluster: the provincial one, or the one of its ministry's
+    /// title under that policy.
+    pub(crate) async fn of<C: ConnectionTrait>(
+        app: &App,
+        conn: &C,
+        cluster_id: ClusterId,
+        key: &str,
+    ) -> Result<Programme, AppError> {
+        if key == PROVINCIAL {
+            return Programme::provincial(app);
+        }
+        let holdings =
+            super::ministry::holdings(conn, Some(vec![cluster_id]), calendar::today(app)).await?;
+        let h = holdings
+            .iter()
+            .find(|h| h.policy.id() == key)
+            .ok_or_else(|| AppError::invalid("policy_id", format!("该集群没有“{key}”的称号")))?;
+        Programme::of_holding(h)
+    }
+
+    /// The titles of a cluster this programme's reports are owed under.
+    async fn titles<C: ConnectionTrait>(
+        &self,
+        app: &App,
+        conn: &C,
+        cluster_id: ClusterId,
+    ) -> Result<Vec<Title>, AppError> {
+        if self.key == PROVINCIAL {
+            return Ok(titles_of(conn, [cluster_id])
+                .await?
+                .remove(&cluster_id)
+                .unwrap_or_default());
+        }
+        Ok(
+            super::ministry::holdings(conn, Some(vec![cluster_id]), calendar::today(app))
+                .await?
+                .into_iter()
+                .filter(|h| h.policy.id() == self.key)
+                .flat_map(|h| h.titles)
+                .collect(),
+        )
+    }
+
+    /// A report's title: "2025年度发展情况报告"; under a ministry's title, prefixed by it.
+    pub fn report_title(&self, period: ReportPeriod) -> String {
+        if self.title_name.is_empty() {
+            report_title(&self.policy, period)
+        } else {
+            format!("{}{}", self.title_name, report_title(&self.policy, period))
+        }
+    }
+
+    pub fn status_label(&self, status: Status) -> &'static str {
+        status.label_on(self.route)
+    }
+
+    /// The status a report waits in for the province's decision.
+    pub fn awaiting_province(&self) -> Status {
+        match self.route {
+            Route::ViaCity => Status::Forwarded,
+            Route::Direct => Status::Submitted,
+        }
+    }
 }
 
 /// The policy reports follow today and its report form.
@@ -172,11 +293,16 @@ pub(crate) async fn titles_of<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// A period's report rows by (cluster, kind key, year).
-pub(crate) type ReportKey = (ClusterId, String, i32);
+/// A period's report rows by (cluster, programme, kind key, year).
+pub(crate) type ReportKey = (ClusterId, String, String, i32);
 
 fn key_of(m: &report::Model) -> ReportKey {
-    (m.cluster_id, m.period_kind.clone(), m.period_year)
+    (
+        m.cluster_id,
+        m.policy_id.clone(),
+        m.period_kind.clone(),
+        m.period_year,
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -189,6 +315,10 @@ pub struct ObligationRow {
     pub cluster_id: ClusterId,
     pub cluster_name: String,
     pub city_name: String,
+    /// The programme: empty for the provincial one, else its policy's id.
+    pub policy_id: String,
+    /// The title it is owed under (e.g. 中小企业特色产业集群); empty for the provincial one.
+    pub programme: String,
     /// annual | semi_annual
     pub period_kind: String,
     pub period_year: i32,
@@ -216,7 +346,7 @@ pub struct ObligationRow {
 }
 
 fn obligation_row(
-    policy: &Policy,
+    prog: &Programme,
     cl: &cluster::Model,
     owed: &OwedReport,
     report: Option<&report::Model>,
@@ -232,9 +362,11 @@ fn obligation_row(
         cluster_id: cl.id,
         cluster_name: cl.name.clone(),
         city_name: region::city_name_of(cl.city_code),
+        policy_id: prog.key.clone(),
+        programme: prog.title_name.clone(),
         period_kind: kind_key(owed.period.kind).into(),
         period_year: owed.period.year,
-        title: report_title(policy, owed.period),
+        title: prog.report_title(owed.period),
         nominal_due: owed.nominal_due.to_string(),
         due: owed.due.map(|d| d.to_string()).unwrap_or_default(),
         due_zh: match owed.due {
@@ -248,30 +380,43 @@ fn obligation_row(
         overdue: !filed && owed.overdue_on(today),
         report_id: report.map(|r| r.id),
         status: report.map_or("not_started", |r| r.status.key()).into(),
-        status_label: report.map_or("未开始", |r| r.status.label()).into(),
+        status_label: report
+            .map_or("未开始", |r| prog.status_label(r.status))
+            .into(),
     }
 }
 
 /// The obligations of the clusters the principal reaches, as of today, latest first; for the
-/// city and the province only those of clusters in scope.
+/// city and the province only those of clusters in scope. The provincial programme's and
+/// those of the ministry's titles the clusters hold.
 pub async fn obligations(app: &App, p: &Principal) -> Result<Vec<ObligationRow>, AppError> {
-    let (policy, _) = policy_and_form(app)?;
     let cal = calendar::load(app).await?;
     let today = calendar::today(app);
     let clusters = clusters_in_scope(app, p).await?;
-    obligations_for(app, p, &policy, &cal, &clusters, today).await
-}
-
-async fn obligations_for(
-    app: &App,
-    p: &Principal,
-    policy: &Policy,
-    cal: &Calendar,
-    clusters: &[cluster::Model],
-    today: Date,
-) -> Result<Vec<ObligationRow>, AppError> {
-    let basis = ReportBasis::load(app, p, clusters).await?;
-    basis.obligations(policy, cal, clusters, today)
+    let basis = ReportBasis::load(app, p, &clusters).await?;
+    let mut out = match Programme::provincial(app) {
+        Ok(prog) => basis.obligations(&prog.policy, &cal, &clusters, today)?,
+        // A provincial policy without a report form keeps no provincial reports.
+        Err(AppError::Conflict(_)) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let holdings = super::ministry::holdings(
+        &app.db,
+        Some(clusters.iter().map(|c| c.id).collect()),
+        today,
+    )
+    .await?;
+    let by_id: HashMap<ClusterId, &cluster::Model> = clusters.iter().map(|c| (c.id, c)).collect();
+    for h in &holdings {
+        let (Some(cl), Ok(prog)) = (by_id.get(&h.cluster_id), Programme::of_holding(h)) else {
+            continue;
+        };
+        out.extend(basis.owed_under(&prog, &cal, cl, &h.titles, today)?);
+    }
+    out.sort_by(|a, b| {
+        (b.nominal_due.as_str(), a.cluster_id).cmp(&(a.nominal_due.as_str(), b.cluster_id))
+    });
+    Ok(out)
 }
 
 /// What obligations are read from, loaded in a bounded number of queries for any number of
@@ -325,7 +470,8 @@ impl ReportBasis {
         })
     }
 
-    /// Every obligation of the clusters as of `today`, latest due first.
+    /// Every obligation of the clusters under the provincial programme as of `today`, latest
+    /// due first.
     pub(crate) fn obligations(
         &self,
         policy: &Policy,
@@ -333,27 +479,54 @@ impl ReportBasis {
         clusters: &[cluster::Model],
         today: Date,
     ) -> Result<Vec<ObligationRow>, AppError> {
+        let prog =
+            Programme {
+                key: PROVINCIAL.into(),
+                policy: std::sync::Arc::new(policy.clone()),
+                form: policy.reports.form.clone().ok_or_else(|| {
+                    AppError::Conflict("现行政策文件未定义发展情况报告的表单".into())
+                })?,
+                route: Route::ViaCity,
+                title_name: String::new(),
+            };
         let mut out = Vec::new();
         for cl in clusters {
             let Some(t) = self.titles.get(&cl.id) else {
                 continue;
             };
-            for owed in deadline::owed_reports(policy, cal, t, today)
-                .map_err(|e| AppError::Conflict(e.to_string()))?
-            {
-                let key = (
-                    cl.id,
-                    kind_key(owed.period.kind).to_string(),
-                    owed.period.year,
-                );
-                let report = self.reports.get(&key);
-                let filed_on = report.and_then(|r| self.first_filed.get(&r.id).copied());
-                out.push(obligation_row(policy, cl, &owed, report, filed_on, today));
-            }
+            out.extend(self.owed_under(&prog, cal, cl, t, today)?);
         }
         out.sort_by(|a, b| {
             (b.nominal_due.as_str(), a.cluster_id).cmp(&(a.nominal_due.as_str(), b.cluster_id))
         });
+        Ok(out)
+    }
+}
+
+impl ReportBasis {
+    /// The obligations of one cluster under a programme, over the titles it is owed under.
+    fn owed_under(
+        &self,
+        prog: &Programme,
+        cal: &Calendar,
+        cl: &cluster::Model,
+        titles: &[Title],
+        today: Date,
+    ) -> Result<Vec<ObligationRow>, AppError> {
+        let mut out = Vec::new();
+        for owed in deadline::owed_reports(&prog.policy, cal, titles, today)
+            .map_err(|e| AppError::Conflict(e.to_string()))?
+        {
+            let key = (
+                cl.id,
+                prog.key.clone(),
+                kind_key(owed.period.kind).to_string(),
+                owed.period.year,
+            );
+            let report = self.reports.get(&key);
+            let filed_on = report.and_then(|r| self.first_filed.get(&r.id).copied());
+            out.push(obligation_row(prog, cl, &owed, report, filed_on, today));
+        }
         Ok(out)
     }
 }
@@ -463,37 +636,36 @@ pub(crate) async fn first_filed_dates<'a, C: ConnectionTrait>(
     Ok(out)
 }
 
-/// The one obligation of a cluster for a period, if it owes that report.
+/// The one obligation of a cluster for a period under a programme, if it owes that report.
 async fn owed_for(
     app: &App,
     cl: &cluster::Model,
+    prog: &Programme,
     period: ReportPeriod,
-) -> Result<(Policy, ReportForm, OwedReport), AppError> {
-    let (policy, form) = policy_and_form(app)?;
+) -> Result<OwedReport, AppError> {
     let cal = calendar::load(app).await?;
     let today = calendar::today(app);
-    let titles = titles_of(&app.db, [cl.id]).await?;
-    let owed = deadline::owed_reports(
-        &policy,
-        &cal,
-        titles.get(&cl.id).map(Vec::as_slice).unwrap_or_default(),
-        today,
-    )
-    .map_err(|e| AppError::Conflict(e.to_string()))?
-    .into_iter()
-    .find(|o| o.period == period)
-    .ok_or_else(|| {
-        AppError::Conflict(format!(
-            "“{}”无需报送{}：报送义务以集群在{}持有培育对象或认定称号为准，且该日须已过去",
-            cl.name,
-            report_title(&policy, period),
-            match period.kind {
-                ReportKind::Annual => format!("{}年12月31日", period.year),
-                ReportKind::SemiAnnual => format!("{}年6月30日", period.year),
-            }
-        ))
-    })?;
-    Ok((policy, form, owed))
+    let titles = prog.titles(app, &app.db, cl.id).await?;
+    let held = if prog.title_name.is_empty() {
+        "培育对象或认定称号".to_string()
+    } else {
+        format!("{}称号", prog.title_name)
+    };
+    deadline::owed_reports(&prog.policy, &cal, &titles, today)
+        .map_err(|e| AppError::Conflict(e.to_string()))?
+        .into_iter()
+        .find(|o| o.period == period)
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "“{}”无需报送{}：报送义务以集群在{}持有{held}为准，且该日须已过去",
+                cl.name,
+                prog.report_title(period),
+                match period.kind {
+                    ReportKind::Annual => format!("{}年12月31日", period.year),
+                    ReportKind::SemiAnnual => format!("{}年6月30日", period.year),
+                }
+            ))
+        })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -508,6 +680,10 @@ pub struct ReportRow {
     pub cluster_id: ClusterId,
     pub cluster_name: String,
     pub city_name: String,
+    /// The programme: empty for the provincial one, else its policy's id.
+    pub policy_id: String,
+    /// Whether it goes straight to the province (no city step).
+    pub direct: bool,
     pub period_kind: String,
     pub period_year: i32,
     pub title: String,
@@ -547,15 +723,50 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<ReportRow>, AppError> 
     rows_of(app, &rows).await
 }
 
+/// The programmes of some reports by (cluster, key): a bounded number of queries.
+async fn programmes_of(
+    app: &App,
+    rows: &[report::Model],
+) -> Result<HashMap<(ClusterId, String), Programme>, AppError> {
+    let mut out = HashMap::new();
+    if rows.iter().any(|m| m.policy_id == PROVINCIAL) {
+        let prov = Programme::provincial(app)?;
+        for m in rows.iter().filter(|m| m.policy_id == PROVINCIAL) {
+            out.entry((m.cluster_id, PROVINCIAL.to_string()))
+                .or_insert_with(|| Programme {
+                    key: prov.key.clone(),
+                    policy: prov.policy.clone(),
+                    form: prov.form.clone(),
+                    route: prov.route,
+                    title_name: String::new(),
+                });
+        }
+    }
+    let national: Vec<ClusterId> = rows
+        .iter()
+        .filter(|m| m.policy_id != PROVINCIAL)
+        .map(|m| m.cluster_id)
+        .collect();
+    if !national.is_empty() {
+        for h in super::ministry::holdings(&app.db, Some(national), calendar::today(app)).await? {
+            if let Ok(prog) = Programme::of_holding(&h) {
+                out.entry((h.cluster_id, prog.key.clone())).or_insert(prog);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The rows of a list of reports (one query for the cluster names, any number of reports).
 pub async fn rows_of(app: &App, rows: &[report::Model]) -> Result<Vec<ReportRow>, AppError> {
-    let (policy, _) = policy_and_form(app)?;
+    let programmes = programmes_of(app, rows).await?;
     let names =
         store::load_by_ids::<cluster::Entity>(&app.db, rows.iter().map(|m| m.cluster_id)).await?;
     Ok(rows
         .iter()
         .filter_map(|m| {
             let period = period_of(m)?;
+            let prog = programmes.get(&(m.cluster_id, m.policy_id.clone()))?;
             Some(ReportRow {
                 id: m.id,
                 cluster_id: m.cluster_id,
@@ -564,11 +775,13 @@ pub async fn rows_of(app: &App, rows: &[report::Model]) -> Result<Vec<ReportRow>
                     .map(|c| c.name.clone())
                     .unwrap_or_default(),
                 city_name: region::city_name_of(m.city_code),
+                policy_id: m.policy_id.clone(),
+                direct: prog.route == Route::Direct,
                 period_kind: m.period_kind.clone(),
                 period_year: m.period_year,
-                title: report_title(&policy, period),
+                title: prog.report_title(period),
                 status: m.status.key().into(),
-                status_label: m.status.label().into(),
+                status_label: prog.status_label(m.status).into(),
                 revision: m.revision,
                 submitted_at: m.submitted_at.map(format_local),
                 version: m.version,
@@ -664,6 +877,7 @@ async fn flags_of(
 ) -> Result<Vec<FlagView>, AppError> {
     let others = report::Entity::find()
         .filter(report::Column::ClusterId.eq(m.cluster_id))
+        .filter(report::Column::PolicyId.eq(m.policy_id.clone()))
         .all(&app.db)
         .await?;
     Ok(flags_among(policy, form, m, period, &others))
@@ -807,7 +1021,8 @@ pub(crate) async fn view_of(
     p: &Principal,
     m: report::Model,
 ) -> Result<ReportView, AppError> {
-    let (policy, form) = policy_and_form(app)?;
+    let prog = Programme::of(app, &app.db, m.cluster_id, &m.policy_id).await?;
+    let (policy, form) = (prog.policy.as_ref(), &prog.form);
     let period = period_of(&m).ok_or_else(|| AppError::internal("report period kind"))?;
     let cl = cluster::Entity::find_by_id(m.cluster_id)
         .one(&app.db)
@@ -819,11 +1034,11 @@ pub(crate) async fn view_of(
         .unwrap_or_default();
     let cal = calendar::load(app).await?;
     let today = calendar::today(app);
-    let due = deadline::report_due_date(&policy, &cal, period).ok();
-    let nominal = deadline::nominal_due_date(&policy, period)
+    let due = deadline::report_due_date(policy, &cal, period).ok();
+    let nominal = deadline::nominal_due_date(policy, period)
         .map_err(|e| AppError::internal(e.to_string()))?;
     let data = data_of(&m);
-    let (fields_view, complete) = form_fields(&form, &data);
+    let (fields_view, complete) = form_fields(form, &data);
     let history = report_event::Entity::find()
         .filter(report_event::Column::ReportId.eq(m.id))
         .order_by_asc(report_event::Column::Id)
@@ -852,7 +1067,7 @@ pub(crate) async fn view_of(
             let parse = |v: &report_version::Model| -> ReportData {
                 serde_json::from_str(&v.form).unwrap_or_default()
             };
-            report_form::diff(&form, &parse(before), &parse(after))
+            report_form::diff(form, &parse(before), &parse(after))
                 .into_iter()
                 .map(|c| ChangeView {
                     label: c.label,
@@ -871,12 +1086,13 @@ pub(crate) async fn view_of(
         && m.status.editable();
     let can_forward = authorize(p, Resource::Report, Action::Review).is_ok()
         && p.role == jiqun_domain::access::Role::CityBureau
+        && prog.route == Route::ViaCity
         && m.status == Status::Submitted;
     let can_decide = authorize(p, Resource::Report, Action::Review).is_ok()
         && p.role == jiqun_domain::access::Role::Province
-        && m.status == Status::Forwarded;
+        && m.status == prog.awaiting_province();
     let flags = if authorize(p, Resource::Report, Action::Review).is_ok() {
-        flags_of(app, &policy, &form, &m, period).await?
+        flags_of(app, policy, form, &m, period).await?
     } else {
         Vec::new()
     };
@@ -887,11 +1103,13 @@ pub(crate) async fn view_of(
             cluster_id: m.cluster_id,
             cluster_name: cl.name,
             city_name: region::city_name_of(m.city_code),
+            policy_id: m.policy_id.clone(),
+            direct: prog.route == Route::Direct,
             period_kind: m.period_kind.clone(),
             period_year: m.period_year,
-            title: report_title(&policy, period),
+            title: prog.report_title(period),
             status: m.status.key().into(),
-            status_label: m.status.label().into(),
+            status_label: prog.status_label(m.status).into(),
             revision: m.revision,
             submitted_at: m.submitted_at.map(format_local),
             version: m.version,

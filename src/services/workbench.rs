@@ -684,21 +684,25 @@ async fn report_todos(app: &App, p: &Principal) -> Result<Vec<(String, String, u
             }
         }
         Role::CityBureau | Role::Province => {
-            let (waiting, label) = if p.role == Role::CityBureau {
-                (
-                    jiqun_domain::report::Status::Submitted,
-                    "待签署意见并转报发展情况报告",
-                )
+            use jiqun_domain::report::Status;
+            let city = p.role == Role::CityBureau;
+            let label = if city {
+                "待签署意见并转报发展情况报告"
             } else {
-                (
-                    jiqun_domain::report::Status::Forwarded,
-                    "待审核接收发展情况报告",
-                )
+                "待审核接收发展情况报告"
+            };
+            // A report with no city step (a ministry's title's return) waits for the province
+            // once submitted.
+            let waiting = |r: &reports::ReportRow| match (city, r.direct) {
+                (true, false) => r.status == Status::Submitted.key(),
+                (true, true) => false,
+                (false, false) => r.status == Status::Forwarded.key(),
+                (false, true) => r.status == Status::Submitted.key(),
             };
             let ids: Vec<ReportId> = reports::list(app, p)
                 .await?
                 .iter()
-                .filter(|r| r.status == waiting.key())
+                .filter(|r| waiting(r))
                 .map(|r| r.id)
                 .collect();
             out.push((

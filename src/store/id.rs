@@ -173,4 +173,6 @@ ids! {
     FieldCheckId;
     /// `ministry_results.id`: the ministry's result for a recommended application.
     MinistryResultId;
+    /// `ministry_terms.id`: the close of one term of a ministry's title (复核 or revocation).
+    MinistryTermId;
 }

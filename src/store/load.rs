@@ -70,6 +70,8 @@ has_id!(
     recheck: RecheckId,
     recheck_call: RecheckCallId,
     recheck_objection: RecheckObjectionId,
+    ministry_result: MinistryResultId,
+    ministry_term: MinistryTermId,
 );
 
 /// The distinct keys as query values, taken before any await: the futures below then hold no

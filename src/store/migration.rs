@@ -37,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0028CityCompetitions),
             Box::new(M0029CityCertificates),
             Box::new(M0030CityExpertPools),
+            Box::new(M0031NationalTerms),
         ]
     }
 }
@@ -2716,6 +2717,122 @@ impl MigrationTrait for M0030CityExpertPools {
             Table::alter()
                 .table("experts")
                 .drop_column("pool_city_code")
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// The national title's lifecycle: reports carry their programme (`policy_id`, empty = the
+/// provincial one, so existing rows keep their meaning) and are unique per programme, and each
+/// term of a ministry's title closes once (`ministry_terms`).
+struct M0031NationalTerms;
+
+impl MigrationName for M0031NationalTerms {
+    fn name(&self) -> &str {
+        "m0031_national_terms"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0031NationalTerms {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("reports")
+                .add_column(string("policy_id").default(""))
+                .to_owned(),
+        )
+        .await?;
+        m.drop_index(
+            Index::drop()
+                .name("uq_reports_period")
+                .table("reports")
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "uq_reports_programme_period",
+                "reports",
+                &["cluster_id", "policy_id", "period_kind", "period_year"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("ministry_terms")
+                .col(big_pk_auto("id"))
+                .col(big_integer("application_id"))
+                .col(big_integer("cluster_id"))
+                .col(date("term_start"))
+                .col(boolean("passed"))
+                .col(string("reason_key"))
+                .col(text("reason_name"))
+                .col(date("decided_on"))
+                .col(text("document_number"))
+                .col(big_integer("recorded_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_ministry_terms_application")
+                        .from("ministry_terms", "application_id")
+                        .to("applications", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "ux_ministry_terms_term",
+                "ministry_terms",
+                &["application_id", "term_start"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Back to one report per cluster and period: the returns of other programmes go with the
+    /// column that told them apart (a rollback for tests and emergencies, not an upgrade path).
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("ministry_terms").to_owned())
+            .await?;
+        m.drop_index(
+            Index::drop()
+                .name("uq_reports_programme_period")
+                .table("reports")
+                .to_owned(),
+        )
+        .await?;
+        let db = m.get_connection();
+        for table in ["report_versions", "report_events"] {
+            db.execute_unprepared(&format!(
+                "DELETE FROM {table} WHERE report_id IN (SELECT id FROM reports WHERE policy_id <> '')"
+            ))
+            .await?;
+        }
+        db.execute_unprepared("DELETE FROM reports WHERE policy_id <> ''")
+            .await?;
+        m.create_index(
+            index(
+                "uq_reports_period",
+                "reports",
+                &["cluster_id", "period_kind", "period_year"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table("reports")
+                .drop_column("policy_id")
                 .to_owned(),
         )
         .await?;

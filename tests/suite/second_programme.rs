@@ -325,7 +325,7 @@ async fn the_national_programme_runs_from_the_county_to_the_ministrys_title() {
     county = token(&t, COUNTY).await;
     let r = result_of(&t, &county, ids[0]).await;
     assert_eq!(r["owed"][0]["period"], "2027年度");
-    assert_eq!(r["owed"][0]["name"], "上一年度集群发展情况");
+    assert_eq!(r["owed"][0]["name"], "年度发展情况");
     assert_eq!(r["owed"][0]["due_zh"], "2028年4月30日");
     assert_eq!(r["owed"][0]["overdue"], false);
     forward_to(&t, date!(2028 - 05 - 02));
@@ -529,6 +529,41 @@ async fn the_province_records_the_field_check_and_the_ministrys_result_on_the_pa
     assert_eq!(status, 200);
     assert!(html.contains("id=\"ministry-result\""));
     assert!(!html.contains("id=\"ministry-result-form\""));
+    assert!(
+        !html.contains("id=\"ministry-recheck-form\""),
+        "the province's"
+    );
+
+    // In the term's last year the province records the 复核 result, after ticking.
+    forward_to(&t, date!(2029 - 03 - 08));
+    let page = support::page_login(&t, "province").await;
+    let (_, html) = get_page(&page, &t, &path).await;
+    assert!(html.contains("id=\"ministry-recheck-form\""), "{html}");
+    assert!(html.contains("虚假申报或隐瞒违法违规行为（有效期内可随时撤销）"));
+    let csrf = support::csrf_from(&html);
+    let form = |tick: bool| {
+        let mut f = vec![
+            ("_csrf", csrf.clone()),
+            ("outcome", "revoked".to_string()),
+            ("reason", "recheck_failed".to_string()),
+            ("decided_on", "2029-03-08".to_string()),
+            ("document_number", "工信部企业函〔2029〕66号".to_string()),
+        ];
+        if tick {
+            f.push(("acknowledge", "on".to_string()));
+        }
+        f
+    };
+    let refused = post_page(&page, &t, &format!("{path}/ministry-recheck"), &form(false)).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("工信部企业函〔2029〕66号"));
+    assert!(audited(&t, "application.ministry_term").await.is_empty());
+    let done = post_page(&page, &t, &format!("{path}/ministry-recheck"), &form(true)).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let (_, html) = get_page(&page, &t, &path).await;
+    assert!(html.contains("已撤销（经复核未通过）"), "{html}");
+    assert!(html.contains("id=\"ministry-terms\""));
+    assert!(!html.contains("id=\"ministry-recheck-form\""));
 }
 
 /// A provincial-competition application already with the city (written directly: its own
@@ -767,5 +802,453 @@ async fn the_county_starts_on_its_list_page_and_the_province_reviews_from_its_qu
     assert!(
         html.contains("待补正申报材料并重新提交：长沙县列表集群"),
         "{html}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The title's lifecycle: yearly returns filed as reports, and the close of each term.
+
+const NATIONAL_RETURN: &str = "中小企业特色产业集群2027年度发展情况";
+
+/// Clusters of 长沙县 hold the national title from 8 November 2027 (the ministry's result
+/// recorded); each one's application and cluster id.
+async fn national_titles(t: &TestApp, names: &[&str]) -> Vec<(i64, i64)> {
+    set_day(t, date!(2027 - 03 - 08));
+    let province = token(t, "province").await;
+    let county = token(t, COUNTY).await;
+    let call_id = national_call(t, &province).await;
+    let mut ids = Vec::new();
+    for name in names {
+        ids.push(county_applies(t, &county, call_id, name).await);
+    }
+    let (status, body) = recommend(t, &province, &ids).await;
+    assert_eq!(status, 200, "{body}");
+    forward_to(t, date!(2027 - 11 - 08));
+    let province = token(t, "province").await;
+    let mut out = Vec::new();
+    for id in ids {
+        let (status, r) = call_json(
+            t,
+            &province,
+            "POST",
+            &format!("/api/v1/applications/{id}/ministry-result"),
+            json!({"outcome": "selected", "decided_on": "2027-11-08", "document_number": "工信部企业函〔2027〕300号"}),
+        )
+        .await;
+        assert_eq!(status, 200, "{r}");
+        let (_, one) = call(
+            t,
+            &province,
+            "GET",
+            &format!("/api/v1/applications/{id}"),
+            None,
+        )
+        .await;
+        out.push((id, one["application"]["cluster_id"].as_i64().unwrap()));
+    }
+    out
+}
+
+async fn national_title(t: &TestApp, name: &str) -> (i64, i64) {
+    national_titles(t, &[name]).await[0]
+}
+
+/// The national return's form, filled: every field the policy's `[reports.form]` defines.
+fn national_return_fields() -> Value {
+    let form = national().reports.form.unwrap();
+    let mut indicators = serde_json::Map::new();
+    for i in &form.indicators {
+        indicators.insert(i.key.clone(), json!("21"));
+    }
+    indicators.insert("year_revenue".into(), json!("86.5"));
+    let mut sections = serde_json::Map::new();
+    for s in jiqun_rules::report_form::all_sections(&form) {
+        sections.insert(s.key.clone(), json!(format!("{}：稳步推进。", s.name)));
+    }
+    json!({"indicators": indicators, "sections": sections})
+}
+
+fn obligation<'a>(list: &'a Value, cluster_id: i64, policy_id: &str) -> Option<&'a Value> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["cluster_id"] == cluster_id && o["policy_id"] == policy_id)
+}
+
+async fn ministry_recheck(t: &TestApp, who: &str, id: i64, body: Value) -> (u16, Value) {
+    call_json(
+        t,
+        who,
+        "POST",
+        &format!("/api/v1/applications/{id}/ministry-recheck"),
+        body,
+    )
+    .await
+}
+
+async fn on_national_rung(t: &TestApp, name: &str) -> bool {
+    let province = token(t, "province").await;
+    let (status, list) = call(t, &province, "GET", "/api/v1/ladder?level=national", None).await;
+    assert_eq!(status, 200, "{list}");
+    list.as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["cluster_name"] == name)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_national_yearly_return_is_filed_and_received_by_the_province() {
+    let t = support::spawn().await;
+    let (app_id, cl) = national_title(&t, "长沙县年报集群").await;
+    forward_to(&t, date!(2028 - 01 - 05));
+    let applicant = token(&t, "applicant").await;
+    let province = token(&t, "province").await;
+    let city = token(&t, "changsha").await;
+    let county = token(&t, COUNTY).await;
+
+    // The cluster's promotion organisation owes the return, due 30 April, on the national form.
+    let (status, list) = call(&t, &applicant, "GET", "/api/v1/reports/obligations", None).await;
+    assert_eq!(status, 200, "{list}");
+    let owed = obligation(&list, cl, POLICY_ID).expect("the national return is owed");
+    assert_eq!(owed["title"], NATIONAL_RETURN);
+    assert_eq!(owed["programme"], "中小企业特色产业集群");
+    assert_eq!(owed["due_zh"], "2028年4月30日");
+    assert_eq!(owed["status"], "not_started");
+    assert_eq!(owed["overdue"], false);
+    assert!(obligation(&list, cl, "").is_none(), "no provincial title");
+    // Not a provincial report: the cluster holds no provincial title.
+    let (status, body) = call_json(
+        &t,
+        &applicant,
+        "POST",
+        "/api/v1/reports",
+        json!({"cluster_id": cl, "period_kind": "annual", "period_year": 2027}),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    let (status, v) = call_json(
+        &t,
+        &applicant,
+        "POST",
+        "/api/v1/reports",
+        json!({"cluster_id": cl, "policy_id": POLICY_ID, "period_kind": "annual", "period_year": 2027}),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    assert_eq!(v["title"], NATIONAL_RETURN);
+    assert_eq!(v["due"], "2028-04-30");
+    let fields: Vec<&str> = v["form"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert!(fields.contains(&"indicators.year_revenue"), "{fields:?}");
+    assert!(fields.contains(&"sections.development"), "{fields:?}");
+    assert!(
+        !fields.contains(&"indicators.period_revenue"),
+        "not the provincial form: {fields:?}"
+    );
+
+    // Incomplete, it cannot be submitted; complete, it goes straight to the province.
+    let (status, body) = call_json(
+        &t,
+        &applicant,
+        "POST",
+        &format!("/api/v1/reports/{id}/submit"),
+        json!({"version": v["version"]}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, saved) = call_json(
+        &t,
+        &applicant,
+        "PUT",
+        &format!("/api/v1/reports/{id}"),
+        json!({"fields": national_return_fields(), "version": v["version"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["fields"]["indicators"]["year_revenue"], "86.5");
+    assert_eq!(saved["complete"], true);
+    let (status, sub) = call_json(
+        &t,
+        &applicant,
+        "POST",
+        &format!("/api/v1/reports/{id}/submit"),
+        json!({"version": saved["version"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{sub}");
+    assert_eq!(sub["status"], "submitted");
+    assert_eq!(sub["status_label"], "已提交，待省工信厅审核");
+
+    // No city step: the city bureau reads it but cannot forward it.
+    let (status, seen) = call(&t, &city, "GET", &format!("/api/v1/reports/{id}"), None).await;
+    assert_eq!(status, 200, "{seen}");
+    assert_eq!(seen["can_forward"], false);
+    let (status, body) = call_json(
+        &t,
+        &city,
+        "POST",
+        &format!("/api/v1/reports/{id}/forward"),
+        json!({"opinion": "同意", "version": sub["version"]}),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+
+    // The province returns it, the cluster resubmits, the province accepts it.
+    let (status, seen) = call(&t, &province, "GET", &format!("/api/v1/reports/{id}"), None).await;
+    assert_eq!(status, 200, "{seen}");
+    assert_eq!(seen["can_decide"], true);
+    let (status, ret) = call_json(
+        &t,
+        &province,
+        "POST",
+        &format!("/api/v1/reports/{id}/return"),
+        json!({"comment": "请补充集群服务机构情况", "version": sub["version"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{ret}");
+    assert_eq!(ret["status"], "returned");
+    let (status, again) = call_json(
+        &t,
+        &applicant,
+        "POST",
+        &format!("/api/v1/reports/{id}/submit"),
+        json!({"version": ret["version"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{again}");
+    let (status, acc) = call_json(
+        &t,
+        &province,
+        "POST",
+        &format!("/api/v1/reports/{id}/accept"),
+        json!({"comment": "", "version": again["version"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{acc}");
+    assert_eq!(acc["status"], "accepted");
+    assert_eq!(audited(&t, "report.accept").await.len(), 1);
+
+    // The application's result shows the return filed.
+    let r = result_of(&t, &county, app_id).await;
+    assert_eq!(r["owed"][0]["period"], "2027年度");
+    assert_eq!(r["owed"][0]["status"], "accepted", "{r}");
+    assert_eq!(r["owed"][0]["report_id"], id);
+    assert_eq!(r["owed"][0]["overdue"], false);
+    let (_, list) = call(&t, &applicant, "GET", "/api/v1/reports/obligations", None).await;
+    assert_eq!(
+        obligation(&list, cl, POLICY_ID).unwrap()["compliance"],
+        "on_time"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_with_both_titles_owes_both_returns_and_overdue_shows() {
+    let t = support::spawn().await;
+    let name = "长沙县双称号集群";
+    let (app_id, cl) = national_title(&t, name).await;
+    // The same cluster also holds the provincial 培育对象 title since 2027.
+    crate::reports::designate(
+        &t,
+        name,
+        jiqun_domain::round::Designation::CultivationTarget,
+        date!(2027 - 06 - 01),
+        None,
+    )
+    .await;
+    forward_to(&t, date!(2028 - 03 - 02));
+    let applicant = token(&t, "applicant").await;
+    let (_, list) = call(&t, &applicant, "GET", "/api/v1/reports/obligations", None).await;
+    let provincial = obligation(&list, cl, "").expect("the provincial annual report");
+    let national_row = obligation(&list, cl, POLICY_ID).expect("the national return");
+    assert_eq!(provincial["period_year"], 2027);
+    assert_eq!(national_row["period_year"], 2027);
+    assert_ne!(provincial["title"], national_row["title"]);
+    // Both started for the same year: two reports.
+    let mut ids = Vec::new();
+    for policy_id in ["", POLICY_ID] {
+        let (status, v) = call_json(
+            &t,
+            &applicant,
+            "POST",
+            "/api/v1/reports",
+            json!({"cluster_id": cl, "policy_id": policy_id, "period_kind": "annual", "period_year": 2027}),
+        )
+        .await;
+        assert_eq!(status, 200, "{v}");
+        ids.push(v["id"].as_i64().unwrap());
+    }
+    assert_ne!(ids[0], ids[1]);
+    let (_, list) = call(&t, &applicant, "GET", "/api/v1/reports/obligations", None).await;
+    assert_eq!(obligation(&list, cl, "").unwrap()["report_id"], ids[0]);
+    assert_eq!(
+        obligation(&list, cl, POLICY_ID).unwrap()["report_id"],
+        ids[1]
+    );
+
+    // The national return not filed by 30 April is overdue on 2 May, for everyone who reads it.
+    forward_to(&t, date!(2028 - 05 - 02));
+    let applicant = token(&t, "applicant").await;
+    let (_, list) = call(&t, &applicant, "GET", "/api/v1/reports/obligations", None).await;
+    let row = obligation(&list, cl, POLICY_ID).unwrap();
+    assert_eq!(row["overdue"], true, "{row}");
+    assert_eq!(row["compliance"], "missing");
+    let (_, seen) = call(
+        &t,
+        &applicant,
+        "GET",
+        &format!("/api/v1/reports/{}", ids[1]),
+        None,
+    )
+    .await;
+    assert_eq!(seen["overdue"], true);
+    let county = token(&t, COUNTY).await;
+    let r = result_of(&t, &county, app_id).await;
+    assert_eq!(r["owed"][0]["overdue"], true, "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_term_closes_with_the_ministrys_recheck_once() {
+    let t = support::spawn().await;
+    let titles = national_titles(&t, &["长沙县复核通过集群", "长沙县复核未通过集群"]).await;
+    let (passed_id, failed_id) = (titles[0].0, titles[1].0);
+    let passed = json!({"outcome": "passed", "decided_on": "2030-09-01", "document_number": "工信部企业函〔2030〕88号"});
+
+    // Before the term's last year a 复核 result cannot be recorded.
+    forward_to(&t, date!(2029 - 06 - 01));
+    let province = token(&t, "province").await;
+    let early = json!({"outcome": "passed", "decided_on": "2029-06-01", "document_number": "工信部企业函〔2029〕1号"});
+    let (status, body) = ministry_recheck(&t, &province, passed_id, early).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(error_message(&body).contains("有效期最后一年"), "{body}");
+
+    forward_to(&t, date!(2030 - 09 - 01));
+    let province = token(&t, "province").await;
+    let county = token(&t, COUNTY).await;
+    // Only the province records it; the ground must be one of the policy's.
+    let (status, _) = ministry_recheck(&t, &county, passed_id, passed.clone()).await;
+    assert_eq!(status, 403);
+    let (status, body) = ministry_recheck(
+        &t,
+        &province,
+        failed_id,
+        json!({"outcome": "revoked", "reason": "no_such_ground", "decided_on": "2030-09-01", "document_number": "工信部企业函〔2030〕88号"}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        crate::fixtures::field_message(&body, "reason").contains("不在政策列出的理由中"),
+        "{body}"
+    );
+
+    // Passed: a new term from the decision day, with its own yearly returns later.
+    let (status, r) = ministry_recheck(&t, &province, passed_id, passed.clone()).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["standing"], "in_force");
+    assert_eq!(r["validity_zh"], "2030年9月1日至2033年8月31日");
+    assert_eq!(r["terms"].as_array().unwrap().len(), 2);
+    assert_eq!(r["terms"][0]["closed"], "passed");
+    // Once per term: the same result again is refused (the new term's close is years away).
+    let (status, body) = ministry_recheck(&t, &province, passed_id, passed).await;
+    assert_eq!(status, 409, "{body}");
+
+    // Failed: revoked, with its ground; the county is told; recorded once.
+    let failed = json!({"outcome": "revoked", "reason": "recheck_failed", "decided_on": "2030-09-01", "document_number": "工信部企业函〔2030〕88号"});
+    let (status, r) = ministry_recheck(&t, &province, failed_id, failed.clone()).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["standing"], "revoked");
+    assert_eq!(r["standing_label"], "已撤销（经复核未通过）");
+    assert_eq!(r["revocation_reason"], "recheck_failed");
+    let (status, body) = ministry_recheck(&t, &province, failed_id, failed).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(error_message(&body).contains("已于"), "{body}");
+    let entries = audited(&t, "application.ministry_term").await;
+    assert_eq!(entries.len(), 2);
+    assert!(
+        entries[1].summary.contains("经复核未通过"),
+        "{}",
+        entries[1].summary
+    );
+
+    // The ladder: the national rung while the title stands, not after its revocation.
+    assert!(on_national_rung(&t, "长沙县复核通过集群").await);
+    assert!(!on_national_rung(&t, "长沙县复核未通过集群").await);
+
+    // Years later the renewed title owes the returns of both terms' years.
+    forward_to(&t, date!(2031 - 01 - 05));
+    let county = token(&t, COUNTY).await;
+    let r = result_of(&t, &county, passed_id).await;
+    let periods: Vec<&str> = r["owed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["period"].as_str().unwrap())
+        .collect();
+    assert_eq!(periods, ["2027年度", "2028年度", "2029年度", "2030年度"]);
+    let r = result_of(&t, &county, failed_id).await;
+    let periods: Vec<&str> = r["owed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["period"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        periods,
+        ["2027年度", "2028年度", "2029年度"],
+        "none after the revocation"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_for_fraud_may_come_at_any_time_during_the_term() {
+    let t = support::spawn().await;
+    let name = "长沙县虚假申报集群";
+    let (id, _) = national_title(&t, name).await;
+    assert!(on_national_rung(&t, name).await, "the title stands");
+    forward_to(&t, date!(2028 - 06 - 01));
+    let province = token(&t, "province").await;
+    // A ground that closes a term is not for the middle of it.
+    let (status, body) = ministry_recheck(
+        &t,
+        &province,
+        id,
+        json!({"outcome": "revoked", "reason": "recheck_not_applied", "decided_on": "2028-05-20", "document_number": "工信部企业函〔2028〕12号"}),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    // Missing ground and document: field errors in Chinese, nothing written.
+    let (status, body) = ministry_recheck(
+        &t,
+        &province,
+        id,
+        json!({"outcome": "revoked", "decided_on": "2028-05-20"}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, r) = ministry_recheck(
+        &t,
+        &province,
+        id,
+        json!({"outcome": "revoked", "reason": "fraud", "decided_on": "2028-05-20", "document_number": "工信部企业函〔2028〕12号"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["standing"], "revoked");
+    assert_eq!(r["revocation_reason_name"], "虚假申报或隐瞒违法违规行为");
+    assert_eq!(r["terms"][0]["closed"], "revoked");
+    assert!(
+        !on_national_rung(&t, name).await,
+        "not after the revocation"
+    );
+    // The county is told.
+    let county = token(&t, COUNTY).await;
+    let (_, notes) = call(&t, &county, "GET", "/api/v1/notifications", None).await;
+    assert!(
+        notes.to_string().contains("撤销中小企业特色产业集群认定"),
+        "{notes}"
     );
 }

@@ -45,6 +45,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("application.recommend", "推荐至省工信厅"),
     ("application.field_check", "记录实地抽查"),
     ("application.ministry_result", "登记部里认定结果"),
+    ("application.ministry_term", "登记部里复核结果或撤销认定"),
     ("application.extend", "单独延长申报或初审期限"),
     ("round.open", "开设评审轮次"),
     ("round.panel", "组建评审组"),

@@ -66,6 +66,14 @@ impl Status {
         }
     }
 
+    /// The label under a route: without a city step a submitted report waits for the province.
+    pub fn label_on(self, route: Route) -> &'static str {
+        match (self, route) {
+            (Status::Submitted, Route::Direct) => "已提交，待省工信厅审核",
+            _ => self.label(),
+        }
+    }
+
     /// Whether the cluster may change the content.
     pub fn editable(self) -> bool {
         matches!(self, Status::Draft | Status::Returned)
@@ -132,16 +140,35 @@ pub enum Refusal {
     WrongState { step: Step, from: Status },
 }
 
+/// Which way a report travels: through the city bureau (第五条, the provincial programme), or
+/// straight to the province (a programme whose 初审 is the province's, e.g. the national
+/// 中小企业特色产业集群's yearly return), which then accepts or returns a submitted report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Route {
+    #[default]
+    ViaCity,
+    Direct,
+}
+
 /// The state after `step` from `from` taken by `role`.
 pub fn apply(from: Status, step: Step, role: Role) -> Result<Status, Refusal> {
+    apply_on(from, step, role, Route::ViaCity)
+}
+
+/// The state after `step` from `from` taken by `role` on `route`.
+pub fn apply_on(from: Status, step: Step, role: Role, route: Route) -> Result<Status, Refusal> {
     if step.role() != role {
         return Err(Refusal::WrongRole { step, role });
     }
+    let awaiting_province = match route {
+        Route::ViaCity => Status::Forwarded,
+        Route::Direct => Status::Submitted,
+    };
     match (from, step) {
         (Status::Draft | Status::Returned, Step::Submit) => Ok(Status::Submitted),
-        (Status::Submitted, Step::Forward) => Ok(Status::Forwarded),
-        (Status::Forwarded, Step::Return) => Ok(Status::Returned),
-        (Status::Forwarded, Step::Accept) => Ok(Status::Accepted),
+        (Status::Submitted, Step::Forward) if route == Route::ViaCity => Ok(Status::Forwarded),
+        (f, Step::Return) if f == awaiting_province => Ok(Status::Returned),
+        (f, Step::Accept) if f == awaiting_province => Ok(Status::Accepted),
         _ => Err(Refusal::WrongState { step, from }),
     }
 }
@@ -149,14 +176,32 @@ pub fn apply(from: Status, step: Step, role: Role) -> Result<Status, Refusal> {
 /// The steps of a report for its step indicator: 填报报告 → 市州审阅转报 → 省工信厅接收. A
 /// returned report is back at the first step.
 pub fn steps(status: Status) -> Vec<(&'static str, crate::round::StepState)> {
+    steps_on(status, Route::ViaCity)
+}
+
+/// The steps on a route; without the city step: 填报报告 → 省工信厅接收.
+pub fn steps_on(status: Status, route: Route) -> Vec<(&'static str, crate::round::StepState)> {
     const LABELS: [&str; 3] = ["填报报告", "市州审阅转报", "省工信厅接收"];
-    let at = match status {
-        Status::Draft | Status::Returned => 0,
-        Status::Submitted => 1,
-        Status::Forwarded => 2,
-        Status::Accepted => LABELS.len(),
-    };
-    crate::round::indicator(&LABELS, at, false)
+    const DIRECT: [&str; 2] = ["填报报告", "省工信厅接收"];
+    match route {
+        Route::ViaCity => {
+            let at = match status {
+                Status::Draft | Status::Returned => 0,
+                Status::Submitted => 1,
+                Status::Forwarded => 2,
+                Status::Accepted => LABELS.len(),
+            };
+            crate::round::indicator(&LABELS, at, false)
+        }
+        Route::Direct => {
+            let at = match status {
+                Status::Draft | Status::Returned => 0,
+                Status::Submitted | Status::Forwarded => 1,
+                Status::Accepted => DIRECT.len(),
+            };
+            crate::round::indicator(&DIRECT, at, false)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -200,6 +245,34 @@ mod tests {
                 .to_string(),
             "市州工信局不能办理“接收”"
         );
+    }
+
+    #[test]
+    fn without_the_city_step_the_province_decides_a_submitted_report() {
+        use Status::*;
+        let allowed = [
+            (Draft, Step::Submit, Submitted),
+            (Returned, Step::Submit, Submitted),
+            (Submitted, Step::Return, Returned),
+            (Submitted, Step::Accept, Accepted),
+        ];
+        for from in Status::ALL {
+            for step in Step::ALL {
+                for role in Role::ALL {
+                    let expected = allowed
+                        .iter()
+                        .find(|(f, s, _)| *f == from && *s == step && role == step.role())
+                        .map(|(_, _, to)| *to);
+                    assert_eq!(
+                        apply_on(from, step, role, Route::Direct).ok(),
+                        expected,
+                        "{from:?} {step:?} {role:?}"
+                    );
+                }
+            }
+        }
+        assert_eq!(Submitted.label_on(Route::Direct), "已提交，待省工信厅审核");
+        assert_eq!(steps_on(Submitted, Route::Direct).len(), 2);
     }
 
     #[test]

@@ -90,6 +90,7 @@ async fn latest_reports<C: ConnectionTrait>(
 ) -> Result<Vec<report::Model>, AppError> {
     let all = report::Entity::find()
         .filter(report::Column::ClusterId.eq(cluster_id))
+        .filter(report::Column::PolicyId.eq(reports::PROVINCIAL))
         .filter(report::Column::Status.ne(jiqun_domain::report::Status::Draft))
         .order_by_desc(report::Column::PeriodYear)
         .order_by_desc(report::Column::Id)

@@ -128,7 +128,7 @@ pub async fn remind_reports(app: &App) -> Result<u32, AppError> {
         for owed in owed_list {
             let kind = kind_key(owed.period.kind);
             let year = owed.period.year;
-            let report = reports.get(&(id, kind.to_string(), year));
+            let report = reports.get(&(id, super::PROVINCIAL.to_string(), kind.to_string(), year));
             for alert in due_alerts(&policy, &cal, &owed, report, today)? {
                 let key = (id, kind.to_string(), year, alert.key());
                 if sent_before.contains(&key) {

@@ -11,7 +11,7 @@ use jiqun_rules::report_form::{self, ReportData};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use time::OffsetDateTime;
 
-use super::{blocking_problems, data_of, kind_from_key, kind_key, load, owed_for, report_title};
+use super::{Programme, blocking_problems, data_of, kind_from_key, kind_key, load, owed_for};
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
 use crate::clock::format_local;
@@ -35,14 +35,17 @@ async fn load_own(app: &App, p: &Principal, id: ReportId) -> Result<report::Mode
     Ok(m)
 }
 
-/// Starts (or returns the existing) report of a cluster for a period it owes.
+/// Starts (or returns the existing) report of a cluster for a period it owes under a
+/// programme (`policy_id`: empty for the provincial one).
 pub async fn start(
     app: &App,
     p: &Principal,
     cluster_id: ClusterId,
+    policy_id: &str,
     period_kind: &str,
     period_year: i32,
 ) -> Result<super::ReportView, AppError> {
+    let policy_id = policy_id.trim();
     authorize(p, Resource::Report, Action::Create)?;
     let kind = kind_from_key(period_kind.trim()).ok_or_else(|| {
         AppError::invalid(
@@ -62,19 +65,21 @@ pub async fn start(
     let existing = || {
         report::Entity::find()
             .filter(report::Column::ClusterId.eq(cl.id))
+            .filter(report::Column::PolicyId.eq(policy_id))
             .filter(report::Column::PeriodKind.eq(kind_key(kind)))
             .filter(report::Column::PeriodYear.eq(period_year))
     };
     if let Some(m) = existing().one(&app.db).await? {
         return super::view_of(app, p, m).await;
     }
-    let (policy, _, _) = owed_for(app, &cl, period).await?;
+    let prog = Programme::of(app, &app.db, cl.id, policy_id).await?;
+    owed_for(app, &cl, &prog, period).await?;
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;
     // Two clicks on "start" make one report (the unique index is the backstop).
     store::lock::serialise(
         &txn,
-        &format!("report:{}:{period_kind}:{period_year}", cl.id),
+        &format!("report:{}:{policy_id}:{period_kind}:{period_year}", cl.id),
     )
     .await?;
     if let Some(m) = existing().one(&txn).await? {
@@ -86,6 +91,7 @@ pub async fn start(
         city_code: Set(cl.city_code),
         period_kind: Set(kind_key(kind).into()),
         period_year: Set(period_year),
+        policy_id: Set(policy_id.to_string()),
         status: Set(Status::Draft),
         form: Set("{}".into()),
         revision: Set(0),
@@ -107,7 +113,7 @@ pub async fn start(
                 action: "report.create",
                 object_type: "report",
                 object_id: m.id.to_string(),
-                summary: format!("{}：开始填写{}", cl.name, report_title(&policy, period)),
+                summary: format!("{}：开始填写{}", cl.name, prog.report_title(period)),
                 ..Default::default()
             },
         )
@@ -132,9 +138,10 @@ pub async fn save(
             m.status.label()
         )));
     }
-    let (_, form) = super::policy_and_form(app)?;
-    let data = data.within(&form);
-    let changed = report_form::diff(&form, &data_of(&m), &data);
+    let prog = Programme::of(app, &app.db, m.cluster_id, &m.policy_id).await?;
+    let form = &prog.form;
+    let data = data.within(form);
+    let changed = report_form::diff(form, &data_of(&m), &data);
     let json = serde_json::to_string(&data).map_err(|e| AppError::internal(e.to_string()))?;
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;
@@ -223,14 +230,14 @@ pub async fn submit(
     if m.status == Status::Submitted && m.version == expected_version + 1 {
         return super::view_of(app, p, m).await;
     }
-    let to = machine::apply(m.status, Step::Submit, p.role).map_err(refused)?;
-    let (policy, form) = super::policy_and_form(app)?;
-    let problems = blocking_problems(&form, &data_of(&m));
+    let prog = Programme::of(app, &app.db, m.cluster_id, &m.policy_id).await?;
+    let to = machine::apply_on(m.status, Step::Submit, p.role, prog.route).map_err(refused)?;
+    let problems = blocking_problems(&prog.form, &data_of(&m));
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
     }
     let period = super::period_of(&m).ok_or_else(|| AppError::internal("report period"))?;
-    let title = report_title(&policy, period);
+    let title = prog.report_title(period);
     let cl_name = cluster::Entity::find_by_id(m.cluster_id)
         .one(&app.db)
         .await?
@@ -277,22 +284,38 @@ pub async fn submit(
                 object_id: id.to_string(),
                 summary: format!(
                     "{cl_name}：{label}{title}（第{revision}版），状态：{} → {}",
-                    m.status.label(),
-                    to.label()
+                    prog.status_label(m.status),
+                    prog.status_label(to)
                 ),
                 ..Default::default()
             },
         )
         .await?;
-    notifications::notify_city(
-        &txn,
-        &m.city_code.to_string(),
-        &format!("{cl_name}{label}了{title}，请审阅并签署意见"),
-        &format!("{}于{}{label}了{title}。", p.org.name, format_local(now)),
-        &format!("/reports/{id}"),
-        now,
-    )
-    .await?;
+    match prog.route {
+        machine::Route::ViaCity => {
+            notifications::notify_city(
+                &txn,
+                &m.city_code.to_string(),
+                &format!("{cl_name}{label}了{title}，请审阅并签署意见"),
+                &format!("{}于{}{label}了{title}。", p.org.name, format_local(now)),
+                &format!("/reports/{id}"),
+                now,
+            )
+            .await?;
+        }
+        // No city step: the province receives it.
+        machine::Route::Direct => {
+            notifications::notify_role(
+                &txn,
+                Role::Province,
+                &format!("{cl_name}{label}了{title}，请审核"),
+                &format!("{}于{}{label}了{title}。", p.org.name, format_local(now)),
+                &format!("/reports/{id}"),
+                now,
+            )
+            .await?;
+        }
+    }
     let after = reload(&txn, id).await?;
     txn.commit().await?;
     super::view_of(app, p, after).await
@@ -315,7 +338,8 @@ pub async fn decide(
 ) -> Result<super::ReportView, AppError> {
     let m = load(&app.db, p, id).await?;
     authorize(p, Resource::Report, Action::Review)?;
-    let to = machine::apply(m.status, d.step, p.role).map_err(refused)?;
+    let prog = Programme::of(app, &app.db, m.cluster_id, &m.policy_id).await?;
+    let to = machine::apply_on(m.status, d.step, p.role, prog.route).map_err(refused)?;
     let text = d.text.trim();
     let (field, label) = match d.step {
         Step::Forward => ("opinion", "市州工信局意见"),
@@ -331,9 +355,8 @@ pub async fn decide(
         _ => {}
     }
     at_most(field, text, label, MAX_COMMENT_CHARS)?;
-    let (policy, _) = super::policy_and_form(app)?;
     let period = super::period_of(&m).ok_or_else(|| AppError::internal("report period"))?;
-    let title = report_title(&policy, period);
+    let title = prog.report_title(period);
     let cl_name = cluster::Entity::find_by_id(m.cluster_id)
         .one(&app.db)
         .await?
@@ -372,8 +395,8 @@ pub async fn decide(
                 summary: format!(
                     "{cl_name}{title}：{}，状态：{} → {}",
                     d.step.label(),
-                    m.status.label(),
-                    to.label()
+                    prog.status_label(m.status),
+                    prog.status_label(to)
                 ),
                 reason: text.into(),
             },

@@ -31,6 +31,7 @@ pub mod import_batch;
 pub mod kinds;
 pub mod mail_outbox;
 pub mod ministry_result;
+pub mod ministry_term;
 pub mod monitoring_note;
 pub mod nomination;
 pub mod notification;

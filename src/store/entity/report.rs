@@ -17,6 +17,9 @@ pub struct Model {
     /// annual | semi_annual
     pub period_kind: String,
     pub period_year: i32,
+    /// The programme: empty for the installation's provincial programme (its current policy),
+    /// else the id of the policy whose title the report is owed under (e.g. national-sme-2022).
+    pub policy_id: String,
     pub status: Status,
     /// JSON `ReportData`: what was typed, kept verbatim.
     pub form: String,

@@ -17,7 +17,8 @@ use crate::services::applications::{self as svc, ApplicationRow, EventView};
 use crate::services::county_opinions::{self, OpinionView};
 use crate::services::listing::ListParams;
 use crate::services::ministry::{
-    self, FieldCheckInput, FieldCheckView, OwedView, ResultInput, ResultView,
+    self, FieldCheckInput, FieldCheckView, OwedView, ReasonView, ResultInput, ResultView,
+    TermCloseInput, TermView,
 };
 use crate::services::reviews::{self, Letter};
 use crate::web::principal::Authed;
@@ -42,6 +43,10 @@ pub fn routes() -> Router<Shared> {
             "/applications/{id}/ministry-result",
             get(ministry_result).post(record_ministry_result),
         )
+        .route(
+            "/applications/{id}/ministry-recheck",
+            post(record_ministry_recheck),
+        )
 }
 
 #[derive(OpenApi)]
@@ -60,11 +65,15 @@ pub fn routes() -> Router<Shared> {
         field_checks,
         record_field_check,
         ministry_result,
-        record_ministry_result
+        record_ministry_result,
+        record_ministry_recheck
     ),
     components(schemas(
         ApplicationRow,
         EventView,
+        TermCloseInput,
+        TermView,
+        ReasonView,
         StartRequest,
         SaveRequest,
         VersionRequest,
@@ -342,6 +351,23 @@ async fn record_ministry_result(
 ) -> ApiResult<ResultView> {
     Ok(Json(
         ministry::record_result(&app, &ctx.principal, id, &body).await?,
+    ))
+}
+
+/// The province records how the title's current term closed (第四章 动态管理), once per term:
+/// the ministry's 复核 passed (a new term from the decision day) or the title revoked on a
+/// ground of the policy's `[revocation].reasons` (a ground allowed during the term at any time
+/// within it, the others from the term's last year on). The county is told.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/ministry-recheck", params(("id" = i64, Path)), request_body = TermCloseInput,
+    responses((status = 200, body = ResultView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn record_ministry_recheck(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<ApplicationId>,
+    Json(body): Json<TermCloseInput>,
+) -> ApiResult<ResultView> {
+    Ok(Json(
+        ministry::record_term_close(&app, &ctx.principal, id, &body).await?,
     ))
 }
 

@@ -93,6 +93,9 @@ async fn list(
 pub struct StartReport {
     #[schema(value_type = i64)]
     pub cluster_id: ClusterId,
+    /// The programme (an obligation's `policy_id`): empty or absent for the provincial one.
+    #[serde(default)]
+    pub policy_id: String,
     /// annual | semi_annual
     pub period_kind: String,
     pub period_year: i32,
@@ -110,6 +113,7 @@ async fn start(
             &app,
             &ctx.principal,
             body.cluster_id,
+            &body.policy_id,
             &body.period_kind,
             body.period_year,
         )

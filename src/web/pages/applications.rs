@@ -36,6 +36,10 @@ pub fn routes() -> Router<Shared> {
         .route("/applications/{id}/extensions", post(extend))
         .route("/applications/{id}/field-checks", post(field_check))
         .route("/applications/{id}/ministry-result", post(ministry_result))
+        .route(
+            "/applications/{id}/ministry-recheck",
+            post(ministry_recheck),
+        )
 }
 
 pub struct OpenCall {
@@ -271,6 +275,9 @@ struct ShowPage {
     result_form: ResultForm,
     result_errors: super::FormErrors,
     result_confirm: Confirm,
+    recheck_form: RecheckForm,
+    recheck_errors: super::FormErrors,
+    recheck_confirm: Confirm,
 }
 
 /// The part of the application page a programme's `[procedure]` adds.
@@ -287,6 +294,32 @@ struct ProgrammePanel {
     result: Option<crate::services::ministry::ResultView>,
     /// The province, for a recommended application without a result.
     can_record: bool,
+    /// The province, while the title is not revoked: the close of the current term.
+    can_close: bool,
+}
+
+/// The close of a term as typed, kept when refused.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RecheckForm {
+    #[serde(default)]
+    pub outcome: String,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub decided_on: String,
+    #[serde(default)]
+    pub document_number: String,
+    #[serde(default)]
+    pub acknowledge: String,
+}
+
+/// Recording how a term closed is done once per term.
+fn recheck_confirm() -> Confirm {
+    Confirm::new(
+        "recheck-acknowledge",
+        "我已核对部里的复核结果或撤销决定及其文号",
+        "登记后不能修改：复核通过的自决定之日起计算新一期有效期，撤销的称号不再有效，并通知申报的县级部门",
+    )
 }
 
 /// The 实地抽查 form as typed, kept when refused.
@@ -353,6 +386,10 @@ async fn programme_panel(
         can_record: ministry
             && result.is_none()
             && m.status == Status::Recommended
+            && permission(p.role, Resource::Certificate, Action::Create).is_some(),
+        can_close: result
+            .as_ref()
+            .is_some_and(|r| r.outcome == "selected" && r.standing != "revoked")
             && permission(p.role, Resource::Certificate, Action::Create).is_some(),
         result,
     }))
@@ -622,6 +659,9 @@ async fn show_page(
         result_form: ResultForm::default(),
         result_errors: super::FormErrors::default(),
         result_confirm: result_confirm(),
+        recheck_form: RecheckForm::default(),
+        recheck_errors: super::FormErrors::default(),
+        recheck_confirm: recheck_confirm(),
     })
 }
 
@@ -702,6 +742,40 @@ async fn ministry_result(
                 page.result_errors = super::FormErrors::from_error(&e);
                 page.result_confirm = result_confirm().refused_by(Some(&e));
                 page.result_form = form;
+            })
+            .await
+        }
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+/// The province records how the title's current term closed, after ticking; a refusal keeps
+/// the input.
+async fn ministry_recheck(
+    State(app): State<Shared>,
+    Authed(ctx): Authed,
+    Path(id): Path<ApplicationId>,
+    Form(form): Form<RecheckForm>,
+) -> Response {
+    let input = crate::services::ministry::TermCloseInput {
+        outcome: form.outcome.clone(),
+        reason: form.reason.clone(),
+        decided_on: form.decided_on.clone(),
+        document_number: form.document_number.clone(),
+    };
+    let done = match recheck_confirm().check(&form.acknowledge) {
+        Ok(()) => crate::services::ministry::record_term_close(&app, &ctx.principal, id, &input)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(()) => Redirect::to(&format!("/applications/{id}#programme")).into_response(),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            refused_page(&app, &ctx, id, &e, |page| {
+                page.recheck_errors = super::FormErrors::from_error(&e);
+                page.recheck_confirm = recheck_confirm().refused_by(Some(&e));
+                page.recheck_form = form;
             })
             .await
         }

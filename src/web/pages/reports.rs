@@ -192,6 +192,8 @@ async fn export(
 #[derive(Deserialize)]
 struct StartForm {
     cluster_id: String,
+    #[serde(default)]
+    policy_id: String,
     period_kind: String,
     period_year: String,
 }
@@ -207,7 +209,16 @@ async fn start(
         .parse::<i64>()
         .map_or(ClusterId::new(0), ClusterId::new);
     let year = form.period_year.trim().parse::<i32>().unwrap_or(0);
-    match svc::start(&app, &ctx.principal, cluster_id, &form.period_kind, year).await {
+    match svc::start(
+        &app,
+        &ctx.principal,
+        cluster_id,
+        &form.policy_id,
+        &form.period_kind,
+        year,
+    )
+    .await
+    {
         Ok(v) => Redirect::to(&format!("/reports/{}", v.row.id)).into_response(),
         Err(e @ (AppError::Conflict(_) | AppError::Invalid(_))) => {
             let message = match &e {

@@ -955,6 +955,10 @@ pub struct RevocationReason {
     #[serde(default)]
     pub article: Option<String>,
     pub source: Source,
+    /// A ground that may end a fixed-term title at any time during its term (e.g. fraud); the
+    /// others close a term at its end (复核 failed, 复核 not applied for).
+    #[serde(default)]
+    pub during_term: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

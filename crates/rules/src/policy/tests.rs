@@ -1205,6 +1205,17 @@ fn the_national_programme_loads_with_its_own_shape() {
     assert_eq!(p.reports.annual.due, "04-30");
     assert!(p.reports.semi_annual.is_none());
     assert_eq!(p.recheck.cycle_years, 3);
+    // The yearly return has its own form; fraud may end a term early, the other grounds close it.
+    let form = p.reports.form.clone().unwrap();
+    assert!(form.indicators.iter().any(|i| i.key == "year_revenue"));
+    let early: Vec<&str> = p
+        .revocation
+        .reasons
+        .iter()
+        .filter(|r| r.during_term)
+        .map(|r| r.key.as_str())
+        .collect();
+    assert_eq!(early, ["fraud"]);
     // The summary prints the notice's values as such.
     assert!(p.summary().contains("〔通知〕"), "{}", p.summary());
     // The 2021 Measures keep the provincial shape.
