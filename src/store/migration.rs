@@ -38,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0029CityCertificates),
             Box::new(M0030CityExpertPools),
             Box::new(M0031NationalTerms),
+            Box::new(M0032ReportAlertProgrammes),
         ]
     }
 }
@@ -2832,6 +2833,80 @@ impl MigrationTrait for M0031NationalTerms {
         m.alter_table(
             Table::alter()
                 .table("reports")
+                .drop_column("policy_id")
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// A report's reminders and overdue notices are kept per programme too (`policy_id`, empty =
+/// the provincial one, as on `reports`), so a ministry's title's return and the provincial
+/// report of the same year are each reminded once.
+struct M0032ReportAlertProgrammes;
+
+impl MigrationName for M0032ReportAlertProgrammes {
+    fn name(&self) -> &str {
+        "m0032_report_alert_programmes"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0032ReportAlertProgrammes {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("report_alerts")
+                .add_column(string("policy_id").default(""))
+                .to_owned(),
+        )
+        .await?;
+        m.drop_index(
+            Index::drop()
+                .name("uq_report_alerts")
+                .table("report_alerts")
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "uq_report_alerts_programme",
+                "report_alerts",
+                &["cluster_id", "policy_id", "period_kind", "period_year", "kind"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Back to alerts of the provincial programme only (a rollback for tests and emergencies).
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(
+            Index::drop()
+                .name("uq_report_alerts_programme")
+                .table("report_alerts")
+                .to_owned(),
+        )
+        .await?;
+        m.get_connection()
+            .execute_unprepared("DELETE FROM report_alerts WHERE policy_id <> ''")
+            .await?;
+        m.create_index(
+            index(
+                "uq_report_alerts",
+                "report_alerts",
+                &["cluster_id", "period_kind", "period_year", "kind"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table("report_alerts")
                 .drop_column("policy_id")
                 .to_owned(),
         )

@@ -1252,3 +1252,76 @@ async fn a_revocation_for_fraud_may_come_at_any_time_during_the_term() {
         "{notes}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_national_return_is_reminded_and_escalated_once_without_the_city() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let t = support::spawn().await;
+    let name = "长沙县提醒集群";
+    let (_, cl) = national_title(&t, name).await;
+    // The 2027 return is due Sunday 30 April 2028 (the text does not roll it forward).
+    let app = t.app();
+    let tick = || jiqun::services::reports::remind_reports(app);
+    forward_to(&t, date!(2028 - 03 - 30));
+    assert_eq!(tick().await.unwrap(), 0);
+    forward_to(&t, date!(2028 - 03 - 31));
+    assert_eq!(tick().await.unwrap(), 1);
+    assert_eq!(tick().await.unwrap(), 0);
+    let told = |who: &'static str, part: &'static str| async move {
+        let p = crate::fixtures::principal(&t, who).await;
+        jiqun::store::entity::notification::Entity::find()
+            .filter(jiqun::store::entity::notification::Column::UserId.eq(p.user.id))
+            .filter(jiqun::store::entity::notification::Column::Title.contains(part))
+            .all(&t.app.db)
+            .await
+            .unwrap()
+    };
+    let reminded = told("applicant", "报送提醒").await;
+    assert_eq!(reminded.len(), 1);
+    assert!(reminded[0].title.contains(name), "{:?}", reminded[0]);
+    assert!(
+        reminded[0].title.contains("中小企业特色产业集群"),
+        "{:?}",
+        reminded[0]
+    );
+    assert!(reminded[0].body.contains("直接报省工信厅"), "{:?}", reminded[0]);
+    forward_to(&t, date!(2028 - 04 - 23));
+    assert_eq!(tick().await.unwrap(), 1);
+    forward_to(&t, date!(2028 - 04 - 29));
+    assert_eq!(tick().await.unwrap(), 1);
+    assert_eq!(told("applicant", "报送提醒").await.len(), 3);
+
+    // Overdue: without 2028's calendar the day cannot be counted, and nothing else is held up.
+    forward_to(&t, date!(2028 - 05 - 08));
+    assert_eq!(tick().await.unwrap(), 0);
+    let sysadmin = crate::fixtures::principal(&t, "sysadmin").await;
+    jiqun::services::calendar::import(
+        t.app(),
+        &sysadmin,
+        "[2028]\nholidays = [\n  { name = \"劳动节\", from = 2028-05-01, to = 2028-05-05 },\n]\nworkdays = []\n",
+        false,
+    )
+    .await
+    .unwrap();
+    // The first working day after the due day (Monday 8 May): the cluster only, no city step.
+    assert_eq!(tick().await.unwrap(), 1);
+    assert_eq!(tick().await.unwrap(), 0);
+    assert_eq!(told("applicant", "逾期未报").await.len(), 1);
+    assert!(told("changsha", "逾期未报").await.is_empty());
+    assert!(told("province", "逾期未报").await.is_empty());
+    // Five working days after the due day (Friday 12 May): the province.
+    forward_to(&t, date!(2028 - 05 - 12));
+    assert_eq!(tick().await.unwrap(), 1);
+    assert_eq!(tick().await.unwrap(), 0);
+    assert_eq!(told("province", "逾期未报").await.len(), 1);
+    let alerts = jiqun::store::entity::report_alert::Entity::find()
+        .all(&t.app.db)
+        .await
+        .unwrap();
+    assert_eq!(alerts.len(), 5);
+    assert!(
+        alerts
+            .iter()
+            .all(|a| a.policy_id == POLICY_ID && a.cluster_id.get() == cl)
+    );
+}

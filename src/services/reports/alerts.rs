@@ -1,20 +1,24 @@
 //! Reminders before a report's due date (at the policy's `reminder_days_before`) and notices of
-//! an overdue report: to the cluster and its city bureau on the first working day after the due
-//! date, to the province `escalate_to_province_after_working_days` working days after it. Each
-//! goes out once per cluster, period and kind, whichever server runs the tick: the tick takes one
-//! lock, reads what was sent and records what it sends in the same transaction (and a unique
-//! index refuses a second row).
+//! an overdue report: to the cluster (and, on the route through the city, its city bureau) on the
+//! first working day after the due date, to the province
+//! `escalate_to_province_after_working_days` working days after it — under each programme's own
+//! policy: the provincial titles' reports and the returns of a ministry's title
+//! (`ministry::holdings`). Each goes out once per cluster, programme, period and kind, whichever
+//! server runs the tick: the tick takes one lock, reads what was sent and records what it sends in
+//! the same transaction (and a unique index refuses a second row).
 
 use crate::store::id::ClusterId;
 use std::collections::HashSet;
 
 use jiqun_domain::access::Role;
+use jiqun_domain::report::Route;
 use jiqun_domain::round::date_zh;
+use jiqun_rules::deadline::Title;
 use jiqun_rules::deadline::{self, OwedReport};
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, Set};
 use time::{Date, OffsetDateTime};
 
-use super::{ReportKey, key_of, kind_key, report_title, titles_of};
+use super::{Programme, ReportKey, key_of, kind_key, titles_of};
 use crate::app::App;
 use crate::audit::{Actor, Audit, Event};
 use crate::error::AppError;
@@ -80,63 +84,92 @@ fn due_alerts(
 /// Sends the reminders and overdue notices due today, each once. Safe to run as often as
 /// wanted and from several servers at once. Returns how many alerts were sent.
 pub async fn remind_reports(app: &App) -> Result<u32, AppError> {
-    let Ok((policy, _)) = super::policy_and_form(app) else {
-        // A policy without a report form keeps no reports.
-        return Ok(0);
-    };
     let cal = calendar::load(app).await?;
     let today = calendar::today(app);
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;
     store::lock::serialise(&txn, "report-alerts").await?;
-    let titles = titles_of(&txn, cluster_ids_with_titles(&txn).await?).await?;
-    let clusters = store::load_by_ids::<cluster::Entity>(&txn, titles.keys().copied()).await?;
+    // What is owed under which programme: the provincial titles, then each ministry's title.
+    let mut programmes: Vec<Programme> = Vec::new();
+    let mut owing: Vec<(usize, ClusterId, Vec<Title>)> = Vec::new();
+    match Programme::provincial(app) {
+        Ok(prog) => {
+            programmes.push(prog);
+            let titles = titles_of(&txn, cluster_ids_with_titles(&txn).await?).await?;
+            owing.extend(titles.into_iter().map(|(id, t)| (0, id, t)));
+        }
+        // A provincial policy without a report form keeps no provincial reports.
+        Err(AppError::Conflict(_)) => {}
+        Err(e) => return Err(e),
+    }
+    for h in crate::services::ministry::holdings(&txn, None, today).await? {
+        // A programme's text without a return form owes none.
+        let Ok(prog) = Programme::of_holding(&h) else {
+            continue;
+        };
+        let i = match programmes.iter().position(|p| p.key == prog.key) {
+            Some(i) => i,
+            None => {
+                programmes.push(prog);
+                programmes.len() - 1
+            }
+        };
+        owing.push((i, h.cluster_id, h.titles));
+    }
+    owing.sort_by_key(|(i, id, _)| (*id, *i));
+    let ids: HashSet<ClusterId> = owing.iter().map(|(_, id, _)| *id).collect();
+    let clusters = store::load_by_ids::<cluster::Entity>(&txn, ids.iter().copied()).await?;
     let reports: std::collections::HashMap<ReportKey, report::Model> =
-        store::load_where_in::<report::Entity>(
-            &txn,
-            report::Column::ClusterId,
-            titles.keys().copied(),
-        )
-        .await?
-        .into_iter()
-        .map(|r| (key_of(&r), r))
-        .collect();
-    let sent_before: HashSet<(ClusterId, String, i32, String)> =
+        store::load_where_in::<report::Entity>(&txn, report::Column::ClusterId, ids.iter().copied())
+            .await?
+            .into_iter()
+            .map(|r| (key_of(&r), r))
+            .collect();
+    let sent_before: HashSet<(ClusterId, String, String, i32, String)> =
         store::load_where_in::<report_alert::Entity>(
             &txn,
             report_alert::Column::ClusterId,
-            titles.keys().copied(),
+            ids.iter().copied(),
         )
         .await?
         .into_iter()
-        .map(|a| (a.cluster_id, a.period_kind, a.period_year, a.kind))
+        .map(|a| (a.cluster_id, a.policy_id, a.period_kind, a.period_year, a.kind))
         .collect();
-    let mut ids: Vec<ClusterId> = titles.keys().copied().collect();
-    ids.sort_unstable();
     let mut sent = 0;
-    for id in ids {
-        let (Some(cl), Some(t)) = (clusters.get(&id), titles.get(&id)) else {
+    for (i, id, titles) in &owing {
+        let prog = &programmes[*i];
+        let Some(cl) = clusters.get(id) else {
             continue;
         };
-        let owed_list = match deadline::owed_reports(&policy, &cal, t, today) {
+        let owed_list = match deadline::owed_reports(&prog.policy, &cal, titles, today) {
             Ok(list) => list,
             Err(e) => {
-                tracing::warn!(cluster = id.get(), "report obligations: {e}");
+                tracing::warn!(cluster = id.get(), programme = %prog.key, "report obligations: {e}");
                 continue;
             }
         };
         for owed in owed_list {
             let kind = kind_key(owed.period.kind);
             let year = owed.period.year;
-            let report = reports.get(&(id, super::PROVINCIAL.to_string(), kind.to_string(), year));
-            for alert in due_alerts(&policy, &cal, &owed, report, today)? {
-                let key = (id, kind.to_string(), year, alert.key());
+            let report = reports.get(&(*id, prog.key.clone(), kind.to_string(), year));
+            // A year whose calendar is not imported cannot time an overdue notice: that one
+            // waits (the workbench asks for the calendar), the others still go out.
+            let alerts = match due_alerts(&prog.policy, &cal, &owed, report, today) {
+                Ok(alerts) => alerts,
+                Err(e) => {
+                    tracing::warn!(cluster = id.get(), programme = %prog.key, "report alerts: {e}");
+                    continue;
+                }
+            };
+            for alert in alerts {
+                let key = (*id, prog.key.clone(), kind.to_string(), year, alert.key());
                 if sent_before.contains(&key) {
                     continue;
                 }
-                send(app, &txn, cl, &policy, &owed, report, &alert, now).await?;
+                send(app, &txn, cl, prog, &owed, report, &alert, now).await?;
                 report_alert::ActiveModel {
-                    cluster_id: Set(id),
+                    cluster_id: Set(*id),
+                    policy_id: Set(prog.key.clone()),
                     period_kind: Set(kind.into()),
                     period_year: Set(year),
                     kind: Set(alert.key()),
@@ -173,13 +206,14 @@ async fn send(
     app: &App,
     txn: &DatabaseTransaction,
     cl: &cluster::Model,
-    policy: &jiqun_rules::Policy,
+    prog: &Programme,
     owed: &OwedReport,
     report: Option<&report::Model>,
     alert: &Alert,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let title = report_title(policy, owed.period);
+    let title = prog.report_title(owed.period);
+    let via_city = prog.route == Route::ViaCity;
     let link = match report {
         Some(r) => format!("/reports/{}", r.id),
         None => "/reports".to_string(),
@@ -195,7 +229,12 @@ async fn send(
                 cl.org_id,
                 &format!("报送提醒：{}{title}将于{due_text}截止", cl.name),
                 &format!(
-                    "距{title}报送截止不足{days}天（截止日期{due_text}）。请在“发展情况报告”中填写并提交，经市州工信局审阅后报省工信厅。"
+                    "距{title}报送截止不足{days}天（截止日期{due_text}）。请在“发展情况报告”中填写并提交，{}。",
+                    if via_city {
+                        "经市州工信局审阅后报省工信厅"
+                    } else {
+                        "直接报省工信厅"
+                    }
                 ),
                 &link,
                 now,
@@ -204,25 +243,36 @@ async fn send(
             format!("{}：{title}报送提醒（截止前{days}天）", cl.name)
         }
         Alert::OverdueCity => {
-            let body = format!(
-                "{}的{title}应于{due_text}前报送，至今未提交，已逾期。请集群促进组织尽快报送，市州工信局督促落实。",
-                cl.name
-            );
             let head = format!("逾期未报：{}{title}", cl.name);
-            notifications::notify_org(txn, cl.org_id, &head, &body, &link, now).await?;
-            notifications::notify_city(
-                txn,
-                &cl.city_code.to_string(),
-                &head,
-                &body,
-                "/reports",
-                now,
-            )
-            .await?;
-            format!("{}：{title}逾期未报，已告知集群和市州工信局", cl.name)
+            if via_city {
+                let body = format!(
+                    "{}的{title}应于{due_text}前报送，至今未提交，已逾期。请集群促进组织尽快报送，市州工信局督促落实。",
+                    cl.name
+                );
+                notifications::notify_org(txn, cl.org_id, &head, &body, &link, now).await?;
+                notifications::notify_city(
+                    txn,
+                    &cl.city_code.to_string(),
+                    &head,
+                    &body,
+                    "/reports",
+                    now,
+                )
+                .await?;
+                format!("{}：{title}逾期未报，已告知集群和市州工信局", cl.name)
+            } else {
+                // No city step on this route: the cluster alone is told, the province later.
+                let body = format!(
+                    "{}的{title}应于{due_text}前报送，至今未提交，已逾期。请集群促进组织尽快报送。",
+                    cl.name
+                );
+                notifications::notify_org(txn, cl.org_id, &head, &body, &link, now).await?;
+                format!("{}：{title}逾期未报，已告知集群", cl.name)
+            }
         }
         Alert::OverdueProvince => {
-            let days = policy
+            let days = prog
+                .policy
                 .reports
                 .escalate_to_province_after_working_days
                 .unwrap_or_default();
