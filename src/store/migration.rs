@@ -2873,7 +2873,13 @@ impl MigrationTrait for M0032ReportAlertProgrammes {
             index(
                 "uq_report_alerts_programme",
                 "report_alerts",
-                &["cluster_id", "policy_id", "period_kind", "period_year", "kind"],
+                &[
+                    "cluster_id",
+                    "policy_id",
+                    "period_kind",
+                    "period_year",
+                    "kind",
+                ],
             )
             .unique()
             .to_owned(),

@@ -1253,9 +1253,26 @@ async fn a_revocation_for_fraud_may_come_at_any_time_during_the_term() {
     );
 }
 
+/// The notifications `who` has received whose title contains `part`.
+async fn told(
+    t: &TestApp,
+    who: &str,
+    part: &str,
+) -> Vec<jiqun::store::entity::notification::Model> {
+    use jiqun::store::entity::notification;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let p = crate::fixtures::principal(t, who).await;
+    notification::Entity::find()
+        .filter(notification::Column::UserId.eq(p.user.id))
+        .filter(notification::Column::Title.contains(part))
+        .all(&t.app.db)
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_national_return_is_reminded_and_escalated_once_without_the_city() {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use sea_orm::EntityTrait;
     let t = support::spawn().await;
     let name = "长沙县提醒集群";
     let (_, cl) = national_title(&t, name).await;
@@ -1267,16 +1284,7 @@ async fn the_national_return_is_reminded_and_escalated_once_without_the_city() {
     forward_to(&t, date!(2028 - 03 - 31));
     assert_eq!(tick().await.unwrap(), 1);
     assert_eq!(tick().await.unwrap(), 0);
-    let told = |who: &'static str, part: &'static str| async move {
-        let p = crate::fixtures::principal(&t, who).await;
-        jiqun::store::entity::notification::Entity::find()
-            .filter(jiqun::store::entity::notification::Column::UserId.eq(p.user.id))
-            .filter(jiqun::store::entity::notification::Column::Title.contains(part))
-            .all(&t.app.db)
-            .await
-            .unwrap()
-    };
-    let reminded = told("applicant", "报送提醒").await;
+    let reminded = told(&t, "applicant", "报送提醒").await;
     assert_eq!(reminded.len(), 1);
     assert!(reminded[0].title.contains(name), "{:?}", reminded[0]);
     assert!(
@@ -1284,12 +1292,16 @@ async fn the_national_return_is_reminded_and_escalated_once_without_the_city() {
         "{:?}",
         reminded[0]
     );
-    assert!(reminded[0].body.contains("直接报省工信厅"), "{:?}", reminded[0]);
+    assert!(
+        reminded[0].body.contains("直接报省工信厅"),
+        "{:?}",
+        reminded[0]
+    );
     forward_to(&t, date!(2028 - 04 - 23));
     assert_eq!(tick().await.unwrap(), 1);
     forward_to(&t, date!(2028 - 04 - 29));
     assert_eq!(tick().await.unwrap(), 1);
-    assert_eq!(told("applicant", "报送提醒").await.len(), 3);
+    assert_eq!(told(&t, "applicant", "报送提醒").await.len(), 3);
 
     // Overdue: without 2028's calendar the day cannot be counted, and nothing else is held up.
     forward_to(&t, date!(2028 - 05 - 08));
@@ -1306,14 +1318,14 @@ async fn the_national_return_is_reminded_and_escalated_once_without_the_city() {
     // The first working day after the due day (Monday 8 May): the cluster only, no city step.
     assert_eq!(tick().await.unwrap(), 1);
     assert_eq!(tick().await.unwrap(), 0);
-    assert_eq!(told("applicant", "逾期未报").await.len(), 1);
-    assert!(told("changsha", "逾期未报").await.is_empty());
-    assert!(told("province", "逾期未报").await.is_empty());
+    assert_eq!(told(&t, "applicant", "逾期未报").await.len(), 1);
+    assert!(told(&t, "changsha", "逾期未报").await.is_empty());
+    assert!(told(&t, "province", "逾期未报").await.is_empty());
     // Five working days after the due day (Friday 12 May): the province.
     forward_to(&t, date!(2028 - 05 - 12));
     assert_eq!(tick().await.unwrap(), 1);
     assert_eq!(tick().await.unwrap(), 0);
-    assert_eq!(told("province", "逾期未报").await.len(), 1);
+    assert_eq!(told(&t, "province", "逾期未报").await.len(), 1);
     let alerts = jiqun::store::entity::report_alert::Entity::find()
         .all(&t.app.db)
         .await

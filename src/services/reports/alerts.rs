@@ -11,9 +11,9 @@ use crate::store::id::ClusterId;
 use std::collections::HashSet;
 
 use jiqun_domain::access::Role;
+use jiqun_domain::lifecycle::Title;
 use jiqun_domain::report::Route;
 use jiqun_domain::round::date_zh;
-use jiqun_rules::deadline::Title;
 use jiqun_rules::deadline::{self, OwedReport};
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, Set};
 use time::{Date, OffsetDateTime};
@@ -120,11 +120,15 @@ pub async fn remind_reports(app: &App) -> Result<u32, AppError> {
     let ids: HashSet<ClusterId> = owing.iter().map(|(_, id, _)| *id).collect();
     let clusters = store::load_by_ids::<cluster::Entity>(&txn, ids.iter().copied()).await?;
     let reports: std::collections::HashMap<ReportKey, report::Model> =
-        store::load_where_in::<report::Entity>(&txn, report::Column::ClusterId, ids.iter().copied())
-            .await?
-            .into_iter()
-            .map(|r| (key_of(&r), r))
-            .collect();
+        store::load_where_in::<report::Entity>(
+            &txn,
+            report::Column::ClusterId,
+            ids.iter().copied(),
+        )
+        .await?
+        .into_iter()
+        .map(|r| (key_of(&r), r))
+        .collect();
     let sent_before: HashSet<(ClusterId, String, String, i32, String)> =
         store::load_where_in::<report_alert::Entity>(
             &txn,
@@ -133,7 +137,15 @@ pub async fn remind_reports(app: &App) -> Result<u32, AppError> {
         )
         .await?
         .into_iter()
-        .map(|a| (a.cluster_id, a.policy_id, a.period_kind, a.period_year, a.kind))
+        .map(|a| {
+            (
+                a.cluster_id,
+                a.policy_id,
+                a.period_kind,
+                a.period_year,
+                a.kind,
+            )
+        })
         .collect();
     let mut sent = 0;
     for (i, id, titles) in &owing {
