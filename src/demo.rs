@@ -614,6 +614,41 @@ pub async fn demo_policy(
 
 /// A 2026 competition whose city reviews are done: three clusters recommended to the province,
 /// ready for a 初赛. `serve --demo` adds it, so a newcomer can run a round; tests use it too.
+/// A demo cluster of `org` in `city`, spanning its lead county only: (name, kind, industry,
+/// lead county, core park).
+async fn demo_cluster<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    org: crate::store::id::OrgId,
+    (name, kind, industry, county, park): (&str, &str, &str, &str, &str),
+    city: jiqun_domain::region::RegionCode,
+    now: time::OffsetDateTime,
+) -> Result<cluster::Model, AppError> {
+    let cl = cluster::ActiveModel {
+        org_id: Set(org),
+        name: Set(name.into()),
+        kind: Set(kind.into()),
+        industry_code: Set(industry.into()),
+        lead_county_code: Set(region_code(county)?),
+        city_code: Set(city),
+        core_park: Set(park.into()),
+        lifecycle: Set(crate::store::entity::kinds::Lifecycle::Applicant),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    cluster_county::ActiveModel {
+        cluster_id: Set(cl.id),
+        county_code: Set(region_code(county)?),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(cl)
+}
+
 pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
     use crate::store::entity::{
         application, cluster, cluster_county, cluster_member, competition, recommendation,
@@ -667,28 +702,13 @@ pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
             .city_code
             .ok_or_else(|| AppError::internal(format!("demo org {org_name} has no city")))?;
         let city = city_code.to_string();
-        let cl = cluster::ActiveModel {
-            org_id: Set(org.id),
-            name: Set((*name).into()),
-            kind: Set((*kind).into()),
-            industry_code: Set((*industry).into()),
-            lead_county_code: Set(region_code(county)?),
-            city_code: Set(city_code),
-            core_park: Set((*park).into()),
-            lifecycle: Set(crate::store::entity::kinds::Lifecycle::Applicant),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        cluster_county::ActiveModel {
-            cluster_id: Set(cl.id),
-            county_code: Set(region_code(county)?),
-            ..Default::default()
-        }
-        .insert(&txn)
+        let cl = demo_cluster(
+            &txn,
+            org.id,
+            (name, kind, industry, county, park),
+            city_code,
+            now,
+        )
         .await?;
         for (member, body) in members {
             let code = CreditCode::from_parts('9', '1', &city, &format!("{body}0"))
@@ -899,28 +919,13 @@ pub async fn seed_city(app: &App) -> Result<CompetitionId, AppError> {
     .insert(&txn)
     .await?;
     for (i, (name, kind, industry, county, park)) in CITY_CLUSTERS.into_iter().enumerate() {
-        let cl = cluster::ActiveModel {
-            org_id: Set(applicant.id),
-            name: Set(name.into()),
-            kind: Set(kind.into()),
-            industry_code: Set(industry.into()),
-            lead_county_code: Set(region_code(county)?),
-            city_code: Set(city),
-            core_park: Set(park.into()),
-            lifecycle: Set(crate::store::entity::kinds::Lifecycle::Applicant),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        cluster_county::ActiveModel {
-            cluster_id: Set(cl.id),
-            county_code: Set(region_code(county)?),
-            ..Default::default()
-        }
-        .insert(&txn)
+        let cl = demo_cluster(
+            &txn,
+            applicant.id,
+            (name, kind, industry, county, park),
+            city,
+            now,
+        )
         .await?;
         let code = CreditCode::from_parts('9', '1', "430100", &format!("MA4L1{i:02}0"))
             .map_err(|e| AppError::internal(format!("demo credit code: {e}")))?;

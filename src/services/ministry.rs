@@ -281,6 +281,46 @@ pub async fn field_checks(
         .collect())
 }
 
+/// A decision of the ministry's as the province typed it: a two-way outcome, its day and its
+/// document number, with the messages for what is missing.
+struct Decision<'a> {
+    outcome: &'a str,
+    /// (the key typed, what it means)
+    choices: [(&'static str, bool); 2],
+    choose: &'static str,
+    decided_on: &'a str,
+    document: &'a str,
+    missing_document: &'static str,
+}
+
+/// The outcome, the day and the document number of a decision; each one missing or malformed is
+/// named in `problems` (and is `None` or empty here).
+fn parse_decision<'a>(
+    problems: &mut Problems,
+    d: Decision<'a>,
+) -> (Option<bool>, Option<time::Date>, &'a str) {
+    let outcome = d
+        .choices
+        .iter()
+        .find(|(key, _)| *key == d.outcome.trim())
+        .map(|(_, means)| *means);
+    if outcome.is_none() {
+        problems.add("outcome", d.choose);
+    }
+    let decided_on = match calendar::parse_date(d.decided_on) {
+        Ok(day) => Some(day),
+        Err(e) => {
+            problems.add("decided_on", e.to_string());
+            None
+        }
+    };
+    let document = d.document.trim();
+    if document.is_empty() {
+        problems.add("document_number", d.missing_document);
+    }
+    (outcome, decided_on, document)
+}
+
 /// Records the ministry's result for an application the province recommended to it, once.
 pub async fn record_result(
     app: &App,
@@ -291,25 +331,17 @@ pub async fn record_result(
     // Recording a title is the province's (the permission table's certificates).
     authorize(p, Resource::Certificate, Action::Create)?;
     let mut problems = Problems::default();
-    let selected = match input.outcome.trim() {
-        "selected" => Some(true),
-        "not_selected" => Some(false),
-        _ => {
-            problems.add("outcome", "请选择部里的结果：认定或未认定");
-            None
-        }
-    };
-    let decided_on = match calendar::parse_date(&input.decided_on) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            problems.add("decided_on", e.to_string());
-            None
-        }
-    };
-    let document = input.document_number.trim();
-    if document.is_empty() {
-        problems.add("document_number", "请填写部里公布结果的文号");
-    }
+    let (selected, decided_on, document) = parse_decision(
+        &mut problems,
+        Decision {
+            outcome: &input.outcome,
+            choices: [("selected", true), ("not_selected", false)],
+            choose: "请选择部里的结果：认定或未认定",
+            decided_on: &input.decided_on,
+            document: &input.document_number,
+            missing_document: "请填写部里公布结果的文号",
+        },
+    );
     problems.into_result()?;
     at_most("document_number", document, "文号", MAX_DOCUMENT_CHARS)?;
     let (Some(selected), Some(decided_on)) = (selected, decided_on) else {
@@ -617,25 +649,17 @@ pub async fn record_term_close(
 ) -> Result<ResultView, AppError> {
     authorize(p, Resource::Certificate, Action::Create)?;
     let mut problems = Problems::default();
-    let passed = match input.outcome.trim() {
-        "passed" => Some(true),
-        "revoked" => Some(false),
-        _ => {
-            problems.add("outcome", "请选择复核结果：复核通过或撤销认定");
-            None
-        }
-    };
-    let decided_on = match calendar::parse_date(&input.decided_on) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            problems.add("decided_on", e.to_string());
-            None
-        }
-    };
-    let document = input.document_number.trim();
-    if document.is_empty() {
-        problems.add("document_number", "请填写部里决定的文号");
-    }
+    let (passed, decided_on, document) = parse_decision(
+        &mut problems,
+        Decision {
+            outcome: &input.outcome,
+            choices: [("passed", true), ("revoked", false)],
+            choose: "请选择复核结果：复核通过或撤销认定",
+            decided_on: &input.decided_on,
+            document: &input.document_number,
+            missing_document: "请填写部里决定的文号",
+        },
+    );
     let reason_key = input.reason.trim();
     if passed == Some(false) && reason_key.is_empty() {
         problems.add("reason", "撤销认定时请选择撤销理由");

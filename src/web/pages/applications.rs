@@ -717,6 +717,33 @@ async fn field_check(
     }
 }
 
+/// One of the province's records in the page's programme section (the ministry's result, a
+/// term's close): taken once the tick is given, back to the section when done; a refusal shows
+/// the page again with `keep` putting back what was typed and why it was refused.
+async fn programme_record<Fut>(
+    app: &App,
+    ctx: &SessionCtx,
+    id: ApplicationId,
+    ticked: Result<(), AppError>,
+    record: impl FnOnce() -> Fut,
+    keep: impl FnOnce(&mut ShowPage, &AppError),
+) -> Response
+where
+    Fut: std::future::Future<Output = Result<(), AppError>>,
+{
+    let done = match ticked {
+        Ok(()) => record().await,
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(()) => Redirect::to(&format!("/applications/{id}#programme")).into_response(),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            refused_page(app, ctx, id, &e, |page| keep(page, &e)).await
+        }
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
 /// The province records the ministry's result once, after ticking; a refusal keeps the input.
 async fn ministry_result(
     State(app): State<Shared>,
@@ -729,24 +756,18 @@ async fn ministry_result(
         decided_on: form.decided_on.clone(),
         document_number: form.document_number.clone(),
     };
-    let done = match result_confirm().check(&form.acknowledge) {
-        Ok(()) => crate::services::ministry::record_result(&app, &ctx.principal, id, &input)
+    let ticked = result_confirm().check(&form.acknowledge);
+    let record = || async {
+        crate::services::ministry::record_result(&app, &ctx.principal, id, &input)
             .await
-            .map(|_| ()),
-        Err(e) => Err(e),
+            .map(|_| ())
     };
-    match done {
-        Ok(()) => Redirect::to(&format!("/applications/{id}#programme")).into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            refused_page(&app, &ctx, id, &e, |page| {
-                page.result_errors = super::FormErrors::from_error(&e);
-                page.result_confirm = result_confirm().refused_by(Some(&e));
-                page.result_form = form;
-            })
-            .await
-        }
-        Err(e) => PageError(e).into_response(),
-    }
+    programme_record(&app, &ctx, id, ticked, record, |page, e| {
+        page.result_errors = super::FormErrors::from_error(e);
+        page.result_confirm = result_confirm().refused_by(Some(e));
+        page.result_form = form;
+    })
+    .await
 }
 
 /// The province records how the title's current term closed, after ticking; a refusal keeps
@@ -763,24 +784,18 @@ async fn ministry_recheck(
         decided_on: form.decided_on.clone(),
         document_number: form.document_number.clone(),
     };
-    let done = match recheck_confirm().check(&form.acknowledge) {
-        Ok(()) => crate::services::ministry::record_term_close(&app, &ctx.principal, id, &input)
+    let ticked = recheck_confirm().check(&form.acknowledge);
+    let record = || async {
+        crate::services::ministry::record_term_close(&app, &ctx.principal, id, &input)
             .await
-            .map(|_| ()),
-        Err(e) => Err(e),
+            .map(|_| ())
     };
-    match done {
-        Ok(()) => Redirect::to(&format!("/applications/{id}#programme")).into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            refused_page(&app, &ctx, id, &e, |page| {
-                page.recheck_errors = super::FormErrors::from_error(&e);
-                page.recheck_confirm = recheck_confirm().refused_by(Some(&e));
-                page.recheck_form = form;
-            })
-            .await
-        }
-        Err(e) => PageError(e).into_response(),
-    }
+    programme_record(&app, &ctx, id, ticked, record, |page, e| {
+        page.recheck_errors = super::FormErrors::from_error(e);
+        page.recheck_confirm = recheck_confirm().refused_by(Some(e));
+        page.recheck_form = form;
+    })
+    .await
 }
 
 /// Grants one application more time; a refused grant keeps what was typed beside its errors.

@@ -140,24 +140,12 @@ async fn show(
 }
 
 async fn pdf(app: &App, ctx: &SessionCtx, id: CityDesignationId) -> Response {
-    match city::certificate_pdf(app, &ctx.principal, id).await {
-        Ok((row, bytes)) => {
-            let name = format!("证书-{}-{}.pdf", row.cluster_name, row.certificate_number);
-            attachment(
-                "application/pdf",
-                bytes,
-                &name,
-                &format!("city-certificate-{id}.pdf"),
-            )
-        }
-        Err(PdfFailure::Unavailable(message)) => error_page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &format!(
-                "证书PDF暂时无法生成：{message}。您仍可打开证书页面，使用浏览器的“打印”另存为PDF。"
-            ),
-        ),
-        Err(PdfFailure::App(e)) => PageError(e).into_response(),
-    }
+    super::designations::certificate_pdf_response(
+        city::certificate_pdf(app, &ctx.principal, id)
+            .await
+            .map(|(row, bytes)| (row.cluster_name, row.certificate_number, bytes)),
+        &format!("city-certificate-{id}.pdf"),
+    )
 }
 
 #[derive(Deserialize, Default, Clone)]

@@ -231,16 +231,27 @@ async fn show(
 }
 
 async fn pdf(app: &App, ctx: &SessionCtx, id: DesignationId) -> Response {
-    match designations::certificate_pdf(app, &ctx.principal, id).await {
-        Ok((row, bytes)) => {
-            let name = format!("证书-{}-{}.pdf", row.cluster_name, row.certificate_number);
-            attachment(
-                "application/pdf",
-                bytes,
-                &name,
-                &format!("certificate-{id}.pdf"),
-            )
-        }
+    certificate_pdf_response(
+        designations::certificate_pdf(app, &ctx.principal, id)
+            .await
+            .map(|(row, bytes)| (row.cluster_name, row.certificate_number, bytes)),
+        &format!("certificate-{id}.pdf"),
+    )
+}
+
+/// A certificate's PDF as a download named after its cluster and number, or the page that says
+/// why it cannot be drawn now (provincial and city certificates alike).
+pub(super) fn certificate_pdf_response(
+    drawn: Result<(String, String, Vec<u8>), PdfFailure>,
+    download_key: &str,
+) -> Response {
+    match drawn {
+        Ok((cluster_name, number, bytes)) => attachment(
+            "application/pdf",
+            bytes,
+            &format!("证书-{cluster_name}-{number}.pdf"),
+            download_key,
+        ),
         Err(PdfFailure::Unavailable(message)) => error_page(
             StatusCode::SERVICE_UNAVAILABLE,
             &format!(
