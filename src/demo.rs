@@ -705,7 +705,7 @@ pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
         let cl = demo_cluster(
             &txn,
             org.id,
-            (name, kind, industry, county, park),
+            (*name, *kind, *industry, *county, *park),
             city_code,
             now,
         )
