@@ -622,7 +622,8 @@ async fn demo_cluster<C: sea_orm::ConnectionTrait>(
     (name, kind, industry, county, park): (&str, &str, &str, &str, &str),
     city: jiqun_domain::region::RegionCode,
     now: time::OffsetDateTime,
-) -> Result<cluster::Model, AppError> {
+) -> Result<crate::store::entity::cluster::Model, AppError> {
+    use crate::store::entity::{cluster, cluster_county};
     let cl = cluster::ActiveModel {
         org_id: Set(org),
         name: Set(name.into()),
@@ -650,9 +651,7 @@ async fn demo_cluster<C: sea_orm::ConnectionTrait>(
 }
 
 pub async fn seed_showcase(app: &App) -> Result<Showcase, AppError> {
-    use crate::store::entity::{
-        application, cluster, cluster_county, cluster_member, competition, recommendation,
-    };
+    use crate::store::entity::{application, cluster_member, competition, recommendation};
     let bound = demo_policy(app).await?;
     let now = app.clock.now();
     let txn = store::write_txn(&app.db).await?;
@@ -824,7 +823,7 @@ const CITY_CLUSTERS: [(&str, &str, &str, &str, &str); 3] = [
 /// any installation), three 长沙 clusters' applications submitted to it, and 长沙's own expert
 /// pool of three, so the 长沙 bureau can open its round and run it. Returns the call's id.
 pub async fn seed_city(app: &App) -> Result<CompetitionId, AppError> {
-    use crate::store::entity::{application, cluster, cluster_county, cluster_member, competition};
+    use crate::store::entity::{application, cluster_member, competition};
     let (origin, text) = jiqun_rules::policy::CITY_TEMPLATE_SOURCE;
     let hash = crate::services::policy::sm3_hex(text);
     let installed = crate::store::entity::policy::Entity::find()

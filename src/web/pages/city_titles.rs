@@ -12,13 +12,12 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{FormErrors, Layout, PageError, error_page, layout};
+use super::{FormErrors, Layout, PageError, layout};
 use crate::app::{App, Shared};
 use crate::error::AppError;
 use crate::services::city_designations::{self as city, CityDesignationRow, RevokeInput};
-use crate::services::designations::PdfFailure;
 use crate::services::listing::{ListNav, ListParams};
-use crate::web::download::{attachment, xlsx_download};
+use crate::web::download::xlsx_download;
 use crate::web::forms::Confirm;
 use crate::web::principal::{Authed, SessionCtx};
 
