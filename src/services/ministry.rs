@@ -321,6 +321,28 @@ fn parse_decision<'a>(
     (outcome, decided_on, document)
 }
 
+/// A parsed decision once its problems are cleared: the document number within its length and
+/// the day (`day_name`, for the message) not after today.
+fn decided(
+    outcome: Option<bool>,
+    decided_on: Option<time::Date>,
+    document: &str,
+    now: time::OffsetDateTime,
+    day_name: &str,
+) -> Result<(bool, time::Date), AppError> {
+    at_most("document_number", document, "文号", MAX_DOCUMENT_CHARS)?;
+    let (Some(outcome), Some(decided_on)) = (outcome, decided_on) else {
+        return Err(AppError::NotFound);
+    };
+    if decided_on > crate::clock::local(now).date() {
+        return Err(AppError::invalid(
+            "decided_on",
+            format!("{day_name}{}晚于今天，请核对", date_zh(decided_on)),
+        ));
+    }
+    Ok((outcome, decided_on))
+}
+
 /// Records the ministry's result for an application the province recommended to it, once.
 pub async fn record_result(
     app: &App,
@@ -343,17 +365,8 @@ pub async fn record_result(
         },
     );
     problems.into_result()?;
-    at_most("document_number", document, "文号", MAX_DOCUMENT_CHARS)?;
-    let (Some(selected), Some(decided_on)) = (selected, decided_on) else {
-        return Err(AppError::NotFound);
-    };
     let now = app.clock.now();
-    if decided_on > crate::clock::local(now).date() {
-        return Err(AppError::invalid(
-            "decided_on",
-            format!("结果公布日期{}晚于今天，请核对", date_zh(decided_on)),
-        ));
-    }
+    let (selected, decided_on) = decided(selected, decided_on, document, now, "结果公布日期")?;
     let txn = store::write_txn(&app.db).await?;
     // Two recordings at once must not both find none.
     store::lock::serialise(&txn, &format!("ministry_result:{id}")).await?;
@@ -665,18 +678,9 @@ pub async fn record_term_close(
         problems.add("reason", "撤销认定时请选择撤销理由");
     }
     problems.into_result()?;
-    at_most("document_number", document, "文号", MAX_DOCUMENT_CHARS)?;
-    let (Some(passed), Some(decided_on)) = (passed, decided_on) else {
-        return Err(AppError::NotFound);
-    };
     let now = app.clock.now();
     let today = crate::clock::local(now).date();
-    if decided_on > today {
-        return Err(AppError::invalid(
-            "decided_on",
-            format!("决定日期{}晚于今天，请核对", date_zh(decided_on)),
-        ));
-    }
+    let (passed, decided_on) = decided(passed, decided_on, document, now, "决定日期")?;
     let txn = store::write_txn(&app.db).await?;
     // Two recordings at once must not both find the term open.
     store::lock::serialise(&txn, &format!("ministry_term:{id}")).await?;
