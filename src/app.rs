@@ -29,6 +29,10 @@ pub struct App {
     pub report_figures: crate::services::reports::FiguresCache,
     /// Dashboards kept while what they are made of is unchanged.
     pub dashboards: crate::services::dashboard::DashboardCache,
+    /// Where this server reads whether the database changed since a read was kept.
+    pub stamps: crate::store::stamp::Stamps,
+    /// Sessions and pages kept while the database is unchanged.
+    pub reads: crate::web::kept::Reads,
 }
 
 pub type Shared = Arc<App>;

@@ -91,6 +91,7 @@ pub async fn open(config: Config, create_key: bool) -> Result<App, StartError> {
     crate::attachments::sweep_temp(&config.data_dir, std::time::Duration::from_secs(3600)).await;
     let blobs = crate::blob_store::BlobStore::from_config(&config.data_dir, &config.attachments)
         .map_err(|e| StartError::Blobs(e.log_detail().unwrap_or_else(|| e.to_string())))?;
+    let stamps = crate::store::stamp::Stamps::of(&db);
     Ok(App {
         db,
         blobs,
@@ -102,6 +103,8 @@ pub async fn open(config: Config, create_key: bool) -> Result<App, StartError> {
         rankings: Default::default(),
         report_figures: Default::default(),
         dashboards: Default::default(),
+        stamps,
+        reads: Default::default(),
     })
 }
 

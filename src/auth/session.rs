@@ -78,26 +78,50 @@ pub async fn load<C: ConnectionTrait>(
     else {
         return Ok(Lookup::Unknown);
     };
-    if now - found.created_at >= Duration::hours(i64::from(max_hours)) {
+    let freshness = freshness(&found, now, idle_minutes, max_hours);
+    if let Freshness::Expired(why) = freshness {
         session::Entity::delete_by_id(found.id).exec(conn).await?;
-        return Ok(Lookup::Expired(owner, Expiry::Lifetime));
-    }
-    if session_expired(found.last_seen_at, now, idle_minutes) {
-        session::Entity::delete_by_id(found.id).exec(conn).await?;
-        return Ok(Lookup::Expired(owner, Expiry::Idle));
+        return Ok(Lookup::Expired(owner, why));
     }
     if !owner.active {
         session::Entity::delete_by_id(found.id).exec(conn).await?;
         return Ok(Lookup::Unknown);
     }
-    // Write at most once a minute: the idle timeout is counted in minutes anyway.
-    if now - found.last_seen_at >= Duration::minutes(1) {
+    if freshness == Freshness::Touch {
         let mut active: session::ActiveModel = found.clone().into();
         active.last_seen_at = Set(now);
         let found = active.update(conn).await?;
         return Ok(Lookup::Active(found, owner, org));
     }
     Ok(Lookup::Active(found, owner, org))
+}
+
+/// What a session's times say at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    Expired(Expiry),
+    /// Alive, and its last-seen time is due to be written.
+    Touch,
+    /// Alive, nothing to write.
+    Current,
+}
+
+pub fn freshness(
+    found: &session::Model,
+    now: OffsetDateTime,
+    idle_minutes: u32,
+    max_hours: u32,
+) -> Freshness {
+    if now - found.created_at >= Duration::hours(i64::from(max_hours)) {
+        Freshness::Expired(Expiry::Lifetime)
+    } else if session_expired(found.last_seen_at, now, idle_minutes) {
+        Freshness::Expired(Expiry::Idle)
+    } else if now - found.last_seen_at >= Duration::minutes(1) {
+        // Written at most once a minute: the idle timeout is counted in minutes anyway.
+        Freshness::Touch
+    } else {
+        Freshness::Current
+    }
 }
 
 pub async fn set_mfa_passed<C: ConnectionTrait>(conn: &C, id: &str) -> Result<(), DbErr> {

@@ -6,6 +6,7 @@ pub mod id;
 mod load;
 pub mod lock;
 pub mod migration;
+pub mod stamp;
 #[cfg(test)]
 mod tests;
 mod versioned;
@@ -35,6 +36,14 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
+        // Every connection's commits move the file's generation (see `stamp`).
+        let file =
+            <sea_orm::sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(url)
+                .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string())))?
+                .get_filename()
+                .to_path_buf();
+        let generation = stamp::generation_of(file);
+        opts.map_sqlx_sqlite_pool_opts(move |p| stamp::hook_commits(p, generation.clone()));
         opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)

@@ -7,6 +7,7 @@ pub mod csrf;
 pub mod download;
 pub mod forms;
 pub mod hygiene;
+pub mod kept;
 pub mod observe;
 pub mod pages;
 pub mod principal;
@@ -59,6 +60,10 @@ pub fn router(app: Shared) -> Router {
         .fallback(not_found)
         // Innermost: refuse control characters before any handler, and say the framework's own
         // rejections in the house format; both inside frame_errors so pages keep their frame.
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            kept::keep_page,
+        ))
         .layer(axum::middleware::from_fn(hygiene::guard))
         .layer(axum::middleware::from_fn(rejections::house_format))
         .layer(axum::middleware::from_fn(pages::frame_errors))

@@ -1,6 +1,7 @@
 //! Loads the session of each request (cookie or bearer token) and hands handlers a principal.
 
 use axum::extract::{FromRequestParts, Request, State};
+use axum::http::Method;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -11,6 +12,8 @@ use crate::auth::login::{Stage, stage};
 use crate::auth::session::{self, COOKIE, Lookup};
 use crate::error::AppError;
 use crate::store::entity::session as session_entity;
+use crate::store::stamp::Stamp;
+use crate::web::kept::{KeptSession, ReadStamp};
 
 /// The session attached to a request, whatever its stage.
 #[derive(Clone)]
@@ -68,56 +71,144 @@ pub async fn load_session(State(app): State<Shared>, mut req: Request, next: Nex
     }
     let token = bearer.clone().or_else(|| cookie_token(req.headers()));
     let client_addr = super::client_addr(&app, &req);
-    if let Some(token) = token {
-        let now = app.clock.now();
-        match session::load(
-            &app.db,
-            &token,
-            now,
-            app.config.security.idle_timeout_minutes,
-            app.config.security.session_max_hours,
-        )
-        .await
-        {
-            Ok(Lookup::Active(s, u, org)) => {
-                let role = u.role;
-                super::observe::record_user(u.id);
-                let st = stage(s.mfa_passed, &u, app.second_factor_required(role));
-                let unread = if bearer.is_none() && !req.uri().path().starts_with("/api/") {
-                    crate::services::notifications::unread_count(&app, u.id)
-                        .await
-                        .unwrap_or(0)
-                } else {
-                    0
-                };
-                req.extensions_mut().insert(SessionCtx {
-                    session: s,
-                    principal: Principal {
-                        user: u,
-                        org,
-                        role,
-                        client_addr,
-                    },
-                    stage: st,
-                    bearer: bearer.is_some(),
-                    unread,
-                });
-            }
-            Ok(Lookup::Expired(u, why)) => {
-                if let Err(e) = crate::auth::login::record_expiry(&app, &u, why, &client_addr).await
-                {
-                    tracing::error!("recording session expiry: {e}");
-                }
-                req.extensions_mut().insert(SessionExpired(why));
-            }
-            Ok(Lookup::Unknown) => {}
+    let Some(token) = token else {
+        return next.run(req).await;
+    };
+    let wants_unread = bearer.is_none() && !req.uri().path().starts_with("/api/");
+    // Reads may be served from what was kept while the database is unchanged (`kept`); a
+    // write is checked against the database itself.
+    let stamp = if matches!(*req.method(), Method::GET | Method::HEAD) {
+        match app.stamps.read(&app.db).await {
+            Ok(stamp) => stamp,
             Err(e) => {
-                tracing::error!("loading session: {e}");
+                tracing::error!("reading the database's stamp: {e}");
                 return ApiError(AppError::Db(e)).into_response();
             }
         }
+    } else {
+        None
+    };
+    let loaded = match stamp.as_ref() {
+        Some(stamp) => kept_session(&app, &token, stamp, wants_unread).await,
+        None => fresh_session(&app, &token, wants_unread).await,
+    };
+    match loaded {
+        Ok(Loaded::Active(k)) => {
+            let role = k.user.role;
+            super::observe::record_user(k.user.id);
+            let st = stage(
+                k.session.mfa_passed,
+                &k.user,
+                app.second_factor_required(role),
+            );
+            req.extensions_mut().insert(SessionCtx {
+                session: k.session,
+                principal: Principal {
+                    user: k.user,
+                    org: k.org,
+                    role,
+                    client_addr,
+                },
+                stage: st,
+                bearer: bearer.is_some(),
+                unread: k.unread.unwrap_or(0),
+            });
+            if let Some(stamp) = stamp {
+                req.extensions_mut().insert(ReadStamp(stamp));
+            }
+        }
+        Ok(Loaded::Expired(u, why)) => {
+            if let Err(e) = crate::auth::login::record_expiry(&app, &u, why, &client_addr).await {
+                tracing::error!("recording session expiry: {e}");
+            }
+            req.extensions_mut().insert(SessionExpired(why));
+        }
+        Ok(Loaded::Unknown) => {}
+        Err(e) => {
+            tracing::error!("loading session: {e}");
+            return ApiError(AppError::Db(e)).into_response();
+        }
     }
     next.run(req).await
+}
+
+// Made once per request and taken apart at once, like `session::Lookup`.
+#[allow(clippy::large_enum_variant)]
+enum Loaded {
+    Active(KeptSession),
+    Expired(crate::store::entity::user::Model, session::Expiry),
+    Unknown,
+}
+
+/// The session from the database (and, for a page, the unread count).
+async fn fresh_session(
+    app: &Shared,
+    token: &str,
+    wants_unread: bool,
+) -> Result<Loaded, sea_orm::DbErr> {
+    let lookup = session::load(
+        &app.db,
+        token,
+        app.clock.now(),
+        app.config.security.idle_timeout_minutes,
+        app.config.security.session_max_hours,
+    )
+    .await?;
+    Ok(match lookup {
+        Lookup::Active(session, user, org) => {
+            let unread = if wants_unread {
+                Some(unread_of(app, &user).await)
+            } else {
+                None
+            };
+            Loaded::Active(KeptSession {
+                session,
+                user,
+                org,
+                unread,
+            })
+        }
+        Lookup::Expired(u, why) => Loaded::Expired(u, why),
+        Lookup::Unknown => Loaded::Unknown,
+    })
+}
+
+/// The session as kept under `stamp` while its times need no write, else from the database
+/// (and kept).
+async fn kept_session(
+    app: &Shared,
+    token: &str,
+    stamp: &Stamp,
+    wants_unread: bool,
+) -> Result<Loaded, sea_orm::DbErr> {
+    let id = session::session_id(token);
+    let now = app.clock.now();
+    let security = &app.config.security;
+    if let Some(mut k) = app.reads.sessions.get(&id, stamp).filter(|k| {
+        session::freshness(
+            &k.session,
+            now,
+            security.idle_timeout_minutes,
+            security.session_max_hours,
+        ) == session::Freshness::Current
+    }) {
+        if wants_unread && k.unread.is_none() {
+            k.unread = Some(unread_of(app, &k.user).await);
+            app.reads.sessions.put(id, stamp.clone(), k.clone());
+        }
+        return Ok(Loaded::Active(k));
+    }
+    let loaded = fresh_session(app, token, wants_unread).await?;
+    if let Loaded::Active(k) = &loaded {
+        app.reads.sessions.put(id, stamp.clone(), k.clone());
+    }
+    Ok(loaded)
+}
+
+async fn unread_of(app: &Shared, user: &crate::store::entity::user::Model) -> u64 {
+    crate::services::notifications::unread_count(app, user.id)
+        .await
+        .unwrap_or(0)
 }
 
 /// The context of a request carrying an integration API token. Tokens work for the JSON API

@@ -29,6 +29,7 @@ mod guidance;
 mod hardening;
 mod hygiene;
 mod imports;
+mod kept_pages;
 mod lifecycle;
 mod listing;
 mod lists;
