@@ -168,6 +168,8 @@ struct Row {
     bytes: usize,
     queries: String,
     alone_ms: f64,
+    /// Alone, with an address of its own each time, so that nothing kept is served.
+    rendered_ms: f64,
     wrk: Wrk,
 }
 
@@ -260,6 +262,21 @@ async fn measure(
     };
     times.sort_by(f64::total_cmp);
     let alone_ms = times[ALONE / 2];
+    // The same page rendered each time: an address never asked before is never kept.
+    let mut rendered = Vec::with_capacity(ALONE);
+    for i in 0..ALONE {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let started = Instant::now();
+        client
+            .get(format!("{url}{sep}_bench={i}"))
+            .send()
+            .await?
+            .bytes()
+            .await?;
+        rendered.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    rendered.sort_by(f64::total_cmp);
+    let rendered_ms = rendered[ALONE / 2];
     let (u, c) = (url.to_string(), cookie.to_string());
     let wrk = tokio::task::spawn_blocking(move || wrk(&u, &c, seconds, connections)).await??;
     Ok((
@@ -268,6 +285,7 @@ async fn measure(
             bytes: body.len(),
             queries,
             alone_ms,
+            rendered_ms,
             wrk,
         },
         body,
@@ -460,17 +478,18 @@ async fn measure_backend(
 fn print_table(label: &str, rows: &[Row], memory: (f64, f64), connections: usize, seconds: usize) {
     println!();
     println!(
-        "### {label}（wrk -t2 -c{connections} -d{seconds}s；单独 = {ALONE}次顺序请求的中位数）"
+        "### {label}（wrk -t2 -c{connections} -d{seconds}s；单独 = {ALONE}次顺序请求的中位数；单独渲染 = 每次换一个地址、不取留存页的中位数）"
     );
-    println!("| 页面 | 大小 | 语句数 | 单独 ms | 次/秒 | p50 | p99 |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| 页面 | 大小 | 语句数 | 单独 ms | 单独渲染 ms | 次/秒 | p50 | p99 |");
+    println!("|---|---|---|---|---|---|---|---|");
     for r in rows {
         println!(
-            "| {} | {:.1} KB | {} | {:.2} | {:.0} | {} | {} |",
+            "| {} | {:.1} KB | {} | {:.2} | {:.2} | {:.0} | {} | {} |",
             r.page,
             r.bytes as f64 / 1024.0,
             r.queries,
             r.alone_ms,
+            r.rendered_ms,
             r.wrk.rps,
             r.wrk.p50,
             r.wrk.p99

@@ -17,7 +17,11 @@ use crate::support::{self, TestApp};
 use crate::token;
 
 /// A page as the client gets it: (status, served from what was kept, body).
-async fn fetch(t: &TestApp, client: &reqwest::Client, path: &str) -> (u16, bool, String) {
+pub(crate) async fn fetch(
+    t: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+) -> (u16, bool, String) {
     let res = client.get(t.url(path)).send().await.expect("page");
     let status = res.status().as_u16();
     let kept = res.headers().contains_key(KEPT_HEADER);

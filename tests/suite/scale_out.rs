@@ -3,7 +3,8 @@
 //! and lives in the bucket under its SM3 name; a server stopped while a file is streaming in
 //! leaves no row, no object and no half-written content, and the others work on; the public
 //! notice a server keeps is dropped when another server changes it; the objection allowance per
-//! address holds across both; a reminder and an e-mail go out once with both servers ticking.
+//! address holds across both; a reminder and an e-mail go out once with both servers ticking;
+//! a signed-in page one server keeps is stale once the other commits a change.
 //!
 //! PostgreSQL only: several servers on one SQLite file are not a supported deployment, so on
 //! SQLite each test prints why it did not run and passes. On PostgreSQL the S3-compatible server
@@ -580,4 +581,44 @@ async fn report_reminders_and_escalations_go_out_once_with_both_servers_ticking(
             .unwrap();
         assert_eq!(told, 1, "{title}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_kept_by_one_server_is_stale_once_the_other_writes() {
+    let Some(endpoint) = endpoint() else { return };
+    let s = two_servers(&endpoint, None).await;
+    let call = crate::applications::open_call(&s.a).await;
+    let (id, version) = crate::applications::started(
+        &s.a,
+        call,
+        "applicant",
+        "长沙工程机械产业集群促进会",
+        "430100",
+        "430121",
+        "长沙工程机械产业集群",
+    )
+    .await;
+    // One session for both servers (it lives in the database; the cookie ignores the port).
+    let client = support::page_login(&s.a, "applicant").await;
+    let path = format!("/applications/{id}");
+    for server in [&s.a, &s.b] {
+        let (status, _, page) = crate::kept_pages::fetch(server, &client, &path).await;
+        assert_eq!(status, 200);
+        assert!(!page.contains("987.5"));
+    }
+    // B has read the page (and keeps it while the database's snapshot holds). Saved through A:
+    // B's next answer shows the figure, with no wait and no message between the servers.
+    let me = token(&s.a, "applicant").await;
+    let (status, body) = crate::applications::call_json(
+        &s.a,
+        &me,
+        "PUT",
+        &format!("/api/v1/applications/{id}"),
+        json!({"form": crate::applications::complete_form("987.5"), "version": version}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, kept, page) = crate::kept_pages::fetch(&s.b, &client, &path).await;
+    assert!(!kept, "B's kept page is stale");
+    assert!(page.contains("987.5"), "B shows what A saved");
 }
