@@ -6,18 +6,20 @@ use crate::store::id::{
 use std::collections::{BTreeMap, HashMap};
 
 use jiqun_domain::access::{Action, Resource};
+use jiqun_domain::application::Status;
 use jiqun_domain::region;
+use jiqun_domain::region::RegionCode;
 use jiqun_domain::round::{RoundKind, RoundStatus};
 use jiqun_rules::policy::Entrants;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    ColumnTrait, ConnectionTrait, DerivePartialModel, EntityTrait, JoinType, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 
 use super::{
-    SOURCE_MANUAL, ShortfallView, competition_of, county_name, entries, load, panel_ids, plan,
-    quotas_of, round_policy,
+    SOURCE_MANUAL, ShortfallView, competition_of, county_name, load, panel_ids, plan, quotas_of,
+    round_policy,
 };
 use crate::app::{App, Principal};
 use crate::clock::local_minutes;
@@ -162,12 +164,40 @@ pub struct RoundView {
     pub shortfalls: Vec<ShortfallView>,
 }
 
+/// What the round's pages read of every entrant (a round has up to 1,000): the columns they
+/// filter, count and show, without scores, notes, times and snapshots, which cost more to
+/// decode than to read.
+#[derive(Debug, Clone, DerivePartialModel)]
+#[sea_orm(entity = "round_entry::Entity")]
+struct EntryLine {
+    id: EntryId,
+    application_id: ApplicationId,
+    cluster_id: ClusterId,
+    cluster_kind: String,
+    city_code: RegionCode,
+    county_code: RegionCode,
+    status: Status,
+    proposed: bool,
+}
+
+async fn entry_lines<C: ConnectionTrait>(
+    conn: &C,
+    round_id: RoundId,
+) -> Result<Vec<EntryLine>, AppError> {
+    Ok(round_entry::Entity::find()
+        .filter(round_entry::Column::RoundId.eq(round_id))
+        .order_by_asc(round_entry::Column::Id)
+        .into_partial_model::<EntryLine>()
+        .all(conn)
+        .await?)
+}
+
 async fn summary<C: ConnectionTrait>(
     conn: &C,
     r: &round::Model,
     c: &competition::Model,
 ) -> Result<RoundSummary, AppError> {
-    let entries = entries(conn, r.id).await?;
+    let entries = entry_lines(conn, r.id).await?;
     let counts = AssignmentCounts::of(conn, r.id).await?;
     Ok(summary_of(r, c, &entries, &counts))
 }
@@ -205,28 +235,33 @@ impl AssignmentCounts {
             .into_tuple()
             .all(conn)
             .await?;
-        let submitted = score_sheet::Entity::find()
+        // A join, not `IN (subquery)`: counted from the sheets' (round, status) index with one
+        // key look-up per sheet, where the subquery made SQLite probe the index per assignment.
+        let submitted: Option<i64> = score_sheet::Entity::find()
+            .select_only()
+            .column_as(score_sheet::Column::Id.count(), "n")
+            .join(
+                JoinType::InnerJoin,
+                score_sheet::Entity::belongs_to(assignment::Entity)
+                    .from(score_sheet::Column::AssignmentId)
+                    .to(assignment::Column::Id)
+                    .into(),
+            )
             .filter(score_sheet::Column::RoundId.eq(round_id))
             .filter(
                 score_sheet::Column::Status
                     .eq(crate::store::entity::kinds::ScoreSheetStatus::Submitted),
             )
-            .filter(
-                score_sheet::Column::AssignmentId.in_subquery(
-                    standing()
-                        .select_only()
-                        .column(assignment::Column::Id)
-                        .into_query(),
-                ),
-            )
-            .count(conn)
+            .filter(assignment::Column::RecusedAt.is_null())
+            .into_tuple()
+            .one(conn)
             .await?;
         let n = |v: i64| usize::try_from(v).unwrap_or(0);
         Ok(AssignmentCounts {
             standing: per_entry.iter().map(|(_, c)| n(*c)).sum(),
             per_entry: per_entry.into_iter().map(|(id, c)| (id, n(c))).collect(),
             per_expert: per_expert.into_iter().map(|(id, c)| (id, n(c))).collect(),
-            submitted: usize::try_from(submitted).unwrap_or(0),
+            submitted: n(submitted.unwrap_or(0)),
         })
     }
 
@@ -239,7 +274,7 @@ impl AssignmentCounts {
 fn summary_of(
     r: &round::Model,
     c: &competition::Model,
-    entries: &[round_entry::Model],
+    entries: &[EntryLine],
     counts: &AssignmentCounts,
 ) -> RoundSummary {
     let kind = r.kind;
@@ -380,18 +415,18 @@ pub async fn view_of(
         .iter()
         .map(|k| (k.key.as_str(), k.name.as_str()))
         .collect();
-    let entries = entries(&app.db, r.id).await?;
+    let entries = entry_lines(&app.db, r.id).await?;
     let counts = AssignmentCounts::of(&app.db, r.id).await?;
     let round_summary = summary_of(&r, &c, &entries, &counts);
     let k = r.experts_per_application.max(0) as usize;
     let (kind_wanted, needle) = (q.kind(), q.text());
-    let by_kind_and_filling: Vec<&round_entry::Model> = entries
+    let by_kind_and_filling: Vec<&EntryLine> = entries
         .iter()
         .filter(|e| kind_wanted.is_empty() || e.cluster_kind == kind_wanted)
         .filter(|e| !q.unfilled() || counts.of_entry(e.id) < k)
         .collect();
     // Names are read for the entrants a text filter looks at, else only for the page shown.
-    let names_for = |wanted: &[&round_entry::Model]| {
+    let names_for = |wanted: &[&EntryLine]| {
         let ids: Vec<ClusterId> = wanted.iter().map(|e| e.cluster_id).collect();
         async move {
             let clusters = store::load_by_ids::<cluster::Entity>(&app.db, ids).await?;
@@ -410,14 +445,14 @@ pub async fn view_of(
     };
     let applicant_in = |clusters: &HashMap<ClusterId, cluster::Model>,
                         orgs: &HashMap<_, organisation::Model>,
-                        e: &round_entry::Model| {
+                        e: &EntryLine| {
         clusters
             .get(&e.cluster_id)
             .and_then(|cl| orgs.get(&cl.org_id))
             .map(|o| o.name.clone())
             .unwrap_or_default()
     };
-    let matching: Vec<&round_entry::Model> = by_kind_and_filling
+    let matching: Vec<&EntryLine> = by_kind_and_filling
         .into_iter()
         .filter(|e| {
             needle.is_empty()
@@ -431,7 +466,7 @@ pub async fn view_of(
         .collect();
     let size = usize::try_from(crate::services::listing::PAGE_SIZE).unwrap_or(50);
     let matched = matching.len();
-    let (shown, page, pages): (Vec<&round_entry::Model>, u64, u64) = match q.page {
+    let (shown, page, pages): (Vec<&EntryLine>, u64, u64) = match q.page {
         None => (matching, 1, 1),
         Some(asked) => {
             let pages = u64::try_from(matched.div_ceil(size)).unwrap_or(1).max(1);
@@ -452,8 +487,8 @@ pub async fn view_of(
     let shown_assignments = if shown_ids.is_empty() {
         Vec::new()
     } else {
+        // By entrant only (an entrant belongs to one round): one index look-up per entrant.
         assignment::Entity::find()
-            .filter(assignment::Column::RoundId.eq(r.id))
             .filter(assignment::Column::EntryId.is_in(shown_ids))
             .order_by_asc(assignment::Column::Id)
             .all(&app.db)
