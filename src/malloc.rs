@@ -4,12 +4,14 @@
 /// every password check, a large page or workbook buffer); from then on large buffers come from
 /// the per-thread arenas and stay resident (a server was seen at 1.1 GB). A threshold given in the
 /// environment is fixed, and glibc reads it only when the process starts, so the process starts
-/// itself once more with the threshold set. One already set by the operator is kept. Called
+/// itself once more with the threshold set (and the number of arenas bounded). Values already
+/// set by the operator are kept. Called
 /// first thing by the binary and by the benchmarks that run a server in their own process.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 pub fn fix_mmap_threshold() {
     use std::os::unix::process::CommandExt;
     const VAR: &str = "MALLOC_MMAP_THRESHOLD_";
+    const ARENAS: &str = "MALLOC_ARENA_MAX";
     if std::env::var_os(VAR).is_some() {
         return;
     }
@@ -21,8 +23,14 @@ pub fn fix_mmap_threshold() {
     if let Some(arg0) = args.next() {
         cmd.arg0(arg0);
     }
-    // glibc's own default before any adjustment: 128 KiB.
-    let failed = cmd.args(args).env(VAR, "131072").exec();
+    cmd.args(args).env(VAR, "131072");
+    // glibc's own default before any adjustment: 128 KiB. And two arenas rather than one per
+    // thread (up to eight per core): the database's connection threads would each keep one
+    // with its freed blocks resident.
+    if std::env::var_os(ARENAS).is_none() {
+        cmd.env(ARENAS, "2");
+    }
+    let failed = cmd.exec();
     // exec returns only when it failed (e.g. the binary was replaced on disk): run as we are.
     eprintln!("未能以固定的内存映射阈值重新启动（{failed}），按当前方式继续运行");
 }
