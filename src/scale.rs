@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use jiqun_domain::region;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use time::Duration;
 
 use crate::app::{App, Principal};
@@ -253,6 +253,13 @@ pub async fn generate(app: &App, n: usize, say: &dyn Fn(&str)) -> Result<Outcome
     )
     .await?;
     lap("拟定名单与公示", say);
+    // PostgreSQL plans by its statistics, which its autovacuum keeps current in use; after a
+    // bulk load they are not there yet (and autovacuum may be off where this runs), so gather
+    // them as autovacuum would. SQLite plans without statistics, as it does in use.
+    if app.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        app.db.execute_unprepared("VACUUM ANALYZE").await?;
+        lap("统计信息（VACUUM ANALYZE）", say);
+    }
     // Back to where the story was told from: whatever is done next happens "today".
     let behind = started - app.clock.now();
     if behind > Duration::ZERO {

@@ -3,7 +3,7 @@
 use crate::store::id::{
     ApplicationId, AssignmentId, ClusterId, CompetitionId, EntryId, ExpertId, RoundId,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::application::Status;
@@ -12,8 +12,8 @@ use jiqun_domain::region::RegionCode;
 use jiqun_domain::round::{RoundKind, RoundStatus};
 use jiqun_rules::policy::Entrants;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DerivePartialModel, EntityTrait, JoinType, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DerivePartialModel, EntityTrait, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, SelectGetableTuple,
 };
 use serde::Serialize;
 
@@ -198,42 +198,54 @@ async fn summary<C: ConnectionTrait>(
     c: &competition::Model,
 ) -> Result<RoundSummary, AppError> {
     let entries = entry_lines(conn, r.id).await?;
-    let counts = AssignmentCounts::of(conn, r.id).await?;
+    let counts = AssignmentCounts::of(conn, r).await?;
     Ok(summary_of(r, c, &entries, &counts))
 }
 
 /// How the round's standing assignments fall, counted in the database: a round of 1,000
 /// entrants has 5,000 assignments and as many sheets, and a page needs only their numbers.
 struct AssignmentCounts {
-    per_entry: HashMap<EntryId, usize>,
     per_expert: HashMap<ExpertId, usize>,
     standing: usize,
+    /// Entrants with the round's number of experts (or more), while that number is above 0.
+    filled: usize,
     /// Submitted sheets of standing assignments.
     submitted: usize,
 }
 
+/// The round's standing (not recused) assignments.
+fn standing(round_id: RoundId) -> sea_orm::Select<assignment::Entity> {
+    assignment::Entity::find()
+        .filter(assignment::Column::RoundId.eq(round_id))
+        .filter(assignment::Column::RecusedAt.is_null())
+}
+
+/// The entrants of a round with at least `k` standing assignments, one row each.
+fn filled_entries(round_id: RoundId, k: i32) -> sea_orm::Selector<SelectGetableTuple<EntryId>> {
+    standing(round_id)
+        .select_only()
+        .column(assignment::Column::EntryId)
+        .group_by(assignment::Column::EntryId)
+        .having(sea_orm::sea_query::ExprTrait::gte(
+            assignment::Column::Id.count(),
+            k,
+        ))
+        .into_tuple()
+}
+
 impl AssignmentCounts {
-    async fn of<C: ConnectionTrait>(conn: &C, round_id: RoundId) -> Result<Self, AppError> {
-        let standing = || {
-            assignment::Entity::find()
-                .filter(assignment::Column::RoundId.eq(round_id))
-                .filter(assignment::Column::RecusedAt.is_null())
-        };
-        let per_entry: Vec<(EntryId, i64)> = standing()
-            .select_only()
-            .column(assignment::Column::EntryId)
-            .column_as(assignment::Column::Id.count(), "n")
-            .group_by(assignment::Column::EntryId)
-            .into_tuple()
-            .all(conn)
-            .await?;
-        let per_expert: Vec<(ExpertId, i64)> = standing()
+    async fn of<C: ConnectionTrait>(conn: &C, r: &round::Model) -> Result<Self, AppError> {
+        let per_expert: Vec<(ExpertId, i64)> = standing(r.id)
             .select_only()
             .column(assignment::Column::ExpertId)
             .column_as(assignment::Column::Id.count(), "n")
             .group_by(assignment::Column::ExpertId)
             .into_tuple()
             .all(conn)
+            .await?;
+        // Counted, not listed: a page needs the number of filled entrants, not the 1,000 rows.
+        let filled = filled_entries(r.id, r.experts_per_application.max(1))
+            .count(conn)
             .await?;
         // A join, not `IN (subquery)`: counted from the sheets' (round, status) index with one
         // key look-up per sheet, where the subquery made SQLite probe the index per assignment.
@@ -247,7 +259,7 @@ impl AssignmentCounts {
                     .to(assignment::Column::Id)
                     .into(),
             )
-            .filter(score_sheet::Column::RoundId.eq(round_id))
+            .filter(score_sheet::Column::RoundId.eq(r.id))
             .filter(
                 score_sheet::Column::Status
                     .eq(crate::store::entity::kinds::ScoreSheetStatus::Submitted),
@@ -258,15 +270,11 @@ impl AssignmentCounts {
             .await?;
         let n = |v: i64| usize::try_from(v).unwrap_or(0);
         Ok(AssignmentCounts {
-            standing: per_entry.iter().map(|(_, c)| n(*c)).sum(),
-            per_entry: per_entry.into_iter().map(|(id, c)| (id, n(c))).collect(),
+            standing: per_expert.iter().map(|(_, c)| n(*c)).sum(),
             per_expert: per_expert.into_iter().map(|(id, c)| (id, n(c))).collect(),
+            filled: usize::try_from(filled).unwrap_or(0),
             submitted: n(submitted.unwrap_or(0)),
         })
-    }
-
-    fn of_entry(&self, id: EntryId) -> usize {
-        self.per_entry.get(&id).copied().unwrap_or(0)
     }
 }
 
@@ -280,10 +288,8 @@ fn summary_of(
     let kind = r.kind;
     let status = r.status;
     let k = r.experts_per_application.max(0) as usize;
-    let ready = entries
-        .iter()
-        .filter(|e| counts.of_entry(e.id) >= k)
-        .count();
+    // Every entrant is ready when none needs an expert.
+    let ready = if k == 0 { entries.len() } else { counts.filled };
     let active_count = counts.standing;
     let submitted = counts.submitted;
     let proposed = entries.iter().filter(|e| e.proposed).count();
@@ -416,14 +422,24 @@ pub async fn view_of(
         .map(|k| (k.key.as_str(), k.name.as_str()))
         .collect();
     let entries = entry_lines(&app.db, r.id).await?;
-    let counts = AssignmentCounts::of(&app.db, r.id).await?;
+    let counts = AssignmentCounts::of(&app.db, &r).await?;
     let round_summary = summary_of(&r, &c, &entries, &counts);
     let k = r.experts_per_application.max(0) as usize;
     let (kind_wanted, needle) = (q.kind(), q.text());
+    // The filled entrants are listed only for the filter that leaves them out.
+    let filled: HashSet<EntryId> = if q.unfilled() && k > 0 {
+        filled_entries(r.id, r.experts_per_application)
+            .all(&app.db)
+            .await?
+            .into_iter()
+            .collect()
+    } else {
+        HashSet::new()
+    };
     let by_kind_and_filling: Vec<&EntryLine> = entries
         .iter()
         .filter(|e| kind_wanted.is_empty() || e.cluster_kind == kind_wanted)
-        .filter(|e| !q.unfilled() || counts.of_entry(e.id) < k)
+        .filter(|e| !q.unfilled() || (k > 0 && !filled.contains(&e.id)))
         .collect();
     // Names are read for the entrants a text filter looks at, else only for the page shown.
     let names_for = |wanted: &[&EntryLine]| {
