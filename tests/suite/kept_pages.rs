@@ -8,7 +8,7 @@
 
 use jiqun::store::stamp::SETTLE;
 use jiqun::web::kept::KEPT_HEADER;
-use serde_json::json;
+use serde_json::{Value, json};
 use time::Duration;
 
 use crate::applications::{call_json, complete_form, open_call, started, submit_complete};
@@ -26,6 +26,36 @@ pub(crate) async fn fetch(
     let status = res.status().as_u16();
     let kept = res.headers().contains_key(KEPT_HEADER);
     (status, kept, res.text().await.expect("body"))
+}
+
+/// 长沙's applicant's draft under a new call: (id, version).
+pub(crate) async fn a_draft(t: &TestApp) -> (i64, i32) {
+    let call = open_call(t).await;
+    started(
+        t,
+        call,
+        "applicant",
+        "长沙工程机械产业集群促进会",
+        "430100",
+        "430121",
+        "长沙工程机械产业集群",
+    )
+    .await
+}
+
+/// The applicant saves a complete form with `revenue` through the API; the answer.
+pub(crate) async fn save_revenue(t: &TestApp, id: i64, version: i32, revenue: &str) -> Value {
+    let me = token(t, "applicant").await;
+    let (status, body) = call_json(
+        t,
+        &me,
+        "PUT",
+        &format!("/api/v1/applications/{id}"),
+        json!({"form": complete_form(revenue), "version": version}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
 }
 
 /// Whether reads are expected to be kept here (see the module's note).
@@ -65,33 +95,14 @@ async fn kept_equals_fresh(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kept_pages_equal_a_fresh_render_after_every_kind_of_change() {
     let t = support::spawn().await;
-    let call = open_call(&t).await;
-    let (id, version) = started(
-        &t,
-        call,
-        "applicant",
-        "长沙工程机械产业集群促进会",
-        "430100",
-        "430121",
-        "长沙工程机械产业集群",
-    )
-    .await;
+    let (id, version) = a_draft(&t).await;
     let client = support::page_login(&t, "applicant").await;
     let app_page = format!("/applications/{id}");
     let home = kept_equals_fresh(&t, &client, "/", "sign-in").await;
     let page = kept_equals_fresh(&t, &client, &app_page, "sign-in").await;
 
     // A form saved through the API: the application page shows the new figure at once.
-    let me = token(&t, "applicant").await;
-    let (status, body) = call_json(
-        &t,
-        &me,
-        "PUT",
-        &format!("/api/v1/applications/{id}"),
-        json!({"form": complete_form("987.5"), "version": version}),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    let body = save_revenue(&t, id, version, "987.5").await;
     let (_, kept, saved) = fetch(&t, &client, &app_page).await;
     assert!(!kept, "a write makes the kept page stale");
     assert!(saved.contains("987.5") && !page.contains("987.5"));
@@ -153,17 +164,7 @@ async fn kept_pages_equal_a_fresh_render_after_every_kind_of_change() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kept_page_is_one_sessions_own() {
     let t = support::spawn().await;
-    let call = open_call(&t).await;
-    let (id, _) = started(
-        &t,
-        call,
-        "applicant",
-        "长沙工程机械产业集群促进会",
-        "430100",
-        "430121",
-        "长沙工程机械产业集群",
-    )
-    .await;
+    let (id, _) = a_draft(&t).await;
     let path = format!("/applications/{id}");
     let applicant = support::page_login(&t, "applicant").await;
     let other = support::page_login(&t, "applicant").await;

@@ -587,17 +587,7 @@ async fn report_reminders_and_escalations_go_out_once_with_both_servers_ticking(
 async fn a_page_kept_by_one_server_is_stale_once_the_other_writes() {
     let Some(endpoint) = endpoint() else { return };
     let s = two_servers(&endpoint, None).await;
-    let call = crate::applications::open_call(&s.a).await;
-    let (id, version) = crate::applications::started(
-        &s.a,
-        call,
-        "applicant",
-        "长沙工程机械产业集群促进会",
-        "430100",
-        "430121",
-        "长沙工程机械产业集群",
-    )
-    .await;
+    let (id, version) = crate::kept_pages::a_draft(&s.a).await;
     // One session for both servers (it lives in the database; the cookie ignores the port).
     let client = support::page_login(&s.a, "applicant").await;
     let path = format!("/applications/{id}");
@@ -608,16 +598,7 @@ async fn a_page_kept_by_one_server_is_stale_once_the_other_writes() {
     }
     // B has read the page (and keeps it while the database's snapshot holds). Saved through A:
     // B's next answer shows the figure, with no wait and no message between the servers.
-    let me = token(&s.a, "applicant").await;
-    let (status, body) = crate::applications::call_json(
-        &s.a,
-        &me,
-        "PUT",
-        &format!("/api/v1/applications/{id}"),
-        json!({"form": crate::applications::complete_form("987.5"), "version": version}),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    crate::kept_pages::save_revenue(&s.a, id, version, "987.5").await;
     let (_, kept, page) = crate::kept_pages::fetch(&s.b, &client, &path).await;
     assert!(!kept, "B's kept page is stale");
     assert!(page.contains("987.5"), "B shows what A saved");
