@@ -44,8 +44,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .to_path_buf();
         let generation = stamp::generation_of(file);
         opts.map_sqlx_sqlite_pool_opts(move |p| stamp::hook_commits(p, generation.clone()));
-        // Four connections keep two cores busy; each holds its own page cache (2 MB) and
-        // prepared statements, and runs on its own thread with its own malloc arena.
+        // Four connections keep two cores busy; each holds its own page cache and prepared
+        // statements, and runs on its own thread.
         opts.max_connections(4).map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
@@ -56,6 +56,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .statement_cache_capacity(128)
                 // Sorts and temporary indexes in memory rather than in temporary files.
                 .pragma("temp_store", "memory")
+                // 1 MiB of page cache per connection rather than SQLite's 2 MiB: the pages
+                // beyond it are a copy away in the operating system's file cache, and four full
+                // caches were a sixth of the server's memory under load.
+                .pragma("cache_size", "-1024")
         });
     } else {
         opts.max_connections(16);
