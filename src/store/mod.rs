@@ -58,7 +58,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .pragma("temp_store", "memory")
                 // 1 MiB of page cache per connection rather than SQLite's 2 MiB: the pages
                 // beyond it are a copy away in the operating system's file cache, and four full
-                // caches were a sixth of the server's memory under load.
+                // caches were an eighth of the server's peak memory under load.
                 .pragma("cache_size", "-1024")
         });
     } else {
