@@ -40,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0031NationalTerms),
             Box::new(M0032ReportAlertProgrammes),
             Box::new(M0033RoundCountIndexes),
+            Box::new(M0034WriteCheckIndexes),
         ]
     }
 }
@@ -2955,17 +2956,70 @@ const ROUND_COUNT_INDEXES: [(&str, &str, &[&str]); 3] = [
 #[async_trait::async_trait]
 impl MigrationTrait for M0033RoundCountIndexes {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for (name, table, cols) in ROUND_COUNT_INDEXES {
-            m.create_index(index(name, table, cols)).await?;
-        }
-        Ok(())
+        create_indexes(m, &ROUND_COUNT_INDEXES).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for (name, table, _) in ROUND_COUNT_INDEXES {
-            m.drop_index(Index::drop().name(name).table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_indexes(m, &ROUND_COUNT_INDEXES).await
+    }
+}
+
+/// Indexes a migration adds: name, table, columns.
+type Indexes<'a> = [(&'a str, &'a str, &'a [&'static str])];
+
+async fn create_indexes(m: &SchemaManager<'_>, list: &Indexes<'_>) -> Result<(), DbErr> {
+    for (name, table, cols) in list {
+        m.create_index(index(name, table, cols)).await?;
+    }
+    Ok(())
+}
+
+async fn drop_indexes(m: &SchemaManager<'_>, list: &Indexes<'_>) -> Result<(), DbErr> {
+    for (name, table, _) in list {
+        m.drop_index(
+            Index::drop()
+                .name(*name)
+                .table(String::from(*table))
+                .to_owned(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The checks a write makes inside its transaction, found by index rather than by reading the
+/// whole table: a recommendation counts its county's applications in the call and the county's
+/// titled clusters (the per-county cap), and a notification finds an organisation's users. At
+/// the programme's scale each was a scan of a thousand rows while the writer held the database.
+struct M0034WriteCheckIndexes;
+
+impl MigrationName for M0034WriteCheckIndexes {
+    fn name(&self) -> &str {
+        "m0034_write_check_indexes"
+    }
+}
+
+const WRITE_CHECK_INDEXES: [(&str, &str, &[&str]); 3] = [
+    (
+        "idx_applications_competition_county",
+        "applications",
+        &["competition_id", "county_code", "status"],
+    ),
+    (
+        "idx_clusters_lead_county",
+        "clusters",
+        &["lead_county_code", "lifecycle"],
+    ),
+    ("idx_users_org", "users", &["org_id"]),
+];
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0034WriteCheckIndexes {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        create_indexes(m, &WRITE_CHECK_INDEXES).await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        drop_indexes(m, &WRITE_CHECK_INDEXES).await
     }
 }

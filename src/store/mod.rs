@@ -46,6 +46,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         opts.map_sqlx_sqlite_pool_opts(move |p| stamp::hook_commits(p, generation.clone()));
         // Four connections keep two cores busy; each holds its own page cache and prepared
         // statements, and runs on its own thread.
+        // A connection of the pool is a thread of this process that nothing outside can close,
+        // so it is not pinged at each checkout: the ping was a round trip to that thread before
+        // every statement run outside a transaction.
+        opts.test_before_acquire(false);
         opts.max_connections(4).map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
@@ -62,7 +66,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .pragma("cache_size", "-1024")
         });
     } else {
-        opts.max_connections(16);
+        // A connection in use is not pinged at each checkout (a network round trip before each
+        // statement outside a transaction); one idle long enough to have been dropped by the
+        // server, a proxy or a firewall still is.
+        opts.max_connections(16)
+            .test_before_acquire_if_idle_for(Duration::from_secs(60));
     }
     Database::connect(opts).await
 }
