@@ -10,6 +10,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::Serialize;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::authorize;
@@ -52,7 +53,7 @@ pub async fn actors_for<C: ConnectionTrait>(
     m: &application::Model,
 ) -> Result<machine::Actors, AppError> {
     let c = competition_of(conn, m).await?;
-    Ok(actors_of(&*super::competitions::parsed_policy(&c)?))
+    Ok(actors_of(&*super::competitions::policy_of(&c)?))
 }
 
 /// Whether the principal may see an application (read-only for co-applicants).
@@ -141,14 +142,22 @@ pub async fn competition_of<C: ConnectionTrait>(
         .ok_or(AppError::NotFound)
 }
 
-async fn attachment_purposes<C: ConnectionTrait>(
+async fn attachments_of<C: ConnectionTrait>(
     conn: &C,
     id: ApplicationId,
-) -> Result<Vec<String>, AppError> {
+) -> Result<Vec<attachment::Model>, AppError> {
     Ok(attachment::Entity::find()
         .filter(attachment::Column::OwnerType.eq("application"))
         .filter(attachment::Column::OwnerId.eq(id))
         .all(conn)
+        .await?)
+}
+
+async fn attachment_purposes<C: ConnectionTrait>(
+    conn: &C,
+    id: ApplicationId,
+) -> Result<Vec<String>, AppError> {
+    Ok(attachments_of(conn, id)
         .await?
         .into_iter()
         .map(|a| a.purpose)
@@ -157,28 +166,33 @@ async fn attachment_purposes<C: ConnectionTrait>(
 
 /// The assessment of an application as it stands: the applicant's live checks, the
 /// submission check and the city's review all read it.
-pub async fn assess(app: &App, m: &application::Model) -> Result<(Policy, Assessment), AppError> {
-    assess_in(&app.db, m).await
+pub async fn assess(
+    app: &App,
+    m: &application::Model,
+) -> Result<(Arc<Policy>, Assessment), AppError> {
+    let c = competition_of(&app.db, m).await?;
+    let policy = policy_of(&c)?;
+    let purposes = attachment_purposes(&app.db, m.id).await?;
+    let a = assess_with(&policy, &c, m, &purposes);
+    Ok((policy, a))
 }
 
-/// [`assess`] on a connection: the policy's rules for the application's cluster kind with the
-/// call's own (stricter thresholds, extra files), read through `intake::assess_for`.
-async fn assess_in<C: ConnectionTrait>(
-    conn: &C,
+/// [`assess`] over what is read already: the policy's rules for the application's cluster kind
+/// with the call's own (stricter thresholds, extra files), through `intake::assess_for`.
+fn assess_with(
+    policy: &Policy,
+    c: &competition::Model,
     m: &application::Model,
-) -> Result<(Policy, Assessment), AppError> {
-    let c = competition_of(conn, m).await?;
-    let policy = policy_of(&c)?;
-    let call = super::competitions::call_rules_of(&c);
-    let purposes = attachment_purposes(conn, m.id).await?;
+    purposes: &[String],
+) -> Assessment {
+    let call = super::competitions::call_rules_of(c);
     let terms = intake::Terms {
         kind: Some(&m.kind),
         call: Some(&call),
     };
-    let a = intake::assess_for(&policy, &terms, &form_of(m), |p| {
+    intake::assess_for(policy, &terms, &form_of(m), |p| {
         purposes.iter().any(|x| x == p)
-    });
-    Ok((policy, a))
+    })
 }
 
 /// One step on an application's own history.
@@ -227,7 +241,7 @@ pub async fn start(
         .ok_or(AppError::NotFound)?;
     // Who applies is the call's policy's: a promotion organisation for its own clusters, or
     // (the national programme) the county's department for the clusters of its county.
-    let actors = actors_of(&*super::competitions::parsed_policy(&c)?);
+    let actors = actors_of(&*super::competitions::policy_of(&c)?);
     if p.role != actors.applicant {
         return Err(AppError::Forbidden);
     }
@@ -382,8 +396,11 @@ pub async fn save(
     }
     let json = serde_json::to_string(&form).map_err(|e| AppError::internal(e.to_string()))?;
     let now = app.clock.now();
+    // The policy only names the changed fields for the audit entry; the call's policy is bound
+    // for good, so it is read before the writer's turn.
+    let policy = policy_of(&competition_of(&app.db, &m).await?)?;
     let txn = store::write_txn(&app.db).await?;
-    store::update_versioned(
+    let after = store::update_versioned_returning(
         &txn,
         id,
         expected_version,
@@ -395,7 +412,6 @@ pub async fn save(
     )
     .await?;
     let before = form_of(&m);
-    let policy = policy_of(&competition_of(&txn, &m).await?)?;
     let changed = intake::diff(&policy, &before, &form);
     Audit::of(app, p, now)
         .record_changes(
@@ -407,13 +423,9 @@ pub async fn save(
                 summary: summarise_changes(&changed),
                 ..Default::default()
             },
-            crate::audit::changes_since::<application::Entity, _>(&txn, &m).await?,
+            crate::audit::changes_between(&m, &after),
         )
         .await?;
-    let after = application::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
     txn.commit().await?;
     Ok(after)
 }
@@ -451,24 +463,30 @@ pub async fn submit(
     if status == Status::Submitted && m.version == expected_version + 1 {
         return Ok(m);
     }
-    let c = competition_of(&app.db, &m).await?;
-    let actors = actors_of(&*super::competitions::parsed_policy(&c)?);
-    let to = machine::apply_under(status, Transition::Submit, p.role, actors)
-        .map_err(|e| AppError::Conflict(e.to_string()))?;
     let now = app.clock.now();
+    let txn = store::write_txn(&app.db).await?;
+    // The call's own rules cannot change between this check and the submission (the province's
+    // edit takes the same lock and refuses once an application is submitted); the call, its
+    // files and its cluster are read once, under it.
+    store::lock::serialise(
+        &txn,
+        &super::competitions::call_rules_lock(m.competition_id),
+    )
+    .await?;
+    let c = competition_of(&txn, &m).await?;
+    let policy = policy_of(&c)?;
+    let to = machine::apply_under(status, Transition::Submit, p.role, actors_of(&policy))
+        .map_err(|e| AppError::Conflict(e.to_string()))?;
     // The application's own deadline: an individual extension, else the call's.
-    if let Some(until) = super::extensions::open_for_submission(&app.db, &c, m.id, now).await? {
+    if let Some(until) = super::extensions::open_for_submission(&txn, &c, m.id, now).await? {
         return Err(AppError::Conflict(format!(
             "申报已于 {} 截止，系统不再接收提交",
             format_local(until)
         )));
     }
-    let (snapshot, cluster_name) = snapshot(app, &m).await?;
-    let txn = store::write_txn(&app.db).await?;
-    // The call's own rules cannot change between this check and the submission (the province's
-    // edit takes the same lock and refuses once an application is submitted).
-    store::lock::serialise(&txn, &super::competitions::call_rules_lock(c.id)).await?;
-    let (_, a) = assess_in(&txn, &m).await?;
+    let files = attachments_of(&txn, m.id).await?;
+    let purposes: Vec<String> = files.iter().map(|a| a.purpose.clone()).collect();
+    let a = assess_with(&policy, &c, &m, &purposes);
     if !a.ready() {
         let mut problems: Vec<crate::error::FieldError> = Vec::new();
         for fp in a.invalid.iter().chain(&a.missing).chain(&a.ineligible) {
@@ -479,6 +497,7 @@ pub async fn submit(
         }
         return Err(AppError::Invalid(problems));
     }
+    let (snapshot, cluster_name) = snapshot(&txn, &m, &files).await?;
     let revision = m.revision + 1;
     let after = store::update_versioned_returning(
         &txn,
@@ -558,16 +577,14 @@ pub async fn submit(
 
 /// The cluster profile and files as they were at submission.
 /// The snapshot's text, and the cluster's name (for the city's notification).
-async fn snapshot(app: &App, m: &application::Model) -> Result<(String, String), AppError> {
-    let cl = cluster::Entity::find_by_id(m.cluster_id)
-        .one(&app.db)
-        .await?;
-    let files: Vec<serde_json::Value> = attachment::Entity::find()
-        .filter(attachment::Column::OwnerType.eq("application"))
-        .filter(attachment::Column::OwnerId.eq(m.id))
-        .all(&app.db)
-        .await?
-        .into_iter()
+async fn snapshot<C: ConnectionTrait>(
+    conn: &C,
+    m: &application::Model,
+    files: &[attachment::Model],
+) -> Result<(String, String), AppError> {
+    let cl = cluster::Entity::find_by_id(m.cluster_id).one(conn).await?;
+    let files: Vec<serde_json::Value> = files
+        .iter()
         .map(|a| serde_json::json!({"id": a.id, "purpose": a.purpose, "file_name": a.file_name, "blob_id": a.blob_id}))
         .collect();
     let name = cl.as_ref().map(|c| c.name.clone()).unwrap_or_default();
@@ -615,11 +632,39 @@ pub async fn rows(
     app: &App,
     list: Vec<application::Model>,
 ) -> Result<Vec<ApplicationRow>, AppError> {
-    let clusters = super::rounds::cluster_names(&app.db, list.iter().map(|m| m.cluster_id)).await?;
-    let orgs = super::clusters::org_names(&app.db, list.iter().map(|m| m.org_id)).await?;
     let comps =
         store::load_by_ids::<competition::Entity>(&app.db, list.iter().map(|m| m.competition_id))
             .await?;
+    rows_under(app, list, &comps).await
+}
+
+/// One application's row and its assessment, with its call read once (the API's answer to a
+/// write reads both).
+pub async fn row_and_assessment(
+    app: &App,
+    m: &application::Model,
+) -> Result<(ApplicationRow, Assessment), AppError> {
+    let c = competition_of(&app.db, m).await?;
+    let policy = policy_of(&c)?;
+    let purposes = attachment_purposes(&app.db, m.id).await?;
+    let a = assess_with(&policy, &c, m, &purposes);
+    let comps = std::collections::HashMap::from([(c.id, c)]);
+    let row = rows_under(app, vec![m.clone()], &comps)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)?;
+    Ok((row, a))
+}
+
+/// [`rows`] under calls already read.
+async fn rows_under(
+    app: &App,
+    list: Vec<application::Model>,
+    comps: &std::collections::HashMap<CompetitionId, competition::Model>,
+) -> Result<Vec<ApplicationRow>, AppError> {
+    let clusters = super::rounds::cluster_names(&app.db, list.iter().map(|m| m.cluster_id)).await?;
+    let orgs = super::clusters::org_names(&app.db, list.iter().map(|m| m.org_id)).await?;
     // Each call's bound policy, parsed once for the page.
     let mut policies = std::collections::HashMap::new();
     for c in comps.values() {
@@ -656,7 +701,7 @@ pub async fn rows(
             county_code: m.county_code.to_string(),
             kind: m.kind,
             status: status.key().into(),
-            status_label: status_label_under(status, policies.get(&m.competition_id)),
+            status_label: status_label_under(status, policies.get(&m.competition_id).map(|p| &**p)),
             revision: m.revision,
             submitted_at: m.submitted_at.map(format_local),
             submission_deadline: comp

@@ -156,7 +156,7 @@ pub async fn designate<C: ConnectionTrait>(
     // SQLite writes one transaction at a time).
     store::lock::serialise(conn, &format!("city-certificate:{city}:{year}")).await?;
     let seq = next_seq(conn, city, year).await?;
-    let policy = super::competitions::parsed_policy(c)?;
+    let policy = super::competitions::policy_of(c)?;
     let city_name = jiqun_domain::region::city_name_of(city);
     let prefix = policy
         .city_certificate_prefix(&city_name)

@@ -290,7 +290,7 @@ pub fn validate(input: &CompetitionInput, ctx: &Context) -> Result<ValidCompetit
     // id never changes a call already published.
     let bound = match ctx.existing {
         Some(c) if c.policy_id == policy_id => match policy_of(c) {
-            Ok(policy) => Some((policy, c.policy_source.clone())),
+            Ok(policy) => Some(((*policy).clone(), c.policy_source.clone())),
             Err(_) => {
                 p.add("policy_id", "所绑定的政策文本无法解析，请联系系统管理员");
                 None
@@ -425,14 +425,10 @@ pub fn validate(input: &CompetitionInput, ctx: &Context) -> Result<ValidCompetit
     })
 }
 
-/// The policy a call is bound to, from the exact text stored with it.
-pub fn policy_of(c: &competition::Model) -> Result<Policy, AppError> {
-    Ok((*parsed_policy(c)?).clone())
-}
-
-/// The competition's policy, parsed once per distinct text (a competition's policy is bound
-/// when it is created; the few texts in use are kept, at most `MAX_PARSED` of them).
-pub fn parsed_policy(c: &competition::Model) -> Result<std::sync::Arc<Policy>, AppError> {
+/// The policy a call is bound to, from the exact text stored with it: parsed once per distinct
+/// text (a competition's policy is bound when it is created; the few texts in use are kept, at
+/// most `MAX_PARSED` of them) and shared, never copied.
+pub fn policy_of(c: &competition::Model) -> Result<std::sync::Arc<Policy>, AppError> {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex, OnceLock};
     const MAX_PARSED: usize = 16;
@@ -483,7 +479,7 @@ pub async fn open_call(app: &App) -> Result<Option<competition::Model>, AppError
         .into_iter()
         // The installation's own programme: a call of another programme (the national one) is
         // not the call the workbench and the applicant's pages lead to.
-        .filter(|c| parsed_policy(c).map_or(true, |p| p.designates_by_rounds()))
+        .filter(|c| policy_of(c).map_or(true, |p| p.designates_by_rounds()))
         .collect::<Vec<_>>();
     let accepting = open
         .iter()
@@ -526,7 +522,7 @@ pub async fn calls_where(
     let mut picked = Vec::new();
     for c in firsts.values() {
         if let Some(hash) = &c.policy_hash
-            && pick(super::applications::actors_of(&*parsed_policy(c)?))
+            && pick(super::applications::actors_of(&*policy_of(c)?))
         {
             picked.push(hash.clone());
         }
@@ -548,7 +544,7 @@ pub async fn calls_where(
         .all(&app.db)
         .await?
     {
-        if c.policy_hash.is_some() || pick(super::applications::actors_of(&*parsed_policy(&c)?)) {
+        if c.policy_hash.is_some() || pick(super::applications::actors_of(&*policy_of(&c)?)) {
             out.push(c);
         }
     }
@@ -776,7 +772,7 @@ async fn call_years<C: ConnectionTrait>(
     }
     let mut years = Vec::new();
     for c in q.all(conn).await? {
-        if programme_of(&*parsed_policy(&c)?) == programme {
+        if programme_of(&*policy_of(&c)?) == programme {
             years.push(c.year);
         }
     }

@@ -321,7 +321,7 @@ pub async fn list(app: &App, p: &Principal) -> Result<Vec<MaterialsRow>, AppErro
 /// What the 决赛 judges the materials by: the policy, the finalist's cluster kind and its 初赛
 /// application's form.
 struct Basis {
-    policy: Policy,
+    policy: std::sync::Arc<Policy>,
     kind: String,
     before: FormData,
 }

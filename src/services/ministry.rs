@@ -216,7 +216,7 @@ pub async fn record_field_check(
     let txn = store::write_txn(&app.db).await?;
     let m = applications::load(&txn, p, id).await?;
     let c = competition_of(&txn, &m).await?;
-    let policy = super::competitions::parsed_policy(&c)?;
+    let policy = super::competitions::policy_of(&c)?;
     let pr = policy.procedure_or_default();
     let actors = applications::actors_of(&policy);
     if p.role != actors.reviewer || actors.grant(p.role, Action::Review).is_none() {
@@ -372,7 +372,7 @@ pub async fn record_result(
     store::lock::serialise(&txn, &format!("ministry_result:{id}")).await?;
     let m = applications::load(&txn, p, id).await?;
     let c = competition_of(&txn, &m).await?;
-    let policy = super::competitions::parsed_policy(&c)?;
+    let policy = super::competitions::policy_of(&c)?;
     let Some(title) = ministry_policy(&policy) else {
         return Err(AppError::Conflict(
             "该竞赛由省级评审认定，没有部里的结果可登记".into(),
@@ -473,7 +473,7 @@ pub async fn result_of(
         return Ok(None);
     };
     let c = competition_of(&app.db, &m).await?;
-    let policy = super::competitions::parsed_policy(&c)?;
+    let policy = super::competitions::policy_of(&c)?;
     let title = ministry_policy(&policy)
         .ok_or_else(|| AppError::internal("a ministry result under a provincial policy"))?;
     let name = cluster::Entity::find_by_id(m.cluster_id)
@@ -596,7 +596,7 @@ pub(crate) async fn holdings<C: ConnectionTrait>(
         let Some(c) = calls.get(&r.competition_id) else {
             continue;
         };
-        let policy = super::competitions::parsed_policy(c)?;
+        let policy = super::competitions::policy_of(c)?;
         let Some(term) = ministry_policy(&policy) else {
             continue;
         };
@@ -686,7 +686,7 @@ pub async fn record_term_close(
     store::lock::serialise(&txn, &format!("ministry_term:{id}")).await?;
     let m = applications::load(&txn, p, id).await?;
     let c = competition_of(&txn, &m).await?;
-    let policy = super::competitions::parsed_policy(&c)?;
+    let policy = super::competitions::policy_of(&c)?;
     let Some(term) = ministry_policy(&policy) else {
         return Err(AppError::Conflict(
             "该竞赛由省级评审认定，没有部里的称号可复核".into(),

@@ -6,9 +6,6 @@
 //! The public side needs no account: its pages and API answer anonymous requests, and an
 //! objection is recorded in the audit trail with the objector as the actor.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-
 use jiqun_domain::round::{RoundKind, date_zh};
 use jiqun_rules::Policy;
 use time::Date;
@@ -95,7 +92,7 @@ pub fn notice_title(policy: &Policy, year: i32, kind: RoundKind) -> Result<Strin
 
 /// The notice title of a call's round, by the policy the call is bound to.
 pub fn notice_title_of(c: &competition::Model, kind: RoundKind) -> Result<String, AppError> {
-    notice_title(&*cached_policy(c)?, c.year, kind)
+    notice_title(&*super::competitions::policy_of(c)?, c.year, kind)
 }
 
 /// The preamble the publish form starts with.
@@ -176,26 +173,6 @@ pub fn period_text(first: Date, last: Date, working_days: u32) -> String {
         date_zh(first),
         date_zh(last)
     )
-}
-
-/// The competition's bound policy, parsed once per process: the public page is read far more
-/// often than anything else, and the bound text never changes.
-fn cached_policy(c: &competition::Model) -> Result<Arc<Policy>, AppError> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Policy>>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(p) = cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&c.policy_source)
-    {
-        return Ok(p.clone());
-    }
-    let parsed = Arc::new(super::competitions::policy_of(c)?);
-    cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(c.policy_source.clone(), parsed.clone());
-    Ok(parsed)
 }
 
 /// Cluster kind keys to their names, in the policy's order.

@@ -81,7 +81,7 @@ struct EntryCalc {
 struct Calc {
     round: round::Model,
     competition: competition::Model,
-    policy: Policy,
+    policy: std::sync::Arc<Policy>,
     rule: PolicyRound,
     criteria: Vec<CriterionLimit>,
     entries: Vec<EntryCalc>,

@@ -18,8 +18,10 @@ use crate::clock::format_local;
 use crate::error::{AppError, FieldError};
 use crate::store::{
     self,
-    entity::{application, cluster, recommendation},
+    entity::{application, cluster, competition, recommendation},
 };
+use jiqun_rules::Policy;
+use std::sync::Arc;
 
 /// Which divisions the policy's per-county cap counts, for the domain's rule.
 pub fn cap_divisions(q: &jiqun_rules::policy::CountyQuota) -> county_cap::Divisions {
@@ -51,17 +53,19 @@ fn first_review_name(reviewer: jiqun_domain::access::Role) -> &'static str {
     }
 }
 
-/// Loads an application for the city's review: in scope, before the city review deadline.
+/// Loads an application for the city's review: in scope, before the city review deadline; with
+/// its call and the call's policy, read once for the whole request.
 async fn load_for_review<C: ConnectionTrait>(
     conn: &C,
     app: &App,
     p: &Principal,
     id: ApplicationId,
-) -> Result<application::Model, AppError> {
+) -> Result<(application::Model, competition::Model, Arc<Policy>), AppError> {
     let m = applications::load(conn, p, id).await?;
     let c = competition_of(conn, &m).await?;
+    let policy = policy_of(&c)?;
     // The city reviews in the provincial competition; a programme may name the province.
-    let actors = applications::actors_of(&*super::competitions::parsed_policy(&c)?);
+    let actors = applications::actors_of(&policy);
     if authorize(p, Resource::Application, Action::Review).is_err()
         && actors.grant(p.role, Action::Review).is_none()
     {
@@ -84,7 +88,7 @@ async fn load_for_review<C: ConnectionTrait>(
             format_local(until)
         )));
     }
-    Ok(m)
+    Ok((m, c, policy))
 }
 
 async fn decide(
@@ -109,9 +113,9 @@ async fn decide(
         return Err(AppError::invalid(field, format!("请填写{what}")));
     }
     let txn = store::write_txn(&app.db).await?;
-    let m = load_for_review(&txn, app, p, id).await?;
+    let (m, _, policy) = load_for_review(&txn, app, p, id).await?;
     let from = m.status;
-    let actors = applications::actors_for(&txn, &m).await?;
+    let actors = applications::actors_of(&policy);
     let to = machine::apply_under(from, transition, p.role, actors)
         .map_err(|e| AppError::Conflict(e.to_string()))?;
     let now = app.clock.now();
@@ -238,10 +242,13 @@ pub async fn recommend(
     store::lock::serialise(&txn, "application.recommend").await?;
     let now = app.clock.now();
     let mut loaded = Vec::new();
+    // Each call the batch touches with its policy, read once for the whole request.
+    let mut bound: std::collections::BTreeMap<CompetitionId, (competition::Model, Arc<Policy>)> =
+        std::collections::BTreeMap::new();
     for &id in ids {
-        let m = load_for_review(&txn, app, p, id).await?;
+        let (m, c, policy) = load_for_review(&txn, app, p, id).await?;
         let from = m.status;
-        let actors = applications::actors_for(&txn, &m).await?;
+        let actors = applications::actors_of(&policy);
         if let Err(e) = machine::apply_under(from, Transition::Recommend, p.role, actors) {
             // Name the application that cannot be recommended; the batch writes nothing.
             let name = cluster::Entity::find_by_id(m.cluster_id)
@@ -257,19 +264,13 @@ pub async fn recommend(
             };
             return Err(AppError::Conflict(format!("“{name}”：{e}{nothing}")));
         }
+        bound.entry(c.id).or_insert((c, policy));
         loaded.push(m);
     }
     // A programme's cap on one call's recommendations (the ministry's yearly number per
     // province), checked first (it is absolute: 对超过报送数量的，一律不予受理) under the same lock as the
     // county cap: a batch that would pass it recommends nothing.
-    let mut calls: Vec<CompetitionId> = loaded.iter().map(|m| m.competition_id).collect();
-    calls.sort();
-    calls.dedup();
-    for call in calls {
-        let Some(first) = loaded.iter().find(|m| m.competition_id == call) else {
-            continue;
-        };
-        let policy = super::competitions::parsed_policy(&competition_of(&txn, first).await?)?;
+    for (&call, (_, policy)) in &bound {
         let Some(cap) = policy
             .procedure
             .as_ref()
@@ -295,25 +296,18 @@ pub async fn recommend(
     // counting and the wording are the domain's (`county_cap`).
     let mut counts = Vec::new();
     let county_codes: Vec<String> = loaded.iter().map(|m| m.county_code.to_string()).collect();
-    // The bound policy is parsed once per competition, not once per county.
-    let mut caps: std::collections::BTreeMap<_, jiqun_rules::policy::CountyQuota> =
-        std::collections::BTreeMap::new();
+    // The caps of the calls in the batch (their policies' own).
+    let caps: std::collections::BTreeMap<_, &jiqun_rules::policy::CountyQuota> = bound
+        .iter()
+        .map(|(&id, (_, policy))| (id, &policy.quota.per_county))
+        .collect();
     for (county, adding) in county_cap::batch_by_county(county_codes.iter().map(String::as_str)) {
         let first = loaded
             .iter()
             .find(|m| m.county_code.to_string() == county)
             .ok_or(AppError::NotFound)?;
-        let (cap, divisions) = match caps.get(&first.competition_id) {
-            Some(q) => (q.max, cap_divisions(q)),
-            None => {
-                let quota = policy_of(&competition_of(&txn, first).await?)?
-                    .quota
-                    .per_county;
-                let found = (quota.max, cap_divisions(&quota));
-                caps.insert(first.competition_id, quota);
-                found
-            }
-        };
+        let quota = caps.get(&first.competition_id).ok_or(AppError::NotFound)?;
+        let (cap, divisions) = (quota.max, cap_divisions(quota));
         // A division the policy does not cap (市辖区 under 县（市）) is not counted.
         if !county_cap::counted(divisions, county) {
             continue;
@@ -392,9 +386,12 @@ pub async fn recommend(
     for m in loaded {
         let from = m.status;
         let to = Status::Recommended;
-        let to_whom = recommended_to(&*super::competitions::parsed_policy(
-            &competition_of(&txn, &m).await?,
-        )?);
+        let (c, policy) = bound.get(&m.competition_id).ok_or(AppError::NotFound)?;
+        let to_whom = recommended_to(policy);
+        let cl = cluster::Entity::find_by_id(m.cluster_id)
+            .one(&txn)
+            .await?
+            .ok_or(AppError::NotFound)?;
         let mut active: application::ActiveModel = m.clone().into();
         active.status = Set(to);
         active.decided_at = Set(Some(now));
@@ -402,7 +399,7 @@ pub async fn recommend(
         active.updated_at = Set(now);
         let after = active.update(&txn).await?;
         let letter_text = match letter {
-            Letter::Generated => letter_draft(app, p, &m, &txn).await?,
+            Letter::Generated => letter_draft(app, p, c, policy, &cl)?,
             Letter::Uploaded(_) => String::new(),
         };
         recommendation::ActiveModel {
@@ -461,15 +458,10 @@ pub async fn recommend(
                 },
             )
             .await?;
-        let name = cluster::Entity::find_by_id(m.cluster_id)
-            .one(&txn)
-            .await?
-            .map(|c| c.name)
-            .unwrap_or_default();
         crate::services::notifications::notify_org(
             &txn,
             m.org_id,
-            &format!("申报已推荐至{to_whom}：{name}"),
+            &format!("申报已推荐至{to_whom}：{}", cl.name),
             &format!("{}已正式推荐您的申报。", p.org.name),
             &format!("/applications/{}", m.id),
             now,
@@ -495,18 +487,13 @@ pub fn recommended_to(policy: &jiqun_rules::Policy) -> String {
 
 /// A draft recommendation letter in 公文 layout (GB/T 9704): issuing office, number, title,
 /// addressee, body, date. The bureau prints, signs and seals it.
-async fn letter_draft<C: ConnectionTrait>(
+fn letter_draft(
     app: &App,
     p: &Principal,
-    m: &application::Model,
-    conn: &C,
+    c: &competition::Model,
+    policy: &Policy,
+    cl: &cluster::Model,
 ) -> Result<String, AppError> {
-    let c = competition_of(conn, m).await?;
-    let cl = cluster::Entity::find_by_id(m.cluster_id)
-        .one(conn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let policy = policy_of(&c)?;
     let kind = policy
         .cluster_kind(&cl.kind)
         .map(|k| k.name.clone())
@@ -514,7 +501,7 @@ async fn letter_draft<C: ConnectionTrait>(
     // The title applied for: the programme's own (a ministry's title) or the province's.
     let programme = match policy.procedure.as_ref().and_then(|pr| pr.title.as_ref()) {
         Some(t) => t.name.clone(),
-        None => crate::services::policy::wording_of(&policy)?
+        None => crate::services::policy::wording_of(policy)?
             .certified_name
             .clone(),
     };

@@ -6,6 +6,7 @@
 
 use crate::store::id::{ClusterId, EntryId, ExpertId, RoundId};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::region::{self, RegionCode};
@@ -46,7 +47,7 @@ pub fn quotas_of(r: &round::Model) -> BTreeMap<String, u32> {
 pub fn round_policy(
     c: &competition::Model,
     kind: RoundKind,
-) -> Result<(Policy, PolicyRound), AppError> {
+) -> Result<(Arc<Policy>, PolicyRound), AppError> {
     let policy = policy_of(c)?;
     let rule = policy
         .rounds

@@ -159,7 +159,7 @@ pub(crate) fn organiser_wide(p: &Principal, action: Action) -> Result<(), AppErr
 pub(super) struct ProvinceRound {
     pub r: round::Model,
     pub c: competition::Model,
-    pub policy: Policy,
+    pub policy: std::sync::Arc<Policy>,
     /// The policy's settings for this kind of round.
     pub rule: PolicyRound,
     pub entries: Vec<round_entry::Model>,

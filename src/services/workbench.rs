@@ -590,7 +590,7 @@ async fn programme_todos(app: &App, p: &Principal) -> Result<Vec<(String, String
             let ministry: Vec<_> = calls
                 .iter()
                 .filter(|c| {
-                    super::competitions::parsed_policy(c).is_ok_and(|pol| {
+                    super::competitions::policy_of(c).is_ok_and(|pol| {
                         pol.procedure.as_ref().is_some_and(|pr| {
                             pr.outcome == jiqun_rules::policy::ProgrammeOutcome::Ministry
                         })

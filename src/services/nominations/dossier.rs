@@ -40,7 +40,7 @@ struct Submitted {
     form: String,
     revision: i32,
     submitted_at: time::OffsetDateTime,
-    policy: Policy,
+    policy: std::sync::Arc<Policy>,
 }
 
 /// The latest submitted version of the cluster's applications; an application submitted before

@@ -11,12 +11,13 @@ use serde::{Deserialize, Serialize};
 use super::public::{PublicEntry, entry_rows, listed_entries};
 use super::publish::round_for_step;
 use super::{
-    WindowState, cached_policy, default_notice_text, kind_labels, notice_title, period_text,
-    window_of, working_days_of,
+    WindowState, default_notice_text, kind_labels, notice_title, period_text, window_of,
+    working_days_of,
 };
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
 use crate::error::AppError;
+use crate::services::competitions::policy_of;
 use crate::services::{authorize, rounds};
 use crate::store::{
     self,
@@ -63,7 +64,7 @@ pub async fn round_notice(
 ) -> Result<RoundNotice, AppError> {
     let r = rounds::load(&app.db, p, round_id).await?;
     let c = rounds::competition_of(&app.db, &r).await?;
-    let policy = cached_policy(&c)?;
+    let policy = policy_of(&c)?;
     let kinds = kind_labels(&policy);
     let kind = r.kind;
     let status = r.status;
@@ -198,7 +199,7 @@ pub async fn confirm(
     let c = rounds::competition_of(&txn, &r).await?;
     // A city's own competition (第十六条) confers its policy's city title, kept apart from the
     // provincial titles; the province's confers a numbered provincial certificate.
-    let city_title = cached_policy(&c)?.city_title().map(str::to_string);
+    let city_title = policy_of(&c)?.city_title().map(str::to_string);
     if city_title.is_none() {
         authorize(p, Resource::Certificate, Action::Create)?;
     }

@@ -14,13 +14,14 @@ use time::{Date, OffsetDateTime};
 use super::decisions::evidence_of;
 use super::public::{ObjectionRulesView, published_round, rules_view};
 use super::{
-    MAX_CONTACT_CHARS, MAX_NAME_CHARS, MAX_ORG_CHARS, MAX_REASON_CHARS, WindowState, cached_policy,
+    MAX_CONTACT_CHARS, MAX_NAME_CHARS, MAX_ORG_CHARS, MAX_REASON_CHARS, WindowState,
     notice_title_of, public_actor, window_of,
 };
 use crate::app::App;
 use crate::attachments::{self, Kind, Purpose, Received};
 use crate::audit::{Audit, Event};
 use crate::error::{AppError, Problems};
+use crate::services::competitions::policy_of;
 use crate::services::owners::OwnerType;
 use crate::services::{rounds, trimmed};
 use crate::store::{
@@ -280,7 +281,7 @@ pub async fn file_objection(
     let now = app.clock.now();
     ensure_accepting(&r, crate::clock::local(now).date())?;
     let c = rounds::competition_of(&app.db, &r).await?;
-    let policy = cached_policy(&c)?;
+    let policy = policy_of(&c)?;
     let rules = rules_view(&policy);
     if evidence.is_some() && !rules.evidence_allowed {
         return Err(AppError::invalid(attachments::FILE_FIELD, "本次公示不接受上传附件").into());

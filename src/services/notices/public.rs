@@ -16,11 +16,12 @@ use serde::Serialize;
 use time::Date;
 
 use super::{
-    WindowState, cached_policy, kind_label, kind_labels, kind_order, notice_title, period_text,
-    window_of, working_days_of,
+    WindowState, kind_label, kind_labels, kind_order, notice_title, period_text, window_of,
+    working_days_of,
 };
 use crate::app::App;
 use crate::error::AppError;
+use crate::services::competitions::policy_of;
 use crate::services::rounds;
 use crate::store::{
     self,
@@ -95,7 +96,7 @@ pub async fn public_list(app: &App) -> Result<Vec<NoticeSummary>, AppError> {
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         if let Some(c) = comps.get(&r.competition_id) {
-            out.push(summary(r, c, &*cached_policy(c)?, today)?);
+            out.push(summary(r, c, &*policy_of(c)?, today)?);
         }
     }
     Ok(out)
@@ -289,7 +290,7 @@ pub(crate) fn rules_view(policy: &Policy) -> ObjectionRulesView {
 pub async fn public_notice(app: &App, round_id: RoundId) -> Result<PublicNotice, AppError> {
     let r = published_round(&app.db, round_id).await?;
     let c = rounds::competition_of(&app.db, &r).await?;
-    let policy = cached_policy(&c)?;
+    let policy = policy_of(&c)?;
     let kinds = kind_labels(&policy);
     let today = crate::services::calendar::today(app);
     let summary = summary(&r, &c, &policy, today)?;

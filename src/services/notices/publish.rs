@@ -7,10 +7,11 @@ use jiqun_domain::round::{self as round_rules, RoundKind, RoundStep};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
-use super::{MAX_NOTICE_CHARS, cached_policy, notice_title_of, period_text};
+use super::{MAX_NOTICE_CHARS, notice_title_of, period_text};
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
 use crate::error::AppError;
+use crate::services::competitions::policy_of;
 use crate::services::{at_most, authorize, required_text, rounds};
 use crate::store::{
     self,
@@ -68,7 +69,7 @@ pub async fn publish(
     let (r, kind) =
         round_for_step(&txn, p, round_id, input.version, RoundStep::PublishNotice).await?;
     let c = rounds::competition_of(&txn, &r).await?;
-    let policy = cached_policy(&c)?;
+    let policy = policy_of(&c)?;
     let window = jiqun_rules::deadline::public_notice_window(&policy, &calendar, today)
         .map_err(|e| AppError::Conflict(format!("无法计算公示期：{e}")))?;
     let listed: Vec<round_entry::Model> = rounds::entries(&txn, r.id)

@@ -99,7 +99,7 @@ async fn sheet_of<C: ConnectionTrait>(
 struct Context {
     round: round::Model,
     competition: competition::Model,
-    policy: Policy,
+    policy: std::sync::Arc<Policy>,
     entry: round_entry::Model,
     cluster: cluster::Model,
 }
@@ -167,7 +167,7 @@ pub async fn my_assignments(app: &App, p: &Principal) -> Result<Vec<AssignmentRo
         .into_iter()
         .map(|s| (s.assignment_id, s))
         .collect();
-    let mut policies: HashMap<RoundId, Policy> = HashMap::new();
+    let mut policies: HashMap<RoundId, std::sync::Arc<Policy>> = HashMap::new();
     for r in rounds.values() {
         let c = competitions
             .get(&r.competition_id)

@@ -178,12 +178,7 @@ async fn detail_of(
     p: &crate::app::Principal,
     m: &crate::store::entity::application::Model,
 ) -> Result<ApplicationDetail, AppError> {
-    let (_, a) = svc::assess(app, m).await?;
-    let row = svc::rows(app, vec![m.clone()])
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(AppError::NotFound)?;
+    let (row, a) = svc::row_and_assessment(app, m).await?;
     Ok(detail(
         row,
         svc::form_of(m),

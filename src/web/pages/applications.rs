@@ -455,7 +455,7 @@ pub async fn files_of(
 /// rule's result (complete and eligible, or what is missing), and its files. The application
 /// page and the city's 初审 page both show it.
 pub struct Material {
-    pub policy: jiqun_rules::Policy,
+    pub policy: std::sync::Arc<jiqun_rules::Policy>,
     pub criteria: Vec<CriterionView>,
     pub negatives: Vec<(String, String, bool)>,
     pub ready: bool,

@@ -93,7 +93,7 @@ async fn queue_recommends_to(app: &App, p: &crate::app::Principal) -> Result<Str
     let calls =
         crate::services::competitions::calls_where(app, false, |a| a.reviewer == p.role).await?;
     Ok(match calls.first() {
-        Some(c) => reviews::recommended_to(&*crate::services::competitions::parsed_policy(c)?),
+        Some(c) => reviews::recommended_to(&*crate::services::competitions::policy_of(c)?),
         None => "省工信厅".to_string(),
     })
 }
