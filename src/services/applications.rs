@@ -464,10 +464,15 @@ pub async fn submit(
         return Ok(m);
     }
     let now = app.clock.now();
+    // The cluster's profile goes into the snapshot as it stands when the applicant submits; it is
+    // read before the writer's turn.
+    let cl = cluster::Entity::find_by_id(m.cluster_id)
+        .one(&app.db)
+        .await?;
     let txn = store::write_txn(&app.db).await?;
     // The call's own rules cannot change between this check and the submission (the province's
-    // edit takes the same lock and refuses once an application is submitted); the call, its
-    // files and its cluster are read once, under it.
+    // edit takes the same lock and refuses once an application is submitted); the call and the
+    // files are read once, under it.
     store::lock::serialise(
         &txn,
         &super::competitions::call_rules_lock(m.competition_id),
@@ -497,7 +502,7 @@ pub async fn submit(
         }
         return Err(AppError::Invalid(problems));
     }
-    let (snapshot, cluster_name) = snapshot(&txn, &m, &files).await?;
+    let (snapshot, cluster_name) = snapshot(cl, &files);
     let revision = m.revision + 1;
     let after = store::update_versioned_returning(
         &txn,
@@ -577,12 +582,7 @@ pub async fn submit(
 
 /// The cluster profile and files as they were at submission.
 /// The snapshot's text, and the cluster's name (for the city's notification).
-async fn snapshot<C: ConnectionTrait>(
-    conn: &C,
-    m: &application::Model,
-    files: &[attachment::Model],
-) -> Result<(String, String), AppError> {
-    let cl = cluster::Entity::find_by_id(m.cluster_id).one(conn).await?;
+fn snapshot(cl: Option<cluster::Model>, files: &[attachment::Model]) -> (String, String) {
     let files: Vec<serde_json::Value> = files
         .iter()
         .map(|a| serde_json::json!({"id": a.id, "purpose": a.purpose, "file_name": a.file_name, "blob_id": a.blob_id}))
@@ -595,7 +595,7 @@ async fn snapshot<C: ConnectionTrait>(
         "attachments": files,
     })
     .to_string();
-    Ok((text, name))
+    (text, name)
 }
 
 /// One row of a list of applications.

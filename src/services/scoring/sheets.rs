@@ -77,12 +77,21 @@ async fn my_assignment<C: ConnectionTrait>(
     assignment_id: AssignmentId,
 ) -> Result<(expert::Model, assignment::Model), AppError> {
     let me = me(conn, p, action).await?.ok_or(AppError::NotFound)?;
-    let a = assignment::Entity::find_by_id(assignment_id)
+    let a = standing_assignment(conn, &me, assignment_id).await?;
+    Ok((me, a))
+}
+
+/// The expert's assignment, while it stands (not recused).
+async fn standing_assignment<C: ConnectionTrait>(
+    conn: &C,
+    me: &expert::Model,
+    assignment_id: AssignmentId,
+) -> Result<assignment::Model, AppError> {
+    assignment::Entity::find_by_id(assignment_id)
         .one(conn)
         .await?
         .filter(|a| a.expert_id == me.id && a.recused_at.is_none())
-        .ok_or(AppError::NotFound)?;
-    Ok((me, a))
+        .ok_or(AppError::NotFound)
 }
 
 async fn sheet_of<C: ConnectionTrait>(
@@ -453,9 +462,18 @@ pub async fn save(
     input: Option<&SheetInput>,
     submit: bool,
 ) -> Result<SheetView, AppError> {
+    // What a sheet is about (the round's call and policy, the entry, its cluster) and whose it
+    // is do not change once assigned, so they are read before the writer's turn; whether the
+    // assignment still stands (a recusal), the round (its window) and the sheet are read again
+    // under it.
+    let (me, assigned) = my_assignment(&app.db, p, Action::Update, assignment_id).await?;
+    let mut ctx = context_of(&app.db, &assigned).await?;
     let txn = store::write_txn(&app.db).await?;
-    let (me, a) = my_assignment(&txn, p, Action::Update, assignment_id).await?;
-    let ctx = context_of(&txn, &a).await?;
+    let a = standing_assignment(&txn, &me, assignment_id).await?;
+    ctx.round = round::Entity::find_by_id(a.round_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let existing = sheet_of(&txn, a.id).await?;
     let now = app.clock.now();
     check_editable(&ctx.round, existing.as_ref(), now)?;
