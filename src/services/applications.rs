@@ -170,11 +170,20 @@ pub async fn assess(
     app: &App,
     m: &application::Model,
 ) -> Result<(Arc<Policy>, Assessment), AppError> {
+    let (_, policy, a) = assessed(app, m).await?;
+    Ok((policy, a))
+}
+
+/// [`assess`] with the call it read.
+async fn assessed(
+    app: &App,
+    m: &application::Model,
+) -> Result<(competition::Model, Arc<Policy>, Assessment), AppError> {
     let c = competition_of(&app.db, m).await?;
     let policy = policy_of(&c)?;
     let purposes = attachment_purposes(&app.db, m.id).await?;
     let a = assess_with(&policy, &c, m, &purposes);
-    Ok((policy, a))
+    Ok((c, policy, a))
 }
 
 /// [`assess`] over what is read already: the policy's rules for the application's cluster kind
@@ -644,10 +653,7 @@ pub async fn row_and_assessment(
     app: &App,
     m: &application::Model,
 ) -> Result<(ApplicationRow, Assessment), AppError> {
-    let c = competition_of(&app.db, m).await?;
-    let policy = policy_of(&c)?;
-    let purposes = attachment_purposes(&app.db, m.id).await?;
-    let a = assess_with(&policy, &c, m, &purposes);
+    let (c, _, a) = assessed(app, m).await?;
     let comps = std::collections::HashMap::from([(c.id, c)]);
     let row = rows_under(app, vec![m.clone()], &comps)
         .await?
