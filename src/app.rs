@@ -16,6 +16,8 @@ pub struct App {
     pub db: DatabaseConnection,
     pub config: Config,
     pub audit_key: AuditKey,
+    /// Where this server last moved the audit chain's head (see `crate::audit::LastHead`).
+    pub audit_head: crate::audit::LastHead,
     /// Seals the TOTP secrets at rest (`secrets.key`, kept beside the audit key).
     pub seal_key: crate::auth::sealed::SealKey,
     pub clock: Arc<Clock>,

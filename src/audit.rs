@@ -6,7 +6,7 @@ use std::path::Path;
 
 use jiqun_domain::audit::{self as chain, AuditKey, ChainBreak, ChainVerifier, Entry};
 use jiqun_domain::audit_vocabulary;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     ModelTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -72,6 +72,7 @@ pub struct Audit<'a> {
     key: &'a AuditKey,
     actor: Actor,
     at: OffsetDateTime,
+    last: &'a LastHead,
 }
 
 impl<'a> Audit<'a> {
@@ -86,13 +87,23 @@ impl<'a> Audit<'a> {
             key: &app.audit_key,
             actor,
             at,
+            last: &app.audit_head,
         }
     }
 
     /// Appends one entry. Call it inside the transaction that makes the change, so the change
     /// and its record commit together or not at all.
     pub async fn record<C: ConnectionTrait>(&self, conn: &C, event: Event) -> Result<i64, DbErr> {
-        append_changes(conn, self.key, self.at, &self.actor, event, None).await
+        append_changes(
+            conn,
+            self.key,
+            self.at,
+            &self.actor,
+            event,
+            None,
+            Some(self.last),
+        )
+        .await
     }
 
     /// Appends one entry of an edit with the before/after of the fields it changed,
@@ -105,7 +116,16 @@ impl<'a> Audit<'a> {
         event: Event,
         changes: Option<serde_json::Value>,
     ) -> Result<i64, DbErr> {
-        append_changes(conn, self.key, self.at, &self.actor, event, changes).await
+        append_changes(
+            conn,
+            self.key,
+            self.at,
+            &self.actor,
+            event,
+            changes,
+            Some(self.last),
+        )
+        .await
     }
 }
 
@@ -118,7 +138,7 @@ pub(crate) async fn append<C: ConnectionTrait>(
     actor: &Actor,
     event: Event,
 ) -> Result<i64, DbErr> {
-    append_changes(conn, key, at, actor, event, None).await
+    append_changes(conn, key, at, actor, event, None, None).await
 }
 
 async fn append_changes<C: ConnectionTrait>(
@@ -128,24 +148,82 @@ async fn append_changes<C: ConnectionTrait>(
     actor: &Actor,
     event: Event,
     changes: Option<serde_json::Value>,
+    last: Option<&LastHead>,
 ) -> Result<i64, DbErr> {
-    // Bumping the head first takes its row lock (PostgreSQL) or the write lock (SQLite), so
-    // concurrent writers queue here and the sequence has no gaps.
-    let bumped = audit_head::Entity::update_many()
-        .col_expr(
-            audit_head::Column::Seq,
-            Expr::col(audit_head::Column::Seq).add(1),
-        )
-        .filter(audit_head::Column::Id.eq(1))
-        .exec_with_returning(conn)
+    // Serialised once: this exact text is chained and stored.
+    let changes = changes
+        .filter(|c| c.as_object().is_none_or(|o| !o.is_empty()))
+        .map(|c| c.to_string());
+    let guessed = last.and_then(LastHead::get);
+    let mut from_guess = guessed.is_some();
+    let mut head = match guessed {
+        Some(head) => head,
+        None => read_head(conn).await?,
+    };
+    // Moving the head takes its row lock (PostgreSQL) or is under the write lock (SQLite), so
+    // concurrent writers queue here and the sequence has no gaps. It moves only from the head
+    // this entry follows: a guess that is no longer the head (another server wrote, or a
+    // transaction that moved it rolled back) is read again and the entry made anew.
+    loop {
+        let entry = next_entry(&head, at, actor, &event, &changes);
+        let hash = chain::entry_hash(key, &entry);
+        if append_after(conn, key, &head, &entry, &hash).await? {
+            if let Some(last) = last {
+                last.set(Head {
+                    seq: entry.seq,
+                    hash,
+                });
+            }
+            return Ok(entry.seq);
+        }
+        if !from_guess {
+            // Read under its lock, the head cannot have moved.
+            return Err(DbErr::Custom(format!(
+                "审计链头（第{}条）在读取后被改动，记录未写入",
+                head.seq
+            )));
+        }
+        head = read_head(conn).await?;
+        from_guess = false;
+    }
+}
+
+/// The chain's end: the last entry's sequence number and hash.
+#[derive(Debug, Clone)]
+struct Head {
+    seq: i64,
+    hash: String,
+}
+
+/// The head this server last moved the chain to, so that an append need not read it first: with
+/// it, an append is one round trip to the database in the writer's transaction (it was three).
+/// Only a guess: the append moves the head only if it still is the guess, and reads it otherwise.
+#[derive(Debug, Default)]
+pub struct LastHead(std::sync::Mutex<Option<Head>>);
+
+impl LastHead {
+    fn get(&self) -> Option<Head> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set(&self, head: Head) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(head);
+    }
+}
+
+/// Reads the head under its row lock (PostgreSQL; SQLite's write lock is already held), making
+/// the genesis head on the first entry ever.
+async fn read_head<C: ConnectionTrait>(conn: &C) -> Result<Head, DbErr> {
+    let found = audit_head::Entity::find_by_id(1)
+        .lock_exclusive()
+        .one(conn)
         .await?;
-    // The bumped head comes back from the same statement.
-    let head = match bumped.into_iter().next() {
+    let head = match found {
         Some(head) => head,
         None => {
             audit_head::ActiveModel {
                 id: Set(1),
-                seq: Set(1),
+                seq: Set(0),
                 hash: Set(chain::GENESIS.into()),
                 mac: Set(String::new()),
             }
@@ -153,8 +231,106 @@ async fn append_changes<C: ConnectionTrait>(
             .await?
         }
     };
-    let entry = Entry {
+    Ok(Head {
         seq: head.seq,
+        hash: head.hash,
+    })
+}
+
+/// Moves the head from `from` to `entry` and inserts the entry, in one round trip to the
+/// database: on PostgreSQL one statement (the insert takes its row from the head's update), on
+/// SQLite two sent together (the insert runs only if the update changed the head). False, and
+/// nothing written, when the head is not `from`.
+async fn append_after<C: ConnectionTrait>(
+    conn: &C,
+    key: &AuditKey,
+    from: &Head,
+    entry: &Entry,
+    hash: &str,
+) -> Result<bool, DbErr> {
+    use sea_orm::sea_query::{CommonTableExpression, Query, WithClause};
+    use sea_orm::{DbBackend, Iterable, Statement};
+    let backend = conn.get_database_backend();
+    let mut moving = Query::update();
+    moving
+        .table(audit_head::Entity)
+        .value(audit_head::Column::Seq, entry.seq)
+        .value(audit_head::Column::Hash, hash)
+        .value(
+            audit_head::Column::Mac,
+            chain::head_mac(key, entry.seq, hash),
+        )
+        .and_where(audit_head::Column::Id.eq(1))
+        .and_where(audit_head::Column::Seq.eq(from.seq))
+        .and_where(audit_head::Column::Hash.eq(from.hash.as_str()));
+    // The entry's values as its model gives them, so they bind as an insert of it would.
+    let row = entry_row(entry, hash);
+    let mut values = Query::select();
+    for c in audit_entry::Column::iter() {
+        values.expr(Expr::val(
+            row.get(c)
+                .into_value()
+                .ok_or_else(|| DbErr::Custom(format!("审计记录缺少字段 {c:?}")))?,
+        ));
+    }
+    let mut insert = Query::insert();
+    insert
+        .into_table(audit_entry::Entity)
+        .columns(audit_entry::Column::iter());
+    let statement = if backend == DbBackend::Postgres {
+        moving.returning_col(audit_head::Column::Seq);
+        values.from("moved");
+        insert
+            .select_from(values)
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+        let moved = CommonTableExpression::new()
+            .query(moving)
+            .table_name("moved")
+            .to_owned();
+        backend.build(&insert.with(WithClause::new().cte(moved).to_owned()))
+    } else {
+        values.and_where(Expr::cust("changes() = 1"));
+        insert
+            .select_from(values)
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+        let (update, insert) = (backend.build(&moving), backend.build(&insert));
+        let mut bound = update.values.map(|v| v.0).unwrap_or_default();
+        bound.extend(insert.values.map(|v| v.0).unwrap_or_default());
+        Statement::from_sql_and_values(backend, format!("{}; {}", update.sql, insert.sql), bound)
+    };
+    Ok(conn.execute_raw(statement).await?.rows_affected() > 0)
+}
+
+fn entry_row(entry: &Entry, hash: &str) -> audit_entry::ActiveModel {
+    audit_entry::ActiveModel {
+        seq: Set(entry.seq),
+        at: Set(entry.at),
+        actor_user_id: Set(entry.actor_user_id.map(UserId::new)),
+        actor_name: Set(entry.actor_name.clone()),
+        actor_role: Set(entry.actor_role.clone()),
+        actor_org: Set(entry.actor_org.clone()),
+        action: Set(entry.action.clone()),
+        object_type: Set(entry.object_type.clone()),
+        object_id: Set(entry.object_id.clone()),
+        summary: Set(entry.summary.clone()),
+        reason: Set(entry.reason.clone()),
+        client_addr: Set(entry.client_addr.clone()),
+        prev_hash: Set(entry.prev_hash.clone()),
+        hash: Set(hash.to_string()),
+        changes: Set(entry.changes.clone()),
+    }
+}
+
+/// The entry that follows `head`.
+fn next_entry(
+    head: &Head,
+    at: OffsetDateTime,
+    actor: &Actor,
+    event: &Event,
+    changes: &Option<String>,
+) -> Entry {
+    Entry {
+        seq: head.seq + 1,
         at: chain::chain_time(at),
         actor_user_id: actor.user_id.map(UserId::get),
         actor_name: actor.name.clone(),
@@ -162,60 +338,23 @@ async fn append_changes<C: ConnectionTrait>(
         actor_org: actor.org.clone(),
         action: event.action.into(),
         object_type: event.object_type.into(),
-        object_id: event.object_id,
-        summary: event.summary,
-        reason: event.reason,
+        object_id: event.object_id.clone(),
+        summary: event.summary.clone(),
+        reason: event.reason.clone(),
         client_addr: actor.client_addr.clone(),
         prev_hash: head.hash.clone(),
-        // Serialised once: this exact text is chained and stored.
-        changes: changes
-            .filter(|c| c.as_object().is_none_or(|o| !o.is_empty()))
-            .map(|c| c.to_string()),
-    };
-    let hash = chain::entry_hash(key, &entry);
-    let seq = entry.seq;
-    audit_entry::ActiveModel {
-        seq: Set(entry.seq),
-        at: Set(entry.at),
-        actor_user_id: Set(entry.actor_user_id.map(UserId::new)),
-        actor_name: Set(entry.actor_name),
-        actor_role: Set(entry.actor_role),
-        actor_org: Set(entry.actor_org),
-        action: Set(entry.action),
-        object_type: Set(entry.object_type),
-        object_id: Set(entry.object_id),
-        summary: Set(entry.summary),
-        reason: Set(entry.reason),
-        client_addr: Set(entry.client_addr),
-        prev_hash: Set(entry.prev_hash),
-        hash: Set(hash.clone()),
-        changes: Set(entry.changes),
+        changes: changes.clone(),
     }
-    .insert(conn)
-    .await?;
-    audit_head::ActiveModel {
-        id: Set(1),
-        seq: Set(seq),
-        mac: Set(chain::head_mac(key, seq, &hash)),
-        hash: Set(hash),
-    }
-    .update(conn)
-    .await?;
-    Ok(seq)
 }
 
 /// Records an event that changes nothing else, in a transaction of its own: something the audit
 /// administrator did with the log itself (等保: the administrators' own operations are audited
 /// too), or an export or download.
-pub async fn record_own(
-    db: &DatabaseConnection,
-    key: &AuditKey,
-    at: OffsetDateTime,
-    actor: &Actor,
-    event: Event,
-) -> Result<(), DbErr> {
-    let txn = crate::store::write_txn(db).await?;
-    append(&txn, key, at, actor, event).await?;
+pub async fn record_own(app: &crate::app::App, actor: Actor, event: Event) -> Result<(), DbErr> {
+    let txn = crate::store::write_txn(&app.db).await?;
+    Audit::by(app, actor, app.clock.now())
+        .record(&txn, event)
+        .await?;
     txn.commit().await
 }
 
@@ -225,7 +364,7 @@ pub async fn record_export(
     p: &crate::app::Principal,
     event: Event,
 ) -> Result<(), DbErr> {
-    record_own(&app.db, &app.audit_key, app.clock.now(), &p.actor(), event).await
+    record_own(app, p.actor(), event).await
 }
 
 fn to_entry(m: &audit_entry::Model) -> Entry {

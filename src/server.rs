@@ -97,6 +97,7 @@ pub async fn open(config: Config, create_key: bool) -> Result<App, StartError> {
         blobs,
         config,
         audit_key,
+        audit_head: Default::default(),
         seal_key,
         clock: Arc::new(Clock::default()),
         public_pages: Default::default(),

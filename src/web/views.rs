@@ -280,10 +280,8 @@ pub async fn verify_result(
         },
     };
     audit::record_own(
-        &app.db,
-        &app.audit_key,
-        app.clock.now(),
-        actor,
+        app,
+        actor.clone(),
         audit::Event {
             action: "audit.verify",
             object_type: "audit_log",

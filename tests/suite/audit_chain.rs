@@ -204,3 +204,74 @@ async fn the_audit_administrator_exports_the_log_and_the_export_is_recorded() {
             .is_ok()
     );
 }
+
+/// Each server remembers where it last moved the chain's head and appends from there without
+/// reading it; another server's entries and an entry rolled back must not break the chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_and_a_rolled_back_entry_keep_one_unbroken_chain() {
+    use jiqun::audit::{Actor, Audit, Event};
+    let t = with_activity().await;
+    let other = std::sync::Arc::new(
+        jiqun::server::open(support::config_for(&t.db), false)
+            .await
+            .expect("open a second server on the same database"),
+    );
+    let before = verify(&t).await.expect("intact");
+    let event = |what: &str| Event {
+        action: "test.note",
+        object_type: "test",
+        object_id: what.to_string(),
+        ..Default::default()
+    };
+    let record = |app: jiqun::app::Shared, what: String| {
+        let e = event(&what);
+        async move {
+            jiqun::audit::record_own(&app, Actor::console("test"), e)
+                .await
+                .expect("record");
+        }
+    };
+    // This server's entry, rolled back: its head moved only in its memory.
+    let txn = jiqun::store::write_txn(&t.app.db).await.expect("begin");
+    Audit::by(&t.app, Actor::console("test"), t.app.clock.now())
+        .record(&txn, event("rolled back"))
+        .await
+        .expect("record");
+    txn.rollback().await.expect("roll back");
+    // The two servers in turn: each finds the head moved by the other.
+    for i in 0..3 {
+        record(t.app.clone(), format!("a{i}")).await;
+        record(other.clone(), format!("b{i}")).await;
+    }
+    // And at once.
+    let at_once: Vec<_> = (0..8)
+        .map(|i| {
+            let app = if i % 2 == 0 {
+                t.app.clone()
+            } else {
+                other.clone()
+            };
+            tokio::spawn(record(app, format!("c{i}")))
+        })
+        .collect();
+    for task in at_once {
+        task.await.expect("task");
+    }
+    assert_eq!(verify(&t).await, Ok(before + 6 + 8));
+    let (code, out) = cli_verify(&t);
+    assert_eq!(code, 0, "{out}");
+    // Nothing of the rolled-back entry remains.
+    let (rows, total) = jiqun::audit::query(
+        &t.app.db,
+        &jiqun::audit::Filter {
+            object_type: Some("test".into()),
+            ..Default::default()
+        },
+        1,
+        100,
+    )
+    .await
+    .expect("query");
+    assert_eq!(total, 14);
+    assert!(rows.iter().all(|r| r.object_id != "rolled back"));
+}

@@ -134,10 +134,8 @@ async fn export(
     let filter = q.filter()?;
     let (rows, _) = audit::query(&app.db, &filter, 1, 100_000).await?;
     audit::record_own(
-        &app.db,
-        &app.audit_key,
-        app.clock.now(),
-        &ctx.principal.actor(),
+        &app,
+        ctx.principal.actor(),
         audit::Event {
             action: "audit.export",
             object_type: "audit_log",
