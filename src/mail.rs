@@ -27,29 +27,40 @@ pub const CLAIM_MINUTES: i64 = 10;
 /// with stale notices).
 const MAX_AGE_DAYS: i64 = 3;
 
-/// Queues a mail inside the caller's transaction: it exists exactly when the change does.
+/// A message to queue.
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Queues mails inside the caller's transaction, in one statement: they exist exactly when the
+/// change does. Those without an address are left out.
 pub async fn queue(
     conn: &impl ConnectionTrait,
-    to: &str,
-    subject: &str,
-    body: &str,
+    mails: Vec<Mail>,
     now: OffsetDateTime,
 ) -> Result<(), DbErr> {
-    if to.trim().is_empty() {
+    let rows: Vec<mail_outbox::ActiveModel> = mails
+        .into_iter()
+        .filter(|m| !m.to.trim().is_empty())
+        .map(|m| mail_outbox::ActiveModel {
+            to_address: Set(m.to.trim().to_string()),
+            subject: Set(m.subject),
+            body: Set(m.body),
+            attempts: Set(0),
+            last_error: Set(String::new()),
+            created_at: Set(now),
+            sent_at: Set(None),
+            ..Default::default()
+        })
+        .collect();
+    if rows.is_empty() {
         return Ok(());
     }
-    mail_outbox::ActiveModel {
-        to_address: Set(to.trim().to_string()),
-        subject: Set(subject.to_string()),
-        body: Set(body.to_string()),
-        attempts: Set(0),
-        last_error: Set(String::new()),
-        created_at: Set(now),
-        sent_at: Set(None),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
+    mail_outbox::Entity::insert_many(rows)
+        .exec_without_returning(conn)
+        .await?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@
 //! E-mail: when `JIQUN_SMTP_URL` is set, each notification to a user with an e-mail address is
 //! also queued for delivery by `crate::mail`, in the same transaction.
 
-use crate::store::id::{CompetitionId, NotificationId, OrgId, UserId};
+use crate::store::id::{ApplicationId, CompetitionId, NotificationId, OrgId, UserId};
 use std::collections::BTreeSet;
 
 use jiqun_domain::access::OrgKind;
@@ -14,7 +14,7 @@ use jiqun_domain::application::Status;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -37,6 +37,7 @@ const LIST_LIMIT: u64 = 500;
 #[derive(Debug, Clone)]
 pub(crate) struct Recipient {
     id: UserId,
+    org_id: OrgId,
     display_name: String,
     email: String,
 }
@@ -50,42 +51,49 @@ async fn recipients(
         .order_by_asc(user::Column::Id)
         .select_only()
         .column(user::Column::Id)
+        .column(user::Column::OrgId)
         .column(user::Column::DisplayName)
         .column(user::Column::Email)
-        .into_tuple::<(UserId, String, String)>()
+        .into_tuple::<(UserId, OrgId, String, String)>()
         .all(conn)
         .await?
         .into_iter()
-        .map(|(id, display_name, email)| Recipient {
+        .map(|(id, org_id, display_name, email)| Recipient {
             id,
+            org_id,
             display_name,
             email,
         })
         .collect())
 }
 
-/// Queues the e-mail that accompanies a notification (see `crate::mail`), when the user has an
-/// address.
+/// Queues the e-mails that accompany a notification (see `crate::mail`), to those of the users
+/// with an address, in one statement.
 async fn outbox(
     conn: &impl ConnectionTrait,
-    to: &Recipient,
+    to: &[Recipient],
     title: &str,
     body: &str,
     link: &str,
     now: OffsetDateTime,
 ) -> Result<(), DbErr> {
-    if to.email.trim().is_empty() {
-        return Ok(());
-    }
     // Links are paths inside the system; the public URL makes them clickable in a mail.
     let base = crate::config::public_url();
-    let text = format!(
-        "{}：\n\n{body}\n\n请登录{}查看：{}{link}\n",
-        to.display_name,
-        crate::config::site_name(),
-        base.trim_end_matches('/')
-    );
-    crate::mail::queue(conn, &to.email, title, &text, now).await
+    let mails = to
+        .iter()
+        .filter(|r| !r.email.trim().is_empty())
+        .map(|r| crate::mail::Mail {
+            to: r.email.clone(),
+            subject: title.to_string(),
+            body: format!(
+                "{}：\n\n{body}\n\n请登录{}查看：{}{link}\n",
+                r.display_name,
+                crate::config::site_name(),
+                base.trim_end_matches('/')
+            ),
+        })
+        .collect();
+    crate::mail::queue(conn, mails, now).await
 }
 
 fn clip(title: &str) -> String {
@@ -117,9 +125,7 @@ pub async fn notify_user(
         user::Entity::find().filter(user::Column::Id.eq(user_id)),
     )
     .await?;
-    for r in &to {
-        outbox(conn, r, title, body, link, now).await?;
-    }
+    outbox(conn, &to, title, body, link, now).await?;
     Ok(m.id)
 }
 
@@ -136,6 +142,30 @@ pub(crate) async fn active_users_of(
         user::Entity::find().filter(user::Column::OrgId.is_in(org_ids.iter().copied())),
     )
     .await
+}
+
+/// The active users of the organisations that made the applications, by organisation, in one
+/// statement (an application's organisation never changes, so this may be read before the
+/// writer's turn).
+pub(crate) async fn applicants_users(
+    conn: &impl ConnectionTrait,
+    ids: &[ApplicationId],
+) -> Result<std::collections::HashMap<OrgId, Vec<Recipient>>, DbErr> {
+    let orgs = application::Entity::find()
+        .select_only()
+        .column(application::Column::OrgId)
+        .filter(application::Column::Id.is_in(ids.iter().copied()))
+        .into_query();
+    let mut by_org: std::collections::HashMap<OrgId, Vec<Recipient>> = Default::default();
+    for r in recipients(
+        conn,
+        user::Entity::find().filter(user::Column::OrgId.in_subquery(orgs)),
+    )
+    .await?
+    {
+        by_org.entry(r.org_id).or_default().push(r);
+    }
+    Ok(by_org)
 }
 
 /// One notification each (in one statement), and the e-mails of those with an address.
@@ -161,9 +191,7 @@ pub(crate) async fn notify_all(
     }))
     .exec_without_returning(conn)
     .await?;
-    for u in users {
-        outbox(conn, u, title, body, link, now).await?;
-    }
+    outbox(conn, users, title, body, link, now).await?;
     Ok(u32::try_from(users.len()).unwrap_or(u32::MAX))
 }
 
@@ -194,7 +222,7 @@ pub async fn notify_city(
 }
 
 /// The active users of a city's active city bureau(s), in one statement.
-async fn city_bureau_users(
+pub(crate) async fn city_bureau_users(
     conn: &impl ConnectionTrait,
     city_code: &str,
 ) -> Result<Vec<Recipient>, DbErr> {
