@@ -13,7 +13,7 @@ use serde::Serialize;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
-use super::authorize;
+use super::{authorize, notifications};
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
 use crate::clock::format_local;
@@ -478,6 +478,10 @@ pub async fn submit(
     let cl = cluster::Entity::find_by_id(m.cluster_id)
         .one(&app.db)
         .await?;
+    // So are the city bureau's staff it notifies (the notice goes to those there as it is sent)
+    // and the application's deadline extensions (see `Grants`).
+    let city_staff = notifications::city_bureau_users(&app.db, &m.city_code.to_string()).await?;
+    let grants = super::extensions::Grants::of(&app.db, m.id).await?;
     let txn = store::write_txn(&app.db).await?;
     // The call's own rules cannot change between this check and the submission (the province's
     // edit takes the same lock and refuses once an application is submitted); the call and the
@@ -492,7 +496,7 @@ pub async fn submit(
     let to = machine::apply_under(status, Transition::Submit, p.role, actors_of(&policy))
         .map_err(|e| AppError::Conflict(e.to_string()))?;
     // The application's own deadline: an individual extension, else the call's.
-    if let Some(until) = super::extensions::open_for_submission(&txn, &c, m.id, now).await? {
+    if let Some(until) = grants.closed(&c, super::extensions::STEP_SUBMISSION, now) {
         return Err(AppError::Conflict(format!(
             "申报已于 {} 截止，系统不再接收提交",
             format_local(until)
@@ -571,9 +575,9 @@ pub async fn submit(
             },
         )
         .await?;
-    crate::services::notifications::notify_city(
+    notifications::notify_all(
         &txn,
-        &m.city_code.to_string(),
+        &city_staff,
         &format!("新的申报待初审：{cluster_name}"),
         &format!(
             "{}于 {} {}了申报，请在初审截止前处理。",

@@ -94,7 +94,11 @@ pub async fn give(
     }
     let c = competition_of(&txn, &m).await?;
     let now = app.clock.now();
-    if let Some(until) = super::extensions::closed_for_review(&txn, &c, m.id, now).await? {
+    if let Some(until) = super::extensions::Grants::of(&txn, m.id).await?.closed(
+        &c,
+        super::extensions::STEP_REVIEW,
+        now,
+    ) {
         return Err(AppError::Conflict(format!(
             "市州初审已于 {} 截止，不能再提出县级意见",
             format_local(until)

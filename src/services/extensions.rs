@@ -85,49 +85,73 @@ async fn grants<C: ConnectionTrait>(
         .await?)
 }
 
-/// The application's own deadline for a step: the latest grant, else the call's.
+/// One application's grants, oldest first. A grant only ever moves a deadline later (`grant`
+/// refuses an earlier one), so grants read before the writer's turn never let a step in late:
+/// one given in between only makes a refusal at that instant that a retry no longer meets.
+#[derive(Debug, Clone, Default)]
+pub struct Grants(Vec<deadline_extension::Model>);
+
+impl Grants {
+    pub async fn of<C: ConnectionTrait>(
+        conn: &C,
+        application_id: ApplicationId,
+    ) -> Result<Grants, AppError> {
+        Ok(Grants(grants(conn, application_id).await?))
+    }
+
+    /// The grants of several applications, in one statement.
+    pub async fn of_each<C: ConnectionTrait>(
+        conn: &C,
+        ids: &[ApplicationId],
+    ) -> Result<std::collections::HashMap<ApplicationId, Grants>, AppError> {
+        let mut by_id: std::collections::HashMap<ApplicationId, Grants> = Default::default();
+        for g in deadline_extension::Entity::find()
+            .filter(deadline_extension::Column::ApplicationId.is_in(ids.iter().copied()))
+            .order_by_asc(deadline_extension::Column::Id)
+            .all(conn)
+            .await?
+        {
+            by_id.entry(g.application_id).or_default().0.push(g);
+        }
+        Ok(by_id)
+    }
+
+    /// The application's own deadline for a step: the latest grant, else the call's.
+    pub fn deadline(&self, c: &competition::Model, step: &str) -> OffsetDateTime {
+        let general = if step == STEP_REVIEW {
+            c.review_deadline
+        } else {
+            c.submission_deadline
+        };
+        self.0
+            .iter()
+            .rev()
+            .find(|g| g.step == step)
+            .map_or(general, |g| g.until)
+    }
+
+    /// Whether the step is closed for this application: `Some(deadline)` unless the call is open
+    /// and the application's own deadline for the step (extended or general) has not passed.
+    pub fn closed(
+        &self,
+        c: &competition::Model,
+        step: &str,
+        now: OffsetDateTime,
+    ) -> Option<OffsetDateTime> {
+        let until = self.deadline(c, step);
+        let open = c.status == crate::store::entity::kinds::CompetitionStatus::Open && now < until;
+        (!open).then_some(until)
+    }
+}
+
+/// The application's own deadline for a step, read now.
 pub async fn deadline_of<C: ConnectionTrait>(
     conn: &C,
     c: &competition::Model,
     application_id: ApplicationId,
     step: &str,
 ) -> Result<OffsetDateTime, AppError> {
-    let general = if step == STEP_REVIEW {
-        c.review_deadline
-    } else {
-        c.submission_deadline
-    };
-    Ok(grants(conn, application_id)
-        .await?
-        .into_iter()
-        .rev()
-        .find(|g| g.step == step)
-        .map_or(general, |g| g.until))
-}
-
-/// Whether this application may still be submitted: the call is open and its own submission
-/// deadline (extended or general) has not passed.
-pub async fn open_for_submission<C: ConnectionTrait>(
-    conn: &C,
-    c: &competition::Model,
-    application_id: ApplicationId,
-    now: OffsetDateTime,
-) -> Result<Option<OffsetDateTime>, AppError> {
-    let until = deadline_of(conn, c, application_id, STEP_SUBMISSION).await?;
-    let open = c.status == crate::store::entity::kinds::CompetitionStatus::Open && now < until;
-    Ok((!open).then_some(until))
-}
-
-/// Whether the city may still review this application; `Some(deadline)` when it may not.
-pub async fn closed_for_review<C: ConnectionTrait>(
-    conn: &C,
-    c: &competition::Model,
-    application_id: ApplicationId,
-    now: OffsetDateTime,
-) -> Result<Option<OffsetDateTime>, AppError> {
-    let until = deadline_of(conn, c, application_id, STEP_REVIEW).await?;
-    let open = c.status == crate::store::entity::kinds::CompetitionStatus::Open && now < until;
-    Ok((!open).then_some(until))
+    Ok(Grants::of(conn, application_id).await?.deadline(c, step))
 }
 
 /// The grants on an application, for whoever may see the application (applicant, its city,
@@ -267,4 +291,89 @@ pub async fn grant(
     .await?;
     txn.commit().await?;
     Ok(view(&g))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::entity::kinds::CompetitionStatus;
+    use crate::store::id::{CompetitionId, UserId};
+    use time::macros::datetime;
+
+    fn call(status: CompetitionStatus) -> competition::Model {
+        let at = datetime!(2026-01-01 00:00 UTC);
+        competition::Model {
+            id: CompetitionId::new(1),
+            year: 2026,
+            title: String::new(),
+            policy_id: "hunan-2021".into(),
+            policy_source: String::new(),
+            submission_deadline: datetime!(2026-05-01 09:00 UTC),
+            review_deadline: datetime!(2026-06-01 09:00 UTC),
+            notice_text: String::new(),
+            status,
+            created_by: UserId::new(1),
+            version: 1,
+            created_at: at,
+            updated_at: at,
+            policy_hash: None,
+            override_reason: None,
+            override_document: None,
+            call_rules: None,
+            organiser_city_code: None,
+        }
+    }
+
+    fn grant(id: i64, step: &str, until: OffsetDateTime) -> deadline_extension::Model {
+        deadline_extension::Model {
+            id: ExtensionId::new(id),
+            application_id: ApplicationId::new(7),
+            step: step.into(),
+            until,
+            reason: "系统故障".into(),
+            granted_by: None,
+            granted_by_name: String::new(),
+            granted_at: until,
+        }
+    }
+
+    #[test]
+    fn the_latest_grant_for_the_step_is_the_deadline_else_the_calls() {
+        let c = call(CompetitionStatus::Open);
+        assert_eq!(
+            Grants::default().deadline(&c, STEP_SUBMISSION),
+            c.submission_deadline
+        );
+        let g = Grants(vec![
+            grant(1, STEP_SUBMISSION, datetime!(2026-05-05 09:00 UTC)),
+            grant(2, STEP_REVIEW, datetime!(2026-06-09 09:00 UTC)),
+            grant(3, STEP_SUBMISSION, datetime!(2026-05-08 09:00 UTC)),
+        ]);
+        assert_eq!(
+            g.deadline(&c, STEP_SUBMISSION),
+            datetime!(2026-05-08 09:00 UTC)
+        );
+        assert_eq!(g.deadline(&c, STEP_REVIEW), datetime!(2026-06-09 09:00 UTC));
+    }
+
+    #[test]
+    fn a_step_closes_at_its_deadline_and_whenever_the_call_is_not_open() {
+        let open = call(CompetitionStatus::Open);
+        let g = Grants(vec![grant(
+            1,
+            STEP_SUBMISSION,
+            datetime!(2026-05-05 09:00 UTC),
+        )]);
+        let before = datetime!(2026-05-05 08:59 UTC);
+        let at = datetime!(2026-05-05 09:00 UTC);
+        assert_eq!(g.closed(&open, STEP_SUBMISSION, before), None);
+        assert_eq!(g.closed(&open, STEP_SUBMISSION, at), Some(at));
+        // Without the grant the call's own deadline had passed.
+        assert_eq!(
+            Grants::default().closed(&open, STEP_SUBMISSION, before),
+            Some(open.submission_deadline)
+        );
+        let closed = call(CompetitionStatus::Closed);
+        assert_eq!(g.closed(&closed, STEP_SUBMISSION, before), Some(at));
+    }
 }

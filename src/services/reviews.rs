@@ -1,17 +1,19 @@
 //! The city bureau's 初审 (第九条): return for revision, reject, or formally recommend to the
 //! province — one by one or several at once — with the per-county cap of the policy checked.
 
-use crate::store::id::{ApplicationId, AttachmentId, CompetitionId};
+use crate::store::id::{ApplicationId, AttachmentId, ClusterId, CompetitionId};
 use jiqun_domain::access::{Action, Resource};
 use jiqun_domain::application::{self as machine, Status, Transition};
 use jiqun_domain::county_cap;
 use jiqun_rules::policy::QuotaMode;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, QueryTrait, Set,
 };
 
 use super::applications::{self, Step, competition_of, policy_of, record_event};
-use super::authorize;
+use super::extensions::Grants;
+use super::{authorize, notifications};
 use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
 use crate::clock::format_local;
@@ -60,6 +62,7 @@ async fn load_for_review<C: ConnectionTrait>(
     app: &App,
     p: &Principal,
     id: ApplicationId,
+    grants: &Grants,
 ) -> Result<(application::Model, competition::Model, Arc<Policy>), AppError> {
     let m = applications::load(conn, p, id).await?;
     let c = competition_of(conn, &m).await?;
@@ -79,9 +82,7 @@ async fn load_for_review<C: ConnectionTrait>(
         ));
     }
     // The application's own review deadline: an individual extension, else the call's.
-    if let Some(until) =
-        super::extensions::closed_for_review(conn, &c, m.id, app.clock.now()).await?
-    {
+    if let Some(until) = grants.closed(&c, super::extensions::STEP_REVIEW, app.clock.now()) {
         return Err(AppError::Conflict(format!(
             "{}已于 {} 截止",
             first_review_name(actors.reviewer),
@@ -112,8 +113,9 @@ async fn decide(
         };
         return Err(AppError::invalid(field, format!("请填写{what}")));
     }
+    let grants = Grants::of(&app.db, id).await?;
     let txn = store::write_txn(&app.db).await?;
-    let (m, _, policy) = load_for_review(&txn, app, p, id).await?;
+    let (m, _, policy) = load_for_review(&txn, app, p, id, &grants).await?;
     let from = m.status;
     let actors = applications::actors_of(&policy);
     let to = machine::apply_under(from, transition, p.role, actors)
@@ -223,6 +225,41 @@ const COUNTED: [Status; 6] = [
     Status::Confirmed,
 ];
 
+/// What already counts against a county's cap in a call: its applications recommended and
+/// onwards, and its clusters that hold the title; one statement, under the writer's turn.
+async fn counted_against<C: ConnectionTrait>(
+    conn: &C,
+    call: CompetitionId,
+    county: &str,
+) -> Result<u32, AppError> {
+    use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, Query};
+    let count = |q: sea_orm::sea_query::SelectStatement| Expr::SubQuery(None, Box::new(q.into()));
+    let applications = application::Entity::find()
+        .select_only()
+        .expr(Expr::col(Asterisk).count())
+        .filter(application::Column::CompetitionId.eq(call))
+        .filter(application::Column::CountyCode.eq(county))
+        .filter(application::Column::Status.is_in(COUNTED))
+        .into_query();
+    let titled = cluster::Entity::find()
+        .select_only()
+        .expr(Expr::col(Asterisk).count())
+        .filter(cluster::Column::LeadCountyCode.eq(county))
+        .filter(cluster::Column::Lifecycle.is_in([
+            crate::store::entity::kinds::Lifecycle::Cultivation,
+            crate::store::entity::kinds::Lifecycle::Certified,
+        ]))
+        .into_query();
+    let both = Query::select()
+        .expr_as(count(applications).add(count(titled)), "n")
+        .to_owned();
+    let n: i64 = match conn.query_one(&both).await? {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
 /// Recommends one or more applications. If any county would exceed the policy's cap, nothing
 /// is recommended unless a written justification is given (第十六条, the policy's `quota.per_county`).
 pub async fn recommend(
@@ -236,6 +273,28 @@ pub async fn recommend(
         return Err(AppError::invalid("ids", "请至少选择一个申报"));
     }
     let justification = cap_justification.trim();
+    // Read before the writer's turn, as an application's cluster and organisation never change:
+    // the clusters (their letters and notices name them as they stand when the city recommends),
+    // the applicants' staff (the notice goes to those there as it is sent), and the deadline
+    // extensions (see `Grants`).
+    let clusters: std::collections::HashMap<ClusterId, cluster::Model> = cluster::Entity::find()
+        .filter(
+            cluster::Column::Id.in_subquery(
+                application::Entity::find()
+                    .select_only()
+                    .column(application::Column::ClusterId)
+                    .filter(application::Column::Id.is_in(ids.iter().copied()))
+                    .into_query(),
+            ),
+        )
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let staff = notifications::applicants_users(&app.db, ids).await?;
+    let grants = Grants::of_each(&app.db, ids).await?;
+    let no_grants = Grants::default();
     let txn = store::write_txn(&app.db).await?;
     // Two recommendations at once (two tabs, two bulk requests) must not both count the county
     // below its cap, nor recommend the same application twice: one waits for the other.
@@ -246,15 +305,15 @@ pub async fn recommend(
     let mut bound: std::collections::BTreeMap<CompetitionId, (competition::Model, Arc<Policy>)> =
         std::collections::BTreeMap::new();
     for &id in ids {
-        let (m, c, policy) = load_for_review(&txn, app, p, id).await?;
+        let grants = grants.get(&id).unwrap_or(&no_grants);
+        let (m, c, policy) = load_for_review(&txn, app, p, id, grants).await?;
         let from = m.status;
         let actors = applications::actors_of(&policy);
         if let Err(e) = machine::apply_under(from, Transition::Recommend, p.role, actors) {
             // Name the application that cannot be recommended; the batch writes nothing.
-            let name = cluster::Entity::find_by_id(m.cluster_id)
-                .one(&txn)
-                .await?
-                .map(|c| c.name)
+            let name = clusters
+                .get(&m.cluster_id)
+                .map(|c| c.name.as_str())
                 .unwrap_or_default();
             txn.rollback().await?;
             let nothing = if ids.len() > 1 {
@@ -312,20 +371,7 @@ pub async fn recommend(
         if !county_cap::counted(divisions, county) {
             continue;
         }
-        let existing = application::Entity::find()
-            .filter(application::Column::CompetitionId.eq(first.competition_id))
-            .filter(application::Column::CountyCode.eq(county))
-            .filter(application::Column::Status.is_in(COUNTED))
-            .count(&txn)
-            .await? as u32
-            + cluster::Entity::find()
-                .filter(cluster::Column::LeadCountyCode.eq(county))
-                .filter(cluster::Column::Lifecycle.is_in([
-                    crate::store::entity::kinds::Lifecycle::Cultivation,
-                    crate::store::entity::kinds::Lifecycle::Certified,
-                ]))
-                .count(&txn)
-                .await? as u32;
+        let existing = counted_against(&txn, first.competition_id, county).await?;
         counts.push(county_cap::RecommendationCount {
             county: county.to_string(),
             existing,
@@ -388,10 +434,7 @@ pub async fn recommend(
         let to = Status::Recommended;
         let (c, policy) = bound.get(&m.competition_id).ok_or(AppError::NotFound)?;
         let to_whom = recommended_to(policy);
-        let cl = cluster::Entity::find_by_id(m.cluster_id)
-            .one(&txn)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        let cl = clusters.get(&m.cluster_id).ok_or(AppError::NotFound)?;
         let mut active: application::ActiveModel = m.clone().into();
         active.status = Set(to);
         active.decided_at = Set(Some(now));
@@ -399,7 +442,7 @@ pub async fn recommend(
         active.updated_at = Set(now);
         let after = active.update(&txn).await?;
         let letter_text = match letter {
-            Letter::Generated => letter_draft(app, p, c, policy, &cl)?,
+            Letter::Generated => letter_draft(app, p, c, policy, cl)?,
             Letter::Uploaded(_) => String::new(),
         };
         recommendation::ActiveModel {
@@ -458,9 +501,9 @@ pub async fn recommend(
                 },
             )
             .await?;
-        crate::services::notifications::notify_org(
+        notifications::notify_all(
             &txn,
-            m.org_id,
+            staff.get(&m.org_id).map(Vec::as_slice).unwrap_or_default(),
             &format!("申报已推荐至{to_whom}：{}", cl.name),
             &format!("{}已正式推荐您的申报。", p.org.name),
             &format!("/applications/{}", m.id),
