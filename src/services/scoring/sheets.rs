@@ -21,7 +21,7 @@ use crate::app::{App, Principal};
 use crate::audit::{Audit, Event};
 use crate::clock::local_minutes;
 use crate::error::AppError;
-use crate::services::rounds::{self, competition_of, round_policy};
+use crate::services::rounds::{self, round_policy};
 use crate::services::{authorize, experts, trimmed};
 use crate::store::{
     self,
@@ -90,8 +90,31 @@ async fn standing_assignment<C: ConnectionTrait>(
     assignment::Entity::find_by_id(assignment_id)
         .one(conn)
         .await?
-        .filter(|a| a.expert_id == me.id && a.recused_at.is_none())
+        .filter(|a| stands_for(a, me))
         .ok_or(AppError::NotFound)
+}
+
+/// The expert's assignment, not recused from.
+fn stands_for(a: &assignment::Model, me: &expert::Model) -> bool {
+    a.expert_id == me.id && a.recused_at.is_none()
+}
+
+/// The assignment if it still stands, with its round and its sheet, in one statement.
+async fn standing_with_sheet<C: ConnectionTrait>(
+    conn: &C,
+    me: &expert::Model,
+    assignment_id: AssignmentId,
+) -> Result<(assignment::Model, round::Model, Option<score_sheet::Model>), AppError> {
+    let (a, round, sheet) = assignment::Entity::find_by_id(assignment_id)
+        .find_also_related(round::Entity)
+        .find_also_related(score_sheet::Entity)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !stands_for(&a, me) {
+        return Err(AppError::NotFound);
+    }
+    Ok((a, round.ok_or(AppError::NotFound)?, sheet))
 }
 
 async fn sheet_of<C: ConnectionTrait>(
@@ -104,7 +127,8 @@ async fn sheet_of<C: ConnectionTrait>(
         .await?)
 }
 
-/// Everything around an assignment: its round, competition, entry and cluster.
+/// Everything around an assignment: its round, competition, entry and cluster (read in two
+/// statements).
 struct Context {
     round: round::Model,
     competition: competition::Model,
@@ -117,20 +141,19 @@ async fn context_of<C: ConnectionTrait>(
     conn: &C,
     a: &assignment::Model,
 ) -> Result<Context, AppError> {
-    let round = round::Entity::find_by_id(a.round_id)
+    let (round, competition) = round::Entity::find_by_id(a.round_id)
+        .find_also_related(competition::Entity)
         .one(conn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let competition = competition_of(conn, &round).await?;
+    let competition = competition.ok_or(AppError::NotFound)?;
     let (policy, _) = round_policy(&competition, round.kind)?;
-    let entry = round_entry::Entity::find_by_id(a.entry_id)
+    let (entry, cluster) = round_entry::Entity::find_by_id(a.entry_id)
+        .find_also_related(cluster::Entity)
         .one(conn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let cluster = cluster::Entity::find_by_id(entry.cluster_id)
-        .one(conn)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let cluster = cluster.ok_or(AppError::NotFound)?;
     Ok(Context {
         round,
         competition,
@@ -469,12 +492,8 @@ pub async fn save(
     let (me, assigned) = my_assignment(&app.db, p, Action::Update, assignment_id).await?;
     let mut ctx = context_of(&app.db, &assigned).await?;
     let txn = store::write_txn(&app.db).await?;
-    let a = standing_assignment(&txn, &me, assignment_id).await?;
-    ctx.round = round::Entity::find_by_id(a.round_id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let existing = sheet_of(&txn, a.id).await?;
+    let (a, round, existing) = standing_with_sheet(&txn, &me, assignment_id).await?;
+    ctx.round = round;
     let now = app.clock.now();
     check_editable(&ctx.round, existing.as_ref(), now)?;
     let stored;

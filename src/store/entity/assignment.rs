@@ -22,7 +22,29 @@ pub struct Model {
     pub created_at: TimeDateTimeWithTimeZone,
 }
 
+/// Declared so a score submission reads the assignment, its round and its sheet in one statement.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::round::Entity",
+        from = "Column::RoundId",
+        to = "super::round::Column::Id"
+    )]
+    Round,
+    #[sea_orm(has_one = "super::score_sheet::Entity")]
+    Sheet,
+}
+
+impl Related<super::round::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Round.def()
+    }
+}
+
+impl Related<super::score_sheet::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Sheet.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

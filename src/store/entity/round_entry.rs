@@ -31,7 +31,21 @@ pub struct Model {
     pub notice_snapshot: String,
 }
 
+/// Declared so an entry and its cluster load in one statement.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::cluster::Entity",
+        from = "Column::ClusterId",
+        to = "super::cluster::Column::Id"
+    )]
+    Cluster,
+}
+
+impl Related<super::cluster::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Cluster.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -25,7 +25,21 @@ pub struct Model {
     pub updated_at: TimeDateTimeWithTimeZone,
 }
 
+/// The other side of an assignment's sheet (see `assignment::Relation`).
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::assignment::Entity",
+        from = "Column::AssignmentId",
+        to = "super::assignment::Column::Id"
+    )]
+    Assignment,
+}
+
+impl Related<super::assignment::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Assignment.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
