@@ -94,16 +94,7 @@ impl<'a> Audit<'a> {
     /// Appends one entry. Call it inside the transaction that makes the change, so the change
     /// and its record commit together or not at all.
     pub async fn record<C: ConnectionTrait>(&self, conn: &C, event: Event) -> Result<i64, DbErr> {
-        append_changes(
-            conn,
-            self.key,
-            self.at,
-            &self.actor,
-            event,
-            None,
-            Some(self.last),
-        )
-        .await
+        self.record_changes(conn, event, None).await
     }
 
     /// Appends one entry of an edit with the before/after of the fields it changed,
