@@ -8,10 +8,10 @@
 
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, InsertStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Set,
 };
 use time::OffsetDateTime;
 
@@ -34,13 +34,9 @@ pub struct Mail {
     pub body: String,
 }
 
-/// Queues mails inside the caller's transaction, in one statement: they exist exactly when the
-/// change does. Those without an address are left out.
-pub async fn queue(
-    conn: &impl ConnectionTrait,
-    mails: Vec<Mail>,
-    now: OffsetDateTime,
-) -> Result<(), DbErr> {
+/// The insert that queues the mails, for the caller to run inside its transaction (they exist
+/// exactly when the change does); none when no mail has an address.
+pub fn queued(mails: Vec<Mail>, now: OffsetDateTime) -> Option<InsertStatement> {
     let rows: Vec<mail_outbox::ActiveModel> = mails
         .into_iter()
         .filter(|m| !m.to.trim().is_empty())
@@ -55,13 +51,7 @@ pub async fn queue(
             ..Default::default()
         })
         .collect();
-    if rows.is_empty() {
-        return Ok(());
-    }
-    mail_outbox::Entity::insert_many(rows)
-        .exec_without_returning(conn)
-        .await?;
-    Ok(())
+    (!rows.is_empty()).then(|| mail_outbox::Entity::insert_many(rows).into_query())
 }
 
 #[derive(Debug, thiserror::Error)]

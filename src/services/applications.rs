@@ -6,8 +6,10 @@ use jiqun_domain::access::{Action, Resource, Role, ScopeKind};
 use jiqun_domain::application::{self as machine, Status, Transition};
 use jiqun_rules::Policy;
 use jiqun_rules::intake::{self, Assessment, FormData};
+use sea_orm::sea_query::InsertStatement;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QueryTrait, Set,
 };
 use serde::Serialize;
 use std::sync::Arc;
@@ -220,7 +222,14 @@ pub async fn record_event<C: ConnectionTrait>(
     step: Step<'_>,
     at: OffsetDateTime,
 ) -> Result<(), AppError> {
-    application_event::ActiveModel {
+    conn.execute(&event_insert(p, step, at)).await?;
+    Ok(())
+}
+
+/// The insert of [`record_event`], for a write that runs it with its others
+/// (`store::insert_together`).
+pub fn event_insert(p: &Principal, step: Step<'_>, at: OffsetDateTime) -> InsertStatement {
+    application_event::Entity::insert(application_event::ActiveModel {
         application_id: Set(step.id),
         from_status: Set(step.from),
         to_status: Set(step.to),
@@ -230,10 +239,8 @@ pub async fn record_event<C: ConnectionTrait>(
         comment: Set(step.comment.into()),
         at: Set(at),
         ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
+    })
+    .into_query()
 }
 
 /// Starts (or returns the existing) application of a cluster to a competition.
@@ -530,35 +537,49 @@ pub async fn submit(
         },
     )
     .await?;
-    application_version::ActiveModel {
-        application_id: Set(id),
-        revision: Set(revision),
-        form: Set(m.form.clone()),
-        snapshot: Set(snapshot),
-        submitted_by: Set(p.user.id),
-        submitted_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
     let label = if revision > 1 {
         "重新提交"
     } else {
         "提交"
     };
-    record_event(
-        &txn,
-        p,
-        Step {
-            id,
-            from: status,
-            to,
-            transition: Transition::Submit,
-            comment: label,
-        },
+    // The version submitted, the step on the application's history and the city's notice, in
+    // one round trip.
+    let mut inserts = vec![
+        application_version::Entity::insert(application_version::ActiveModel {
+            application_id: Set(id),
+            revision: Set(revision),
+            form: Set(m.form.clone()),
+            snapshot: Set(snapshot),
+            submitted_by: Set(p.user.id),
+            submitted_at: Set(now),
+            ..Default::default()
+        })
+        .into_query(),
+        event_insert(
+            p,
+            Step {
+                id,
+                from: status,
+                to,
+                transition: Transition::Submit,
+                comment: label,
+            },
+            now,
+        ),
+    ];
+    inserts.extend(notifications::notices(
+        &city_staff,
+        &format!("新的申报待初审：{cluster_name}"),
+        &format!(
+            "{}于 {} {}了申报，请在初审截止前处理。",
+            p.org.name,
+            format_local(now),
+            label
+        ),
+        &format!("/reviews/{id}"),
         now,
-    )
-    .await?;
+    ));
+    store::insert_together(&txn, inserts).await?;
     Audit::of(app, p, now)
         .record(
             &txn,
@@ -575,20 +596,6 @@ pub async fn submit(
             },
         )
         .await?;
-    notifications::notify_all(
-        &txn,
-        &city_staff,
-        &format!("新的申报待初审：{cluster_name}"),
-        &format!(
-            "{}于 {} {}了申报，请在初审截止前处理。",
-            p.org.name,
-            format_local(now),
-            label
-        ),
-        &format!("/reviews/{id}"),
-        now,
-    )
-    .await?;
     txn.commit().await?;
     Ok(after)
 }

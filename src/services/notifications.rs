@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use jiqun_domain::access::OrgKind;
 use jiqun_domain::application::Status;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, InsertStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
@@ -67,16 +67,15 @@ async fn recipients(
         .collect())
 }
 
-/// Queues the e-mails that accompany a notification (see `crate::mail`), to those of the users
-/// with an address, in one statement.
-async fn outbox(
-    conn: &impl ConnectionTrait,
+/// The e-mails that accompany a notification (see `crate::mail`), to those of the users with an
+/// address, as one insert; none when no one has one.
+fn outbox(
     to: &[Recipient],
     title: &str,
     body: &str,
     link: &str,
     now: OffsetDateTime,
-) -> Result<(), DbErr> {
+) -> Option<InsertStatement> {
     // Links are paths inside the system; the public URL makes them clickable in a mail.
     let base = crate::config::public_url();
     let mails = to
@@ -93,7 +92,7 @@ async fn outbox(
             ),
         })
         .collect();
-    crate::mail::queue(conn, mails, now).await
+    crate::mail::queued(mails, now)
 }
 
 fn clip(title: &str) -> String {
@@ -125,7 +124,9 @@ pub async fn notify_user(
         user::Entity::find().filter(user::Column::Id.eq(user_id)),
     )
     .await?;
-    outbox(conn, &to, title, body, link, now).await?;
+    if let Some(mails) = outbox(&to, title, body, link, now) {
+        conn.execute(&mails).await?;
+    }
     Ok(m.id)
 }
 
@@ -168,7 +169,7 @@ pub(crate) async fn applicants_users(
     Ok(by_org)
 }
 
-/// One notification each (in one statement), and the e-mails of those with an address.
+/// One notification each, and the e-mails of those with an address, in one round trip.
 pub(crate) async fn notify_all(
     conn: &impl ConnectionTrait,
     users: &[Recipient],
@@ -177,10 +178,23 @@ pub(crate) async fn notify_all(
     link: &str,
     now: OffsetDateTime,
 ) -> Result<u32, DbErr> {
+    store::insert_together(conn, notices(users, title, body, link, now)).await?;
+    Ok(u32::try_from(users.len()).unwrap_or(u32::MAX))
+}
+
+/// The inserts of [`notify_all`], for a write that runs them with its own
+/// ([`store::insert_together`]).
+pub(crate) fn notices(
+    users: &[Recipient],
+    title: &str,
+    body: &str,
+    link: &str,
+    now: OffsetDateTime,
+) -> Vec<InsertStatement> {
     if users.is_empty() {
-        return Ok(0);
+        return Vec::new();
     }
-    notification::Entity::insert_many(users.iter().map(|u| notification::ActiveModel {
+    let rows = users.iter().map(|u| notification::ActiveModel {
         user_id: Set(u.id),
         title: Set(clip(title)),
         body: Set(body.to_string()),
@@ -188,11 +202,10 @@ pub(crate) async fn notify_all(
         created_at: Set(now),
         read_at: Set(None),
         ..Default::default()
-    }))
-    .exec_without_returning(conn)
-    .await?;
-    outbox(conn, users, title, body, link, now).await?;
-    Ok(u32::try_from(users.len()).unwrap_or(u32::MAX))
+    });
+    std::iter::once(notification::Entity::insert_many(rows).into_query())
+        .chain(outbox(users, title, body, link, now))
+        .collect()
 }
 
 /// Notifies every active user of an organisation. Returns how many were notified.

@@ -445,34 +445,43 @@ pub async fn recommend(
             Letter::Generated => letter_draft(app, p, c, policy, cl)?,
             Letter::Uploaded(_) => String::new(),
         };
-        recommendation::ActiveModel {
-            application_id: Set(m.id),
-            letter_attachment_id: Set(letter_attachment_id),
-            letter_text: Set(letter_text),
-            cap_justification: Set(if warnings.is_empty() {
-                String::new()
-            } else {
-                justification.to_string()
-            }),
-            recommended_by: Set(p.user.id),
-            recommended_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        record_event(
-            &txn,
-            p,
-            Step {
-                id: m.id,
-                from,
-                to,
-                transition: Transition::Recommend,
-                comment: justification,
-            },
+        // The recommendation, the step on the application's history and the applicant's notice,
+        // in one round trip.
+        let mut inserts = vec![
+            recommendation::Entity::insert(recommendation::ActiveModel {
+                application_id: Set(m.id),
+                letter_attachment_id: Set(letter_attachment_id),
+                letter_text: Set(letter_text),
+                cap_justification: Set(if warnings.is_empty() {
+                    String::new()
+                } else {
+                    justification.to_string()
+                }),
+                recommended_by: Set(p.user.id),
+                recommended_at: Set(now),
+                ..Default::default()
+            })
+            .into_query(),
+            applications::event_insert(
+                p,
+                Step {
+                    id: m.id,
+                    from,
+                    to,
+                    transition: Transition::Recommend,
+                    comment: justification,
+                },
+                now,
+            ),
+        ];
+        inserts.extend(notifications::notices(
+            staff.get(&m.org_id).map(Vec::as_slice).unwrap_or_default(),
+            &format!("申报已推荐至{to_whom}：{}", cl.name),
+            &format!("{}已正式推荐您的申报。", p.org.name),
+            &format!("/applications/{}", m.id),
             now,
-        )
-        .await?;
+        ));
+        store::insert_together(&txn, inserts).await?;
         Audit::of(app, p, now)
             .record(
                 &txn,
@@ -501,15 +510,6 @@ pub async fn recommend(
                 },
             )
             .await?;
-        notifications::notify_all(
-            &txn,
-            staff.get(&m.org_id).map(Vec::as_slice).unwrap_or_default(),
-            &format!("申报已推荐至{to_whom}：{}", cl.name),
-            &format!("{}已正式推荐您的申报。", p.org.name),
-            &format!("/applications/{}", m.id),
-            now,
-        )
-        .await?;
         out.push(after);
     }
     txn.commit().await?;

@@ -121,3 +121,63 @@ async fn a_notification_is_also_sent_by_mail_when_a_relay_is_configured() {
     assert_eq!(waiting.attempts, 1);
     assert!(!waiting.last_error.is_empty());
 }
+
+/// One notice to many people queues one mail for each of those with an address, each addressed
+/// by name, in the same write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_to_several_people_queues_a_mail_for_each_with_an_address() {
+    use jiqun::store::entity::{notification, user};
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let t = support::spawn().await;
+    let app = &t.app;
+    let experts = user::Entity::find()
+        .filter(user::Column::Role.eq(jiqun_domain::access::Role::Expert))
+        .filter(user::Column::Active.eq(true))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(experts.len() >= 3, "the demo has several experts");
+    let mut with_mail = Vec::new();
+    for (i, u) in experts.iter().take(2).enumerate() {
+        let mut m: user::ActiveModel = u.clone().into();
+        m.email = Set(format!("expert{i}@pool.test"));
+        m.update(&app.db).await.unwrap();
+        with_mail.push((format!("expert{i}@pool.test"), u.display_name.clone()));
+    }
+    let before = notification::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .len();
+    let n = jiqun::services::notifications::notify_role(
+        &app.db,
+        jiqun_domain::access::Role::Expert,
+        "评审任务提醒",
+        "请于评分截止前提交评分表。",
+        "/scoring",
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(n as usize, experts.len());
+    let after = notification::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(after - before, experts.len());
+    let mut queued: Vec<(String, String)> = jiqun::store::entity::mail_outbox::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.to_address, r.body))
+        .collect();
+    queued.sort();
+    assert_eq!(queued.len(), 2, "{queued:?}");
+    for ((to, body), (address, name)) in queued.iter().zip(&with_mail) {
+        assert_eq!(to, address);
+        assert!(body.starts_with(&format!("{name}：")), "{body}");
+        assert!(body.contains("请于评分截止前提交评分表。"), "{body}");
+    }
+}
