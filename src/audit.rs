@@ -240,7 +240,7 @@ async fn append_after<C: ConnectionTrait>(
     hash: &str,
 ) -> Result<bool, DbErr> {
     use sea_orm::sea_query::{CommonTableExpression, Query, WithClause};
-    use sea_orm::{DbBackend, Iterable, Statement};
+    use sea_orm::{DbBackend, Iterable};
     let backend = conn.get_database_backend();
     let mut moving = Query::update();
     moving
@@ -284,10 +284,10 @@ async fn append_after<C: ConnectionTrait>(
         insert
             .select_from(values)
             .map_err(|e| DbErr::Custom(e.to_string()))?;
-        let (update, insert) = (backend.build(&moving), backend.build(&insert));
-        let mut bound = update.values.map(|v| v.0).unwrap_or_default();
-        bound.extend(insert.values.map(|v| v.0).unwrap_or_default());
-        Statement::from_sql_and_values(backend, format!("{}; {}", update.sql, insert.sql), bound)
+        crate::store::sent_together(
+            backend,
+            vec![backend.build(&moving), backend.build(&insert)],
+        )
     };
     Ok(conn.execute_raw(statement).await?.rows_affected() > 0)
 }

@@ -26,7 +26,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub use load::{CHUNK, HasId, load_by_ids, load_by_ids_map, load_where_in};
 pub use migration::Migrator;
-pub use together::insert_together;
+pub use together::{insert_together, sent_together};
 pub use versioned::{Versioned, update_at_version, update_versioned, update_versioned_returning};
 
 /// How long a SQLite writer waits for its turn before giving up.

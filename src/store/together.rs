@@ -29,15 +29,27 @@ pub async fn insert_together<C: ConnectionTrait>(
         }
         backend.build(&last.with(with))
     } else {
-        let mut sql = Vec::new();
-        let mut values = Vec::new();
-        for insert in inserts.iter().chain([&last]) {
-            let s = backend.build(insert);
-            sql.push(s.sql);
-            values.extend(s.values.map(|v| v.0).unwrap_or_default());
-        }
-        Statement::from_sql_and_values(backend, sql.join("; "), values)
+        sent_together(
+            backend,
+            inserts
+                .iter()
+                .chain([&last])
+                .map(|i| backend.build(i))
+                .collect(),
+        )
     };
     conn.execute_raw(statement).await?;
     Ok(())
+}
+
+/// Statements SQLite runs in one call, one after the other: their texts joined, their values in
+/// order.
+pub fn sent_together(backend: DbBackend, statements: Vec<Statement>) -> Statement {
+    let mut sql = Vec::new();
+    let mut values = Vec::new();
+    for s in statements {
+        sql.push(s.sql);
+        values.extend(s.values.map(|v| v.0).unwrap_or_default());
+    }
+    Statement::from_sql_and_values(backend, sql.join("; "), values)
 }
