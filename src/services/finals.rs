@@ -589,30 +589,28 @@ pub async fn not_submitted<C: ConnectionTrait>(
 }
 
 /// What an expert's score sheet shows of a 决赛 entry: the before/after table and the files once
-/// submitted (and only while the sheet shows content); None for a 初赛 entry.
+/// submitted (and only while the sheet shows content), from the entry's materials read with the
+/// sheet's context; None for a 初赛 entry.
 pub async fn for_sheet(
     app: &App,
     entry: &round_entry::Model,
+    materials: Option<&final_materials::Model>,
     policy: &Policy,
     before: &FormData,
     visible: bool,
 ) -> Result<Option<SheetMaterials>, AppError> {
-    let Some(m) = final_materials::Entity::find()
-        .filter(final_materials::Column::EntryId.eq(entry.id))
-        .one(&app.db)
-        .await?
-    else {
+    let Some(m) = materials else {
         return Ok(None);
     };
-    let state = state_of(&m, app.clock.now());
+    let state = state_of(m, app.clock.now());
     let shown = visible && state == State::Submitted;
     Ok(Some(SheetMaterials {
         state: state.key().into(),
         state_label: state.label().into(),
-        due_on_zh: jiqun_domain::round::date_zh(due_day(&m)),
+        due_on_zh: jiqun_domain::round::date_zh(due_day(m)),
         submitted_at: m.submitted_at.map(local_minutes).unwrap_or_default(),
         table: if shown {
-            rule::compare(policy, Some(&entry.cluster_kind), before, &form_of(&m))
+            rule::compare(policy, Some(&entry.cluster_kind), before, &form_of(m))
         } else {
             Vec::new()
         },

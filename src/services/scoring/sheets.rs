@@ -26,8 +26,8 @@ use crate::services::{authorize, experts, trimmed};
 use crate::store::{
     self,
     entity::{
-        application, assignment, cluster, competition, expert, organisation, round, round_entry,
-        score_sheet,
+        application, assignment, cluster, competition, expert, final_materials, organisation,
+        round, round_entry, score_sheet,
     },
 };
 
@@ -69,29 +69,29 @@ async fn me<C: ConnectionTrait>(
     }
 }
 
-/// An assignment of the signed-in expert that still stands; anything else is "not found".
+/// An assignment of the signed-in expert that still stands, with the expert, in one statement;
+/// anything else is "not found".
 async fn my_assignment<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
     action: Action,
     assignment_id: AssignmentId,
 ) -> Result<(expert::Model, assignment::Model), AppError> {
-    let me = me(conn, p, action).await?.ok_or(AppError::NotFound)?;
-    let a = standing_assignment(conn, &me, assignment_id).await?;
-    Ok((me, a))
-}
-
-/// The expert's assignment, while it stands (not recused).
-async fn standing_assignment<C: ConnectionTrait>(
-    conn: &C,
-    me: &expert::Model,
-    assignment_id: AssignmentId,
-) -> Result<assignment::Model, AppError> {
-    assignment::Entity::find_by_id(assignment_id)
+    if !matches!(
+        authorize(p, Resource::ScoreSheet, action)?,
+        ScopeKind::OwnAccount
+    ) {
+        return Err(AppError::NotFound);
+    }
+    let (a, me) = assignment::Entity::find_by_id(assignment_id)
+        .find_also_related(expert::Entity)
         .one(conn)
         .await?
-        .filter(|a| stands_for(a, me))
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+    match me {
+        Some(me) if me.user_id == p.user.id && stands_for(&a, &me) => Ok((me, a)),
+        _ => Err(AppError::NotFound),
+    }
 }
 
 /// The expert's assignment, not recused from.
@@ -127,14 +127,17 @@ async fn sheet_of<C: ConnectionTrait>(
         .await?)
 }
 
-/// Everything around an assignment: its round, competition, entry and cluster (read in two
-/// statements).
+/// Everything around an assignment: its round and competition, its entry with the cluster, the
+/// promotion organisation, the application and the final materials (read in two statements).
 struct Context {
     round: round::Model,
     competition: competition::Model,
     policy: std::sync::Arc<Policy>,
     entry: round_entry::Model,
     cluster: cluster::Model,
+    org_name: String,
+    application: application::Model,
+    finals: Option<final_materials::Model>,
 }
 
 async fn context_of<C: ConnectionTrait>(
@@ -148,18 +151,23 @@ async fn context_of<C: ConnectionTrait>(
         .ok_or(AppError::NotFound)?;
     let competition = competition.ok_or(AppError::NotFound)?;
     let (policy, _) = round_policy(&competition, round.kind)?;
-    let (entry, cluster) = round_entry::Entity::find_by_id(a.entry_id)
+    let (entry, cluster, org, application, finals) = round_entry::Entity::find_by_id(a.entry_id)
         .find_also_related(cluster::Entity)
+        .find_also(cluster::Entity, organisation::Entity)
+        .find_also(round_entry::Entity, application::Entity)
+        .find_also(round_entry::Entity, final_materials::Entity)
         .one(conn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let cluster = cluster.ok_or(AppError::NotFound)?;
     Ok(Context {
         round,
         competition,
         policy,
         entry,
-        cluster,
+        cluster: cluster.ok_or(AppError::NotFound)?,
+        org_name: org.map(|o| o.name).unwrap_or_default(),
+        application: application.ok_or(AppError::NotFound)?,
+        finals,
     })
 }
 
@@ -355,16 +363,7 @@ async fn view_with(
     sheet: Option<score_sheet::Model>,
 ) -> Result<SheetView, AppError> {
     let now = app.clock.now();
-    let application = application::Entity::find_by_id(ctx.entry.application_id)
-        .one(&app.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let form = crate::services::applications::form_of(&application);
-    let org_name = organisation::Entity::find_by_id(ctx.cluster.org_id)
-        .one(&app.db)
-        .await?
-        .map(|o| o.name)
-        .unwrap_or_default();
+    let form = crate::services::applications::form_of(&ctx.application);
     let given = sheet.as_ref().map(scores_of).unwrap_or_default();
     let editable = check_editable(&ctx.round, sheet.as_ref(), now);
     let visible = editable.is_ok() || window(&ctx.round, now)? == Window::Open;
@@ -375,7 +374,7 @@ async fn view_with(
                 crate::store::entity::attachment::Column::OwnerType
                     .eq(OwnerType::Application.key()),
             )
-            .filter(crate::store::entity::attachment::Column::OwnerId.eq(application.id))
+            .filter(crate::store::entity::attachment::Column::OwnerId.eq(ctx.application.id))
             .order_by_asc(crate::store::entity::attachment::Column::Id)
             .find_also_related(crate::store::entity::blob::Entity)
             .all(&app.db)
@@ -430,8 +429,15 @@ async fn view_with(
     let submitted = sheet
         .as_ref()
         .is_some_and(|s| s.status == crate::store::entity::kinds::ScoreSheetStatus::Submitted);
-    let finals =
-        crate::services::finals::for_sheet(app, &ctx.entry, &ctx.policy, &form, visible).await?;
+    let finals = crate::services::finals::for_sheet(
+        app,
+        &ctx.entry,
+        ctx.finals.as_ref(),
+        &ctx.policy,
+        &form,
+        visible,
+    )
+    .await?;
     Ok(SheetView {
         files,
         finals,
@@ -440,7 +446,7 @@ async fn view_with(
         round_id: ctx.round.id,
         round_label: round_label(&ctx.competition, &ctx.round),
         cluster_name: ctx.cluster.name.clone(),
-        org_name,
+        org_name: ctx.org_name.clone(),
         kind_label: kind_label(&ctx.policy, &ctx.entry.cluster_kind),
         city_name: region::city_name_of(ctx.entry.city_code),
         county_name: rounds::county_name(&ctx.entry.county_code.to_string()),

@@ -22,7 +22,8 @@ pub struct Model {
     pub created_at: TimeDateTimeWithTimeZone,
 }
 
-/// Declared so a score submission reads the assignment, its round and its sheet in one statement.
+/// Declared so a score submission reads the assignment with its expert, then with its round and
+/// its sheet, in one statement each.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
     #[sea_orm(
@@ -33,6 +34,18 @@ pub enum Relation {
     Round,
     #[sea_orm(has_one = "super::score_sheet::Entity")]
     Sheet,
+    #[sea_orm(
+        belongs_to = "super::expert::Entity",
+        from = "Column::ExpertId",
+        to = "super::expert::Column::Id"
+    )]
+    Expert,
+}
+
+impl Related<super::expert::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Expert.def()
+    }
 }
 
 impl Related<super::round::Entity> for Entity {

@@ -26,7 +26,22 @@ pub struct Model {
     pub updated_at: TimeDateTimeWithTimeZone,
 }
 
+/// Declared so a score sheet reads its entry, cluster and promotion organisation in one
+/// statement (see `round_entry::Relation`).
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::organisation::Entity",
+        from = "Column::OrgId",
+        to = "super::organisation::Column::Id"
+    )]
+    Organisation,
+}
+
+impl Related<super::organisation::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Organisation.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -25,7 +25,21 @@ pub struct Model {
     pub updated_at: TimeDateTimeWithTimeZone,
 }
 
+/// The other side of an entry's final materials (see `round_entry::Relation`).
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::round_entry::Entity",
+        from = "Column::EntryId",
+        to = "super::round_entry::Column::Id"
+    )]
+    Entry,
+}
+
+impl Related<super::round_entry::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Entry.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -31,7 +31,8 @@ pub struct Model {
     pub notice_snapshot: String,
 }
 
-/// Declared so an entry and its cluster load in one statement.
+/// Declared so an entry loads with its cluster, and a score sheet with its application and final
+/// materials too, in one statement.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
     #[sea_orm(
@@ -40,11 +41,31 @@ pub enum Relation {
         to = "super::cluster::Column::Id"
     )]
     Cluster,
+    #[sea_orm(
+        belongs_to = "super::application::Entity",
+        from = "Column::ApplicationId",
+        to = "super::application::Column::Id"
+    )]
+    Application,
+    #[sea_orm(has_one = "super::final_materials::Entity")]
+    FinalMaterials,
 }
 
 impl Related<super::cluster::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Cluster.def()
+    }
+}
+
+impl Related<super::application::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Application.def()
+    }
+}
+
+impl Related<super::final_materials::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::FinalMaterials.def()
     }
 }
 
